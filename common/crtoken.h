@@ -1,0 +1,483 @@
+/*
+ * crtoken.h — the one public interface of libcrtoken.
+ *
+ * libcrtoken holds every business rule of crtoken: certificate request tokens,
+ * CSR validation, the local CA, the SQLite store, single-use redemption, OTP
+ * and API keys. Adapters (crtoken-admin, crtokend, pam_crtoken, rlm_crtoken)
+ * parse their host's input, call these functions and render the result.
+ *
+ * Conventions:
+ *  - Every call returns a crt_status. CRT_OK is 0. Each status has a stable
+ *    machine name (crt_status_name) and a human message (crt_status_message);
+ *    crt_errdetail(ctx) adds the specifics of the last failure on that ctx.
+ *  - Strings returned inside result structs are heap copies owned by the
+ *    struct; release them with the matching *_clear / *_free function.
+ *  - Times are Unix seconds (int64_t), UTC.
+ *  - A crt_ctx is one open store connection; use one per thread.
+ *  - The library never prints and never exits.
+ */
+#ifndef CRTOKEN_H
+#define CRTOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ status */
+
+typedef enum crt_status {
+	CRT_OK = 0,
+	CRT_E_INTERNAL,          /* internal */
+	CRT_E_NOMEM,             /* out_of_memory */
+	CRT_E_INVALID_ARGUMENT,  /* invalid_argument */
+	CRT_E_CONFIG,            /* config_invalid */
+	CRT_E_CONFIG_NOT_FOUND,  /* config_not_found */
+	CRT_E_IO,                /* io_error */
+	CRT_E_EXISTS,            /* already_exists */
+	CRT_E_UNSAFE_PERMISSIONS,/* unsafe_permissions */
+	CRT_E_STORE,             /* store_error */
+	CRT_E_STORE_BUSY,        /* store_busy */
+	CRT_E_STORE_UNAVAILABLE, /* store_unavailable */
+	CRT_E_STORE_VERSION,     /* store_version */
+	CRT_E_CA_MISSING,        /* ca_missing */
+	CRT_E_CA_INVALID,        /* ca_invalid */
+	CRT_E_CA_KEY_MISMATCH,   /* ca_key_mismatch */
+	CRT_E_CA_EXPIRED,        /* ca_expired */
+	CRT_E_TOKEN_MALFORMED,   /* token_malformed */
+	CRT_E_TOKEN_MISTYPED,    /* token_mistyped */
+	CRT_E_TOKEN_UNKNOWN,     /* token_unknown */
+	CRT_E_TOKEN_DELETED,     /* token_deleted */
+	CRT_E_TOKEN_USED,        /* token_used */
+	CRT_E_TOKEN_EXPIRED,     /* token_expired */
+	CRT_E_TOKEN_OWNER,       /* token_owner_mismatch */
+	CRT_E_TOKEN_NOT_FOUND,   /* token_not_found (by id) */
+	CRT_E_TOKEN_NOT_ACTIVE,  /* token_not_active (update/delete of a used token) */
+	CRT_E_NAME_REQUIRED,     /* name_required */
+	CRT_E_FIELD_INVALID,     /* field_invalid */
+	CRT_E_FIELD_LOCKED,      /* field_locked */
+	CRT_E_LIFETIME,          /* lifetime_invalid */
+	CRT_E_REPLY_ATTR,        /* reply_attribute_invalid */
+	CRT_E_CSR_MALFORMED,     /* csr_malformed */
+	CRT_E_CSR_BAD_SIGNATURE, /* csr_bad_signature */
+	CRT_E_CSR_WEAK_KEY,      /* csr_weak_key */
+	CRT_E_CSR_KEY_TYPE,      /* csr_unsupported_key */
+	CRT_E_CSR_TOO_LARGE,     /* csr_too_large */
+	CRT_E_CERT_NOT_FOUND,    /* cert_not_found */
+	CRT_E_CERT_REVOKED,      /* cert_revoked */
+	CRT_E_CERT_EXPIRED,      /* cert_expired */
+	CRT_E_CERT_NOT_YET_VALID,/* cert_not_yet_valid */
+	CRT_E_CERT_WRONG_ISSUER, /* cert_wrong_issuer */
+	CRT_E_SERIAL_INVALID,    /* serial_invalid */
+	CRT_E_REASON_INVALID,    /* revocation_reason_invalid */
+	CRT_E_OTP_NOT_ENROLLED,  /* otp_not_enrolled */
+	CRT_E_OTP_BAD_CODE,      /* otp_bad_code */
+	CRT_E_OTP_REPLAY,        /* otp_replayed */
+	CRT_E_OTP_LOCKED,        /* otp_locked */
+	CRT_E_OTP_PARAMS,        /* otp_parameters_invalid */
+	CRT_E_SEAL,              /* seal_error */
+	CRT_E_APIKEY_INVALID,    /* apikey_invalid */
+	CRT_E_APIKEY_NOT_FOUND,  /* apikey_not_found */
+	CRT_E_KEY_TYPE,          /* key_type_invalid */
+	CRT_E_AUTH_REQUIRED,     /* authentication_required */
+	CRT_E_AUTH_FAILED,       /* authentication_failed */
+	CRT_E_FORBIDDEN,         /* permission_denied */
+	CRT_E_RATE_LIMITED,      /* rate_limited */
+	CRT_E_REQUEST_INVALID,   /* request_invalid */
+	CRT_E_REQUEST_TOO_LARGE, /* request_too_large */
+	CRT_E_MEDIA_TYPE,        /* unsupported_media_type */
+	CRT_E_NOT_FOUND,         /* not_found */
+	CRT_E_METHOD,            /* method_not_allowed */
+	CRT_STATUS_COUNT
+} crt_status;
+
+/* Stable machine name ("token_expired"); never NULL. */
+const char *crt_status_name(crt_status s);
+/* Human message ("the token has expired"); never NULL. */
+const char *crt_status_message(crt_status s);
+/* Reverse lookup of a machine name; CRT_STATUS_COUNT when unknown. */
+crt_status crt_status_from_name(const char *name);
+
+/* ------------------------------------------------------------------ config */
+
+/* Durability of the store: FULL fsyncs every commit (default); NORMAL relies
+ * on the WAL and may lose the last commits on power loss, never integrity. */
+enum crt_durability { CRT_DURABILITY_FULL = 0, CRT_DURABILITY_NORMAL = 1 };
+
+/*
+ * The parsed configuration file. Paths are absolute after loading (relative
+ * ones are resolved against the directory holding the file). Owned by the
+ * ctx; read-only for adapters.
+ */
+typedef struct crt_config {
+	char *path;           /* the file this came from */
+	char *dir;            /* its directory */
+	/* [store] */
+	char *database;
+	int durability;       /* enum crt_durability */
+	int busy_timeout_ms;
+	/* [ca] */
+	char *ca_cert;
+	char *ca_key;
+	char *ca_chain;       /* optional: intermediates above ca_cert */
+	int cert_days;        /* validity of issued certificates */
+	int clock_skew_seconds; /* notBefore back-dating */
+	int crl_days;         /* nextUpdate distance */
+	char *crl_file;
+	/* [tokens] */
+	int64_t token_lifetime;     /* default, seconds */
+	int64_t token_max_lifetime; /* seconds */
+	/* [otp] */
+	char *otp_key_file;
+	char *otp_issuer;
+	char *otp_algorithm;  /* SHA1, SHA256, SHA512 */
+	int otp_digits;
+	int otp_period;
+	int otp_window;
+	int otp_max_failures;
+	int otp_lockout_seconds;
+	/* [server] (crtokend) */
+	char *listen;
+	char *tls_cert;
+	char *tls_key;
+	int plain_http;
+	int require_login;
+	char *pam_service;
+	long max_body;
+	int rate_limit_failures;  /* failed logins per address ... */
+	int rate_limit_seconds;   /* ... within this many seconds → 429 */
+	/* [radius] */
+	int radius_last_seen;     /* record last_seen in batches (0 = off) */
+} crt_config;
+
+/* Default config path: $CRTOKEN_CONF if set, else /etc/crtoken/crtoken.conf. */
+const char *crt_config_default_path(void);
+
+/* ------------------------------------------------------------------ context */
+
+typedef struct crt_ctx crt_ctx;
+
+enum crt_open_flags {
+	CRT_OPEN_NO_CA = 1 << 0,    /* don't load the CA key (PAM, RADIUS) */
+	CRT_OPEN_READONLY = 1 << 1, /* read-only store connection (RADIUS) */
+};
+
+/*
+ * Load the config (NULL path = crt_config_default_path()), open the store
+ * (migrating it forward) and, unless CRT_OPEN_NO_CA, load the CA.
+ * *out is set even on failure (unless CRT_E_NOMEM) so the caller can read
+ * crt_errdetail(*out); always release it with crt_close().
+ */
+crt_status crt_open(const char *config_path, unsigned flags, crt_ctx **out);
+void crt_close(crt_ctx *ctx);
+
+/* Details of the last failure on ctx ("" if none); valid until the next call. */
+const char *crt_errdetail(const crt_ctx *ctx);
+const crt_config *crt_get_config(const crt_ctx *ctx);
+
+/* Current time, Unix seconds. */
+int64_t crt_now(void);
+
+/* ------------------------------------------------------------------ init / CA */
+
+typedef struct crt_init_opts {
+	const char *dir;         /* instance directory; created if missing */
+	const char *ca_key_type; /* "ec-p256" (default), "ec-p384", "rsa-3072" */
+	const char *ca_subject;  /* "/CN=.../O=..." (default "/CN=crtoken CA") */
+	int ca_days;             /* default 3650 */
+	/* Import instead of generating (all three paths, chain optional): */
+	const char *import_cert;
+	const char *import_key;
+	const char *import_chain;
+} crt_init_opts;
+
+/*
+ * Make a self-contained instance in opts->dir: crtoken.conf (paths relative
+ * to it), the store, the CA (ca.pem, ca.key 0600, chain.pem) and the OTP
+ * sealing key (otp.key 0600). Refuses (CRT_E_EXISTS) to overwrite an
+ * existing instance. On failure writes detail into err (may be NULL).
+ */
+crt_status crt_init(const crt_init_opts *opts, char *err, size_t errlen);
+
+/* Replace the CA of an open instance with an imported cert + key (+ chain). */
+crt_status crt_ca_import(crt_ctx *ctx, const char *cert_file, const char *key_file,
+			 const char *chain_file, const char *actor);
+
+typedef struct crt_ca_info {
+	char *subject;      /* "/CN=..." as FreeRADIUS prints TLS-Client-Cert-Issuer */
+	char *key_type;     /* "ec-p256" ... */
+	char *serial;
+	int64_t not_before, not_after;
+	char *pem;          /* the CA certificate */
+	char *chain_pem;    /* CA certificate followed by its chain */
+	char *fingerprint;  /* SHA-256, hex with colons */
+} crt_ca_info;
+crt_status crt_ca_get(crt_ctx *ctx, crt_ca_info *out);
+void crt_ca_info_clear(crt_ca_info *ci);
+
+/* ------------------------------------------------------------------ tokens */
+
+#define CRT_TOKEN_PREFIX "crt_"
+#define CRT_TOKEN_STRLEN 53 /* "crt_" + 43 body + 6 checksum */
+#define CRT_ID_LEN 48       /* buffer size for "token-<uuid>" and friends */
+
+enum crt_field {
+	CRT_FIELD_CN = 1 << 0,
+	CRT_FIELD_O = 1 << 1,
+	CRT_FIELD_OU = 1 << 2,
+};
+#define CRT_FIELD_ALL (CRT_FIELD_CN | CRT_FIELD_O | CRT_FIELD_OU)
+
+/* Parse "cn,org,ou" (also "o", "organization", ...) into a crt_field mask. */
+crt_status crt_fields_parse(const char *list, unsigned *mask);
+
+typedef enum crt_token_state {
+	CRT_TOKEN_ACTIVE = 0,
+	CRT_TOKEN_USED,
+	CRT_TOKEN_EXPIRED,
+	CRT_TOKEN_DELETED,
+} crt_token_state;
+const char *crt_token_state_name(crt_token_state s);
+/* "active" etc. → state; -1 if unknown. */
+int crt_token_state_parse(const char *name);
+
+/*
+ * What an admin asks for. For create: name required, others optional.
+ * For update: NULL means "unchanged", "" means "clear"; set_locked says
+ * whether `locked` applies; expires_at/lifetime 0 means unchanged.
+ * reply: "Attribute=value" lines separated by '\n' (NULL = none/unchanged).
+ */
+typedef struct crt_token_spec {
+	const char *name;
+	const char *cn;
+	const char *org;
+	const char *ou;
+	const char *owner;
+	int64_t lifetime;   /* seconds from now; 0 = config default */
+	int64_t expires_at; /* absolute; wins over lifetime when non-zero */
+	unsigned locked;    /* crt_field mask the redeemer may NOT override */
+	int set_locked;     /* update only */
+	const char *reply;
+} crt_token_spec;
+
+typedef struct crt_token {
+	char id[CRT_ID_LEN];
+	char *name, *cn, *org, *ou, *owner;
+	unsigned locked;
+	char *reply;        /* "Attr=value\n..." or NULL */
+	int64_t created_at, expires_at, used_at, deleted_at; /* 0 = not set */
+	char *serial;       /* certificate it produced, or NULL */
+	char *created_by;
+	crt_token_state state;
+} crt_token;
+void crt_token_clear(crt_token *t);
+void crt_token_list_free(crt_token *list, size_t n);
+
+/*
+ * Create a token. The token string is written to token_out (shown once,
+ * never stored); only its SHA-256 goes to the store. out may be NULL.
+ */
+crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char *actor,
+			    crt_token *out, char token_out[CRT_TOKEN_STRLEN + 1]);
+crt_status crt_token_get(crt_ctx *ctx, const char *id, crt_token *out);
+/* state < 0: all states. */
+crt_status crt_token_list(crt_ctx *ctx, int state, crt_token **out, size_t *n);
+crt_status crt_token_update(crt_ctx *ctx, const char *id, const crt_token_spec *changes,
+			    const char *actor, crt_token *out);
+crt_status crt_token_delete(crt_ctx *ctx, const char *id, const char *actor);
+/* Remove expired/used/deleted tokens whose last change is older than days. */
+crt_status crt_token_purge(crt_ctx *ctx, int older_than_days, const char *actor,
+			   size_t *purged);
+
+/*
+ * Syntax + checksum check only, no store access: CRT_OK,
+ * CRT_E_TOKEN_MALFORMED (not a crtoken token at all) or CRT_E_TOKEN_MISTYPED.
+ */
+crt_status crt_token_check_format(const char *token);
+
+/* Validate reply attribute lines ("Name=value", one per line). */
+crt_status crt_reply_validate(const char *reply);
+
+/* ------------------------------------------------------------------ certificates */
+
+enum crt_cert_status { CRT_CERT_VALID = 0, CRT_CERT_REVOKED = 1, CRT_CERT_EXPIRED = 2 };
+const char *crt_cert_status_name(int status);
+int crt_cert_status_parse(const char *name); /* -1 if unknown */
+
+typedef struct crt_cert {
+	char serial[72];  /* lowercase hex, as FreeRADIUS prints it */
+	char token_id[CRT_ID_LEN];
+	char *name;       /* the token's name */
+	char *subject;    /* "/CN=.../O=.../OU=..." */
+	char *cn, *org, *ou;
+	char *issuer;     /* "/CN=..." of the CA */
+	char *user;       /* who redeemed (authenticated user) or NULL */
+	char *reply;      /* reply attributes copied from the token */
+	char *key_type;   /* "ec-p256", "rsa-2048", "ed25519" ... */
+	char *pubkey_sha256;
+	char *pem;
+	char *chain_pem;  /* filled by redemption and crt_cert_get */
+	int64_t not_before, not_after, issued_at, revoked_at;
+	int revoked;      /* stored status: 1 if revoked */
+	int reason;       /* RFC 5280 CRLReason when revoked */
+	int status;       /* enum crt_cert_status evaluated at lookup time */
+} crt_cert;
+void crt_cert_clear(crt_cert *c);
+void crt_cert_list_free(crt_cert *list, size_t n);
+
+/*
+ * Normalise a serial to the stored form: lowercase hex, two digits per
+ * byte of the magnitude, no colons, no leading 00 sign byte. Accepts
+ * colons, spaces, upper case and an optional "0x". out must hold 65+ bytes.
+ */
+crt_status crt_serial_normalize(const char *in, char *out, size_t outlen);
+
+crt_status crt_cert_get(crt_ctx *ctx, const char *serial, crt_cert *out);
+
+typedef struct crt_cert_filter {
+	int status;             /* -1 any, else enum crt_cert_status */
+	const char *token_id;   /* NULL any */
+	int expiring_within_days; /* < 0: no filter; valid certs ending within N days */
+} crt_cert_filter;
+crt_status crt_cert_list(crt_ctx *ctx, const crt_cert_filter *f, crt_cert **out, size_t *n);
+
+/* RFC 5280 reason names ("keyCompromise"...) ↔ codes; -1 if unknown. */
+int crt_reason_parse(const char *name);
+const char *crt_reason_name(int reason);
+
+crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const char *actor);
+
+/*
+ * The admission rule used by rlm_crtoken and shown by the admin CLI:
+ * CRT_OK for an issued, unrevoked, currently valid certificate of our CA;
+ * otherwise CRT_E_CERT_NOT_FOUND / _REVOKED / _EXPIRED / _NOT_YET_VALID /
+ * _WRONG_ISSUER / CRT_E_SERIAL_INVALID, or a store error (fail closed).
+ * issuer may be NULL to skip the issuer check. On CRT_OK, *reply (if
+ * reply != NULL) receives a malloc'd copy of the reply attributes or NULL.
+ */
+crt_status crt_cert_authorize(crt_ctx *ctx, const char *serial, const char *issuer,
+			      int64_t now, char **reply);
+
+/* Sign a fresh CRL (CRL number incremented), write it to crl_file and
+ * return the PEM (malloc'd) if pem != NULL. */
+crt_status crt_crl_generate(crt_ctx *ctx, const char *actor, char **pem);
+
+/* ------------------------------------------------------------------ redemption */
+
+typedef struct crt_redeem_req {
+	const char *token;
+	const unsigned char *csr; /* PEM or DER */
+	size_t csr_len;
+	const char *cn, *org, *ou; /* overrides; NULL = token's value */
+	const char *user;   /* authenticated redeemer (owner check) */
+	int admin;          /* local admin redemption: owner check skipped */
+	const char *actor;  /* for the audit row */
+	const char *remote; /* remote address for the audit row, or NULL */
+} crt_redeem_req;
+
+/*
+ * The single-use redemption (see DESIGN.md "Redemption"). On CRT_OK, out
+ * holds the committed certificate (pem + chain_pem). On failure nothing was
+ * written except a refusal audit row.
+ */
+crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out);
+
+/*
+ * Server-side key generation ("GENERATE"): make a key of key_type
+ * ("ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "ed25519"), redeem with a
+ * CSR made from it, and return a PKCS#12 (AES-256-CBC, PBKDF2, SHA-256 MAC)
+ * holding key + certificate + chain, protected by passphrase (or by a
+ * generated one returned in *pass_out, malloc'd, when passphrase is NULL).
+ * The private key is never stored.
+ */
+crt_status crt_redeem_generate(crt_ctx *ctx, const crt_redeem_req *req, const char *key_type,
+			       const char *passphrase, crt_cert *out, unsigned char **p12,
+			       size_t *p12_len, char **pass_out);
+
+/* ------------------------------------------------------------------ OTP */
+
+typedef struct crt_otp_info {
+	char *user;
+	char algorithm[8]; /* SHA1, SHA256, SHA512 */
+	int digits, period;
+	int64_t last_step;  /* -1 if never used */
+	int failures;
+	int64_t locked_until; /* 0 if not locked */
+	int64_t created_at;
+} crt_otp_info;
+void crt_otp_info_clear(crt_otp_info *o);
+
+/* HOTP (RFC 4226) with algorithm "SHA1"/"SHA256"/"SHA512"; out holds digits+1. */
+crt_status crt_hotp(const unsigned char *key, size_t keylen, uint64_t counter,
+		    const char *algorithm, int digits, char *out, size_t outlen);
+
+/*
+ * Enroll user: a fresh secret sealed in the store. NULL/0 parameters take the
+ * config defaults. *uri and *secret_b32 are malloc'd; wipe and free them.
+ */
+crt_status crt_otp_enroll(crt_ctx *ctx, const char *user, const char *algorithm, int digits,
+			  int period, const char *issuer, const char *actor, char **uri,
+			  char **secret_b32);
+/*
+ * Verify code for user at time now, atomically with replay and lockout state:
+ * CRT_OK, CRT_E_OTP_BAD_CODE, CRT_E_OTP_REPLAY, CRT_E_OTP_LOCKED,
+ * CRT_E_OTP_NOT_ENROLLED or a store error. Audited with service/rhost.
+ * *offset (may be NULL) receives the matched step offset (clock skew).
+ */
+crt_status crt_otp_verify(crt_ctx *ctx, const char *user, const char *code, int64_t now,
+			  const char *service, const char *rhost, int *offset);
+crt_status crt_otp_get(crt_ctx *ctx, const char *user, crt_otp_info *out);
+crt_status crt_otp_list(crt_ctx *ctx, crt_otp_info **out, size_t *n);
+void crt_otp_list_free(crt_otp_info *list, size_t n);
+crt_status crt_otp_remove(crt_ctx *ctx, const char *user, const char *actor);
+crt_status crt_otp_unlock(crt_ctx *ctx, const char *user, const char *actor);
+
+/* ------------------------------------------------------------------ API keys */
+
+typedef struct crt_apikey {
+	char id[CRT_ID_LEN];
+	char *name;
+	int64_t created_at, revoked_at, last_used_at;
+} crt_apikey;
+void crt_apikey_clear(crt_apikey *k);
+void crt_apikey_list_free(crt_apikey *list, size_t n);
+
+/* key_out receives the key ("crk_..."), shown once; only its hash is stored. */
+crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, crt_apikey *out,
+			     char key_out[CRT_TOKEN_STRLEN + 1]);
+crt_status crt_apikey_list(crt_ctx *ctx, crt_apikey **out, size_t *n);
+crt_status crt_apikey_revoke(crt_ctx *ctx, const char *id, const char *actor);
+/* CRT_OK (and *out filled when non-NULL) or CRT_E_APIKEY_INVALID. */
+crt_status crt_apikey_verify(crt_ctx *ctx, const char *key, crt_apikey *out);
+
+/* ------------------------------------------------------------------ audit */
+
+typedef struct crt_audit_row {
+	int64_t id, at;
+	char *actor, *action, *object, *detail; /* detail is JSON */
+} crt_audit_row;
+void crt_audit_list_free(crt_audit_row *list, size_t n);
+/* Newest first; limit <= 0 means 100. action may be NULL for all. */
+crt_status crt_audit_list(crt_ctx *ctx, int limit, const char *action, crt_audit_row **out,
+			  size_t *n);
+/* Record an adapter-level event (failed login, rate limit) as its own transaction. */
+crt_status crt_audit_event(crt_ctx *ctx, const char *actor, const char *action,
+			   const char *object, const char *detail_json);
+
+/* ------------------------------------------------------------------ helpers */
+
+/* Zero then free (NULL-safe). */
+void crt_freezero(void *p, size_t len);
+/* Zero a NUL-terminated secret string and free it (NULL-safe). */
+void crt_strfree_secret(char *s);
+/* Format t as RFC 3339 UTC ("2026-11-22T07:34:32Z"); buf >= 21 bytes. */
+void crt_time_rfc3339(int64_t t, char *buf, size_t len);
+/* Parse a duration "7d", "12h", "30m", "45s", "2w" or plain seconds. */
+crt_status crt_duration_parse(const char *s, int64_t *seconds);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CRTOKEN_H */

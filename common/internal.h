@@ -1,0 +1,125 @@
+/*
+ * internal.h — what libcrtoken's own files share and adapters never see:
+ * the ctx layout, store/transaction helpers, the audit writer, small string
+ * and JSON helpers. Each function is defined in the file named beside it.
+ */
+#ifndef CRTOKEN_INTERNAL_H
+#define CRTOKEN_INTERNAL_H
+
+#include <sqlite3.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdarg.h>
+
+#include "crtoken.h"
+
+struct crt_ctx {
+	crt_config cfg;
+	unsigned flags;
+	sqlite3 *db;
+	/* CA, loaded unless CRT_OPEN_NO_CA */
+	X509 *ca_cert;
+	EVP_PKEY *ca_key;
+	STACK_OF(X509) *ca_chain; /* intermediates above ca_cert (may be empty) */
+	char *ca_chain_pem;       /* ca_cert PEM + chain PEM, ready to return */
+	char *ca_issuer;          /* oneline subject of ca_cert */
+	char detail[512];
+};
+
+/* --- ctx.c --- */
+/* Set the failure detail of ctx and return s (for `return crt_fail(...)`). */
+crt_status crt_fail(crt_ctx *ctx, crt_status s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void crt_clear_detail(crt_ctx *ctx);
+
+/* --- config.c --- */
+/* Load path into cfg (zeroed first). err receives detail on failure. */
+crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t errlen);
+void crt_config_clear(crt_config *cfg);
+
+/* --- store.c --- */
+/* Open (create if allowed) and migrate the store at cfg->database. */
+crt_status store_open(crt_ctx *ctx);
+void store_close(crt_ctx *ctx);
+/* BEGIN IMMEDIATE (write) / BEGIN (read) / COMMIT / ROLLBACK. */
+crt_status store_begin_write(crt_ctx *ctx);
+crt_status store_commit(crt_ctx *ctx);
+void store_rollback(crt_ctx *ctx);
+/* Prepared statement from the connection's cache (sqlite3_prepare_v3 with
+ * SQLITE_PREPARE_PERSISTENT); the caller must sqlite3_reset() when done
+ * (store_done does reset + clear bindings). */
+crt_status store_prepare(crt_ctx *ctx, const char *sql, sqlite3_stmt **st);
+void store_done(sqlite3_stmt *st);
+/* Map a SQLite result code to a crt_status, setting detail. */
+crt_status store_error(crt_ctx *ctx, int rc, const char *what);
+/* Bind helpers: NULL text binds SQL NULL. */
+int store_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Column text as a malloc'd copy, NULL for SQL NULL. */
+char *store_col_strdup(sqlite3_stmt *st, int i);
+/* Read/write a row of the meta table. */
+crt_status store_meta_get_int(crt_ctx *ctx, const char *key, int64_t *v);
+crt_status store_meta_set_int(crt_ctx *ctx, const char *key, int64_t v);
+
+/* --- audit.c --- */
+/* Write one audit row inside the caller's open transaction. detail_json may be NULL. */
+crt_status audit_write(crt_ctx *ctx, const char *actor, const char *action, const char *object,
+		       const char *detail_json);
+
+/* --- util.c --- */
+char *crt_strdup(const char *s);     /* NULL-safe */
+/* Append to a growing JSON detail buffer: {"k":"v",...}. */
+typedef struct crt_json {
+	char *buf;
+	size_t len, cap;
+	int n;
+	int oom;
+} crt_json;
+void json_begin(crt_json *j);
+void json_str(crt_json *j, const char *key, const char *val); /* NULL → null */
+void json_int(crt_json *j, const char *key, int64_t v);
+/* Finish and return the malloc'd JSON (NULL on OOM); j is emptied. */
+char *json_end(crt_json *j);
+/* Fill buf with n random bytes from the OS CSPRNG. */
+crt_status crt_random(unsigned char *buf, size_t n);
+/* "prefix-<uuid v4>" into out (CRT_ID_LEN). */
+crt_status crt_make_id(const char *prefix, char out[CRT_ID_LEN]);
+/* Lowercase hex of SHA-256(data). out must hold 65 bytes. */
+void crt_sha256_hex(const void *data, size_t len, char out[65]);
+/* base64url without padding; out must hold 4*n/3+4 bytes. Returns length. */
+size_t crt_b64url(const unsigned char *in, size_t n, char *out);
+/* Read a whole file (limit bytes max); malloc'd, NUL-terminated. */
+crt_status crt_read_file(const char *path, size_t limit, char **data, size_t *len);
+/* Write data to path atomically (temp + rename) with mode. */
+crt_status crt_write_file(const char *path, const void *data, size_t len, unsigned mode);
+/* CRT_E_UNSAFE_PERMISSIONS if path is readable (no_read_others) or writable by group/others. */
+crt_status crt_check_key_perms(const char *path);
+/* Text checks for token fields: printable UTF-8, no control chars, max len. */
+crt_status crt_field_check(const char *value, size_t maxlen);
+
+/* --- ca.c --- */
+crt_status ca_load(crt_ctx *ctx);
+void ca_free(crt_ctx *ctx);
+/* "/CN=x/O=y" string of an X509_NAME, malloc'd (FreeRADIUS oneline form). */
+char *ca_name_oneline(const X509_NAME *name);
+/* Short key type name for a public key ("ec-p256", "rsa-2048", ...), malloc'd. */
+char *ca_key_type_name(const EVP_PKEY *pk);
+/* Generate a key of type name ("ec-p256", ...). */
+crt_status ca_keygen(const char *type, EVP_PKEY **out);
+
+/* --- csr.c --- */
+/* Parse PEM/DER, verify signature, enforce key policy. *req owned by caller. */
+crt_status csr_load(crt_ctx *ctx, const unsigned char *data, size_t len, X509_REQ **req);
+
+/* --- cert.c --- */
+/* Sign a client certificate for pubkey with subject and the configured profile. */
+crt_status cert_issue(crt_ctx *ctx, EVP_PKEY *pubkey, const char *cn, const char *org,
+		      const char *ou, int64_t now, X509 **out, char serial[72]);
+crt_status cert_insert(crt_ctx *ctx, X509 *x, const char *serial, const char *name,
+		       const char *token_id, const char *user, const char *reply, int64_t now,
+		       crt_cert *out);
+
+/* --- token.c --- */
+/* Hash (hex SHA-256) of a token string. */
+void token_hash(const char *token, char out[65]);
+
+#endif /* CRTOKEN_INTERNAL_H */

@@ -1,0 +1,32 @@
+#!/bin/sh
+# deps.sh — install the Debian 12 packages crtoken needs to build, demo and test.
+# Installs only what is missing; does nothing (and needs no root) when all are present.
+# Usage: scripts/deps.sh [build|check]   (check adds the test peers)
+set -eu
+
+BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev sqlite3 libinih-dev \
+libpam0g-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libqrencode-dev \
+libtalloc-dev libpcre3-dev libfreeradius-dev freeradius openssl dpkg-dev xz-utils"
+CHECK_PKGS="libcmocka-dev curl oathtool pamtester libpam-wrapper faketime eapoltest \
+valgrind libpam-oath"
+
+want="$BUILD_PKGS"
+[ "${1:-build}" = check ] && want="$want $CHECK_PKGS"
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing — run as root or install them" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing </dev/null

@@ -1,0 +1,63 @@
+#!/bin/sh
+# run.sh — run every test suite and print one summary line.
+#
+# Suites: the cmocka unit binaries ($B/tests/unit/test_*) and the integration
+# scripts (tests/integration/t_*.sh). Every suite prints TAP lines
+# ("ok ..." / "not ok ..."); a suite that exits non-zero without reporting a
+# failure counts as one failure. Logs: $B/tests/logs/<suite>.log.
+# TESTS=pattern limits the run to suites whose name contains pattern.
+set -u
+B=${B:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+logs=$B/tests/logs
+mkdir -p "$logs"
+export CMOCKA_MESSAGE_OUTPUT=TAP
+export CRTOKEN_TOP="$top" CRTOKEN_BUILD="$top/$B"
+
+passed=0
+failed=0
+failed_suites=""
+suite_timeout=${SUITE_TIMEOUT:-600}
+
+run_suite() { # name command...
+	name=$1
+	shift
+	case "$name" in *"${TESTS:-}"*) ;; *) return ;; esac
+	log=$logs/$name.log
+	start=$(date +%s)
+	timeout -k 10 "$suite_timeout" "$@" >"$log" 2>&1 </dev/null
+	rc=$?
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "not ok - $name exited with status $rc" >>"$log"
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	secs=$(($(date +%s) - start))
+	if [ "$f" -eq 0 ]; then
+		printf '%-40s %4d passed            (%ss)\n' "$name" "$p" "$secs"
+	else
+		printf '%-40s %4d passed %4d FAILED (%ss)\n' "$name" "$p" "$f" "$secs"
+		failed_suites="$failed_suites $name"
+		grep '^not ok ' "$log" | head -20 | sed 's/^/    /'
+		echo "    log: $log (last lines below)"
+		tail -15 "$log" | sed 's/^/    | /'
+	fi
+}
+
+for t in "$B"/tests/unit/test_*; do
+	[ -x "$t" ] || continue
+	run_suite "unit/$(basename "$t")" "$t"
+done
+for t in tests/integration/t_*.sh; do
+	[ -f "$t" ] || continue
+	run_suite "integration/$(basename "$t" .sh)" sh "$t"
+done
+
+echo
+[ -n "$failed_suites" ] && echo "failing suites:$failed_suites"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
