@@ -1,0 +1,47 @@
+# -*- text -*-
+#
+#  crtoken — admit only client certificates issued by crtoken (EAP-TLS).
+#
+#  Install as /etc/freeradius/3.0/mods-available/crtoken and enable with
+#      ln -s ../mods-available/crtoken /etc/freeradius/3.0/mods-enabled/crtoken
+#  then call it from the check-eap-tls-crtoken virtual server (see
+#  sites-available/check-eap-tls-crtoken) by setting, in mods-enabled/eap:
+#      tls { tls = tls-common  virtual_server = check-eap-tls-crtoken }
+#
+#  Returns, per request:
+#    noop     the request carries no client certificate serial
+#    ok       admitted (updated: admitted and reply attributes added)
+#    reject   revoked, expired, not yet valid, unknown serial, other issuer
+#             (the reason is in Module-Failure-Message and the debug log)
+#    fail     the crtoken store cannot be read (fail closed)
+#
+crtoken {
+	#  The crtoken configuration file; its [store] database is read.
+	#  Default: $CRTOKEN_CONF, else /etc/crtoken/crtoken.conf.
+	#  The freerad user needs read access to it and to the database,
+	#  see README "802.1X with FreeRADIUS".
+	config = /etc/crtoken/crtoken.conf
+
+	#  Request attributes holding the client certificate's serial number
+	#  and issuer name. The defaults are what rlm_eap_tls sets in the
+	#  check-eap-tls virtual server. An empty issuer_attribute disables
+	#  the issuer check (not recommended).
+	serial_attribute = TLS-Client-Cert-Serial
+	issuer_attribute = TLS-Client-Cert-Issuer
+
+	#  Read-only store connections, one per server thread in use. Each is
+	#  a SQLite connection in WAL mode: readers never wait for writers.
+	#  With start > 0 the server refuses to start when the store cannot
+	#  be opened; set start = 0 to start anyway (requests then fail
+	#  until the store is readable).
+	pool {
+		start = ${thread[pool].start_servers}
+		min = ${thread[pool].min_spare_servers}
+		max = ${thread[pool].max_servers}
+		spare = ${thread[pool].max_spare_servers}
+		uses = 0
+		retry_delay = 1
+		lifetime = 0
+		idle_timeout = 0
+	}
+}

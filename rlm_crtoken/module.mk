@@ -1,0 +1,53 @@
+# rlm_crtoken: the FreeRADIUS 3.2 module, built out of tree.
+#
+# FreeRADIUS's own headers come from an overlay made by
+# scripts/fetch-freeradius-headers.sh (Debian's libfreeradius-dev lacks ~23
+# headers radiusd.h includes); it is cached under build/freeradius and is
+# shared by the normal and the SANITIZE build. The overlay is included with
+# -isystem so FreeRADIUS's headers do not trip our -Werror; our own code
+# keeps every warning. Symbols of the server resolve from the radiusd
+# binary at load time; libcrtoken is linked in statically and its symbols
+# are hidden, so only `rlm_crtoken` is exported.
+
+FR_OVERLAY := build/freeradius
+FR_STAMP := $(FR_OVERLAY)/stamp
+FR_MODDIR ?= /usr/lib/freeradius
+FR_RADDB ?= /etc/freeradius/3.0
+
+RLM_SO := $(B)/lib/rlm_crtoken.so
+RLM_OBJ := $(B)/obj/rlm_crtoken/rlm_crtoken.o
+# -DNDEBUG matches Debian's server build (REQUEST layout); build.h must come
+# first because radiusd.h uses RCSIDH before including it.
+RLM_CFLAGS := $(BASE_CFLAGS) -DNDEBUG -isystem $(FR_OVERLAY)/include \
+	-include freeradius/build.h $(call pc_cflags,talloc)
+
+# The script is cheap when the overlay is current and only rewrites the
+# stamp when it rebuilds the overlay, so dependents rebuild only then.
+$(FR_STAMP): rlm-crtoken-fr-headers
+	@scripts/fetch-freeradius-headers.sh $(FR_OVERLAY)
+
+.PHONY: rlm-crtoken-fr-headers install-rlm-crtoken
+rlm-crtoken-fr-headers:
+
+$(RLM_OBJ): rlm_crtoken/rlm_crtoken.c common/crtoken.h $(FR_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(RLM_CFLAGS) -c -o $@ $<
+
+$(RLM_SO): $(RLM_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@ $(RLM_OBJ) $(LIB) -Wl,--exclude-libs,ALL $(CORE_LIBS) \
+		$(call pc_libs,talloc) -lpthread $(BASE_LDFLAGS)
+
+BUILD_TARGETS += $(RLM_SO)
+
+# Samples are not overwritten when an administrator already has them.
+install-rlm-crtoken: $(RLM_SO)
+	install -D -m 0644 $(RLM_SO) $(DESTDIR)$(FR_MODDIR)/rlm_crtoken.so
+	@for f in "rlm_crtoken/crtoken.mod:mods-available/crtoken" \
+		"rlm_crtoken/check-eap-tls:sites-available/check-eap-tls-crtoken"; do \
+		src=$${f%%:*}; dst=$(DESTDIR)$(FR_RADDB)/$${f#*:}; \
+		if [ -e "$$dst" ]; then echo "keeping existing $$dst"; \
+		else echo "install $$src $$dst"; install -D -m 0640 "$$src" "$$dst"; fi; \
+	done
+
+INSTALL_TARGETS += install-rlm-crtoken

@@ -1,0 +1,397 @@
+/*
+ * rlm_crtoken.c — FreeRADIUS 3.2 module: admit only certificates issued by crtoken.
+ *
+ * Placed in the authorize section of the check-eap-tls virtual server (see
+ * check-eap-tls in this directory), it runs once per EAP-TLS authentication
+ * after the TLS handshake verified the chain, reads the client certificate's
+ * serial and issuer from the request, and asks libcrtoken whether that
+ * certificate may be admitted (crt_cert_authorize — the same rule the admin
+ * CLI shows). Valid: the reply attributes stored with the token are added
+ * (VLAN, Class, Reply-Message ...). Revoked, expired, unknown serial, other
+ * issuer: REJECT with the reason in Module-Failure-Message. Store
+ * unavailable: FAIL (fail closed).
+ *
+ * The module is a thin shell: the lookup and status rules live in common/.
+ * Each pool connection is one read-only crt_ctx (one SQLite connection in
+ * WAL mode), so readers never block on the admin or enrollment writers.
+ * Revocation is live because every request reads the store.
+ *
+ * A connection whose database file has been removed or replaced since it
+ * was opened is reconnected before use: SQLite keeps reading an unlinked
+ * file through its open descriptor, which would admit certificates from a
+ * store that no longer exists.
+ */
+RCSID("$Id$")
+
+#include <freeradius/radiusd.h>
+#include <freeradius/modules.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "crtoken.h"
+
+/*
+ *	Instance data and its configuration table.
+ */
+typedef struct rlm_crtoken_t {
+	char const *name;             /* instance name, for log lines */
+	char const *config_file;      /* crtoken.conf; NULL = crt_config_default_path() */
+	char const *serial_attr;      /* TLS-Client-Cert-Serial */
+	char const *issuer_attr;      /* TLS-Client-Cert-Issuer; "" = no issuer check */
+	DICT_ATTR const *serial_da;
+	DICT_ATTR const *issuer_da;   /* NULL when issuer_attr is "" */
+	char *db_path;                /* the store file, learned from the config */
+	fr_connection_pool_t *pool;
+	pthread_mutex_t warn_mutex;   /* guards warned[] */
+	bool warn_mutex_init;
+	char **warned;                /* attribute names already warned about */
+	size_t nwarned;
+} rlm_crtoken_t;
+
+static const CONF_PARSER module_config[] = {
+	{ "config", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_crtoken_t, config_file), NULL },
+	{ "serial_attribute", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_crtoken_t, serial_attr),
+	  "TLS-Client-Cert-Serial" },
+	{ "issuer_attribute", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_crtoken_t, issuer_attr),
+	  "TLS-Client-Cert-Issuer" },
+	CONF_PARSER_TERMINATOR
+};
+
+/*
+ *	One pool connection: a read-only crtoken context plus the identity
+ *	of the database file it opened.
+ */
+typedef struct crtoken_conn_t {
+	crt_ctx *ctx;
+	dev_t dev;
+	ino_t ino;
+} crtoken_conn_t;
+
+/* Close the crtoken context when the pool frees the connection. */
+static int _mod_conn_free(crtoken_conn_t *conn)
+{
+	crt_close(conn->ctx);
+	conn->ctx = NULL;
+	return 0;
+}
+
+/*
+ * Open one read-only crtoken context (connection pool create callback).
+ * Returns NULL, after logging why, when the config or store cannot be opened
+ * or the database file changed while it was being opened.
+ */
+static void *mod_conn_create(TALLOC_CTX *talloc_ctx, void *instance)
+{
+	rlm_crtoken_t *inst = instance;
+	crtoken_conn_t *conn;
+	crt_ctx *ctx = NULL;
+	struct stat before, after;
+	crt_status s;
+
+	if (stat(inst->db_path, &before) != 0) {
+		ERROR("rlm_crtoken (%s): store %s: %s", inst->name, inst->db_path, strerror(errno));
+		return NULL;
+	}
+	s = crt_open(inst->config_file, CRT_OPEN_NO_CA | CRT_OPEN_READONLY, &ctx);
+	if (s != CRT_OK) {
+		ERROR("rlm_crtoken (%s): opening %s: %s (%s) %s", inst->name,
+		      inst->config_file ? inst->config_file : crt_config_default_path(),
+		      crt_status_message(s), crt_status_name(s), ctx ? crt_errdetail(ctx) : "");
+		crt_close(ctx);
+		return NULL;
+	}
+	if (stat(inst->db_path, &after) != 0 || after.st_dev != before.st_dev ||
+	    after.st_ino != before.st_ino) {
+		ERROR("rlm_crtoken (%s): store %s changed while opening it", inst->name,
+		      inst->db_path);
+		crt_close(ctx);
+		return NULL;
+	}
+
+	conn = talloc_zero(talloc_ctx, crtoken_conn_t);
+	if (!conn) {
+		crt_close(ctx);
+		return NULL;
+	}
+	conn->ctx = ctx;
+	conn->dev = before.st_dev;
+	conn->ino = before.st_ino;
+	talloc_set_destructor(conn, _mod_conn_free);
+	return conn;
+}
+
+/* True when the database file at db_path is still the one conn opened. */
+static bool conn_current(rlm_crtoken_t const *inst, crtoken_conn_t const *conn)
+{
+	struct stat st;
+
+	if (stat(inst->db_path, &st) != 0) return false;
+	return st.st_dev == conn->dev && st.st_ino == conn->ino;
+}
+
+/*
+ * Resolve the configured attributes, learn the store's path from the config
+ * and start the connection pool (optional pool { } subsection).
+ */
+static int mod_instantiate(CONF_SECTION *conf, void *instance)
+{
+	rlm_crtoken_t *inst = instance;
+	crt_ctx *probe = NULL;
+	crt_status s;
+
+	inst->name = cf_section_name2(conf);
+	if (!inst->name) inst->name = cf_section_name1(conf);
+
+	inst->serial_da = dict_attrbyname(inst->serial_attr);
+	if (!inst->serial_da) {
+		cf_log_err_cs(conf, "Unknown attribute '%s' in serial_attribute", inst->serial_attr);
+		return -1;
+	}
+	if (inst->issuer_attr && inst->issuer_attr[0] != '\0') {
+		inst->issuer_da = dict_attrbyname(inst->issuer_attr);
+		if (!inst->issuer_da) {
+			cf_log_err_cs(conf, "Unknown attribute '%s' in issuer_attribute",
+				      inst->issuer_attr);
+			return -1;
+		}
+	} else {
+		WARN("rlm_crtoken (%s): issuer_attribute is empty: certificates are not checked "
+		     "against the crtoken CA's name", inst->name);
+	}
+
+	/* A first open reports configuration errors at startup and tells us
+	 * which file the store is, for the per-request freshness check. */
+	s = crt_open(inst->config_file, CRT_OPEN_NO_CA | CRT_OPEN_READONLY, &probe);
+	if (s != CRT_OK) {
+		cf_log_err_cs(conf, "Opening crtoken config %s failed: %s (%s) %s",
+			      inst->config_file ? inst->config_file : crt_config_default_path(),
+			      crt_status_message(s), crt_status_name(s),
+			      probe ? crt_errdetail(probe) : "");
+		crt_close(probe);
+		return -1;
+	}
+	inst->db_path = talloc_strdup(inst, crt_get_config(probe)->database);
+	crt_close(probe);
+	if (!inst->db_path) return -1;
+
+	if (pthread_mutex_init(&inst->warn_mutex, NULL) != 0) return -1;
+	inst->warn_mutex_init = true;
+
+	inst->pool = fr_connection_pool_module_init(conf, inst, mod_conn_create, NULL, NULL);
+	if (!inst->pool) return -1;
+
+	return 0;
+}
+
+/*
+ * Warn about an attribute line that cannot be added, once per name and
+ * instance; later requests only mention it in the debug log.
+ */
+static void warn_attr_once(rlm_crtoken_t *inst, REQUEST *request, char const *name,
+			   char const *why)
+{
+	bool first = true;
+	size_t i;
+	char **grown;
+
+	pthread_mutex_lock(&inst->warn_mutex);
+	for (i = 0; i < inst->nwarned; i++) {
+		if (strcmp(inst->warned[i], name) == 0) {
+			first = false;
+			break;
+		}
+	}
+	if (first) {
+		grown = talloc_realloc(inst, inst->warned, char *, inst->nwarned + 1);
+		if (grown) {
+			inst->warned = grown;
+			inst->warned[inst->nwarned] = talloc_strdup(inst->warned, name);
+			if (inst->warned[inst->nwarned]) inst->nwarned++;
+		}
+	}
+	pthread_mutex_unlock(&inst->warn_mutex);
+
+	if (first) {
+		WARN("rlm_crtoken (%s): skipping reply attribute '%s': %s", inst->name, name, why);
+	}
+	RWDEBUG("Skipping reply attribute '%s': %s", name, why);
+}
+
+/*
+ * Add the stored reply attribute lines ("Name=value\n...") to the reply
+ * list through the dictionary. Unknown names or unparsable values are
+ * warned about and skipped. Returns the number of attributes added.
+ */
+static int add_reply_attrs(rlm_crtoken_t *inst, REQUEST *request, char const *reply)
+{
+	char const *line = reply, *end, *eq;
+	char name[256];
+	char *value;
+	size_t namelen;
+	int added = 0;
+	VALUE_PAIR *vp;
+
+	while (line && *line) {
+		end = strchr(line, '\n');
+		if (!end) end = line + strlen(line);
+		eq = memchr(line, '=', end - line);
+		namelen = eq ? (size_t)(eq - line) : 0;
+		while (namelen > 0 && (line[namelen - 1] == ' ' || line[namelen - 1] == '\t'))
+			namelen--;
+
+		if (end == line) {
+			/* empty line */
+		} else if (!eq || namelen == 0 || namelen >= sizeof(name)) {
+			warn_attr_once(inst, request, "(malformed line)", "expected Name=value");
+		} else {
+			memcpy(name, line, namelen);
+			name[namelen] = '\0';
+			eq++;
+			while (eq < end && (*eq == ' ' || *eq == '\t')) eq++;
+			value = talloc_strndup(request, eq, end - eq);
+			if (!value) return added;
+			if (value[0] != '\0' && value[strlen(value) - 1] == '\r')
+				value[strlen(value) - 1] = '\0';
+
+			vp = fr_pair_make(request->reply, &request->reply->vps, name, value, T_OP_EQ);
+			if (vp) {
+				RDEBUG2("&reply:%s = %s", name, value);
+				added++;
+			} else {
+				warn_attr_once(inst, request, name, fr_strerror());
+			}
+			talloc_free(value);
+		}
+		line = *end ? end + 1 : end;
+	}
+	return added;
+}
+
+/* True for the statuses that mean "this certificate is not admitted". */
+static bool status_is_refusal(crt_status s)
+{
+	switch (s) {
+	case CRT_E_CERT_NOT_FOUND:
+	case CRT_E_CERT_REVOKED:
+	case CRT_E_CERT_EXPIRED:
+	case CRT_E_CERT_NOT_YET_VALID:
+	case CRT_E_CERT_WRONG_ISSUER:
+	case CRT_E_SERIAL_INVALID:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Check the client certificate of this request against the crtoken store.
+ * NOOP when the request carries no certificate serial (not an EAP-TLS
+ * request, or an earlier round in the outer server); REJECT for any
+ * certificate crtoken does not admit; FAIL when the store cannot be read;
+ * OK, or UPDATED when reply attributes were added, for an admitted one.
+ */
+static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
+{
+	rlm_crtoken_t *inst = instance;
+	VALUE_PAIR *serial_vp, *issuer_vp = NULL;
+	char serial[80];
+	char const *issuer = NULL;
+	crtoken_conn_t *conn;
+	char *reply = NULL;
+	crt_status s;
+	int added;
+
+	serial_vp = fr_pair_find_by_da(request->packet->vps, inst->serial_da, TAG_ANY);
+	if (!serial_vp) {
+		RDEBUG2("No &%s in the request: not a client certificate check", inst->serial_attr);
+		return RLM_MODULE_NOOP;
+	}
+	if (inst->issuer_da) {
+		issuer_vp = fr_pair_find_by_da(request->packet->vps, inst->issuer_da, TAG_ANY);
+		if (!issuer_vp) {
+			REDEBUG("Certificate %s: no &%s in the request", serial_vp->vp_strvalue,
+				inst->issuer_attr);
+			return RLM_MODULE_REJECT;
+		}
+		issuer = issuer_vp->vp_strvalue;
+	}
+
+	s = crt_serial_normalize(serial_vp->vp_strvalue, serial, sizeof(serial));
+	if (s != CRT_OK) {
+		REDEBUG("Certificate serial '%s': %s (%s)", serial_vp->vp_strvalue,
+			crt_status_message(s), crt_status_name(s));
+		return RLM_MODULE_REJECT;
+	}
+
+	conn = fr_connection_get(inst->pool);
+	if (conn && !conn_current(inst, conn)) {
+		RWDEBUG("Store %s was removed or replaced; reconnecting", inst->db_path);
+		conn = fr_connection_reconnect(inst->pool, conn);
+	}
+	if (!conn) {
+		RERROR("crtoken store %s unavailable: failing closed", inst->db_path);
+		return RLM_MODULE_FAIL;
+	}
+
+	s = crt_cert_authorize(conn->ctx, serial, issuer, crt_now(), &reply);
+
+	if (s == CRT_OK) {
+		fr_connection_release(inst->pool, conn);
+		RDEBUG2("Certificate %s issued by crtoken: admitted", serial);
+		added = reply ? add_reply_attrs(inst, request, reply) : 0;
+		free(reply);
+		return added > 0 ? RLM_MODULE_UPDATED : RLM_MODULE_OK;
+	}
+
+	if (status_is_refusal(s)) {
+		fr_connection_release(inst->pool, conn);
+		REDEBUG("Certificate %s (issuer %s): %s (%s)", serial, issuer ? issuer : "unchecked",
+			crt_status_message(s), crt_status_name(s));
+		return RLM_MODULE_REJECT;
+	}
+
+	/* Anything else is the store failing: drop this connection so the
+	 * next request opens a fresh one, and fail closed. */
+	RERROR("crtoken lookup of %s failed: %s (%s) %s", serial, crt_status_message(s),
+	       crt_status_name(s), crt_errdetail(conn->ctx));
+	fr_connection_close(inst->pool, conn, crt_status_name(s));
+	return RLM_MODULE_FAIL;
+}
+
+/*
+ * post-auth: the same check, for placement in the outer server. A REJECT
+ * or FAIL there turns the Access-Accept into an Access-Reject.
+ */
+static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *request)
+{
+	return mod_authorize(instance, request);
+}
+
+/* Close the pool (and every crtoken context in it). */
+static int mod_detach(void *instance)
+{
+	rlm_crtoken_t *inst = instance;
+
+	fr_connection_pool_free(inst->pool);
+	inst->pool = NULL;
+	if (inst->warn_mutex_init) pthread_mutex_destroy(&inst->warn_mutex);
+	return 0;
+}
+
+extern module_t rlm_crtoken;
+module_t rlm_crtoken = {
+	.magic = RLM_MODULE_INIT,
+	.name = "crtoken",
+	.type = RLM_TYPE_THREAD_SAFE,
+	.inst_size = sizeof(rlm_crtoken_t),
+	.config = module_config,
+	.instantiate = mod_instantiate,
+	.detach = mod_detach,
+	.methods = {
+		[MOD_AUTHORIZE] = mod_authorize,
+		[MOD_POST_AUTH] = mod_post_auth,
+	},
+};
