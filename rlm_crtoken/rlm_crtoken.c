@@ -60,6 +60,9 @@ static const CONF_PARSER module_config[] = {
 	CONF_PARSER_TERMINATOR
 };
 
+/* Bound on stale connections replaced within one request. */
+#define MAX_RECONNECTS 64
+
 /*
  *	One pool connection: a read-only crtoken context plus the identity
  *	of the database file it opened.
@@ -302,7 +305,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 	crtoken_conn_t *conn;
 	char *reply = NULL;
 	crt_status s;
-	int added;
+	int added, tries;
 
 	serial_vp = fr_pair_find_by_da(request->packet->vps, inst->serial_da, TAG_ANY);
 	if (!serial_vp) {
@@ -326,8 +329,15 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 		return RLM_MODULE_REJECT;
 	}
 
+	/* A failed reconnect hands back another pooled connection, which may
+	 * be just as stale: check every connection we are given. */
 	conn = fr_connection_get(inst->pool);
-	if (conn && !conn_current(inst, conn)) {
+	for (tries = 0; conn && !conn_current(inst, conn); tries++) {
+		if (tries >= MAX_RECONNECTS) {
+			fr_connection_release(inst->pool, conn);
+			conn = NULL;
+			break;
+		}
 		RWDEBUG("Store %s was removed or replaced; reconnecting", inst->db_path);
 		conn = fr_connection_reconnect(inst->pool, conn);
 	}
@@ -347,9 +357,10 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 	}
 
 	if (status_is_refusal(s)) {
+		/* The detail lives in the context: log it before releasing. */
+		REDEBUG("Certificate %s rejected: %s (%s): %s", serial, crt_status_message(s),
+			crt_status_name(s), crt_errdetail(conn->ctx));
 		fr_connection_release(inst->pool, conn);
-		REDEBUG("Certificate %s (issuer %s): %s (%s)", serial, issuer ? issuer : "unchecked",
-			crt_status_message(s), crt_status_name(s));
 		return RLM_MODULE_REJECT;
 	}
 
