@@ -396,6 +396,26 @@ crt_status crt_redeem_generate(crt_ctx *ctx, const crt_redeem_req *req, const ch
 			       const char *passphrase, crt_cert *out, unsigned char **p12,
 			       size_t *p12_len, char **pass_out);
 
+/*
+ * Key material helpers shared by GENERATE and the end-user client
+ * (crtoken-enroll), so both make the same key types and PKCS#12 format.
+ * struct evp_pkey_st is OpenSSL's EVP_PKEY.
+ */
+struct evp_pkey_st;
+/* A fresh key of key_type (names as above); CRT_E_KEY_TYPE if unknown.
+ * *out is released with EVP_PKEY_free. */
+crt_status crt_key_generate(const char *key_type, struct evp_pkey_st **out);
+/* A PEM CSR for key with subject "/CN=cn", signed by key; *pem malloc'd. */
+crt_status crt_csr_make(struct evp_pkey_st *key, const char *cn, char **pem);
+/*
+ * A PKCS#12 (AES-256-CBC, PBKDF2, SHA-256 MAC) of key + cert_pem + the
+ * certificates in chain_pem (may be NULL), friendly name (may be NULL),
+ * protected by passphrase (non-empty). *der malloc'd, *len its size.
+ */
+crt_status crt_pkcs12_make(struct evp_pkey_st *key, const char *cert_pem, const char *chain_pem,
+			   const char *friendly, const char *passphrase, unsigned char **der,
+			   size_t *len);
+
 /* ------------------------------------------------------------------ OTP */
 
 typedef struct crt_otp_info {
@@ -428,6 +448,9 @@ crt_status crt_otp_enroll(crt_ctx *ctx, const char *user, const char *algorithm,
  */
 crt_status crt_otp_verify(crt_ctx *ctx, const char *user, const char *code, int64_t now,
 			  const char *service, const char *rhost, int *offset);
+/* crt_otp_verify with an explicit window (0-10 steps either side; < 0 = config). */
+crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *code, int64_t now,
+				 int window, const char *service, const char *rhost, int *offset);
 crt_status crt_otp_get(crt_ctx *ctx, const char *user, crt_otp_info *out);
 crt_status crt_otp_list(crt_ctx *ctx, crt_otp_info **out, size_t *n);
 void crt_otp_list_free(crt_otp_info *list, size_t n);

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdarg.h>
 
 #include "crtoken.h"
@@ -23,8 +24,18 @@ struct crt_ctx {
 	STACK_OF(X509) *ca_chain; /* intermediates above ca_cert (may be empty) */
 	char *ca_chain_pem;       /* ca_cert PEM + chain PEM, ready to return */
 	char *ca_issuer;          /* oneline subject of ca_cert */
+	int in_txn;               /* a write transaction is open */
+	/* prepared statement cache, keyed by SQL text (see store_prepare) */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmts[48];
+	int nstmts;
 	char detail[512];
 };
+
+/* Internal crt_open flag: create the store file if it is missing (init only). */
+#define CRT_OPEN_CREATE (1u << 8)
 
 /* --- ctx.c --- */
 /* Set the failure detail of ctx and return s (for `return crt_fail(...)`). */
@@ -95,6 +106,8 @@ crt_status crt_write_file(const char *path, const void *data, size_t len, unsign
 crt_status crt_check_key_perms(const char *path);
 /* Text checks for token fields: printable UTF-8, no control chars, max len. */
 crt_status crt_field_check(const char *value, size_t maxlen);
+/* The same, any length, '\n' allowed (reply attribute lists). */
+crt_status crt_field_check_multiline(const char *value);
 
 /* --- ca.c --- */
 crt_status ca_load(crt_ctx *ctx);
@@ -105,6 +118,20 @@ char *ca_name_oneline(const X509_NAME *name);
 char *ca_key_type_name(const EVP_PKEY *pk);
 /* Generate a key of type name ("ec-p256", ...). */
 crt_status ca_keygen(const char *type, EVP_PKEY **out);
+/* Signature digest for a signing key (NULL for Ed25519). */
+const EVP_MD *ca_sign_digest(const EVP_PKEY *pk);
+/* Parse "/CN=x/O=y" into a new name. */
+crt_status ca_parse_subject(const char *s, X509_NAME **out);
+/* Add an extension in OpenSSL config syntax. */
+crt_status ca_add_ext(X509 *x, X509V3_CTX *v3, int nid, const char *value);
+/* Random positive 16-byte serial and its stored hex form. */
+crt_status ca_random_serial(ASN1_INTEGER **out, char hex[72]);
+/* Self-signed CA certificate with the CA profile. */
+crt_status ca_self_signed(EVP_PKEY *key, const char *subject, int days, X509 **out);
+/* PEM of one certificate, malloc'd. */
+char *ca_cert_pem(X509 *x);
+/* ASN1_TIME → Unix seconds (0 on error). */
+int64_t ca_time_unix(const ASN1_TIME *t);
 
 /* --- csr.c --- */
 /* Parse PEM/DER, verify signature, enforce key policy. *req owned by caller. */
@@ -121,5 +148,15 @@ crt_status cert_insert(crt_ctx *ctx, X509 *x, const char *serial, const char *na
 /* --- token.c --- */
 /* Hash (hex SHA-256) of a token string. */
 void token_hash(const char *token, char out[65]);
+/* A fresh token string: prefix (4 chars) + 256 random bits + checksum. */
+crt_status token_generate(const char *prefix, char out[CRT_TOKEN_STRLEN + 1]);
+/* Validate a create (creating=1) or update spec. */
+crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating);
+/* Expiry asked for by spec, within the configured maximum. */
+crt_status token_expiry(crt_ctx *ctx, const crt_token_spec *s, int64_t now, int64_t *exp);
+/* Load a token row by id (for_update: inside the caller's write txn). */
+crt_status token_load(crt_ctx *ctx, const char *id, int64_t now, crt_token *out);
+/* Load by token hash. */
+crt_status token_load_by_hash(crt_ctx *ctx, const char *hash, int64_t now, crt_token *out);
 
 #endif /* CRTOKEN_INTERNAL_H */

@@ -1,0 +1,463 @@
+/*
+ * ca.c — the local CA: loading (with the key-permission rule), key
+ * generation, the self-signed CA profile, import of an existing CA (e.g. an
+ * intermediate with its chain) and naming helpers shared with cert.c.
+ */
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+char *ca_name_oneline(const X509_NAME *name)
+{
+	/* Same form FreeRADIUS puts in TLS-Client-Cert-Issuer/Subject. */
+	char *s = X509_NAME_oneline(name, NULL, 0);
+	char *copy = crt_strdup(s);
+	OPENSSL_free(s);
+	return copy;
+}
+
+char *ca_key_type_name(const EVP_PKEY *pk)
+{
+	char buf[80], group[64];
+	size_t glen = 0;
+
+	switch (EVP_PKEY_get_base_id(pk)) {
+	case EVP_PKEY_RSA:
+		snprintf(buf, sizeof(buf), "rsa-%d", EVP_PKEY_get_bits(pk));
+		break;
+	case EVP_PKEY_EC:
+		if (!EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group,
+						    sizeof(group), &glen))
+			snprintf(group, sizeof(group), "unknown");
+		if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0)
+			snprintf(buf, sizeof(buf), "ec-p256");
+		else if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0)
+			snprintf(buf, sizeof(buf), "ec-p384");
+		else if (strcmp(group, "secp521r1") == 0 || strcmp(group, "P-521") == 0)
+			snprintf(buf, sizeof(buf), "ec-p521");
+		else
+			snprintf(buf, sizeof(buf), "ec-%s", group);
+		break;
+	case EVP_PKEY_ED25519:
+		snprintf(buf, sizeof(buf), "ed25519");
+		break;
+	case EVP_PKEY_ED448:
+		snprintf(buf, sizeof(buf), "ed448");
+		break;
+	default:
+		snprintf(buf, sizeof(buf), "unknown");
+	}
+	return strdup(buf);
+}
+
+crt_status ca_keygen(const char *type, EVP_PKEY **out)
+{
+	EVP_PKEY *pk = NULL;
+	*out = NULL;
+	if (type == NULL || strcmp(type, "ec-p256") == 0)
+		pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	else if (strcmp(type, "ec-p384") == 0)
+		pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	else if (strcmp(type, "rsa-2048") == 0)
+		pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	else if (strcmp(type, "rsa-3072") == 0)
+		pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
+	else if (strcmp(type, "rsa-4096") == 0)
+		pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
+	else if (strcmp(type, "ed25519") == 0)
+		pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	else
+		return CRT_E_KEY_TYPE;
+	if (pk == NULL)
+		return CRT_E_INTERNAL;
+	*out = pk;
+	return CRT_OK;
+}
+
+const EVP_MD *ca_sign_digest(const EVP_PKEY *pk)
+{
+	int id = EVP_PKEY_get_base_id(pk);
+	if (id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448)
+		return NULL;
+	if (id == EVP_PKEY_EC && EVP_PKEY_get_bits(pk) > 256)
+		return EVP_sha384();
+	return EVP_sha256();
+}
+
+crt_status ca_parse_subject(const char *s, X509_NAME **out)
+{
+	X509_NAME *name = X509_NAME_new();
+	char *copy = crt_strdup(s), *p, *save = NULL;
+	crt_status r = CRT_E_INVALID_ARGUMENT;
+	int n = 0;
+
+	if (name == NULL || copy == NULL) {
+		r = CRT_E_NOMEM;
+		goto out;
+	}
+	if (copy[0] != '/')
+		goto out;
+	for (p = strtok_r(copy, "/", &save); p != NULL; p = strtok_r(NULL, "/", &save)) {
+		char *eq = strchr(p, '=');
+		if (eq == NULL || eq == p || eq[1] == '\0')
+			goto out;
+		*eq = '\0';
+		if (crt_field_check(eq + 1, 64) != CRT_OK)
+			goto out;
+		if (!X509_NAME_add_entry_by_txt(name, p, MBSTRING_UTF8,
+						(const unsigned char *)eq + 1, -1, -1, 0))
+			goto out;
+		n++;
+	}
+	if (n == 0)
+		goto out;
+	*out = name;
+	name = NULL;
+	r = CRT_OK;
+out:
+	X509_NAME_free(name);
+	free(copy);
+	return r;
+}
+
+/* Add extension nid=value (OpenSSL config syntax) to x with issuer ctx. */
+crt_status ca_add_ext(X509 *x, X509V3_CTX *v3, int nid, const char *value)
+{
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, v3, nid, value);
+	if (ext == NULL)
+		return CRT_E_INTERNAL;
+	int ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok ? CRT_OK : CRT_E_INTERNAL;
+}
+
+crt_status ca_random_serial(ASN1_INTEGER **out, char hex[72])
+{
+	unsigned char b[16];
+	static const char digits[] = "0123456789abcdef";
+	BIGNUM *bn = NULL;
+	crt_status r;
+
+	if ((r = crt_random(b, sizeof(b))) != CRT_OK)
+		return r;
+	/* Positive, and exactly 16 magnitude bytes (no sign padding, no leading
+	 * zero) so the hex form FreeRADIUS prints is always 32 digits. */
+	b[0] &= 0x7f;
+	if (b[0] == 0)
+		b[0] = 0x01;
+	for (size_t i = 0; i < sizeof(b); i++) {
+		hex[2 * i] = digits[b[i] >> 4];
+		hex[2 * i + 1] = digits[b[i] & 15];
+	}
+	hex[32] = '\0';
+	if ((bn = BN_bin2bn(b, sizeof(b), NULL)) == NULL)
+		return CRT_E_NOMEM;
+	*out = BN_to_ASN1_INTEGER(bn, NULL);
+	BN_free(bn);
+	return *out ? CRT_OK : CRT_E_NOMEM;
+}
+
+crt_status ca_self_signed(EVP_PKEY *key, const char *subject, int days, X509 **out)
+{
+	X509 *x = X509_new();
+	X509_NAME *name = NULL;
+	ASN1_INTEGER *serial = NULL;
+	X509V3_CTX v3;
+	char hex[72];
+	crt_status r = CRT_E_NOMEM;
+
+	*out = NULL;
+	if (x == NULL)
+		goto out;
+	if ((r = ca_parse_subject(subject ? subject : "/CN=crtoken CA", &name)) != CRT_OK)
+		goto out;
+	if ((r = ca_random_serial(&serial, hex)) != CRT_OK)
+		goto out;
+	r = CRT_E_INTERNAL;
+	if (!X509_set_version(x, X509_VERSION_3) || !X509_set_serialNumber(x, serial) ||
+	    !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), -300) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400) || !X509_set_pubkey(x, key))
+		goto out;
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	if ((r = ca_add_ext(x, &v3, NID_basic_constraints, "critical,CA:TRUE")) != CRT_OK ||
+	    (r = ca_add_ext(x, &v3, NID_key_usage, "critical,keyCertSign,cRLSign")) != CRT_OK ||
+	    (r = ca_add_ext(x, &v3, NID_subject_key_identifier, "hash")) != CRT_OK ||
+	    (r = ca_add_ext(x, &v3, NID_authority_key_identifier, "keyid:always")) != CRT_OK)
+		goto out;
+	if (X509_sign(x, key, ca_sign_digest(key)) <= 0) {
+		r = CRT_E_INTERNAL;
+		goto out;
+	}
+	*out = x;
+	x = NULL;
+	r = CRT_OK;
+out:
+	X509_free(x);
+	X509_NAME_free(name);
+	ASN1_INTEGER_free(serial);
+	return r;
+}
+
+char *ca_cert_pem(X509 *x)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data, *s = NULL;
+	long n;
+	if (b == NULL)
+		return NULL;
+	if (PEM_write_bio_X509(b, x) && (n = BIO_get_mem_data(b, &data)) > 0 &&
+	    (s = malloc((size_t)n + 1)) != NULL) {
+		memcpy(s, data, (size_t)n);
+		s[n] = '\0';
+	}
+	BIO_free(b);
+	return s;
+}
+
+/* Read every certificate in a PEM file into a new stack (empty if absent). */
+static crt_status read_chain(const char *path, STACK_OF(X509) **out)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	FILE *f;
+	X509 *x;
+
+	if (sk == NULL)
+		return CRT_E_NOMEM;
+	*out = sk;
+	if (path == NULL || access(path, F_OK) != 0)
+		return CRT_OK;
+	if ((f = fopen(path, "r")) == NULL)
+		return CRT_E_IO;
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+		sk_X509_push(sk, x);
+	ERR_clear_error();
+	fclose(f);
+	return CRT_OK;
+}
+
+/* Load and cross-check a CA triple; the caller owns the results. */
+static crt_status load_triple(crt_ctx *ctx, const char *cert_file, const char *key_file,
+			      const char *chain_file, X509 **cert, EVP_PKEY **key,
+			      STACK_OF(X509) **chain)
+{
+	FILE *f = NULL;
+	crt_status r;
+
+	*cert = NULL;
+	*key = NULL;
+	*chain = NULL;
+	if ((f = fopen(cert_file, "r")) == NULL)
+		return crt_fail(ctx, CRT_E_CA_MISSING, "%s: cannot open", cert_file);
+	*cert = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (*cert == NULL)
+		return crt_fail(ctx, CRT_E_CA_INVALID, "%s: not a PEM certificate", cert_file);
+	if (X509_check_ca(*cert) < 1)
+		return crt_fail(ctx, CRT_E_CA_INVALID, "%s: not a CA certificate (no CA:TRUE)",
+				cert_file);
+	if (access(key_file, F_OK) != 0)
+		return crt_fail(ctx, CRT_E_CA_MISSING, "%s: missing", key_file);
+	if ((r = crt_check_key_perms(key_file)) != CRT_OK)
+		return crt_fail(ctx, r, "%s: the CA key must not be accessible to others (chmod 600)",
+				key_file);
+	if ((f = fopen(key_file, "r")) == NULL)
+		return crt_fail(ctx, CRT_E_CA_MISSING, "%s: cannot open", key_file);
+	*key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (*key == NULL)
+		return crt_fail(ctx, CRT_E_CA_INVALID, "%s: not an unencrypted PEM private key",
+				key_file);
+	if (X509_check_private_key(*cert, *key) != 1)
+		return crt_fail(ctx, CRT_E_CA_KEY_MISMATCH, "%s does not belong to %s", key_file,
+				cert_file);
+	if ((r = read_chain(chain_file, chain)) != CRT_OK)
+		return crt_fail(ctx, r, "%s: cannot read the chain", chain_file);
+	ERR_clear_error();
+	return CRT_OK;
+}
+
+void ca_free(crt_ctx *ctx)
+{
+	X509_free(ctx->ca_cert);
+	EVP_PKEY_free(ctx->ca_key);
+	sk_X509_pop_free(ctx->ca_chain, X509_free);
+	free(ctx->ca_chain_pem);
+	free(ctx->ca_issuer);
+	ctx->ca_cert = NULL;
+	ctx->ca_key = NULL;
+	ctx->ca_chain = NULL;
+	ctx->ca_chain_pem = NULL;
+	ctx->ca_issuer = NULL;
+}
+
+crt_status ca_load(crt_ctx *ctx)
+{
+	X509 *cert;
+	EVP_PKEY *key;
+	STACK_OF(X509) *chain;
+	crt_status r = load_triple(ctx, ctx->cfg.ca_cert, ctx->cfg.ca_key, ctx->cfg.ca_chain,
+				   &cert, &key, &chain);
+	if (r != CRT_OK) {
+		X509_free(cert);
+		EVP_PKEY_free(key);
+		sk_X509_pop_free(chain, X509_free);
+		return r;
+	}
+	ca_free(ctx);
+	ctx->ca_cert = cert;
+	ctx->ca_key = key;
+	ctx->ca_chain = chain;
+	ctx->ca_issuer = ca_name_oneline(X509_get_subject_name(cert));
+
+	/* The chain handed to clients: our CA, then what is above it. */
+	size_t len = 0;
+	char *parts[16];
+	int np = 0;
+	parts[np++] = ca_cert_pem(cert);
+	for (int i = 0; i < sk_X509_num(chain) && np < 16; i++)
+		parts[np++] = ca_cert_pem(sk_X509_value(chain, i));
+	for (int i = 0; i < np; i++)
+		len += parts[i] ? strlen(parts[i]) : 0;
+	ctx->ca_chain_pem = calloc(1, len + 1);
+	for (int i = 0; i < np; i++) {
+		if (ctx->ca_chain_pem && parts[i])
+			strcat(ctx->ca_chain_pem, parts[i]);
+		free(parts[i]);
+	}
+	if (ctx->ca_issuer == NULL || ctx->ca_chain_pem == NULL)
+		return CRT_E_NOMEM;
+	return CRT_OK;
+}
+
+void crt_ca_info_clear(crt_ca_info *ci)
+{
+	if (ci == NULL)
+		return;
+	free(ci->subject);
+	free(ci->key_type);
+	free(ci->serial);
+	free(ci->pem);
+	free(ci->chain_pem);
+	free(ci->fingerprint);
+	memset(ci, 0, sizeof(*ci));
+}
+
+static int64_t asn1_time_unix(const ASN1_TIME *t)
+{
+	struct tm tm;
+	if (!ASN1_TIME_to_tm(t, &tm))
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+crt_status crt_ca_get(crt_ctx *ctx, crt_ca_info *out)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	BIGNUM *bn = NULL;
+	char *hex = NULL;
+
+	crt_clear_detail(ctx);
+	memset(out, 0, sizeof(*out));
+	if (ctx->ca_cert == NULL)
+		return crt_fail(ctx, CRT_E_CA_MISSING, "the CA is not loaded");
+	out->subject = ca_name_oneline(X509_get_subject_name(ctx->ca_cert));
+	out->key_type = ca_key_type_name(ctx->ca_key);
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(ctx->ca_cert), NULL);
+	hex = bn ? BN_bn2hex(bn) : NULL;
+	out->serial = crt_strdup(hex);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	if (out->serial)
+		for (char *p = out->serial; *p; p++)
+			*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
+	out->not_before = asn1_time_unix(X509_get0_notBefore(ctx->ca_cert));
+	out->not_after = asn1_time_unix(X509_get0_notAfter(ctx->ca_cert));
+	out->pem = ca_cert_pem(ctx->ca_cert);
+	out->chain_pem = crt_strdup(ctx->ca_chain_pem);
+	X509_digest(ctx->ca_cert, EVP_sha256(), md, &mdlen);
+	out->fingerprint = calloc(1, mdlen * 3 + 1);
+	if (out->fingerprint)
+		for (unsigned i = 0; i < mdlen; i++)
+			snprintf(out->fingerprint + 3 * i, 4, i + 1 < mdlen ? "%02X:" : "%02X",
+				 md[i]);
+	if (!out->subject || !out->key_type || !out->serial || !out->pem || !out->chain_pem ||
+	    !out->fingerprint) {
+		crt_ca_info_clear(out);
+		return CRT_E_NOMEM;
+	}
+	return CRT_OK;
+}
+
+int64_t ca_time_unix(const ASN1_TIME *t)
+{
+	return asn1_time_unix(t);
+}
+
+/* Copy src to dst atomically with mode. */
+static crt_status copy_file(crt_ctx *ctx, const char *src, const char *dst, unsigned mode)
+{
+	char *data = NULL;
+	size_t len = 0;
+	crt_status r = crt_read_file(src, 1 << 20, &data, &len);
+	if (r != CRT_OK)
+		return crt_fail(ctx, CRT_E_IO, "%s: cannot read", src);
+	r = crt_write_file(dst, data, len, mode);
+	crt_freezero(data, len);
+	return r == CRT_OK ? CRT_OK : crt_fail(ctx, r, "%s: cannot write", dst);
+}
+
+crt_status crt_ca_import(crt_ctx *ctx, const char *cert_file, const char *key_file,
+			 const char *chain_file, const char *actor)
+{
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	STACK_OF(X509) *chain = NULL;
+	crt_status r;
+	crt_json j;
+	char *detail = NULL;
+
+	crt_clear_detail(ctx);
+	if (cert_file == NULL || key_file == NULL)
+		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "certificate and key are required");
+	if ((r = load_triple(ctx, cert_file, key_file, chain_file, &cert, &key, &chain)) != CRT_OK)
+		goto out;
+	if (chain_file != NULL && sk_X509_num(chain) == 0) {
+		r = crt_fail(ctx, CRT_E_CA_INVALID, "%s: no certificates found", chain_file);
+		goto out;
+	}
+	if ((r = copy_file(ctx, key_file, ctx->cfg.ca_key, 0600)) != CRT_OK ||
+	    (r = copy_file(ctx, cert_file, ctx->cfg.ca_cert, 0644)) != CRT_OK)
+		goto out;
+	if (chain_file != NULL)
+		r = copy_file(ctx, chain_file, ctx->cfg.ca_chain, 0644);
+	else if (access(ctx->cfg.ca_chain, F_OK) == 0 && unlink(ctx->cfg.ca_chain) != 0)
+		r = crt_fail(ctx, CRT_E_IO, "%s: cannot remove the old chain", ctx->cfg.ca_chain);
+	if (r != CRT_OK || (r = ca_load(ctx)) != CRT_OK)
+		goto out;
+	json_begin(&j);
+	json_str(&j, "subject", ctx->ca_issuer);
+	json_int(&j, "chainLength", sk_X509_num(chain));
+	detail = json_end(&j);
+	if ((r = store_begin_write(ctx)) != CRT_OK)
+		goto out;
+	if ((r = audit_write(ctx, actor, "ca.import", ctx->ca_issuer, detail)) != CRT_OK) {
+		store_rollback(ctx);
+		goto out;
+	}
+	r = store_commit(ctx);
+out:
+	free(detail);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	sk_X509_pop_free(chain, X509_free);
+	return r;
+}

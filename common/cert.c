@@ -1,0 +1,507 @@
+/*
+ * cert.c — issued client certificates: the signing profile, the
+ * certificates table (insert, get, list, revoke), serial normalisation and
+ * the admission rule shared by rlm_crtoken and the admin CLI.
+ */
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------ profile */
+
+static crt_status add_name_entry(X509_NAME *n, const char *field, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		return CRT_OK;
+	return X509_NAME_add_entry_by_txt(n, field, MBSTRING_UTF8, (const unsigned char *)v, -1,
+					  -1, 0)
+		       ? CRT_OK
+		       : CRT_E_FIELD_INVALID;
+}
+
+crt_status cert_issue(crt_ctx *ctx, EVP_PKEY *pubkey, const char *cn, const char *org,
+		      const char *ou, int64_t now, X509 **out, char serial[72])
+{
+	X509 *x = NULL;
+	X509_NAME *subj = NULL;
+	ASN1_INTEGER *sn = NULL;
+	X509V3_CTX v3;
+	crt_status r;
+	int64_t ca_end = ca_time_unix(X509_get0_notAfter(ctx->ca_cert));
+	int64_t nb = now - ctx->cfg.clock_skew_seconds;
+	int64_t na = now + (int64_t)ctx->cfg.cert_days * 86400;
+
+	*out = NULL;
+	if (ctx->ca_key == NULL)
+		return crt_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
+	if (ca_end <= now)
+		return crt_fail(ctx, CRT_E_CA_EXPIRED, "the CA certificate expired");
+	if (na > ca_end) /* never outlive the CA */
+		na = ca_end;
+	if ((subj = X509_NAME_new()) == NULL || (x = X509_new()) == NULL) {
+		r = CRT_E_NOMEM;
+		goto out;
+	}
+	if ((r = add_name_entry(subj, "O", org)) != CRT_OK ||
+	    (r = add_name_entry(subj, "OU", ou)) != CRT_OK ||
+	    (r = add_name_entry(subj, "CN", cn)) != CRT_OK) {
+		r = crt_fail(ctx, r, "the subject could not be built (field too long?)");
+		goto out;
+	}
+	if ((r = ca_random_serial(&sn, serial)) != CRT_OK)
+		goto out;
+	r = CRT_E_INTERNAL;
+	if (!X509_set_version(x, X509_VERSION_3) || !X509_set_serialNumber(x, sn) ||
+	    !X509_set_subject_name(x, subj) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(ctx->ca_cert)) ||
+	    !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb) ||
+	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na) || !X509_set_pubkey(x, pubkey))
+		goto out;
+	X509V3_set_ctx(&v3, ctx->ca_cert, x, NULL, NULL, 0);
+	if ((r = ca_add_ext(x, &v3, NID_basic_constraints, "critical,CA:FALSE")) != CRT_OK ||
+	    (r = ca_add_ext(x, &v3, NID_key_usage,
+			    EVP_PKEY_get_base_id(pubkey) == EVP_PKEY_RSA
+				    ? "critical,digitalSignature,keyEncipherment"
+				    : "critical,digitalSignature")) != CRT_OK ||
+	    (r = ca_add_ext(x, &v3, NID_ext_key_usage, "clientAuth")) != CRT_OK ||
+	    (r = ca_add_ext(x, &v3, NID_subject_key_identifier, "hash")) != CRT_OK ||
+	    (r = ca_add_ext(x, &v3, NID_authority_key_identifier, "keyid:always")) != CRT_OK)
+		goto out;
+	if (X509_sign(x, ctx->ca_key, ca_sign_digest(ctx->ca_key)) <= 0) {
+		r = crt_fail(ctx, CRT_E_INTERNAL, "signing failed");
+		goto out;
+	}
+	*out = x;
+	x = NULL;
+	r = CRT_OK;
+out:
+	ERR_clear_error();
+	X509_free(x);
+	X509_NAME_free(subj);
+	ASN1_INTEGER_free(sn);
+	return r;
+}
+
+static char *pubkey_sha256(X509 *x)
+{
+	unsigned char *der = NULL;
+	char hex[65];
+	int n = i2d_PUBKEY(X509_get0_pubkey(x), &der);
+	if (n <= 0)
+		return NULL;
+	crt_sha256_hex(der, (size_t)n, hex);
+	OPENSSL_free(der);
+	return strdup(hex);
+}
+
+/* ------------------------------------------------------------ rows */
+
+void crt_cert_clear(crt_cert *c)
+{
+	if (c == NULL)
+		return;
+	free(c->name);
+	free(c->subject);
+	free(c->cn);
+	free(c->org);
+	free(c->ou);
+	free(c->issuer);
+	free(c->user);
+	free(c->reply);
+	free(c->key_type);
+	free(c->pubkey_sha256);
+	free(c->pem);
+	free(c->chain_pem);
+	memset(c, 0, sizeof(*c));
+}
+
+void crt_cert_list_free(crt_cert *list, size_t n)
+{
+	for (size_t i = 0; list != NULL && i < n; i++)
+		crt_cert_clear(&list[i]);
+	free(list);
+}
+
+static int eval_status(int revoked, int64_t not_after, int64_t now)
+{
+	if (revoked)
+		return CRT_CERT_REVOKED;
+	return now > not_after ? CRT_CERT_EXPIRED : CRT_CERT_VALID;
+}
+
+crt_status cert_insert(crt_ctx *ctx, X509 *x, const char *serial, const char *name,
+		       const char *token_id, const char *user, const char *reply, int64_t now,
+		       crt_cert *out)
+{
+	sqlite3_stmt *st;
+	crt_cert c = {0};
+	crt_status r;
+	int rc;
+	X509_NAME *sn = X509_get_subject_name(x);
+	char buf[256];
+
+	snprintf(c.serial, sizeof(c.serial), "%s", serial);
+	snprintf(c.token_id, sizeof(c.token_id), "%s", token_id ? token_id : "");
+	c.name = crt_strdup(name);
+	c.subject = ca_name_oneline(sn);
+	c.issuer = crt_strdup(ctx->ca_issuer);
+	c.user = crt_strdup(user);
+	c.reply = crt_strdup(reply);
+	c.key_type = ca_key_type_name(X509_get0_pubkey(x));
+	c.pubkey_sha256 = pubkey_sha256(x);
+	c.pem = ca_cert_pem(x);
+	c.chain_pem = crt_strdup(ctx->ca_chain_pem);
+	if (X509_NAME_get_text_by_NID(sn, NID_commonName, buf, sizeof(buf)) >= 0)
+		c.cn = strdup(buf);
+	if (X509_NAME_get_text_by_NID(sn, NID_organizationName, buf, sizeof(buf)) >= 0)
+		c.org = strdup(buf);
+	if (X509_NAME_get_text_by_NID(sn, NID_organizationalUnitName, buf, sizeof(buf)) >= 0)
+		c.ou = strdup(buf);
+	c.not_before = ca_time_unix(X509_get0_notBefore(x));
+	c.not_after = ca_time_unix(X509_get0_notAfter(x));
+	c.issued_at = now;
+	c.status = CRT_CERT_VALID;
+	if (!c.name || !c.subject || !c.issuer || !c.key_type || !c.pubkey_sha256 || !c.pem ||
+	    !c.chain_pem) {
+		r = CRT_E_NOMEM;
+		goto out;
+	}
+	if ((r = store_prepare(ctx,
+			       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
+			       "cn, org, ou, user, reply, key_type, pubkey_sha256, pem, not_before, "
+			       "not_after, issued_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       &st)) != CRT_OK)
+		goto out;
+	store_bind_text(st, 1, c.serial);
+	store_bind_text(st, 2, c.issuer);
+	store_bind_text(st, 3, token_id);
+	store_bind_text(st, 4, c.name);
+	store_bind_text(st, 5, c.subject);
+	store_bind_text(st, 6, c.cn);
+	store_bind_text(st, 7, c.org);
+	store_bind_text(st, 8, c.ou);
+	store_bind_text(st, 9, c.user);
+	store_bind_text(st, 10, c.reply);
+	store_bind_text(st, 11, c.key_type);
+	store_bind_text(st, 12, c.pubkey_sha256);
+	store_bind_text(st, 13, c.pem);
+	sqlite3_bind_int64(st, 14, c.not_before);
+	sqlite3_bind_int64(st, 15, c.not_after);
+	sqlite3_bind_int64(st, 16, c.issued_at);
+	rc = sqlite3_step(st);
+	store_done(st);
+	if (rc != SQLITE_DONE) {
+		r = store_error(ctx, rc, "storing the certificate");
+		goto out;
+	}
+	if (out != NULL) {
+		*out = c;
+		memset(&c, 0, sizeof(c));
+	}
+	r = CRT_OK;
+out:
+	crt_cert_clear(&c);
+	return r;
+}
+
+#define CERT_COLUMNS                                                                         \
+	"serial, token_id, name, subject, cn, org, ou, issuer, user, reply, key_type, "     \
+	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason"
+
+static void row_to_cert(sqlite3_stmt *st, int64_t now, crt_cert *c)
+{
+	const unsigned char *t;
+	memset(c, 0, sizeof(*c));
+	snprintf(c->serial, sizeof(c->serial), "%s", (const char *)sqlite3_column_text(st, 0));
+	if ((t = sqlite3_column_text(st, 1)) != NULL)
+		snprintf(c->token_id, sizeof(c->token_id), "%s", (const char *)t);
+	c->name = store_col_strdup(st, 2);
+	c->subject = store_col_strdup(st, 3);
+	c->cn = store_col_strdup(st, 4);
+	c->org = store_col_strdup(st, 5);
+	c->ou = store_col_strdup(st, 6);
+	c->issuer = store_col_strdup(st, 7);
+	c->user = store_col_strdup(st, 8);
+	c->reply = store_col_strdup(st, 9);
+	c->key_type = store_col_strdup(st, 10);
+	c->pubkey_sha256 = store_col_strdup(st, 11);
+	c->pem = store_col_strdup(st, 12);
+	c->not_before = sqlite3_column_int64(st, 13);
+	c->not_after = sqlite3_column_int64(st, 14);
+	c->issued_at = sqlite3_column_int64(st, 15);
+	c->revoked = sqlite3_column_type(st, 16) != SQLITE_NULL;
+	c->revoked_at = sqlite3_column_int64(st, 16);
+	c->reason = sqlite3_column_int(st, 17);
+	c->status = eval_status(c->revoked, c->not_after, now);
+}
+
+/* ------------------------------------------------------------ serials */
+
+crt_status crt_serial_normalize(const char *in, char *out, size_t outlen)
+{
+	size_t n = 0;
+	const char *p = in;
+
+	if (in == NULL || outlen < 3)
+		return CRT_E_SERIAL_INVALID;
+	while (*p == ' ')
+		p++;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	for (; *p; p++) {
+		if (*p == ':' || *p == ' ')
+			continue;
+		if (!isxdigit((unsigned char)*p) || n + 2 >= outlen)
+			return CRT_E_SERIAL_INVALID;
+		out[n++] = (char)tolower((unsigned char)*p);
+	}
+	if (n == 0)
+		return CRT_E_SERIAL_INVALID;
+	out[n] = '\0';
+	if (n % 2) { /* two digits per byte */
+		memmove(out + 1, out, n + 1);
+		out[0] = '0';
+		n++;
+	}
+	/* Drop leading zero bytes (DER sign padding); keep at least one byte. */
+	size_t skip = 0;
+	while (n - skip > 2 && out[skip] == '0' && out[skip + 1] == '0')
+		skip += 2;
+	memmove(out, out + skip, n - skip + 1);
+	return CRT_OK;
+}
+
+crt_status crt_cert_get(crt_ctx *ctx, const char *serial, crt_cert *out)
+{
+	sqlite3_stmt *st;
+	char norm[72];
+	crt_status r;
+	int rc;
+
+	crt_clear_detail(ctx);
+	memset(out, 0, sizeof(*out));
+	if (crt_serial_normalize(serial, norm, sizeof(norm)) != CRT_OK)
+		return crt_fail(ctx, CRT_E_SERIAL_INVALID, "\"%s\" is not a hex serial", serial);
+	if ((r = store_prepare(ctx, "SELECT " CERT_COLUMNS " FROM certificates WHERE serial = ?",
+			       &st)) != CRT_OK)
+		return r;
+	sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		row_to_cert(st, crt_now(), out);
+		out->chain_pem = crt_strdup(ctx->ca_chain_pem);
+		r = CRT_OK;
+	} else if (rc == SQLITE_DONE) {
+		r = crt_fail(ctx, CRT_E_CERT_NOT_FOUND, "no certificate with serial %s", norm);
+	} else {
+		r = store_error(ctx, rc, "reading the certificate");
+	}
+	store_done(st);
+	return r;
+}
+
+crt_status crt_cert_list(crt_ctx *ctx, const crt_cert_filter *f, crt_cert **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	crt_cert *list = NULL;
+	size_t cnt = 0, cap = 0;
+	crt_status r;
+	int rc;
+	int64_t now = crt_now();
+
+	crt_clear_detail(ctx);
+	*out = NULL;
+	*n = 0;
+	r = store_prepare(ctx,
+			  "SELECT " CERT_COLUMNS " FROM certificates WHERE "
+			  "(?1 < 0 OR (?1 = 1 AND revoked_at IS NOT NULL)"
+			  " OR (?1 = 2 AND revoked_at IS NULL AND not_after < ?4)"
+			  " OR (?1 = 0 AND revoked_at IS NULL AND not_after >= ?4))"
+			  " AND (?2 IS NULL OR token_id = ?2)"
+			  " AND (?3 < 0 OR (revoked_at IS NULL AND not_after >= ?4"
+			  "                 AND not_after < ?4 + ?3 * 86400))"
+			  " ORDER BY issued_at DESC, serial",
+			  &st);
+	if (r != CRT_OK)
+		return r;
+	sqlite3_bind_int(st, 1, f ? f->status : -1);
+	store_bind_text(st, 2, f ? f->token_id : NULL);
+	sqlite3_bind_int(st, 3, f ? f->expiring_within_days : -1);
+	sqlite3_bind_int64(st, 4, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			crt_cert *nl = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof(*nl));
+			if (nl == NULL) {
+				r = CRT_E_NOMEM;
+				goto out;
+			}
+			list = nl;
+		}
+		row_to_cert(st, now, &list[cnt++]);
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_error(ctx, rc, "listing certificates");
+		goto out;
+	}
+	*out = list;
+	*n = cnt;
+	list = NULL;
+	cnt = 0;
+out:
+	store_done(st);
+	crt_cert_list_free(list, cnt);
+	return r;
+}
+
+/* ------------------------------------------------------------ revocation */
+
+static const char *const reasons[] = {
+	[0] = "unspecified",	      [1] = "keyCompromise",	    [2] = "cACompromise",
+	[3] = "affiliationChanged",   [4] = "superseded",	    [5] = "cessationOfOperation",
+	[6] = "certificateHold",      [9] = "privilegeWithdrawn",   [10] = "aACompromise",
+};
+
+int crt_reason_parse(const char *name)
+{
+	if (name == NULL)
+		return -1;
+	for (int i = 0; i < (int)(sizeof(reasons) / sizeof(reasons[0])); i++)
+		if (reasons[i] != NULL && strcasecmp(reasons[i], name) == 0)
+			return i;
+	return -1;
+}
+
+const char *crt_reason_name(int reason)
+{
+	if (reason < 0 || reason >= (int)(sizeof(reasons) / sizeof(reasons[0])) ||
+	    reasons[reason] == NULL)
+		return "unspecified";
+	return reasons[reason];
+}
+
+const char *crt_cert_status_name(int status)
+{
+	switch (status) {
+	case CRT_CERT_VALID: return "valid";
+	case CRT_CERT_REVOKED: return "revoked";
+	case CRT_CERT_EXPIRED: return "expired";
+	}
+	return "unknown";
+}
+
+int crt_cert_status_parse(const char *name)
+{
+	for (int i = CRT_CERT_VALID; i <= CRT_CERT_EXPIRED; i++)
+		if (name != NULL && strcmp(name, crt_cert_status_name(i)) == 0)
+			return i;
+	return -1;
+}
+
+crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const char *actor)
+{
+	sqlite3_stmt *st;
+	crt_cert c = {0};
+	crt_status r;
+	crt_json j;
+	char *detail = NULL;
+	int rc;
+
+	crt_clear_detail(ctx);
+	if (reason < 0 || reason >= (int)(sizeof(reasons) / sizeof(reasons[0])) ||
+	    reasons[reason] == NULL)
+		return crt_fail(ctx, CRT_E_REASON_INVALID, "reason code %d", reason);
+	if ((r = store_begin_write(ctx)) != CRT_OK)
+		return r;
+	if ((r = crt_cert_get(ctx, serial, &c)) != CRT_OK)
+		goto fail;
+	if (c.revoked) {
+		r = crt_fail(ctx, CRT_E_CERT_REVOKED, "%s was already revoked", c.serial);
+		goto fail;
+	}
+	if ((r = store_prepare(ctx,
+			       "UPDATE certificates SET revoked_at = ?, reason = ? "
+			       "WHERE serial = ? AND revoked_at IS NULL",
+			       &st)) != CRT_OK)
+		goto fail;
+	sqlite3_bind_int64(st, 1, crt_now());
+	sqlite3_bind_int(st, 2, reason);
+	sqlite3_bind_text(st, 3, c.serial, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	store_done(st);
+	if (rc != SQLITE_DONE) {
+		r = store_error(ctx, rc, "revoking");
+		goto fail;
+	}
+	json_begin(&j);
+	json_str(&j, "reason", crt_reason_name(reason));
+	json_str(&j, "name", c.name);
+	json_str(&j, "tokenId", c.token_id);
+	if ((detail = json_end(&j)) == NULL) {
+		r = CRT_E_NOMEM;
+		goto fail;
+	}
+	if ((r = audit_write(ctx, actor, "cert.revoke", c.serial, detail)) != CRT_OK)
+		goto fail;
+	r = store_commit(ctx);
+	goto out;
+fail:
+	store_rollback(ctx);
+out:
+	free(detail);
+	crt_cert_clear(&c);
+	return r;
+}
+
+/* ------------------------------------------------------------ admission */
+
+crt_status crt_cert_authorize(crt_ctx *ctx, const char *serial, const char *issuer,
+			      int64_t now, char **reply)
+{
+	sqlite3_stmt *st;
+	char norm[72];
+	crt_status r;
+	int rc;
+
+	crt_clear_detail(ctx);
+	if (reply != NULL)
+		*reply = NULL;
+	if (crt_serial_normalize(serial, norm, sizeof(norm)) != CRT_OK)
+		return crt_fail(ctx, CRT_E_SERIAL_INVALID, "\"%s\" is not a hex serial",
+				serial ? serial : "(none)");
+	if ((r = store_prepare(ctx,
+			       "SELECT issuer, not_before, not_after, revoked_at, reply, reason "
+			       "FROM certificates WHERE serial = ?",
+			       &st)) != CRT_OK)
+		return r;
+	sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		r = crt_fail(ctx, CRT_E_CERT_NOT_FOUND, "serial %s was never issued by crtoken",
+			     norm);
+	} else if (rc != SQLITE_ROW) {
+		r = store_error(ctx, rc, "looking up the certificate");
+	} else if (issuer != NULL &&
+		   strcmp(issuer, (const char *)sqlite3_column_text(st, 0)) != 0) {
+		r = crt_fail(ctx, CRT_E_CERT_WRONG_ISSUER, "serial %s: issuer %s is not %s", norm,
+			     issuer, (const char *)sqlite3_column_text(st, 0));
+	} else if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+		r = crt_fail(ctx, CRT_E_CERT_REVOKED, "serial %s was revoked (%s)", norm,
+			     crt_reason_name(sqlite3_column_int(st, 5)));
+	} else if (now < sqlite3_column_int64(st, 1)) {
+		r = crt_fail(ctx, CRT_E_CERT_NOT_YET_VALID, "serial %s is not valid yet", norm);
+	} else if (now > sqlite3_column_int64(st, 2)) {
+		r = crt_fail(ctx, CRT_E_CERT_EXPIRED, "serial %s has expired", norm);
+	} else {
+		r = CRT_OK;
+		if (reply != NULL && sqlite3_column_type(st, 4) != SQLITE_NULL &&
+		    (*reply = store_col_strdup(st, 4)) == NULL)
+			r = CRT_E_NOMEM;
+	}
+	store_done(st);
+	return r;
+}

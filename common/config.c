@@ -1,0 +1,257 @@
+/*
+ * config.c — the one INI configuration file every component reads
+ * (parsed with inih). Unknown sections and keys are errors, so a typo never
+ * silently falls back to a default. Relative paths are resolved against the
+ * directory that holds the file, so an instance directory is self-contained.
+ */
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+enum key_type { K_PATH, K_STR, K_INT, K_BOOL, K_DURATION, K_DURABILITY, K_LONG };
+
+static const struct key {
+	const char *section, *name;
+	enum key_type type;
+	size_t off;
+	const char *def; /* default, parsed like a value from the file; NULL = unset */
+	long long min, max;
+} keys[] = {
+#define F(field) offsetof(crt_config, field)
+	{"store", "database", K_PATH, F(database), "crtoken.db", 0, 0},
+	{"store", "durability", K_DURABILITY, F(durability), "full", 0, 0},
+	{"store", "busy_timeout_ms", K_INT, F(busy_timeout_ms), "5000", 0, 600000},
+	{"ca", "certificate", K_PATH, F(ca_cert), "ca.pem", 0, 0},
+	{"ca", "key", K_PATH, F(ca_key), "ca.key", 0, 0},
+	{"ca", "chain", K_PATH, F(ca_chain), "chain.pem", 0, 0},
+	{"ca", "cert_days", K_INT, F(cert_days), "365", 1, 36500},
+	{"ca", "clock_skew_seconds", K_INT, F(clock_skew_seconds), "300", 0, 86400},
+	{"ca", "crl_days", K_INT, F(crl_days), "7", 1, 3650},
+	{"ca", "crl_file", K_PATH, F(crl_file), "crl.pem", 0, 0},
+	{"tokens", "lifetime", K_DURATION, F(token_lifetime), "7d", 60, 0},
+	{"tokens", "max_lifetime", K_DURATION, F(token_max_lifetime), "90d", 60, 0},
+	{"otp", "key_file", K_PATH, F(otp_key_file), "otp.key", 0, 0},
+	{"otp", "issuer", K_STR, F(otp_issuer), "crtoken", 0, 0},
+	{"otp", "algorithm", K_STR, F(otp_algorithm), "SHA1", 0, 0},
+	{"otp", "digits", K_INT, F(otp_digits), "6", 6, 8},
+	{"otp", "period", K_INT, F(otp_period), "30", 10, 300},
+	{"otp", "window", K_INT, F(otp_window), "1", 0, 10},
+	{"otp", "max_failures", K_INT, F(otp_max_failures), "5", 1, 1000},
+	{"otp", "lockout_seconds", K_INT, F(otp_lockout_seconds), "300", 1, 86400 * 30},
+	{"server", "listen", K_STR, F(listen), "127.0.0.1:8443", 0, 0},
+	{"server", "tls_cert", K_PATH, F(tls_cert), NULL, 0, 0},
+	{"server", "tls_key", K_PATH, F(tls_key), NULL, 0, 0},
+	{"server", "plain_http", K_BOOL, F(plain_http), "no", 0, 0},
+	{"server", "require_login", K_BOOL, F(require_login), "yes", 0, 0},
+	{"server", "pam_service", K_STR, F(pam_service), "crtoken", 0, 0},
+	{"server", "max_body", K_LONG, F(max_body), "65536", 1024, 16 * 1024 * 1024},
+	{"server", "rate_limit_failures", K_INT, F(rate_limit_failures), "5", 1, 100000},
+	{"server", "rate_limit_seconds", K_INT, F(rate_limit_seconds), "60", 1, 86400},
+	{"radius", "last_seen", K_BOOL, F(radius_last_seen), "no", 0, 0},
+#undef F
+};
+
+struct parse_state {
+	crt_config *cfg;
+	char *err;
+	size_t errlen;
+	int failed;
+	unsigned char seen[sizeof(keys) / sizeof(keys[0])];
+};
+
+static int parse_bool(const char *v, int *out)
+{
+	static const char *yes[] = {"yes", "true", "on", "1"}, *no[] = {"no", "false", "off", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = 1, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+static char *resolve_path(const crt_config *cfg, const char *v)
+{
+	if (v[0] == '/' || cfg->dir == NULL)
+		return strdup(v);
+	size_t n = strlen(cfg->dir) + strlen(v) + 2;
+	char *p = malloc(n);
+	if (p != NULL)
+		snprintf(p, n, "%s/%s", cfg->dir, v);
+	return p;
+}
+
+/* Store value v for key k; returns an error message or NULL. */
+static const char *set_value(crt_config *cfg, const struct key *k, const char *v)
+{
+	void *field = (char *)cfg + k->off;
+	char *end;
+	long long n;
+	int b;
+	int64_t d;
+
+	switch (k->type) {
+	case K_PATH:
+	case K_STR: {
+		char **s = field;
+		if (*v == '\0')
+			return k->type == K_PATH ? "empty path" : "empty value";
+		char *copy = k->type == K_PATH ? resolve_path(cfg, v) : strdup(v);
+		if (copy == NULL)
+			return "out of memory";
+		free(*s);
+		*s = copy;
+		return NULL;
+	}
+	case K_INT:
+	case K_LONG:
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno || end == v || *end != '\0')
+			return "not an integer";
+		if (n < k->min || n > k->max)
+			return "out of range";
+		if (k->type == K_INT)
+			*(int *)field = (int)n;
+		else
+			*(long *)field = (long)n;
+		return NULL;
+	case K_BOOL:
+		if (parse_bool(v, &b) != 0)
+			return "not a boolean (yes/no)";
+		*(int *)field = b;
+		return NULL;
+	case K_DURATION:
+		if (crt_duration_parse(v, &d) != CRT_OK)
+			return "not a duration (e.g. 7d, 12h, 30m)";
+		if (d < k->min)
+			return "too short";
+		*(int64_t *)field = d;
+		return NULL;
+	case K_DURABILITY:
+		if (strcasecmp(v, "full") == 0)
+			*(int *)field = CRT_DURABILITY_FULL;
+		else if (strcasecmp(v, "normal") == 0)
+			*(int *)field = CRT_DURABILITY_NORMAL;
+		else
+			return "must be full or normal";
+		return NULL;
+	}
+	return "bad key type";
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *ps = user;
+	if (ps->failed)
+		return 0;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const struct key *k = &keys[i];
+		if (strcmp(k->section, section) != 0 || strcmp(k->name, name) != 0)
+			continue;
+		const char *msg = set_value(ps->cfg, k, value);
+		if (msg != NULL) {
+			snprintf(ps->err, ps->errlen, "%s: [%s] %s = \"%s\": %s", ps->cfg->path,
+				 section, name, value, msg);
+			ps->failed = 1;
+			return 0;
+		}
+		ps->seen[i] = 1;
+		return 1;
+	}
+	snprintf(ps->err, ps->errlen, "%s: unknown key [%s] %s", ps->cfg->path, section, name);
+	ps->failed = 1;
+	return 0;
+}
+
+void crt_config_clear(crt_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->path);
+	free(cfg->dir);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (keys[i].type == K_PATH || keys[i].type == K_STR) {
+			char **s = (char **)((char *)cfg + keys[i].off);
+			free(*s);
+		}
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *crt_config_default_path(void)
+{
+	const char *env = getenv("CRTOKEN_CONF");
+	return (env != NULL && *env != '\0') ? env : "/etc/crtoken/crtoken.conf";
+}
+
+crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t errlen)
+{
+	struct parse_state ps = {.cfg = cfg, .err = err, .errlen = errlen};
+	char abs[PATH_MAX];
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (err && errlen)
+		err[0] = '\0';
+	if (path == NULL)
+		path = crt_config_default_path();
+	if (realpath(path, abs) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return CRT_E_CONFIG_NOT_FOUND;
+	}
+	cfg->path = strdup(abs);
+	char *slash = strrchr(abs, '/');
+	*slash = '\0';
+	cfg->dir = strdup(abs[0] ? abs : "/");
+	if (cfg->path == NULL || cfg->dir == NULL)
+		return CRT_E_NOMEM;
+
+	rc = ini_parse(cfg->path, on_key, &ps);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot read", cfg->path);
+		crt_config_clear(cfg);
+		return CRT_E_CONFIG_NOT_FOUND;
+	}
+	if (ps.failed || rc > 0) {
+		if (!ps.failed)
+			snprintf(err, errlen, "%s:%d: syntax error", path, rc);
+		crt_config_clear(cfg);
+		return CRT_E_CONFIG;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (ps.seen[i] || keys[i].def == NULL)
+			continue;
+		const char *msg = set_value(cfg, &keys[i], keys[i].def);
+		if (msg != NULL) {
+			snprintf(err, errlen, "default for %s: %s", keys[i].name, msg);
+			crt_config_clear(cfg);
+			return CRT_E_NOMEM;
+		}
+	}
+	/* Cross-key rules. */
+	const char *bad = NULL;
+	if (cfg->token_lifetime > cfg->token_max_lifetime)
+		bad = "[tokens] lifetime is longer than max_lifetime";
+	else if (strcasecmp(cfg->otp_algorithm, "SHA1") != 0 &&
+		 strcasecmp(cfg->otp_algorithm, "SHA256") != 0 &&
+		 strcasecmp(cfg->otp_algorithm, "SHA512") != 0)
+		bad = "[otp] algorithm must be SHA1, SHA256 or SHA512";
+	else if (cfg->otp_digits != 6 && cfg->otp_digits != 8)
+		bad = "[otp] digits must be 6 or 8";
+	else if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
+		bad = "[server] tls_cert and tls_key go together";
+	if (bad != NULL) {
+		snprintf(err, errlen, "%s: %s", cfg->path, bad);
+		crt_config_clear(cfg);
+		return CRT_E_CONFIG;
+	}
+	return CRT_OK;
+}

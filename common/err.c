@@ -1,0 +1,104 @@
+/*
+ * err.c — the status table: every crt_status with its stable machine name
+ * (the contract adapters and scripts match on) and its human message.
+ */
+#include <string.h>
+
+#include "crtoken.h"
+
+static const struct {
+	const char *name;
+	const char *message;
+} status_table[CRT_STATUS_COUNT] = {
+	[CRT_OK] = {"ok", "success"},
+	[CRT_E_INTERNAL] = {"internal", "internal error"},
+	[CRT_E_NOMEM] = {"out_of_memory", "out of memory"},
+	[CRT_E_INVALID_ARGUMENT] = {"invalid_argument", "invalid argument"},
+	[CRT_E_CONFIG] = {"config_invalid", "the configuration is invalid"},
+	[CRT_E_CONFIG_NOT_FOUND] = {"config_not_found", "the configuration file was not found"},
+	[CRT_E_IO] = {"io_error", "a file could not be read or written"},
+	[CRT_E_EXISTS] = {"already_exists", "it already exists"},
+	[CRT_E_UNSAFE_PERMISSIONS] = {"unsafe_permissions",
+				      "a secret file is readable or writable by others"},
+	[CRT_E_STORE] = {"store_error", "the certificate store failed"},
+	[CRT_E_STORE_BUSY] = {"store_busy", "the certificate store is busy; try again"},
+	[CRT_E_STORE_UNAVAILABLE] = {"store_unavailable", "the certificate store is unavailable"},
+	[CRT_E_STORE_VERSION] = {"store_version",
+				 "the certificate store was made by a newer crtoken"},
+	[CRT_E_CA_MISSING] = {"ca_missing", "the CA certificate or key is missing"},
+	[CRT_E_CA_INVALID] = {"ca_invalid", "the CA certificate or key is not usable"},
+	[CRT_E_CA_KEY_MISMATCH] = {"ca_key_mismatch",
+				   "the CA key does not match the CA certificate"},
+	[CRT_E_CA_EXPIRED] = {"ca_expired", "the CA certificate has expired"},
+	[CRT_E_TOKEN_MALFORMED] = {"token_malformed", "this is not a certificate request token"},
+	[CRT_E_TOKEN_MISTYPED] = {"token_mistyped",
+				  "the token was mistyped (its checksum does not match)"},
+	[CRT_E_TOKEN_UNKNOWN] = {"token_unknown", "no such token"},
+	[CRT_E_TOKEN_DELETED] = {"token_deleted", "the token was deleted by an administrator"},
+	[CRT_E_TOKEN_USED] = {"token_used", "the token has already been used"},
+	[CRT_E_TOKEN_EXPIRED] = {"token_expired", "the token has expired"},
+	[CRT_E_TOKEN_OWNER] = {"token_owner_mismatch", "the token belongs to another user"},
+	[CRT_E_TOKEN_NOT_FOUND] = {"token_not_found", "no token with this id"},
+	[CRT_E_TOKEN_NOT_ACTIVE] = {"token_not_active", "the token is no longer active"},
+	[CRT_E_NAME_REQUIRED] = {"name_required", "a name is required"},
+	[CRT_E_FIELD_INVALID] = {"field_invalid", "a field has an invalid value"},
+	[CRT_E_FIELD_LOCKED] = {"field_locked", "the administrator locked this field"},
+	[CRT_E_LIFETIME] = {"lifetime_invalid", "the token lifetime is invalid"},
+	[CRT_E_REPLY_ATTR] = {"reply_attribute_invalid",
+			      "a reply attribute is not of the form Attribute=value"},
+	[CRT_E_CSR_MALFORMED] = {"csr_malformed", "the CSR could not be parsed"},
+	[CRT_E_CSR_BAD_SIGNATURE] = {"csr_bad_signature", "the CSR signature does not verify"},
+	[CRT_E_CSR_WEAK_KEY] = {"csr_weak_key", "the CSR key is too weak"},
+	[CRT_E_CSR_KEY_TYPE] = {"csr_unsupported_key", "the CSR key type is not supported"},
+	[CRT_E_CSR_TOO_LARGE] = {"csr_too_large", "the CSR is too large"},
+	[CRT_E_CERT_NOT_FOUND] = {"cert_not_found", "no certificate with this serial"},
+	[CRT_E_CERT_REVOKED] = {"cert_revoked", "the certificate is revoked"},
+	[CRT_E_CERT_EXPIRED] = {"cert_expired", "the certificate has expired"},
+	[CRT_E_CERT_NOT_YET_VALID] = {"cert_not_yet_valid", "the certificate is not yet valid"},
+	[CRT_E_CERT_WRONG_ISSUER] = {"cert_wrong_issuer", "the certificate is from another CA"},
+	[CRT_E_SERIAL_INVALID] = {"serial_invalid", "the serial number is not valid hex"},
+	[CRT_E_REASON_INVALID] = {"revocation_reason_invalid",
+				  "unknown revocation reason (see RFC 5280)"},
+	[CRT_E_OTP_NOT_ENROLLED] = {"otp_not_enrolled", "the user has no one-time password"},
+	[CRT_E_OTP_BAD_CODE] = {"otp_bad_code", "the verification code is wrong"},
+	[CRT_E_OTP_REPLAY] = {"otp_replayed", "the verification code was already used"},
+	[CRT_E_OTP_LOCKED] = {"otp_locked", "too many failures; the user is locked for a while"},
+	[CRT_E_OTP_PARAMS] = {"otp_parameters_invalid", "invalid one-time password parameters"},
+	[CRT_E_SEAL] = {"seal_error", "a sealed secret could not be opened"},
+	[CRT_E_APIKEY_INVALID] = {"apikey_invalid", "the API key is not valid"},
+	[CRT_E_APIKEY_NOT_FOUND] = {"apikey_not_found", "no API key with this id"},
+	[CRT_E_KEY_TYPE] = {"key_type_invalid", "unknown key type"},
+	[CRT_E_AUTH_REQUIRED] = {"authentication_required", "authentication is required"},
+	[CRT_E_AUTH_FAILED] = {"authentication_failed", "authentication failed"},
+	[CRT_E_FORBIDDEN] = {"permission_denied", "permission denied"},
+	[CRT_E_RATE_LIMITED] = {"rate_limited", "too many failed attempts; try again later"},
+	[CRT_E_REQUEST_INVALID] = {"request_invalid", "the request is malformed"},
+	[CRT_E_REQUEST_TOO_LARGE] = {"request_too_large", "the request body is too large"},
+	[CRT_E_MEDIA_TYPE] = {"unsupported_media_type", "the Content-Type is not supported"},
+	[CRT_E_NOT_FOUND] = {"not_found", "not found"},
+	[CRT_E_METHOD] = {"method_not_allowed", "method not allowed"},
+};
+
+const char *crt_status_name(crt_status s)
+{
+	if ((unsigned)s >= CRT_STATUS_COUNT || status_table[s].name == NULL)
+		return "internal";
+	return status_table[s].name;
+}
+
+const char *crt_status_message(crt_status s)
+{
+	if ((unsigned)s >= CRT_STATUS_COUNT || status_table[s].message == NULL)
+		return "internal error";
+	return status_table[s].message;
+}
+
+crt_status crt_status_from_name(const char *name)
+{
+	if (name == NULL)
+		return CRT_STATUS_COUNT;
+	for (int i = 0; i < CRT_STATUS_COUNT; i++)
+		if (status_table[i].name != NULL && strcmp(status_table[i].name, name) == 0)
+			return (crt_status)i;
+	return CRT_STATUS_COUNT;
+}

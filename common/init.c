@@ -1,0 +1,204 @@
+/*
+ * init.c — making a new self-contained instance: a directory holding the
+ * documented config, the store, the CA (generated or imported) and the OTP
+ * sealing key. Either everything is created or nothing is left behind.
+ */
+#include <errno.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+extern const char crt_conf_sample[];
+
+struct created {
+	char paths[8][4096];
+	int n;
+};
+
+static void path_join(char *out, size_t n, const char *dir, const char *name)
+{
+	snprintf(out, n, "%s/%s", dir, name);
+}
+
+static crt_status write_new(struct created *cr, const char *dir, const char *name,
+			    const void *data, size_t len, unsigned mode, char *err, size_t errlen)
+{
+	char *p = cr->paths[cr->n];
+	path_join(p, sizeof(cr->paths[0]), dir, name);
+	if (access(p, F_OK) == 0) {
+		snprintf(err, errlen, "%s already exists", p);
+		return CRT_E_EXISTS;
+	}
+	if (crt_write_file(p, data, len, mode) != CRT_OK) {
+		snprintf(err, errlen, "%s: cannot write: %s", p, strerror(errno));
+		return CRT_E_IO;
+	}
+	cr->n++;
+	return CRT_OK;
+}
+
+static char *key_pem(EVP_PKEY *k)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data, *s = NULL;
+	long n;
+	if (b && PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) &&
+	    (n = BIO_get_mem_data(b, &data)) > 0 && (s = malloc((size_t)n + 1)) != NULL) {
+		memcpy(s, data, (size_t)n);
+		s[n] = '\0';
+	}
+	BIO_free_all(b); /* memory BIOs are cleared on free */
+	return s;
+}
+
+static crt_status make_ca(const crt_init_opts *o, struct created *cr, char *err, size_t errlen)
+{
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	char *kpem = NULL, *cpem = NULL;
+	crt_status r;
+	const char *type = o->ca_key_type ? o->ca_key_type : "ec-p256";
+
+	if (strcmp(type, "ec-p256") != 0 && strcmp(type, "ec-p384") != 0 &&
+	    strcmp(type, "rsa-3072") != 0) {
+		snprintf(err, errlen, "CA key type %s: use ec-p256, ec-p384 or rsa-3072", type);
+		return CRT_E_KEY_TYPE;
+	}
+	if ((r = ca_keygen(type, &key)) != CRT_OK)
+		goto out;
+	if ((r = ca_self_signed(key, o->ca_subject, o->ca_days > 0 ? o->ca_days : 3650, &cert)) !=
+	    CRT_OK) {
+		if (r == CRT_E_INVALID_ARGUMENT)
+			snprintf(err, errlen, "CA subject \"%s\": use the form /CN=name/O=org",
+				 o->ca_subject);
+		goto out;
+	}
+	if ((kpem = key_pem(key)) == NULL || (cpem = ca_cert_pem(cert)) == NULL) {
+		r = CRT_E_NOMEM;
+		goto out;
+	}
+	if ((r = write_new(cr, o->dir, "ca.key", kpem, strlen(kpem), 0600, err, errlen)) !=
+		    CRT_OK ||
+	    (r = write_new(cr, o->dir, "ca.pem", cpem, strlen(cpem), 0644, err, errlen)) != CRT_OK)
+		goto out;
+out:
+	crt_strfree_secret(kpem);
+	free(cpem);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	return r;
+}
+
+static crt_status copy_in(struct created *cr, const char *dir, const char *src, const char *name,
+			  unsigned mode, char *err, size_t errlen)
+{
+	char *data = NULL;
+	size_t len = 0;
+	crt_status r;
+	if (crt_read_file(src, 1 << 20, &data, &len) != CRT_OK) {
+		snprintf(err, errlen, "%s: cannot read", src);
+		return CRT_E_IO;
+	}
+	r = write_new(cr, dir, name, data, len, mode, err, errlen);
+	crt_freezero(data, len);
+	return r;
+}
+
+crt_status crt_init(const crt_init_opts *o, char *err, size_t errlen)
+{
+	struct created *cr = calloc(1, sizeof(*cr));
+	unsigned char otpkey[32];
+	char conf[4096];
+	crt_ctx *ctx = NULL;
+	crt_status r;
+	char dummy[8];
+
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = '\0';
+	if (cr == NULL)
+		return CRT_E_NOMEM;
+	if (o == NULL || o->dir == NULL || *o->dir == '\0') {
+		snprintf(err, errlen, "an instance directory is required");
+		r = CRT_E_INVALID_ARGUMENT;
+		goto out;
+	}
+	if ((o->import_cert != NULL) != (o->import_key != NULL)) {
+		snprintf(err, errlen, "importing a CA needs both its certificate and its key");
+		r = CRT_E_INVALID_ARGUMENT;
+		goto out;
+	}
+	if (mkdir(o->dir, 0750) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", o->dir, strerror(errno));
+		r = CRT_E_IO;
+		goto out;
+	}
+	path_join(conf, sizeof(conf), o->dir, "crtoken.conf");
+	char db[4096];
+	path_join(db, sizeof(db), o->dir, "crtoken.db");
+	if (access(conf, F_OK) == 0 || access(db, F_OK) == 0) {
+		snprintf(err, errlen, "%s already holds an instance", o->dir);
+		r = CRT_E_EXISTS;
+		goto out;
+	}
+	if (o->import_cert != NULL) {
+		if ((r = copy_in(cr, o->dir, o->import_key, "ca.key", 0600, err, errlen)) != CRT_OK ||
+		    (r = copy_in(cr, o->dir, o->import_cert, "ca.pem", 0644, err, errlen)) != CRT_OK ||
+		    (o->import_chain != NULL &&
+		     (r = copy_in(cr, o->dir, o->import_chain, "chain.pem", 0644, err, errlen)) !=
+			     CRT_OK))
+			goto out;
+	} else if ((r = make_ca(o, cr, err, errlen)) != CRT_OK) {
+		goto out;
+	}
+	if ((r = crt_random(otpkey, sizeof(otpkey))) != CRT_OK ||
+	    (r = write_new(cr, o->dir, "otp.key", otpkey, sizeof(otpkey), 0600, err, errlen)) !=
+		    CRT_OK)
+		goto out;
+	if ((r = write_new(cr, o->dir, "crtoken.conf", crt_conf_sample, strlen(crt_conf_sample),
+			   0640, err, errlen)) != CRT_OK)
+		goto out;
+	/* Create the store and load the CA through the normal path: this also
+	 * validates an imported CA (CA:TRUE, key match, key permissions). */
+	snprintf(cr->paths[cr->n++], sizeof(cr->paths[0]), "%s", db);
+	r = crt_open(conf, CRT_OPEN_CREATE, &ctx);
+	if (r != CRT_OK) {
+		snprintf(err, errlen, "%s", crt_errdetail(ctx));
+		goto out;
+	}
+	crt_json j;
+	json_begin(&j);
+	json_str(&j, "ca", ctx->ca_issuer);
+	json_str(&j, "imported", o->import_cert ? "yes" : "no");
+	char *detail = json_end(&j);
+	if ((r = store_begin_write(ctx)) == CRT_OK) {
+		if ((r = audit_write(ctx, "crtoken-admin", "instance.init", o->dir, detail)) ==
+		    CRT_OK)
+			r = store_commit(ctx);
+		else
+			store_rollback(ctx);
+	}
+	free(detail);
+out:
+	OPENSSL_cleanse(otpkey, sizeof(otpkey));
+	crt_close(ctx);
+	if (r != CRT_OK) {
+		char side[4200];
+		for (int i = cr->n - 1; i >= 0; i--) {
+			unlink(cr->paths[i]);
+			snprintf(side, sizeof(side), "%s-wal", cr->paths[i]);
+			unlink(side);
+			snprintf(side, sizeof(side), "%s-shm", cr->paths[i]);
+			unlink(side);
+		}
+	}
+	free(cr);
+	return r;
+}

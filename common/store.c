@@ -1,0 +1,296 @@
+/*
+ * store.c — the SQLite store: opening with safe permissions and pragmas
+ * (WAL, foreign keys, busy timeout, durability), forward migrations keyed by
+ * PRAGMA user_version, write transactions and the per-connection prepared
+ * statement cache.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Migration i brings the schema from version i to i + 1. Never edit a
+ * released entry; append a new one. */
+static const char *const migrations[] = {
+	/* 1: initial schema */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE tokens("
+	" id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+	" cn TEXT, org TEXT, ou TEXT, owner TEXT, locked INTEGER NOT NULL DEFAULT 0,"
+	" reply TEXT, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+	" used_at INTEGER, deleted_at INTEGER, updated_at INTEGER NOT NULL,"
+	" serial TEXT, created_by TEXT);"
+	"CREATE INDEX tokens_expires ON tokens(expires_at);"
+	"CREATE TABLE certificates("
+	" serial TEXT PRIMARY KEY, issuer TEXT NOT NULL, token_id TEXT UNIQUE,"
+	" name TEXT NOT NULL, subject TEXT NOT NULL, cn TEXT, org TEXT, ou TEXT,"
+	" user TEXT, reply TEXT, key_type TEXT, pubkey_sha256 TEXT NOT NULL,"
+	" pem TEXT NOT NULL, not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
+	" issued_at INTEGER NOT NULL, revoked_at INTEGER, reason INTEGER,"
+	" last_seen INTEGER) WITHOUT ROWID;"
+	"CREATE INDEX certificates_not_after ON certificates(not_after);"
+	"CREATE TABLE otp("
+	" user TEXT PRIMARY KEY, secret BLOB NOT NULL, algorithm TEXT NOT NULL,"
+	" digits INTEGER NOT NULL, period INTEGER NOT NULL,"
+	" last_step INTEGER NOT NULL DEFAULT -1, failures INTEGER NOT NULL DEFAULT 0,"
+	" locked_until INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+	"CREATE TABLE api_keys("
+	" id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,"
+	" created_at INTEGER NOT NULL, revoked_at INTEGER, last_used_at INTEGER);"
+	"CREATE TABLE audit("
+	" id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,"
+	" action TEXT NOT NULL, object TEXT, detail TEXT);"
+	"CREATE INDEX audit_action ON audit(action, id);"
+	"INSERT INTO meta(key, value) VALUES ('crl_number', 0);",
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+crt_status store_error(crt_ctx *ctx, int rc, const char *what)
+{
+	crt_status s;
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		s = CRT_E_STORE_BUSY;
+		break;
+	case SQLITE_CANTOPEN:
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+	case SQLITE_IOERR:
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_FULL:
+		s = CRT_E_STORE_UNAVAILABLE;
+		break;
+	case SQLITE_NOMEM:
+		s = CRT_E_NOMEM;
+		break;
+	default:
+		s = CRT_E_STORE;
+	}
+	return crt_fail(ctx, s, "%s: %s", what,
+			ctx->db ? sqlite3_errmsg(ctx->db) : sqlite3_errstr(rc));
+}
+
+static crt_status exec(crt_ctx *ctx, const char *sql)
+{
+	int rc = sqlite3_exec(ctx->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? CRT_OK : store_error(ctx, rc, "store");
+}
+
+static crt_status user_version(crt_ctx *ctx, int *v)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(ctx->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*v = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? CRT_OK : store_error(ctx, rc, "reading schema version");
+}
+
+static crt_status migrate(crt_ctx *ctx)
+{
+	crt_status r;
+	int v;
+	char sql[64];
+
+	if ((r = user_version(ctx, &v)) != CRT_OK)
+		return r;
+	if (v == SCHEMA_VERSION)
+		return CRT_OK;
+	if (v > SCHEMA_VERSION)
+		return crt_fail(ctx, CRT_E_STORE_VERSION, "%s has schema %d; this build knows %d",
+				ctx->cfg.database, v, SCHEMA_VERSION);
+	if (ctx->flags & CRT_OPEN_READONLY)
+		return crt_fail(ctx, CRT_E_STORE_VERSION,
+				"%s has schema %d and needs migrating to %d (run crtoken-admin)",
+				ctx->cfg.database, v, SCHEMA_VERSION);
+	if ((r = store_begin_write(ctx)) != CRT_OK)
+		return r;
+	/* Re-read under the write lock: another process may have migrated. */
+	if ((r = user_version(ctx, &v)) != CRT_OK)
+		goto fail;
+	for (; v < SCHEMA_VERSION; v++) {
+		if ((r = exec(ctx, migrations[v])) != CRT_OK)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if ((r = exec(ctx, sql)) != CRT_OK)
+			goto fail;
+	}
+	if ((r = audit_write(ctx, "crtoken", "store.migrate", ctx->cfg.database, NULL)) != CRT_OK)
+		goto fail;
+	return store_commit(ctx);
+fail:
+	store_rollback(ctx);
+	return r;
+}
+
+/* Refuse a database file that others can write (or anyone but the owner's
+ * group can read): it holds token hashes, certificates and sealed secrets. */
+static crt_status check_db_perms(crt_ctx *ctx, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE, "%s: %s", path, strerror(errno));
+	if (st.st_mode & (S_IWGRP | S_IRWXO))
+		return crt_fail(ctx, CRT_E_UNSAFE_PERMISSIONS,
+				"%s is accessible to others (mode %04o); use 0600 or 0640",
+				path, (unsigned)(st.st_mode & 07777));
+	return CRT_OK;
+}
+
+crt_status store_open(crt_ctx *ctx)
+{
+	const char *path = ctx->cfg.database;
+	int readonly = (ctx->flags & CRT_OPEN_READONLY) != 0;
+	int oflags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	crt_status r;
+	int rc;
+	char pragmas[160];
+
+	if (ctx->flags & CRT_OPEN_CREATE) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		if (fd < 0)
+			return crt_fail(ctx, errno == EEXIST ? CRT_E_EXISTS : CRT_E_IO, "%s: %s",
+					path, strerror(errno));
+		fchmod(fd, 0640); /* whatever the umask */
+		close(fd);
+	} else if (access(path, F_OK) != 0) {
+		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE, "%s: %s", path, strerror(errno));
+	}
+	if ((r = check_db_perms(ctx, path)) != CRT_OK)
+		return r;
+	rc = sqlite3_open_v2(path, &ctx->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK)
+		return store_error(ctx, rc, "opening the store");
+	sqlite3_extended_result_codes(ctx->db, 1);
+	sqlite3_busy_timeout(ctx->db, ctx->cfg.busy_timeout_ms);
+	if (!readonly && (r = exec(ctx, "PRAGMA journal_mode = WAL")) != CRT_OK)
+		return r;
+	snprintf(pragmas, sizeof(pragmas),
+		 "PRAGMA foreign_keys = ON; PRAGMA synchronous = %s; PRAGMA trusted_schema = OFF",
+		 ctx->cfg.durability == CRT_DURABILITY_NORMAL ? "NORMAL" : "FULL");
+	if ((r = exec(ctx, pragmas)) != CRT_OK)
+		return r;
+	return migrate(ctx);
+}
+
+void store_close(crt_ctx *ctx)
+{
+	for (int i = 0; i < ctx->nstmts; i++)
+		sqlite3_finalize(ctx->stmts[i].st);
+	ctx->nstmts = 0;
+	if (ctx->db != NULL)
+		sqlite3_close_v2(ctx->db);
+	ctx->db = NULL;
+}
+
+crt_status store_begin_write(crt_ctx *ctx)
+{
+	crt_status r = exec(ctx, "BEGIN IMMEDIATE");
+	if (r == CRT_OK)
+		ctx->in_txn = 1;
+	return r;
+}
+
+crt_status store_commit(crt_ctx *ctx)
+{
+	crt_status r = exec(ctx, "COMMIT");
+	if (r != CRT_OK)
+		store_rollback(ctx);
+	ctx->in_txn = 0;
+	return r;
+}
+
+void store_rollback(crt_ctx *ctx)
+{
+	if (sqlite3_get_autocommit(ctx->db) == 0)
+		sqlite3_exec(ctx->db, "ROLLBACK", NULL, NULL, NULL);
+	ctx->in_txn = 0;
+}
+
+crt_status store_prepare(crt_ctx *ctx, const char *sql, sqlite3_stmt **st)
+{
+	int i, rc;
+	for (i = 0; i < ctx->nstmts; i++)
+		if (ctx->stmts[i].sql == sql || strcmp(ctx->stmts[i].sql, sql) == 0) {
+			*st = ctx->stmts[i].st;
+			return CRT_OK;
+		}
+	rc = sqlite3_prepare_v3(ctx->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	if (rc != SQLITE_OK)
+		return store_error(ctx, rc, "preparing a statement");
+	if (ctx->nstmts < (int)(sizeof(ctx->stmts) / sizeof(ctx->stmts[0]))) {
+		ctx->stmts[ctx->nstmts].sql = sql;
+		ctx->stmts[ctx->nstmts].st = *st;
+		ctx->nstmts++;
+	} else {
+		/* Cache full: evict the oldest entry (never happens with our fixed SQL). */
+		sqlite3_finalize(ctx->stmts[0].st);
+		memmove(&ctx->stmts[0], &ctx->stmts[1], sizeof(ctx->stmts[0]) * (size_t)(ctx->nstmts - 1));
+		ctx->stmts[ctx->nstmts - 1].sql = sql;
+		ctx->stmts[ctx->nstmts - 1].st = *st;
+	}
+	return CRT_OK;
+}
+
+void store_done(sqlite3_stmt *st)
+{
+	if (st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+}
+
+int store_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return s == NULL ? sqlite3_bind_null(st, i) : sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+char *store_col_strdup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t == NULL ? NULL : strdup((const char *)t);
+}
+
+crt_status store_meta_get_int(crt_ctx *ctx, const char *key, int64_t *v)
+{
+	sqlite3_stmt *st;
+	crt_status r = store_prepare(ctx, "SELECT value FROM meta WHERE key = ?", &st);
+	if (r != CRT_OK)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		*v = 0;
+	else
+		r = store_error(ctx, rc, "reading meta");
+	store_done(st);
+	return r;
+}
+
+crt_status store_meta_set_int(crt_ctx *ctx, const char *key, int64_t v)
+{
+	sqlite3_stmt *st;
+	crt_status r = store_prepare(
+		ctx, "INSERT INTO meta(key, value) VALUES (?, ?) "
+		     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", &st);
+	if (r != CRT_OK)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, v);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		r = store_error(ctx, rc, "writing meta");
+	store_done(st);
+	return r;
+}

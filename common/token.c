@@ -1,0 +1,212 @@
+/*
+ * token.c — certificate request tokens: the token string format (prefix,
+ * 256 random bits, CRC-32 checksum that catches every single-character typo
+ * and adjacent transposition without a store lookup), field and reply
+ * attribute validation, and the admin operations on the tokens table.
+ * Only the SHA-256 of a token string is ever stored.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+#define BODY_BYTES 32
+#define BODY_CHARS 43
+#define SUM_CHARS 6
+#define PREFIX_LEN 4
+#define MAX_NAME 128
+#define MAX_DN_FIELD 64 /* RFC 5280 upper bounds for CN/O/OU */
+#define MAX_OWNER 256
+#define MAX_REPLY 4096
+
+/* ------------------------------------------------------------ format */
+
+static uint32_t crc32(const unsigned char *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+	while (n--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+	}
+	return ~c;
+}
+
+/* Checksum chars for the first PREFIX_LEN + BODY_CHARS chars of s. CRC-32
+ * detects every burst error up to 32 bits: a changed character (8 bits) or
+ * two swapped neighbours (16 bits) always changes it. */
+static void checksum(const char *s, char out[SUM_CHARS + 1])
+{
+	uint32_t c = crc32((const unsigned char *)s, PREFIX_LEN + BODY_CHARS);
+	unsigned char b[4] = {(unsigned char)(c >> 24), (unsigned char)(c >> 16),
+			      (unsigned char)(c >> 8), (unsigned char)c};
+	crt_b64url(b, 4, out);
+}
+
+static int is_b64url(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
+
+crt_status crt_token_check_format(const char *token)
+{
+	char sum[SUM_CHARS + 1];
+	if (token == NULL || strncmp(token, CRT_TOKEN_PREFIX, PREFIX_LEN) != 0)
+		return CRT_E_TOKEN_MALFORMED;
+	if (strlen(token) != CRT_TOKEN_STRLEN)
+		return CRT_E_TOKEN_MISTYPED;
+	for (const char *p = token + PREFIX_LEN; *p; p++)
+		if (!is_b64url(*p))
+			return CRT_E_TOKEN_MISTYPED;
+	checksum(token, sum);
+	if (memcmp(sum, token + PREFIX_LEN + BODY_CHARS, SUM_CHARS) != 0)
+		return CRT_E_TOKEN_MISTYPED;
+	return CRT_OK;
+}
+
+/* Make a fresh token string with the given prefix ("crt_", "crk_"). */
+crt_status token_generate(const char *prefix, char out[CRT_TOKEN_STRLEN + 1])
+{
+	unsigned char body[BODY_BYTES];
+	crt_status r = crt_random(body, sizeof(body));
+	if (r != CRT_OK)
+		return r;
+	memcpy(out, prefix, PREFIX_LEN);
+	crt_b64url(body, sizeof(body), out + PREFIX_LEN);
+	checksum(out, out + PREFIX_LEN + BODY_CHARS);
+	OPENSSL_cleanse(body, sizeof(body));
+	return CRT_OK;
+}
+
+void token_hash(const char *token, char out[65])
+{
+	crt_sha256_hex(token, strlen(token), out);
+}
+
+/* ------------------------------------------------------------ fields */
+
+crt_status crt_fields_parse(const char *list, unsigned *mask)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = {
+		{"cn", CRT_FIELD_CN}, {"commonname", CRT_FIELD_CN}, {"o", CRT_FIELD_O},
+		{"org", CRT_FIELD_O}, {"organization", CRT_FIELD_O}, {"ou", CRT_FIELD_OU},
+		{"organizationalunit", CRT_FIELD_OU}, {"all", CRT_FIELD_ALL}, {"none", 0},
+	};
+	char *copy = crt_strdup(list), *p, *save = NULL;
+	crt_status r = CRT_OK;
+	*mask = 0;
+	if (copy == NULL)
+		return list == NULL ? CRT_OK : CRT_E_NOMEM;
+	for (p = strtok_r(copy, ", ", &save); p != NULL; p = strtok_r(NULL, ", ", &save)) {
+		size_t i;
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcasecmp(p, names[i].name) == 0)
+				break;
+		if (i == sizeof(names) / sizeof(names[0])) {
+			r = CRT_E_FIELD_INVALID;
+			break;
+		}
+		*mask |= names[i].bit;
+	}
+	free(copy);
+	return r;
+}
+
+crt_status crt_reply_validate(const char *reply)
+{
+	const char *p = reply;
+	if (reply == NULL || *reply == '\0')
+		return CRT_OK;
+	if (strlen(reply) > MAX_REPLY || crt_field_check_multiline(reply) != CRT_OK)
+		return CRT_E_REPLY_ATTR;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		size_t i = 0;
+		/* Attribute names as in FreeRADIUS dictionaries: letters, digits, '-'. */
+		while (i < len && ((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z') ||
+				   (p[i] >= '0' && p[i] <= '9') || p[i] == '-'))
+			i++;
+		if (i == 0 || i >= len || p[i] != '=' || i + 1 == len)
+			return CRT_E_REPLY_ATTR;
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	return CRT_OK;
+}
+
+const char *crt_token_state_name(crt_token_state s)
+{
+	switch (s) {
+	case CRT_TOKEN_ACTIVE: return "active";
+	case CRT_TOKEN_USED: return "used";
+	case CRT_TOKEN_EXPIRED: return "expired";
+	case CRT_TOKEN_DELETED: return "deleted";
+	}
+	return "unknown";
+}
+
+int crt_token_state_parse(const char *name)
+{
+	for (int i = CRT_TOKEN_ACTIVE; i <= CRT_TOKEN_DELETED; i++)
+		if (name != NULL && strcmp(name, crt_token_state_name((crt_token_state)i)) == 0)
+			return i;
+	return -1;
+}
+
+/* Validate one optional text field; "" counts as absent. */
+static crt_status check_field(crt_ctx *ctx, const char *what, const char *v, size_t max)
+{
+	if (v == NULL || *v == '\0')
+		return CRT_OK;
+	if (crt_field_check(v, max) != CRT_OK)
+		return crt_fail(ctx, CRT_E_FIELD_INVALID,
+				"%s must be at most %zu bytes of printable UTF-8", what, max);
+	return CRT_OK;
+}
+
+crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
+{
+	crt_status r;
+	if (creating && (s->name == NULL || *s->name == '\0'))
+		return crt_fail(ctx, CRT_E_NAME_REQUIRED, "a token needs a name");
+	if (!creating && s->name != NULL && *s->name == '\0')
+		return crt_fail(ctx, CRT_E_NAME_REQUIRED, "the name cannot be cleared");
+	if ((r = check_field(ctx, "name", s->name, MAX_NAME)) != CRT_OK ||
+	    (r = check_field(ctx, "commonName", s->cn, MAX_DN_FIELD)) != CRT_OK ||
+	    (r = check_field(ctx, "organization", s->org, MAX_DN_FIELD)) != CRT_OK ||
+	    (r = check_field(ctx, "organizationalUnit", s->ou, MAX_DN_FIELD)) != CRT_OK ||
+	    (r = check_field(ctx, "owner", s->owner, MAX_OWNER)) != CRT_OK)
+		return r;
+	if (s->locked & ~(unsigned)CRT_FIELD_ALL)
+		return crt_fail(ctx, CRT_E_FIELD_INVALID, "unknown field in the lock list");
+	if (crt_reply_validate(s->reply) != CRT_OK)
+		return crt_fail(ctx, CRT_E_REPLY_ATTR,
+				"reply attributes must be lines of Attribute=value");
+	if (s->lifetime < 0 || s->expires_at < 0)
+		return crt_fail(ctx, CRT_E_LIFETIME, "negative lifetime");
+	return CRT_OK;
+}
+
+/* The expiry a spec asks for, checked against the configured maximum. */
+crt_status token_expiry(crt_ctx *ctx, const crt_token_spec *s, int64_t now, int64_t *exp)
+{
+	int64_t max = ctx->cfg.token_max_lifetime;
+	if (s->expires_at != 0)
+		*exp = s->expires_at;
+	else
+		*exp = now + (s->lifetime ? s->lifetime : ctx->cfg.token_lifetime);
+	if (*exp <= now)
+		return crt_fail(ctx, CRT_E_LIFETIME, "the expiry is in the past");
+	if (*exp - now > max)
+		return crt_fail(ctx, CRT_E_LIFETIME,
+				"the lifetime exceeds the maximum of %lld seconds (%lld days)",
+				(long long)max, (long long)(max / 86400));
+	return CRT_OK;
+}

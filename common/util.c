@@ -1,0 +1,386 @@
+/*
+ * util.c — small helpers shared by libcrtoken's files: strings, the audit
+ * JSON builder, randomness, ids, hashing, base64url, whole-file I/O with
+ * safe permissions, field validation, times and durations.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "internal.h"
+
+char *crt_strdup(const char *s)
+{
+	return s == NULL ? NULL : strdup(s);
+}
+
+void crt_freezero(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	OPENSSL_cleanse(p, len);
+	free(p);
+}
+
+void crt_strfree_secret(char *s)
+{
+	if (s != NULL)
+		crt_freezero(s, strlen(s));
+}
+
+int64_t crt_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* ---- JSON detail builder (audit rows; values escaped per RFC 8259) ---- */
+
+static void json_put(crt_json *j, const char *s, size_t n)
+{
+	if (j->oom)
+		return;
+	if (j->len + n + 1 > j->cap) {
+		size_t cap = j->cap ? j->cap * 2 : 128;
+		while (cap < j->len + n + 1)
+			cap *= 2;
+		char *b = realloc(j->buf, cap);
+		if (b == NULL) {
+			j->oom = 1;
+			return;
+		}
+		j->buf = b;
+		j->cap = cap;
+	}
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+	j->buf[j->len] = '\0';
+}
+
+static void json_quoted(crt_json *j, const char *s)
+{
+	json_put(j, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char esc[8];
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			json_put(j, esc, 2);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			json_put(j, esc, 6);
+		} else {
+			json_put(j, (const char *)p, 1);
+		}
+	}
+	json_put(j, "\"", 1);
+}
+
+static void json_key(crt_json *j, const char *key)
+{
+	json_put(j, j->n++ ? "," : "{", 1);
+	json_quoted(j, key);
+	json_put(j, ":", 1);
+}
+
+void json_begin(crt_json *j)
+{
+	memset(j, 0, sizeof(*j));
+}
+
+void json_str(crt_json *j, const char *key, const char *val)
+{
+	json_key(j, key);
+	if (val == NULL)
+		json_put(j, "null", 4);
+	else
+		json_quoted(j, val);
+}
+
+void json_int(crt_json *j, const char *key, int64_t v)
+{
+	char num[32];
+	int n = snprintf(num, sizeof(num), "%lld", (long long)v);
+	json_key(j, key);
+	json_put(j, num, (size_t)n);
+}
+
+char *json_end(crt_json *j)
+{
+	if (j->n == 0)
+		json_put(j, "{", 1);
+	json_put(j, "}", 1);
+	char *out = j->oom ? NULL : j->buf;
+	if (j->oom)
+		free(j->buf);
+	memset(j, 0, sizeof(*j));
+	return out;
+}
+
+/* ---- randomness, ids, hashes, encodings ---- */
+
+crt_status crt_random(unsigned char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = getrandom(buf, n, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return CRT_E_INTERNAL;
+		}
+		buf += r;
+		n -= (size_t)r;
+	}
+	return CRT_OK;
+}
+
+crt_status crt_make_id(const char *prefix, char out[CRT_ID_LEN])
+{
+	unsigned char u[16];
+	if (crt_random(u, sizeof(u)) != CRT_OK)
+		return CRT_E_INTERNAL;
+	u[6] = (u[6] & 0x0f) | 0x40; /* version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80; /* RFC 4122 variant */
+	snprintf(out, CRT_ID_LEN,
+		 "%s-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", prefix,
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		 u[13], u[14], u[15]);
+	return CRT_OK;
+}
+
+void crt_sha256_hex(const void *data, size_t len, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256(data, len, md);
+	for (size_t i = 0; i < sizeof(md); i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+size_t crt_b64url(const unsigned char *in, size_t n, char *out)
+{
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t o = 0, i = 0;
+	for (; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = tbl[v >> 18 & 63];
+		out[o++] = tbl[v >> 12 & 63];
+		out[o++] = tbl[v >> 6 & 63];
+		out[o++] = tbl[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		out[o++] = tbl[v >> 18 & 63];
+		out[o++] = tbl[v >> 12 & 63];
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		out[o++] = tbl[v >> 18 & 63];
+		out[o++] = tbl[v >> 12 & 63];
+		out[o++] = tbl[v >> 6 & 63];
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* ---- files ---- */
+
+crt_status crt_read_file(const char *path, size_t limit, char **data, size_t *len)
+{
+	crt_status r = CRT_E_IO;
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	FILE *f = fopen(path, "rb");
+
+	*data = NULL;
+	if (len)
+		*len = 0;
+	if (f == NULL)
+		return CRT_E_IO;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			char *b = realloc(buf, cap);
+			if (b == NULL) {
+				r = CRT_E_NOMEM;
+				goto out;
+			}
+			buf = b;
+		}
+		size_t got = fread(buf + n, 1, 4096, f);
+		n += got;
+		if (n > limit) {
+			r = CRT_E_CSR_TOO_LARGE;
+			goto out;
+		}
+		if (got < 4096) {
+			if (ferror(f))
+				goto out;
+			break;
+		}
+	}
+	buf[n] = '\0';
+	*data = buf;
+	buf = NULL;
+	if (len)
+		*len = n;
+	r = CRT_OK;
+out:
+	free(buf);
+	fclose(f);
+	return r;
+}
+
+crt_status crt_write_file(const char *path, const void *data, size_t len, unsigned mode)
+{
+	char tmp[PATH_MAX];
+	int fd = -1;
+	crt_status r = CRT_E_IO;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >= (int)sizeof(tmp))
+		return CRT_E_IO;
+	if ((fd = mkstemp(tmp)) < 0)
+		return CRT_E_IO;
+	if (fchmod(fd, (mode_t)mode) != 0)
+		goto out;
+	const char *p = data;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			goto out;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd) != 0)
+		goto out;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		goto out;
+	r = CRT_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (r != CRT_OK)
+		unlink(tmp);
+	return r;
+}
+
+crt_status crt_check_key_perms(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return CRT_E_IO;
+	if (st.st_mode & (S_IRWXO | S_IWGRP))
+		return CRT_E_UNSAFE_PERMISSIONS;
+	return CRT_OK;
+}
+
+/* Valid UTF-8 without control characters (but '\n' if allowed). */
+static crt_status utf8_check(const char *value, int allow_newline)
+{
+	const unsigned char *p = (const unsigned char *)value;
+	while (*p) {
+		int extra;
+		uint32_t cp;
+		if (*p < 0x80) {
+			if ((*p < 0x20 && !(allow_newline && *p == '\n')) || *p == 0x7f)
+				return CRT_E_FIELD_INVALID;
+			p++;
+			continue;
+		} else if ((*p & 0xe0) == 0xc0) {
+			extra = 1;
+			cp = *p & 0x1f;
+		} else if ((*p & 0xf0) == 0xe0) {
+			extra = 2;
+			cp = *p & 0x0f;
+		} else if ((*p & 0xf8) == 0xf0) {
+			extra = 3;
+			cp = *p & 0x07;
+		} else {
+			return CRT_E_FIELD_INVALID;
+		}
+		p++;
+		for (int i = 0; i < extra; i++, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return CRT_E_FIELD_INVALID;
+			cp = cp << 6 | (*p & 0x3f);
+		}
+		/* overlong forms, surrogates, out of range, C1 controls */
+		if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
+		    (extra == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
+			return CRT_E_FIELD_INVALID;
+	}
+	return CRT_OK;
+}
+
+crt_status crt_field_check(const char *value, size_t maxlen)
+{
+	if (strlen(value) > maxlen)
+		return CRT_E_FIELD_INVALID;
+	return utf8_check(value, 0);
+}
+
+crt_status crt_field_check_multiline(const char *value)
+{
+	return utf8_check(value, 1);
+}
+
+/* ---- times ---- */
+
+void crt_time_rfc3339(int64_t t, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "invalid");
+}
+
+crt_status crt_duration_parse(const char *s, int64_t *seconds)
+{
+	char *end = NULL;
+	long long v;
+	int64_t mult = 1;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return CRT_E_INVALID_ARGUMENT;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s)
+		return CRT_E_INVALID_ARGUMENT;
+	if (*end != '\0') {
+		switch (*end) {
+		case 's': mult = 1; break;
+		case 'm': mult = 60; break;
+		case 'h': mult = 3600; break;
+		case 'd': mult = 86400; break;
+		case 'w': mult = 7 * 86400; break;
+		default: return CRT_E_INVALID_ARGUMENT;
+		}
+		if (end[1] != '\0')
+			return CRT_E_INVALID_ARGUMENT;
+	}
+	if (v <= 0 || v > INT64_MAX / mult / 2)
+		return CRT_E_INVALID_ARGUMENT;
+	*seconds = (int64_t)v * mult;
+	return CRT_OK;
+}
