@@ -451,9 +451,6 @@ crt_status crt_otp_verify(crt_ctx *ctx, const char *user, const char *code, int6
 /* crt_otp_verify with an explicit window (0-10 steps either side; < 0 = config). */
 crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *code, int64_t now,
 				 int window, const char *service, const char *rhost, int *offset);
-/* crt_otp_verify with an explicit window (0-10 steps either side; < 0 = config). */
-crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *code, int64_t now,
-				 int window, const char *service, const char *rhost, int *offset);
 crt_status crt_otp_get(crt_ctx *ctx, const char *user, crt_otp_info *out);
 crt_status crt_otp_list(crt_ctx *ctx, crt_otp_info **out, size_t *n);
 void crt_otp_list_free(crt_otp_info *list, size_t n);
