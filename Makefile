@@ -34,7 +34,7 @@ pc = $(shell pkg-config --cflags --libs $(1) 2>/dev/null)
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 
-CORE_PKGS := openssl sqlite3 inih
+CORE_PKGS := openssl sqlite3 inih jansson
 CORE_CFLAGS := $(call pc_cflags,$(CORE_PKGS))
 CORE_LIBS := $(call pc_libs,$(CORE_PKGS))
 

@@ -40,6 +40,18 @@ int admin_fail(admin_env *env, crt_status s);
 int admin_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print a JSON value to stdout (pretty, newline) and release it. */
 void admin_json_print(json_t *v);
+/* Pretty-print a compact JSON string from libcrtoken (crt_token_json...) and
+ * free it. Returns EXIT_SYSTEM if s is NULL (out of memory). */
+int admin_print_json_string(char *s);
+/* Parse a compact JSON string from libcrtoken and free it (json null on error). */
+json_t *admin_json_from(char *s);
+/* Read a whole file (at most limit bytes: CRT_E_CSR_TOO_LARGE beyond;
+ * CRT_E_IO if unreadable). *data is malloc'd and NUL-terminated. */
+crt_status admin_read_file(const char *path, size_t limit, char **data, size_t *len);
+/* Local time-free RFC 3339 rendering for text output ("-" for 0). */
+const char *admin_time(int64_t t, char buf[32]);
+/* The audit actor for this process: "admin:<login>". */
+const char *admin_actor(void);
 /* RFC 3339 string for JSON output (json null for 0). */
 json_t *admin_json_time(int64_t t);
 /* json string or null. */

@@ -489,6 +489,14 @@ crt_status crt_audit_list(crt_ctx *ctx, int limit, const char *action, crt_audit
 crt_status crt_audit_event(crt_ctx *ctx, const char *actor, const char *action,
 			   const char *object, const char *detail_json);
 
+/* ------------------------------------------------------------------ JSON shapes */
+
+/* A token as JSON (Frontdoor field names; "token" only when token != NULL,
+ * i.e. right after creation). malloc'd compact JSON object, NULL on OOM. */
+char *crt_token_json(const crt_token *t, const char *token);
+/* A certificate as JSON; with_pem adds "certificate" and "chain". */
+char *crt_cert_json(const crt_cert *c, int with_pem);
+
 /* ------------------------------------------------------------------ helpers */
 
 /* Zero then free (NULL-safe). */

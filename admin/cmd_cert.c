@@ -1,0 +1,278 @@
+/*
+ * cmd_cert.c — `crtoken-admin redeem` (local redemption), `cert
+ * list|show|revoke` and `crl`.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+
+int cmd_redeem(admin_env *env, int argc, char **argv);
+int cmd_cert(admin_env *env, int argc, char **argv);
+int cmd_crl(admin_env *env, int argc, char **argv);
+
+static int write_out(const char *path, const char *data)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	if (f == NULL || fputs(data, f) == EOF || (f != stdout && fclose(f) != 0)) {
+		fprintf(stderr, "crtoken-admin: error: io_error: cannot write %s\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_cert_text(admin_env *env, const crt_cert *c)
+{
+	char a[32], b[32], d[32];
+	char *reply = NULL;
+	crt_status adm = crt_cert_authorize(env->ctx, c->serial, c->issuer, crt_now(), &reply);
+	free(reply);
+	printf("serial:   %s\nname:     %s\nstatus:   %s\nsubject:  %s\nissuer:   %s\n",
+	       c->serial, c->name, crt_cert_status_name(c->status), c->subject, c->issuer);
+	printf("valid:    %s .. %s\nkey:      %s (SHA-256 %s)\ntoken:    %s\nuser:     %s\n",
+	       admin_time(c->not_before, a), admin_time(c->not_after, b), c->key_type,
+	       c->pubkey_sha256, c->token_id[0] ? c->token_id : "-", c->user ? c->user : "-");
+	if (c->revoked)
+		printf("revoked:  %s (%s)\n", admin_time(c->revoked_at, d),
+		       crt_reason_name(c->reason));
+	printf("RADIUS:   %s\n", adm == CRT_OK ? "admitted" : crt_status_name(adm));
+	if (c->reply)
+		printf("reply attributes:\n  %s\n", c->reply);
+}
+
+static const char redeem_help[] =
+	"usage: crtoken-admin redeem TOKEN --csr FILE [--cn CN] [--org O] [--ou OU]\n"
+	"                            [--user USER] [--out FILE] [--chain-out FILE] [--json]\n\n"
+	"Redeem a certificate request token locally with a CSR (PEM or DER). The\n"
+	"certificate is signed by the CA, stored, and the token is used up. --cn/--org/\n"
+	"--ou override the token's values unless the admin locked them. Without --user\n"
+	"this is an admin redemption (the owner check is skipped); with --user the\n"
+	"token's owner must match. --out writes the certificate (PEM), --chain-out the\n"
+	"CA chain; --json prints the certificate record with both.\n";
+
+int cmd_redeem(admin_env *env, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"csr", required_argument, NULL, 'r'},  {"cn", required_argument, NULL, 'n'},
+		{"org", required_argument, NULL, 'o'},  {"ou", required_argument, NULL, 'u'},
+		{"user", required_argument, NULL, 'U'}, {"out", required_argument, NULL, 'O'},
+		{"chain-out", required_argument, NULL, 'H'}, {"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},	{NULL, 0, NULL, 0},
+	};
+	crt_redeem_req req = {0};
+	crt_cert cert = {0};
+	const char *csr_file = NULL, *out = NULL, *chain_out = NULL;
+	char *csr = NULL;
+	size_t csr_len = 0;
+	int c, rc;
+	crt_status r;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': csr_file = optarg; break;
+		case 'n': req.cn = optarg; break;
+		case 'o': req.org = optarg; break;
+		case 'u': req.ou = optarg; break;
+		case 'U': req.user = optarg; break;
+		case 'O': out = optarg; break;
+		case 'H': chain_out = optarg; break;
+		case 'j': env->json = 1; break;
+		case 'h': fputs(redeem_help, stdout); return EXIT_OK;
+		default: return admin_usage_error("redeem", "unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		return admin_usage_error("redeem", "expected exactly one TOKEN");
+	if (csr_file == NULL)
+		return admin_usage_error("redeem", "--csr FILE is required");
+	req.token = argv[optind];
+	req.admin = req.user == NULL;
+	req.actor = admin_actor();
+	r = admin_read_file(csr_file, 1 << 20, &csr, &csr_len);
+	if (r != CRT_OK) {
+		fprintf(stderr, "crtoken-admin: error: %s: %s: %s\n", crt_status_name(r),
+			crt_status_message(r), csr_file);
+		return admin_exit_for(r);
+	}
+	req.csr = (const unsigned char *)csr;
+	req.csr_len = csr_len;
+	if ((rc = admin_open(env, 0)) != EXIT_OK)
+		goto out;
+	if ((r = crt_redeem(env->ctx, &req, &cert)) != CRT_OK) {
+		rc = admin_fail(env, r);
+		goto out;
+	}
+	rc = EXIT_OK;
+	if ((out && write_out(out, cert.pem) != 0) ||
+	    (chain_out && write_out(chain_out, cert.chain_pem) != 0)) {
+		fprintf(stderr, "crtoken-admin: the certificate %s was issued and stored; "
+				"get it with: crtoken-admin cert show %s --json\n",
+			cert.serial, cert.serial);
+		rc = EXIT_SYSTEM;
+	}
+	if (env->json)
+		admin_print_json_string(crt_cert_json(&cert, 1));
+	else if (rc == EXIT_OK && (out == NULL || strcmp(out, "-") != 0))
+		printf("Issued certificate %s for \"%s\"\n  subject: %s\n", cert.serial, cert.name,
+		       cert.subject);
+out:
+	free(csr);
+	crt_cert_clear(&cert);
+	return rc;
+}
+
+static const char cert_help[] =
+	"usage: crtoken-admin cert list [--status valid|revoked|expired] [--token ID]\n"
+	"                               [--expiring-within DAYS] [--json]\n"
+	"       crtoken-admin cert show SERIAL [--pem] [--json]\n"
+	"       crtoken-admin cert revoke SERIAL [--reason keyCompromise] [--json]\n\n"
+	"Serials are hex (colons and upper case accepted). Revocation is live for\n"
+	"rlm_crtoken: the next EAP-TLS authentication of the certificate is rejected.\n"
+	"Reasons (RFC 5280): unspecified, keyCompromise, cACompromise,\n"
+	"affiliationChanged, superseded, cessationOfOperation, certificateHold,\n"
+	"privilegeWithdrawn, aACompromise.\n";
+
+int cmd_cert(admin_env *env, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"status", required_argument, NULL, 's'},
+		{"token", required_argument, NULL, 't'},
+		{"expiring-within", required_argument, NULL, 'e'},
+		{"reason", required_argument, NULL, 'r'},
+		{"pem", no_argument, NULL, 'p'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	crt_cert_filter f = {.status = -1, .token_id = NULL, .expiring_within_days = -1};
+	int reason = 0, pem = 0, c, rc;
+	const char *action;
+	crt_status r;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if ((f.status = crt_cert_status_parse(optarg)) < 0)
+				return admin_usage_error("cert", "--status: valid, revoked or expired");
+			break;
+		case 't': f.token_id = optarg; break;
+		case 'e':
+			f.expiring_within_days = atoi(optarg);
+			if (f.expiring_within_days < 0 ||
+			    strspn(optarg, "0123456789") != strlen(optarg))
+				return admin_usage_error("cert", "--expiring-within takes days");
+			break;
+		case 'r':
+			if ((reason = crt_reason_parse(optarg)) < 0) {
+				fprintf(stderr, "crtoken-admin: error: %s: %s: %s\n",
+					crt_status_name(CRT_E_REASON_INVALID),
+					crt_status_message(CRT_E_REASON_INVALID), optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'p': pem = 1; break;
+		case 'j': env->json = 1; break;
+		case 'h': fputs(cert_help, stdout); return EXIT_OK;
+		default: return admin_usage_error("cert", "unknown option");
+		}
+	}
+	if (optind >= argc)
+		return admin_usage_error("cert", "expected an action: list, show or revoke");
+	action = argv[optind++];
+	if (strcmp(action, "list") == 0) {
+		if (optind != argc)
+			return admin_usage_error("cert", "unexpected argument '%s'", argv[optind]);
+		if ((rc = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
+			return rc;
+		crt_cert *list = NULL;
+		size_t n = 0;
+		if ((r = crt_cert_list(env->ctx, &f, &list, &n)) != CRT_OK)
+			return admin_fail(env, r);
+		if (env->json) {
+			json_t *a = json_array();
+			for (size_t i = 0; i < n; i++)
+				json_array_append_new(a, admin_json_from(crt_cert_json(&list[i], 0)));
+			admin_json_print(a);
+		} else {
+			char b[32];
+			printf("%-32s %-8s %-20s %s\n", "SERIAL", "STATUS", "NOT AFTER", "NAME / SUBJECT");
+			for (size_t i = 0; i < n; i++)
+				printf("%-32s %-8s %-20s %s  %s\n", list[i].serial,
+				       crt_cert_status_name(list[i].status),
+				       admin_time(list[i].not_after, b), list[i].name, list[i].subject);
+		}
+		crt_cert_list_free(list, n);
+		return EXIT_OK;
+	}
+	if (strcmp(action, "show") != 0 && strcmp(action, "revoke") != 0)
+		return admin_usage_error("cert", "unknown action '%s'", action);
+	if (optind + 1 != argc)
+		return admin_usage_error("cert", "%s needs exactly one SERIAL", action);
+	if ((rc = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
+		return rc;
+	if (strcmp(action, "revoke") == 0 &&
+	    (r = crt_cert_revoke(env->ctx, argv[optind], reason, admin_actor())) != CRT_OK)
+		return admin_fail(env, r);
+	crt_cert cert;
+	if ((r = crt_cert_get(env->ctx, argv[optind], &cert)) != CRT_OK)
+		return admin_fail(env, r);
+	if (env->json)
+		rc = admin_print_json_string(crt_cert_json(&cert, 1));
+	else if (pem)
+		fputs(cert.pem, stdout);
+	else {
+		if (strcmp(action, "revoke") == 0)
+			printf("Revoked. Run `crtoken-admin crl` to publish a fresh CRL.\n\n");
+		print_cert_text(env, &cert);
+	}
+	crt_cert_clear(&cert);
+	return rc;
+}
+
+static const char crl_help[] =
+	"usage: crtoken-admin crl [--out FILE|-] [--json]\n\n"
+	"Sign a fresh CRL (CRL number incremented, nextUpdate from [ca] crl_days),\n"
+	"write it to [ca] crl_file, and optionally a copy to FILE (- for stdout).\n";
+
+int cmd_crl(admin_env *env, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"out", required_argument, NULL, 'O'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *out = NULL;
+	char *pem = NULL;
+	int c, rc;
+	crt_status r;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'O': out = optarg; break;
+		case 'j': env->json = 1; break;
+		case 'h': fputs(crl_help, stdout); return EXIT_OK;
+		default: return admin_usage_error("crl", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return admin_usage_error("crl", "unexpected argument '%s'", argv[optind]);
+	if ((rc = admin_open(env, 0)) != EXIT_OK)
+		return rc;
+	if ((r = crt_crl_generate(env->ctx, admin_actor(), &pem)) != CRT_OK)
+		return admin_fail(env, r);
+	if (out && write_out(out, pem) != 0)
+		rc = EXIT_SYSTEM;
+	if (env->json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "file", json_string(crt_get_config(env->ctx)->crl_file));
+		json_object_set_new(o, "crl", json_string(pem));
+		admin_json_print(o);
+	} else if (out == NULL || strcmp(out, "-") != 0) {
+		printf("Wrote the CRL to %s\n", crt_get_config(env->ctx)->crl_file);
+	}
+	free(pem);
+	return rc;
+}
