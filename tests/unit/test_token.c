@@ -1,0 +1,155 @@
+/*
+ * test_token.c — the token string: format, entropy, checksum behaviour, and
+ * what reaches the store (only the hash).
+ */
+#include "testutil.h"
+#include "internal.h"
+
+static void token_has_prefix_length_and_urlsafe_alphabet(void **state)
+{
+	char t[CRT_TOKEN_STRLEN + 1];
+	assert_int_equal(token_generate(CRT_TOKEN_PREFIX, t), CRT_OK);
+	assert_int_equal(strlen(t), CRT_TOKEN_STRLEN);
+	assert_memory_equal(t, "crt_", 4);
+	for (const char *p = t + 4; *p; p++)
+		assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *p));
+	assert_int_equal(crt_token_check_format(t), CRT_OK);
+}
+
+/* 43 base64url characters carry 258 bits; over many tokens each position
+ * must take many values and no two tokens may repeat. */
+static void tokens_carry_at_least_256_random_bits(void **state)
+{
+	enum { N = 2000 };
+	static char toks[N][CRT_TOKEN_STRLEN + 1];
+	unsigned seen[43][64] = {{0}};
+	const char *alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(token_generate(CRT_TOKEN_PREFIX, toks[i]), CRT_OK);
+		for (int p = 0; p < 43; p++)
+			seen[p][strchr(alpha, toks[i][4 + p]) - alpha]++;
+	}
+	for (int i = 0; i < N; i++)
+		for (int j = i + 1; j < N; j++)
+			assert_memory_not_equal(toks[i], toks[j], CRT_TOKEN_STRLEN);
+	/* Every full-6-bit position takes at least 50 of 64 values in 2000 draws. */
+	for (int p = 0; p < 42; p++) {
+		int distinct = 0;
+		for (int v = 0; v < 64; v++)
+			distinct += seen[p][v] > 0;
+		assert_true(distinct >= 50);
+	}
+}
+
+static void every_single_character_typo_is_reported_as_mistyped(void **state)
+{
+	const char *alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	for (int round = 0; round < 20; round++) {
+		char t[CRT_TOKEN_STRLEN + 1], m[CRT_TOKEN_STRLEN + 1];
+		assert_int_equal(token_generate(CRT_TOKEN_PREFIX, t), CRT_OK);
+		for (int p = 4; p < CRT_TOKEN_STRLEN; p++)
+			for (const char *c = alpha; *c; c++) {
+				if (*c == t[p])
+					continue;
+				memcpy(m, t, sizeof(t));
+				m[p] = *c;
+				assert_int_equal(crt_token_check_format(m), CRT_E_TOKEN_MISTYPED);
+			}
+	}
+}
+
+static void every_adjacent_transposition_is_reported_as_mistyped(void **state)
+{
+	for (int round = 0; round < 200; round++) {
+		char t[CRT_TOKEN_STRLEN + 1];
+		assert_int_equal(token_generate(CRT_TOKEN_PREFIX, t), CRT_OK);
+		for (int p = 4; p + 1 < CRT_TOKEN_STRLEN; p++) {
+			char m[CRT_TOKEN_STRLEN + 1];
+			if (t[p] == t[p + 1])
+				continue;
+			memcpy(m, t, sizeof(t));
+			m[p] = t[p + 1];
+			m[p + 1] = t[p];
+			assert_int_equal(crt_token_check_format(m), CRT_E_TOKEN_MISTYPED);
+		}
+	}
+}
+
+static void truncated_or_extended_tokens_are_mistyped(void **state)
+{
+	char t[CRT_TOKEN_STRLEN + 2];
+	assert_int_equal(token_generate(CRT_TOKEN_PREFIX, t), CRT_OK);
+	t[CRT_TOKEN_STRLEN - 1] = '\0';
+	assert_int_equal(crt_token_check_format(t), CRT_E_TOKEN_MISTYPED);
+	assert_int_equal(token_generate(CRT_TOKEN_PREFIX, t), CRT_OK);
+	strcat(t, "A");
+	assert_int_equal(crt_token_check_format(t), CRT_E_TOKEN_MISTYPED);
+	assert_int_equal(token_generate(CRT_TOKEN_PREFIX, t), CRT_OK);
+	t[10] = '.';
+	assert_int_equal(crt_token_check_format(t), CRT_E_TOKEN_MISTYPED);
+}
+
+static void strings_without_the_prefix_are_malformed(void **state)
+{
+	assert_int_equal(crt_token_check_format(""), CRT_E_TOKEN_MALFORMED);
+	assert_int_equal(crt_token_check_format("hello"), CRT_E_TOKEN_MALFORMED);
+	assert_int_equal(crt_token_check_format(NULL), CRT_E_TOKEN_MALFORMED);
+	char t[CRT_TOKEN_STRLEN + 1];
+	assert_int_equal(token_generate(CRT_TOKEN_PREFIX, t), CRT_OK);
+	t[0] = 'C';
+	assert_int_equal(crt_token_check_format(t), CRT_E_TOKEN_MALFORMED);
+}
+
+/* Search the raw bytes of the DB (and its WAL) for the token string. */
+static int file_contains(const char *path, const char *needle)
+{
+	char *buf;
+	long n;
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return 0;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	int found = memmem(buf, (size_t)n, needle, strlen(needle)) != NULL;
+	free(buf);
+	return found;
+}
+
+static void the_store_holds_only_the_hash_of_a_token(void **state)
+{
+	test_instance ti;
+	char tok[CRT_TOKEN_STRLEN + 1], hash[65], db[512], wal[520];
+	crt_token_spec spec = {.name = "hash-only"};
+	crt_token t;
+	tu_instance(&ti);
+	tu_token(ti.ctx, &spec, tok, &t);
+	token_hash(tok, hash);
+	tu_db_path(&ti, db, sizeof(db));
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	assert_false(file_contains(db, tok));
+	assert_false(file_contains(wal, tok));
+	assert_false(file_contains(db, tok + 4)); /* nor its random body */
+	assert_false(file_contains(wal, tok + 4));
+	/* ... but the hash is there, so lookups work. */
+	assert_true(file_contains(db, hash) || file_contains(wal, hash));
+	crt_token_clear(&t);
+	tu_instance_free(&ti);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(token_has_prefix_length_and_urlsafe_alphabet),
+		cmocka_unit_test(tokens_carry_at_least_256_random_bits),
+		cmocka_unit_test(every_single_character_typo_is_reported_as_mistyped),
+		cmocka_unit_test(every_adjacent_transposition_is_reported_as_mistyped),
+		cmocka_unit_test(truncated_or_extended_tokens_are_mistyped),
+		cmocka_unit_test(strings_without_the_prefix_are_malformed),
+		cmocka_unit_test(the_store_holds_only_the_hash_of_a_token),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
