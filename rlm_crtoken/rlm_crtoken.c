@@ -259,12 +259,18 @@ static int add_reply_attrs(rlm_crtoken_t *inst, REQUEST *request, char const *re
 			if (value[0] != '\0' && value[strlen(value) - 1] == '\r')
 				value[strlen(value) - 1] = '\0';
 
-			vp = fr_pair_make(request->reply, &request->reply->vps, name, value, T_OP_EQ);
+			/* Dictionary names only: fr_pair_make alone would also
+			 * invent "unknown" attributes for names it cannot find. */
+			if (!dict_attrbyname(name)) {
+				warn_attr_once(inst, request, name, "not in the dictionary");
+				vp = NULL;
+			} else if ((vp = fr_pair_make(request->reply, &request->reply->vps, name,
+						      value, T_OP_EQ)) == NULL) {
+				warn_attr_once(inst, request, name, fr_strerror());
+			}
 			if (vp) {
 				RDEBUG2("&reply:%s = %s", name, value);
 				added++;
-			} else {
-				warn_attr_once(inst, request, name, fr_strerror());
 			}
 			talloc_free(value);
 		}

@@ -1,0 +1,227 @@
+#!/bin/sh
+# t_radius.sh — rlm_crtoken end to end: the real FreeRADIUS 3.2 server with
+# rlm_crtoken.so, client certificates issued through crtoken-admin, and
+# eapol_test doing EAP-TLS against 127.0.0.1:18121 (private config dir).
+#
+# Certificates involved:
+#   crtoken CA   the test instance's CA (ca.pem/ca.key, made by crtoken-admin
+#                init 401 days in the past, so an expired certificate can be
+#                issued for real under faketime)
+#   lab CA       made with openssl (rlm_crtoken/testenv.sh): signs radiusd's
+#                server certificate and the "other CA" client certificate;
+#                radiusd trusts client certificates from both CAs, so the
+#                other-CA case reaches the module instead of failing the
+#                TLS handshake
+# Every case asserts on Access-Accept / Access-Reject in eapol_test's output
+# and, where the module decides, on the reason in radiusd's debug log.
+. "$(dirname "$0")/lib.sh"
+RLM_SRC=$TOP/rlm_crtoken
+. "$TOP/rlm_crtoken/testenv.sh"
+RLM_BUILD=$BUILD
+
+missing=""
+for p in /usr/sbin/freeradius eapol_test faketime openssl sqlite3 "$ADMIN" \
+	"$BUILD/lib/rlm_crtoken.so"; do
+	command -v "$p" >/dev/null 2>&1 || [ -x "$p" ] || [ -f "$p" ] || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	not_ok "prerequisites present (missing:$missing)"
+	finish
+	exit 1
+fi
+
+at_exit rlm_stop
+
+I=$T/inst
+R=$T/raddb
+LOG=$R/radiusd.log
+
+# auth NAME : EAP-TLS with $T/NAME.pem + $T/NAME.key; prints accept|reject|error,
+# eapol_test's output in $T/NAME.out.
+auth() {
+	rlm_eapol "$T/$1.pem" "$T/$1.key" "$T/$1.out" "$T/lab-ca.pem"
+}
+# log_since MARK : radiusd's log after line MARK.
+log_mark() { wc -l <"$LOG"; }
+log_since() { tail -n "+$(($1 + 1))" "$LOG"; }
+out() { cat "$T/$1.out"; }
+
+# issue NAME [--reply ...] : token + redemption through crtoken-admin; cert in
+# $T/NAME.pem, serial in $T/NAME.serial. Extra args go to token create.
+issue() {
+	_nm=$1
+	shift
+	_tok=$("$ADMIN" --config "$CRTOKEN_CONF" token create --name "$_nm" --cn "$_nm" \
+		"$@" --json) || return 1
+	make_csr "$T" "$_nm" || return 1
+	_j=$(${FAKE:+faketime -f "$FAKE"} "$ADMIN" --config "$CRTOKEN_CONF" redeem \
+		"$(json_get "$_tok" token)" --csr "$T/$_nm.csr" --out "$T/$_nm.pem" --json) ||
+		return 1
+	json_get "$_j" serial >"$T/$_nm.serial"
+}
+
+# ---------------------------------------------------------------- setup
+check "crtoken instance (CA valid since 401 days ago)" \
+	faketime -f -401d "$ADMIN" init --dir "$I"
+CRTOKEN_CONF=$I/crtoken.conf
+export CRTOKEN_CONF
+check "lab CA and radiusd server certificate (openssl)" rlm_lab_ca "$T"
+cat "$I/ca.pem" "$T/lab-ca.pem" >"$T/client-cas.pem"
+
+RLM_CRTOKEN_CONF=$CRTOKEN_CONF
+RLM_SERVER_CERT=$T/server.pem
+RLM_SERVER_KEY=$T/server.key
+RLM_CLIENT_CAS=$T/client-cas.pem
+
+check "alice: token with VLAN and Reply-Message redeemed" issue alice \
+	--reply 'Tunnel-Type=VLAN' --reply 'Tunnel-Medium-Type=IEEE-802' \
+	--reply 'Tunnel-Private-Group-Id=42' --reply 'Reply-Message=welcome alice'
+check "bob: second certificate (revoked later)" issue bob --reply 'Reply-Message=hi bob'
+check "dave: token with an unknown attribute and a bad value" issue dave \
+	--reply 'Frobnicate-Level=1' --reply 'Tunnel-Type=Not-A-Tunnel-Type' \
+	--reply 'Reply-Message=hi dave'
+FAKE=-400d
+check "carol: certificate issued 400 days ago, expired now (faketime)" issue carol
+FAKE=""
+
+# Same CA key, never issued through crtoken: signed directly with openssl.
+mallory_cert() {
+	make_csr "$T" mallory &&
+		printf 'basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\n' \
+			>"$T/client.ext" &&
+		openssl x509 -req -in "$T/mallory.csr" -CA "$I/ca.pem" -CAkey "$I/ca.key" \
+			-set_serial "0x$(openssl rand -hex 16)" -days 30 -extfile "$T/client.ext" \
+			-out "$T/mallory.pem" 2>/dev/null
+}
+check "mallory: signed by the crtoken CA key with openssl, never issued" mallory_cert
+
+# Another CA, and the very serial alice's certificate has: only the issuer
+# tells them apart.
+eve_cert() {
+	make_csr "$T" eve &&
+		openssl x509 -req -in "$T/eve.csr" -CA "$T/lab-ca.pem" -CAkey "$T/lab-ca.key" \
+			-set_serial "0x$(cat "$T/alice.serial")" -days 30 -extfile "$T/client.ext" \
+			-out "$T/eve.pem" 2>/dev/null
+}
+check "eve: other CA, same serial as alice" eve_cert
+
+# ---------------------------------------------------------------- check-eap-tls
+check "radiusd config with the shipped check-eap-tls sample" rlm_write_config "$R" crtoken
+check "freeradius -XC accepts the configuration" /usr/sbin/freeradius -XC -d "$R"
+check "radiusd started (127.0.0.1:$RLM_PORT)" rlm_start "$R"
+PID=$RLM_PID
+
+m=$(log_mark)
+check_eq "issued certificate: Access-Accept" accept "$(auth alice)"
+check_contains "issued certificate: eapol_test saw Access-Accept" "(Access-Accept)" "$(out alice)"
+check_contains "Access-Accept carries Tunnel-Type = VLAN (13)" \
+	"Attribute 64 (Tunnel-Type) length=6
+      Value: 0000000d" "$(out alice)"
+check_contains "Access-Accept carries Tunnel-Medium-Type = IEEE-802 (6)" \
+	"Attribute 65 (Tunnel-Medium-Type) length=6
+      Value: 00000006" "$(out alice)"
+check_contains "Access-Accept carries Tunnel-Private-Group-Id = 42" \
+	"Attribute 81 (Tunnel-Private-Group-Id) length=4
+      Value: 3432" "$(out alice)"
+check_contains "Access-Accept carries the token's Reply-Message" \
+	"Value: 'welcome alice'" "$(out alice)"
+check_contains "module admitted alice's serial" \
+	"Certificate $(cat "$T/alice.serial") issued by crtoken: admitted" "$(log_since "$m")"
+
+# The issuer string FreeRADIUS sets must be the one crtoken stored.
+seen_issuer=$(log_since "$m" | sed -n 's/.*TLS-Client-Cert-Issuer := "\(.*\)"$/\1/p' | head -1)
+stored_issuer=$(sqlite3 "$I/crtoken.db" \
+	"SELECT issuer FROM certificates WHERE serial = '$(cat "$T/alice.serial")'")
+check_eq "TLS-Client-Cert-Issuer equals the stored issuer" "$stored_issuer" "$seen_issuer"
+
+m=$(log_mark)
+check_eq "unknown reply attribute: still Access-Accept" accept "$(auth dave)"
+check_eq "unknown reply attribute: second Access-Accept" accept "$(auth dave)"
+check_contains "unknown reply attribute: the known ones are sent" "Value: 'hi dave'" "$(out dave)"
+check_eq "unknown attribute name: warned once in the server log" 1 \
+	"$(log_since "$m" | grep -c "^rlm_crtoken (crtoken): skipping reply attribute 'Frobnicate-Level'")"
+check_eq "unparsable value: warned once in the server log" 1 \
+	"$(log_since "$m" | grep -c "^rlm_crtoken (crtoken): skipping reply attribute 'Tunnel-Type'")"
+check_eq "unknown attribute: mentioned in each request's debug log" 2 \
+	"$(log_since "$m" | grep -c "WARNING: Skipping reply attribute 'Frobnicate-Level'")"
+
+m=$(log_mark)
+check_eq "same CA key, never issued: Access-Reject" reject "$(auth mallory)"
+check_contains "never issued: eapol_test saw Access-Reject" "(Access-Reject)" "$(out mallory)"
+check_contains "never issued: reason cert_not_found in the log" "(cert_not_found)" \
+	"$(log_since "$m")"
+
+m=$(log_mark)
+check_eq "other CA with an issued serial: Access-Reject" reject "$(auth eve)"
+check_contains "other CA: eapol_test saw Access-Reject" "(Access-Reject)" "$(out eve)"
+check_contains "other CA: reason cert_wrong_issuer in the log" "(cert_wrong_issuer)" \
+	"$(log_since "$m")"
+
+m=$(log_mark)
+check_eq "expired certificate: Access-Reject" reject "$(auth carol)"
+check_contains "expired: eapol_test saw Access-Reject" "(Access-Reject)" "$(out carol)"
+check_contains "expired: TLS refused the certificate as expired" "certificate has expired" \
+	"$(log_since "$m")"
+
+check_eq "bob before revocation: Access-Accept" accept "$(auth bob)"
+check "bob revoked with crtoken-admin while radiusd runs" \
+	"$ADMIN" --config "$CRTOKEN_CONF" cert revoke "$(cat "$T/bob.serial")"
+m=$(log_mark)
+check_eq "revoked certificate: Access-Reject on the next attempt" reject "$(auth bob)"
+check_contains "revoked: eapol_test saw Access-Reject" "(Access-Reject)" "$(out bob)"
+check_contains "revoked: reason cert_revoked in the log" "(cert_revoked)" "$(log_since "$m")"
+check_eq "alice unaffected by bob's revocation" accept "$(auth alice)"
+
+# Fail closed when the store goes away, and keep serving.
+mv "$I/crtoken.db" "$I/crtoken.db.away"
+m=$(log_mark)
+check_eq "store removed while running: Access-Reject" reject "$(auth alice)"
+check_contains "store removed: eapol_test saw Access-Reject" "(Access-Reject)" "$(out alice)"
+check_contains "store removed: module failed closed" "unavailable: failing closed" \
+	"$(log_since "$m")"
+check "store removed: radiusd still running" kill -0 "$PID"
+mv "$I/crtoken.db.away" "$I/crtoken.db"
+sleep 1.1 # the pool's retry_delay after a failed open
+check_eq "store restored: Access-Accept again" accept "$(auth alice)"
+
+cp "$I/crtoken.db" "$T/db.save"
+rm -f "$I/crtoken.db"
+head -c 65536 /dev/urandom >"$I/crtoken.db"
+chmod 640 "$I/crtoken.db"
+m=$(log_mark)
+check_eq "store replaced by an unreadable file: Access-Reject" reject "$(auth alice)"
+check_contains "unreadable store: module failed closed" "unavailable: failing closed" \
+	"$(log_since "$m")"
+check "unreadable store: radiusd still running" kill -0 "$PID"
+mv "$T/db.save" "$I/crtoken.db"
+sleep 1.1
+check_eq "store back: Access-Accept again" accept "$(auth alice)"
+rlm_stop
+
+# ---------------------------------------------------------------- noop / notfound
+# With serial_attribute naming an attribute the request never has, the
+# module returns noop. The shipped site must reject; the stock site shape
+# (Auth-Type := Accept, no overrides) accepts, which is why it is not used.
+RLM_MODULE_EXTRA="	serial_attribute = TLS-Client-Cert-Subject-Alt-Name-Upn"
+rlm_write_config "$R" crtoken && rlm_start "$R"
+m=$(log_mark)
+check_eq "shipped check-eap-tls: module noop is an Access-Reject" reject "$(auth alice)"
+check_contains "shipped check-eap-tls: the module did return noop" "[crtoken] = noop" \
+	"$(log_since "$m")"
+rlm_stop
+rlm_write_config "$R" stock && rlm_start "$R"
+check_eq "control: the stock check-eap-tls shape turns noop into Accept" accept "$(auth alice)"
+rlm_stop
+RLM_MODULE_EXTRA=""
+
+# ---------------------------------------------------------------- outer post-auth
+check "radiusd with crtoken in the outer post-auth instead" rlm_write_config "$R" outer
+check "radiusd (outer placement) started" rlm_start "$R"
+check_eq "outer post-auth: issued certificate accepted" accept "$(auth alice)"
+check_contains "outer post-auth: VLAN attributes in the Access-Accept" \
+	"Attribute 81 (Tunnel-Private-Group-Id) length=4" "$(out alice)"
+check_eq "outer post-auth: revoked certificate rejected" reject "$(auth bob)"
+check_eq "outer post-auth: never-issued certificate rejected" reject "$(auth mallory)"
+rlm_stop
+
+finish
