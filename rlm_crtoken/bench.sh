@@ -2,18 +2,17 @@
 # bench.sh — time EAP-TLS authentications with and without rlm_crtoken.
 #
 # Makes a scratch crtoken instance and one issued certificate, then runs
-# N eapol_test authentications (default 20) against freeradius (no debug
-# log, threaded) on 127.0.0.1:18121 in two configurations, alternating in
-# rounds so both see the same machine state:
-#   crtoken  check-eap-tls-crtoken virtual server calling rlm_crtoken
-#   stock    no virtual_server (stock EAP-TLS: the chain check only)
+# N eapol_test authentications (default 20) against each of two freeradius
+# servers (no debug log, threaded), running side by side and used in
+# alternation so both see the same machine load:
+#   127.0.0.1:18121  check-eap-tls-crtoken virtual server calling rlm_crtoken
+#   127.0.0.1:18122  no virtual_server (stock EAP-TLS: the chain check only)
 # and prints the median and min/max wall time per authentication (ms).
 # The wall time includes starting eapol_test (a few ms), equally for both.
 #
 # Usage: sh rlm_crtoken/bench.sh [N]       (from the repository top)
 set -u
 N=${1:-20}
-ROUNDS=${ROUNDS:-4}
 TOP=${CRTOKEN_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${CRTOKEN_BUILD:-$TOP/build}
 ADMIN=$BUILD/bin/crtoken-admin
@@ -52,35 +51,49 @@ RLM_CLIENT_CAS=$T/client-cas.pem
 
 now_ns() { date +%s%N; }
 
-# run SITE COUNT : append COUNT per-authentication times (µs) to $T/SITE.times
-run() {
+# server SITE PORT : start radiusd for SITE on PORT; its PID in PID_<SITE>.
+server() {
+	RLM_PORT=$2
 	rlm_write_config "$T/raddb-$1" "$1" || die "config $1"
 	rlm_start "$T/raddb-$1" || die "radiusd ($1) did not start: $(tail -5 "$T/raddb-$1/radiusd.log")"
-	# wait until it answers, and warm up (first handshake loads things)
-	_i=0
-	until [ "$(rlm_eapol "$T/c.pem" "$T/c.key" "$T/out" "$T/lab-ca.pem")" = accept ]; do
-		_i=$((_i + 1))
-		[ $_i -lt 50 ] || die "radiusd ($1) never accepted: $(tail -20 "$T/out")"
-		sleep 0.05
-	done
-	_k=0
-	while [ $_k -lt "$2" ]; do
-		_t0=$(now_ns)
-		_r=$(rlm_eapol "$T/c.pem" "$T/c.key" "$T/out" "$T/lab-ca.pem")
-		_t1=$(now_ns)
-		[ "$_r" = accept ] || die "$1: authentication $_k: $_r"
-		echo $(((_t1 - _t0) / 1000)) >>"$T/$1.times"
-		_k=$((_k + 1))
-	done
-	rlm_stop
+	eval "PID_$1=\$RLM_PID"
+	RLM_PID=""
+}
+# once SITE PORT : one authentication; appends its wall time (µs) to $T/SITE.times
+once() {
+	RLM_PORT=$2
+	_t0=$(now_ns)
+	_r=$(rlm_eapol "$T/c.pem" "$T/c.key" "$T/out" "$T/lab-ca.pem")
+	_t1=$(now_ns)
+	[ "$_r" = accept ] || die "$1: $_r: $(grep -E 'Access-|FAIL' "$T/out" | tail -3)"
+	[ -n "${3:-}" ] || echo $(((_t1 - _t0) / 1000)) >>"$T/$1.times"
 }
 
-per=$(((N + ROUNDS - 1) / ROUNDS))
-r=0
-while [ $r -lt "$ROUNDS" ]; do
-	run crtoken "$per"
-	run none "$per"
-	r=$((r + 1))
+# Both servers run at once on two ports; authentications alternate between
+# them so both see the same machine load.
+server crtoken 18121
+server none 18122
+trap 'for p in "$PID_crtoken" "$PID_none"; do RLM_PID=$p; rlm_stop; done; rm -rf "$T"' EXIT
+_i=0
+while [ $_i -lt 50 ]; do # until both answer; also warms them up
+	RLM_PORT=18121
+	[ "$(rlm_eapol "$T/c.pem" "$T/c.key" "$T/out" "$T/lab-ca.pem")" = accept ] &&
+		RLM_PORT=18122 &&
+		[ "$(rlm_eapol "$T/c.pem" "$T/c.key" "$T/out" "$T/lab-ca.pem")" = accept ] && break
+	_i=$((_i + 1))
+	sleep 0.05
+done
+[ $_i -lt 50 ] || die "servers did not accept the certificate: $(tail -5 "$T/out")"
+k=0
+while [ $k -lt "$N" ]; do
+	if [ $((k % 2)) -eq 0 ]; then
+		once crtoken 18121
+		once none 18122
+	else
+		once none 18122
+		once crtoken 18121
+	fi
+	k=$((k + 1))
 done
 
 stats() {
