@@ -1,0 +1,297 @@
+/*
+ * test_store.c — opening an instance: config parsing, store creation and
+ * migration, permission rules for the DB and the CA key, failure modes.
+ */
+#include "testutil.h"
+#include <sys/stat.h>
+
+static crt_status open_status(test_instance *ti, unsigned flags, char *detail, size_t n)
+{
+	crt_ctx *ctx;
+	crt_status r = crt_open(ti->conf, flags, &ctx);
+	if (detail)
+		snprintf(detail, n, "%s", crt_errdetail(ctx));
+	crt_close(ctx);
+	return r;
+}
+
+static void init_creates_a_migrated_store_with_safe_modes(void **s)
+{
+	test_instance ti;
+	char db[512];
+	struct stat st;
+	tu_instance_init(&ti, NULL);
+	tu_db_path(&ti, db, sizeof(db));
+	assert_int_equal(stat(db, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	char key[512];
+	snprintf(key, sizeof(key), "%s/ca.key", ti.dir);
+	assert_int_equal(stat(key, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	snprintf(key, sizeof(key), "%s/otp.key", ti.dir);
+	assert_int_equal(stat(key, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(tu_sql_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(tu_sql_int(db, "SELECT count(*) FROM audit WHERE action = 'instance.init'"), 1);
+	tu_instance_free(&ti);
+}
+
+static void an_empty_store_file_is_migrated_forward(void **s)
+{
+	test_instance ti;
+	char db[512];
+	tu_instance_init(&ti, NULL);
+	tu_db_path(&ti, db, sizeof(db));
+	unlink(db);
+	FILE *f = fopen(db, "w"); /* an empty file: SQLite treats it as a new DB */
+	fclose(f);
+	chmod(db, 0600);
+	assert_int_equal(open_status(&ti, 0, NULL, 0), CRT_OK);
+	assert_int_equal(tu_sql_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(tu_sql_int(db, "SELECT count(*) FROM audit WHERE action = 'store.migrate'"), 1);
+	tu_instance_free(&ti);
+}
+
+static void a_store_from_a_newer_crtoken_is_refused(void **s)
+{
+	test_instance ti;
+	char db[512];
+	sqlite3 *h;
+	tu_instance_init(&ti, NULL);
+	tu_db_path(&ti, db, sizeof(db));
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL);
+	sqlite3_close(h);
+	assert_int_equal(open_status(&ti, 0, NULL, 0), CRT_E_STORE_VERSION);
+	tu_instance_free(&ti);
+}
+
+static void a_missing_store_is_unavailable_not_silently_created(void **s)
+{
+	test_instance ti;
+	char db[512];
+	tu_instance_init(&ti, NULL);
+	tu_db_path(&ti, db, sizeof(db));
+	unlink(db);
+	assert_int_equal(open_status(&ti, 0, NULL, 0), CRT_E_STORE_UNAVAILABLE);
+	assert_int_not_equal(access(db, F_OK), 0);
+	tu_instance_free(&ti);
+}
+
+static void a_world_writable_store_is_refused(void **s)
+{
+	test_instance ti;
+	char db[512];
+	tu_instance_init(&ti, NULL);
+	tu_db_path(&ti, db, sizeof(db));
+	chmod(db, 0666);
+	assert_int_equal(open_status(&ti, 0, NULL, 0), CRT_E_UNSAFE_PERMISSIONS);
+	tu_instance_free(&ti);
+}
+
+static void a_ca_key_readable_by_others_is_refused(void **s)
+{
+	test_instance ti;
+	char key[512], detail[512];
+	tu_instance_init(&ti, NULL);
+	snprintf(key, sizeof(key), "%s/ca.key", ti.dir);
+	chmod(key, 0644);
+	assert_int_equal(open_status(&ti, 0, detail, sizeof(detail)), CRT_E_UNSAFE_PERMISSIONS);
+	assert_non_null(strstr(detail, "ca.key"));
+	/* ... but components that never touch the CA key still open. */
+	assert_int_equal(open_status(&ti, CRT_OPEN_NO_CA, NULL, 0), CRT_OK);
+	tu_instance_free(&ti);
+}
+
+static void a_key_that_does_not_match_the_ca_is_refused(void **s)
+{
+	test_instance a, b;
+	char src[512], dst[512], cmd[1100];
+	tu_instance_init(&a, NULL);
+	tu_instance_init(&b, NULL);
+	snprintf(src, sizeof(src), "%s/ca.key", b.dir);
+	snprintf(dst, sizeof(dst), "%s/ca.key", a.dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", src, dst);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(open_status(&a, 0, NULL, 0), CRT_E_CA_KEY_MISMATCH);
+	tu_instance_free(&a);
+	tu_instance_free(&b);
+}
+
+static void init_refuses_to_overwrite_an_instance(void **s)
+{
+	test_instance ti;
+	char err[256];
+	tu_instance_init(&ti, NULL);
+	crt_init_opts o = {.dir = ti.dir};
+	assert_int_equal(crt_init(&o, err, sizeof(err)), CRT_E_EXISTS);
+	tu_instance_free(&ti);
+}
+
+static void init_with_a_bad_subject_leaves_nothing_behind(void **s)
+{
+	char dir[256], err[256];
+	snprintf(dir, sizeof(dir), "/tmp/crtoken-unit.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	crt_init_opts o = {.dir = dir, .ca_subject = "no-slash"};
+	assert_int_equal(crt_init(&o, err, sizeof(err)), CRT_E_INVALID_ARGUMENT);
+	o.ca_subject = NULL;
+	o.ca_key_type = "dsa-1024";
+	assert_int_equal(crt_init(&o, err, sizeof(err)), CRT_E_KEY_TYPE);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s')\"", dir);
+	assert_int_equal(system(cmd), 0);
+	tu_rmrf(dir);
+}
+
+static void init_can_import_an_existing_ca_with_its_chain(void **s)
+{
+	test_instance src, dst;
+	char err[512], cert[512], key[512], chain[512];
+	tu_instance_init(&src, "ec-p384");
+	snprintf(cert, sizeof(cert), "%s/ca.pem", src.dir);
+	snprintf(key, sizeof(key), "%s/ca.key", src.dir);
+	snprintf(chain, sizeof(chain), "%s/ca.pem", src.dir); /* any PEM chain */
+	memset(&dst, 0, sizeof(dst));
+	snprintf(dst.dir, sizeof(dst.dir), "/tmp/crtoken-unit.XXXXXX");
+	assert_non_null(mkdtemp(dst.dir));
+	strcat(dst.dir, "/i");
+	snprintf(dst.conf, sizeof(dst.conf), "%s/crtoken.conf", dst.dir);
+	crt_init_opts o = {.dir = dst.dir, .import_cert = cert, .import_key = key,
+			   .import_chain = chain};
+	assert_int_equal(crt_init(&o, err, sizeof(err)), CRT_OK);
+	tu_open(&dst);
+	crt_ca_info ci;
+	assert_int_equal(crt_ca_get(dst.ctx, &ci), CRT_OK);
+	assert_string_equal(ci.key_type, "ec-p384");
+	assert_string_equal(ci.subject, "/CN=Unit Test CA/O=crtoken tests");
+	/* chain = our CA followed by the imported chain */
+	char *second = strstr(ci.chain_pem + 10, "BEGIN CERTIFICATE");
+	assert_non_null(second);
+	crt_ca_info_clear(&ci);
+	tu_instance_free(&src);
+	tu_instance_free(&dst);
+}
+
+static void unknown_config_keys_are_errors(void **s)
+{
+	test_instance ti;
+	char detail[512];
+	tu_instance_init(&ti, NULL);
+	tu_config_append(&ti, "[ca]\ncert_dayz = 10\n");
+	assert_int_equal(open_status(&ti, 0, detail, sizeof(detail)), CRT_E_CONFIG);
+	assert_non_null(strstr(detail, "cert_dayz"));
+	tu_instance_free(&ti);
+}
+
+static void out_of_range_config_values_are_errors(void **s)
+{
+	const char *bad[] = {
+		"[ca]\ncert_days = 0\n",		"[ca]\ncert_days = ten\n",
+		"[store]\ndurability = sometimes\n",	"[tokens]\nlifetime = 100d\n",
+		"[otp]\ndigits = 7\n",			"[server]\nplain_http = maybe\n",
+		"[server]\ntls_cert = a.pem\n",		"[otp]\nalgorithm = MD5\n",
+		"[nosuchsection]\nx = 1\n",		"this is not ini\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		test_instance ti;
+		tu_instance_init(&ti, NULL);
+		tu_config_append(&ti, bad[i]);
+		assert_int_equal(open_status(&ti, 0, NULL, 0), CRT_E_CONFIG);
+		tu_instance_free(&ti);
+	}
+}
+
+static void a_missing_config_is_reported_as_such(void **s)
+{
+	crt_ctx *ctx;
+	assert_int_equal(crt_open("/nonexistent/crtoken.conf", 0, &ctx), CRT_E_CONFIG_NOT_FOUND);
+	assert_non_null(strstr(crt_errdetail(ctx), "/nonexistent/crtoken.conf"));
+	crt_close(ctx);
+}
+
+static void relative_paths_resolve_against_the_config_directory(void **s)
+{
+	test_instance ti;
+	tu_instance(&ti);
+	const crt_config *cfg = crt_get_config(ti.ctx);
+	char want[600];
+	snprintf(want, sizeof(want), "%s/crtoken.db", cfg->dir);
+	assert_string_equal(cfg->database, want);
+	assert_int_equal(cfg->cert_days, 365);
+	assert_int_equal(cfg->token_lifetime, 7 * 86400);
+	assert_int_equal(cfg->require_login, 1);
+	assert_int_equal(cfg->plain_http, 0);
+	tu_instance_free(&ti);
+}
+
+static void crtoken_conf_environment_variable_selects_the_config(void **s)
+{
+	test_instance ti;
+	crt_ctx *ctx;
+	tu_instance_init(&ti, NULL);
+	setenv("CRTOKEN_CONF", ti.conf, 1);
+	assert_string_equal(crt_config_default_path(), ti.conf);
+	assert_int_equal(crt_open(NULL, 0, &ctx), CRT_OK);
+	crt_close(ctx);
+	unsetenv("CRTOKEN_CONF");
+	tu_instance_free(&ti);
+}
+
+static void a_read_only_connection_can_look_up_but_not_write(void **s)
+{
+	test_instance ti;
+	crt_ctx *ro;
+	char tok[CRT_TOKEN_STRLEN + 1];
+	tu_instance(&ti);
+	assert_int_equal(crt_open(ti.conf, CRT_OPEN_READONLY | CRT_OPEN_NO_CA, &ro), CRT_OK);
+	crt_token_spec spec = {.name = "ro"};
+	assert_int_equal(crt_token_create(ro, &spec, "t", NULL, tok), CRT_E_STORE_UNAVAILABLE);
+	crt_token *list;
+	size_t n;
+	assert_int_equal(crt_token_list(ro, -1, &list, &n), CRT_OK);
+	crt_token_list_free(list, n);
+	crt_close(ro);
+	tu_instance_free(&ti);
+}
+
+static void every_status_has_a_unique_machine_name_and_a_message(void **s)
+{
+	for (int i = 0; i < CRT_STATUS_COUNT; i++) {
+		const char *n = crt_status_name((crt_status)i);
+		assert_true(strlen(n) > 1);
+		assert_true(strlen(crt_status_message((crt_status)i)) > 3);
+		assert_int_equal(crt_status_from_name(n), i);
+		for (int j = i + 1; j < CRT_STATUS_COUNT; j++)
+			assert_string_not_equal(n, crt_status_name((crt_status)j));
+	}
+	assert_string_equal(crt_status_name(CRT_E_TOKEN_EXPIRED), "token_expired");
+	assert_string_equal(crt_status_name(CRT_E_TOKEN_USED), "token_used");
+	assert_string_equal(crt_status_name(CRT_E_TOKEN_MISTYPED), "token_mistyped");
+	assert_string_equal(crt_status_name(CRT_E_CSR_BAD_SIGNATURE), "csr_bad_signature");
+	assert_string_equal(crt_status_name(CRT_E_CSR_WEAK_KEY), "csr_weak_key");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(init_creates_a_migrated_store_with_safe_modes),
+		cmocka_unit_test(an_empty_store_file_is_migrated_forward),
+		cmocka_unit_test(a_store_from_a_newer_crtoken_is_refused),
+		cmocka_unit_test(a_missing_store_is_unavailable_not_silently_created),
+		cmocka_unit_test(a_world_writable_store_is_refused),
+		cmocka_unit_test(a_ca_key_readable_by_others_is_refused),
+		cmocka_unit_test(a_key_that_does_not_match_the_ca_is_refused),
+		cmocka_unit_test(init_refuses_to_overwrite_an_instance),
+		cmocka_unit_test(init_with_a_bad_subject_leaves_nothing_behind),
+		cmocka_unit_test(init_can_import_an_existing_ca_with_its_chain),
+		cmocka_unit_test(unknown_config_keys_are_errors),
+		cmocka_unit_test(out_of_range_config_values_are_errors),
+		cmocka_unit_test(a_missing_config_is_reported_as_such),
+		cmocka_unit_test(relative_paths_resolve_against_the_config_directory),
+		cmocka_unit_test(crtoken_conf_environment_variable_selects_the_config),
+		cmocka_unit_test(a_read_only_connection_can_look_up_but_not_write),
+		cmocka_unit_test(every_status_has_a_unique_machine_name_and_a_message),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
