@@ -1,0 +1,274 @@
+/*
+ * test_cert.c — issued certificates after redemption: serial normalisation,
+ * the admission rule (crt_cert_authorize) used by rlm_crtoken, revocation,
+ * listing filters and the CRL.
+ */
+#include "testutil.h"
+#include <ctype.h>
+#include <openssl/x509v3.h>
+
+static test_instance ti;
+
+static int setup(void **state)
+{
+	tu_instance(&ti);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	tu_instance_free(&ti);
+	return 0;
+}
+
+static void issue(const char *name, crt_cert *c)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token t;
+	crt_token_spec spec = {.name = name};
+	tu_token(ti.ctx, &spec, tok, &t);
+	assert_int_equal(tu_redeem(ti.ctx, tok, c), CRT_OK);
+	crt_token_clear(&t);
+}
+
+static void serials_normalise_to_the_freeradius_form(void **s)
+{
+	char out[72];
+	assert_int_equal(crt_serial_normalize("0A:1b:FF", out, sizeof(out)), CRT_OK);
+	assert_string_equal(out, "0a1bff");
+	assert_int_equal(crt_serial_normalize("0x102", out, sizeof(out)), CRT_OK);
+	assert_string_equal(out, "0102");
+	assert_int_equal(crt_serial_normalize("00:80:01", out, sizeof(out)), CRT_OK);
+	assert_string_equal(out, "8001"); /* DER sign padding dropped */
+	assert_int_equal(crt_serial_normalize("00", out, sizeof(out)), CRT_OK);
+	assert_string_equal(out, "00");
+	assert_int_equal(crt_serial_normalize("xyz", out, sizeof(out)), CRT_E_SERIAL_INVALID);
+	assert_int_equal(crt_serial_normalize("", out, sizeof(out)), CRT_E_SERIAL_INVALID);
+	assert_int_equal(crt_serial_normalize("12'; DROP TABLE x;--", out, sizeof(out)),
+			 CRT_E_SERIAL_INVALID);
+	char longhex[200];
+	memset(longhex, 'a', sizeof(longhex) - 1);
+	longhex[sizeof(longhex) - 1] = '\0';
+	assert_int_equal(crt_serial_normalize(longhex, out, sizeof(out)), CRT_E_SERIAL_INVALID);
+}
+
+static void an_issued_certificate_is_admitted(void **s)
+{
+	crt_cert c;
+	issue("admit", &c);
+	char upper[80];
+	for (size_t i = 0; i <= strlen(c.serial); i++)
+		upper[i] = (char)toupper((unsigned char)c.serial[i]);
+	assert_int_equal(crt_cert_authorize(ti.ctx, c.serial, c.issuer, crt_now(), NULL), CRT_OK);
+	assert_int_equal(crt_cert_authorize(ti.ctx, upper, NULL, crt_now(), NULL), CRT_OK);
+	crt_cert_clear(&c);
+}
+
+static void unknown_serials_are_not_found(void **s)
+{
+	assert_int_equal(crt_cert_authorize(ti.ctx, "0102030405", NULL, crt_now(), NULL),
+			 CRT_E_CERT_NOT_FOUND);
+	assert_int_equal(crt_cert_authorize(ti.ctx, "zz", NULL, crt_now(), NULL),
+			 CRT_E_SERIAL_INVALID);
+	assert_int_equal(crt_cert_authorize(ti.ctx, NULL, NULL, crt_now(), NULL),
+			 CRT_E_SERIAL_INVALID);
+}
+
+static void another_issuer_is_rejected(void **s)
+{
+	crt_cert c;
+	issue("issuer", &c);
+	assert_int_equal(crt_cert_authorize(ti.ctx, c.serial, "/CN=Evil CA", crt_now(), NULL),
+			 CRT_E_CERT_WRONG_ISSUER);
+	crt_cert_clear(&c);
+}
+
+static void expiry_and_not_yet_valid_are_rejected(void **s)
+{
+	crt_cert c;
+	issue("time", &c);
+	assert_int_equal(crt_cert_authorize(ti.ctx, c.serial, NULL, c.not_after + 1, NULL),
+			 CRT_E_CERT_EXPIRED);
+	assert_int_equal(crt_cert_authorize(ti.ctx, c.serial, NULL, c.not_before - 1, NULL),
+			 CRT_E_CERT_NOT_YET_VALID);
+	crt_cert_clear(&c);
+}
+
+static void revocation_is_immediate_and_recorded(void **s)
+{
+	crt_cert c, again;
+	issue("revoke", &c);
+	assert_int_equal(crt_cert_revoke(ti.ctx, c.serial, crt_reason_parse("keyCompromise"), "t"),
+			 CRT_OK);
+	assert_int_equal(crt_cert_authorize(ti.ctx, c.serial, c.issuer, crt_now(), NULL),
+			 CRT_E_CERT_REVOKED);
+	assert_non_null(strstr(crt_errdetail(ti.ctx), "keyCompromise"));
+	assert_int_equal(crt_cert_get(ti.ctx, c.serial, &again), CRT_OK);
+	assert_int_equal(again.status, CRT_CERT_REVOKED);
+	assert_int_equal(again.reason, 1);
+	assert_int_equal(crt_cert_revoke(ti.ctx, c.serial, 0, "t"), CRT_E_CERT_REVOKED);
+	assert_int_equal(crt_cert_revoke(ti.ctx, "abcdef", 0, "t"), CRT_E_CERT_NOT_FOUND);
+	assert_int_equal(crt_cert_revoke(ti.ctx, c.serial, 7, "t"), CRT_E_REASON_INVALID);
+	crt_cert_clear(&again);
+	crt_cert_clear(&c);
+}
+
+static void reason_names_follow_rfc5280(void **s)
+{
+	assert_int_equal(crt_reason_parse("unspecified"), 0);
+	assert_int_equal(crt_reason_parse("keyCompromise"), 1);
+	assert_int_equal(crt_reason_parse("superseded"), 4);
+	assert_int_equal(crt_reason_parse("privilegeWithdrawn"), 9);
+	assert_int_equal(crt_reason_parse("removeFromCRL"), -1);
+	assert_int_equal(crt_reason_parse("bogus"), -1);
+	assert_string_equal(crt_reason_name(5), "cessationOfOperation");
+}
+
+static void listing_filters_by_status_token_and_expiry(void **s)
+{
+	test_instance li;
+	crt_ctx *saved = ti.ctx;
+	tu_instance(&li);
+	ti.ctx = li.ctx;
+	crt_cert a, b;
+	issue("one", &a);
+	issue("two", &b);
+	assert_int_equal(crt_cert_revoke(li.ctx, b.serial, 0, "t"), CRT_OK);
+	crt_cert *list;
+	size_t n;
+	crt_cert_filter f = {.status = -1, .expiring_within_days = -1};
+	assert_int_equal(crt_cert_list(li.ctx, &f, &list, &n), CRT_OK);
+	assert_int_equal(n, 2);
+	crt_cert_list_free(list, n);
+	f.status = CRT_CERT_VALID;
+	assert_int_equal(crt_cert_list(li.ctx, &f, &list, &n), CRT_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].serial, a.serial);
+	crt_cert_list_free(list, n);
+	f.status = CRT_CERT_REVOKED;
+	assert_int_equal(crt_cert_list(li.ctx, &f, &list, &n), CRT_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].serial, b.serial);
+	crt_cert_list_free(list, n);
+	f.status = -1;
+	f.token_id = a.token_id;
+	assert_int_equal(crt_cert_list(li.ctx, &f, &list, &n), CRT_OK);
+	assert_int_equal(n, 1);
+	crt_cert_list_free(list, n);
+	f.token_id = NULL;
+	f.expiring_within_days = 30;
+	assert_int_equal(crt_cert_list(li.ctx, &f, &list, &n), CRT_OK);
+	assert_int_equal(n, 0);
+	crt_cert_list_free(list, n);
+	f.expiring_within_days = 400;
+	assert_int_equal(crt_cert_list(li.ctx, &f, &list, &n), CRT_OK);
+	assert_int_equal(n, 1); /* the valid one; revoked ones never "expire soon" */
+	crt_cert_list_free(list, n);
+	crt_cert_clear(&a);
+	crt_cert_clear(&b);
+	ti.ctx = saved;
+	tu_instance_free(&li);
+}
+
+static X509_CRL *crl_from_pem(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509_CRL *crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
+	BIO_free(b);
+	assert_non_null(crl);
+	return crl;
+}
+
+static long crl_number(X509_CRL *crl)
+{
+	ASN1_INTEGER *n = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+	assert_non_null(n);
+	long v = ASN1_INTEGER_get(n);
+	ASN1_INTEGER_free(n);
+	return v;
+}
+
+static void the_crl_is_signed_numbered_and_lists_revocations(void **s)
+{
+	crt_cert c;
+	char *pem1, *pem2;
+	issue("crl", &c);
+	assert_int_equal(crt_crl_generate(ti.ctx, "t", &pem1), CRT_OK);
+	assert_int_equal(crt_cert_revoke(ti.ctx, c.serial, 4, "t"), CRT_OK);
+	assert_int_equal(crt_crl_generate(ti.ctx, "t", &pem2), CRT_OK);
+	X509_CRL *a = crl_from_pem(pem1), *b = crl_from_pem(pem2);
+	assert_int_equal(crl_number(b), crl_number(a) + 1);
+	crt_ca_info ci;
+	assert_int_equal(crt_ca_get(ti.ctx, &ci), CRT_OK);
+	X509 *ca = tu_x509(ci.pem);
+	assert_int_equal(X509_CRL_verify(b, X509_get0_pubkey(ca)), 1);
+	/* our serial is listed with reason superseded */
+	int found = 0;
+	STACK_OF(X509_REVOKED) *rv = X509_CRL_get_REVOKED(b);
+	for (int i = 0; i < sk_X509_REVOKED_num(rv); i++) {
+		const ASN1_INTEGER *sn = X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(rv, i));
+		BIGNUM *bn = ASN1_INTEGER_to_BN(sn, NULL);
+		char *hex = BN_bn2hex(bn);
+		for (char *p = hex; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (strcmp(hex, c.serial) == 0) {
+			ASN1_ENUMERATED *r = X509_REVOKED_get_ext_d2i(sk_X509_REVOKED_value(rv, i),
+								      NID_crl_reason, NULL, NULL);
+			assert_non_null(r);
+			assert_int_equal(ASN1_ENUMERATED_get(r), 4);
+			ASN1_ENUMERATED_free(r);
+			found = 1;
+		}
+		OPENSSL_free(hex);
+		BN_free(bn);
+	}
+	assert_true(found);
+	/* nextUpdate = lastUpdate + 7 days */
+	int days, secs;
+	ASN1_TIME_diff(&days, &secs, X509_CRL_get0_lastUpdate(b), X509_CRL_get0_nextUpdate(b));
+	assert_int_equal(days, 7);
+	X509_free(ca);
+	crt_ca_info_clear(&ci);
+	X509_CRL_free(a);
+	X509_CRL_free(b);
+	free(pem1);
+	free(pem2);
+	crt_cert_clear(&c);
+}
+
+static void json_shapes_use_frontdoor_field_names(void **s)
+{
+	crt_cert c;
+	issue("json", &c);
+	char *j = crt_cert_json(&c, 1);
+	assert_non_null(strstr(j, "\"serial\":\""));
+	assert_non_null(strstr(j, "\"certificate\":\"-----BEGIN CERTIFICATE-----"));
+	assert_non_null(strstr(j, "\"chain\":"));
+	assert_non_null(strstr(j, "\"notAfter\":\"20"));
+	free(j);
+	crt_token t;
+	assert_int_equal(crt_token_get(ti.ctx, c.token_id, &t), CRT_OK);
+	j = crt_token_json(&t, NULL);
+	assert_null(strstr(j, "\"token\""));
+	assert_non_null(strstr(j, "\"state\":\"used\""));
+	free(j);
+	crt_token_clear(&t);
+	crt_cert_clear(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(serials_normalise_to_the_freeradius_form),
+		cmocka_unit_test(an_issued_certificate_is_admitted),
+		cmocka_unit_test(unknown_serials_are_not_found),
+		cmocka_unit_test(another_issuer_is_rejected),
+		cmocka_unit_test(expiry_and_not_yet_valid_are_rejected),
+		cmocka_unit_test(revocation_is_immediate_and_recorded),
+		cmocka_unit_test(reason_names_follow_rfc5280),
+		cmocka_unit_test(listing_filters_by_status_token_and_expiry),
+		cmocka_unit_test(the_crl_is_signed_numbered_and_lists_revocations),
+		cmocka_unit_test(json_shapes_use_frontdoor_field_names),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
