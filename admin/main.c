@@ -21,6 +21,7 @@ int cmd_cert(admin_env *env, int argc, char **argv);
 int cmd_crl(admin_env *env, int argc, char **argv);
 int cmd_audit(admin_env *env, int argc, char **argv);
 int cmd_otp(admin_env *env, int argc, char **argv);
+int cmd_apikey(admin_env *env, int argc, char **argv);
 
 static const struct {
 	const char *name;
@@ -35,6 +36,7 @@ static const struct {
 	{"crl", cmd_crl, "sign and write a fresh CRL"},
 	{"audit", cmd_audit, "show the audit trail"},
 	{"otp", cmd_otp, "enroll and manage one-time passwords"},
+	{"apikey", cmd_apikey, "create, list, revoke API keys for crtokend"},
 };
 
 static void usage(FILE *f)

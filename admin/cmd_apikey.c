@@ -1,0 +1,164 @@
+/*
+ * cmd_apikey.c — `crtoken-admin apikey`: create, list and revoke the API
+ * keys that crtokend's admin endpoints accept (Authorization: Bearer).
+ *
+ * The key is shown exactly once, at creation; the store keeps only its
+ * SHA-256. Everything else is libcrtoken's (common/apikey.c).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "admin.h"
+
+int cmd_apikey(admin_env *env, int argc, char **argv);
+
+static const char apikey_usage[] =
+	"usage: crtoken-admin apikey create --name NAME [--json]\n"
+	"       crtoken-admin apikey list [--json]\n"
+	"       crtoken-admin apikey revoke ID [--json]\n"
+	"\n"
+	"API keys for crtokend's admin endpoints (Authorization: Bearer KEY).\n"
+	"  create   make a key; it is printed once and only its hash is stored\n"
+	"           (--json prints {\"id\",\"name\",\"key\"})\n"
+	"  list     all keys with creation, last use and revocation times\n"
+	"  revoke   stop accepting the key with this id\n";
+
+static json_t *key_json(const crt_apikey *k)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_string(k->id));
+	json_object_set_new(o, "name", admin_json_str(k->name));
+	json_object_set_new(o, "createdAt", admin_json_time(k->created_at));
+	json_object_set_new(o, "lastUsedAt", admin_json_time(k->last_used_at));
+	json_object_set_new(o, "revokedAt", admin_json_time(k->revoked_at));
+	return o;
+}
+
+static int do_create(admin_env *env, const char *name)
+{
+	char key[CRT_TOKEN_STRLEN + 1];
+	crt_apikey k;
+	crt_status r;
+	int rc;
+
+	if ((rc = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
+		return rc;
+	if ((r = crt_apikey_create(env->ctx, name, admin_actor(), &k, key)) != CRT_OK)
+		return admin_fail(env, r);
+	if (env->json) {
+		admin_json_print(json_pack("{s:s, s:s, s:s}", "id", k.id, "name", k.name, "key",
+					   key));
+	} else {
+		printf("id:   %s\nname: %s\nkey:  %s\n\n"
+		       "The key is shown only now; store it where the client can read it.\n",
+		       k.id, k.name, key);
+	}
+	explicit_bzero(key, sizeof(key));
+	crt_apikey_clear(&k);
+	return EXIT_OK;
+}
+
+static int do_list(admin_env *env)
+{
+	crt_apikey *list = NULL;
+	char a[32], b[32], c[32];
+	size_t n = 0, i;
+	json_t *arr;
+	crt_status r;
+	int rc;
+
+	if ((rc = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
+		return rc;
+	if ((r = crt_apikey_list(env->ctx, &list, &n)) != CRT_OK)
+		return admin_fail(env, r);
+	if (env->json) {
+		arr = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(arr, key_json(&list[i]));
+		admin_json_print(arr);
+	} else {
+		printf("%-44s %-20s %-20s %-20s %s\n", "ID", "CREATED", "LAST USED", "REVOKED",
+		       "NAME");
+		for (i = 0; i < n; i++)
+			printf("%-44s %-20s %-20s %-20s %s\n", list[i].id,
+			       admin_time(list[i].created_at, a),
+			       admin_time(list[i].last_used_at, b),
+			       admin_time(list[i].revoked_at, c), list[i].name);
+	}
+	crt_apikey_list_free(list, n);
+	return EXIT_OK;
+}
+
+static int do_revoke(admin_env *env, const char *id)
+{
+	crt_status r;
+	int rc;
+
+	if ((rc = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
+		return rc;
+	if ((r = crt_apikey_revoke(env->ctx, id, admin_actor())) != CRT_OK)
+		return admin_fail(env, r);
+	if (env->json)
+		admin_json_print(json_pack("{s:s, s:b}", "id", id, "revoked", 1));
+	else
+		printf("revoked %s\n", id);
+	return EXIT_OK;
+}
+
+int cmd_apikey(admin_env *env, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"name", required_argument, NULL, 'n'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *action, *name = NULL;
+	int c;
+
+	if (argc < 2) {
+		fputs(apikey_usage, stderr);
+		return EXIT_USAGE;
+	}
+	action = argv[1];
+	if (strcmp(action, "--help") == 0 || strcmp(action, "-h") == 0) {
+		fputs(apikey_usage, stdout);
+		return EXIT_OK;
+	}
+	optind = 1;
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "n:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			name = optarg;
+			break;
+		case 'j':
+			env->json = 1;
+			break;
+		case 'h':
+			fputs(apikey_usage, stdout);
+			return EXIT_OK;
+		default:
+			return admin_usage_error("apikey", "unknown option");
+		}
+	}
+	if (strcmp(action, "create") == 0) {
+		if (name == NULL || optind != argc)
+			return admin_usage_error("apikey", "create needs --name NAME");
+		return do_create(env, name);
+	}
+	if (strcmp(action, "list") == 0) {
+		if (optind != argc)
+			return admin_usage_error("apikey", "list takes no arguments");
+		return do_list(env);
+	}
+	if (strcmp(action, "revoke") == 0) {
+		if (optind + 1 != argc)
+			return admin_usage_error("apikey", "revoke needs exactly one ID");
+		return do_revoke(env, argv[optind]);
+	}
+	return admin_usage_error("apikey", "unknown action '%s' (create, list, revoke)", action);
+}

@@ -1,0 +1,73 @@
+/*
+ * enroll.h — what crtoken-enroll's files share.
+ *
+ * crtoken-enroll is the end user's side of a redemption: it makes the key on
+ * the device (the private key never leaves it), builds the CSR, logs in
+ * when the server asks (HTTP Basic: user + one-time password), redeems the
+ * token, and writes key, certificate, chain and optionally a PKCS#12.
+ *   main.c      options and the flow
+ *   http.c      the HTTPS request (libcurl)
+ *   prompt.c    asking for secrets without echo
+ *   files.c     writing the results (key 0600, atomic renames)
+ *   messages.c  what to tell the user for each server error code
+ */
+#ifndef CRTOKEN_ENROLL_H
+#define CRTOKEN_ENROLL_H
+
+#include <stddef.h>
+
+#include "crtoken.h"
+
+/* Exit statuses (crtoken-enroll.1). */
+enum enroll_exit {
+	EN_OK = 0,
+	EN_REFUSED = 1, /* the server (or the local token check) refused */
+	EN_USAGE = 2,
+	EN_SYSTEM = 4,  /* network, TLS, files, out of memory */
+};
+
+/* ------------------------------------------------------------ http.c */
+
+struct http_result {
+	long status;        /* HTTP status, 0 if no response */
+	char *body;         /* response body, NUL-terminated (malloc'd) */
+	size_t len;
+	char *www_auth;     /* WWW-Authenticate, malloc'd or NULL */
+	char *retry_after;  /* Retry-After, malloc'd or NULL */
+	char error[256];    /* transport error text when status is 0 */
+};
+/*
+ * POST json_body to url. user/secret (may be NULL) become Basic
+ * credentials. cacert (may be NULL) replaces the system trust store.
+ * Returns 0 when a response arrived (any status), -1 on transport failure.
+ */
+int http_post_json(const char *url, const char *json_body, const char *user, const char *secret,
+		   const char *cacert, struct http_result *res);
+/* Release res (wiping the body, which holds the certificate response). */
+void http_result_clear(struct http_result *res);
+
+/* ------------------------------------------------------------ prompt.c */
+
+/* Ask on the terminal with echo off; malloc'd answer, NULL if no terminal. */
+char *prompt_secret(const char *question);
+
+/* ------------------------------------------------------------ files.c */
+
+/*
+ * Write data to dir/name with mode, atomically (temp + rename). Refuses to
+ * replace an existing file unless force. 0 or -1 with errno-style text in
+ * err.
+ */
+int file_write(const char *dir, const char *name, const void *data, size_t len, unsigned mode,
+	       int force, char *err, size_t errlen);
+/* Does dir/name exist? */
+int file_exists(const char *dir, const char *name);
+/* A file-name-safe copy of s into out ([A-Za-z0-9._-], others → '_'). */
+void file_safe_name(const char *s, char *out, size_t len);
+
+/* ------------------------------------------------------------ messages.c */
+
+/* A sentence for the user about a server error code; never NULL. */
+const char *message_for(const char *code);
+
+#endif

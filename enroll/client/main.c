@@ -1,0 +1,401 @@
+/*
+ * main.c — crtoken-enroll: redeem a certificate request token from the
+ * device that will use the certificate.
+ *
+ *   crtoken-enroll --server URL --token crt_... [--user NAME] [--out-dir DIR]
+ *                  [--key-type ec-p256] [--p12 FILE] [--name BASE]
+ *                  [--cn CN] [--org O] [--ou OU] [--cacert FILE]
+ *                  [--password] [--no-login] [--force]
+ *
+ * Flow: check the token's checksum locally (a mistyped token never reaches
+ * the network); check the output directory is writable; make the key and
+ * the CSR; send the CSR — with the user's login if the server asks for one
+ * (401 authentication_required) or if it was given in the environment; on
+ * 201 write key (0600), certificate, chain and PKCS#12, each atomically.
+ *
+ * Environment for scripts: CRTOKEN_TOKEN, CRTOKEN_OTP (the one-time
+ * password), CRTOKEN_PASSWORD (with --password), CRTOKEN_P12_PASSPHRASE.
+ */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "enroll.h"
+
+struct opts {
+	const char *server, *token, *user, *out_dir, *key_type, *p12, *name;
+	const char *cn, *org, *ou, *cacert;
+	int ask_password, no_login, force;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: crtoken-enroll --server URL --token crt_... [options]\n"
+		"  --server URL      the enrollment service (https://host:8443)\n"
+		"  --token TOKEN     the certificate request token (or $CRTOKEN_TOKEN)\n"
+		"  --user NAME       login name (default: your user name)\n"
+		"  --out-dir DIR     where to write key, certificate and chain (default .)\n"
+		"  --key-type TYPE   ec-p256 (default), ec-p384, rsa-2048, rsa-3072, ed25519\n"
+		"  --p12 FILE        also write a PKCS#12 (NetworkManager, wpa_supplicant)\n"
+		"  --name BASE       file names BASE.key, BASE.crt, BASE-chain.pem\n"
+		"                    (default: the certificate's name)\n"
+		"  --cn/--org/--ou   ask for these subject fields (if the token allows)\n"
+		"  --cacert FILE     trust this CA for the server's TLS certificate\n"
+		"  --password        the server asks for a password and a one-time password\n"
+		"  --no-login        do not log in (servers with require_login = no)\n"
+		"  --force           replace existing files\n"
+		"environment: CRTOKEN_TOKEN, CRTOKEN_OTP, CRTOKEN_PASSWORD, "
+		"CRTOKEN_P12_PASSPHRASE\n");
+}
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "crtoken-enroll: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char *default_user(void)
+{
+	const struct passwd *pw = getpwuid(getuid());
+	const char *u = getenv("USER");
+
+	return u != NULL && *u ? u : pw != NULL ? pw->pw_name : NULL;
+}
+
+/* Secret from the environment (copied) or the terminal; NULL if neither. */
+static char *get_secret(const char *env, const char *question)
+{
+	const char *v = getenv(env);
+
+	if (v != NULL)
+		return strdup(v);
+	return prompt_secret(question);
+}
+
+/* The Basic password: "OTP" or "password\nOTP" (see crtokend.8). */
+static char *login_secret(const struct opts *o)
+{
+	char *pw = NULL, *otp = NULL, *s = NULL;
+	size_t n;
+
+	if (o->ask_password &&
+	    (pw = get_secret("CRTOKEN_PASSWORD", "Password: ")) == NULL)
+		goto out;
+	if ((otp = get_secret("CRTOKEN_OTP", "One-time password: ")) == NULL)
+		goto out;
+	n = (pw ? strlen(pw) + 1 : 0) + strlen(otp) + 1;
+	if ((s = malloc(n)) != NULL)
+		snprintf(s, n, "%s%s%s", pw ? pw : "", pw ? "\n" : "", otp);
+out:
+	crt_strfree_secret(pw);
+	crt_strfree_secret(otp);
+	return s;
+}
+
+/* The JSON request body; malloc'd. */
+static char *request_body(const struct opts *o, const char *csr)
+{
+	json_t *b = json_pack("{s:s, s:s}", "type", "CSR", "value", csr);
+	char *text = NULL;
+
+	if (b == NULL)
+		return NULL;
+	if (o->cn)
+		json_object_set_new(b, "commonName", json_string(o->cn));
+	if (o->org)
+		json_object_set_new(b, "organization", json_string(o->org));
+	if (o->ou)
+		json_object_set_new(b, "organizationalUnit", json_string(o->ou));
+	text = json_dumps(b, JSON_COMPACT);
+	json_decref(b);
+	return text;
+}
+
+/* Print the server's error for res; returns the exit status. */
+static int report_error(const struct http_result *res)
+{
+	json_t *v = json_loadb(res->body, res->len, 0, NULL);
+	json_t *e = json_object_get(v, "error");
+	const char *code = json_string_value(json_object_get(e, "code"));
+	const char *detail = json_string_value(json_object_get(e, "detail"));
+	int rc = res->status >= 500 || code == NULL ? EN_SYSTEM : EN_REFUSED;
+
+	if (code == NULL) {
+		fprintf(stderr, "crtoken-enroll: error: the server answered HTTP %ld\n",
+			res->status);
+	} else {
+		fprintf(stderr, "crtoken-enroll: error: %s: %s", code, message_for(code));
+		if (detail != NULL)
+			fprintf(stderr, " (%s)", detail);
+		if (res->retry_after != NULL)
+			fprintf(stderr, "; retry after %s s", res->retry_after);
+		fputc('\n', stderr);
+	}
+	json_decref(v);
+	return rc;
+}
+
+static char *key_pem(EVP_PKEY *key, size_t *len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	BUF_MEM *mem;
+	char *out = NULL;
+
+	*len = 0;
+	if (b == NULL || !PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL))
+		goto out;
+	BIO_get_mem_ptr(b, &mem);
+	if ((out = malloc(mem->length + 1)) != NULL) {
+		memcpy(out, mem->data, mem->length);
+		out[mem->length] = '\0';
+		*len = mem->length;
+	}
+	explicit_bzero(mem->data, mem->length);
+out:
+	BIO_free(b);
+	return out;
+}
+
+/* Write the results of a 201; returns the exit status. */
+static int save(const struct opts *o, EVP_PKEY *key, const char *keytext, size_t keylen,
+		const char *p12pass, const char *body, size_t len)
+{
+	json_t *v = json_loadb(body, len, 0, NULL);
+	const char *cert = json_string_value(json_object_get(v, "certificate"));
+	const char *chain = json_string_value(json_object_get(v, "chain"));
+	const char *name = json_string_value(json_object_get(v, "name"));
+	const char *serial = json_string_value(json_object_get(v, "serial"));
+	const char *subject = json_string_value(json_object_get(v, "subject"));
+	const char *not_after = json_string_value(json_object_get(v, "notAfter"));
+	char base[128], fn[160], err[512];
+	unsigned char *p12 = NULL;
+	size_t p12len = 0;
+	int rc = EN_SYSTEM;
+	crt_status s;
+
+	if (cert == NULL || serial == NULL) {
+		fprintf(stderr, "crtoken-enroll: error: the server's answer has no certificate\n");
+		goto out;
+	}
+	file_safe_name(o->name ? o->name : name ? name : serial, base, sizeof(base));
+	snprintf(fn, sizeof(fn), "%s.key", base);
+	if (file_write(o->out_dir, fn, keytext, keylen, 0600, o->force, err, sizeof(err)) != 0)
+		goto werr;
+	snprintf(fn, sizeof(fn), "%s.crt", base);
+	if (file_write(o->out_dir, fn, cert, strlen(cert), 0644, o->force, err, sizeof(err)) != 0)
+		goto werr;
+	if (chain != NULL) {
+		snprintf(fn, sizeof(fn), "%s-chain.pem", base);
+		if (file_write(o->out_dir, fn, chain, strlen(chain), 0644, o->force, err,
+			       sizeof(err)) != 0)
+			goto werr;
+	}
+	if (o->p12 != NULL) {
+		if ((s = crt_pkcs12_make(key, cert, chain, name, p12pass, &p12, &p12len)) !=
+		    CRT_OK) {
+			fprintf(stderr, "crtoken-enroll: error: PKCS#12: %s\n",
+				crt_status_message(s));
+			goto out;
+		}
+		if (file_write(".", o->p12, p12, p12len, 0600, o->force, err, sizeof(err)) != 0)
+			goto werr;
+	}
+	printf("certificate issued\n");
+	printf("  subject:     %s\n", subject ? subject : "");
+	printf("  serial:      %s\n", serial);
+	printf("  expires:     %s\n", not_after ? not_after : "");
+	printf("  key:         %s/%s.key\n", o->out_dir, base);
+	printf("  certificate: %s/%s.crt\n", o->out_dir, base);
+	if (chain != NULL)
+		printf("  chain:       %s/%s-chain.pem\n", o->out_dir, base);
+	if (o->p12 != NULL)
+		printf("  pkcs12:      %s\n", o->p12);
+	rc = EN_OK;
+	goto out;
+werr:
+	fprintf(stderr, "crtoken-enroll: error: %s\n", err);
+	if (serial != NULL)
+		fprintf(stderr, "crtoken-enroll: certificate %s was issued; ask your "
+				"administrator to revoke it\n", serial);
+out:
+	crt_freezero(p12, p12len);
+	json_decref(v);
+	return rc;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{"server", required_argument, NULL, 's'},
+		{"token", required_argument, NULL, 't'},
+		{"user", required_argument, NULL, 'u'},
+		{"out-dir", required_argument, NULL, 'd'},
+		{"key-type", required_argument, NULL, 'k'},
+		{"p12", required_argument, NULL, 'p'},
+		{"name", required_argument, NULL, 'n'},
+		{"cn", required_argument, NULL, 'C'},
+		{"org", required_argument, NULL, 'O'},
+		{"ou", required_argument, NULL, 'U'},
+		{"cacert", required_argument, NULL, 'a'},
+		{"password", no_argument, NULL, 'P'},
+		{"no-login", no_argument, NULL, 'L'},
+		{"force", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->out_dir = ".";
+	o->key_type = "ec-p256";
+	while ((c = getopt_long(argc, argv, "s:t:u:d:k:p:n:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': o->server = optarg; break;
+		case 't': o->token = optarg; break;
+		case 'u': o->user = optarg; break;
+		case 'd': o->out_dir = optarg; break;
+		case 'k': o->key_type = optarg; break;
+		case 'p': o->p12 = optarg; break;
+		case 'n': o->name = optarg; break;
+		case 'C': o->cn = optarg; break;
+		case 'O': o->org = optarg; break;
+		case 'U': o->ou = optarg; break;
+		case 'a': o->cacert = optarg; break;
+		case 'P': o->ask_password = 1; break;
+		case 'L': o->no_login = 1; break;
+		case 'f': o->force = 1; break;
+		case 'h': usage(stdout); exit(EN_OK);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (o->token == NULL)
+		o->token = getenv("CRTOKEN_TOKEN");
+	if (optind != argc || o->server == NULL || o->token == NULL) {
+		usage(stderr);
+		return -1;
+	}
+	if (o->user == NULL)
+		o->user = default_user();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct http_result res;
+	EVP_PKEY *key = NULL;
+	char *csr = NULL, *body = NULL, *url = NULL, *secret = NULL, *p12pass = NULL;
+	char *keytext = NULL;
+	size_t keylen = 0, n;
+	crt_status s;
+	int rc = EN_SYSTEM, logged_in = 0;
+
+	memset(&res, 0, sizeof(res));
+	if (parse_args(argc, argv, &o) != 0)
+		return EN_USAGE;
+	switch (crt_token_check_format(o.token)) {
+	case CRT_OK:
+		break;
+	case CRT_E_TOKEN_MISTYPED:
+		fail("error: token_mistyped: %s", message_for("token_mistyped"));
+		return EN_REFUSED;
+	default:
+		fail("error: token_malformed: %s", message_for("token_malformed"));
+		return EN_REFUSED;
+	}
+	if (access(o.out_dir, W_OK) != 0) {
+		fail("error: cannot write to %s", o.out_dir);
+		return EN_SYSTEM;
+	}
+	if (o.p12 != NULL &&
+	    (p12pass = get_secret("CRTOKEN_P12_PASSPHRASE", "PKCS#12 passphrase: ")) == NULL) {
+		fail("error: %s", "no PKCS#12 passphrase (no terminal; set CRTOKEN_P12_PASSPHRASE)");
+		return EN_USAGE;
+	}
+	if (p12pass != NULL && *p12pass == '\0') {
+		fail("error: %s", "the PKCS#12 passphrase must not be empty");
+		rc = EN_USAGE;
+		goto out;
+	}
+	if ((s = crt_key_generate(o.key_type, &key)) != CRT_OK) {
+		if (s == CRT_E_KEY_TYPE)
+			fail("error: unknown key type %s", o.key_type);
+		else
+			fail("error: key generation failed (%s)", o.key_type);
+		rc = s == CRT_E_KEY_TYPE ? EN_USAGE : EN_SYSTEM;
+		goto out;
+	}
+	if ((keytext = key_pem(key, &keylen)) == NULL ||
+	    crt_csr_make(key, o.user ? o.user : "crtoken-enroll", &csr) != CRT_OK ||
+	    (body = request_body(&o, csr)) == NULL) {
+		fail("error: %s", "cannot build the request");
+		goto out;
+	}
+	n = strlen(o.server) + strlen(o.token) + 64;
+	if ((url = malloc(n)) == NULL)
+		goto out;
+	snprintf(url, n, "%s%sclient-certificates/token/%s", o.server,
+		 o.server[strlen(o.server) - 1] == '/' ? "" : "/", o.token);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		goto out;
+
+	/* Log in right away when the secret is scripted; else only when asked. */
+	if (!o.no_login && getenv("CRTOKEN_OTP") != NULL) {
+		if (o.user == NULL || (secret = login_secret(&o)) == NULL)
+			goto nologin;
+		logged_in = 1;
+	}
+	for (;;) {
+		if (http_post_json(url, body, logged_in ? o.user : NULL, secret, o.cacert, &res) !=
+		    0) {
+			fprintf(stderr, "crtoken-enroll: error: %s: %s\n", o.server, res.error);
+			goto out;
+		}
+		if (res.status == 401 && !logged_in && !o.no_login &&
+		    strstr(res.body, "\"authentication_required\"") != NULL) {
+			if (o.user == NULL || (secret = login_secret(&o)) == NULL)
+				goto nologin;
+			logged_in = 1;
+			http_result_clear(&res);
+			continue;
+		}
+		break;
+	}
+	if (res.status != 201) {
+		rc = report_error(&res);
+		goto out;
+	}
+	rc = save(&o, key, keytext, keylen, p12pass, res.body, res.len);
+	goto out;
+nologin:
+	fail("error: %s", "the server wants a login: no terminal to ask for the one-time "
+			  "password (set CRTOKEN_OTP) or no user name (--user)");
+	rc = EN_USAGE;
+out:
+	http_result_clear(&res);
+	crt_strfree_secret(secret);
+	crt_strfree_secret(p12pass);
+	crt_freezero(keytext, keylen);
+	crt_strfree_secret(url); /* holds the token */
+	free(body);
+	free(csr);
+	EVP_PKEY_free(key);
+	curl_global_cleanup();
+	return rc;
+}

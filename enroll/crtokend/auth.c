@@ -1,0 +1,210 @@
+/*
+ * auth.c — who is calling.
+ *
+ * Admin endpoints take "Authorization: Bearer <API key>" (crtoken-admin
+ * apikey create). Redemption passes the login gate when the config says
+ * require_login = yes: HTTP Basic credentials checked through PAM (see
+ * pamgate.c); the token's owner check is then done by libcrtoken with the
+ * authenticated user. Failed attempts are audited with the remote address
+ * and counted per address; too many answer 429 with Retry-After before any
+ * credential is looked at. Credentials are wiped from memory after use,
+ * including the header copy inside libmicrohttpd's connection buffer.
+ */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "crtokend.h"
+
+#define USER_MAX 127
+
+/* Wipe a header value in place once it has served its purpose. */
+static void wipe_header(const char *value)
+{
+	if (value != NULL)
+		explicit_bzero((char *)value, strlen(value));
+}
+
+static void audit(struct request *rq, const char *action, const char *object, json_t *extra)
+{
+	json_t *d = extra ? extra : json_object();
+	char *text;
+
+	if (d == NULL)
+		return;
+	json_object_set_new(d, "remote", json_string(rq->remote));
+	if ((text = json_dumps(d, JSON_COMPACT)) != NULL) {
+		if (crt_audit_event(rq->ctx, "anonymous", action, object, text) != CRT_OK)
+			log_msg(LOG_WARNING, "audit %s failed: %s", action, crt_errdetail(rq->ctx));
+		free(text);
+	}
+	json_decref(d);
+}
+
+/* 0 if rq->remote may try to authenticate; else replies 429 and returns -1. */
+static int rate_gate(struct request *rq)
+{
+	char buf[16];
+	int first, wait;
+
+	wait = ratelimit_check(rq->srv->rl, rq->remote, rq->cfg->rate_limit_failures,
+			       rq->cfg->rate_limit_seconds, crt_now(), &first);
+	if (wait == 0)
+		return 0;
+	if (first)
+		audit(rq, "http.rate_limited", rq->remote, json_pack("{s:i}", "retryAfter", wait));
+	reply_error(rq, CRT_E_RATE_LIMITED, "too many failed logins from this address");
+	snprintf(buf, sizeof(buf), "%d", wait);
+	reply_header(rq, MHD_HTTP_HEADER_RETRY_AFTER, buf);
+	return -1;
+}
+
+static void failed(struct request *rq, const char *action, const char *object, json_t *extra)
+{
+	ratelimit_fail(rq->srv->rl, rq->remote, rq->cfg->rate_limit_seconds, crt_now());
+	audit(rq, action, object, extra);
+	log_msg(LOG_NOTICE, "%s: %s from %s", action, object, rq->remote);
+}
+
+/* The credentials after "Scheme " in Authorization, or NULL. */
+static const char *auth_param(const char *header, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	if (header == NULL || strncasecmp(header, scheme, n) != 0 || header[n] != ' ')
+		return NULL;
+	header += n;
+	while (*header == ' ')
+		header++;
+	return *header ? header : NULL;
+}
+
+int auth_admin(struct request *rq)
+{
+	const char *hdr, *key;
+	crt_apikey k;
+	crt_status s;
+
+	if (rate_gate(rq) != 0)
+		return -1;
+	hdr = req_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
+	if ((key = auth_param(hdr, "Bearer")) == NULL) {
+		reply_error(rq, CRT_E_AUTH_REQUIRED, "send Authorization: Bearer <API key>");
+		reply_header(rq, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"crtoken\"");
+		return -1;
+	}
+	s = crt_apikey_verify(rq->ctx, key, &k);
+	wipe_header(hdr);
+	if (s == CRT_E_APIKEY_INVALID) {
+		failed(rq, "http.apikey_failed", "apikey", NULL);
+		reply_error(rq, CRT_E_AUTH_FAILED, "the API key is not valid");
+		reply_header(rq, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+			     "Bearer realm=\"crtoken\", error=\"invalid_token\"");
+		return -1;
+	}
+	if (s != CRT_OK) {
+		reply_status(rq, s);
+		return -1;
+	}
+	snprintf(rq->actor, sizeof(rq->actor), "apikey:%s", k.id);
+	crt_apikey_clear(&k);
+	return 0;
+}
+
+/* Decode Basic credentials into a malloc'd "user:password"; NULL if malformed. */
+static char *basic_decode(const char *b64, size_t *outlen)
+{
+	size_t n = strlen(b64), pad = 0;
+	unsigned char *buf;
+	int len;
+
+	if (n == 0 || n % 4 != 0 || n > 8192)
+		return NULL;
+	if ((buf = malloc(n / 4 * 3 + 1)) == NULL)
+		return NULL;
+	if ((len = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n)) < 0) {
+		crt_freezero(buf, n / 4 * 3 + 1);
+		return NULL;
+	}
+	if (b64[n - 1] == '=')
+		pad++;
+	if (b64[n - 2] == '=')
+		pad++;
+	*outlen = (size_t)len - pad;
+	buf[*outlen] = '\0';
+	return (char *)buf;
+}
+
+static void need_login(struct request *rq, crt_status s, const char *detail)
+{
+	reply_error(rq, s, detail);
+	reply_header(rq, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		     "Basic realm=\"crtoken\", charset=\"UTF-8\"");
+}
+
+/* A user name PAM may see: printable, no separators, bounded. */
+static int user_ok(const char *u)
+{
+	size_t n = strlen(u), i;
+
+	if (n == 0 || n > USER_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)u[i] < 0x21 || u[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+int auth_redeemer(struct request *rq)
+{
+	const char *hdr, *b64, *why = NULL;
+	char *cred = NULL, *colon;
+	size_t credlen = 0;
+	crt_status s;
+	int ret = -1;
+
+	if (!rq->cfg->require_login) {
+		snprintf(rq->actor, sizeof(rq->actor), "http:anonymous");
+		return 0;
+	}
+	if (rate_gate(rq) != 0)
+		return -1;
+	hdr = req_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
+	if ((b64 = auth_param(hdr, "Basic")) == NULL) {
+		need_login(rq, CRT_E_AUTH_REQUIRED, "log in with HTTP Basic (user, one-time password)");
+		return -1;
+	}
+	cred = basic_decode(b64, &credlen);
+	wipe_header(hdr);
+	if (cred == NULL || (colon = strchr(cred, ':')) == NULL || strlen(cred) != credlen) {
+		failed(rq, "http.login_failed", "(malformed)", NULL);
+		need_login(rq, CRT_E_AUTH_FAILED, "malformed Basic credentials");
+		goto out;
+	}
+	*colon = '\0';
+	if (!user_ok(cred)) {
+		failed(rq, "http.login_failed", "(invalid user name)", NULL);
+		need_login(rq, CRT_E_AUTH_FAILED, NULL);
+		goto out;
+	}
+	s = pam_gate(rq->cfg->pam_service, cred, colon + 1, rq->remote, &why);
+	if (s == CRT_E_AUTH_FAILED) {
+		failed(rq, "http.login_failed", cred,
+		       json_pack("{s:s}", "service", rq->cfg->pam_service));
+		need_login(rq, CRT_E_AUTH_FAILED, NULL);
+		goto out;
+	}
+	if (s != CRT_OK) {
+		reply_error(rq, s, why);
+		goto out;
+	}
+	snprintf(rq->user, sizeof(rq->user), "%s", cred);
+	snprintf(rq->actor, sizeof(rq->actor), "%s", cred);
+	ret = 0;
+out:
+	if (cred != NULL)
+		crt_freezero(cred, credlen + 1);
+	return ret;
+}

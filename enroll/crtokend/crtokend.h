@@ -1,0 +1,217 @@
+/*
+ * crtokend.h — what crtokend's source files share.
+ *
+ * crtokend is an adapter: it parses HTTP (libmicrohttpd) and JSON (jansson),
+ * calls libcrtoken and renders the result. One file per concern:
+ *   main.c      options, daemon life cycle, signals (drain, reload)
+ *   server.c    libmicrohttpd setup, request life cycle, per-thread crt_ctx
+ *   listen.c    listen address parsing, loopback check
+ *   routes.c    the route table, path matching, 404/405
+ *   respond.c   responses: JSON, errors, crtoken status → HTTP status
+ *   reqjson.c   request body parsing helpers, RFC 3339 input
+ *   render.c    tokens, certificates → JSON
+ *   auth.c      API key (admin) and Basic/PAM (redeemer) authentication
+ *   pamgate.c   the PAM conversation
+ *   ratelimit.c failed-login limiter per remote address
+ *   h_*.c       endpoint handlers
+ *   log.c       stderr / syslog logging
+ */
+#ifndef CRTOKEND_H
+#define CRTOKEND_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <syslog.h>
+
+#include "crtoken.h"
+
+/* ------------------------------------------------------------ log.c */
+
+/* Send log lines to syslog (daemon facility) instead of stderr. */
+void log_use_syslog(void);
+/* level: LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO. */
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------ listen.c */
+
+struct listen_addr {
+	struct sockaddr_storage ss;
+	unsigned socklen;
+	int ipv6;
+	int loopback;
+	char text[80]; /* as given, for logs */
+};
+/* Parse "HOST:PORT", "[V6]:PORT" or ":PORT" (numeric hosts and localhost). 0 or -1. */
+int listen_parse(const char *spec, struct listen_addr *out);
+
+/* ------------------------------------------------------------ ratelimit.c */
+
+typedef struct ratelimit ratelimit;
+ratelimit *ratelimit_new(void);
+void ratelimit_free(ratelimit *rl);
+/*
+ * May addr try to log in now? 0 if yes, else the seconds until it may
+ * (Retry-After). *first (may be NULL) is set on the first refusal of a
+ * window, so a blocked address is audited once, not on every request.
+ * max_failures failures within window seconds block the address until the
+ * window ends.
+ */
+int ratelimit_check(ratelimit *rl, const char *addr, int max_failures, int window, int64_t now,
+		    int *first);
+/* Record one failed login from addr. */
+void ratelimit_fail(ratelimit *rl, const char *addr, int window, int64_t now);
+
+/* ------------------------------------------------------------ server.c */
+
+typedef struct server {
+	const char *config_path;      /* NULL: crt_config_default_path() */
+	ratelimit *rl;
+	struct MHD_Daemon *mhd;
+	unsigned threads;
+	volatile unsigned generation; /* bumped by SIGHUP: workers reopen their ctx */
+	volatile long inflight;       /* requests between first callback and completion */
+	char *tls_cert, *tls_key;     /* PEM kept for libmicrohttpd; key wiped at stop */
+	size_t tls_cert_len, tls_key_len;
+} server;
+
+struct request {
+	server *srv;
+	struct MHD_Connection *conn;
+	const struct route *route;
+	const char *method;
+	const char *url;
+	char logpath[160]; /* url with secrets (tokens, keys) masked, for logs */
+	char param[160];  /* the {id} / {serial} / {token} path segment */
+	char remote[64];  /* client address, numeric */
+	char actor[200];  /* audit actor once authenticated */
+	char user[128];   /* PAM user of a redeemer ("" if none) */
+	char *body;       /* request body, NUL-terminated; wiped on completion */
+	size_t body_len, body_cap;
+	int too_large;
+	crt_ctx *ctx;     /* this worker thread's ctx */
+	const crt_config *cfg;
+	struct MHD_Response *resp; /* set by reply_*() */
+	unsigned http_status;
+	const char *code; /* error code for the access log, or NULL */
+	int queued;
+	int64_t start_us;
+};
+
+/* Start listening on addr with the config's TLS settings; 0 or -1 (logged). */
+int server_start(server *srv, const struct listen_addr *addr, const crt_config *cfg);
+/* Stop accepting, wait up to drain_seconds for in-flight requests, stop. */
+void server_stop(server *srv, int drain_seconds);
+
+/* ------------------------------------------------------------ routes.c */
+
+typedef void (*handler_fn)(struct request *rq);
+
+enum route_flags {
+	R_ADMIN = 1 << 0,    /* Bearer API key required */
+	R_REDEEM = 1 << 1,   /* the login gate (when require_login) */
+	R_BODY = 1 << 2,     /* a JSON body is required */
+	R_BODY_OPT = 1 << 3, /* a JSON body is allowed */
+};
+
+struct route {
+	const char *method;
+	const char *pattern; /* "/a/{x}/b": {x} matches one non-empty segment */
+	handler_fn fn;
+	unsigned flags;
+};
+
+/*
+ * Find the route for method + path. On a match returns it and copies the
+ * {placeholder} segment into param. Otherwise returns NULL with *status 404
+ * (no such path) or 405 (path known; allow receives "GET, POST").
+ */
+const struct route *route_match(const char *method, const char *path, char *param, size_t plen,
+				unsigned *status, char *allow, size_t alen);
+/* Print "METHOD PATTERN" for every route (crtokend --routes). */
+void routes_print(void);
+
+/* ------------------------------------------------------------ respond.c */
+
+/* HTTP status for a libcrtoken status (the adapter's mapping). */
+unsigned http_status_for(crt_status s);
+/* Respond with body (reference stolen; NULL → 500). */
+void reply_json(struct request *rq, unsigned status, json_t *body);
+/* Respond with a copy of data. */
+void reply_data(struct request *rq, unsigned status, const char *content_type, const void *data,
+		size_t len);
+void reply_empty(struct request *rq, unsigned status);
+/*
+ * Respond {"error":{"code","message"[,"detail"]}} with the mapped status.
+ * detail (may be NULL) is shown for client errors only: a 5xx never shows
+ * more than the generic message; its detail goes to the log.
+ */
+void reply_error(struct request *rq, crt_status s, const char *detail);
+/* reply_error with crt_errdetail(rq->ctx). */
+void reply_status(struct request *rq, crt_status s);
+/* Add a header to the response already made. */
+void reply_header(struct request *rq, const char *name, const char *value);
+
+/* ------------------------------------------------------------ reqjson.c */
+
+/* rq->body as a JSON object; on failure replies 400 and returns NULL. */
+json_t *req_body_object(struct request *rq);
+/* Reply 400 and return -1 if obj has a key not in allowed (NULL-terminated). */
+int req_only_keys(struct request *rq, json_t *obj, const char *const *allowed);
+/*
+ * Optional string member: 0 with *out = value (NULL if absent); *is_null
+ * (may be NULL) set when the member is JSON null. -1 after replying 400 for
+ * any other type.
+ */
+int req_str(struct request *rq, json_t *obj, const char *key, const char **out, int *is_null);
+/* Query argument or NULL. */
+const char *req_query(struct request *rq, const char *key);
+/* Request header or NULL. */
+const char *req_header(struct request *rq, const char *name);
+/* Parse RFC 3339 ("2026-11-22T07:34:32Z", offsets, fractions). 0 or -1. */
+int rfc3339_parse(const char *s, int64_t *t);
+
+/* ------------------------------------------------------------ render.c */
+
+/* A token in libcrtoken's shape; token (may be NULL) is shown at creation only. */
+json_t *render_token(const crt_token *t, const char *token);
+/* A certificate; with_pem adds "certificate" and "chain". */
+json_t *render_cert(const crt_cert *c, int with_pem);
+
+/* ------------------------------------------------------------ auth.c */
+
+/* Admin endpoints: Bearer API key. 0 with rq->actor set, or -1 after replying. */
+int auth_admin(struct request *rq);
+/* Redemption: the login gate. 0 with rq->user/actor set, or -1 after replying. */
+int auth_redeemer(struct request *rq);
+
+/* ------------------------------------------------------------ pamgate.c */
+
+/*
+ * Authenticate user through PAM service (pam_authenticate + pam_acct_mgmt)
+ * answering the prompts from secret: the k-th prompt receives the k-th
+ * '\n'-separated line. rhost becomes PAM_RHOST. CRT_OK, CRT_E_AUTH_FAILED,
+ * CRT_E_STORE_UNAVAILABLE (module could not reach its data) or
+ * CRT_E_INTERNAL (stack misconfigured; *why receives a static text).
+ */
+crt_status pam_gate(const char *service, const char *user, const char *secret,
+		    const char *rhost, const char **why);
+
+/* ------------------------------------------------------------ handlers */
+
+void h_token_create(struct request *rq);
+void h_token_list(struct request *rq);
+void h_token_get(struct request *rq);
+void h_token_update(struct request *rq);
+void h_token_delete(struct request *rq);
+void h_cert_list(struct request *rq);
+void h_cert_get(struct request *rq);
+void h_cert_revoke(struct request *rq);
+void h_redeem(struct request *rq);
+void h_ca_pem(struct request *rq);
+void h_crl(struct request *rq);
+void h_healthz(struct request *rq);
+
+#endif /* CRTOKEND_H */

@@ -1,0 +1,108 @@
+/*
+ * h_certs.c — admin endpoints for issued client certificates:
+ *   GET  /client-certificates[?status=&expiringWithinDays=&tokenId=]
+ *   GET  /client-certificates/{serial}
+ *   POST /client-certificates/{serial}/revoke {"reason"}
+ * Revocation goes through libcrtoken (which records it and its audit row);
+ * the CRL is then re-signed so /crl and the CRL file show it at once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crtokend.h"
+
+void h_cert_list(struct request *rq)
+{
+	const char *status = req_query(rq, "status"), *days = req_query(rq, "expiringWithinDays");
+	crt_cert_filter f = {-1, NULL, -1};
+	crt_cert *list = NULL;
+	json_t *arr;
+	size_t n = 0, i;
+	crt_status s;
+	char *end;
+	long v;
+
+	if (status != NULL && (f.status = crt_cert_status_parse(status)) < 0) {
+		reply_error(rq, CRT_E_REQUEST_INVALID, "status must be valid, revoked or expired");
+		return;
+	}
+	if (days != NULL) {
+		errno = 0;
+		v = strtol(days, &end, 10);
+		if (*days == '\0' || *end != '\0' || errno != 0 || v < 0 || v > 36500) {
+			reply_error(rq, CRT_E_REQUEST_INVALID,
+				    "expiringWithinDays must be a number of days (0-36500)");
+			return;
+		}
+		f.expiring_within_days = (int)v;
+	}
+	f.token_id = req_query(rq, "tokenId");
+	if ((s = crt_cert_list(rq->ctx, &f, &list, &n)) != CRT_OK) {
+		reply_status(rq, s);
+		return;
+	}
+	if ((arr = json_array()) != NULL) {
+		for (i = 0; i < n; i++) {
+			if (json_array_append_new(arr, render_cert(&list[i], 0)) != 0) {
+				json_decref(arr);
+				arr = NULL;
+				break;
+			}
+		}
+	}
+	crt_cert_list_free(list, n);
+	reply_json(rq, 200, arr);
+}
+
+void h_cert_get(struct request *rq)
+{
+	crt_cert c;
+	crt_status s;
+
+	memset(&c, 0, sizeof(c));
+	if ((s = crt_cert_get(rq->ctx, rq->param, &c)) != CRT_OK) {
+		reply_status(rq, s);
+		return;
+	}
+	reply_json(rq, 200, render_cert(&c, 1));
+	crt_cert_clear(&c);
+}
+
+void h_cert_revoke(struct request *rq)
+{
+	static const char *const keys[] = {"reason", NULL};
+	const char *reason_name = NULL;
+	json_t *obj = NULL;
+	crt_cert c;
+	crt_status s;
+	int reason = 0;
+
+	memset(&c, 0, sizeof(c));
+	if (rq->body_len > 0) {
+		if ((obj = req_body_object(rq)) == NULL)
+			return;
+		if (req_only_keys(rq, obj, keys) != 0 ||
+		    req_str(rq, obj, "reason", &reason_name, NULL) != 0)
+			goto out;
+	}
+	if (reason_name != NULL && (reason = crt_reason_parse(reason_name)) < 0) {
+		reply_error(rq, CRT_E_REASON_INVALID, reason_name);
+		goto out;
+	}
+	if ((s = crt_cert_revoke(rq->ctx, rq->param, reason, rq->actor)) != CRT_OK) {
+		reply_status(rq, s);
+		goto out;
+	}
+	if ((s = crt_crl_generate(rq->ctx, rq->actor, NULL)) != CRT_OK)
+		log_msg(LOG_ERR, "certificate revoked but the CRL was not re-signed: %s: %s",
+			crt_status_name(s), crt_errdetail(rq->ctx));
+	if ((s = crt_cert_get(rq->ctx, rq->param, &c)) != CRT_OK) {
+		reply_status(rq, s);
+		goto out;
+	}
+	reply_json(rq, 200, render_cert(&c, 0));
+out:
+	crt_cert_clear(&c);
+	json_decref(obj);
+}

@@ -1,0 +1,112 @@
+/*
+ * h_redeem.c — POST /client-certificates/token/{token}, the redemption.
+ *
+ *   {"type":"CSR","value":"<PEM>", "commonName"?, "organization"?,
+ *    "organizationalUnit"?}
+ *   {"type":"GENERATE","keyType"?, "passphrase"?, <same overrides>}
+ *
+ * The login gate already ran (auth.c); the user it authenticated goes to
+ * libcrtoken for the owner check. Everything else — token state, CSR
+ * policy, locked fields, single use — is crt_redeem's. The response is made
+ * only after the certificate is committed.
+ */
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "crtokend.h"
+
+static const char *const redeem_keys[] = {
+	"type",     "value", "commonName", "organization", "organizationalUnit", "keyType",
+	"passphrase", NULL,
+};
+
+/* Base64 (standard alphabet, no line breaks) of data; malloc'd. */
+static char *b64(const unsigned char *data, size_t len)
+{
+	char *out = malloc(4 * ((len + 2) / 3) + 1);
+
+	if (out != NULL)
+		EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+	return out;
+}
+
+void h_redeem(struct request *rq)
+{
+	const char *type = NULL, *value = NULL, *key_type = NULL, *pass = NULL;
+	unsigned char *p12 = NULL;
+	size_t p12_len = 0;
+	char *pass_out = NULL, *p12_b64 = NULL, loc[128];
+	crt_redeem_req req;
+	crt_cert c;
+	json_t *obj, *out = NULL;
+	crt_status s;
+	int generate;
+
+	memset(&c, 0, sizeof(c));
+	memset(&req, 0, sizeof(req));
+	if ((obj = req_body_object(rq)) == NULL)
+		return;
+	if (req_only_keys(rq, obj, redeem_keys) != 0 || req_str(rq, obj, "type", &type, NULL) ||
+	    req_str(rq, obj, "value", &value, NULL) || req_str(rq, obj, "keyType", &key_type, NULL) ||
+	    req_str(rq, obj, "passphrase", &pass, NULL) ||
+	    req_str(rq, obj, "commonName", &req.cn, NULL) ||
+	    req_str(rq, obj, "organization", &req.org, NULL) ||
+	    req_str(rq, obj, "organizationalUnit", &req.ou, NULL))
+		goto out;
+	if (type == NULL || (strcasecmp(type, "CSR") != 0 && strcasecmp(type, "GENERATE") != 0)) {
+		reply_error(rq, CRT_E_REQUEST_INVALID, "\"type\" must be \"CSR\" or \"GENERATE\"");
+		goto out;
+	}
+	generate = strcasecmp(type, "GENERATE") == 0;
+	if (!generate && (value == NULL || key_type != NULL || pass != NULL)) {
+		reply_error(rq, CRT_E_REQUEST_INVALID,
+			    "type CSR takes \"value\" (the PEM CSR), not keyType or passphrase");
+		goto out;
+	}
+	if (generate && value != NULL) {
+		reply_error(rq, CRT_E_REQUEST_INVALID,
+			    "type GENERATE makes the key on the server: no \"value\"");
+		goto out;
+	}
+	req.token = rq->param;
+	req.user = rq->user[0] ? rq->user : NULL;
+	req.actor = rq->actor;
+	req.remote = rq->remote;
+	if (!generate) {
+		req.csr = (const unsigned char *)value;
+		req.csr_len = strlen(value);
+		s = crt_redeem(rq->ctx, &req, &c);
+	} else {
+		s = crt_redeem_generate(rq->ctx, &req, key_type ? key_type : "ec-p256", pass, &c,
+					&p12, &p12_len, &pass_out);
+	}
+	if (s != CRT_OK) {
+		reply_status(rq, s);
+		goto out;
+	}
+	out = render_cert(&c, 1);
+	if (out != NULL && generate) {
+		if ((p12_b64 = b64(p12, p12_len)) == NULL ||
+		    json_object_set_new(out, "pkcs12", json_string(p12_b64)) != 0 ||
+		    (pass_out != NULL &&
+		     json_object_set_new(out, "passphrase", json_string(pass_out)) != 0)) {
+			json_decref(out);
+			out = NULL;
+		}
+	}
+	if (out == NULL)
+		log_msg(LOG_ERR, "certificate %s issued but the response could not be built",
+			c.serial);
+	reply_json(rq, 201, out);
+	snprintf(loc, sizeof(loc), "/client-certificates/%s", c.serial);
+	reply_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
+out:
+	if (p12_b64 != NULL)
+		crt_strfree_secret(p12_b64);
+	crt_freezero(p12, p12_len);
+	crt_strfree_secret(pass_out);
+	crt_cert_clear(&c);
+	json_decref(obj); /* strings wiped by the jansson allocator (main.c) */
+}

@@ -1,0 +1,340 @@
+/*
+ * h_tokens.c — admin endpoints for certificate request tokens:
+ *   POST   /certificate-request-tokens          create (the token is shown here only)
+ *   GET    /certificate-request-tokens[?state=] list
+ *   GET    /certificate-request-tokens/{id}     one
+ *   PATCH  /certificate-request-tokens/{id}     update metadata
+ *   DELETE /certificate-request-tokens/{id}     delete
+ * Rules (name required, lifetimes, field checks, reply attributes) are
+ * libcrtoken's; this file only maps JSON to crt_token_spec and back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crtokend.h"
+
+static const char *const spec_keys[] = {
+	"name",      "commonName", "organization", "organizationalUnit", "owner",
+	"expiresIn", "expiresAt",  "lockedFields", "replyAttributes",    NULL,
+};
+
+/* A growing "line\nline" buffer. */
+struct lines {
+	char *buf;
+	size_t len;
+	int oom;
+};
+
+static void lines_add(struct lines *l, const char *a, const char *sep, const char *b)
+{
+	size_t need = strlen(a) + (sep ? strlen(sep) + strlen(b) : 0) + 2;
+	char *nb;
+
+	if (l->oom)
+		return;
+	if ((nb = realloc(l->buf, l->len + need)) == NULL) {
+		l->oom = 1;
+		return;
+	}
+	l->buf = nb;
+	l->len += (size_t)snprintf(l->buf + l->len, need, "%s%s%s%s", l->len ? "\n" : "", a,
+				   sep ? sep : "", sep ? b : "");
+}
+
+/*
+ * replyAttributes: ["Attr=value", ...], {"Attr": "value" | ["v1","v2"]} or
+ * "Attr=value\n..." → "Attr=value\n..." (malloc'd, "" for an empty list).
+ * 0 or -1 after replying 400.
+ */
+static int parse_reply(struct request *rq, json_t *v, char **out)
+{
+	struct lines l = {NULL, 0, 0};
+	const char *key;
+	json_t *item, *sub;
+	size_t i, j;
+
+	*out = NULL;
+	if (json_is_string(v)) {
+		lines_add(&l, json_string_value(v), NULL, NULL);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item)
+		{
+			if (!json_is_string(item))
+				goto bad;
+			lines_add(&l, json_string_value(item), NULL, NULL);
+		}
+	} else if (json_is_object(v)) {
+		json_object_foreach(v, key, item)
+		{
+			if (json_is_string(item)) {
+				lines_add(&l, key, "=", json_string_value(item));
+			} else if (json_is_array(item)) {
+				json_array_foreach(item, j, sub)
+				{
+					if (!json_is_string(sub))
+						goto bad;
+					lines_add(&l, key, "=", json_string_value(sub));
+				}
+			} else {
+				goto bad;
+			}
+		}
+	} else {
+		goto bad;
+	}
+	if (l.oom) {
+		free(l.buf);
+		reply_error(rq, CRT_E_NOMEM, NULL);
+		return -1;
+	}
+	if (l.buf == NULL && (l.buf = strdup("")) == NULL) {
+		reply_error(rq, CRT_E_NOMEM, NULL);
+		return -1;
+	}
+	*out = l.buf;
+	return 0;
+bad:
+	free(l.buf);
+	reply_error(rq, CRT_E_REQUEST_INVALID,
+		    "\"replyAttributes\" must be [\"Attribute=value\", ...] or "
+		    "{\"Attribute\": \"value\", ...}");
+	return -1;
+}
+
+/* One lockedFields name (JSON or short spelling) → crt_field bit, 0 if unknown. */
+static unsigned field_bit(const char *name)
+{
+	unsigned m = 0;
+
+	if (strcmp(name, "commonName") == 0)
+		return CRT_FIELD_CN;
+	if (strcmp(name, "organization") == 0)
+		return CRT_FIELD_O;
+	if (strcmp(name, "organizationalUnit") == 0)
+		return CRT_FIELD_OU;
+	if (strchr(name, ',') != NULL || crt_fields_parse(name, &m) != CRT_OK)
+		return 0;
+	return m;
+}
+
+static int parse_locked(struct request *rq, json_t *v, unsigned *mask)
+{
+	json_t *item;
+	unsigned bit;
+	size_t i;
+
+	*mask = 0;
+	if (json_is_null(v))
+		return 0;
+	if (json_is_string(v) && crt_fields_parse(json_string_value(v), mask) == CRT_OK)
+		return 0;
+	if (!json_is_array(v))
+		goto bad;
+	json_array_foreach(v, i, item)
+	{
+		if (!json_is_string(item) || (bit = field_bit(json_string_value(item))) == 0)
+			goto bad;
+		*mask |= bit;
+	}
+	return 0;
+bad:
+	reply_error(rq, CRT_E_REQUEST_INVALID,
+		    "\"lockedFields\" must list \"commonName\", \"organization\", "
+		    "\"organizationalUnit\"");
+	return -1;
+}
+
+/* expiresIn ("7d", "12h", seconds) and expiresAt (RFC 3339 or Unix seconds). */
+static int parse_expiry(struct request *rq, json_t *obj, crt_token_spec *spec)
+{
+	json_t *in = json_object_get(obj, "expiresIn"), *at = json_object_get(obj, "expiresAt");
+
+	if (in != NULL && json_is_null(in))
+		in = NULL;
+	if (at != NULL && json_is_null(at))
+		at = NULL;
+	if (in != NULL && at != NULL) {
+		reply_error(rq, CRT_E_REQUEST_INVALID, "give expiresIn or expiresAt, not both");
+		return -1;
+	}
+	if (in != NULL) {
+		if (json_is_integer(in) && json_integer_value(in) > 0)
+			spec->lifetime = json_integer_value(in);
+		else if (!json_is_string(in) ||
+			 crt_duration_parse(json_string_value(in), &spec->lifetime) != CRT_OK ||
+			 spec->lifetime <= 0) {
+			reply_error(rq, CRT_E_REQUEST_INVALID,
+				    "\"expiresIn\" must be a duration (\"7d\", \"12h\", \"30m\") "
+				    "or seconds");
+			return -1;
+		}
+	}
+	if (at != NULL) {
+		if (json_is_integer(at) && json_integer_value(at) > 0)
+			spec->expires_at = json_integer_value(at);
+		else if (!json_is_string(at) ||
+			 rfc3339_parse(json_string_value(at), &spec->expires_at) != 0 ||
+			 spec->expires_at <= 0) {
+			reply_error(rq, CRT_E_REQUEST_INVALID,
+				    "\"expiresAt\" must be an RFC 3339 time "
+				    "(\"2026-12-01T00:00:00Z\")");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Body → spec. Strings point into obj; *reply is malloc'd (caller frees).
+ * For an update, JSON null clears a field ("" in the spec) and absent keys
+ * stay unchanged; for a create, null and absent both mean "not given".
+ */
+static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spec *spec,
+		      char **reply)
+{
+	static const char *const strkeys[] = {"name", "commonName", "organization",
+					      "organizationalUnit", "owner"};
+	const char **dst[] = {&spec->name, &spec->cn, &spec->org, &spec->ou, &spec->owner};
+	json_t *v;
+	size_t i;
+	int is_null;
+
+	memset(spec, 0, sizeof(*spec));
+	*reply = NULL;
+	if (req_only_keys(rq, obj, spec_keys) != 0)
+		return -1;
+	for (i = 0; i < sizeof(strkeys) / sizeof(strkeys[0]); i++) {
+		if (req_str(rq, obj, strkeys[i], dst[i], &is_null) != 0)
+			return -1;
+		if (is_null && update)
+			*dst[i] = "";
+	}
+	if (parse_expiry(rq, obj, spec) != 0)
+		return -1;
+	if ((v = json_object_get(obj, "lockedFields")) != NULL) {
+		if (parse_locked(rq, v, &spec->locked) != 0)
+			return -1;
+		spec->set_locked = 1;
+	}
+	if ((v = json_object_get(obj, "replyAttributes")) != NULL) {
+		if (json_is_null(v)) {
+			if (update && (*reply = strdup("")) == NULL) {
+				reply_error(rq, CRT_E_NOMEM, NULL);
+				return -1;
+			}
+		} else if (parse_reply(rq, v, reply) != 0) {
+			return -1;
+		}
+		spec->reply = *reply;
+	}
+	return 0;
+}
+
+void h_token_create(struct request *rq)
+{
+	char token[CRT_TOKEN_STRLEN + 1], loc[128];
+	crt_token_spec spec;
+	crt_token t;
+	json_t *obj;
+	char *reply = NULL;
+	crt_status s;
+
+	memset(&t, 0, sizeof(t));
+	if ((obj = req_body_object(rq)) == NULL)
+		return;
+	if (parse_spec(rq, obj, 0, &spec, &reply) != 0)
+		goto out;
+	if ((s = crt_token_create(rq->ctx, &spec, rq->actor, &t, token)) != CRT_OK) {
+		reply_status(rq, s);
+		goto out;
+	}
+	reply_json(rq, 201, render_token(&t, token));
+	snprintf(loc, sizeof(loc), "/certificate-request-tokens/%s", t.id);
+	reply_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
+out:
+	explicit_bzero(token, sizeof(token));
+	crt_token_clear(&t);
+	free(reply);
+	json_decref(obj);
+}
+
+void h_token_list(struct request *rq)
+{
+	const char *state = req_query(rq, "state");
+	crt_token *list = NULL;
+	json_t *arr;
+	size_t n = 0, i;
+	int st = -1;
+	crt_status s;
+
+	if (state != NULL && (st = crt_token_state_parse(state)) < 0) {
+		reply_error(rq, CRT_E_REQUEST_INVALID,
+			    "state must be active, used, expired or deleted");
+		return;
+	}
+	if ((s = crt_token_list(rq->ctx, st, &list, &n)) != CRT_OK) {
+		reply_status(rq, s);
+		return;
+	}
+	if ((arr = json_array()) != NULL) {
+		for (i = 0; i < n; i++) {
+			if (json_array_append_new(arr, render_token(&list[i], NULL)) != 0) {
+				json_decref(arr);
+				arr = NULL;
+				break;
+			}
+		}
+	}
+	crt_token_list_free(list, n);
+	reply_json(rq, 200, arr);
+}
+
+void h_token_get(struct request *rq)
+{
+	crt_token t;
+	crt_status s;
+
+	memset(&t, 0, sizeof(t));
+	if ((s = crt_token_get(rq->ctx, rq->param, &t)) != CRT_OK) {
+		reply_status(rq, s);
+		return;
+	}
+	reply_json(rq, 200, render_token(&t, NULL));
+	crt_token_clear(&t);
+}
+
+void h_token_update(struct request *rq)
+{
+	crt_token_spec spec;
+	crt_token t;
+	json_t *obj;
+	char *reply = NULL;
+	crt_status s;
+
+	memset(&t, 0, sizeof(t));
+	if ((obj = req_body_object(rq)) == NULL)
+		return;
+	if (parse_spec(rq, obj, 1, &spec, &reply) != 0)
+		goto out;
+	if ((s = crt_token_update(rq->ctx, rq->param, &spec, rq->actor, &t)) != CRT_OK) {
+		reply_status(rq, s);
+		goto out;
+	}
+	reply_json(rq, 200, render_token(&t, NULL));
+out:
+	crt_token_clear(&t);
+	free(reply);
+	json_decref(obj);
+}
+
+void h_token_delete(struct request *rq)
+{
+	crt_status s;
+
+	if ((s = crt_token_delete(rq->ctx, rq->param, rq->actor)) != CRT_OK) {
+		reply_status(rq, s);
+		return;
+	}
+	reply_empty(rq, 204);
+}

@@ -1,0 +1,185 @@
+/*
+ * main.c — crtokend: the enrollment REST service.
+ *
+ *   crtokend [--config FILE] [--listen ADDR:PORT] [--foreground] [--threads N]
+ *   crtokend --routes
+ *
+ * Life cycle: check the instance (config, store, CA) before listening, so a
+ * broken setup fails at start with a clear message; then serve until
+ * SIGTERM/SIGINT, which stop accepting connections and let in-flight
+ * requests finish (up to DRAIN_SECONDS). SIGHUP reloads the configuration
+ * and the CA: the new instance is opened once to check it, then every
+ * worker reopens its own at its next request. The listen address and the
+ * TLS certificate are bound at start; changing them needs a restart.
+ */
+#include <getopt.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crtokend.h"
+
+#define DRAIN_SECONDS 30
+
+/*
+ * jansson free that wipes: request bodies hold passphrases and CSRs,
+ * responses hold tokens and PKCS#12 files, and jansson copies strings into
+ * its own allocations. Allocation stays plain malloc, so strings jansson
+ * returns (json_dumps) may still be released with free() anywhere.
+ */
+static void wipe_free(void *p)
+{
+	if (p != NULL)
+		explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: crtokend [--config FILE] [--listen ADDR:PORT] [--foreground] "
+		   "[--threads N]\n"
+		   "       crtokend --routes\n"
+		   "  --config FILE       instance configuration (default $CRTOKEN_CONF or\n"
+		   "                      /etc/crtoken/crtoken.conf)\n"
+		   "  --listen ADDR:PORT  override [server] listen\n"
+		   "  --foreground        stay in the foreground and log to stderr\n"
+		   "                      (default: detach and log to syslog)\n"
+		   "  --threads N         worker threads (default: one per CPU)\n"
+		   "  --routes            print the HTTP routes and exit\n");
+}
+
+/* Open the instance once to check it; prints the reason on failure. */
+static int check_instance(const char *config, int quiet_ok)
+{
+	crt_ctx *ctx = NULL;
+	crt_status s = crt_open(config, 0, &ctx);
+
+	if (s != CRT_OK) {
+		log_msg(LOG_ERR, "%s: %s%s%s", crt_status_name(s), crt_status_message(s),
+			ctx && *crt_errdetail(ctx) ? ": " : "", ctx ? crt_errdetail(ctx) : "");
+		crt_close(ctx);
+		return -1;
+	}
+	if (!quiet_ok)
+		log_msg(LOG_NOTICE, "instance %s", crt_get_config(ctx)->path);
+	crt_close(ctx);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"listen", required_argument, NULL, 'l'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"threads", required_argument, NULL, 't'},
+		{"routes", no_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	server srv;
+	struct listen_addr addr;
+	const char *listen_opt = NULL;
+	crt_ctx *ctx = NULL;
+	crt_status s;
+	sigset_t sigs;
+	int c, sig, foreground = 0, rc = 1;
+	long threads;
+
+	memset(&srv, 0, sizeof(srv));
+	while ((c = getopt_long(argc, argv, "c:l:ft:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			srv.config_path = optarg;
+			break;
+		case 'l':
+			listen_opt = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 't':
+			threads = strtol(optarg, NULL, 10);
+			if (threads < 1 || threads > 1024) {
+				fprintf(stderr, "crtokend: --threads: 1 to 1024\n");
+				return 2;
+			}
+			srv.threads = (unsigned)threads;
+			break;
+		case 'r':
+			routes_print();
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	json_set_alloc_funcs(malloc, wipe_free);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (check_instance(srv.config_path, 1) != 0)
+		return 1;
+	if (!foreground) {
+		if (daemon(0, 0) != 0) {
+			perror("crtokend: daemon");
+			return 1;
+		}
+		log_use_syslog();
+	}
+	/* Signals are taken by sigwait() below; workers inherit the mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	if ((s = crt_open(srv.config_path, 0, &ctx)) != CRT_OK) {
+		log_msg(LOG_ERR, "%s: %s", crt_status_name(s), ctx ? crt_errdetail(ctx) : "");
+		goto out;
+	}
+	if (listen_parse(listen_opt ? listen_opt : crt_get_config(ctx)->listen, &addr) != 0) {
+		log_msg(LOG_ERR, "bad listen address \"%s\" (want HOST:PORT or [V6]:PORT)",
+			listen_opt ? listen_opt : crt_get_config(ctx)->listen);
+		goto out;
+	}
+	if ((srv.rl = ratelimit_new()) == NULL) {
+		log_msg(LOG_ERR, "out of memory");
+		goto out;
+	}
+	if (server_start(&srv, &addr, crt_get_config(ctx)) != 0)
+		goto out;
+	crt_close(ctx); /* workers open their own */
+	ctx = NULL;
+
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		if (check_instance(srv.config_path, 0) == 0) {
+			__atomic_add_fetch(&srv.generation, 1, __ATOMIC_ACQ_REL);
+			log_msg(LOG_NOTICE, "reloaded configuration and CA");
+		} else {
+			log_msg(LOG_ERR, "reload refused; still serving the previous configuration");
+		}
+	}
+	log_msg(LOG_NOTICE, "signal %d: draining in-flight requests", sig);
+	server_stop(&srv, DRAIN_SECONDS);
+	log_msg(LOG_NOTICE, "stopped");
+	rc = 0;
+out:
+	crt_close(ctx);
+	ratelimit_free(srv.rl);
+	return rc;
+}

@@ -1,0 +1,120 @@
+/*
+ * pamgate.c — the PAM conversation behind the redemption gate.
+ *
+ * The redeemer sends HTTP Basic credentials; the password part answers the
+ * PAM stack's prompts: with one line it answers the single prompt (OTP, or
+ * a password), with "password\nOTP" a stack that asks for both. Prompts are
+ * answered in order, echo on or off alike; messages are ignored. Nothing of
+ * what PAM says goes back to the client: every failure is the same 401, so
+ * the response never tells whether an account exists.
+ */
+#include <security/pam_appl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crtokend.h"
+
+struct conv_state {
+	const char *secret; /* remaining lines */
+};
+
+/* Copy the next line of the secret, malloc'd; NULL when none is left. */
+static char *next_line(struct conv_state *cs)
+{
+	const char *p = cs->secret, *nl;
+	size_t n;
+	char *s;
+
+	if (p == NULL)
+		return NULL;
+	nl = strchr(p, '\n');
+	n = nl ? (size_t)(nl - p) : strlen(p);
+	if ((s = malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(s, p, n);
+	s[n] = '\0';
+	cs->secret = nl ? nl + 1 : NULL;
+	return s;
+}
+
+static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+{
+	struct conv_state *cs = data;
+	struct pam_response *r;
+	int i;
+
+	if (n <= 0 || n > PAM_MAX_NUM_MSG)
+		return PAM_CONV_ERR;
+	if ((r = calloc((size_t)n, sizeof(*r))) == NULL)
+		return PAM_BUF_ERR;
+	for (i = 0; i < n; i++) {
+		switch (msg[i]->msg_style) {
+		case PAM_PROMPT_ECHO_OFF:
+		case PAM_PROMPT_ECHO_ON:
+			if ((r[i].resp = next_line(cs)) == NULL)
+				goto fail; /* more prompts than answers */
+			break;
+		case PAM_ERROR_MSG:
+		case PAM_TEXT_INFO:
+			break;
+		default:
+			goto fail;
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+fail:
+	for (i = 0; i < n; i++)
+		crt_strfree_secret(r[i].resp);
+	free(r);
+	return PAM_CONV_ERR;
+}
+
+/* Map a PAM result to the gate's answer. */
+static crt_status gate_status(int rc, const char **why)
+{
+	switch (rc) {
+	case PAM_SUCCESS:
+		return CRT_OK;
+	case PAM_AUTHINFO_UNAVAIL:
+		*why = "PAM: authentication information unavailable";
+		return CRT_E_STORE_UNAVAILABLE;
+	case PAM_SERVICE_ERR:
+	case PAM_SYSTEM_ERR:
+	case PAM_BUF_ERR:
+	case PAM_ABORT:
+	case PAM_OPEN_ERR:
+	case PAM_SYMBOL_ERR:
+		*why = "PAM: service or system error";
+		return CRT_E_INTERNAL;
+	default:
+		return CRT_E_AUTH_FAILED;
+	}
+}
+
+crt_status pam_gate(const char *service, const char *user, const char *secret,
+		    const char *rhost, const char **why)
+{
+	struct conv_state cs = {secret};
+	struct pam_conv pc = {conv, &cs};
+	pam_handle_t *ph = NULL;
+	crt_status r;
+	int rc;
+
+	*why = NULL;
+	if (user == NULL || *user == '\0' || secret == NULL)
+		return CRT_E_AUTH_FAILED;
+	if ((rc = pam_start(service, user, &pc, &ph)) != PAM_SUCCESS) {
+		*why = "PAM: pam_start failed";
+		return CRT_E_INTERNAL;
+	}
+	if (rhost != NULL)
+		(void)pam_set_item(ph, PAM_RHOST, rhost);
+	(void)pam_set_item(ph, PAM_RUSER, user);
+	rc = pam_authenticate(ph, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+	if (rc == PAM_SUCCESS)
+		rc = pam_acct_mgmt(ph, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+	r = gate_status(rc, why);
+	pam_end(ph, rc);
+	return r;
+}

@@ -1,0 +1,97 @@
+/*
+ * routes.c — crtokend's route table: every endpoint, its method, its
+ * authentication and body rules, and its handler. The table is the single
+ * source of truth: `crtokend --routes` prints it and the OpenAPI test
+ * compares enroll/openapi.yaml with that output.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "crtokend.h"
+
+static const struct route routes[] = {
+	/* Admin (Bearer API key). */
+	{"POST", "/certificate-request-tokens", h_token_create, R_ADMIN | R_BODY},
+	{"GET", "/certificate-request-tokens", h_token_list, R_ADMIN},
+	{"GET", "/certificate-request-tokens/{id}", h_token_get, R_ADMIN},
+	{"PATCH", "/certificate-request-tokens/{id}", h_token_update, R_ADMIN | R_BODY},
+	{"DELETE", "/certificate-request-tokens/{id}", h_token_delete, R_ADMIN},
+	/* Redemption (login gate). Listed before {serial} routes on purpose. */
+	{"POST", "/client-certificates/token/{token}", h_redeem, R_REDEEM | R_BODY},
+	{"GET", "/client-certificates", h_cert_list, R_ADMIN},
+	{"GET", "/client-certificates/{serial}", h_cert_get, R_ADMIN},
+	{"POST", "/client-certificates/{serial}/revoke", h_cert_revoke, R_ADMIN | R_BODY_OPT},
+	/* Public. */
+	{"GET", "/ca.pem", h_ca_pem, 0},
+	{"GET", "/crl", h_crl, 0},
+	{"GET", "/healthz", h_healthz, 0},
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* Does path match pattern? Copies the placeholder segment into param. */
+static int path_matches(const char *pattern, const char *path, char *param, size_t plen)
+{
+	const char *p = pattern, *s = path;
+
+	while (*p != '\0') {
+		if (*p == '{') {
+			const char *pend = strchr(p, '}');
+			size_t n = strcspn(s, "/");
+			if (pend == NULL || n == 0 || n >= plen)
+				return 0;
+			memcpy(param, s, n);
+			param[n] = '\0';
+			p = pend + 1;
+			s += n;
+			continue;
+		}
+		if (*p != *s)
+			return 0;
+		p++;
+		s++;
+	}
+	return *s == '\0';
+}
+
+const struct route *route_match(const char *method, const char *path, char *param, size_t plen,
+				unsigned *status, char *allow, size_t alen)
+{
+	char scratch[sizeof(((struct request *)0)->param)];
+	int known = 0;
+	size_t i;
+	int head = strcmp(method, "HEAD") == 0;
+
+	if (alen > 0)
+		allow[0] = '\0';
+	param[0] = '\0';
+	for (i = 0; i < NROUTES; i++) {
+		if (!path_matches(routes[i].pattern, path, scratch, sizeof(scratch)))
+			continue;
+		if (strcmp(routes[i].method, method) == 0 ||
+		    (head && strcmp(routes[i].method, "GET") == 0)) {
+			snprintf(param, plen, "%s", scratch);
+			if (strlen(scratch) >= plen)
+				break; /* cannot happen: same buffer size */
+			*status = 200;
+			return &routes[i];
+		}
+		/* Path known, method not: collect the Allow list. */
+		if (strstr(allow, routes[i].method) == NULL) {
+			size_t used = strlen(allow);
+			snprintf(allow + used, alen - used, "%s%s%s", used ? ", " : "",
+				 routes[i].method,
+				 strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
+		}
+		known = 1;
+	}
+	*status = known ? 405 : 404;
+	return NULL;
+}
+
+void routes_print(void)
+{
+	size_t i;
+
+	for (i = 0; i < NROUTES; i++)
+		printf("%s %s\n", routes[i].method, routes[i].pattern);
+}

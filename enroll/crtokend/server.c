@@ -1,0 +1,435 @@
+/*
+ * server.c — libmicrohttpd setup and the life cycle of one request.
+ *
+ * Threads: libmicrohttpd's internal thread pool (one worker per CPU by
+ * default). A crt_ctx is one SQLite connection and not thread-safe, so each
+ * worker opens its own lazily and keeps it in thread-specific storage; a
+ * SIGHUP bumps server.generation and each worker reopens (config + CA) at
+ * its next request.
+ *
+ * Request life cycle (access handler calls):
+ *   1st call   route, Content-Type (415), Content-Length (413), then
+ *              authentication — refusals are answered before any body is
+ *              read;
+ *   upload     the body is collected up to [server] max_body (413 past it);
+ *   last call  the route's handler runs and its response is queued.
+ * The completion callback writes the access log line and wipes the body.
+ */
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crtokend.h"
+
+#define CONNECTION_TIMEOUT 30
+
+/* ------------------------------------------------------------ per-thread ctx */
+
+struct thread_ctx {
+	crt_ctx *ctx;
+	unsigned generation;
+};
+
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void thread_ctx_free(void *p)
+{
+	struct thread_ctx *t = p;
+
+	crt_close(t->ctx);
+	free(t);
+}
+
+static void ctx_key_init(void)
+{
+	if (pthread_key_create(&ctx_key, thread_ctx_free) != 0)
+		abort(); /* only fails when out of keys at startup */
+}
+
+/*
+ * This worker's ctx, opened (or reopened after a reload) on demand. A
+ * failed reopen keeps serving with the previous ctx; only a worker that
+ * never had one fails.
+ */
+static crt_status thread_ctx(server *srv, crt_ctx **out)
+{
+	struct thread_ctx *t;
+	unsigned gen = __atomic_load_n(&srv->generation, __ATOMIC_ACQUIRE);
+	crt_ctx *c = NULL;
+	crt_status s;
+
+	*out = NULL;
+	pthread_once(&ctx_once, ctx_key_init);
+	if ((t = pthread_getspecific(ctx_key)) == NULL) {
+		if ((t = calloc(1, sizeof(*t))) == NULL)
+			return CRT_E_NOMEM;
+		if (pthread_setspecific(ctx_key, t) != 0) {
+			free(t);
+			return CRT_E_NOMEM;
+		}
+	}
+	if (t->ctx == NULL || t->generation != gen) {
+		s = crt_open(srv->config_path, 0, &c);
+		if (s != CRT_OK) {
+			log_msg(LOG_ERR, "cannot open the instance: %s: %s", crt_status_name(s),
+				c ? crt_errdetail(c) : "");
+			crt_close(c);
+			if (t->ctx == NULL)
+				return s;
+		} else {
+			crt_close(t->ctx);
+			t->ctx = c;
+		}
+		t->generation = gen;
+	}
+	*out = t->ctx;
+	return CRT_OK;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void remote_addr(struct MHD_Connection *conn, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa;
+	socklen_t sl;
+
+	snprintf(buf, len, "unknown");
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	sl = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (getnameinfo(sa, sl, buf, (socklen_t)len, NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(buf, len, "unknown");
+}
+
+/* Copy url for logs with every segment that looks like a secret masked. */
+static void mask_path(const char *url, char *out, size_t len)
+{
+	size_t o = 0;
+	const char *p = url;
+
+	while (*p != '\0' && o + 1 < len) {
+		if (p[0] == '/' && (strncmp(p + 1, "crt_", 4) == 0 || strncmp(p + 1, "crk_", 4) == 0)) {
+			int n = snprintf(out + o, len - o, "/%.4s***", p + 1);
+			o += (n > 0 && (size_t)n < len - o) ? (size_t)n : 0;
+			p++;
+			while (*p != '\0' && *p != '/')
+				p++;
+			continue;
+		}
+		out[o++] = *p++;
+	}
+	out[o < len ? o : len - 1] = '\0';
+}
+
+/* Is the Content-Type application/json (parameters allowed)? */
+static int is_json_type(const char *ct)
+{
+	static const char want[] = "application/json";
+	size_t n = sizeof(want) - 1;
+
+	if (ct == NULL || strncasecmp(ct, want, n) != 0)
+		return 0;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* First call: everything that can be refused before reading the body. */
+static void request_begin(struct request *rq)
+{
+	char allow[64];
+	const char *cl, *te;
+	unsigned status;
+	crt_status s;
+	int has_body;
+
+	mask_path(rq->url, rq->logpath, sizeof(rq->logpath));
+	if ((s = thread_ctx(rq->srv, &rq->ctx)) != CRT_OK) {
+		reply_error(rq, s == CRT_E_NOMEM ? s : CRT_E_STORE_UNAVAILABLE,
+			    "no store connection");
+		return;
+	}
+	rq->cfg = crt_get_config(rq->ctx);
+	rq->route = route_match(rq->method, rq->url, rq->param, sizeof(rq->param), &status,
+				allow, sizeof(allow));
+	if (rq->route == NULL) {
+		if (status == 405) {
+			reply_error(rq, CRT_E_METHOD, NULL);
+			reply_header(rq, MHD_HTTP_HEADER_ALLOW, allow);
+		} else {
+			reply_error(rq, CRT_E_NOT_FOUND, NULL);
+		}
+		return;
+	}
+	snprintf(rq->logpath, sizeof(rq->logpath), "%s", rq->route->pattern);
+	cl = req_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	te = req_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	has_body = (cl != NULL && strcmp(cl, "0") != 0) || te != NULL;
+	if (has_body && (rq->route->flags & (R_BODY | R_BODY_OPT)) &&
+	    !is_json_type(req_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+		reply_error(rq, CRT_E_MEDIA_TYPE, "send Content-Type: application/json");
+		return;
+	}
+	if (cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long)rq->cfg->max_body) {
+		reply_error(rq, CRT_E_REQUEST_TOO_LARGE, NULL);
+		return;
+	}
+	if ((rq->route->flags & R_ADMIN) && auth_admin(rq) != 0)
+		return;
+	if ((rq->route->flags & R_REDEEM) && auth_redeemer(rq) != 0)
+		return;
+}
+
+static void body_append(struct request *rq, const char *data, size_t n)
+{
+	size_t max = (size_t)rq->cfg->max_body, cap;
+	char *nb;
+
+	if (rq->too_large)
+		return;
+	if (n > max - rq->body_len) {
+		rq->too_large = 1;
+		crt_freezero(rq->body, rq->body_cap);
+		rq->body = NULL;
+		rq->body_len = rq->body_cap = 0;
+		return;
+	}
+	if (rq->body_len + n + 1 > rq->body_cap) {
+		cap = rq->body_cap ? rq->body_cap : 4096;
+		while (cap < rq->body_len + n + 1)
+			cap *= 2;
+		if (cap > max + 1)
+			cap = max + 1;
+		/* Not realloc: the old buffer may hold a passphrase; wipe it. */
+		if ((nb = malloc(cap)) == NULL) {
+			rq->too_large = 1; /* answered as 413: no memory for this body */
+			return;
+		}
+		if (rq->body != NULL)
+			memcpy(nb, rq->body, rq->body_len);
+		crt_freezero(rq->body, rq->body_cap);
+		rq->body = nb;
+		rq->body_cap = cap;
+	}
+	memcpy(rq->body + rq->body_len, data, n);
+	rq->body_len += n;
+	rq->body[rq->body_len] = '\0';
+}
+
+static enum MHD_Result queue(struct request *rq)
+{
+	enum MHD_Result ret;
+
+	ret = MHD_queue_response(rq->conn, rq->http_status, rq->resp);
+	MHD_destroy_response(rq->resp);
+	rq->resp = NULL;
+	rq->queued = 1;
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	server *srv = cls;
+	struct request *rq = *con_cls;
+
+	if (rq == NULL) {
+		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+			return MHD_NO;
+		*con_cls = rq;
+		rq->srv = srv;
+		rq->conn = conn;
+		rq->method = method;
+		rq->url = url;
+		rq->start_us = now_us();
+		__atomic_add_fetch(&srv->inflight, 1, __ATOMIC_ACQ_REL);
+		remote_addr(conn, rq->remote, sizeof(rq->remote));
+		request_begin(rq);
+		return rq->resp != NULL ? queue(rq) : MHD_YES;
+	}
+	if (rq->queued) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_size != 0) {
+		body_append(rq, upload_data, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (rq->too_large)
+		reply_error(rq, CRT_E_REQUEST_TOO_LARGE, NULL);
+	else
+		rq->route->fn(rq);
+	if (rq->resp == NULL)
+		reply_error(rq, CRT_E_INTERNAL, "handler made no response");
+	return queue(rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	server *srv = cls;
+	struct request *rq = *con_cls;
+
+	if (rq == NULL)
+		return;
+	log_msg(LOG_INFO, "%s \"%s %s\" %u%s%s%s user=%s %.1fms", rq->remote, rq->method,
+		rq->logpath, rq->http_status, rq->code ? " (" : "", rq->code ? rq->code : "",
+		rq->code ? ")" : "", rq->user[0] ? rq->user : "-",
+		(double)(now_us() - rq->start_us) / 1000.0);
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && rq->queued)
+		log_msg(LOG_NOTICE, "%s: connection ended before the response was sent (%d)",
+			rq->remote, (int)toe);
+	crt_freezero(rq->body, rq->body_cap);
+	if (rq->resp != NULL)
+		MHD_destroy_response(rq->resp);
+	explicit_bzero(rq, sizeof(*rq));
+	free(rq);
+	*con_cls = NULL;
+	__atomic_sub_fetch(&srv->inflight, 1, __ATOMIC_ACQ_REL);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	log_msg(LOG_WARNING, "libmicrohttpd: %s", buf);
+}
+
+/* Read a whole PEM file for libmicrohttpd's TLS options; malloc'd, or NULL. */
+static char *read_pem(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	*len = 0;
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n < 1024 * 1024 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
+		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			crt_freezero(buf, (size_t)n + 1);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+			*len = (size_t)n + 1;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+static void tls_free(server *srv)
+{
+	crt_freezero(srv->tls_key, srv->tls_key_len);
+	free(srv->tls_cert);
+	srv->tls_key = srv->tls_cert = NULL;
+	srv->tls_key_len = srv->tls_cert_len = 0;
+}
+
+int server_start(server *srv, const struct listen_addr *addr, const crt_config *cfg)
+{
+	struct MHD_OptionItem opts[12];
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG;
+	int use_tls = cfg->tls_cert != NULL && cfg->tls_key != NULL;
+	size_t i = 0;
+	long n;
+
+	if (!use_tls && !cfg->plain_http) {
+		log_msg(LOG_ERR, "no TLS: set [server] tls_cert and tls_key (plain_http = yes is "
+				 "for loopback tests only)");
+		return -1;
+	}
+	if (!use_tls && !addr->loopback) {
+		log_msg(LOG_ERR, "plain_http is allowed on loopback addresses only, not %s",
+			addr->text);
+		return -1;
+	}
+	/* The logger first, so libmicrohttpd uses it for everything after it. */
+	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
+	if (use_tls) {
+		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+			log_msg(LOG_ERR, "this libmicrohttpd has no TLS support");
+			return -1;
+		}
+		srv->tls_cert = read_pem(cfg->tls_cert, &srv->tls_cert_len);
+		srv->tls_key = read_pem(cfg->tls_key, &srv->tls_key_len);
+		if (srv->tls_cert == NULL || srv->tls_key == NULL) {
+			log_msg(LOG_ERR, "cannot read %s",
+				srv->tls_cert ? cfg->tls_key : cfg->tls_cert);
+			goto fail;
+		}
+		flags |= MHD_USE_TLS;
+		opts[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert};
+		opts[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key};
+	}
+	if (addr->ipv6)
+		flags |= MHD_USE_IPv6;
+	if (srv->threads == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		srv->threads = n > 0 ? (unsigned)n : 1;
+	}
+	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)&addr->ss};
+	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, srv->threads, NULL};
+	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT,
+					    NULL};
+	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed,
+					    srv};
+	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+
+	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, opts,
+				    MHD_OPTION_END);
+	if (srv->mhd == NULL) {
+		log_msg(LOG_ERR, "cannot listen on %s", addr->text);
+		goto fail;
+	}
+	log_msg(LOG_NOTICE, "listening on %s (%s, %u threads)", addr->text,
+		use_tls ? "https" : "plain http", srv->threads);
+	return 0;
+fail:
+	tls_free(srv);
+	return -1;
+}
+
+void server_stop(server *srv, int drain_seconds)
+{
+	MHD_socket fd;
+	int waited = 0;
+
+	if (srv->mhd == NULL)
+		return;
+	fd = MHD_quiesce_daemon(srv->mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	while (__atomic_load_n(&srv->inflight, __ATOMIC_ACQUIRE) > 0 &&
+	       waited < drain_seconds * 20) {
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		waited++;
+	}
+	if (__atomic_load_n(&srv->inflight, __ATOMIC_ACQUIRE) > 0)
+		log_msg(LOG_WARNING, "stopping with %ld requests still in flight",
+			__atomic_load_n(&srv->inflight, __ATOMIC_ACQUIRE));
+	MHD_stop_daemon(srv->mhd);
+	srv->mhd = NULL;
+	tls_free(srv);
+}

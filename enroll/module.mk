@@ -1,0 +1,41 @@
+# enroll/: crtokend (REST service) and crtoken-enroll (end-user client).
+ENROLL_PKGS := libmicrohttpd jansson libcurl openssl sqlite3 inih
+ENROLL_CFLAGS := $(call pc_cflags,$(ENROLL_PKGS))
+ENROLL_LIBS := $(call pc_libs,$(ENROLL_PKGS) pam) -lpam -lpthread
+
+CRTOKEND_SRC := $(wildcard enroll/crtokend/*.c)
+CRTOKEND_OBJ := $(CRTOKEND_SRC:%.c=$(B)/obj/%.o)
+ENROLL_CLIENT_SRC := $(wildcard enroll/client/*.c)
+ENROLL_CLIENT_OBJ := $(ENROLL_CLIENT_SRC:%.c=$(B)/obj/%.o)
+
+$(B)/obj/enroll/crtokend/%.o: enroll/crtokend/%.c enroll/crtokend/crtokend.h common/crtoken.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(ENROLL_CFLAGS) -c -o $@ $<
+
+$(B)/obj/enroll/client/%.o: enroll/client/%.c enroll/client/enroll.h common/crtoken.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(ENROLL_CFLAGS) -c -o $@ $<
+
+$(B)/bin/crtokend: $(CRTOKEND_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $(CRTOKEND_OBJ) $(LIB) $(ENROLL_LIBS) $(BASE_LDFLAGS)
+
+$(B)/bin/crtoken-enroll: $(ENROLL_CLIENT_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $(ENROLL_CLIENT_OBJ) $(LIB) $(ENROLL_LIBS) $(BASE_LDFLAGS)
+
+.PHONY: install-enroll
+install-enroll: $(B)/bin/crtokend $(B)/bin/crtoken-enroll
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/doc/crtoken
+	install -m 0755 $(B)/bin/crtokend $(DESTDIR)$(PREFIX)/sbin/crtokend
+	install -m 0755 $(B)/bin/crtoken-enroll $(DESTDIR)$(PREFIX)/bin/crtoken-enroll
+	install -m 0644 enroll/crtokend.8 $(DESTDIR)$(PREFIX)/share/man/man8/crtokend.8
+	install -m 0644 enroll/crtoken-enroll.1 $(DESTDIR)$(PREFIX)/share/man/man1/crtoken-enroll.1
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' enroll/crtokend.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/crtokend.service
+	install -m 0644 enroll/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/crtoken/openapi.yaml
+
+BUILD_TARGETS += $(B)/bin/crtokend $(B)/bin/crtoken-enroll
+INSTALL_TARGETS += install-enroll
