@@ -40,14 +40,16 @@ $(RLM_SO): $(RLM_OBJ) $(LIB)
 
 BUILD_TARGETS += $(RLM_SO)
 
-# Samples are not overwritten when an administrator already has them.
+# Samples are not overwritten when an administrator already has them; like
+# Debian's own files there they are 0640 and group freerad (when it exists).
 install-rlm-crtoken: $(RLM_SO)
 	install -D -m 0644 $(RLM_SO) $(DESTDIR)$(FR_MODDIR)/rlm_crtoken.so
-	@for f in "rlm_crtoken/crtoken.mod:mods-available/crtoken" \
+	@grp=; getent group freerad >/dev/null 2>&1 && grp="-g freerad"; \
+	for f in "rlm_crtoken/crtoken.mod:mods-available/crtoken" \
 		"rlm_crtoken/check-eap-tls:sites-available/check-eap-tls-crtoken"; do \
 		src=$${f%%:*}; dst=$(DESTDIR)$(FR_RADDB)/$${f#*:}; \
 		if [ -e "$$dst" ]; then echo "keeping existing $$dst"; \
-		else echo "install $$src $$dst"; install -D -m 0640 "$$src" "$$dst"; fi; \
+		else echo "install $$src $$dst"; install -D -m 0640 $$grp "$$src" "$$dst"; fi; \
 	done
 
 INSTALL_TARGETS += install-rlm-crtoken
