@@ -112,7 +112,10 @@ fi
 work=$out.work
 rm -rf "$work"
 mkdir -p "$work/dl"
+# Let apt's sandbox user write the download (avoids apt's "unsandboxed" warning).
+[ "$(id -u)" -eq 0 ] && id _apt >/dev/null 2>&1 && chown _apt "$work/dl" 2>/dev/null
 (
+
 	cd "$work/dl"
 	apt-get source --download-only -qq "$srcpkg=$version" >&2
 ) || die "apt-get source $srcpkg=$version failed"
