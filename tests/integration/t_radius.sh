@@ -3,6 +3,9 @@
 # rlm_crtoken.so, client certificates issued through crtoken-admin, and
 # eapol_test doing EAP-TLS against 127.0.0.1:18121 (private config dir).
 #
+# Client certificates come from crtoken-admin redeem and, for one case,
+# from crtokend's REST API.
+#
 # Certificates involved:
 #   crtoken CA   the test instance's CA (ca.pem/ca.key, made by crtoken-admin
 #                init 401 days in the past, so an expired certificate can be
@@ -20,8 +23,8 @@ RLM_SRC=$TOP/rlm_crtoken
 RLM_BUILD=$BUILD
 
 missing=""
-for p in /usr/sbin/freeradius eapol_test faketime openssl sqlite3 "$ADMIN" \
-	"$BUILD/lib/rlm_crtoken.so"; do
+for p in /usr/sbin/freeradius eapol_test faketime openssl sqlite3 curl "$ADMIN" \
+	"$BUILD/bin/crtokend" "$BUILD/lib/rlm_crtoken.so"; do
 	command -v "$p" >/dev/null 2>&1 || [ -x "$p" ] || [ -f "$p" ] || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
@@ -58,6 +61,42 @@ issue() {
 		"$(json_get "$_tok" token)" --csr "$T/$_nm.csr" --out "$T/$_nm.pem" --json) ||
 		return 1
 	json_get "$_j" serial >"$T/$_nm.serial"
+}
+
+# redeem_http NAME : token from crtoken-admin, redeemed through crtokend's
+# REST API (POST /client-certificates/token/{token}, require_login = no,
+# plain HTTP on loopback); cert in $T/NAME.pem.
+CRTOKEND=$BUILD/bin/crtokend
+CRTOKEND_PID=""
+HTTP_PORT=18131
+at_exit 'stop_pid "$CRTOKEND_PID"'
+redeem_http() {
+	_nm=$1
+	shift
+	_tok=$("$ADMIN" --config "$CRTOKEN_CONF" token create --name "$_nm" --cn "$_nm" \
+		"$@" --json) || return 1
+	make_csr "$T" "$_nm" || return 1
+	python3 -c 'import json,sys; print(json.dumps({"type": "CSR", "value": open(sys.argv[1]).read()}))' \
+		"$T/$_nm.csr" >"$T/$_nm.body" || return 1
+	curl -sS -o "$T/$_nm.json" -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data-binary @"$T/$_nm.body" \
+		"http://127.0.0.1:$HTTP_PORT/client-certificates/token/$(json_get "$_tok" token)" \
+		>"$T/$_nm.status" || return 1
+	[ "$(cat "$T/$_nm.status")" = 201 ] || {
+		cat "$T/$_nm.json"
+		return 1
+	}
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); open(sys.argv[2],"w").write(d["certificate"]); print(d["serial"])' \
+		"$T/$_nm.json" "$T/$_nm.pem" >"$T/$_nm.serial"
+}
+start_crtokend() {
+	sed -i -e "s|^;*listen *=.*|listen = 127.0.0.1:$HTTP_PORT|" \
+		-e "s|^;*plain_http *=.*|plain_http = yes|" \
+		-e "s|^;*require_login *=.*|require_login = no|" "$CRTOKEN_CONF" &&
+		grep -q "^require_login = no" "$CRTOKEN_CONF" || return 1
+	"$CRTOKEND" --config "$CRTOKEN_CONF" --foreground >>"$T/crtokend.log" 2>&1 &
+	CRTOKEND_PID=$!
+	wait_port 127.0.0.1 "$HTTP_PORT" 100
 }
 
 # ---------------------------------------------------------------- setup
@@ -134,6 +173,19 @@ stored_issuer=$(sqlite3 "$I/crtoken.db" \
 	"SELECT issuer FROM certificates WHERE serial = '$(cat "$T/alice.serial")'")
 check_eq "TLS-Client-Cert-Issuer equals the stored issuer" "$stored_issuer" "$seen_issuer"
 
+# A certificate redeemed through crtokend while radiusd runs is admitted
+# at once (writer and reader side by side on the WAL store).
+check "crtokend started (127.0.0.1:$HTTP_PORT, plain HTTP, no login)" start_crtokend
+check "frank: redeemed through crtokend's REST API" redeem_http frank \
+	--reply 'Tunnel-Private-Group-Id=77' --reply 'Reply-Message=hi frank'
+check_eq "certificate from crtokend: Access-Accept" accept "$(auth frank)"
+check_contains "certificate from crtokend: its Reply-Message" "Value: 'hi frank'" "$(out frank)"
+check_contains "certificate from crtokend: its VLAN 77" \
+	"Attribute 81 (Tunnel-Private-Group-Id) length=4
+      Value: 3737" "$(out frank)"
+stop_pid "$CRTOKEND_PID"
+CRTOKEND_PID=""
+
 m=$(log_mark)
 check_eq "unknown reply attribute: still Access-Accept" accept "$(auth dave)"
 check_eq "unknown reply attribute: second Access-Accept" accept "$(auth dave)"
@@ -172,28 +224,40 @@ check_contains "revoked: eapol_test saw Access-Reject" "(Access-Reject)" "$(out 
 check_contains "revoked: reason cert_revoked in the log" "(cert_revoked)" "$(log_since "$m")"
 check_eq "alice unaffected by bob's revocation" accept "$(auth alice)"
 
-# Fail closed when the store goes away, and keep serving.
-mv "$I/crtoken.db" "$I/crtoken.db.away"
+# Fail closed when the store goes away, and keep serving. The WAL files
+# move with the database: with a committed -wal left in place SQLite would
+# still find the data.
+store_away() {
+	for _f in crtoken.db crtoken.db-wal crtoken.db-shm; do
+		[ ! -e "$I/$_f" ] || mv "$I/$_f" "$T/$_f.away" || return 1
+	done
+}
+store_back() {
+	rm -f "$I/crtoken.db"
+	for _f in crtoken.db crtoken.db-wal crtoken.db-shm; do
+		[ ! -e "$T/$_f.away" ] || mv "$T/$_f.away" "$I/$_f" || return 1
+	done
+}
+check "store moved away while radiusd runs" store_away
 m=$(log_mark)
 check_eq "store removed while running: Access-Reject" reject "$(auth alice)"
 check_contains "store removed: eapol_test saw Access-Reject" "(Access-Reject)" "$(out alice)"
 check_contains "store removed: module failed closed" "unavailable: failing closed" \
 	"$(log_since "$m")"
 check "store removed: radiusd still running" kill -0 "$PID"
-mv "$I/crtoken.db.away" "$I/crtoken.db"
+check "store moved back" store_back
 sleep 1.1 # the pool's retry_delay after a failed open
 check_eq "store restored: Access-Accept again" accept "$(auth alice)"
 
-cp "$I/crtoken.db" "$T/db.save"
-rm -f "$I/crtoken.db"
+check "store moved away again" store_away
 head -c 65536 /dev/urandom >"$I/crtoken.db"
 chmod 640 "$I/crtoken.db"
 m=$(log_mark)
-check_eq "store replaced by an unreadable file: Access-Reject" reject "$(auth alice)"
+check_eq "store replaced by a file that is not a database: Access-Reject" reject "$(auth alice)"
 check_contains "unreadable store: module failed closed" "unavailable: failing closed" \
 	"$(log_since "$m")"
 check "unreadable store: radiusd still running" kill -0 "$PID"
-mv "$T/db.save" "$I/crtoken.db"
+check "store moved back" store_back
 sleep 1.1
 check_eq "store back: Access-Accept again" accept "$(auth alice)"
 rlm_stop
