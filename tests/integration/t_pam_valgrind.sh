@@ -1,0 +1,57 @@
+#!/bin/sh
+# t_pam_valgrind.sh — pamtester runs through pam_crtoken under valgrind:
+# no invalid accesses and no definite/indirect leaks on the success, refusal,
+# unknown-user, forward_pass, bad-option and fail-closed paths.
+# The baseline (pamtester + pam_wrapper + libpam with pam_permit) is clean,
+# so no suppressions are needed; real time, so codes come from oathtool now.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pam_lib.sh"
+
+if [ "${SANITIZE:-}" = 1 ]; then
+	ok "valgrind runs skipped: the ASan build cannot run under valgrind # SKIP"
+	finish
+	exit 0
+fi
+
+new_instance "$T/inst" || { not_ok "instance created"; finish; exit 1; }
+CONF=$CRTOKEN_CONF
+OTP="auth required $PAM_SO config=$CONF"
+service crtoken "$OTP" "account required $PAM_SO config=$CONF"
+service fwd "$OTP forward_pass" "auth required pam_permit.so"
+service bogus "$OTP bogus"
+service noconf "auth required $PAM_SO config=$T/missing.conf"
+service baseline "auth required pam_permit.so"
+SECRET=$(enroll alice) || { not_ok "user enrolled"; finish; exit 1; }
+
+# vg NAME MESSAGE INPUT SERVICE USER [OP] : pamtester under valgrind, INPUT as
+# its stdin; ok when valgrind found nothing and pamtester printed MESSAGE.
+vg() {
+	_name=$1 _msg=$2 _in=$3 _svc=$4 _user=$5 _op=${6:-authenticate}
+	rm -f "$T"/vg.*
+	printf '%s\n' "$_in" | LD_PRELOAD="$WRAPPER" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$SVC" \
+		valgrind -q --error-exitcode=99 --leak-check=full --keep-debuginfo=yes \
+		--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+		--log-file="$T/vg.%p" pamtester "$_svc" "$_user" "$_op" >"$T/pam.out" 2>&1
+	_rc=$?
+	if [ $_rc -ne 99 ] && ! cat "$T"/vg.* 2>/dev/null | grep -q . &&
+		grep -qF "$_msg" "$T/pam.out"; then
+		ok "$_name"
+	else
+		not_ok "$_name (pamtester/valgrind status $_rc)"
+		cat "$T/pam.out" "$T"/vg.* 2>/dev/null | sed 's/^/#   /' | head -40
+	fi
+}
+
+now=$(date +%s)
+vg "baseline: pamtester with pam_permit is valgrind-clean" "$PAM_OK" x baseline alice
+vg "a successful login is valgrind-clean" "$PAM_OK" "$(totp "$SECRET" "$now")" crtoken alice
+vg "a wrong code is valgrind-clean" "$PAM_AUTH_ERR" "$(wrong "$(totp "$SECRET" "$now" 3)")" \
+	crtoken alice
+vg "a replayed code is valgrind-clean" "$PAM_AUTH_ERR" "$(totp "$SECRET" "$now")" crtoken alice
+vg "an unconfigured user is valgrind-clean" "$PAM_USER_UNKNOWN" 123456 crtoken nobody
+vg "forward_pass is valgrind-clean" "$PAM_OK" "pw$(totp "$SECRET" "$now" 1)" fwd alice
+vg "an unknown option is valgrind-clean" "$PAM_SERVICE_ERR" 123456 bogus alice
+vg "a missing config is valgrind-clean" "$PAM_AUTHINFO_UNAVAIL" 123456 noconf alice
+vg "acct_mgmt is valgrind-clean" "account management done" "" crtoken alice acct_mgmt
+
+finish
