@@ -5,7 +5,7 @@
 set -eu
 
 BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev sqlite3 libinih-dev \
-libpam0g-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libqrencode-dev \
+libpam0g-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libqrencode-dev zlib1g-dev \
 libtalloc-dev libpcre3-dev libfreeradius-dev freeradius openssl dpkg-dev xz-utils python3"
 CHECK_PKGS="libcmocka-dev curl oathtool pamtester libpam-wrapper faketime eapoltest \
 valgrind libpam-oath"
