@@ -23,43 +23,43 @@
 int cmd_otp(admin_env *env, int argc, char **argv);
 
 static const char otp_usage[] =
-	"usage: crtoken-admin otp COMMAND [options]\n"
-	"\n"
-	"One-time passwords (TOTP) for the PAM service that gates redemption.\n"
-	"\n"
-	"commands:\n"
-	"  enroll USER   make a secret, store it sealed, show the URI and QR code once\n"
-	"  list          all enrolled users with their counters\n"
-	"  show USER     one user's parameters and state (never the secret)\n"
-	"  remove USER   delete the user's OTP\n"
-	"  unlock USER   clear failures and lockout\n"
-	"  verify USER CODE  check a code (counts like a login: replay, failures)\n"
-	"\n"
-	"Run `crtoken-admin otp COMMAND --help` for a command's options.\n";
+    "usage: crtoken-admin otp COMMAND [options]\n"
+    "\n"
+    "One-time passwords (TOTP) for the PAM service that gates redemption.\n"
+    "\n"
+    "commands:\n"
+    "  enroll USER   make a secret, store it sealed, show the URI and QR code once\n"
+    "  list          all enrolled users with their counters\n"
+    "  show USER     one user's parameters and state (never the secret)\n"
+    "  remove USER   delete the user's OTP\n"
+    "  unlock USER   clear failures and lockout\n"
+    "  verify USER CODE  check a code (counts like a login: replay, failures)\n"
+    "\n"
+    "Run `crtoken-admin otp COMMAND --help` for a command's options.\n";
 
 static const char enroll_usage[] =
-	"usage: crtoken-admin otp enroll USER [options]\n"
-	"\n"
-	"  --algorithm ALG  SHA1 (default from config), SHA256 or SHA512\n"
-	"  --digits N       6 or 8\n"
-	"  --period SECS    time step (10-300)\n"
-	"  --issuer NAME    issuer shown in authenticator apps\n"
-	"  --png FILE       also write the QR code as a PNG image (mode 0600)\n"
-	"  --no-qr          do not draw the QR code in the terminal\n"
-	"  --json           print {\"user\",\"uri\",\"secret\",\"algorithm\",\"digits\",\"period\"}\n"
-	"\n"
-	"The secret is shown only now; it is stored sealed and cannot be shown again.\n";
+    "usage: crtoken-admin otp enroll USER [options]\n"
+    "\n"
+    "  --algorithm ALG  SHA1 (default from config), SHA256 or SHA512\n"
+    "  --digits N       6 or 8\n"
+    "  --period SECS    time step (10-300)\n"
+    "  --issuer NAME    issuer shown in authenticator apps\n"
+    "  --png FILE       also write the QR code as a PNG image (mode 0600)\n"
+    "  --no-qr          do not draw the QR code in the terminal\n"
+    "  --json           print {\"user\",\"uri\",\"secret\",\"algorithm\",\"digits\",\"period\"}\n"
+    "\n"
+    "The secret is shown only now; it is stored sealed and cannot be shown again.\n";
 
 static const char list_usage[] = "usage: crtoken-admin otp list [--json]\n";
 static const char show_usage[] = "usage: crtoken-admin otp show USER [--json]\n";
 static const char remove_usage[] = "usage: crtoken-admin otp remove USER [--json]\n";
 static const char unlock_usage[] = "usage: crtoken-admin otp unlock USER [--json]\n";
 static const char verify_usage[] =
-	"usage: crtoken-admin otp verify USER CODE [--json]\n"
-	"\n"
-	"Checks CODE against the current time like a PAM login would: a used time\n"
-	"step is refused as a replay, and a wrong code counts towards the lockout.\n"
-	"Exit status 0 if accepted, 1 if refused.\n";
+    "usage: crtoken-admin otp verify USER CODE [--json]\n"
+    "\n"
+    "Checks CODE against the current time like a PAM login would: a used time\n"
+    "step is refused as a replay, and a wrong code counts towards the lockout.\n"
+    "Exit status 0 if accepted, 1 if refused.\n";
 
 /* ------------------------------------------------------------------ QR output */
 
@@ -75,9 +75,10 @@ static void qr_print_terminal(FILE *f, const QRcode *qr)
 		fputs("\033[97;40m", f);
 		for (int x = -margin; x < w + margin; x++) {
 			/* 1 = light; outside the symbol is quiet zone */
-			int top = !(y >= 0 && y < w && x >= 0 && x < w && (qr->data[y * w + x] & 1));
+			int top =
+			    !(y >= 0 && y < w && x >= 0 && x < w && (qr->data[y * w + x] & 1));
 			int bot = !(y + 1 >= 0 && y + 1 < w && x >= 0 && x < w &&
-				(qr->data[(y + 1) * w + x] & 1));
+			            (qr->data[(y + 1) * w + x] & 1));
 			fputs(top && bot ? "\u2588" : top ? "\u2580" : bot ? "\u2584" : " ", f);
 		}
 		fputs("\033[0m\n", f);
@@ -88,7 +89,7 @@ static void qr_print_terminal(FILE *f, const QRcode *qr)
 static int png_chunk(FILE *f, const char type[4], const unsigned char *data, uint32_t len)
 {
 	unsigned char hdr[8] = {(unsigned char)(len >> 24), (unsigned char)(len >> 16),
-				(unsigned char)(len >> 8), (unsigned char)len};
+	                        (unsigned char)(len >> 8), (unsigned char)len};
 	uLong crc;
 
 	memcpy(hdr + 4, type, 4);
@@ -96,7 +97,7 @@ static int png_chunk(FILE *f, const char type[4], const unsigned char *data, uin
 	if (len > 0)
 		crc = crc32(crc, data, len);
 	unsigned char c[4] = {(unsigned char)(crc >> 24), (unsigned char)(crc >> 16),
-			      (unsigned char)(crc >> 8), (unsigned char)crc};
+	                      (unsigned char)(crc >> 8), (unsigned char)crc};
 	if (fwrite(hdr, 1, 8, f) != 8 || (len > 0 && fwrite(data, 1, len, f) != len) ||
 	    fwrite(c, 1, 4, f) != 4)
 		return -1;
@@ -127,7 +128,7 @@ static int qr_write_png(const QRcode *qr, const char *path, char *err, size_t er
 		for (uint32_t x = 0; x < px; x++) {
 			int mx = (int)(x / scale) - margin;
 			int dark = my >= 0 && my < qr->width && mx >= 0 && mx < qr->width &&
-				   (qr->data[my * qr->width + mx] & 1);
+			           (qr->data[my * qr->width + mx] & 1);
 			if (!dark)
 				row[1 + x / 8] |= (unsigned char)(0x80 >> (x % 8));
 		}
@@ -140,13 +141,13 @@ static int qr_write_png(const QRcode *qr, const char *path, char *err, size_t er
 		goto out;
 	}
 	unsigned char ihdr[13] = {(unsigned char)(px >> 24), (unsigned char)(px >> 16),
-				  (unsigned char)(px >> 8), (unsigned char)px};
+	                          (unsigned char)(px >> 8), (unsigned char)px};
 	memcpy(ihdr + 4, ihdr, 4); /* square */
-	ihdr[8] = 1;  /* bit depth */
-	ihdr[9] = 0;  /* greyscale */
-	ihdr[10] = 0; /* deflate */
-	ihdr[11] = 0; /* adaptive filtering */
-	ihdr[12] = 0; /* no interlace */
+	ihdr[8] = 1;               /* bit depth */
+	ihdr[9] = 0;               /* greyscale */
+	ihdr[10] = 0;              /* deflate */
+	ihdr[11] = 0;              /* adaptive filtering */
+	ihdr[12] = 0;              /* no interlace */
 
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || fchmod(fd, 0600) != 0 || (f = fdopen(fd, "wb")) == NULL) {
@@ -196,10 +197,10 @@ static void json_print_secret(json_t *v)
 static json_t *otp_info_json(const crt_otp_info *o, int64_t now)
 {
 	return json_pack("{s:s, s:s, s:i, s:i, s:I, s:i, s:o, s:b, s:o}", "user", o->user,
-			 "algorithm", o->algorithm, "digits", o->digits, "period", o->period,
-			 "last_step", (json_int_t)o->last_step, "failures", o->failures,
-			 "locked_until", admin_json_time(o->locked_until), "locked",
-			 o->locked_until > now, "created_at", admin_json_time(o->created_at));
+	                 "algorithm", o->algorithm, "digits", o->digits, "period", o->period,
+	                 "last_step", (json_int_t)o->last_step, "failures", o->failures,
+	                 "locked_until", admin_json_time(o->locked_until), "locked",
+	                 o->locked_until > now, "created_at", admin_json_time(o->created_at));
 }
 
 /* Parse a positive int option value; -1 if malformed. */
@@ -220,11 +221,11 @@ static int parse_int(const char *s)
  * exactly nargs positional arguments (returned in argv[optind...]).
  * Returns -1 to continue, else the exit status.
  */
-static int simple_opts(admin_env *env, const char *cmd, const char *usage, int argc,
-		       char **argv, int nargs)
+static int simple_opts(admin_env *env, const char *cmd, const char *usage, int argc, char **argv,
+                       int nargs)
 {
 	static const struct option lopts[] = {
-		{"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'j'}, {0, 0, 0, 0}};
+	    {"help", no_argument, NULL, 'h'}, {"json", no_argument, NULL, 'j'}, {0, 0, 0, 0}};
 	int c;
 
 	optind = 0; /* full getopt re-initialisation (glibc) */
@@ -241,7 +242,8 @@ static int simple_opts(admin_env *env, const char *cmd, const char *usage, int a
 		}
 	}
 	if (argc - optind != nargs)
-		return admin_usage_error(cmd, "expected %d argument%s", nargs, nargs == 1 ? "" : "s");
+		return admin_usage_error(cmd, "expected %d argument%s", nargs,
+		                         nargs == 1 ? "" : "s");
 	return -1;
 }
 
@@ -250,14 +252,14 @@ static int simple_opts(admin_env *env, const char *cmd, const char *usage, int a
 static int otp_enroll(admin_env *env, int argc, char **argv)
 {
 	static const struct option lopts[] = {{"help", no_argument, NULL, 'h'},
-					      {"json", no_argument, NULL, 'j'},
-					      {"algorithm", required_argument, NULL, 'a'},
-					      {"digits", required_argument, NULL, 'd'},
-					      {"period", required_argument, NULL, 'p'},
-					      {"issuer", required_argument, NULL, 'i'},
-					      {"png", required_argument, NULL, 'P'},
-					      {"no-qr", no_argument, NULL, 'n'},
-					      {0, 0, 0, 0}};
+	                                      {"json", no_argument, NULL, 'j'},
+	                                      {"algorithm", required_argument, NULL, 'a'},
+	                                      {"digits", required_argument, NULL, 'd'},
+	                                      {"period", required_argument, NULL, 'p'},
+	                                      {"issuer", required_argument, NULL, 'i'},
+	                                      {"png", required_argument, NULL, 'P'},
+	                                      {"no-qr", no_argument, NULL, 'n'},
+	                                      {0, 0, 0, 0}};
 	const char *alg = NULL, *issuer = NULL, *png = NULL, *user;
 	int digits = 0, period = 0, noqr = 0, c, r;
 	char *uri = NULL, *secret = NULL;
@@ -305,7 +307,8 @@ static int otp_enroll(admin_env *env, int argc, char **argv)
 	user = argv[optind];
 	if ((r = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
 		return r;
-	s = crt_otp_enroll(env->ctx, user, alg, digits, period, issuer, admin_actor(), &uri, &secret);
+	s = crt_otp_enroll(env->ctx, user, alg, digits, period, issuer, admin_actor(), &uri,
+	                   &secret);
 	if (s != CRT_OK)
 		return admin_fail(env, s);
 	if ((s = crt_otp_get(env->ctx, user, &info)) != CRT_OK) {
@@ -327,8 +330,8 @@ static int otp_enroll(admin_env *env, int argc, char **argv)
 	}
 	if (env->json) {
 		json_print_secret(json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "user", user, "uri",
-					    uri, "secret", secret, "algorithm", info.algorithm,
-					    "digits", info.digits, "period", info.period));
+		                            uri, "secret", secret, "algorithm", info.algorithm,
+		                            "digits", info.digits, "period", info.period));
 		goto out;
 	}
 	printf("enrolled %s (%s, %d digits, %d s)\n", user, info.algorithm, info.digits,
@@ -430,18 +433,18 @@ static int otp_change(admin_env *env, int argc, char **argv, int unlock)
 	int r;
 
 	if ((r = simple_opts(env, unlock ? "otp unlock" : "otp remove",
-			     unlock ? unlock_usage : remove_usage, argc, argv, 1)) >= 0)
+	                     unlock ? unlock_usage : remove_usage, argc, argv, 1)) >= 0)
 		return r;
 	user = argv[optind];
 	if ((r = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
 		return r;
 	s = unlock ? crt_otp_unlock(env->ctx, user, admin_actor())
-		   : crt_otp_remove(env->ctx, user, admin_actor());
+	           : crt_otp_remove(env->ctx, user, admin_actor());
 	if (s != CRT_OK)
 		return admin_fail(env, s);
 	if (env->json)
 		admin_json_print(json_pack("{s:s, s:s}", "user", user, "result",
-					   unlock ? "unlocked" : "removed"));
+		                           unlock ? "unlocked" : "removed"));
 	else
 		printf("%s %s\n", unlock ? "unlocked" : "removed OTP of", user);
 	return EXIT_OK;
@@ -464,7 +467,7 @@ static int otp_verify(admin_env *env, int argc, char **argv)
 		return admin_fail(env, s);
 	if (env->json)
 		admin_json_print(
-			json_pack("{s:s, s:s, s:i}", "user", user, "result", "ok", "offset", offset));
+		    json_pack("{s:s, s:s, s:i}", "user", user, "result", "ok", "offset", offset));
 	else
 		printf("ok: code accepted for %s (time step offset %d)\n", user, offset);
 	return EXIT_OK;

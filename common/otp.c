@@ -73,17 +73,17 @@ static size_t otp_secret_len(const char *alg)
 }
 
 crt_status crt_hotp(const unsigned char *key, size_t keylen, uint64_t counter,
-		    const char *algorithm, int digits, char *out, size_t outlen)
+                    const char *algorithm, int digits, char *out, size_t outlen)
 {
-	static const uint32_t pow10[] = {1,	 10,	  100,	    1000,      10000,
-					 100000, 1000000, 10000000, 100000000};
+	static const uint32_t pow10[] = {1,      10,      100,      1000,     10000,
+	                                 100000, 1000000, 10000000, 100000000};
 	const EVP_MD *md = otp_md(algorithm);
 	unsigned char msg[8], mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
 	crt_status r = CRT_E_INVALID_ARGUMENT;
 
-	if (key == NULL || keylen == 0 || md == NULL || digits < 6 || digits > 8 ||
-	    out == NULL || outlen < (size_t)digits + 1)
+	if (key == NULL || keylen == 0 || md == NULL || digits < 6 || digits > 8 || out == NULL ||
+	    outlen < (size_t)digits + 1)
 		return CRT_E_INVALID_ARGUMENT;
 	for (int i = 7; i >= 0; i--) {
 		msg[i] = (unsigned char)(counter & 0xff);
@@ -96,7 +96,7 @@ crt_status crt_hotp(const unsigned char *key, size_t keylen, uint64_t counter,
 	/* RFC 4226 5.3 dynamic truncation */
 	unsigned off = mac[maclen - 1] & 0x0f;
 	uint32_t bin = ((uint32_t)(mac[off] & 0x7f) << 24) | ((uint32_t)mac[off + 1] << 16) |
-		       ((uint32_t)mac[off + 2] << 8) | (uint32_t)mac[off + 3];
+	               ((uint32_t)mac[off + 2] << 8) | (uint32_t)mac[off + 3];
 	snprintf(out, outlen, "%0*u", digits, (unsigned)(bin % pow10[digits]));
 	r = CRT_OK;
 out:
@@ -151,12 +151,12 @@ static crt_status seal_load_key(crt_ctx *ctx, unsigned char key[SEAL_KEY_LEN])
 	}
 	if ((r = crt_read_file(path, 4096, &data, &len)) != CRT_OK) {
 		r = crt_fail(ctx, r == CRT_E_NOMEM ? r : CRT_E_IO, "cannot read OTP key file %s",
-			     path);
+		             path);
 		goto out;
 	}
 	if (len != SEAL_KEY_LEN) {
 		r = crt_fail(ctx, CRT_E_SEAL, "OTP key file %s must hold exactly %d bytes", path,
-			     SEAL_KEY_LEN);
+		             SEAL_KEY_LEN);
 		goto out;
 	}
 	memcpy(key, data, SEAL_KEY_LEN);
@@ -186,8 +186,8 @@ static crt_status seal_aad(const char *user, unsigned char **aad, size_t *len)
  * Seal secret (n bytes) for user. *out (malloc'd, *outlen bytes) is the
  * blob stored in otp.secret. CRT_E_SEAL / CRT_E_CONFIG / CRT_E_IO on failure.
  */
-static crt_status seal_secret(crt_ctx *ctx, const char *user, const unsigned char *secret,
-			      size_t n, unsigned char **out, size_t *outlen)
+static crt_status seal_secret(crt_ctx *ctx, const char *user, const unsigned char *secret, size_t n,
+                              unsigned char **out, size_t *outlen)
 {
 	unsigned char key[SEAL_KEY_LEN];
 	unsigned char *aad = NULL, *blob = NULL;
@@ -217,7 +217,7 @@ static crt_status seal_secret(crt_ctx *ctx, const char *user, const unsigned cha
 	    EVP_EncryptUpdate(c, blob + 1 + SEAL_NONCE_LEN, &len, secret, (int)n) != 1 ||
 	    (size_t)len != n || EVP_EncryptFinal_ex(c, blob + 1 + SEAL_NONCE_LEN + n, &len) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN,
-				blob + 1 + SEAL_NONCE_LEN + n) != 1) {
+	                        blob + 1 + SEAL_NONCE_LEN + n) != 1) {
 		r = crt_fail(ctx, CRT_E_SEAL, "cannot seal the OTP secret");
 		goto out;
 	}
@@ -239,7 +239,7 @@ out:
  * user or was sealed under another key.
  */
 static crt_status unseal_secret(crt_ctx *ctx, const char *user, const unsigned char *blob,
-				size_t bloblen, unsigned char **secret, size_t *n)
+                                size_t bloblen, unsigned char **secret, size_t *n)
 {
 	unsigned char key[SEAL_KEY_LEN], tag[SEAL_TAG_LEN];
 	unsigned char *aad = NULL, *pt = NULL;
@@ -273,8 +273,8 @@ static crt_status unseal_secret(crt_ctx *ctx, const char *user, const unsigned c
 	    (size_t)len != ctlen ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN, tag) != 1 ||
 	    EVP_DecryptFinal_ex(c, pt + len, &len) != 1) {
-		r = crt_fail(ctx, CRT_E_SEAL,
-			     "sealed OTP secret of %s does not open with this key", user);
+		r = crt_fail(ctx, CRT_E_SEAL, "sealed OTP secret of %s does not open with this key",
+		             user);
 		goto out;
 	}
 	*secret = pt;
@@ -335,8 +335,8 @@ static crt_status otp_user_check(crt_ctx *ctx, const char *user)
 	if (user == NULL || *user == '\0' || crt_field_check(user, OTP_USER_MAX) != CRT_OK ||
 	    strchr(user, ':') != NULL)
 		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT,
-				"user name must be 1-%d printable characters without ':'",
-				OTP_USER_MAX);
+		                "user name must be 1-%d printable characters without ':'",
+		                OTP_USER_MAX);
 	return CRT_OK;
 }
 
@@ -349,8 +349,7 @@ crt_status crt_otp_get(crt_ctx *ctx, const char *user, crt_otp_info *out)
 	memset(out, 0, sizeof(*out));
 	if (user == NULL)
 		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no user");
-	if ((r = store_prepare(ctx, "SELECT " OTP_COLS " FROM otp WHERE user = ?", &st)) !=
-	    CRT_OK)
+	if ((r = store_prepare(ctx, "SELECT " OTP_COLS " FROM otp WHERE user = ?", &st)) != CRT_OK)
 		return r;
 	store_bind_text(st, 1, user);
 	rc = sqlite3_step(st);
@@ -428,7 +427,7 @@ static void uri_escape(char *dst, const char *s)
 /* otpauth://totp/ISSUER:USER?secret=..&issuer=..&algorithm=..&digits=..&period=..
  * malloc'd (contains the secret: wipe it). */
 static char *otp_make_uri(const char *issuer, const char *user, const char *b32, const char *alg,
-			  int digits, int period)
+                          int digits, int period)
 {
 	size_t il = strlen(issuer) * 3 + 1, ul = strlen(user) * 3 + 1;
 	char *ie = malloc(il), *ue = malloc(ul), *uri = NULL;
@@ -441,8 +440,8 @@ static char *otp_make_uri(const char *issuer, const char *user, const char *b32,
 	if ((uri = malloc(len)) == NULL)
 		goto out;
 	snprintf(uri, len,
-		 "otpauth://totp/%s:%s?secret=%s&issuer=%s&algorithm=%s&digits=%d&period=%d", ie,
-		 ue, b32, ie, alg, digits, period);
+	         "otpauth://totp/%s:%s?secret=%s&issuer=%s&algorithm=%s&digits=%d&period=%d", ie,
+	         ue, b32, ie, alg, digits, period);
 out:
 	free(ie);
 	free(ue);
@@ -450,8 +449,8 @@ out:
 }
 
 crt_status crt_otp_enroll(crt_ctx *ctx, const char *user, const char *algorithm, int digits,
-			  int period, const char *issuer, const char *actor, char **uri,
-			  char **secret_b32)
+                          int period, const char *issuer, const char *actor, char **uri,
+                          char **secret_b32)
 {
 	const crt_config *cfg = &ctx->cfg;
 	unsigned char secret[OTP_SECRET_MAX];
@@ -483,7 +482,7 @@ crt_status crt_otp_enroll(crt_ctx *ctx, const char *user, const char *algorithm,
 	if (issuer == NULL || *issuer == '\0' || crt_field_check(issuer, 100) != CRT_OK ||
 	    strchr(issuer, ':') != NULL)
 		return crt_fail(ctx, CRT_E_OTP_PARAMS,
-				"issuer must be 1-100 printable characters without ':'");
+		                "issuer must be 1-100 printable characters without ':'");
 
 	n = otp_secret_len(alg);
 	if ((r = crt_random(secret, n)) != CRT_OK)
@@ -506,9 +505,9 @@ crt_status crt_otp_enroll(crt_ctx *ctx, const char *user, const char *algorithm,
 		goto out;
 	in_tx = 1;
 	if ((r = store_prepare(ctx,
-			       "INSERT INTO otp(user, secret, algorithm, digits, period, "
-			       "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-			       &st)) != CRT_OK)
+	                       "INSERT INTO otp(user, secret, algorithm, digits, period, "
+	                       "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+	                       &st)) != CRT_OK)
 		goto out;
 	store_bind_text(st, 1, user);
 	sqlite3_bind_blob(st, 2, blob, (int)bloblen, SQLITE_STATIC);
@@ -554,7 +553,7 @@ out:
 
 /* Run one-row UPDATE/DELETE sql (bound to user) with an audit row, in one transaction. */
 static crt_status otp_change(crt_ctx *ctx, const char *sql, const char *user, const char *actor,
-			     const char *action)
+                             const char *action)
 {
 	sqlite3_stmt *st = NULL;
 	int in_tx = 0, rc;
@@ -598,7 +597,7 @@ crt_status crt_otp_remove(crt_ctx *ctx, const char *user, const char *actor)
 crt_status crt_otp_unlock(crt_ctx *ctx, const char *user, const char *actor)
 {
 	return otp_change(ctx, "UPDATE otp SET failures = 0, locked_until = 0 WHERE user = ?", user,
-			  actor, "otp.unlock");
+	                  actor, "otp.unlock");
 }
 
 /* ------------------------------------------------------------------ verification */
@@ -622,9 +621,9 @@ static crt_status otp_load_state(crt_ctx *ctx, const char *user, otp_state *s)
 
 	memset(s, 0, sizeof(*s));
 	if ((r = store_prepare(ctx,
-			       "SELECT secret, algorithm, digits, period, last_step, failures, "
-			       "locked_until FROM otp WHERE user = ?",
-			       &st)) != CRT_OK)
+	                       "SELECT secret, algorithm, digits, period, last_step, failures, "
+	                       "locked_until FROM otp WHERE user = ?",
+	                       &st)) != CRT_OK)
 		return r;
 	store_bind_text(st, 1, user);
 	rc = sqlite3_step(st);
@@ -656,7 +655,7 @@ static crt_status otp_load_state(crt_ctx *ctx, const char *user, otp_state *s)
 	s->locked_until = sqlite3_column_int64(st, 6);
 	if (otp_md(s->alg) == NULL || (s->digits != 6 && s->digits != 8) || s->period <= 0) {
 		r = crt_fail(ctx, CRT_E_OTP_PARAMS, "OTP record of %s has invalid parameters",
-			     user);
+		             user);
 		goto out;
 	}
 	r = CRT_OK;
@@ -673,9 +672,9 @@ static crt_status otp_save_state(crt_ctx *ctx, const char *user, const otp_state
 	int rc;
 
 	if ((r = store_prepare(ctx,
-			       "UPDATE otp SET last_step = ?, failures = ?, locked_until = ? "
-			       "WHERE user = ?",
-			       &st)) != CRT_OK)
+	                       "UPDATE otp SET last_step = ?, failures = ?, locked_until = ? "
+	                       "WHERE user = ?",
+	                       &st)) != CRT_OK)
 		return r;
 	sqlite3_bind_int64(st, 1, s->last_step);
 	sqlite3_bind_int(st, 2, s->failures);
@@ -705,7 +704,7 @@ static int otp_code_wellformed(const char *code, int digits)
  * only steps at or before last_step (a replay), 0 = no match.
  */
 static crt_status otp_match(const otp_state *s, const unsigned char *secret, size_t n,
-			    const char *code, int64_t step, int window, int *match, int *kind)
+                            const char *code, int64_t step, int window, int *match, int *kind)
 {
 	char want[16];
 	crt_status r = CRT_OK;
@@ -718,8 +717,8 @@ static crt_status otp_match(const otp_state *s, const unsigned char *secret, siz
 		int64_t t = step + off;
 		if (t < 0)
 			continue;
-		if ((r = crt_hotp(secret, n, (uint64_t)t, s->alg, s->digits, want,
-				  sizeof(want))) != CRT_OK)
+		if ((r = crt_hotp(secret, n, (uint64_t)t, s->alg, s->digits, want, sizeof(want))) !=
+		    CRT_OK)
 			goto out;
 		if (CRYPTO_memcmp(want, code, (size_t)s->digits) != 0)
 			continue;
@@ -743,7 +742,7 @@ out:
 }
 
 crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *code, int64_t now,
-				 int window, const char *service, const char *rhost, int *offset)
+                                 int window, const char *service, const char *rhost, int *offset)
 {
 	const crt_config *cfg = &ctx->cfg;
 	otp_state s;
@@ -763,8 +762,7 @@ crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *cod
 	if (user == NULL || *user == '\0' || strlen(user) > OTP_USER_MAX)
 		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no valid user name");
 	if (window > OTP_WINDOW_MAX)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "window must be 0-%d",
-				OTP_WINDOW_MAX);
+		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "window must be 0-%d", OTP_WINDOW_MAX);
 	if (now < 0)
 		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "time before 1970");
 
@@ -800,7 +798,7 @@ crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *cod
 			    CRT_OK)
 				goto out_json;
 			if ((r = otp_match(&s, secret, n, code, now / s.period, window, &off,
-					   &kind)) != CRT_OK)
+			                   &kind)) != CRT_OK)
 				goto out_json;
 		}
 		if (kind == 1) {
@@ -852,7 +850,7 @@ out:
 }
 
 crt_status crt_otp_verify(crt_ctx *ctx, const char *user, const char *code, int64_t now,
-			  const char *service, const char *rhost, int *offset)
+                          const char *service, const char *rhost, int *offset)
 {
 	return crt_otp_verify_window(ctx, user, code, now, -1, service, rhost, offset);
 }

@@ -169,8 +169,8 @@ static int open_store(pam_handle_t *pamh, const struct pam_crt_opts *o, crt_ctx 
 	crt_status s = crt_open(o->config, CRT_OPEN_NO_CA, ctx);
 	if (s != CRT_OK) {
 		pam_syslog(pamh, LOG_ERR, "cannot open crtoken store (%s): %s: %s",
-			   o->config ? o->config : crt_config_default_path(), crt_status_name(s),
-			   *ctx ? crt_errdetail(*ctx) : "");
+		           o->config ? o->config : crt_config_default_path(), crt_status_name(s),
+		           *ctx ? crt_errdetail(*ctx) : "");
 		return PAM_AUTHINFO_UNAVAIL;
 	}
 	return PAM_SUCCESS;
@@ -190,8 +190,8 @@ static int lookup_user(pam_handle_t *pamh, crt_ctx *ctx, const char *user, int *
 		*digits = crt_get_config(ctx)->otp_digits;
 		r = 0;
 	} else {
-		pam_syslog(pamh, LOG_ERR, "reading OTP record failed: %s: %s",
-			   crt_status_name(s), crt_errdetail(ctx));
+		pam_syslog(pamh, LOG_ERR, "reading OTP record failed: %s: %s", crt_status_name(s),
+		           crt_errdetail(ctx));
 	}
 	crt_otp_info_clear(&info);
 	return r;
@@ -242,13 +242,13 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	if (s == CRT_OK) {
 		if (o.debug)
 			pam_syslog(pamh, LOG_DEBUG, "OTP accepted for %s (step offset %d)", user,
-				   offset);
+			           offset);
 	} else if (r == PAM_AUTHINFO_UNAVAIL) {
 		pam_syslog(pamh, LOG_ERR, "OTP verification failed closed for %s: %s: %s", user,
-			   crt_status_name(s), crt_errdetail(ctx));
+		           crt_status_name(s), crt_errdetail(ctx));
 	} else {
 		pam_syslog(pamh, LOG_NOTICE, "OTP refused for %s%s%s: %s", user,
-			   rhost ? " from " : "", rhost ? rhost : "", crt_status_name(s));
+		           rhost ? " from " : "", rhost ? rhost : "", crt_status_name(s));
 	}
 out:
 	wipe_free(input);

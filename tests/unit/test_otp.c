@@ -29,12 +29,12 @@
 static const unsigned char rfc_key20[] = "12345678901234567890";
 static const unsigned char rfc_key32[] = "12345678901234567890123456789012";
 static const unsigned char rfc_key64[] =
-	"1234567890123456789012345678901234567890123456789012345678901234";
+    "1234567890123456789012345678901234567890123456789012345678901234";
 
 static void test_hotp_matches_rfc4226_appendix_d(void **state)
 {
 	static const char *want[] = {"755224", "287082", "359152", "969429", "338314",
-				     "254676", "287922", "162583", "399871", "520489"};
+	                             "254676", "287922", "162583", "399871", "520489"};
 	char out[16];
 	for (uint64_t c = 0; c < 10; c++) {
 		assert_int_equal(crt_hotp(rfc_key20, 20, c, "SHA1", 6, out, sizeof(out)), CRT_OK);
@@ -48,24 +48,24 @@ static void test_totp_matches_rfc6238_appendix_b_for_all_algorithms(void **state
 		int64_t t;
 		const char *sha1, *sha256, *sha512;
 	} v[] = {
-		{59, "94287082", "46119246", "90693936"},
-		{1111111109, "07081804", "68084774", "25091201"},
-		{1111111111, "14050471", "67062674", "99943326"},
-		{1234567890, "89005924", "91819424", "93441116"},
-		{2000000000, "69279037", "90698825", "38618901"},
-		{20000000000LL, "65353130", "77737706", "47863826"},
+	    {59, "94287082", "46119246", "90693936"},
+	    {1111111109, "07081804", "68084774", "25091201"},
+	    {1111111111, "14050471", "67062674", "99943326"},
+	    {1234567890, "89005924", "91819424", "93441116"},
+	    {2000000000, "69279037", "90698825", "38618901"},
+	    {20000000000LL, "65353130", "77737706", "47863826"},
 	};
 	char out[16];
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		uint64_t step = (uint64_t)(v[i].t / 30);
 		assert_int_equal(crt_hotp(rfc_key20, 20, step, "SHA1", 8, out, sizeof(out)),
-				 CRT_OK);
+		                 CRT_OK);
 		assert_string_equal(out, v[i].sha1);
 		assert_int_equal(crt_hotp(rfc_key32, 32, step, "SHA256", 8, out, sizeof(out)),
-				 CRT_OK);
+		                 CRT_OK);
 		assert_string_equal(out, v[i].sha256);
 		assert_int_equal(crt_hotp(rfc_key64, 64, step, "SHA512", 8, out, sizeof(out)),
-				 CRT_OK);
+		                 CRT_OK);
 		assert_string_equal(out, v[i].sha512);
 	}
 }
@@ -74,14 +74,14 @@ static void test_hotp_refuses_bad_parameters(void **state)
 {
 	char out[16];
 	assert_int_equal(crt_hotp(rfc_key20, 20, 1, "MD5", 6, out, sizeof(out)),
-			 CRT_E_INVALID_ARGUMENT);
+	                 CRT_E_INVALID_ARGUMENT);
 	assert_int_equal(crt_hotp(rfc_key20, 20, 1, "SHA1", 5, out, sizeof(out)),
-			 CRT_E_INVALID_ARGUMENT);
+	                 CRT_E_INVALID_ARGUMENT);
 	assert_int_equal(crt_hotp(rfc_key20, 20, 1, "SHA1", 9, out, sizeof(out)),
-			 CRT_E_INVALID_ARGUMENT);
+	                 CRT_E_INVALID_ARGUMENT);
 	assert_int_equal(crt_hotp(rfc_key20, 20, 1, "SHA1", 8, out, 8), CRT_E_INVALID_ARGUMENT);
 	assert_int_equal(crt_hotp(rfc_key20, 0, 1, "SHA1", 6, out, sizeof(out)),
-			 CRT_E_INVALID_ARGUMENT);
+	                 CRT_E_INVALID_ARGUMENT);
 }
 
 /* ------------------------------------------------------------------ fixture */
@@ -155,7 +155,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	snprintf(f->dir, sizeof(f->dir), "%s/crtoken-otp.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	assert_non_null(mkdtemp(f->dir));
 	rm_rf(f->dir); /* crt_init creates it */
 	memset(&o, 0, sizeof(o));
@@ -184,8 +184,8 @@ static const char *code_at(fx *f, int64_t t, int steps)
 {
 	static char out[16];
 	assert_int_equal(crt_hotp(f->secret, f->secret_len, (uint64_t)(t / f->period + steps),
-				  f->alg, f->digits, out, sizeof(out)),
-			 CRT_OK);
+	                          f->alg, f->digits, out, sizeof(out)),
+	                 CRT_OK);
 	return out;
 }
 
@@ -228,12 +228,12 @@ static void test_enroll_uri_carries_issuer_user_and_parameters(void **state)
 	char want[256];
 
 	assert_int_equal(crt_otp_enroll(f->ctx, "bob@example.org", "SHA256", 8, 60, "Acme Corp",
-					"test", &uri, &b32),
-			 CRT_OK);
+	                                "test", &uri, &b32),
+	                 CRT_OK);
 	snprintf(want, sizeof(want),
-		 "otpauth://totp/Acme%%20Corp:bob%%40example.org?secret=%s&issuer=Acme%%20Corp"
-		 "&algorithm=SHA256&digits=8&period=60",
-		 b32);
+	         "otpauth://totp/Acme%%20Corp:bob%%40example.org?secret=%s&issuer=Acme%%20Corp"
+	         "&algorithm=SHA256&digits=8&period=60",
+	         b32);
 	assert_string_equal(uri, want);
 	unsigned char sec[64];
 	assert_int_equal(b32_decode(b32, sec, sizeof(sec)), 32);
@@ -262,7 +262,7 @@ static void test_enroll_twice_is_refused(void **state)
 	fx *f = *state;
 	char *uri = NULL, *b32 = NULL;
 	assert_int_equal(crt_otp_enroll(f->ctx, "alice", NULL, 0, 0, NULL, "test", &uri, &b32),
-			 CRT_E_EXISTS);
+	                 CRT_E_EXISTS);
 	assert_null(uri);
 	assert_null(b32);
 }
@@ -272,17 +272,17 @@ static void test_enroll_refuses_bad_parameters(void **state)
 	fx *f = *state;
 	char *uri = NULL, *b32 = NULL;
 	assert_int_equal(crt_otp_enroll(f->ctx, "u1", "MD5", 0, 0, NULL, "t", &uri, &b32),
-			 CRT_E_OTP_PARAMS);
+	                 CRT_E_OTP_PARAMS);
 	assert_int_equal(crt_otp_enroll(f->ctx, "u1", NULL, 7, 0, NULL, "t", &uri, &b32),
-			 CRT_E_OTP_PARAMS);
+	                 CRT_E_OTP_PARAMS);
 	assert_int_equal(crt_otp_enroll(f->ctx, "u1", NULL, 0, 5, NULL, "t", &uri, &b32),
-			 CRT_E_OTP_PARAMS);
+	                 CRT_E_OTP_PARAMS);
 	assert_int_equal(crt_otp_enroll(f->ctx, "a:b", NULL, 0, 0, NULL, "t", &uri, &b32),
-			 CRT_E_INVALID_ARGUMENT);
+	                 CRT_E_INVALID_ARGUMENT);
 	assert_int_equal(crt_otp_enroll(f->ctx, "", NULL, 0, 0, NULL, "t", &uri, &b32),
-			 CRT_E_INVALID_ARGUMENT);
+	                 CRT_E_INVALID_ARGUMENT);
 	assert_int_equal(crt_otp_enroll(f->ctx, "u\n1", NULL, 0, 0, NULL, "t", &uri, &b32),
-			 CRT_E_INVALID_ARGUMENT);
+	                 CRT_E_INVALID_ARGUMENT);
 	crt_otp_info o;
 	assert_int_equal(crt_otp_get(f->ctx, "u1", &o), CRT_E_OTP_NOT_ENROLLED);
 }
@@ -318,8 +318,8 @@ static void test_secret_is_not_stored_in_clear(void **state)
 	snprintf(path, sizeof(path), "%s/crtoken.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(
-		sqlite3_prepare_v2(db, "SELECT secret FROM otp WHERE user='alice'", -1, &st, NULL),
-		SQLITE_OK);
+	    sqlite3_prepare_v2(db, "SELECT secret FROM otp WHERE user='alice'", -1, &st, NULL),
+	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	const unsigned char *blob = sqlite3_column_blob(st, 0);
 	int n = sqlite3_column_bytes(st, 0);
@@ -334,11 +334,11 @@ static void test_sealed_secret_moved_to_another_user_does_not_open(void **state)
 	fx *f = *state;
 	char *uri = NULL, *b32 = NULL;
 	assert_int_equal(crt_otp_enroll(f->ctx, "mallory", NULL, 0, 0, NULL, "t", &uri, &b32),
-			 CRT_OK);
+	                 CRT_OK);
 	crt_strfree_secret(uri);
 	crt_strfree_secret(b32);
 	db_exec(f, "UPDATE otp SET secret = (SELECT secret FROM otp WHERE user='alice') "
-		   "WHERE user='mallory'");
+	           "WHERE user='mallory'");
 	/* any well-formed code makes it open the secret */
 	assert_int_equal(verify(f, "mallory", "123456", T0), CRT_E_SEAL);
 	assert_int_equal(verify(f, "alice", code_at(f, T0, 0), T0), CRT_OK);
@@ -375,8 +375,7 @@ static void test_right_code_is_accepted_and_recorded(void **state)
 	int offset = 99;
 	crt_otp_info o;
 	assert_int_equal(
-		crt_otp_verify(f->ctx, "alice", code_at(f, T0, 0), T0, "svc", NULL, &offset),
-		CRT_OK);
+	    crt_otp_verify(f->ctx, "alice", code_at(f, T0, 0), T0, "svc", NULL, &offset), CRT_OK);
 	assert_int_equal(offset, 0);
 	assert_int_equal(crt_otp_get(f->ctx, "alice", &o), CRT_OK);
 	assert_int_equal(o.last_step, T0 / 30);
@@ -449,30 +448,28 @@ static void test_window_edges_accept_one_step_and_refuse_two(void **state)
 	assert_int_equal(verify(f, "alice", code_at(f, T0, -2), T0), CRT_E_OTP_BAD_CODE);
 	assert_int_equal(verify(f, "alice", code_at(f, T0, 2), T0), CRT_E_OTP_BAD_CODE);
 	assert_int_equal(
-		crt_otp_verify(f->ctx, "alice", code_at(f, T0, -1), T0, "t", NULL, &offset),
-		CRT_OK);
+	    crt_otp_verify(f->ctx, "alice", code_at(f, T0, -1), T0, "t", NULL, &offset), CRT_OK);
 	assert_int_equal(offset, -1);
-	assert_int_equal(
-		crt_otp_verify(f->ctx, "alice", code_at(f, T0, 1), T0, "t", NULL, &offset),
-		CRT_OK);
+	assert_int_equal(crt_otp_verify(f->ctx, "alice", code_at(f, T0, 1), T0, "t", NULL, &offset),
+	                 CRT_OK);
 	assert_int_equal(offset, 1);
 }
 
 static void test_explicit_window_zero_refuses_neighbour_steps(void **state)
 {
 	fx *f = *state;
-	assert_int_equal(crt_otp_verify_window(f->ctx, "alice", code_at(f, T0, -1), T0, 0, "t",
-					       NULL, NULL),
-			 CRT_E_OTP_BAD_CODE);
-	assert_int_equal(crt_otp_verify_window(f->ctx, "alice", code_at(f, T0, 0), T0, 0, "t",
-					       NULL, NULL),
-			 CRT_OK);
-	assert_int_equal(crt_otp_verify_window(f->ctx, "alice", code_at(f, T0, 3), T0, 3, "t",
-					       NULL, NULL),
-			 CRT_OK);
-	assert_int_equal(crt_otp_verify_window(f->ctx, "alice", code_at(f, T0, 0), T0, 11, "t",
-					       NULL, NULL),
-			 CRT_E_INVALID_ARGUMENT);
+	assert_int_equal(
+	    crt_otp_verify_window(f->ctx, "alice", code_at(f, T0, -1), T0, 0, "t", NULL, NULL),
+	    CRT_E_OTP_BAD_CODE);
+	assert_int_equal(
+	    crt_otp_verify_window(f->ctx, "alice", code_at(f, T0, 0), T0, 0, "t", NULL, NULL),
+	    CRT_OK);
+	assert_int_equal(
+	    crt_otp_verify_window(f->ctx, "alice", code_at(f, T0, 3), T0, 3, "t", NULL, NULL),
+	    CRT_OK);
+	assert_int_equal(
+	    crt_otp_verify_window(f->ctx, "alice", code_at(f, T0, 0), T0, 11, "t", NULL, NULL),
+	    CRT_E_INVALID_ARGUMENT);
 }
 
 static void test_unknown_user_is_not_enrolled_and_audited(void **state)
@@ -508,8 +505,7 @@ static void test_lockout_ends_after_lockout_seconds(void **state)
 	fx *f = *state;
 	int64_t later = T0 + 300;
 	fail_n(f, 5, T0);
-	assert_int_equal(verify(f, "alice", code_at(f, later - 1, 0), later - 1),
-			 CRT_E_OTP_LOCKED);
+	assert_int_equal(verify(f, "alice", code_at(f, later - 1, 0), later - 1), CRT_E_OTP_LOCKED);
 	assert_int_equal(verify(f, "alice", code_at(f, later, 0), later), CRT_OK);
 }
 
@@ -578,36 +574,36 @@ static void test_list_returns_users_in_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hotp_matches_rfc4226_appendix_d),
-		cmocka_unit_test(test_totp_matches_rfc6238_appendix_b_for_all_algorithms),
-		cmocka_unit_test(test_hotp_refuses_bad_parameters),
+	    cmocka_unit_test(test_hotp_matches_rfc4226_appendix_d),
+	    cmocka_unit_test(test_totp_matches_rfc6238_appendix_b_for_all_algorithms),
+	    cmocka_unit_test(test_hotp_refuses_bad_parameters),
 #define FX(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
-		FX(test_enroll_uri_carries_issuer_user_and_parameters),
-		FX(test_enroll_defaults_come_from_config),
-		FX(test_enroll_twice_is_refused),
-		FX(test_enroll_refuses_bad_parameters),
-		FX(test_enroll_is_audited),
-		FX(test_secret_is_not_stored_in_clear),
-		FX(test_sealed_secret_moved_to_another_user_does_not_open),
-		FX(test_otp_key_readable_by_others_is_refused),
-		FX(test_wrong_sealing_key_fails_closed),
-		FX(test_right_code_is_accepted_and_recorded),
-		FX(test_eight_digit_sha512_code_is_accepted),
-		FX(test_wrong_code_is_refused_and_counted),
-		FX(test_malformed_codes_are_refused),
-		FX(test_same_code_twice_is_a_replay),
-		FX(test_code_of_an_earlier_step_after_a_later_success_is_a_replay),
-		FX(test_next_steps_code_is_fresh_after_a_success),
-		FX(test_window_edges_accept_one_step_and_refuse_two),
-		FX(test_explicit_window_zero_refuses_neighbour_steps),
-		FX(test_unknown_user_is_not_enrolled_and_audited),
-		FX(test_five_failures_lock_even_the_right_code),
-		FX(test_lockout_ends_after_lockout_seconds),
-		FX(test_success_resets_the_failure_counter),
-		FX(test_replays_count_towards_lockout),
-		FX(test_unlock_clears_lockout),
-		FX(test_remove_deletes_the_otp),
-		FX(test_list_returns_users_in_order),
+	    FX(test_enroll_uri_carries_issuer_user_and_parameters),
+	    FX(test_enroll_defaults_come_from_config),
+	    FX(test_enroll_twice_is_refused),
+	    FX(test_enroll_refuses_bad_parameters),
+	    FX(test_enroll_is_audited),
+	    FX(test_secret_is_not_stored_in_clear),
+	    FX(test_sealed_secret_moved_to_another_user_does_not_open),
+	    FX(test_otp_key_readable_by_others_is_refused),
+	    FX(test_wrong_sealing_key_fails_closed),
+	    FX(test_right_code_is_accepted_and_recorded),
+	    FX(test_eight_digit_sha512_code_is_accepted),
+	    FX(test_wrong_code_is_refused_and_counted),
+	    FX(test_malformed_codes_are_refused),
+	    FX(test_same_code_twice_is_a_replay),
+	    FX(test_code_of_an_earlier_step_after_a_later_success_is_a_replay),
+	    FX(test_next_steps_code_is_fresh_after_a_success),
+	    FX(test_window_edges_accept_one_step_and_refuse_two),
+	    FX(test_explicit_window_zero_refuses_neighbour_steps),
+	    FX(test_unknown_user_is_not_enrolled_and_audited),
+	    FX(test_five_failures_lock_even_the_right_code),
+	    FX(test_lockout_ends_after_lockout_seconds),
+	    FX(test_success_resets_the_failure_counter),
+	    FX(test_replays_count_towards_lockout),
+	    FX(test_unlock_clears_lockout),
+	    FX(test_remove_deletes_the_otp),
+	    FX(test_list_returns_users_in_order),
 #undef FX
 	};
 	return cmocka_run_group_tests_name("otp", tests, NULL, NULL);
