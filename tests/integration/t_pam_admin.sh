@@ -109,6 +109,16 @@ EOF
 check_contains "enroll prints the URI once" "uri:    otpauth://totp/crtoken:dave?secret=" \
 	"$(cat "$T/dave.txt")"
 
+# On a terminal the QR code is drawn with half blocks in explicit colours.
+tty_out=$(script -qc "'$ADMIN' otp enroll erin" /dev/null)
+check_contains "enroll on a terminal draws the QR code" "$(printf '\033[97;40m\342\226\210\342\226\210 ')" \
+	"$tty_out"
+script -qc "'$ADMIN' otp enroll frank --json" /dev/null >"$T/frank.json"
+check_fails "enroll --json on a terminal does not draw it" grep -q "$(printf '\342\226\210')" \
+	"$T/frank.json"
+check_fails "enroll --no-qr on a terminal does not draw it" sh -c \
+	"script -qc \"'$ADMIN' otp enroll gina --no-qr\" /dev/null | grep -q '$(printf '\342\226\210')'"
+
 # --help and usage errors
 for sub in enroll list show remove unlock verify; do
 	check "otp $sub --help exits 0" "$ADMIN" otp $sub --help
