@@ -172,6 +172,12 @@ crt_status store_open(crt_ctx *ctx)
 		return store_error(ctx, rc, "opening the store");
 	sqlite3_extended_result_codes(ctx->db, 1);
 	sqlite3_busy_timeout(ctx->db, ctx->cfg.busy_timeout_ms);
+	if (!readonly) {
+		/* Keep -wal/-shm when the last writer closes: a read-only reader
+		 * (rlm_crtoken as freerad) can read them but cannot create them. */
+		int persist = 1;
+		sqlite3_file_control(ctx->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	}
 	if (!readonly && (r = exec(ctx, "PRAGMA journal_mode = WAL")) != CRT_OK)
 		return r;
 	snprintf(pragmas, sizeof(pragmas),
