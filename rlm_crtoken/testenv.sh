@@ -19,6 +19,7 @@
 #   RLM_CLIENT_CAS   PEM file of CAs radiusd accepts client certificates from
 #   RLM_PORT (18121), RLM_SECRET (testing123), RLM_DEBUG (-X; "" = -f, no debug log)
 #   RLM_MODULE_EXTRA extra lines for the crtoken module section
+#   RLM_USER         run as this user and group (e.g. freerad; default: stay root)
 # SITE selects the certificate check after the TLS handshake:
 #   crtoken   rlm_crtoken/check-eap-tls (the shipped sample) as virtual_server
 #   stock     the stock check-eap-tls shape (Auth-Type := Accept) calling
@@ -96,6 +97,10 @@ authorize {
 		;;
 	esac
 
+	_sec=""
+	[ -z "${RLM_USER:-}" ] || _sec="	user = $RLM_USER
+	group = $RLM_USER"
+
 	_mod=""
 	if [ "$_site" != none ]; then
 		# The shipped sample, pointed at the test instance's config.
@@ -141,6 +146,7 @@ log {
 }
 
 security {
+$_sec
 	allow_core_dumps = no
 	max_attributes = 200
 	reject_delay = 0

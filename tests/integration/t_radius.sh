@@ -278,6 +278,48 @@ check_eq "control: the stock check-eap-tls shape turns noop into Accept" accept 
 rlm_stop
 RLM_MODULE_EXTRA=""
 
+# ---------------------------------------------------------------- as freerad
+# The README's permissions: radiusd as freerad, group read on the config,
+# the store and its WAL files, group search on the directory, nothing
+# writable by freerad; revocation still live.
+freerad_setup() {
+	P=$T/pinst
+	chmod 0711 "$T" && # let freerad reach $T/pinst; $T stays unwritable
+		"$ADMIN" init --dir "$P" >/dev/null &&
+		_main_conf=$CRTOKEN_CONF && CRTOKEN_CONF=$P/crtoken.conf &&
+		issue grace --reply 'Reply-Message=hi grace' && CRTOKEN_CONF=$_main_conf &&
+		chgrp freerad "$P" "$P/crtoken.conf" "$P"/crtoken.db* &&
+		chmod 0750 "$P" && chmod 0640 "$P/crtoken.conf" "$P"/crtoken.db* &&
+		mkdir -p "$T/fr" && cp "$T/server.pem" "$T/server.key" "$T/fr/" &&
+		chown -R freerad:freerad "$T/fr"
+}
+as_freerad() { su -s /bin/sh freerad -c "$*"; }
+if id freerad >/dev/null 2>&1; then
+	check "instance with the README's permissions for freerad" freerad_setup
+	ls -la "$P" | sed 's/^/# /'
+	check_fails "freerad cannot write the store" as_freerad "test -w '$P/crtoken.db'"
+	check_fails "freerad cannot write the store's directory" as_freerad "test -w '$P'"
+	check "the WAL files exist for a read-only reader" test -e "$P/crtoken.db-wal" -a -e "$P/crtoken.db-shm"
+	(
+		RLM_USER=freerad
+		RLM_CRTOKEN_CONF=$P/crtoken.conf
+		RLM_CLIENT_CAS=$P/ca.pem
+		RLM_SERVER_CERT=$T/fr/server.pem
+		RLM_SERVER_KEY=$T/fr/server.key
+		rlm_write_config "$T/fr/raddb" crtoken && chown -R freerad:freerad "$T/fr/raddb"
+	)
+	check "radiusd as freerad started" rlm_start "$T/fr/raddb"
+	check_eq "radiusd runs as freerad" freerad "$(ps -o user= -p "$RLM_PID" 2>/dev/null)"
+	check_eq "as freerad: issued certificate accepted" accept "$(auth grace)"
+	check_contains "as freerad: Reply-Message from the store" "Value: 'hi grace'" "$(out grace)"
+	check "as freerad: grace revoked with crtoken-admin" \
+		"$ADMIN" --config "$P/crtoken.conf" cert revoke "$(cat "$T/grace.serial")"
+	check_eq "as freerad: revoked certificate rejected next time" reject "$(auth grace)"
+	rlm_stop
+else
+	not_ok "user freerad exists (package freeradius)"
+fi
+
 # ---------------------------------------------------------------- outer post-auth
 check "radiusd with crtoken in the outer post-auth instead" rlm_write_config "$R" outer
 check "radiusd (outer placement) started" rlm_start "$R"
