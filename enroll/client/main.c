@@ -172,6 +172,23 @@ out:
 	return out;
 }
 
+/* Split path into its directory (copied into dir) and file name. */
+static void split_path(const char *path, char *dir, size_t len, const char **file)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL) {
+		snprintf(dir, len, ".");
+		*file = path;
+	} else if (slash == path) {
+		snprintf(dir, len, "/");
+		*file = slash + 1;
+	} else {
+		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+		*file = slash + 1;
+	}
+}
+
 /* Write the results of a 201; returns the exit status. */
 static int save(const struct opts *o, EVP_PKEY *key, const char *keytext, size_t keylen,
 		const char *p12pass, const char *body, size_t len)
@@ -183,7 +200,8 @@ static int save(const struct opts *o, EVP_PKEY *key, const char *keytext, size_t
 	const char *serial = json_string_value(json_object_get(v, "serial"));
 	const char *subject = json_string_value(json_object_get(v, "subject"));
 	const char *not_after = json_string_value(json_object_get(v, "notAfter"));
-	char base[128], fn[160], err[512];
+	char base[128], fn[160], err[512], dir[4096];
+	const char *file;
 	unsigned char *p12 = NULL;
 	size_t p12len = 0;
 	int rc = EN_SYSTEM;
@@ -213,7 +231,8 @@ static int save(const struct opts *o, EVP_PKEY *key, const char *keytext, size_t
 				crt_status_message(s));
 			goto out;
 		}
-		if (file_write(".", o->p12, p12, p12len, 0600, o->force, err, sizeof(err)) != 0)
+		split_path(o->p12, dir, sizeof(dir), &file);
+		if (file_write(dir, file, p12, p12len, 0600, o->force, err, sizeof(err)) != 0)
 			goto werr;
 	}
 	printf("certificate issued\n");
@@ -237,6 +256,23 @@ out:
 	crt_freezero(p12, p12len);
 	json_decref(v);
 	return rc;
+}
+
+/* With --name the file names are known before redeeming: refuse to spend
+ * the token when they are taken. */
+static int outputs_exist(const struct opts *o)
+{
+	static const char *const ext[] = {".key", ".crt", "-chain.pem"};
+	char base[128], fn[160];
+	size_t i;
+
+	file_safe_name(o->name, base, sizeof(base));
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		snprintf(fn, sizeof(fn), "%s%s", base, ext[i]);
+		if (file_exists(o->out_dir, fn))
+			return 1;
+	}
+	return o->p12 != NULL && access(o->p12, F_OK) == 0;
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -322,6 +358,20 @@ int main(int argc, char **argv)
 	if (access(o.out_dir, W_OK) != 0) {
 		fail("error: cannot write to %s", o.out_dir);
 		return EN_SYSTEM;
+	}
+	if (o.p12 != NULL) {
+		char dir[4096];
+		const char *file;
+
+		split_path(o.p12, dir, sizeof(dir), &file);
+		if (*file == '\0' || access(dir, W_OK) != 0) {
+			fail("error: cannot write %s", o.p12);
+			return EN_SYSTEM;
+		}
+	}
+	if (o.name != NULL && !o.force && outputs_exist(&o)) {
+		fail("error: %s/%s.* exists (use --force to replace it)", o.out_dir, o.name);
+		return EN_USAGE;
 	}
 	if (o.p12 != NULL &&
 	    (p12pass = get_secret("CRTOKEN_P12_PASSPHRASE", "PKCS#12 passphrase: ")) == NULL) {
