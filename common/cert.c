@@ -24,9 +24,44 @@ static crt_status add_name_entry(X509_NAME *n, const char *field, const char *v)
 		       : CRT_E_FIELD_INVALID;
 }
 
-crt_status cert_issue(crt_ctx *ctx, EVP_PKEY *pubkey, const char *cn, const char *org,
+/* Copy the CSR's SubjectPublicKeyInfo into x as it is (algorithm, parameters,
+ * key bits). X509_set_pubkey would re-encode the key through OpenSSL 3's
+ * encoder framework, which costs more than the signature itself. */
+static int copy_spki(X509 *x, const crt_csr *csr)
+{
+	const ASN1_OBJECT *aobj;
+	int ptype;
+	const void *pval;
+	void *pv = NULL;
+	unsigned char *penc;
+	int len = csr->key_bits->length;
+
+	X509_ALGOR_get0(&aobj, &ptype, &pval, csr->key_alg);
+	if (ptype == V_ASN1_OBJECT)
+		pv = OBJ_dup(pval);
+	else if (ptype == V_ASN1_SEQUENCE)
+		pv = ASN1_STRING_dup(pval);
+	else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF)
+		return 0;
+	if ((ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE) && pv == NULL)
+		return 0;
+	penc = OPENSSL_memdup(csr->key_bits->data, (size_t)(len > 0 ? len : 1));
+	if (penc == NULL ||
+	    !X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), OBJ_dup(aobj), ptype, pv, penc, len)) {
+		OPENSSL_free(penc);
+		if (ptype == V_ASN1_OBJECT)
+			ASN1_OBJECT_free(pv);
+		else
+			ASN1_STRING_free(pv);
+		return 0;
+	}
+	return 1;
+}
+
+crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const char *org,
 		      const char *ou, int64_t now, X509 **out, char serial[72])
 {
+	EVP_PKEY *pubkey = csr->pkey;
 	X509 *x = NULL;
 	X509_NAME *subj = NULL;
 	ASN1_INTEGER *sn = NULL;
@@ -60,7 +95,7 @@ crt_status cert_issue(crt_ctx *ctx, EVP_PKEY *pubkey, const char *cn, const char
 	    !X509_set_subject_name(x, subj) ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(ctx->ca_cert)) ||
 	    !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)nb) ||
-	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na) || !X509_set_pubkey(x, pubkey))
+	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)na) || !copy_spki(x, csr))
 		goto out;
 	X509V3_set_ctx(&v3, ctx->ca_cert, x, NULL, NULL, 0);
 	if ((r = ca_add_ext(x, &v3, NID_basic_constraints, "critical,CA:FALSE")) != CRT_OK ||
@@ -91,7 +126,7 @@ static char *pubkey_sha256(X509 *x)
 {
 	unsigned char *der = NULL;
 	char hex[65];
-	int n = i2d_PUBKEY(X509_get0_pubkey(x), &der);
+	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
 	if (n <= 0)
 		return NULL;
 	crt_sha256_hex(der, (size_t)n, hex);
@@ -134,7 +169,8 @@ static int eval_status(int revoked, int64_t not_after, int64_t now)
 	return now > not_after ? CRT_CERT_EXPIRED : CRT_CERT_VALID;
 }
 
-crt_status cert_insert(crt_ctx *ctx, X509 *x, const char *serial, const char *name,
+crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *serial,
+		       const char *name,
 		       const char *token_id, const char *user, const char *reply, int64_t now,
 		       crt_cert *out)
 {
@@ -152,7 +188,7 @@ crt_status cert_insert(crt_ctx *ctx, X509 *x, const char *serial, const char *na
 	c.issuer = crt_strdup(ctx->ca_issuer);
 	c.user = crt_strdup(user);
 	c.reply = crt_strdup(reply);
-	c.key_type = ca_key_type_name(X509_get0_pubkey(x));
+	c.key_type = ca_key_type_name(pk);
 	c.pubkey_sha256 = pubkey_sha256(x);
 	c.pem = ca_cert_pem(x);
 	c.chain_pem = crt_strdup(ctx->ca_chain_pem);

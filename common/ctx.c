@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/decoder.h>
+
 #include "internal.h"
 
 crt_status crt_fail(crt_ctx *ctx, crt_status s, const char *fmt, ...)
@@ -58,6 +60,8 @@ void crt_close(crt_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	ca_free(ctx);
+	OSSL_DECODER_CTX_free(ctx->spki_decoder);
+	EVP_PKEY_free(ctx->spki_out);
 	store_close(ctx);
 	crt_config_clear(&ctx->cfg);
 	OPENSSL_cleanse(ctx, sizeof(*ctx));

@@ -24,6 +24,9 @@ struct crt_ctx {
 	STACK_OF(X509) *ca_chain; /* intermediates above ca_cert (may be empty) */
 	char *ca_chain_pem;       /* ca_cert PEM + chain PEM, ready to return */
 	char *ca_issuer;          /* oneline subject of ca_cert */
+	/* cached SubjectPublicKeyInfo decoder (see csr.c) and its output slot */
+	struct ossl_decoder_ctx_st *spki_decoder;
+	EVP_PKEY *spki_out;
 	int in_txn;               /* a write transaction is open */
 	/* prepared statement cache, keyed by SQL text (see store_prepare) */
 	struct {
@@ -134,14 +137,25 @@ char *ca_cert_pem(X509 *x);
 int64_t ca_time_unix(const ASN1_TIME *t);
 
 /* --- csr.c --- */
-/* Parse PEM/DER, verify signature, enforce key policy. *req owned by caller. */
-crt_status csr_load(crt_ctx *ctx, const unsigned char *data, size_t len, X509_REQ **req);
+/* A verified CSR: what issuance needs of it, nothing else. */
+typedef struct crt_csr {
+	EVP_PKEY *pkey;            /* the public key */
+	X509_ALGOR *key_alg;       /* its SubjectPublicKeyInfo algorithm ... */
+	ASN1_BIT_STRING *key_bits; /* ... and key bits, copied into the certificate */
+} crt_csr;
+/* Parse PEM/DER, verify the signature, enforce the key policy. *out is
+ * owned by the caller (csr_free). */
+crt_status csr_load(crt_ctx *ctx, const unsigned char *data, size_t len, crt_csr **out);
+void csr_free(crt_csr *c);
 
 /* --- cert.c --- */
-/* Sign a client certificate for pubkey with subject and the configured profile. */
-crt_status cert_issue(crt_ctx *ctx, EVP_PKEY *pubkey, const char *cn, const char *org,
+/* Sign a client certificate for the CSR's public key with subject cn/org/ou
+ * and the configured profile (nothing else of the CSR is used). */
+crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const char *org,
 		      const char *ou, int64_t now, X509 **out, char serial[72]);
-crt_status cert_insert(crt_ctx *ctx, X509 *x, const char *serial, const char *name,
+/* Store x (signed for public key pk) and fill out (may be NULL). */
+crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *serial,
+		       const char *name,
 		       const char *token_id, const char *user, const char *reply, int64_t now,
 		       crt_cert *out);
 

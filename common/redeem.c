@@ -72,7 +72,7 @@ static crt_status mark_used(crt_ctx *ctx, const char *id, const char *serial, in
 
 crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 {
-	X509_REQ *csr = NULL;
+	crt_csr *csr = NULL;
 	X509 *x = NULL;
 	crt_token t = {0};
 	crt_cert c = {0};
@@ -142,10 +142,10 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 	    (r = pick(ctx, "organizationalUnit", CRT_FIELD_OU, t.locked, t.ou, req->ou, &ou)) !=
 		    CRT_OK)
 		goto fail;
-	if ((r = cert_issue(ctx, X509_REQ_get0_pubkey(csr), cn, org, ou, now, &x, serial)) !=
+	if ((r = cert_issue(ctx, csr, cn, org, ou, now, &x, serial)) !=
 	    CRT_OK)
 		goto fail;
-	if ((r = cert_insert(ctx, x, serial, t.name, t.id, req->user, t.reply, now, &c)) != CRT_OK)
+	if ((r = cert_insert(ctx, x, csr->pkey, serial, t.name, t.id, req->user, t.reply, now, &c)) != CRT_OK)
 		goto fail;
 	if ((r = mark_used(ctx, t.id, serial, now)) != CRT_OK)
 		goto fail;
@@ -174,7 +174,7 @@ refused:
 out:
 	free(detail);
 	X509_free(x);
-	X509_REQ_free(csr);
+	csr_free(csr);
 	crt_token_clear(&t);
 	crt_cert_clear(&c);
 	return r;

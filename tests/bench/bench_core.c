@@ -1,0 +1,412 @@
+/*
+ * bench_core.c — in-process benchmarks of libcrtoken for `make bench`:
+ *
+ *   bench_core crypto ec-p256|rsa-2048 THREADS SECONDS
+ *       the crypto floor: CSR verify + certificate sign with EVP directly
+ *   bench_core redeem full|normal THREADS N
+ *       N complete redemptions (P-256 CA and CSRs) through crt_redeem
+ *   bench_core lookup ROWS LOOKUPS
+ *       a store with ROWS certificates and ROWS tokens (made in batched
+ *       transactions): crt_cert_authorize latency by serial, DB bytes per
+ *       certificate, time to purge ROWS expired tokens
+ *
+ * Each prints one line "key=value ..." for tests/bench/run.sh to tabulate.
+ */
+#define _GNU_SOURCE
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crtoken.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_core: %s\n", what);
+	exit(1);
+}
+
+static EVP_PKEY *keygen(const char *type)
+{
+	EVP_PKEY *k = strcmp(type, "rsa-2048") == 0
+			      ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)
+			      : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (k == NULL)
+		die("keygen");
+	return k;
+}
+
+static X509_REQ *make_req(EVP_PKEY *k)
+{
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *n = X509_NAME_new();
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"bench", -1, -1, 0);
+	X509_REQ_set_subject_name(req, n);
+	X509_NAME_free(n);
+	X509_REQ_set_pubkey(req, k);
+	if (X509_REQ_sign(req, k, EVP_sha256()) <= 0)
+		die("req sign");
+	return req;
+}
+
+static char *req_pem(X509_REQ *req, size_t *len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data, *s;
+	PEM_write_bio_X509_REQ(b, req);
+	long n = BIO_get_mem_data(b, &data);
+	s = malloc((size_t)n + 1);
+	memcpy(s, data, (size_t)n);
+	s[n] = '\0';
+	*len = (size_t)n;
+	BIO_free(b);
+	return s;
+}
+
+/* ---------------------------------------------------------------- crypto */
+
+struct crypto_arg {
+	const char *type;
+	double seconds;
+	long ops;
+};
+
+static void *crypto_worker(void *p)
+{
+	struct crypto_arg *a = p;
+	EVP_PKEY *ca = keygen(a->type), *user = keygen(a->type);
+	X509_REQ *req = make_req(user);
+	X509 *x = X509_new();
+	X509_set_version(x, X509_VERSION_3);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_set_subject_name(x, X509_REQ_get_subject_name(req));
+	X509_set_issuer_name(x, X509_REQ_get_subject_name(req));
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, user);
+	double end = now_s() + a->seconds;
+	long ops = 0;
+	while (now_s() < end) {
+		for (int i = 0; i < 16; i++) {
+			EVP_PKEY *pk = X509_REQ_get0_pubkey(req);
+			if (X509_REQ_verify(req, pk) != 1)
+				die("verify");
+			ASN1_INTEGER_set(X509_get_serialNumber(x), ops + i + 2);
+			if (X509_sign(x, ca, EVP_sha256()) <= 0)
+				die("sign");
+		}
+		ops += 16;
+	}
+	a->ops = ops;
+	X509_free(x);
+	X509_REQ_free(req);
+	EVP_PKEY_free(ca);
+	EVP_PKEY_free(user);
+	return NULL;
+}
+
+static int cmd_crypto(const char *type, int threads, double seconds)
+{
+	pthread_t th[64];
+	struct crypto_arg args[64];
+	long total = 0;
+	double t0 = now_s();
+	for (int i = 0; i < threads; i++) {
+		args[i] = (struct crypto_arg){.type = type, .seconds = seconds};
+		pthread_create(&th[i], NULL, crypto_worker, &args[i]);
+	}
+	for (int i = 0; i < threads; i++) {
+		pthread_join(th[i], NULL);
+		total += args[i].ops;
+	}
+	double el = now_s() - t0;
+	printf("crypto type=%s threads=%d ops=%ld seconds=%.2f per_second=%.0f\n", type, threads,
+	       total, el, (double)total / el);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- instance */
+
+static char inst_dir[256], inst_conf[300];
+
+static void make_instance(const char *durability)
+{
+	char err[512];
+	snprintf(inst_dir, sizeof(inst_dir), "%s/crtoken-bench.XXXXXX",
+		 getenv("BENCH_TMPDIR") ? getenv("BENCH_TMPDIR") : "/var/tmp");
+	if (mkdtemp(inst_dir) == NULL)
+		die("mkdtemp");
+	strcat(inst_dir, "/i");
+	crt_init_opts o = {.dir = inst_dir};
+	if (crt_init(&o, err, sizeof(err)) != CRT_OK)
+		die(err);
+	snprintf(inst_conf, sizeof(inst_conf), "%s/crtoken.conf", inst_dir);
+	FILE *f = fopen(inst_conf, "a");
+	fprintf(f, "\n[store]\ndurability = %s\n[tokens]\nmax_lifetime = 3650d\n", durability);
+	fclose(f);
+}
+
+static void remove_instance(void)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", inst_dir);
+	*strrchr(cmd, '/') = '\0'; /* the mkdtemp parent */
+	strcat(cmd, "'");
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_core: could not remove %s\n", inst_dir);
+}
+
+static crt_ctx *open_ctx(void)
+{
+	crt_ctx *ctx;
+	if (crt_open(inst_conf, 0, &ctx) != CRT_OK)
+		die(crt_errdetail(ctx));
+	return ctx;
+}
+
+/* ---------------------------------------------------------------- redeem */
+
+struct job {
+	char token[CRT_TOKEN_STRLEN + 1];
+	char *csr;
+	size_t len;
+};
+static struct job *jobs;
+static int njobs, next_job;
+static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
+static long failures;
+
+static void *redeem_worker(void *p)
+{
+	crt_ctx *ctx = open_ctx();
+	for (;;) {
+		pthread_mutex_lock(&job_lock);
+		int i = next_job < njobs ? next_job++ : -1;
+		pthread_mutex_unlock(&job_lock);
+		if (i < 0)
+			break;
+		crt_cert c;
+		crt_redeem_req req = {.token = jobs[i].token, .csr = (unsigned char *)jobs[i].csr,
+				      .csr_len = jobs[i].len, .admin = 1, .actor = "bench"};
+		crt_status r = crt_redeem(ctx, &req, &c);
+		if (r != CRT_OK) {
+			pthread_mutex_lock(&job_lock);
+			failures++;
+			pthread_mutex_unlock(&job_lock);
+			fprintf(stderr, "redeem: %s: %s\n", crt_status_name(r), crt_errdetail(ctx));
+		}
+		crt_cert_clear(&c);
+	}
+	crt_close(ctx);
+	return NULL;
+}
+
+static int cmd_redeem(const char *durability, int threads, int n)
+{
+	pthread_t th[64];
+	make_instance(durability);
+	crt_ctx *ctx = open_ctx();
+	jobs = calloc((size_t)n, sizeof(*jobs));
+	/* Set-up (not timed): tokens and P-256 CSRs. */
+	for (int i = 0; i < n; i++) {
+		crt_token_spec spec = {.name = "bench", .cn = "bench-user", .org = "Bench"};
+		if (crt_token_create(ctx, &spec, "bench", NULL, jobs[i].token) != CRT_OK)
+			die(crt_errdetail(ctx));
+		EVP_PKEY *k = keygen("ec-p256");
+		X509_REQ *req = make_req(k);
+		jobs[i].csr = req_pem(req, &jobs[i].len);
+		X509_REQ_free(req);
+		EVP_PKEY_free(k);
+	}
+	crt_close(ctx);
+	njobs = n;
+	double t0 = now_s();
+	for (int i = 0; i < threads; i++)
+		pthread_create(&th[i], NULL, redeem_worker, NULL);
+	for (int i = 0; i < threads; i++)
+		pthread_join(th[i], NULL);
+	double el = now_s() - t0;
+	printf("redeem durability=%s threads=%d n=%d failures=%ld seconds=%.2f per_second=%.0f\n",
+	       durability, threads, n, failures, el, (double)(n - failures) / el);
+	for (int i = 0; i < n; i++)
+		free(jobs[i].csr);
+	free(jobs);
+	remove_instance();
+	return failures != 0;
+}
+
+/* ---------------------------------------------------------------- scale */
+
+static int cmd_lookup(long rows, long lookups)
+{
+	char db[600], *err = NULL;
+	sqlite3 *h;
+	sqlite3_stmt *ins, *tok;
+	struct stat st;
+	make_instance("normal");
+	snprintf(db, sizeof(db), "%s/crtoken.db", inst_dir);
+
+	/* One real certificate gives the realistic row: its PEM, subject, issuer. */
+	crt_ctx *ctx = open_ctx();
+	char t[CRT_TOKEN_STRLEN + 1];
+	crt_token_spec spec = {.name = "template", .cn = "user", .org = "Example Corp"};
+	crt_cert real;
+	if (crt_token_create(ctx, &spec, "bench", NULL, t) != CRT_OK)
+		die("token");
+	EVP_PKEY *k = keygen("ec-p256");
+	X509_REQ *rq = make_req(k);
+	size_t len;
+	char *pem = req_pem(rq, &len);
+	crt_redeem_req req = {.token = t, .csr = (unsigned char *)pem, .csr_len = len, .admin = 1};
+	if (crt_redeem(ctx, &req, &real) != CRT_OK)
+		die(crt_errdetail(ctx));
+	crt_close(ctx);
+
+	double t0 = now_s();
+	if (sqlite3_open(db, &h) != SQLITE_OK)
+		die("open");
+	sqlite3_exec(h, "PRAGMA synchronous=OFF; PRAGMA journal_mode=WAL; BEGIN", NULL, NULL, &err);
+	sqlite3_prepare_v2(h,
+			   "INSERT INTO certificates(serial, issuer, token_id, name, subject, cn, "
+			   "org, user, reply, key_type, pubkey_sha256, pem, not_before, not_after, "
+			   "issued_at) VALUES (?1, ?2, ?3, 'bench', ?4, 'user', 'Example Corp', NULL, "
+			   "'Tunnel-Private-Group-Id=42', 'ec-p256', ?5, ?6, ?7, ?8, ?7)",
+			   -1, &ins, NULL);
+	sqlite3_prepare_v2(h,
+			   "INSERT INTO tokens(id, hash, name, cn, org, created_at, expires_at, "
+			   "updated_at) VALUES (?1, ?2, 'bench', 'user', 'Example Corp', ?3, ?4, ?3)",
+			   -1, &tok, NULL);
+	unsigned char rnd[48];
+	char serial[33], hash[65], id[64];
+	int64_t now = crt_now();
+	for (long i = 0; i < rows; i++) {
+		FILE *ur = fopen("/dev/urandom", "rb");
+		if (i % 4096 == 0 && ur == NULL)
+			die("urandom");
+		if (fread(rnd, 1, sizeof(rnd), ur) != sizeof(rnd))
+			die("urandom");
+		fclose(ur);
+		rnd[0] = (rnd[0] & 0x7f) | 0x01;
+		for (int j = 0; j < 16; j++)
+			snprintf(serial + 2 * j, 3, "%02x", rnd[j]);
+		for (int j = 0; j < 32; j++)
+			snprintf(hash + 2 * j, 3, "%02x", rnd[16 + j]);
+		snprintf(id, sizeof(id), "token-bench-%ld", i);
+		sqlite3_bind_text(ins, 1, serial, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, real.issuer, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 4, real.subject, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 5, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 6, real.pem, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 7, now - 300);
+		sqlite3_bind_int64(ins, 8, now + 365 * 86400);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			die(sqlite3_errmsg(h));
+		sqlite3_reset(ins);
+		sqlite3_bind_text(tok, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(tok, 2, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(tok, 3, now - 40 * 86400);
+		sqlite3_bind_int64(tok, 4, now - 39 * 86400); /* expired long ago */
+		if (sqlite3_step(tok) != SQLITE_DONE)
+			die(sqlite3_errmsg(h));
+		sqlite3_reset(tok);
+		if (i % 50000 == 49999) {
+			sqlite3_exec(h, "COMMIT; BEGIN", NULL, NULL, NULL);
+		}
+	}
+	sqlite3_finalize(ins);
+	sqlite3_finalize(tok);
+	sqlite3_exec(h, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	double gen = now_s() - t0;
+	/* Bytes per certificate: the certificates table and its index only. */
+	sqlite3_stmt *sz;
+	long long cert_bytes = -1;
+	if (sqlite3_prepare_v2(h, "SELECT sum(pgsize) FROM dbstat WHERE name IN "
+				  "('certificates', 'certificates_not_after')", -1, &sz, NULL) == SQLITE_OK &&
+	    sqlite3_step(sz) == SQLITE_ROW)
+		cert_bytes = sqlite3_column_int64(sz, 0);
+	sqlite3_finalize(sz);
+	sqlite3_close(h);
+	stat(db, &st);
+
+	/* Lookups by serial through the same read path rlm_crtoken uses. */
+	crt_ctx *ro;
+	if (crt_open(inst_conf, CRT_OPEN_READONLY | CRT_OPEN_NO_CA, &ro) != CRT_OK)
+		die(crt_errdetail(ro));
+	char **serials = calloc((size_t)lookups, sizeof(char *));
+	{
+		sqlite3 *h2;
+		sqlite3_stmt *q;
+		sqlite3_open_v2(db, &h2, SQLITE_OPEN_READONLY, NULL);
+		sqlite3_prepare_v2(h2, "SELECT serial FROM certificates ORDER BY random() LIMIT ?", -1,
+				   &q, NULL);
+		sqlite3_bind_int64(q, 1, lookups);
+		long i = 0;
+		while (sqlite3_step(q) == SQLITE_ROW && i < lookups)
+			serials[i++] = strdup((const char *)sqlite3_column_text(q, 0));
+		for (; i < lookups; i++)
+			serials[i] = strdup(real.serial);
+		sqlite3_finalize(q);
+		sqlite3_close(h2);
+	}
+	double l0 = now_s();
+	for (long i = 0; i < lookups; i++) {
+		char *reply = NULL;
+		if (crt_cert_authorize(ro, serials[i], real.issuer, crt_now(), &reply) != CRT_OK)
+			die(crt_errdetail(ro));
+		free(reply);
+	}
+	double lookup_us = (now_s() - l0) / (double)lookups * 1e6;
+	crt_close(ro);
+	for (long i = 0; i < lookups; i++)
+		free(serials[i]);
+	free(serials);
+
+	/* Purge every expired token (rows of them) through the admin path. */
+	ctx = open_ctx();
+	size_t purged = 0;
+	double p0 = now_s();
+	if (crt_token_purge(ctx, 30, "bench", &purged) != CRT_OK)
+		die(crt_errdetail(ctx));
+	double purge_s = now_s() - p0;
+	crt_close(ctx);
+
+	printf("lookup rows=%ld generate_s=%.1f db_bytes=%lld cert_table_bytes_per_cert=%.0f "
+	       "lookup_us=%.2f purged=%zu purge_s=%.2f\n",
+	       rows, gen, (long long)st.st_size, (double)cert_bytes / (double)(rows + 1), lookup_us,
+	       purged, purge_s);
+	crt_cert_clear(&real);
+	free(pem);
+	X509_REQ_free(rq);
+	EVP_PKEY_free(k);
+	remove_instance();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 5 && strcmp(argv[1], "crypto") == 0)
+		return cmd_crypto(argv[2], atoi(argv[3]), atof(argv[4]));
+	if (argc == 5 && strcmp(argv[1], "redeem") == 0)
+		return cmd_redeem(argv[2], atoi(argv[3]), atoi(argv[4]));
+	if (argc == 4 && strcmp(argv[1], "lookup") == 0)
+		return cmd_lookup(atol(argv[2]), atol(argv[3]));
+	fprintf(stderr, "usage: bench_core crypto ec-p256|rsa-2048 THREADS SECONDS\n"
+			"       bench_core redeem full|normal THREADS N\n"
+			"       bench_core lookup ROWS LOOKUPS\n");
+	return 2;
+}
