@@ -4,7 +4,8 @@
  * crtokend is an adapter: it parses HTTP (libmicrohttpd) and JSON (jansson),
  * calls libcrtoken and renders the result. One file per concern:
  *   main.c      options, daemon life cycle, signals (drain, reload)
- *   server.c    libmicrohttpd setup, request life cycle, per-thread crt_ctx
+ *   server.c    libmicrohttpd setup, request life cycle
+ *   pool.c      the crt_ctx pool the worker threads borrow from
  *   listen.c    listen address parsing, loopback check
  *   routes.c    the route table, path matching, 404/405
  *   respond.c   responses: JSON, errors, crtoken status → HTTP status
@@ -64,14 +65,29 @@ int ratelimit_check(ratelimit *rl, const char *addr, int max_failures, int windo
 /* Record one failed login from addr. */
 void ratelimit_fail(ratelimit *rl, const char *addr, int window, int64_t now);
 
+/* ------------------------------------------------------------ pool.c */
+
+typedef struct ctx_pool ctx_pool;
+struct pool_entry;
+/* Open n contexts of config (NULL: the default path). NULL on failure (logged). */
+ctx_pool *pool_open(const char *config, unsigned n);
+/* Reopen every context (config + CA re-read); 0, or -1 keeping the old set. */
+int pool_reload(ctx_pool *p);
+/* Borrow a context (waits if none is free); give it back with pool_release. */
+struct pool_entry *pool_acquire(ctx_pool *p);
+crt_ctx *pool_ctx(const struct pool_entry *e);
+void pool_release(ctx_pool *p, struct pool_entry *e);
+/* Close every context; only once no request can run any more. */
+void pool_close(ctx_pool *p);
+
 /* ------------------------------------------------------------ server.c */
 
 typedef struct server {
 	const char *config_path;      /* NULL: crt_config_default_path() */
 	ratelimit *rl;
+	ctx_pool *pool;
 	struct MHD_Daemon *mhd;
 	unsigned threads;
-	volatile unsigned generation; /* bumped by SIGHUP: workers reopen their ctx */
 	volatile long inflight;       /* requests between first callback and completion */
 	char *tls_cert, *tls_key;     /* PEM kept for libmicrohttpd; key wiped at stop */
 	size_t tls_cert_len, tls_key_len;
@@ -91,8 +107,10 @@ struct request {
 	char *body;       /* request body, NUL-terminated; wiped on completion */
 	size_t body_len, body_cap;
 	int too_large;
-	crt_ctx *ctx;     /* this worker thread's ctx */
-	const crt_config *cfg;
+	size_t max_body;  /* [server] max_body when the request began */
+	struct pool_entry *pe; /* borrowed for one callback at a time */
+	crt_ctx *ctx;     /* pool_ctx(pe) during a callback, else NULL */
+	const crt_config *cfg; /* its config, likewise */
 	struct MHD_Response *resp; /* set by reply_*() */
 	unsigned http_status;
 	const char *code; /* error code for the access log, or NULL */

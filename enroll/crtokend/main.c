@@ -8,9 +8,10 @@
  * broken setup fails at start with a clear message; then serve until
  * SIGTERM/SIGINT, which stop accepting connections and let in-flight
  * requests finish (up to DRAIN_SECONDS). SIGHUP reloads the configuration
- * and the CA: the new instance is opened once to check it, then every
- * worker reopens its own at its next request. The listen address and the
- * TLS certificate are bound at start; changing them needs a restart.
+ * and the CA: a complete new set of contexts is opened and replaces the old
+ * one only if all opened (pool.c), so a broken file is refused and the
+ * service keeps running as it was. The listen address and the TLS
+ * certificate are bound at start; changing them needs a restart.
  */
 #include <getopt.h>
 #include <malloc.h>
@@ -52,7 +53,8 @@ static void usage(FILE *f)
 		   "  --routes            print the HTTP routes and exit\n");
 }
 
-/* Open the instance once to check it; prints the reason on failure. */
+/* Open the instance once to check it (before detaching, so the reason
+ * reaches the terminal); prints the reason on failure. */
 static int check_instance(const char *config, int quiet_ok)
 {
 	crt_ctx *ctx = NULL;
@@ -84,8 +86,8 @@ int main(int argc, char **argv)
 	server srv;
 	struct listen_addr addr;
 	const char *listen_opt = NULL;
-	crt_ctx *ctx = NULL;
-	crt_status s;
+	struct pool_entry *pe = NULL;
+	const crt_config *cfg;
 	sigset_t sigs;
 	int c, sig, foreground = 0, rc = 1;
 	long threads;
@@ -144,31 +146,31 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-	if ((s = crt_open(srv.config_path, 0, &ctx)) != CRT_OK) {
-		log_msg(LOG_ERR, "%s: %s", crt_status_name(s), ctx ? crt_errdetail(ctx) : "");
-		goto out;
+	if (srv.threads == 0) {
+		threads = sysconf(_SC_NPROCESSORS_ONLN);
+		srv.threads = threads > 0 ? (unsigned)threads : 1;
 	}
-	if (listen_parse(listen_opt ? listen_opt : crt_get_config(ctx)->listen, &addr) != 0) {
+	if ((srv.pool = pool_open(srv.config_path, srv.threads)) == NULL ||
+	    (srv.rl = ratelimit_new()) == NULL)
+		goto out;
+	pe = pool_acquire(srv.pool);
+	cfg = crt_get_config(pool_ctx(pe));
+	if (listen_parse(listen_opt ? listen_opt : cfg->listen, &addr) != 0) {
 		log_msg(LOG_ERR, "bad listen address \"%s\" (want HOST:PORT or [V6]:PORT)",
-			listen_opt ? listen_opt : crt_get_config(ctx)->listen);
+			listen_opt ? listen_opt : cfg->listen);
 		goto out;
 	}
-	if ((srv.rl = ratelimit_new()) == NULL) {
-		log_msg(LOG_ERR, "out of memory");
+	if (server_start(&srv, &addr, cfg) != 0)
 		goto out;
-	}
-	if (server_start(&srv, &addr, crt_get_config(ctx)) != 0)
-		goto out;
-	crt_close(ctx); /* workers open their own */
-	ctx = NULL;
+	pool_release(srv.pool, pe);
+	pe = NULL;
 
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig != SIGHUP)
 			break;
-		if (check_instance(srv.config_path, 0) == 0) {
-			__atomic_add_fetch(&srv.generation, 1, __ATOMIC_ACQ_REL);
+		if (pool_reload(srv.pool) == 0) {
 			log_msg(LOG_NOTICE, "reloaded configuration and CA");
 		} else {
 			log_msg(LOG_ERR, "reload refused; still serving the previous configuration");
@@ -179,7 +181,9 @@ int main(int argc, char **argv)
 	log_msg(LOG_NOTICE, "stopped");
 	rc = 0;
 out:
-	crt_close(ctx);
+	if (pe != NULL)
+		pool_release(srv.pool, pe);
+	pool_close(srv.pool);
 	ratelimit_free(srv.rl);
 	return rc;
 }

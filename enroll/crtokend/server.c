@@ -2,10 +2,10 @@
  * server.c — libmicrohttpd setup and the life cycle of one request.
  *
  * Threads: libmicrohttpd's internal thread pool (one worker per CPU by
- * default). A crt_ctx is one SQLite connection and not thread-safe, so each
- * worker opens its own lazily and keeps it in thread-specific storage; a
- * SIGHUP bumps server.generation and each worker reopens (config + CA) at
- * its next request.
+ * default). A crt_ctx is one SQLite connection and not thread-safe: each
+ * callback borrows one from the pool (pool.c) and returns it before it
+ * ends, so a slow upload never holds a context that another connection of
+ * the same worker thread needs.
  *
  * Request life cycle (access handler calls):
  *   1st call   route, Content-Type (415), Content-Length (413), then
@@ -27,70 +27,6 @@
 #include "crtokend.h"
 
 #define CONNECTION_TIMEOUT 30
-
-/* ------------------------------------------------------------ per-thread ctx */
-
-struct thread_ctx {
-	crt_ctx *ctx;
-	unsigned generation;
-};
-
-static pthread_key_t ctx_key;
-static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
-
-static void thread_ctx_free(void *p)
-{
-	struct thread_ctx *t = p;
-
-	crt_close(t->ctx);
-	free(t);
-}
-
-static void ctx_key_init(void)
-{
-	if (pthread_key_create(&ctx_key, thread_ctx_free) != 0)
-		abort(); /* only fails when out of keys at startup */
-}
-
-/*
- * This worker's ctx, opened (or reopened after a reload) on demand. A
- * failed reopen keeps serving with the previous ctx; only a worker that
- * never had one fails.
- */
-static crt_status thread_ctx(server *srv, crt_ctx **out)
-{
-	struct thread_ctx *t;
-	unsigned gen = __atomic_load_n(&srv->generation, __ATOMIC_ACQUIRE);
-	crt_ctx *c = NULL;
-	crt_status s;
-
-	*out = NULL;
-	pthread_once(&ctx_once, ctx_key_init);
-	if ((t = pthread_getspecific(ctx_key)) == NULL) {
-		if ((t = calloc(1, sizeof(*t))) == NULL)
-			return CRT_E_NOMEM;
-		if (pthread_setspecific(ctx_key, t) != 0) {
-			free(t);
-			return CRT_E_NOMEM;
-		}
-	}
-	if (t->ctx == NULL || t->generation != gen) {
-		s = crt_open(srv->config_path, 0, &c);
-		if (s != CRT_OK) {
-			log_msg(LOG_ERR, "cannot open the instance: %s: %s", crt_status_name(s),
-				c ? crt_errdetail(c) : "");
-			crt_close(c);
-			if (t->ctx == NULL)
-				return s;
-		} else {
-			crt_close(t->ctx);
-			t->ctx = c;
-		}
-		t->generation = gen;
-	}
-	*out = t->ctx;
-	return CRT_OK;
-}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -154,16 +90,9 @@ static void request_begin(struct request *rq)
 	char allow[64];
 	const char *cl, *te;
 	unsigned status;
-	crt_status s;
 	int has_body;
 
-	mask_path(rq->url, rq->logpath, sizeof(rq->logpath));
-	if ((s = thread_ctx(rq->srv, &rq->ctx)) != CRT_OK) {
-		reply_error(rq, s == CRT_E_NOMEM ? s : CRT_E_STORE_UNAVAILABLE,
-			    "no store connection");
-		return;
-	}
-	rq->cfg = crt_get_config(rq->ctx);
+	rq->max_body = (size_t)rq->cfg->max_body;
 	rq->route = route_match(rq->method, rq->url, rq->param, sizeof(rq->param), &status,
 				allow, sizeof(allow));
 	if (rq->route == NULL) {
@@ -184,7 +113,7 @@ static void request_begin(struct request *rq)
 		reply_error(rq, CRT_E_MEDIA_TYPE, "send Content-Type: application/json");
 		return;
 	}
-	if (cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long)rq->cfg->max_body) {
+	if (cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long)rq->max_body) {
 		reply_error(rq, CRT_E_REQUEST_TOO_LARGE, NULL);
 		return;
 	}
@@ -196,7 +125,7 @@ static void request_begin(struct request *rq)
 
 static void body_append(struct request *rq, const char *data, size_t n)
 {
-	size_t max = (size_t)rq->cfg->max_body, cap;
+	size_t max = rq->max_body, cap;
 	char *nb;
 
 	if (rq->too_large)
@@ -241,6 +170,22 @@ static enum MHD_Result queue(struct request *rq)
 	return ret;
 }
 
+/* Borrow / return a context around one callback. */
+static void borrow(struct request *rq)
+{
+	rq->pe = pool_acquire(rq->srv->pool);
+	rq->ctx = pool_ctx(rq->pe);
+	rq->cfg = crt_get_config(rq->ctx);
+}
+
+static void give_back(struct request *rq)
+{
+	pool_release(rq->srv->pool, rq->pe);
+	rq->pe = NULL;
+	rq->ctx = NULL;
+	rq->cfg = NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_size, void **con_cls)
@@ -259,7 +204,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->start_us = now_us();
 		__atomic_add_fetch(&srv->inflight, 1, __ATOMIC_ACQ_REL);
 		remote_addr(conn, rq->remote, sizeof(rq->remote));
+		mask_path(rq->url, rq->logpath, sizeof(rq->logpath));
+		borrow(rq);
 		request_begin(rq);
+		give_back(rq);
 		return rq->resp != NULL ? queue(rq) : MHD_YES;
 	}
 	if (rq->queued) {
@@ -271,12 +219,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	borrow(rq);
 	if (rq->too_large)
 		reply_error(rq, CRT_E_REQUEST_TOO_LARGE, NULL);
 	else
 		rq->route->fn(rq);
 	if (rq->resp == NULL)
 		reply_error(rq, CRT_E_INTERNAL, "handler made no response");
+	give_back(rq);
 	return queue(rq);
 }
 
@@ -352,7 +302,6 @@ int server_start(server *srv, const struct listen_addr *addr, const crt_config *
 			 MHD_USE_ERROR_LOG;
 	int use_tls = cfg->tls_cert != NULL && cfg->tls_key != NULL;
 	size_t i = 0;
-	long n;
 
 	if (!use_tls && !cfg->plain_http) {
 		log_msg(LOG_ERR, "no TLS: set [server] tls_cert and tls_key (plain_http = yes is "
@@ -384,10 +333,6 @@ int server_start(server *srv, const struct listen_addr *addr, const crt_config *
 	}
 	if (addr->ipv6)
 		flags |= MHD_USE_IPv6;
-	if (srv->threads == 0) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		srv->threads = n > 0 ? (unsigned)n : 1;
-	}
 	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)&addr->ss};
 	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, srv->threads, NULL};
 	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT,

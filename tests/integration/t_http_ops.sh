@@ -1,0 +1,100 @@
+#!/bin/sh
+# t_http_ops.sh — running crtokend: plain HTTP only on loopback, HTTPS with
+# the configured certificate (and crtoken-enroll verifying it), --listen,
+# SIGHUP with a broken config keeps serving, SIGTERM drains an in-flight
+# request and refuses new connections, and a 500 shows no internals.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/enroll/testlib.sh"
+
+http_instance "$T/inst" 18449 || { not_ok "instance"; finish; exit 1; }
+apikey || { not_ok "api key"; finish; exit 1; }
+
+# ------------------------------------------------------------ refusals at start
+check_fails "plain HTTP on a non-loopback address is refused" \
+	"$CRTOKEND" --config "$CRTOKEN_CONF" --foreground --listen 0.0.0.0:18449
+check_contains "... saying why" "loopback" "$(cat "$T/.out")"
+conf_set plain_http no
+check_fails "no TLS certificate and plain_http = no is refused" \
+	"$CRTOKEND" --config "$CRTOKEN_CONF" --foreground
+check_contains "... saying why" "tls_cert" "$(cat "$T/.out")"
+check_fails "a malformed listen address is refused" \
+	"$CRTOKEND" --config "$CRTOKEN_CONF" --foreground --listen 127.0.0.1
+check_fails "a broken config is refused at start" \
+	"$CRTOKEND" --config "$T/missing.conf" --foreground
+
+# ------------------------------------------------------------ HTTPS
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj /CN=localhost -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+	-keyout "$T/inst/tls.key" -out "$T/inst/tls.pem" 2>/dev/null
+conf_set tls_cert tls.pem
+conf_set tls_key tls.key
+start_crtokend || { not_ok "crtokend starts with TLS"; finish; exit 1; }
+STATUS=$(curl -s -o "$T/body" -w '%{http_code}' --cacert "$T/inst/tls.pem" "https://127.0.0.1:$PORT/healthz")
+check_eq "HTTPS with the configured certificate" 200 "$STATUS"
+check_fails "plain HTTP to the TLS port gets no answer" \
+	curl -sf --max-time 3 "http://127.0.0.1:$PORT/healthz"
+URL=https://127.0.0.1:$PORT
+TOKEN=$("$ADMIN" token create --name tls --json | jget - "d['token']")
+mkdir -p "$T/out"
+setsid -w "$ENROLL" --server "$URL" --token "$TOKEN" --out-dir "$T/out" --no-login \
+	>"$T/e.out" 2>&1 </dev/null
+check_eq "crtoken-enroll over HTTPS without trusting the server fails (exit 4)" 4 "$?"
+setsid -w "$ENROLL" --server "$URL" --token "$TOKEN" --out-dir "$T/out" --no-login \
+	--cacert "$T/inst/tls.pem" >"$T/e.out" 2>&1 </dev/null
+check_eq "crtoken-enroll over HTTPS with --cacert succeeds" 0 "$?"
+stop_crtokend
+
+# ------------------------------------------------------------ plain, --listen, reload
+conf_set plain_http yes
+sed -i -e 's/^tls_cert = .*/;tls_cert =/' -e 's/^tls_key = .*/;tls_key =/' "$CRTOKEN_CONF"
+PORT=18450
+URL=http://127.0.0.1:$PORT
+start_crtokend --listen "127.0.0.1:$PORT" || { not_ok "crtokend --listen"; finish; exit 1; }
+req GET /healthz
+check_eq "--listen overrides the configured address" 200 "$STATUS"
+
+cp "$CRTOKEN_CONF" "$T/good.conf"
+printf '[server]\nbogus = 1\n' >>"$CRTOKEN_CONF"
+kill -HUP "$CRTOKEND_PID"
+sleep 0.5
+req GET /healthz
+check_eq "SIGHUP with a broken config keeps serving" 200 "$STATUS"
+check_contains "... and says the reload was refused" "reload refused" "$(cat "$T/crtokend.log")"
+cp "$T/good.conf" "$CRTOKEN_CONF"
+
+# A 500: the CRL cannot be written. The answer names no path or detail.
+conf_set crl_file "$T/no/such/dir/crl.pem"
+kill -HUP "$CRTOKEND_PID"
+sleep 0.5
+req GET /crl
+check_eq "an internal failure is a 5xx" 5 "$(printf '%s' "$STATUS" | cut -c1)"
+check_eq "the 5xx body has no detail" false "$(jget "$T/body" "'detail' in d['error']")"
+check_eq "the 5xx body names no path" 0 "$(grep -c "$T" "$T/body")"
+check_contains "the log has the detail" "no/such/dir" "$(cat "$T/crtokend.log")"
+cp "$T/good.conf" "$CRTOKEN_CONF"
+kill -HUP "$CRTOKEND_PID"
+sleep 0.5
+
+# ------------------------------------------------------------ SIGTERM drains
+csr_body dev
+new_token slow
+# Pad the body with JSON whitespace and upload it slowly: the request is
+# in flight for about two seconds.
+$PY -c 'import sys; sys.stdout.write(open(sys.argv[1]).read().rstrip() + " " * 20000)' \
+	"$T/dev.json" >"$T/slow.json"
+curl -s -o "$T/slow.body" -w '%{http_code}' --limit-rate 10k -X POST \
+	-H 'Content-Type: application/json' --data-binary "@$T/slow.json" \
+	"$URL/client-certificates/token/$TOKEN" >"$T/slow.code" &
+SLOW=$!
+sleep 0.5
+kill -TERM "$CRTOKEND_PID"
+sleep 0.3
+check_fails "after SIGTERM new connections are refused" \
+	curl -sf --max-time 2 "$URL/healthz"
+wait "$SLOW"
+check_eq "the in-flight redemption still completes (201)" 201 "$(cat "$T/slow.code")"
+wait "$CRTOKEND_PID"
+check_eq "crtokend exits 0 after draining" 0 "$?"
+CRTOKEND_PID=""
+check_contains "the log shows the drain" "draining in-flight requests" "$(cat "$T/crtokend.log")"
+finish
