@@ -1,17 +1,23 @@
 #!/bin/sh
 # deps.sh — install the Debian 12 packages crtoken needs to build, demo and test.
 # Installs only what is missing; does nothing (and needs no root) when all are present.
-# Usage: scripts/deps.sh [build|check]   (check adds the test peers)
+# Usage: scripts/deps.sh [build|check|bench]   (check adds the test peers,
+# bench adds the load generator and the comparison servers)
 set -eu
 
 BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev sqlite3 libinih-dev \
 libpam0g-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libqrencode-dev zlib1g-dev \
 libtalloc-dev libpcre3-dev libfreeradius-dev freeradius openssl dpkg-dev xz-utils python3"
 CHECK_PKGS="libcmocka-dev curl oathtool pamtester libpam-wrapper faketime eapoltest \
-valgrind libpam-oath"
+valgrind libpam-oath clang libclang-rt-14-dev"
+
+BENCH_PKGS="wrk golang-cfssl hyperfine"
 
 want="$BUILD_PKGS"
-[ "${1:-build}" = check ] && want="$want $CHECK_PKGS"
+case "${1:-build}" in
+check) want="$want $CHECK_PKGS" ;;
+bench) want="$want $CHECK_PKGS $BENCH_PKGS" ;;
+esac
 
 missing=""
 for p in $want; do

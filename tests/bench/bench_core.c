@@ -10,7 +10,12 @@
  *       transactions): crt_cert_authorize latency by serial, DB bytes per
  *       certificate, time to purge ROWS expired tokens
  *
- * Each prints one line "key=value ..." for tests/bench/run.sh to tabulate.
+ *   bench_core mktokens CONF N FILE
+ *       N tokens in the instance CONF, one token string per line in FILE
+ *   bench_core mkotp CONF N FILE
+ *       N OTP users (bench0..), "user:code" lines with the code valid now
+ *
+ * Each measurement prints one line "key=value ..." for tests/bench/run.sh.
  */
 #define _GNU_SOURCE
 #include <openssl/evp.h>
@@ -397,8 +402,74 @@ static int cmd_lookup(long rows, long lookups)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- fixtures */
+
+static int cmd_mktokens(const char *conf, long n, const char *file)
+{
+	crt_ctx *ctx;
+	FILE *f = fopen(file, "w");
+	if (f == NULL || crt_open(conf, CRT_OPEN_NO_CA, &ctx) != CRT_OK)
+		die("mktokens: open");
+	for (long i = 0; i < n; i++) {
+		char t[CRT_TOKEN_STRLEN + 1];
+		crt_token_spec spec = {.name = "http-bench", .cn = "bench-user", .org = "Bench"};
+		if (crt_token_create(ctx, &spec, "bench", NULL, t) != CRT_OK)
+			die(crt_errdetail(ctx));
+		fprintf(f, "%s\n", t);
+	}
+	crt_close(ctx);
+	return fclose(f) != 0;
+}
+
+static size_t b32decode(const char *in, unsigned char *out)
+{
+	const char *alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	unsigned buf = 0, bits = 0;
+	size_t n = 0;
+	for (; *in && *in != '='; in++) {
+		const char *p = strchr(alpha, *in);
+		if (p == NULL)
+			die("base32");
+		buf = buf << 5 | (unsigned)(p - alpha);
+		bits += 5;
+		if (bits >= 8) {
+			out[n++] = (unsigned char)(buf >> (bits - 8));
+			bits -= 8;
+		}
+	}
+	return n;
+}
+
+static int cmd_mkotp(const char *conf, long n, const char *file)
+{
+	crt_ctx *ctx;
+	FILE *f = fopen(file, "w");
+	if (f == NULL || crt_open(conf, CRT_OPEN_NO_CA, &ctx) != CRT_OK)
+		die("mkotp: open");
+	for (long i = 0; i < n; i++) {
+		char user[32], code[16], *uri = NULL, *secret = NULL;
+		unsigned char key[64];
+		snprintf(user, sizeof(user), "bench%ld", i);
+		if (crt_otp_enroll(ctx, user, "SHA1", 6, 30, "bench", "bench", &uri, &secret) != CRT_OK)
+			die(crt_errdetail(ctx));
+		size_t kl = b32decode(secret, key);
+		if (crt_hotp(key, kl, (uint64_t)(crt_now() / 30), "SHA1", 6, code, sizeof(code)) !=
+		    CRT_OK)
+			die("hotp");
+		fprintf(f, "%s:%s\n", user, code);
+		free(uri);
+		free(secret);
+	}
+	crt_close(ctx);
+	return fclose(f) != 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "mktokens") == 0)
+		return cmd_mktokens(argv[2], atol(argv[3]), argv[4]);
+	if (argc == 5 && strcmp(argv[1], "mkotp") == 0)
+		return cmd_mkotp(argv[2], atol(argv[3]), argv[4]);
 	if (argc == 5 && strcmp(argv[1], "crypto") == 0)
 		return cmd_crypto(argv[2], atoi(argv[3]), atof(argv[4]));
 	if (argc == 5 && strcmp(argv[1], "redeem") == 0)

@@ -6,7 +6,7 @@ $(BENCH_BIN): tests/bench/bench_core.c $(LIB)
 	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes $(CORE_CFLAGS) -o $@ $< $(LIB) $(CORE_LIBS) -lpthread $(BASE_LDFLAGS)
 
 bench:
-	@scripts/deps.sh check
+	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory bench-run
 
 bench-run: build $(BENCH_BIN)

@@ -1,0 +1,80 @@
+#!/bin/sh
+# http.sh — HTTP redemption throughput for `make bench` (sourced by run.sh):
+# crtokend on loopback under wrk at 8 and 32 connections, PAM gate off and
+# on (pam_crtoken through pam_wrapper, a fresh user + TOTP code per request),
+# and, in the same run, cfssl's /api/v1/cfssl/sign with a P-256 CA.
+# Prints "http ..." result lines.
+
+http_bench() {
+	_hb=$BENCH_DIR/http
+	mkdir -p "$_hb"
+	_secs=${HTTP_SECONDS:-5}
+	_ntok=${HTTP_TOKENS:-25000}
+	MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
+
+	# One P-256 CSR, as crtoken's JSON body and as cfssl's.
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$_hb/k.pem" \
+		-subj /CN=bench -out "$_hb/r.csr" 2>/dev/null
+	python3 -c 'import json,sys; print(json.dumps({"type":"CSR","value":open(sys.argv[1]).read()}))' \
+		"$_hb/r.csr" >"$_hb/crtoken.json"
+	python3 -c 'import json,sys; print(json.dumps({"certificate_request":open(sys.argv[1]).read()}))' \
+		"$_hb/r.csr" >"$_hb/cfssl.json"
+
+	"$BUILD/bin/crtoken-admin" init --dir "$_hb/inst" >/dev/null || return 1
+	_conf=$_hb/inst/crtoken.conf
+	sed -i -e 's|^;listen =.*|listen = 127.0.0.1:18480|' -e 's|^;plain_http =.*|plain_http = yes|' \
+		-e 's|^;max_lifetime =.*|max_lifetime = 3650d|' \
+		-e 's|^;rate_limit_failures =.*|rate_limit_failures = 100000|' "$_conf"
+	printf 'auth required %s config=%s\naccount required %s config=%s\n' \
+		"$BUILD/lib/pam_crtoken.so" "$_conf" "$BUILD/lib/pam_crtoken.so" "$_conf" \
+		>"$_hb/crtoken.pam"
+	mkdir -p "$_hb/pam.d" && cp "$_hb/crtoken.pam" "$_hb/pam.d/crtoken"
+
+	for _gate in off on; do
+		if [ $_gate = off ]; then
+			sed -i 's|^;*require_login =.*|require_login = no|' "$_conf"
+		else
+			sed -i 's|^;*require_login =.*|require_login = yes|' "$_conf"
+		fi
+		for _c in 8 32; do
+			"$BUILD/bench/bench_core" mktokens "$_conf" "$_ntok" "$_hb/tokens" || return 1
+			_creds=""
+			if [ $_gate = on ]; then
+				"$BUILD/bench/bench_core" mkotp "$_conf" "$_ntok" "$_hb/creds.$_c" || return 1
+				_creds=$_hb/creds.$_c
+				LD_PRELOAD=/usr/lib/$MULTIARCH/libpam_wrapper.so PAM_WRAPPER=1 \
+					PAM_WRAPPER_SERVICE_DIR=$_hb/pam.d \
+					"$BUILD/bin/crtokend" --config "$_conf" --foreground >"$_hb/crtokend.log" 2>&1 &
+			else
+				"$BUILD/bin/crtokend" --config "$_conf" --foreground >"$_hb/crtokend.log" 2>&1 &
+			fi
+			_pid=$!
+			bench_wait_port 18480 || { kill $_pid; return 1; }
+			_r=$(wrk -t 2 -c $_c -d "${_secs}s" --latency -s "$CRTOKEN_TOP/tests/bench/redeem.lua" \
+				http://127.0.0.1:18480 -- crtoken "$_hb/crtoken.json" 2 "$_hb/tokens" "$_creds" |
+				grep WRKRESULT)
+			kill $_pid
+			wait $_pid 2>/dev/null
+			_certs=$(sqlite3 "$_hb/inst/crtoken.db" "SELECT count(*) FROM certificates")
+			echo "http target=crtokend gate=$_gate conns=$_c $(echo "$_r" | cut -d' ' -f2-) stored=$_certs"
+			# Start the next run from an empty certificates table.
+			sqlite3 "$_hb/inst/crtoken.db" "DELETE FROM certificates; DELETE FROM tokens; DELETE FROM otp; DELETE FROM audit"
+		done
+	done
+
+	# cfssl serve with a P-256 CA, same CSR, same load.
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$_hb/cf-ca-key.pem" \
+		-out "$_hb/cf-ca.pem" -subj "/CN=cfssl bench CA" -days 30 2>/dev/null
+	echo '{"signing":{"default":{"expiry":"8760h","usages":["digital signature","client auth"]}}}' >"$_hb/cf.json"
+	for _c in 8 32; do
+		cfssl serve -address=127.0.0.1 -port=18490 -ca="$_hb/cf-ca.pem" -ca-key="$_hb/cf-ca-key.pem" \
+			-config="$_hb/cf.json" -loglevel=2 >"$_hb/cfssl.log" 2>&1 &
+		_pid=$!
+		bench_wait_port 18490 || { kill $_pid; return 1; }
+		_r=$(wrk -t 2 -c $_c -d "${_secs}s" --latency -s "$CRTOKEN_TOP/tests/bench/redeem.lua" \
+			http://127.0.0.1:18490 -- cfssl "$_hb/cfssl.json" 2 | grep WRKRESULT)
+		kill $_pid
+		wait $_pid 2>/dev/null
+		echo "http target=cfssl gate=- conns=$_c $(echo "$_r" | cut -d' ' -f2-) stored=0"
+	done
+}

@@ -1,0 +1,113 @@
+#!/bin/sh
+# run.sh — `make bench`: every benchmark in one run on this machine, printed
+# as one table (and kept in $B/bench/results.txt). Environment knobs:
+#   BENCH_SECONDS (crypto, default 3)  BENCH_REDEEM (redemptions, 3000)
+#   HTTP_SECONDS (5)  HTTP_TOKENS (25000)  BENCH_ROWS (1000000)  BENCH_QUICK=1
+set -u
+CRTOKEN_TOP=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$CRTOKEN_TOP"
+B=${B:-build}
+BUILD=$CRTOKEN_TOP/$B
+CORE=$BUILD/bench/bench_core
+BENCH_DIR=$(mktemp -d "${TMPDIR:-/var/tmp}/crtoken-bench.XXXXXX")
+chmod 700 "$BENCH_DIR"
+export CRTOKEN_TOP BUILD BENCH_DIR
+trap 'rm -rf "$BENCH_DIR"' EXIT
+OUT=$BUILD/bench/results.txt
+mkdir -p "$(dirname "$OUT")"
+: >"$OUT"
+
+SECS=${BENCH_SECONDS:-3}
+NRED=${BENCH_REDEEM:-3000}
+ROWS=${BENCH_ROWS:-1000000}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then SECS=1 NRED=500 ROWS=20000 HTTP_SECONDS=2 HTTP_TOKENS=6000; fi
+export HTTP_SECONDS HTTP_TOKENS
+CORES=$(nproc)
+
+bench_wait_port() {
+	_i=0
+	while [ $_i -lt 100 ]; do
+		python3 -c "import socket,sys; s=socket.socket(); sys.exit(0 if s.connect_ex(('127.0.0.1',$1))==0 else 1)" && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+rec() { echo "$*" | tee -a "$OUT" >&2; }
+val() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+echo "crtoken bench — $(date -u +%Y-%m-%dT%H:%MZ) — $(uname -m), $CORES cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" | tee -a "$OUT"
+echo "(progress on stderr; the table follows)" >&2
+
+# 1. crypto floor
+for t in ec-p256 rsa-2048; do
+	for n in 1 "$CORES"; do rec "$("$CORE" crypto "$t" "$n" "$SECS")"; done
+done
+# 2. in-process redemption
+for d in full normal; do
+	for n in 1 "$CORES"; do rec "$("$CORE" redeem "$d" "$n" "$NRED")"; done
+done
+# 3. HTTP
+if [ -x "$BUILD/bin/crtokend" ] && command -v wrk >/dev/null && command -v cfssl >/dev/null; then
+	. "$CRTOKEN_TOP/tests/bench/http.sh"
+	http_bench 2>&1 | grep '^http ' | while read -r l; do rec "$l"; done
+fi
+# 4 + 6. lookups (the rlm_crtoken read path) on a small and a large store
+rec "$("$CORE" lookup 1000 20000)"
+rec "$("$CORE" lookup "$ROWS" 20000)"
+# 4. EAP-TLS with and without rlm_crtoken; 5. PAM: pam_crtoken vs pam_oath
+if [ -f rlm_crtoken/bench.sh ] && [ -x /usr/sbin/freeradius ] && command -v eapol_test >/dev/null; then
+	CRTOKEN_BUILD=$BUILD sh rlm_crtoken/bench.sh "${RADIUS_RUNS:-20}" 2>/dev/null |
+		sed 's/^/radius: /' | while read -r l; do rec "$l"; done
+fi
+if [ -f pam_crtoken/bench.sh ] && command -v pamtester >/dev/null; then
+	CRTOKEN_BUILD=$BUILD sh pam_crtoken/bench.sh "${PAM_RUNS:-25}" 2>/dev/null |
+		sed 's/^/pam: /' | while read -r l; do rec "$l"; done
+fi
+
+# ---------------------------------------------------------------- the table
+get() { grep -E "$1" "$OUT" | head -1; }
+c1=$(val "$(get '^crypto type=ec-p256 threads=1 ')" per_second)
+cn=$(val "$(get "^crypto type=ec-p256 threads=$CORES ")" per_second)
+pct() { python3 -c "import sys; a,b=float(sys.argv[1] or 0),float(sys.argv[2] or 0); print('%.0f%%' % (100*a/b) if b else '-')" "$1" "$2"; }
+echo
+printf '%-58s %12s %10s\n' "measurement" "result" "ratio"
+printf '%-58s %12s %10s\n' "----------------------------------------------------------" "------------" "----------"
+for t in ec-p256 rsa-2048; do
+	for n in 1 "$CORES"; do
+		l=$(get "^crypto type=$t threads=$n ")
+		printf '%-58s %10s/s %10s\n' "1. crypto floor $t verify+sign, $n thread(s)" "$(val "$l" per_second)" ""
+	done
+done
+for d in full normal; do
+	for n in 1 "$CORES"; do
+		l=$(get "^redeem durability=$d threads=$n ")
+		base=$c1
+		[ "$n" != 1 ] && base=$cn
+		printf '%-58s %10s/s %10s\n' "2. in-process redemption, durability=$d, $n thread(s)" \
+			"$(val "$l" per_second)" "$(pct "$(val "$l" per_second)" "$base") of 1"
+	done
+done
+for c in 8 32; do
+	cf=$(get "^http target=cfssl gate=- conns=$c ")
+	cfr=""
+	[ -n "$cf" ] && cfr=$(python3 -c "import sys; print('%.0f' % (int(sys.argv[1])/float(sys.argv[2])))" "$(val "$cf" ok)" "$(val "$cf" seconds)")
+	for g in off on; do
+		l=$(get "^http target=crtokend gate=$g conns=$c ")
+		[ -n "$l" ] || continue
+		r=$(python3 -c "import sys; print('%.0f' % (int(sys.argv[1])/float(sys.argv[2])))" "$(val "$l" ok)" "$(val "$l" seconds)")
+		printf '%-58s %10s/s %10s\n' "3. HTTP crtokend gate $g, $c conns (p50 $(val "$l" p50_ms) p99 $(val "$l" p99_ms) ms)" \
+			"$r" "$( [ -n "$cfr" ] && python3 -c "import sys; print('%.2fx cfssl' % (float(sys.argv[1])/float(sys.argv[2])))" "$r" "$cfr")"
+	done
+	[ -n "$cf" ] && printf '%-58s %10s/s %10s\n' "3. HTTP cfssl sign, $c conns (p50 $(val "$cf" p50_ms) p99 $(val "$cf" p99_ms) ms)" "$cfr" ""
+done
+small=$(get '^lookup rows=1000 ')
+big=$(get "^lookup rows=$ROWS ")
+printf '%-58s %10sus %10s\n' "4. admission lookup by serial, 1,000-row store" "$(val "$small" lookup_us)" ""
+printf '%-58s %10sus %10s\n' "6. admission lookup by serial, $ROWS-row store" "$(val "$big" lookup_us)" ""
+printf '%-58s %11sB %10s\n' "6. certificates table bytes per certificate" "$(val "$big" cert_table_bytes_per_cert)" ""
+printf '%-58s %11ss %10s\n' "6. purge $(val "$big" purged) expired tokens" "$(val "$big" purge_s)" ""
+printf '%-58s %11ss %10s\n' "6. generate $ROWS certificates + tokens" "$(val "$big" generate_s)" ""
+grep -E '^radius: |^pam: ' "$OUT" | sed 's/^/   /'
+echo
+echo "raw lines: $OUT"
