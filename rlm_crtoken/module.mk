@@ -16,9 +16,35 @@ FR_RADDB ?= /etc/freeradius/3.0
 
 RLM_SO := $(B)/lib/rlm_crtoken.so
 RLM_OBJ := $(B)/obj/rlm_crtoken/rlm_crtoken.o
+
+# FreeRADIUS dlopens modules with RTLD_DEEPBIND, which the ASan runtime
+# refuses; under SANITIZE=1 the module and its own copy of libcrtoken are
+# built with UBSan only (the other parts keep ASan + UBSan).
+ifeq ($(SANITIZE),1)
+rlm_comma := ,
+rlm_nosan = $(subst -fsanitize=address$(rlm_comma)undefined,-fsanitize=undefined,$(1))
+RLM_BASE_CFLAGS := $(call rlm_nosan,$(BASE_CFLAGS))
+RLM_LDFLAGS := $(call rlm_nosan,$(BASE_LDFLAGS))
+RLM_LIB := $(B)/obj/rlm_crtoken/libcrtoken-ubsan.a
+RLM_LIB_OBJ := $(COMMON_SRC:%.c=$(B)/obj/rlm_crtoken/ubsan/%.o) $(B)/obj/common/conf_sample.o
+
+$(B)/obj/rlm_crtoken/ubsan/common/%.o: common/%.c common/crtoken.h common/internal.h
+	@mkdir -p $(@D)
+	$(CC) $(RLM_BASE_CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
+
+$(RLM_LIB): $(RLM_LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+else
+RLM_BASE_CFLAGS := $(BASE_CFLAGS)
+RLM_LDFLAGS := $(BASE_LDFLAGS)
+RLM_LIB := $(LIB)
+endif
+
 # -DNDEBUG matches Debian's server build (REQUEST layout); build.h must come
 # first because radiusd.h uses RCSIDH before including it.
-RLM_CFLAGS := $(BASE_CFLAGS) -DNDEBUG -isystem $(FR_OVERLAY)/include \
+RLM_CFLAGS := $(RLM_BASE_CFLAGS) -DNDEBUG -isystem $(FR_OVERLAY)/include \
 	-include freeradius/build.h $(call pc_cflags,talloc)
 
 # The script is cheap when the overlay is current and only rewrites the
@@ -33,10 +59,10 @@ $(RLM_OBJ): rlm_crtoken/rlm_crtoken.c common/crtoken.h $(FR_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(RLM_CFLAGS) -c -o $@ $<
 
-$(RLM_SO): $(RLM_OBJ) $(LIB)
+$(RLM_SO): $(RLM_OBJ) $(RLM_LIB)
 	@mkdir -p $(@D)
-	$(CC) -shared -o $@ $(RLM_OBJ) $(LIB) -Wl,--exclude-libs,ALL $(CORE_LIBS) \
-		$(call pc_libs,talloc) -lpthread $(BASE_LDFLAGS)
+	$(CC) -shared -o $@ $(RLM_OBJ) $(RLM_LIB) -Wl,--exclude-libs,ALL $(CORE_LIBS) \
+		$(call pc_libs,talloc) -lpthread $(RLM_LDFLAGS)
 
 BUILD_TARGETS += $(RLM_SO)
 
