@@ -87,7 +87,7 @@ typedef struct server {
 	ratelimit *rl;
 	ctx_pool *pool;
 	struct MHD_Daemon *mhd;
-	unsigned threads;
+	unsigned workers;             /* store connections = requests processed at once */
 	volatile long inflight;       /* requests between first callback and completion */
 	char *tls_cert, *tls_key;     /* PEM kept for libmicrohttpd; key wiped at stop */
 	size_t tls_cert_len, tls_key_len;

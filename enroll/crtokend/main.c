@@ -1,7 +1,7 @@
 /*
  * main.c — crtokend: the enrollment REST service.
  *
- *   crtokend [--config FILE] [--listen ADDR:PORT] [--foreground] [--threads N]
+ *   crtokend [--config FILE] [--listen ADDR:PORT] [--foreground] [--workers N]
  *   crtokend --routes
  *
  * Life cycle: check the instance (config, store, CA) before listening, so a
@@ -42,14 +42,15 @@ static void wipe_free(void *p)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: crtokend [--config FILE] [--listen ADDR:PORT] [--foreground] "
-		   "[--threads N]\n"
+		   "[--workers N]\n"
 		   "       crtokend --routes\n"
 		   "  --config FILE       instance configuration (default $CRTOKEN_CONF or\n"
 		   "                      /etc/crtoken/crtoken.conf)\n"
 		   "  --listen ADDR:PORT  override [server] listen\n"
 		   "  --foreground        stay in the foreground and log to stderr\n"
 		   "                      (default: detach and log to syslog)\n"
-		   "  --threads N         worker threads (default: one per CPU)\n"
+		   "  --workers N         requests processed at once, each with its own store\n"
+		   "                      connection (default: 4 per CPU, at least 16)\n"
 		   "  --routes            print the HTTP routes and exit\n");
 }
 
@@ -78,7 +79,7 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"listen", required_argument, NULL, 'l'},
 		{"foreground", no_argument, NULL, 'f'},
-		{"threads", required_argument, NULL, 't'},
+		{"workers", required_argument, NULL, 'w'},
 		{"routes", no_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -90,10 +91,10 @@ int main(int argc, char **argv)
 	const crt_config *cfg;
 	sigset_t sigs;
 	int c, sig, foreground = 0, rc = 1;
-	long threads;
+	long workers;
 
 	memset(&srv, 0, sizeof(srv));
-	while ((c = getopt_long(argc, argv, "c:l:ft:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:l:fw:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			srv.config_path = optarg;
@@ -104,13 +105,13 @@ int main(int argc, char **argv)
 		case 'f':
 			foreground = 1;
 			break;
-		case 't':
-			threads = strtol(optarg, NULL, 10);
-			if (threads < 1 || threads > 1024) {
-				fprintf(stderr, "crtokend: --threads: 1 to 1024\n");
+		case 'w':
+			workers = strtol(optarg, NULL, 10);
+			if (workers < 1 || workers > 1024) {
+				fprintf(stderr, "crtokend: --workers: 1 to 1024\n");
 				return 2;
 			}
-			srv.threads = (unsigned)threads;
+			srv.workers = (unsigned)workers;
 			break;
 		case 'r':
 			routes_print();
@@ -146,11 +147,12 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-	if (srv.threads == 0) {
-		threads = sysconf(_SC_NPROCESSORS_ONLN);
-		srv.threads = threads > 0 ? (unsigned)threads : 1;
+	if (srv.workers == 0) {
+		/* Requests mostly wait (write lock, fsync, PAM): more than the CPUs. */
+		workers = sysconf(_SC_NPROCESSORS_ONLN);
+		srv.workers = workers > 4 ? 4 * (unsigned)workers : 16;
 	}
-	if ((srv.pool = pool_open(srv.config_path, srv.threads)) == NULL ||
+	if ((srv.pool = pool_open(srv.config_path, srv.workers)) == NULL ||
 	    (srv.rl = ratelimit_new()) == NULL)
 		goto out;
 	pe = pool_acquire(srv.pool);

@@ -1,12 +1,12 @@
 /*
- * pool.c — the crt_ctx pool shared by libmicrohttpd's worker threads.
+ * pool.c — the crt_ctx pool shared by the connection threads.
  *
  * A crt_ctx is one SQLite connection plus the loaded CA and is not
  * thread-safe, so a request borrows one for the length of a single
- * libmicrohttpd callback and gives it back. The pool holds one per worker
- * thread, all opened up front by the main thread: a worker never opens the
- * instance itself, so a configuration broken on disk after start cannot take
- * a worker down. A reload (SIGHUP) opens a complete new set first and swaps
+ * libmicrohttpd callback and gives it back; when all are lent out, the next
+ * request waits. The pool (--workers contexts) is opened up front by the
+ * main thread: a request never opens the instance itself, so a
+ * configuration broken on disk after start cannot take the service down. A reload (SIGHUP) opens a complete new set first and swaps
  * it in only if every one opened; contexts on loan when the swap happens
  * are closed as they come back.
  */

@@ -9,7 +9,7 @@ N=64
 http_instance "$T/inst" 18447 || { not_ok "instance"; finish; exit 1; }
 DB=$T/inst/crtoken.db
 # More workers than CPUs so that requests really overlap in the store.
-start_crtokend --threads 8 || { not_ok "crtokend starts"; finish; exit 1; }
+start_crtokend --workers 8 || { not_ok "crtokend starts"; finish; exit 1; }
 apikey || { not_ok "api key"; finish; exit 1; }
 csr_body dev
 new_token contested
