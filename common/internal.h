@@ -28,6 +28,7 @@ struct crt_ctx {
 	struct ossl_decoder_ctx_st *spki_decoder;
 	EVP_PKEY *spki_out;
 	int in_txn;               /* a write transaction is open */
+	struct store_shared *shared; /* process-wide writer state of this store (commit.c) */
 	/* prepared statement cache, keyed by SQL text (see store_prepare) */
 	struct {
 		const char *sql;
@@ -50,6 +51,36 @@ void crt_clear_detail(crt_ctx *ctx);
 /* Load path into cfg (zeroed first). err receives detail on failure. */
 crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t errlen);
 void crt_config_clear(crt_config *cfg);
+
+/* --- commit.c --- */
+/* One queued redemption: what phase 1 (parse, verify, sign; no lock)
+ * prepared, and what the commit phase reports back. */
+typedef struct redeem_job {
+	const crt_redeem_req *req;
+	const char *token_id;
+	int64_t token_updated_at; /* the row phase 1 read; changed → retry */
+	const char *name, *reply;
+	X509 *cert;
+	const EVP_PKEY *pkey;
+	const char *serial;
+	int64_t now;
+	crt_cert *out;            /* filled on success (may be NULL) */
+	crt_status status;
+	int retry;                /* the token changed since phase 1 */
+	char detail[512];
+	struct redeem_job *next;  /* queue */
+	int done, lead;
+} redeem_job;
+/* Find or make the process-wide writer state for ctx's store. */
+crt_status store_shared_attach(crt_ctx *ctx);
+void store_writer_lock(crt_ctx *ctx);
+void store_writer_unlock(crt_ctx *ctx);
+/* Queue job and return once it was committed (or refused) by a batch. */
+crt_status group_commit(crt_ctx *ctx, redeem_job *job);
+
+/* --- redeem.c (called by commit.c inside the batch transaction) --- */
+crt_status redeem_apply(crt_ctx *ctx, redeem_job *job);
+void redeem_audit_refusal_in_txn(crt_ctx *ctx, redeem_job *job);
 
 /* --- store.c --- */
 /* Open (create if allowed) and migrate the store at cfg->database. */

@@ -1,10 +1,18 @@
 /*
  * redeem.c — single-use redemption, the heart of crtoken (DESIGN.md
- * "Redemption"): the CSR is parsed and verified before the write lock; then
- * one BEGIN IMMEDIATE transaction finds the token by hash, checks its state,
- * applies the allowed overrides, signs, stores the certificate, marks the
- * token used and writes the audit row. The certificate is handed out only
- * after COMMIT succeeded. Refusals are audited in a transaction of their own.
+ * "Redemption").
+ *
+ * Phase 1, on the caller's thread and without the write lock: token syntax,
+ * field checks, CSR parse + signature + key policy, the token row (read),
+ * its state, the allowed overrides, and signing the certificate.
+ * Phase 2, in one BEGIN IMMEDIATE transaction (group-committed with other
+ * redemptions, see commit.c): the token row is read again and must be
+ * unchanged and still active; then the certificate is stored, the token
+ * marked used and the audit row written. The certificate is handed out only
+ * after COMMIT succeeded; a certificate signed in phase 1 whose token was
+ * used meanwhile is discarded — never stored, never returned, and never
+ * admitted by rlm_crtoken, which admits only stored serials. Racing
+ * redeemers of one token: exactly one wins. Refusals are audited.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,22 +34,28 @@ static crt_status pick(crt_ctx *ctx, const char *what, unsigned bit, unsigned lo
 	return CRT_OK;
 }
 
-static void audit_refusal(crt_ctx *ctx, const crt_redeem_req *req, const char *object,
-			  crt_status why)
+static char *refusal_detail(const crt_redeem_req *req, crt_status why)
 {
 	crt_json j;
-	char *detail;
-	char saved[sizeof(ctx->detail)];
-
-	/* Busy/unavailable stores can't take the row either; don't mask the cause. */
-	if (why == CRT_E_STORE_BUSY || why == CRT_E_STORE_UNAVAILABLE || why == CRT_E_NOMEM)
-		return;
-	memcpy(saved, ctx->detail, sizeof(saved));
 	json_begin(&j);
 	json_str(&j, "code", crt_status_name(why));
 	json_str(&j, "user", req->user);
 	json_str(&j, "remote", req->remote);
-	if ((detail = json_end(&j)) != NULL) {
+	return json_end(&j);
+}
+
+static void audit_refusal(crt_ctx *ctx, const crt_redeem_req *req, const char *object,
+			  crt_status why)
+{
+	char *detail;
+	char saved[sizeof(ctx->detail)];
+
+	/* Busy/unavailable stores can't take the row either; don't mask the cause. */
+	if (why == CRT_E_STORE_BUSY || why == CRT_E_STORE_UNAVAILABLE || why == CRT_E_NOMEM ||
+	    why == CRT_E_STORE || why == CRT_E_INTERNAL)
+		return;
+	memcpy(saved, ctx->detail, sizeof(saved));
+	if ((detail = refusal_detail(req, why)) != NULL) {
 		(void)crt_audit_event(ctx, req->actor, "token.redeem_refused", object, detail);
 		free(detail);
 	}
@@ -70,6 +84,121 @@ static crt_status mark_used(crt_ctx *ctx, const char *id, const char *serial, in
 	return CRT_OK;
 }
 
+/* The audit detail of a successful redemption. */
+static char *success_detail(const redeem_job *j, const char *subject)
+{
+	crt_json js;
+	json_begin(&js);
+	json_str(&js, "serial", j->serial);
+	json_str(&js, "subject", subject);
+	json_str(&js, "user", j->req->user);
+	json_str(&js, "remote", j->req->remote);
+	return json_end(&js);
+}
+
+crt_status redeem_apply(crt_ctx *ctx, redeem_job *j)
+{
+	sqlite3_stmt *st;
+	crt_status r;
+	int rc;
+	int64_t used = 0, deleted = 0, updated = 0, expires = 0;
+	char *detail = NULL;
+
+	/* The token again, under the write lock: it must be as phase 1 saw it. */
+	if ((r = store_prepare(ctx,
+			       "SELECT used_at, deleted_at, updated_at, expires_at FROM tokens "
+			       "WHERE id = ?",
+			       &st)) != CRT_OK)
+		return r;
+	sqlite3_bind_text(st, 1, j->token_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		used = sqlite3_column_int64(st, 0);
+		deleted = sqlite3_column_int64(st, 1);
+		updated = sqlite3_column_int64(st, 2);
+		expires = sqlite3_column_int64(st, 3);
+	}
+	store_done(st);
+	if (rc == SQLITE_DONE)
+		return crt_fail(ctx, CRT_E_TOKEN_UNKNOWN, "token %s was purged", j->token_id);
+	if (rc != SQLITE_ROW)
+		return store_error(ctx, rc, "reading the token");
+	if (deleted)
+		return crt_fail(ctx, CRT_E_TOKEN_DELETED, "token %s was deleted", j->token_id);
+	if (used)
+		return crt_fail(ctx, CRT_E_TOKEN_USED, "token %s was already used", j->token_id);
+	if (updated != j->token_updated_at) {
+		j->retry = 1; /* an admin changed it meanwhile: redo phase 1 */
+		return crt_fail(ctx, CRT_E_TOKEN_NOT_ACTIVE, "token %s changed", j->token_id);
+	}
+	if (j->now >= expires)
+		return crt_fail(ctx, CRT_E_TOKEN_EXPIRED, "token %s has expired", j->token_id);
+	if ((r = cert_insert(ctx, j->cert, j->pkey, j->serial, j->name, j->token_id, j->req->user,
+			     j->reply, j->now, j->out)) != CRT_OK ||
+	    (r = mark_used(ctx, j->token_id, j->serial, j->now)) != CRT_OK)
+		goto fail;
+	if ((detail = success_detail(j, j->out ? j->out->subject : NULL)) == NULL) {
+		r = CRT_E_NOMEM;
+		goto fail;
+	}
+	r = audit_write(ctx, j->req->actor, "token.redeem", j->token_id, detail);
+	free(detail);
+	if (r == CRT_OK)
+		return CRT_OK;
+fail:
+	crt_cert_clear(j->out);
+	return r;
+}
+
+void redeem_audit_refusal_in_txn(crt_ctx *ctx, redeem_job *j)
+{
+	char *detail = refusal_detail(j->req, j->status);
+	if (detail != NULL)
+		(void)audit_write(ctx, j->req->actor, "token.redeem_refused", j->token_id, detail);
+	free(detail);
+}
+
+/* Phase 1 for one attempt: read the token, check it, sign. On CRT_OK the
+ * job is ready for group_commit; x and t belong to the caller. */
+static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *hash,
+			  const crt_csr *csr, int64_t now, crt_token *t, X509 **x, char serial[72],
+			  char object[80])
+{
+	const char *cn, *org, *ou;
+	crt_status r;
+
+	crt_token_clear(t);
+	X509_free(*x);
+	*x = NULL;
+	if ((r = token_load_by_hash(ctx, hash, now, t)) != CRT_OK) {
+		if (r == CRT_E_TOKEN_UNKNOWN)
+			crt_fail(ctx, r, "no such token (never issued, or purged)");
+		return r;
+	}
+	snprintf(object, 80, "%s", t->id);
+	switch (t->state) {
+	case CRT_TOKEN_DELETED:
+		return crt_fail(ctx, CRT_E_TOKEN_DELETED, "token %s was deleted", t->id);
+	case CRT_TOKEN_USED:
+		return crt_fail(ctx, CRT_E_TOKEN_USED, "token %s was already used", t->id);
+	case CRT_TOKEN_EXPIRED:
+		return crt_fail(ctx, CRT_E_TOKEN_EXPIRED, "token %s has expired", t->id);
+	case CRT_TOKEN_ACTIVE:
+		break;
+	}
+	if (!req->admin && t->owner != NULL &&
+	    (req->user == NULL || strcmp(req->user, t->owner) != 0))
+		return crt_fail(ctx, CRT_E_TOKEN_OWNER, "token %s belongs to another user", t->id);
+	if ((r = pick(ctx, "commonName", CRT_FIELD_CN, t->locked, t->cn ? t->cn : t->name, req->cn,
+		      &cn)) != CRT_OK ||
+	    (r = pick(ctx, "organization", CRT_FIELD_O, t->locked, t->org, req->org, &org)) !=
+		    CRT_OK ||
+	    (r = pick(ctx, "organizationalUnit", CRT_FIELD_OU, t->locked, t->ou, req->ou, &ou)) !=
+		    CRT_OK)
+		return r;
+	return cert_issue(ctx, csr, cn, org, ou, now, x, serial);
+}
+
 crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 {
 	crt_csr *csr = NULL;
@@ -77,9 +206,6 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 	crt_token t = {0};
 	crt_cert c = {0};
 	char hash[65], serial[72], object[80];
-	const char *cn, *org, *ou;
-	char *detail = NULL;
-	crt_json j;
 	crt_status r;
 	int64_t now = crt_now();
 
@@ -88,9 +214,11 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 		memset(out, 0, sizeof(*out));
 	if (req == NULL || req->token == NULL)
 		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token given");
+	if (ctx->ca_key == NULL)
+		return crt_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
 	snprintf(object, sizeof(object), "token");
 
-	/* 1. Everything that needs no lock: token syntax, fields, the CSR. */
+	/* Phase 1: everything that needs no lock. */
 	if ((r = crt_token_check_format(req->token)) != CRT_OK) {
 		crt_fail(ctx, r, r == CRT_E_TOKEN_MALFORMED
 				     ? "a token starts with " CRT_TOKEN_PREFIX
@@ -108,71 +236,25 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 		goto refused;
 	token_hash(req->token, hash);
 
-	/* 2. The single transaction. */
-	if ((r = store_begin_write(ctx)) != CRT_OK)
-		goto out;
-	if ((r = token_load_by_hash(ctx, hash, now, &t)) != CRT_OK) {
-		if (r == CRT_E_TOKEN_UNKNOWN)
-			crt_fail(ctx, r, "no such token (never issued, or purged)");
-		goto fail;
+	for (int attempt = 0;; attempt++) {
+		if ((r = prepare(ctx, req, hash, csr, now, &t, &x, serial, object)) != CRT_OK)
+			goto refused;
+		/* Phase 2: the writes, group-committed. */
+		redeem_job job = {.req = req, .token_id = t.id, .token_updated_at = t.updated_at,
+				  .name = t.name, .reply = t.reply, .cert = x, .pkey = csr->pkey,
+				  .serial = serial, .now = now, .out = &c};
+		r = group_commit(ctx, &job);
+		if (!job.retry || attempt == 3)
+			break; /* refusals in phase 2 were audited in the batch */
 	}
-	snprintf(object, sizeof(object), "%s", t.id);
-	switch (t.state) {
-	case CRT_TOKEN_DELETED:
-		r = crt_fail(ctx, CRT_E_TOKEN_DELETED, "token %s was deleted", t.id);
-		goto fail;
-	case CRT_TOKEN_USED:
-		r = crt_fail(ctx, CRT_E_TOKEN_USED, "token %s was already used", t.id);
-		goto fail;
-	case CRT_TOKEN_EXPIRED:
-		r = crt_fail(ctx, CRT_E_TOKEN_EXPIRED, "token %s has expired", t.id);
-		goto fail;
-	case CRT_TOKEN_ACTIVE:
-		break;
-	}
-	if (!req->admin && t.owner != NULL &&
-	    (req->user == NULL || strcmp(req->user, t.owner) != 0)) {
-		r = crt_fail(ctx, CRT_E_TOKEN_OWNER, "token %s belongs to another user", t.id);
-		goto fail;
-	}
-	if ((r = pick(ctx, "commonName", CRT_FIELD_CN, t.locked, t.cn ? t.cn : t.name, req->cn,
-		      &cn)) != CRT_OK ||
-	    (r = pick(ctx, "organization", CRT_FIELD_O, t.locked, t.org, req->org, &org)) !=
-		    CRT_OK ||
-	    (r = pick(ctx, "organizationalUnit", CRT_FIELD_OU, t.locked, t.ou, req->ou, &ou)) !=
-		    CRT_OK)
-		goto fail;
-	if ((r = cert_issue(ctx, csr, cn, org, ou, now, &x, serial)) !=
-	    CRT_OK)
-		goto fail;
-	if ((r = cert_insert(ctx, x, csr->pkey, serial, t.name, t.id, req->user, t.reply, now, &c)) != CRT_OK)
-		goto fail;
-	if ((r = mark_used(ctx, t.id, serial, now)) != CRT_OK)
-		goto fail;
-	json_begin(&j);
-	json_str(&j, "serial", serial);
-	json_str(&j, "subject", c.subject);
-	json_str(&j, "user", req->user);
-	json_str(&j, "remote", req->remote);
-	if ((detail = json_end(&j)) == NULL) {
-		r = CRT_E_NOMEM;
-		goto fail;
-	}
-	if ((r = audit_write(ctx, req->actor, "token.redeem", t.id, detail)) != CRT_OK)
-		goto fail;
-	if ((r = store_commit(ctx)) != CRT_OK)
-		goto out;
-	if (out != NULL) {
+	if (r == CRT_OK && out != NULL) {
 		*out = c;
 		memset(&c, 0, sizeof(c));
 	}
 	goto out;
-fail:
-	store_rollback(ctx);
 refused:
 	audit_refusal(ctx, req, object, r);
 out:
-	free(detail);
 	X509_free(x);
 	csr_free(csr);
 	crt_token_clear(&t);

@@ -167,6 +167,8 @@ crt_status store_open(crt_ctx *ctx)
 	}
 	if ((r = check_db_perms(ctx, path)) != CRT_OK)
 		return r;
+	if (!readonly && (r = store_shared_attach(ctx)) != CRT_OK)
+		return r;
 	rc = sqlite3_open_v2(path, &ctx->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK)
 		return store_error(ctx, rc, "opening the store");
@@ -200,17 +202,24 @@ void store_close(crt_ctx *ctx)
 
 crt_status store_begin_write(crt_ctx *ctx)
 {
+	store_writer_lock(ctx); /* threads of this process queue here, not in SQLite */
 	crt_status r = exec(ctx, "BEGIN IMMEDIATE");
 	if (r == CRT_OK)
 		ctx->in_txn = 1;
+	else
+		store_writer_unlock(ctx);
 	return r;
 }
 
 crt_status store_commit(crt_ctx *ctx)
 {
 	crt_status r = exec(ctx, "COMMIT");
-	if (r != CRT_OK)
+	if (r != CRT_OK) {
 		store_rollback(ctx);
+		return r;
+	}
+	if (ctx->in_txn)
+		store_writer_unlock(ctx);
 	ctx->in_txn = 0;
 	return r;
 }
@@ -219,6 +228,8 @@ void store_rollback(crt_ctx *ctx)
 {
 	if (sqlite3_get_autocommit(ctx->db) == 0)
 		sqlite3_exec(ctx->db, "ROLLBACK", NULL, NULL, NULL);
+	if (ctx->in_txn)
+		store_writer_unlock(ctx);
 	ctx->in_txn = 0;
 }
 

@@ -10,7 +10,7 @@
 
 #define TOKEN_COLUMNS                                                                        \
 	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "     \
-	"deleted_at, serial, created_by"
+	"deleted_at, serial, created_by, updated_at"
 
 void crt_token_clear(crt_token *t)
 {
@@ -62,6 +62,7 @@ static void row_to_token(sqlite3_stmt *st, int64_t now, crt_token *t)
 	t->deleted_at = sqlite3_column_int64(st, 11);
 	t->serial = store_col_strdup(st, 12);
 	t->created_by = store_col_strdup(st, 13);
+	t->updated_at = sqlite3_column_int64(st, 14);
 	t->state = state_of(t, now);
 }
 
