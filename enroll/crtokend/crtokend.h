@@ -157,6 +157,8 @@ void routes_print(void);
 unsigned http_status_for(crt_status s);
 /* Respond with body (reference stolen; NULL → 500). */
 void reply_json(struct request *rq, unsigned status, json_t *body);
+/* Respond with a JSON text made by libcrtoken (taken over, wiped, freed; NULL → 500). */
+void reply_json_text(struct request *rq, unsigned status, char *text);
 /* Respond with a copy of data. */
 void reply_data(struct request *rq, unsigned status, const char *content_type, const void *data,
 		size_t len);
