@@ -15,6 +15,8 @@
  * one transaction — each job inside its own SAVEPOINT, so one refusal never
  * undoes another — and wakes the others. One fsync then covers many
  * redemptions. The leader's own job is part of the batch it commits.
+ * Refusals found before the commit phase (token used, bad CSR, ...) queue
+ * just their audit row the same way.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -87,6 +89,8 @@ static void run_batch(crt_ctx *ctx, redeem_job *batch)
 	for (j = batch; j != NULL; j = j->next) {
 		if (r != CRT_OK) {
 			j->status = r;
+		} else if (j->audit_only) {
+			redeem_audit_refusal_in_txn(ctx, j); /* j->status is the refusal */
 		} else {
 			crt_clear_detail(ctx);
 			savepoint(ctx, "SAVEPOINT job");

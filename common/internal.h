@@ -67,6 +67,7 @@ typedef struct redeem_job {
 	crt_cert *out;            /* filled on success (may be NULL) */
 	crt_status status;
 	int retry;                /* the token changed since phase 1 */
+	int audit_only;           /* only record the refusal in status (phase 1 refusals) */
 	char detail[512];
 	struct redeem_job *next;  /* queue */
 	int done, lead;

@@ -47,18 +47,15 @@ static char *refusal_detail(const crt_redeem_req *req, crt_status why)
 static void audit_refusal(crt_ctx *ctx, const crt_redeem_req *req, const char *object,
 			  crt_status why)
 {
-	char *detail;
 	char saved[sizeof(ctx->detail)];
 
 	/* Busy/unavailable stores can't take the row either; don't mask the cause. */
 	if (why == CRT_E_STORE_BUSY || why == CRT_E_STORE_UNAVAILABLE || why == CRT_E_NOMEM ||
-	    why == CRT_E_STORE || why == CRT_E_INTERNAL)
+	    why == CRT_E_STORE || why == CRT_E_INTERNAL || ctx->shared == NULL)
 		return;
 	memcpy(saved, ctx->detail, sizeof(saved));
-	if ((detail = refusal_detail(req, why)) != NULL) {
-		(void)crt_audit_event(ctx, req->actor, "token.redeem_refused", object, detail);
-		free(detail);
-	}
+	redeem_job job = {.req = req, .token_id = object, .status = why, .audit_only = 1};
+	(void)group_commit(ctx, &job);
 	memcpy(ctx->detail, saved, sizeof(saved));
 }
 
