@@ -244,7 +244,7 @@ rlm_start() {
 	/usr/sbin/freeradius $RLM_DEBUG -f -l stdout -d "$RLM_DIR" >"$RLM_DIR/radiusd.log" 2>&1 &
 	RLM_PID=$!
 	_i=0
-	while [ $_i -lt 100 ]; do
+	while [ $_i -lt 400 ]; do # up to 20 s on a loaded machine; ~0.15 s idle
 		if grep -q "Ready to process requests" "$RLM_DIR/radiusd.log" 2>/dev/null; then
 			return 0
 		fi
