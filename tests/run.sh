@@ -25,6 +25,7 @@ run_suite() { # name command...
 	shift
 	case "$name" in *"${TESTS:-}"*) ;; *) return ;; esac
 	log=$logs/$name.log
+	mkdir -p "$(dirname "$log")"
 	start=$(date +%s)
 	timeout -k 10 "$suite_timeout" "$@" >"$log" 2>&1 </dev/null
 	rc=$?
