@@ -242,6 +242,8 @@ m=$(log_mark)
 check_eq "revoked certificate: Access-Reject on the next attempt" reject "$(auth bob)"
 check_contains "revoked: eapol_test saw Access-Reject" "(Access-Reject)" "$(out bob)"
 check_contains "revoked: reason cert_revoked in the log" "(cert_revoked)" "$(log_since "$m")"
+check_contains "revoked: reason in Module-Failure-Message (auth log line)" \
+	"Login incorrect (crtoken: Certificate $(cat "$T/bob.serial") rejected" "$(log_since "$m")"
 check_eq "alice unaffected by bob's revocation" accept "$(auth alice)"
 
 # Fail closed when the store goes away, and keep serving. The WAL files
