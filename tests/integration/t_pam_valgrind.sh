@@ -54,4 +54,48 @@ vg "an unknown option is valgrind-clean" "$PAM_SERVICE_ERR" 123456 bogus alice
 vg "a missing config is valgrind-clean" "$PAM_AUTHINFO_UNAVAIL" 123456 noconf alice
 vg "acct_mgmt is valgrind-clean" "account management done" "" crtoken alice acct_mgmt
 
+# A long-running PAM host (sshd, crtokend) logs many users in one process:
+# memory must not grow with the number of logins (libpam dlcloses modules at
+# every pam_end; libcrtoken keeps process-lifetime state).
+cat >"$T/loop.c" <<'EOF'
+#include <security/pam_appl.h>
+#include <stdlib.h>
+#include <string.h>
+static int conv(int n, const struct pam_message **m, struct pam_response **r, void *d)
+{
+	struct pam_response *p = calloc((size_t)n, sizeof(*p));
+	for (int i = 0; p != NULL && i < n; i++)
+		if (m[i]->msg_style == PAM_PROMPT_ECHO_OFF)
+			p[i].resp = strdup("000000");
+	*r = p;
+	return p ? PAM_SUCCESS : PAM_BUF_ERR;
+}
+int main(int argc, char **argv)
+{
+	struct pam_conv c = {conv, NULL};
+	for (int i = 0; i < atoi(argv[1]); i++) {
+		pam_handle_t *h = NULL;
+		if (pam_start("crtoken", "alice", &c, &h) != PAM_SUCCESS)
+			return 1;
+		pam_end(h, pam_authenticate(h, 0));
+	}
+	return 0;
+}
+EOF
+# leaked LOGINS : valgrind's lost + still reachable bytes after LOGINS logins.
+leaked() {
+	LD_PRELOAD="$WRAPPER" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$SVC" \
+		valgrind --leak-check=full --log-file="$T/loop.vg" "$T/loop" "$1" >/dev/null 2>&1
+	sed -n 's/.*\(definitely lost\|indirectly lost\|still reachable\): \([0-9,]*\) bytes.*/\2/p' \
+		"$T/loop.vg" | tr -d , | awk '{s += $1} END {print s + 0}'
+}
+if ${CC:-cc} -o "$T/loop" "$T/loop.c" -lpam; then
+	one=$(leaked 1)
+	many=$(leaked 12)
+	"$ADMIN" otp unlock alice >/dev/null
+	check_eq "12 logins in one process hold no more memory than 1" "$one" "$many"
+else
+	not_ok "the login loop helper compiles"
+fi
+
 finish
