@@ -72,6 +72,17 @@ stop_crtokend() {
 	stop_pid "$CRTOKEND_PID"
 	CRTOKEND_PID=""
 }
+# http_finish : stop crtokend, fail on any sanitizer report in its log, finish.
+http_finish() {
+	stop_crtokend
+	if grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' -e 'ERROR: LeakSanitizer' \
+		"$T/crtokend.log" 2>/dev/null; then
+		not_ok "crtokend ran clean under the sanitizers"
+		grep -A12 -e 'ERROR: AddressSanitizer' -e 'runtime error:' -e 'ERROR: LeakSanitizer' \
+			"$T/crtokend.log" | head -30 | sed 's/^/#   /'
+	fi
+	finish
+}
 at_exit 'stop_pid "$CRTOKEND_PID"'
 
 # apikey : a fresh admin API key in $KEY.

@@ -284,4 +284,4 @@ check_contains "the CRL lists the revoked serial at once" \
 	"$(openssl crl -inform DER -in "$T/body" -noout -text)"
 
 check_eq "no 5xx in this suite" 0 "$(grep -c '" 5[0-9][0-9]' "$T/crtokend.log")"
-finish
+http_finish

@@ -101,4 +101,4 @@ enroll --server "http://127.0.0.1:1" --token "$TOKEN" --out-dir "$T/out" --name 
 check_eq "an unreachable server exits 4" 4 "$RC"
 check_eq "the token never appears in client messages" 0 \
 	"$(cat "$T/enroll.out" "$T/enroll.err" | grep -c -- "$TOKEN")"
-finish
+http_finish

@@ -126,4 +126,4 @@ check_status "password + OTP stack: \"password<LF>OTP\" answers both prompts" 20
 check_eq "no 5xx in this suite" 0 "$(grep -c '" 5[0-9][0-9]' "$T/crtokend.log")"
 check_eq "no secret in the server log" 0 \
 	"$(grep -c -e alicepw -e bobpw -e "$CODE" "$T/crtokend.log")"
-finish
+http_finish

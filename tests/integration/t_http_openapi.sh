@@ -93,4 +93,4 @@ while read -r p allowed; do
 		fi
 	done
 done <"$T/paths"
-finish
+http_finish

@@ -97,4 +97,4 @@ wait "$CRTOKEND_PID"
 check_eq "crtokend exits 0 after draining" 0 "$?"
 CRTOKEND_PID=""
 check_contains "the log shows the drain" "draining in-flight requests" "$(cat "$T/crtokend.log")"
-finish
+http_finish

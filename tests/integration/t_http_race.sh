@@ -32,4 +32,4 @@ check_eq "exactly one certificate was issued" 1 "$(sqlite3 "$DB" 'SELECT count(*
 check_eq "the token points at that certificate" \
 	"$(sqlite3 "$DB" 'SELECT serial FROM certificates')" \
 	"$(sqlite3 "$DB" "SELECT serial FROM tokens WHERE id='$TOKEN_ID'")"
-finish
+http_finish
