@@ -182,14 +182,23 @@ out:
 
 /* ------------------------------------------------------------------ helpers */
 
-/* Print v (pretty) and wipe the printed text: it may hold a secret. */
+/* Print object v (pretty), then wipe the printed text and v's string
+ * values before releasing them: they hold the secret. */
 static void json_print_secret(json_t *v)
 {
 	char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	const char *key;
+	json_t *val;
+
 	if (s != NULL) {
 		puts(s);
 		explicit_bzero(s, strlen(s));
 		free(s);
+	}
+	json_object_foreach(v, key, val)
+	{
+		if (json_is_string(val))
+			explicit_bzero((char *)json_string_value(val), json_string_length(val));
 	}
 	json_decref(v);
 }
