@@ -62,6 +62,21 @@ check_status "a second API key works" 200 -
 "$ADMIN" apikey revoke "$K2ID" >/dev/null
 req GET /certificate-request-tokens -H "Authorization: Bearer $K2KEY"
 check_status "a revoked API key is 401" 401 authentication_failed
+"$ADMIN" apikey list --json >"$T/keys.json"
+check "apikey list --json: id, name, times; the revoked key has revokedAt, the used one lastUsedAt" $PY -c '
+import json, sys
+ks = {k["name"]: k for k in json.load(open(sys.argv[1]))}
+assert set(ks) == {"test-%s" % sys.argv[2], "other"}, ks
+assert ks["other"]["revokedAt"] and ks["other"]["lastUsedAt"]
+assert ks["test-%s" % sys.argv[2]]["revokedAt"] is None
+assert all(k["id"].startswith("apikey-") and k["createdAt"] for k in ks.values())
+assert "key" not in json.dumps(list(ks.values())).replace("apikey", "")
+' "$T/keys.json" "$$"
+check_eq "the key itself is not stored, only its hash" 0 "$(count "SELECT count(*) FROM api_keys WHERE hash='$K2KEY' OR id='$K2KEY'")"
+check_eq "key creation and revocation are audited" 2 \
+	"$(count "SELECT count(*) FROM audit WHERE object='$K2ID' AND action IN ('apikey.create','apikey.revoke')")"
+check_code "revoking an unknown key id is apikey_not_found" apikey_not_found "$ADMIN" apikey revoke apikey-nope
+check_fails "apikey create without --name is a usage error" "$ADMIN" apikey create
 check_eq "failed API key attempts are audited with the address" 2 \
 	"$(count "SELECT count(*) FROM audit WHERE action='http.apikey_failed' AND detail LIKE '%127.0.0.1%'")"
 
