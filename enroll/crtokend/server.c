@@ -31,6 +31,7 @@
 
 #define CONNECTION_TIMEOUT 30
 #define MAX_CONNECTIONS 1024 /* one thread each */
+#define MAX_CONNECTIONS_PER_IP 128 /* one address cannot take every thread */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -301,7 +302,7 @@ static void tls_free(server *srv)
 
 int server_start(server *srv, const struct listen_addr *addr, const crt_config *cfg)
 {
-	struct MHD_OptionItem opts[12];
+	struct MHD_OptionItem opts[16];
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 			 MHD_USE_AUTO | MHD_USE_ITC |
 			 MHD_USE_ERROR_LOG;
@@ -342,6 +343,8 @@ int server_start(server *srv, const struct listen_addr *addr, const crt_config *
 	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT,
 					    NULL};
 	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, NULL};
+	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+					    MAX_CONNECTIONS_PER_IP, NULL};
 	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed,
 					    srv};
 	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
