@@ -14,15 +14,15 @@
 int cmd_apikey(admin_env *env, int argc, char **argv);
 
 static const char apikey_usage[] =
-	"usage: crtoken-admin apikey create --name NAME [--json]\n"
-	"       crtoken-admin apikey list [--json]\n"
-	"       crtoken-admin apikey revoke ID [--json]\n"
-	"\n"
-	"API keys for crtokend's admin endpoints (Authorization: Bearer KEY).\n"
-	"  create   make a key; it is printed once and only its hash is stored\n"
-	"           (--json prints {\"id\",\"name\",\"key\"})\n"
-	"  list     all keys with creation, last use and revocation times\n"
-	"  revoke   stop accepting the key with this id\n";
+    "usage: crtoken-admin apikey create --name NAME [--json]\n"
+    "       crtoken-admin apikey list [--json]\n"
+    "       crtoken-admin apikey revoke ID [--json]\n"
+    "\n"
+    "API keys for crtokend's admin endpoints (Authorization: Bearer KEY).\n"
+    "  create   make a key; it is printed once and only its hash is stored\n"
+    "           (--json prints {\"id\",\"name\",\"key\"})\n"
+    "  list     all keys with creation, last use and revocation times\n"
+    "  revoke   stop accepting the key with this id\n";
 
 static json_t *key_json(const crt_apikey *k)
 {
@@ -48,8 +48,8 @@ static int do_create(admin_env *env, const char *name)
 	if ((r = crt_apikey_create(env->ctx, name, admin_actor(), &k, key)) != CRT_OK)
 		return admin_fail(env, r);
 	if (env->json) {
-		admin_json_print(json_pack("{s:s, s:s, s:s}", "id", k.id, "name", k.name, "key",
-					   key));
+		admin_json_print(
+		    json_pack("{s:s, s:s, s:s}", "id", k.id, "name", k.name, "key", key));
 	} else {
 		printf("id:   %s\nname: %s\nkey:  %s\n\n"
 		       "The key is shown only now; store it where the client can read it.\n",
@@ -110,10 +110,10 @@ static int do_revoke(admin_env *env, const char *id)
 int cmd_apikey(admin_env *env, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"name", required_argument, NULL, 'n'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *action, *name = NULL;
 	int c;

@@ -64,7 +64,7 @@ static crt_status row_to_key(sqlite3_stmt *st, crt_apikey *k)
  * caller shows it once and wipes it. out (may be NULL) receives the record.
  */
 crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, crt_apikey *out,
-			     char key_out[CRT_TOKEN_STRLEN + 1])
+                             char key_out[CRT_TOKEN_STRLEN + 1])
 {
 	unsigned char rnd[APIKEY_RANDOM_BYTES];
 	char hash[65], id[CRT_ID_LEN];
@@ -85,7 +85,7 @@ crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, 
 		return crt_fail(ctx, CRT_E_NAME_REQUIRED, "an API key needs a name");
 	if (crt_field_check(name, APIKEY_NAME_MAX) != CRT_OK)
 		return crt_fail(ctx, CRT_E_FIELD_INVALID,
-				"name: printable text of at most %d bytes", APIKEY_NAME_MAX);
+		                "name: printable text of at most %d bytes", APIKEY_NAME_MAX);
 
 	if ((r = crt_random(rnd, sizeof(rnd))) != CRT_OK) {
 		crt_fail(ctx, r, "no randomness for the API key");
@@ -109,9 +109,9 @@ crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, 
 		goto out;
 	in_txn = 1;
 	if ((r = store_prepare(ctx,
-			       "INSERT INTO api_keys(id, name, hash, created_at) "
-			       "VALUES(?1, ?2, ?3, ?4)",
-			       &st)) != CRT_OK)
+	                       "INSERT INTO api_keys(id, name, hash, created_at) "
+	                       "VALUES(?1, ?2, ?3, ?4)",
+	                       &st)) != CRT_OK)
 		goto out;
 	store_bind_text(st, 1, id);
 	store_bind_text(st, 2, name);
@@ -167,9 +167,9 @@ crt_status crt_apikey_list(crt_ctx *ctx, crt_apikey **out, size_t *n)
 	*n = 0;
 	crt_clear_detail(ctx);
 	if ((r = store_prepare(ctx,
-			       "SELECT id, name, created_at, revoked_at, last_used_at "
-			       "FROM api_keys ORDER BY created_at, id",
-			       &st)) != CRT_OK)
+	                       "SELECT id, name, created_at, revoked_at, last_used_at "
+	                       "FROM api_keys ORDER BY created_at, id",
+	                       &st)) != CRT_OK)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (len == cap) {
@@ -221,9 +221,9 @@ crt_status crt_apikey_revoke(crt_ctx *ctx, const char *id, const char *actor)
 		goto out;
 	in_txn = 1;
 	if ((r = store_prepare(ctx,
-			       "UPDATE api_keys SET revoked_at = ?1 "
-			       "WHERE id = ?2 AND revoked_at IS NULL",
-			       &st)) != CRT_OK)
+	                       "UPDATE api_keys SET revoked_at = ?1 "
+	                       "WHERE id = ?2 AND revoked_at IS NULL",
+	                       &st)) != CRT_OK)
 		goto out;
 	sqlite3_bind_int64(st, 1, now);
 	store_bind_text(st, 2, id);
@@ -236,8 +236,7 @@ crt_status crt_apikey_revoke(crt_ctx *ctx, const char *id, const char *actor)
 	}
 	changed = sqlite3_changes(ctx->db);
 	if (!changed) {
-		if ((r = store_prepare(ctx, "SELECT 1 FROM api_keys WHERE id = ?1", &st)) !=
-		    CRT_OK)
+		if ((r = store_prepare(ctx, "SELECT 1 FROM api_keys WHERE id = ?1", &st)) != CRT_OK)
 			goto out;
 		store_bind_text(st, 1, id);
 		rc = sqlite3_step(st);
@@ -308,9 +307,9 @@ crt_status crt_apikey_verify(crt_ctx *ctx, const char *key, crt_apikey *out)
 		return crt_fail(ctx, CRT_E_APIKEY_INVALID, "not an API key");
 	crt_sha256_hex(key, strlen(key), hash);
 	if ((r = store_prepare(ctx,
-			       "SELECT id, name, created_at, revoked_at, last_used_at "
-			       "FROM api_keys WHERE hash = ?1",
-			       &st)) != CRT_OK)
+	                       "SELECT id, name, created_at, revoked_at, last_used_at "
+	                       "FROM api_keys WHERE hash = ?1",
+	                       &st)) != CRT_OK)
 		return r;
 	store_bind_text(st, 1, hash);
 	rc = sqlite3_step(st);

@@ -62,8 +62,8 @@ crt_status crt_csr_make(EVP_PKEY *key, const char *cn, char **pem)
 		goto out;
 	}
 	if (!X509_REQ_set_version(req, 0) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn,
-					-1, -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
+	                                -1, 0) ||
 	    !X509_REQ_set_subject_name(req, name) || !X509_REQ_set_pubkey(req, key) ||
 	    X509_REQ_sign(req, key, sign_md(key)) <= 0 || !PEM_write_bio_X509_REQ(bio, req))
 		goto out;
@@ -84,7 +84,7 @@ out:
 }
 
 /* Every certificate in pem, in order, appended to sk. */
-static crt_status load_certs(const char *pem, STACK_OF(X509) *sk)
+static crt_status load_certs(const char *pem, STACK_OF(X509) * sk)
 {
 	BIO *bio;
 	X509 *x;
@@ -107,8 +107,8 @@ static crt_status load_certs(const char *pem, STACK_OF(X509) *sk)
 }
 
 crt_status crt_pkcs12_make(EVP_PKEY *key, const char *cert_pem, const char *chain_pem,
-			   const char *friendly, const char *passphrase, unsigned char **der,
-			   size_t *len)
+                           const char *friendly, const char *passphrase, unsigned char **der,
+                           size_t *len)
 {
 	STACK_OF(X509) *certs = NULL, *chain = NULL;
 	X509 *cert = NULL;
@@ -145,7 +145,7 @@ crt_status crt_pkcs12_make(EVP_PKEY *key, const char *cert_pem, const char *chai
 	/* mac_iter -1: no MAC here; the SHA-256 MAC is set explicitly below
 	 * (PKCS12_create's default MAC digest is SHA-1). */
 	p12 = PKCS12_create_ex(passphrase, friendly, key, cert, sk_X509_num(chain) ? chain : NULL,
-			       NID_aes_256_cbc, NID_aes_256_cbc, P12_ITER, -1, 0, NULL, NULL);
+	                       NID_aes_256_cbc, NID_aes_256_cbc, P12_ITER, -1, 0, NULL, NULL);
 	if (p12 == NULL)
 		goto out;
 	if (!PKCS12_set_mac(p12, passphrase, -1, NULL, 0, P12_ITER, EVP_sha256()))
@@ -199,8 +199,8 @@ static crt_status make_passphrase(char **out)
  * revocable) without a usable PKCS#12.
  */
 crt_status crt_redeem_generate(crt_ctx *ctx, const crt_redeem_req *req, const char *key_type,
-			       const char *passphrase, crt_cert *out, unsigned char **p12,
-			       size_t *p12_len, char **pass_out)
+                               const char *passphrase, crt_cert *out, unsigned char **p12,
+                               size_t *p12_len, char **pass_out)
 {
 	EVP_PKEY *key = NULL;
 	char *csr = NULL, *pass = NULL;
@@ -221,10 +221,11 @@ crt_status crt_redeem_generate(crt_ctx *ctx, const crt_redeem_req *req, const ch
 		return CRT_E_INVALID_ARGUMENT;
 	crt_clear_detail(ctx);
 	if (passphrase == NULL && pass_out == NULL)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no passphrase and no way to return one");
-	if (passphrase != NULL && (*passphrase == '\0' || strlen(passphrase) > PASSPHRASE_MAX))
 		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT,
-				"the passphrase must be 1 to %d bytes", PASSPHRASE_MAX);
+		                "no passphrase and no way to return one");
+	if (passphrase != NULL && (*passphrase == '\0' || strlen(passphrase) > PASSPHRASE_MAX))
+		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "the passphrase must be 1 to %d bytes",
+		                PASSPHRASE_MAX);
 	if (key_type == NULL)
 		key_type = "ec-p256";
 
@@ -254,9 +255,9 @@ crt_status crt_redeem_generate(crt_ctx *ctx, const crt_redeem_req *req, const ch
 		goto out; /* detail set by crt_redeem */
 
 	if ((r = crt_pkcs12_make(key, cert.pem, cert.chain_pem, cert.name, passphrase, p12,
-				 p12_len)) != CRT_OK) {
+	                         p12_len)) != CRT_OK) {
 		crt_fail(ctx, r, "certificate %s issued but the PKCS#12 could not be built",
-			 cert.serial);
+		         cert.serial);
 		goto out;
 	}
 	*out = cert;

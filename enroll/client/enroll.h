@@ -23,18 +23,18 @@ enum enroll_exit {
 	EN_OK = 0,
 	EN_REFUSED = 1, /* the server (or the local token check) refused */
 	EN_USAGE = 2,
-	EN_SYSTEM = 4,  /* network, TLS, files, out of memory */
+	EN_SYSTEM = 4, /* network, TLS, files, out of memory */
 };
 
 /* ------------------------------------------------------------ http.c */
 
 struct http_result {
-	long status;        /* HTTP status, 0 if no response */
-	char *body;         /* response body, NUL-terminated (malloc'd) */
+	long status; /* HTTP status, 0 if no response */
+	char *body;  /* response body, NUL-terminated (malloc'd) */
 	size_t len;
-	char *www_auth;     /* WWW-Authenticate, malloc'd or NULL */
-	char *retry_after;  /* Retry-After, malloc'd or NULL */
-	char error[256];    /* transport error text when status is 0 */
+	char *www_auth;    /* WWW-Authenticate, malloc'd or NULL */
+	char *retry_after; /* Retry-After, malloc'd or NULL */
+	char error[256];   /* transport error text when status is 0 */
 };
 /*
  * POST json_body to url. user/secret (may be NULL) become Basic
@@ -42,7 +42,7 @@ struct http_result {
  * Returns 0 when a response arrived (any status), -1 on transport failure.
  */
 int http_post_json(const char *url, const char *json_body, const char *user, const char *secret,
-		   const char *cacert, struct http_result *res);
+                   const char *cacert, struct http_result *res);
 /* Release res (wiping the body, which holds the certificate response). */
 void http_result_clear(struct http_result *res);
 
@@ -59,7 +59,7 @@ char *prompt_secret(const char *question);
  * err.
  */
 int file_write(const char *dir, const char *name, const void *data, size_t len, unsigned mode,
-	       int force, char *err, size_t errlen);
+               int force, char *err, size_t errlen);
 /* Does dir/name exist? */
 int file_exists(const char *dir, const char *name);
 /* A file-name-safe copy of s into out ([A-Za-z0-9._-], others → '_'). */

@@ -29,8 +29,8 @@ void file_safe_name(const char *s, char *out, size_t len)
 
 	for (i = 0; s[i] != '\0' && i + 1 < len; i++) {
 		char c = s[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			 c == '.' || c == '_' || c == '-';
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 		out[i] = ok ? c : '_';
 	}
 	out[i] = '\0';
@@ -41,7 +41,7 @@ void file_safe_name(const char *s, char *out, size_t len)
 }
 
 int file_write(const char *dir, const char *name, const void *data, size_t len, unsigned mode,
-	       int force, char *err, size_t errlen)
+               int force, char *err, size_t errlen)
 {
 	char path[4096], tmp[4200];
 	const char *p = data;

@@ -68,7 +68,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 }
 
 int http_post_json(const char *url, const char *json_body, const char *user, const char *secret,
-		   const char *cacert, struct http_result *res)
+                   const char *cacert, struct http_result *res)
 {
 	struct curl_slist *hdrs = NULL;
 	CURL *c = NULL;

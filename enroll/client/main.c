@@ -38,23 +38,22 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: crtoken-enroll --server URL --token crt_... [options]\n"
-		"  --server URL      the enrollment service (https://host:8443)\n"
-		"  --token TOKEN     the certificate request token (or $CRTOKEN_TOKEN)\n"
-		"  --user NAME       login name (default: your user name)\n"
-		"  --out-dir DIR     where to write key, certificate and chain (default .)\n"
-		"  --key-type TYPE   ec-p256 (default), ec-p384, rsa-2048, rsa-3072, ed25519\n"
-		"  --p12 FILE        also write a PKCS#12 (NetworkManager, wpa_supplicant)\n"
-		"  --name BASE       file names BASE.key, BASE.crt, BASE-chain.pem\n"
-		"                    (default: the certificate's name)\n"
-		"  --cn/--org/--ou   ask for these subject fields (if the token allows)\n"
-		"  --cacert FILE     trust this CA for the server's TLS certificate\n"
-		"  --password        the server asks for a password and a one-time password\n"
-		"  --no-login        do not log in (servers with require_login = no)\n"
-		"  --force           replace existing files\n"
-		"environment: CRTOKEN_TOKEN, CRTOKEN_OTP, CRTOKEN_PASSWORD, "
-		"CRTOKEN_P12_PASSPHRASE\n");
+	fprintf(f, "usage: crtoken-enroll --server URL --token crt_... [options]\n"
+	           "  --server URL      the enrollment service (https://host:8443)\n"
+	           "  --token TOKEN     the certificate request token (or $CRTOKEN_TOKEN)\n"
+	           "  --user NAME       login name (default: your user name)\n"
+	           "  --out-dir DIR     where to write key, certificate and chain (default .)\n"
+	           "  --key-type TYPE   ec-p256 (default), ec-p384, rsa-2048, rsa-3072, ed25519\n"
+	           "  --p12 FILE        also write a PKCS#12 (NetworkManager, wpa_supplicant)\n"
+	           "  --name BASE       file names BASE.key, BASE.crt, BASE-chain.pem\n"
+	           "                    (default: the certificate's name)\n"
+	           "  --cn/--org/--ou   ask for these subject fields (if the token allows)\n"
+	           "  --cacert FILE     trust this CA for the server's TLS certificate\n"
+	           "  --password        the server asks for a password and a one-time password\n"
+	           "  --no-login        do not log in (servers with require_login = no)\n"
+	           "  --force           replace existing files\n"
+	           "environment: CRTOKEN_TOKEN, CRTOKEN_OTP, CRTOKEN_PASSWORD, "
+	           "CRTOKEN_P12_PASSPHRASE\n");
 }
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -94,8 +93,7 @@ static char *login_secret(const struct opts *o)
 	char *pw = NULL, *otp = NULL, *s = NULL;
 	size_t n;
 
-	if (o->ask_password &&
-	    (pw = get_secret("CRTOKEN_PASSWORD", "Password: ")) == NULL)
+	if (o->ask_password && (pw = get_secret("CRTOKEN_PASSWORD", "Password: ")) == NULL)
 		goto out;
 	if ((otp = get_secret("CRTOKEN_OTP", "One-time password: ")) == NULL)
 		goto out;
@@ -138,7 +136,7 @@ static int report_error(const struct http_result *res)
 
 	if (code == NULL) {
 		fprintf(stderr, "crtoken-enroll: error: the server answered HTTP %ld\n",
-			res->status);
+		        res->status);
 	} else {
 		fprintf(stderr, "crtoken-enroll: error: %s: %s", code, message_for(code));
 		if (detail != NULL)
@@ -191,7 +189,7 @@ static void split_path(const char *path, char *dir, size_t len, const char **fil
 
 /* Write the results of a 201; returns the exit status. */
 static int save(const struct opts *o, EVP_PKEY *key, const char *keytext, size_t keylen,
-		const char *p12pass, const char *body, size_t len)
+                const char *p12pass, const char *body, size_t len)
 {
 	json_t *v = json_loadb(body, len, 0, NULL);
 	const char *cert = json_string_value(json_object_get(v, "certificate"));
@@ -221,14 +219,14 @@ static int save(const struct opts *o, EVP_PKEY *key, const char *keytext, size_t
 	if (chain != NULL) {
 		snprintf(fn, sizeof(fn), "%s-chain.pem", base);
 		if (file_write(o->out_dir, fn, chain, strlen(chain), 0644, o->force, err,
-			       sizeof(err)) != 0)
+		               sizeof(err)) != 0)
 			goto werr;
 	}
 	if (o->p12 != NULL) {
 		if ((s = crt_pkcs12_make(key, cert, chain, name, p12pass, &p12, &p12len)) !=
 		    CRT_OK) {
 			fprintf(stderr, "crtoken-enroll: error: PKCS#12: %s\n",
-				crt_status_message(s));
+			        crt_status_message(s));
 			goto out;
 		}
 		split_path(o->p12, dir, sizeof(dir), &file);
@@ -250,8 +248,10 @@ static int save(const struct opts *o, EVP_PKEY *key, const char *keytext, size_t
 werr:
 	fprintf(stderr, "crtoken-enroll: error: %s\n", err);
 	if (serial != NULL)
-		fprintf(stderr, "crtoken-enroll: certificate %s was issued; ask your "
-				"administrator to revoke it\n", serial);
+		fprintf(stderr,
+		        "crtoken-enroll: certificate %s was issued; ask your "
+		        "administrator to revoke it\n",
+		        serial);
 out:
 	crt_freezero(p12, p12len);
 	json_decref(v);
@@ -278,22 +278,14 @@ static int outputs_exist(const struct opts *o)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-		{"server", required_argument, NULL, 's'},
-		{"token", required_argument, NULL, 't'},
-		{"user", required_argument, NULL, 'u'},
-		{"out-dir", required_argument, NULL, 'd'},
-		{"key-type", required_argument, NULL, 'k'},
-		{"p12", required_argument, NULL, 'p'},
-		{"name", required_argument, NULL, 'n'},
-		{"cn", required_argument, NULL, 'C'},
-		{"org", required_argument, NULL, 'O'},
-		{"ou", required_argument, NULL, 'U'},
-		{"cacert", required_argument, NULL, 'a'},
-		{"password", no_argument, NULL, 'P'},
-		{"no-login", no_argument, NULL, 'L'},
-		{"force", no_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"server", required_argument, NULL, 's'},   {"token", required_argument, NULL, 't'},
+	    {"user", required_argument, NULL, 'u'},     {"out-dir", required_argument, NULL, 'd'},
+	    {"key-type", required_argument, NULL, 'k'}, {"p12", required_argument, NULL, 'p'},
+	    {"name", required_argument, NULL, 'n'},     {"cn", required_argument, NULL, 'C'},
+	    {"org", required_argument, NULL, 'O'},      {"ou", required_argument, NULL, 'U'},
+	    {"cacert", required_argument, NULL, 'a'},   {"password", no_argument, NULL, 'P'},
+	    {"no-login", no_argument, NULL, 'L'},       {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -302,22 +294,54 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->key_type = "ec-p256";
 	while ((c = getopt_long(argc, argv, "s:t:u:d:k:p:n:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': o->server = optarg; break;
-		case 't': o->token = optarg; break;
-		case 'u': o->user = optarg; break;
-		case 'd': o->out_dir = optarg; break;
-		case 'k': o->key_type = optarg; break;
-		case 'p': o->p12 = optarg; break;
-		case 'n': o->name = optarg; break;
-		case 'C': o->cn = optarg; break;
-		case 'O': o->org = optarg; break;
-		case 'U': o->ou = optarg; break;
-		case 'a': o->cacert = optarg; break;
-		case 'P': o->ask_password = 1; break;
-		case 'L': o->no_login = 1; break;
-		case 'f': o->force = 1; break;
-		case 'h': usage(stdout); exit(EN_OK);
-		default: usage(stderr); return -1;
+		case 's':
+			o->server = optarg;
+			break;
+		case 't':
+			o->token = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'd':
+			o->out_dir = optarg;
+			break;
+		case 'k':
+			o->key_type = optarg;
+			break;
+		case 'p':
+			o->p12 = optarg;
+			break;
+		case 'n':
+			o->name = optarg;
+			break;
+		case 'C':
+			o->cn = optarg;
+			break;
+		case 'O':
+			o->org = optarg;
+			break;
+		case 'U':
+			o->ou = optarg;
+			break;
+		case 'a':
+			o->cacert = optarg;
+			break;
+		case 'P':
+			o->ask_password = 1;
+			break;
+		case 'L':
+			o->no_login = 1;
+			break;
+		case 'f':
+			o->force = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EN_OK);
+		default:
+			usage(stderr);
+			return -1;
 		}
 	}
 	if (o->token == NULL)
@@ -375,7 +399,8 @@ int main(int argc, char **argv)
 	}
 	if (o.p12 != NULL &&
 	    (p12pass = get_secret("CRTOKEN_P12_PASSPHRASE", "PKCS#12 passphrase: ")) == NULL) {
-		fail("error: %s", "no PKCS#12 passphrase (no terminal; set CRTOKEN_P12_PASSPHRASE)");
+		fail("error: %s",
+		     "no PKCS#12 passphrase (no terminal; set CRTOKEN_P12_PASSPHRASE)");
 		return EN_USAGE;
 	}
 	if (p12pass != NULL && *p12pass == '\0') {
@@ -401,7 +426,7 @@ int main(int argc, char **argv)
 	if ((url = malloc(n)) == NULL)
 		goto out;
 	snprintf(url, n, "%s%sclient-certificates/token/%s", o.server,
-		 o.server[strlen(o.server) - 1] == '/' ? "" : "/", o.token);
+	         o.server[strlen(o.server) - 1] == '/' ? "" : "/", o.token);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		goto out;
 
@@ -435,7 +460,7 @@ int main(int argc, char **argv)
 	goto out;
 nologin:
 	fail("error: %s", "the server wants a login: no terminal to ask for the one-time "
-			  "password (set CRTOKEN_OTP) or no user name (--user)");
+	                  "password (set CRTOKEN_OTP) or no user name (--user)");
 	rc = EN_USAGE;
 out:
 	http_result_clear(&res);

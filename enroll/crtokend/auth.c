@@ -50,7 +50,7 @@ static int rate_gate(struct request *rq)
 	int first, wait;
 
 	wait = ratelimit_check(rq->srv->rl, rq->remote, rq->cfg->rate_limit_failures,
-			       rq->cfg->rate_limit_seconds, crt_now(), &first);
+	                       rq->cfg->rate_limit_seconds, crt_now(), &first);
 	if (wait == 0)
 		return 0;
 	if (first)
@@ -101,7 +101,7 @@ int auth_admin(struct request *rq)
 		failed(rq, "http.apikey_failed", "apikey", NULL);
 		reply_error(rq, CRT_E_AUTH_FAILED, "the API key is not valid");
 		reply_header(rq, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-			     "Bearer realm=\"crtoken\", error=\"invalid_token\"");
+		             "Bearer realm=\"crtoken\", error=\"invalid_token\"");
 		return -1;
 	}
 	if (s != CRT_OK) {
@@ -141,7 +141,7 @@ static void need_login(struct request *rq, crt_status s, const char *detail)
 {
 	reply_error(rq, s, detail);
 	reply_header(rq, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-		     "Basic realm=\"crtoken\", charset=\"UTF-8\"");
+	             "Basic realm=\"crtoken\", charset=\"UTF-8\"");
 }
 
 /* A user name PAM may see: printable, no separators, bounded. */
@@ -173,7 +173,8 @@ int auth_redeemer(struct request *rq)
 		return -1;
 	hdr = req_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
 	if ((b64 = auth_param(hdr, "Basic")) == NULL) {
-		need_login(rq, CRT_E_AUTH_REQUIRED, "log in with HTTP Basic (user, one-time password)");
+		need_login(rq, CRT_E_AUTH_REQUIRED,
+		           "log in with HTTP Basic (user, one-time password)");
 		return -1;
 	}
 	cred = basic_decode(b64, &credlen);

@@ -61,7 +61,7 @@ void ratelimit_free(ratelimit *rl);
  * window ends.
  */
 int ratelimit_check(ratelimit *rl, const char *addr, int max_failures, int window, int64_t now,
-		    int *first);
+                    int *first);
 /* Record one failed login from addr. */
 void ratelimit_fail(ratelimit *rl, const char *addr, int window, int64_t now);
 
@@ -83,13 +83,13 @@ void pool_close(ctx_pool *p);
 /* ------------------------------------------------------------ server.c */
 
 typedef struct server {
-	const char *config_path;      /* NULL: crt_config_default_path() */
+	const char *config_path; /* NULL: crt_config_default_path() */
 	ratelimit *rl;
 	ctx_pool *pool;
 	struct MHD_Daemon *mhd;
-	unsigned workers;             /* store connections = requests processed at once */
-	volatile long inflight;       /* requests between first callback and completion */
-	char *tls_cert, *tls_key;     /* PEM kept for libmicrohttpd; key wiped at stop */
+	unsigned workers;         /* store connections = requests processed at once */
+	volatile long inflight;   /* requests between first callback and completion */
+	char *tls_cert, *tls_key; /* PEM kept for libmicrohttpd; key wiped at stop */
 	size_t tls_cert_len, tls_key_len;
 } server;
 
@@ -100,17 +100,17 @@ struct request {
 	const char *method;
 	const char *url;
 	char logpath[160]; /* url with secrets (tokens, keys) masked, for logs */
-	char param[160];  /* the {id} / {serial} / {token} path segment */
-	char remote[64];  /* client address, numeric */
-	char actor[200];  /* audit actor once authenticated */
-	char user[128];   /* PAM user of a redeemer ("" if none) */
-	char *body;       /* request body, NUL-terminated; wiped on completion */
+	char param[160];   /* the {id} / {serial} / {token} path segment */
+	char remote[64];   /* client address, numeric */
+	char actor[200];   /* audit actor once authenticated */
+	char user[128];    /* PAM user of a redeemer ("" if none) */
+	char *body;        /* request body, NUL-terminated; wiped on completion */
 	size_t body_len, body_cap;
 	int too_large;
-	size_t max_body;  /* [server] max_body when the request began */
-	struct pool_entry *pe; /* borrowed for one callback at a time */
-	crt_ctx *ctx;     /* pool_ctx(pe) during a callback, else NULL */
-	const crt_config *cfg; /* its config, likewise */
+	size_t max_body;           /* [server] max_body when the request began */
+	struct pool_entry *pe;     /* borrowed for one callback at a time */
+	crt_ctx *ctx;              /* pool_ctx(pe) during a callback, else NULL */
+	const crt_config *cfg;     /* its config, likewise */
 	struct MHD_Response *resp; /* set by reply_*() */
 	unsigned http_status;
 	const char *code; /* error code for the access log, or NULL */
@@ -147,7 +147,7 @@ struct route {
  * (no such path) or 405 (path known; allow receives "GET, POST").
  */
 const struct route *route_match(const char *method, const char *path, char *param, size_t plen,
-				unsigned *status, char *allow, size_t alen);
+                                unsigned *status, char *allow, size_t alen);
 /* Print "METHOD PATTERN" for every route (crtokend --routes). */
 void routes_print(void);
 
@@ -161,7 +161,7 @@ void reply_json(struct request *rq, unsigned status, json_t *body);
 void reply_json_text(struct request *rq, unsigned status, char *text);
 /* Respond with a copy of data. */
 void reply_data(struct request *rq, unsigned status, const char *content_type, const void *data,
-		size_t len);
+                size_t len);
 void reply_empty(struct request *rq, unsigned status);
 /*
  * Respond {"error":{"code","message"[,"detail"]}} with the mapped status.
@@ -216,8 +216,8 @@ int auth_redeemer(struct request *rq);
  * CRT_E_STORE_UNAVAILABLE (module could not reach its data) or
  * CRT_E_INTERNAL (stack misconfigured; *why receives a static text).
  */
-crt_status pam_gate(const char *service, const char *user, const char *secret,
-		    const char *rhost, const char **why);
+crt_status pam_gate(const char *service, const char *user, const char *secret, const char *rhost,
+                    const char **why);
 
 /* ------------------------------------------------------------ handlers */
 

@@ -32,7 +32,7 @@ void h_cert_list(struct request *rq)
 		v = strtol(days, &end, 10);
 		if (*days == '\0' || *end != '\0' || errno != 0 || v < 0 || v > 36500) {
 			reply_error(rq, CRT_E_REQUEST_INVALID,
-				    "expiringWithinDays must be a number of days (0-36500)");
+			            "expiringWithinDays must be a number of days (0-36500)");
 			return;
 		}
 		f.expiring_within_days = (int)v;
@@ -96,7 +96,7 @@ void h_cert_revoke(struct request *rq)
 	}
 	if ((s = crt_crl_generate(rq->ctx, rq->actor, NULL)) != CRT_OK)
 		log_msg(LOG_ERR, "certificate revoked but the CRL was not re-signed: %s: %s",
-			crt_status_name(s), crt_errdetail(rq->ctx));
+		        crt_status_name(s), crt_errdetail(rq->ctx));
 	if ((s = crt_cert_get(rq->ctx, rq->param, &c)) != CRT_OK) {
 		reply_status(rq, s);
 		goto out;

@@ -18,8 +18,8 @@
 #include "crtokend.h"
 
 static const char *const redeem_keys[] = {
-	"type",     "value", "commonName", "organization", "organizationalUnit", "keyType",
-	"passphrase", NULL,
+    "type",    "value",      "commonName", "organization", "organizationalUnit",
+    "keyType", "passphrase", NULL,
 };
 
 /* Base64 (standard alphabet, no line breaks) of data; malloc'd. */
@@ -49,7 +49,8 @@ void h_redeem(struct request *rq)
 	if ((obj = req_body_object(rq)) == NULL)
 		return;
 	if (req_only_keys(rq, obj, redeem_keys) != 0 || req_str(rq, obj, "type", &type, NULL) ||
-	    req_str(rq, obj, "value", &value, NULL) || req_str(rq, obj, "keyType", &key_type, NULL) ||
+	    req_str(rq, obj, "value", &value, NULL) ||
+	    req_str(rq, obj, "keyType", &key_type, NULL) ||
 	    req_str(rq, obj, "passphrase", &pass, NULL) ||
 	    req_str(rq, obj, "commonName", &req.cn, NULL) ||
 	    req_str(rq, obj, "organization", &req.org, NULL) ||
@@ -62,12 +63,12 @@ void h_redeem(struct request *rq)
 	generate = strcasecmp(type, "GENERATE") == 0;
 	if (!generate && (value == NULL || key_type != NULL || pass != NULL)) {
 		reply_error(rq, CRT_E_REQUEST_INVALID,
-			    "type CSR takes \"value\" (the PEM CSR), not keyType or passphrase");
+		            "type CSR takes \"value\" (the PEM CSR), not keyType or passphrase");
 		goto out;
 	}
 	if (generate && value != NULL) {
 		reply_error(rq, CRT_E_REQUEST_INVALID,
-			    "type GENERATE makes the key on the server: no \"value\"");
+		            "type GENERATE makes the key on the server: no \"value\"");
 		goto out;
 	}
 	req.token = rq->param;
@@ -80,7 +81,7 @@ void h_redeem(struct request *rq)
 		s = crt_redeem(rq->ctx, &req, &c);
 	} else {
 		s = crt_redeem_generate(rq->ctx, &req, key_type ? key_type : "ec-p256", pass, &c,
-					&p12, &p12_len, &pass_out);
+		                        &p12, &p12_len, &pass_out);
 	}
 	if (s != CRT_OK) {
 		reply_status(rq, s);
@@ -91,8 +92,9 @@ void h_redeem(struct request *rq)
 		char *text = crt_cert_json(&c, 1);
 
 		if (text == NULL)
-			log_msg(LOG_ERR, "certificate %s issued but the response could not be built",
-				c.serial);
+			log_msg(LOG_ERR,
+			        "certificate %s issued but the response could not be built",
+			        c.serial);
 		reply_json_text(rq, 201, text);
 		goto located;
 	}
@@ -108,7 +110,7 @@ void h_redeem(struct request *rq)
 	}
 	if (out == NULL)
 		log_msg(LOG_ERR, "certificate %s issued but the response could not be built",
-			c.serial);
+		        c.serial);
 	reply_json(rq, 201, out);
 located:
 	snprintf(loc, sizeof(loc), "/client-certificates/%s", c.serial);

@@ -15,8 +15,8 @@
 #include "crtokend.h"
 
 static const char *const spec_keys[] = {
-	"name",      "commonName", "organization", "organizationalUnit", "owner",
-	"expiresIn", "expiresAt",  "lockedFields", "replyAttributes",    NULL,
+    "name",      "commonName", "organization", "organizationalUnit", "owner",
+    "expiresIn", "expiresAt",  "lockedFields", "replyAttributes",    NULL,
 };
 
 /* A growing "line\nline" buffer. */
@@ -39,7 +39,7 @@ static void lines_add(struct lines *l, const char *a, const char *sep, const cha
 	}
 	l->buf = nb;
 	l->len += (size_t)snprintf(l->buf + l->len, need, "%s%s%s%s", l->len ? "\n" : "", a,
-				   sep ? sep : "", sep ? b : "");
+	                           sep ? sep : "", sep ? b : "");
 }
 
 /*
@@ -97,8 +97,8 @@ static int parse_reply(struct request *rq, json_t *v, char **out)
 bad:
 	free(l.buf);
 	reply_error(rq, CRT_E_REQUEST_INVALID,
-		    "\"replyAttributes\" must be [\"Attribute=value\", ...] or "
-		    "{\"Attribute\": \"value\", ...}");
+	            "\"replyAttributes\" must be [\"Attribute=value\", ...] or "
+	            "{\"Attribute\": \"value\", ...}");
 	return -1;
 }
 
@@ -140,8 +140,8 @@ static int parse_locked(struct request *rq, json_t *v, unsigned *mask)
 	return 0;
 bad:
 	reply_error(rq, CRT_E_REQUEST_INVALID,
-		    "\"lockedFields\" must list \"commonName\", \"organization\", "
-		    "\"organizationalUnit\"");
+	            "\"lockedFields\" must list \"commonName\", \"organization\", "
+	            "\"organizationalUnit\"");
 	return -1;
 }
 
@@ -162,11 +162,11 @@ static int parse_expiry(struct request *rq, json_t *obj, crt_token_spec *spec)
 		if (json_is_integer(in) && json_integer_value(in) > 0)
 			spec->lifetime = json_integer_value(in);
 		else if (!json_is_string(in) ||
-			 crt_duration_parse(json_string_value(in), &spec->lifetime) != CRT_OK ||
-			 spec->lifetime <= 0) {
+		         crt_duration_parse(json_string_value(in), &spec->lifetime) != CRT_OK ||
+		         spec->lifetime <= 0) {
 			reply_error(rq, CRT_E_REQUEST_INVALID,
-				    "\"expiresIn\" must be a duration (\"7d\", \"12h\", \"30m\") "
-				    "or seconds");
+			            "\"expiresIn\" must be a duration (\"7d\", \"12h\", \"30m\") "
+			            "or seconds");
 			return -1;
 		}
 	}
@@ -174,11 +174,11 @@ static int parse_expiry(struct request *rq, json_t *obj, crt_token_spec *spec)
 		if (json_is_integer(at) && json_integer_value(at) > 0)
 			spec->expires_at = json_integer_value(at);
 		else if (!json_is_string(at) ||
-			 rfc3339_parse(json_string_value(at), &spec->expires_at) != 0 ||
-			 spec->expires_at <= 0) {
+		         rfc3339_parse(json_string_value(at), &spec->expires_at) != 0 ||
+		         spec->expires_at <= 0) {
 			reply_error(rq, CRT_E_REQUEST_INVALID,
-				    "\"expiresAt\" must be an RFC 3339 time "
-				    "(\"2026-12-01T00:00:00Z\")");
+			            "\"expiresAt\" must be an RFC 3339 time "
+			            "(\"2026-12-01T00:00:00Z\")");
 			return -1;
 		}
 	}
@@ -191,10 +191,10 @@ static int parse_expiry(struct request *rq, json_t *obj, crt_token_spec *spec)
  * stay unchanged; for a create, null and absent both mean "not given".
  */
 static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spec *spec,
-		      char **reply)
+                      char **reply)
 {
 	static const char *const strkeys[] = {"name", "commonName", "organization",
-					      "organizationalUnit", "owner"};
+	                                      "organizationalUnit", "owner"};
 	const char **dst[] = {&spec->name, &spec->cn, &spec->org, &spec->ou, &spec->owner};
 	json_t *v;
 	size_t i;
@@ -270,7 +270,7 @@ void h_token_list(struct request *rq)
 
 	if (state != NULL && (st = crt_token_state_parse(state)) < 0) {
 		reply_error(rq, CRT_E_REQUEST_INVALID,
-			    "state must be active, used, expired or deleted");
+		            "state must be active, used, expired or deleted");
 		return;
 	}
 	if ((s = crt_token_list(rq->ctx, st, &list, &n)) != CRT_OK) {

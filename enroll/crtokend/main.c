@@ -42,16 +42,16 @@ static void wipe_free(void *p)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: crtokend [--config FILE] [--listen ADDR:PORT] [--foreground] "
-		   "[--workers N]\n"
-		   "       crtokend --routes\n"
-		   "  --config FILE       instance configuration (default $CRTOKEN_CONF or\n"
-		   "                      /etc/crtoken/crtoken.conf)\n"
-		   "  --listen ADDR:PORT  override [server] listen\n"
-		   "  --foreground        stay in the foreground and log to stderr\n"
-		   "                      (default: detach and log to syslog)\n"
-		   "  --workers N         requests processed at once, each with its own store\n"
-		   "                      connection (default: 4 per CPU, at least 16)\n"
-		   "  --routes            print the HTTP routes and exit\n");
+	           "[--workers N]\n"
+	           "       crtokend --routes\n"
+	           "  --config FILE       instance configuration (default $CRTOKEN_CONF or\n"
+	           "                      /etc/crtoken/crtoken.conf)\n"
+	           "  --listen ADDR:PORT  override [server] listen\n"
+	           "  --foreground        stay in the foreground and log to stderr\n"
+	           "                      (default: detach and log to syslog)\n"
+	           "  --workers N         requests processed at once, each with its own store\n"
+	           "                      connection (default: 4 per CPU, at least 16)\n"
+	           "  --routes            print the HTTP routes and exit\n");
 }
 
 /* Open the instance once to check it (before detaching, so the reason
@@ -63,7 +63,7 @@ static int check_instance(const char *config, int quiet_ok)
 
 	if (s != CRT_OK) {
 		log_msg(LOG_ERR, "%s: %s%s%s", crt_status_name(s), crt_status_message(s),
-			ctx && *crt_errdetail(ctx) ? ": " : "", ctx ? crt_errdetail(ctx) : "");
+		        ctx && *crt_errdetail(ctx) ? ": " : "", ctx ? crt_errdetail(ctx) : "");
 		crt_close(ctx);
 		return -1;
 	}
@@ -76,13 +76,13 @@ static int check_instance(const char *config, int quiet_ok)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"listen", required_argument, NULL, 'l'},
-		{"foreground", no_argument, NULL, 'f'},
-		{"workers", required_argument, NULL, 'w'},
-		{"routes", no_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"workers", required_argument, NULL, 'w'},
+	    {"routes", no_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	server srv;
 	struct listen_addr addr;
@@ -159,7 +159,7 @@ int main(int argc, char **argv)
 	cfg = crt_get_config(pool_ctx(pe));
 	if (listen_parse(listen_opt ? listen_opt : cfg->listen, &addr) != 0) {
 		log_msg(LOG_ERR, "bad listen address \"%s\" (want HOST:PORT or [V6]:PORT)",
-			listen_opt ? listen_opt : cfg->listen);
+		        listen_opt ? listen_opt : cfg->listen);
 		goto out;
 	}
 	if (server_start(&srv, &addr, cfg) != 0)
@@ -175,7 +175,8 @@ int main(int argc, char **argv)
 		if (pool_reload(srv.pool) == 0) {
 			log_msg(LOG_NOTICE, "reloaded configuration and CA");
 		} else {
-			log_msg(LOG_ERR, "reload refused; still serving the previous configuration");
+			log_msg(LOG_ERR,
+			        "reload refused; still serving the previous configuration");
 		}
 	}
 	log_msg(LOG_NOTICE, "signal %d: draining in-flight requests", sig);

@@ -92,8 +92,8 @@ static crt_status gate_status(int rc, const char **why)
 	}
 }
 
-crt_status pam_gate(const char *service, const char *user, const char *secret,
-		    const char *rhost, const char **why)
+crt_status pam_gate(const char *service, const char *user, const char *secret, const char *rhost,
+                    const char **why)
 {
 	struct conv_state cs = {secret};
 	struct pam_conv pc = {conv, &cs};

@@ -6,9 +6,9 @@
  * libmicrohttpd callback and gives it back; when all are lent out, the next
  * request waits. The pool (--workers contexts) is opened up front by the
  * main thread: a request never opens the instance itself, so a
- * configuration broken on disk after start cannot take the service down. A reload (SIGHUP) opens a complete new set first and swaps
- * it in only if every one opened; contexts on loan when the swap happens
- * are closed as they come back.
+ * configuration broken on disk after start cannot take the service down. A reload (SIGHUP) opens a
+ * complete new set first and swaps it in only if every one opened; contexts on loan when the swap
+ * happens are closed as they come back.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -54,7 +54,8 @@ static struct pool_entry *entries_open(const char *config, unsigned n, unsigned 
 		s = crt_open(config, 0, &ctx);
 		if (s != CRT_OK) {
 			log_msg(LOG_ERR, "%s: %s%s%s", crt_status_name(s), crt_status_message(s),
-				ctx && *crt_errdetail(ctx) ? ": " : "", ctx ? crt_errdetail(ctx) : "");
+			        ctx && *crt_errdetail(ctx) ? ": " : "",
+			        ctx ? crt_errdetail(ctx) : "");
 			crt_close(ctx);
 			goto fail;
 		}

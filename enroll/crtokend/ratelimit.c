@@ -75,7 +75,7 @@ static struct rl_entry *take_slot(ratelimit *rl, int window, int64_t now)
 }
 
 int ratelimit_check(ratelimit *rl, const char *addr, int max_failures, int window, int64_t now,
-		    int *first)
+                    int *first)
 {
 	struct rl_entry *e;
 	int wait = 0;

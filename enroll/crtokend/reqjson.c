@@ -24,7 +24,7 @@ json_t *req_body_object(struct request *rq)
 	v = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &e);
 	if (v == NULL) {
 		snprintf(msg, sizeof(msg), "malformed JSON at line %d column %d: %s", e.line,
-			 e.column, e.text);
+		         e.column, e.text);
 		reply_error(rq, CRT_E_REQUEST_INVALID, msg);
 		return NULL;
 	}

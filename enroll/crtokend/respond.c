@@ -95,8 +95,8 @@ static void blob_free(void *cls)
 }
 
 /* Make the response from len bytes of data (copied). */
-static void respond(struct request *rq, unsigned status, const char *content_type,
-		    const void *data, size_t len)
+static void respond(struct request *rq, unsigned status, const char *content_type, const void *data,
+                    size_t len)
 {
 	struct blob *b;
 
@@ -110,8 +110,8 @@ static void respond(struct request *rq, unsigned status, const char *content_typ
 	if (len > 0)
 		memcpy(b->data, data, len);
 	b->data[len] = '\0';
-	rq->resp = MHD_create_response_from_buffer_with_free_callback_cls(len, b->data, blob_free,
-									   b);
+	rq->resp =
+	    MHD_create_response_from_buffer_with_free_callback_cls(len, b->data, blob_free, b);
 	if (rq->resp == NULL) {
 		blob_free(b);
 		goto oom;
@@ -131,7 +131,7 @@ oom:
 }
 
 void reply_data(struct request *rq, unsigned status, const char *content_type, const void *data,
-		size_t len)
+                size_t len)
 {
 	respond(rq, status, content_type, data, len);
 }
@@ -186,11 +186,10 @@ void reply_error(struct request *rq, crt_status s, const char *detail)
 	if (status >= 500) {
 		/* Internals go to the log, never to the client. */
 		log_msg(LOG_ERR, "%s %s %s: %s%s%s", rq->remote, rq->method, rq->logpath,
-			crt_status_name(s), detail && *detail ? ": " : "", detail ? detail : "");
+		        crt_status_name(s), detail && *detail ? ": " : "", detail ? detail : "");
 		detail = NULL;
 	}
-	err = json_pack("{s:s, s:s}", "code", crt_status_name(s), "message",
-			crt_status_message(s));
+	err = json_pack("{s:s, s:s}", "code", crt_status_name(s), "message", crt_status_message(s));
 	if (err != NULL && detail != NULL && *detail != '\0')
 		json_object_set_new(err, "detail", json_string(detail));
 	body = err ? json_pack("{s:o}", "error", err) : NULL;
@@ -199,7 +198,7 @@ void reply_error(struct request *rq, crt_status s, const char *detail)
 	json_decref(body);
 	if (text == NULL) {
 		static const char fallback[] =
-			"{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\"}}";
+		    "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\"}}";
 		respond(rq, 500, "application/json", fallback, sizeof(fallback) - 1);
 		return;
 	}

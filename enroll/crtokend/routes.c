@@ -10,21 +10,21 @@
 #include "crtokend.h"
 
 static const struct route routes[] = {
-	/* Admin (Bearer API key). */
-	{"POST", "/certificate-request-tokens", h_token_create, R_ADMIN | R_BODY},
-	{"GET", "/certificate-request-tokens", h_token_list, R_ADMIN},
-	{"GET", "/certificate-request-tokens/{id}", h_token_get, R_ADMIN},
-	{"PATCH", "/certificate-request-tokens/{id}", h_token_update, R_ADMIN | R_BODY},
-	{"DELETE", "/certificate-request-tokens/{id}", h_token_delete, R_ADMIN},
-	/* Redemption (login gate). Listed before {serial} routes on purpose. */
-	{"POST", "/client-certificates/token/{token}", h_redeem, R_REDEEM | R_BODY},
-	{"GET", "/client-certificates", h_cert_list, R_ADMIN},
-	{"GET", "/client-certificates/{serial}", h_cert_get, R_ADMIN},
-	{"POST", "/client-certificates/{serial}/revoke", h_cert_revoke, R_ADMIN | R_BODY_OPT},
-	/* Public. */
-	{"GET", "/ca.pem", h_ca_pem, 0},
-	{"GET", "/crl", h_crl, 0},
-	{"GET", "/healthz", h_healthz, 0},
+    /* Admin (Bearer API key). */
+    {"POST", "/certificate-request-tokens", h_token_create, R_ADMIN | R_BODY},
+    {"GET", "/certificate-request-tokens", h_token_list, R_ADMIN},
+    {"GET", "/certificate-request-tokens/{id}", h_token_get, R_ADMIN},
+    {"PATCH", "/certificate-request-tokens/{id}", h_token_update, R_ADMIN | R_BODY},
+    {"DELETE", "/certificate-request-tokens/{id}", h_token_delete, R_ADMIN},
+    /* Redemption (login gate). Listed before {serial} routes on purpose. */
+    {"POST", "/client-certificates/token/{token}", h_redeem, R_REDEEM | R_BODY},
+    {"GET", "/client-certificates", h_cert_list, R_ADMIN},
+    {"GET", "/client-certificates/{serial}", h_cert_get, R_ADMIN},
+    {"POST", "/client-certificates/{serial}/revoke", h_cert_revoke, R_ADMIN | R_BODY_OPT},
+    /* Public. */
+    {"GET", "/ca.pem", h_ca_pem, 0},
+    {"GET", "/crl", h_crl, 0},
+    {"GET", "/healthz", h_healthz, 0},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -54,7 +54,7 @@ static int path_matches(const char *pattern, const char *path, char *param, size
 }
 
 const struct route *route_match(const char *method, const char *path, char *param, size_t plen,
-				unsigned *status, char *allow, size_t alen)
+                                unsigned *status, char *allow, size_t alen)
 {
 	char scratch[sizeof(((struct request *)0)->param)];
 	int known = 0;
@@ -79,8 +79,8 @@ const struct route *route_match(const char *method, const char *path, char *para
 		if (strstr(allow, routes[i].method) == NULL) {
 			size_t used = strlen(allow);
 			snprintf(allow + used, alen - used, "%s%s%s", used ? ", " : "",
-				 routes[i].method,
-				 strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
+			         routes[i].method,
+			         strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
 		}
 		known = 1;
 	}

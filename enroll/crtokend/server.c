@@ -30,7 +30,7 @@
 #include "crtokend.h"
 
 #define CONNECTION_TIMEOUT 30
-#define MAX_CONNECTIONS 1024 /* one thread each */
+#define MAX_CONNECTIONS 1024       /* one thread each */
 #define MAX_CONNECTIONS_PER_IP 128 /* one address cannot take every thread */
 
 /* ------------------------------------------------------------ helpers */
@@ -46,7 +46,7 @@ static int64_t now_us(void)
 static void remote_addr(struct MHD_Connection *conn, char *buf, size_t len)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa;
 	socklen_t sl;
 
@@ -65,7 +65,8 @@ static void mask_path(const char *url, char *out, size_t len)
 	const char *p = url;
 
 	while (*p != '\0' && o + 1 < len) {
-		if (p[0] == '/' && (strncmp(p + 1, "crt_", 4) == 0 || strncmp(p + 1, "crk_", 4) == 0)) {
+		if (p[0] == '/' &&
+		    (strncmp(p + 1, "crt_", 4) == 0 || strncmp(p + 1, "crk_", 4) == 0)) {
 			int n = snprintf(out + o, len - o, "/%.4s***", p + 1);
 			o += (n > 0 && (size_t)n < len - o) ? (size_t)n : 0;
 			p++;
@@ -98,8 +99,8 @@ static void request_begin(struct request *rq)
 	int has_body;
 
 	rq->max_body = (size_t)rq->cfg->max_body;
-	rq->route = route_match(rq->method, rq->url, rq->param, sizeof(rq->param), &status,
-				allow, sizeof(allow));
+	rq->route = route_match(rq->method, rq->url, rq->param, sizeof(rq->param), &status, allow,
+	                        sizeof(allow));
 	if (rq->route == NULL) {
 		if (status == 405) {
 			reply_error(rq, CRT_E_METHOD, NULL);
@@ -192,8 +193,8 @@ static void give_back(struct request *rq)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
 	server *srv = cls;
 	struct request *rq = *con_cls;
@@ -236,7 +237,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	server *srv = cls;
 	struct request *rq = *con_cls;
@@ -244,12 +245,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (rq == NULL)
 		return;
 	log_msg(LOG_INFO, "%s \"%s %s\" %u%s%s%s user=%s %.1fms", rq->remote, rq->method,
-		rq->logpath, rq->http_status, rq->code ? " (" : "", rq->code ? rq->code : "",
-		rq->code ? ")" : "", rq->user[0] ? rq->user : "-",
-		(double)(now_us() - rq->start_us) / 1000.0);
+	        rq->logpath, rq->http_status, rq->code ? " (" : "", rq->code ? rq->code : "",
+	        rq->code ? ")" : "", rq->user[0] ? rq->user : "-",
+	        (double)(now_us() - rq->start_us) / 1000.0);
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && rq->queued)
 		log_msg(LOG_NOTICE, "%s: connection ended before the response was sent (%d)",
-			rq->remote, (int)toe);
+		        rq->remote, (int)toe);
 	crt_freezero(rq->body, rq->body_cap);
 	if (rq->resp != NULL)
 		MHD_destroy_response(rq->resp);
@@ -304,19 +305,18 @@ int server_start(server *srv, const struct listen_addr *addr, const crt_config *
 {
 	struct MHD_OptionItem opts[16];
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_AUTO | MHD_USE_ITC |
-			 MHD_USE_ERROR_LOG;
+	                 MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	int use_tls = cfg->tls_cert != NULL && cfg->tls_key != NULL;
 	size_t i = 0;
 
 	if (!use_tls && !cfg->plain_http) {
 		log_msg(LOG_ERR, "no TLS: set [server] tls_cert and tls_key (plain_http = yes is "
-				 "for loopback tests only)");
+		                 "for loopback tests only)");
 		return -1;
 	}
 	if (!use_tls && !addr->loopback) {
 		log_msg(LOG_ERR, "plain_http is allowed on loopback addresses only, not %s",
-			addr->text);
+		        addr->text);
 		return -1;
 	}
 	/* The logger first, so libmicrohttpd uses it for everything after it. */
@@ -330,7 +330,7 @@ int server_start(server *srv, const struct listen_addr *addr, const crt_config *
 		srv->tls_key = read_pem(cfg->tls_key, &srv->tls_key_len);
 		if (srv->tls_cert == NULL || srv->tls_key == NULL) {
 			log_msg(LOG_ERR, "cannot read %s",
-				srv->tls_cert ? cfg->tls_key : cfg->tls_cert);
+			        srv->tls_cert ? cfg->tls_key : cfg->tls_cert);
 			goto fail;
 		}
 		flags |= MHD_USE_TLS;
@@ -340,23 +340,23 @@ int server_start(server *srv, const struct listen_addr *addr, const crt_config *
 	if (addr->ipv6)
 		flags |= MHD_USE_IPv6;
 	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)&addr->ss};
-	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT,
-					    NULL};
+	opts[i++] =
+	    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT, NULL};
 	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, NULL};
 	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-					    MAX_CONNECTIONS_PER_IP, NULL};
-	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed,
-					    srv};
+	                                    MAX_CONNECTIONS_PER_IP, NULL};
+	opts[i++] =
+	    (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv};
 	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
 	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, opts,
-				    MHD_OPTION_END);
+	                            MHD_OPTION_END);
 	if (srv->mhd == NULL) {
 		log_msg(LOG_ERR, "cannot listen on %s", addr->text);
 		goto fail;
 	}
 	log_msg(LOG_NOTICE, "listening on %s (%s, %u workers)", addr->text,
-		use_tls ? "https" : "plain http", srv->workers);
+	        use_tls ? "https" : "plain http", srv->workers);
 	return 0;
 fail:
 	tls_free(srv);
@@ -381,7 +381,7 @@ void server_stop(server *srv, int drain_seconds)
 	}
 	if (__atomic_load_n(&srv->inflight, __ATOMIC_ACQUIRE) > 0)
 		log_msg(LOG_WARNING, "stopping with %ld requests still in flight",
-			__atomic_load_n(&srv->inflight, __ATOMIC_ACQUIRE));
+		        __atomic_load_n(&srv->inflight, __ATOMIC_ACQUIRE));
 	MHD_stop_daemon(srv->mhd);
 	srv->mhd = NULL;
 	tls_free(srv);
