@@ -75,8 +75,30 @@ cp "$T/good.conf" "$CRTOKEN_CONF"
 kill -HUP "$CRTOKEND_PID"
 sleep 0.5
 
-# ------------------------------------------------------------ SIGTERM drains
+# ------------------------------------------------------------ store busy
+# Another writer holds the store's write lock longer than busy_timeout_ms.
 csr_body dev
+new_token busy
+BUSY_ID=$TOKEN_ID
+conf_set busy_timeout_ms 200
+kill -HUP "$CRTOKEND_PID"
+sleep 0.5
+(echo "BEGIN IMMEDIATE;"; sleep 3; echo "COMMIT;") | sqlite3 "$T/inst/crtoken.db" &
+LOCKER=$!
+sleep 0.5
+redeem "$TOKEN" "$T/dev.json"
+check_status "a store locked by another writer is 503 store_busy" 503 store_busy
+check_eq "503 carries Retry-After" 1 "$(header Retry-After)"
+wait "$LOCKER"
+areq GET "/certificate-request-tokens/$BUSY_ID"
+check_eq "the busy refusal left the token active" active "$(jget "$T/body" "d['state']")"
+redeem "$TOKEN" "$T/dev.json"
+check_status "once the lock is gone the same request succeeds" 201 -
+cp "$T/good.conf" "$CRTOKEN_CONF"
+kill -HUP "$CRTOKEND_PID"
+sleep 0.5
+
+# ------------------------------------------------------------ SIGTERM drains
 new_token slow
 # Pad the body with JSON whitespace and upload it slowly: the request is
 # in flight for about two seconds.
