@@ -182,6 +182,17 @@ expect "a login with a remote host is accepted" 0 "$PAM_OK"
 check_eq "the success is audited with service and rhost" 1 \
 	"$(audit_count otp.success '"service":"crtoken","rhost":"192.0.2.7"')"
 
+# --- prompt= and debug
+service dbg "$OTP debug [prompt=One-time code: ]"
+t=$((NOW + 420))
+PAM_WRAPPER_DEBUGLEVEL=3
+export PAM_WRAPPER_DEBUGLEVEL
+totp "$FRED" $t -1 | pam_at $t dbg fred
+expect "prompt= with spaces (PAM's [...] syntax) sets the prompt" 0 "One-time code: "
+unset PAM_WRAPPER_DEBUGLEVEL
+check_contains "debug logs the clock skew (matched step offset)" \
+	"OTP accepted for fred (step offset -1)" "$(cat "$T/pam.out")"
+
 # --- other algorithms agree with oathtool
 S256=$(enroll sha256 --algorithm SHA256 --digits 8)
 totp "$S256" $NOW 0 sha256 8 | pam_at $NOW crtoken sha256
