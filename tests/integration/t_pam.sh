@@ -201,6 +201,25 @@ S512=$(enroll sha512 --algorithm SHA512)
 totp "$S512" $NOW 0 sha512 | pam_at $NOW crtoken sha512
 expect "an HMAC-SHA512 code from oathtool is accepted" 0 "$PAM_OK"
 
+# --- racing logins: replay check and update are one transaction
+RACER=$(enroll racer)
+t=$((NOW + 450))
+c=$(totp "$RACER" $t)
+i=0
+while [ $i -lt 8 ]; do
+	(printf '%s\n' "$c" | LD_PRELOAD="$FAKETIME_LIB $PRELOAD_SAN$WRAPPER" FAKETIME_FMT=%s \
+		FAKETIME=$t PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$SVC" \
+		pamtester crtoken racer authenticate >"$T/race.$i" 2>&1) &
+	i=$((i + 1))
+done
+wait
+check_eq "8 simultaneous logins with one code: exactly one succeeds" 1 \
+	"$(cat "$T"/race.* | grep -c "$PAM_OK")"
+check_eq "... the others are refused one by one: 5 replays, then locked out" \
+	"otp.success otp.replay otp.replay otp.replay otp.replay otp.replay otp.locked otp.locked" \
+	"$(sqlite3 "$T/inst/crtoken.db" "SELECT action FROM audit WHERE object = 'racer'
+		AND action != 'otp.enroll' ORDER BY id" | tr '\n' ' ' | sed 's/ $//')"
+
 # --- the module's shape
 check_eq "the module exports only the pam_sm_* entry points" \
 	"pam_sm_acct_mgmt pam_sm_authenticate pam_sm_setcred" \
