@@ -14,7 +14,7 @@ static const char token_help[] =
 	"usage: crtoken-admin token create --name NAME [--cn CN] [--org O] [--ou OU]\n"
 	"                                  [--owner USER] [--expires 7d|12h|30m]\n"
 	"                                  [--lock cn,org,ou] [--reply 'Attribute=value']...\n"
-	"                                  [--json]\n"
+	"                                  [--count N] [--json]\n"
 	"       crtoken-admin token list [--state active|used|expired|deleted] [--json]\n"
 	"       crtoken-admin token show ID [--json]\n"
 	"       crtoken-admin token update ID [--name N] [--cn CN] [--org O] [--ou OU]\n"
@@ -28,11 +28,13 @@ static const char token_help[] =
 	"once at creation; only its SHA-256 is stored. By default the redeemer may\n"
 	"override CN, O and OU; --lock fixes them. An empty value (--cn '') clears a\n"
 	"field on update. delete is soft: a later redemption reports token_deleted.\n"
+	"--count N makes N tokens with the same metadata (names NAME-1..NAME-N), one\n"
+	"token string per line (a JSON array with --json), e.g. for a classroom.\n"
 	"purge removes expired, used and deleted tokens older than DAYS (default 0);\n"
 	"certificates are kept.\n";
 
 enum { O_NAME = 1000, O_CN, O_ORG, O_OU, O_OWNER, O_EXPIRES, O_LOCK, O_REPLY, O_CLEAR_REPLY,
-       O_STATE, O_OLDER, O_JSON, O_HELP };
+       O_STATE, O_OLDER, O_COUNT, O_JSON, O_HELP };
 
 static const struct option opts[] = {
 	{"name", required_argument, NULL, O_NAME},
@@ -46,6 +48,7 @@ static const struct option opts[] = {
 	{"clear-reply", no_argument, NULL, O_CLEAR_REPLY},
 	{"state", required_argument, NULL, O_STATE},
 	{"older-than", required_argument, NULL, O_OLDER},
+	{"count", required_argument, NULL, O_COUNT},
 	{"json", no_argument, NULL, O_JSON},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
@@ -103,6 +106,37 @@ static int show_token(admin_env *env, const crt_token *t, const char *token_stri
 	return EXIT_OK;
 }
 
+/* token create --count N: N tokens named NAME-1..NAME-N. */
+static int create_many(admin_env *env, const crt_token_spec *spec, int count)
+{
+	crt_token_spec one = *spec;
+	char name[160], tok[CRT_TOKEN_STRLEN + 1];
+	json_t *all = env->json ? json_array() : NULL;
+	int rc = EXIT_OK;
+
+	if (spec->name == NULL || strlen(spec->name) > 120)
+		return admin_usage_error("token", "--count needs a --name of at most 120 bytes");
+	for (int i = 1; i <= count && rc == EXIT_OK; i++) {
+		crt_token t;
+		crt_status r;
+		snprintf(name, sizeof(name), "%s-%d", spec->name, i);
+		one.name = name;
+		if ((r = crt_token_create(env->ctx, &one, admin_actor(), &t, tok)) != CRT_OK) {
+			rc = admin_fail(env, r);
+			break;
+		}
+		if (all != NULL)
+			json_array_append_new(all, admin_json_from(crt_token_json(&t, tok)));
+		else
+			puts(tok);
+		explicit_bzero(tok, sizeof(tok));
+		crt_token_clear(&t);
+	}
+	if (all != NULL)
+		admin_json_print(all);
+	return rc;
+}
+
 int cmd_token(admin_env *env, int argc, char **argv)
 {
 	crt_token_spec spec = {0};
@@ -110,7 +144,7 @@ int cmd_token(admin_env *env, int argc, char **argv)
 	char *reply = NULL;
 	char token_string[CRT_TOKEN_STRLEN + 1] = "";
 	const char *action, *id = NULL;
-	int state = -1, older = 0, clear_reply = 0, c, rc = EXIT_USAGE;
+	int state = -1, older = 0, clear_reply = 0, count = 0, c, rc = EXIT_USAGE;
 	crt_status r;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -154,6 +188,13 @@ int cmd_token(admin_env *env, int argc, char **argv)
 				goto out;
 			}
 			break;
+		case O_COUNT:
+			count = atoi(optarg);
+			if (count < 1 || count > 100000 || strspn(optarg, "0123456789") != strlen(optarg)) {
+				rc = admin_usage_error("token", "--count takes 1..100000");
+				goto out;
+			}
+			break;
 		case O_JSON: env->json = 1; break;
 		case O_HELP: fputs(token_help, stdout); rc = EXIT_OK; goto out;
 		default: rc = admin_usage_error("token", "unknown option"); goto out;
@@ -181,7 +222,9 @@ int cmd_token(admin_env *env, int argc, char **argv)
 	if ((rc = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
 		goto out;
 
-	if (strcmp(action, "create") == 0) {
+	if (strcmp(action, "create") == 0 && count > 0) {
+		rc = create_many(env, &spec, count);
+	} else if (strcmp(action, "create") == 0) {
 		if ((r = crt_token_create(env->ctx, &spec, admin_actor(), &t, token_string)) != CRT_OK)
 			rc = admin_fail(env, r);
 		else

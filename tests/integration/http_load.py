@@ -74,6 +74,7 @@ def race(url, tokens, body, clients, attempts):
 
 def soak(url, tokens, body, clients, serials_file, stopfile):
     u = urllib.parse.urlsplit(url)
+    delay = float(os.environ.get("SOAK_DELAY", "0"))
     lock = threading.Lock()
     out = open(serials_file, "a")
     nxt = [0]
@@ -102,6 +103,7 @@ def soak(url, tokens, body, clients, serials_file, stopfile):
                         out.write(json.loads(data)["serial"] + "\n")
                         out.flush()
                         os.fsync(out.fileno())
+                time.sleep(delay)  # pace the load so it lasts the whole run
                 break  # 409 (a retried token that had committed) or other: next token
 
     th = [threading.Thread(target=worker) for _ in range(clients)]

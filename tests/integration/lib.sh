@@ -7,6 +7,8 @@ set -u
 TOP=${CRTOKEN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${CRTOKEN_BUILD:-$TOP/build}
 ADMIN=$BUILD/bin/crtoken-admin
+# The system interpreter: version-manager shims cost a fraction of a second per call.
+if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
 _n=0
 _failed=0
 
@@ -92,7 +94,7 @@ new_instance() {
 
 # json_get JSON KEY : value of a top-level string/number key (jq-free).
 json_get() {
-	printf '%s' "$1" | python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$2"
+	printf '%s' "$1" | $PY -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$2"
 }
 
 # make_csr DIR NAME [openssl genpkey args...] : key DIR/NAME.key, CSR DIR/NAME.csr
@@ -110,7 +112,7 @@ wait_port() {
 	_i=0
 	while [ $_i -lt "${3:-100}" ]; do
 		if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then return 0; fi
-		python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(0 if s.connect_ex(('$1',$2))==0 else 1)" 2>/dev/null && return 0
+		$PY -c "import socket,sys; s=socket.socket(); s.settimeout(1); sys.exit(0 if s.connect_ex(('$1',$2))==0 else 1)" 2>/dev/null && return 0
 		sleep 0.1
 		_i=$((_i + 1))
 	done
