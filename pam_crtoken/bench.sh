@@ -34,26 +34,25 @@ while [ $i -lt "$N" ]; do
 	i=$((i + 1))
 done
 
-# run SERVICE : time N logins (one per user) in Python, print the summary.
-run() {
-	python3 - "$1" "$N" "$W" "/usr/lib/$MA/libpam_wrapper.so" <<'EOF'
+# Time N logins per service (user uI with its current code), alternating
+# the two services so background load affects both alike.
+python3 - "$N" "$W" "/usr/lib/$MA/libpam_wrapper.so" <<'EOF'
 import os, statistics, subprocess, sys, time
-svc, n, w, wrapper = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+n, w, wrapper = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 env = dict(os.environ, LD_PRELOAD=wrapper, PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=w + "/pam.d")
-times = []
+times = {"crtoken": [], "oath": []}
 for i in range(n):
     b32 = open(f"{w}/u{i}.b32").read().strip()
-    code = subprocess.run(["oathtool", "--totp", "-b", b32], capture_output=True,
-                          text=True, check=True).stdout
-    t0 = time.perf_counter()
-    p = subprocess.run(["pamtester", svc, f"u{i}", "authenticate"], input=code,
-                       capture_output=True, text=True, env=env)
-    times.append((time.perf_counter() - t0) * 1000)
-    if p.returncode != 0 or "successfully authenticated" not in p.stderr + p.stdout:
-        sys.exit(f"{svc}: login of u{i} failed: {p.stderr.strip()}")
-print(f"{svc:8} n={n}  median {statistics.median(times):6.2f} ms  "
-      f"min {min(times):6.2f} ms  max {max(times):6.2f} ms")
+    for svc in times:
+        code = subprocess.run(["oathtool", "--totp", "-b", b32], capture_output=True,
+                              text=True, check=True).stdout
+        t0 = time.perf_counter()
+        p = subprocess.run(["pamtester", svc, f"u{i}", "authenticate"], input=code,
+                           capture_output=True, text=True, env=env)
+        times[svc].append((time.perf_counter() - t0) * 1000)
+        if p.returncode != 0 or "successfully authenticated" not in p.stderr + p.stdout:
+            sys.exit(f"{svc}: login of u{i} failed: {p.stderr.strip()}")
+for svc, t in times.items():
+    print(f"{svc:8} n={n}  median {statistics.median(t):6.2f} ms  "
+          f"min {min(t):6.2f} ms  max {max(t):6.2f} ms")
 EOF
-}
-run crtoken
-run oath
