@@ -1,0 +1,248 @@
+#!/bin/sh
+# t_bad_inputs.sh — the bad-input catalogue: every named case feeds one
+# malformed, hostile or refused input to a real component (crtoken-admin,
+# crtokend over HTTP, pam_crtoken through pamtester, rlm_crtoken in
+# freeradius) and asserts the exact machine code (or PAM/RADIUS outcome) AND
+# that the store is unchanged: tokens, certificates, API keys, OTP secrets
+# and the CRL number hash the same before and after. (Refusals add audit
+# rows by design; failed logins move the OTP failure counter by design — the
+# PAM cases compare everything else.)
+. "$(dirname "$0")/lib.sh"
+. "$TOP/enroll/testlib.sh"
+
+http_instance "$T/inst" 18453 || { not_ok "instance"; finish; exit 1; }
+DB=$T/inst/crtoken.db
+A=$ADMIN
+
+# The store's state without audit rows; PAM=1 also leaves out OTP counters.
+sig() {
+	sqlite3 "$DB" "SELECT * FROM tokens ORDER BY id; SELECT * FROM certificates ORDER BY serial;
+		SELECT id, name, hash, created_at, revoked_at FROM api_keys ORDER BY id; SELECT * FROM meta ORDER BY key;
+		SELECT user, hex(secret), algorithm, digits, period $( [ "${PAM:-0}" = 1 ] || echo ', last_step, failures, locked_until') FROM otp ORDER BY user;" |
+		sha256sum
+}
+# bad NAME CODE CMD... : CMD fails, prints CODE (stdout or stderr), store unchanged.
+bad() {
+	_name=$1 _code=$2
+	shift 2
+	_before=$(sig)
+	"$@" >"$T/.bad" 2>&1
+	_rc=$?
+	_after=$(sig)
+	if [ $_rc -eq 0 ] && [ "${ALLOW_RC0:-0}" != 1 ]; then
+		not_ok "$_name (succeeded)"
+		sed 's/^/#   /' "$T/.bad" | tail -5
+	elif ! grep -qF -- "$_code" "$T/.bad"; then
+		not_ok "$_name (expected $_code)"
+		sed 's/^/#   /' "$T/.bad" | tail -5
+	elif [ "$_before" != "$_after" ]; then
+		not_ok "$_name (the store changed)"
+	else
+		ok "$_name: $_code, store unchanged"
+	fi
+}
+# http METHOD PATH [curl args...] : prints "STATUS BODY"; fails unless 2xx.
+http() {
+	_m=$1 _p=$2
+	shift 2
+	_s=$(curl -s -o "$T/.body" -w '%{http_code}' -X "$_m" "$@" "$URL$_p")
+	echo "$_s $(cat "$T/.body")"
+	case "$_s" in 2*) return 0 ;; *) return 1 ;; esac
+}
+
+# ---------------------------------------------------------------- fixtures
+make_csr "$T" good
+make_csr "$T" rsa1024 -algorithm RSA -pkeyopt rsa_keygen_bits:1024
+make_csr "$T" p224 -algorithm EC -pkeyopt ec_paramgen_curve:P-224
+make_csr "$T" k256 -algorithm EC -pkeyopt ec_paramgen_curve:secp256k1
+make_csr "$T" ed448 -algorithm ED448
+head -c 300 "$T/good.csr" >"$T/truncated.csr"
+printf 'this is not a CSR\n' >"$T/garbage.csr"
+head -c 100000 /dev/urandom | base64 | sed '1i -----BEGIN CERTIFICATE REQUEST-----' >"$T/huge.csr"
+echo '-----END CERTIFICATE REQUEST-----' >>"$T/huge.csr"
+cp "$T/inst/ca.pem" "$T/cert-not-csr.csr"
+# A CSR whose signature was altered after signing (flip a byte in the signature).
+openssl req -in "$T/good.csr" -outform DER -out "$T/good.der" 2>/dev/null
+$PY -c 'import sys; d=bytearray(open(sys.argv[1],"rb").read()); d[-5]^=0x55; open(sys.argv[2],"wb").write(d)' "$T/good.der" "$T/badsig.der"
+
+tok() { "$A" token create --name "$1" "${@:2}" --json 2>/dev/null | jget - "d['token']"; }
+TOK=$("$A" token create --name fixture --cn fixed --lock cn --json | jget - "d['token']")
+OWNED=$("$A" token create --name owned --owner alice --json | jget - "d['token']")
+USED=$("$A" token create --name used --json | jget - "d['token']")
+"$A" redeem "$USED" --csr "$T/good.csr" --out "$T/used.pem" >/dev/null
+SERIAL=$(openssl x509 -in "$T/used.pem" -noout -serial | cut -d= -f2 | tr A-F a-f)
+J=$("$A" token create --name deleted --json)
+DELETED=$(echo "$J" | jget - "d['token']")
+"$A" token delete "$(echo "$J" | jget - "d['id']")" >/dev/null
+EXPIRING=$("$A" token create --name expiring --expires 1m --json | jget - "d['token']")
+MISTYPED=$(echo "$TOK" | sed 's/^\(crt_...\)./\1Z/;s/^\(crt_...\)Z\(.*\)$/\1Z\2/')
+[ "$MISTYPED" = "$TOK" ] && MISTYPED=$(echo "$TOK" | sed 's/^\(crt_...\)./\1Y/')
+UNKNOWN=$("$A" token create --name throwaway --json | jget - "d['token']")
+sqlite3 "$DB" "DELETE FROM tokens WHERE name = 'throwaway'"
+LONG=$(head -c 5000 /dev/zero | tr '\0' a)
+
+# ---------------------------------------------------------------- CLI: CSRs
+bad "cli: garbage instead of a CSR" csr_malformed "$A" redeem "$TOK" --csr "$T/garbage.csr"
+bad "cli: truncated PEM CSR" csr_malformed "$A" redeem "$TOK" --csr "$T/truncated.csr"
+bad "cli: oversized CSR (133 KB)" csr_too_large "$A" redeem "$TOK" --csr "$T/huge.csr"
+bad "cli: a certificate instead of a CSR (wrong PEM type)" csr_malformed "$A" redeem "$TOK" --csr "$T/cert-not-csr.csr"
+bad "cli: altered CSR signature (DER)" csr_bad_signature "$A" redeem "$TOK" --csr "$T/badsig.der"
+bad "cli: RSA-1024 key" csr_weak_key "$A" redeem "$TOK" --csr "$T/rsa1024.csr"
+bad "cli: P-224 key" csr_weak_key "$A" redeem "$TOK" --csr "$T/p224.csr"
+bad "cli: secp256k1 key" csr_unsupported_key "$A" redeem "$TOK" --csr "$T/k256.csr"
+bad "cli: Ed448 key" csr_unsupported_key "$A" redeem "$TOK" --csr "$T/ed448.csr"
+bad "cli: empty CSR file" csr_malformed "$A" redeem "$TOK" --csr /dev/null
+# ---------------------------------------------------------------- CLI: tokens
+bad "cli: mistyped token" token_mistyped "$A" redeem "$MISTYPED" --csr "$T/good.csr"
+bad "cli: not a token at all" token_malformed "$A" redeem "hello' OR '1'='1" --csr "$T/good.csr"
+bad "cli: unknown (well-formed) token" token_unknown "$A" redeem "$UNKNOWN" --csr "$T/good.csr"
+bad "cli: used token" token_used "$A" redeem "$USED" --csr "$T/good.csr"
+bad "cli: deleted token" token_deleted "$A" redeem "$DELETED" --csr "$T/good.csr"
+bad "cli: expired token (clock moved 2 days on)" token_expired faketime -f +2d "$A" redeem "$EXPIRING" --csr "$T/good.csr"
+bad "cli: another user's token" token_owner_mismatch "$A" redeem "$OWNED" --csr "$T/good.csr" --user mallory
+bad "cli: overriding a locked field" field_locked "$A" redeem "$TOK" --csr "$T/good.csr" --cn other
+bad "cli: 5000-byte CN override" field_invalid "$A" redeem "$TOK" --csr "$T/good.csr" --org "$LONG"
+bad "cli: non-UTF-8 OU override" field_invalid "$A" redeem "$TOK" --csr "$T/good.csr" --ou "$(printf 'caf\351')"
+bad "cli: control character in an override" field_invalid "$A" redeem "$TOK" --csr "$T/good.csr" --org "$(printf 'a\033[2Jb')"
+bad "cli: token without a name" name_required "$A" token create --cn x
+bad "cli: 5000-byte token name" field_invalid "$A" token create --name "$LONG"
+bad "cli: non-UTF-8 token name" field_invalid "$A" token create --name "$(printf '\377\376')"
+bad "cli: lifetime beyond the maximum" lifetime_invalid "$A" token create --name x --expires 400d
+bad "cli: malformed duration" "--expires" "$A" token create --name x --expires soon
+bad "cli: reply attribute without =" reply_attribute_invalid "$A" token create --name x --reply Tunnel-Type
+bad "cli: reply attribute with a bad name" reply_attribute_invalid "$A" token create --name x --reply 'Tunnel Type=VLAN'
+bad "cli: unknown lock field" "--lock" "$A" token create --name x --lock cn,colour
+# SQL metacharacters are data, not syntax: stored verbatim, tables intact.
+J=$("$A" token create --name "x'); DROP TABLE tokens;--" --cn 'Robert"; DELETE FROM certificates;' --json)
+check_eq "cli: SQL metacharacters are stored verbatim" "x'); DROP TABLE tokens;--" "$(echo "$J" | jget - "d['name']")"
+check_eq "cli: ... and the certificates survive" 1 "$(sqlite3 "$DB" 'SELECT count(*) FROM certificates')"
+"$A" token delete "$(echo "$J" | jget - "d['id']")" >/dev/null
+# ---------------------------------------------------------------- CLI: certificates, config
+bad "cli: revoke with an unknown reason" revocation_reason_invalid "$A" cert revoke "$SERIAL" --reason bored
+bad "cli: serial that is not hex" serial_invalid "$A" cert show "12'; DROP TABLE certificates;--"
+bad "cli: revoke an unknown serial" cert_not_found "$A" cert revoke 0123456789abcdef
+bad "cli: token id that does not exist" token_not_found "$A" token show token-00000000-0000-4000-8000-000000000000
+cp "$CRTOKEN_CONF" "$T/good.conf"
+printf '\n[ca]\ncert_days = -5\n' >>"$CRTOKEN_CONF"
+bad "config: negative cert_days" config_invalid "$A" token list
+cp "$T/good.conf" "$CRTOKEN_CONF"
+printf '\n[tokens]\nlifetime = forever\n' >>"$CRTOKEN_CONF"
+bad "config: lifetime that is not a duration" config_invalid "$A" token list
+cp "$T/good.conf" "$CRTOKEN_CONF"
+printf '\n[store]\ndatabse = x.db\n' >>"$CRTOKEN_CONF"
+bad "config: misspelt key" config_invalid "$A" token list
+cp "$T/good.conf" "$CRTOKEN_CONF"
+printf '\n[server]\nmax_body = 1\n' >>"$CRTOKEN_CONF"
+bad "config: max_body below its minimum" config_invalid "$A" token list
+cp "$T/good.conf" "$CRTOKEN_CONF"
+
+# ---------------------------------------------------------------- HTTP
+start_crtokend --workers 4 || { not_ok "crtokend starts"; finish; exit 1; }
+apikey || not_ok "api key"
+csr_body good2
+body() { $PY -c 'import json,sys; print(json.dumps(json.loads(sys.argv[1])))' "$1" >"$T/b.json"; }
+R=/client-certificates/token
+bad "http: wrong Content-Type is 415" "415 " http POST "$R/$TOK" -H 'Content-Type: text/plain' --data-binary "@$T/good2.json"
+head -c 10485760 /dev/zero | tr '\0' ' ' >"$T/10mb"
+bad "http: 10 MB body is 413" "413 " http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary "@$T/10mb"
+bad "http: malformed JSON is 400" "400 " http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary '{"type":"CSR",'
+bad "http: CSR value of the wrong JSON type is 400" request_invalid http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary '{"type":"CSR","value":42}'
+bad "http: unknown field is 400" request_invalid http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary '{"type":"CSR","value":"x","colour":"red"}'
+bad "http: NUL inside a JSON string is 400" "400 " http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary '{"type":"CSR","value":"a\u0000b"}'
+printf '{"type":"CSR","value":"\377\376"}' >"$T/latin.json"
+bad "http: non-UTF-8 body is 400" "400 " http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary "@$T/latin.json"
+bad "http: unknown redemption type is 400" request_invalid http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary '{"type":"TELEPATHY"}'
+bad "http: garbage CSR is 400 csr_malformed" csr_malformed http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary '{"type":"CSR","value":"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"}'
+$PY -c 'import json,sys; print(json.dumps({"type":"CSR","value":open(sys.argv[1]).read()}))' "$T/rsa1024.csr" >"$T/weak.json"
+bad "http: weak key is 422 csr_weak_key" "422 " http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary "@$T/weak.json"
+bad "http: mistyped token is 404 token_mistyped" token_mistyped http POST "$R/$MISTYPED" -H 'Content-Type: application/json' --data-binary "@$T/good2.json"
+bad "http: used token is 409" "409 " http POST "$R/$USED" -H 'Content-Type: application/json' --data-binary "@$T/good2.json"
+bad "http: deleted token is 410" "410 " http POST "$R/$DELETED" -H 'Content-Type: application/json' --data-binary "@$T/good2.json"
+bad "http: GENERATE with an unknown key type is 422" key_type_invalid http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary '{"type":"GENERATE","keyType":"dsa-512"}'
+bad "http: admin call with a wrong API key is 401" "401 " http GET /certificate-request-tokens -H "Authorization: Bearer crk_not-a-real-key"
+bad "http: token creation without a name is 422/400" name_required http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"commonName":"x"}'
+bad "http: expiresIn of the wrong type" "400 " http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","expiresIn":[1]}'
+# A slow body: a client trickles half a body and stalls; others are served meanwhile.
+$PY - "$PORT" "$TOK" >"$T/slow.out" 2>&1 <<'PYEOF' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(("POST /client-certificates/token/%s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n" % sys.argv[2]).encode())
+for i in range(30):
+    s.sendall(b"{" if i == 0 else b" ")
+    time.sleep(0.1)
+s.close()
+PYEOF
+SLOW=$!
+_before=$(sig)
+_h=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL/healthz")
+wait $SLOW
+check_eq "http: a stalled slow body does not block other clients" 200 "$_h"
+check_eq "http: ... and the abandoned request wrote nothing" "$_before" "$(sig)"
+stop_crtokend
+
+# ---------------------------------------------------------------- PAM
+. "$TOP/tests/integration/pam_lib.sh"
+"$A" otp enroll alice --json >"$T/alice.json"
+B32=$(jget - "d['secret']" <"$T/alice.json")
+service crtoken "auth required $PAM_SO config=$CRTOKEN_CONF" "account required $PAM_SO config=$CRTOKEN_CONF"
+service typo "auth required $PAM_SO config=$CRTOKEN_CONF windw=3"
+service badconf "auth required $PAM_SO config=$T/nonexistent.conf"
+NOW=$(date +%s)
+CODE=$(oathtool --totp -b "$B32" -N "@$NOW")
+pam_code() { printf '%s\n' "$1" >"$T/code"; }
+# pam_case ARGS... : pam_at, with pamtester's report on stdout for bad().
+pam_case() {
+	pam_at "$@"
+	_prc=$?
+	cat "$T/pam.out"
+	return $_prc
+}
+pam_code "$CODE"
+pam_at "$NOW" crtoken alice authenticate <"$T/code"
+PAM=1 bad "pam: a replayed code is refused" "$PAM_AUTH_ERR" pam_case "$NOW" crtoken alice authenticate <"$T/code"
+pam_code 000000
+PAM=1 bad "pam: a wrong code is refused" "$PAM_AUTH_ERR" pam_case "$((NOW + 90))" crtoken alice authenticate <"$T/code"
+pam_code "12ab56' OR 1=1"
+PAM=1 bad "pam: a code that is not digits is refused" "$PAM_AUTH_ERR" pam_case "$((NOW + 120))" crtoken alice authenticate <"$T/code"
+pam_code 123456
+PAM=1 bad "pam: an unenrolled user is unknown" "$PAM_USER_UNKNOWN" pam_case "$NOW" crtoken mallory authenticate <"$T/code"
+pam_code "$CODE"
+PAM=1 bad "pam: a misspelt module option is a service error" "$PAM_SERVICE_ERR" pam_case "$NOW" typo alice authenticate <"$T/code"
+PAM=1 bad "pam: a missing config fails closed" "$PAM_AUTHINFO_UNAVAIL" pam_case "$NOW" badconf alice authenticate <"$T/code"
+
+# ---------------------------------------------------------------- RADIUS
+RLM_SRC=$TOP/rlm_crtoken
+. "$TOP/rlm_crtoken/testenv.sh"
+RLM_BUILD=$BUILD
+RLM_PORT=18123
+at_exit rlm_stop
+rlm_lab_ca "$T" >/dev/null 2>&1
+cat "$T/inst/ca.pem" >"$T/client-cas.pem"
+RLM_SERVER_CERT=$T/server.pem RLM_SERVER_KEY=$T/server.key RLM_CLIENT_CAS=$T/client-cas.pem
+RLM_CRTOKEN_CONF=$T/nonexistent.conf
+rlm_write_config "$T/raddb-bad" crtoken >/dev/null 2>&1
+bad "radius: module config pointing at a missing crtoken.conf" config_not_found /usr/sbin/freeradius -XC -d "$T/raddb-bad"
+cp "$CRTOKEN_CONF" "$T/broken.conf"
+printf '\n[radius]\nlast_seen = sometimes\n' >>"$T/broken.conf"
+RLM_CRTOKEN_CONF=$T/broken.conf
+rlm_write_config "$T/raddb-broken" crtoken >/dev/null 2>&1
+bad "radius: invalid value in crtoken.conf" config_invalid /usr/sbin/freeradius -XC -d "$T/raddb-broken"
+RLM_CRTOKEN_CONF=$CRTOKEN_CONF
+rlm_write_config "$T/raddb-attr" crtoken >/dev/null 2>&1
+grep -rl 'serial_attribute = TLS-Client-Cert-Serial' "$T/raddb-attr" | xargs sed -i 's/serial_attribute = TLS-Client-Cert-Serial/serial_attribute = Crtoken-Bogus-Serial-Attr/'
+bad "radius: unknown serial_attribute is a config error" "Unknown attribute" /usr/sbin/freeradius -XC -d "$T/raddb-attr"
+# A certificate signed with the CA key but never issued by crtoken.
+openssl req -new -key "$T/good.key" -subj "/CN=forged" -out "$T/forged.csr" 2>/dev/null
+printf 'basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\n' >"$T/forged.ext"
+openssl x509 -req -in "$T/forged.csr" -CA "$T/inst/ca.pem" -CAkey "$T/inst/ca.key" -set_serial 0x0badc0de \
+	-days 30 -extfile "$T/forged.ext" -out "$T/forged.pem" 2>/dev/null
+rlm_write_config "$T/raddb" crtoken >/dev/null 2>&1
+if rlm_start "$T/raddb"; then
+	ALLOW_RC0=1 bad "radius: a forged certificate from the CA key is rejected" reject \
+		rlm_eapol "$T/forged.pem" "$T/good.key" "$T/eapol.out" "$T/lab-ca.pem"
+	rlm_stop
+else
+	not_ok "radius: freeradius starts"
+	tail -20 "$T/raddb/radiusd.log" | sed 's/^/#   /'
+fi
+finish
