@@ -15,6 +15,16 @@ DESTDIR ?=
 SANITIZE ?=
 CC ?= gcc
 
+# SANITIZE=1: everything (library, CLIs, crtokend, unit tests, and the PAM and
+# RADIUS modules too) is built with ASan + UBSan into build/asan, and the test
+# suites run against those binaries. The modules are loaded by hosts built
+# without ASan (pamtester, freeradius): the suites that start such a host
+# LD_PRELOAD the ASan runtime, `$(CC) -print-file-name=libasan.so` (building
+# the modules without sanitizers would leave them the only unchecked code).
+# crtokend carries the runtime itself, so its PAM stack needs nothing.
+# tests/run.sh sends every sanitizer report of every process (daemons whose
+# stderr a suite discards too) to $(B)/tests/logs/sanitizer and fails the
+# suite that left one.
 ifeq ($(SANITIZE),1)
 B := build/asan
 OPT := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

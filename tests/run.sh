@@ -18,6 +18,21 @@ export CRTOKEN_TOP="$top" CRTOKEN_BUILD="$top/$B"
 passed=0
 failed=0
 failed_suites=""
+
+# SANITIZE=1: every sanitizer report of every process — daemons and hosts
+# whose stderr a suite discards included — goes to $logs/sanitizer, and a
+# suite that leaves a report there fails.
+san_dir=""
+san_seen=0
+if [ "${SANITIZE:-}" = 1 ]; then
+	san_dir=$top/$logs/sanitizer
+	case "$logs" in /*) san_dir=$logs/sanitizer ;; esac
+	rm -rf "$san_dir"
+	mkdir -p "$san_dir"
+	ASAN_OPTIONS="log_path=$san_dir/asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+	UBSAN_OPTIONS="log_path=$san_dir/ubsan:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+	export ASAN_OPTIONS UBSAN_OPTIONS
+fi
 suite_timeout=${SUITE_TIMEOUT:-600}
 
 run_suite() { # name command...
@@ -34,6 +49,15 @@ run_suite() { # name command...
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		echo "not ok - $name exited with status $rc" >>"$log"
+	fi
+	if [ -n "$san_dir" ] && [ "$(ls "$san_dir" | wc -l)" -gt "$san_seen" ]; then
+		new=$(($(ls "$san_dir" | wc -l) - san_seen))
+		san_seen=$((san_seen + new))
+		f=$((f + 1))
+		echo "not ok - $name: $new sanitizer report(s) in $san_dir" >>"$log"
+		for r in $(ls -t "$san_dir" | head -n "$new"); do
+			sed -n '1,/^SUMMARY/p' "$san_dir/$r" | head -40 | sed 's/^/# /' >>"$log"
+		done
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
