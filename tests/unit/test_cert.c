@@ -7,19 +7,6 @@
 #include <ctype.h>
 #include <openssl/x509v3.h>
 
-static test_instance ti;
-
-static int setup(void **state)
-{
-	tu_instance(&ti);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tu_instance_free(&ti);
-	return 0;
-}
 
 static void issue(const char *name, crt_cert *c)
 {
@@ -270,5 +257,5 @@ int main(void)
 		cmocka_unit_test(the_crl_is_signed_numbered_and_lists_revocations),
 		cmocka_unit_test(json_shapes_use_frontdoor_field_names),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);
 }

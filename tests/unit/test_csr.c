@@ -4,20 +4,7 @@
  */
 #include "testutil.h"
 
-static test_instance ti;
 static char last_detail[512]; /* crt_errdetail of the last redemption */
-
-static int setup(void **state)
-{
-	tu_instance(&ti);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tu_instance_free(&ti);
-	return 0;
-}
 
 /* Redeem a fresh token with (csr, len); returns the status. */
 static crt_status redeem_with(const void *csr, size_t len)
@@ -164,5 +151,5 @@ int main(void)
 		cmocka_unit_test(a_certificate_instead_of_a_csr_is_malformed),
 		cmocka_unit_test(oversized_csrs_are_refused_as_too_large),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);
 }

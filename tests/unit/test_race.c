@@ -10,21 +10,8 @@
 #define THREADS 32
 #define PROCS 8
 
-static test_instance ti;
 static char token[CRT_TOKEN_STRLEN + 1];
 static pthread_barrier_t barrier;
-
-static int setup(void **state)
-{
-	tu_instance(&ti);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tu_instance_free(&ti);
-	return 0;
-}
 
 static void *racer(void *arg)
 {
@@ -118,5 +105,5 @@ int main(void)
 		cmocka_unit_test(thirty_two_threads_one_token_one_certificate),
 		cmocka_unit_test(eight_processes_one_token_one_certificate),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);
 }

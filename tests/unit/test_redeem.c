@@ -5,19 +5,6 @@
 #include "testutil.h"
 #include <openssl/bn.h>
 
-static test_instance ti;
-
-static int setup(void **state)
-{
-	tu_instance(&ti);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tu_instance_free(&ti);
-	return 0;
-}
 
 static char *tok_for(const crt_token_spec *spec, crt_token *t)
 {
@@ -471,5 +458,5 @@ int main(void)
 		cmocka_unit_test(metadata_updates_only_while_unused),
 		cmocka_unit_test(purge_removes_old_finished_tokens_but_keeps_certificates),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);
 }

@@ -95,6 +95,19 @@ TU void tu_instance_free(test_instance *ti)
 	tu_rmrf(parent);
 }
 
+/* The instance a test group shares: cmocka group setup and teardown. */
+static test_instance ti __attribute__((unused));
+TU int tu_group_setup(void **state)
+{
+	tu_instance(&ti);
+	return 0;
+}
+TU int tu_group_teardown(void **state)
+{
+	tu_instance_free(&ti);
+	return 0;
+}
+
 /* Key of a named type: "ec-p256", "ec-p384", "ec-p224", "ec-secp256k1",
  * "rsa-1024", "rsa-2048", "ed25519", "ed448". */
 TU EVP_PKEY *tu_key(const char *type)
