@@ -53,6 +53,12 @@ pam_matrix_service() {
 # $T/crtokend.log), wait until it listens. With PAM_SVC_DIR set, under
 # pam_wrapper with that service directory.
 start_crtokend() {
+	# Another suite (or another checkout's test run) on this port would
+	# answer in our place: refuse clearly instead.
+	if wait_port 127.0.0.1 "$PORT" 1; then
+		diag "port $PORT is already in use by another process"
+		return 1
+	fi
 	if [ -n "${PAM_SVC_DIR:-}" ]; then
 		LD_PRELOAD="$PRELOAD_SAN$PAM_WRAPPER_LIB" PAM_WRAPPER=1 \
 			PAM_WRAPPER_SERVICE_DIR="$PAM_SVC_DIR" \
@@ -62,7 +68,7 @@ start_crtokend() {
 		"$CRTOKEND" --config "$CRTOKEN_CONF" --foreground "$@" >>"$T/crtokend.log" 2>&1 &
 	fi
 	CRTOKEND_PID=$!
-	if ! wait_port 127.0.0.1 "$PORT" 100; then
+	if ! wait_port 127.0.0.1 "$PORT" 100 || ! kill -0 "$CRTOKEND_PID" 2>/dev/null; then
 		diag "crtokend did not start; log:"
 		sed 's/^/#   /' "$T/crtokend.log" | tail -20
 		return 1
