@@ -275,18 +275,52 @@ static int outputs_exist(const struct opts *o)
 	return o->p12 != NULL && access(o->p12, F_OK) == 0;
 }
 
+/*
+ * https:// anywhere; http:// only to this host (crtokend serves plain HTTP
+ * on loopback only, so anything else would send the one-time password in
+ * clear to someone who is not crtokend).
+ */
+static int server_url_ok(const char *url)
+{
+	static const char *const local[] = {"http://127.", "http://localhost:", "http://localhost/",
+	                                    "http://[::1]"};
+	size_t i;
+
+	if (strncmp(url, "https://", 8) == 0)
+		return 1;
+	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		if (strncmp(url, local[i], strlen(local[i])) == 0)
+			return 1;
+	if (strncmp(url, "http://", 7) == 0)
+		fail("error: %s: plain http only to this host; use https://", url);
+	else
+		fail("error: %s: the server URL starts with https://", url);
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
+	/* clang-format off */
 	static const struct option longopts[] = {
-	    {"server", required_argument, NULL, 's'},   {"token", required_argument, NULL, 't'},
-	    {"user", required_argument, NULL, 'u'},     {"out-dir", required_argument, NULL, 'd'},
-	    {"key-type", required_argument, NULL, 'k'}, {"p12", required_argument, NULL, 'p'},
-	    {"name", required_argument, NULL, 'n'},     {"cn", required_argument, NULL, 'C'},
-	    {"org", required_argument, NULL, 'O'},      {"ou", required_argument, NULL, 'U'},
-	    {"cacert", required_argument, NULL, 'a'},   {"password", no_argument, NULL, 'P'},
-	    {"no-login", no_argument, NULL, 'L'},       {"force", no_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+		{"server", required_argument, NULL, 's'},
+		{"token", required_argument, NULL, 't'},
+		{"user", required_argument, NULL, 'u'},
+		{"out-dir", required_argument, NULL, 'd'},
+		{"key-type", required_argument, NULL, 'k'},
+		{"p12", required_argument, NULL, 'p'},
+		{"name", required_argument, NULL, 'n'},
+		{"cn", required_argument, NULL, 'C'},
+		{"org", required_argument, NULL, 'O'},
+		{"ou", required_argument, NULL, 'U'},
+		{"cacert", required_argument, NULL, 'a'},
+		{"password", no_argument, NULL, 'P'},
+		{"no-login", no_argument, NULL, 'L'},
+		{"force", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
 	};
+	/* clang-format on */
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -339,6 +373,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'h':
 			usage(stdout);
 			exit(EN_OK);
+		case 'V':
+			puts("crtoken-enroll 0.1");
+			exit(EN_OK);
 		default:
 			usage(stderr);
 			return -1;
@@ -350,6 +387,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		usage(stderr);
 		return -1;
 	}
+	if (!server_url_ok(o->server))
+		return -1;
 	if (o->user == NULL)
 		o->user = default_user();
 	return 0;

@@ -82,6 +82,7 @@ int main(int argc, char **argv)
 	    {"workers", required_argument, NULL, 'w'},
 	    {"routes", no_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	server srv;
@@ -118,6 +119,9 @@ int main(int argc, char **argv)
 			return 0;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			puts("crtokend 0.1");
 			return 0;
 		default:
 			usage(stderr);

@@ -97,6 +97,9 @@ new_token open
 before=$(requests)
 enroll --token "$TOKEN" --out-dir "$T/out" --name open
 check_eq "a server without the gate: no login asked, one request" "0 $((before + 1))" "$RC $(requests)"
+enroll --server "http://enroll.example.org:8443" --token "$TOKEN" --out-dir "$T/out" --name y
+check_eq "plain http to another host is refused before sending anything (exit 2)" 2 "$RC"
+check_contains "... saying to use https" "use https://" "$(cat "$T/enroll.err")"
 enroll --server "http://127.0.0.1:1" --token "$TOKEN" --out-dir "$T/out" --name y
 check_eq "an unreachable server exits 4" 4 "$RC"
 check_eq "the token never appears in client messages" 0 \
