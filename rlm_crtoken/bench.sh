@@ -105,6 +105,45 @@ stats() {
 				m / 1000, v[1] / 1000, v[NR] / 1000
 		}'
 }
+# Throughput: C concurrent eapol_test loops of M authentications each, per
+# server, in alternating rounds (crtoken, none, none, crtoken) so drift in
+# the machine's load hits both alike.
+C=${RADIUS_LOOPS:-4}
+M=${RADIUS_PER_LOOP:-8}
+burst() { # SITE PORT : C loops of M; appends elapsed seconds to $T/SITE.burst
+	_b0=$(now_ns)
+	_l=0
+	_pids=""
+	while [ $_l -lt "$C" ]; do
+		(
+			_m=0
+			while [ $_m -lt "$M" ]; do
+				RLM_PORT=$2
+				rlm_eapol "$T/c.pem" "$T/c.key" "$T/out.$1.$_l" "$T/lab-ca.pem" >>"$T/res.$1"
+				_m=$((_m + 1))
+			done
+		) &
+		_pids="$_pids $!"
+		_l=$((_l + 1))
+	done
+	for _p in $_pids; do wait "$_p"; done
+	echo "$(($(now_ns) - _b0))" >>"$T/$1.burst"
+}
+for site in crtoken none none crtoken; do
+	if [ $site = crtoken ]; then burst crtoken 18121; else burst none 18122; fi
+done
+rate() { # SITE : authentications per second over all its bursts
+	awk -v n="$(grep -c . "$T/res.$1")" -v acc="$(grep -c '^accept$' "$T/res.$1")" '
+		{ ns += $1 } END { printf "%.1f %d %d\n", n / (ns / 1e9), acc, n }' "$T/$1.burst"
+}
+set -- $(rate crtoken)
+r_mod=$1 acc_mod=$2 n_mod=$3
+set -- $(rate none)
+r_none=$1 acc_none=$2 n_none=$3
+
 echo "EAP-TLS authentications (eapol_test wall time, P-256 client and server keys)"
+printf 'throughput, %d concurrent eapol_test loops: with rlm_crtoken %s/s (%d/%d accepted), stock %s/s (%d/%d accepted), ratio %s%%\n' \
+	"$C" "$r_mod" "$acc_mod" "$n_mod" "$r_none" "$acc_none" "$n_none" \
+	"$(awk -v a="$r_mod" -v b="$r_none" 'BEGIN { printf "%.1f", 100 * a / b }')"
 stats crtoken "rlm_crtoken in check-eap-tls:"
 stats none "stock EAP-TLS, no virtual_server:"
