@@ -73,6 +73,13 @@ static int check_instance(const char *config, int quiet_ok)
 	return 0;
 }
 
+/* What is bound at start and needs a restart to change, as one string. */
+static void bound_signature(const crt_config *cfg, const char *listen_opt, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s|%s|%s", listen_opt ? listen_opt : cfg->listen,
+	         cfg->tls_cert ? cfg->tls_cert : "", cfg->tls_key ? cfg->tls_key : "");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -90,6 +97,7 @@ int main(int argc, char **argv)
 	const char *listen_opt = NULL;
 	struct pool_entry *pe = NULL;
 	const crt_config *cfg;
+	char bound[1024], now_bound[1024];
 	sigset_t sigs;
 	int c, sig, foreground = 0, rc = 1;
 	long workers;
@@ -168,6 +176,7 @@ int main(int argc, char **argv)
 	}
 	if (server_start(&srv, &addr, cfg) != 0)
 		goto out;
+	bound_signature(cfg, listen_opt, bound, sizeof(bound));
 	pool_release(srv.pool, pe);
 	pe = NULL;
 
@@ -178,6 +187,14 @@ int main(int argc, char **argv)
 			break;
 		if (pool_reload(srv.pool) == 0) {
 			log_msg(LOG_NOTICE, "reloaded configuration and CA");
+			pe = pool_acquire(srv.pool);
+			bound_signature(crt_get_config(pool_ctx(pe)), listen_opt, now_bound,
+			                sizeof(now_bound));
+			pool_release(srv.pool, pe);
+			pe = NULL;
+			if (strcmp(bound, now_bound) != 0)
+				log_msg(LOG_WARNING, "listen, tls_cert or tls_key changed: "
+				                     "restart crtokend to apply");
 		} else {
 			log_msg(LOG_ERR,
 			        "reload refused; still serving the previous configuration");

@@ -61,6 +61,13 @@ req GET /healthz
 check_eq "SIGHUP with a broken config keeps serving" 200 "$STATUS"
 check_contains "... and says the reload was refused" "reload refused" "$(cat "$T/crtokend.log")"
 cp "$T/good.conf" "$CRTOKEN_CONF"
+conf_set tls_cert tls.pem
+conf_set tls_key tls.key
+kill -HUP "$CRTOKEND_PID"
+sleep 0.5
+check_contains "a changed TLS setting is reported as needing a restart" \
+	"restart crtokend to apply" "$(cat "$T/crtokend.log")"
+cp "$T/good.conf" "$CRTOKEN_CONF"
 
 # A 500: the CRL cannot be written. The answer names no path or detail.
 conf_set crl_file "$T/no/such/dir/crl.pem"
