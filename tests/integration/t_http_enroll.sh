@@ -90,6 +90,22 @@ check_contains "the key is RSA 2048" "Private-Key: (2048 bit" \
 check_contains "the OU override is in the certificate" "OU = Lab" \
 	"$(openssl x509 -in "$T/out/rsa.crt" -noout -subject -nameopt oneline)"
 
+# On a terminal: the server asks for a login, the code is read without echo.
+new_token tty
+$PY "$TOP/enroll/ptydrive.py" "One-time password: " alicepw -- "$ENROLL" --server "$URL" \
+	--token "$TOKEN" --user alice --out-dir "$T/out" --name tty >"$T/tty.out" 2>&1
+check_contains "on a terminal the one-time password is asked for, and enrollment succeeds" \
+	"EXIT 0" "$(cat "$T/tty.out")"
+check_eq "... the answer is not echoed" 0 "$(grep -c alicepw "$T/tty.out")"
+new_token tty2
+$PY "$TOP/enroll/ptydrive.py" "Password: " alicepw "One-time password: " 123456 -- "$ENROLL" \
+	--server "$URL" --token "$TOKEN" --user alice --out-dir "$T/out" --name tty2 --password \
+	>"$T/tty2.out" 2>&1
+check_contains "--password asks for the password, then the one-time password" \
+	"Password: One-time password: " "$(tr -d '\r\n' <"$T/tty2.out")"
+check_contains "... and \"password<LF>code\" passes a one-prompt stack on its first line" \
+	"EXIT 0" "$(cat "$T/tty2.out")"
+
 conf_set require_login no
 kill -HUP "$CRTOKEND_PID"
 sleep 0.5
