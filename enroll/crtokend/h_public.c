@@ -5,8 +5,11 @@
  *                 ?format=pem or Accept: application/x-pem-file
  *   GET /healthz  liveness: this worker has an open store and CA
  * The CRL is served from [ca] crl_file and re-signed only when the file is
- * missing, past its nextUpdate, or older than the newest revocation (a
- * revocation made with crtoken-admin does not publish a CRL by itself).
+ * missing, past its nextUpdate, or older than the newest revocation. Our
+ * own revocations re-sign at once (h_certs.c); one made with crtoken-admin
+ * does not publish a CRL by itself, so the store is asked for newer
+ * revocations — at most every CRL_RECHECK_SECONDS, as the question costs a
+ * walk over the revoked certificates and this endpoint is public.
  */
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -16,6 +19,8 @@
 #include <time.h>
 
 #include "crtokend.h"
+
+#define CRL_RECHECK_SECONDS 10
 
 void h_ca_pem(struct request *rq)
 {
@@ -50,13 +55,15 @@ static int revoked_since(crt_ctx *ctx, time_t t)
 }
 
 /* The CRL in the file if it is still current, else NULL. */
-static X509_CRL *current_crl(crt_ctx *ctx, const char *path)
+static X509_CRL *current_crl(struct request *rq)
 {
+	const char *path = rq->cfg->crl_file;
 	struct tm tm;
 	X509_CRL *crl = NULL;
 	const ASN1_TIME *next;
 	FILE *f;
 	time_t now = time(NULL);
+	int64_t checked = __atomic_load_n(&rq->srv->crl_checked_at, __ATOMIC_ACQUIRE);
 
 	if (path == NULL || (f = fopen(path, "r")) == NULL)
 		return NULL;
@@ -66,12 +73,17 @@ static X509_CRL *current_crl(crt_ctx *ctx, const char *path)
 		return NULL;
 	next = X509_CRL_get0_nextUpdate(crl);
 	if (next == NULL || X509_cmp_time(next, &now) <= 0 ||
-	    !ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl), &tm) ||
-	    revoked_since(ctx, timegm(&tm))) {
-		X509_CRL_free(crl);
-		return NULL;
+	    !ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl), &tm))
+		goto stale;
+	if (now - checked >= CRL_RECHECK_SECONDS) {
+		if (revoked_since(rq->ctx, timegm(&tm)))
+			goto stale;
+		__atomic_store_n(&rq->srv->crl_checked_at, (int64_t)now, __ATOMIC_RELEASE);
 	}
 	return crl;
+stale:
+	X509_CRL_free(crl);
+	return NULL;
 }
 
 static X509_CRL *crl_from_pem(const char *pem)
@@ -107,7 +119,7 @@ void h_crl(struct request *rq)
 		reply_error(rq, CRT_E_REQUEST_INVALID, "format must be der or pem");
 		return;
 	}
-	if ((crl = current_crl(rq->ctx, rq->cfg->crl_file)) == NULL) {
+	if ((crl = current_crl(rq)) == NULL) {
 		if ((s = crt_crl_generate(rq->ctx, "crtokend", &pem)) != CRT_OK) {
 			reply_status(rq, s);
 			return;

@@ -84,4 +84,11 @@ check_status "... and it still redeems" 201 -
 jreq POST "/client-certificates/token/$TOKEN" '{"type":"GENERATE","passphrase":"p"}'
 check_status "GENERATE on a used token is 409" 409 token_used
 check_eq "four certificates in all" 4 "$(sqlite3 "$DB" 'SELECT count(*) FROM certificates')"
+
+# A revocation made with the CLI (which does not publish a CRL) still shows
+# in /crl: the served file is older than the newest revocation.
+"$ADMIN" cert revoke "$SERIAL" >/dev/null
+req GET '/crl?format=pem'
+check_contains "a CLI revocation appears in /crl" "$(printf '%s' "$SERIAL" | tr 'a-f' 'A-F')" \
+	"$(openssl crl -in "$T/body" -noout -text)"
 http_finish
