@@ -14,6 +14,7 @@
  * certificate are bound at start; changing them needs a restart.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
@@ -97,7 +98,7 @@ int main(int argc, char **argv)
 	const char *listen_opt = NULL;
 	struct pool_entry *pe = NULL;
 	const crt_config *cfg;
-	char bound[1024], now_bound[1024];
+	char bound[1024], now_bound[1024], config_abs[PATH_MAX];
 	sigset_t sigs;
 	int c, sig, foreground = 0, rc = 1;
 	long workers;
@@ -145,6 +146,13 @@ int main(int argc, char **argv)
 
 	if (check_instance(srv.config_path, 1) != 0)
 		return 1;
+	/* Detaching changes to /, and reloads reopen the file by name. */
+	if (realpath(srv.config_path ? srv.config_path : crt_config_default_path(), config_abs) ==
+	    NULL) {
+		perror("crtokend: config");
+		return 1;
+	}
+	srv.config_path = config_abs;
 	if (!foreground) {
 		if (daemon(0, 0) != 0) {
 			perror("crtokend: daemon");

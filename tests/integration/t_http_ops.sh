@@ -22,6 +22,23 @@ check_fails "a malformed listen address is refused" \
 check_fails "a broken config is refused at start" \
 	"$CRTOKEND" --config "$T/missing.conf" --foreground
 
+# ------------------------------------------------------------ detached
+# Without --foreground crtokend detaches (and logs to syslog); a relative
+# --config still works after it changed to /.
+conf_set plain_http yes
+(cd "$T" && "$CRTOKEND" --config inst/crtoken.conf --listen 127.0.0.1:18453)
+check_eq "crtokend detaches with status 0" 0 "$?"
+if wait_port 127.0.0.1 18453 50; then
+	STATUS=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18453/healthz)
+	check_eq "the detached daemon serves (relative --config)" 200 "$STATUS"
+else
+	not_ok "the detached daemon serves (relative --config)"
+fi
+DPID=$(ss -ltnpH 'sport = :18453' 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
+check "the detached daemon is crtokend" test "$(cat "/proc/$DPID/comm" 2>/dev/null)" = crtokend
+stop_pid "$DPID"
+conf_set plain_http no
+
 # ------------------------------------------------------------ HTTPS
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	-subj /CN=localhost -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
