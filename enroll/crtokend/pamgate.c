@@ -29,6 +29,8 @@ static char *next_line(struct conv_state *cs)
 		return NULL;
 	nl = strchr(p, '\n');
 	n = nl ? (size_t)(nl - p) : strlen(p);
+	if (nl != NULL && n > 0 && p[n - 1] == '\r')
+		n--; /* "password\r\nOTP" from clients that send CRLF */
 	if ((s = malloc(n + 1)) == NULL)
 		return NULL;
 	memcpy(s, p, n);

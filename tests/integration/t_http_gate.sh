@@ -66,6 +66,10 @@ check_eq "the certificate records the authenticated user" alice "$(jget "$T/body
 new_token anyone
 redeem "$TOKEN" "$T/dev.json" -u bob:bobpw
 check_status "a token without owner: any authenticated user (201)" 201 -
+new_token crlf
+CRLF_CRED=$(printf 'alice:alicepw\r\nextra' | base64 -w0)
+redeem "$TOKEN" "$T/dev.json" -H "Authorization: Basic $CRLF_CRED"
+check_status "\"password<CR><LF>...\" answers with the password (CR dropped)" 201 -
 new_token malformed
 redeem "$TOKEN" "$T/dev.json" -H 'Authorization: Basic %%%notbase64'
 check_status "malformed Basic credentials are 401" 401 authentication_failed
