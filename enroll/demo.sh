@@ -2,7 +2,7 @@
 # scripts/demo.sh, which calls demo_http when it is defined).
 #
 # demo_http
-#   Starts crtokend on 127.0.0.1:18490 (plain HTTP, loopback only) with the
+#   Starts crtokend on 127.0.0.1:18496 (plain HTTP, loopback only) with the
 #   PAM gate on: pam_crtoken through pam_wrapper, so /etc/pam.d stays
 #   untouched. The admin makes an API key and creates a token for bob with
 #   curl; bob enrolls his authenticator, then redeems with crtoken-enroll
@@ -25,7 +25,7 @@ demo_http() {
 }
 
 demo_http_steps() {
-	_dh_port=18490
+	_dh_port=18496
 	_dh_url=http://127.0.0.1:$_dh_port
 	_dh_ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 	_dh_svc=$DEMO/pam-http.d

@@ -26,15 +26,15 @@ check_fails "a broken config is refused at start" \
 # Without --foreground crtokend detaches (and logs to syslog); a relative
 # --config still works after it changed to /.
 conf_set plain_http yes
-(cd "$T" && "$CRTOKEND" --config inst/crtoken.conf --listen 127.0.0.1:18453)
+(cd "$T" && "$CRTOKEND" --config inst/crtoken.conf --listen 127.0.0.1:18458)
 check_eq "crtokend detaches with status 0" 0 "$?"
-if wait_port 127.0.0.1 18453 50; then
-	STATUS=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18453/healthz)
+if wait_port 127.0.0.1 18458 50; then
+	STATUS=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18458/healthz)
 	check_eq "the detached daemon serves (relative --config)" 200 "$STATUS"
 else
 	not_ok "the detached daemon serves (relative --config)"
 fi
-DPID=$(ss -ltnpH 'sport = :18453' 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
+DPID=$(ss -ltnpH 'sport = :18458' 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
 check "the detached daemon is crtokend" test "$(cat "/proc/$DPID/comm" 2>/dev/null)" = crtokend
 stop_pid "$DPID"
 conf_set plain_http no
