@@ -137,7 +137,7 @@ size_t crt_b64url(const unsigned char *in, size_t n, char *out);
 crt_status crt_read_file(const char *path, size_t limit, char **data, size_t *len);
 /* Write data to path atomically (temp + rename) with mode. */
 crt_status crt_write_file(const char *path, const void *data, size_t len, unsigned mode);
-/* CRT_E_UNSAFE_PERMISSIONS if path is readable (no_read_others) or writable by group/others. */
+/* CRT_E_UNSAFE_PERMISSIONS if group or others have any access to path (keys: 0600). */
 crt_status crt_check_key_perms(const char *path);
 /* Text checks for token fields: printable UTF-8, no control chars, max len. */
 crt_status crt_field_check(const char *value, size_t maxlen);

@@ -289,7 +289,7 @@ crt_status crt_check_key_perms(const char *path)
 	struct stat st;
 	if (stat(path, &st) != 0)
 		return CRT_E_IO;
-	if (st.st_mode & (S_IRWXO | S_IWGRP))
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) /* a private key is for its owner only */
 		return CRT_E_UNSAFE_PERMISSIONS;
 	return CRT_OK;
 }

@@ -98,6 +98,8 @@ static void a_ca_key_readable_by_others_is_refused(void **s)
 	chmod(key, 0644);
 	assert_int_equal(open_status(&ti, 0, detail, sizeof(detail)), CRT_E_UNSAFE_PERMISSIONS);
 	assert_non_null(strstr(detail, "ca.key"));
+	chmod(key, 0640); /* group-readable is refused too */
+	assert_int_equal(open_status(&ti, 0, NULL, 0), CRT_E_UNSAFE_PERMISSIONS);
 	/* ... but components that never touch the CA key still open. */
 	assert_int_equal(open_status(&ti, CRT_OPEN_NO_CA, NULL, 0), CRT_OK);
 	tu_instance_free(&ti);
