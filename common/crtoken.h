@@ -54,7 +54,7 @@ typedef enum crt_status {
 	CRT_E_TOKEN_EXPIRED,     /* token_expired */
 	CRT_E_TOKEN_OWNER,       /* token_owner_mismatch */
 	CRT_E_TOKEN_NOT_FOUND,   /* token_not_found (by id) */
-	CRT_E_TOKEN_NOT_ACTIVE,  /* token_not_active (update/delete of a used token) */
+	CRT_E_TOKEN_NOT_ACTIVE,  /* token_not_active (update of a used or deleted token) */
 	CRT_E_NAME_REQUIRED,     /* name_required */
 	CRT_E_FIELD_INVALID,     /* field_invalid */
 	CRT_E_FIELD_LOCKED,      /* field_locked */
