@@ -28,6 +28,7 @@ struct crt_ctx {
 	struct ossl_decoder_ctx_st *spki_decoder;
 	EVP_PKEY *spki_out;
 	int in_txn;               /* a write transaction is open */
+	int64_t busy_since_us;    /* when the current wait for the write lock began */
 	struct store_shared *shared; /* process-wide writer state of this store (commit.c) */
 	/* prepared statement cache, keyed by SQL text (see store_prepare) */
 	struct {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -146,6 +147,28 @@ static crt_status check_db_perms(crt_ctx *ctx, const char *path)
 	return CRT_OK;
 }
 
+/*
+ * Waiting for another process's write lock. SQLite's own busy timeout
+ * sleeps 1, 2, 5, 10 ... 100 ms between tries, far longer than our write
+ * transactions hold the lock (about a millisecond), so two processes that
+ * write together (crtokend and its PAM module's copy of libcrtoken, or the
+ * admin CLI) would see tens of milliseconds of idle waiting. Poll briefly
+ * first, then back off to 2 ms, up to busy_timeout_ms in all.
+ */
+static int busy_wait(void *arg, int count)
+{
+	crt_ctx *ctx = arg;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+	if (count == 0)
+		ctx->busy_since_us = us;
+	else if (us - ctx->busy_since_us >= (int64_t)ctx->cfg.busy_timeout_ms * 1000)
+		return 0; /* give up: SQLITE_BUSY → store_busy */
+	usleep(count < 20 ? 100 : count < 60 ? 500 : 2000);
+	return 1;
+}
+
 crt_status store_open(crt_ctx *ctx)
 {
 	const char *path = ctx->cfg.database;
@@ -173,7 +196,7 @@ crt_status store_open(crt_ctx *ctx)
 	if (rc != SQLITE_OK)
 		return store_error(ctx, rc, "opening the store");
 	sqlite3_extended_result_codes(ctx->db, 1);
-	sqlite3_busy_timeout(ctx->db, ctx->cfg.busy_timeout_ms);
+	sqlite3_busy_handler(ctx->db, busy_wait, ctx);
 	if (!readonly) {
 		/* Keep -wal/-shm when the last writer closes: a read-only reader
 		 * (rlm_crtoken as freerad) can read them but cannot create them. */
