@@ -16,9 +16,8 @@
  * (~0.1-1 s) happens before the token is looked at and would dominate the
  * run without exercising any parsing.
  *
- * Properties: every request gets exactly one response with a status of the
- * API (2xx/4xx, 5xx only for internal errors is a failure), and a body that
- * is not a JSON object is answered 400.
+ * Properties: every request gets a response, never a 5xx (nothing here is
+ * an internal error), and a body that is not a JSON object is answered 400.
  */
 #include <strings.h>
 
