@@ -228,6 +228,10 @@ crt_status crt_redeem_generate(crt_ctx *ctx, const crt_redeem_req *req, const ch
 		                PASSPHRASE_MAX);
 	if (key_type == NULL)
 		key_type = "ec-p256";
+	/* Refuse a bad, used or foreign token before spending a key generation
+	 * (RSA takes up to a second); crt_redeem checks it all again. */
+	if ((r = redeem_precheck(ctx, req)) != CRT_OK)
+		goto out;
 
 	if ((r = crt_key_generate(key_type, &key)) != CRT_OK) {
 		if (r == CRT_E_KEY_TYPE)

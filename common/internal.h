@@ -80,7 +80,12 @@ void store_writer_unlock(crt_ctx *ctx);
 /* Queue job and return once it was committed (or refused) by a batch. */
 crt_status group_commit(crt_ctx *ctx, redeem_job *job);
 
-/* --- redeem.c (called by commit.c inside the batch transaction) --- */
+/* --- redeem.c --- */
+/* Every check crt_redeem makes before it needs the CSR (token syntax, state,
+ * owner, overrides), refusals audited: lets GENERATE refuse before it spends
+ * a key generation. */
+crt_status redeem_precheck(crt_ctx *ctx, const crt_redeem_req *req);
+/* Called by commit.c inside the batch transaction: */
 crt_status redeem_apply(crt_ctx *ctx, redeem_job *job);
 void redeem_audit_refusal_in_txn(crt_ctx *ctx, redeem_job *job);
 

@@ -155,18 +155,16 @@ void redeem_audit_refusal_in_txn(crt_ctx *ctx, redeem_job *j)
 	free(detail);
 }
 
-/* Phase 1 for one attempt: read the token, check it, sign. On CRT_OK the
- * job is ready for group_commit; x and t belong to the caller. */
-static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *hash,
-			  const crt_csr *csr, int64_t now, crt_token *t, X509 **x, char serial[72],
-			  char object[80])
+/* Read the token by hash and check it against req: state, owner, allowed
+ * overrides. On CRT_OK, cn/org/ou are the subject fields to sign (pointing
+ * into t or req). */
+static crt_status check_token(crt_ctx *ctx, const crt_redeem_req *req, const char *hash,
+			      int64_t now, crt_token *t, char object[80], const char **cn,
+			      const char **org, const char **ou)
 {
-	const char *cn, *org, *ou;
 	crt_status r;
 
 	crt_token_clear(t);
-	X509_free(*x);
-	*x = NULL;
 	if ((r = token_load_by_hash(ctx, hash, now, t)) != CRT_OK) {
 		if (r == CRT_E_TOKEN_UNKNOWN)
 			crt_fail(ctx, r, "no such token (never issued, or purged)");
@@ -187,11 +185,64 @@ static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *h
 	    (req->user == NULL || strcmp(req->user, t->owner) != 0))
 		return crt_fail(ctx, CRT_E_TOKEN_OWNER, "token %s belongs to another user", t->id);
 	if ((r = pick(ctx, "commonName", CRT_FIELD_CN, t->locked, t->cn ? t->cn : t->name, req->cn,
-		      &cn)) != CRT_OK ||
-	    (r = pick(ctx, "organization", CRT_FIELD_O, t->locked, t->org, req->org, &org)) !=
+		      cn)) != CRT_OK ||
+	    (r = pick(ctx, "organization", CRT_FIELD_O, t->locked, t->org, req->org, org)) !=
 		    CRT_OK ||
-	    (r = pick(ctx, "organizationalUnit", CRT_FIELD_OU, t->locked, t->ou, req->ou, &ou)) !=
+	    (r = pick(ctx, "organizationalUnit", CRT_FIELD_OU, t->locked, t->ou, req->ou, ou)) !=
 		    CRT_OK)
+		return r;
+	return CRT_OK;
+}
+
+/* Token syntax and override fields: the checks that need neither store nor CSR. */
+static crt_status check_request(crt_ctx *ctx, const crt_redeem_req *req)
+{
+	crt_status r;
+	if ((r = crt_token_check_format(req->token)) != CRT_OK)
+		return crt_fail(ctx, r, r == CRT_E_TOKEN_MALFORMED
+						? "a token starts with " CRT_TOKEN_PREFIX
+						: "check the token for typos (its checksum does not "
+						  "match)");
+	if ((req->cn && *req->cn && crt_field_check(req->cn, 64) != CRT_OK) ||
+	    (req->org && *req->org && crt_field_check(req->org, 64) != CRT_OK) ||
+	    (req->ou && *req->ou && crt_field_check(req->ou, 64) != CRT_OK))
+		return crt_fail(ctx, CRT_E_FIELD_INVALID,
+				"overrides must be at most 64 bytes of printable UTF-8");
+	return CRT_OK;
+}
+
+crt_status redeem_precheck(crt_ctx *ctx, const crt_redeem_req *req)
+{
+	crt_token t = {0};
+	char hash[65], object[80] = "token";
+	const char *cn, *org, *ou;
+	crt_status r;
+
+	crt_clear_detail(ctx);
+	if (req == NULL || req->token == NULL)
+		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token given");
+	if ((r = check_request(ctx, req)) == CRT_OK) {
+		token_hash(req->token, hash);
+		r = check_token(ctx, req, hash, crt_now(), &t, object, &cn, &org, &ou);
+	}
+	if (r != CRT_OK)
+		audit_refusal(ctx, req, object, r);
+	crt_token_clear(&t);
+	return r;
+}
+
+/* Phase 1 for one attempt: read the token, check it, sign. On CRT_OK the
+ * job is ready for group_commit; x and t belong to the caller. */
+static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *hash,
+			  const crt_csr *csr, int64_t now, crt_token *t, X509 **x, char serial[72],
+			  char object[80])
+{
+	const char *cn, *org, *ou;
+	crt_status r;
+
+	X509_free(*x);
+	*x = NULL;
+	if ((r = check_token(ctx, req, hash, now, t, object, &cn, &org, &ou)) != CRT_OK)
 		return r;
 	return cert_issue(ctx, csr, cn, org, ou, now, x, serial);
 }
@@ -216,19 +267,8 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 	snprintf(object, sizeof(object), "token");
 
 	/* Phase 1: everything that needs no lock. */
-	if ((r = crt_token_check_format(req->token)) != CRT_OK) {
-		crt_fail(ctx, r, r == CRT_E_TOKEN_MALFORMED
-				     ? "a token starts with " CRT_TOKEN_PREFIX
-				     : "check the token for typos (its checksum does not match)");
+	if ((r = check_request(ctx, req)) != CRT_OK)
 		goto refused;
-	}
-	if ((req->cn && *req->cn && crt_field_check(req->cn, 64) != CRT_OK) ||
-	    (req->org && *req->org && crt_field_check(req->org, 64) != CRT_OK) ||
-	    (req->ou && *req->ou && crt_field_check(req->ou, 64) != CRT_OK)) {
-		r = crt_fail(ctx, CRT_E_FIELD_INVALID,
-			     "overrides must be at most 64 bytes of printable UTF-8");
-		goto refused;
-	}
 	if ((r = csr_load(ctx, req->csr, req->csr_len, &csr)) != CRT_OK)
 		goto refused;
 	token_hash(req->token, hash);

@@ -308,6 +308,32 @@ static void refusals_are_audited_and_success_writes_one_audit_row(void **s)
 	crt_token_clear(&t);
 }
 
+static void generate_refuses_a_used_token_before_making_a_key(void **s)
+{
+	crt_token t;
+	crt_cert c;
+	crt_token_spec spec = {.name = "gen-used"};
+	char *tok = tok_for(&spec, &t);
+	char db[512], sql[256];
+	unsigned char *p12 = NULL;
+	size_t p12len = 0;
+	char *pass = NULL;
+	assert_int_equal(tu_redeem(ti.ctx, tok, &c), CRT_OK);
+	crt_cert_clear(&c);
+	crt_redeem_req req = {.token = tok, .admin = 1, .actor = "t"};
+	assert_int_equal(crt_redeem_generate(ti.ctx, &req, "rsa-3072", NULL, &c, &p12, &p12len,
+					     &pass),
+			 CRT_E_TOKEN_USED);
+	assert_null(p12);
+	assert_null(pass);
+	tu_db_path(&ti, db, sizeof(db));
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM audit WHERE object = '%s' AND action = 'token.redeem_refused'",
+		 t.id);
+	assert_int_equal(tu_sql_int(db, sql), 1); /* refused once, audited once */
+	crt_token_clear(&t);
+}
+
 /* ---------------------------------------------------------------- tokens */
 
 static void a_token_needs_a_name(void **s)
@@ -450,6 +476,7 @@ int main(void)
 		cmocka_unit_test(a_locked_field_refuses_a_different_value),
 		cmocka_unit_test(overrides_must_be_printable_and_short),
 		cmocka_unit_test(refusals_are_audited_and_success_writes_one_audit_row),
+		cmocka_unit_test(generate_refuses_a_used_token_before_making_a_key),
 		cmocka_unit_test(a_token_needs_a_name),
 		cmocka_unit_test(lifetimes_beyond_the_maximum_are_refused),
 		cmocka_unit_test(the_default_lifetime_is_seven_days),
