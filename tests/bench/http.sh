@@ -9,7 +9,7 @@ http_bench() {
 	_hb=$BENCH_DIR/http
 	mkdir -p "$_hb"
 	_secs=${HTTP_SECONDS:-5}
-	_ntok=${HTTP_TOKENS:-25000}
+	_ntok=${HTTP_TOKENS:-15000}
 	MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 
 	# One P-256 CSR, as crtoken's JSON body and as cfssl's.
@@ -37,11 +37,19 @@ http_bench() {
 			sed -i 's|^;*require_login =.*|require_login = yes|' "$_conf"
 		fi
 		for _c in 8 32; do
-			"$BUILD/bench/bench_core" mktokens "$_conf" "$_ntok" "$_hb/tokens" || return 1
+			_n=$_ntok
+			[ $_gate = on ] && _n=${HTTP_OTP_USERS:-4000}
+			# Fixtures are made with durability = normal (quicker); the
+			# measured service runs with the durable default.
+			sed -i 's|^;*durability =.*|durability = normal|' "$_conf"
+			"$BUILD/bench/bench_core" mktokens "$_conf" "$_n" "$_hb/tokens" || return 1
 			_creds=""
 			if [ $_gate = on ]; then
-				"$BUILD/bench/bench_core" mkotp "$_conf" "$_ntok" "$_hb/creds.$_c" || return 1
+				"$BUILD/bench/bench_core" mkotp "$_conf" "$_n" "$_hb/creds.$_c" || return 1
 				_creds=$_hb/creds.$_c
+			fi
+			sed -i 's|^durability =.*|durability = full|' "$_conf"
+			if [ $_gate = on ]; then
 				LD_PRELOAD=/usr/lib/$MULTIARCH/libpam_wrapper.so PAM_WRAPPER=1 \
 					PAM_WRAPPER_SERVICE_DIR=$_hb/pam.d \
 					"$BUILD/bin/crtokend" --config "$_conf" --foreground >"$_hb/crtokend.log" 2>&1 &
