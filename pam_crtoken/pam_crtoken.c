@@ -13,9 +13,12 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT
@@ -163,16 +166,120 @@ static int pam_code_for(crt_status s, int nullok)
 	}
 }
 
-/* Open the instance without its CA; logs and returns a PAM code on failure. */
+/*
+ * One open instance per thread, kept between logins: a host that logs many
+ * users in (crtokend sends every redemption's login through this module)
+ * would otherwise parse the config and open the store for each one (about
+ * 2 ms of a login). The cached instance is dropped when the config path, the
+ * config file or the store file changes, or after an error; it is never used
+ * across fork() (the child opens its own and leaves the inherited handle
+ * alone, as SQLite requires). The module is linked -z nodelete, so the
+ * thread-key destructor stays valid.
+ */
+struct store_cache {
+	crt_ctx *ctx;
+	char *path;
+	pid_t pid;
+	struct stat conf, db;
+};
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static int cache_ok;
+
+static void cache_free(void *p)
+{
+	struct store_cache *c = p;
+	if (c == NULL)
+		return;
+	if (c->pid == getpid())
+		crt_close(c->ctx);
+	free(c->path);
+	free(c);
+}
+
+static void cache_init(void)
+{
+	cache_ok = pthread_key_create(&cache_key, cache_free) == 0;
+}
+
+static int same_file(const struct stat *a, const struct stat *b, int content)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       (!content || (a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+			     a->st_mtim.tv_nsec == b->st_mtim.tv_nsec));
+}
+
+/* The cached instance for path if it is still the right one, else NULL
+ * (an outdated one is closed). */
+static crt_ctx *cache_get(const char *path)
+{
+	struct store_cache *c;
+	struct stat conf, db;
+
+	pthread_once(&cache_once, cache_init);
+	if (!cache_ok || (c = pthread_getspecific(cache_key)) == NULL)
+		return NULL;
+	if (c->pid == getpid() && strcmp(c->path, path) == 0 && stat(path, &conf) == 0 &&
+	    same_file(&conf, &c->conf, 1) && stat(crt_get_config(c->ctx)->database, &db) == 0 &&
+	    same_file(&db, &c->db, 0))
+		return c->ctx;
+	pthread_setspecific(cache_key, NULL);
+	cache_free(c);
+	return NULL;
+}
+
+/* Keep ctx (opened from path) for this thread's next login; 0 if not kept. */
+static int cache_put(const char *path, crt_ctx *ctx)
+{
+	struct store_cache *c;
+	if (!cache_ok || (c = calloc(1, sizeof(*c))) == NULL)
+		return 0;
+	c->ctx = ctx;
+	c->pid = getpid();
+	if ((c->path = strdup(path)) == NULL || stat(path, &c->conf) != 0 ||
+	    stat(crt_get_config(ctx)->database, &c->db) != 0 ||
+	    pthread_setspecific(cache_key, c) != 0) {
+		free(c->path);
+		free(c);
+		return 0;
+	}
+	return 1;
+}
+
+/* Done with ctx: a cached one stays open unless failed; others are closed. */
+static void store_release(crt_ctx *ctx, int failed)
+{
+	struct store_cache *c = cache_ok ? pthread_getspecific(cache_key) : NULL;
+	if (ctx == NULL)
+		return;
+	if (c != NULL && c->ctx == ctx) {
+		if (failed) {
+			pthread_setspecific(cache_key, NULL);
+			cache_free(c);
+		}
+		return;
+	}
+	crt_close(ctx);
+}
+
+/* Open the instance without its CA (or reuse this thread's); logs and
+ * returns a PAM code on failure. */
 static int open_store(pam_handle_t *pamh, const struct pam_crt_opts *o, crt_ctx **ctx)
 {
-	crt_status s = crt_open(o->config, CRT_OPEN_NO_CA, ctx);
+	const char *path = o->config ? o->config : crt_config_default_path();
+	crt_status s;
+
+	if ((*ctx = cache_get(path)) != NULL)
+		return PAM_SUCCESS;
+	s = crt_open(path, CRT_OPEN_NO_CA, ctx);
 	if (s != CRT_OK) {
-		pam_syslog(pamh, LOG_ERR, "cannot open crtoken store (%s): %s: %s",
-		           o->config ? o->config : crt_config_default_path(), crt_status_name(s),
-		           *ctx ? crt_errdetail(*ctx) : "");
+		pam_syslog(pamh, LOG_ERR, "cannot open crtoken store (%s): %s: %s", path,
+		           crt_status_name(s), *ctx ? crt_errdetail(*ctx) : "");
+		crt_close(*ctx);
+		*ctx = NULL;
 		return PAM_AUTHINFO_UNAVAIL;
 	}
+	cache_put(path, *ctx);
 	return PAM_SUCCESS;
 }
 
@@ -252,7 +359,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	}
 out:
 	wipe_free(input);
-	crt_close(ctx);
+	store_release(ctx, r == PAM_AUTHINFO_UNAVAIL);
 	return r;
 }
 
@@ -286,6 +393,6 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 	else
 		r = PAM_SERVICE_ERR;
 out:
-	crt_close(ctx);
+	store_release(ctx, r == PAM_SERVICE_ERR);
 	return r;
 }
