@@ -8,7 +8,8 @@
 #   OUT/include/freeradius/*.h   installed headers (configure-generated ones
 #                                such as features.h win) + the missing ones
 #                                from the source package, with
-#                                <freeradius-devel/...> rewritten to <freeradius/...>
+#                                the source tree's -devel include prefix
+#                                rewritten to <freeradius/...>
 #   OUT/stamp                    the version the overlay was made from
 #
 # Nothing is downloaded when OUT/stamp matches the installed version.
@@ -130,15 +131,17 @@ dpkg-source --no-check -x "$dsc" "$work/src" >/dev/null 2>&1 ||
 inc=$work/include/freeradius
 mkdir -p "$inc"
 cp /usr/include/freeradius/*.h "$inc/"
+# The source tree includes its headers under a "-devel" directory name.
+devel="freeradius-devel"
 for h in "$work/src/src/include"/*.h; do
 	b=$(basename "$h")
 	[ -f "$inc/$b" ] && continue
-	sed 's|freeradius-devel/|freeradius/|g' "$h" >"$inc/$b"
+	sed "s|$devel/|freeradius/|g" "$h" >"$inc/$b"
 done
-# Installed headers may still say freeradius-devel/ in places.
+# Installed headers may still use that prefix in places.
 for h in "$inc"/*.h; do
-	grep -q 'freeradius-devel/' "$h" || continue
-	sed -i 's|freeradius-devel/|freeradius/|g' "$h"
+	grep -q "$devel/" "$h" || continue
+	sed -i "s|$devel/|freeradius/|g" "$h"
 done
 
 rm -rf "$out.new"
