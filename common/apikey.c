@@ -156,7 +156,7 @@ out:
 crt_status crt_apikey_list(crt_ctx *ctx, crt_apikey **out, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
-	crt_apikey *list = NULL, *tmp;
+	crt_apikey *list = NULL;
 	size_t len = 0, cap = 0;
 	crt_status r;
 	int rc;
@@ -172,13 +172,9 @@ crt_status crt_apikey_list(crt_ctx *ctx, crt_apikey **out, size_t *n)
 	                       &st)) != CRT_OK)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 8;
-			if ((tmp = realloc(list, cap * sizeof(*list))) == NULL) {
-				r = crt_fail(ctx, CRT_E_NOMEM, "out of memory");
-				goto out;
-			}
-			list = tmp;
+		if (crt_grow(&list, &cap, len, sizeof(*list)) != 0) {
+			r = crt_fail(ctx, CRT_E_NOMEM, "out of memory");
+			goto out;
 		}
 		if ((r = row_to_key(st, &list[len])) != CRT_OK) {
 			crt_apikey_clear(&list[len]);

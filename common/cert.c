@@ -370,13 +370,9 @@ crt_status crt_cert_list(crt_ctx *ctx, const crt_cert_filter *f, crt_cert **out,
 	sqlite3_bind_int(st, 3, f ? f->expiring_within_days : -1);
 	sqlite3_bind_int64(st, 4, now);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			crt_cert *nl = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof(*nl));
-			if (nl == NULL) {
-				r = CRT_E_NOMEM;
-				goto out;
-			}
-			list = nl;
+		if (crt_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
+			r = CRT_E_NOMEM;
+			goto out;
 		}
 		row_to_cert(st, now, &list[cnt++]);
 	}

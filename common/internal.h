@@ -119,6 +119,10 @@ crt_status audit_write(crt_ctx *ctx, const char *actor, const char *action, cons
 
 /* --- util.c --- */
 char *crt_strdup(const char *s);     /* NULL-safe */
+/* Room for element n of a growing array: list is the address of the array
+ * pointer, *cap its capacity (doubled as needed). 0, or -1 when out of memory
+ * (the array is left as it was). */
+int crt_grow(void *list, size_t *cap, size_t n, size_t size);
 /* Append to a growing JSON detail buffer: {"k":"v",...}. */
 typedef struct crt_json {
 	char *buf;

@@ -376,15 +376,9 @@ crt_status crt_otp_list(crt_ctx *ctx, crt_otp_info **out, size_t *n)
 	if ((r = store_prepare(ctx, "SELECT " OTP_COLS " FROM otp ORDER BY user", &st)) != CRT_OK)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			crt_otp_info *l = realloc(list, ncap * sizeof(*l));
-			if (l == NULL) {
-				r = CRT_E_NOMEM;
-				goto out;
-			}
-			list = l;
-			cap = ncap;
+		if (crt_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
+			r = CRT_E_NOMEM;
+			goto out;
 		}
 		if ((r = otp_row(st, &list[cnt])) != CRT_OK)
 			goto out;

@@ -236,13 +236,9 @@ crt_status crt_token_list(crt_ctx *ctx, int state, crt_token **out, size_t *n)
 	sqlite3_bind_int(st, 1, state);
 	sqlite3_bind_int64(st, 2, now);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			crt_token *nl = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof(*nl));
-			if (nl == NULL) {
-				r = CRT_E_NOMEM;
-				goto out;
-			}
-			list = nl;
+		if (crt_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
+			r = CRT_E_NOMEM;
+			goto out;
 		}
 		row_to_token(st, now, &list[cnt++]);
 	}

@@ -43,6 +43,20 @@ int64_t crt_now(void)
 	return (int64_t)time(NULL);
 }
 
+int crt_grow(void *list, size_t *cap, size_t n, size_t size)
+{
+	void **lp = list;
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 16;
+	void *nl = realloc(*lp, ncap * size);
+	if (nl == NULL)
+		return -1;
+	*lp = nl;
+	*cap = ncap;
+	return 0;
+}
+
 /* ---- JSON detail builder (audit rows; values escaped per RFC 8259) ---- */
 
 static void json_put(crt_json *j, const char *s, size_t n)
