@@ -143,7 +143,8 @@ crt_status crt_make_id(const char *prefix, char out[CRT_ID_LEN]);
 void crt_sha256_hex(const void *data, size_t len, char out[65]);
 /* base64url without padding; out must hold 4*n/3+4 bytes. Returns length. */
 size_t crt_b64url(const unsigned char *in, size_t n, char *out);
-/* Read a whole file (limit bytes max); malloc'd, NUL-terminated. */
+/* Read a whole file of at most limit bytes (CRT_E_IO beyond, or when
+ * unreadable); malloc'd, NUL-terminated. */
 crt_status crt_read_file(const char *path, size_t limit, char **data, size_t *len);
 /* Write data to path atomically (temp + rename) with mode. */
 crt_status crt_write_file(const char *path, const void *data, size_t len, unsigned mode);
@@ -210,7 +211,7 @@ crt_status token_generate(const char *prefix, char out[CRT_TOKEN_STRLEN + 1]);
 crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating);
 /* Expiry asked for by spec, within the configured maximum. */
 crt_status token_expiry(crt_ctx *ctx, const crt_token_spec *s, int64_t now, int64_t *exp);
-/* Load a token row by id (for_update: inside the caller's write txn). */
+/* Load a token row by id (CRT_E_TOKEN_NOT_FOUND with detail if absent). */
 crt_status token_load(crt_ctx *ctx, const char *id, int64_t now, crt_token *out);
 /* Load by token hash. */
 crt_status token_load_by_hash(crt_ctx *ctx, const char *hash, int64_t now, crt_token *out);

@@ -235,10 +235,8 @@ crt_status crt_read_file(const char *path, size_t limit, char **data, size_t *le
 		}
 		size_t got = fread(buf + n, 1, 4096, f);
 		n += got;
-		if (n > limit) {
-			r = CRT_E_CSR_TOO_LARGE;
+		if (n > limit) /* not the file we expect: a key, a PEM, a config */
 			goto out;
-		}
 		if (got < 4096) {
 			if (ferror(f))
 				goto out;
