@@ -54,7 +54,6 @@ static const struct key {
 	{"server", "max_body", K_LONG, F(max_body), "65536", 1024, 16 * 1024 * 1024},
 	{"server", "rate_limit_failures", K_INT, F(rate_limit_failures), "5", 1, 100000},
 	{"server", "rate_limit_seconds", K_INT, F(rate_limit_seconds), "60", 1, 86400},
-	{"radius", "last_seen", K_BOOL, F(radius_last_seen), "no", 0, 0},
 #undef F
 };
 

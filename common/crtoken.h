@@ -148,8 +148,6 @@ typedef struct crt_config {
 	long max_body;
 	int rate_limit_failures;  /* failed logins per address ... */
 	int rate_limit_seconds;   /* ... within this many seconds → 429 */
-	/* [radius] */
-	int radius_last_seen;     /* record last_seen in batches (0 = off) */
 } crt_config;
 
 /* Default config path: $CRTOKEN_CONF if set, else /etc/crtoken/crtoken.conf. */

@@ -6,7 +6,8 @@
 #   rlm_lab_ca DIR                 make a "lab" CA (DIR/lab-ca.pem, .key) with
 #                                  openssl and a server certificate it signs
 #                                  (DIR/server.pem, .key) for 127.0.0.1
-#   rlm_write_config DIR SITE      write a radiusd config dir DIR (0700)
+#   rlm_write_config DIR SITE      write a radiusd config dir DIR (0700) and
+#                                  stage rlm_crtoken.so into DIR/lib
 #   rlm_start DIR                  start freeradius -X -d DIR; RLM_PID, log DIR/radiusd.log
 #   rlm_stop                       stop it (by PID)
 #   rlm_eapol CERT KEY OUT         one EAP-TLS authentication with eapol_test;
@@ -27,6 +28,12 @@
 #   none      no virtual_server at all (the stock EAP-TLS baseline)
 #   outer     no virtual_server; crtoken in the outer post-auth section
 # The server listens on 127.0.0.1:$RLM_PORT only, proxy_requests = no.
+#
+# radiusd loads the module from a copy in DIR/lib, not from RLM_BUILD: with
+# RLM_USER the server drops to that user before it loads modules, and a
+# build tree inside a 0700 home (a clone in /root) is out of its reach. So
+# everything radiusd reads must live where RLM_USER can reach it: DIR and,
+# for the files named in RLM_*, the caller's own scratch directory.
 
 RLM_PORT=${RLM_PORT:-18121}
 RLM_SECRET=${RLM_SECRET:-testing123}
@@ -67,8 +74,10 @@ rlm_write_config() {
 	_d=$1
 	_site=$2
 	_src=$(_rlm_src)
-	mkdir -p "$_d/log" "$_d/run" "$_d/radacct" || return 1
+	mkdir -p "$_d/log" "$_d/run" "$_d/radacct" "$_d/lib" || return 1
 	chmod 700 "$_d" "$_d/log" "$_d/run"
+	cp "$RLM_BUILD/lib/rlm_crtoken.so" "$_d/lib/rlm_crtoken.so" || return 1
+	chmod 0644 "$_d/lib/rlm_crtoken.so"
 
 	_vs=""
 	_post=""
@@ -128,7 +137,7 @@ certdir = \${confdir}
 cadir = \${confdir}
 run_dir = $_d/run
 db_dir = \${raddbdir}
-libdir = $RLM_BUILD/lib:/usr/lib/freeradius
+libdir = $_d/lib:/usr/lib/freeradius
 pidfile = \${run_dir}/radiusd.pid
 max_request_time = 30
 cleanup_delay = 0

@@ -223,10 +223,17 @@ RLM_CRTOKEN_CONF=$T/nonexistent.conf
 rlm_write_config "$T/raddb-bad" crtoken >/dev/null 2>&1
 bad "radius: module config pointing at a missing crtoken.conf" config_not_found /usr/sbin/freeradius -XC -d "$T/raddb-bad"
 cp "$CRTOKEN_CONF" "$T/broken.conf"
-printf '\n[radius]\nlast_seen = sometimes\n' >>"$T/broken.conf"
+printf '\n[ca]\ncert_days = forever\n' >>"$T/broken.conf"
 RLM_CRTOKEN_CONF=$T/broken.conf
 rlm_write_config "$T/raddb-broken" crtoken >/dev/null 2>&1
 bad "radius: invalid value in crtoken.conf" config_invalid /usr/sbin/freeradius -XC -d "$T/raddb-broken"
+# [radius] last_seen was documented but never written: it is gone, not ignored.
+cp "$CRTOKEN_CONF" "$T/lastseen.conf"
+printf '\n[radius]\nlast_seen = no\n' >>"$T/lastseen.conf"
+RLM_CRTOKEN_CONF=$T/lastseen.conf
+rlm_write_config "$T/raddb-lastseen" crtoken >/dev/null 2>&1
+bad "radius: the removed [radius] last_seen key is an unknown key" "unknown key [radius] last_seen" \
+	/usr/sbin/freeradius -XC -d "$T/raddb-lastseen"
 RLM_CRTOKEN_CONF=$CRTOKEN_CONF
 rlm_write_config "$T/raddb-attr" crtoken >/dev/null 2>&1
 grep -rl 'serial_attribute = TLS-Client-Cert-Serial' "$T/raddb-attr" | xargs sed -i 's/serial_attribute = TLS-Client-Cert-Serial/serial_attribute = Crtoken-Bogus-Serial-Attr/'

@@ -331,7 +331,7 @@ if id freerad >/dev/null 2>&1; then
 		rlm_write_config "$T/fr/raddb" crtoken && chown -R freerad:freerad "$T/fr/raddb"
 	)
 	check "radiusd as freerad started" rlm_start "$T/fr/raddb"
-	check_eq "radiusd runs as freerad" freerad "$(ps -o user= -p "$RLM_PID" 2>/dev/null)"
+	check_eq "radiusd runs as freerad" freerad "$(stat -c %U "/proc/$RLM_PID" 2>/dev/null)"
 	check_eq "as freerad: issued certificate accepted" accept "$(auth grace)"
 	check_contains "as freerad: Reply-Message from the store" "Value: 'hi grace'" "$(out grace)"
 	check "as freerad: grace revoked with crtoken-admin" \
