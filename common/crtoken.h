@@ -90,6 +90,7 @@ typedef enum crt_status {
 	CRT_E_MEDIA_TYPE,        /* unsupported_media_type */
 	CRT_E_NOT_FOUND,         /* not_found */
 	CRT_E_METHOD,            /* method_not_allowed */
+	CRT_E_CSR_WEAK_DIGEST,   /* csr_weak_digest (CSR signed with MD5, SHA-1, ...) */
 	CRT_STATUS_COUNT
 } crt_status;
 

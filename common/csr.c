@@ -1,7 +1,10 @@
 /*
  * csr.c — certificate signing requests: parse (PEM or DER, strict DER
  * structure), verify the signature (proof of possession of the private key)
- * and apply the key policy: RSA 2048..8192 bits, EC P-256 / P-384, Ed25519.
+ * and apply the key policy: RSA 2048..8192 bits, EC P-256 / P-384 (named
+ * curves), Ed25519, each a valid public key (no "key" whose signatures can be
+ * made from public data: RSA e = 1, a prime modulus, a small-order Ed25519
+ * point), signed with SHA-256, SHA-384 or SHA-512 (Ed25519: pure EdDSA).
  * Runs before any store lock is taken. Only the public key is used; the
  * subject and any requested extensions are ignored.
  *
@@ -178,11 +181,101 @@ static EVP_PKEY *decode_spki(crt_ctx *ctx, const unsigned char *der, long len)
 	return pk;
 }
 
-static crt_status key_policy(crt_ctx *ctx, EVP_PKEY *pk)
+/*
+ * The Ed25519 points no private key stands behind: the 8-torsion (the
+ * identity among them), whose "signatures" anyone can make, compared with
+ * the sign bit ignored, and every encoding with y >= p (non-canonical).
+ * The same two checks as libsodium's crypto_sign_verify_detached.
+ */
+int csr_ed25519_point_ok(const unsigned char a[32])
+{
+	static const unsigned char small_order[][32] = {
+		{0x00}, /* y = 0, order 4 */
+		{0x01}, /* y = 1, the identity */
+		{0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+		 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+		 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05}, /* order 8 */
+		{0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+		 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+		 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a}, /* order 8 */
+		{0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}, /* y = -1, order 2 */
+	};
+	int high = 1;
+
+	for (int i = 1; i < 31; i++)
+		high &= a[i] == 0xff;
+	if (high && (a[31] & 0x7f) == 0x7f && a[0] >= 0xed) /* y >= 2^255 - 19 */
+		return 0;
+	for (size_t k = 0; k < sizeof(small_order) / sizeof(small_order[0]); k++)
+		if (memcmp(a, small_order[k], 31) == 0 && (a[31] & 0x7f) == small_order[k][31])
+			return 0;
+	return 1;
+}
+
+/* An RSA exponent of at least 65537 and a sound Ed25519 point; the RSA
+ * modulus is checked later (csr_check_key), once the token is known. */
+static crt_status key_valid(crt_ctx *ctx, EVP_PKEY *pk, const struct parts *pt)
+{
+	EVP_PKEY_CTX *pc;
+	BIGNUM *e = NULL;
+	int ok;
+
+	switch (EVP_PKEY_get_base_id(pk)) {
+	case EVP_PKEY_RSA:
+		if (!EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e))
+			return crt_fail(ctx, CRT_E_CSR_WEAK_KEY, "the RSA key has no exponent");
+		ok = BN_is_odd(e) && BN_get_word(e) >= 65537;
+		BN_free(e);
+		return ok ? CRT_OK
+			  : crt_fail(ctx, CRT_E_CSR_WEAK_KEY,
+				     "RSA public exponent must be odd and at least 65537");
+	case EVP_PKEY_ED25519:
+		if (pt->keybits->length != 32 || !csr_ed25519_point_ok(pt->keybits->data))
+			return crt_fail(ctx, CRT_E_CSR_WEAK_KEY,
+					"the Ed25519 public key is a small-order or "
+					"non-canonical point (no private key behind it)");
+		return CRT_OK;
+	}
+	/* EC: in range and on the curve; the full check adds [n]Q = O, implied
+	 * on P-256/P-384 (cofactor 1). */
+	if ((pc = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) == NULL)
+		return CRT_E_NOMEM;
+	ok = EVP_PKEY_public_check_quick(pc) == 1;
+	EVP_PKEY_CTX_free(pc);
+	ERR_clear_error();
+	return ok ? CRT_OK : crt_fail(ctx, CRT_E_CSR_WEAK_KEY, "the EC public key is not valid");
+}
+
+crt_status csr_check_key(crt_ctx *ctx, crt_csr *c)
+{
+	EVP_PKEY_CTX *pc;
+	int ok;
+
+	if (c->key_checked || EVP_PKEY_get_base_id(c->pkey) != EVP_PKEY_RSA)
+		return CRT_OK;
+	/* SP 800-56B: an odd composite modulus without small factors. One
+	 * Miller-Rabin round: ~4 ms for 2048 bits, which is why it waits for
+	 * a live token. */
+	if ((pc = EVP_PKEY_CTX_new_from_pkey(NULL, c->pkey, NULL)) == NULL)
+		return CRT_E_NOMEM;
+	ok = EVP_PKEY_public_check(pc) == 1;
+	EVP_PKEY_CTX_free(pc);
+	ERR_clear_error();
+	if (!ok)
+		return crt_fail(ctx, CRT_E_CSR_WEAK_KEY,
+				"the RSA public key is not valid (its modulus is prime or has "
+				"small factors: the private key follows from the public one)");
+	c->key_checked = 1;
+	return CRT_OK;
+}
+
+static crt_status key_policy(crt_ctx *ctx, EVP_PKEY *pk, const struct parts *pt)
 {
 	char group[64];
 	size_t glen = 0;
-	int bits = EVP_PKEY_get_bits(pk);
+	int bits = EVP_PKEY_get_bits(pk), ptype;
 
 	switch (EVP_PKEY_get_base_id(pk)) {
 	case EVP_PKEY_RSA:
@@ -192,24 +285,31 @@ static crt_status key_policy(crt_ctx *ctx, EVP_PKEY *pk)
 		if (bits > 8192)
 			return crt_fail(ctx, CRT_E_CSR_KEY_TYPE,
 					"RSA key of %d bits; at most 8192 are accepted", bits);
-		return CRT_OK;
+		break;
 	case EVP_PKEY_EC:
-		if (!EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group,
+		/* Named curves only: explicit parameters (even P-256's own) are
+		 * refused by verifiers of the certificate, `openssl verify` included. */
+		X509_ALGOR_get0(NULL, &ptype, NULL, pt->keyalg);
+		if (ptype != V_ASN1_OBJECT ||
+		    !EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group,
 						    sizeof(group), &glen))
-			return crt_fail(ctx, CRT_E_CSR_KEY_TYPE, "EC key with explicit parameters");
+			return crt_fail(ctx, CRT_E_CSR_KEY_TYPE,
+					"EC key with explicit parameters; use the named curve "
+					"P-256 or P-384");
 		if (strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0)
-			return CRT_OK;
+			break;
 		if (bits < 256)
 			return crt_fail(ctx, CRT_E_CSR_WEAK_KEY,
 					"EC curve %s (%d bits); use P-256 or P-384", group, bits);
 		return crt_fail(ctx, CRT_E_CSR_KEY_TYPE, "EC curve %s; use P-256 or P-384", group);
 	case EVP_PKEY_ED25519:
-		return CRT_OK;
+		break;
 	default:
 		return crt_fail(ctx, CRT_E_CSR_KEY_TYPE,
 				"key type %s; use RSA >= 2048, EC P-256/P-384 or Ed25519",
 				OBJ_nid2sn(EVP_PKEY_get_base_id(pk)));
 	}
+	return key_valid(ctx, pk, pt);
 }
 
 static crt_status verify(crt_ctx *ctx, const struct parts *pt, EVP_PKEY *pk)
@@ -224,6 +324,13 @@ static crt_status verify(crt_ctx *ctx, const struct parts *pt, EVP_PKEY *pk)
 	if (pknid != EVP_PKEY_get_base_id(pk))
 		return crt_fail(ctx, CRT_E_CSR_BAD_SIGNATURE,
 				"the signature algorithm does not match the key");
+	/* Collisions in MD5 and SHA-1 let one signature cover two requests. */
+	if (pknid == EVP_PKEY_ED25519 ? mdnid != NID_undef
+				      : mdnid != NID_sha256 && mdnid != NID_sha384 &&
+					mdnid != NID_sha512)
+		return crt_fail(ctx, CRT_E_CSR_WEAK_DIGEST,
+				"the CSR is signed with %s; use SHA-256, SHA-384 or SHA-512",
+				mdnid == NID_undef ? "an unknown digest" : OBJ_nid2sn(mdnid));
 	if (pt->sig->flags & 0x07) /* unused bits in the signature */
 		return crt_fail(ctx, CRT_E_CSR_BAD_SIGNATURE, "malformed signature");
 	if ((md = EVP_MD_CTX_new()) == NULL)
@@ -272,7 +379,7 @@ crt_status csr_load(crt_ctx *ctx, const unsigned char *data, size_t len, crt_csr
 		r = crt_fail(ctx, CRT_E_CSR_KEY_TYPE, "the CSR's public key could not be decoded");
 		goto out;
 	}
-	if ((r = key_policy(ctx, c->pkey)) != CRT_OK || (r = verify(ctx, &pt, c->pkey)) != CRT_OK)
+	if ((r = key_policy(ctx, c->pkey, &pt)) != CRT_OK || (r = verify(ctx, &pt, c->pkey)) != CRT_OK)
 		goto out;
 	c->key_alg = pt.keyalg;
 	c->key_bits = pt.keybits;

@@ -77,6 +77,8 @@ static const struct {
 	[CRT_E_MEDIA_TYPE] = {"unsupported_media_type", "the Content-Type is not supported"},
 	[CRT_E_NOT_FOUND] = {"not_found", "not found"},
 	[CRT_E_METHOD] = {"method_not_allowed", "method not allowed"},
+	[CRT_E_CSR_WEAK_DIGEST] = {"csr_weak_digest",
+				   "the CSR is signed with a weak digest; use SHA-256 or better"},
 };
 
 const char *crt_status_name(crt_status s)

@@ -185,11 +185,19 @@ typedef struct crt_csr {
 	EVP_PKEY *pkey;            /* the public key */
 	X509_ALGOR *key_alg;       /* its SubjectPublicKeyInfo algorithm ... */
 	ASN1_BIT_STRING *key_bits; /* ... and key bits, copied into the certificate */
+	int key_checked;           /* csr_check_key passed */
 } crt_csr;
-/* Parse PEM/DER, verify the signature, enforce the key policy. *out is
- * owned by the caller (csr_free). */
+/* Parse PEM/DER, verify the signature, enforce the key policy but for the
+ * costly RSA modulus check. *out is owned by the caller (csr_free). */
 crt_status csr_load(crt_ctx *ctx, const unsigned char *data, size_t len, crt_csr **out);
+/* The rest of the key policy, milliseconds for RSA (SP 800-56B public key
+ * check: no prime or smooth modulus): run once the token is known to be
+ * live, so an unknown token cannot make the server spend it. */
+crt_status csr_check_key(crt_ctx *ctx, crt_csr *c);
 void csr_free(crt_csr *c);
+/* 0 for an Ed25519 public key no private key stands behind (small order or
+ * non-canonical encoding), else 1. */
+int csr_ed25519_point_ok(const unsigned char a[32]);
 
 /* --- cert.c --- */
 /* Sign a client certificate for the CSR's public key with subject cn/org/ou

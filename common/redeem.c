@@ -234,7 +234,7 @@ crt_status redeem_precheck(crt_ctx *ctx, const crt_redeem_req *req)
 /* Phase 1 for one attempt: read the token, check it, sign. On CRT_OK the
  * job is ready for group_commit; x and t belong to the caller. */
 static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *hash,
-			  const crt_csr *csr, int64_t now, crt_token *t, X509 **x, char serial[72],
+			  crt_csr *csr, int64_t now, crt_token *t, X509 **x, char serial[72],
 			  char object[80])
 {
 	const char *cn, *org, *ou;
@@ -242,7 +242,8 @@ static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *h
 
 	X509_free(*x);
 	*x = NULL;
-	if ((r = check_token(ctx, req, hash, now, t, object, &cn, &org, &ou)) != CRT_OK)
+	if ((r = check_token(ctx, req, hash, now, t, object, &cn, &org, &ou)) != CRT_OK ||
+	    (r = csr_check_key(ctx, csr)) != CRT_OK)
 		return r;
 	return cert_issue(ctx, csr, cn, org, ou, now, x, serial);
 }

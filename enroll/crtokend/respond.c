@@ -63,6 +63,7 @@ unsigned http_status_for(crt_status s)
 	case CRT_E_LIFETIME:
 	case CRT_E_REPLY_ATTR:
 	case CRT_E_CSR_WEAK_KEY:
+	case CRT_E_CSR_WEAK_DIGEST:
 	case CRT_E_CSR_KEY_TYPE:
 	case CRT_E_CSR_TOO_LARGE:
 	case CRT_E_CERT_EXPIRED:

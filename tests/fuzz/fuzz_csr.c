@@ -38,22 +38,53 @@ static int looks_like_pem(const uint8_t *d, size_t n)
 	return n >= 10 && memcmp(d, "-----BEGIN", 10) == 0;
 }
 
-/* The policy of csr.c restated: RSA 2048..8192, EC P-256/P-384, Ed25519. */
-static int policy_allows(EVP_PKEY *pk)
+/* The policy of csr.c restated: RSA 2048..8192 with e odd >= 65537, EC
+ * P-256/P-384 as a named curve and a valid point, Ed25519 but for small-order
+ * or non-canonical points; signed with SHA-256/384/512 (Ed25519: pure). */
+static int policy_allows(X509_REQ *req, EVP_PKEY *pk)
 {
 	char group[64];
-	size_t glen = 0;
-	int bits = EVP_PKEY_get_bits(pk);
+	unsigned char raw[32];
+	size_t glen = 0, rawlen = sizeof(raw);
+	int bits = EVP_PKEY_get_bits(pk), ptype, mdnid, pknid, ok;
+	const X509_ALGOR *sigalg;
+	X509_ALGOR *keyalg;
+	const ASN1_OBJECT *oid;
+	BIGNUM *e = NULL;
+	EVP_PKEY_CTX *pc;
 
+	X509_REQ_get0_signature(req, NULL, &sigalg);
+	X509_ALGOR_get0(&oid, NULL, NULL, sigalg);
+	if (!OBJ_find_sigid_algs(OBJ_obj2nid(oid), &mdnid, &pknid))
+		return 0;
+	if (pknid == EVP_PKEY_ED25519 ? mdnid != NID_undef
+				      : mdnid != NID_sha256 && mdnid != NID_sha384 &&
+					mdnid != NID_sha512)
+		return 0;
 	switch (EVP_PKEY_get_base_id(pk)) {
 	case EVP_PKEY_RSA:
-		return bits >= 2048 && bits <= 8192;
+		if (bits < 2048 || bits > 8192 ||
+		    !EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e))
+			return 0;
+		ok = BN_is_odd(e) && BN_get_word(e) >= 65537;
+		BN_free(e);
+		return ok;
 	case EVP_PKEY_EC:
-		return EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group,
-						      sizeof(group), &glen) &&
-		       (strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0);
+		if (!X509_PUBKEY_get0_param(NULL, NULL, NULL, &keyalg, X509_REQ_get_X509_PUBKEY(req)))
+			return 0;
+		X509_ALGOR_get0(NULL, &ptype, NULL, keyalg);
+		if (ptype != V_ASN1_OBJECT ||
+		    !EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group,
+						    sizeof(group), &glen) ||
+		    (strcmp(group, "prime256v1") != 0 && strcmp(group, "secp384r1") != 0) ||
+		    (pc = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) == NULL)
+			return 0;
+		ok = EVP_PKEY_public_check_quick(pc) == 1;
+		EVP_PKEY_CTX_free(pc);
+		return ok;
 	case EVP_PKEY_ED25519:
-		return 1;
+		return EVP_PKEY_get_raw_public_key(pk, raw, &rawlen) && rawlen == 32 &&
+		       csr_ed25519_point_ok(raw);
 	default:
 		return 0;
 	}
@@ -104,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = csr_load(ctx, copy, size, &csr);
 	FUZZ_CHECK(r == CRT_OK || r == CRT_E_CSR_MALFORMED || r == CRT_E_CSR_TOO_LARGE ||
 		   r == CRT_E_CSR_WEAK_KEY || r == CRT_E_CSR_KEY_TYPE ||
-		   r == CRT_E_CSR_BAD_SIGNATURE || r == CRT_E_NOMEM);
+		   r == CRT_E_CSR_BAD_SIGNATURE || r == CRT_E_CSR_WEAK_DIGEST || r == CRT_E_NOMEM);
 	FUZZ_CHECK((r == CRT_OK) == (csr != NULL));
 	FUZZ_CHECK(r == CRT_OK || r == CRT_E_NOMEM || ctx->detail[0] != '\0');
 	FUZZ_CHECK(ERR_peek_error() == 0); /* no OpenSSL errors left queued */
@@ -117,10 +148,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (csr != NULL) {
 		FUZZ_CHECK(ref_ok);
 		FUZZ_CHECK(EVP_PKEY_eq(csr->pkey, refkey) == 1);
-		FUZZ_CHECK(policy_allows(csr->pkey));
+		FUZZ_CHECK(policy_allows(ref, csr->pkey));
 		FUZZ_CHECK(csr->key_alg != NULL && csr->key_bits != NULL);
 	} else if (ref_ok && canonical && X509_REQ_get_version(ref) == 0 &&
-		   policy_allows(refkey)) {
+		   policy_allows(ref, refkey)) {
 		fprintf(stderr, "csr_load refused (%s: %s) what OpenSSL accepts\n",
 			crt_status_name(r), ctx->detail);
 		FUZZ_CHECK(csr != NULL);
