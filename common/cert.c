@@ -169,8 +169,8 @@ static int eval_status(int revoked, int64_t not_after, int64_t now)
 	return now > not_after ? CRT_CERT_EXPIRED : CRT_CERT_VALID;
 }
 
-crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *serial,
-		       const char *name,
+crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *chain_pem,
+		       const char *serial, const char *name,
 		       const char *token_id, const char *user, const char *reply, int64_t now,
 		       crt_cert *out)
 {
@@ -185,13 +185,13 @@ crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *se
 	snprintf(c.token_id, sizeof(c.token_id), "%s", token_id ? token_id : "");
 	c.name = crt_strdup(name);
 	c.subject = ca_name_oneline(sn);
-	c.issuer = crt_strdup(ctx->ca_issuer);
+	c.issuer = ca_name_oneline(X509_get_issuer_name(x));
 	c.user = crt_strdup(user);
 	c.reply = crt_strdup(reply);
 	c.key_type = ca_key_type_name(pk);
 	c.pubkey_sha256 = pubkey_sha256(x);
 	c.pem = ca_cert_pem(x);
-	c.chain_pem = crt_strdup(ctx->ca_chain_pem);
+	c.chain_pem = crt_strdup(chain_pem);
 	if (X509_NAME_get_text_by_NID(sn, NID_commonName, buf, sizeof(buf)) >= 0)
 		c.cn = strdup(buf);
 	if (X509_NAME_get_text_by_NID(sn, NID_organizationName, buf, sizeof(buf)) >= 0)

@@ -124,6 +124,9 @@ crt_status group_commit(crt_ctx *ctx, redeem_job *job)
 		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE, "the store was opened read-only");
 	job->next = NULL;
 	job->done = job->lead = 0;
+	/* ctx signed the job's certificate; the leader that stores it may be a
+	 * context of another CA generation (after a CA swap and reload). */
+	job->chain_pem = ctx->ca_chain_pem;
 	pthread_mutex_lock(&s->qlock);
 	if (s->tail)
 		s->tail->next = job;
@@ -166,4 +169,17 @@ crt_status group_commit(crt_ctx *ctx, redeem_job *job)
 	pthread_mutex_unlock(&s->qlock);
 	snprintf(ctx->detail, sizeof(ctx->detail), "%s", job->detail);
 	return job->status;
+}
+
+void group_commit_state(crt_ctx *ctx, int *queued, int *leading)
+{
+	struct store_shared *s = ctx->shared;
+	*queued = *leading = 0;
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->qlock);
+	for (redeem_job *j = s->head; j != NULL; j = j->next)
+		(*queued)++;
+	*leading = s->leading;
+	pthread_mutex_unlock(&s->qlock);
 }

@@ -65,6 +65,8 @@ typedef struct redeem_job {
 	const EVP_PKEY *pkey;
 	const char *serial;
 	int64_t now;
+	const char *chain_pem;    /* the CA chain of the ctx that signed cert (set by
+				   * group_commit: the leader may hold another CA) */
 	crt_cert *out;            /* filled on success (may be NULL) */
 	crt_status status;
 	int retry;                /* the token changed since phase 1 */
@@ -79,6 +81,9 @@ void store_writer_lock(crt_ctx *ctx);
 void store_writer_unlock(crt_ctx *ctx);
 /* Queue job and return once it was committed (or refused) by a batch. */
 crt_status group_commit(crt_ctx *ctx, redeem_job *job);
+/* How many jobs wait in the queue of ctx's store and whether a leader is
+ * committing a batch (lets tests order racing redemptions without sleeps). */
+void group_commit_state(crt_ctx *ctx, int *queued, int *leading);
 
 /* --- redeem.c --- */
 /* Every check crt_redeem makes before it needs the CSR (token syntax, state,
@@ -204,9 +209,11 @@ int csr_ed25519_point_ok(const unsigned char a[32]);
  * and the configured profile (nothing else of the CSR is used). */
 crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const char *org,
 		      const char *ou, int64_t now, X509 **out, char serial[72]);
-/* Store x (signed for public key pk) and fill out (may be NULL). */
-crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *serial,
-		       const char *name,
+/* Store x (signed for public key pk by the CA whose chain is chain_pem) and
+ * fill out (may be NULL). The stored issuer is x's own issuer: ctx may be
+ * another context than the signer's (a group-commit leader after a CA swap). */
+crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *chain_pem,
+		       const char *serial, const char *name,
 		       const char *token_id, const char *user, const char *reply, int64_t now,
 		       crt_cert *out);
 

@@ -130,8 +130,8 @@ crt_status redeem_apply(crt_ctx *ctx, redeem_job *j)
 	}
 	if (j->now >= expires)
 		return crt_fail(ctx, CRT_E_TOKEN_EXPIRED, "token %s has expired", j->token_id);
-	if ((r = cert_insert(ctx, j->cert, j->pkey, j->serial, j->name, j->token_id, j->req->user,
-			     j->reply, j->now, j->out)) != CRT_OK ||
+	if ((r = cert_insert(ctx, j->cert, j->pkey, j->chain_pem, j->serial, j->name, j->token_id,
+			     j->req->user, j->reply, j->now, j->out)) != CRT_OK ||
 	    (r = mark_used(ctx, j->token_id, j->serial, j->now)) != CRT_OK)
 		goto fail;
 	if ((detail = success_detail(j, j->out ? j->out->subject : NULL)) == NULL) {

@@ -1,0 +1,163 @@
+/*
+ * test_commit.c — group commit of redemptions: what a batch stores belongs
+ * to the job that prepared it, not to the context that happens to lead the
+ * batch. Uses the library's internal writer lock and queue state (internal.h)
+ * to put racing redemptions in a known order, without sleeps.
+ */
+#include "testutil.h"
+#include "internal.h"
+#include <pthread.h>
+#include <sched.h>
+
+typedef struct racer {
+	crt_ctx *ctx;
+	char token[CRT_TOKEN_STRLEN + 1];
+	crt_cert cert;
+	crt_status r;
+	pthread_t th;
+} racer;
+
+static void *redeem_thread(void *arg)
+{
+	racer *rc = arg;
+	rc->r = tu_redeem(rc->ctx, rc->token, &rc->cert);
+	return NULL;
+}
+
+/* Wait (bounded) until the store's commit queue is in the wanted state. */
+static void wait_queue(crt_ctx *ctx, int want_queued, int want_leading)
+{
+	int q, l;
+	for (int i = 0; i < 200000; i++) {
+		group_commit_state(ctx, &q, &l);
+		if (q == want_queued && l == want_leading)
+			return;
+		usleep(100);
+	}
+	fail_msg("commit queue never reached %d queued / leading %d (now %d / %d)", want_queued,
+	         want_leading, q, l);
+}
+
+/* A token for rc to redeem on ctx (made before the writer lock is held). */
+static void prepare(racer *rc, crt_ctx *ctx, const char *name)
+{
+	crt_token_spec spec = {.name = name};
+	crt_token t;
+	memset(rc, 0, sizeof(*rc));
+	rc->ctx = ctx;
+	tu_token(ctx, &spec, rc->token, &t);
+	crt_token_clear(&t);
+}
+
+static void start(racer *rc)
+{
+	assert_int_equal(pthread_create(&rc->th, NULL, redeem_thread, rc), 0);
+}
+
+static char *stored_issuer(const char *serial)
+{
+	char db[512], sql[200];
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	char *v = NULL;
+	tu_db_path(&ti, db, sizeof(db));
+	snprintf(sql, sizeof(sql), "SELECT issuer FROM certificates WHERE serial = '%s'", serial);
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	assert_non_null(v);
+	return v;
+}
+
+/*
+ * A CA swap + reload: contexts opened before it sign with the old CA, the
+ * ones opened after with the new. A redemption signed by an old context and
+ * committed in a batch led by a new one must be stored (and returned) with
+ * the old CA's issuer and chain — the ones that actually signed it.
+ */
+static void a_batch_led_by_the_new_ca_stores_the_old_signers_issuer_and_chain(void **s)
+{
+	test_instance other;
+	crt_init_opts o = {0};
+	char err[512], cert2[600], key2[600];
+	crt_ctx *old_a, *old_lead, *new_b;
+	crt_ca_info old_ca, new_ca;
+	racer lead, b, a;
+
+	/* A second CA to swap in. */
+	memset(&other, 0, sizeof(other));
+	snprintf(other.dir, sizeof(other.dir), "%s/crtoken-unit.XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(other.dir));
+	strcat(other.dir, "/i");
+	o.dir = other.dir;
+	o.ca_subject = "/CN=Second Unit Test CA/O=crtoken tests";
+	assert_int_equal(crt_init(&o, err, sizeof(err)), CRT_OK);
+	snprintf(cert2, sizeof(cert2), "%s/ca.pem", other.dir);
+	snprintf(key2, sizeof(key2), "%s/ca.key", other.dir);
+
+	assert_int_equal(crt_open(ti.conf, 0, &old_a), CRT_OK);
+	assert_int_equal(crt_open(ti.conf, 0, &old_lead), CRT_OK);
+	assert_int_equal(crt_ca_get(old_a, &old_ca), CRT_OK);
+	assert_int_equal(crt_ca_import(ti.ctx, cert2, key2, NULL, "test"), CRT_OK);
+	assert_int_equal(crt_open(ti.conf, 0, &new_b), CRT_OK);
+	assert_int_equal(crt_ca_get(new_b, &new_ca), CRT_OK);
+	assert_string_not_equal(old_ca.subject, new_ca.subject);
+
+	prepare(&lead, old_lead, "lead");
+	prepare(&b, new_b, "new");
+	prepare(&a, old_a, "old");
+	/* Hold the writer lock: the first leader blocks with its batch taken ... */
+	store_writer_lock(old_lead);
+	start(&lead);
+	wait_queue(old_lead, 0, 1);
+	/* ... so the new context's job queues first and leads the next batch,
+	 * with the old context's job behind it in the same batch. */
+	start(&b);
+	wait_queue(old_lead, 1, 1);
+	start(&a);
+	wait_queue(old_lead, 2, 1);
+	store_writer_unlock(old_lead);
+	pthread_join(lead.th, NULL);
+	pthread_join(b.th, NULL);
+	pthread_join(a.th, NULL);
+	assert_int_equal(lead.r, CRT_OK);
+	assert_int_equal(b.r, CRT_OK);
+	assert_int_equal(a.r, CRT_OK);
+
+	/* What was returned ... */
+	assert_string_equal(a.cert.issuer, old_ca.subject);
+	assert_string_equal(a.cert.chain_pem, old_ca.chain_pem);
+	assert_string_equal(b.cert.issuer, new_ca.subject);
+	assert_string_equal(b.cert.chain_pem, new_ca.chain_pem);
+	/* ... and what was stored (what rlm_crtoken compares against). */
+	char *ia = stored_issuer(a.cert.serial), *ib = stored_issuer(b.cert.serial);
+	assert_string_equal(ia, old_ca.subject);
+	assert_string_equal(ib, new_ca.subject);
+	free(ia);
+	free(ib);
+
+	crt_cert_clear(&lead.cert);
+	crt_cert_clear(&a.cert);
+	crt_cert_clear(&b.cert);
+	crt_ca_info_clear(&old_ca);
+	crt_ca_info_clear(&new_ca);
+	crt_close(old_a);
+	crt_close(old_lead);
+	crt_close(new_b);
+	other.ctx = NULL;
+	tu_instance_free(&other);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        a_batch_led_by_the_new_ca_stores_the_old_signers_issuer_and_chain, tu_group_setup,
+	        tu_group_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
