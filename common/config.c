@@ -54,6 +54,11 @@ static const struct key {
 	{"server", "max_body", K_LONG, F(max_body), "65536", 1024, 16 * 1024 * 1024},
 	{"server", "rate_limit_failures", K_INT, F(rate_limit_failures), "5", 1, 100000},
 	{"server", "rate_limit_seconds", K_INT, F(rate_limit_seconds), "60", 1, 86400},
+	{"server", "max_connections", K_INT, F(max_connections), "1024", 4, 16384},
+	{"server", "max_connections_per_address", K_INT, F(max_connections_per_address), "32", 1,
+	 16384},
+	{"server", "request_timeout", K_INT, F(request_timeout), "30", 1, 3600},
+	{"server", "max_logins", K_INT, F(max_logins), "8", 1, 1024},
 #undef F
 };
 

@@ -149,6 +149,10 @@ typedef struct crt_config {
 	long max_body;
 	int rate_limit_failures;  /* failed logins per address ... */
 	int rate_limit_seconds;   /* ... within this many seconds → 429 */
+	int max_connections;      /* open connections in all */
+	int max_connections_per_address; /* ... from one client address */
+	int request_timeout;      /* seconds from connect to a complete request */
+	int max_logins;           /* PAM conversations at once */
 } crt_config;
 
 /* Default config path: $CRTOKEN_CONF if set, else /etc/crtoken/crtoken.conf. */

@@ -9,6 +9,12 @@
  * and counted per address; too many answer 429 with Retry-After before any
  * credential is looked at. Credentials are wiped from memory after use,
  * including the header copy inside libmicrohttpd's connection buffer.
+ *
+ * A login holds no store context while PAM runs (a failing PAM stack may
+ * sleep for seconds; the contexts serve everyone else), and at most
+ * [server] max_logins run at once: one more is answered 503 store_busy with
+ * Retry-After at once rather than queued. The audit row of a failure
+ * borrows a context for just that write.
  */
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -31,13 +37,20 @@ static void audit(struct request *rq, const char *action, const char *object, js
 {
 	json_t *d = extra ? extra : json_object();
 	char *text;
+	int borrowed = 0;
 
 	if (d == NULL)
 		return;
 	json_object_set_new(d, "remote", json_string(rq->remote));
 	if ((text = json_dumps(d, JSON_COMPACT)) != NULL) {
+		if (rq->ctx == NULL) {
+			request_borrow(rq);
+			borrowed = 1;
+		}
 		if (crt_audit_event(rq->ctx, "anonymous", action, object, text) != CRT_OK)
 			log_msg(LOG_WARNING, "audit %s failed: %s", action, crt_errdetail(rq->ctx));
+		if (borrowed)
+			request_give_back(rq);
 		free(text);
 	}
 	json_decref(d);
@@ -190,7 +203,14 @@ int auth_redeemer(struct request *rq)
 		need_login(rq, CRT_E_AUTH_FAILED, NULL);
 		goto out;
 	}
+	if (__atomic_add_fetch(&rq->srv->logins, 1, __ATOMIC_ACQ_REL) > rq->cfg->max_logins) {
+		__atomic_sub_fetch(&rq->srv->logins, 1, __ATOMIC_ACQ_REL);
+		reply_error(rq, CRT_E_STORE_BUSY, "too many logins in progress; try again shortly");
+		reply_header(rq, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+		goto out;
+	}
 	s = pam_gate(rq->cfg->pam_service, cred, colon + 1, rq->remote, &why);
+	__atomic_sub_fetch(&rq->srv->logins, 1, __ATOMIC_ACQ_REL);
 	if (s == CRT_E_AUTH_FAILED) {
 		failed(rq, "http.login_failed", cred,
 		       json_pack("{s:s}", "service", rq->cfg->pam_service));

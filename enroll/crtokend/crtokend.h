@@ -5,7 +5,9 @@
  * calls libcrtoken and renders the result. One file per concern:
  *   main.c      options, daemon life cycle, signals (drain, reload)
  *   server.c    libmicrohttpd setup, request life cycle
- *   pool.c      the crt_ctx pool the worker threads borrow from
+ *   pool.c      the crt_ctx pool the worker threads borrow from, and the
+ *               snapshot (config, CA chain) read without a context
+ *   deadline.c  the whole-request deadline per connection
  *   listen.c    listen address parsing, loopback check
  *   routes.c    the route table, path matching, 404/405
  *   respond.c   responses: JSON, errors, crtoken status → HTTP status
@@ -79,6 +81,40 @@ crt_ctx *pool_ctx(const struct pool_entry *e);
 void pool_release(ctx_pool *p, struct pool_entry *e);
 /* Close every context; only once no request can run any more. */
 void pool_close(ctx_pool *p);
+/*
+ * The current snapshot (configuration, CA chain), immutable, taken with a
+ * reference that pool_snapshot_put returns; it stays valid across reloads
+ * until then. Never blocks on the contexts.
+ */
+struct pool_snapshot;
+const struct pool_snapshot *pool_snapshot_get(ctx_pool *p);
+void pool_snapshot_put(ctx_pool *p, const struct pool_snapshot *s);
+const crt_config *snapshot_config(const struct pool_snapshot *s);
+/* The CA certificate followed by its chain, PEM. */
+const char *snapshot_ca_pem(const struct pool_snapshot *s);
+
+/* ------------------------------------------------------------ deadline.c */
+
+/*
+ * Per-connection whole-request deadlines: a connection not done with its
+ * request timeout seconds after it opened (or after its previous response)
+ * has its socket shut down by a reaper thread. Pauses (a handler at work)
+ * do not count. deadline_add returns NULL when out of memory; every other
+ * call accepts NULL and does nothing.
+ */
+typedef struct deadlines deadlines;
+struct deadline_conn;
+deadlines *deadlines_start(int timeout);
+/* Stop the reaper; only after libmicrohttpd stopped (no connection left). */
+void deadlines_stop(deadlines *d);
+struct deadline_conn *deadline_add(deadlines *d, int fd, const char *remote);
+/* Forget c; call before the descriptor is closed. */
+void deadline_remove(deadlines *d, struct deadline_conn *c);
+void deadline_pause(deadlines *d, struct deadline_conn *c);
+/* End a pause: the deadline moves by the time paused. */
+void deadline_resume(deadlines *d, struct deadline_conn *c);
+/* A new deadline, timeout seconds from now (next response or request). */
+void deadline_restart(deadlines *d, struct deadline_conn *c);
 
 /* ------------------------------------------------------------ server.c */
 
@@ -87,7 +123,9 @@ typedef struct server {
 	ratelimit *rl;
 	ctx_pool *pool;
 	struct MHD_Daemon *mhd;
+	deadlines *dl;
 	unsigned workers;         /* store connections = requests processed at once */
+	int logins;               /* PAM conversations under way (atomic) */
 	volatile long inflight;   /* requests between first callback and completion */
 	int64_t crl_checked_at;   /* last time /crl asked the store for revocations */
 	char *tls_cert, *tls_key; /* PEM kept for libmicrohttpd; key wiped at stop */
@@ -108,11 +146,12 @@ struct request {
 	char *body;        /* request body, NUL-terminated; wiped on completion */
 	size_t body_len, body_cap;
 	int too_large;
-	size_t max_body;           /* [server] max_body when the request began */
-	struct pool_entry *pe;     /* borrowed for one callback at a time */
-	crt_ctx *ctx;              /* pool_ctx(pe) during a callback, else NULL */
-	const crt_config *cfg;     /* its config, likewise */
-	struct MHD_Response *resp; /* set by reply_*() */
+	size_t max_body;                  /* [server] max_body when the request began */
+	const struct pool_snapshot *snap; /* for the whole request */
+	struct pool_entry *pe;            /* borrowed for one callback at a time */
+	crt_ctx *ctx;                     /* pool_ctx(pe) while borrowed, else NULL */
+	const crt_config *cfg;            /* ctx's config while borrowed, else the snapshot's */
+	struct MHD_Response *resp;        /* set by reply_*() */
 	unsigned http_status;
 	const char *code; /* error code for the access log, or NULL */
 	int queued;
@@ -123,6 +162,9 @@ struct request {
 int server_start(server *srv, const struct listen_addr *addr, const crt_config *cfg);
 /* Stop accepting, wait up to drain_seconds for in-flight requests, stop. */
 void server_stop(server *srv, int drain_seconds);
+/* Borrow a store context for rq (waits while none is free) / give it back. */
+void request_borrow(struct request *rq);
+void request_give_back(struct request *rq);
 
 /* ------------------------------------------------------------ routes.c */
 
@@ -133,6 +175,7 @@ enum route_flags {
 	R_REDEEM = 1 << 1,   /* the login gate (when require_login) */
 	R_BODY = 1 << 2,     /* a JSON body is required */
 	R_BODY_OPT = 1 << 3, /* a JSON body is allowed */
+	R_NO_CTX = 1 << 4,   /* the handler needs no store context (snapshot only) */
 };
 
 struct route {

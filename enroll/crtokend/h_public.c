@@ -3,7 +3,9 @@
  *   GET /ca.pem   the CA certificate and its chain (PEM)
  *   GET /crl      the current CRL, DER (application/pkix-crl); PEM with
  *                 ?format=pem or Accept: application/x-pem-file
- *   GET /healthz  liveness: this worker has an open store and CA
+ *   GET /healthz  liveness: the service is up with its contexts open
+ * /ca.pem and /healthz use only the pool's snapshot (pool.c): they answer
+ * even while every store context is busy.
  * The CRL is served from [ca] crl_file and re-signed only when the file is
  * missing, past its nextUpdate, or older than the newest revocation. Our
  * own revocations re-sign at once (h_certs.c); one made with crtoken-admin
@@ -24,18 +26,9 @@
 
 void h_ca_pem(struct request *rq)
 {
-	crt_ca_info ci;
-	crt_status s;
-	const char *pem;
+	const char *pem = snapshot_ca_pem(rq->snap);
 
-	memset(&ci, 0, sizeof(ci));
-	if ((s = crt_ca_get(rq->ctx, &ci)) != CRT_OK) {
-		reply_status(rq, s);
-		return;
-	}
-	pem = ci.chain_pem && *ci.chain_pem ? ci.chain_pem : ci.pem;
 	reply_data(rq, 200, "application/x-pem-file", pem, strlen(pem));
-	crt_ca_info_clear(&ci);
 }
 
 /* Was any certificate revoked at or after t? (1 also on error: re-sign.) */

@@ -22,9 +22,9 @@ static const struct route routes[] = {
     {"GET", "/client-certificates/{serial}", h_cert_get, R_ADMIN},
     {"POST", "/client-certificates/{serial}/revoke", h_cert_revoke, R_ADMIN | R_BODY_OPT},
     /* Public. */
-    {"GET", "/ca.pem", h_ca_pem, 0},
+    {"GET", "/ca.pem", h_ca_pem, R_NO_CTX},
     {"GET", "/crl", h_crl, 0},
-    {"GET", "/healthz", h_healthz, 0},
+    {"GET", "/healthz", h_healthz, R_NO_CTX},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

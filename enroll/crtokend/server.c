@@ -6,9 +6,17 @@
  * PAM stack — so a small thread pool would make connections queue behind
  * one another's waits (measured: 2 pool threads at 8 connections gave
  * 160 redemptions/s with a p99 of 800 ms; a thread each, 4x that). What
- * bounds the work is the crt_ctx pool (pool.c, --workers): each callback
- * borrows a context and returns it before it ends, so a slow upload never
- * holds one.
+ * bounds the work is the crt_ctx pool (pool.c, --workers): a callback that
+ * needs the store borrows a context and returns it before it ends, so a
+ * slow upload never holds one, and neither does a login while PAM runs
+ * (auth.c).
+ *
+ * Denial of service: connections are bounded in all and per client address
+ * ([server] max_connections, max_connections_per_address), every request
+ * has a whole-request deadline (deadline.c, request_timeout), logins at
+ * once are bounded (max_logins), and the public routes (/healthz, /ca.pem)
+ * read only the pool's snapshot, never a context. Only routes that take a
+ * body buffer one.
  *
  * Request life cycle (access handler calls):
  *   1st call   route, Content-Type (415), Content-Length (413), then
@@ -17,6 +25,8 @@
  *   upload     the body is collected up to [server] max_body (413 past it);
  *   last call  the route's handler runs and its response is queued.
  * The completion callback writes the access log line and wipes the body.
+ * The limits are bound at start (a change needs a restart), except
+ * max_logins and max_body, which a reload applies to new requests.
  */
 #include <netdb.h>
 #include <pthread.h>
@@ -28,10 +38,6 @@
 #include <unistd.h>
 
 #include "crtokend.h"
-
-#define CONNECTION_TIMEOUT 30
-#define MAX_CONNECTIONS 1024       /* one thread each */
-#define MAX_CONNECTIONS_PER_IP 128 /* one address cannot take every thread */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -90,6 +96,30 @@ static int is_json_type(const char *ct)
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
+void request_borrow(struct request *rq)
+{
+	rq->pe = pool_acquire(rq->srv->pool);
+	rq->ctx = pool_ctx(rq->pe);
+	rq->cfg = crt_get_config(rq->ctx);
+}
+
+void request_give_back(struct request *rq)
+{
+	pool_release(rq->srv->pool, rq->pe);
+	rq->pe = NULL;
+	rq->ctx = NULL;
+	rq->cfg = snapshot_config(rq->snap);
+}
+
+/* This connection's deadline (deadline.c), or NULL. */
+static struct deadline_conn *conn_deadline(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
 /* First call: everything that can be refused before reading the body. */
 static void request_begin(struct request *rq)
 {
@@ -123,8 +153,12 @@ static void request_begin(struct request *rq)
 		reply_error(rq, CRT_E_REQUEST_TOO_LARGE, NULL);
 		return;
 	}
-	if ((rq->route->flags & R_ADMIN) && auth_admin(rq) != 0)
+	if (rq->route->flags & R_ADMIN) {
+		request_borrow(rq);
+		(void)auth_admin(rq);
+		request_give_back(rq);
 		return;
+	}
 	if ((rq->route->flags & R_REDEEM) && auth_redeemer(rq) != 0)
 		return;
 }
@@ -176,29 +210,15 @@ static enum MHD_Result queue(struct request *rq)
 	return ret;
 }
 
-/* Borrow / return a context around one callback. */
-static void borrow(struct request *rq)
-{
-	rq->pe = pool_acquire(rq->srv->pool);
-	rq->ctx = pool_ctx(rq->pe);
-	rq->cfg = crt_get_config(rq->ctx);
-}
-
-static void give_back(struct request *rq)
-{
-	pool_release(rq->srv->pool, rq->pe);
-	rq->pe = NULL;
-	rq->ctx = NULL;
-	rq->cfg = NULL;
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
 {
 	server *srv = cls;
 	struct request *rq = *con_cls;
+	struct deadline_conn *dc;
 
+	(void)version;
 	if (rq == NULL) {
 		if ((rq = calloc(1, sizeof(*rq))) == NULL)
 			return MHD_NO;
@@ -209,30 +229,45 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->url = url;
 		rq->start_us = now_us();
 		__atomic_add_fetch(&srv->inflight, 1, __ATOMIC_ACQ_REL);
+		rq->snap = pool_snapshot_get(srv->pool);
+		rq->cfg = snapshot_config(rq->snap);
 		remote_addr(conn, rq->remote, sizeof(rq->remote));
 		mask_path(rq->url, rq->logpath, sizeof(rq->logpath));
-		borrow(rq);
+		dc = conn_deadline(conn);
+		deadline_pause(srv->dl, dc); /* a login's PAM time is ours */
 		request_begin(rq);
-		give_back(rq);
-		return rq->resp != NULL ? queue(rq) : MHD_YES;
+		if (rq->resp == NULL) {
+			deadline_resume(srv->dl, dc);
+			return MHD_YES;
+		}
+		deadline_restart(srv->dl, dc);
+		return queue(rq);
 	}
 	if (rq->queued) {
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
-		body_append(rq, upload_data, *upload_size);
+		/* Only routes that take a body keep one. */
+		if (rq->route->flags & (R_BODY | R_BODY_OPT))
+			body_append(rq, upload_data, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	borrow(rq);
-	if (rq->too_large)
+	dc = conn_deadline(conn);
+	deadline_pause(srv->dl, dc);
+	if (rq->too_large) {
 		reply_error(rq, CRT_E_REQUEST_TOO_LARGE, NULL);
-	else
+	} else if (rq->route->flags & R_NO_CTX) {
 		rq->route->fn(rq);
+	} else {
+		request_borrow(rq);
+		rq->route->fn(rq);
+		request_give_back(rq);
+	}
 	if (rq->resp == NULL)
 		reply_error(rq, CRT_E_INTERNAL, "handler made no response");
-	give_back(rq);
+	deadline_restart(srv->dl, dc); /* now for sending the response */
 	return queue(rq);
 }
 
@@ -251,13 +286,37 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && rq->queued)
 		log_msg(LOG_NOTICE, "%s: connection ended before the response was sent (%d)",
 		        rq->remote, (int)toe);
+	/* The next request on this connection gets a deadline of its own. */
+	deadline_restart(srv->dl, conn_deadline(conn));
 	crt_freezero(rq->body, rq->body_cap);
 	if (rq->resp != NULL)
 		MHD_destroy_response(rq->resp);
+	pool_snapshot_put(srv->pool, rq->snap);
 	explicit_bzero(rq, sizeof(*rq));
 	free(rq);
 	*con_cls = NULL;
 	__atomic_sub_fetch(&srv->inflight, 1, __ATOMIC_ACQ_REL);
+}
+
+/* A connection opens or closes: its deadline starts or ends. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	server *srv = cls;
+	const union MHD_ConnectionInfo *ci;
+	char remote[64];
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		remote_addr(conn, remote, sizeof(remote));
+		*socket_context = ci != NULL ? deadline_add(srv->dl, ci->connect_fd, remote) : NULL;
+		if (*socket_context == NULL)
+			log_msg(LOG_WARNING, "%s: no deadline for this connection (out of memory)",
+			        remote);
+		return;
+	}
+	deadline_remove(srv->dl, *socket_context);
+	*socket_context = NULL;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -340,25 +399,38 @@ int server_start(server *srv, const struct listen_addr *addr, const crt_config *
 	if (addr->ipv6)
 		flags |= MHD_USE_IPv6;
 	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)&addr->ss};
-	opts[i++] =
-	    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT, NULL};
-	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, NULL};
+	/* Idle timeout too: no idle connection outlives a request's deadline. */
+	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+	                                    (intptr_t)cfg->request_timeout, NULL};
+	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+	                                    (intptr_t)cfg->max_connections, NULL};
 	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	                                    MAX_CONNECTIONS_PER_IP, NULL};
+	                                    (intptr_t)cfg->max_connections_per_address, NULL};
 	opts[i++] =
 	    (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv};
+	opts[i++] =
+	    (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv};
 	opts[i++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
+	if ((srv->dl = deadlines_start(cfg->request_timeout)) == NULL) {
+		log_msg(LOG_ERR, "cannot start the request deadline thread");
+		goto fail;
+	}
 	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, opts,
 	                            MHD_OPTION_END);
 	if (srv->mhd == NULL) {
 		log_msg(LOG_ERR, "cannot listen on %s", addr->text);
 		goto fail;
 	}
-	log_msg(LOG_NOTICE, "listening on %s (%s, %u workers)", addr->text,
-	        use_tls ? "https" : "plain http", srv->workers);
+	log_msg(LOG_NOTICE,
+	        "listening on %s (%s, %u workers, %d connections, %d per address, "
+	        "request timeout %d s, %d logins at once)",
+	        addr->text, use_tls ? "https" : "plain http", srv->workers, cfg->max_connections,
+	        cfg->max_connections_per_address, cfg->request_timeout, cfg->max_logins);
 	return 0;
 fail:
+	deadlines_stop(srv->dl);
+	srv->dl = NULL;
 	tls_free(srv);
 	return -1;
 }
@@ -384,5 +456,7 @@ void server_stop(server *srv, int drain_seconds)
 		        __atomic_load_n(&srv->inflight, __ATOMIC_ACQUIRE));
 	MHD_stop_daemon(srv->mhd);
 	srv->mhd = NULL;
+	deadlines_stop(srv->dl);
+	srv->dl = NULL;
 	tls_free(srv);
 }

@@ -8,6 +8,8 @@
 N=64
 http_instance "$T/inst" 18447 || { not_ok "instance"; finish; exit 1; }
 DB=$T/inst/crtoken.db
+# All $N clients share one address: let them all in.
+conf_set max_connections_per_address $N
 # More workers than CPUs so that requests really overlap in the store.
 start_crtokend --workers 8 || { not_ok "crtokend starts"; finish; exit 1; }
 apikey || { not_ok "api key"; finish; exit 1; }
