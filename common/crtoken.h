@@ -272,6 +272,7 @@ typedef struct crt_token {
 	char *reply;        /* "Attr=value\n..." or NULL */
 	int64_t created_at, expires_at, used_at, deleted_at; /* 0 = not set */
 	int64_t updated_at; /* last change of the row */
+	int64_t version;    /* bumped by every change of the row */
 	char *serial;       /* certificate it produced, or NULL */
 	char *created_by;
 	crt_token_state state;

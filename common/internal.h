@@ -59,7 +59,7 @@ void crt_config_clear(crt_config *cfg);
 typedef struct redeem_job {
 	const crt_redeem_req *req;
 	const char *token_id;
-	int64_t token_updated_at; /* the row phase 1 read; changed → retry */
+	int64_t token_version;    /* the row phase 1 read; changed → retry */
 	const char *name, *reply;
 	X509 *cert;
 	const EVP_PKEY *pkey;
@@ -98,6 +98,8 @@ void redeem_audit_refusal_in_txn(crt_ctx *ctx, redeem_job *job);
 /* Open (create if allowed) and migrate the store at cfg->database. */
 crt_status store_open(crt_ctx *ctx);
 void store_close(crt_ctx *ctx);
+/* The schema version this build migrates stores to. */
+int store_schema_version(void);
 /* BEGIN IMMEDIATE (write) / BEGIN (read) / COMMIT / ROLLBACK. */
 crt_status store_begin_write(crt_ctx *ctx);
 crt_status store_commit(crt_ctx *ctx);

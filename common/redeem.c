@@ -63,7 +63,8 @@ static crt_status mark_used(crt_ctx *ctx, const char *id, const char *serial, in
 {
 	sqlite3_stmt *st;
 	crt_status r = store_prepare(ctx,
-				     "UPDATE tokens SET used_at = ?1, updated_at = ?1, serial = ?2 "
+				     "UPDATE tokens SET used_at = ?1, updated_at = ?1, serial = ?2, "
+				     "version = version + 1 "
 				     "WHERE id = ?3 AND used_at IS NULL AND deleted_at IS NULL",
 				     &st);
 	if (r != CRT_OK)
@@ -98,12 +99,12 @@ crt_status redeem_apply(crt_ctx *ctx, redeem_job *j)
 	sqlite3_stmt *st;
 	crt_status r;
 	int rc;
-	int64_t used = 0, deleted = 0, updated = 0, expires = 0;
+	int64_t used = 0, deleted = 0, version = 0, expires = 0;
 	char *detail = NULL;
 
 	/* The token again, under the write lock: it must be as phase 1 saw it. */
 	if ((r = store_prepare(ctx,
-			       "SELECT used_at, deleted_at, updated_at, expires_at FROM tokens "
+			       "SELECT used_at, deleted_at, version, expires_at FROM tokens "
 			       "WHERE id = ?",
 			       &st)) != CRT_OK)
 		return r;
@@ -112,7 +113,7 @@ crt_status redeem_apply(crt_ctx *ctx, redeem_job *j)
 	if (rc == SQLITE_ROW) {
 		used = sqlite3_column_int64(st, 0);
 		deleted = sqlite3_column_int64(st, 1);
-		updated = sqlite3_column_int64(st, 2);
+		version = sqlite3_column_int64(st, 2);
 		expires = sqlite3_column_int64(st, 3);
 	}
 	store_done(st);
@@ -124,7 +125,7 @@ crt_status redeem_apply(crt_ctx *ctx, redeem_job *j)
 		return crt_fail(ctx, CRT_E_TOKEN_DELETED, "token %s was deleted", j->token_id);
 	if (used)
 		return crt_fail(ctx, CRT_E_TOKEN_USED, "token %s was already used", j->token_id);
-	if (updated != j->token_updated_at) {
+	if (version != j->token_version) {
 		j->retry = 1; /* an admin changed it meanwhile: redo phase 1 */
 		return crt_fail(ctx, CRT_E_TOKEN_NOT_ACTIVE, "token %s changed", j->token_id);
 	}
@@ -278,7 +279,7 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 		if ((r = prepare(ctx, req, hash, csr, now, &t, &x, serial, object)) != CRT_OK)
 			goto refused;
 		/* Phase 2: the writes, group-committed. */
-		redeem_job job = {.req = req, .token_id = t.id, .token_updated_at = t.updated_at,
+		redeem_job job = {.req = req, .token_id = t.id, .token_version = t.version,
 				  .name = t.name, .reply = t.reply, .cert = x, .pkey = csr->pkey,
 				  .serial = serial, .now = now, .out = &c};
 		r = group_commit(ctx, &job);

@@ -48,8 +48,16 @@ static const char *const migrations[] = {
 	" action TEXT NOT NULL, object TEXT, detail TEXT);"
 	"CREATE INDEX audit_action ON audit(action, id);"
 	"INSERT INTO meta(key, value) VALUES ('crl_number', 0);",
+	/* 2: tokens.version, bumped by every change of the row: the redemption's
+	 * commit-time re-check compares it (updated_at has whole seconds only) */
+	"ALTER TABLE tokens ADD COLUMN version INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int store_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
 
 crt_status store_error(crt_ctx *ctx, int rc, const char *what)
 {

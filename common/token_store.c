@@ -10,7 +10,7 @@
 
 #define TOKEN_COLUMNS                                                                        \
 	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "     \
-	"deleted_at, serial, created_by, updated_at"
+	"deleted_at, serial, created_by, updated_at, version"
 
 void crt_token_clear(crt_token *t)
 {
@@ -63,6 +63,7 @@ static void row_to_token(sqlite3_stmt *st, int64_t now, crt_token *t)
 	t->serial = store_col_strdup(st, 12);
 	t->created_by = store_col_strdup(st, 13);
 	t->updated_at = sqlite3_column_int64(st, 14);
+	t->version = sqlite3_column_int64(st, 15);
 	t->state = state_of(t, now);
 }
 
@@ -304,7 +305,8 @@ crt_status crt_token_update(crt_ctx *ctx, const char *id, const crt_token_spec *
 		goto fail;
 	if ((r = store_prepare(ctx,
 			       "UPDATE tokens SET name = ?, cn = ?, org = ?, ou = ?, owner = ?, "
-			       "locked = ?, reply = ?, expires_at = ?, updated_at = ? WHERE id = ?",
+			       "locked = ?, reply = ?, expires_at = ?, updated_at = ?, "
+			       "version = version + 1 WHERE id = ?",
 			       &st)) != CRT_OK)
 		goto fail;
 	store_bind_text(st, 1, t.name);
@@ -323,6 +325,8 @@ crt_status crt_token_update(crt_ctx *ctx, const char *id, const crt_token_spec *
 		r = store_error(ctx, rc, "updating the token");
 		goto fail;
 	}
+	t.updated_at = now;
+	t.version++;
 	t.state = state_of(&t, now);
 	if ((detail = token_detail(&t)) == NULL) {
 		r = CRT_E_NOMEM;
@@ -370,7 +374,8 @@ crt_status crt_token_delete(crt_ctx *ctx, const char *id, const char *actor)
 			     t.serial ? t.serial : "");
 		goto fail;
 	}
-	if ((r = store_prepare(ctx, "UPDATE tokens SET deleted_at = ?1, updated_at = ?1 WHERE id = ?2",
+	if ((r = store_prepare(ctx, "UPDATE tokens SET deleted_at = ?1, updated_at = ?1, "
+				    "version = version + 1 WHERE id = ?2",
 			       &st)) != CRT_OK)
 		goto fail;
 	sqlite3_bind_int64(st, 1, now);

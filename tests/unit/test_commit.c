@@ -7,7 +7,11 @@
 #include "testutil.h"
 #include "internal.h"
 #include <pthread.h>
-#include <sched.h>
+#include <sys/wait.h>
+
+/* The whole suite runs with the clock frozen (libfaketime; see main): every
+ * change happens "in the same second", as it can on a fast machine. */
+#define FROZEN_TIME "2026-06-01 12:00:00"
 
 typedef struct racer {
 	crt_ctx *ctx;
@@ -152,9 +156,77 @@ static void a_batch_led_by_the_new_ca_stores_the_old_signers_issuer_and_chain(vo
 	tu_instance_free(&other);
 }
 
-int main(void)
+/*
+ * An admin changes a token after a redemption's phase 1 read it and signed,
+ * within the same second. The commit-time re-check must see the change (a
+ * version counter, not the whole-second updated_at) and redo phase 1, so the
+ * certificate carries the admin's new value.
+ */
+static void an_admin_update_in_the_same_second_as_phase_one_is_seen_by_the_redemption(void **s)
 {
+	int go[2], done[2];
+	crt_token t;
+	crt_token_spec spec = {.name = "same-second"};
+	racer rd;
+	pid_t pid;
+	char c = 'g';
+	crt_status ur = CRT_E_INTERNAL;
+
+	memset(&rd, 0, sizeof(rd));
+	rd.ctx = ti.ctx;
+	tu_token(ti.ctx, &spec, rd.token, &t);
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(done), 0);
+	/* The admin: another process (its own writer lock), waiting for "go". */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		crt_ctx *admin;
+		crt_token_spec change = {.ou = "Changed by the admin"};
+		crt_status r = crt_open(ti.conf, 0, &admin);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		if (r == CRT_OK)
+			r = crt_token_update(admin, t.id, &change, "admin", NULL);
+		_exit(write(done[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+	}
+	/* The redemption: phase 1 done, its commit held back by the writer lock. */
+	store_writer_lock(ti.ctx);
+	start(&rd);
+	wait_queue(ti.ctx, 0, 1);
+	/* The admin's update commits now, in the same (frozen) second. */
+	assert_int_equal(write(go[1], &c, 1), 1);
+	assert_int_equal(read(done[0], &ur, sizeof(ur)), sizeof(ur));
+	assert_int_equal(ur, CRT_OK);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	store_writer_unlock(ti.ctx);
+	pthread_join(rd.th, NULL);
+
+	assert_int_equal(rd.r, CRT_OK);
+	assert_non_null(rd.cert.ou);
+	assert_string_equal(rd.cert.ou, "Changed by the admin");
+	close(go[0]);
+	close(go[1]);
+	close(done[0]);
+	close(done[1]);
+	crt_cert_clear(&rd.cert);
+	crt_token_clear(&t);
+}
+
+int main(int argc, char **argv)
+{
+	/* Re-run under a frozen clock unless already there. */
+	if (getenv("FAKETIME") == NULL) {
+		setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1", 1);
+		execlp("faketime", "faketime", "-f", FROZEN_TIME, argv[0], (char *)NULL);
+		fprintf(stderr, "# cannot run faketime (package faketime): %m\n");
+		return 1;
+	}
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        an_admin_update_in_the_same_second_as_phase_one_is_seen_by_the_redemption,
+	        tu_group_setup, tu_group_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        a_batch_led_by_the_new_ca_stores_the_old_signers_issuer_and_chain, tu_group_setup,
 	        tu_group_teardown),

@@ -3,6 +3,7 @@
  * migration, permission rules for the DB and the CA key, failure modes.
  */
 #include "testutil.h"
+#include "internal.h"
 #include <sys/stat.h>
 
 static crt_status open_status(test_instance *ti, unsigned flags, char *detail, size_t n)
@@ -31,7 +32,7 @@ static void init_creates_a_migrated_store_with_safe_modes(void **s)
 	snprintf(key, sizeof(key), "%s/otp.key", ti.dir);
 	assert_int_equal(stat(key, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	assert_int_equal(tu_sql_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(tu_sql_int(db, "PRAGMA user_version"), store_schema_version());
 	assert_int_equal(tu_sql_int(db, "SELECT count(*) FROM audit WHERE action = 'instance.init'"), 1);
 	tu_instance_free(&ti);
 }
@@ -47,8 +48,41 @@ static void an_empty_store_file_is_migrated_forward(void **s)
 	fclose(f);
 	chmod(db, 0600);
 	assert_int_equal(open_status(&ti, 0, NULL, 0), CRT_OK);
-	assert_int_equal(tu_sql_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(tu_sql_int(db, "PRAGMA user_version"), store_schema_version());
 	assert_int_equal(tu_sql_int(db, "SELECT count(*) FROM audit WHERE action = 'store.migrate'"), 1);
+	tu_instance_free(&ti);
+}
+
+static void a_schema_1_store_gains_token_versions(void **s)
+{
+	test_instance ti;
+	char db[512];
+	sqlite3 *h;
+	crt_token t;
+	crt_token_spec spec = {.name = "old"};
+	char tok[CRT_TOKEN_STRLEN + 1];
+	tu_instance(&ti);
+	tu_token(ti.ctx, &spec, tok, &t);
+	crt_close(ti.ctx);
+	ti.ctx = NULL;
+	tu_db_path(&ti, db, sizeof(db));
+	/* back to schema 1: no version column */
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	char *err = NULL;
+	if (sqlite3_exec(h, "ALTER TABLE tokens DROP COLUMN version; PRAGMA user_version = 1",
+			 NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s", err);
+	sqlite3_close(h);
+	tu_open(&ti);
+	crt_token got;
+	assert_int_equal(crt_token_get(ti.ctx, t.id, &got), CRT_OK);
+	assert_int_equal(got.version, 0);
+	crt_token_clear(&got);
+	crt_token_spec change = {.ou = "x"};
+	assert_int_equal(crt_token_update(ti.ctx, t.id, &change, "t", &got), CRT_OK);
+	assert_int_equal(got.version, 1);
+	crt_token_clear(&got);
+	crt_token_clear(&t);
 	tu_instance_free(&ti);
 }
 
@@ -279,6 +313,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(init_creates_a_migrated_store_with_safe_modes),
 		cmocka_unit_test(an_empty_store_file_is_migrated_forward),
+		cmocka_unit_test(a_schema_1_store_gains_token_versions),
 		cmocka_unit_test(a_store_from_a_newer_crtoken_is_refused),
 		cmocka_unit_test(a_missing_store_is_unavailable_not_silently_created),
 		cmocka_unit_test(a_world_writable_store_is_refused),
