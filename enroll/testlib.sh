@@ -78,9 +78,11 @@ stop_crtokend() {
 	stop_pid "$CRTOKEND_PID"
 	CRTOKEND_PID=""
 }
-# http_finish : stop crtokend, fail on any sanitizer report in its log, finish.
+# http_finish : stop crtokend, fail on any sanitizer report in its log, check
+# the recorded responses against the OpenAPI document, finish.
 http_finish() {
 	stop_crtokend
+	check_responses
 	if grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' -e 'ERROR: LeakSanitizer' \
 		"$T/crtokend.log" 2>/dev/null; then
 		not_ok "crtokend ran clean under the sanitizers"
@@ -115,6 +117,32 @@ req() {
 	_p=$2
 	shift 2
 	STATUS=$(curl -s -o "$T/body" -D "$T/hdrs" -w '%{http_code}' -X "$_m" "$@" "$URL$_p")
+	record_response "$_m" "$_p"
+}
+
+# record_response METHOD PATH : keep the last response for check_responses
+# (numbered by the index's length, so a req in a subshell counts too).
+record_response() {
+	mkdir -p "$T/responses"
+	_rn=1
+	[ -f "$T/responses/index" ] && _rn=$(($(wc -l <"$T/responses/index") + 1))
+	cp "$T/body" "$T/responses/$_rn.body" 2>/dev/null || : >"$T/responses/$_rn.body"
+	cp "$T/hdrs" "$T/responses/$_rn.hdrs" 2>/dev/null || : >"$T/responses/$_rn.hdrs"
+	echo "$_rn $1 $STATUS $2" >>"$T/responses/index"
+}
+
+# check_responses : every response req recorded matches enroll/openapi.yaml
+# (documented path, method and status; Content-Type; the JSON body valid
+# against the response's schema, with no undocumented fields). One check.
+check_responses() {
+	[ -s "$T/responses/index" ] || return 0
+	if $PY "$TOP/tests/integration/openapi_check.py" "$TOP/enroll/openapi.yaml" \
+		"$T/responses" >"$T/.openapi" 2>&1; then
+		ok "$(tail -1 "$T/.openapi") against enroll/openapi.yaml"
+	else
+		not_ok "responses match enroll/openapi.yaml"
+		head -40 "$T/.openapi" | sed 's/^/#   /'
+	fi
 }
 # areq METHOD PATH [curl args...] : req with the admin API key.
 areq() {

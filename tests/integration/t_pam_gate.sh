@@ -71,4 +71,5 @@ check_status "after crtoken-admin otp unlock the next code redeems (201)" 201 -
 check_eq "... and the token is used" used "$(state "$TOKEN_ID")"
 
 check_eq "no 5xx in this suite" 0 "$(grep -c '" 5[0-9][0-9]' "$T/crtokend.log")"
+check_responses
 finish
