@@ -223,10 +223,13 @@ char *ca_cert_pem(X509 *x)
 }
 
 /* Read every certificate in a PEM file into a new stack (empty if absent). */
-static crt_status read_chain(const char *path, STACK_OF(X509) **out)
+static crt_status read_chain(crt_ctx *ctx, const char *path, STACK_OF(X509) **out)
 {
 	STACK_OF(X509) *sk = sk_X509_new_null();
-	FILE *f;
+	char why[600], *pem = NULL;
+	size_t len = 0;
+	crt_status r;
+	BIO *b;
 	X509 *x;
 
 	if (sk == NULL)
@@ -234,12 +237,32 @@ static crt_status read_chain(const char *path, STACK_OF(X509) **out)
 	*out = sk;
 	if (path == NULL || access(path, F_OK) != 0)
 		return CRT_OK;
-	if ((f = fopen(path, "r")) == NULL)
-		return CRT_E_IO;
-	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+	if ((r = crt_read_trusted(path, 1 << 20, CRT_TRUST_FILE, &pem, &len, why, sizeof(why))) !=
+	    CRT_OK)
+		return crt_fail(ctx, r, "%s", why);
+	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL) {
+		free(pem);
+		return CRT_E_NOMEM;
+	}
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
 		sk_X509_push(sk, x);
 	ERR_clear_error();
-	fclose(f);
+	BIO_free(b);
+	free(pem);
+	return CRT_OK;
+}
+
+/* The PEM text of path, read through a checked descriptor (see crt_read_trusted). */
+static crt_status read_pem(crt_ctx *ctx, const char *path, enum crt_trust kind, const char *what,
+			   char **pem, size_t *len)
+{
+	char why[600];
+	crt_status r = crt_read_trusted(path, 1 << 20, kind, pem, len, why, sizeof(why));
+	if (r == CRT_E_UNSAFE_PERMISSIONS)
+		return crt_fail(ctx, r, "%s: %s", what, why);
+	if (r != CRT_OK)
+		return crt_fail(ctx, r == CRT_E_NOMEM ? r : CRT_E_CA_MISSING, "%s: cannot open: %s",
+				what, why);
 	return CRT_OK;
 }
 
@@ -248,40 +271,60 @@ static crt_status load_triple(crt_ctx *ctx, const char *cert_file, const char *k
 			      const char *chain_file, X509 **cert, EVP_PKEY **key,
 			      STACK_OF(X509) **chain)
 {
-	FILE *f = NULL;
+	char *pem = NULL;
+	size_t len = 0;
+	BIO *b = NULL;
 	crt_status r;
 
 	*cert = NULL;
 	*key = NULL;
 	*chain = NULL;
-	if ((f = fopen(cert_file, "r")) == NULL)
-		return crt_fail(ctx, CRT_E_CA_MISSING, "%s: cannot open", cert_file);
-	*cert = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	if (*cert == NULL)
-		return crt_fail(ctx, CRT_E_CA_INVALID, "%s: not a PEM certificate", cert_file);
-	if (X509_check_ca(*cert) < 1)
-		return crt_fail(ctx, CRT_E_CA_INVALID, "%s: not a CA certificate (no CA:TRUE)",
-				cert_file);
-	if (access(key_file, F_OK) != 0)
-		return crt_fail(ctx, CRT_E_CA_MISSING, "%s: missing", key_file);
-	if ((r = crt_check_key_perms(key_file)) != CRT_OK)
-		return crt_fail(ctx, r, "%s: the CA key must not be accessible to others (chmod 600)",
-				key_file);
-	if ((f = fopen(key_file, "r")) == NULL)
-		return crt_fail(ctx, CRT_E_CA_MISSING, "%s: cannot open", key_file);
-	*key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	if (*key == NULL)
-		return crt_fail(ctx, CRT_E_CA_INVALID, "%s: not an unencrypted PEM private key",
-				key_file);
-	if (X509_check_private_key(*cert, *key) != 1)
-		return crt_fail(ctx, CRT_E_CA_KEY_MISMATCH, "%s does not belong to %s", key_file,
-				cert_file);
-	if ((r = read_chain(chain_file, chain)) != CRT_OK)
-		return crt_fail(ctx, r, "%s: cannot read the chain", chain_file);
+	if ((r = read_pem(ctx, cert_file, CRT_TRUST_FILE, "CA certificate", &pem, &len)) != CRT_OK)
+		return r;
+	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL) {
+		r = CRT_E_NOMEM;
+		goto out;
+	}
+	*cert = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	b = NULL;
+	free(pem);
+	pem = NULL;
+	if (*cert == NULL) {
+		r = crt_fail(ctx, CRT_E_CA_INVALID, "%s: not a PEM certificate", cert_file);
+		goto out;
+	}
+	if (X509_check_ca(*cert) < 1) {
+		r = crt_fail(ctx, CRT_E_CA_INVALID, "%s: not a CA certificate (no CA:TRUE)",
+			     cert_file);
+		goto out;
+	}
+	if ((r = read_pem(ctx, key_file, CRT_TRUST_SECRET, "CA key", &pem, &len)) != CRT_OK)
+		goto out;
+	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL) {
+		r = CRT_E_NOMEM;
+		goto out;
+	}
+	*key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+	if (*key == NULL) {
+		r = crt_fail(ctx, CRT_E_CA_INVALID, "%s: not an unencrypted PEM private key",
+			     key_file);
+		goto out;
+	}
+	if (X509_check_private_key(*cert, *key) != 1) {
+		r = crt_fail(ctx, CRT_E_CA_KEY_MISMATCH, "%s does not belong to %s", key_file,
+			     cert_file);
+		goto out;
+	}
+	if ((r = read_chain(ctx, chain_file, chain)) != CRT_OK)
+		goto out;
+	r = CRT_OK;
+out:
+	BIO_free(b);
+	if (pem != NULL)
+		crt_freezero(pem, len);
 	ERR_clear_error();
-	return CRT_OK;
+	return r;
 }
 
 void ca_free(crt_ctx *ctx)

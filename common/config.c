@@ -4,6 +4,7 @@
  * silently falls back to a default. Relative paths are resolved against the
  * directory that holds the file, so an instance directory is self-contained.
  */
+#define _GNU_SOURCE /* secure_getenv */
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -61,6 +62,8 @@ static const struct key {
 	{"server", "max_logins", K_INT, F(max_logins), "8", 1, 1024},
 #undef F
 };
+
+#define CONFIG_MAX_SIZE (256 * 1024)
 
 struct parse_state {
 	crt_config *cfg;
@@ -192,14 +195,19 @@ void crt_config_clear(crt_config *cfg)
 
 const char *crt_config_default_path(void)
 {
-	const char *env = getenv("CRTOKEN_CONF");
-	return (env != NULL && *env != '\0') ? env : "/etc/crtoken/crtoken.conf";
+	/* secure_getenv: a setuid/setgid program (su, sudo) linking libcrtoken
+	 * must not take its configuration from the caller's environment. */
+	const char *env = secure_getenv("CRTOKEN_CONF");
+	return (env != NULL && *env != '\0') ? env : CRT_SYSTEM_CONFIG;
 }
 
 crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t errlen)
 {
 	struct parse_state ps = {.cfg = cfg, .err = err, .errlen = errlen};
-	char abs[PATH_MAX];
+	char abs[PATH_MAX], why[600];
+	char *text = NULL;
+	size_t len = 0;
+	crt_status r;
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -215,18 +223,26 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 	char *slash = strrchr(abs, '/');
 	*slash = '\0';
 	cfg->dir = strdup(abs[0] ? abs : "/");
-	if (cfg->path == NULL || cfg->dir == NULL)
-		return CRT_E_NOMEM;
-
-	rc = ini_parse(cfg->path, on_key, &ps);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: cannot read", cfg->path);
+	if (cfg->path == NULL || cfg->dir == NULL) {
 		crt_config_clear(cfg);
-		return CRT_E_CONFIG_NOT_FOUND;
+		return CRT_E_NOMEM;
 	}
-	if (ps.failed || rc > 0) {
+
+	/* Read through a checked descriptor: whoever can write the config
+	 * decides where the store and keys are. */
+	r = crt_read_trusted(cfg->path, CONFIG_MAX_SIZE, CRT_TRUST_FILE, &text, &len, why,
+			     sizeof(why));
+	if (r != CRT_OK) {
+		snprintf(err, errlen, "%s", why);
+		crt_config_clear(cfg);
+		return r == CRT_E_UNSAFE_PERMISSIONS || r == CRT_E_NOMEM ? r
+									 : CRT_E_CONFIG_NOT_FOUND;
+	}
+	rc = ini_parse_string(text, on_key, &ps);
+	free(text);
+	if (ps.failed || rc != 0) {
 		if (!ps.failed)
-			snprintf(err, errlen, "%s:%d: syntax error", path, rc);
+			snprintf(err, errlen, "%s:%d: syntax error", cfg->path, rc);
 		crt_config_clear(cfg);
 		return CRT_E_CONFIG;
 	}

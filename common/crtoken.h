@@ -155,7 +155,14 @@ typedef struct crt_config {
 	int max_logins;           /* PAM conversations at once */
 } crt_config;
 
-/* Default config path: $CRTOKEN_CONF if set, else /etc/crtoken/crtoken.conf. */
+/* The system's configuration file. */
+#define CRT_SYSTEM_CONFIG "/etc/crtoken/crtoken.conf"
+
+/* Default config path for the CLI and crtokend: $CRTOKEN_CONF if set (read
+ * with secure_getenv, so never in a setuid/setgid program), else
+ * CRT_SYSTEM_CONFIG. The PAM and RADIUS modules run inside other programs
+ * with their callers' environment: they never use this, only their own
+ * option or CRT_SYSTEM_CONFIG. */
 const char *crt_config_default_path(void);
 
 /* ------------------------------------------------------------------ context */
@@ -170,7 +177,12 @@ enum crt_open_flags {
 /*
  * Load the config (NULL path = crt_config_default_path()), open the store
  * (migrating it forward) and, unless CRT_OPEN_NO_CA, load the CA.
- * *out is set even on failure (unless CRT_E_NOMEM) so the caller can read
+ * The config, the store (and its -wal/-shm) and the keys must be regular
+ * files owned by root or the effective user and writable by no one else;
+ * keys readable by no one else; the store's directory and those above it
+ * owned likewise and not writable by others (a sticky ancestor such as /tmp
+ * excepted). Otherwise CRT_E_UNSAFE_PERMISSIONS, the file named in the
+ * detail. Checked on the descriptors actually read. *out is set even on failure (unless CRT_E_NOMEM) so the caller can read
  * crt_errdetail(*out); always release it with crt_close().
  */
 crt_status crt_open(const char *config_path, unsigned flags, crt_ctx **out);

@@ -140,6 +140,15 @@ crt_status crt_init(const crt_init_opts *o, char *err, size_t errlen)
 		r = CRT_E_IO;
 		goto out;
 	}
+	/* An existing directory someone else owns or can write could be made
+	 * to hold their files instead of ours (see crt_dir_chain_trusted). */
+	char rdir[4096];
+	if ((r = crt_dir_chain_trusted(o->dir, rdir, err, errlen)) != CRT_OK) {
+		if (r == CRT_E_UNSAFE_PERMISSIONS)
+			snprintf(err + strlen(err), errlen - strlen(err),
+				 "; refusing to make an instance there");
+		goto out;
+	}
 	path_join(conf, sizeof(conf), o->dir, "crtoken.conf");
 	char db[4096];
 	path_join(db, sizeof(db), o->dir, "crtoken.db");

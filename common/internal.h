@@ -155,8 +155,33 @@ size_t crt_b64url(const unsigned char *in, size_t n, char *out);
 crt_status crt_read_file(const char *path, size_t limit, char **data, size_t *len);
 /* Write data to path atomically (temp + rename) with mode. */
 crt_status crt_write_file(const char *path, const void *data, size_t len, unsigned mode);
-/* CRT_E_UNSAFE_PERMISSIONS if group or others have any access to path (keys: 0600). */
-crt_status crt_check_key_perms(const char *path);
+/*
+ * Files libcrtoken trusts — the config, the store, keys — must be regular
+ * files owned by root or by the effective user, and not writable by anyone
+ * else; checked with fstat on the descriptor that is then read, never on a
+ * path before a separate open. Kinds add to that:
+ */
+enum crt_trust {
+	CRT_TRUST_FILE,   /* config, certificates: not group/world writable */
+	CRT_TRUST_STORE,  /* the database: also not group-writable nor world-accessible */
+	CRT_TRUST_SECRET, /* private and sealing keys: no group/world access at all */
+};
+/* CRT_OK, CRT_E_UNSAFE_PERMISSIONS or CRT_E_IO; why gets the message. */
+crt_status crt_fd_trusted(int fd, const char *path, enum crt_trust kind, char *why, size_t n);
+/* open(path, O_RDONLY | oflags) and crt_fd_trusted; *fd (-1 on failure) is
+ * the caller's to close. CRT_E_IO (errno kept) when it cannot be opened. */
+crt_status crt_open_trusted(const char *path, int oflags, enum crt_trust kind, int *fd,
+			    char *why, size_t n);
+/* crt_open_trusted + crt_read_file in one (the buffer is the caller's; wipe
+ * it for secrets). */
+crt_status crt_read_trusted(const char *path, size_t limit, enum crt_trust kind, char **data,
+			    size_t *len, char *why, size_t n);
+/* dir (resolved into resolved[PATH_MAX]) holds files we trust: it and every
+ * directory above it belong to root or the effective user, and none is
+ * writable by others — except a sticky ancestor like /tmp, whose entries
+ * others cannot replace. dir itself gets no exception. So no one else can
+ * swap what a later open by path (SQLite's) finds there. */
+crt_status crt_dir_chain_trusted(const char *dir, char resolved[4096], char *why, size_t n);
 /* Text checks for token fields: printable UTF-8, no control chars, max len. */
 crt_status crt_field_check(const char *value, size_t maxlen);
 /* The same, any length, '\n' allowed (reply attribute lists). */

@@ -141,18 +141,16 @@ static crt_status seal_load_key(crt_ctx *ctx, unsigned char key[SEAL_KEY_LEN])
 	char *data = NULL;
 	size_t len = 0;
 	crt_status r;
+	char why[600];
 
 	if (path == NULL || *path == '\0')
 		return crt_fail(ctx, CRT_E_CONFIG, "[otp] key_file is not set");
-	if ((r = crt_check_key_perms(path)) != CRT_OK) {
+	if ((r = crt_read_trusted(path, 4096, CRT_TRUST_SECRET, &data, &len, why, sizeof(why))) !=
+	    CRT_OK) {
 		if (r == CRT_E_UNSAFE_PERMISSIONS)
-			return crt_fail(ctx, r, "%s is accessible to other users", path);
-		return crt_fail(ctx, r, "cannot stat OTP key file %s", path);
-	}
-	if ((r = crt_read_file(path, 4096, &data, &len)) != CRT_OK) {
-		r = crt_fail(ctx, r == CRT_E_NOMEM ? r : CRT_E_IO, "cannot read OTP key file %s",
-		             path);
-		goto out;
+			return crt_fail(ctx, r, "OTP key file: %s", why);
+		return crt_fail(ctx, r == CRT_E_NOMEM ? r : CRT_E_IO,
+		                "cannot read OTP key file: %s", why);
 	}
 	if (len != SEAL_KEY_LEN) {
 		r = crt_fail(ctx, CRT_E_SEAL, "OTP key file %s must hold exactly %d bytes", path,

@@ -4,8 +4,10 @@
  * PRAGMA user_version, write transactions and the per-connection prepared
  * statement cache.
  */
+#define _GNU_SOURCE /* O_PATH */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,17 +143,75 @@ fail:
 	return r;
 }
 
-/* Refuse a database file that others can write (or anyone but the owner's
- * group can read): it holds token hashes, certificates and sealed secrets. */
-static crt_status check_db_perms(crt_ctx *ctx, const char *path)
+/* -wal and -shm beside the store hold its newest pages: the same rule as
+ * the store. Missing is fine (SQLite creates them in the checked directory). */
+static crt_status check_side_files(crt_ctx *ctx, const char *db)
 {
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE, "%s: %s", path, strerror(errno));
-	if (st.st_mode & (S_IWGRP | S_IRWXO))
+	static const char *const sfx[] = {"-wal", "-shm"};
+	char side[PATH_MAX + 8], why[600];
+	int fd;
+	crt_status r;
+
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(side, sizeof(side), "%s%s", db, sfx[i]);
+		r = crt_open_trusted(side, O_PATH | O_NOFOLLOW, CRT_TRUST_STORE, &fd, why,
+				     sizeof(why));
+		if (r == CRT_E_IO && errno == ENOENT)
+			continue;
+		if (r != CRT_OK)
+			return crt_fail(ctx, r == CRT_E_IO ? CRT_E_STORE_UNAVAILABLE : r, "%s", why);
+		close(fd);
+	}
+	return CRT_OK;
+}
+
+/*
+ * SQLite opens the store by path. So that the file it opens is the one we
+ * checked: the directory chain must be trusted (no one else can rename or
+ * replace entries there — crt_dir_chain_trusted), the path handed to
+ * SQLite is the resolved one, the file itself is opened without following
+ * a symlink and checked on that descriptor, and after SQLite opened it the
+ * path must still name that same inode. The descriptor is returned in *fd
+ * (kept open until then, so the inode cannot be reused). Descriptors on the
+ * store's files are O_PATH: closing an ordinary one would drop every POSIX
+ * lock this process's other connections hold on the file (fcntl(2)).
+ */
+static crt_status check_store_file(crt_ctx *ctx, char resolved[PATH_MAX], int *fd)
+{
+	const char *path = ctx->cfg.database;
+	char dir[PATH_MAX], rdir[PATH_MAX], why[600];
+	const char *base, *slash = strrchr(path, '/');
+	crt_status r;
+
+	*fd = -1;
+	if (slash == NULL) { /* config paths are absolute; be safe anyway */
+		snprintf(dir, sizeof(dir), ".");
+		base = path;
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path);
+		base = slash + 1;
+	}
+	if (*base == '\0')
+		return crt_fail(ctx, CRT_E_CONFIG, "[store] database %s names a directory", path);
+	if ((r = crt_dir_chain_trusted(dir, rdir, why, sizeof(why))) != CRT_OK)
+		return crt_fail(ctx, r == CRT_E_IO ? CRT_E_STORE_UNAVAILABLE : r, "store: %s", why);
+	if ((size_t)snprintf(resolved, PATH_MAX, "%s/%s", strcmp(rdir, "/") ? rdir : "", base) >=
+	    PATH_MAX)
+		return crt_fail(ctx, CRT_E_CONFIG, "%s: path too long", path);
+	r = crt_open_trusted(resolved, O_PATH | O_NOFOLLOW, CRT_TRUST_STORE, fd, why, sizeof(why));
+	if (r != CRT_OK)
+		return crt_fail(ctx, r == CRT_E_IO ? CRT_E_STORE_UNAVAILABLE : r, "%s", why);
+	return check_side_files(ctx, resolved);
+}
+
+/* After SQLite opened path: is it still the inode we checked on fd? */
+static crt_status same_store_file(crt_ctx *ctx, const char *path, int fd)
+{
+	struct stat a, b;
+	if (fstat(fd, &a) != 0 || lstat(path, &b) != 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino)
 		return crt_fail(ctx, CRT_E_UNSAFE_PERMISSIONS,
-				"%s is accessible to others (mode %04o); use 0600 or 0640",
-				path, (unsigned)(st.st_mode & 07777));
+				"%s changed while it was being opened", path);
 	return CRT_OK;
 }
 
@@ -182,27 +242,33 @@ crt_status store_open(crt_ctx *ctx)
 	const char *path = ctx->cfg.database;
 	int readonly = (ctx->flags & CRT_OPEN_READONLY) != 0;
 	int oflags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	char resolved[PATH_MAX];
 	crt_status r;
-	int rc;
+	int rc, fd = -1;
 	char pragmas[160];
 
 	if (ctx->flags & CRT_OPEN_CREATE) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-		if (fd < 0)
+		int cfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (cfd < 0)
 			return crt_fail(ctx, errno == EEXIST ? CRT_E_EXISTS : CRT_E_IO, "%s: %s",
 					path, strerror(errno));
-		fchmod(fd, 0640); /* whatever the umask */
-		close(fd);
-	} else if (access(path, F_OK) != 0) {
-		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE, "%s: %s", path, strerror(errno));
+		fchmod(cfd, 0640); /* whatever the umask */
+		close(cfd);
 	}
-	if ((r = check_db_perms(ctx, path)) != CRT_OK)
-		return r;
+	if ((r = check_store_file(ctx, resolved, &fd)) != CRT_OK)
+		goto out;
 	if (!readonly && (r = store_shared_attach(ctx)) != CRT_OK)
-		return r;
-	rc = sqlite3_open_v2(path, &ctx->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK)
-		return store_error(ctx, rc, "opening the store");
+		goto out;
+	rc = sqlite3_open_v2(resolved, &ctx->db, oflags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		r = store_error(ctx, rc, "opening the store");
+		goto out;
+	}
+	if ((r = same_store_file(ctx, resolved, fd)) != CRT_OK)
+		goto out;
+	close(fd);
+	fd = -1;
 	sqlite3_extended_result_codes(ctx->db, 1);
 	sqlite3_busy_handler(ctx->db, busy_wait, ctx);
 	if (!readonly) {
@@ -212,13 +278,17 @@ crt_status store_open(crt_ctx *ctx)
 		sqlite3_file_control(ctx->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	}
 	if (!readonly && (r = exec(ctx, "PRAGMA journal_mode = WAL")) != CRT_OK)
-		return r;
+		goto out;
 	snprintf(pragmas, sizeof(pragmas),
 		 "PRAGMA foreign_keys = ON; PRAGMA synchronous = %s; PRAGMA trusted_schema = OFF",
 		 ctx->cfg.durability == CRT_DURABILITY_NORMAL ? "NORMAL" : "FULL");
 	if ((r = exec(ctx, pragmas)) != CRT_OK)
-		return r;
-	return migrate(ctx);
+		goto out;
+	r = migrate(ctx);
+out:
+	if (fd >= 0)
+		close(fd);
+	return r;
 }
 
 void store_close(crt_ctx *ctx)

@@ -211,37 +211,42 @@ size_t crt_b64url(const unsigned char *in, size_t n, char *out)
 
 /* ---- files ---- */
 
-crt_status crt_read_file(const char *path, size_t limit, char **data, size_t *len)
+/* Read all of fd (at most limit bytes) into a malloc'd NUL-terminated buffer. */
+static crt_status read_fd(int fd, size_t limit, char **data, size_t *len)
 {
 	crt_status r = CRT_E_IO;
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
-	FILE *f = fopen(path, "rb");
 
 	*data = NULL;
 	if (len)
 		*len = 0;
-	if (f == NULL)
-		return CRT_E_IO;
 	for (;;) {
 		if (n + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			char *b = realloc(buf, cap);
+			/* not realloc: the old buffer may hold a key, wipe it */
+			size_t ncap = cap ? cap * 2 : 8192;
+			char *b = malloc(ncap);
 			if (b == NULL) {
 				r = CRT_E_NOMEM;
 				goto out;
 			}
+			if (buf != NULL)
+				memcpy(b, buf, n);
+			crt_freezero(buf, cap);
 			buf = b;
+			cap = ncap;
 		}
-		size_t got = fread(buf + n, 1, 4096, f);
-		n += got;
+		ssize_t got = read(fd, buf + n, 4096);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
 		if (n > limit) /* not the file we expect: a key, a PEM, a config */
 			goto out;
-		if (got < 4096) {
-			if (ferror(f))
-				goto out;
-			break;
-		}
 	}
 	buf[n] = '\0';
 	*data = buf;
@@ -250,8 +255,21 @@ crt_status crt_read_file(const char *path, size_t limit, char **data, size_t *le
 		*len = n;
 	r = CRT_OK;
 out:
-	free(buf);
-	fclose(f);
+	if (buf != NULL)
+		crt_freezero(buf, cap);
+	return r;
+}
+
+crt_status crt_read_file(const char *path, size_t limit, char **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	*data = NULL;
+	if (len)
+		*len = 0;
+	if (fd < 0)
+		return CRT_E_IO;
+	crt_status r = read_fd(fd, limit, data, len);
+	close(fd);
 	return r;
 }
 
@@ -296,14 +314,143 @@ out:
 	return r;
 }
 
-crt_status crt_check_key_perms(const char *path)
+/* ---- files libcrtoken trusts (config, store, keys) ---- */
+
+crt_status crt_fd_trusted(int fd, const char *path, enum crt_trust kind, char *why, size_t n)
 {
 	struct stat st;
-	if (stat(path, &st) != 0)
+	uid_t me = geteuid();
+	mode_t bad;
+	const char *use;
+
+	if (fstat(fd, &st) != 0) {
+		snprintf(why, n, "%s: %s", path, strerror(errno));
 		return CRT_E_IO;
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) /* a private key is for its owner only */
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, n, "%s is %s", path,
+			 S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
 		return CRT_E_UNSAFE_PERMISSIONS;
+	}
+	if (st.st_uid != 0 && st.st_uid != me) {
+		snprintf(why, n,
+			 "%s is owned by uid %u; it must belong to root or to uid %u (the user "
+			 "this runs as)",
+			 path, (unsigned)st.st_uid, (unsigned)me);
+		return CRT_E_UNSAFE_PERMISSIONS;
+	}
+	switch (kind) {
+	case CRT_TRUST_SECRET: /* a private key is for its owner only */
+		bad = S_IRWXG | S_IRWXO;
+		use = "chmod 600";
+		break;
+	case CRT_TRUST_STORE: /* token hashes, certificates, sealed secrets */
+		bad = S_IWGRP | S_IRWXO;
+		use = "use 0600 or 0640";
+		break;
+	default:
+		bad = S_IWGRP | S_IWOTH;
+		use = "it must not be writable by group or others";
+		break;
+	}
+	if (st.st_mode & bad) {
+		snprintf(why, n, "%s is accessible to others (mode %04o); %s", path,
+			 (unsigned)(st.st_mode & 07777), use);
+		return CRT_E_UNSAFE_PERMISSIONS;
+	}
 	return CRT_OK;
+}
+
+crt_status crt_open_trusted(const char *path, int oflags, enum crt_trust kind, int *fd,
+			    char *why, size_t n)
+{
+	/* O_NONBLOCK: a FIFO planted at the path must not hang us; harmless for files. */
+	int f = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | oflags);
+	crt_status r;
+
+	*fd = -1;
+	if (f < 0) {
+		int e = errno;
+		if (e == ELOOP && (oflags & O_NOFOLLOW)) {
+			snprintf(why, n, "%s is a symbolic link", path);
+			return CRT_E_UNSAFE_PERMISSIONS;
+		}
+		snprintf(why, n, "%s: %s", path, strerror(e));
+		errno = e;
+		return CRT_E_IO;
+	}
+	if ((r = crt_fd_trusted(f, path, kind, why, n)) != CRT_OK) {
+		close(f);
+		return r;
+	}
+	*fd = f;
+	return CRT_OK;
+}
+
+crt_status crt_read_trusted(const char *path, size_t limit, enum crt_trust kind, char **data,
+			    size_t *len, char *why, size_t n)
+{
+	int fd;
+	crt_status r;
+
+	*data = NULL;
+	if (len)
+		*len = 0;
+	if ((r = crt_open_trusted(path, 0, kind, &fd, why, n)) != CRT_OK)
+		return r;
+	if ((r = read_fd(fd, limit, data, len)) != CRT_OK)
+		snprintf(why, n, "%s: %s", path,
+			 r == CRT_E_NOMEM ? "out of memory" : "cannot read (or too large)");
+	close(fd);
+	return r;
+}
+
+/* One directory on the way to a store: owned by root or us, and not
+ * writable by others unless sticky (then others cannot replace our entries;
+ * the store's own directory gets no such exception: SQLite creates its
+ * -wal, -shm and -journal files there). */
+static crt_status dir_trusted(const char *dir, int holds_store, char *why, size_t n)
+{
+	struct stat st;
+	uid_t me = geteuid();
+
+	if (stat(dir, &st) != 0) {
+		snprintf(why, n, "%s: %s", dir, strerror(errno));
+		return CRT_E_IO;
+	}
+	if (st.st_uid != 0 && st.st_uid != me) {
+		snprintf(why, n,
+			 "directory %s is owned by uid %u; it must belong to root or to uid %u "
+			 "(the user this runs as)",
+			 dir, (unsigned)st.st_uid, (unsigned)me);
+		return CRT_E_UNSAFE_PERMISSIONS;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && (holds_store || !(st.st_mode & S_ISVTX))) {
+		snprintf(why, n, "directory %s is writable by others (mode %04o)", dir,
+			 (unsigned)(st.st_mode & 07777));
+		return CRT_E_UNSAFE_PERMISSIONS;
+	}
+	return CRT_OK;
+}
+
+crt_status crt_dir_chain_trusted(const char *dir, char resolved[PATH_MAX], char *why, size_t n)
+{
+	char buf[PATH_MAX], *slash;
+	crt_status r;
+
+	if (realpath(dir, resolved) == NULL) {
+		snprintf(why, n, "%s: %s", dir, strerror(errno));
+		return CRT_E_IO;
+	}
+	if ((r = dir_trusted(resolved, 1, why, n)) != CRT_OK)
+		return r;
+	snprintf(buf, sizeof(buf), "%s", resolved);
+	while ((slash = strrchr(buf, '/')) != NULL && slash != buf) {
+		*slash = '\0';
+		if ((r = dir_trusted(buf, 0, why, n)) != CRT_OK)
+			return r;
+	}
+	return strcmp(resolved, "/") == 0 ? CRT_OK : dir_trusted("/", 0, why, n);
 }
 
 /* Valid UTF-8 without control characters (but '\n' if allowed). */

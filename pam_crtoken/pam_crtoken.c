@@ -32,7 +32,7 @@
 
 /* The module's options, parsed once per call from the PAM stack line. */
 struct pam_crt_opts {
-	const char *config; /* config= : crtoken.conf path; NULL = default */
+	const char *config; /* config= : crtoken.conf path; NULL = CRT_SYSTEM_CONFIG */
 	const char *prompt; /* prompt= */
 	int window;         /* window= : steps either side; -1 = config */
 	int debug;
@@ -266,7 +266,9 @@ static void store_release(crt_ctx *ctx, int failed)
  * returns a PAM code on failure. */
 static int open_store(pam_handle_t *pamh, const struct pam_crt_opts *o, crt_ctx **ctx)
 {
-	const char *path = o->config ? o->config : crt_config_default_path();
+	/* Never the environment (CRTOKEN_CONF): it is the caller's, and the
+	 * caller may be the unprivileged user of a setuid su or sudo. */
+	const char *path = o->config ? o->config : CRT_SYSTEM_CONFIG;
 	crt_status s;
 
 	if ((*ctx = cache_get(path)) != NULL)

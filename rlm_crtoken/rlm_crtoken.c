@@ -38,7 +38,7 @@ RCSID("$Id$")
  */
 typedef struct rlm_crtoken_t {
 	char const *name;             /* instance name, for log lines */
-	char const *config_file;      /* crtoken.conf; NULL = crt_config_default_path() */
+	char const *config_file;      /* crtoken.conf (never from the environment) */
 	char const *serial_attr;      /* TLS-Client-Cert-Serial */
 	char const *issuer_attr;      /* TLS-Client-Cert-Issuer; "" = no issuer check */
 	DICT_ATTR const *serial_da;
@@ -52,7 +52,7 @@ typedef struct rlm_crtoken_t {
 } rlm_crtoken_t;
 
 static const CONF_PARSER module_config[] = {
-	{ "config", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_crtoken_t, config_file), NULL },
+	{ "config", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_crtoken_t, config_file), CRT_SYSTEM_CONFIG },
 	{ "serial_attribute", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_crtoken_t, serial_attr),
 	  "TLS-Client-Cert-Serial" },
 	{ "issuer_attribute", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_crtoken_t, issuer_attr),
@@ -101,7 +101,7 @@ static void *mod_conn_create(TALLOC_CTX *talloc_ctx, void *instance)
 	s = crt_open(inst->config_file, CRT_OPEN_NO_CA | CRT_OPEN_READONLY, &ctx);
 	if (s != CRT_OK) {
 		ERROR("rlm_crtoken (%s): opening %s: %s (%s) %s", inst->name,
-		      inst->config_file ? inst->config_file : crt_config_default_path(),
+		      inst->config_file,
 		      crt_status_message(s), crt_status_name(s), ctx ? crt_errdetail(ctx) : "");
 		crt_close(ctx);
 		return NULL;
@@ -170,7 +170,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	s = crt_open(inst->config_file, CRT_OPEN_NO_CA | CRT_OPEN_READONLY, &probe);
 	if (s != CRT_OK) {
 		cf_log_err_cs(conf, "Opening crtoken config %s failed: %s (%s) %s",
-			      inst->config_file ? inst->config_file : crt_config_default_path(),
+			      inst->config_file,
 			      crt_status_message(s), crt_status_name(s),
 			      probe ? crt_errdetail(probe) : "");
 		crt_close(probe);

@@ -171,6 +171,48 @@ totp "$FRED" $((NOW + 330)) | pam_at $((NOW + 330)) crtoken fred
 expect "a store that cannot record the login fails closed" 1 "$PAM_AUTHINFO_UNAVAIL"
 sqlite3 "$T/inst/crtoken.db" "DROP TRIGGER no_writes;"
 
+# --- H2: the caller's environment never picks the store. In a setuid
+# su/sudo with the shipped service line (no config=), CRTOKEN_CONF is the
+# unprivileged caller's: pointing it at a store they made with `root`
+# enrolled must not log them in as root.
+"$ADMIN" init --dir "$T/evil" >/dev/null &&
+	EVIL=$(CRTOKEN_CONF=$T/evil/crtoken.conf enroll root) ||
+	not_ok "attacker's instance with root enrolled"
+evil_rows() { sqlite3 "$T/evil/crtoken.db" "SELECT count(*) FROM audit"; }
+before=$(evil_rows)
+service shipped "auth required $PAM_SO" "account required $PAM_SO"
+t=$((NOW + 480))
+PAM_WRAPPER_DEBUGLEVEL=3
+export PAM_WRAPPER_DEBUGLEVEL
+(
+	CRTOKEN_CONF=$T/evil/crtoken.conf
+	export CRTOKEN_CONF
+	totp "$EVIL" $t | pam_at $t shipped root
+)
+rc=$?
+unset PAM_WRAPPER_DEBUGLEVEL
+if [ $rc -ne 0 ] && ! grep -qF "$PAM_OK" "$T/pam.out"; then
+	ok "CRTOKEN_CONF in the caller's environment cannot authenticate root from the caller's store"
+else
+	not_ok "CRTOKEN_CONF in the caller's environment cannot authenticate root from the caller's store"
+	sed 's/^/#   /' "$T/pam.out" | tail -8
+fi
+check_eq "... the module never opened the caller's store" "$before" "$(evil_rows)"
+check_contains "... it used the system config instead" "/etc/crtoken/crtoken.conf" \
+	"$(cat "$T/pam.out")"
+
+# Files the module trusts must belong to root (or the user it runs as).
+cp "$CONF" "$T/inst/nobody.conf" && chown nobody "$T/inst/nobody.conf"
+service nobodyconf "auth required $PAM_SO config=$T/inst/nobody.conf"
+PAM_WRAPPER_DEBUGLEVEL=3
+export PAM_WRAPPER_DEBUGLEVEL
+GINA=$(enroll gina)
+totp "$GINA" $NOW | pam_at $NOW nobodyconf gina
+expect "a config owned by another user fails closed" 1 "$PAM_AUTHINFO_UNAVAIL"
+unset PAM_WRAPPER_DEBUGLEVEL
+check_contains "... with unsafe_permissions and the owner in the log" \
+	"unsafe_permissions: $T/inst/nobody.conf is owned by uid $(id -u nobody)" "$(cat "$T/pam.out")"
+
 # --- account management, audit details
 pam_at $NOW crtoken fred acct_mgmt </dev/null
 expect "acct_mgmt accepts an enrolled user" 0 "account management done"

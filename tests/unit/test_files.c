@@ -1,0 +1,259 @@
+/*
+ * test_files.c — the files libcrtoken trusts: who may own the config, the
+ * store (and the directories above it, and its -wal/-shm) and the keys, and
+ * what happens when someone else does or can write them. Ownership cases chown to `nobody`, so they need root (they
+ * are skipped otherwise).
+ */
+#include "testutil.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#define NOBODY 65534
+
+static crt_status open_status(const char *conf, unsigned flags, char *detail, size_t n)
+{
+	crt_ctx *ctx;
+	crt_status r = crt_open(conf, flags, &ctx);
+	if (detail)
+		snprintf(detail, n, "%s", crt_errdetail(ctx));
+	crt_close(ctx);
+	return r;
+}
+
+static void need_root(void)
+{
+	if (geteuid() != 0)
+		skip();
+}
+
+/* In ti's directory: path of name. */
+static void in_dir(const test_instance *ti, const char *name, char *out, size_t n)
+{
+	snprintf(out, n, "%s/%s", ti->dir, name);
+}
+
+/* Open ti and expect unsafe_permissions with needle in the detail. */
+static void expect_unsafe(const test_instance *ti, unsigned flags, const char *needle)
+{
+	char detail[600];
+	crt_status r = open_status(ti->conf, flags, detail, sizeof(detail));
+	if (r != CRT_E_UNSAFE_PERMISSIONS || strstr(detail, needle) == NULL)
+		fail_msg("expected unsafe_permissions mentioning \"%s\", got %s: %s", needle,
+			 crt_status_name(r), detail);
+}
+
+/* ---------------------------------------------------------------- config */
+
+static void a_config_owned_by_another_user_is_refused(void **s)
+{
+	test_instance ti;
+	need_root();
+	tu_instance_init(&ti, NULL);
+	assert_int_equal(chown(ti.conf, NOBODY, NOBODY), 0);
+	expect_unsafe(&ti, CRT_OPEN_NO_CA, "owned by uid 65534");
+	tu_instance_free(&ti);
+}
+
+static void a_group_or_world_writable_config_is_refused(void **s)
+{
+	test_instance ti;
+	tu_instance_init(&ti, NULL);
+	chmod(ti.conf, 0660);
+	expect_unsafe(&ti, CRT_OPEN_NO_CA, "crtoken.conf is accessible to others (mode 0660)");
+	chmod(ti.conf, 0646);
+	expect_unsafe(&ti, CRT_OPEN_NO_CA, "crtoken.conf");
+	chmod(ti.conf, 0644); /* readable is fine: it holds no secret */
+	assert_int_equal(open_status(ti.conf, CRT_OPEN_NO_CA, NULL, 0), CRT_OK);
+	tu_instance_free(&ti);
+}
+
+static void a_config_symlink_to_another_users_file_is_refused(void **s)
+{
+	test_instance ti;
+	char other[600], link[600];
+	need_root();
+	tu_instance_init(&ti, NULL);
+	in_dir(&ti, "other.conf", other, sizeof(other));
+	in_dir(&ti, "link.conf", link, sizeof(link));
+	char cmd[1400];
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", ti.conf, other);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(chown(other, NOBODY, NOBODY), 0);
+	assert_int_equal(symlink(other, link), 0);
+	/* checked on what was opened, not on the name given */
+	char detail[600];
+	assert_int_equal(open_status(link, CRT_OPEN_NO_CA, detail, sizeof(detail)),
+			 CRT_E_UNSAFE_PERMISSIONS);
+	assert_non_null(strstr(detail, "owned by uid 65534"));
+	tu_instance_free(&ti);
+}
+
+/* ---------------------------------------------------------------- store */
+
+static void a_store_owned_by_another_user_is_refused(void **s)
+{
+	test_instance ti;
+	char db[600];
+	need_root();
+	tu_instance_init(&ti, NULL);
+	tu_db_path(&ti, db, sizeof(db));
+	assert_int_equal(chown(db, NOBODY, NOBODY), 0);
+	expect_unsafe(&ti, CRT_OPEN_NO_CA | CRT_OPEN_READONLY, "crtoken.db is owned by uid 65534");
+	tu_instance_free(&ti);
+}
+
+static void a_store_wal_file_owned_by_another_user_is_refused(void **s)
+{
+	test_instance ti;
+	char wal[600];
+	need_root();
+	tu_instance_init(&ti, NULL);
+	in_dir(&ti, "crtoken.db-wal", wal, sizeof(wal));
+	assert_int_equal(access(wal, F_OK), 0); /* kept: PERSIST_WAL */
+	assert_int_equal(chown(wal, NOBODY, NOBODY), 0);
+	expect_unsafe(&ti, CRT_OPEN_NO_CA, "crtoken.db-wal is owned by uid 65534");
+	tu_instance_free(&ti);
+}
+
+static void a_store_that_is_a_symlink_is_refused(void **s)
+{
+	test_instance ti;
+	char db[600], real[600];
+	tu_instance_init(&ti, NULL);
+	tu_db_path(&ti, db, sizeof(db));
+	in_dir(&ti, "real.db", real, sizeof(real));
+	assert_int_equal(rename(db, real), 0);
+	assert_int_equal(symlink(real, db), 0);
+	expect_unsafe(&ti, CRT_OPEN_NO_CA, "crtoken.db is a symbolic link");
+	tu_instance_free(&ti);
+}
+
+static void a_store_in_a_directory_others_can_write_is_refused(void **s)
+{
+	test_instance ti;
+	tu_instance_init(&ti, NULL);
+	chmod(ti.dir, 0770); /* group members could swap the store or plant its -wal */
+	expect_unsafe(&ti, CRT_OPEN_NO_CA, "is writable by others (mode 0770)");
+	chmod(ti.dir, 01777); /* sticky does not help for the store's own directory */
+	expect_unsafe(&ti, CRT_OPEN_NO_CA, "is writable by others (mode 1777)");
+	chmod(ti.dir, 0755);
+	assert_int_equal(open_status(ti.conf, CRT_OPEN_NO_CA, NULL, 0), CRT_OK);
+	tu_instance_free(&ti);
+}
+
+static void a_store_below_a_directory_owned_by_another_user_is_refused(void **s)
+{
+	test_instance ti;
+	char parent[300];
+	need_root();
+	tu_instance_init(&ti, NULL);
+	snprintf(parent, sizeof(parent), "%s", ti.dir);
+	*strrchr(parent, '/') = '\0';
+	/* nobody could rename the instance directory away and put their own */
+	assert_int_equal(chown(parent, NOBODY, NOBODY), 0);
+	expect_unsafe(&ti, CRT_OPEN_NO_CA, "owned by uid 65534");
+	assert_int_equal(chown(parent, 0, 0), 0);
+	assert_int_equal(open_status(ti.conf, CRT_OPEN_NO_CA, NULL, 0), CRT_OK);
+	tu_instance_free(&ti);
+}
+
+/* ---------------------------------------------------------------- keys */
+
+static void a_ca_key_owned_by_another_user_is_refused(void **s)
+{
+	test_instance ti;
+	char key[600];
+	need_root();
+	tu_instance_init(&ti, NULL);
+	in_dir(&ti, "ca.key", key, sizeof(key));
+	assert_int_equal(chown(key, NOBODY, NOBODY), 0);
+	expect_unsafe(&ti, 0, "ca.key is owned by uid 65534");
+	tu_instance_free(&ti);
+}
+
+static void a_ca_certificate_others_can_write_is_refused(void **s)
+{
+	test_instance ti;
+	char cert[600];
+	tu_instance_init(&ti, NULL);
+	in_dir(&ti, "ca.pem", cert, sizeof(cert));
+	chmod(cert, 0666);
+	expect_unsafe(&ti, 0, "ca.pem is accessible to others");
+	tu_instance_free(&ti);
+}
+
+static void an_otp_key_owned_by_another_user_is_refused(void **s)
+{
+	test_instance ti;
+	char key[600];
+	char *uri = NULL, *secret = NULL;
+	need_root();
+	tu_instance(&ti);
+	in_dir(&ti, "otp.key", key, sizeof(key));
+	assert_int_equal(chown(key, NOBODY, NOBODY), 0);
+	crt_status r = crt_otp_enroll(ti.ctx, "alice", NULL, 0, 0, NULL, "test", &uri, &secret);
+	assert_int_equal(r, CRT_E_UNSAFE_PERMISSIONS);
+	assert_non_null(strstr(crt_errdetail(ti.ctx), "otp.key is owned by uid 65534"));
+	assert_null(secret);
+	tu_instance_free(&ti);
+}
+
+/* ---------------------------------------------------------------- init */
+
+static void init_into_a_directory_owned_by_another_user_is_refused(void **s)
+{
+	char base[256], dir[300], err[600], path[400];
+	crt_init_opts o = {0};
+	need_root();
+	snprintf(base, sizeof(base), "%s/crtoken-unit.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(base));
+	snprintf(dir, sizeof(dir), "%s/i", base);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(chown(dir, NOBODY, NOBODY), 0);
+	o.dir = dir;
+	assert_int_equal(crt_init(&o, err, sizeof(err)), CRT_E_UNSAFE_PERMISSIONS);
+	assert_non_null(strstr(err, "owned by uid 65534"));
+	snprintf(path, sizeof(path), "%s/ca.key", dir);
+	assert_int_equal(access(path, F_OK), -1); /* nothing written there */
+	tu_rmrf(base);
+}
+
+static void init_into_a_world_writable_directory_is_refused(void **s)
+{
+	char base[256], dir[300], err[600], path[400];
+	crt_init_opts o = {0};
+	snprintf(base, sizeof(base), "%s/crtoken-unit.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(base));
+	snprintf(dir, sizeof(dir), "%s/i", base);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	chmod(dir, 01777);
+	o.dir = dir;
+	assert_int_equal(crt_init(&o, err, sizeof(err)), CRT_E_UNSAFE_PERMISSIONS);
+	assert_non_null(strstr(err, "writable by others"));
+	snprintf(path, sizeof(path), "%s/otp.key", dir);
+	assert_int_equal(access(path, F_OK), -1);
+	tu_rmrf(base);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_config_owned_by_another_user_is_refused),
+		cmocka_unit_test(a_group_or_world_writable_config_is_refused),
+		cmocka_unit_test(a_config_symlink_to_another_users_file_is_refused),
+		cmocka_unit_test(a_store_owned_by_another_user_is_refused),
+		cmocka_unit_test(a_store_wal_file_owned_by_another_user_is_refused),
+		cmocka_unit_test(a_store_that_is_a_symlink_is_refused),
+		cmocka_unit_test(a_store_in_a_directory_others_can_write_is_refused),
+		cmocka_unit_test(a_store_below_a_directory_owned_by_another_user_is_refused),
+		cmocka_unit_test(a_ca_key_owned_by_another_user_is_refused),
+		cmocka_unit_test(a_ca_certificate_others_can_write_is_refused),
+		cmocka_unit_test(an_otp_key_owned_by_another_user_is_refused),
+		cmocka_unit_test(init_into_a_directory_owned_by_another_user_is_refused),
+		cmocka_unit_test(init_into_a_world_writable_directory_is_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
