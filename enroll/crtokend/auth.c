@@ -5,9 +5,10 @@
  * apikey create). Redemption passes the login gate when the config says
  * require_login = yes: HTTP Basic credentials checked through PAM (see
  * pamgate.c); the token's owner check is then done by libcrtoken with the
- * authenticated user. Failed attempts are audited with the remote address
- * and counted per address; too many answer 429 with Retry-After before any
- * credential is looked at. Credentials are wiped from memory after use,
+ * authenticated user. Every attempt is reserved in the per-address limiter
+ * before it is evaluated (ratelimit.c), failed ones are audited with the
+ * remote address and counted; too many answer 429 with Retry-After before
+ * any credential is looked at. Credentials are wiped from memory after use,
  * including the header copy inside libmicrohttpd's connection buffer.
  *
  * A login holds no store context while PAM runs (a failing PAM stack may
@@ -56,16 +57,22 @@ static void audit(struct request *rq, const char *action, const char *object, js
 	json_decref(d);
 }
 
-/* 0 if rq->remote may try to authenticate; else replies 429 and returns -1. */
+/*
+ * Reserve an attempt for rq->remote: 0 if it may try to authenticate (the
+ * attempt then counts until auth_attempt_done), else replies 429 and
+ * returns -1.
+ */
 static int rate_gate(struct request *rq)
 {
 	char buf[16];
 	int first, wait;
 
-	wait = ratelimit_check(rq->srv->rl, rq->remote, rq->cfg->rate_limit_failures,
-	                       rq->cfg->rate_limit_seconds, crt_now(), &first);
-	if (wait == 0)
+	wait = ratelimit_reserve(rq->srv->rl, rq->remote, rq->cfg->rate_limit_failures,
+	                         rq->cfg->rate_limit_seconds, crt_now(), &first);
+	if (wait == 0) {
+		rq->attempt_reserved = 1;
 		return 0;
+	}
 	if (first)
 		audit(rq, "http.rate_limited", rq->remote, json_pack("{s:i}", "retryAfter", wait));
 	reply_error(rq, CRT_E_RATE_LIMITED, "too many failed logins from this address");
@@ -74,9 +81,17 @@ static int rate_gate(struct request *rq)
 	return -1;
 }
 
+void auth_attempt_done(struct request *rq, int failed)
+{
+	if (!rq->attempt_reserved)
+		return;
+	rq->attempt_reserved = 0;
+	ratelimit_release(rq->srv->rl, rq->remote, failed);
+}
+
 static void failed(struct request *rq, const char *action, const char *object, json_t *extra)
 {
-	ratelimit_fail(rq->srv->rl, rq->remote, rq->cfg->rate_limit_seconds, crt_now());
+	auth_attempt_done(rq, 1);
 	audit(rq, action, object, extra);
 	log_msg(LOG_NOTICE, "%s: %s from %s", action, object, rq->remote);
 }
@@ -104,6 +119,7 @@ int auth_admin(struct request *rq)
 		return -1;
 	hdr = req_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
 	if ((key = auth_param(hdr, "Bearer")) == NULL) {
+		auth_attempt_done(rq, 0);
 		reply_error(rq, CRT_E_AUTH_REQUIRED, "send Authorization: Bearer <API key>");
 		reply_header(rq, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"crtoken\"");
 		return -1;
@@ -117,6 +133,7 @@ int auth_admin(struct request *rq)
 		             "Bearer realm=\"crtoken\", error=\"invalid_token\"");
 		return -1;
 	}
+	auth_attempt_done(rq, 0);
 	if (s != CRT_OK) {
 		reply_status(rq, s);
 		return -1;
@@ -186,6 +203,7 @@ int auth_redeemer(struct request *rq)
 		return -1;
 	hdr = req_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
 	if ((b64 = auth_param(hdr, "Basic")) == NULL) {
+		auth_attempt_done(rq, 0);
 		need_login(rq, CRT_E_AUTH_REQUIRED,
 		           "log in with HTTP Basic (user, one-time password)");
 		return -1;
@@ -217,6 +235,7 @@ int auth_redeemer(struct request *rq)
 		need_login(rq, CRT_E_AUTH_FAILED, NULL);
 		goto out;
 	}
+	auth_attempt_done(rq, 0);
 	if (s != CRT_OK) {
 		reply_error(rq, s, why);
 		goto out;
@@ -225,6 +244,7 @@ int auth_redeemer(struct request *rq)
 	snprintf(rq->actor, sizeof(rq->actor), "%s", cred);
 	ret = 0;
 out:
+	auth_attempt_done(rq, 0); /* every path not yet counted */
 	if (cred != NULL)
 		crt_freezero(cred, credlen + 1);
 	return ret;

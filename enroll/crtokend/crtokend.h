@@ -56,16 +56,21 @@ typedef struct ratelimit ratelimit;
 ratelimit *ratelimit_new(void);
 void ratelimit_free(ratelimit *rl);
 /*
- * May addr try to log in now? 0 if yes, else the seconds until it may
- * (Retry-After). *first (may be NULL) is set on the first refusal of a
- * window, so a blocked address is audited once, not on every request.
- * max_failures failures within window seconds block the address until the
- * window ends.
+ * Reserve one login attempt for addr before evaluating it: 0 if reserved
+ * (then exactly one ratelimit_release follows), else the seconds until
+ * addr may try (Retry-After). The check and the reservation are one step,
+ * so parallel attempts cannot overrun the limit. *first (may be NULL) is
+ * set on the first refusal of a window that failures caused, so a blocked
+ * address is audited once, not on every request. max_failures failed
+ * attempts within window seconds block the address until the window ends.
  */
-int ratelimit_check(ratelimit *rl, const char *addr, int max_failures, int window, int64_t now,
-                    int *first);
-/* Record one failed login from addr. */
-void ratelimit_fail(ratelimit *rl, const char *addr, int window, int64_t now);
+int ratelimit_reserve(ratelimit *rl, const char *addr, int max_failures, int window, int64_t now,
+                      int *first);
+/* End a reserved attempt: failed counts it as a failure, else it is forgotten. */
+void ratelimit_release(ratelimit *rl, const char *addr, int failed);
+/* The key addr is counted under: IPv6 per /64 ("2001:db8:1:2::/64"),
+ * IPv4-mapped IPv6 as IPv4, anything else as given. */
+void ratelimit_key(const char *addr, char *out, size_t len);
 
 /* ------------------------------------------------------------ pool.c */
 
@@ -146,6 +151,7 @@ struct request {
 	char *body;        /* request body, NUL-terminated; wiped on completion */
 	size_t body_len, body_cap;
 	int too_large;
+	int attempt_reserved;             /* a login attempt is reserved (auth.c) */
 	size_t max_body;                  /* [server] max_body when the request began */
 	const struct pool_snapshot *snap; /* for the whole request */
 	struct pool_entry *pe;            /* borrowed for one callback at a time */
@@ -250,6 +256,8 @@ json_t *render_cert(const crt_cert *c, int with_pem);
 int auth_admin(struct request *rq);
 /* Redemption: the login gate. 0 with rq->user/actor set, or -1 after replying. */
 int auth_redeemer(struct request *rq);
+/* End rq's reserved login attempt (if any), counting it as failed or not. */
+void auth_attempt_done(struct request *rq, int failed);
 
 /* ------------------------------------------------------------ pamgate.c */
 

@@ -286,6 +286,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && rq->queued)
 		log_msg(LOG_NOTICE, "%s: connection ended before the response was sent (%d)",
 		        rq->remote, (int)toe);
+	auth_attempt_done(rq, 0); /* never left reserved */
 	/* The next request on this connection gets a deadline of its own. */
 	deadline_restart(srv->dl, conn_deadline(conn));
 	crt_freezero(rq->body, rq->body_cap);

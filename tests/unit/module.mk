@@ -8,3 +8,6 @@ $(B)/tests/unit/%: tests/unit/%.c tests/unit/testutil.h $(LIB)
 		$(LIB) $(CORE_LIBS) $(call pc_libs,cmocka) -lpthread $(BASE_LDFLAGS)
 
 TEST_TARGETS += $(UNIT_BIN)
+
+# crtokend's limiter is compiled into its test.
+$(B)/tests/unit/test_ratelimit: enroll/crtokend/ratelimit.c enroll/crtokend/crtokend.h
