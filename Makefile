@@ -6,6 +6,7 @@
 #   make bench      benchmarks (tests/bench)
 #   make install    DESTDIR= PREFIX=
 #   make SANITIZE=1 check   the same under ASan + UBSan (build/asan)
+#   make openapi-swagger-cli  validate enroll/openapi.yaml with swagger-cli (npm)
 #
 # Each part adds its own targets in <part>/module.mk; this file holds the
 # shared flags and the top-level targets only.
@@ -50,7 +51,8 @@ CORE_LIBS := $(call pc_libs,$(CORE_PKGS))
 
 LIB := $(B)/lib/libcrtoken.a
 
-.PHONY: all build deps check check-run demo demo-run bench install clean format fuzz
+.PHONY: all build deps check check-run demo demo-run bench install clean format fuzz \
+	openapi-swagger-cli
 .DEFAULT_GOAL := all
 
 all:
@@ -84,6 +86,11 @@ demo-run: build
 	@B=$(B) scripts/demo.sh
 
 install: build $(INSTALL_TARGETS)
+
+# A second opinion on enroll/openapi.yaml (make check runs JSON::Validator):
+# swagger-cli from npm, pinned in scripts/openapi-validator/, needs npm.
+openapi-swagger-cli:
+	@scripts/openapi-validate.sh --swagger-cli enroll/openapi.yaml
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -9,11 +9,7 @@ BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev sqlite3 libinih
 libpam0g-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libqrencode-dev zlib1g-dev \
 libtalloc-dev libpcre3-dev libfreeradius-dev freeradius openssl dpkg-dev xz-utils python3"
 CHECK_PKGS="libcmocka-dev curl oathtool pamtester libpam-wrapper faketime eapoltest \
-valgrind libpam-oath clang libclang-rt-14-dev python3-yaml python3-jsonschema nodejs"
-# npm runs the OpenAPI validator (scripts/openapi-validate.sh). A nodejs from
-# another distribution may bundle npm and conflict with Debian's package:
-# only ask for the package when there is no npm at all.
-command -v npm >/dev/null 2>&1 || CHECK_PKGS="$CHECK_PKGS npm"
+valgrind libpam-oath clang libclang-rt-14-dev python3-yaml python3-jsonschema libjson-validator-perl"
 
 BENCH_PKGS="wrk golang-cfssl hyperfine"
 
