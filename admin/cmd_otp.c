@@ -205,10 +205,11 @@ static void json_print_secret(json_t *v)
 
 static json_t *otp_info_json(const crt_otp_info *o, int64_t now)
 {
-	return json_pack("{s:s, s:s, s:i, s:i, s:I, s:i, s:o, s:b, s:o}", "user", o->user,
+	return json_pack("{s:s, s:s, s:i, s:i, s:I, s:i, s:o, s:i, s:b, s:o}", "user", o->user,
 	                 "algorithm", o->algorithm, "digits", o->digits, "period", o->period,
 	                 "last_step", (json_int_t)o->last_step, "failures", o->failures,
-	                 "locked_until", admin_json_time(o->locked_until), "locked",
+	                 "locked_until", admin_json_time(o->locked_until), "lockouts",
+	                 o->lockouts, "locked",
 	                 o->locked_until > now, "created_at", admin_json_time(o->created_at));
 }
 

@@ -46,6 +46,7 @@ static const struct key {
 	{"otp", "window", K_INT, F(otp_window), "1", 0, 10},
 	{"otp", "max_failures", K_INT, F(otp_max_failures), "5", 1, 1000},
 	{"otp", "lockout_seconds", K_INT, F(otp_lockout_seconds), "300", 1, 86400 * 30},
+	{"otp", "lockout_max_seconds", K_INT, F(otp_lockout_max_seconds), "86400", 1, 86400 * 365},
 	{"server", "listen", K_STR, F(listen), "127.0.0.1:8443", 0, 0},
 	{"server", "tls_cert", K_PATH, F(tls_cert), NULL, 0, 0},
 	{"server", "tls_key", K_PATH, F(tls_key), NULL, 0, 0},

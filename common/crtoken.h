@@ -138,7 +138,8 @@ typedef struct crt_config {
 	int otp_period;
 	int otp_window;
 	int otp_max_failures;
-	int otp_lockout_seconds;
+	int otp_lockout_seconds;  /* the first lockout; each consecutive one doubles ... */
+	int otp_lockout_max_seconds; /* ... up to this */
 	/* [server] (crtokend) */
 	char *listen;
 	char *tls_cert;
@@ -443,6 +444,7 @@ typedef struct crt_otp_info {
 	int failures;
 	int64_t locked_until; /* 0 if not locked */
 	int64_t created_at;
+	int lockouts;       /* consecutive lockouts since the last success */
 } crt_otp_info;
 void crt_otp_info_clear(crt_otp_info *o);
 
@@ -469,6 +471,27 @@ crt_status crt_otp_verify(crt_ctx *ctx, const char *user, const char *code, int6
 crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *code, int64_t now,
 				 int window, const char *service, const char *rhost, int *offset);
 crt_status crt_otp_get(crt_ctx *ctx, const char *user, crt_otp_info *out);
+
+/*
+ * The OTP lockout rule, a pure function of one user's counters: [otp]
+ * max_failures wrong or replayed codes in a row lock the user for
+ * lockout_seconds; every further lockout without a success in between lasts
+ * twice as long as the one before, up to lockout_max_seconds (never less
+ * than lockout_seconds). A success clears the counters; so does an admin
+ * unlock. While locked no code is looked at.
+ */
+typedef struct crt_otp_lockout {
+	int failures;         /* in a row, since the last success or lockout end */
+	int64_t locked_until; /* 0 if not locked */
+	int lockouts;         /* consecutive lockouts since the last success */
+} crt_otp_lockout;
+/* 1 if the user with counters c is locked at now. */
+int crt_otp_locked(const crt_otp_lockout *c, int64_t now);
+/* Apply one attempt made at now while not locked (success: the code matched
+ * a fresh step) to c. Returns the length in seconds of the lockout this
+ * attempt started, 0 if none. */
+int64_t crt_otp_lockout_apply(const crt_config *cfg, crt_otp_lockout *c, int success,
+			      int64_t now);
 crt_status crt_otp_list(crt_ctx *ctx, crt_otp_info **out, size_t *n);
 void crt_otp_list_free(crt_otp_info *list, size_t n);
 crt_status crt_otp_remove(crt_ctx *ctx, const char *user, const char *actor);

@@ -98,8 +98,10 @@ void redeem_audit_refusal_in_txn(crt_ctx *ctx, redeem_job *job);
 /* Open (create if allowed) and migrate the store at cfg->database. */
 crt_status store_open(crt_ctx *ctx);
 void store_close(crt_ctx *ctx);
-/* The schema version this build migrates stores to. */
+/* The schema version this build migrates stores to, and the SQL of the
+ * migration from version v to v + 1 (NULL beyond; tests build old stores). */
 int store_schema_version(void);
+const char *store_migration_sql(int v);
 /* BEGIN IMMEDIATE (write) / BEGIN (read) / COMMIT / ROLLBACK. */
 crt_status store_begin_write(crt_ctx *ctx);
 crt_status store_commit(crt_ctx *ctx);

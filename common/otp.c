@@ -306,7 +306,9 @@ void crt_otp_list_free(crt_otp_info *list, size_t n)
 	free(list);
 }
 
-#define OTP_COLS "user, algorithm, digits, period, last_step, failures, locked_until, created_at"
+#define OTP_COLS                                                                            \
+	"user, algorithm, digits, period, last_step, failures, locked_until, created_at, "  \
+	"lockouts"
 
 /* Fill out from a row selected with OTP_COLS starting at column 0. */
 static crt_status otp_row(sqlite3_stmt *st, crt_otp_info *out)
@@ -323,6 +325,7 @@ static crt_status otp_row(sqlite3_stmt *st, crt_otp_info *out)
 	out->failures = sqlite3_column_int(st, 5);
 	out->locked_until = sqlite3_column_int64(st, 6);
 	out->created_at = sqlite3_column_int64(st, 7);
+	out->lockouts = sqlite3_column_int(st, 8);
 	return CRT_OK;
 }
 
@@ -588,8 +591,45 @@ crt_status crt_otp_remove(crt_ctx *ctx, const char *user, const char *actor)
 
 crt_status crt_otp_unlock(crt_ctx *ctx, const char *user, const char *actor)
 {
-	return otp_change(ctx, "UPDATE otp SET failures = 0, locked_until = 0 WHERE user = ?", user,
-	                  actor, "otp.unlock");
+	return otp_change(ctx,
+	                  "UPDATE otp SET failures = 0, locked_until = 0, lockouts = 0 WHERE user = ?",
+	                  user, actor, "otp.unlock");
+}
+
+/* ------------------------------------------------------------------ lockout rule */
+
+int crt_otp_locked(const crt_otp_lockout *c, int64_t now)
+{
+	return c->locked_until > now;
+}
+
+int64_t crt_otp_lockout_apply(const crt_config *cfg, crt_otp_lockout *c, int success,
+                              int64_t now)
+{
+	int64_t len, cap;
+
+	if (c->locked_until != 0 && c->locked_until <= now) {
+		/* lockout over: a fresh series of attempts (the lockout still counts) */
+		c->locked_until = 0;
+		c->failures = 0;
+	}
+	if (success) {
+		c->failures = 0;
+		c->lockouts = 0;
+		c->locked_until = 0;
+		return 0;
+	}
+	if (++c->failures < cfg->otp_max_failures)
+		return 0;
+	c->lockouts++;
+	len = cfg->otp_lockout_seconds;
+	cap = cfg->otp_lockout_max_seconds > len ? cfg->otp_lockout_max_seconds : len;
+	for (int i = 1; i < c->lockouts && len < cap; i++)
+		len *= 2;
+	if (len > cap)
+		len = cap;
+	c->locked_until = now + len;
+	return len;
 }
 
 /* ------------------------------------------------------------------ verification */
@@ -598,8 +638,8 @@ crt_status crt_otp_unlock(crt_ctx *ctx, const char *user, const char *actor)
 typedef struct otp_state {
 	char alg[8];
 	int digits, period;
-	int64_t last_step, locked_until;
-	int failures;
+	int64_t last_step;
+	crt_otp_lockout lk;
 	unsigned char *blob;
 	size_t bloblen;
 } otp_state;
@@ -614,7 +654,7 @@ static crt_status otp_load_state(crt_ctx *ctx, const char *user, otp_state *s)
 	memset(s, 0, sizeof(*s));
 	if ((r = store_prepare(ctx,
 	                       "SELECT secret, algorithm, digits, period, last_step, failures, "
-	                       "locked_until FROM otp WHERE user = ?",
+	                       "locked_until, lockouts FROM otp WHERE user = ?",
 	                       &st)) != CRT_OK)
 		return r;
 	store_bind_text(st, 1, user);
@@ -643,8 +683,9 @@ static crt_status otp_load_state(crt_ctx *ctx, const char *user, otp_state *s)
 	s->digits = sqlite3_column_int(st, 2);
 	s->period = sqlite3_column_int(st, 3);
 	s->last_step = sqlite3_column_int64(st, 4);
-	s->failures = sqlite3_column_int(st, 5);
-	s->locked_until = sqlite3_column_int64(st, 6);
+	s->lk.failures = sqlite3_column_int(st, 5);
+	s->lk.locked_until = sqlite3_column_int64(st, 6);
+	s->lk.lockouts = sqlite3_column_int(st, 7);
 	if (otp_md(s->alg) == NULL || (s->digits != 6 && s->digits != 8) || s->period <= 0) {
 		r = crt_fail(ctx, CRT_E_OTP_PARAMS, "OTP record of %s has invalid parameters",
 		             user);
@@ -664,14 +705,15 @@ static crt_status otp_save_state(crt_ctx *ctx, const char *user, const otp_state
 	int rc;
 
 	if ((r = store_prepare(ctx,
-	                       "UPDATE otp SET last_step = ?, failures = ?, locked_until = ? "
-	                       "WHERE user = ?",
+	                       "UPDATE otp SET last_step = ?, failures = ?, locked_until = ?, "
+	                       "lockouts = ? WHERE user = ?",
 	                       &st)) != CRT_OK)
 		return r;
 	sqlite3_bind_int64(st, 1, s->last_step);
-	sqlite3_bind_int(st, 2, s->failures);
-	sqlite3_bind_int64(st, 3, s->locked_until);
-	store_bind_text(st, 4, user);
+	sqlite3_bind_int(st, 2, s->lk.failures);
+	sqlite3_bind_int64(st, 3, s->lk.locked_until);
+	sqlite3_bind_int(st, 4, s->lk.lockouts);
+	store_bind_text(st, 5, user);
 	rc = sqlite3_step(st);
 	store_done(st);
 	if (rc != SQLITE_DONE)
@@ -773,18 +815,15 @@ crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *cod
 		json_str(&j, "reason", crt_status_name(r));
 	} else if (r != CRT_OK) {
 		goto out_json;
-	} else if (s.locked_until > now) {
+	} else if (crt_otp_locked(&s.lk, now)) {
 		/* Refused without looking at the code: no oracle while locked. */
 		outcome = CRT_E_OTP_LOCKED;
 		why = "locked out after too many failures";
 		action = "otp.locked";
-		json_int(&j, "locked_until", s.locked_until);
+		json_int(&j, "locked_until", s.lk.locked_until);
+		json_int(&j, "lockouts", s.lk.lockouts);
 	} else {
-		if (s.locked_until != 0) {
-			/* lockout over: a fresh series of attempts */
-			s.locked_until = 0;
-			s.failures = 0;
-		}
+		int64_t started;
 		if (otp_code_wellformed(code, s.digits)) {
 			if ((r = unseal_secret(ctx, user, s.blob, s.bloblen, &secret, &n)) !=
 			    CRT_OK)
@@ -793,22 +832,23 @@ crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *cod
 			                   &kind)) != CRT_OK)
 				goto out_json;
 		}
+		started = crt_otp_lockout_apply(cfg, &s.lk, kind == 1, now);
 		if (kind == 1) {
 			outcome = CRT_OK;
 			action = "otp.success";
 			s.last_step = now / s.period + off;
-			s.failures = 0;
 			json_int(&j, "offset", off);
 		} else {
 			outcome = kind == 2 ? CRT_E_OTP_REPLAY : CRT_E_OTP_BAD_CODE;
 			why = kind == 2 ? "code of an already used time step" : "wrong code";
 			action = kind == 2 ? "otp.replay" : "otp.failure";
-			s.failures++;
-			if (s.failures >= cfg->otp_max_failures)
-				s.locked_until = now + cfg->otp_lockout_seconds;
-			json_int(&j, "failures", s.failures);
-			if (s.locked_until)
-				json_int(&j, "locked_until", s.locked_until);
+			json_int(&j, "failures", s.lk.failures);
+			if (started) {
+				/* this attempt locked the user: for how long, the how-many-th time */
+				json_int(&j, "locked_until", s.lk.locked_until);
+				json_int(&j, "lockout_seconds", started);
+				json_int(&j, "lockouts", s.lk.lockouts);
+			}
 		}
 		if ((r = otp_save_state(ctx, user, &s)) != CRT_OK)
 			goto out_json;

@@ -53,12 +53,20 @@ static const char *const migrations[] = {
 	/* 2: tokens.version, bumped by every change of the row: the redemption's
 	 * commit-time re-check compares it (updated_at has whole seconds only) */
 	"ALTER TABLE tokens ADD COLUMN version INTEGER NOT NULL DEFAULT 0;",
+	/* 3: otp.lockouts, consecutive lockouts since the last success (each
+	 * one longer than the one before: see crt_otp_lockout_apply) */
+	"ALTER TABLE otp ADD COLUMN lockouts INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 int store_schema_version(void)
 {
 	return SCHEMA_VERSION;
+}
+
+const char *store_migration_sql(int v)
+{
+	return v >= 0 && v < SCHEMA_VERSION ? migrations[v] : NULL;
 }
 
 crt_status store_error(crt_ctx *ctx, int rc, const char *what)

@@ -533,14 +533,162 @@ static void test_replays_count_towards_lockout(void **state)
 	assert_int_equal(verify(f, "alice", code_at(f, T0, 1), T0), CRT_E_OTP_LOCKED);
 }
 
+/* The newest audit row of action: its detail (malloc'd). */
+static char *last_detail(fx *f, const char *action)
+{
+	crt_audit_row *rows = NULL;
+	size_t n = 0;
+	char *d;
+	assert_int_equal(crt_audit_list(f->ctx, 1, action, &rows, &n), CRT_OK);
+	assert_int_equal(n, 1);
+	d = strdup(rows[0].detail ? rows[0].detail : "");
+	crt_audit_list_free(rows, n);
+	return d;
+}
+
+static void test_a_second_lockout_in_a_row_lasts_twice_as_long_and_the_audit_says_so(void **state)
+{
+	fx *f = *state;
+	crt_otp_info o;
+	char *d;
+	int64_t t1 = T0 + 300;
+	fail_n(f, 5, T0);
+	d = last_detail(f, "otp.failure");
+	assert_non_null(strstr(d, "\"lockout_seconds\":300"));
+	assert_non_null(strstr(d, "\"lockouts\":1"));
+	free(d);
+	/* waited out; five more wrong guesses */
+	fail_n(f, 5, t1);
+	assert_int_equal(crt_otp_get(f->ctx, "alice", &o), CRT_OK);
+	assert_int_equal(o.locked_until, t1 + 600);
+	assert_int_equal(o.lockouts, 2);
+	crt_otp_info_clear(&o);
+	d = last_detail(f, "otp.failure");
+	assert_non_null(strstr(d, "\"lockout_seconds\":600"));
+	assert_non_null(strstr(d, "\"lockouts\":2"));
+	free(d);
+	assert_int_equal(verify(f, "alice", code_at(f, t1 + 599, 0), t1 + 599), CRT_E_OTP_LOCKED);
+	d = last_detail(f, "otp.locked");
+	assert_non_null(strstr(d, "\"lockouts\":2"));
+	free(d);
+	/* a success ends the escalation: the next lockout is the short one again */
+	assert_int_equal(verify(f, "alice", code_at(f, t1 + 600, 0), t1 + 600), CRT_OK);
+	fail_n(f, 5, t1 + 630);
+	assert_int_equal(crt_otp_get(f->ctx, "alice", &o), CRT_OK);
+	assert_int_equal(o.locked_until, t1 + 630 + 300);
+	assert_int_equal(o.lockouts, 1);
+	crt_otp_info_clear(&o);
+}
+
 static void test_unlock_clears_lockout(void **state)
 {
 	fx *f = *state;
+	crt_otp_info o;
 	fail_n(f, 5, T0);
+	fail_n(f, 5, T0 + 300);
 	assert_int_equal(crt_otp_unlock(f->ctx, "alice", "test"), CRT_OK);
+	assert_int_equal(crt_otp_get(f->ctx, "alice", &o), CRT_OK);
+	assert_int_equal(o.lockouts, 0);
+	assert_int_equal(o.failures, 0);
+	crt_otp_info_clear(&o);
 	assert_int_equal(verify(f, "alice", code_at(f, T0, 0), T0), CRT_OK);
 	assert_int_equal(audit_count(f, "otp.unlock"), 1);
 	assert_int_equal(crt_otp_unlock(f->ctx, "nobody", "test"), CRT_E_OTP_NOT_ENROLLED);
+}
+
+/* ------------------------------------------------------------------ lockout rule (pure) */
+
+static crt_config rule_cfg(int max_failures, int lockout, int lockout_max)
+{
+	crt_config c;
+	memset(&c, 0, sizeof(c));
+	c.otp_max_failures = max_failures;
+	c.otp_lockout_seconds = lockout;
+	c.otp_lockout_max_seconds = lockout_max;
+	return c;
+}
+
+/* max_failures - 1 wrong guesses, then the one that locks: its length. */
+static int64_t lock_once(const crt_config *cfg, crt_otp_lockout *c, int64_t now)
+{
+	for (int i = 1; i < cfg->otp_max_failures; i++)
+		assert_int_equal(crt_otp_lockout_apply(cfg, c, 0, now), 0);
+	return crt_otp_lockout_apply(cfg, c, 0, now);
+}
+
+static void test_lockout_rule_doubles_each_consecutive_lockout_up_to_the_cap(void **state)
+{
+	crt_config cfg = rule_cfg(5, 300, 86400);
+	crt_otp_lockout c = {0};
+	static const int64_t want[] = {300,   600,   1200,  2400,  4800, 9600,
+	                               19200, 38400, 76800, 86400, 86400};
+	int64_t now = T0;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_false(crt_otp_locked(&c, now));
+		assert_int_equal(lock_once(&cfg, &c, now), want[i]);
+		assert_int_equal(c.lockouts, (int)i + 1);
+		assert_int_equal(c.locked_until, now + want[i]);
+		assert_true(crt_otp_locked(&c, now + want[i] - 1));
+		now += want[i];
+	}
+}
+
+static void test_lockout_rule_success_clears_failures_and_lockouts(void **state)
+{
+	crt_config cfg = rule_cfg(5, 300, 86400);
+	crt_otp_lockout c = {0};
+	assert_int_equal(lock_once(&cfg, &c, T0), 300);
+	assert_int_equal(lock_once(&cfg, &c, T0 + 300), 600);
+	assert_int_equal(crt_otp_lockout_apply(&cfg, &c, 0, T0 + 900), 0); /* 1 failure */
+	assert_int_equal(crt_otp_lockout_apply(&cfg, &c, 1, T0 + 901), 0);
+	assert_int_equal(c.failures, 0);
+	assert_int_equal(c.lockouts, 0);
+	assert_int_equal(c.locked_until, 0);
+	assert_int_equal(lock_once(&cfg, &c, T0 + 902), 300);
+}
+
+static void test_lockout_rule_needs_max_failures_in_a_row(void **state)
+{
+	crt_config cfg = rule_cfg(3, 60, 600);
+	crt_otp_lockout c = {0};
+	assert_int_equal(crt_otp_lockout_apply(&cfg, &c, 0, T0), 0);
+	assert_int_equal(crt_otp_lockout_apply(&cfg, &c, 0, T0), 0);
+	assert_int_equal(crt_otp_lockout_apply(&cfg, &c, 1, T0), 0);
+	assert_int_equal(crt_otp_lockout_apply(&cfg, &c, 0, T0), 0);
+	assert_int_equal(crt_otp_lockout_apply(&cfg, &c, 0, T0), 0);
+	assert_int_equal(crt_otp_lockout_apply(&cfg, &c, 0, T0), 60);
+}
+
+static void test_lockout_rule_a_cap_below_the_first_lockout_keeps_the_first(void **state)
+{
+	crt_config cfg = rule_cfg(1, 300, 10);
+	crt_otp_lockout c = {0};
+	assert_int_equal(crt_otp_lockout_apply(&cfg, &c, 0, T0), 300);
+	assert_int_equal(crt_otp_lockout_apply(&cfg, &c, 0, T0 + 300), 300);
+}
+
+/*
+ * The attack: guess, wait out the lockout, guess again, forever. Without
+ * escalation that is 5 guesses per 300 s — 525,600 a year, about 79 % to hit
+ * one of the 3 codes a window of 1 accepts out of 10^6. With doubling up to a
+ * day it is 5 a day once the cap is reached.
+ */
+static void test_a_guesser_who_waits_out_every_lockout_gets_few_guesses_a_year(void **state)
+{
+	crt_config cfg = rule_cfg(5, 300, 86400);
+	crt_otp_lockout c = {0};
+	int64_t now = T0, end = T0 + 365LL * 86400;
+	long guesses = 0;
+	while (now < end) {
+		if (crt_otp_locked(&c, now)) {
+			now = c.locked_until;
+			continue;
+		}
+		crt_otp_lockout_apply(&cfg, &c, 0, now);
+		guesses++;
+	}
+	/* 9 lockouts to reach the cap (~1.8 days), then 5 a day */
+	assert_true(guesses < 5 * 375);
 }
 
 /* ------------------------------------------------------------------ admin */
@@ -602,6 +750,12 @@ int main(void)
 	    FX(test_success_resets_the_failure_counter),
 	    FX(test_replays_count_towards_lockout),
 	    FX(test_unlock_clears_lockout),
+	    FX(test_a_second_lockout_in_a_row_lasts_twice_as_long_and_the_audit_says_so),
+	    cmocka_unit_test(test_lockout_rule_doubles_each_consecutive_lockout_up_to_the_cap),
+	    cmocka_unit_test(test_lockout_rule_success_clears_failures_and_lockouts),
+	    cmocka_unit_test(test_lockout_rule_needs_max_failures_in_a_row),
+	    cmocka_unit_test(test_lockout_rule_a_cap_below_the_first_lockout_keeps_the_first),
+	    cmocka_unit_test(test_a_guesser_who_waits_out_every_lockout_gets_few_guesses_a_year),
 	    FX(test_remove_deletes_the_otp),
 	    FX(test_list_returns_users_in_order),
 #undef FX

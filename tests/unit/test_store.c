@@ -53,36 +53,37 @@ static void an_empty_store_file_is_migrated_forward(void **s)
 	tu_instance_free(&ti);
 }
 
+/* A store made by the first release (schema 1) with an unused token: opening
+ * migrates it forward, and the token's version starts at 0. */
 static void a_schema_1_store_gains_token_versions(void **s)
 {
 	test_instance ti;
 	char db[512];
 	sqlite3 *h;
-	crt_token t;
-	crt_token_spec spec = {.name = "old"};
-	char tok[CRT_TOKEN_STRLEN + 1];
-	tu_instance(&ti);
-	tu_token(ti.ctx, &spec, tok, &t);
-	crt_close(ti.ctx);
-	ti.ctx = NULL;
-	tu_db_path(&ti, db, sizeof(db));
-	/* back to schema 1: no version column */
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
 	char *err = NULL;
-	if (sqlite3_exec(h, "ALTER TABLE tokens DROP COLUMN version; PRAGMA user_version = 1",
+	crt_token got;
+	crt_token_spec change = {.ou = "x"};
+	tu_instance_init(&ti, NULL);
+	tu_db_path(&ti, db, sizeof(db));
+	unlink(db);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	if (sqlite3_exec(h, store_migration_sql(0), NULL, NULL, &err) != SQLITE_OK ||
+	    sqlite3_exec(h,
+			 "PRAGMA user_version = 1;"
+			 "INSERT INTO tokens(id, hash, name, created_at, expires_at, updated_at)"
+			 " VALUES ('token-old', 'h', 'old', 1, 4000000000, 1)",
 			 NULL, NULL, &err) != SQLITE_OK)
 		fail_msg("%s", err);
 	sqlite3_close(h);
+	chmod(db, 0600);
 	tu_open(&ti);
-	crt_token got;
-	assert_int_equal(crt_token_get(ti.ctx, t.id, &got), CRT_OK);
+	assert_int_equal(tu_sql_int(db, "PRAGMA user_version"), store_schema_version());
+	assert_int_equal(crt_token_get(ti.ctx, "token-old", &got), CRT_OK);
 	assert_int_equal(got.version, 0);
 	crt_token_clear(&got);
-	crt_token_spec change = {.ou = "x"};
-	assert_int_equal(crt_token_update(ti.ctx, t.id, &change, "t", &got), CRT_OK);
+	assert_int_equal(crt_token_update(ti.ctx, "token-old", &change, "t", &got), CRT_OK);
 	assert_int_equal(got.version, 1);
 	crt_token_clear(&got);
-	crt_token_clear(&t);
 	tu_instance_free(&ti);
 }
 
