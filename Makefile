@@ -2,7 +2,8 @@
 #
 #   make            build everything into build/
 #   make check      install missing Debian packages (as root), build, run all tests
-#   make demo       install missing Debian packages (as root), build, run the story
+#   make demo       install missing Debian packages (as root; the build's and the
+#                   demo's peers), build, run the story
 #   make bench      benchmarks (tests/bench)
 #   make install    DESTDIR= PREFIX=
 #   make SANITIZE=1 check   the same under ASan + UBSan (build/asan)
@@ -79,7 +80,7 @@ check-run: build $(TEST_TARGETS)
 	@B=$(B) SANITIZE=$(SANITIZE) tests/run.sh
 
 demo:
-	@scripts/deps.sh build
+	@scripts/deps.sh demo
 	@$(MAKE) --no-print-directory demo-run
 
 demo-run: build

@@ -1,22 +1,33 @@
 #!/bin/sh
 # deps.sh — install the Debian 12 packages crtoken needs to build, demo and test.
 # Installs only what is missing; does nothing (and needs no root) when all are present.
-# Usage: scripts/deps.sh [build|check|bench]   (check adds the test peers,
-# bench adds the load generator and the comparison servers)
+# Usage: scripts/deps.sh [build|demo|check|bench]
+#   build  the compilers and libraries (make)
+#   demo   + the peers the demo drives (make demo): oathtool, pamtester, pam_wrapper,
+#          curl, eapol_test
+#   check  + the test tools (make check)
+#   bench  + the load generator and the comparison servers (make bench)
 set -eu
 
 BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev sqlite3 libinih-dev \
 libpam0g-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libqrencode-dev zlib1g-dev \
 libtalloc-dev libpcre3-dev libfreeradius-dev freeradius openssl dpkg-dev xz-utils python3"
-CHECK_PKGS="libcmocka-dev curl oathtool pamtester libpam-wrapper faketime eapoltest \
-valgrind libpam-oath clang libclang-rt-14-dev python3-yaml python3-jsonschema libjson-validator-perl"
+DEMO_PKGS="curl oathtool pamtester libpam-wrapper eapoltest"
+CHECK_PKGS="$DEMO_PKGS libcmocka-dev faketime valgrind libpam-oath clang libclang-rt-14-dev \
+python3-yaml python3-jsonschema libjson-validator-perl iproute2 procps"
 
 BENCH_PKGS="wrk golang-cfssl hyperfine"
 
 want="$BUILD_PKGS"
 case "${1:-build}" in
+build) ;;
+demo) want="$want $DEMO_PKGS" ;;
 check) want="$want $CHECK_PKGS" ;;
 bench) want="$want $CHECK_PKGS $BENCH_PKGS" ;;
+*)
+	echo "usage: $0 [build|demo|check|bench]" >&2
+	exit 2
+	;;
 esac
 
 missing=""
