@@ -16,15 +16,48 @@ _failed=0
 # Not under /tmp itself: radiusd refuses world-writable parents.
 T=$(mktemp -d "${TMPDIR:-/tmp}/crtoken-test.XXXXXX")
 chmod 700 "$T"
+
+# Every process the suite starts inherits CRTOKEN_TEST_RUN=$T, so the exit
+# hook finds by PID whatever is still running — a daemon that detached, one
+# started before an assertion failed — and stops it (no ps or ss needed).
+CRTOKEN_TEST_RUN=$T
+export CRTOKEN_TEST_RUN
+# marked_pids : PIDs of the live processes started by this suite.
+# (Only grep runs while /proc is read, and without the mark.)
+marked_pids() {
+	_l=$(env -u CRTOKEN_TEST_RUN grep -lzxF "CRTOKEN_TEST_RUN=$T" /proc/[0-9]*/environ 2>/dev/null)
+	for _f in $_l; do
+		_p=${_f#/proc/}
+		_p=${_p%/environ}
+		[ "$_p" = "$$" ] || echo "$_p"
+	done
+}
+# stop_marked : stop (TERM, then KILL after 5 s) every process of this suite.
+stop_marked() {
+	_left=$(marked_pids)
+	[ -n "$_left" ] || return 0
+	for _p in $_left; do
+		echo "# stopping leftover process $_p: $(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null | cut -c1-120)"
+	done
+	# shellcheck disable=SC2086
+	kill $_left 2>/dev/null
+	_i=0
+	while [ -n "$(marked_pids)" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	_left=$(marked_pids)
+	# shellcheck disable=SC2086
+	[ -z "$_left" ] || kill -9 $_left 2>/dev/null
+}
 _cleanup_hooks=""
 at_exit() { _cleanup_hooks="$_cleanup_hooks
 $*"; }
 _on_exit() {
+	trap '' INT TERM
 	eval "$_cleanup_hooks"
+	stop_marked
 	[ "${KEEP:-0}" = 1 ] && echo "# kept $T" || rm -rf "$T"
 }
 trap _on_exit EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP
 
 ok() { _n=$((_n + 1)); echo "ok $_n - $*"; }
 not_ok() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n - $*"; }
