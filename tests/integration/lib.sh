@@ -47,6 +47,20 @@ stop_marked() {
 	# shellcheck disable=SC2086
 	[ -z "$_left" ] || kill -9 $_left 2>/dev/null
 }
+# pam_wrapper_sweep : pam_wrapper (cwrap) copies the PAM services of every
+# process it is preloaded into to /tmp/pam.X (a fixed path) and removes it at
+# a normal exit only: a process that is killed, or that execs (valgrind's
+# launcher), leaves it behind. Remove ours whose process is gone — the rule
+# pam_wrapper itself applies to stale directories.
+pam_wrapper_sweep() {
+	for _d in /tmp/pam.?; do
+		[ -d "$_d" ] && [ -O "$_d" ] && [ ! -L "$_d" ] || continue
+		_p=$(cat "$_d/pid" 2>/dev/null) || continue
+		case $_p in '' | *[!0-9]*) continue ;; esac
+		[ -d "/proc/$_p" ] || rm -rf "$_d"
+	done
+}
+
 _cleanup_hooks=""
 at_exit() { _cleanup_hooks="$_cleanup_hooks
 $*"; }
@@ -54,6 +68,7 @@ _on_exit() {
 	trap '' INT TERM
 	eval "$_cleanup_hooks"
 	stop_marked
+	pam_wrapper_sweep
 	[ "${KEEP:-0}" = 1 ] && echo "# kept $T" || rm -rf "$T"
 }
 trap _on_exit EXIT
