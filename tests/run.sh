@@ -36,6 +36,20 @@ if [ "${SANITIZE:-}" = 1 ]; then
 	export ASAN_OPTIONS UBSAN_OPTIONS
 fi
 suite_timeout=${SUITE_TIMEOUT:-600}
+# Interrupted (^C, TERM): pass it on to the running suite, whose exit hook
+# stops what it started (tests/integration/lib.sh), wait for it, stop.
+suite_pid=""
+interrupted() {
+	trap '' INT TERM HUP
+	if [ -n "$suite_pid" ]; then
+		kill -TERM "$suite_pid" 2>/dev/null
+		wait "$suite_pid" 2>/dev/null
+	fi
+	echo
+	echo "interrupted: $passed passed, $failed failed before${failed_suites:+ (failing:$failed_suites)}"
+	exit 130
+}
+trap interrupted INT TERM HUP
 
 run_suite() { # name command...
 	name=$1
@@ -44,8 +58,13 @@ run_suite() { # name command...
 	log=$logs/$name.log
 	mkdir -p "$(dirname "$log")"
 	start=$(date +%s)
-	timeout -k 10 "$suite_timeout" "$@" >"$log" 2>&1 </dev/null
+	# In the background, so that an interrupt reaches the suite: timeout runs
+	# it in a process group of its own, which a terminal's ^C does not reach.
+	timeout -k 10 "$suite_timeout" "$@" >"$log" 2>&1 </dev/null &
+	suite_pid=$!
+	wait "$suite_pid"
 	rc=$?
+	suite_pid=""
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
