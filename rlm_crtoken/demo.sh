@@ -6,17 +6,27 @@
 #   log in $DEMO/radius/raddb/radiusd.log) on 127.0.0.1:18121 with
 #   rlm_crtoken in the check-eap-tls-crtoken virtual server, authenticates
 #   CERT/KEY (the demo's issued certificate) with eapol_test over EAP-TLS,
-#   shows the Access-Accept with its VLAN attributes, and stops the server.
-#   Returns non-zero unless the certificate was accepted.
+#   shows the Access-Accept with its VLAN attributes, and leaves the server
+#   running (RLM_PID). Returns non-zero unless the certificate was accepted.
 # demo_radius_revoked CERT KEY
-#   The same after `crtoken-admin cert revoke`: shows the Access-Reject and
-#   the reason rlm_crtoken logged. Returns non-zero unless rejected.
+#   The same after `crtoken-admin cert revoke`, on the radiusd that is still
+#   running (no restart, no CRL reload): shows the Access-Reject and the
+#   reason rlm_crtoken logged, then stops the server. Returns non-zero
+#   unless rejected.
+# demo_radius_stop
+#   Stops the server if it still runs (scripts/demo.sh calls it at exit).
 #
 # Uses CRTOKEN_CONF (the demo instance; its ca.pem signs CERT), CRTOKEN_TOP,
 # BUILD (or B) and DEMO (state dir; default: the directory of CRTOKEN_CONF).
 
 # _demo_radius_run CERT KEY EXPECT : one authentication; EXPECT accept|reject.
+# Starts the server unless it is already running.
 _demo_radius_run() {
+	if [ -n "${RLM_PID:-}" ] && kill -0 "$RLM_PID" 2>/dev/null; then
+		echo "   freeradius is still running (pid $RLM_PID, started before the revocation)"
+		_demo_radius_auth "$@"
+		return
+	fi
 	_dr_top=${CRTOKEN_TOP:-$(pwd)}
 	_dr_inst=$(dirname "${CRTOKEN_CONF:?demo_radius: CRTOKEN_CONF is not set}")
 	_dr_dir=${DEMO:-$_dr_inst}/radius
@@ -59,9 +69,14 @@ _demo_radius_run() {
 	fi
 	echo "   freeradius -X -d radius/raddb  (pid $RLM_PID, 127.0.0.1:$RLM_PORT, module crtoken"
 	echo "   in the check-eap-tls-crtoken virtual server)"
+	_demo_radius_auth "$@"
+}
+
+# _demo_radius_auth CERT KEY EXPECT : eapol_test against the running server.
+_demo_radius_auth() {
+	_dr_from=$(($(wc -l <"$_dr_dir/raddb/radiusd.log") + 1))
 	echo "\$ eapol_test -c eapol.conf -a 127.0.0.1 -p $RLM_PORT -s $RLM_SECRET -t 10 -r 0"
 	_dr_res=$(rlm_eapol "$1" "$2" "$_dr_dir/eapol.out" "$_dr_dir/lab-ca.pem")
-	rlm_stop
 
 	# The final RADIUS message and the attributes that matter, as eapol_test
 	# decoded them; then what rlm_crtoken logged; then eapol_test's verdict.
@@ -69,8 +84,8 @@ _demo_radius_run() {
 		p && /^(STA|RADIUS packet)/ {exit}
 		p && /^   Attribute/ {show = ($0 ~ /\((Tunnel-|Reply-Message|Class)/)}
 		p && show' "$_dr_dir/eapol.out" | sed 's/^/   /'
-	grep -E '^\([0-9]+\) crtoken: (Certificate|&reply|ERROR)' "$_dr_dir/raddb/radiusd.log" |
-		sed 's/^/   radiusd: /'
+	tail -n "+$_dr_from" "$_dr_dir/raddb/radiusd.log" |
+		grep -E '^\([0-9]+\) crtoken: (Certificate|&reply|ERROR)' | sed 's/^/   radiusd: /'
 	tail -1 "$_dr_dir/eapol.out" | sed 's/^/   eapol_test: /'
 	if [ "$_dr_res" != "$3" ]; then
 		echo "demo_radius: expected $3, got $_dr_res; see $_dr_dir" >&2
@@ -86,7 +101,17 @@ demo_radius() {
 }
 
 demo_radius_revoked() {
-	echo "   The same certificate over EAP-TLS again, radiusd freshly started:"
-	_demo_radius_run "$1" "$2" reject || return 1
-	echo "   Access-Reject: rlm_crtoken found the serial revoked in the store."
+	echo "   The same certificate over EAP-TLS again, a moment after the revocation:"
+	_demo_radius_run "$1" "$2" reject || {
+		demo_radius_stop
+		return 1
+	}
+	demo_radius_stop
+	echo "   Access-Reject: rlm_crtoken found the serial revoked in the store, on the"
+	echo "   next login, without a restart of radiusd or a CRL reload."
+}
+
+demo_radius_stop() {
+	[ -n "${RLM_PID:-}" ] || return 0
+	rlm_stop
 }
