@@ -64,6 +64,9 @@ static const struct key {
 #undef F
 };
 
+/* inih reads a line into a 200-byte buffer: 198 bytes, '\n' and NUL. */
+#define CONFIG_MAX_LINE 198
+#define CONFIG_MAX_LINE_TEXT "198"
 #define CONFIG_MAX_SIZE (256 * 1024)
 
 struct parse_state {
@@ -202,14 +205,42 @@ const char *crt_config_default_path(void)
 	return (env != NULL && *env != '\0') ? env : CRT_SYSTEM_CONFIG;
 }
 
+/*
+ * inih cuts a line longer than its buffer and parses the rest as a new
+ * line, so the tail of a long comment would take effect as a key. Refuse
+ * such lines (and NUL bytes, where inih would stop reading) instead.
+ * Returns the 1-based number of the first bad line, or 0.
+ */
+static int overlong_line(const char *text, size_t len, const char **what)
+{
+	size_t start = 0;
+	int line = 1;
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && text[i] == '\0') {
+			*what = "contains a NUL byte";
+			return line;
+		}
+		if (i == len || text[i] == '\n') {
+			if (i - start > CONFIG_MAX_LINE) {
+				*what = "is longer than " CONFIG_MAX_LINE_TEXT " bytes";
+				return line;
+			}
+			start = i + 1;
+			line++;
+		}
+	}
+	return 0;
+}
+
 crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t errlen)
 {
 	struct parse_state ps = {.cfg = cfg, .err = err, .errlen = errlen};
 	char abs[PATH_MAX], why[600];
 	char *text = NULL;
 	size_t len = 0;
+	const char *what = NULL;
 	crt_status r;
-	int rc;
+	int rc, bad_line;
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (err && errlen)
@@ -238,6 +269,12 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 		crt_config_clear(cfg);
 		return r == CRT_E_UNSAFE_PERMISSIONS || r == CRT_E_NOMEM ? r
 									 : CRT_E_CONFIG_NOT_FOUND;
+	}
+	if ((bad_line = overlong_line(text, len, &what)) != 0) {
+		snprintf(err, errlen, "%s:%d: line %s", cfg->path, bad_line, what);
+		free(text);
+		crt_config_clear(cfg);
+		return CRT_E_CONFIG;
 	}
 	rc = ini_parse_string(text, on_key, &ps);
 	free(text);

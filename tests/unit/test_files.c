@@ -1,7 +1,8 @@
 /*
  * test_files.c — the files libcrtoken trusts: who may own the config, the
  * store (and the directories above it, and its -wal/-shm) and the keys, and
- * what happens when someone else does or can write them. Ownership cases chown to `nobody`, so they need root (they
+ * what happens when someone else does or can write them; config lines inih
+ * would split. Ownership cases chown to `nobody`, so they need root (they
  * are skipped otherwise).
  */
 #include "testutil.h"
@@ -86,6 +87,60 @@ static void a_config_symlink_to_another_users_file_is_refused(void **s)
 	assert_int_equal(open_status(link, CRT_OPEN_NO_CA, detail, sizeof(detail)),
 			 CRT_E_UNSAFE_PERMISSIONS);
 	assert_non_null(strstr(detail, "owned by uid 65534"));
+	tu_instance_free(&ti);
+}
+
+/* L11: inih reads lines into a 200-byte buffer and parses what is left of
+ * a longer line as a new line, so a comment's tail became a key. */
+static void a_key_hidden_in_the_tail_of_a_long_comment_line_is_refused(void **s)
+{
+	test_instance ti;
+	char line[400], detail[600];
+	tu_instance_init(&ti, NULL);
+	memset(line, 0, sizeof(line));
+	strcpy(line, "\n[server]\n# ");
+	size_t n = strlen(line);
+	memset(line + n, 'x', 199 - 2); /* the comment fills inih's buffer ... */
+	strcat(line, "require_login = no\n"); /* ... and this tail would be a key */
+	tu_config_append(&ti, line);
+	assert_int_equal(open_status(ti.conf, CRT_OPEN_NO_CA, detail, sizeof(detail)),
+			 CRT_E_CONFIG);
+	assert_non_null(strstr(detail, "is longer than 198 bytes"));
+	tu_instance_free(&ti);
+}
+
+static void a_config_line_of_198_bytes_is_read_whole(void **s)
+{
+	test_instance ti;
+	char line[400];
+	crt_ctx *ctx;
+	tu_instance_init(&ti, NULL);
+	/* a value of exactly the longest allowed line: "issuer = " + 189 */
+	strcpy(line, "\n[otp]\nissuer = ");
+	size_t n = strlen(line);
+	memset(line + n, 'i', 198 - 9);
+	strcat(line, "\n");
+	tu_config_append(&ti, line);
+	assert_int_equal(crt_open(ti.conf, CRT_OPEN_NO_CA, &ctx), CRT_OK);
+	assert_int_equal(strlen(crt_get_config(ctx)->otp_issuer), 198 - 9);
+	crt_close(ctx);
+	tu_instance_free(&ti);
+}
+
+static void a_nul_byte_in_the_config_is_refused(void **s)
+{
+	test_instance ti;
+	char detail[600];
+	tu_instance_init(&ti, NULL);
+	FILE *f = fopen(ti.conf, "a");
+	assert_non_null(f);
+	fputs("# x", f);
+	fputc('\0', f);
+	fputs("\n[server]\nrequire_login = no\n", f);
+	fclose(f);
+	assert_int_equal(open_status(ti.conf, CRT_OPEN_NO_CA, detail, sizeof(detail)),
+			 CRT_E_CONFIG);
+	assert_non_null(strstr(detail, "NUL"));
 	tu_instance_free(&ti);
 }
 
@@ -244,6 +299,9 @@ int main(void)
 		cmocka_unit_test(a_config_owned_by_another_user_is_refused),
 		cmocka_unit_test(a_group_or_world_writable_config_is_refused),
 		cmocka_unit_test(a_config_symlink_to_another_users_file_is_refused),
+		cmocka_unit_test(a_key_hidden_in_the_tail_of_a_long_comment_line_is_refused),
+		cmocka_unit_test(a_config_line_of_198_bytes_is_read_whole),
+		cmocka_unit_test(a_nul_byte_in_the_config_is_refused),
 		cmocka_unit_test(a_store_owned_by_another_user_is_refused),
 		cmocka_unit_test(a_store_wal_file_owned_by_another_user_is_refused),
 		cmocka_unit_test(a_store_that_is_a_symlink_is_refused),
