@@ -39,6 +39,12 @@
 
 #include "crtokend.h"
 
+/*
+ * GnuTLS priorities for HTTPS: TLS 1.2 and 1.3 only, and no static-RSA key
+ * exchange — every session has forward secrecy (ECDHE/DHE; TLS 1.3 always).
+ */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA"
+
 /* ------------------------------------------------------------ helpers */
 
 static int64_t now_us(void)
@@ -394,6 +400,8 @@ int server_start(server *srv, const struct listen_addr *addr, const crt_config *
 			goto fail;
 		}
 		flags |= MHD_USE_TLS;
+		opts[i++] =
+		    (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES};
 		opts[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert};
 		opts[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key};
 	}
