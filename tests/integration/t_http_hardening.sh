@@ -1,6 +1,7 @@
 #!/bin/sh
 # t_http_hardening.sh — crtokend's HTTPS offers only TLS 1.2+ with forward
-# secrecy (issue 9, L2).
+# secrecy (issue 9, L2), and its log escapes control characters from
+# clients, so a URL cannot forge log lines (L3).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/enroll/testlib.sh"
 
@@ -42,4 +43,15 @@ OUT=$(hello -tls1_2 -cipher 'AES256-GCM-SHA384:@SECLEVEL=0')
 diag "static RSA AES256-GCM-SHA384: $OUT"
 check_eq "a static-RSA GCM suite is refused as well" "(NONE) (NONE) rc=1" "$OUT"
 
+# ------------------------------------------------------------ log lines
+FORGED='2026-01-01T00:00:00Z crtokend info: 10.9.9.9 "POST /client-certificates/token/x" 201'
+ENC=$($PY -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$FORGED")
+curl -s -o /dev/null --cacert "$T/tls.pem" "https://127.0.0.1:$PORT/healthz%0A$ENC"
+curl -s -o /dev/null --cacert "$T/tls.pem" "https://127.0.0.1:$PORT/x%1B%5B2J%0D"
+sleep 0.3
+check_eq "a %0A in the URL cannot forge an access-log line" 0 \
+	"$(grep -c '^2026-01-01T00:00:00Z crtokend' "$T/crtokend.log")"
+check_contains "the newline is logged escaped" '/healthz\x0a2026-01-01' "$(cat "$T/crtokend.log")"
+check_eq "no control character from a URL reaches the log (ESC, CR)" 0 \
+	"$(tr -d '\n' <"$T/crtokend.log" | tr -cd '\000-\037\177' | wc -c)"
 http_finish
