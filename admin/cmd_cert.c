@@ -26,14 +26,14 @@ static int write_out(const char *path, const char *data)
 static void print_cert_text(admin_env *env, const crt_cert *c)
 {
 	char a[32], b[32], d[32];
-	char *reply = NULL;
-	crt_status adm = crt_cert_authorize(env->ctx, c->serial, c->issuer, crt_now(), &reply);
-	free(reply);
+	crt_status adm = crt_cert_check_status(c, crt_now(), NULL);
 	printf("serial:   %s\nname:     %s\nstatus:   %s\nsubject:  %s\nissuer:   %s\n",
 	       c->serial, c->name, crt_cert_status_name(c->status), c->subject, c->issuer);
 	printf("valid:    %s .. %s\nkey:      %s (SHA-256 %s)\ntoken:    %s\nuser:     %s\n",
 	       admin_time(c->not_before, a), admin_time(c->not_after, b), c->key_type,
 	       c->pubkey_sha256, c->token_id[0] ? c->token_id : "-", c->user ? c->user : "-");
+	printf("keyids:   subject %s, authority %s\ncert:     SHA-256 %s\n",
+	       c->ski ? c->ski : "-", c->aki ? c->aki : "-", c->cert_sha256 ? c->cert_sha256 : "-");
 	if (c->revoked)
 		printf("revoked:  %s (%s)\n", admin_time(c->revoked_at, d),
 		       crt_reason_name(c->reason));

@@ -2,6 +2,14 @@
  * cert.c — issued client certificates: the signing profile, the
  * certificates table (insert, get, list, revoke), serial normalisation and
  * the admission rule shared by rlm_crtoken and the admin CLI.
+ *
+ * Admission binds the presented certificate to the stored one by its key
+ * identifiers: the Authority Key Identifier names the key that signed it
+ * and the Subject Key Identifier the key it certifies. Any CA radiusd
+ * trusts can reuse crtoken's CA name and a stored serial; when ca_file
+ * holds crtoken's CA, OpenSSL builds the chain of a certificate whose AKI
+ * names that CA through that CA itself (trusted first), so the AKI is
+ * backed by a signature check.
  */
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -134,6 +142,126 @@ static char *pubkey_sha256(X509 *x)
 	return strdup(hex);
 }
 
+/* Lowercase hex of a key identifier, malloc'd; NULL when id is NULL. */
+static char *keyid_hex(const ASN1_OCTET_STRING *id)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *d;
+	char *s;
+	int n;
+
+	if (id == NULL)
+		return NULL;
+	d = ASN1_STRING_get0_data(id);
+	n = ASN1_STRING_length(id);
+	if ((s = malloc((size_t)n * 2 + 1)) == NULL)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		s[2 * i] = digits[d[i] >> 4];
+		s[2 * i + 1] = digits[d[i] & 15];
+	}
+	s[2 * n] = '\0';
+	return s;
+}
+
+/* x's Subject and Authority Key Identifiers (NULL when x has none) and the
+ * SHA-256 of its DER encoding, all malloc'd lowercase hex. */
+static crt_status cert_key_ids(X509 *x, char **ski, char **aki, char **fingerprint)
+{
+	unsigned char *der = NULL;
+	char hex[65];
+	int n;
+
+	*ski = *aki = *fingerprint = NULL;
+	if ((n = i2d_X509(x, &der)) <= 0)
+		return CRT_E_INTERNAL;
+	crt_sha256_hex(der, (size_t)n, hex);
+	OPENSSL_free(der);
+	*fingerprint = strdup(hex);
+	if (X509_get0_subject_key_id(x) != NULL)
+		*ski = keyid_hex(X509_get0_subject_key_id(x));
+	if (X509_get0_authority_key_id(x) != NULL)
+		*aki = keyid_hex(X509_get0_authority_key_id(x));
+	if (*fingerprint == NULL || (X509_get0_subject_key_id(x) != NULL && *ski == NULL) ||
+	    (X509_get0_authority_key_id(x) != NULL && *aki == NULL)) {
+		free(*ski);
+		free(*aki);
+		free(*fingerprint);
+		*ski = *aki = *fingerprint = NULL;
+		return CRT_E_NOMEM;
+	}
+	return CRT_OK;
+}
+
+crt_status cert_backfill_keys(crt_ctx *ctx)
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	char last[72] = "";
+	crt_status r = CRT_OK;
+	int rc;
+
+	/* One row at a time in serial order, so the table is never updated
+	 * under an open cursor; a row whose PEM does not parse stays NULL
+	 * (and is never admitted). */
+	rc = sqlite3_prepare_v2(ctx->db,
+				"SELECT serial, pem FROM certificates WHERE cert_sha256 IS NULL "
+				"AND serial > ? ORDER BY serial LIMIT 1",
+				-1, &sel, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(ctx->db,
+					"UPDATE certificates SET ski = ?, aki = ?, cert_sha256 = ? "
+					"WHERE serial = ?",
+					-1, &upd, NULL);
+	if (rc != SQLITE_OK) {
+		r = store_error(ctx, rc, "back-filling key identifiers");
+		goto out;
+	}
+	for (;;) {
+		const unsigned char *pem;
+		char *ski = NULL, *aki = NULL, *fp = NULL;
+		X509 *x = NULL;
+		BIO *b;
+
+		sqlite3_bind_text(sel, 1, last, -1, SQLITE_TRANSIENT);
+		if ((rc = sqlite3_step(sel)) == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW) {
+			r = store_error(ctx, rc, "back-filling key identifiers");
+			goto out;
+		}
+		snprintf(last, sizeof(last), "%s", (const char *)sqlite3_column_text(sel, 0));
+		pem = sqlite3_column_text(sel, 1);
+		if (pem != NULL && (b = BIO_new_mem_buf(pem, -1)) != NULL) {
+			x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+			BIO_free(b);
+		}
+		sqlite3_reset(sel);
+		ERR_clear_error();
+		if (x == NULL)
+			continue;
+		r = cert_key_ids(x, &ski, &aki, &fp);
+		X509_free(x);
+		if (r == CRT_OK) {
+			store_bind_text(upd, 1, ski);
+			store_bind_text(upd, 2, aki);
+			store_bind_text(upd, 3, fp);
+			sqlite3_bind_text(upd, 4, last, -1, SQLITE_TRANSIENT);
+			if ((rc = sqlite3_step(upd)) != SQLITE_DONE)
+				r = store_error(ctx, rc, "back-filling key identifiers");
+			sqlite3_reset(upd);
+		}
+		free(ski);
+		free(aki);
+		free(fp);
+		if (r != CRT_OK)
+			goto out;
+	}
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return r;
+}
+
 /* ------------------------------------------------------------ rows */
 
 void crt_cert_clear(crt_cert *c)
@@ -150,6 +278,9 @@ void crt_cert_clear(crt_cert *c)
 	free(c->reply);
 	free(c->key_type);
 	free(c->pubkey_sha256);
+	free(c->ski);
+	free(c->aki);
+	free(c->cert_sha256);
 	free(c->pem);
 	free(c->chain_pem);
 	memset(c, 0, sizeof(*c));
@@ -192,6 +323,8 @@ crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *ch
 	c.pubkey_sha256 = pubkey_sha256(x);
 	c.pem = ca_cert_pem(x);
 	c.chain_pem = crt_strdup(chain_pem);
+	if ((r = cert_key_ids(x, &c.ski, &c.aki, &c.cert_sha256)) != CRT_OK)
+		goto out;
 	if (X509_NAME_get_text_by_NID(sn, NID_commonName, buf, sizeof(buf)) >= 0)
 		c.cn = strdup(buf);
 	if (X509_NAME_get_text_by_NID(sn, NID_organizationName, buf, sizeof(buf)) >= 0)
@@ -210,7 +343,8 @@ crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *ch
 	if ((r = store_prepare(ctx,
 			       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
 			       "cn, org, ou, user, reply, key_type, pubkey_sha256, pem, not_before, "
-			       "not_after, issued_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       "not_after, issued_at, ski, aki, cert_sha256) "
+			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       &st)) != CRT_OK)
 		goto out;
 	store_bind_text(st, 1, c.serial);
@@ -229,6 +363,9 @@ crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *ch
 	sqlite3_bind_int64(st, 14, c.not_before);
 	sqlite3_bind_int64(st, 15, c.not_after);
 	sqlite3_bind_int64(st, 16, c.issued_at);
+	store_bind_text(st, 17, c.ski);
+	store_bind_text(st, 18, c.aki);
+	store_bind_text(st, 19, c.cert_sha256);
 	rc = sqlite3_step(st);
 	store_done(st);
 	if (rc != SQLITE_DONE) {
@@ -247,7 +384,8 @@ out:
 
 #define CERT_COLUMNS                                                                         \
 	"serial, token_id, name, subject, cn, org, ou, issuer, user, reply, key_type, "     \
-	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason"
+	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
+	"cert_sha256"
 
 static void row_to_cert(sqlite3_stmt *st, int64_t now, crt_cert *c)
 {
@@ -273,6 +411,9 @@ static void row_to_cert(sqlite3_stmt *st, int64_t now, crt_cert *c)
 	c->revoked = sqlite3_column_type(st, 16) != SQLITE_NULL;
 	c->revoked_at = sqlite3_column_int64(st, 16);
 	c->reason = sqlite3_column_int(st, 17);
+	c->ski = store_col_strdup(st, 18);
+	c->aki = store_col_strdup(st, 19);
+	c->cert_sha256 = store_col_strdup(st, 20);
 	c->status = eval_status(c->revoked, c->not_after, now);
 }
 
@@ -491,23 +632,132 @@ out:
 
 /* ------------------------------------------------------------ admission */
 
-crt_status crt_cert_authorize(crt_ctx *ctx, const char *serial, const char *issuer,
-			      int64_t now, char **reply)
+/* Canonical lowercase hex of a key identifier as FreeRADIUS prints it
+ * ("2D:11:...", "keyid:2D:11:...", optionally with trailing white space);
+ * -1 for anything else, e.g. an AKI that also names an issuer and serial. */
+static int keyid_canon(const char *in, char *out, size_t outlen)
+{
+	const char *p = in;
+	size_t n = 0;
+
+	if (in == NULL)
+		return -1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (strncasecmp(p, "keyid:", 6) == 0)
+		p += 6;
+	while (isxdigit((unsigned char)p[0]) && isxdigit((unsigned char)p[1])) {
+		if (n + 3 > outlen)
+			return -1;
+		out[n++] = (char)tolower((unsigned char)p[0]);
+		out[n++] = (char)tolower((unsigned char)p[1]);
+		p += 2;
+		if (p[0] == ':' && isxdigit((unsigned char)p[1]))
+			p++;
+	}
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	if (*p != '\0' || n == 0)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
+/* An ASN.1 time string ("YYMMDDHHMMSSZ" or "YYYYMMDDHHMMSSZ") as Unix seconds. */
+static int asn1_text_time(const char *s, int64_t *out)
+{
+	ASN1_TIME *t;
+	int ok = 0;
+
+	if (s == NULL || (t = ASN1_TIME_new()) == NULL)
+		return -1;
+	if (ASN1_TIME_set_string(t, s) == 1) {
+		*out = ca_time_unix(t);
+		ok = 1;
+	}
+	ASN1_TIME_free(t);
+	ERR_clear_error();
+	return ok ? 0 : -1;
+}
+
+crt_status crt_cert_check_status(const crt_cert *stored, int64_t now, const char **why)
+{
+	const char *unused;
+
+	if (why == NULL)
+		why = &unused;
+	*why = "";
+	if (stored->aki == NULL || stored->ski == NULL)
+		return *why = "the stored certificate has no key identifiers", CRT_E_CERT_MISMATCH;
+	if (stored->revoked)
+		return *why = "revoked", CRT_E_CERT_REVOKED;
+	if (now < stored->not_before)
+		return *why = "not valid yet", CRT_E_CERT_NOT_YET_VALID;
+	if (now > stored->not_after)
+		return *why = "expired", CRT_E_CERT_EXPIRED;
+	return CRT_OK;
+}
+
+crt_status crt_cert_admit(const crt_presented *p, const crt_cert *stored, int64_t now,
+			  const char **why)
+{
+	char serial[72], kid[160];
+	const char *unused;
+	int64_t t;
+
+	if (why == NULL)
+		why = &unused;
+	*why = "";
+	if (p == NULL || stored == NULL)
+		return *why = "nothing presented", CRT_E_INVALID_ARGUMENT;
+	if (crt_serial_normalize(p->serial, serial, sizeof(serial)) != CRT_OK)
+		return *why = "the serial is not hex", CRT_E_SERIAL_INVALID;
+	if (strcmp(serial, stored->serial) != 0)
+		return *why = "another serial", CRT_E_CERT_NOT_FOUND;
+	if (p->issuer != NULL && (stored->issuer == NULL || strcmp(p->issuer, stored->issuer) != 0))
+		return *why = "the issuer name is not the stored one", CRT_E_CERT_WRONG_ISSUER;
+	if (stored->aki == NULL || stored->ski == NULL)
+		return *why = "the stored certificate has no key identifiers", CRT_E_CERT_MISMATCH;
+	if (p->aki == NULL)
+		return *why = "no Authority Key Identifier presented", CRT_E_CERT_MISMATCH;
+	if (keyid_canon(p->aki, kid, sizeof(kid)) != 0)
+		return *why = "the Authority Key Identifier is not a plain key id", CRT_E_CERT_MISMATCH;
+	if (strcmp(kid, stored->aki) != 0)
+		return *why = "signed by another CA key (Authority Key Identifier differs)",
+		       CRT_E_CERT_WRONG_ISSUER;
+	if (p->ski == NULL)
+		return *why = "no Subject Key Identifier presented", CRT_E_CERT_MISMATCH;
+	if (keyid_canon(p->ski, kid, sizeof(kid)) != 0)
+		return *why = "the Subject Key Identifier is not a key id", CRT_E_CERT_MISMATCH;
+	if (strcmp(kid, stored->ski) != 0)
+		return *why = "another key (Subject Key Identifier differs)", CRT_E_CERT_MISMATCH;
+	if (p->not_before == NULL || p->not_after == NULL)
+		return *why = "no validity period presented", CRT_E_CERT_MISMATCH;
+	if (asn1_text_time(p->not_before, &t) != 0 || t != stored->not_before)
+		return *why = "the start of validity is not the stored one", CRT_E_CERT_MISMATCH;
+	if (asn1_text_time(p->not_after, &t) != 0 || t != stored->not_after)
+		return *why = "the end of validity is not the stored one", CRT_E_CERT_MISMATCH;
+	return crt_cert_check_status(stored, now, why);
+}
+
+crt_status crt_cert_authorize(crt_ctx *ctx, const crt_presented *p, int64_t now, char **reply)
 {
 	sqlite3_stmt *st;
+	crt_cert row;
 	char norm[72];
+	const char *why = "";
 	crt_status r;
 	int rc;
 
 	crt_clear_detail(ctx);
 	if (reply != NULL)
 		*reply = NULL;
-	if (crt_serial_normalize(serial, norm, sizeof(norm)) != CRT_OK)
+	if (p == NULL || crt_serial_normalize(p->serial, norm, sizeof(norm)) != CRT_OK)
 		return crt_fail(ctx, CRT_E_SERIAL_INVALID, "\"%s\" is not a hex serial",
-				serial ? serial : "(none)");
+				p != NULL && p->serial != NULL ? p->serial : "(none)");
 	if ((r = store_prepare(ctx,
-			       "SELECT issuer, not_before, not_after, revoked_at, reply, reason "
-			       "FROM certificates WHERE serial = ?",
+			       "SELECT issuer, ski, aki, not_before, not_after, revoked_at, reason, "
+			       "reply FROM certificates WHERE serial = ?",
 			       &st)) != CRT_OK)
 		return r;
 	sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
@@ -517,21 +767,26 @@ crt_status crt_cert_authorize(crt_ctx *ctx, const char *serial, const char *issu
 			     norm);
 	} else if (rc != SQLITE_ROW) {
 		r = store_error(ctx, rc, "looking up the certificate");
-	} else if (issuer != NULL &&
-		   strcmp(issuer, (const char *)sqlite3_column_text(st, 0)) != 0) {
-		r = crt_fail(ctx, CRT_E_CERT_WRONG_ISSUER, "serial %s: issuer %s is not %s", norm,
-			     issuer, (const char *)sqlite3_column_text(st, 0));
-	} else if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-		r = crt_fail(ctx, CRT_E_CERT_REVOKED, "serial %s was revoked (%s)", norm,
-			     crt_reason_name(sqlite3_column_int(st, 5)));
-	} else if (now < sqlite3_column_int64(st, 1)) {
-		r = crt_fail(ctx, CRT_E_CERT_NOT_YET_VALID, "serial %s is not valid yet", norm);
-	} else if (now > sqlite3_column_int64(st, 2)) {
-		r = crt_fail(ctx, CRT_E_CERT_EXPIRED, "serial %s has expired", norm);
 	} else {
-		r = CRT_OK;
-		if (reply != NULL && sqlite3_column_type(st, 4) != SQLITE_NULL &&
-		    (*reply = store_col_strdup(st, 4)) == NULL)
+		/* The row's strings are borrowed from the statement until store_done. */
+		memset(&row, 0, sizeof(row));
+		snprintf(row.serial, sizeof(row.serial), "%s", norm);
+		row.issuer = (char *)sqlite3_column_text(st, 0);
+		row.ski = (char *)sqlite3_column_text(st, 1);
+		row.aki = (char *)sqlite3_column_text(st, 2);
+		row.not_before = sqlite3_column_int64(st, 3);
+		row.not_after = sqlite3_column_int64(st, 4);
+		row.revoked = sqlite3_column_type(st, 5) != SQLITE_NULL;
+		row.revoked_at = sqlite3_column_int64(st, 5);
+		row.reason = sqlite3_column_int(st, 6);
+		r = crt_cert_admit(p, &row, now, &why);
+		if (r == CRT_E_CERT_REVOKED)
+			r = crt_fail(ctx, r, "serial %s was revoked (%s)", norm,
+				     crt_reason_name(row.reason));
+		else if (r != CRT_OK)
+			r = crt_fail(ctx, r, "serial %s: %s", norm, why);
+		else if (reply != NULL && sqlite3_column_type(st, 7) != SQLITE_NULL &&
+			 (*reply = store_col_strdup(st, 7)) == NULL)
 			r = CRT_E_NOMEM;
 	}
 	store_done(st);

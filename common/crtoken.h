@@ -91,6 +91,7 @@ typedef enum crt_status {
 	CRT_E_NOT_FOUND,         /* not_found */
 	CRT_E_METHOD,            /* method_not_allowed */
 	CRT_E_CSR_WEAK_DIGEST,   /* csr_weak_digest (CSR signed with MD5, SHA-1, ...) */
+	CRT_E_CERT_MISMATCH,     /* cert_mismatch */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -335,6 +336,9 @@ typedef struct crt_cert {
 	char *reply;      /* reply attributes copied from the token */
 	char *key_type;   /* "ec-p256", "rsa-2048", "ed25519" ... */
 	char *pubkey_sha256;
+	char *ski;        /* Subject Key Identifier, lowercase hex (NULL if none) */
+	char *aki;        /* Authority Key Identifier (the issuing CA key's SKI) */
+	char *cert_sha256; /* SHA-256 of the DER certificate, lowercase hex */
 	char *pem;
 	char *chain_pem;  /* filled by redemption and crt_cert_get */
 	int64_t not_before, not_after, issued_at, revoked_at;
@@ -368,15 +372,52 @@ const char *crt_reason_name(int reason);
 crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const char *actor);
 
 /*
- * The admission rule used by rlm_crtoken and shown by the admin CLI:
- * CRT_OK for an issued, unrevoked, currently valid certificate of our CA;
- * otherwise CRT_E_CERT_NOT_FOUND / _REVOKED / _EXPIRED / _NOT_YET_VALID /
- * _WRONG_ISSUER / CRT_E_SERIAL_INVALID, or a store error (fail closed).
- * issuer may be NULL to skip the issuer check. On CRT_OK, *reply (if
- * reply != NULL) receives a malloc'd copy of the reply attributes or NULL.
+ * A client certificate as FreeRADIUS presents it in the check-eap-tls
+ * virtual server: the TLS-Client-Cert-* attribute values, as strings. NULL
+ * means the attribute was absent.
  */
-crt_status crt_cert_authorize(crt_ctx *ctx, const char *serial, const char *issuer,
-			      int64_t now, char **reply);
+typedef struct crt_presented {
+	const char *serial;      /* TLS-Client-Cert-Serial ("0a1b...", any case, colons ok) */
+	const char *issuer;      /* TLS-Client-Cert-Issuer ("/CN=..."); NULL skips the name check */
+	const char *ski;         /* TLS-Client-Cert-X509v3-Subject-Key-Identifier ("2D:11:...") */
+	const char *aki;         /* TLS-Client-Cert-X509v3-Authority-Key-Identifier ("A7:61:..."
+				  * or "keyid:A7:61:...") */
+	const char *not_before;  /* TLS-Client-Cert-Valid-Since (ASN.1 time "YYMMDDHHMMSSZ"
+				  * or "YYYYMMDDHHMMSSZ") */
+	const char *not_after;   /* TLS-Client-Cert-Expiration (same form) */
+} crt_presented;
+
+/*
+ * The admission rule, a pure function of values: is the presented
+ * certificate the stored one, and may it be admitted at now? The presented
+ * certificate must carry the stored serial, issuer name (unless
+ * p->issuer is NULL), Authority Key Identifier (the key that signed it),
+ * Subject Key Identifier and validity; a missing or unreadable identifier
+ * or validity fails closed. A name string alone never admits anything.
+ * Returns CRT_OK, CRT_E_SERIAL_INVALID, CRT_E_CERT_NOT_FOUND (other serial),
+ * CRT_E_CERT_WRONG_ISSUER (issuer name or key differs), CRT_E_CERT_MISMATCH
+ * (subject key, validity or a missing attribute), then the stored status:
+ * CRT_E_CERT_REVOKED, _NOT_YET_VALID, _EXPIRED. *why (if why != NULL)
+ * receives a static explanation of a refusal ("" on CRT_OK).
+ */
+crt_status crt_cert_admit(const crt_presented *p, const crt_cert *stored, int64_t now,
+			  const char **why);
+
+/*
+ * The status part of admission alone (for the stored certificate itself,
+ * e.g. in `crtoken-admin cert show`): CRT_OK, CRT_E_CERT_MISMATCH (the row
+ * has no key identifiers to bind to), CRT_E_CERT_REVOKED, _NOT_YET_VALID or
+ * _EXPIRED at now; *why as for crt_cert_admit.
+ */
+crt_status crt_cert_check_status(const crt_cert *stored, int64_t now, const char **why);
+
+/*
+ * Look the presented certificate up by serial and apply crt_cert_admit;
+ * used by rlm_crtoken. Besides its statuses: a store error (fail closed).
+ * On CRT_OK, *reply (if reply != NULL) receives a malloc'd copy of the
+ * reply attributes or NULL.
+ */
+crt_status crt_cert_authorize(crt_ctx *ctx, const crt_presented *p, int64_t now, char **reply);
 
 /* Sign a fresh CRL (CRL number incremented), write it to crl_file and
  * return the PEM (malloc'd) if pem != NULL. */

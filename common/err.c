@@ -79,6 +79,8 @@ static const struct {
 	[CRT_E_METHOD] = {"method_not_allowed", "method not allowed"},
 	[CRT_E_CSR_WEAK_DIGEST] = {"csr_weak_digest",
 				   "the CSR is signed with a weak digest; use SHA-256 or better"},
+	[CRT_E_CERT_MISMATCH] = {"cert_mismatch",
+				 "the certificate is not the one crtoken issued with this serial"},
 };
 
 const char *crt_status_name(crt_status s)

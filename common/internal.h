@@ -238,6 +238,9 @@ int csr_ed25519_point_ok(const unsigned char a[32]);
  * and the configured profile (nothing else of the CSR is used). */
 crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const char *org,
 		      const char *ou, int64_t now, X509 **out, char serial[72]);
+/* Fill ski, aki and cert_sha256 of every stored certificate that lacks them
+ * from its PEM (schema migration; runs inside the migration transaction). */
+crt_status cert_backfill_keys(crt_ctx *ctx);
 /* Store x (signed for public key pk by the CA whose chain is chain_pem) and
  * fill out (may be NULL). The stored issuer is x's own issuer: ctx may be
  * another context than the signer's (a group-commit leader after a CA swap). */

@@ -17,6 +17,16 @@
 
 #include "internal.h"
 
+/* Key identifiers and fingerprint per certificate, so RADIUS admission is
+ * bound to key material and not to name strings (rows already stored are
+ * back-filled from their PEM by cert_backfill_keys in the same transaction);
+ * last_seen, which nothing ever wrote, goes. */
+static const char migration_cert_keys[] =
+	"ALTER TABLE certificates ADD COLUMN ski TEXT;"
+	"ALTER TABLE certificates ADD COLUMN aki TEXT;"
+	"ALTER TABLE certificates ADD COLUMN cert_sha256 TEXT;"
+	"ALTER TABLE certificates DROP COLUMN last_seen;";
+
 /* Migration i brings the schema from version i to i + 1. Never edit a
  * released entry; append a new one. */
 static const char *const migrations[] = {
@@ -56,6 +66,8 @@ static const char *const migrations[] = {
 	/* 3: otp.lockouts, consecutive lockouts since the last success (each
 	 * one longer than the one before: see crt_otp_lockout_apply) */
 	"ALTER TABLE otp ADD COLUMN lockouts INTEGER NOT NULL DEFAULT 0;",
+	/* 4: certificates.ski, aki, cert_sha256 (back-filled); last_seen dropped */
+	migration_cert_keys,
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -138,6 +150,8 @@ static crt_status migrate(crt_ctx *ctx)
 		goto fail;
 	for (; v < SCHEMA_VERSION; v++) {
 		if ((r = exec(ctx, migrations[v])) != CRT_OK)
+			goto fail;
+		if (migrations[v] == migration_cert_keys && (r = cert_backfill_keys(ctx)) != CRT_OK)
 			goto fail;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
 		if ((r = exec(ctx, sql)) != CRT_OK)

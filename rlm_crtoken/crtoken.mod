@@ -12,7 +12,14 @@
 #    noop     the request carries no client certificate serial
 #    ok       admitted (updated: admitted and reply attributes added)
 #    reject   revoked, expired, not yet valid, unknown serial, other issuer
+#             name or CA key, not the stored certificate (another subject
+#             key or validity), a key identifier missing or repeated
 #             (the reason is in Module-Failure-Message and the debug log)
+#
+#  Besides serial and issuer, the module always reads rlm_eap_tls's
+#  TLS-Client-Cert-X509v3-Subject-Key-Identifier, -Authority-Key-Identifier,
+#  TLS-Client-Cert-Valid-Since and -Expiration (not configurable). Set the
+#  eap module's ca_file to crtoken's ca.pem only (README "Enabling it").
 #    fail     the crtoken store cannot be read (fail closed)
 #
 crtoken {

@@ -55,7 +55,6 @@ _demo_radius_run() {
 		rlm_lab_ca "$_dr_dir" || return 1
 	fi
 	cat "$_dr_inst/ca.pem" >"$_dr_dir/client-cas.pem"
-	[ -f "$_dr_inst/chain.pem" ] && cat "$_dr_inst/chain.pem" >>"$_dr_dir/client-cas.pem"
 	RLM_CRTOKEN_CONF=$CRTOKEN_CONF
 	RLM_SERVER_CERT=$_dr_dir/server.pem
 	RLM_SERVER_KEY=$_dr_dir/server.key

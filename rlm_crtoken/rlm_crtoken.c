@@ -3,13 +3,15 @@
  *
  * Placed in the authorize section of the check-eap-tls virtual server (see
  * check-eap-tls in this directory), it runs once per EAP-TLS authentication
- * after the TLS handshake verified the chain, reads the client certificate's
- * serial and issuer from the request, and asks libcrtoken whether that
- * certificate may be admitted (crt_cert_authorize — the same rule the admin
- * CLI shows). Valid: the reply attributes stored with the token are added
- * (VLAN, Class, Reply-Message ...). Revoked, expired, unknown serial, other
- * issuer: REJECT with the reason in Module-Failure-Message. Store
- * unavailable: FAIL (fail closed).
+ * after the TLS handshake verified the chain, reads what rlm_eap_tls tells
+ * of the client certificate (serial, issuer name, Subject and Authority Key
+ * Identifiers, validity) from the request, and asks libcrtoken whether it
+ * is the certificate crtoken stored under that serial and may be admitted
+ * (crt_cert_authorize / crt_cert_admit). Valid: the reply attributes stored
+ * with the token are added (VLAN, Class, Reply-Message ...). Revoked,
+ * expired, unknown serial, other issuer name or key, other subject key, a
+ * missing or repeated key identifier: REJECT with the reason in
+ * Module-Failure-Message. Store unavailable: FAIL (fail closed).
  *
  * The module is a thin shell: the lookup and status rules live in common/.
  * Each pool connection is one read-only crt_ctx (one SQLite connection in
@@ -43,6 +45,10 @@ typedef struct rlm_crtoken_t {
 	char const *issuer_attr;      /* TLS-Client-Cert-Issuer; "" = no issuer check */
 	DICT_ATTR const *serial_da;
 	DICT_ATTR const *issuer_da;   /* NULL when issuer_attr is "" */
+	DICT_ATTR const *ski_da;      /* TLS-Client-Cert-X509v3-Subject-Key-Identifier */
+	DICT_ATTR const *aki_da;      /* TLS-Client-Cert-X509v3-Authority-Key-Identifier */
+	DICT_ATTR const *since_da;    /* TLS-Client-Cert-Valid-Since */
+	DICT_ATTR const *until_da;    /* TLS-Client-Cert-Expiration */
 	char *db_path;                /* the store file, learned from the config */
 	fr_connection_pool_t *pool;
 	pthread_mutex_t warn_mutex;   /* guards warned[] */
@@ -59,6 +65,16 @@ static const CONF_PARSER module_config[] = {
 	  "TLS-Client-Cert-Issuer" },
 	CONF_PARSER_TERMINATOR
 };
+
+/*
+ * What binds the presented certificate to the stored one. Not configurable:
+ * these are rlm_eap_tls's own names, and admission must not be weakened by
+ * configuration.
+ */
+#define SKI_ATTR "TLS-Client-Cert-X509v3-Subject-Key-Identifier"
+#define AKI_ATTR "TLS-Client-Cert-X509v3-Authority-Key-Identifier"
+#define SINCE_ATTR "TLS-Client-Cert-Valid-Since"
+#define UNTIL_ATTR "TLS-Client-Cert-Expiration"
 
 /* Bound on stale connections replaced within one request. */
 #define MAX_RECONNECTS 64
@@ -163,6 +179,16 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	} else {
 		WARN("rlm_crtoken (%s): issuer_attribute is empty: certificates are not checked "
 		     "against the crtoken CA's name", inst->name);
+	}
+
+	inst->ski_da = dict_attrbyname(SKI_ATTR);
+	inst->aki_da = dict_attrbyname(AKI_ATTR);
+	inst->since_da = dict_attrbyname(SINCE_ATTR);
+	inst->until_da = dict_attrbyname(UNTIL_ATTR);
+	if (!inst->ski_da || !inst->aki_da || !inst->since_da || !inst->until_da) {
+		cf_log_err_cs(conf, "The dictionary lacks %s, %s, %s or %s", SKI_ATTR, AKI_ATTR,
+			      SINCE_ATTR, UNTIL_ATTR);
+		return -1;
 	}
 
 	/* A first open reports configuration errors at startup and tells us
@@ -288,11 +314,26 @@ static bool status_is_refusal(crt_status s)
 	case CRT_E_CERT_EXPIRED:
 	case CRT_E_CERT_NOT_YET_VALID:
 	case CRT_E_CERT_WRONG_ISSUER:
+	case CRT_E_CERT_MISMATCH:
 	case CRT_E_SERIAL_INVALID:
 		return true;
 	default:
 		return false;
 	}
+}
+
+/*
+ * The value of attribute da in the request, or NULL when it is absent. An
+ * attribute that occurs more than once sets *repeated: a certificate with
+ * two key identifiers is refused rather than guessed about.
+ */
+static char const *one_value(REQUEST *request, DICT_ATTR const *da, bool *repeated)
+{
+	VALUE_PAIR *vp = fr_pair_find_by_da(request->packet->vps, da, TAG_ANY);
+
+	if (!vp) return NULL;
+	if (fr_pair_find_by_da(vp->next, da, TAG_ANY)) *repeated = true;
+	return vp->vp_strvalue;
 }
 
 /*
@@ -307,7 +348,8 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 	rlm_crtoken_t *inst = instance;
 	VALUE_PAIR *serial_vp, *issuer_vp = NULL;
 	char serial[80];
-	char const *issuer = NULL;
+	crt_presented presented = { 0 };
+	bool repeated = false;
 	crtoken_conn_t *conn;
 	char *reply = NULL;
 	crt_status s;
@@ -325,7 +367,18 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 				inst->issuer_attr);
 			return RLM_MODULE_REJECT;
 		}
-		issuer = issuer_vp->vp_strvalue;
+		presented.issuer = issuer_vp->vp_strvalue;
+	}
+	/* Absent ones are left NULL: crt_cert_admit refuses those (fail closed). */
+	presented.ski = one_value(request, inst->ski_da, &repeated);
+	presented.aki = one_value(request, inst->aki_da, &repeated);
+	presented.not_before = one_value(request, inst->since_da, &repeated);
+	presented.not_after = one_value(request, inst->until_da, &repeated);
+	if (repeated || fr_pair_find_by_da(serial_vp->next, inst->serial_da, TAG_ANY) ||
+	    (issuer_vp && fr_pair_find_by_da(issuer_vp->next, inst->issuer_da, TAG_ANY))) {
+		REDEBUG("Certificate %s: a certificate attribute occurs more than once",
+			serial_vp->vp_strvalue);
+		return RLM_MODULE_REJECT;
 	}
 
 	s = crt_serial_normalize(serial_vp->vp_strvalue, serial, sizeof(serial));
@@ -334,6 +387,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 			crt_status_message(s), crt_status_name(s));
 		return RLM_MODULE_REJECT;
 	}
+	presented.serial = serial;
 
 	/* A failed reconnect hands back another pooled connection, which may
 	 * be just as stale: check every connection we are given. */
@@ -352,7 +406,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 		return RLM_MODULE_FAIL;
 	}
 
-	s = crt_cert_authorize(conn->ctx, serial, issuer, crt_now(), &reply);
+	s = crt_cert_authorize(conn->ctx, &presented, crt_now(), &reply);
 
 	if (s == CRT_OK) {
 		fr_connection_release(inst->pool, conn);

@@ -32,6 +32,29 @@
 
 #include "crtoken.h"
 
+/* A hex key identifier as rlm_eap_tls prints it: "2D:11:...". */
+static void colon_hex(const char *hex, char *out, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; hex != NULL && hex[i] && hex[i + 1] && o + 4 < n; i += 2) {
+		if (o > 0)
+			out[o++] = ':';
+		out[o++] = (char)(hex[i] >= 'a' ? hex[i] - 32 : hex[i]);
+		out[o++] = (char)(hex[i + 1] >= 'a' ? hex[i + 1] - 32 : hex[i + 1]);
+	}
+	out[o] = '\0';
+}
+
+/* Unix seconds as an ASN.1 UTCTime string "YYMMDDHHMMSSZ". */
+static void asn1_time(int64_t t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	snprintf(out, n, "%02d%02d%02d%02d%02d%02dZ", tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -288,8 +311,9 @@ static int cmd_lookup(long rows, long lookups)
 	sqlite3_prepare_v2(h,
 			   "INSERT INTO certificates(serial, issuer, token_id, name, subject, cn, "
 			   "org, user, reply, key_type, pubkey_sha256, pem, not_before, not_after, "
-			   "issued_at) VALUES (?1, ?2, ?3, 'bench', ?4, 'user', 'Example Corp', NULL, "
-			   "'Tunnel-Private-Group-Id=42', 'ec-p256', ?5, ?6, ?7, ?8, ?7)",
+			   "issued_at, ski, aki, cert_sha256) VALUES (?1, ?2, ?3, 'bench', ?4, 'user', "
+			   "'Example Corp', NULL, 'Tunnel-Private-Group-Id=42', 'ec-p256', ?5, ?6, ?7, "
+			   "?8, ?7, ?9, ?10, ?5)",
 			   -1, &ins, NULL);
 	sqlite3_prepare_v2(h,
 			   "INSERT INTO tokens(id, hash, name, cn, org, created_at, expires_at, "
@@ -317,8 +341,10 @@ static int cmd_lookup(long rows, long lookups)
 		sqlite3_bind_text(ins, 4, real.subject, -1, SQLITE_STATIC);
 		sqlite3_bind_text(ins, 5, hash, -1, SQLITE_STATIC);
 		sqlite3_bind_text(ins, 6, real.pem, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 7, now - 300);
-		sqlite3_bind_int64(ins, 8, now + 365 * 86400);
+		sqlite3_bind_int64(ins, 7, real.not_before);
+		sqlite3_bind_int64(ins, 8, real.not_after);
+		sqlite3_bind_text(ins, 9, real.ski, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 10, real.aki, -1, SQLITE_STATIC);
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			die(sqlite3_errmsg(h));
 		sqlite3_reset(ins);
@@ -368,10 +394,20 @@ static int cmd_lookup(long rows, long lookups)
 		sqlite3_finalize(q);
 		sqlite3_close(h2);
 	}
+	/* Every row carries the real certificate's key identifiers and validity;
+	 * present them as rlm_eap_tls prints them. */
+	char p_ski[200], p_aki[200], p_nb[32], p_na[32];
+	colon_hex(real.ski, p_ski, sizeof(p_ski));
+	colon_hex(real.aki, p_aki, sizeof(p_aki));
+	asn1_time(real.not_before, p_nb, sizeof(p_nb));
+	asn1_time(real.not_after, p_na, sizeof(p_na));
+	crt_presented pres = {.issuer = real.issuer, .ski = p_ski, .aki = p_aki,
+			      .not_before = p_nb, .not_after = p_na};
 	double l0 = now_s();
 	for (long i = 0; i < lookups; i++) {
 		char *reply = NULL;
-		if (crt_cert_authorize(ro, serials[i], real.issuer, crt_now(), &reply) != CRT_OK)
+		pres.serial = serials[i];
+		if (crt_cert_authorize(ro, &pres, crt_now(), &reply) != CRT_OK)
 			die(crt_errdetail(ro));
 		free(reply);
 	}

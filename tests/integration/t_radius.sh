@@ -15,6 +15,9 @@
 #                radiusd trusts client certificates from both CAs, so the
 #                other-CA case reaches the module instead of failing the
 #                TLS handshake
+#   corp root, crtoken CA as its intermediate, a forger's sibling
+#                intermediate and sub-CAs with crtoken's CA DN (openssl): the
+#                forged-chain cases (H1)
 # Every case asserts on Access-Accept / Access-Reject in eapol_test's output
 # and, where the module decides, on the reason in radiusd's debug log.
 . "$(dirname "$0")/lib.sh"
@@ -282,6 +285,134 @@ check "unreadable store: radiusd still running" kill -0 "$PID"
 check "store moved back" store_back
 sleep 1.1
 check_eq "store back: Access-Accept again" accept "$(auth alice)"
+rlm_stop
+
+# ---------------------------------------------------------------- forged chains
+# H1: crtoken's CA imported as an intermediate under a corporate root, and a
+# forger who holds a sibling intermediate under the same root. The forger
+# makes a sub-CA with crtoken's CA DN, then a client certificate carrying a
+# victim's stored serial (visible in clear in EAP-TLS <= 1.2). Its chain
+# verifies (root -> sibling -> fake sub-CA -> client) and serial and issuer
+# name match what crtoken stored; only key material tells it apart.
+#   root          /CN=Corp Root/O=Corp (self-signed)
+#   crtoken CA    /CN=crtoken CA/O=Corp, signed by root, imported into $X
+#   sibling       /CN=Corp Sibling/O=Corp, signed by root (the forger's)
+#   fake CA       /CN=crtoken CA/O=Corp again, signed by sibling
+#   fake2 CA      the same, also copying crtoken's CA Subject Key Identifier
+X=$T/xinst
+CAEXT=$T/ca.ext
+CLIEXT=$T/cli.ext
+printf '%s\n' "basicConstraints=critical,CA:TRUE" "keyUsage=critical,keyCertSign,cRLSign" \
+	"subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid:always" >"$CAEXT"
+printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+	"extendedKeyUsage=clientAuth" "subjectKeyIdentifier=hash" \
+	"authorityKeyIdentifier=keyid:always" >"$CLIEXT"
+# pki_ca NAME SUBJECT ISSUER [EXTFILE] : CA key $T/NAME.key and cert $T/NAME.pem
+# signed by $T/ISSUER (self-signed when ISSUER is "-").
+pki_ca() {
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/$1.key" 2>/dev/null &&
+		openssl req -new -key "$T/$1.key" -subj "$2" -out "$T/$1.csr" 2>/dev/null || return 1
+	if [ "$3" = - ]; then
+		openssl x509 -req -in "$T/$1.csr" -signkey "$T/$1.key" -days 90 \
+			-set_serial "0x$(openssl rand -hex 12)" -extfile "${4:-$CAEXT}" \
+			-out "$T/$1.pem" 2>/dev/null
+	else
+		openssl x509 -req -in "$T/$1.csr" -CA "$T/$3.pem" -CAkey "$T/$3.key" -days 90 \
+			-set_serial "0x$(openssl rand -hex 12)" -extfile "${4:-$CAEXT}" \
+			-out "$T/$1.pem" 2>/dev/null
+	fi
+}
+# ski FILE : the Subject Key Identifier of a certificate, "AA:BB:..."
+ski() { openssl x509 -in "$1" -noout -ext subjectKeyIdentifier | sed -n '2s/^ *//p'; }
+# forge NAME CA [EXTFILE] : client key/cert $T/NAME.{key,pem} signed by $T/CA
+# with the victim's serial; NAME.pem carries the chain CA + sibling after it.
+forge() {
+	make_csr "$T" "$1" &&
+		openssl x509 -req -in "$T/$1.csr" -CA "$T/$2.pem" -CAkey "$T/$2.key" -days 30 \
+			-set_serial "0x$(cat "$T/victim.serial")" -extfile "${3:-$CLIEXT}" \
+			-out "$T/$1.leaf" 2>/dev/null &&
+		cat "$T/$1.leaf" "$T/$2.pem" "$T/sibling.pem" >"$T/$1.pem"
+}
+xissue() {
+	_c=$CRTOKEN_CONF
+	CRTOKEN_CONF=$X/crtoken.conf
+	issue "$@"
+	_r=$?
+	CRTOKEN_CONF=$_c
+	return $_r
+}
+check "corporate root CA (openssl)" pki_ca root "/CN=Corp Root/O=Corp" -
+check "crtoken CA as an intermediate under the root" pki_ca xca "/CN=crtoken CA/O=Corp" root
+check "crtoken instance with the imported intermediate CA" "$ADMIN" init --dir "$X" \
+	--import-cert "$T/xca.pem" --import-key "$T/xca.key" --import-chain "$T/root.pem"
+check "victim: certificate with VLAN 10 from the intermediate" xissue victim \
+	--reply 'Tunnel-Type=VLAN' --reply 'Tunnel-Medium-Type=IEEE-802' \
+	--reply 'Tunnel-Private-Group-Id=10' --reply 'Reply-Message=hi victim'
+check "forger: sibling intermediate under the same root" \
+	pki_ca sibling "/CN=Corp Sibling/O=Corp" root
+check "forger: sub-CA with crtoken's exact CA DN under the sibling" \
+	pki_ca fake "/CN=crtoken CA/O=Corp" sibling
+check_eq "forger's sub-CA has the crtoken CA's subject" \
+	"$(openssl x509 -in "$X/ca.pem" -noout -subject)" "$(openssl x509 -in "$T/fake.pem" -noout -subject)"
+check "forger: client certificate with the victim's serial" forge forged fake
+# The same, copying the key identifiers too: the sub-CA claims crtoken's CA
+# SKI, the client certificate the victim's SKI (both visible on the wire).
+sed "s/^subjectKeyIdentifier=.*/subjectKeyIdentifier=$(ski "$X/ca.pem")/" "$CAEXT" >"$T/fake2.ext"
+sed "s/^subjectKeyIdentifier=.*/subjectKeyIdentifier=$(ski "$T/victim.pem")/" "$CLIEXT" >"$T/forged2.ext"
+check "forger: sub-CA copying the crtoken CA's key identifier" \
+	pki_ca fake2 "/CN=crtoken CA/O=Corp" sibling "$T/fake2.ext"
+check "forger: client certificate copying serial and key identifiers" \
+	forge forged2 fake2 "$T/forged2.ext"
+check_eq "forged certificate copies the victim's Subject Key Identifier" \
+	"$(ski "$T/victim.pem")" "$(ski "$T/forged2.leaf")"
+
+# radiusd trusting the root and crtoken's CA, as the README used to say.
+cat "$X/ca.pem" "$T/root.pem" >"$T/root-and-ca.pem"
+(
+	RLM_CRTOKEN_CONF=$X/crtoken.conf
+	RLM_CLIENT_CAS=$T/root-and-ca.pem
+	rlm_write_config "$R" crtoken
+)
+check "radiusd trusting root + crtoken CA started" rlm_start "$R"
+check_eq "control: the victim's own certificate is accepted" accept "$(auth victim)"
+check_contains "control: with the victim's VLAN 10" \
+	"Attribute 81 (Tunnel-Private-Group-Id) length=4
+      Value: 3130" "$(out victim)"
+m=$(log_mark)
+check_eq "forged_sibling_intermediate_same_dn_and_serial_rejected" reject "$(auth forged)"
+check_contains "forged (same DN and serial): TLS accepted the chain, the module decided" \
+	"TLS-Client-Cert-Issuer := \"$(sqlite3 "$X/crtoken.db" \
+		"SELECT issuer FROM certificates WHERE serial = '$(cat "$T/victim.serial")'")\"" \
+	"$(log_since "$m")"
+check_contains "forged (same DN and serial): reason cert_wrong_issuer in the log" \
+	"(cert_wrong_issuer)" "$(log_since "$m")"
+check_fails "forged (same DN and serial): no VLAN 10 handed out" \
+	grep -q "Value: 3130" "$T/forged.out"
+m=$(log_mark)
+# Copying crtoken's CA key identifier makes OpenSSL (trusted first) build
+# the chain through crtoken's real CA, whose key did not sign it.
+check_eq "forged_sibling_intermediate_copied_key_identifiers_rejected" reject "$(auth forged2)"
+check_contains "forged (copied key identifiers): TLS refused the signature" \
+	"certificate signature failure" "$(log_since "$m")"
+rlm_stop
+
+# The README's setting: ca_file holds only the issuing CA.
+(
+	RLM_CRTOKEN_CONF=$X/crtoken.conf
+	RLM_CLIENT_CAS=$X/ca.pem
+	rlm_write_config "$R" crtoken
+)
+check "radiusd trusting only the issuing CA started" rlm_start "$R"
+check_eq "ca_file = issuing CA only: the victim's certificate is accepted" accept "$(auth victim)"
+m=$(log_mark)
+check_eq "forged_sibling_intermediate_rejected_with_ca_file_only_the_issuing_ca" reject \
+	"$(auth forged)"
+check_contains "ca_file = issuing CA only: the forged chain fails TLS" \
+	"unable to get local issuer certificate" "$(log_since "$m")"
+m=$(log_mark)
+check_eq "ca_file = issuing CA only: copied key identifiers rejected too" reject "$(auth forged2)"
+check_contains "ca_file = issuing CA only: copied key identifiers fail the signature" \
+	"certificate signature failure" "$(log_since "$m")"
 rlm_stop
 
 # ---------------------------------------------------------------- noop / notfound

@@ -39,46 +39,237 @@ static void serials_normalise_to_the_freeradius_form(void **s)
 	assert_int_equal(crt_serial_normalize(longhex, out, sizeof(out)), CRT_E_SERIAL_INVALID);
 }
 
+static crt_status authorize(const crt_presented *p, int64_t now)
+{
+	return crt_cert_authorize(ti.ctx, p, now, NULL);
+}
+
 static void an_issued_certificate_is_admitted(void **s)
 {
 	crt_cert c;
+	tu_presented_buf pb;
 	issue("admit", &c);
+	crt_presented *p = tu_presented(&c, &pb);
+	assert_int_equal(authorize(p, crt_now()), CRT_OK);
 	char upper[80];
 	for (size_t i = 0; i <= strlen(c.serial); i++)
 		upper[i] = (char)toupper((unsigned char)c.serial[i]);
-	assert_int_equal(crt_cert_authorize(ti.ctx, c.serial, c.issuer, crt_now(), NULL), CRT_OK);
-	assert_int_equal(crt_cert_authorize(ti.ctx, upper, NULL, crt_now(), NULL), CRT_OK);
+	p->serial = upper;
+	p->issuer = NULL; /* the module's issuer_attribute = "" */
+	assert_int_equal(authorize(p, crt_now()), CRT_OK);
+	crt_cert_clear(&c);
+}
+
+static void issued_certificates_store_their_key_identifiers(void **s)
+{
+	crt_cert c, again;
+	issue("keyids", &c);
+	X509 *x = tu_x509(c.pem);
+	char *ski = NULL;
+	const ASN1_OCTET_STRING *id = X509_get0_subject_key_id(x);
+	assert_non_null(id);
+	ski = OPENSSL_buf2hexstr(ASN1_STRING_get0_data(id), ASN1_STRING_length(id));
+	char plain[200];
+	size_t o = 0;
+	for (const char *q = ski; *q; q++)
+		if (*q != ':')
+			plain[o++] = (char)tolower((unsigned char)*q);
+	plain[o] = '\0';
+	assert_string_equal(c.ski, plain);
+	assert_non_null(c.aki);
+	assert_int_equal(strlen(c.cert_sha256), 64);
+	assert_int_equal(crt_cert_get(ti.ctx, c.serial, &again), CRT_OK);
+	assert_string_equal(again.ski, c.ski);
+	assert_string_equal(again.aki, c.aki);
+	assert_string_equal(again.cert_sha256, c.cert_sha256);
+	OPENSSL_free(ski);
+	X509_free(x);
+	crt_cert_clear(&again);
 	crt_cert_clear(&c);
 }
 
 static void unknown_serials_are_not_found(void **s)
 {
-	assert_int_equal(crt_cert_authorize(ti.ctx, "0102030405", NULL, crt_now(), NULL),
-			 CRT_E_CERT_NOT_FOUND);
-	assert_int_equal(crt_cert_authorize(ti.ctx, "zz", NULL, crt_now(), NULL),
-			 CRT_E_SERIAL_INVALID);
-	assert_int_equal(crt_cert_authorize(ti.ctx, NULL, NULL, crt_now(), NULL),
-			 CRT_E_SERIAL_INVALID);
+	crt_presented p = {.serial = "0102030405", .ski = "AA", .aki = "BB",
+			   .not_before = "260101000000Z", .not_after = "270101000000Z"};
+	assert_int_equal(authorize(&p, crt_now()), CRT_E_CERT_NOT_FOUND);
+	p.serial = "zz";
+	assert_int_equal(authorize(&p, crt_now()), CRT_E_SERIAL_INVALID);
+	p.serial = NULL;
+	assert_int_equal(authorize(&p, crt_now()), CRT_E_SERIAL_INVALID);
+	assert_int_equal(authorize(NULL, crt_now()), CRT_E_SERIAL_INVALID);
 }
 
 static void another_issuer_is_rejected(void **s)
 {
 	crt_cert c;
+	tu_presented_buf pb;
 	issue("issuer", &c);
-	assert_int_equal(crt_cert_authorize(ti.ctx, c.serial, "/CN=Evil CA", crt_now(), NULL),
-			 CRT_E_CERT_WRONG_ISSUER);
+	crt_presented *p = tu_presented(&c, &pb);
+	p->issuer = "/CN=Evil CA";
+	assert_int_equal(authorize(p, crt_now()), CRT_E_CERT_WRONG_ISSUER);
 	crt_cert_clear(&c);
 }
 
 static void expiry_and_not_yet_valid_are_rejected(void **s)
 {
 	crt_cert c;
+	tu_presented_buf pb;
 	issue("time", &c);
-	assert_int_equal(crt_cert_authorize(ti.ctx, c.serial, NULL, c.not_after + 1, NULL),
-			 CRT_E_CERT_EXPIRED);
-	assert_int_equal(crt_cert_authorize(ti.ctx, c.serial, NULL, c.not_before - 1, NULL),
-			 CRT_E_CERT_NOT_YET_VALID);
+	crt_presented *p = tu_presented(&c, &pb);
+	assert_int_equal(authorize(p, c.not_after + 1), CRT_E_CERT_EXPIRED);
+	assert_int_equal(authorize(p, c.not_before - 1), CRT_E_CERT_NOT_YET_VALID);
 	crt_cert_clear(&c);
+}
+
+/* ---- the admission rule on values (no store): crt_cert_admit */
+
+/* A stored row as cert.c keeps it, and what FreeRADIUS presents of it. */
+static crt_cert stored_row(void)
+{
+	crt_cert c;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.serial, sizeof(c.serial), "%s", "63164eb03d168f4463adc3cb2ac572c1");
+	c.issuer = "/CN=crtoken CA/O=Corp";
+	c.ski = "2d11240918ebfa57cce718ec3d61a41406fe0a1f";
+	c.aki = "a7611319f5a810b5500c90f8692fff78b2ff999d";
+	c.not_before = 1796116353; /* 2026-12-01T09:12:33Z */
+	c.not_after = 1827652653;  /* 2027-12-01T09:17:33Z */
+	return c;
+}
+static crt_presented presented_row(void)
+{
+	return (crt_presented){
+		.serial = "63164eb03d168f4463adc3cb2ac572c1",
+		.issuer = "/CN=crtoken CA/O=Corp",
+		.ski = "2D:11:24:09:18:EB:FA:57:CC:E7:18:EC:3D:61:A4:14:06:FE:0A:1F",
+		.aki = "A7:61:13:19:F5:A8:10:B5:50:0C:90:F8:69:2F:FF:78:B2:FF:99:9D",
+		.not_before = "261201091233Z",
+		.not_after = "271201091733Z",
+	};
+}
+#define NOW 1800000000 /* inside the row's validity */
+
+static void the_stored_certificate_as_freeradius_presents_it_is_admitted(void **s)
+{
+	crt_cert c = stored_row();
+	crt_presented p = presented_row();
+	const char *why = "x";
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, &why), CRT_OK);
+	assert_string_equal(why, "");
+	/* Other spellings of the same identifiers and times. */
+	p.aki = "keyid:A7:61:13:19:F5:A8:10:B5:50:0C:90:F8:69:2F:FF:78:B2:FF:99:9D\n";
+	p.ski = "2d11240918ebfa57cce718ec3d61a41406fe0a1f";
+	p.not_after = "20271201091733Z";
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, NULL), CRT_OK);
+}
+
+/* H1: a sub-CA under a sibling intermediate with crtoken's CA DN signs a
+ * certificate with a stored serial. Name and serial match; the key that
+ * signed it does not. */
+static void forged_sibling_intermediate_same_dn_and_serial_rejected(void **s)
+{
+	crt_cert c = stored_row();
+	crt_presented p = presented_row();
+	const char *why = NULL;
+	p.aki = "5E:9A:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:01:02";
+	p.ski = "0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F";
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, &why), CRT_E_CERT_WRONG_ISSUER);
+	assert_non_null(strstr(why, "Authority Key Identifier"));
+	/* Even when the stored certificate was revoked: the forgery is told
+	 * apart first and learns nothing of the victim's state. */
+	c.revoked = 1;
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, NULL), CRT_E_CERT_WRONG_ISSUER);
+}
+
+static void copied_serial_and_issuer_key_with_another_subject_key_rejected(void **s)
+{
+	crt_cert c = stored_row();
+	crt_presented p = presented_row();
+	p.ski = "0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F:0F";
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, NULL), CRT_E_CERT_MISMATCH);
+}
+
+static void missing_key_identifiers_fail_closed(void **s)
+{
+	crt_cert c = stored_row();
+	crt_presented p = presented_row();
+	const char *why = NULL;
+	p.aki = NULL;
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, &why), CRT_E_CERT_MISMATCH);
+	assert_non_null(strstr(why, "no Authority Key Identifier"));
+	p = presented_row();
+	p.ski = NULL;
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, &why), CRT_E_CERT_MISMATCH);
+	assert_non_null(strstr(why, "no Subject Key Identifier"));
+	p = presented_row();
+	p.not_before = NULL;
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, NULL), CRT_E_CERT_MISMATCH);
+	p = presented_row();
+	p.not_after = NULL;
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, NULL), CRT_E_CERT_MISMATCH);
+	p = presented_row();
+	p.ski = "";
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, NULL), CRT_E_CERT_MISMATCH);
+}
+
+static void a_stored_row_without_key_identifiers_admits_nothing(void **s)
+{
+	crt_cert c = stored_row();
+	crt_presented p = presented_row();
+	c.ski = NULL;
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, NULL), CRT_E_CERT_MISMATCH);
+	assert_int_equal(crt_cert_check_status(&c, NOW, NULL), CRT_E_CERT_MISMATCH);
+	c = stored_row();
+	c.aki = NULL;
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, NULL), CRT_E_CERT_MISMATCH);
+}
+
+static void key_identifiers_that_are_not_plain_key_ids_are_refused(void **s)
+{
+	crt_cert c = stored_row();
+	crt_presented p = presented_row();
+	/* An AKI that also names an issuer and serial, a prefix of the right
+	 * one, a trailing colon, junk after it. */
+	const char *bad[] = {
+		"keyid:A7:61:13:19:F5:A8:10:B5:50:0C:90:F8:69:2F:FF:78:B2:FF:99:9D, "
+		"DirName:/CN=Corp Root, serial:01",
+		"A7:61:13:19:F5:A8:10:B5:50:0C:90:F8:69:2F:FF:78:B2:FF:99",
+		"A7:61:13:19:F5:A8:10:B5:50:0C:90:F8:69:2F:FF:78:B2:FF:99:9D:",
+		"A7:61:13:19:F5:A8:10:B5:50:0C:90:F8:69:2F:FF:78:B2:FF:99:9D0",
+		"A7:61:13:19:F5:A8:10:B5:50:0C:90:F8:69:2F:FF:78:B2:FF:99:9D x",
+		"A7::61",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		p.aki = bad[i];
+		assert_int_not_equal(crt_cert_admit(&p, &c, NOW, NULL), CRT_OK);
+	}
+}
+
+static void a_validity_other_than_the_stored_one_is_refused(void **s)
+{
+	crt_cert c = stored_row();
+	crt_presented p = presented_row();
+	p.not_before = "261201091234Z";
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, NULL), CRT_E_CERT_MISMATCH);
+	p = presented_row();
+	p.not_after = "991231235959Z";
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, NULL), CRT_E_CERT_MISMATCH);
+	p = presented_row();
+	p.not_after = "tomorrow";
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, NULL), CRT_E_CERT_MISMATCH);
+}
+
+static void the_stored_status_decides_after_the_match(void **s)
+{
+	crt_cert c = stored_row();
+	crt_presented p = presented_row();
+	assert_int_equal(crt_cert_admit(&p, &c, c.not_before - 1, NULL), CRT_E_CERT_NOT_YET_VALID);
+	assert_int_equal(crt_cert_admit(&p, &c, c.not_after + 1, NULL), CRT_E_CERT_EXPIRED);
+	c.revoked = 1;
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, NULL), CRT_E_CERT_REVOKED);
+	p.serial = "63164eb03d168f4463adc3cb2ac572c2";
+	assert_int_equal(crt_cert_admit(&p, &c, NOW, NULL), CRT_E_CERT_NOT_FOUND);
 }
 
 static void revocation_is_immediate_and_recorded(void **s)
@@ -87,8 +278,8 @@ static void revocation_is_immediate_and_recorded(void **s)
 	issue("revoke", &c);
 	assert_int_equal(crt_cert_revoke(ti.ctx, c.serial, crt_reason_parse("keyCompromise"), "t"),
 			 CRT_OK);
-	assert_int_equal(crt_cert_authorize(ti.ctx, c.serial, c.issuer, crt_now(), NULL),
-			 CRT_E_CERT_REVOKED);
+	tu_presented_buf pb;
+	assert_int_equal(authorize(tu_presented(&c, &pb), crt_now()), CRT_E_CERT_REVOKED);
 	assert_non_null(strstr(crt_errdetail(ti.ctx), "keyCompromise"));
 	assert_int_equal(crt_cert_get(ti.ctx, c.serial, &again), CRT_OK);
 	assert_int_equal(again.status, CRT_CERT_REVOKED);
@@ -248,9 +439,18 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(serials_normalise_to_the_freeradius_form),
 		cmocka_unit_test(an_issued_certificate_is_admitted),
+		cmocka_unit_test(issued_certificates_store_their_key_identifiers),
 		cmocka_unit_test(unknown_serials_are_not_found),
 		cmocka_unit_test(another_issuer_is_rejected),
 		cmocka_unit_test(expiry_and_not_yet_valid_are_rejected),
+		cmocka_unit_test(the_stored_certificate_as_freeradius_presents_it_is_admitted),
+		cmocka_unit_test(forged_sibling_intermediate_same_dn_and_serial_rejected),
+		cmocka_unit_test(copied_serial_and_issuer_key_with_another_subject_key_rejected),
+		cmocka_unit_test(missing_key_identifiers_fail_closed),
+		cmocka_unit_test(a_stored_row_without_key_identifiers_admits_nothing),
+		cmocka_unit_test(key_identifiers_that_are_not_plain_key_ids_are_refused),
+		cmocka_unit_test(a_validity_other_than_the_stored_one_is_refused),
+		cmocka_unit_test(the_stored_status_decides_after_the_match),
 		cmocka_unit_test(revocation_is_immediate_and_recorded),
 		cmocka_unit_test(reason_names_follow_rfc5280),
 		cmocka_unit_test(listing_filters_by_status_token_and_expiry),

@@ -387,7 +387,9 @@ static void reply_attributes_travel_to_the_certificate(void **s)
 	assert_int_equal(tu_redeem(ti.ctx, tok, &c), CRT_OK);
 	assert_string_equal(c.reply, "Tunnel-Private-Group-Id=42");
 	char *reply = NULL;
-	assert_int_equal(crt_cert_authorize(ti.ctx, c.serial, c.issuer, crt_now(), &reply), CRT_OK);
+	tu_presented_buf pb;
+	assert_int_equal(crt_cert_authorize(ti.ctx, tu_presented(&c, &pb), crt_now(), &reply),
+			 CRT_OK);
 	assert_string_equal(reply, "Tunnel-Private-Group-Id=42");
 	free(reply);
 	crt_cert_clear(&c);

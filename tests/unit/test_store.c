@@ -87,6 +87,80 @@ static void a_schema_1_store_gains_token_versions(void **s)
 	tu_instance_free(&ti);
 }
 
+/* Roll the store at db back to the schema before the key identifiers
+ * migration (as a release before it left the store), running extra SQL
+ * first. Migrations appended after that one must be undone here too. */
+static void before_key_identifiers(const char *db, const char *extra)
+{
+	sqlite3 *h;
+	char *err = NULL;
+	char sql[1024];
+	int v = 0;
+	while (v < store_schema_version() && !strstr(store_migration_sql(v), "ADD COLUMN ski"))
+		v++;
+	assert_true(v < store_schema_version());
+	snprintf(sql, sizeof(sql),
+		 "%s ALTER TABLE certificates DROP COLUMN ski;"
+		 "ALTER TABLE certificates DROP COLUMN aki;"
+		 "ALTER TABLE certificates DROP COLUMN cert_sha256;"
+		 "ALTER TABLE certificates ADD COLUMN last_seen INTEGER;"
+		 "PRAGMA user_version = %d;",
+		 extra ? extra : "", v);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s", err);
+	sqlite3_close(h);
+}
+
+static void a_store_before_key_identifiers_is_migrated_and_back_filled(void **s)
+{
+	test_instance ti;
+	char db[512], tok[CRT_TOKEN_STRLEN + 1];
+	crt_token t;
+	crt_cert c, bad, got;
+	crt_token_spec spec = {.name = "old"}, spec2 = {.name = "garbled"};
+	tu_presented_buf pb;
+	char sql[512];
+
+	tu_instance(&ti);
+	tu_db_path(&ti, db, sizeof(db));
+	tu_token(ti.ctx, &spec, tok, &t);
+	assert_int_equal(tu_redeem(ti.ctx, tok, &c), CRT_OK);
+	crt_token_clear(&t);
+	tu_token(ti.ctx, &spec2, tok, &t);
+	assert_int_equal(tu_redeem(ti.ctx, tok, &bad), CRT_OK);
+	crt_token_clear(&t);
+	crt_close(ti.ctx);
+	ti.ctx = NULL;
+
+	/* Back to the schema before key identifiers, with one unreadable PEM. */
+	snprintf(sql, sizeof(sql),
+		 "UPDATE certificates SET pem = 'not a certificate' WHERE serial = '%s';",
+		 bad.serial);
+	before_key_identifiers(db, sql);
+
+	/* A read-only reader (rlm_crtoken) does not migrate; a writer does. */
+	assert_int_equal(open_status(&ti, CRT_OPEN_READONLY | CRT_OPEN_NO_CA, NULL, 0),
+			 CRT_E_STORE_VERSION);
+	tu_open(&ti);
+	assert_int_equal(tu_sql_int(db, "PRAGMA user_version"), store_schema_version());
+	assert_int_equal(tu_sql_int(db, "SELECT count(*) FROM pragma_table_info('certificates')"
+					" WHERE name = 'last_seen'"),
+			 0);
+	assert_int_equal(crt_cert_get(ti.ctx, c.serial, &got), CRT_OK);
+	assert_string_equal(got.ski, c.ski);
+	assert_string_equal(got.aki, c.aki);
+	assert_string_equal(got.cert_sha256, c.cert_sha256);
+	crt_cert_clear(&got);
+	assert_int_equal(crt_cert_authorize(ti.ctx, tu_presented(&c, &pb), crt_now(), NULL), CRT_OK);
+	/* A row whose PEM cannot be read keeps no key identifiers: never admitted. */
+	assert_int_equal(crt_cert_authorize(ti.ctx, tu_presented(&bad, &pb), crt_now(), NULL),
+			 CRT_E_CERT_MISMATCH);
+	crt_cert_clear(&c);
+	crt_cert_clear(&bad);
+	tu_instance_free(&ti);
+}
+
 static void a_store_from_a_newer_crtoken_is_refused(void **s)
 {
 	test_instance ti;
@@ -315,6 +389,7 @@ int main(void)
 		cmocka_unit_test(init_creates_a_migrated_store_with_safe_modes),
 		cmocka_unit_test(an_empty_store_file_is_migrated_forward),
 		cmocka_unit_test(a_schema_1_store_gains_token_versions),
+		cmocka_unit_test(a_store_before_key_identifiers_is_migrated_and_back_filled),
 		cmocka_unit_test(a_store_from_a_newer_crtoken_is_refused),
 		cmocka_unit_test(a_missing_store_is_unavailable_not_silently_created),
 		cmocka_unit_test(a_world_writable_store_is_refused),

@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crtoken.h"
@@ -235,6 +237,54 @@ TU long long tu_sql_int(const char *dbpath, const char *sql)
 TU void tu_db_path(const test_instance *ti, char *out, size_t n)
 {
 	snprintf(out, n, "%s/crtoken.db", ti->dir);
+}
+
+/* A stored certificate as rlm_eap_tls presents it: TLS-Client-Cert-*
+ * strings (key identifiers "2D:11:...", times "YYMMDDHHMMSSZ"). */
+typedef struct tu_presented_buf {
+	char ski[200], aki[200], nb[32], na[32];
+	crt_presented p;
+} tu_presented_buf;
+
+TU void tu_colon_hex(const char *hex, char *out, size_t n)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; hex != NULL && hex[i] && hex[i + 1] && o + 4 < n; i += 2) {
+		if (o > 0)
+			out[o++] = ':';
+		out[o++] = (char)toupper((unsigned char)hex[i]);
+		out[o++] = (char)toupper((unsigned char)hex[i + 1]);
+	}
+	out[o] = '\0';
+}
+
+TU void tu_asn1_time(int64_t t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	if (tm.tm_year + 1900 < 2050)
+		snprintf(out, n, "%02d%02d%02d%02d%02d%02dZ", tm.tm_year % 100, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	else
+		snprintf(out, n, "%04d%02d%02d%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+TU crt_presented *tu_presented(const crt_cert *c, tu_presented_buf *b)
+{
+	tu_colon_hex(c->ski, b->ski, sizeof(b->ski));
+	tu_colon_hex(c->aki, b->aki, sizeof(b->aki));
+	tu_asn1_time(c->not_before, b->nb, sizeof(b->nb));
+	tu_asn1_time(c->not_after, b->na, sizeof(b->na));
+	b->p = (crt_presented){.serial = c->serial,
+			       .issuer = c->issuer,
+			       .ski = b->ski,
+			       .aki = b->aki,
+			       .not_before = b->nb,
+			       .not_after = b->na};
+	return &b->p;
 }
 
 #endif
