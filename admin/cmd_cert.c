@@ -13,12 +13,26 @@ int cmd_redeem(admin_env *env, int argc, char **argv);
 int cmd_cert(admin_env *env, int argc, char **argv);
 int cmd_crl(admin_env *env, int argc, char **argv);
 
-static int write_out(const char *path, const char *data)
+/* Write an output file (crt_file_write: never through a symlink, an
+ * existing regular file replaced by a new one) or stdout for "-". With
+ * check set, only report whether it could be written. 0 or an exit code. */
+static int write_out(const char *path, const char *data, int check)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-	if (f == NULL || fputs(data, f) == EOF || (f != stdout && fclose(f) != 0)) {
-		fprintf(stderr, "crtoken-admin: error: io_error: cannot write %s\n", path);
-		return -1;
+	char err[600];
+	crt_status r;
+
+	if (strcmp(path, "-") == 0) {
+		if (!check && fputs(data, stdout) == EOF) {
+			fprintf(stderr, "crtoken-admin: error: io_error: cannot write to stdout\n");
+			return EXIT_SYSTEM;
+		}
+		return 0;
+	}
+	r = crt_file_write(path, data, check ? 0 : strlen(data), 0644,
+			   CRT_WRITE_REPLACE | (check ? CRT_WRITE_CHECK : 0), err, sizeof(err));
+	if (r != CRT_OK) {
+		fprintf(stderr, "crtoken-admin: error: %s: %s\n", crt_status_name(r), err);
+		return admin_exit_for(r);
 	}
 	return 0;
 }
@@ -98,6 +112,10 @@ int cmd_redeem(admin_env *env, int argc, char **argv)
 	}
 	req.csr = (const unsigned char *)csr;
 	req.csr_len = csr_len;
+	/* refuse a bad --out before the token is spent */
+	if ((out && (rc = write_out(out, "", 1)) != 0) ||
+	    (chain_out && (rc = write_out(chain_out, "", 1)) != 0))
+		goto out;
 	if ((rc = admin_open(env, 0)) != EXIT_OK)
 		goto out;
 	if ((r = crt_redeem(env->ctx, &req, &cert)) != CRT_OK) {
@@ -105,8 +123,8 @@ int cmd_redeem(admin_env *env, int argc, char **argv)
 		goto out;
 	}
 	rc = EXIT_OK;
-	if ((out && write_out(out, cert.pem) != 0) ||
-	    (chain_out && write_out(chain_out, cert.chain_pem) != 0)) {
+	if ((out && write_out(out, cert.pem, 0) != 0) ||
+	    (chain_out && write_out(chain_out, cert.chain_pem, 0) != 0)) {
 		fprintf(stderr, "crtoken-admin: the certificate %s was issued and stored; "
 				"get it with: crtoken-admin cert show %s --json\n",
 			cert.serial, cert.serial);
@@ -259,11 +277,13 @@ int cmd_crl(admin_env *env, int argc, char **argv)
 	}
 	if (optind != argc)
 		return admin_usage_error("crl", "unexpected argument '%s'", argv[optind]);
+	if (out && (rc = write_out(out, "", 1)) != 0)
+		return rc;
 	if ((rc = admin_open(env, 0)) != EXIT_OK)
 		return rc;
 	if ((r = crt_crl_generate(env->ctx, admin_actor(), &pem)) != CRT_OK)
 		return admin_fail(env, r);
-	if (out && write_out(out, pem) != 0)
+	if (out && write_out(out, pem, 0) != 0)
 		rc = EXIT_SYSTEM;
 	if (env->json) {
 		json_t *o = json_object();

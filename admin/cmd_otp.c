@@ -106,8 +106,10 @@ static int png_chunk(FILE *f, const char type[4], const unsigned char *data, uin
 
 /*
  * Write qr as a 1-bit greyscale PNG (scale px per module, 4-module quiet
- * zone) to path, created or truncated with mode 0600: it holds the secret.
- * Returns 0 or -1 with errno-style detail in err.
+ * zone) to path with mode 0600: it holds the secret. Written by
+ * crt_file_write — a new file renamed into place, never one that already
+ * exists (someone else's would receive the secret) nor through a symlink.
+ * Returns 0 or -1 with the detail in err.
  */
 static int qr_write_png(const QRcode *qr, const char *path, char *err, size_t errlen)
 {
@@ -118,7 +120,9 @@ static int qr_write_png(const QRcode *qr, const char *path, char *err, size_t er
 	unsigned char *raw = NULL, *z = NULL;
 	uLongf zlen;
 	FILE *f = NULL;
-	int fd = -1, r = -1;
+	char *img = NULL;
+	size_t img_len = 0;
+	int r = -1;
 
 	if ((raw = calloc(px, stride)) == NULL)
 		goto nomem;
@@ -149,23 +153,17 @@ static int qr_write_png(const QRcode *qr, const char *path, char *err, size_t er
 	ihdr[11] = 0;              /* adaptive filtering */
 	ihdr[12] = 0;              /* no interlace */
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || fchmod(fd, 0600) != 0 || (f = fdopen(fd, "wb")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (fwrite(sig, 1, sizeof(sig), f) != sizeof(sig) || png_chunk(f, "IHDR", ihdr, 13) ||
-	    png_chunk(f, "IDAT", z, (uint32_t)zlen) || png_chunk(f, "IEND", NULL, 0)) {
-		snprintf(err, errlen, "%s: write failed", path);
-		goto out;
-	}
-	if (fclose(f) != 0) {
+	if ((f = open_memstream(&img, &img_len)) == NULL)
+		goto nomem;
+	int bad = fwrite(sig, 1, sizeof(sig), f) != sizeof(sig) || png_chunk(f, "IHDR", ihdr, 13) ||
+	          png_chunk(f, "IDAT", z, (uint32_t)zlen) || png_chunk(f, "IEND", NULL, 0);
+	if (fclose(f) != 0 || bad) {
 		f = NULL;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
+		goto nomem;
 	}
 	f = NULL;
+	if (crt_file_write(path, img, img_len, 0600, CRT_WRITE_REPLACE, err, errlen) != CRT_OK)
+		goto out;
 	r = 0;
 	goto out;
 nomem:
@@ -173,8 +171,7 @@ nomem:
 out:
 	if (f != NULL)
 		fclose(f);
-	if (fd >= 0)
-		close(fd);
+	crt_freezero(img, img_len);
 	free(raw);
 	free(z);
 	return r;
@@ -317,6 +314,12 @@ static int otp_enroll(admin_env *env, int argc, char **argv)
 	user = argv[optind];
 	if ((r = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
 		return r;
+	/* refuse a --png target we would not write before making the secret */
+	if (png && (s = crt_file_write(png, "", 0, 0600, CRT_WRITE_REPLACE | CRT_WRITE_CHECK, err,
+	                               sizeof(err))) != CRT_OK) {
+		fprintf(stderr, "crtoken-admin: error: %s: %s\n", crt_status_name(s), err);
+		return admin_exit_for(s);
+	}
 	s = crt_otp_enroll(env->ctx, user, alg, digits, period, issuer, admin_actor(), &uri,
 	                   &secret);
 	if (s != CRT_OK)

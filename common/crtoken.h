@@ -589,6 +589,30 @@ void crt_time_rfc3339(int64_t t, char *buf, size_t len);
 /* Parse a duration "7d", "12h", "30m", "45s", "2w" or plain seconds. */
 crt_status crt_duration_parse(const char *s, int64_t *seconds);
 
+/* crt_file_write flags */
+enum crt_write_flags {
+	CRT_WRITE_REPLACE = 1 << 0, /* an existing regular file at path is replaced */
+	CRT_WRITE_CHECK = 1 << 1,   /* only say whether path would be written (before
+				       spending a token or a secret on it) */
+};
+/*
+ * The one way crtoken writes an output file (certificates, keys, CRLs, QR
+ * images, the store's companions). data goes to a new file created O_EXCL
+ * in path's directory with mode from its first byte (whatever the umask),
+ * is fsync'd and renamed over path, and the directory is synced. So:
+ *  - a symbolic link (or anything but a regular file) at path is refused
+ *    with CRT_E_UNSAFE_PERMISSIONS, never followed — not even when it is
+ *    planted between the check and the rename, which replaces the name;
+ *  - an existing regular file is CRT_E_EXISTS unless CRT_WRITE_REPLACE, and
+ *    then it is replaced by the new inode: the old file (and whoever created
+ *    it or holds it open) never receives a byte of data;
+ *  - a reader sees the old file or the complete new one, never a part.
+ * CRT_E_IO on failure (no temporary file is left). err (may be NULL) gets
+ * the message naming the path.
+ */
+crt_status crt_file_write(const char *path, const void *data, size_t len, unsigned mode,
+			  unsigned flags, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -29,15 +29,10 @@ static crt_status write_new(struct created *cr, const char *dir, const char *nam
 			    const void *data, size_t len, unsigned mode, char *err, size_t errlen)
 {
 	char *p = cr->paths[cr->n];
+	crt_status r;
 	path_join(p, sizeof(cr->paths[0]), dir, name);
-	if (access(p, F_OK) == 0) {
-		snprintf(err, errlen, "%s already exists", p);
-		return CRT_E_EXISTS;
-	}
-	if (crt_write_file(p, data, len, mode) != CRT_OK) {
-		snprintf(err, errlen, "%s: cannot write: %s", p, strerror(errno));
-		return CRT_E_IO;
-	}
+	if ((r = crt_file_write(p, data, len, mode, 0, err, errlen)) != CRT_OK)
+		return r;
 	cr->n++;
 	return CRT_OK;
 }

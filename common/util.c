@@ -3,6 +3,7 @@
  * JSON builder, randomness, ids, hashing, base64url, whole-file I/O with
  * safe permissions, field validation, times and durations.
  */
+#define _GNU_SOURCE /* mkostemp, renameat2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -273,45 +274,114 @@ crt_status crt_read_file(const char *path, size_t limit, char **data, size_t *le
 	return r;
 }
 
-crt_status crt_write_file(const char *path, const void *data, size_t len, unsigned mode)
+/* Write all of data to fd. */
+static int write_all(int fd, const void *data, size_t len)
 {
-	char tmp[PATH_MAX];
-	int fd = -1;
-	crt_status r = CRT_E_IO;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >= (int)sizeof(tmp))
-		return CRT_E_IO;
-	if ((fd = mkstemp(tmp)) < 0)
-		return CRT_E_IO;
-	if (fchmod(fd, (mode_t)mode) != 0)
-		goto out;
 	const char *p = data;
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			goto out;
+			return -1;
 		}
 		p += w;
 		len -= (size_t)w;
 	}
-	if (fsync(fd) != 0)
+	return 0;
+}
+
+crt_status crt_file_write(const char *path, const void *data, size_t len, unsigned mode,
+			  unsigned flags, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX], dummy[8];
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	struct stat st;
+	int fd = -1, dfd;
+	crt_status r = CRT_E_IO;
+
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = '\0';
+	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		snprintf(err, errlen, "%s: not a file name", path);
+		return CRT_E_INVALID_ARGUMENT;
+	}
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "%s is %s; refusing to write through it", path,
+				 S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
+			return CRT_E_UNSAFE_PERMISSIONS;
+		}
+		if (!(flags & CRT_WRITE_REPLACE)) {
+			snprintf(err, errlen, "%s already exists", path);
+			return CRT_E_EXISTS;
+		}
+	} else if (errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return CRT_E_IO;
+	}
+	if (flags & CRT_WRITE_CHECK)
+		return CRT_OK;
+	/* A hidden name beside the target: same file system, so rename is atomic. */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, base) >= sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return CRT_E_IO;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) { /* O_CREAT | O_EXCL: never an existing file */
+		snprintf(err, errlen, "%s: cannot create a file there: %s", dir, strerror(errno));
+		return CRT_E_IO;
+	}
+	if (fchmod(fd, (mode_t)mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
+	}
 	if (close(fd) != 0) {
 		fd = -1;
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = -1;
-	if (rename(tmp, path) != 0)
+	if (!(flags & CRT_WRITE_REPLACE)) {
+		/* fails if path appeared meanwhile: never replace then (link() where
+		 * the file system has no RENAME_NOREPLACE) */
+		int rc = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
+		if (rc != 0 && errno == EINVAL && (rc = link(tmp, path)) == 0)
+			unlink(tmp);
+		if (rc != 0) {
+			int e = errno;
+			snprintf(err, errlen, "%s: %s", path,
+				 e == EEXIST ? "already exists" : strerror(e));
+			r = e == EEXIST ? CRT_E_EXISTS : CRT_E_IO;
+			goto out;
+		}
+	} else if (rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: cannot replace: %s", path, strerror(errno));
 		goto out;
+	}
+	tmp[0] = '\0';
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(dfd); /* the new name survives a crash */
+		close(dfd);
+	}
 	r = CRT_OK;
 out:
 	if (fd >= 0)
 		close(fd);
-	if (r != CRT_OK)
+	if (r != CRT_OK && tmp[0] != '\0')
 		unlink(tmp);
 	return r;
+}
+
+crt_status crt_write_file(const char *path, const void *data, size_t len, unsigned mode)
+{
+	return crt_file_write(path, data, len, mode, CRT_WRITE_REPLACE, NULL, 0);
 }
 
 /* ---- files libcrtoken trusts (config, store, keys) ---- */

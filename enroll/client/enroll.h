@@ -54,9 +54,9 @@ char *prompt_secret(const char *question);
 /* ------------------------------------------------------------ files.c */
 
 /*
- * Write data to dir/name with mode, atomically (temp + rename). Refuses to
- * replace an existing file unless force. 0 or -1 with errno-style text in
- * err.
+ * Write data to dir/name with mode via crt_file_write (temp + rename, never
+ * through a symlink). Refuses to replace an existing file unless force. 0 or
+ * -1 with the reason in err.
  */
 int file_write(const char *dir, const char *name, const void *data, size_t len, unsigned mode,
                int force, char *err, size_t errlen);

@@ -1,8 +1,8 @@
 /*
- * files.c — writing crtoken-enroll's results. Every file is written to a
- * temporary name in the target directory with its final mode (the key 0600
- * from the first byte), synced, then renamed into place, so a reader never
- * sees a half-written key or certificate.
+ * files.c — writing crtoken-enroll's results through crt_file_write: a new
+ * file in the target directory with its final mode (the key 0600 from the
+ * first byte), synced, then renamed into place, so a reader never sees a
+ * half-written key or certificate; never written through a symlink.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@ int file_exists(const char *dir, const char *name)
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return stat(path, &st) == 0;
+	return lstat(path, &st) == 0; /* a dangling symlink is something there too */
 }
 
 void file_safe_name(const char *s, char *out, size_t len)
@@ -43,49 +43,15 @@ void file_safe_name(const char *s, char *out, size_t len)
 int file_write(const char *dir, const char *name, const void *data, size_t len, unsigned mode,
                int force, char *err, size_t errlen)
 {
-	char path[4096], tmp[4200];
-	const char *p = data;
-	size_t off = 0;
-	ssize_t n;
-	int fd = -1, ret = -1;
+	char path[4096];
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
 		snprintf(err, errlen, "%s/%s: path too long", dir, name);
 		return -1;
 	}
-	if (!force && access(path, F_OK) == 0) {
+	crt_status r = crt_file_write(path, data, len, mode, force ? CRT_WRITE_REPLACE : 0, err,
+	                              errlen);
+	if (r == CRT_E_EXISTS)
 		snprintf(err, errlen, "%s exists (use --force to replace it)", path);
-		return -1;
-	}
-	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
-	if ((fd = mkstemp(tmp)) < 0) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (fchmod(fd, mode) != 0)
-		goto fail;
-	while (off < len) {
-		if ((n = write(fd, p + off, len - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0)
-		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return ret;
+	return r == CRT_OK ? 0 : -1;
 }

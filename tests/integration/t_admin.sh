@@ -35,6 +35,25 @@ check_fails "token show never prints the token string" sh -c "$A token show $ID 
 make_csr "$T" alice
 check "redeem writes the certificate" "$A" redeem "$TOK" --csr "$T/alice.csr" --out "$T/alice.pem" --chain-out "$T/chain.pem"
 check "openssl verify accepts it against the CA" openssl verify -CAfile "$CA" "$T/alice.pem"
+
+# L5: output files are never written through a symlink (a victim file of
+# root's stays as it was), and a refused --out does not spend the token.
+printf 'precious\n' >"$T/victim"
+ln -s "$T/victim" "$T/out-link.pem"
+J5=$("$A" token create --name l5 --json)
+make_csr "$T" l5
+check_code "redeem --out onto a symlink to a victim file is refused" unsafe_permissions \
+	"$A" redeem "$(json_get "$J5" token)" --csr "$T/l5.csr" --out "$T/out-link.pem"
+check_code "redeem --chain-out onto a symlink to a victim file is refused" unsafe_permissions \
+	"$A" redeem "$(json_get "$J5" token)" --csr "$T/l5.csr" --out "$T/l5.pem" \
+	--chain-out "$T/out-link.pem"
+check_eq "... the victim file is untouched" precious "$(cat "$T/victim")"
+check_contains "... and the token was not spent" active "$("$A" token show "$(json_get "$J5" id)")"
+check_code "crl --out onto a symlink to a victim file is refused" unsafe_permissions \
+	"$A" crl --out "$T/out-link.pem"
+check_eq "... the victim file is still untouched" precious "$(cat "$T/victim")"
+check "redeem --out replaces an existing regular file" sh -c \
+	"printf old >'$T/l5.pem' && '$A' redeem '$(json_get "$J5" token)' --csr '$T/l5.csr' --out '$T/l5.pem' >/dev/null && grep -q 'BEGIN CERTIFICATE' '$T/l5.pem'"
 TXT=$(openssl x509 -in "$T/alice.pem" -noout -text)
 check_contains "clientAuth EKU" "TLS Web Client Authentication" "$TXT"
 check_contains "CA:FALSE" "CA:FALSE" "$TXT"

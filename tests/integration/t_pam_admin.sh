@@ -109,6 +109,23 @@ EOF
 check_contains "enroll prints the URI once" "uri:    otpauth://totp/crtoken:dave?secret=" \
 	"$(cat "$T/dave.txt")"
 
+# L5: a PNG file another user created beforehand (here: nobody, mode 0666,
+# with a second hard link it keeps) must never receive the QR code of the
+# secret; the image goes to a new file of ours, 0600.
+mkdir "$T/shared" && chmod 0777 "$T/shared" && chmod 0711 "$T"
+su -s /bin/sh nobody -c "umask 0; : >'$T/shared/erin.png' && ln '$T/shared/erin.png' '$T/shared/kept'"
+"$ADMIN" otp enroll png-victim --png "$T/shared/erin.png" >/dev/null 2>&1
+check_eq "otp enroll --png into a file another user created: that file never receives the secret" \
+	0 "$(stat -c %s "$T/shared/kept")"
+check_eq "... the image is a new file of ours, mode 0600" "root 600 1" \
+	"$(stat -c '%U %a %h' "$T/shared/erin.png")"
+ln -s "$T/victim" "$T/shared/link.png"
+check_code "otp enroll --png onto a symlink is refused before enrolling" unsafe_permissions \
+	"$ADMIN" otp enroll frank --png "$T/shared/link.png"
+check_fails "... the symlink's target was not created" test -e "$T/victim"
+check_code "... and frank was not enrolled" otp_not_enrolled "$ADMIN" otp show frank
+chmod 0700 "$T"
+
 # On a terminal the QR code is drawn with half blocks in explicit colours.
 tty_out=$(script -qc "'$ADMIN' otp enroll erin" /dev/null)
 check_contains "enroll on a terminal draws the QR code" "$(printf '\033[97;40m\342\226\210\342\226\210 ')" \

@@ -2,7 +2,7 @@
  * test_files.c — the files libcrtoken trusts: who may own the config, the
  * store (and the directories above it, and its -wal/-shm) and the keys, and
  * what happens when someone else does or can write them; config lines inih
- * would split. Ownership cases chown to `nobody`, so they need root (they
+ * would split; writing output files (crt_file_write). Ownership cases chown to `nobody`, so they need root (they
  * are skipped otherwise).
  */
 #include "testutil.h"
@@ -293,6 +293,102 @@ static void init_into_a_world_writable_directory_is_refused(void **s)
 	tu_rmrf(base);
 }
 
+/* ---------------------------------------------------------------- output files */
+
+static void scratch(char *dir, size_t n)
+{
+	snprintf(dir, n, "%s/crtoken-unit.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(dir));
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[256];
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void an_output_path_that_is_a_symlink_to_a_victim_file_is_not_followed(void **s)
+{
+	char d[256], victim[300], out[300], err[600];
+	scratch(d, sizeof(d));
+	snprintf(victim, sizeof(victim), "%s/victim", d);
+	snprintf(out, sizeof(out), "%s/out.pem", d);
+	FILE *f = fopen(victim, "w");
+	fputs("precious\n", f);
+	fclose(f);
+	assert_int_equal(symlink(victim, out), 0);
+	assert_int_equal(crt_file_write(out, "CERT\n", 5, 0644, CRT_WRITE_REPLACE, err, sizeof(err)),
+			 CRT_E_UNSAFE_PERMISSIONS);
+	assert_non_null(strstr(err, "is a symbolic link"));
+	assert_string_equal(slurp(victim), "precious\n");
+	/* a dangling one (pointing where a file would be created) neither */
+	assert_int_equal(unlink(victim), 0);
+	assert_int_equal(crt_file_write(out, "CERT\n", 5, 0644, CRT_WRITE_REPLACE, err, sizeof(err)),
+			 CRT_E_UNSAFE_PERMISSIONS);
+	assert_int_equal(access(victim, F_OK), -1);
+	tu_rmrf(d);
+}
+
+static void an_existing_file_is_replaced_by_a_new_inode_it_never_receives_the_data(void **s)
+{
+	char d[256], out[300], keep[300], err[600];
+	struct stat st;
+	scratch(d, sizeof(d));
+	snprintf(out, sizeof(out), "%s/qr.png", d);
+	snprintf(keep, sizeof(keep), "%s/keep", d);
+	/* someone else's file, world-readable, with a second name to watch it */
+	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL, 0666);
+	assert_true(fd >= 0);
+	close(fd);
+	chmod(out, 0666);
+	assert_int_equal(link(out, keep), 0);
+	assert_int_equal(crt_file_write(out, "SECRET", 6, 0600, CRT_WRITE_REPLACE, err, sizeof(err)),
+			 CRT_OK);
+	assert_string_equal(slurp(out), "SECRET");
+	assert_string_equal(slurp(keep), ""); /* the old inode got nothing */
+	assert_int_equal(stat(out, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_nlink, 1);
+	tu_rmrf(d);
+}
+
+static void without_replace_an_existing_file_is_kept_and_reported(void **s)
+{
+	char d[256], out[300], err[600];
+	scratch(d, sizeof(d));
+	snprintf(out, sizeof(out), "%s/a.key", d);
+	assert_int_equal(crt_file_write(out, "one", 3, 0600, 0, err, sizeof(err)), CRT_OK);
+	assert_int_equal(crt_file_write(out, "two", 3, 0600, 0, err, sizeof(err)), CRT_E_EXISTS);
+	assert_non_null(strstr(err, "already exists"));
+	assert_string_equal(slurp(out), "one");
+	tu_rmrf(d);
+}
+
+static void a_written_file_has_its_mode_whatever_the_umask_and_no_temporary_is_left(void **s)
+{
+	char d[256], out[300], err[600], cmd[400];
+	struct stat st;
+	scratch(d, sizeof(d));
+	snprintf(out, sizeof(out), "%s/x", d);
+	mode_t old = umask(0);
+	assert_int_equal(crt_file_write(out, "k", 1, 0600, 0, err, sizeof(err)), CRT_OK);
+	umask(old);
+	assert_int_equal(stat(out, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) -eq 1", d);
+	assert_int_equal(system(cmd), 0);
+	/* a directory that does not exist: an error, nothing created */
+	snprintf(out, sizeof(out), "%s/no/such", d);
+	assert_int_equal(crt_file_write(out, "k", 1, 0600, 0, err, sizeof(err)), CRT_E_IO);
+	assert_non_null(strstr(err, "cannot create"));
+	tu_rmrf(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +408,10 @@ int main(void)
 		cmocka_unit_test(an_otp_key_owned_by_another_user_is_refused),
 		cmocka_unit_test(init_into_a_directory_owned_by_another_user_is_refused),
 		cmocka_unit_test(init_into_a_world_writable_directory_is_refused),
+		cmocka_unit_test(an_output_path_that_is_a_symlink_to_a_victim_file_is_not_followed),
+		cmocka_unit_test(an_existing_file_is_replaced_by_a_new_inode_it_never_receives_the_data),
+		cmocka_unit_test(without_replace_an_existing_file_is_kept_and_reported),
+		cmocka_unit_test(a_written_file_has_its_mode_whatever_the_umask_and_no_temporary_is_left),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
