@@ -39,12 +39,19 @@ suite_timeout=${SUITE_TIMEOUT:-600}
 # Interrupted (^C, TERM): pass it on to the running suite, whose exit hook
 # stops what it started (tests/integration/lib.sh), wait for it, stop.
 suite_pid=""
+suite_tmp=""
+remove_suite_tmp() {
+	[ -n "$suite_tmp" ] || return 0
+	if [ "${KEEP:-0}" = 1 ]; then echo "# kept $suite_tmp" >>"$log"; else rm -rf "$suite_tmp"; fi
+	suite_tmp=""
+}
 interrupted() {
 	trap '' INT TERM HUP
 	if [ -n "$suite_pid" ]; then
 		kill -TERM "$suite_pid" 2>/dev/null
 		wait "$suite_pid" 2>/dev/null
 	fi
+	remove_suite_tmp
 	echo
 	echo "interrupted: $passed passed, $failed failed before${failed_suites:+ (failing:$failed_suites)}"
 	exit 130
@@ -58,13 +65,19 @@ run_suite() { # name command...
 	log=$logs/$name.log
 	mkdir -p "$(dirname "$log")"
 	start=$(date +%s)
+	# A TMPDIR of its own, removed when the suite ends: nothing it wrote
+	# there stays in /tmp, also when a check failed or it was killed.
+	# 0711: radiusd's freerad user reaches what a suite stages below it.
+	suite_tmp=$(mktemp -d "${TMPDIR:-/tmp}/crtoken-suite.XXXXXX") && chmod 711 "$suite_tmp" ||
+		exit 1
 	# In the background, so that an interrupt reaches the suite: timeout runs
 	# it in a process group of its own, which a terminal's ^C does not reach.
-	timeout -k 10 "$suite_timeout" "$@" >"$log" 2>&1 </dev/null &
+	TMPDIR=$suite_tmp timeout -k 10 "$suite_timeout" "$@" >"$log" 2>&1 </dev/null &
 	suite_pid=$!
 	wait "$suite_pid"
 	rc=$?
 	suite_pid=""
+	remove_suite_tmp
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then

@@ -132,7 +132,8 @@ static void validity_never_exceeds_the_ca(void **s)
 	crt_init_opts o = {0};
 	char err[256];
 	memset(&short_ca, 0, sizeof(short_ca));
-	snprintf(short_ca.dir, sizeof(short_ca.dir), "/tmp/crtoken-unit.XXXXXX");
+	snprintf(short_ca.dir, sizeof(short_ca.dir), "%s/crtoken-unit.XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	assert_non_null(mkdtemp(short_ca.dir));
 	strcat(short_ca.dir, "/i");
 	snprintf(short_ca.conf, sizeof(short_ca.conf), "%s/crtoken.conf", short_ca.dir);

@@ -242,7 +242,8 @@ static void init_refuses_to_overwrite_an_instance(void **s)
 static void init_with_a_bad_subject_leaves_nothing_behind(void **s)
 {
 	char dir[256], err[256];
-	snprintf(dir, sizeof(dir), "/tmp/crtoken-unit.XXXXXX");
+	snprintf(dir, sizeof(dir), "%s/crtoken-unit.XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	assert_non_null(mkdtemp(dir));
 	crt_init_opts o = {.dir = dir, .ca_subject = "no-slash"};
 	assert_int_equal(crt_init(&o, err, sizeof(err)), CRT_E_INVALID_ARGUMENT);
@@ -264,7 +265,8 @@ static void init_can_import_an_existing_ca_with_its_chain(void **s)
 	snprintf(key, sizeof(key), "%s/ca.key", src.dir);
 	snprintf(chain, sizeof(chain), "%s/ca.pem", src.dir); /* any PEM chain */
 	memset(&dst, 0, sizeof(dst));
-	snprintf(dst.dir, sizeof(dst.dir), "/tmp/crtoken-unit.XXXXXX");
+	snprintf(dst.dir, sizeof(dst.dir), "%s/crtoken-unit.XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	assert_non_null(mkdtemp(dst.dir));
 	strcat(dst.dir, "/i");
 	snprintf(dst.conf, sizeof(dst.conf), "%s/crtoken.conf", dst.dir);
