@@ -69,5 +69,11 @@ void file_safe_name(const char *s, char *out, size_t len);
 
 /* A sentence for the user about a server error code; never NULL. */
 const char *message_for(const char *code);
+/*
+ * Copy text that came from elsewhere (the server, a URL) into out for the
+ * terminal: control characters (C0, DEL, C1) and bytes that are not UTF-8
+ * become \xNN; cut at len - 1 bytes.
+ */
+void safe_text(const char *in, char *out, size_t len);
 
 #endif

@@ -134,16 +134,23 @@ static int report_error(const struct http_result *res)
 	const char *code = json_string_value(json_object_get(e, "code"));
 	const char *detail = json_string_value(json_object_get(e, "detail"));
 	int rc = res->status >= 500 || code == NULL ? EN_SYSTEM : EN_REFUSED;
+	char buf[1024];
 
+	/* Everything the server wrote goes through safe_text (no escapes). */
 	if (code == NULL) {
 		fprintf(stderr, "crtoken-enroll: error: the server answered HTTP %ld\n",
 		        res->status);
 	} else {
-		fprintf(stderr, "crtoken-enroll: error: %s: %s", code, message_for(code));
-		if (detail != NULL)
-			fprintf(stderr, " (%s)", detail);
-		if (res->retry_after != NULL)
-			fprintf(stderr, "; retry after %s s", res->retry_after);
+		safe_text(code, buf, sizeof(buf));
+		fprintf(stderr, "crtoken-enroll: error: %s: %s", buf, message_for(code));
+		if (detail != NULL) {
+			safe_text(detail, buf, sizeof(buf));
+			fprintf(stderr, " (%s)", buf);
+		}
+		if (res->retry_after != NULL) {
+			safe_text(res->retry_after, buf, sizeof(buf));
+			fprintf(stderr, "; retry after %s s", buf);
+		}
 		fputc('\n', stderr);
 	}
 	json_decref(v);
@@ -199,7 +206,7 @@ static int save(const struct opts *o, EVP_PKEY *key, const char *keytext, size_t
 	const char *serial = json_string_value(json_object_get(v, "serial"));
 	const char *subject = json_string_value(json_object_get(v, "subject"));
 	const char *not_after = json_string_value(json_object_get(v, "notAfter"));
-	char base[128], fn[160], err[512], dir[4096];
+	char base[128], fn[160], err[512], dir[4096], shown[1024];
 	const char *file;
 	unsigned char *p12 = NULL;
 	size_t p12len = 0;
@@ -235,9 +242,12 @@ static int save(const struct opts *o, EVP_PKEY *key, const char *keytext, size_t
 			goto werr;
 	}
 	printf("certificate issued\n");
-	printf("  subject:     %s\n", subject ? subject : "");
-	printf("  serial:      %s\n", serial);
-	printf("  expires:     %s\n", not_after ? not_after : "");
+	safe_text(subject ? subject : "", shown, sizeof(shown));
+	printf("  subject:     %s\n", shown);
+	safe_text(serial, shown, sizeof(shown));
+	printf("  serial:      %s\n", shown);
+	safe_text(not_after ? not_after : "", shown, sizeof(shown));
+	printf("  expires:     %s\n", shown);
 	printf("  key:         %s/%s.key\n", o->out_dir, base);
 	printf("  certificate: %s/%s.crt\n", o->out_dir, base);
 	if (chain != NULL)
@@ -248,11 +258,13 @@ static int save(const struct opts *o, EVP_PKEY *key, const char *keytext, size_t
 	goto out;
 werr:
 	fprintf(stderr, "crtoken-enroll: error: %s\n", err);
-	if (serial != NULL)
+	if (serial != NULL) {
+		safe_text(serial, shown, sizeof(shown));
 		fprintf(stderr,
 		        "crtoken-enroll: certificate %s was issued; ask your "
 		        "administrator to revoke it\n",
-		        serial);
+		        shown);
+	}
 out:
 	crt_freezero(p12, p12len);
 	json_decref(v);
