@@ -16,6 +16,7 @@
  * Environment for scripts: CRTOKEN_TOKEN, CRTOKEN_OTP (the one-time
  * password), CRTOKEN_PASSWORD (with --password), CRTOKEN_P12_PASSPHRASE.
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "enroll.h"
@@ -288,27 +290,74 @@ static int outputs_exist(const struct opts *o)
 	return o->p12 != NULL && access(o->p12, F_OK) == 0;
 }
 
+/* Is host (as libcurl's URL parser gives it) this machine's loopback? */
+static int host_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	char buf[64];
+	size_t n = strlen(host);
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	/* Only a complete dotted quad: "127.evil" is a name, not an address. */
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (n >= 2 && n < sizeof(buf) && host[0] == '[' && host[n - 1] == ']') {
+		memcpy(buf, host + 1, n - 2);
+		buf[n - 2] = '\0';
+		return inet_pton(AF_INET6, buf, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+	return 0;
+}
+
 /*
  * https:// anywhere; http:// only to this host (crtokend serves plain HTTP
  * on loopback only, so anything else would send the one-time password in
- * clear to someone who is not crtokend).
+ * clear to someone who is not crtokend). The URL is parsed by libcurl, the
+ * parser that will make the request, so "http://127.0.0.1@evil/" is seen
+ * for what it is: a user name "127.0.0.1" at host "evil". A user name or
+ * password in the URL is refused outright.
  */
 static int server_url_ok(const char *url)
 {
-	static const char *const local[] = {"http://127.", "http://localhost:", "http://localhost/",
-	                                    "http://[::1]"};
-	size_t i;
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *user = NULL, *pass = NULL, shown[256];
+	int ok = 0;
 
-	if (strncmp(url, "https://", 8) == 0)
-		return 1;
-	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++)
-		if (strncmp(url, local[i], strlen(local[i])) == 0)
-			return 1;
-	if (strncmp(url, "http://", 7) == 0)
-		fail("error: %s: plain http only to this host; use https://", url);
+	safe_text(url, shown, sizeof(shown));
+	if (u == NULL) {
+		fail("error: out of memory");
+		return 0;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		fail("error: %s: not a URL (https://host:port)", shown);
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK) {
+		fail("error: %s: no user name or password in the server URL "
+		     "(--user; the one-time password is asked for)",
+		     shown);
+		goto out;
+	}
+	if (strcmp(scheme, "https") == 0)
+		ok = 1;
+	else if (strcmp(scheme, "http") != 0)
+		fail("error: %s: the server URL starts with https://", shown);
+	else if (host_is_loopback(host))
+		ok = 1;
 	else
-		fail("error: %s: the server URL starts with https://", url);
-	return 0;
+		fail("error: %s: plain http only to this host; use https://", shown);
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(user);
+	curl_free(pass);
+	curl_url_cleanup(u);
+	return ok;
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)

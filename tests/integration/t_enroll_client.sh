@@ -1,6 +1,7 @@
 #!/bin/sh
-# t_enroll_client.sh — crtoken-enroll against hostile input (issue 9): text
-# from a hostile server never reaches the terminal raw.
+# t_enroll_client.sh — crtoken-enroll against hostile input (issue 9): the
+# plain-http guard parses the URL (L4), and text from a hostile server
+# never reaches the terminal raw.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/enroll/testlib.sh"
 
@@ -18,6 +19,20 @@ enroll() {
 	setsid -w "$ENROLL" "$@" >"$T/enroll.out" 2>"$T/enroll.err" </dev/null
 	RC=$?
 }
+
+# ------------------------------------------------------------ L4: the URL
+new_token guard
+for u in "http://127.0.0.1@evil.invalid/" "http://127.0.0.1:18543@evil.invalid/" \
+	"http://127.evil.invalid/" "http://localhost.evil.invalid/" \
+	"http://user:pw@127.0.0.1:18543/"; do
+	CRTOKEN_TOKEN=$TOKEN CRTOKEN_OTP=alicepw enroll --server "$u" --user alice --out-dir "$T/out"
+	check_eq "plain http to $u is refused before any request (exit 2)" 2 "$RC"
+	[ "$RC" = 2 ] || sed 's/^/#   /' "$T/enroll.err"
+done
+CRTOKEN_TOKEN=$TOKEN enroll --server "http://127.evil.invalid/" --out-dir "$T/out"
+check_contains "the refusal says why" "plain http only to this host" "$(cat "$T/enroll.err")"
+check_eq "none of them reached crtokend" 0 \
+	"$(grep -c '"POST /client-certificates' "$T/crtokend.log")"
 
 # ------------------------------------------------------------ hostile server
 HPORT=18544
