@@ -85,7 +85,9 @@ demo_http_steps() {
 	say "A typo in the token is caught on bob's machine by its checksum, before any request:"
 	_dh_typo=$(printf '%s' "$_dh_token" | sed 's/^\(crt_....\)./\1X/')
 	[ "$_dh_typo" = "$_dh_token" ] && _dh_typo=$(printf '%s' "$_dh_token" | sed 's/^\(crt_....\)./\1Y/')
-	if run crtoken-enroll --server "$_dh_url" --token "$_dh_typo" --user bob \
+	(umask 077 && printf '%s\n' "$_dh_typo" >"$DEMO/bob-typo.txt" &&
+		printf '%s\n' "$_dh_token" >"$DEMO/bob-token.txt") || return 1
+	if run crtoken-enroll --server "$_dh_url" --token-file "$DEMO/bob-typo.txt" --user bob \
 		--out-dir "$DEMO/bob"; then
 		echo "demo: the mistyped token was accepted" >&2
 		return 1
@@ -94,8 +96,9 @@ demo_http_steps() {
 	echo
 	say "bob redeems with crtoken-enroll: the key is made on his device, the CSR sent, and the"
 	say "one-time password (typed at the prompt; here given as CRTOKEN_OTP) checked by PAM."
+	say "The token comes from a file (or the prompt), never the command line."
 	run env CRTOKEN_OTP="$_dh_code" CRTOKEN_P12_PASSPHRASE=demo-p12 \
-		crtoken-enroll --server "$_dh_url" --token "$_dh_token" --user bob \
+		crtoken-enroll --server "$_dh_url" --token-file "$DEMO/bob-token.txt" --user bob \
 		--out-dir "$DEMO/bob" --p12 "$DEMO/bob/bob-phone.p12" || return 1
 	run ls -l "$DEMO/bob"
 	run openssl verify -CAfile "$DEMO/bob/bob-phone-chain.pem" "$DEMO/bob/bob-phone.crt" || return 1
@@ -103,7 +106,8 @@ demo_http_steps() {
 	echo
 	say "The token was single use; trying again is refused with a clear message:"
 	_dh_code=$(oathtool --totp -b -N "now + 30 seconds" "$(jget secret <"$DEMO/bob-otp.json")")
-	if run env CRTOKEN_OTP="$_dh_code" crtoken-enroll --server "$_dh_url" --token "$_dh_token" --user bob \
+	if run env CRTOKEN_OTP="$_dh_code" crtoken-enroll --server "$_dh_url" \
+		--token-file "$DEMO/bob-token.txt" --user bob \
 		--out-dir "$DEMO/bob" --name again; then
 		echo "demo: the second redemption was NOT refused" >&2
 		return 1

@@ -2,7 +2,8 @@
  * main.c — crtoken-enroll: redeem a certificate request token from the
  * device that will use the certificate.
  *
- *   crtoken-enroll --server URL --token crt_... [--user NAME] [--out-dir DIR]
+ *   crtoken-enroll --server URL [--token-file FILE] [--otp-file FILE]
+ *                  [--user NAME] [--out-dir DIR]
  *                  [--key-type ec-p256] [--p12 FILE] [--name BASE]
  *                  [--cn CN] [--org O] [--ou OU] [--cacert FILE]
  *                  [--password] [--no-login] [--force]
@@ -13,11 +14,16 @@
  * (401 authentication_required) or if it was given in the environment; on
  * 201 write key (0600), certificate, chain and PKCS#12, each atomically.
  *
+ * Secrets never need the command line (where every user of the machine can
+ * read them): the token comes from --token-file, CRTOKEN_TOKEN or a prompt
+ * (--token still works, with a warning, and is wiped from argv at once);
+ * the one-time password from --otp-file, CRTOKEN_OTP or a prompt.
  * Environment for scripts: CRTOKEN_TOKEN, CRTOKEN_OTP (the one-time
  * password), CRTOKEN_PASSWORD (with --password), CRTOKEN_P12_PASSPHRASE.
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -33,30 +39,36 @@
 #include "enroll.h"
 
 struct opts {
-	const char *server, *token, *user, *out_dir, *key_type, *p12, *name;
-	const char *cn, *org, *ou, *cacert;
+	const char *server, *user, *out_dir, *key_type, *p12, *name;
+	const char *cn, *org, *ou, *cacert, *token_file, *otp_file;
+	char *token; /* owned, wiped */
 	int ask_password, no_login, force;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: crtoken-enroll --server URL --token crt_... [options]\n"
-	           "  --server URL      the enrollment service (https://host:8443)\n"
-	           "  --token TOKEN     the certificate request token (or $CRTOKEN_TOKEN)\n"
-	           "  --user NAME       login name (default: your user name)\n"
-	           "  --out-dir DIR     where to write key, certificate and chain (default .)\n"
-	           "  --key-type TYPE   ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096,\n"
-	           "                    ed25519\n"
-	           "  --p12 FILE        also write a PKCS#12 (NetworkManager, wpa_supplicant)\n"
-	           "  --name BASE       file names BASE.key, BASE.crt, BASE-chain.pem\n"
-	           "                    (default: the certificate's name)\n"
-	           "  --cn/--org/--ou   ask for these subject fields (if the token allows)\n"
-	           "  --cacert FILE     trust this CA for the server's TLS certificate\n"
-	           "  --password        the server asks for a password and a one-time password\n"
-	           "  --no-login        do not log in (servers with require_login = no)\n"
-	           "  --force           replace existing files\n"
-	           "environment: CRTOKEN_TOKEN, CRTOKEN_OTP, CRTOKEN_PASSWORD, "
-	           "CRTOKEN_P12_PASSPHRASE\n");
+	fprintf(f,
+	        "usage: crtoken-enroll --server URL [--token-file FILE] [options]\n"
+	        "  --server URL      the enrollment service (https://host:8443)\n"
+	        "  --token-file FILE read the certificate request token from FILE ('-': stdin);\n"
+	        "                    else $CRTOKEN_TOKEN, else it is asked for\n"
+	        "  --token TOKEN     the token on the command line (visible to other users)\n"
+	        "  --otp-file FILE   read the one-time password from FILE ('-': stdin);\n"
+	        "                    else $CRTOKEN_OTP, else it is asked for\n"
+	        "  --user NAME       login name (default: your user name)\n"
+	        "  --out-dir DIR     where to write key, certificate and chain (default .)\n"
+	        "  --key-type TYPE   ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096,\n"
+	        "                    ed25519\n"
+	        "  --p12 FILE        also write a PKCS#12 (NetworkManager, wpa_supplicant)\n"
+	        "  --name BASE       file names BASE.key, BASE.crt, BASE-chain.pem\n"
+	        "                    (default: the certificate's name)\n"
+	        "  --cn/--org/--ou   ask for these subject fields (if the token allows)\n"
+	        "  --cacert FILE     trust this CA for the server's TLS certificate\n"
+	        "  --password        the server asks for a password and a one-time password\n"
+	        "  --no-login        do not log in (servers with require_login = no)\n"
+	        "  --force           replace existing files\n"
+	        "environment: CRTOKEN_TOKEN, CRTOKEN_OTP, CRTOKEN_PASSWORD, "
+	        "CRTOKEN_P12_PASSPHRASE\n");
 }
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -80,6 +92,34 @@ static const char *default_user(void)
 	return u != NULL && *u ? u : pw != NULL ? pw->pw_name : NULL;
 }
 
+/*
+ * The first line of a file ("-": stdin), without its line end: a secret,
+ * malloc'd. NULL (reported) if it cannot be read or is empty.
+ */
+static char *secret_from_file(const char *path, const char *what)
+{
+	char buf[4096], *s = NULL;
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	size_t n;
+
+	if (f == NULL) {
+		fail("error: %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	if (f != stdin)
+		fclose(f);
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	if (n == 0)
+		fail("error: %s: no %s in the file", path, what);
+	else if ((s = strdup(buf)) == NULL)
+		fail("error: out of memory");
+	explicit_bzero(buf, sizeof(buf));
+	return s;
+}
+
 /* Secret from the environment (copied) or the terminal; NULL if neither. */
 static char *get_secret(const char *env, const char *question)
 {
@@ -98,7 +138,9 @@ static char *login_secret(const struct opts *o)
 
 	if (o->ask_password && (pw = get_secret("CRTOKEN_PASSWORD", "Password: ")) == NULL)
 		goto out;
-	if ((otp = get_secret("CRTOKEN_OTP", "One-time password: ")) == NULL)
+	otp = o->otp_file != NULL ? secret_from_file(o->otp_file, "one-time password")
+	                          : get_secret("CRTOKEN_OTP", "One-time password: ");
+	if (otp == NULL)
 		goto out;
 	n = (pw ? strlen(pw) + 1 : 0) + strlen(otp) + 1;
 	if ((s = malloc(n)) != NULL)
@@ -366,6 +408,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	static const struct option longopts[] = {
 		{"server", required_argument, NULL, 's'},
 		{"token", required_argument, NULL, 't'},
+		{"token-file", required_argument, NULL, 'T'},
+		{"otp-file", required_argument, NULL, 'o'},
 		{"user", required_argument, NULL, 'u'},
 		{"out-dir", required_argument, NULL, 'd'},
 		{"key-type", required_argument, NULL, 'k'},
@@ -394,7 +438,20 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->server = optarg;
 			break;
 		case 't':
-			o->token = optarg;
+			crt_strfree_secret(o->token);
+			if ((o->token = strdup(optarg)) == NULL)
+				return -1;
+			/* Out of the process list from now on (it was there until now). */
+			explicit_bzero(optarg, strlen(optarg));
+			fail("warning: a token on the command line is visible to other users "
+			     "of this machine (ps, shell history); use --token-file, "
+			     "CRTOKEN_TOKEN or the prompt");
+			break;
+		case 'T':
+			o->token_file = optarg;
+			break;
+		case 'o':
+			o->otp_file = optarg;
 			break;
 		case 'u':
 			o->user = optarg;
@@ -443,14 +500,33 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
-	if (o->token == NULL)
-		o->token = getenv("CRTOKEN_TOKEN");
-	if (optind != argc || o->server == NULL || o->token == NULL) {
+	if (optind != argc || o->server == NULL) {
 		usage(stderr);
 		return -1;
 	}
 	if (!server_url_ok(o->server))
 		return -1;
+	if (o->token_file != NULL && o->token != NULL) {
+		fail("error: --token and --token-file: give the token once");
+		return -1;
+	}
+	if (o->token_file != NULL && o->otp_file != NULL && strcmp(o->token_file, "-") == 0 &&
+	    strcmp(o->otp_file, "-") == 0) {
+		fail("error: --token-file - and --otp-file -: only one of them can read stdin");
+		return -1;
+	}
+	if (o->token_file != NULL) {
+		if ((o->token = secret_from_file(o->token_file, "token")) == NULL)
+			return -1;
+	} else if (o->token == NULL && getenv("CRTOKEN_TOKEN") != NULL) {
+		if ((o->token = strdup(getenv("CRTOKEN_TOKEN"))) == NULL)
+			return -1;
+	} else if (o->token == NULL &&
+	           (o->token = prompt_secret("Certificate request token: ")) == NULL) {
+		fail("error: no token: give --token-file FILE, set CRTOKEN_TOKEN, or run on a "
+		     "terminal to be asked");
+		return -1;
+	}
 	if (o->user == NULL)
 		o->user = default_user();
 	return 0;
@@ -468,21 +544,26 @@ int main(int argc, char **argv)
 	int rc = EN_SYSTEM, logged_in = 0;
 
 	memset(&res, 0, sizeof(res));
-	if (parse_args(argc, argv, &o) != 0)
+	if (parse_args(argc, argv, &o) != 0) {
+		crt_strfree_secret(o.token);
 		return EN_USAGE;
+	}
 	switch (crt_token_check_format(o.token)) {
 	case CRT_OK:
 		break;
 	case CRT_E_TOKEN_MISTYPED:
 		fail("error: token_mistyped: %s", message_for("token_mistyped"));
-		return EN_REFUSED;
+		rc = EN_REFUSED;
+		goto out;
 	default:
 		fail("error: token_malformed: %s", message_for("token_malformed"));
-		return EN_REFUSED;
+		rc = EN_REFUSED;
+		goto out;
 	}
 	if (access(o.out_dir, W_OK) != 0) {
 		fail("error: cannot write to %s", o.out_dir);
-		return EN_SYSTEM;
+		rc = EN_SYSTEM;
+		goto out;
 	}
 	if (o.p12 != NULL) {
 		char dir[4096];
@@ -491,18 +572,21 @@ int main(int argc, char **argv)
 		split_path(o.p12, dir, sizeof(dir), &file);
 		if (*file == '\0' || access(dir, W_OK) != 0) {
 			fail("error: cannot write %s", o.p12);
-			return EN_SYSTEM;
+			rc = EN_SYSTEM;
+			goto out;
 		}
 	}
 	if (o.name != NULL && !o.force && outputs_exist(&o)) {
 		fail("error: %s/%s.* exists (use --force to replace it)", o.out_dir, o.name);
-		return EN_USAGE;
+		rc = EN_USAGE;
+		goto out;
 	}
 	if (o.p12 != NULL &&
 	    (p12pass = get_secret("CRTOKEN_P12_PASSPHRASE", "PKCS#12 passphrase: ")) == NULL) {
 		fail("error: %s",
 		     "no PKCS#12 passphrase (no terminal; set CRTOKEN_P12_PASSPHRASE)");
-		return EN_USAGE;
+		rc = EN_USAGE;
+		goto out;
 	}
 	if (p12pass != NULL && *p12pass == '\0') {
 		fail("error: %s", "the PKCS#12 passphrase must not be empty");
@@ -532,7 +616,7 @@ int main(int argc, char **argv)
 		goto out;
 
 	/* Log in right away when the secret is scripted; else only when asked. */
-	if (!o.no_login && getenv("CRTOKEN_OTP") != NULL) {
+	if (!o.no_login && (getenv("CRTOKEN_OTP") != NULL || o.otp_file != NULL)) {
 		if (o.user == NULL || (secret = login_secret(&o)) == NULL)
 			goto nologin;
 		logged_in = 1;
@@ -569,6 +653,7 @@ out:
 	crt_strfree_secret(p12pass);
 	crt_freezero(keytext, keylen);
 	crt_strfree_secret(url); /* holds the token */
+	crt_strfree_secret(o.token);
 	free(body);
 	free(csr);
 	EVP_PKEY_free(key);

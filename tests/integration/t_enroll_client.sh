@@ -1,7 +1,8 @@
 #!/bin/sh
 # t_enroll_client.sh — crtoken-enroll against hostile input (issue 9): the
-# plain-http guard parses the URL (L4), and text from a hostile server
-# never reaches the terminal raw.
+# plain-http guard parses the URL (L4), text from a hostile server never
+# reaches the terminal raw, and the token and one-time password need not be
+# on the command line (--token-file, --otp-file, environment, prompt).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/enroll/testlib.sh"
 
@@ -33,6 +34,45 @@ CRTOKEN_TOKEN=$TOKEN enroll --server "http://127.evil.invalid/" --out-dir "$T/ou
 check_contains "the refusal says why" "plain http only to this host" "$(cat "$T/enroll.err")"
 check_eq "none of them reached crtokend" 0 \
 	"$(grep -c '"POST /client-certificates' "$T/crtokend.log")"
+
+# ------------------------------------------------------------ secrets
+printf '%s\n' "$TOKEN" >"$T/token.txt"
+printf 'alicepw\n' >"$T/otp.txt"
+enroll --server "$URL" --token-file "$T/token.txt" --otp-file "$T/otp.txt" --user alice \
+	--out-dir "$T/out" --name viafile
+check_eq "--token-file and --otp-file redeem (exit 0)" 0 "$RC"
+[ "$RC" = 0 ] || sed 's/^/#   /' "$T/enroll.err"
+check_eq "no warning when the secrets come from files" "" "$(cat "$T/enroll.err")"
+
+new_token argv
+CRTOKEN_OTP=alicepw enroll --server "$URL" --token "$TOKEN" --user alice --out-dir "$T/out" \
+	--name viaargv
+check_eq "--token on the command line still works (exit 0)" 0 "$RC"
+check_contains "... with a warning that it is visible to other users" \
+	"warning: a token on the command line is visible" "$(cat "$T/enroll.err")"
+
+new_token prompted
+OUT=$($PY "$TOP/enroll/ptydrive.py" "Certificate request token: " "$TOKEN" \
+	"One-time password: " alicepw -- "$ENROLL" --server "$URL" --user alice \
+	--out-dir "$T/out" --name viaprompt 2>&1)
+check_contains "without --token the token is asked for on the terminal" "EXIT 0" "$OUT"
+check_fails "the typed token is not echoed" sh -c "printf '%s' '$OUT' | grep -q -- '$TOKEN'"
+
+new_token viaenv
+CRTOKEN_TOKEN=$TOKEN CRTOKEN_OTP=alicepw enroll --server "$URL" --user alice \
+	--out-dir "$T/out" --name viaenv
+check_eq "CRTOKEN_TOKEN redeems without a warning" "0 " "$RC $(cat "$T/enroll.err")"
+
+new_token stdin
+printf '%s\n' "$TOKEN" | CRTOKEN_OTP=alicepw setsid -w "$ENROLL" --server "$URL" \
+	--token-file - --user alice --out-dir "$T/out" --name viastdin >/dev/null 2>"$T/enroll.err"
+check_eq "--token-file - reads the token from stdin" 0 $?
+: >"$T/empty.txt"
+enroll --server "$URL" --token-file "$T/empty.txt" --out-dir "$T/out"
+check_eq "an empty token file is a usage error (exit 2)" 2 "$RC"
+enroll --server "$URL" --out-dir "$T/out"
+check_eq "no token anywhere and no terminal: usage error (exit 2)" 2 "$RC"
+check_contains "... saying where a token can come from" "--token-file" "$(cat "$T/enroll.err")"
 
 # ------------------------------------------------------------ hostile server
 HPORT=18544
