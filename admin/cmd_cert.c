@@ -61,7 +61,7 @@ static const char redeem_help[] =
 	"                            [--user USER] [--out FILE] [--chain-out FILE] [--json]\n\n"
 	"Redeem a certificate request token locally with a CSR (PEM or DER). The\n"
 	"certificate is signed by the CA, stored, and the token is used up. --cn/--org/\n"
-	"--ou override the token's values unless the admin locked them. Without --user\n"
+	"--ou set fields the token leaves open (see token --help). Without --user\n"
 	"this is an admin redemption (the owner check is skipped); with --user the\n"
 	"token's owner must match. --out writes the certificate (PEM), --chain-out the\n"
 	"CA chain; --json prints the certificate record with both.\n";

@@ -13,28 +13,31 @@ int cmd_token(admin_env *env, int argc, char **argv);
 static const char token_help[] =
 	"usage: crtoken-admin token create --name NAME [--cn CN] [--org O] [--ou OU]\n"
 	"                                  [--owner USER] [--expires 7d|12h|30m]\n"
-	"                                  [--lock cn,org,ou] [--reply 'Attribute=value']...\n"
-	"                                  [--count N] [--json]\n"
+	"                                  [--lock cn,org,ou] [--open cn,org,ou]\n"
+	"                                  [--reply 'Attribute=value']... [--count N] [--json]\n"
 	"       crtoken-admin token list [--state active|used|expired|deleted] [--json]\n"
 	"       crtoken-admin token show ID [--json]\n"
 	"       crtoken-admin token update ID [--name N] [--cn CN] [--org O] [--ou OU]\n"
 	"                                  [--owner USER] [--expires DURATION] [--lock LIST]\n"
+	"                                  [--open LIST]\n"
 	"                                  [--reply 'Attribute=value']... [--clear-reply] [--json]\n"
 	"       crtoken-admin token delete ID\n"
 	"       crtoken-admin token purge [--older-than DAYS]\n\n"
 	"A certificate request token pre-approves one client certificate: its name, CN,\n"
 	"O, OU, optional owner (the only user allowed to redeem it) and RADIUS reply\n"
 	"attributes (e.g. --reply Tunnel-Private-Group-Id=42). The token string is shown\n"
-	"once at creation; only its SHA-256 is stored. By default the redeemer may\n"
-	"override CN, O and OU; --lock fixes them. An empty value (--cn '') clears a\n"
-	"field on update. delete is soft: a later redemption reports token_deleted.\n"
+	"once at creation; only its SHA-256 is stored. Subject policy: the redeemer may\n"
+	"set only the fields left empty, except the CN of a token with an owner (its\n"
+	"name when no --cn is given); --open lets the redeemer change a field anyway,\n"
+	"--lock forbids one even when empty. An empty value (--cn '') clears a field\n"
+	"on update. delete is soft: a later redemption reports token_deleted.\n"
 	"--count N makes N tokens with the same metadata (names NAME-1..NAME-N), one\n"
 	"token string per line (a JSON array with --json), e.g. for a classroom.\n"
 	"purge removes expired, used and deleted tokens older than DAYS (default 0);\n"
 	"certificates are kept.\n";
 
 enum { O_NAME = 1000, O_CN, O_ORG, O_OU, O_OWNER, O_EXPIRES, O_LOCK, O_REPLY, O_CLEAR_REPLY,
-       O_STATE, O_OLDER, O_COUNT, O_JSON, O_HELP };
+       O_STATE, O_OLDER, O_COUNT, O_JSON, O_HELP, O_OPEN };
 
 static const struct option opts[] = {
 	{"name", required_argument, NULL, O_NAME},
@@ -44,6 +47,7 @@ static const struct option opts[] = {
 	{"owner", required_argument, NULL, O_OWNER},
 	{"expires", required_argument, NULL, O_EXPIRES},
 	{"lock", required_argument, NULL, O_LOCK},
+	{"open", required_argument, NULL, O_OPEN},
 	{"reply", required_argument, NULL, O_REPLY},
 	{"clear-reply", no_argument, NULL, O_CLEAR_REPLY},
 	{"state", required_argument, NULL, O_STATE},
@@ -76,9 +80,10 @@ static void print_token_text(const crt_token *t)
 	printf("CN:       %s\nO:        %s\nOU:       %s\nowner:    %s\n",
 	       t->cn ? t->cn : "(token name)", t->org ? t->org : "-", t->ou ? t->ou : "-",
 	       t->owner ? t->owner : "(anyone who logs in)");
-	printf("locked:   %s%s%s%s\n", t->locked & CRT_FIELD_CN ? "cn " : "",
-	       t->locked & CRT_FIELD_O ? "org " : "", t->locked & CRT_FIELD_OU ? "ou" : "",
-	       t->locked ? "" : "(none: the redeemer may override cn, org, ou)");
+	unsigned may = crt_token_overridable(t);
+	printf("redeemer may set: %s%s%s%s\n", may & CRT_FIELD_CN ? "cn " : "",
+	       may & CRT_FIELD_O ? "org " : "", may & CRT_FIELD_OU ? "ou" : "",
+	       may ? "" : "(nothing: the subject is fixed)");
 	printf("created:  %s\nexpires:  %s\n", admin_time(t->created_at, a),
 	       admin_time(t->expires_at, b));
 	if (t->used_at)
@@ -168,6 +173,14 @@ int cmd_token(admin_env *env, int argc, char **argv)
 				goto out;
 			}
 			spec.set_locked = 1;
+			break;
+		case O_OPEN:
+			if (crt_fields_parse(optarg, &spec.opened) != CRT_OK) {
+				rc = admin_usage_error("token", "--open '%s': use a list of cn,org,ou",
+						       optarg);
+				goto out;
+			}
+			spec.set_opened = 1;
 			break;
 		case O_REPLY:
 			if (append_line(&reply, optarg) != 0)

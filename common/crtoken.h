@@ -262,8 +262,10 @@ int crt_token_state_parse(const char *name);
 
 /*
  * What an admin asks for. For create: name required, others optional.
- * For update: NULL means "unchanged", "" means "clear"; set_locked says
- * whether `locked` applies; expires_at/lifetime 0 means unchanged.
+ * For update: NULL means "unchanged", "" means "clear"; set_locked and
+ * set_opened say whether `locked` / `opened` apply (locking a field takes it
+ * out of `opened` and opening one out of `locked`); expires_at/lifetime 0
+ * means unchanged. A field may not be in both lists of one request.
  * reply: "Attribute=value" lines separated by '\n' (NULL = none/unchanged).
  */
 typedef struct crt_token_spec {
@@ -274,9 +276,11 @@ typedef struct crt_token_spec {
 	const char *owner;
 	int64_t lifetime;   /* seconds from now; 0 = config default */
 	int64_t expires_at; /* absolute; wins over lifetime when non-zero */
-	unsigned locked;    /* crt_field mask the redeemer may NOT override */
+	unsigned locked;    /* crt_field mask the redeemer may NOT set (see crt_token_overridable) */
 	int set_locked;     /* update only */
 	const char *reply;
+	unsigned opened;    /* crt_field mask the redeemer MAY set although filled or owned */
+	int set_opened;     /* update only */
 } crt_token_spec;
 
 typedef struct crt_token {
@@ -290,9 +294,23 @@ typedef struct crt_token {
 	char *serial;       /* certificate it produced, or NULL */
 	char *created_by;
 	crt_token_state state;
+	unsigned opened;    /* fields opened to the redeemer (crt_token_spec.opened) */
 } crt_token;
 void crt_token_clear(crt_token *t);
 void crt_token_list_free(crt_token *list, size_t n);
+
+/*
+ * The subject policy: the crt_field mask the redeemer may set on t.
+ * A field the administrator filled in is fixed, and so is the CN of a token
+ * with an owner (its CN, or its name when it has none); the fields left
+ * empty are the redeemer's to fill (Frontdoor's "optional fields"). `opened`
+ * gives a fixed field to the redeemer anyway; `locked` takes one away even
+ * when empty. Every subject field, whoever sets it, is 1-64 bytes of
+ * printable UTF-8 without '\', Unicode format characters (zero-width, bidi)
+ * or spaces at either end, and the CN is never empty: refused as
+ * CRT_E_FIELD_INVALID; a change the policy forbids as CRT_E_FIELD_LOCKED.
+ */
+unsigned crt_token_overridable(const crt_token *t);
 
 /*
  * Create a token. The token string is written to token_out (shown once,
@@ -429,7 +447,8 @@ typedef struct crt_redeem_req {
 	const char *token;
 	const unsigned char *csr; /* PEM or DER */
 	size_t csr_len;
-	const char *cn, *org, *ou; /* overrides; NULL = token's value */
+	const char *cn, *org, *ou; /* overrides as crt_token_overridable allows; NULL = token's
+				      value, "" = clear */
 	const char *user;   /* authenticated redeemer (owner check) */
 	int admin;          /* local admin redemption: owner check skipped */
 	const char *actor;  /* for the audit row */

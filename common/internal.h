@@ -189,6 +189,13 @@ crt_status crt_field_check(const char *value, size_t maxlen);
 /* The same, any length, '\n' allowed (reply attribute lists). */
 crt_status crt_field_check_multiline(const char *value);
 
+/* --- names.c --- */
+/* One certificate subject field (CN, O or OU) as the token or the redeemer
+ * gives it: 1-64 bytes of printable UTF-8, no backslash, no Unicode format
+ * characters, no space at either end. CRT_E_FIELD_INVALID with *why set
+ * ("must not contain a backslash", ...) otherwise. */
+crt_status subject_field_check(const char *v, const char **why);
+
 /* --- ca.c --- */
 crt_status ca_load(crt_ctx *ctx);
 void ca_free(crt_ctx *ctx);

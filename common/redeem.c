@@ -19,8 +19,9 @@
 
 #include "internal.h"
 
-/* The value a field takes: the redeemer's override when allowed. */
-static crt_status pick(crt_ctx *ctx, const char *what, unsigned bit, unsigned locked,
+/* The value a field takes: the redeemer's override when the token allows it
+ * (may: crt_token_overridable). "" clears the field. */
+static crt_status pick(crt_ctx *ctx, const char *what, unsigned bit, unsigned may,
 		       const char *token_value, const char *override, const char **out)
 {
 	*out = token_value;
@@ -28,9 +29,29 @@ static crt_status pick(crt_ctx *ctx, const char *what, unsigned bit, unsigned lo
 		return CRT_OK;
 	if (token_value != NULL && strcmp(token_value, override) == 0)
 		return CRT_OK;
-	if (locked & bit)
-		return crt_fail(ctx, CRT_E_FIELD_LOCKED, "%s is locked by the administrator", what);
+	if (!(may & bit))
+		return crt_fail(ctx, CRT_E_FIELD_LOCKED,
+				"%s is fixed by the token (filled in by the administrator, or the "
+				"commonName of an owner's token); the administrator may open it",
+				what);
 	*out = *override ? override : NULL;
+	return CRT_OK;
+}
+
+/* Each field of the subject about to be signed obeys the subject field rule
+ * (tokens stored before the rule included), and there is a CN. */
+static crt_status check_subject(crt_ctx *ctx, const char *cn, const char *org, const char *ou)
+{
+	const char *names[] = {"commonName", "organization", "organizationalUnit"};
+	const char *v[] = {cn, org, ou};
+	const char *why;
+
+	if (cn == NULL)
+		return crt_fail(ctx, CRT_E_FIELD_INVALID,
+				"the commonName cannot be empty (a certificate needs a subject)");
+	for (int i = 0; i < 3; i++)
+		if (v[i] != NULL && subject_field_check(v[i], &why) != CRT_OK)
+			return crt_fail(ctx, CRT_E_FIELD_INVALID, "%s %s", names[i], why);
 	return CRT_OK;
 }
 
@@ -157,13 +178,14 @@ void redeem_audit_refusal_in_txn(crt_ctx *ctx, redeem_job *j)
 }
 
 /* Read the token by hash and check it against req: state, owner, allowed
- * overrides. On CRT_OK, cn/org/ou are the subject fields to sign (pointing
+ * overrides (the subject policy, crtoken.h), the subject field rule. On CRT_OK, cn/org/ou are the subject fields to sign (pointing
  * into t or req). */
 static crt_status check_token(crt_ctx *ctx, const crt_redeem_req *req, const char *hash,
 			      int64_t now, crt_token *t, char object[80], const char **cn,
 			      const char **org, const char **ou)
 {
 	crt_status r;
+	unsigned may;
 
 	crt_token_clear(t);
 	if ((r = token_load_by_hash(ctx, hash, now, t)) != CRT_OK) {
@@ -185,14 +207,13 @@ static crt_status check_token(crt_ctx *ctx, const crt_redeem_req *req, const cha
 	if (!req->admin && t->owner != NULL &&
 	    (req->user == NULL || strcmp(req->user, t->owner) != 0))
 		return crt_fail(ctx, CRT_E_TOKEN_OWNER, "token %s belongs to another user", t->id);
-	if ((r = pick(ctx, "commonName", CRT_FIELD_CN, t->locked, t->cn ? t->cn : t->name, req->cn,
+	may = crt_token_overridable(t);
+	if ((r = pick(ctx, "commonName", CRT_FIELD_CN, may, t->cn ? t->cn : t->name, req->cn,
 		      cn)) != CRT_OK ||
-	    (r = pick(ctx, "organization", CRT_FIELD_O, t->locked, t->org, req->org, org)) !=
-		    CRT_OK ||
-	    (r = pick(ctx, "organizationalUnit", CRT_FIELD_OU, t->locked, t->ou, req->ou, ou)) !=
-		    CRT_OK)
+	    (r = pick(ctx, "organization", CRT_FIELD_O, may, t->org, req->org, org)) != CRT_OK ||
+	    (r = pick(ctx, "organizationalUnit", CRT_FIELD_OU, may, t->ou, req->ou, ou)) != CRT_OK)
 		return r;
-	return CRT_OK;
+	return check_subject(ctx, *cn, *org, *ou);
 }
 
 /* Token syntax and override fields: the checks that need neither store nor CSR. */
@@ -204,11 +225,13 @@ static crt_status check_request(crt_ctx *ctx, const crt_redeem_req *req)
 						? "a token starts with " CRT_TOKEN_PREFIX
 						: "check the token for typos (its checksum does not "
 						  "match)");
-	if ((req->cn && *req->cn && crt_field_check(req->cn, 64) != CRT_OK) ||
-	    (req->org && *req->org && crt_field_check(req->org, 64) != CRT_OK) ||
-	    (req->ou && *req->ou && crt_field_check(req->ou, 64) != CRT_OK))
-		return crt_fail(ctx, CRT_E_FIELD_INVALID,
-				"overrides must be at most 64 bytes of printable UTF-8");
+	const char *names[] = {"commonName", "organization", "organizationalUnit"};
+	const char *v[] = {req->cn, req->org, req->ou};
+	const char *why;
+	for (int i = 0; i < 3; i++) /* "" asks to clear the field */
+		if (v[i] != NULL && *v[i] != '\0' && subject_field_check(v[i], &why) != CRT_OK)
+			return crt_fail(ctx, CRT_E_FIELD_INVALID, "the %s override %s", names[i],
+					why);
 	return CRT_OK;
 }
 

@@ -45,15 +45,25 @@ static char *dump(json_t *o)
 	return s;
 }
 
+/* A crt_field mask as ["commonName", "organization", "organizationalUnit"]. */
+static json_t *fields(unsigned mask)
+{
+	json_t *a = json_array();
+	if (mask & CRT_FIELD_CN)
+		json_array_append_new(a, json_string("commonName"));
+	if (mask & CRT_FIELD_O)
+		json_array_append_new(a, json_string("organization"));
+	if (mask & CRT_FIELD_OU)
+		json_array_append_new(a, json_string("organizationalUnit"));
+	return a;
+}
+
 char *crt_token_json(const crt_token *t, const char *token)
 {
-	json_t *o = json_object(), *locked = json_array();
-	if (t->locked & CRT_FIELD_CN)
-		json_array_append_new(locked, json_string("commonName"));
-	if (t->locked & CRT_FIELD_O)
-		json_array_append_new(locked, json_string("organization"));
-	if (t->locked & CRT_FIELD_OU)
-		json_array_append_new(locked, json_string("organizationalUnit"));
+	json_t *o = json_object();
+	/* lockedFields: what the redeemer cannot set, by explicit lock or by the
+	 * subject policy; openFields: what the admin opened. */
+	json_t *locked = fields(CRT_FIELD_ALL & ~crt_token_overridable(t)), *opened = fields(t->opened);
 	json_object_set_new(o, "id", json_string(t->id));
 	json_object_set_new(o, "name", jstr(t->name));
 	if (token != NULL)
@@ -64,6 +74,7 @@ char *crt_token_json(const crt_token *t, const char *token)
 	json_object_set_new(o, "owner", jstr(t->owner));
 	json_object_set_new(o, "state", json_string(crt_token_state_name(t->state)));
 	json_object_set_new(o, "lockedFields", locked);
+	json_object_set_new(o, "openFields", opened);
 	json_object_set_new(o, "replyAttributes", jlines(t->reply));
 	json_object_set_new(o, "createdAt", jtime(t->created_at));
 	json_object_set_new(o, "expiresAt", jtime(t->expires_at));

@@ -16,7 +16,6 @@
 #define SUM_CHARS 6
 #define PREFIX_LEN 4
 #define MAX_NAME 128
-#define MAX_DN_FIELD 64 /* RFC 5280 upper bounds for CN/O/OU */
 #define MAX_OWNER 256
 #define MAX_REPLY 4096
 
@@ -141,6 +140,15 @@ crt_status crt_reply_validate(const char *reply)
 	return CRT_OK;
 }
 
+unsigned crt_token_overridable(const crt_token *t)
+{
+	unsigned fixed = (t->cn ? CRT_FIELD_CN : 0) | (t->org ? CRT_FIELD_O : 0) |
+			 (t->ou ? CRT_FIELD_OU : 0);
+	if (t->owner != NULL) /* the owner's certificate keeps the token's CN (or name) */
+		fixed |= CRT_FIELD_CN;
+	return CRT_FIELD_ALL & ~t->locked & ~(fixed & ~t->opened);
+}
+
 const char *crt_token_state_name(crt_token_state s)
 {
 	switch (s) {
@@ -171,6 +179,15 @@ static crt_status check_field(crt_ctx *ctx, const char *what, const char *v, siz
 	return CRT_OK;
 }
 
+/* One optional subject field; "" counts as absent (clears on update). */
+static crt_status check_subject_field(crt_ctx *ctx, const char *what, const char *v)
+{
+	const char *why;
+	if (v == NULL || *v == '\0' || subject_field_check(v, &why) == CRT_OK)
+		return CRT_OK;
+	return crt_fail(ctx, CRT_E_FIELD_INVALID, "%s %s", what, why);
+}
+
 crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 {
 	crt_status r;
@@ -179,13 +196,16 @@ crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 	if (!creating && s->name != NULL && *s->name == '\0')
 		return crt_fail(ctx, CRT_E_NAME_REQUIRED, "the name cannot be cleared");
 	if ((r = check_field(ctx, "name", s->name, MAX_NAME)) != CRT_OK ||
-	    (r = check_field(ctx, "commonName", s->cn, MAX_DN_FIELD)) != CRT_OK ||
-	    (r = check_field(ctx, "organization", s->org, MAX_DN_FIELD)) != CRT_OK ||
-	    (r = check_field(ctx, "organizationalUnit", s->ou, MAX_DN_FIELD)) != CRT_OK ||
+	    (r = check_subject_field(ctx, "commonName", s->cn)) != CRT_OK ||
+	    (r = check_subject_field(ctx, "organization", s->org)) != CRT_OK ||
+	    (r = check_subject_field(ctx, "organizationalUnit", s->ou)) != CRT_OK ||
 	    (r = check_field(ctx, "owner", s->owner, MAX_OWNER)) != CRT_OK)
 		return r;
-	if (s->locked & ~(unsigned)CRT_FIELD_ALL)
-		return crt_fail(ctx, CRT_E_FIELD_INVALID, "unknown field in the lock list");
+	if ((s->locked | s->opened) & ~(unsigned)CRT_FIELD_ALL)
+		return crt_fail(ctx, CRT_E_FIELD_INVALID, "unknown field in the lock or open list");
+	if ((creating || (s->set_locked && s->set_opened)) && (s->locked & s->opened))
+		return crt_fail(ctx, CRT_E_FIELD_INVALID,
+				"a field cannot be both locked and opened");
 	if (crt_reply_validate(s->reply) != CRT_OK)
 		return crt_fail(ctx, CRT_E_REPLY_ATTR,
 				"reply attributes must be lines of Attribute=value");

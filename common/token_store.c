@@ -12,6 +12,14 @@
 	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "     \
 	"deleted_at, serial, created_by, updated_at, version"
 
+/* The tokens.locked column holds the whole per-field override policy: the
+ * locked fields in bits 0-2, the opened ones in bits 3-5. */
+#define POLICY_OPENED_SHIFT 3
+static int policy_column(const crt_token *t)
+{
+	return (int)((t->locked & CRT_FIELD_ALL) | (t->opened & CRT_FIELD_ALL) << POLICY_OPENED_SHIFT);
+}
+
 void crt_token_clear(crt_token *t)
 {
 	if (t == NULL)
@@ -54,7 +62,8 @@ static void row_to_token(sqlite3_stmt *st, int64_t now, crt_token *t)
 	t->org = store_col_strdup(st, 3);
 	t->ou = store_col_strdup(st, 4);
 	t->owner = store_col_strdup(st, 5);
-	t->locked = (unsigned)sqlite3_column_int(st, 6);
+	t->locked = (unsigned)sqlite3_column_int(st, 6) & CRT_FIELD_ALL;
+	t->opened = ((unsigned)sqlite3_column_int(st, 6) >> POLICY_OPENED_SHIFT) & CRT_FIELD_ALL;
 	t->reply = store_col_strdup(st, 7);
 	t->created_at = sqlite3_column_int64(st, 8);
 	t->expires_at = sqlite3_column_int64(st, 9);
@@ -114,6 +123,7 @@ static char *token_detail(const crt_token *t)
 	json_str(&j, "organizationalUnit", t->ou);
 	json_str(&j, "owner", t->owner);
 	json_int(&j, "locked", t->locked);
+	json_int(&j, "opened", t->opened);
 	json_str(&j, "expiresAt", exp);
 	return json_end(&j);
 }
@@ -151,6 +161,7 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 	t.reply = crt_strdup(nonempty(spec->reply));
 	t.created_by = crt_strdup(actor);
 	t.locked = spec->locked;
+	t.opened = spec->opened;
 	t.created_at = now;
 	t.state = CRT_TOKEN_ACTIVE;
 	if ((detail = token_detail(&t)) == NULL) {
@@ -172,7 +183,7 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 	store_bind_text(st, 5, t.org);
 	store_bind_text(st, 6, t.ou);
 	store_bind_text(st, 7, t.owner);
-	sqlite3_bind_int(st, 8, (int)t.locked);
+	sqlite3_bind_int(st, 8, policy_column(&t));
 	store_bind_text(st, 9, t.reply);
 	sqlite3_bind_int64(st, 10, now);
 	sqlite3_bind_int64(st, 11, t.expires_at);
@@ -298,8 +309,15 @@ crt_status crt_token_update(crt_ctx *ctx, const char *id, const crt_token_spec *
 	    (r = apply(&t.org, c->org)) != CRT_OK || (r = apply(&t.ou, c->ou)) != CRT_OK ||
 	    (r = apply(&t.owner, c->owner)) != CRT_OK || (r = apply(&t.reply, c->reply)) != CRT_OK)
 		goto fail;
-	if (c->set_locked)
+	/* Locking a field closes it, opening one unlocks it. */
+	if (c->set_locked) {
 		t.locked = c->locked;
+		t.opened &= ~c->locked;
+	}
+	if (c->set_opened) {
+		t.opened = c->opened;
+		t.locked &= ~c->opened;
+	}
 	if ((c->lifetime || c->expires_at) &&
 	    (r = token_expiry(ctx, c, now, &t.expires_at)) != CRT_OK)
 		goto fail;
@@ -314,7 +332,7 @@ crt_status crt_token_update(crt_ctx *ctx, const char *id, const crt_token_spec *
 	store_bind_text(st, 3, t.org);
 	store_bind_text(st, 4, t.ou);
 	store_bind_text(st, 5, t.owner);
-	sqlite3_bind_int(st, 6, (int)t.locked);
+	sqlite3_bind_int(st, 6, policy_column(&t));
 	store_bind_text(st, 7, t.reply);
 	sqlite3_bind_int64(st, 8, t.expires_at);
 	sqlite3_bind_int64(st, 9, now);

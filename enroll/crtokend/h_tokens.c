@@ -16,7 +16,7 @@
 
 static const char *const spec_keys[] = {
     "name",      "commonName", "organization", "organizationalUnit", "owner",
-    "expiresIn", "expiresAt",  "lockedFields", "replyAttributes",    NULL,
+    "expiresIn", "expiresAt",  "lockedFields", "replyAttributes",    "openFields", NULL,
 };
 
 /* A growing "line\nline" buffer. */
@@ -118,8 +118,10 @@ static unsigned field_bit(const char *name)
 	return m;
 }
 
-static int parse_locked(struct request *rq, json_t *v, unsigned *mask)
+/* lockedFields or openFields (key): a list of field names, or null for none. */
+static int parse_fields(struct request *rq, const char *key, json_t *v, unsigned *mask)
 {
+	char msg[128];
 	json_t *item;
 	unsigned bit;
 	size_t i;
@@ -139,9 +141,10 @@ static int parse_locked(struct request *rq, json_t *v, unsigned *mask)
 	}
 	return 0;
 bad:
-	reply_error(rq, CRT_E_REQUEST_INVALID,
-	            "\"lockedFields\" must list \"commonName\", \"organization\", "
-	            "\"organizationalUnit\"");
+	snprintf(msg, sizeof(msg),
+	         "\"%s\" must list \"commonName\", \"organization\", \"organizationalUnit\"",
+	         key);
+	reply_error(rq, CRT_E_REQUEST_INVALID, msg);
 	return -1;
 }
 
@@ -213,9 +216,14 @@ static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spe
 	if (parse_expiry(rq, obj, spec) != 0)
 		return -1;
 	if ((v = json_object_get(obj, "lockedFields")) != NULL) {
-		if (parse_locked(rq, v, &spec->locked) != 0)
+		if (parse_fields(rq, "lockedFields", v, &spec->locked) != 0)
 			return -1;
 		spec->set_locked = 1;
+	}
+	if ((v = json_object_get(obj, "openFields")) != NULL) {
+		if (parse_fields(rq, "openFields", v, &spec->opened) != 0)
+			return -1;
+		spec->set_opened = 1;
 	}
 	if ((v = json_object_get(obj, "replyAttributes")) != NULL) {
 		if (json_is_null(v)) {

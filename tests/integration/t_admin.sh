@@ -117,6 +117,14 @@ check_contains "refused redemptions leave the token active" active "$("$A" token
 openssl req -new -key "$T/alice.key" -subj /CN=x -outform DER -out "$T/alice.der" 2>/dev/null
 check "a DER CSR is accepted, unlocked fields overridable" "$A" redeem "$TOK3" --csr "$T/alice.der" --org "Other Org" --out "$T/der.pem"
 check_contains "the override is in the subject" "O = Other Org, CN = fixed" "$(openssl x509 -in "$T/der.pem" -noout -subject)"
+J=$("$A" token create --name alice-laptop --owner alice --org Example --json)
+TOK4=$(json_get "$J" token)
+check_code "alice's token can't be redeemed as CN=bob" field_locked "$A" redeem "$TOK4" --user alice --csr "$T/alice.csr" --cn bob
+check_code "a field the admin filled is fixed by default" field_locked "$A" redeem "$TOK4" --user alice --csr "$T/alice.csr" --org Other
+check_code "a trailing backslash in a subject field is refused" field_invalid "$A" redeem "$TOK4" --user alice --csr "$T/alice.csr" --ou 'IT\'
+check "token update --open opens a filled field" "$A" token update "$(json_get "$J" id)" --open org,cn
+check "... which the redeemer may then set" "$A" redeem "$TOK4" --user alice --csr "$T/alice.csr" --cn alice-2 --org Other --out "$T/open.pem"
+check_contains "the opened fields are in the subject" "O = Other, CN = alice-2" "$(openssl x509 -in "$T/open.pem" -noout -subject)"
 
 J=$("$A" token create --name owned --owner alice --json)
 TOK4=$(json_get "$J" token)

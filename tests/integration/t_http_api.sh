@@ -158,11 +158,12 @@ check_eq "get token hides the token string" false "$(jget "$T/body" "'token' in 
 areq GET /certificate-request-tokens/token-00000000-0000-4000-8000-000000000000
 check_status "unknown token id is 404" 404 token_not_found
 
-ajreq PATCH "/certificate-request-tokens/$ID" '{"name":"laptop-2","organization":null,"lockedFields":["commonName"]}'
+ajreq PATCH "/certificate-request-tokens/$ID" '{"name":"laptop-2","organization":null,"lockedFields":["commonName"],"openFields":["organizationalUnit"]}'
 check_status "update token is 200" 200 -
 check_eq "update renames" laptop-2 "$(jget "$T/body" "d['name']")"
 check_eq "update with null clears a field" "" "$(jget "$T/body" "d['organization']")"
 check_eq "update sets lockedFields" '["commonName"]' "$(jget "$T/body" "d['lockedFields']")"
+check_eq "update opens the filled OU to the redeemer" '["organizationalUnit"]' "$(jget "$T/body" "d['openFields']")"
 check_eq "update keeps fields not mentioned" alice "$(jget "$T/body" "d['commonName']")"
 ajreq PATCH /certificate-request-tokens/token-00000000-0000-4000-8000-000000000000 '{"name":"x"}'
 check_status "update of an unknown id is 404" 404 token_not_found

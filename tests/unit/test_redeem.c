@@ -245,11 +245,12 @@ static void an_owned_token_redeems_only_for_its_owner(void **s)
 	crt_token_clear(&t);
 }
 
-static void the_redeemer_may_override_unlocked_fields(void **s)
+static void the_redeemer_may_set_opened_and_empty_fields(void **s)
 {
 	crt_token t;
 	crt_cert c;
-	crt_token_spec spec = {.name = "ovr", .cn = "default", .org = "Org"};
+	crt_token_spec spec = {.name = "ovr", .cn = "default", .org = "Org",
+			       .opened = CRT_FIELD_CN};
 	char *tok = tok_for(&spec, &t);
 	assert_int_equal(redeem_as(tok, NULL, "my-laptop", NULL, "Lab", &c), CRT_OK);
 	assert_string_equal(c.subject, "/O=Org/OU=Lab/CN=my-laptop");
@@ -284,6 +285,164 @@ static void overrides_must_be_printable_and_short(void **s)
 	assert_int_equal(redeem_as(tok, NULL, "bad\x01", NULL, NULL, &c), CRT_E_FIELD_INVALID);
 	assert_int_equal(redeem_as(tok, NULL, "\xff\xfe", NULL, NULL, &c), CRT_E_FIELD_INVALID);
 	assert_int_equal(redeem_as(tok, NULL, "Zoë's laptop", NULL, NULL, &c), CRT_OK);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+}
+
+/* ---------------------------------------------------------------- subject policy */
+
+/* Alice's token names alice's certificate: her login can't make it CN=bob. */
+static void alices_token_cannot_issue_cn_bob(void **s)
+{
+	crt_token t;
+	crt_cert c = {0};
+	crt_token_spec spec = {.name = "alice-laptop", .owner = "alice"};
+	char *tok = tok_for(&spec, &t);
+	assert_int_equal(redeem_as(tok, "alice", "bob", NULL, NULL, &c), CRT_E_FIELD_LOCKED);
+	crt_token_clear(&t);
+	crt_token_spec spec2 = {.name = "alice-phone", .cn = "alice", .owner = "alice"};
+	tok = tok_for(&spec2, &t);
+	assert_int_equal(redeem_as(tok, "alice", "bob", NULL, NULL, &c), CRT_E_FIELD_LOCKED);
+	assert_int_equal(redeem_as(tok, "alice", NULL, NULL, NULL, &c), CRT_OK);
+	assert_string_equal(c.subject, "/CN=alice");
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+}
+
+/* What the admin filled in is fixed unless opened; empty fields stay free. */
+static void fields_the_admin_filled_are_locked_by_default(void **s)
+{
+	crt_token t;
+	crt_cert c = {0};
+	crt_token_spec spec = {.name = "filled", .cn = "default", .org = "Org"};
+	char *tok = tok_for(&spec, &t);
+	assert_int_equal(redeem_as(tok, NULL, "mine", NULL, NULL, &c), CRT_E_FIELD_LOCKED);
+	assert_int_equal(redeem_as(tok, NULL, NULL, "Other Org", NULL, &c), CRT_E_FIELD_LOCKED);
+	assert_int_equal(redeem_as(tok, NULL, NULL, "", NULL, &c), CRT_E_FIELD_LOCKED);
+	assert_int_equal(redeem_as(tok, NULL, "default", NULL, "Lab", &c), CRT_OK);
+	assert_string_equal(c.subject, "/O=Org/OU=Lab/CN=default");
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+}
+
+static void an_opened_field_may_be_overridden_even_with_an_owner(void **s)
+{
+	crt_token t;
+	crt_cert c = {0};
+	crt_token_spec spec = {.name = "opened", .cn = "x", .owner = "dave",
+			       .opened = CRT_FIELD_CN | CRT_FIELD_O, .org = "Org"};
+	char *tok = tok_for(&spec, &t);
+	assert_int_equal(t.opened, CRT_FIELD_CN | CRT_FIELD_O);
+	assert_int_equal(crt_token_overridable(&t), CRT_FIELD_ALL);
+	assert_int_equal(redeem_as(tok, "dave", "dave-laptop", "", NULL, &c), CRT_OK);
+	assert_string_equal(c.subject, "/CN=dave-laptop");
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+}
+
+static void a_field_cannot_be_both_locked_and_opened(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token_spec spec = {.name = "both", .locked = CRT_FIELD_O, .opened = CRT_FIELD_O};
+	assert_int_equal(crt_token_create(ti.ctx, &spec, "t", NULL, tok), CRT_E_FIELD_INVALID);
+}
+
+/* Opening a field on update unlocks it, locking one closes it. */
+static void updates_move_a_field_between_locked_and_opened(void **s)
+{
+	crt_token t, u;
+	crt_token_spec spec = {.name = "move", .cn = "c", .locked = CRT_FIELD_OU};
+	char *tok = tok_for(&spec, &t);
+	(void)tok;
+	crt_token_spec open_ou = {.set_opened = 1, .opened = CRT_FIELD_OU | CRT_FIELD_CN};
+	assert_int_equal(crt_token_update(ti.ctx, t.id, &open_ou, "t", &u), CRT_OK);
+	assert_int_equal(u.locked, 0);
+	assert_int_equal(crt_token_overridable(&u), CRT_FIELD_ALL);
+	crt_token_clear(&u);
+	crt_token_spec lock_cn = {.set_locked = 1, .locked = CRT_FIELD_CN};
+	assert_int_equal(crt_token_update(ti.ctx, t.id, &lock_cn, "t", &u), CRT_OK);
+	assert_int_equal(u.locked, CRT_FIELD_CN);
+	assert_int_equal(u.opened, CRT_FIELD_OU);
+	crt_token_clear(&u);
+	crt_token_clear(&t);
+}
+
+/* No certificate with an empty subject (and crtoken adds no SAN). */
+static void redeem_empty_subject_rejected(void **s)
+{
+	crt_token t;
+	crt_cert c = {0};
+	crt_token_spec spec = {.name = "free-cn"};
+	char *tok = tok_for(&spec, &t);
+	assert_int_equal(redeem_as(tok, NULL, "", NULL, NULL, &c), CRT_E_FIELD_INVALID);
+	assert_int_equal(redeem_as(tok, NULL, "", "", "", &c), CRT_E_FIELD_INVALID);
+	crt_token_clear(&t);
+}
+
+/* Invisible characters make two different subjects look alike. */
+static void subject_zero_width_and_bidi_characters_rejected(void **s)
+{
+	static const char *tricks[] = {
+		"bob\xe2\x80\x8b",   /* U+200B zero width space */
+		"b\xe2\x80\x8d" "ob", /* U+200D zero width joiner */
+		"\xe2\x80\xae" "bob", /* U+202E right-to-left override */
+		"bob\xe2\x81\xa6",   /* U+2066 left-to-right isolate */
+		"\xef\xbb\xbf" "bob", /* U+FEFF byte order mark */
+		"b\xc2\xad" "ob",    /* U+00AD soft hyphen */
+		"bob\xe2\x80\xa8",   /* U+2028 line separator */
+		"\xf3\xa0\x80\x81" "bob", /* U+E0001 language tag */
+	};
+	crt_token t;
+	crt_cert c = {0};
+	crt_token_spec spec = {.name = "bidi"};
+	char *tok = tok_for(&spec, &t);
+	char ttok[CRT_TOKEN_STRLEN + 1];
+	for (size_t i = 0; i < sizeof(tricks) / sizeof(tricks[0]); i++) {
+		assert_int_equal(redeem_as(tok, NULL, tricks[i], NULL, NULL, &c),
+				 CRT_E_FIELD_INVALID);
+		assert_int_equal(redeem_as(tok, NULL, NULL, tricks[i], NULL, &c),
+				 CRT_E_FIELD_INVALID);
+		crt_token_spec bad = {.name = "admin", .ou = tricks[i]};
+		assert_int_equal(crt_token_create(ti.ctx, &bad, "t", NULL, ttok),
+				 CRT_E_FIELD_INVALID);
+	}
+	assert_int_equal(redeem_as(tok, NULL, "Zoë — ünïcödé ok", NULL, NULL, &c), CRT_OK);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+}
+
+/* OU "IT\" followed by CN=bob prints as /OU=IT\/CN=bob, exactly as the one
+ * field OU "IT/CN=bob" does: no backslash in a subject field. */
+static void subject_trailing_backslash_rejected(void **s)
+{
+	crt_token t;
+	crt_cert c = {0};
+	crt_token_spec spec = {.name = "slash"};
+	char *tok = tok_for(&spec, &t);
+	char ttok[CRT_TOKEN_STRLEN + 1];
+	assert_int_equal(redeem_as(tok, NULL, "bob", NULL, "IT\\", &c), CRT_E_FIELD_INVALID);
+	assert_int_equal(redeem_as(tok, NULL, "a\\xC3", NULL, NULL, &c), CRT_E_FIELD_INVALID);
+	crt_token_spec bad = {.name = "admin", .ou = "IT\\"};
+	assert_int_equal(crt_token_create(ti.ctx, &bad, "t", NULL, ttok), CRT_E_FIELD_INVALID);
+	/* a slash is escaped by the one-line form and stays allowed */
+	assert_int_equal(redeem_as(tok, NULL, "bob", NULL, "IT/CN=bob", &c), CRT_OK);
+	assert_string_equal(c.subject, "/OU=IT\\/CN=bob/CN=bob");
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+}
+
+static void subject_leading_or_trailing_spaces_rejected(void **s)
+{
+	crt_token t;
+	crt_cert c = {0};
+	crt_token_spec spec = {.name = "spaces"};
+	char *tok = tok_for(&spec, &t);
+	assert_int_equal(redeem_as(tok, NULL, " bob", NULL, NULL, &c), CRT_E_FIELD_INVALID);
+	assert_int_equal(redeem_as(tok, NULL, "bob ", NULL, NULL, &c), CRT_E_FIELD_INVALID);
+	assert_int_equal(redeem_as(tok, NULL, "bob\xc2\xa0", NULL, NULL, &c),
+			 CRT_E_FIELD_INVALID); /* no-break space */
+	assert_int_equal(redeem_as(tok, NULL, NULL, " ", NULL, &c), CRT_E_FIELD_INVALID);
+	assert_int_equal(redeem_as(tok, NULL, "bob smith", NULL, NULL, &c), CRT_OK);
 	crt_cert_clear(&c);
 	crt_token_clear(&t);
 }
@@ -475,9 +634,18 @@ int main(void)
 		cmocka_unit_test(a_deleted_token_says_deleted),
 		cmocka_unit_test(an_expired_token_says_expired),
 		cmocka_unit_test(an_owned_token_redeems_only_for_its_owner),
-		cmocka_unit_test(the_redeemer_may_override_unlocked_fields),
+		cmocka_unit_test(the_redeemer_may_set_opened_and_empty_fields),
 		cmocka_unit_test(a_locked_field_refuses_a_different_value),
 		cmocka_unit_test(overrides_must_be_printable_and_short),
+		cmocka_unit_test(alices_token_cannot_issue_cn_bob),
+		cmocka_unit_test(fields_the_admin_filled_are_locked_by_default),
+		cmocka_unit_test(an_opened_field_may_be_overridden_even_with_an_owner),
+		cmocka_unit_test(a_field_cannot_be_both_locked_and_opened),
+		cmocka_unit_test(updates_move_a_field_between_locked_and_opened),
+		cmocka_unit_test(redeem_empty_subject_rejected),
+		cmocka_unit_test(subject_zero_width_and_bidi_characters_rejected),
+		cmocka_unit_test(subject_trailing_backslash_rejected),
+		cmocka_unit_test(subject_leading_or_trailing_spaces_rejected),
 		cmocka_unit_test(refusals_are_audited_and_success_writes_one_audit_row),
 		cmocka_unit_test(generate_refuses_a_used_token_before_making_a_key),
 		cmocka_unit_test(a_token_needs_a_name),

@@ -1,0 +1,95 @@
+/*
+ * names.c — the text rules for what names people and certificates: the
+ * fields of a certificate subject (CN, O, OU) and user names. One rule
+ * each, used by every adapter through libcrtoken.
+ *
+ * A subject field is what a RADIUS policy or a person compares, in the
+ * one-line form FreeRADIUS prints ("/O=x/OU=y/CN=z"), so two different
+ * fields must never look alike there: no backslash (OU "IT\" then CN "bob"
+ * prints exactly as the one OU "IT/CN=bob", whose '/' is escaped), no
+ * invisible format characters (zero-width, bidi overrides), no spaces at
+ * either end.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define SUBJECT_FIELD_MAX 64 /* RFC 5280 ub-common-name (and O, OU): bytes here */
+
+/* The code point at *p (valid UTF-8, as crt_field_check has made sure); *p moves on. */
+static uint32_t next_cp(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	uint32_t cp;
+	int extra;
+
+	if (*s < 0x80) {
+		*p = s + 1;
+		return *s;
+	}
+	extra = (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2 : 3;
+	cp = *s & (0x3f >> extra);
+	for (int i = 1; i <= extra; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	*p = s + 1 + extra;
+	return cp;
+}
+
+/* Unicode format characters (general category Cf), line and paragraph
+ * separators, and noncharacters: invisible, or reorder what is around them. */
+static int invisible(uint32_t c)
+{
+	static const struct {
+		uint32_t lo, hi;
+	} ranges[] = {
+	    {0x00ad, 0x00ad},   {0x0600, 0x0605},   {0x061c, 0x061c},   {0x06dd, 0x06dd},
+	    {0x070f, 0x070f},   {0x0890, 0x0891},   {0x08e2, 0x08e2},   {0x180e, 0x180e},
+	    {0x200b, 0x200f},   {0x2028, 0x202e},   {0x2060, 0x2064},   {0x2066, 0x206f},
+	    {0xfdd0, 0xfdef},   {0xfeff, 0xfeff},   {0xfff9, 0xfffb},   {0x110bd, 0x110bd},
+	    {0x110cd, 0x110cd}, {0x13430, 0x1343f}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a},
+	    {0xe0001, 0xe0001}, {0xe0020, 0xe007f},
+	};
+	if ((c & 0xfffe) == 0xfffe) /* U+xxFFFE, U+xxFFFF */
+		return 1;
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (c >= ranges[i].lo && c <= ranges[i].hi)
+			return 1;
+	return 0;
+}
+
+/* Space separators (general category Zs). */
+static int space(uint32_t c)
+{
+	return c == 0x20 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+	       c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+/* Why v is not a good subject field, or NULL if it is. */
+static const char *subject_field_problem(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	uint32_t c = 0;
+
+	if (v == NULL || *v == '\0')
+		return "is empty";
+	if (crt_field_check(v, SUBJECT_FIELD_MAX) != CRT_OK)
+		return "must be at most 64 bytes of printable UTF-8";
+	if (strchr(v, '\\') != NULL)
+		return "must not contain a backslash";
+	if (space(next_cp(&p)))
+		return "must not begin or end with a space";
+	for (p = (const unsigned char *)v; *p;)
+		if (invisible(c = next_cp(&p)))
+			return "must not contain invisible (format) characters such as zero-width "
+			       "or bidi controls";
+	if (space(c))
+		return "must not begin or end with a space";
+	return NULL;
+}
+
+crt_status subject_field_check(const char *v, const char **why)
+{
+	*why = subject_field_problem(v);
+	return *why == NULL ? CRT_OK : CRT_E_FIELD_INVALID;
+}
