@@ -20,6 +20,8 @@
 #   RLM_CLIENT_CAS   PEM file of CAs radiusd accepts client certificates from
 #   RLM_PORT (18121), RLM_SECRET (testing123), RLM_DEBUG (-X; "" = -f, no debug log)
 #   RLM_MODULE_EXTRA extra lines for the crtoken module section
+#   RLM_SITE_EXTRA   extra lines at the top of the check-eap-tls-crtoken
+#                    server's authorize section (SITE=crtoken)
 #   RLM_USER         run as this user and group (e.g. freerad; default: stay root)
 # SITE selects the certificate check after the TLS handshake:
 #   crtoken   rlm_crtoken/check-eap-tls (the shipped sample) as virtual_server
@@ -86,6 +88,10 @@ rlm_write_config() {
 	crtoken)
 		_vs="virtual_server = check-eap-tls-crtoken"
 		_sitecfg=$(cat "$_src/check-eap-tls") || return 1
+		if [ -n "${RLM_SITE_EXTRA:-}" ]; then
+			_sitecfg=$(printf '%s\n' "$_sitecfg" | RLM_SITE_EXTRA=$RLM_SITE_EXTRA awk \
+				'{ print } /^authorize \{$/ && !d { print ENVIRON["RLM_SITE_EXTRA"]; d = 1 }')
+		fi
 		;;
 	stock)
 		_vs="virtual_server = check-eap-tls"

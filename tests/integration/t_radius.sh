@@ -431,6 +431,24 @@ check_eq "control: the stock check-eap-tls shape turns noop into Accept" accept 
 rlm_stop
 RLM_MODULE_EXTRA=""
 
+# The key identifiers are what binds a certificate to the stored one: a
+# request without one (deleted here before the module runs) is rejected,
+# never admitted on serial and issuer name alone.
+for kind in Authority Subject; do
+	RLM_SITE_EXTRA="	update request {
+		&TLS-Client-Cert-X509v3-$kind-Key-Identifier !* ANY
+	}"
+	rlm_write_config "$R" crtoken && rlm_start "$R"
+	m=$(log_mark)
+	check_eq "missing_$(echo "$kind" | tr A-Z a-z)_key_identifier_attribute_fails_closed" \
+		reject "$(auth alice)"
+	check_contains "no $kind Key Identifier: reason cert_mismatch in the log" \
+		"(cert_mismatch): serial $(cat "$T/alice.serial"): no $kind Key Identifier presented" \
+		"$(log_since "$m")"
+	rlm_stop
+done
+RLM_SITE_EXTRA=""
+
 # ---------------------------------------------------------------- as freerad
 # The README's permissions: radiusd as freerad, group read on the config,
 # the store and its WAL files, group search on the directory, nothing
