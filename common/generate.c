@@ -25,14 +25,20 @@
 #define PASSPHRASE_MAX 1024
 #define P12_ITER PKCS12_DEFAULT_ITER
 
+/* The key types GENERATE and crtoken-enroll make (crtoken.h, README,
+ * crtoken-enroll --help, openapi.yaml): nothing slower, nothing weaker. */
+static const char *const key_types[] = {"ec-p256", "ec-p384", "rsa-2048", "rsa-3072",
+					"ed25519"};
+
 crt_status crt_key_generate(const char *key_type, EVP_PKEY **out)
 {
 	if (out == NULL)
 		return CRT_E_INVALID_ARGUMENT;
 	*out = NULL;
-	if (key_type == NULL)
-		return CRT_E_KEY_TYPE;
-	return ca_keygen(key_type, out);
+	for (size_t i = 0; key_type != NULL && i < sizeof(key_types) / sizeof(key_types[0]); i++)
+		if (strcmp(key_type, key_types[i]) == 0)
+			return ca_keygen(key_type, out);
+	return CRT_E_KEY_TYPE;
 }
 
 /* Ed25519/Ed448 sign without a separate digest. */
@@ -228,14 +234,18 @@ crt_status crt_redeem_generate(crt_ctx *ctx, const crt_redeem_req *req, const ch
 		                PASSPHRASE_MAX);
 	if (key_type == NULL)
 		key_type = "ec-p256";
-	/* Refuse a bad, used or foreign token before spending a key generation
-	 * (RSA takes up to a second); crt_redeem checks it all again. */
+	/* Refuse a bad, used or foreign token, or one whose subject can't be
+	 * signed, before spending a key generation (RSA takes up to a second);
+	 * crt_redeem checks it all again. */
 	if ((r = redeem_precheck(ctx, req)) != CRT_OK)
 		goto out;
 
 	if ((r = crt_key_generate(key_type, &key)) != CRT_OK) {
 		if (r == CRT_E_KEY_TYPE)
-			crt_fail(ctx, r, "unknown key type \"%.32s\"", key_type);
+			crt_fail(ctx, r,
+				 "unknown key type \"%.32s\"; use ec-p256, ec-p384, rsa-2048, "
+				 "rsa-3072 or ed25519",
+				 key_type);
 		else
 			crt_fail(ctx, r, "key generation failed");
 		goto out;

@@ -263,6 +263,10 @@ void token_hash(const char *token, char out[65]);
 crt_status token_generate(const char *prefix, char out[CRT_TOKEN_STRLEN + 1]);
 /* Validate a create (creating=1) or update spec. */
 crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating);
+/* The subject t would sign is one the subject field rule allows: without a
+ * CN the name is the CN (checked at create and update, so a token that can
+ * never be redeemed is never made). */
+crt_status token_check_subject(crt_ctx *ctx, const crt_token *t);
 /* Expiry asked for by spec, within the configured maximum. */
 crt_status token_expiry(crt_ctx *ctx, const crt_token_spec *s, int64_t now, int64_t *exp);
 /* Load a token row by id (CRT_E_TOKEN_NOT_FOUND with detail if absent). */

@@ -214,6 +214,19 @@ crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 	return CRT_OK;
 }
 
+crt_status token_check_subject(crt_ctx *ctx, const crt_token *t)
+{
+	const char *why;
+
+	if (t->cn == NULL && subject_field_check(t->name, &why) != CRT_OK)
+		return crt_fail(ctx, CRT_E_FIELD_INVALID,
+				"without a commonName the name \"%.40s%s\" is the certificate's CN, "
+				"and it %s; give a commonName",
+				t->name ? t->name : "", t->name && strlen(t->name) > 40 ? "..." : "",
+				why);
+	return CRT_OK;
+}
+
 /* The expiry a spec asks for, checked against the configured maximum. */
 crt_status token_expiry(crt_ctx *ctx, const crt_token_spec *s, int64_t now, int64_t *exp)
 {

@@ -164,6 +164,8 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 	t.opened = spec->opened;
 	t.created_at = now;
 	t.state = CRT_TOKEN_ACTIVE;
+	if ((r = token_check_subject(ctx, &t)) != CRT_OK)
+		goto out;
 	if ((detail = token_detail(&t)) == NULL) {
 		r = CRT_E_NOMEM;
 		goto out;
@@ -318,6 +320,8 @@ crt_status crt_token_update(crt_ctx *ctx, const char *id, const crt_token_spec *
 		t.opened = c->opened;
 		t.locked &= ~c->opened;
 	}
+	if ((r = token_check_subject(ctx, &t)) != CRT_OK)
+		goto fail;
 	if ((c->lifetime || c->expires_at) &&
 	    (r = token_expiry(ctx, c, now, &t.expires_at)) != CRT_OK)
 		goto fail;

@@ -494,6 +494,92 @@ static void generate_refuses_a_used_token_before_making_a_key(void **s)
 	crt_token_clear(&t);
 }
 
+/* Without a CN the name is the CN: a name the subject rule refuses would
+ * make a token nobody can ever redeem. */
+static void a_long_name_without_cn_is_refused_at_create(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1], name[71];
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	crt_token_spec spec = {.name = name};
+	assert_int_equal(crt_token_create(ti.ctx, &spec, "t", NULL, tok), CRT_E_FIELD_INVALID);
+	spec.name = "IT\\";
+	assert_int_equal(crt_token_create(ti.ctx, &spec, "t", NULL, tok), CRT_E_FIELD_INVALID);
+	spec.name = name;
+	spec.cn = "short";
+	assert_int_equal(crt_token_create(ti.ctx, &spec, "t", NULL, tok), CRT_OK);
+}
+
+static void an_update_that_makes_a_long_name_the_cn_is_refused(void **s)
+{
+	crt_token t, u;
+	char name[71];
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	crt_token_spec spec = {.name = name, .cn = "short"};
+	(void)tok_for(&spec, &t);
+	crt_token_spec clear_cn = {.cn = ""};
+	assert_int_equal(crt_token_update(ti.ctx, t.id, &clear_cn, "t", &u), CRT_E_FIELD_INVALID);
+	crt_token_spec rename = {.name = name, .cn = "short"};
+	crt_token_clear(&t);
+	spec.name = "short-name";
+	(void)tok_for(&spec, &t);
+	crt_token_spec long_name_no_cn = {.name = name, .cn = ""};
+	assert_int_equal(crt_token_update(ti.ctx, t.id, &long_name_no_cn, "t", &u),
+			 CRT_E_FIELD_INVALID);
+	assert_int_equal(crt_token_update(ti.ctx, t.id, &rename, "t", &u), CRT_OK);
+	crt_token_clear(&u);
+	crt_token_clear(&t);
+}
+
+/* A token stored before the rule, whose subject can't be signed: GENERATE
+ * refuses it before it looks at the key type, i.e. before making a key. */
+static void generate_refuses_an_unredeemable_token_before_making_a_key(void **s)
+{
+	crt_token t;
+	crt_cert c;
+	crt_token_spec spec = {.name = "gen-subject"};
+	char *tok = tok_for(&spec, &t);
+	char db[512], sql[256];
+	sqlite3 *h;
+	unsigned char *p12 = NULL;
+	size_t p12len = 0;
+	char *pass = NULL;
+	tu_db_path(&ti, db, sizeof(db));
+	snprintf(sql, sizeof(sql), "UPDATE tokens SET name = '%070d' WHERE id = '%s'", 0, t.id);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	sqlite3_busy_timeout(h, 5000);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	crt_redeem_req req = {.token = tok, .admin = 1, .actor = "t"};
+	assert_int_equal(crt_redeem_generate(ti.ctx, &req, "no-such-type", NULL, &c, &p12,
+					     &p12len, &pass),
+			 CRT_E_FIELD_INVALID);
+	assert_null(p12);
+	crt_token_clear(&t);
+}
+
+/* GENERATE makes only the documented key types (RSA-4096 took seconds). */
+static void generate_makes_only_the_documented_key_types(void **s)
+{
+	crt_token t, u;
+	crt_cert c;
+	crt_token_spec spec = {.name = "gen-types"};
+	char *tok = tok_for(&spec, &t);
+	unsigned char *p12 = NULL;
+	size_t p12len = 0;
+	char *pass = NULL;
+	crt_redeem_req req = {.token = tok, .admin = 1, .actor = "t"};
+	assert_int_equal(crt_redeem_generate(ti.ctx, &req, "rsa-4096", NULL, &c, &p12, &p12len,
+					     &pass),
+			 CRT_E_KEY_TYPE);
+	assert_null(p12);
+	assert_int_equal(crt_token_get(ti.ctx, t.id, &u), CRT_OK);
+	assert_int_equal(u.state, CRT_TOKEN_ACTIVE);
+	crt_token_clear(&u);
+	crt_token_clear(&t);
+}
+
 /* ---------------------------------------------------------------- tokens */
 
 static void a_token_needs_a_name(void **s)
@@ -648,7 +734,11 @@ int main(void)
 		cmocka_unit_test(subject_leading_or_trailing_spaces_rejected),
 		cmocka_unit_test(refusals_are_audited_and_success_writes_one_audit_row),
 		cmocka_unit_test(generate_refuses_a_used_token_before_making_a_key),
+		cmocka_unit_test(generate_refuses_an_unredeemable_token_before_making_a_key),
+		cmocka_unit_test(generate_makes_only_the_documented_key_types),
 		cmocka_unit_test(a_token_needs_a_name),
+		cmocka_unit_test(a_long_name_without_cn_is_refused_at_create),
+		cmocka_unit_test(an_update_that_makes_a_long_name_the_cn_is_refused),
 		cmocka_unit_test(lifetimes_beyond_the_maximum_are_refused),
 		cmocka_unit_test(the_default_lifetime_is_seven_days),
 		cmocka_unit_test(reply_attributes_must_be_attribute_equals_value),
