@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,6 +387,26 @@ crt_status crt_write_file(const char *path, const void *data, size_t len, unsign
 
 /* ---- files libcrtoken trusts (config, store, keys) ---- */
 
+/* The system user crtokend and crtoken-crl.service run as (enroll/
+ * crtoken.sysusers). It owns the instance it writes, so the store's other
+ * users (radiusd as freerad, root's crtoken-admin, PAM in su) trust its
+ * files as they trust root's: it already writes what they read. */
+#define CRT_SERVICE_USER "crtoken"
+
+/* May a file or directory owned by uid be trusted: root, the user this runs
+ * as, or the crtoken service user (looked up in the passwd database, never
+ * in the environment). */
+static int owner_trusted(uid_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (uid == 0 || uid == geteuid())
+		return 1;
+	return getpwnam_r(CRT_SERVICE_USER, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
+	       res->pw_uid == uid;
+}
+
 crt_status crt_fd_trusted(int fd, const char *path, enum crt_trust kind, char *why, size_t n)
 {
 	struct stat st;
@@ -402,10 +423,10 @@ crt_status crt_fd_trusted(int fd, const char *path, enum crt_trust kind, char *w
 			 S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
 		return CRT_E_UNSAFE_PERMISSIONS;
 	}
-	if (st.st_uid != 0 && st.st_uid != me) {
+	if (!owner_trusted(st.st_uid)) {
 		snprintf(why, n,
-			 "%s is owned by uid %u; it must belong to root or to uid %u (the user "
-			 "this runs as)",
+			 "%s is owned by uid %u; it must belong to root, to uid %u (the user "
+			 "this runs as) or to the " CRT_SERVICE_USER " user",
 			 path, (unsigned)st.st_uid, (unsigned)me);
 		return CRT_E_UNSAFE_PERMISSIONS;
 	}
@@ -488,10 +509,10 @@ static crt_status dir_trusted(const char *dir, int holds_store, char *why, size_
 		snprintf(why, n, "%s: %s", dir, strerror(errno));
 		return CRT_E_IO;
 	}
-	if (st.st_uid != 0 && st.st_uid != me) {
+	if (!owner_trusted(st.st_uid)) {
 		snprintf(why, n,
-			 "directory %s is owned by uid %u; it must belong to root or to uid %u "
-			 "(the user this runs as)",
+			 "directory %s is owned by uid %u; it must belong to root, to uid %u "
+			 "(the user this runs as) or to the " CRT_SERVICE_USER " user",
 			 dir, (unsigned)st.st_uid, (unsigned)me);
 		return CRT_E_UNSAFE_PERMISSIONS;
 	}

@@ -33,8 +33,13 @@ install-enroll: $(B)/bin/crtokend $(B)/bin/crtoken-enroll
 	install -m 0755 $(B)/bin/crtoken-enroll $(DESTDIR)$(PREFIX)/bin/crtoken-enroll
 	install -m 0644 enroll/crtokend.8 $(DESTDIR)$(PREFIX)/share/man/man8/crtokend.8
 	install -m 0644 enroll/crtoken-enroll.1 $(DESTDIR)$(PREFIX)/share/man/man1/crtoken-enroll.1
-	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' enroll/crtokend.service \
-		> $(DESTDIR)$(PREFIX)/lib/systemd/system/crtokend.service
+	install -d $(DESTDIR)$(PREFIX)/lib/sysusers.d
+	for u in crtokend.service crtoken-crl.service crtoken-crl.timer; do \
+		sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@BINDIR@|$(PREFIX)/bin|g' enroll/$$u \
+			> $(DESTDIR)$(PREFIX)/lib/systemd/system/$$u && \
+		chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$$u || exit 1; \
+	done
+	install -m 0644 enroll/crtoken.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/crtoken.conf
 	install -m 0644 enroll/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/crtoken/openapi.yaml
 
 BUILD_TARGETS += $(B)/bin/crtokend $(B)/bin/crtoken-enroll

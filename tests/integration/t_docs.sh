@@ -44,6 +44,35 @@ fi
 check "make install puts crtokend.service where crtokend(8) says" \
 	test -f "$T/root/usr/local$unit"
 
+# The installed units pass systemd-analyze verify (offline: no systemd needs
+# to run). Their programs are looked up in the DESTDIR tree; any warning
+# about our units (an unknown or misspelt key is only a warning) fails.
+sd=$T/root/usr/local/lib/systemd/system
+mkdir -p "$T/units"
+for u in crtokend.service crtoken-crl.service crtoken-crl.timer; do
+	check "make install installs $u" test -f "$sd/$u"
+	sed "s|/usr/local/|$T/root/usr/local/|g" "$sd/$u" >"$T/units/$u"
+done
+check "make install installs the crtoken system user for systemd-sysusers" \
+	grep -q '^u crtoken ' "$T/root/usr/local/lib/sysusers.d/crtoken.conf"
+check_eq "crtokend.service runs as crtoken" crtoken "$(sed -n 's/^User=//p' "$sd/crtokend.service")"
+check_eq "crtoken-crl.service runs crtoken-admin crl as crtoken" \
+	"crtoken /usr/local/bin/crtoken-admin --config /etc/crtoken/crtoken.conf crl" \
+	"$(sed -n 's/^User=//p' "$sd/crtoken-crl.service") $(sed -n 's/^ExecStart=//p' "$sd/crtoken-crl.service")"
+if command -v systemd-analyze >/dev/null 2>&1; then
+	(cd "$T/units" && systemd-analyze verify --man=no ./crtokend.service ./crtoken-crl.service \
+		./crtoken-crl.timer) >"$T/verify.log" 2>&1
+	rc=$?
+	if [ "$rc" = 0 ] && ! grep -q -e "$T/units" -e '^crtoken' "$T/verify.log"; then
+		ok "systemd-analyze verify accepts the units"
+	else
+		not_ok "systemd-analyze verify accepts the units (exit $rc)"
+		sed 's/^/#   /' "$T/verify.log" | head -20
+	fi
+else
+	not_ok "systemd-analyze is installed (package systemd)"
+fi
+
 # Store permissions as crtoken.conf and the README state them: 0600 and 0640
 # open; group-writable or any access for others is refused.
 new_instance "$T/inst" || not_ok "instance"
