@@ -112,7 +112,7 @@ static void a_key_hidden_in_the_tail_of_a_long_comment_line_is_refused(void **s)
 static void a_config_line_of_198_bytes_is_read_whole(void **s)
 {
 	test_instance ti;
-	char line[400];
+	char line[400] = {0};
 	crt_ctx *ctx;
 	tu_instance_init(&ti, NULL);
 	/* a value of exactly the longest allowed line: "issuer = " + 189 */
