@@ -22,6 +22,8 @@ int cmd_crl(admin_env *env, int argc, char **argv);
 int cmd_audit(admin_env *env, int argc, char **argv);
 int cmd_otp(admin_env *env, int argc, char **argv);
 int cmd_apikey(admin_env *env, int argc, char **argv);
+int cmd_backup(admin_env *env, int argc, char **argv);
+int cmd_restore(admin_env *env, int argc, char **argv);
 
 static const struct {
 	const char *name;
@@ -37,6 +39,8 @@ static const struct {
 	{"audit", cmd_audit, "show the audit trail"},
 	{"otp", cmd_otp, "enroll and manage one-time passwords"},
 	{"apikey", cmd_apikey, "create, list, revoke API keys for crtokend"},
+	{"backup", cmd_backup, "write one file to rebuild the instance from (online)"},
+	{"restore", cmd_restore, "make a new instance from a backup"},
 };
 
 static void usage(FILE *f)

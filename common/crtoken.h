@@ -92,6 +92,7 @@ typedef enum crt_status {
 	CRT_E_METHOD,            /* method_not_allowed */
 	CRT_E_CSR_WEAK_DIGEST,   /* csr_weak_digest (CSR signed with MD5, SHA-1, ...) */
 	CRT_E_CERT_MISMATCH,     /* cert_mismatch */
+	CRT_E_BACKUP_INVALID,    /* backup_invalid (truncated, corrupt, not a crtoken backup) */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -233,6 +234,29 @@ typedef struct crt_ca_info {
 } crt_ca_info;
 crt_status crt_ca_get(crt_ctx *ctx, crt_ca_info *out);
 void crt_ca_info_clear(crt_ca_info *ci);
+
+/* ------------------------------------------------------------------ backup */
+
+/*
+ * Write one file (a ustar archive, mode 0600: it holds the CA and OTP keys)
+ * with a consistent online copy of ctx's store — taken in one read
+ * transaction, so writers carry on — plus the config, CA certificate, key
+ * and chain, OTP key and CRL, and a manifest of their SHA-256. ctx must have
+ * its CA loaded. out_path is written with crt_file_write (replacing a
+ * regular file). Audited as instance.backup.
+ */
+crt_status crt_backup(crt_ctx *ctx, const char *out_path, const char *actor);
+/*
+ * Make a new instance in dir (absent or an empty directory) from a backup.
+ * The whole archive is checked first (CRT_E_BACKUP_INVALID: truncated,
+ * corrupt, incomplete); the instance is built in a hidden sibling, opened
+ * the normal way and only then renamed to dir, so nothing is left on
+ * failure. The config's file paths are reset to the instance's own names
+ * in dir. CRT_E_EXISTS if dir holds anything. Audited as instance.restore
+ * in the new store. err gets the detail.
+ */
+crt_status crt_restore(const char *in_path, const char *dir, const char *actor, char *err,
+		       size_t errlen);
 
 /* ------------------------------------------------------------------ tokens */
 

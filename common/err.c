@@ -81,6 +81,8 @@ static const struct {
 				   "the CSR is signed with a weak digest; use SHA-256 or better"},
 	[CRT_E_CERT_MISMATCH] = {"cert_mismatch",
 				 "the certificate is not the one crtoken issued with this serial"},
+	[CRT_E_BACKUP_INVALID] = {"backup_invalid",
+				  "the backup is truncated, corrupt or not a crtoken backup"},
 };
 
 const char *crt_status_name(crt_status s)
