@@ -75,7 +75,7 @@ static int rate_gate(struct request *rq)
 	}
 	if (first)
 		audit(rq, "http.rate_limited", rq->remote, json_pack("{s:i}", "retryAfter", wait));
-	reply_error(rq, CRT_E_RATE_LIMITED, "too many failed logins from this address");
+	reply_error(rq, CRT_E_RATE_LIMITED, "too many failed attempts from this address");
 	snprintf(buf, sizeof(buf), "%d", wait);
 	reply_header(rq, MHD_HTTP_HEADER_RETRY_AFTER, buf);
 	return -1;
@@ -195,12 +195,15 @@ int auth_redeemer(struct request *rq)
 	crt_status s;
 	int ret = -1;
 
+	/* Without a login the redemption itself is the attempt: it is
+	 * reserved here and counted by h_redeem (every refusal writes an
+	 * audit row, so junk must hit the limit, not the store). */
+	if (rate_gate(rq) != 0)
+		return -1;
 	if (!rq->cfg->require_login) {
 		snprintf(rq->actor, sizeof(rq->actor), "http:anonymous");
 		return 0;
 	}
-	if (rate_gate(rq) != 0)
-		return -1;
 	hdr = req_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
 	if ((b64 = auth_param(hdr, "Basic")) == NULL) {
 		auth_attempt_done(rq, 0);

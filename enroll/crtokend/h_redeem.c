@@ -6,7 +6,10 @@
  *   {"type":"GENERATE","keyType"?, "passphrase"?, <same overrides>}
  *
  * The login gate already ran (auth.c); the user it authenticated goes to
- * libcrtoken for the owner check. Everything else — token state, CSR
+ * libcrtoken for the owner check. With require_login = no the gate still
+ * reserved an attempt for the address: a refused redemption counts as a
+ * failure, so an anonymous client writes at most rate_limit_failures
+ * refusal audit rows per window before it is answered 429. Everything else — token state, CSR
  * policy, locked fields, single use — is crt_redeem's. The response is made
  * only after the certificate is committed.
  */
@@ -83,6 +86,9 @@ void h_redeem(struct request *rq)
 		s = crt_redeem_generate(rq->ctx, &req, key_type ? key_type : "ec-p256", pass, &c,
 		                        &p12, &p12_len, &pass_out);
 	}
+	/* Without a login the attempt reserved by auth.c ends here: a refusal
+	 * (audited by libcrtoken) counts against the address. */
+	auth_attempt_done(rq, s != CRT_OK);
 	if (s != CRT_OK) {
 		reply_status(rq, s);
 		goto out;

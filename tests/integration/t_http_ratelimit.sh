@@ -2,7 +2,9 @@
 # t_http_ratelimit.sh — the per-address login limit holds under parallel
 # attempts (issue 9, M4): an attempt is reserved before PAM evaluates it,
 # so 100 parallel attempts from one address get at most
-# rate_limit_failures evaluations, not one each.
+# rate_limit_failures evaluations, not one each. And with require_login =
+# no, junk redemptions (each refusal writes an audit row) are limited the
+# same way (L9).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/enroll/testlib.sh"
 
@@ -42,4 +44,22 @@ check_eq "every other attempt answered 429 without reaching PAM" $((100 - EVALUA
 req POST /client-certificates/token/crt_after -u alice:alicepw \
 	-H 'Content-Type: application/json' --data-binary '{}'
 check_status "after 5 failures the address is blocked, right password or not" 429 rate_limited
+
+# ------------------------------------------------------------ L9
+conf_set require_login no
+kill -HUP "$CRTOKEND_PID"
+sleep 0.5
+i=0
+while [ $i -lt 50 ]; do
+	curl -s -o /dev/null -w '%{http_code}\n' --interface 127.0.0.2 -X POST \
+		-H 'Content-Type: application/json' --data-binary '{"type":"CSR","value":"x"}' \
+		"$URL/client-certificates/token/crt_junk$i" >>"$T/junk.codes"
+	i=$((i + 1))
+done
+sort "$T/junk.codes" | uniq -c | sed 's/^/# /'
+check_eq "require_login = no: 50 junk redemptions write at most 5 refusal audit rows" 5 \
+	"$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE action='token.redeem_refused'")"
+check_eq "... the rest are 429 without touching the store" 45 "$(grep -c '^429$' "$T/junk.codes")"
+check_eq "... and the block is audited once" 1 \
+	"$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE action='http.rate_limited' AND object='127.0.0.2'")"
 http_finish
