@@ -57,7 +57,9 @@ sleep 0.5
 i=0
 pids=""
 while [ $i -lt 40 ]; do
+	# From 4 addresses: 40 at once from one would meet the connection cap.
 	curl -s -o /dev/null -w '%{http_code}\n' -u alice:wrong -X POST \
+		--interface 127.0.0.1$((i % 4)) \
 		-H 'Content-Type: application/json' --data-binary '{}' \
 		"$URL/client-certificates/token/crt_slowlogin$i" >"$T/login$i.code" &
 	pids="$pids $!"

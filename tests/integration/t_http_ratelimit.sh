@@ -13,7 +13,8 @@ DB=$T/inst/crtoken.db
 conf_set require_login yes
 conf_set rate_limit_failures 5
 conf_set rate_limit_seconds 600
-conf_set max_logins 1000 # not this suite's limit
+conf_set max_logins 1000                 # not this suite's limits:
+conf_set max_connections_per_address 200 # all 100 may be connected at once
 pam_matrix_service alice:alicepw
 # A failed login takes 2 s in PAM (pam_unix's fail delay): the attempts overlap.
 printf 'auth optional /usr/lib/%s/security/pam_faildelay.so delay=2000000\n' "$MULTIARCH" \
