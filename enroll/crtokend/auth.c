@@ -81,14 +81,6 @@ static int rate_gate(struct request *rq)
 	return -1;
 }
 
-void auth_attempt_done(struct request *rq, int failed)
-{
-	if (!rq->attempt_reserved)
-		return;
-	rq->attempt_reserved = 0;
-	ratelimit_release(rq->srv->rl, rq->remote, failed);
-}
-
 static void failed(struct request *rq, const char *action, const char *object, json_t *extra)
 {
 	auth_attempt_done(rq, 1);

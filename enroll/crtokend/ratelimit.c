@@ -167,3 +167,14 @@ void ratelimit_release(ratelimit *rl, const char *addr, int failed)
 	}
 	pthread_mutex_unlock(&rl->mu);
 }
+
+/* Ends the attempt auth.c reserved for rq (if any): counted as a failure or
+ * not. The handlers that finish an attempt (login, unauthenticated
+ * redemption) call it; a request never leaves one reserved. */
+void auth_attempt_done(struct request *rq, int failed)
+{
+	if (!rq->attempt_reserved)
+		return;
+	rq->attempt_reserved = 0;
+	ratelimit_release(rq->srv->rl, rq->remote, failed);
+}
