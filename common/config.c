@@ -61,6 +61,18 @@ static const struct key {
 	 16384},
 	{"server", "request_timeout", K_INT, F(request_timeout), "30", 1, 3600},
 	{"server", "max_logins", K_INT, F(max_logins), "8", 1, 1024},
+	{"network", "type", K_STR, F(net_type), "wifi", 0, 0},
+	{"network", "ssid", K_STR, F(net_ssid), NULL, 0, 0},
+	{"network", "ca_file", K_PATH, F(net_ca_file), NULL, 0, 0},
+	{"network", "server_names", K_STR, F(net_server_names), NULL, 0, 0},
+	{"network", "identity", K_STR, F(net_identity), NULL, 0, 0},
+	{"network", "name", K_STR, F(net_name), "crtoken", 0, 0},
+	{"portal", "enabled", K_BOOL, F(portal_enabled), "yes", 0, 0},
+	{"portal", "title", K_STR, F(portal_title), "Network certificate", 0, 0},
+	{"portal", "organization", K_STR, F(portal_organization), NULL, 0, 0},
+	{"portal", "help", K_STR, F(portal_help), NULL, 0, 0},
+	{"portal", "formats", K_STR, F(portal_formats),
+	 "wpa_supplicant,networkmanager,nmcli,windows,netsh,mobileconfig,eap-config", 0, 0},
 #undef F
 };
 
@@ -232,6 +244,20 @@ static int overlong_line(const char *text, size_t len, const char **what)
 	return 0;
 }
 
+/* Is every name in the comma-separated list a profile format? */
+static int formats_known(const char *list)
+{
+	char buf[512], *save = NULL, *tok;
+
+	if (strlen(list) >= sizeof(buf))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save))
+		if (crt_profile_format_find(tok) == NULL)
+			return 0;
+	return 1;
+}
+
 crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t errlen)
 {
 	struct parse_state ps = {.cfg = cfg, .err = err, .errlen = errlen};
@@ -306,6 +332,10 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 		bad = "[otp] digits must be 6 or 8";
 	else if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
 		bad = "[server] tls_cert and tls_key go together";
+	else if (strcmp(cfg->net_type, "wifi") != 0 && strcmp(cfg->net_type, "wired") != 0)
+		bad = "[network] type must be wifi or wired";
+	else if (!formats_known(cfg->portal_formats))
+		bad = "[portal] formats: unknown format (see crtoken.conf for the list)";
 	if (bad != NULL) {
 		snprintf(err, errlen, "%s: %s", cfg->path, bad);
 		crt_config_clear(cfg);

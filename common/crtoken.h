@@ -93,6 +93,8 @@ typedef enum crt_status {
 	CRT_E_CSR_WEAK_DIGEST,   /* csr_weak_digest (CSR signed with MD5, SHA-1, ...) */
 	CRT_E_CERT_MISMATCH,     /* cert_mismatch */
 	CRT_E_BACKUP_INVALID,    /* backup_invalid (truncated, corrupt, not a crtoken backup) */
+	CRT_E_PROFILE_FORMAT,    /* profile_format_unknown */
+	CRT_E_NETWORK_CONFIG,    /* network_not_configured */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -156,6 +158,19 @@ typedef struct crt_config {
 	int max_connections_per_address; /* ... from one client address */
 	int request_timeout;      /* seconds from connect to a complete request */
 	int max_logins;           /* PAM conversations at once */
+	/* [network] (onboarding profiles, netprofile.c) */
+	char *net_type;           /* "wifi" or "wired" */
+	char *net_ssid;           /* Wi-Fi network name (wifi) */
+	char *net_ca_file;        /* CA(s) of the RADIUS server's certificate, PEM */
+	char *net_server_names;   /* names to check on it, comma-separated */
+	char *net_identity;       /* EAP identity to send; NULL: the certificate's CN */
+	char *net_name;           /* connection name shown on the device */
+	/* [portal] (the self-service page at /enroll) */
+	int portal_enabled;
+	char *portal_title;
+	char *portal_organization;
+	char *portal_help;
+	char *portal_formats;     /* profile formats offered, comma-separated */
 } crt_config;
 
 /* The system's configuration file. */
@@ -655,6 +670,90 @@ enum crt_write_flags {
  */
 crt_status crt_file_write(const char *path, const void *data, size_t len, unsigned mode,
 			  unsigned flags, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------ onboarding profiles */
+
+/*
+ * Network onboarding profiles (netprofile.c): the [network] section plus an
+ * issued certificate rendered as the file a device imports. Formats:
+ *   wpa_supplicant  a network={...} block           (files referenced by path)
+ *   networkmanager  a NetworkManager keyfile         (files referenced by path)
+ *   nmcli           a shell recipe: `nmcli connection add ...`
+ *   windows         a Windows WLAN (or LAN, wired) profile XML
+ *   netsh           a .cmd: certutil imports + `netsh wlan|lan add profile`
+ *   mobileconfig    an Apple configuration profile (802.1X + PKCS#12 + CA)
+ *   eap-config      the geteduroam EAP metadata file (PKCS#12 + CA inside)
+ * PKCS#12 forms: CRT_P12_MODERN (AES-256-CBC, PBKDF2, HMAC-SHA-256 MAC; the
+ * default, read by OpenSSL 3, wpa_supplicant, NetworkManager, current
+ * Windows) and CRT_P12_LEGACY (PBE-SHA1-3DES bags, SHA-1 MAC; only for the
+ * targets that reject the modern form: iOS / macOS configuration profiles,
+ * Windows before 10 1709 and the geteduroam apps that hand the file to them).
+ */
+enum crt_p12_form { CRT_P12_MODERN = 0, CRT_P12_LEGACY = 1 };
+
+typedef struct crt_profile_format {
+	const char *name;     /* "wpa_supplicant" ... */
+	const char *title;    /* "Linux — wpa_supplicant" */
+	const char *suffix;   /* file name suffix: ".conf" */
+	const char *content_type;
+	int embeds_p12;       /* the profile carries the PKCS#12 itself */
+	int p12_form;         /* enum crt_p12_form the target imports */
+} crt_profile_format;
+
+/* Every format, in a stable order; *n receives their count. */
+const crt_profile_format *crt_profile_formats(size_t *n);
+/* The format named name, or NULL. */
+const crt_profile_format *crt_profile_format_find(const char *name);
+
+typedef struct crt_profile_req {
+	const char *format;
+	const char *cert_pem;  /* the issued client certificate (required) */
+	const char *name;      /* base of file names; NULL: the certificate's CN */
+	/* Where the device keeps the files (wpa_supplicant, networkmanager,
+	 * nmcli): absolute paths; NULL: /etc/crtoken/network/<name>{-radius-ca.pem,.crt,.key}. */
+	const char *ca_path, *cert_path, *key_path;
+	const char *key_password; /* written into the profile when non-NULL */
+	/* mobileconfig, eap-config: the PKCS#12 to embed (in the format's p12_form). */
+	const unsigned char *p12;
+	size_t p12_len;
+} crt_profile_req;
+
+typedef struct crt_profile {
+	char *data;           /* malloc'd, NUL-terminated; len bytes */
+	size_t len;
+	char *filename;       /* suggested file name, malloc'd */
+	const char *content_type; /* static */
+	char *ca_pem;         /* the RADIUS server's CA, PEM (malloc'd) */
+	char *ca_filename;    /* ... and its suggested file name */
+} crt_profile;
+void crt_profile_clear(crt_profile *p);
+
+/*
+ * Render req->format for the certificate and the [network] section of cfg.
+ * CRT_E_PROFILE_FORMAT (unknown format), CRT_E_NETWORK_CONFIG ([network]
+ * incomplete or invalid: err says which key), CRT_E_INVALID_ARGUMENT (no or
+ * bad certificate, a value the format cannot carry, no PKCS#12 for an
+ * embedding format), CRT_E_IO (ca_file unreadable). err may be NULL.
+ */
+crt_status crt_profile_make(const crt_config *cfg, const crt_profile_req *req, crt_profile *out,
+			    char *err, size_t errlen);
+/*
+ * crt_profile_make for a certificate this instance issued: refused
+ * (CRT_E_CERT_NOT_FOUND) unless req->cert_pem is a stored certificate,
+ * byte for byte. Detail in crt_errdetail(ctx).
+ */
+crt_status crt_profile_for_cert(crt_ctx *ctx, const crt_profile_req *req, crt_profile *out);
+
+/* crt_redeem_generate with the PKCS#12 in the given form (enum crt_p12_form). */
+crt_status crt_redeem_generate_form(crt_ctx *ctx, const crt_redeem_req *req,
+				    const char *key_type, const char *passphrase, int form,
+				    crt_cert *out, unsigned char **p12, size_t *p12_len,
+				    char **pass_out);
+/* crt_pkcs12_make in the given form (enum crt_p12_form). */
+crt_status crt_pkcs12_make_form(struct evp_pkey_st *key, const char *cert_pem,
+				const char *chain_pem, const char *friendly,
+				const char *passphrase, int form, unsigned char **der,
+				size_t *len);
 
 #ifdef __cplusplus
 }

@@ -83,6 +83,9 @@ static const struct {
 				 "the certificate is not the one crtoken issued with this serial"},
 	[CRT_E_BACKUP_INVALID] = {"backup_invalid",
 				  "the backup is truncated, corrupt or not a crtoken backup"},
+	[CRT_E_PROFILE_FORMAT] = {"profile_format_unknown", "no such network profile format"},
+	[CRT_E_NETWORK_CONFIG] = {"network_not_configured",
+				  "the network for onboarding profiles is not configured"},
 };
 
 const char *crt_status_name(crt_status s)

@@ -24,6 +24,7 @@
 #define GENERATED_PASS_BYTES 18 /* 24 base64url characters, 144 bits */
 #define PASSPHRASE_MAX 1024
 #define P12_ITER PKCS12_DEFAULT_ITER
+#define LEGACY_P12_ITER 2048
 
 /* The key types GENERATE and crtoken-enroll make (crtoken.h, README,
  * crtoken-enroll --help, openapi.yaml): nothing slower, nothing weaker. */
@@ -116,6 +117,23 @@ crt_status crt_pkcs12_make(EVP_PKEY *key, const char *cert_pem, const char *chai
                            const char *friendly, const char *passphrase, unsigned char **der,
                            size_t *len)
 {
+	return crt_pkcs12_make_form(key, cert_pem, chain_pem, friendly, passphrase, CRT_P12_MODERN,
+	                            der, len);
+}
+
+/*
+ * CRT_P12_LEGACY: both bags PBE-SHA1-3DES, SHA-1 MAC, 2048 iterations — the
+ * form iOS / macOS configuration profiles and older Windows import. 3DES is
+ * in OpenSSL 3's default provider (RC2-40, the other old default, is not),
+ * so both forms are made and read without the legacy provider.
+ */
+crt_status crt_pkcs12_make_form(EVP_PKEY *key, const char *cert_pem, const char *chain_pem,
+                                const char *friendly, const char *passphrase, int form,
+                                unsigned char **der, size_t *len)
+{
+	int legacy = form == CRT_P12_LEGACY;
+	int nid = legacy ? NID_pbe_WithSHA1And3_Key_TripleDES_CBC : NID_aes_256_cbc;
+	int iter = legacy ? LEGACY_P12_ITER : P12_ITER;
 	STACK_OF(X509) *certs = NULL, *chain = NULL;
 	X509 *cert = NULL;
 	PKCS12 *p12 = NULL;
@@ -128,7 +146,7 @@ crt_status crt_pkcs12_make(EVP_PKEY *key, const char *cert_pem, const char *chai
 	if (len != NULL)
 		*len = 0;
 	if (key == NULL || cert_pem == NULL || passphrase == NULL || *passphrase == '\0' ||
-	    der == NULL || len == NULL)
+	    der == NULL || len == NULL || (form != CRT_P12_MODERN && form != CRT_P12_LEGACY))
 		return CRT_E_INVALID_ARGUMENT;
 	if ((certs = sk_X509_new_null()) == NULL || (chain = sk_X509_new_null()) == NULL) {
 		r = CRT_E_NOMEM;
@@ -151,10 +169,11 @@ crt_status crt_pkcs12_make(EVP_PKEY *key, const char *cert_pem, const char *chai
 	/* mac_iter -1: no MAC here; the SHA-256 MAC is set explicitly below
 	 * (PKCS12_create's default MAC digest is SHA-1). */
 	p12 = PKCS12_create_ex(passphrase, friendly, key, cert, sk_X509_num(chain) ? chain : NULL,
-	                       NID_aes_256_cbc, NID_aes_256_cbc, P12_ITER, -1, 0, NULL, NULL);
+	                       nid, nid, iter, -1, 0, NULL, NULL);
 	if (p12 == NULL)
 		goto out;
-	if (!PKCS12_set_mac(p12, passphrase, -1, NULL, 0, P12_ITER, EVP_sha256()))
+	if (!PKCS12_set_mac(p12, passphrase, -1, NULL, 0, iter,
+	                    legacy ? EVP_sha1() : EVP_sha256()))
 		goto out;
 	if ((n = i2d_PKCS12(p12, NULL)) <= 0)
 		goto out;
@@ -208,6 +227,15 @@ crt_status crt_redeem_generate(crt_ctx *ctx, const crt_redeem_req *req, const ch
                                const char *passphrase, crt_cert *out, unsigned char **p12,
                                size_t *p12_len, char **pass_out)
 {
+	return crt_redeem_generate_form(ctx, req, key_type, passphrase, CRT_P12_MODERN, out, p12,
+	                                p12_len, pass_out);
+}
+
+crt_status crt_redeem_generate_form(crt_ctx *ctx, const crt_redeem_req *req,
+                                    const char *key_type, const char *passphrase, int form,
+                                    crt_cert *out, unsigned char **p12, size_t *p12_len,
+                                    char **pass_out)
+{
 	EVP_PKEY *key = NULL;
 	char *csr = NULL, *pass = NULL;
 	crt_redeem_req r2;
@@ -232,6 +260,8 @@ crt_status crt_redeem_generate(crt_ctx *ctx, const crt_redeem_req *req, const ch
 	if (passphrase != NULL && (*passphrase == '\0' || strlen(passphrase) > PASSPHRASE_MAX))
 		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "the passphrase must be 1 to %d bytes",
 		                PASSPHRASE_MAX);
+	if (form != CRT_P12_MODERN && form != CRT_P12_LEGACY)
+		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "unknown PKCS#12 form");
 	if (key_type == NULL)
 		key_type = "ec-p256";
 	/* Refuse a bad, used or foreign token, or one whose subject can't be
@@ -268,7 +298,7 @@ crt_status crt_redeem_generate(crt_ctx *ctx, const crt_redeem_req *req, const ch
 	if ((r = crt_redeem(ctx, &r2, &cert)) != CRT_OK)
 		goto out; /* detail set by crt_redeem */
 
-	if ((r = crt_pkcs12_make(key, cert.pem, cert.chain_pem, cert.name, passphrase, p12,
+	if ((r = crt_pkcs12_make_form(key, cert.pem, cert.chain_pem, cert.name, passphrase, form, p12,
 	                         p12_len)) != CRT_OK) {
 		crt_fail(ctx, r, "certificate %s issued but the PKCS#12 could not be built",
 		         cert.serial);

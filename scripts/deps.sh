@@ -14,7 +14,8 @@ libpam0g-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libqrencode-d
 libtalloc-dev libpcre3-dev libfreeradius-dev freeradius openssl dpkg-dev xz-utils python3"
 DEMO_PKGS="curl oathtool pamtester libpam-wrapper eapoltest"
 CHECK_PKGS="$DEMO_PKGS libcmocka-dev faketime valgrind libpam-oath clang libclang-rt-14-dev \
-python3-yaml python3-jsonschema libjson-validator-perl iproute2 procps systemd"
+python3-yaml python3-jsonschema libjson-validator-perl iproute2 procps systemd \
+wpasupplicant network-manager libxml2-utils"
 
 BENCH_PKGS="wrk golang-cfssl hyperfine"
 

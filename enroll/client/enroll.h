@@ -10,6 +10,7 @@
  *   prompt.c    asking for secrets without echo
  *   files.c     writing the results (key 0600, atomic renames)
  *   messages.c  what to tell the user for each server error code
+ *   profile.c   --profile FORMAT: the network onboarding profile
  */
 #ifndef CRTOKEN_ENROLL_H
 #define CRTOKEN_ENROLL_H
@@ -64,6 +65,31 @@ int file_write(const char *dir, const char *name, const void *data, size_t len, 
 int file_exists(const char *dir, const char *name);
 /* A file-name-safe copy of s into out ([A-Za-z0-9._-], others → '_'). */
 void file_safe_name(const char *s, char *out, size_t len);
+
+/* ------------------------------------------------------------ profile.c */
+
+struct profile_opts {
+	const char *format;   /* a crt_profile_formats() name */
+	const char *server;   /* base URL */
+	const char *cacert;   /* may be NULL */
+	const char *out_dir;  /* where the key and certificate were written */
+	const char *base;     /* their file name base */
+	const char *p12pass;  /* for the formats that carry a PKCS#12 */
+	int force;
+};
+struct evp_pkey_st;
+/*
+ * Fetch the profile for cert (key: its private key, for the PKCS#12) and
+ * write it and the RADIUS server's CA into po->out_dir. Returns the exit
+ * status (EN_OK ...), having told the user what went wrong.
+ */
+int profile_fetch(const struct profile_opts *po, struct evp_pkey_st *key, const char *cert,
+                  const char *chain, const char *friendly);
+
+/* ------------------------------------------------------------ main.c */
+
+/* Tell the user about the server's error answer; returns the exit status. */
+int report_server_error(const struct http_result *res);
 
 /* ------------------------------------------------------------ messages.c */
 

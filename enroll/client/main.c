@@ -6,7 +6,7 @@
  *                  [--user NAME] [--out-dir DIR]
  *                  [--key-type ec-p256] [--p12 FILE] [--name BASE]
  *                  [--cn CN] [--org O] [--ou OU] [--cacert FILE]
- *                  [--password] [--no-login] [--force]
+ *                  [--password] [--no-login] [--force] [--profile FORMAT]
  *
  * Flow: check the token's checksum locally (a mistyped token never reaches
  * the network); check the output directory is writable; make the key and
@@ -40,7 +40,7 @@
 
 struct opts {
 	const char *server, *user, *out_dir, *key_type, *p12, *name;
-	const char *cn, *org, *ou, *cacert, *token_file, *otp_file;
+	const char *cn, *org, *ou, *cacert, *token_file, *otp_file, *profile;
 	char *token; /* owned, wiped */
 	int ask_password, no_login, force;
 };
@@ -67,6 +67,10 @@ static void usage(FILE *f)
 	        "  --password        the server asks for a password and a one-time password\n"
 	        "  --no-login        do not log in (servers with require_login = no)\n"
 	        "  --force           replace existing files\n"
+	        "  --profile FORMAT  also write the network profile: wpa_supplicant,\n"
+	        "                    networkmanager, nmcli, windows, netsh, mobileconfig,\n"
+	        "                    eap-config (the last two, windows and netsh need a\n"
+	        "                    PKCS#12 passphrase: CRTOKEN_P12_PASSPHRASE)\n"
 	        "environment: CRTOKEN_TOKEN, CRTOKEN_OTP, CRTOKEN_PASSWORD, "
 	        "CRTOKEN_P12_PASSPHRASE\n");
 }
@@ -171,7 +175,7 @@ static char *request_body(const struct opts *o, const char *csr)
 }
 
 /* Print the server's error for res; returns the exit status. */
-static int report_error(const struct http_result *res)
+int report_server_error(const struct http_result *res)
 {
 	json_t *v = json_loadb(res->body, res->len, 0, NULL);
 	json_t *e = json_object_get(v, "error");
@@ -299,6 +303,12 @@ static int save(const struct opts *o, EVP_PKEY *key, const char *keytext, size_t
 	if (o->p12 != NULL)
 		printf("  pkcs12:      %s\n", o->p12);
 	rc = EN_OK;
+	if (o->profile != NULL) {
+		struct profile_opts po = {o->profile, o->server, o->cacert, o->out_dir,
+		                          base,       p12pass,   o->force};
+
+		rc = profile_fetch(&po, key, cert, chain, name);
+	}
 	goto out;
 werr:
 	fprintf(stderr, "crtoken-enroll: error: %s\n", err);
@@ -313,6 +323,14 @@ out:
 	crt_freezero(p12, p12len);
 	json_decref(v);
 	return rc;
+}
+
+/* Does the profile format need a PKCS#12 (and so its passphrase)? */
+static int profile_needs_p12(const char *format)
+{
+	const crt_profile_format *f = crt_profile_format_find(format);
+
+	return f != NULL && (f->embeds_p12 || f->p12_form == CRT_P12_LEGACY);
 }
 
 /* With --name the file names are known before redeeming: refuse to spend
@@ -422,6 +440,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"password", no_argument, NULL, 'P'},
 		{"no-login", no_argument, NULL, 'L'},
 		{"force", no_argument, NULL, 'f'},
+		{"profile", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -489,6 +508,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'f':
 			o->force = 1;
 			break;
+		case 'R':
+			o->profile = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(EN_OK);
@@ -525,6 +547,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	           (o->token = prompt_secret("Certificate request token: ")) == NULL) {
 		fail("error: no token: give --token-file FILE, set CRTOKEN_TOKEN, or run on a "
 		     "terminal to be asked");
+		return -1;
+	}
+	if (o->profile != NULL && crt_profile_format_find(o->profile) == NULL) {
+		fail("error: unknown profile format %s", o->profile);
 		return -1;
 	}
 	if (o->user == NULL)
@@ -581,7 +607,7 @@ int main(int argc, char **argv)
 		rc = EN_USAGE;
 		goto out;
 	}
-	if (o.p12 != NULL &&
+	if ((o.p12 != NULL || profile_needs_p12(o.profile)) &&
 	    (p12pass = get_secret("CRTOKEN_P12_PASSPHRASE", "PKCS#12 passphrase: ")) == NULL) {
 		fail("error: %s",
 		     "no PKCS#12 passphrase (no terminal; set CRTOKEN_P12_PASSPHRASE)");
@@ -638,7 +664,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	if (res.status != 201) {
-		rc = report_error(&res);
+		rc = report_server_error(&res);
 		goto out;
 	}
 	rc = save(&o, key, keytext, keylen, p12pass, res.body, res.len);

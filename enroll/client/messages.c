@@ -43,6 +43,9 @@ static const struct {
     {"request_too_large", "the request was too large for the server"},
     {"not_found", "no enrollment service at that URL (check --server)"},
     {"method_not_allowed", "no enrollment service at that URL (check --server)"},
+    {"profile_format_unknown", "the server does not offer that network profile format"},
+    {"network_not_configured", "the server has no network settings for profiles yet; ask "
+                               "your administrator"},
 };
 
 const char *message_for(const char *code)

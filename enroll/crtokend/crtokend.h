@@ -285,5 +285,7 @@ void h_redeem(struct request *rq);
 void h_ca_pem(struct request *rq);
 void h_crl(struct request *rq);
 void h_healthz(struct request *rq);
+void h_profile_list(struct request *rq);
+void h_profile_make(struct request *rq);
 
 #endif /* CRTOKEND_H */

@@ -3,7 +3,9 @@
  *
  *   {"type":"CSR","value":"<PEM>", "commonName"?, "organization"?,
  *    "organizationalUnit"?}
- *   {"type":"GENERATE","keyType"?, "passphrase"?, <same overrides>}
+ *   {"type":"GENERATE","keyType"?, "passphrase"?, "pkcs12Form"?, <same overrides>}
+ *   (pkcs12Form "legacy": PBE-SHA1-3DES + SHA-1 MAC, for Apple profiles and
+ *   older Windows; default "modern")
  *
  * The login gate already ran (auth.c); the user it authenticated goes to
  * libcrtoken for the owner check. With require_login = no the gate still
@@ -22,7 +24,7 @@
 
 static const char *const redeem_keys[] = {
     "type",    "value",      "commonName", "organization", "organizationalUnit",
-    "keyType", "passphrase", NULL,
+    "keyType", "passphrase", "pkcs12Form", NULL,
 };
 
 /* Base64 (standard alphabet, no line breaks) of data; malloc'd. */
@@ -37,7 +39,7 @@ static char *b64(const unsigned char *data, size_t len)
 
 void h_redeem(struct request *rq)
 {
-	const char *type = NULL, *value = NULL, *key_type = NULL, *pass = NULL;
+	const char *type = NULL, *value = NULL, *key_type = NULL, *pass = NULL, *form = NULL;
 	unsigned char *p12 = NULL;
 	size_t p12_len = 0;
 	char *pass_out = NULL, *p12_b64 = NULL, loc[128];
@@ -55,6 +57,7 @@ void h_redeem(struct request *rq)
 	    req_str(rq, obj, "value", &value, NULL) ||
 	    req_str(rq, obj, "keyType", &key_type, NULL) ||
 	    req_str(rq, obj, "passphrase", &pass, NULL) ||
+	    req_str(rq, obj, "pkcs12Form", &form, NULL) ||
 	    req_str(rq, obj, "commonName", &req.cn, NULL) ||
 	    req_str(rq, obj, "organization", &req.org, NULL) ||
 	    req_str(rq, obj, "organizationalUnit", &req.ou, NULL))
@@ -64,9 +67,14 @@ void h_redeem(struct request *rq)
 		goto out;
 	}
 	generate = strcasecmp(type, "GENERATE") == 0;
-	if (!generate && (value == NULL || key_type != NULL || pass != NULL)) {
+	if (form != NULL && strcmp(form, "modern") != 0 && strcmp(form, "legacy") != 0) {
+		reply_error(rq, CRT_E_REQUEST_INVALID, "\"pkcs12Form\" is \"modern\" or \"legacy\"");
+		goto out;
+	}
+	if (!generate && (value == NULL || key_type != NULL || pass != NULL || form != NULL)) {
 		reply_error(rq, CRT_E_REQUEST_INVALID,
-		            "type CSR takes \"value\" (the PEM CSR), not keyType or passphrase");
+		            "type CSR takes \"value\" (the PEM CSR), not keyType, passphrase or "
+		            "pkcs12Form");
 		goto out;
 	}
 	if (generate && value != NULL) {
@@ -83,8 +91,10 @@ void h_redeem(struct request *rq)
 		req.csr_len = strlen(value);
 		s = crt_redeem(rq->ctx, &req, &c);
 	} else {
-		s = crt_redeem_generate(rq->ctx, &req, key_type ? key_type : "ec-p256", pass, &c,
-		                        &p12, &p12_len, &pass_out);
+		s = crt_redeem_generate_form(
+		    rq->ctx, &req, key_type ? key_type : "ec-p256", pass,
+		    form != NULL && strcmp(form, "legacy") == 0 ? CRT_P12_LEGACY : CRT_P12_MODERN, &c,
+		    &p12, &p12_len, &pass_out);
 	}
 	/* Without a login the attempt reserved by auth.c ends here: a refusal
 	 * (audited by libcrtoken) counts against the address. */

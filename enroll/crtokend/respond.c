@@ -42,6 +42,8 @@ unsigned http_status_for(crt_status s)
 	case CRT_E_TOKEN_NOT_FOUND:
 	case CRT_E_CERT_NOT_FOUND:
 	case CRT_E_APIKEY_NOT_FOUND:
+	case CRT_E_PROFILE_FORMAT:
+	case CRT_E_NETWORK_CONFIG:
 		return 404;
 	case CRT_E_METHOD:
 		return 405;

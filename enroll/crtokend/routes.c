@@ -25,6 +25,9 @@ static const struct route routes[] = {
     {"GET", "/ca.pem", h_ca_pem, R_NO_CTX},
     {"GET", "/crl", h_crl, 0},
     {"GET", "/healthz", h_healthz, R_NO_CTX},
+    /* Onboarding profiles (h_profiles.c). */
+    {"GET", "/network-profiles", h_profile_list, R_NO_CTX},
+    {"POST", "/network-profiles/{format}", h_profile_make, R_BODY},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

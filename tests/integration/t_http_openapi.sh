@@ -36,7 +36,7 @@ for p, item in d["paths"].items():
             print(m.upper(), p)' "$DOC" | sort >"$T/doc.routes"
 "$CRTOKEND" --routes | sort >"$T/server.routes"
 check "documented operations = the server's routes" diff -u "$T/server.routes" "$T/doc.routes"
-check_eq "twelve operations" 12 "$(wc -l <"$T/server.routes")"
+check_eq "fourteen operations" 14 "$(wc -l <"$T/server.routes")"
 
 check "every \$ref in the document resolves" $PY -c '
 import sys, yaml
@@ -67,7 +67,7 @@ for p, item in d["paths"].items():
             print(m.upper(), p, codes, "admin" if admin else "public")' "$DOC" >"$T/ops"
 while read -r m p codes kind; do
 	path=$(printf '%s' "$p" | sed -e 's/{id}/token-00000000-0000-4000-8000-000000000000/' \
-		-e 's/{serial}/00aa/' -e 's/{token}/crt_x/')
+		-e 's/{serial}/00aa/' -e 's/{token}/crt_x/' -e 's/{format}/wpa_supplicant/')
 	set --
 	[ "$kind" = admin ] && set -- "$@" -H "Authorization: Bearer $KEY"
 	case "$m" in POST | PATCH) set -- "$@" -H 'Content-Type: application/json' --data '{}' ;; esac
@@ -90,7 +90,8 @@ for p, item in d["paths"].items():
     ms = [m.upper() for m in item if m in ("get", "post", "put", "patch", "delete")]
     print(p, ",".join(sorted(ms + (["HEAD"] if "GET" in ms else []))))' "$DOC" >"$T/paths"
 while read -r p allowed; do
-	path=$(printf '%s' "$p" | sed -e 's/{id}/x/' -e 's/{serial}/00aa/' -e 's/{token}/crt_x/')
+	path=$(printf '%s' "$p" | sed -e 's/{id}/x/' -e 's/{serial}/00aa/' -e 's/{token}/crt_x/' \
+		-e 's/{format}/wpa_supplicant/')
 	for m in GET POST PUT PATCH DELETE; do
 		case ",$allowed," in *",$m,"*) continue ;; esac
 		req "$m" "$path"
