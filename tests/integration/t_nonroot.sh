@@ -29,16 +29,13 @@ printf 'auth required %s config=%s\naccount required %s config=%s\n' \
 	>"$S/pam.d/crtoken"
 "$ADMIN" token list >/dev/null # the store's -wal and -shm exist
 
-# The README's commands.
-(
-	set -e
-	cd "$S/inst"
-	chown -R crtoken:freerad .
-	chmod 2750 .
-	chmod 0640 crtoken.conf crtoken.db crtoken.db-wal crtoken.db-shm
-	chmod 0600 ca.key otp.key
-) >"$T/layout.log" 2>&1
-check_eq "the README's chown/chmod commands run" 0 $?
+# The README's commands ("crtokend as the crtoken user"), as written there:
+# from `cd /var/lib/crtoken` to the first systemctl, on this instance.
+sed -n '/^### crtokend as the crtoken user/,/^| file/p' "$TOP/README.md" |
+	sed -n '/^cd \/var\/lib\/crtoken$/,/systemctl/p' | grep -v systemctl |
+	sed -e "s|^cd /var/lib/crtoken\$|cd '$S/inst'|" -e 's/^sudo //' >"$T/layout.sh"
+check_eq "the README's layout is five commands" 5 "$(wc -l <"$T/layout.sh")"
+check "the README's chown/chmod commands run" sh -e "$T/layout.sh"
 
 SA=$("$ADMIN" otp enroll alice --json 2>"$T/enroll.err" | jget - "d['secret']")
 check "root's crtoken-admin administers the crtoken-owned store" test -n "$SA"
