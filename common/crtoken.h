@@ -638,6 +638,14 @@ char *crt_cert_json(const crt_cert *c, int with_pem);
 
 /* ------------------------------------------------------------------ helpers */
 
+/*
+ * The one user-name rule (token owners, OTP users, HTTP and PAM logins,
+ * `redeem --user`): 1-128 bytes of printable UTF-8, no ':', no spaces, no
+ * invisible format characters. CRT_OK or CRT_E_FIELD_INVALID.
+ */
+#define CRT_USER_NAME_RULE "1-128 bytes of printable UTF-8 without spaces or ':'"
+crt_status crt_user_name_check(const char *user);
+
 /* Zero then free (NULL-safe). */
 void crt_freezero(void *p, size_t len);
 /* Zero a NUL-terminated secret string and free it (NULL-safe). */

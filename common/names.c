@@ -9,6 +9,10 @@
  * prints exactly as the one OU "IT/CN=bob", whose '/' is escaped), no
  * invisible format characters (zero-width, bidi overrides), no spaces at
  * either end.
+ *
+ * A user name is the same string for the token owner, the OTP user, the
+ * HTTP login and the audit row, so one rule (crt_user_name_check) decides
+ * for all of them.
  */
 #include <stdint.h>
 #include <string.h>
@@ -16,6 +20,7 @@
 #include "internal.h"
 
 #define SUBJECT_FIELD_MAX 64 /* RFC 5280 ub-common-name (and O, OU): bytes here */
+#define USER_NAME_MAX 128
 
 /* The code point at *p (valid UTF-8, as crt_field_check has made sure); *p moves on. */
 static uint32_t next_cp(const unsigned char **p)
@@ -92,4 +97,23 @@ crt_status subject_field_check(const char *v, const char **why)
 {
 	*why = subject_field_problem(v);
 	return *why == NULL ? CRT_OK : CRT_E_FIELD_INVALID;
+}
+
+/*
+ * A user name crtoken stores, audits (as JSON: valid UTF-8 only), hands to
+ * PAM and puts in an otpauth label: no ':' (the label's issuer separator and
+ * HTTP Basic's), no spaces, nothing invisible.
+ */
+crt_status crt_user_name_check(const char *user)
+{
+	const unsigned char *p = (const unsigned char *)user;
+	uint32_t c;
+
+	if (user == NULL || *user == '\0' || crt_field_check(user, USER_NAME_MAX) != CRT_OK ||
+	    strchr(user, ':') != NULL)
+		return CRT_E_FIELD_INVALID;
+	while (*p)
+		if (space(c = next_cp(&p)) || invisible(c))
+			return CRT_E_FIELD_INVALID;
+	return CRT_OK;
 }

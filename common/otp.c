@@ -34,7 +34,6 @@
 #define SEAL_KEY_LEN 32
 #define SEAL_AAD_LABEL "crtoken-otp"
 #define OTP_SECRET_MAX 64 /* SHA512's block-sized key */
-#define OTP_USER_MAX 255
 #define OTP_WINDOW_MAX 10
 
 /* ------------------------------------------------------------------ algorithms */
@@ -329,15 +328,12 @@ static crt_status otp_row(sqlite3_stmt *st, crt_otp_info *out)
 	return CRT_OK;
 }
 
-/* A user name we can store and put in an otpauth label: 1..255 bytes of
- * printable UTF-8 without ':' (the label's issuer separator). */
+/* A user name we can store, audit and put in an otpauth label (names.c). */
 static crt_status otp_user_check(crt_ctx *ctx, const char *user)
 {
-	if (user == NULL || *user == '\0' || crt_field_check(user, OTP_USER_MAX) != CRT_OK ||
-	    strchr(user, ':') != NULL)
+	if (crt_user_name_check(user) != CRT_OK)
 		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT,
-		                "user name must be 1-%d printable characters without ':'",
-		                OTP_USER_MAX);
+		                "user name must be " CRT_USER_NAME_RULE);
 	return CRT_OK;
 }
 
@@ -793,8 +789,8 @@ crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *cod
 		*offset = 0;
 	if (window < 0)
 		window = cfg->otp_window;
-	if (user == NULL || *user == '\0' || strlen(user) > OTP_USER_MAX)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no valid user name");
+	if ((r = otp_user_check(ctx, user)) != CRT_OK)
+		return r;
 	if (window > OTP_WINDOW_MAX)
 		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "window must be 0-%d", OTP_WINDOW_MAX);
 	if (now < 0)

@@ -60,7 +60,11 @@ static char *refusal_detail(const crt_redeem_req *req, crt_status why)
 	crt_json j;
 	json_begin(&j);
 	json_str(&j, "code", crt_status_name(why));
-	json_str(&j, "user", req->user);
+	/* a name the user-name rule refuses is not written: audit rows stay UTF-8 JSON */
+	json_str(&j, "user",
+		 req->user == NULL || crt_user_name_check(req->user) == CRT_OK
+			 ? req->user
+			 : "(invalid user name)");
 	json_str(&j, "remote", req->remote);
 	return json_end(&j);
 }
@@ -228,6 +232,9 @@ static crt_status check_request(crt_ctx *ctx, const crt_redeem_req *req)
 	const char *names[] = {"commonName", "organization", "organizationalUnit"};
 	const char *v[] = {req->cn, req->org, req->ou};
 	const char *why;
+	if (req->user != NULL && crt_user_name_check(req->user) != CRT_OK)
+		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT,
+				"the user name must be " CRT_USER_NAME_RULE);
 	for (int i = 0; i < 3; i++) /* "" asks to clear the field */
 		if (v[i] != NULL && *v[i] != '\0' && subject_field_check(v[i], &why) != CRT_OK)
 			return crt_fail(ctx, CRT_E_FIELD_INVALID, "the %s override %s", names[i],

@@ -16,7 +16,6 @@
 #define SUM_CHARS 6
 #define PREFIX_LEN 4
 #define MAX_NAME 128
-#define MAX_OWNER 256
 #define MAX_REPLY 4096
 
 /* ------------------------------------------------------------ format */
@@ -188,6 +187,14 @@ static crt_status check_subject_field(crt_ctx *ctx, const char *what, const char
 	return crt_fail(ctx, CRT_E_FIELD_INVALID, "%s %s", what, why);
 }
 
+/* The owner is a user name ("" clears it on update). */
+static crt_status check_owner(crt_ctx *ctx, const char *owner)
+{
+	if (owner == NULL || *owner == '\0' || crt_user_name_check(owner) == CRT_OK)
+		return CRT_OK;
+	return crt_fail(ctx, CRT_E_FIELD_INVALID, "the owner must be " CRT_USER_NAME_RULE);
+}
+
 crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 {
 	crt_status r;
@@ -199,7 +206,7 @@ crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 	    (r = check_subject_field(ctx, "commonName", s->cn)) != CRT_OK ||
 	    (r = check_subject_field(ctx, "organization", s->org)) != CRT_OK ||
 	    (r = check_subject_field(ctx, "organizationalUnit", s->ou)) != CRT_OK ||
-	    (r = check_field(ctx, "owner", s->owner, MAX_OWNER)) != CRT_OK)
+	    (r = check_owner(ctx, s->owner)) != CRT_OK)
 		return r;
 	if ((s->locked | s->opened) & ~(unsigned)CRT_FIELD_ALL)
 		return crt_fail(ctx, CRT_E_FIELD_INVALID, "unknown field in the lock or open list");

@@ -25,7 +25,6 @@
 
 #include "crtokend.h"
 
-#define USER_MAX 127
 
 /* Wipe a header value in place once it has served its purpose. */
 static void wipe_header(const char *value)
@@ -166,19 +165,6 @@ static void need_login(struct request *rq, crt_status s, const char *detail)
 	             "Basic realm=\"crtoken\", charset=\"UTF-8\"");
 }
 
-/* A user name PAM may see: printable, no separators, bounded. */
-static int user_ok(const char *u)
-{
-	size_t n = strlen(u), i;
-
-	if (n == 0 || n > USER_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)u[i] < 0x21 || u[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
 int auth_redeemer(struct request *rq)
 {
 	const char *hdr, *b64, *why = NULL;
@@ -211,7 +197,7 @@ int auth_redeemer(struct request *rq)
 		goto out;
 	}
 	*colon = '\0';
-	if (!user_ok(cred)) {
+	if (crt_user_name_check(cred) != CRT_OK) {
 		failed(rq, "http.login_failed", "(invalid user name)", NULL);
 		need_login(rq, CRT_E_AUTH_FAILED, NULL);
 		goto out;

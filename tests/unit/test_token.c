@@ -3,6 +3,8 @@
  * what reaches the store (only the hash).
  */
 #include "testutil.h"
+
+#include <jansson.h>
 #include "internal.h"
 
 static void token_has_prefix_length_and_urlsafe_alphabet(void **state)
@@ -140,6 +142,86 @@ static void the_store_holds_only_the_hash_of_a_token(void **state)
 	tu_instance_free(&ti);
 }
 
+/* ------------------------------------------------------------ user names */
+
+static void user_names_follow_one_rule(void **state)
+{
+	static const char *good[] = {"alice", "alice@example.org", "EXAMPLE\\bob", "zoë",
+				     "a.b-c_d+1"};
+	static const char *bad[] = {
+		"", "caf\xe9" /* Latin-1, not UTF-8 */, "a b", "a:b", "a\tb", "a\nb",
+		"bob\xe2\x80\x8b" /* zero width space */, "\xc2\xa0" "bob" /* no-break space */,
+		"\xe2\x80\xae" "bob" /* bidi override */,
+	};
+	char longname[130];
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(crt_user_name_check(good[i]), CRT_OK);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(crt_user_name_check(bad[i]), CRT_E_FIELD_INVALID);
+	assert_int_equal(crt_user_name_check(NULL), CRT_E_FIELD_INVALID);
+	memset(longname, 'u', 128);
+	longname[128] = '\0';
+	assert_int_equal(crt_user_name_check(longname), CRT_OK);
+	longname[128] = 'u';
+	longname[129] = '\0';
+	assert_int_equal(crt_user_name_check(longname), CRT_E_FIELD_INVALID);
+}
+
+/* Every audit row's detail still parses as JSON (audit --json drops those
+ * that don't), and the redemption refusal is among them. */
+static void assert_audit_is_json(crt_ctx *ctx)
+{
+	crt_audit_row *rows;
+	size_t n;
+	int refusals = 0;
+	assert_int_equal(crt_audit_list(ctx, 1000, NULL, &rows, &n), CRT_OK);
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = rows[i].detail ? json_loads(rows[i].detail, 0, NULL) : NULL;
+		if (rows[i].detail != NULL && j == NULL)
+			fail_msg("audit row %s is not JSON: %s", rows[i].action, rows[i].detail);
+		json_decref(j);
+		refusals += strcmp(rows[i].action, "token.redeem_refused") == 0;
+	}
+	assert_int_equal(refusals, 1);
+	crt_audit_list_free(rows, n);
+}
+
+/* A Latin-1 name through the login gate was audited and then vanished from
+ * `audit --json`: refuse it at every door. */
+static void non_utf8_user_names_are_refused_everywhere(void **state)
+{
+	test_instance ti;
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token_spec spec = {.name = "l10"};
+	crt_token t;
+	crt_cert c = {0};
+	size_t len;
+	char *uri = NULL, *secret = NULL;
+	tu_instance(&ti);
+	/* token owner */
+	crt_token_spec owned = {.name = "owned", .owner = "caf\xe9"};
+	assert_int_equal(crt_token_create(ti.ctx, &owned, "t", NULL, tok), CRT_E_FIELD_INVALID);
+	owned.owner = "two words";
+	assert_int_equal(crt_token_create(ti.ctx, &owned, "t", NULL, tok), CRT_E_FIELD_INVALID);
+	/* OTP enroll and verify */
+	assert_int_equal(crt_otp_enroll(ti.ctx, "caf\xe9", NULL, 0, 0, NULL, "t", &uri, &secret),
+			 CRT_E_INVALID_ARGUMENT);
+	assert_int_equal(crt_otp_verify(ti.ctx, "caf\xe9", "123456", crt_now(), "crtoken", NULL,
+					NULL),
+			 CRT_E_INVALID_ARGUMENT);
+	/* the authenticated redeemer */
+	tu_token(ti.ctx, &spec, tok, &t);
+	char *csr = tu_csr("ec-p256", &len);
+	crt_redeem_req req = {.token = tok, .csr = (unsigned char *)csr, .csr_len = len,
+			      .user = "caf\xe9", .actor = "t"};
+	assert_int_equal(crt_redeem(ti.ctx, &req, &c), CRT_E_INVALID_ARGUMENT);
+	assert_audit_is_json(ti.ctx);
+	free(csr);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+	tu_instance_free(&ti);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +232,8 @@ int main(void)
 		cmocka_unit_test(truncated_or_extended_tokens_are_mistyped),
 		cmocka_unit_test(strings_without_the_prefix_are_malformed),
 		cmocka_unit_test(the_store_holds_only_the_hash_of_a_token),
+		cmocka_unit_test(user_names_follow_one_rule),
+		cmocka_unit_test(non_utf8_user_names_are_refused_everywhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
