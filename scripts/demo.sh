@@ -42,38 +42,16 @@ jget() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' 
 # stays in /tmp: every process the demo starts inherits CRTOKEN_DEMO_RUN, and
 # the exit trap stops the chapters' servers, then any marked process left, by
 # PID, and removes the /tmp/pam.X copies pam_wrapper leaves when a process it
-# was preloaded into does not exit normally (see tests/integration/lib.sh).
+# was preloaded into does not exit normally (scripts/procs.sh).
 CRTOKEN_DEMO_RUN=$DEMO.$$
 export CRTOKEN_DEMO_RUN
-demo_pids() {
-	_l=$(env -u CRTOKEN_DEMO_RUN grep -lzxF "CRTOKEN_DEMO_RUN=$CRTOKEN_DEMO_RUN" \
-		/proc/[0-9]*/environ 2>/dev/null)
-	for _f in $_l; do
-		_p=${_f#/proc/}
-		_p=${_p%/environ}
-		[ "$_p" = "$$" ] || echo "$_p"
-	done
-}
+. "$CRTOKEN_TOP/scripts/procs.sh"
 demo_cleanup() {
 	set +e
 	trap '' INT TERM HUP
 	command -v demo_radius_stop >/dev/null 2>&1 && demo_radius_stop
-	_left=$(demo_pids)
-	if [ -n "$_left" ]; then
-		# shellcheck disable=SC2086
-		kill $_left 2>/dev/null
-		_i=0
-		while [ -n "$(demo_pids)" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
-		_left=$(demo_pids)
-		# shellcheck disable=SC2086
-		[ -z "$_left" ] || kill -9 $_left 2>/dev/null
-	fi
-	for _d in /tmp/pam.?; do
-		[ -d "$_d" ] && [ -O "$_d" ] && [ ! -L "$_d" ] || continue
-		_p=$(cat "$_d/pid" 2>/dev/null) || continue
-		case $_p in '' | *[!0-9]*) continue ;; esac
-		[ -d "/proc/$_p" ] || rm -rf "$_d"
-	done
+	stop_marked CRTOKEN_DEMO_RUN quiet
+	pam_wrapper_sweep
 	return 0
 }
 trap demo_cleanup EXIT

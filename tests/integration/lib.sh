@@ -22,44 +22,7 @@ chmod 700 "$T"
 # started before an assertion failed — and stops it (no ps or ss needed).
 CRTOKEN_TEST_RUN=$T
 export CRTOKEN_TEST_RUN
-# marked_pids : PIDs of the live processes started by this suite.
-# (Only grep runs while /proc is read, and without the mark.)
-marked_pids() {
-	_l=$(env -u CRTOKEN_TEST_RUN grep -lzxF "CRTOKEN_TEST_RUN=$T" /proc/[0-9]*/environ 2>/dev/null)
-	for _f in $_l; do
-		_p=${_f#/proc/}
-		_p=${_p%/environ}
-		[ "$_p" = "$$" ] || echo "$_p"
-	done
-}
-# stop_marked : stop (TERM, then KILL after 5 s) every process of this suite.
-stop_marked() {
-	_left=$(marked_pids)
-	[ -n "$_left" ] || return 0
-	for _p in $_left; do
-		echo "# stopping leftover process $_p: $(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null | cut -c1-120)"
-	done
-	# shellcheck disable=SC2086
-	kill $_left 2>/dev/null
-	_i=0
-	while [ -n "$(marked_pids)" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
-	_left=$(marked_pids)
-	# shellcheck disable=SC2086
-	[ -z "$_left" ] || kill -9 $_left 2>/dev/null
-}
-# pam_wrapper_sweep : pam_wrapper (cwrap) copies the PAM services of every
-# process it is preloaded into to /tmp/pam.X (a fixed path) and removes it at
-# a normal exit only: a process that is killed, or that execs (valgrind's
-# launcher), leaves it behind. Remove ours whose process is gone — the rule
-# pam_wrapper itself applies to stale directories.
-pam_wrapper_sweep() {
-	for _d in /tmp/pam.?; do
-		[ -d "$_d" ] && [ -O "$_d" ] && [ ! -L "$_d" ] || continue
-		_p=$(cat "$_d/pid" 2>/dev/null) || continue
-		case $_p in '' | *[!0-9]*) continue ;; esac
-		[ -d "/proc/$_p" ] || rm -rf "$_d"
-	done
-}
+. "$TOP/scripts/procs.sh"
 
 _cleanup_hooks=""
 at_exit() { _cleanup_hooks="$_cleanup_hooks
@@ -67,7 +30,7 @@ $*"; }
 _on_exit() {
 	trap '' INT TERM
 	eval "$_cleanup_hooks"
-	stop_marked
+	stop_marked CRTOKEN_TEST_RUN
 	pam_wrapper_sweep
 	[ "${KEEP:-0}" = 1 ] && echo "# kept $T" || rm -rf "$T"
 }

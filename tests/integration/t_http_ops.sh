@@ -37,7 +37,7 @@ fi
 # Found by the suite's mark in its environment (lib.sh), so it is stopped by
 # PID even when a check above failed or ss is missing.
 DPID=""
-for p in $(marked_pids); do
+for p in $(marked_pids CRTOKEN_TEST_RUN); do
 	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = crtokend ] && DPID=$p
 done
 at_exit 'stop_pid "$DPID"'
