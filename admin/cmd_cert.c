@@ -147,7 +147,8 @@ static const char cert_help[] =
 	"       crtoken-admin cert show SERIAL [--pem] [--json]\n"
 	"       crtoken-admin cert revoke SERIAL [--reason keyCompromise] [--json]\n\n"
 	"Serials are hex (colons and upper case accepted). Revocation is live for\n"
-	"rlm_crtoken: the next EAP-TLS authentication of the certificate is rejected.\n"
+	"rlm_crtoken: the next EAP-TLS authentication of the certificate is rejected;\n"
+	"a fresh CRL listing it is signed and written to [ca] crl_file at once.\n"
 	"Reasons (RFC 5280): unspecified, keyCompromise, cACompromise,\n"
 	"affiliationChanged, superseded, cessationOfOperation, certificateHold,\n"
 	"privilegeWithdrawn, aACompromise.\n";
@@ -228,11 +229,20 @@ int cmd_cert(admin_env *env, int argc, char **argv)
 		return admin_usage_error("cert", "unknown action '%s'", action);
 	if (optind + 1 != argc)
 		return admin_usage_error("cert", "%s needs exactly one SERIAL", action);
-	if ((rc = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
+	int revoke = strcmp(action, "revoke") == 0;
+	crt_crl crl = {0};
+	/* revoke publishes the CRL, so it needs the CA key */
+	if ((rc = admin_open(env, revoke ? 0 : CRT_OPEN_NO_CA)) != EXIT_OK)
 		return rc;
-	if (strcmp(action, "revoke") == 0 &&
-	    (r = crt_cert_revoke(env->ctx, argv[optind], reason, admin_actor())) != CRT_OK)
+	if (revoke && (r = crt_cert_revoke(env->ctx, argv[optind], reason, admin_actor(), &crl)) !=
+			      CRT_OK)
 		return admin_fail(env, r);
+	if (revoke && !crl.file_written)
+		fprintf(stderr,
+			"crtoken-admin: warning: %s: the CRL #%lld listing the revocation is in the "
+			"store but %s could not be written\n",
+			crt_status_name(crl.file_status), (long long)crl.meta.number,
+			crt_get_config(env->ctx)->crl_file);
 	crt_cert cert;
 	if ((r = crt_cert_get(env->ctx, argv[optind], &cert)) != CRT_OK)
 		return admin_fail(env, r);
@@ -241,35 +251,45 @@ int cmd_cert(admin_env *env, int argc, char **argv)
 	else if (pem)
 		fputs(cert.pem, stdout);
 	else {
-		if (strcmp(action, "revoke") == 0)
-			printf("Revoked. Run `crtoken-admin crl` to publish a fresh CRL.\n\n");
+		if (revoke)
+			printf("Revoked. CRL #%lld published%s%s.\n\n", (long long)crl.meta.number,
+			       crl.file_written ? " to " : "",
+			       crl.file_written ? crt_get_config(env->ctx)->crl_file : "");
 		print_cert_text(env, &cert);
 	}
 	crt_cert_clear(&cert);
+	crt_crl_clear(&crl);
 	return rc;
 }
 
 static const char crl_help[] =
-	"usage: crtoken-admin crl [--out FILE|-] [--json]\n\n"
-	"Sign a fresh CRL (CRL number incremented, nextUpdate from [ca] crl_days),\n"
-	"write it to [ca] crl_file, and optionally a copy to FILE (- for stdout).\n";
+	"usage: crtoken-admin crl [--force] [--out FILE|-] [--json]\n\n"
+	"Publish the current CRL: the one kept in the store, re-signed (CRL number\n"
+	"incremented, nextUpdate from [ca] crl_days) when it is stale — a newer\n"
+	"revocation, another CA, or in the last quarter before its nextUpdate — or\n"
+	"with --force. It is written to [ca] crl_file, and optionally a copy to\n"
+	"FILE (- for stdout). Run it from a timer so the CRL never expires; GET /crl\n"
+	"on crtokend applies the same rule.\n";
 
 int cmd_crl(admin_env *env, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"out", required_argument, NULL, 'O'},
+		{"force", no_argument, NULL, 'f'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *out = NULL;
-	char *pem = NULL;
+	crt_crl crl = {0};
+	unsigned flags = CRT_CRL_WRITE_FILE;
 	int c, rc;
 	crt_status r;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'O': out = optarg; break;
+		case 'f': flags |= CRT_CRL_FORCE; break;
 		case 'j': env->json = 1; break;
 		case 'h': fputs(crl_help, stdout); return EXIT_OK;
 		default: return admin_usage_error("crl", "unknown option");
@@ -281,18 +301,27 @@ int cmd_crl(admin_env *env, int argc, char **argv)
 		return rc;
 	if ((rc = admin_open(env, 0)) != EXIT_OK)
 		return rc;
-	if ((r = crt_crl_generate(env->ctx, admin_actor(), &pem)) != CRT_OK)
+	if ((r = crt_crl_current(env->ctx, flags, admin_actor(), &crl)) != CRT_OK)
 		return admin_fail(env, r);
-	if (out && write_out(out, pem, 0) != 0)
+	const char *file = crt_get_config(env->ctx)->crl_file;
+	if (!crl.file_written) {
+		fprintf(stderr, "crtoken-admin: error: %s: %s: %s\n", crt_status_name(crl.file_status),
+			crt_status_message(crl.file_status), file);
+		rc = EXIT_SYSTEM;
+	}
+	if (out && write_out(out, crl.pem, 0) != 0)
 		rc = EXIT_SYSTEM;
 	if (env->json) {
 		json_t *o = json_object();
-		json_object_set_new(o, "file", json_string(crt_get_config(env->ctx)->crl_file));
-		json_object_set_new(o, "crl", json_string(pem));
+		json_object_set_new(o, "file", json_string(file));
+		json_object_set_new(o, "crlNumber", json_integer(crl.meta.number));
+		json_object_set_new(o, "resigned", json_boolean(crl.resigned));
+		json_object_set_new(o, "crl", json_string(crl.pem));
 		admin_json_print(o);
-	} else if (out == NULL || strcmp(out, "-") != 0) {
-		printf("Wrote the CRL to %s\n", crt_get_config(env->ctx)->crl_file);
+	} else if ((out == NULL || strcmp(out, "-") != 0) && crl.file_written) {
+		printf("%s CRL #%lld to %s\n", crl.resigned ? "Signed and wrote" : "Wrote the current",
+		       (long long)crl.meta.number, file);
 	}
-	free(pem);
+	crt_crl_clear(&crl);
 	return rc;
 }

@@ -575,16 +575,21 @@ int crt_cert_status_parse(const char *name)
 	return -1;
 }
 
-crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const char *actor)
+crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const char *actor,
+			   crt_crl *crl)
 {
 	sqlite3_stmt *st;
 	crt_cert c = {0};
+	crt_crl fresh = {0};
 	crt_status r;
 	crt_json j;
 	char *detail = NULL;
 	int rc;
+	int64_t now = crt_now();
 
 	crt_clear_detail(ctx);
+	if (crl != NULL)
+		memset(crl, 0, sizeof(*crl));
 	if (reason < 0 || reason >= (int)(sizeof(reasons) / sizeof(reasons[0])) ||
 	    reasons[reason] == NULL)
 		return crt_fail(ctx, CRT_E_REASON_INVALID, "reason code %d", reason);
@@ -597,11 +602,12 @@ crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const c
 		goto fail;
 	}
 	if ((r = store_prepare(ctx,
-			       "UPDATE certificates SET revoked_at = ?, reason = ? "
+			       "UPDATE certificates SET revoked_at = ?, reason = ?, revoked_seq = "
+			       "(SELECT coalesce(max(revoked_seq), 0) + 1 FROM certificates) "
 			       "WHERE serial = ? AND revoked_at IS NULL",
 			       &st)) != CRT_OK)
 		goto fail;
-	sqlite3_bind_int64(st, 1, crt_now());
+	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int(st, 2, reason);
 	sqlite3_bind_text(st, 3, c.serial, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -620,13 +626,25 @@ crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const c
 	}
 	if ((r = audit_write(ctx, actor, "cert.revoke", c.serial, detail)) != CRT_OK)
 		goto fail;
-	r = store_commit(ctx);
+	/* Publish at once, as part of the revocation: every adapter alike. */
+	if (ctx->ca_key != NULL &&
+	    (r = crl_publish_in_txn(ctx, actor, "revocation", now, &fresh)) != CRT_OK)
+		goto fail;
+	if ((r = store_commit(ctx)) != CRT_OK)
+		goto out;
+	if (fresh.resigned)
+		crl_write_file(ctx, &fresh);
+	if (crl != NULL) {
+		*crl = fresh;
+		memset(&fresh, 0, sizeof(fresh));
+	}
 	goto out;
 fail:
 	store_rollback(ctx);
 out:
 	free(detail);
 	crt_cert_clear(&c);
+	crt_crl_clear(&fresh);
 	return r;
 }
 

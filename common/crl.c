@@ -2,6 +2,13 @@
  * crl.c — the certificate revocation list: signed by the CA with an
  * incrementing CRL number (kept in the store's meta table), nextUpdate from
  * the config, one entry per revoked certificate with its RFC 5280 reason.
+ *
+ * The signed CRL is kept in the store (table crl) with what it covers: the
+ * newest revocation it lists (certificates.revoked_seq, a counter, so two
+ * revocations in one second are told apart) and the CA that signed it.
+ * crt_crl_current serves that copy and re-signs only when the freshness
+ * rule (crt_crl_stale) says so; [ca] crl_file is written whenever a CRL is
+ * signed, and a file that cannot be written never causes a re-sign.
  */
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -106,63 +113,284 @@ out:
 	return r;
 }
 
-crt_status crt_crl_generate(crt_ctx *ctx, const char *actor, char **pem)
+/* ------------------------------------------------------------------ freshness rule */
+
+int crt_crl_stale(const crt_crl_meta *m, int64_t newest_revocation, const char *ca_sha256,
+		  int64_t now, const char **why)
+{
+	const char *w = NULL;
+
+	if (m == NULL || m->number <= 0)
+		w = "none published";
+	else if (ca_sha256 != NULL && strcmp(ca_sha256, m->ca_sha256) != 0)
+		w = "signed by another CA";
+	else if (newest_revocation > m->revocations)
+		w = "newer revocation";
+	else if (now >= m->next_update - (m->next_update - m->this_update) / 4)
+		w = "nextUpdate near";
+	else if (now < m->this_update)
+		w = "thisUpdate in the future";
+	if (why != NULL)
+		*why = w;
+	return w != NULL;
+}
+
+/* ------------------------------------------------------------------ store */
+
+void crt_crl_clear(crt_crl *c)
+{
+	if (c == NULL)
+		return;
+	free(c->pem);
+	free(c->der);
+	memset(c, 0, sizeof(*c));
+}
+
+/* SHA-256 (hex) of the loaded CA certificate, "" when none is loaded. */
+static void ca_sha256(crt_ctx *ctx, char out[65])
+{
+	unsigned char *der = NULL;
+	int n;
+
+	out[0] = '\0';
+	if (ctx->ca_cert != NULL && (n = i2d_X509(ctx->ca_cert, &der)) > 0)
+		crt_sha256_hex(der, (size_t)n, out);
+	OPENSSL_free(der);
+}
+
+/*
+ * The published CRL's metadata (and, when der != NULL, its DER) plus the
+ * newest revocation — the highest revoked_seq, one step down the
+ * certificates_revoked_seq index, never a walk over the revoked rows.
+ * *have is 0 when no CRL was published yet.
+ */
+static crt_status load_published(crt_ctx *ctx, crt_crl_meta *m, int *have, int64_t *newest,
+				 unsigned char **der, size_t *der_len)
+{
+	sqlite3_stmt *st;
+	crt_status r;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	*have = 0;
+	*newest = 0;
+	if ((r = store_prepare(ctx,
+			       "SELECT (SELECT max(revoked_seq) FROM certificates), c.number,"
+			       " c.this_update, c.next_update, c.revocations, c.ca_sha256, c.der"
+			       " FROM (SELECT 1) LEFT JOIN crl c ON c.id = 1",
+			       &st)) != CRT_OK)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		r = store_error(ctx, rc, "reading the published CRL");
+		goto out;
+	}
+	*newest = sqlite3_column_int64(st, 0);
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+		const unsigned char *fp = sqlite3_column_text(st, 5);
+		*have = 1;
+		m->number = sqlite3_column_int64(st, 1);
+		m->this_update = sqlite3_column_int64(st, 2);
+		m->next_update = sqlite3_column_int64(st, 3);
+		m->revocations = sqlite3_column_int64(st, 4);
+		snprintf(m->ca_sha256, sizeof(m->ca_sha256), "%s", fp ? (const char *)fp : "");
+		if (der != NULL) {
+			int n = sqlite3_column_bytes(st, 6);
+			const void *b = sqlite3_column_blob(st, 6);
+			if (n <= 0 || b == NULL) {
+				r = crt_fail(ctx, CRT_E_STORE, "the published CRL is empty");
+				goto out;
+			}
+			if ((*der = malloc((size_t)n)) == NULL) {
+				r = CRT_E_NOMEM;
+				goto out;
+			}
+			memcpy(*der, b, (size_t)n);
+			*der_len = (size_t)n;
+		}
+	}
+	r = CRT_OK;
+out:
+	store_done(st);
+	return r;
+}
+
+/* Fill out's pem, der and entries from a signed CRL. */
+static crt_status crl_encode(X509_CRL *crl, crt_crl *out)
+{
+	BIO *b = NULL;
+	char *data;
+	long n;
+	int dl;
+	crt_status r = CRT_E_NOMEM;
+
+	if ((dl = i2d_X509_CRL(crl, NULL)) <= 0 || (out->der = malloc((size_t)dl)) == NULL)
+		goto out;
+	unsigned char *p = out->der;
+	out->der_len = (size_t)i2d_X509_CRL(crl, &p);
+	if ((b = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_X509_CRL(b, crl) ||
+	    (n = BIO_get_mem_data(b, &data)) <= 0 || (out->pem = malloc((size_t)n + 1)) == NULL)
+		goto out;
+	memcpy(out->pem, data, (size_t)n);
+	out->pem[n] = '\0';
+	out->entries = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+	r = CRT_OK;
+out:
+	BIO_free(b);
+	return r;
+}
+
+/* out (meta filled, der set) from a stored DER. */
+static crt_status crl_from_der(crt_crl *out)
+{
+	const unsigned char *p = out->der;
+	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)out->der_len);
+	crt_status r;
+
+	if (crl == NULL)
+		return CRT_E_STORE;
+	free(out->der);
+	out->der = NULL;
+	r = crl_encode(crl, out);
+	X509_CRL_free(crl);
+	return r;
+}
+
+crt_status crl_publish_in_txn(crt_ctx *ctx, const char *actor, const char *why, int64_t now,
+			      crt_crl *out)
 {
 	X509_CRL *crl = NULL;
-	BIO *b = NULL;
-	char *data, *text = NULL, *detail = NULL;
-	long n;
-	int64_t number;
+	sqlite3_stmt *st;
+	crt_crl_meta *m = &out->meta;
+	char *detail = NULL;
+	int64_t newest = 0;
+	int have, rc;
 	crt_json j;
 	crt_status r;
 
-	crt_clear_detail(ctx);
-	if (pem)
-		*pem = NULL;
+	crt_crl_clear(out);
 	if (ctx->ca_key == NULL)
 		return crt_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
-	if ((r = store_begin_write(ctx)) != CRT_OK)
-		return r;
-	if ((r = store_meta_get_int(ctx, "crl_number", &number)) != CRT_OK)
-		goto fail;
-	number++;
-	if ((r = build_crl(ctx, number, crt_now(), &crl)) != CRT_OK ||
-	    (r = store_meta_set_int(ctx, "crl_number", number)) != CRT_OK)
-		goto fail;
+	if ((r = load_published(ctx, m, &have, &newest, NULL, NULL)) != CRT_OK ||
+	    (r = store_meta_get_int(ctx, "crl_number", &m->number)) != CRT_OK)
+		goto out;
+	m->number++;
+	m->this_update = now;
+	m->next_update = now + (int64_t)ctx->cfg.crl_days * 86400;
+	m->revocations = newest;
+	ca_sha256(ctx, m->ca_sha256);
+	if ((r = build_crl(ctx, m->number, now, &crl)) != CRT_OK ||
+	    (r = crl_encode(crl, out)) != CRT_OK ||
+	    (r = store_meta_set_int(ctx, "crl_number", m->number)) != CRT_OK)
+		goto out;
+	if ((r = store_prepare(ctx,
+			       "INSERT INTO crl(id, number, this_update, next_update, revocations,"
+			       " ca_sha256, der) VALUES (1, ?, ?, ?, ?, ?, ?)"
+			       " ON CONFLICT(id) DO UPDATE SET number = excluded.number,"
+			       " this_update = excluded.this_update, next_update = excluded.next_update,"
+			       " revocations = excluded.revocations, ca_sha256 = excluded.ca_sha256,"
+			       " der = excluded.der",
+			       &st)) != CRT_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, m->number);
+	sqlite3_bind_int64(st, 2, m->this_update);
+	sqlite3_bind_int64(st, 3, m->next_update);
+	sqlite3_bind_int64(st, 4, m->revocations);
+	sqlite3_bind_text(st, 5, m->ca_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, out->der, (int)out->der_len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	store_done(st);
+	if (rc != SQLITE_DONE) {
+		r = store_error(ctx, rc, "storing the CRL");
+		goto out;
+	}
 	json_begin(&j);
-	json_int(&j, "crlNumber", number);
-	json_int(&j, "entries", sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)));
+	json_int(&j, "crlNumber", m->number);
+	json_int(&j, "entries", out->entries);
+	json_str(&j, "why", why);
 	if ((detail = json_end(&j)) == NULL) {
 		r = CRT_E_NOMEM;
-		goto fail;
+		goto out;
 	}
 	if ((r = audit_write(ctx, actor, "crl.generate", ctx->cfg.crl_file, detail)) != CRT_OK)
-		goto fail;
-	if ((r = store_commit(ctx)) != CRT_OK)
 		goto out;
-	/* After the commit: a lost file only skips a number, never reuses one. */
-	if ((b = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_X509_CRL(b, crl) ||
-	    (n = BIO_get_mem_data(b, &data)) <= 0 || (text = malloc((size_t)n + 1)) == NULL) {
-		r = CRT_E_NOMEM;
-		goto out;
-	}
-	memcpy(text, data, (size_t)n);
-	text[n] = '\0';
-	if ((r = crt_write_file(ctx->cfg.crl_file, text, (size_t)n, 0644)) != CRT_OK) {
-		r = crt_fail(ctx, r, "%s: cannot write the CRL", ctx->cfg.crl_file);
-		goto out;
-	}
-	if (pem) {
-		*pem = text;
-		text = NULL;
-	}
-	goto out;
-fail:
-	store_rollback(ctx);
+	out->resigned = 1;
 out:
-	BIO_free(b);
-	free(text);
+	if (r != CRT_OK)
+		crt_crl_clear(out);
 	free(detail);
 	X509_CRL_free(crl);
+	return r;
+}
+
+void crl_write_file(crt_ctx *ctx, crt_crl *c)
+{
+	c->file_written = 0;
+	c->file_status = crt_write_file(ctx->cfg.crl_file, c->pem, strlen(c->pem), 0644);
+	if (c->file_status == CRT_OK)
+		c->file_written = 1;
+}
+
+crt_status crt_crl_current(crt_ctx *ctx, unsigned flags, const char *actor, crt_crl *out)
+{
+	crt_crl_meta m;
+	char fp[65];
+	const char *why = NULL;
+	int64_t newest = 0, now = crt_now();
+	int have = 0;
+	crt_status r;
+
+	crt_clear_detail(ctx);
+	memset(out, 0, sizeof(*out));
+	ca_sha256(ctx, fp);
+	/* The common case, a read: the published CRL is still fresh. */
+	if ((r = load_published(ctx, &m, &have, &newest, &out->der, &out->der_len)) != CRT_OK)
+		goto fail;
+	if (!(flags & CRT_CRL_FORCE) &&
+	    !crt_crl_stale(have ? &m : NULL, newest, fp[0] ? fp : NULL, now, &why)) {
+		out->meta = m;
+		if ((r = crl_from_der(out)) != CRT_OK) {
+			r = crt_fail(ctx, r == CRT_E_NOMEM ? r : CRT_E_STORE,
+				     "the published CRL does not parse");
+			goto fail;
+		}
+		goto file;
+	}
+	crt_crl_clear(out);
+	if (ctx->ca_key == NULL) {
+		r = crt_fail(ctx, CRT_E_CA_MISSING, "the CRL must be re-signed (%s) and the CA key "
+						    "is not loaded",
+			     why ? why : "forced");
+		goto fail;
+	}
+	/* Stale: sign under the write lock, unless another writer just did. */
+	if ((r = store_begin_write(ctx)) != CRT_OK)
+		goto fail;
+	if ((r = load_published(ctx, &m, &have, &newest, &out->der, &out->der_len)) != CRT_OK)
+		goto rollback;
+	if (!(flags & CRT_CRL_FORCE) &&
+	    !crt_crl_stale(have ? &m : NULL, newest, fp, now, &why)) {
+		store_rollback(ctx);
+		out->meta = m;
+		if ((r = crl_from_der(out)) != CRT_OK)
+			goto fail;
+		goto file;
+	}
+	free(out->der);
+	out->der = NULL;
+	if ((r = crl_publish_in_txn(ctx, actor, (flags & CRT_CRL_FORCE) ? "forced" : why, now,
+				    out)) != CRT_OK)
+		goto rollback;
+	if ((r = store_commit(ctx)) != CRT_OK)
+		goto fail;
+file:
+	/* After the commit: a lost file only skips a number, never reuses one. */
+	if (out->resigned || (flags & CRT_CRL_WRITE_FILE))
+		crl_write_file(ctx, out);
+	return CRT_OK;
+rollback:
+	store_rollback(ctx);
+fail:
+	crt_crl_clear(out);
 	return r;
 }

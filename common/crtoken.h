@@ -426,7 +426,16 @@ crt_status crt_cert_list(crt_ctx *ctx, const crt_cert_filter *f, crt_cert **out,
 int crt_reason_parse(const char *name);
 const char *crt_reason_name(int reason);
 
-crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const char *actor);
+struct crt_crl;
+/*
+ * Revoke a certificate and publish a fresh CRL listing it, in the same
+ * transaction (with both audit rows); then [ca] crl_file is written. When
+ * crl is non-NULL it receives the published CRL (crt_crl_clear it), with
+ * file_status saying whether the file was written. Without a loaded CA key
+ * the revocation is recorded alone and the next crt_crl_current re-signs.
+ */
+crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const char *actor,
+			   struct crt_crl *crl);
 
 /*
  * A client certificate as FreeRADIUS presents it in the check-eap-tls
@@ -476,9 +485,51 @@ crt_status crt_cert_check_status(const crt_cert *stored, int64_t now, const char
  */
 crt_status crt_cert_authorize(crt_ctx *ctx, const crt_presented *p, int64_t now, char **reply);
 
-/* Sign a fresh CRL (CRL number incremented), write it to crl_file and
- * return the PEM (malloc'd) if pem != NULL. */
-crt_status crt_crl_generate(crt_ctx *ctx, const char *actor, char **pem);
+/* What a published CRL covers. */
+typedef struct crt_crl_meta {
+	int64_t number;                  /* CRL number */
+	int64_t this_update, next_update;
+	int64_t revocations;             /* the newest revocation it lists (sequence number) */
+	char ca_sha256[65];              /* hex SHA-256 of the CA certificate that signed it */
+} crt_crl_meta;
+
+/*
+ * The CRL freshness rule: a published CRL (m; NULL = none) must be re-signed
+ * when it was signed by another CA than ca_sha256 (NULL: not checked), when
+ * a revocation newer than the ones it lists exists (newest_revocation), or
+ * once its last quarter before nextUpdate has begun. *why (may be NULL)
+ * receives the reason, or NULL when fresh. 1 = stale.
+ */
+int crt_crl_stale(const crt_crl_meta *m, int64_t newest_revocation, const char *ca_sha256,
+		  int64_t now, const char **why);
+
+typedef struct crt_crl {
+	crt_crl_meta meta;
+	char *pem;               /* the signed CRL, PEM */
+	unsigned char *der;      /* ... and DER */
+	size_t der_len;
+	int entries;             /* revoked certificates listed */
+	int resigned;            /* this call signed it (and audited crl.generate) */
+	int file_written;        /* [ca] crl_file now holds it */
+	crt_status file_status;  /* why not, when a write was attempted */
+} crt_crl;
+void crt_crl_clear(crt_crl *c);
+
+enum crt_crl_flags {
+	CRT_CRL_FORCE = 1 << 0,      /* re-sign even when fresh */
+	CRT_CRL_WRITE_FILE = 1 << 1, /* write [ca] crl_file even when not re-signed */
+};
+/*
+ * The current CRL, the one call every adapter uses (GET /crl, crtoken-admin
+ * crl). Served from the store; re-signed (CRL number incremented, audited
+ * as crl.generate by actor) only when crt_crl_stale says so or with
+ * CRT_CRL_FORCE — so an unauthenticated reader never causes a write while
+ * the CRL is fresh, whether or not crl_file is writable. [ca] crl_file is
+ * written after every re-sign (and with CRT_CRL_WRITE_FILE); a failure to
+ * write it is reported in out->file_status, not as the result. Needs the
+ * CA key only to re-sign (CRT_E_CA_MISSING otherwise).
+ */
+crt_status crt_crl_current(crt_ctx *ctx, unsigned flags, const char *actor, crt_crl *out);
 
 /* ------------------------------------------------------------------ redemption */
 

@@ -220,6 +220,14 @@ char *ca_cert_pem(X509 *x);
 /* ASN1_TIME → Unix seconds (0 on error). */
 int64_t ca_time_unix(const ASN1_TIME *t);
 
+/* --- crl.c --- */
+/* Sign and store a fresh CRL inside the caller's write transaction, with its
+ * audit row (why: the reason, for the audit). out is filled; the caller
+ * writes the file after COMMIT with crl_write_file. */
+crt_status crl_publish_in_txn(crt_ctx *ctx, const char *actor, const char *why, int64_t now,
+			      crt_crl *out);
+void crl_write_file(crt_ctx *ctx, crt_crl *c);
+
 /* --- csr.c --- */
 /* A verified CSR: what issuance needs of it, nothing else. */
 typedef struct crt_csr {

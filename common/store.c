@@ -68,6 +68,15 @@ static const char *const migrations[] = {
 	"ALTER TABLE otp ADD COLUMN lockouts INTEGER NOT NULL DEFAULT 0;",
 	/* 4: certificates.ski, aki, cert_sha256 (back-filled); last_seen dropped */
 	migration_cert_keys,
+	/* 5: revocations numbered (revoked_seq, indexed: the CRL freshness rule
+	 * asks for the newest one) and the published CRL kept in the store */
+	"ALTER TABLE certificates ADD COLUMN revoked_seq INTEGER;"
+	"UPDATE certificates SET revoked_seq = 1 WHERE revoked_at IS NOT NULL;"
+	"CREATE INDEX certificates_revoked_seq ON certificates(revoked_seq);"
+	"CREATE TABLE crl("
+	" id INTEGER PRIMARY KEY CHECK (id = 1), number INTEGER NOT NULL,"
+	" this_update INTEGER NOT NULL, next_update INTEGER NOT NULL,"
+	" revocations INTEGER NOT NULL, ca_sha256 TEXT NOT NULL, der BLOB NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

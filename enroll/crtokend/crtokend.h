@@ -132,7 +132,6 @@ typedef struct server {
 	unsigned workers;         /* store connections = requests processed at once */
 	int logins;               /* PAM conversations under way (atomic) */
 	volatile long inflight;   /* requests between first callback and completion */
-	int64_t crl_checked_at;   /* last time /crl asked the store for revocations */
 	char *tls_cert, *tls_key; /* PEM kept for libmicrohttpd; key wiped at stop */
 	size_t tls_cert_len, tls_key_len;
 } server;

@@ -3,8 +3,9 @@
  *   GET  /client-certificates[?status=&expiringWithinDays=&tokenId=]
  *   GET  /client-certificates/{serial}
  *   POST /client-certificates/{serial}/revoke {"reason"}
- * Revocation goes through libcrtoken (which records it and its audit row);
- * the CRL is then re-signed so /crl and the CRL file show it at once.
+ * Revocation goes through libcrtoken, which records it and publishes a fresh
+ * CRL in the same call (as crtoken-admin cert revoke does), so /crl and the
+ * CRL file show it at once.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -75,6 +76,7 @@ void h_cert_revoke(struct request *rq)
 	const char *reason_name = NULL;
 	json_t *obj = NULL;
 	crt_cert c;
+	crt_crl crl = {0};
 	crt_status s;
 	int reason = 0;
 
@@ -90,13 +92,13 @@ void h_cert_revoke(struct request *rq)
 		reply_error(rq, CRT_E_REASON_INVALID, reason_name);
 		goto out;
 	}
-	if ((s = crt_cert_revoke(rq->ctx, rq->param, reason, rq->actor)) != CRT_OK) {
+	if ((s = crt_cert_revoke(rq->ctx, rq->param, reason, rq->actor, &crl)) != CRT_OK) {
 		reply_status(rq, s);
 		goto out;
 	}
-	if ((s = crt_crl_generate(rq->ctx, rq->actor, NULL)) != CRT_OK)
-		log_msg(LOG_ERR, "certificate revoked but the CRL was not re-signed: %s: %s",
-		        crt_status_name(s), crt_errdetail(rq->ctx));
+	if (!crl.file_written)
+		log_msg(LOG_ERR, "certificate revoked, CRL #%lld published, but %s was not written: %s",
+		        (long long)crl.meta.number, rq->cfg->crl_file, crt_status_name(crl.file_status));
 	if ((s = crt_cert_get(rq->ctx, rq->param, &c)) != CRT_OK) {
 		reply_status(rq, s);
 		goto out;
@@ -104,5 +106,6 @@ void h_cert_revoke(struct request *rq)
 	reply_json(rq, 200, render_cert(&c, 0));
 out:
 	crt_cert_clear(&c);
+	crt_crl_clear(&crl);
 	json_decref(obj);
 }

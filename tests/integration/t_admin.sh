@@ -96,7 +96,10 @@ check_fails "openssl verify -crl_check rejects the revoked certificate" \
 N1=$(openssl crl -in "$T/crl.pem" -noout -crlnumber | cut -d= -f2)
 "$A" crl --out "$T/crl2.pem" >/dev/null
 N2=$(openssl crl -in "$T/crl2.pem" -noout -crlnumber | cut -d= -f2)
-check_eq "the CRL number increments" "$((N1 + 1))" "$((N2))"
+check_eq "a fresh CRL is not re-signed" "$((N1))" "$((N2))"
+"$A" crl --force --out "$T/crl3.pem" >/dev/null
+N3=$(openssl crl -in "$T/crl3.pem" -noout -crlnumber | cut -d= -f2)
+check_eq "crl --force re-signs with the next CRL number" "$((N1 + 1))" "$((N3))"
 
 # --- token life cycle -------------------------------------------------------------
 J=$("$A" token create --name deleted-one --json)

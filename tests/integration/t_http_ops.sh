@@ -94,15 +94,22 @@ check_contains "a changed TLS setting is reported as needing a restart" \
 	"restart crtokend to apply" "$(cat "$T/crtokend.log")"
 cp "$T/good.conf" "$CRTOKEN_CONF"
 
-# A 500: the CRL cannot be written. The answer names no path or detail.
-conf_set crl_file "$T/no/such/dir/crl.pem"
+# A 5xx: the CRL must be re-signed (the published one is gone) while another
+# writer holds the store. The answer names no path or detail. (An unwritable
+# crl_file is no failure any more: the store keeps the CRL, t_http_crl.)
+conf_set busy_timeout_ms 200
 kill -HUP "$CRTOKEND_PID"
+sleep 0.5
+sqlite3 "$T/inst/crtoken.db" "DELETE FROM crl"
+(echo "BEGIN IMMEDIATE;"; sleep 3; echo "COMMIT;") | sqlite3 "$T/inst/crtoken.db" &
+LOCKER=$!
 sleep 0.5
 req GET /crl
 check_eq "an internal failure is a 5xx" 5 "$(printf '%s' "$STATUS" | cut -c1)"
 check_eq "the 5xx body has no detail" false "$(jget "$T/body" "'detail' in d['error']")"
 check_eq "the 5xx body names no path" 0 "$(grep -c "$T" "$T/body")"
-check_contains "the log has the detail" "no/such/dir" "$(cat "$T/crtokend.log")"
+check_contains "the log has the detail" "database is locked" "$(cat "$T/crtokend.log")"
+wait "$LOCKER"
 cp "$T/good.conf" "$CRTOKEN_CONF"
 kill -HUP "$CRTOKEND_PID"
 sleep 0.5

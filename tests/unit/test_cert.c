@@ -276,7 +276,7 @@ static void revocation_is_immediate_and_recorded(void **s)
 {
 	crt_cert c, again;
 	issue("revoke", &c);
-	assert_int_equal(crt_cert_revoke(ti.ctx, c.serial, crt_reason_parse("keyCompromise"), "t"),
+	assert_int_equal(crt_cert_revoke(ti.ctx, c.serial, crt_reason_parse("keyCompromise"), "t", NULL),
 			 CRT_OK);
 	tu_presented_buf pb;
 	assert_int_equal(authorize(tu_presented(&c, &pb), crt_now()), CRT_E_CERT_REVOKED);
@@ -284,9 +284,9 @@ static void revocation_is_immediate_and_recorded(void **s)
 	assert_int_equal(crt_cert_get(ti.ctx, c.serial, &again), CRT_OK);
 	assert_int_equal(again.status, CRT_CERT_REVOKED);
 	assert_int_equal(again.reason, 1);
-	assert_int_equal(crt_cert_revoke(ti.ctx, c.serial, 0, "t"), CRT_E_CERT_REVOKED);
-	assert_int_equal(crt_cert_revoke(ti.ctx, "abcdef", 0, "t"), CRT_E_CERT_NOT_FOUND);
-	assert_int_equal(crt_cert_revoke(ti.ctx, c.serial, 7, "t"), CRT_E_REASON_INVALID);
+	assert_int_equal(crt_cert_revoke(ti.ctx, c.serial, 0, "t", NULL), CRT_E_CERT_REVOKED);
+	assert_int_equal(crt_cert_revoke(ti.ctx, "abcdef", 0, "t", NULL), CRT_E_CERT_NOT_FOUND);
+	assert_int_equal(crt_cert_revoke(ti.ctx, c.serial, 7, "t", NULL), CRT_E_REASON_INVALID);
 	crt_cert_clear(&again);
 	crt_cert_clear(&c);
 }
@@ -311,7 +311,7 @@ static void listing_filters_by_status_token_and_expiry(void **s)
 	crt_cert a, b;
 	issue("one", &a);
 	issue("two", &b);
-	assert_int_equal(crt_cert_revoke(li.ctx, b.serial, 0, "t"), CRT_OK);
+	assert_int_equal(crt_cert_revoke(li.ctx, b.serial, 0, "t", NULL), CRT_OK);
 	crt_cert *list;
 	size_t n;
 	crt_cert_filter f = {.status = -1, .expiring_within_days = -1};
@@ -369,12 +369,11 @@ static long crl_number(X509_CRL *crl)
 static void the_crl_is_signed_numbered_and_lists_revocations(void **s)
 {
 	crt_cert c;
-	char *pem1, *pem2;
+	crt_crl c1, c2;
 	issue("crl", &c);
-	assert_int_equal(crt_crl_generate(ti.ctx, "t", &pem1), CRT_OK);
-	assert_int_equal(crt_cert_revoke(ti.ctx, c.serial, 4, "t"), CRT_OK);
-	assert_int_equal(crt_crl_generate(ti.ctx, "t", &pem2), CRT_OK);
-	X509_CRL *a = crl_from_pem(pem1), *b = crl_from_pem(pem2);
+	assert_int_equal(crt_crl_current(ti.ctx, CRT_CRL_FORCE, "t", &c1), CRT_OK);
+	assert_int_equal(crt_cert_revoke(ti.ctx, c.serial, 4, "t", &c2), CRT_OK);
+	X509_CRL *a = crl_from_pem(c1.pem), *b = crl_from_pem(c2.pem);
 	assert_int_equal(crl_number(b), crl_number(a) + 1);
 	crt_ca_info ci;
 	assert_int_equal(crt_ca_get(ti.ctx, &ci), CRT_OK);
@@ -409,8 +408,8 @@ static void the_crl_is_signed_numbered_and_lists_revocations(void **s)
 	crt_ca_info_clear(&ci);
 	X509_CRL_free(a);
 	X509_CRL_free(b);
-	free(pem1);
-	free(pem2);
+	crt_crl_clear(&c1);
+	crt_crl_clear(&c2);
 	crt_cert_clear(&c);
 }
 

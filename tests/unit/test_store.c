@@ -104,6 +104,10 @@ static void before_key_identifiers(const char *db, const char *extra)
 		 "ALTER TABLE certificates DROP COLUMN aki;"
 		 "ALTER TABLE certificates DROP COLUMN cert_sha256;"
 		 "ALTER TABLE certificates ADD COLUMN last_seen INTEGER;"
+		 /* and before the later migrations (5: revocation numbers, crl) */
+		 "DROP INDEX certificates_revoked_seq;"
+		 "ALTER TABLE certificates DROP COLUMN revoked_seq;"
+		 "DROP TABLE crl;"
 		 "PRAGMA user_version = %d;",
 		 extra ? extra : "", v);
 	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
