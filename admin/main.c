@@ -57,30 +57,14 @@ static void usage(FILE *f)
 
 int admin_exit_for(crt_status s)
 {
-	switch (s) {
-	case CRT_OK:
+	/* From the library's one classification (crt_status_kind). */
+	switch (crt_status_kind(s)) {
+	case CRT_KIND_OK:
 		return EXIT_OK;
-	case CRT_E_TOKEN_NOT_FOUND:
-	case CRT_E_CERT_NOT_FOUND:
-	case CRT_E_OTP_NOT_ENROLLED:
-	case CRT_E_APIKEY_NOT_FOUND:
-	case CRT_E_NOT_FOUND:
+	case CRT_KIND_NOT_FOUND:
 		return EXIT_NOTFOUND;
-	case CRT_E_INTERNAL:
-	case CRT_E_NOMEM:
-	case CRT_E_CONFIG:
-	case CRT_E_CONFIG_NOT_FOUND:
-	case CRT_E_IO:
-	case CRT_E_UNSAFE_PERMISSIONS:
-	case CRT_E_STORE:
-	case CRT_E_STORE_BUSY:
-	case CRT_E_STORE_UNAVAILABLE:
-	case CRT_E_STORE_VERSION:
-	case CRT_E_CA_MISSING:
-	case CRT_E_CA_INVALID:
-	case CRT_E_CA_KEY_MISMATCH:
-	case CRT_E_CA_EXPIRED:
-	case CRT_E_SEAL:
+	case CRT_KIND_FAILURE:
+	case CRT_KIND_BUSY:
 		return EXIT_SYSTEM;
 	default:
 		return EXIT_REFUSED;

@@ -105,6 +105,29 @@ const char *crt_status_message(crt_status s);
 /* Reverse lookup of a machine name; CRT_STATUS_COUNT when unknown. */
 crt_status crt_status_from_name(const char *name);
 
+/*
+ * The one classification of statuses every adapter maps from (CLI exit
+ * code, HTTP status, PAM code, RLM code): what the caller should do.
+ */
+typedef enum crt_kind {
+	CRT_KIND_OK = 0,
+	CRT_KIND_INVALID,   /* malformed input: fix the request (HTTP 400) */
+	CRT_KIND_AUTH,      /* the caller's identity was not established (401) */
+	CRT_KIND_FORBIDDEN, /* a known caller, not allowed (403) */
+	CRT_KIND_NOT_FOUND, /* the named object does not exist (404; CLI exit 3) */
+	CRT_KIND_CONFLICT,  /* the object's state refuses it: used, exists, revoked (409) */
+	CRT_KIND_GONE,      /* it existed and is no longer usable: expired, deleted (410) */
+	CRT_KIND_REFUSED,   /* well-formed, refused by a policy rule (422) */
+	CRT_KIND_LIMITED,   /* too many attempts: try later (429) */
+	CRT_KIND_BUSY,      /* transient: retry (503) */
+	CRT_KIND_FAILURE,   /* config, store, CA, I/O or internal failure (500; CLI exit 4) */
+	CRT_KIND_PROTOCOL,  /* the HTTP request itself: method, size, media type */
+} crt_kind;
+/* The kind of s; unknown values are CRT_KIND_FAILURE (fail closed). */
+crt_kind crt_status_kind(crt_status s);
+/* Stable name of a kind ("not_found"), never NULL. */
+const char *crt_kind_name(crt_kind k);
+
 /* ------------------------------------------------------------------ config */
 
 /* Durability of the store: FULL fsyncs every commit (default); NORMAL relies

@@ -111,3 +111,104 @@ crt_status crt_status_from_name(const char *name)
 			return (crt_status)i;
 	return CRT_STATUS_COUNT;
 }
+
+crt_kind crt_status_kind(crt_status s)
+{
+	switch (s) {
+	case CRT_OK:
+		return CRT_KIND_OK;
+	case CRT_E_INVALID_ARGUMENT:
+	case CRT_E_REQUEST_INVALID:
+	case CRT_E_CSR_MALFORMED:
+	case CRT_E_CSR_BAD_SIGNATURE:
+	case CRT_E_SERIAL_INVALID:
+	case CRT_E_REASON_INVALID:
+	case CRT_E_OTP_PARAMS:
+	case CRT_E_BACKUP_INVALID:
+		return CRT_KIND_INVALID;
+	case CRT_E_AUTH_REQUIRED:
+	case CRT_E_AUTH_FAILED:
+	case CRT_E_APIKEY_INVALID:
+	case CRT_E_OTP_BAD_CODE:
+	case CRT_E_OTP_REPLAY:
+		return CRT_KIND_AUTH;
+	case CRT_E_FORBIDDEN:
+	case CRT_E_TOKEN_OWNER:
+		return CRT_KIND_FORBIDDEN;
+	case CRT_E_NOT_FOUND:
+	case CRT_E_TOKEN_MALFORMED:
+	case CRT_E_TOKEN_MISTYPED:
+	case CRT_E_TOKEN_UNKNOWN:
+	case CRT_E_TOKEN_NOT_FOUND:
+	case CRT_E_CERT_NOT_FOUND:
+	case CRT_E_APIKEY_NOT_FOUND:
+	case CRT_E_OTP_NOT_ENROLLED:
+	case CRT_E_PROFILE_FORMAT:
+	case CRT_E_NETWORK_CONFIG:
+		return CRT_KIND_NOT_FOUND;
+	case CRT_E_EXISTS:
+	case CRT_E_TOKEN_USED:
+	case CRT_E_TOKEN_NOT_ACTIVE:
+	case CRT_E_CERT_REVOKED:
+		return CRT_KIND_CONFLICT;
+	case CRT_E_TOKEN_EXPIRED:
+	case CRT_E_TOKEN_DELETED:
+		return CRT_KIND_GONE;
+	case CRT_E_NAME_REQUIRED:
+	case CRT_E_FIELD_INVALID:
+	case CRT_E_FIELD_LOCKED:
+	case CRT_E_LIFETIME:
+	case CRT_E_REPLY_ATTR:
+	case CRT_E_CSR_WEAK_KEY:
+	case CRT_E_CSR_WEAK_DIGEST:
+	case CRT_E_CSR_KEY_TYPE:
+	case CRT_E_CSR_TOO_LARGE:
+	case CRT_E_CERT_EXPIRED:
+	case CRT_E_CERT_NOT_YET_VALID:
+	case CRT_E_CERT_WRONG_ISSUER:
+	case CRT_E_CERT_MISMATCH:
+	case CRT_E_KEY_TYPE:
+		return CRT_KIND_REFUSED;
+	case CRT_E_RATE_LIMITED:
+	case CRT_E_OTP_LOCKED:
+		return CRT_KIND_LIMITED;
+	case CRT_E_STORE_BUSY:
+	case CRT_E_STORE_UNAVAILABLE:
+		return CRT_KIND_BUSY;
+	case CRT_E_METHOD:
+	case CRT_E_REQUEST_TOO_LARGE:
+	case CRT_E_MEDIA_TYPE:
+		return CRT_KIND_PROTOCOL;
+	case CRT_E_INTERNAL:
+	case CRT_E_NOMEM:
+	case CRT_E_CONFIG:
+	case CRT_E_CONFIG_NOT_FOUND:
+	case CRT_E_IO:
+	case CRT_E_UNSAFE_PERMISSIONS:
+	case CRT_E_STORE:
+	case CRT_E_STORE_VERSION:
+	case CRT_E_CA_MISSING:
+	case CRT_E_CA_INVALID:
+	case CRT_E_CA_KEY_MISMATCH:
+	case CRT_E_CA_EXPIRED:
+	case CRT_E_SEAL:
+	case CRT_STATUS_COUNT:
+		break;
+	}
+	return CRT_KIND_FAILURE;
+}
+
+const char *crt_kind_name(crt_kind k)
+{
+	static const char *const names[] = {
+		[CRT_KIND_OK] = "ok",		    [CRT_KIND_INVALID] = "invalid",
+		[CRT_KIND_AUTH] = "auth",	    [CRT_KIND_FORBIDDEN] = "forbidden",
+		[CRT_KIND_NOT_FOUND] = "not_found", [CRT_KIND_CONFLICT] = "conflict",
+		[CRT_KIND_GONE] = "gone",	    [CRT_KIND_REFUSED] = "refused",
+		[CRT_KIND_LIMITED] = "limited",	    [CRT_KIND_BUSY] = "busy",
+		[CRT_KIND_FAILURE] = "failure",	    [CRT_KIND_PROTOCOL] = "protocol",
+	};
+	if ((unsigned)k >= sizeof(names) / sizeof(names[0]))
+		return "failure";
+	return names[k];
+}
