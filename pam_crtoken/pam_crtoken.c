@@ -151,15 +151,15 @@ static int split_forward(pam_handle_t *pamh, char *input, int digits, const char
 /* Map a verification status to the PAM code (fail closed on anything unexpected). */
 static int pam_code_for(crt_status s, int nullok)
 {
-	switch (s) {
-	case CRT_OK:
+	/* From the library's one classification (crt_status_kind). */
+	switch (crt_status_kind(s)) {
+	case CRT_KIND_OK:
 		return PAM_SUCCESS;
-	case CRT_E_OTP_BAD_CODE:
-	case CRT_E_OTP_REPLAY:
+	case CRT_KIND_AUTH:
 		return PAM_AUTH_ERR;
-	case CRT_E_OTP_LOCKED:
+	case CRT_KIND_LIMITED:
 		return PAM_MAXTRIES;
-	case CRT_E_OTP_NOT_ENROLLED:
+	case CRT_KIND_NOT_FOUND:
 		return nullok ? PAM_IGNORE : PAM_USER_UNKNOWN;
 	default:
 		return PAM_AUTHINFO_UNAVAIL;

@@ -306,19 +306,17 @@ static int add_reply_attrs(rlm_crtoken_t *inst, REQUEST *request, char const *re
 }
 
 /* True for the statuses that mean "this certificate is not admitted". */
+/* (From the library's one classification: everything but a failure of the
+ * store or the library itself is an answer about the certificate.) */
 static bool status_is_refusal(crt_status s)
 {
-	switch (s) {
-	case CRT_E_CERT_NOT_FOUND:
-	case CRT_E_CERT_REVOKED:
-	case CRT_E_CERT_EXPIRED:
-	case CRT_E_CERT_NOT_YET_VALID:
-	case CRT_E_CERT_WRONG_ISSUER:
-	case CRT_E_CERT_MISMATCH:
-	case CRT_E_SERIAL_INVALID:
-		return true;
-	default:
+	switch (crt_status_kind(s)) {
+	case CRT_KIND_OK:
+	case CRT_KIND_BUSY:
+	case CRT_KIND_FAILURE:
 		return false;
+	default:
+		return true;
 	}
 }
 
