@@ -13,74 +13,35 @@
 
 unsigned http_status_for(crt_status s)
 {
-	switch (s) {
-	case CRT_OK:
+	/* From the library's one classification (crt_status_kind); only the
+	 * HTTP request's own statuses are told apart here. */
+	switch (crt_status_kind(s)) {
+	case CRT_KIND_OK:
 		return 200;
-	case CRT_E_INVALID_ARGUMENT:
-	case CRT_E_REQUEST_INVALID:
-	case CRT_E_CSR_MALFORMED:
-	case CRT_E_CSR_BAD_SIGNATURE:
-	case CRT_E_SERIAL_INVALID:
-	case CRT_E_REASON_INVALID:
-	case CRT_E_OTP_PARAMS:
+	case CRT_KIND_INVALID:
 		return 400;
-	case CRT_E_AUTH_REQUIRED:
-	case CRT_E_AUTH_FAILED:
-	case CRT_E_APIKEY_INVALID:
-	case CRT_E_OTP_BAD_CODE:
-	case CRT_E_OTP_REPLAY:
-	case CRT_E_OTP_LOCKED:
-	case CRT_E_OTP_NOT_ENROLLED:
+	case CRT_KIND_AUTH:
 		return 401;
-	case CRT_E_FORBIDDEN:
-	case CRT_E_TOKEN_OWNER:
+	case CRT_KIND_FORBIDDEN:
 		return 403;
-	case CRT_E_NOT_FOUND:
-	case CRT_E_TOKEN_MALFORMED:
-	case CRT_E_TOKEN_MISTYPED:
-	case CRT_E_TOKEN_UNKNOWN:
-	case CRT_E_TOKEN_NOT_FOUND:
-	case CRT_E_CERT_NOT_FOUND:
-	case CRT_E_APIKEY_NOT_FOUND:
-	case CRT_E_PROFILE_FORMAT:
-	case CRT_E_NETWORK_CONFIG:
+	case CRT_KIND_NOT_FOUND:
 		return 404;
-	case CRT_E_METHOD:
-		return 405;
-	case CRT_E_EXISTS:
-	case CRT_E_TOKEN_USED:
-	case CRT_E_TOKEN_NOT_ACTIVE:
-	case CRT_E_CERT_REVOKED:
+	case CRT_KIND_CONFLICT:
 		return 409;
-	case CRT_E_TOKEN_EXPIRED:
-	case CRT_E_TOKEN_DELETED:
+	case CRT_KIND_GONE:
 		return 410;
-	case CRT_E_REQUEST_TOO_LARGE:
-		return 413;
-	case CRT_E_MEDIA_TYPE:
-		return 415;
-	case CRT_E_NAME_REQUIRED:
-	case CRT_E_FIELD_INVALID:
-	case CRT_E_FIELD_LOCKED:
-	case CRT_E_LIFETIME:
-	case CRT_E_REPLY_ATTR:
-	case CRT_E_CSR_WEAK_KEY:
-	case CRT_E_CSR_WEAK_DIGEST:
-	case CRT_E_CSR_KEY_TYPE:
-	case CRT_E_CSR_TOO_LARGE:
-	case CRT_E_CERT_EXPIRED:
-	case CRT_E_CERT_NOT_YET_VALID:
-	case CRT_E_CERT_WRONG_ISSUER:
-	case CRT_E_KEY_TYPE:
+	case CRT_KIND_REFUSED:
 		return 422;
-	case CRT_E_RATE_LIMITED:
+	case CRT_KIND_LIMITED:
 		return 429;
-	case CRT_E_STORE_BUSY:
-	case CRT_E_STORE_UNAVAILABLE:
+	case CRT_KIND_BUSY:
 		return 503;
-	default:
-		return 500;
+	case CRT_KIND_PROTOCOL:
+		return s == CRT_E_METHOD ? 405 : s == CRT_E_REQUEST_TOO_LARGE ? 413 : 415;
+	case CRT_KIND_FAILURE:
+		break;
 	}
+	return 500;
 }
 
 /* A response body that is wiped when released. */
