@@ -337,7 +337,7 @@ typedef struct crt_token_spec {
 	const char *ou;
 	const char *owner;
 	int64_t lifetime;   /* seconds from now; 0 = config default */
-	int64_t expires_at; /* absolute; wins over lifetime when non-zero */
+	int64_t expires_at; /* absolute; giving both is lifetime_invalid */
 	unsigned locked;    /* crt_field mask the redeemer may NOT set (see crt_token_overridable) */
 	int set_locked;     /* update only */
 	const char *reply;

@@ -218,6 +218,9 @@ crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 				"reply attributes must be lines of Attribute=value");
 	if (s->lifetime < 0 || s->expires_at < 0)
 		return crt_fail(ctx, CRT_E_LIFETIME, "negative lifetime");
+	if (s->lifetime != 0 && s->expires_at != 0)
+		return crt_fail(ctx, CRT_E_LIFETIME,
+				"give a lifetime (expiresIn) or an expiry time (expiresAt), not both");
 	return CRT_OK;
 }
 

@@ -157,10 +157,7 @@ static int parse_expiry(struct request *rq, json_t *obj, crt_token_spec *spec)
 		in = NULL;
 	if (at != NULL && json_is_null(at))
 		at = NULL;
-	if (in != NULL && at != NULL) {
-		reply_error(rq, CRT_E_REQUEST_INVALID, "give expiresIn or expiresAt, not both");
-		return -1;
-	}
+	/* Both given: libcrtoken's rule refuses it (lifetime_invalid). */
 	if (in != NULL) {
 		if (json_is_integer(in) && json_integer_value(in) > 0)
 			spec->lifetime = json_integer_value(in);

@@ -118,6 +118,8 @@ ajreq POST /certificate-request-tokens '{"name":"x","expiresAt":"tomorrow"}'
 check_status "expiresAt not RFC 3339 is 400" 400 request_invalid
 ajreq POST /certificate-request-tokens '{"name":"x","expiresIn":"1000d"}'
 check_status "lifetime over the maximum is 422" 422 lifetime_invalid
+ajreq POST /certificate-request-tokens "{\"name\":\"x\",\"expiresIn\":\"1h\",\"expiresAt\":\"$AT\"}"
+check_status "expiresIn with expiresAt is 422, the library's rule" 422 lifetime_invalid
 ajreq POST /certificate-request-tokens '{"commonName":"nameless"}'
 check_status "create without name is 422" 422 name_required
 ajreq POST /certificate-request-tokens '{"name":"x","colour":"blue"}'

@@ -601,6 +601,22 @@ static void lifetimes_beyond_the_maximum_are_refused(void **s)
 	assert_int_equal(crt_token_create(ti.ctx, &spec, "t", NULL, tok), CRT_E_LIFETIME);
 }
 
+/* One precedence rule for every adapter: a lifetime and an absolute expiry
+ * together are ambiguous, refused on create and on update alike. */
+static void a_lifetime_and_an_expiry_time_together_are_refused(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token t;
+	crt_token_spec spec = {.name = "both", .lifetime = 3600, .expires_at = crt_now() + 7200};
+	crt_token_spec upd = {.lifetime = 3600, .expires_at = crt_now() + 7200};
+	crt_token_spec plain = {.name = "plain"};
+
+	assert_int_equal(crt_token_create(ti.ctx, &spec, "t", NULL, tok), CRT_E_LIFETIME);
+	tu_token(ti.ctx, &plain, tok, &t);
+	assert_int_equal(crt_token_update(ti.ctx, t.id, &upd, "t", NULL), CRT_E_LIFETIME);
+	crt_token_clear(&t);
+}
+
 static void the_default_lifetime_is_seven_days(void **s)
 {
 	char tok[CRT_TOKEN_STRLEN + 1];
@@ -740,6 +756,7 @@ int main(void)
 		cmocka_unit_test(a_long_name_without_cn_is_refused_at_create),
 		cmocka_unit_test(an_update_that_makes_a_long_name_the_cn_is_refused),
 		cmocka_unit_test(lifetimes_beyond_the_maximum_are_refused),
+		cmocka_unit_test(a_lifetime_and_an_expiry_time_together_are_refused),
 		cmocka_unit_test(the_default_lifetime_is_seven_days),
 		cmocka_unit_test(reply_attributes_must_be_attribute_equals_value),
 		cmocka_unit_test(reply_attributes_travel_to_the_certificate),
