@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -327,6 +328,52 @@ out:
 	return r;
 }
 
+/*
+ * What a CA crtoken signs with must meet, beyond load_triple's checks: a CA
+ * by basicConstraints CA:TRUE, keyUsage (if present) with keyCertSign and
+ * cRLSign, a Subject Key Identifier (rlm_crtoken admits a client
+ * certificate only when its Authority Key Identifier is the CA's SKI), not
+ * expired, and a key that passes the client key policy (csr_key_policy).
+ * Applied where a CA enters an instance: crt_ca_import and crt_init.
+ */
+static crt_status ca_policy(crt_ctx *ctx, X509 *cert, const char *cert_file)
+{
+	uint32_t flags = X509_get_extension_flags(cert), ku = X509_get_key_usage(cert);
+	EVP_PKEY *pk = X509_get0_pubkey(cert);
+	crt_status r;
+
+	if (!(flags & EXFLAG_BCONS) || !(flags & EXFLAG_CA))
+		return crt_fail(ctx, CRT_E_CA_INVALID,
+				"%s: not a CA certificate (no basicConstraints CA:TRUE)",
+				cert_file);
+	if ((flags & EXFLAG_KUSAGE) && (!(ku & KU_KEY_CERT_SIGN) || !(ku & KU_CRL_SIGN)))
+		return crt_fail(ctx, CRT_E_CA_INVALID,
+				"%s: its keyUsage lacks %s; a CA for crtoken signs certificates "
+				"and CRLs (keyCertSign, cRLSign)",
+				cert_file, !(ku & KU_KEY_CERT_SIGN) ? "keyCertSign" : "cRLSign");
+	if (X509_get0_subject_key_id(cert) == NULL)
+		return crt_fail(ctx, CRT_E_CA_INVALID,
+				"%s: no Subject Key Identifier; RADIUS admission matches a client "
+				"certificate's Authority Key Identifier to it (reissue the CA with "
+				"subjectKeyIdentifier=hash)",
+				cert_file);
+	if (ca_time_unix(X509_get0_notAfter(cert)) <= (int64_t)time(NULL))
+		return crt_fail(ctx, CRT_E_CA_INVALID, "%s: the CA certificate has expired",
+				cert_file);
+	if (pk == NULL)
+		return crt_fail(ctx, CRT_E_CA_INVALID, "%s: its public key cannot be read",
+				cert_file);
+	if ((r = csr_key_policy(ctx, pk, X509_get_X509_PUBKEY(cert))) != CRT_OK) {
+		if (r == CRT_E_NOMEM)
+			return r;
+		char why[sizeof(ctx->detail)];
+		snprintf(why, sizeof(why), "%s", ctx->detail);
+		return crt_fail(ctx, CRT_E_CA_INVALID, "%s: the CA key is refused: %s", cert_file,
+				why);
+	}
+	return CRT_OK;
+}
+
 void ca_free(crt_ctx *ctx)
 {
 	X509_free(ctx->ca_cert);
@@ -348,6 +395,9 @@ crt_status ca_load(crt_ctx *ctx)
 	STACK_OF(X509) *chain;
 	crt_status r = load_triple(ctx, ctx->cfg.ca_cert, ctx->cfg.ca_key, ctx->cfg.ca_chain,
 				   &cert, &key, &chain);
+	/* crt_init: the CA (imported or made) enters the instance here. */
+	if (r == CRT_OK && (ctx->flags & CRT_OPEN_CREATE))
+		r = ca_policy(ctx, cert, ctx->cfg.ca_cert);
 	if (r != CRT_OK) {
 		X509_free(cert);
 		EVP_PKEY_free(key);
@@ -471,7 +521,8 @@ crt_status crt_ca_import(crt_ctx *ctx, const char *cert_file, const char *key_fi
 	crt_clear_detail(ctx);
 	if (cert_file == NULL || key_file == NULL)
 		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "certificate and key are required");
-	if ((r = load_triple(ctx, cert_file, key_file, chain_file, &cert, &key, &chain)) != CRT_OK)
+	if ((r = load_triple(ctx, cert_file, key_file, chain_file, &cert, &key, &chain)) != CRT_OK ||
+	    (r = ca_policy(ctx, cert, cert_file)) != CRT_OK)
 		goto out;
 	if (chain_file != NULL && sk_X509_num(chain) == 0) {
 		r = crt_fail(ctx, CRT_E_CA_INVALID, "%s: no certificates found", chain_file);

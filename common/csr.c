@@ -216,7 +216,8 @@ int csr_ed25519_point_ok(const unsigned char a[32])
 
 /* An RSA exponent of at least 65537 and a sound Ed25519 point; the RSA
  * modulus is checked later (csr_check_key), once the token is known. */
-static crt_status key_valid(crt_ctx *ctx, EVP_PKEY *pk, const struct parts *pt)
+static crt_status key_valid(crt_ctx *ctx, EVP_PKEY *pk, const unsigned char *bits,
+			    int bitslen)
 {
 	EVP_PKEY_CTX *pc;
 	BIGNUM *e = NULL;
@@ -232,7 +233,7 @@ static crt_status key_valid(crt_ctx *ctx, EVP_PKEY *pk, const struct parts *pt)
 			  : crt_fail(ctx, CRT_E_CSR_WEAK_KEY,
 				     "RSA public exponent must be odd and at least 65537");
 	case EVP_PKEY_ED25519:
-		if (pt->keybits->length != 32 || !csr_ed25519_point_ok(pt->keybits->data))
+		if (bitslen != 32 || !csr_ed25519_point_ok(bits))
 			return crt_fail(ctx, CRT_E_CSR_WEAK_KEY,
 					"the Ed25519 public key is a small-order or "
 					"non-canonical point (no private key behind it)");
@@ -248,17 +249,16 @@ static crt_status key_valid(crt_ctx *ctx, EVP_PKEY *pk, const struct parts *pt)
 	return ok ? CRT_OK : crt_fail(ctx, CRT_E_CSR_WEAK_KEY, "the EC public key is not valid");
 }
 
-crt_status csr_check_key(crt_ctx *ctx, crt_csr *c)
+/* SP 800-56B for an RSA key (other keys pass): an odd composite modulus
+ * without small factors. One Miller-Rabin round: ~4 ms for 2048 bits. */
+static crt_status rsa_modulus_valid(crt_ctx *ctx, EVP_PKEY *pk)
 {
 	EVP_PKEY_CTX *pc;
 	int ok;
 
-	if (c->key_checked || EVP_PKEY_get_base_id(c->pkey) != EVP_PKEY_RSA)
+	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA)
 		return CRT_OK;
-	/* SP 800-56B: an odd composite modulus without small factors. One
-	 * Miller-Rabin round: ~4 ms for 2048 bits, which is why it waits for
-	 * a live token. */
-	if ((pc = EVP_PKEY_CTX_new_from_pkey(NULL, c->pkey, NULL)) == NULL)
+	if ((pc = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) == NULL)
 		return CRT_E_NOMEM;
 	ok = EVP_PKEY_public_check(pc) == 1;
 	EVP_PKEY_CTX_free(pc);
@@ -267,11 +267,24 @@ crt_status csr_check_key(crt_ctx *ctx, crt_csr *c)
 		return crt_fail(ctx, CRT_E_CSR_WEAK_KEY,
 				"the RSA public key is not valid (its modulus is prime or has "
 				"small factors: the private key follows from the public one)");
+	return CRT_OK;
+}
+
+crt_status csr_check_key(crt_ctx *ctx, crt_csr *c)
+{
+	crt_status r;
+
+	/* The costly part, which is why it waits for a live token. */
+	if (c->key_checked)
+		return CRT_OK;
+	if ((r = rsa_modulus_valid(ctx, c->pkey)) != CRT_OK)
+		return r;
 	c->key_checked = 1;
 	return CRT_OK;
 }
 
-static crt_status key_policy(crt_ctx *ctx, EVP_PKEY *pk, const struct parts *pt)
+static crt_status key_policy(crt_ctx *ctx, EVP_PKEY *pk, const X509_ALGOR *alg,
+			     const unsigned char *keybits, int keylen)
 {
 	char group[64];
 	size_t glen = 0;
@@ -289,7 +302,7 @@ static crt_status key_policy(crt_ctx *ctx, EVP_PKEY *pk, const struct parts *pt)
 	case EVP_PKEY_EC:
 		/* Named curves only: explicit parameters (even P-256's own) are
 		 * refused by verifiers of the certificate, `openssl verify` included. */
-		X509_ALGOR_get0(NULL, &ptype, NULL, pt->keyalg);
+		X509_ALGOR_get0(NULL, &ptype, NULL, alg);
 		if (ptype != V_ASN1_OBJECT ||
 		    !EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group,
 						    sizeof(group), &glen))
@@ -309,7 +322,21 @@ static crt_status key_policy(crt_ctx *ctx, EVP_PKEY *pk, const struct parts *pt)
 				"key type %s; use RSA >= 2048, EC P-256/P-384 or Ed25519",
 				OBJ_nid2sn(EVP_PKEY_get_base_id(pk)));
 	}
-	return key_valid(ctx, pk, pt);
+	return key_valid(ctx, pk, keybits, keylen);
+}
+
+crt_status csr_key_policy(crt_ctx *ctx, EVP_PKEY *pk, const X509_PUBKEY *spki)
+{
+	const unsigned char *bits = NULL;
+	X509_ALGOR *alg = NULL;
+	int bitslen = 0;
+	crt_status r;
+
+	if (!X509_PUBKEY_get0_param(NULL, &bits, &bitslen, &alg, spki))
+		return crt_fail(ctx, CRT_E_CSR_KEY_TYPE, "the public key cannot be read");
+	if ((r = key_policy(ctx, pk, alg, bits, bitslen)) != CRT_OK)
+		return r;
+	return rsa_modulus_valid(ctx, pk);
 }
 
 static crt_status verify(crt_ctx *ctx, const struct parts *pt, EVP_PKEY *pk)
@@ -379,7 +406,9 @@ crt_status csr_load(crt_ctx *ctx, const unsigned char *data, size_t len, crt_csr
 		r = crt_fail(ctx, CRT_E_CSR_KEY_TYPE, "the CSR's public key could not be decoded");
 		goto out;
 	}
-	if ((r = key_policy(ctx, c->pkey, &pt)) != CRT_OK || (r = verify(ctx, &pt, c->pkey)) != CRT_OK)
+	if ((r = key_policy(ctx, c->pkey, pt.keyalg, pt.keybits->data, pt.keybits->length)) !=
+		    CRT_OK ||
+	    (r = verify(ctx, &pt, c->pkey)) != CRT_OK)
 		goto out;
 	c->key_alg = pt.keyalg;
 	c->key_bits = pt.keybits;

@@ -244,6 +244,12 @@ crt_status csr_load(crt_ctx *ctx, const unsigned char *data, size_t len, crt_csr
  * live, so an unknown token cannot make the server spend it. */
 crt_status csr_check_key(crt_ctx *ctx, crt_csr *c);
 void csr_free(crt_csr *c);
+/* The whole key policy of client keys, the RSA modulus check included, for
+ * a key and its SubjectPublicKeyInfo (the CA import holds CA keys to it):
+ * RSA 2048..8192 bits with an odd e >= 65537 and a sound modulus, EC
+ * P-256/P-384 as named curves, Ed25519 points a private key stands behind.
+ * CRT_E_CSR_WEAK_KEY or CRT_E_CSR_KEY_TYPE with the detail otherwise. */
+crt_status csr_key_policy(crt_ctx *ctx, EVP_PKEY *pk, const X509_PUBKEY *spki);
 /* 0 for an Ed25519 public key no private key stands behind (small order or
  * non-canonical encoding), else 1. */
 int csr_ed25519_point_ok(const unsigned char a[32]);

@@ -290,6 +290,146 @@ static void init_can_import_an_existing_ca_with_its_chain(void **s)
 	tu_instance_free(&dst);
 }
 
+/* What make_ca_files leaves out of the crtoken CA profile. */
+enum { CA_NO_SKI = 1, CA_NO_BASIC_CONSTRAINTS = 2, CA_NO_CRL_SIGN = 4, CA_EXPIRED = 8 };
+
+static void add_ext(X509 *x, X509V3_CTX *v3, int nid, const char *value)
+{
+	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, v3, nid, value);
+	assert_non_null(e);
+	assert_int_equal(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+}
+
+/* A self-signed CA "/CN=Imported CA" with a keytype key (tu_key), written
+ * to dir/imported.pem and dir/imported.key (0600): the crtoken CA profile
+ * but for what leave_out takes away. */
+static void make_ca_files(const char *dir, const char *keytype, unsigned leave_out, char *cert,
+			  char *key, size_t n)
+{
+	EVP_PKEY *k = tu_key(keytype);
+	X509 *x = X509_new();
+	X509_NAME *name = X509_NAME_new();
+	X509V3_CTX v3;
+	FILE *f;
+
+	assert_non_null(x);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)"Imported CA",
+				   -1, -1, 0);
+	X509_set_version(x, X509_VERSION_3);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 4242);
+	X509_set_subject_name(x, name);
+	X509_set_issuer_name(x, name);
+	X509_gmtime_adj(X509_getm_notBefore(x), (leave_out & CA_EXPIRED) ? -10 * 86400L : -300);
+	X509_gmtime_adj(X509_getm_notAfter(x), (leave_out & CA_EXPIRED) ? -86400L : 365 * 86400L);
+	X509_set_pubkey(x, k);
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	if (!(leave_out & CA_NO_BASIC_CONSTRAINTS))
+		add_ext(x, &v3, NID_basic_constraints, "critical,CA:TRUE");
+	add_ext(x, &v3, NID_key_usage,
+		(leave_out & CA_NO_CRL_SIGN) ? "critical,keyCertSign" : "critical,keyCertSign,cRLSign");
+	if (!(leave_out & CA_NO_SKI))
+		add_ext(x, &v3, NID_subject_key_identifier, "hash");
+	int id = EVP_PKEY_get_base_id(k);
+	assert_true(X509_sign(x, k, id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448 ? NULL
+										    : EVP_sha256()) > 0);
+	snprintf(cert, n, "%s/imported.pem", dir);
+	snprintf(key, n, "%s/imported.key", dir);
+	assert_non_null(f = fopen(cert, "w"));
+	assert_int_equal(PEM_write_X509(f, x), 1);
+	fclose(f);
+	assert_non_null(f = fopen(key, "w"));
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	X509_NAME_free(name);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+/* crt_ca_import of such a CA into a fresh instance: the status, the detail
+ * holding want, and the instance's own CA left in place on refusal. */
+static crt_status import_made_ca(const char *keytype, unsigned leave_out, const char *want)
+{
+	test_instance ti;
+	char cert[512], key[512];
+	crt_ca_info ci;
+	tu_instance_init(&ti, NULL);
+	tu_open(&ti);
+	make_ca_files(ti.dir, keytype, leave_out, cert, key, sizeof(cert));
+	crt_status r = crt_ca_import(ti.ctx, cert, key, NULL, "test");
+	if (want != NULL && strstr(crt_errdetail(ti.ctx), want) == NULL)
+		fail_msg("detail \"%s\" lacks \"%s\"", crt_errdetail(ti.ctx), want);
+	assert_int_equal(crt_ca_get(ti.ctx, &ci), CRT_OK);
+	assert_string_equal(ci.subject, r == CRT_OK ? "/CN=Imported CA"
+						   : "/CN=Unit Test CA/O=crtoken tests");
+	crt_ca_info_clear(&ci);
+	tu_instance_free(&ti);
+	return r;
+}
+
+static void import_of_a_well_formed_ca_is_accepted(void **s)
+{
+	assert_int_equal(import_made_ca("ec-p256", 0, NULL), CRT_OK);
+	assert_int_equal(import_made_ca("rsa-2048", 0, NULL), CRT_OK);
+	assert_int_equal(import_made_ca("ed25519", 0, NULL), CRT_OK);
+}
+
+static void import_of_a_ca_without_subject_key_identifier_is_refused(void **s)
+{
+	assert_int_equal(import_made_ca("ec-p256", CA_NO_SKI, "no Subject Key Identifier"),
+			 CRT_E_CA_INVALID);
+}
+
+/* keyUsage keyCertSign without basicConstraints: X509_check_ca alone takes it. */
+static void import_of_a_non_ca_certificate_is_refused(void **s)
+{
+	assert_int_equal(import_made_ca("ec-p256", CA_NO_BASIC_CONSTRAINTS,
+					"no basicConstraints CA:TRUE"),
+			 CRT_E_CA_INVALID);
+}
+
+static void import_of_a_ca_whose_key_usage_lacks_crl_sign_is_refused(void **s)
+{
+	assert_int_equal(import_made_ca("ec-p256", CA_NO_CRL_SIGN, "lacks cRLSign"),
+			 CRT_E_CA_INVALID);
+}
+
+static void import_of_an_expired_ca_is_refused(void **s)
+{
+	assert_int_equal(import_made_ca("ec-p256", CA_EXPIRED, "has expired"), CRT_E_CA_INVALID);
+}
+
+static void import_of_a_1024_bit_rsa_ca_is_refused(void **s)
+{
+	assert_int_equal(import_made_ca("rsa-1024", 0, "RSA key of 1024 bits"), CRT_E_CA_INVALID);
+}
+
+static void import_of_a_ca_on_a_curve_other_than_p256_or_p384_is_refused(void **s)
+{
+	assert_int_equal(import_made_ca("ec-secp256k1", 0, "use P-256 or P-384"), CRT_E_CA_INVALID);
+	assert_int_equal(import_made_ca("ed448", 0, "key type"), CRT_E_CA_INVALID);
+}
+
+/* crtoken-admin init --import-cert/--import-key holds the CA to the same rules. */
+static void init_importing_a_ca_without_subject_key_identifier_is_refused(void **s)
+{
+	test_instance src;
+	char err[512], cert[512], key[512], dir[600];
+	tu_instance_init(&src, NULL);
+	make_ca_files(src.dir, "ec-p256", CA_NO_SKI, cert, key, sizeof(cert));
+	snprintf(dir, sizeof(dir), "%s/new", src.dir);
+	crt_init_opts o = {.dir = dir, .import_cert = cert, .import_key = key};
+	assert_int_equal(crt_init(&o, err, sizeof(err)), CRT_E_CA_INVALID);
+	assert_non_null(strstr(err, "no Subject Key Identifier"));
+	make_ca_files(src.dir, "rsa-1024", 0, cert, key, sizeof(cert));
+	assert_int_equal(crt_init(&o, err, sizeof(err)), CRT_E_CA_INVALID);
+	assert_non_null(strstr(err, "RSA key of 1024 bits"));
+	make_ca_files(src.dir, "rsa-2048", 0, cert, key, sizeof(cert));
+	assert_int_equal(crt_init(&o, err, sizeof(err)), CRT_OK);
+	tu_instance_free(&src);
+}
+
 static void unknown_config_keys_are_errors(void **s)
 {
 	test_instance ti;
@@ -404,6 +544,14 @@ int main(void)
 		cmocka_unit_test(init_refuses_to_overwrite_an_instance),
 		cmocka_unit_test(init_with_a_bad_subject_leaves_nothing_behind),
 		cmocka_unit_test(init_can_import_an_existing_ca_with_its_chain),
+		cmocka_unit_test(import_of_a_well_formed_ca_is_accepted),
+		cmocka_unit_test(import_of_a_ca_without_subject_key_identifier_is_refused),
+		cmocka_unit_test(import_of_a_non_ca_certificate_is_refused),
+		cmocka_unit_test(import_of_a_ca_whose_key_usage_lacks_crl_sign_is_refused),
+		cmocka_unit_test(import_of_an_expired_ca_is_refused),
+		cmocka_unit_test(import_of_a_1024_bit_rsa_ca_is_refused),
+		cmocka_unit_test(import_of_a_ca_on_a_curve_other_than_p256_or_p384_is_refused),
+		cmocka_unit_test(init_importing_a_ca_without_subject_key_identifier_is_refused),
 		cmocka_unit_test(unknown_config_keys_are_errors),
 		cmocka_unit_test(out_of_range_config_values_are_errors),
 		cmocka_unit_test(a_missing_config_is_reported_as_such),
