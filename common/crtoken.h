@@ -396,7 +396,40 @@ crt_status crt_token_purge(crt_ctx *ctx, int older_than_days, const char *actor,
  */
 crt_status crt_token_check_format(const char *token);
 
-/* Validate reply attribute lines ("Name=value", one per line). */
+/*
+ * RADIUS reply attributes: the one grammar, used where they are stored
+ * (crt_reply_validate) and where they are sent (rlm_crtoken), so radiusd
+ * sends exactly what the admin stored.
+ *
+ *   text  = line *("\n" line) ["\n"]
+ *   line  = name "=" value
+ *   name  = 1..CRT_REPLY_NAME_MAX of A-Z a-z 0-9 "-" (dictionary names)
+ *   value = 1 or more characters of printable UTF-8 (no control characters,
+ *           no tab, no '\r'), taken verbatim: nothing is trimmed, the first
+ *           '=' ends the name, later ones belong to the value
+ *
+ * Empty lines are refused, and so is a name with blanks around it.
+ */
+#define CRT_REPLY_NAME_MAX 128
+
+/* One attribute; name and value point into the text (not NUL-terminated). */
+typedef struct crt_reply_attr {
+	const char *name;
+	size_t name_len;
+	const char *value;
+	size_t value_len;
+} crt_reply_attr;
+
+/*
+ * Read the line at *cursor (call only while **cursor != '\0') and move
+ * *cursor past it and its '\n', also when the line is refused, so a reader
+ * may skip it and go on. CRT_OK: *out holds the attribute.
+ * CRT_E_REPLY_ATTR: the line does not follow the grammar (*out unset).
+ */
+crt_status crt_reply_next(const char **cursor, crt_reply_attr *out);
+
+/* CRT_OK when every line of reply follows the grammar above (NULL or "" =
+ * none) and the text is at most 4096 bytes; else CRT_E_REPLY_ATTR. */
 crt_status crt_reply_validate(const char *reply);
 
 /* ------------------------------------------------------------------ certificates */

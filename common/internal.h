@@ -186,8 +186,8 @@ crt_status crt_read_trusted(const char *path, size_t limit, enum crt_trust kind,
 crt_status crt_dir_chain_trusted(const char *dir, char resolved[4096], char *why, size_t n);
 /* Text checks for token fields: printable UTF-8, no control chars, max len. */
 crt_status crt_field_check(const char *value, size_t maxlen);
-/* The same, any length, '\n' allowed (reply attribute lists). */
-crt_status crt_field_check_multiline(const char *value);
+/* crt_field_check's characters for the len bytes at value (no length limit, no NUL needed). */
+crt_status crt_field_check_n(const char *value, size_t len);
 
 /* --- names.c --- */
 /* One certificate subject field (CN, O or OU) as the token or the redeemer

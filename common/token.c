@@ -115,27 +115,33 @@ crt_status crt_fields_parse(const char *list, unsigned *mask)
 	return r;
 }
 
+crt_status crt_reply_next(const char **cursor, crt_reply_attr *out)
+{
+	const char *p = *cursor, *nl = strchr(p, '\n');
+	size_t len = nl ? (size_t)(nl - p) : strlen(p), i = 0;
+	*cursor = p + len + (nl ? 1 : 0);
+	/* Attribute names as in FreeRADIUS dictionaries: letters, digits, '-'. */
+	while (i < len && ((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z') ||
+			   (p[i] >= '0' && p[i] <= '9') || p[i] == '-'))
+		i++;
+	if (i == 0 || i > CRT_REPLY_NAME_MAX || i >= len || p[i] != '=' || i + 1 == len ||
+	    crt_field_check_n(p + i + 1, len - i - 1) != CRT_OK)
+		return CRT_E_REPLY_ATTR;
+	*out = (crt_reply_attr){.name = p, .name_len = i, .value = p + i + 1,
+				.value_len = len - i - 1};
+	return CRT_OK;
+}
+
 crt_status crt_reply_validate(const char *reply)
 {
-	const char *p = reply;
-	if (reply == NULL || *reply == '\0')
+	crt_reply_attr a;
+	if (reply == NULL)
 		return CRT_OK;
-	if (strlen(reply) > MAX_REPLY || crt_field_check_multiline(reply) != CRT_OK)
+	if (strlen(reply) > MAX_REPLY)
 		return CRT_E_REPLY_ATTR;
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		size_t i = 0;
-		/* Attribute names as in FreeRADIUS dictionaries: letters, digits, '-'. */
-		while (i < len && ((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z') ||
-				   (p[i] >= '0' && p[i] <= '9') || p[i] == '-'))
-			i++;
-		if (i == 0 || i >= len || p[i] != '=' || i + 1 == len)
+	while (*reply)
+		if (crt_reply_next(&reply, &a) != CRT_OK)
 			return CRT_E_REPLY_ATTR;
-		p += len;
-		if (*p == '\n')
-			p++;
-	}
 	return CRT_OK;
 }
 

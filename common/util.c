@@ -544,15 +544,15 @@ crt_status crt_dir_chain_trusted(const char *dir, char resolved[PATH_MAX], char 
 	return strcmp(resolved, "/") == 0 ? CRT_OK : dir_trusted("/", 0, why, n);
 }
 
-/* Valid UTF-8 without control characters (but '\n' if allowed). */
-static crt_status utf8_check(const char *value, int allow_newline)
+/* The len bytes at value: valid UTF-8 without control characters. */
+static crt_status utf8_check(const char *value, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)value;
-	while (*p) {
+	const unsigned char *p = (const unsigned char *)value, *end = p + len;
+	while (p < end) {
 		int extra;
 		uint32_t cp;
 		if (*p < 0x80) {
-			if ((*p < 0x20 && !(allow_newline && *p == '\n')) || *p == 0x7f)
+			if (*p < 0x20 || *p == 0x7f)
 				return CRT_E_FIELD_INVALID;
 			p++;
 			continue;
@@ -570,7 +570,7 @@ static crt_status utf8_check(const char *value, int allow_newline)
 		}
 		p++;
 		for (int i = 0; i < extra; i++, p++) {
-			if ((*p & 0xc0) != 0x80)
+			if (p >= end || (*p & 0xc0) != 0x80)
 				return CRT_E_FIELD_INVALID;
 			cp = cp << 6 | (*p & 0x3f);
 		}
@@ -587,12 +587,12 @@ crt_status crt_field_check(const char *value, size_t maxlen)
 {
 	if (strlen(value) > maxlen)
 		return CRT_E_FIELD_INVALID;
-	return utf8_check(value, 0);
+	return utf8_check(value, strlen(value));
 }
 
-crt_status crt_field_check_multiline(const char *value)
+crt_status crt_field_check_n(const char *value, size_t len)
 {
-	return utf8_check(value, 1);
+	return utf8_check(value, len);
 }
 
 /* ---- times ---- */

@@ -250,57 +250,45 @@ static void warn_attr_once(rlm_crtoken_t *inst, REQUEST *request, char const *na
 }
 
 /*
- * Add the stored reply attribute lines ("Name=value\n...") to the reply
- * list through the dictionary. Unknown names or unparsable values are
- * warned about and skipped. Returns the number of attributes added.
+ * Add the stored reply attributes to the reply list through the dictionary.
+ * The lines are read by libcrtoken's one grammar (crt_reply_next, the one
+ * crt_reply_validate applies when they are stored), so each value is sent
+ * exactly as stored. A refused line, an unknown name or an unparsable value
+ * is warned about and skipped. Returns the number of attributes added.
  */
 static int add_reply_attrs(rlm_crtoken_t *inst, REQUEST *request, char const *reply)
 {
-	char const *line = reply, *end, *eq;
-	char name[256];
+	char const *cursor = reply;
+	char name[CRT_REPLY_NAME_MAX + 1];
 	char *value;
-	size_t namelen;
+	crt_reply_attr a;
 	int added = 0;
 	VALUE_PAIR *vp;
 
-	while (line && *line) {
-		end = strchr(line, '\n');
-		if (!end) end = line + strlen(line);
-		eq = memchr(line, '=', end - line);
-		namelen = eq ? (size_t)(eq - line) : 0;
-		while (namelen > 0 && (line[namelen - 1] == ' ' || line[namelen - 1] == '\t'))
-			namelen--;
-
-		if (end == line) {
-			/* empty line */
-		} else if (!eq || namelen == 0 || namelen >= sizeof(name)) {
+	while (*cursor) {
+		if (crt_reply_next(&cursor, &a) != CRT_OK) {
 			warn_attr_once(inst, request, "(malformed line)", "expected Name=value");
-		} else {
-			memcpy(name, line, namelen);
-			name[namelen] = '\0';
-			eq++;
-			while (eq < end && (*eq == ' ' || *eq == '\t')) eq++;
-			value = talloc_strndup(request, eq, end - eq);
-			if (!value) return added;
-			if (value[0] != '\0' && value[strlen(value) - 1] == '\r')
-				value[strlen(value) - 1] = '\0';
-
-			/* Dictionary names only: fr_pair_make alone would also
-			 * invent "unknown" attributes for names it cannot find. */
-			if (!dict_attrbyname(name)) {
-				warn_attr_once(inst, request, name, "not in the dictionary");
-				vp = NULL;
-			} else if ((vp = fr_pair_make(request->reply, &request->reply->vps, name,
-						      value, T_OP_EQ)) == NULL) {
-				warn_attr_once(inst, request, name, fr_strerror());
-			}
-			if (vp) {
-				RDEBUG2("&reply:%s = %s", name, value);
-				added++;
-			}
-			talloc_free(value);
+			continue;
 		}
-		line = *end ? end + 1 : end;
+		memcpy(name, a.name, a.name_len);
+		name[a.name_len] = '\0';
+		value = talloc_strndup(request, a.value, a.value_len);
+		if (!value) return added;
+
+		/* Dictionary names only: fr_pair_make alone would also
+		 * invent "unknown" attributes for names it cannot find. */
+		if (!dict_attrbyname(name)) {
+			warn_attr_once(inst, request, name, "not in the dictionary");
+			vp = NULL;
+		} else if ((vp = fr_pair_make(request->reply, &request->reply->vps, name,
+					      value, T_OP_EQ)) == NULL) {
+			warn_attr_once(inst, request, name, fr_strerror());
+		}
+		if (vp) {
+			RDEBUG2("&reply:%s = %s", name, value);
+			added++;
+		}
+		talloc_free(value);
 	}
 	return added;
 }

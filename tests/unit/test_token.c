@@ -222,6 +222,94 @@ static void non_utf8_user_names_are_refused_everywhere(void **state)
 	tu_instance_free(&ti);
 }
 
+/* ---- reply attributes: the one grammar (crt_reply_next) ---- */
+
+/* Walk text as rlm_crtoken does: each accepted line as "name|value;",
+ * each refused one as "!;". */
+static void reply_walk(const char *text, char *buf, size_t n)
+{
+	const char *cur = text;
+	crt_reply_attr a;
+	size_t used = 0;
+	buf[0] = '\0';
+	while (*cur) {
+		if (crt_reply_next(&cur, &a) == CRT_OK)
+			used += snprintf(buf + used, n - used, "%.*s|%.*s;", (int)a.name_len,
+					 a.name, (int)a.value_len, a.value);
+		else
+			used += snprintf(buf + used, n - used, "!;");
+		assert_true(used < n);
+	}
+}
+
+static void reply_lines_are_name_equals_value_taken_verbatim(void **state)
+{
+	char buf[512];
+	const char *ok = "Tunnel-Type=VLAN\nTunnel-Private-Group-Id=42\n"
+			 "Reply-Message=welcome alice = admin ünd co\n";
+	assert_int_equal(crt_reply_validate(ok), CRT_OK);
+	reply_walk(ok, buf, sizeof(buf));
+	assert_string_equal(buf, "Tunnel-Type|VLAN;Tunnel-Private-Group-Id|42;"
+				 "Reply-Message|welcome alice = admin ünd co;");
+	assert_int_equal(crt_reply_validate(NULL), CRT_OK);
+	assert_int_equal(crt_reply_validate(""), CRT_OK);
+}
+
+/* The module used to trim blanks around the value, so a stored
+ * "Reply-Message= hi " went out as "hi ": now it goes out as stored. */
+static void reply_value_blanks_are_sent_as_stored_not_trimmed(void **state)
+{
+	char buf[128];
+	assert_int_equal(crt_reply_validate("Reply-Message= hi "), CRT_OK);
+	reply_walk("Reply-Message= hi ", buf, sizeof(buf));
+	assert_string_equal(buf, "Reply-Message| hi ;");
+}
+
+/* Lines the old module tolerated (blank before '=', '\r', empty lines)
+ * but the store refused: refused by both now, by the same code. */
+static void reply_lines_outside_the_grammar_are_refused(void **state)
+{
+	char longname[CRT_REPLY_NAME_MAX + 8];
+	memset(longname, 'A', CRT_REPLY_NAME_MAX + 1);
+	strcpy(longname + CRT_REPLY_NAME_MAX + 1, "=x");
+	const char *bad[] = {
+		"novalue", "=x", "Bad Name=x", "Tunnel-Type =VLAN", " Tunnel-Type=VLAN",
+		"Tunnel-Type=", "Tunnel-Type=VLAN\r", "Reply-Message=a\tb",
+		"Tunnel-Type=VLAN\n\nReply-Message=x", "\n", "Reply-Message=\xff",
+		"Reply-Message=\xc3", "Reply-Message=\xc2\x85", "Na\xc3\xa9me=x", longname,
+	};
+	char buf[512];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(crt_reply_validate(bad[i]), CRT_E_REPLY_ATTR);
+		reply_walk(bad[i], buf, sizeof(buf));
+		assert_non_null(strstr(buf, "!;"));
+	}
+	longname[CRT_REPLY_NAME_MAX] = '=';
+	longname[CRT_REPLY_NAME_MAX + 1] = 'x';
+	longname[CRT_REPLY_NAME_MAX + 2] = '\0';
+	assert_int_equal(crt_reply_validate(longname), CRT_OK);
+}
+
+/* A refused line (only in a row written around crt_reply_validate) costs
+ * that line, not the ones after it: the reader moves past it. */
+static void a_refused_reply_line_is_skipped_and_the_next_one_read(void **state)
+{
+	char buf[128];
+	reply_walk("Tunnel-Type =VLAN\r\nReply-Message=hi\n\nClass=x", buf, sizeof(buf));
+	assert_string_equal(buf, "!;Reply-Message|hi;!;Class|x;");
+}
+
+/* Long texts are refused by the store, whatever their lines. */
+static void reply_texts_over_4096_bytes_are_refused(void **state)
+{
+	static char text[4098];
+	memset(text, 'x', 4097);
+	memcpy(text, "Reply-Message=", 14);
+	assert_int_equal(crt_reply_validate(text), CRT_E_REPLY_ATTR);
+	text[4096] = '\0';
+	assert_int_equal(crt_reply_validate(text), CRT_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +322,11 @@ int main(void)
 		cmocka_unit_test(the_store_holds_only_the_hash_of_a_token),
 		cmocka_unit_test(user_names_follow_one_rule),
 		cmocka_unit_test(non_utf8_user_names_are_refused_everywhere),
+		cmocka_unit_test(reply_lines_are_name_equals_value_taken_verbatim),
+		cmocka_unit_test(reply_value_blanks_are_sent_as_stored_not_trimmed),
+		cmocka_unit_test(reply_lines_outside_the_grammar_are_refused),
+		cmocka_unit_test(a_refused_reply_line_is_skipped_and_the_next_one_read),
+		cmocka_unit_test(reply_texts_over_4096_bytes_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
