@@ -407,10 +407,20 @@ static int owner_trusted(uid_t uid)
 	       res->pw_uid == uid;
 }
 
+/* The refusal of a file or directory someone untrusted owns. */
+static crt_status owner_refused(const char *what, const char *path, uid_t uid, char *why,
+				size_t n)
+{
+	snprintf(why, n,
+		 "%s%s is owned by uid %u; it must belong to root, to uid %u (the user this "
+		 "runs as) or to the " CRT_SERVICE_USER " user",
+		 what, path, (unsigned)uid, (unsigned)geteuid());
+	return CRT_E_UNSAFE_PERMISSIONS;
+}
+
 crt_status crt_fd_trusted(int fd, const char *path, enum crt_trust kind, char *why, size_t n)
 {
 	struct stat st;
-	uid_t me = geteuid();
 	mode_t bad;
 	const char *use;
 
@@ -423,13 +433,8 @@ crt_status crt_fd_trusted(int fd, const char *path, enum crt_trust kind, char *w
 			 S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file");
 		return CRT_E_UNSAFE_PERMISSIONS;
 	}
-	if (!owner_trusted(st.st_uid)) {
-		snprintf(why, n,
-			 "%s is owned by uid %u; it must belong to root, to uid %u (the user "
-			 "this runs as) or to the " CRT_SERVICE_USER " user",
-			 path, (unsigned)st.st_uid, (unsigned)me);
-		return CRT_E_UNSAFE_PERMISSIONS;
-	}
+	if (!owner_trusted(st.st_uid))
+		return owner_refused("", path, st.st_uid, why, n);
 	switch (kind) {
 	case CRT_TRUST_SECRET: /* a private key is for its owner only */
 		bad = S_IRWXG | S_IRWXO;
@@ -503,19 +508,13 @@ crt_status crt_read_trusted(const char *path, size_t limit, enum crt_trust kind,
 static crt_status dir_trusted(const char *dir, int holds_store, char *why, size_t n)
 {
 	struct stat st;
-	uid_t me = geteuid();
 
 	if (stat(dir, &st) != 0) {
 		snprintf(why, n, "%s: %s", dir, strerror(errno));
 		return CRT_E_IO;
 	}
-	if (!owner_trusted(st.st_uid)) {
-		snprintf(why, n,
-			 "directory %s is owned by uid %u; it must belong to root, to uid %u "
-			 "(the user this runs as) or to the " CRT_SERVICE_USER " user",
-			 dir, (unsigned)st.st_uid, (unsigned)me);
-		return CRT_E_UNSAFE_PERMISSIONS;
-	}
+	if (!owner_trusted(st.st_uid))
+		return owner_refused("directory ", dir, st.st_uid, why, n);
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && (holds_store || !(st.st_mode & S_ISVTX))) {
 		snprintf(why, n, "directory %s is writable by others (mode %04o)", dir,
 			 (unsigned)(st.st_mode & 07777));
