@@ -46,5 +46,13 @@ fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# In a root with no init system running (a chroot, a container), maintainer
+# scripts would start daemons (freeradius) that nothing stops: forbid that for
+# this install, as Debian's own images do, unless a policy-rc.d exists.
+policy=/usr/sbin/policy-rc.d
+if [ ! -d /run/systemd/system ] && [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing </dev/null

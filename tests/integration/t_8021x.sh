@@ -60,11 +60,12 @@ SERIAL=$(openssl x509 -in "$T/dev/laptop.crt" -noout -serial | cut -d= -f2 | tr 
 	cat "$T/dev/laptop-wpa_supplicant.conf"
 } >"$T/sup.conf"
 
-# The wire.
+# The wire. Commands enter the namespace with nsenter --net, not `ip netns
+# exec`: that one also remounts / and /sys, which a chroot (a fresh root) refuses.
 check "veth pair and network namespace" sh -c "
 ip netns add $NS && ip link add $VA type veth peer name $VS &&
 ip link set $VS netns $NS && ip link set $VA up &&
-ip netns exec $NS ip link set $VS up && ip netns exec $NS ip link set lo up"
+nsenter --net=/run/netns/$NS ip link set $VS up && nsenter --net=/run/netns/$NS ip link set lo up"
 cat >"$T/hostapd.conf" <<EOF
 interface=$VA
 driver=wired
@@ -96,11 +97,11 @@ wait_for() {
 check "hostapd (wired 802.1X authenticator) is up" wait_for "$T/hostapd.log" "$VA: interface state"
 start_supplicant() {
 	: >"$T/wpa.log"
-	ip netns exec "$NS" wpa_supplicant -D wired -i "$VS" -c "$T/sup.conf" -dd >"$T/wpa.log" 2>&1 &
+	nsenter --net="/run/netns/$NS" wpa_supplicant -D wired -i "$VS" -c "$T/sup.conf" -dd >"$T/wpa.log" 2>&1 &
 	WPA_PID=$!
 }
 pae_state() {
-	ip netns exec "$NS" wpa_cli -p "$T/wpa-ctrl" -i "$VS" status 2>/dev/null |
+	nsenter --net="/run/netns/$NS" wpa_cli -p "$T/wpa-ctrl" -i "$VS" status 2>/dev/null |
 		sed -n 's/^Supplicant PAE state=//p'
 }
 wait_pae() { # STATE
