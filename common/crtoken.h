@@ -753,6 +753,15 @@ char *crt_cert_json(const crt_cert *c, int with_pem);
 #define CRT_USER_NAME_RULE "1-128 bytes of printable UTF-8 without spaces or ':'"
 crt_status crt_user_name_check(const char *user);
 
+/*
+ * The one UTF-8 decoder: the length (1..4) of the valid UTF-8 sequence at p,
+ * reading at most avail bytes, with its code point in *cp; 0 when it is not
+ * valid UTF-8 (a stray or truncated byte, an overlong form, a surrogate,
+ * beyond U+10FFFF). A NUL ends a sequence early, so avail = 4 is safe on a
+ * NUL-terminated string.
+ */
+size_t crt_utf8_next(const unsigned char *p, size_t avail, uint32_t *cp);
+
 /* Zero then free (NULL-safe). */
 void crt_freezero(void *p, size_t len);
 /* Zero a NUL-terminated secret string and free it (NULL-safe). */

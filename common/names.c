@@ -25,19 +25,10 @@
 /* The code point at *p (valid UTF-8, as crt_field_check has made sure); *p moves on. */
 static uint32_t next_cp(const unsigned char **p)
 {
-	const unsigned char *s = *p;
-	uint32_t cp;
-	int extra;
+	uint32_t cp = 0;
+	size_t n = crt_utf8_next(*p, 4, &cp);
 
-	if (*s < 0x80) {
-		*p = s + 1;
-		return *s;
-	}
-	extra = (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2 : 3;
-	cp = *s & (0x3f >> extra);
-	for (int i = 1; i <= extra; i++)
-		cp = cp << 6 | (s[i] & 0x3f);
-	*p = s + 1 + extra;
+	*p += n ? n : 1;
 	return cp;
 }
 

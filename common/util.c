@@ -543,42 +543,48 @@ crt_status crt_dir_chain_trusted(const char *dir, char resolved[PATH_MAX], char 
 	return strcmp(resolved, "/") == 0 ? CRT_OK : dir_trusted("/", 0, why, n);
 }
 
-/* The len bytes at value: valid UTF-8 without control characters. */
+size_t crt_utf8_next(const unsigned char *p, size_t avail, uint32_t *cp)
+{
+	uint32_t c, min;
+	size_t n;
+
+	if (avail == 0)
+		return 0;
+	c = p[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, c &= 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, c &= 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if (i >= avail || (p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* The len bytes at value: valid UTF-8 without control characters (C0, DEL, C1). */
 static crt_status utf8_check(const char *value, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)value, *end = p + len;
-	while (p < end) {
-		int extra;
-		uint32_t cp;
-		if (*p < 0x80) {
-			if (*p < 0x20 || *p == 0x7f)
-				return CRT_E_FIELD_INVALID;
-			p++;
-			continue;
-		} else if ((*p & 0xe0) == 0xc0) {
-			extra = 1;
-			cp = *p & 0x1f;
-		} else if ((*p & 0xf0) == 0xe0) {
-			extra = 2;
-			cp = *p & 0x0f;
-		} else if ((*p & 0xf8) == 0xf0) {
-			extra = 3;
-			cp = *p & 0x07;
-		} else {
+	uint32_t cp;
+	size_t n;
+
+	for (; p < end; p += n)
+		if ((n = crt_utf8_next(p, (size_t)(end - p), &cp)) == 0 || cp < 0x20 ||
+		    (cp >= 0x7f && cp < 0xa0))
 			return CRT_E_FIELD_INVALID;
-		}
-		p++;
-		for (int i = 0; i < extra; i++, p++) {
-			if (p >= end || (*p & 0xc0) != 0x80)
-				return CRT_E_FIELD_INVALID;
-			cp = cp << 6 | (*p & 0x3f);
-		}
-		/* overlong forms, surrogates, out of range, C1 controls */
-		if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
-		    (extra == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
-			return CRT_E_FIELD_INVALID;
-	}
 	return CRT_OK;
 }
 

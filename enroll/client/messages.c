@@ -62,45 +62,16 @@ const char *message_for(const char *code)
 	return s == CRT_STATUS_COUNT ? "the server refused the request" : crt_status_message(s);
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, unsigned *cp)
-{
-	size_t n, i;
-	unsigned c = p[0], min;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, c &= 0x1f, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, c &= 0x0f, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, c &= 0x07, min = 0x10000;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 void safe_text(const char *in, char *out, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)in;
 	size_t o = 0, n, i;
-	unsigned cp;
+	uint32_t cp = 0;
 
 	if (len == 0)
 		return;
 	while (*p != '\0') {
-		n = utf8_len(p, &cp);
+		n = crt_utf8_next(p, 4, &cp);
 		/* C0, DEL, C1 controls and bytes that are not UTF-8: \xNN each. */
 		if (n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
 			size_t bytes = n == 0 ? 1 : n;
