@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "store/sqlite.h" /* until this file's SQL moves behind the port */
 
 #define APIKEY_PREFIX "crk_"
 #define APIKEY_RANDOM_BYTES 32
@@ -230,7 +231,7 @@ crt_status crt_apikey_revoke(crt_ctx *ctx, const char *id, const char *actor)
 		r = store_error(ctx, rc, "revoke api key");
 		goto out;
 	}
-	changed = sqlite3_changes(ctx->db);
+	changed = sqlite3_changes(sq_db(ctx));
 	if (!changed) {
 		if ((r = store_prepare(ctx, "SELECT 1 FROM api_keys WHERE id = ?1", &st)) != CRT_OK)
 			goto out;

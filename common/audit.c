@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "store/sqlite.h" /* until this file's SQL moves behind the port */
 
 crt_status audit_write(crt_ctx *ctx, const char *actor, const char *action, const char *object,
 		       const char *detail_json)

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "store/sqlite.h" /* until this file's SQL moves behind the port */
 
 #define MANIFEST "MANIFEST"
 #define MANIFEST_MAGIC "crtoken-backup 1"
@@ -203,7 +204,7 @@ static crt_status store_snapshot(crt_ctx *ctx, unsigned char **out, size_t *len)
 		sqlite3_close(mem);
 		return store_error(ctx, rc, "backup");
 	}
-	if ((bk = sqlite3_backup_init(mem, "main", ctx->db, "main")) == NULL) {
+	if ((bk = sqlite3_backup_init(mem, "main", sq_db(ctx), "main")) == NULL) {
 		crt_status r = crt_fail(ctx, CRT_E_STORE, "backup: %s", sqlite3_errmsg(mem));
 		sqlite3_close(mem);
 		return r;

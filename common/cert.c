@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "store/sqlite.h" /* until this file's SQL moves behind the port */
 
 /* ------------------------------------------------------------ profile */
 
@@ -203,12 +204,12 @@ crt_status cert_backfill_keys(crt_ctx *ctx)
 	/* One row at a time in serial order, so the table is never updated
 	 * under an open cursor; a row whose PEM does not parse stays NULL
 	 * (and is never admitted). */
-	rc = sqlite3_prepare_v2(ctx->db,
+	rc = sqlite3_prepare_v2(sq_db(ctx),
 				"SELECT serial, pem FROM certificates WHERE cert_sha256 IS NULL "
 				"AND serial > ? ORDER BY serial LIMIT 1",
 				-1, &sel, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(ctx->db,
+		rc = sqlite3_prepare_v2(sq_db(ctx),
 					"UPDATE certificates SET ski = ?, aki = ?, cert_sha256 = ? "
 					"WHERE serial = ?",
 					-1, &upd, NULL);

@@ -26,6 +26,7 @@ static const struct key {
 	long long min, max;
 } keys[] = {
 #define F(field) offsetof(crt_config, field)
+	{"store", "backend", K_STR, F(backend), "sqlite", 0, 0},
 	{"store", "database", K_PATH, F(database), "crtoken.db", 0, 0},
 	{"store", "durability", K_DURABILITY, F(durability), "full", 0, 0},
 	{"store", "busy_timeout_ms", K_INT, F(busy_timeout_ms), "5000", 0, 600000},

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "store/sqlite.h" /* until this file's SQL moves behind the port */
 
 static crt_status add_revoked(X509_CRL *crl, const char *hex, int64_t when, int reason)
 {

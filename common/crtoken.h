@@ -95,6 +95,7 @@ typedef enum crt_status {
 	CRT_E_BACKUP_INVALID,    /* backup_invalid (truncated, corrupt, not a crtoken backup) */
 	CRT_E_PROFILE_FORMAT,    /* profile_format_unknown */
 	CRT_E_NETWORK_CONFIG,    /* network_not_configured */
+	CRT_E_STORE_COMMIT_UNKNOWN, /* store_commit_unknown (connection lost during COMMIT) */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -143,6 +144,7 @@ typedef struct crt_config {
 	char *path;           /* the file this came from */
 	char *dir;            /* its directory */
 	/* [store] */
+	char *backend;        /* the storage backend: sqlite */
 	char *database;
 	int durability;       /* enum crt_durability */
 	int busy_timeout_ms;

@@ -86,6 +86,8 @@ static const struct {
 	[CRT_E_PROFILE_FORMAT] = {"profile_format_unknown", "no such network profile format"},
 	[CRT_E_NETWORK_CONFIG] = {"network_not_configured",
 				  "the network for onboarding profiles is not configured"},
+	[CRT_E_STORE_COMMIT_UNKNOWN] = {"store_commit_unknown",
+				       "the store lost its connection while committing; the outcome is unknown"},
 };
 
 const char *crt_status_name(crt_status s)
@@ -187,6 +189,7 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_UNSAFE_PERMISSIONS:
 	case CRT_E_STORE:
 	case CRT_E_STORE_VERSION:
+	case CRT_E_STORE_COMMIT_UNKNOWN:
 	case CRT_E_CA_MISSING:
 	case CRT_E_CA_INVALID:
 	case CRT_E_CA_KEY_MISMATCH:

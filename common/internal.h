@@ -6,7 +6,6 @@
 #ifndef CRTOKEN_INTERNAL_H
 #define CRTOKEN_INTERNAL_H
 
-#include <sqlite3.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -17,7 +16,8 @@
 struct crt_ctx {
 	crt_config cfg;
 	unsigned flags;
-	sqlite3 *db;
+	const struct store_ops *ops; /* the backend ([store] backend) ... */
+	struct store_conn *conn;     /* ... and its connection (store/port.h) */
 	/* CA, loaded unless CRT_OPEN_NO_CA */
 	X509 *ca_cert;
 	EVP_PKEY *ca_key;
@@ -27,15 +27,10 @@ struct crt_ctx {
 	/* cached SubjectPublicKeyInfo decoder (see csr.c) and its output slot */
 	struct ossl_decoder_ctx_st *spki_decoder;
 	EVP_PKEY *spki_out;
-	int in_txn;               /* a write transaction is open */
-	int64_t busy_since_us;    /* when the current wait for the write lock began */
-	struct store_shared *shared; /* process-wide writer state of this store (commit.c) */
-	/* prepared statement cache, keyed by SQL text (see store_prepare) */
-	struct {
-		const char *sql;
-		sqlite3_stmt *st;
-	} stmts[48];
-	int nstmts;
+	struct {                  /* the fault seam (store/fault.c) */
+		int countdown, calls;
+		crt_status status;
+	} fault;
 	char detail[512];
 };
 
@@ -53,7 +48,7 @@ void crt_clear_detail(crt_ctx *ctx);
 crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t errlen);
 void crt_config_clear(crt_config *cfg);
 
-/* --- commit.c --- */
+/* --- store/sqlite_commit.c (until redemption is a verb of the port) --- */
 /* One queued redemption: what phase 1 (parse, verify, sign; no lock)
  * prepared, and what the commit phase reports back. */
 typedef struct redeem_job {
@@ -75,10 +70,6 @@ typedef struct redeem_job {
 	struct redeem_job *next;  /* queue */
 	int done, lead;
 } redeem_job;
-/* Find or make the process-wide writer state for ctx's store. */
-crt_status store_shared_attach(crt_ctx *ctx);
-void store_writer_lock(crt_ctx *ctx);
-void store_writer_unlock(crt_ctx *ctx);
 /* Queue job and return once it was committed (or refused) by a batch. */
 crt_status group_commit(crt_ctx *ctx, redeem_job *job);
 /* How many jobs wait in the queue of ctx's store and whether a leader is
@@ -93,33 +84,6 @@ crt_status redeem_precheck(crt_ctx *ctx, const crt_redeem_req *req);
 /* Called by commit.c inside the batch transaction: */
 crt_status redeem_apply(crt_ctx *ctx, redeem_job *job);
 void redeem_audit_refusal_in_txn(crt_ctx *ctx, redeem_job *job);
-
-/* --- store.c --- */
-/* Open (create if allowed) and migrate the store at cfg->database. */
-crt_status store_open(crt_ctx *ctx);
-void store_close(crt_ctx *ctx);
-/* The schema version this build migrates stores to, and the SQL of the
- * migration from version v to v + 1 (NULL beyond; tests build old stores). */
-int store_schema_version(void);
-const char *store_migration_sql(int v);
-/* BEGIN IMMEDIATE (write) / BEGIN (read) / COMMIT / ROLLBACK. */
-crt_status store_begin_write(crt_ctx *ctx);
-crt_status store_commit(crt_ctx *ctx);
-void store_rollback(crt_ctx *ctx);
-/* Prepared statement from the connection's cache (sqlite3_prepare_v3 with
- * SQLITE_PREPARE_PERSISTENT); the caller must sqlite3_reset() when done
- * (store_done does reset + clear bindings). */
-crt_status store_prepare(crt_ctx *ctx, const char *sql, sqlite3_stmt **st);
-void store_done(sqlite3_stmt *st);
-/* Map a SQLite result code to a crt_status, setting detail. */
-crt_status store_error(crt_ctx *ctx, int rc, const char *what);
-/* Bind helpers: NULL text binds SQL NULL. */
-int store_bind_text(sqlite3_stmt *st, int i, const char *s);
-/* Column text as a malloc'd copy, NULL for SQL NULL. */
-char *store_col_strdup(sqlite3_stmt *st, int i);
-/* Read/write a row of the meta table. */
-crt_status store_meta_get_int(crt_ctx *ctx, const char *key, int64_t *v);
-crt_status store_meta_set_int(crt_ctx *ctx, const char *key, int64_t v);
 
 /* --- audit.c --- */
 /* Write one audit row inside the caller's open transaction. detail_json may be NULL. */
@@ -287,5 +251,8 @@ crt_status token_expiry(crt_ctx *ctx, const crt_token_spec *s, int64_t now, int6
 crt_status token_load(crt_ctx *ctx, const char *id, int64_t now, crt_token *out);
 /* Load by token hash. */
 crt_status token_load_by_hash(crt_ctx *ctx, const char *hash, int64_t now, crt_token *out);
+
+/* The storage port: what the domain files call to reach the store. */
+#include "store/port.h"
 
 #endif /* CRTOKEN_INTERNAL_H */

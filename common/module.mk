@@ -1,8 +1,9 @@
 # libcrtoken: the static (PIC) library every part links.
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(wildcard common/*.c common/store/*.c)
+COMMON_HDR := common/crtoken.h common/internal.h $(wildcard common/store/*.h)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o) $(B)/obj/common/conf_sample.o
 
-$(B)/obj/common/%.o: common/%.c common/crtoken.h common/internal.h
+$(B)/obj/common/%.o: common/%.c $(COMMON_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
 

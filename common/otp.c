@@ -27,6 +27,7 @@
 #include <openssl/hmac.h>
 
 #include "internal.h"
+#include "store/sqlite.h" /* until this file's SQL moves behind the port */
 
 #define SEAL_VERSION 0x01
 #define SEAL_NONCE_LEN 12
@@ -564,7 +565,7 @@ static crt_status otp_change(crt_ctx *ctx, const char *sql, const char *user, co
 		r = store_error(ctx, rc, action);
 		goto out;
 	}
-	if (sqlite3_changes(ctx->db) == 0) {
+	if (sqlite3_changes(sq_db(ctx)) == 0) {
 		r = crt_fail(ctx, CRT_E_OTP_NOT_ENROLLED, "no OTP enrolled for %s", user);
 		goto out;
 	}

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "store/sqlite.h" /* until this file's SQL moves behind the port */
 
 /* The value a field takes: the redeemer's override when the token allows it
  * (may: crt_token_overridable). "" clears the field. */
@@ -76,7 +77,7 @@ static void audit_refusal(crt_ctx *ctx, const crt_redeem_req *req, const char *o
 
 	/* Busy/unavailable stores can't take the row either; don't mask the cause. */
 	if (why == CRT_E_STORE_BUSY || why == CRT_E_STORE_UNAVAILABLE || why == CRT_E_NOMEM ||
-	    why == CRT_E_STORE || why == CRT_E_INTERNAL || ctx->shared == NULL)
+	    why == CRT_E_STORE || why == CRT_E_INTERNAL || !store_writable(ctx))
 		return;
 	memcpy(saved, ctx->detail, sizeof(saved));
 	redeem_job job = {.req = req, .token_id = object, .status = why, .audit_only = 1};
@@ -102,7 +103,7 @@ static crt_status mark_used(crt_ctx *ctx, const char *id, const char *serial, in
 	if (rc != SQLITE_DONE)
 		return store_error(ctx, rc, "marking the token used");
 	/* Belt and braces: under BEGIN IMMEDIATE nobody else can have won. */
-	if (sqlite3_changes(ctx->db) != 1)
+	if (sqlite3_changes(sq_db(ctx)) != 1)
 		return crt_fail(ctx, CRT_E_TOKEN_USED, "the token was used concurrently");
 	return CRT_OK;
 }

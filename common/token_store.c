@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "store/sqlite.h" /* until this file's SQL moves behind the port */
 
 #define TOKEN_COLUMNS                                                                        \
 	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "     \
@@ -449,7 +450,7 @@ crt_status crt_token_purge(crt_ctx *ctx, int older_than_days, const char *actor,
 		r = store_error(ctx, rc, "purging tokens");
 		goto fail;
 	}
-	int64_t n = sqlite3_changes64(ctx->db);
+	int64_t n = sqlite3_changes64(sq_db(ctx));
 	json_begin(&j);
 	json_int(&j, "purged", n);
 	json_int(&j, "olderThanDays", older_than_days);

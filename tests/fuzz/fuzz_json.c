@@ -23,6 +23,7 @@
 
 #include "crtokend.h"
 #include "internal.h"
+#include "store/sqlite.h"
 #include "fuzz.h"
 
 static crt_ctx *ctx;
@@ -98,7 +99,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	    (s = crt_token_delete(ctx, t.id, "fuzz")) != CRT_OK)
 		die("token", s);
 	crt_token_clear(&t);
-	if (sqlite3_exec(ctx->db, "DELETE FROM tokens WHERE name = 'fuzz-deleted'", NULL, NULL,
+	if (sqlite3_exec(sq_db(ctx), "DELETE FROM tokens WHERE name = 'fuzz-deleted'", NULL, NULL,
 			 NULL) != SQLITE_OK)
 		die("purge", CRT_E_INTERNAL);
 	return 0;
@@ -111,7 +112,7 @@ static void tidy(void)
 	snprintf(sql, sizeof(sql),
 		 "DELETE FROM audit; DELETE FROM tokens WHERE id NOT IN ('%s', '%s')", patch_id,
 		 cert_token_id);
-	if (sqlite3_exec(ctx->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(sq_db(ctx), sql, NULL, NULL, NULL) != SQLITE_OK)
 		die("tidy", CRT_E_INTERNAL);
 }
 

@@ -24,7 +24,7 @@ FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_B)/bin/fuzz_%)
 FUZZ_COMMON_OBJ := $(COMMON_SRC:%.c=$(FUZZ_B)/obj/%.o) $(FUZZ_B)/obj/common/conf_sample.o
 FUZZ_OBJ := $(FUZZ_NAMES:%=$(FUZZ_B)/obj/tests/fuzz/fuzz_%.o)
 
-$(FUZZ_B)/obj/common/%.o: common/%.c common/crtoken.h common/internal.h
+$(FUZZ_B)/obj/common/%.o: common/%.c $(COMMON_HDR)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 

@@ -6,6 +6,7 @@
  */
 #include "testutil.h"
 #include "internal.h"
+#include "store/sqlite.h" /* the backend's writer lock and queue */
 #include <pthread.h>
 #include <sys/wait.h>
 

@@ -4,6 +4,7 @@
  */
 #include "testutil.h"
 #include "internal.h"
+#include "store/sqlite.h" /* builds old-schema stores */
 #include <sys/stat.h>
 
 static crt_status open_status(test_instance *ti, unsigned flags, char *detail, size_t n)

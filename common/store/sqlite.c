@@ -1,8 +1,8 @@
 /*
- * store.c — the SQLite store: opening with safe permissions and pragmas
- * (WAL, foreign keys, busy timeout, durability), forward migrations keyed by
- * PRAGMA user_version, write transactions and the per-connection prepared
- * statement cache.
+ * sqlite.c — the SQLite backend of the storage port: opening with safe
+ * permissions and pragmas (WAL, foreign keys, busy timeout, durability),
+ * running the migrations of sqlite_schema.c, write transactions and the
+ * per-connection prepared statement cache.
  */
 #define _GNU_SOURCE /* O_PATH */
 #include <errno.h>
@@ -15,80 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
-
-/* Key identifiers and fingerprint per certificate, so RADIUS admission is
- * bound to key material and not to name strings (rows already stored are
- * back-filled from their PEM by cert_backfill_keys in the same transaction);
- * last_seen, which nothing ever wrote, goes. */
-static const char migration_cert_keys[] =
-	"ALTER TABLE certificates ADD COLUMN ski TEXT;"
-	"ALTER TABLE certificates ADD COLUMN aki TEXT;"
-	"ALTER TABLE certificates ADD COLUMN cert_sha256 TEXT;"
-	"ALTER TABLE certificates DROP COLUMN last_seen;";
-
-/* Migration i brings the schema from version i to i + 1. Never edit a
- * released entry; append a new one. */
-static const char *const migrations[] = {
-	/* 1: initial schema */
-	"CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-	"CREATE TABLE tokens("
-	" id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
-	" cn TEXT, org TEXT, ou TEXT, owner TEXT, locked INTEGER NOT NULL DEFAULT 0,"
-	" reply TEXT, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
-	" used_at INTEGER, deleted_at INTEGER, updated_at INTEGER NOT NULL,"
-	" serial TEXT, created_by TEXT);"
-	"CREATE INDEX tokens_expires ON tokens(expires_at);"
-	"CREATE TABLE certificates("
-	" serial TEXT PRIMARY KEY, issuer TEXT NOT NULL, token_id TEXT UNIQUE,"
-	" name TEXT NOT NULL, subject TEXT NOT NULL, cn TEXT, org TEXT, ou TEXT,"
-	" user TEXT, reply TEXT, key_type TEXT, pubkey_sha256 TEXT NOT NULL,"
-	" pem TEXT NOT NULL, not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
-	" issued_at INTEGER NOT NULL, revoked_at INTEGER, reason INTEGER,"
-	" last_seen INTEGER) WITHOUT ROWID;"
-	"CREATE INDEX certificates_not_after ON certificates(not_after);"
-	"CREATE TABLE otp("
-	" user TEXT PRIMARY KEY, secret BLOB NOT NULL, algorithm TEXT NOT NULL,"
-	" digits INTEGER NOT NULL, period INTEGER NOT NULL,"
-	" last_step INTEGER NOT NULL DEFAULT -1, failures INTEGER NOT NULL DEFAULT 0,"
-	" locked_until INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
-	"CREATE TABLE api_keys("
-	" id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,"
-	" created_at INTEGER NOT NULL, revoked_at INTEGER, last_used_at INTEGER);"
-	"CREATE TABLE audit("
-	" id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,"
-	" action TEXT NOT NULL, object TEXT, detail TEXT);"
-	"CREATE INDEX audit_action ON audit(action, id);"
-	"INSERT INTO meta(key, value) VALUES ('crl_number', 0);",
-	/* 2: tokens.version, bumped by every change of the row: the redemption's
-	 * commit-time re-check compares it (updated_at has whole seconds only) */
-	"ALTER TABLE tokens ADD COLUMN version INTEGER NOT NULL DEFAULT 0;",
-	/* 3: otp.lockouts, consecutive lockouts since the last success (each
-	 * one longer than the one before: see crt_otp_lockout_apply) */
-	"ALTER TABLE otp ADD COLUMN lockouts INTEGER NOT NULL DEFAULT 0;",
-	/* 4: certificates.ski, aki, cert_sha256 (back-filled); last_seen dropped */
-	migration_cert_keys,
-	/* 5: revocations numbered (revoked_seq, indexed: the CRL freshness rule
-	 * asks for the newest one) and the published CRL kept in the store */
-	"ALTER TABLE certificates ADD COLUMN revoked_seq INTEGER;"
-	"UPDATE certificates SET revoked_seq = 1 WHERE revoked_at IS NOT NULL;"
-	"CREATE INDEX certificates_revoked_seq ON certificates(revoked_seq);"
-	"CREATE TABLE crl("
-	" id INTEGER PRIMARY KEY CHECK (id = 1), number INTEGER NOT NULL,"
-	" this_update INTEGER NOT NULL, next_update INTEGER NOT NULL,"
-	" revocations INTEGER NOT NULL, ca_sha256 TEXT NOT NULL, der BLOB NOT NULL);",
-};
-#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
-
-int store_schema_version(void)
-{
-	return SCHEMA_VERSION;
-}
-
-const char *store_migration_sql(int v)
-{
-	return v >= 0 && v < SCHEMA_VERSION ? migrations[v] : NULL;
-}
+#include "store/sqlite.h"
 
 crt_status store_error(crt_ctx *ctx, int rc, const char *what)
 {
@@ -114,19 +41,23 @@ crt_status store_error(crt_ctx *ctx, int rc, const char *what)
 		s = CRT_E_STORE;
 	}
 	return crt_fail(ctx, s, "%s: %s", what,
-			ctx->db ? sqlite3_errmsg(ctx->db) : sqlite3_errstr(rc));
+			sq_db(ctx) ? sqlite3_errmsg(sq_db(ctx)) : sqlite3_errstr(rc));
 }
+
+static crt_status sq_begin_write(crt_ctx *ctx);
+static crt_status sq_commit(crt_ctx *ctx);
+static void sq_rollback(crt_ctx *ctx);
 
 static crt_status exec(crt_ctx *ctx, const char *sql)
 {
-	int rc = sqlite3_exec(ctx->db, sql, NULL, NULL, NULL);
+	int rc = sqlite3_exec(ctx->conn->db, sql, NULL, NULL, NULL);
 	return rc == SQLITE_OK ? CRT_OK : store_error(ctx, rc, "store");
 }
 
 static crt_status user_version(crt_ctx *ctx, int *v)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(ctx->db, "PRAGMA user_version", -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(ctx->conn->db, "PRAGMA user_version", -1, &st, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*v = sqlite3_column_int(st, 0);
 		rc = SQLITE_OK;
@@ -143,24 +74,24 @@ static crt_status migrate(crt_ctx *ctx)
 
 	if ((r = user_version(ctx, &v)) != CRT_OK)
 		return r;
-	if (v == SCHEMA_VERSION)
+	if (v == store_schema_version())
 		return CRT_OK;
-	if (v > SCHEMA_VERSION)
+	if (v > store_schema_version())
 		return crt_fail(ctx, CRT_E_STORE_VERSION, "%s has schema %d; this build knows %d",
-				ctx->cfg.database, v, SCHEMA_VERSION);
+				ctx->cfg.database, v, store_schema_version());
 	if (ctx->flags & CRT_OPEN_READONLY)
 		return crt_fail(ctx, CRT_E_STORE_VERSION,
 				"%s has schema %d and needs migrating to %d (run crtoken-admin)",
-				ctx->cfg.database, v, SCHEMA_VERSION);
-	if ((r = store_begin_write(ctx)) != CRT_OK)
+				ctx->cfg.database, v, store_schema_version());
+	if ((r = sq_begin_write(ctx)) != CRT_OK)
 		return r;
 	/* Re-read under the write lock: another process may have migrated. */
 	if ((r = user_version(ctx, &v)) != CRT_OK)
 		goto fail;
-	for (; v < SCHEMA_VERSION; v++) {
-		if ((r = exec(ctx, migrations[v])) != CRT_OK)
+	for (; v < store_schema_version(); v++) {
+		if ((r = exec(ctx, store_migration_sql(v))) != CRT_OK)
 			goto fail;
-		if (migrations[v] == migration_cert_keys && (r = cert_backfill_keys(ctx)) != CRT_OK)
+		if (store_migration_backfills_keys(v) && (r = cert_backfill_keys(ctx)) != CRT_OK)
 			goto fail;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
 		if ((r = exec(ctx, sql)) != CRT_OK)
@@ -168,9 +99,9 @@ static crt_status migrate(crt_ctx *ctx)
 	}
 	if ((r = audit_write(ctx, "crtoken", "store.migrate", ctx->cfg.database, NULL)) != CRT_OK)
 		goto fail;
-	return store_commit(ctx);
+	return sq_commit(ctx);
 fail:
-	store_rollback(ctx);
+	sq_rollback(ctx);
 	return r;
 }
 
@@ -261,14 +192,14 @@ static int busy_wait(void *arg, int count)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	int64_t us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 	if (count == 0)
-		ctx->busy_since_us = us;
-	else if (us - ctx->busy_since_us >= (int64_t)ctx->cfg.busy_timeout_ms * 1000)
+		ctx->conn->busy_since_us = us;
+	else if (us - ctx->conn->busy_since_us >= (int64_t)ctx->cfg.busy_timeout_ms * 1000)
 		return 0; /* give up: SQLITE_BUSY → store_busy */
 	usleep(count < 20 ? 100 : count < 60 ? 500 : 2000);
 	return 1;
 }
 
-crt_status store_open(crt_ctx *ctx)
+static crt_status sq_open(crt_ctx *ctx)
 {
 	const char *path = ctx->cfg.database;
 	int readonly = (ctx->flags & CRT_OPEN_READONLY) != 0;
@@ -286,11 +217,13 @@ crt_status store_open(crt_ctx *ctx)
 		fchmod(cfd, 0640); /* whatever the umask */
 		close(cfd);
 	}
+	if ((ctx->conn = calloc(1, sizeof(*ctx->conn))) == NULL)
+		return CRT_E_NOMEM;
 	if ((r = check_store_file(ctx, resolved, &fd)) != CRT_OK)
 		goto out;
 	if (!readonly && (r = store_shared_attach(ctx)) != CRT_OK)
 		goto out;
-	rc = sqlite3_open_v2(resolved, &ctx->db, oflags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+	rc = sqlite3_open_v2(resolved, &ctx->conn->db, oflags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
 			     NULL);
 	if (rc != SQLITE_OK) {
 		r = store_error(ctx, rc, "opening the store");
@@ -300,13 +233,13 @@ crt_status store_open(crt_ctx *ctx)
 		goto out;
 	close(fd);
 	fd = -1;
-	sqlite3_extended_result_codes(ctx->db, 1);
-	sqlite3_busy_handler(ctx->db, busy_wait, ctx);
+	sqlite3_extended_result_codes(ctx->conn->db, 1);
+	sqlite3_busy_handler(ctx->conn->db, busy_wait, ctx);
 	if (!readonly) {
 		/* Keep -wal/-shm when the last writer closes: a read-only reader
 		 * (rlm_crtoken as freerad) can read them but cannot create them. */
 		int persist = 1;
-		sqlite3_file_control(ctx->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+		sqlite3_file_control(ctx->conn->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	}
 	if (!readonly && (r = exec(ctx, "PRAGMA journal_mode = WAL")) != CRT_OK)
 		goto out;
@@ -322,70 +255,73 @@ out:
 	return r;
 }
 
-void store_close(crt_ctx *ctx)
+static void sq_close(crt_ctx *ctx)
 {
-	for (int i = 0; i < ctx->nstmts; i++)
-		sqlite3_finalize(ctx->stmts[i].st);
-	ctx->nstmts = 0;
-	if (ctx->db != NULL)
-		sqlite3_close_v2(ctx->db);
-	ctx->db = NULL;
+	if (ctx->conn == NULL)
+		return;
+	for (int i = 0; i < ctx->conn->nstmts; i++)
+		sqlite3_finalize(ctx->conn->stmts[i].st);
+	ctx->conn->nstmts = 0;
+	if (ctx->conn->db != NULL)
+		sqlite3_close_v2(ctx->conn->db);
+	free(ctx->conn);
+	ctx->conn = NULL;
 }
 
-crt_status store_begin_write(crt_ctx *ctx)
+static crt_status sq_begin_write(crt_ctx *ctx)
 {
 	store_writer_lock(ctx); /* threads of this process queue here, not in SQLite */
 	crt_status r = exec(ctx, "BEGIN IMMEDIATE");
 	if (r == CRT_OK)
-		ctx->in_txn = 1;
+		ctx->conn->in_txn = 1;
 	else
 		store_writer_unlock(ctx);
 	return r;
 }
 
-crt_status store_commit(crt_ctx *ctx)
+static crt_status sq_commit(crt_ctx *ctx)
 {
 	crt_status r = exec(ctx, "COMMIT");
 	if (r != CRT_OK) {
-		store_rollback(ctx);
+		sq_rollback(ctx);
 		return r;
 	}
-	if (ctx->in_txn)
+	if (ctx->conn->in_txn)
 		store_writer_unlock(ctx);
-	ctx->in_txn = 0;
+	ctx->conn->in_txn = 0;
 	return r;
 }
 
-void store_rollback(crt_ctx *ctx)
+static void sq_rollback(crt_ctx *ctx)
 {
-	if (sqlite3_get_autocommit(ctx->db) == 0)
-		sqlite3_exec(ctx->db, "ROLLBACK", NULL, NULL, NULL);
-	if (ctx->in_txn)
+	if (sqlite3_get_autocommit(ctx->conn->db) == 0)
+		sqlite3_exec(ctx->conn->db, "ROLLBACK", NULL, NULL, NULL);
+	if (ctx->conn->in_txn)
 		store_writer_unlock(ctx);
-	ctx->in_txn = 0;
+	ctx->conn->in_txn = 0;
 }
 
 crt_status store_prepare(crt_ctx *ctx, const char *sql, sqlite3_stmt **st)
 {
 	int i, rc;
-	for (i = 0; i < ctx->nstmts; i++)
-		if (ctx->stmts[i].sql == sql || strcmp(ctx->stmts[i].sql, sql) == 0) {
-			*st = ctx->stmts[i].st;
+	for (i = 0; i < ctx->conn->nstmts; i++)
+		if (ctx->conn->stmts[i].sql == sql || strcmp(ctx->conn->stmts[i].sql, sql) == 0) {
+			*st = ctx->conn->stmts[i].st;
 			return CRT_OK;
 		}
-	rc = sqlite3_prepare_v3(ctx->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	rc = sqlite3_prepare_v3(ctx->conn->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
 	if (rc != SQLITE_OK)
 		return store_error(ctx, rc, "preparing a statement");
-	if (ctx->nstmts < (int)(sizeof(ctx->stmts) / sizeof(ctx->stmts[0]))) {
-		ctx->stmts[ctx->nstmts].sql = sql;
-		ctx->stmts[ctx->nstmts].st = *st;
-		ctx->nstmts++;
+	if (ctx->conn->nstmts < (int)(sizeof(ctx->conn->stmts) / sizeof(ctx->conn->stmts[0]))) {
+		ctx->conn->stmts[ctx->conn->nstmts].sql = sql;
+		ctx->conn->stmts[ctx->conn->nstmts].st = *st;
+		ctx->conn->nstmts++;
 	} else {
 		/* Cache full: evict the oldest entry (never happens with our fixed SQL). */
-		sqlite3_finalize(ctx->stmts[0].st);
-		memmove(&ctx->stmts[0], &ctx->stmts[1], sizeof(ctx->stmts[0]) * (size_t)(ctx->nstmts - 1));
-		ctx->stmts[ctx->nstmts - 1].sql = sql;
-		ctx->stmts[ctx->nstmts - 1].st = *st;
+		sqlite3_finalize(ctx->conn->stmts[0].st);
+		memmove(&ctx->conn->stmts[0], &ctx->conn->stmts[1], sizeof(ctx->conn->stmts[0]) * (size_t)(ctx->conn->nstmts - 1));
+		ctx->conn->stmts[ctx->conn->nstmts - 1].sql = sql;
+		ctx->conn->stmts[ctx->conn->nstmts - 1].st = *st;
 	}
 	return CRT_OK;
 }
@@ -409,7 +345,7 @@ char *store_col_strdup(sqlite3_stmt *st, int i)
 	return t == NULL ? NULL : strdup((const char *)t);
 }
 
-crt_status store_meta_get_int(crt_ctx *ctx, const char *key, int64_t *v)
+static crt_status sq_meta_get(crt_ctx *ctx, const char *key, int64_t *v)
 {
 	sqlite3_stmt *st;
 	crt_status r = store_prepare(ctx, "SELECT value FROM meta WHERE key = ?", &st);
@@ -427,7 +363,7 @@ crt_status store_meta_get_int(crt_ctx *ctx, const char *key, int64_t *v)
 	return r;
 }
 
-crt_status store_meta_set_int(crt_ctx *ctx, const char *key, int64_t v)
+static crt_status sq_meta_set(crt_ctx *ctx, const char *key, int64_t v)
 {
 	sqlite3_stmt *st;
 	crt_status r = store_prepare(
@@ -443,3 +379,20 @@ crt_status store_meta_set_int(crt_ctx *ctx, const char *key, int64_t v)
 	store_done(st);
 	return r;
 }
+
+static int sq_writable(const crt_ctx *ctx)
+{
+	return ctx->conn != NULL && ctx->conn->shared != NULL;
+}
+
+const store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.begin_write = sq_begin_write,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.writable = sq_writable,
+	.meta_get = sq_meta_get,
+	.meta_set = sq_meta_set,
+};

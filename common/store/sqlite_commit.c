@@ -1,5 +1,5 @@
 /*
- * commit.c — writers of one store inside one process: a per-store writer
+ * sqlite_commit.c — writers of one store inside one process: a per-store writer
  * mutex and group commit of redemptions.
  *
  * SQLite admits one writer at a time and makes the others wait in a
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "store/sqlite.h"
 
 #define BATCH 64
 
@@ -59,25 +59,25 @@ crt_status store_shared_attach(crt_ctx *ctx)
 		}
 	}
 	pthread_mutex_unlock(&registry_lock);
-	ctx->shared = s;
+	ctx->conn->shared = s;
 	return s ? CRT_OK : CRT_E_NOMEM;
 }
 
 void store_writer_lock(crt_ctx *ctx)
 {
-	if (ctx->shared != NULL)
-		pthread_mutex_lock(&ctx->shared->wlock);
+	if (ctx->conn->shared != NULL)
+		pthread_mutex_lock(&ctx->conn->shared->wlock);
 }
 
 void store_writer_unlock(crt_ctx *ctx)
 {
-	if (ctx->shared != NULL)
-		pthread_mutex_unlock(&ctx->shared->wlock);
+	if (ctx->conn->shared != NULL)
+		pthread_mutex_unlock(&ctx->conn->shared->wlock);
 }
 
 static void savepoint(crt_ctx *ctx, const char *sql)
 {
-	sqlite3_exec(ctx->db, sql, NULL, NULL, NULL);
+	sqlite3_exec(ctx->conn->db, sql, NULL, NULL, NULL);
 }
 
 /* Commit a batch on ctx's connection; sets every job's status and detail. */
@@ -116,7 +116,7 @@ static void run_batch(crt_ctx *ctx, redeem_job *batch)
 
 crt_status group_commit(crt_ctx *ctx, redeem_job *job)
 {
-	struct store_shared *s = ctx->shared;
+	struct store_shared *s = ctx->conn->shared;
 	redeem_job *batch, *last;
 	int n;
 
@@ -173,7 +173,7 @@ crt_status group_commit(crt_ctx *ctx, redeem_job *job)
 
 void group_commit_state(crt_ctx *ctx, int *queued, int *leading)
 {
-	struct store_shared *s = ctx->shared;
+	struct store_shared *s = ctx->conn->shared;
 	*queued = *leading = 0;
 	if (s == NULL)
 		return;

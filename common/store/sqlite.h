@@ -1,0 +1,62 @@
+/*
+ * sqlite.h — private to the SQLite backend (store/sqlite*.c): its
+ * connection, prepared-statement cache and helpers. Nothing outside
+ * common/store/ includes this header.
+ */
+#ifndef CRTOKEN_STORE_SQLITE_H
+#define CRTOKEN_STORE_SQLITE_H
+
+#include <sqlite3.h>
+
+#include "store/port.h"
+
+struct store_shared; /* sqlite_commit.c: the process's writers of one store file */
+
+struct store_conn {
+	sqlite3 *db;
+	int in_txn;               /* a write transaction is open */
+	int64_t busy_since_us;    /* when the current wait for the write lock began */
+	int busy_timeout_ms;
+	struct store_shared *shared; /* NULL on a read-only connection */
+	/* prepared statement cache, keyed by SQL text (see store_prepare) */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmts[48];
+	int nstmts;
+};
+
+static inline sqlite3 *sq_db(const crt_ctx *ctx)
+{
+	return ctx->conn != NULL ? ctx->conn->db : NULL;
+}
+
+/* --- sqlite_schema.c --- */
+/* The schema version this build migrates stores to, and the SQL of the
+ * migration from version v to v + 1 (NULL beyond; tests build old stores). */
+int store_schema_version(void);
+const char *store_migration_sql(int v);
+/* 1 when migration v needs the certificate key ids back-filled after it. */
+int store_migration_backfills_keys(int v);
+
+/* --- sqlite.c --- */
+/* Prepared statement from the connection's cache (sqlite3_prepare_v3 with
+ * SQLITE_PREPARE_PERSISTENT); the caller must sqlite3_reset() when done
+ * (store_done does reset + clear bindings). */
+crt_status store_prepare(crt_ctx *ctx, const char *sql, sqlite3_stmt **st)
+	__attribute__((warn_unused_result));
+void store_done(sqlite3_stmt *st);
+/* Map a SQLite result code to a crt_status, setting detail. */
+crt_status store_error(crt_ctx *ctx, int rc, const char *what);
+/* Bind helpers: NULL text binds SQL NULL. */
+int store_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Column text as a malloc'd copy, NULL for SQL NULL. */
+char *store_col_strdup(sqlite3_stmt *st, int i);
+
+/* --- sqlite_commit.c --- */
+/* Find or make the process-wide writer state for ctx's store. */
+crt_status store_shared_attach(crt_ctx *ctx);
+void store_writer_lock(crt_ctx *ctx);
+void store_writer_unlock(crt_ctx *ctx);
+
+#endif /* CRTOKEN_STORE_SQLITE_H */

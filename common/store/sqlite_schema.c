@@ -1,0 +1,84 @@
+/*
+ * sqlite_schema.c — the SQLite schema, as forward migrations keyed by
+ * PRAGMA user_version. Never edit a released entry; append a new one.
+ */
+#include "store/sqlite.h"
+
+/* Key identifiers and fingerprint per certificate, so RADIUS admission is
+ * bound to key material and not to name strings (rows already stored are
+ * back-filled from their PEM by cert_backfill_keys in the same transaction);
+ * last_seen, which nothing ever wrote, goes. */
+static const char migration_cert_keys[] =
+	"ALTER TABLE certificates ADD COLUMN ski TEXT;"
+	"ALTER TABLE certificates ADD COLUMN aki TEXT;"
+	"ALTER TABLE certificates ADD COLUMN cert_sha256 TEXT;"
+	"ALTER TABLE certificates DROP COLUMN last_seen;";
+
+/* Migration i brings the schema from version i to i + 1. Never edit a
+ * released entry; append a new one. */
+static const char *const migrations[] = {
+	/* 1: initial schema */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE tokens("
+	" id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+	" cn TEXT, org TEXT, ou TEXT, owner TEXT, locked INTEGER NOT NULL DEFAULT 0,"
+	" reply TEXT, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+	" used_at INTEGER, deleted_at INTEGER, updated_at INTEGER NOT NULL,"
+	" serial TEXT, created_by TEXT);"
+	"CREATE INDEX tokens_expires ON tokens(expires_at);"
+	"CREATE TABLE certificates("
+	" serial TEXT PRIMARY KEY, issuer TEXT NOT NULL, token_id TEXT UNIQUE,"
+	" name TEXT NOT NULL, subject TEXT NOT NULL, cn TEXT, org TEXT, ou TEXT,"
+	" user TEXT, reply TEXT, key_type TEXT, pubkey_sha256 TEXT NOT NULL,"
+	" pem TEXT NOT NULL, not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
+	" issued_at INTEGER NOT NULL, revoked_at INTEGER, reason INTEGER,"
+	" last_seen INTEGER) WITHOUT ROWID;"
+	"CREATE INDEX certificates_not_after ON certificates(not_after);"
+	"CREATE TABLE otp("
+	" user TEXT PRIMARY KEY, secret BLOB NOT NULL, algorithm TEXT NOT NULL,"
+	" digits INTEGER NOT NULL, period INTEGER NOT NULL,"
+	" last_step INTEGER NOT NULL DEFAULT -1, failures INTEGER NOT NULL DEFAULT 0,"
+	" locked_until INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+	"CREATE TABLE api_keys("
+	" id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,"
+	" created_at INTEGER NOT NULL, revoked_at INTEGER, last_used_at INTEGER);"
+	"CREATE TABLE audit("
+	" id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,"
+	" action TEXT NOT NULL, object TEXT, detail TEXT);"
+	"CREATE INDEX audit_action ON audit(action, id);"
+	"INSERT INTO meta(key, value) VALUES ('crl_number', 0);",
+	/* 2: tokens.version, bumped by every change of the row: the redemption's
+	 * commit-time re-check compares it (updated_at has whole seconds only) */
+	"ALTER TABLE tokens ADD COLUMN version INTEGER NOT NULL DEFAULT 0;",
+	/* 3: otp.lockouts, consecutive lockouts since the last success (each
+	 * one longer than the one before: see crt_otp_lockout_apply) */
+	"ALTER TABLE otp ADD COLUMN lockouts INTEGER NOT NULL DEFAULT 0;",
+	/* 4: certificates.ski, aki, cert_sha256 (back-filled); last_seen dropped */
+	migration_cert_keys,
+	/* 5: revocations numbered (revoked_seq, indexed: the CRL freshness rule
+	 * asks for the newest one) and the published CRL kept in the store */
+	"ALTER TABLE certificates ADD COLUMN revoked_seq INTEGER;"
+	"UPDATE certificates SET revoked_seq = 1 WHERE revoked_at IS NOT NULL;"
+	"CREATE INDEX certificates_revoked_seq ON certificates(revoked_seq);"
+	"CREATE TABLE crl("
+	" id INTEGER PRIMARY KEY CHECK (id = 1), number INTEGER NOT NULL,"
+	" this_update INTEGER NOT NULL, next_update INTEGER NOT NULL,"
+	" revocations INTEGER NOT NULL, ca_sha256 TEXT NOT NULL, der BLOB NOT NULL);",
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+
+const char *store_migration_sql(int v)
+{
+	return v >= 0 && v < SCHEMA_VERSION ? migrations[v] : NULL;
+}
+
+int store_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
+int store_migration_backfills_keys(int v)
+{
+	return v >= 0 && v < SCHEMA_VERSION && migrations[v] == migration_cert_keys;
+}
