@@ -1,6 +1,6 @@
 # libcrtoken: the static (PIC) library every part links.
-COMMON_SRC := $(wildcard common/*.c common/store/*.c)
-COMMON_HDR := common/crtoken.h common/internal.h $(wildcard common/store/*.h)
+COMMON_SRC := $(wildcard common/*.c common/store/*.c common/rules/*.c)
+COMMON_HDR := common/crtoken.h common/internal.h $(wildcard common/store/*.h common/rules/*.h)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o) $(B)/obj/common/conf_sample.o
 
 $(B)/obj/common/%.o: common/%.c $(COMMON_HDR)
