@@ -343,7 +343,7 @@ crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *ch
 	}
 	if ((r = store_prepare(ctx,
 			       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
-			       "cn, org, ou, user, reply, key_type, pubkey_sha256, pem, not_before, "
+			       "cn, org, ou, username, reply, key_type, pubkey_sha256, pem, not_before, "
 			       "not_after, issued_at, ski, aki, cert_sha256) "
 			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       &st)) != CRT_OK)
@@ -384,7 +384,7 @@ out:
 }
 
 #define CERT_COLUMNS                                                                         \
-	"serial, token_id, name, subject, cn, org, ou, issuer, user, reply, key_type, "     \
+	"serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "     \
 	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
 	"cert_sha256"
 

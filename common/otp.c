@@ -307,7 +307,7 @@ void crt_otp_list_free(crt_otp_info *list, size_t n)
 }
 
 #define OTP_COLS                                                                            \
-	"user, algorithm, digits, period, last_step, failures, locked_until, created_at, "  \
+	"username, algorithm, digits, period, last_step, failures, locked_until, created_at, "  \
 	"lockouts"
 
 /* Fill out from a row selected with OTP_COLS starting at column 0. */
@@ -347,7 +347,7 @@ crt_status crt_otp_get(crt_ctx *ctx, const char *user, crt_otp_info *out)
 	memset(out, 0, sizeof(*out));
 	if (user == NULL)
 		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no user");
-	if ((r = store_prepare(ctx, "SELECT " OTP_COLS " FROM otp WHERE user = ?", &st)) != CRT_OK)
+	if ((r = store_prepare(ctx, "SELECT " OTP_COLS " FROM otp WHERE username = ?", &st)) != CRT_OK)
 		return r;
 	store_bind_text(st, 1, user);
 	rc = sqlite3_step(st);
@@ -371,7 +371,7 @@ crt_status crt_otp_list(crt_ctx *ctx, crt_otp_info **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if ((r = store_prepare(ctx, "SELECT " OTP_COLS " FROM otp ORDER BY user", &st)) != CRT_OK)
+	if ((r = store_prepare(ctx, "SELECT " OTP_COLS " FROM otp ORDER BY username", &st)) != CRT_OK)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (crt_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
@@ -497,7 +497,7 @@ crt_status crt_otp_enroll(crt_ctx *ctx, const char *user, const char *algorithm,
 		goto out;
 	in_tx = 1;
 	if ((r = store_prepare(ctx,
-	                       "INSERT INTO otp(user, secret, algorithm, digits, period, "
+	                       "INSERT INTO otp(username, secret, algorithm, digits, period, "
 	                       "created_at) VALUES (?, ?, ?, ?, ?, ?)",
 	                       &st)) != CRT_OK)
 		goto out;
@@ -583,13 +583,13 @@ out:
 
 crt_status crt_otp_remove(crt_ctx *ctx, const char *user, const char *actor)
 {
-	return otp_change(ctx, "DELETE FROM otp WHERE user = ?", user, actor, "otp.remove");
+	return otp_change(ctx, "DELETE FROM otp WHERE username = ?", user, actor, "otp.remove");
 }
 
 crt_status crt_otp_unlock(crt_ctx *ctx, const char *user, const char *actor)
 {
 	return otp_change(ctx,
-	                  "UPDATE otp SET failures = 0, locked_until = 0, lockouts = 0 WHERE user = ?",
+	                  "UPDATE otp SET failures = 0, locked_until = 0, lockouts = 0 WHERE username = ?",
 	                  user, actor, "otp.unlock");
 }
 
@@ -651,7 +651,7 @@ static crt_status otp_load_state(crt_ctx *ctx, const char *user, otp_state *s)
 	memset(s, 0, sizeof(*s));
 	if ((r = store_prepare(ctx,
 	                       "SELECT secret, algorithm, digits, period, last_step, failures, "
-	                       "locked_until, lockouts FROM otp WHERE user = ?",
+	                       "locked_until, lockouts FROM otp WHERE username = ?",
 	                       &st)) != CRT_OK)
 		return r;
 	store_bind_text(st, 1, user);
@@ -703,7 +703,7 @@ static crt_status otp_save_state(crt_ctx *ctx, const char *user, const otp_state
 
 	if ((r = store_prepare(ctx,
 	                       "UPDATE otp SET last_step = ?, failures = ?, locked_until = ?, "
-	                       "lockouts = ? WHERE user = ?",
+	                       "lockouts = ? WHERE username = ?",
 	                       &st)) != CRT_OK)
 		return r;
 	sqlite3_bind_int64(st, 1, s->last_step);

@@ -66,6 +66,26 @@ static crt_status user_version(crt_ctx *ctx, int *v)
 	return rc == SQLITE_OK ? CRT_OK : store_error(ctx, rc, "reading schema version");
 }
 
+/* A store of a newer schema v: usable unless its min_compatible is beyond
+ * what this build knows (sqlite_schema.c, "Compatibility"). */
+static crt_status newer_store(crt_ctx *ctx, int v)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t min = v; /* no row: assume the worst */
+	int rc = sqlite3_prepare_v2(sq_db(ctx), "SELECT value FROM meta WHERE key = 'min_compatible'",
+				    -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		min = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_error(ctx, rc, "reading min_compatible");
+	if (min <= store_schema_version())
+		return CRT_OK;
+	return crt_fail(ctx, CRT_E_STORE_VERSION,
+			"%s has schema %d, usable from version %lld on; this build knows %d",
+			ctx->cfg.database, v, (long long)min, store_schema_version());
+}
+
 static crt_status migrate(crt_ctx *ctx)
 {
 	crt_status r;
@@ -77,8 +97,7 @@ static crt_status migrate(crt_ctx *ctx)
 	if (v == store_schema_version())
 		return CRT_OK;
 	if (v > store_schema_version())
-		return crt_fail(ctx, CRT_E_STORE_VERSION, "%s has schema %d; this build knows %d",
-				ctx->cfg.database, v, store_schema_version());
+		return newer_store(ctx, v);
 	if (ctx->flags & CRT_OPEN_READONLY)
 		return crt_fail(ctx, CRT_E_STORE_VERSION,
 				"%s has schema %d and needs migrating to %d (run crtoken-admin)",

@@ -1,6 +1,14 @@
 /*
  * sqlite_schema.c — the SQLite schema, as forward migrations keyed by
  * PRAGMA user_version. Never edit a released entry; append a new one.
+ *
+ * Compatibility (docs/ARCHITECTURE.md, "Schema versions"): meta row
+ * min_compatible is the oldest schema version whose binaries can still use
+ * the store. An expand-only migration (a new table, a new nullable column)
+ * leaves it alone, so binaries one version behind keep working during a
+ * rolling upgrade; a contracting one (a rename, a drop, a new NOT NULL
+ * meaning) raises it to its own version. A binary refuses a store only when
+ * min_compatible exceeds the schema version it knows.
  */
 #include "store/sqlite.h"
 
@@ -64,6 +72,13 @@ static const char *const migrations[] = {
 	" id INTEGER PRIMARY KEY CHECK (id = 1), number INTEGER NOT NULL,"
 	" this_update INTEGER NOT NULL, next_update INTEGER NOT NULL,"
 	" revocations INTEGER NOT NULL, ca_sha256 TEXT NOT NULL, der BLOB NOT NULL);",
+	/* 6: no column named user (a reserved word in PostgreSQL, where
+	 * `SELECT user` is the session role); a contracting change, so older
+	 * binaries are told the store is too new (min_compatible, below) */
+	"ALTER TABLE otp RENAME COLUMN user TO username;"
+	"ALTER TABLE certificates RENAME COLUMN user TO username;"
+	"INSERT INTO meta(key, value) VALUES ('min_compatible', 6) "
+	"ON CONFLICT(key) DO UPDATE SET value = excluded.value;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

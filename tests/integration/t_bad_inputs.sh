@@ -18,7 +18,7 @@ A=$ADMIN
 sig() {
 	sqlite3 "$DB" "SELECT * FROM tokens ORDER BY id; SELECT * FROM certificates ORDER BY serial;
 		SELECT id, name, hash, created_at, revoked_at FROM api_keys ORDER BY id; SELECT * FROM meta ORDER BY key;
-		SELECT user, hex(secret), algorithm, digits, period $( [ "${PAM:-0}" = 1 ] || echo ', last_step, failures, locked_until') FROM otp ORDER BY user;" |
+		SELECT username, hex(secret), algorithm, digits, period $( [ "${PAM:-0}" = 1 ] || echo ', last_step, failures, locked_until') FROM otp ORDER BY username;" |
 		sha256sum
 }
 # bad NAME CODE CMD... : CMD fails, prints CODE (stdout or stderr), store unchanged.

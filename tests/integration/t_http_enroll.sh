@@ -46,7 +46,7 @@ check_eq "the PKCS#12 key is the device key" \
 	"$(openssl pkey -in "$T/out/laptop.key" -pubout)" \
 	"$(openssl pkcs12 -in "$T/out/alice.p12" -passin pass:p12pass -nocerts -nodes 2>/dev/null | openssl pkey -pubout)"
 check_eq "the user logged in as alice" alice \
-	"$(sqlite3 "$DB" "SELECT user FROM certificates WHERE serial='$SERIAL'")"
+	"$(sqlite3 "$DB" "SELECT username FROM certificates WHERE serial='$SERIAL'")"
 
 before=$(requests)
 enroll --token "crt_$(printf '%s' "${TOKEN#crt_}" | tr 'A-Za-z' 'B-ZAb-za')" --out-dir "$T/out"

@@ -318,7 +318,7 @@ static void test_secret_is_not_stored_in_clear(void **state)
 	snprintf(path, sizeof(path), "%s/crtoken.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(
-	    sqlite3_prepare_v2(db, "SELECT secret FROM otp WHERE user='alice'", -1, &st, NULL),
+	    sqlite3_prepare_v2(db, "SELECT secret FROM otp WHERE username='alice'", -1, &st, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	const unsigned char *blob = sqlite3_column_blob(st, 0);
@@ -337,8 +337,8 @@ static void test_sealed_secret_moved_to_another_user_does_not_open(void **state)
 	                 CRT_OK);
 	crt_strfree_secret(uri);
 	crt_strfree_secret(b32);
-	db_exec(f, "UPDATE otp SET secret = (SELECT secret FROM otp WHERE user='alice') "
-	           "WHERE user='mallory'");
+	db_exec(f, "UPDATE otp SET secret = (SELECT secret FROM otp WHERE username='alice') "
+	           "WHERE username='mallory'");
 	/* any well-formed code makes it open the secret */
 	assert_int_equal(verify(f, "mallory", "123456", T0), CRT_E_SEAL);
 	assert_int_equal(verify(f, "alice", code_at(f, T0, 0), T0), CRT_OK);

@@ -101,7 +101,10 @@ static void before_key_identifiers(const char *db, const char *extra)
 		v++;
 	assert_true(v < store_schema_version());
 	snprintf(sql, sizeof(sql),
-		 "%s ALTER TABLE certificates DROP COLUMN ski;"
+		 "%s ALTER TABLE certificates RENAME COLUMN username TO user;" /* 6 */
+		 "ALTER TABLE otp RENAME COLUMN username TO user;"
+		 "DELETE FROM meta WHERE key = 'min_compatible';"
+		 "ALTER TABLE certificates DROP COLUMN ski;"
 		 "ALTER TABLE certificates DROP COLUMN aki;"
 		 "ALTER TABLE certificates DROP COLUMN cert_sha256;"
 		 "ALTER TABLE certificates ADD COLUMN last_seen INTEGER;"
@@ -174,9 +177,99 @@ static void a_store_from_a_newer_crtoken_is_refused(void **s)
 	tu_instance_init(&ti, NULL);
 	tu_db_path(&ti, db, sizeof(db));
 	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL);
+	/* (a newer crtoken that also says its store is not for older builds) */
+	sqlite3_exec(h, "PRAGMA user_version = 99; UPDATE meta SET value = 99 WHERE key = 'min_compatible'",
+		     NULL, NULL, NULL);
 	sqlite3_close(h);
 	assert_int_equal(open_status(&ti, 0, NULL, 0), CRT_E_STORE_VERSION);
+	tu_instance_free(&ti);
+}
+
+/* A store one schema ahead of this build (a node upgraded first in a
+ * rolling upgrade) stays usable while its min_compatible says an expand-only
+ * migration made it; it is refused once a contracting one raised it. */
+static void set_future_schema(const char *db, int64_t min_compatible)
+{
+	sqlite3 *h;
+	char sql[200];
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA user_version = %d; UPDATE meta SET value = %lld WHERE key = 'min_compatible'",
+		 store_schema_version() + 1, (long long)min_compatible);
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+static void a_newer_store_whose_min_compatible_allows_this_build_is_used(void **s)
+{
+	test_instance ti;
+	char db[512];
+	crt_token_spec spec = {.name = "rolling"};
+	crt_token t;
+	char tok[CRT_TOKEN_STRLEN + 1];
+	tu_instance_init(&ti, NULL);
+	tu_db_path(&ti, db, sizeof(db));
+	set_future_schema(db, store_schema_version());
+	tu_open(&ti);
+	assert_int_equal(crt_token_create(ti.ctx, &spec, "t", &t, tok), CRT_OK);
+	crt_token_clear(&t);
+	/* never migrated "back" or forward by the older build */
+	assert_int_equal(tu_sql_int(db, "PRAGMA user_version"), store_schema_version() + 1);
+	tu_instance_free(&ti);
+}
+
+static void a_newer_store_whose_min_compatible_is_beyond_this_build_is_refused(void **s)
+{
+	test_instance ti;
+	char db[512];
+	tu_instance_init(&ti, NULL);
+	tu_db_path(&ti, db, sizeof(db));
+	set_future_schema(db, store_schema_version() + 1);
+	assert_int_equal(open_status(&ti, 0, NULL, 0), CRT_E_STORE_VERSION);
+	assert_int_equal(open_status(&ti, CRT_OPEN_READONLY | CRT_OPEN_NO_CA, NULL, 0),
+			 CRT_E_STORE_VERSION);
+	tu_instance_free(&ti);
+}
+
+/* Schema 6 renames the two columns called user (reserved in PostgreSQL):
+ * the rows keep their values and every reader finds them. */
+static void the_user_columns_become_username_and_keep_their_values(void **s)
+{
+	test_instance ti;
+	char db[512];
+	sqlite3 *h;
+	crt_otp_info o;
+	tu_instance_init(&ti, NULL);
+	tu_db_path(&ti, db, sizeof(db));
+	tu_open(&ti);
+	char *uri = NULL, *b32 = NULL;
+	assert_int_equal(crt_otp_enroll(ti.ctx, "alice", NULL, 0, 0, NULL, "t", &uri, &b32), CRT_OK);
+	free(uri);
+	free(b32);
+	crt_close(ti.ctx);
+	ti.ctx = NULL;
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h,
+				      "ALTER TABLE otp RENAME COLUMN username TO user;"
+				      "ALTER TABLE certificates RENAME COLUMN username TO user;"
+				      "DELETE FROM meta WHERE key = 'min_compatible';"
+				      "PRAGMA user_version = 5",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(h);
+	tu_open(&ti);
+	assert_int_equal(tu_sql_int(db, "PRAGMA user_version"), store_schema_version());
+	assert_int_equal(tu_sql_int(db, "SELECT count(*) FROM otp WHERE username = 'alice'"), 1);
+	assert_int_equal(tu_sql_int(db, "SELECT count(*) FROM pragma_table_info('otp') "
+					"WHERE name = 'user'"),
+			 0);
+	assert_int_equal(tu_sql_int(db, "SELECT count(*) FROM pragma_table_info('certificates') "
+					"WHERE name = 'user'"),
+			 0);
+	assert_int_equal(tu_sql_int(db, "SELECT value FROM meta WHERE key = 'min_compatible'"), 6);
+	assert_int_equal(crt_otp_get(ti.ctx, "alice", &o), CRT_OK);
+	assert_string_equal(o.user, "alice");
+	crt_otp_info_clear(&o);
 	tu_instance_free(&ti);
 }
 
@@ -538,6 +631,9 @@ int main(void)
 		cmocka_unit_test(a_schema_1_store_gains_token_versions),
 		cmocka_unit_test(a_store_before_key_identifiers_is_migrated_and_back_filled),
 		cmocka_unit_test(a_store_from_a_newer_crtoken_is_refused),
+		cmocka_unit_test(a_newer_store_whose_min_compatible_allows_this_build_is_used),
+		cmocka_unit_test(a_newer_store_whose_min_compatible_is_beyond_this_build_is_refused),
+		cmocka_unit_test(the_user_columns_become_username_and_keep_their_values),
 		cmocka_unit_test(a_missing_store_is_unavailable_not_silently_created),
 		cmocka_unit_test(a_world_writable_store_is_refused),
 		cmocka_unit_test(a_ca_key_readable_by_others_is_refused),
