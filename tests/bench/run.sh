@@ -56,12 +56,12 @@ fi
 rec "$("$CORE" lookup 1000 20000)"
 rec "$("$CORE" lookup "$ROWS" 20000)"
 # 4. EAP-TLS with and without rlm_crtoken; 5. PAM: pam_crtoken vs pam_oath
-if [ -f rlm_crtoken/bench.sh ] && [ -x /usr/sbin/freeradius ] && command -v eapol_test >/dev/null; then
-	CRTOKEN_BUILD=$BUILD sh rlm_crtoken/bench.sh "${RADIUS_RUNS:-20}" 2>/dev/null |
+if [ -f "$BUILD/lib/rlm_crtoken.so" ] && [ -x /usr/sbin/freeradius ] && command -v eapol_test >/dev/null; then
+	CRTOKEN_BUILD=$BUILD sh tests/bench/radius.sh "${RADIUS_RUNS:-20}" 2>/dev/null |
 		sed 's/^/radius: /' | while read -r l; do rec "$l"; done
 fi
-if [ -f pam_crtoken/bench.sh ] && command -v pamtester >/dev/null; then
-	CRTOKEN_BUILD=$BUILD sh pam_crtoken/bench.sh "${PAM_RUNS:-25}" 2>/dev/null |
+if [ -f "$BUILD/lib/pam_crtoken.so" ] && command -v pamtester >/dev/null; then
+	CRTOKEN_BUILD=$BUILD sh tests/bench/pam.sh "${PAM_RUNS:-25}" 2>/dev/null |
 		sed 's/^/pam: /' | while read -r l; do rec "$l"; done
 fi
 

@@ -5,7 +5,7 @@
 # 201 for is stored, no token has two certificates, no token is used without
 # its certificate and no certificate lacks its used token.
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 KILLS=${CRASH_KILLS:-50}
 NTOK=${CRASH_TOKENS:-4000}

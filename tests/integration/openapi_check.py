@@ -3,7 +3,7 @@
 
     openapi_check.py DOC DIR
 
-DIR holds what enroll/testlib.sh's `req` recorded for every request of a
+DIR holds what tests/integration/http_lib.sh's `req` recorded for every request of a
 suite: an `index` with one line per request, "N METHOD STATUS PATH[?QUERY]",
 and N.body / N.hdrs (the body and the headers as curl wrote them).
 

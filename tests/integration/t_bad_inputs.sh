@@ -8,7 +8,7 @@
 # rows by design; failed logins move the OTP failure counter by design — the
 # PAM cases compare everything else.)
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 http_instance "$T/inst" 18453 || { not_ok "instance"; finish; exit 1; }
 DB=$T/inst/crtoken.db
@@ -212,7 +212,7 @@ PAM=1 bad "pam: a missing config fails closed" "$PAM_AUTHINFO_UNAVAIL" pam_case 
 
 # ---------------------------------------------------------------- RADIUS
 RLM_SRC=$TOP/rlm_crtoken
-. "$TOP/rlm_crtoken/testenv.sh"
+. "$TOP/tests/integration/radius_lib.sh"
 RLM_BUILD=$BUILD
 RLM_PORT=18123
 at_exit rlm_stop

@@ -4,7 +4,7 @@
 # reaches the terminal raw, and the token and one-time password need not be
 # on the command line (--token-file, --otp-file, environment, prompt).
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 http_instance "$T/inst" 18543 || { not_ok "instance"; finish; exit 1; }
 conf_set require_login yes
@@ -52,7 +52,7 @@ check_contains "... with a warning that it is visible to other users" \
 	"warning: a token on the command line is visible" "$(cat "$T/enroll.err")"
 
 new_token prompted
-OUT=$($PY "$TOP/enroll/ptydrive.py" "Certificate request token: " "$TOKEN" \
+OUT=$($PY "$TOP/tests/integration/ptydrive.py" "Certificate request token: " "$TOKEN" \
 	"One-time password: " alicepw -- "$ENROLL" --server "$URL" --user alice \
 	--out-dir "$T/out" --name viaprompt 2>&1)
 check_contains "without --token the token is asked for on the terminal" "EXIT 0" "$OUT"

@@ -3,7 +3,7 @@
 # error status (400, 401, 404, 405, 409, 410, 413, 415, 422), and that a
 # refused request changes nothing. The login gate is off here (t_http_gate).
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 http_instance "$T/inst" 18443 || { not_ok "instance"; finish; exit 1; }
 DB=$T/inst/crtoken.db

@@ -4,7 +4,7 @@
 # crl_file cannot be written; revoking publishes a fresh CRL in the same
 # call, over HTTP and in crtoken-admin alike.
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 http_instance "$T/inst" 18550 || { not_ok "instance"; finish; exit 1; }
 DB=$T/inst/crtoken.db

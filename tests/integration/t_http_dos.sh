@@ -6,7 +6,7 @@
 # request_timeout (the whole-request deadline) and max_logins; the public
 # routes and the login itself hold no store context.
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 SLOW="$PY $TOP/tests/integration/slow_clients.py"
 http_instance "$T/inst" 18540 || { not_ok "instance"; finish; exit 1; }

@@ -3,7 +3,7 @@
 # gate on (pam_matrix): key made locally, login when asked, files written
 # (key 0600), PKCS#12, and a clear message + exit status for each refusal.
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 http_instance "$T/inst" 18446 || { not_ok "instance"; finish; exit 1; }
 DB=$T/inst/crtoken.db
@@ -92,13 +92,13 @@ check_contains "the OU override is in the certificate" "OU = Lab" \
 
 # On a terminal: the server asks for a login, the code is read without echo.
 new_token tty
-$PY "$TOP/enroll/ptydrive.py" "One-time password: " alicepw -- "$ENROLL" --server "$URL" \
+$PY "$TOP/tests/integration/ptydrive.py" "One-time password: " alicepw -- "$ENROLL" --server "$URL" \
 	--token "$TOKEN" --user alice --out-dir "$T/out" --name tty >"$T/tty.out" 2>&1
 check_contains "on a terminal the one-time password is asked for, and enrollment succeeds" \
 	"EXIT 0" "$(cat "$T/tty.out")"
 check_eq "... the answer is not echoed" 0 "$(grep -c alicepw "$T/tty.out")"
 new_token tty2
-$PY "$TOP/enroll/ptydrive.py" "Password: " alicepw "One-time password: " 123456 -- "$ENROLL" \
+$PY "$TOP/tests/integration/ptydrive.py" "Password: " alicepw "One-time password: " 123456 -- "$ENROLL" \
 	--server "$URL" --token "$TOKEN" --user alice --out-dir "$T/out" --name tty2 --password \
 	>"$T/tty2.out" 2>&1
 check_contains "--password asks for the password, then the one-time password" \

@@ -5,7 +5,7 @@
 # First against pam_matrix (libpam-wrapper), then against pam_crtoken with
 # real TOTP codes (oathtool), including a two-prompt password + OTP stack.
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 http_instance "$T/inst" 18444 || { not_ok "instance"; finish; exit 1; }
 DB=$T/inst/crtoken.db

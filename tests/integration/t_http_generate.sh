@@ -5,7 +5,7 @@
 # with PBKDF2 and a SHA-256 MAC; a generated passphrase is returned once;
 # the private key and passphrase are never stored or logged.
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 http_instance "$T/inst" 18445 || { not_ok "instance"; finish; exit 1; }
 DB=$T/inst/crtoken.db

@@ -3,7 +3,7 @@
 # secrecy (issue 9, L2), and its log escapes control characters from
 # clients, so a URL cannot forge log lines (L3).
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 http_instance "$T/inst" 18542 || { not_ok "instance"; finish; exit 1; }
 # HTTPS with a self-signed RSA certificate: an RSA key is what makes

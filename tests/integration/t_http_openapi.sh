@@ -5,10 +5,10 @@
 # live probe of every operation answers with a status the document lists
 # (never "no such route"), while every other method on a documented path is
 # 405 with the documented methods in Allow. Every response (here and in the
-# other t_http_* suites, through testlib's req) is checked against the
+# other t_http_* suites, through http_lib.sh's req) is checked against the
 # document's schemas by http_finish (tests/integration/openapi_check.py).
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 DOC=$TOP/enroll/openapi.yaml
 http_instance "$T/inst" 18448 || { not_ok "instance"; finish; exit 1; }

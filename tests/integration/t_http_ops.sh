@@ -4,7 +4,7 @@
 # SIGHUP with a broken config keeps serving, SIGTERM drains an in-flight
 # request and refuses new connections, and a 500 shows no internals.
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 http_instance "$T/inst" 18449 || { not_ok "instance"; finish; exit 1; }
 apikey || { not_ok "api key"; finish; exit 1; }

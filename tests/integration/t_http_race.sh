@@ -3,7 +3,7 @@
 # redemptions of one token give exactly one 201 and 63 × 409 token_used,
 # and exactly one certificate in the store.
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 N=64
 http_instance "$T/inst" 18447 || { not_ok "instance"; finish; exit 1; }

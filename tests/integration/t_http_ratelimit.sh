@@ -6,7 +6,7 @@
 # no, junk redemptions (each refusal writes an audit row) are limited the
 # same way (L9).
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 http_instance "$T/inst" 18541 || { not_ok "instance"; finish; exit 1; }
 DB=$T/inst/crtoken.db

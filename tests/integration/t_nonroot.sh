@@ -8,7 +8,7 @@
 # publishes a CRL radiusd's group can read. Needs root (it creates the
 # crtoken user with systemd-sysusers, as `make install` prepares it).
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 [ "$(id -u)" = 0 ] || { not_ok "t_nonroot needs root"; finish; exit 1; }
 check "systemd-sysusers creates the crtoken user" systemd-sysusers "$TOP/enroll/crtoken.sysusers"

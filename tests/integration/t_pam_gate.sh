@@ -6,7 +6,7 @@
 # unused. Real time; codes from oathtool (the default window of ±1 step
 # absorbs a step boundary between computing and checking).
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 http_instance "$T/inst" 18461 || { not_ok "instance"; finish; exit 1; }
 conf_set require_login yes

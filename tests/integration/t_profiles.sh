@@ -7,7 +7,7 @@
 # mobileconfig, openssl pkcs12 every PKCS#12 (modern and legacy forms, key
 # and chain). The SSID carries characters each format must escape.
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 http_instance "$T/inst" 18570 || { not_ok "instance"; finish; exit 1; }
 plain_token() { "$ADMIN" token create --name "$1" --cn "$2" --json | jget - "d['token']"; }

@@ -10,7 +10,7 @@
 #   crtoken CA   the test instance's CA (ca.pem/ca.key, made by crtoken-admin
 #                init 401 days in the past, so an expired certificate can be
 #                issued for real under faketime)
-#   lab CA       made with openssl (rlm_crtoken/testenv.sh): signs radiusd's
+#   lab CA       made with openssl (tests/integration/radius_lib.sh): signs radiusd's
 #                server certificate and the "other CA" client certificate;
 #                radiusd trusts client certificates from both CAs, so the
 #                other-CA case reaches the module instead of failing the
@@ -22,7 +22,7 @@
 # and, where the module decides, on the reason in radiusd's debug log.
 . "$(dirname "$0")/lib.sh"
 RLM_SRC=$TOP/rlm_crtoken
-. "$TOP/rlm_crtoken/testenv.sh"
+. "$TOP/tests/integration/radius_lib.sh"
 RLM_BUILD=$BUILD
 # Under SANITIZE=1 crtoken-admin and crtokend carry ASan, whose runtime must
 # be preloaded ahead of libfaketime; the module itself is built with UBSan

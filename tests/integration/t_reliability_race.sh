@@ -4,7 +4,7 @@
 # exactly one certificate; every other attempt is a 409 token_used; the
 # store agrees (one certificate per token, every used token has one).
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 TOKENS=300 CLIENTS=32 ATTEMPTS=10000
 http_instance "$T/inst" 18451 || { not_ok "instance"; finish; exit 1; }

@@ -1,6 +1,6 @@
-# testenv.sh — a private FreeRADIUS 3.2 + eapol_test environment for rlm_crtoken
+# radius_lib.sh — a private FreeRADIUS 3.2 + eapol_test environment for rlm_crtoken
 # (POSIX sh fragment; source it). Used by tests/integration/t_radius.sh,
-# rlm_crtoken/demo.sh and rlm_crtoken/bench.sh.
+# scripts/demo.sh (the RADIUS chapter) and tests/bench/radius.sh.
 #
 # Functions:
 #   rlm_lab_ca DIR                 make a "lab" CA (DIR/lab-ca.pem, .key) with
@@ -42,7 +42,7 @@ RLM_SECRET=${RLM_SECRET:-testing123}
 RLM_DEBUG=${RLM_DEBUG--X}
 RLM_PID=""
 RLM_DIR=""
-_rlm_here=${RLM_SRC:-$(cd "$(dirname "${RLM_TESTENV:-$0}")" 2>/dev/null && pwd)}
+_rlm_here=${RLM_SRC:-$(cd "$(dirname "${RLM_TESTENV:-$0}")/../../rlm_crtoken" 2>/dev/null && pwd)}
 
 # Find rlm_crtoken/ (where the samples live) relative to the repository.
 _rlm_src() {
@@ -127,7 +127,7 @@ authorize {
 	(
 		umask 077
 		cat >"$_d/radiusd.conf" <<EOF
-# Private radiusd configuration for rlm_crtoken tests (written by testenv.sh).
+# Private radiusd configuration for rlm_crtoken tests (written by tests/integration/radius_lib.sh).
 prefix = /usr
 exec_prefix = /usr
 sysconfdir = /etc

@@ -1,4 +1,4 @@
-# testlib.sh — helpers for the crtokend suites (tests/integration/t_http*.sh),
+# http_lib.sh — helpers for the crtokend suites (tests/integration/t_http*.sh),
 # sourced after tests/integration/lib.sh. POSIX sh.
 #
 # Each suite runs its own crtokend on 127.0.0.1 with a fixed port of its own,

@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench.sh — time EAP-TLS authentications with and without rlm_crtoken.
+# radius.sh — time EAP-TLS authentications with and without rlm_crtoken.
 #
 # Makes a scratch crtoken instance and one issued certificate, then runs
 # N eapol_test authentications (default 20) against each of two freeradius
@@ -10,14 +10,14 @@
 # and prints the median and min/max wall time per authentication (ms).
 # The wall time includes starting eapol_test (a few ms), equally for both.
 #
-# Usage: sh rlm_crtoken/bench.sh [N]       (from the repository top)
+# Usage: sh tests/bench/radius.sh [N]       (from the repository top)
 set -u
 N=${1:-20}
-TOP=${CRTOKEN_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+TOP=${CRTOKEN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${CRTOKEN_BUILD:-$TOP/build}
 ADMIN=$BUILD/bin/crtoken-admin
 RLM_SRC=$TOP/rlm_crtoken
-. "$TOP/rlm_crtoken/testenv.sh"
+. "$TOP/tests/integration/radius_lib.sh"
 RLM_BUILD=$BUILD
 RLM_DEBUG=""
 

@@ -1,13 +1,13 @@
 #!/bin/sh
-# bench.sh — wall time of one successful `pamtester SERVICE USER authenticate`
+# pam.sh — wall time of one successful `pamtester SERVICE USER authenticate`
 # through pam_crtoken, and through Debian's pam_oath with an equivalent
 # usersfile (TOTP, HMAC-SHA1, 6 digits, 30 s, window ±1), both under
 # pam_wrapper on this machine. Each run logs in a different user with its
 # current code, so no run is refused as a replay. Prints min/median/max.
 #
-#   pam_crtoken/bench.sh [RUNS]      (default 25; needs a built tree)
+#   tests/bench/pam.sh [RUNS]        (default 25; needs a built tree)
 set -eu
-TOP=$(cd "$(dirname "$0")/.." && pwd)
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${CRTOKEN_BUILD:-$TOP/build}
 N=${1:-25}
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
