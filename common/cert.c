@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "store/sqlite.h" /* until this file's SQL moves behind the port */
+#include "x509_ids.h"
 
 /* ------------------------------------------------------------ profile */
 
@@ -143,126 +143,6 @@ static char *pubkey_sha256(X509 *x)
 	return strdup(hex);
 }
 
-/* Lowercase hex of a key identifier, malloc'd; NULL when id is NULL. */
-static char *keyid_hex(const ASN1_OCTET_STRING *id)
-{
-	static const char digits[] = "0123456789abcdef";
-	const unsigned char *d;
-	char *s;
-	int n;
-
-	if (id == NULL)
-		return NULL;
-	d = ASN1_STRING_get0_data(id);
-	n = ASN1_STRING_length(id);
-	if ((s = malloc((size_t)n * 2 + 1)) == NULL)
-		return NULL;
-	for (int i = 0; i < n; i++) {
-		s[2 * i] = digits[d[i] >> 4];
-		s[2 * i + 1] = digits[d[i] & 15];
-	}
-	s[2 * n] = '\0';
-	return s;
-}
-
-/* x's Subject and Authority Key Identifiers (NULL when x has none) and the
- * SHA-256 of its DER encoding, all malloc'd lowercase hex. */
-static crt_status cert_key_ids(X509 *x, char **ski, char **aki, char **fingerprint)
-{
-	unsigned char *der = NULL;
-	char hex[65];
-	int n;
-
-	*ski = *aki = *fingerprint = NULL;
-	if ((n = i2d_X509(x, &der)) <= 0)
-		return CRT_E_INTERNAL;
-	crt_sha256_hex(der, (size_t)n, hex);
-	OPENSSL_free(der);
-	*fingerprint = strdup(hex);
-	if (X509_get0_subject_key_id(x) != NULL)
-		*ski = keyid_hex(X509_get0_subject_key_id(x));
-	if (X509_get0_authority_key_id(x) != NULL)
-		*aki = keyid_hex(X509_get0_authority_key_id(x));
-	if (*fingerprint == NULL || (X509_get0_subject_key_id(x) != NULL && *ski == NULL) ||
-	    (X509_get0_authority_key_id(x) != NULL && *aki == NULL)) {
-		free(*ski);
-		free(*aki);
-		free(*fingerprint);
-		*ski = *aki = *fingerprint = NULL;
-		return CRT_E_NOMEM;
-	}
-	return CRT_OK;
-}
-
-crt_status cert_backfill_keys(crt_ctx *ctx)
-{
-	sqlite3_stmt *sel = NULL, *upd = NULL;
-	char last[72] = "";
-	crt_status r = CRT_OK;
-	int rc;
-
-	/* One row at a time in serial order, so the table is never updated
-	 * under an open cursor; a row whose PEM does not parse stays NULL
-	 * (and is never admitted). */
-	rc = sqlite3_prepare_v2(sq_db(ctx),
-				"SELECT serial, pem FROM certificates WHERE cert_sha256 IS NULL "
-				"AND serial > ? ORDER BY serial LIMIT 1",
-				-1, &sel, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(sq_db(ctx),
-					"UPDATE certificates SET ski = ?, aki = ?, cert_sha256 = ? "
-					"WHERE serial = ?",
-					-1, &upd, NULL);
-	if (rc != SQLITE_OK) {
-		r = store_error(ctx, rc, "back-filling key identifiers");
-		goto out;
-	}
-	for (;;) {
-		const unsigned char *pem;
-		char *ski = NULL, *aki = NULL, *fp = NULL;
-		X509 *x = NULL;
-		BIO *b;
-
-		sqlite3_bind_text(sel, 1, last, -1, SQLITE_TRANSIENT);
-		if ((rc = sqlite3_step(sel)) == SQLITE_DONE)
-			break;
-		if (rc != SQLITE_ROW) {
-			r = store_error(ctx, rc, "back-filling key identifiers");
-			goto out;
-		}
-		snprintf(last, sizeof(last), "%s", (const char *)sqlite3_column_text(sel, 0));
-		pem = sqlite3_column_text(sel, 1);
-		if (pem != NULL && (b = BIO_new_mem_buf(pem, -1)) != NULL) {
-			x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-			BIO_free(b);
-		}
-		sqlite3_reset(sel);
-		ERR_clear_error();
-		if (x == NULL)
-			continue;
-		r = cert_key_ids(x, &ski, &aki, &fp);
-		X509_free(x);
-		if (r == CRT_OK) {
-			store_bind_text(upd, 1, ski);
-			store_bind_text(upd, 2, aki);
-			store_bind_text(upd, 3, fp);
-			sqlite3_bind_text(upd, 4, last, -1, SQLITE_TRANSIENT);
-			if ((rc = sqlite3_step(upd)) != SQLITE_DONE)
-				r = store_error(ctx, rc, "back-filling key identifiers");
-			sqlite3_reset(upd);
-		}
-		free(ski);
-		free(aki);
-		free(fp);
-		if (r != CRT_OK)
-			goto out;
-	}
-out:
-	sqlite3_finalize(sel);
-	sqlite3_finalize(upd);
-	return r;
-}
-
 /* ------------------------------------------------------------ rows */
 
 void crt_cert_clear(crt_cert *c)
@@ -301,18 +181,41 @@ static int eval_status(int revoked, int64_t not_after, int64_t now)
 	return now > not_after ? CRT_CERT_EXPIRED : CRT_CERT_VALID;
 }
 
-crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *chain_pem,
-		       const char *serial, const char *name,
-		       const char *token_id, const char *user, const char *reply, int64_t now,
-		       crt_cert *out)
+void cert_row_of(const crt_cert *c, store_cert_row *row)
 {
-	sqlite3_stmt *st;
+	*row = (store_cert_row){
+		.serial = c->serial,
+		.issuer = c->issuer,
+		.token_id = c->token_id[0] ? c->token_id : NULL,
+		.name = c->name,
+		.subject = c->subject,
+		.cn = c->cn,
+		.org = c->org,
+		.ou = c->ou,
+		.username = c->user,
+		.reply = c->reply,
+		.key_type = c->key_type,
+		.pubkey_sha256 = c->pubkey_sha256,
+		.pem = c->pem,
+		.ski = c->ski,
+		.aki = c->aki,
+		.cert_sha256 = c->cert_sha256,
+		.not_before = c->not_before,
+		.not_after = c->not_after,
+		.issued_at = c->issued_at,
+	};
+}
+
+crt_status cert_make(X509 *x, const EVP_PKEY *pk, const char *chain_pem, const char *serial,
+		     const char *name, const char *token_id, const char *user, const char *reply,
+		     int64_t now, crt_cert *out)
+{
 	crt_cert c = {0};
 	crt_status r;
-	int rc;
 	X509_NAME *sn = X509_get_subject_name(x);
 	char buf[256];
 
+	memset(out, 0, sizeof(*out));
 	snprintf(c.serial, sizeof(c.serial), "%s", serial);
 	snprintf(c.token_id, sizeof(c.token_id), "%s", token_id ? token_id : "");
 	c.name = crt_strdup(name);
@@ -324,7 +227,7 @@ crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *ch
 	c.pubkey_sha256 = pubkey_sha256(x);
 	c.pem = ca_cert_pem(x);
 	c.chain_pem = crt_strdup(chain_pem);
-	if ((r = cert_key_ids(x, &c.ski, &c.aki, &c.cert_sha256)) != CRT_OK)
+	if ((r = x509_ids(x, &c.ski, &c.aki, &c.cert_sha256)) != CRT_OK)
 		goto out;
 	if (X509_NAME_get_text_by_NID(sn, NID_commonName, buf, sizeof(buf)) >= 0)
 		c.cn = strdup(buf);
@@ -341,81 +244,33 @@ crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *ch
 		r = CRT_E_NOMEM;
 		goto out;
 	}
-	if ((r = store_prepare(ctx,
-			       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
-			       "cn, org, ou, username, reply, key_type, pubkey_sha256, pem, not_before, "
-			       "not_after, issued_at, ski, aki, cert_sha256) "
-			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			       &st)) != CRT_OK)
-		goto out;
-	store_bind_text(st, 1, c.serial);
-	store_bind_text(st, 2, c.issuer);
-	store_bind_text(st, 3, token_id);
-	store_bind_text(st, 4, c.name);
-	store_bind_text(st, 5, c.subject);
-	store_bind_text(st, 6, c.cn);
-	store_bind_text(st, 7, c.org);
-	store_bind_text(st, 8, c.ou);
-	store_bind_text(st, 9, c.user);
-	store_bind_text(st, 10, c.reply);
-	store_bind_text(st, 11, c.key_type);
-	store_bind_text(st, 12, c.pubkey_sha256);
-	store_bind_text(st, 13, c.pem);
-	sqlite3_bind_int64(st, 14, c.not_before);
-	sqlite3_bind_int64(st, 15, c.not_after);
-	sqlite3_bind_int64(st, 16, c.issued_at);
-	store_bind_text(st, 17, c.ski);
-	store_bind_text(st, 18, c.aki);
-	store_bind_text(st, 19, c.cert_sha256);
-	rc = sqlite3_step(st);
-	store_done(st);
-	if (rc != SQLITE_DONE) {
-		r = store_error(ctx, rc, "storing the certificate");
-		goto out;
-	}
-	if (out != NULL) {
-		*out = c;
-		memset(&c, 0, sizeof(c));
-	}
+	*out = c;
+	memset(&c, 0, sizeof(c));
 	r = CRT_OK;
 out:
 	crt_cert_clear(&c);
 	return r;
 }
 
-#define CERT_COLUMNS                                                                         \
-	"serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "     \
-	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
-	"cert_sha256"
-
-static void row_to_cert(sqlite3_stmt *st, int64_t now, crt_cert *c)
+crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *chain_pem,
+		       const char *serial, const char *name,
+		       const char *token_id, const char *user, const char *reply, int64_t now,
+		       crt_cert *out)
 {
-	const unsigned char *t;
-	memset(c, 0, sizeof(*c));
-	snprintf(c->serial, sizeof(c->serial), "%s", (const char *)sqlite3_column_text(st, 0));
-	if ((t = sqlite3_column_text(st, 1)) != NULL)
-		snprintf(c->token_id, sizeof(c->token_id), "%s", (const char *)t);
-	c->name = store_col_strdup(st, 2);
-	c->subject = store_col_strdup(st, 3);
-	c->cn = store_col_strdup(st, 4);
-	c->org = store_col_strdup(st, 5);
-	c->ou = store_col_strdup(st, 6);
-	c->issuer = store_col_strdup(st, 7);
-	c->user = store_col_strdup(st, 8);
-	c->reply = store_col_strdup(st, 9);
-	c->key_type = store_col_strdup(st, 10);
-	c->pubkey_sha256 = store_col_strdup(st, 11);
-	c->pem = store_col_strdup(st, 12);
-	c->not_before = sqlite3_column_int64(st, 13);
-	c->not_after = sqlite3_column_int64(st, 14);
-	c->issued_at = sqlite3_column_int64(st, 15);
-	c->revoked = sqlite3_column_type(st, 16) != SQLITE_NULL;
-	c->revoked_at = sqlite3_column_int64(st, 16);
-	c->reason = sqlite3_column_int(st, 17);
-	c->ski = store_col_strdup(st, 18);
-	c->aki = store_col_strdup(st, 19);
-	c->cert_sha256 = store_col_strdup(st, 20);
-	c->status = eval_status(c->revoked, c->not_after, now);
+	crt_cert c;
+	store_cert_row row;
+	crt_status r;
+
+	if ((r = cert_make(x, pk, chain_pem, serial, name, token_id, user, reply, now, &c)) !=
+	    CRT_OK)
+		return r;
+	cert_row_of(&c, &row);
+	if ((r = store_cert_insert(ctx, &row)) == CRT_OK && out != NULL) {
+		*out = c;
+		return r;
+	}
+	crt_cert_clear(&c);
+	return r;
 }
 
 /* ------------------------------------------------------------ serials */
@@ -456,80 +311,36 @@ crt_status crt_serial_normalize(const char *in, char *out, size_t outlen)
 
 crt_status crt_cert_get(crt_ctx *ctx, const char *serial, crt_cert *out)
 {
-	sqlite3_stmt *st;
 	char norm[72];
 	crt_status r;
-	int rc;
+	int found = 0;
 
 	crt_clear_detail(ctx);
 	memset(out, 0, sizeof(*out));
 	if (crt_serial_normalize(serial, norm, sizeof(norm)) != CRT_OK)
 		return crt_fail(ctx, CRT_E_SERIAL_INVALID, "\"%s\" is not a hex serial", serial);
-	if ((r = store_prepare(ctx, "SELECT " CERT_COLUMNS " FROM certificates WHERE serial = ?",
-			       &st)) != CRT_OK)
+	if ((r = store_cert_get(ctx, norm, out, &found)) != CRT_OK)
 		return r;
-	sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		row_to_cert(st, crt_now(), out);
-		out->chain_pem = crt_strdup(ctx->ca_chain_pem);
-		r = CRT_OK;
-	} else if (rc == SQLITE_DONE) {
-		r = crt_fail(ctx, CRT_E_CERT_NOT_FOUND, "no certificate with serial %s", norm);
-	} else {
-		r = store_error(ctx, rc, "reading the certificate");
-	}
-	store_done(st);
-	return r;
+	if (!found)
+		return crt_fail(ctx, CRT_E_CERT_NOT_FOUND, "no certificate with serial %s", norm);
+	out->status = eval_status(out->revoked, out->not_after, crt_now());
+	out->chain_pem = crt_strdup(ctx->ca_chain_pem);
+	return CRT_OK;
 }
 
 crt_status crt_cert_list(crt_ctx *ctx, const crt_cert_filter *f, crt_cert **out, size_t *n)
 {
-	sqlite3_stmt *st;
-	crt_cert *list = NULL;
-	size_t cnt = 0, cap = 0;
-	crt_status r;
-	int rc;
 	int64_t now = crt_now();
+	crt_status r;
 
 	crt_clear_detail(ctx);
 	*out = NULL;
 	*n = 0;
-	r = store_prepare(ctx,
-			  "SELECT " CERT_COLUMNS " FROM certificates WHERE "
-			  "(?1 < 0 OR (?1 = 1 AND revoked_at IS NOT NULL)"
-			  " OR (?1 = 2 AND revoked_at IS NULL AND not_after < ?4)"
-			  " OR (?1 = 0 AND revoked_at IS NULL AND not_after >= ?4))"
-			  " AND (?2 IS NULL OR token_id = ?2)"
-			  " AND (?3 < 0 OR (revoked_at IS NULL AND not_after >= ?4"
-			  "                 AND not_after < ?4 + ?3 * 86400))"
-			  " ORDER BY issued_at DESC, serial",
-			  &st);
-	if (r != CRT_OK)
+	if ((r = store_cert_list(ctx, f, now, out, n)) != CRT_OK)
 		return r;
-	sqlite3_bind_int(st, 1, f ? f->status : -1);
-	store_bind_text(st, 2, f ? f->token_id : NULL);
-	sqlite3_bind_int(st, 3, f ? f->expiring_within_days : -1);
-	sqlite3_bind_int64(st, 4, now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (crt_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
-			r = CRT_E_NOMEM;
-			goto out;
-		}
-		row_to_cert(st, now, &list[cnt++]);
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_error(ctx, rc, "listing certificates");
-		goto out;
-	}
-	*out = list;
-	*n = cnt;
-	list = NULL;
-	cnt = 0;
-out:
-	store_done(st);
-	crt_cert_list_free(list, cnt);
-	return r;
+	for (size_t i = 0; i < *n; i++)
+		(*out)[i].status = eval_status((*out)[i].revoked, (*out)[i].not_after, now);
+	return CRT_OK;
 }
 
 /* ------------------------------------------------------------ revocation */
@@ -579,13 +390,12 @@ int crt_cert_status_parse(const char *name)
 crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const char *actor,
 			   crt_crl *crl)
 {
-	sqlite3_stmt *st;
 	crt_cert c = {0};
 	crt_crl fresh = {0};
 	crt_status r;
 	crt_json j;
 	char *detail = NULL;
-	int rc;
+	int changed = 0;
 	int64_t now = crt_now();
 
 	crt_clear_detail(ctx);
@@ -602,19 +412,10 @@ crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const c
 		r = crt_fail(ctx, CRT_E_CERT_REVOKED, "%s was already revoked", c.serial);
 		goto fail;
 	}
-	if ((r = store_prepare(ctx,
-			       "UPDATE certificates SET revoked_at = ?, reason = ?, revoked_seq = "
-			       "(SELECT coalesce(max(revoked_seq), 0) + 1 FROM certificates) "
-			       "WHERE serial = ? AND revoked_at IS NULL",
-			       &st)) != CRT_OK)
+	if ((r = store_cert_revoke(ctx, c.serial, now, reason, &changed)) != CRT_OK)
 		goto fail;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int(st, 2, reason);
-	sqlite3_bind_text(st, 3, c.serial, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	store_done(st);
-	if (rc != SQLITE_DONE) {
-		r = store_error(ctx, rc, "revoking");
+	if (changed != 1) { /* another writer revoked it since the read */
+		r = crt_fail(ctx, CRT_E_CERT_REVOKED, "%s was already revoked", c.serial);
 		goto fail;
 	}
 	json_begin(&j);
@@ -761,12 +562,12 @@ crt_status crt_cert_admit(const crt_presented *p, const crt_cert *stored, int64_
 
 crt_status crt_cert_authorize(crt_ctx *ctx, const crt_presented *p, int64_t now, char **reply)
 {
-	sqlite3_stmt *st;
-	crt_cert row;
+	store_cert_admission row;
+	crt_cert stored;
 	char norm[72];
 	const char *why = "";
 	crt_status r;
-	int rc;
+	int found = 0;
 
 	crt_clear_detail(ctx);
 	if (reply != NULL)
@@ -774,40 +575,29 @@ crt_status crt_cert_authorize(crt_ctx *ctx, const crt_presented *p, int64_t now,
 	if (p == NULL || crt_serial_normalize(p->serial, norm, sizeof(norm)) != CRT_OK)
 		return crt_fail(ctx, CRT_E_SERIAL_INVALID, "\"%s\" is not a hex serial",
 				p != NULL && p->serial != NULL ? p->serial : "(none)");
-	if ((r = store_prepare(ctx,
-			       "SELECT issuer, ski, aki, not_before, not_after, revoked_at, reason, "
-			       "reply FROM certificates WHERE serial = ?",
-			       &st)) != CRT_OK)
+	if ((r = store_cert_admission_get(ctx, norm, &row, &found)) != CRT_OK)
 		return r;
-	sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		r = crt_fail(ctx, CRT_E_CERT_NOT_FOUND, "serial %s was never issued by crtoken",
-			     norm);
-	} else if (rc != SQLITE_ROW) {
-		r = store_error(ctx, rc, "looking up the certificate");
-	} else {
-		/* The row's strings are borrowed from the statement until store_done. */
-		memset(&row, 0, sizeof(row));
-		snprintf(row.serial, sizeof(row.serial), "%s", norm);
-		row.issuer = (char *)sqlite3_column_text(st, 0);
-		row.ski = (char *)sqlite3_column_text(st, 1);
-		row.aki = (char *)sqlite3_column_text(st, 2);
-		row.not_before = sqlite3_column_int64(st, 3);
-		row.not_after = sqlite3_column_int64(st, 4);
-		row.revoked = sqlite3_column_type(st, 5) != SQLITE_NULL;
-		row.revoked_at = sqlite3_column_int64(st, 5);
-		row.reason = sqlite3_column_int(st, 6);
-		r = crt_cert_admit(p, &row, now, &why);
-		if (r == CRT_E_CERT_REVOKED)
-			r = crt_fail(ctx, r, "serial %s was revoked (%s)", norm,
-				     crt_reason_name(row.reason));
-		else if (r != CRT_OK)
-			r = crt_fail(ctx, r, "serial %s: %s", norm, why);
-		else if (reply != NULL && sqlite3_column_type(st, 7) != SQLITE_NULL &&
-			 (*reply = store_col_strdup(st, 7)) == NULL)
-			r = CRT_E_NOMEM;
-	}
-	store_done(st);
+	if (!found)
+		return crt_fail(ctx, CRT_E_CERT_NOT_FOUND, "serial %s was never issued by crtoken",
+				norm);
+	/* The row's strings are borrowed from row.buf until it is freed. */
+	memset(&stored, 0, sizeof(stored));
+	snprintf(stored.serial, sizeof(stored.serial), "%s", norm);
+	stored.issuer = (char *)row.issuer;
+	stored.ski = (char *)row.ski;
+	stored.aki = (char *)row.aki;
+	stored.not_before = row.not_before;
+	stored.not_after = row.not_after;
+	stored.revoked = row.revoked;
+	stored.revoked_at = row.revoked_at;
+	stored.reason = row.reason;
+	r = crt_cert_admit(p, &stored, now, &why);
+	if (r == CRT_E_CERT_REVOKED)
+		r = crt_fail(ctx, r, "serial %s was revoked (%s)", norm, crt_reason_name(row.reason));
+	else if (r != CRT_OK)
+		r = crt_fail(ctx, r, "serial %s: %s", norm, why);
+	else if (reply != NULL && row.reply != NULL && (*reply = strdup(row.reply)) == NULL)
+		r = CRT_E_NOMEM;
+	free(row.buf);
 	return r;
 }

@@ -223,9 +223,17 @@ int csr_ed25519_point_ok(const unsigned char a[32]);
  * and the configured profile (nothing else of the CSR is used). */
 crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const char *org,
 		      const char *ou, int64_t now, X509 **out, char serial[72]);
-/* Fill ski, aki and cert_sha256 of every stored certificate that lacks them
- * from its PEM (schema migration; runs inside the migration transaction). */
-crt_status cert_backfill_keys(crt_ctx *ctx);
+/* Every column of the row that stores x (signed for public key pk by the CA
+ * whose chain is chain_pem), computed from the values alone (no store):
+ * subject, issuer, key ids, fingerprints, PEM. out is the caller's
+ * (crt_cert_clear); token_id "" stands for none. */
+crt_status cert_make(X509 *x, const EVP_PKEY *pk, const char *chain_pem, const char *serial,
+		     const char *name, const char *token_id, const char *user, const char *reply,
+		     int64_t now, crt_cert *out);
+/* The port's row for c (store_cert_row, store/port_certs.h), its strings
+ * borrowed from c: hand it to store_cert_insert or a verb that inserts it. */
+struct store_cert_row;
+void cert_row_of(const crt_cert *c, struct store_cert_row *row);
 /* Store x (signed for public key pk by the CA whose chain is chain_pem) and
  * fill out (may be NULL). The stored issuer is x's own issuer: ctx may be
  * another context than the signer's (a group-commit leader after a CA swap). */

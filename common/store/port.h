@@ -90,4 +90,8 @@ crt_status store_meta_get_int(crt_ctx *ctx, const char *key, int64_t *v)
 crt_status store_meta_set_int(crt_ctx *ctx, const char *key, int64_t v)
 	__attribute__((warn_unused_result));
 
+/* --- the areas' verbs and dispatchers --- */
+#include "store/port_certs.h"
+#include "store/port_audit.h"
+
 #endif /* CRTOKEN_STORE_PORT_H */

@@ -110,13 +110,14 @@ static crt_status migrate(crt_ctx *ctx)
 	for (; v < store_schema_version(); v++) {
 		if ((r = exec(ctx, store_migration_sql(v))) != CRT_OK)
 			goto fail;
-		if (store_migration_backfills_keys(v) && (r = cert_backfill_keys(ctx)) != CRT_OK)
+		if (store_migration_backfills_keys(v) && (r = sq_cert_backfill_keys(ctx)) != CRT_OK)
 			goto fail;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
 		if ((r = exec(ctx, sql)) != CRT_OK)
 			goto fail;
 	}
-	if ((r = audit_write(ctx, "crtoken", "store.migrate", ctx->cfg.database, NULL)) != CRT_OK)
+	if ((r = sq_audit_append(ctx, crt_now(), "crtoken", "store.migrate", ctx->cfg.database,
+				 NULL)) != CRT_OK)
 		goto fail;
 	return sq_commit(ctx);
 fail:
@@ -414,4 +415,6 @@ const store_ops store_sqlite_ops = {
 	.writable = sq_writable,
 	.meta_get = sq_meta_get,
 	.meta_set = sq_meta_set,
+	.certs = &sqlite_cert_ops,
+	.audit = &sqlite_audit_ops,
 };

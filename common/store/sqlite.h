@@ -53,6 +53,16 @@ int store_bind_text(sqlite3_stmt *st, int i, const char *s);
 /* Column text as a malloc'd copy, NULL for SQL NULL. */
 char *store_col_strdup(sqlite3_stmt *st, int i);
 
+/* --- sqlite_certs.c, sqlite_audit.c (the areas' verb tables) --- */
+extern const struct store_cert_ops sqlite_cert_ops;
+extern const struct store_audit_ops sqlite_audit_ops;
+/* Fill ski, aki and cert_sha256 of every stored certificate that lacks them
+ * from its PEM (migration; inside the migration transaction). */
+crt_status sq_cert_backfill_keys(crt_ctx *ctx);
+/* The backend's own audit rows (store.migrate) and the audit verb. */
+crt_status sq_audit_append(crt_ctx *ctx, int64_t at, const char *actor, const char *action,
+			   const char *object, const char *detail_json);
+
 /* --- sqlite_commit.c --- */
 /* Find or make the process-wide writer state for ctx's store. */
 crt_status store_shared_attach(crt_ctx *ctx);

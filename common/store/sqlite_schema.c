@@ -14,7 +14,7 @@
 
 /* Key identifiers and fingerprint per certificate, so RADIUS admission is
  * bound to key material and not to name strings (rows already stored are
- * back-filled from their PEM by cert_backfill_keys in the same transaction);
+ * back-filled from their PEM by sq_cert_backfill_keys in the same transaction);
  * last_seen, which nothing ever wrote, goes. */
 static const char migration_cert_keys[] =
 	"ALTER TABLE certificates ADD COLUMN ski TEXT;"

@@ -310,7 +310,7 @@ static int cmd_lookup(long rows, long lookups)
 	sqlite3_exec(h, "PRAGMA synchronous=OFF; PRAGMA journal_mode=WAL; BEGIN", NULL, NULL, &err);
 	sqlite3_prepare_v2(h,
 			   "INSERT INTO certificates(serial, issuer, token_id, name, subject, cn, "
-			   "org, user, reply, key_type, pubkey_sha256, pem, not_before, not_after, "
+			   "org, username, reply, key_type, pubkey_sha256, pem, not_before, not_after, "
 			   "issued_at, ski, aki, cert_sha256) VALUES (?1, ?2, ?3, 'bench', ?4, 'user', "
 			   "'Example Corp', NULL, 'Tunnel-Private-Group-Id=42', 'ec-p256', ?5, ?6, ?7, "
 			   "?8, ?7, ?9, ?10, ?5)",

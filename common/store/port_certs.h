@@ -1,0 +1,130 @@
+/*
+ * port_certs.h — the storage port's certificate verbs (issued certificates,
+ * revocation, the admission lookup of the RADIUS hot path, the published
+ * CRL). Included by store/port.h; implemented by store/sqlite_certs.c.
+ *
+ * Rows cross the port as values: the domain (cert.c) computes every column
+ * of a new row from the X509 (subject, key ids, fingerprints, PEM); the
+ * backend stores and returns them and decides nothing (admission is the
+ * pure rule of rules/admit.c, CRL freshness that of rules/crl.c).
+ */
+#ifndef CRTOKEN_STORE_PORT_CERTS_H
+#define CRTOKEN_STORE_PORT_CERTS_H
+
+/* A new certificate row. Strings are borrowed from the caller; NULL stores
+ * SQL NULL (only token_id, cn, org, ou, username, reply, ski and aki may be
+ * NULL). serial is the normalised form (crt_serial_normalize). */
+typedef struct store_cert_row {
+	const char *serial;
+	const char *issuer;   /* oneline issuer name of the certificate */
+	const char *token_id; /* the redeemed token, NULL when none */
+	const char *name, *subject, *cn, *org, *ou;
+	const char *username; /* who redeemed it */
+	const char *reply;    /* reply attributes copied from the token */
+	const char *key_type, *pubkey_sha256, *pem;
+	const char *ski, *aki, *cert_sha256; /* lowercase hex (x509_ids.h) */
+	int64_t not_before, not_after, issued_at;
+} store_cert_row;
+
+/* What admission reads of one row. The strings point into buf (one
+ * allocation, the caller frees it with free(buf)); NULL for SQL NULL. */
+typedef struct store_cert_admission {
+	const char *issuer, *ski, *aki, *reply;
+	int64_t not_before, not_after, revoked_at;
+	int revoked, reason;
+	char *buf;
+} store_cert_admission;
+
+/* One revoked certificate, as the CRL lists it. */
+typedef struct store_revoked {
+	char serial[72];
+	int64_t revoked_at;
+	int reason;
+} store_revoked;
+
+/* The published CRL (the crl table's one row) and the newest revocation
+ * (highest certificates.revoked_seq, 0 when none). have = 0: none
+ * published yet (then meta is zeroed). der is malloc'd when asked for. */
+typedef struct store_crl {
+	int have;
+	crt_crl_meta meta;
+	int64_t newest_revocation;
+	unsigned char *der;
+	size_t der_len;
+} store_crl;
+
+struct store_cert_ops {
+	/* Insert row; CRT_E_EXISTS... never expected: serials are random. */
+	crt_status (*insert)(crt_ctx *ctx, const store_cert_row *row);
+	/* The row of serial into out (every stored column; status, chain_pem
+	 * left 0/NULL for the domain); *found = 0 when there is none. */
+	crt_status (*get)(crt_ctx *ctx, const char *serial, crt_cert *out, int *found);
+	/* Rows matching f (NULL: all) at now, newest issued first, then by
+	 * serial; status left for the domain. *out malloc'd (crt_cert_list_free). */
+	crt_status (*list)(crt_ctx *ctx, const crt_cert_filter *f, int64_t now, crt_cert **out,
+			   size_t *n);
+	/* Guarded revoke: sets revoked_at, reason and the next revoked_seq only
+	 * if serial is not revoked yet, atomically by its own statement;
+	 * *changed is the row count (0: already revoked or absent, e.g. by
+	 * another node a moment earlier). */
+	crt_status (*revoke)(crt_ctx *ctx, const char *serial, int64_t now, int reason,
+			     int *changed);
+	/* The admission lookup (RADIUS hot path): *found = 0 when serial was
+	 * never stored. */
+	crt_status (*admission)(crt_ctx *ctx, const char *serial, store_cert_admission *out,
+				int *found);
+	/* Every revoked certificate, by serial. *out malloc'd (free). */
+	crt_status (*revoked)(crt_ctx *ctx, store_revoked **out, size_t *n);
+	/* The published CRL (with its DER when want_der) and the newest revocation. */
+	crt_status (*crl_load)(crt_ctx *ctx, int want_der, store_crl *out);
+	/* Publish (insert or replace) the CRL: m and its DER. */
+	crt_status (*crl_save)(crt_ctx *ctx, const crt_crl_meta *m, const unsigned char *der,
+			       size_t der_len);
+};
+
+static inline crt_status store_cert_insert(crt_ctx *ctx, const store_cert_row *row)
+{
+	return STORE_CALL(ctx, certs, insert, row);
+}
+
+static inline crt_status store_cert_get(crt_ctx *ctx, const char *serial, crt_cert *out,
+					int *found)
+{
+	return STORE_CALL(ctx, certs, get, serial, out, found);
+}
+
+static inline crt_status store_cert_list(crt_ctx *ctx, const crt_cert_filter *f, int64_t now,
+					 crt_cert **out, size_t *n)
+{
+	return STORE_CALL(ctx, certs, list, f, now, out, n);
+}
+
+static inline crt_status store_cert_revoke(crt_ctx *ctx, const char *serial, int64_t now,
+					   int reason, int *changed)
+{
+	return STORE_CALL(ctx, certs, revoke, serial, now, reason, changed);
+}
+
+static inline crt_status store_cert_admission_get(crt_ctx *ctx, const char *serial,
+						  store_cert_admission *out, int *found)
+{
+	return STORE_CALL(ctx, certs, admission, serial, out, found);
+}
+
+static inline crt_status store_cert_revoked(crt_ctx *ctx, store_revoked **out, size_t *n)
+{
+	return STORE_CALL(ctx, certs, revoked, out, n);
+}
+
+static inline crt_status store_crl_load(crt_ctx *ctx, int want_der, store_crl *out)
+{
+	return STORE_CALL(ctx, certs, crl_load, want_der, out);
+}
+
+static inline crt_status store_crl_save(crt_ctx *ctx, const crt_crl_meta *m,
+					const unsigned char *der, size_t der_len)
+{
+	return STORE_CALL(ctx, certs, crl_save, m, der, der_len);
+}
+
+#endif /* CRTOKEN_STORE_PORT_CERTS_H */
