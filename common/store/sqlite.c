@@ -418,4 +418,5 @@ const store_ops store_sqlite_ops = {
 	.certs = &sqlite_cert_ops,
 	.audit = &sqlite_audit_ops,
 	.otp = &sqlite_otp_ops,
+	.apikeys = &sqlite_apikey_ops,
 };
