@@ -11,10 +11,13 @@
  * with AAD = "crtoken-otp" | 0x01 | user, so a sealed secret copied to
  * another user's row fails to open.
  *
- * Verification is a single BEGIN IMMEDIATE transaction: read the row,
- * check lockout, match the code in the window, check the matched time step
- * against the last accepted one, update counters and write the audit row.
- * Refusals commit their state change too and then return the refusal.
+ * Verification is one write transaction: load and lock the user's row
+ * (store_otp_load_lock: no other writer, on any node, reads or changes it
+ * until the commit), decide with the pure rule of rules/otp.h (lockout,
+ * window, replay of the last accepted step), store the new counters and
+ * write the audit row. Refusals commit their state change too and then
+ * return the refusal. The store is reached only through the port's verbs
+ * (store/port_otp.h).
  */
 #include <ctype.h>
 #include <stdio.h>
