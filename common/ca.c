@@ -374,22 +374,23 @@ static crt_status ca_policy(crt_ctx *ctx, X509 *cert, const char *cert_file)
 	return CRT_OK;
 }
 
-void ca_free(crt_ctx *ctx)
+void ca_free(crt_instance *inst)
 {
-	X509_free(ctx->ca_cert);
-	EVP_PKEY_free(ctx->ca_key);
-	sk_X509_pop_free(ctx->ca_chain, X509_free);
-	free(ctx->ca_chain_pem);
-	free(ctx->ca_issuer);
-	ctx->ca_cert = NULL;
-	ctx->ca_key = NULL;
-	ctx->ca_chain = NULL;
-	ctx->ca_chain_pem = NULL;
-	ctx->ca_issuer = NULL;
+	X509_free(inst->ca_cert);
+	EVP_PKEY_free(inst->ca_key);
+	sk_X509_pop_free(inst->ca_chain, X509_free);
+	free(inst->ca_chain_pem);
+	free(inst->ca_issuer);
+	inst->ca_cert = NULL;
+	inst->ca_key = NULL;
+	inst->ca_chain = NULL;
+	inst->ca_chain_pem = NULL;
+	inst->ca_issuer = NULL;
 }
 
 crt_status ca_load(crt_ctx *ctx)
 {
+	crt_instance *inst = ctx->inst;
 	X509 *cert;
 	EVP_PKEY *key;
 	STACK_OF(X509) *chain;
@@ -404,11 +405,11 @@ crt_status ca_load(crt_ctx *ctx)
 		sk_X509_pop_free(chain, X509_free);
 		return r;
 	}
-	ca_free(ctx);
-	ctx->ca_cert = cert;
-	ctx->ca_key = key;
-	ctx->ca_chain = chain;
-	ctx->ca_issuer = ca_name_oneline(X509_get_subject_name(cert));
+	ca_free(inst);
+	inst->ca_cert = cert;
+	inst->ca_key = key;
+	inst->ca_chain = chain;
+	inst->ca_issuer = ca_name_oneline(X509_get_subject_name(cert));
 
 	/* The chain handed to clients: our CA, then what is above it. */
 	size_t len = 0;
@@ -419,13 +420,14 @@ crt_status ca_load(crt_ctx *ctx)
 		parts[np++] = ca_cert_pem(sk_X509_value(chain, i));
 	for (int i = 0; i < np; i++)
 		len += parts[i] ? strlen(parts[i]) : 0;
-	ctx->ca_chain_pem = calloc(1, len + 1);
+	inst->ca_chain_pem = calloc(1, len + 1);
 	for (int i = 0; i < np; i++) {
-		if (ctx->ca_chain_pem && parts[i])
-			strcat(ctx->ca_chain_pem, parts[i]);
+		if (inst->ca_chain_pem && parts[i])
+			strcat(inst->ca_chain_pem, parts[i]);
 		free(parts[i]);
 	}
-	if (ctx->ca_issuer == NULL || ctx->ca_chain_pem == NULL)
+	session_rebind(ctx, crt_instance_ref(inst)); /* refresh the views */
+	if (inst->ca_issuer == NULL || inst->ca_chain_pem == NULL)
 		return CRT_E_NOMEM;
 	return CRT_OK;
 }
@@ -535,8 +537,19 @@ crt_status crt_ca_import(crt_ctx *ctx, const char *cert_file, const char *key_fi
 		r = copy_file(ctx, chain_file, ctx->cfg.ca_chain, 0644);
 	else if (access(ctx->cfg.ca_chain, F_OK) == 0 && unlink(ctx->cfg.ca_chain) != 0)
 		r = crt_fail(ctx, CRT_E_IO, "%s: cannot remove the old chain", ctx->cfg.ca_chain);
-	if (r != CRT_OK || (r = ca_load(ctx)) != CRT_OK)
+	if (r != CRT_OK)
 		goto out;
+	/* The instance is immutable and may be shared: this session moves onto
+	 * a new one that loaded the imported CA (sharing the store's writer
+	 * state); other sessions keep the CA they had until they reopen. */
+	char why[sizeof(ctx->detail)];
+	crt_instance *fresh = NULL;
+	if ((r = instance_open(ctx->cfg.path, ctx->inst->flags & ~(CRT_OPEN_NO_CA | CRT_OPEN_CREATE),
+			       ctx->inst, &fresh, why, sizeof(why))) != CRT_OK) {
+		r = crt_fail(ctx, r, "%s", why);
+		goto out;
+	}
+	session_rebind(ctx, fresh);
 	json_begin(&j);
 	json_str(&j, "subject", ctx->ca_issuer);
 	json_int(&j, "chainLength", sk_X509_num(chain));

@@ -13,7 +13,10 @@
  *  - Strings returned inside result structs are heap copies owned by the
  *    struct; release them with the matching *_clear / *_free function.
  *  - Times are Unix seconds (int64_t), UTC.
- *  - A crt_ctx is one open store connection; use one per thread.
+ *  - A crt_instance is one loaded configuration (config, CA, OTP sealing
+ *    key), immutable and shared by any number of threads; a crt_ctx is a
+ *    session over it: one open store connection, used by one thread at a
+ *    time. crt_open makes both at once.
  *  - The library never prints and never exits.
  */
 #ifndef CRTOKEN_H
@@ -215,6 +218,8 @@ typedef struct crt_ctx crt_ctx;
 enum crt_open_flags {
 	CRT_OPEN_NO_CA = 1 << 0,    /* don't load the CA key (PAM, RADIUS) */
 	CRT_OPEN_READONLY = 1 << 1, /* read-only store connection (RADIUS) */
+	CRT_OPEN_NO_OTP_KEY = 1 << 2, /* don't read the OTP sealing key (RADIUS);
+				       * crt_open implies it with CRT_OPEN_READONLY */
 };
 
 /*
@@ -234,6 +239,50 @@ void crt_close(crt_ctx *ctx);
 /* Details of the last failure on ctx ("" if none); valid until the next call. */
 const char *crt_errdetail(const crt_ctx *ctx);
 const crt_config *crt_get_config(const crt_ctx *ctx);
+
+/*
+ * Instances and sessions. crt_open = crt_instance_open + crt_session_open
+ * (the session holding the only reference to its instance); a long-running
+ * process opens the instance once and a session per thread over it:
+ *
+ *   crt_instance_open   load the config, the CA (unless CRT_OPEN_NO_CA) and
+ *                       the OTP sealing key, once. Same checks and statuses
+ *                       as crt_open; on failure *out is NULL and err (may be
+ *                       NULL) gets the detail. flags: CRT_OPEN_NO_CA,
+ *                       CRT_OPEN_NO_OTP_KEY (then the OTP calls that need the
+ *                       key fail with CRT_E_CONFIG).
+ *   crt_instance_reopen a new instance from prev's config file and flags
+ *                       (a reload: the file and keys are read again). When
+ *                       it names the same store, it shares prev's in-process
+ *                       writer state (one writer queue for both generations).
+ *   crt_instance_ref/unref  thread-safe; the last unref frees the instance.
+ *                       Every session holds a reference, so an instance
+ *                       outlives the sessions made from it.
+ *   crt_session_open    one store connection over inst (which it references
+ *                       for its life). flags: CRT_OPEN_READONLY. *out is set
+ *                       even on failure (unless CRT_E_NOMEM), for
+ *                       crt_errdetail; release it with crt_close().
+ *   crt_session_instance the instance of a session (no reference taken).
+ * An instance is never changed once opened; crt_ca_import, which replaces
+ * the CA, moves its session onto a new instance (crt_instance_reopen).
+ * Writers of one store queue in-process only among the sessions of one
+ * instance (and of those reopened from it); instances opened separately
+ * (two crt_open calls) meet at the store's own lock, like two processes. So
+ * threads of one process that write should share an instance.
+ */
+typedef struct crt_instance crt_instance;
+
+crt_status crt_instance_open(const char *config_path, unsigned flags, crt_instance **out,
+			     char *err, size_t errlen);
+crt_status crt_instance_reopen(const crt_instance *prev, crt_instance **out, char *err,
+			       size_t errlen);
+crt_instance *crt_instance_ref(crt_instance *inst);
+void crt_instance_unref(crt_instance *inst);
+const crt_config *crt_instance_config(const crt_instance *inst);
+/* The CA certificate followed by its chain, PEM ("" when opened without the CA). */
+const char *crt_instance_ca_pem(const crt_instance *inst);
+crt_status crt_session_open(crt_instance *inst, unsigned flags, crt_ctx **out);
+crt_instance *crt_session_instance(const crt_ctx *ctx);
 
 /* Current time, Unix seconds. */
 int64_t crt_now(void);

@@ -9,21 +9,72 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 #include <stdarg.h>
 
 #include "crtoken.h"
 
-struct crt_ctx {
+/*
+ * The instance (crt_instance in crtoken.h): what every session of one
+ * configuration shares — the parsed config, the CA, the OTP sealing key,
+ * each read once at open — and the backend's per-store state. Immutable
+ * once crt_instance_open returned it (the backend slot is created once,
+ * under its mutex, and never replaced), so any number of threads read it
+ * without a lock; the reference count is atomic. ctx.c.
+ */
+#define CRT_OTP_KEY_LEN 32
+
+/* The backend's state for one store shared by the sessions of an instance
+ * (SQLite: the writer mutex and the group-commit queue). Made by the backend
+ * on the first session that asks (store_instance_state), freed by it with
+ * the last instance holding the slot: an instance reopened from another
+ * (crt_instance_reopen, a reload) on the same store shares its slot, so
+ * the writers of both generations still queue in one place. */
+struct store_slot {
+	int refs;                  /* instances holding it (atomic) */
+	pthread_mutex_t mu;        /* guards the creation of state */
+	char *key;                 /* backend + database: what may share it */
+	void *state;               /* the backend's */
+	void (*state_free)(void *state);
+};
+
+struct crt_instance {
+	int refs;                  /* atomic */
+	unsigned flags;            /* CRT_OPEN_NO_CA, CRT_OPEN_CREATE */
 	crt_config cfg;
-	unsigned flags;
-	const struct store_ops *ops; /* the backend ([store] backend) ... */
-	struct store_conn *conn;     /* ... and its connection (store/port.h) */
-	/* CA, loaded unless CRT_OPEN_NO_CA */
+	/* CA, loaded unless CRT_OPEN_NO_CA (ca.c: ca_load) */
 	X509 *ca_cert;
 	EVP_PKEY *ca_key;
 	STACK_OF(X509) *ca_chain; /* intermediates above ca_cert (may be empty) */
 	char *ca_chain_pem;       /* ca_cert PEM + chain PEM, ready to return */
 	char *ca_issuer;          /* oneline subject of ca_cert */
+	/* [otp] key_file, read at open: the key, or why it cannot be used
+	 * (reported by the OTP calls that need it, as when it was read there) */
+	unsigned char otp_key[CRT_OTP_KEY_LEN];
+	crt_status otp_key_status;
+	char otp_key_detail[640];
+	struct store_slot *slot;
+};
+
+/*
+ * A session (crt_ctx): one store connection and the detail of its last
+ * failure, over an instance it holds a reference to. Not thread-safe: one
+ * thread at a time. cfg and the ca_* fields are views of inst — the same
+ * strings and objects, owned by the instance and never freed or changed
+ * through the session — so the domain reads ctx->cfg.x and ctx->ca_key.
+ */
+struct crt_ctx {
+	crt_instance *inst;
+	const crt_config cfg;     /* view: a copy of inst->cfg (its strings are inst's) */
+	unsigned flags;           /* the instance's flags | the session's */
+	const struct store_ops *ops; /* the backend ([store] backend) ... */
+	struct store_conn *conn;     /* ... and its connection (store/port.h) */
+	/* views of the CA of inst (NULL unless loaded) */
+	X509 *ca_cert;
+	EVP_PKEY *ca_key;
+	STACK_OF(X509) *ca_chain;
+	char *ca_chain_pem;
+	char *ca_issuer;
 	/* cached SubjectPublicKeyInfo decoder (see csr.c) and its output slot */
 	struct ossl_decoder_ctx_st *spki_decoder;
 	EVP_PKEY *spki_out;
@@ -42,6 +93,21 @@ struct crt_ctx {
 crt_status crt_fail(crt_ctx *ctx, crt_status s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void crt_clear_detail(crt_ctx *ctx);
+/* crt_instance_open with internal flags (CRT_OPEN_CREATE) and, when prev
+ * names the same store, prev's backend slot shared. */
+crt_status instance_open(const char *path, unsigned flags, const crt_instance *prev,
+			 crt_instance **out, char *err, size_t errlen);
+/* Point ctx at inst (whose reference ctx now holds), its views included;
+ * the reference ctx held before is dropped. */
+void session_rebind(crt_ctx *ctx, crt_instance *inst);
+/* The OTP sealing key of ctx's instance into key, or the reason it could
+ * not be read at open (status and detail as reading it would give). */
+crt_status instance_otp_key(crt_ctx *ctx, unsigned char key[CRT_OTP_KEY_LEN])
+	__attribute__((warn_unused_result));
+/* The backend's shared state for ctx's store in ctx's instance slot, made
+ * with make() on the first call (free_fn frees it with the slot); NULL when
+ * out of memory. Called by a backend when it opens a writable connection. */
+void *store_instance_state(crt_ctx *ctx, void *(*make)(void), void (*free_fn)(void *));
 
 /* --- config.c --- */
 /* Load path into cfg (zeroed first). err receives detail on failure. */
@@ -161,8 +227,10 @@ crt_status crt_field_check_n(const char *value, size_t len);
 crt_status subject_field_check(const char *v, const char **why);
 
 /* --- ca.c --- */
+/* Load the CA named by ctx's config into ctx's instance (while it is being
+ * opened: nothing else sees it yet) and refresh ctx's views of it. */
 crt_status ca_load(crt_ctx *ctx);
-void ca_free(crt_ctx *ctx);
+void ca_free(crt_instance *inst);
 /* "/CN=x/O=y" string of an X509_NAME, malloc'd (FreeRADIUS oneline form). */
 char *ca_name_oneline(const X509_NAME *name);
 /* Short key type name for a public key ("ec-p256", "rsa-2048", ...), malloc'd. */

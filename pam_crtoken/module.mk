@@ -11,15 +11,13 @@ $(PAM_CRT_OBJ): pam_crtoken/pam_crtoken.c common/crtoken.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(call pc_cflags,pam) -c -o $@ $<
 
-# -z nodelete: libpam dlcloses modules at every pam_end, but libcrtoken keeps
-# process-lifetime state (the per-store writer registry) that a long-running
-# PAM host (sshd, crtokend) would otherwise leak at every login; pinned, the
-# module is loaded once and its state reused.
+# libpam dlcloses modules at every pam_end: everything the module keeps lives
+# in its own instance, released by its destructor (no -z nodelete needed).
 $(PAM_CRT_SO): $(PAM_CRT_OBJ) $(LIB) pam_crtoken/pam_crtoken.map
 	@mkdir -p $(@D)
 	$(CC) -shared -o $@ $(PAM_CRT_OBJ) $(LIB) $(CORE_LIBS) -lpam \
 		-Wl,--exclude-libs,ALL -Wl,--version-script=pam_crtoken/pam_crtoken.map \
-		-Wl,-z,defs -Wl,-z,nodelete $(BASE_LDFLAGS)
+		-Wl,-z,defs $(BASE_LDFLAGS)
 
 BUILD_TARGETS += $(PAM_CRT_SO)
 

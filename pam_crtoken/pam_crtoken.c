@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -167,122 +168,240 @@ static int pam_code_for(crt_status s, int nullok)
 }
 
 /*
- * One open instance per thread, kept between logins: a host that logs many
- * users in (crtokend sends every redemption's login through this module)
- * would otherwise parse the config and open the store for each one (about
- * 2 ms of a login). The cached instance is dropped when the config path, the
- * config file or the store file changes, or after an error; it is never used
- * across fork() (the child opens its own and leaves the inherited handle
- * alone, as SQLite requires). The module is linked -z nodelete, so the
- * thread-key destructor stays valid.
+ * The module's state: one instance (the config without the CA, the OTP
+ * sealing key) and the sessions over it that no login is using, shared by
+ * the host's threads and kept between logins while the module is loaded: a
+ * host that logs many users in (crtokend sends every redemption's login
+ * through this module) would otherwise parse the config and open the store
+ * for each one (about 2 ms of a login). The instance is replaced when the
+ * config path, the config file, the store file or the OTP key file changes,
+ * and dropped after an error. It belongs to the module: libpam unloads the
+ * module when the last PAM handle using it ends (pam_end), and the library
+ * destructor then releases everything, so nothing outlives the code that
+ * made it (no -z nodelete); a host that wants the state kept while no
+ * login is under way holds a handle of its own open (crtokend does:
+ * pamgate.c). Never used across fork(): a child opens its own
+ * and leaves the inherited sessions alone (SQLite requires it).
  */
-struct store_cache {
-	crt_ctx *ctx;
-	char *path;
-	pid_t pid;
-	struct stat conf, db;
+#define IDLE_MAX 16
+
+struct file_id {
+	int present;
+	struct stat st;
 };
-static pthread_key_t cache_key;
-static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
-static int cache_ok;
 
-static void cache_free(void *p)
+static struct {
+	pthread_mutex_t mu;
+	pid_t pid;              /* the process that made inst */
+	char *path;             /* the config path inst came from */
+	struct file_id conf, db, key;
+	crt_instance *inst;
+	crt_ctx *idle[IDLE_MAX]; /* sessions of inst no login uses */
+	int nidle;
+} mod = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* fork() while another thread holds mod.mu would leave it locked in the
+ * child; glibc unregisters these handlers when the module is unloaded. */
+static void fork_prepare(void)
 {
-	struct store_cache *c = p;
-	if (c == NULL)
-		return;
-	if (c->pid == getpid())
-		crt_close(c->ctx);
-	free(c->path);
-	free(c);
+	pthread_mutex_lock(&mod.mu);
 }
 
-static void cache_init(void)
+static void fork_parent(void)
 {
-	cache_ok = pthread_key_create(&cache_key, cache_free) == 0;
+	pthread_mutex_unlock(&mod.mu);
 }
 
-static int same_file(const struct stat *a, const struct stat *b, int content)
+static void fork_child(void)
 {
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	       (!content || (a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-			     a->st_mtim.tv_nsec == b->st_mtim.tv_nsec));
+	pthread_mutex_init(&mod.mu, NULL);
 }
 
-/* The cached instance for path if it is still the right one, else NULL
- * (an outdated one is closed). */
-static crt_ctx *cache_get(const char *path)
+static void atfork_init(void)
 {
-	struct store_cache *c;
-	struct stat conf, db;
-
-	pthread_once(&cache_once, cache_init);
-	if (!cache_ok || (c = pthread_getspecific(cache_key)) == NULL)
-		return NULL;
-	if (c->pid == getpid() && strcmp(c->path, path) == 0 && stat(path, &conf) == 0 &&
-	    same_file(&conf, &c->conf, 1) && stat(crt_get_config(c->ctx)->database, &db) == 0 &&
-	    same_file(&db, &c->db, 0))
-		return c->ctx;
-	pthread_setspecific(cache_key, NULL);
-	cache_free(c);
-	return NULL;
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
-/* Keep ctx (opened from path) for this thread's next login; 0 if not kept. */
-static int cache_put(const char *path, crt_ctx *ctx)
+static void file_id_of(const char *path, struct file_id *f)
 {
-	struct store_cache *c;
-	if (!cache_ok || (c = calloc(1, sizeof(*c))) == NULL)
+	memset(f, 0, sizeof(*f));
+	f->present = path != NULL && stat(path, &f->st) == 0;
+}
+
+/* content: compare size and modification time too; meta: and the inode
+ * change time (a chmod or chown of the key file). */
+static int same_file(const struct file_id *a, const struct file_id *b, int content, int meta)
+{
+	if (a->present != b->present)
 		return 0;
-	c->ctx = ctx;
-	c->pid = getpid();
-	if ((c->path = strdup(path)) == NULL || stat(path, &c->conf) != 0 ||
-	    stat(crt_get_config(ctx)->database, &c->db) != 0 ||
-	    pthread_setspecific(cache_key, c) != 0) {
-		free(c->path);
-		free(c);
-		return 0;
+	if (!a->present)
+		return 1;
+	return a->st.st_dev == b->st.st_dev && a->st.st_ino == b->st.st_ino &&
+	       (!content || (a->st.st_size == b->st.st_size &&
+	                     a->st.st_mtim.tv_sec == b->st.st_mtim.tv_sec &&
+	                     a->st.st_mtim.tv_nsec == b->st.st_mtim.tv_nsec)) &&
+	       (!meta || (a->st.st_ctim.tv_sec == b->st.st_ctim.tv_sec &&
+	                  a->st.st_ctim.tv_nsec == b->st.st_ctim.tv_nsec));
+}
+
+/* The files inst was made from, as they are now. */
+static void files_of(const char *path, const crt_instance *inst, struct file_id *conf,
+                     struct file_id *db, struct file_id *key)
+{
+	const crt_config *cfg = crt_instance_config(inst);
+	file_id_of(path, conf);
+	file_id_of(cfg->database, db);
+	file_id_of(cfg->otp_key_file, key);
+}
+
+/* Detach the state from mod (under mod.mu) into *inst and idle[], for the
+ * caller to release once the lock is dropped. Returns the idle count. */
+static int detach_locked(crt_instance **inst, crt_ctx *idle[IDLE_MAX])
+{
+	int n = mod.nidle;
+	memcpy(idle, mod.idle, sizeof(mod.idle));
+	*inst = mod.inst;
+	mod.inst = NULL;
+	mod.nidle = 0;
+	free(mod.path);
+	mod.path = NULL;
+	return n;
+}
+
+static void release(crt_instance *inst, crt_ctx *idle[IDLE_MAX], int n)
+{
+	for (int i = 0; i < n; i++)
+		crt_close(idle[i]);
+	crt_instance_unref(inst);
+}
+
+/* In a child of the process that made the state: forget it unreleased. */
+static void forget_inherited_locked(void)
+{
+	if (mod.inst != NULL && mod.pid != getpid()) {
+		mod.inst = NULL;
+		mod.nidle = 0;
+		mod.path = NULL;
 	}
-	return 1;
 }
 
-/* Done with ctx: a cached one stays open unless failed; others are closed. */
+__attribute__((destructor)) static void module_unload(void)
+{
+	crt_ctx *idle[IDLE_MAX];
+	crt_instance *inst;
+	int n;
+
+	pthread_mutex_lock(&mod.mu);
+	forget_inherited_locked();
+	n = detach_locked(&inst, idle);
+	pthread_mutex_unlock(&mod.mu);
+	release(inst, idle, n);
+}
+
+/* A session for a login on the instance of path: an idle one if the files
+ * are unchanged, else a new one (a new instance first, if needed); NULL
+ * with *s and detail set on failure. */
+static crt_ctx *session_get(const char *path, crt_status *s, char *detail, size_t n)
+{
+	struct file_id conf, db, key;
+	crt_ctx *old_idle[IDLE_MAX], *ctx = NULL;
+	crt_instance *inst = NULL, *stale = NULL;
+	int nstale = 0;
+
+	pthread_once(&atfork_once, atfork_init);
+	*s = CRT_OK;
+	detail[0] = '\0';
+	pthread_mutex_lock(&mod.mu);
+	forget_inherited_locked();
+	if (mod.inst != NULL) {
+		files_of(path, mod.inst, &conf, &db, &key);
+		if (strcmp(mod.path, path) == 0 && same_file(&conf, &mod.conf, 1, 0) &&
+		    same_file(&db, &mod.db, 0, 0) && same_file(&key, &mod.key, 1, 1)) {
+			if (mod.nidle > 0)
+				ctx = mod.idle[--mod.nidle];
+			else
+				inst = crt_instance_ref(mod.inst);
+		} else {
+			nstale = detach_locked(&stale, old_idle);
+		}
+	}
+	pthread_mutex_unlock(&mod.mu);
+	release(stale, old_idle, nstale);
+	if (ctx != NULL)
+		return ctx;
+	if (inst == NULL) {
+		/* Open a new instance and make it the module's (another thread
+		 * may have done so meanwhile: then this one serves this login
+		 * only and goes with its session). */
+		if ((*s = crt_instance_open(path, CRT_OPEN_NO_CA, &inst, detail, n)) != CRT_OK)
+			return NULL;
+		char *p = strdup(path);
+		files_of(path, inst, &conf, &db, &key);
+		pthread_mutex_lock(&mod.mu);
+		if (mod.inst == NULL && p != NULL) {
+			mod.inst = crt_instance_ref(inst);
+			mod.pid = getpid();
+			mod.path = p;
+			p = NULL;
+			mod.conf = conf;
+			mod.db = db;
+			mod.key = key;
+		}
+		pthread_mutex_unlock(&mod.mu);
+		free(p);
+	}
+	*s = crt_session_open(inst, 0, &ctx);
+	crt_instance_unref(inst); /* the session holds its own */
+	if (*s != CRT_OK) {
+		snprintf(detail, n, "%s", ctx ? crt_errdetail(ctx) : "");
+		crt_close(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* Done with ctx: kept for the next login unless it failed or its instance
+ * is no longer the module's; after a failure the instance goes too. */
 static void store_release(crt_ctx *ctx, int failed)
 {
-	struct store_cache *c = cache_ok ? pthread_getspecific(cache_key) : NULL;
+	crt_ctx *idle[IDLE_MAX];
+	crt_instance *inst = NULL;
+	int n = 0;
+
 	if (ctx == NULL)
 		return;
-	if (c != NULL && c->ctx == ctx) {
+	pthread_mutex_lock(&mod.mu);
+	forget_inherited_locked();
+	if (crt_session_instance(ctx) == mod.inst) {
 		if (failed) {
-			pthread_setspecific(cache_key, NULL);
-			cache_free(c);
+			n = detach_locked(&inst, idle);
+		} else if (mod.nidle < IDLE_MAX) {
+			mod.idle[mod.nidle++] = ctx;
+			ctx = NULL;
 		}
-		return;
 	}
+	pthread_mutex_unlock(&mod.mu);
 	crt_close(ctx);
+	release(inst, idle, n);
 }
 
-/* Open the instance without its CA (or reuse this thread's); logs and
+/* Open the store without the CA (or reuse an idle session); logs and
  * returns a PAM code on failure. */
 static int open_store(pam_handle_t *pamh, const struct pam_crt_opts *o, crt_ctx **ctx)
 {
 	/* Never the environment (CRTOKEN_CONF): it is the caller's, and the
 	 * caller may be the unprivileged user of a setuid su or sudo. */
 	const char *path = o->config ? o->config : CRT_SYSTEM_CONFIG;
+	char detail[640];
 	crt_status s;
 
-	if ((*ctx = cache_get(path)) != NULL)
+	if ((*ctx = session_get(path, &s, detail, sizeof(detail))) != NULL)
 		return PAM_SUCCESS;
-	s = crt_open(path, CRT_OPEN_NO_CA, ctx);
-	if (s != CRT_OK) {
-		pam_syslog(pamh, LOG_ERR, "cannot open crtoken store (%s): %s: %s", path,
-		           crt_status_name(s), *ctx ? crt_errdetail(*ctx) : "");
-		crt_close(*ctx);
-		*ctx = NULL;
-		return PAM_AUTHINFO_UNAVAIL;
-	}
-	cache_put(path, *ctx);
-	return PAM_SUCCESS;
+	pam_syslog(pamh, LOG_ERR, "cannot open crtoken store (%s): %s: %s", path,
+	           crt_status_name(s), detail);
+	return PAM_AUTHINFO_UNAVAIL;
 }
 
 /* Look user up: 1 enrolled (digits set), 0 not enrolled, -1 store error (logged). */

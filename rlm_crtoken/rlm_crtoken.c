@@ -14,8 +14,10 @@
  * Module-Failure-Message. Store unavailable: FAIL (fail closed).
  *
  * The module is a thin shell: the lookup and status rules live in common/.
- * Each pool connection is one read-only crt_ctx (one SQLite connection in
- * WAL mode), so readers never block on the admin or enrollment writers.
+ * The module instance holds one crtoken instance (the config, read once at
+ * instantiate, without the CA or the OTP key); each pool connection is one
+ * read-only session over it (one SQLite connection in WAL mode), so readers
+ * never block on the admin or enrollment writers.
  * Revocation is live because every request reads the store.
  *
  * A connection whose database file has been removed or replaced since it
@@ -50,6 +52,7 @@ typedef struct rlm_crtoken_t {
 	DICT_ATTR const *since_da;    /* TLS-Client-Cert-Valid-Since */
 	DICT_ATTR const *until_da;    /* TLS-Client-Cert-Expiration */
 	char *db_path;                /* the store file, learned from the config */
+	crt_instance *crt;            /* the config, shared by the pool's sessions */
 	fr_connection_pool_t *pool;
 	pthread_mutex_t warn_mutex;   /* guards warned[] */
 	bool warn_mutex_init;
@@ -80,7 +83,7 @@ static const CONF_PARSER module_config[] = {
 #define MAX_RECONNECTS 64
 
 /*
- *	One pool connection: a read-only crtoken context plus the identity
+ *	One pool connection: a read-only crtoken session plus the identity
  *	of the database file it opened.
  */
 typedef struct crtoken_conn_t {
@@ -89,7 +92,7 @@ typedef struct crtoken_conn_t {
 	ino_t ino;
 } crtoken_conn_t;
 
-/* Close the crtoken context when the pool frees the connection. */
+/* Close the crtoken session when the pool frees the connection. */
 static int _mod_conn_free(crtoken_conn_t *conn)
 {
 	crt_close(conn->ctx);
@@ -98,8 +101,8 @@ static int _mod_conn_free(crtoken_conn_t *conn)
 }
 
 /*
- * Open one read-only crtoken context (connection pool create callback).
- * Returns NULL, after logging why, when the config or store cannot be opened
+ * Open one read-only crtoken session (connection pool create callback).
+ * Returns NULL, after logging why, when the store cannot be opened
  * or the database file changed while it was being opened.
  */
 static void *mod_conn_create(TALLOC_CTX *talloc_ctx, void *instance)
@@ -114,7 +117,7 @@ static void *mod_conn_create(TALLOC_CTX *talloc_ctx, void *instance)
 		ERROR("rlm_crtoken (%s): store %s: %s", inst->name, inst->db_path, strerror(errno));
 		return NULL;
 	}
-	s = crt_open(inst->config_file, CRT_OPEN_NO_CA | CRT_OPEN_READONLY, &ctx);
+	s = crt_session_open(inst->crt, CRT_OPEN_READONLY, &ctx);
 	if (s != CRT_OK) {
 		ERROR("rlm_crtoken (%s): opening %s: %s (%s) %s", inst->name,
 		      inst->config_file,
@@ -159,6 +162,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 {
 	rlm_crtoken_t *inst = instance;
 	crt_ctx *probe = NULL;
+	char err[640];
 	crt_status s;
 
 	inst->name = cf_section_name2(conf);
@@ -191,19 +195,23 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		return -1;
 	}
 
-	/* A first open reports configuration errors at startup and tells us
-	 * which file the store is, for the per-request freshness check. */
-	s = crt_open(inst->config_file, CRT_OPEN_NO_CA | CRT_OPEN_READONLY, &probe);
+	/* The instance: the config, once. A first session reports store errors
+	 * at startup; the config tells us which file the store is, for the
+	 * per-request freshness check. */
+	s = crt_instance_open(inst->config_file, CRT_OPEN_NO_CA | CRT_OPEN_NO_OTP_KEY, &inst->crt,
+			      err, sizeof(err));
+	if (s == CRT_OK) {
+		s = crt_session_open(inst->crt, CRT_OPEN_READONLY, &probe);
+		snprintf(err, sizeof(err), "%s", crt_errdetail(probe));
+		crt_close(probe);
+	}
 	if (s != CRT_OK) {
 		cf_log_err_cs(conf, "Opening crtoken config %s failed: %s (%s) %s",
 			      inst->config_file,
-			      crt_status_message(s), crt_status_name(s),
-			      probe ? crt_errdetail(probe) : "");
-		crt_close(probe);
+			      crt_status_message(s), crt_status_name(s), err);
 		return -1;
 	}
-	inst->db_path = talloc_strdup(inst, crt_get_config(probe)->database);
-	crt_close(probe);
+	inst->db_path = talloc_strdup(inst, crt_instance_config(inst->crt)->database);
 	if (!inst->db_path) return -1;
 
 	if (pthread_mutex_init(&inst->warn_mutex, NULL) != 0) return -1;
@@ -427,13 +435,15 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 	return mod_authorize(instance, request);
 }
 
-/* Close the pool (and every crtoken context in it). */
+/* Close the pool (every crtoken session in it) and drop the instance. */
 static int mod_detach(void *instance)
 {
 	rlm_crtoken_t *inst = instance;
 
 	fr_connection_pool_free(inst->pool);
 	inst->pool = NULL;
+	crt_instance_unref(inst->crt); /* after the sessions, which hold it too */
+	inst->crt = NULL;
 	if (inst->warn_mutex_init) pthread_mutex_destroy(&inst->warn_mutex);
 	return 0;
 }

@@ -10,7 +10,7 @@
 
 #include "store/port.h"
 
-struct store_shared; /* sqlite_commit.c: the process's writers of one store file */
+struct store_shared; /* sqlite_commit.c: the writers of one store in one instance */
 
 struct store_conn {
 	sqlite3 *db;
@@ -56,8 +56,6 @@ char *store_col_strdup(sqlite3_stmt *st, int i);
 /* --- sqlite_certs.c, sqlite_audit.c (the areas' verb tables) --- */
 extern const struct store_cert_ops sqlite_cert_ops;
 extern const struct store_audit_ops sqlite_audit_ops;
-extern const struct store_otp_ops sqlite_otp_ops;
-extern const struct store_apikey_ops sqlite_apikey_ops;
 /* Fill ski, aki and cert_sha256 of every stored certificate that lacks them
  * from its PEM (migration; inside the migration transaction). */
 crt_status sq_cert_backfill_keys(crt_ctx *ctx);
@@ -66,7 +64,7 @@ crt_status sq_audit_append(crt_ctx *ctx, int64_t at, const char *actor, const ch
 			   const char *object, const char *detail_json);
 
 /* --- sqlite_commit.c --- */
-/* Find or make the process-wide writer state for ctx's store. */
+/* The writer state of ctx's store, from ctx's instance (made on first use). */
 crt_status store_shared_attach(crt_ctx *ctx);
 void store_writer_lock(crt_ctx *ctx);
 void store_writer_unlock(crt_ctx *ctx);

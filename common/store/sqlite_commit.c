@@ -7,7 +7,9 @@
  * redemptions into seconds of tail latency. So every write transaction of a
  * process first takes this process's writer mutex for the store (threads
  * hand over in microseconds); the SQLite lock then only arbitrates between
- * processes (crtokend vs crtoken-admin, pam_crtoken).
+ * processes (crtokend vs crtoken-admin, pam_crtoken) and between instances
+ * opened separately in one process. The mutex and the queue live in the
+ * instance (its backend slot), not in a process-wide registry.
  *
  * Redemptions go further: each caller verifies its CSR and signs its
  * certificate on its own thread, then queues the writes. The first caller
@@ -26,9 +28,9 @@
 
 #define BATCH 64
 
+/* The writers of one store in one instance (and the instances reopened
+ * from it): kept in the instance's backend slot (store_instance_state). */
 struct store_shared {
-	struct store_shared *next;
-	char *path;
 	pthread_mutex_t wlock;   /* the writer mutex */
 	pthread_mutex_t qlock;   /* protects the queue fields below */
 	pthread_cond_t qcond;
@@ -36,31 +38,30 @@ struct store_shared {
 	int leading;             /* a leader is committing a batch */
 };
 
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct store_shared *registry;
+static void *shared_new(void)
+{
+	struct store_shared *s = calloc(1, sizeof(*s));
+	if (s != NULL) {
+		pthread_mutex_init(&s->wlock, NULL);
+		pthread_mutex_init(&s->qlock, NULL);
+		pthread_cond_init(&s->qcond, NULL);
+	}
+	return s;
+}
+
+static void shared_free(void *p)
+{
+	struct store_shared *s = p;
+	pthread_cond_destroy(&s->qcond);
+	pthread_mutex_destroy(&s->qlock);
+	pthread_mutex_destroy(&s->wlock);
+	free(s);
+}
 
 crt_status store_shared_attach(crt_ctx *ctx)
 {
-	struct store_shared *s;
-	pthread_mutex_lock(&registry_lock);
-	for (s = registry; s != NULL; s = s->next)
-		if (strcmp(s->path, ctx->cfg.database) == 0)
-			break;
-	if (s == NULL && (s = calloc(1, sizeof(*s))) != NULL) {
-		if ((s->path = strdup(ctx->cfg.database)) == NULL) {
-			free(s);
-			s = NULL;
-		} else {
-			pthread_mutex_init(&s->wlock, NULL);
-			pthread_mutex_init(&s->qlock, NULL);
-			pthread_cond_init(&s->qcond, NULL);
-			s->next = registry;
-			registry = s; /* kept for the life of the process */
-		}
-	}
-	pthread_mutex_unlock(&registry_lock);
-	ctx->conn->shared = s;
-	return s ? CRT_OK : CRT_E_NOMEM;
+	ctx->conn->shared = store_instance_state(ctx, shared_new, shared_free);
+	return ctx->conn->shared ? CRT_OK : CRT_E_NOMEM;
 }
 
 void store_writer_lock(crt_ctx *ctx)

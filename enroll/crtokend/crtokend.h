@@ -5,8 +5,8 @@
  * calls libcrtoken and renders the result. One file per concern:
  *   main.c      options, daemon life cycle, signals (drain, reload)
  *   server.c    libmicrohttpd setup, request life cycle
- *   pool.c      the crt_ctx pool the worker threads borrow from, and the
- *               snapshot (config, CA chain) read without a context
+ *   pool.c      the instance (config, CA) and the pool of sessions over it
+ *               the worker threads borrow; the instance swap on reload
  *   deadline.c  the whole-request deadline per connection
  *   listen.c    listen address parsing, loopback check
  *   routes.c    the route table, path matching, 404/405
@@ -76,27 +76,25 @@ void ratelimit_key(const char *addr, char *out, size_t len);
 
 typedef struct ctx_pool ctx_pool;
 struct pool_entry;
-/* Open n contexts of config (NULL: the default path). NULL on failure (logged). */
+/* Open the instance of config (NULL: the default path) and n sessions over
+ * it. NULL on failure (logged). */
 ctx_pool *pool_open(const char *config, unsigned n);
-/* Reopen every context (config + CA re-read); 0, or -1 keeping the old set. */
+/* Open a new instance (config + CA re-read) and n sessions over it and swap
+ * them in; 0, or -1 keeping the old ones (logged). */
 int pool_reload(ctx_pool *p);
-/* Borrow a context (waits if none is free); give it back with pool_release. */
+/* Borrow a session (waits if none is free); give it back with pool_release. */
 struct pool_entry *pool_acquire(ctx_pool *p);
 crt_ctx *pool_ctx(const struct pool_entry *e);
 void pool_release(ctx_pool *p, struct pool_entry *e);
-/* Close every context; only once no request can run any more. */
+/* Close every session and drop the instance; only once no request can run
+ * any more. */
 void pool_close(ctx_pool *p);
 /*
- * The current snapshot (configuration, CA chain), immutable, taken with a
- * reference that pool_snapshot_put returns; it stays valid across reloads
- * until then. Never blocks on the contexts.
+ * The current instance (configuration, CA chain), immutable, with a
+ * reference for the caller to drop (crt_instance_unref); it stays valid
+ * across reloads until then. Never waits for a session.
  */
-struct pool_snapshot;
-const struct pool_snapshot *pool_snapshot_get(ctx_pool *p);
-void pool_snapshot_put(ctx_pool *p, const struct pool_snapshot *s);
-const crt_config *snapshot_config(const struct pool_snapshot *s);
-/* The CA certificate followed by its chain, PEM. */
-const char *snapshot_ca_pem(const struct pool_snapshot *s);
+crt_instance *pool_instance(ctx_pool *p);
 
 /* ------------------------------------------------------------ deadline.c */
 
@@ -152,10 +150,10 @@ struct request {
 	int too_large;
 	int attempt_reserved;             /* a login attempt is reserved (auth.c) */
 	size_t max_body;                  /* [server] max_body when the request began */
-	const struct pool_snapshot *snap; /* for the whole request */
+	crt_instance *inst;               /* for the whole request (a reference) */
 	struct pool_entry *pe;            /* borrowed for one callback at a time */
 	crt_ctx *ctx;                     /* pool_ctx(pe) while borrowed, else NULL */
-	const crt_config *cfg;            /* ctx's config while borrowed, else the snapshot's */
+	const crt_config *cfg;            /* ctx's config while borrowed, else inst's */
 	struct MHD_Response *resp;        /* set by reply_*() */
 	unsigned http_status;
 	const char *code; /* error code for the access log, or NULL */
@@ -180,7 +178,7 @@ enum route_flags {
 	R_REDEEM = 1 << 1,   /* the login gate (when require_login) */
 	R_BODY = 1 << 2,     /* a JSON body is required */
 	R_BODY_OPT = 1 << 3, /* a JSON body is allowed */
-	R_NO_CTX = 1 << 4,   /* the handler needs no store context (snapshot only) */
+	R_NO_CTX = 1 << 4,   /* the handler needs no session (the instance only) */
 };
 
 struct route {
@@ -267,6 +265,9 @@ void auth_attempt_done(struct request *rq, int failed);
  * CRT_E_STORE_UNAVAILABLE (module could not reach its data) or
  * CRT_E_INTERNAL (stack misconfigured; *why receives a static text).
  */
+/* Keep the PAM stack of service loaded between logins (NULL: let it go);
+ * main thread only (start, reload, exit). */
+void pam_gate_hold(const char *service);
 crt_status pam_gate(const char *service, const char *user, const char *secret, const char *rhost,
                     const char **why);
 

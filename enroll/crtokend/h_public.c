@@ -4,7 +4,7 @@
  *   GET /crl      the current CRL, DER (application/pkix-crl); PEM with
  *                 ?format=pem or Accept: application/x-pem-file
  *   GET /healthz  liveness: the service is up with its contexts open
- * /ca.pem and /healthz use only the pool's snapshot (pool.c): they answer
+ * /ca.pem and /healthz use only the request's instance (pool.c): they answer
  * even while every store context is busy.
  * /crl is crt_crl_current: the CRL kept in the store, re-signed only when
  * the library's freshness rule says so (a newer revocation, another CA,
@@ -18,7 +18,7 @@
 
 void h_ca_pem(struct request *rq)
 {
-	const char *pem = snapshot_ca_pem(rq->snap);
+	const char *pem = crt_instance_ca_pem(rq->inst);
 
 	reply_data(rq, 200, "application/x-pem-file", pem, strlen(pem));
 }

@@ -8,9 +8,9 @@
  * broken setup fails at start with a clear message; then serve until
  * SIGTERM/SIGINT, which stop accepting connections and let in-flight
  * requests finish (up to DRAIN_SECONDS). SIGHUP reloads the configuration
- * and the CA: a complete new set of contexts is opened and replaces the old
- * one only if all opened (pool.c), so a broken file is refused and the
- * service keeps running as it was. The listen address and the TLS
+ * and the CA: a new instance and a complete set of sessions over it are
+ * opened and replace the old ones only if all opened (pool.c), so a broken
+ * file is refused and the service keeps running as it was. The listen address and the TLS
  * certificate are bound at start; changing them needs a restart.
  */
 #include <getopt.h>
@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 	server srv;
 	struct listen_addr addr;
 	const char *listen_opt = NULL;
-	struct pool_entry *pe = NULL;
+	crt_instance *inst = NULL;
 	const crt_config *cfg;
 	char bound[1024], now_bound[1024], config_abs[PATH_MAX];
 	sigset_t sigs;
@@ -175,8 +175,8 @@ int main(int argc, char **argv)
 	if ((srv.pool = pool_open(srv.config_path, srv.workers)) == NULL ||
 	    (srv.rl = ratelimit_new()) == NULL)
 		goto out;
-	pe = pool_acquire(srv.pool);
-	cfg = crt_get_config(pool_ctx(pe));
+	inst = pool_instance(srv.pool);
+	cfg = crt_instance_config(inst);
 	if (listen_parse(listen_opt ? listen_opt : cfg->listen, &addr) != 0) {
 		log_msg(LOG_ERR, "bad listen address \"%s\" (want HOST:PORT or [V6]:PORT)",
 		        listen_opt ? listen_opt : cfg->listen);
@@ -185,8 +185,9 @@ int main(int argc, char **argv)
 	if (server_start(&srv, &addr, cfg) != 0)
 		goto out;
 	bound_signature(cfg, listen_opt, bound, sizeof(bound));
-	pool_release(srv.pool, pe);
-	pe = NULL;
+	pam_gate_hold(cfg->require_login ? cfg->pam_service : NULL);
+	crt_instance_unref(inst);
+	inst = NULL;
 
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0)
@@ -195,11 +196,12 @@ int main(int argc, char **argv)
 			break;
 		if (pool_reload(srv.pool) == 0) {
 			log_msg(LOG_NOTICE, "reloaded configuration and CA");
-			pe = pool_acquire(srv.pool);
-			bound_signature(crt_get_config(pool_ctx(pe)), listen_opt, now_bound,
-			                sizeof(now_bound));
-			pool_release(srv.pool, pe);
-			pe = NULL;
+			inst = pool_instance(srv.pool);
+			cfg = crt_instance_config(inst);
+			bound_signature(cfg, listen_opt, now_bound, sizeof(now_bound));
+			pam_gate_hold(cfg->require_login ? cfg->pam_service : NULL);
+			crt_instance_unref(inst);
+			inst = NULL;
 			if (strcmp(bound, now_bound) != 0)
 				log_msg(LOG_WARNING, "listen, tls_cert or tls_key changed: "
 				                     "restart crtokend to apply");
@@ -210,11 +212,11 @@ int main(int argc, char **argv)
 	}
 	log_msg(LOG_NOTICE, "signal %d: draining in-flight requests", sig);
 	server_stop(&srv, DRAIN_SECONDS);
+	pam_gate_hold(NULL);
 	log_msg(LOG_NOTICE, "stopped");
 	rc = 0;
 out:
-	if (pe != NULL)
-		pool_release(srv.pool, pe);
+	crt_instance_unref(inst);
 	pool_close(srv.pool);
 	ratelimit_free(srv.rl);
 	return rc;

@@ -7,6 +7,13 @@
  * answered in order, echo on or off alike; messages are ignored. Nothing of
  * what PAM says goes back to the client: every failure is the same 401, so
  * the response never tells whether an account exists.
+ *
+ * libpam dlopens the modules of a stack at pam_start and dlcloses them at
+ * pam_end, so a module that keeps state between logins (pam_crtoken keeps
+ * its crtoken instance and store sessions) would be unloaded and set up
+ * again whenever no login happens to be under way. The main thread holds one
+ * handle of the gate's service open (pam_gate_hold, never authenticated) to
+ * keep the stack loaded while crtokend runs; a reload takes a new one.
  */
 #include <security/pam_appl.h>
 #include <stdlib.h>
@@ -119,4 +126,33 @@ crt_status pam_gate(const char *service, const char *user, const char *secret, c
 	r = gate_status(rc, why);
 	pam_end(ph, rc);
 	return r;
+}
+
+/* The held handle: only the main thread touches it. */
+static pam_handle_t *held;
+
+static int no_conv(int n, const struct pam_message **msg, struct pam_response **resp,
+                   void *data)
+{
+	(void)n;
+	(void)msg;
+	(void)resp;
+	(void)data;
+	return PAM_CONV_ERR;
+}
+
+void pam_gate_hold(const char *service)
+{
+	static const struct pam_conv pc = {no_conv, NULL};
+	pam_handle_t *ph = NULL;
+
+	/* The new stack first, so modules in both never unload in between. */
+	if (service != NULL && pam_start(service, "crtokend", &pc, &ph) != PAM_SUCCESS) {
+		log_msg(LOG_WARNING, "PAM: pam_start(%s) failed; modules load at each login",
+		        service);
+		ph = NULL;
+	}
+	if (held != NULL)
+		pam_end(held, PAM_SUCCESS);
+	held = ph;
 }

@@ -1,22 +1,28 @@
 /*
- * pool.c — the crt_ctx pool shared by the connection threads.
+ * pool.c — the instance crtokend serves and the pool of sessions over it.
  *
- * A crt_ctx is one SQLite connection plus the loaded CA and is not
- * thread-safe, so a request borrows one for the length of a single
- * libmicrohttpd callback (or less) and gives it back; when all are lent
- * out, the next request waits. The pool (--workers contexts) is opened up
- * front by the main thread: a request never opens the instance itself, so a
- * configuration broken on disk after start cannot take the service down. A
- * reload (SIGHUP) opens a complete new set first and swaps it in only if
- * every one opened; contexts on loan when the swap happens are closed as
- * they come back.
+ * The instance (crt_instance: configuration, CA, OTP sealing key) is loaded
+ * once and shared read-only by every thread. A session (crt_ctx: one store
+ * connection) is not thread-safe, so a request borrows one for the length
+ * of a single libmicrohttpd callback (or less) and gives it back; when all
+ * are lent out, the next request waits. The sessions (--workers) are opened
+ * up front by the main thread: a request never opens one itself, so a
+ * configuration or store broken on disk after start cannot take the service
+ * down.
  *
- * Beside the contexts the pool keeps a snapshot of what every request may
- * read without borrowing one: the configuration and the CA certificate
- * chain. It is immutable and reference-counted; a reload swaps in a new one
- * and the old one goes when its last request ends. So the public routes
- * (/healthz, /ca.pem) and the checks before a request's body is read never
- * wait for a context, however many slow logins or uploads are under way.
+ * A reload (SIGHUP) opens a new instance (crt_instance_reopen: the files are
+ * read again; the store's writer queue is shared with the old generation)
+ * and a complete set of sessions over it, and swaps both in, under the
+ * pool's mutex, only if everything opened. Sessions on loan when the swap
+ * happens finish their request on the old instance and are closed as they
+ * come back; the last of them frees the old instance.
+ *
+ * What a request may read without borrowing a session — the configuration
+ * and the CA chain — it reads from the instance it took a reference to when
+ * it began (pool_instance), valid across reloads until it drops it. So the
+ * public routes (/healthz, /ca.pem) and the checks before a request's body
+ * is read never wait for a session, however many slow logins or uploads are
+ * under way.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -30,61 +36,19 @@ struct pool_entry {
 	struct pool_entry *next;
 };
 
-struct pool_snapshot {
-	crt_ctx *ctx;  /* read-only, no CA key: only its configuration is used */
-	char *ca_pem;  /* the CA certificate and its chain */
-	unsigned refs; /* under the pool's mutex */
-};
-
 struct ctx_pool {
-	const char *config;
 	unsigned size;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct pool_entry *free;
 	unsigned generation;
-	struct pool_snapshot *snap;
+	crt_instance *inst; /* the current instance (the pool's reference) */
 };
 
-static void snapshot_free(struct pool_snapshot *s)
+static void log_failure(crt_status s, const char *detail)
 {
-	if (s == NULL)
-		return;
-	crt_close(s->ctx);
-	free(s->ca_pem);
-	free(s);
-}
-
-/* A snapshot of config, with the CA chain as loaded by the context `with`. */
-static struct pool_snapshot *snapshot_open(const char *config, crt_ctx *with)
-{
-	struct pool_snapshot *s = calloc(1, sizeof(*s));
-	crt_ca_info ci;
-	crt_status r;
-	const char *pem;
-
-	memset(&ci, 0, sizeof(ci));
-	if (s == NULL)
-		goto fail;
-	s->refs = 1;
-	if ((r = crt_open(config, CRT_OPEN_NO_CA | CRT_OPEN_READONLY, &s->ctx)) != CRT_OK) {
-		log_msg(LOG_ERR, "%s: %s", crt_status_name(r),
-		        s->ctx ? crt_errdetail(s->ctx) : crt_status_message(r));
-		goto fail;
-	}
-	if ((r = crt_ca_get(with, &ci)) != CRT_OK) {
-		log_msg(LOG_ERR, "%s: %s", crt_status_name(r), crt_errdetail(with));
-		goto fail;
-	}
-	pem = ci.chain_pem && *ci.chain_pem ? ci.chain_pem : ci.pem;
-	if ((s->ca_pem = strdup(pem ? pem : "")) == NULL)
-		goto fail;
-	crt_ca_info_clear(&ci);
-	return s;
-fail:
-	crt_ca_info_clear(&ci);
-	snapshot_free(s);
-	return NULL;
+	log_msg(LOG_ERR, "%s: %s%s%s", crt_status_name(s), crt_status_message(s),
+	        *detail ? ": " : "", detail);
 }
 
 static void entries_close(struct pool_entry *e)
@@ -98,8 +62,8 @@ static void entries_close(struct pool_entry *e)
 	}
 }
 
-/* n freshly opened entries of generation gen, or NULL (logged). */
-static struct pool_entry *entries_open(const char *config, unsigned n, unsigned gen)
+/* n fresh sessions over inst, of generation gen, or NULL (logged). */
+static struct pool_entry *entries_open(crt_instance *inst, unsigned n, unsigned gen)
 {
 	struct pool_entry *list = NULL, *e;
 	crt_ctx *ctx;
@@ -108,11 +72,9 @@ static struct pool_entry *entries_open(const char *config, unsigned n, unsigned 
 
 	for (i = 0; i < n; i++) {
 		ctx = NULL;
-		s = crt_open(config, 0, &ctx);
+		s = crt_session_open(inst, 0, &ctx);
 		if (s != CRT_OK) {
-			log_msg(LOG_ERR, "%s: %s%s%s", crt_status_name(s), crt_status_message(s),
-			        ctx && *crt_errdetail(ctx) ? ": " : "",
-			        ctx ? crt_errdetail(ctx) : "");
+			log_failure(s, crt_errdetail(ctx));
 			crt_close(ctx);
 			goto fail;
 		}
@@ -135,82 +97,68 @@ fail:
 ctx_pool *pool_open(const char *config, unsigned n)
 {
 	ctx_pool *p = calloc(1, sizeof(*p));
+	char err[640];
+	crt_status s;
 
 	if (p == NULL)
 		return NULL;
-	p->config = config;
 	p->size = n;
-	if (pthread_mutex_init(&p->mu, NULL) != 0 || pthread_cond_init(&p->cv, NULL) != 0 ||
-	    (p->free = entries_open(config, n, 0)) == NULL) {
+	if (pthread_mutex_init(&p->mu, NULL) != 0 || pthread_cond_init(&p->cv, NULL) != 0) {
 		free(p);
 		return NULL;
 	}
-	if ((p->snap = snapshot_open(config, p->free->ctx)) == NULL) {
-		entries_close(p->free);
-		free(p);
-		return NULL;
+	if ((s = crt_instance_open(config, 0, &p->inst, err, sizeof(err))) != CRT_OK) {
+		log_failure(s, err);
+		goto fail;
 	}
+	if ((p->free = entries_open(p->inst, n, 0)) == NULL)
+		goto fail;
 	return p;
+fail:
+	crt_instance_unref(p->inst);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+	return NULL;
 }
 
 int pool_reload(ctx_pool *p)
 {
 	struct pool_entry *fresh, *old;
-	struct pool_snapshot *snap, *old_snap;
+	crt_instance *inst, *old_inst;
+	char err[640];
+	crt_status s;
 
-	if ((fresh = entries_open(p->config, p->size, p->generation + 1)) == NULL)
+	/* Only the main thread reloads: p->inst cannot change under us here. */
+	if ((s = crt_instance_reopen(p->inst, &inst, err, sizeof(err))) != CRT_OK) {
+		log_failure(s, err);
 		return -1;
-	if ((snap = snapshot_open(p->config, fresh->ctx)) == NULL) {
-		entries_close(fresh);
+	}
+	if ((fresh = entries_open(inst, p->size, p->generation + 1)) == NULL) {
+		crt_instance_unref(inst);
 		return -1;
 	}
 	pthread_mutex_lock(&p->mu);
 	old = p->free;
 	p->free = fresh;
 	p->generation++;
-	old_snap = p->snap;
-	p->snap = snap;
-	if (--old_snap->refs != 0)
-		old_snap = NULL; /* the last request using it frees it */
+	old_inst = p->inst;
+	p->inst = inst;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	entries_close(old);
-	snapshot_free(old_snap);
+	crt_instance_unref(old_inst); /* freed with the last session or request on it */
 	return 0;
 }
 
-const struct pool_snapshot *pool_snapshot_get(ctx_pool *p)
+crt_instance *pool_instance(ctx_pool *p)
 {
-	struct pool_snapshot *s;
+	crt_instance *inst;
 
 	pthread_mutex_lock(&p->mu);
-	s = p->snap;
-	s->refs++;
+	inst = crt_instance_ref(p->inst);
 	pthread_mutex_unlock(&p->mu);
-	return s;
-}
-
-void pool_snapshot_put(ctx_pool *p, const struct pool_snapshot *cs)
-{
-	struct pool_snapshot *s = (struct pool_snapshot *)cs;
-
-	if (s == NULL)
-		return;
-	pthread_mutex_lock(&p->mu);
-	if (--s->refs != 0)
-		s = NULL;
-	pthread_mutex_unlock(&p->mu);
-	snapshot_free(s);
-}
-
-const crt_config *snapshot_config(const struct pool_snapshot *s)
-{
-	return crt_get_config(s->ctx);
-}
-
-const char *snapshot_ca_pem(const struct pool_snapshot *s)
-{
-	return s->ca_pem;
+	return inst;
 }
 
 struct pool_entry *pool_acquire(ctx_pool *p)
@@ -252,8 +200,7 @@ void pool_close(ctx_pool *p)
 	if (p == NULL)
 		return;
 	entries_close(p->free);
-	if (p->snap != NULL && --p->snap->refs == 0)
-		snapshot_free(p->snap);
+	crt_instance_unref(p->inst);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	free(p);

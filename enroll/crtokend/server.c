@@ -15,7 +15,7 @@
  * ([server] max_connections, max_connections_per_address), every request
  * has a whole-request deadline (deadline.c, request_timeout), logins at
  * once are bounded (max_logins), and the public routes (/healthz, /ca.pem)
- * read only the pool's snapshot, never a context. Only routes that take a
+ * read only the instance, never a session. Only routes that take a
  * body buffer one.
  *
  * Request life cycle (access handler calls):
@@ -114,7 +114,7 @@ void request_give_back(struct request *rq)
 	pool_release(rq->srv->pool, rq->pe);
 	rq->pe = NULL;
 	rq->ctx = NULL;
-	rq->cfg = snapshot_config(rq->snap);
+	rq->cfg = crt_instance_config(rq->inst);
 }
 
 /* This connection's deadline (deadline.c), or NULL. */
@@ -235,8 +235,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->url = url;
 		rq->start_us = now_us();
 		__atomic_add_fetch(&srv->inflight, 1, __ATOMIC_ACQ_REL);
-		rq->snap = pool_snapshot_get(srv->pool);
-		rq->cfg = snapshot_config(rq->snap);
+		rq->inst = pool_instance(srv->pool);
+		rq->cfg = crt_instance_config(rq->inst);
 		remote_addr(conn, rq->remote, sizeof(rq->remote));
 		mask_path(rq->url, rq->logpath, sizeof(rq->logpath));
 		dc = conn_deadline(conn);
@@ -298,7 +298,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	crt_freezero(rq->body, rq->body_cap);
 	if (rq->resp != NULL)
 		MHD_destroy_response(rq->resp);
-	pool_snapshot_put(srv->pool, rq->snap);
+	crt_instance_unref(rq->inst);
 	explicit_bzero(rq, sizeof(*rq));
 	free(rq);
 	*con_cls = NULL;

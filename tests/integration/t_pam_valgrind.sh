@@ -57,7 +57,9 @@ vg "acct_mgmt is valgrind-clean" "account management done" "" crtoken alice acct
 
 # A long-running PAM host (sshd, crtokend) logs many users in one process:
 # memory must not grow with the number of logins (libpam dlcloses modules at
-# every pam_end; libcrtoken keeps process-lifetime state).
+# every pam_end, and pam_crtoken's destructor releases its instance). What
+# stays reachable is the dynamic loader's own bookkeeping, a little less
+# after twelve unloads than after one (glibc reuses a dlclose buffer).
 cat >"$T/loop.c" <<'EOF'
 #include <security/pam_appl.h>
 #include <stdlib.h>
@@ -94,7 +96,12 @@ if ${CC:-cc} -o "$T/loop" "$T/loop.c" -lpam; then
 	one=$(leaked 1)
 	many=$(leaked 12)
 	"$ADMIN" otp unlock alice >/dev/null
-	check_eq "12 logins in one process hold no more memory than 1" "$one" "$many"
+	if [ "$many" -le "$one" ]; then
+		ok "12 logins in one process hold no more memory than 1"
+	else
+		not_ok "12 logins in one process hold no more memory than 1"
+		diag "after 1: $one bytes, after 12: $many bytes"
+	fi
 else
 	not_ok "the login loop helper compiles"
 fi

@@ -78,8 +78,8 @@ static char *stored_issuer(const char *serial)
 }
 
 /*
- * A CA swap + reload: contexts opened before it sign with the old CA, the
- * ones opened after with the new. A redemption signed by an old context and
+ * A CA swap + reload: sessions of the instance opened before it sign with
+ * the old CA, those of the reloaded instance with the new. A redemption signed by an old context and
  * committed in a batch led by a new one must be stored (and returned) with
  * the old CA's issuer and chain — the ones that actually signed it.
  */
@@ -89,6 +89,7 @@ static void a_batch_led_by_the_new_ca_stores_the_old_signers_issuer_and_chain(vo
 	crt_init_opts o = {0};
 	char err[512], cert2[600], key2[600];
 	crt_ctx *old_a, *old_lead, *new_b;
+	crt_instance *old_inst, *new_inst;
 	crt_ca_info old_ca, new_ca;
 	racer lead, b, a;
 
@@ -104,11 +105,17 @@ static void a_batch_led_by_the_new_ca_stores_the_old_signers_issuer_and_chain(vo
 	snprintf(cert2, sizeof(cert2), "%s/ca.pem", other.dir);
 	snprintf(key2, sizeof(key2), "%s/ca.key", other.dir);
 
-	assert_int_equal(crt_open(ti.conf, 0, &old_a), CRT_OK);
-	assert_int_equal(crt_open(ti.conf, 0, &old_lead), CRT_OK);
+	/* One instance and its sessions before the swap; the reload's instance
+	 * (reopened from it: one writer queue) and its session after. */
+	assert_int_equal(crt_instance_open(ti.conf, 0, &old_inst, err, sizeof(err)), CRT_OK);
+	assert_int_equal(crt_session_open(old_inst, 0, &old_a), CRT_OK);
+	assert_int_equal(crt_session_open(old_inst, 0, &old_lead), CRT_OK);
 	assert_int_equal(crt_ca_get(old_a, &old_ca), CRT_OK);
 	assert_int_equal(crt_ca_import(ti.ctx, cert2, key2, NULL, "test"), CRT_OK);
-	assert_int_equal(crt_open(ti.conf, 0, &new_b), CRT_OK);
+	assert_int_equal(crt_instance_reopen(old_inst, &new_inst, err, sizeof(err)), CRT_OK);
+	assert_int_equal(crt_session_open(new_inst, 0, &new_b), CRT_OK);
+	crt_instance_unref(old_inst); /* the sessions hold theirs */
+	crt_instance_unref(new_inst);
 	assert_int_equal(crt_ca_get(new_b, &new_ca), CRT_OK);
 	assert_string_not_equal(old_ca.subject, new_ca.subject);
 

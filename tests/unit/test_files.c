@@ -247,6 +247,8 @@ static void an_otp_key_owned_by_another_user_is_refused(void **s)
 	tu_instance(&ti);
 	in_dir(&ti, "otp.key", key, sizeof(key));
 	assert_int_equal(chown(key, NOBODY, NOBODY), 0);
+	crt_close(ti.ctx); /* the key is read when the instance opens */
+	assert_int_equal(crt_open(ti.conf, 0, &ti.ctx), CRT_OK);
 	crt_status r = crt_otp_enroll(ti.ctx, "alice", NULL, 0, 0, NULL, "test", &uri, &secret);
 	assert_int_equal(r, CRT_E_UNSAFE_PERMISSIONS);
 	assert_non_null(strstr(crt_errdetail(ti.ctx), "otp.key is owned by uid 65534"));
