@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "store/sqlite.h" /* until this file's SQL moves behind the port */
+#include "store/port.h"
 
 #define APIKEY_PREFIX "crk_"
 #define APIKEY_RANDOM_BYTES 32
@@ -39,27 +39,6 @@ void crt_apikey_list_free(crt_apikey *list, size_t n)
 	free(list);
 }
 
-static int64_t col_time(sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, i);
-}
-
-/* Fill k from a row (id, name, created_at, revoked_at, last_used_at). */
-static crt_status row_to_key(sqlite3_stmt *st, crt_apikey *k)
-{
-	const unsigned char *id = sqlite3_column_text(st, 0);
-
-	memset(k, 0, sizeof(*k));
-	if (id != NULL)
-		snprintf(k->id, sizeof(k->id), "%s", (const char *)id);
-	if ((k->name = store_col_strdup(st, 1)) == NULL)
-		return CRT_E_NOMEM;
-	k->created_at = col_time(st, 2);
-	k->revoked_at = col_time(st, 3);
-	k->last_used_at = col_time(st, 4);
-	return CRT_OK;
-}
-
 /*
  * Create a key named name. key_out receives the key (NUL-terminated); the
  * caller shows it once and wipes it. out (may be NULL) receives the record.
@@ -71,9 +50,9 @@ crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, 
 	char hash[65], id[CRT_ID_LEN];
 	crt_json j;
 	char *detail = NULL;
-	sqlite3_stmt *st = NULL;
+	crt_apikey row;
 	int64_t now = crt_now();
-	int in_txn = 0, committed = 0, rc;
+	int in_txn = 0, committed = 0;
 	crt_status r;
 
 	if (out != NULL)
@@ -109,22 +88,10 @@ crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, 
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		goto out;
 	in_txn = 1;
-	if ((r = store_prepare(ctx,
-	                       "INSERT INTO api_keys(id, name, hash, created_at) "
-	                       "VALUES(?1, ?2, ?3, ?4)",
-	                       &st)) != CRT_OK)
+	row = (crt_apikey){.name = (char *)name, .created_at = now};
+	snprintf(row.id, sizeof(row.id), "%s", id);
+	if ((r = store_apikey_insert(ctx, &row, hash)) != CRT_OK)
 		goto out;
-	store_bind_text(st, 1, id);
-	store_bind_text(st, 2, name);
-	store_bind_text(st, 3, hash);
-	sqlite3_bind_int64(st, 4, now);
-	rc = sqlite3_step(st);
-	store_done(st);
-	st = NULL;
-	if (rc != SQLITE_DONE) {
-		r = store_error(ctx, rc, "insert api key");
-		goto out;
-	}
 	if ((r = audit_write(ctx, actor, "apikey.create", id, detail)) != CRT_OK)
 		goto out;
 	if ((r = store_commit(ctx)) != CRT_OK)
@@ -156,48 +123,12 @@ out:
  * crt_apikey_list_free. */
 crt_status crt_apikey_list(crt_ctx *ctx, crt_apikey **out, size_t *n)
 {
-	sqlite3_stmt *st = NULL;
-	crt_apikey *list = NULL;
-	size_t len = 0, cap = 0;
-	crt_status r;
-	int rc;
-
 	if (ctx == NULL || out == NULL || n == NULL)
 		return CRT_E_INVALID_ARGUMENT;
 	*out = NULL;
 	*n = 0;
 	crt_clear_detail(ctx);
-	if ((r = store_prepare(ctx,
-	                       "SELECT id, name, created_at, revoked_at, last_used_at "
-	                       "FROM api_keys ORDER BY created_at, id",
-	                       &st)) != CRT_OK)
-		return r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (crt_grow(&list, &cap, len, sizeof(*list)) != 0) {
-			r = crt_fail(ctx, CRT_E_NOMEM, "out of memory");
-			goto out;
-		}
-		if ((r = row_to_key(st, &list[len])) != CRT_OK) {
-			crt_apikey_clear(&list[len]);
-			crt_fail(ctx, r, "out of memory");
-			goto out;
-		}
-		len++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_error(ctx, rc, "list api keys");
-		goto out;
-	}
-	*out = list;
-	*n = len;
-	list = NULL;
-	len = 0;
-	r = CRT_OK;
-out:
-	if (st != NULL)
-		store_done(st);
-	crt_apikey_list_free(list, len);
-	return r;
+	return store_apikey_list(ctx, out, n);
 }
 
 /*
@@ -206,9 +137,7 @@ out:
  */
 crt_status crt_apikey_revoke(crt_ctx *ctx, const char *id, const char *actor)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t now = crt_now();
-	int in_txn = 0, rc, changed, exists;
+	int in_txn = 0, revoked = 0;
 	crt_status r;
 
 	if (ctx == NULL || id == NULL)
@@ -217,39 +146,11 @@ crt_status crt_apikey_revoke(crt_ctx *ctx, const char *id, const char *actor)
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		goto out;
 	in_txn = 1;
-	if ((r = store_prepare(ctx,
-	                       "UPDATE api_keys SET revoked_at = ?1 "
-	                       "WHERE id = ?2 AND revoked_at IS NULL",
-	                       &st)) != CRT_OK)
+	if ((r = store_apikey_revoke(ctx, id, crt_now(), &revoked)) == CRT_E_APIKEY_NOT_FOUND) {
+		r = crt_fail(ctx, CRT_E_APIKEY_NOT_FOUND, "no API key with id %s", id);
 		goto out;
-	sqlite3_bind_int64(st, 1, now);
-	store_bind_text(st, 2, id);
-	rc = sqlite3_step(st);
-	store_done(st);
-	st = NULL;
-	if (rc != SQLITE_DONE) {
-		r = store_error(ctx, rc, "revoke api key");
-		goto out;
-	}
-	changed = sqlite3_changes(sq_db(ctx));
-	if (!changed) {
-		if ((r = store_prepare(ctx, "SELECT 1 FROM api_keys WHERE id = ?1", &st)) != CRT_OK)
-			goto out;
-		store_bind_text(st, 1, id);
-		rc = sqlite3_step(st);
-		store_done(st);
-		st = NULL;
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			r = store_error(ctx, rc, "look up api key");
-			goto out;
-		}
-		exists = rc == SQLITE_ROW;
-		if (!exists) {
-			r = crt_fail(ctx, CRT_E_APIKEY_NOT_FOUND, "no API key with id %s", id);
-			goto out;
-		}
-		r = CRT_OK; /* already revoked */
-		goto out;
+	} else if (r != CRT_OK || !revoked) {
+		goto out; /* a store failure, or already revoked (nothing to audit) */
 	}
 	if ((r = audit_write(ctx, actor, "apikey.revoke", id, NULL)) != CRT_OK)
 		goto out;
@@ -263,35 +164,23 @@ out:
 	return r;
 }
 
-/* Refresh last_used_at; best effort (a busy store only delays the record). */
-static void touch_key(crt_ctx *ctx, const char *id, int64_t now)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (store_prepare(ctx, "UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2", &st) !=
-	    CRT_OK) {
-		crt_clear_detail(ctx);
-		return;
-	}
-	sqlite3_bind_int64(st, 1, now);
-	store_bind_text(st, 2, id);
-	(void)sqlite3_step(st);
-	store_done(st);
-}
-
 /*
  * Check key: CRT_OK and *out (when non-NULL) filled for a known, unrevoked
  * key; CRT_E_APIKEY_INVALID for anything else (malformed, unknown, revoked —
  * deliberately not told apart); or a store error.
+ *
+ * last_used_at is refreshed at most every APIKEY_TOUCH_SECONDS, by a
+ * conditional write that skips a row another writer refreshed meanwhile;
+ * best effort: a failed refresh never refuses a valid key (it only delays
+ * the record, and *out then reports the stored time).
  */
 crt_status crt_apikey_verify(crt_ctx *ctx, const char *key, crt_apikey *out)
 {
-	sqlite3_stmt *st = NULL;
 	crt_apikey k;
 	char hash[65];
 	crt_status r;
-	int rc;
 	int64_t now;
+	int touched = 0;
 
 	memset(&k, 0, sizeof(k));
 	if (out != NULL)
@@ -303,35 +192,23 @@ crt_status crt_apikey_verify(crt_ctx *ctx, const char *key, crt_apikey *out)
 	    strncmp(key, APIKEY_PREFIX, sizeof(APIKEY_PREFIX) - 1) != 0)
 		return crt_fail(ctx, CRT_E_APIKEY_INVALID, "not an API key");
 	crt_sha256_hex(key, strlen(key), hash);
-	if ((r = store_prepare(ctx,
-	                       "SELECT id, name, created_at, revoked_at, last_used_at "
-	                       "FROM api_keys WHERE hash = ?1",
-	                       &st)) != CRT_OK)
-		return r;
-	store_bind_text(st, 1, hash);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
+	if ((r = store_apikey_find_by_hash(ctx, hash, &k)) == CRT_E_APIKEY_NOT_FOUND) {
 		r = crt_fail(ctx, CRT_E_APIKEY_INVALID, "unknown API key");
 		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		r = store_error(ctx, rc, "look up api key");
+	} else if (r != CRT_OK) {
 		goto out;
 	}
-	if ((r = row_to_key(st, &k)) != CRT_OK) {
-		crt_fail(ctx, r, "out of memory");
-		goto out;
-	}
-	store_done(st);
-	st = NULL;
 	if (k.revoked_at != 0) {
 		r = crt_fail(ctx, CRT_E_APIKEY_INVALID, "revoked API key");
 		goto out;
 	}
 	now = crt_now();
 	if (now - k.last_used_at >= APIKEY_TOUCH_SECONDS) {
-		touch_key(ctx, k.id, now);
-		k.last_used_at = now;
+		if (store_apikey_touch(ctx, k.id, now, now - APIKEY_TOUCH_SECONDS, &touched) ==
+		    CRT_OK)
+			k.last_used_at = now; /* by us, or by another writer moments ago */
+		else
+			crt_clear_detail(ctx);
 	}
 	if (out != NULL) {
 		*out = k;
@@ -339,8 +216,6 @@ crt_status crt_apikey_verify(crt_ctx *ctx, const char *key, crt_apikey *out)
 	}
 	r = CRT_OK;
 out:
-	if (st != NULL)
-		store_done(st);
 	crt_apikey_clear(&k);
 	return r;
 }

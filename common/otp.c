@@ -11,10 +11,13 @@
  * with AAD = "crtoken-otp" | 0x01 | user, so a sealed secret copied to
  * another user's row fails to open.
  *
- * Verification is a single BEGIN IMMEDIATE transaction: read the row,
- * check lockout, match the code in the window, check the matched time step
- * against the last accepted one, update counters and write the audit row.
- * Refusals commit their state change too and then return the refusal.
+ * Verification is one write transaction: load and lock the user's row
+ * (store_otp_load_lock: no other writer, on any node, reads or changes it
+ * until the commit), decide with the pure rule of rules/otp.h (lockout,
+ * window, replay of the last accepted step), store the new counters and
+ * write the audit row. Refusals commit their state change too and then
+ * return the refusal. The store is reached only through the port's verbs
+ * (store/port_otp.h).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -27,7 +30,8 @@
 #include <openssl/hmac.h>
 
 #include "internal.h"
-#include "store/sqlite.h" /* until this file's SQL moves behind the port */
+#include "rules/otp.h"
+#include "store/port.h"
 
 #define SEAL_VERSION 0x01
 #define SEAL_NONCE_LEN 12
@@ -283,29 +287,6 @@ void crt_otp_list_free(crt_otp_info *list, size_t n)
 	free(list);
 }
 
-#define OTP_COLS                                                                            \
-	"username, algorithm, digits, period, last_step, failures, locked_until, created_at, "  \
-	"lockouts"
-
-/* Fill out from a row selected with OTP_COLS starting at column 0. */
-static crt_status otp_row(sqlite3_stmt *st, crt_otp_info *out)
-{
-	const char *alg = (const char *)sqlite3_column_text(st, 1);
-
-	memset(out, 0, sizeof(*out));
-	if ((out->user = store_col_strdup(st, 0)) == NULL)
-		return CRT_E_NOMEM;
-	snprintf(out->algorithm, sizeof(out->algorithm), "%s", alg ? alg : "");
-	out->digits = sqlite3_column_int(st, 2);
-	out->period = sqlite3_column_int(st, 3);
-	out->last_step = sqlite3_column_int64(st, 4);
-	out->failures = sqlite3_column_int(st, 5);
-	out->locked_until = sqlite3_column_int64(st, 6);
-	out->created_at = sqlite3_column_int64(st, 7);
-	out->lockouts = sqlite3_column_int(st, 8);
-	return CRT_OK;
-}
-
 /* A user name we can store, audit and put in an otpauth label (names.c). */
 static crt_status otp_user_check(crt_ctx *ctx, const char *user)
 {
@@ -317,61 +298,17 @@ static crt_status otp_user_check(crt_ctx *ctx, const char *user)
 
 crt_status crt_otp_get(crt_ctx *ctx, const char *user, crt_otp_info *out)
 {
-	sqlite3_stmt *st = NULL;
-	crt_status r;
-	int rc;
-
 	memset(out, 0, sizeof(*out));
 	if (user == NULL)
 		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no user");
-	if ((r = store_prepare(ctx, "SELECT " OTP_COLS " FROM otp WHERE username = ?", &st)) != CRT_OK)
-		return r;
-	store_bind_text(st, 1, user);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		r = otp_row(st, out);
-	else if (rc == SQLITE_DONE)
-		r = crt_fail(ctx, CRT_E_OTP_NOT_ENROLLED, "no OTP enrolled for %s", user);
-	else
-		r = store_error(ctx, rc, "reading OTP record");
-	store_done(st);
-	return r;
+	return store_otp_get(ctx, user, out);
 }
 
 crt_status crt_otp_list(crt_ctx *ctx, crt_otp_info **out, size_t *n)
 {
-	sqlite3_stmt *st = NULL;
-	crt_otp_info *list = NULL;
-	size_t cnt = 0, cap = 0;
-	crt_status r;
-	int rc;
-
 	*out = NULL;
 	*n = 0;
-	if ((r = store_prepare(ctx, "SELECT " OTP_COLS " FROM otp ORDER BY username", &st)) != CRT_OK)
-		return r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (crt_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
-			r = CRT_E_NOMEM;
-			goto out;
-		}
-		if ((r = otp_row(st, &list[cnt])) != CRT_OK)
-			goto out;
-		cnt++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = store_error(ctx, rc, "listing OTP records");
-		goto out;
-	}
-	*out = list;
-	*n = cnt;
-	list = NULL;
-	cnt = 0;
-	r = CRT_OK;
-out:
-	store_done(st);
-	crt_otp_list_free(list, cnt);
-	return r;
+	return store_otp_list(ctx, out, n);
 }
 
 /* ------------------------------------------------------------------ enrollment */
@@ -427,8 +364,8 @@ crt_status crt_otp_enroll(crt_ctx *ctx, const char *user, const char *algorithm,
 	size_t n = 0, bloblen = 0;
 	char *b32 = NULL, *u = NULL, *detail = NULL;
 	const char *alg;
-	sqlite3_stmt *st = NULL;
-	int in_tx = 0, rc;
+	store_otp_new row;
+	int in_tx = 0;
 	crt_json j;
 	crt_status r;
 
@@ -473,24 +410,17 @@ crt_status crt_otp_enroll(crt_ctx *ctx, const char *user, const char *algorithm,
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		goto out;
 	in_tx = 1;
-	if ((r = store_prepare(ctx,
-	                       "INSERT INTO otp(username, secret, algorithm, digits, period, "
-	                       "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-	                       &st)) != CRT_OK)
-		goto out;
-	store_bind_text(st, 1, user);
-	sqlite3_bind_blob(st, 2, blob, (int)bloblen, SQLITE_STATIC);
-	store_bind_text(st, 3, alg);
-	sqlite3_bind_int(st, 4, digits);
-	sqlite3_bind_int(st, 5, period);
-	sqlite3_bind_int64(st, 6, crt_now());
-	rc = sqlite3_step(st);
-	store_done(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+	row = (store_otp_new){.user = user,
+	                      .sealed = blob,
+	                      .sealed_len = bloblen,
+	                      .algorithm = alg,
+	                      .digits = digits,
+	                      .period = period,
+	                      .created_at = crt_now()};
+	if ((r = store_otp_insert(ctx, &row)) == CRT_E_EXISTS) {
 		r = crt_fail(ctx, CRT_E_EXISTS, "%s already has an OTP; remove it first", user);
 		goto out;
-	} else if (rc != SQLITE_DONE) {
-		r = store_error(ctx, rc, "storing OTP record");
+	} else if (r != CRT_OK) {
 		goto out;
 	}
 	if ((r = audit_write(ctx, actor, "otp.enroll", user, detail)) != CRT_OK)
@@ -520,12 +450,12 @@ out:
 
 /* ------------------------------------------------------------------ admin changes */
 
-/* Run one-row UPDATE/DELETE sql (bound to user) with an audit row, in one transaction. */
-static crt_status otp_change(crt_ctx *ctx, const char *sql, const char *user, const char *actor,
-                             const char *action)
+/* One admin change of user's row (change: a port verb; a missing row is
+ * otp_not_enrolled) with its audit row, in one transaction. */
+static crt_status otp_change(crt_ctx *ctx, crt_status (*change)(crt_ctx *, const char *),
+                             const char *user, const char *actor, const char *action)
 {
-	sqlite3_stmt *st = NULL;
-	int in_tx = 0, rc;
+	int in_tx = 0;
 	crt_status r;
 
 	if (user == NULL)
@@ -533,19 +463,8 @@ static crt_status otp_change(crt_ctx *ctx, const char *sql, const char *user, co
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		return r;
 	in_tx = 1;
-	if ((r = store_prepare(ctx, sql, &st)) != CRT_OK)
+	if ((r = change(ctx, user)) != CRT_OK)
 		goto out;
-	store_bind_text(st, 1, user);
-	rc = sqlite3_step(st);
-	store_done(st);
-	if (rc != SQLITE_DONE) {
-		r = store_error(ctx, rc, action);
-		goto out;
-	}
-	if (sqlite3_changes(sq_db(ctx)) == 0) {
-		r = crt_fail(ctx, CRT_E_OTP_NOT_ENROLLED, "no OTP enrolled for %s", user);
-		goto out;
-	}
 	if ((r = audit_write(ctx, actor, action, user, NULL)) != CRT_OK)
 		goto out;
 	if ((r = store_commit(ctx)) != CRT_OK)
@@ -560,209 +479,96 @@ out:
 
 crt_status crt_otp_remove(crt_ctx *ctx, const char *user, const char *actor)
 {
-	return otp_change(ctx, "DELETE FROM otp WHERE username = ?", user, actor, "otp.remove");
+	return otp_change(ctx, store_otp_remove, user, actor, "otp.remove");
 }
 
 crt_status crt_otp_unlock(crt_ctx *ctx, const char *user, const char *actor)
 {
-	return otp_change(ctx,
-	                  "UPDATE otp SET failures = 0, locked_until = 0, lockouts = 0 WHERE username = ?",
-	                  user, actor, "otp.unlock");
+	return otp_change(ctx, store_otp_unlock, user, actor, "otp.unlock");
 }
 
 /* ------------------------------------------------------------------ lockout rule */
 
+/* The lockout policy of cfg ([otp] max_failures, lockout_seconds,
+ * lockout_max_seconds). */
+static otp_policy otp_policy_of(const crt_config *cfg)
+{
+	return (otp_policy){.max_failures = cfg->otp_max_failures,
+	                    .lockout_seconds = cfg->otp_lockout_seconds,
+	                    .lockout_max_seconds = cfg->otp_lockout_max_seconds};
+}
+
 int crt_otp_locked(const crt_otp_lockout *c, int64_t now)
 {
-	return c->locked_until > now;
+	return otp_is_locked(c, now);
 }
 
 int64_t crt_otp_lockout_apply(const crt_config *cfg, crt_otp_lockout *c, int success,
                               int64_t now)
 {
-	int64_t len, cap;
-
-	if (c->locked_until != 0 && c->locked_until <= now) {
-		/* lockout over: a fresh series of attempts (the lockout still counts) */
-		c->locked_until = 0;
-		c->failures = 0;
-	}
-	if (success) {
-		c->failures = 0;
-		c->lockouts = 0;
-		c->locked_until = 0;
-		return 0;
-	}
-	if (++c->failures < cfg->otp_max_failures)
-		return 0;
-	c->lockouts++;
-	len = cfg->otp_lockout_seconds;
-	cap = cfg->otp_lockout_max_seconds > len ? cfg->otp_lockout_max_seconds : len;
-	for (int i = 1; i < c->lockouts && len < cap; i++)
-		len *= 2;
-	if (len > cap)
-		len = cap;
-	c->locked_until = now + len;
-	return len;
+	otp_policy p = otp_policy_of(cfg);
+	return otp_lockout_step(&p, c, success, now);
 }
 
 /* ------------------------------------------------------------------ verification */
 
-/* The stored state of one user, read inside the verify transaction. */
-typedef struct otp_state {
-	char alg[8];
-	int digits, period;
-	int64_t last_step;
-	crt_otp_lockout lk;
-	unsigned char *blob;
-	size_t bloblen;
-} otp_state;
+/* The codes of one loaded row, for otp_decide: the secret is unsealed on
+ * the first code asked for (never when locked or the code is malformed). */
+typedef struct otp_codes {
+	crt_ctx *ctx;
+	const store_otp_locked *row;
+	unsigned char *secret;
+	size_t n;
+} otp_codes;
 
-/* Load user's row into s (blob malloc'd). CRT_E_OTP_NOT_ENROLLED if absent. */
-static crt_status otp_load_state(crt_ctx *ctx, const char *user, otp_state *s)
+static crt_status otp_code_of(void *arg, uint64_t step, char *out, size_t outlen)
 {
-	sqlite3_stmt *st = NULL;
+	otp_codes *c = arg;
 	crt_status r;
-	int rc;
 
-	memset(s, 0, sizeof(*s));
-	if ((r = store_prepare(ctx,
-	                       "SELECT secret, algorithm, digits, period, last_step, failures, "
-	                       "locked_until, lockouts FROM otp WHERE username = ?",
-	                       &st)) != CRT_OK)
+	if (c->secret == NULL &&
+	    (r = unseal_secret(c->ctx, c->row->info.user, c->row->sealed, c->row->sealed_len,
+	                       &c->secret, &c->n)) != CRT_OK)
 		return r;
-	store_bind_text(st, 1, user);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		r = crt_fail(ctx, CRT_E_OTP_NOT_ENROLLED, "no OTP enrolled for %s", user);
-		goto out;
-	} else if (rc != SQLITE_ROW) {
-		r = store_error(ctx, rc, "reading OTP record");
-		goto out;
-	}
-	const void *b = sqlite3_column_blob(st, 0);
-	int blen = sqlite3_column_bytes(st, 0);
-	const char *alg = (const char *)sqlite3_column_text(st, 1);
-	if (b == NULL || blen <= 0 || alg == NULL) {
-		r = crt_fail(ctx, CRT_E_SEAL, "OTP record of %s is damaged", user);
-		goto out;
-	}
-	if ((s->blob = malloc((size_t)blen)) == NULL) {
-		r = CRT_E_NOMEM;
-		goto out;
-	}
-	memcpy(s->blob, b, (size_t)blen);
-	s->bloblen = (size_t)blen;
-	snprintf(s->alg, sizeof(s->alg), "%s", alg);
-	s->digits = sqlite3_column_int(st, 2);
-	s->period = sqlite3_column_int(st, 3);
-	s->last_step = sqlite3_column_int64(st, 4);
-	s->lk.failures = sqlite3_column_int(st, 5);
-	s->lk.locked_until = sqlite3_column_int64(st, 6);
-	s->lk.lockouts = sqlite3_column_int(st, 7);
-	if (otp_md(s->alg) == NULL || (s->digits != 6 && s->digits != 8) || s->period <= 0) {
-		r = crt_fail(ctx, CRT_E_OTP_PARAMS, "OTP record of %s has invalid parameters",
-		             user);
-		goto out;
-	}
-	r = CRT_OK;
-out:
-	store_done(st);
-	return r;
+	return crt_hotp(c->secret, c->n, step, c->row->info.algorithm, c->row->info.digits, out,
+	                outlen);
 }
 
-/* Write the counters of user back (inside the open transaction). */
-static crt_status otp_save_state(crt_ctx *ctx, const char *user, const otp_state *s)
+/* A row loaded for a verification must be usable: a sealed secret and
+ * parameters this build knows. */
+static crt_status otp_row_check(crt_ctx *ctx, const char *user, const store_otp_locked *row)
 {
-	sqlite3_stmt *st = NULL;
-	crt_status r;
-	int rc;
-
-	if ((r = store_prepare(ctx,
-	                       "UPDATE otp SET last_step = ?, failures = ?, locked_until = ?, "
-	                       "lockouts = ? WHERE username = ?",
-	                       &st)) != CRT_OK)
-		return r;
-	sqlite3_bind_int64(st, 1, s->last_step);
-	sqlite3_bind_int(st, 2, s->lk.failures);
-	sqlite3_bind_int64(st, 3, s->lk.locked_until);
-	sqlite3_bind_int(st, 4, s->lk.lockouts);
-	store_bind_text(st, 5, user);
-	rc = sqlite3_step(st);
-	store_done(st);
-	if (rc != SQLITE_DONE)
-		return store_error(ctx, rc, "updating OTP record");
+	const crt_otp_info *i = &row->info;
+	if (row->sealed == NULL || row->sealed_len == 0 || i->algorithm[0] == '\0')
+		return crt_fail(ctx, CRT_E_SEAL, "OTP record of %s is damaged", user);
+	if (otp_md(i->algorithm) == NULL || (i->digits != 6 && i->digits != 8) || i->period <= 0)
+		return crt_fail(ctx, CRT_E_OTP_PARAMS, "OTP record of %s has invalid parameters",
+		                user);
 	return CRT_OK;
 }
 
-/* Exactly `digits` ASCII digits. */
-static int otp_code_wellformed(const char *code, int digits)
-{
-	if (code == NULL || strlen(code) != (size_t)digits)
-		return 0;
-	for (const char *p = code; *p; p++)
-		if (*p < '0' || *p > '9')
-			return 0;
-	return 1;
-}
-
 /*
- * Find code among the steps step-window..step+window, nearest first.
- * *kind: 1 = matched a step after last_step (offset in *match), 2 = matched
- * only steps at or before last_step (a replay), 0 = no match.
+ * One transaction: load and lock user's row, decide (rules/otp.h), store
+ * the new counters, write the audit row, commit. A refusal commits its
+ * state change and audit row too and then returns the refusal; any store
+ * failure rolls back and returns the store's status, never CRT_OK (a lost
+ * commit is store_commit_unknown: the caller must not accept).
  */
-static crt_status otp_match(const otp_state *s, const unsigned char *secret, size_t n,
-                            const char *code, int64_t step, int window, int *match, int *kind)
-{
-	char want[16];
-	crt_status r = CRT_OK;
-	int replay_off = 0, replay = 0;
-
-	*kind = 0;
-	for (int k = 0; k <= 2 * window; k++) {
-		/* 0, -1, +1, -2, +2, ... */
-		int off = (k + 1) / 2 * (k % 2 ? -1 : 1);
-		int64_t t = step + off;
-		if (t < 0)
-			continue;
-		if ((r = crt_hotp(secret, n, (uint64_t)t, s->alg, s->digits, want, sizeof(want))) !=
-		    CRT_OK)
-			goto out;
-		if (CRYPTO_memcmp(want, code, (size_t)s->digits) != 0)
-			continue;
-		if (t > s->last_step) {
-			*match = off;
-			*kind = 1;
-			goto out;
-		}
-		if (!replay) {
-			replay = 1;
-			replay_off = off;
-		}
-	}
-	if (replay) {
-		*match = replay_off;
-		*kind = 2;
-	}
-out:
-	OPENSSL_cleanse(want, sizeof(want));
-	return r;
-}
-
 crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *code, int64_t now,
                                  int window, const char *service, const char *rhost, int *offset)
 {
 	const crt_config *cfg = &ctx->cfg;
-	otp_state s;
-	unsigned char *secret = NULL;
-	size_t n = 0;
+	otp_policy pol = otp_policy_of(cfg);
+	store_otp_locked row;
+	otp_codes codes = {.ctx = ctx, .row = &row};
+	otp_verdict v = {0};
 	char *detail = NULL;
 	const char *action, *why = NULL;
-	int in_tx = 0, off = 0, kind = 0;
+	int in_tx = 0;
 	crt_status r, outcome;
 	crt_json j;
 
-	memset(&s, 0, sizeof(s));
+	memset(&row, 0, sizeof(row));
 	if (offset)
 		*offset = 0;
 	if (window < 0)
@@ -780,52 +586,61 @@ crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *cod
 	json_begin(&j);
 	json_str(&j, "service", service);
 	json_str(&j, "rhost", rhost);
-	r = otp_load_state(ctx, user, &s);
+	r = store_otp_load_lock(ctx, user, &row);
 	if (r == CRT_E_OTP_NOT_ENROLLED) {
 		/* audited like any refusal; nothing else to record */
 		outcome = r;
 		why = "not enrolled";
 		action = "otp.failure";
 		json_str(&j, "reason", crt_status_name(r));
-	} else if (r != CRT_OK) {
+	} else if (r != CRT_OK || (r = otp_row_check(ctx, user, &row)) != CRT_OK) {
 		goto out_json;
-	} else if (crt_otp_locked(&s.lk, now)) {
-		/* Refused without looking at the code: no oracle while locked. */
-		outcome = CRT_E_OTP_LOCKED;
-		why = "locked out after too many failures";
-		action = "otp.locked";
-		json_int(&j, "locked_until", s.lk.locked_until);
-		json_int(&j, "lockouts", s.lk.lockouts);
 	} else {
-		int64_t started;
-		if (otp_code_wellformed(code, s.digits)) {
-			if ((r = unseal_secret(ctx, user, s.blob, s.bloblen, &secret, &n)) !=
-			    CRT_OK)
-				goto out_json;
-			if ((r = otp_match(&s, secret, n, code, now / s.period, window, &off,
-			                   &kind)) != CRT_OK)
-				goto out_json;
-		}
-		started = crt_otp_lockout_apply(cfg, &s.lk, kind == 1, now);
-		if (kind == 1) {
+		otp_state st = {.last_step = row.info.last_step,
+		                .lk = {.failures = row.info.failures,
+		                       .locked_until = row.info.locked_until,
+		                       .lockouts = row.info.lockouts}};
+		otp_attempt at = {.code = code,
+		                  .now = now,
+		                  .window = window,
+		                  .digits = row.info.digits,
+		                  .period = row.info.period};
+		if ((r = otp_decide(&st, &at, &pol, otp_code_of, &codes, &v)) != CRT_OK)
+			goto out_json;
+		switch (v.outcome) {
+		case OTP_LOCKED:
+			outcome = CRT_E_OTP_LOCKED;
+			why = "locked out after too many failures";
+			action = "otp.locked";
+			json_int(&j, "locked_until", st.lk.locked_until);
+			json_int(&j, "lockouts", st.lk.lockouts);
+			break;
+		case OTP_ACCEPTED:
 			outcome = CRT_OK;
 			action = "otp.success";
-			s.last_step = now / s.period + off;
-			json_int(&j, "offset", off);
-		} else {
-			outcome = kind == 2 ? CRT_E_OTP_REPLAY : CRT_E_OTP_BAD_CODE;
-			why = kind == 2 ? "code of an already used time step" : "wrong code";
-			action = kind == 2 ? "otp.replay" : "otp.failure";
-			json_int(&j, "failures", s.lk.failures);
-			if (started) {
+			json_int(&j, "offset", v.offset);
+			break;
+		default:
+			outcome = v.outcome == OTP_REPLAYED ? CRT_E_OTP_REPLAY : CRT_E_OTP_BAD_CODE;
+			why = v.outcome == OTP_REPLAYED ? "code of an already used time step"
+			                                : "wrong code";
+			action = v.outcome == OTP_REPLAYED ? "otp.replay" : "otp.failure";
+			json_int(&j, "failures", v.next.lk.failures);
+			if (v.lockout_started) {
 				/* this attempt locked the user: for how long, the how-many-th time */
-				json_int(&j, "locked_until", s.lk.locked_until);
-				json_int(&j, "lockout_seconds", started);
-				json_int(&j, "lockouts", s.lk.lockouts);
+				json_int(&j, "locked_until", v.next.lk.locked_until);
+				json_int(&j, "lockout_seconds", v.lockout_started);
+				json_int(&j, "lockouts", v.next.lk.lockouts);
 			}
 		}
-		if ((r = otp_save_state(ctx, user, &s)) != CRT_OK)
-			goto out_json;
+		if (v.write) {
+			store_otp_counters c = {.last_step = v.next.last_step,
+			                        .failures = v.next.lk.failures,
+			                        .locked_until = v.next.lk.locked_until,
+			                        .lockouts = v.next.lk.lockouts};
+			if ((r = store_otp_save(ctx, user, &c)) != CRT_OK)
+				goto out_json;
+		}
 	}
 	if ((detail = json_end(&j)) == NULL) {
 		r = CRT_E_NOMEM;
@@ -841,7 +656,7 @@ crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *cod
 		goto out;
 	}
 	if (offset)
-		*offset = off;
+		*offset = v.offset;
 	r = CRT_OK;
 	goto out;
 out_json:
@@ -849,8 +664,8 @@ out_json:
 out:
 	if (in_tx)
 		store_rollback(ctx);
-	crt_freezero(secret, n);
-	crt_freezero(s.blob, s.bloblen);
+	crt_freezero(codes.secret, codes.n);
+	store_otp_locked_clear(&row);
 	free(detail);
 	return r;
 }

@@ -417,4 +417,6 @@ const store_ops store_sqlite_ops = {
 	.meta_set = sq_meta_set,
 	.certs = &sqlite_cert_ops,
 	.audit = &sqlite_audit_ops,
+	.otp = &sqlite_otp_ops,
+	.apikeys = &sqlite_apikey_ops,
 };

@@ -56,6 +56,8 @@ char *store_col_strdup(sqlite3_stmt *st, int i);
 /* --- sqlite_certs.c, sqlite_audit.c (the areas' verb tables) --- */
 extern const struct store_cert_ops sqlite_cert_ops;
 extern const struct store_audit_ops sqlite_audit_ops;
+extern const struct store_otp_ops sqlite_otp_ops;
+extern const struct store_apikey_ops sqlite_apikey_ops;
 /* Fill ski, aki and cert_sha256 of every stored certificate that lacks them
  * from its PEM (migration; inside the migration transaction). */
 crt_status sq_cert_backfill_keys(crt_ctx *ctx);

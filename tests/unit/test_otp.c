@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -732,6 +734,109 @@ static void test_list_returns_users_in_order(void **state)
 	crt_otp_list_free(l, n);
 }
 
+/* ------------------------------------------------------------------ concurrent sessions */
+
+/*
+ * Many sessions (threads with their own ctx, or processes: the analogue of
+ * several nodes) verify alice's one code at the same moment. The row is
+ * loaded locked for each verification, so exactly one accepts it; the
+ * others see it as already used (replays, counting towards the lockout,
+ * which then refuses the rest). Whatever the order, the counts are fixed.
+ */
+#define RACERS 8
+static pthread_barrier_t race_barrier;
+static struct {
+	const char *conf, *code;
+} race;
+
+static crt_status race_once(void)
+{
+	crt_ctx *ctx = NULL;
+	crt_status r = crt_open(race.conf, CRT_OPEN_NO_CA, &ctx);
+	if (r == CRT_OK)
+		r = crt_otp_verify(ctx, "alice", race.code, T0, "test", NULL, NULL);
+	crt_close(ctx);
+	return r;
+}
+
+static void *race_thread(void *arg)
+{
+	pthread_barrier_wait(&race_barrier);
+	*(crt_status *)arg = race_once();
+	return NULL;
+}
+
+static void race_counts(fx *f, const crt_status *res, int n)
+{
+	int ok = 0, replay = 0, locked = 0;
+	crt_otp_info o;
+	for (int i = 0; i < n; i++) {
+		ok += res[i] == CRT_OK;
+		replay += res[i] == CRT_E_OTP_REPLAY;
+		locked += res[i] == CRT_E_OTP_LOCKED;
+	}
+	assert_int_equal(ok, 1);
+	assert_int_equal(replay, 5); /* [otp] max_failures */
+	assert_int_equal(locked, n - 6);
+	assert_int_equal(audit_count(f, "otp.success"), 1);
+	assert_int_equal(crt_otp_get(f->ctx, "alice", &o), CRT_OK);
+	assert_int_equal(o.last_step, T0 / 30);
+	assert_int_equal(o.lockouts, 1);
+	crt_otp_info_clear(&o);
+}
+
+static void test_one_code_verified_by_eight_sessions_at_once_is_accepted_once(void **state)
+{
+	fx *f = *state;
+	pthread_t th[RACERS];
+	crt_status res[RACERS];
+	char code[16];
+	snprintf(code, sizeof(code), "%s", code_at(f, T0, 0));
+	race.conf = f->conf;
+	race.code = code;
+	pthread_barrier_init(&race_barrier, NULL, RACERS);
+	for (int i = 0; i < RACERS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, race_thread, &res[i]), 0);
+	for (int i = 0; i < RACERS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&race_barrier);
+	race_counts(f, res, RACERS);
+}
+
+static void test_one_code_verified_by_eight_processes_at_once_is_accepted_once(void **state)
+{
+	fx *f = *state;
+	pid_t pid[RACERS];
+	crt_status res[RACERS];
+	int go[2];
+	char code[16];
+	snprintf(code, sizeof(code), "%s", code_at(f, T0, 0));
+	race.conf = f->conf;
+	race.code = code;
+	assert_int_equal(pipe(go), 0);
+	for (int i = 0; i < RACERS; i++) {
+		assert_true((pid[i] = fork()) >= 0);
+		if (pid[i] == 0) {
+			char c;
+			close(go[1]);
+			if (read(go[0], &c, 1) != 1) /* all start together */
+				_exit(255);
+			_exit((int)race_once());
+		}
+	}
+	close(go[0]);
+	for (int i = 0; i < RACERS; i++)
+		assert_int_equal(write(go[1], "g", 1), 1);
+	close(go[1]);
+	for (int i = 0; i < RACERS; i++) {
+		int st = 0;
+		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+		assert_true(WIFEXITED(st));
+		res[i] = (crt_status)WEXITSTATUS(st);
+	}
+	race_counts(f, res, RACERS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -771,6 +876,8 @@ int main(void)
 	    cmocka_unit_test(test_a_guesser_who_waits_out_every_lockout_gets_few_guesses_a_year),
 	    FX(test_remove_deletes_the_otp),
 	    FX(test_list_returns_users_in_order),
+	    FX(test_one_code_verified_by_eight_sessions_at_once_is_accepted_once),
+	    FX(test_one_code_verified_by_eight_processes_at_once_is_accepted_once),
 #undef FX
 	};
 	return cmocka_run_group_tests_name("otp", tests, NULL, NULL);
