@@ -114,42 +114,11 @@ void *store_instance_state(crt_ctx *ctx, void *(*make)(void), void (*free_fn)(vo
 crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t errlen);
 void crt_config_clear(crt_config *cfg);
 
-/* --- store/sqlite_commit.c (until redemption is a verb of the port) --- */
-/* One queued redemption: what phase 1 (parse, verify, sign; no lock)
- * prepared, and what the commit phase reports back. */
-typedef struct redeem_job {
-	const crt_redeem_req *req;
-	const char *token_id;
-	int64_t token_version;    /* the row phase 1 read; changed → retry */
-	const char *name, *reply;
-	X509 *cert;
-	const EVP_PKEY *pkey;
-	const char *serial;
-	int64_t now;
-	const char *chain_pem;    /* the CA chain of the ctx that signed cert (set by
-				   * group_commit: the leader may hold another CA) */
-	crt_cert *out;            /* filled on success (may be NULL) */
-	crt_status status;
-	int retry;                /* the token changed since phase 1 */
-	int audit_only;           /* only record the refusal in status (phase 1 refusals) */
-	char detail[512];
-	struct redeem_job *next;  /* queue */
-	int done, lead;
-} redeem_job;
-/* Queue job and return once it was committed (or refused) by a batch. */
-crt_status group_commit(crt_ctx *ctx, redeem_job *job);
-/* How many jobs wait in the queue of ctx's store and whether a leader is
- * committing a batch (lets tests order racing redemptions without sleeps). */
-void group_commit_state(crt_ctx *ctx, int *queued, int *leading);
-
 /* --- redeem.c --- */
 /* Every check crt_redeem makes before it needs the CSR (token syntax, state,
  * owner, overrides), refusals audited: lets GENERATE refuse before it spends
  * a key generation. */
 crt_status redeem_precheck(crt_ctx *ctx, const crt_redeem_req *req);
-/* Called by commit.c inside the batch transaction: */
-crt_status redeem_apply(crt_ctx *ctx, redeem_job *job);
-void redeem_audit_refusal_in_txn(crt_ctx *ctx, redeem_job *job);
 
 /* --- audit.c --- */
 /* Write one audit row inside the caller's open transaction. detail_json may be NULL. */
@@ -323,10 +292,13 @@ crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 crt_status token_check_subject(crt_ctx *ctx, const crt_token *t);
 /* Expiry asked for by spec, within the configured maximum. */
 crt_status token_expiry(crt_ctx *ctx, const crt_token_spec *s, int64_t now, int64_t *exp);
-/* Load a token row by id (CRT_E_TOKEN_NOT_FOUND with detail if absent). */
-crt_status token_load(crt_ctx *ctx, const char *id, int64_t now, crt_token *out);
-/* Load by token hash. */
-crt_status token_load_by_hash(crt_ctx *ctx, const char *hash, int64_t now, crt_token *out);
+/* Load a token row by id (CRT_E_TOKEN_NOT_FOUND with detail if absent),
+ * its state at now set by the rule (token_store.c). */
+crt_status token_load(crt_ctx *ctx, const char *id, int64_t now, crt_token *out)
+	__attribute__((warn_unused_result));
+/* Load by token hash (CRT_E_TOKEN_UNKNOWN, no detail, if absent). */
+crt_status token_load_by_hash(crt_ctx *ctx, const char *hash, int64_t now, crt_token *out)
+	__attribute__((warn_unused_result));
 
 /* The storage port: what the domain files call to reach the store. */
 #include "store/port.h"

@@ -4,57 +4,26 @@
  *
  * Phase 1, on the caller's thread and without the write lock: token syntax,
  * field checks, CSR parse + signature + key policy, the token row (read),
- * its state, the allowed overrides, and signing the certificate.
- * Phase 2, in one BEGIN IMMEDIATE transaction (group-committed with other
- * redemptions, see commit.c): the token row is read again and must be
- * unchanged and still active; then the certificate is stored, the token
- * marked used and the audit row written. The certificate is handed out only
- * after COMMIT succeeded; a certificate signed in phase 1 whose token was
- * used meanwhile is discarded — never stored, never returned, and never
- * admitted by rlm_crtoken, which admits only stored serials. Racing
- * redeemers of one token: exactly one wins. Refusals are audited.
+ * the redemption decision (rules/token.h: state, owner, overrides →
+ * subject), signing the certificate and computing its row.
+ * Phase 2, one redemption handed to the store as values (port_tokens.h;
+ * SQLite group-commits many in one transaction): the claim FIRST — a
+ * conditional update of the token on id + the version phase 1 read +
+ * unused, undeleted, unexpired, whose row count is the answer — then the
+ * certificate row and the audit row, all or nothing. A claim that wins no
+ * row comes back with the token as the store saw it, and the rule says why
+ * (used, deleted, expired, purged; changed since phase 1 → phase 1 again).
+ * The certificate is handed out only after COMMIT succeeded (or, when the
+ * outcome of the commit is unknown, once the token shows this serial); a
+ * certificate signed in phase 1 whose token was used meanwhile is
+ * discarded — never stored, never returned, and never admitted by
+ * rlm_crtoken, which admits only stored serials. Racing redeemers of one
+ * token: exactly one wins. Refusals are audited (their own audit row).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-#include "store/sqlite.h" /* until this file's SQL moves behind the port */
-
-/* The value a field takes: the redeemer's override when the token allows it
- * (may: crt_token_overridable). "" clears the field. */
-static crt_status pick(crt_ctx *ctx, const char *what, unsigned bit, unsigned may,
-		       const char *token_value, const char *override, const char **out)
-{
-	*out = token_value;
-	if (override == NULL)
-		return CRT_OK;
-	if (token_value != NULL && strcmp(token_value, override) == 0)
-		return CRT_OK;
-	if (!(may & bit))
-		return crt_fail(ctx, CRT_E_FIELD_LOCKED,
-				"%s is fixed by the token (filled in by the administrator, or the "
-				"commonName of an owner's token); the administrator may open it",
-				what);
-	*out = *override ? override : NULL;
-	return CRT_OK;
-}
-
-/* Each field of the subject about to be signed obeys the subject field rule
- * (tokens stored before the rule included), and there is a CN. */
-static crt_status check_subject(crt_ctx *ctx, const char *cn, const char *org, const char *ou)
-{
-	const char *names[] = {"commonName", "organization", "organizationalUnit"};
-	const char *v[] = {cn, org, ou};
-	const char *why;
-
-	if (cn == NULL)
-		return crt_fail(ctx, CRT_E_FIELD_INVALID,
-				"the commonName cannot be empty (a certificate needs a subject)");
-	for (int i = 0; i < 3; i++)
-		if (v[i] != NULL && subject_field_check(v[i], &why) != CRT_OK)
-			return crt_fail(ctx, CRT_E_FIELD_INVALID, "%s %s", names[i], why);
-	return CRT_OK;
-}
 
 static char *refusal_detail(const crt_redeem_req *req, crt_status why)
 {
@@ -74,123 +43,48 @@ static void audit_refusal(crt_ctx *ctx, const crt_redeem_req *req, const char *o
 			  crt_status why)
 {
 	char saved[sizeof(ctx->detail)];
+	char *detail;
 
 	/* Busy/unavailable stores can't take the row either; don't mask the cause. */
 	if (why == CRT_E_STORE_BUSY || why == CRT_E_STORE_UNAVAILABLE || why == CRT_E_NOMEM ||
-	    why == CRT_E_STORE || why == CRT_E_INTERNAL || !store_writable(ctx))
+	    why == CRT_E_STORE || why == CRT_E_INTERNAL || why == CRT_E_STORE_COMMIT_UNKNOWN ||
+	    !store_writable(ctx))
+		return;
+	if ((detail = refusal_detail(req, why)) == NULL)
 		return;
 	memcpy(saved, ctx->detail, sizeof(saved));
-	redeem_job job = {.req = req, .token_id = object, .status = why, .audit_only = 1};
-	(void)group_commit(ctx, &job);
+	store_redemption job = {.audit_only = 1,
+				.audit = {.at = crt_now(), .actor = req->actor,
+					  .action = "token.redeem_refused", .object = object,
+					  .detail = detail}};
+	if (store_token_redeem(ctx, &job) != CRT_OK) {
+		/* the refusal stands as it is; the store could not take its row */
+	}
 	memcpy(ctx->detail, saved, sizeof(saved));
-}
-
-static crt_status mark_used(crt_ctx *ctx, const char *id, const char *serial, int64_t now)
-{
-	sqlite3_stmt *st;
-	crt_status r = store_prepare(ctx,
-				     "UPDATE tokens SET used_at = ?1, updated_at = ?1, serial = ?2, "
-				     "version = version + 1 "
-				     "WHERE id = ?3 AND used_at IS NULL AND deleted_at IS NULL",
-				     &st);
-	if (r != CRT_OK)
-		return r;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_text(st, 2, serial, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	store_done(st);
-	if (rc != SQLITE_DONE)
-		return store_error(ctx, rc, "marking the token used");
-	/* Belt and braces: under BEGIN IMMEDIATE nobody else can have won. */
-	if (sqlite3_changes(sq_db(ctx)) != 1)
-		return crt_fail(ctx, CRT_E_TOKEN_USED, "the token was used concurrently");
-	return CRT_OK;
+	free(detail);
 }
 
 /* The audit detail of a successful redemption. */
-static char *success_detail(const redeem_job *j, const char *subject)
+static char *success_detail(const crt_redeem_req *req, const char *serial, const char *subject)
 {
 	crt_json js;
 	json_begin(&js);
-	json_str(&js, "serial", j->serial);
+	json_str(&js, "serial", serial);
 	json_str(&js, "subject", subject);
-	json_str(&js, "user", j->req->user);
-	json_str(&js, "remote", j->req->remote);
+	json_str(&js, "user", req->user);
+	json_str(&js, "remote", req->remote);
 	return json_end(&js);
 }
 
-crt_status redeem_apply(crt_ctx *ctx, redeem_job *j)
-{
-	sqlite3_stmt *st;
-	crt_status r;
-	int rc;
-	int64_t used = 0, deleted = 0, version = 0, expires = 0;
-	char *detail = NULL;
-
-	/* The token again, under the write lock: it must be as phase 1 saw it. */
-	if ((r = store_prepare(ctx,
-			       "SELECT used_at, deleted_at, version, expires_at FROM tokens "
-			       "WHERE id = ?",
-			       &st)) != CRT_OK)
-		return r;
-	sqlite3_bind_text(st, 1, j->token_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		used = sqlite3_column_int64(st, 0);
-		deleted = sqlite3_column_int64(st, 1);
-		version = sqlite3_column_int64(st, 2);
-		expires = sqlite3_column_int64(st, 3);
-	}
-	store_done(st);
-	if (rc == SQLITE_DONE)
-		return crt_fail(ctx, CRT_E_TOKEN_UNKNOWN, "token %s was purged", j->token_id);
-	if (rc != SQLITE_ROW)
-		return store_error(ctx, rc, "reading the token");
-	if (deleted)
-		return crt_fail(ctx, CRT_E_TOKEN_DELETED, "token %s was deleted", j->token_id);
-	if (used)
-		return crt_fail(ctx, CRT_E_TOKEN_USED, "token %s was already used", j->token_id);
-	if (version != j->token_version) {
-		j->retry = 1; /* an admin changed it meanwhile: redo phase 1 */
-		return crt_fail(ctx, CRT_E_TOKEN_NOT_ACTIVE, "token %s changed", j->token_id);
-	}
-	if (j->now >= expires)
-		return crt_fail(ctx, CRT_E_TOKEN_EXPIRED, "token %s has expired", j->token_id);
-	if ((r = cert_insert(ctx, j->cert, j->pkey, j->chain_pem, j->serial, j->name, j->token_id,
-			     j->req->user, j->reply, j->now, j->out)) != CRT_OK ||
-	    (r = mark_used(ctx, j->token_id, j->serial, j->now)) != CRT_OK)
-		goto fail;
-	if ((detail = success_detail(j, j->out ? j->out->subject : NULL)) == NULL) {
-		r = CRT_E_NOMEM;
-		goto fail;
-	}
-	r = audit_write(ctx, j->req->actor, "token.redeem", j->token_id, detail);
-	free(detail);
-	if (r == CRT_OK)
-		return CRT_OK;
-fail:
-	crt_cert_clear(j->out);
-	return r;
-}
-
-void redeem_audit_refusal_in_txn(crt_ctx *ctx, redeem_job *j)
-{
-	char *detail = refusal_detail(j->req, j->status);
-	if (detail != NULL)
-		(void)audit_write(ctx, j->req->actor, "token.redeem_refused", j->token_id, detail);
-	free(detail);
-}
-
-/* Read the token by hash and check it against req: state, owner, allowed
- * overrides (the subject policy, crtoken.h), the subject field rule. On CRT_OK, cn/org/ou are the subject fields to sign (pointing
- * into t or req). */
+/* Read the token by hash and decide on req (rules/token.h: state, owner,
+ * allowed overrides, the subject field rule). On CRT_OK, cn/org/ou are the
+ * subject fields to sign (pointing into t or req). */
 static crt_status check_token(crt_ctx *ctx, const crt_redeem_req *req, const char *hash,
 			      int64_t now, crt_token *t, char object[80], const char **cn,
 			      const char **org, const char **ou)
 {
+	token_refusal why;
 	crt_status r;
-	unsigned may;
 
 	crt_token_clear(t);
 	if ((r = token_load_by_hash(ctx, hash, now, t)) != CRT_OK) {
@@ -199,26 +93,9 @@ static crt_status check_token(crt_ctx *ctx, const crt_redeem_req *req, const cha
 		return r;
 	}
 	snprintf(object, 80, "%s", t->id);
-	switch (t->state) {
-	case CRT_TOKEN_DELETED:
-		return crt_fail(ctx, CRT_E_TOKEN_DELETED, "token %s was deleted", t->id);
-	case CRT_TOKEN_USED:
-		return crt_fail(ctx, CRT_E_TOKEN_USED, "token %s was already used", t->id);
-	case CRT_TOKEN_EXPIRED:
-		return crt_fail(ctx, CRT_E_TOKEN_EXPIRED, "token %s has expired", t->id);
-	case CRT_TOKEN_ACTIVE:
-		break;
-	}
-	if (!req->admin && t->owner != NULL &&
-	    (req->user == NULL || strcmp(req->user, t->owner) != 0))
-		return crt_fail(ctx, CRT_E_TOKEN_OWNER, "token %s belongs to another user", t->id);
-	may = crt_token_overridable(t);
-	if ((r = pick(ctx, "commonName", CRT_FIELD_CN, may, t->cn ? t->cn : t->name, req->cn,
-		      cn)) != CRT_OK ||
-	    (r = pick(ctx, "organization", CRT_FIELD_O, may, t->org, req->org, org)) != CRT_OK ||
-	    (r = pick(ctx, "organizationalUnit", CRT_FIELD_OU, may, t->ou, req->ou, ou)) != CRT_OK)
-		return r;
-	return check_subject(ctx, *cn, *org, *ou);
+	if ((r = token_redeem_decide(t, req, now, cn, org, ou, &why)) != CRT_OK)
+		return crt_fail(ctx, r, "%s", why.msg);
+	return CRT_OK;
 }
 
 /* Token syntax and override fields: the checks that need neither store nor CSR. */
@@ -263,21 +140,85 @@ crt_status redeem_precheck(crt_ctx *ctx, const crt_redeem_req *req)
 	return r;
 }
 
-/* Phase 1 for one attempt: read the token, check it, sign. On CRT_OK the
- * job is ready for group_commit; x and t belong to the caller. */
+/* Phase 1 for one attempt: read the token, check it, sign, and compute the
+ * certificate *c and its row (*row borrows c's strings). On CRT_OK the
+ * redemption is ready for the store; x, t and c belong to the caller. */
 static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *hash,
 			  crt_csr *csr, int64_t now, crt_token *t, X509 **x, char serial[72],
-			  char object[80])
+			  char object[80], crt_cert *c, store_cert_row *row)
 {
 	const char *cn, *org, *ou;
 	crt_status r;
 
 	X509_free(*x);
 	*x = NULL;
+	crt_cert_clear(c);
 	if ((r = check_token(ctx, req, hash, now, t, object, &cn, &org, &ou)) != CRT_OK ||
-	    (r = csr_check_key(ctx, csr)) != CRT_OK)
+	    (r = csr_check_key(ctx, csr)) != CRT_OK ||
+	    (r = cert_issue(ctx, csr, cn, org, ou, now, x, serial)) != CRT_OK)
 		return r;
-	return cert_issue(ctx, csr, cn, org, ou, now, x, serial);
+	/* ctx signed it: the row carries ctx's chain, whichever context's batch
+	 * stores it (the leader may hold another CA generation). */
+	if ((r = cert_make(*x, csr->pkey, ctx->ca_chain_pem, serial, t->name, t->id, req->user,
+			   t->reply, now, c)) != CRT_OK)
+		return crt_fail(ctx, r, "building the certificate row");
+	cert_row_of(c, row);
+	return CRT_OK;
+}
+
+/* The store could not say whether the commit of the redemption of token id
+ * with serial happened (the connection was lost during COMMIT): the token
+ * says — used by this serial means it did. */
+static crt_status resolve_lost_commit(crt_ctx *ctx, const char *id, const char *serial)
+{
+	char lost[sizeof(ctx->detail)];
+	crt_token t = {0};
+	crt_status r;
+
+	snprintf(lost, sizeof(lost), "%s", ctx->detail);
+	r = store_token_by_id(ctx, id, &t);
+	if (r == CRT_OK && t.used_at != 0 && t.serial != NULL && strcmp(t.serial, serial) == 0) {
+		crt_clear_detail(ctx);
+	} else if (r == CRT_OK || r == CRT_E_TOKEN_NOT_FOUND) {
+		r = crt_fail(ctx, CRT_E_STORE_UNAVAILABLE,
+			     "the store was lost while committing the redemption, and token %s "
+			     "was not redeemed by it (%s)",
+			     id, lost);
+	} else {
+		r = crt_fail(ctx, CRT_E_STORE_COMMIT_UNKNOWN,
+			     "%s; whether token %s was redeemed is not known (reading it back: %s)",
+			     lost, id, crt_status_name(r));
+	}
+	crt_token_clear(&t);
+	return r;
+}
+
+/* Phase 2 of one attempt: hand the redemption to the store. *retry: the
+ * token changed since phase 1 (do it again). */
+static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_token *t,
+			 const char *serial, int64_t now, const store_cert_row *row, int *retry)
+{
+	token_refusal why;
+	char *detail;
+	crt_status r;
+
+	*retry = 0;
+	if ((detail = success_detail(req, serial, row->subject)) == NULL)
+		return crt_fail(ctx, CRT_E_NOMEM, "out of memory");
+	store_redemption job = {.claim = {.token_id = t->id, .version = t->version,
+					  .serial = serial, .now = now},
+				.cert = row,
+				.audit = {.at = crt_now(), .actor = req->actor,
+					  .action = "token.redeem", .object = t->id,
+					  .detail = detail}};
+	r = store_token_redeem(ctx, &job);
+	free(detail);
+	if (r == CRT_E_STORE_COMMIT_UNKNOWN)
+		return resolve_lost_commit(ctx, t->id, serial);
+	if (r != CRT_OK || job.claimed)
+		return r;
+	r = token_claim_lost(&job.seen, t->id, t->version, now, retry, &why);
+	return crt_fail(ctx, r, "%s", why.msg);
 }
 
 crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
@@ -286,8 +227,10 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 	X509 *x = NULL;
 	crt_token t = {0};
 	crt_cert c = {0};
+	store_cert_row row;
 	char hash[65], serial[72], object[80];
 	crt_status r;
+	int retry = 0;
 	int64_t now = crt_now();
 
 	crt_clear_detail(ctx);
@@ -307,21 +250,23 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 	token_hash(req->token, hash);
 
 	for (int attempt = 0;; attempt++) {
-		if ((r = prepare(ctx, req, hash, csr, now, &t, &x, serial, object)) != CRT_OK)
+		if ((r = prepare(ctx, req, hash, csr, now, &t, &x, serial, object, &c, &row)) !=
+		    CRT_OK)
 			goto refused;
-		/* Phase 2: the writes, group-committed. */
-		redeem_job job = {.req = req, .token_id = t.id, .token_version = t.version,
-				  .name = t.name, .reply = t.reply, .cert = x, .pkey = csr->pkey,
-				  .serial = serial, .now = now, .out = &c};
-		r = group_commit(ctx, &job);
-		if (!job.retry || attempt == 3)
-			break; /* refusals in phase 2 were audited in the batch */
+		/* Phase 2: the claim and its writes. */
+		r = commit(ctx, req, &t, serial, now, &row, &retry);
+		if (!retry || attempt == 3)
+			break;
 	}
-	if (r == CRT_OK && out != NULL) {
-		*out = c;
-		memset(&c, 0, sizeof(c));
+	if (r == CRT_OK) {
+		if (out != NULL) {
+			*out = c;
+			memset(&c, 0, sizeof(c));
+		}
+		goto out;
 	}
-	goto out;
+	if (retry) /* still changing after the last attempt: no refusal row */
+		goto out;
 refused:
 	audit_refusal(ctx, req, object, r);
 out:

@@ -92,6 +92,7 @@ crt_status store_meta_set_int(crt_ctx *ctx, const char *key, int64_t v)
 
 /* --- the areas' verbs and dispatchers --- */
 #include "store/port_certs.h"
+#include "store/port_tokens.h"
 #include "store/port_audit.h"
 #include "store/port_otp.h"
 #include "store/port_apikeys.h"

@@ -415,6 +415,7 @@ const store_ops store_sqlite_ops = {
 	.writable = sq_writable,
 	.meta_get = sq_meta_get,
 	.meta_set = sq_meta_set,
+	.tokens = &sqlite_token_ops,
 	.certs = &sqlite_cert_ops,
 	.audit = &sqlite_audit_ops,
 	.otp = &sqlite_otp_ops,

@@ -70,5 +70,20 @@ crt_status sq_audit_append(crt_ctx *ctx, int64_t at, const char *actor, const ch
 crt_status store_shared_attach(crt_ctx *ctx);
 void store_writer_lock(crt_ctx *ctx);
 void store_writer_unlock(crt_ctx *ctx);
+/* The redeem verb: queue r and return once a batch committed (or refused)
+ * it; r's answers are set (port_tokens.h). */
+crt_status sq_group_commit(crt_ctx *ctx, store_redemption *r);
+/* How many redemptions wait in the queue of ctx's store and whether a
+ * leader is committing a batch (lets tests order racing redemptions
+ * without sleeps). */
+void group_commit_state(crt_ctx *ctx, int *queued, int *leading);
+
+/* --- sqlite_tokens.c --- */
+extern const struct store_token_ops sqlite_token_ops;
+/* Inside the batch transaction: one redemption in its own SAVEPOINT, all or
+ * nothing; sets j's answers. Returns non-OK only when the transaction
+ * itself is lost (a savepoint statement failed): the batch must roll back. */
+crt_status sq_redeem_in_txn(crt_ctx *ctx, store_redemption *j)
+	__attribute__((warn_unused_result));
 
 #endif /* CRTOKEN_STORE_SQLITE_H */

@@ -12,7 +12,9 @@
  * instance (its backend slot), not in a process-wide registry.
  *
  * Redemptions go further: each caller verifies its CSR and signs its
- * certificate on its own thread, then queues the writes. The first caller
+ * certificate on its own thread, then queues the writes as values (a
+ * store_redemption of port_tokens.h: the claim, the certificate row, the
+ * audit row; the statements are sq_redeem_in_txn's). The first caller
  * to find no active leader commits everything queued (up to BATCH jobs) in
  * one transaction — each job inside its own SAVEPOINT, so one refusal never
  * undoes another — and wakes the others. One fsync then covers many
@@ -34,7 +36,7 @@ struct store_shared {
 	pthread_mutex_t wlock;   /* the writer mutex */
 	pthread_mutex_t qlock;   /* protects the queue fields below */
 	pthread_cond_t qcond;
-	redeem_job *head, *tail;
+	store_redemption *head, *tail;
 	int leading;             /* a leader is committing a batch */
 };
 
@@ -76,58 +78,56 @@ void store_writer_unlock(crt_ctx *ctx)
 		pthread_mutex_unlock(&ctx->conn->shared->wlock);
 }
 
-static void savepoint(crt_ctx *ctx, const char *sql)
+/* Commit a batch on ctx's connection; sets every job's answers and detail. */
+static void run_batch(crt_ctx *ctx, store_redemption *batch)
 {
-	sqlite3_exec(ctx->conn->db, sql, NULL, NULL, NULL);
-}
+	crt_status r = store_begin_write(ctx), broken = CRT_OK;
+	store_redemption *j;
 
-/* Commit a batch on ctx's connection; sets every job's status and detail. */
-static void run_batch(crt_ctx *ctx, redeem_job *batch)
-{
-	crt_status r = store_begin_write(ctx);
-	redeem_job *j;
-
-	for (j = batch; j != NULL; j = j->next) {
-		if (r != CRT_OK) {
-			j->status = r;
-		} else if (j->audit_only) {
-			redeem_audit_refusal_in_txn(ctx, j); /* j->status is the refusal */
-		} else {
-			crt_clear_detail(ctx);
-			savepoint(ctx, "SAVEPOINT job");
-			j->status = redeem_apply(ctx, j);
-			if (j->status != CRT_OK)
-				savepoint(ctx, "ROLLBACK TO job");
-			savepoint(ctx, "RELEASE job");
-			if (j->status != CRT_OK && !j->retry)
-				redeem_audit_refusal_in_txn(ctx, j);
-		}
+	for (j = batch; j != NULL && r == CRT_OK; j = j->next) {
+		crt_clear_detail(ctx);
+		if ((broken = sq_redeem_in_txn(ctx, j)) != CRT_OK)
+			break;
 		snprintf(j->detail, sizeof(j->detail), "%s", ctx->detail);
 	}
-	if (r != CRT_OK)
+	if (r == CRT_OK && broken != CRT_OK) { /* a savepoint failed: undo the batch */
+		store_rollback(ctx);
+		r = broken;
+	}
+	if (r != CRT_OK) {
+		for (j = batch; j != NULL; j = j->next) {
+			j->status = r;
+			j->claimed = 0;
+			snprintf(j->detail, sizeof(j->detail), "%s", ctx->detail);
+		}
 		return;
+	}
 	if ((r = store_commit(ctx)) != CRT_OK)
 		for (j = batch; j != NULL; j = j->next)
-			if (j->status == CRT_OK) {
-				j->status = r;
+			if (j->status == CRT_OK && (j->claimed || j->audit_only)) {
+				j->status = r; /* store_commit_unknown: claimed stays as it was */
+				if (r != CRT_E_STORE_COMMIT_UNKNOWN)
+					j->claimed = 0;
 				snprintf(j->detail, sizeof(j->detail), "%s", ctx->detail);
-				crt_cert_clear(j->out);
 			}
 }
 
-crt_status group_commit(crt_ctx *ctx, redeem_job *job)
+crt_status sq_group_commit(crt_ctx *ctx, store_redemption *job)
 {
 	struct store_shared *s = ctx->conn->shared;
-	redeem_job *batch, *last;
+	store_redemption *batch, *last;
 	int n;
 
-	if (s == NULL) /* a read-only connection */
-		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE, "the store was opened read-only");
+	job->status = CRT_OK;
+	job->claimed = 0;
+	job->detail[0] = '\0';
+	if (s == NULL) { /* a read-only connection */
+		job->status = crt_fail(ctx, CRT_E_STORE_UNAVAILABLE, "the store was opened read-only");
+		snprintf(job->detail, sizeof(job->detail), "%s", ctx->detail);
+		return job->status;
+	}
 	job->next = NULL;
 	job->done = job->lead = 0;
-	/* ctx signed the job's certificate; the leader that stores it may be a
-	 * context of another CA generation (after a CA swap and reload). */
-	job->chain_pem = ctx->ca_chain_pem;
 	pthread_mutex_lock(&s->qlock);
 	if (s->tail)
 		s->tail->next = job;
@@ -158,7 +158,7 @@ crt_status group_commit(crt_ctx *ctx, redeem_job *job)
 	run_batch(ctx, batch);
 
 	pthread_mutex_lock(&s->qlock);
-	for (redeem_job *j = batch, *nx; j != NULL; j = nx) {
+	for (store_redemption *j = batch, *nx; j != NULL; j = nx) {
 		nx = j->next; /* a finished follower may free its job at once */
 		j->done = 1;
 	}
@@ -179,7 +179,7 @@ void group_commit_state(crt_ctx *ctx, int *queued, int *leading)
 	if (s == NULL)
 		return;
 	pthread_mutex_lock(&s->qlock);
-	for (redeem_job *j = s->head; j != NULL; j = j->next)
+	for (store_redemption *j = s->head; j != NULL; j = j->next)
 		(*queued)++;
 	*leading = s->leading;
 	pthread_mutex_unlock(&s->qlock);

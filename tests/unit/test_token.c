@@ -1,6 +1,8 @@
 /*
  * test_token.c — the token string: format, entropy, checksum behaviour, and
- * what reaches the store (only the hash).
+ * what reaches the store (only the hash); the store's token verbs against
+ * the rules (list and purge select what rules/token.h says, guarded writes
+ * and the claim change nothing once the row moved on).
  */
 #include "testutil.h"
 
@@ -140,6 +142,234 @@ static void the_store_holds_only_the_hash_of_a_token(void **state)
 	assert_true(file_contains(db, hash) || file_contains(wal, hash));
 	crt_token_clear(&t);
 	tu_instance_free(&ti);
+}
+
+/* ----------------------------------------------- the store's token verbs */
+
+#define GRID_NOW 1780000000
+static const int64_t grid_times[] = {0, GRID_NOW - 86400, GRID_NOW - 1, GRID_NOW, GRID_NOW + 1,
+				     GRID_NOW + 86400};
+#define GRID_N (sizeof(grid_times) / sizeof(grid_times[0]))
+
+typedef struct grid_row {
+	char id[CRT_ID_LEN];
+	int64_t used, deleted, expires;
+} grid_row;
+
+/* One token per combination of used_at, deleted_at and expires_at around
+ * GRID_NOW, written straight into the store. */
+static size_t make_grid(test_instance *gi, grid_row *rows)
+{
+	char db[512];
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	size_t n = 0;
+
+	assert_int_equal(store_begin_write(gi->ctx), CRT_OK);
+	for (size_t u = 0; u < GRID_N; u++)
+		for (size_t d = 0; d < GRID_N; d++)
+			for (size_t e = 1; e < GRID_N; e++) {
+				crt_token t = {.name = (char *)"grid", .created_at = (int64_t)n,
+					       .expires_at = grid_times[e]};
+				char hash[65];
+				snprintf(t.id, sizeof(t.id), "token-grid-%03zu", n);
+				snprintf(hash, sizeof(hash), "%064zu", n);
+				assert_int_equal(store_token_insert(gi->ctx, &t, hash, 1), CRT_OK);
+				rows[n] = (grid_row){.used = grid_times[u], .deleted = grid_times[d],
+						     .expires = grid_times[e]};
+				snprintf(rows[n].id, sizeof(rows[n].id), "%s", t.id);
+				n++;
+			}
+	assert_int_equal(store_commit(gi->ctx), CRT_OK);
+	tu_db_path(gi, db, sizeof(db));
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "UPDATE tokens SET used_at = NULLIF(?1, 0), "
+					       "deleted_at = NULLIF(?2, 0) WHERE id = ?3",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 1, rows[i].used);
+		sqlite3_bind_int64(st, 2, rows[i].deleted);
+		sqlite3_bind_text(st, 3, rows[i].id, -1, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return n;
+}
+
+static const grid_row *grid_find(const grid_row *rows, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rows[i].id, id) == 0)
+			return &rows[i];
+	fail_msg("listed a token that is not in the grid: %s", id);
+	return NULL;
+}
+
+static void the_store_lists_by_state_exactly_what_the_rule_says(void **state)
+{
+	test_instance gi;
+	grid_row rows[GRID_N * GRID_N * GRID_N];
+	tu_instance(&gi);
+	size_t n = make_grid(&gi, rows);
+
+	for (int64_t now = GRID_NOW - 1; now <= GRID_NOW + 1; now++)
+		for (int s = -1; s <= CRT_TOKEN_DELETED + 1; s++) {
+			token_bounds b;
+			crt_token *list;
+			size_t got, want = 0;
+			token_state_bounds(s, now, &b);
+			assert_int_equal(store_token_list(gi.ctx, &b, &list, &got), CRT_OK);
+			for (size_t i = 0; i < n; i++)
+				want += s < 0 || (int)token_state_at(rows[i].used, rows[i].deleted,
+								     rows[i].expires, now) == s;
+			assert_int_equal(got, want);
+			for (size_t i = 0; i < got; i++) {
+				const grid_row *g = grid_find(rows, n, list[i].id);
+				assert_int_equal(list[i].used_at, g->used);
+				assert_int_equal(list[i].deleted_at, g->deleted);
+				if (s >= 0)
+					assert_int_equal(token_state_at(g->used, g->deleted,
+									g->expires, now),
+							 s);
+				if (i > 0) /* newest first */
+					assert_true(list[i - 1].created_at > list[i].created_at);
+			}
+			crt_token_list_free(list, got);
+		}
+	tu_instance_free(&gi);
+}
+
+static void the_store_purges_exactly_the_tokens_the_rule_says_ended(void **state)
+{
+	test_instance gi;
+	grid_row rows[GRID_N * GRID_N * GRID_N];
+	tu_instance(&gi);
+	size_t n = make_grid(&gi, rows);
+
+	for (size_t c = 1; c < GRID_N; c++) {
+		int64_t cutoff = grid_times[c], purged = -1;
+		size_t want = 0, left;
+		token_bounds all;
+		crt_token *list;
+		for (size_t i = 0; i < n; i++)
+			want += token_purgeable(rows[i].used, rows[i].deleted, rows[i].expires, cutoff);
+		assert_int_equal(store_begin_write(gi.ctx), CRT_OK);
+		assert_int_equal(store_token_purge(gi.ctx, cutoff, &purged), CRT_OK);
+		assert_int_equal(purged, (int64_t)want);
+		token_state_bounds(-1, GRID_NOW, &all);
+		assert_int_equal(store_token_list(gi.ctx, &all, &list, &left), CRT_OK);
+		assert_int_equal(left, n - want);
+		for (size_t i = 0; i < left; i++) {
+			const grid_row *g = grid_find(rows, n, list[i].id);
+			assert_false(token_purgeable(g->used, g->deleted, g->expires, cutoff));
+		}
+		crt_token_list_free(list, left);
+		store_rollback(gi.ctx); /* the next cutoff starts from the whole grid */
+	}
+	tu_instance_free(&gi);
+}
+
+/* A token as the store holds it, read back by id. */
+static crt_token stored(crt_ctx *ctx, const char *id)
+{
+	crt_token t;
+	assert_int_equal(store_token_by_id(ctx, id, &t), CRT_OK);
+	return t;
+}
+
+static void a_guarded_write_changes_nothing_once_the_row_moved_on(void **state)
+{
+	test_instance gi;
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token_spec spec = {.name = "guarded"};
+	crt_token t, now;
+	int changed = -1;
+	tu_instance(&gi);
+	tu_token(gi.ctx, &spec, tok, &t);
+
+	assert_int_equal(store_begin_write(gi.ctx), CRT_OK);
+	/* read at version 0, changed by someone else (version 1): refused */
+	free(t.ou);
+	t.ou = strdup("first");
+	assert_int_equal(store_token_update(gi.ctx, &t, t.version, crt_now(), &changed), CRT_OK);
+	assert_int_equal(changed, 1);
+	free(t.ou);
+	t.ou = strdup("second, from a stale read");
+	assert_int_equal(store_token_update(gi.ctx, &t, 0, crt_now(), &changed), CRT_OK);
+	assert_int_equal(changed, 0);
+	assert_int_equal(store_token_remove(gi.ctx, t.id, 0, crt_now(), &changed), CRT_OK);
+	assert_int_equal(changed, 0);
+	now = stored(gi.ctx, t.id);
+	assert_string_equal(now.ou, "first");
+	assert_int_equal(now.version, 1);
+	assert_int_equal(now.deleted_at, 0);
+	/* at the version read, the delete goes through; then nothing more does */
+	assert_int_equal(store_token_remove(gi.ctx, t.id, 1, crt_now(), &changed), CRT_OK);
+	assert_int_equal(changed, 1);
+	assert_int_equal(store_token_update(gi.ctx, &t, 2, crt_now(), &changed), CRT_OK);
+	assert_int_equal(changed, 0);
+	assert_int_equal(store_token_remove(gi.ctx, t.id, 2, crt_now(), &changed), CRT_OK);
+	assert_int_equal(changed, 0);
+	assert_int_equal(store_commit(gi.ctx), CRT_OK);
+	crt_token_clear(&now);
+	now = stored(gi.ctx, t.id);
+	assert_int_equal(now.version, 2);
+	assert_string_equal(now.ou, "first");
+	crt_token_clear(&now);
+	crt_token_clear(&t);
+	tu_instance_free(&gi);
+}
+
+static void the_claim_wins_once_at_the_version_read_and_only_while_active(void **state)
+{
+	test_instance gi;
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token_spec spec = {.name = "claim"};
+	crt_token t, now;
+	int won = -1;
+	int64_t at = crt_now();
+	tu_instance(&gi);
+	tu_token(gi.ctx, &spec, tok, &t);
+	store_claim stale = {.token_id = t.id, .version = 5, .serial = "aa", .now = at};
+	store_claim late = {.token_id = t.id, .version = 0, .serial = "bb", .now = t.expires_at};
+	store_claim good = {.token_id = t.id, .version = 0, .serial = "cc", .now = at};
+	store_claim unknown = {.token_id = "token-none", .version = 0, .serial = "dd", .now = at};
+
+	assert_int_equal(store_begin_write(gi.ctx), CRT_OK);
+	assert_int_equal(store_token_claim(gi.ctx, &stale, &won), CRT_OK);
+	assert_int_equal(won, 0);
+	assert_int_equal(store_token_claim(gi.ctx, &late, &won), CRT_OK); /* expired at now */
+	assert_int_equal(won, 0);
+	assert_int_equal(store_token_claim(gi.ctx, &unknown, &won), CRT_OK);
+	assert_int_equal(won, 0);
+	assert_int_equal(store_token_claim(gi.ctx, &good, &won), CRT_OK);
+	assert_int_equal(won, 1);
+	good.serial = "ee";
+	assert_int_equal(store_token_claim(gi.ctx, &good, &won), CRT_OK); /* used now */
+	assert_int_equal(won, 0);
+	good.version = 1;
+	assert_int_equal(store_token_claim(gi.ctx, &good, &won), CRT_OK); /* even at its version */
+	assert_int_equal(won, 0);
+	assert_int_equal(store_commit(gi.ctx), CRT_OK);
+	now = stored(gi.ctx, t.id);
+	assert_string_equal(now.serial, "cc");
+	assert_int_equal(now.used_at, at);
+	assert_int_equal(now.version, 1);
+	/* what the store reports for a lost claim: the columns the rule reads */
+	token_seen seen;
+	assert_int_equal(store_token_seen(gi.ctx, t.id, &seen), CRT_OK);
+	assert_int_equal(seen.present, 1);
+	assert_int_equal(seen.used_at, at);
+	assert_int_equal(seen.version, 1);
+	assert_int_equal(seen.expires_at, t.expires_at);
+	assert_int_equal(store_token_seen(gi.ctx, "token-none", &seen), CRT_OK);
+	assert_int_equal(seen.present, 0);
+	crt_token_clear(&now);
+	crt_token_clear(&t);
+	tu_instance_free(&gi);
 }
 
 /* ------------------------------------------------------------ user names */
@@ -320,6 +550,10 @@ int main(void)
 		cmocka_unit_test(truncated_or_extended_tokens_are_mistyped),
 		cmocka_unit_test(strings_without_the_prefix_are_malformed),
 		cmocka_unit_test(the_store_holds_only_the_hash_of_a_token),
+		cmocka_unit_test(the_store_lists_by_state_exactly_what_the_rule_says),
+		cmocka_unit_test(the_store_purges_exactly_the_tokens_the_rule_says_ended),
+		cmocka_unit_test(a_guarded_write_changes_nothing_once_the_row_moved_on),
+		cmocka_unit_test(the_claim_wins_once_at_the_version_read_and_only_while_active),
 		cmocka_unit_test(user_names_follow_one_rule),
 		cmocka_unit_test(non_utf8_user_names_are_refused_everywhere),
 		cmocka_unit_test(reply_lines_are_name_equals_value_taken_verbatim),
