@@ -1,6 +1,6 @@
 /*
  * redeem.c — single-use redemption, the heart of crtoken (docs/ARCHITECTURE.md,
- * "The redemption transaction").
+ * "Redemption").
  *
  * Phase 1, on the caller's thread and without the write lock: token syntax,
  * field checks, CSR parse + signature + key policy, the token row (read),
