@@ -70,6 +70,12 @@ redeem "$TOKEN" "$T/dev.json" -u "lucy:$(code "$SL" 30)"
 check_status "after crtoken-admin otp unlock the next code redeems (201)" 201 -
 check_eq "... and the token is used" used "$(state "$TOKEN_ID")"
 
+# Between logins crtokend holds a handle of its PAM service open, so libpam
+# does not unload the stack at each pam_end and pam_crtoken keeps its store
+# sessions (pamgate.c: pam_gate_hold).
+check_contains "between logins pam_crtoken stays loaded in crtokend" "$PAM_SO" \
+	"$(cat "/proc/$CRTOKEND_PID/maps")"
+
 check_eq "no 5xx in this suite" 0 "$(grep -c '" 5[0-9][0-9]' "$T/crtokend.log")"
 check_responses
 finish
