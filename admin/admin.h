@@ -40,11 +40,11 @@ int admin_fail(admin_env *env, crt_status s);
 int admin_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print a JSON value to stdout (pretty, newline) and release it. */
 void admin_json_print(json_t *v);
-/* Pretty-print a compact JSON string from libcrtoken (crt_token_json...) and
- * free it. Returns EXIT_SYSTEM if s is NULL (out of memory). */
-int admin_print_json_string(char *s);
-/* Parse a compact JSON string from libcrtoken and free it (json null on error). */
-json_t *admin_json_from(char *s);
+/* Print a shape from libcrtoken (crt_token_json...) like admin_json_print.
+ * Returns EXIT_SYSTEM if v is NULL (out of memory). */
+int admin_json_print_shape(json_t *v);
+/* v, or json null when v is NULL (an array element that could not be made). */
+json_t *admin_json_or_null(json_t *v);
 /* Read a whole file (at most limit bytes: CRT_E_CSR_TOO_LARGE beyond;
  * CRT_E_IO if unreadable). *data is malloc'd and NUL-terminated. */
 crt_status admin_read_file(const char *path, size_t limit, char **data, size_t *len);

@@ -52,17 +52,8 @@ int cmd_audit(admin_env *env, int argc, char **argv)
 		return admin_fail(env, r);
 	if (env->json) {
 		json_t *a = json_array();
-		for (size_t i = 0; i < n; i++) {
-			json_t *o = json_object();
-			json_object_set_new(o, "id", json_integer(rows[i].id));
-			json_object_set_new(o, "at", admin_json_time(rows[i].at));
-			json_object_set_new(o, "actor", admin_json_str(rows[i].actor));
-			json_object_set_new(o, "action", admin_json_str(rows[i].action));
-			json_object_set_new(o, "object", admin_json_str(rows[i].object));
-			json_t *d = rows[i].detail ? json_loads(rows[i].detail, 0, NULL) : NULL;
-			json_object_set_new(o, "detail", d ? d : json_null());
-			json_array_append_new(a, o);
-		}
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, crt_audit_json(&rows[i]));
 		admin_json_print(a);
 	} else {
 		char b[32];

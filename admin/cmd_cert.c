@@ -131,7 +131,7 @@ int cmd_redeem(admin_env *env, int argc, char **argv)
 		rc = EXIT_SYSTEM;
 	}
 	if (env->json)
-		admin_print_json_string(crt_cert_json(&cert, 1));
+		admin_json_print_shape(crt_cert_json(&cert, 1));
 	else if (rc == EXIT_OK && (out == NULL || strcmp(out, "-") != 0))
 		printf("Issued certificate %s for \"%s\"\n  subject: %s\n", cert.serial, cert.name,
 		       cert.subject);
@@ -212,7 +212,7 @@ int cmd_cert(admin_env *env, int argc, char **argv)
 		if (env->json) {
 			json_t *a = json_array();
 			for (size_t i = 0; i < n; i++)
-				json_array_append_new(a, admin_json_from(crt_cert_json(&list[i], 0)));
+				json_array_append_new(a, admin_json_or_null(crt_cert_json(&list[i], 0)));
 			admin_json_print(a);
 		} else {
 			char b[32];
@@ -247,7 +247,7 @@ int cmd_cert(admin_env *env, int argc, char **argv)
 	if ((r = crt_cert_get(env->ctx, argv[optind], &cert)) != CRT_OK)
 		return admin_fail(env, r);
 	if (env->json)
-		rc = admin_print_json_string(crt_cert_json(&cert, 1));
+		rc = admin_json_print_shape(crt_cert_json(&cert, 1));
 	else if (pem)
 		fputs(cert.pem, stdout);
 	else {

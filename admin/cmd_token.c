@@ -104,7 +104,7 @@ static void print_token_text(const crt_token *t)
 static int show_token(admin_env *env, const crt_token *t, const char *token_string)
 {
 	if (env->json)
-		return admin_print_json_string(crt_token_json(t, token_string));
+		return admin_json_print_shape(crt_token_json(t, token_string));
 	if (token_string != NULL)
 		printf("Token (shown only now; give it to the user):\n\n  %s\n\n", token_string);
 	print_token_text(t);
@@ -131,7 +131,7 @@ static int create_many(admin_env *env, const crt_token_spec *spec, int count)
 			break;
 		}
 		if (all != NULL)
-			json_array_append_new(all, admin_json_from(crt_token_json(&t, tok)));
+			json_array_append_new(all, admin_json_or_null(crt_token_json(&t, tok)));
 		else
 			puts(tok);
 		explicit_bzero(tok, sizeof(tok));
@@ -256,7 +256,7 @@ int cmd_token(admin_env *env, int argc, char **argv)
 		if ((r = crt_token_delete(env->ctx, id, admin_actor())) != CRT_OK)
 			rc = admin_fail(env, r);
 		else if (env->json)
-			rc = admin_print_json_string(strdup("{\"deleted\":true}"));
+			rc = admin_json_print_shape(json_pack("{s:b}", "deleted", 1));
 		else
 			printf("Deleted %s.\n", id), rc = EXIT_OK;
 	} else if (strcmp(action, "purge") == 0) {
@@ -282,7 +282,7 @@ int cmd_token(admin_env *env, int argc, char **argv)
 		if (env->json) {
 			json_t *a = json_array();
 			for (size_t i = 0; i < n; i++)
-				json_array_append_new(a, admin_json_from(crt_token_json(&list[i], NULL)));
+				json_array_append_new(a, admin_json_or_null(crt_token_json(&list[i], NULL)));
 			admin_json_print(a);
 		} else {
 			char b[32];

@@ -151,17 +151,13 @@ crt_status admin_read_file(const char *path, size_t limit, char **data, size_t *
 	return CRT_OK;
 }
 
-json_t *admin_json_from(char *s)
+json_t *admin_json_or_null(json_t *v)
 {
-	json_t *v = s ? json_loads(s, 0, NULL) : NULL;
-	free(s);
 	return v ? v : json_null();
 }
 
-int admin_print_json_string(char *s)
+int admin_json_print_shape(json_t *v)
 {
-	json_t *v = s ? json_loads(s, 0, NULL) : NULL;
-	free(s);
 	if (v == NULL) {
 		fprintf(stderr, "crtoken-admin: error: out_of_memory: out of memory\n");
 		return EXIT_SYSTEM;

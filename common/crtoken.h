@@ -788,11 +788,21 @@ crt_status crt_audit_event(crt_ctx *ctx, const char *actor, const char *action,
 
 /* ------------------------------------------------------------------ JSON shapes */
 
-/* A token as JSON (Frontdoor field names; "token" only when token != NULL,
- * i.e. right after creation). malloc'd compact JSON object, NULL on OOM. */
-char *crt_token_json(const crt_token *t, const char *token);
-/* A certificate as JSON; with_pem adds "certificate" and "chain". */
-char *crt_cert_json(const crt_cert *c, int with_pem);
+/*
+ * The shapes crtoken-admin --json and crtokend print, as jansson objects
+ * (json_t, declared here without its header; include <jansson.h> to use
+ * them). Each is a new reference the caller owns (json_decref), NULL when
+ * out of memory. Members in a fixed order (jansson keeps insertion order).
+ */
+struct json_t;
+/* A token (Frontdoor field names; "token" only when token != NULL, i.e.
+ * right after creation). */
+struct json_t *crt_token_json(const crt_token *t, const char *token);
+/* A certificate; with_pem adds "certificate" and "chain". */
+struct json_t *crt_cert_json(const crt_cert *c, int with_pem);
+/* An audit row: id, at, actor, action, object, detail (the stored JSON as a
+ * value; null when there is none). */
+struct json_t *crt_audit_json(const crt_audit_row *r);
 
 /* ------------------------------------------------------------------ helpers */
 

@@ -1,7 +1,9 @@
 /*
- * render.c — the JSON shapes of tokens and certificates (Frontdoor's field
- * names, camelCase, RFC 3339 UTC times), shared by crtoken-admin --json and
- * crtokend so both always agree.
+ * render.c — the JSON shapes of tokens, certificates and audit rows
+ * (Frontdoor's field names, camelCase, RFC 3339 UTC times), shared by
+ * crtoken-admin --json and crtokend so both always agree. Each returns a new
+ * jansson object the caller owns (json_decref), to print, send or extend;
+ * NULL when out of memory.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -38,11 +40,12 @@ static json_t *jlines(const char *s)
 	return a;
 }
 
-static char *dump(json_t *o)
+/* Set o[key] = v (a new reference). A value that could not be made (out of
+ * memory, or text that is not UTF-8) leaves its member out, as the shapes
+ * always have. */
+static void put(json_t *o, const char *key, json_t *v)
 {
-	char *s = o ? json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT) : NULL;
-	json_decref(o);
-	return s;
+	json_object_set_new(o, key, v);
 }
 
 /* A crt_field mask as ["commonName", "organization", "organizationalUnit"]. */
@@ -58,59 +61,82 @@ static json_t *fields(unsigned mask)
 	return a;
 }
 
-char *crt_token_json(const crt_token *t, const char *token)
+json_t *crt_token_json(const crt_token *t, const char *token)
 {
 	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
 	/* lockedFields: what the redeemer cannot set, by explicit lock or by the
 	 * subject policy; openFields: what the admin opened. */
-	json_t *locked = fields(CRT_FIELD_ALL & ~crt_token_overridable(t)), *opened = fields(t->opened);
-	json_object_set_new(o, "id", json_string(t->id));
-	json_object_set_new(o, "name", jstr(t->name));
+	put(o, "id", json_string(t->id));
+	put(o, "name", jstr(t->name));
 	if (token != NULL)
-		json_object_set_new(o, "token", json_string(token));
-	json_object_set_new(o, "commonName", jstr(t->cn));
-	json_object_set_new(o, "organization", jstr(t->org));
-	json_object_set_new(o, "organizationalUnit", jstr(t->ou));
-	json_object_set_new(o, "owner", jstr(t->owner));
-	json_object_set_new(o, "state", json_string(crt_token_state_name(t->state)));
-	json_object_set_new(o, "lockedFields", locked);
-	json_object_set_new(o, "openFields", opened);
-	json_object_set_new(o, "replyAttributes", jlines(t->reply));
-	json_object_set_new(o, "createdAt", jtime(t->created_at));
-	json_object_set_new(o, "expiresAt", jtime(t->expires_at));
-	json_object_set_new(o, "usedAt", jtime(t->used_at));
-	json_object_set_new(o, "deletedAt", jtime(t->deleted_at));
-	json_object_set_new(o, "serial", jstr(t->serial));
-	json_object_set_new(o, "createdBy", jstr(t->created_by));
-	return dump(o);
+		put(o, "token", json_string(token));
+	put(o, "commonName", jstr(t->cn));
+	put(o, "organization", jstr(t->org));
+	put(o, "organizationalUnit", jstr(t->ou));
+	put(o, "owner", jstr(t->owner));
+	put(o, "state", json_string(crt_token_state_name(t->state)));
+	put(o, "lockedFields", fields(CRT_FIELD_ALL & ~crt_token_overridable(t)));
+	put(o, "openFields", fields(t->opened));
+	put(o, "replyAttributes", jlines(t->reply));
+	put(o, "createdAt", jtime(t->created_at));
+	put(o, "expiresAt", jtime(t->expires_at));
+	put(o, "usedAt", jtime(t->used_at));
+	put(o, "deletedAt", jtime(t->deleted_at));
+	put(o, "serial", jstr(t->serial));
+	put(o, "createdBy", jstr(t->created_by));
+	return o;
 }
 
-char *crt_cert_json(const crt_cert *c, int with_pem)
+json_t *crt_cert_json(const crt_cert *c, int with_pem)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "id", json_string(c->serial));
-	json_object_set_new(o, "name", jstr(c->name));
-	json_object_set_new(o, "serial", json_string(c->serial));
-	json_object_set_new(o, "status", json_string(crt_cert_status_name(c->status)));
-	json_object_set_new(o, "commonName", jstr(c->cn));
-	json_object_set_new(o, "organization", jstr(c->org));
-	json_object_set_new(o, "organizationalUnit", jstr(c->ou));
-	json_object_set_new(o, "subject", jstr(c->subject));
-	json_object_set_new(o, "issuer", jstr(c->issuer));
-	json_object_set_new(o, "keyType", jstr(c->key_type));
-	json_object_set_new(o, "publicKeySha256", jstr(c->pubkey_sha256));
-	json_object_set_new(o, "tokenId", c->token_id[0] ? json_string(c->token_id) : json_null());
-	json_object_set_new(o, "user", jstr(c->user));
-	json_object_set_new(o, "replyAttributes", jlines(c->reply));
-	json_object_set_new(o, "notBefore", jtime(c->not_before));
-	json_object_set_new(o, "notAfter", jtime(c->not_after));
-	json_object_set_new(o, "issuedAt", jtime(c->issued_at));
-	json_object_set_new(o, "revokedAt", jtime(c->revoked_at));
-	json_object_set_new(o, "revocationReason",
-			    c->revoked ? json_string(crt_reason_name(c->reason)) : json_null());
+
+	if (o == NULL)
+		return NULL;
+	put(o, "id", json_string(c->serial));
+	put(o, "name", jstr(c->name));
+	put(o, "serial", json_string(c->serial));
+	put(o, "status", json_string(crt_cert_status_name(c->status)));
+	put(o, "commonName", jstr(c->cn));
+	put(o, "organization", jstr(c->org));
+	put(o, "organizationalUnit", jstr(c->ou));
+	put(o, "subject", jstr(c->subject));
+	put(o, "issuer", jstr(c->issuer));
+	put(o, "keyType", jstr(c->key_type));
+	put(o, "publicKeySha256", jstr(c->pubkey_sha256));
+	put(o, "tokenId", c->token_id[0] ? json_string(c->token_id) : json_null());
+	put(o, "user", jstr(c->user));
+	put(o, "replyAttributes", jlines(c->reply));
+	put(o, "notBefore", jtime(c->not_before));
+	put(o, "notAfter", jtime(c->not_after));
+	put(o, "issuedAt", jtime(c->issued_at));
+	put(o, "revokedAt", jtime(c->revoked_at));
+	put(o, "revocationReason", c->revoked ? json_string(crt_reason_name(c->reason)) : json_null());
 	if (with_pem) {
-		json_object_set_new(o, "certificate", jstr(c->pem));
-		json_object_set_new(o, "chain", jstr(c->chain_pem));
+		put(o, "certificate", jstr(c->pem));
+		put(o, "chain", jstr(c->chain_pem));
 	}
-	return dump(o);
+	return o;
+}
+
+json_t *crt_audit_json(const crt_audit_row *r)
+{
+	json_t *o = json_object(), *detail = NULL;
+
+	if (o == NULL)
+		return NULL;
+	/* detail is stored as the JSON text the writer made; it is shown as the
+	 * value it holds (null when absent or unreadable). */
+	if (r->detail != NULL)
+		detail = json_loads(r->detail, 0, NULL);
+	put(o, "id", json_integer((json_int_t)r->id));
+	put(o, "at", jtime(r->at));
+	put(o, "actor", jstr(r->actor));
+	put(o, "action", jstr(r->action));
+	put(o, "object", jstr(r->object));
+	put(o, "detail", detail ? detail : json_null());
+	return o;
 }

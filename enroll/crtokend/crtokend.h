@@ -12,7 +12,6 @@
  *   routes.c    the route table, path matching, 404/405
  *   respond.c   responses: JSON, errors, crtoken status → HTTP status
  *   reqjson.c   request body parsing helpers, RFC 3339 input
- *   render.c    tokens, certificates → JSON
  *   auth.c      API key (admin) and Basic/PAM (redeemer) authentication
  *   pamgate.c   the PAM conversation
  *   ratelimit.c failed-login limiter per remote address
@@ -204,8 +203,6 @@ void routes_print(void);
 unsigned http_status_for(crt_status s);
 /* Respond with body (reference stolen; NULL → 500). */
 void reply_json(struct request *rq, unsigned status, json_t *body);
-/* Respond with a JSON text made by libcrtoken (taken over, wiped, freed; NULL → 500). */
-void reply_json_text(struct request *rq, unsigned status, char *text);
 /* Respond with a copy of data. */
 void reply_data(struct request *rq, unsigned status, const char *content_type, const void *data,
                 size_t len);
@@ -239,13 +236,6 @@ const char *req_query(struct request *rq, const char *key);
 const char *req_header(struct request *rq, const char *name);
 /* Parse RFC 3339 ("2026-11-22T07:34:32Z", offsets, fractions). 0 or -1. */
 int rfc3339_parse(const char *s, int64_t *t);
-
-/* ------------------------------------------------------------ render.c */
-
-/* A token in libcrtoken's shape; token (may be NULL) is shown at creation only. */
-json_t *render_token(const crt_token *t, const char *token);
-/* A certificate; with_pem adds "certificate" and "chain". */
-json_t *render_cert(const crt_cert *c, int with_pem);
 
 /* ------------------------------------------------------------ auth.c */
 

@@ -45,7 +45,7 @@ void h_cert_list(struct request *rq)
 	}
 	if ((arr = json_array()) != NULL) {
 		for (i = 0; i < n; i++) {
-			if (json_array_append_new(arr, render_cert(&list[i], 0)) != 0) {
+			if (json_array_append_new(arr, crt_cert_json(&list[i], 0)) != 0) {
 				json_decref(arr);
 				arr = NULL;
 				break;
@@ -66,7 +66,7 @@ void h_cert_get(struct request *rq)
 		reply_status(rq, s);
 		return;
 	}
-	reply_json(rq, 200, render_cert(&c, 1));
+	reply_json(rq, 200, crt_cert_json(&c, 1));
 	crt_cert_clear(&c);
 }
 
@@ -103,7 +103,7 @@ void h_cert_revoke(struct request *rq)
 		reply_status(rq, s);
 		goto out;
 	}
-	reply_json(rq, 200, render_cert(&c, 0));
+	reply_json(rq, 200, crt_cert_json(&c, 0));
 out:
 	crt_cert_clear(&c);
 	crt_crl_clear(&crl);

@@ -103,19 +103,8 @@ void h_redeem(struct request *rq)
 		reply_status(rq, s);
 		goto out;
 	}
-	if (!generate) {
-		/* The hot path: libcrtoken's JSON text as is, no re-parse. */
-		char *text = crt_cert_json(&c, 1);
-
-		if (text == NULL)
-			log_msg(LOG_ERR,
-			        "certificate %s issued but the response could not be built",
-			        c.serial);
-		reply_json_text(rq, 201, text);
-		goto located;
-	}
-	out = render_cert(&c, 1);
-	if (out != NULL) {
+	out = crt_cert_json(&c, 1);
+	if (out != NULL && generate) {
 		if ((p12_b64 = b64(p12, p12_len)) == NULL ||
 		    json_object_set_new(out, "pkcs12", json_string(p12_b64)) != 0 ||
 		    (pass_out != NULL &&
@@ -128,7 +117,6 @@ void h_redeem(struct request *rq)
 		log_msg(LOG_ERR, "certificate %s issued but the response could not be built",
 		        c.serial);
 	reply_json(rq, 201, out);
-located:
 	snprintf(loc, sizeof(loc), "/client-certificates/%s", c.serial);
 	reply_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
 out:

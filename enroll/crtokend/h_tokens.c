@@ -254,7 +254,7 @@ void h_token_create(struct request *rq)
 		reply_status(rq, s);
 		goto out;
 	}
-	reply_json(rq, 201, render_token(&t, token));
+	reply_json(rq, 201, crt_token_json(&t, token));
 	snprintf(loc, sizeof(loc), "/certificate-request-tokens/%s", t.id);
 	reply_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
 out:
@@ -284,7 +284,7 @@ void h_token_list(struct request *rq)
 	}
 	if ((arr = json_array()) != NULL) {
 		for (i = 0; i < n; i++) {
-			if (json_array_append_new(arr, render_token(&list[i], NULL)) != 0) {
+			if (json_array_append_new(arr, crt_token_json(&list[i], NULL)) != 0) {
 				json_decref(arr);
 				arr = NULL;
 				break;
@@ -305,7 +305,7 @@ void h_token_get(struct request *rq)
 		reply_status(rq, s);
 		return;
 	}
-	reply_json(rq, 200, render_token(&t, NULL));
+	reply_json(rq, 200, crt_token_json(&t, NULL));
 	crt_token_clear(&t);
 }
 
@@ -326,7 +326,7 @@ void h_token_update(struct request *rq)
 		reply_status(rq, s);
 		goto out;
 	}
-	reply_json(rq, 200, render_token(&t, NULL));
+	reply_json(rq, 200, crt_token_json(&t, NULL));
 out:
 	crt_token_clear(&t);
 	free(reply);

@@ -126,20 +126,6 @@ void reply_json(struct request *rq, unsigned status, json_t *body)
 	free(text);
 }
 
-void reply_json_text(struct request *rq, unsigned status, char *text)
-{
-	size_t len;
-
-	if (text == NULL) {
-		reply_error(rq, CRT_E_NOMEM, NULL);
-		return;
-	}
-	len = strlen(text);
-	respond(rq, status, "application/json", text, len);
-	explicit_bzero(text, len);
-	free(text);
-}
-
 void reply_error(struct request *rq, crt_status s, const char *detail)
 {
 	unsigned status = http_status_for(s);

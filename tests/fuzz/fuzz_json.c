@@ -1,7 +1,7 @@
 /*
  * fuzz_json.c — the JSON request bodies of crtokend's endpoints that take
  * one, through the real handlers (enroll/crtokend/h_*.c, reqjson.c,
- * respond.c, render.c, linked unchanged) against a real instance in a
+ * respond.c, linked unchanged) against a real instance in a
  * per-process scratch directory:
  *   'C' POST  /certificate-request-tokens           (h_token_create)
  *   'P' PATCH /certificate-request-tokens/{id}      (h_token_update)

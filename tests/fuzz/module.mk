@@ -46,7 +46,7 @@ $(FUZZ_B)/obj/tests/fuzz/fuzz_pam_opts.o: pam_crtoken/pam_crtoken.c
 # them) are linked into their harness unchanged, with what they call.
 FUZZ_ENROLL_PKGS := libmicrohttpd jansson
 FUZZ_ENROLL_SRC := $(addprefix enroll/crtokend/,h_tokens.c h_redeem.c h_certs.c reqjson.c \
-	respond.c render.c log.c ratelimit.c)
+	respond.c log.c ratelimit.c)
 FUZZ_ENROLL_OBJ := $(FUZZ_ENROLL_SRC:%.c=$(FUZZ_B)/obj/%.o)
 FUZZ_EXTRA_CFLAGS_fuzz_json := $(call pc_cflags,$(FUZZ_ENROLL_PKGS)) -Ienroll/crtokend
 FUZZ_EXTRA_LIBS_fuzz_json := $(FUZZ_ENROLL_OBJ) $(call pc_libs,$(FUZZ_ENROLL_PKGS))
