@@ -3,13 +3,16 @@
  *
  * Each subcommand group lives in its own file (cmd_token.c, cmd_cert.c, ...)
  * and exports one entry point `int cmd_NAME(admin_env *env, int argc, char **argv)`
- * listed in main.c's table. argv[0] is the group name ("token"); parse the
- * rest with getopt_long (reset optind = 1 first). Entry points return the
- * process exit status (enum admin_exit).
+ * listed in main.c's table. argv[0] is the group name ("token"). A group
+ * with actions (`token create|list|...`) is an admin_group: one
+ * admin_action per action, each with its own option table and function
+ * (action.c parses; token_*.c, ...). Entry points return the process exit
+ * status (enum admin_exit).
  */
 #ifndef CRTOKEN_ADMIN_H
 #define CRTOKEN_ADMIN_H
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 
@@ -48,6 +51,11 @@ json_t *admin_json_or_null(json_t *v);
 /* Read a whole file (at most limit bytes: CRT_E_CSR_TOO_LARGE beyond;
  * CRT_E_IO if unreadable). *data is malloc'd and NUL-terminated. */
 crt_status admin_read_file(const char *path, size_t limit, char **data, size_t *len);
+/* Write an output file (crt_file_write: never through a symlink, an
+ * existing regular file replaced by a new one) or stdout for "-". With
+ * check set, only report whether it could be written. 0 or an exit code
+ * (the error printed). */
+int admin_write_out(const char *path, const char *data, int check);
 /* Local time-free RFC 3339 rendering for text output ("-" for 0). */
 const char *admin_time(int64_t t, char buf[32]);
 /* The audit actor for this process: "admin:<login>". */
@@ -58,5 +66,50 @@ json_t *admin_json_time(int64_t t);
 json_t *admin_json_str(const char *s);
 /* Exit status for a status code (used by admin_fail). */
 int admin_exit_for(crt_status s);
+
+/* ------------------------------------------------------------ action.c */
+
+struct admin_call;
+
+/* One action of a command group, e.g. "list" of "token". */
+typedef struct admin_action {
+	const char *name;
+	/* Its options ({NULL} ends; each val unique, not 0x7f00): the only
+	 * ones it accepts. --help is implied. */
+	const struct option *opts;
+	const char *shortopts; /* getopt letters it accepts, or NULL */
+	const char *help;      /* its --help text, or NULL for the group's */
+	int (*run)(admin_env *env, struct admin_call *call);
+} admin_action;
+
+/* A command group: `crtoken-admin NAME ACTION [options] [operands]`. */
+typedef struct admin_group {
+	const char *name;
+	const char *help; /* `NAME --help` */
+	const admin_action *const *actions; /* NULL-terminated */
+} admin_group;
+
+/* One run of an action, for admin_getopt and admin_operands. */
+typedef struct admin_call {
+	const admin_group *group;
+	const admin_action *action;
+	char cmd[64]; /* "token list", for messages */
+	int argc;     /* argv[0] is the action's name */
+	char **argv;
+	int exit;     /* the exit status when a helper returned -1 */
+} admin_call;
+
+/* Run the action argv[1] of group g (argv[0] is the group's name); --help
+ * prints the group's help. Returns the exit status. */
+int admin_dispatch(admin_env *env, const admin_group *g, int argc, char **argv);
+/* The next option of call's action: its val (> 0), 0 after the last, or -1
+ * when the run ends here with call->exit: --help printed (EXIT_OK), or a
+ * usage error printed (EXIT_USAGE) — an option the action does not take
+ * ("crtoken-admin token list: --cn does not apply (it takes --state,
+ * --json)"), an unknown one, a missing value. Operands then start at optind. */
+int admin_getopt(admin_call *call);
+/* Exactly n operands left (what names them: "a token id"): 0, or -1 with a
+ * usage error in call->exit. */
+int admin_operands(admin_call *call, int n, const char *what);
 
 #endif

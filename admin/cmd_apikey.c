@@ -3,7 +3,8 @@
  * keys that crtokend's admin endpoints accept (Authorization: Bearer).
  *
  * The key is shown exactly once, at creation; the store keeps only its
- * SHA-256. Everything else is libcrtoken's (common/apikey.c).
+ * SHA-256. Everything else is libcrtoken's (common/apikey.c). Each action
+ * takes only its own options (action.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -22,7 +23,8 @@ static const char apikey_usage[] =
     "  create   make a key; it is printed once and only its hash is stored\n"
     "           (--json prints {\"id\",\"name\",\"key\"})\n"
     "  list     all keys with creation, last use and revocation times\n"
-    "  revoke   stop accepting the key with this id\n";
+    "  revoke   stop accepting the key with this id\n"
+    "Each action takes only the options shown for it; any other is a usage error.\n";
 
 static json_t *key_json(const crt_apikey *k)
 {
@@ -107,58 +109,71 @@ static int do_revoke(admin_env *env, const char *id)
 	return EXIT_OK;
 }
 
-int cmd_apikey(admin_env *env, int argc, char **argv)
+/* Short letters as before: -n NAME, -j, -h. */
+static const struct option create_opts[] = {
+	{"name", required_argument, NULL, 'n'},
+	{"json", no_argument, NULL, 'j'},
+	{NULL, 0, NULL, 0},
+};
+static const struct option json_opts[] = {
+	{"json", no_argument, NULL, 'j'},
+	{NULL, 0, NULL, 0},
+};
+
+static int apikey_create(admin_env *env, admin_call *call)
 {
-	static const struct option opts[] = {
-	    {"name", required_argument, NULL, 'n'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *action, *name = NULL;
+	const char *name = NULL;
 	int c;
 
-	if (argc < 2) {
-		fputs(apikey_usage, stderr);
-		return EXIT_USAGE;
-	}
-	action = argv[1];
-	if (strcmp(action, "--help") == 0 || strcmp(action, "-h") == 0) {
-		fputs(apikey_usage, stdout);
-		return EXIT_OK;
-	}
-	optind = 1;
-	argc--;
-	argv++;
-	while ((c = getopt_long(argc, argv, "n:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
+	while ((c = admin_getopt(call)) > 0) {
+		if (c == 'n')
 			name = optarg;
-			break;
-		case 'j':
+		else if (c == 'j')
 			env->json = 1;
-			break;
-		case 'h':
-			fputs(apikey_usage, stdout);
-			return EXIT_OK;
-		default:
-			return admin_usage_error("apikey", "unknown option");
-		}
 	}
-	if (strcmp(action, "create") == 0) {
-		if (name == NULL || optind != argc)
-			return admin_usage_error("apikey", "create needs --name NAME");
-		return do_create(env, name);
-	}
-	if (strcmp(action, "list") == 0) {
-		if (optind != argc)
-			return admin_usage_error("apikey", "list takes no arguments");
-		return do_list(env);
-	}
-	if (strcmp(action, "revoke") == 0) {
-		if (optind + 1 != argc)
-			return admin_usage_error("apikey", "revoke needs exactly one ID");
-		return do_revoke(env, argv[optind]);
-	}
-	return admin_usage_error("apikey", "unknown action '%s' (create, list, revoke)", action);
+	if (c < 0)
+		return call->exit;
+	if (name == NULL || optind != call->argc)
+		return admin_usage_error(call->cmd, "needs --name NAME");
+	return do_create(env, name);
+}
+
+static int apikey_list(admin_env *env, admin_call *call)
+{
+	int c;
+
+	while ((c = admin_getopt(call)) > 0)
+		if (c == 'j')
+			env->json = 1;
+	if (c < 0 || admin_operands(call, 0, "") != 0)
+		return call->exit;
+	return do_list(env);
+}
+
+static int apikey_revoke(admin_env *env, admin_call *call)
+{
+	int c;
+
+	while ((c = admin_getopt(call)) > 0)
+		if (c == 'j')
+			env->json = 1;
+	if (c < 0 || admin_operands(call, 1, "exactly one ID") != 0)
+		return call->exit;
+	return do_revoke(env, call->argv[optind]);
+}
+
+static const admin_action create_action = {
+	.name = "create", .opts = create_opts, .shortopts = "n:jh", .run = apikey_create};
+static const admin_action list_action = {
+	.name = "list", .opts = json_opts, .shortopts = "jh", .run = apikey_list};
+static const admin_action revoke_action = {
+	.name = "revoke", .opts = json_opts, .shortopts = "jh", .run = apikey_revoke};
+static const admin_action *const apikey_actions[] = {&create_action, &list_action,
+						     &revoke_action, NULL};
+static const admin_group apikey_group = {
+	.name = "apikey", .help = apikey_usage, .actions = apikey_actions};
+
+int cmd_apikey(admin_env *env, int argc, char **argv)
+{
+	return admin_dispatch(env, &apikey_group, argc, argv);
 }

@@ -1,6 +1,6 @@
 /*
  * cmd_instance.c — `crtoken-admin init` (a new self-contained instance) and
- * `crtoken-admin ca show|import`.
+ * `crtoken-admin ca show|import` (each action with its own options).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -96,8 +96,14 @@ int cmd_init(admin_env *env, int argc, char **argv)
 		return admin_usage_error("init", "unexpected argument '%s'", argv[optind]);
 	if (o.dir == NULL)
 		return admin_usage_error("init", "--dir DIR is required");
-	if (o.import_cert && (o.ca_key_type || o.ca_subject))
-		return admin_usage_error("init", "--import-* and --ca-key/--ca-subject exclude each other");
+	/* a generated CA's options do not apply to an imported one */
+	if ((o.import_cert || o.import_key || o.import_chain) &&
+	    (o.ca_key_type || o.ca_subject || o.ca_days))
+		return admin_usage_error("init", "--import-* and --ca-key/--ca-subject/--ca-days "
+						 "exclude each other");
+	if (o.import_chain && o.import_cert == NULL)
+		return admin_usage_error("init", "--import-chain does not apply without "
+						 "--import-cert and --import-key");
 	r = crt_init(&o, err, sizeof(err));
 	if (r != CRT_OK) {
 		fprintf(stderr, "crtoken-admin: error: %s: %s%s%s\n", crt_status_name(r),
@@ -120,47 +126,60 @@ int cmd_init(admin_env *env, int argc, char **argv)
 
 static const char ca_help[] =
 	"usage: crtoken-admin ca show [--json]\n"
-	"       crtoken-admin ca import --cert FILE --key FILE [--chain FILE]\n\n"
+	"       crtoken-admin ca import --cert FILE --key FILE [--chain FILE] [--json]\n\n"
 	"show:   the CA's subject, key type, validity and SHA-256 fingerprint.\n"
 	"import: replace the CA with an existing certificate + unencrypted key (e.g. an\n"
 	"        intermediate issued by your organisation's root), with its chain.\n"
 	"        Certificates issued before keep working only if the issuer name stays\n"
-	"        the same.\n";
+	"        the same.\n"
+	"Each action takes only the options shown for it; any other is a usage error.\n";
 
-int cmd_ca(admin_env *env, int argc, char **argv)
+enum { CA_CERT = 1000, CA_KEY, CA_CHAIN, CA_JSON };
+
+static const struct option ca_show_opts[] = {
+	{"json", no_argument, NULL, CA_JSON},
+	{NULL, 0, NULL, 0},
+};
+
+static int ca_show(admin_env *env, admin_call *call)
 {
-	static const struct option opts[] = {
-		{"cert", required_argument, NULL, 'C'},
-		{"key", required_argument, NULL, 'K'},
-		{"chain", required_argument, NULL, 'H'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+	int c, rc;
+
+	while ((c = admin_getopt(call)) > 0)
+		if (c == CA_JSON)
+			env->json = 1;
+	if (c < 0 || admin_operands(call, 0, "") != 0)
+		return call->exit;
+	if ((rc = admin_open(env, 0)) != EXIT_OK)
+		return rc;
+	return print_ca(env, NULL);
+}
+
+static const struct option ca_import_opts[] = {
+	{"cert", required_argument, NULL, CA_CERT},
+	{"key", required_argument, NULL, CA_KEY},
+	{"chain", required_argument, NULL, CA_CHAIN},
+	{"json", no_argument, NULL, CA_JSON},
+	{NULL, 0, NULL, 0},
+};
+
+static int ca_import(admin_env *env, admin_call *call)
+{
 	const char *cert = NULL, *key = NULL, *chain = NULL;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = admin_getopt(call)) > 0) {
 		switch (c) {
-		case 'C': cert = optarg; break;
-		case 'K': key = optarg; break;
-		case 'H': chain = optarg; break;
-		case 'j': env->json = 1; break;
-		case 'h': fputs(ca_help, stdout); return EXIT_OK;
-		default: return admin_usage_error("ca", "unknown option");
+		case CA_CERT: cert = optarg; break;
+		case CA_KEY: key = optarg; break;
+		case CA_CHAIN: chain = optarg; break;
+		case CA_JSON: env->json = 1; break;
 		}
 	}
-	if (optind + 1 != argc)
-		return admin_usage_error("ca", "expected one action: show or import");
-	if (strcmp(argv[optind], "show") == 0) {
-		if ((rc = admin_open(env, 0)) != EXIT_OK)
-			return rc;
-		return print_ca(env, NULL);
-	}
-	if (strcmp(argv[optind], "import") != 0)
-		return admin_usage_error("ca", "unknown action '%s'", argv[optind]);
+	if (c < 0 || admin_operands(call, 0, "") != 0)
+		return call->exit;
 	if (cert == NULL || key == NULL)
-		return admin_usage_error("ca", "import needs --cert and --key");
+		return admin_usage_error(call->cmd, "needs --cert and --key");
 	if ((rc = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
 		return rc;
 	crt_status r = crt_ca_import(env->ctx, cert, key, chain, admin_actor());
@@ -169,4 +188,15 @@ int cmd_ca(admin_env *env, int argc, char **argv)
 	if (!env->json)
 		printf("Imported the CA.\n");
 	return print_ca(env, NULL);
+}
+
+static const admin_action ca_show_action = {.name = "show", .opts = ca_show_opts, .run = ca_show};
+static const admin_action ca_import_action = {
+	.name = "import", .opts = ca_import_opts, .run = ca_import};
+static const admin_action *const ca_actions[] = {&ca_show_action, &ca_import_action, NULL};
+static const admin_group ca_group = {.name = "ca", .help = ca_help, .actions = ca_actions};
+
+int cmd_ca(admin_env *env, int argc, char **argv)
+{
+	return admin_dispatch(env, &ca_group, argc, argv);
 }

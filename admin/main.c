@@ -166,6 +166,28 @@ int admin_json_print_shape(json_t *v)
 	return EXIT_OK;
 }
 
+int admin_write_out(const char *path, const char *data, int check)
+{
+	char err[600];
+	crt_status r;
+
+	if (strcmp(path, "-") == 0) {
+		if (!check && fputs(data, stdout) == EOF) {
+			fprintf(stderr, "crtoken-admin: error: io_error: cannot write to stdout\n");
+			return EXIT_SYSTEM;
+		}
+		return 0;
+	}
+	r = crt_file_write(path, data, check ? 0 : strlen(data), 0644,
+			   CRT_WRITE_REPLACE | (check ? CRT_WRITE_CHECK : 0), err, sizeof(err));
+	if (r != CRT_OK) {
+		fprintf(stderr, "crtoken-admin: error: %s: %s\n", crt_status_name(r), err);
+		return admin_exit_for(r);
+	}
+	return 0;
+}
+
+
 const char *admin_time(int64_t t, char buf[32])
 {
 	if (t == 0)

@@ -4,7 +4,7 @@ ADMIN_SRC := $(wildcard admin/*.c)
 ADMIN_OBJ := $(ADMIN_SRC:%.c=$(B)/obj/%.o)
 ADMIN_BIN := $(B)/bin/crtoken-admin
 
-$(B)/obj/admin/%.o: admin/%.c admin/admin.h common/crtoken.h
+$(B)/obj/admin/%.o: admin/%.c $(wildcard admin/*.h) common/crtoken.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(call pc_cflags,$(ADMIN_EXTRA_PKGS)) -c -o $@ $<
 

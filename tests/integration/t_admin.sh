@@ -178,4 +178,165 @@ check_contains "validity is capped at the intermediate's notAfter" "$(openssl x5
 	"$(openssl x509 -in "$T/imp.pem" -noout -enddate)"
 check_code "ca import refuses a key that does not match" ca_key_mismatch \
 	env CRTOKEN_CONF="$T/imp/crtoken.conf" "$A" ca import --cert "$T/int.pem" --key "$T/root.key"
+# --- each action takes only its own options ------------------------------------------
+# check_usage NAME MESSAGE CMD... : CMD exits 2 (usage) with MESSAGE on stderr.
+check_usage() {
+	_name=$1
+	_msg=$2
+	shift 2
+	"$@" >"$T/.out" 2>"$T/.err"
+	_rc=$?
+	if [ "$_rc" = 2 ] && grep -q -F -- "$_msg" "$T/.err"; then ok "$_name"; else
+		not_ok "$_name (exit $_rc, expected 2 and: $_msg)"
+		sed 's/^/#   /' "$T/.err" | tail -5
+	fi
+}
+new_instance "$T/opts" || not_ok "instance for the option checks"
+TJ=$("$A" token create --name opt-a --json)
+TID=$(json_get "$TJ" id)
+make_csr "$T" opt
+"$A" redeem "$(json_get "$TJ" token)" --csr "$T/opt.csr" --out "$T/opt.pem" >/dev/null
+OSER=$(openssl x509 -in "$T/opt.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
+UJ=$("$A" token create --name opt-b --json)
+UID_=$(json_get "$UJ" id)
+KJ=$("$A" apikey create --name opt-key --json)
+KID=$(json_get "$KJ" id)
+AUDIT0=$("$A" audit --limit 100000 --json | grep -c '"id"')
+
+CREATE_TAKES="(it takes --name, --cn, --org, --ou, --owner, --expires, --lock, --open, --reply, --count, --json)"
+UPDATE_TAKES="(it takes --name, --cn, --org, --ou, --owner, --expires, --lock, --open, --reply, --clear-reply, --json)"
+check_usage "token create refuses list's --state" \
+	"crtoken-admin token create: --state does not apply $CREATE_TAKES" \
+	"$A" token create --name never --state active
+check_usage "token create refuses update's --clear-reply" \
+	"crtoken-admin token create: --clear-reply does not apply $CREATE_TAKES" \
+	"$A" token create --name never --clear-reply
+check_usage "token list refuses create's --cn" \
+	"crtoken-admin token list: --cn does not apply (it takes --state, --json)" \
+	"$A" token list --cn x
+check_usage "token show refuses create's --count" \
+	"crtoken-admin token show: --count does not apply (it takes --json)" \
+	"$A" token show "$TID" --count 2
+check_usage "token update refuses list's --state" \
+	"crtoken-admin token update: --state does not apply $UPDATE_TAKES" \
+	"$A" token update "$UID_" --state active --cn never
+check_usage "token update refuses create's --count" \
+	"crtoken-admin token update: --count does not apply $UPDATE_TAKES" \
+	"$A" token update "$UID_" --count 2
+check_usage "token delete refuses purge's --older-than" \
+	"crtoken-admin token delete: --older-than does not apply (it takes --json)" \
+	"$A" token delete "$UID_" --older-than 3
+check_usage "token purge refuses create's --cn" \
+	"crtoken-admin token purge: --cn does not apply (it takes --older-than, --json)" \
+	"$A" token purge --cn x
+check_usage "an option no action takes is unknown" \
+	"crtoken-admin token list: unknown option '--frobnicate' (it takes --state, --json)" \
+	"$A" token list --frobnicate
+check_usage "an option that takes no value refuses one" \
+	"crtoken-admin token list: --json takes no value" "$A" token list --json=yes
+check_usage "a missing value is named" \
+	"crtoken-admin token list: --state needs a value" "$A" token list --state
+check_usage "the action comes first" \
+	"crtoken-admin token: expected an action before '--json'" "$A" token --json list
+check_usage "cert list refuses show's --pem" \
+	"crtoken-admin cert list: --pem does not apply (it takes --status, --token, --expiring-within, --json)" \
+	"$A" cert list --pem
+check_usage "cert show refuses revoke's --reason" \
+	"crtoken-admin cert show: --reason does not apply (it takes --pem, --json)" \
+	"$A" cert show "$OSER" --reason keyCompromise
+check_usage "cert revoke refuses list's --status" \
+	"crtoken-admin cert revoke: --status does not apply (it takes --reason, --json)" \
+	"$A" cert revoke "$OSER" --status valid
+check_usage "cert revoke refuses show's --pem" \
+	"crtoken-admin cert revoke: --pem does not apply (it takes --reason, --json)" \
+	"$A" cert revoke "$OSER" --pem
+check_usage "ca show refuses import's --cert" \
+	"crtoken-admin ca show: --cert does not apply (it takes --json)" \
+	"$A" ca show --cert "$T/int.pem"
+check_usage "ca import refuses an option of no action" \
+	"crtoken-admin ca import: unknown option '--pem' (it takes --cert, --key, --chain, --json)" \
+	"$A" ca import --cert "$T/int.pem" --key "$T/int.key" --pem
+check_usage "apikey list refuses create's --name" \
+	"crtoken-admin apikey list: --name does not apply (it takes --json)" \
+	"$A" apikey list --name x
+check_usage "apikey list refuses create's -n" \
+	"crtoken-admin apikey list: -n does not apply (it takes --json)" \
+	"$A" apikey list -n x
+check_usage "apikey revoke refuses create's --name" \
+	"crtoken-admin apikey revoke: --name does not apply (it takes --json)" \
+	"$A" apikey revoke "$KID" --name x
+check_usage "apikey create refuses an option of no action" \
+	"crtoken-admin apikey create: unknown option '--state' (it takes --name, --json)" \
+	"$A" apikey create --name never --state x
+check_usage "init refuses --ca-days for an imported CA" \
+	"crtoken-admin init: --import-* and --ca-key/--ca-subject/--ca-days exclude each other" \
+	"$A" init --dir "$T/never" --import-cert "$T/int.pem" --import-key "$T/int.key" --ca-days 30
+check_usage "init refuses --import-chain without an imported CA" \
+	"crtoken-admin init: --import-chain does not apply without --import-cert and --import-key" \
+	"$A" init --dir "$T/never" --import-chain "$T/root.pem"
+check "... and made no instance" test ! -e "$T/never"
+check_eq "refused command lines changed nothing (no audit row)" "$AUDIT0" \
+	"$("$A" audit --limit 100000 --json | grep -c '"id"')"
+check_contains "... the token delete refused is still active" '"state": "active"' \
+	"$("$A" token show "$UID_" --json)"
+check_contains "... the certificate cert revoke refused is still valid" '"status": "valid"' \
+	"$("$A" cert show "$OSER" --json)"
+check_contains "... the key apikey revoke refused is still accepted" '"revokedAt": null' \
+	"$("$A" apikey list --json)"
+
+# Every documented option of every action still works.
+for act in create list show update delete purge; do
+	check "token $act --help exits 0" "$A" token "$act" --help
+done
+J=$("$A" token create --name all-opts --cn all-cn --org all-o --ou all-ou --owner bob \
+	--expires 1d --lock ou --open org --reply Tunnel-Type=VLAN --reply Filter-Id=x --json)
+for v in '"name": "all-opts"' '"commonName": "all-cn"' '"organization": "all-o"' \
+	'"organizationalUnit": "all-ou"' '"owner": "bob"' '"Tunnel-Type=VLAN"' '"Filter-Id=x"' \
+	'"openFields": [' '"token": "crt_'; do
+	check_contains "token create takes every metadata option ($v)" "$v" "$J"
+done
+check_contains "... --lock ou locks the OU" '"organizationalUnit"' \
+	"$(printf '%s' "$J" | $PY -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["lockedFields"]))')"
+check_eq "... --expires 1d" 86400 "$(printf '%s' "$J" | $PY -c 'import json,sys,datetime as d
+j=json.load(sys.stdin); p=lambda s: d.datetime.strptime(s,"%Y-%m-%dT%H:%M:%SZ")
+print(int((p(j["expiresAt"])-p(j["createdAt"])).total_seconds()))')"
+AID=$(json_get "$J" id)
+check_eq "token create --count 3 --json makes three" 3 \
+	"$("$A" token create --name batch --count 3 --json | grep -c '"token": "crt_')"
+check_eq "token create --count 2 prints two token strings" 2 \
+	"$("$A" token create --name batch2 --count 2 | grep -c '^crt_')"
+check_contains "token list --state active --json" "\"$AID\"" "$("$A" token list --state active --json)"
+check_contains "token show --json" '"name": "all-opts"' "$("$A" token show "$AID" --json)"
+J=$("$A" token update "$AID" --name all-2 --cn cn-2 --org o-2 --ou '' --owner carol --expires 2h \
+	--lock cn --open ou --reply Filter-Id=y --json)
+for v in '"name": "all-2"' '"commonName": "cn-2"' '"organization": "o-2"' \
+	'"organizationalUnit": null' '"owner": "carol"' '"Filter-Id=y"'; do
+	check_contains "token update takes every metadata option ($v)" "$v" "$J"
+done
+check_contains "token update --clear-reply --json" '"replyAttributes": []' \
+	"$("$A" token update "$AID" --clear-reply --json)"
+check_contains "token delete --json" '"deleted": true' "$("$A" token delete "$AID" --json)"
+check_contains "token purge --older-than 0 --json" '"purged": ' \
+	"$("$A" token purge --older-than 0 --json)"
+for act in list show revoke; do
+	check "cert $act --help exits 0" "$A" cert "$act" --help
+done
+check_contains "cert list --status --token --expiring-within --json" "\"$OSER\"" \
+	"$("$A" cert list --status valid --token "$TID" --expiring-within 36500 --json)"
+check_eq "cert list --expiring-within 0 leaves it out" "[]" \
+	"$("$A" cert list --status valid --token "$TID" --expiring-within 0 --json)"
+check "cert show --pem prints the certificate" sh -c \
+	"'$A' cert show '$OSER' --pem | openssl x509 -noout"
+check_contains "cert show --json" '"certificate": "-----BEGIN CERTIFICATE' \
+	"$("$A" cert show "$OSER" --json)"
+check_contains "cert revoke --reason --json" '"revocationReason": "superseded"' \
+	"$("$A" cert revoke "$OSER" --reason superseded --json)"
+check_contains "ca show --json" '"subject": "' "$("$A" ca show --json)"
+new_instance "$T/opts-ca" || not_ok "instance for ca import"
+check_contains "ca import --cert --key --chain --json" 'Corp WiFi Intermediate' \
+	"$("$A" ca import --cert "$T/int.pem" --key "$T/int.key" --chain "$T/root.pem" --json)"
+CRTOKEN_CONF=$T/opts/crtoken.conf
+check_contains "apikey create -n NAME -j" '"name": "short-opts"' "$("$A" apikey create -n short-opts -j)"
+check_contains "apikey list --json" "\"$KID\"" "$("$A" apikey list --json)"
+check_contains "apikey revoke --json" '"revoked": true' "$("$A" apikey revoke "$KID" --json)"
 finish

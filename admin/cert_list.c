@@ -1,0 +1,75 @@
+/*
+ * cert_list.c — `crtoken-admin cert list [--status S] [--token ID]
+ * [--expiring-within DAYS] [--json]`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cert.h"
+
+static const struct option list_opts[] = {
+    {"status", required_argument, NULL, CERT_STATUS},
+    {"token", required_argument, NULL, CERT_TOKEN},
+    {"expiring-within", required_argument, NULL, CERT_EXPIRING},
+    {"json", no_argument, NULL, CERT_JSON},
+    {NULL, 0, NULL, 0},
+};
+
+static int cert_list(admin_env *env, admin_call *call)
+{
+	crt_cert_filter f = {.status = -1, .token_id = NULL, .expiring_within_days = -1};
+	crt_cert *list = NULL;
+	size_t n = 0;
+	crt_status r;
+	int c, rc;
+
+	while ((c = admin_getopt(call)) > 0) {
+		switch (c) {
+		case CERT_STATUS:
+			if ((f.status = crt_cert_status_parse(optarg)) < 0)
+				return admin_usage_error(call->cmd,
+				                         "--status: valid, revoked or expired");
+			break;
+		case CERT_TOKEN:
+			f.token_id = optarg;
+			break;
+		case CERT_EXPIRING:
+			f.expiring_within_days = atoi(optarg);
+			if (f.expiring_within_days < 0 ||
+			    strspn(optarg, "0123456789") != strlen(optarg))
+				return admin_usage_error(call->cmd, "--expiring-within takes days");
+			break;
+		case CERT_JSON:
+			env->json = 1;
+			break;
+		}
+	}
+	if (c < 0 || admin_operands(call, 0, "") != 0)
+		return call->exit;
+	if ((rc = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
+		return rc;
+	if ((r = crt_cert_list(env->ctx, &f, &list, &n)) != CRT_OK)
+		return admin_fail(env, r);
+	if (env->json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, admin_json_or_null(crt_cert_json(&list[i], 0)));
+		admin_json_print(a);
+	} else {
+		char b[32];
+		printf("%-32s %-8s %-20s %s\n", "SERIAL", "STATUS", "NOT AFTER", "NAME / SUBJECT");
+		for (size_t i = 0; i < n; i++)
+			printf("%-32s %-8s %-20s %s  %s\n", list[i].serial,
+			       crt_cert_status_name(list[i].status),
+			       admin_time(list[i].not_after, b), list[i].name, list[i].subject);
+	}
+	crt_cert_list_free(list, n);
+	return EXIT_OK;
+}
+
+const admin_action cert_list_action = {
+    .name = "list",
+    .opts = list_opts,
+    .run = cert_list,
+};

@@ -1,0 +1,63 @@
+/*
+ * token.h — what the files of `crtoken-admin token` share: the actions
+ * (one file each: token_create.c, token_list.c, token_show.c,
+ * token_update.c, token_delete.c, token_purge.c; the group in cmd_token.c),
+ * the metadata options create and update both take (token_spec.c) and the
+ * output of one token (token_show.c).
+ */
+#ifndef CRTOKEN_ADMIN_TOKEN_H
+#define CRTOKEN_ADMIN_TOKEN_H
+
+#include "admin.h"
+
+extern const admin_action token_create_action, token_list_action, token_show_action,
+    token_update_action, token_delete_action, token_purge_action;
+
+/* Option values of the token actions (unique across the group). */
+enum {
+	TOK_NAME = 1000,
+	TOK_CN,
+	TOK_ORG,
+	TOK_OU,
+	TOK_OWNER,
+	TOK_EXPIRES,
+	TOK_LOCK,
+	TOK_OPEN,
+	TOK_REPLY,
+	TOK_CLEAR_REPLY,
+	TOK_STATE,
+	TOK_OLDER,
+	TOK_COUNT,
+	TOK_JSON,
+};
+
+/* The metadata options of create and update, in their option tables. */
+// clang-format off
+#define TOKEN_SPEC_OPTIONS                                     \
+	{"name", required_argument, NULL, TOK_NAME},           \
+	{"cn", required_argument, NULL, TOK_CN},               \
+	{"org", required_argument, NULL, TOK_ORG},             \
+	{"ou", required_argument, NULL, TOK_OU},               \
+	{"owner", required_argument, NULL, TOK_OWNER},         \
+	{"expires", required_argument, NULL, TOK_EXPIRES},     \
+	{"lock", required_argument, NULL, TOK_LOCK},           \
+	{"open", required_argument, NULL, TOK_OPEN},           \
+	{"reply", required_argument, NULL, TOK_REPLY}
+// clang-format on
+
+/* A crt_token_spec as the options fill it; reply owns the joined lines. */
+typedef struct token_spec_args {
+	crt_token_spec spec;
+	char *reply; /* --reply lines, '\n'-joined (malloc'd) */
+} token_spec_args;
+
+/* Apply metadata option c (value arg) to a. 1 if c is one, 0 if not, -1
+ * after a usage error (call->exit). */
+int token_spec_option(admin_call *call, int c, const char *arg, token_spec_args *a);
+void token_spec_args_clear(token_spec_args *a);
+
+/* Print t (with --json its JSON shape); token_string is shown once, right
+ * after creation (NULL otherwise). Returns the exit status. */
+int token_print(admin_env *env, const crt_token *t, const char *token_string);
+
+#endif

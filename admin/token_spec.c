@@ -1,0 +1,85 @@
+/*
+ * token_spec.c — the token metadata options that `token create` and
+ * `token update` both take (--name, --cn, --org, --ou, --owner, --expires,
+ * --lock, --open, --reply), parsed into a crt_token_spec.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "token.h"
+
+/* Append "line" to a '\n'-joined list. */
+static int append_line(char **list, const char *line)
+{
+	size_t old = *list ? strlen(*list) : 0;
+	char *n = realloc(*list, old + strlen(line) + 2);
+	if (n == NULL)
+		return -1;
+	if (old)
+		n[old++] = '\n';
+	strcpy(n + old, line);
+	*list = n;
+	return 0;
+}
+
+int token_spec_option(admin_call *call, int c, const char *arg, token_spec_args *a)
+{
+	crt_token_spec *spec = &a->spec;
+
+	switch (c) {
+	case TOK_NAME:
+		spec->name = arg;
+		return 1;
+	case TOK_CN:
+		spec->cn = arg;
+		return 1;
+	case TOK_ORG:
+		spec->org = arg;
+		return 1;
+	case TOK_OU:
+		spec->ou = arg;
+		return 1;
+	case TOK_OWNER:
+		spec->owner = arg;
+		return 1;
+	case TOK_EXPIRES:
+		if (crt_duration_parse(arg, &spec->lifetime) != CRT_OK) {
+			call->exit = admin_usage_error(
+			    call->cmd, "--expires '%s': use e.g. 7d, 12h, 30m", arg);
+			return -1;
+		}
+		return 1;
+	case TOK_LOCK:
+		if (crt_fields_parse(arg, &spec->locked) != CRT_OK) {
+			call->exit = admin_usage_error(call->cmd,
+			                               "--lock '%s': use a list of cn,org,ou", arg);
+			return -1;
+		}
+		spec->set_locked = 1;
+		return 1;
+	case TOK_OPEN:
+		if (crt_fields_parse(arg, &spec->opened) != CRT_OK) {
+			call->exit = admin_usage_error(call->cmd,
+			                               "--open '%s': use a list of cn,org,ou", arg);
+			return -1;
+		}
+		spec->set_opened = 1;
+		return 1;
+	case TOK_REPLY:
+		if (append_line(&a->reply, arg) != 0) {
+			fprintf(stderr, "crtoken-admin: error: out_of_memory: out of memory\n");
+			call->exit = EXIT_SYSTEM;
+			return -1;
+		}
+		spec->reply = a->reply;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void token_spec_args_clear(token_spec_args *a)
+{
+	free(a->reply);
+	memset(a, 0, sizeof(*a));
+}
