@@ -4,13 +4,19 @@ ENROLL_CFLAGS := $(call pc_cflags,$(ENROLL_PKGS))
 ENROLL_LIBS := $(call pc_libs,$(ENROLL_PKGS) pam) -lpam -lpthread
 
 CRTOKEND_SRC := $(wildcard enroll/crtokend/*.c)
-CRTOKEND_OBJ := $(CRTOKEND_SRC:%.c=$(B)/obj/%.o)
+CRTOKEND_OBJ := $(CRTOKEND_SRC:%.c=$(B)/obj/%.o) $(B)/obj/enroll/crtokend/portal_assets.o
+PORTAL_ASSETS := enroll/web/index.html enroll/web/app.js enroll/web/app.css
 ENROLL_CLIENT_SRC := $(wildcard enroll/client/*.c)
 ENROLL_CLIENT_OBJ := $(ENROLL_CLIENT_SRC:%.c=$(B)/obj/%.o)
 
 $(B)/obj/enroll/crtokend/%.o: enroll/crtokend/%.c enroll/crtokend/crtokend.h common/crtoken.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(ENROLL_CFLAGS) -c -o $@ $<
+
+# The /enroll page's files, embedded with .incbin (paths relative to the top dir).
+$(B)/obj/enroll/crtokend/portal_assets.o: enroll/crtokend/portal_assets.S $(PORTAL_ASSETS)
+	@mkdir -p $(@D)
+	$(CC) -c -o $@ $<
 
 $(B)/obj/enroll/client/%.o: enroll/client/%.c enroll/client/enroll.h common/crtoken.h
 	@mkdir -p $(@D)

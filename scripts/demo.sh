@@ -427,3 +427,42 @@ step "11. Everything above is in the audit trail"
 run "$ADMIN" audit --limit 12
 
 printf '\n\033[1mDemo complete.\033[0m State kept in %s (CRTOKEN_CONF=%s)\n' "$DEMO" "$CRTOKEN_CONF"
+
+# The self-service page: the chapters stopped crtokend, so the demo writes a
+# script that starts it again on the demo's state (PAM through pam_wrapper,
+# as in the HTTP chapter), makes a fresh token and says how to sign in.
+PORTAL_LISTEN=$(sed -n 's/^listen = //p' "$CRTOKEN_CONF" | head -1)
+if [ -z "$PORTAL_LISTEN" ]; then
+	PORTAL_LISTEN=127.0.0.1:18496
+	sed -i -e "s|^;*listen *=.*|listen = $PORTAL_LISTEN|" -e 's|^;*plain_http *=.*|plain_http = yes|' \
+		"$CRTOKEN_CONF"
+fi
+PORTAL_URL=http://$PORTAL_LISTEN/enroll
+PORTAL_MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
+PORTAL_PAM=$DEMO/pam-portal.d
+mkdir -p "$PORTAL_PAM"
+printf 'auth required %s config=%s\naccount required %s config=%s\n' \
+	"$BUILD/lib/pam_crtoken.so" "$CRTOKEN_CONF" "$BUILD/lib/pam_crtoken.so" "$CRTOKEN_CONF" \
+	>"$PORTAL_PAM/$(sed -n 's/^pam_service = //p' "$CRTOKEN_CONF" | head -1 | grep . || echo crtoken)"
+"$ADMIN" otp enroll visitor --no-qr --json >"$DEMO/visitor-otp.json"
+cat >"$DEMO/portal.sh" <<PORTAL
+#!/bin/sh
+# portal.sh — written by make demo: crtokend on the demo's state, in the
+# foreground, serving the self-service page at $PORTAL_URL (Ctrl-C stops it).
+set -eu
+TOKEN=\$("$ADMIN" --config "$CRTOKEN_CONF" token create --name "portal-\$(date +%s)" --cn visitor-laptop --json |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+SECRET=\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["secret"])' "$DEMO/visitor-otp.json")
+echo "The page:  $PORTAL_URL"
+echo "A token:   \$TOKEN"
+echo "Sign in as visitor with the code of: oathtool --totp -b \$SECRET"
+if [ -n "\${DISPLAY:-}\${WAYLAND_DISPLAY:-}" ] && command -v xdg-open >/dev/null; then
+	(sleep 1; xdg-open "$PORTAL_URL") >/dev/null 2>&1 &
+fi
+LD_PRELOAD=/usr/lib/$PORTAL_MA/libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$PORTAL_PAM" \\
+	exec "$BUILD/bin/crtokend" --config "$CRTOKEN_CONF" --foreground
+PORTAL
+chmod 755 "$DEMO/portal.sh"
+printf '\n\033[1mThe self-service page:\033[0m %s\n' "$PORTAL_URL"
+printf 'Open it: sh %s   (starts crtokend on this state, prints a token and the sign-in; then open the URL in a browser)\n' \
+	"$B/demo/portal.sh"

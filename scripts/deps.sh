@@ -15,7 +15,7 @@ libtalloc-dev libpcre3-dev libfreeradius-dev freeradius openssl dpkg-dev xz-util
 DEMO_PKGS="curl oathtool pamtester libpam-wrapper eapoltest"
 CHECK_PKGS="$DEMO_PKGS libcmocka-dev faketime valgrind libpam-oath clang libclang-rt-14-dev \
 python3-yaml python3-jsonschema libjson-validator-perl iproute2 procps systemd \
-wpasupplicant hostapd network-manager libxml2-utils"
+wpasupplicant hostapd network-manager libxml2-utils chromium python3-websocket"
 
 BENCH_PKGS="wrk golang-cfssl hyperfine"
 

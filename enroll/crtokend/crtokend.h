@@ -15,7 +15,8 @@
  *   auth.c      API key (admin) and Basic/PAM (redeemer) authentication
  *   pamgate.c   the PAM conversation
  *   ratelimit.c failed-login limiter per remote address
- *   h_*.c       endpoint handlers
+ *   h_*.c       endpoint handlers (h_portal.c: the /enroll page, whose
+ *               files portal_assets.S embeds from enroll/web/)
  *   log.c       stderr / syslog logging
  */
 #ifndef CRTOKEND_H
@@ -277,5 +278,9 @@ void h_crl(struct request *rq);
 void h_healthz(struct request *rq);
 void h_profile_list(struct request *rq);
 void h_profile_make(struct request *rq);
+void h_portal_page(struct request *rq);
+void h_portal_js(struct request *rq);
+void h_portal_css(struct request *rq);
+void h_portal_settings(struct request *rq);
 
 #endif /* CRTOKEND_H */

@@ -28,6 +28,11 @@ static const struct route routes[] = {
     /* Onboarding profiles (h_profiles.c). */
     {"GET", "/network-profiles", h_profile_list, R_NO_CTX},
     {"POST", "/network-profiles/{format}", h_profile_make, R_BODY},
+    /* The self-service page (h_portal.c). */
+    {"GET", "/enroll", h_portal_page, R_NO_CTX},
+    {"GET", "/enroll/app.js", h_portal_js, R_NO_CTX},
+    {"GET", "/enroll/app.css", h_portal_css, R_NO_CTX},
+    {"GET", "/enroll/portal.json", h_portal_settings, R_NO_CTX},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

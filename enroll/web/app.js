@@ -1,0 +1,706 @@
+/*
+ * app.js — the self-service enrollment page (/enroll), plain JavaScript, no
+ * library. It is a client of crtokend's REST API like crtoken-enroll:
+ *   1. the token's format and checksum are checked here (the rule of
+ *      crt_token_check_format in common/token.c), so a typo is reported
+ *      before anything is sent;
+ *   2. user name + one-time code (+ password) go as HTTP Basic credentials
+ *      of the redemption (POST /client-certificates/token/{token}), the
+ *      password part "password\nOTP" when a password is given (pamgate.c);
+ *   3. the key is made either here (WebCrypto ECDSA P-256, a PKCS#10 CSR
+ *      built here, the PKCS#12 assembled here: PBES2 / PBKDF2-HMAC-SHA-256 /
+ *      AES-256-CBC with an HMAC-SHA-256 MAC) or by the server (GENERATE);
+ *   4. the network profiles come from POST /network-profiles/{format}.
+ * Everything from the server or the config is put into the page with
+ * textContent (never as HTML); the page keeps no cookie and no storage.
+ */
+'use strict';
+
+/* ------------------------------------------------------------ bytes */
+
+const enc = new TextEncoder();
+
+function cat(...parts) {
+	let n = 0;
+	for (const p of parts) n += p.length;
+	const out = new Uint8Array(n);
+	let o = 0;
+	for (const p of parts) {
+		out.set(p, o);
+		o += p.length;
+	}
+	return out;
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+function base64(bytes, url) {
+	const tbl = url ? B64.slice(0, 62) + '-_' : B64;
+	let s = '';
+	let i = 0;
+	for (; i + 2 < bytes.length; i += 3) {
+		const v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+		s += tbl[(v >> 18) & 63] + tbl[(v >> 12) & 63] + tbl[(v >> 6) & 63] + tbl[v & 63];
+	}
+	const rest = bytes.length - i;
+	if (rest === 1) {
+		const v = bytes[i] << 16;
+		s += tbl[(v >> 18) & 63] + tbl[(v >> 12) & 63] + (url ? '' : '==');
+	} else if (rest === 2) {
+		const v = (bytes[i] << 16) | (bytes[i + 1] << 8);
+		s += tbl[(v >> 18) & 63] + tbl[(v >> 12) & 63] + tbl[(v >> 6) & 63] + (url ? '' : '=');
+	}
+	return s;
+}
+
+function unbase64(s) {
+	s = s.replace(/[\s=]/g, '');
+	const out = new Uint8Array(Math.floor((s.length * 3) / 4));
+	let bits = 0;
+	let acc = 0;
+	let o = 0;
+	for (const c of s) {
+		const v = B64.indexOf(c);
+		if (v < 0) throw new Error('not base64');
+		acc = (acc << 6) | v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (acc >> bits) & 255;
+		}
+	}
+	return out.slice(0, o);
+}
+
+/* ------------------------------------------------------------ the token rule */
+
+/* CRC-32 (IEEE, reflected), as common/token.c. */
+function crc32(bytes) {
+	let c = 0xffffffff;
+	for (const b of bytes) {
+		c ^= b;
+		for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+	}
+	return (c ^ 0xffffffff) >>> 0;
+}
+
+const TOKEN_PREFIX = 'crt_';
+const TOKEN_LEN = 53; /* "crt_" + 43 body + 6 checksum */
+
+/*
+ * crt_token_check_format: 'ok', 'token_malformed' (not a crtoken token at
+ * all) or 'token_mistyped' (wrong length, a character outside base64url, or
+ * the checksum does not match: a changed character or two swapped
+ * neighbours always changes the CRC-32).
+ */
+function tokenCheck(token) {
+	if (typeof token !== 'string' || !token.startsWith(TOKEN_PREFIX)) return 'token_malformed';
+	if (token.length !== TOKEN_LEN) return 'token_mistyped';
+	if (!/^[A-Za-z0-9_-]*$/.test(token.slice(4))) return 'token_mistyped';
+	const c = crc32(enc.encode(token.slice(0, 47)));
+	const sum = base64(new Uint8Array([c >>> 24, (c >>> 16) & 255, (c >>> 8) & 255, c & 255]), true);
+	return sum === token.slice(47) ? 'ok' : 'token_mistyped';
+}
+
+/* ------------------------------------------------------------ DER */
+
+function derLen(n) {
+	if (n < 128) return [n];
+	const b = [];
+	for (; n > 0; n = Math.floor(n / 256)) b.unshift(n & 255);
+	return [0x80 | b.length, ...b];
+}
+function tlv(tag, ...parts) {
+	const body = cat(...parts);
+	return cat(new Uint8Array([tag, ...derLen(body.length)]), body);
+}
+const SEQ = (...p) => tlv(0x30, ...p);
+/* SET OF in DER order (encodings sorted). */
+function SET(...p) {
+	p.sort((a, b) => {
+		for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+		return a.length - b.length;
+	});
+	return tlv(0x31, ...p);
+}
+const CTX = (n, ...p) => tlv(0xa0 | n, ...p); /* [n] EXPLICIT / constructed */
+const OCTETS = (b) => tlv(0x04, b);
+const BITS = (b) => tlv(0x03, new Uint8Array([0]), b);
+const NULL = new Uint8Array([0x05, 0x00]);
+const UTF8 = (s) => tlv(0x0c, enc.encode(s));
+function OID(dotted) {
+	const a = dotted.split('.').map(Number);
+	const out = [40 * a[0] + a[1]];
+	for (const v0 of a.slice(2)) {
+		let v = v0;
+		const t = [v & 127];
+		for (v = Math.floor(v / 128); v > 0; v = Math.floor(v / 128)) t.unshift(0x80 | (v & 127));
+		out.push(...t);
+	}
+	return tlv(0x06, new Uint8Array(out));
+}
+/* INTEGER from a non-negative number or unsigned big-endian bytes. */
+function INT(x) {
+	let b;
+	if (typeof x === 'number') {
+		const t = [];
+		for (; x > 0; x = Math.floor(x / 256)) t.unshift(x & 255);
+		b = new Uint8Array(t);
+	} else {
+		b = x;
+	}
+	let i = 0;
+	while (i < b.length - 1 && b[i] === 0) i++;
+	b = b.slice(i);
+	if (b.length === 0) b = new Uint8Array([0]);
+	if (b[0] & 0x80) b = cat(new Uint8Array([0]), b);
+	return tlv(0x02, b);
+}
+/* BMPString: UTF-16BE code units. */
+function utf16be(s) {
+	const out = new Uint8Array(2 * s.length);
+	for (let i = 0; i < s.length; i++) {
+		out[2 * i] = s.charCodeAt(i) >> 8;
+		out[2 * i + 1] = s.charCodeAt(i) & 255;
+	}
+	return out;
+}
+
+const O = {
+	cn: '2.5.4.3',
+	ecdsaSha256: '1.2.840.10045.4.3.2',
+	data: '1.2.840.113549.1.7.1',
+	pbes2: '1.2.840.113549.1.5.13',
+	pbkdf2: '1.2.840.113549.1.5.12',
+	hmacSha256: '1.2.840.113549.2.9',
+	aes256cbc: '2.16.840.1.101.3.4.1.42',
+	sha256: '2.16.840.1.101.3.4.2.1',
+	keyBag: '1.2.840.113549.1.12.10.1.2', /* pkcs8ShroudedKeyBag */
+	certBag: '1.2.840.113549.1.12.10.1.3',
+	x509: '1.2.840.113549.1.9.22.1',
+	friendlyName: '1.2.840.113549.1.9.20',
+	localKeyId: '1.2.840.113549.1.9.21',
+};
+
+function pem(label, der) {
+	const b = base64(der).replace(/.{64}/g, '$&\n').replace(/\n$/, '');
+	return `-----BEGIN ${label}-----\n${b}\n-----END ${label}-----\n`;
+}
+/* Every CERTIFICATE block of a PEM text, DER. */
+function pemCerts(text) {
+	const out = [];
+	const re = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/g;
+	for (let m = re.exec(text || ''); m !== null; m = re.exec(text)) out.push(unbase64(m[1]));
+	return out;
+}
+
+/* ------------------------------------------------------------ CSR, PKCS#12 */
+
+const subtle = () => {
+	if (!window.crypto || !window.crypto.subtle)
+		throw new PageError('no_webcrypto', 'This browser offers no WebCrypto here (the page must be opened over HTTPS). Choose "By the server" instead.');
+	return window.crypto.subtle;
+};
+const random = (n) => window.crypto.getRandomValues(new Uint8Array(n));
+
+/* A PKCS#10 request for keyPair, signed with ECDSA-SHA-256. Its subject is
+ * a placeholder: the server takes the subject from the token. */
+async function makeCsr(keyPair) {
+	const spki = new Uint8Array(await subtle().exportKey('spki', keyPair.publicKey));
+	const name = SEQ(SET(SEQ(OID(O.cn), UTF8('crtoken browser key'))));
+	const info = SEQ(INT(0), name, spki, CTX(0));
+	const raw = new Uint8Array(
+		await subtle().sign({ name: 'ECDSA', hash: 'SHA-256' }, keyPair.privateKey, info));
+	const sig = SEQ(INT(raw.slice(0, 32)), INT(raw.slice(32)));
+	return SEQ(info, SEQ(OID(O.ecdsaSha256)), BITS(sig));
+}
+
+function repeatTo(b, n) {
+	const out = new Uint8Array(n);
+	for (let i = 0; i < n; i++) out[i] = b[i % b.length];
+	return out;
+}
+
+/* The PKCS#12 key derivation (RFC 7292 appendix B) with SHA-256 (u 32, v 64). */
+async function pkcs12Kdf(pass, salt, id, iterations, n) {
+	const v = 64;
+	const p0 = cat(utf16be(pass), new Uint8Array(2));
+	const D = new Uint8Array(v).fill(id);
+	const I = cat(repeatTo(salt, v * Math.ceil(salt.length / v)),
+		repeatTo(p0, v * Math.ceil(p0.length / v)));
+	let out = new Uint8Array(0);
+	for (;;) {
+		let A = new Uint8Array(await subtle().digest('SHA-256', cat(D, I)));
+		for (let i = 1; i < iterations; i++) A = new Uint8Array(await subtle().digest('SHA-256', A));
+		out = cat(out, A);
+		if (out.length >= n) break;
+		const B = repeatTo(A, v);
+		for (let j = 0; j < I.length; j += v) {
+			let c = 1;
+			for (let k = v - 1; k >= 0; k--) {
+				c += I[j + k] + B[k];
+				I[j + k] = c & 255;
+				c >>= 8;
+			}
+		}
+	}
+	p0.fill(0);
+	I.fill(0);
+	return out.slice(0, n);
+}
+
+const PBKDF2_ITERATIONS = 210000;
+const MAC_ITERATIONS = 2048;
+
+/*
+ * The PKCS#12 (RFC 7292) holding the PKCS#8 key pkcs8 (shrouded: PBES2 with
+ * PBKDF2-HMAC-SHA-256 and AES-256-CBC), the certificate and its chain
+ * (certs[0] first), with an HMAC-SHA-256 MAC — the form OpenSSL 3 writes by
+ * default. friendly names the key and certificate.
+ */
+async function makePkcs12(pkcs8, certs, pass, friendly) {
+	const s = subtle();
+	const salt = random(16);
+	const iv = random(16);
+	const base = await s.importKey('raw', enc.encode(pass), 'PBKDF2', false, ['deriveKey']);
+	const aes = await s.deriveKey({ name: 'PBKDF2', salt, iterations: PBKDF2_ITERATIONS, hash: 'SHA-256' },
+		base, { name: 'AES-CBC', length: 256 }, false, ['encrypt']);
+	const sealed = new Uint8Array(await s.encrypt({ name: 'AES-CBC', iv }, aes, pkcs8));
+	const pbes2 = SEQ(OID(O.pbes2), SEQ(
+		SEQ(OID(O.pbkdf2), SEQ(OCTETS(salt), INT(PBKDF2_ITERATIONS), INT(32), SEQ(OID(O.hmacSha256), NULL))),
+		SEQ(OID(O.aes256cbc), OCTETS(iv))));
+	const keyId = new Uint8Array(await s.digest('SHA-1', certs[0]));
+	const attrs = SET(SEQ(OID(O.friendlyName), SET(tlv(0x1e, utf16be(friendly)))),
+		SEQ(OID(O.localKeyId), SET(OCTETS(keyId))));
+	const keyBag = SEQ(OID(O.keyBag), CTX(0, SEQ(pbes2, OCTETS(sealed))), attrs);
+	const certBags = certs.map((der, i) =>
+		SEQ(OID(O.certBag), CTX(0, SEQ(OID(O.x509), CTX(0, OCTETS(der)))), ...(i === 0 ? [attrs] : [])));
+	const authSafe = SEQ(
+		SEQ(OID(O.data), CTX(0, OCTETS(SEQ(...certBags)))),
+		SEQ(OID(O.data), CTX(0, OCTETS(SEQ(keyBag)))));
+	const macSalt = random(16);
+	const macKey = await pkcs12Kdf(pass, macSalt, 3, MAC_ITERATIONS, 32);
+	const hk = await s.importKey('raw', macKey, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+	macKey.fill(0);
+	const mac = new Uint8Array(await s.sign('HMAC', hk, authSafe));
+	return SEQ(INT(3), SEQ(OID(O.data), CTX(0, OCTETS(authSafe))),
+		SEQ(SEQ(SEQ(OID(O.sha256), NULL), OCTETS(mac)), OCTETS(macSalt), INT(MAC_ITERATIONS)));
+}
+
+/* ------------------------------------------------------------ messages */
+
+class PageError extends Error {
+	constructor(code, message, detail, retryAfter) {
+		super(message);
+		this.code = code;
+		this.detail = detail;
+		this.retryAfter = retryAfter;
+	}
+}
+
+/* A human message for every machine code the page can meet. */
+const MESSAGES = {
+	token_malformed: 'This is not a certificate request token: tokens start with "crt_". Copy the whole token from the message you received.',
+	token_mistyped: 'This token has a typing mistake: its checksum does not match. Copy it again, or compare it character by character (53 characters, starting with "crt_").',
+	token_unknown: 'This token is not known here. It may belong to another service, or it was removed. Ask your administrator for a new one.',
+	token_deleted: 'This token was withdrawn by your administrator. Ask for a new one.',
+	token_used: 'This token has already been used to get a certificate. Each token works once: if that was not you, tell your administrator.',
+	token_expired: 'This token has expired. Ask your administrator for a new one.',
+	token_owner_mismatch: 'This token was issued to another person. Sign in with the user name it was issued to.',
+	authentication_required: 'Please sign in with your user name and one-time code.',
+	authentication_failed: 'Sign-in failed: the user name, the one-time code or the password was not accepted. Wait for the next code in your authenticator app and try again.',
+	otp_bad_code: 'The one-time code was not accepted. Wait for the next code and try again.',
+	otp_replayed: 'That one-time code was already used. Wait for the next code.',
+	otp_locked: 'Too many wrong one-time codes: your one-time code is locked for a while. Try again later or ask your administrator.',
+	otp_not_enrolled: 'No authenticator app is set up for this user. Ask your administrator.',
+	rate_limited: 'Too many failed attempts from this network. Please wait and try again.',
+	store_busy: 'The service is busy right now. Try again in a few seconds.',
+	store_unavailable: 'The service cannot reach its data right now. Try again later.',
+	store_commit_unknown: 'The service lost its connection while saving. Your token may have been used: try again, and if it says the token is used, ask your administrator.',
+	field_invalid: 'The certificate name is not valid. Ask your administrator.',
+	field_locked: 'Your administrator fixed the certificate name for this token.',
+	csr_malformed: 'The server could not read the certificate request this browser made. Try "By the server" instead.',
+	csr_bad_signature: 'The certificate request this browser made has a bad signature. Try again or choose "By the server".',
+	csr_weak_key: 'The server refused this key as too weak. Choose "By the server".',
+	csr_unsupported_key: 'The server does not accept this kind of key. Choose "By the server".',
+	csr_weak_digest: 'The server refused the request\'s signature algorithm. Choose "By the server".',
+	csr_too_large: 'The certificate request is too large.',
+	key_type_invalid: 'The server cannot make that kind of key.',
+	ca_missing: 'The service has no certificate authority set up yet. Tell your administrator.',
+	ca_expired: 'The service\'s certificate authority has expired. Tell your administrator.',
+	cert_not_found: 'The certificate is not known to this service.',
+	profile_format_unknown: 'This service does not offer that profile format.',
+	network_not_configured: 'The network settings are not configured on the server yet. Tell your administrator; the certificate itself is fine.',
+	invalid_argument: 'The server could not make this profile.',
+	request_invalid: 'The server did not understand the request.',
+	request_too_large: 'The request was too large for the server.',
+	not_found: 'The server does not offer this.',
+	internal_error: 'The server met an internal error. Try again later.',
+	out_of_memory: 'The server is out of memory. Try again later.',
+	network_error: 'The service cannot be reached. Check your connection and try again.',
+	no_webcrypto: 'This browser cannot make keys here. Choose "By the server" instead.',
+	passphrase_short: 'Choose a passphrase of at least 8 characters.',
+	passphrase_mismatch: 'The two passphrases are not the same.',
+	user_required: 'Enter your user name.',
+	otp_required: 'Enter the one-time code from your authenticator app.',
+};
+function messageFor(code, serverMessage) {
+	if (MESSAGES[code]) return MESSAGES[code];
+	return serverMessage ? `The server refused: ${serverMessage}` : 'Something went wrong. Try again later.';
+}
+
+/* ------------------------------------------------------------ API */
+
+async function api(method, path, body, auth) {
+	const headers = { Accept: 'application/json' };
+	if (body !== undefined) headers['Content-Type'] = 'application/json';
+	if (auth) headers.Authorization = auth;
+	let r;
+	try {
+		/* credentials 'omit': no cookie, no browser login dialog on 401. */
+		r = await fetch(path, {
+			method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+			credentials: 'omit', cache: 'no-store', redirect: 'error',
+		});
+	} catch (e) {
+		throw new PageError('network_error', messageFor('network_error'));
+	}
+	let data = null;
+	try {
+		data = await r.json();
+	} catch (e) {
+		data = null;
+	}
+	if (!r.ok) {
+		const err = (data && data.error) || {};
+		const code = err.code || 'internal_error';
+		throw new PageError(code, messageFor(code, err.message), err.detail,
+			r.headers.get('Retry-After'));
+	}
+	return data;
+}
+
+function basicAuth(user, secret) {
+	return 'Basic ' + base64(enc.encode(`${user}:${secret}`));
+}
+
+/* ------------------------------------------------------------ page */
+
+const $ = (id) => document.getElementById(id);
+const state = { settings: null, profiles: null, token: null, cert: null, p12: null, pass: null, form: 'modern' };
+
+function showError(err) {
+	const box = $('error');
+	box.textContent = '';
+	const strong = document.createElement('strong');
+	strong.textContent = err.message;
+	box.appendChild(strong);
+	const code = document.createElement('span');
+	code.className = 'hint';
+	let extra = `Error code: ${err.code}`;
+	if (err.retryAfter) extra += ` — try again in ${err.retryAfter} s`;
+	if (err.detail) extra += ` (${err.detail})`;
+	code.textContent = extra;
+	box.appendChild(code);
+	box.dataset.code = err.code;
+	box.hidden = false;
+	box.focus();
+}
+function clearError() {
+	$('error').hidden = true;
+	$('error').textContent = '';
+	delete $('error').dataset.code;
+	for (const el of document.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+}
+function setStatus(text) {
+	$('status').textContent = text;
+}
+function invalid(id, code) {
+	$(id).setAttribute('aria-invalid', 'true');
+	showError(new PageError(code, messageFor(code)));
+	$(id).focus();
+}
+function step(n) {
+	['s-token', 's-login', 's-done'].forEach((id, i) => { $(id).hidden = i + 1 !== n; });
+	for (let i = 1; i <= 3; i++) {
+		const li = $(`step-${i}`);
+		if (i === n) li.setAttribute('aria-current', 'step');
+		else li.removeAttribute('aria-current');
+		li.classList.toggle('done', i < n);
+	}
+	document.body.dataset.step = String(n);
+}
+function addRow(dl, label, value) {
+	if (value === null || value === undefined || value === '') return;
+	const dt = document.createElement('dt');
+	dt.textContent = label;
+	const dd = document.createElement('dd');
+	dd.textContent = value;
+	dl.append(dt, dd);
+}
+function when(iso) {
+	const d = new Date(iso);
+	return isNaN(d) ? iso : `${d.toLocaleString()} (${iso})`;
+}
+function networkText(p) {
+	if (!p || !p.configured) return null;
+	return p.type === 'wired' ? `${p.name} — wired 802.1X (EAP-TLS)` : `${p.name} — Wi-Fi "${p.ssid}" (WPA2-Enterprise, EAP-TLS)`;
+}
+function safeName(s) {
+	return (s || 'certificate').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+/, '').slice(0, 64) || 'certificate';
+}
+function download(container, label, filename, bytes, type, id) {
+	const a = document.createElement('a');
+	a.className = 'button';
+	a.href = URL.createObjectURL(new Blob([bytes], { type }));
+	a.download = filename;
+	a.textContent = label;
+	if (id) a.id = id;
+	a.dataset.filename = filename;
+	container.appendChild(a);
+	return a;
+}
+
+async function loadSettings() {
+	try {
+		state.settings = await api('GET', '/enroll/portal.json');
+	} catch (e) {
+		showError(e);
+		return;
+	}
+	const s = state.settings;
+	document.title = s.organization ? `${s.title} — ${s.organization}` : s.title;
+	$('title').textContent = s.title;
+	if (s.organization) {
+		$('org').textContent = s.organization;
+		$('org').hidden = false;
+	}
+	if (s.help) {
+		$('help').textContent = s.help;
+		$('help').hidden = false;
+	}
+	$('login-fields').hidden = !s.loginRequired;
+	try {
+		state.profiles = await api('GET', '/network-profiles');
+	} catch (e) {
+		state.profiles = null;
+	}
+}
+
+function onToken(ev) {
+	ev.preventDefault();
+	clearError();
+	const t = $('token').value.replace(/\s+/g, '');
+	const r = tokenCheck(t);
+	if (r !== 'ok') {
+		invalid('token', r);
+		return;
+	}
+	state.token = t;
+	const dl = $('preview-list');
+	dl.textContent = '';
+	addRow(dl, 'Token', `${t.slice(0, 8)}…${t.slice(-6)} (checksum correct)`);
+	addRow(dl, 'Certificate', 'a client certificate for network access (802.1X, EAP-TLS); its name and subject are set by your administrator and shown once it is issued');
+	addRow(dl, 'Network', networkText(state.profiles) || 'not configured on the server (you get the certificate only)');
+	step(2);
+	setStatus('Token checked. Sign in to get your certificate.');
+	(state.settings && state.settings.loginRequired ? $('user') : $('k-browser')).focus();
+}
+
+function credentials() {
+	if (!state.settings || !state.settings.loginRequired) return null;
+	const user = $('user').value.trim();
+	const otp = $('otp').value.replace(/\s+/g, '');
+	const pw = $('want-password').checked ? $('password').value : '';
+	if (!user) return invalid('user', 'user_required');
+	if (!otp) return invalid('otp', 'otp_required');
+	return basicAuth(user, pw ? `${pw}\n${otp}` : otp);
+}
+
+async function redeemBrowser(auth) {
+	const p1 = $('pass1').value;
+	if (p1.length < 8) return invalid('pass1', 'passphrase_short');
+	if (p1 !== $('pass2').value) return invalid('pass2', 'passphrase_mismatch');
+	setStatus('Making your key in this browser…');
+	/* Extractable: the PKCS#12 needs the private key (see the page's note). */
+	const keys = await subtle().generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+	const csr = await makeCsr(keys);
+	setStatus('Asking the server for your certificate…');
+	const cert = await api('POST', `/client-certificates/token/${encodeURIComponent(state.token)}`,
+		{ type: 'CSR', value: pem('CERTIFICATE REQUEST', csr) }, auth);
+	setStatus('Certificate issued. Building your PKCS#12 file…');
+	const pkcs8 = new Uint8Array(await subtle().exportKey('pkcs8', keys.privateKey));
+	const certs = pemCerts(cert.certificate).concat(pemCerts(cert.chain));
+	state.p12 = await makePkcs12(pkcs8, certs, p1, cert.commonName || cert.name || 'crtoken');
+	pkcs8.fill(0);
+	state.pass = p1;
+	state.form = 'modern';
+	return cert;
+}
+
+async function redeemServer(auth) {
+	setStatus('Asking the server to make your key and certificate…');
+	const form = $('p12form').value;
+	const cert = await api('POST', `/client-certificates/token/${encodeURIComponent(state.token)}`,
+		{ type: 'GENERATE', pkcs12Form: form }, auth);
+	state.p12 = unbase64(cert.pkcs12);
+	state.pass = cert.passphrase;
+	state.form = form;
+	return cert;
+}
+
+async function onRedeem(ev) {
+	ev.preventDefault();
+	clearError();
+	const auth = credentials();
+	if (auth === undefined) return;
+	const button = $('b-redeem');
+	button.disabled = true;
+	try {
+		const browser = $('k-browser').checked;
+		const cert = browser ? await redeemBrowser(auth) : await redeemServer(auth);
+		if (cert === undefined) return;
+		state.cert = cert;
+		$('otp').value = '';
+		$('password').value = '';
+		showDone(cert, browser);
+	} catch (e) {
+		const err = e instanceof PageError ? e : new PageError('internal_error', `${messageFor('internal_error')} (${e.message})`);
+		setStatus('');
+		showError(err);
+		if (['authentication_failed', 'otp_bad_code', 'otp_replayed'].includes(err.code)) {
+			$('otp').value = '';
+			$('otp').setAttribute('aria-invalid', 'true');
+		}
+	} finally {
+		button.disabled = false;
+	}
+}
+
+function showDone(cert, browser) {
+	const dl = $('cert-list');
+	dl.textContent = '';
+	addRow(dl, 'Name', cert.name);
+	addRow(dl, 'Subject', cert.subject);
+	addRow(dl, 'Issued by', cert.issuer);
+	addRow(dl, 'Valid from', when(cert.notBefore));
+	addRow(dl, 'Valid until', when(cert.notAfter));
+	addRow(dl, 'Serial', cert.serial);
+	addRow(dl, 'Key', `${cert.keyType} — made ${browser ? 'in this browser' : 'by the server'}`);
+	addRow(dl, 'Issued to', cert.user);
+	addRow(dl, 'Network', networkText(state.profiles));
+	const base = safeName(cert.commonName || cert.name);
+	state.base = base;
+	state.browserKey = browser;
+	if (!browser && state.pass) {
+		$('passphrase').textContent = state.pass;
+		$('passphrase-box').hidden = false;
+	} else {
+		$('passphrase-box').hidden = true;
+	}
+	const files = $('files');
+	files.textContent = '';
+	const p12name = state.form === 'legacy' ? `${base}-legacy-3des.p12` : `${base}.p12`;
+	download(files, `PKCS#12 (key + certificate): ${p12name}`, p12name, state.p12, 'application/x-pkcs12', 'dl-p12');
+	download(files, `Certificate: ${base}.crt`, `${base}.crt`, enc.encode(cert.certificate), 'application/x-pem-file', 'dl-crt').classList.add('secondary');
+	showProfiles();
+	step(3);
+	setStatus('Your certificate is ready. Download the files below.');
+	$('h-done').focus();
+}
+
+function showProfiles() {
+	const box = $('profiles');
+	box.textContent = '';
+	const p = state.profiles;
+	if (!p || !p.configured || !p.formats.length) {
+		$('profiles-hint').textContent = 'The network settings are not configured on this server: no profile to download.';
+		$('profile-pass').parentElement.hidden = true;
+		return;
+	}
+	$('profiles-hint').textContent = `Profiles configure ${networkText(p)} on your device with this certificate.`;
+	const passOk = state.pass && !/["\u0000-\u001f\u007f]/.test(state.pass);
+	$('profile-pass').parentElement.hidden = !passOk;
+	for (const f of p.formats) {
+		const row = document.createElement('div');
+		row.className = 'profile';
+		const b = document.createElement('button');
+		b.type = 'button';
+		b.className = 'secondary';
+		b.textContent = f.title;
+		b.id = `profile-${f.name}`;
+		row.appendChild(b);
+		if (f.embedsPkcs12 && f.pkcs12Form !== state.form) {
+			/* The file embeds a PKCS#12 in a form this one is not. */
+			b.disabled = true;
+			const why = document.createElement('p');
+			why.className = 'hint';
+			why.id = `why-${f.name}`;
+			why.textContent = f.pkcs12Form !== 'legacy'
+				? 'Needs the modern PKCS#12 form: ask for a new token and choose the modern form.'
+				: state.browserKey
+					? 'Needs the compatible PKCS#12 form, which a browser cannot make: with a new token, choose "By the server" and the compatible form.'
+					: 'Needs the compatible PKCS#12 form: with a new token, choose "By the server" and the compatible form.';
+			b.setAttribute('aria-describedby', why.id);
+			row.appendChild(why);
+		}
+		b.addEventListener('click', () => makeProfile(f, b, passOk));
+		box.appendChild(row);
+	}
+}
+
+async function makeProfile(f, button, passOk) {
+	clearError();
+	const body = { certificate: state.cert.certificate, name: state.base };
+	if (f.embedsPkcs12) body.pkcs12 = base64(state.p12);
+	if (['wpa_supplicant', 'networkmanager', 'nmcli'].includes(f.name)) {
+		/* The device keeps the PKCS#12 downloaded above as its key file. */
+		body.keyPath = `/etc/crtoken/network/${state.base}${state.form === 'legacy' ? '-legacy-3des' : ''}.p12`;
+		if (passOk && $('profile-pass').checked) body.keyPassword = state.pass;
+	}
+	button.disabled = true;
+	try {
+		const r = await api('POST', `/network-profiles/${encodeURIComponent(f.name)}`, body);
+		const links = $('files');
+		if (!document.getElementById('dl-ca')) {
+			download(links, `RADIUS server CA: ${r.caFilename}`, r.caFilename, enc.encode(r.caCertificate), 'application/x-pem-file', 'dl-ca').classList.add('secondary');
+		}
+		const a = download(button.parentElement, `Save ${r.filename}`, r.filename, unbase64(r.data), r.contentType, `dl-${f.name}`);
+		a.dataset.format = f.name;
+		setStatus(`Profile ${r.filename} is ready: use "Save ${r.filename}".`);
+		a.focus();
+	} catch (e) {
+		showError(e instanceof PageError ? e : new PageError('internal_error', messageFor('internal_error')));
+		button.disabled = false;
+	}
+}
+
+function init() {
+	$('f-token').addEventListener('submit', onToken);
+	$('f-login').addEventListener('submit', onRedeem);
+	$('b-back').addEventListener('click', () => {
+		clearError();
+		setStatus('');
+		step(1);
+		$('token').focus();
+	});
+	$('want-password').addEventListener('change', () => {
+		$('password-box').hidden = !$('want-password').checked;
+	});
+	for (const r of document.querySelectorAll('input[name="keysrc"]')) {
+		r.addEventListener('change', () => {
+			const browser = $('k-browser').checked;
+			$('browser-box').hidden = !browser;
+			$('server-box').hidden = browser;
+		});
+	}
+	step(1);
+	loadSettings().then(() => { document.body.dataset.ready = '1'; });
+}
+
+/* For the tests (tests/integration/t_portal.sh checks tokenCheck against
+ * the C rule, and the DER/PKCS#12 code through openssl). */
+window.crtokenPortal = { tokenCheck, crc32, base64, makeCsr, makePkcs12, pkcs12Kdf };
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+else init();

@@ -1,0 +1,372 @@
+#!/usr/bin/python3
+"""portal_drive.py — drives the /enroll page in a real Chromium (headless)
+through the DevTools protocol (CDP over its websocket; python3-websocket),
+for tests/integration/t_portal.sh.
+
+    portal_drive.py PLAN.json
+
+PLAN: {"cdp": "http://127.0.0.1:PORT", "url": "http://127.0.0.1:PORT/enroll",
+       "shots": DIR, "downloads": DIR, "enroll": crtoken-enroll path,
+       "tokens": {"a": ..., "b": ..., "expired": ...}, "otp": {user: base32 secret},
+       "passphrase": ..., "org": ..., "help": ..., "out": RESULT.json}
+
+Prints one line per check, "ok NAME" or "not ok NAME" (then "# detail"
+lines), which the suite turns into TAP. Every step is a screenshot in
+shots/ at a phone's width (375 CSS pixels), and every check reads the DOM
+(innerText, attributes), not the pixels. Results the suite checks with
+openssl (file names, the passphrase the server showed) go to PLAN["out"].
+"""
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import websocket
+
+PLAN = json.load(open(sys.argv[1]))
+RESULT = {}
+FAILED = 0
+
+
+def check(name, cond, detail=""):
+    global FAILED
+    if cond:
+        print("ok " + name, flush=True)
+    else:
+        FAILED += 1
+        print("not ok " + name, flush=True)
+        for line in str(detail).splitlines()[:15]:
+            print("# " + line, flush=True)
+
+
+class CDP:
+    """One browser-level websocket; the page is a flat session on it."""
+
+    def __init__(self, base):
+        deadline = time.time() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/json/version", timeout=2) as r:
+                    ws_url = json.load(r)["webSocketDebuggerUrl"]
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+        self.ws = websocket.create_connection(ws_url, timeout=30, suppress_origin=True)
+        self.next_id = 0
+        self.events = []
+        self.problems = []  # uncaught exceptions, CSP refusals, console errors
+        self.session = None
+
+    def got(self, m):
+        self.events.append(m)
+        if m.get("method") == "Runtime.exceptionThrown":
+            self.problems.append(m["params"]["exceptionDetails"].get("text"))
+        elif m.get("method") == "Log.entryAdded" and m["params"]["entry"]["level"] == "error":
+            e = m["params"]["entry"]
+            # A 4xx answer is logged by the browser as a failed resource; the
+            # page handles those. Anything else (CSP refusals...) is a problem.
+            if e.get("source") != "network":
+                self.problems.append(e.get("text"))
+
+    def call(self, method, session=True, **params):
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params}
+        if session and self.session:
+            msg["sessionId"] = self.session
+        self.ws.send(json.dumps(msg))
+        while True:
+            m = json.loads(self.ws.recv())
+            if m.get("id") == self.next_id:
+                if "error" in m:
+                    raise RuntimeError(f"{method}: {m['error']}")
+                return m.get("result", {})
+            self.got(m)
+
+    def pump(self, seconds):
+        """Read events for a while (downloads, network)."""
+        self.ws.settimeout(seconds)
+        try:
+            while True:
+                self.got(json.loads(self.ws.recv()))
+        except websocket.WebSocketTimeoutException:
+            pass
+        finally:
+            self.ws.settimeout(30)
+
+    def js(self, expr, await_promise=True):
+        r = self.call("Runtime.evaluate", expression=expr, returnByValue=True,
+                      awaitPromise=await_promise)
+        if "exceptionDetails" in r:
+            raise RuntimeError(f"{expr[:80]}: {r['exceptionDetails']}")
+        return r["result"].get("value")
+
+    def wait(self, expr, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            v = self.js(expr)
+            if v:
+                return v
+            time.sleep(0.05)
+        return None
+
+
+cdp = CDP(PLAN["cdp"])
+target = cdp.call("Target.createTarget", session=False, url="about:blank")["targetId"]
+cdp.session = cdp.call("Target.attachToTarget", session=False, targetId=target,
+                       flatten=True)["sessionId"]
+os.makedirs(PLAN["downloads"], exist_ok=True)
+os.makedirs(PLAN["shots"], exist_ok=True)
+cdp.call("Browser.setDownloadBehavior", session=False, behavior="allow",
+         downloadPath=PLAN["downloads"], eventsEnabled=True)
+cdp.call("Page.enable")
+cdp.call("Runtime.enable")
+cdp.call("Network.enable")
+cdp.call("Log.enable")
+cdp.call("Emulation.setDeviceMetricsOverride", width=375, height=740, deviceScaleFactor=1,
+         mobile=True)
+
+
+def shot(name):
+    m = cdp.call("Page.getLayoutMetrics")["cssContentSize"]
+    r = cdp.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                 clip={"x": 0, "y": 0, "width": 375, "height": max(740, m["height"]),
+                       "scale": 1})
+    path = os.path.join(PLAN["shots"], name + ".png")
+    with open(path, "wb") as f:
+        f.write(base64.b64decode(r["data"]))
+    return path
+
+
+def text():
+    return cdp.js("document.body.innerText")
+
+
+def requests_to(fragment):
+    return [e["params"]["request"]["url"] for e in cdp.events
+            if e.get("method") == "Network.requestWillBeSent"
+            and fragment in e["params"]["request"]["url"]]
+
+
+def load():
+    cdp.events.clear()
+    cdp.call("Page.navigate", url=PLAN["url"])
+    return cdp.wait("document.body && document.body.dataset.ready === '1'")
+
+
+def click(sel):
+    """A real mouse click at the element's centre (scrolled into view)."""
+    box = cdp.js(f"""(() => {{ const e = document.querySelector({json.dumps(sel)});
+        if (!e) return null; e.scrollIntoView({{block: 'center'}});
+        const r = e.getBoundingClientRect();
+        return [r.x + r.width / 2, r.y + r.height / 2]; }})()""")
+    if box is None:
+        raise RuntimeError("no element " + sel)
+    for t in ("mousePressed", "mouseReleased"):
+        cdp.call("Input.dispatchMouseEvent", type=t, x=box[0], y=box[1], button="left",
+                 clickCount=1)
+
+
+def type_into(sel, value):
+    """Focus the field, empty it, then insert value as typed/pasted text."""
+    cdp.js(f"(() => {{ const e = document.querySelector({json.dumps(sel)}); e.focus(); e.select && e.select(); e.value = ''; }})()")
+    cdp.call("Input.insertText", text=value)
+
+
+def otp(user, offset=0):
+    cmd = ["oathtool", "--totp", "-b", PLAN["otp"][user]]
+    if offset:
+        cmd[2:2] = ["-N", f"now + {offset} seconds"]
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def error_code():
+    return cdp.js("document.getElementById('error').hidden ? null : document.getElementById('error').dataset.code")
+
+
+def download(sel, timeout=15):
+    """Click a download link; wait for its file. Returns the path or None."""
+    name = cdp.js(f"document.querySelector({json.dumps(sel)}).dataset.filename")
+    path = os.path.join(PLAN["downloads"], name)
+    click(sel)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        cdp.pump(0.1)
+        done = [e for e in cdp.events if e.get("method") == "Browser.downloadProgress"
+                and e["params"].get("state") == "completed"]
+        if done and os.path.exists(path):
+            cdp.events[:] = [e for e in cdp.events if e not in done]
+            return path
+    return None
+
+
+def sign_in(token, user, code, key="browser", passphrase=None):
+    """Steps 1 and 2 of the page for token, up to pressing "Get my certificate"."""
+    type_into("#token", token)
+    click("#b-token")
+    cdp.wait("document.body.dataset.step === '2'", 5)
+    type_into("#user", user)
+    type_into("#otp", code)
+    click("#k-" + key)
+    if key == "browser":
+        type_into("#pass1", passphrase)
+        type_into("#pass2", passphrase)
+    click("#b-redeem")
+
+
+# ---------------------------------------------------------------- the page
+
+check("the page loads and reads its settings", load())
+t = text()
+check("the title, organisation and help text come from [portal]",
+      PLAN["title"] in t and PLAN["org"] in t and PLAN["help"] in t, t)
+check("the help text is text: its markup is shown, not run",
+      cdp.js("document.querySelectorAll('#help *').length") == 0
+      and cdp.js("document.scripts.length") == 1, t)
+check("the page fits a 375px-wide phone (no horizontal scrolling)",
+      cdp.js("document.documentElement.scrollWidth") <= 375,
+      cdp.js("document.documentElement.scrollWidth"))
+cdp.call("Input.dispatchKeyEvent", type="keyDown", key="Tab", code="Tab",
+         windowsVirtualKeyCode=9)
+cdp.call("Input.dispatchKeyEvent", type="keyUp", key="Tab", code="Tab", windowsVirtualKeyCode=9)
+focus = cdp.js("""(() => { const e = document.activeElement;
+    return [e.id, getComputedStyle(e).outlineStyle, getComputedStyle(e).outlineWidth]; })()""")
+check("the keyboard reaches the token field first, with a visible focus ring",
+      focus[0] == "token" and focus[1] == "solid" and focus[2] == "3px", focus)
+labels = cdp.js("""[...document.querySelectorAll('input:not([type=hidden]), textarea, select')]
+    .filter(e => !document.querySelector('label[for="' + e.id + '"]')).map(e => e.id)""")
+check("every field has a label", labels == [], labels)
+shot("01-start")
+
+# The token rule in the page against the C one (crt_token_check_format, as
+# crtoken-enroll applies it before sending anything).
+good = PLAN["tokens"]["a"]
+alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+cases = [good, good[:-1], good + "A", "crx_" + good[4:], good.replace("crt_", "CRT_"),
+         good[:20] + "+" + good[21:], good[:20] + " " + good[21:], ""]
+for i in range(4, len(good)):
+    c = alphabet[(alphabet.index(good[i]) + 1 + i) % 64]
+    cases.append(good[:i] + c + good[i + 1:])
+for i in range(4, len(good) - 1):
+    if good[i] != good[i + 1]:
+        cases.append(good[:i] + good[i + 1] + good[i] + good[i + 2:])
+
+
+def c_rule(tok):
+    r = subprocess.run([PLAN["enroll"], "--server", "http://127.0.0.1:18619", "--token", tok,
+                        "--no-login", "--out-dir", PLAN["downloads"]],
+                       capture_output=True, text=True, timeout=10)
+    for code in ("token_mistyped", "token_malformed"):
+        if code in r.stderr:
+            return code
+    return "ok"
+
+
+js_verdicts = cdp.js("(" + json.dumps(cases) + ").map(t => window.crtokenPortal.tokenCheck(t))")
+mismatch = [(c, j, c_rule(c)) for c, j in zip(cases, js_verdicts) if j != c_rule(c)]
+check(f"the page's token rule gives the C verdict on {len(cases)} tokens "
+      "(every one-character change and adjacent swap)", mismatch == [], mismatch)
+check("... and finds every one of those typos",
+      js_verdicts[0] == "ok" and all(v != "ok" for v in js_verdicts[1:]))
+
+# ---------------------------------------------------------------- mistyped
+mistyped = good[:30] + ("B" if good[30] != "B" else "C") + good[31:]
+type_into("#token", mistyped)
+click("#b-token")
+cdp.wait("!document.getElementById('error').hidden", 5)
+cdp.pump(0.3)
+t = text()
+check("a mistyped token is reported in the page", error_code() == "token_mistyped"
+      and "typing mistake" in t and cdp.js("document.body.dataset.step") == "1", t)
+check("... before any request is sent", requests_to("/client-certificates") == [],
+      requests_to("/client-certificates"))
+check("... the field is marked invalid and the message is announced (role=alert)",
+      cdp.js("document.getElementById('token').getAttribute('aria-invalid')") == "true"
+      and cdp.js("document.getElementById('error').getAttribute('role')") == "alert")
+shot("02-mistyped-token")
+
+# ---------------------------------------------------------------- wrong OTP
+valid = {otp("alice", o) for o in (-30, 0, 30)}
+wrong = next(f"{n:06d}" for n in range(123456, 999999) if f"{n:06d}" not in valid)
+type_into("#token", good)
+click("#b-token")
+cdp.wait("document.body.dataset.step === '2'", 5)
+t = text()
+check("a correct token leads to the sign-in step, with what the certificate is for",
+      "checksum correct" in t and PLAN["network"] in t, t)
+shot("03-sign-in")
+sign_in(good, "alice", wrong, "browser", PLAN["passphrase"])
+cdp.wait("!document.getElementById('error').hidden", 20)
+t = text()
+check("a wrong one-time code: the page says sign-in failed",
+      error_code() == "authentication_failed" and "Sign-in failed" in t, t)
+check("... and empties the code field, marked invalid",
+      cdp.js("document.getElementById('otp').value") == ""
+      and cdp.js("document.getElementById('otp').getAttribute('aria-invalid')") == "true")
+shot("04-wrong-otp")
+
+# ---------------------------------------------------------------- browser key
+type_into("#otp", otp("alice"))
+click("#b-redeem")
+ok = cdp.wait("document.body.dataset.step === '3'", 30)
+t = text()
+check("browser-made key: the certificate is issued", ok, t + "\n" + str(error_code()))
+check("the page shows name, subject, validity, serial and the network",
+      all(s in t for s in ("Subject", "/CN=" + PLAN["cn"], "Valid until", "Serial",
+                           "made in this browser", PLAN["network"])), t)
+check("no passphrase is shown for a key the user protected", "shown only once" not in t
+      or cdp.js("document.getElementById('passphrase-box').hidden"))
+shot("05-issued-browser-key")
+p12 = download("#dl-p12")
+check("the PKCS#12 built in the page downloads", p12 is not None)
+crt = download("#dl-crt")
+check("the certificate downloads", crt is not None)
+click("#profile-wpa_supplicant")
+cdp.wait("document.getElementById('dl-wpa_supplicant')", 10)
+prof = download("#dl-wpa_supplicant")
+check("the wpa_supplicant profile downloads", prof is not None, text())
+ca = download("#dl-ca")
+check("the RADIUS server's CA downloads", ca is not None)
+shot("06-profile-downloaded")
+RESULT["browser"] = {"p12": p12, "crt": crt, "profile": prof, "ca": ca}
+RESULT["browser_p12_disabled"] = cdp.js(
+    "document.getElementById('profile-mobileconfig') ? document.getElementById('profile-mobileconfig').disabled : null")
+
+# ---------------------------------------------------------------- server key
+load()
+sign_in(PLAN["tokens"]["b"], "bob", otp("bob"), "server")
+ok = cdp.wait("document.body.dataset.step === '3'", 30)
+t = text()
+check("server-made key: the certificate is issued", ok, t)
+pw = cdp.js("document.getElementById('passphrase').textContent")
+check("the passphrase is shown once, with a warning", pw and "shown only once" in t
+      and not cdp.js("document.getElementById('passphrase-box').hidden"), t)
+shot("07-issued-server-key")
+RESULT["server"] = {"p12": download("#dl-p12"), "passphrase": pw, "crt": download("#dl-crt")}
+check("the server's PKCS#12 downloads", RESULT["server"]["p12"] is not None)
+
+# ---------------------------------------------------------------- used, expired
+load()
+sign_in(good, "carol", otp("carol"), "server")
+cdp.wait("!document.getElementById('error').hidden", 20)
+t = text()
+check("a used token: the page says it was used", error_code() == "token_used"
+      and "already been used" in t, t)
+shot("08-used-token")
+load()
+sign_in(PLAN["tokens"]["expired"], "dave", otp("dave"), "server")
+cdp.wait("!document.getElementById('error').hidden", 20)
+t = text()
+check("an expired token: the page says it expired", error_code() == "token_expired"
+      and "has expired" in t, t)
+shot("09-expired-token")
+
+check("no script error, no Content-Security-Policy refusal in the whole run",
+      cdp.problems == [], cdp.problems)
+cdp.call("Target.closeTarget", session=False, targetId=target)
+RESULT["failed"] = FAILED
+json.dump(RESULT, open(PLAN["out"], "w"))

@@ -1,0 +1,193 @@
+#!/bin/sh
+# t_portal.sh — the self-service page (/enroll) in a real browser: Debian's
+# chromium, headless, driven over the DevTools protocol by portal_drive.py
+# (python3-websocket). crtokend logs users in through PAM (pam_wrapper +
+# pam_crtoken, real TOTP codes from oathtool). The page checks the token's
+# checksum itself (against the C rule, and a typo sends nothing), then both
+# key paths: a key made in the browser (WebCrypto, the CSR and the PKCS#12
+# built in the page; openssl opens the PKCS#12 with the chosen passphrase and
+# finds the certificate's key) and one made by the server (its passphrase
+# shown once); a wpa_supplicant profile that wpa_supplicant reads; and the
+# error paths (mistyped, wrong code, used, expired). Screenshots of every step
+# in build/tests/portal/ (a phone's width, 375 px). The page's HTTP headers
+# (CSP, nosniff, no-referrer) and [portal] enabled = no are checked with curl.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/enroll/testlib.sh"
+
+CDP_PORT=18601
+SHOTS=$BUILD/tests/portal
+http_instance "$T/inst" 18600 || { not_ok "instance"; finish; exit 1; }
+PAM_SO=$BUILD/lib/pam_crtoken.so
+for prog in chromium oathtool; do
+	command -v "$prog" >/dev/null || { not_ok "$prog is installed (scripts/deps.sh check)"; finish; exit 1; }
+done
+$PY -c 'import websocket' 2>/dev/null || { not_ok "python3-websocket is installed (scripts/deps.sh check)"; finish; exit 1; }
+
+# [portal] texts with markup in them: the page must show them as text.
+TITLE='Wi-Fi certificate'
+ORG='Example & Sons <IT>'
+HELP='Questions? <b>Call</b> the help desk & ask for "Net".'
+$PY - "$CRTOKEN_CONF" "$TITLE" "$ORG" "$HELP" <<'EOF'
+import sys
+p, title, org, hlp = sys.argv[1:]
+s = open(p).read()
+s = s.replace("\n;title = Network certificate\n", "\ntitle = " + title + "\n")
+s = s.replace("\n;organization =\n", "\norganization = " + org + "\n")
+s = s.replace("\n;help =\n", "\nhelp = " + hlp + "\n")
+s = s.replace("\n;ssid =\n", "\nssid = Corp WLAN\n")
+open(p, "w").write(s)
+EOF
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+	-subj "/CN=radius lab CA" -keyout "$T/lab-ca.key" -out "$T/lab-ca.pem" 2>/dev/null
+conf_set ca_file "$T/lab-ca.pem" && conf_set server_names radius.test &&
+	conf_set name "Corp 802.1X" && conf_set require_login yes &&
+	conf_set pam_service crtoken-otp || { not_ok "configure the instance"; finish; exit 1; }
+mkdir -p "$T/pam.d"
+printf 'auth required %s config=%s\naccount required %s config=%s\n' \
+	"$PAM_SO" "$CRTOKEN_CONF" "$PAM_SO" "$CRTOKEN_CONF" >"$T/pam.d/crtoken-otp"
+PAM_SVC_DIR=$T/pam.d
+start_crtokend || { not_ok "crtokend starts"; finish; exit 1; }
+apikey || { not_ok "api key"; finish; exit 1; }
+
+# ------------------------------------------------------------ HTTP headers
+for p in /enroll /enroll/app.js /enroll/app.css /enroll/portal.json; do
+	req GET "$p"
+	check_status "GET $p is 200" 200 -
+	csp=$(header Content-Security-Policy)
+	check_eq "GET $p: strict Content-Security-Policy" \
+		"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'" "$csp"
+	check_eq "GET $p: nosniff, no-referrer, no cookie" "nosniff no-referrer 0" \
+		"$(header X-Content-Type-Options) $(header Referrer-Policy) $(grep -ci '^set-cookie' "$T/hdrs")"
+done
+req GET /enroll
+check "the page is the file in enroll/web/ (embedded at build time)" cmp "$T/body" "$TOP/enroll/web/index.html"
+check_fails "the page has no inline script or style" grep -E -i '<script>|<script [^s]*>|<style|style=| on[a-z]+=' "$T/body"
+req GET /enroll/portal.json
+check_eq "portal.json carries the [portal] texts as JSON strings" "$ORG|$HELP|True" \
+	"$(jget "$T/body" "d['organization'] + '|' + d['help'] + '|' + str(d['loginRequired'])")"
+
+# ------------------------------------------------------------ users, tokens
+for u in alice bob carol dave; do
+	"$ADMIN" otp enroll "$u" --no-qr --json >"$T/otp-$u.json" || { not_ok "otp enroll $u"; finish; exit 1; }
+done
+secret() { jget "$T/otp-$1.json" "d['secret']"; }
+new_token expiring '"commonName":"old-laptop"' '"expiresIn":1' && EXPIRED=$TOKEN
+new_token laptop '"commonName":"alice-laptop"' && TOK_A=$TOKEN && TOK_A_ID=$TOKEN_ID
+new_token phone '"commonName":"bob-phone"' && TOK_B=$TOKEN
+[ -n "${EXPIRED:-}" ] && [ -n "${TOK_A:-}" ] && [ -n "${TOK_B:-}" ] || { not_ok "tokens"; finish; exit 1; }
+
+# ------------------------------------------------------------ the browser
+rm -rf "$SHOTS"
+mkdir -p "$SHOTS" "$T/chrome" "$T/dl"
+chromium --headless=new --no-sandbox --disable-gpu --user-data-dir="$T/chrome" \
+	--remote-debugging-address=127.0.0.1 --remote-debugging-port=$CDP_PORT \
+	--no-first-run --no-default-browser-check --disable-extensions --disable-sync \
+	--disable-background-networking --disable-component-update --disable-default-apps \
+	--metrics-recording-only --password-store=basic --use-mock-keychain \
+	about:blank >"$T/chromium.log" 2>&1 &
+CHROME_PID=$!
+at_exit 'stop_pid "$CHROME_PID"'
+PASSPHRASE='correct horse battery'
+$PY - "$T/plan.json" <<EOF
+import json, sys
+json.dump({"cdp": "http://127.0.0.1:$CDP_PORT", "url": "$URL/enroll", "shots": "$SHOTS",
+           "downloads": "$T/dl", "enroll": "$ENROLL", "out": "$T/result.json",
+           "tokens": {"a": "$TOK_A", "b": "$TOK_B", "expired": "$EXPIRED"},
+           "otp": {u: json.load(open("$T/otp-%s.json" % u))["secret"] for u in ("alice", "bob", "carol", "dave")},
+           "passphrase": "$PASSPHRASE", "title": "$TITLE", "org": """$ORG""", "help": """$HELP""",
+           "cn": "alice-laptop", "network": "Corp WLAN"}, open(sys.argv[1], "w"))
+EOF
+$PY "$TOP/tests/integration/portal_drive.py" "$T/plan.json" >"$T/drive.out" 2>"$T/drive.err"
+DRIVE_RC=$?
+while IFS= read -r line; do
+	case "$line" in
+	"ok "*) ok "browser: ${line#ok }" ;;
+	"not ok "*) not_ok "browser: ${line#not ok }" ;;
+	"#"*) echo "$line" ;;
+	esac
+done <"$T/drive.out"
+check_eq "the browser driver ran to its end" 0 "$DRIVE_RC"
+[ "$DRIVE_RC" = 0 ] || sed 's/^/#   /' "$T/drive.err" | tail -20
+stop_pid "$CHROME_PID"
+CHROME_PID=""
+chrome_left() {
+	for _f in /proc/[0-9]*/cmdline; do
+		grep -q -a "user-data-dir=$T/chrom[e]" "$_f" 2>/dev/null && echo "$_f"
+	done
+}
+_i=0
+while [ -n "$(chrome_left)" ] && [ $_i -lt 30 ]; do sleep 0.1; _i=$((_i + 1)); done
+check_eq "no chromium process is left" "" "$(chrome_left)"
+
+# ------------------------------------------------------------ the files
+r() { jget "$T/result.json" "$1" 2>/dev/null; }
+P12=$(r "d['browser']['p12']")
+CRT=$(r "d['browser']['crt']")
+INFO=$(openssl pkcs12 -in "$P12" -passin "pass:$PASSPHRASE" -info -noout 2>&1)
+check "the page's PKCS#12 opens with the chosen passphrase (MAC verified)" \
+	openssl pkcs12 -in "$P12" -passin "pass:$PASSPHRASE" -noout
+check_contains "... its MAC is HMAC-SHA-256" "MAC: sha256" "$INFO"
+check_contains "... its key is PBES2 / PBKDF2-HMAC-SHA-256 / AES-256-CBC" \
+	"Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration 210000, PRF hmacWithSHA256" "$INFO"
+check_fails "... and a wrong passphrase does not open it" \
+	openssl pkcs12 -in "$P12" -passin "pass:wrong passphrase" -noout
+openssl pkcs12 -in "$P12" -passin "pass:$PASSPHRASE" -nocerts -nodes 2>/dev/null |
+	openssl pkey -pubout >"$T/p12.pub" 2>/dev/null
+openssl x509 -in "$CRT" -noout -pubkey >"$T/crt.pub" 2>/dev/null
+check "the PKCS#12 holds the key of the issued certificate" test -s "$T/p12.pub"
+check "... the same key as the certificate's" cmp "$T/p12.pub" "$T/crt.pub"
+openssl pkcs12 -in "$P12" -passin "pass:$PASSPHRASE" -nokeys -clcerts 2>/dev/null |
+	openssl x509 -noout -fingerprint -sha256 >"$T/p12.fp" 2>/dev/null
+check_eq "... and that certificate" "$(openssl x509 -in "$CRT" -noout -fingerprint -sha256)" "$(cat "$T/p12.fp")"
+openssl pkcs12 -in "$P12" -passin "pass:$PASSPHRASE" -nokeys -cacerts 2>/dev/null >"$T/p12.ca"
+check "... with the chain that verifies it" openssl verify -CAfile "$T/p12.ca" "$CRT"
+check_contains "the certificate has the token's subject" "CN = alice-laptop" \
+	"$(openssl x509 -in "$CRT" -noout -subject)"
+check_eq "the certificate records alice as the redeemer" alice \
+	"$("$ADMIN" cert list --json | jget - "[c['user'] for c in d if c['commonName'] == 'alice-laptop'][0]")"
+
+PROF=$(r "d['browser']['profile']")
+check "the wpa_supplicant profile names the downloaded PKCS#12 as its key" \
+	grep -q 'private_key="/etc/crtoken/network/alice-laptop.p12"' "$PROF"
+check "... with the chosen passphrase" grep -q "private_key_passwd=\"$PASSPHRASE\"" "$PROF"
+{ printf 'ctrl_interface=\nap_scan=1\n'; cat "$PROF"; } >"$T/w.conf"
+wpa_supplicant -D wired -i crtnoif0 -c "$T/w.conf" -dd >"$T/w.log" 2>&1
+check_fails "wpa_supplicant reads the profile without error" \
+	grep -e 'Failed to read or parse' -e 'failed to parse' -e 'Invalid' "$T/w.log"
+check "... as the SSID Corp WLAN with EAP-TLS" sh -c "grep -q \"ssid='Corp WLAN'\" '$T/w.log' &&
+	grep -q 'eap methods - hexdump(len=16): 00 00 00 00 0d 00' '$T/w.log'"
+check "the RADIUS CA the page saved is [network] ca_file" cmp "$T/lab-ca.pem" "$(r "d['browser']['ca']")"
+check_eq "a profile that embeds the legacy PKCS#12 is not offered for a browser key" true \
+	"$(r "d['browser_p12_disabled']")"
+
+SP12=$(r "d['server']['p12']")
+SPASS=$(r "d['server']['passphrase']")
+openssl pkcs12 -in "$SP12" -passin "pass:$SPASS" -nocerts -nodes 2>/dev/null |
+	openssl pkey -pubout >"$T/s.pub" 2>/dev/null
+openssl x509 -in "$(r "d['server']['crt']")" -noout -pubkey >"$T/s-crt.pub" 2>/dev/null
+check "server key: the PKCS#12 opens with the passphrase the page showed" test -s "$T/s.pub"
+check "... and holds the certificate's key" cmp "$T/s.pub" "$T/s-crt.pub"
+
+# The error paths left the store as they should: the failed attempts did not use a token.
+check_eq "the refusals were audited (wrong code, used, expired)" "1 1 1" \
+	"$(sqlite3 "$T/inst/crtoken.db" "SELECT (SELECT count(*) FROM audit WHERE action='http.login_failed' AND object='alice'), (SELECT count(*) FROM audit WHERE detail LIKE '%token_used%'), (SELECT count(*) FROM audit WHERE detail LIKE '%token_expired%')" | tr '|' ' ')"
+check_eq "the mistyped token reached the server never (no token_mistyped in its log)" 0 \
+	"$(grep -c token_mistyped "$T/crtokend.log")"
+for s in 01-start 02-mistyped-token 03-sign-in 04-wrong-otp 05-issued-browser-key \
+	06-profile-downloaded 07-issued-server-key 08-used-token 09-expired-token; do
+	check "screenshot $s.png is a PNG" sh -c "head -c 8 '$SHOTS/$s.png' | od -An -tx1 | grep -q '89 50 4e 47'"
+done
+check_eq "no secret in the server log" 0 \
+	"$(grep -c -e "$PASSPHRASE" -e "$TOK_A" -e "$SPASS" "$T/crtokend.log")"
+
+# ------------------------------------------------------------ [portal] off
+stop_crtokend
+conf_set enabled no
+start_crtokend || { not_ok "crtokend restarts"; finish; exit 1; }
+for p in /enroll /enroll/app.js /enroll/portal.json; do
+	req GET "$p"
+	check_status "[portal] enabled = no: GET $p is 404" 404 not_found
+done
+req GET /network-profiles
+check_status "... the REST profile listing stays" 200 -
+http_finish
