@@ -23,7 +23,7 @@ extern const char portal_app_js[], portal_app_js_end[];
 extern const char portal_app_css[], portal_app_css_end[];
 
 #define PORTAL_CSP                                                                                 \
-	"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "           \
+	"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "            \
 	"img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 
 /* The headers every portal response carries (respond.c adds no-store and nosniff). */

@@ -12,7 +12,7 @@
 # in build/tests/portal/ (a phone's width, 375 px). The page's HTTP headers
 # (CSP, nosniff, no-referrer) and [portal] enabled = no are checked with curl.
 . "$(dirname "$0")/lib.sh"
-. "$TOP/enroll/testlib.sh"
+. "$TOP/tests/integration/http_lib.sh"
 
 CDP_PORT=18601
 SHOTS=$BUILD/tests/portal
