@@ -5,9 +5,9 @@
  * The backup is a POSIX ustar archive (so `tar tvf` lists it and `tar xf`
  * recovers by hand): a MANIFEST first (format version, time, and each
  * member's name, size and SHA-256), then a consistent online copy of the
- * store (SQLite's backup API in one step: one read transaction, so writers —
- * crtokend — carry on), the config, the CA certificate, key and chain, the
- * OTP sealing key and the last CRL. The TLS certificate and key of crtokend
+ * store (the port's snapshot verb; SQLite takes it with its backup API in one
+ * step: one read transaction, so writers — crtokend — carry on), the config,
+ * the CA certificate, key and chain, the OTP sealing key and the last CRL. The TLS certificate and key of crtokend
  * are not included: they come from elsewhere and are re-issued, not restored.
  *
  * A restore checks the whole archive (header checksums, the end marker,
@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "store/sqlite.h" /* until this file's SQL moves behind the port */
 
 #define MANIFEST "MANIFEST"
 #define MANIFEST_MAGIC "crtoken-backup 1"
@@ -191,47 +190,6 @@ static crt_status tar_parse(const unsigned char *data, size_t len, struct member
 
 /* ------------------------------------------------------------------ backup */
 
-/* A consistent copy of the store as bytes (malloc'd, the caller frees). */
-static crt_status store_snapshot(crt_ctx *ctx, unsigned char **out, size_t *len)
-{
-	sqlite3 *mem = NULL;
-	sqlite3_backup *bk;
-	sqlite3_int64 n = 0;
-	int rc;
-
-	*out = NULL;
-	if ((rc = sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE, NULL)) != SQLITE_OK) {
-		sqlite3_close(mem);
-		return store_error(ctx, rc, "backup");
-	}
-	if ((bk = sqlite3_backup_init(mem, "main", sq_db(ctx), "main")) == NULL) {
-		crt_status r = crt_fail(ctx, CRT_E_STORE, "backup: %s", sqlite3_errmsg(mem));
-		sqlite3_close(mem);
-		return r;
-	}
-	/* -1: every page in one step, under one read transaction of the source */
-	do
-		rc = sqlite3_backup_step(bk, -1);
-	while (rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
-	sqlite3_backup_finish(bk);
-	if (rc != SQLITE_DONE) {
-		sqlite3_close(mem);
-		return store_error(ctx, rc, "copying the store");
-	}
-	unsigned char *p = sqlite3_serialize(mem, "main", &n, 0);
-	if (p == NULL || (*out = malloc((size_t)n)) == NULL) {
-		sqlite3_free(p);
-		sqlite3_close(mem);
-		return CRT_E_NOMEM;
-	}
-	memcpy(*out, p, (size_t)n);
-	*len = (size_t)n;
-	OPENSSL_cleanse(p, (size_t)n);
-	sqlite3_free(p);
-	sqlite3_close(mem);
-	return CRT_OK;
-}
-
 crt_status crt_backup(crt_ctx *ctx, const char *out_path, const char *actor)
 {
 	const crt_config *cfg = &ctx->cfg;
@@ -303,6 +261,10 @@ crt_status crt_backup(crt_ctx *ctx, const char *out_path, const char *actor)
 			store_rollback(ctx);
 	}
 	free(detail);
+	/* A backup the audit trail does not record is not left behind (unless
+	 * the commit's outcome is unknown: then the row may well be there). */
+	if (r != CRT_OK && r != CRT_E_STORE_COMMIT_UNKNOWN)
+		unlink(out_path);
 out:
 	for (size_t i = 0; i < NKINDS; i++)
 		crt_freezero(data[i], lens[i]);

@@ -3,13 +3,8 @@
  * certificates table (insert, get, list, revoke), serial normalisation and
  * the admission rule shared by rlm_crtoken and the admin CLI.
  *
- * Admission binds the presented certificate to the stored one by its key
- * identifiers: the Authority Key Identifier names the key that signed it
- * and the Subject Key Identifier the key it certifies. Any CA radiusd
- * trusts can reuse crtoken's CA name and a stored serial; when ca_file
- * holds crtoken's CA, OpenSSL builds the chain of a certificate whose AKI
- * names that CA through that CA itself (trusted first), so the AKI is
- * backed by a signature check.
+ * The admission decision is the pure rule of rules/admit.c;
+ * crt_cert_authorize looks the row up through the port and applies it.
  */
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -19,6 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "rules/admit.h"
 #include "x509_ids.h"
 
 /* ------------------------------------------------------------ profile */
@@ -452,118 +448,9 @@ out:
 
 /* ------------------------------------------------------------ admission */
 
-/* Canonical lowercase hex of a key identifier as FreeRADIUS prints it
- * ("2D:11:...", "keyid:2D:11:...", optionally with trailing white space);
- * -1 for anything else, e.g. an AKI that also names an issuer and serial. */
-static int keyid_canon(const char *in, char *out, size_t outlen)
-{
-	const char *p = in;
-	size_t n = 0;
-
-	if (in == NULL)
-		return -1;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (strncasecmp(p, "keyid:", 6) == 0)
-		p += 6;
-	while (isxdigit((unsigned char)p[0]) && isxdigit((unsigned char)p[1])) {
-		if (n + 3 > outlen)
-			return -1;
-		out[n++] = (char)tolower((unsigned char)p[0]);
-		out[n++] = (char)tolower((unsigned char)p[1]);
-		p += 2;
-		if (p[0] == ':' && isxdigit((unsigned char)p[1]))
-			p++;
-	}
-	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-		p++;
-	if (*p != '\0' || n == 0)
-		return -1;
-	out[n] = '\0';
-	return 0;
-}
-
-/* An ASN.1 time string ("YYMMDDHHMMSSZ" or "YYYYMMDDHHMMSSZ") as Unix seconds. */
-static int asn1_text_time(const char *s, int64_t *out)
-{
-	ASN1_TIME *t;
-	int ok = 0;
-
-	if (s == NULL || (t = ASN1_TIME_new()) == NULL)
-		return -1;
-	if (ASN1_TIME_set_string(t, s) == 1) {
-		*out = ca_time_unix(t);
-		ok = 1;
-	}
-	ASN1_TIME_free(t);
-	ERR_clear_error();
-	return ok ? 0 : -1;
-}
-
-crt_status crt_cert_check_status(const crt_cert *stored, int64_t now, const char **why)
-{
-	const char *unused;
-
-	if (why == NULL)
-		why = &unused;
-	*why = "";
-	if (stored->aki == NULL || stored->ski == NULL)
-		return *why = "the stored certificate has no key identifiers", CRT_E_CERT_MISMATCH;
-	if (stored->revoked)
-		return *why = "revoked", CRT_E_CERT_REVOKED;
-	if (now < stored->not_before)
-		return *why = "not valid yet", CRT_E_CERT_NOT_YET_VALID;
-	if (now > stored->not_after)
-		return *why = "expired", CRT_E_CERT_EXPIRED;
-	return CRT_OK;
-}
-
-crt_status crt_cert_admit(const crt_presented *p, const crt_cert *stored, int64_t now,
-			  const char **why)
-{
-	char serial[72], kid[160];
-	const char *unused;
-	int64_t t;
-
-	if (why == NULL)
-		why = &unused;
-	*why = "";
-	if (p == NULL || stored == NULL)
-		return *why = "nothing presented", CRT_E_INVALID_ARGUMENT;
-	if (crt_serial_normalize(p->serial, serial, sizeof(serial)) != CRT_OK)
-		return *why = "the serial is not hex", CRT_E_SERIAL_INVALID;
-	if (strcmp(serial, stored->serial) != 0)
-		return *why = "another serial", CRT_E_CERT_NOT_FOUND;
-	if (p->issuer != NULL && (stored->issuer == NULL || strcmp(p->issuer, stored->issuer) != 0))
-		return *why = "the issuer name is not the stored one", CRT_E_CERT_WRONG_ISSUER;
-	if (stored->aki == NULL || stored->ski == NULL)
-		return *why = "the stored certificate has no key identifiers", CRT_E_CERT_MISMATCH;
-	if (p->aki == NULL)
-		return *why = "no Authority Key Identifier presented", CRT_E_CERT_MISMATCH;
-	if (keyid_canon(p->aki, kid, sizeof(kid)) != 0)
-		return *why = "the Authority Key Identifier is not a plain key id", CRT_E_CERT_MISMATCH;
-	if (strcmp(kid, stored->aki) != 0)
-		return *why = "signed by another CA key (Authority Key Identifier differs)",
-		       CRT_E_CERT_WRONG_ISSUER;
-	if (p->ski == NULL)
-		return *why = "no Subject Key Identifier presented", CRT_E_CERT_MISMATCH;
-	if (keyid_canon(p->ski, kid, sizeof(kid)) != 0)
-		return *why = "the Subject Key Identifier is not a key id", CRT_E_CERT_MISMATCH;
-	if (strcmp(kid, stored->ski) != 0)
-		return *why = "another key (Subject Key Identifier differs)", CRT_E_CERT_MISMATCH;
-	if (p->not_before == NULL || p->not_after == NULL)
-		return *why = "no validity period presented", CRT_E_CERT_MISMATCH;
-	if (asn1_text_time(p->not_before, &t) != 0 || t != stored->not_before)
-		return *why = "the start of validity is not the stored one", CRT_E_CERT_MISMATCH;
-	if (asn1_text_time(p->not_after, &t) != 0 || t != stored->not_after)
-		return *why = "the end of validity is not the stored one", CRT_E_CERT_MISMATCH;
-	return crt_cert_check_status(stored, now, why);
-}
-
 crt_status crt_cert_authorize(crt_ctx *ctx, const crt_presented *p, int64_t now, char **reply)
 {
 	store_cert_admission row;
-	crt_cert stored;
 	char norm[72];
 	const char *why = "";
 	crt_status r;
@@ -580,18 +467,17 @@ crt_status crt_cert_authorize(crt_ctx *ctx, const crt_presented *p, int64_t now,
 	if (!found)
 		return crt_fail(ctx, CRT_E_CERT_NOT_FOUND, "serial %s was never issued by crtoken",
 				norm);
-	/* The row's strings are borrowed from row.buf until it is freed. */
-	memset(&stored, 0, sizeof(stored));
-	snprintf(stored.serial, sizeof(stored.serial), "%s", norm);
-	stored.issuer = (char *)row.issuer;
-	stored.ski = (char *)row.ski;
-	stored.aki = (char *)row.aki;
-	stored.not_before = row.not_before;
-	stored.not_after = row.not_after;
-	stored.revoked = row.revoked;
-	stored.revoked_at = row.revoked_at;
-	stored.reason = row.reason;
-	r = crt_cert_admit(p, &stored, now, &why);
+	/* The rule decides on values; row's strings live in row.buf. */
+	admit_stored stored = {
+		.serial = norm,
+		.issuer = row.issuer,
+		.ski = row.ski,
+		.aki = row.aki,
+		.not_before = row.not_before,
+		.not_after = row.not_after,
+		.revoked = row.revoked,
+	};
+	r = admit_decide(p, &stored, now, &why);
 	if (r == CRT_E_CERT_REVOKED)
 		r = crt_fail(ctx, r, "serial %s was revoked (%s)", norm, crt_reason_name(row.reason));
 	else if (r != CRT_OK)

@@ -1,13 +1,15 @@
 /*
  * crl.c — the certificate revocation list: signed by the CA with an
- * incrementing CRL number (kept in the store's meta table), nextUpdate from
- * the config, one entry per revoked certificate with its RFC 5280 reason.
+ * incrementing CRL number (the store's meta row crl_number, taken by one
+ * atomic bump, store_meta_bump, so two writers never share a number),
+ * nextUpdate from the config, one entry per revoked certificate with its
+ * RFC 5280 reason.
  *
  * The signed CRL is kept in the store (table crl) with what it covers: the
  * newest revocation it lists (certificates.revoked_seq, a counter, so two
  * revocations in one second are told apart) and the CA that signed it.
  * crt_crl_current serves that copy and re-signs only when the freshness
- * rule (crt_crl_stale) says so; [ca] crl_file is written whenever a CRL is
+ * rule (crt_crl_stale, rules/crl.c) says so; [ca] crl_file is written whenever a CRL is
  * signed, and a file that cannot be written never causes a re-sign.
  */
 #include <openssl/err.h>
@@ -17,7 +19,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "store/sqlite.h" /* until this file's SQL moves behind the port */
+#include "rules/crl.h"
 
 static crt_status add_revoked(X509_CRL *crl, const char *hex, int64_t when, int reason)
 {
@@ -57,7 +59,8 @@ static crt_status build_crl(crt_ctx *ctx, int64_t number, int64_t now, X509_CRL 
 	X509_CRL *crl = X509_CRL_new();
 	ASN1_TIME *last = ASN1_TIME_new(), *next = ASN1_TIME_new();
 	ASN1_INTEGER *num = ASN1_INTEGER_new();
-	sqlite3_stmt *st = NULL;
+	store_revoked *rv = NULL;
+	size_t nrv = 0;
 	X509V3_CTX v3;
 	crt_status r = CRT_E_INTERNAL;
 	int rc;
@@ -82,20 +85,11 @@ static crt_status build_crl(crt_ctx *ctx, int64_t number, int64_t now, X509_CRL 
 	X509_EXTENSION_free(aki);
 	if (!rc)
 		goto out;
-	if ((r = store_prepare(ctx,
-			       "SELECT serial, revoked_at, reason FROM certificates "
-			       "WHERE revoked_at IS NOT NULL ORDER BY serial",
-			       &st)) != CRT_OK)
+	if ((r = store_cert_revoked(ctx, &rv, &nrv)) != CRT_OK)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((r = add_revoked(crl, (const char *)sqlite3_column_text(st, 0),
-				     sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2))) !=
-		    CRT_OK)
+	for (size_t i = 0; i < nrv; i++)
+		if ((r = add_revoked(crl, rv[i].serial, rv[i].revoked_at, rv[i].reason)) != CRT_OK)
 			goto out;
-	if (rc != SQLITE_DONE) {
-		r = store_error(ctx, rc, "reading revocations");
-		goto out;
-	}
 	X509_CRL_sort(crl);
 	if (X509_CRL_sign(crl, ctx->ca_key, ca_sign_digest(ctx->ca_key)) <= 0) {
 		r = crt_fail(ctx, CRT_E_INTERNAL, "signing the CRL failed");
@@ -105,35 +99,13 @@ static crt_status build_crl(crt_ctx *ctx, int64_t number, int64_t now, X509_CRL 
 	crl = NULL;
 	r = CRT_OK;
 out:
-	store_done(st);
+	free(rv);
 	ERR_clear_error();
 	X509_CRL_free(crl);
 	ASN1_TIME_free(last);
 	ASN1_TIME_free(next);
 	ASN1_INTEGER_free(num);
 	return r;
-}
-
-/* ------------------------------------------------------------------ freshness rule */
-
-int crt_crl_stale(const crt_crl_meta *m, int64_t newest_revocation, const char *ca_sha256,
-		  int64_t now, const char **why)
-{
-	const char *w = NULL;
-
-	if (m == NULL || m->number <= 0)
-		w = "none published";
-	else if (ca_sha256 != NULL && strcmp(ca_sha256, m->ca_sha256) != 0)
-		w = "signed by another CA";
-	else if (newest_revocation > m->revocations)
-		w = "newer revocation";
-	else if (now >= m->next_update - (m->next_update - m->this_update) / 4)
-		w = "nextUpdate near";
-	else if (now < m->this_update)
-		w = "thisUpdate in the future";
-	if (why != NULL)
-		*why = w;
-	return w != NULL;
 }
 
 /* ------------------------------------------------------------------ store */
@@ -161,59 +133,27 @@ static void ca_sha256(crt_ctx *ctx, char out[65])
 
 /*
  * The published CRL's metadata (and, when der != NULL, its DER) plus the
- * newest revocation — the highest revoked_seq, one step down the
- * certificates_revoked_seq index, never a walk over the revoked rows.
- * *have is 0 when no CRL was published yet.
+ * newest revocation (store_crl_load). *have is 0 when no CRL was published yet.
  */
 static crt_status load_published(crt_ctx *ctx, crt_crl_meta *m, int *have, int64_t *newest,
 				 unsigned char **der, size_t *der_len)
 {
-	sqlite3_stmt *st;
+	store_crl c;
 	crt_status r;
-	int rc;
 
 	memset(m, 0, sizeof(*m));
 	*have = 0;
 	*newest = 0;
-	if ((r = store_prepare(ctx,
-			       "SELECT (SELECT max(revoked_seq) FROM certificates), c.number,"
-			       " c.this_update, c.next_update, c.revocations, c.ca_sha256, c.der"
-			       " FROM (SELECT 1) LEFT JOIN crl c ON c.id = 1",
-			       &st)) != CRT_OK)
+	if ((r = store_crl_load(ctx, der != NULL, &c)) != CRT_OK)
 		return r;
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		r = store_error(ctx, rc, "reading the published CRL");
-		goto out;
+	*m = c.meta;
+	*have = c.have;
+	*newest = c.newest_revocation;
+	if (der != NULL) {
+		*der = c.der;
+		*der_len = c.der_len;
 	}
-	*newest = sqlite3_column_int64(st, 0);
-	if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-		const unsigned char *fp = sqlite3_column_text(st, 5);
-		*have = 1;
-		m->number = sqlite3_column_int64(st, 1);
-		m->this_update = sqlite3_column_int64(st, 2);
-		m->next_update = sqlite3_column_int64(st, 3);
-		m->revocations = sqlite3_column_int64(st, 4);
-		snprintf(m->ca_sha256, sizeof(m->ca_sha256), "%s", fp ? (const char *)fp : "");
-		if (der != NULL) {
-			int n = sqlite3_column_bytes(st, 6);
-			const void *b = sqlite3_column_blob(st, 6);
-			if (n <= 0 || b == NULL) {
-				r = crt_fail(ctx, CRT_E_STORE, "the published CRL is empty");
-				goto out;
-			}
-			if ((*der = malloc((size_t)n)) == NULL) {
-				r = CRT_E_NOMEM;
-				goto out;
-			}
-			memcpy(*der, b, (size_t)n);
-			*der_len = (size_t)n;
-		}
-	}
-	r = CRT_OK;
-out:
-	store_done(st);
-	return r;
+	return CRT_OK;
 }
 
 /* Fill out's pem, der and entries from a signed CRL. */
@@ -261,50 +201,29 @@ crt_status crl_publish_in_txn(crt_ctx *ctx, const char *actor, const char *why, 
 			      crt_crl *out)
 {
 	X509_CRL *crl = NULL;
-	sqlite3_stmt *st;
 	crt_crl_meta *m = &out->meta;
 	char *detail = NULL;
 	int64_t newest = 0;
-	int have, rc;
+	int have;
 	crt_json j;
 	crt_status r;
 
 	crt_crl_clear(out);
 	if (ctx->ca_key == NULL)
 		return crt_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
+	/* The number is taken by its own atomic statement: two writers (two
+	 * nodes) never sign two CRLs with one number. */
 	if ((r = load_published(ctx, m, &have, &newest, NULL, NULL)) != CRT_OK ||
-	    (r = store_meta_get_int(ctx, "crl_number", &m->number)) != CRT_OK)
+	    (r = store_meta_bump(ctx, "crl_number", &m->number)) != CRT_OK)
 		goto out;
-	m->number++;
 	m->this_update = now;
 	m->next_update = now + (int64_t)ctx->cfg.crl_days * 86400;
 	m->revocations = newest;
 	ca_sha256(ctx, m->ca_sha256);
 	if ((r = build_crl(ctx, m->number, now, &crl)) != CRT_OK ||
 	    (r = crl_encode(crl, out)) != CRT_OK ||
-	    (r = store_meta_set_int(ctx, "crl_number", m->number)) != CRT_OK)
+	    (r = store_crl_save(ctx, m, out->der, out->der_len)) != CRT_OK)
 		goto out;
-	if ((r = store_prepare(ctx,
-			       "INSERT INTO crl(id, number, this_update, next_update, revocations,"
-			       " ca_sha256, der) VALUES (1, ?, ?, ?, ?, ?, ?)"
-			       " ON CONFLICT(id) DO UPDATE SET number = excluded.number,"
-			       " this_update = excluded.this_update, next_update = excluded.next_update,"
-			       " revocations = excluded.revocations, ca_sha256 = excluded.ca_sha256,"
-			       " der = excluded.der",
-			       &st)) != CRT_OK)
-		goto out;
-	sqlite3_bind_int64(st, 1, m->number);
-	sqlite3_bind_int64(st, 2, m->this_update);
-	sqlite3_bind_int64(st, 3, m->next_update);
-	sqlite3_bind_int64(st, 4, m->revocations);
-	sqlite3_bind_text(st, 5, m->ca_sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 6, out->der, (int)out->der_len, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	store_done(st);
-	if (rc != SQLITE_DONE) {
-		r = store_error(ctx, rc, "storing the CRL");
-		goto out;
-	}
 	json_begin(&j);
 	json_int(&j, "crlNumber", m->number);
 	json_int(&j, "entries", out->entries);

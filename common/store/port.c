@@ -76,3 +76,19 @@ crt_status store_meta_set_int(crt_ctx *ctx, const char *key, int64_t v)
 		return store_fault_fail(ctx, "meta_set");
 	return ctx->ops->meta_set(ctx, key, v);
 }
+
+crt_status store_meta_bump(crt_ctx *ctx, const char *key, int64_t *v)
+{
+	if (store_fault_hit(ctx, 0))
+		return store_fault_fail(ctx, "meta_bump");
+	return ctx->ops->meta_bump(ctx, key, v);
+}
+
+crt_status store_snapshot(crt_ctx *ctx, unsigned char **out, size_t *len)
+{
+	*out = NULL;
+	*len = 0;
+	if (store_fault_hit(ctx, 0))
+		return store_fault_fail(ctx, "snapshot");
+	return ctx->ops->snapshot(ctx, out, len);
+}

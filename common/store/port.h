@@ -47,6 +47,13 @@ typedef struct store_ops {
 	/* Integer rows of the meta table; a missing key reads as 0. */
 	crt_status (*meta_get)(crt_ctx *ctx, const char *key, int64_t *v);
 	crt_status (*meta_set)(crt_ctx *ctx, const char *key, int64_t v);
+	/* Add 1 to an integer meta row and return the new value in *v, atomic
+	 * by its own statement (UPDATE ... RETURNING): two writers never get
+	 * the same value. A missing key is CRT_E_STORE. */
+	crt_status (*meta_bump)(crt_ctx *ctx, const char *key, int64_t *v);
+	/* A consistent copy of the whole store as one file's bytes (malloc'd;
+	 * the caller wipes and frees them), taken while writers carry on. */
+	crt_status (*snapshot)(crt_ctx *ctx, unsigned char **out, size_t *len);
 
 	const struct store_token_ops *tokens;
 	const struct store_otp_ops *otp;
@@ -88,6 +95,10 @@ int store_writable(const crt_ctx *ctx);
 crt_status store_meta_get_int(crt_ctx *ctx, const char *key, int64_t *v)
 	__attribute__((warn_unused_result));
 crt_status store_meta_set_int(crt_ctx *ctx, const char *key, int64_t v)
+	__attribute__((warn_unused_result));
+crt_status store_meta_bump(crt_ctx *ctx, const char *key, int64_t *v)
+	__attribute__((warn_unused_result));
+crt_status store_snapshot(crt_ctx *ctx, unsigned char **out, size_t *len)
 	__attribute__((warn_unused_result));
 
 /* --- the areas' verbs and dispatchers --- */

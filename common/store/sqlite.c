@@ -5,6 +5,7 @@
  * per-connection prepared statement cache.
  */
 #define _GNU_SOURCE /* O_PATH */
+#include <openssl/crypto.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -400,6 +401,69 @@ static crt_status sq_meta_set(crt_ctx *ctx, const char *key, int64_t v)
 	return r;
 }
 
+static crt_status sq_meta_bump(crt_ctx *ctx, const char *key, int64_t *v)
+{
+	sqlite3_stmt *st;
+	crt_status r = store_prepare(
+		ctx, "UPDATE meta SET value = value + 1 WHERE key = ? RETURNING value", &st);
+	if (r != CRT_OK)
+		return r;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int64(st, 0);
+		rc = sqlite3_step(st); /* finish the statement: the update is done at SQLITE_DONE */
+	} else if (rc == SQLITE_DONE) {
+		r = crt_fail(ctx, CRT_E_STORE, "meta %s is missing", key);
+	}
+	if (r == CRT_OK && rc != SQLITE_DONE)
+		r = store_error(ctx, rc, "writing meta");
+	store_done(st);
+	return r;
+}
+
+/* Online copy with SQLite's backup API in one step (one read transaction of
+ * the source, so writers carry on), serialised from an in-memory database. */
+static crt_status sq_snapshot(crt_ctx *ctx, unsigned char **out, size_t *len)
+{
+	sqlite3 *mem = NULL;
+	sqlite3_backup *bk;
+	sqlite3_int64 n = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE, NULL)) != SQLITE_OK) {
+		sqlite3_close(mem);
+		return store_error(ctx, rc, "backup");
+	}
+	if ((bk = sqlite3_backup_init(mem, "main", sq_db(ctx), "main")) == NULL) {
+		crt_status r = crt_fail(ctx, CRT_E_STORE, "backup: %s", sqlite3_errmsg(mem));
+		sqlite3_close(mem);
+		return r;
+	}
+	/* -1: every page in one step, under one read transaction of the source */
+	do
+		rc = sqlite3_backup_step(bk, -1);
+	while (rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(bk);
+	if (rc != SQLITE_DONE) {
+		sqlite3_close(mem);
+		return store_error(ctx, rc, "copying the store");
+	}
+	unsigned char *p = sqlite3_serialize(mem, "main", &n, 0);
+	if (p == NULL || (*out = malloc((size_t)n)) == NULL) {
+		sqlite3_free(p);
+		sqlite3_close(mem);
+		return CRT_E_NOMEM;
+	}
+	memcpy(*out, p, (size_t)n);
+	*len = (size_t)n;
+	OPENSSL_cleanse(p, (size_t)n); /* the CA and OTP keys are not in it, the OTP secrets are */
+	sqlite3_free(p);
+	sqlite3_close(mem);
+	return CRT_OK;
+}
+
 static int sq_writable(const crt_ctx *ctx)
 {
 	return ctx->conn != NULL && ctx->conn->shared != NULL;
@@ -415,6 +479,8 @@ const store_ops store_sqlite_ops = {
 	.writable = sq_writable,
 	.meta_get = sq_meta_get,
 	.meta_set = sq_meta_set,
+	.meta_bump = sq_meta_bump,
+	.snapshot = sq_snapshot,
 	.tokens = &sqlite_token_ops,
 	.certs = &sqlite_cert_ops,
 	.audit = &sqlite_audit_ops,

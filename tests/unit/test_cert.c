@@ -438,6 +438,40 @@ static void json_shapes_use_frontdoor_field_names(void **s)
 	crt_cert_clear(&c);
 }
 
+/* The audit filter is literal and case-sensitive on every backend
+ * (MULTINODE.md §1.2: SQLite's LIKE folded case and read % and _ as
+ * wildcards, PostgreSQL's LIKE does not fold case). */
+static void the_audit_filter_is_literal_and_case_sensitive(void **s)
+{
+	static const char *const actions[] = {"probe", "probe.a", "Probe.b", "probeX.c", "pr_be.d",
+					       "pro%.e"};
+	crt_audit_row *rows;
+	size_t n;
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		assert_int_equal(crt_audit_event(ti.ctx, "t", actions[i], NULL, NULL), CRT_OK);
+	assert_int_equal(crt_audit_list(ti.ctx, 100, "probe", &rows, &n), CRT_OK);
+	assert_int_equal(n, 2); /* probe and probe.a, newest first */
+	assert_string_equal(rows[0].action, "probe.a");
+	assert_string_equal(rows[1].action, "probe");
+	crt_audit_list_free(rows, n);
+	assert_int_equal(crt_audit_list(ti.ctx, 100, "pr_be", &rows, &n), CRT_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].action, "pr_be.d");
+	crt_audit_list_free(rows, n);
+	assert_int_equal(crt_audit_list(ti.ctx, 100, "pro%", &rows, &n), CRT_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].action, "pro%.e");
+	crt_audit_list_free(rows, n);
+	assert_int_equal(crt_audit_list(ti.ctx, 100, "PROBE", &rows, &n), CRT_OK);
+	assert_int_equal(n, 0);
+	crt_audit_list_free(rows, n);
+	/* the limit holds */
+	assert_int_equal(crt_audit_list(ti.ctx, 1, NULL, &rows, &n), CRT_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].action, "pro%.e");
+	crt_audit_list_free(rows, n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,6 +494,7 @@ int main(void)
 		cmocka_unit_test(listing_filters_by_status_token_and_expiry),
 		cmocka_unit_test(the_crl_is_signed_numbered_and_lists_revocations),
 		cmocka_unit_test(json_shapes_use_frontdoor_field_names),
+		cmocka_unit_test(the_audit_filter_is_literal_and_case_sensitive),
 	};
 	return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);
 }
