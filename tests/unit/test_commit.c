@@ -222,6 +222,76 @@ static void an_admin_update_in_the_same_second_as_phase_one_is_seen_by_the_redem
 	crt_token_clear(&t);
 }
 
+/*
+ * Two redeemers of one token in the same batch: both passed phase 1 (the
+ * token was unused when each read it). The first claims it; the second's
+ * claim finds no row, the store reports the token as it saw it (used) and
+ * the rule refuses it as token_used — audited with its own refusal row,
+ * nothing of it stored.
+ */
+static void the_loser_of_a_claim_in_the_same_batch_is_refused_and_audited(void **s)
+{
+	crt_instance *inst;
+	crt_ctx *lead_ctx, *a_ctx, *b_ctx;
+	racer lead, a, b;
+	char db[512], sql[300], err[512];
+	crt_token t;
+	crt_token_spec spec = {.name = "contested"};
+
+	/* three sessions of one instance: one writer queue */
+	assert_int_equal(crt_instance_open(ti.conf, 0, &inst, err, sizeof(err)), CRT_OK);
+	assert_int_equal(crt_session_open(inst, 0, &lead_ctx), CRT_OK);
+	assert_int_equal(crt_session_open(inst, 0, &a_ctx), CRT_OK);
+	assert_int_equal(crt_session_open(inst, 0, &b_ctx), CRT_OK);
+	crt_instance_unref(inst); /* the sessions hold theirs */
+	prepare(&lead, lead_ctx, "lead");
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.ctx = a_ctx;
+	b.ctx = b_ctx;
+	tu_token(ti.ctx, &spec, a.token, &t);
+	memcpy(b.token, a.token, sizeof(b.token));
+	tu_db_path(&ti, db, sizeof(db));
+	long long refused = tu_sql_int(db, "SELECT count(*) FROM audit WHERE action = "
+					   "'token.redeem_refused'");
+
+	/* The first leader blocks with its batch taken; a and b queue behind it
+	 * and are committed together in the next batch. */
+	store_writer_lock(lead_ctx);
+	start(&lead);
+	wait_queue(lead_ctx, 0, 1);
+	start(&a);
+	wait_queue(lead_ctx, 1, 1);
+	start(&b);
+	wait_queue(lead_ctx, 2, 1);
+	store_writer_unlock(lead_ctx);
+	pthread_join(lead.th, NULL);
+	pthread_join(a.th, NULL);
+	pthread_join(b.th, NULL);
+
+	assert_int_equal(lead.r, CRT_OK);
+	assert_int_equal(a.r, CRT_OK);
+	assert_int_equal(b.r, CRT_E_TOKEN_USED);
+	assert_null(b.cert.pem);
+	snprintf(sql, sizeof(sql), "token %s was already used", t.id);
+	assert_string_equal(crt_errdetail(b_ctx), sql);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM certificates WHERE token_id = '%s'", t.id);
+	assert_int_equal(tu_sql_int(db, sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit WHERE action = 'token.redeem' AND "
+				   "object = '%s'",
+		 t.id);
+	assert_int_equal(tu_sql_int(db, sql), 1);
+	assert_int_equal(tu_sql_int(db, "SELECT count(*) FROM audit WHERE action = "
+					"'token.redeem_refused' AND detail LIKE '%\"token_used\"%'"),
+			 refused + 1);
+	crt_cert_clear(&lead.cert);
+	crt_cert_clear(&a.cert);
+	crt_token_clear(&t);
+	crt_close(lead_ctx);
+	crt_close(a_ctx);
+	crt_close(b_ctx);
+}
+
 int main(int argc, char **argv)
 {
 	/* Re-run under a frozen clock unless already there. */
@@ -237,6 +307,9 @@ int main(int argc, char **argv)
 	        tu_group_setup, tu_group_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        a_batch_led_by_the_new_ca_stores_the_old_signers_issuer_and_chain, tu_group_setup,
+	        tu_group_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        the_loser_of_a_claim_in_the_same_batch_is_refused_and_audited, tu_group_setup,
 	        tu_group_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
