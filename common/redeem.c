@@ -32,15 +32,15 @@ static char *refusal_detail(const crt_redeem_req *req, crt_status why)
 	json_str(&j, "code", crt_status_name(why));
 	/* a name the user-name rule refuses is not written: audit rows stay UTF-8 JSON */
 	json_str(&j, "user",
-		 req->user == NULL || crt_user_name_check(req->user) == CRT_OK
-			 ? req->user
-			 : "(invalid user name)");
+	         req->user == NULL || crt_user_name_check(req->user) == CRT_OK
+	             ? req->user
+	             : "(invalid user name)");
 	json_str(&j, "remote", req->remote);
 	return json_end(&j);
 }
 
 static void audit_refusal(crt_ctx *ctx, const crt_redeem_req *req, const char *object,
-			  crt_status why)
+                          crt_status why)
 {
 	char saved[sizeof(ctx->detail)];
 	char *detail;
@@ -54,9 +54,11 @@ static void audit_refusal(crt_ctx *ctx, const crt_redeem_req *req, const char *o
 		return;
 	memcpy(saved, ctx->detail, sizeof(saved));
 	store_redemption job = {.audit_only = 1,
-				.audit = {.at = crt_now(), .actor = req->actor,
-					  .action = "token.redeem_refused", .object = object,
-					  .detail = detail}};
+	                        .audit = {.at = crt_now(),
+	                                  .actor = req->actor,
+	                                  .action = "token.redeem_refused",
+	                                  .object = object,
+	                                  .detail = detail}};
 	if (store_token_redeem(ctx, &job) != CRT_OK) {
 		/* the refusal stands as it is; the store could not take its row */
 	}
@@ -80,8 +82,8 @@ static char *success_detail(const crt_redeem_req *req, const char *serial, const
  * allowed overrides, the subject field rule). On CRT_OK, cn/org/ou are the
  * subject fields to sign (pointing into t or req). */
 static crt_status check_token(crt_ctx *ctx, const crt_redeem_req *req, const char *hash,
-			      int64_t now, crt_token *t, char object[80], const char **cn,
-			      const char **org, const char **ou)
+                              int64_t now, crt_token *t, char object[80], const char **cn,
+                              const char **org, const char **ou)
 {
 	token_refusal why;
 	crt_status r;
@@ -103,20 +105,21 @@ static crt_status check_request(crt_ctx *ctx, const crt_redeem_req *req)
 {
 	crt_status r;
 	if ((r = crt_token_check_format(req->token)) != CRT_OK)
-		return crt_fail(ctx, r, r == CRT_E_TOKEN_MALFORMED
-						? "a token starts with " CRT_TOKEN_PREFIX
-						: "check the token for typos (its checksum does not "
-						  "match)");
+		return crt_fail(ctx, r,
+		                r == CRT_E_TOKEN_MALFORMED
+		                    ? "a token starts with " CRT_TOKEN_PREFIX
+		                    : "check the token for typos (its checksum does not "
+		                      "match)");
 	const char *names[] = {"commonName", "organization", "organizationalUnit"};
 	const char *v[] = {req->cn, req->org, req->ou};
 	const char *why;
 	if (req->user != NULL && crt_user_name_check(req->user) != CRT_OK)
 		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT,
-				"the user name must be " CRT_USER_NAME_RULE);
+		                "the user name must be " CRT_USER_NAME_RULE);
 	for (int i = 0; i < 3; i++) /* "" asks to clear the field */
 		if (v[i] != NULL && *v[i] != '\0' && subject_field_check(v[i], &why) != CRT_OK)
 			return crt_fail(ctx, CRT_E_FIELD_INVALID, "the %s override %s", names[i],
-					why);
+			                why);
 	return CRT_OK;
 }
 
@@ -143,9 +146,9 @@ crt_status redeem_precheck(crt_ctx *ctx, const crt_redeem_req *req)
 /* Phase 1 for one attempt: read the token, check it, sign, and compute the
  * certificate *c and its row (*row borrows c's strings). On CRT_OK the
  * redemption is ready for the store; x, t and c belong to the caller. */
-static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *hash,
-			  crt_csr *csr, int64_t now, crt_token *t, X509 **x, char serial[72],
-			  char object[80], crt_cert *c, store_cert_row *row)
+static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *hash, crt_csr *csr,
+                          int64_t now, crt_token *t, X509 **x, char serial[72], char object[80],
+                          crt_cert *c, store_cert_row *row)
 {
 	const char *cn, *org, *ou;
 	crt_status r;
@@ -160,7 +163,7 @@ static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *h
 	/* ctx signed it: the row carries ctx's chain, whichever context's batch
 	 * stores it (the leader may hold another CA generation). */
 	if ((r = cert_make(*x, csr->pkey, ctx->ca_chain_pem, serial, t->name, t->id, req->user,
-			   t->reply, now, c)) != CRT_OK)
+	                   t->reply, now, c)) != CRT_OK)
 		return crt_fail(ctx, r, "building the certificate row");
 	cert_row_of(c, row);
 	return CRT_OK;
@@ -181,13 +184,13 @@ static crt_status resolve_lost_commit(crt_ctx *ctx, const char *id, const char *
 		crt_clear_detail(ctx);
 	} else if (r == CRT_OK || r == CRT_E_TOKEN_NOT_FOUND) {
 		r = crt_fail(ctx, CRT_E_STORE_UNAVAILABLE,
-			     "the store was lost while committing the redemption, and token %s "
-			     "was not redeemed by it (%s)",
-			     id, lost);
+		             "the store was lost while committing the redemption, and token %s "
+		             "was not redeemed by it (%s)",
+		             id, lost);
 	} else {
 		r = crt_fail(ctx, CRT_E_STORE_COMMIT_UNKNOWN,
-			     "%s; whether token %s was redeemed is not known (reading it back: %s)",
-			     lost, id, crt_status_name(r));
+		             "%s; whether token %s was redeemed is not known (reading it back: %s)",
+		             lost, id, crt_status_name(r));
 	}
 	crt_token_clear(&t);
 	return r;
@@ -196,7 +199,7 @@ static crt_status resolve_lost_commit(crt_ctx *ctx, const char *id, const char *
 /* Phase 2 of one attempt: hand the redemption to the store. *retry: the
  * token changed since phase 1 (do it again). */
 static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_token *t,
-			 const char *serial, int64_t now, const store_cert_row *row, int *retry)
+                         const char *serial, int64_t now, const store_cert_row *row, int *retry)
 {
 	token_refusal why;
 	char *detail;
@@ -205,12 +208,14 @@ static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_toke
 	*retry = 0;
 	if ((detail = success_detail(req, serial, row->subject)) == NULL)
 		return crt_fail(ctx, CRT_E_NOMEM, "out of memory");
-	store_redemption job = {.claim = {.token_id = t->id, .version = t->version,
-					  .serial = serial, .now = now},
-				.cert = row,
-				.audit = {.at = crt_now(), .actor = req->actor,
-					  .action = "token.redeem", .object = t->id,
-					  .detail = detail}};
+	store_redemption job = {
+	    .claim = {.token_id = t->id, .version = t->version, .serial = serial, .now = now},
+	    .cert = row,
+	    .audit = {.at = crt_now(),
+	              .actor = req->actor,
+	              .action = "token.redeem",
+	              .object = t->id,
+	              .detail = detail}};
 	r = store_token_redeem(ctx, &job);
 	free(detail);
 	if (r == CRT_E_STORE_COMMIT_UNKNOWN)

@@ -77,7 +77,7 @@ static const char *nonempty(const char *s)
 }
 
 crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char *actor,
-			    crt_token *out, char token_out[CRT_TOKEN_STRLEN + 1])
+                            crt_token *out, char token_out[CRT_TOKEN_STRLEN + 1])
 {
 	crt_token t = {0};
 	char hash[65];
@@ -179,8 +179,8 @@ static crt_status apply(char **field, const char *v)
 
 /* Read token id inside the write transaction and apply change c to it (the
  * checks of crt_token_update included) into *t. */
-static crt_status load_changed(crt_ctx *ctx, const char *id, const crt_token_spec *c,
-			       int64_t now, crt_token *t)
+static crt_status load_changed(crt_ctx *ctx, const char *id, const crt_token_spec *c, int64_t now,
+                               crt_token *t)
 {
 	crt_status r;
 
@@ -189,8 +189,8 @@ static crt_status load_changed(crt_ctx *ctx, const char *id, const crt_token_spe
 		return r;
 	if (t->state == CRT_TOKEN_USED || t->state == CRT_TOKEN_DELETED)
 		return crt_fail(ctx, CRT_E_TOKEN_NOT_ACTIVE,
-				"token %s is %s and can no longer change", id,
-				crt_token_state_name(t->state));
+		                "token %s is %s and can no longer change", id,
+		                crt_token_state_name(t->state));
 	if ((r = apply(&t->name, c->name)) != CRT_OK || (r = apply(&t->cn, c->cn)) != CRT_OK ||
 	    (r = apply(&t->org, c->org)) != CRT_OK || (r = apply(&t->ou, c->ou)) != CRT_OK ||
 	    (r = apply(&t->owner, c->owner)) != CRT_OK ||
@@ -214,7 +214,7 @@ static crt_status load_changed(crt_ctx *ctx, const char *id, const crt_token_spe
 }
 
 crt_status crt_token_update(crt_ctx *ctx, const char *id, const crt_token_spec *c,
-			    const char *actor, crt_token *out)
+                            const char *actor, crt_token *out)
 {
 	crt_token t = {0};
 	char *detail = NULL;
@@ -233,7 +233,7 @@ crt_status crt_token_update(crt_ctx *ctx, const char *id, const crt_token_spec *
 	for (int i = 0; !changed; i++) {
 		if (i == GUARDED_TRIES) {
 			r = crt_fail(ctx, CRT_E_TOKEN_NOT_ACTIVE,
-				     "token %s kept changing while it was being updated", id);
+			             "token %s kept changing while it was being updated", id);
 			goto fail;
 		}
 		if ((r = load_changed(ctx, id, c, now, &t)) != CRT_OK ||
@@ -280,7 +280,7 @@ crt_status crt_token_delete(crt_ctx *ctx, const char *id, const char *actor)
 	for (int i = 0; !changed; i++) {
 		if (i == GUARDED_TRIES) {
 			r = crt_fail(ctx, CRT_E_TOKEN_NOT_ACTIVE,
-				     "token %s kept changing while it was being deleted", id);
+			             "token %s kept changing while it was being deleted", id);
 			goto fail;
 		}
 		crt_token_clear(&t);
@@ -291,9 +291,10 @@ crt_status crt_token_delete(crt_ctx *ctx, const char *id, const char *actor)
 			goto fail;
 		}
 		if (t.state == CRT_TOKEN_USED) {
-			r = crt_fail(ctx, CRT_E_TOKEN_USED,
-				     "token %s was already redeemed; revoke its certificate %s instead",
-				     id, t.serial ? t.serial : "");
+			r = crt_fail(
+			    ctx, CRT_E_TOKEN_USED,
+			    "token %s was already redeemed; revoke its certificate %s instead", id,
+			    t.serial ? t.serial : "");
 			goto fail;
 		}
 		if ((r = store_token_remove(ctx, id, t.version, now, &changed)) != CRT_OK)

@@ -8,8 +8,7 @@
 #include "internal.h" /* subject_field_check (names.c), also a function of values */
 #include "rules/token.h"
 
-crt_token_state token_state_at(int64_t used_at, int64_t deleted_at, int64_t expires_at,
-			       int64_t now)
+crt_token_state token_state_at(int64_t used_at, int64_t deleted_at, int64_t expires_at, int64_t now)
 {
 	if (deleted_at)
 		return CRT_TOKEN_DELETED;
@@ -32,8 +31,8 @@ int token_purgeable(int64_t used_at, int64_t deleted_at, int64_t expires_at, int
 
 void token_state_bounds(int s, int64_t now, token_bounds *b)
 {
-	*b = (token_bounds){.deleted = -1, .used = -1, .expires_min = INT64_MIN,
-			    .expires_max = INT64_MAX};
+	*b = (token_bounds){
+	    .deleted = -1, .used = -1, .expires_min = INT64_MIN, .expires_max = INT64_MAX};
 	switch (s) {
 	case CRT_TOKEN_DELETED:
 		b->deleted = 1;
@@ -67,14 +66,14 @@ static int set_matches(int want, int64_t v)
 }
 
 int token_bounds_match(const token_bounds *b, int64_t used_at, int64_t deleted_at,
-		       int64_t expires_at)
+                       int64_t expires_at)
 {
 	return set_matches(b->deleted, deleted_at) && set_matches(b->used, used_at) &&
 	       expires_at >= b->expires_min && expires_at <= b->expires_max;
 }
 
 static crt_status refuse(token_refusal *why, crt_status s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static crt_status refuse(token_refusal *why, crt_status s, const char *fmt, ...)
 {
 	va_list ap;
@@ -88,7 +87,7 @@ static crt_status refuse(token_refusal *why, crt_status s, const char *fmt, ...)
 /* The value a field takes: the redeemer's override when the token allows it
  * (may: crt_token_overridable). "" clears the field. */
 static crt_status pick(const char *what, unsigned bit, unsigned may, const char *token_value,
-		       const char *override, const char **out, token_refusal *why)
+                       const char *override, const char **out, token_refusal *why)
 {
 	*out = token_value;
 	if (override == NULL)
@@ -97,17 +96,16 @@ static crt_status pick(const char *what, unsigned bit, unsigned may, const char 
 		return CRT_OK;
 	if (!(may & bit))
 		return refuse(why, CRT_E_FIELD_LOCKED,
-			      "%s is fixed by the token (filled in by the administrator, or the "
-			      "commonName of an owner's token); the administrator may open it",
-			      what);
+		              "%s is fixed by the token (filled in by the administrator, or the "
+		              "commonName of an owner's token); the administrator may open it",
+		              what);
 	*out = *override ? override : NULL;
 	return CRT_OK;
 }
 
 /* Each field of the subject about to be signed obeys the subject field rule
  * (tokens stored before the rule included), and there is a CN. */
-static crt_status check_subject(const char *cn, const char *org, const char *ou,
-				token_refusal *why)
+static crt_status check_subject(const char *cn, const char *org, const char *ou, token_refusal *why)
 {
 	const char *names[] = {"commonName", "organization", "organizationalUnit"};
 	const char *v[] = {cn, org, ou};
@@ -115,7 +113,7 @@ static crt_status check_subject(const char *cn, const char *org, const char *ou,
 
 	if (cn == NULL)
 		return refuse(why, CRT_E_FIELD_INVALID,
-			      "the commonName cannot be empty (a certificate needs a subject)");
+		              "the commonName cannot be empty (a certificate needs a subject)");
 	for (int i = 0; i < 3; i++)
 		if (v[i] != NULL && subject_field_check(v[i], &bad) != CRT_OK)
 			return refuse(why, CRT_E_FIELD_INVALID, "%s %s", names[i], bad);
@@ -123,8 +121,8 @@ static crt_status check_subject(const char *cn, const char *org, const char *ou,
 }
 
 crt_status token_redeem_decide(const crt_token *t, const crt_redeem_req *req, int64_t now,
-			       const char **cn, const char **org, const char **ou,
-			       token_refusal *why)
+                               const char **cn, const char **org, const char **ou,
+                               token_refusal *why)
 {
 	crt_status r;
 	unsigned may;
@@ -146,15 +144,15 @@ crt_status token_redeem_decide(const crt_token *t, const crt_redeem_req *req, in
 		return refuse(why, CRT_E_TOKEN_OWNER, "token %s belongs to another user", t->id);
 	may = crt_token_overridable(t);
 	if ((r = pick("commonName", CRT_FIELD_CN, may, t->cn ? t->cn : t->name, req->cn, cn,
-		      why)) != CRT_OK ||
+	              why)) != CRT_OK ||
 	    (r = pick("organization", CRT_FIELD_O, may, t->org, req->org, org, why)) != CRT_OK ||
 	    (r = pick("organizationalUnit", CRT_FIELD_OU, may, t->ou, req->ou, ou, why)) != CRT_OK)
 		return r;
 	return check_subject(*cn, *org, *ou, why);
 }
 
-crt_status token_claim_lost(const token_seen *seen, const char *id, int64_t version,
-			    int64_t now, int *retry, token_refusal *why)
+crt_status token_claim_lost(const token_seen *seen, const char *id, int64_t version, int64_t now,
+                            int *retry, token_refusal *why)
 {
 	*retry = 0;
 	why->msg[0] = '\0';

@@ -20,7 +20,7 @@
  * a token expires at expires_at itself (active while now < expires_at).
  */
 crt_token_state token_state_at(int64_t used_at, int64_t deleted_at, int64_t expires_at,
-			       int64_t now);
+                               int64_t now);
 
 /*
  * When the token stopped being active: its deletion, else its use, else its
@@ -47,7 +47,7 @@ typedef struct token_bounds {
 } token_bounds;
 void token_state_bounds(int s, int64_t now, token_bounds *b);
 int token_bounds_match(const token_bounds *b, int64_t used_at, int64_t deleted_at,
-		       int64_t expires_at);
+                       int64_t expires_at);
 
 /* A refusal: its status and the message for the caller (crt_errdetail). */
 typedef struct token_refusal {
@@ -66,8 +66,8 @@ typedef struct token_refusal {
  * field_invalid.
  */
 crt_status token_redeem_decide(const crt_token *t, const crt_redeem_req *req, int64_t now,
-			       const char **cn, const char **org, const char **ou,
-			       token_refusal *why);
+                               const char **cn, const char **org, const char **ou,
+                               token_refusal *why) __attribute__((warn_unused_result));
 
 /* The token columns a store read back when a claim found no row (present
  * = 0: no such row). */
@@ -83,7 +83,7 @@ typedef struct token_seen {
  * = 1: read it again and redo phase 1; token_not_active), expired. A row
  * that still looks claimable was changed and changed back: retry too.
  */
-crt_status token_claim_lost(const token_seen *seen, const char *id, int64_t version,
-			    int64_t now, int *retry, token_refusal *why);
+crt_status token_claim_lost(const token_seen *seen, const char *id, int64_t version, int64_t now,
+                            int *retry, token_refusal *why) __attribute__((warn_unused_result));
 
 #endif /* CRTOKEN_RULES_TOKEN_H */

@@ -37,9 +37,9 @@ typedef struct store_claim {
  */
 typedef struct store_redemption {
 	int audit_only;
-	store_claim claim;            /* unless audit_only */
-	const store_cert_row *cert;   /* unless audit_only */
-	struct {                      /* the audit row: at, actor, action, object, detail */
+	store_claim claim;          /* unless audit_only */
+	const store_cert_row *cert; /* unless audit_only */
+	struct {                    /* the audit row: at, actor, action, object, detail */
 		int64_t at;
 		const char *actor, *action, *object, *detail;
 	} audit;
@@ -51,7 +51,7 @@ typedef struct store_redemption {
 	crt_status status;
 	int claimed;
 	token_seen seen;
-	char detail[512];             /* crt_errdetail of a failed status */
+	char detail[512]; /* crt_errdetail of a failed status */
 	/* the backend's queue links (SQLite group commit) */
 	struct store_redemption *next;
 	int done, lead;
@@ -74,9 +74,9 @@ struct store_token_ops {
 	 * update writes t's fields, policy, reply and expires_at; remove sets
 	 * deleted_at; both set updated_at = now and bump the version. */
 	crt_status (*update)(crt_ctx *ctx, const crt_token *t, int64_t version, int64_t now,
-			     int *changed);
+	                     int *changed);
 	crt_status (*remove)(crt_ctx *ctx, const char *id, int64_t version, int64_t now,
-			     int *changed);
+	                     int *changed);
 	/* Delete the rows token_purgeable at cutoff; *n = how many. */
 	crt_status (*purge)(crt_ctx *ctx, int64_t cutoff, int64_t *n);
 	/* The claim alone (inside the caller's write transaction); *won = the

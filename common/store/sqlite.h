@@ -72,7 +72,7 @@ void store_writer_lock(crt_ctx *ctx);
 void store_writer_unlock(crt_ctx *ctx);
 /* The redeem verb: queue r and return once a batch committed (or refused)
  * it; r's answers are set (port_tokens.h). */
-crt_status sq_group_commit(crt_ctx *ctx, store_redemption *r);
+crt_status sq_group_commit(crt_ctx *ctx, store_redemption *r) __attribute__((warn_unused_result));
 /* How many redemptions wait in the queue of ctx's store and whether a
  * leader is committing a batch (lets tests order racing redemptions
  * without sleeps). */

@@ -14,8 +14,8 @@
 
 #include "store/sqlite.h"
 
-#define TOKEN_COLUMNS                                                                        \
-	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "     \
+#define TOKEN_COLUMNS                                                                              \
+	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "           \
 	"deleted_at, serial, created_by, updated_at, version"
 
 /* The tokens.locked column holds the whole per-field override policy: the
@@ -23,8 +23,8 @@
 #define POLICY_OPENED_SHIFT 3
 static int policy_column(const crt_token *t)
 {
-	return (int)((t->locked & CRT_FIELD_ALL) |
-		     (t->opened & CRT_FIELD_ALL) << POLICY_OPENED_SHIFT);
+	return (int)((t->locked & CRT_FIELD_ALL) | (t->opened & CRT_FIELD_ALL)
+	                                               << POLICY_OPENED_SHIFT);
 }
 
 static void row_to_token(sqlite3_stmt *st, crt_token *t)
@@ -52,8 +52,8 @@ static void row_to_token(sqlite3_stmt *st, crt_token *t)
 /* Whether every text column a row had came out (strdup may fail). */
 static int row_complete(sqlite3_stmt *st, const crt_token *t)
 {
-	char *const got[] = {t->name, t->cn, t->org, t->ou, t->owner, t->reply, t->serial,
-			     t->created_by};
+	char *const got[] = {t->name,  t->cn,    t->org,    t->ou,
+	                     t->owner, t->reply, t->serial, t->created_by};
 	const int col[] = {1, 2, 3, 4, 5, 7, 12, 13};
 	for (size_t i = 0; i < sizeof(col) / sizeof(col[0]); i++)
 		if (got[i] == NULL && sqlite3_column_type(st, col[i]) != SQLITE_NULL)
@@ -98,11 +98,12 @@ static crt_status sq_by_hash(crt_ctx *ctx, const char *hash, crt_token *out)
 static crt_status sq_insert(crt_ctx *ctx, const crt_token *t, const char *hash, int64_t now)
 {
 	sqlite3_stmt *st;
-	crt_status r = store_prepare(ctx,
-				     "INSERT INTO tokens(id, hash, name, cn, org, ou, owner, locked, "
-				     "reply, created_at, expires_at, updated_at, created_by) "
-				     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-				     &st);
+	crt_status r =
+	    store_prepare(ctx,
+	                  "INSERT INTO tokens(id, hash, name, cn, org, ou, owner, locked, "
+	                  "reply, created_at, expires_at, updated_at, created_by) "
+	                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	                  &st);
 	if (r != CRT_OK)
 		return r;
 	store_bind_text(st, 1, t->id);
@@ -134,12 +135,12 @@ static crt_status sq_list(crt_ctx *ctx, const token_bounds *b, crt_token **out, 
 	*out = NULL;
 	*n = 0;
 	r = store_prepare(ctx,
-			  "SELECT " TOKEN_COLUMNS " FROM tokens WHERE"
-			  " (?1 < 0 OR (deleted_at IS NOT NULL) = ?1)"
-			  " AND (?2 < 0 OR (used_at IS NOT NULL) = ?2)"
-			  " AND expires_at BETWEEN ?3 AND ?4"
-			  " ORDER BY created_at DESC, id",
-			  &st);
+	                  "SELECT " TOKEN_COLUMNS " FROM tokens WHERE"
+	                  " (?1 < 0 OR (deleted_at IS NOT NULL) = ?1)"
+	                  " AND (?2 < 0 OR (used_at IS NOT NULL) = ?2)"
+	                  " AND expires_at BETWEEN ?3 AND ?4"
+	                  " ORDER BY created_at DESC, id",
+	                  &st);
 	if (r != CRT_OK)
 		return r;
 	sqlite3_bind_int(st, 1, b->deleted);
@@ -183,15 +184,16 @@ static crt_status step_changes(crt_ctx *ctx, sqlite3_stmt *st, const char *what,
 }
 
 static crt_status sq_update(crt_ctx *ctx, const crt_token *t, int64_t version, int64_t now,
-			    int *changed)
+                            int *changed)
 {
 	sqlite3_stmt *st;
-	crt_status r = store_prepare(ctx,
-				     "UPDATE tokens SET name = ?, cn = ?, org = ?, ou = ?, owner = ?, "
-				     "locked = ?, reply = ?, expires_at = ?, updated_at = ?, "
-				     "version = version + 1 WHERE id = ? AND version = ? "
-				     "AND used_at IS NULL AND deleted_at IS NULL",
-				     &st);
+	crt_status r =
+	    store_prepare(ctx,
+	                  "UPDATE tokens SET name = ?, cn = ?, org = ?, ou = ?, owner = ?, "
+	                  "locked = ?, reply = ?, expires_at = ?, updated_at = ?, "
+	                  "version = version + 1 WHERE id = ? AND version = ? "
+	                  "AND used_at IS NULL AND deleted_at IS NULL",
+	                  &st);
 	*changed = 0;
 	if (r != CRT_OK)
 		return r;
@@ -210,14 +212,14 @@ static crt_status sq_update(crt_ctx *ctx, const crt_token *t, int64_t version, i
 }
 
 static crt_status sq_remove(crt_ctx *ctx, const char *id, int64_t version, int64_t now,
-			    int *changed)
+                            int *changed)
 {
 	sqlite3_stmt *st;
 	crt_status r = store_prepare(ctx,
-				     "UPDATE tokens SET deleted_at = ?1, updated_at = ?1, "
-				     "version = version + 1 WHERE id = ?2 AND version = ?3 "
-				     "AND used_at IS NULL AND deleted_at IS NULL",
-				     &st);
+	                             "UPDATE tokens SET deleted_at = ?1, updated_at = ?1, "
+	                             "version = version + 1 WHERE id = ?2 AND version = ?3 "
+	                             "AND used_at IS NULL AND deleted_at IS NULL",
+	                             &st);
 	*changed = 0;
 	if (r != CRT_OK)
 		return r;
@@ -231,7 +233,7 @@ static crt_status sq_purge(crt_ctx *ctx, int64_t cutoff, int64_t *n)
 {
 	sqlite3_stmt *st;
 	crt_status r = store_prepare(
-		ctx, "DELETE FROM tokens WHERE COALESCE(deleted_at, used_at, expires_at) < ?1", &st);
+	    ctx, "DELETE FROM tokens WHERE COALESCE(deleted_at, used_at, expires_at) < ?1", &st);
 	*n = 0;
 	if (r != CRT_OK)
 		return r;
@@ -248,12 +250,13 @@ static crt_status sq_claim(crt_ctx *ctx, const store_claim *c, int *won)
 {
 	sqlite3_stmt *st;
 	token_bounds active;
-	crt_status r = store_prepare(ctx,
-				     "UPDATE tokens SET used_at = ?1, updated_at = ?1, serial = ?2, "
-				     "version = version + 1 "
-				     "WHERE id = ?3 AND version = ?4 AND used_at IS NULL "
-				     "AND deleted_at IS NULL AND expires_at BETWEEN ?5 AND ?6",
-				     &st);
+	crt_status r =
+	    store_prepare(ctx,
+	                  "UPDATE tokens SET used_at = ?1, updated_at = ?1, serial = ?2, "
+	                  "version = version + 1 "
+	                  "WHERE id = ?3 AND version = ?4 AND used_at IS NULL "
+	                  "AND deleted_at IS NULL AND expires_at BETWEEN ?5 AND ?6",
+	                  &st);
 	*won = 0;
 	if (r != CRT_OK)
 		return r;
@@ -271,9 +274,9 @@ static crt_status sq_seen(crt_ctx *ctx, const char *id, token_seen *out)
 {
 	sqlite3_stmt *st;
 	crt_status r = store_prepare(ctx,
-				     "SELECT used_at, deleted_at, version, expires_at FROM tokens "
-				     "WHERE id = ?",
-				     &st);
+	                             "SELECT used_at, deleted_at, version, expires_at FROM tokens "
+	                             "WHERE id = ?",
+	                             &st);
 	memset(out, 0, sizeof(*out));
 	if (r != CRT_OK)
 		return r;
@@ -296,7 +299,7 @@ static crt_status sq_seen(crt_ctx *ctx, const char *id, token_seen *out)
 static crt_status audit_row(crt_ctx *ctx, const store_redemption *j)
 {
 	return sq_audit_append(ctx, j->audit.at, j->audit.actor ? j->audit.actor : "unknown",
-			       j->audit.action, j->audit.object, j->audit.detail);
+	                       j->audit.action, j->audit.object, j->audit.detail);
 }
 
 /* A step of the batch passes the fault seam like a dispatcher call. */
@@ -346,14 +349,14 @@ crt_status sq_redeem_in_txn(crt_ctx *ctx, store_redemption *j)
 }
 
 const struct store_token_ops sqlite_token_ops = {
-	.insert = sq_insert,
-	.by_id = sq_by_id,
-	.by_hash = sq_by_hash,
-	.list = sq_list,
-	.update = sq_update,
-	.remove = sq_remove,
-	.purge = sq_purge,
-	.claim = sq_claim,
-	.seen = sq_seen,
-	.redeem = sq_group_commit,
+    .insert = sq_insert,
+    .by_id = sq_by_id,
+    .by_hash = sq_by_hash,
+    .list = sq_list,
+    .update = sq_update,
+    .remove = sq_remove,
+    .purge = sq_purge,
+    .claim = sq_claim,
+    .seen = sq_seen,
+    .redeem = sq_group_commit,
 };

@@ -48,9 +48,9 @@ static void assert_unchanged(const snapshot *a, const snapshot *b, int call, crt
 	if (a->tokens != b->tokens || a->certs != b->certs || a->audit != b->audit ||
 	    a->used != b->used || a->deleted != b->deleted || a->versions != b->versions)
 		fail_msg("call %d failed with %s: the store changed (tokens %lld→%lld, certs "
-			 "%lld→%lld, audit %lld→%lld, used %lld→%lld, deleted %lld→%lld)",
-			 call, crt_status_name(s), a->tokens, b->tokens, a->certs, b->certs,
-			 a->audit, b->audit, a->used, b->used, a->deleted, b->deleted);
+		         "%lld→%lld, audit %lld→%lld, used %lld→%lld, deleted %lld→%lld)",
+		         call, crt_status_name(s), a->tokens, b->tokens, a->certs, b->certs,
+		         a->audit, b->audit, a->used, b->used, a->deleted, b->deleted);
 }
 
 /* Count the store calls of one run of a path: armed far away, nothing fails. */
@@ -71,12 +71,11 @@ static void assert_clear_failure(crt_ctx *ctx, crt_status got, crt_status want, 
 {
 	if (got != want)
 		fail_msg("call %d failed with %s: got %s (%s)", call, crt_status_name(want),
-			 crt_status_name(got), crt_errdetail(ctx));
+		         crt_status_name(got), crt_errdetail(ctx));
 	assert_true(crt_errdetail(ctx)[0] != '\0');
 }
 
-static void new_token(crt_ctx *ctx, const char *name, char tok[CRT_TOKEN_STRLEN + 1],
-		      crt_token *t)
+static void new_token(crt_ctx *ctx, const char *name, char tok[CRT_TOKEN_STRLEN + 1], crt_token *t)
 {
 	crt_token_spec spec = {.name = name};
 	tu_token(ctx, &spec, tok, t);
@@ -105,7 +104,8 @@ static void a_create_failing_at_any_store_call_stores_nothing(void **state)
 			assert_clear_failure(fi.ctx, r, failures[f], i);
 			snapshot after = snap(&fi);
 			assert_unchanged(&before, &after, i, failures[f]);
-			assert_memory_equal(tok, zero, sizeof(tok)); /* no token string handed out */
+			assert_memory_equal(tok, zero,
+			                    sizeof(tok)); /* no token string handed out */
 		}
 	tu_instance_free(&fi);
 }
@@ -121,7 +121,7 @@ static void a_create_whose_commit_is_lost_is_stored_whole_with_its_audit_row(voi
 	snapshot before = snap(&fi);
 	store_fault_arm(fi.ctx, 1, CRT_E_STORE_COMMIT_UNKNOWN);
 	assert_int_equal(crt_token_create(fi.ctx, &spec, "test", &t, tok),
-			 CRT_E_STORE_COMMIT_UNKNOWN);
+	                 CRT_E_STORE_COMMIT_UNKNOWN);
 	snapshot after = snap(&fi);
 	assert_int_equal(after.tokens, before.tokens + 1);
 	assert_int_equal(audit_rows(&fi, "token.create"), 1);
@@ -136,7 +136,7 @@ static crt_status update(crt_ctx *ctx, const char *id)
 	return crt_token_update(ctx, id, &ch, "test", NULL);
 }
 
-static crt_status delete(crt_ctx *ctx, const char *id)
+static crt_status delete (crt_ctx *ctx, const char *id)
 {
 	return crt_token_delete(ctx, id, "test");
 }
@@ -212,7 +212,7 @@ static void a_delete_whose_commit_is_lost_is_stored_whole_with_its_audit_row(voi
 	new_token(fi.ctx, "lost", tok, &t);
 
 	store_fault_arm(fi.ctx, 1, CRT_E_STORE_COMMIT_UNKNOWN);
-	assert_int_equal(delete(fi.ctx, t.id), CRT_E_STORE_COMMIT_UNKNOWN);
+	assert_int_equal(delete (fi.ctx, t.id), CRT_E_STORE_COMMIT_UNKNOWN);
 	assert_int_equal(crt_token_get(fi.ctx, t.id, &u), CRT_OK);
 	assert_int_equal(u.state, CRT_TOKEN_DELETED);
 	assert_int_equal(audit_rows(&fi, "token.delete"), 1);
@@ -233,10 +233,11 @@ static void old_deleted_token(test_instance *fi)
 	assert_int_equal(crt_token_delete(fi->ctx, t.id, "test"), CRT_OK);
 	tu_db_path(fi, db, sizeof(db));
 	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, "UPDATE tokens SET deleted_at = deleted_at - 172800 "
-					 "WHERE deleted_at IS NOT NULL",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h,
+	                              "UPDATE tokens SET deleted_at = deleted_at - 172800 "
+	                              "WHERE deleted_at IS NOT NULL",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
 	sqlite3_close(h);
 	crt_token_clear(&t);
 }
@@ -340,9 +341,10 @@ static void a_redemption_whose_commit_is_lost_is_stored_exactly_once_and_returne
 	assert_int_equal(crt_token_get(fi.ctx, t.id, &u), CRT_OK);
 	assert_int_equal(u.state, CRT_TOKEN_USED);
 	assert_string_equal(u.serial, c.serial);
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM certificates WHERE serial = '%s' AND "
-				   "token_id = '%s'",
-		 c.serial, t.id);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM certificates WHERE serial = '%s' AND "
+	         "token_id = '%s'",
+	         c.serial, t.id);
 	assert_int_equal(tu_sql_int(db, sql), 1);
 	assert_int_equal(snap(&fi).certs, 1);
 	assert_int_equal(audit_rows(&fi, "token.redeem"), 1);
@@ -384,7 +386,7 @@ static void a_refusal_whose_audit_fails_at_any_store_call_stays_the_refusal(void
 			 * are the audit row's, and the refusal stands */
 			if (r != failures[f] && r != CRT_E_TOKEN_USED)
 				fail_msg("call %d failed with %s: got %s", i,
-					 crt_status_name(failures[f]), crt_status_name(r));
+				         crt_status_name(failures[f]), crt_status_name(r));
 			assert_true(crt_errdetail(fi.ctx)[0] != '\0');
 			snapshot after = snap(&fi);
 			assert_unchanged(&before, &after, i, failures[f]);
@@ -402,18 +404,17 @@ static void a_refusal_whose_audit_fails_at_any_store_call_stays_the_refusal(void
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(a_create_failing_at_any_store_call_stores_nothing),
-		cmocka_unit_test(a_create_whose_commit_is_lost_is_stored_whole_with_its_audit_row),
-		cmocka_unit_test(an_update_failing_at_any_store_call_changes_nothing),
-		cmocka_unit_test(an_update_whose_commit_is_lost_is_stored_whole_with_its_audit_row),
-		cmocka_unit_test(a_delete_failing_at_any_store_call_changes_nothing),
-		cmocka_unit_test(a_delete_whose_commit_is_lost_is_stored_whole_with_its_audit_row),
-		cmocka_unit_test(a_purge_failing_at_any_store_call_removes_nothing),
-		cmocka_unit_test(a_purge_whose_commit_is_lost_is_stored_whole_with_its_audit_row),
-		cmocka_unit_test(a_redemption_failing_at_any_store_call_leaves_the_token_unused),
-		cmocka_unit_test(
-			a_redemption_whose_commit_is_lost_is_stored_exactly_once_and_returned),
-		cmocka_unit_test(a_refusal_whose_audit_fails_at_any_store_call_stays_the_refusal),
+	    cmocka_unit_test(a_create_failing_at_any_store_call_stores_nothing),
+	    cmocka_unit_test(a_create_whose_commit_is_lost_is_stored_whole_with_its_audit_row),
+	    cmocka_unit_test(an_update_failing_at_any_store_call_changes_nothing),
+	    cmocka_unit_test(an_update_whose_commit_is_lost_is_stored_whole_with_its_audit_row),
+	    cmocka_unit_test(a_delete_failing_at_any_store_call_changes_nothing),
+	    cmocka_unit_test(a_delete_whose_commit_is_lost_is_stored_whole_with_its_audit_row),
+	    cmocka_unit_test(a_purge_failing_at_any_store_call_removes_nothing),
+	    cmocka_unit_test(a_purge_whose_commit_is_lost_is_stored_whole_with_its_audit_row),
+	    cmocka_unit_test(a_redemption_failing_at_any_store_call_leaves_the_token_unused),
+	    cmocka_unit_test(a_redemption_whose_commit_is_lost_is_stored_exactly_once_and_returned),
+	    cmocka_unit_test(a_refusal_whose_audit_fails_at_any_store_call_stays_the_refusal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

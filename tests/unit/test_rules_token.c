@@ -43,12 +43,15 @@ static void the_bounds_of_a_state_select_exactly_the_rows_in_that_state(void **s
 		for (size_t u = 0; u < NTIMES; u++)
 			for (size_t d = 0; d < NTIMES; d++)
 				for (size_t e = 1; e < NTIMES; e++) { /* expires_at is always set */
-					int in = (int)token_state_at(times[u], times[d], times[e], NOW);
+					int in =
+					    (int)token_state_at(times[u], times[d], times[e], NOW);
 					int want = st < 0 || in == st;
-					if (token_bounds_match(&b, times[u], times[d], times[e]) != want)
-						fail_msg("state %d: used %lld deleted %lld expires %lld",
-							 st, (long long)times[u], (long long)times[d],
-							 (long long)times[e]);
+					if (token_bounds_match(&b, times[u], times[d], times[e]) !=
+					    want)
+						fail_msg(
+						    "state %d: used %lld deleted %lld expires %lld",
+						    st, (long long)times[u], (long long)times[d],
+						    (long long)times[e]);
 				}
 	}
 }
@@ -94,7 +97,7 @@ static crt_token token(const char *name, const char *cn, const char *owner)
 }
 
 static crt_status decide(const crt_token *t, const crt_redeem_req *req, const char **cn,
-			 const char **org, const char **ou, token_refusal *why)
+                         const char **org, const char **ou, token_refusal *why)
 {
 	return token_redeem_decide(t, req, NOW, cn, org, ou, why);
 }
@@ -126,7 +129,7 @@ static void an_owned_token_is_for_its_owner_or_an_admin(void **s)
 	const char *cn, *org, *ou;
 	token_refusal why;
 	crt_redeem_req bob = {.user = "bob"}, nobody = {0}, alice = {.user = "alice"},
-		       admin = {.admin = 1};
+	               admin = {.admin = 1};
 
 	assert_int_equal(decide(&t, &bob, &cn, &org, &ou, &why), CRT_E_TOKEN_OWNER);
 	assert_string_equal(why.msg, "token token-1 belongs to another user");
@@ -156,8 +159,8 @@ static void the_subject_is_the_tokens_with_the_allowed_overrides(void **s)
 	req.org = "Evil";
 	assert_int_equal(decide(&t, &req, &cn, &org, &ou, &why), CRT_E_FIELD_LOCKED);
 	assert_string_equal(why.msg, "organization is fixed by the token (filled in by the "
-				     "administrator, or the commonName of an owner's token); the "
-				     "administrator may open it");
+	                             "administrator, or the commonName of an owner's token); the "
+	                             "administrator may open it");
 	/* opened, it is the redeemer's; "" clears it */
 	t.opened = CRT_FIELD_O;
 	req.org = "";
@@ -184,7 +187,7 @@ static void a_subject_without_cn_or_with_a_bad_field_is_invalid(void **s)
 
 	assert_int_equal(decide(&t, &clear, &cn, &org, &ou, &why), CRT_E_FIELD_INVALID);
 	assert_string_equal(why.msg,
-			    "the commonName cannot be empty (a certificate needs a subject)");
+	                    "the commonName cannot be empty (a certificate needs a subject)");
 	/* a stored field from before the subject rule is checked too */
 	t.cn = (char *)"trailing\\";
 	crt_redeem_req plain = {.admin = 1};
@@ -199,22 +202,26 @@ static void a_lost_claim_says_why_from_what_the_store_saw(void **s)
 	token_refusal why;
 	int retry = 7;
 	token_seen gone = {0};
-	token_seen del = {.present = 1, .deleted_at = NOW - 1, .used_at = NOW - 1, .version = 3,
-			  .expires_at = NOW + 9};
+	token_seen del = {.present = 1,
+	                  .deleted_at = NOW - 1,
+	                  .used_at = NOW - 1,
+	                  .version = 3,
+	                  .expires_at = NOW + 9};
 	token_seen used = {.present = 1, .used_at = NOW - 1, .version = 3, .expires_at = NOW + 9};
 	token_seen old = {.present = 1, .version = 2, .expires_at = NOW};
 
 	assert_int_equal(token_claim_lost(&gone, "token-1", 2, NOW, &retry, &why),
-			 CRT_E_TOKEN_UNKNOWN);
+	                 CRT_E_TOKEN_UNKNOWN);
 	assert_string_equal(why.msg, "token token-1 was purged");
 	assert_int_equal(retry, 0);
 	assert_int_equal(token_claim_lost(&del, "token-1", 2, NOW, &retry, &why),
-			 CRT_E_TOKEN_DELETED);
-	assert_int_equal(token_claim_lost(&used, "token-1", 2, NOW, &retry, &why), CRT_E_TOKEN_USED);
+	                 CRT_E_TOKEN_DELETED);
+	assert_int_equal(token_claim_lost(&used, "token-1", 2, NOW, &retry, &why),
+	                 CRT_E_TOKEN_USED);
 	assert_string_equal(why.msg, "token token-1 was already used");
 	assert_int_equal(retry, 0);
 	assert_int_equal(token_claim_lost(&old, "token-1", 2, NOW, &retry, &why),
-			 CRT_E_TOKEN_EXPIRED);
+	                 CRT_E_TOKEN_EXPIRED);
 	assert_int_equal(retry, 0);
 }
 
@@ -227,31 +234,31 @@ static void a_token_changed_since_phase_one_means_read_it_again(void **s)
 
 	/* the change is what counts, even if the new row has expired */
 	assert_int_equal(token_claim_lost(&changed, "token-1", 2, NOW, &retry, &why),
-			 CRT_E_TOKEN_NOT_ACTIVE);
+	                 CRT_E_TOKEN_NOT_ACTIVE);
 	assert_string_equal(why.msg, "token token-1 changed");
 	assert_int_equal(retry, 1);
 	retry = 0;
 	assert_int_equal(token_claim_lost(&same, "token-1", 2, NOW, &retry, &why),
-			 CRT_E_TOKEN_NOT_ACTIVE);
+	                 CRT_E_TOKEN_NOT_ACTIVE);
 	assert_int_equal(retry, 1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(deleted_wins_over_used_and_used_over_expired),
-		cmocka_unit_test(a_token_expires_at_its_expiry_second_itself),
-		cmocka_unit_test(the_bounds_of_a_state_select_exactly_the_rows_in_that_state),
-		cmocka_unit_test(a_token_ends_when_deleted_else_used_else_expired),
-		cmocka_unit_test(purge_takes_the_tokens_that_ended_before_the_cutoff),
-		cmocka_unit_test(an_active_token_is_never_purged),
-		cmocka_unit_test(a_finished_token_is_refused_for_its_state_deleted_first),
-		cmocka_unit_test(an_owned_token_is_for_its_owner_or_an_admin),
-		cmocka_unit_test(the_subject_is_the_tokens_with_the_allowed_overrides),
-		cmocka_unit_test(an_owners_token_keeps_its_name_as_cn),
-		cmocka_unit_test(a_subject_without_cn_or_with_a_bad_field_is_invalid),
-		cmocka_unit_test(a_lost_claim_says_why_from_what_the_store_saw),
-		cmocka_unit_test(a_token_changed_since_phase_one_means_read_it_again),
+	    cmocka_unit_test(deleted_wins_over_used_and_used_over_expired),
+	    cmocka_unit_test(a_token_expires_at_its_expiry_second_itself),
+	    cmocka_unit_test(the_bounds_of_a_state_select_exactly_the_rows_in_that_state),
+	    cmocka_unit_test(a_token_ends_when_deleted_else_used_else_expired),
+	    cmocka_unit_test(purge_takes_the_tokens_that_ended_before_the_cutoff),
+	    cmocka_unit_test(an_active_token_is_never_purged),
+	    cmocka_unit_test(a_finished_token_is_refused_for_its_state_deleted_first),
+	    cmocka_unit_test(an_owned_token_is_for_its_owner_or_an_admin),
+	    cmocka_unit_test(the_subject_is_the_tokens_with_the_allowed_overrides),
+	    cmocka_unit_test(an_owners_token_keeps_its_name_as_cn),
+	    cmocka_unit_test(a_subject_without_cn_or_with_a_bad_field_is_invalid),
+	    cmocka_unit_test(a_lost_claim_says_why_from_what_the_store_saw),
+	    cmocka_unit_test(a_token_changed_since_phase_one_means_read_it_again),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
