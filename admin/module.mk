@@ -1,5 +1,9 @@
 # crtoken-admin: the operator CLI. Other parts add libraries their admin
 # subcommands need through ADMIN_EXTRA_PKGS (pkg-config names).
+# crtoken-admin otp: QR codes in the terminal and as PNG.
+ADMIN_DEPS := libqrencode:libqrencode-dev zlib:zlib1g-dev
+ADMIN_EXTRA_PKGS += $(call dep_pcs,$(ADMIN_DEPS))
+BUILD_PKGS += $(ADMIN_DEPS)
 ADMIN_SRC := $(wildcard admin/*.c)
 ADMIN_OBJ := $(ADMIN_SRC:%.c=$(B)/obj/%.o)
 ADMIN_BIN := $(B)/bin/crtoken-admin

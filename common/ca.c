@@ -58,30 +58,6 @@ char *ca_key_type_name(const EVP_PKEY *pk)
 	return strdup(buf);
 }
 
-crt_status ca_keygen(const char *type, EVP_PKEY **out)
-{
-	EVP_PKEY *pk = NULL;
-	*out = NULL;
-	if (type == NULL || strcmp(type, "ec-p256") == 0)
-		pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	else if (strcmp(type, "ec-p384") == 0)
-		pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-	else if (strcmp(type, "rsa-2048") == 0)
-		pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	else if (strcmp(type, "rsa-3072") == 0)
-		pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
-	else if (strcmp(type, "rsa-4096") == 0)
-		pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
-	else if (strcmp(type, "ed25519") == 0)
-		pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	else
-		return CRT_E_KEY_TYPE;
-	if (pk == NULL)
-		return CRT_E_INTERNAL;
-	*out = pk;
-	return CRT_OK;
-}
-
 const EVP_MD *ca_sign_digest(const EVP_PKEY *pk)
 {
 	int id = EVP_PKEY_get_base_id(pk);

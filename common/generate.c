@@ -1,16 +1,12 @@
 /*
- * generate.c — server-side key generation ("GENERATE" redemption) and the
- * key, CSR and PKCS#12 helpers it shares with the end-user client.
+ * generate.c — server-side key generation ("GENERATE" redemption).
  *
  * GENERATE makes a key pair, redeems the token with a CSR signed by that key
  * (so it takes exactly the same path as a device's own CSR), and wraps key,
  * certificate and CA chain in a PKCS#12 protected by the caller's passphrase
  * or by a generated one. The private key exists only in memory and inside
- * the returned PKCS#12; it is never stored.
- *
- * PKCS#12 format: key and certificate bags encrypted with AES-256-CBC under
- * PBKDF2 (PKCS#5 v2), integrity by an HMAC-SHA-256 MAC — what OpenSSL 3,
- * NetworkManager and wpa_supplicant read without legacy providers.
+ * the returned PKCS#12; it is never stored. The key, CSR and PKCS#12 helpers
+ * it shares with the end-user client are keygen.c and pkcs12.c.
  */
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -23,179 +19,6 @@
 
 #define GENERATED_PASS_BYTES 18 /* 24 base64url characters, 144 bits */
 #define PASSPHRASE_MAX 1024
-#define P12_ITER PKCS12_DEFAULT_ITER
-#define LEGACY_P12_ITER 2048
-
-/* The key types GENERATE and crtoken-enroll make (crtoken.h, README,
- * crtoken-enroll --help, openapi.yaml): nothing slower, nothing weaker. */
-static const char *const key_types[] = {"ec-p256", "ec-p384", "rsa-2048", "rsa-3072",
-					"ed25519"};
-
-crt_status crt_key_generate(const char *key_type, EVP_PKEY **out)
-{
-	if (out == NULL)
-		return CRT_E_INVALID_ARGUMENT;
-	*out = NULL;
-	for (size_t i = 0; key_type != NULL && i < sizeof(key_types) / sizeof(key_types[0]); i++)
-		if (strcmp(key_type, key_types[i]) == 0)
-			return ca_keygen(key_type, out);
-	return CRT_E_KEY_TYPE;
-}
-
-/* Ed25519/Ed448 sign without a separate digest. */
-static const EVP_MD *sign_md(const EVP_PKEY *key)
-{
-	int id = EVP_PKEY_get_base_id(key);
-
-	return (id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448) ? NULL : EVP_sha256();
-}
-
-crt_status crt_csr_make(EVP_PKEY *key, const char *cn, char **pem)
-{
-	X509_REQ *req = NULL;
-	X509_NAME *name = NULL;
-	BIO *bio = NULL;
-	BUF_MEM *mem = NULL;
-	crt_status r = CRT_E_INTERNAL;
-
-	if (key == NULL || pem == NULL)
-		return CRT_E_INVALID_ARGUMENT;
-	*pem = NULL;
-	if (cn == NULL || *cn == '\0')
-		cn = "crtoken";
-	if ((req = X509_REQ_new()) == NULL || (name = X509_NAME_new()) == NULL ||
-	    (bio = BIO_new(BIO_s_mem())) == NULL) {
-		r = CRT_E_NOMEM;
-		goto out;
-	}
-	if (!X509_REQ_set_version(req, 0) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
-	                                -1, 0) ||
-	    !X509_REQ_set_subject_name(req, name) || !X509_REQ_set_pubkey(req, key) ||
-	    X509_REQ_sign(req, key, sign_md(key)) <= 0 || !PEM_write_bio_X509_REQ(bio, req))
-		goto out;
-	BIO_get_mem_ptr(bio, &mem);
-	if ((*pem = malloc(mem->length + 1)) == NULL) {
-		r = CRT_E_NOMEM;
-		goto out;
-	}
-	memcpy(*pem, mem->data, mem->length);
-	(*pem)[mem->length] = '\0';
-	r = CRT_OK;
-out:
-	ERR_clear_error();
-	BIO_free(bio);
-	X509_NAME_free(name);
-	X509_REQ_free(req);
-	return r;
-}
-
-/* Every certificate in pem, in order, appended to sk. */
-static crt_status load_certs(const char *pem, STACK_OF(X509) * sk)
-{
-	BIO *bio;
-	X509 *x;
-	crt_status r = CRT_OK;
-
-	if (pem == NULL || *pem == '\0')
-		return CRT_OK;
-	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL)
-		return CRT_E_NOMEM;
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-		if (!sk_X509_push(sk, x)) {
-			X509_free(x);
-			r = CRT_E_NOMEM;
-			break;
-		}
-	}
-	ERR_clear_error(); /* the loop ends on "no start line" */
-	BIO_free(bio);
-	return r;
-}
-
-crt_status crt_pkcs12_make(EVP_PKEY *key, const char *cert_pem, const char *chain_pem,
-                           const char *friendly, const char *passphrase, unsigned char **der,
-                           size_t *len)
-{
-	return crt_pkcs12_make_form(key, cert_pem, chain_pem, friendly, passphrase, CRT_P12_MODERN,
-	                            der, len);
-}
-
-/*
- * CRT_P12_LEGACY: both bags PBE-SHA1-3DES, SHA-1 MAC, 2048 iterations — the
- * form iOS / macOS configuration profiles and older Windows import. 3DES is
- * in OpenSSL 3's default provider (RC2-40, the other old default, is not),
- * so both forms are made and read without the legacy provider.
- */
-crt_status crt_pkcs12_make_form(EVP_PKEY *key, const char *cert_pem, const char *chain_pem,
-                                const char *friendly, const char *passphrase, int form,
-                                unsigned char **der, size_t *len)
-{
-	int legacy = form == CRT_P12_LEGACY;
-	int nid = legacy ? NID_pbe_WithSHA1And3_Key_TripleDES_CBC : NID_aes_256_cbc;
-	int iter = legacy ? LEGACY_P12_ITER : P12_ITER;
-	STACK_OF(X509) *certs = NULL, *chain = NULL;
-	X509 *cert = NULL;
-	PKCS12 *p12 = NULL;
-	unsigned char *buf = NULL, *p;
-	int n;
-	crt_status r = CRT_E_INTERNAL;
-
-	if (der != NULL)
-		*der = NULL;
-	if (len != NULL)
-		*len = 0;
-	if (key == NULL || cert_pem == NULL || passphrase == NULL || *passphrase == '\0' ||
-	    der == NULL || len == NULL || (form != CRT_P12_MODERN && form != CRT_P12_LEGACY))
-		return CRT_E_INVALID_ARGUMENT;
-	if ((certs = sk_X509_new_null()) == NULL || (chain = sk_X509_new_null()) == NULL) {
-		r = CRT_E_NOMEM;
-		goto out;
-	}
-	if ((r = load_certs(cert_pem, certs)) != CRT_OK)
-		goto out;
-	if (sk_X509_num(certs) < 1) {
-		r = CRT_E_INVALID_ARGUMENT;
-		goto out;
-	}
-	cert = sk_X509_value(certs, 0);
-	if (X509_check_private_key(cert, key) != 1) {
-		r = CRT_E_INVALID_ARGUMENT;
-		goto out;
-	}
-	if ((r = load_certs(chain_pem, chain)) != CRT_OK)
-		goto out;
-	r = CRT_E_INTERNAL;
-	/* mac_iter -1: no MAC here; the SHA-256 MAC is set explicitly below
-	 * (PKCS12_create's default MAC digest is SHA-1). */
-	p12 = PKCS12_create_ex(passphrase, friendly, key, cert, sk_X509_num(chain) ? chain : NULL,
-	                       nid, nid, iter, -1, 0, NULL, NULL);
-	if (p12 == NULL)
-		goto out;
-	if (!PKCS12_set_mac(p12, passphrase, -1, NULL, 0, iter,
-	                    legacy ? EVP_sha1() : EVP_sha256()))
-		goto out;
-	if ((n = i2d_PKCS12(p12, NULL)) <= 0)
-		goto out;
-	if ((buf = malloc((size_t)n)) == NULL) {
-		r = CRT_E_NOMEM;
-		goto out;
-	}
-	p = buf;
-	if (i2d_PKCS12(p12, &p) != n)
-		goto out;
-	*der = buf;
-	*len = (size_t)n;
-	buf = NULL;
-	r = CRT_OK;
-out:
-	ERR_clear_error();
-	free(buf);
-	PKCS12_free(p12);
-	sk_X509_pop_free(chain, X509_free);
-	sk_X509_pop_free(certs, X509_free);
-	return r;
-}
 
 /* A random passphrase (base64url), malloc'd. */
 static crt_status make_passphrase(char **out)

@@ -1,4 +1,15 @@
 # libcrtoken: the static (PIC) library every part links.
+#
+# Its dependencies (CORE_*) are every part's: the library's headers and
+# objects use them. Declared here, with the Debian packages that carry them.
+CORE_DEPS := openssl:libssl-dev sqlite3:libsqlite3-dev inih:libinih-dev jansson:libjansson-dev
+CORE_PKGS := $(call dep_pcs,$(CORE_DEPS))
+CORE_CFLAGS := $(call pc_cflags,$(CORE_PKGS))
+CORE_LIBS := $(call pc_libs,$(CORE_PKGS))
+BUILD_PKGS += $(CORE_DEPS)
+
+LIB := $(B)/lib/libcrtoken.a
+
 COMMON_SRC := $(wildcard common/*.c common/store/*.c common/rules/*.c)
 COMMON_HDR := common/crtoken.h common/internal.h $(wildcard common/store/*.h common/rules/*.h)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o) $(B)/obj/common/conf_sample.o
@@ -17,4 +28,21 @@ $(LIB): $(COMMON_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-BUILD_TARGETS += $(LIB)
+# libcrtoken-client: what an end-user client (crtoken-enroll) needs and no
+# more — the status table, the token string format, key and CSR, PKCS#12,
+# the profile format table, file and text helpers. No store, no config, no
+# ctx: it links with openssl alone (CLIENT_LIBS), no SQLite, no inih. The same
+# objects are in libcrtoken.
+CLIENT_DEPS := openssl:libssl-dev
+CLIENT_CFLAGS := $(call pc_cflags,$(call dep_pcs,$(CLIENT_DEPS)))
+CLIENT_LIBS := $(call pc_libs,$(call dep_pcs,$(CLIENT_DEPS)))
+CLIENT_LIB := $(B)/lib/libcrtoken-client.a
+CLIENT_SRC := $(addprefix common/,err.c util.c token_format.c keygen.c pkcs12.c netprofile_formats.c)
+CLIENT_OBJ := $(CLIENT_SRC:%.c=$(B)/obj/%.o)
+
+$(CLIENT_LIB): $(CLIENT_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+BUILD_TARGETS += $(LIB) $(CLIENT_LIB)

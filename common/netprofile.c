@@ -868,60 +868,23 @@ static crt_status r_eapconfig(const struct net *n, const crt_profile_req *req, s
 
 /* ------------------------------------------------------------ table */
 
+/* The formats themselves (name, suffix, ...) are netprofile_formats.c. */
 typedef crt_status (*render_fn)(const struct net *, const crt_profile_req *, struct sb *);
 
 static const struct {
-	crt_profile_format f;
+	const char *name;
 	render_fn fn;
-} formats[] = {
-    {{"wpa_supplicant", "Linux — wpa_supplicant network block", "-wpa_supplicant.conf",
-      "text/plain; charset=utf-8", 0, CRT_P12_MODERN},
-     r_wpa},
-    {{"networkmanager", "Linux — NetworkManager connection (keyfile)", ".nmconnection",
-      "text/plain; charset=utf-8", 0, CRT_P12_MODERN},
-     r_nm},
-    {{"nmcli", "Linux — nmcli command", "-nmcli.sh", "text/x-shellscript; charset=utf-8", 0,
-      CRT_P12_MODERN},
-     r_nmcli},
-    {{"windows", "Windows — WLAN/LAN profile (XML)", ".xml", "application/xml", 0, CRT_P12_LEGACY},
-     r_windows},
-    {{"netsh", "Windows — certutil + netsh commands", "-install.cmd", "text/plain; charset=utf-8",
-      0, CRT_P12_LEGACY},
-     r_netsh},
-    {{"mobileconfig", "Apple iOS / iPadOS / macOS — configuration profile", ".mobileconfig",
-      "application/x-apple-aspen-config", 1, CRT_P12_LEGACY},
-     r_mobileconfig},
-    {{"eap-config", "geteduroam app (Android, iOS, Windows) — eap-config", ".eap-config",
-      "application/eap-config", 1, CRT_P12_LEGACY},
-     r_eapconfig},
+} renderers[] = {
+    {"wpa_supplicant", r_wpa}, {"networkmanager", r_nm},         {"nmcli", r_nmcli},
+    {"windows", r_windows},    {"netsh", r_netsh},               {"mobileconfig", r_mobileconfig},
+    {"eap-config", r_eapconfig},
 };
-#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
-const crt_profile_format *crt_profile_formats(size_t *n)
+static render_fn renderer_of(const char *name)
 {
-	static crt_profile_format list[NFORMATS];
-	static int made;
-	size_t i;
-
-	/* Same values every time: a benign race at worst. */
-	if (!__atomic_load_n(&made, __ATOMIC_ACQUIRE)) {
-		for (i = 0; i < NFORMATS; i++)
-			list[i] = formats[i].f;
-		__atomic_store_n(&made, 1, __ATOMIC_RELEASE);
-	}
-	if (n != NULL)
-		*n = NFORMATS;
-	return list;
-}
-
-const crt_profile_format *crt_profile_format_find(const char *name)
-{
-	const crt_profile_format *list = crt_profile_formats(NULL);
-	size_t i;
-
-	for (i = 0; name != NULL && i < NFORMATS; i++)
-		if (strcmp(list[i].name, name) == 0)
-			return &list[i];
+	for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++)
+		if (strcmp(renderers[i].name, name) == 0)
+			return renderers[i].fn;
 	return NULL;
 }
 
@@ -941,7 +904,9 @@ crt_status crt_profile_make(const crt_config *cfg, const crt_profile_req *req, c
 {
 	struct net n;
 	struct sb b = {0};
-	size_t i, fnlen;
+	const crt_profile_format *f;
+	render_fn fn = NULL;
+	size_t fnlen;
 	crt_status r;
 
 	if (err != NULL && errlen > 0)
@@ -949,22 +914,21 @@ crt_status crt_profile_make(const crt_config *cfg, const crt_profile_req *req, c
 	if (out == NULL || cfg == NULL || req == NULL)
 		return CRT_E_INVALID_ARGUMENT;
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < NFORMATS; i++)
-		if (req->format != NULL && strcmp(formats[i].f.name, req->format) == 0)
-			break;
-	if (i == NFORMATS)
+	if ((f = crt_profile_format_find(req->format)) != NULL)
+		fn = renderer_of(f->name);
+	if (fn == NULL)
 		return bad(err, errlen, CRT_E_PROFILE_FORMAT,
 		           "formats: wpa_supplicant, "
 		           "networkmanager, nmcli, windows, "
 		           "netsh, mobileconfig, eap-config");
 	if ((r = net_load(cfg, req, &n, err, errlen)) != CRT_OK)
 		goto out;
-	if (formats[i].f.embeds_p12 && (req->p12 == NULL || req->p12_len == 0)) {
+	if (f->embeds_p12 && (req->p12 == NULL || req->p12_len == 0)) {
 		r = bad(err, errlen, CRT_E_INVALID_ARGUMENT,
 		        "the %s profile carries the PKCS#12: none was given", req->format);
 		goto out;
 	}
-	if ((r = formats[i].fn(&n, req, &b)) != CRT_OK) {
+	if ((r = fn(&n, req, &b)) != CRT_OK) {
 		if (r == CRT_E_INVALID_ARGUMENT)
 			bad(err, errlen, r, "the name cannot be written into a %s profile",
 			    req->format);
@@ -977,11 +941,11 @@ crt_status crt_profile_make(const crt_config *cfg, const crt_profile_req *req, c
 		r = CRT_E_NOMEM;
 		goto out;
 	}
-	snprintf(out->filename, fnlen, "%s%s", n.base, formats[i].f.suffix);
+	snprintf(out->filename, fnlen, "%s%s", n.base, f->suffix);
 	snprintf(out->ca_filename, fnlen, "%s-radius-ca.pem", n.base);
 	out->data = b.p;
 	out->len = b.len;
-	out->content_type = formats[i].f.content_type;
+	out->content_type = f->content_type;
 	b.p = NULL;
 	r = CRT_OK;
 out:

@@ -1,9 +1,8 @@
 /*
- * token.c — certificate request tokens: the token string format (prefix,
- * 256 random bits, CRC-32 checksum that catches every single-character typo
- * and adjacent transposition without a store lookup), field and reply
- * attribute validation, and the admin operations on the tokens table.
- * Only the SHA-256 of a token string is ever stored.
+ * token.c — certificate request tokens: field and reply attribute
+ * validation, state names, and the checks of a token spec. The token string
+ * format is token_format.c; the admin operations on the tokens table are
+ * token_store.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,77 +10,8 @@
 
 #include "internal.h"
 
-#define BODY_BYTES 32
-#define BODY_CHARS 43
-#define SUM_CHARS 6
-#define PREFIX_LEN 4
 #define MAX_NAME 128
 #define MAX_REPLY 4096
-
-/* ------------------------------------------------------------ format */
-
-static uint32_t crc32(const unsigned char *p, size_t n)
-{
-	uint32_t c = 0xffffffffu;
-	while (n--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-	}
-	return ~c;
-}
-
-/* Checksum chars for the first PREFIX_LEN + BODY_CHARS chars of s. CRC-32
- * detects every burst error up to 32 bits: a changed character (8 bits) or
- * two swapped neighbours (16 bits) always changes it. */
-static void checksum(const char *s, char out[SUM_CHARS + 1])
-{
-	uint32_t c = crc32((const unsigned char *)s, PREFIX_LEN + BODY_CHARS);
-	unsigned char b[4] = {(unsigned char)(c >> 24), (unsigned char)(c >> 16),
-			      (unsigned char)(c >> 8), (unsigned char)c};
-	crt_b64url(b, 4, out);
-}
-
-static int is_b64url(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '_';
-}
-
-crt_status crt_token_check_format(const char *token)
-{
-	char sum[SUM_CHARS + 1];
-	if (token == NULL || strncmp(token, CRT_TOKEN_PREFIX, PREFIX_LEN) != 0)
-		return CRT_E_TOKEN_MALFORMED;
-	if (strlen(token) != CRT_TOKEN_STRLEN)
-		return CRT_E_TOKEN_MISTYPED;
-	for (const char *p = token + PREFIX_LEN; *p; p++)
-		if (!is_b64url(*p))
-			return CRT_E_TOKEN_MISTYPED;
-	checksum(token, sum);
-	if (memcmp(sum, token + PREFIX_LEN + BODY_CHARS, SUM_CHARS) != 0)
-		return CRT_E_TOKEN_MISTYPED;
-	return CRT_OK;
-}
-
-/* Make a fresh token string with the given prefix ("crt_", "crk_"). */
-crt_status token_generate(const char *prefix, char out[CRT_TOKEN_STRLEN + 1])
-{
-	unsigned char body[BODY_BYTES];
-	crt_status r = crt_random(body, sizeof(body));
-	if (r != CRT_OK)
-		return r;
-	memcpy(out, prefix, PREFIX_LEN);
-	crt_b64url(body, sizeof(body), out + PREFIX_LEN);
-	checksum(out, out + PREFIX_LEN + BODY_CHARS);
-	OPENSSL_cleanse(body, sizeof(body));
-	return CRT_OK;
-}
-
-void token_hash(const char *token, char out[65])
-{
-	crt_sha256_hex(token, strlen(token), out);
-}
 
 /* ------------------------------------------------------------ fields */
 

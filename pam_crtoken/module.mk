@@ -1,5 +1,8 @@
 # pam_crtoken: the OTP PAM module (libcrtoken linked in statically, only the
-# pam_sm_* entry points exported), and the OTP part of crtoken-admin's link line.
+# pam_sm_* entry points exported). Left out by make WITH_PAM=0.
+BUILD_PKGS += pam:libpam0g-dev
+# Its demo chapter: codes as a phone computes them, a PAM host, PAM sandbox.
+DEMO_DEBS += oathtool pamtester libpam-wrapper
 PAM_CRT_SO := $(B)/lib/pam_crtoken.so
 PAM_CRT_OBJ := $(B)/obj/pam_crtoken/pam_crtoken.o
 # The system's PAM module directory (Debian: /lib/<multiarch>/security).
@@ -15,14 +18,11 @@ $(PAM_CRT_OBJ): pam_crtoken/pam_crtoken.c common/crtoken.h
 # in its own instance, released by its destructor (no -z nodelete needed).
 $(PAM_CRT_SO): $(PAM_CRT_OBJ) $(LIB) pam_crtoken/pam_crtoken.map
 	@mkdir -p $(@D)
-	$(CC) -shared -o $@ $(PAM_CRT_OBJ) $(LIB) $(CORE_LIBS) -lpam \
+	$(CC) -shared -o $@ $(PAM_CRT_OBJ) $(LIB) $(CORE_LIBS) $(call pc_libs,pam) \
 		-Wl,--exclude-libs,ALL -Wl,--version-script=pam_crtoken/pam_crtoken.map \
 		-Wl,-z,defs $(BASE_LDFLAGS)
 
 BUILD_TARGETS += $(PAM_CRT_SO)
-
-# crtoken-admin otp: QR codes in the terminal and as PNG.
-ADMIN_EXTRA_PKGS += libqrencode zlib
 
 .PHONY: install-pam
 # The service file is installed only if absent: it is the admin's to edit.

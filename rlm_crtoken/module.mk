@@ -7,9 +7,21 @@
 # -isystem so FreeRADIUS's headers do not trip our -Werror; our own code
 # keeps every warning. Symbols of the server resolve from the radiusd
 # binary at load time; libcrtoken is linked in statically and its symbols
-# are hidden, so only `rlm_crtoken` is exported.
+# are hidden, so only `rlm_crtoken` is exported. Left out by make WITH_RADIUS=0
+# (then nothing of FreeRADIUS is needed or fetched).
+#
+# FR_SYSTEM_HEADERS: the installed FreeRADIUS headers (libfreeradius-dev) the
+# overlay starts from. FR_OVERLAY: where the overlay is made (kept across
+# `make clean`-less rebuilds; default build/freeradius, whatever B is).
 
-FR_OVERLAY := build/freeradius
+# Its headers include talloc's and (HAVE_PCRE) pcre's.
+BUILD_PKGS += talloc:libtalloc-dev libpcre:libpcre3-dev
+FR_SYSTEM_HEADERS ?= /usr/include/freeradius
+BUILD_FILES += $(FR_SYSTEM_HEADERS)/radiusd.h:libfreeradius-dev
+# Its demo chapter: the server and the EAP-TLS peer.
+DEMO_DEBS += freeradius eapoltest
+
+FR_OVERLAY ?= build/freeradius
 FR_STAMP := $(FR_OVERLAY)/stamp
 FR_MODDIR ?= /usr/lib/freeradius
 FR_RADDB ?= /etc/freeradius/3.0
@@ -50,7 +62,7 @@ RLM_CFLAGS := $(RLM_BASE_CFLAGS) -DNDEBUG -isystem $(FR_OVERLAY)/include \
 # The script is cheap when the overlay is current and only rewrites the
 # stamp when it rebuilds the overlay, so dependents rebuild only then.
 $(FR_STAMP): rlm-crtoken-fr-headers
-	@scripts/fetch-freeradius-headers.sh $(FR_OVERLAY)
+	@FR_SYSTEM_HEADERS=$(FR_SYSTEM_HEADERS) scripts/fetch-freeradius-headers.sh $(FR_OVERLAY)
 
 .PHONY: rlm-crtoken-fr-headers install-rlm-crtoken
 rlm-crtoken-fr-headers:

@@ -1,30 +1,41 @@
 #!/bin/sh
 # deps.sh — install the Debian 12 packages crtoken needs to build, demo and test.
 # Installs only what is missing; does nothing (and needs no root) when all are present.
+# Run by make deps, make demo, make check and make bench only (a plain make
+# installs nothing: it names what is missing and stops).
 # Usage: scripts/deps.sh [build|demo|check|bench]
-#   build  the compilers and libraries (make)
-#   demo   + the peers the demo drives (make demo): oathtool, pamtester, pam_wrapper,
-#          curl, eapol_test
-#   check  + the test tools (make check)
+#   build  the compilers and tools, and the libraries the parts declare in their
+#          module.mk (BUILD_PKGS, BUILD_FILES: `make print-debs-build`, which
+#          follows WITH_RADIUS= / WITH_PAM= when make passes them on)
+#   demo   + the peers the demo's chapters drive (DEMO_DEBS: `make print-debs-demo`)
+#   check  + the test tools (make check, which tests every part)
 #   bench  + the load generator and the comparison servers (make bench)
+# When rlm_crtoken is part of the build, the FreeRADIUS source package (its
+# headers) is also made available to apt (scripts/fetch-freeradius-headers.sh
+# --apt-source: a deb-src entry, as root).
 set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
 
-BUILD_PKGS="build-essential pkg-config libssl-dev libsqlite3-dev sqlite3 libinih-dev \
-libpam0g-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libqrencode-dev zlib1g-dev \
-libtalloc-dev libpcre3-dev libfreeradius-dev freeradius openssl dpkg-dev xz-utils python3"
-DEMO_PKGS="curl oathtool pamtester libpam-wrapper eapoltest"
-CHECK_PKGS="$DEMO_PKGS libcmocka-dev faketime valgrind libpam-oath clang libclang-rt-14-dev \
+TOOL_PKGS="build-essential pkg-config sqlite3 openssl dpkg-dev xz-utils python3"
+CHECK_PKGS="libcmocka-dev faketime valgrind libpam-oath clang libclang-rt-14-dev \
 python3-yaml python3-jsonschema libjson-validator-perl iproute2 procps systemd \
 wpasupplicant hostapd network-manager libxml2-utils chromium python3-websocket"
 
 BENCH_PKGS="wrk golang-cfssl hyperfine"
 
-want="$BUILD_PKGS"
+# The parts' own lists, from their module.mk files (make needs none of them
+# to print these). Under make, WITH_RADIUS= / WITH_PAM= given to it are in
+# the environment; its MAKEFLAGS (a jobserver) are not for this make.
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL ${MAKE:-make} -s --no-print-directory -C "$top" "$@"; }
+part_build=$(mk print-debs-build) || exit 1
+part_demo=$(mk print-debs-demo) || exit 1
+
+want="$TOOL_PKGS $part_build"
 case "${1:-build}" in
 build) ;;
-demo) want="$want $DEMO_PKGS" ;;
-check) want="$want $CHECK_PKGS" ;;
-bench) want="$want $CHECK_PKGS $BENCH_PKGS" ;;
+demo) want="$want $part_demo" ;;
+check) want="$want $part_demo $CHECK_PKGS" ;;
+bench) want="$want $part_demo $CHECK_PKGS $BENCH_PKGS" ;;
 *)
 	echo "usage: $0 [build|demo|check|bench]" >&2
 	exit 2
@@ -37,7 +48,15 @@ for p in $want; do
 		missing="$missing $p"
 	fi
 done
-[ -z "$missing" ] && exit 0
+# rlm_crtoken's header overlay comes from the FreeRADIUS source package.
+fr_source() {
+	case " $part_build " in *" libfreeradius-dev "*) ;; *) return 0 ;; esac
+	"$top/scripts/fetch-freeradius-headers.sh" --apt-source
+}
+if [ -z "$missing" ]; then
+	fr_source
+	exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: missing packages:$missing — run as root or install them" >&2
@@ -56,3 +75,4 @@ if [ ! -d /run/systemd/system ] && [ ! -e "$policy" ]; then
 fi
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing </dev/null
+fr_source

@@ -12,16 +12,24 @@
 #                                rewritten to <freeradius/...>
 #   OUT/stamp                    the version the overlay was made from
 #
-# Nothing is downloaded when OUT/stamp matches the installed version.
-# When no deb-src line for bookworm is configured and we run as root, one is
-# added (/etc/apt/sources.list.d/crtoken-deb-src.sources) mirroring the
-# URIs, suites and components of the existing deb entries in
+# Nothing is downloaded when OUT/stamp matches the installed version. The
+# build (make) changes nothing on the machine: it only downloads the source
+# package into OUT, and stops with what to do when apt cannot give it.
+#
+# --apt-source (run by scripts/deps.sh, i.e. make deps/demo/check/bench, as
+# root): make the source package available to apt. When no deb-src line for
+# bookworm is configured, one is added
+# (/etc/apt/sources.list.d/crtoken-deb-src.sources) mirroring the URIs, suites
+# and components of the existing deb entries in
 # /etc/apt/sources.list.d/debian.sources, followed by apt-get update.
 #
 # Usage: scripts/fetch-freeradius-headers.sh OUT    (e.g. build/freeradius)
+#        scripts/fetch-freeradius-headers.sh --apt-source
+# FR_SYSTEM_HEADERS: the installed headers (default /usr/include/freeradius).
 set -eu
 
-out=${1:?usage: $0 OUTDIR}
+out=${1:?usage: $0 OUTDIR | --apt-source}
+sys_headers=${FR_SYSTEM_HEADERS:-/usr/include/freeradius}
 pkg=libfreeradius-dev
 srcpkg=freeradius
 debsrc=/etc/apt/sources.list.d/crtoken-deb-src.sources
@@ -33,10 +41,11 @@ die() {
 }
 
 version=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null) ||
-	die "$pkg is not installed (scripts/deps.sh build installs it)"
+	die "$pkg is not installed (make deps installs it; or build without rlm_crtoken: make WITH_RADIUS=0)"
 [ -n "$version" ] || die "$pkg is not installed"
+[ -f "$sys_headers/radiusd.h" ] || die "no $sys_headers/radiusd.h (Debian package $pkg)"
 
-if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$version" ] &&
+if [ "$out" != --apt-source ] && [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$version" ] &&
 	[ -f "$out/include/freeradius/radiusd.h" ]; then
 	exit 0
 fi
@@ -99,16 +108,26 @@ add_debsrc() {
 	echo "fetch-freeradius-headers: added $debsrc" >&2
 }
 
-if ! apt-cache showsrc "$srcpkg" 2>/dev/null | grep -q "^Version: $version\$"; then
-	[ "$(id -u)" -eq 0 ] ||
-		die "the source package $srcpkg $version is not available to apt and we are not root;
-  run 'make' once as root, or add a deb-src line for bookworm and run apt-get update"
+have_source() { apt-cache showsrc "$srcpkg" 2>/dev/null | grep -q "^Version: $version\$"; }
+
+if [ "$out" = --apt-source ]; then
+	have_source && exit 0
+	if [ "$(id -u)" -ne 0 ]; then
+		# Not ours to change; the build says what to do if it needs the source.
+		echo "fetch-freeradius-headers: the source package $srcpkg $version is not available" \
+			"to apt (needed only to make a new header overlay); run 'make deps' as root to add it" >&2
+		exit 0
+	fi
 	have_debsrc || add_debsrc
 	echo "fetch-freeradius-headers: apt-get update" >&2
 	apt-get update -qq >&2 || die "apt-get update failed"
-	apt-cache showsrc "$srcpkg" 2>/dev/null | grep -q "^Version: $version\$" ||
-		die "apt has no source package $srcpkg $version"
+	have_source || die "apt has no source package $srcpkg $version"
+	exit 0
 fi
+have_source ||
+	die "the FreeRADIUS headers rlm_crtoken needs come from the source package $srcpkg $version,
+  which apt cannot give: run 'make deps' as root (adds a deb-src entry for it), or add a deb-src
+  line for bookworm and run apt-get update; or build without rlm_crtoken: make WITH_RADIUS=0"
 
 work=$out.work
 rm -rf "$work"
@@ -130,7 +149,7 @@ dpkg-source --no-check -x "$dsc" "$work/src" >/dev/null 2>&1 ||
 
 inc=$work/include/freeradius
 mkdir -p "$inc"
-cp /usr/include/freeradius/*.h "$inc/"
+cp "$sys_headers"/*.h "$inc/"
 # The source tree includes its headers under a "-devel" directory name.
 devel="freeradius-devel"
 for h in "$work/src/src/include"/*.h; do

@@ -20,6 +20,10 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
 FUZZ_LDFLAGS := $(FUZZ_SAN) -fsanitize=fuzzer
 
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+# The PAM option parser is pam_crtoken's (not built with WITH_PAM=0).
+ifeq ($(WITH_PAM),0)
+FUZZ_NAMES := $(filter-out pam_opts,$(FUZZ_NAMES))
+endif
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_B)/bin/fuzz_%)
 FUZZ_COMMON_OBJ := $(COMMON_SRC:%.c=$(FUZZ_B)/obj/%.o) $(FUZZ_B)/obj/common/conf_sample.o
 FUZZ_OBJ := $(FUZZ_NAMES:%=$(FUZZ_B)/obj/tests/fuzz/fuzz_%.o)

@@ -1,4 +1,5 @@
 # cmocka unit tests: tests/unit/test_*.c → $(B)/tests/unit/test_*
+TEST_PKGS += cmocka:libcmocka-dev
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 
