@@ -344,6 +344,9 @@ const MESSAGES = {
 	user_required: 'Enter your user name.',
 	otp_required: 'Enter the one-time code from your authenticator app.',
 };
+/* Codes the page itself gives (nothing was sent). */
+const LOCAL_CODES = new Set(['token_malformed', 'token_mistyped', 'no_webcrypto', 'passphrase_short',
+	'passphrase_mismatch', 'user_required', 'otp_required', 'network_error']);
 function messageFor(code, serverMessage) {
 	if (MESSAGES[code]) return MESSAGES[code];
 	return serverMessage ? `The server refused: ${serverMessage}` : 'Something went wrong. Try again later.';
@@ -568,9 +571,11 @@ async function onRedeem(ev) {
 		const err = e instanceof PageError ? e : new PageError('internal_error', `${messageFor('internal_error')} (${e.message})`);
 		setStatus('');
 		showError(err);
-		if (['authentication_failed', 'otp_bad_code', 'otp_replayed'].includes(err.code)) {
+		/* A code the server saw is spent (or was wrong): ask for the next one. */
+		if (!LOCAL_CODES.has(err.code) && state.settings && state.settings.loginRequired) {
 			$('otp').value = '';
-			$('otp').setAttribute('aria-invalid', 'true');
+			if (['authentication_failed', 'otp_bad_code', 'otp_replayed', 'otp_locked'].includes(err.code))
+				$('otp').setAttribute('aria-invalid', 'true');
 		}
 	} finally {
 		button.disabled = false;

@@ -218,6 +218,32 @@ def sign_in(token, user, code, key="browser", passphrase=None):
     click("#b-redeem")
 
 
+def password_flow():
+    """A PAM stack that asks for a password, then the one-time code."""
+    load()
+    sign_in(PLAN["tokens"]["c"], "erin", otp("erin"), "server")
+    cdp.wait("!document.getElementById('error').hidden", 20)
+    check("password + code stack: the code alone is refused",
+          error_code() == "authentication_failed", text())
+    click("#want-password")
+    cdp.wait("!document.getElementById('password-box').hidden", 5)
+    type_into("#password", PLAN["password"])
+    type_into("#otp", otp("erin", 30))
+    shot("10-password-and-code")
+    click("#b-redeem")
+    ok = cdp.wait("document.body.dataset.step === '3'", 30)
+    t = text()
+    check("password + code stack: with the password ticked, the certificate is issued",
+          ok and "Issued to" in t and "erin" in t, t + str(error_code()))
+    check("no script error, no Content-Security-Policy refusal", cdp.problems == [],
+          cdp.problems)
+    cdp.call("Target.closeTarget", session=False, targetId=target)
+    sys.exit(0)
+
+
+if len(sys.argv) > 2 and sys.argv[2] == "password":
+    password_flow()
+
 # ---------------------------------------------------------------- the page
 
 check("the page loads and reads its settings", load())

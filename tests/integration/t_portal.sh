@@ -45,6 +45,12 @@ conf_set ca_file "$T/lab-ca.pem" && conf_set server_names radius.test &&
 mkdir -p "$T/pam.d"
 printf 'auth required %s config=%s\naccount required %s config=%s\n' \
 	"$PAM_SO" "$CRTOKEN_CONF" "$PAM_SO" "$CRTOKEN_CONF" >"$T/pam.d/crtoken-otp"
+# A stack that asks for a password, then the code (used at the end; pam_wrapper
+# reads the service directory once, at start).
+printf "erin:erin's pw:crtoken-pw-otp\n" >"$T/passdb"
+printf 'auth required %s passdb=%s\nauth required %s config=%s\naccount required %s config=%s\n' \
+	"$PAM_MATRIX" "$T/passdb" "$PAM_SO" "$CRTOKEN_CONF" "$PAM_SO" "$CRTOKEN_CONF" \
+	>"$T/pam.d/crtoken-pw-otp"
 PAM_SVC_DIR=$T/pam.d
 start_crtokend || { not_ok "crtokend starts"; finish; exit 1; }
 apikey || { not_ok "api key"; finish; exit 1; }
@@ -67,14 +73,15 @@ check_eq "portal.json carries the [portal] texts as JSON strings" "$ORG|$HELP|Tr
 	"$(jget "$T/body" "d['organization'] + '|' + d['help'] + '|' + str(d['loginRequired'])")"
 
 # ------------------------------------------------------------ users, tokens
-for u in alice bob carol dave; do
+for u in alice bob carol dave erin; do
 	"$ADMIN" otp enroll "$u" --no-qr --json >"$T/otp-$u.json" || { not_ok "otp enroll $u"; finish; exit 1; }
 done
 secret() { jget "$T/otp-$1.json" "d['secret']"; }
 new_token expiring '"commonName":"old-laptop"' '"expiresIn":1' && EXPIRED=$TOKEN
 new_token laptop '"commonName":"alice-laptop"' && TOK_A=$TOKEN && TOK_A_ID=$TOKEN_ID
 new_token phone '"commonName":"bob-phone"' && TOK_B=$TOKEN
-[ -n "${EXPIRED:-}" ] && [ -n "${TOK_A:-}" ] && [ -n "${TOK_B:-}" ] || { not_ok "tokens"; finish; exit 1; }
+new_token tablet '"commonName":"erin-tablet"' && TOK_C=$TOKEN
+[ -n "${EXPIRED:-}" ] && [ -n "${TOK_A:-}" ] && [ -n "${TOK_B:-}" ] && [ -n "${TOK_C:-}" ] || { not_ok "tokens"; finish; exit 1; }
 
 # ------------------------------------------------------------ the browser
 rm -rf "$SHOTS"
@@ -92,8 +99,9 @@ $PY - "$T/plan.json" <<EOF
 import json, sys
 json.dump({"cdp": "http://127.0.0.1:$CDP_PORT", "url": "$URL/enroll", "shots": "$SHOTS",
            "downloads": "$T/dl", "enroll": "$ENROLL", "out": "$T/result.json",
-           "tokens": {"a": "$TOK_A", "b": "$TOK_B", "expired": "$EXPIRED"},
-           "otp": {u: json.load(open("$T/otp-%s.json" % u))["secret"] for u in ("alice", "bob", "carol", "dave")},
+           "tokens": {"a": "$TOK_A", "b": "$TOK_B", "c": "$TOK_C", "expired": "$EXPIRED"},
+           "otp": {u: json.load(open("$T/otp-%s.json" % u))["secret"] for u in ("alice", "bob", "carol", "dave", "erin")},
+           "password": "erin's pw",
            "passphrase": "$PASSPHRASE", "title": "$TITLE", "org": """$ORG""", "help": """$HELP""",
            "cn": "alice-laptop", "network": "Corp WLAN"}, open(sys.argv[1], "w"))
 EOF
@@ -108,6 +116,22 @@ while IFS= read -r line; do
 done <"$T/drive.out"
 check_eq "the browser driver ran to its end" 0 "$DRIVE_RC"
 [ "$DRIVE_RC" = 0 ] || sed 's/^/#   /' "$T/drive.err" | tail -20
+# A PAM stack that asks for a password and then the code (pam_matrix +
+# pam_crtoken): the page's "also asks for a password" answers both prompts.
+conf_set pam_service crtoken-pw-otp
+kill -HUP "$CRTOKEND_PID"
+sleep 0.5
+$PY "$TOP/tests/integration/portal_drive.py" "$T/plan.json" password >"$T/drive2.out" 2>"$T/drive2.err"
+DRIVE_RC=$?
+while IFS= read -r line; do
+	case "$line" in
+	"ok "*) ok "browser: ${line#ok }" ;;
+	"not ok "*) not_ok "browser: ${line#not ok }" ;;
+	"#"*) echo "$line" ;;
+	esac
+done <"$T/drive2.out"
+check_eq "the browser driver ran the password case to its end" 0 "$DRIVE_RC"
+[ "$DRIVE_RC" = 0 ] || sed 's/^/#   /' "$T/drive2.err" | tail -20
 stop_pid "$CHROME_PID"
 CHROME_PID=""
 chrome_left() {
@@ -174,11 +198,12 @@ check_eq "the refusals were audited (wrong code, used, expired)" "1 1 1" \
 check_eq "the mistyped token reached the server never (no token_mistyped in its log)" 0 \
 	"$(grep -c token_mistyped "$T/crtokend.log")"
 for s in 01-start 02-mistyped-token 03-sign-in 04-wrong-otp 05-issued-browser-key \
-	06-profile-downloaded 07-issued-server-key 08-used-token 09-expired-token; do
+	06-profile-downloaded 07-issued-server-key 08-used-token 09-expired-token \
+	10-password-and-code; do
 	check "screenshot $s.png is a PNG" sh -c "head -c 8 '$SHOTS/$s.png' | od -An -tx1 | grep -q '89 50 4e 47'"
 done
 check_eq "no secret in the server log" 0 \
-	"$(grep -c -e "$PASSPHRASE" -e "$TOK_A" -e "$SPASS" "$T/crtokend.log")"
+	"$(grep -c -e "$PASSPHRASE" -e "$TOK_A" -e "$SPASS" -e "erin's pw" "$T/crtokend.log")"
 
 # ------------------------------------------------------------ [portal] off
 stop_crtokend
