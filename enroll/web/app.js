@@ -705,7 +705,7 @@ function init() {
 
 /* For the tests (tests/integration/t_portal.sh checks tokenCheck against
  * the C rule, and the DER/PKCS#12 code through openssl). */
-window.crtokenPortal = { tokenCheck, crc32, base64, makeCsr, makePkcs12, pkcs12Kdf };
+window.crtokenPortal = { tokenCheck, crc32, base64, unbase64, makeCsr, makePkcs12, pkcs12Kdf };
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
 else init();

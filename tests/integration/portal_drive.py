@@ -359,6 +359,18 @@ ca = download("#dl-ca")
 check("the RADIUS server's CA downloads", ca is not None)
 shot("06-profile-downloaded")
 RESULT["browser"] = {"p12": p12, "crt": crt, "profile": prof, "ca": ca}
+# The page's PKCS#12 code with a passphrase outside ASCII (and outside the
+# BMP): PBKDF2 takes its UTF-8 bytes, the MAC key its UTF-16 (BMPString).
+if crt:
+    der = "".join(l for l in open(crt).read().splitlines() if not l.startswith("-----"))
+    b64 = cdp.js("""(async () => { const P = window.crtokenPortal;
+        const k = await crypto.subtle.generateKey({name: 'ECDSA', namedCurve: 'P-256'}, true, ['sign']);
+        const pk = new Uint8Array(await crypto.subtle.exportKey('pkcs8', k.privateKey));
+        return P.base64(await P.makePkcs12(pk, [P.unbase64(%s)], %s, 'Grüße')); })()"""
+                 % (json.dumps(der), json.dumps(PLAN["utf8_passphrase"])))
+    RESULT["utf8_p12"] = os.path.join(PLAN["downloads"], "utf8.p12")
+    with open(RESULT["utf8_p12"], "wb") as f:
+        f.write(base64.b64decode(b64))
 RESULT["browser_p12_disabled"] = cdp.js(
     "document.getElementById('profile-mobileconfig') ? document.getElementById('profile-mobileconfig').disabled : null")
 

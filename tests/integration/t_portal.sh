@@ -95,6 +95,7 @@ chromium --headless=new --no-sandbox --disable-gpu --user-data-dir="$T/chrome" \
 CHROME_PID=$!
 at_exit 'stop_pid "$CHROME_PID"'
 PASSPHRASE='correct horse battery'
+UTF8_PASSPHRASE='Grüße κλειδί 🔑 pass'
 $PY - "$T/plan.json" <<EOF
 import json, sys
 json.dump({"cdp": "http://127.0.0.1:$CDP_PORT", "url": "$URL/enroll", "shots": "$SHOTS",
@@ -102,7 +103,7 @@ json.dump({"cdp": "http://127.0.0.1:$CDP_PORT", "url": "$URL/enroll", "shots": "
            "tokens": {"a": "$TOK_A", "b": "$TOK_B", "c": "$TOK_C", "expired": "$EXPIRED"},
            "otp": {u: json.load(open("$T/otp-%s.json" % u))["secret"] for u in ("alice", "bob", "carol", "dave", "erin")},
            "password": "erin's pw",
-           "passphrase": "$PASSPHRASE", "title": "$TITLE", "org": """$ORG""", "help": """$HELP""",
+           "passphrase": "$PASSPHRASE", "utf8_passphrase": "$UTF8_PASSPHRASE", "title": "$TITLE", "org": """$ORG""", "help": """$HELP""",
            "cn": "alice-laptop", "network": "Corp WLAN"}, open(sys.argv[1], "w"))
 EOF
 $PY "$TOP/tests/integration/portal_drive.py" "$T/plan.json" >"$T/drive.out" 2>"$T/drive.err"
@@ -165,6 +166,9 @@ openssl pkcs12 -in "$P12" -passin "pass:$PASSPHRASE" -nokeys -clcerts 2>/dev/nul
 check_eq "... and that certificate" "$(openssl x509 -in "$CRT" -noout -fingerprint -sha256)" "$(cat "$T/p12.fp")"
 openssl pkcs12 -in "$P12" -passin "pass:$PASSPHRASE" -nokeys -cacerts 2>/dev/null >"$T/p12.ca"
 check "... with the chain that verifies it" openssl verify -CAfile "$T/p12.ca" "$CRT"
+U12=$(r "d.get('utf8_p12')")
+check "a PKCS#12 the page makes with a non-ASCII passphrase (UTF-8, and a character beyond UTF-16's BMP) opens in openssl" \
+	sh -c 'test -n "$1" && openssl pkcs12 -in "$1" -passin "pass:$2" -nocerts -nodes 2>/dev/null | grep -q "BEGIN PRIVATE KEY"' - "$U12" "$UTF8_PASSPHRASE"
 check_contains "the certificate has the token's subject" "CN = alice-laptop" \
 	"$(openssl x509 -in "$CRT" -noout -subject)"
 check_eq "the certificate records alice as the redeemer" alice \
