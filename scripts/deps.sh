@@ -19,7 +19,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 TOOL_PKGS="build-essential pkg-config sqlite3 openssl dpkg-dev xz-utils python3"
 CHECK_PKGS="libcmocka-dev faketime valgrind libpam-oath clang libclang-rt-14-dev \
 python3-yaml python3-jsonschema libjson-validator-perl iproute2 procps systemd \
-wpasupplicant hostapd network-manager libxml2-utils chromium python3-websocket"
+wpasupplicant hostapd network-manager libxml2-utils chromium python3-websocket \
+softhsm2 libengine-pkcs11-openssl"
 
 BENCH_PKGS="wrk golang-cfssl hyperfine"
 
