@@ -30,11 +30,12 @@ static const struct key {
 	{"store", "database", K_PATH, F(database), "crtoken.db", 0, 0},
 	{"store", "durability", K_DURABILITY, F(durability), "full", 0, 0},
 	{"store", "busy_timeout_ms", K_INT, F(busy_timeout_ms), "5000", 0, 600000},
+	{"store", "conninfo", K_STR, F(conninfo), NULL, 0, 0},
+	{"store", "read_conninfo", K_STR, F(read_conninfo), NULL, 0, 0},
+	{"store", "statement_timeout_ms", K_INT, F(statement_timeout_ms), "2000", 0, 600000},
 	{"ca", "certificate", K_PATH, F(ca_cert), "ca.pem", 0, 0},
 	{"ca", "key", K_PATH, F(ca_key), "ca.key", 0, 0},
 	{"ca", "chain", K_PATH, F(ca_chain), "chain.pem", 0, 0},
-	{"ca", "pin_file", K_PATH, F(ca_pin_file), NULL, 0, 0},
-	{"ca", "module_path", K_PATH, F(ca_module), NULL, 0, 0},
 	{"ca", "cert_days", K_INT, F(cert_days), "365", 1, 36500},
 	{"ca", "clock_skew_seconds", K_INT, F(clock_skew_seconds), "300", 0, 86400},
 	{"ca", "crl_days", K_INT, F(crl_days), "7", 1, 3650},
@@ -115,6 +116,34 @@ static char *resolve_path(const crt_config *cfg, const char *v)
 	return p;
 }
 
+/*
+ * Whether a libpq connection string (keyword = value pairs, or a
+ * postgresql:// URI) carries a password: a password keyword anywhere, or a
+ * user:password@ in a URI. Errs on the side of refusing (a quoted value that
+ * merely contains "password=" is refused too).
+ */
+static int conninfo_has_password(const char *ci)
+{
+	if (ci == NULL)
+		return 0;
+	if (strncmp(ci, "postgresql://", 13) == 0 || strncmp(ci, "postgres://", 11) == 0) {
+		const char *auth = strstr(ci, "://") + 3;
+		size_t alen = strcspn(auth, "/?");
+		const char *at = memchr(auth, '@', alen);
+		if (at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL)
+			return 1;
+		return strcasestr(ci, "password") != NULL;
+	}
+	for (const char *p = ci; (p = strcasestr(p, "password")) != NULL; p += 8) {
+		const char *q = p + 8;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == '=')
+			return 1;
+	}
+	return 0;
+}
+
 /* Store value v for key k; returns an error message or NULL. */
 static const char *set_value(crt_config *cfg, const struct key *k, const char *v)
 {
@@ -130,9 +159,7 @@ static const char *set_value(crt_config *cfg, const struct key *k, const char *v
 		char **s = field;
 		if (*v == '\0')
 			return k->type == K_PATH ? "empty path" : "empty value";
-		/* [ca] key may be a PKCS#11 URI rather than a file. */
-		int uri = k->off == offsetof(crt_config, ca_key) && ca_is_pkcs11_uri(v);
-		char *copy = k->type == K_PATH && !uri ? resolve_path(cfg, v) : strdup(v);
+		char *copy = k->type == K_PATH ? resolve_path(cfg, v) : strdup(v);
 		if (copy == NULL)
 			return "out of memory";
 		free(*s);
@@ -327,7 +354,14 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 	}
 	/* Cross-key rules. */
 	const char *bad = NULL;
-	if (cfg->token_lifetime > cfg->token_max_lifetime)
+	if (strcmp(cfg->backend, "sqlite") != 0 && strcmp(cfg->backend, "postgresql") != 0)
+		bad = "[store] backend must be sqlite or postgresql";
+	else if (strcmp(cfg->backend, "postgresql") == 0 && cfg->conninfo == NULL)
+		bad = "[store] backend = postgresql needs conninfo";
+	else if (conninfo_has_password(cfg->conninfo) || conninfo_has_password(cfg->read_conninfo))
+		bad = "[store] conninfo must not hold a password (crtoken.conf is readable by "
+		      "the RADIUS server): put it in ~/.pgpass or the file PGPASSFILE names";
+	else if (cfg->token_lifetime > cfg->token_max_lifetime)
 		bad = "[tokens] lifetime is longer than max_lifetime";
 	else if (strcasecmp(cfg->otp_algorithm, "SHA1") != 0 &&
 		 strcasecmp(cfg->otp_algorithm, "SHA256") != 0 &&
@@ -341,10 +375,6 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 		bad = "[network] type must be wifi or wired";
 	else if (!formats_known(cfg->portal_formats))
 		bad = "[portal] formats: unknown format (see crtoken.conf for the list)";
-	else if (ca_is_pkcs11_uri(cfg->ca_key))
-		bad = ca_pkcs11_uri_refusal(cfg->ca_key);
-	else if (cfg->ca_pin_file != NULL || cfg->ca_module != NULL)
-		bad = "[ca] pin_file and module_path apply only to a key = pkcs11:... URI";
 	if (bad != NULL) {
 		snprintf(err, errlen, "%s: %s", cfg->path, bad);
 		crt_config_clear(cfg);

@@ -99,6 +99,7 @@ typedef enum crt_status {
 	CRT_E_PROFILE_FORMAT,    /* profile_format_unknown */
 	CRT_E_NETWORK_CONFIG,    /* network_not_configured */
 	CRT_E_STORE_COMMIT_UNKNOWN, /* store_commit_unknown (connection lost during COMMIT) */
+	CRT_E_STORE_READONLY,    /* store_readonly (a read-only server: reconnect to the primary) */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -147,16 +148,17 @@ typedef struct crt_config {
 	char *path;           /* the file this came from */
 	char *dir;            /* its directory */
 	/* [store] */
-	char *backend;        /* the storage backend: sqlite */
+	char *backend;        /* the storage backend: sqlite or postgresql */
 	char *database;
 	int durability;       /* enum crt_durability */
 	int busy_timeout_ms;
+	char *conninfo;       /* postgresql: libpq connection string of writers */
+	char *read_conninfo;  /* postgresql: of read-only sessions (default conninfo) */
+	int statement_timeout_ms; /* postgresql: per statement, 0 = none */
 	/* [ca] */
 	char *ca_cert;
 	char *ca_key;
 	char *ca_chain;       /* optional: intermediates above ca_cert */
-	char *ca_pin_file;    /* key = pkcs11:...: the token PIN's file */
-	char *ca_module;      /* key = pkcs11:...: the PKCS#11 module (NULL: p11-kit proxy) */
 	int cert_days;        /* validity of issued certificates */
 	int clock_skew_seconds; /* notBefore back-dating */
 	int crl_days;         /* nextUpdate distance */
@@ -300,12 +302,6 @@ typedef struct crt_init_opts {
 	const char *import_cert;
 	const char *import_key;
 	const char *import_chain;
-	/* Make the CA key in a PKCS#11 token instead of ca.key (EC P-256):
-	 * an RFC 7512 URI with token= and object=, the PIN's file, the module
-	 * (NULL: the p11-kit proxy). */
-	const char *ca_key_uri;
-	const char *ca_pin_file;
-	const char *ca_module;
 } crt_init_opts;
 
 /*

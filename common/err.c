@@ -88,6 +88,8 @@ static const struct {
 				  "the network for onboarding profiles is not configured"},
 	[CRT_E_STORE_COMMIT_UNKNOWN] = {"store_commit_unknown",
 				       "the store lost its connection while committing; the outcome is unknown"},
+	[CRT_E_STORE_READONLY] = {"store_readonly",
+				  "the certificate store is read-only here; try again"},
 };
 
 const char *crt_status_name(crt_status s)
@@ -176,6 +178,7 @@ crt_kind crt_status_kind(crt_status s)
 		return CRT_KIND_LIMITED;
 	case CRT_E_STORE_BUSY:
 	case CRT_E_STORE_UNAVAILABLE:
+	case CRT_E_STORE_READONLY:
 		return CRT_KIND_BUSY;
 	case CRT_E_METHOD:
 	case CRT_E_REQUEST_TOO_LARGE:

@@ -48,7 +48,6 @@ struct crt_instance {
 	STACK_OF(X509) *ca_chain; /* intermediates above ca_cert (may be empty) */
 	char *ca_chain_pem;       /* ca_cert PEM + chain PEM, ready to return */
 	char *ca_issuer;          /* oneline subject of ca_cert */
-	void *ca_engine;          /* [ca] key = pkcs11:...: the ENGINE holding ca_key */
 	/* [otp] key_file, read at open: the key, or why it cannot be used
 	 * (reported by the OTP calls that need it, as when it was read there) */
 	unsigned char otp_key[CRT_OTP_KEY_LEN];
@@ -207,16 +206,6 @@ char *ca_name_oneline(const X509_NAME *name);
 char *ca_key_type_name(const EVP_PKEY *pk);
 /* Generate a key of type name ("ec-p256", ...). */
 crt_status ca_keygen(const char *type, EVP_PKEY **out);
-/* ca_pkcs11.c: the CA key in a PKCS#11 token ([ca] key = pkcs11:...). */
-int ca_is_pkcs11_uri(const char *s);
-const char *ca_pkcs11_uri_refusal(const char *uri); /* NULL if acceptable */
-crt_status ca_pkcs11_open(const char *uri, const char *module, const char *pin_file,
-			  EVP_PKEY **key, void **engine, char *err, size_t errlen);
-void ca_pkcs11_release(void *engine);
-crt_status ca_pkcs11_keygen(const char *uri, const char *module, const char *pin_file,
-			    char *err, size_t errlen);
-crt_status ca_pkcs11_destroy(const char *uri, const char *module, const char *pin_file);
-int ca_pubkey_eq(X509 *cert, EVP_PKEY *key);
 /* Signature digest for a signing key (NULL for Ed25519). */
 const EVP_MD *ca_sign_digest(const EVP_PKEY *pk);
 /* Parse "/CN=x/O=y" into a new name. */
@@ -234,9 +223,8 @@ int64_t ca_time_unix(const ASN1_TIME *t);
 
 /* --- crl.c --- */
 /* Sign and store a fresh CRL inside the caller's write transaction, with its
- * audit row (why: the reason, for the audit). The caller took the
- * publication lock first (store_crl_load with STORE_CRL_LOCK). out is
- * filled; the caller writes the file after COMMIT with crl_write_file. */
+ * audit row (why: the reason, for the audit). out is filled; the caller
+ * writes the file after COMMIT with crl_write_file. */
 crt_status crl_publish_in_txn(crt_ctx *ctx, const char *actor, const char *why, int64_t now,
 			      crt_crl *out);
 void crl_write_file(crt_ctx *ctx, crt_crl *c);
@@ -280,10 +268,16 @@ crt_status cert_make(X509 *x, const EVP_PKEY *pk, const char *chain_pem, const c
 		     const char *name, const char *token_id, const char *user, const char *reply,
 		     int64_t now, crt_cert *out);
 /* The port's row for c (store_cert_row, store/port_certs.h), its strings
- * borrowed from c: hand it to a verb that inserts it (store_cert_insert,
- * or the redemption commit of port_tokens.h). */
+ * borrowed from c: hand it to store_cert_insert or a verb that inserts it. */
 struct store_cert_row;
 void cert_row_of(const crt_cert *c, struct store_cert_row *row);
+/* Store x (signed for public key pk by the CA whose chain is chain_pem) and
+ * fill out (may be NULL). The stored issuer is x's own issuer: ctx may be
+ * another context than the signer's (a group-commit leader after a CA swap). */
+crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *chain_pem,
+		       const char *serial, const char *name,
+		       const char *token_id, const char *user, const char *reply, int64_t now,
+		       crt_cert *out);
 
 /* --- token.c --- */
 /* Hash (hex SHA-256) of a token string. */

@@ -7,10 +7,23 @@ CORE_PKGS := $(call dep_pcs,$(CORE_DEPS))
 CORE_CFLAGS := $(call pc_cflags,$(CORE_PKGS))
 CORE_LIBS := $(call pc_libs,$(CORE_PKGS))
 BUILD_PKGS += $(CORE_DEPS)
+# Optional: the PostgreSQL backend (common/store/pg*.c) is built only when
+# pkg-config finds libpq (libpq-dev); [store] backend = postgresql is then
+# listed in the backend table (store/port.c), otherwise refused with
+# config_invalid. PQ_LIBS for parts that link their own library list.
+HAVE_LIBPQ := $(shell pkg-config --exists libpq 2>/dev/null && echo 1)
+ifeq ($(HAVE_LIBPQ),1)
+PQ_LIBS := $(call pc_libs,libpq)
+CORE_CFLAGS += $(call pc_cflags,libpq) -DCRT_HAVE_LIBPQ
+CORE_LIBS += $(PQ_LIBS)
+endif
 
 LIB := $(B)/lib/libcrtoken.a
 
 COMMON_SRC := $(wildcard common/*.c common/store/*.c common/rules/*.c)
+ifneq ($(HAVE_LIBPQ),1)
+COMMON_SRC := $(filter-out common/store/pg%.c,$(COMMON_SRC))
+endif
 COMMON_HDR := common/crtoken.h common/internal.h $(wildcard common/store/*.h common/rules/*.h)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o) $(B)/obj/common/conf_sample.o
 
@@ -22,15 +35,6 @@ $(B)/obj/common/%.o: common/%.c $(COMMON_HDR)
 $(B)/obj/common/conf_sample.o: common/conf_sample.S crtoken.conf
 	@mkdir -p $(@D)
 	$(CC) -c -o $@ $<
-
-# The PKCS#11 CA key goes through the OpenSSL ENGINE API, deprecated in
-# OpenSSL 3 (its provider for PKCS#11 is not in Debian 12): only this file
-# may use deprecated declarations; pkcs11.h comes from libp11-kit-dev (the
-# header only: the module is dlopened, nothing links libp11-kit).
-P11_DEPS := p11-kit-1:libp11-kit-dev
-BUILD_PKGS += $(P11_DEPS)
-$(B)/obj/common/ca_pkcs11.o: CORE_CFLAGS += -Wno-deprecated-declarations \
-	$(call pc_cflags,$(call dep_pcs,$(P11_DEPS)))
 
 $(LIB): $(COMMON_OBJ)
 	@mkdir -p $(@D)

@@ -7,8 +7,16 @@
 #include "store/port.h"
 
 extern const store_ops store_sqlite_ops; /* store/sqlite.c */
+#ifdef CRT_HAVE_LIBPQ
+extern const store_ops store_pg_ops; /* store/pg.c */
+#endif
 
-static const store_ops *const backends[] = {&store_sqlite_ops};
+static const store_ops *const backends[] = {
+	&store_sqlite_ops,
+#ifdef CRT_HAVE_LIBPQ
+	&store_pg_ops,
+#endif
+};
 
 const store_ops *store_backend(const char *name)
 {
@@ -23,7 +31,11 @@ crt_status store_open(crt_ctx *ctx)
 	const char *name = ctx->cfg.backend ? ctx->cfg.backend : "sqlite";
 	if ((ctx->ops = store_backend(name)) == NULL)
 		return crt_fail(ctx, CRT_E_CONFIG,
-				"[store] backend = %s: this build knows only sqlite", name);
+				strcmp(name, "postgresql") == 0
+					? "[store] backend = %s: crtoken was built without libpq "
+					  "(install libpq-dev and rebuild)"
+					: "[store] backend = %s: this build does not know it",
+				name);
 	return ctx->ops->open(ctx);
 }
 

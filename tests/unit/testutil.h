@@ -29,12 +29,66 @@
 #include <unistd.h>
 
 #include "crtoken.h"
+#ifdef CRT_HAVE_LIBPQ
+#include <libpq-fe.h>
+#endif
 
 typedef struct test_instance {
 	char dir[256];
 	char conf[300];
 	crt_ctx *ctx;
+	char pg_schema[64]; /* CRTOKEN_TEST_BACKEND=postgresql: the instance's own schema */
 } test_instance;
+
+/* The backend the suites run against: CRTOKEN_TEST_BACKEND (sqlite by
+ * default; postgresql needs CRTOKEN_TEST_CONNINFO, see t_pg_units.sh). */
+TU int tu_backend_pg(void)
+{
+	const char *b = getenv("CRTOKEN_TEST_BACKEND");
+	return b != NULL && strcmp(b, "postgresql") == 0;
+}
+
+#ifdef CRT_HAVE_LIBPQ
+/* Run sql on the test server (CRTOKEN_TEST_CONNINFO); fails the test on error. */
+TU void tu_pg_exec(const char *sql)
+{
+	PGconn *c = PQconnectdb(getenv("CRTOKEN_TEST_CONNINFO"));
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("connecting to the test PostgreSQL: %s", PQerrorMessage(c));
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+#endif
+
+/* On PostgreSQL: a schema of the instance's own on the test server, and
+ * the [store] section that points the instance at it (each instance starts
+ * from an empty store, as with a fresh SQLite file). */
+TU void tu_pg_store(test_instance *ti)
+{
+#ifdef CRT_HAVE_LIBPQ
+	static int seq;
+	char sql[128], text[512];
+	const char *ci = getenv("CRTOKEN_TEST_CONNINFO");
+	if (ci == NULL)
+		fail_msg("CRTOKEN_TEST_BACKEND=postgresql needs CRTOKEN_TEST_CONNINFO");
+	snprintf(ti->pg_schema, sizeof(ti->pg_schema), "tu_%d_%d", (int)getpid(), ++seq);
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", ti->pg_schema);
+	tu_pg_exec(sql);
+	snprintf(text, sizeof(text),
+		 "[store]\nbackend = postgresql\nconninfo = %s options=-csearch_path=%s\n", ci,
+		 ti->pg_schema);
+	FILE *f = fopen(ti->conf, "a");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+#else
+	fail_msg("CRTOKEN_TEST_BACKEND=postgresql in a build without libpq");
+#endif
+}
 
 /* Remove a directory tree (test scratch only). */
 TU void tu_rmrf(const char *dir)
@@ -72,6 +126,8 @@ TU void tu_instance_init(test_instance *ti, const char *ca_key)
 	crt_status r = crt_init(&o, err, sizeof(err));
 	if (r != CRT_OK)
 		fail_msg("init: %s: %s", crt_status_name(r), err);
+	if (tu_backend_pg())
+		tu_pg_store(ti);
 }
 
 TU void tu_open(test_instance *ti)
@@ -92,6 +148,14 @@ TU void tu_instance_free(test_instance *ti)
 	char parent[256];
 	crt_close(ti->ctx);
 	ti->ctx = NULL;
+#ifdef CRT_HAVE_LIBPQ
+	if (ti->pg_schema[0]) {
+		char sql[128];
+		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", ti->pg_schema);
+		tu_pg_exec(sql);
+		ti->pg_schema[0] = '\0';
+	}
+#endif
 	snprintf(parent, sizeof(parent), "%s", ti->dir);
 	*strrchr(parent, '/') = '\0';
 	tu_rmrf(parent);
@@ -217,13 +281,32 @@ TU X509 *tu_x509(const char *pem)
 	return x;
 }
 
-/* Count rows of a SQL query's single integer result, via the sqlite3 CLI-free API. */
+/* A SQL query's single integer result (-1: no row), on the instance's store:
+ * dbpath is tu_db_path's ("pg:<schema>" on PostgreSQL). */
 #include <sqlite3.h>
 TU long long tu_sql_int(const char *dbpath, const char *sql)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	long long v = -1;
+#ifdef CRT_HAVE_LIBPQ
+	if (strncmp(dbpath, "pg:", 3) == 0) { /* tu_db_path of a PostgreSQL instance */
+		PGconn *c = PQconnectdb(getenv("CRTOKEN_TEST_CONNINFO"));
+		char set[600];
+		if (PQstatus(c) != CONNECTION_OK)
+			fail_msg("connecting to the test PostgreSQL: %s", PQerrorMessage(c));
+		snprintf(set, sizeof(set), "SET search_path = %s", dbpath + 3);
+		PQclear(PQexec(c, set));
+		PGresult *r = PQexec(c, sql);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK)
+			fail_msg("%s: %s", sql, PQerrorMessage(c));
+		if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+			v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		PQfinish(c);
+		return v;
+	}
+#endif
 	assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	sqlite3_busy_timeout(db, 5000);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
@@ -234,9 +317,14 @@ TU long long tu_sql_int(const char *dbpath, const char *sql)
 	return v;
 }
 
+/* The instance's store for tu_sql_int: its SQLite file, or "pg:<schema>"
+ * with CRTOKEN_TEST_BACKEND=postgresql. */
 TU void tu_db_path(const test_instance *ti, char *out, size_t n)
 {
-	snprintf(out, n, "%s/crtoken.db", ti->dir);
+	if (ti->pg_schema[0])
+		snprintf(out, n, "pg:%s", ti->pg_schema);
+	else
+		snprintf(out, n, "%s/crtoken.db", ti->dir);
 }
 
 /* A stored certificate as rlm_eap_tls presents it: TLS-Client-Cert-*

@@ -1,0 +1,428 @@
+/*
+ * pg.c — the PostgreSQL backend of the storage port: connecting (libpq,
+ * with timeouts and keepalives unless the conninfo sets its own), session
+ * settings, write transactions at READ COMMITTED, the per-connection
+ * lazily prepared statements, the SQLSTATE map and the meta verbs.
+ *
+ * Atomicity across nodes is never the transaction's: every verb that must
+ * not race is one conditional statement or takes a row lock (see the area
+ * files). One transaction per redemption, no SAVEPOINT batching
+ * (MULTINODE.md §1.2).
+ *
+ * A connection found broken (connection-class SQLSTATE, admin shutdown, a
+ * read-only server) is reset before its next statement outside a
+ * transaction; inside one the transaction is lost and the caller sees
+ * store_unavailable (or store_commit_unknown when it was the COMMIT).
+ */
+#define _GNU_SOURCE /* program_invocation_short_name */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/pg.h"
+
+void pp_text(pg_params *p, const char *s)
+{
+	p->v[p->n] = s;
+	p->len[p->n] = 0;
+	p->fmt[p->n] = 0;
+	p->n++;
+}
+
+void pp_int(pg_params *p, int64_t i)
+{
+	snprintf(p->buf[p->n], sizeof(p->buf[0]), "%" PRId64, i);
+	pp_text(p, p->buf[p->n]);
+}
+
+void pp_blob(pg_params *p, const void *b, size_t n)
+{
+	p->v[p->n] = b != NULL ? b : "";
+	p->len[p->n] = (int)n;
+	p->fmt[p->n] = 1;
+	p->n++;
+}
+
+int64_t pg_int(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return 0;
+	return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+int pg_null(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col);
+}
+
+char *pg_strdup(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
+}
+
+unsigned char *pg_bytea(const PGresult *r, int row, int col, size_t *len)
+{
+	*len = 0;
+	if (PQgetisnull(r, row, col))
+		return NULL;
+	unsigned char *t = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row, col), len);
+	if (t == NULL)
+		return NULL;
+	unsigned char *out = malloc(*len ? *len : 1);
+	if (out != NULL)
+		memcpy(out, t, *len);
+	explicit_bzero(t, *len);
+	PQfreemem(t);
+	return out;
+}
+
+static int state_is(const char *st, const char *code)
+{
+	return st != NULL && strcmp(st, code) == 0;
+}
+
+crt_status pg_error(crt_ctx *ctx, PGresult *res, const char *what)
+{
+	struct pg_conn *c = pg_c(ctx);
+	const char *st = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *m = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char msg[300];
+	crt_status s = CRT_E_STORE;
+
+	snprintf(msg, sizeof(msg), "%s", m != NULL ? m : c && c->pg ? PQerrorMessage(c->pg) : "");
+	msg[strcspn(msg, "\n")] = '\0';
+	if (c == NULL || c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK ||
+	    (st != NULL && (strncmp(st, "08", 2) == 0 || state_is(st, "57P01") ||
+			    state_is(st, "57P02") || state_is(st, "57P03") ||
+			    state_is(st, "53300")))) {
+		s = CRT_E_STORE_UNAVAILABLE;
+		if (c != NULL)
+			c->broken = 1;
+	} else if (state_is(st, "40001") || state_is(st, "40P01") || state_is(st, "55P03") ||
+		   state_is(st, "57014")) {
+		s = CRT_E_STORE_BUSY;
+	} else if (state_is(st, "25006")) {
+		s = CRT_E_STORE_READONLY;
+		c->broken = 1;
+	} else if (state_is(st, "23505")) {
+		s = CRT_E_EXISTS;
+	}
+	return crt_fail(ctx, s, "%s: %s%s%s%s", what, msg[0] ? msg : "no answer from the server",
+			st ? " (SQLSTATE " : "", st ? st : "", st ? ")" : "");
+}
+
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message; /* the library never prints (NOTICEs included) */
+}
+
+/* Session settings of a fresh (or reset) connection. */
+static crt_status session_setup(crt_ctx *ctx)
+{
+	struct pg_conn *c = pg_c(ctx);
+	char sql[200];
+	crt_status r = CRT_OK;
+
+	PQsetNoticeProcessor(c->pg, quiet, NULL);
+	snprintf(sql, sizeof(sql),
+		 "SET statement_timeout = %d; SET synchronous_commit = %s%s",
+		 ctx->cfg.statement_timeout_ms,
+		 ctx->cfg.durability == CRT_DURABILITY_NORMAL ? "off" : "on",
+		 c->readonly ? "; SET default_transaction_read_only = on" : "");
+	PGresult *res = PQexec(c->pg, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		r = pg_error(ctx, res, "setting up the store session");
+	PQclear(res);
+	c->nstmts = 0; /* a new server session has no prepared statements */
+	return r;
+}
+
+static crt_status pg_connect(crt_ctx *ctx, const char *ci)
+{
+	struct pg_conn *c = pg_c(ctx);
+	/* Defaults first, the configured string last (dbname, expanded): what
+	 * the conninfo sets wins (libpq: the last value processed is kept). */
+	static const char *const kw[] = {"connect_timeout", "tcp_user_timeout", "keepalives",
+					 "keepalives_idle", "keepalives_interval",
+					 "keepalives_count", "application_name", "dbname",
+					 NULL};
+	const char *val[] = {"3",
+			     "3000",
+			     "1",
+			     "10",
+			     "5",
+			     "3",
+			     program_invocation_short_name[0] ? program_invocation_short_name
+							      : "crtoken",
+			     ci,
+			     NULL};
+	c->pg = PQconnectdbParams(kw, val, 1);
+	if (c->pg == NULL)
+		return CRT_E_NOMEM;
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		char msg[400];
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c->pg));
+		msg[strcspn(msg, "\n")] = '\0';
+		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE, "connecting to PostgreSQL: %s", msg);
+	}
+	return session_setup(ctx);
+}
+
+/* Before a statement outside a transaction: reconnect a broken connection. */
+static crt_status ensure_connected(crt_ctx *ctx)
+{
+	struct pg_conn *c = pg_c(ctx);
+	if (c == NULL || c->pg == NULL)
+		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE, "the store is not connected");
+	if (!c->broken && PQstatus(c->pg) == CONNECTION_OK)
+		return CRT_OK;
+	if (c->in_txn)
+		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE,
+				"the connection to PostgreSQL was lost in a transaction");
+	PQreset(c->pg);
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		char msg[400];
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c->pg));
+		msg[strcspn(msg, "\n")] = '\0';
+		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE, "reconnecting to PostgreSQL: %s",
+				msg);
+	}
+	c->broken = 0;
+	return session_setup(ctx);
+}
+
+crt_status pg_exec(crt_ctx *ctx, const char *sql, const pg_params *p, PGresult **out,
+		   int64_t *changes, const char *what)
+{
+	struct pg_conn *c = pg_c(ctx);
+	PGresult *res = NULL;
+	char name[16];
+	int i;
+	crt_status r;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((r = ensure_connected(ctx)) != CRT_OK)
+		return r;
+	for (i = 0; i < c->nstmts && c->stmts[i] != sql; i++)
+		;
+	snprintf(name, sizeof(name), "s%d", i);
+	if (i == c->nstmts && i < PG_MAX_STMTS) {
+		res = PQprepare(c->pg, name, sql, 0, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			r = pg_error(ctx, res, what);
+			PQclear(res);
+			return r;
+		}
+		PQclear(res);
+		c->stmts[c->nstmts++] = sql;
+	}
+	if (i < PG_MAX_STMTS)
+		res = PQexecPrepared(c->pg, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
+				     p ? p->fmt : NULL, 0);
+	else
+		res = PQexecParams(c->pg, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
+				   p ? p->len : NULL, p ? p->fmt : NULL, 0);
+	ExecStatusType es = PQresultStatus(res);
+	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
+		r = pg_error(ctx, res, what);
+		PQclear(res);
+		return r;
+	}
+	if (changes != NULL) {
+		const char *t = PQcmdTuples(res);
+		*changes = t[0] ? strtoll(t, NULL, 10) : 0;
+	}
+	if (out != NULL)
+		*out = res;
+	else
+		PQclear(res);
+	return CRT_OK;
+}
+
+/* A transaction-control statement (simple protocol). */
+static crt_status simple(crt_ctx *ctx, const char *sql, const char *what)
+{
+	PGresult *res = PQexec(pg_c(ctx)->pg, sql);
+	crt_status r = CRT_OK;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		r = pg_error(ctx, res, what);
+	PQclear(res);
+	return r;
+}
+
+crt_status pg_begin_write(crt_ctx *ctx)
+{
+	struct pg_conn *c = pg_c(ctx);
+	crt_status r;
+	if (c->readonly)
+		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE,
+				"a write on a read-only store session");
+	if ((r = ensure_connected(ctx)) != CRT_OK)
+		return r;
+	if ((r = simple(ctx, "BEGIN", "starting a transaction")) != CRT_OK)
+		return r;
+	c->in_txn = 1;
+	return CRT_OK;
+}
+
+crt_status pg_commit(crt_ctx *ctx)
+{
+	struct pg_conn *c = pg_c(ctx);
+	PGresult *res = PQexec(c->pg, "COMMIT");
+	ExecStatusType es = PQresultStatus(res);
+	crt_status r = CRT_OK;
+
+	c->in_txn = 0;
+	if (res == NULL || PQstatus(c->pg) != CONNECTION_OK ||
+	    (es != PGRES_COMMAND_OK && PQresultErrorField(res, PG_DIAG_SQLSTATE) == NULL)) {
+		/* The server may or may not have committed: never guess. */
+		c->broken = 1;
+		r = crt_fail(ctx, CRT_E_STORE_COMMIT_UNKNOWN,
+			     "the connection to PostgreSQL was lost during COMMIT");
+	} else if (es != PGRES_COMMAND_OK) {
+		const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (strncmp(st, "08", 2) == 0 || state_is(st, "57P01") || state_is(st, "57P02") ||
+		    state_is(st, "57P03")) {
+			c->broken = 1;
+			r = crt_fail(ctx, CRT_E_STORE_COMMIT_UNKNOWN,
+				     "the server went away during COMMIT (SQLSTATE %s)", st);
+		} else {
+			r = pg_error(ctx, res, "committing");
+		}
+	} else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		/* A statement of the transaction had failed: the server rolled
+		 * it back instead (its answer to COMMIT is ROLLBACK). */
+		r = crt_fail(ctx, CRT_E_STORE, "committing: the transaction had failed and was "
+					       "rolled back");
+	}
+	PQclear(res);
+	return r;
+}
+
+void pg_rollback(crt_ctx *ctx)
+{
+	struct pg_conn *c = pg_c(ctx);
+	if (c == NULL || c->pg == NULL)
+		return;
+	if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+		PQclear(PQexec(c->pg, "ROLLBACK"));
+	c->in_txn = 0;
+}
+
+static crt_status pgb_open(crt_ctx *ctx)
+{
+	int readonly = (ctx->flags & CRT_OPEN_READONLY) != 0;
+	const char *ci = readonly && ctx->cfg.read_conninfo ? ctx->cfg.read_conninfo
+							    : ctx->cfg.conninfo;
+	struct pg_conn *c;
+	crt_status r;
+
+	if (ci == NULL)
+		return crt_fail(ctx, CRT_E_CONFIG, "[store] backend = postgresql needs conninfo");
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return CRT_E_NOMEM;
+	c->readonly = readonly;
+	ctx->conn = (struct store_conn *)(void *)c;
+	if ((r = pg_connect(ctx, ci)) != CRT_OK)
+		return r;
+	return pg_migrate(ctx);
+}
+
+static void pgb_close(crt_ctx *ctx)
+{
+	struct pg_conn *c = pg_c(ctx);
+	if (c == NULL)
+		return;
+	if (c->pg != NULL)
+		PQfinish(c->pg);
+	free(c);
+	ctx->conn = NULL;
+}
+
+static int pgb_writable(const crt_ctx *ctx)
+{
+	return pg_c(ctx) != NULL && !pg_c(ctx)->readonly;
+}
+
+/* Inside a write transaction the row is locked (FOR UPDATE) until commit:
+ * a read-increment-write of a counter (the CRL number) is then one step
+ * across every node. */
+static crt_status pgb_meta_get(crt_ctx *ctx, const char *key, int64_t *v)
+{
+	static const char q[] = "SELECT value FROM meta WHERE key = $1";
+	static const char ql[] = "SELECT value FROM meta WHERE key = $1 FOR UPDATE";
+	pg_params p = {0};
+	PGresult *res;
+	crt_status r;
+
+	pp_text(&p, key);
+	if ((r = pg_exec(ctx, pg_c(ctx)->in_txn ? ql : q, &p, &res, NULL, "reading meta")) !=
+	    CRT_OK)
+		return r;
+	*v = PQntuples(res) > 0 ? pg_int(res, 0, 0) : 0;
+	PQclear(res);
+	return CRT_OK;
+}
+
+static crt_status pgb_meta_set(crt_ctx *ctx, const char *key, int64_t v)
+{
+	pg_params p = {0};
+	pp_text(&p, key);
+	pp_int(&p, v);
+	return pg_exec(ctx,
+		       "INSERT INTO meta(key, value) VALUES ($1, $2) "
+		       "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+		       &p, NULL, NULL, "writing meta");
+}
+
+static crt_status pgb_meta_bump(crt_ctx *ctx, const char *key, int64_t *v)
+{
+	pg_params p = {0};
+	PGresult *res;
+	crt_status r;
+
+	pp_text(&p, key);
+	if ((r = pg_exec(ctx, "UPDATE meta SET value = value + 1 WHERE key = $1 RETURNING value", &p,
+			 &res, NULL, "writing meta")) != CRT_OK)
+		return r;
+	if (PQntuples(res) == 1)
+		*v = pg_int(res, 0, 0);
+	else
+		r = crt_fail(ctx, CRT_E_STORE, "meta %s is missing", key);
+	PQclear(res);
+	return r;
+}
+
+/* A backup file is a copy of a SQLite store; a PostgreSQL store is backed
+ * up by PostgreSQL's own tools, which also cover its standbys. */
+static crt_status pgb_snapshot(crt_ctx *ctx, unsigned char **out, size_t *len)
+{
+	*out = NULL;
+	*len = 0;
+	return crt_fail(ctx, CRT_E_STORE,
+			"crtoken-admin backup copies SQLite stores; back up a PostgreSQL store "
+			"with pg_dump or pg_basebackup");
+}
+
+const store_ops store_pg_ops = {
+	.name = "postgresql",
+	.open = pgb_open,
+	.close = pgb_close,
+	.begin_write = pg_begin_write,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.writable = pgb_writable,
+	.meta_get = pgb_meta_get,
+	.meta_set = pgb_meta_set,
+	.meta_bump = pgb_meta_bump,
+	.snapshot = pgb_snapshot,
+	.tokens = &pg_token_ops,
+	.certs = &pg_cert_ops,
+	.audit = &pg_audit_ops,
+	.otp = &pg_otp_ops,
+	.apikeys = &pg_apikey_ops,
+};

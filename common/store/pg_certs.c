@@ -1,0 +1,322 @@
+/*
+ * pg_certs.c — the PostgreSQL backend's certificate verbs (port_certs.h):
+ * the certificates table, the admission lookup (the RADIUS hot path: one
+ * prepared point select), revocation, the revoked list and the published
+ * CRL (table crl).
+ *
+ * revoke numbers revocations from the counter meta('revoked_seq'), bumped
+ * in the same statement: the counter's row lock is held to commit, so
+ * revocation numbers follow commit order across nodes and a CRL published
+ * between two revocations always sees the later one as newer (a
+ * max(revoked_seq) + 1 subquery could hand two nodes the same number).
+ * The statement is guarded by revoked_at IS NULL, its row count the
+ * answer: two nodes revoking one certificate revoke (and audit) it once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/pg.h"
+
+static crt_status pg_cert_insert(crt_ctx *ctx, const store_cert_row *c)
+{
+	pg_params p = {0};
+	pp_text(&p, c->serial);
+	pp_text(&p, c->issuer);
+	pp_text(&p, c->token_id);
+	pp_text(&p, c->name);
+	pp_text(&p, c->subject);
+	pp_text(&p, c->cn);
+	pp_text(&p, c->org);
+	pp_text(&p, c->ou);
+	pp_text(&p, c->username);
+	pp_text(&p, c->reply);
+	pp_text(&p, c->key_type);
+	pp_text(&p, c->pubkey_sha256);
+	pp_text(&p, c->pem);
+	pp_int(&p, c->not_before);
+	pp_int(&p, c->not_after);
+	pp_int(&p, c->issued_at);
+	pp_text(&p, c->ski);
+	pp_text(&p, c->aki);
+	pp_text(&p, c->cert_sha256);
+	return pg_exec(ctx,
+		       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
+		       "cn, org, ou, username, reply, key_type, pubkey_sha256, pem, not_before, "
+		       "not_after, issued_at, ski, aki, cert_sha256) VALUES ($1, $2, $3, $4, $5, "
+		       "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+		       &p, NULL, NULL, "storing the certificate");
+}
+
+#define CERT_COLUMNS                                                                         \
+	"serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "     \
+	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
+	"cert_sha256"
+
+static crt_status row_to_cert(const PGresult *res, int row, crt_cert *c)
+{
+	char **strs[] = {&c->name,	    &c->subject, &c->cn,	&c->org,
+			 &c->ou,	    &c->issuer,	 &c->user,	&c->reply,
+			 &c->key_type,	    &c->pubkey_sha256, &c->pem, &c->ski,
+			 &c->aki,	    &c->cert_sha256};
+	static const int cols[] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18, 19, 20};
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->serial, sizeof(c->serial), "%s", PQgetvalue(res, row, 0));
+	if (!pg_null(res, row, 1))
+		snprintf(c->token_id, sizeof(c->token_id), "%s", PQgetvalue(res, row, 1));
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		if (!pg_null(res, row, cols[i]) && (*strs[i] = pg_strdup(res, row, cols[i])) == NULL)
+			return CRT_E_NOMEM;
+	c->not_before = pg_int(res, row, 13);
+	c->not_after = pg_int(res, row, 14);
+	c->issued_at = pg_int(res, row, 15);
+	c->revoked = !pg_null(res, row, 16);
+	c->revoked_at = pg_int(res, row, 16);
+	c->reason = (int)pg_int(res, row, 17);
+	return CRT_OK;
+}
+
+static crt_status pg_cert_get(crt_ctx *ctx, const char *serial, crt_cert *out, int *found)
+{
+	pg_params p = {0};
+	PGresult *res;
+	crt_status r;
+
+	*found = 0;
+	memset(out, 0, sizeof(*out));
+	pp_text(&p, serial);
+	if ((r = pg_exec(ctx, "SELECT " CERT_COLUMNS " FROM certificates WHERE serial = $1", &p,
+			 &res, NULL, "reading the certificate")) != CRT_OK)
+		return r;
+	if (PQntuples(res) > 0) {
+		if ((r = row_to_cert(res, 0, out)) != CRT_OK)
+			crt_cert_clear(out);
+		else
+			*found = 1;
+	}
+	PQclear(res);
+	return r;
+}
+
+static crt_status pg_cert_list(crt_ctx *ctx, const crt_cert_filter *f, int64_t now,
+			       crt_cert **out, size_t *n)
+{
+	pg_params p = {0};
+	PGresult *res;
+	crt_cert *list;
+	crt_status r = CRT_OK;
+	int cnt, i;
+
+	*out = NULL;
+	*n = 0;
+	pp_int(&p, f ? f->status : -1);
+	pp_text(&p, f ? f->token_id : NULL);
+	pp_int(&p, f ? f->expiring_within_days : -1);
+	pp_int(&p, now);
+	if ((r = pg_exec(ctx,
+			 "SELECT " CERT_COLUMNS " FROM certificates WHERE "
+			 "(CAST($1 AS integer) < 0 OR ($1 = 1 AND revoked_at IS NOT NULL)"
+			 " OR ($1 = 2 AND revoked_at IS NULL AND not_after < $4)"
+			 " OR ($1 = 0 AND revoked_at IS NULL AND not_after >= $4))"
+			 " AND (CAST($2 AS text) IS NULL OR token_id = $2)"
+			 " AND (CAST($3 AS integer) < 0 OR (revoked_at IS NULL AND not_after >= $4"
+			 "                 AND not_after < CAST($4 AS bigint) + $3 * 86400))"
+			 " ORDER BY issued_at DESC, serial",
+			 &p, &res, NULL, "listing certificates")) != CRT_OK)
+		return r;
+	cnt = PQntuples(res);
+	if (cnt == 0) {
+		PQclear(res);
+		return CRT_OK;
+	}
+	if ((list = calloc((size_t)cnt, sizeof(*list))) == NULL) {
+		PQclear(res);
+		return CRT_E_NOMEM;
+	}
+	for (i = 0; i < cnt; i++)
+		if ((r = row_to_cert(res, i, &list[i])) != CRT_OK)
+			break;
+	PQclear(res);
+	if (r != CRT_OK) {
+		crt_cert_list_free(list, (size_t)(i + 1));
+		return r;
+	}
+	*out = list;
+	*n = (size_t)cnt;
+	return CRT_OK;
+}
+
+static crt_status pg_cert_revoke(crt_ctx *ctx, const char *serial, int64_t now, int reason,
+				 int *changed)
+{
+	pg_params p = {0};
+	int64_t changes = 0;
+	crt_status r;
+
+	*changed = 0;
+	pp_int(&p, now);
+	pp_int(&p, reason);
+	pp_text(&p, serial);
+	if ((r = pg_exec(ctx,
+			 "WITH s AS (INSERT INTO meta(key, value) VALUES ('revoked_seq', "
+			 "(SELECT coalesce(max(revoked_seq), 0) + 1 FROM certificates)) "
+			 "ON CONFLICT(key) DO UPDATE SET value = meta.value + 1 RETURNING value) "
+			 "UPDATE certificates SET revoked_at = $1, reason = $2, "
+			 "revoked_seq = (SELECT value FROM s) "
+			 "WHERE serial = $3 AND revoked_at IS NULL",
+			 &p, NULL, &changes, "revoking")) != CRT_OK)
+		return r;
+	*changed = (int)changes;
+	return CRT_OK;
+}
+
+static crt_status pg_cert_admission(crt_ctx *ctx, const char *serial, store_cert_admission *out,
+				    int *found)
+{
+	pg_params p = {0};
+	PGresult *res;
+	crt_status r;
+
+	memset(out, 0, sizeof(*out));
+	*found = 0;
+	pp_text(&p, serial);
+	if ((r = pg_exec(ctx,
+			 "SELECT issuer, ski, aki, reply, not_before, not_after, revoked_at, "
+			 "reason FROM certificates WHERE serial = $1",
+			 &p, &res, NULL, "looking up the certificate")) != CRT_OK)
+		return r;
+	if (PQntuples(res) > 0) {
+		size_t total = 0;
+		for (int i = 0; i < 4; i++)
+			total += pg_null(res, 0, i) ? 0 : (size_t)PQgetlength(res, 0, i) + 1;
+		if ((out->buf = malloc(total > 0 ? total : 1)) == NULL) {
+			r = CRT_E_NOMEM;
+		} else {
+			const char **dst[4] = {&out->issuer, &out->ski, &out->aki, &out->reply};
+			char *q = out->buf;
+			for (int i = 0; i < 4; i++) {
+				if (pg_null(res, 0, i))
+					continue;
+				size_t len = (size_t)PQgetlength(res, 0, i);
+				memcpy(q, PQgetvalue(res, 0, i), len + 1);
+				*dst[i] = q;
+				q += len + 1;
+			}
+			out->not_before = pg_int(res, 0, 4);
+			out->not_after = pg_int(res, 0, 5);
+			out->revoked = !pg_null(res, 0, 6);
+			out->revoked_at = pg_int(res, 0, 6);
+			out->reason = (int)pg_int(res, 0, 7);
+			*found = 1;
+		}
+	}
+	PQclear(res);
+	return r;
+}
+
+static crt_status pg_cert_revoked(crt_ctx *ctx, store_revoked **out, size_t *n)
+{
+	PGresult *res;
+	store_revoked *list;
+	crt_status r;
+	int cnt;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = pg_exec(ctx,
+			 "SELECT serial, revoked_at, reason FROM certificates "
+			 "WHERE revoked_at IS NOT NULL ORDER BY serial",
+			 NULL, &res, NULL, "reading revocations")) != CRT_OK)
+		return r;
+	cnt = PQntuples(res);
+	if (cnt == 0) {
+		PQclear(res);
+		return CRT_OK;
+	}
+	if ((list = calloc((size_t)cnt, sizeof(*list))) == NULL) {
+		PQclear(res);
+		return CRT_E_NOMEM;
+	}
+	for (int i = 0; i < cnt; i++) {
+		snprintf(list[i].serial, sizeof(list[i].serial), "%s", PQgetvalue(res, i, 0));
+		list[i].revoked_at = pg_int(res, i, 1);
+		list[i].reason = (int)pg_int(res, i, 2);
+	}
+	PQclear(res);
+	*out = list;
+	*n = (size_t)cnt;
+	return CRT_OK;
+}
+
+static crt_status pg_crl_load(crt_ctx *ctx, int want_der, store_crl *out)
+{
+	PGresult *res;
+	crt_status r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = pg_exec(ctx,
+			 "SELECT (SELECT max(revoked_seq) FROM certificates), c.number,"
+			 " c.this_update, c.next_update, c.revocations, c.ca_sha256, c.der"
+			 " FROM (SELECT 1) AS one LEFT JOIN crl c ON c.id = 1",
+			 NULL, &res, NULL, "reading the published CRL")) != CRT_OK)
+		return r;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return crt_fail(ctx, CRT_E_STORE, "reading the published CRL: no row");
+	}
+	out->newest_revocation = pg_int(res, 0, 0);
+	if (!pg_null(res, 0, 1)) {
+		crt_crl_meta *m = &out->meta;
+		out->have = 1;
+		m->number = pg_int(res, 0, 1);
+		m->this_update = pg_int(res, 0, 2);
+		m->next_update = pg_int(res, 0, 3);
+		m->revocations = pg_int(res, 0, 4);
+		snprintf(m->ca_sha256, sizeof(m->ca_sha256), "%s", PQgetvalue(res, 0, 5));
+		if (want_der) {
+			out->der = pg_bytea(res, 0, 6, &out->der_len);
+			if (out->der == NULL || out->der_len == 0) {
+				r = out->der == NULL && !pg_null(res, 0, 6)
+					    ? CRT_E_NOMEM
+					    : crt_fail(ctx, CRT_E_STORE, "the published CRL is empty");
+				free(out->der);
+				out->der = NULL;
+				out->der_len = 0;
+			}
+		}
+	}
+	PQclear(res);
+	return r;
+}
+
+static crt_status pg_crl_save(crt_ctx *ctx, const crt_crl_meta *m, const unsigned char *der,
+			      size_t der_len)
+{
+	pg_params p = {0};
+	pp_int(&p, m->number);
+	pp_int(&p, m->this_update);
+	pp_int(&p, m->next_update);
+	pp_int(&p, m->revocations);
+	pp_text(&p, m->ca_sha256);
+	pp_blob(&p, der, der_len);
+	return pg_exec(ctx,
+		       "INSERT INTO crl(id, number, this_update, next_update, revocations,"
+		       " ca_sha256, der) VALUES (1, $1, $2, $3, $4, $5, $6)"
+		       " ON CONFLICT(id) DO UPDATE SET number = excluded.number,"
+		       " this_update = excluded.this_update, next_update = excluded.next_update,"
+		       " revocations = excluded.revocations, ca_sha256 = excluded.ca_sha256,"
+		       " der = excluded.der",
+		       &p, NULL, NULL, "storing the CRL");
+}
+
+const struct store_cert_ops pg_cert_ops = {
+	.insert = pg_cert_insert,
+	.get = pg_cert_get,
+	.list = pg_cert_list,
+	.revoke = pg_cert_revoke,
+	.admission = pg_cert_admission,
+	.revoked = pg_cert_revoked,
+	.crl_load = pg_crl_load,
+	.crl_save = pg_crl_save,
+};

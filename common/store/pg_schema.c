@@ -1,0 +1,193 @@
+/*
+ * pg_schema.c — the PostgreSQL schema: the same logical schema, at the same
+ * version, as SQLite's (store/sqlite_schema.c), in PostgreSQL's dialect:
+ * bigint for SQLite's INTEGER, bytea for BLOB, an identity column for
+ * audit.id (gaps and commit order are not evidence of anything), no
+ * WITHOUT ROWID, COLLATE "C" on the keys the domain orders by (byte order,
+ * as SQLite's), no column named user.
+ *
+ * No PostgreSQL store existed before schema 6, so an empty database gets
+ * the whole schema at once (base[]); a later schema appends its step to
+ * later[] together with SQLite's migration, and open refuses a build whose
+ * two versions differ. The version lives in meta('schema_version');
+ * min_compatible has the same meaning as on SQLite.
+ *
+ * Writers migrate inside one transaction under pg_advisory_xact_lock, so N
+ * nodes starting together migrate once (DDL is transactional); a reader
+ * never writes: it refuses a store that needs migrating.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store/pg.h"
+
+int store_schema_version(void); /* store/sqlite_schema.c: the one schema version */
+
+#define BASE_VERSION 6
+
+static const char base[] =
+	"CREATE TABLE meta(key text COLLATE \"C\" PRIMARY KEY, value bigint NOT NULL);"
+	"CREATE TABLE tokens("
+	" id text COLLATE \"C\" PRIMARY KEY, hash text NOT NULL UNIQUE, name text NOT NULL,"
+	" cn text, org text, ou text, owner text, locked bigint NOT NULL DEFAULT 0,"
+	" reply text, created_at bigint NOT NULL, expires_at bigint NOT NULL,"
+	" used_at bigint, deleted_at bigint, updated_at bigint NOT NULL,"
+	" serial text, created_by text, version bigint NOT NULL DEFAULT 0);"
+	"CREATE INDEX tokens_expires ON tokens(expires_at);"
+	"CREATE TABLE certificates("
+	" serial text COLLATE \"C\" PRIMARY KEY, issuer text NOT NULL, token_id text UNIQUE,"
+	" name text NOT NULL, subject text NOT NULL, cn text, org text, ou text,"
+	" username text, reply text, key_type text, pubkey_sha256 text NOT NULL,"
+	" pem text NOT NULL, not_before bigint NOT NULL, not_after bigint NOT NULL,"
+	" issued_at bigint NOT NULL, revoked_at bigint, reason integer,"
+	" ski text, aki text, cert_sha256 text, revoked_seq bigint);"
+	"CREATE INDEX certificates_not_after ON certificates(not_after);"
+	"CREATE INDEX certificates_revoked_seq ON certificates(revoked_seq);"
+	"CREATE TABLE otp("
+	" username text COLLATE \"C\" PRIMARY KEY, secret bytea NOT NULL,"
+	" algorithm text NOT NULL, digits integer NOT NULL, period integer NOT NULL,"
+	" last_step bigint NOT NULL DEFAULT -1, failures integer NOT NULL DEFAULT 0,"
+	" locked_until bigint NOT NULL DEFAULT 0, created_at bigint NOT NULL,"
+	" lockouts integer NOT NULL DEFAULT 0);"
+	"CREATE TABLE api_keys("
+	" id text COLLATE \"C\" PRIMARY KEY, name text NOT NULL, hash text NOT NULL UNIQUE,"
+	" created_at bigint NOT NULL, revoked_at bigint, last_used_at bigint);"
+	"CREATE TABLE audit("
+	" id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at bigint NOT NULL,"
+	" actor text NOT NULL, action text COLLATE \"C\" NOT NULL, object text, detail text);"
+	"CREATE INDEX audit_action ON audit(action, id);"
+	"CREATE TABLE crl("
+	" id integer PRIMARY KEY CHECK (id = 1), number bigint NOT NULL,"
+	" this_update bigint NOT NULL, next_update bigint NOT NULL,"
+	" revocations bigint NOT NULL, ca_sha256 text NOT NULL, der bytea NOT NULL);"
+	"INSERT INTO meta(key, value) VALUES ('crl_number', 0), ('min_compatible', 6);";
+
+/* later[i] brings the schema from BASE_VERSION + i to BASE_VERSION + i + 1
+ * (append only, with SQLite's migration of the same version). */
+static const char *const later[] = {NULL};
+#define NLATER ((int)(sizeof(later) / sizeof(later[0])) - 1)
+
+int pg_schema_version(void)
+{
+	return BASE_VERSION + NLATER;
+}
+
+/* The store's schema version: 0 when it has no meta table (empty). */
+static crt_status read_version(crt_ctx *ctx, int64_t *v)
+{
+	PGresult *res;
+	crt_status r;
+	int have;
+
+	*v = 0;
+	if ((r = pg_exec(ctx, "SELECT to_regclass('meta') IS NOT NULL", NULL, &res, NULL,
+			 "reading the schema version")) != CRT_OK)
+		return r;
+	have = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!have)
+		return CRT_OK;
+	pg_params p = {0};
+	pp_text(&p, "schema_version");
+	if ((r = pg_exec(ctx, "SELECT value FROM meta WHERE key = $1", &p, &res, NULL,
+			 "reading the schema version")) != CRT_OK)
+		return r;
+	*v = PQntuples(res) > 0 ? pg_int(res, 0, 0) : 0;
+	PQclear(res);
+	return CRT_OK;
+}
+
+static crt_status newer_store(crt_ctx *ctx, int64_t v)
+{
+	pg_params p = {0};
+	PGresult *res;
+	crt_status r;
+	int64_t min = v; /* no row: assume the worst */
+
+	pp_text(&p, "min_compatible");
+	if ((r = pg_exec(ctx, "SELECT value FROM meta WHERE key = $1", &p, &res, NULL,
+			 "reading min_compatible")) != CRT_OK)
+		return r;
+	if (PQntuples(res) > 0)
+		min = pg_int(res, 0, 0);
+	PQclear(res);
+	if (min <= pg_schema_version())
+		return CRT_OK;
+	return crt_fail(ctx, CRT_E_STORE_VERSION,
+			"the PostgreSQL store %s has schema %lld, usable from version %lld on; "
+			"this build knows %d",
+			PQdb(pg_c(ctx)->pg), (long long)v, (long long)min, pg_schema_version());
+}
+
+static crt_status ddl(crt_ctx *ctx, const char *sql)
+{
+	PGresult *res = PQexec(pg_c(ctx)->pg, sql);
+	crt_status r = CRT_OK;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		r = pg_error(ctx, res, "migrating the store");
+	PQclear(res);
+	return r;
+}
+
+crt_status pg_migrate(crt_ctx *ctx)
+{
+	int64_t v;
+	crt_status r;
+
+	if (pg_schema_version() != store_schema_version())
+		return crt_fail(ctx, CRT_E_INTERNAL,
+				"this build's PostgreSQL schema (%d) and SQLite schema (%d) differ",
+				pg_schema_version(), store_schema_version());
+	if ((r = read_version(ctx, &v)) != CRT_OK)
+		return r;
+	if (v == pg_schema_version())
+		return CRT_OK;
+	if (v > pg_schema_version())
+		return newer_store(ctx, v);
+	if (ctx->flags & CRT_OPEN_READONLY)
+		return crt_fail(ctx, CRT_E_STORE_VERSION,
+				"the PostgreSQL store %s has schema %lld and needs migrating to %d "
+				"(run crtoken-admin)",
+				PQdb(pg_c(ctx)->pg), (long long)v, pg_schema_version());
+	if ((r = pg_begin_write(ctx)) != CRT_OK)
+		return r;
+	/* One migrator at a time across every node; then read again: another
+	 * one may have done it while we waited. */
+	if ((r = pg_exec(ctx, "SELECT pg_advisory_xact_lock(7526209737281413231)", NULL, NULL,
+			 NULL, "locking the schema")) != CRT_OK ||
+	    (r = read_version(ctx, &v)) != CRT_OK)
+		goto fail;
+	if (v >= pg_schema_version()) {
+		pg_rollback(ctx);
+		return v > pg_schema_version() ? newer_store(ctx, v) : CRT_OK;
+	}
+	if (v == 0) {
+		if ((r = ddl(ctx, base)) != CRT_OK)
+			goto fail;
+		v = BASE_VERSION;
+	} else if (v < BASE_VERSION) {
+		r = crt_fail(ctx, CRT_E_STORE_VERSION,
+			     "the PostgreSQL store has schema %lld, older than any this build "
+			     "knows",
+			     (long long)v);
+		goto fail;
+	}
+	for (; v < pg_schema_version(); v++)
+		if ((r = ddl(ctx, later[v - BASE_VERSION])) != CRT_OK)
+			goto fail;
+	pg_params p = {0};
+	pp_text(&p, "schema_version");
+	pp_int(&p, v);
+	if ((r = pg_exec(ctx,
+			 "INSERT INTO meta(key, value) VALUES ($1, $2) "
+			 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+			 &p, NULL, NULL, "writing the schema version")) != CRT_OK)
+		goto fail;
+	if ((r = pg_audit_append(ctx, crt_now(), "crtoken", "store.migrate",
+				 PQdb(pg_c(ctx)->pg), NULL)) != CRT_OK)
+		goto fail;
+	return pg_commit(ctx);
+fail:
+	pg_rollback(ctx);
+	return r;
+}

@@ -1,0 +1,315 @@
+/*
+ * pg_tokens.c — the token verbs of the storage port (port_tokens.h) on
+ * PostgreSQL, and the redemption commit.
+ *
+ * Single use across nodes is the claim: one conditional UPDATE (id,
+ * version, unused, undeleted, active) at READ COMMITTED whose row count is
+ * the answer. A second claimer blocks on the row lock, re-evaluates the
+ * WHERE on the committed row and gets 0 rows (MULTINODE.md §3.3). Each
+ * redemption is its own transaction: PostgreSQL already batches WAL
+ * flushes across backends, and SAVEPOINT batching would pile up
+ * subtransactions (MULTINODE.md §1.2).
+ *
+ * An unset time is stored as NULL (never 0), as on SQLite.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/pg.h"
+
+#define TOKEN_COLUMNS                                                                        \
+	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "     \
+	"deleted_at, serial, created_by, updated_at, version"
+
+/* tokens.locked: locked fields in bits 0-2, opened ones in bits 3-5 (as on SQLite). */
+#define POLICY_OPENED_SHIFT 3
+static int policy_column(const crt_token *t)
+{
+	return (int)((t->locked & CRT_FIELD_ALL) |
+		     (t->opened & CRT_FIELD_ALL) << POLICY_OPENED_SHIFT);
+}
+
+/* Row i into t; 0 when a copy failed (t is then cleared). */
+static int row_to_token(const PGresult *res, int i, crt_token *t)
+{
+	char **strs[] = {&t->name, &t->cn, &t->org, &t->ou, &t->owner, &t->reply, &t->serial,
+			 &t->created_by};
+	static const int col[] = {1, 2, 3, 4, 5, 7, 12, 13};
+	unsigned policy = (unsigned)pg_int(res, i, 6);
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->id, sizeof(t->id), "%s", PQgetvalue(res, i, 0));
+	for (size_t k = 0; k < sizeof(col) / sizeof(col[0]); k++)
+		if (!pg_null(res, i, col[k]) && (*strs[k] = pg_strdup(res, i, col[k])) == NULL) {
+			crt_token_clear(t);
+			return 0;
+		}
+	t->locked = policy & CRT_FIELD_ALL;
+	t->opened = (policy >> POLICY_OPENED_SHIFT) & CRT_FIELD_ALL;
+	t->created_at = pg_int(res, i, 8);
+	t->expires_at = pg_int(res, i, 9);
+	t->used_at = pg_int(res, i, 10);
+	t->deleted_at = pg_int(res, i, 11);
+	t->updated_at = pg_int(res, i, 14);
+	t->version = pg_int(res, i, 15);
+	return 1;
+}
+
+static crt_status load_one(crt_ctx *ctx, const char *sql, const char *key, crt_token *out)
+{
+	pg_params p = {0};
+	PGresult *res;
+	crt_status r;
+
+	pp_text(&p, key);
+	if ((r = pg_exec(ctx, sql, &p, &res, NULL, "reading the token")) != CRT_OK)
+		return r;
+	if (PQntuples(res) == 0)
+		r = CRT_E_TOKEN_NOT_FOUND;
+	else if (!row_to_token(res, 0, out))
+		r = CRT_E_NOMEM;
+	PQclear(res);
+	return r;
+}
+
+static crt_status pg_by_id(crt_ctx *ctx, const char *id, crt_token *out)
+{
+	return load_one(ctx, "SELECT " TOKEN_COLUMNS " FROM tokens WHERE id = $1", id, out);
+}
+
+static crt_status pg_by_hash(crt_ctx *ctx, const char *hash, crt_token *out)
+{
+	return load_one(ctx, "SELECT " TOKEN_COLUMNS " FROM tokens WHERE hash = $1", hash, out);
+}
+
+static crt_status pg_insert(crt_ctx *ctx, const crt_token *t, const char *hash, int64_t now)
+{
+	pg_params p = {0};
+	pp_text(&p, t->id);
+	pp_text(&p, hash);
+	pp_text(&p, t->name);
+	pp_text(&p, t->cn);
+	pp_text(&p, t->org);
+	pp_text(&p, t->ou);
+	pp_text(&p, t->owner);
+	pp_int(&p, policy_column(t));
+	pp_text(&p, t->reply);
+	pp_int(&p, t->created_at);
+	pp_int(&p, t->expires_at);
+	pp_int(&p, now);
+	pp_text(&p, t->created_by);
+	return pg_exec(ctx,
+		       "INSERT INTO tokens(id, hash, name, cn, org, ou, owner, locked, reply, "
+		       "created_at, expires_at, updated_at, created_by) "
+		       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+		       &p, NULL, NULL, "storing the token");
+}
+
+static crt_status pg_list(crt_ctx *ctx, const token_bounds *b, crt_token **out, size_t *n)
+{
+	pg_params p = {0};
+	PGresult *res;
+	crt_token *list;
+	crt_status r;
+	int cnt, i;
+
+	*out = NULL;
+	*n = 0;
+	pp_int(&p, b->deleted);
+	pp_int(&p, b->used);
+	pp_int(&p, b->expires_min);
+	pp_int(&p, b->expires_max);
+	if ((r = pg_exec(ctx,
+			 "SELECT " TOKEN_COLUMNS " FROM tokens WHERE"
+			 " (CAST($1 AS integer) < 0 OR (deleted_at IS NOT NULL) = ($1 = 1))"
+			 " AND (CAST($2 AS integer) < 0 OR (used_at IS NOT NULL) = ($2 = 1))"
+			 " AND expires_at BETWEEN $3 AND $4"
+			 " ORDER BY created_at DESC, id",
+			 &p, &res, NULL, "listing tokens")) != CRT_OK)
+		return r;
+	cnt = PQntuples(res);
+	if (cnt == 0) {
+		PQclear(res);
+		return CRT_OK;
+	}
+	if ((list = calloc((size_t)cnt, sizeof(*list))) == NULL) {
+		PQclear(res);
+		return CRT_E_NOMEM;
+	}
+	for (i = 0; i < cnt; i++)
+		if (!row_to_token(res, i, &list[i]))
+			break;
+	PQclear(res);
+	if (i < cnt) {
+		crt_token_list_free(list, (size_t)i);
+		return CRT_E_NOMEM;
+	}
+	*out = list;
+	*n = (size_t)cnt;
+	return CRT_OK;
+}
+
+static crt_status changes_of(crt_ctx *ctx, const char *sql, const pg_params *p, const char *what,
+			     int *changed)
+{
+	int64_t c = 0;
+	crt_status r = pg_exec(ctx, sql, p, NULL, &c, what);
+	*changed = r == CRT_OK ? (int)c : 0;
+	return r;
+}
+
+static crt_status pg_update(crt_ctx *ctx, const crt_token *t, int64_t version, int64_t now,
+			    int *changed)
+{
+	pg_params p = {0};
+	pp_text(&p, t->name);
+	pp_text(&p, t->cn);
+	pp_text(&p, t->org);
+	pp_text(&p, t->ou);
+	pp_text(&p, t->owner);
+	pp_int(&p, policy_column(t));
+	pp_text(&p, t->reply);
+	pp_int(&p, t->expires_at);
+	pp_int(&p, now);
+	pp_text(&p, t->id);
+	pp_int(&p, version);
+	return changes_of(ctx,
+			  "UPDATE tokens SET name = $1, cn = $2, org = $3, ou = $4, owner = $5, "
+			  "locked = $6, reply = $7, expires_at = $8, updated_at = $9, "
+			  "version = version + 1 WHERE id = $10 AND version = $11 "
+			  "AND used_at IS NULL AND deleted_at IS NULL",
+			  &p, "updating the token", changed);
+}
+
+static crt_status pg_remove(crt_ctx *ctx, const char *id, int64_t version, int64_t now,
+			    int *changed)
+{
+	pg_params p = {0};
+	pp_int(&p, now);
+	pp_text(&p, id);
+	pp_int(&p, version);
+	return changes_of(ctx,
+			  "UPDATE tokens SET deleted_at = $1, updated_at = $1, "
+			  "version = version + 1 WHERE id = $2 AND version = $3 "
+			  "AND used_at IS NULL AND deleted_at IS NULL",
+			  &p, "deleting the token", changed);
+}
+
+static crt_status pg_purge(crt_ctx *ctx, int64_t cutoff, int64_t *n)
+{
+	pg_params p = {0};
+	pp_int(&p, cutoff);
+	*n = 0;
+	return pg_exec(ctx, "DELETE FROM tokens WHERE COALESCE(deleted_at, used_at, expires_at) < $1",
+		       &p, NULL, n, "purging tokens");
+}
+
+static crt_status pg_claim(crt_ctx *ctx, const store_claim *c, int *won)
+{
+	pg_params p = {0};
+	token_bounds active;
+
+	token_state_bounds(CRT_TOKEN_ACTIVE, c->now, &active);
+	pp_int(&p, c->now);
+	pp_text(&p, c->serial);
+	pp_text(&p, c->token_id);
+	pp_int(&p, c->version);
+	pp_int(&p, active.expires_min);
+	pp_int(&p, active.expires_max);
+	return changes_of(ctx,
+			  "UPDATE tokens SET used_at = $1, updated_at = $1, serial = $2, "
+			  "version = version + 1 "
+			  "WHERE id = $3 AND version = $4 AND used_at IS NULL "
+			  "AND deleted_at IS NULL AND expires_at BETWEEN $5 AND $6",
+			  &p, "claiming the token", won);
+}
+
+static crt_status pg_seen(crt_ctx *ctx, const char *id, token_seen *out)
+{
+	pg_params p = {0};
+	PGresult *res;
+	crt_status r;
+
+	memset(out, 0, sizeof(*out));
+	pp_text(&p, id);
+	if ((r = pg_exec(ctx,
+			 "SELECT used_at, deleted_at, version, expires_at FROM tokens WHERE id = $1",
+			 &p, &res, NULL, "reading the token")) != CRT_OK)
+		return r;
+	if (PQntuples(res) > 0) {
+		out->present = 1;
+		out->used_at = pg_int(res, 0, 0);
+		out->deleted_at = pg_int(res, 0, 1);
+		out->version = pg_int(res, 0, 2);
+		out->expires_at = pg_int(res, 0, 3);
+	}
+	PQclear(res);
+	return CRT_OK;
+}
+
+/* A step of the redemption passes the fault seam like a dispatcher call. */
+static crt_status seam(crt_ctx *ctx, const char *what)
+{
+	return store_fault_hit(ctx, 0) ? store_fault_fail(ctx, what) : CRT_OK;
+}
+
+/* One redemption, one transaction: claim first (the row count says whether
+ * it won), then the certificate and the audit row; or just the audit row
+ * of a refusal. */
+static crt_status pg_redeem(crt_ctx *ctx, store_redemption *j)
+{
+	crt_status r;
+	int won = 0;
+
+	j->status = CRT_OK;
+	j->claimed = 0;
+	j->detail[0] = '\0';
+	crt_clear_detail(ctx);
+	if ((r = store_begin_write(ctx)) != CRT_OK)
+		goto out;
+	if (j->audit_only) {
+		if ((r = seam(ctx, "audit insert")) == CRT_OK)
+			r = pg_audit_append(ctx, j->audit.at, j->audit.actor ? j->audit.actor : "unknown",
+					    j->audit.action, j->audit.object, j->audit.detail);
+	} else {
+		if ((r = seam(ctx, "claim")) == CRT_OK)
+			r = pg_claim(ctx, &j->claim, &won);
+		if (r == CRT_OK && !won && (r = seam(ctx, "seen")) == CRT_OK)
+			r = pg_seen(ctx, j->claim.token_id, &j->seen);
+		if (r == CRT_OK && won && (r = seam(ctx, "certificate insert")) == CRT_OK)
+			r = pg_cert_ops.insert(ctx, j->cert);
+		if (r == CRT_OK && won && (r = seam(ctx, "audit insert")) == CRT_OK)
+			r = pg_audit_append(ctx, j->audit.at, j->audit.actor ? j->audit.actor : "unknown",
+					    j->audit.action, j->audit.object, j->audit.detail);
+	}
+	if (r != CRT_OK) {
+		store_rollback(ctx);
+		goto out;
+	}
+	if (!won && !j->audit_only) { /* nothing written: seen is the answer */
+		store_rollback(ctx);
+		goto out;
+	}
+	j->claimed = won;
+	if ((r = store_commit(ctx)) != CRT_OK && r != CRT_E_STORE_COMMIT_UNKNOWN)
+		j->claimed = 0; /* store_commit_unknown: claimed stays as it was */
+out:
+	j->status = r;
+	if (r != CRT_OK)
+		snprintf(j->detail, sizeof(j->detail), "%s", ctx->detail);
+	return r;
+}
+
+const struct store_token_ops pg_token_ops = {
+	.insert = pg_insert,
+	.by_id = pg_by_id,
+	.by_hash = pg_by_hash,
+	.list = pg_list,
+	.update = pg_update,
+	.remove = pg_remove,
+	.purge = pg_purge,
+	.claim = pg_claim,
+	.seen = pg_seen,
+	.redeem = pg_redeem,
+};
