@@ -71,6 +71,9 @@ static const struct key {
 	{"network", "server_names", K_STR, F(net_server_names), NULL, 0, 0},
 	{"network", "identity", K_STR, F(net_identity), NULL, 0, 0},
 	{"network", "name", K_STR, F(net_name), "crtoken", 0, 0},
+	{"network", "mobileconfig_signer_cert", K_PATH, F(net_mc_signer_cert), NULL, 0, 0},
+	{"network", "mobileconfig_signer_key", K_PATH, F(net_mc_signer_key), NULL, 0, 0},
+	{"network", "mobileconfig_signer_chain", K_PATH, F(net_mc_signer_chain), NULL, 0, 0},
 	{"portal", "enabled", K_BOOL, F(portal_enabled), "yes", 0, 0},
 	{"portal", "title", K_STR, F(portal_title), "Network certificate", 0, 0},
 	{"portal", "organization", K_STR, F(portal_organization), NULL, 0, 0},
@@ -373,6 +376,10 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 		bad = "[server] tls_cert and tls_key go together";
 	else if (strcmp(cfg->net_type, "wifi") != 0 && strcmp(cfg->net_type, "wired") != 0)
 		bad = "[network] type must be wifi or wired";
+	else if ((cfg->net_mc_signer_cert == NULL) != (cfg->net_mc_signer_key == NULL))
+		bad = "[network] mobileconfig_signer_cert and mobileconfig_signer_key go together";
+	else if (cfg->net_mc_signer_chain != NULL && cfg->net_mc_signer_cert == NULL)
+		bad = "[network] mobileconfig_signer_chain needs mobileconfig_signer_cert";
 	else if (!formats_known(cfg->portal_formats))
 		bad = "[portal] formats: unknown format (see crtoken.conf for the list)";
 	if (bad != NULL) {

@@ -197,6 +197,9 @@ typedef struct crt_config {
 	char *net_server_names;   /* names to check on it, comma-separated */
 	char *net_identity;       /* EAP identity to send; NULL: the certificate's CN */
 	char *net_name;           /* connection name shown on the device */
+	char *net_mc_signer_cert; /* signs the .mobileconfig (CMS), PEM; NULL: unsigned */
+	char *net_mc_signer_key;  /* ... its private key, PEM (a secret file) */
+	char *net_mc_signer_chain; /* ... intermediates sent with it, PEM (optional) */
 	/* [portal] (the self-service page at /enroll) */
 	int portal_enabled;
 	char *portal_title;

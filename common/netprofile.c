@@ -13,6 +13,7 @@
  */
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #define MAX_CAS 8
 #define CA_FILE_LIMIT (256 * 1024)
 #define DEFAULT_DIR "/etc/crtoken/network"
+#define SIGNER_FILE_LIMIT (256 * 1024)
 
 /* ------------------------------------------------------------ text buffer */
 
@@ -866,6 +868,142 @@ static crt_status r_eapconfig(const struct net *n, const crt_profile_req *req, s
 	return CRT_OK;
 }
 
+/* ------------------------------------------------------------ signing */
+
+/* Every PEM certificate of the file at path (CRT_TRUST_FILE) onto *sk. */
+static crt_status read_certs(const char *path, const char *key, STACK_OF(X509) **sk, char *err,
+                             size_t errlen)
+{
+	char *pem = NULL, why[256];
+	size_t len;
+	BIO *bio;
+	X509 *x;
+	crt_status r;
+
+	if ((r = crt_read_trusted(path, SIGNER_FILE_LIMIT, CRT_TRUST_FILE, &pem, &len, why,
+	                          sizeof(why))) != CRT_OK)
+		return r == CRT_E_NOMEM ? r
+		                        : bad(err, errlen, r, "[network] %s: %s", key, why);
+	if (*sk == NULL && (*sk = sk_X509_new_null()) == NULL) {
+		free(pem);
+		return CRT_E_NOMEM;
+	}
+	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
+		free(pem);
+		return CRT_E_NOMEM;
+	}
+	r = CRT_OK;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (!sk_X509_push(*sk, x)) {
+			X509_free(x);
+			r = CRT_E_NOMEM;
+			break;
+		}
+	ERR_clear_error();
+	BIO_free(bio);
+	free(pem);
+	if (r == CRT_OK && sk_X509_num(*sk) == 0)
+		r = bad(err, errlen, CRT_E_CONFIG, "[network] %s %s holds no PEM certificate", key,
+		        path);
+	return r;
+}
+
+/*
+ * Replace the profile in *b by a CMS SignedData (DER) over it: content
+ * attached, SHA-256, the signer certificate and the chain included — what
+ * iOS and macOS install as a signed configuration profile. The key file is a
+ * secret (CRT_TRUST_SECRET) and must match the certificate.
+ */
+static crt_status sign_profile(const crt_config *cfg, struct sb *b, char *err, size_t errlen)
+{
+	STACK_OF(X509) *signer = NULL, *chain = NULL;
+	char *kpem = NULL, why[256];
+	size_t klen = 0;
+	EVP_PKEY *key = NULL;
+	BIO *in = NULL, *bio = NULL;
+	CMS_ContentInfo *cms = NULL;
+	unsigned char *der = NULL, *p;
+	int dlen, i;
+	crt_status r;
+
+	if ((r = read_certs(cfg->net_mc_signer_cert, "mobileconfig_signer_cert", &signer, err,
+	                    errlen)) != CRT_OK)
+		goto out;
+	if (cfg->net_mc_signer_chain != NULL &&
+	    (r = read_certs(cfg->net_mc_signer_chain, "mobileconfig_signer_chain", &chain, err,
+	                    errlen)) != CRT_OK)
+		goto out;
+	if ((r = crt_read_trusted(cfg->net_mc_signer_key, SIGNER_FILE_LIMIT, CRT_TRUST_SECRET,
+	                          &kpem, &klen, why, sizeof(why))) != CRT_OK) {
+		if (r != CRT_E_NOMEM)
+			bad(err, errlen, r, "[network] mobileconfig_signer_key: %s", why);
+		goto out;
+	}
+	if ((bio = BIO_new_mem_buf(kpem, (int)klen)) == NULL) {
+		r = CRT_E_NOMEM;
+		goto out;
+	}
+	key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	ERR_clear_error();
+	if (key == NULL) {
+		r = bad(err, errlen, CRT_E_CONFIG,
+		        "[network] mobileconfig_signer_key %s is not an unencrypted PEM private key",
+		        cfg->net_mc_signer_key);
+		goto out;
+	}
+	if (X509_check_private_key(sk_X509_value(signer, 0), key) != 1) {
+		ERR_clear_error();
+		r = bad(err, errlen, CRT_E_CONFIG,
+		        "[network] mobileconfig_signer_key does not match mobileconfig_signer_cert");
+		goto out;
+	}
+	/* Further certificates in the signer file count as its chain. */
+	if (chain == NULL && (chain = sk_X509_new_null()) == NULL) {
+		r = CRT_E_NOMEM;
+		goto out;
+	}
+	while (sk_X509_num(signer) > 1)
+		if (!sk_X509_push(chain, sk_X509_pop(signer))) {
+			r = CRT_E_NOMEM;
+			goto out;
+		}
+	r = CRT_E_INTERNAL;
+	if ((in = BIO_new_mem_buf(b->p, (int)b->len)) == NULL ||
+	    (cms = CMS_sign(NULL, NULL, NULL, NULL, CMS_BINARY | CMS_PARTIAL)) == NULL ||
+	    CMS_add1_signer(cms, sk_X509_value(signer, 0), key, EVP_sha256(),
+	                    CMS_BINARY | CMS_NOSMIMECAP) == NULL)
+		goto cms_fail;
+	for (i = 0; i < sk_X509_num(chain); i++)
+		if (!CMS_add1_cert(cms, sk_X509_value(chain, i)))
+			goto cms_fail;
+	if (!CMS_final(cms, in, NULL, CMS_BINARY) || (dlen = i2d_CMS_ContentInfo(cms, NULL)) <= 0 ||
+	    (der = malloc((size_t)dlen + 1)) == NULL)
+		goto cms_fail;
+	p = der;
+	if (i2d_CMS_ContentInfo(cms, &p) != dlen)
+		goto cms_fail;
+	der[dlen] = '\0';
+	crt_freezero(b->p, b->cap);
+	b->p = (char *)der;
+	b->len = b->cap = (size_t)dlen;
+	der = NULL;
+	r = CRT_OK;
+	goto out;
+cms_fail:
+	ERR_clear_error();
+	r = bad(err, errlen, CRT_E_INTERNAL, "signing the mobileconfig failed");
+out:
+	free(der);
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+	BIO_free(bio);
+	EVP_PKEY_free(key);
+	crt_freezero(kpem, klen);
+	sk_X509_pop_free(signer, X509_free);
+	sk_X509_pop_free(chain, X509_free);
+	return r;
+}
+
 /* ------------------------------------------------------------ table */
 
 /* The formats themselves (name, suffix, ...) are netprofile_formats.c. */
@@ -934,8 +1072,15 @@ crt_status crt_profile_make(const crt_config *cfg, const crt_profile_req *req, c
 			    req->format);
 		goto out;
 	}
+	if (b.oom) {
+		r = CRT_E_NOMEM;
+		goto out;
+	}
+	if (strcmp(f->name, "mobileconfig") == 0 && cfg->net_mc_signer_cert != NULL &&
+	    (r = sign_profile(cfg, &b, err, errlen)) != CRT_OK)
+		goto out;
 	fnlen = strlen(n.base) + 32;
-	if (b.oom || (out->filename = malloc(fnlen)) == NULL ||
+	if ( (out->filename = malloc(fnlen)) == NULL ||
 	    (out->ca_filename = malloc(fnlen)) == NULL ||
 	    (out->ca_pem = strdup(n.ca_pem)) == NULL) {
 		r = CRT_E_NOMEM;
