@@ -25,6 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A status that must not be dropped: every crt_status call is checked. */
+#define CRT_MUST_CHECK __attribute__((warn_unused_result))
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -108,7 +111,7 @@ const char *crt_status_name(crt_status s);
 /* Human message ("the token has expired"); never NULL. */
 const char *crt_status_message(crt_status s);
 /* Reverse lookup of a machine name; CRT_STATUS_COUNT when unknown. */
-crt_status crt_status_from_name(const char *name);
+crt_status crt_status_from_name(const char *name) CRT_MUST_CHECK;
 
 /*
  * The one classification of statuses every adapter maps from (CLI exit
@@ -240,7 +243,7 @@ enum crt_open_flags {
  * detail. Checked on the descriptors actually read. *out is set even on failure (unless CRT_E_NOMEM) so the caller can read
  * crt_errdetail(*out); always release it with crt_close().
  */
-crt_status crt_open(const char *config_path, unsigned flags, crt_ctx **out);
+crt_status crt_open(const char *config_path, unsigned flags, crt_ctx **out) CRT_MUST_CHECK;
 void crt_close(crt_ctx *ctx);
 
 /* Details of the last failure on ctx ("" if none); valid until the next call. */
@@ -280,15 +283,15 @@ const crt_config *crt_get_config(const crt_ctx *ctx);
 typedef struct crt_instance crt_instance;
 
 crt_status crt_instance_open(const char *config_path, unsigned flags, crt_instance **out,
-			     char *err, size_t errlen);
+			     char *err, size_t errlen) CRT_MUST_CHECK;
 crt_status crt_instance_reopen(const crt_instance *prev, crt_instance **out, char *err,
-			       size_t errlen);
+			       size_t errlen) CRT_MUST_CHECK;
 crt_instance *crt_instance_ref(crt_instance *inst);
 void crt_instance_unref(crt_instance *inst);
 const crt_config *crt_instance_config(const crt_instance *inst);
 /* The CA certificate followed by its chain, PEM ("" when opened without the CA). */
 const char *crt_instance_ca_pem(const crt_instance *inst);
-crt_status crt_session_open(crt_instance *inst, unsigned flags, crt_ctx **out);
+crt_status crt_session_open(crt_instance *inst, unsigned flags, crt_ctx **out) CRT_MUST_CHECK;
 crt_instance *crt_session_instance(const crt_ctx *ctx);
 
 /* Current time, Unix seconds. */
@@ -313,11 +316,11 @@ typedef struct crt_init_opts {
  * sealing key (otp.key 0600). Refuses (CRT_E_EXISTS) to overwrite an
  * existing instance. On failure writes detail into err (may be NULL).
  */
-crt_status crt_init(const crt_init_opts *opts, char *err, size_t errlen);
+crt_status crt_init(const crt_init_opts *opts, char *err, size_t errlen) CRT_MUST_CHECK;
 
 /* Replace the CA of an open instance with an imported cert + key (+ chain). */
 crt_status crt_ca_import(crt_ctx *ctx, const char *cert_file, const char *key_file,
-			 const char *chain_file, const char *actor);
+			 const char *chain_file, const char *actor) CRT_MUST_CHECK;
 
 typedef struct crt_ca_info {
 	char *subject;      /* "/CN=..." as FreeRADIUS prints TLS-Client-Cert-Issuer */
@@ -328,7 +331,7 @@ typedef struct crt_ca_info {
 	char *chain_pem;    /* CA certificate followed by its chain */
 	char *fingerprint;  /* SHA-256, hex with colons */
 } crt_ca_info;
-crt_status crt_ca_get(crt_ctx *ctx, crt_ca_info *out);
+crt_status crt_ca_get(crt_ctx *ctx, crt_ca_info *out) CRT_MUST_CHECK;
 void crt_ca_info_clear(crt_ca_info *ci);
 
 /* ------------------------------------------------------------------ backup */
@@ -341,7 +344,7 @@ void crt_ca_info_clear(crt_ca_info *ci);
  * its CA loaded. out_path is written with crt_file_write (replacing a
  * regular file). Audited as instance.backup.
  */
-crt_status crt_backup(crt_ctx *ctx, const char *out_path, const char *actor);
+crt_status crt_backup(crt_ctx *ctx, const char *out_path, const char *actor) CRT_MUST_CHECK;
 /*
  * Make a new instance in dir (absent or an empty directory) from a backup.
  * The whole archive is checked first (CRT_E_BACKUP_INVALID: truncated,
@@ -352,7 +355,7 @@ crt_status crt_backup(crt_ctx *ctx, const char *out_path, const char *actor);
  * in the new store. err gets the detail.
  */
 crt_status crt_restore(const char *in_path, const char *dir, const char *actor, char *err,
-		       size_t errlen);
+		       size_t errlen) CRT_MUST_CHECK;
 
 /* ------------------------------------------------------------------ tokens */
 
@@ -368,7 +371,7 @@ enum crt_field {
 #define CRT_FIELD_ALL (CRT_FIELD_CN | CRT_FIELD_O | CRT_FIELD_OU)
 
 /* Parse "cn,org,ou" (also "o", "organization", ...) into a crt_field mask. */
-crt_status crt_fields_parse(const char *list, unsigned *mask);
+crt_status crt_fields_parse(const char *list, unsigned *mask) CRT_MUST_CHECK;
 
 typedef enum crt_token_state {
 	CRT_TOKEN_ACTIVE = 0,
@@ -437,22 +440,22 @@ unsigned crt_token_overridable(const crt_token *t);
  * never stored); only its SHA-256 goes to the store. out may be NULL.
  */
 crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char *actor,
-			    crt_token *out, char token_out[CRT_TOKEN_STRLEN + 1]);
-crt_status crt_token_get(crt_ctx *ctx, const char *id, crt_token *out);
+			    crt_token *out, char token_out[CRT_TOKEN_STRLEN + 1]) CRT_MUST_CHECK;
+crt_status crt_token_get(crt_ctx *ctx, const char *id, crt_token *out) CRT_MUST_CHECK;
 /* state < 0: all states. */
-crt_status crt_token_list(crt_ctx *ctx, int state, crt_token **out, size_t *n);
+crt_status crt_token_list(crt_ctx *ctx, int state, crt_token **out, size_t *n) CRT_MUST_CHECK;
 crt_status crt_token_update(crt_ctx *ctx, const char *id, const crt_token_spec *changes,
-			    const char *actor, crt_token *out);
-crt_status crt_token_delete(crt_ctx *ctx, const char *id, const char *actor);
+			    const char *actor, crt_token *out) CRT_MUST_CHECK;
+crt_status crt_token_delete(crt_ctx *ctx, const char *id, const char *actor) CRT_MUST_CHECK;
 /* Remove expired/used/deleted tokens whose last change is older than days. */
 crt_status crt_token_purge(crt_ctx *ctx, int older_than_days, const char *actor,
-			   size_t *purged);
+			   size_t *purged) CRT_MUST_CHECK;
 
 /*
  * Syntax + checksum check only, no store access: CRT_OK,
  * CRT_E_TOKEN_MALFORMED (not a crtoken token at all) or CRT_E_TOKEN_MISTYPED.
  */
-crt_status crt_token_check_format(const char *token);
+crt_status crt_token_check_format(const char *token) CRT_MUST_CHECK;
 
 /*
  * RADIUS reply attributes: the one grammar, used where they are stored
@@ -484,11 +487,11 @@ typedef struct crt_reply_attr {
  * may skip it and go on. CRT_OK: *out holds the attribute.
  * CRT_E_REPLY_ATTR: the line does not follow the grammar (*out unset).
  */
-crt_status crt_reply_next(const char **cursor, crt_reply_attr *out);
+crt_status crt_reply_next(const char **cursor, crt_reply_attr *out) CRT_MUST_CHECK;
 
 /* CRT_OK when every line of reply follows the grammar above (NULL or "" =
  * none) and the text is at most 4096 bytes; else CRT_E_REPLY_ATTR. */
-crt_status crt_reply_validate(const char *reply);
+crt_status crt_reply_validate(const char *reply) CRT_MUST_CHECK;
 
 /* ------------------------------------------------------------------ certificates */
 
@@ -525,16 +528,16 @@ void crt_cert_list_free(crt_cert *list, size_t n);
  * byte of the magnitude, no colons, no leading 00 sign byte. Accepts
  * colons, spaces, upper case and an optional "0x". out must hold 65+ bytes.
  */
-crt_status crt_serial_normalize(const char *in, char *out, size_t outlen);
+crt_status crt_serial_normalize(const char *in, char *out, size_t outlen) CRT_MUST_CHECK;
 
-crt_status crt_cert_get(crt_ctx *ctx, const char *serial, crt_cert *out);
+crt_status crt_cert_get(crt_ctx *ctx, const char *serial, crt_cert *out) CRT_MUST_CHECK;
 
 typedef struct crt_cert_filter {
 	int status;             /* -1 any, else enum crt_cert_status */
 	const char *token_id;   /* NULL any */
 	int expiring_within_days; /* < 0: no filter; valid certs ending within N days */
 } crt_cert_filter;
-crt_status crt_cert_list(crt_ctx *ctx, const crt_cert_filter *f, crt_cert **out, size_t *n);
+crt_status crt_cert_list(crt_ctx *ctx, const crt_cert_filter *f, crt_cert **out, size_t *n) CRT_MUST_CHECK;
 
 /* RFC 5280 reason names ("keyCompromise"...) ↔ codes; -1 if unknown. */
 int crt_reason_parse(const char *name);
@@ -549,7 +552,7 @@ struct crt_crl;
  * the revocation is recorded alone and the next crt_crl_current re-signs.
  */
 crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const char *actor,
-			   struct crt_crl *crl);
+			   struct crt_crl *crl) CRT_MUST_CHECK;
 
 /*
  * A client certificate as FreeRADIUS presents it in the check-eap-tls
@@ -581,7 +584,7 @@ typedef struct crt_presented {
  * receives a static explanation of a refusal ("" on CRT_OK).
  */
 crt_status crt_cert_admit(const crt_presented *p, const crt_cert *stored, int64_t now,
-			  const char **why);
+			  const char **why) CRT_MUST_CHECK;
 
 /*
  * The status part of admission alone (for the stored certificate itself,
@@ -589,7 +592,7 @@ crt_status crt_cert_admit(const crt_presented *p, const crt_cert *stored, int64_
  * has no key identifiers to bind to), CRT_E_CERT_REVOKED, _NOT_YET_VALID or
  * _EXPIRED at now; *why as for crt_cert_admit.
  */
-crt_status crt_cert_check_status(const crt_cert *stored, int64_t now, const char **why);
+crt_status crt_cert_check_status(const crt_cert *stored, int64_t now, const char **why) CRT_MUST_CHECK;
 
 /*
  * Look the presented certificate up by serial and apply crt_cert_admit;
@@ -597,7 +600,7 @@ crt_status crt_cert_check_status(const crt_cert *stored, int64_t now, const char
  * On CRT_OK, *reply (if reply != NULL) receives a malloc'd copy of the
  * reply attributes or NULL.
  */
-crt_status crt_cert_authorize(crt_ctx *ctx, const crt_presented *p, int64_t now, char **reply);
+crt_status crt_cert_authorize(crt_ctx *ctx, const crt_presented *p, int64_t now, char **reply) CRT_MUST_CHECK;
 
 /* What a published CRL covers. */
 typedef struct crt_crl_meta {
@@ -643,7 +646,7 @@ enum crt_crl_flags {
  * write it is reported in out->file_status, not as the result. Needs the
  * CA key only to re-sign (CRT_E_CA_MISSING otherwise).
  */
-crt_status crt_crl_current(crt_ctx *ctx, unsigned flags, const char *actor, crt_crl *out);
+crt_status crt_crl_current(crt_ctx *ctx, unsigned flags, const char *actor, crt_crl *out) CRT_MUST_CHECK;
 
 /* ------------------------------------------------------------------ redemption */
 
@@ -664,7 +667,7 @@ typedef struct crt_redeem_req {
  * holds the committed certificate (pem + chain_pem). On failure nothing was
  * written except a refusal audit row.
  */
-crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out);
+crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out) CRT_MUST_CHECK;
 
 /*
  * Server-side key generation ("GENERATE"): make a key of key_type
@@ -676,7 +679,7 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out);
  */
 crt_status crt_redeem_generate(crt_ctx *ctx, const crt_redeem_req *req, const char *key_type,
 			       const char *passphrase, crt_cert *out, unsigned char **p12,
-			       size_t *p12_len, char **pass_out);
+			       size_t *p12_len, char **pass_out) CRT_MUST_CHECK;
 
 /*
  * Key material helpers shared by GENERATE and the end-user client
@@ -686,9 +689,9 @@ crt_status crt_redeem_generate(crt_ctx *ctx, const crt_redeem_req *req, const ch
 struct evp_pkey_st;
 /* A fresh key of key_type (names as above); CRT_E_KEY_TYPE if unknown.
  * *out is released with EVP_PKEY_free. */
-crt_status crt_key_generate(const char *key_type, struct evp_pkey_st **out);
+crt_status crt_key_generate(const char *key_type, struct evp_pkey_st **out) CRT_MUST_CHECK;
 /* A PEM CSR for key with subject "/CN=cn", signed by key; *pem malloc'd. */
-crt_status crt_csr_make(struct evp_pkey_st *key, const char *cn, char **pem);
+crt_status crt_csr_make(struct evp_pkey_st *key, const char *cn, char **pem) CRT_MUST_CHECK;
 /*
  * A PKCS#12 (AES-256-CBC, PBKDF2, SHA-256 MAC) of key + cert_pem + the
  * certificates in chain_pem (may be NULL), friendly name (may be NULL),
@@ -696,7 +699,7 @@ crt_status crt_csr_make(struct evp_pkey_st *key, const char *cn, char **pem);
  */
 crt_status crt_pkcs12_make(struct evp_pkey_st *key, const char *cert_pem, const char *chain_pem,
 			   const char *friendly, const char *passphrase, unsigned char **der,
-			   size_t *len);
+			   size_t *len) CRT_MUST_CHECK;
 
 /* ------------------------------------------------------------------ OTP */
 
@@ -714,7 +717,7 @@ void crt_otp_info_clear(crt_otp_info *o);
 
 /* HOTP (RFC 4226) with algorithm "SHA1"/"SHA256"/"SHA512"; out holds digits+1. */
 crt_status crt_hotp(const unsigned char *key, size_t keylen, uint64_t counter,
-		    const char *algorithm, int digits, char *out, size_t outlen);
+		    const char *algorithm, int digits, char *out, size_t outlen) CRT_MUST_CHECK;
 
 /*
  * Enroll user: a fresh secret sealed in the store. NULL/0 parameters take the
@@ -722,7 +725,7 @@ crt_status crt_hotp(const unsigned char *key, size_t keylen, uint64_t counter,
  */
 crt_status crt_otp_enroll(crt_ctx *ctx, const char *user, const char *algorithm, int digits,
 			  int period, const char *issuer, const char *actor, char **uri,
-			  char **secret_b32);
+			  char **secret_b32) CRT_MUST_CHECK;
 /*
  * Verify code for user at time now, atomically with replay and lockout state:
  * CRT_OK, CRT_E_OTP_BAD_CODE, CRT_E_OTP_REPLAY, CRT_E_OTP_LOCKED,
@@ -730,11 +733,11 @@ crt_status crt_otp_enroll(crt_ctx *ctx, const char *user, const char *algorithm,
  * *offset (may be NULL) receives the matched step offset (clock skew).
  */
 crt_status crt_otp_verify(crt_ctx *ctx, const char *user, const char *code, int64_t now,
-			  const char *service, const char *rhost, int *offset);
+			  const char *service, const char *rhost, int *offset) CRT_MUST_CHECK;
 /* crt_otp_verify with an explicit window (0-10 steps either side; < 0 = config). */
 crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *code, int64_t now,
-				 int window, const char *service, const char *rhost, int *offset);
-crt_status crt_otp_get(crt_ctx *ctx, const char *user, crt_otp_info *out);
+				 int window, const char *service, const char *rhost, int *offset) CRT_MUST_CHECK;
+crt_status crt_otp_get(crt_ctx *ctx, const char *user, crt_otp_info *out) CRT_MUST_CHECK;
 
 /*
  * The OTP lockout rule, a pure function of one user's counters: [otp]
@@ -756,10 +759,10 @@ int crt_otp_locked(const crt_otp_lockout *c, int64_t now);
  * attempt started, 0 if none. */
 int64_t crt_otp_lockout_apply(const crt_config *cfg, crt_otp_lockout *c, int success,
 			      int64_t now);
-crt_status crt_otp_list(crt_ctx *ctx, crt_otp_info **out, size_t *n);
+crt_status crt_otp_list(crt_ctx *ctx, crt_otp_info **out, size_t *n) CRT_MUST_CHECK;
 void crt_otp_list_free(crt_otp_info *list, size_t n);
-crt_status crt_otp_remove(crt_ctx *ctx, const char *user, const char *actor);
-crt_status crt_otp_unlock(crt_ctx *ctx, const char *user, const char *actor);
+crt_status crt_otp_remove(crt_ctx *ctx, const char *user, const char *actor) CRT_MUST_CHECK;
+crt_status crt_otp_unlock(crt_ctx *ctx, const char *user, const char *actor) CRT_MUST_CHECK;
 
 /* ------------------------------------------------------------------ API keys */
 
@@ -773,11 +776,11 @@ void crt_apikey_list_free(crt_apikey *list, size_t n);
 
 /* key_out receives the key ("crk_..."), shown once; only its hash is stored. */
 crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, crt_apikey *out,
-			     char key_out[CRT_TOKEN_STRLEN + 1]);
-crt_status crt_apikey_list(crt_ctx *ctx, crt_apikey **out, size_t *n);
-crt_status crt_apikey_revoke(crt_ctx *ctx, const char *id, const char *actor);
+			     char key_out[CRT_TOKEN_STRLEN + 1]) CRT_MUST_CHECK;
+crt_status crt_apikey_list(crt_ctx *ctx, crt_apikey **out, size_t *n) CRT_MUST_CHECK;
+crt_status crt_apikey_revoke(crt_ctx *ctx, const char *id, const char *actor) CRT_MUST_CHECK;
 /* CRT_OK (and *out filled when non-NULL) or CRT_E_APIKEY_INVALID. */
-crt_status crt_apikey_verify(crt_ctx *ctx, const char *key, crt_apikey *out);
+crt_status crt_apikey_verify(crt_ctx *ctx, const char *key, crt_apikey *out) CRT_MUST_CHECK;
 
 /* ------------------------------------------------------------------ audit */
 
@@ -788,10 +791,10 @@ typedef struct crt_audit_row {
 void crt_audit_list_free(crt_audit_row *list, size_t n);
 /* Newest first; limit <= 0 means 100. action may be NULL for all. */
 crt_status crt_audit_list(crt_ctx *ctx, int limit, const char *action, crt_audit_row **out,
-			  size_t *n);
+			  size_t *n) CRT_MUST_CHECK;
 /* Record an adapter-level event (failed login, rate limit) as its own transaction. */
 crt_status crt_audit_event(crt_ctx *ctx, const char *actor, const char *action,
-			   const char *object, const char *detail_json);
+			   const char *object, const char *detail_json) CRT_MUST_CHECK;
 
 /* ------------------------------------------------------------------ JSON shapes */
 
@@ -819,7 +822,7 @@ struct json_t *crt_audit_json(const crt_audit_row *r);
  * invisible format characters. CRT_OK or CRT_E_FIELD_INVALID.
  */
 #define CRT_USER_NAME_RULE "1-128 bytes of printable UTF-8 without spaces or ':'"
-crt_status crt_user_name_check(const char *user);
+crt_status crt_user_name_check(const char *user) CRT_MUST_CHECK;
 
 /*
  * The one UTF-8 decoder: the length (1..4) of the valid UTF-8 sequence at p,
@@ -837,7 +840,7 @@ void crt_strfree_secret(char *s);
 /* Format t as RFC 3339 UTC ("2026-11-22T07:34:32Z"); buf >= 21 bytes. */
 void crt_time_rfc3339(int64_t t, char *buf, size_t len);
 /* Parse a duration "7d", "12h", "30m", "45s", "2w" or plain seconds. */
-crt_status crt_duration_parse(const char *s, int64_t *seconds);
+crt_status crt_duration_parse(const char *s, int64_t *seconds) CRT_MUST_CHECK;
 
 /* crt_file_write flags */
 enum crt_write_flags {
@@ -861,7 +864,7 @@ enum crt_write_flags {
  * the message naming the path.
  */
 crt_status crt_file_write(const char *path, const void *data, size_t len, unsigned mode,
-			  unsigned flags, char *err, size_t errlen);
+			  unsigned flags, char *err, size_t errlen) CRT_MUST_CHECK;
 
 /* ------------------------------------------------------------------ onboarding profiles */
 
@@ -928,24 +931,24 @@ void crt_profile_clear(crt_profile *p);
  * embedding format), CRT_E_IO (ca_file unreadable). err may be NULL.
  */
 crt_status crt_profile_make(const crt_config *cfg, const crt_profile_req *req, crt_profile *out,
-			    char *err, size_t errlen);
+			    char *err, size_t errlen) CRT_MUST_CHECK;
 /*
  * crt_profile_make for a certificate this instance issued: refused
  * (CRT_E_CERT_NOT_FOUND) unless req->cert_pem is a stored certificate,
  * byte for byte. Detail in crt_errdetail(ctx).
  */
-crt_status crt_profile_for_cert(crt_ctx *ctx, const crt_profile_req *req, crt_profile *out);
+crt_status crt_profile_for_cert(crt_ctx *ctx, const crt_profile_req *req, crt_profile *out) CRT_MUST_CHECK;
 
 /* crt_redeem_generate with the PKCS#12 in the given form (enum crt_p12_form). */
 crt_status crt_redeem_generate_form(crt_ctx *ctx, const crt_redeem_req *req,
 				    const char *key_type, const char *passphrase, int form,
 				    crt_cert *out, unsigned char **p12, size_t *p12_len,
-				    char **pass_out);
+				    char **pass_out) CRT_MUST_CHECK;
 /* crt_pkcs12_make in the given form (enum crt_p12_form). */
 crt_status crt_pkcs12_make_form(struct evp_pkey_st *key, const char *cert_pem,
 				const char *chain_pem, const char *friendly,
 				const char *passphrase, int form, unsigned char **der,
-				size_t *len);
+				size_t *len) CRT_MUST_CHECK;
 
 #ifdef __cplusplus
 }
