@@ -96,7 +96,7 @@ void crt_clear_detail(crt_ctx *ctx);
 /* crt_instance_open with internal flags (CRT_OPEN_CREATE) and, when prev
  * names the same store, prev's backend slot shared. */
 crt_status instance_open(const char *path, unsigned flags, const crt_instance *prev,
-			 crt_instance **out, char *err, size_t errlen);
+			 crt_instance **out, char *err, size_t errlen) CRT_MUST_CHECK;
 /* Point ctx at inst (whose reference ctx now holds), its views included;
  * the reference ctx held before is dropped. */
 void session_rebind(crt_ctx *ctx, crt_instance *inst);
@@ -111,19 +111,19 @@ void *store_instance_state(crt_ctx *ctx, void *(*make)(void), void (*free_fn)(vo
 
 /* --- config.c --- */
 /* Load path into cfg (zeroed first). err receives detail on failure. */
-crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t errlen);
+crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t errlen) CRT_MUST_CHECK;
 void crt_config_clear(crt_config *cfg);
 
 /* --- redeem.c --- */
 /* Every check crt_redeem makes before it needs the CSR (token syntax, state,
  * owner, overrides), refusals audited: lets GENERATE refuse before it spends
  * a key generation. */
-crt_status redeem_precheck(crt_ctx *ctx, const crt_redeem_req *req);
+crt_status redeem_precheck(crt_ctx *ctx, const crt_redeem_req *req) CRT_MUST_CHECK;
 
 /* --- audit.c --- */
 /* Write one audit row inside the caller's open transaction. detail_json may be NULL. */
 crt_status audit_write(crt_ctx *ctx, const char *actor, const char *action, const char *object,
-		       const char *detail_json);
+		       const char *detail_json) CRT_MUST_CHECK;
 
 /* --- util.c --- */
 char *crt_strdup(const char *s);     /* NULL-safe */
@@ -144,18 +144,18 @@ void json_int(crt_json *j, const char *key, int64_t v);
 /* Finish and return the malloc'd JSON (NULL on OOM); j is emptied. */
 char *json_end(crt_json *j);
 /* Fill buf with n random bytes from the OS CSPRNG. */
-crt_status crt_random(unsigned char *buf, size_t n);
+crt_status crt_random(unsigned char *buf, size_t n) CRT_MUST_CHECK;
 /* "prefix-<uuid v4>" into out (CRT_ID_LEN). */
-crt_status crt_make_id(const char *prefix, char out[CRT_ID_LEN]);
+crt_status crt_make_id(const char *prefix, char out[CRT_ID_LEN]) CRT_MUST_CHECK;
 /* Lowercase hex of SHA-256(data). out must hold 65 bytes. */
 void crt_sha256_hex(const void *data, size_t len, char out[65]);
 /* base64url without padding; out must hold 4*n/3+4 bytes. Returns length. */
 size_t crt_b64url(const unsigned char *in, size_t n, char *out);
 /* Read a whole file of at most limit bytes (CRT_E_IO beyond, or when
  * unreadable); malloc'd, NUL-terminated. */
-crt_status crt_read_file(const char *path, size_t limit, char **data, size_t *len);
+crt_status crt_read_file(const char *path, size_t limit, char **data, size_t *len) CRT_MUST_CHECK;
 /* Write data to path atomically (temp + rename) with mode. */
-crt_status crt_write_file(const char *path, const void *data, size_t len, unsigned mode);
+crt_status crt_write_file(const char *path, const void *data, size_t len, unsigned mode) CRT_MUST_CHECK;
 /*
  * Files libcrtoken trusts — the config, the store, keys — must be regular
  * files owned by root or by the effective user, and not writable by anyone
@@ -168,54 +168,54 @@ enum crt_trust {
 	CRT_TRUST_SECRET, /* private and sealing keys: no group/world access at all */
 };
 /* CRT_OK, CRT_E_UNSAFE_PERMISSIONS or CRT_E_IO; why gets the message. */
-crt_status crt_fd_trusted(int fd, const char *path, enum crt_trust kind, char *why, size_t n);
+crt_status crt_fd_trusted(int fd, const char *path, enum crt_trust kind, char *why, size_t n) CRT_MUST_CHECK;
 /* open(path, O_RDONLY | oflags) and crt_fd_trusted; *fd (-1 on failure) is
  * the caller's to close. CRT_E_IO (errno kept) when it cannot be opened. */
 crt_status crt_open_trusted(const char *path, int oflags, enum crt_trust kind, int *fd,
-			    char *why, size_t n);
+			    char *why, size_t n) CRT_MUST_CHECK;
 /* crt_open_trusted + crt_read_file in one (the buffer is the caller's; wipe
  * it for secrets). */
 crt_status crt_read_trusted(const char *path, size_t limit, enum crt_trust kind, char **data,
-			    size_t *len, char *why, size_t n);
+			    size_t *len, char *why, size_t n) CRT_MUST_CHECK;
 /* dir (resolved into resolved[PATH_MAX]) holds files we trust: it and every
  * directory above it belong to root or the effective user, and none is
  * writable by others — except a sticky ancestor like /tmp, whose entries
  * others cannot replace. dir itself gets no exception. So no one else can
  * swap what a later open by path (SQLite's) finds there. */
-crt_status crt_dir_chain_trusted(const char *dir, char resolved[4096], char *why, size_t n);
+crt_status crt_dir_chain_trusted(const char *dir, char resolved[4096], char *why, size_t n) CRT_MUST_CHECK;
 /* Text checks for token fields: printable UTF-8, no control chars, max len. */
-crt_status crt_field_check(const char *value, size_t maxlen);
+crt_status crt_field_check(const char *value, size_t maxlen) CRT_MUST_CHECK;
 /* crt_field_check's characters for the len bytes at value (no length limit, no NUL needed). */
-crt_status crt_field_check_n(const char *value, size_t len);
+crt_status crt_field_check_n(const char *value, size_t len) CRT_MUST_CHECK;
 
 /* --- names.c --- */
 /* One certificate subject field (CN, O or OU) as the token or the redeemer
  * gives it: 1-64 bytes of printable UTF-8, no backslash, no Unicode format
  * characters, no space at either end. CRT_E_FIELD_INVALID with *why set
  * ("must not contain a backslash", ...) otherwise. */
-crt_status subject_field_check(const char *v, const char **why);
+crt_status subject_field_check(const char *v, const char **why) CRT_MUST_CHECK;
 
 /* --- ca.c --- */
 /* Load the CA named by ctx's config into ctx's instance (while it is being
  * opened: nothing else sees it yet) and refresh ctx's views of it. */
-crt_status ca_load(crt_ctx *ctx);
+crt_status ca_load(crt_ctx *ctx) CRT_MUST_CHECK;
 void ca_free(crt_instance *inst);
 /* "/CN=x/O=y" string of an X509_NAME, malloc'd (FreeRADIUS oneline form). */
 char *ca_name_oneline(const X509_NAME *name);
 /* Short key type name for a public key ("ec-p256", "rsa-2048", ...), malloc'd. */
 char *ca_key_type_name(const EVP_PKEY *pk);
 /* Generate a key of type name ("ec-p256", ...). */
-crt_status ca_keygen(const char *type, EVP_PKEY **out);
+crt_status ca_keygen(const char *type, EVP_PKEY **out) CRT_MUST_CHECK;
 /* Signature digest for a signing key (NULL for Ed25519). */
 const EVP_MD *ca_sign_digest(const EVP_PKEY *pk);
 /* Parse "/CN=x/O=y" into a new name. */
-crt_status ca_parse_subject(const char *s, X509_NAME **out);
+crt_status ca_parse_subject(const char *s, X509_NAME **out) CRT_MUST_CHECK;
 /* Add an extension in OpenSSL config syntax. */
-crt_status ca_add_ext(X509 *x, X509V3_CTX *v3, int nid, const char *value);
+crt_status ca_add_ext(X509 *x, X509V3_CTX *v3, int nid, const char *value) CRT_MUST_CHECK;
 /* Random positive 16-byte serial and its stored hex form. */
-crt_status ca_random_serial(ASN1_INTEGER **out, char hex[72]);
+crt_status ca_random_serial(ASN1_INTEGER **out, char hex[72]) CRT_MUST_CHECK;
 /* Self-signed CA certificate with the CA profile. */
-crt_status ca_self_signed(EVP_PKEY *key, const char *subject, int days, X509 **out);
+crt_status ca_self_signed(EVP_PKEY *key, const char *subject, int days, X509 **out) CRT_MUST_CHECK;
 /* PEM of one certificate, malloc'd. */
 char *ca_cert_pem(X509 *x);
 /* ASN1_TIME → Unix seconds (0 on error). */
@@ -226,7 +226,7 @@ int64_t ca_time_unix(const ASN1_TIME *t);
  * audit row (why: the reason, for the audit). out is filled; the caller
  * writes the file after COMMIT with crl_write_file. */
 crt_status crl_publish_in_txn(crt_ctx *ctx, const char *actor, const char *why, int64_t now,
-			      crt_crl *out);
+			      crt_crl *out) CRT_MUST_CHECK;
 void crl_write_file(crt_ctx *ctx, crt_crl *c);
 
 /* --- csr.c --- */
@@ -239,18 +239,18 @@ typedef struct crt_csr {
 } crt_csr;
 /* Parse PEM/DER, verify the signature, enforce the key policy but for the
  * costly RSA modulus check. *out is owned by the caller (csr_free). */
-crt_status csr_load(crt_ctx *ctx, const unsigned char *data, size_t len, crt_csr **out);
+crt_status csr_load(crt_ctx *ctx, const unsigned char *data, size_t len, crt_csr **out) CRT_MUST_CHECK;
 /* The rest of the key policy, milliseconds for RSA (SP 800-56B public key
  * check: no prime or smooth modulus): run once the token is known to be
  * live, so an unknown token cannot make the server spend it. */
-crt_status csr_check_key(crt_ctx *ctx, crt_csr *c);
+crt_status csr_check_key(crt_ctx *ctx, crt_csr *c) CRT_MUST_CHECK;
 void csr_free(crt_csr *c);
 /* The whole key policy of client keys, the RSA modulus check included, for
  * a key and its SubjectPublicKeyInfo (the CA import holds CA keys to it):
  * RSA 2048..8192 bits with an odd e >= 65537 and a sound modulus, EC
  * P-256/P-384 as named curves, Ed25519 points a private key stands behind.
  * CRT_E_CSR_WEAK_KEY or CRT_E_CSR_KEY_TYPE with the detail otherwise. */
-crt_status csr_key_policy(crt_ctx *ctx, EVP_PKEY *pk, const X509_PUBKEY *spki);
+crt_status csr_key_policy(crt_ctx *ctx, EVP_PKEY *pk, const X509_PUBKEY *spki) CRT_MUST_CHECK;
 /* 0 for an Ed25519 public key no private key stands behind (small order or
  * non-canonical encoding), else 1. */
 int csr_ed25519_point_ok(const unsigned char a[32]);
@@ -259,14 +259,14 @@ int csr_ed25519_point_ok(const unsigned char a[32]);
 /* Sign a client certificate for the CSR's public key with subject cn/org/ou
  * and the configured profile (nothing else of the CSR is used). */
 crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const char *org,
-		      const char *ou, int64_t now, X509 **out, char serial[72]);
+		      const char *ou, int64_t now, X509 **out, char serial[72]) CRT_MUST_CHECK;
 /* Every column of the row that stores x (signed for public key pk by the CA
  * whose chain is chain_pem), computed from the values alone (no store):
  * subject, issuer, key ids, fingerprints, PEM. out is the caller's
  * (crt_cert_clear); token_id "" stands for none. */
 crt_status cert_make(X509 *x, const EVP_PKEY *pk, const char *chain_pem, const char *serial,
 		     const char *name, const char *token_id, const char *user, const char *reply,
-		     int64_t now, crt_cert *out);
+		     int64_t now, crt_cert *out) CRT_MUST_CHECK;
 /* The port's row for c (store_cert_row, store/port_certs.h), its strings
  * borrowed from c: hand it to store_cert_insert or a verb that inserts it. */
 struct store_cert_row;
@@ -277,21 +277,21 @@ void cert_row_of(const crt_cert *c, struct store_cert_row *row);
 crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *chain_pem,
 		       const char *serial, const char *name,
 		       const char *token_id, const char *user, const char *reply, int64_t now,
-		       crt_cert *out);
+		       crt_cert *out) CRT_MUST_CHECK;
 
 /* --- token.c --- */
 /* Hash (hex SHA-256) of a token string. */
 void token_hash(const char *token, char out[65]);
 /* A fresh token string: prefix (4 chars) + 256 random bits + checksum. */
-crt_status token_generate(const char *prefix, char out[CRT_TOKEN_STRLEN + 1]);
+crt_status token_generate(const char *prefix, char out[CRT_TOKEN_STRLEN + 1]) CRT_MUST_CHECK;
 /* Validate a create (creating=1) or update spec. */
-crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating);
+crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating) CRT_MUST_CHECK;
 /* The subject t would sign is one the subject field rule allows: without a
  * CN the name is the CN (checked at create and update, so a token that can
  * never be redeemed is never made). */
-crt_status token_check_subject(crt_ctx *ctx, const crt_token *t);
+crt_status token_check_subject(crt_ctx *ctx, const crt_token *t) CRT_MUST_CHECK;
 /* Expiry asked for by spec, within the configured maximum. */
-crt_status token_expiry(crt_ctx *ctx, const crt_token_spec *s, int64_t now, int64_t *exp);
+crt_status token_expiry(crt_ctx *ctx, const crt_token_spec *s, int64_t now, int64_t *exp) CRT_MUST_CHECK;
 /* Load a token row by id (CRT_E_TOKEN_NOT_FOUND with detail if absent),
  * its state at now set by the rule (token_store.c). */
 crt_status token_load(crt_ctx *ctx, const char *id, int64_t now, crt_token *out)

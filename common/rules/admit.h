@@ -25,10 +25,10 @@ typedef struct admit_stored {
 /* The rule: CRT_OK, or the refusal of crt_cert_admit (crtoken.h) with
  * *why (if why != NULL) a static reason ("" on CRT_OK). */
 crt_status admit_decide(const crt_presented *p, const admit_stored *s, int64_t now,
-			const char **why);
+			const char **why) CRT_MUST_CHECK;
 /* The status part alone (the stored row at now): CRT_OK, CRT_E_CERT_MISMATCH
  * (no key identifiers), CRT_E_CERT_REVOKED, _NOT_YET_VALID, _EXPIRED. */
-crt_status admit_status(const admit_stored *s, int64_t now, const char **why);
+crt_status admit_status(const admit_stored *s, int64_t now, const char **why) CRT_MUST_CHECK;
 /* A key identifier as FreeRADIUS prints it ("2D:11:..", "keyid:2D:11:..",
  * optionally with trailing white space) in canonical lowercase hex; -1 for
  * anything else (an AKI that also names an issuer and serial, junk). */

@@ -47,7 +47,7 @@ crt_status store_prepare(crt_ctx *ctx, const char *sql, sqlite3_stmt **st)
 	__attribute__((warn_unused_result));
 void store_done(sqlite3_stmt *st);
 /* Map a SQLite result code to a crt_status, setting detail. */
-crt_status store_error(crt_ctx *ctx, int rc, const char *what);
+crt_status store_error(crt_ctx *ctx, int rc, const char *what) CRT_MUST_CHECK;
 /* Bind helpers: NULL text binds SQL NULL. */
 int store_bind_text(sqlite3_stmt *st, int i, const char *s);
 /* Column text as a malloc'd copy, NULL for SQL NULL. */
@@ -60,14 +60,14 @@ extern const struct store_otp_ops sqlite_otp_ops;
 extern const struct store_apikey_ops sqlite_apikey_ops;
 /* Fill ski, aki and cert_sha256 of every stored certificate that lacks them
  * from its PEM (migration; inside the migration transaction). */
-crt_status sq_cert_backfill_keys(crt_ctx *ctx);
+crt_status sq_cert_backfill_keys(crt_ctx *ctx) CRT_MUST_CHECK;
 /* The backend's own audit rows (store.migrate) and the audit verb. */
 crt_status sq_audit_append(crt_ctx *ctx, int64_t at, const char *actor, const char *action,
-			   const char *object, const char *detail_json);
+			   const char *object, const char *detail_json) CRT_MUST_CHECK;
 
 /* --- sqlite_commit.c --- */
 /* The writer state of ctx's store, from ctx's instance (made on first use). */
-crt_status store_shared_attach(crt_ctx *ctx);
+crt_status store_shared_attach(crt_ctx *ctx) CRT_MUST_CHECK;
 void store_writer_lock(crt_ctx *ctx);
 void store_writer_unlock(crt_ctx *ctx);
 /* The redeem verb: queue r and return once a batch committed (or refused)
