@@ -48,7 +48,7 @@ crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, 
 {
 	unsigned char rnd[APIKEY_RANDOM_BYTES];
 	char hash[65], id[CRT_ID_LEN];
-	crt_json j;
+	jbuf j;
 	char *detail = NULL;
 	crt_apikey row;
 	int64_t now = crt_now();
@@ -59,29 +59,29 @@ crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, 
 		memset(out, 0, sizeof(*out));
 	if (ctx == NULL || key_out == NULL)
 		return CRT_E_INVALID_ARGUMENT;
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	key_out[0] = '\0';
 	if (name == NULL || *name == '\0')
-		return crt_fail(ctx, CRT_E_NAME_REQUIRED, "an API key needs a name");
-	if (crt_field_check(name, APIKEY_NAME_MAX) != CRT_OK)
-		return crt_fail(ctx, CRT_E_FIELD_INVALID,
+		return ctx_fail(ctx, CRT_E_NAME_REQUIRED, "an API key needs a name");
+	if (field_check(name, APIKEY_NAME_MAX) != CRT_OK)
+		return ctx_fail(ctx, CRT_E_FIELD_INVALID,
 		                "name: printable text of at most %d bytes", APIKEY_NAME_MAX);
 
-	if ((r = crt_random(rnd, sizeof(rnd))) != CRT_OK) {
-		crt_fail(ctx, r, "no randomness for the API key");
+	if ((r = random_bytes(rnd, sizeof(rnd))) != CRT_OK) {
+		ctx_fail(ctx, r, "no randomness for the API key");
 		goto out;
 	}
 	memcpy(key_out, APIKEY_PREFIX, sizeof(APIKEY_PREFIX) - 1);
-	crt_b64url(rnd, sizeof(rnd), key_out + sizeof(APIKEY_PREFIX) - 1);
-	crt_sha256_hex(key_out, strlen(key_out), hash);
-	if ((r = crt_make_id("apikey", id)) != CRT_OK) {
-		crt_fail(ctx, r, "cannot make an id");
+	b64url_encode(rnd, sizeof(rnd), key_out + sizeof(APIKEY_PREFIX) - 1);
+	sha256_hex(key_out, strlen(key_out), hash);
+	if ((r = make_id("apikey", id)) != CRT_OK) {
+		ctx_fail(ctx, r, "cannot make an id");
 		goto out;
 	}
-	json_begin(&j);
-	json_str(&j, "name", name);
-	if ((detail = json_end(&j)) == NULL) {
-		r = crt_fail(ctx, CRT_E_NOMEM, "out of memory");
+	jb_begin(&j);
+	jb_str(&j, "name", name);
+	if ((detail = jb_end(&j)) == NULL) {
+		r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 		goto out;
 	}
 
@@ -102,9 +102,9 @@ crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, 
 	if (out != NULL) {
 		snprintf(out->id, sizeof(out->id), "%s", id);
 		out->created_at = now;
-		if ((out->name = crt_strdup(name)) == NULL) {
+		if ((out->name = dup_str(name)) == NULL) {
 			/* Committed: the caller still gets the key, just not the record. */
-			r = crt_fail(ctx, CRT_E_NOMEM, "out of memory");
+			r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 			goto out;
 		}
 	}
@@ -127,7 +127,7 @@ crt_status crt_apikey_list(crt_ctx *ctx, crt_apikey **out, size_t *n)
 		return CRT_E_INVALID_ARGUMENT;
 	*out = NULL;
 	*n = 0;
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	return store_apikey_list(ctx, out, n);
 }
 
@@ -142,12 +142,12 @@ crt_status crt_apikey_revoke(crt_ctx *ctx, const char *id, const char *actor)
 
 	if (ctx == NULL || id == NULL)
 		return CRT_E_INVALID_ARGUMENT;
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		goto out;
 	in_txn = 1;
 	if ((r = store_apikey_revoke(ctx, id, crt_now(), &revoked)) == CRT_E_APIKEY_NOT_FOUND) {
-		r = crt_fail(ctx, CRT_E_APIKEY_NOT_FOUND, "no API key with id %s", id);
+		r = ctx_fail(ctx, CRT_E_APIKEY_NOT_FOUND, "no API key with id %s", id);
 		goto out;
 	} else if (r != CRT_OK || !revoked) {
 		goto out; /* a store failure, or already revoked (nothing to audit) */
@@ -187,19 +187,19 @@ crt_status crt_apikey_verify(crt_ctx *ctx, const char *key, crt_apikey *out)
 		memset(out, 0, sizeof(*out));
 	if (ctx == NULL || key == NULL)
 		return CRT_E_INVALID_ARGUMENT;
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if (strlen(key) != APIKEY_STRLEN ||
 	    strncmp(key, APIKEY_PREFIX, sizeof(APIKEY_PREFIX) - 1) != 0)
-		return crt_fail(ctx, CRT_E_APIKEY_INVALID, "not an API key");
-	crt_sha256_hex(key, strlen(key), hash);
+		return ctx_fail(ctx, CRT_E_APIKEY_INVALID, "not an API key");
+	sha256_hex(key, strlen(key), hash);
 	if ((r = store_apikey_find_by_hash(ctx, hash, &k)) == CRT_E_APIKEY_NOT_FOUND) {
-		r = crt_fail(ctx, CRT_E_APIKEY_INVALID, "unknown API key");
+		r = ctx_fail(ctx, CRT_E_APIKEY_INVALID, "unknown API key");
 		goto out;
 	} else if (r != CRT_OK) {
 		goto out;
 	}
 	if (k.revoked_at != 0) {
-		r = crt_fail(ctx, CRT_E_APIKEY_INVALID, "revoked API key");
+		r = ctx_fail(ctx, CRT_E_APIKEY_INVALID, "revoked API key");
 		goto out;
 	}
 	now = crt_now();
@@ -208,7 +208,7 @@ crt_status crt_apikey_verify(crt_ctx *ctx, const char *key, crt_apikey *out)
 		    CRT_OK)
 			k.last_used_at = now; /* by us, or by another writer moments ago */
 		else
-			crt_clear_detail(ctx);
+			ctx_clear_detail(ctx);
 	}
 	if (out != NULL) {
 		*out = k;

@@ -19,9 +19,9 @@ crt_status crt_audit_event(crt_ctx *ctx, const char *actor, const char *action,
 			   const char *object, const char *detail_json)
 {
 	crt_status r;
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if (action == NULL)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "audit action missing");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "audit action missing");
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		return r;
 	if ((r = audit_write(ctx, actor, action, object, detail_json)) != CRT_OK) {
@@ -48,7 +48,7 @@ void crt_audit_list_free(crt_audit_row *list, size_t n)
 crt_status crt_audit_list(crt_ctx *ctx, int limit, const char *action, crt_audit_row **out,
 			  size_t *n)
 {
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	*out = NULL;
 	*n = 0;
 	return store_audit_list(ctx, limit > 0 ? limit : 100, action, out, n);

@@ -203,9 +203,9 @@ crt_status crt_backup(crt_ctx *ctx, const char *out_path, const char *actor)
 	crt_status r = CRT_OK;
 	int64_t now = crt_now();
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if (ctx->ca_key == NULL)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "backup needs the CA loaded");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "backup needs the CA loaded");
 	for (size_t i = 0; i < NKINDS; i++) {
 		enum crt_trust kind = kinds[i].mode == 0600 ? CRT_TRUST_SECRET : CRT_TRUST_FILE;
 		if (i == 1) {
@@ -215,10 +215,10 @@ crt_status crt_backup(crt_ctx *ctx, const char *out_path, const char *actor)
 		}
 		if (!kinds[i].required && (paths[i] == NULL || access(paths[i], F_OK) != 0))
 			continue;
-		r = crt_read_trusted(paths[i], 64 << 20, kind, (char **)&data[i], &lens[i], why,
+		r = read_trusted(paths[i], 64 << 20, kind, (char **)&data[i], &lens[i], why,
 				     sizeof(why));
 		if (r != CRT_OK) {
-			r = crt_fail(ctx, r, "backup: %s", why);
+			r = ctx_fail(ctx, r, "backup: %s", why);
 			goto out;
 		}
 	}
@@ -228,7 +228,7 @@ crt_status crt_backup(crt_ctx *ctx, const char *out_path, const char *actor)
 	for (size_t i = 0; i < NKINDS; i++) {
 		if (data[i] == NULL)
 			continue;
-		crt_sha256_hex(data[i], lens[i], hex);
+		sha256_hex(data[i], lens[i], hex);
 		mlen += (size_t)snprintf(manifest + mlen, sizeof(manifest) - mlen,
 					 "file %s %zu %s\n", kinds[i].name, lens[i], hex);
 	}
@@ -246,14 +246,14 @@ crt_status crt_backup(crt_ctx *ctx, const char *out_path, const char *actor)
 	/* It holds the CA and OTP keys: 0600 from the first byte. */
 	if ((r = crt_file_write(out_path, ar.p, ar.len, 0600, CRT_WRITE_REPLACE, err,
 				sizeof(err))) != CRT_OK) {
-		r = crt_fail(ctx, r, "%s", err);
+		r = ctx_fail(ctx, r, "%s", err);
 		goto out;
 	}
-	crt_json j;
-	json_begin(&j);
-	json_str(&j, "file", out_path);
-	json_int(&j, "bytes", (int64_t)ar.len);
-	char *detail = json_end(&j);
+	jbuf j;
+	jb_begin(&j);
+	jb_str(&j, "file", out_path);
+	jb_int(&j, "bytes", (int64_t)ar.len);
+	char *detail = jb_end(&j);
 	if ((r = store_begin_write(ctx)) == CRT_OK) {
 		if ((r = audit_write(ctx, actor, "instance.backup", cfg->path, detail)) == CRT_OK)
 			r = store_commit(ctx);
@@ -412,11 +412,11 @@ crt_status crt_restore(const char *in_path, const char *dir, const char *actor, 
 		parent[1] = '\0';
 	else
 		*slash = '\0';
-	if ((r = crt_dir_chain_trusted(parent, rparent, err, errlen)) != CRT_OK)
+	if ((r = dir_chain_trusted(parent, rparent, err, errlen)) != CRT_OK)
 		return r;
 
 	/* Read and check everything before writing anything. */
-	if ((r = crt_read_file(in_path, BACKUP_MAX_SIZE, (char **)&data, &len)) != CRT_OK) {
+	if ((r = read_file(in_path, BACKUP_MAX_SIZE, (char **)&data, &len)) != CRT_OK) {
 		snprintf(err, errlen, "%s: cannot read", in_path);
 		return r == CRT_E_NOMEM ? r : CRT_E_IO;
 	}
@@ -451,7 +451,7 @@ crt_status crt_restore(const char *in_path, const char *dir, const char *actor, 
 			goto out;
 		}
 		char got[65];
-		crt_sha256_hex(m[i].data, m[i].len, got);
+		sha256_hex(m[i].data, m[i].len, got);
 		if (size != m[i].len || strcmp(got, hex) != 0) {
 			snprintf(err, errlen, "%s in the backup is corrupt (SHA-256 mismatch)",
 				 m[i].name);
@@ -498,11 +498,11 @@ crt_status crt_restore(const char *in_path, const char *dir, const char *actor, 
 			 crt_errdetail(ctx));
 		goto out;
 	}
-	crt_json j;
-	json_begin(&j);
-	json_str(&j, "from", in_path);
-	json_str(&j, "dir", dir);
-	char *detail = json_end(&j);
+	jbuf j;
+	jb_begin(&j);
+	jb_str(&j, "from", in_path);
+	jb_str(&j, "dir", dir);
+	char *detail = jb_end(&j);
 	if ((r = store_begin_write(ctx)) == CRT_OK) {
 		if ((r = audit_write(ctx, actor, "instance.restore", dir, detail)) == CRT_OK)
 			r = store_commit(ctx);

@@ -19,7 +19,7 @@ char *ca_name_oneline(const X509_NAME *name)
 {
 	/* Same form FreeRADIUS puts in TLS-Client-Cert-Issuer/Subject. */
 	char *s = X509_NAME_oneline(name, NULL, 0);
-	char *copy = crt_strdup(s);
+	char *copy = dup_str(s);
 	OPENSSL_free(s);
 	return copy;
 }
@@ -71,7 +71,7 @@ const EVP_MD *ca_sign_digest(const EVP_PKEY *pk)
 crt_status ca_parse_subject(const char *s, X509_NAME **out)
 {
 	X509_NAME *name = X509_NAME_new();
-	char *copy = crt_strdup(s), *p, *save = NULL;
+	char *copy = dup_str(s), *p, *save = NULL;
 	crt_status r = CRT_E_INVALID_ARGUMENT;
 	int n = 0;
 
@@ -86,7 +86,7 @@ crt_status ca_parse_subject(const char *s, X509_NAME **out)
 		if (eq == NULL || eq == p || eq[1] == '\0')
 			goto out;
 		*eq = '\0';
-		if (crt_field_check(eq + 1, 64) != CRT_OK)
+		if (field_check(eq + 1, 64) != CRT_OK)
 			goto out;
 		if (!X509_NAME_add_entry_by_txt(name, p, MBSTRING_UTF8,
 						(const unsigned char *)eq + 1, -1, -1, 0))
@@ -122,7 +122,7 @@ crt_status ca_random_serial(ASN1_INTEGER **out, char hex[72])
 	BIGNUM *bn = NULL;
 	crt_status r;
 
-	if ((r = crt_random(b, sizeof(b))) != CRT_OK)
+	if ((r = random_bytes(b, sizeof(b))) != CRT_OK)
 		return r;
 	/* Positive, and exactly 16 magnitude bytes (no sign padding, no leading
 	 * zero) so the hex form FreeRADIUS prints is always 32 digits. */
@@ -214,9 +214,9 @@ static crt_status read_chain(crt_ctx *ctx, const char *path, STACK_OF(X509) **ou
 	*out = sk;
 	if (path == NULL || access(path, F_OK) != 0)
 		return CRT_OK;
-	if ((r = crt_read_trusted(path, 1 << 20, CRT_TRUST_FILE, &pem, &len, why, sizeof(why))) !=
+	if ((r = read_trusted(path, 1 << 20, CRT_TRUST_FILE, &pem, &len, why, sizeof(why))) !=
 	    CRT_OK)
-		return crt_fail(ctx, r, "%s", why);
+		return ctx_fail(ctx, r, "%s", why);
 	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL) {
 		free(pem);
 		return CRT_E_NOMEM;
@@ -229,16 +229,16 @@ static crt_status read_chain(crt_ctx *ctx, const char *path, STACK_OF(X509) **ou
 	return CRT_OK;
 }
 
-/* The PEM text of path, read through a checked descriptor (see crt_read_trusted). */
+/* The PEM text of path, read through a checked descriptor (see read_trusted). */
 static crt_status read_pem(crt_ctx *ctx, const char *path, enum crt_trust kind, const char *what,
 			   char **pem, size_t *len)
 {
 	char why[600];
-	crt_status r = crt_read_trusted(path, 1 << 20, kind, pem, len, why, sizeof(why));
+	crt_status r = read_trusted(path, 1 << 20, kind, pem, len, why, sizeof(why));
 	if (r == CRT_E_UNSAFE_PERMISSIONS)
-		return crt_fail(ctx, r, "%s: %s", what, why);
+		return ctx_fail(ctx, r, "%s: %s", what, why);
 	if (r != CRT_OK)
-		return crt_fail(ctx, r == CRT_E_NOMEM ? r : CRT_E_CA_MISSING, "%s: cannot open: %s",
+		return ctx_fail(ctx, r == CRT_E_NOMEM ? r : CRT_E_CA_MISSING, "%s: cannot open: %s",
 				what, why);
 	return CRT_OK;
 }
@@ -268,11 +268,11 @@ static crt_status load_triple(crt_ctx *ctx, const char *cert_file, const char *k
 	free(pem);
 	pem = NULL;
 	if (*cert == NULL) {
-		r = crt_fail(ctx, CRT_E_CA_INVALID, "%s: not a PEM certificate", cert_file);
+		r = ctx_fail(ctx, CRT_E_CA_INVALID, "%s: not a PEM certificate", cert_file);
 		goto out;
 	}
 	if (X509_check_ca(*cert) < 1) {
-		r = crt_fail(ctx, CRT_E_CA_INVALID, "%s: not a CA certificate (no CA:TRUE)",
+		r = ctx_fail(ctx, CRT_E_CA_INVALID, "%s: not a CA certificate (no CA:TRUE)",
 			     cert_file);
 		goto out;
 	}
@@ -284,12 +284,12 @@ static crt_status load_triple(crt_ctx *ctx, const char *cert_file, const char *k
 	}
 	*key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
 	if (*key == NULL) {
-		r = crt_fail(ctx, CRT_E_CA_INVALID, "%s: not an unencrypted PEM private key",
+		r = ctx_fail(ctx, CRT_E_CA_INVALID, "%s: not an unencrypted PEM private key",
 			     key_file);
 		goto out;
 	}
 	if (X509_check_private_key(*cert, *key) != 1) {
-		r = crt_fail(ctx, CRT_E_CA_KEY_MISMATCH, "%s does not belong to %s", key_file,
+		r = ctx_fail(ctx, CRT_E_CA_KEY_MISMATCH, "%s does not belong to %s", key_file,
 			     cert_file);
 		goto out;
 	}
@@ -319,32 +319,32 @@ static crt_status ca_policy(crt_ctx *ctx, X509 *cert, const char *cert_file)
 	crt_status r;
 
 	if (!(flags & EXFLAG_BCONS) || !(flags & EXFLAG_CA))
-		return crt_fail(ctx, CRT_E_CA_INVALID,
+		return ctx_fail(ctx, CRT_E_CA_INVALID,
 				"%s: not a CA certificate (no basicConstraints CA:TRUE)",
 				cert_file);
 	if ((flags & EXFLAG_KUSAGE) && (!(ku & KU_KEY_CERT_SIGN) || !(ku & KU_CRL_SIGN)))
-		return crt_fail(ctx, CRT_E_CA_INVALID,
+		return ctx_fail(ctx, CRT_E_CA_INVALID,
 				"%s: its keyUsage lacks %s; a CA for crtoken signs certificates "
 				"and CRLs (keyCertSign, cRLSign)",
 				cert_file, !(ku & KU_KEY_CERT_SIGN) ? "keyCertSign" : "cRLSign");
 	if (X509_get0_subject_key_id(cert) == NULL)
-		return crt_fail(ctx, CRT_E_CA_INVALID,
+		return ctx_fail(ctx, CRT_E_CA_INVALID,
 				"%s: no Subject Key Identifier; RADIUS admission matches a client "
 				"certificate's Authority Key Identifier to it (reissue the CA with "
 				"subjectKeyIdentifier=hash)",
 				cert_file);
 	if (ca_time_unix(X509_get0_notAfter(cert)) <= (int64_t)time(NULL))
-		return crt_fail(ctx, CRT_E_CA_INVALID, "%s: the CA certificate has expired",
+		return ctx_fail(ctx, CRT_E_CA_INVALID, "%s: the CA certificate has expired",
 				cert_file);
 	if (pk == NULL)
-		return crt_fail(ctx, CRT_E_CA_INVALID, "%s: its public key cannot be read",
+		return ctx_fail(ctx, CRT_E_CA_INVALID, "%s: its public key cannot be read",
 				cert_file);
 	if ((r = csr_key_policy(ctx, pk, X509_get_X509_PUBKEY(cert))) != CRT_OK) {
 		if (r == CRT_E_NOMEM)
 			return r;
 		char why[sizeof(ctx->detail)];
 		snprintf(why, sizeof(why), "%s", ctx->detail);
-		return crt_fail(ctx, CRT_E_CA_INVALID, "%s: the CA key is refused: %s", cert_file,
+		return ctx_fail(ctx, CRT_E_CA_INVALID, "%s: the CA key is refused: %s", cert_file,
 				why);
 	}
 	return CRT_OK;
@@ -436,15 +436,15 @@ crt_status crt_ca_get(crt_ctx *ctx, crt_ca_info *out)
 	BIGNUM *bn = NULL;
 	char *hex = NULL;
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	memset(out, 0, sizeof(*out));
 	if (ctx->ca_cert == NULL)
-		return crt_fail(ctx, CRT_E_CA_MISSING, "the CA is not loaded");
+		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA is not loaded");
 	out->subject = ca_name_oneline(X509_get_subject_name(ctx->ca_cert));
 	out->key_type = ca_key_type_name(ctx->ca_key);
 	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(ctx->ca_cert), NULL);
 	hex = bn ? BN_bn2hex(bn) : NULL;
-	out->serial = crt_strdup(hex);
+	out->serial = dup_str(hex);
 	OPENSSL_free(hex);
 	BN_free(bn);
 	if (out->serial)
@@ -453,7 +453,7 @@ crt_status crt_ca_get(crt_ctx *ctx, crt_ca_info *out)
 	out->not_before = asn1_time_unix(X509_get0_notBefore(ctx->ca_cert));
 	out->not_after = asn1_time_unix(X509_get0_notAfter(ctx->ca_cert));
 	out->pem = ca_cert_pem(ctx->ca_cert);
-	out->chain_pem = crt_strdup(ctx->ca_chain_pem);
+	out->chain_pem = dup_str(ctx->ca_chain_pem);
 	X509_digest(ctx->ca_cert, EVP_sha256(), md, &mdlen);
 	out->fingerprint = calloc(1, mdlen * 3 + 1);
 	if (out->fingerprint)
@@ -478,12 +478,12 @@ static crt_status copy_file(crt_ctx *ctx, const char *src, const char *dst, unsi
 {
 	char *data = NULL;
 	size_t len = 0;
-	crt_status r = crt_read_file(src, 1 << 20, &data, &len);
+	crt_status r = read_file(src, 1 << 20, &data, &len);
 	if (r != CRT_OK)
-		return crt_fail(ctx, CRT_E_IO, "%s: cannot read", src);
-	r = crt_write_file(dst, data, len, mode);
+		return ctx_fail(ctx, CRT_E_IO, "%s: cannot read", src);
+	r = write_file(dst, data, len, mode);
 	crt_freezero(data, len);
-	return r == CRT_OK ? CRT_OK : crt_fail(ctx, r, "%s: cannot write", dst);
+	return r == CRT_OK ? CRT_OK : ctx_fail(ctx, r, "%s: cannot write", dst);
 }
 
 crt_status crt_ca_import(crt_ctx *ctx, const char *cert_file, const char *key_file,
@@ -493,17 +493,17 @@ crt_status crt_ca_import(crt_ctx *ctx, const char *cert_file, const char *key_fi
 	EVP_PKEY *key = NULL;
 	STACK_OF(X509) *chain = NULL;
 	crt_status r;
-	crt_json j;
+	jbuf j;
 	char *detail = NULL;
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if (cert_file == NULL || key_file == NULL)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "certificate and key are required");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "certificate and key are required");
 	if ((r = load_triple(ctx, cert_file, key_file, chain_file, &cert, &key, &chain)) != CRT_OK ||
 	    (r = ca_policy(ctx, cert, cert_file)) != CRT_OK)
 		goto out;
 	if (chain_file != NULL && sk_X509_num(chain) == 0) {
-		r = crt_fail(ctx, CRT_E_CA_INVALID, "%s: no certificates found", chain_file);
+		r = ctx_fail(ctx, CRT_E_CA_INVALID, "%s: no certificates found", chain_file);
 		goto out;
 	}
 	if ((r = copy_file(ctx, key_file, ctx->cfg.ca_key, 0600)) != CRT_OK ||
@@ -512,7 +512,7 @@ crt_status crt_ca_import(crt_ctx *ctx, const char *cert_file, const char *key_fi
 	if (chain_file != NULL)
 		r = copy_file(ctx, chain_file, ctx->cfg.ca_chain, 0644);
 	else if (access(ctx->cfg.ca_chain, F_OK) == 0 && unlink(ctx->cfg.ca_chain) != 0)
-		r = crt_fail(ctx, CRT_E_IO, "%s: cannot remove the old chain", ctx->cfg.ca_chain);
+		r = ctx_fail(ctx, CRT_E_IO, "%s: cannot remove the old chain", ctx->cfg.ca_chain);
 	if (r != CRT_OK)
 		goto out;
 	/* The instance is immutable and may be shared: this session moves onto
@@ -522,14 +522,14 @@ crt_status crt_ca_import(crt_ctx *ctx, const char *cert_file, const char *key_fi
 	crt_instance *fresh = NULL;
 	if ((r = instance_open(ctx->cfg.path, ctx->inst->flags & ~(CRT_OPEN_NO_CA | CRT_OPEN_CREATE),
 			       ctx->inst, &fresh, why, sizeof(why))) != CRT_OK) {
-		r = crt_fail(ctx, r, "%s", why);
+		r = ctx_fail(ctx, r, "%s", why);
 		goto out;
 	}
 	session_rebind(ctx, fresh);
-	json_begin(&j);
-	json_str(&j, "subject", ctx->ca_issuer);
-	json_int(&j, "chainLength", sk_X509_num(chain));
-	detail = json_end(&j);
+	jb_begin(&j);
+	jb_str(&j, "subject", ctx->ca_issuer);
+	jb_int(&j, "chainLength", sk_X509_num(chain));
+	detail = jb_end(&j);
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		goto out;
 	if ((r = audit_write(ctx, actor, "ca.import", ctx->ca_issuer, detail)) != CRT_OK) {

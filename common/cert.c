@@ -78,9 +78,9 @@ crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const ch
 
 	*out = NULL;
 	if (ctx->ca_key == NULL)
-		return crt_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
+		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
 	if (ca_end <= now)
-		return crt_fail(ctx, CRT_E_CA_EXPIRED, "the CA certificate expired");
+		return ctx_fail(ctx, CRT_E_CA_EXPIRED, "the CA certificate expired");
 	if (na > ca_end) /* never outlive the CA */
 		na = ca_end;
 	if ((subj = X509_NAME_new()) == NULL || (x = X509_new()) == NULL) {
@@ -90,7 +90,7 @@ crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const ch
 	if ((r = add_name_entry(subj, "O", org)) != CRT_OK ||
 	    (r = add_name_entry(subj, "OU", ou)) != CRT_OK ||
 	    (r = add_name_entry(subj, "CN", cn)) != CRT_OK) {
-		r = crt_fail(ctx, r, "the subject could not be built (field too long?)");
+		r = ctx_fail(ctx, r, "the subject could not be built (field too long?)");
 		goto out;
 	}
 	if ((r = ca_random_serial(&sn, serial)) != CRT_OK)
@@ -113,7 +113,7 @@ crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const ch
 	    (r = ca_add_ext(x, &v3, NID_authority_key_identifier, "keyid:always")) != CRT_OK)
 		goto out;
 	if (X509_sign(x, ctx->ca_key, ca_sign_digest(ctx->ca_key)) <= 0) {
-		r = crt_fail(ctx, CRT_E_INTERNAL, "signing failed");
+		r = ctx_fail(ctx, CRT_E_INTERNAL, "signing failed");
 		goto out;
 	}
 	*out = x;
@@ -134,7 +134,7 @@ static char *pubkey_sha256(X509 *x)
 	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
 	if (n <= 0)
 		return NULL;
-	crt_sha256_hex(der, (size_t)n, hex);
+	sha256_hex(der, (size_t)n, hex);
 	OPENSSL_free(der);
 	return strdup(hex);
 }
@@ -214,15 +214,15 @@ crt_status cert_make(X509 *x, const EVP_PKEY *pk, const char *chain_pem, const c
 	memset(out, 0, sizeof(*out));
 	snprintf(c.serial, sizeof(c.serial), "%s", serial);
 	snprintf(c.token_id, sizeof(c.token_id), "%s", token_id ? token_id : "");
-	c.name = crt_strdup(name);
+	c.name = dup_str(name);
 	c.subject = ca_name_oneline(sn);
 	c.issuer = ca_name_oneline(X509_get_issuer_name(x));
-	c.user = crt_strdup(user);
-	c.reply = crt_strdup(reply);
+	c.user = dup_str(user);
+	c.reply = dup_str(reply);
 	c.key_type = ca_key_type_name(pk);
 	c.pubkey_sha256 = pubkey_sha256(x);
 	c.pem = ca_cert_pem(x);
-	c.chain_pem = crt_strdup(chain_pem);
+	c.chain_pem = dup_str(chain_pem);
 	if ((r = x509_ids(x, &c.ski, &c.aki, &c.cert_sha256)) != CRT_OK)
 		goto out;
 	if (X509_NAME_get_text_by_NID(sn, NID_commonName, buf, sizeof(buf)) >= 0)
@@ -311,16 +311,16 @@ crt_status crt_cert_get(crt_ctx *ctx, const char *serial, crt_cert *out)
 	crt_status r;
 	int found = 0;
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	memset(out, 0, sizeof(*out));
 	if (crt_serial_normalize(serial, norm, sizeof(norm)) != CRT_OK)
-		return crt_fail(ctx, CRT_E_SERIAL_INVALID, "\"%s\" is not a hex serial", serial);
+		return ctx_fail(ctx, CRT_E_SERIAL_INVALID, "\"%s\" is not a hex serial", serial);
 	if ((r = store_cert_get(ctx, norm, out, &found)) != CRT_OK)
 		return r;
 	if (!found)
-		return crt_fail(ctx, CRT_E_CERT_NOT_FOUND, "no certificate with serial %s", norm);
+		return ctx_fail(ctx, CRT_E_CERT_NOT_FOUND, "no certificate with serial %s", norm);
 	out->status = eval_status(out->revoked, out->not_after, crt_now());
-	out->chain_pem = crt_strdup(ctx->ca_chain_pem);
+	out->chain_pem = dup_str(ctx->ca_chain_pem);
 	return CRT_OK;
 }
 
@@ -329,7 +329,7 @@ crt_status crt_cert_list(crt_ctx *ctx, const crt_cert_filter *f, crt_cert **out,
 	int64_t now = crt_now();
 	crt_status r;
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	*out = NULL;
 	*n = 0;
 	if ((r = store_cert_list(ctx, f, now, out, n)) != CRT_OK)
@@ -389,36 +389,36 @@ crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const c
 	crt_cert c = {0};
 	crt_crl fresh = {0};
 	crt_status r;
-	crt_json j;
+	jbuf j;
 	char *detail = NULL;
 	int changed = 0;
 	int64_t now = crt_now();
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if (crl != NULL)
 		memset(crl, 0, sizeof(*crl));
 	if (reason < 0 || reason >= (int)(sizeof(reasons) / sizeof(reasons[0])) ||
 	    reasons[reason] == NULL)
-		return crt_fail(ctx, CRT_E_REASON_INVALID, "reason code %d", reason);
+		return ctx_fail(ctx, CRT_E_REASON_INVALID, "reason code %d", reason);
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		return r;
 	if ((r = crt_cert_get(ctx, serial, &c)) != CRT_OK)
 		goto fail;
 	if (c.revoked) {
-		r = crt_fail(ctx, CRT_E_CERT_REVOKED, "%s was already revoked", c.serial);
+		r = ctx_fail(ctx, CRT_E_CERT_REVOKED, "%s was already revoked", c.serial);
 		goto fail;
 	}
 	if ((r = store_cert_revoke(ctx, c.serial, now, reason, &changed)) != CRT_OK)
 		goto fail;
 	if (changed != 1) { /* another writer revoked it since the read */
-		r = crt_fail(ctx, CRT_E_CERT_REVOKED, "%s was already revoked", c.serial);
+		r = ctx_fail(ctx, CRT_E_CERT_REVOKED, "%s was already revoked", c.serial);
 		goto fail;
 	}
-	json_begin(&j);
-	json_str(&j, "reason", crt_reason_name(reason));
-	json_str(&j, "name", c.name);
-	json_str(&j, "tokenId", c.token_id);
-	if ((detail = json_end(&j)) == NULL) {
+	jb_begin(&j);
+	jb_str(&j, "reason", crt_reason_name(reason));
+	jb_str(&j, "name", c.name);
+	jb_str(&j, "tokenId", c.token_id);
+	if ((detail = jb_end(&j)) == NULL) {
 		r = CRT_E_NOMEM;
 		goto fail;
 	}
@@ -456,16 +456,16 @@ crt_status crt_cert_authorize(crt_ctx *ctx, const crt_presented *p, int64_t now,
 	crt_status r;
 	int found = 0;
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if (reply != NULL)
 		*reply = NULL;
 	if (p == NULL || crt_serial_normalize(p->serial, norm, sizeof(norm)) != CRT_OK)
-		return crt_fail(ctx, CRT_E_SERIAL_INVALID, "\"%s\" is not a hex serial",
+		return ctx_fail(ctx, CRT_E_SERIAL_INVALID, "\"%s\" is not a hex serial",
 				p != NULL && p->serial != NULL ? p->serial : "(none)");
 	if ((r = store_cert_admission_get(ctx, norm, &row, &found)) != CRT_OK)
 		return r;
 	if (!found)
-		return crt_fail(ctx, CRT_E_CERT_NOT_FOUND, "serial %s was never issued by crtoken",
+		return ctx_fail(ctx, CRT_E_CERT_NOT_FOUND, "serial %s was never issued by crtoken",
 				norm);
 	/* The rule decides on values; row's strings live in row.buf. */
 	admit_stored stored = {
@@ -479,9 +479,9 @@ crt_status crt_cert_authorize(crt_ctx *ctx, const crt_presented *p, int64_t now,
 	};
 	r = admit_decide(p, &stored, now, &why);
 	if (r == CRT_E_CERT_REVOKED)
-		r = crt_fail(ctx, r, "serial %s was revoked (%s)", norm, crt_reason_name(row.reason));
+		r = ctx_fail(ctx, r, "serial %s was revoked (%s)", norm, crt_reason_name(row.reason));
 	else if (r != CRT_OK)
-		r = crt_fail(ctx, r, "serial %s: %s", norm, why);
+		r = ctx_fail(ctx, r, "serial %s: %s", norm, why);
 	else if (reply != NULL && row.reply != NULL && (*reply = strdup(row.reply)) == NULL)
 		r = CRT_E_NOMEM;
 	free(row.buf);

@@ -323,7 +323,7 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 
 	/* Read through a checked descriptor: whoever can write the config
 	 * decides where the store and keys are. */
-	r = crt_read_trusted(cfg->path, CONFIG_MAX_SIZE, CRT_TRUST_FILE, &text, &len, why,
+	r = read_trusted(cfg->path, CONFIG_MAX_SIZE, CRT_TRUST_FILE, &text, &len, why,
 			     sizeof(why));
 	if (r != CRT_OK) {
 		snprintf(err, errlen, "%s", why);

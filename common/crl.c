@@ -92,7 +92,7 @@ static crt_status build_crl(crt_ctx *ctx, int64_t number, int64_t now, X509_CRL 
 			goto out;
 	X509_CRL_sort(crl);
 	if (X509_CRL_sign(crl, ctx->ca_key, ca_sign_digest(ctx->ca_key)) <= 0) {
-		r = crt_fail(ctx, CRT_E_INTERNAL, "signing the CRL failed");
+		r = ctx_fail(ctx, CRT_E_INTERNAL, "signing the CRL failed");
 		goto out;
 	}
 	*out = crl;
@@ -127,7 +127,7 @@ static void ca_sha256(crt_ctx *ctx, char out[65])
 
 	out[0] = '\0';
 	if (ctx->ca_cert != NULL && (n = i2d_X509(ctx->ca_cert, &der)) > 0)
-		crt_sha256_hex(der, (size_t)n, out);
+		sha256_hex(der, (size_t)n, out);
 	OPENSSL_free(der);
 }
 
@@ -205,12 +205,12 @@ crt_status crl_publish_in_txn(crt_ctx *ctx, const char *actor, const char *why, 
 	char *detail = NULL;
 	int64_t newest = 0;
 	int have;
-	crt_json j;
+	jbuf j;
 	crt_status r;
 
 	crt_crl_clear(out);
 	if (ctx->ca_key == NULL)
-		return crt_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
+		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
 	/* The number is taken by its own atomic statement: two writers (two
 	 * nodes) never sign two CRLs with one number. */
 	if ((r = load_published(ctx, m, &have, &newest, NULL, NULL)) != CRT_OK ||
@@ -224,11 +224,11 @@ crt_status crl_publish_in_txn(crt_ctx *ctx, const char *actor, const char *why, 
 	    (r = crl_encode(crl, out)) != CRT_OK ||
 	    (r = store_crl_save(ctx, m, out->der, out->der_len)) != CRT_OK)
 		goto out;
-	json_begin(&j);
-	json_int(&j, "crlNumber", m->number);
-	json_int(&j, "entries", out->entries);
-	json_str(&j, "why", why);
-	if ((detail = json_end(&j)) == NULL) {
+	jb_begin(&j);
+	jb_int(&j, "crlNumber", m->number);
+	jb_int(&j, "entries", out->entries);
+	jb_str(&j, "why", why);
+	if ((detail = jb_end(&j)) == NULL) {
 		r = CRT_E_NOMEM;
 		goto out;
 	}
@@ -246,7 +246,7 @@ out:
 void crl_write_file(crt_ctx *ctx, crt_crl *c)
 {
 	c->file_written = 0;
-	c->file_status = crt_write_file(ctx->cfg.crl_file, c->pem, strlen(c->pem), 0644);
+	c->file_status = write_file(ctx->cfg.crl_file, c->pem, strlen(c->pem), 0644);
 	if (c->file_status == CRT_OK)
 		c->file_written = 1;
 }
@@ -260,7 +260,7 @@ crt_status crt_crl_current(crt_ctx *ctx, unsigned flags, const char *actor, crt_
 	int have = 0;
 	crt_status r;
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	memset(out, 0, sizeof(*out));
 	ca_sha256(ctx, fp);
 	/* The common case, a read: the published CRL is still fresh. */
@@ -270,7 +270,7 @@ crt_status crt_crl_current(crt_ctx *ctx, unsigned flags, const char *actor, crt_
 	    !crt_crl_stale(have ? &m : NULL, newest, fp[0] ? fp : NULL, now, &why)) {
 		out->meta = m;
 		if ((r = crl_from_der(out)) != CRT_OK) {
-			r = crt_fail(ctx, r == CRT_E_NOMEM ? r : CRT_E_STORE,
+			r = ctx_fail(ctx, r == CRT_E_NOMEM ? r : CRT_E_STORE,
 				     "the published CRL does not parse");
 			goto fail;
 		}
@@ -278,7 +278,7 @@ crt_status crt_crl_current(crt_ctx *ctx, unsigned flags, const char *actor, crt_
 	}
 	crt_crl_clear(out);
 	if (ctx->ca_key == NULL) {
-		r = crt_fail(ctx, CRT_E_CA_MISSING, "the CRL must be re-signed (%s) and the CA key "
+		r = ctx_fail(ctx, CRT_E_CA_MISSING, "the CRL must be re-signed (%s) and the CA key "
 						    "is not loaded",
 			     why ? why : "forced");
 		goto fail;

@@ -52,13 +52,13 @@ static crt_status pem_to_der(crt_ctx *ctx, const unsigned char *data, size_t len
 	if (b == NULL)
 		return CRT_E_NOMEM;
 	if (!PEM_read_bio(b, &name, &header, der, derlen)) {
-		r = crt_fail(ctx, CRT_E_CSR_MALFORMED, "the PEM CSR is damaged or truncated");
+		r = ctx_fail(ctx, CRT_E_CSR_MALFORMED, "the PEM CSR is damaged or truncated");
 	} else if (strcmp(name, PEM_STRING_X509_REQ) != 0 &&
 		   strcmp(name, PEM_STRING_X509_REQ_OLD) != 0) {
-		r = crt_fail(ctx, CRT_E_CSR_MALFORMED, "expected a CERTIFICATE REQUEST, got a PEM %.40s",
+		r = ctx_fail(ctx, CRT_E_CSR_MALFORMED, "expected a CERTIFICATE REQUEST, got a PEM %.40s",
 			     name);
 	} else if (header != NULL && *header != '\0') {
-		r = crt_fail(ctx, CRT_E_CSR_MALFORMED, "encrypted or annotated PEM is not a CSR");
+		r = ctx_fail(ctx, CRT_E_CSR_MALFORMED, "encrypted or annotated PEM is not a CSR");
 	}
 	if (r != CRT_OK) {
 		OPENSSL_free(*der);
@@ -226,15 +226,15 @@ static crt_status key_valid(crt_ctx *ctx, EVP_PKEY *pk, const unsigned char *bit
 	switch (EVP_PKEY_get_base_id(pk)) {
 	case EVP_PKEY_RSA:
 		if (!EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e))
-			return crt_fail(ctx, CRT_E_CSR_WEAK_KEY, "the RSA key has no exponent");
+			return ctx_fail(ctx, CRT_E_CSR_WEAK_KEY, "the RSA key has no exponent");
 		ok = BN_is_odd(e) && BN_get_word(e) >= 65537;
 		BN_free(e);
 		return ok ? CRT_OK
-			  : crt_fail(ctx, CRT_E_CSR_WEAK_KEY,
+			  : ctx_fail(ctx, CRT_E_CSR_WEAK_KEY,
 				     "RSA public exponent must be odd and at least 65537");
 	case EVP_PKEY_ED25519:
 		if (bitslen != 32 || !csr_ed25519_point_ok(bits))
-			return crt_fail(ctx, CRT_E_CSR_WEAK_KEY,
+			return ctx_fail(ctx, CRT_E_CSR_WEAK_KEY,
 					"the Ed25519 public key is a small-order or "
 					"non-canonical point (no private key behind it)");
 		return CRT_OK;
@@ -246,7 +246,7 @@ static crt_status key_valid(crt_ctx *ctx, EVP_PKEY *pk, const unsigned char *bit
 	ok = EVP_PKEY_public_check_quick(pc) == 1;
 	EVP_PKEY_CTX_free(pc);
 	ERR_clear_error();
-	return ok ? CRT_OK : crt_fail(ctx, CRT_E_CSR_WEAK_KEY, "the EC public key is not valid");
+	return ok ? CRT_OK : ctx_fail(ctx, CRT_E_CSR_WEAK_KEY, "the EC public key is not valid");
 }
 
 /* SP 800-56B for an RSA key (other keys pass): an odd composite modulus
@@ -264,7 +264,7 @@ static crt_status rsa_modulus_valid(crt_ctx *ctx, EVP_PKEY *pk)
 	EVP_PKEY_CTX_free(pc);
 	ERR_clear_error();
 	if (!ok)
-		return crt_fail(ctx, CRT_E_CSR_WEAK_KEY,
+		return ctx_fail(ctx, CRT_E_CSR_WEAK_KEY,
 				"the RSA public key is not valid (its modulus is prime or has "
 				"small factors: the private key follows from the public one)");
 	return CRT_OK;
@@ -293,10 +293,10 @@ static crt_status key_policy(crt_ctx *ctx, EVP_PKEY *pk, const X509_ALGOR *alg,
 	switch (EVP_PKEY_get_base_id(pk)) {
 	case EVP_PKEY_RSA:
 		if (bits < 2048)
-			return crt_fail(ctx, CRT_E_CSR_WEAK_KEY,
+			return ctx_fail(ctx, CRT_E_CSR_WEAK_KEY,
 					"RSA key of %d bits; at least 2048 are required", bits);
 		if (bits > 8192)
-			return crt_fail(ctx, CRT_E_CSR_KEY_TYPE,
+			return ctx_fail(ctx, CRT_E_CSR_KEY_TYPE,
 					"RSA key of %d bits; at most 8192 are accepted", bits);
 		break;
 	case EVP_PKEY_EC:
@@ -306,19 +306,19 @@ static crt_status key_policy(crt_ctx *ctx, EVP_PKEY *pk, const X509_ALGOR *alg,
 		if (ptype != V_ASN1_OBJECT ||
 		    !EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group,
 						    sizeof(group), &glen))
-			return crt_fail(ctx, CRT_E_CSR_KEY_TYPE,
+			return ctx_fail(ctx, CRT_E_CSR_KEY_TYPE,
 					"EC key with explicit parameters; use the named curve "
 					"P-256 or P-384");
 		if (strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0)
 			break;
 		if (bits < 256)
-			return crt_fail(ctx, CRT_E_CSR_WEAK_KEY,
+			return ctx_fail(ctx, CRT_E_CSR_WEAK_KEY,
 					"EC curve %s (%d bits); use P-256 or P-384", group, bits);
-		return crt_fail(ctx, CRT_E_CSR_KEY_TYPE, "EC curve %s; use P-256 or P-384", group);
+		return ctx_fail(ctx, CRT_E_CSR_KEY_TYPE, "EC curve %s; use P-256 or P-384", group);
 	case EVP_PKEY_ED25519:
 		break;
 	default:
-		return crt_fail(ctx, CRT_E_CSR_KEY_TYPE,
+		return ctx_fail(ctx, CRT_E_CSR_KEY_TYPE,
 				"key type %s; use RSA >= 2048, EC P-256/P-384 or Ed25519",
 				OBJ_nid2sn(EVP_PKEY_get_base_id(pk)));
 	}
@@ -333,7 +333,7 @@ crt_status csr_key_policy(crt_ctx *ctx, EVP_PKEY *pk, const X509_PUBKEY *spki)
 	crt_status r;
 
 	if (!X509_PUBKEY_get0_param(NULL, &bits, &bitslen, &alg, spki))
-		return crt_fail(ctx, CRT_E_CSR_KEY_TYPE, "the public key cannot be read");
+		return ctx_fail(ctx, CRT_E_CSR_KEY_TYPE, "the public key cannot be read");
 	if ((r = key_policy(ctx, pk, alg, bits, bitslen)) != CRT_OK)
 		return r;
 	return rsa_modulus_valid(ctx, pk);
@@ -347,19 +347,19 @@ static crt_status verify(crt_ctx *ctx, const struct parts *pt, EVP_PKEY *pk)
 
 	X509_ALGOR_get0(&oid, NULL, NULL, pt->sigalg);
 	if (!OBJ_find_sigid_algs(OBJ_obj2nid(oid), &mdnid, &pknid))
-		return crt_fail(ctx, CRT_E_CSR_MALFORMED, "unknown signature algorithm");
+		return ctx_fail(ctx, CRT_E_CSR_MALFORMED, "unknown signature algorithm");
 	if (pknid != EVP_PKEY_get_base_id(pk))
-		return crt_fail(ctx, CRT_E_CSR_BAD_SIGNATURE,
+		return ctx_fail(ctx, CRT_E_CSR_BAD_SIGNATURE,
 				"the signature algorithm does not match the key");
 	/* Collisions in MD5 and SHA-1 let one signature cover two requests. */
 	if (pknid == EVP_PKEY_ED25519 ? mdnid != NID_undef
 				      : mdnid != NID_sha256 && mdnid != NID_sha384 &&
 					mdnid != NID_sha512)
-		return crt_fail(ctx, CRT_E_CSR_WEAK_DIGEST,
+		return ctx_fail(ctx, CRT_E_CSR_WEAK_DIGEST,
 				"the CSR is signed with %s; use SHA-256, SHA-384 or SHA-512",
 				mdnid == NID_undef ? "an unknown digest" : OBJ_nid2sn(mdnid));
 	if (pt->sig->flags & 0x07) /* unused bits in the signature */
-		return crt_fail(ctx, CRT_E_CSR_BAD_SIGNATURE, "malformed signature");
+		return ctx_fail(ctx, CRT_E_CSR_BAD_SIGNATURE, "malformed signature");
 	if ((md = EVP_MD_CTX_new()) == NULL)
 		return CRT_E_NOMEM;
 	ok = EVP_DigestVerifyInit_ex(md, NULL, mdnid == NID_undef ? NULL : OBJ_nid2sn(mdnid), NULL,
@@ -369,7 +369,7 @@ static crt_status verify(crt_ctx *ctx, const struct parts *pt, EVP_PKEY *pk)
 	EVP_MD_CTX_free(md);
 	ERR_clear_error();
 	return ok ? CRT_OK
-		  : crt_fail(ctx, CRT_E_CSR_BAD_SIGNATURE,
+		  : ctx_fail(ctx, CRT_E_CSR_BAD_SIGNATURE,
 			     "the CSR's signature does not match its public key");
 }
 
@@ -384,9 +384,9 @@ crt_status csr_load(crt_ctx *ctx, const unsigned char *data, size_t len, crt_csr
 
 	*out = NULL;
 	if (data == NULL || len == 0)
-		return crt_fail(ctx, CRT_E_CSR_MALFORMED, "the CSR is empty");
+		return ctx_fail(ctx, CRT_E_CSR_MALFORMED, "the CSR is empty");
 	if (len > CSR_MAX_BYTES)
-		return crt_fail(ctx, CRT_E_CSR_TOO_LARGE, "the CSR is %zu bytes; the limit is %d",
+		return ctx_fail(ctx, CRT_E_CSR_TOO_LARGE, "the CSR is %zu bytes; the limit is %d",
 				len, CSR_MAX_BYTES);
 	if (looks_like_pem(data, len)) {
 		if ((r = pem_to_der(ctx, data, len, &pem_der, &derlen)) != CRT_OK)
@@ -394,7 +394,7 @@ crt_status csr_load(crt_ctx *ctx, const unsigned char *data, size_t len, crt_csr
 		der = pem_der;
 	}
 	if (!parse_der(der, derlen, &pt)) {
-		r = crt_fail(ctx, CRT_E_CSR_MALFORMED,
+		r = ctx_fail(ctx, CRT_E_CSR_MALFORMED,
 			     "not a PEM or DER certificate signing request (PKCS#10)");
 		goto out;
 	}
@@ -403,7 +403,7 @@ crt_status csr_load(crt_ctx *ctx, const unsigned char *data, size_t len, crt_csr
 		goto out;
 	}
 	if ((c->pkey = decode_spki(ctx, pt.spki, pt.spkilen)) == NULL) {
-		r = crt_fail(ctx, CRT_E_CSR_KEY_TYPE, "the CSR's public key could not be decoded");
+		r = ctx_fail(ctx, CRT_E_CSR_KEY_TYPE, "the CSR's public key could not be decoded");
 		goto out;
 	}
 	if ((r = key_policy(ctx, c->pkey, pt.keyalg, pt.keybits->data, pt.keybits->length)) !=

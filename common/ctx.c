@@ -20,7 +20,7 @@
 
 #include "internal.h"
 
-crt_status crt_fail(crt_ctx *ctx, crt_status s, const char *fmt, ...)
+crt_status ctx_fail(crt_ctx *ctx, crt_status s, const char *fmt, ...)
 {
 	va_list ap;
 	if (ctx == NULL)
@@ -31,7 +31,7 @@ crt_status crt_fail(crt_ctx *ctx, crt_status s, const char *fmt, ...)
 	return s;
 }
 
-void crt_clear_detail(crt_ctx *ctx)
+void ctx_clear_detail(crt_ctx *ctx)
 {
 	ctx->detail[0] = '\0';
 }
@@ -116,7 +116,7 @@ static void otp_key_load(crt_instance *inst)
 		snprintf(d, dn, "[otp] key_file is not set");
 		return;
 	}
-	if ((r = crt_read_trusted(path, 4096, CRT_TRUST_SECRET, &data, &len, why, sizeof(why))) !=
+	if ((r = read_trusted(path, 4096, CRT_TRUST_SECRET, &data, &len, why, sizeof(why))) !=
 	    CRT_OK) {
 		if (r == CRT_E_UNSAFE_PERMISSIONS) {
 			inst->otp_key_status = r;
@@ -141,7 +141,7 @@ crt_status instance_otp_key(crt_ctx *ctx, unsigned char key[CRT_OTP_KEY_LEN])
 {
 	const crt_instance *inst = ctx->inst;
 	if (inst->otp_key_status != CRT_OK)
-		return crt_fail(ctx, inst->otp_key_status, "%s", inst->otp_key_detail);
+		return ctx_fail(ctx, inst->otp_key_status, "%s", inst->otp_key_detail);
 	memcpy(key, inst->otp_key, CRT_OTP_KEY_LEN);
 	return CRT_OK;
 }
@@ -286,9 +286,9 @@ crt_status crt_session_open(crt_instance *inst, unsigned flags, crt_ctx **out)
 	if (ctx == NULL)
 		return CRT_E_NOMEM;
 	if (inst == NULL)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "crt_session_open: no instance");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "crt_session_open: no instance");
 	if (flags & ~(unsigned)CRT_OPEN_READONLY)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT,
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT,
 				"crt_session_open: flags %#x are not session flags", flags);
 	return session_start(ctx, crt_instance_ref(inst), flags);
 }

@@ -30,11 +30,11 @@ static crt_status make_passphrase(char **out)
 	*out = NULL;
 	if ((s = malloc(4 * GENERATED_PASS_BYTES / 3 + 4)) == NULL)
 		return CRT_E_NOMEM;
-	if ((r = crt_random(rnd, sizeof(rnd))) != CRT_OK) {
+	if ((r = random_bytes(rnd, sizeof(rnd))) != CRT_OK) {
 		free(s);
 		return r;
 	}
-	crt_b64url(rnd, sizeof(rnd), s);
+	b64url_encode(rnd, sizeof(rnd), s);
 	explicit_bzero(rnd, sizeof(rnd));
 	*out = s;
 	return CRT_OK;
@@ -76,15 +76,15 @@ crt_status crt_redeem_generate_form(crt_ctx *ctx, const crt_redeem_req *req,
 		*pass_out = NULL;
 	if (ctx == NULL || req == NULL || out == NULL || p12 == NULL || p12_len == NULL)
 		return CRT_E_INVALID_ARGUMENT;
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if (passphrase == NULL && pass_out == NULL)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT,
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT,
 		                "no passphrase and no way to return one");
 	if (passphrase != NULL && (*passphrase == '\0' || strlen(passphrase) > PASSPHRASE_MAX))
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "the passphrase must be 1 to %d bytes",
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "the passphrase must be 1 to %d bytes",
 		                PASSPHRASE_MAX);
 	if (form != CRT_P12_MODERN && form != CRT_P12_LEGACY)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "unknown PKCS#12 form");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "unknown PKCS#12 form");
 	if (key_type == NULL)
 		key_type = "ec-p256";
 	/* Refuse a bad, used or foreign token, or one whose subject can't be
@@ -95,21 +95,21 @@ crt_status crt_redeem_generate_form(crt_ctx *ctx, const crt_redeem_req *req,
 
 	if ((r = crt_key_generate(key_type, &key)) != CRT_OK) {
 		if (r == CRT_E_KEY_TYPE)
-			crt_fail(ctx, r,
+			ctx_fail(ctx, r,
 				 "unknown key type \"%.32s\"; use ec-p256, ec-p384, rsa-2048, "
 				 "rsa-3072 or ed25519",
 				 key_type);
 		else
-			crt_fail(ctx, r, "key generation failed");
+			ctx_fail(ctx, r, "key generation failed");
 		goto out;
 	}
 	if ((r = crt_csr_make(key, "crtoken-generated", &csr)) != CRT_OK) {
-		crt_fail(ctx, r, "cannot build the CSR");
+		ctx_fail(ctx, r, "cannot build the CSR");
 		goto out;
 	}
 	if (passphrase == NULL) {
 		if ((r = make_passphrase(&pass)) != CRT_OK) {
-			crt_fail(ctx, r, "cannot make a passphrase");
+			ctx_fail(ctx, r, "cannot make a passphrase");
 			goto out;
 		}
 		passphrase = pass;
@@ -123,7 +123,7 @@ crt_status crt_redeem_generate_form(crt_ctx *ctx, const crt_redeem_req *req,
 
 	if ((r = crt_pkcs12_make_form(key, cert.pem, cert.chain_pem, cert.name, passphrase, form, p12,
 	                         p12_len)) != CRT_OK) {
-		crt_fail(ctx, r, "certificate %s issued but the PKCS#12 could not be built",
+		ctx_fail(ctx, r, "certificate %s issued but the PKCS#12 could not be built",
 		         cert.serial);
 		goto out;
 	}

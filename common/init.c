@@ -95,7 +95,7 @@ static crt_status copy_in(struct created *cr, const char *dir, const char *src, 
 	char *data = NULL;
 	size_t len = 0;
 	crt_status r;
-	if (crt_read_file(src, 1 << 20, &data, &len) != CRT_OK) {
+	if (read_file(src, 1 << 20, &data, &len) != CRT_OK) {
 		snprintf(err, errlen, "%s: cannot read", src);
 		return CRT_E_IO;
 	}
@@ -136,9 +136,9 @@ crt_status crt_init(const crt_init_opts *o, char *err, size_t errlen)
 		goto out;
 	}
 	/* An existing directory someone else owns or can write could be made
-	 * to hold their files instead of ours (see crt_dir_chain_trusted). */
+	 * to hold their files instead of ours (see dir_chain_trusted). */
 	char rdir[4096];
-	if ((r = crt_dir_chain_trusted(o->dir, rdir, err, errlen)) != CRT_OK) {
+	if ((r = dir_chain_trusted(o->dir, rdir, err, errlen)) != CRT_OK) {
 		if (r == CRT_E_UNSAFE_PERMISSIONS)
 			snprintf(err + strlen(err), errlen - strlen(err),
 				 "; refusing to make an instance there");
@@ -162,7 +162,7 @@ crt_status crt_init(const crt_init_opts *o, char *err, size_t errlen)
 	} else if ((r = make_ca(o, cr, err, errlen)) != CRT_OK) {
 		goto out;
 	}
-	if ((r = crt_random(otpkey, sizeof(otpkey))) != CRT_OK ||
+	if ((r = random_bytes(otpkey, sizeof(otpkey))) != CRT_OK ||
 	    (r = write_new(cr, o->dir, "otp.key", otpkey, sizeof(otpkey), 0600, err, errlen)) !=
 		    CRT_OK)
 		goto out;
@@ -177,11 +177,11 @@ crt_status crt_init(const crt_init_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", crt_errdetail(ctx));
 		goto out;
 	}
-	crt_json j;
-	json_begin(&j);
-	json_str(&j, "ca", ctx->ca_issuer);
-	json_str(&j, "imported", o->import_cert ? "yes" : "no");
-	char *detail = json_end(&j);
+	jbuf j;
+	jb_begin(&j);
+	jb_str(&j, "ca", ctx->ca_issuer);
+	jb_str(&j, "imported", o->import_cert ? "yes" : "no");
+	char *detail = jb_end(&j);
 	if ((r = store_begin_write(ctx)) == CRT_OK) {
 		if ((r = audit_write(ctx, "crtoken-admin", "instance.init", o->dir, detail)) ==
 		    CRT_OK)

@@ -89,10 +89,10 @@ struct crt_ctx {
 #define CRT_OPEN_CREATE (1u << 8)
 
 /* --- ctx.c --- */
-/* Set the failure detail of ctx and return s (for `return crt_fail(...)`). */
-crt_status crt_fail(crt_ctx *ctx, crt_status s, const char *fmt, ...)
+/* Set the failure detail of ctx and return s (for `return ctx_fail(...)`). */
+crt_status ctx_fail(crt_ctx *ctx, crt_status s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void crt_clear_detail(crt_ctx *ctx);
+void ctx_clear_detail(crt_ctx *ctx);
 /* crt_instance_open with internal flags (CRT_OPEN_CREATE) and, when prev
  * names the same store, prev's backend slot shared. */
 crt_status instance_open(const char *path, unsigned flags, const crt_instance *prev,
@@ -126,36 +126,36 @@ crt_status audit_write(crt_ctx *ctx, const char *actor, const char *action, cons
 		       const char *detail_json) CRT_MUST_CHECK;
 
 /* --- util.c --- */
-char *crt_strdup(const char *s);     /* NULL-safe */
+char *dup_str(const char *s);     /* NULL-safe */
 /* Room for element n of a growing array: list is the address of the array
  * pointer, *cap its capacity (doubled as needed). 0, or -1 when out of memory
  * (the array is left as it was). */
-int crt_grow(void *list, size_t *cap, size_t n, size_t size);
+int array_grow(void *list, size_t *cap, size_t n, size_t size);
 /* Append to a growing JSON detail buffer: {"k":"v",...}. */
-typedef struct crt_json {
+typedef struct jbuf {
 	char *buf;
 	size_t len, cap;
 	int n;
 	int oom;
-} crt_json;
-void json_begin(crt_json *j);
-void json_str(crt_json *j, const char *key, const char *val); /* NULL → null */
-void json_int(crt_json *j, const char *key, int64_t v);
+} jbuf;
+void jb_begin(jbuf *j);
+void jb_str(jbuf *j, const char *key, const char *val); /* NULL → null */
+void jb_int(jbuf *j, const char *key, int64_t v);
 /* Finish and return the malloc'd JSON (NULL on OOM); j is emptied. */
-char *json_end(crt_json *j);
+char *jb_end(jbuf *j);
 /* Fill buf with n random bytes from the OS CSPRNG. */
-crt_status crt_random(unsigned char *buf, size_t n) CRT_MUST_CHECK;
+crt_status random_bytes(unsigned char *buf, size_t n) CRT_MUST_CHECK;
 /* "prefix-<uuid v4>" into out (CRT_ID_LEN). */
-crt_status crt_make_id(const char *prefix, char out[CRT_ID_LEN]) CRT_MUST_CHECK;
+crt_status make_id(const char *prefix, char out[CRT_ID_LEN]) CRT_MUST_CHECK;
 /* Lowercase hex of SHA-256(data). out must hold 65 bytes. */
-void crt_sha256_hex(const void *data, size_t len, char out[65]);
+void sha256_hex(const void *data, size_t len, char out[65]);
 /* base64url without padding; out must hold 4*n/3+4 bytes. Returns length. */
-size_t crt_b64url(const unsigned char *in, size_t n, char *out);
+size_t b64url_encode(const unsigned char *in, size_t n, char *out);
 /* Read a whole file of at most limit bytes (CRT_E_IO beyond, or when
  * unreadable); malloc'd, NUL-terminated. */
-crt_status crt_read_file(const char *path, size_t limit, char **data, size_t *len) CRT_MUST_CHECK;
+crt_status read_file(const char *path, size_t limit, char **data, size_t *len) CRT_MUST_CHECK;
 /* Write data to path atomically (temp + rename) with mode. */
-crt_status crt_write_file(const char *path, const void *data, size_t len, unsigned mode) CRT_MUST_CHECK;
+crt_status write_file(const char *path, const void *data, size_t len, unsigned mode) CRT_MUST_CHECK;
 /*
  * Files libcrtoken trusts — the config, the store, keys — must be regular
  * files owned by root or by the effective user, and not writable by anyone
@@ -168,25 +168,25 @@ enum crt_trust {
 	CRT_TRUST_SECRET, /* private and sealing keys: no group/world access at all */
 };
 /* CRT_OK, CRT_E_UNSAFE_PERMISSIONS or CRT_E_IO; why gets the message. */
-crt_status crt_fd_trusted(int fd, const char *path, enum crt_trust kind, char *why, size_t n) CRT_MUST_CHECK;
-/* open(path, O_RDONLY | oflags) and crt_fd_trusted; *fd (-1 on failure) is
+crt_status fd_trusted(int fd, const char *path, enum crt_trust kind, char *why, size_t n) CRT_MUST_CHECK;
+/* open(path, O_RDONLY | oflags) and fd_trusted; *fd (-1 on failure) is
  * the caller's to close. CRT_E_IO (errno kept) when it cannot be opened. */
-crt_status crt_open_trusted(const char *path, int oflags, enum crt_trust kind, int *fd,
+crt_status open_trusted(const char *path, int oflags, enum crt_trust kind, int *fd,
 			    char *why, size_t n) CRT_MUST_CHECK;
-/* crt_open_trusted + crt_read_file in one (the buffer is the caller's; wipe
+/* open_trusted + read_file in one (the buffer is the caller's; wipe
  * it for secrets). */
-crt_status crt_read_trusted(const char *path, size_t limit, enum crt_trust kind, char **data,
+crt_status read_trusted(const char *path, size_t limit, enum crt_trust kind, char **data,
 			    size_t *len, char *why, size_t n) CRT_MUST_CHECK;
 /* dir (resolved into resolved[PATH_MAX]) holds files we trust: it and every
  * directory above it belong to root or the effective user, and none is
  * writable by others — except a sticky ancestor like /tmp, whose entries
  * others cannot replace. dir itself gets no exception. So no one else can
  * swap what a later open by path (SQLite's) finds there. */
-crt_status crt_dir_chain_trusted(const char *dir, char resolved[4096], char *why, size_t n) CRT_MUST_CHECK;
+crt_status dir_chain_trusted(const char *dir, char resolved[4096], char *why, size_t n) CRT_MUST_CHECK;
 /* Text checks for token fields: printable UTF-8, no control chars, max len. */
-crt_status crt_field_check(const char *value, size_t maxlen) CRT_MUST_CHECK;
-/* crt_field_check's characters for the len bytes at value (no length limit, no NUL needed). */
-crt_status crt_field_check_n(const char *value, size_t len) CRT_MUST_CHECK;
+crt_status field_check(const char *value, size_t maxlen) CRT_MUST_CHECK;
+/* field_check's characters for the len bytes at value (no length limit, no NUL needed). */
+crt_status field_check_n(const char *value, size_t len) CRT_MUST_CHECK;
 
 /* --- names.c --- */
 /* One certificate subject field (CN, O or OU) as the token or the redeemer

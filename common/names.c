@@ -22,7 +22,7 @@
 #define SUBJECT_FIELD_MAX 64 /* RFC 5280 ub-common-name (and O, OU): bytes here */
 #define USER_NAME_MAX 128
 
-/* The code point at *p (valid UTF-8, as crt_field_check has made sure); *p moves on. */
+/* The code point at *p (valid UTF-8, as field_check has made sure); *p moves on. */
 static uint32_t next_cp(const unsigned char **p)
 {
 	uint32_t cp = 0;
@@ -69,7 +69,7 @@ static const char *subject_field_problem(const char *v)
 
 	if (v == NULL || *v == '\0')
 		return "is empty";
-	if (crt_field_check(v, SUBJECT_FIELD_MAX) != CRT_OK)
+	if (field_check(v, SUBJECT_FIELD_MAX) != CRT_OK)
 		return "must be at most 64 bytes of printable UTF-8";
 	if (strchr(v, '\\') != NULL)
 		return "must not contain a backslash";
@@ -100,7 +100,7 @@ crt_status crt_user_name_check(const char *user)
 	const unsigned char *p = (const unsigned char *)user;
 	uint32_t c;
 
-	if (user == NULL || *user == '\0' || crt_field_check(user, USER_NAME_MAX) != CRT_OK ||
+	if (user == NULL || *user == '\0' || field_check(user, USER_NAME_MAX) != CRT_OK ||
 	    strchr(user, ':') != NULL)
 		return CRT_E_FIELD_INVALID;
 	while (*p)

@@ -215,7 +215,7 @@ static void net_free(struct net *n)
 /* Printable UTF-8 without control characters, 1..max bytes. */
 static int text_ok(const char *s, size_t max)
 {
-	return s != NULL && *s != '\0' && strlen(s) <= max && crt_field_check(s, max) == CRT_OK;
+	return s != NULL && *s != '\0' && strlen(s) <= max && field_check(s, max) == CRT_OK;
 }
 
 /* A DNS name (or a leading "*." wildcard is NOT allowed: suppliants differ). */
@@ -282,7 +282,7 @@ static crt_status load_cas(struct net *n, const char *path, char *err, size_t er
 	X509 *x;
 	crt_status r;
 
-	if ((r = crt_read_file(path, CA_FILE_LIMIT, &pem, &len)) != CRT_OK)
+	if ((r = read_file(path, CA_FILE_LIMIT, &pem, &len)) != CRT_OK)
 		return bad(err, errlen, r == CRT_E_NOMEM ? r : CRT_E_IO,
 		           "[network] ca_file %s cannot be read", path);
 	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
@@ -880,7 +880,7 @@ static crt_status read_certs(const char *path, const char *key, STACK_OF(X509) *
 	X509 *x;
 	crt_status r;
 
-	if ((r = crt_read_trusted(path, SIGNER_FILE_LIMIT, CRT_TRUST_FILE, &pem, &len, why,
+	if ((r = read_trusted(path, SIGNER_FILE_LIMIT, CRT_TRUST_FILE, &pem, &len, why,
 	                          sizeof(why))) != CRT_OK)
 		return r == CRT_E_NOMEM ? r
 		                        : bad(err, errlen, r, "[network] %s: %s", key, why);
@@ -933,7 +933,7 @@ static crt_status sign_profile(const crt_config *cfg, struct sb *b, char *err, s
 	    (r = read_certs(cfg->net_mc_signer_chain, "mobileconfig_signer_chain", &chain, err,
 	                    errlen)) != CRT_OK)
 		goto out;
-	if ((r = crt_read_trusted(cfg->net_mc_signer_key, SIGNER_FILE_LIMIT, CRT_TRUST_SECRET,
+	if ((r = read_trusted(cfg->net_mc_signer_key, SIGNER_FILE_LIMIT, CRT_TRUST_SECRET,
 	                          &kpem, &klen, why, sizeof(why))) != CRT_OK) {
 		if (r != CRT_E_NOMEM)
 			bad(err, errlen, r, "[network] mobileconfig_signer_key: %s", why);
@@ -1112,11 +1112,11 @@ crt_status crt_profile_for_cert(crt_ctx *ctx, const crt_profile_req *req, crt_pr
 	memset(&stored, 0, sizeof(stored));
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if (req == NULL || req->cert_pem == NULL || out == NULL)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no certificate");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no certificate");
 	if (crt_profile_format_find(req->format) == NULL)
-		return crt_fail(ctx, CRT_E_PROFILE_FORMAT, "no format \"%.40s\"",
+		return ctx_fail(ctx, CRT_E_PROFILE_FORMAT, "no format \"%.40s\"",
 		                req->format ? req->format : "");
 	if ((bio = BIO_new_mem_buf(req->cert_pem, -1)) == NULL)
 		return CRT_E_NOMEM;
@@ -1124,7 +1124,7 @@ crt_status crt_profile_for_cert(crt_ctx *ctx, const crt_profile_req *req, crt_pr
 	BIO_free(bio);
 	ERR_clear_error();
 	if (given == NULL)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "the certificate is not PEM");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "the certificate is not PEM");
 	{
 		BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(given), NULL);
 		char *hex = bn ? BN_bn2hex(bn) : NULL;
@@ -1142,7 +1142,7 @@ crt_status crt_profile_for_cert(crt_ctx *ctx, const crt_profile_req *req, crt_pr
 	BIO_free(bio);
 	ERR_clear_error();
 	if (mine == NULL || X509_cmp(mine, given) != 0) {
-		r = crt_fail(ctx, CRT_E_CERT_NOT_FOUND, "not a certificate this service issued");
+		r = ctx_fail(ctx, CRT_E_CERT_NOT_FOUND, "not a certificate this service issued");
 		goto out;
 	}
 	r = crt_profile_make(&ctx->cfg, req, out, ctx->detail, sizeof(ctx->detail));

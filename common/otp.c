@@ -186,7 +186,7 @@ static crt_status seal_secret(crt_ctx *ctx, const char *user, const unsigned cha
 		goto out;
 	}
 	blob[0] = SEAL_VERSION;
-	if ((r = crt_random(blob + 1, SEAL_NONCE_LEN)) != CRT_OK)
+	if ((r = random_bytes(blob + 1, SEAL_NONCE_LEN)) != CRT_OK)
 		goto out;
 	if ((c = EVP_CIPHER_CTX_new()) == NULL ||
 	    EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
@@ -197,7 +197,7 @@ static crt_status seal_secret(crt_ctx *ctx, const char *user, const unsigned cha
 	    (size_t)len != n || EVP_EncryptFinal_ex(c, blob + 1 + SEAL_NONCE_LEN + n, &len) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN,
 	                        blob + 1 + SEAL_NONCE_LEN + n) != 1) {
-		r = crt_fail(ctx, CRT_E_SEAL, "cannot seal the OTP secret");
+		r = ctx_fail(ctx, CRT_E_SEAL, "cannot seal the OTP secret");
 		goto out;
 	}
 	*out = blob;
@@ -232,7 +232,7 @@ static crt_status unseal_secret(crt_ctx *ctx, const char *user, const unsigned c
 	if (blob == NULL || bloblen <= 1 + SEAL_NONCE_LEN + SEAL_TAG_LEN ||
 	    blob[0] != SEAL_VERSION ||
 	    bloblen - (1 + SEAL_NONCE_LEN + SEAL_TAG_LEN) > OTP_SECRET_MAX)
-		return crt_fail(ctx, CRT_E_SEAL, "sealed OTP secret of %s is malformed", user);
+		return ctx_fail(ctx, CRT_E_SEAL, "sealed OTP secret of %s is malformed", user);
 	ctlen = bloblen - (1 + SEAL_NONCE_LEN + SEAL_TAG_LEN);
 	if ((r = seal_load_key(ctx, key)) != CRT_OK)
 		goto out;
@@ -252,7 +252,7 @@ static crt_status unseal_secret(crt_ctx *ctx, const char *user, const unsigned c
 	    (size_t)len != ctlen ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN, tag) != 1 ||
 	    EVP_DecryptFinal_ex(c, pt + len, &len) != 1) {
-		r = crt_fail(ctx, CRT_E_SEAL, "sealed OTP secret of %s does not open with this key",
+		r = ctx_fail(ctx, CRT_E_SEAL, "sealed OTP secret of %s does not open with this key",
 		             user);
 		goto out;
 	}
@@ -291,7 +291,7 @@ void crt_otp_list_free(crt_otp_info *list, size_t n)
 static crt_status otp_user_check(crt_ctx *ctx, const char *user)
 {
 	if (crt_user_name_check(user) != CRT_OK)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT,
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT,
 		                "user name must be " CRT_USER_NAME_RULE);
 	return CRT_OK;
 }
@@ -300,7 +300,7 @@ crt_status crt_otp_get(crt_ctx *ctx, const char *user, crt_otp_info *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (user == NULL)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no user");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no user");
 	return store_otp_get(ctx, user, out);
 }
 
@@ -366,7 +366,7 @@ crt_status crt_otp_enroll(crt_ctx *ctx, const char *user, const char *algorithm,
 	const char *alg;
 	store_otp_new row;
 	int in_tx = 0;
-	crt_json j;
+	jbuf j;
 	crt_status r;
 
 	if (uri)
@@ -380,18 +380,18 @@ crt_status crt_otp_enroll(crt_ctx *ctx, const char *user, const char *algorithm,
 	period = period ? period : cfg->otp_period;
 	issuer = issuer ? issuer : cfg->otp_issuer;
 	if (alg == NULL)
-		return crt_fail(ctx, CRT_E_OTP_PARAMS, "algorithm must be SHA1, SHA256 or SHA512");
+		return ctx_fail(ctx, CRT_E_OTP_PARAMS, "algorithm must be SHA1, SHA256 or SHA512");
 	if (digits != 6 && digits != 8)
-		return crt_fail(ctx, CRT_E_OTP_PARAMS, "digits must be 6 or 8");
+		return ctx_fail(ctx, CRT_E_OTP_PARAMS, "digits must be 6 or 8");
 	if (period < 10 || period > 300)
-		return crt_fail(ctx, CRT_E_OTP_PARAMS, "period must be 10-300 seconds");
-	if (issuer == NULL || *issuer == '\0' || crt_field_check(issuer, 100) != CRT_OK ||
+		return ctx_fail(ctx, CRT_E_OTP_PARAMS, "period must be 10-300 seconds");
+	if (issuer == NULL || *issuer == '\0' || field_check(issuer, 100) != CRT_OK ||
 	    strchr(issuer, ':') != NULL)
-		return crt_fail(ctx, CRT_E_OTP_PARAMS,
+		return ctx_fail(ctx, CRT_E_OTP_PARAMS,
 		                "issuer must be 1-100 printable characters without ':'");
 
 	n = otp_secret_len(alg);
-	if ((r = crt_random(secret, n)) != CRT_OK)
+	if ((r = random_bytes(secret, n)) != CRT_OK)
 		goto out;
 	if ((r = seal_secret(ctx, user, secret, n, &blob, &bloblen)) != CRT_OK)
 		goto out;
@@ -399,12 +399,12 @@ crt_status crt_otp_enroll(crt_ctx *ctx, const char *user, const char *algorithm,
 	if ((b32 = base32_encode(secret, n)) == NULL ||
 	    (u = otp_make_uri(issuer, user, b32, alg, digits, period)) == NULL)
 		goto out;
-	json_begin(&j);
-	json_str(&j, "algorithm", alg);
-	json_int(&j, "digits", digits);
-	json_int(&j, "period", period);
-	json_str(&j, "issuer", issuer);
-	if ((detail = json_end(&j)) == NULL)
+	jb_begin(&j);
+	jb_str(&j, "algorithm", alg);
+	jb_int(&j, "digits", digits);
+	jb_int(&j, "period", period);
+	jb_str(&j, "issuer", issuer);
+	if ((detail = jb_end(&j)) == NULL)
 		goto out;
 
 	if ((r = store_begin_write(ctx)) != CRT_OK)
@@ -418,7 +418,7 @@ crt_status crt_otp_enroll(crt_ctx *ctx, const char *user, const char *algorithm,
 	                      .period = period,
 	                      .created_at = crt_now()};
 	if ((r = store_otp_insert(ctx, &row)) == CRT_E_EXISTS) {
-		r = crt_fail(ctx, CRT_E_EXISTS, "%s already has an OTP; remove it first", user);
+		r = ctx_fail(ctx, CRT_E_EXISTS, "%s already has an OTP; remove it first", user);
 		goto out;
 	} else if (r != CRT_OK) {
 		goto out;
@@ -459,7 +459,7 @@ static crt_status otp_change(crt_ctx *ctx, crt_status (*change)(crt_ctx *, const
 	crt_status r;
 
 	if (user == NULL)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no user");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no user");
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		return r;
 	in_tx = 1;
@@ -540,9 +540,9 @@ static crt_status otp_row_check(crt_ctx *ctx, const char *user, const store_otp_
 {
 	const crt_otp_info *i = &row->info;
 	if (row->sealed == NULL || row->sealed_len == 0 || i->algorithm[0] == '\0')
-		return crt_fail(ctx, CRT_E_SEAL, "OTP record of %s is damaged", user);
+		return ctx_fail(ctx, CRT_E_SEAL, "OTP record of %s is damaged", user);
 	if (otp_md(i->algorithm) == NULL || (i->digits != 6 && i->digits != 8) || i->period <= 0)
-		return crt_fail(ctx, CRT_E_OTP_PARAMS, "OTP record of %s has invalid parameters",
+		return ctx_fail(ctx, CRT_E_OTP_PARAMS, "OTP record of %s has invalid parameters",
 		                user);
 	return CRT_OK;
 }
@@ -566,7 +566,7 @@ crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *cod
 	const char *action, *why = NULL;
 	int in_tx = 0;
 	crt_status r, outcome;
-	crt_json j;
+	jbuf j;
 
 	memset(&row, 0, sizeof(row));
 	if (offset)
@@ -576,23 +576,23 @@ crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *cod
 	if ((r = otp_user_check(ctx, user)) != CRT_OK)
 		return r;
 	if (window > OTP_WINDOW_MAX)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "window must be 0-%d", OTP_WINDOW_MAX);
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "window must be 0-%d", OTP_WINDOW_MAX);
 	if (now < 0)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "time before 1970");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "time before 1970");
 
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		return r;
 	in_tx = 1;
-	json_begin(&j);
-	json_str(&j, "service", service);
-	json_str(&j, "rhost", rhost);
+	jb_begin(&j);
+	jb_str(&j, "service", service);
+	jb_str(&j, "rhost", rhost);
 	r = store_otp_load_lock(ctx, user, &row);
 	if (r == CRT_E_OTP_NOT_ENROLLED) {
 		/* audited like any refusal; nothing else to record */
 		outcome = r;
 		why = "not enrolled";
 		action = "otp.failure";
-		json_str(&j, "reason", crt_status_name(r));
+		jb_str(&j, "reason", crt_status_name(r));
 	} else if (r != CRT_OK || (r = otp_row_check(ctx, user, &row)) != CRT_OK) {
 		goto out_json;
 	} else {
@@ -612,25 +612,25 @@ crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *cod
 			outcome = CRT_E_OTP_LOCKED;
 			why = "locked out after too many failures";
 			action = "otp.locked";
-			json_int(&j, "locked_until", st.lk.locked_until);
-			json_int(&j, "lockouts", st.lk.lockouts);
+			jb_int(&j, "locked_until", st.lk.locked_until);
+			jb_int(&j, "lockouts", st.lk.lockouts);
 			break;
 		case OTP_ACCEPTED:
 			outcome = CRT_OK;
 			action = "otp.success";
-			json_int(&j, "offset", v.offset);
+			jb_int(&j, "offset", v.offset);
 			break;
 		default:
 			outcome = v.outcome == OTP_REPLAYED ? CRT_E_OTP_REPLAY : CRT_E_OTP_BAD_CODE;
 			why = v.outcome == OTP_REPLAYED ? "code of an already used time step"
 			                                : "wrong code";
 			action = v.outcome == OTP_REPLAYED ? "otp.replay" : "otp.failure";
-			json_int(&j, "failures", v.next.lk.failures);
+			jb_int(&j, "failures", v.next.lk.failures);
 			if (v.lockout_started) {
 				/* this attempt locked the user: for how long, the how-many-th time */
-				json_int(&j, "locked_until", v.next.lk.locked_until);
-				json_int(&j, "lockout_seconds", v.lockout_started);
-				json_int(&j, "lockouts", v.next.lk.lockouts);
+				jb_int(&j, "locked_until", v.next.lk.locked_until);
+				jb_int(&j, "lockout_seconds", v.lockout_started);
+				jb_int(&j, "lockouts", v.next.lk.lockouts);
 			}
 		}
 		if (v.write) {
@@ -642,7 +642,7 @@ crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *cod
 				goto out_json;
 		}
 	}
-	if ((detail = json_end(&j)) == NULL) {
+	if ((detail = jb_end(&j)) == NULL) {
 		r = CRT_E_NOMEM;
 		goto out;
 	}
@@ -652,7 +652,7 @@ crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *cod
 		goto out;
 	in_tx = 0;
 	if (outcome != CRT_OK) {
-		r = crt_fail(ctx, outcome, "%s for %s", why, user);
+		r = ctx_fail(ctx, outcome, "%s for %s", why, user);
 		goto out;
 	}
 	if (offset)
@@ -660,7 +660,7 @@ crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *cod
 	r = CRT_OK;
 	goto out;
 out_json:
-	free(json_end(&j));
+	free(jb_end(&j));
 out:
 	if (in_tx)
 		store_rollback(ctx);

@@ -27,16 +27,16 @@
 
 static char *refusal_detail(const crt_redeem_req *req, crt_status why)
 {
-	crt_json j;
-	json_begin(&j);
-	json_str(&j, "code", crt_status_name(why));
+	jbuf j;
+	jb_begin(&j);
+	jb_str(&j, "code", crt_status_name(why));
 	/* a name the user-name rule refuses is not written: audit rows stay UTF-8 JSON */
-	json_str(&j, "user",
+	jb_str(&j, "user",
 	         req->user == NULL || crt_user_name_check(req->user) == CRT_OK
 	             ? req->user
 	             : "(invalid user name)");
-	json_str(&j, "remote", req->remote);
-	return json_end(&j);
+	jb_str(&j, "remote", req->remote);
+	return jb_end(&j);
 }
 
 static void audit_refusal(crt_ctx *ctx, const crt_redeem_req *req, const char *object,
@@ -69,13 +69,13 @@ static void audit_refusal(crt_ctx *ctx, const crt_redeem_req *req, const char *o
 /* The audit detail of a successful redemption. */
 static char *success_detail(const crt_redeem_req *req, const char *serial, const char *subject)
 {
-	crt_json js;
-	json_begin(&js);
-	json_str(&js, "serial", serial);
-	json_str(&js, "subject", subject);
-	json_str(&js, "user", req->user);
-	json_str(&js, "remote", req->remote);
-	return json_end(&js);
+	jbuf js;
+	jb_begin(&js);
+	jb_str(&js, "serial", serial);
+	jb_str(&js, "subject", subject);
+	jb_str(&js, "user", req->user);
+	jb_str(&js, "remote", req->remote);
+	return jb_end(&js);
 }
 
 /* Read the token by hash and decide on req (rules/token.h: state, owner,
@@ -91,12 +91,12 @@ static crt_status check_token(crt_ctx *ctx, const crt_redeem_req *req, const cha
 	crt_token_clear(t);
 	if ((r = token_load_by_hash(ctx, hash, now, t)) != CRT_OK) {
 		if (r == CRT_E_TOKEN_UNKNOWN)
-			crt_fail(ctx, r, "no such token (never issued, or purged)");
+			ctx_fail(ctx, r, "no such token (never issued, or purged)");
 		return r;
 	}
 	snprintf(object, 80, "%s", t->id);
 	if ((r = token_redeem_decide(t, req, now, cn, org, ou, &why)) != CRT_OK)
-		return crt_fail(ctx, r, "%s", why.msg);
+		return ctx_fail(ctx, r, "%s", why.msg);
 	return CRT_OK;
 }
 
@@ -105,7 +105,7 @@ static crt_status check_request(crt_ctx *ctx, const crt_redeem_req *req)
 {
 	crt_status r;
 	if ((r = crt_token_check_format(req->token)) != CRT_OK)
-		return crt_fail(ctx, r,
+		return ctx_fail(ctx, r,
 		                r == CRT_E_TOKEN_MALFORMED
 		                    ? "a token starts with " CRT_TOKEN_PREFIX
 		                    : "check the token for typos (its checksum does not "
@@ -114,11 +114,11 @@ static crt_status check_request(crt_ctx *ctx, const crt_redeem_req *req)
 	const char *v[] = {req->cn, req->org, req->ou};
 	const char *why;
 	if (req->user != NULL && crt_user_name_check(req->user) != CRT_OK)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT,
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT,
 		                "the user name must be " CRT_USER_NAME_RULE);
 	for (int i = 0; i < 3; i++) /* "" asks to clear the field */
 		if (v[i] != NULL && *v[i] != '\0' && subject_field_check(v[i], &why) != CRT_OK)
-			return crt_fail(ctx, CRT_E_FIELD_INVALID, "the %s override %s", names[i],
+			return ctx_fail(ctx, CRT_E_FIELD_INVALID, "the %s override %s", names[i],
 			                why);
 	return CRT_OK;
 }
@@ -130,9 +130,9 @@ crt_status redeem_precheck(crt_ctx *ctx, const crt_redeem_req *req)
 	const char *cn, *org, *ou;
 	crt_status r;
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if (req == NULL || req->token == NULL)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token given");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token given");
 	if ((r = check_request(ctx, req)) == CRT_OK) {
 		token_hash(req->token, hash);
 		r = check_token(ctx, req, hash, crt_now(), &t, object, &cn, &org, &ou);
@@ -164,7 +164,7 @@ static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *h
 	 * stores it (the leader may hold another CA generation). */
 	if ((r = cert_make(*x, csr->pkey, ctx->ca_chain_pem, serial, t->name, t->id, req->user,
 	                   t->reply, now, c)) != CRT_OK)
-		return crt_fail(ctx, r, "building the certificate row");
+		return ctx_fail(ctx, r, "building the certificate row");
 	cert_row_of(c, row);
 	return CRT_OK;
 }
@@ -181,14 +181,14 @@ static crt_status resolve_lost_commit(crt_ctx *ctx, const char *id, const char *
 	snprintf(lost, sizeof(lost), "%s", ctx->detail);
 	r = store_token_by_id(ctx, id, &t);
 	if (r == CRT_OK && t.used_at != 0 && t.serial != NULL && strcmp(t.serial, serial) == 0) {
-		crt_clear_detail(ctx);
+		ctx_clear_detail(ctx);
 	} else if (r == CRT_OK || r == CRT_E_TOKEN_NOT_FOUND) {
-		r = crt_fail(ctx, CRT_E_STORE_UNAVAILABLE,
+		r = ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE,
 		             "the store was lost while committing the redemption, and token %s "
 		             "was not redeemed by it (%s)",
 		             id, lost);
 	} else {
-		r = crt_fail(ctx, CRT_E_STORE_COMMIT_UNKNOWN,
+		r = ctx_fail(ctx, CRT_E_STORE_COMMIT_UNKNOWN,
 		             "%s; whether token %s was redeemed is not known (reading it back: %s)",
 		             lost, id, crt_status_name(r));
 	}
@@ -207,7 +207,7 @@ static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_toke
 
 	*retry = 0;
 	if ((detail = success_detail(req, serial, row->subject)) == NULL)
-		return crt_fail(ctx, CRT_E_NOMEM, "out of memory");
+		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 	store_redemption job = {
 	    .claim = {.token_id = t->id, .version = t->version, .serial = serial, .now = now},
 	    .cert = row,
@@ -223,7 +223,7 @@ static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_toke
 	if (r != CRT_OK || job.claimed)
 		return r;
 	r = token_claim_lost(&job.seen, t->id, t->version, now, retry, &why);
-	return crt_fail(ctx, r, "%s", why.msg);
+	return ctx_fail(ctx, r, "%s", why.msg);
 }
 
 crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
@@ -238,13 +238,13 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 	int retry = 0;
 	int64_t now = crt_now();
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
 	if (req == NULL || req->token == NULL)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token given");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token given");
 	if (ctx->ca_key == NULL)
-		return crt_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
+		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
 	snprintf(object, sizeof(object), "token");
 
 	/* Phase 1: everything that needs no lock. */

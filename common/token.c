@@ -25,7 +25,7 @@ crt_status crt_fields_parse(const char *list, unsigned *mask)
 		{"org", CRT_FIELD_O}, {"organization", CRT_FIELD_O}, {"ou", CRT_FIELD_OU},
 		{"organizationalunit", CRT_FIELD_OU}, {"all", CRT_FIELD_ALL}, {"none", 0},
 	};
-	char *copy = crt_strdup(list), *p, *save = NULL;
+	char *copy = dup_str(list), *p, *save = NULL;
 	crt_status r = CRT_OK;
 	*mask = 0;
 	if (copy == NULL)
@@ -55,7 +55,7 @@ crt_status crt_reply_next(const char **cursor, crt_reply_attr *out)
 			   (p[i] >= '0' && p[i] <= '9') || p[i] == '-'))
 		i++;
 	if (i == 0 || i > CRT_REPLY_NAME_MAX || i >= len || p[i] != '=' || i + 1 == len ||
-	    crt_field_check_n(p + i + 1, len - i - 1) != CRT_OK)
+	    field_check_n(p + i + 1, len - i - 1) != CRT_OK)
 		return CRT_E_REPLY_ATTR;
 	*out = (crt_reply_attr){.name = p, .name_len = i, .value = p + i + 1,
 				.value_len = len - i - 1};
@@ -108,8 +108,8 @@ static crt_status check_field(crt_ctx *ctx, const char *what, const char *v, siz
 {
 	if (v == NULL || *v == '\0')
 		return CRT_OK;
-	if (crt_field_check(v, max) != CRT_OK)
-		return crt_fail(ctx, CRT_E_FIELD_INVALID,
+	if (field_check(v, max) != CRT_OK)
+		return ctx_fail(ctx, CRT_E_FIELD_INVALID,
 				"%s must be at most %zu bytes of printable UTF-8", what, max);
 	return CRT_OK;
 }
@@ -120,7 +120,7 @@ static crt_status check_subject_field(crt_ctx *ctx, const char *what, const char
 	const char *why;
 	if (v == NULL || *v == '\0' || subject_field_check(v, &why) == CRT_OK)
 		return CRT_OK;
-	return crt_fail(ctx, CRT_E_FIELD_INVALID, "%s %s", what, why);
+	return ctx_fail(ctx, CRT_E_FIELD_INVALID, "%s %s", what, why);
 }
 
 /* The owner is a user name ("" clears it on update). */
@@ -128,16 +128,16 @@ static crt_status check_owner(crt_ctx *ctx, const char *owner)
 {
 	if (owner == NULL || *owner == '\0' || crt_user_name_check(owner) == CRT_OK)
 		return CRT_OK;
-	return crt_fail(ctx, CRT_E_FIELD_INVALID, "the owner must be " CRT_USER_NAME_RULE);
+	return ctx_fail(ctx, CRT_E_FIELD_INVALID, "the owner must be " CRT_USER_NAME_RULE);
 }
 
 crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 {
 	crt_status r;
 	if (creating && (s->name == NULL || *s->name == '\0'))
-		return crt_fail(ctx, CRT_E_NAME_REQUIRED, "a token needs a name");
+		return ctx_fail(ctx, CRT_E_NAME_REQUIRED, "a token needs a name");
 	if (!creating && s->name != NULL && *s->name == '\0')
-		return crt_fail(ctx, CRT_E_NAME_REQUIRED, "the name cannot be cleared");
+		return ctx_fail(ctx, CRT_E_NAME_REQUIRED, "the name cannot be cleared");
 	if ((r = check_field(ctx, "name", s->name, MAX_NAME)) != CRT_OK ||
 	    (r = check_subject_field(ctx, "commonName", s->cn)) != CRT_OK ||
 	    (r = check_subject_field(ctx, "organization", s->org)) != CRT_OK ||
@@ -145,17 +145,17 @@ crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 	    (r = check_owner(ctx, s->owner)) != CRT_OK)
 		return r;
 	if ((s->locked | s->opened) & ~(unsigned)CRT_FIELD_ALL)
-		return crt_fail(ctx, CRT_E_FIELD_INVALID, "unknown field in the lock or open list");
+		return ctx_fail(ctx, CRT_E_FIELD_INVALID, "unknown field in the lock or open list");
 	if ((creating || (s->set_locked && s->set_opened)) && (s->locked & s->opened))
-		return crt_fail(ctx, CRT_E_FIELD_INVALID,
+		return ctx_fail(ctx, CRT_E_FIELD_INVALID,
 				"a field cannot be both locked and opened");
 	if (crt_reply_validate(s->reply) != CRT_OK)
-		return crt_fail(ctx, CRT_E_REPLY_ATTR,
+		return ctx_fail(ctx, CRT_E_REPLY_ATTR,
 				"reply attributes must be lines of Attribute=value");
 	if (s->lifetime < 0 || s->expires_at < 0)
-		return crt_fail(ctx, CRT_E_LIFETIME, "negative lifetime");
+		return ctx_fail(ctx, CRT_E_LIFETIME, "negative lifetime");
 	if (s->lifetime != 0 && s->expires_at != 0)
-		return crt_fail(ctx, CRT_E_LIFETIME,
+		return ctx_fail(ctx, CRT_E_LIFETIME,
 				"give a lifetime (expiresIn) or an expiry time (expiresAt), not both");
 	return CRT_OK;
 }
@@ -165,7 +165,7 @@ crt_status token_check_subject(crt_ctx *ctx, const crt_token *t)
 	const char *why;
 
 	if (t->cn == NULL && subject_field_check(t->name, &why) != CRT_OK)
-		return crt_fail(ctx, CRT_E_FIELD_INVALID,
+		return ctx_fail(ctx, CRT_E_FIELD_INVALID,
 				"without a commonName the name \"%.40s%s\" is the certificate's CN, "
 				"and it %s; give a commonName",
 				t->name ? t->name : "", t->name && strlen(t->name) > 40 ? "..." : "",
@@ -182,9 +182,9 @@ crt_status token_expiry(crt_ctx *ctx, const crt_token_spec *s, int64_t now, int6
 	else
 		*exp = now + (s->lifetime ? s->lifetime : ctx->cfg.token_lifetime);
 	if (*exp <= now)
-		return crt_fail(ctx, CRT_E_LIFETIME, "the expiry is in the past");
+		return ctx_fail(ctx, CRT_E_LIFETIME, "the expiry is in the past");
 	if (*exp - now > max)
-		return crt_fail(ctx, CRT_E_LIFETIME,
+		return ctx_fail(ctx, CRT_E_LIFETIME,
 				"the lifetime exceeds the maximum of %lld seconds (%lld days)",
 				(long long)max, (long long)(max / 86400));
 	return CRT_OK;

@@ -34,7 +34,7 @@ static void checksum(const char *s, char out[SUM_CHARS + 1])
 	uint32_t c = crc32((const unsigned char *)s, PREFIX_LEN + BODY_CHARS);
 	unsigned char b[4] = {(unsigned char)(c >> 24), (unsigned char)(c >> 16),
 			      (unsigned char)(c >> 8), (unsigned char)c};
-	crt_b64url(b, 4, out);
+	b64url_encode(b, 4, out);
 }
 
 static int is_b64url(char c)
@@ -63,11 +63,11 @@ crt_status crt_token_check_format(const char *token)
 crt_status token_generate(const char *prefix, char out[CRT_TOKEN_STRLEN + 1])
 {
 	unsigned char body[BODY_BYTES];
-	crt_status r = crt_random(body, sizeof(body));
+	crt_status r = random_bytes(body, sizeof(body));
 	if (r != CRT_OK)
 		return r;
 	memcpy(out, prefix, PREFIX_LEN);
-	crt_b64url(body, sizeof(body), out + PREFIX_LEN);
+	b64url_encode(body, sizeof(body), out + PREFIX_LEN);
 	checksum(out, out + PREFIX_LEN + BODY_CHARS);
 	OPENSSL_cleanse(body, sizeof(body));
 	return CRT_OK;
@@ -75,5 +75,5 @@ crt_status token_generate(const char *prefix, char out[CRT_TOKEN_STRLEN + 1])
 
 void token_hash(const char *token, char out[65])
 {
-	crt_sha256_hex(token, strlen(token), out);
+	sha256_hex(token, strlen(token), out);
 }

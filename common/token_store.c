@@ -42,7 +42,7 @@ crt_status token_load(crt_ctx *ctx, const char *id, int64_t now, crt_token *out)
 	if (r == CRT_OK)
 		set_state(out, now);
 	else if (r == CRT_E_TOKEN_NOT_FOUND)
-		crt_fail(ctx, r, "no token with id %s", id);
+		ctx_fail(ctx, r, "no token with id %s", id);
 	return r;
 }
 
@@ -56,19 +56,19 @@ crt_status token_load_by_hash(crt_ctx *ctx, const char *hash, int64_t now, crt_t
 
 static char *token_detail(const crt_token *t)
 {
-	crt_json j;
+	jbuf j;
 	char exp[32];
 	crt_time_rfc3339(t->expires_at, exp, sizeof(exp));
-	json_begin(&j);
-	json_str(&j, "name", t->name);
-	json_str(&j, "commonName", t->cn);
-	json_str(&j, "organization", t->org);
-	json_str(&j, "organizationalUnit", t->ou);
-	json_str(&j, "owner", t->owner);
-	json_int(&j, "locked", t->locked);
-	json_int(&j, "opened", t->opened);
-	json_str(&j, "expiresAt", exp);
-	return json_end(&j);
+	jb_begin(&j);
+	jb_str(&j, "name", t->name);
+	jb_str(&j, "commonName", t->cn);
+	jb_str(&j, "organization", t->org);
+	jb_str(&j, "organizationalUnit", t->ou);
+	jb_str(&j, "owner", t->owner);
+	jb_int(&j, "locked", t->locked);
+	jb_int(&j, "opened", t->opened);
+	jb_str(&j, "expiresAt", exp);
+	return jb_end(&j);
 }
 
 static const char *nonempty(const char *s)
@@ -85,22 +85,22 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 	crt_status r;
 	int64_t now = crt_now();
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if ((r = token_check_spec(ctx, spec, 1)) != CRT_OK)
 		return r;
 	if ((r = token_expiry(ctx, spec, now, &t.expires_at)) != CRT_OK)
 		return r;
-	if ((r = crt_make_id("token", t.id)) != CRT_OK ||
+	if ((r = make_id("token", t.id)) != CRT_OK ||
 	    (r = token_generate(CRT_TOKEN_PREFIX, token_out)) != CRT_OK)
 		return r;
 	token_hash(token_out, hash);
-	t.name = crt_strdup(spec->name);
-	t.cn = crt_strdup(nonempty(spec->cn));
-	t.org = crt_strdup(nonempty(spec->org));
-	t.ou = crt_strdup(nonempty(spec->ou));
-	t.owner = crt_strdup(nonempty(spec->owner));
-	t.reply = crt_strdup(nonempty(spec->reply));
-	t.created_by = crt_strdup(actor);
+	t.name = dup_str(spec->name);
+	t.cn = dup_str(nonempty(spec->cn));
+	t.org = dup_str(nonempty(spec->org));
+	t.ou = dup_str(nonempty(spec->ou));
+	t.owner = dup_str(nonempty(spec->owner));
+	t.reply = dup_str(nonempty(spec->reply));
+	t.created_by = dup_str(actor);
 	t.locked = spec->locked;
 	t.opened = spec->opened;
 	t.created_at = now;
@@ -135,10 +135,10 @@ out:
 
 crt_status crt_token_get(crt_ctx *ctx, const char *id, crt_token *out)
 {
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	memset(out, 0, sizeof(*out));
 	if (id == NULL)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token id");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token id");
 	return token_load(ctx, id, crt_now(), out);
 }
 
@@ -148,7 +148,7 @@ crt_status crt_token_list(crt_ctx *ctx, int state, crt_token **out, size_t *n)
 	int64_t now = crt_now();
 	crt_status r;
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	*out = NULL;
 	*n = 0;
 	/* The store filters on the rule's bounds for the state (rules/token.h). */
@@ -188,7 +188,7 @@ static crt_status load_changed(crt_ctx *ctx, const char *id, const crt_token_spe
 	if ((r = token_load(ctx, id, now, t)) != CRT_OK)
 		return r;
 	if (t->state == CRT_TOKEN_USED || t->state == CRT_TOKEN_DELETED)
-		return crt_fail(ctx, CRT_E_TOKEN_NOT_ACTIVE,
+		return ctx_fail(ctx, CRT_E_TOKEN_NOT_ACTIVE,
 		                "token %s is %s and can no longer change", id,
 		                crt_token_state_name(t->state));
 	if ((r = apply(&t->name, c->name)) != CRT_OK || (r = apply(&t->cn, c->cn)) != CRT_OK ||
@@ -222,9 +222,9 @@ crt_status crt_token_update(crt_ctx *ctx, const char *id, const crt_token_spec *
 	int changed = 0;
 	int64_t now = crt_now();
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if (id == NULL)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token id");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token id");
 	if ((r = token_check_spec(ctx, c, 0)) != CRT_OK)
 		return r;
 	if ((r = store_begin_write(ctx)) != CRT_OK)
@@ -232,7 +232,7 @@ crt_status crt_token_update(crt_ctx *ctx, const char *id, const crt_token_spec *
 	/* Written only if still as read (version, unused, undeleted). */
 	for (int i = 0; !changed; i++) {
 		if (i == GUARDED_TRIES) {
-			r = crt_fail(ctx, CRT_E_TOKEN_NOT_ACTIVE,
+			r = ctx_fail(ctx, CRT_E_TOKEN_NOT_ACTIVE,
 			             "token %s kept changing while it was being updated", id);
 			goto fail;
 		}
@@ -271,15 +271,15 @@ crt_status crt_token_delete(crt_ctx *ctx, const char *id, const char *actor)
 	int changed = 0;
 	int64_t now = crt_now();
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if (id == NULL)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token id");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token id");
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		return r;
 	/* Deleted only if still as read (version, unused, undeleted). */
 	for (int i = 0; !changed; i++) {
 		if (i == GUARDED_TRIES) {
-			r = crt_fail(ctx, CRT_E_TOKEN_NOT_ACTIVE,
+			r = ctx_fail(ctx, CRT_E_TOKEN_NOT_ACTIVE,
 			             "token %s kept changing while it was being deleted", id);
 			goto fail;
 		}
@@ -287,11 +287,11 @@ crt_status crt_token_delete(crt_ctx *ctx, const char *id, const char *actor)
 		if ((r = token_load(ctx, id, now, &t)) != CRT_OK)
 			goto fail;
 		if (t.state == CRT_TOKEN_DELETED) {
-			r = crt_fail(ctx, CRT_E_TOKEN_DELETED, "token %s was already deleted", id);
+			r = ctx_fail(ctx, CRT_E_TOKEN_DELETED, "token %s was already deleted", id);
 			goto fail;
 		}
 		if (t.state == CRT_TOKEN_USED) {
-			r = crt_fail(
+			r = ctx_fail(
 			    ctx, CRT_E_TOKEN_USED,
 			    "token %s was already redeemed; revoke its certificate %s instead", id,
 			    t.serial ? t.serial : "");
@@ -314,25 +314,25 @@ out:
 crt_status crt_token_purge(crt_ctx *ctx, int older_than_days, const char *actor, size_t *purged)
 {
 	crt_status r;
-	crt_json j;
+	jbuf j;
 	char *detail = NULL;
 	int64_t n = 0;
 	int64_t cutoff = crt_now() - (int64_t)older_than_days * 86400;
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if (purged)
 		*purged = 0;
 	if (older_than_days < 0)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "days must be 0 or more");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "days must be 0 or more");
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		return r;
 	/* The tokens that ended before the cutoff (token_purgeable). */
 	if ((r = store_token_purge(ctx, cutoff, &n)) != CRT_OK)
 		goto fail;
-	json_begin(&j);
-	json_int(&j, "purged", n);
-	json_int(&j, "olderThanDays", older_than_days);
-	if ((detail = json_end(&j)) == NULL) {
+	jb_begin(&j);
+	jb_int(&j, "purged", n);
+	jb_int(&j, "olderThanDays", older_than_days);
+	if ((detail = jb_end(&j)) == NULL) {
 		r = CRT_E_NOMEM;
 		goto fail;
 	}

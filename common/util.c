@@ -21,7 +21,7 @@
 
 #include "internal.h"
 
-char *crt_strdup(const char *s)
+char *dup_str(const char *s)
 {
 	return s == NULL ? NULL : strdup(s);
 }
@@ -45,7 +45,7 @@ int64_t crt_now(void)
 	return (int64_t)time(NULL);
 }
 
-int crt_grow(void *list, size_t *cap, size_t n, size_t size)
+int array_grow(void *list, size_t *cap, size_t n, size_t size)
 {
 	void **lp = list;
 	if (n < *cap)
@@ -61,7 +61,7 @@ int crt_grow(void *list, size_t *cap, size_t n, size_t size)
 
 /* ---- JSON detail builder (audit rows; values escaped per RFC 8259) ---- */
 
-static void json_put(crt_json *j, const char *s, size_t n)
+static void json_put(jbuf *j, const char *s, size_t n)
 {
 	if (j->oom)
 		return;
@@ -82,7 +82,7 @@ static void json_put(crt_json *j, const char *s, size_t n)
 	j->buf[j->len] = '\0';
 }
 
-static void json_quoted(crt_json *j, const char *s)
+static void json_quoted(jbuf *j, const char *s)
 {
 	json_put(j, "\"", 1);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -101,19 +101,19 @@ static void json_quoted(crt_json *j, const char *s)
 	json_put(j, "\"", 1);
 }
 
-static void json_key(crt_json *j, const char *key)
+static void json_key(jbuf *j, const char *key)
 {
 	json_put(j, j->n++ ? "," : "{", 1);
 	json_quoted(j, key);
 	json_put(j, ":", 1);
 }
 
-void json_begin(crt_json *j)
+void jb_begin(jbuf *j)
 {
 	memset(j, 0, sizeof(*j));
 }
 
-void json_str(crt_json *j, const char *key, const char *val)
+void jb_str(jbuf *j, const char *key, const char *val)
 {
 	json_key(j, key);
 	if (val == NULL)
@@ -122,7 +122,7 @@ void json_str(crt_json *j, const char *key, const char *val)
 		json_quoted(j, val);
 }
 
-void json_int(crt_json *j, const char *key, int64_t v)
+void jb_int(jbuf *j, const char *key, int64_t v)
 {
 	char num[32];
 	int n = snprintf(num, sizeof(num), "%lld", (long long)v);
@@ -130,7 +130,7 @@ void json_int(crt_json *j, const char *key, int64_t v)
 	json_put(j, num, (size_t)n);
 }
 
-char *json_end(crt_json *j)
+char *jb_end(jbuf *j)
 {
 	if (j->n == 0)
 		json_put(j, "{", 1);
@@ -144,7 +144,7 @@ char *json_end(crt_json *j)
 
 /* ---- randomness, ids, hashes, encodings ---- */
 
-crt_status crt_random(unsigned char *buf, size_t n)
+crt_status random_bytes(unsigned char *buf, size_t n)
 {
 	while (n > 0) {
 		ssize_t r = getrandom(buf, n, 0);
@@ -159,10 +159,10 @@ crt_status crt_random(unsigned char *buf, size_t n)
 	return CRT_OK;
 }
 
-crt_status crt_make_id(const char *prefix, char out[CRT_ID_LEN])
+crt_status make_id(const char *prefix, char out[CRT_ID_LEN])
 {
 	unsigned char u[16];
-	if (crt_random(u, sizeof(u)) != CRT_OK)
+	if (random_bytes(u, sizeof(u)) != CRT_OK)
 		return CRT_E_INTERNAL;
 	u[6] = (u[6] & 0x0f) | 0x40; /* version 4 */
 	u[8] = (u[8] & 0x3f) | 0x80; /* RFC 4122 variant */
@@ -173,7 +173,7 @@ crt_status crt_make_id(const char *prefix, char out[CRT_ID_LEN])
 	return CRT_OK;
 }
 
-void crt_sha256_hex(const void *data, size_t len, char out[65])
+void sha256_hex(const void *data, size_t len, char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[SHA256_DIGEST_LENGTH];
@@ -185,7 +185,7 @@ void crt_sha256_hex(const void *data, size_t len, char out[65])
 	out[64] = '\0';
 }
 
-size_t crt_b64url(const unsigned char *in, size_t n, char *out)
+size_t b64url_encode(const unsigned char *in, size_t n, char *out)
 {
 	static const char tbl[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -262,7 +262,7 @@ out:
 	return r;
 }
 
-crt_status crt_read_file(const char *path, size_t limit, char **data, size_t *len)
+crt_status read_file(const char *path, size_t limit, char **data, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	*data = NULL;
@@ -380,7 +380,7 @@ out:
 	return r;
 }
 
-crt_status crt_write_file(const char *path, const void *data, size_t len, unsigned mode)
+crt_status write_file(const char *path, const void *data, size_t len, unsigned mode)
 {
 	return crt_file_write(path, data, len, mode, CRT_WRITE_REPLACE, NULL, 0);
 }
@@ -418,7 +418,7 @@ static crt_status owner_refused(const char *what, const char *path, uid_t uid, c
 	return CRT_E_UNSAFE_PERMISSIONS;
 }
 
-crt_status crt_fd_trusted(int fd, const char *path, enum crt_trust kind, char *why, size_t n)
+crt_status fd_trusted(int fd, const char *path, enum crt_trust kind, char *why, size_t n)
 {
 	struct stat st;
 	mode_t bad;
@@ -457,7 +457,7 @@ crt_status crt_fd_trusted(int fd, const char *path, enum crt_trust kind, char *w
 	return CRT_OK;
 }
 
-crt_status crt_open_trusted(const char *path, int oflags, enum crt_trust kind, int *fd,
+crt_status open_trusted(const char *path, int oflags, enum crt_trust kind, int *fd,
 			    char *why, size_t n)
 {
 	/* O_NONBLOCK: a FIFO planted at the path must not hang us; harmless for files. */
@@ -475,7 +475,7 @@ crt_status crt_open_trusted(const char *path, int oflags, enum crt_trust kind, i
 		errno = e;
 		return CRT_E_IO;
 	}
-	if ((r = crt_fd_trusted(f, path, kind, why, n)) != CRT_OK) {
+	if ((r = fd_trusted(f, path, kind, why, n)) != CRT_OK) {
 		close(f);
 		return r;
 	}
@@ -483,7 +483,7 @@ crt_status crt_open_trusted(const char *path, int oflags, enum crt_trust kind, i
 	return CRT_OK;
 }
 
-crt_status crt_read_trusted(const char *path, size_t limit, enum crt_trust kind, char **data,
+crt_status read_trusted(const char *path, size_t limit, enum crt_trust kind, char **data,
 			    size_t *len, char *why, size_t n)
 {
 	int fd;
@@ -492,7 +492,7 @@ crt_status crt_read_trusted(const char *path, size_t limit, enum crt_trust kind,
 	*data = NULL;
 	if (len)
 		*len = 0;
-	if ((r = crt_open_trusted(path, 0, kind, &fd, why, n)) != CRT_OK)
+	if ((r = open_trusted(path, 0, kind, &fd, why, n)) != CRT_OK)
 		return r;
 	if ((r = read_fd(fd, limit, data, len)) != CRT_OK)
 		snprintf(why, n, "%s: %s", path,
@@ -523,7 +523,7 @@ static crt_status dir_trusted(const char *dir, int holds_store, char *why, size_
 	return CRT_OK;
 }
 
-crt_status crt_dir_chain_trusted(const char *dir, char resolved[PATH_MAX], char *why, size_t n)
+crt_status dir_chain_trusted(const char *dir, char resolved[PATH_MAX], char *why, size_t n)
 {
 	char buf[PATH_MAX], *slash;
 	crt_status r;
@@ -588,14 +588,14 @@ static crt_status utf8_check(const char *value, size_t len)
 	return CRT_OK;
 }
 
-crt_status crt_field_check(const char *value, size_t maxlen)
+crt_status field_check(const char *value, size_t maxlen)
 {
 	if (strlen(value) > maxlen)
 		return CRT_E_FIELD_INVALID;
 	return utf8_check(value, strlen(value));
 }
 
-crt_status crt_field_check_n(const char *value, size_t len)
+crt_status field_check_n(const char *value, size_t len)
 {
 	return utf8_check(value, len);
 }

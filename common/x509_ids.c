@@ -42,7 +42,7 @@ crt_status x509_ids(X509 *x, char **ski, char **aki, char **fingerprint)
 	*ski = *aki = *fingerprint = NULL;
 	if ((n = i2d_X509(x, &der)) <= 0)
 		return CRT_E_INTERNAL;
-	crt_sha256_hex(der, (size_t)n, hex);
+	sha256_hex(der, (size_t)n, hex);
 	OPENSSL_free(der);
 	*fingerprint = strdup(hex);
 	if (X509_get0_subject_key_id(x) != NULL)

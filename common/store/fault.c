@@ -36,6 +36,6 @@ crt_status store_fault_fail(crt_ctx *ctx, const char *verb)
 {
 	crt_status s = ctx->fault.status;
 	ctx->fault.countdown = 0;
-	return crt_fail(ctx, s, "injected %s on store call %d (%s)", crt_status_name(s),
+	return ctx_fail(ctx, s, "injected %s on store call %d (%s)", crt_status_name(s),
 			ctx->fault.calls, verb);
 }

@@ -109,7 +109,7 @@ crt_status pg_error(crt_ctx *ctx, PGresult *res, const char *what)
 	} else if (state_is(st, "23505")) {
 		s = CRT_E_EXISTS;
 	}
-	return crt_fail(ctx, s, "%s: %s%s%s%s", what, msg[0] ? msg : "no answer from the server",
+	return ctx_fail(ctx, s, "%s: %s%s%s%s", what, msg[0] ? msg : "no answer from the server",
 			st ? " (SQLSTATE " : "", st ? st : "", st ? ")" : "");
 }
 
@@ -166,7 +166,7 @@ static crt_status pg_connect(crt_ctx *ctx, const char *ci)
 		char msg[400];
 		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c->pg));
 		msg[strcspn(msg, "\n")] = '\0';
-		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE, "connecting to PostgreSQL: %s", msg);
+		return ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE, "connecting to PostgreSQL: %s", msg);
 	}
 	return session_setup(ctx);
 }
@@ -176,18 +176,18 @@ static crt_status ensure_connected(crt_ctx *ctx)
 {
 	struct pg_conn *c = pg_c(ctx);
 	if (c == NULL || c->pg == NULL)
-		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE, "the store is not connected");
+		return ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE, "the store is not connected");
 	if (!c->broken && PQstatus(c->pg) == CONNECTION_OK)
 		return CRT_OK;
 	if (c->in_txn)
-		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE,
+		return ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE,
 				"the connection to PostgreSQL was lost in a transaction");
 	PQreset(c->pg);
 	if (PQstatus(c->pg) != CONNECTION_OK) {
 		char msg[400];
 		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c->pg));
 		msg[strcspn(msg, "\n")] = '\0';
-		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE, "reconnecting to PostgreSQL: %s",
+		return ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE, "reconnecting to PostgreSQL: %s",
 				msg);
 	}
 	c->broken = 0;
@@ -259,7 +259,7 @@ crt_status pg_begin_write(crt_ctx *ctx)
 	struct pg_conn *c = pg_c(ctx);
 	crt_status r;
 	if (c->readonly)
-		return crt_fail(ctx, CRT_E_STORE_UNAVAILABLE,
+		return ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE,
 				"a write on a read-only store session");
 	if ((r = ensure_connected(ctx)) != CRT_OK)
 		return r;
@@ -281,14 +281,14 @@ crt_status pg_commit(crt_ctx *ctx)
 	    (es != PGRES_COMMAND_OK && PQresultErrorField(res, PG_DIAG_SQLSTATE) == NULL)) {
 		/* The server may or may not have committed: never guess. */
 		c->broken = 1;
-		r = crt_fail(ctx, CRT_E_STORE_COMMIT_UNKNOWN,
+		r = ctx_fail(ctx, CRT_E_STORE_COMMIT_UNKNOWN,
 			     "the connection to PostgreSQL was lost during COMMIT");
 	} else if (es != PGRES_COMMAND_OK) {
 		const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		if (strncmp(st, "08", 2) == 0 || state_is(st, "57P01") || state_is(st, "57P02") ||
 		    state_is(st, "57P03")) {
 			c->broken = 1;
-			r = crt_fail(ctx, CRT_E_STORE_COMMIT_UNKNOWN,
+			r = ctx_fail(ctx, CRT_E_STORE_COMMIT_UNKNOWN,
 				     "the server went away during COMMIT (SQLSTATE %s)", st);
 		} else {
 			r = pg_error(ctx, res, "committing");
@@ -296,7 +296,7 @@ crt_status pg_commit(crt_ctx *ctx)
 	} else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		/* A statement of the transaction had failed: the server rolled
 		 * it back instead (its answer to COMMIT is ROLLBACK). */
-		r = crt_fail(ctx, CRT_E_STORE, "committing: the transaction had failed and was "
+		r = ctx_fail(ctx, CRT_E_STORE, "committing: the transaction had failed and was "
 					       "rolled back");
 	}
 	PQclear(res);
@@ -322,7 +322,7 @@ static crt_status pgb_open(crt_ctx *ctx)
 	crt_status r;
 
 	if (ci == NULL)
-		return crt_fail(ctx, CRT_E_CONFIG, "[store] backend = postgresql needs conninfo");
+		return ctx_fail(ctx, CRT_E_CONFIG, "[store] backend = postgresql needs conninfo");
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return CRT_E_NOMEM;
 	c->readonly = readonly;
@@ -392,7 +392,7 @@ static crt_status pgb_meta_bump(crt_ctx *ctx, const char *key, int64_t *v)
 	if (PQntuples(res) == 1)
 		*v = pg_int(res, 0, 0);
 	else
-		r = crt_fail(ctx, CRT_E_STORE, "meta %s is missing", key);
+		r = ctx_fail(ctx, CRT_E_STORE, "meta %s is missing", key);
 	PQclear(res);
 	return r;
 }
@@ -403,7 +403,7 @@ static crt_status pgb_snapshot(crt_ctx *ctx, unsigned char **out, size_t *len)
 {
 	*out = NULL;
 	*len = 0;
-	return crt_fail(ctx, CRT_E_STORE,
+	return ctx_fail(ctx, CRT_E_STORE,
 			"crtoken-admin backup copies SQLite stores; back up a PostgreSQL store "
 			"with pg_dump or pg_basebackup");
 }

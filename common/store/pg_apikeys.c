@@ -57,13 +57,13 @@ static crt_status pg_apikey_list(crt_ctx *ctx, crt_apikey **out, size_t *n)
 	}
 	if ((list = calloc((size_t)cnt, sizeof(*list))) == NULL) {
 		PQclear(res);
-		return crt_fail(ctx, CRT_E_NOMEM, "out of memory");
+		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 	}
 	for (i = 0; i < cnt; i++)
 		if (row_to_key(res, i, &list[i]) != CRT_OK) {
 			PQclear(res);
 			crt_apikey_list_free(list, (size_t)i + 1);
-			return crt_fail(ctx, CRT_E_NOMEM, "out of memory");
+			return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 		}
 	PQclear(res);
 	*out = list;
@@ -83,9 +83,9 @@ static crt_status pg_apikey_find_by_hash(crt_ctx *ctx, const char *hash, crt_api
 			 "look up api key")) != CRT_OK)
 		return r;
 	if (PQntuples(res) == 0)
-		r = crt_fail(ctx, CRT_E_APIKEY_NOT_FOUND, "no API key with this hash");
+		r = ctx_fail(ctx, CRT_E_APIKEY_NOT_FOUND, "no API key with this hash");
 	else if ((r = row_to_key(res, 0, out)) != CRT_OK)
-		crt_fail(ctx, r, "out of memory");
+		ctx_fail(ctx, r, "out of memory");
 	PQclear(res);
 	if (r != CRT_OK)
 		crt_apikey_clear(out);
@@ -117,7 +117,7 @@ static crt_status pg_apikey_revoke(crt_ctx *ctx, const char *id, int64_t now, in
 		return r;
 	int found = PQntuples(res) > 0;
 	PQclear(res);
-	return found ? CRT_OK : crt_fail(ctx, CRT_E_APIKEY_NOT_FOUND, "no API key with id %s", id);
+	return found ? CRT_OK : ctx_fail(ctx, CRT_E_APIKEY_NOT_FOUND, "no API key with id %s", id);
 }
 
 static crt_status pg_apikey_touch(crt_ctx *ctx, const char *id, int64_t now, int64_t due,

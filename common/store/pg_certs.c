@@ -263,7 +263,7 @@ static crt_status pg_crl_load(crt_ctx *ctx, int want_der, store_crl *out)
 		return r;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		return crt_fail(ctx, CRT_E_STORE, "reading the published CRL: no row");
+		return ctx_fail(ctx, CRT_E_STORE, "reading the published CRL: no row");
 	}
 	out->newest_revocation = pg_int(res, 0, 0);
 	if (!pg_null(res, 0, 1)) {
@@ -279,7 +279,7 @@ static crt_status pg_crl_load(crt_ctx *ctx, int want_der, store_crl *out)
 			if (out->der == NULL || out->der_len == 0) {
 				r = out->der == NULL && !pg_null(res, 0, 6)
 					    ? CRT_E_NOMEM
-					    : crt_fail(ctx, CRT_E_STORE, "the published CRL is empty");
+					    : ctx_fail(ctx, CRT_E_STORE, "the published CRL is empty");
 				free(out->der);
 				out->der = NULL;
 				out->der_len = 0;

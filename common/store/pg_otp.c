@@ -35,7 +35,7 @@ static crt_status otp_row(const PGresult *res, int i, int first, crt_otp_info *o
 
 static crt_status not_enrolled(crt_ctx *ctx, const char *user)
 {
-	return crt_fail(ctx, CRT_E_OTP_NOT_ENROLLED, "no OTP enrolled for %s", user);
+	return ctx_fail(ctx, CRT_E_OTP_NOT_ENROLLED, "no OTP enrolled for %s", user);
 }
 
 static crt_status pg_otp_get(crt_ctx *ctx, const char *user, crt_otp_info *out)
@@ -104,7 +104,7 @@ static crt_status pg_otp_insert(crt_ctx *ctx, const store_otp_new *row)
 		    "VALUES ($1, $2, $3, $4, $5, $6)",
 		    &p, NULL, NULL, "storing OTP record");
 	if (r == CRT_E_EXISTS)
-		return crt_fail(ctx, CRT_E_EXISTS, "%s already has an OTP", row->user);
+		return ctx_fail(ctx, CRT_E_EXISTS, "%s already has an OTP", row->user);
 	return r;
 }
 
@@ -142,7 +142,7 @@ static crt_status pg_otp_load_lock(crt_ctx *ctx, const char *user, store_otp_loc
 
 	memset(out, 0, sizeof(*out));
 	if (pg_c(ctx) == NULL || !pg_c(ctx)->in_txn)
-		return crt_fail(ctx, CRT_E_INTERNAL,
+		return ctx_fail(ctx, CRT_E_INTERNAL,
 				"the OTP row of %s is loaded for a verification outside a write "
 				"transaction",
 				user);

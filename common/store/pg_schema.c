@@ -113,7 +113,7 @@ static crt_status newer_store(crt_ctx *ctx, int64_t v)
 	PQclear(res);
 	if (min <= pg_schema_version())
 		return CRT_OK;
-	return crt_fail(ctx, CRT_E_STORE_VERSION,
+	return ctx_fail(ctx, CRT_E_STORE_VERSION,
 			"the PostgreSQL store %s has schema %lld, usable from version %lld on; "
 			"this build knows %d",
 			PQdb(pg_c(ctx)->pg), (long long)v, (long long)min, pg_schema_version());
@@ -135,7 +135,7 @@ crt_status pg_migrate(crt_ctx *ctx)
 	crt_status r;
 
 	if (pg_schema_version() != store_schema_version())
-		return crt_fail(ctx, CRT_E_INTERNAL,
+		return ctx_fail(ctx, CRT_E_INTERNAL,
 				"this build's PostgreSQL schema (%d) and SQLite schema (%d) differ",
 				pg_schema_version(), store_schema_version());
 	if ((r = read_version(ctx, &v)) != CRT_OK)
@@ -145,7 +145,7 @@ crt_status pg_migrate(crt_ctx *ctx)
 	if (v > pg_schema_version())
 		return newer_store(ctx, v);
 	if (ctx->flags & CRT_OPEN_READONLY)
-		return crt_fail(ctx, CRT_E_STORE_VERSION,
+		return ctx_fail(ctx, CRT_E_STORE_VERSION,
 				"the PostgreSQL store %s has schema %lld and needs migrating to %d "
 				"(run crtoken-admin)",
 				PQdb(pg_c(ctx)->pg), (long long)v, pg_schema_version());
@@ -166,7 +166,7 @@ crt_status pg_migrate(crt_ctx *ctx)
 			goto fail;
 		v = BASE_VERSION;
 	} else if (v < BASE_VERSION) {
-		r = crt_fail(ctx, CRT_E_STORE_VERSION,
+		r = ctx_fail(ctx, CRT_E_STORE_VERSION,
 			     "the PostgreSQL store has schema %lld, older than any this build "
 			     "knows",
 			     (long long)v);

@@ -265,7 +265,7 @@ static crt_status pg_redeem(crt_ctx *ctx, store_redemption *j)
 	j->status = CRT_OK;
 	j->claimed = 0;
 	j->detail[0] = '\0';
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		goto out;
 	if (j->audit_only) {

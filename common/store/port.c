@@ -30,7 +30,7 @@ crt_status store_open(crt_ctx *ctx)
 {
 	const char *name = ctx->cfg.backend ? ctx->cfg.backend : "sqlite";
 	if ((ctx->ops = store_backend(name)) == NULL)
-		return crt_fail(ctx, CRT_E_CONFIG,
+		return ctx_fail(ctx, CRT_E_CONFIG,
 				strcmp(name, "postgresql") == 0
 					? "[store] backend = %s: crtoken was built without libpq "
 					  "(install libpq-dev and rebuild)"

@@ -9,7 +9,7 @@
  *    own statement (a conditional UPDATE whose row count is the answer, a
  *    row lock, UPDATE ... RETURNING), never by an outer lock the backend
  *    happens to hold.
- *  - Verbs report failures with crt_fail(ctx, ...) and a crt_status; a
+ *  - Verbs report failures with ctx_fail(ctx, ...) and a crt_status; a
  *    backend maps its own error codes (store_busy, store_unavailable, ...).
  *  - Verbs never call up into the domain (redemption, OTP, CRL): what a
  *    write needs is handed down as values.

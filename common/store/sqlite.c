@@ -41,7 +41,7 @@ crt_status store_error(crt_ctx *ctx, int rc, const char *what)
 	default:
 		s = CRT_E_STORE;
 	}
-	return crt_fail(ctx, s, "%s: %s", what,
+	return ctx_fail(ctx, s, "%s: %s", what,
 			sq_db(ctx) ? sqlite3_errmsg(sq_db(ctx)) : sqlite3_errstr(rc));
 }
 
@@ -82,7 +82,7 @@ static crt_status newer_store(crt_ctx *ctx, int v)
 		return store_error(ctx, rc, "reading min_compatible");
 	if (min <= store_schema_version())
 		return CRT_OK;
-	return crt_fail(ctx, CRT_E_STORE_VERSION,
+	return ctx_fail(ctx, CRT_E_STORE_VERSION,
 			"%s has schema %d, usable from version %lld on; this build knows %d",
 			ctx->cfg.database, v, (long long)min, store_schema_version());
 }
@@ -100,7 +100,7 @@ static crt_status migrate(crt_ctx *ctx)
 	if (v > store_schema_version())
 		return newer_store(ctx, v);
 	if (ctx->flags & CRT_OPEN_READONLY)
-		return crt_fail(ctx, CRT_E_STORE_VERSION,
+		return ctx_fail(ctx, CRT_E_STORE_VERSION,
 				"%s has schema %d and needs migrating to %d (run crtoken-admin)",
 				ctx->cfg.database, v, store_schema_version());
 	if ((r = sq_begin_write(ctx)) != CRT_OK)
@@ -137,12 +137,12 @@ static crt_status check_side_files(crt_ctx *ctx, const char *db)
 
 	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
 		snprintf(side, sizeof(side), "%s%s", db, sfx[i]);
-		r = crt_open_trusted(side, O_PATH | O_NOFOLLOW, CRT_TRUST_STORE, &fd, why,
+		r = open_trusted(side, O_PATH | O_NOFOLLOW, CRT_TRUST_STORE, &fd, why,
 				     sizeof(why));
 		if (r == CRT_E_IO && errno == ENOENT)
 			continue;
 		if (r != CRT_OK)
-			return crt_fail(ctx, r == CRT_E_IO ? CRT_E_STORE_UNAVAILABLE : r, "%s", why);
+			return ctx_fail(ctx, r == CRT_E_IO ? CRT_E_STORE_UNAVAILABLE : r, "%s", why);
 		close(fd);
 	}
 	return CRT_OK;
@@ -151,7 +151,7 @@ static crt_status check_side_files(crt_ctx *ctx, const char *db)
 /*
  * SQLite opens the store by path. So that the file it opens is the one we
  * checked: the directory chain must be trusted (no one else can rename or
- * replace entries there — crt_dir_chain_trusted), the path handed to
+ * replace entries there — dir_chain_trusted), the path handed to
  * SQLite is the resolved one, the file itself is opened without following
  * a symlink and checked on that descriptor, and after SQLite opened it the
  * path must still name that same inode. The descriptor is returned in *fd
@@ -175,15 +175,15 @@ static crt_status check_store_file(crt_ctx *ctx, char resolved[PATH_MAX], int *f
 		base = slash + 1;
 	}
 	if (*base == '\0')
-		return crt_fail(ctx, CRT_E_CONFIG, "[store] database %s names a directory", path);
-	if ((r = crt_dir_chain_trusted(dir, rdir, why, sizeof(why))) != CRT_OK)
-		return crt_fail(ctx, r == CRT_E_IO ? CRT_E_STORE_UNAVAILABLE : r, "store: %s", why);
+		return ctx_fail(ctx, CRT_E_CONFIG, "[store] database %s names a directory", path);
+	if ((r = dir_chain_trusted(dir, rdir, why, sizeof(why))) != CRT_OK)
+		return ctx_fail(ctx, r == CRT_E_IO ? CRT_E_STORE_UNAVAILABLE : r, "store: %s", why);
 	if ((size_t)snprintf(resolved, PATH_MAX, "%s/%s", strcmp(rdir, "/") ? rdir : "", base) >=
 	    PATH_MAX)
-		return crt_fail(ctx, CRT_E_CONFIG, "%s: path too long", path);
-	r = crt_open_trusted(resolved, O_PATH | O_NOFOLLOW, CRT_TRUST_STORE, fd, why, sizeof(why));
+		return ctx_fail(ctx, CRT_E_CONFIG, "%s: path too long", path);
+	r = open_trusted(resolved, O_PATH | O_NOFOLLOW, CRT_TRUST_STORE, fd, why, sizeof(why));
 	if (r != CRT_OK)
-		return crt_fail(ctx, r == CRT_E_IO ? CRT_E_STORE_UNAVAILABLE : r, "%s", why);
+		return ctx_fail(ctx, r == CRT_E_IO ? CRT_E_STORE_UNAVAILABLE : r, "%s", why);
 	return check_side_files(ctx, resolved);
 }
 
@@ -193,7 +193,7 @@ static crt_status same_store_file(crt_ctx *ctx, const char *path, int fd)
 	struct stat a, b;
 	if (fstat(fd, &a) != 0 || lstat(path, &b) != 0 || a.st_dev != b.st_dev ||
 	    a.st_ino != b.st_ino)
-		return crt_fail(ctx, CRT_E_UNSAFE_PERMISSIONS,
+		return ctx_fail(ctx, CRT_E_UNSAFE_PERMISSIONS,
 				"%s changed while it was being opened", path);
 	return CRT_OK;
 }
@@ -233,7 +233,7 @@ static crt_status sq_open(crt_ctx *ctx)
 	if (ctx->flags & CRT_OPEN_CREATE) {
 		int cfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 		if (cfd < 0)
-			return crt_fail(ctx, errno == EEXIST ? CRT_E_EXISTS : CRT_E_IO, "%s: %s",
+			return ctx_fail(ctx, errno == EEXIST ? CRT_E_EXISTS : CRT_E_IO, "%s: %s",
 					path, strerror(errno));
 		fchmod(cfd, 0640); /* whatever the umask */
 		close(cfd);
@@ -414,7 +414,7 @@ static crt_status sq_meta_bump(crt_ctx *ctx, const char *key, int64_t *v)
 		*v = sqlite3_column_int64(st, 0);
 		rc = sqlite3_step(st); /* finish the statement: the update is done at SQLITE_DONE */
 	} else if (rc == SQLITE_DONE) {
-		r = crt_fail(ctx, CRT_E_STORE, "meta %s is missing", key);
+		r = ctx_fail(ctx, CRT_E_STORE, "meta %s is missing", key);
 	}
 	if (r == CRT_OK && rc != SQLITE_DONE)
 		r = store_error(ctx, rc, "writing meta");
@@ -437,7 +437,7 @@ static crt_status sq_snapshot(crt_ctx *ctx, unsigned char **out, size_t *len)
 		return store_error(ctx, rc, "backup");
 	}
 	if ((bk = sqlite3_backup_init(mem, "main", sq_db(ctx), "main")) == NULL) {
-		crt_status r = crt_fail(ctx, CRT_E_STORE, "backup: %s", sqlite3_errmsg(mem));
+		crt_status r = ctx_fail(ctx, CRT_E_STORE, "backup: %s", sqlite3_errmsg(mem));
 		sqlite3_close(mem);
 		return r;
 	}

@@ -67,13 +67,13 @@ static crt_status sq_apikey_list(crt_ctx *ctx, crt_apikey **out, size_t *n)
 			       &st)) != CRT_OK)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (crt_grow(&list, &cap, len, sizeof(*list)) != 0) {
-			r = crt_fail(ctx, CRT_E_NOMEM, "out of memory");
+		if (array_grow(&list, &cap, len, sizeof(*list)) != 0) {
+			r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 			goto out;
 		}
 		if ((r = row_to_key(st, &list[len])) != CRT_OK) {
 			crt_apikey_clear(&list[len]);
-			crt_fail(ctx, r, "out of memory");
+			ctx_fail(ctx, r, "out of memory");
 			goto out;
 		}
 		len++;
@@ -106,11 +106,11 @@ static crt_status sq_apikey_find_by_hash(crt_ctx *ctx, const char *hash, crt_api
 	store_bind_text(st, 1, hash);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE)
-		r = crt_fail(ctx, CRT_E_APIKEY_NOT_FOUND, "no API key with this hash");
+		r = ctx_fail(ctx, CRT_E_APIKEY_NOT_FOUND, "no API key with this hash");
 	else if (rc != SQLITE_ROW)
 		r = store_error(ctx, rc, "look up api key");
 	else if ((r = row_to_key(st, out)) != CRT_OK)
-		crt_fail(ctx, r, "out of memory");
+		ctx_fail(ctx, r, "out of memory");
 	store_done(st);
 	if (r != CRT_OK)
 		crt_apikey_clear(out);
@@ -146,7 +146,7 @@ static crt_status sq_apikey_revoke(crt_ctx *ctx, const char *id, int64_t now, in
 	rc = sqlite3_step(st);
 	store_done(st);
 	if (rc == SQLITE_DONE)
-		return crt_fail(ctx, CRT_E_APIKEY_NOT_FOUND, "no API key with id %s", id);
+		return ctx_fail(ctx, CRT_E_APIKEY_NOT_FOUND, "no API key with id %s", id);
 	if (rc != SQLITE_ROW)
 		return store_error(ctx, rc, "look up api key");
 	return CRT_OK;

@@ -138,7 +138,7 @@ static crt_status sq_cert_list(crt_ctx *ctx, const crt_cert_filter *f, int64_t n
 	sqlite3_bind_int(st, 3, f ? f->expiring_within_days : -1);
 	sqlite3_bind_int64(st, 4, now);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (crt_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
+		if (array_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
 			r = CRT_E_NOMEM;
 			goto out;
 		}
@@ -253,7 +253,7 @@ static crt_status sq_cert_revoked(crt_ctx *ctx, store_revoked **out, size_t *n)
 			       &st)) != CRT_OK)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (crt_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
+		if (array_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
 			r = CRT_E_NOMEM;
 			goto out;
 		}
@@ -309,7 +309,7 @@ static crt_status sq_crl_load(crt_ctx *ctx, int want_der, store_crl *out)
 			int n = sqlite3_column_bytes(st, 6);
 			const void *b = sqlite3_column_blob(st, 6);
 			if (n <= 0 || b == NULL) {
-				r = crt_fail(ctx, CRT_E_STORE, "the published CRL is empty");
+				r = ctx_fail(ctx, CRT_E_STORE, "the published CRL is empty");
 				goto out;
 			}
 			if ((out->der = malloc((size_t)n)) == NULL) {

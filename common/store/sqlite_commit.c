@@ -85,7 +85,7 @@ static void run_batch(crt_ctx *ctx, store_redemption *batch)
 	store_redemption *j;
 
 	for (j = batch; j != NULL && r == CRT_OK; j = j->next) {
-		crt_clear_detail(ctx);
+		ctx_clear_detail(ctx);
 		if ((broken = sq_redeem_in_txn(ctx, j)) != CRT_OK)
 			break;
 		snprintf(j->detail, sizeof(j->detail), "%s", ctx->detail);
@@ -122,7 +122,7 @@ crt_status sq_group_commit(crt_ctx *ctx, store_redemption *job)
 	job->claimed = 0;
 	job->detail[0] = '\0';
 	if (s == NULL) { /* a read-only connection */
-		job->status = crt_fail(ctx, CRT_E_STORE_UNAVAILABLE, "the store was opened read-only");
+		job->status = ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE, "the store was opened read-only");
 		snprintf(job->detail, sizeof(job->detail), "%s", ctx->detail);
 		return job->status;
 	}

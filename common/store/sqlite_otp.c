@@ -35,7 +35,7 @@ static crt_status otp_row(sqlite3_stmt *st, int first, crt_otp_info *out)
 
 static crt_status not_enrolled(crt_ctx *ctx, const char *user)
 {
-	return crt_fail(ctx, CRT_E_OTP_NOT_ENROLLED, "no OTP enrolled for %s", user);
+	return ctx_fail(ctx, CRT_E_OTP_NOT_ENROLLED, "no OTP enrolled for %s", user);
 }
 
 static crt_status sq_otp_get(crt_ctx *ctx, const char *user, crt_otp_info *out)
@@ -74,7 +74,7 @@ static crt_status sq_otp_list(crt_ctx *ctx, crt_otp_info **out, size_t *n)
 	    CRT_OK)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (crt_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
+		if (array_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
 			r = CRT_E_NOMEM;
 			goto out;
 		}
@@ -117,7 +117,7 @@ static crt_status sq_otp_insert(crt_ctx *ctx, const store_otp_new *row)
 	rc = sqlite3_step(st);
 	store_done(st);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
-		return crt_fail(ctx, CRT_E_EXISTS, "%s already has an OTP", row->user);
+		return ctx_fail(ctx, CRT_E_EXISTS, "%s already has an OTP", row->user);
 	if (rc != SQLITE_DONE)
 		return store_error(ctx, rc, "storing OTP record");
 	return CRT_OK;
@@ -163,7 +163,7 @@ static crt_status sq_otp_load_lock(crt_ctx *ctx, const char *user, store_otp_loc
 
 	memset(out, 0, sizeof(*out));
 	if (ctx->conn == NULL || !ctx->conn->in_txn)
-		return crt_fail(ctx, CRT_E_INTERNAL,
+		return ctx_fail(ctx, CRT_E_INTERNAL,
 				"the OTP row of %s is loaded for a verification outside a write "
 				"transaction",
 				user);

@@ -148,7 +148,7 @@ static crt_status sq_list(crt_ctx *ctx, const token_bounds *b, crt_token **out, 
 	sqlite3_bind_int64(st, 3, b->expires_min);
 	sqlite3_bind_int64(st, 4, b->expires_max);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (crt_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
+		if (array_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
 			r = CRT_E_NOMEM;
 			goto out;
 		}
