@@ -19,6 +19,7 @@ int cmd_token(admin_env *env, int argc, char **argv);
 int cmd_redeem(admin_env *env, int argc, char **argv);
 int cmd_cert(admin_env *env, int argc, char **argv);
 int cmd_crl(admin_env *env, int argc, char **argv);
+int cmd_ocsp_signer(admin_env *env, int argc, char **argv);
 int cmd_audit(admin_env *env, int argc, char **argv);
 int cmd_otp(admin_env *env, int argc, char **argv);
 int cmd_apikey(admin_env *env, int argc, char **argv);
@@ -36,6 +37,7 @@ static const struct {
 	{"redeem", cmd_redeem, "redeem a token with a CSR locally"},
 	{"cert", cmd_cert, "list, show, revoke issued certificates"},
 	{"crl", cmd_crl, "sign and write a fresh CRL"},
+	{"ocsp-signer", cmd_ocsp_signer, "make the delegated OCSP-signing certificate"},
 	{"audit", cmd_audit, "show the audit trail"},
 	{"otp", cmd_otp, "enroll and manage one-time passwords"},
 	{"apikey", cmd_apikey, "create, list, revoke API keys for crtokend"},

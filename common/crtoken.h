@@ -203,6 +203,10 @@ typedef struct crt_config {
 	char *net_mc_signer_cert; /* signs the .mobileconfig (CMS), PEM; NULL: unsigned */
 	char *net_mc_signer_key;  /* ... its private key, PEM (a secret file) */
 	char *net_mc_signer_chain; /* ... intermediates sent with it, PEM (optional) */
+	/* [ocsp] (the OCSP responder, ocsp.c) */
+	char *ocsp_signer_cert;   /* delegated OCSP-signing certificate; NULL: the CA signs */
+	char *ocsp_signer_key;    /* ... and its key */
+	int64_t ocsp_validity;    /* seconds from thisUpdate to nextUpdate */
 	/* [portal] (the self-service page at /enroll) */
 	int portal_enabled;
 	char *portal_title;
@@ -949,6 +953,52 @@ crt_status crt_pkcs12_make_form(struct evp_pkey_st *key, const char *cert_pem,
 				const char *chain_pem, const char *friendly,
 				const char *passphrase, int form, unsigned char **der,
 				size_t *len) CRT_MUST_CHECK;
+
+/* ------------------------------------------------------------------ OCSP */
+
+/* Most CertIDs answered in one request; more is a malformedRequest. */
+#define CRT_OCSP_MAX_CERTIDS 16
+
+/* An OCSP response (RFC 6960) ready to send as application/ocsp-response. */
+typedef struct crt_ocsp_response {
+	unsigned char *der; /* malloc'd */
+	size_t der_len;
+	int response_status; /* OCSPResponseStatus: 0 successful, 1 malformedRequest,
+			      * 2 internalError, 3 tryLater, 6 unauthorized */
+	int count;           /* SingleResponses (successful only) */
+	int first_status;    /* CertStatus of the first: 0 good, 1 revoked, 2 unknown */
+} crt_ocsp_response;
+void crt_ocsp_response_clear(crt_ocsp_response *r);
+
+/*
+ * Answer the DER OCSPRequest req: for each CertID (at most
+ * CRT_OCSP_MAX_CERTIDS) good / revoked (time, reason) / unknown from the
+ * store (the admission verb); unknown for a serial this CA never issued and
+ * for a CertID naming another issuer (its issuerNameHash or issuerKeyHash
+ * is not this CA's). The nonce is echoed when present; thisUpdate = now,
+ * nextUpdate = now + [ocsp] validity; signed by the [ocsp] signer when
+ * configured, else by the CA. Bytes that are not one OCSPRequest get a
+ * malformedRequest response. Returns CRT_OK with out->der set for every
+ * answer made; on a store or signer failure out->der still holds a tryLater
+ * (store busy or unavailable) or internalError response and the status is returned (detail in
+ * crt_errdetail) for the caller's log. Reads only (no audit row).
+ */
+crt_status crt_ocsp_respond(crt_ctx *ctx, const unsigned char *req, size_t len,
+			    crt_ocsp_response *out);
+
+/*
+ * Make a delegated OCSP-signing certificate: a new key of the CA's key type,
+ * a certificate issued by the CA (extendedKeyUsage OCSPSigning, keyUsage
+ * digitalSignature, id-pkix-ocsp-nocheck, CA:FALSE) valid for days (capped
+ * at the CA's notAfter), written to [ocsp] signer_cert / signer_key, or when
+ * those are unset to ocsp-signer.pem / ocsp-signer.key (0600) beside the CA
+ * certificate. It is not a client certificate: it is not stored, so RADIUS
+ * never admits it. The paths written are copied into cert_path / key_path
+ * (may be NULL). Audited as ocsp.signer.create. Responses use it once the
+ * instance is reopened with the paths in [ocsp].
+ */
+crt_status crt_ocsp_signer_create(crt_ctx *ctx, int days, const char *actor, char *cert_path,
+				  char *key_path, size_t path_len, char serial[72]);
 
 #ifdef __cplusplus
 }

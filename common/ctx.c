@@ -150,6 +150,7 @@ crt_status instance_otp_key(crt_ctx *ctx, unsigned char key[CRT_OTP_KEY_LEN])
 
 static void instance_free(crt_instance *inst)
 {
+	ocsp_signer_free(inst);
 	ca_free(inst);
 	crt_config_clear(&inst->cfg);
 	slot_unref(inst->slot);
@@ -218,6 +219,8 @@ crt_status instance_open(const char *path, unsigned flags, const crt_instance *p
 		tmp->flags = flags;
 		if ((r = ca_load(tmp)) != CRT_OK)
 			snprintf(err, errlen, "%s", tmp->detail);
+		else
+			ocsp_signer_load(tmp);
 		crt_close(tmp);
 	}
 out:

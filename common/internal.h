@@ -53,6 +53,13 @@ struct crt_instance {
 	unsigned char otp_key[CRT_OTP_KEY_LEN];
 	crt_status otp_key_status;
 	char otp_key_detail[640];
+	/* [ocsp] signer, loaded with the CA when configured (ocsp.c:
+	 * ocsp_signer_load): the certificate and key, or why they cannot be
+	 * used (reported by crt_ocsp_respond) */
+	X509 *ocsp_cert;
+	EVP_PKEY *ocsp_key;
+	crt_status ocsp_status;
+	char ocsp_detail[640];
 	struct store_slot *slot;
 };
 
@@ -228,6 +235,14 @@ int64_t ca_time_unix(const ASN1_TIME *t);
 crt_status crl_publish_in_txn(crt_ctx *ctx, const char *actor, const char *why, int64_t now,
 			      crt_crl *out) CRT_MUST_CHECK;
 void crl_write_file(crt_ctx *ctx, crt_crl *c);
+
+/* --- ocsp.c --- */
+/* Load the [ocsp] signer of ctx's instance (while it is being opened, after
+ * the CA): checked to be issued by the CA with OCSPSigning and to match its
+ * key. A failure is kept in the instance (ocsp_status/ocsp_detail), not
+ * returned: only the responder needs the signer. */
+void ocsp_signer_load(crt_ctx *ctx);
+void ocsp_signer_free(crt_instance *inst);
 
 /* --- csr.c --- */
 /* A verified CSR: what issuance needs of it, nothing else. */

@@ -141,7 +141,8 @@ struct request {
 	const char *method;
 	const char *url;
 	char logpath[160]; /* url with secrets (tokens, keys) masked, for logs */
-	char param[160];   /* the {id} / {serial} / {token} path segment */
+	char param[1024];  /* the {id} / {serial} / {token} path segment (/ocsp/{request}: the
+	                    * rest of the path) */
 	char remote[64];   /* client address, numeric */
 	char actor[200];   /* audit actor once authenticated */
 	char user[128];    /* PAM user of a redeemer ("" if none) */
@@ -179,7 +180,12 @@ enum route_flags {
 	R_BODY = 1 << 2,     /* a JSON body is required */
 	R_BODY_OPT = 1 << 3, /* a JSON body is allowed */
 	R_NO_CTX = 1 << 4,   /* the handler needs no session (the instance only) */
+	R_OCSP = 1 << 5,     /* a DER body, application/ocsp-request, <= OCSP_MAX_BODY */
+	R_REST = 1 << 6,     /* the last {placeholder} takes the rest of the path, '/' too */
 };
+
+/* Largest OCSP request body (16 CertIDs, a signature and its certificates). */
+#define OCSP_MAX_BODY 16384
 
 struct route {
 	const char *method;
@@ -278,6 +284,8 @@ void h_crl(struct request *rq);
 void h_healthz(struct request *rq);
 void h_profile_list(struct request *rq);
 void h_profile_make(struct request *rq);
+void h_ocsp_post(struct request *rq);
+void h_ocsp_get(struct request *rq);
 void h_portal_page(struct request *rq);
 void h_portal_js(struct request *rq);
 void h_portal_css(struct request *rq);

@@ -25,6 +25,9 @@ static const struct route routes[] = {
     {"GET", "/ca.pem", h_ca_pem, R_NO_CTX},
     {"GET", "/crl", h_crl, 0},
     {"GET", "/healthz", h_healthz, R_NO_CTX},
+    /* OCSP (h_ocsp.c): public, like /crl. */
+    {"POST", "/ocsp", h_ocsp_post, R_OCSP},
+    {"GET", "/ocsp/{request}", h_ocsp_get, R_REST},
     /* Onboarding profiles (h_profiles.c). */
     {"GET", "/network-profiles", h_profile_list, R_NO_CTX},
     {"POST", "/network-profiles/{format}", h_profile_make, R_BODY},
@@ -37,14 +40,15 @@ static const struct route routes[] = {
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 /* Does path match pattern? Copies the placeholder segment into param. */
-static int path_matches(const char *pattern, const char *path, char *param, size_t plen)
+static int path_matches(const char *pattern, const char *path, int rest, char *param,
+                        size_t plen)
 {
 	const char *p = pattern, *s = path;
 
 	while (*p != '\0') {
 		if (*p == '{') {
 			const char *pend = strchr(p, '}');
-			size_t n = strcspn(s, "/");
+			size_t n = rest && pend != NULL && pend[1] == '\0' ? strlen(s) : strcspn(s, "/");
 			if (pend == NULL || n == 0 || n >= plen)
 				return 0;
 			memcpy(param, s, n);
@@ -73,7 +77,8 @@ const struct route *route_match(const char *method, const char *path, char *para
 		allow[0] = '\0';
 	param[0] = '\0';
 	for (i = 0; i < NROUTES; i++) {
-		if (!path_matches(routes[i].pattern, path, scratch, sizeof(scratch)))
+		if (!path_matches(routes[i].pattern, path, (routes[i].flags & R_REST) != 0, scratch,
+		                  sizeof(scratch)))
 			continue;
 		if (strcmp(routes[i].method, method) == 0 ||
 		    (head && strcmp(routes[i].method, "GET") == 0)) {

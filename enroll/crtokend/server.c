@@ -91,15 +91,19 @@ static void mask_path(const char *url, char *out, size_t len)
 	out[o < len ? o : len - 1] = '\0';
 }
 
-/* Is the Content-Type application/json (parameters allowed)? */
-static int is_json_type(const char *ct)
+/* Is the Content-Type want (parameters allowed)? */
+static int is_type(const char *ct, const char *want)
 {
-	static const char want[] = "application/json";
-	size_t n = sizeof(want) - 1;
+	size_t n = strlen(want);
 
 	if (ct == NULL || strncasecmp(ct, want, n) != 0)
 		return 0;
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+static int is_json_type(const char *ct)
+{
+	return is_type(ct, "application/json");
 }
 
 void request_borrow(struct request *rq)
@@ -154,6 +158,15 @@ static void request_begin(struct request *rq)
 	    !is_json_type(req_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE))) {
 		reply_error(rq, CRT_E_MEDIA_TYPE, "send Content-Type: application/json");
 		return;
+	}
+	if (rq->route->flags & R_OCSP) {
+		if (!is_type(req_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE),
+		             "application/ocsp-request")) {
+			reply_error(rq, CRT_E_MEDIA_TYPE, "send Content-Type: application/ocsp-request");
+			return;
+		}
+		if (rq->max_body > OCSP_MAX_BODY)
+			rq->max_body = OCSP_MAX_BODY;
 	}
 	if (cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long)rq->max_body) {
 		reply_error(rq, CRT_E_REQUEST_TOO_LARGE, NULL);
@@ -255,7 +268,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (*upload_size != 0) {
 		/* Only routes that take a body keep one. */
-		if (rq->route->flags & (R_BODY | R_BODY_OPT))
+		if (rq->route->flags & (R_BODY | R_BODY_OPT | R_OCSP))
 			body_append(rq, upload_data, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
