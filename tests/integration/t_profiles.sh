@@ -3,7 +3,8 @@
 # POST /network-profiles/{format}), each checked by the real consumer Debian
 # has for it: wpa_supplicant parses its network block, NetworkManager's own
 # keyfile reader (nmcli --offline) reads the keyfile and runs the nmcli
-# recipe, xmllint reads the XML formats, python3's plistlib the
+# recipe, xmllint reads the XML formats and validates the WLAN profile and
+# the eap-config against our own XSDs (tests/schemas), python3's plistlib the
 # mobileconfig, openssl pkcs12 every PKCS#12 (modern and legacy forms, key
 # and chain). The SSID carries characters each format must escape.
 . "$(dirname "$0")/lib.sh"
@@ -80,6 +81,31 @@ check "nmcli recipe and keyfile give the same SSID" test \
 # --- Windows WLAN profile XML and the netsh commands.
 check "crtoken-enroll --profile windows" enroll windows "$T/x"
 check "xmllint reads the WLAN profile" xmllint --noout "$T/x/dev.xml"
+# Our own XSDs (tests/schemas: written from Microsoft's published schema
+# documentation; Debian ships none and nothing is fetched).
+S=$TOP/tests/schemas
+check "the WLAN profile validates against tests/schemas/wlan_profile_v1.xsd" \
+	xmllint --noout --schema "$S/wlan_profile_v1.xsd" "$T/x/dev.xml"
+# mutilate IN OUT EXPR : OUT is IN with EXPR (Python, r = the root) applied.
+mutilate() {
+	$PY -c '
+import sys, xml.etree.ElementTree as E
+t = E.parse(sys.argv[1]); r = t.getroot()
+W = "{http://www.microsoft.com/networking/WLAN/profile/v1}"
+exec(sys.argv[3])
+t.write(sys.argv[2], encoding="UTF-8", xml_declaration=True)' "$@"
+}
+check "mutilated copy no-type.xml made" mutilate "$T/x/dev.xml" "$T/x/no-type.xml" 'r.remove(r.find(W + "connectionType"))'
+check_fails "a WLAN profile without connectionType fails the schema" \
+	xmllint --noout --schema "$S/wlan_profile_v1.xsd" "$T/x/no-type.xml"
+check "mutilated copy reordered.xml made" mutilate "$T/x/dev.xml" "$T/x/reordered.xml" 'e = r.find(W + "name"); r.remove(e); r.insert(2, e)'
+check_fails "a WLAN profile with name after SSIDConfig fails the schema" \
+	xmllint --noout --schema "$S/wlan_profile_v1.xsd" "$T/x/reordered.xml"
+check "mutilated copy no-vendor.xml made" mutilate "$T/x/dev.xml" "$T/x/no-vendor.xml" '
+m = r.find(".//{http://www.microsoft.com/provisioning/EapHostConfig}EapMethod")
+m.remove(m.find("{http://www.microsoft.com/provisioning/EapCommon}VendorId"))'
+check_fails "a WLAN profile whose EapMethod lacks VendorId fails the schema" \
+	xmllint --noout --schema "$S/wlan_profile_v1.xsd" "$T/x/no-vendor.xml"
 TP=$(openssl x509 -in "$T/lab-ca.pem" -noout -fingerprint -sha1 | cut -d= -f2 | tr 'A-F:' 'a-f ')
 check "WLAN profile: SSID hex, server names, the lab CA's thumbprint" $PY -c '
 import sys, xml.etree.ElementTree as E
@@ -139,6 +165,16 @@ check "mobileconfig PKCS#12 carries the chain that verifies the certificate" \
 # --- geteduroam eap-config.
 check "crtoken-enroll --profile eap-config" enroll eap-config "$T/e"
 check "xmllint reads the eap-config" xmllint --noout "$T/e/dev.eap-config"
+check "the eap-config validates against tests/schemas/eap-config.xsd" \
+	xmllint --noout --schema "$S/eap-config.xsd" "$T/e/dev.eap-config"
+check "mutilated copy no-method.xml made" mutilate "$T/e/dev.eap-config" "$T/e/no-method.xml" '
+m = r.find("EAPIdentityProvider/AuthenticationMethods/AuthenticationMethod"); m.remove(m.find("EAPMethod"))'
+check_fails "an eap-config without EAPMethod fails the schema" \
+	xmllint --noout --schema "$S/eap-config.xsd" "$T/e/no-method.xml"
+check "mutilated copy reordered.xml made" mutilate "$T/e/dev.eap-config" "$T/e/reordered.xml" '
+p = r.find("EAPIdentityProvider"); e = p.find("ProviderInfo"); p.remove(e); p.insert(1, e)'
+check_fails "an eap-config with ProviderInfo before CredentialApplicability fails the schema" \
+	xmllint --noout --schema "$S/eap-config.xsd" "$T/e/reordered.xml"
 check "eap-config: EAP-TLS, the lab CA, server IDs, SSID, PKCS#12" $PY -c '
 import base64, sys, xml.etree.ElementTree as E
 r = E.parse(sys.argv[1]).getroot()
@@ -262,6 +298,8 @@ assert "com.apple.firstactiveethernet.managed" in [p["PayloadType"] for p in d["
 	"$T/wm/dev.mobileconfig"
 check "wired: crtoken-enroll --profile eap-config" enroll eap-config "$T/we"
 check "wired: IEEE8023 applicability in the eap-config" grep -q '<IEEE8023>' "$T/we/dev.eap-config"
+check "wired: the eap-config validates against tests/schemas/eap-config.xsd" \
+	xmllint --noout --schema "$S/eap-config.xsd" "$T/we/dev.eap-config"
 check_code "crtoken-enroll refuses an unknown --profile before redeeming" "unknown profile format" \
 	"$ENROLL" --server "$URL" --token "$TOK" --no-login --profile carrier-pigeon
 http_finish
