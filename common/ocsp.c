@@ -92,7 +92,7 @@ void ocsp_signer_load(crt_ctx *ctx)
 		signer_fail(inst, CRT_E_CONFIG, "[ocsp] signer_cert and signer_key go together");
 		return;
 	}
-	if ((r = crt_read_trusted(c->ocsp_signer_cert, 1 << 20, CRT_TRUST_FILE, &pem, &len, why,
+	if ((r = read_trusted(c->ocsp_signer_cert, 1 << 20, CRT_TRUST_FILE, &pem, &len, why,
 				  sizeof(why))) != CRT_OK) {
 		signer_fail(inst, r == CRT_E_UNSAFE_PERMISSIONS ? r : CRT_E_CONFIG,
 			    "[ocsp] signer_cert: %s", why);
@@ -108,7 +108,7 @@ void ocsp_signer_load(crt_ctx *ctx)
 	b = NULL;
 	free(pem);
 	pem = NULL;
-	if ((r = crt_read_trusted(c->ocsp_signer_key, 1 << 20, CRT_TRUST_SECRET, &pem, &len, why,
+	if ((r = read_trusted(c->ocsp_signer_key, 1 << 20, CRT_TRUST_SECRET, &pem, &len, why,
 				  sizeof(why))) != CRT_OK) {
 		signer_fail(inst, r == CRT_E_UNSAFE_PERMISSIONS ? r : CRT_E_CONFIG,
 			    "[ocsp] signer_key: %s", why);
@@ -241,7 +241,7 @@ static crt_status sign_basic(crt_ctx *ctx, OCSP_BASICRESP *bs)
 	if (mctx == NULL || EVP_DigestSignInit(mctx, NULL, ca_sign_digest(key), NULL, key) != 1 ||
 	    OCSP_basic_sign_ctx(bs, signer, mctx, NULL,
 				inst->ocsp_cert != NULL ? 0 : OCSP_NOCERTS) != 1)
-		r = crt_fail(ctx, CRT_E_INTERNAL, "signing the OCSP response failed");
+		r = ctx_fail(ctx, CRT_E_INTERNAL, "signing the OCSP response failed");
 	EVP_MD_CTX_free(mctx);
 	return r;
 }
@@ -258,12 +258,12 @@ crt_status crt_ocsp_respond(crt_ctx *ctx, const unsigned char *req_der, size_t l
 	int n, state = OCSP_STATE_UNKNOWN, dl;
 	crt_status r = CRT_OK, e;
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	memset(out, 0, sizeof(*out));
 	if (req_der == NULL || len == 0 || len > LONG_MAX ||
 	    (req = d2i_OCSP_REQUEST(NULL, &p, (long)len)) == NULL || p != req_der + len ||
 	    (n = OCSP_request_onereq_count(req)) < 1 || n > CRT_OCSP_MAX_CERTIDS) {
-		crt_fail(ctx, CRT_E_REQUEST_INVALID,
+		ctx_fail(ctx, CRT_E_REQUEST_INVALID,
 			 req == NULL ? "not a DER OCSPRequest"
 			 : p != req_der + len ? "bytes after the OCSPRequest"
 					      : "no CertID or more than 16");
@@ -271,11 +271,11 @@ crt_status crt_ocsp_respond(crt_ctx *ctx, const unsigned char *req_der, size_t l
 		goto out;
 	}
 	if (ctx->ca_cert == NULL || ctx->ca_key == NULL) {
-		r = crt_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
+		r = ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
 		goto internal;
 	}
 	if (ctx->inst->ocsp_status != CRT_OK) {
-		r = crt_fail(ctx, ctx->inst->ocsp_status, "%s", ctx->inst->ocsp_detail);
+		r = ctx_fail(ctx, ctx->inst->ocsp_status, "%s", ctx->inst->ocsp_detail);
 		goto internal;
 	}
 	if ((bs = OCSP_BASICRESP_new()) == NULL || (this_upd = ASN1_TIME_new()) == NULL ||
@@ -291,7 +291,7 @@ crt_status crt_ocsp_respond(crt_ctx *ctx, const unsigned char *req_der, size_t l
 		if ((r = answer_one(ctx, bs, OCSP_onereq_get0_id(one), this_upd, next_upd, &st)) !=
 		    CRT_OK) {
 			if (r != CRT_E_NOMEM && crt_errdetail(ctx)[0] == '\0')
-				crt_fail(ctx, r, "looking up a serial for OCSP failed");
+				ctx_fail(ctx, r, "looking up a serial for OCSP failed");
 			if (crt_status_kind(r) == CRT_KIND_BUSY) {
 				e = error_response(OCSP_RESPONSE_STATUS_TRYLATER, out);
 				if (e != CRT_OK)
@@ -421,19 +421,19 @@ crt_status crt_ocsp_signer_create(crt_ctx *ctx, int days, const char *actor, cha
 	ASN1_INTEGER *sn = NULL;
 	X509V3_CTX v3;
 	int64_t now = crt_now(), end, ca_end;
-	crt_json j;
+	jbuf j;
 	crt_status r;
 
-	crt_clear_detail(ctx);
+	ctx_clear_detail(ctx);
 	if (ctx->ca_cert == NULL || ctx->ca_key == NULL)
-		return crt_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
+		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
 	if (days < 1 || days > 36500)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "days must be 1..36500");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "days must be 1..36500");
 	if (signer_path(ctx, ctx->cfg.ocsp_signer_cert, "ocsp-signer.pem", certf, sizeof(certf)) !=
 		CRT_OK ||
 	    signer_path(ctx, ctx->cfg.ocsp_signer_key, "ocsp-signer.key", keyf, sizeof(keyf)) !=
 		CRT_OK)
-		return crt_fail(ctx, CRT_E_INVALID_ARGUMENT, "the signer's path is too long");
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "the signer's path is too long");
 	end = now + (int64_t)days * 86400;
 	ca_end = ca_time_unix(X509_get0_notAfter(ctx->ca_cert));
 	if (ca_end > 0 && end > ca_end)
@@ -443,7 +443,7 @@ crt_status crt_ocsp_signer_create(crt_ctx *ctx, int days, const char *actor, cha
 		goto out;
 	}
 	if ((r = ca_keygen(type, &key)) != CRT_OK) {
-		r = crt_fail(ctx, r, "cannot make a %s key for the signer", type);
+		r = ctx_fail(ctx, r, "cannot make a %s key for the signer", type);
 		goto out;
 	}
 	r = CRT_E_INTERNAL;
@@ -464,29 +464,29 @@ crt_status crt_ocsp_signer_create(crt_ctx *ctx, int days, const char *actor, cha
 	    ca_add_ext(x, &v3, NID_authority_key_identifier, "keyid:always") != CRT_OK)
 		goto out;
 	if (X509_sign(x, ctx->ca_key, ca_sign_digest(ctx->ca_key)) <= 0) {
-		r = crt_fail(ctx, CRT_E_INTERNAL, "signing the OCSP signer certificate failed");
+		r = ctx_fail(ctx, CRT_E_INTERNAL, "signing the OCSP signer certificate failed");
 		goto out;
 	}
 	if ((cert_pem = ca_cert_pem(x)) == NULL || pem_of_key(key, &key_pem, &key_len) != CRT_OK) {
 		r = CRT_E_NOMEM;
 		goto out;
 	}
-	json_begin(&j);
-	json_str(&j, "serial", hex);
-	json_str(&j, "certificate", certf);
-	json_int(&j, "notAfter", end);
-	if ((detail = json_end(&j)) == NULL) {
+	jb_begin(&j);
+	jb_str(&j, "serial", hex);
+	jb_str(&j, "certificate", certf);
+	jb_int(&j, "notAfter", end);
+	if ((detail = jb_end(&j)) == NULL) {
 		r = CRT_E_NOMEM;
 		goto out;
 	}
 	/* The key first (0600), then the certificate: a certificate on disk
 	 * always has its key beside it. The audit row commits after both. */
-	if ((r = crt_write_file(keyf, key_pem, key_len, 0600)) != CRT_OK) {
-		r = crt_fail(ctx, r, "cannot write %s", keyf);
+	if ((r = write_file(keyf, key_pem, key_len, 0600)) != CRT_OK) {
+		r = ctx_fail(ctx, r, "cannot write %s", keyf);
 		goto out;
 	}
-	if ((r = crt_write_file(certf, cert_pem, strlen(cert_pem), 0644)) != CRT_OK) {
-		r = crt_fail(ctx, r, "cannot write %s", certf);
+	if ((r = write_file(certf, cert_pem, strlen(cert_pem), 0644)) != CRT_OK) {
+		r = ctx_fail(ctx, r, "cannot write %s", certf);
 		goto out;
 	}
 	if ((r = store_begin_write(ctx)) != CRT_OK)
