@@ -52,6 +52,11 @@ if [ -x "$BUILD/bin/crtokend" ] && command -v wrk >/dev/null && command -v cfssl
 	. "$CRTOKEN_TOP/tests/bench/http.sh"
 	http_bench 2>&1 | grep '^http ' | while read -r l; do rec "$l"; done
 fi
+# 3. OCSP responses/s (crtokend POST /ocsp under wrk)
+if [ -x "$BUILD/bin/crtokend" ] && command -v wrk >/dev/null; then
+	. "$CRTOKEN_TOP/tests/bench/ocsp.sh"
+	ocsp_bench 2>&1 | grep '^ocsp ' | while read -r l; do rec "$l"; done
+fi
 # 4 + 6. lookups (the rlm_crtoken read path) on a small and a large store
 rec "$("$CORE" lookup 1000 20000)"
 rec "$("$CORE" lookup "$ROWS" 20000)"
@@ -101,6 +106,11 @@ for c in 8 32; do
 	done
 	[ -n "$cf" ] && printf '%-58s %10s/s %10s\n' "3. HTTP cfssl sign, $c conns (p50 $(val "$cf" p50_ms) p99 $(val "$cf" p99_ms) ms)" "$cfr" ""
 done
+o=$(get '^ocsp target=crtokend ')
+if [ -n "$o" ]; then
+	r=$(python3 -c "import sys; print('%.0f' % (int(sys.argv[1])/float(sys.argv[2])))" "$(val "$o" ok)" "$(val "$o" seconds)")
+	printf '%-58s %10s/s %10s\n' "3. OCSP responses, 8 conns (p50 $(val "$o" p50_ms) p99 $(val "$o" p99_ms) ms)" "$r" ""
+fi
 small=$(get '^lookup rows=1000 ')
 big=$(get "^lookup rows=$ROWS ")
 printf '%-58s %10sus %10s\n' "4. admission lookup by serial, 1,000-row store" "$(val "$small" lookup_us)" ""
