@@ -16,10 +16,16 @@ static const char init_help[] =
 	"usage: crtoken-admin init --dir DIR [--ca-key ec-p256|ec-p384|rsa-3072]\n"
 	"                          [--ca-subject \"/CN=.../O=...\"] [--ca-days N] [--json]\n"
 	"       crtoken-admin init --dir DIR --import-cert FILE --import-key FILE\n"
-	"                          [--import-chain FILE] [--json]\n\n"
+	"                          [--import-chain FILE] [--json]\n"
+	"       crtoken-admin init --dir DIR --ca-key-uri 'pkcs11:token=T;object=O'\n"
+	"                          --pin-file FILE [--module PATH] [--ca-subject ...]\n"
+	"                          [--ca-days N] [--json]\n\n"
 	"Create a self-contained instance in DIR: crtoken.conf (paths relative to it),\n"
 	"the store crtoken.db, the CA (ca.pem, ca.key 0600; generated, or imported e.g.\n"
 	"as an intermediate with its chain) and the OTP sealing key otp.key.\n"
+	"With --ca-key-uri the CA key (EC P-256, not extractable) is made in the\n"
+	"PKCS#11 token through the module (default: the p11-kit proxy) and never\n"
+	"leaves it; no ca.key is written; the PIN is read from FILE (mode 0600).\n"
 	"Then use it with --config DIR/crtoken.conf or CRTOKEN_CONF=DIR/crtoken.conf.\n";
 
 static int print_ca(admin_env *env, const char *dir)
@@ -65,6 +71,9 @@ int cmd_init(admin_env *env, int argc, char **argv)
 		{"import-cert", required_argument, NULL, 'C'},
 		{"import-key", required_argument, NULL, 'K'},
 		{"import-chain", required_argument, NULL, 'H'},
+		{"ca-key-uri", required_argument, NULL, 'U'},
+		{"pin-file", required_argument, NULL, 'P'},
+		{"module", required_argument, NULL, 'M'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -87,6 +96,9 @@ int cmd_init(admin_env *env, int argc, char **argv)
 		case 'C': o.import_cert = optarg; break;
 		case 'K': o.import_key = optarg; break;
 		case 'H': o.import_chain = optarg; break;
+		case 'U': o.ca_key_uri = optarg; break;
+		case 'P': o.ca_pin_file = optarg; break;
+		case 'M': o.ca_module = optarg; break;
 		case 'j': env->json = 1; break;
 		case 'h': fputs(init_help, stdout); return EXIT_OK;
 		default: return admin_usage_error("init", "unknown option");
@@ -101,6 +113,13 @@ int cmd_init(admin_env *env, int argc, char **argv)
 	    (o.ca_key_type || o.ca_subject || o.ca_days))
 		return admin_usage_error("init", "--import-* and --ca-key/--ca-subject/--ca-days "
 						 "exclude each other");
+	if ((o.import_cert || o.import_key) && o.ca_key_uri)
+		return admin_usage_error("init", "--import-* and --ca-key-uri exclude each other");
+	if ((o.ca_pin_file || o.ca_module) && o.ca_key_uri == NULL)
+		return admin_usage_error("init", "--pin-file and --module apply only to "
+						 "--ca-key-uri");
+	if (o.ca_key_uri && o.ca_pin_file == NULL)
+		return admin_usage_error("init", "--ca-key-uri needs --pin-file FILE");
 	if (o.import_chain && o.import_cert == NULL)
 		return admin_usage_error("init", "--import-chain does not apply without "
 						 "--import-cert and --import-key");

@@ -246,7 +246,7 @@ static crt_status read_pem(crt_ctx *ctx, const char *path, enum crt_trust kind, 
 /* Load and cross-check a CA triple; the caller owns the results. */
 static crt_status load_triple(crt_ctx *ctx, const char *cert_file, const char *key_file,
 			      const char *chain_file, X509 **cert, EVP_PKEY **key,
-			      STACK_OF(X509) **chain)
+			      STACK_OF(X509) **chain, void **engine)
 {
 	char *pem = NULL;
 	size_t len = 0;
@@ -256,6 +256,8 @@ static crt_status load_triple(crt_ctx *ctx, const char *cert_file, const char *k
 	*cert = NULL;
 	*key = NULL;
 	*chain = NULL;
+	if (engine != NULL)
+		*engine = NULL;
 	if ((r = read_pem(ctx, cert_file, CRT_TRUST_FILE, "CA certificate", &pem, &len)) != CRT_OK)
 		return r;
 	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL) {
@@ -274,6 +276,26 @@ static crt_status load_triple(crt_ctx *ctx, const char *cert_file, const char *k
 	if (X509_check_ca(*cert) < 1) {
 		r = ctx_fail(ctx, CRT_E_CA_INVALID, "%s: not a CA certificate (no CA:TRUE)",
 			     cert_file);
+		goto out;
+	}
+	if (engine != NULL && ca_is_pkcs11_uri(key_file)) {
+		/* The key stays in the token: *key is the engine's handle. The
+		 * engine's keys may not support X509_check_private_key: compare
+		 * the public keys instead. */
+		char why[sizeof(ctx->detail)];
+		if ((r = ca_pkcs11_open(key_file, ctx->cfg.ca_module, ctx->cfg.ca_pin_file, key,
+					engine, why, sizeof(why))) != CRT_OK) {
+			r = ctx_fail(ctx, r, "%s", why);
+			goto out;
+		}
+		if (!ca_pubkey_eq(*cert, *key)) {
+			r = ctx_fail(ctx, CRT_E_CA_KEY_MISMATCH,
+				     "the token key %s does not belong to %s", key_file, cert_file);
+			goto out;
+		}
+		if ((r = read_chain(ctx, chain_file, chain)) != CRT_OK)
+			goto out;
+		r = CRT_OK;
 		goto out;
 	}
 	if ((r = read_pem(ctx, key_file, CRT_TRUST_SECRET, "CA key", &pem, &len)) != CRT_OK)
@@ -354,6 +376,7 @@ void ca_free(crt_instance *inst)
 {
 	X509_free(inst->ca_cert);
 	EVP_PKEY_free(inst->ca_key);
+	ca_pkcs11_release(inst->ca_engine); /* after the key it holds */
 	sk_X509_pop_free(inst->ca_chain, X509_free);
 	free(inst->ca_chain_pem);
 	free(inst->ca_issuer);
@@ -362,6 +385,7 @@ void ca_free(crt_instance *inst)
 	inst->ca_chain = NULL;
 	inst->ca_chain_pem = NULL;
 	inst->ca_issuer = NULL;
+	inst->ca_engine = NULL;
 }
 
 crt_status ca_load(crt_ctx *ctx)
@@ -370,8 +394,9 @@ crt_status ca_load(crt_ctx *ctx)
 	X509 *cert;
 	EVP_PKEY *key;
 	STACK_OF(X509) *chain;
+	void *engine = NULL;
 	crt_status r = load_triple(ctx, ctx->cfg.ca_cert, ctx->cfg.ca_key, ctx->cfg.ca_chain,
-				   &cert, &key, &chain);
+				   &cert, &key, &chain, &engine);
 	/* crt_init: the CA (imported or made) enters the instance here. */
 	if (r == CRT_OK && (ctx->flags & CRT_OPEN_CREATE))
 		r = ca_policy(ctx, cert, ctx->cfg.ca_cert);
@@ -379,11 +404,13 @@ crt_status ca_load(crt_ctx *ctx)
 		X509_free(cert);
 		EVP_PKEY_free(key);
 		sk_X509_pop_free(chain, X509_free);
+		ca_pkcs11_release(engine);
 		return r;
 	}
 	ca_free(inst);
 	inst->ca_cert = cert;
 	inst->ca_key = key;
+	inst->ca_engine = engine;
 	inst->ca_chain = chain;
 	inst->ca_issuer = ca_name_oneline(X509_get_subject_name(cert));
 
@@ -441,7 +468,7 @@ crt_status crt_ca_get(crt_ctx *ctx, crt_ca_info *out)
 	if (ctx->ca_cert == NULL)
 		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA is not loaded");
 	out->subject = ca_name_oneline(X509_get_subject_name(ctx->ca_cert));
-	out->key_type = ca_key_type_name(ctx->ca_key);
+	out->key_type = ca_key_type_name(X509_get0_pubkey(ctx->ca_cert)); /* token keys too */
 	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(ctx->ca_cert), NULL);
 	hex = bn ? BN_bn2hex(bn) : NULL;
 	out->serial = dup_str(hex);
@@ -499,7 +526,13 @@ crt_status crt_ca_import(crt_ctx *ctx, const char *cert_file, const char *key_fi
 	ctx_clear_detail(ctx);
 	if (cert_file == NULL || key_file == NULL)
 		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "certificate and key are required");
-	if ((r = load_triple(ctx, cert_file, key_file, chain_file, &cert, &key, &chain)) != CRT_OK ||
+	if (ca_is_pkcs11_uri(ctx->cfg.ca_key))
+		return ctx_fail(ctx, CRT_E_CA_INVALID,
+				"[ca] key is the PKCS#11 token key %s: importing a key file would "
+				"take the CA out of the token; make a new instance instead",
+				ctx->cfg.ca_key);
+	if ((r = load_triple(ctx, cert_file, key_file, chain_file, &cert, &key, &chain, NULL)) !=
+		    CRT_OK ||
 	    (r = ca_policy(ctx, cert, cert_file)) != CRT_OK)
 		goto out;
 	if (chain_file != NULL && sk_X509_num(chain) == 0) {

@@ -36,6 +36,8 @@ static const struct key {
 	{"ca", "certificate", K_PATH, F(ca_cert), "ca.pem", 0, 0},
 	{"ca", "key", K_PATH, F(ca_key), "ca.key", 0, 0},
 	{"ca", "chain", K_PATH, F(ca_chain), "chain.pem", 0, 0},
+	{"ca", "pin_file", K_PATH, F(ca_pin_file), NULL, 0, 0},
+	{"ca", "module_path", K_PATH, F(ca_module), NULL, 0, 0},
 	{"ca", "cert_days", K_INT, F(cert_days), "365", 1, 36500},
 	{"ca", "clock_skew_seconds", K_INT, F(clock_skew_seconds), "300", 0, 86400},
 	{"ca", "crl_days", K_INT, F(crl_days), "7", 1, 3650},
@@ -165,7 +167,9 @@ static const char *set_value(crt_config *cfg, const struct key *k, const char *v
 		char **s = field;
 		if (*v == '\0')
 			return k->type == K_PATH ? "empty path" : "empty value";
-		char *copy = k->type == K_PATH ? resolve_path(cfg, v) : strdup(v);
+		/* [ca] key may be a PKCS#11 URI rather than a file. */
+		int uri = k->off == offsetof(crt_config, ca_key) && ca_is_pkcs11_uri(v);
+		char *copy = k->type == K_PATH && !uri ? resolve_path(cfg, v) : strdup(v);
 		if (copy == NULL)
 			return "out of memory";
 		free(*s);
@@ -385,6 +389,10 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 		bad = "[network] mobileconfig_signer_chain needs mobileconfig_signer_cert";
 	else if (!formats_known(cfg->portal_formats))
 		bad = "[portal] formats: unknown format (see crtoken.conf for the list)";
+	else if (ca_is_pkcs11_uri(cfg->ca_key))
+		bad = ca_pkcs11_uri_refusal(cfg->ca_key);
+	else if (cfg->ca_pin_file != NULL || cfg->ca_module != NULL)
+		bad = "[ca] pin_file and module_path apply only to a key = pkcs11:... URI";
 	if (bad != NULL) {
 		snprintf(err, errlen, "%s: %s", cfg->path, bad);
 		crt_config_clear(cfg);

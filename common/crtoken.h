@@ -162,6 +162,8 @@ typedef struct crt_config {
 	char *ca_cert;
 	char *ca_key;
 	char *ca_chain;       /* optional: intermediates above ca_cert */
+	char *ca_pin_file;    /* key = pkcs11:...: the token PIN's file */
+	char *ca_module;      /* key = pkcs11:...: the PKCS#11 module (NULL: p11-kit proxy) */
 	int cert_days;        /* validity of issued certificates */
 	int clock_skew_seconds; /* notBefore back-dating */
 	int crl_days;         /* nextUpdate distance */
@@ -312,6 +314,12 @@ typedef struct crt_init_opts {
 	const char *import_cert;
 	const char *import_key;
 	const char *import_chain;
+	/* Make the CA key in a PKCS#11 token instead of ca.key (EC P-256):
+	 * an RFC 7512 URI with token= and object=, the PIN's file, the module
+	 * (NULL: the p11-kit proxy). */
+	const char *ca_key_uri;
+	const char *ca_pin_file;
+	const char *ca_module;
 } crt_init_opts;
 
 /*

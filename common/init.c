@@ -89,6 +89,84 @@ out:
 	return r;
 }
 
+/*
+ * The CA key made in a PKCS#11 token (ca_pkcs11_keygen: EC P-256, not
+ * extractable), the self-signed certificate signed there through the
+ * engine; no key file is written. *made tells the caller to destroy the
+ * key again if the instance is not completed.
+ */
+static crt_status make_ca_pkcs11(const crt_init_opts *o, struct created *cr, int *made, char *err,
+				 size_t errlen)
+{
+	EVP_PKEY *key = NULL;
+	void *engine = NULL;
+	X509 *cert = NULL;
+	char *cpem = NULL;
+	crt_status r;
+
+	*made = 0;
+	if (o->ca_key_type != NULL && strcmp(o->ca_key_type, "ec-p256") != 0) {
+		snprintf(err, errlen, "a CA key made in a PKCS#11 token is ec-p256");
+		return CRT_E_KEY_TYPE;
+	}
+	if ((r = ca_pkcs11_keygen(o->ca_key_uri, o->ca_module, o->ca_pin_file, err, errlen)) !=
+	    CRT_OK)
+		return r;
+	*made = 1;
+	if ((r = ca_pkcs11_open(o->ca_key_uri, o->ca_module, o->ca_pin_file, &key, &engine, err,
+				errlen)) != CRT_OK)
+		goto out;
+	if ((r = ca_self_signed(key, o->ca_subject, o->ca_days > 0 ? o->ca_days : 3650, &cert)) !=
+	    CRT_OK) {
+		if (r == CRT_E_INVALID_ARGUMENT)
+			snprintf(err, errlen, "CA subject \"%s\": use the form /CN=name/O=org",
+				 o->ca_subject);
+		else
+			snprintf(err, errlen, "the token could not sign the CA certificate");
+		goto out;
+	}
+	if ((cpem = ca_cert_pem(cert)) == NULL) {
+		r = CRT_E_NOMEM;
+		goto out;
+	}
+	r = write_new(cr, o->dir, "ca.pem", cpem, strlen(cpem), 0644, err, errlen);
+out:
+	free(cpem);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	ca_pkcs11_release(engine);
+	return r;
+}
+
+/* The sample config, with [ca] key = the URI (and its PIN file and module). */
+static char *conf_text(const crt_init_opts *o, char *err, size_t errlen)
+{
+	static const char anchor[] = "\n;key = ca.key\n";
+	const char *at = strstr(crt_conf_sample, anchor);
+	char pin[4096], mod[4096];
+	if (o->ca_key_uri == NULL)
+		return strdup(crt_conf_sample);
+	if (at == NULL || strchr(o->ca_key_uri, '\n') != NULL ||
+	    realpath(o->ca_pin_file, pin) == NULL ||
+	    (o->ca_module != NULL && o->ca_module[0] != '/' &&
+	    realpath(o->ca_module, mod) == NULL)) {
+		snprintf(err, errlen, "cannot write [ca] key = %s into crtoken.conf", o->ca_key_uri);
+		return NULL;
+	}
+	if (o->ca_module != NULL && o->ca_module[0] == '/') /* as given: a symlink stays one */
+		snprintf(mod, sizeof(mod), "%s", o->ca_module);
+	size_t n = strlen(crt_conf_sample) + strlen(o->ca_key_uri) + 2 * 4096 + 128;
+	char *t = malloc(n);
+	if (t == NULL)
+		return NULL;
+	int k = snprintf(t, n, "%.*s\nkey = %s\npin_file = %s\n", (int)(at - crt_conf_sample),
+			 crt_conf_sample, o->ca_key_uri, pin);
+	if (o->ca_module != NULL)
+		k += snprintf(t + k, n - (size_t)k, "module_path = %s\n", mod);
+	snprintf(t + k, n - (size_t)k, "%s", at + strlen(anchor));
+	return t;
+}
+
 static crt_status copy_in(struct created *cr, const char *dir, const char *src, const char *name,
 			  unsigned mode, char *err, size_t errlen)
 {
@@ -111,7 +189,8 @@ crt_status crt_init(const crt_init_opts *o, char *err, size_t errlen)
 	char conf[4096];
 	crt_ctx *ctx = NULL;
 	crt_status r;
-	char dummy[8];
+	char dummy[8], *conftext = NULL;
+	int token_key = 0;
 
 	if (err == NULL || errlen == 0) {
 		err = dummy;
@@ -127,6 +206,19 @@ crt_status crt_init(const crt_init_opts *o, char *err, size_t errlen)
 	}
 	if ((o->import_cert != NULL) != (o->import_key != NULL)) {
 		snprintf(err, errlen, "importing a CA needs both its certificate and its key");
+		r = CRT_E_INVALID_ARGUMENT;
+		goto out;
+	}
+	if (o->ca_key_uri != NULL && (o->import_cert != NULL || o->ca_pin_file == NULL)) {
+		snprintf(err, errlen, o->import_cert ? "a CA key in a PKCS#11 token is made, not "
+						       "imported"
+						     : "a CA key in a PKCS#11 token needs its PIN "
+						       "file (--pin-file)");
+		r = CRT_E_INVALID_ARGUMENT;
+		goto out;
+	}
+	if (o->ca_key_uri == NULL && (o->ca_pin_file != NULL || o->ca_module != NULL)) {
+		snprintf(err, errlen, "a PIN file and a module apply only to --ca-key-uri");
 		r = CRT_E_INVALID_ARGUMENT;
 		goto out;
 	}
@@ -159,6 +251,9 @@ crt_status crt_init(const crt_init_opts *o, char *err, size_t errlen)
 		     (r = copy_in(cr, o->dir, o->import_chain, "chain.pem", 0644, err, errlen)) !=
 			     CRT_OK))
 			goto out;
+	} else if (o->ca_key_uri != NULL) {
+		if ((r = make_ca_pkcs11(o, cr, &token_key, err, errlen)) != CRT_OK)
+			goto out;
 	} else if ((r = make_ca(o, cr, err, errlen)) != CRT_OK) {
 		goto out;
 	}
@@ -166,8 +261,12 @@ crt_status crt_init(const crt_init_opts *o, char *err, size_t errlen)
 	    (r = write_new(cr, o->dir, "otp.key", otpkey, sizeof(otpkey), 0600, err, errlen)) !=
 		    CRT_OK)
 		goto out;
-	if ((r = write_new(cr, o->dir, "crtoken.conf", crt_conf_sample, strlen(crt_conf_sample),
-			   0640, err, errlen)) != CRT_OK)
+	if ((conftext = conf_text(o, err, errlen)) == NULL) {
+		r = err[0] ? CRT_E_INVALID_ARGUMENT : CRT_E_NOMEM;
+		goto out;
+	}
+	if ((r = write_new(cr, o->dir, "crtoken.conf", conftext, strlen(conftext), 0640, err,
+			   errlen)) != CRT_OK)
 		goto out;
 	/* Create the store and load the CA through the normal path: this also
 	 * validates an imported CA (CA:TRUE, key match, key permissions). */
@@ -181,6 +280,8 @@ crt_status crt_init(const crt_init_opts *o, char *err, size_t errlen)
 	jb_begin(&j);
 	jb_str(&j, "ca", ctx->ca_issuer);
 	jb_str(&j, "imported", o->import_cert ? "yes" : "no");
+	if (o->ca_key_uri != NULL)
+		jb_str(&j, "caKey", o->ca_key_uri);
 	char *detail = jb_end(&j);
 	if ((r = store_begin_write(ctx)) == CRT_OK) {
 		if ((r = audit_write(ctx, "crtoken-admin", "instance.init", o->dir, detail)) ==
@@ -193,6 +294,9 @@ crt_status crt_init(const crt_init_opts *o, char *err, size_t errlen)
 out:
 	OPENSSL_cleanse(otpkey, sizeof(otpkey));
 	crt_close(ctx);
+	free(conftext);
+	if (r != CRT_OK && token_key)
+		ca_pkcs11_destroy(o->ca_key_uri, o->ca_module, o->ca_pin_file);
 	if (r != CRT_OK) {
 		char side[4200];
 		for (int i = cr->n - 1; i >= 0; i--) {

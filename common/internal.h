@@ -48,6 +48,7 @@ struct crt_instance {
 	STACK_OF(X509) *ca_chain; /* intermediates above ca_cert (may be empty) */
 	char *ca_chain_pem;       /* ca_cert PEM + chain PEM, ready to return */
 	char *ca_issuer;          /* oneline subject of ca_cert */
+	void *ca_engine;          /* [ca] key = pkcs11:...: the ENGINE holding ca_key */
 	/* [otp] key_file, read at open: the key, or why it cannot be used
 	 * (reported by the OTP calls that need it, as when it was read there) */
 	unsigned char otp_key[CRT_OTP_KEY_LEN];
@@ -213,6 +214,16 @@ char *ca_name_oneline(const X509_NAME *name);
 char *ca_key_type_name(const EVP_PKEY *pk);
 /* Generate a key of type name ("ec-p256", ...). */
 crt_status ca_keygen(const char *type, EVP_PKEY **out) CRT_MUST_CHECK;
+/* ca_pkcs11.c: the CA key in a PKCS#11 token ([ca] key = pkcs11:...). */
+int ca_is_pkcs11_uri(const char *s);
+const char *ca_pkcs11_uri_refusal(const char *uri); /* NULL if acceptable */
+crt_status ca_pkcs11_open(const char *uri, const char *module, const char *pin_file,
+			  EVP_PKEY **key, void **engine, char *err, size_t errlen) CRT_MUST_CHECK;
+void ca_pkcs11_release(void *engine);
+crt_status ca_pkcs11_keygen(const char *uri, const char *module, const char *pin_file,
+			    char *err, size_t errlen) CRT_MUST_CHECK;
+crt_status ca_pkcs11_destroy(const char *uri, const char *module, const char *pin_file);
+int ca_pubkey_eq(X509 *cert, EVP_PKEY *key);
 /* Signature digest for a signing key (NULL for Ed25519). */
 const EVP_MD *ca_sign_digest(const EVP_PKEY *pk);
 /* Parse "/CN=x/O=y" into a new name. */

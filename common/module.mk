@@ -36,6 +36,15 @@ $(B)/obj/common/conf_sample.o: common/conf_sample.S crtoken.conf
 	@mkdir -p $(@D)
 	$(CC) -c -o $@ $<
 
+# The PKCS#11 CA key goes through the OpenSSL ENGINE API, deprecated in
+# OpenSSL 3 (its provider for PKCS#11 is not in Debian 12): only this file
+# may use deprecated declarations; pkcs11.h comes from libp11-kit-dev (the
+# header only: the module is dlopened, nothing links libp11-kit).
+P11_DEPS := p11-kit-1:libp11-kit-dev
+BUILD_PKGS += $(P11_DEPS)
+$(B)/obj/common/ca_pkcs11.o: CORE_CFLAGS += -Wno-deprecated-declarations \
+	$(call pc_cflags,$(call dep_pcs,$(P11_DEPS)))
+
 $(LIB): $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@
