@@ -3,8 +3,11 @@
  *
  *   bench_core crypto ec-p256|rsa-2048 THREADS SECONDS
  *       the crypto floor: CSR verify + certificate sign with EVP directly
- *   bench_core redeem full|normal THREADS N
- *       N complete redemptions (P-256 CA and CSRs) through crt_redeem
+ *   bench_core redeem full|normal THREADS N [softhsm2]
+ *       N complete redemptions (P-256 CA and CSRs) through crt_redeem; with
+ *       softhsm2 the CA key (P-256) is made in a SoftHSM2 token (a token
+ *       directory beside the instance, removed with it) and every
+ *       certificate is signed there through the pkcs11 engine
  *   bench_core lookup ROWS LOOKUPS
  *       a store with ROWS certificates and ROWS tokens (made in batched
  *       transactions): crt_cert_authorize latency by serial, DB bytes per
@@ -18,6 +21,7 @@
  * Each measurement prints one line "key=value ..." for tests/bench/run.sh.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -171,21 +175,61 @@ static int cmd_crypto(const char *type, int threads, double seconds)
 
 static char inst_dir[256], inst_conf[300];
 
-static void make_instance(const char *durability)
+#define SOFTHSM2_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+
+/* A SoftHSM2 token labelled crtoken-bench in PARENT/tokens (SOFTHSM2_CONF
+ * set for this process) and its PIN in PARENT/pin (0600). */
+static void make_softhsm2_token(const char *parent, char *pin_file, size_t n)
 {
-	char err[512];
+	char path[400], cmd[700];
+	snprintf(path, sizeof(path), "%s/tokens", parent);
+	if (mkdir(path, 0700) != 0)
+		die("mkdir tokens");
+	snprintf(path, sizeof(path), "%s/softhsm2.conf", parent);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		die("softhsm2.conf");
+	fprintf(f, "directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
+		   "log.level = ERROR\n", parent);
+	fclose(f);
+	setenv("SOFTHSM2_CONF", path, 1);
+	snprintf(cmd, sizeof(cmd),
+		 "softhsm2-util --init-token --free --label crtoken-bench --pin 424242 "
+		 "--so-pin 24242424 >/dev/null");
+	if (system(cmd) != 0)
+		die("softhsm2-util --init-token (install softhsm2)");
+	snprintf(pin_file, n, "%s/pin", parent);
+	int fd = open(pin_file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || write(fd, "424242\n", 7) != 7 || close(fd) != 0)
+		die("pin file");
+}
+
+static void make_instance_key(const char *durability, int softhsm2)
+{
+	char err[512], pin_file[400];
 	snprintf(inst_dir, sizeof(inst_dir), "%s/crtoken-bench.XXXXXX",
 		 getenv("BENCH_TMPDIR") ? getenv("BENCH_TMPDIR") : "/var/tmp");
 	if (mkdtemp(inst_dir) == NULL)
 		die("mkdtemp");
-	strcat(inst_dir, "/i");
 	crt_init_opts o = {.dir = inst_dir};
+	if (softhsm2) {
+		make_softhsm2_token(inst_dir, pin_file, sizeof(pin_file));
+		o.ca_key_uri = "pkcs11:token=crtoken-bench;object=bench-ca";
+		o.ca_pin_file = pin_file;
+		o.ca_module = SOFTHSM2_MODULE;
+	}
+	strcat(inst_dir, "/i");
 	if (crt_init(&o, err, sizeof(err)) != CRT_OK)
 		die(err);
 	snprintf(inst_conf, sizeof(inst_conf), "%s/crtoken.conf", inst_dir);
 	FILE *f = fopen(inst_conf, "a");
 	fprintf(f, "\n[store]\ndurability = %s\n[tokens]\nmax_lifetime = 3650d\n", durability);
 	fclose(f);
+}
+
+static void make_instance(const char *durability)
+{
+	make_instance_key(durability, 0);
 }
 
 static void remove_instance(void)
@@ -249,10 +293,10 @@ static void *redeem_worker(void *p)
 	return NULL;
 }
 
-static int cmd_redeem(const char *durability, int threads, int n)
+static int cmd_redeem(const char *durability, int threads, int n, int softhsm2)
 {
 	pthread_t th[64];
-	make_instance(durability);
+	make_instance_key(durability, softhsm2);
 	crt_ctx *ctx = open_ctx();
 	jobs = calloc((size_t)n, sizeof(*jobs));
 	/* Set-up (not timed): tokens and P-256 CSRs. */
@@ -277,8 +321,9 @@ static int cmd_redeem(const char *durability, int threads, int n)
 	for (int i = 0; i < threads; i++)
 		pthread_join(th[i], NULL);
 	double el = now_s() - t0;
-	printf("redeem durability=%s threads=%d n=%d failures=%ld seconds=%.2f per_second=%.0f\n",
-	       durability, threads, n, failures, el, (double)(n - failures) / el);
+	printf("redeem %sdurability=%s threads=%d n=%d failures=%ld seconds=%.2f per_second=%.0f\n",
+	       softhsm2 ? "key=softhsm2 " : "", durability, threads, n, failures, el,
+	       (double)(n - failures) / el);
 	crt_instance_unref(redeem_inst);
 	redeem_inst = NULL;
 	for (int i = 0; i < n; i++)
@@ -520,11 +565,13 @@ int main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[1], "crypto") == 0)
 		return cmd_crypto(argv[2], atoi(argv[3]), atof(argv[4]));
 	if (argc == 5 && strcmp(argv[1], "redeem") == 0)
-		return cmd_redeem(argv[2], atoi(argv[3]), atoi(argv[4]));
+		return cmd_redeem(argv[2], atoi(argv[3]), atoi(argv[4]), 0);
+	if (argc == 6 && strcmp(argv[1], "redeem") == 0 && strcmp(argv[5], "softhsm2") == 0)
+		return cmd_redeem(argv[2], atoi(argv[3]), atoi(argv[4]), 1);
 	if (argc == 4 && strcmp(argv[1], "lookup") == 0)
 		return cmd_lookup(atol(argv[2]), atol(argv[3]));
 	fprintf(stderr, "usage: bench_core crypto ec-p256|rsa-2048 THREADS SECONDS\n"
-			"       bench_core redeem full|normal THREADS N\n"
+			"       bench_core redeem full|normal THREADS N [softhsm2]\n"
 			"       bench_core lookup ROWS LOOKUPS\n");
 	return 2;
 }

@@ -47,6 +47,10 @@ done
 for d in full normal; do
 	for n in 1 "$CORES"; do rec "$("$CORE" redeem "$d" "$n" "$NRED")"; done
 done
+# 2. ... with the CA key in a SoftHSM2 token (signed through the pkcs11 engine)
+if command -v softhsm2-util >/dev/null && [ -e /usr/lib/softhsm/libsofthsm2.so ]; then
+	for n in 1 "$CORES"; do rec "$("$CORE" redeem normal "$n" "$NRED" softhsm2)"; done
+fi
 # 3. HTTP
 if [ -x "$BUILD/bin/crtokend" ] && command -v wrk >/dev/null && command -v cfssl >/dev/null; then
 	. "$CRTOKEN_TOP/tests/bench/http.sh"
@@ -92,6 +96,17 @@ for d in full normal; do
 		printf '%-58s %10s/s %10s\n' "2. in-process redemption, durability=$d, $n thread(s)" \
 			"$(val "$l" per_second)" "$(pct "$(val "$l" per_second)" "$base") of 1"
 	done
+done
+for n in 1 "$CORES"; do
+	l=$(get "^redeem key=softhsm2 durability=normal threads=$n ")
+	f=$(get "^redeem durability=normal threads=$n ")
+	label="2. in-process redemption, CA key in SoftHSM2, $n thread(s)"
+	if [ -z "$l" ] || [ "$(val "$l" failures)" != 0 ]; then
+		printf '%-58s %s\n' "$label" "FAILED (n=$(val "$l" n) failures=$(val "$l" failures))"
+		continue
+	fi
+	printf '%-58s %10s/s %10s\n' "$label" \
+		"$(val "$l" per_second)" "$(pct "$(val "$l" per_second)" "$(val "$f" per_second)") of file"
 done
 for c in 8 32; do
 	cf=$(get "^http target=cfssl gate=- conns=$c ")
