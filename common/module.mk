@@ -42,7 +42,7 @@ $(B)/obj/common/conf_sample.o: common/conf_sample.S crtoken.conf
 # header only: the module is dlopened, nothing links libp11-kit).
 P11_DEPS := p11-kit-1:libp11-kit-dev
 BUILD_PKGS += $(P11_DEPS)
-$(B)/obj/common/ca_pkcs11.o: CORE_CFLAGS += -Wno-deprecated-declarations \
+$(B)/obj/common/ca_pkcs11.o $(B)/obj/rlm_crtoken/ubsan/common/ca_pkcs11.o: CORE_CFLAGS += -Wno-deprecated-declarations \
 	$(call pc_cflags,$(call dep_pcs,$(P11_DEPS)))
 
 $(LIB): $(COMMON_OBJ)

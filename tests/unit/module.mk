@@ -12,3 +12,6 @@ TEST_TARGETS += $(UNIT_BIN)
 
 # crtokend's limiter is compiled into its test.
 $(B)/tests/unit/test_ratelimit: enroll/crtokend/ratelimit.c enroll/crtokend/crtokend.h
+
+# The PKCS#11 header for the token checks (libp11-kit-dev; common/module.mk).
+$(B)/tests/unit/test_pkcs11: CORE_CFLAGS += $(call pc_cflags,$(call dep_pcs,$(P11_DEPS)))
