@@ -248,27 +248,6 @@ out:
 	return r;
 }
 
-crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *chain_pem,
-		       const char *serial, const char *name,
-		       const char *token_id, const char *user, const char *reply, int64_t now,
-		       crt_cert *out)
-{
-	crt_cert c;
-	store_cert_row row;
-	crt_status r;
-
-	if ((r = cert_make(x, pk, chain_pem, serial, name, token_id, user, reply, now, &c)) !=
-	    CRT_OK)
-		return r;
-	cert_row_of(&c, &row);
-	if ((r = store_cert_insert(ctx, &row)) == CRT_OK && out != NULL) {
-		*out = c;
-		return r;
-	}
-	crt_cert_clear(&c);
-	return r;
-}
-
 /* ------------------------------------------------------------ serials */
 
 crt_status crt_serial_normalize(const char *in, char *out, size_t outlen)
@@ -388,6 +367,7 @@ crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const c
 {
 	crt_cert c = {0};
 	crt_crl fresh = {0};
+	store_crl lock;
 	crt_status r;
 	jbuf j;
 	char *detail = NULL;
@@ -402,7 +382,10 @@ crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const c
 		return ctx_fail(ctx, CRT_E_REASON_INVALID, "reason code %d", reason);
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		return r;
-	if ((r = crt_cert_get(ctx, serial, &c)) != CRT_OK)
+	/* Revocations and CRL publications in one order on every writer (the
+	 * publication lock), then the read and the guarded write. */
+	if ((r = store_crl_load(ctx, STORE_CRL_LOCK, &lock)) != CRT_OK ||
+	    (r = crt_cert_get(ctx, serial, &c)) != CRT_OK)
 		goto fail;
 	if (c.revoked) {
 		r = ctx_fail(ctx, CRT_E_CERT_REVOKED, "%s was already revoked", c.serial);

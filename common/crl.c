@@ -133,10 +133,11 @@ static void ca_sha256(crt_ctx *ctx, char out[65])
 
 /*
  * The published CRL's metadata (and, when der != NULL, its DER) plus the
- * newest revocation (store_crl_load). *have is 0 when no CRL was published yet.
+ * newest revocation (store_crl_load with flags). *have is 0 when no CRL was
+ * published yet.
  */
-static crt_status load_published(crt_ctx *ctx, crt_crl_meta *m, int *have, int64_t *newest,
-				 unsigned char **der, size_t *der_len)
+static crt_status load_published(crt_ctx *ctx, unsigned flags, crt_crl_meta *m, int *have,
+				 int64_t *newest, unsigned char **der, size_t *der_len)
 {
 	store_crl c;
 	crt_status r;
@@ -144,7 +145,7 @@ static crt_status load_published(crt_ctx *ctx, crt_crl_meta *m, int *have, int64
 	memset(m, 0, sizeof(*m));
 	*have = 0;
 	*newest = 0;
-	if ((r = store_crl_load(ctx, der != NULL, &c)) != CRT_OK)
+	if ((r = store_crl_load(ctx, flags | (der != NULL ? STORE_CRL_DER : 0), &c)) != CRT_OK)
 		return r;
 	*m = c.meta;
 	*have = c.have;
@@ -213,7 +214,7 @@ crt_status crl_publish_in_txn(crt_ctx *ctx, const char *actor, const char *why, 
 		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
 	/* The number is taken by its own atomic statement: two writers (two
 	 * nodes) never sign two CRLs with one number. */
-	if ((r = load_published(ctx, m, &have, &newest, NULL, NULL)) != CRT_OK ||
+	if ((r = load_published(ctx, 0, m, &have, &newest, NULL, NULL)) != CRT_OK ||
 	    (r = store_meta_bump(ctx, "crl_number", &m->number)) != CRT_OK)
 		goto out;
 	m->this_update = now;
@@ -264,7 +265,7 @@ crt_status crt_crl_current(crt_ctx *ctx, unsigned flags, const char *actor, crt_
 	memset(out, 0, sizeof(*out));
 	ca_sha256(ctx, fp);
 	/* The common case, a read: the published CRL is still fresh. */
-	if ((r = load_published(ctx, &m, &have, &newest, &out->der, &out->der_len)) != CRT_OK)
+	if ((r = load_published(ctx, 0, &m, &have, &newest, &out->der, &out->der_len)) != CRT_OK)
 		goto fail;
 	if (!(flags & CRT_CRL_FORCE) &&
 	    !crt_crl_stale(have ? &m : NULL, newest, fp[0] ? fp : NULL, now, &why)) {
@@ -283,10 +284,11 @@ crt_status crt_crl_current(crt_ctx *ctx, unsigned flags, const char *actor, crt_
 			     why ? why : "forced");
 		goto fail;
 	}
-	/* Stale: sign under the write lock, unless another writer just did. */
+	/* Stale: sign under the publication lock, unless another writer just did. */
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		goto fail;
-	if ((r = load_published(ctx, &m, &have, &newest, &out->der, &out->der_len)) != CRT_OK)
+	if ((r = load_published(ctx, STORE_CRL_LOCK, &m, &have, &newest, &out->der,
+				&out->der_len)) != CRT_OK)
 		goto rollback;
 	if (!(flags & CRT_CRL_FORCE) &&
 	    !crt_crl_stale(have ? &m : NULL, newest, fp, now, &why)) {

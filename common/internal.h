@@ -241,8 +241,9 @@ int64_t ca_time_unix(const ASN1_TIME *t);
 
 /* --- crl.c --- */
 /* Sign and store a fresh CRL inside the caller's write transaction, with its
- * audit row (why: the reason, for the audit). out is filled; the caller
- * writes the file after COMMIT with crl_write_file. */
+ * audit row (why: the reason, for the audit). The caller took the
+ * publication lock first (store_crl_load with STORE_CRL_LOCK). out is
+ * filled; the caller writes the file after COMMIT with crl_write_file. */
 crt_status crl_publish_in_txn(crt_ctx *ctx, const char *actor, const char *why, int64_t now,
 			      crt_crl *out) CRT_MUST_CHECK;
 void crl_write_file(crt_ctx *ctx, crt_crl *c);
@@ -294,16 +295,10 @@ crt_status cert_make(X509 *x, const EVP_PKEY *pk, const char *chain_pem, const c
 		     const char *name, const char *token_id, const char *user, const char *reply,
 		     int64_t now, crt_cert *out) CRT_MUST_CHECK;
 /* The port's row for c (store_cert_row, store/port_certs.h), its strings
- * borrowed from c: hand it to store_cert_insert or a verb that inserts it. */
+ * borrowed from c: hand it to a verb that inserts it (store_cert_insert,
+ * or the redemption commit of port_tokens.h). */
 struct store_cert_row;
 void cert_row_of(const crt_cert *c, struct store_cert_row *row);
-/* Store x (signed for public key pk by the CA whose chain is chain_pem) and
- * fill out (may be NULL). The stored issuer is x's own issuer: ctx may be
- * another context than the signer's (a group-commit leader after a CA swap). */
-crt_status cert_insert(crt_ctx *ctx, X509 *x, const EVP_PKEY *pk, const char *chain_pem,
-		       const char *serial, const char *name,
-		       const char *token_id, const char *user, const char *reply, int64_t now,
-		       crt_cert *out) CRT_MUST_CHECK;
 
 /* --- token.c --- */
 /* Hash (hex SHA-256) of a token string. */

@@ -5,10 +5,10 @@
  * CRL (table crl).
  *
  * revoke numbers revocations from the counter meta('revoked_seq'), bumped
- * in the same statement: the counter's row lock is held to commit, so
- * revocation numbers follow commit order across nodes and a CRL published
- * between two revocations always sees the later one as newer (a
- * max(revoked_seq) + 1 subquery could hand two nodes the same number).
+ * in the same statement: the counter's row lock is held to commit, so two
+ * nodes never hand out the same number (a max(revoked_seq) + 1 subquery
+ * could); the domain takes the publication lock (crl_load STORE_CRL_LOCK)
+ * before it, so revocations and CRLs are serialised.
  * The statement is guarded by revoked_at IS NULL, its row count the
  * answer: two nodes revoking one certificate revoke (and audit) it once.
  */
@@ -249,12 +249,22 @@ static crt_status pg_cert_revoked(crt_ctx *ctx, store_revoked **out, size_t *n)
 	return CRT_OK;
 }
 
-static crt_status pg_crl_load(crt_ctx *ctx, int want_der, store_crl *out)
+/* STORE_CRL_LOCK: the publication lock is the row lock of meta
+ * crl_number (a row that always exists), held to commit. */
+static crt_status pg_crl_load(crt_ctx *ctx, unsigned flags, store_crl *out)
 {
 	PGresult *res;
 	crt_status r;
 
 	memset(out, 0, sizeof(*out));
+	if (flags & STORE_CRL_LOCK) {
+		if (!pg_c(ctx)->in_txn)
+			return ctx_fail(ctx, CRT_E_INTERNAL,
+					"the CRL publication lock is taken outside a write transaction");
+		if ((r = pg_exec(ctx, "SELECT value FROM meta WHERE key = 'crl_number' FOR UPDATE",
+				 NULL, NULL, NULL, "taking the CRL publication lock")) != CRT_OK)
+			return r;
+	}
 	if ((r = pg_exec(ctx,
 			 "SELECT (SELECT max(revoked_seq) FROM certificates), c.number,"
 			 " c.this_update, c.next_update, c.revocations, c.ca_sha256, c.der"
@@ -274,7 +284,7 @@ static crt_status pg_crl_load(crt_ctx *ctx, int want_der, store_crl *out)
 		m->next_update = pg_int(res, 0, 3);
 		m->revocations = pg_int(res, 0, 4);
 		snprintf(m->ca_sha256, sizeof(m->ca_sha256), "%s", PQgetvalue(res, 0, 5));
-		if (want_der) {
+		if (flags & STORE_CRL_DER) {
 			out->der = pg_bytea(res, 0, 6, &out->der_len);
 			if (out->der == NULL || out->der_len == 0) {
 				r = out->der == NULL && !pg_null(res, 0, 6)

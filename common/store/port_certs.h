@@ -45,6 +45,17 @@ typedef struct store_revoked {
 /* The published CRL (the crl table's one row) and the newest revocation
  * (highest certificates.revoked_seq, 0 when none). have = 0: none
  * published yet (then meta is zeroed). der is malloc'd when asked for. */
+enum store_crl_flags {
+	STORE_CRL_DER = 1 << 0,  /* load the DER too */
+	/* Inside a write transaction: take the store's publication lock, held
+	 * until commit or rollback. Every revocation and every publication takes
+	 * it first, so on a store with several writers they are serialised: a
+	 * CRL signed under it lists every revocation committed before it, and no
+	 * revocation commits with a revoked_seq a concurrent CRL claims to cover.
+	 * (SQLite: the write transaction already is that lock. PostgreSQL: a row
+	 * lock on a row that always exists, e.g. meta crl_number FOR UPDATE.) */
+	STORE_CRL_LOCK = 1 << 1,
+};
 typedef struct store_crl {
 	int have;
 	crt_crl_meta meta;
@@ -75,8 +86,8 @@ struct store_cert_ops {
 				int *found);
 	/* Every revoked certificate, by serial. *out malloc'd (free). */
 	crt_status (*revoked)(crt_ctx *ctx, store_revoked **out, size_t *n);
-	/* The published CRL (with its DER when want_der) and the newest revocation. */
-	crt_status (*crl_load)(crt_ctx *ctx, int want_der, store_crl *out);
+	/* The published CRL and the newest revocation (flags: enum store_crl_flags). */
+	crt_status (*crl_load)(crt_ctx *ctx, unsigned flags, store_crl *out);
 	/* Publish (insert or replace) the CRL: m and its DER. */
 	crt_status (*crl_save)(crt_ctx *ctx, const crt_crl_meta *m, const unsigned char *der,
 			       size_t der_len);
@@ -116,9 +127,9 @@ static inline crt_status store_cert_revoked(crt_ctx *ctx, store_revoked **out, s
 	return STORE_CALL(ctx, certs, revoked, out, n);
 }
 
-static inline crt_status store_crl_load(crt_ctx *ctx, int want_der, store_crl *out)
+static inline crt_status store_crl_load(crt_ctx *ctx, unsigned flags, store_crl *out)
 {
-	return STORE_CALL(ctx, certs, crl_load, want_der, out);
+	return STORE_CALL(ctx, certs, crl_load, flags, out);
 }
 
 static inline crt_status store_crl_save(crt_ctx *ctx, const crt_crl_meta *m,

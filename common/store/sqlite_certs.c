@@ -276,8 +276,10 @@ out:
 }
 
 /* The newest revocation is the highest revoked_seq: one step down the
- * certificates_revoked_seq index, never a walk over the revoked rows. */
-static crt_status sq_crl_load(crt_ctx *ctx, int want_der, store_crl *out)
+ * certificates_revoked_seq index, never a walk over the revoked rows.
+ * STORE_CRL_LOCK needs nothing more: the write transaction (BEGIN
+ * IMMEDIATE) already serialises every writer of the store. */
+static crt_status sq_crl_load(crt_ctx *ctx, unsigned flags, store_crl *out)
 {
 	sqlite3_stmt *st;
 	crt_status r;
@@ -305,7 +307,7 @@ static crt_status sq_crl_load(crt_ctx *ctx, int want_der, store_crl *out)
 		m->next_update = sqlite3_column_int64(st, 3);
 		m->revocations = sqlite3_column_int64(st, 4);
 		snprintf(m->ca_sha256, sizeof(m->ca_sha256), "%s", fp ? (const char *)fp : "");
-		if (want_der) {
+		if (flags & STORE_CRL_DER) {
 			int n = sqlite3_column_bytes(st, 6);
 			const void *b = sqlite3_column_blob(st, 6);
 			if (n <= 0 || b == NULL) {

@@ -197,6 +197,63 @@ static void two_nodes_revoking_at_once_write_one_cert_revoke_row(void **s)
 	crt_cert_clear(&c);
 }
 
+/*
+ * Revocations and publications serialised on every backend: a revocation
+ * takes the publication lock before it reads the row, and a re-sign takes
+ * it in its transaction before it reads what the published CRL covers.
+ * (On SQLite the write lock hides a missing one; on PostgreSQL a CRL could
+ * otherwise claim to cover a revocation that commits after it.)
+ */
+static char calls_seen[256];
+static struct store_cert_ops logging_certs;
+static store_ops logging;
+
+static crt_status log_crl_load(crt_ctx *ctx, unsigned flags, store_crl *out)
+{
+	strcat(calls_seen, flags & STORE_CRL_LOCK ? "L" : "l");
+	return store_sqlite_ops.certs->crl_load(ctx, flags, out);
+}
+
+static crt_status log_get(crt_ctx *ctx, const char *serial, crt_cert *out, int *found)
+{
+	strcat(calls_seen, "g");
+	return store_sqlite_ops.certs->get(ctx, serial, out, found);
+}
+
+static crt_status log_revoke(crt_ctx *ctx, const char *serial, int64_t now, int reason,
+			     int *changed)
+{
+	strcat(calls_seen, "r");
+	return store_sqlite_ops.certs->revoke(ctx, serial, now, reason, changed);
+}
+
+static void revocations_and_publications_take_the_publication_lock_first(void **s)
+{
+	crt_cert c;
+	crt_crl crl;
+	issue(&c);
+	logging_certs = *store_sqlite_ops.certs;
+	logging_certs.crl_load = log_crl_load;
+	logging_certs.get = log_get;
+	logging_certs.revoke = log_revoke;
+	logging = store_sqlite_ops;
+	logging.certs = &logging_certs;
+	const store_ops *real = ti.ctx->ops;
+	ti.ctx->ops = &logging;
+	calls_seen[0] = '\0';
+	crt_status r = revoke_op(c.serial);
+	/* lock, read, guarded write, then the CRL it publishes */
+	assert_string_equal(calls_seen, "Lgrl");
+	calls_seen[0] = '\0';
+	crt_status r2 = crt_crl_current(ti.ctx, CRT_CRL_FORCE, "fault", &crl);
+	assert_string_equal(calls_seen, "lLl");
+	ti.ctx->ops = real;
+	assert_int_equal(r, CRT_OK);
+	assert_int_equal(r2, CRT_OK);
+	crt_crl_clear(&crl);
+	crt_cert_clear(&c);
+}
+
 /* The verb answers by its row count: once, then never again. */
 static void the_guarded_revoke_changes_a_row_once(void **s)
 {
@@ -377,6 +434,7 @@ int main(void)
 	    cmocka_unit_test(a_lost_revoke_commit_leaves_exactly_the_revocation),
 	    cmocka_unit_test(two_nodes_revoking_at_once_write_one_cert_revoke_row),
 	    cmocka_unit_test(the_guarded_revoke_changes_a_row_once),
+	    cmocka_unit_test(revocations_and_publications_take_the_publication_lock_first),
 	    cmocka_unit_test(crl_numbers_come_from_one_atomic_bump),
 	    cmocka_unit_test(crl_generation_fails_cleanly_at_every_store_call),
 	    cmocka_unit_test(a_lost_crl_commit_leaves_exactly_the_new_crl),
