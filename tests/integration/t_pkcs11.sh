@@ -9,6 +9,9 @@
 . "$TOP/tests/integration/http_lib.sh"
 
 MODULE=/usr/lib/softhsm/libsofthsm2.so
+# The engine's once-per-process method tables (see lsan_pkcs11.supp).
+LSAN_OPTIONS="suppressions=$TOP/tests/integration/lsan_pkcs11.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 if ! command -v softhsm2-util >/dev/null || [ ! -e "$MODULE" ] ||
 	[ ! -e /usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so ]; then
 	not_ok "softhsm2 and libengine-pkcs11-openssl are installed (scripts/deps.sh check)"
