@@ -428,6 +428,9 @@ run "$ADMIN" audit --limit 12
 
 printf '\n\033[1mDemo complete.\033[0m State kept in %s (CRTOKEN_CONF=%s)\n' "$DEMO" "$CRTOKEN_CONF"
 
+# Without crtokend (make WITH_PAM=0) there is no page to show.
+[ "$HAVE_HTTP" = 1 ] || exit 0
+
 # The self-service page: the chapters stopped crtokend, so the demo writes a
 # script that starts it again on the demo's state (PAM through pam_wrapper,
 # as in the HTTP chapter), makes a fresh token and says how to sign in.

@@ -15,8 +15,11 @@
  *
  *   bench_core mktokens CONF N FILE
  *       N tokens in the instance CONF, one token string per line in FILE
- *   bench_core mkotp CONF N FILE
- *       N OTP users (bench0..), "user:code" lines with the code valid now
+ *   bench_core mkotp CONF N FILE [AT]
+ *       N OTP users (bench0..), "user:code" lines with the code of the time
+ *       step of AT (Unix seconds; default now): with the service's window of
+ *       one step either side, a code for the middle of a run is accepted
+ *       throughout a run of up to a minute
  *
  * Each measurement prints one line "key=value ..." for tests/bench/run.sh.
  */
@@ -532,7 +535,7 @@ static size_t b32decode(const char *in, unsigned char *out)
 	return n;
 }
 
-static int cmd_mkotp(const char *conf, long n, const char *file)
+static int cmd_mkotp(const char *conf, long n, const char *file, int64_t at)
 {
 	crt_ctx *ctx;
 	FILE *f = fopen(file, "w");
@@ -545,7 +548,7 @@ static int cmd_mkotp(const char *conf, long n, const char *file)
 		if (crt_otp_enroll(ctx, user, "SHA1", 6, 30, "bench", "bench", &uri, &secret) != CRT_OK)
 			die(crt_errdetail(ctx));
 		size_t kl = b32decode(secret, key);
-		if (crt_hotp(key, kl, (uint64_t)(crt_now() / 30), "SHA1", 6, code, sizeof(code)) !=
+		if (crt_hotp(key, kl, (uint64_t)(at / 30), "SHA1", 6, code, sizeof(code)) !=
 		    CRT_OK)
 			die("hotp");
 		fprintf(f, "%s:%s\n", user, code);
@@ -560,8 +563,9 @@ int main(int argc, char **argv)
 {
 	if (argc == 5 && strcmp(argv[1], "mktokens") == 0)
 		return cmd_mktokens(argv[2], atol(argv[3]), argv[4]);
-	if (argc == 5 && strcmp(argv[1], "mkotp") == 0)
-		return cmd_mkotp(argv[2], atol(argv[3]), argv[4]);
+	if ((argc == 5 || argc == 6) && strcmp(argv[1], "mkotp") == 0)
+		return cmd_mkotp(argv[2], atol(argv[3]), argv[4],
+		                 argc == 6 ? (int64_t)atoll(argv[5]) : crt_now());
 	if (argc == 5 && strcmp(argv[1], "crypto") == 0)
 		return cmd_crypto(argv[2], atoi(argv[3]), atof(argv[4]));
 	if (argc == 5 && strcmp(argv[1], "redeem") == 0)

@@ -3,13 +3,33 @@
 # crtokend on loopback under wrk at 8 and 32 connections, PAM gate off and
 # on (pam_crtoken through pam_wrapper, a fresh user + TOTP code per request),
 # and, in the same run, cfssl's /api/v1/cfssl/sign with a P-256 CA.
-# Prints "http ..." result lines.
+# Prints "http ..." result lines (fixtures= says how many tokens / OTP users
+# the row had; a row with other > 0 is a failed row, not a result).
+#
+# Fixtures are sized to the run, so that no row runs out on a faster machine:
+#   gate off  HTTP_SECONDS x HTTP_RATE_BOUND x 1.2 tokens. HTTP_RATE_BOUND is
+#             the crypto floor of this run on every core (P-256 CSR verify +
+#             certificate sign, run.sh row 1): every redemption does at least
+#             that much work, so no row can go faster.
+#   gate on   tokens and OTP users for 1.5 x the gate-off rate measured at the
+#             same connection count (the gate adds a PAM login to the same
+#             redemption), at most the gate-off fixture.
+# HTTP_TOKENS / HTTP_OTP_USERS fix the sizes instead. The TOTP codes are
+# those of the run's middle (bench_core mkotp AT), valid throughout runs of
+# up to a minute.
+
+# _hb_size SECONDS RATE FACTOR : ceil(SECONDS x RATE x FACTOR), at least 1000.
+_hb_size() {
+	python3 -c 'import math,sys; s,r,f=map(float,sys.argv[1:]); print(max(1000, math.ceil(s*r*f)))' \
+		"$1" "$2" "$3"
+}
 
 http_bench() {
 	_hb=$BENCH_DIR/http
 	mkdir -p "$_hb"
 	_secs=${HTTP_SECONDS:-5}
-	_ntok=${HTTP_TOKENS:-15000}
+	_bound=${HTTP_RATE_BOUND:-5000}
+	_noff=${HTTP_TOKENS:-$(_hb_size "$_secs" "$_bound" 1.2)}
 	MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 
 	# One P-256 CSR, as crtoken's JSON body and as cfssl's.
@@ -20,11 +40,17 @@ http_bench() {
 	python3 -c 'import json,sys; print(json.dumps({"certificate_request":open(sys.argv[1]).read()}))' \
 		"$_hb/r.csr" >"$_hb/cfssl.json"
 
+	# The rows measure what the service can redeem, not how it sheds load:
+	# every wrk connection comes from 127.0.0.1 and, gate on, is a PAM login,
+	# so the per-address connection cap and max_logins (default 32 and 8,
+	# beyond them 503) are raised above the 32 connections of the last row.
 	"$BUILD/bin/crtoken-admin" init --dir "$_hb/inst" >/dev/null || return 1
 	_conf=$_hb/inst/crtoken.conf
 	sed -i -e 's|^;listen =.*|listen = 127.0.0.1:18480|' -e 's|^;plain_http =.*|plain_http = yes|' \
 		-e 's|^;max_lifetime =.*|max_lifetime = 3650d|' \
-		-e 's|^;rate_limit_failures =.*|rate_limit_failures = 100000|' "$_conf"
+		-e 's|^;rate_limit_failures =.*|rate_limit_failures = 100000|' \
+		-e 's|^;max_logins =.*|max_logins = 32|' \
+		-e 's|^;max_connections_per_address =.*|max_connections_per_address = 64|' "$_conf"
 	printf 'auth required %s config=%s\naccount required %s config=%s\n' \
 		"$BUILD/lib/pam_crtoken.so" "$_conf" "$BUILD/lib/pam_crtoken.so" "$_conf" \
 		>"$_hb/crtoken.pam"
@@ -37,15 +63,24 @@ http_bench() {
 			sed -i 's|^;*require_login =.*|require_login = yes|' "$_conf"
 		fi
 		for _c in 8 32; do
-			_n=$_ntok
-			[ $_gate = on ] && _n=${HTTP_OTP_USERS:-4000}
+			_n=$_noff
+			if [ $_gate = on ]; then
+				# 1.5 x the gate-off rate at these connections (the
+				# bound if that row failed), at most the gate-off fixture.
+				_rate=$(cat "$_hb/rate.$_c" 2>/dev/null || echo "$_bound")
+				_n=${HTTP_OTP_USERS:-$(_hb_size "$_secs" "$_rate" 1.5)}
+				[ -z "${HTTP_OTP_USERS:-}" ] && [ "$_n" -gt "$_noff" ] && _n=$_noff
+			fi
 			# Fixtures are made with durability = normal (quicker); the
 			# measured service runs with the durable default.
 			sed -i 's|^;*durability =.*|durability = normal|' "$_conf"
 			"$BUILD/bench/bench_core" mktokens "$_conf" "$_n" "$_hb/tokens" || return 1
 			_creds=""
 			if [ $_gate = on ]; then
-				"$BUILD/bench/bench_core" mkotp "$_conf" "$_n" "$_hb/creds.$_c" || return 1
+				# Codes of the middle of the run (it starts in a second or two).
+				_at=$(($(date +%s) + 2 + _secs / 2))
+				"$BUILD/bench/bench_core" mkotp "$_conf" "$_n" "$_hb/creds.$_c" "$_at" ||
+					return 1
 				_creds=$_hb/creds.$_c
 			fi
 			sed -i 's|^durability =.*|durability = full|' "$_conf"
@@ -64,7 +99,13 @@ http_bench() {
 			kill $_pid
 			wait $_pid 2>/dev/null
 			_certs=$(sqlite3 "$_hb/inst/crtoken.db" "SELECT count(*) FROM certificates")
-			echo "http target=crtokend gate=$_gate conns=$_c $(echo "$_r" | cut -d' ' -f2-) stored=$_certs"
+			echo "http target=crtokend gate=$_gate conns=$_c $(echo "$_r" | cut -d' ' -f2-) stored=$_certs fixtures=$_n"
+			# The gate-off rate sizes the gate-on fixture (only from a clean row).
+			if [ $_gate = off ]; then
+				echo "$_r" | tr ' ' '\n' | sed -n 's/^other=//p' | grep -qx 0 &&
+					python3 -c 'import sys; d=dict(x.split("=") for x in sys.argv[1:] if "=" in x); print(int(d["ok"])/float(d["seconds"]))' $_r \
+						>"$_hb/rate.$_c"
+			fi
 			# Start the next run from an empty certificates table.
 			sqlite3 "$_hb/inst/crtoken.db" "DELETE FROM certificates; DELETE FROM tokens; DELETE FROM otp; DELETE FROM audit"
 		done

@@ -142,8 +142,14 @@ set -- $(rate none)
 r_none=$1 acc_none=$2 n_none=$3
 
 echo "EAP-TLS authentications (eapol_test wall time, P-256 client and server keys)"
-printf 'throughput, %d concurrent eapol_test loops: with rlm_crtoken %s/s (%d/%d accepted), stock %s/s (%d/%d accepted), ratio %s%%\n' \
-	"$C" "$r_mod" "$acc_mod" "$n_mod" "$r_none" "$acc_none" "$n_none" \
-	"$(awk -v a="$r_mod" -v b="$r_none" 'BEGIN { printf "%.1f", 100 * a / b }')"
+# A rate over authentications that were not all accepted is no result.
+if [ "$acc_mod" = "$n_mod" ] && [ "$acc_none" = "$n_none" ]; then
+	printf 'throughput, %d concurrent eapol_test loops: with rlm_crtoken %s/s (%d/%d accepted), stock %s/s (%d/%d accepted), ratio %s%%\n' \
+		"$C" "$r_mod" "$acc_mod" "$n_mod" "$r_none" "$acc_none" "$n_none" \
+		"$(awk -v a="$r_mod" -v b="$r_none" 'BEGIN { printf "%.1f", 100 * a / b }')"
+else
+	printf 'throughput, %d concurrent eapol_test loops: FAILED (with rlm_crtoken %d/%d accepted, stock %d/%d accepted)\n' \
+		"$C" "$acc_mod" "$n_mod" "$acc_none" "$n_none"
+fi
 stats crtoken "rlm_crtoken in check-eap-tls:"
 stats none "stock EAP-TLS, no virtual_server:"

@@ -2,7 +2,10 @@
 # run.sh — `make bench`: every benchmark in one run on this machine, printed
 # as one table (and kept in $B/bench/results.txt). Environment knobs:
 #   BENCH_SECONDS (crypto, default 3)  BENCH_REDEEM (redemptions, 3000)
-#   HTTP_SECONDS (5)  HTTP_TOKENS (25000)  BENCH_ROWS (1000000)  BENCH_QUICK=1
+#   HTTP_SECONDS (5)  HTTP_TOKENS, HTTP_OTP_USERS (default: sized to the run,
+#   tests/bench/http.sh)  BENCH_ROWS (1000000)  BENCH_QUICK=1
+# A row whose requests did not all succeed prints FAILED with its counts,
+# never a rate.
 set -u
 CRTOKEN_TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$CRTOKEN_TOP"
@@ -20,8 +23,8 @@ mkdir -p "$(dirname "$OUT")"
 SECS=${BENCH_SECONDS:-3}
 NRED=${BENCH_REDEEM:-3000}
 ROWS=${BENCH_ROWS:-1000000}
-if [ "${BENCH_QUICK:-0}" = 1 ]; then SECS=1 NRED=500 ROWS=20000 HTTP_SECONDS=2 HTTP_TOKENS=6000; fi
-export HTTP_SECONDS HTTP_TOKENS
+if [ "${BENCH_QUICK:-0}" = 1 ]; then SECS=1 NRED=500 ROWS=20000 HTTP_SECONDS=2; fi
+export HTTP_SECONDS HTTP_TOKENS HTTP_OTP_USERS
 CORES=$(nproc)
 
 bench_wait_port() {
@@ -54,6 +57,10 @@ fi
 # 3. HTTP
 if [ -x "$BUILD/bin/crtokend" ] && command -v wrk >/dev/null && command -v cfssl >/dev/null; then
 	. "$CRTOKEN_TOP/tests/bench/http.sh"
+	# The crypto floor on every core bounds any redemption rate: it sizes the
+	# HTTP fixtures.
+	HTTP_RATE_BOUND=$(val "$(grep -E "^crypto type=ec-p256 threads=$CORES " "$OUT" | head -1)" per_second)
+	export HTTP_RATE_BOUND
 	http_bench 2>&1 | grep '^http ' | while read -r l; do rec "$l"; done
 fi
 # 3. OCSP responses/s (crtokend POST /ocsp under wrk)
@@ -88,12 +95,19 @@ for t in ec-p256 rsa-2048; do
 		printf '%-58s %10s/s %10s\n' "1. crypto floor $t verify+sign, $n thread(s)" "$(val "$l" per_second)" ""
 	done
 done
+# failed LABEL DETAIL : a row whose requests did not all succeed (no rate).
+failed() { printf '%-58s %s\n' "$1" "FAILED ($2)"; }
 for d in full normal; do
 	for n in 1 "$CORES"; do
 		l=$(get "^redeem durability=$d threads=$n ")
+		label="2. in-process redemption, durability=$d, $n thread(s)"
+		if [ -z "$l" ] || [ "$(val "$l" failures)" != 0 ]; then
+			failed "$label" "n=$(val "$l" n) failures=$(val "$l" failures)"
+			continue
+		fi
 		base=$c1
 		[ "$n" != 1 ] && base=$cn
-		printf '%-58s %10s/s %10s\n' "2. in-process redemption, durability=$d, $n thread(s)" \
+		printf '%-58s %10s/s %10s\n' "$label" \
 			"$(val "$l" per_second)" "$(pct "$(val "$l" per_second)" "$base") of 1"
 	done
 done
@@ -108,18 +122,33 @@ for n in 1 "$CORES"; do
 	printf '%-58s %10s/s %10s\n' "$label" \
 		"$(val "$l" per_second)" "$(pct "$(val "$l" per_second)" "$(val "$f" per_second)") of file"
 done
+# rate LINE : ok per second of an http line, or nothing if any request failed.
+rate() {
+	[ -n "$1" ] && [ "$(val "$1" other)" = 0 ] || return 0
+	python3 -c "import sys; print('%.0f' % (int(sys.argv[1])/float(sys.argv[2])))" "$(val "$1" ok)" "$(val "$1" seconds)"
+}
 for c in 8 32; do
 	cf=$(get "^http target=cfssl gate=- conns=$c ")
-	cfr=""
-	[ -n "$cf" ] && cfr=$(python3 -c "import sys; print('%.0f' % (int(sys.argv[1])/float(sys.argv[2])))" "$(val "$cf" ok)" "$(val "$cf" seconds)")
+	cfr=$(rate "$cf")
 	for g in off on; do
 		l=$(get "^http target=crtokend gate=$g conns=$c ")
 		[ -n "$l" ] || continue
-		r=$(python3 -c "import sys; print('%.0f' % (int(sys.argv[1])/float(sys.argv[2])))" "$(val "$l" ok)" "$(val "$l" seconds)")
-		printf '%-58s %10s/s %10s\n' "3. HTTP crtokend gate $g, $c conns (p50 $(val "$l" p50_ms) p99 $(val "$l" p99_ms) ms)" \
+		label="3. HTTP crtokend gate $g, $c conns (p50 $(val "$l" p50_ms) p99 $(val "$l" p99_ms) ms)"
+		r=$(rate "$l")
+		if [ -z "$r" ]; then
+			failed "3. HTTP crtokend gate $g, $c conns" \
+				"ok=$(val "$l" ok) other=$(val "$l" other) in $(val "$l" seconds) s, fixtures=$(val "$l" fixtures)"
+			continue
+		fi
+		printf '%-58s %10s/s %10s\n' "$label" \
 			"$r" "$( [ -n "$cfr" ] && python3 -c "import sys; print('%.2fx cfssl' % (float(sys.argv[1])/float(sys.argv[2])))" "$r" "$cfr")"
 	done
-	[ -n "$cf" ] && printf '%-58s %10s/s %10s\n' "3. HTTP cfssl sign, $c conns (p50 $(val "$cf" p50_ms) p99 $(val "$cf" p99_ms) ms)" "$cfr" ""
+	[ -n "$cf" ] || continue
+	if [ -n "$cfr" ]; then
+		printf '%-58s %10s/s %10s\n' "3. HTTP cfssl sign, $c conns (p50 $(val "$cf" p50_ms) p99 $(val "$cf" p99_ms) ms)" "$cfr" ""
+	else
+		failed "3. HTTP cfssl sign, $c conns" "ok=$(val "$cf" ok) other=$(val "$cf" other)"
+	fi
 done
 o=$(get '^ocsp target=crtokend ')
 if [ -n "$o" ]; then
