@@ -28,6 +28,10 @@ FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_B)/bin/fuzz_%)
 FUZZ_COMMON_OBJ := $(COMMON_SRC:%.c=$(FUZZ_B)/obj/%.o) $(FUZZ_B)/obj/common/conf_sample.o
 FUZZ_OBJ := $(FUZZ_NAMES:%=$(FUZZ_B)/obj/tests/fuzz/fuzz_%.o)
 
+# The PKCS#11 CA key file needs what common/module.mk gives it (see there).
+$(FUZZ_B)/obj/common/ca_pkcs11.o: FUZZ_CFLAGS += -Wno-deprecated-declarations \
+	$(call pc_cflags,$(call dep_pcs,$(P11_DEPS)))
+
 $(FUZZ_B)/obj/common/%.o: common/%.c $(COMMON_HDR)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
