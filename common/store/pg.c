@@ -62,6 +62,15 @@ char *pg_strdup(const PGresult *r, int row, int col)
 	return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
 }
 
+crt_status pg_rows_alloc(const PGresult *r, size_t size, void *list, int *cnt)
+{
+	void **l = list;
+	*l = NULL;
+	if ((*cnt = PQntuples(r)) == 0)
+		return CRT_OK;
+	return (*l = calloc((size_t)*cnt, size)) == NULL ? CRT_E_NOMEM : CRT_OK;
+}
+
 unsigned char *pg_bytea(const PGresult *r, int row, int col, size_t *len)
 {
 	*len = 0;

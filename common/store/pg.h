@@ -69,6 +69,10 @@ int64_t pg_int(const PGresult *r, int row, int col);
 int pg_null(const PGresult *r, int row, int col);
 char *pg_strdup(const PGresult *r, int row, int col);
 unsigned char *pg_bytea(const PGresult *r, int row, int col, size_t *len);
+/* An array of zeroed size-byte elements, one per row of r, in *list (NULL
+ * when r has no rows) and the row count in *cnt: what every list verb fills.
+ * CRT_E_NOMEM when out of memory. r stays the caller's. */
+crt_status pg_rows_alloc(const PGresult *r, size_t size, void *list, int *cnt);
 
 /* --- pg_schema.c --- */
 /* The schema version of this build on PostgreSQL: always the SQLite one

@@ -50,12 +50,7 @@ static crt_status pg_apikey_list(crt_ctx *ctx, crt_apikey **out, size_t *n)
 	if ((r = pg_exec(ctx, "SELECT " KEY_COLS " FROM api_keys ORDER BY created_at, id", NULL,
 			 &res, NULL, "list api keys")) != CRT_OK)
 		return r;
-	cnt = PQntuples(res);
-	if (cnt == 0) {
-		PQclear(res);
-		return CRT_OK;
-	}
-	if ((list = calloc((size_t)cnt, sizeof(*list))) == NULL) {
+	if (pg_rows_alloc(res, sizeof(*list), &list, &cnt) != CRT_OK) {
 		PQclear(res);
 		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 	}

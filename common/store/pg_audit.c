@@ -44,8 +44,7 @@ static crt_status pg_audit_list(crt_ctx *ctx, int limit, const char *action, crt
 			 "ORDER BY id DESC LIMIT $2",
 			 &p, &res, NULL, "listing the audit trail")) != CRT_OK)
 		return r;
-	cnt = PQntuples(res);
-	if ((rows = calloc((size_t)(cnt ? cnt : 1), sizeof(*rows))) == NULL) {
+	if (pg_rows_alloc(res, sizeof(*rows), &rows, &cnt) != CRT_OK) {
 		PQclear(res);
 		return CRT_E_NOMEM;
 	}

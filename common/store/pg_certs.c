@@ -125,14 +125,9 @@ static crt_status pg_cert_list(crt_ctx *ctx, const crt_cert_filter *f, int64_t n
 			 " ORDER BY issued_at DESC, serial",
 			 &p, &res, NULL, "listing certificates")) != CRT_OK)
 		return r;
-	cnt = PQntuples(res);
-	if (cnt == 0) {
+	if ((r = pg_rows_alloc(res, sizeof(*list), &list, &cnt)) != CRT_OK) {
 		PQclear(res);
-		return CRT_OK;
-	}
-	if ((list = calloc((size_t)cnt, sizeof(*list))) == NULL) {
-		PQclear(res);
-		return CRT_E_NOMEM;
+		return r;
 	}
 	for (i = 0; i < cnt; i++)
 		if ((r = row_to_cert(res, i, &list[i])) != CRT_OK)
@@ -229,14 +224,9 @@ static crt_status pg_cert_revoked(crt_ctx *ctx, store_revoked **out, size_t *n)
 			 "WHERE revoked_at IS NOT NULL ORDER BY serial",
 			 NULL, &res, NULL, "reading revocations")) != CRT_OK)
 		return r;
-	cnt = PQntuples(res);
-	if (cnt == 0) {
+	if ((r = pg_rows_alloc(res, sizeof(*list), &list, &cnt)) != CRT_OK) {
 		PQclear(res);
-		return CRT_OK;
-	}
-	if ((list = calloc((size_t)cnt, sizeof(*list))) == NULL) {
-		PQclear(res);
-		return CRT_E_NOMEM;
+		return r;
 	}
 	for (int i = 0; i < cnt; i++) {
 		snprintf(list[i].serial, sizeof(list[i].serial), "%s", PQgetvalue(res, i, 0));

@@ -66,10 +66,9 @@ static crt_status pg_otp_list(crt_ctx *ctx, crt_otp_info **out, size_t *n)
 	if ((r = pg_exec(ctx, "SELECT " OTP_COLS " FROM otp ORDER BY username", NULL, &res, NULL,
 			 "listing OTP records")) != CRT_OK)
 		return r;
-	cnt = PQntuples(res);
-	if ((list = calloc((size_t)(cnt ? cnt : 1), sizeof(*list))) == NULL) {
+	if ((r = pg_rows_alloc(res, sizeof(*list), &list, &cnt)) != CRT_OK) {
 		PQclear(res);
-		return CRT_E_NOMEM;
+		return r;
 	}
 	for (i = 0; i < cnt; i++)
 		if ((r = otp_row(res, i, 0, &list[i])) != CRT_OK)
@@ -78,10 +77,6 @@ static crt_status pg_otp_list(crt_ctx *ctx, crt_otp_info **out, size_t *n)
 	if (r != CRT_OK) {
 		crt_otp_list_free(list, (size_t)i);
 		return r;
-	}
-	if (cnt == 0) {
-		free(list);
-		list = NULL;
 	}
 	*out = list;
 	*n = (size_t)cnt;

@@ -128,14 +128,9 @@ static crt_status pg_list(crt_ctx *ctx, const token_bounds *b, crt_token **out, 
 			 " ORDER BY created_at DESC, id",
 			 &p, &res, NULL, "listing tokens")) != CRT_OK)
 		return r;
-	cnt = PQntuples(res);
-	if (cnt == 0) {
+	if ((r = pg_rows_alloc(res, sizeof(*list), &list, &cnt)) != CRT_OK) {
 		PQclear(res);
-		return CRT_OK;
-	}
-	if ((list = calloc((size_t)cnt, sizeof(*list))) == NULL) {
-		PQclear(res);
-		return CRT_E_NOMEM;
+		return r;
 	}
 	for (i = 0; i < cnt; i++)
 		if (!row_to_token(res, i, &list[i]))
