@@ -29,6 +29,8 @@ static const struct {
                                 "password)"},
     {"authentication_failed", "login failed: wrong user name or one-time password (a code "
                               "can be used only once; wait for the next one)"},
+    {"otp_locked", "login refused: too many wrong one-time passwords, this account is locked "
+                   "for a while; try again later or ask your administrator"},
     {"permission_denied", "permission denied"},
     {"rate_limited", "too many failed logins from this address; wait and try again"},
     {"field_locked", "the token does not allow changing that field; drop --cn/--org/--ou"},

@@ -216,6 +216,15 @@ int auth_redeemer(struct request *rq)
 		need_login(rq, CRT_E_AUTH_FAILED, NULL);
 		goto out;
 	}
+	if (s == CRT_E_OTP_LOCKED) {
+		/* A failed login like any other (counted, audited), answered
+		 * 429 otp_locked: see pamgate.c for what that reveals. */
+		failed(rq, "http.login_failed", cred,
+		       json_pack("{s:s, s:s}", "service", rq->cfg->pam_service, "reason",
+		                 crt_status_name(s)));
+		reply_error(rq, s, NULL);
+		goto out;
+	}
 	auth_attempt_done(rq, 0);
 	if (s != CRT_OK) {
 		reply_error(rq, s, why);

@@ -5,8 +5,22 @@
  * PAM stack's prompts: with one line it answers the single prompt (OTP, or
  * a password), with "password\nOTP" a stack that asks for both. Prompts are
  * answered in order, echo on or off alike; messages are ignored. Nothing of
- * what PAM says goes back to the client: every failure is the same 401, so
- * the response never tells whether an account exists.
+ * what PAM says goes back to the client, and every failure is the same 401
+ * authentication_failed — unknown user, wrong code, wrong password, replay —
+ * so the response never tells whether an account exists.
+ *
+ * One failure is told apart: PAM_MAXTRIES, the stack's "locked out"
+ * (pam_crtoken answers it while a user's OTP lockout is in force, and only
+ * for an enrolled user), becomes otp_locked, so the page can say "wait or
+ * ask your administrator" instead of "try the next code" to a user who
+ * cannot succeed. What that reveals is what the lockout itself reveals, and
+ * no more: the answer is decided before any code or password is looked at
+ * (the same for a right and a wrong code, so it is no guessing oracle); the
+ * attempt that starts a lockout still answers authentication_failed; a name
+ * without OTP never locks, so learning that a name exists this way costs
+ * [otp] max_failures failed logins for that name first (each counted by the
+ * per-address limiter and audited), and locks the real user out, which is
+ * visible to them and to the administrator.
  *
  * libpam dlopens the modules of a stack at pam_start and dlcloses them at
  * pam_end, so a module that keeps state between logins (pam_crtoken keeps
@@ -85,6 +99,8 @@ static crt_status gate_status(int rc, const char **why)
 	switch (rc) {
 	case PAM_SUCCESS:
 		return CRT_OK;
+	case PAM_MAXTRIES:
+		return CRT_E_OTP_LOCKED; /* see the header comment */
 	case PAM_AUTHINFO_UNAVAIL:
 		*why = "PAM: authentication information unavailable";
 		return CRT_E_STORE_UNAVAILABLE;

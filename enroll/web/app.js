@@ -311,7 +311,7 @@ const MESSAGES = {
 	authentication_failed: 'Sign-in failed: the user name, the one-time code or the password was not accepted. Wait for the next code in your authenticator app and try again.',
 	otp_bad_code: 'The one-time code was not accepted. Wait for the next code and try again.',
 	otp_replayed: 'That one-time code was already used. Wait for the next code.',
-	otp_locked: 'Too many wrong one-time codes: your one-time code is locked for a while. Try again later or ask your administrator.',
+	otp_locked: 'Too many wrong one-time codes: signing in as this user is locked for a while. Try again later, or ask your administrator to unlock it.',
 	otp_not_enrolled: 'No authenticator app is set up for this user. Ask your administrator.',
 	rate_limited: 'Too many failed attempts from this network. Please wait and try again.',
 	store_busy: 'The service is busy right now. Try again in a few seconds.',

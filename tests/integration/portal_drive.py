@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import websocket
@@ -241,8 +242,91 @@ def password_flow():
     sys.exit(0)
 
 
+def redeem_and_wait(timeout=20):
+    """Press "Get my certificate" and wait for the answer: the button is
+    disabled while the request runs and enabled again after it."""
+    click("#b-redeem")
+    return cdp.wait("!document.getElementById('b-redeem').disabled && "
+                    "(!document.getElementById('error').hidden || document.body.dataset.step === '3')",
+                    timeout)
+
+
+def wrong_code(user):
+    valid = {otp(user, o) for o in (-30, 0, 30, 60)}
+    return next(f"{n:06d}" for n in range(123456, 999999) if f"{n:06d}" not in valid)
+
+
+def limits_flow():
+    """The OTP lockout and the per-address limit, as the page tells them:
+    PLAN["max_failures"] wrong codes lock the account ([otp] max_failures),
+    then even the right code is otp_locked; failed logins from this address
+    up to [server] rate_limit_failures, then every attempt is rate_limited."""
+    load()
+    wrong = wrong_code("frank")
+    type_into("#token", PLAN["tokens"]["f"])
+    click("#b-token")
+    cdp.wait("document.body.dataset.step === '2'", 5)
+    type_into("#user", "frank")
+    click("#k-server")
+    codes = []
+    for _ in range(PLAN["max_failures"]):
+        type_into("#otp", wrong)
+        redeem_and_wait()
+        codes.append(error_code())
+    check(f"the {PLAN['max_failures']} wrong codes that lock the account each say sign-in failed",
+          codes == ["authentication_failed"] * PLAN["max_failures"], codes)
+    type_into("#otp", otp("frank"))
+    redeem_and_wait()
+    t = text()
+    check("then the right code: the page says the account is locked, and what to do",
+          error_code() == "otp_locked" and "locked for a while" in t
+          and "ask your administrator" in t and document_step() == "2", t)
+    check("... announced (role=alert), the code field marked invalid",
+          cdp.js("document.getElementById('error').getAttribute('role')") == "alert"
+          and cdp.js("document.getElementById('otp').getAttribute('aria-invalid')") == "true")
+    shot("11-otp-locked")
+
+    # Failed logins of a name without OTP (never locked) until the address is blocked.
+    base = PLAN["url"].rsplit("/enroll", 1)[0]
+    url = base + "/client-certificates/token/" + PLAN["tokens"]["g"]
+    auth = "Basic " + base64.b64encode(b"nobody:" + wrong.encode()).decode()
+    statuses = []
+    for _ in range(2 * PLAN["rate_limit_failures"]):
+        rq = urllib.request.Request(url, data=b'{"type":"GENERATE"}', method="POST",
+                                    headers={"Content-Type": "application/json",
+                                             "Authorization": auth})
+        try:
+            with urllib.request.urlopen(rq, timeout=10) as r:
+                statuses.append(r.status)
+        except urllib.error.HTTPError as e:
+            statuses.append(e.code)
+        if statuses[-1] != 401:
+            break
+    check("failed logins from this address (outside the page) end in 429",
+          statuses[-1] == 429 and set(statuses[:-1]) <= {401}, statuses)
+    load()
+    sign_in(PLAN["tokens"]["g"], "gina", otp("gina"), "server")
+    cdp.wait("!document.getElementById('error').hidden", 20)
+    t = text()
+    check("then the page, with a right code: it says too many attempts from this network, "
+          "and for how long",
+          error_code() == "rate_limited" and "Too many failed attempts" in t
+          and "try again in" in t, t)
+    shot("12-rate-limited")
+    check("no script error, no Content-Security-Policy refusal", cdp.problems == [],
+          cdp.problems)
+    cdp.call("Target.closeTarget", session=False, targetId=target)
+    sys.exit(0)
+
+
+def document_step():
+    return cdp.js("document.body.dataset.step")
+
+
 if len(sys.argv) > 2 and sys.argv[2] == "password":
     password_flow()
+if len(sys.argv) > 2 and sys.argv[2] == "limits":
+    limits_flow()
 
 # ---------------------------------------------------------------- the page
 

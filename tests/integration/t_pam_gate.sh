@@ -59,12 +59,32 @@ check_eq "... and the token stays unused" active "$(state "$TOKEN_ID")"
 
 new_token locked '"owner":"lucy"'
 for i in 1 2 3 4 5; do redeem "$TOKEN" "$T/dev.json" -u "lucy:$(wrong_code "$SL")"; done
-redeem "$TOKEN" "$T/dev.json" -u "lucy:$(code "$SL")"
-check_status "a locked-out user is refused even with the right code (401)" 401 \
+check_status "the failure that starts a lockout is still 401 authentication_failed" 401 \
 	authentication_failed
+redeem "$TOKEN" "$T/dev.json" -u "lucy:$(code "$SL")"
+check_status "a locked-out user is refused even with the right code: 429 otp_locked" 429 \
+	otp_locked
+check_eq "... without Retry-After (PAM does not say for how long)" "" "$(header Retry-After)"
 check_eq "... and the token stays unused" active "$(state "$TOKEN_ID")"
 check_contains "... and the user shows as locked" '"locked": true' \
 	"$("$ADMIN" otp show lucy --json)"
+redeem "$TOKEN" "$T/dev.json" -u "lucy:$(wrong_code "$SL")"
+check_status "while locked a wrong code gets the same answer (no guessing oracle)" 429 \
+	otp_locked
+check_eq "... both audited as failed logins with the reason" 2 \
+	"$(sqlite3 "$T/inst/crtoken.db" "SELECT count(*) FROM audit WHERE action='http.login_failed'
+		AND object='lucy' AND detail LIKE '%\"reason\":\"otp_locked\"%'")"
+mkdir -p "$T/out"
+CRTOKEN_OTP=$(code "$SL") setsid -w "$ENROLL" --server "$URL" --token "$TOKEN" --user lucy \
+	--out-dir "$T/out" </dev/null >"$T/enroll.out" 2>"$T/enroll.err"
+check_eq "crtoken-enroll for a locked user exits 1 (refused)" 1 "$?"
+check_contains "... and says the account is locked" \
+	"error: otp_locked: login refused: too many wrong one-time passwords" "$(cat "$T/enroll.err")"
+# A name without OTP never locks: the lockout answer cannot be had for it.
+new_token nobody
+for i in 1 2 3 4 5 6 7; do redeem "$TOKEN" "$T/dev.json" -u "nobody:$(wrong_code "$SL")"; done
+check_status "a user name without OTP is 401 authentication_failed however often it fails" \
+	401 authentication_failed
 "$ADMIN" otp unlock lucy >/dev/null
 redeem "$TOKEN" "$T/dev.json" -u "lucy:$(code "$SL" 30)"
 check_status "after crtoken-admin otp unlock the next code redeems (201)" 201 -

@@ -8,8 +8,9 @@
 # built in the page; openssl opens the PKCS#12 with the chosen passphrase and
 # finds the certificate's key) and one made by the server (its passphrase
 # shown once); a wpa_supplicant profile that wpa_supplicant reads; and the
-# error paths (mistyped, wrong code, used, expired). Screenshots of every step
-# in build/tests/portal/ (a phone's width, 375 px). The page's HTTP headers
+# error paths (mistyped, wrong code, used, expired, the OTP lockout after
+# [otp] max_failures wrong codes, the per-address limit). Screenshots of
+# every step in build/tests/portal/ (a phone's width, 375 px). The page's HTTP headers
 # (CSP, nosniff, no-referrer) and [portal] enabled = no are checked with curl.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/integration/http_lib.sh"
@@ -42,6 +43,12 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
 conf_set ca_file "$T/lab-ca.pem" && conf_set server_names radius.test &&
 	conf_set name "Corp 802.1X" && conf_set require_login yes &&
 	conf_set pam_service crtoken-otp || { not_ok "configure the instance"; finish; exit 1; }
+# The lockout after 3 wrong codes; the address blocked after 10 failed logins
+# in an hour (the whole run is one window: the count is the suite's own).
+MAX_FAILURES=3
+RATE_LIMIT=10
+conf_set max_failures $MAX_FAILURES && conf_set rate_limit_failures $RATE_LIMIT &&
+	conf_set rate_limit_seconds 3600 || { not_ok "configure the limits"; finish; exit 1; }
 mkdir -p "$T/pam.d"
 printf 'auth required %s config=%s\naccount required %s config=%s\n' \
 	"$PAM_SO" "$CRTOKEN_CONF" "$PAM_SO" "$CRTOKEN_CONF" >"$T/pam.d/crtoken-otp"
@@ -73,7 +80,7 @@ check_eq "portal.json carries the [portal] texts as JSON strings" "$ORG|$HELP|Tr
 	"$(jget "$T/body" "d['organization'] + '|' + d['help'] + '|' + str(d['loginRequired'])")"
 
 # ------------------------------------------------------------ users, tokens
-for u in alice bob carol dave erin; do
+for u in alice bob carol dave erin frank gina; do
 	"$ADMIN" otp enroll "$u" --no-qr --json >"$T/otp-$u.json" || { not_ok "otp enroll $u"; finish; exit 1; }
 done
 secret() { jget "$T/otp-$1.json" "d['secret']"; }
@@ -81,7 +88,10 @@ new_token expiring '"commonName":"old-laptop"' '"expiresIn":1' && EXPIRED=$TOKEN
 new_token laptop '"commonName":"alice-laptop"' && TOK_A=$TOKEN && TOK_A_ID=$TOKEN_ID
 new_token phone '"commonName":"bob-phone"' && TOK_B=$TOKEN
 new_token tablet '"commonName":"erin-tablet"' && TOK_C=$TOKEN
-[ -n "${EXPIRED:-}" ] && [ -n "${TOK_A:-}" ] && [ -n "${TOK_B:-}" ] && [ -n "${TOK_C:-}" ] || { not_ok "tokens"; finish; exit 1; }
+new_token frank '"commonName":"frank-laptop"' && TOK_F=$TOKEN
+new_token gina '"commonName":"gina-phone"' && TOK_G=$TOKEN
+[ -n "${EXPIRED:-}" ] && [ -n "${TOK_A:-}" ] && [ -n "${TOK_B:-}" ] && [ -n "${TOK_C:-}" ] &&
+	[ -n "${TOK_F:-}" ] && [ -n "${TOK_G:-}" ] || { not_ok "tokens"; finish; exit 1; }
 
 # ------------------------------------------------------------ the browser
 rm -rf "$SHOTS"
@@ -100,39 +110,55 @@ $PY - "$T/plan.json" <<EOF
 import json, sys
 json.dump({"cdp": "http://127.0.0.1:$CDP_PORT", "url": "$URL/enroll", "shots": "$SHOTS",
            "downloads": "$T/dl", "enroll": "$ENROLL", "out": "$T/result.json",
-           "tokens": {"a": "$TOK_A", "b": "$TOK_B", "c": "$TOK_C", "expired": "$EXPIRED"},
-           "otp": {u: json.load(open("$T/otp-%s.json" % u))["secret"] for u in ("alice", "bob", "carol", "dave", "erin")},
+           "tokens": {"a": "$TOK_A", "b": "$TOK_B", "c": "$TOK_C", "f": "$TOK_F", "g": "$TOK_G", "expired": "$EXPIRED"},
+           "otp": {u: json.load(open("$T/otp-%s.json" % u))["secret"] for u in ("alice", "bob", "carol", "dave", "erin", "frank", "gina")},
+           "max_failures": $MAX_FAILURES, "rate_limit_failures": $RATE_LIMIT,
            "password": "erin's pw",
            "passphrase": "$PASSPHRASE", "utf8_passphrase": "$UTF8_PASSPHRASE", "title": "$TITLE", "org": """$ORG""", "help": """$HELP""",
            "cn": "alice-laptop", "network": "Corp WLAN"}, open(sys.argv[1], "w"))
 EOF
-$PY "$TOP/tests/integration/portal_drive.py" "$T/plan.json" >"$T/drive.out" 2>"$T/drive.err"
-DRIVE_RC=$?
-while IFS= read -r line; do
-	case "$line" in
-	"ok "*) ok "browser: ${line#ok }" ;;
-	"not ok "*) not_ok "browser: ${line#not ok }" ;;
-	"#"*) echo "$line" ;;
-	esac
-done <"$T/drive.out"
-check_eq "the browser driver ran to its end" 0 "$DRIVE_RC"
-[ "$DRIVE_RC" = 0 ] || sed 's/^/#   /' "$T/drive.err" | tail -20
+# drive MODE WHAT : one run of the browser driver (MODE main, password or
+# limits), its checks as TAP.
+drive() {
+	_mode=$1
+	[ "$_mode" = main ] && _mode=""
+	$PY "$TOP/tests/integration/portal_drive.py" "$T/plan.json" $_mode >"$T/drive-$1.out" 2>"$T/drive-$1.err"
+	DRIVE_RC=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) ok "browser: ${line#ok }" ;;
+		"not ok "*) not_ok "browser: ${line#not ok }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done <"$T/drive-$1.out"
+	check_eq "the browser driver ran $2 to its end" 0 "$DRIVE_RC"
+	[ "$DRIVE_RC" = 0 ] || sed 's/^/#   /' "$T/drive-$1.err" | tail -20
+}
+drive main "the page flows"
 # A PAM stack that asks for a password and then the code (pam_matrix +
 # pam_crtoken): the page's "also asks for a password" answers both prompts.
-conf_set pam_service crtoken-pw-otp
-kill -HUP "$CRTOKEND_PID"
-sleep 0.5
-$PY "$TOP/tests/integration/portal_drive.py" "$T/plan.json" password >"$T/drive2.out" 2>"$T/drive2.err"
-DRIVE_RC=$?
-while IFS= read -r line; do
-	case "$line" in
-	"ok "*) ok "browser: ${line#ok }" ;;
-	"not ok "*) not_ok "browser: ${line#not ok }" ;;
-	"#"*) echo "$line" ;;
-	esac
-done <"$T/drive2.out"
-check_eq "the browser driver ran the password case to its end" 0 "$DRIVE_RC"
-[ "$DRIVE_RC" = 0 ] || sed 's/^/#   /' "$T/drive2.err" | tail -20
+# reload_pam SERVICE : crtokend logs in through SERVICE from now on.
+reload_pam() {
+	conf_set pam_service "$1"
+	_n=$(grep -c 'reloaded configuration' "$T/crtokend.log")
+	kill -HUP "$CRTOKEND_PID"
+	_i=0
+	while [ "$(grep -c 'reloaded configuration' "$T/crtokend.log")" = "$_n" ] && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+reload_pam crtoken-pw-otp
+drive password "the password case"
+# The OTP lockout and the address limit (last: the address stays blocked).
+reload_pam crtoken-otp
+drive limits "the lockout and the limit"
+check_eq "frank is locked (crtoken-admin otp show)" true \
+	"$("$ADMIN" otp show frank --json | jget - "d['locked']")"
+check_eq "the locked attempt was audited as a failed login with its reason" 1 \
+	"$(sqlite3 "$T/inst/crtoken.db" "SELECT count(*) FROM audit WHERE action='http.login_failed' AND object='frank' AND detail LIKE '%otp_locked%'")"
+check_eq "the address block was audited once" 1 \
+	"$(sqlite3 "$T/inst/crtoken.db" "SELECT count(*) FROM audit WHERE action='http.rate_limited'")"
 stop_pid "$CHROME_PID"
 CHROME_PID=""
 chrome_left() {
@@ -203,7 +229,7 @@ check_eq "the mistyped token reached the server never (no token_mistyped in its 
 	"$(grep -c token_mistyped "$T/crtokend.log")"
 for s in 01-start 02-mistyped-token 03-sign-in 04-wrong-otp 05-issued-browser-key \
 	06-profile-downloaded 07-issued-server-key 08-used-token 09-expired-token \
-	10-password-and-code; do
+	10-password-and-code 11-otp-locked 12-rate-limited; do
 	check "screenshot $s.png is a PNG" sh -c "head -c 8 '$SHOTS/$s.png' | od -An -tx1 | grep -q '89 50 4e 47'"
 done
 check_eq "no secret in the server log" 0 \
