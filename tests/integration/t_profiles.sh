@@ -3,10 +3,10 @@
 # POST /network-profiles/{format}), each checked by the real consumer Debian
 # has for it: wpa_supplicant parses its network block, NetworkManager's own
 # keyfile reader (nmcli --offline) reads the keyfile and runs the nmcli
-# recipe, xmllint reads the XML formats and validates the WLAN profile and
-# the eap-config against our own XSDs (tests/schemas), python3's plistlib the
-# mobileconfig, openssl pkcs12 every PKCS#12 (modern and legacy forms, key
-# and chain). The SSID carries characters each format must escape.
+# recipe, xmllint reads the XML formats and validates the WLAN profile, the
+# wired LAN profile and the eap-config against our own XSDs (tests/schemas),
+# python3's plistlib the mobileconfig, openssl pkcs12 every PKCS#12 (modern
+# and legacy forms, key and chain). The SSID carries characters each format must escape.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/integration/http_lib.sh"
 
@@ -290,6 +290,28 @@ check "wired: a Windows LAN profile" $PY -c '
 import sys, xml.etree.ElementTree as E
 r = E.parse(sys.argv[1]).getroot()
 assert r.tag == "{http://www.microsoft.com/networking/LAN/profile/v1}LANProfile", r.tag' "$T/wx/dev.xml"
+check "wired: the LAN profile validates against tests/schemas/lan_profile_v1.xsd" \
+	xmllint --noout --schema "$S/lan_profile_v1.xsd" "$T/wx/dev.xml"
+# For the mutilations: sec is the LAN profile's MSM/security element.
+LAN='L = "{http://www.microsoft.com/networking/LAN/profile/v1}"; sec = r.find(L + "MSM/" + L + "security")
+'
+check "mutilated copy no-onex.xml made" mutilate "$T/wx/dev.xml" "$T/wx/no-onex.xml" "$LAN"'
+sec.remove(sec.find("{http://www.microsoft.com/networking/OneX/v1}OneX"))'
+check_fails "a LAN profile without its 802.1X (OneX) settings fails the schema" \
+	xmllint --noout --schema "$S/lan_profile_v1.xsd" "$T/wx/no-onex.xml"
+check "mutilated copy lan-reordered.xml made" mutilate "$T/wx/dev.xml" "$T/wx/lan-reordered.xml" "$LAN"'
+e = sec.find(L + "OneXEnforced"); sec.remove(e); sec.insert(1, e)'
+check_fails "a LAN profile with OneXEnforced after OneXEnabled fails the schema" \
+	xmllint --noout --schema "$S/lan_profile_v1.xsd" "$T/wx/lan-reordered.xml"
+check "mutilated copy lan-off.xml made" mutilate "$T/wx/dev.xml" "$T/wx/lan-off.xml" "$LAN"'
+sec.find(L + "OneXEnabled").text = "false"'
+check_fails "a LAN profile with 802.1X disabled fails the schema" \
+	xmllint --noout --schema "$S/lan_profile_v1.xsd" "$T/wx/lan-off.xml"
+check "mutilated copy lan-eap.xml made" mutilate "$T/wx/dev.xml" "$T/wx/lan-eap.xml" '
+m = r.find(".//{http://www.microsoft.com/provisioning/EapHostConfig}EapMethod")
+m.remove(m.find("{http://www.microsoft.com/provisioning/EapCommon}VendorId"))'
+check_fails "a LAN profile whose EapMethod lacks VendorId fails the schema (OneX imported)" \
+	xmllint --noout --schema "$S/lan_profile_v1.xsd" "$T/wx/lan-eap.xml"
 check "wired: crtoken-enroll --profile mobileconfig" enroll mobileconfig "$T/wm"
 check "wired: an Ethernet payload in the mobileconfig" $PY -c '
 import plistlib, sys
