@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ca_cfssl.h"
 #include "internal.h"
 
 char *ca_name_oneline(const X509_NAME *name)
@@ -278,6 +279,10 @@ static crt_status load_triple(crt_ctx *ctx, const char *cert_file, const char *k
 			     cert_file);
 		goto out;
 	}
+	if (key_file == NULL) { /* a remote CA: the key is the remote's */
+		r = read_chain(ctx, chain_file, chain);
+		goto out;
+	}
 	if (engine != NULL && ca_is_pkcs11_uri(key_file)) {
 		/* The key stays in the token: *key is the engine's handle. The
 		 * engine's keys may not support X509_check_private_key: compare
@@ -377,6 +382,8 @@ void ca_free(crt_instance *inst)
 	X509_free(inst->ca_cert);
 	EVP_PKEY_free(inst->ca_key);
 	ca_pkcs11_release(inst->ca_engine); /* after the key it holds */
+	ca_cfssl_free(inst->ca_cfssl);
+	inst->ca_cfssl = NULL;
 	sk_X509_pop_free(inst->ca_chain, X509_free);
 	free(inst->ca_chain_pem);
 	free(inst->ca_issuer);
@@ -395,11 +402,24 @@ crt_status ca_load(crt_ctx *ctx)
 	EVP_PKEY *key;
 	STACK_OF(X509) *chain;
 	void *engine = NULL;
-	crt_status r = load_triple(ctx, ctx->cfg.ca_cert, ctx->cfg.ca_key, ctx->cfg.ca_chain,
-				   &cert, &key, &chain, &engine);
+	struct ca_cfssl *remote = NULL;
+	int cfssl = ctx->cfg.ca_type != NULL && strcmp(ctx->cfg.ca_type, "cfssl") == 0;
+	crt_status r = load_triple(ctx, ctx->cfg.ca_cert, cfssl ? NULL : ctx->cfg.ca_key,
+				   ctx->cfg.ca_chain, &cert, &key, &chain, &engine);
 	/* crt_init: the CA (imported or made) enters the instance here. */
 	if (r == CRT_OK && (ctx->flags & CRT_OPEN_CREATE))
 		r = ca_policy(ctx, cert, ctx->cfg.ca_cert);
+	if (r == CRT_OK && cfssl) {
+		char why[sizeof(ctx->detail)];
+		ca_cfssl_conf rc = {.url = ctx->cfg.ca_url,
+				    .auth_key_file = ctx->cfg.ca_auth_key_file,
+				    .profile = ctx->cfg.ca_profile,
+				    .label = ctx->cfg.ca_label,
+				    .tls_ca_file = ctx->cfg.ca_tls_ca_file,
+				    .timeout_ms = ctx->cfg.ca_timeout_ms};
+		if ((r = ca_cfssl_open(&rc, cert, &remote, why, sizeof(why))) != CRT_OK)
+			r = ctx_fail(ctx, r, "%s", why);
+	}
 	if (r != CRT_OK) {
 		X509_free(cert);
 		EVP_PKEY_free(key);
@@ -411,6 +431,7 @@ crt_status ca_load(crt_ctx *ctx)
 	inst->ca_cert = cert;
 	inst->ca_key = key;
 	inst->ca_engine = engine;
+	inst->ca_cfssl = remote;
 	inst->ca_chain = chain;
 	inst->ca_issuer = ca_name_oneline(X509_get_subject_name(cert));
 

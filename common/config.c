@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ca_cfssl.h"
 #include "internal.h"
 
 enum key_type { K_PATH, K_STR, K_INT, K_BOOL, K_DURATION, K_DURABILITY, K_LONG };
@@ -38,6 +39,13 @@ static const struct key {
 	{"ca", "chain", K_PATH, F(ca_chain), "chain.pem", 0, 0},
 	{"ca", "pin_file", K_PATH, F(ca_pin_file), NULL, 0, 0},
 	{"ca", "module_path", K_PATH, F(ca_module), NULL, 0, 0},
+	{"ca", "type", K_STR, F(ca_type), NULL, 0, 0},
+	{"ca", "url", K_STR, F(ca_url), NULL, 0, 0},
+	{"ca", "auth_key_file", K_PATH, F(ca_auth_key_file), NULL, 0, 0},
+	{"ca", "profile", K_STR, F(ca_profile), NULL, 0, 0},
+	{"ca", "label", K_STR, F(ca_label), NULL, 0, 0},
+	{"ca", "timeout_ms", K_INT, F(ca_timeout_ms), "10000", 100, 600000},
+	{"ca", "ca_file", K_PATH, F(ca_tls_ca_file), NULL, 0, 0},
 	{"ca", "cert_days", K_INT, F(cert_days), "365", 1, 36500},
 	{"ca", "clock_skew_seconds", K_INT, F(clock_skew_seconds), "300", 0, 86400},
 	{"ca", "crl_days", K_INT, F(crl_days), "7", 1, 3650},
@@ -286,6 +294,15 @@ static int overlong_line(const char *text, size_t len, const char **what)
 	return 0;
 }
 
+/* Whether [section] name was given in the file (not defaulted). */
+static int key_seen(const struct parse_state *ps, const char *section, const char *name)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+			return ps->seen[i];
+	return 0;
+}
+
 /* Is every name in the comma-separated list a profile format? */
 static int formats_known(const char *list)
 {
@@ -389,6 +406,8 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 		bad = "[network] mobileconfig_signer_chain needs mobileconfig_signer_cert";
 	else if (!formats_known(cfg->portal_formats))
 		bad = "[portal] formats: unknown format (see crtoken.conf for the list)";
+	else if ((bad = ca_type_resolve(cfg, key_seen(&ps, "ca", "key"))) != NULL)
+		;
 	else if (ca_is_pkcs11_uri(cfg->ca_key))
 		bad = ca_pkcs11_uri_refusal(cfg->ca_key);
 	else if (cfg->ca_pin_file != NULL || cfg->ca_module != NULL)

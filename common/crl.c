@@ -210,6 +210,8 @@ crt_status crl_publish_in_txn(crt_ctx *ctx, const char *actor, const char *why, 
 	crt_status r;
 
 	crt_crl_clear(out);
+	if (ca_is_remote(ctx))
+		return ctx_fail(ctx, CRT_E_CRL_REMOTE, "the remote CA signs this CA's CRL");
 	if (ctx->ca_key == NULL)
 		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
 	/* The number is taken by its own atomic statement: two writers (two
@@ -263,6 +265,11 @@ crt_status crt_crl_current(crt_ctx *ctx, unsigned flags, const char *actor, crt_
 
 	ctx_clear_detail(ctx);
 	memset(out, 0, sizeof(*out));
+	if (ca_is_remote(ctx))
+		return ctx_fail(ctx, CRT_E_CRL_REMOTE,
+				"[ca] type = %s: the remote CA signs this CA's CRL (and answers "
+				"OCSP); revocation still holds in RADIUS admission from the store",
+				ctx->cfg.ca_type);
 	ca_sha256(ctx, fp);
 	/* The common case, a read: the published CRL is still fresh. */
 	if ((r = load_published(ctx, 0, &m, &have, &newest, &out->der, &out->der_len)) != CRT_OK)

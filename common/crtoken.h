@@ -103,6 +103,9 @@ typedef enum crt_status {
 	CRT_E_NETWORK_CONFIG,    /* network_not_configured */
 	CRT_E_STORE_COMMIT_UNKNOWN, /* store_commit_unknown (connection lost during COMMIT) */
 	CRT_E_STORE_READONLY,    /* store_readonly (a read-only server: reconnect to the primary) */
+	CRT_E_CA_UNAVAILABLE,    /* ca_unavailable (the remote CA did not answer: retry later) */
+	CRT_E_CA_REJECTED,       /* ca_rejected (the remote CA refused, or its certificate failed our checks) */
+	CRT_E_CRL_REMOTE,        /* crl_remote (a remote CA publishes its own CRL) */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -164,6 +167,13 @@ typedef struct crt_config {
 	char *ca_chain;       /* optional: intermediates above ca_cert */
 	char *ca_pin_file;    /* key = pkcs11:...: the token PIN's file */
 	char *ca_module;      /* key = pkcs11:...: the PKCS#11 module (NULL: p11-kit proxy) */
+	char *ca_type;        /* "local", "pkcs11" or "cfssl" (from key when not given) */
+	char *ca_url;         /* type = cfssl: the cfssl server's base URL */
+	char *ca_auth_key_file; /* type = cfssl: its HMAC key, hex (a secret file) */
+	char *ca_profile;     /* type = cfssl: the signing profile (NULL: its default) */
+	char *ca_label;       /* type = cfssl: the signer label (NULL: none) */
+	int ca_timeout_ms;    /* type = cfssl: the whole signing request */
+	char *ca_tls_ca_file; /* type = cfssl: CA(s) of an https server (NULL: system store) */
 	int cert_days;        /* validity of issued certificates */
 	int clock_skew_seconds; /* notBefore back-dating */
 	int crl_days;         /* nextUpdate distance */

@@ -31,6 +31,7 @@ void csr_free(crt_csr *c)
 	EVP_PKEY_free(c->pkey);
 	X509_ALGOR_free(c->key_alg);
 	ASN1_BIT_STRING_free(c->key_bits);
+	free(c->der);
 	free(c);
 }
 
@@ -410,6 +411,12 @@ crt_status csr_load(crt_ctx *ctx, const unsigned char *data, size_t len, crt_csr
 		    CRT_OK ||
 	    (r = verify(ctx, &pt, c->pkey)) != CRT_OK)
 		goto out;
+	if ((c->der = malloc((size_t)derlen)) == NULL) {
+		r = CRT_E_NOMEM;
+		goto out;
+	}
+	memcpy(c->der, der, (size_t)derlen);
+	c->der_len = (size_t)derlen;
 	c->key_alg = pt.keyalg;
 	c->key_bits = pt.keybits;
 	pt.keyalg = NULL;

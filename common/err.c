@@ -90,6 +90,13 @@ static const struct {
 				       "the store lost its connection while committing; the outcome is unknown"},
 	[CRT_E_STORE_READONLY] = {"store_readonly",
 				  "the certificate store is read-only here; try again"},
+	[CRT_E_CA_UNAVAILABLE] = {"ca_unavailable",
+				  "the remote CA did not answer; the token is still unused, try again"},
+	[CRT_E_CA_REJECTED] = {"ca_rejected",
+			       "the remote CA refused to sign, or returned a certificate crtoken "
+			       "does not accept; the token is still unused"},
+	[CRT_E_CRL_REMOTE] = {"crl_remote",
+			      "this CA's CRL is published by the remote CA, not by crtoken"},
 };
 
 const char *crt_status_name(crt_status s)
@@ -149,6 +156,7 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_OTP_NOT_ENROLLED:
 	case CRT_E_PROFILE_FORMAT:
 	case CRT_E_NETWORK_CONFIG:
+	case CRT_E_CRL_REMOTE:
 		return CRT_KIND_NOT_FOUND;
 	case CRT_E_EXISTS:
 	case CRT_E_TOKEN_USED:
@@ -179,6 +187,7 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_STORE_BUSY:
 	case CRT_E_STORE_UNAVAILABLE:
 	case CRT_E_STORE_READONLY:
+	case CRT_E_CA_UNAVAILABLE:
 		return CRT_KIND_BUSY;
 	case CRT_E_METHOD:
 	case CRT_E_REQUEST_TOO_LARGE:
@@ -197,6 +206,7 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_CA_INVALID:
 	case CRT_E_CA_KEY_MISMATCH:
 	case CRT_E_CA_EXPIRED:
+	case CRT_E_CA_REJECTED:
 	case CRT_E_SEAL:
 	case CRT_STATUS_COUNT:
 		break;

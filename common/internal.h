@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <string.h>
 
 #include "crtoken.h"
 
@@ -49,6 +50,7 @@ struct crt_instance {
 	char *ca_chain_pem;       /* ca_cert PEM + chain PEM, ready to return */
 	char *ca_issuer;          /* oneline subject of ca_cert */
 	void *ca_engine;          /* [ca] key = pkcs11:...: the ENGINE holding ca_key */
+	struct ca_cfssl *ca_cfssl; /* [ca] type = cfssl: the remote signer (ca_key NULL) */
 	/* [otp] key_file, read at open: the key, or why it cannot be used
 	 * (reported by the OTP calls that need it, as when it was read there) */
 	unsigned char otp_key[CRT_OTP_KEY_LEN];
@@ -224,6 +226,17 @@ crt_status ca_pkcs11_keygen(const char *uri, const char *module, const char *pin
 			    char *err, size_t errlen) CRT_MUST_CHECK;
 crt_status ca_pkcs11_destroy(const char *uri, const char *module, const char *pin_file);
 int ca_pubkey_eq(X509 *cert, EVP_PKEY *key);
+/* ctx's CA can sign client certificates: a key here, or a remote signer
+ * (ca_cfssl.h). */
+static inline int ca_can_sign(const crt_ctx *ctx)
+{
+	return ctx->ca_key != NULL || (ctx->inst != NULL && ctx->inst->ca_cfssl != NULL);
+}
+/* ctx's CA is remote ([ca] type = cfssl): crtoken signs no CRL for it. */
+static inline int ca_is_remote(const crt_ctx *ctx)
+{
+	return ctx->cfg.ca_type != NULL && strcmp(ctx->cfg.ca_type, "cfssl") == 0;
+}
 /* Signature digest for a signing key (NULL for Ed25519). */
 const EVP_MD *ca_sign_digest(const EVP_PKEY *pk);
 /* Parse "/CN=x/O=y" into a new name. */
@@ -263,6 +276,8 @@ typedef struct crt_csr {
 	X509_ALGOR *key_alg;       /* its SubjectPublicKeyInfo algorithm ... */
 	ASN1_BIT_STRING *key_bits; /* ... and key bits, copied into the certificate */
 	int key_checked;           /* csr_check_key passed */
+	unsigned char *der;        /* the whole request, DER (what a remote CA is sent) */
+	size_t der_len;
 } crt_csr;
 /* Parse PEM/DER, verify the signature, enforce the key policy but for the
  * costly RSA modulus check. *out is owned by the caller (csr_free). */

@@ -2,7 +2,8 @@
 #
 # Its dependencies (CORE_*) are every part's: the library's headers and
 # objects use them. Declared here, with the Debian packages that carry them.
-CORE_DEPS := openssl:libssl-dev sqlite3:libsqlite3-dev inih:libinih-dev jansson:libjansson-dev
+CORE_DEPS := openssl:libssl-dev sqlite3:libsqlite3-dev inih:libinih-dev jansson:libjansson-dev \
+	libcurl:libcurl4-openssl-dev
 CORE_PKGS := $(call dep_pcs,$(CORE_DEPS))
 CORE_CFLAGS := $(call pc_cflags,$(CORE_PKGS))
 CORE_LIBS := $(call pc_libs,$(CORE_PKGS))
@@ -24,7 +25,7 @@ COMMON_SRC := $(wildcard common/*.c common/store/*.c common/rules/*.c)
 ifneq ($(HAVE_LIBPQ),1)
 COMMON_SRC := $(filter-out common/store/pg%.c,$(COMMON_SRC))
 endif
-COMMON_HDR := common/crtoken.h common/internal.h $(wildcard common/store/*.h common/rules/*.h)
+COMMON_HDR := common/crtoken.h common/internal.h common/ca_cfssl.h $(wildcard common/store/*.h common/rules/*.h)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o) $(B)/obj/common/conf_sample.o
 
 $(B)/obj/common/%.o: common/%.c $(COMMON_HDR)

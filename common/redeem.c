@@ -243,7 +243,7 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 		memset(out, 0, sizeof(*out));
 	if (req == NULL || req->token == NULL)
 		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token given");
-	if (ctx->ca_key == NULL)
+	if (!ca_can_sign(ctx))
 		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
 	snprintf(object, sizeof(object), "token");
 

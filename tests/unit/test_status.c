@@ -77,6 +77,9 @@ static const struct {
     {CRT_E_BACKUP_INVALID, CRT_KIND_INVALID},
     {CRT_E_PROFILE_FORMAT, CRT_KIND_NOT_FOUND},
     {CRT_E_NETWORK_CONFIG, CRT_KIND_NOT_FOUND},
+    {CRT_E_CA_UNAVAILABLE, CRT_KIND_BUSY},
+    {CRT_E_CA_REJECTED, CRT_KIND_FAILURE},
+    {CRT_E_CRL_REMOTE, CRT_KIND_NOT_FOUND},
 };
 
 static void every_status_has_its_kind(void **s)
