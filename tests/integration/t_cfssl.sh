@@ -1,0 +1,311 @@
+#!/bin/sh
+# t_cfssl.sh — [ca] type = cfssl against the real peer, Debian's cfssl serve
+# (golang-cfssl): redemptions through crtoken-admin redeem and crtokend's REST
+# API are signed by the cfssl CA over /api/v1/cfssl/authsign (plain http on
+# loopback and https with ca_file), stored with cfssl's serial, and admitted
+# by rlm_crtoken in radiusd (eapol_test EAP-TLS); then every way the remote
+# can fail leaves the token unused: a wrong HMAC key (ca_rejected), cfssl
+# stopped (ca_unavailable), a server slower than timeout_ms (ca_unavailable),
+# a 5xx (ca_unavailable), and a server returning a certificate for another
+# key or from an impostor CA (cfssl_fake.py, a tiny real HTTP server:
+# ca_rejected, nothing stored). crtoken-admin crl and GET /crl answer
+# crl_remote. TCP ports 18750-18756, radiusd on UDP 18757.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/integration/http_lib.sh"
+. "$TOP/tests/integration/radius_lib.sh"
+
+for p in cfssl openssl sqlite3 curl /usr/sbin/freeradius eapol_test; do
+	command -v "$p" >/dev/null 2>&1 || {
+		not_ok "prerequisite $p present (scripts/deps.sh check)"
+		finish
+		exit 1
+	}
+done
+
+CF_PORT=18750    # cfssl serve, plain http
+CF_TLS_PORT=18751 # cfssl serve, https
+PORT=18752       # crtokend
+HOLD_PORT=18753  # cfssl_fake.py hold
+FAKE_PORT=18754  # cfssl_fake.py answer / status
+URL=http://127.0.0.1:$PORT
+RLM_PORT=18757
+CF_PID=""
+CF_TLS_PID=""
+FAKE_PID=""
+HOLD_PID=""
+at_exit 'stop_pid "$CF_PID"; stop_pid "$CF_TLS_PID"; stop_pid "$FAKE_PID"; stop_pid "$HOLD_PID"'
+at_exit rlm_stop
+
+# ------------------------------------------------------------ the cfssl CA
+C=$T/cfssl
+mkdir -p "$C"
+check "the cfssl CA (EC P-256, with a Subject Key Identifier)" \
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$C/ca-key.pem" -out "$C/ca.pem" -subj "/CN=cfssl test CA/O=crtoken test" \
+	-days 3650 -addext basicConstraints=critical,CA:TRUE \
+	-addext keyUsage=critical,keyCertSign,cRLSign
+openssl rand -hex 32 >"$C/auth.key"
+chmod 600 "$C/auth.key"
+# The profile crtoken documents: client auth, an auth key, and a
+# CSRWhitelist that copies only the public key from the CSR.
+cat >"$C/config.json" <<EOF
+{"signing": {"default": {"usages": ["digital signature", "client auth"], "expiry": "8760h",
+  "auth_key": "crtoken",
+  "CSRWhitelist": {"PublicKey": true, "PublicKeyAlgorithm": true, "SignatureAlgorithm": true}}},
+ "auth_keys": {"crtoken": {"type": "standard", "key": "$(cat "$C/auth.key")"}}}
+EOF
+# A TLS server certificate for 127.0.0.1 from a CA of its own (ca_file).
+printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$C/tls.ext"
+check "a TLS certificate for the https cfssl (its own CA)" sh -c "
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout '$C/tls-ca-key.pem' -out '$C/tls-ca.pem' -subj '/CN=cfssl TLS CA' -days 30 &&
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout '$C/tls-key.pem' -out '$C/tls.csr' -subj '/CN=127.0.0.1' &&
+	openssl x509 -req -in '$C/tls.csr' -CA '$C/tls-ca.pem' -CAkey '$C/tls-ca-key.pem' \
+		-set_serial 7 -days 30 -extfile '$C/tls.ext' -out '$C/tls.pem'" 2>/dev/null
+
+start_cfssl() {
+	(cd "$C" && exec cfssl serve -address=127.0.0.1 -port=$CF_PORT -ca="$C/ca.pem" \
+		-ca-key="$C/ca-key.pem" -config="$C/config.json" -loglevel=1) >>"$C/cfssl.log" 2>&1 &
+	CF_PID=$!
+	wait_port 127.0.0.1 $CF_PORT 100
+}
+check "cfssl serve (http, 127.0.0.1:$CF_PORT)" start_cfssl
+(cd "$C" && exec cfssl serve -address=127.0.0.1 -port=$CF_TLS_PORT -ca="$C/ca.pem" \
+	-ca-key="$C/ca-key.pem" -config="$C/config.json" -tls-cert="$C/tls.pem" \
+	-tls-key="$C/tls-key.pem" -loglevel=1) >>"$C/cfssl-tls.log" 2>&1 &
+CF_TLS_PID=$!
+check "cfssl serve (https, 127.0.0.1:$CF_TLS_PORT)" wait_port 127.0.0.1 $CF_TLS_PORT 100
+
+# ------------------------------------------------------------ the instance
+check "a crtoken instance" http_instance "$T/inst" $PORT
+# ca_set KEY VALUE : KEY = VALUE in [ca] (replacing it there, if set).
+ca_set() {
+	$PY - "$CRTOKEN_CONF" "$1" "$2" <<'EOF'
+import re, sys
+path, key, val = sys.argv[1:]
+out, sec = [], None
+for line in open(path).read().splitlines():
+    m = re.match(r"^\[(.*)\]", line)
+    if m:
+        sec = m.group(1)
+    if sec == "ca" and re.match(r"^%s\s*=" % re.escape(key), line):
+        continue
+    out.append(line)
+    if m and sec == "ca":
+        out.append("%s = %s" % (key, val))
+open(path, "w").write("\n".join(out) + "\n")
+EOF
+}
+ca_unset() { sed -i "/^$1 *=/d" "$CRTOKEN_CONF"; }
+ca_set certificate "$C/ca.pem"
+ca_set type cfssl
+ca_set url "http://127.0.0.1:$CF_PORT"
+ca_set auth_key_file "$C/auth.key"
+ca_set timeout_ms 3000
+cp "$CRTOKEN_CONF" "$T/conf.good"
+J=$("$ADMIN" ca show --json)
+check_eq "ca show: the CA is the cfssl CA" "/CN=cfssl test CA/O=crtoken test" "$(json_get "$J" subject)"
+
+# token NAME [create options] : a token string in $TOK and its id in $TID.
+token() {
+	_nm=$1
+	shift
+	_j=$("$ADMIN" token create --name "$_nm" "$@" --json) || return 1
+	TOK=$(json_get "$_j" token)
+	TID=$(json_get "$_j" id)
+}
+state_of() { "$ADMIN" token show "$1" --json | jget - "d['state']"; }
+certs() { sqlite3 "$T/inst/crtoken.db" 'SELECT count(*) FROM certificates'; }
+
+# ------------------------------------------------------------ issuance
+token laptop --cn laptop --org "crtoken test"
+make_csr "$T" laptop
+# A CSR asking for more than crtoken gives: other subject fields and a SAN.
+openssl req -new -key "$T/laptop.key" -subj "/C=DE/O=evil/OU=evil/CN=admin" \
+	-addext subjectAltName=DNS:evil.example -out "$T/laptop-greedy.csr" 2>/dev/null
+J=$("$ADMIN" redeem "$TOK" --csr "$T/laptop-greedy.csr" --out "$T/laptop.pem" --json 2>"$T/.err")
+check_eq "crtoken-admin redeem: the cfssl CA signs" 0 "$?"
+check "... the certificate verifies against the cfssl CA" \
+	openssl verify -CAfile "$C/ca.pem" -purpose sslclient "$T/laptop.pem"
+check_eq "... its subject is the one crtoken decided, not the CSR's" \
+	"subject=O = crtoken test, CN = laptop" "$(openssl x509 -in "$T/laptop.pem" -noout -subject)"
+check_eq "... and it carries no name from the CSR (no subjectAltName)" "" \
+	"$(openssl x509 -in "$T/laptop.pem" -noout -ext subjectAltName 2>/dev/null)"
+SERIAL=$(openssl x509 -in "$T/laptop.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^\(00\)*//')
+check_eq "... stored with the serial cfssl chose" "$SERIAL" "$(json_get "$J" serial)"
+check_eq "... the token is used" used "$(state_of "$TID")"
+check_eq "... one certificate row, its issuer the cfssl CA" "/CN=cfssl test CA/O=crtoken test" \
+	"$(sqlite3 "$T/inst/crtoken.db" "SELECT issuer FROM certificates WHERE serial = '$SERIAL'")"
+check_contains "cfssl saw the request through its authenticated endpoint" \
+	"authsign" "$(cat "$C/cfssl.log")"
+
+# https with ca_file
+ca_set url "https://127.0.0.1:$CF_TLS_PORT"
+ca_set ca_file "$C/tls-ca.pem"
+token tls --cn tls
+make_csr "$T" tls
+check "https: the cfssl CA signs through TLS verified with ca_file" \
+	"$ADMIN" redeem "$TOK" --csr "$T/tls.csr" --out "$T/tls.pem"
+check "... that certificate verifies against the cfssl CA" \
+	openssl verify -CAfile "$C/ca.pem" "$T/tls.pem"
+ca_set ca_file "$C/ca.pem"
+token tls2 --cn tls2
+check_code "https: a server certificate ca_file does not vouch for is ca_unavailable" \
+	ca_unavailable "$ADMIN" redeem "$TOK" --csr "$T/tls.csr" --out "$T/tls2.pem"
+check_eq "... the token is unused" active "$(state_of "$TID")"
+cp "$T/conf.good" "$CRTOKEN_CONF"
+
+# crtokend
+if start_crtokend; then
+	token phone --cn phone
+	make_csr "$T" phone
+	$PY -c 'import json,sys; print(json.dumps({"type": "CSR", "value": open(sys.argv[1]).read()}))' \
+		"$T/phone.csr" >"$T/phone.body"
+	req POST "/client-certificates/token/$TOK" -H 'Content-Type: application/json' \
+		--data-binary @"$T/phone.body"
+	check_eq "crtokend: POST /client-certificates/token/{token} answers 201" 201 "$STATUS"
+	jget "$T/body" "d['certificate']" >"$T/phone.pem"
+	check "... with a certificate the cfssl CA signed" openssl verify -CAfile "$C/ca.pem" "$T/phone.pem"
+	check_eq "... for the CSR's key" \
+		"$(openssl pkey -in "$T/phone.key" -pubout 2>/dev/null)" \
+		"$(openssl x509 -in "$T/phone.pem" -noout -pubkey)"
+	req GET /crl
+	check_eq "GET /crl for a cfssl CA: 404" 404 "$STATUS"
+	check_eq "... crl_remote" crl_remote "$(jget "$T/body" "d['error']['code']")"
+	stop_pid "$CF_PID"
+	CF_PID=""
+	token phone2 --cn phone2
+	req POST "/client-certificates/token/$TOK" -H 'Content-Type: application/json' \
+		--data-binary @"$T/phone.body"
+	check_eq "crtokend with cfssl stopped: 503" 503 "$STATUS"
+	check_eq "... ca_unavailable" ca_unavailable "$(jget "$T/body" "d['error']['code']")"
+	check_eq "... the token is unused" active "$(state_of "$TID")"
+	check "cfssl again" start_cfssl
+	req POST "/client-certificates/token/$TOK" -H 'Content-Type: application/json' \
+		--data-binary @"$T/phone.body"
+	check_eq "... the same token now redeems (201)" 201 "$STATUS"
+	stop_crtokend
+else
+	not_ok "crtokend starts with a cfssl CA"
+fi
+
+check_code "crtoken-admin crl for a cfssl CA answers crl_remote" crl_remote "$ADMIN" crl
+check_contains "... saying who publishes it" "remote CA signs this CA's CRL" "$(cat "$T/.err")"
+
+# ------------------------------------------------------------ RADIUS admission
+check "lab CA and radiusd server certificate" rlm_lab_ca "$T"
+cat "$C/ca.pem" "$T/lab-ca.pem" >"$T/client-cas.pem"
+RLM_BUILD=$BUILD
+RLM_CRTOKEN_CONF=$CRTOKEN_CONF
+RLM_SERVER_CERT=$T/server.pem
+RLM_SERVER_KEY=$T/server.key
+RLM_CLIENT_CAS=$T/client-cas.pem
+if rlm_write_config "$T/raddb" crtoken && rlm_start "$T/raddb"; then
+	check_eq "rlm_crtoken admits the certificate cfssl signed (EAP-TLS Access-Accept)" accept \
+		"$(rlm_eapol "$T/phone.pem" "$T/phone.key" "$T/phone.out" "$T/lab-ca.pem")"
+	# signed by the cfssl CA directly, never through crtoken
+	printf 'basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\nauthorityKeyIdentifier=keyid\n' >"$T/client.ext"
+	make_csr "$T" mallory
+	openssl x509 -req -in "$T/mallory.csr" -CA "$C/ca.pem" -CAkey "$C/ca-key.pem" \
+		-set_serial "0x$(openssl rand -hex 16)" -days 30 -extfile "$T/client.ext" \
+		-out "$T/mallory.pem" 2>/dev/null
+	check_eq "a certificate the cfssl CA signed outside crtoken is rejected" reject \
+		"$(rlm_eapol "$T/mallory.pem" "$T/mallory.key" "$T/mallory.out" "$T/lab-ca.pem")"
+	check "revoke the crtokend certificate" "$ADMIN" cert revoke \
+		"$(openssl x509 -in "$T/phone.pem" -noout -serial | cut -d= -f2)"
+	check_eq "... rlm_crtoken now rejects it (revocation from the store)" reject \
+		"$(rlm_eapol "$T/phone.pem" "$T/phone.key" "$T/phone.out" "$T/lab-ca.pem")"
+	rlm_stop
+else
+	not_ok "radiusd starts"
+	tail -20 "$T/raddb/radiusd.log" 2>/dev/null | sed 's/^/#   /'
+fi
+
+# ------------------------------------------------------------ failures leave the token unused
+refused() { # NAME CODE : redeem a fresh token, expect CODE, token unused, nothing stored
+	_before=$(certs)
+	token "$1" --cn "$1"
+	check_code "$1: $2" "$2" "$ADMIN" redeem "$TOK" --csr "$T/laptop.csr" --out "$T/$1.pem"
+	check_eq "$1: the token is unused" active "$(state_of "$TID")"
+	check_eq "$1: nothing stored" "$_before" "$(certs)"
+}
+
+openssl rand -hex 32 >"$T/wrong.key"
+chmod 600 "$T/wrong.key"
+ca_set auth_key_file "$T/wrong.key"
+refused wrong-hmac-key ca_rejected
+check_contains "wrong-hmac-key: cfssl's reason is in the detail" "invalid token" "$(cat "$T/.err")"
+check_eq "wrong-hmac-key: the refusal is audited with its code" 1 \
+	"$(sqlite3 "$T/inst/crtoken.db" "SELECT count(*) FROM audit WHERE action = 'token.redeem_refused' AND object = '$TID' AND detail LIKE '%ca_rejected%'")"
+cp "$T/conf.good" "$CRTOKEN_CONF"
+
+chmod 640 "$C/auth.key"
+check_code "attack_auth_key_readable_by_group: refused as unsafe_permissions" \
+	unsafe_permissions "$ADMIN" ca show
+chmod 600 "$C/auth.key"
+
+stop_pid "$CF_PID"
+CF_PID=""
+refused cfssl-stopped ca_unavailable
+check "cfssl again" start_cfssl
+
+(cd "$T" && exec $PY "$TOP/tests/integration/cfssl_fake.py" $HOLD_PORT hold) &
+HOLD_PID=$!
+check "a server that never answers (127.0.0.1:$HOLD_PORT)" wait_port 127.0.0.1 $HOLD_PORT 100
+ca_set url "http://127.0.0.1:$HOLD_PORT"
+ca_set timeout_ms 300
+refused slower-than-timeout_ms ca_unavailable
+check_contains "slower-than-timeout_ms: the detail says it timed out" "imeout" "$(cat "$T/.err")"
+cp "$T/conf.good" "$CRTOKEN_CONF"
+
+fake() { # MODE ARG : cfssl_fake.py on FAKE_PORT, [ca] url pointing at it
+	stop_pid "$FAKE_PID"
+	(cd "$T" && exec $PY "$TOP/tests/integration/cfssl_fake.py" $FAKE_PORT "$1" "$2") &
+	FAKE_PID=$!
+	wait_port 127.0.0.1 $FAKE_PORT 100 && ca_set url "http://127.0.0.1:$FAKE_PORT"
+}
+check "a server answering 500" fake status 500
+refused server-error ca_unavailable
+check "a server answering 400" fake status 400
+refused server-refusal ca_rejected
+
+# A certificate the real cfssl CA signed, right subject, for another key.
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' >"$T/leaf.ext"
+make_csr "$T" other
+openssl req -new -key "$T/other.key" -subj "/CN=attack_other_key" -out "$T/other.csr" 2>/dev/null
+openssl x509 -req -in "$T/other.csr" -CA "$C/ca.pem" -CAkey "$C/ca-key.pem" -set_serial 4242 \
+	-days 30 -extfile "$T/leaf.ext" -out "$T/other.pem" 2>/dev/null
+check "a server returning a certificate for another key" fake answer "$T/other.pem"
+refused attack_other_key ca_rejected
+check_contains "attack_other_key: refused for its key" "another public key" "$(cat "$T/.err")"
+
+# An impostor CA with the cfssl CA's very name, and a certificate for our key.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/imp-key.pem" \
+	-out "$T/imp.pem" -subj "/CN=cfssl test CA/O=crtoken test" -days 30 2>/dev/null
+openssl req -new -key "$T/laptop.key" -subj "/CN=attack_impostor_ca" -out "$T/imp-leaf.csr" 2>/dev/null
+openssl x509 -req -in "$T/imp-leaf.csr" -CA "$T/imp.pem" -CAkey "$T/imp-key.pem" -set_serial 4343 \
+	-days 30 -extfile "$T/leaf.ext" -out "$T/imp-leaf.pem" 2>/dev/null
+check "a server returning a certificate from a same-named impostor CA" fake answer "$T/imp-leaf.pem"
+refused attack_impostor_ca ca_rejected
+check_contains "attack_impostor_ca: refused as not from the configured CA" "configured CA" \
+	"$(cat "$T/.err")"
+check_eq "the fake servers saw HMAC-authenticated requests" yes \
+	"$($PY -c 'import json,sys,base64; r=[json.loads(l) for l in open(sys.argv[1])]; print("yes" if r and all(len(base64.b64decode(x["token"]))==32 and b"certificate_request" in base64.b64decode(x["request"]) for x in r) else "no")' "$T/$FAKE_PORT.requests.jsonl")"
+stop_pid "$FAKE_PID"
+FAKE_PID=""
+cp "$T/conf.good" "$CRTOKEN_CONF"
+
+# ------------------------------------------------------------ config refusals
+ca_set url "http://192.0.2.1:$CF_PORT"
+check_code "attack_plain_http_to_a_remote_host: config_invalid" config_invalid "$ADMIN" ca show
+cp "$T/conf.good" "$CRTOKEN_CONF"
+ca_set key "$T/inst/ca.key"
+check_code "type = cfssl with a key is config_invalid" config_invalid "$ADMIN" ca show
+cp "$T/conf.good" "$CRTOKEN_CONF"
+ca_unset auth_key_file
+check_code "type = cfssl without auth_key_file is config_invalid" config_invalid "$ADMIN" ca show
+cp "$T/conf.good" "$CRTOKEN_CONF"
+check "the instance is usable again" "$ADMIN" ca show
+
+http_finish
