@@ -5,7 +5,11 @@
  * Phase 1, on the caller's thread and without the write lock: token syntax,
  * field checks, CSR parse + signature + key policy, the token row (read),
  * the redemption decision (rules/token.h: state, owner, overrides →
- * subject), signing the certificate and computing its row.
+ * subject), signing the certificate and computing its row. With a remote
+ * CA ([ca] type = cfssl, ca_cfssl.c) signing is the call to it, made here
+ * on purpose: no transaction is open and nothing is claimed, so a slow CA
+ * never holds the store's write lock and a failed call (ca_unavailable,
+ * ca_rejected) leaves the token unused.
  * Phase 2, one redemption handed to the store as values (port_tokens.h;
  * SQLite group-commits many in one transaction): the claim FIRST — a
  * conditional update of the token on id + the version phase 1 read +

@@ -3,11 +3,15 @@
  *
  *   bench_core crypto ec-p256|rsa-2048 THREADS SECONDS
  *       the crypto floor: CSR verify + certificate sign with EVP directly
- *   bench_core redeem full|normal THREADS N [softhsm2]
+ *   bench_core redeem full|normal THREADS N [softhsm2|cfssl]
  *       N complete redemptions (P-256 CA and CSRs) through crt_redeem; with
  *       softhsm2 the CA key (P-256) is made in a SoftHSM2 token (a token
  *       directory beside the instance, removed with it) and every
- *       certificate is signed there through the pkcs11 engine
+ *       certificate is signed there through the pkcs11 engine; with cfssl
+ *       the CA is a remote one ([ca] type = cfssl): every certificate is
+ *       signed by the cfssl server at $CFSSL_URL (CA certificate
+ *       $CFSSL_CA, auth key file $CFSSL_AUTH_KEY; tests/bench/run.sh
+ *       starts it) and checked before it is stored
  *   bench_core lookup ROWS LOOKUPS
  *       a store with ROWS certificates and ROWS tokens (made in batched
  *       transactions): crt_cert_authorize latency by serial, DB bytes per
@@ -207,7 +211,9 @@ static void make_softhsm2_token(const char *parent, char *pin_file, size_t n)
 		die("pin file");
 }
 
-static void make_instance_key(const char *durability, int softhsm2)
+enum bench_key { KEY_FILE, KEY_SOFTHSM2, KEY_CFSSL };
+
+static void make_instance_key(const char *durability, enum bench_key kind)
 {
 	char err[512], pin_file[400];
 	snprintf(inst_dir, sizeof(inst_dir), "%s/crtoken-bench.XXXXXX",
@@ -215,7 +221,7 @@ static void make_instance_key(const char *durability, int softhsm2)
 	if (mkdtemp(inst_dir) == NULL)
 		die("mkdtemp");
 	crt_init_opts o = {.dir = inst_dir};
-	if (softhsm2) {
+	if (kind == KEY_SOFTHSM2) {
 		make_softhsm2_token(inst_dir, pin_file, sizeof(pin_file));
 		o.ca_key_uri = "pkcs11:token=crtoken-bench;object=bench-ca";
 		o.ca_pin_file = pin_file;
@@ -227,12 +233,20 @@ static void make_instance_key(const char *durability, int softhsm2)
 	snprintf(inst_conf, sizeof(inst_conf), "%s/crtoken.conf", inst_dir);
 	FILE *f = fopen(inst_conf, "a");
 	fprintf(f, "\n[store]\ndurability = %s\n[tokens]\nmax_lifetime = 3650d\n", durability);
+	if (kind == KEY_CFSSL) {
+		const char *url = getenv("CFSSL_URL"), *ca = getenv("CFSSL_CA"),
+			   *key = getenv("CFSSL_AUTH_KEY");
+		if (url == NULL || ca == NULL || key == NULL)
+			die("redeem ... cfssl needs CFSSL_URL, CFSSL_CA and CFSSL_AUTH_KEY");
+		fprintf(f, "[ca]\ntype = cfssl\ncertificate = %s\nurl = %s\nauth_key_file = %s\n",
+			ca, url, key);
+	}
 	fclose(f);
 }
 
 static void make_instance(const char *durability)
 {
-	make_instance_key(durability, 0);
+	make_instance_key(durability, KEY_FILE);
 }
 
 static void remove_instance(void)
@@ -296,10 +310,10 @@ static void *redeem_worker(void *p)
 	return NULL;
 }
 
-static int cmd_redeem(const char *durability, int threads, int n, int softhsm2)
+static int cmd_redeem(const char *durability, int threads, int n, enum bench_key kind)
 {
 	pthread_t th[64];
-	make_instance_key(durability, softhsm2);
+	make_instance_key(durability, kind);
 	crt_ctx *ctx = open_ctx();
 	jobs = calloc((size_t)n, sizeof(*jobs));
 	/* Set-up (not timed): tokens and P-256 CSRs. */
@@ -325,7 +339,8 @@ static int cmd_redeem(const char *durability, int threads, int n, int softhsm2)
 		pthread_join(th[i], NULL);
 	double el = now_s() - t0;
 	printf("redeem %sdurability=%s threads=%d n=%d failures=%ld seconds=%.2f per_second=%.0f\n",
-	       softhsm2 ? "key=softhsm2 " : "", durability, threads, n, failures, el,
+	       kind == KEY_SOFTHSM2 ? "key=softhsm2 " : kind == KEY_CFSSL ? "key=cfssl " : "",
+	       durability, threads, n, failures, el,
 	       (double)(n - failures) / el);
 	crt_instance_unref(redeem_inst);
 	redeem_inst = NULL;
@@ -569,13 +584,15 @@ int main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[1], "crypto") == 0)
 		return cmd_crypto(argv[2], atoi(argv[3]), atof(argv[4]));
 	if (argc == 5 && strcmp(argv[1], "redeem") == 0)
-		return cmd_redeem(argv[2], atoi(argv[3]), atoi(argv[4]), 0);
+		return cmd_redeem(argv[2], atoi(argv[3]), atoi(argv[4]), KEY_FILE);
 	if (argc == 6 && strcmp(argv[1], "redeem") == 0 && strcmp(argv[5], "softhsm2") == 0)
-		return cmd_redeem(argv[2], atoi(argv[3]), atoi(argv[4]), 1);
+		return cmd_redeem(argv[2], atoi(argv[3]), atoi(argv[4]), KEY_SOFTHSM2);
+	if (argc == 6 && strcmp(argv[1], "redeem") == 0 && strcmp(argv[5], "cfssl") == 0)
+		return cmd_redeem(argv[2], atoi(argv[3]), atoi(argv[4]), KEY_CFSSL);
 	if (argc == 4 && strcmp(argv[1], "lookup") == 0)
 		return cmd_lookup(atol(argv[2]), atol(argv[3]));
 	fprintf(stderr, "usage: bench_core crypto ec-p256|rsa-2048 THREADS SECONDS\n"
-			"       bench_core redeem full|normal THREADS N [softhsm2]\n"
+			"       bench_core redeem full|normal THREADS N [softhsm2|cfssl]\n"
 			"       bench_core lookup ROWS LOOKUPS\n");
 	return 2;
 }

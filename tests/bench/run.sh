@@ -54,6 +54,31 @@ done
 if command -v softhsm2-util >/dev/null && [ -e /usr/lib/softhsm/libsofthsm2.so ]; then
 	for n in 1 "$CORES"; do rec "$("$CORE" redeem normal "$n" "$NRED" softhsm2)"; done
 fi
+# 2. ... with a remote CA: cfssl serve signs every certificate ([ca] type =
+# cfssl, http on loopback, 127.0.0.1:18758), crtoken checks and stores it
+if command -v cfssl >/dev/null; then
+	_cf=$BENCH_DIR/cfssl-ca
+	mkdir -p "$_cf"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$_cf/ca-key.pem" -out "$_cf/ca.pem" -subj "/CN=cfssl bench CA" -days 30 \
+		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+		2>/dev/null
+	openssl rand -hex 32 >"$_cf/auth.key"
+	chmod 600 "$_cf/auth.key"
+	printf '{"signing": {"default": {"usages": ["digital signature", "client auth"], "expiry": "720h", "auth_key": "k", "CSRWhitelist": {"PublicKey": true, "PublicKeyAlgorithm": true, "SignatureAlgorithm": true}}}, "auth_keys": {"k": {"type": "standard", "key": "%s"}}}\n' \
+		"$(cat "$_cf/auth.key")" >"$_cf/config.json"
+	(cd "$_cf" && exec cfssl serve -address=127.0.0.1 -port=18758 -ca="$_cf/ca.pem" \
+		-ca-key="$_cf/ca-key.pem" -config="$_cf/config.json" -loglevel=4) >"$_cf/cfssl.log" 2>&1 &
+	_cf_pid=$!
+	if bench_wait_port 18758; then
+		for n in 1 "$CORES"; do
+			rec "$(CFSSL_URL=http://127.0.0.1:18758 CFSSL_CA=$_cf/ca.pem CFSSL_AUTH_KEY=$_cf/auth.key \
+				"$CORE" redeem normal "$n" "$NRED" cfssl)"
+		done
+	fi
+	kill "$_cf_pid" 2>/dev/null
+	wait "$_cf_pid" 2>/dev/null
+fi
 # 3. HTTP
 if [ -x "$BUILD/bin/crtokend" ] && command -v wrk >/dev/null && command -v cfssl >/dev/null; then
 	. "$CRTOKEN_TOP/tests/bench/http.sh"
@@ -115,6 +140,17 @@ for n in 1 "$CORES"; do
 	l=$(get "^redeem key=softhsm2 durability=normal threads=$n ")
 	f=$(get "^redeem durability=normal threads=$n ")
 	label="2. in-process redemption, CA key in SoftHSM2, $n thread(s)"
+	if [ -z "$l" ] || [ "$(val "$l" failures)" != 0 ]; then
+		printf '%-58s %s\n' "$label" "FAILED (n=$(val "$l" n) failures=$(val "$l" failures))"
+		continue
+	fi
+	printf '%-58s %10s/s %10s\n' "$label" \
+		"$(val "$l" per_second)" "$(pct "$(val "$l" per_second)" "$(val "$f" per_second)") of file"
+done
+for n in 1 "$CORES"; do
+	l=$(get "^redeem key=cfssl durability=normal threads=$n ")
+	f=$(get "^redeem durability=normal threads=$n ")
+	label="2. in-process redemption, cfssl remote CA, $n thread(s)"
 	if [ -z "$l" ] || [ "$(val "$l" failures)" != 0 ]; then
 		printf '%-58s %s\n' "$label" "FAILED (n=$(val "$l" n) failures=$(val "$l" failures))"
 		continue
