@@ -21,6 +21,7 @@ int cmd_cert(admin_env *env, int argc, char **argv);
 int cmd_crl(admin_env *env, int argc, char **argv);
 int cmd_ocsp_signer(admin_env *env, int argc, char **argv);
 int cmd_audit(admin_env *env, int argc, char **argv);
+int cmd_events(admin_env *env, int argc, char **argv);
 int cmd_otp(admin_env *env, int argc, char **argv);
 int cmd_apikey(admin_env *env, int argc, char **argv);
 int cmd_backup(admin_env *env, int argc, char **argv);
@@ -39,6 +40,7 @@ static const struct {
 	{"crl", cmd_crl, "sign and write a fresh CRL"},
 	{"ocsp-signer", cmd_ocsp_signer, "make the delegated OCSP-signing certificate"},
 	{"audit", cmd_audit, "show the audit trail"},
+	{"events", cmd_events, "the event outbox: list, deliver, check-expiring"},
 	{"otp", cmd_otp, "enroll and manage one-time passwords"},
 	{"apikey", cmd_apikey, "create, list, revoke API keys for crtokend"},
 	{"backup", cmd_backup, "write one file to rebuild the instance from (online)"},

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ca_cfssl.h"
+#include "events.h"
 #include "internal.h"
 #include "rules/admit.h"
 #include "x509_ids.h"
@@ -365,6 +366,30 @@ int crt_cert_status_parse(const char *name)
 	return -1;
 }
 
+/* certificate.revoked for c, inside the revocation's transaction, with
+ * its token's owner when the token is still stored. */
+static crt_status revoked_event(crt_ctx *ctx, const crt_cert *c, int reason, const char *actor)
+{
+	crt_token t = {0};
+	crt_status r = CRT_OK;
+
+	if (c->token_id[0] != '\0' && (r = store_token_by_id(ctx, c->token_id, &t)) != CRT_OK &&
+	    r != CRT_E_TOKEN_NOT_FOUND)
+		return r;
+	event_subject s = {.token_id = c->token_id,
+			   .token_name = c->name,
+			   .owner = t.owner,
+			   .serial = c->serial,
+			   .common_name = c->cn,
+			   .subject = c->subject,
+			   .user = c->user,
+			   .reason = crt_reason_name(reason),
+			   .not_after = c->not_after};
+	r = event_emit(ctx, "certificate.revoked", actor, &s, NULL, NULL);
+	crt_token_clear(&t);
+	return r;
+}
+
 crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const char *actor,
 			   crt_crl *crl)
 {
@@ -408,7 +433,8 @@ crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const c
 		r = CRT_E_NOMEM;
 		goto fail;
 	}
-	if ((r = audit_write(ctx, actor, "cert.revoke", c.serial, detail)) != CRT_OK)
+	if ((r = audit_write(ctx, actor, "cert.revoke", c.serial, detail)) != CRT_OK ||
+	    (r = revoked_event(ctx, &c, reason, actor)) != CRT_OK)
 		goto fail;
 	/* Publish at once, as part of the revocation: every adapter alike. */
 	if (ctx->ca_key != NULL &&

@@ -16,6 +16,7 @@
 
 #include "ca_cfssl.h"
 #include "internal.h"
+#include "rules/events.h"
 
 enum key_type { K_PATH, K_STR, K_INT, K_BOOL, K_DURATION, K_DURABILITY, K_LONG };
 
@@ -93,6 +94,11 @@ static const struct key {
 	{"portal", "help", K_STR, F(portal_help), NULL, 0, 0},
 	{"portal", "formats", K_STR, F(portal_formats),
 	 "wpa_supplicant,networkmanager,nmcli,windows,netsh,mobileconfig,eap-config", 0, 0},
+	{"events", "expiring_window", K_DURATION, F(events_expiring_window), "14d", 3600, 0},
+	{"events", "lease", K_DURATION, F(events_lease), "60s", 5, 0},
+	{"events", "poll_interval", K_DURATION, F(events_poll), "30s", 1, 0},
+	{"events", "batch", K_INT, F(events_batch), "50", 1, 1000},
+	{"events", "node", K_STR, F(events_node), NULL, 0, 0},
 #undef F
 };
 
@@ -221,11 +227,215 @@ static const char *set_value(crt_config *cfg, const struct key *k, const char *v
 	return "bad key type";
 }
 
+/* ---- [events.sink NAME] sections: one crt_event_sink each ---- */
+
+#define SINK_PREFIX "events.sink "
+#define SINK_MAX 16
+
+enum sink_key_type { S_STR, S_PATH, S_DURATION, S_BOOL, S_TYPE };
+static const struct sink_key {
+	const char *name;
+	enum sink_key_type type;
+	size_t off;
+} sink_keys[] = {
+#define S(field) offsetof(crt_event_sink, field)
+	{"type", S_TYPE, S(type)},
+	{"events", S_STR, S(events)},
+	{"timeout", S_DURATION, S(timeout)},
+	{"retry_base", S_DURATION, S(retry_base)},
+	{"retry_max", S_DURATION, S(retry_max)},
+	{"give_up_after", S_DURATION, S(give_up_after)},
+	{"url", S_STR, S(url)},
+	{"secret_file", S_PATH, S(secret_file)},
+	{"ca_file", S_PATH, S(ca_file)},
+	{"smtp_url", S_STR, S(smtp_url)},
+	{"starttls", S_BOOL, S(starttls)},
+	{"from", S_STR, S(from)},
+	{"to", S_STR, S(to)},
+	{"to_owner", S_BOOL, S(to_owner)},
+	{"subject", S_STR, S(subject)},
+	{"body", S_STR, S(body)},
+	{"command", S_STR, S(command)},
+#undef S
+};
+#define NSINK_KEYS (sizeof(sink_keys) / sizeof(sink_keys[0]))
+
+static void sink_clear(crt_event_sink *s)
+{
+	free(s->name);
+	for (size_t i = 0; i < NSINK_KEYS; i++)
+		if (sink_keys[i].type == S_STR || sink_keys[i].type == S_PATH)
+			free(*(char **)((char *)s + sink_keys[i].off));
+	memset(s, 0, sizeof(*s));
+}
+
+/* A sink name: 1-64 of A-Z a-z 0-9 - _ (it is stored with each delivery). */
+static int sink_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > 64)
+		return 0;
+	for (const char *p = n; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			return 0;
+	return 1;
+}
+
+/* The sink of section name (made on first sight), or NULL with msg set. */
+static crt_event_sink *sink_for(crt_config *cfg, const char *name, const char **msg)
+{
+	for (size_t i = 0; i < cfg->event_nsinks; i++)
+		if (strcmp(cfg->event_sinks[i].name, name) == 0)
+			return &cfg->event_sinks[i];
+	if (!sink_name_ok(name)) {
+		*msg = "sink name must be 1-64 of A-Z a-z 0-9 - _";
+		return NULL;
+	}
+	if (cfg->event_nsinks == SINK_MAX) {
+		*msg = "too many sinks (at most 16)";
+		return NULL;
+	}
+	crt_event_sink *n = realloc(cfg->event_sinks, (cfg->event_nsinks + 1) * sizeof(*n));
+	if (n == NULL) {
+		*msg = "out of memory";
+		return NULL;
+	}
+	cfg->event_sinks = n;
+	crt_event_sink *s = &n[cfg->event_nsinks];
+	memset(s, 0, sizeof(*s));
+	if ((s->name = strdup(name)) == NULL) {
+		*msg = "out of memory";
+		return NULL;
+	}
+	s->timeout = 10;
+	s->retry_base = 10;
+	s->retry_max = 3600;
+	s->give_up_after = 86400;
+	cfg->event_nsinks++;
+	return s;
+}
+
+static const char *sink_value(crt_config *cfg, const char *section, const char *name,
+			      const char *v)
+{
+	const char *msg = NULL;
+	crt_event_sink *s = sink_for(cfg, section + strlen(SINK_PREFIX), &msg);
+	int64_t d;
+	int b;
+
+	if (s == NULL)
+		return msg;
+	for (size_t i = 0; i < NSINK_KEYS; i++) {
+		const struct sink_key *k = &sink_keys[i];
+		void *field = (char *)s + k->off;
+		if (strcmp(k->name, name) != 0)
+			continue;
+		switch (k->type) {
+		case S_STR:
+		case S_PATH: {
+			if (*v == '\0')
+				return "empty value";
+			char *copy = k->type == S_PATH ? resolve_path(cfg, v) : strdup(v);
+			if (copy == NULL)
+				return "out of memory";
+			if (k->off == offsetof(crt_event_sink, body)) { /* "\n" is a line break */
+				char *w = copy;
+				for (const char *q = copy; *q; q++)
+					if (q[0] == '\\' && q[1] == 'n')
+						*w++ = '\n', q++;
+					else
+						*w++ = *q;
+				*w = '\0';
+			}
+			free(*(char **)field);
+			*(char **)field = copy;
+			return NULL;
+		}
+		case S_DURATION:
+			if (crt_duration_parse(v, &d) != CRT_OK || d < 1)
+				return "not a duration (e.g. 10s, 5m, 1d)";
+			*(int64_t *)field = d;
+			return NULL;
+		case S_BOOL:
+			if (parse_bool(v, &b) != 0)
+				return "not a boolean (yes/no)";
+			*(int *)field = b;
+			return NULL;
+		case S_TYPE:
+			if (strcmp(v, "webhook") == 0)
+				s->type = CRT_SINK_WEBHOOK;
+			else if (strcmp(v, "email") == 0)
+				s->type = CRT_SINK_EMAIL;
+			else if (strcmp(v, "command") == 0)
+				s->type = CRT_SINK_COMMAND;
+			else
+				return "must be webhook, email or command";
+			return NULL;
+		}
+	}
+	return "unknown key";
+}
+
+/* The rules every sink obeys once its section is read; msg gets why not. */
+static int sink_valid(const crt_event_sink *s, char *msg, size_t len)
+{
+	char bad[80];
+	const char *why;
+
+	if (s->type == 0)
+		return snprintf(msg, len, "needs type = webhook, email or command"), 0;
+	if (s->events != NULL && event_filter_check(s->events, bad, sizeof(bad)) != 0)
+		return snprintf(msg, len, "events: unknown event type \"%s\"", bad), 0;
+	if (s->retry_base > s->retry_max)
+		return snprintf(msg, len, "retry_base is longer than retry_max"), 0;
+	switch (s->type) {
+	case CRT_SINK_WEBHOOK:
+		if (s->url == NULL || s->secret_file == NULL)
+			return snprintf(msg, len, "a webhook needs url and secret_file"), 0;
+		if (event_url_check(s->url, &why) != 0)
+			return snprintf(msg, len, "url %s", why), 0;
+		break;
+	case CRT_SINK_EMAIL:
+		if (s->smtp_url == NULL || s->from == NULL || s->subject == NULL || s->body == NULL)
+			return snprintf(msg, len, "e-mail needs smtp_url, from, subject and body"), 0;
+		if (s->to == NULL && !s->to_owner)
+			return snprintf(msg, len, "e-mail needs to = ADDRESSES and/or to_owner = yes"), 0;
+		if (strncmp(s->smtp_url, "smtps://", 8) != 0 && strncmp(s->smtp_url, "smtp://", 7) != 0)
+			return snprintf(msg, len, "smtp_url must be smtp:// or smtps://"), 0;
+		if (strncmp(s->smtp_url, "smtp://", 7) == 0 && !s->starttls &&
+		    !event_url_loopback(s->smtp_url))
+			return snprintf(msg, len,
+					"smtp_url: smtp:// to a relay off this machine needs "
+					"starttls = yes (or use smtps://)"), 0;
+		if (event_template_check(s->subject, bad, sizeof(bad)) != 0)
+			return snprintf(msg, len, "subject: unknown placeholder %s", bad), 0;
+		if (event_template_check(s->body, bad, sizeof(bad)) != 0)
+			return snprintf(msg, len, "body: unknown placeholder %s", bad), 0;
+		break;
+	case CRT_SINK_COMMAND:
+		if (s->command == NULL || s->command[0] != '/')
+			return snprintf(msg, len, "command must start with an absolute path"), 0;
+		break;
+	}
+	return 1;
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *ps = user;
 	if (ps->failed)
 		return 0;
+	if (strncmp(section, SINK_PREFIX, strlen(SINK_PREFIX)) == 0) {
+		const char *msg = sink_value(ps->cfg, section, name, value);
+		if (msg != NULL) {
+			snprintf(ps->err, ps->errlen, "%s: [%s] %s = \"%s\": %s", ps->cfg->path,
+				 section, name, value, msg);
+			ps->failed = 1;
+			return 0;
+		}
+		return 1;
+	}
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const struct key *k = &keys[i];
 		if (strcmp(k->section, section) != 0 || strcmp(k->name, name) != 0)
@@ -256,6 +466,9 @@ void crt_config_clear(crt_config *cfg)
 			char **s = (char **)((char *)cfg + keys[i].off);
 			free(*s);
 		}
+	for (size_t i = 0; i < cfg->event_nsinks; i++)
+		sink_clear(&cfg->event_sinks[i]);
+	free(cfg->event_sinks);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -416,6 +629,15 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 		snprintf(err, errlen, "%s: %s", cfg->path, bad);
 		crt_config_clear(cfg);
 		return CRT_E_CONFIG;
+	}
+	for (size_t i = 0; i < cfg->event_nsinks; i++) {
+		char msg[200];
+		if (!sink_valid(&cfg->event_sinks[i], msg, sizeof(msg))) {
+			snprintf(err, errlen, "%s: [" SINK_PREFIX "%s] %s", cfg->path,
+				 cfg->event_sinks[i].name, msg);
+			crt_config_clear(cfg);
+			return CRT_E_CONFIG;
+		}
 	}
 	return CRT_OK;
 }

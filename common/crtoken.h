@@ -225,7 +225,33 @@ typedef struct crt_config {
 	char *portal_organization;
 	char *portal_help;
 	char *portal_formats;     /* profile formats offered, comma-separated */
+	/* [events] (events.c) and its [events.sink NAME] sections */
+	int64_t events_expiring_window; /* certificate.expiring this long before notAfter */
+	int64_t events_lease;     /* a claimed delivery is this node's for so long */
+	int64_t events_poll;      /* crtokend looks for due deliveries this often */
+	int events_batch;         /* deliveries claimed per pass */
+	char *events_node;        /* this node's name in leases (NULL: host:pid) */
+	struct crt_event_sink *event_sinks;
+	size_t event_nsinks;
 } crt_config;
+
+/* One [events.sink NAME] section (crtoken.conf documents the keys). */
+enum crt_sink_type { CRT_SINK_WEBHOOK = 1, CRT_SINK_EMAIL = 2, CRT_SINK_COMMAND = 3 };
+typedef struct crt_event_sink {
+	char *name;
+	int type;                 /* enum crt_sink_type */
+	char *events;             /* filter: types, "area.*", "*"; NULL: every type */
+	int64_t timeout;          /* one attempt */
+	int64_t retry_base, retry_max; /* backoff: base, doubling, up to max */
+	int64_t give_up_after;    /* from the event's routing */
+	/* webhook */
+	char *url, *secret_file, *ca_file;
+	/* email */
+	char *smtp_url, *from, *to, *subject, *body;
+	int to_owner, starttls;
+	/* command: argv split on blanks, argv[0] an absolute path; no shell */
+	char *command;
+} crt_event_sink;
 
 /* The system's configuration file. */
 #define CRT_SYSTEM_CONFIG "/etc/crtoken/crtoken.conf"
@@ -817,6 +843,77 @@ crt_status crt_audit_list(crt_ctx *ctx, int limit, const char *action, crt_audit
 /* Record an adapter-level event (failed login, rate limit) as its own transaction. */
 crt_status crt_audit_event(crt_ctx *ctx, const char *actor, const char *action,
 			   const char *object, const char *detail_json) CRT_MUST_CHECK;
+
+/* ------------------------------------------------------------------ events */
+
+/*
+ * The event outbox (events.c; README "Events"). A change writes its event
+ * in its own transaction: token.created, token.deleted, certificate.issued,
+ * certificate.revoked, otp.locked, certificate.expiring (the daily check);
+ * request.pending / request.approved / request.denied are defined for the
+ * approval workflow. An event's body is JSON: {"id","type","time","actor",
+ * "subject":{...}} — never a secret or a token string. Delivery to the
+ * [events.sink NAME] sinks is at least once: a receiver may see an event
+ * twice (after a node died while sending) and tells by its id.
+ */
+typedef struct crt_event_delivery {
+	char *sink;
+	char *state;            /* pending, delivered, failed */
+	int attempts;
+	int64_t next_at, done_at; /* 0 = not set */
+	char *last_result;
+} crt_event_delivery;
+
+typedef struct crt_event {
+	int64_t seq;
+	char *id, *type, *body;
+	int64_t at;
+	int routed;             /* deliveries made for the sinks configured then */
+	crt_event_delivery *deliveries;
+	size_t ndeliveries;
+} crt_event;
+void crt_event_list_free(crt_event *list, size_t n);
+
+typedef struct crt_event_attempt {
+	int64_t at;
+	char *sink, *node, *result;
+	int ok;
+	int64_t duration_ms;
+} crt_event_attempt;
+void crt_event_attempts_free(crt_event_attempt *list, size_t n);
+
+/* Newest first (limit <= 0: 100); pending_only: not yet routed, or a
+ * delivery still pending. */
+crt_status crt_event_list(crt_ctx *ctx, int pending_only, int limit, crt_event **out,
+			  size_t *n) CRT_MUST_CHECK;
+/* Every attempt of the event with id, oldest first (*n = 0: none). */
+crt_status crt_event_attempts(crt_ctx *ctx, const char *id, crt_event_attempt **out,
+			      size_t *n) CRT_MUST_CHECK;
+
+typedef struct crt_events_pass {
+	size_t routed;    /* events routed to their sinks */
+	size_t attempted; /* deliveries tried */
+	size_t delivered, retrying, failed;
+	int64_t next_due; /* earliest next_at of a retry made in this pass (0: none) */
+} crt_events_pass;
+/*
+ * One delivery pass: route new events to the sinks whose filter takes them,
+ * claim due deliveries ([events] batch, lease), send each and record the
+ * attempt. node names this process in leases (NULL: [events] node, else
+ * host:pid). CRT_OK unless the store failed; a failed send is a recorded
+ * attempt, not an error.
+ */
+crt_status crt_events_deliver(crt_ctx *ctx, const char *node, crt_events_pass *out) CRT_MUST_CHECK;
+/*
+ * The daily check: raise certificate.expiring (once per certificate) for
+ * each unrevoked certificate whose notAfter is within window seconds
+ * (<= 0: [events] expiring_window), in one transaction with its audit row.
+ * *raised (may be NULL) = how many.
+ */
+crt_status crt_events_check_expiring(crt_ctx *ctx, int64_t window, const char *actor,
+				     size_t *raised) CRT_MUST_CHECK;
+/* An event as JSON: seq, id, type, at, routed, event (the body), deliveries. */
+struct json_t *crt_event_json(const crt_event *e);
 
 /* ------------------------------------------------------------------ JSON shapes */
 

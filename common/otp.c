@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "events.h"
 #include "internal.h"
 #include "rules/otp.h"
 #include "store/port.h"
@@ -647,6 +648,13 @@ crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *cod
 		goto out;
 	}
 	if ((r = audit_write(ctx, user, action, user, detail)) != CRT_OK)
+		goto out;
+	/* The attempt that locked the user raises otp.locked (the attempts made
+	 * while locked do not). */
+	if (v.lockout_started &&
+	    (r = event_emit(ctx, "otp.locked", user,
+	                    &(event_subject){.user = user, .locked_until = v.next.lk.locked_until},
+	                    NULL, NULL)) != CRT_OK)
 		goto out;
 	if ((r = store_commit(ctx)) != CRT_OK)
 		goto out;

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "internal.h"
 
 static char *refusal_detail(const crt_redeem_req *req, crt_status why)
@@ -206,12 +207,27 @@ static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_toke
                          const char *serial, int64_t now, const store_cert_row *row, int *retry)
 {
 	token_refusal why;
-	char *detail;
+	char *detail, *body = NULL, eid[CRT_ID_LEN];
 	crt_status r;
+	int64_t at = crt_now();
 
 	*retry = 0;
 	if ((detail = success_detail(req, serial, row->subject)) == NULL)
 		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+	event_subject es = {.token_id = t->id,
+	                    .token_name = t->name,
+	                    .owner = t->owner,
+	                    .serial = serial,
+	                    .common_name = row->cn,
+	                    .subject = row->subject,
+	                    .user = req->user,
+	                    .not_after = row->not_after};
+	if ((r = event_make("certificate.issued", req->actor, at, &es, eid, &body)) != CRT_OK) {
+		free(detail);
+		return ctx_fail(ctx, r, "building the certificate.issued event");
+	}
+	store_event_row ev = {
+	    .id = eid, .type = "certificate.issued", .at = at, .dedup = NULL, .body = body};
 	store_redemption job = {
 	    .claim = {.token_id = t->id, .version = t->version, .serial = serial, .now = now},
 	    .cert = row,
@@ -219,9 +235,11 @@ static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_toke
 	              .actor = req->actor,
 	              .action = "token.redeem",
 	              .object = t->id,
-	              .detail = detail}};
+	              .detail = detail},
+	    .event = &ev};
 	r = store_token_redeem(ctx, &job);
 	free(detail);
+	free(body);
 	if (r == CRT_E_STORE_COMMIT_UNKNOWN)
 		return resolve_lost_commit(ctx, t->id, serial);
 	if (r != CRT_OK || job.claimed)

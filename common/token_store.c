@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "internal.h"
 
 void crt_token_clear(crt_token *t)
@@ -114,7 +115,11 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		goto out;
 	if ((r = store_token_insert(ctx, &t, hash, now)) != CRT_OK ||
-	    (r = audit_write(ctx, actor, "token.create", t.id, detail)) != CRT_OK)
+	    (r = audit_write(ctx, actor, "token.create", t.id, detail)) != CRT_OK ||
+	    (r = event_emit(ctx, "token.created", actor, &(event_subject){.token_id = t.id,
+	                                                                   .token_name = t.name,
+	                                                                   .owner = t.owner},
+	                    NULL, NULL)) != CRT_OK)
 		goto fail;
 	if ((r = store_commit(ctx)) != CRT_OK)
 		goto out;
@@ -300,7 +305,11 @@ crt_status crt_token_delete(crt_ctx *ctx, const char *id, const char *actor)
 		if ((r = store_token_remove(ctx, id, t.version, now, &changed)) != CRT_OK)
 			goto fail;
 	}
-	if ((r = audit_write(ctx, actor, "token.delete", id, NULL)) != CRT_OK)
+	if ((r = audit_write(ctx, actor, "token.delete", id, NULL)) != CRT_OK ||
+	    (r = event_emit(ctx, "token.deleted", actor, &(event_subject){.token_id = t.id,
+	                                                                   .token_name = t.name,
+	                                                                   .owner = t.owner},
+	                    NULL, NULL)) != CRT_OK)
 		goto fail;
 	r = store_commit(ctx);
 	goto out;

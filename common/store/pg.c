@@ -434,4 +434,5 @@ const store_ops store_pg_ops = {
 	.audit = &pg_audit_ops,
 	.otp = &pg_otp_ops,
 	.apikeys = &pg_apikey_ops,
+	.events = &pg_event_ops,
 };

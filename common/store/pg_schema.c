@@ -64,7 +64,27 @@ static const char base[] =
 
 /* later[i] brings the schema from BASE_VERSION + i to BASE_VERSION + i + 1
  * (append only, with SQLite's migration of the same version). */
-static const char *const later[] = {NULL};
+static const char *const later[] = {
+	/* 7: the event outbox, its deliveries and attempts; tokens.owner_email */
+	"CREATE TABLE events("
+	" seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id text COLLATE \"C\" NOT NULL UNIQUE,"
+	" type text COLLATE \"C\" NOT NULL, at bigint NOT NULL, dedup text UNIQUE,"
+	" body text NOT NULL, routed integer NOT NULL DEFAULT 0);"
+	"CREATE INDEX events_routed ON events(routed, seq);"
+	"CREATE TABLE event_deliveries("
+	" event_seq bigint NOT NULL, sink text COLLATE \"C\" NOT NULL,"
+	" state text NOT NULL DEFAULT 'pending', attempts integer NOT NULL DEFAULT 0,"
+	" first_at bigint NOT NULL, next_at bigint NOT NULL,"
+	" lease_owner text, lease_until bigint NOT NULL DEFAULT 0,"
+	" done_at bigint, last_result text, PRIMARY KEY(event_seq, sink));"
+	"CREATE INDEX event_deliveries_due ON event_deliveries(state, next_at);"
+	"CREATE TABLE event_attempts("
+	" id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, event_seq bigint NOT NULL,"
+	" sink text NOT NULL, at bigint NOT NULL, node text, ok integer NOT NULL, result text,"
+	" duration_ms bigint NOT NULL DEFAULT 0);"
+	"CREATE INDEX event_attempts_event ON event_attempts(event_seq, id);"
+	"ALTER TABLE tokens ADD COLUMN owner_email text;",
+	NULL};
 #define NLATER ((int)(sizeof(later) / sizeof(later[0])) - 1)
 
 int pg_schema_version(void)

@@ -277,6 +277,11 @@ static crt_status pg_redeem(crt_ctx *ctx, store_redemption *j)
 		if (r == CRT_OK && won && (r = seam(ctx, "audit insert")) == CRT_OK)
 			r = pg_audit_append(ctx, j->audit.at, j->audit.actor ? j->audit.actor : "unknown",
 					    j->audit.action, j->audit.object, j->audit.detail);
+		if (r == CRT_OK && won && j->event != NULL &&
+		    (r = seam(ctx, "event insert")) == CRT_OK) {
+			int added;
+			r = pg_event_ops.append(ctx, j->event, &added);
+		}
 	}
 	if (r != CRT_OK) {
 		store_rollback(ctx);

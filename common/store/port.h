@@ -29,6 +29,7 @@ struct store_otp_ops;
 struct store_cert_ops;
 struct store_apikey_ops;
 struct store_audit_ops;
+struct store_event_ops;
 
 typedef struct store_ops {
 	const char *name; /* the [store] backend value that selects it */
@@ -60,6 +61,7 @@ typedef struct store_ops {
 	const struct store_cert_ops *certs;
 	const struct store_apikey_ops *apikeys;
 	const struct store_audit_ops *audit;
+	const struct store_event_ops *events;
 } store_ops;
 
 /* The backend named name ("sqlite"), or NULL. */
@@ -107,5 +109,6 @@ crt_status store_snapshot(crt_ctx *ctx, unsigned char **out, size_t *len)
 #include "store/port_audit.h"
 #include "store/port_otp.h"
 #include "store/port_apikeys.h"
+#include "store/port_events.h"
 
 #endif /* CRTOKEN_STORE_PORT_H */

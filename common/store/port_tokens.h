@@ -43,6 +43,9 @@ typedef struct store_redemption {
 		int64_t at;
 		const char *actor, *action, *object, *detail;
 	} audit;
+	/* The event of the success (certificate.issued), stored with it; NULL
+	 * for none (port_events.h). Unless audit_only. */
+	const struct store_event_row *event;
 	/* Answers. status: the store's (CRT_OK when the transaction committed;
 	 * store_commit_unknown: the outcome is not known — read the token
 	 * again). claimed: the claim won a row (then the certificate and the

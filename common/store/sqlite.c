@@ -486,4 +486,5 @@ const store_ops store_sqlite_ops = {
 	.audit = &sqlite_audit_ops,
 	.otp = &sqlite_otp_ops,
 	.apikeys = &sqlite_apikey_ops,
+	.events = &sqlite_event_ops,
 };

@@ -22,7 +22,7 @@ struct store_conn {
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
-	} stmts[48];
+	} stmts[96];
 	int nstmts;
 };
 
@@ -58,6 +58,7 @@ extern const struct store_cert_ops sqlite_cert_ops;
 extern const struct store_audit_ops sqlite_audit_ops;
 extern const struct store_otp_ops sqlite_otp_ops;
 extern const struct store_apikey_ops sqlite_apikey_ops;
+extern const struct store_event_ops sqlite_event_ops;
 /* Fill ski, aki and cert_sha256 of every stored certificate that lacks them
  * from its PEM (migration; inside the migration transaction). */
 crt_status sq_cert_backfill_keys(crt_ctx *ctx) CRT_MUST_CHECK;

@@ -79,6 +79,28 @@ static const char *const migrations[] = {
 	"ALTER TABLE certificates RENAME COLUMN user TO username;"
 	"INSERT INTO meta(key, value) VALUES ('min_compatible', 6) "
 	"ON CONFLICT(key) DO UPDATE SET value = excluded.value;",
+	/* 7: the event outbox (events.c): one row per event, written in the
+	 * transaction of its change; its deliveries, one per (event, sink),
+	 * with a lease so that one node sends each; every attempt; and the
+	 * optional ownerEmail of a token. Expand-only. */
+	"CREATE TABLE events("
+	" seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
+	" at INTEGER NOT NULL, dedup TEXT UNIQUE, body TEXT NOT NULL,"
+	" routed INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX events_routed ON events(routed, seq);"
+	"CREATE TABLE event_deliveries("
+	" event_seq INTEGER NOT NULL, sink TEXT NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,"
+	" first_at INTEGER NOT NULL, next_at INTEGER NOT NULL,"
+	" lease_owner TEXT, lease_until INTEGER NOT NULL DEFAULT 0,"
+	" done_at INTEGER, last_result TEXT, PRIMARY KEY(event_seq, sink));"
+	"CREATE INDEX event_deliveries_due ON event_deliveries(state, next_at);"
+	"CREATE TABLE event_attempts("
+	" id INTEGER PRIMARY KEY, event_seq INTEGER NOT NULL, sink TEXT NOT NULL,"
+	" at INTEGER NOT NULL, node TEXT, ok INTEGER NOT NULL, result TEXT,"
+	" duration_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX event_attempts_event ON event_attempts(event_seq, id);"
+	"ALTER TABLE tokens ADD COLUMN owner_email TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

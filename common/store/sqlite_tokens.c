@@ -340,6 +340,10 @@ crt_status sq_redeem_in_txn(crt_ctx *ctx, store_redemption *j)
 		r = sqlite_cert_ops.insert(ctx, j->cert);
 	if (r == CRT_OK && won && (r = seam(ctx, "audit insert")) == CRT_OK)
 		r = audit_row(ctx, j);
+	if (r == CRT_OK && won && j->event != NULL && (r = seam(ctx, "event insert")) == CRT_OK) {
+		int added;
+		r = sqlite_event_ops.append(ctx, j->event, &added);
+	}
 	if (r != CRT_OK && (b = savepoint(ctx, "ROLLBACK TO job")) != CRT_OK)
 		return b; /* the transaction is in no known state: the batch fails */
 	j->status = r;

@@ -7,6 +7,11 @@
 #include "store/sqlite.h" /* builds old-schema stores */
 #include <sys/stat.h>
 
+/* Undo the migrations after schema 6 (newest first), to stage older stores. */
+#define UNDO_AFTER_6                                                                     \
+	"DROP TABLE event_attempts; DROP TABLE event_deliveries; DROP TABLE events;"   \
+	"ALTER TABLE tokens DROP COLUMN owner_email;" /* 7 */
+
 static crt_status open_status(test_instance *ti, unsigned flags, char *detail, size_t n)
 {
 	crt_ctx *ctx;
@@ -95,13 +100,13 @@ static void before_key_identifiers(const char *db, const char *extra)
 {
 	sqlite3 *h;
 	char *err = NULL;
-	char sql[1024];
+	char sql[2048];
 	int v = 0;
 	while (v < store_schema_version() && !strstr(store_migration_sql(v), "ADD COLUMN ski"))
 		v++;
 	assert_true(v < store_schema_version());
 	snprintf(sql, sizeof(sql),
-		 "%s ALTER TABLE certificates RENAME COLUMN username TO user;" /* 6 */
+		 "%s " UNDO_AFTER_6 "ALTER TABLE certificates RENAME COLUMN username TO user;" /* 6 */
 		 "ALTER TABLE otp RENAME COLUMN username TO user;"
 		 "DELETE FROM meta WHERE key = 'min_compatible';"
 		 "ALTER TABLE certificates DROP COLUMN ski;"
@@ -250,7 +255,7 @@ static void the_user_columns_become_username_and_keep_their_values(void **s)
 	ti.ctx = NULL;
 	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(h,
-				      "ALTER TABLE otp RENAME COLUMN username TO user;"
+				      UNDO_AFTER_6 "ALTER TABLE otp RENAME COLUMN username TO user;"
 				      "ALTER TABLE certificates RENAME COLUMN username TO user;"
 				      "DELETE FROM meta WHERE key = 'min_compatible';"
 				      "PRAGMA user_version = 5",
