@@ -14,7 +14,7 @@ $(B)/obj/admin/%.o: admin/%.c $(wildcard admin/*.h) common/crtoken.h
 
 $(ADMIN_BIN): $(ADMIN_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $(ADMIN_OBJ) $(LIB) $(CORE_LIBS) $(EVENTS_LIBS) $(call pc_libs,$(ADMIN_EXTRA_PKGS)) $(BASE_LDFLAGS)
+	$(CC) -o $@ $(ADMIN_OBJ) $(LIB) $(CORE_LIBS) $(call pc_libs,$(ADMIN_EXTRA_PKGS)) $(BASE_LDFLAGS)
 
 install-admin: $(ADMIN_BIN)
 	install -D -m 0755 $(ADMIN_BIN) $(DESTDIR)$(PREFIX)/bin/crtoken-admin

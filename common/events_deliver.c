@@ -2,8 +2,7 @@
  * events_deliver.c — one delivery pass over the outbox (crt_events_deliver)
  * and the three sinks: webhook (HTTPS POST, HMAC-SHA256 signature), e-mail
  * (libcurl SMTP to a relay) and command (exec with the event on stdin, no
- * shell). The only file of libcrtoken that uses libcurl: programs that call
- * crt_events_deliver link it (EVENTS_LIBS in common/module.mk).
+ * shell).
  *
  * A pass: route the new events (a delivery per sink whose filter takes the
  * event; the routing of an event is a conditional update, so two nodes

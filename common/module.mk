@@ -19,14 +19,6 @@ CORE_CFLAGS += $(call pc_cflags,libpq) -DCRT_HAVE_LIBPQ
 CORE_LIBS += $(PQ_LIBS)
 endif
 
-# Event delivery (common/events_deliver.c) sends with libcurl: the programs
-# that deliver (crtoken-admin, crtokend, the tests) link EVENTS_LIBS too; the
-# PAM and RADIUS modules never pull that object in.
-EVENTS_DEPS := libcurl:libcurl4-openssl-dev
-BUILD_PKGS += $(EVENTS_DEPS)
-CORE_CFLAGS += $(call pc_cflags,libcurl)
-EVENTS_LIBS := $(call pc_libs,libcurl)
-
 LIB := $(B)/lib/libcrtoken.a
 
 COMMON_SRC := $(wildcard common/*.c common/store/*.c common/rules/*.c)

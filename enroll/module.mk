@@ -8,7 +8,7 @@ CRTOKEND_DEPS := libmicrohttpd:libmicrohttpd-dev pam:libpam0g-dev
 DEMO_DEBS += curl
 
 CRTOKEND_CFLAGS := $(CORE_CFLAGS) $(call pc_cflags,$(call dep_pcs,$(CRTOKEND_DEPS)))
-CRTOKEND_LIBS := $(CORE_LIBS) $(EVENTS_LIBS) $(call pc_libs,$(call dep_pcs,$(CRTOKEND_DEPS))) -lpthread
+CRTOKEND_LIBS := $(CORE_LIBS) $(call pc_libs,$(call dep_pcs,$(CRTOKEND_DEPS))) -lpthread
 # crtoken-enroll links libcrtoken-client (no store): openssl, libcurl, jansson.
 ENROLL_CLIENT_DEPS := libcurl:libcurl4-openssl-dev jansson:libjansson-dev
 ENROLL_CLIENT_CFLAGS := $(CLIENT_CFLAGS) $(call pc_cflags,$(call dep_pcs,$(ENROLL_CLIENT_DEPS)))

@@ -6,7 +6,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 $(B)/tests/unit/%: tests/unit/%.c tests/unit/testutil.h $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(call pc_cflags,cmocka) -Itests/unit -o $@ $< \
-		$(LIB) $(CORE_LIBS) $(EVENTS_LIBS) $(call pc_libs,cmocka) -lpthread $(BASE_LDFLAGS)
+		$(LIB) $(CORE_LIBS) $(call pc_libs,cmocka) -lpthread $(BASE_LDFLAGS)
 
 TEST_TARGETS += $(UNIT_BIN)
 
