@@ -1,6 +1,7 @@
 /*
  * cmd_instance.c — `crtoken-admin init` (a new self-contained instance) and
- * `crtoken-admin ca show|import` (each action with its own options).
+ * `crtoken-admin ca show|list|create|import` (each action with its own
+ * options).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -28,15 +29,33 @@ static const char init_help[] =
 	"leaves it; no ca.key is written; the PIN is read from FILE (mode 0600).\n"
 	"Then use it with --config DIR/crtoken.conf or CRTOKEN_CONF=DIR/crtoken.conf.\n";
 
-static int print_ca(admin_env *env, const char *dir)
+/* One CA as JSON (the keys ca show and ca list print). */
+static json_t *ca_json(const crt_ca_info *ci)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(ci->name));
+	json_object_set_new(o, "subject", json_string(ci->subject));
+	json_object_set_new(o, "keyType", json_string(ci->key_type));
+	json_object_set_new(o, "keyKind", json_string(ci->key_kind));
+	json_object_set_new(o, "subjectKeyIdentifier", json_string(ci->ski));
+	json_object_set_new(o, "serial", json_string(ci->serial));
+	json_object_set_new(o, "notBefore", admin_json_time(ci->not_before));
+	json_object_set_new(o, "notAfter", admin_json_time(ci->not_after));
+	json_object_set_new(o, "fingerprintSha256", json_string(ci->fingerprint));
+	return o;
+}
+
+static int print_ca_named(admin_env *env, const char *dir, const char *name)
 {
 	crt_ca_info ci;
-	crt_status r = crt_ca_get(env->ctx, &ci);
+	crt_status r = crt_ca_get_named(env->ctx, name, &ci);
 	char a[32], b[32];
 	if (r != CRT_OK)
 		return admin_fail(env, r);
 	if (env->json) {
 		json_t *o = json_object();
+		if (name != NULL)
+			json_object_set_new(o, "name", json_string(ci.name));
 		if (dir != NULL) {
 			json_object_set_new(o, "dir", json_string(dir));
 			json_object_set_new(o, "config",
@@ -52,13 +71,22 @@ static int print_ca(admin_env *env, const char *dir)
 		json_object_set_new(o, "chain", json_string(ci.chain_pem));
 		admin_json_print(o);
 	} else {
+		if (name != NULL)
+			printf("name:        %s\n", ci.name);
 		printf("subject:     %s\nkey type:    %s\nserial:      %s\nvalid:       %s .. %s\n"
 		       "fingerprint: SHA256 %s\n",
 		       ci.subject, ci.key_type, ci.serial, admin_time(ci.not_before, a),
 		       admin_time(ci.not_after, b), ci.fingerprint);
+		if (name != NULL)
+			printf("key id:      %s\nkey kind:    %s\n", ci.ski, ci.key_kind);
 	}
 	crt_ca_info_clear(&ci);
 	return EXIT_OK;
+}
+
+static int print_ca(admin_env *env, const char *dir)
+{
+	return print_ca_named(env, dir, NULL);
 }
 
 int cmd_init(admin_env *env, int argc, char **argv)
@@ -144,24 +172,61 @@ int cmd_init(admin_env *env, int argc, char **argv)
 }
 
 static const char ca_help[] =
-	"usage: crtoken-admin ca show [--json]\n"
+	"usage: crtoken-admin ca show [--ca NAME] [--json]\n"
+	"       crtoken-admin ca list [--json]\n"
+	"       crtoken-admin ca create NAME [--key-type ec-p256|ec-p384|rsa-3072]\n"
+	"                               [--subject \"/CN=.../O=...\"] [--days N] [--json]\n"
 	"       crtoken-admin ca import --cert FILE --key FILE [--chain FILE] [--json]\n\n"
-	"show:   the CA's subject, key type, validity and SHA-256 fingerprint.\n"
+	"show:   the CA's subject, key type, validity and SHA-256 fingerprint (the\n"
+	"        default CA, [ca], unless --ca NAME).\n"
+	"list:   every CA of the instance: name, subject, key identifier, notAfter,\n"
+	"        where the key is (file or pkcs11).\n"
+	"create: make the CA of a [ca NAME] section of crtoken.conf that has none yet:\n"
+	"        its key (at key = FILE, 0600; or in the PKCS#11 token of key =\n"
+	"        pkcs11:..., with the section's pin_file and module_path) and a\n"
+	"        self-signed certificate at certificate = FILE.\n"
 	"import: replace the CA with an existing certificate + unencrypted key (e.g. an\n"
 	"        intermediate issued by your organisation's root), with its chain.\n"
 	"        Certificates issued before keep working only if the issuer name stays\n"
 	"        the same.\n"
 	"Each action takes only the options shown for it; any other is a usage error.\n";
 
-enum { CA_CERT = 1000, CA_KEY, CA_CHAIN, CA_JSON };
+enum { CA_CERT = 1000, CA_KEY, CA_CHAIN, CA_JSON, CA_NAME, CA_KEY_TYPE, CA_SUBJECT, CA_DAYS };
 
 static const struct option ca_show_opts[] = {
+	{"ca", required_argument, NULL, CA_NAME},
 	{"json", no_argument, NULL, CA_JSON},
 	{NULL, 0, NULL, 0},
 };
 
 static int ca_show(admin_env *env, admin_call *call)
 {
+	const char *name = NULL;
+	int c, rc;
+
+	while ((c = admin_getopt(call)) > 0) {
+		if (c == CA_JSON)
+			env->json = 1;
+		else if (c == CA_NAME)
+			name = optarg;
+	}
+	if (c < 0 || admin_operands(call, 0, "") != 0)
+		return call->exit;
+	if ((rc = admin_open(env, 0)) != EXIT_OK)
+		return rc;
+	return print_ca_named(env, NULL, name);
+}
+
+static const struct option ca_list_opts[] = {
+	{"json", no_argument, NULL, CA_JSON},
+	{NULL, 0, NULL, 0},
+};
+
+static int ca_list(admin_env *env, admin_call *call)
+{
+	crt_ca_info *l = NULL;
+	size_t n = 0;
+	char a[32];
 	int c, rc;
 
 	while ((c = admin_getopt(call)) > 0)
@@ -171,7 +236,62 @@ static int ca_show(admin_env *env, admin_call *call)
 		return call->exit;
 	if ((rc = admin_open(env, 0)) != EXIT_OK)
 		return rc;
-	return print_ca(env, NULL);
+	crt_status r = crt_ca_list(env->ctx, &l, &n);
+	if (r != CRT_OK)
+		return admin_fail(env, r);
+	if (env->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(arr, ca_json(&l[i]));
+		admin_json_print(arr);
+	} else {
+		printf("%-12s %-7s %-24s %-40s %s\n", "NAME", "KEY", "NOT AFTER",
+		       "KEY IDENTIFIER", "SUBJECT");
+		for (size_t i = 0; i < n; i++)
+			printf("%-12s %-7s %-24s %-40s %s\n", l[i].name, l[i].key_kind,
+			       admin_time(l[i].not_after, a), l[i].ski, l[i].subject);
+	}
+	crt_ca_list_free(l, n);
+	return EXIT_OK;
+}
+
+static const struct option ca_create_opts[] = {
+	{"key-type", required_argument, NULL, CA_KEY_TYPE},
+	{"subject", required_argument, NULL, CA_SUBJECT},
+	{"days", required_argument, NULL, CA_DAYS},
+	{"json", no_argument, NULL, CA_JSON},
+	{NULL, 0, NULL, 0},
+};
+
+static int ca_create(admin_env *env, admin_call *call)
+{
+	crt_ca_create_opts o = {0};
+	int c, rc;
+
+	while ((c = admin_getopt(call)) > 0) {
+		switch (c) {
+		case CA_KEY_TYPE: o.key_type = optarg; break;
+		case CA_SUBJECT: o.subject = optarg; break;
+		case CA_DAYS:
+			o.days = atoi(optarg);
+			if (o.days <= 0 || o.days > 36500)
+				return admin_usage_error(call->cmd, "--days must be 1..36500");
+			break;
+		case CA_JSON: env->json = 1; break;
+		}
+	}
+	if (c < 0 || admin_operands(call, 1, "NAME") != 0)
+		return call->exit;
+	o.name = call->argv[optind];
+	/* The new CA is not there to load yet: open without the CAs. */
+	if ((rc = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
+		return rc;
+	crt_status r = crt_ca_create(env->ctx, &o, admin_actor());
+	if (r != CRT_OK)
+		return admin_fail(env, r);
+	if (!env->json)
+		printf("Created the CA %s.\n", o.name);
+	return print_ca_named(env, NULL, o.name);
 }
 
 static const struct option ca_import_opts[] = {
@@ -212,7 +332,11 @@ static int ca_import(admin_env *env, admin_call *call)
 static const admin_action ca_show_action = {.name = "show", .opts = ca_show_opts, .run = ca_show};
 static const admin_action ca_import_action = {
 	.name = "import", .opts = ca_import_opts, .run = ca_import};
-static const admin_action *const ca_actions[] = {&ca_show_action, &ca_import_action, NULL};
+static const admin_action ca_list_action = {.name = "list", .opts = ca_list_opts, .run = ca_list};
+static const admin_action ca_create_action = {
+	.name = "create", .opts = ca_create_opts, .run = ca_create};
+static const admin_action *const ca_actions[] = {&ca_show_action, &ca_list_action,
+						 &ca_create_action, &ca_import_action, NULL};
 static const admin_group ca_group = {.name = "ca", .help = ca_help, .actions = ca_actions};
 
 int cmd_ca(admin_env *env, int argc, char **argv)

@@ -33,7 +33,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{"init", cmd_init, "create a new instance (config, store, CA)"},
-	{"ca", cmd_ca, "show or import the CA"},
+	{"ca", cmd_ca, "show, list, create or import the CAs"},
 	{"token", cmd_token, "create, list, show, update, delete, purge tokens"},
 	{"redeem", cmd_redeem, "redeem a token with a CSR locally"},
 	{"cert", cmd_cert, "list, show, revoke issued certificates"},

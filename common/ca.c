@@ -246,8 +246,8 @@ static crt_status read_pem(crt_ctx *ctx, const char *path, enum crt_trust kind, 
 
 /* Load and cross-check a CA triple; the caller owns the results. */
 static crt_status load_triple(crt_ctx *ctx, const char *cert_file, const char *key_file,
-			      const char *chain_file, X509 **cert, EVP_PKEY **key,
-			      STACK_OF(X509) **chain, void **engine)
+			      const char *chain_file, const char *module, const char *pin_file,
+			      X509 **cert, EVP_PKEY **key, STACK_OF(X509) **chain, void **engine)
 {
 	char *pem = NULL;
 	size_t len = 0;
@@ -288,8 +288,8 @@ static crt_status load_triple(crt_ctx *ctx, const char *cert_file, const char *k
 		 * engine's keys may not support X509_check_private_key: compare
 		 * the public keys instead. */
 		char why[sizeof(ctx->detail)];
-		if ((r = ca_pkcs11_open(key_file, ctx->cfg.ca_module, ctx->cfg.ca_pin_file, key,
-					engine, why, sizeof(why))) != CRT_OK) {
+		if ((r = ca_pkcs11_open(key_file, module, pin_file, key, engine, why,
+					sizeof(why))) != CRT_OK) {
 			r = ctx_fail(ctx, r, "%s", why);
 			goto out;
 		}
@@ -377,38 +377,65 @@ static crt_status ca_policy(crt_ctx *ctx, X509 *cert, const char *cert_file)
 	return CRT_OK;
 }
 
-void ca_free(crt_instance *inst)
+static void entry_free(struct ca_entry *e)
 {
-	X509_free(inst->ca_cert);
-	EVP_PKEY_free(inst->ca_key);
-	ca_pkcs11_release(inst->ca_engine); /* after the key it holds */
-	ca_cfssl_free(inst->ca_cfssl);
-	inst->ca_cfssl = NULL;
-	sk_X509_pop_free(inst->ca_chain, X509_free);
-	free(inst->ca_chain_pem);
-	free(inst->ca_issuer);
-	inst->ca_cert = NULL;
-	inst->ca_key = NULL;
-	inst->ca_chain = NULL;
-	inst->ca_chain_pem = NULL;
-	inst->ca_issuer = NULL;
-	inst->ca_engine = NULL;
+	X509_free(e->cert);
+	EVP_PKEY_free(e->key);
+	ca_pkcs11_release(e->engine); /* after the key it holds */
+	ca_cfssl_free(e->cfssl);
+	sk_X509_pop_free(e->chain, X509_free);
+	free(e->chain_pem);
+	free(e->issuer);
+	memset(e, 0, sizeof(*e));
 }
 
-crt_status ca_load(crt_ctx *ctx)
+void ca_free(crt_instance *inst)
 {
-	crt_instance *inst = ctx->inst;
-	X509 *cert;
-	EVP_PKEY *key;
-	STACK_OF(X509) *chain;
-	void *engine = NULL;
-	struct ca_cfssl *remote = NULL;
-	int cfssl = ctx->cfg.ca_type != NULL && strcmp(ctx->cfg.ca_type, "cfssl") == 0;
-	crt_status r = load_triple(ctx, ctx->cfg.ca_cert, cfssl ? NULL : ctx->cfg.ca_key,
-				   ctx->cfg.ca_chain, &cert, &key, &chain, &engine);
+	for (size_t i = 0; i < inst->ncas; i++)
+		entry_free(&inst->cas[i]);
+	free(inst->cas);
+	free(inst->cas_pem);
+	inst->cas = NULL;
+	inst->ncas = 0;
+	inst->cas_pem = NULL;
+}
+
+/* Concatenate the PEM of x and of every certificate of sk, malloc'd. */
+static char *chain_pem_of(X509 *x, STACK_OF(X509) *sk)
+{
+	size_t len = 0;
+	char *parts[16], *out;
+	int np = 0;
+	parts[np++] = ca_cert_pem(x);
+	for (int i = 0; i < sk_X509_num(sk) && np < 16; i++)
+		parts[np++] = ca_cert_pem(sk_X509_value(sk, i));
+	for (int i = 0; i < np; i++)
+		len += parts[i] ? strlen(parts[i]) : 0;
+	out = calloc(1, len + 1);
+	for (int i = 0; i < np; i++) {
+		if (out && parts[i])
+			strcat(out, parts[i]);
+		else if (parts[i] == NULL) {
+			free(out);
+			out = NULL;
+		}
+		free(parts[i]);
+	}
+	return out;
+}
+
+/* Load one CA into e (whose name and file views are set). */
+static crt_status entry_load(crt_ctx *ctx, struct ca_entry *e, int named)
+{
+	const ASN1_OCTET_STRING *ski;
+	unsigned int klen = 0;
+	/* [ca] type = cfssl (the default CA only): the key is the remote's. */
+	int cfssl = !named && ctx->cfg.ca_type != NULL && strcmp(ctx->cfg.ca_type, "cfssl") == 0;
+	crt_status r = load_triple(ctx, e->cert_file, cfssl ? NULL : e->key_file, e->chain_file,
+				   e->module, e->pin_file, &e->cert, &e->key, &e->chain, &e->engine);
 	/* crt_init: the CA (imported or made) enters the instance here. */
-	if (r == CRT_OK && (ctx->flags & CRT_OPEN_CREATE))
-		r = ca_policy(ctx, cert, ctx->cfg.ca_cert);
+	if (r == CRT_OK && (ctx->flags & CRT_OPEN_CREATE) && !named)
+		r = ca_policy(ctx, e->cert, e->cert_file);
 	if (r == CRT_OK && cfssl) {
 		char why[sizeof(ctx->detail)];
 		ca_cfssl_conf rc = {.url = ctx->cfg.ca_url,
@@ -417,56 +444,144 @@ crt_status ca_load(crt_ctx *ctx)
 				    .label = ctx->cfg.ca_label,
 				    .tls_ca_file = ctx->cfg.ca_tls_ca_file,
 				    .timeout_ms = ctx->cfg.ca_timeout_ms};
-		if ((r = ca_cfssl_open(&rc, cert, &remote, why, sizeof(why))) != CRT_OK)
+		if ((r = ca_cfssl_open(&rc, e->cert, &e->cfssl, why, sizeof(why))) != CRT_OK)
 			r = ctx_fail(ctx, r, "%s", why);
 	}
-	if (r != CRT_OK) {
-		X509_free(cert);
-		EVP_PKEY_free(key);
-		sk_X509_pop_free(chain, X509_free);
-		ca_pkcs11_release(engine);
+	if (r != CRT_OK)
 		return r;
-	}
-	ca_free(inst);
-	inst->ca_cert = cert;
-	inst->ca_key = key;
-	inst->ca_engine = engine;
-	inst->ca_cfssl = remote;
-	inst->ca_chain = chain;
-	inst->ca_issuer = ca_name_oneline(X509_get_subject_name(cert));
-
-	/* The chain handed to clients: our CA, then what is above it. */
-	size_t len = 0;
-	char *parts[16];
-	int np = 0;
-	parts[np++] = ca_cert_pem(cert);
-	for (int i = 0; i < sk_X509_num(chain) && np < 16; i++)
-		parts[np++] = ca_cert_pem(sk_X509_value(chain, i));
-	for (int i = 0; i < np; i++)
-		len += parts[i] ? strlen(parts[i]) : 0;
-	inst->ca_chain_pem = calloc(1, len + 1);
-	for (int i = 0; i < np; i++) {
-		if (inst->ca_chain_pem && parts[i])
-			strcat(inst->ca_chain_pem, parts[i]);
-		free(parts[i]);
-	}
-	session_rebind(ctx, crt_instance_ref(inst)); /* refresh the views */
-	if (inst->ca_issuer == NULL || inst->ca_chain_pem == NULL)
+	ski = X509_get0_subject_key_id(e->cert);
+	if (ski != NULL && (size_t)ski->length * 2 < sizeof(e->ski))
+		for (int i = 0; i < ski->length; i++)
+			snprintf(e->ski + 2 * i, 3, "%02x", ski->data[i]);
+	else if (named)
+		/* Admission and OCSP tell the CAs of an instance apart by key
+		 * identifiers: a second CA must carry one. */
+		return ctx_fail(ctx, CRT_E_CA_INVALID,
+				"[ca %s] %s: no Subject Key Identifier; RADIUS admission tells the "
+				"CAs apart by it (reissue the CA with subjectKeyIdentifier=hash)",
+				e->name, e->cert_file);
+	if (!X509_pubkey_digest(e->cert, EVP_sha1(), e->key_hash, &klen) || klen != 20)
+		return CRT_E_INTERNAL;
+	e->issuer = ca_name_oneline(X509_get_subject_name(e->cert));
+	e->chain_pem = chain_pem_of(e->cert, e->chain);
+	if (e->issuer == NULL || e->chain_pem == NULL)
 		return CRT_E_NOMEM;
 	return CRT_OK;
 }
 
-void crt_ca_info_clear(crt_ca_info *ci)
+crt_status ca_load(crt_ctx *ctx)
 {
-	if (ci == NULL)
-		return;
-	free(ci->subject);
-	free(ci->key_type);
-	free(ci->serial);
-	free(ci->pem);
-	free(ci->chain_pem);
-	free(ci->fingerprint);
-	memset(ci, 0, sizeof(*ci));
+	crt_instance *inst = ctx->inst;
+	const crt_config *c = &inst->cfg;
+	size_t n = 1 + c->ncas, len = 0;
+	struct ca_entry *cas = calloc(n, sizeof(*cas));
+	crt_status r = CRT_OK;
+
+	if (cas == NULL)
+		return CRT_E_NOMEM;
+	cas[0] = (struct ca_entry){.name = CRT_CA_DEFAULT,
+				   .cert_file = c->ca_cert,
+				   .key_file = c->ca_key,
+				   .chain_file = c->ca_chain,
+				   .pin_file = c->ca_pin_file,
+				   .module = c->ca_module,
+				   .crl_file = c->crl_file};
+	for (size_t i = 0; i < c->ncas; i++)
+		cas[i + 1] = (struct ca_entry){.name = c->cas[i].name,
+					       .cert_file = c->cas[i].cert,
+					       .key_file = c->cas[i].key,
+					       .chain_file = c->cas[i].chain,
+					       .pin_file = c->cas[i].pin_file,
+					       .module = c->cas[i].module,
+					       .crl_file = c->cas[i].crl_file};
+	for (size_t i = 0; i < n && r == CRT_OK; i++) {
+		if ((r = entry_load(ctx, &cas[i], i > 0)) != CRT_OK && i > 0 &&
+		    strncmp(ctx->detail, "[ca ", 4) != 0) {
+			char why[sizeof(ctx->detail)];
+			snprintf(why, sizeof(why), "%s", ctx->detail);
+			ctx_fail(ctx, r, "[ca %s] %s", cas[i].name, why);
+		}
+		for (size_t k = 0; r == CRT_OK && k < i; k++)
+			if (cas[i].ski[0] != '\0' && strcmp(cas[i].ski, cas[k].ski) == 0)
+				r = ctx_fail(ctx, CRT_E_CA_INVALID,
+					     "[ca %s] has the key identifier of CA %s: each CA of "
+					     "an instance needs its own key",
+					     cas[i].name, cas[k].name);
+	}
+	if (r != CRT_OK) {
+		for (size_t i = 0; i < n; i++)
+			entry_free(&cas[i]);
+		free(cas);
+		return r;
+	}
+	ca_free(inst);
+	inst->cas = cas;
+	inst->ncas = n;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(cas[i].chain_pem);
+	if ((inst->cas_pem = calloc(1, len + 1)) != NULL)
+		for (size_t i = 0; i < n; i++)
+			strcat(inst->cas_pem, cas[i].chain_pem);
+	session_rebind(ctx, crt_instance_ref(inst)); /* refresh the views */
+	return inst->cas_pem == NULL ? CRT_E_NOMEM : CRT_OK;
+}
+
+int ca_known(const crt_config *cfg, const char *name)
+{
+	if (name == NULL || strcmp(name, CRT_CA_DEFAULT) == 0)
+		return 1;
+	for (size_t i = 0; i < cfg->ncas; i++)
+		if (strcmp(cfg->cas[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+static void select_entry(crt_ctx *ctx, const struct ca_entry *e, const char *name)
+{
+	ctx->ca = e;
+	ctx->ca_name = name;
+	ctx->ca_cert = e ? e->cert : NULL;
+	ctx->ca_key = e ? e->key : NULL;
+	ctx->ca_chain = e ? e->chain : NULL;
+	ctx->ca_chain_pem = e ? e->chain_pem : NULL;
+	ctx->ca_issuer = e ? e->issuer : NULL;
+}
+
+void ca_select_default(crt_ctx *ctx)
+{
+	const crt_instance *inst = ctx->inst;
+	select_entry(ctx, inst != NULL && inst->ncas > 0 ? &inst->cas[0] : NULL, CRT_CA_DEFAULT);
+}
+
+crt_status ca_select(crt_ctx *ctx, const char *name)
+{
+	const crt_instance *inst = ctx->inst;
+	if (name == NULL || strcmp(name, CRT_CA_DEFAULT) == 0) {
+		ca_select_default(ctx);
+		return CRT_OK;
+	}
+	if (!ca_known(&inst->cfg, name))
+		return ctx_fail(ctx, CRT_E_CA_UNKNOWN,
+				"no CA named \"%.40s\" (the CAs are [ca] = default and the [ca "
+				"NAME] sections of %s)",
+				name, inst->cfg.path);
+	for (size_t i = 0; i < inst->ncas; i++)
+		if (strcmp(inst->cas[i].name, name) == 0) {
+			select_entry(ctx, &inst->cas[i], inst->cas[i].name);
+			return CRT_OK;
+		}
+	for (size_t i = 0; i < inst->cfg.ncas; i++)
+		if (strcmp(inst->cfg.cas[i].name, name) == 0)
+			select_entry(ctx, NULL, inst->cfg.cas[i].name);
+	return CRT_OK;
+}
+
+const struct ca_entry *ca_by_ski(const crt_instance *inst, const char *ski)
+{
+	for (size_t i = 0; ski != NULL && i < inst->ncas; i++)
+		if (inst->cas[i].ski[0] != '\0' && strcmp(inst->cas[i].ski, ski) == 0)
+			return &inst->cas[i];
+	return NULL;
 }
 
 static int64_t asn1_time_unix(const ASN1_TIME *t)
@@ -475,45 +590,6 @@ static int64_t asn1_time_unix(const ASN1_TIME *t)
 	if (!ASN1_TIME_to_tm(t, &tm))
 		return 0;
 	return (int64_t)timegm(&tm);
-}
-
-crt_status crt_ca_get(crt_ctx *ctx, crt_ca_info *out)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	BIGNUM *bn = NULL;
-	char *hex = NULL;
-
-	ctx_clear_detail(ctx);
-	memset(out, 0, sizeof(*out));
-	if (ctx->ca_cert == NULL)
-		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA is not loaded");
-	out->subject = ca_name_oneline(X509_get_subject_name(ctx->ca_cert));
-	out->key_type = ca_key_type_name(X509_get0_pubkey(ctx->ca_cert)); /* token keys too */
-	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(ctx->ca_cert), NULL);
-	hex = bn ? BN_bn2hex(bn) : NULL;
-	out->serial = dup_str(hex);
-	OPENSSL_free(hex);
-	BN_free(bn);
-	if (out->serial)
-		for (char *p = out->serial; *p; p++)
-			*p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
-	out->not_before = asn1_time_unix(X509_get0_notBefore(ctx->ca_cert));
-	out->not_after = asn1_time_unix(X509_get0_notAfter(ctx->ca_cert));
-	out->pem = ca_cert_pem(ctx->ca_cert);
-	out->chain_pem = dup_str(ctx->ca_chain_pem);
-	X509_digest(ctx->ca_cert, EVP_sha256(), md, &mdlen);
-	out->fingerprint = calloc(1, mdlen * 3 + 1);
-	if (out->fingerprint)
-		for (unsigned i = 0; i < mdlen; i++)
-			snprintf(out->fingerprint + 3 * i, 4, i + 1 < mdlen ? "%02X:" : "%02X",
-				 md[i]);
-	if (!out->subject || !out->key_type || !out->serial || !out->pem || !out->chain_pem ||
-	    !out->fingerprint) {
-		crt_ca_info_clear(out);
-		return CRT_E_NOMEM;
-	}
-	return CRT_OK;
 }
 
 int64_t ca_time_unix(const ASN1_TIME *t)
@@ -552,7 +628,8 @@ crt_status crt_ca_import(crt_ctx *ctx, const char *cert_file, const char *key_fi
 				"[ca] key is the PKCS#11 token key %s: importing a key file would "
 				"take the CA out of the token; make a new instance instead",
 				ctx->cfg.ca_key);
-	if ((r = load_triple(ctx, cert_file, key_file, chain_file, &cert, &key, &chain, NULL)) !=
+	if ((r = load_triple(ctx, cert_file, key_file, chain_file, NULL, NULL, &cert, &key, &chain,
+			     NULL)) !=
 		    CRT_OK ||
 	    (r = ca_policy(ctx, cert, cert_file)) != CRT_OK)
 		goto out;

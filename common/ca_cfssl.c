@@ -515,7 +515,7 @@ static crt_status serial_hex(X509 *x, char serial[72])
 crt_status ca_cfssl_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const char *org,
 			  const char *ou, int64_t now, X509 **out, char serial[72])
 {
-	const struct ca_cfssl *c = ctx->inst->ca_cfssl;
+	const struct ca_cfssl *c = ctx->ca->cfssl;
 	struct answer a = {0};
 	struct curl_slist *hdrs = NULL;
 	char *body = NULL;

@@ -79,7 +79,7 @@ crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const ch
 	int64_t na = now + (int64_t)ctx->cfg.cert_days * 86400;
 
 	*out = NULL;
-	if (ctx->inst->ca_cfssl != NULL) /* [ca] type = cfssl: the remote CA signs */
+	if (ctx->ca != NULL && ctx->ca->cfssl != NULL) /* [ca] type = cfssl: the remote CA signs */
 		return ca_cfssl_issue(ctx, csr, cn, org, ou, now, out, serial);
 	if (ctx->ca_key == NULL)
 		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");

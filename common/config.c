@@ -102,6 +102,20 @@ static const struct key {
 #undef F
 };
 
+/* The keys of a [ca NAME] section: the same file keys as [ca]. The
+ * issuance and CRL timing keys (cert_days, clock_skew_seconds, crl_days)
+ * apply to every CA and are set in [ca] only. */
+static const struct ca_key {
+	const char *name;
+	size_t off;
+} ca_keys[] = {
+#define C(field) offsetof(crt_ca_config, field)
+	{"certificate", C(cert)}, {"key", C(key)},	     {"chain", C(chain)},
+	{"pin_file", C(pin_file)}, {"module_path", C(module)}, {"crl_file", C(crl_file)},
+#undef C
+};
+#define CONFIG_MAX_CAS 16
+
 /* inih reads a line into a 200-byte buffer: 198 bytes, '\n' and NUL. */
 #define CONFIG_MAX_LINE 198
 #define CONFIG_MAX_LINE_TEXT "198"
@@ -421,11 +435,79 @@ static int sink_valid(const crt_event_sink *s, char *msg, size_t len)
 	return 1;
 }
 
+int ca_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > CRT_CA_NAME_MAX || name[0] == '-' || name[0] == '_')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '-' || name[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* One key of a [ca NAME] section; an error message or NULL. */
+static const char *on_ca_key(crt_config *cfg, const char *cname, const char *name,
+			     const char *value)
+{
+	crt_ca_config *ca = NULL;
+	size_t cap;
+
+	if (!ca_name_valid(cname))
+		return "bad CA name (1-32 of a-z, 0-9, '-', '_', starting with a letter or "
+		       "digit)";
+	if (strcmp(cname, CRT_CA_DEFAULT) == 0)
+		return "the default CA is the [ca] section";
+	for (size_t i = 0; i < cfg->ncas; i++)
+		if (strcmp(cfg->cas[i].name, cname) == 0)
+			ca = &cfg->cas[i];
+	if (ca == NULL) {
+		if (cfg->ncas >= CONFIG_MAX_CAS)
+			return "too many CAs (at most 16 [ca NAME] sections)";
+		cap = cfg->ncas;
+		if (array_grow(&cfg->cas, &cap, cfg->ncas, sizeof(*cfg->cas)) != 0)
+			return "out of memory";
+		ca = &cfg->cas[cfg->ncas];
+		memset(ca, 0, sizeof(*ca));
+		if ((ca->name = strdup(cname)) == NULL)
+			return "out of memory";
+		cfg->ncas++;
+	}
+	if (strcmp(name, "cert_days") == 0 || strcmp(name, "clock_skew_seconds") == 0 ||
+	    strcmp(name, "crl_days") == 0)
+		return "applies to every CA: set it in [ca]";
+	for (size_t i = 0; i < sizeof(ca_keys) / sizeof(ca_keys[0]); i++) {
+		if (strcmp(ca_keys[i].name, name) != 0)
+			continue;
+		char **f = (char **)((char *)ca + ca_keys[i].off);
+		if (*value == '\0')
+			return "empty path";
+		int uri = ca_keys[i].off == offsetof(crt_ca_config, key) && ca_is_pkcs11_uri(value);
+		char *copy = uri ? strdup(value) : resolve_path(cfg, value);
+		if (copy == NULL)
+			return "out of memory";
+		free(*f);
+		*f = copy;
+		return NULL;
+	}
+	return "unknown key";
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *ps = user;
 	if (ps->failed)
 		return 0;
+	if (strncmp(section, "ca ", 3) == 0) {
+		const char *msg = on_ca_key(ps->cfg, section + 3, name, value);
+		if (msg == NULL)
+			return 1;
+		snprintf(ps->err, ps->errlen, "%s: [%s] %s = \"%s\": %s", ps->cfg->path, section,
+			 name, value, msg);
+		ps->failed = 1;
+		return 0;
+	}
 	if (strncmp(section, SINK_PREFIX, strlen(SINK_PREFIX)) == 0) {
 		const char *msg = sink_value(ps->cfg, section, name, value);
 		if (msg != NULL) {
@@ -461,6 +543,17 @@ void crt_config_clear(crt_config *cfg)
 		return;
 	free(cfg->path);
 	free(cfg->dir);
+	for (size_t i = 0; i < cfg->ncas; i++) {
+		crt_ca_config *ca = &cfg->cas[i];
+		free(ca->name);
+		free(ca->cert);
+		free(ca->key);
+		free(ca->chain);
+		free(ca->pin_file);
+		free(ca->module);
+		free(ca->crl_file);
+	}
+	free(cfg->cas);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (keys[i].type == K_PATH || keys[i].type == K_STR) {
 			char **s = (char **)((char *)cfg + keys[i].off);
@@ -530,6 +623,57 @@ static int formats_known(const char *list)
 	return 1;
 }
 
+static int same_path(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/*
+ * The rules of the [ca NAME] sections: certificate and key present, the
+ * default CRL file crl-NAME.pem, pin_file/module_path only beside a
+ * pkcs11: key, and no certificate, key file or CRL file shared with
+ * another CA (one would overwrite or impersonate the other). A message in
+ * buf, or NULL.
+ */
+static const char *cas_check(crt_config *cfg, char *buf, size_t n)
+{
+	for (size_t i = 0; i < cfg->ncas; i++) {
+		crt_ca_config *ca = &cfg->cas[i];
+		const char *why = NULL;
+		if (ca->cert == NULL)
+			why = "needs certificate";
+		else if (ca->key == NULL)
+			why = "needs key";
+		else if (ca_is_pkcs11_uri(ca->key))
+			why = ca_pkcs11_uri_refusal(ca->key);
+		else if (ca->pin_file != NULL || ca->module != NULL)
+			why = "pin_file and module_path apply only to a key = pkcs11:... URI";
+		if (why == NULL && ca->crl_file == NULL) {
+			char name[64];
+			snprintf(name, sizeof(name), "crl-%s.pem", ca->name);
+			if ((ca->crl_file = resolve_path(cfg, name)) == NULL)
+				why = "out of memory";
+		}
+		if (why == NULL && (same_path(ca->cert, cfg->ca_cert) || same_path(ca->key, cfg->ca_key) ||
+				    same_path(ca->crl_file, cfg->crl_file)))
+			why = "shares its certificate, key or crl_file with [ca]";
+		for (size_t k = 0; why == NULL && k < i; k++)
+			if (same_path(ca->cert, cfg->cas[k].cert) ||
+			    same_path(ca->key, cfg->cas[k].key) ||
+			    same_path(ca->crl_file, cfg->cas[k].crl_file)) {
+				snprintf(buf, n, "[ca %s] shares its certificate, key or crl_file "
+						 "with [ca %s]",
+					 ca->name, cfg->cas[k].name);
+				return buf;
+			}
+		if (why != NULL) {
+			snprintf(buf, n, "[ca %s] %s", ca->name, why);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
 crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t errlen)
 {
 	struct parse_state ps = {.cfg = cfg, .err = err, .errlen = errlen};
@@ -594,6 +738,7 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 	}
 	/* Cross-key rules. */
 	const char *bad = NULL;
+	char badbuf[512];
 	if (strcmp(cfg->backend, "sqlite") != 0 && strcmp(cfg->backend, "postgresql") != 0)
 		bad = "[store] backend must be sqlite or postgresql";
 	else if (strcmp(cfg->backend, "postgresql") == 0 && cfg->conninfo == NULL)
@@ -625,6 +770,8 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 		bad = ca_pkcs11_uri_refusal(cfg->ca_key);
 	else if (cfg->ca_pin_file != NULL || cfg->ca_module != NULL)
 		bad = "[ca] pin_file and module_path apply only to a key = pkcs11:... URI";
+	if (bad == NULL)
+		bad = cas_check(cfg, badbuf, sizeof(badbuf));
 	if (bad != NULL) {
 		snprintf(err, errlen, "%s: %s", cfg->path, bad);
 		crt_config_clear(cfg);

@@ -106,6 +106,7 @@ typedef enum crt_status {
 	CRT_E_CA_UNAVAILABLE,    /* ca_unavailable (the remote CA did not answer: retry later) */
 	CRT_E_CA_REJECTED,       /* ca_rejected (the remote CA refused, or its certificate failed our checks) */
 	CRT_E_CRL_REMOTE,        /* crl_remote (a remote CA publishes its own CRL) */
+	CRT_E_CA_UNKNOWN,        /* ca_unknown (no CA of that name in the instance) */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -146,6 +147,23 @@ const char *crt_kind_name(crt_kind k);
 enum crt_durability { CRT_DURABILITY_FULL = 0, CRT_DURABILITY_NORMAL = 1 };
 
 /*
+ * One more CA of the instance: a [ca NAME] section (the [ca] section is the
+ * CA named "default", in crt_config's ca_* fields). NAME: 1-32 of a-z, 0-9,
+ * '-', '_', starting with a letter or digit. Paths absolute after loading.
+ */
+#define CRT_CA_DEFAULT "default"
+#define CRT_CA_NAME_MAX 32
+typedef struct crt_ca_config {
+	char *name;
+	char *cert;           /* certificate (required) */
+	char *key;            /* key file or pkcs11: URI (required) */
+	char *chain;          /* optional: intermediates above cert */
+	char *pin_file;       /* key = pkcs11:...: the token PIN's file */
+	char *module;         /* key = pkcs11:...: the PKCS#11 module */
+	char *crl_file;       /* default crl-NAME.pem beside the config */
+} crt_ca_config;
+
+/*
  * The parsed configuration file. Paths are absolute after loading (relative
  * ones are resolved against the directory holding the file). Owned by the
  * ctx; read-only for adapters.
@@ -178,6 +196,8 @@ typedef struct crt_config {
 	int clock_skew_seconds; /* notBefore back-dating */
 	int crl_days;         /* nextUpdate distance */
 	char *crl_file;
+	crt_ca_config *cas;   /* the [ca NAME] sections, in file order ... */
+	size_t ncas;          /* ... and how many (0: the default CA alone) */
 	/* [tokens] */
 	int64_t token_lifetime;     /* default, seconds */
 	int64_t token_max_lifetime; /* seconds */
@@ -331,7 +351,8 @@ crt_status crt_instance_reopen(const crt_instance *prev, crt_instance **out, cha
 crt_instance *crt_instance_ref(crt_instance *inst);
 void crt_instance_unref(crt_instance *inst);
 const crt_config *crt_instance_config(const crt_instance *inst);
-/* The CA certificate followed by its chain, PEM ("" when opened without the CA). */
+/* Every CA certificate of the instance followed by its chain, the default CA
+ * first, PEM ("" when opened without the CAs). */
 const char *crt_instance_ca_pem(const crt_instance *inst);
 crt_status crt_session_open(crt_instance *inst, unsigned flags, crt_ctx **out) CRT_MUST_CHECK;
 crt_instance *crt_session_instance(const crt_ctx *ctx);
@@ -378,9 +399,41 @@ typedef struct crt_ca_info {
 	char *pem;          /* the CA certificate */
 	char *chain_pem;    /* CA certificate followed by its chain */
 	char *fingerprint;  /* SHA-256, hex with colons */
+	char *name;         /* "default" ([ca]) or the NAME of [ca NAME] */
+	char *ski;          /* Subject Key Identifier, lowercase hex ("" if none) */
+	char *key_kind;     /* where the key is: "file", "pkcs11" or "cfssl" (remote) */
 } crt_ca_info;
+/* The default CA ([ca]). */
 crt_status crt_ca_get(crt_ctx *ctx, crt_ca_info *out) CRT_MUST_CHECK;
+/* The CA called name (NULL: the default); CRT_E_CA_UNKNOWN if there is none. */
+crt_status crt_ca_get_named(crt_ctx *ctx, const char *name, crt_ca_info *out) CRT_MUST_CHECK;
 void crt_ca_info_clear(crt_ca_info *ci);
+/* Every CA of the instance, the default first; *out malloc'd
+ * (crt_ca_list_free). CRT_E_CA_MISSING when opened without the CAs. */
+crt_status crt_ca_list(crt_ctx *ctx, crt_ca_info **out, size_t *n) CRT_MUST_CHECK;
+void crt_ca_list_free(crt_ca_info *list, size_t n);
+/* Is name a CA of ctx's instance (NULL and "default" are)? CRT_E_CA_UNKNOWN
+ * with the detail otherwise: what token create checks before writing. */
+crt_status crt_ca_check_name(crt_ctx *ctx, const char *name) CRT_MUST_CHECK;
+
+typedef struct crt_ca_create_opts {
+	const char *name;        /* a [ca NAME] section of the config (required) */
+	const char *key_type;    /* "ec-p256" (default), "ec-p384", "rsa-3072"; a
+				  * key made in a PKCS#11 token is ec-p256 */
+	const char *subject;     /* "/CN=.../O=..." (default "/CN=crtoken CA NAME") */
+	int days;                /* default 3650 */
+} crt_ca_create_opts;
+/*
+ * Make the CA of a [ca NAME] section that has no certificate yet: a new
+ * key (the file of key = ..., 0600; or, for key = pkcs11:..., made in the
+ * token with pin_file/module_path of the section) and a self-signed CA
+ * certificate at certificate = .... Refuses (CRT_E_EXISTS) when the
+ * certificate or key file exists; CRT_E_CA_UNKNOWN without the section.
+ * Audited as ca.create. The session moves onto a reopened instance that
+ * holds the new CA.
+ */
+crt_status crt_ca_create(crt_ctx *ctx, const crt_ca_create_opts *o, const char *actor)
+	CRT_MUST_CHECK;
 
 /* ------------------------------------------------------------------ backup */
 

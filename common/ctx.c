@@ -178,7 +178,7 @@ const crt_config *crt_instance_config(const crt_instance *inst)
 
 const char *crt_instance_ca_pem(const crt_instance *inst)
 {
-	return inst->ca_chain_pem ? inst->ca_chain_pem : "";
+	return inst->cas_pem ? inst->cas_pem : "";
 }
 
 crt_status instance_open(const char *path, unsigned flags, const crt_instance *prev,
@@ -260,11 +260,7 @@ void session_rebind(crt_ctx *ctx, crt_instance *inst)
 	ctx->inst = inst;
 	/* cfg is const to the domain; only this function writes the view. */
 	memcpy((void *)&ctx->cfg, &inst->cfg, sizeof(ctx->cfg));
-	ctx->ca_cert = inst->ca_cert;
-	ctx->ca_key = inst->ca_key;
-	ctx->ca_chain = inst->ca_chain;
-	ctx->ca_chain_pem = inst->ca_chain_pem;
-	ctx->ca_issuer = inst->ca_issuer;
+	ca_select_default(ctx);
 	crt_instance_unref(old);
 }
 

@@ -97,6 +97,7 @@ static const struct {
 			       "does not accept; the token is still unused"},
 	[CRT_E_CRL_REMOTE] = {"crl_remote",
 			      "this CA's CRL is published by the remote CA, not by crtoken"},
+	[CRT_E_CA_UNKNOWN] = {"ca_unknown", "no CA of that name in this instance"},
 };
 
 const char *crt_status_name(crt_status s)
@@ -153,6 +154,7 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_TOKEN_NOT_FOUND:
 	case CRT_E_CERT_NOT_FOUND:
 	case CRT_E_APIKEY_NOT_FOUND:
+	case CRT_E_CA_UNKNOWN:
 	case CRT_E_OTP_NOT_ENROLLED:
 	case CRT_E_PROFILE_FORMAT:
 	case CRT_E_NETWORK_CONFIG:

@@ -39,18 +39,31 @@ struct store_slot {
 	void (*state_free)(void *state);
 };
 
+/* One CA of an instance (ca.c: ca_load): cas[0] is [ca], named "default";
+ * the [ca NAME] sections follow in file order. Owned by the instance. */
+struct ca_entry {
+	const char *name;         /* views of the instance's config */
+	const char *cert_file, *key_file, *chain_file, *pin_file, *module, *crl_file;
+	X509 *cert;
+	EVP_PKEY *key;
+	STACK_OF(X509) *chain;    /* intermediates above cert (may be empty) */
+	char *chain_pem;          /* cert PEM + chain PEM, ready to return */
+	char *issuer;             /* oneline subject of cert */
+	void *engine;             /* key = pkcs11:...: the ENGINE holding key */
+	struct ca_cfssl *cfssl;   /* [ca] type = cfssl: the remote signer (key NULL) */
+	char ski[130];            /* the CA's Subject Key Identifier, lowercase hex */
+	unsigned char key_hash[20]; /* SHA-1 of its public key bits (OCSP issuerKeyHash) */
+};
+
 struct crt_instance {
 	int refs;                  /* atomic */
 	unsigned flags;            /* CRT_OPEN_NO_CA, CRT_OPEN_CREATE */
 	crt_config cfg;
-	/* CA, loaded unless CRT_OPEN_NO_CA (ca.c: ca_load) */
-	X509 *ca_cert;
-	EVP_PKEY *ca_key;
-	STACK_OF(X509) *ca_chain; /* intermediates above ca_cert (may be empty) */
-	char *ca_chain_pem;       /* ca_cert PEM + chain PEM, ready to return */
-	char *ca_issuer;          /* oneline subject of ca_cert */
-	void *ca_engine;          /* [ca] key = pkcs11:...: the ENGINE holding ca_key */
-	struct ca_cfssl *ca_cfssl; /* [ca] type = cfssl: the remote signer (ca_key NULL) */
+	/* the CAs, loaded unless CRT_OPEN_NO_CA (ca.c: ca_load); ncas = 0
+	 * when not loaded */
+	struct ca_entry *cas;
+	size_t ncas;
+	char *cas_pem;             /* every CA's chain_pem, in order (GET /ca.pem) */
 	/* [otp] key_file, read at open: the key, or why it cannot be used
 	 * (reported by the OTP calls that need it, as when it was read there) */
 	unsigned char otp_key[CRT_OTP_KEY_LEN];
@@ -79,7 +92,10 @@ struct crt_ctx {
 	unsigned flags;           /* the instance's flags | the session's */
 	const struct store_ops *ops; /* the backend ([store] backend) ... */
 	struct store_conn *conn;     /* ... and its connection (store/port.h) */
-	/* views of the CA of inst (NULL unless loaded) */
+	/* views of the selected CA of inst (ca_select; the default CA unless
+	 * an operation selected another; NULL unless loaded) */
+	const struct ca_entry *ca;
+	const char *ca_name;      /* the selected CA's name (also when not loaded) */
 	X509 *ca_cert;
 	EVP_PKEY *ca_key;
 	STACK_OF(X509) *ca_chain;
@@ -205,11 +221,26 @@ crt_status field_check_n(const char *value, size_t len) CRT_MUST_CHECK;
  * ("must not contain a backslash", ...) otherwise. */
 crt_status subject_field_check(const char *v, const char **why) CRT_MUST_CHECK;
 
+/* --- config.c --- */
+/* Is name a valid [ca NAME] name (1-32 of a-z, 0-9, '-', '_')? */
+int ca_name_valid(const char *name);
+
 /* --- ca.c --- */
-/* Load the CA named by ctx's config into ctx's instance (while it is being
- * opened: nothing else sees it yet) and refresh ctx's views of it. */
+/* Load every CA named by ctx's config into ctx's instance (while it is
+ * being opened: nothing else sees it yet) and refresh ctx's views of it. */
 crt_status ca_load(crt_ctx *ctx) CRT_MUST_CHECK;
 void ca_free(crt_instance *inst);
+/* Point ctx's CA views at the CA called name (NULL: the default CA) for the
+ * operations that follow, until the next ca_select. CRT_E_CA_UNKNOWN with
+ * the detail when the config has no such CA; a known CA that is not loaded
+ * (CRT_OPEN_NO_CA) is selected by name with NULL views. */
+crt_status ca_select(crt_ctx *ctx, const char *name) CRT_MUST_CHECK;
+/* Back to the default CA (never fails). */
+void ca_select_default(crt_ctx *ctx);
+/* The loaded CA whose SKI is ski (lowercase hex), or NULL. */
+const struct ca_entry *ca_by_ski(const crt_instance *inst, const char *ski);
+/* Is name a CA of cfg ("default" or a [ca NAME])? */
+int ca_known(const crt_config *cfg, const char *name);
 /* "/CN=x/O=y" string of an X509_NAME, malloc'd (FreeRADIUS oneline form). */
 char *ca_name_oneline(const X509_NAME *name);
 /* Short key type name for a public key ("ec-p256", "rsa-2048", ...), malloc'd. */
@@ -230,12 +261,14 @@ int ca_pubkey_eq(X509 *cert, EVP_PKEY *key);
  * (ca_cfssl.h). */
 static inline int ca_can_sign(const crt_ctx *ctx)
 {
-	return ctx->ca_key != NULL || (ctx->inst != NULL && ctx->inst->ca_cfssl != NULL);
+	return ctx->ca_key != NULL || (ctx->ca != NULL && ctx->ca->cfssl != NULL);
 }
-/* ctx's CA is remote ([ca] type = cfssl): crtoken signs no CRL for it. */
+/* ctx's selected CA is remote ([ca] type = cfssl; a [ca NAME] is local or
+ * pkcs11): crtoken signs no CRL for it. */
 static inline int ca_is_remote(const crt_ctx *ctx)
 {
-	return ctx->cfg.ca_type != NULL && strcmp(ctx->cfg.ca_type, "cfssl") == 0;
+	return ctx->cfg.ca_type != NULL && strcmp(ctx->cfg.ca_type, "cfssl") == 0 &&
+	       (ctx->ca_name == NULL || strcmp(ctx->ca_name, CRT_CA_DEFAULT) == 0);
 }
 /* Signature digest for a signing key (NULL for Ed25519). */
 const EVP_MD *ca_sign_digest(const EVP_PKEY *pk);

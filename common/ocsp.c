@@ -59,8 +59,8 @@ static crt_status signer_fail(crt_instance *inst, crt_status s, const char *fmt,
  * this CA, OCSPSigning in its extendedKeyUsage, its key the one given. */
 static crt_status signer_check(crt_instance *inst, X509 *cert, EVP_PKEY *key, const char *file)
 {
-	if (X509_check_issued(inst->ca_cert, cert) != X509_V_OK ||
-	    X509_verify(cert, X509_get0_pubkey(inst->ca_cert)) != 1)
+	if (X509_check_issued(inst->cas[0].cert, cert) != X509_V_OK ||
+	    X509_verify(cert, X509_get0_pubkey(inst->cas[0].cert)) != 1)
 		return signer_fail(inst, CRT_E_CONFIG, "[ocsp] signer_cert %s: not issued by the CA",
 				   file);
 	if (!(X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) ||

@@ -251,7 +251,7 @@ check_usage "cert revoke refuses show's --pem" \
 	"crtoken-admin cert revoke: --pem does not apply (it takes --reason, --json)" \
 	"$A" cert revoke "$OSER" --pem
 check_usage "ca show refuses import's --cert" \
-	"crtoken-admin ca show: --cert does not apply (it takes --json)" \
+	"crtoken-admin ca show: --cert does not apply (it takes --ca, --json)" \
 	"$A" ca show --cert "$T/int.pem"
 check_usage "ca import refuses an option of no action" \
 	"crtoken-admin ca import: unknown option '--pem' (it takes --cert, --key, --chain, --json)" \

@@ -78,9 +78,9 @@ static void a_session_reads_config_and_ca_from_its_instance_not_a_copy(void **s)
 	/* One parsed config and one CA key for both sessions. */
 	assert_ptr_equal(crt_get_config(a)->database, inst->cfg.database);
 	assert_ptr_equal(crt_get_config(b)->database, inst->cfg.database);
-	assert_ptr_equal(a->ca_key, inst->ca_key);
-	assert_ptr_equal(b->ca_key, inst->ca_key);
-	assert_non_null(inst->ca_key);
+	assert_ptr_equal(a->ca_key, inst->cas[0].key);
+	assert_ptr_equal(b->ca_key, inst->cas[0].key);
+	assert_non_null(inst->cas[0].key);
 	/* ... and one writer queue for the store. */
 	assert_non_null(a->conn->shared);
 	assert_ptr_equal(a->conn->shared, b->conn->shared);
@@ -177,7 +177,7 @@ static void an_instance_opens_with_the_checks_and_detail_of_crt_open(void **s)
 	                 CRT_E_INVALID_ARGUMENT);
 	assert_null(inst);
 	inst = open_inst(ti.conf, CRT_OPEN_NO_CA);
-	assert_null(inst->ca_key);
+	assert_int_equal(inst->ncas, 0); /* no CA, so no key */
 	assert_string_equal(crt_instance_ca_pem(inst), "");
 	assert_int_equal(crt_session_open(inst, CRT_OPEN_NO_CA, &ctx), CRT_E_INVALID_ARGUMENT);
 	assert_non_null(strstr(crt_errdetail(ctx), "not session flags"));
