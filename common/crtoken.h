@@ -1145,8 +1145,9 @@ void crt_ocsp_response_clear(crt_ocsp_response *r);
  * for a CertID naming another issuer (its issuerNameHash or issuerKeyHash
  * is not this CA's). The nonce is echoed when present; thisUpdate = now,
  * nextUpdate = now + [ocsp] validity; signed by the [ocsp] signer when
- * configured, else by the CA. Bytes that are not one OCSPRequest get a
- * malformedRequest response. Returns CRT_OK with out->der set for every
+ * configured, else by the CA; a remote CA ([ca] type = cfssl) without a
+ * delegated signer gets unauthorized (CRT_OK; detail crl_remote). Bytes that
+ * are not one OCSPRequest get a malformedRequest response. Returns CRT_OK with out->der set for every
  * answer made; on a store or signer failure out->der still holds a tryLater
  * (store busy or unavailable) or internalError response and the status is returned (detail in
  * crt_errdetail) for the caller's log. Reads only (no audit row).

@@ -270,12 +270,23 @@ crt_status crt_ocsp_respond(crt_ctx *ctx, const unsigned char *req_der, size_t l
 		r = error_response(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, out);
 		goto out;
 	}
-	if (ctx->ca_cert == NULL || ctx->ca_key == NULL) {
-		r = ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
-		goto internal;
-	}
 	if (ctx->inst->ocsp_status != CRT_OK) {
 		r = ctx_fail(ctx, ctx->inst->ocsp_status, "%s", ctx->inst->ocsp_detail);
+		goto internal;
+	}
+	/* A remote CA's key is not here: only a delegated signer it issued
+	 * can answer for it; without one this responder is not authoritative. */
+	if (ctx->ca_cert != NULL && ctx->ca_key == NULL && ctx->inst->ocsp_key == NULL &&
+	    ca_is_remote(ctx)) {
+		ctx_fail(ctx, CRT_E_CRL_REMOTE,
+			 "[ca] type = %s: OCSP for this CA needs a delegated signer it issued "
+			 "([ocsp] signer_cert, signer_key)",
+			 ctx->cfg.ca_type);
+		r = error_response(OCSP_RESPONSE_STATUS_UNAUTHORIZED, out);
+		goto out;
+	}
+	if (ctx->ca_cert == NULL || (ctx->ca_key == NULL && ctx->inst->ocsp_key == NULL)) {
+		r = ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
 		goto internal;
 	}
 	if ((bs = OCSP_BASICRESP_new()) == NULL || (this_upd = ASN1_TIME_new()) == NULL ||

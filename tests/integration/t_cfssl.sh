@@ -9,7 +9,9 @@
 # a 5xx (ca_unavailable), and a server returning a certificate for another
 # key or from an impostor CA (cfssl_fake.py, a tiny real HTTP server:
 # ca_rejected, nothing stored). crtoken-admin crl and GET /crl answer
-# crl_remote. TCP ports 18750-18756, radiusd on UDP 18757.
+# crl_remote; OCSP answers unauthorized until a delegated signer the cfssl CA
+# issued (cfssl gencert -profile ocsp) is configured, then good / revoked /
+# unknown from crtoken's store. TCP ports 18750-18756, radiusd on UDP 18757.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/integration/http_lib.sh"
 . "$TOP/tests/integration/radius_lib.sh"
@@ -48,10 +50,12 @@ openssl rand -hex 32 >"$C/auth.key"
 chmod 600 "$C/auth.key"
 # The profile crtoken documents: client auth, an auth key, and a
 # CSRWhitelist that copies only the public key from the CSR.
+# (The ocsp profile makes crtoken's delegated OCSP signer, with cfssl gencert.)
 cat >"$C/config.json" <<EOF
 {"signing": {"default": {"usages": ["digital signature", "client auth"], "expiry": "8760h",
   "auth_key": "crtoken",
-  "CSRWhitelist": {"PublicKey": true, "PublicKeyAlgorithm": true, "SignatureAlgorithm": true}}},
+  "CSRWhitelist": {"PublicKey": true, "PublicKeyAlgorithm": true, "SignatureAlgorithm": true}},
+  "profiles": {"ocsp": {"usages": ["digital signature", "ocsp signing"], "expiry": "720h"}}},
  "auth_keys": {"crtoken": {"type": "standard", "key": "$(cat "$C/auth.key")"}}}
 EOF
 # A TLS server certificate for 127.0.0.1 from a CA of its own (ca_file).
@@ -221,6 +225,45 @@ else
 	not_ok "radiusd starts"
 	tail -20 "$T/raddb/radiusd.log" 2>/dev/null | sed 's/^/#   /'
 fi
+
+# ------------------------------------------------------------ OCSP
+# ocsp NAME : crtokend's answer for $T/NAME.pem (openssl ocsp, checked
+# against the cfssl CA), in $T/NAME.ocsp.
+ocsp() {
+	openssl ocsp -issuer "$C/ca.pem" -cert "$T/$1.pem" -url "$URL/ocsp" -CAfile "$C/ca.pem" \
+		>"$T/$1.ocsp" 2>&1
+	cat "$T/$1.ocsp"
+}
+if start_crtokend; then
+	check_contains "OCSP for a cfssl CA without a delegated signer: unauthorized" \
+		"unauthorized" "$(ocsp laptop)"
+	stop_crtokend
+fi
+printf '{"CN": "crtoken OCSP responder", "key": {"algo": "ecdsa", "size": 256}}\n' >"$C/ocsp-csr.json"
+(cd "$C" && cfssl gencert -ca ca.pem -ca-key ca-key.pem -config config.json -profile ocsp \
+	ocsp-csr.json 2>/dev/null) >"$C/ocsp.json"
+check "cfssl gencert -profile ocsp makes the delegated OCSP signer" $PY -c '
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+open(sys.argv[2], "w").write(d["cert"])
+fd = os.open(sys.argv[3], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+os.write(fd, d["key"].encode())
+os.close(fd)' "$C/ocsp.json" "$T/ocsp-signer.pem" "$T/ocsp-signer.key"
+sed -i -e "s|^;*signer_cert *=.*|signer_cert = $T/ocsp-signer.pem|" \
+	-e "s|^;*signer_key *=.*|signer_key = $T/ocsp-signer.key|" "$CRTOKEN_CONF"
+if start_crtokend; then
+	check_contains "with the cfssl-issued signer: crtokend answers good for a stored certificate" \
+		"$T/laptop.pem: good" "$(ocsp laptop)"
+	check_contains "... and verifies against the cfssl CA" "Response verify OK" "$(cat "$T/laptop.ocsp")"
+	check_contains "... revoked for the one revoked in crtoken" "$T/phone.pem: revoked" \
+		"$(ocsp phone)"
+	check_contains "... unknown for one the cfssl CA signed outside crtoken" \
+		"$T/mallory.pem: unknown" "$(ocsp mallory)"
+	stop_crtokend
+else
+	not_ok "crtokend starts with the cfssl-issued OCSP signer"
+fi
+cp "$T/conf.good" "$CRTOKEN_CONF"
 
 # ------------------------------------------------------------ failures leave the token unused
 refused() { # NAME CODE : redeem a fresh token, expect CODE, token unused, nothing stored
