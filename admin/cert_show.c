@@ -2,9 +2,42 @@
  * cert_show.c — `crtoken-admin cert show SERIAL [--pem] [--json]`, and the
  * output of one certificate that revoke prints too.
  */
+#include <jansson.h>
 #include <stdio.h>
 
 #include "cert.h"
+
+/* The attested facts (JSON) as one line: "serial 12345678, firmware 5.4.3, ..." */
+static void print_attestation(const char *facts)
+{
+	static const char *const keys[][2] = {
+	    {"serial", "device serial"},   {"firmware", "firmware"},
+	    {"pinPolicy", "PIN policy"},   {"touchPolicy", "touch policy"},
+	    {"formFactor", "form factor"}, {"slot", "slot"}};
+	json_t *o = json_loads(facts, 0, NULL), *v;
+	const char *sep = "";
+
+	if (o == NULL) {
+		printf("attested: %s\n", facts);
+		return;
+	}
+	printf("attested: ");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if ((v = json_object_get(o, keys[i][0])) == NULL)
+			continue;
+		if (json_is_integer(v))
+			printf("%s%s %lld", sep, keys[i][1], (long long)json_integer_value(v));
+		else if (json_is_string(v))
+			printf("%s%s %s", sep, keys[i][1], json_string_value(v));
+		sep = ", ";
+	}
+	if (json_integer_value(json_object_get(o, "fips")))
+		printf("%sFIPS", sep);
+	if ((v = json_object_get(o, "root")) != NULL && json_is_string(v))
+		printf("\n          (root SHA-256 %s)", json_string_value(v));
+	printf("\n");
+	json_decref(o);
+}
 
 static void print_cert_text(admin_env *env, const crt_cert *c)
 {
@@ -21,6 +54,8 @@ static void print_cert_text(admin_env *env, const crt_cert *c)
 		printf("revoked:  %s (%s)\n", admin_time(c->revoked_at, d),
 		       crt_reason_name(c->reason));
 	printf("RADIUS:   %s\n", adm == CRT_OK ? "admitted" : crt_status_name(adm));
+	if (c->attestation)
+		print_attestation(c->attestation);
 	if (c->reply)
 		printf("reply attributes:\n  %s\n", c->reply);
 }

@@ -12,14 +12,19 @@
 int cmd_redeem(admin_env *env, int argc, char **argv);
 
 static const char redeem_help[] =
-	"usage: crtoken-admin redeem TOKEN --csr FILE [--cn CN] [--org O] [--ou OU]\n"
-	"                            [--user USER] [--out FILE] [--chain-out FILE] [--json]\n\n"
+	"usage: crtoken-admin redeem TOKEN --csr FILE [--attestation FILE] [--cn CN]\n"
+	"                            [--org O] [--ou OU] [--user USER] [--out FILE]\n"
+	"                            [--chain-out FILE] [--json]\n\n"
 	"Redeem a certificate request token locally with a CSR (PEM or DER). The\n"
 	"certificate is signed by the CA, stored, and the token is used up. --cn/--org/\n"
 	"--ou set fields the token leaves open (see token --help). Without --user\n"
 	"this is an admin redemption (the owner check is skipped); with --user the\n"
 	"token's owner must match. --out writes the certificate (PEM), --chain-out the\n"
-	"CA chain; --json prints the certificate record with both.\n";
+	"CA chain; --json prints the certificate record with both. --attestation gives\n"
+	"the YubiKey PIV attestation of the CSR's key (PEM: the attestation certificate,\n"
+	"yubico-piv-tool -a attest -s 9a, followed by the device's intermediate,\n"
+	"yubico-piv-tool -a read-certificate -s f9), checked as the token's attestation\n"
+	"policy says.\n";
 
 int cmd_redeem(admin_env *env, int argc, char **argv)
 {
@@ -28,19 +33,21 @@ int cmd_redeem(admin_env *env, int argc, char **argv)
 		{"org", required_argument, NULL, 'o'},  {"ou", required_argument, NULL, 'u'},
 		{"user", required_argument, NULL, 'U'}, {"out", required_argument, NULL, 'O'},
 		{"chain-out", required_argument, NULL, 'H'}, {"json", no_argument, NULL, 'j'},
+		{"attestation", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},	{NULL, 0, NULL, 0},
 	};
 	crt_redeem_req req = {0};
 	crt_cert cert = {0};
-	const char *csr_file = NULL, *out = NULL, *chain_out = NULL;
-	char *csr = NULL;
-	size_t csr_len = 0;
+	const char *csr_file = NULL, *out = NULL, *chain_out = NULL, *att_file = NULL;
+	char *csr = NULL, *att = NULL;
+	size_t csr_len = 0, att_len = 0;
 	int c, rc;
 	crt_status r;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': csr_file = optarg; break;
+		case 'a': att_file = optarg; break;
 		case 'n': req.cn = optarg; break;
 		case 'o': req.org = optarg; break;
 		case 'u': req.ou = optarg; break;
@@ -67,6 +74,15 @@ int cmd_redeem(admin_env *env, int argc, char **argv)
 	}
 	req.csr = (const unsigned char *)csr;
 	req.csr_len = csr_len;
+	if (att_file != NULL &&
+	    (r = admin_read_file(att_file, 1 << 20, &att, &att_len)) != CRT_OK) {
+		fprintf(stderr, "crtoken-admin: error: %s: %s: %s\n", crt_status_name(r),
+			crt_status_message(r), att_file);
+		rc = admin_exit_for(r);
+		goto out;
+	}
+	req.attestation = (const unsigned char *)att;
+	req.attestation_len = att_len;
 	/* refuse a bad --out before the token is spent */
 	if ((out && (rc = admin_write_out(out, "", 1)) != 0) ||
 	    (chain_out && (rc = admin_write_out(chain_out, "", 1)) != 0))
@@ -92,6 +108,7 @@ int cmd_redeem(admin_env *env, int argc, char **argv)
 		       cert.subject);
 out:
 	free(csr);
+	free(att);
 	crt_cert_clear(&cert);
 	return rc;
 }

@@ -29,6 +29,10 @@ enum {
 	TOK_OLDER,
 	TOK_COUNT,
 	TOK_JSON,
+	TOK_ATTEST,
+	TOK_ATTEST_PIN,
+	TOK_ATTEST_TOUCH,
+	TOK_ATTEST_FIRMWARE,
 };
 
 /* The metadata options of create and update, in their option tables. */
@@ -42,7 +46,11 @@ enum {
 	{"expires", required_argument, NULL, TOK_EXPIRES},     \
 	{"lock", required_argument, NULL, TOK_LOCK},           \
 	{"open", required_argument, NULL, TOK_OPEN},           \
-	{"reply", required_argument, NULL, TOK_REPLY}
+	{"reply", required_argument, NULL, TOK_REPLY},         \
+	{"attestation", required_argument, NULL, TOK_ATTEST},  \
+	{"attest-pin-policy", required_argument, NULL, TOK_ATTEST_PIN}, \
+	{"attest-touch-policy", required_argument, NULL, TOK_ATTEST_TOUCH}, \
+	{"attest-min-firmware", required_argument, NULL, TOK_ATTEST_FIRMWARE}
 // clang-format on
 
 /* A crt_token_spec as the options fill it; reply owns the joined lines. */

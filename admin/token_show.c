@@ -25,6 +25,8 @@ static void print_token_text(const crt_token *t)
 		printf("used:     %s -> certificate %s\n", admin_time(t->used_at, c), t->serial);
 	if (t->deleted_at)
 		printf("deleted:  %s\n", admin_time(t->deleted_at, c));
+	if (t->attestation)
+		printf("attestation: %s (the rest: [attestation] defaults)\n", t->attestation);
 	if (t->reply) {
 		printf("reply attributes:\n");
 		for (const char *p = t->reply; *p;) {

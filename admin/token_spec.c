@@ -1,7 +1,8 @@
 /*
  * token_spec.c — the token metadata options that `token create` and
  * `token update` both take (--name, --cn, --org, --ou, --owner, --expires,
- * --lock, --open, --reply), parsed into a crt_token_spec.
+ * --lock, --open, --reply, --attestation, --attest-*), parsed into a
+ * crt_token_spec.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,18 @@ int token_spec_option(admin_call *call, int c, const char *arg, token_spec_args 
 			return -1;
 		}
 		spec->reply = a->reply;
+		return 1;
+	case TOK_ATTEST:
+		spec->attest_mode = arg;
+		return 1;
+	case TOK_ATTEST_PIN:
+		spec->attest_pin_policy = arg;
+		return 1;
+	case TOK_ATTEST_TOUCH:
+		spec->attest_touch_policy = arg;
+		return 1;
+	case TOK_ATTEST_FIRMWARE:
+		spec->attest_min_firmware = arg;
 		return 1;
 	default:
 		return 0;

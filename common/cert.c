@@ -164,6 +164,7 @@ void crt_cert_clear(crt_cert *c)
 	free(c->cert_sha256);
 	free(c->pem);
 	free(c->chain_pem);
+	free(c->attestation);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -200,6 +201,7 @@ void cert_row_of(const crt_cert *c, store_cert_row *row)
 		.ski = c->ski,
 		.aki = c->aki,
 		.cert_sha256 = c->cert_sha256,
+		.attestation = c->attestation,
 		.not_before = c->not_before,
 		.not_after = c->not_after,
 		.issued_at = c->issued_at,

@@ -17,6 +17,7 @@
 #include "ca_cfssl.h"
 #include "internal.h"
 #include "rules/events.h"
+#include "rules/attest.h"
 
 enum key_type { K_PATH, K_STR, K_INT, K_BOOL, K_DURATION, K_DURABILITY, K_LONG };
 
@@ -99,6 +100,11 @@ static const struct key {
 	{"events", "poll_interval", K_DURATION, F(events_poll), "30s", 1, 0},
 	{"events", "batch", K_INT, F(events_batch), "50", 1, 1000},
 	{"events", "node", K_STR, F(events_node), NULL, 0, 0},
+	{"attestation", "trusted_roots", K_PATH, F(attest_roots), NULL, 0, 0},
+	{"attestation", "mode", K_STR, F(attest_mode), "ignore", 0, 0},
+	{"attestation", "pin_policy", K_STR, F(attest_pin_policy), NULL, 0, 0},
+	{"attestation", "touch_policy", K_STR, F(attest_touch_policy), NULL, 0, 0},
+	{"attestation", "min_firmware", K_STR, F(attest_min_firmware), NULL, 0, 0},
 #undef F
 };
 
@@ -739,6 +745,7 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 	/* Cross-key rules. */
 	const char *bad = NULL;
 	char badbuf[512];
+	uint32_t fw;
 	if (strcmp(cfg->backend, "sqlite") != 0 && strcmp(cfg->backend, "postgresql") != 0)
 		bad = "[store] backend must be sqlite or postgresql";
 	else if (strcmp(cfg->backend, "postgresql") == 0 && cfg->conninfo == NULL)
@@ -770,6 +777,16 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 		bad = ca_pkcs11_uri_refusal(cfg->ca_key);
 	else if (cfg->ca_pin_file != NULL || cfg->ca_module != NULL)
 		bad = "[ca] pin_file and module_path apply only to a key = pkcs11:... URI";
+	else if (attest_mode_parse(cfg->attest_mode) < 0)
+		bad = "[attestation] mode must be ignore, verify or require";
+	else if (cfg->attest_pin_policy != NULL && attest_pin_parse(cfg->attest_pin_policy) == 0)
+		bad = "[attestation] pin_policy must be never, once or always";
+	else if (cfg->attest_touch_policy != NULL &&
+		 attest_touch_parse(cfg->attest_touch_policy) == 0)
+		bad = "[attestation] touch_policy must be never, cached or always";
+	else if (cfg->attest_min_firmware != NULL &&
+		 attest_firmware_parse(cfg->attest_min_firmware, &fw) != CRT_OK)
+		bad = "[attestation] min_firmware must be a version like 5.4.3";
 	if (bad == NULL)
 		bad = cas_check(cfg, badbuf, sizeof(badbuf));
 	if (bad != NULL) {

@@ -107,6 +107,11 @@ typedef enum crt_status {
 	CRT_E_CA_REJECTED,       /* ca_rejected (the remote CA refused, or its certificate failed our checks) */
 	CRT_E_CRL_REMOTE,        /* crl_remote (a remote CA publishes its own CRL) */
 	CRT_E_CA_UNKNOWN,        /* ca_unknown (no CA of that name in the instance) */
+	CRT_E_ATTEST_MISSING,    /* attestation_missing (the token requires a key attestation) */
+	CRT_E_ATTEST_MALFORMED,  /* attestation_malformed (not a PEM chain, bad Yubico extension) */
+	CRT_E_ATTEST_UNTRUSTED,  /* attestation_untrusted (chain not ending at a trusted root) */
+	CRT_E_ATTEST_KEY_MISMATCH, /* attestation_key_mismatch (attested key is not the CSR's) */
+	CRT_E_ATTEST_POLICY,     /* attestation_policy (PIN/touch policy or firmware below minimum) */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -253,6 +258,12 @@ typedef struct crt_config {
 	char *events_node;        /* this node's name in leases (NULL: host:pid) */
 	struct crt_event_sink *event_sinks;
 	size_t event_nsinks;
+	/* [attestation] (YubiKey PIV key attestation at redemption, attest.h) */
+	char *attest_roots;       /* directory of trusted attestation roots (PEM) */
+	char *attest_mode;        /* default policy of tokens: ignore, verify, require */
+	char *attest_pin_policy;  /* default minimum PIN policy: never, once, always */
+	char *attest_touch_policy; /* default minimum touch policy: never, cached, always */
+	char *attest_min_firmware; /* default minimum firmware x.y.z */
 } crt_config;
 
 /* One [events.sink NAME] section (crtoken.conf documents the keys). */
@@ -505,6 +516,16 @@ typedef struct crt_token_spec {
 	const char *reply;
 	unsigned opened;    /* crt_field mask the redeemer MAY set although filled or owned */
 	int set_opened;     /* update only */
+	/* Key attestation policy (privacyIDEA's modes): attest_mode "ignore",
+	 * "verify" (an attestation sent is checked) or "require" (one must be
+	 * sent); minimums attest_pin_policy "never"/"once"/"always",
+	 * attest_touch_policy "never"/"cached"/"always", attest_min_firmware
+	 * "x.y.z". NULL: the [attestation] default (update: unchanged); ""
+	 * (update): back to the default. */
+	const char *attest_mode;
+	const char *attest_pin_policy;
+	const char *attest_touch_policy;
+	const char *attest_min_firmware;
 } crt_token_spec;
 
 typedef struct crt_token {
@@ -519,6 +540,10 @@ typedef struct crt_token {
 	char *created_by;
 	crt_token_state state;
 	unsigned opened;    /* fields opened to the redeemer (crt_token_spec.opened) */
+	/* its own attestation policy, "mode=require;pin=once;touch=cached;
+	 * firmware=5.4.3" (only what the admin set), NULL: all [attestation]
+	 * defaults */
+	char *attestation;
 } crt_token;
 void crt_token_clear(crt_token *t);
 void crt_token_list_free(crt_token *list, size_t n);
@@ -620,6 +645,9 @@ typedef struct crt_cert {
 	int revoked;      /* stored status: 1 if revoked */
 	int reason;       /* RFC 5280 CRLReason when revoked */
 	int status;       /* enum crt_cert_status evaluated at lookup time */
+	/* what a verified key attestation said (JSON object: serial, firmware,
+	 * pinPolicy, touchPolicy, formFactor, fips, cspn, slot, root), NULL: none */
+	char *attestation;
 } crt_cert;
 void crt_cert_clear(crt_cert *c);
 void crt_cert_list_free(crt_cert *list, size_t n);
@@ -761,12 +789,21 @@ typedef struct crt_redeem_req {
 	int admin;          /* local admin redemption: owner check skipped */
 	const char *actor;  /* for the audit row */
 	const char *remote; /* remote address for the audit row, or NULL */
+	/* YubiKey PIV key attestation (PEM: the attestation certificate of the
+	 * CSR's key, then the device's intermediate, slot f9), or NULL; checked
+	 * as the token's attestation policy says */
+	const unsigned char *attestation;
+	size_t attestation_len;
 } crt_redeem_req;
 
 /*
  * The single-use redemption (see DESIGN.md "Redemption"). On CRT_OK, out
  * holds the committed certificate (pem + chain_pem). On failure nothing was
- * written except a refusal audit row.
+ * written except a refusal audit row. The token's attestation policy
+ * (merged with [attestation]) may refuse with CRT_E_ATTEST_MISSING,
+ * _MALFORMED, _UNTRUSTED, _KEY_MISMATCH or _POLICY; a verified
+ * attestation's facts are stored with the certificate (out->attestation)
+ * and written to the audit row.
  */
 crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out) CRT_MUST_CHECK;
 

@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
 
+#include "attest.h"
 #include "internal.h"
 
 crt_status ctx_fail(crt_ctx *ctx, crt_status s, const char *fmt, ...)
@@ -151,6 +152,7 @@ crt_status instance_otp_key(crt_ctx *ctx, unsigned char key[CRT_OTP_KEY_LEN])
 static void instance_free(crt_instance *inst)
 {
 	ocsp_signer_free(inst);
+	sk_X509_pop_free(inst->attest_roots, X509_free);
 	ca_free(inst);
 	crt_config_clear(&inst->cfg);
 	slot_unref(inst->slot);
@@ -222,6 +224,11 @@ crt_status instance_open(const char *path, unsigned flags, const crt_instance *p
 		else
 			ocsp_signer_load(tmp);
 		crt_close(tmp);
+		/* the attestation roots: only redemption (which needs the CA) uses them */
+		if (r == CRT_OK && inst->cfg.attest_roots != NULL &&
+		    (r = attest_roots_load(inst->cfg.attest_roots, &inst->attest_roots, err,
+		                           errlen)) == CRT_E_IO)
+			r = CRT_E_CONFIG;
 	}
 out:
 	if (r != CRT_OK)

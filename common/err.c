@@ -98,6 +98,16 @@ static const struct {
 	[CRT_E_CRL_REMOTE] = {"crl_remote",
 			      "this CA's CRL is published by the remote CA, not by crtoken"},
 	[CRT_E_CA_UNKNOWN] = {"ca_unknown", "no CA of that name in this instance"},
+	[CRT_E_ATTEST_MISSING] = {"attestation_missing",
+				  "this token requires a key attestation with the CSR"},
+	[CRT_E_ATTEST_MALFORMED] = {"attestation_malformed",
+				    "the key attestation could not be parsed"},
+	[CRT_E_ATTEST_UNTRUSTED] = {"attestation_untrusted",
+				    "the key attestation is not from a trusted device maker"},
+	[CRT_E_ATTEST_KEY_MISMATCH] = {"attestation_key_mismatch",
+				       "the attested key is not the key of the CSR"},
+	[CRT_E_ATTEST_POLICY] = {"attestation_policy",
+				 "the attested key does not meet the token's attestation policy"},
 };
 
 const char *crt_status_name(crt_status s)
@@ -137,6 +147,7 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_REASON_INVALID:
 	case CRT_E_OTP_PARAMS:
 	case CRT_E_BACKUP_INVALID:
+	case CRT_E_ATTEST_MALFORMED:
 		return CRT_KIND_INVALID;
 	case CRT_E_AUTH_REQUIRED:
 	case CRT_E_AUTH_FAILED:
@@ -182,6 +193,10 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_CERT_WRONG_ISSUER:
 	case CRT_E_CERT_MISMATCH:
 	case CRT_E_KEY_TYPE:
+	case CRT_E_ATTEST_MISSING:
+	case CRT_E_ATTEST_UNTRUSTED:
+	case CRT_E_ATTEST_KEY_MISMATCH:
+	case CRT_E_ATTEST_POLICY:
 		return CRT_KIND_REFUSED;
 	case CRT_E_RATE_LIMITED:
 	case CRT_E_OTP_LOCKED:

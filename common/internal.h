@@ -76,6 +76,9 @@ struct crt_instance {
 	EVP_PKEY *ocsp_key;
 	crt_status ocsp_status;
 	char ocsp_detail[640];
+	/* [attestation] trusted_roots, loaded with the CA when configured
+	 * (attest.c: attest_roots_load); NULL when not configured */
+	STACK_OF(X509) *attest_roots;
 	struct store_slot *slot;
 };
 
@@ -167,6 +170,9 @@ typedef struct jbuf {
 void jb_begin(jbuf *j);
 void jb_str(jbuf *j, const char *key, const char *val); /* NULL → null */
 void jb_int(jbuf *j, const char *key, int64_t v);
+/* A value that already is JSON, made by libcrtoken itself (never caller
+ * text): written as it is; NULL → null. */
+void jb_json(jbuf *j, const char *key, const char *json);
 /* Finish and return the malloc'd JSON (NULL on OOM); j is emptied. */
 char *jb_end(jbuf *j);
 /* Fill buf with n random bytes from the OS CSPRNG. */
@@ -359,6 +365,9 @@ crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
  * CN the name is the CN (checked at create and update, so a token that can
  * never be redeemed is never made). */
 crt_status token_check_subject(crt_ctx *ctx, const crt_token *t) CRT_MUST_CHECK;
+/* Apply the attestation policy members of spec to t->attestation (NULL
+ * members: unchanged; "": back to the default). */
+crt_status token_attest_apply(crt_ctx *ctx, const crt_token_spec *s, crt_token *t) CRT_MUST_CHECK;
 /* Expiry asked for by spec, within the configured maximum. */
 crt_status token_expiry(crt_ctx *ctx, const crt_token_spec *s, int64_t now, int64_t *exp) CRT_MUST_CHECK;
 /* Load a token row by id (CRT_E_TOKEN_NOT_FOUND with detail if absent),

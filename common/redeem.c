@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "attest.h"
 #include "internal.h"
 
 static char *refusal_detail(const crt_redeem_req *req, crt_status why)
@@ -71,8 +72,10 @@ static void audit_refusal(crt_ctx *ctx, const crt_redeem_req *req, const char *o
 	free(detail);
 }
 
-/* The audit detail of a successful redemption. */
-static char *success_detail(const crt_redeem_req *req, const char *serial, const char *subject)
+/* The audit detail of a successful redemption (attestation: the attested
+ * facts, JSON made by attest_facts_json, or NULL). */
+static char *success_detail(const crt_redeem_req *req, const char *serial, const char *subject,
+                            const char *attestation)
 {
 	jbuf js;
 	jb_begin(&js);
@@ -80,7 +83,53 @@ static char *success_detail(const crt_redeem_req *req, const char *serial, const
 	jb_str(&js, "subject", subject);
 	jb_str(&js, "user", req->user);
 	jb_str(&js, "remote", req->remote);
+	if (attestation != NULL)
+		jb_json(&js, "attestation", attestation);
 	return jb_end(&js);
+}
+
+/* The [attestation] defaults of ctx's config (checked when it was loaded). */
+static attest_policy attest_defaults(const crt_config *cfg)
+{
+	attest_policy d = {0};
+	const char *why;
+	if (attest_policy_apply(&d, cfg->attest_mode, cfg->attest_pin_policy,
+	                        cfg->attest_touch_policy, cfg->attest_min_firmware,
+	                        &why) != CRT_OK)
+		d.mode = ATTEST_REQUIRE; /* unreachable: crt_config_load refused it; fail closed */
+	return d;
+}
+
+/* The token's attestation policy (merged with the defaults) applied to
+ * req's attestation for the CSR's key: CRT_OK with *facts the JSON to store
+ * (NULL when no attestation counted), or the refusal. */
+static crt_status check_attestation(crt_ctx *ctx, const crt_redeem_req *req, const crt_token *t,
+                                    const crt_csr *csr, int64_t now, char **facts)
+{
+	attest_policy tp, dp = attest_defaults(&ctx->cfg), p;
+	attest_facts f;
+	char why[400] = "", rule[400];
+	const char *bad;
+	crt_status v = CRT_OK, r;
+	int present = req->attestation != NULL && req->attestation_len > 0;
+
+	*facts = NULL;
+	memset(&f, 0, sizeof(f));
+	if (attest_policy_parse(t->attestation, &tp, &bad) != CRT_OK)
+		return ctx_fail(ctx, CRT_E_INTERNAL, "token %s: its stored attestation policy: %s",
+		                t->id, bad);
+	p = attest_policy_merge(&tp, &dp);
+	if (attest_needs_verify(&p, present)) {
+		v = attest_verify(req->attestation, req->attestation_len, ctx->inst->attest_roots,
+		                  csr->pkey, now, &f, why, sizeof(why));
+		if (v == CRT_E_NOMEM)
+			return ctx_fail(ctx, v, "out of memory");
+	}
+	if ((r = attest_decide(&p, present, v, &f, rule, sizeof(rule))) != CRT_OK)
+		return ctx_fail(ctx, r, "%s", v != CRT_OK ? why : rule);
+	if (attest_needs_verify(&p, present) && (*facts = attest_facts_json(&f)) == NULL)
+		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+	return CRT_OK;
 }
 
 /* Read the token by hash and decide on req (rules/token.h: state, owner,
@@ -156,6 +205,7 @@ static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *h
                           crt_cert *c, store_cert_row *row)
 {
 	const char *cn, *org, *ou;
+	char *facts = NULL;
 	crt_status r;
 
 	X509_free(*x);
@@ -163,13 +213,20 @@ static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *h
 	crt_cert_clear(c);
 	if ((r = check_token(ctx, req, hash, now, t, object, &cn, &org, &ou)) != CRT_OK ||
 	    (r = csr_check_key(ctx, csr)) != CRT_OK ||
-	    (r = cert_issue(ctx, csr, cn, org, ou, now, x, serial)) != CRT_OK)
+	    (r = check_attestation(ctx, req, t, csr, now, &facts)) != CRT_OK)
 		return r;
+	if ((r = cert_issue(ctx, csr, cn, org, ou, now, x, serial)) != CRT_OK) {
+		free(facts);
+		return r;
+	}
 	/* ctx signed it: the row carries ctx's chain, whichever context's batch
 	 * stores it (the leader may hold another CA generation). */
 	if ((r = cert_make(*x, csr->pkey, ctx->ca_chain_pem, serial, t->name, t->id, req->user,
-	                   t->reply, now, c)) != CRT_OK)
+	                   t->reply, now, c)) != CRT_OK) {
+		free(facts);
 		return ctx_fail(ctx, r, "building the certificate row");
+	}
+	c->attestation = facts;
 	cert_row_of(c, row);
 	return CRT_OK;
 }
@@ -212,7 +269,7 @@ static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_toke
 	int64_t at = crt_now();
 
 	*retry = 0;
-	if ((detail = success_detail(req, serial, row->subject)) == NULL)
+	if ((detail = success_detail(req, serial, row->subject, row->attestation)) == NULL)
 		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 	event_subject es = {.token_id = t->id,
 	                    .token_name = t->name,

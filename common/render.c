@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "rules/attest.h"
 
 static json_t *jstr(const char *s)
 {
@@ -87,6 +88,20 @@ json_t *crt_token_json(const crt_token *t, const char *token)
 	put(o, "deletedAt", jtime(t->deleted_at));
 	put(o, "serial", jstr(t->serial));
 	put(o, "createdBy", jstr(t->created_by));
+	/* the token's own attestation policy; null members: the [attestation] default */
+	attest_policy p;
+	const char *why;
+	char fw[16];
+	if (attest_policy_parse(t->attestation, &p, &why) != CRT_OK)
+		memset(&p, 0, sizeof(p)); /* never stored so: shown as all defaults */
+	attest_firmware_format(p.firmware_min, fw, sizeof(fw));
+	put(o, "attestation",
+	    p.set & ATTEST_SET_MODE ? json_string(attest_mode_name(p.mode)) : json_null());
+	put(o, "attestPinPolicy",
+	    p.set & ATTEST_SET_PIN ? json_string(attest_pin_name(p.pin_min)) : json_null());
+	put(o, "attestTouchPolicy",
+	    p.set & ATTEST_SET_TOUCH ? json_string(attest_touch_name(p.touch_min)) : json_null());
+	put(o, "attestMinFirmware", p.set & ATTEST_SET_FIRMWARE ? json_string(fw) : json_null());
 	return o;
 }
 
@@ -115,6 +130,9 @@ json_t *crt_cert_json(const crt_cert *c, int with_pem)
 	put(o, "issuedAt", jtime(c->issued_at));
 	put(o, "revokedAt", jtime(c->revoked_at));
 	put(o, "revocationReason", c->revoked ? json_string(crt_reason_name(c->reason)) : json_null());
+	/* the attested facts (stored as JSON by the redemption) */
+	json_t *att = c->attestation ? json_loads(c->attestation, 0, NULL) : NULL;
+	put(o, "attestation", att ? att : json_null());
 	if (with_pem) {
 		put(o, "certificate", jstr(c->pem));
 		put(o, "chain", jstr(c->chain_pem));

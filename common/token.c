@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "rules/attest.h"
 
 #define MAX_NAME 128
 #define MAX_REPLY 4096
@@ -157,6 +158,35 @@ crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 	if (s->lifetime != 0 && s->expires_at != 0)
 		return ctx_fail(ctx, CRT_E_LIFETIME,
 				"give a lifetime (expiresIn) or an expiry time (expiresAt), not both");
+	attest_policy p = {0};
+	const char *why;
+	if (attest_policy_apply(&p, s->attest_mode, s->attest_pin_policy, s->attest_touch_policy,
+				s->attest_min_firmware, &why) != CRT_OK)
+		return ctx_fail(ctx, CRT_E_FIELD_INVALID, "%s", why);
+	return CRT_OK;
+}
+
+crt_status token_attest_apply(crt_ctx *ctx, const crt_token_spec *s, crt_token *t)
+{
+	attest_policy p;
+	const char *why;
+	char *text;
+	int oom;
+
+	if (s->attest_mode == NULL && s->attest_pin_policy == NULL &&
+	    s->attest_touch_policy == NULL && s->attest_min_firmware == NULL)
+		return CRT_OK;
+	if (attest_policy_parse(t->attestation, &p, &why) != CRT_OK)
+		return ctx_fail(ctx, CRT_E_INTERNAL, "token %s: its stored attestation policy: %s",
+				t->id, why);
+	if (attest_policy_apply(&p, s->attest_mode, s->attest_pin_policy, s->attest_touch_policy,
+				s->attest_min_firmware, &why) != CRT_OK)
+		return ctx_fail(ctx, CRT_E_FIELD_INVALID, "%s", why);
+	text = attest_policy_format(&p, &oom);
+	if (oom)
+		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+	free(t->attestation);
+	t->attestation = text;
 	return CRT_OK;
 }
 

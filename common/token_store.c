@@ -21,6 +21,7 @@ void crt_token_clear(crt_token *t)
 	free(t->reply);
 	free(t->serial);
 	free(t->created_by);
+	free(t->attestation);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -69,6 +70,8 @@ static char *token_detail(const crt_token *t)
 	jb_int(&j, "locked", t->locked);
 	jb_int(&j, "opened", t->opened);
 	jb_str(&j, "expiresAt", exp);
+	if (t->attestation != NULL)
+		jb_str(&j, "attestation", t->attestation);
 	return jb_end(&j);
 }
 
@@ -106,7 +109,8 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 	t.opened = spec->opened;
 	t.created_at = now;
 	t.state = CRT_TOKEN_ACTIVE;
-	if ((r = token_check_subject(ctx, &t)) != CRT_OK)
+	if ((r = token_check_subject(ctx, &t)) != CRT_OK ||
+	    (r = token_attest_apply(ctx, spec, &t)) != CRT_OK)
 		goto out;
 	if ((detail = token_detail(&t)) == NULL) {
 		r = CRT_E_NOMEM;
@@ -210,7 +214,8 @@ static crt_status load_changed(crt_ctx *ctx, const char *id, const crt_token_spe
 		t->opened = c->opened;
 		t->locked &= ~c->opened;
 	}
-	if ((r = token_check_subject(ctx, t)) != CRT_OK)
+	if ((r = token_check_subject(ctx, t)) != CRT_OK ||
+	    (r = token_attest_apply(ctx, c, t)) != CRT_OK)
 		return r;
 	if ((c->lifetime || c->expires_at) &&
 	    (r = token_expiry(ctx, c, now, &t->expires_at)) != CRT_OK)

@@ -122,6 +122,15 @@ void jb_str(jbuf *j, const char *key, const char *val)
 		json_quoted(j, val);
 }
 
+void jb_json(jbuf *j, const char *key, const char *json)
+{
+	json_key(j, key);
+	if (json == NULL)
+		json_put(j, "null", 4);
+	else
+		json_put(j, json, strlen(json));
+}
+
 void jb_int(jbuf *j, const char *key, int64_t v)
 {
 	char num[32];

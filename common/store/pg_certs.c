@@ -40,26 +40,28 @@ static crt_status pg_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	pp_text(&p, c->ski);
 	pp_text(&p, c->aki);
 	pp_text(&p, c->cert_sha256);
+	pp_text(&p, c->attestation);
 	return pg_exec(ctx,
 		       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
 		       "cn, org, ou, username, reply, key_type, pubkey_sha256, pem, not_before, "
-		       "not_after, issued_at, ski, aki, cert_sha256) VALUES ($1, $2, $3, $4, $5, "
-		       "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+		       "not_after, issued_at, ski, aki, cert_sha256, attestation) VALUES ($1, $2, "
+		       "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+		       "$19, $20)",
 		       &p, NULL, NULL, "storing the certificate");
 }
 
 #define CERT_COLUMNS                                                                         \
 	"serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "     \
 	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
-	"cert_sha256"
+	"cert_sha256, attestation"
 
 static crt_status row_to_cert(const PGresult *res, int row, crt_cert *c)
 {
 	char **strs[] = {&c->name,	    &c->subject, &c->cn,	&c->org,
 			 &c->ou,	    &c->issuer,	 &c->user,	&c->reply,
 			 &c->key_type,	    &c->pubkey_sha256, &c->pem, &c->ski,
-			 &c->aki,	    &c->cert_sha256};
-	static const int cols[] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18, 19, 20};
+			 &c->aki,	    &c->cert_sha256, &c->attestation};
+	static const int cols[] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18, 19, 20, 21};
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->serial, sizeof(c->serial), "%s", PQgetvalue(res, row, 0));

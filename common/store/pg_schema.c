@@ -84,6 +84,9 @@ static const char *const later[] = {
 	" duration_ms bigint NOT NULL DEFAULT 0);"
 	"CREATE INDEX event_attempts_event ON event_attempts(event_seq, id);"
 	"ALTER TABLE tokens ADD COLUMN owner_email text;",
+	/* 8: key attestation (sqlite_schema.c) */
+	"ALTER TABLE tokens ADD COLUMN attestation text;"
+	"ALTER TABLE certificates ADD COLUMN attestation text;",
 	NULL};
 #define NLATER ((int)(sizeof(later) / sizeof(later[0])) - 1)
 

@@ -12,8 +12,8 @@
 #define CRTOKEN_STORE_PORT_CERTS_H
 
 /* A new certificate row. Strings are borrowed from the caller; NULL stores
- * SQL NULL (only token_id, cn, org, ou, username, reply, ski and aki may be
- * NULL). serial is the normalised form (crt_serial_normalize). */
+ * SQL NULL (only token_id, cn, org, ou, username, reply, ski, aki and
+ * attestation may be NULL). serial is the normalised form (crt_serial_normalize). */
 typedef struct store_cert_row {
 	const char *serial;
 	const char *issuer;   /* oneline issuer name of the certificate */
@@ -23,6 +23,7 @@ typedef struct store_cert_row {
 	const char *reply;    /* reply attributes copied from the token */
 	const char *key_type, *pubkey_sha256, *pem;
 	const char *ski, *aki, *cert_sha256; /* lowercase hex (x509_ids.h) */
+	const char *attestation; /* the attested facts (JSON), NULL when none */
 	int64_t not_before, not_after, issued_at;
 } store_cert_row;
 

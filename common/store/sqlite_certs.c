@@ -19,8 +19,8 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	if ((r = store_prepare(ctx,
 			       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
 			       "cn, org, ou, username, reply, key_type, pubkey_sha256, pem, not_before, "
-			       "not_after, issued_at, ski, aki, cert_sha256) "
-			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       "not_after, issued_at, ski, aki, cert_sha256, attestation) "
+			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       &st)) != CRT_OK)
 		return r;
 	store_bind_text(st, 1, c->serial);
@@ -42,6 +42,7 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	store_bind_text(st, 17, c->ski);
 	store_bind_text(st, 18, c->aki);
 	store_bind_text(st, 19, c->cert_sha256);
+	store_bind_text(st, 20, c->attestation);
 	rc = sqlite3_step(st);
 	store_done(st);
 	if (rc != SQLITE_DONE)
@@ -52,7 +53,7 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 #define CERT_COLUMNS                                                                         \
 	"serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "     \
 	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
-	"cert_sha256"
+	"cert_sha256, attestation"
 
 /* One row of CERT_COLUMNS into c (zeroed first); CRT_E_NOMEM when a copy fails. */
 static crt_status row_to_cert(sqlite3_stmt *st, crt_cert *c)
@@ -62,7 +63,7 @@ static crt_status row_to_cert(sqlite3_stmt *st, crt_cert *c)
 			 &c->issuer,	    &c->user,		&c->reply, &c->key_type,
 			 &c->pubkey_sha256, &c->pem};
 	static const int cols[] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
-	char **ids[] = {&c->ski, &c->aki, &c->cert_sha256};
+	char **ids[] = {&c->ski, &c->aki, &c->cert_sha256, &c->attestation};
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->serial, sizeof(c->serial), "%s", (const char *)sqlite3_column_text(st, 0));
@@ -78,7 +79,7 @@ static crt_status row_to_cert(sqlite3_stmt *st, crt_cert *c)
 	c->revoked = sqlite3_column_type(st, 16) != SQLITE_NULL;
 	c->revoked_at = sqlite3_column_int64(st, 16);
 	c->reason = sqlite3_column_int(st, 17);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (sqlite3_column_type(st, 18 + i) != SQLITE_NULL &&
 		    (*ids[i] = store_col_strdup(st, 18 + i)) == NULL)
 			return CRT_E_NOMEM;

@@ -101,6 +101,11 @@ static const char *const migrations[] = {
 	" duration_ms INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX event_attempts_event ON event_attempts(event_seq, id);"
 	"ALTER TABLE tokens ADD COLUMN owner_email TEXT;",
+	/* 8: key attestation — the token's policy (NULL: the [attestation]
+	 * defaults) and the attested facts of a certificate (JSON, NULL: none);
+	 * expand-only */
+	"ALTER TABLE tokens ADD COLUMN attestation TEXT;"
+	"ALTER TABLE certificates ADD COLUMN attestation TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

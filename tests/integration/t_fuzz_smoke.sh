@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 FUZZ_B=${CRTOKEN_FUZZ_BUILD:-$TOP/build/fuzz}
-for h in csr token config serial pam_opts json; do
+for h in csr token config serial pam_opts json attest; do
 	check "harness fuzz_$h is built" test -x "$FUZZ_B/bin/fuzz_$h"
 done
 # run.sh prints one TAP line per harness; renumber them into this suite.

@@ -9,6 +9,8 @@
 
 /* Undo the migrations after schema 6 (newest first), to stage older stores. */
 #define UNDO_AFTER_6                                                                     \
+	"ALTER TABLE tokens DROP COLUMN attestation;" /* 8 */                           \
+	"ALTER TABLE certificates DROP COLUMN attestation;"                             \
 	"DROP TABLE event_attempts; DROP TABLE event_deliveries; DROP TABLE events;"   \
 	"ALTER TABLE tokens DROP COLUMN owner_email;" /* 7 */
 
