@@ -26,6 +26,7 @@ int cmd_otp(admin_env *env, int argc, char **argv);
 int cmd_apikey(admin_env *env, int argc, char **argv);
 int cmd_backup(admin_env *env, int argc, char **argv);
 int cmd_restore(admin_env *env, int argc, char **argv);
+int cmd_store(admin_env *env, int argc, char **argv);
 
 static const struct {
 	const char *name;
@@ -45,6 +46,7 @@ static const struct {
 	{"apikey", cmd_apikey, "create, list, revoke API keys for crtokend"},
 	{"backup", cmd_backup, "write one file to rebuild the instance from (online)"},
 	{"restore", cmd_restore, "make a new instance from a backup"},
+	{"store", cmd_store, "show the store's status; copy it to a new store"},
 };
 
 static void usage(FILE *f)

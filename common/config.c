@@ -164,7 +164,7 @@ static char *resolve_path(const crt_config *cfg, const char *v)
  * user:password@ in a URI. Errs on the side of refusing (a quoted value that
  * merely contains "password=" is refused too).
  */
-static int conninfo_has_password(const char *ci)
+int conninfo_has_password(const char *ci)
 {
 	if (ci == NULL)
 		return 0;

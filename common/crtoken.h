@@ -469,6 +469,63 @@ crt_status crt_backup(crt_ctx *ctx, const char *out_path, const char *actor) CRT
 crt_status crt_restore(const char *in_path, const char *dir, const char *actor, char *err,
 		       size_t errlen) CRT_MUST_CHECK;
 
+/* ------------------------------------------------------------ store copy */
+
+#define CRT_COPY_MAX_TABLES 48
+
+typedef struct crt_copy_table {
+	char name[64];
+	int64_t rows;
+	char sha256[65]; /* hex, over the table's columns and rows in key order */
+} crt_copy_table;
+
+typedef struct crt_copy_report {
+	int ntables;
+	crt_copy_table tables[CRT_COPY_MAX_TABLES];
+	int64_t rows;    /* all tables */
+	double seconds;  /* read, load and verification */
+} crt_copy_report;
+
+/*
+ * Copy every row of ctx's store into a new store of backend to_backend
+ * ("sqlite": target is a database file that must not exist yet;
+ * "postgresql": target is a libpq conninfo — no password in it — naming a
+ * database without crtoken data: its schema is made or found empty). The
+ * source is read in one snapshot while its writers carry on; the target is
+ * loaded in one transaction which, before it commits, reads the target
+ * back and compares every table's row count and SHA-256 with the source's
+ * (CRT_E_STORE on a difference: nothing is committed). Then audited on
+ * both sides: store.copy.in in the target's transaction, store.copy.out in
+ * the source. rep (may be NULL) gets the tables' counts and checksums. The
+ * meta row schema_version (PostgreSQL's own bookkeeping) is not copied.
+ */
+crt_status crt_store_copy(crt_ctx *ctx, const char *to_backend, const char *target,
+			  const char *actor, crt_copy_report *rep) CRT_MUST_CHECK;
+
+/* ---------------------------------------------------------- store status */
+
+typedef struct crt_store_status {
+	char backend[16];      /* sqlite, postgresql */
+	char location[256];    /* the file, or host:port/dbname */
+	char role[16];         /* file, primary, standby */
+	char server_version[32];
+	int schema_version;    /* of the store */
+	int64_t min_compatible;
+	int64_t size_bytes;    /* -1 unknown */
+	int64_t replay_lag_ms; /* standby: now - last replayed commit; -1 unknown */
+	int standbys;          /* primary: connected standbys (-1 unknown) */
+	int sync_standbys;     /* ... of them synchronous */
+	char standby_detail[512]; /* primary: name state sync_state lag, one per line */
+	int64_t tokens, certificates, revoked, otp_users, api_keys, audit_rows;
+	char warning[320];     /* what an admin should act on, or empty */
+} crt_store_status;
+
+/* The store ctx is connected to: backend, where, its replication role and
+ * lag, row counts, and a warning when a PostgreSQL primary has no
+ * synchronous standby (an asynchronous failover can lose a redemption or
+ * bring a revoked certificate back) or a standby lags. */
+crt_status crt_store_status_get(crt_ctx *ctx, crt_store_status *st) CRT_MUST_CHECK;
+
 /* ------------------------------------------------------------------ tokens */
 
 #define CRT_TOKEN_PREFIX "crt_"

@@ -258,6 +258,50 @@ crt_status crt_instance_reopen(const crt_instance *prev, crt_instance **out, cha
 			     err, errlen);
 }
 
+/* An instance over another store: src's config (read again from its file)
+ * with [store] pointing at backend/where, without CA or OTP key, creating
+ * the store (a copy's target). */
+crt_status instance_open_store(const crt_instance *src, const char *backend, const char *where,
+			       crt_instance **out, char *err, size_t errlen)
+{
+	crt_instance *inst = calloc(1, sizeof(*inst));
+	crt_config *c;
+	crt_status r;
+
+	*out = NULL;
+	if (inst == NULL)
+		return CRT_E_NOMEM;
+	inst->refs = 1;
+	inst->flags = CRT_OPEN_NO_CA | CRT_OPEN_NO_OTP_KEY | CRT_OPEN_CREATE;
+	c = &inst->cfg;
+	if ((r = crt_config_load(src->cfg.path, c, err, errlen)) != CRT_OK)
+		goto out;
+	free(c->backend);
+	free(c->database);
+	free(c->conninfo);
+	free(c->read_conninfo);
+	c->database = c->conninfo = c->read_conninfo = NULL;
+	c->backend = strdup(backend);
+	if (strcmp(backend, "sqlite") == 0)
+		c->database = strdup(where);
+	else
+		c->conninfo = strdup(where);
+	if (c->backend == NULL || (c->database == NULL && c->conninfo == NULL)) {
+		r = CRT_E_NOMEM;
+		goto out;
+	}
+	r = slot_attach(inst, NULL);
+	inst->otp_key_status = CRT_E_CONFIG;
+	snprintf(inst->otp_key_detail, sizeof(inst->otp_key_detail),
+		 "the OTP sealing key is not loaded: a copy target");
+out:
+	if (r != CRT_OK)
+		crt_instance_unref(inst);
+	else
+		*out = inst;
+	return r;
+}
+
 /* ------------------------------------------------------------ sessions */
 
 void session_rebind(crt_ctx *ctx, crt_instance *inst)

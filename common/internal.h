@@ -126,6 +126,11 @@ void ctx_clear_detail(crt_ctx *ctx);
  * names the same store, prev's backend slot shared. */
 crt_status instance_open(const char *path, unsigned flags, const crt_instance *prev,
 			 crt_instance **out, char *err, size_t errlen) CRT_MUST_CHECK;
+/* An instance over the store backend/where ("sqlite" + a database file,
+ * "postgresql" + a conninfo) with inst's config otherwise, no CA, no OTP
+ * key, creating the store: the target of crt_store_copy. */
+crt_status instance_open_store(const crt_instance *src, const char *backend, const char *where,
+			       crt_instance **out, char *err, size_t errlen) CRT_MUST_CHECK;
 /* Point ctx at inst (whose reference ctx now holds), its views included;
  * the reference ctx held before is dropped. */
 void session_rebind(crt_ctx *ctx, crt_instance *inst);
@@ -142,6 +147,8 @@ void *store_instance_state(crt_ctx *ctx, void *(*make)(void), void (*free_fn)(vo
 /* Load path into cfg (zeroed first). err receives detail on failure. */
 crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t errlen) CRT_MUST_CHECK;
 void crt_config_clear(crt_config *cfg);
+/* Whether a libpq conninfo (key=value or URI) carries a password. */
+int conninfo_has_password(const char *ci);
 
 /* --- redeem.c --- */
 /* Every check crt_redeem makes before it needs the CSR (token syntax, state,

@@ -435,4 +435,5 @@ const store_ops store_pg_ops = {
 	.otp = &pg_otp_ops,
 	.apikeys = &pg_apikey_ops,
 	.events = &pg_event_ops,
+	.copy = &pg_copy_ops,
 };

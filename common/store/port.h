@@ -30,6 +30,7 @@ struct store_cert_ops;
 struct store_apikey_ops;
 struct store_audit_ops;
 struct store_event_ops;
+struct store_copy_ops;
 
 typedef struct store_ops {
 	const char *name; /* the [store] backend value that selects it */
@@ -62,6 +63,7 @@ typedef struct store_ops {
 	const struct store_apikey_ops *apikeys;
 	const struct store_audit_ops *audit;
 	const struct store_event_ops *events;
+	const struct store_copy_ops *copy;
 } store_ops;
 
 /* The backend named name ("sqlite"), or NULL. */
@@ -110,5 +112,6 @@ crt_status store_snapshot(crt_ctx *ctx, unsigned char **out, size_t *len)
 #include "store/port_otp.h"
 #include "store/port_apikeys.h"
 #include "store/port_events.h"
+#include "store/port_copy.h"
 
 #endif /* CRTOKEN_STORE_PORT_H */

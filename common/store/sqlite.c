@@ -487,4 +487,5 @@ const store_ops store_sqlite_ops = {
 	.otp = &sqlite_otp_ops,
 	.apikeys = &sqlite_apikey_ops,
 	.events = &sqlite_event_ops,
+	.copy = &sqlite_copy_ops,
 };

@@ -59,6 +59,7 @@ extern const struct store_audit_ops sqlite_audit_ops;
 extern const struct store_otp_ops sqlite_otp_ops;
 extern const struct store_apikey_ops sqlite_apikey_ops;
 extern const struct store_event_ops sqlite_event_ops;
+extern const struct store_copy_ops sqlite_copy_ops;
 /* Fill ski, aki and cert_sha256 of every stored certificate that lacks them
  * from its PEM (migration; inside the migration transaction). */
 crt_status sq_cert_backfill_keys(crt_ctx *ctx) CRT_MUST_CHECK;
