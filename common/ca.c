@@ -429,8 +429,8 @@ static crt_status entry_load(crt_ctx *ctx, struct ca_entry *e, int named)
 {
 	const ASN1_OCTET_STRING *ski;
 	unsigned int klen = 0;
-	/* [ca] type = cfssl (the default CA only): the key is the remote's. */
-	int cfssl = !named && ctx->cfg.ca_type != NULL && strcmp(ctx->cfg.ca_type, "cfssl") == 0;
+	/* type = cfssl: the key is the remote's. */
+	int cfssl = e->type != NULL && strcmp(e->type, "cfssl") == 0;
 	crt_status r = load_triple(ctx, e->cert_file, cfssl ? NULL : e->key_file, e->chain_file,
 				   e->module, e->pin_file, &e->cert, &e->key, &e->chain, &e->engine);
 	/* crt_init: the CA (imported or made) enters the instance here. */
@@ -438,13 +438,7 @@ static crt_status entry_load(crt_ctx *ctx, struct ca_entry *e, int named)
 		r = ca_policy(ctx, e->cert, e->cert_file);
 	if (r == CRT_OK && cfssl) {
 		char why[sizeof(ctx->detail)];
-		ca_cfssl_conf rc = {.url = ctx->cfg.ca_url,
-				    .auth_key_file = ctx->cfg.ca_auth_key_file,
-				    .profile = ctx->cfg.ca_profile,
-				    .label = ctx->cfg.ca_label,
-				    .tls_ca_file = ctx->cfg.ca_tls_ca_file,
-				    .timeout_ms = ctx->cfg.ca_timeout_ms};
-		if ((r = ca_cfssl_open(&rc, e->cert, &e->cfssl, why, sizeof(why))) != CRT_OK)
+		if ((r = ca_cfssl_open(&e->remote, e->cert, &e->cfssl, why, sizeof(why))) != CRT_OK)
 			r = ctx_fail(ctx, r, "%s", why);
 	}
 	if (r != CRT_OK)
@@ -485,7 +479,14 @@ crt_status ca_load(crt_ctx *ctx)
 				   .chain_file = c->ca_chain,
 				   .pin_file = c->ca_pin_file,
 				   .module = c->ca_module,
-				   .crl_file = c->crl_file};
+				   .crl_file = c->crl_file,
+				   .type = c->ca_type,
+				   .remote = {.url = c->ca_url,
+					      .auth_key_file = c->ca_auth_key_file,
+					      .profile = c->ca_profile,
+					      .label = c->ca_label,
+					      .tls_ca_file = c->ca_tls_ca_file,
+					      .timeout_ms = c->ca_timeout_ms}};
 	for (size_t i = 0; i < c->ncas; i++)
 		cas[i + 1] = (struct ca_entry){.name = c->cas[i].name,
 					       .cert_file = c->cas[i].cert,
@@ -493,7 +494,14 @@ crt_status ca_load(crt_ctx *ctx)
 					       .chain_file = c->cas[i].chain,
 					       .pin_file = c->cas[i].pin_file,
 					       .module = c->cas[i].module,
-					       .crl_file = c->cas[i].crl_file};
+					       .crl_file = c->cas[i].crl_file,
+					       .type = c->cas[i].type,
+					       .remote = {.url = c->cas[i].url,
+							  .auth_key_file = c->cas[i].auth_key_file,
+							  .profile = c->cas[i].profile,
+							  .label = c->cas[i].label,
+							  .tls_ca_file = c->cas[i].tls_ca_file,
+							  .timeout_ms = c->cas[i].timeout_ms}};
 	for (size_t i = 0; i < n && r == CRT_OK; i++) {
 		if ((r = entry_load(ctx, &cas[i], i > 0)) != CRT_OK && i > 0 &&
 		    strncmp(ctx->detail, "[ca ", 4) != 0) {
@@ -623,6 +631,10 @@ crt_status crt_ca_import(crt_ctx *ctx, const char *cert_file, const char *key_fi
 	ctx_clear_detail(ctx);
 	if (cert_file == NULL || key_file == NULL)
 		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "certificate and key are required");
+	if (ctx->cfg.ca_type != NULL && strcmp(ctx->cfg.ca_type, "cfssl") == 0)
+		return ctx_fail(ctx, CRT_E_CA_INVALID,
+				"[ca] type = cfssl: the cfssl server holds this CA's key; change "
+				"[ca] type to import a local CA");
 	if (ca_is_pkcs11_uri(ctx->cfg.ca_key))
 		return ctx_fail(ctx, CRT_E_CA_INVALID,
 				"[ca] key is the PKCS#11 token key %s: importing a key file would "

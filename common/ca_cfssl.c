@@ -58,7 +58,7 @@ const char *ca_cfssl_url_refusal(const char *url)
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		why = "[ca] url is not a URL (https://host[:port])";
+		why = "url is not a URL (https://host[:port])";
 		goto out;
 	}
 	curl_url_get(u, CURLUPART_USER, &user, 0);
@@ -66,17 +66,17 @@ const char *ca_cfssl_url_refusal(const char *url)
 	curl_url_get(u, CURLUPART_QUERY, &query, 0);
 	curl_url_get(u, CURLUPART_PATH, &path, 0);
 	if (user != NULL || pass != NULL)
-		why = "[ca] url must not hold a user name or password (the HMAC key is "
+		why = "url must not hold a user name or password (the HMAC key is "
 		      "auth_key_file)";
 	else if (query != NULL || strchr(url, '#') != NULL)
-		why = "[ca] url must not have a query or fragment";
+		why = "url must not have a query or fragment";
 	else if (path != NULL && strcmp(path, "/") != 0)
-		why = "[ca] url is the cfssl server's base URL (https://host[:port]); crtoken "
+		why = "url is the cfssl server's base URL (https://host[:port]); crtoken "
 		      "adds " CFSSL_PATH;
 	else if (strcasecmp(scheme, "https") == 0)
 		why = NULL;
 	else if (strcasecmp(scheme, "http") != 0)
-		why = "[ca] url must be https:// (or http:// to a loopback address)";
+		why = "url must be https:// (or http:// to a loopback address)";
 	else {
 		struct in_addr a4;
 		struct in6_addr a6;
@@ -93,7 +93,7 @@ const char *ca_cfssl_url_refusal(const char *url)
 			loop = inet_pton(AF_INET6, h, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 		}
 		if (!loop)
-			why = "[ca] url: plain http:// is allowed only to a loopback address "
+			why = "url: plain http:// is allowed only to a loopback address "
 			      "(127.0.0.1, ::1, localhost); use https:// with ca_file";
 	}
 out:
@@ -107,33 +107,60 @@ out:
 	return why;
 }
 
-const char *ca_type_resolve(crt_config *cfg, int key_given)
+const char *ca_type_check(char **type, const char *key, int key_given, const char *pin_file,
+			  const char *module, const ca_cfssl_conf *remote)
 {
-	int remote_keys = cfg->ca_url != NULL || cfg->ca_auth_key_file != NULL ||
-			  cfg->ca_profile != NULL || cfg->ca_label != NULL ||
-			  cfg->ca_tls_ca_file != NULL;
+	int remote_keys = remote->url != NULL || remote->auth_key_file != NULL ||
+			  remote->profile != NULL || remote->label != NULL ||
+			  remote->tls_ca_file != NULL;
 
-	if (cfg->ca_type == NULL &&
-	    (cfg->ca_type = strdup(ca_is_pkcs11_uri(cfg->ca_key) ? "pkcs11" : "local")) == NULL)
+	if (*type == NULL && (*type = strdup(ca_is_pkcs11_uri(key) ? "pkcs11" : "local")) == NULL)
 		return "out of memory";
-	if (strcmp(cfg->ca_type, "cfssl") == 0) {
-		if (cfg->ca_url == NULL || cfg->ca_auth_key_file == NULL)
-			return "[ca] type = cfssl needs url and auth_key_file";
-		if (key_given || cfg->ca_pin_file != NULL || cfg->ca_module != NULL)
-			return "[ca] type = cfssl signs on the cfssl server: key, pin_file and "
+	if (strcmp(*type, "cfssl") == 0) {
+		if (remote->url == NULL || remote->auth_key_file == NULL)
+			return "type = cfssl needs url and auth_key_file";
+		if (key_given || pin_file != NULL || module != NULL)
+			return "type = cfssl signs on the cfssl server: key, pin_file and "
 			       "module_path do not apply";
-		return ca_cfssl_url_refusal(cfg->ca_url);
+		return ca_cfssl_url_refusal(remote->url);
 	}
-	if (strcmp(cfg->ca_type, "local") != 0 && strcmp(cfg->ca_type, "pkcs11") != 0)
-		return "[ca] type must be local, pkcs11 or cfssl";
+	if (strcmp(*type, "local") != 0 && strcmp(*type, "pkcs11") != 0)
+		return "type must be local, pkcs11 or cfssl";
 	if (remote_keys)
-		return "[ca] url, auth_key_file, profile, label and ca_file apply only to "
-		       "type = cfssl";
-	if (strcmp(cfg->ca_type, "pkcs11") == 0 && !ca_is_pkcs11_uri(cfg->ca_key))
-		return "[ca] type = pkcs11 needs key = pkcs11:token=...;object=...";
-	if (strcmp(cfg->ca_type, "local") == 0 && ca_is_pkcs11_uri(cfg->ca_key))
-		return "[ca] type = local needs a key file; a pkcs11: key is type = pkcs11";
+		return "url, auth_key_file, profile, label and ca_file apply only to type = cfssl";
+	if (strcmp(*type, "pkcs11") == 0 && !ca_is_pkcs11_uri(key))
+		return "type = pkcs11 needs key = pkcs11:token=...;object=...";
+	if (strcmp(*type, "local") == 0 && ca_is_pkcs11_uri(key))
+		return "type = local needs a key file; a pkcs11: key is type = pkcs11";
 	return NULL;
+}
+
+const char *ca_type_resolve(crt_config *cfg, int key_given, char *buf, size_t n)
+{
+	ca_cfssl_conf rc = {.url = cfg->ca_url,
+			    .auth_key_file = cfg->ca_auth_key_file,
+			    .profile = cfg->ca_profile,
+			    .label = cfg->ca_label,
+			    .tls_ca_file = cfg->ca_tls_ca_file};
+	const char *why =
+	    ca_type_check(&cfg->ca_type, cfg->ca_key, key_given, cfg->ca_pin_file, cfg->ca_module, &rc);
+	if (why == NULL)
+		return NULL;
+	snprintf(buf, n, "[ca] %s", why);
+	return buf;
+}
+
+int ca_is_remote(const crt_ctx *ctx)
+{
+	const char *type = ctx->cfg.ca_type;
+
+	if (ctx->ca != NULL)
+		type = ctx->ca->type;
+	else if (ctx->ca_name != NULL && strcmp(ctx->ca_name, CRT_CA_DEFAULT) != 0)
+		for (size_t i = 0; i < ctx->cfg.ncas; i++)
+			if (strcmp(ctx->cfg.cas[i].name, ctx->ca_name) == 0)
+				type = ctx->cfg.cas[i].type;
+	return type != NULL && strcmp(type, "cfssl") == 0;
 }
 
 /* ------------------------------------------------------------ open */

@@ -27,11 +27,16 @@ typedef struct ca_cfssl_conf {
 struct ca_cfssl;
 
 /*
- * Settle [ca] type in cfg (NULL: "pkcs11" for a key = pkcs11:... URI, else
- * "local") and check the keys that go with it (key_given: [ca] key was in
- * the file). NULL when acceptable, else the config_invalid message.
+ * Settle a CA section's type (*type NULL: "pkcs11" for a key = pkcs11:...
+ * URI, else "local"; malloc'd) and check the keys that go with it
+ * (key_given: key was in the file, not defaulted). NULL when acceptable,
+ * else the config_invalid message (without the section's name).
  */
-const char *ca_type_resolve(crt_config *cfg, int key_given);
+const char *ca_type_check(char **type, const char *key, int key_given, const char *pin_file,
+			  const char *module, const ca_cfssl_conf *remote);
+/* ca_type_check for the [ca] section of cfg; the message, "[ca] ..." in
+ * buf, or NULL. */
+const char *ca_type_resolve(crt_config *cfg, int key_given, char *buf, size_t n);
 
 /* Whether url is one the connector may use (https anywhere, http only to
  * 127.0.0.0/8, ::1 or localhost; no user name or password, no query);

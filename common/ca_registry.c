@@ -170,6 +170,11 @@ crt_status crt_ca_create(crt_ctx *ctx, const crt_ca_create_opts *o, const char *
 			cc = &ctx->inst->cfg.cas[i];
 	if (cc == NULL)
 		return crt_ca_check_name(ctx, o->name);
+	if (cc->type != NULL && strcmp(cc->type, "cfssl") == 0)
+		return ctx_fail(ctx, CRT_E_CA_INVALID,
+		                "[ca %s] type = cfssl: the cfssl server makes and holds this CA; "
+		                "put its certificate in %s",
+		                cc->name, cc->cert);
 	held = crt_instance_ref(ctx->inst); /* cc lives in its config */
 	const char *type = o->key_type ? o->key_type : "ec-p256";
 	int in_token = ca_is_pkcs11_uri(cc->key);

@@ -483,6 +483,42 @@ static const char *on_ca_key(crt_config *cfg, const char *cname, const char *nam
 	if (strcmp(name, "cert_days") == 0 || strcmp(name, "clock_skew_seconds") == 0 ||
 	    strcmp(name, "crl_days") == 0)
 		return "applies to every CA: set it in [ca]";
+	if (strcmp(name, "timeout_ms") == 0) { /* a remote CA's ([ca] type = cfssl) */
+		char *end;
+		errno = 0;
+		long long t = strtoll(value, &end, 10);
+		if (errno || end == value || *end != '\0')
+			return "not an integer";
+		if (t < 100 || t > 600000)
+			return "out of range";
+		ca->timeout_ms = (int)t;
+		return NULL;
+	}
+	static const struct {
+		const char *name;
+		size_t off;
+		int path;
+	} remote_keys[] = {
+		{"type", offsetof(crt_ca_config, type), 0},
+		{"url", offsetof(crt_ca_config, url), 0},
+		{"auth_key_file", offsetof(crt_ca_config, auth_key_file), 1},
+		{"profile", offsetof(crt_ca_config, profile), 0},
+		{"label", offsetof(crt_ca_config, label), 0},
+		{"ca_file", offsetof(crt_ca_config, tls_ca_file), 1},
+	};
+	for (size_t i = 0; i < sizeof(remote_keys) / sizeof(remote_keys[0]); i++) {
+		if (strcmp(remote_keys[i].name, name) != 0)
+			continue;
+		char **f = (char **)((char *)ca + remote_keys[i].off);
+		if (*value == '\0')
+			return remote_keys[i].path ? "empty path" : "empty value";
+		char *copy = remote_keys[i].path ? resolve_path(cfg, value) : strdup(value);
+		if (copy == NULL)
+			return "out of memory";
+		free(*f);
+		*f = copy;
+		return NULL;
+	}
 	for (size_t i = 0; i < sizeof(ca_keys) / sizeof(ca_keys[0]); i++) {
 		if (strcmp(ca_keys[i].name, name) != 0)
 			continue;
@@ -558,6 +594,12 @@ void crt_config_clear(crt_config *cfg)
 		free(ca->pin_file);
 		free(ca->module);
 		free(ca->crl_file);
+		free(ca->type);
+		free(ca->url);
+		free(ca->auth_key_file);
+		free(ca->profile);
+		free(ca->label);
+		free(ca->tls_ca_file);
 	}
 	free(cfg->cas);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -646,8 +688,20 @@ static const char *cas_check(crt_config *cfg, char *buf, size_t n)
 	for (size_t i = 0; i < cfg->ncas; i++) {
 		crt_ca_config *ca = &cfg->cas[i];
 		const char *why = NULL;
+		ca_cfssl_conf rc = {.url = ca->url,
+				    .auth_key_file = ca->auth_key_file,
+				    .profile = ca->profile,
+				    .label = ca->label,
+				    .tls_ca_file = ca->tls_ca_file};
+		if (ca->timeout_ms == 0)
+			ca->timeout_ms = 10000;
 		if (ca->cert == NULL)
 			why = "needs certificate";
+		else if ((why = ca_type_check(&ca->type, ca->key, ca->key != NULL, ca->pin_file,
+					      ca->module, &rc)) != NULL)
+			;
+		else if (strcmp(ca->type, "cfssl") == 0)
+			why = NULL; /* the remote signs: no key here */
 		else if (ca->key == NULL)
 			why = "needs key";
 		else if (ca_is_pkcs11_uri(ca->key))
@@ -771,7 +825,7 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 		bad = "[network] mobileconfig_signer_chain needs mobileconfig_signer_cert";
 	else if (!formats_known(cfg->portal_formats))
 		bad = "[portal] formats: unknown format (see crtoken.conf for the list)";
-	else if ((bad = ca_type_resolve(cfg, key_seen(&ps, "ca", "key"))) != NULL)
+	else if ((bad = ca_type_resolve(cfg, key_seen(&ps, "ca", "key"), badbuf, sizeof(badbuf))) != NULL)
 		;
 	else if (ca_is_pkcs11_uri(cfg->ca_key))
 		bad = ca_pkcs11_uri_refusal(cfg->ca_key);

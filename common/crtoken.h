@@ -166,6 +166,10 @@ typedef struct crt_ca_config {
 	char *pin_file;       /* key = pkcs11:...: the token PIN's file */
 	char *module;         /* key = pkcs11:...: the PKCS#11 module */
 	char *crl_file;       /* default crl-NAME.pem beside the config */
+	/* type = cfssl (as in [ca]: ca_cfssl.h); then key is unset */
+	char *type;           /* "local", "pkcs11" or "cfssl" (from key when not given) */
+	char *url, *auth_key_file, *profile, *label, *tls_ca_file;
+	int timeout_ms;       /* default 10000 */
 } crt_ca_config;
 
 /*

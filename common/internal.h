@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "crtoken.h"
+#include "ca_cfssl.h"
 
 /*
  * The instance (crt_instance in crtoken.h): what every session of one
@@ -50,7 +51,9 @@ struct ca_entry {
 	char *chain_pem;          /* cert PEM + chain PEM, ready to return */
 	char *issuer;             /* oneline subject of cert */
 	void *engine;             /* key = pkcs11:...: the ENGINE holding key */
-	struct ca_cfssl *cfssl;   /* [ca] type = cfssl: the remote signer (key NULL) */
+	const char *type;         /* "local", "pkcs11" or "cfssl" (view of the config) */
+	ca_cfssl_conf remote;     /* type = cfssl: the connector's settings (views) */
+	struct ca_cfssl *cfssl;   /* type = cfssl: the remote signer (key NULL) */
 	char ski[130];            /* the CA's Subject Key Identifier, lowercase hex */
 	unsigned char key_hash[20]; /* SHA-1 of its public key bits (OCSP issuerKeyHash) */
 };
@@ -276,13 +279,9 @@ static inline int ca_can_sign(const crt_ctx *ctx)
 {
 	return ctx->ca_key != NULL || (ctx->ca != NULL && ctx->ca->cfssl != NULL);
 }
-/* ctx's selected CA is remote ([ca] type = cfssl; a [ca NAME] is local or
- * pkcs11): crtoken signs no CRL for it. */
-static inline int ca_is_remote(const crt_ctx *ctx)
-{
-	return ctx->cfg.ca_type != NULL && strcmp(ctx->cfg.ca_type, "cfssl") == 0 &&
-	       (ctx->ca_name == NULL || strcmp(ctx->ca_name, CRT_CA_DEFAULT) == 0);
-}
+/* ctx's selected CA is remote (type = cfssl in its [ca] or [ca NAME]
+ * section), loaded or not: crtoken signs no CRL for it (ca_cfssl.c). */
+int ca_is_remote(const crt_ctx *ctx);
 /* Signature digest for a signing key (NULL for Ed25519). */
 const EVP_MD *ca_sign_digest(const EVP_PKEY *pk);
 /* Parse "/CN=x/O=y" into a new name. */

@@ -351,4 +351,36 @@ check_code "type = cfssl without auth_key_file is config_invalid" config_invalid
 cp "$T/conf.good" "$CRTOKEN_CONF"
 check "the instance is usable again" "$ADMIN" ca show
 
+# ------------------------------------------------------------ a named cfssl CA
+# [ca NAME] takes the same type = cfssl keys: here beside a local default CA.
+check "a second instance with a local default CA" "$ADMIN" init --dir "$T/inst2"
+C2=$T/inst2/crtoken.conf
+cp "$C2" "$T/conf2.good"
+named_remote() { # extra lines for the [ca remote] section
+	cp "$T/conf2.good" "$C2"
+	printf '\n[ca remote]\ntype = cfssl\ncertificate = %s\nurl = http://127.0.0.1:%s\n%s\n' \
+		"$C/ca.pem" "$CF_PORT" "$1" >>"$C2"
+}
+named_remote "auth_key_file = $C/auth.key"
+L=$("$ADMIN" --config "$C2" ca list 2>&1)
+check_contains "ca list shows the named cfssl CA" "remote" "$L"
+check_contains "... as a remote (cfssl) CA" "cfssl" "$L"
+J=$("$ADMIN" --config "$C2" ca show --ca remote --json)
+check_eq "ca show --ca remote: the cfssl CA" "/CN=cfssl test CA/O=crtoken test" "$(json_get "$J" subject)"
+check_code "ca create for a cfssl CA is refused (cfssl holds it)" ca_invalid \
+	"$ADMIN" --config "$C2" ca create remote
+named_remote ""
+check_code "[ca NAME] type = cfssl without auth_key_file is config_invalid" config_invalid \
+	"$ADMIN" --config "$C2" ca list
+named_remote "auth_key_file = $C/auth.key
+key = $T/inst2/ca.key"
+check_code "[ca NAME] type = cfssl with a key is config_invalid" config_invalid \
+	"$ADMIN" --config "$C2" ca list
+named_remote "auth_key_file = $T/wrong.key
+timeout_ms = 500"
+chmod 644 "$T/wrong.key"
+check_code "[ca NAME]: an auth key readable by others is unsafe_permissions" unsafe_permissions \
+	"$ADMIN" --config "$C2" ca list
+cp "$T/conf2.good" "$C2"
+
 http_finish

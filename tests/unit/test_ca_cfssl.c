@@ -44,39 +44,41 @@ static void urls_with_credentials_paths_or_other_schemes_are_refused(void **stat
 
 static void type_defaults_from_the_key(void **state)
 {
+	char buf[300];
 	crt_config c = {.ca_key = "/x/ca.key"};
-	assert_null(ca_type_resolve(&c, 0));
+	assert_null(ca_type_resolve(&c, 0, buf, sizeof(buf)));
 	assert_string_equal(c.ca_type, "local");
 	free(c.ca_type);
 	crt_config p = {.ca_key = "pkcs11:token=t;object=o"};
-	assert_null(ca_type_resolve(&p, 1));
+	assert_null(ca_type_resolve(&p, 1, buf, sizeof(buf)));
 	assert_string_equal(p.ca_type, "pkcs11");
 	free(p.ca_type);
 }
 
 static void type_and_keys_must_agree(void **state)
 {
+	char buf[300];
 	char cfssl[] = "cfssl", local[] = "local", pkcs11[] = "pkcs11", other[] = "vault";
 	char url[] = "http://127.0.0.1:1", kf[] = "/k";
 	crt_config ok = {.ca_type = cfssl, .ca_key = "/x/ca.key", .ca_url = url,
 			 .ca_auth_key_file = kf};
-	assert_null(ca_type_resolve(&ok, 0));
+	assert_null(ca_type_resolve(&ok, 0, buf, sizeof(buf)));
 	crt_config c = ok;
 	c.ca_auth_key_file = NULL;
-	assert_non_null(ca_type_resolve(&c, 0)); /* cfssl needs its key file */
+	assert_non_null(ca_type_resolve(&c, 0, buf, sizeof(buf))); /* cfssl needs its key file */
 	c = ok;
-	assert_non_null(ca_type_resolve(&c, 1)); /* and no key = */
+	assert_non_null(ca_type_resolve(&c, 1, buf, sizeof(buf))); /* and no key = */
 	c = ok;
 	c.ca_url = (char *)"http://192.0.2.1:1";
-	assert_non_null(ca_type_resolve(&c, 0));
+	assert_non_null(ca_type_resolve(&c, 0, buf, sizeof(buf)));
 	crt_config l = {.ca_type = local, .ca_key = "/x/ca.key", .ca_url = url};
-	assert_non_null(ca_type_resolve(&l, 0)); /* url only with cfssl */
+	assert_non_null(ca_type_resolve(&l, 0, buf, sizeof(buf))); /* url only with cfssl */
 	crt_config lp = {.ca_type = local, .ca_key = "pkcs11:token=t;object=o"};
-	assert_non_null(ca_type_resolve(&lp, 1));
+	assert_non_null(ca_type_resolve(&lp, 1, buf, sizeof(buf)));
 	crt_config pf = {.ca_type = pkcs11, .ca_key = "/x/ca.key"};
-	assert_non_null(ca_type_resolve(&pf, 1));
+	assert_non_null(ca_type_resolve(&pf, 1, buf, sizeof(buf)));
 	crt_config o = {.ca_type = other, .ca_key = "/x/ca.key"};
-	assert_non_null(ca_type_resolve(&o, 0));
+	assert_non_null(ca_type_resolve(&o, 0, buf, sizeof(buf)));
 }
 
 /* ------------------------------------------------------------ certificates */
