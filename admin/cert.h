@@ -18,6 +18,8 @@ enum {
 	CERT_REASON,
 	CERT_PEM,
 	CERT_JSON,
+	CERT_NEVER_SEEN,
+	CERT_STALE,
 };
 
 /* Print c as cert show does: JSON with --json (certificate and chain

@@ -1,6 +1,6 @@
 /*
  * cert_list.c — `crtoken-admin cert list [--status S] [--token ID]
- * [--expiring-within DAYS] [--json]`.
+ * [--expiring-within DAYS] [--never-seen] [--stale-days N] [--json]`.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,8 @@ static const struct option list_opts[] = {
     {"status", required_argument, NULL, CERT_STATUS},
     {"token", required_argument, NULL, CERT_TOKEN},
     {"expiring-within", required_argument, NULL, CERT_EXPIRING},
+    {"never-seen", no_argument, NULL, CERT_NEVER_SEEN},
+    {"stale-days", required_argument, NULL, CERT_STALE},
     {"json", no_argument, NULL, CERT_JSON},
     {NULL, 0, NULL, 0},
 };
@@ -40,6 +42,16 @@ static int cert_list(admin_env *env, admin_call *call)
 			    strspn(optarg, "0123456789") != strlen(optarg))
 				return admin_usage_error(call->cmd, "--expiring-within takes days");
 			break;
+		case CERT_NEVER_SEEN:
+			f.never_seen = 1;
+			break;
+		case CERT_STALE:
+			f.stale_days = atoi(optarg);
+			if (f.stale_days < 1 || f.stale_days > 36500 ||
+			    strspn(optarg, "0123456789") != strlen(optarg))
+				return admin_usage_error(call->cmd,
+				                         "--stale-days takes days (1-36500)");
+			break;
 		case CERT_JSON:
 			env->json = 1;
 			break;
@@ -58,11 +70,15 @@ static int cert_list(admin_env *env, admin_call *call)
 		admin_json_print(a);
 	} else {
 		char b[32];
-		printf("%-32s %-8s %-20s %s\n", "SERIAL", "STATUS", "NOT AFTER", "NAME / SUBJECT");
+		char l[32];
+		printf("%-32s %-8s %-20s %-20s %s\n", "SERIAL", "STATUS", "NOT AFTER", "LAST SEEN",
+		       "NAME / SUBJECT");
 		for (size_t i = 0; i < n; i++)
-			printf("%-32s %-8s %-20s %s  %s\n", list[i].serial,
+			printf("%-32s %-8s %-20s %-20s %s  %s\n", list[i].serial,
 			       crt_cert_status_name(list[i].status),
-			       admin_time(list[i].not_after, b), list[i].name, list[i].subject);
+			       admin_time(list[i].not_after, b),
+			       list[i].last_seen ? admin_time(list[i].last_seen, l) : "never",
+			       list[i].name, list[i].subject);
 	}
 	crt_cert_list_free(list, n);
 	return EXIT_OK;

@@ -56,6 +56,17 @@ static void print_cert_text(admin_env *env, const crt_cert *c)
 	printf("RADIUS:   %s\n", adm == CRT_OK ? "admitted" : crt_status_name(adm));
 	if (c->attestation)
 		print_attestation(c->attestation);
+	if (c->first_seen) {
+		char f[32], l[32];
+		printf("seen:     first %s from %s, last %s\n", admin_time(c->first_seen, f),
+		       c->first_mac ? c->first_mac : "-", admin_time(c->last_seen, l));
+		printf("session:  NAS %s (%s), MAC %s, user %s, Acct-Session-Id %s\n",
+		       c->nas_ip ? c->nas_ip : "-", c->nas_id ? c->nas_id : "-",
+		       c->last_mac ? c->last_mac : "-", c->seen_user ? c->seen_user : "-",
+		       c->acct_session_id ? c->acct_session_id : "-");
+	} else {
+		printf("seen:     never\n");
+	}
 	if (c->reply)
 		printf("reply attributes:\n  %s\n", c->reply);
 }

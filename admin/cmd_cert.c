@@ -8,12 +8,15 @@ int cmd_cert(admin_env *env, int argc, char **argv);
 
 static const char cert_help[] =
     "usage: crtoken-admin cert list [--status valid|revoked|expired] [--token ID]\n"
-    "                               [--expiring-within DAYS] [--json]\n"
+    "                               [--expiring-within DAYS] [--never-seen]\n"
+    "                               [--stale-days N] [--json]\n"
     "       crtoken-admin cert show SERIAL [--pem] [--json]\n"
     "       crtoken-admin cert revoke SERIAL [--reason keyCompromise] [--json]\n\n"
     "Serials are hex (colons and upper case accepted). Revocation is live for\n"
     "rlm_crtoken: the next EAP-TLS authentication of the certificate is rejected;\n"
     "a fresh CRL listing it is signed and written to [ca] crl_file at once.\n"
+    "--never-seen lists certificates RADIUS never admitted; --stale-days N those\n"
+    "admitted, but not within N days (rlm_crtoken records admissions in batches).\n"
     "Reasons (RFC 5280): unspecified, keyCompromise, cACompromise,\n"
     "affiliationChanged, superseded, cessationOfOperation, certificateHold,\n"
     "privilegeWithdrawn, aACompromise. Each action takes only the options shown\n"

@@ -17,6 +17,7 @@
 #include "events.h"
 #include "internal.h"
 #include "rules/admit.h"
+#include "rules/seen.h"
 #include "x509_ids.h"
 
 /* ------------------------------------------------------------ profile */
@@ -165,6 +166,12 @@ void crt_cert_clear(crt_cert *c)
 	free(c->pem);
 	free(c->chain_pem);
 	free(c->attestation);
+	free(c->first_mac);
+	free(c->last_mac);
+	free(c->nas_ip);
+	free(c->nas_id);
+	free(c->seen_user);
+	free(c->acct_session_id);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -462,42 +469,88 @@ out:
 
 /* ------------------------------------------------------------ admission */
 
+/* Look p up and apply the admission rule; on CRT_OK row holds the stored
+ * values (free(row->buf) in every case) and norm the serial. */
+static crt_status admission_lookup(crt_ctx *ctx, const crt_presented *p, int64_t now,
+				   store_cert_admission *row, char norm[72])
+{
+	const char *why = "";
+	crt_status r;
+	int found = 0;
+
+	memset(row, 0, sizeof(*row));
+	if (p == NULL || crt_serial_normalize(p->serial, norm, 72) != CRT_OK)
+		return ctx_fail(ctx, CRT_E_SERIAL_INVALID, "\"%s\" is not a hex serial",
+				p != NULL && p->serial != NULL ? p->serial : "(none)");
+	if ((r = store_cert_admission_get(ctx, norm, row, &found)) != CRT_OK)
+		return r;
+	if (!found)
+		return ctx_fail(ctx, CRT_E_CERT_NOT_FOUND, "serial %s was never issued by crtoken",
+				norm);
+	/* The rule decides on values; row's strings live in row->buf. */
+	admit_stored stored = {
+		.serial = norm,
+		.issuer = row->issuer,
+		.ski = row->ski,
+		.aki = row->aki,
+		.not_before = row->not_before,
+		.not_after = row->not_after,
+		.revoked = row->revoked,
+	};
+	r = admit_decide(p, &stored, now, &why);
+	if (r == CRT_E_CERT_REVOKED)
+		r = ctx_fail(ctx, r, "serial %s was revoked (%s)", norm, crt_reason_name(row->reason));
+	else if (r != CRT_OK)
+		r = ctx_fail(ctx, r, "serial %s: %s", norm, why);
+	return r;
+}
+
 crt_status crt_cert_authorize(crt_ctx *ctx, const crt_presented *p, int64_t now, char **reply)
+{
+	store_cert_admission row;
+	char norm[72];
+	crt_status r;
+
+	ctx_clear_detail(ctx);
+	if (reply != NULL)
+		*reply = NULL;
+	r = admission_lookup(ctx, p, now, &row, norm);
+	if (r == CRT_OK && reply != NULL && row.reply != NULL && (*reply = strdup(row.reply)) == NULL)
+		r = CRT_E_NOMEM;
+	free(row.buf);
+	return r;
+}
+
+crt_status crt_cert_admission(crt_ctx *ctx, const crt_presented *p, int64_t now,
+			      crt_admission *out)
 {
 	store_cert_admission row;
 	char norm[72];
 	const char *why = "";
 	crt_status r;
-	int found = 0;
 
 	ctx_clear_detail(ctx);
-	if (reply != NULL)
-		*reply = NULL;
-	if (p == NULL || crt_serial_normalize(p->serial, norm, sizeof(norm)) != CRT_OK)
-		return ctx_fail(ctx, CRT_E_SERIAL_INVALID, "\"%s\" is not a hex serial",
-				p != NULL && p->serial != NULL ? p->serial : "(none)");
-	if ((r = store_cert_admission_get(ctx, norm, &row, &found)) != CRT_OK)
-		return r;
-	if (!found)
-		return ctx_fail(ctx, CRT_E_CERT_NOT_FOUND, "serial %s was never issued by crtoken",
-				norm);
-	/* The rule decides on values; row's strings live in row.buf. */
-	admit_stored stored = {
-		.serial = norm,
-		.issuer = row.issuer,
-		.ski = row.ski,
-		.aki = row.aki,
-		.not_before = row.not_before,
-		.not_after = row.not_after,
-		.revoked = row.revoked,
-	};
-	r = admit_decide(p, &stored, now, &why);
-	if (r == CRT_E_CERT_REVOKED)
-		r = ctx_fail(ctx, r, "serial %s was revoked (%s)", norm, crt_reason_name(row.reason));
-	else if (r != CRT_OK)
-		r = ctx_fail(ctx, r, "serial %s: %s", norm, why);
-	else if (reply != NULL && row.reply != NULL && (*reply = strdup(row.reply)) == NULL)
+	memset(out, 0, sizeof(*out));
+	if ((r = admission_lookup(ctx, p, now, &row, norm)) != CRT_OK)
+		goto out;
+	out->pin_mac = ctx->cfg.radius_pin_mac;
+	if (p->mac != NULL && crt_mac_normalize(p->mac, out->mac) != CRT_OK)
+		out->mac[0] = '\0'; /* unreadable: as if absent */
+	if ((r = seen_pin_decide(out->pin_mac, row.first_mac, out->mac, &out->pin_claim, &why)) !=
+	    CRT_OK) {
+		r = ctx_fail(ctx, r, "serial %s: %s (pinned: %s, presented: %s)", norm, why,
+			     row.first_mac ? row.first_mac : "none",
+			     out->mac[0] ? out->mac : "none");
+		goto out;
+	}
+	out->not_after = row.not_after;
+	out->session_timeout = seen_session_timeout(row.not_after, now,
+						    ctx->cfg.radius_max_session_timeout);
+	if (row.reply != NULL && (out->reply = strdup(row.reply)) == NULL)
 		r = CRT_E_NOMEM;
+out:
 	free(row.buf);
+	if (r != CRT_OK)
+		crt_admission_clear(out);
 	return r;
 }

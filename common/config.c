@@ -19,7 +19,7 @@
 #include "rules/events.h"
 #include "rules/attest.h"
 
-enum key_type { K_PATH, K_STR, K_INT, K_BOOL, K_DURATION, K_DURABILITY, K_LONG };
+enum key_type { K_PATH, K_STR, K_INT, K_BOOL, K_DURATION, K_DURABILITY, K_LONG, K_PIN_MAC };
 
 static const struct key {
 	const char *section, *name;
@@ -105,6 +105,9 @@ static const struct key {
 	{"attestation", "pin_policy", K_STR, F(attest_pin_policy), NULL, 0, 0},
 	{"attestation", "touch_policy", K_STR, F(attest_touch_policy), NULL, 0, 0},
 	{"attestation", "min_firmware", K_STR, F(attest_min_firmware), NULL, 0, 0},
+	{"radius", "pin_mac", K_PIN_MAC, F(radius_pin_mac), "off", 0, 0},
+	{"radius", "max_session_timeout", K_INT, F(radius_max_session_timeout), "0", 0,
+	 86400 * 366},
 #undef F
 };
 
@@ -234,6 +237,14 @@ static const char *set_value(crt_config *cfg, const struct key *k, const char *v
 		if (d < k->min)
 			return "too short";
 		*(int64_t *)field = d;
+		return NULL;
+	case K_PIN_MAC:
+		if (strcasecmp(v, "off") == 0)
+			*(int *)field = CRT_PIN_MAC_OFF;
+		else if (strcasecmp(v, "first") == 0)
+			*(int *)field = CRT_PIN_MAC_FIRST;
+		else
+			return "must be off or first";
 		return NULL;
 	case K_DURABILITY:
 		if (strcasecmp(v, "full") == 0)

@@ -112,6 +112,7 @@ typedef enum crt_status {
 	CRT_E_ATTEST_UNTRUSTED,  /* attestation_untrusted (chain not ending at a trusted root) */
 	CRT_E_ATTEST_KEY_MISMATCH, /* attestation_key_mismatch (attested key is not the CSR's) */
 	CRT_E_ATTEST_POLICY,     /* attestation_policy (PIN/touch policy or firmware below minimum) */
+	CRT_E_CERT_MAC_PINNED,   /* cert_mac_pinned (pin_mac = first: presented from another MAC) */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -268,6 +269,9 @@ typedef struct crt_config {
 	char *attest_pin_policy;  /* default minimum PIN policy: never, once, always */
 	char *attest_touch_policy; /* default minimum touch policy: never, cached, always */
 	char *attest_min_firmware; /* default minimum firmware x.y.z */
+	/* [radius] (rlm_crtoken's admission policy) */
+	int radius_pin_mac;       /* enum crt_pin_mac: the default for every certificate */
+	int radius_max_session_timeout; /* seconds; 0 = only the certificate's notAfter */
 } crt_config;
 
 /* One [events.sink NAME] section (crtoken.conf documents the keys). */
@@ -287,6 +291,11 @@ typedef struct crt_event_sink {
 	/* command: argv split on blanks, argv[0] an absolute path; no shell */
 	char *command;
 } crt_event_sink;
+
+
+/* [radius] pin_mac: off, or first (the MAC of a certificate's first admission
+ * is the only one it is admitted from afterwards). */
+enum crt_pin_mac { CRT_PIN_MAC_OFF = 0, CRT_PIN_MAC_FIRST = 1 };
 
 /* The system's configuration file. */
 #define CRT_SYSTEM_CONFIG "/etc/crtoken/crtoken.conf"
@@ -709,6 +718,15 @@ typedef struct crt_cert {
 	/* what a verified key attestation said (JSON object: serial, firmware,
 	 * pinPolicy, touchPolicy, formFactor, fips, cspn, slot, root), NULL: none */
 	char *attestation;
+	/* What RADIUS saw (rlm_crtoken, recorded in batches): 0 / NULL when the
+	 * certificate was never admitted. */
+	int64_t first_seen, last_seen;
+	char *first_mac;  /* Calling-Station-Id of the first admission (the pin) */
+	char *last_mac;   /* ... of the last one */
+	char *nas_ip;     /* NAS-IP-Address of the last session (else the packet's source) */
+	char *nas_id;     /* NAS-Identifier of the last session */
+	char *seen_user;  /* User-Name of the last session */
+	char *acct_session_id; /* Acct-Session-Id of the last session, when the NAS sent one */
 } crt_cert;
 void crt_cert_clear(crt_cert *c);
 void crt_cert_list_free(crt_cert *list, size_t n);
@@ -726,6 +744,8 @@ typedef struct crt_cert_filter {
 	int status;             /* -1 any, else enum crt_cert_status */
 	const char *token_id;   /* NULL any */
 	int expiring_within_days; /* < 0: no filter; valid certs ending within N days */
+	int never_seen;         /* 1: only certificates RADIUS never admitted */
+	int stale_days;         /* > 0: only certificates seen, but not within N days */
 } crt_cert_filter;
 crt_status crt_cert_list(crt_ctx *ctx, const crt_cert_filter *f, crt_cert **out, size_t *n) CRT_MUST_CHECK;
 
@@ -758,6 +778,8 @@ typedef struct crt_presented {
 	const char *not_before;  /* TLS-Client-Cert-Valid-Since (ASN.1 time "YYMMDDHHMMSSZ"
 				  * or "YYYYMMDDHHMMSSZ") */
 	const char *not_after;   /* TLS-Client-Cert-Expiration (same form) */
+	const char *mac;         /* Calling-Station-Id (any common MAC form); NULL when
+				  * absent. Read only by crt_cert_admission. */
 } crt_presented;
 
 /*
@@ -791,6 +813,75 @@ crt_status crt_cert_check_status(const crt_cert *stored, int64_t now, const char
  * reply attributes or NULL.
  */
 crt_status crt_cert_authorize(crt_ctx *ctx, const crt_presented *p, int64_t now, char **reply) CRT_MUST_CHECK;
+
+/* Longest Calling-Station-Id kept, normalised (crt_mac_normalize). */
+#define CRT_MAC_MAX 64
+
+/* What crt_cert_admission answers for an admitted certificate. */
+typedef struct crt_admission {
+	char *reply;             /* malloc'd reply attributes, or NULL (crt_admission_clear) */
+	int64_t not_after;
+	int64_t session_timeout; /* seconds the session may last: to notAfter, capped by
+				  * [radius] max_session_timeout; at least 1 */
+	int pin_mac;             /* enum crt_pin_mac that applies */
+	int pin_claim;           /* 1: pin_mac = first and no MAC is pinned yet: the caller
+				  * admits only after crt_cert_pin_claim(mac) succeeds */
+	char mac[CRT_MAC_MAX];   /* the presented Calling-Station-Id, normalised; "" none */
+} crt_admission;
+void crt_admission_clear(crt_admission *a);
+
+/*
+ * crt_cert_authorize plus the RADIUS session rules (rlm_crtoken): the
+ * Session-Timeout the Access-Accept may carry and the MAC pin. With
+ * pin_mac = first, a certificate whose first MAC is recorded is refused
+ * from any other one (CRT_E_CERT_MAC_PINNED, as it is when no
+ * Calling-Station-Id was presented); when none is recorded yet, out->pin_claim
+ * asks the caller to claim it. On CRT_OK out is filled (crt_admission_clear).
+ */
+crt_status crt_cert_admission(crt_ctx *ctx, const crt_presented *p, int64_t now,
+			      crt_admission *out) CRT_MUST_CHECK;
+
+/*
+ * Pin mac (normalised) as the first MAC of the certificate serial, unless
+ * one is pinned already, atomically by the store's own statement (two RADIUS
+ * nodes admitting a clone at once: one wins). CRT_OK when mac is the pinned
+ * MAC afterwards (audited as cert.pin when this call pinned it),
+ * CRT_E_CERT_MAC_PINNED when another one is. Needs a writable ctx.
+ */
+crt_status crt_cert_pin_claim(crt_ctx *ctx, const char *serial, const char *mac, int64_t now) CRT_MUST_CHECK;
+
+/* Calling-Station-Id to one form: six hex octets in any of the usual
+ * spellings (aa:bb.., AA-BB-.., aabb.ccdd.eeff, aabbccddeeff) become
+ * "aa:bb:cc:dd:ee:ff"; anything else is kept lowercased and trimmed.
+ * CRT_E_FIELD_INVALID for an empty value, one with control characters or
+ * longer than CRT_MAC_MAX - 1. */
+crt_status crt_mac_normalize(const char *in, char out[CRT_MAC_MAX]) CRT_MUST_CHECK;
+
+/* One admission as rlm_crtoken queues it for the batched record. */
+#define CRT_SIGHT_FIELD 128
+typedef struct crt_sighting {
+	char serial[72];
+	int64_t first_at, last_at; /* the first and last admission in this batch */
+	char first_mac[CRT_MAC_MAX]; /* MAC of first_at */
+	char mac[CRT_MAC_MAX];     /* of last_at; the rest likewise of the last one */
+	char nas_ip[48];
+	char nas_id[CRT_SIGHT_FIELD];
+	char user_name[CRT_SIGHT_FIELD];
+	char acct_session_id[CRT_SIGHT_FIELD];
+} crt_sighting;
+
+/* Coalesce newer (a later admission of the same serial) into into: the
+ * earliest first, the latest last and its session fields. */
+void crt_sighting_merge(crt_sighting *into, const crt_sighting *newer);
+
+/*
+ * Record n sightings in one transaction: first_seen is the earliest ever
+ * seen, last_seen and the session fields the latest; a certificate seen
+ * for the first time gets its cert.first_seen audit row in the same
+ * transaction. Sightings of serials crtoken never stored are skipped.
+ * Nothing is written on failure. Needs a writable ctx.
+ */
+crt_status crt_cert_seen_record(crt_ctx *ctx, const crt_sighting *v, size_t n) CRT_MUST_CHECK;
 
 /* What a published CRL covers. */
 typedef struct crt_crl_meta {

@@ -108,6 +108,8 @@ static const struct {
 				       "the attested key is not the key of the CSR"},
 	[CRT_E_ATTEST_POLICY] = {"attestation_policy",
 				 "the attested key does not meet the token's attestation policy"},
+	[CRT_E_CERT_MAC_PINNED] = {"cert_mac_pinned",
+				  "the certificate is pinned to the MAC address it was first used from"},
 };
 
 const char *crt_status_name(crt_status s)
@@ -192,6 +194,7 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_CERT_NOT_YET_VALID:
 	case CRT_E_CERT_WRONG_ISSUER:
 	case CRT_E_CERT_MISMATCH:
+	case CRT_E_CERT_MAC_PINNED:
 	case CRT_E_KEY_TYPE:
 	case CRT_E_ATTEST_MISSING:
 	case CRT_E_ATTEST_UNTRUSTED:

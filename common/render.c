@@ -133,6 +133,12 @@ json_t *crt_cert_json(const crt_cert *c, int with_pem)
 	/* the attested facts (stored as JSON by the redemption) */
 	json_t *att = c->attestation ? json_loads(c->attestation, 0, NULL) : NULL;
 	put(o, "attestation", att ? att : json_null());
+	put(o, "firstSeen", c->first_seen ? jtime(c->first_seen) : json_null());
+	put(o, "lastSeen", c->last_seen ? jtime(c->last_seen) : json_null());
+	put(o, "firstMac", jstr(c->first_mac));
+	put(o, "lastMac", jstr(c->last_mac));
+	put(o, "nasIpAddress", jstr(c->nas_ip));
+	put(o, "nasIdentifier", jstr(c->nas_id));
 	if (with_pem) {
 		put(o, "certificate", jstr(c->pem));
 		put(o, "chain", jstr(c->chain_pem));

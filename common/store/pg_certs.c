@@ -50,10 +50,13 @@ static crt_status pg_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 		       &p, NULL, NULL, "storing the certificate");
 }
 
+/* The certificate's columns and what RADIUS saw of it (cert_seen, 22-29). */
 #define CERT_COLUMNS                                                                         \
-	"serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "     \
+	"c.serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "   \
 	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
-	"cert_sha256, attestation"
+	"cert_sha256, attestation, s.first_seen, s.last_seen, s.first_mac, s.last_mac, s.nas_ip, " \
+	"s.nas_id, s.user_name, s.acct_session_id"
+#define CERT_FROM " FROM certificates c LEFT JOIN cert_seen s ON s.serial = c.serial"
 
 static crt_status row_to_cert(const PGresult *res, int row, crt_cert *c)
 {
@@ -76,6 +79,13 @@ static crt_status row_to_cert(const PGresult *res, int row, crt_cert *c)
 	c->revoked = !pg_null(res, row, 16);
 	c->revoked_at = pg_int(res, row, 16);
 	c->reason = (int)pg_int(res, row, 17);
+	c->first_seen = pg_int(res, row, 22);
+	c->last_seen = pg_int(res, row, 23);
+	char **seen[] = {&c->first_mac, &c->last_mac, &c->nas_ip,
+			 &c->nas_id,	&c->seen_user, &c->acct_session_id};
+	for (int i = 0; i < 6; i++)
+		if (!pg_null(res, row, 24 + i) && (*seen[i] = pg_strdup(res, row, 24 + i)) == NULL)
+			return CRT_E_NOMEM;
 	return CRT_OK;
 }
 
@@ -88,7 +98,7 @@ static crt_status pg_cert_get(crt_ctx *ctx, const char *serial, crt_cert *out, i
 	*found = 0;
 	memset(out, 0, sizeof(*out));
 	pp_text(&p, serial);
-	if ((r = pg_exec(ctx, "SELECT " CERT_COLUMNS " FROM certificates WHERE serial = $1", &p,
+	if ((r = pg_exec(ctx, "SELECT " CERT_COLUMNS CERT_FROM " WHERE c.serial = $1", &p,
 			 &res, NULL, "reading the certificate")) != CRT_OK)
 		return r;
 	if (PQntuples(res) > 0) {
@@ -116,15 +126,19 @@ static crt_status pg_cert_list(crt_ctx *ctx, const crt_cert_filter *f, int64_t n
 	pp_text(&p, f ? f->token_id : NULL);
 	pp_int(&p, f ? f->expiring_within_days : -1);
 	pp_int(&p, now);
+	pp_int(&p, f ? f->never_seen : 0);
+	pp_int(&p, f ? f->stale_days : 0);
 	if ((r = pg_exec(ctx,
-			 "SELECT " CERT_COLUMNS " FROM certificates WHERE "
+			 "SELECT " CERT_COLUMNS CERT_FROM " WHERE "
 			 "(CAST($1 AS integer) < 0 OR ($1 = 1 AND revoked_at IS NOT NULL)"
 			 " OR ($1 = 2 AND revoked_at IS NULL AND not_after < $4)"
 			 " OR ($1 = 0 AND revoked_at IS NULL AND not_after >= $4))"
 			 " AND (CAST($2 AS text) IS NULL OR token_id = $2)"
 			 " AND (CAST($3 AS integer) < 0 OR (revoked_at IS NULL AND not_after >= $4"
 			 "                 AND not_after < CAST($4 AS bigint) + $3 * 86400))"
-			 " ORDER BY issued_at DESC, serial",
+			 " AND (CAST($5 AS integer) = 0 OR s.serial IS NULL)"
+			 " AND (CAST($6 AS integer) <= 0 OR s.last_seen < CAST($4 AS bigint) - $6 * 86400)"
+			 " ORDER BY issued_at DESC, c.serial",
 			 &p, &res, NULL, "listing certificates")) != CRT_OK)
 		return r;
 	if ((r = pg_rows_alloc(res, sizeof(*list), &list, &cnt)) != CRT_OK) {
@@ -180,23 +194,26 @@ static crt_status pg_cert_admission(crt_ctx *ctx, const char *serial, store_cert
 	pp_text(&p, serial);
 	if ((r = pg_exec(ctx,
 			 "SELECT issuer, ski, aki, reply, not_before, not_after, revoked_at, "
-			 "reason FROM certificates WHERE serial = $1",
+			 "reason, s.first_mac FROM certificates c "
+			 "LEFT JOIN cert_seen s ON s.serial = c.serial WHERE c.serial = $1",
 			 &p, &res, NULL, "looking up the certificate")) != CRT_OK)
 		return r;
 	if (PQntuples(res) > 0) {
+		static const int col[5] = {0, 1, 2, 3, 8};
 		size_t total = 0;
-		for (int i = 0; i < 4; i++)
-			total += pg_null(res, 0, i) ? 0 : (size_t)PQgetlength(res, 0, i) + 1;
+		for (int i = 0; i < 5; i++)
+			total += pg_null(res, 0, col[i]) ? 0 : (size_t)PQgetlength(res, 0, col[i]) + 1;
 		if ((out->buf = malloc(total > 0 ? total : 1)) == NULL) {
 			r = CRT_E_NOMEM;
 		} else {
-			const char **dst[4] = {&out->issuer, &out->ski, &out->aki, &out->reply};
+			const char **dst[5] = {&out->issuer, &out->ski, &out->aki, &out->reply,
+					       &out->first_mac};
 			char *q = out->buf;
-			for (int i = 0; i < 4; i++) {
-				if (pg_null(res, 0, i))
+			for (int i = 0; i < 5; i++) {
+				if (pg_null(res, 0, col[i]))
 					continue;
-				size_t len = (size_t)PQgetlength(res, 0, i);
-				memcpy(q, PQgetvalue(res, 0, i), len + 1);
+				size_t len = (size_t)PQgetlength(res, 0, col[i]);
+				memcpy(q, PQgetvalue(res, 0, col[i]), len + 1);
 				*dst[i] = q;
 				q += len + 1;
 			}
@@ -312,6 +329,98 @@ static crt_status pg_crl_save(crt_ctx *ctx, const crt_crl_meta *m, const unsigne
 		       &p, NULL, NULL, "storing the CRL");
 }
 
+static const char *opt(const char *v)
+{
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static void seen_params(pg_params *p, const store_seen *v)
+{
+	pp_text(p, v->serial);
+	pp_int(p, v->first_at);
+	pp_int(p, v->last_at);
+	pp_text(p, opt(v->first_mac));
+	pp_text(p, opt(v->mac));
+	pp_text(p, opt(v->nas_ip));
+	pp_text(p, opt(v->nas_id));
+	pp_text(p, opt(v->user_name));
+	pp_text(p, opt(v->acct_session_id));
+}
+
+/* Insert for a stored certificate, else merge (SET sees the old row). */
+static crt_status pg_seen_merge(crt_ctx *ctx, const store_seen *v, int *inserted)
+{
+	pg_params p = {0};
+	int64_t changes = 0;
+	crt_status r;
+
+	*inserted = 0;
+	seen_params(&p, v);
+	if ((r = pg_exec(ctx,
+			 "INSERT INTO cert_seen(serial, first_seen, last_seen, first_mac, "
+			 "last_mac, nas_ip, nas_id, user_name, acct_session_id) "
+			 "SELECT CAST($1 AS text), CAST($2 AS bigint), CAST($3 AS bigint), CAST($4 AS text), "
+			 "CAST($5 AS text), CAST($6 AS text), CAST($7 AS text), CAST($8 AS text), "
+			 "CAST($9 AS text) WHERE EXISTS "
+			 "(SELECT 1 FROM certificates WHERE serial = $1) "
+			 "ON CONFLICT(serial) DO NOTHING",
+			 &p, NULL, &changes, "recording what RADIUS saw")) != CRT_OK)
+		return r;
+	if (changes == 1) {
+		*inserted = 1;
+		return CRT_OK;
+	}
+	pg_params q = {0};
+	seen_params(&q, v);
+	return pg_exec(ctx,
+		       "UPDATE cert_seen SET first_seen = LEAST(first_seen, CAST($2 AS bigint)),"
+		       " last_seen = GREATEST(last_seen, CAST($3 AS bigint)),"
+		       " first_mac = coalesce(first_mac, CAST($4 AS text)),"
+		       " last_mac = CASE WHEN $3 >= last_seen THEN $5 ELSE last_mac END,"
+		       " nas_ip = CASE WHEN $3 >= last_seen THEN $6 ELSE nas_ip END,"
+		       " nas_id = CASE WHEN $3 >= last_seen THEN $7 ELSE nas_id END,"
+		       " user_name = CASE WHEN $3 >= last_seen THEN $8 ELSE user_name END,"
+		       " acct_session_id = CASE WHEN $3 >= last_seen THEN $9"
+		       " ELSE acct_session_id END WHERE serial = $1",
+		       &q, NULL, NULL, "recording what RADIUS saw");
+}
+
+/* One statement: the row lock of the conflicting row decides between two
+ * nodes pinning at once; the loser's DO UPDATE re-checks first_mac IS NULL. */
+static crt_status pg_pin_claim(crt_ctx *ctx, const char *serial, const char *mac, int64_t now,
+			       char *winner, size_t winner_len, int *pinned)
+{
+	pg_params p = {0};
+	PGresult *res;
+	int64_t changes = 0;
+	crt_status r;
+
+	*pinned = 0;
+	winner[0] = '\0';
+	pp_text(&p, serial);
+	pp_text(&p, mac);
+	pp_int(&p, now);
+	if ((r = pg_exec(ctx,
+			 "INSERT INTO cert_seen(serial, first_seen, last_seen, first_mac, last_mac) "
+			 "SELECT CAST($1 AS text), CAST($3 AS bigint), CAST($3 AS bigint), CAST($2 AS text), "
+			 "CAST($2 AS text) WHERE EXISTS "
+			 "(SELECT 1 FROM certificates WHERE serial = $1) "
+			 "ON CONFLICT(serial) DO UPDATE SET first_mac = $2 "
+			 "WHERE cert_seen.first_mac IS NULL",
+			 &p, NULL, &changes, "pinning the MAC address")) != CRT_OK)
+		return r;
+	*pinned = changes == 1;
+	pg_params q = {0};
+	pp_text(&q, serial);
+	if ((r = pg_exec(ctx, "SELECT first_mac FROM cert_seen WHERE serial = $1", &q, &res, NULL,
+			 "pinning the MAC address")) != CRT_OK)
+		return r;
+	if (PQntuples(res) > 0 && !pg_null(res, 0, 0))
+		snprintf(winner, winner_len, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return CRT_OK;
+}
+
 const struct store_cert_ops pg_cert_ops = {
 	.insert = pg_cert_insert,
 	.get = pg_cert_get,
@@ -321,4 +430,6 @@ const struct store_cert_ops pg_cert_ops = {
 	.revoked = pg_cert_revoked,
 	.crl_load = pg_crl_load,
 	.crl_save = pg_crl_save,
+	.seen_merge = pg_seen_merge,
+	.pin_claim = pg_pin_claim,
 };

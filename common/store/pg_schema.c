@@ -87,6 +87,12 @@ static const char *const later[] = {
 	/* 8: key attestation (sqlite_schema.c) */
 	"ALTER TABLE tokens ADD COLUMN attestation text;"
 	"ALTER TABLE certificates ADD COLUMN attestation text;",
+	/* 9: cert_seen (store/sqlite_schema.c says what it holds) */
+	"CREATE TABLE cert_seen("
+	" serial text COLLATE \"C\" PRIMARY KEY, first_seen bigint NOT NULL,"
+	" last_seen bigint NOT NULL, first_mac text, last_mac text, nas_ip text, nas_id text,"
+	" user_name text, acct_session_id text);"
+	"CREATE INDEX cert_seen_last ON cert_seen(last_seen);",
 	NULL};
 #define NLATER ((int)(sizeof(later) / sizeof(later[0])) - 1)
 

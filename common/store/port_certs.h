@@ -31,10 +31,19 @@ typedef struct store_cert_row {
  * allocation, the caller frees it with free(buf)); NULL for SQL NULL. */
 typedef struct store_cert_admission {
 	const char *issuer, *ski, *aki, *reply;
+	const char *first_mac; /* the pinned MAC (cert_seen), NULL when none */
 	int64_t not_before, not_after, revoked_at;
 	int revoked, reason;
 	char *buf;
 } store_cert_admission;
+
+/* One sighting to merge into a certificate's cert_seen row. Strings are
+ * borrowed; NULL or "" stores SQL NULL. */
+typedef struct store_seen {
+	const char *serial;
+	int64_t first_at, last_at;
+	const char *first_mac, *mac, *nas_ip, *nas_id, *user_name, *acct_session_id;
+} store_seen;
 
 /* One revoked certificate, as the CRL lists it. */
 typedef struct store_revoked {
@@ -92,6 +101,16 @@ struct store_cert_ops {
 	/* Publish (insert or replace) the CRL: m and its DER. */
 	crt_status (*crl_save)(crt_ctx *ctx, const crt_crl_meta *m, const unsigned char *der,
 			       size_t der_len);
+	/* Merge s into its certificate's cert_seen row: none yet → inserted
+	 * (*inserted = 1); else first_seen the earlier, last_seen the later
+	 * with the session fields of the later one, first_mac kept once set.
+	 * A serial with no certificate row is skipped (*inserted = 0). */
+	crt_status (*seen_merge)(crt_ctx *ctx, const store_seen *s, int *inserted);
+	/* Pin mac as serial's first_mac unless one is set, atomically by its own
+	 * statements; the pinned MAC afterwards into winner ("" when serial has
+	 * no certificate row), *pinned = 1 when this call set it. */
+	crt_status (*pin_claim)(crt_ctx *ctx, const char *serial, const char *mac, int64_t now,
+				char *winner, size_t winner_len, int *pinned);
 };
 
 static inline crt_status store_cert_insert(crt_ctx *ctx, const store_cert_row *row)
@@ -137,6 +156,18 @@ static inline crt_status store_crl_save(crt_ctx *ctx, const crt_crl_meta *m,
 					const unsigned char *der, size_t der_len)
 {
 	return STORE_CALL(ctx, certs, crl_save, m, der, der_len);
+}
+
+static inline crt_status store_cert_seen_merge(crt_ctx *ctx, const store_seen *s, int *inserted)
+{
+	return STORE_CALL(ctx, certs, seen_merge, s, inserted);
+}
+
+static inline crt_status store_cert_pin_claim(crt_ctx *ctx, const char *serial, const char *mac,
+					      int64_t now, char *winner, size_t winner_len,
+					      int *pinned)
+{
+	return STORE_CALL(ctx, certs, pin_claim, serial, mac, now, winner, winner_len, pinned);
 }
 
 #endif /* CRTOKEN_STORE_PORT_CERTS_H */

@@ -50,10 +50,13 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	return CRT_OK;
 }
 
+/* The certificate's columns and what RADIUS saw of it (cert_seen, 22-29). */
 #define CERT_COLUMNS                                                                         \
-	"serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "     \
+	"c.serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "   \
 	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
-	"cert_sha256, attestation"
+	"cert_sha256, attestation, s.first_seen, s.last_seen, s.first_mac, s.last_mac, s.nas_ip, " \
+	"s.nas_id, s.user_name, s.acct_session_id"
+#define CERT_FROM " FROM certificates c LEFT JOIN cert_seen s ON s.serial = c.serial"
 
 /* One row of CERT_COLUMNS into c (zeroed first); CRT_E_NOMEM when a copy fails. */
 static crt_status row_to_cert(sqlite3_stmt *st, crt_cert *c)
@@ -83,6 +86,14 @@ static crt_status row_to_cert(sqlite3_stmt *st, crt_cert *c)
 		if (sqlite3_column_type(st, 18 + i) != SQLITE_NULL &&
 		    (*ids[i] = store_col_strdup(st, 18 + i)) == NULL)
 			return CRT_E_NOMEM;
+	c->first_seen = sqlite3_column_int64(st, 22);
+	c->last_seen = sqlite3_column_int64(st, 23);
+	char **seen[] = {&c->first_mac, &c->last_mac, &c->nas_ip,
+			 &c->nas_id,	&c->seen_user, &c->acct_session_id};
+	for (int i = 0; i < 6; i++)
+		if (sqlite3_column_type(st, 24 + i) != SQLITE_NULL &&
+		    (*seen[i] = store_col_strdup(st, 24 + i)) == NULL)
+			return CRT_E_NOMEM;
 	return CRT_OK;
 }
 
@@ -94,7 +105,7 @@ static crt_status sq_cert_get(crt_ctx *ctx, const char *serial, crt_cert *out, i
 
 	*found = 0;
 	memset(out, 0, sizeof(*out));
-	if ((r = store_prepare(ctx, "SELECT " CERT_COLUMNS " FROM certificates WHERE serial = ?",
+	if ((r = store_prepare(ctx, "SELECT " CERT_COLUMNS CERT_FROM " WHERE c.serial = ?",
 			       &st)) != CRT_OK)
 		return r;
 	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
@@ -123,14 +134,16 @@ static crt_status sq_cert_list(crt_ctx *ctx, const crt_cert_filter *f, int64_t n
 	*out = NULL;
 	*n = 0;
 	r = store_prepare(ctx,
-			  "SELECT " CERT_COLUMNS " FROM certificates WHERE "
+			  "SELECT " CERT_COLUMNS CERT_FROM " WHERE "
 			  "(?1 < 0 OR (?1 = 1 AND revoked_at IS NOT NULL)"
 			  " OR (?1 = 2 AND revoked_at IS NULL AND not_after < ?4)"
 			  " OR (?1 = 0 AND revoked_at IS NULL AND not_after >= ?4))"
 			  " AND (?2 IS NULL OR token_id = ?2)"
 			  " AND (?3 < 0 OR (revoked_at IS NULL AND not_after >= ?4"
 			  "                 AND not_after < ?4 + ?3 * 86400))"
-			  " ORDER BY issued_at DESC, serial",
+			  " AND (?5 = 0 OR s.serial IS NULL)"
+			  " AND (?6 <= 0 OR s.last_seen < ?4 - ?6 * 86400)"
+			  " ORDER BY issued_at DESC, c.serial",
 			  &st);
 	if (r != CRT_OK)
 		return r;
@@ -138,6 +151,8 @@ static crt_status sq_cert_list(crt_ctx *ctx, const crt_cert_filter *f, int64_t n
 	store_bind_text(st, 2, f ? f->token_id : NULL);
 	sqlite3_bind_int(st, 3, f ? f->expiring_within_days : -1);
 	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int(st, 5, f ? f->never_seen : 0);
+	sqlite3_bind_int(st, 6, f ? f->stale_days : 0);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (array_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
 			r = CRT_E_NOMEM;
@@ -197,27 +212,30 @@ static crt_status sq_cert_admission(crt_ctx *ctx, const char *serial, store_cert
 	*found = 0;
 	if ((r = store_prepare(ctx,
 			       "SELECT issuer, ski, aki, reply, not_before, not_after, revoked_at, "
-			       "reason FROM certificates WHERE serial = ?",
+			       "reason, s.first_mac FROM certificates c "
+			       "LEFT JOIN cert_seen s ON s.serial = c.serial WHERE c.serial = ?",
 			       &st)) != CRT_OK)
 		return r;
 	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		/* The four strings, copied into one allocation. */
-		const unsigned char *s[4];
-		int len[4];
+		/* The five strings, copied into one allocation. */
+		static const int col[5] = {0, 1, 2, 3, 8};
+		const unsigned char *s[5];
+		int len[5];
 		size_t total = 0;
-		for (int i = 0; i < 4; i++) {
-			s[i] = sqlite3_column_text(st, i);
-			len[i] = sqlite3_column_bytes(st, i);
+		for (int i = 0; i < 5; i++) {
+			s[i] = sqlite3_column_text(st, col[i]);
+			len[i] = sqlite3_column_bytes(st, col[i]);
 			total += s[i] != NULL ? (size_t)len[i] + 1 : 0;
 		}
 		if ((out->buf = malloc(total > 0 ? total : 1)) == NULL) {
 			r = CRT_E_NOMEM;
 		} else {
-			const char **dst[4] = {&out->issuer, &out->ski, &out->aki, &out->reply};
+			const char **dst[5] = {&out->issuer, &out->ski, &out->aki, &out->reply,
+					       &out->first_mac};
 			char *p = out->buf;
-			for (int i = 0; i < 4; i++) {
+			for (int i = 0; i < 5; i++) {
 				if (s[i] == NULL)
 					continue;
 				memcpy(p, s[i], (size_t)len[i] + 1);
@@ -422,6 +440,116 @@ out:
 	return r;
 }
 
+/* NULL for "" too: an absent attribute is stored as SQL NULL. */
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+	store_bind_text(st, i, v != NULL && *v != '\0' ? v : NULL);
+}
+
+static crt_status sq_seen_merge(crt_ctx *ctx, const store_seen *v, int *inserted)
+{
+	sqlite3_stmt *st;
+	crt_status r;
+	int rc, changes = 0;
+
+	*inserted = 0;
+	/* A new row only for a stored certificate; then, if there was one
+	 * already, the merge (SET sees the row's old values). */
+	if ((r = store_prepare(ctx,
+			       "INSERT INTO cert_seen(serial, first_seen, last_seen, first_mac, "
+			       "last_mac, nas_ip, nas_id, user_name, acct_session_id) "
+			       "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE EXISTS "
+			       "(SELECT 1 FROM certificates WHERE serial = ?1) "
+			       "ON CONFLICT(serial) DO NOTHING",
+			       &st)) != CRT_OK)
+		return r;
+	sqlite3_bind_text(st, 1, v->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, v->first_at);
+	sqlite3_bind_int64(st, 3, v->last_at);
+	bind_opt(st, 4, v->first_mac);
+	bind_opt(st, 5, v->mac);
+	bind_opt(st, 6, v->nas_ip);
+	bind_opt(st, 7, v->nas_id);
+	bind_opt(st, 8, v->user_name);
+	bind_opt(st, 9, v->acct_session_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		changes = sqlite3_changes(sq_db(ctx));
+	store_done(st);
+	if (rc != SQLITE_DONE)
+		return store_error(ctx, rc, "recording what RADIUS saw");
+	if (changes == 1) {
+		*inserted = 1;
+		return CRT_OK;
+	}
+	if ((r = store_prepare(ctx,
+			       "UPDATE cert_seen SET first_seen = min(first_seen, ?2),"
+			       " last_seen = max(last_seen, ?3),"
+			       " first_mac = coalesce(first_mac, ?4),"
+			       " last_mac = CASE WHEN ?3 >= last_seen THEN ?5 ELSE last_mac END,"
+			       " nas_ip = CASE WHEN ?3 >= last_seen THEN ?6 ELSE nas_ip END,"
+			       " nas_id = CASE WHEN ?3 >= last_seen THEN ?7 ELSE nas_id END,"
+			       " user_name = CASE WHEN ?3 >= last_seen THEN ?8 ELSE user_name END,"
+			       " acct_session_id = CASE WHEN ?3 >= last_seen THEN ?9"
+			       " ELSE acct_session_id END WHERE serial = ?1",
+			       &st)) != CRT_OK)
+		return r;
+	sqlite3_bind_text(st, 1, v->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, v->first_at);
+	sqlite3_bind_int64(st, 3, v->last_at);
+	bind_opt(st, 4, v->first_mac);
+	bind_opt(st, 5, v->mac);
+	bind_opt(st, 6, v->nas_ip);
+	bind_opt(st, 7, v->nas_id);
+	bind_opt(st, 8, v->user_name);
+	bind_opt(st, 9, v->acct_session_id);
+	rc = sqlite3_step(st);
+	store_done(st);
+	if (rc != SQLITE_DONE)
+		return store_error(ctx, rc, "recording what RADIUS saw");
+	return CRT_OK;
+}
+
+static crt_status sq_pin_claim(crt_ctx *ctx, const char *serial, const char *mac, int64_t now,
+			       char *winner, size_t winner_len, int *pinned)
+{
+	sqlite3_stmt *st;
+	crt_status r;
+	int rc, changes = 0;
+
+	*pinned = 0;
+	winner[0] = '\0';
+	if ((r = store_prepare(ctx,
+			       "INSERT INTO cert_seen(serial, first_seen, last_seen, first_mac, "
+			       "last_mac) SELECT ?1, ?3, ?3, ?2, ?2 WHERE EXISTS "
+			       "(SELECT 1 FROM certificates WHERE serial = ?1) "
+			       "ON CONFLICT(serial) DO UPDATE SET first_mac = ?2 "
+			       "WHERE first_mac IS NULL",
+			       &st)) != CRT_OK)
+		return r;
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, mac, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		changes = sqlite3_changes(sq_db(ctx));
+	store_done(st);
+	if (rc != SQLITE_DONE)
+		return store_error(ctx, rc, "pinning the MAC address");
+	*pinned = changes == 1;
+	if ((r = store_prepare(ctx, "SELECT first_mac FROM cert_seen WHERE serial = ?", &st)) !=
+	    CRT_OK)
+		return r;
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+		snprintf(winner, winner_len, "%s", (const char *)sqlite3_column_text(st, 0));
+	store_done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_error(ctx, rc, "pinning the MAC address");
+	return CRT_OK;
+}
+
 const struct store_cert_ops sqlite_cert_ops = {
 	.insert = sq_cert_insert,
 	.get = sq_cert_get,
@@ -431,4 +559,6 @@ const struct store_cert_ops sqlite_cert_ops = {
 	.revoked = sq_cert_revoked,
 	.crl_load = sq_crl_load,
 	.crl_save = sq_crl_save,
+	.seen_merge = sq_seen_merge,
+	.pin_claim = sq_pin_claim,
 };

@@ -106,6 +106,15 @@ static const char *const migrations[] = {
 	 * expand-only */
 	"ALTER TABLE tokens ADD COLUMN attestation TEXT;"
 	"ALTER TABLE certificates ADD COLUMN attestation TEXT;",
+	/* 9: what RADIUS saw of each certificate (rlm_crtoken, batched): first
+	 * and last admission, the first MAC (the pin_mac = first pin) and the
+	 * last session's NAS, MAC, User-Name and Acct-Session-Id (the
+	 * Disconnect-Request on revocation names them). Expand-only. */
+	"CREATE TABLE cert_seen("
+	" serial TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+	" first_mac TEXT, last_mac TEXT, nas_ip TEXT, nas_id TEXT, user_name TEXT,"
+	" acct_session_id TEXT) WITHOUT ROWID;"
+	"CREATE INDEX cert_seen_last ON cert_seen(last_seen);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

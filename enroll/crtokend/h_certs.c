@@ -1,6 +1,6 @@
 /*
  * h_certs.c — admin endpoints for issued client certificates:
- *   GET  /client-certificates[?status=&expiringWithinDays=&tokenId=]
+ *   GET  /client-certificates[?status=&expiringWithinDays=&tokenId=&neverSeen=&staleDays=]
  *   GET  /client-certificates/{serial}
  *   POST /client-certificates/{serial}/revoke {"reason"}
  * Revocation goes through libcrtoken, which records it and publishes a fresh
@@ -16,7 +16,8 @@
 void h_cert_list(struct request *rq)
 {
 	const char *status = req_query(rq, "status"), *days = req_query(rq, "expiringWithinDays");
-	crt_cert_filter f = {-1, NULL, -1};
+	const char *never = req_query(rq, "neverSeen"), *stale = req_query(rq, "staleDays");
+	crt_cert_filter f = {.status = -1, .token_id = NULL, .expiring_within_days = -1};
 	crt_cert *list = NULL;
 	json_t *arr;
 	size_t n = 0, i;
@@ -37,6 +38,23 @@ void h_cert_list(struct request *rq)
 			return;
 		}
 		f.expiring_within_days = (int)v;
+	}
+	if (never != NULL) {
+		if (strcmp(never, "true") != 0 && strcmp(never, "false") != 0) {
+			reply_error(rq, CRT_E_REQUEST_INVALID, "neverSeen must be true or false");
+			return;
+		}
+		f.never_seen = strcmp(never, "true") == 0;
+	}
+	if (stale != NULL) {
+		errno = 0;
+		v = strtol(stale, &end, 10);
+		if (*stale == '\0' || *end != '\0' || errno != 0 || v < 1 || v > 36500) {
+			reply_error(rq, CRT_E_REQUEST_INVALID,
+			            "staleDays must be a number of days (1-36500)");
+			return;
+		}
+		f.stale_days = (int)v;
 	}
 	f.token_id = req_query(rq, "tokenId");
 	if ((s = crt_cert_list(rq->ctx, &f, &list, &n)) != CRT_OK) {

@@ -239,7 +239,7 @@ check_usage "a missing value is named" \
 check_usage "the action comes first" \
 	"crtoken-admin token: expected an action before '--json'" "$A" token --json list
 check_usage "cert list refuses show's --pem" \
-	"crtoken-admin cert list: --pem does not apply (it takes --status, --token, --expiring-within, --json)" \
+	"crtoken-admin cert list: --pem does not apply (it takes --status, --token, --expiring-within, --never-seen, --stale-days, --json)" \
 	"$A" cert list --pem
 check_usage "cert show refuses revoke's --reason" \
 	"crtoken-admin cert show: --reason does not apply (it takes --pem, --json)" \

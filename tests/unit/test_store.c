@@ -11,6 +11,7 @@
 #define UNDO_AFTER_6                                                                     \
 	"ALTER TABLE tokens DROP COLUMN attestation;" /* 8 */                           \
 	"ALTER TABLE certificates DROP COLUMN attestation;"                             \
+	"DROP TABLE cert_seen;" /* 9 */                                                  \
 	"DROP TABLE event_attempts; DROP TABLE event_deliveries; DROP TABLE events;"   \
 	"ALTER TABLE tokens DROP COLUMN owner_email;" /* 7 */
 
