@@ -339,10 +339,53 @@ static void pgc_read_end(crt_ctx *ctx)
 	pg_rollback(ctx);
 }
 
+/* Rows go out in libpq's pipeline mode: up to PIPE_ROWS inserts in flight
+ * before one sync collects their answers (one round trip per batch, not
+ * per row). */
+#define PIPE_ROWS 1000
+
 typedef struct pg_load {
 	int n;
 	const copy_table *t;
+	int pending;      /* inserts sent since the last sync */
+	crt_status first; /* the first failure of the load (CRT_OK so far) */
 } pg_load;
+
+/* Send a sync and read every answer up to it; the first error wins. */
+static crt_status pipe_sync(crt_ctx *ctx, pg_load *ld)
+{
+	PGconn *pg = pg_c(ctx)->pg;
+	PGresult *res;
+
+	if (PQpipelineSync(pg) != 1)
+		return ld->first != CRT_OK ? ld->first : pg_error(ctx, NULL, "loading rows");
+	for (;;) {
+		res = PQgetResult(pg);
+		if (res == NULL) { /* the end of one query's results */
+			if (PQstatus(pg) != CONNECTION_OK) {
+				if (ld->first == CRT_OK)
+					ld->first = pg_error(ctx, NULL, "loading rows");
+				break;
+			}
+			continue;
+		}
+		ExecStatusType es = PQresultStatus(res);
+		if (es == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		if (es != PGRES_COMMAND_OK && es != PGRES_PIPELINE_ABORTED && ld->first == CRT_OK)
+			ld->first = pg_error(ctx, res, "loading a row");
+		PQclear(res);
+		if (PQstatus(pg) != CONNECTION_OK) {
+			if (ld->first == CRT_OK)
+				ld->first = pg_error(ctx, NULL, "loading rows");
+			break;
+		}
+	}
+	ld->pending = 0;
+	return ld->first;
+}
 
 static crt_status pgc_load_begin(crt_ctx *ctx, const copy_table *t, void **h)
 {
@@ -383,6 +426,12 @@ static crt_status pgc_load_begin(crt_ctx *ctx, const copy_table *t, void **h)
 	}
 	ld->n = t->ncols;
 	ld->t = t;
+	ld->first = CRT_OK;
+	if (PQenterPipelineMode(pg) != 1) {
+		free(ld);
+		PQclear(PQexec(pg, "DEALLOCATE " LOAD_STMT));
+		return ctx_fail(ctx, CRT_E_STORE, "the PostgreSQL connection cannot pipeline");
+	}
 	*h = ld;
 	return CRT_OK;
 }
@@ -410,10 +459,13 @@ static crt_status pgc_load_row(crt_ctx *ctx, void *h, const copy_value *row)
 			fmt[i] = 1;
 		}
 	}
-	res = PQexecPrepared(pg_c(ctx)->pg, LOAD_STMT, ld->n, v, len, fmt, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		r = pg_error(ctx, res, "loading a row");
-	PQclear(res);
+	(void)res;
+	if (ld->first != CRT_OK)
+		return ld->first;
+	if (PQsendQueryPrepared(pg_c(ctx)->pg, LOAD_STMT, ld->n, v, len, fmt, 0) != 1)
+		return ld->first = pg_error(ctx, NULL, "sending a row");
+	if (++ld->pending >= PIPE_ROWS)
+		r = pipe_sync(ctx, ld);
 	return r;
 }
 
@@ -430,10 +482,15 @@ static crt_status pgc_load_end(crt_ctx *ctx, const copy_table *t, void *h)
 	PGresult *res = NULL;
 	crt_status r;
 
-	if (h == NULL)
+	pg_load *ld = h;
+	if (ld == NULL)
 		return CRT_OK;
-	free(h);
+	r = pipe_sync(ctx, ld);
+	PQexitPipelineMode(pg);
+	free(ld);
 	PQclear(PQexec(pg, "DEALLOCATE " LOAD_STMT));
+	if (r != CRT_OK)
+		return r;
 	pp_text(&p, t->name);
 	if ((r = pg_exec(ctx, q, &p, &res, NULL, "reading identity columns")) != CRT_OK)
 		return r;

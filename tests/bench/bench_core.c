@@ -12,10 +12,16 @@
  *       signed by the cfssl server at $CFSSL_URL (CA certificate
  *       $CFSSL_CA, auth key file $CFSSL_AUTH_KEY; tests/bench/run.sh
  *       starts it) and checked before it is stored
- *   bench_core lookup ROWS LOOKUPS
+ *   bench_core lookup ROWS LOOKUPS [postgresql]
  *       a store with ROWS certificates and ROWS tokens (made in batched
- *       transactions): crt_cert_authorize latency by serial, DB bytes per
- *       certificate, time to purge ROWS expired tokens
+ *       transactions): crt_cert_authorize latency by serial (mean, p50,
+ *       p99), DB bytes per certificate, time to purge ROWS expired tokens;
+ *       with postgresql the store is then copied (crt_store_copy, timed)
+ *       into a schema of its own on $BENCH_PG_CONNINFO and looked up and
+ *       purged there
+ *   bench_core redeem ... postgresql
+ *       the redemptions with the store on PostgreSQL ($BENCH_PG_CONNINFO,
+ *       a schema of its own, dropped at the end)
  *
  *   bench_core mktokens CONF N FILE
  *       N tokens in the instance CONF, one token string per line in FILE
@@ -33,6 +39,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <pthread.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,7 +218,7 @@ static void make_softhsm2_token(const char *parent, char *pin_file, size_t n)
 		die("pin file");
 }
 
-enum bench_key { KEY_FILE, KEY_SOFTHSM2, KEY_CFSSL };
+enum bench_key { KEY_FILE, KEY_SOFTHSM2, KEY_CFSSL, KEY_FILE_PG };
 
 static void make_instance_key(const char *durability, enum bench_key kind)
 {
@@ -257,6 +264,63 @@ static void remove_instance(void)
 	strcat(cmd, "'");
 	if (system(cmd) != 0)
 		fprintf(stderr, "bench_core: could not remove %s\n", inst_dir);
+}
+
+/* ------------------------------------------------------------- PostgreSQL */
+
+static char pg_schema[64];
+
+static void pg_run(const char *sql)
+{
+	const char *ci = getenv("BENCH_PG_CONNINFO");
+	if (ci == NULL)
+		die("postgresql rows need BENCH_PG_CONNINFO");
+	PGconn *c = PQconnectdb(ci);
+	if (PQstatus(c) != CONNECTION_OK)
+		die(PQerrorMessage(c));
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		die(PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
+/* A schema of its own on the bench server, and its conninfo in out. */
+static void pg_schema_make(char *out, size_t n)
+{
+	static int seq;
+	char sql[128];
+	snprintf(pg_schema, sizeof(pg_schema), "bench_%d_%d", (int)getpid(), ++seq);
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", pg_schema);
+	pg_run(sql);
+	snprintf(out, n, "%s options=-csearch_path=%s", getenv("BENCH_PG_CONNINFO"), pg_schema);
+}
+
+static void pg_schema_drop(void)
+{
+	char sql[128];
+	if (pg_schema[0] == '\0')
+		return;
+	snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", pg_schema);
+	pg_run(sql);
+	pg_schema[0] = '\0';
+}
+
+/* Point the instance's config at conninfo (the last [store] keys win). */
+static void use_pg(const char *conninfo)
+{
+	FILE *f = fopen(inst_conf, "a");
+	if (f == NULL)
+		die("config");
+	fprintf(f, "\n[store]\nbackend = postgresql\nconninfo = %s\n", conninfo);
+	fclose(f);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
 }
 
 static crt_ctx *open_ctx(void)
@@ -313,7 +377,12 @@ static void *redeem_worker(void *p)
 static int cmd_redeem(const char *durability, int threads, int n, enum bench_key kind)
 {
 	pthread_t th[64];
-	make_instance_key(durability, kind);
+	make_instance_key(durability, kind == KEY_FILE_PG ? KEY_FILE : kind);
+	if (kind == KEY_FILE_PG) {
+		char ci[512];
+		pg_schema_make(ci, sizeof(ci));
+		use_pg(ci);
+	}
 	crt_ctx *ctx = open_ctx();
 	jobs = calloc((size_t)n, sizeof(*jobs));
 	/* Set-up (not timed): tokens and P-256 CSRs. */
@@ -339,7 +408,10 @@ static int cmd_redeem(const char *durability, int threads, int n, enum bench_key
 		pthread_join(th[i], NULL);
 	double el = now_s() - t0;
 	printf("redeem %sdurability=%s threads=%d n=%d failures=%ld seconds=%.2f per_second=%.0f\n",
-	       kind == KEY_SOFTHSM2 ? "key=softhsm2 " : kind == KEY_CFSSL ? "key=cfssl " : "",
+	       kind == KEY_SOFTHSM2  ? "key=softhsm2 "
+	       : kind == KEY_CFSSL   ? "key=cfssl "
+	       : kind == KEY_FILE_PG ? "store=postgresql "
+				     : "",
 	       durability, threads, n, failures, el,
 	       (double)(n - failures) / el);
 	crt_instance_unref(redeem_inst);
@@ -348,12 +420,13 @@ static int cmd_redeem(const char *durability, int threads, int n, enum bench_key
 		free(jobs[i].csr);
 	free(jobs);
 	remove_instance();
+	pg_schema_drop();
 	return failures != 0;
 }
 
 /* ---------------------------------------------------------------- scale */
 
-static int cmd_lookup(long rows, long lookups)
+static int cmd_lookup(long rows, long lookups, int on_pg)
 {
 	char db[600], *err = NULL;
 	sqlite3 *h;
@@ -448,10 +521,7 @@ static int cmd_lookup(long rows, long lookups)
 	sqlite3_close(h);
 	stat(db, &st);
 
-	/* Lookups by serial through the same read path rlm_crtoken uses. */
-	crt_ctx *ro;
-	if (crt_open(inst_conf, CRT_OPEN_READONLY | CRT_OPEN_NO_CA, &ro) != CRT_OK)
-		die(crt_errdetail(ro));
+	/* The serials to look up, read before the store moves. */
 	char **serials = calloc((size_t)lookups, sizeof(char *));
 	{
 		sqlite3 *h2;
@@ -468,6 +538,26 @@ static int cmd_lookup(long rows, long lookups)
 		sqlite3_finalize(q);
 		sqlite3_close(h2);
 	}
+
+	/* On PostgreSQL: the whole store copied there, as a site migrates. */
+	double copy_s = -1;
+	if (on_pg) {
+		char ci[512];
+		crt_copy_report rep;
+		pg_schema_make(ci, sizeof(ci));
+		ctx = open_ctx();
+		double c0 = now_s();
+		if (crt_store_copy(ctx, "postgresql", ci, "bench", &rep) != CRT_OK)
+			die(crt_errdetail(ctx));
+		copy_s = now_s() - c0;
+		crt_close(ctx);
+		use_pg(ci);
+	}
+
+	/* Lookups by serial through the same read path rlm_crtoken uses. */
+	crt_ctx *ro;
+	if (crt_open(inst_conf, CRT_OPEN_READONLY | CRT_OPEN_NO_CA, &ro) != CRT_OK)
+		die(crt_errdetail(ro));
 	/* Every row carries the real certificate's key identifiers and validity;
 	 * present them as rlm_eap_tls prints them. */
 	char p_ski[200], p_aki[200], p_nb[32], p_na[32];
@@ -477,15 +567,21 @@ static int cmd_lookup(long rows, long lookups)
 	asn1_time(real.not_after, p_na, sizeof(p_na));
 	crt_presented pres = {.issuer = real.issuer, .ski = p_ski, .aki = p_aki,
 			      .not_before = p_nb, .not_after = p_na};
+	double *each = calloc((size_t)lookups, sizeof(double));
 	double l0 = now_s();
 	for (long i = 0; i < lookups; i++) {
 		char *reply = NULL;
+		double e0 = now_s();
 		pres.serial = serials[i];
 		if (crt_cert_authorize(ro, &pres, crt_now(), &reply) != CRT_OK)
 			die(crt_errdetail(ro));
 		free(reply);
+		each[i] = (now_s() - e0) * 1e6;
 	}
 	double lookup_us = (now_s() - l0) / (double)lookups * 1e6;
+	qsort(each, (size_t)lookups, sizeof(double), cmp_double);
+	double p50 = each[lookups / 2], p99 = each[(lookups * 99) / 100];
+	free(each);
 	crt_close(ro);
 	for (long i = 0; i < lookups; i++)
 		free(serials[i]);
@@ -500,15 +596,17 @@ static int cmd_lookup(long rows, long lookups)
 	double purge_s = now_s() - p0;
 	crt_close(ctx);
 
-	printf("lookup rows=%ld generate_s=%.1f db_bytes=%lld cert_table_bytes_per_cert=%.0f "
-	       "lookup_us=%.2f purged=%zu purge_s=%.2f\n",
-	       rows, gen, (long long)st.st_size, (double)cert_bytes / (double)(rows + 1), lookup_us,
-	       purged, purge_s);
+	printf("lookup %srows=%ld generate_s=%.1f db_bytes=%lld cert_table_bytes_per_cert=%.0f "
+	       "lookup_us=%.2f p50_us=%.2f p99_us=%.2f purged=%zu purge_s=%.2f copy_s=%.2f\n",
+	       on_pg ? "store=postgresql " : "", rows, gen, (long long)st.st_size,
+	       (double)cert_bytes / (double)(rows + 1), lookup_us, p50, p99, purged, purge_s,
+	       copy_s);
 	crt_cert_clear(&real);
 	free(pem);
 	X509_REQ_free(rq);
 	EVP_PKEY_free(k);
 	remove_instance();
+	pg_schema_drop();
 	return 0;
 }
 
@@ -590,7 +688,11 @@ int main(int argc, char **argv)
 	if (argc == 6 && strcmp(argv[1], "redeem") == 0 && strcmp(argv[5], "cfssl") == 0)
 		return cmd_redeem(argv[2], atoi(argv[3]), atoi(argv[4]), KEY_CFSSL);
 	if (argc == 4 && strcmp(argv[1], "lookup") == 0)
-		return cmd_lookup(atol(argv[2]), atol(argv[3]));
+		return cmd_lookup(atol(argv[2]), atol(argv[3]), 0);
+	if (argc == 5 && strcmp(argv[1], "lookup") == 0 && strcmp(argv[4], "postgresql") == 0)
+		return cmd_lookup(atol(argv[2]), atol(argv[3]), 1);
+	if (argc == 6 && strcmp(argv[1], "redeem") == 0 && strcmp(argv[5], "postgresql") == 0)
+		return cmd_redeem(argv[2], atoi(argv[3]), atoi(argv[4]), KEY_FILE_PG);
 	fprintf(stderr, "usage: bench_core crypto ec-p256|rsa-2048 THREADS SECONDS\n"
 			"       bench_core redeem full|normal THREADS N [softhsm2|cfssl]\n"
 			"       bench_core lookup ROWS LOOKUPS\n");

@@ -96,6 +96,22 @@ fi
 # 4 + 6. lookups (the rlm_crtoken read path) on a small and a large store
 rec "$("$CORE" lookup 1000 20000)"
 rec "$("$CORE" lookup "$ROWS" 20000)"
+# 2, 4, 6 on PostgreSQL: a throwaway server (tests/integration/pg_lib.sh,
+# fsync off like the suites: the rows compare the backends' code paths, not
+# disks), each row in a schema of its own
+if pkg-config --exists libpq && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	at_exit() { _bench_exit="${_bench_exit:-}; $*"; }
+	diag() { echo "# $*" >&2; }
+	. "$CRTOKEN_TOP/tests/integration/pg_lib.sh"
+	trap 'pg_stop; rm -rf "$BENCH_DIR"' EXIT
+	if pg_start; then
+		export BENCH_PG_CONNINFO="$PG_CONNINFO"
+		for n in 1 "$CORES"; do rec "$("$CORE" redeem normal "$n" "$NRED" postgresql)"; done
+		rec "$("$CORE" lookup 1000 20000 postgresql)"
+		rec "$("$CORE" lookup "$ROWS" 20000 postgresql)"
+	fi
+	pg_stop
+fi
 # 4. EAP-TLS with and without rlm_crtoken; 5. PAM: pam_crtoken vs pam_oath
 if [ -f "$BUILD/lib/rlm_crtoken.so" ] && [ -x /usr/sbin/freeradius ] && command -v eapol_test >/dev/null; then
 	CRTOKEN_BUILD=$BUILD sh tests/bench/radius.sh "${RADIUS_RUNS:-20}" 2>/dev/null |
@@ -148,6 +164,18 @@ for n in 1 "$CORES"; do
 		"$(val "$l" per_second)" "$(pct "$(val "$l" per_second)" "$(val "$f" per_second)") of file"
 done
 for n in 1 "$CORES"; do
+	l=$(get "^redeem store=postgresql durability=normal threads=$n ")
+	f=$(get "^redeem durability=normal threads=$n ")
+	label="2. in-process redemption, store on PostgreSQL, $n thread(s)"
+	[ -n "$l" ] || continue
+	if [ "$(val "$l" failures)" != 0 ]; then
+		failed "$label" "n=$(val "$l" n) failures=$(val "$l" failures)"
+		continue
+	fi
+	printf '%-58s %10s/s %10s\n' "$label" \
+		"$(val "$l" per_second)" "$(pct "$(val "$l" per_second)" "$(val "$f" per_second)") of SQLite"
+done
+for n in 1 "$CORES"; do
 	l=$(get "^redeem key=cfssl durability=normal threads=$n ")
 	f=$(get "^redeem durability=normal threads=$n ")
 	label="2. in-process redemption, cfssl remote CA, $n thread(s)"
@@ -195,6 +223,14 @@ small=$(get '^lookup rows=1000 ')
 big=$(get "^lookup rows=$ROWS ")
 printf '%-58s %10sus %10s\n' "4. admission lookup by serial, 1,000-row store" "$(val "$small" lookup_us)" ""
 printf '%-58s %10sus %10s\n' "6. admission lookup by serial, $ROWS-row store" "$(val "$big" lookup_us)" ""
+printf '%-58s %12s %10s\n' "6. ... p50 / p99, $ROWS-row store" "$(val "$big" p50_us)/$(val "$big" p99_us)us" ""
+pgsmall=$(get '^lookup store=postgresql rows=1000 ')
+pgbig=$(get "^lookup store=postgresql rows=$ROWS ")
+if [ -n "$pgbig" ]; then
+	printf '%-58s %10sus %10s\n' "4. admission lookup on PostgreSQL, 1,000-row store" "$(val "$pgsmall" lookup_us)" ""
+	printf '%-58s %12s %10s\n' "6. admission lookup on PostgreSQL p50 / p99, $ROWS rows" "$(val "$pgbig" p50_us)/$(val "$pgbig" p99_us)us" ""
+	printf '%-58s %11ss %10s\n' "6. store copy SQLite -> PostgreSQL, $ROWS certs + tokens" "$(val "$pgbig" copy_s)" ""
+fi
 printf '%-58s %11sB %10s\n' "6. certificates table bytes per certificate" "$(val "$big" cert_table_bytes_per_cert)" ""
 printf '%-58s %11ss %10s\n' "6. purge $(val "$big" purged) expired tokens" "$(val "$big" purge_s)" ""
 printf '%-58s %11ss %10s\n' "6. generate $ROWS certificates + tokens" "$(val "$big" generate_s)" ""
