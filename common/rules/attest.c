@@ -95,8 +95,6 @@ crt_status attest_firmware_parse(const char *s, uint32_t *out)
 		if (*p != '.' || n == 3)
 			return CRT_E_FIELD_INVALID;
 	}
-	if (n < 2)
-		return CRT_E_FIELD_INVALID;
 	*out = ATTEST_FW(part[0], part[1], part[2]);
 	return CRT_OK;
 }

@@ -70,7 +70,7 @@ int attest_touch_parse(const char *s);
 /* "usb-a-keychain", ... ("unknown" beyond the known codes). */
 const char *attest_form_factor_name(int ff);
 /* "5.4.3" → ATTEST_FW(5,4,3) (each part 0-255, exactly three parts, "5.4"
- * means 5.4.0); CRT_E_FIELD_INVALID otherwise. */
+ * means 5.4.0, "5" 5.0.0); CRT_E_FIELD_INVALID otherwise. */
 crt_status attest_firmware_parse(const char *s, uint32_t *out) CRT_MUST_CHECK;
 /* "5.4.3" into buf (>= 12 bytes). */
 void attest_firmware_format(uint32_t fw, char *buf, size_t len);

@@ -7,6 +7,12 @@
  *                  [--key-type ec-p256] [--p12 FILE] [--name BASE]
  *                  [--cn CN] [--org O] [--ou OU] [--cacert FILE]
  *                  [--password] [--no-login] [--force] [--profile FORMAT]
+ *                  [--csr FILE [--attestation FILE]]
+ *
+ * --csr sends a CSR made elsewhere — by a YubiKey, whose key never leaves
+ * it — instead of making a key here; --attestation sends the key's PIV
+ * attestation with it (the attestation certificate followed by the
+ * device's slot f9 certificate, PEM), for tokens whose policy asks for one.
  *
  * Flow: check the token's checksum locally (a mistyped token never reaches
  * the network); check the output directory is writable; make the key and
@@ -41,8 +47,9 @@
 struct opts {
 	const char *server, *user, *out_dir, *key_type, *p12, *name;
 	const char *cn, *org, *ou, *cacert, *token_file, *otp_file, *profile;
+	const char *csr_file, *attestation_file; /* a CSR made elsewhere, its attestation */
 	char *token; /* owned, wiped */
-	int ask_password, no_login, force;
+	int ask_password, no_login, force, key_type_given;
 };
 
 static void usage(FILE *f)
@@ -70,6 +77,13 @@ static void usage(FILE *f)
 	        "                    networkmanager, nmcli, windows, netsh, mobileconfig,\n"
 	        "                    eap-config (the last two, windows and netsh need a\n"
 	        "                    PKCS#12 passphrase: CRTOKEN_P12_PASSPHRASE)\n"
+	        "  --csr FILE        send this CSR (made where the key is, e.g. on a YubiKey:\n"
+	        "                    yubico-piv-tool -a generate -s 9a, -a verify-pin\n"
+	        "                    -a request-certificate -s 9a) instead of making a key;\n"
+	        "                    only the certificate and chain are written\n"
+	        "  --attestation FILE  with --csr: the key's PIV attestation, PEM: the output\n"
+	        "                    of yubico-piv-tool -a attest -s 9a followed by that of\n"
+	        "                    -a read-certificate -s f9 (the device's intermediate)\n"
 	        "environment: CRTOKEN_TOKEN, CRTOKEN_OTP, CRTOKEN_PASSWORD, "
 	        "CRTOKEN_P12_PASSPHRASE\n");
 }
@@ -154,14 +168,41 @@ out:
 	return s;
 }
 
+/* A small text file (a CSR, an attestation) of at most 64 KiB, malloc'd and
+ * NUL-terminated; NULL (reported) when it cannot be read, is empty or larger. */
+static char *text_from_file(const char *path, const char *what)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t n = 0;
+
+	if (f == NULL) {
+		fail("error: %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((buf = malloc(65536 + 1)) != NULL) {
+		n = fread(buf, 1, 65536 + 1, f);
+		buf[n > 65536 ? 65536 : n] = '\0';
+	}
+	fclose(f);
+	if (buf != NULL && (n == 0 || n > 65536 || strlen(buf) != n)) {
+		fail("error: %s: not a %s (empty, binary or larger than 64 KiB)", path, what);
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
 /* The JSON request body; malloc'd. */
-static char *request_body(const struct opts *o, const char *csr)
+static char *request_body(const struct opts *o, const char *csr, const char *attestation)
 {
 	json_t *b = json_pack("{s:s, s:s}", "type", "CSR", "value", csr);
 	char *text = NULL;
 
 	if (b == NULL)
 		return NULL;
+	if (attestation)
+		json_object_set_new(b, "attestation", json_string(attestation));
 	if (o->cn)
 		json_object_set_new(b, "commonName", json_string(o->cn));
 	if (o->org)
@@ -266,7 +307,8 @@ static int save(const struct opts *o, EVP_PKEY *key, const char *keytext, size_t
 	}
 	file_safe_name(o->name ? o->name : name ? name : serial, base, sizeof(base));
 	snprintf(fn, sizeof(fn), "%s.key", base);
-	if (file_write(o->out_dir, fn, keytext, keylen, 0600, o->force, err, sizeof(err)) != 0)
+	if (keytext != NULL &&
+	    file_write(o->out_dir, fn, keytext, keylen, 0600, o->force, err, sizeof(err)) != 0)
 		goto werr;
 	snprintf(fn, sizeof(fn), "%s.crt", base);
 	if (file_write(o->out_dir, fn, cert, strlen(cert), 0644, o->force, err, sizeof(err)) != 0)
@@ -295,7 +337,10 @@ static int save(const struct opts *o, EVP_PKEY *key, const char *keytext, size_t
 	printf("  serial:      %s\n", shown);
 	safe_text(not_after ? not_after : "", shown, sizeof(shown));
 	printf("  expires:     %s\n", shown);
-	printf("  key:         %s/%s.key\n", o->out_dir, base);
+	if (keytext != NULL)
+		printf("  key:         %s/%s.key\n", o->out_dir, base);
+	else
+		printf("  key:         where the CSR was made (%s)\n", o->csr_file);
 	printf("  certificate: %s/%s.crt\n", o->out_dir, base);
 	if (chain != NULL)
 		printf("  chain:       %s/%s-chain.pem\n", o->out_dir, base);
@@ -440,6 +485,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"no-login", no_argument, NULL, 'L'},
 		{"force", no_argument, NULL, 'f'},
 		{"profile", required_argument, NULL, 'R'},
+		{"csr", required_argument, NULL, 'c'},
+		{"attestation", required_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -479,6 +526,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'k':
 			o->key_type = optarg;
+			o->key_type_given = 1;
+			break;
+		case 'c':
+			o->csr_file = optarg;
+			break;
+		case 'A':
+			o->attestation_file = optarg;
 			break;
 		case 'p':
 			o->p12 = optarg;
@@ -527,6 +581,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (!server_url_ok(o->server))
 		return -1;
+	if (o->attestation_file != NULL && o->csr_file == NULL) {
+		fail("error: --attestation needs --csr: an attestation is of a key made on the "
+		     "device, and so is its CSR");
+		return -1;
+	}
+	if (o->csr_file != NULL && (o->key_type_given || o->p12 != NULL || o->profile != NULL)) {
+		fail("error: --csr: the key stays where the CSR was made, so --key-type, --p12 "
+		     "and --profile do not apply");
+		return -1;
+	}
 	if (o->token_file != NULL && o->token != NULL) {
 		fail("error: --token and --token-file: give the token once");
 		return -1;
@@ -563,7 +627,7 @@ int main(int argc, char **argv)
 	struct http_result res;
 	EVP_PKEY *key = NULL;
 	char *csr = NULL, *body = NULL, *url = NULL, *secret = NULL, *p12pass = NULL;
-	char *keytext = NULL;
+	char *keytext = NULL, *att = NULL;
 	size_t keylen = 0, n;
 	crt_status s;
 	int rc = EN_SYSTEM, logged_in = 0;
@@ -618,7 +682,18 @@ int main(int argc, char **argv)
 		rc = EN_USAGE;
 		goto out;
 	}
-	if ((s = crt_key_generate(o.key_type, &key)) != CRT_OK) {
+	if (o.csr_file != NULL) {
+		if ((csr = text_from_file(o.csr_file, "CSR")) == NULL ||
+		    (o.attestation_file != NULL &&
+		     (att = text_from_file(o.attestation_file, "PEM attestation")) == NULL)) {
+			rc = EN_USAGE;
+			goto out;
+		}
+		if ((body = request_body(&o, csr, att)) == NULL) {
+			fail("error: %s", "cannot build the request");
+			goto out;
+		}
+	} else if ((s = crt_key_generate(o.key_type, &key)) != CRT_OK) {
 		if (s == CRT_E_KEY_TYPE)
 			fail("error: unknown key type %s", o.key_type);
 		else
@@ -626,9 +701,10 @@ int main(int argc, char **argv)
 		rc = s == CRT_E_KEY_TYPE ? EN_USAGE : EN_SYSTEM;
 		goto out;
 	}
-	if ((keytext = key_pem(key, &keylen)) == NULL ||
-	    crt_csr_make(key, o.user ? o.user : "crtoken-enroll", &csr) != CRT_OK ||
-	    (body = request_body(&o, csr)) == NULL) {
+	if (body == NULL &&
+	    ((keytext = key_pem(key, &keylen)) == NULL ||
+	     crt_csr_make(key, o.user ? o.user : "crtoken-enroll", &csr) != CRT_OK ||
+	     (body = request_body(&o, csr, NULL)) == NULL)) {
 		fail("error: %s", "cannot build the request");
 		goto out;
 	}
@@ -681,6 +757,7 @@ out:
 	crt_strfree_secret(o.token);
 	free(body);
 	free(csr);
+	free(att);
 	EVP_PKEY_free(key);
 	curl_global_cleanup();
 	return rc;

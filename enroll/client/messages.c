@@ -38,6 +38,17 @@ static const struct {
     {"csr_weak_key", "the server refused the key as too weak; try --key-type ec-p256"},
     {"csr_unsupported_key", "the server does not accept this key type; try --key-type "
                             "ec-p256"},
+    {"attestation_missing", "this token needs a key made on your YubiKey and its "
+                            "attestation: make the CSR there and give --csr and "
+                            "--attestation (see crtoken-enroll(1))"},
+    {"attestation_untrusted", "the server does not trust this attestation: it does not come "
+                              "from a device maker the server knows"},
+    {"attestation_key_mismatch", "the attestation is of another key than the CSR's: attest "
+                                 "the slot the CSR was made from"},
+    {"attestation_policy", "the key's PIN or touch policy or the device's firmware is below "
+                           "what this token requires; ask your administrator"},
+    {"attestation_malformed", "the attestation file is not the attestation certificate "
+                              "followed by the f9 certificate (PEM)"},
     {"store_busy", "the server is busy; try again in a moment"},
     {"store_unavailable", "the server cannot reach its database; try again later"},
     {"internal", "the server had an internal error; try again later or tell your "

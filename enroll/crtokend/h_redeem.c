@@ -1,8 +1,10 @@
 /*
  * h_redeem.c — POST /client-certificates/token/{token}, the redemption.
  *
- *   {"type":"CSR","value":"<PEM>", "commonName"?, "organization"?,
+ *   {"type":"CSR","value":"<PEM>", "attestation"?, "commonName"?, "organization"?,
  *    "organizationalUnit"?}
+ *   (attestation: the YubiKey PIV attestation of the CSR's key, PEM — the
+ *   attestation certificate followed by the device's f9 intermediate)
  *   {"type":"GENERATE","keyType"?, "passphrase"?, "pkcs12Form"?, <same overrides>}
  *   (pkcs12Form "legacy": PBE-SHA1-3DES + SHA-1 MAC, for Apple profiles and
  *   older Windows; default "modern")
@@ -24,7 +26,7 @@
 
 static const char *const redeem_keys[] = {
     "type",    "value",      "commonName", "organization", "organizationalUnit",
-    "keyType", "passphrase", "pkcs12Form", NULL,
+    "keyType", "passphrase", "pkcs12Form", "attestation", NULL,
 };
 
 /* Base64 (standard alphabet, no line breaks) of data; malloc'd. */
@@ -39,7 +41,8 @@ static char *b64(const unsigned char *data, size_t len)
 
 void h_redeem(struct request *rq)
 {
-	const char *type = NULL, *value = NULL, *key_type = NULL, *pass = NULL, *form = NULL;
+	const char *type = NULL, *value = NULL, *key_type = NULL, *pass = NULL, *form = NULL,
+	           *att = NULL;
 	unsigned char *p12 = NULL;
 	size_t p12_len = 0;
 	char *pass_out = NULL, *p12_b64 = NULL, loc[128];
@@ -58,6 +61,7 @@ void h_redeem(struct request *rq)
 	    req_str(rq, obj, "keyType", &key_type, NULL) ||
 	    req_str(rq, obj, "passphrase", &pass, NULL) ||
 	    req_str(rq, obj, "pkcs12Form", &form, NULL) ||
+	    req_str(rq, obj, "attestation", &att, NULL) ||
 	    req_str(rq, obj, "commonName", &req.cn, NULL) ||
 	    req_str(rq, obj, "organization", &req.org, NULL) ||
 	    req_str(rq, obj, "organizationalUnit", &req.ou, NULL))
@@ -77,9 +81,10 @@ void h_redeem(struct request *rq)
 		            "pkcs12Form");
 		goto out;
 	}
-	if (generate && value != NULL) {
+	if (generate && (value != NULL || att != NULL)) {
 		reply_error(rq, CRT_E_REQUEST_INVALID,
-		            "type GENERATE makes the key on the server: no \"value\"");
+		            "type GENERATE makes the key on the server: no \"value\" and no "
+		            "\"attestation\"");
 		goto out;
 	}
 	req.token = rq->param;
@@ -89,6 +94,8 @@ void h_redeem(struct request *rq)
 	if (!generate) {
 		req.csr = (const unsigned char *)value;
 		req.csr_len = strlen(value);
+		req.attestation = (const unsigned char *)att;
+		req.attestation_len = att != NULL ? strlen(att) : 0;
 		s = crt_redeem(rq->ctx, &req, &c);
 	} else {
 		s = crt_redeem_generate_form(

@@ -16,7 +16,8 @@
 
 static const char *const spec_keys[] = {
     "name",      "commonName", "organization", "organizationalUnit", "owner",
-    "expiresIn", "expiresAt",  "lockedFields", "replyAttributes",    "openFields", NULL,
+    "expiresIn", "expiresAt",  "lockedFields", "replyAttributes",    "openFields",
+    "attestation", "attestPinPolicy", "attestTouchPolicy", "attestMinFirmware", NULL,
 };
 
 /* A growing "line\nline" buffer. */
@@ -193,9 +194,18 @@ static int parse_expiry(struct request *rq, json_t *obj, crt_token_spec *spec)
 static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spec *spec,
                       char **reply)
 {
-	static const char *const strkeys[] = {"name", "commonName", "organization",
-	                                      "organizationalUnit", "owner"};
-	const char **dst[] = {&spec->name, &spec->cn, &spec->org, &spec->ou, &spec->owner};
+	static const char *const strkeys[] = {
+	    "name",        "commonName",      "organization",      "organizationalUnit", "owner",
+	    "attestation", "attestPinPolicy", "attestTouchPolicy", "attestMinFirmware"};
+	const char **dst[] = {&spec->name,
+	                      &spec->cn,
+	                      &spec->org,
+	                      &spec->ou,
+	                      &spec->owner,
+	                      &spec->attest_mode,
+	                      &spec->attest_pin_policy,
+	                      &spec->attest_touch_policy,
+	                      &spec->attest_min_firmware};
 	json_t *v;
 	size_t i;
 	int is_null;

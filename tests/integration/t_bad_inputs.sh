@@ -9,6 +9,7 @@
 # PAM cases compare everything else.)
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/integration/http_lib.sh"
+. "$TOP/tests/integration/attest_lib.sh"
 
 http_instance "$T/inst" 18453 || { not_ok "instance"; finish; exit 1; }
 DB=$T/inst/crtoken.db
@@ -80,6 +81,17 @@ MISTYPED=$(echo "$TOK" | sed 's/^\(crt_...\)./\1Z/;s/^\(crt_...\)Z\(.*\)$/\1Z\2/
 UNKNOWN=$("$A" token create --name throwaway --json | jget - "d['token']")
 sqlite3 "$DB" "DELETE FROM tokens WHERE name = 'throwaway'"
 LONG=$(head -c 5000 /dev/zero | tr '\0' a)
+# Key attestation: a Yubico-shaped device whose root is trusted, another one
+# whose is not, and attestations with bad extensions (attest_lib.sh).
+attest_device "$T/yk" && attest_device "$T/yk-other" || not_ok "attestation fixtures"
+attest_leaf "$T/yk" bad-ext.pem '1.3.6.1.4.1.41482.3.7 = DER:01:02:03'
+attest_leaf "$T/yk" pin-never.pem '1.3.6.1.4.1.41482.3.8 = DER:01:01
+1.3.6.1.4.1.41482.3.3 = DER:05:04:03'
+mkdir -p "$T/inst/attestation-roots"
+cp "$T/yk/root.pem" "$T/inst/attestation-roots/root.pem"
+printf '\n[attestation]\ntrusted_roots = attestation-roots\n' >>"$CRTOKEN_CONF"
+ATT=$("$A" token create --name attested --attestation require --attest-pin-policy once \
+	--attest-min-firmware 5.4 --json | jget - "d['token']")
 
 # ---------------------------------------------------------------- CLI: CSRs
 bad "cli: garbage instead of a CSR" csr_malformed "$A" redeem "$TOK" --csr "$T/garbage.csr"
@@ -92,6 +104,16 @@ bad "cli: P-224 key" csr_weak_key "$A" redeem "$TOK" --csr "$T/p224.csr"
 bad "cli: secp256k1 key" csr_unsupported_key "$A" redeem "$TOK" --csr "$T/k256.csr"
 bad "cli: Ed448 key" csr_unsupported_key "$A" redeem "$TOK" --csr "$T/ed448.csr"
 bad "cli: empty CSR file" csr_malformed "$A" redeem "$TOK" --csr /dev/null
+# ---------------------------------------------------------------- CLI: key attestation
+bad "cli: require without an attestation" attestation_missing "$A" redeem "$ATT" --csr "$T/yk/csr.pem"
+bad "cli: attestation under an untrusted root" attestation_untrusted "$A" redeem "$ATT" --csr "$T/yk-other/csr.pem" --attestation "$T/yk-other/attest.pem"
+bad "cli: attestation of another key than the CSR's" attestation_key_mismatch "$A" redeem "$ATT" --csr "$T/good.csr" --attestation "$T/yk/attest.pem"
+bad "cli: serial extension not a DER INTEGER" attestation_malformed "$A" redeem "$ATT" --csr "$T/yk/csr.pem" --attestation "$T/yk/bad-ext.pem"
+bad "cli: garbage as the attestation" attestation_malformed "$A" redeem "$ATT" --csr "$T/yk/csr.pem" --attestation "$T/garbage.csr"
+bad "cli: PIN policy below the token's minimum" attestation_policy "$A" redeem "$ATT" --csr "$T/yk/csr.pem" --attestation "$T/yk/pin-never.pem"
+bad "cli: unknown attestation mode at token create" field_invalid "$A" token create --name x --attestation sometimes
+bad "cli: firmware minimum that is not a version" field_invalid "$A" token create --name x --attest-min-firmware 5.4.3.2
+
 # ---------------------------------------------------------------- CLI: tokens
 bad "cli: mistyped token" token_mistyped "$A" redeem "$MISTYPED" --csr "$T/good.csr"
 bad "cli: not a token at all" token_malformed "$A" redeem "hello' OR '1'='1" --csr "$T/good.csr"
@@ -158,6 +180,12 @@ bad "http: weak key is 422 csr_weak_key" "422 " http POST "$R/$TOK" -H 'Content-
 bad "http: mistyped token is 404 token_mistyped" token_mistyped http POST "$R/$MISTYPED" -H 'Content-Type: application/json' --data-binary "@$T/good2.json"
 bad "http: used token is 409" "409 " http POST "$R/$USED" -H 'Content-Type: application/json' --data-binary "@$T/good2.json"
 bad "http: deleted token is 410" "410 " http POST "$R/$DELETED" -H 'Content-Type: application/json' --data-binary "@$T/good2.json"
+$PY -c 'import json,sys; print(json.dumps({"type":"CSR","value":open(sys.argv[1]).read(),"attestation":open(sys.argv[2]).read()}))' "$T/yk-other/csr.pem" "$T/yk-other/attest.pem" >"$T/att-untrusted.json"
+$PY -c 'import json,sys; print(json.dumps({"type":"CSR","value":open(sys.argv[1]).read(),"attestation":"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}))' "$T/yk/csr.pem" >"$T/att-garbage.json"
+bad "http: attestation under an untrusted root is 422" '422 {"error":{"code":"attestation_untrusted"' http POST "$R/$ATT" -H 'Content-Type: application/json' --data-binary "@$T/att-untrusted.json"
+bad "http: garbage attestation is 400 attestation_malformed" '400 {"error":{"code":"attestation_malformed"' http POST "$R/$ATT" -H 'Content-Type: application/json' --data-binary "@$T/att-garbage.json"
+bad "http: attestation of the wrong JSON type is 400" request_invalid http POST "$R/$ATT" -H 'Content-Type: application/json' --data-binary '{"type":"CSR","value":"x","attestation":7}'
+bad "http: require without an attestation is 422" '422 {"error":{"code":"attestation_missing"' http POST "$R/$ATT" -H 'Content-Type: application/json' --data-binary "@$T/good2.json"
 bad "http: GENERATE with an unknown key type is 422" key_type_invalid http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary '{"type":"GENERATE","keyType":"dsa-512"}'
 bad "http: admin call with a wrong API key is 401" "401 " http GET /certificate-request-tokens -H "Authorization: Bearer crk_not-a-real-key"
 bad "http: token creation without a name is 422/400" name_required http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"commonName":"x"}'

@@ -500,7 +500,7 @@ static void policy_text_is_strict(void **s)
 	const char *bad[] = {"mode=maybe",
 	                     "pin=sometimes",
 	                     "touch=once",
-	                     "firmware=5",
+	                     "firmware=5.",
 	                     "firmware=5.4.3.2",
 	                     "firmware=256.0.0",
 	                     "firmware=5..3",
@@ -606,6 +606,8 @@ static void firmware_minimum(void **s)
 	assert_int_equal(
 	    decide("mode=require;firmware=5.4", 1, CRT_OK, facts(1, 1, ATTEST_FW(5, 7, 1))),
 	    CRT_OK);
+	assert_int_equal(decide("mode=require;firmware=5", 1, CRT_OK, facts(1, 1, ATTEST_FW(4, 9, 9))),
+	                 CRT_E_ATTEST_POLICY);
 	assert_int_equal(decide("mode=require;firmware=5.4", 1, CRT_OK, facts(1, 1, 0)),
 	                 CRT_E_ATTEST_POLICY);
 }
