@@ -20,9 +20,9 @@ TOOL_PKGS="build-essential pkg-config sqlite3 openssl dpkg-dev xz-utils python3"
 CHECK_PKGS="libcmocka-dev faketime valgrind libpam-oath clang libclang-rt-14-dev \
 python3-yaml python3-jsonschema libjson-validator-perl iproute2 procps systemd \
 wpasupplicant hostapd network-manager libxml2-utils chromium python3-websocket \
-libpq-dev postgresql softhsm2 libengine-pkcs11-openssl"
+libpq-dev postgresql softhsm2 libengine-pkcs11-openssl golang-cfssl"
 
-BENCH_PKGS="wrk golang-cfssl hyperfine"
+BENCH_PKGS="wrk hyperfine"
 
 # The parts' own lists, from their module.mk files (make needs none of them
 # to print these). Under make, WITH_RADIUS= / WITH_PAM= given to it are in
