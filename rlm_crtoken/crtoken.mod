@@ -10,11 +10,16 @@
 #
 #  Returns, per request:
 #    noop     the request carries no client certificate serial
-#    ok       admitted (updated: admitted and reply attributes added)
+#    ok       admitted (updated: admitted and reply attributes added);
+#             Session-Timeout is always set: at most the seconds left until
+#             the certificate's notAfter, capped by [radius]
+#             max_session_timeout (a stored Session-Timeout only shortens it)
 #    reject   revoked, expired, not yet valid, unknown serial, other issuer
 #             name or CA key, not the stored certificate (another subject
 #             key or validity), a key identifier missing or repeated
-#             (the reason is in Module-Failure-Message and the debug log)
+#             (the reason is in Module-Failure-Message and the debug log);
+#             with [radius] pin_mac = first also a certificate presented
+#             from another MAC than its first (cert_mac_pinned)
 #
 #  Besides serial and issuer, the module always reads rlm_eap_tls's
 #  TLS-Client-Cert-X509v3-Subject-Key-Identifier, -Authority-Key-Identifier,
@@ -35,6 +40,23 @@ crtoken {
 	#  the issuer check (not recommended).
 	serial_attribute = TLS-Client-Cert-Serial
 	issuer_attribute = TLS-Client-Cert-Issuer
+
+	#  What RADIUS saw: each admission (time, Calling-Station-Id,
+	#  NAS-IP-Address or the request's source address, NAS-Identifier,
+	#  User-Name, Acct-Session-Id) goes into a bounded in-memory queue,
+	#  one entry per certificate; a thread writes the queue to the store
+	#  every seen_flush_interval seconds in one transaction (crtoken-admin
+	#  cert show / cert list --never-seen / --stale-days report it). No
+	#  store write per authentication: when the queue is full the oldest
+	#  entry is dropped and counted (a warning in the log). The flusher
+	#  (and [radius] pin_mac = first, which writes a certificate's first
+	#  MAC before its first Access-Accept) opens the store for writing:
+	#  the server's user needs write access to the database (and, for
+	#  SQLite, its directory). Without it admissions go on, unrecorded,
+	#  and pinned first admissions fail closed.
+	record_seen = yes
+	seen_flush_interval = 5
+	seen_queue_size = 4096
 
 	#  Read-only store connections, one per server thread in use. Each is
 	#  a SQLite connection in WAL mode: readers never wait for writers.

@@ -20,6 +20,20 @@
  * never block on the admin or enrollment writers.
  * Revocation is live because every request reads the store.
  *
+ * What RADIUS sees (first and last admission, NAS, Calling-Station-Id,
+ * User-Name, Acct-Session-Id per certificate) is recorded off the request
+ * path: an admission only updates a bounded in-memory queue (coalesced by
+ * serial; when full the oldest entry is dropped and counted, a RADIUS
+ * thread never waits for the store), and a flusher thread writes the queue
+ * every seen_flush_interval seconds in one transaction through its own
+ * writable session (crt_cert_seen_record). The one write on the request
+ * path is the MAC pin of [radius] pin_mac = first: a certificate's first
+ * admission claims its MAC in the store before it is accepted
+ * (crt_cert_pin_claim, atomic across RADIUS nodes), so the pin never waits
+ * for a flush and a clone presented in that window loses. Every
+ * Access-Accept carries Session-Timeout, at most the seconds left until the
+ * certificate's notAfter (and [radius] max_session_timeout).
+ *
  * A connection whose database file has been removed or replaced since it
  * was opened is reconnected before use: SQLite keeps reading an unlinked
  * file through its open descriptor, which would admit certificates from a
@@ -30,12 +44,26 @@ RCSID("$Id$")
 #include <freeradius/radiusd.h>
 #include <freeradius/modules.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "crtoken.h"
+
+/*
+ * The queue of sightings: a ring of at most cap entries in arrival order
+ * (the oldest at head), each serial once (hash chains through next[]).
+ */
+typedef struct seen_queue {
+	crt_sighting *e;
+	int32_t *next;   /* per slot: the next slot in its bucket, -1 */
+	int32_t *bucket; /* nb heads, -1 */
+	uint32_t cap, nb, head, count;
+} seen_queue;
 
 /*
  *	Instance data and its configuration table.
@@ -58,6 +86,27 @@ typedef struct rlm_crtoken_t {
 	bool warn_mutex_init;
 	char **warned;                /* attribute names already warned about */
 	size_t nwarned;
+
+	/* What RADIUS saw (the queue and its flusher). */
+	bool record_seen;             /* config: record_seen */
+	uint32_t flush_interval;      /* config: seen_flush_interval, seconds */
+	uint32_t queue_size;          /* config: seen_queue_size */
+	DICT_ATTR const *mac_da, *nas_ip_da, *nas_ip6_da, *nas_id_da, *user_da, *acct_da;
+	pthread_mutex_t q_mutex;      /* guards q, dropped, stop, flusher_started */
+	pthread_cond_t q_cond;        /* wakes the flusher to stop */
+	bool q_init;
+	seen_queue q;
+	crt_sighting *batch;          /* the flusher's copy of the queue (cap entries) */
+	uint64_t dropped;             /* updates dropped because the queue was full */
+	bool stop, flusher_started;
+	pthread_t flusher;
+	/* The writable session (flusher and MAC pins), opened on first use. */
+	pthread_mutex_t w_mutex;
+	bool w_init;
+	crt_ctx *writer;
+	bool w_failing;               /* the last open failed (logged once per streak) */
+	dev_t w_dev;
+	ino_t w_ino;
 } rlm_crtoken_t;
 
 static const CONF_PARSER module_config[] = {
@@ -66,6 +115,10 @@ static const CONF_PARSER module_config[] = {
 	  "TLS-Client-Cert-Serial" },
 	{ "issuer_attribute", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_crtoken_t, issuer_attr),
 	  "TLS-Client-Cert-Issuer" },
+	{ "record_seen", FR_CONF_OFFSET(PW_TYPE_BOOLEAN, rlm_crtoken_t, record_seen), "yes" },
+	{ "seen_flush_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_crtoken_t, flush_interval),
+	  "5" },
+	{ "seen_queue_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_crtoken_t, queue_size), "4096" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -154,6 +207,252 @@ static bool conn_current(rlm_crtoken_t const *inst, crtoken_conn_t const *conn)
 	return st.st_dev == conn->dev && st.st_ino == conn->ino;
 }
 
+/* ------------------------------------------------------------ the queue */
+
+static uint32_t serial_hash(char const *s, uint32_t nb)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+	return h % nb;
+}
+
+static int queue_alloc(TALLOC_CTX *t, seen_queue *q, uint32_t cap)
+{
+	q->cap = cap;
+	q->nb = cap * 2;
+	q->e = talloc_zero_array(t, crt_sighting, cap);
+	q->next = talloc_array(t, int32_t, cap);
+	q->bucket = talloc_array(t, int32_t, q->nb);
+	if (!q->e || !q->next || !q->bucket) return -1;
+	memset(q->bucket, 0xff, sizeof(int32_t) * q->nb);
+	q->head = q->count = 0;
+	return 0;
+}
+
+static int32_t queue_find(seen_queue const *q, char const *serial)
+{
+	int32_t i;
+
+	for (i = q->bucket[serial_hash(serial, q->nb)]; i >= 0; i = q->next[i]) {
+		if (strcmp(q->e[i].serial, serial) == 0) return i;
+	}
+	return -1;
+}
+
+/* Take slot out of its bucket chain. */
+static void queue_unlink(seen_queue *q, int32_t slot)
+{
+	int32_t *link = &q->bucket[serial_hash(q->e[slot].serial, q->nb)];
+
+	while (*link >= 0 && *link != slot) link = &q->next[*link];
+	if (*link == slot) *link = q->next[slot];
+}
+
+/* Coalesce v into its serial's entry, or append it (dropping the oldest
+ * entry when full: counted in *dropped). */
+static void queue_push(seen_queue *q, crt_sighting const *v, uint64_t *dropped)
+{
+	int32_t slot = queue_find(q, v->serial);
+	uint32_t b;
+
+	if (slot >= 0) {
+		crt_sighting_merge(&q->e[slot], v);
+		return;
+	}
+	if (q->count == q->cap) {
+		queue_unlink(q, (int32_t)q->head);
+		q->head = (q->head + 1) % q->cap;
+		q->count--;
+		(*dropped)++;
+	}
+	slot = (int32_t)((q->head + q->count) % q->cap);
+	q->e[slot] = *v;
+	b = serial_hash(v->serial, q->nb);
+	q->next[slot] = q->bucket[b];
+	q->bucket[b] = slot;
+	q->count++;
+}
+
+/* Move every entry, oldest first, into out (cap entries); empties q. */
+static uint32_t queue_take(seen_queue *q, crt_sighting *out)
+{
+	uint32_t i, n = q->count;
+
+	for (i = 0; i < n; i++) out[i] = q->e[(q->head + i) % q->cap];
+	memset(q->bucket, 0xff, sizeof(int32_t) * q->nb);
+	q->head = q->count = 0;
+	return n;
+}
+
+/* ------------------------------------------------------------ the writer */
+
+/* The writable session, (re)opened when missing or when the store file was
+ * replaced. Call with w_mutex held. NULL (logged) when it cannot be opened. */
+static crt_ctx *writer_get(rlm_crtoken_t *inst)
+{
+	struct stat st;
+	crt_status s;
+
+	if (inst->writer && stat(inst->db_path, &st) == 0 && st.st_dev == inst->w_dev &&
+	    st.st_ino == inst->w_ino) {
+		return inst->writer;
+	}
+	crt_close(inst->writer);
+	inst->writer = NULL;
+	if (stat(inst->db_path, &st) != 0) {
+		if (!inst->w_failing) {
+			ERROR("rlm_crtoken (%s): store %s: %s", inst->name, inst->db_path,
+			      strerror(errno));
+		}
+		inst->w_failing = true;
+		return NULL;
+	}
+	s = crt_session_open(inst->crt, 0, &inst->writer);
+	if (s != CRT_OK) {
+		/* Once per streak: a read-only install (README) would log it
+		 * every flush. */
+		if (!inst->w_failing) {
+			ERROR("rlm_crtoken (%s): opening %s for writing (what RADIUS saw, MAC "
+			      "pins) failed, admissions stay unrecorded until it works: %s (%s) %s",
+			      inst->name, inst->db_path, crt_status_message(s), crt_status_name(s),
+			      inst->writer ? crt_errdetail(inst->writer) : "");
+		}
+		inst->w_failing = true;
+		crt_close(inst->writer);
+		inst->writer = NULL;
+		return NULL;
+	}
+	if (inst->w_failing) INFO("rlm_crtoken (%s): store %s writable again", inst->name,
+				  inst->db_path);
+	inst->w_failing = false;
+	inst->w_dev = st.st_dev;
+	inst->w_ino = st.st_ino;
+	return inst->writer;
+}
+
+/* Write n queued sightings in one transaction. On failure they go back into
+ * the queue (coalescing with what arrived meanwhile) for the next flush. */
+static void flush_batch(rlm_crtoken_t *inst, uint32_t n)
+{
+	crt_ctx *w;
+	crt_status s = CRT_E_STORE_UNAVAILABLE;
+	uint32_t i;
+
+	if (n == 0) return;
+	pthread_mutex_lock(&inst->w_mutex);
+	w = writer_get(inst);
+	if (w) {
+		s = crt_cert_seen_record(w, inst->batch, n);
+		if (s != CRT_OK) {
+			ERROR("rlm_crtoken (%s): recording %u sightings failed, kept for the next "
+			      "flush: %s (%s) %s", inst->name, n, crt_status_message(s),
+			      crt_status_name(s), crt_errdetail(w));
+			if (crt_status_kind(s) == CRT_KIND_FAILURE || s == CRT_E_STORE_UNAVAILABLE) {
+				crt_close(inst->writer); /* reopen next time */
+				inst->writer = NULL;
+			}
+		}
+	}
+	pthread_mutex_unlock(&inst->w_mutex);
+	if (s == CRT_OK) {
+		DEBUG2("rlm_crtoken (%s): recorded %u sightings", inst->name, n);
+		return;
+	}
+	pthread_mutex_lock(&inst->q_mutex);
+	for (i = 0; i < n; i++) queue_push(&inst->q, &inst->batch[i], &inst->dropped);
+	pthread_mutex_unlock(&inst->q_mutex);
+}
+
+/* The flusher: every flush_interval seconds, the queue in one transaction;
+ * a last flush when the module is detached. */
+static void *flusher_main(void *arg)
+{
+	rlm_crtoken_t *inst = arg;
+	uint64_t reported = 0, dropped;
+	struct timespec until;
+	bool stop;
+	uint32_t n;
+
+	for (;;) {
+		pthread_mutex_lock(&inst->q_mutex);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += inst->flush_interval;
+		while (!inst->stop &&
+		       pthread_cond_timedwait(&inst->q_cond, &inst->q_mutex, &until) != ETIMEDOUT)
+			;
+		stop = inst->stop;
+		n = queue_take(&inst->q, inst->batch);
+		dropped = inst->dropped;
+		pthread_mutex_unlock(&inst->q_mutex);
+
+		if (dropped != reported) {
+			WARN("rlm_crtoken (%s): the sighting queue was full: %llu updates dropped "
+			     "(%llu in all; raise seen_queue_size)", inst->name,
+			     (unsigned long long)(dropped - reported), (unsigned long long)dropped);
+			reported = dropped;
+		}
+		flush_batch(inst, n);
+		if (stop) break;
+	}
+	return NULL;
+}
+
+/* Start the flusher on the first admission (not at instantiate: radiusd may
+ * fork into the background after loading modules, and threads do not
+ * survive a fork). Call with q_mutex held. */
+static void flusher_start(rlm_crtoken_t *inst)
+{
+	if (inst->flusher_started || inst->stop) return;
+	if (pthread_create(&inst->flusher, NULL, flusher_main, inst) != 0) {
+		ERROR("rlm_crtoken (%s): cannot start the sighting flusher: %s", inst->name,
+		      strerror(errno));
+		return;
+	}
+	inst->flusher_started = true;
+}
+
+/* The value of attribute da in the request as text ("" when absent). */
+static void attr_text(REQUEST *request, DICT_ATTR const *da, char *out, size_t outlen)
+{
+	VALUE_PAIR *vp = da ? fr_pair_find_by_da(request->packet->vps, da, TAG_ANY) : NULL;
+
+	out[0] = '\0';
+	if (vp) vp_prints_value(out, outlen, vp, '\0');
+}
+
+/* Queue this admission of serial (mac already normalised). Never waits for
+ * the store: only for the queue's mutex, held for a copy. */
+static void record_sighting(rlm_crtoken_t *inst, REQUEST *request, char const *serial,
+			    char const *mac, time_t now)
+{
+	crt_sighting v;
+	fr_ipaddr_t const *src = &request->packet->src_ipaddr;
+
+	memset(&v, 0, sizeof(v));
+	snprintf(v.serial, sizeof(v.serial), "%s", serial);
+	v.first_at = v.last_at = now;
+	snprintf(v.first_mac, sizeof(v.first_mac), "%s", mac);
+	snprintf(v.mac, sizeof(v.mac), "%s", mac);
+	attr_text(request, inst->nas_ip_da, v.nas_ip, sizeof(v.nas_ip));
+	if (!v.nas_ip[0]) attr_text(request, inst->nas_ip6_da, v.nas_ip, sizeof(v.nas_ip));
+	if (!v.nas_ip[0]) { /* the address the request came from */
+		if (src->af == AF_INET) {
+			inet_ntop(AF_INET, &src->ipaddr.ip4addr, v.nas_ip, sizeof(v.nas_ip));
+		} else if (src->af == AF_INET6) {
+			inet_ntop(AF_INET6, &src->ipaddr.ip6addr, v.nas_ip, sizeof(v.nas_ip));
+		}
+	}
+	attr_text(request, inst->nas_id_da, v.nas_id, sizeof(v.nas_id));
+	attr_text(request, inst->user_da, v.user_name, sizeof(v.user_name));
+	attr_text(request, inst->acct_da, v.acct_session_id, sizeof(v.acct_session_id));
+
+	pthread_mutex_lock(&inst->q_mutex);
+	flusher_start(inst);
+	queue_push(&inst->q, &v, &inst->dropped);
+	pthread_mutex_unlock(&inst->q_mutex);
+}
+
 /*
  * Resolve the configured attributes, learn the store's path from the config
  * and start the connection pool (optional pool { } subsection).
@@ -216,6 +515,33 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 
 	if (pthread_mutex_init(&inst->warn_mutex, NULL) != 0) return -1;
 	inst->warn_mutex_init = true;
+
+	/* What RADIUS saw: the request attributes, the queue and its mutexes. */
+	inst->mac_da = dict_attrbyvalue(PW_CALLING_STATION_ID, 0);
+	inst->nas_ip_da = dict_attrbyvalue(PW_NAS_IP_ADDRESS, 0);
+	inst->nas_ip6_da = dict_attrbyname("NAS-IPv6-Address");
+	inst->nas_id_da = dict_attrbyvalue(PW_NAS_IDENTIFIER, 0);
+	inst->user_da = dict_attrbyvalue(PW_USER_NAME, 0);
+	inst->acct_da = dict_attrbyvalue(PW_ACCT_SESSION_ID, 0);
+	if (inst->queue_size < 16 || inst->queue_size > 1048576) {
+		cf_log_err_cs(conf, "seen_queue_size must be 16 .. 1048576");
+		return -1;
+	}
+	if (inst->flush_interval < 1 || inst->flush_interval > 3600) {
+		cf_log_err_cs(conf, "seen_flush_interval must be 1 .. 3600 seconds");
+		return -1;
+	}
+	if (queue_alloc(inst, &inst->q, inst->queue_size) != 0) return -1;
+	inst->batch = talloc_zero_array(inst, crt_sighting, inst->queue_size);
+	if (!inst->batch) return -1;
+	if (pthread_mutex_init(&inst->q_mutex, NULL) != 0) return -1;
+	if (pthread_cond_init(&inst->q_cond, NULL) != 0) {
+		pthread_mutex_destroy(&inst->q_mutex);
+		return -1;
+	}
+	inst->q_init = true;
+	if (pthread_mutex_init(&inst->w_mutex, NULL) != 0) return -1;
+	inst->w_init = true;
 
 	inst->pool = fr_connection_pool_module_init(conf, inst, mod_conn_create, NULL, NULL);
 	if (!inst->pool) return -1;
@@ -331,6 +657,24 @@ static char const *one_value(REQUEST *request, DICT_ATTR const *da, bool *repeat
 }
 
 /*
+ * Session-Timeout in the reply: at most seconds (what is left of the
+ * certificate, capped by [radius] max_session_timeout). A stored reply
+ * attribute may shorten it, never extend it.
+ */
+static void set_session_timeout(REQUEST *request, int64_t seconds)
+{
+	VALUE_PAIR *vp = fr_pair_find_by_num(request->reply->vps, PW_SESSION_TIMEOUT, 0, TAG_ANY);
+	char buf[24];
+
+	if (seconds > UINT32_MAX) seconds = UINT32_MAX;
+	if (vp && vp->vp_integer > 0 && (int64_t)vp->vp_integer <= seconds) return;
+	snprintf(buf, sizeof(buf), "%lld", (long long)seconds);
+	if (pair_make_reply("Session-Timeout", buf, T_OP_SET)) {
+		RDEBUG2("&reply:Session-Timeout := %s", buf);
+	}
+}
+
+/*
  * Check the client certificate of this request against the crtoken store.
  * NOOP when the request carries no certificate serial (not an EAP-TLS
  * request, or an earlier round in the outer server); REJECT for any
@@ -341,11 +685,12 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 {
 	rlm_crtoken_t *inst = instance;
 	VALUE_PAIR *serial_vp, *issuer_vp = NULL;
-	char serial[80];
+	char serial[72]; /* as crt_sighting holds it */
 	crt_presented presented = { 0 };
 	bool repeated = false;
 	crtoken_conn_t *conn;
-	char *reply = NULL;
+	crt_admission adm;
+	int64_t now;
 	crt_status s;
 	int added, tries;
 
@@ -368,6 +713,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 	presented.aki = one_value(request, inst->aki_da, &repeated);
 	presented.not_before = one_value(request, inst->since_da, &repeated);
 	presented.not_after = one_value(request, inst->until_da, &repeated);
+	presented.mac = one_value(request, inst->mac_da, &repeated);
 	if (repeated || fr_pair_find_by_da(serial_vp->next, inst->serial_da, TAG_ANY) ||
 	    (issuer_vp && fr_pair_find_by_da(issuer_vp->next, inst->issuer_da, TAG_ANY))) {
 		REDEBUG("Certificate %s: a certificate attribute occurs more than once",
@@ -400,13 +746,44 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 		return RLM_MODULE_FAIL;
 	}
 
-	s = crt_cert_authorize(conn->ctx, &presented, crt_now(), &reply);
+	now = crt_now();
+	s = crt_cert_admission(conn->ctx, &presented, now, &adm);
 
 	if (s == CRT_OK) {
 		fr_connection_release(inst->pool, conn);
+		if (adm.pin_claim) {
+			/* The first admission of a pinned certificate: its MAC goes
+			 * into the store before the Accept, so a clone presented
+			 * before the next flush (or at another node) loses. */
+			crt_ctx *w;
+			pthread_mutex_lock(&inst->w_mutex);
+			w = writer_get(inst);
+			s = w ? crt_cert_pin_claim(w, serial, adm.mac, now) : CRT_E_STORE_UNAVAILABLE;
+			if (s != CRT_OK) {
+				if (status_is_refusal(s)) {
+					REDEBUG("Certificate %s rejected: %s (%s): %s", serial,
+						crt_status_message(s), crt_status_name(s),
+						crt_errdetail(w));
+				} else {
+					RERROR("Pinning the MAC of %s failed: %s (%s) %s: failing closed",
+					       serial, crt_status_message(s), crt_status_name(s),
+					       w ? crt_errdetail(w) : "no writable store session");
+				}
+			} else {
+				RDEBUG2("Certificate %s pinned to %s (its first admission)", serial,
+					adm.mac);
+			}
+			pthread_mutex_unlock(&inst->w_mutex);
+			if (s != CRT_OK) {
+				crt_admission_clear(&adm);
+				return status_is_refusal(s) ? RLM_MODULE_REJECT : RLM_MODULE_FAIL;
+			}
+		}
 		RDEBUG2("Certificate %s issued by crtoken: admitted", serial);
-		added = reply ? add_reply_attrs(inst, request, reply) : 0;
-		free(reply);
+		added = adm.reply ? add_reply_attrs(inst, request, adm.reply) : 0;
+		set_session_timeout(request, adm.session_timeout);
+		if (inst->record_seen) record_sighting(inst, request, serial, adm.mac, (time_t)now);
+		crt_admission_clear(&adm);
 		return added > 0 ? RLM_MODULE_UPDATED : RLM_MODULE_OK;
 	}
 
@@ -435,10 +812,28 @@ static rlm_rcode_t CC_HINT(nonnull) mod_post_auth(void *instance, REQUEST *reque
 	return mod_authorize(instance, request);
 }
 
-/* Close the pool (every crtoken session in it) and drop the instance. */
+/* Stop the flusher (it flushes what is queued first), close the writer and
+ * the pool (every crtoken session in it) and drop the instance. */
 static int mod_detach(void *instance)
 {
 	rlm_crtoken_t *inst = instance;
+
+	if (inst->q_init) {
+		bool started;
+		pthread_mutex_lock(&inst->q_mutex);
+		inst->stop = true;
+		started = inst->flusher_started;
+		pthread_cond_broadcast(&inst->q_cond);
+		pthread_mutex_unlock(&inst->q_mutex);
+		if (started) pthread_join(inst->flusher, NULL);
+		pthread_cond_destroy(&inst->q_cond);
+		pthread_mutex_destroy(&inst->q_mutex);
+	}
+	if (inst->w_init) {
+		crt_close(inst->writer);
+		inst->writer = NULL;
+		pthread_mutex_destroy(&inst->w_mutex);
+	}
 
 	fr_connection_pool_free(inst->pool);
 	inst->pool = NULL;

@@ -11,7 +11,9 @@
 #   rlm_start DIR                  start freeradius -X -d DIR; RLM_PID, log DIR/radiusd.log
 #   rlm_stop                       stop it (by PID)
 #   rlm_eapol CERT KEY OUT         one EAP-TLS authentication with eapol_test;
-#                                  prints accept | reject | error (OUT: its output)
+#                                  prints accept | reject | error (OUT: its output);
+#                                  RLM_EAPOL_EXTRA: more eapol_test options
+#                                  (-M MAC = Calling-Station-Id, -N attributes)
 #
 # rlm_write_config reads:
 #   RLM_BUILD        build dir holding lib/rlm_crtoken.so (required)
@@ -309,8 +311,9 @@ network={
 	eapol_flags=0
 }
 EOF
+	# shellcheck disable=SC2086
 	eapol_test -c "$_out.conf" -a 127.0.0.1 -p "$RLM_PORT" -s "$RLM_SECRET" -t 10 -r 0 \
-		>"$_out" 2>&1
+		${RLM_EAPOL_EXTRA:-} >"$_out" 2>&1
 	_rc=$?
 	if [ $_rc -eq 0 ] && grep -q "Access-Accept" "$_out" && tail -1 "$_out" | grep -q '^SUCCESS'; then
 		echo accept
