@@ -8,7 +8,8 @@ int cmd_token(admin_env *env, int argc, char **argv);
 
 static const char token_help[] =
     "usage: crtoken-admin token create --name NAME [--cn CN] [--org O] [--ou OU]\n"
-    "                                  [--owner USER] [--expires 7d|12h|30m]\n"
+    "                                  [--owner USER] [--owner-email ADDR]\n"
+    "                                  [--expires 7d|12h|30m]\n"
     "                                  [--lock cn,org,ou] [--open cn,org,ou]\n"
     "                                  [--reply 'Attribute=value']...\n"
     "                                  [--attestation ignore|verify|require]\n"
@@ -18,8 +19,9 @@ static const char token_help[] =
     "       crtoken-admin token list [--state active|used|expired|deleted] [--json]\n"
     "       crtoken-admin token show ID [--json]\n"
     "       crtoken-admin token update ID [--name N] [--cn CN] [--org O] [--ou OU]\n"
-    "                                  [--owner USER] [--expires DURATION] [--lock LIST]\n"
-    "                                  [--open LIST] [--attestation MODE] [--attest-* ...]\n"
+    "                                  [--owner USER] [--owner-email ADDR]\n"
+    "                                  [--expires DURATION] [--lock LIST] [--open LIST]\n"
+    "                                  [--attestation MODE] [--attest-* ...]\n"
     "                                  [--reply 'Attribute=value']... [--clear-reply] [--json]\n"
     "       crtoken-admin token delete ID [--json]\n"
     "       crtoken-admin token purge [--older-than DAYS] [--json]\n\n"

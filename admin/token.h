@@ -33,6 +33,7 @@ enum {
 	TOK_ATTEST_PIN,
 	TOK_ATTEST_TOUCH,
 	TOK_ATTEST_FIRMWARE,
+	TOK_OWNER_EMAIL,
 };
 
 /* The metadata options of create and update, in their option tables. */
@@ -43,6 +44,7 @@ enum {
 	{"org", required_argument, NULL, TOK_ORG},             \
 	{"ou", required_argument, NULL, TOK_OU},               \
 	{"owner", required_argument, NULL, TOK_OWNER},         \
+	{"owner-email", required_argument, NULL, TOK_OWNER_EMAIL}, \
 	{"expires", required_argument, NULL, TOK_EXPIRES},     \
 	{"lock", required_argument, NULL, TOK_LOCK},           \
 	{"open", required_argument, NULL, TOK_OPEN},           \

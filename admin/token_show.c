@@ -15,6 +15,8 @@ static void print_token_text(const crt_token *t)
 	printf("CN:       %s\nO:        %s\nOU:       %s\nowner:    %s\n",
 	       t->cn ? t->cn : "(token name)", t->org ? t->org : "-", t->ou ? t->ou : "-",
 	       t->owner ? t->owner : "(anyone who logs in)");
+	if (t->owner_email)
+		printf("owner e-mail: %s\n", t->owner_email);
 	unsigned may = crt_token_overridable(t);
 	printf("redeemer may set: %s%s%s%s\n", may & CRT_FIELD_CN ? "cn " : "",
 	       may & CRT_FIELD_O ? "org " : "", may & CRT_FIELD_OU ? "ou" : "",

@@ -1,7 +1,7 @@
 /*
  * token_spec.c — the token metadata options that `token create` and
- * `token update` both take (--name, --cn, --org, --ou, --owner, --expires,
- * --lock, --open, --reply, --attestation, --attest-*), parsed into a
+ * `token update` both take (--name, --cn, --org, --ou, --owner, --owner-email,
+ * --expires, --lock, --open, --reply, --attestation, --attest-*), parsed into a
  * crt_token_spec.
  */
 #include <stdlib.h>
@@ -42,6 +42,9 @@ int token_spec_option(admin_call *call, int c, const char *arg, token_spec_args 
 		return 1;
 	case TOK_OWNER:
 		spec->owner = arg;
+		return 1;
+	case TOK_OWNER_EMAIL:
+		spec->owner_email = arg;
 		return 1;
 	case TOK_EXPIRES:
 		if (crt_duration_parse(arg, &spec->lifetime) != CRT_OK) {

@@ -388,6 +388,7 @@ static crt_status revoked_event(crt_ctx *ctx, const crt_cert *c, int reason, con
 	event_subject s = {.token_id = c->token_id,
 			   .token_name = c->name,
 			   .owner = t.owner,
+			   .owner_email = t.owner_email,
 			   .serial = c->serial,
 			   .common_name = c->cn,
 			   .subject = c->subject,

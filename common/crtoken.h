@@ -596,6 +596,7 @@ typedef struct crt_token_spec {
 	const char *attest_pin_policy;
 	const char *attest_touch_policy;
 	const char *attest_min_firmware;
+	const char *owner_email; /* the owner's address for event e-mail (crt_email_check) */
 } crt_token_spec;
 
 typedef struct crt_token {
@@ -614,6 +615,7 @@ typedef struct crt_token {
 	 * firmware=5.4.3" (only what the admin set), NULL: all [attestation]
 	 * defaults */
 	char *attestation;
+	char *owner_email;  /* or NULL */
 } crt_token;
 void crt_token_clear(crt_token *t);
 void crt_token_list_free(crt_token *list, size_t n);
@@ -1183,6 +1185,13 @@ struct json_t *crt_audit_json(const crt_audit_row *r);
  * invisible format characters. CRT_OK or CRT_E_FIELD_INVALID.
  */
 #define CRT_USER_NAME_RULE "1-128 bytes of printable UTF-8 without spaces or ':'"
+/*
+ * The e-mail address rule (a token's ownerEmail): local@domain, at most 254
+ * bytes; the local part printable ASCII without blanks or ()<>[]\,;:"@; the
+ * domain two or more dot-separated labels of A-Z a-z 0-9 and inner '-'.
+ * CRT_OK or CRT_E_FIELD_INVALID.
+ */
+crt_status crt_email_check(const char *addr) CRT_MUST_CHECK;
 crt_status crt_user_name_check(const char *user) CRT_MUST_CHECK;
 
 /*

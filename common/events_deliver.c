@@ -417,10 +417,17 @@ static crt_status route_new(crt_ctx *ctx, int64_t now, size_t *routed)
 	size_t n = 0;
 	crt_status r;
 
-	if ((r = store_begin_write(ctx)) != CRT_OK)
-		return r;
+	/* Read first: a pass with nothing new takes no write lock. The routing
+	 * itself is conditional (routed = 0), so a stale read routes nothing
+	 * twice. */
 	if ((r = store_event_unrouted(ctx, ROUTE_BATCH, &refs, &n)) != CRT_OK)
-		goto fail;
+		return r;
+	if (n == 0)
+		return CRT_OK;
+	if ((r = store_begin_write(ctx)) != CRT_OK) {
+		store_event_refs_free(refs, n);
+		return r;
+	}
 	for (size_t i = 0; i < n; i++) {
 		size_t k = 0;
 		int changed = 0;
@@ -471,8 +478,12 @@ crt_status crt_events_deliver(crt_ctx *ctx, const char *node, crt_events_pass *o
 		snprintf(self, sizeof(self), "%s:%ld", host, (long)getpid());
 		node = self;
 	}
-	if ((r = route_new(ctx, now, &out->routed)) != CRT_OK)
+	int any = 0;
+	if ((r = route_new(ctx, now, &out->routed)) != CRT_OK ||
+	    (r = store_event_due(ctx, now, &any)) != CRT_OK)
 		return r;
+	if (!any)
+		return CRT_OK;
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		return r;
 	if ((r = store_event_claim(ctx, node, now, now + cfg->events_lease, cfg->events_batch,

@@ -108,3 +108,46 @@ crt_status crt_user_name_check(const char *user)
 			return CRT_E_FIELD_INVALID;
 	return CRT_OK;
 }
+
+/* One domain label: 1-63 of A-Z a-z 0-9 '-', not starting or ending with '-'. */
+static int label_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/*
+ * An address crtoken hands to an SMTP relay as one recipient (no display
+ * name, no comments, no quoting): nothing that could end the command or
+ * add a header.
+ */
+crt_status crt_email_check(const char *addr)
+{
+	const char *at;
+	size_t len;
+
+	if (addr == NULL || (len = strlen(addr)) > 254 || (at = strchr(addr, '@')) == NULL ||
+	    at == addr || strchr(at + 1, '@') != NULL || at - addr > 64)
+		return CRT_E_FIELD_INVALID;
+	for (const char *p = addr; p < at; p++)
+		if (*p <= 0x20 || *p >= 0x7f || strchr("()<>[]\\,;:\"", *p) != NULL)
+			return CRT_E_FIELD_INVALID;
+	if (addr[0] == '.' || at[-1] == '.' || strstr(addr, "..") != NULL)
+		return CRT_E_FIELD_INVALID;
+	int labels = 0;
+	for (const char *p = at + 1;; labels++) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		if (!label_ok(p, n))
+			return CRT_E_FIELD_INVALID;
+		if (dot == NULL)
+			break;
+		p = dot + 1;
+	}
+	return labels >= 1 ? CRT_OK : CRT_E_FIELD_INVALID;
+}

@@ -274,6 +274,7 @@ static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_toke
 	event_subject es = {.token_id = t->id,
 	                    .token_name = t->name,
 	                    .owner = t->owner,
+	                    .owner_email = t->owner_email,
 	                    .serial = serial,
 	                    .common_name = row->cn,
 	                    .subject = row->subject,

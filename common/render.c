@@ -78,6 +78,7 @@ json_t *crt_token_json(const crt_token *t, const char *token)
 	put(o, "organization", jstr(t->org));
 	put(o, "organizationalUnit", jstr(t->ou));
 	put(o, "owner", jstr(t->owner));
+	put(o, "ownerEmail", jstr(t->owner_email));
 	put(o, "state", json_string(crt_token_state_name(t->state)));
 	put(o, "lockedFields", fields(CRT_FIELD_ALL & ~crt_token_overridable(t)));
 	put(o, "openFields", fields(t->opened));

@@ -132,6 +132,16 @@ static crt_status check_owner(crt_ctx *ctx, const char *owner)
 	return ctx_fail(ctx, CRT_E_FIELD_INVALID, "the owner must be " CRT_USER_NAME_RULE);
 }
 
+/* The owner's address for event e-mail ("" clears it on update). */
+static crt_status check_owner_email(crt_ctx *ctx, const char *a)
+{
+	if (a == NULL || *a == '\0' || crt_email_check(a) == CRT_OK)
+		return CRT_OK;
+	return ctx_fail(ctx, CRT_E_FIELD_INVALID,
+			"ownerEmail must be one address like user@example.org (no name, no "
+			"blanks)");
+}
+
 crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 {
 	crt_status r;
@@ -143,7 +153,8 @@ crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 	    (r = check_subject_field(ctx, "commonName", s->cn)) != CRT_OK ||
 	    (r = check_subject_field(ctx, "organization", s->org)) != CRT_OK ||
 	    (r = check_subject_field(ctx, "organizationalUnit", s->ou)) != CRT_OK ||
-	    (r = check_owner(ctx, s->owner)) != CRT_OK)
+	    (r = check_owner(ctx, s->owner)) != CRT_OK ||
+	    (r = check_owner_email(ctx, s->owner_email)) != CRT_OK)
 		return r;
 	if ((s->locked | s->opened) & ~(unsigned)CRT_FIELD_ALL)
 		return ctx_fail(ctx, CRT_E_FIELD_INVALID, "unknown field in the lock or open list");

@@ -22,6 +22,7 @@ void crt_token_clear(crt_token *t)
 	free(t->serial);
 	free(t->created_by);
 	free(t->attestation);
+	free(t->owner_email);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -67,6 +68,7 @@ static char *token_detail(const crt_token *t)
 	jb_str(&j, "organization", t->org);
 	jb_str(&j, "organizationalUnit", t->ou);
 	jb_str(&j, "owner", t->owner);
+	jb_str(&j, "ownerEmail", t->owner_email);
 	jb_int(&j, "locked", t->locked);
 	jb_int(&j, "opened", t->opened);
 	jb_str(&j, "expiresAt", exp);
@@ -103,6 +105,7 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 	t.org = dup_str(nonempty(spec->org));
 	t.ou = dup_str(nonempty(spec->ou));
 	t.owner = dup_str(nonempty(spec->owner));
+	t.owner_email = dup_str(nonempty(spec->owner_email));
 	t.reply = dup_str(nonempty(spec->reply));
 	t.created_by = dup_str(actor);
 	t.locked = spec->locked;
@@ -122,7 +125,8 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 	    (r = audit_write(ctx, actor, "token.create", t.id, detail)) != CRT_OK ||
 	    (r = event_emit(ctx, "token.created", actor, &(event_subject){.token_id = t.id,
 	                                                                   .token_name = t.name,
-	                                                                   .owner = t.owner},
+	                                                                   .owner = t.owner,
+	                                                                   .owner_email = t.owner_email},
 	                    NULL, NULL)) != CRT_OK)
 		goto fail;
 	if ((r = store_commit(ctx)) != CRT_OK)
@@ -203,6 +207,7 @@ static crt_status load_changed(crt_ctx *ctx, const char *id, const crt_token_spe
 	if ((r = apply(&t->name, c->name)) != CRT_OK || (r = apply(&t->cn, c->cn)) != CRT_OK ||
 	    (r = apply(&t->org, c->org)) != CRT_OK || (r = apply(&t->ou, c->ou)) != CRT_OK ||
 	    (r = apply(&t->owner, c->owner)) != CRT_OK ||
+	    (r = apply(&t->owner_email, c->owner_email)) != CRT_OK ||
 	    (r = apply(&t->reply, c->reply)) != CRT_OK)
 		return r;
 	/* Locking a field closes it, opening one unlocks it. */
@@ -313,7 +318,8 @@ crt_status crt_token_delete(crt_ctx *ctx, const char *id, const char *actor)
 	if ((r = audit_write(ctx, actor, "token.delete", id, NULL)) != CRT_OK ||
 	    (r = event_emit(ctx, "token.deleted", actor, &(event_subject){.token_id = t.id,
 	                                                                   .token_name = t.name,
-	                                                                   .owner = t.owner},
+	                                                                   .owner = t.owner,
+	                                                                   .owner_email = t.owner_email},
 	                    NULL, NULL)) != CRT_OK)
 		goto fail;
 	r = store_commit(ctx);

@@ -18,7 +18,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 TOOL_PKGS="build-essential pkg-config sqlite3 openssl dpkg-dev xz-utils python3"
 CHECK_PKGS="libcmocka-dev faketime valgrind libpam-oath clang libclang-rt-14-dev \
-python3-yaml python3-jsonschema libjson-validator-perl iproute2 procps systemd \
+python3-yaml python3-jsonschema python3-aiosmtpd libjson-validator-perl iproute2 procps systemd \
 wpasupplicant hostapd network-manager libxml2-utils chromium python3-websocket \
 libpq-dev postgresql softhsm2 libengine-pkcs11-openssl golang-cfssl"
 

@@ -91,6 +91,24 @@ static crt_status pg_ev_route(crt_ctx *ctx, int64_t seq, const char *const *sink
 	return CRT_OK;
 }
 
+static crt_status pg_ev_due(crt_ctx *ctx, int64_t now, int *any)
+{
+	pg_params p = {0};
+	PGresult *res;
+	crt_status r;
+
+	*any = 0;
+	pp_int(&p, now);
+	if ((r = pg_exec(ctx,
+			 "SELECT EXISTS (SELECT 1 FROM event_deliveries WHERE state = 'pending' "
+			 "AND next_at <= $1 AND lease_until <= $1)",
+			 &p, &res, NULL, "looking for due deliveries")) != CRT_OK)
+		return r;
+	*any = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return CRT_OK;
+}
+
 static crt_status pg_ev_claim(crt_ctx *ctx, const char *node, int64_t now, int64_t lease_until,
 			      int limit, store_delivery_job **out, size_t *n)
 {
@@ -340,6 +358,7 @@ const struct store_event_ops pg_event_ops = {
 	.append = pg_ev_append,
 	.unrouted = pg_ev_unrouted,
 	.route = pg_ev_route,
+	.due = pg_ev_due,
 	.claim = pg_ev_claim,
 	.finish = pg_ev_finish,
 	.list = pg_ev_list,

@@ -69,6 +69,9 @@ struct store_event_ops {
 	 * delivery per sink name (due at now). Inside a write transaction. */
 	crt_status (*route)(crt_ctx *ctx, int64_t seq, const char *const *sinks, size_t nsinks,
 			    int64_t now, int *changed);
+	/* *any = 1 when some pending delivery is due at now with its lease run
+	 * out (a read: lets a pass with nothing to do skip the write). */
+	crt_status (*due)(crt_ctx *ctx, int64_t now, int *any);
 	/* Take the lease (node, until lease_until) of up to limit pending
 	 * deliveries due at now whose lease ran out, oldest event first, in one
 	 * statement; *out the jobs (store_delivery_jobs_free). */
@@ -105,6 +108,11 @@ store_event_route(crt_ctx *ctx, int64_t seq, const char *const *sinks, size_t ns
 		  int *changed)
 {
 	return STORE_CALL(ctx, events, route, seq, sinks, nsinks, now, changed);
+}
+static inline crt_status __attribute__((warn_unused_result))
+store_event_due(crt_ctx *ctx, int64_t now, int *any)
+{
+	return STORE_CALL(ctx, events, due, now, any);
 }
 static inline crt_status __attribute__((warn_unused_result))
 store_event_claim(crt_ctx *ctx, const char *node, int64_t now, int64_t lease_until, int limit,

@@ -107,6 +107,28 @@ static crt_status sq_ev_route(crt_ctx *ctx, int64_t seq, const char *const *sink
 	return CRT_OK;
 }
 
+static crt_status sq_ev_due(crt_ctx *ctx, int64_t now, int *any)
+{
+	sqlite3_stmt *st;
+	crt_status r;
+	int rc;
+
+	*any = 0;
+	if ((r = store_prepare(ctx,
+			       "SELECT EXISTS (SELECT 1 FROM event_deliveries WHERE state = 'pending' "
+			       "AND next_at <= ?1 AND lease_until <= ?1)",
+			       &st)) != CRT_OK)
+		return r;
+	sqlite3_bind_int64(st, 1, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*any = sqlite3_column_int(st, 0);
+	store_done(st);
+	if (rc != SQLITE_ROW)
+		return store_error(ctx, rc, "looking for due deliveries");
+	return CRT_OK;
+}
+
 static crt_status sq_ev_claim(crt_ctx *ctx, const char *node, int64_t now, int64_t lease_until,
 			      int limit, store_delivery_job **out, size_t *n)
 {
@@ -419,6 +441,7 @@ const struct store_event_ops sqlite_event_ops = {
 	.append = sq_ev_append,
 	.unrouted = sq_ev_unrouted,
 	.route = sq_ev_route,
+	.due = sq_ev_due,
 	.claim = sq_ev_claim,
 	.finish = sq_ev_finish,
 	.list = sq_ev_list,

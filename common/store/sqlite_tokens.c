@@ -16,7 +16,7 @@
 
 #define TOKEN_COLUMNS                                                                              \
 	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "           \
-	"deleted_at, serial, created_by, updated_at, version, attestation"
+	"deleted_at, serial, created_by, updated_at, version, attestation, owner_email"
 
 /* The tokens.locked column holds the whole per-field override policy: the
  * locked fields in bits 0-2, the opened ones in bits 3-5. */
@@ -48,14 +48,15 @@ static void row_to_token(sqlite3_stmt *st, crt_token *t)
 	t->updated_at = sqlite3_column_int64(st, 14);
 	t->version = sqlite3_column_int64(st, 15);
 	t->attestation = store_col_strdup(st, 16);
+	t->owner_email = store_col_strdup(st, 17);
 }
 
 /* Whether every text column a row had came out (strdup may fail). */
 static int row_complete(sqlite3_stmt *st, const crt_token *t)
 {
-	char *const got[] = {t->name,  t->cn,    t->org,    t->ou,         t->owner,
-	                     t->reply, t->serial, t->created_by, t->attestation};
-	const int col[] = {1, 2, 3, 4, 5, 7, 12, 13, 16};
+	char *const got[] = {t->name,  t->cn,     t->org,        t->ou,          t->owner,
+	                     t->reply, t->serial, t->created_by, t->attestation, t->owner_email};
+	const int col[] = {1, 2, 3, 4, 5, 7, 12, 13, 16, 17};
 	for (size_t i = 0; i < sizeof(col) / sizeof(col[0]); i++)
 		if (got[i] == NULL && sqlite3_column_type(st, col[i]) != SQLITE_NULL)
 			return 0;
@@ -102,8 +103,9 @@ static crt_status sq_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 	crt_status r =
 	    store_prepare(ctx,
 	                  "INSERT INTO tokens(id, hash, name, cn, org, ou, owner, locked, "
-	                  "reply, created_at, expires_at, updated_at, created_by, attestation) "
-	                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	                  "reply, created_at, expires_at, updated_at, created_by, attestation, "
+	                  "owner_email) "
+	                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	                  &st);
 	if (r != CRT_OK)
 		return r;
@@ -121,6 +123,7 @@ static crt_status sq_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 	sqlite3_bind_int64(st, 12, now);
 	store_bind_text(st, 13, t->created_by);
 	store_bind_text(st, 14, t->attestation);
+	store_bind_text(st, 15, t->owner_email);
 	int rc = sqlite3_step(st);
 	store_done(st);
 	return rc == SQLITE_DONE ? CRT_OK : store_error(ctx, rc, "storing the token");
@@ -193,7 +196,7 @@ static crt_status sq_update(crt_ctx *ctx, const crt_token *t, int64_t version, i
 	    store_prepare(ctx,
 	                  "UPDATE tokens SET name = ?, cn = ?, org = ?, ou = ?, owner = ?, "
 	                  "locked = ?, reply = ?, expires_at = ?, updated_at = ?, attestation = ?, "
-	                  "version = version + 1 WHERE id = ? AND version = ? "
+	                  "owner_email = ?, version = version + 1 WHERE id = ? AND version = ? "
 	                  "AND used_at IS NULL AND deleted_at IS NULL",
 	                  &st);
 	*changed = 0;
@@ -209,8 +212,9 @@ static crt_status sq_update(crt_ctx *ctx, const crt_token *t, int64_t version, i
 	sqlite3_bind_int64(st, 8, t->expires_at);
 	sqlite3_bind_int64(st, 9, now);
 	store_bind_text(st, 10, t->attestation);
-	store_bind_text(st, 11, t->id);
-	sqlite3_bind_int64(st, 12, version);
+	store_bind_text(st, 11, t->owner_email);
+	store_bind_text(st, 12, t->id);
+	sqlite3_bind_int64(st, 13, version);
 	return step_changes(ctx, st, "updating the token", changed);
 }
 

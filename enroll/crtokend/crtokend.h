@@ -18,6 +18,7 @@
  *   h_*.c       endpoint handlers (h_portal.c: the /enroll page, whose
  *               files portal_assets.S embeds from enroll/web/)
  *   log.c       stderr / syslog logging
+ *   deliver.c   the event delivery thread
  */
 #ifndef CRTOKEND_H
 #define CRTOKEND_H
@@ -119,6 +120,15 @@ void deadline_resume(deadlines *d, struct deadline_conn *c);
 /* A new deadline, timeout seconds from now (next response or request). */
 void deadline_restart(deadlines *d, struct deadline_conn *c);
 
+/* ------------------------------------------------------------ deliver.c */
+
+/* The event delivery thread over pool's current instance (NULL when it
+ * cannot start); wake it after a change; stop joins it. NULL-safe. */
+struct deliverer;
+struct deliverer *deliverer_start(ctx_pool *pool);
+void deliverer_wake(struct deliverer *d);
+void deliverer_stop(struct deliverer *d);
+
 /* ------------------------------------------------------------ server.c */
 
 typedef struct server {
@@ -127,6 +137,7 @@ typedef struct server {
 	ctx_pool *pool;
 	struct MHD_Daemon *mhd;
 	deadlines *dl;
+	struct deliverer *events;  /* woken by requests that may change the store */
 	unsigned workers;         /* store connections = requests processed at once */
 	int logins;               /* PAM conversations under way (atomic) */
 	volatile long inflight;   /* requests between first callback and completion */

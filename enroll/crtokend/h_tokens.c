@@ -17,7 +17,8 @@
 static const char *const spec_keys[] = {
     "name",      "commonName", "organization", "organizationalUnit", "owner",
     "expiresIn", "expiresAt",  "lockedFields", "replyAttributes",    "openFields",
-    "attestation", "attestPinPolicy", "attestTouchPolicy", "attestMinFirmware", NULL,
+    "attestation", "attestPinPolicy", "attestTouchPolicy", "attestMinFirmware", "ownerEmail",
+    NULL,
 };
 
 /* A growing "line\nline" buffer. */
@@ -196,7 +197,7 @@ static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spe
 {
 	static const char *const strkeys[] = {
 	    "name",        "commonName",      "organization",      "organizationalUnit", "owner",
-	    "attestation", "attestPinPolicy", "attestTouchPolicy", "attestMinFirmware"};
+	    "attestation", "attestPinPolicy", "attestTouchPolicy", "attestMinFirmware", "ownerEmail"};
 	const char **dst[] = {&spec->name,
 	                      &spec->cn,
 	                      &spec->org,
@@ -205,7 +206,8 @@ static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spe
 	                      &spec->attest_mode,
 	                      &spec->attest_pin_policy,
 	                      &spec->attest_touch_policy,
-	                      &spec->attest_min_firmware};
+	                      &spec->attest_min_firmware,
+	                      &spec->owner_email};
 	json_t *v;
 	size_t i;
 	int is_null;

@@ -182,6 +182,10 @@ int main(int argc, char **argv)
 		        listen_opt ? listen_opt : cfg->listen);
 		goto out;
 	}
+	if ((srv.events = deliverer_start(srv.pool)) == NULL) {
+		log_msg(LOG_ERR, "cannot start the event delivery thread");
+		goto out;
+	}
 	if (server_start(&srv, &addr, cfg) != 0)
 		goto out;
 	bound_signature(cfg, listen_opt, bound, sizeof(bound));
@@ -212,10 +216,13 @@ int main(int argc, char **argv)
 	}
 	log_msg(LOG_NOTICE, "signal %d: draining in-flight requests", sig);
 	server_stop(&srv, DRAIN_SECONDS);
+	deliverer_stop(srv.events);
+	srv.events = NULL;
 	pam_gate_hold(NULL);
 	log_msg(LOG_NOTICE, "stopped");
 	rc = 0;
 out:
+	deliverer_stop(srv.events);
 	crt_instance_unref(inst);
 	pool_close(srv.pool);
 	ratelimit_free(srv.rl);

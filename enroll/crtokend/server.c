@@ -226,6 +226,10 @@ static enum MHD_Result queue(struct request *rq)
 	MHD_destroy_response(rq->resp);
 	rq->resp = NULL;
 	rq->queued = 1;
+	/* Anything but a read may have raised an event (a redemption, a
+	 * delete, a login that locked an OTP user): deliver it now. */
+	if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0)
+		deliverer_wake(rq->srv->events);
 	return ret;
 }
 

@@ -62,6 +62,48 @@ static void a_token_create_writes_token_created_without_the_token_string(void **
 	tu_instance_free(&t);
 }
 
+static void an_owner_email_is_kept_validated_and_carried_by_the_events(void **state)
+{
+	test_instance t;
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token tk, got;
+	crt_token_spec spec = {.name = "mailed", .owner = "dora", .owner_email = "dora@example.org"};
+	tu_instance(&t);
+	tu_token(t.ctx, &spec, tok, &tk);
+	assert_int_equal(crt_token_get(t.ctx, tk.id, &got), CRT_OK);
+	assert_string_equal(got.owner_email, "dora@example.org");
+	crt_token_clear(&got);
+	char *b = newest_body(t.ctx, "token.created");
+	assert_non_null(strstr(b, "\"ownerEmail\":\"dora@example.org\""));
+	free(b);
+	/* changed and cleared by update */
+	crt_token_spec ch = {.owner_email = "d.ora+wifi@mail.example.org"};
+	assert_int_equal(crt_token_update(t.ctx, tk.id, &ch, "test", &got), CRT_OK);
+	assert_string_equal(got.owner_email, "d.ora+wifi@mail.example.org");
+	crt_token_clear(&got);
+	ch.owner_email = "";
+	assert_int_equal(crt_token_update(t.ctx, tk.id, &ch, "test", &got), CRT_OK);
+	assert_null(got.owner_email);
+	crt_token_clear(&got);
+	static const char *const bad[] = {
+	    "dora",       "@example.org",          "dora@",          "dora@example",
+	    "a b@x.org",  "dora@exa_mple.org",     "<dora@x.org>",   "dora@x.org, eve@y.org",
+	    "d@x.org\r\nRCPT TO:<eve@y.org>", "dora@-x.org", ".dora@x.org", "do..ra@x.org",
+	    "Dora <dora@x.org>", "dora@x..org", "d\xc3\xb6ra@x.org"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		crt_token_spec s = {.name = "bad", .owner_email = bad[i]};
+		crt_token x;
+		if (crt_token_create(t.ctx, &s, "test", &x, tok) != CRT_E_FIELD_INVALID)
+			fail_msg("ownerEmail \"%s\" was accepted", bad[i]);
+		ch.owner_email = bad[i];
+		assert_int_equal(crt_token_update(t.ctx, tk.id, &ch, "test", NULL),
+				 CRT_E_FIELD_INVALID);
+	}
+	assert_int_equal(events_of(&t, "token.created"), 1);
+	crt_token_clear(&tk);
+	tu_instance_free(&t);
+}
+
 static void a_token_delete_writes_token_deleted(void **state)
 {
 	test_instance t;
@@ -487,6 +529,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(a_token_create_writes_token_created_without_the_token_string),
+	    cmocka_unit_test(an_owner_email_is_kept_validated_and_carried_by_the_events),
 	    cmocka_unit_test(a_token_delete_writes_token_deleted),
 	    cmocka_unit_test(a_redemption_writes_certificate_issued_and_a_refusal_writes_nothing),
 	    cmocka_unit_test(a_revocation_writes_certificate_revoked_with_its_reason),
