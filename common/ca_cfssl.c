@@ -150,6 +150,12 @@ const char *ca_type_resolve(crt_config *cfg, int key_given, char *buf, size_t n)
 	return buf;
 }
 
+void ca_cfssl_session_free(void *handle)
+{
+	if (handle != NULL)
+		curl_easy_cleanup(handle);
+}
+
 int ca_is_remote(const crt_ctx *ctx)
 {
 	const char *type = ctx->cfg.ca_type;
@@ -558,8 +564,15 @@ crt_status ca_cfssl_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, cons
 		return ctx_fail(ctx, CRT_E_CA_EXPIRED, "the CA certificate expired");
 	if ((r = ca_cfssl_body(c, csr->der, csr->der_len, cn, org, ou, &body)) != CRT_OK)
 		return ctx_fail(ctx, r, "building the cfssl request");
-	if ((h = curl_easy_init()) == NULL ||
-	    (hdrs = curl_slist_append(NULL, "Content-Type: application/json")) == NULL) {
+	/* One handle per session, reset per call: its connection (and TLS
+	 * session) to the cfssl server is reused by the next redemption. */
+	if ((h = ctx->remote_http) != NULL)
+		curl_easy_reset(h);
+	else if ((h = ctx->remote_http = curl_easy_init()) == NULL) {
+		r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((hdrs = curl_slist_append(NULL, "Content-Type: application/json")) == NULL) {
 		r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -609,7 +622,6 @@ crt_status ca_cfssl_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, cons
 out:
 	X509_free(x);
 	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
 	free(a.data);
 	free(body);
 	return r;

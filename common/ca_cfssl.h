@@ -92,4 +92,7 @@ crt_status ca_cfssl_issue(crt_ctx *ctx, const struct crt_csr *csr, const char *c
 			  const char *org, const char *ou, int64_t now, X509 **out,
 			  char serial[72]) CRT_MUST_CHECK;
 
+/* Free a session's kept libcurl handle (crt_close; NULL is fine). */
+void ca_cfssl_session_free(void *handle);
+
 #endif /* CRTOKEN_CA_CFSSL_H */

@@ -370,6 +370,7 @@ void crt_close(crt_ctx *ctx)
 		return;
 	OSSL_DECODER_CTX_free(ctx->spki_decoder);
 	EVP_PKEY_free(ctx->spki_out);
+	ca_cfssl_session_free(ctx->remote_http);
 	store_close(ctx);
 	crt_instance_unref(ctx->inst);
 	OPENSSL_cleanse(ctx, sizeof(*ctx));

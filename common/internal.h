@@ -110,6 +110,8 @@ struct crt_ctx {
 	/* cached SubjectPublicKeyInfo decoder (see csr.c) and its output slot */
 	struct ossl_decoder_ctx_st *spki_decoder;
 	EVP_PKEY *spki_out;
+	/* a remote CA's libcurl handle, kept for its connections (ca_cfssl.c) */
+	void *remote_http;
 	struct {                  /* the fault seam (store/fault.c) */
 		int countdown, calls;
 		crt_status status;
