@@ -66,6 +66,55 @@ static int copy_spki(X509 *x, const crt_csr *csr)
 	return 1;
 }
 
+crt_status cert_validity(crt_ctx *ctx, int64_t now, int64_t *not_before, int64_t *not_after)
+{
+	int64_t ca_end;
+
+	if (ctx->ca_key == NULL || ctx->ca_cert == NULL)
+		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
+	ca_end = ca_time_unix(X509_get0_notAfter(ctx->ca_cert));
+	if (ca_end <= now)
+		return ctx_fail(ctx, CRT_E_CA_EXPIRED, "the CA certificate expired");
+	*not_before = now - ctx->cfg.clock_skew_seconds;
+	*not_after = now + (int64_t)ctx->cfg.cert_days * 86400;
+	if (*not_after > ca_end) /* never outlive the CA */
+		*not_after = ca_end;
+	return CRT_OK;
+}
+
+/* The subject name O, OU, CN (empty fields left out) into *out. */
+static crt_status subject_name(crt_ctx *ctx, const char *cn, const char *org, const char *ou,
+			       X509_NAME **out)
+{
+	X509_NAME *subj;
+	crt_status r;
+
+	if ((*out = subj = X509_NAME_new()) == NULL)
+		return CRT_E_NOMEM;
+	if ((r = add_name_entry(subj, "O", org)) != CRT_OK ||
+	    (r = add_name_entry(subj, "OU", ou)) != CRT_OK ||
+	    (r = add_name_entry(subj, "CN", cn)) != CRT_OK) {
+		X509_NAME_free(subj);
+		*out = NULL;
+		return ctx_fail(ctx, r, "the subject could not be built (field too long?)");
+	}
+	return CRT_OK;
+}
+
+crt_status cert_subject_text(crt_ctx *ctx, const char *cn, const char *org, const char *ou,
+			     char **out)
+{
+	X509_NAME *subj = NULL;
+	crt_status r;
+
+	*out = NULL;
+	if ((r = subject_name(ctx, cn, org, ou, &subj)) != CRT_OK)
+		return r;
+	*out = ca_name_oneline(subj);
+	X509_NAME_free(subj);
+	return *out != NULL ? CRT_OK : ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+}
+
 crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const char *org,
 		      const char *ou, int64_t now, X509 **out, char serial[72])
 {
@@ -75,27 +124,17 @@ crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const ch
 	ASN1_INTEGER *sn = NULL;
 	X509V3_CTX v3;
 	crt_status r;
-	int64_t ca_end = ca_time_unix(X509_get0_notAfter(ctx->ca_cert));
-	int64_t nb = now - ctx->cfg.clock_skew_seconds;
-	int64_t na = now + (int64_t)ctx->cfg.cert_days * 86400;
+	int64_t nb, na;
 
 	*out = NULL;
 	if (ctx->ca != NULL && ctx->ca->cfssl != NULL) /* [ca] type = cfssl: the remote CA signs */
 		return ca_cfssl_issue(ctx, csr, cn, org, ou, now, out, serial);
-	if (ctx->ca_key == NULL)
-		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
-	if (ca_end <= now)
-		return ctx_fail(ctx, CRT_E_CA_EXPIRED, "the CA certificate expired");
-	if (na > ca_end) /* never outlive the CA */
-		na = ca_end;
-	if ((subj = X509_NAME_new()) == NULL || (x = X509_new()) == NULL) {
-		r = CRT_E_NOMEM;
+	if ((r = cert_validity(ctx, now, &nb, &na)) != CRT_OK)
+		return r;
+	if ((r = subject_name(ctx, cn, org, ou, &subj)) != CRT_OK)
 		goto out;
-	}
-	if ((r = add_name_entry(subj, "O", org)) != CRT_OK ||
-	    (r = add_name_entry(subj, "OU", ou)) != CRT_OK ||
-	    (r = add_name_entry(subj, "CN", cn)) != CRT_OK) {
-		r = ctx_fail(ctx, r, "the subject could not be built (field too long?)");
+	if ((x = X509_new()) == NULL) {
+		r = CRT_E_NOMEM;
 		goto out;
 	}
 	if ((r = ca_random_serial(&sn, serial)) != CRT_OK)

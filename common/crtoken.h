@@ -961,6 +961,35 @@ typedef struct crt_redeem_req {
  */
 crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out) CRT_MUST_CHECK;
 
+/* What a redemption would issue (crt_redeem_preview). */
+typedef struct crt_preview {
+	char token_id[CRT_ID_LEN];
+	char *name;          /* the token's name (the certificate's too) */
+	char *cn, *org, *ou; /* the subject fields as they would be signed; org, ou may be NULL */
+	char *subject;       /* as the issued certificate will show it: "/O=…/OU=…/CN=…" */
+	char *owner;         /* the user the token is bound to, or NULL */
+	unsigned may_change; /* crt_field mask the redeemer may still set (crt_token_overridable) */
+	int cert_days;       /* [ca] cert_days; 0 for a remote CA, whose profile decides */
+	int64_t not_before, not_after; /* the validity if issued now (never past the CA's);
+					  0 for a remote CA */
+	int64_t token_expires_at;      /* the token's own expiry, 0 = none */
+} crt_preview;
+void crt_preview_clear(crt_preview *p);
+
+/*
+ * What redeeming req->token as req->user (with req's overrides) would
+ * issue, issuing nothing: every check crt_redeem makes before it needs the
+ * CSR (token syntax, override fields, the token row, its state and owner,
+ * the subject policy) with the same refusal statuses — token_used,
+ * token_expired, token_owner_mismatch, field_locked ... — and the CA
+ * (ca_missing, ca_expired). req->csr is ignored. Consumes nothing: the
+ * token is not changed. Audited: a refusal as token.preview_refused, a
+ * preview as token.preview (user, remote, subject). On CRT_OK out is the
+ * caller's (crt_preview_clear); on failure it is cleared.
+ */
+crt_status crt_redeem_preview(crt_ctx *ctx, const crt_redeem_req *req,
+			      crt_preview *out) CRT_MUST_CHECK;
+
 /*
  * Server-side key generation ("GENERATE"): make a key of key_type
  * ("ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "ed25519"), redeem with a
@@ -1173,6 +1202,10 @@ struct json_t;
 struct json_t *crt_token_json(const crt_token *t, const char *token);
 /* A certificate; with_pem adds "certificate" and "chain". */
 struct json_t *crt_cert_json(const crt_cert *c, int with_pem);
+/* A redemption preview: tokenId, name, commonName, organization,
+ * organizationalUnit, subject, owner, mayChange, validityDays, notBefore,
+ * notAfter, tokenExpiresAt. */
+struct json_t *crt_preview_json(const crt_preview *p);
 /* An audit row: id, at, actor, action, object, detail (the stored JSON as a
  * value; null when there is none). */
 struct json_t *crt_audit_json(const crt_audit_row *r);

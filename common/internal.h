@@ -345,6 +345,15 @@ crt_status csr_key_policy(crt_ctx *ctx, EVP_PKEY *pk, const X509_PUBKEY *spki) C
 int csr_ed25519_point_ok(const unsigned char a[32]);
 
 /* --- cert.c --- */
+/* The validity of a certificate issued at now: back-dated by
+ * clock_skew_seconds, cert_days long, never past the CA's end.
+ * CRT_E_CA_MISSING without a CA key, CRT_E_CA_EXPIRED after its end. */
+crt_status cert_validity(crt_ctx *ctx, int64_t now, int64_t *not_before,
+			 int64_t *not_after) CRT_MUST_CHECK;
+/* The subject cn/org/ou as an issued certificate's row shows it
+ * ("/O=…/OU=…/CN=…"), malloc'd into *out. */
+crt_status cert_subject_text(crt_ctx *ctx, const char *cn, const char *org, const char *ou,
+			     char **out) CRT_MUST_CHECK;
 /* Sign a client certificate for the CSR's public key with subject cn/org/ou
  * and the configured profile (nothing else of the CSR is used). */
 crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const char *org,

@@ -45,8 +45,21 @@ static char *refusal_detail(const crt_redeem_req *req, crt_status why)
 	return jb_end(&j);
 }
 
-static void audit_refusal(crt_ctx *ctx, const crt_redeem_req *req, const char *object,
-                          crt_status why)
+/* One audit row and nothing else (the redemption verb's audit-only form). */
+static crt_status audit_only(crt_ctx *ctx, const crt_redeem_req *req, const char *action,
+                             const char *object, const char *detail)
+{
+	store_redemption job = {.audit_only = 1,
+	                        .audit = {.at = crt_now(),
+	                                  .actor = req->actor,
+	                                  .action = action,
+	                                  .object = object,
+	                                  .detail = detail}};
+	return store_token_redeem(ctx, &job);
+}
+
+static void audit_refusal_as(crt_ctx *ctx, const crt_redeem_req *req, const char *action,
+                             const char *object, crt_status why)
 {
 	char saved[sizeof(ctx->detail)];
 	char *detail;
@@ -59,17 +72,17 @@ static void audit_refusal(crt_ctx *ctx, const crt_redeem_req *req, const char *o
 	if ((detail = refusal_detail(req, why)) == NULL)
 		return;
 	memcpy(saved, ctx->detail, sizeof(saved));
-	store_redemption job = {.audit_only = 1,
-	                        .audit = {.at = crt_now(),
-	                                  .actor = req->actor,
-	                                  .action = "token.redeem_refused",
-	                                  .object = object,
-	                                  .detail = detail}};
-	if (store_token_redeem(ctx, &job) != CRT_OK) {
+	if (audit_only(ctx, req, action, object, detail) != CRT_OK) {
 		/* the refusal stands as it is; the store could not take its row */
 	}
 	memcpy(ctx->detail, saved, sizeof(saved));
 	free(detail);
+}
+
+static void audit_refusal(crt_ctx *ctx, const crt_redeem_req *req, const char *object,
+                          crt_status why)
+{
+	audit_refusal_as(ctx, req, "token.redeem_refused", object, why);
 }
 
 /* The audit detail of a successful redemption (attestation: the attested
@@ -359,5 +372,85 @@ out:
 	csr_free(csr);
 	crt_token_clear(&t);
 	crt_cert_clear(&c);
+	return r;
+}
+
+/* ------------------------------------------------------------------ preview */
+
+void crt_preview_clear(crt_preview *p)
+{
+	if (p == NULL)
+		return;
+	free(p->name);
+	free(p->cn);
+	free(p->org);
+	free(p->ou);
+	free(p->subject);
+	free(p->owner);
+	memset(p, 0, sizeof(*p));
+}
+
+/* out from the token t and the subject fields the decision picked. */
+static crt_status preview_fill(crt_ctx *ctx, const crt_token *t, const char *cn, const char *org,
+                               const char *ou, int64_t now, crt_preview *out)
+{
+	crt_status r;
+
+	snprintf(out->token_id, sizeof(out->token_id), "%s", t->id);
+	out->may_change = crt_token_overridable(t);
+	out->token_expires_at = t->expires_at;
+	/* A remote CA ([ca] type = cfssl) sets the validity by its own profile:
+	 * the preview leaves it unknown (0) rather than guess. */
+	if (ctx->ca == NULL || ctx->ca->cfssl == NULL) {
+		out->cert_days = ctx->cfg.cert_days;
+		if ((r = cert_validity(ctx, now, &out->not_before, &out->not_after)) != CRT_OK)
+			return r;
+	}
+	if ((r = cert_subject_text(ctx, cn, org, ou, &out->subject)) != CRT_OK)
+		return r;
+	if ((out->name = dup_str(t->name)) == NULL || (out->cn = dup_str(cn)) == NULL ||
+	    (org != NULL && *org != '\0' && (out->org = dup_str(org)) == NULL) ||
+	    (ou != NULL && *ou != '\0' && (out->ou = dup_str(ou)) == NULL) ||
+	    (t->owner != NULL && (out->owner = dup_str(t->owner)) == NULL))
+		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+	return CRT_OK;
+}
+
+crt_status crt_redeem_preview(crt_ctx *ctx, const crt_redeem_req *req, crt_preview *out)
+{
+	crt_token t = {0};
+	char hash[65], object[80] = "token", *detail = NULL;
+	const char *cn = NULL, *org = NULL, *ou = NULL;
+	int64_t now = crt_now();
+	crt_status r;
+	jbuf j;
+
+	ctx_clear_detail(ctx);
+	memset(out, 0, sizeof(*out));
+	if (req == NULL || req->token == NULL)
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token given");
+	if ((r = check_request(ctx, req)) != CRT_OK)
+		goto refused;
+	token_hash(req->token, hash);
+	if ((r = check_token(ctx, req, hash, now, &t, object, &cn, &org, &ou)) != CRT_OK ||
+	    (r = preview_fill(ctx, &t, cn, org, ou, now, out)) != CRT_OK)
+		goto refused;
+	jb_begin(&j);
+	jb_str(&j, "subject", out->subject);
+	jb_str(&j, "user", req->user);
+	jb_str(&j, "remote", req->remote);
+	if ((detail = jb_end(&j)) == NULL) {
+		r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+		goto out;
+	}
+	r = audit_only(ctx, req, "token.preview", t.id, detail);
+	goto out;
+refused:
+	audit_refusal_as(ctx, req, "token.preview_refused", object, r);
+out:
+	if (r != CRT_OK)
+		crt_preview_clear(out);
+	free(detail);
+	crt_token_clear(&t);
 	return r;
 }

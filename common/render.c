@@ -165,3 +165,24 @@ json_t *crt_audit_json(const crt_audit_row *r)
 	put(o, "detail", detail ? detail : json_null());
 	return o;
 }
+
+json_t *crt_preview_json(const crt_preview *p)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	put(o, "tokenId", json_string(p->token_id));
+	put(o, "name", jstr(p->name));
+	put(o, "commonName", jstr(p->cn));
+	put(o, "organization", jstr(p->org));
+	put(o, "organizationalUnit", jstr(p->ou));
+	put(o, "subject", jstr(p->subject));
+	put(o, "owner", jstr(p->owner));
+	put(o, "mayChange", fields(p->may_change));
+	put(o, "validityDays", p->cert_days > 0 ? json_integer(p->cert_days) : json_null());
+	put(o, "notBefore", jtime(p->not_before));
+	put(o, "notAfter", jtime(p->not_after));
+	put(o, "tokenExpiresAt", jtime(p->token_expires_at));
+	return o;
+}

@@ -290,10 +290,13 @@ void h_cert_list(struct request *rq);
 void h_cert_get(struct request *rq);
 void h_cert_revoke(struct request *rq);
 void h_redeem(struct request *rq);
+void h_preview(struct request *rq);
 void h_ca_pem(struct request *rq);
 void h_crl(struct request *rq);
 void h_healthz(struct request *rq);
 void h_profile_list(struct request *rq);
+/* [network] as the page and a preview show it: configured, type, name, ssid. */
+json_t *network_summary(const crt_config *cfg);
 void h_profile_make(struct request *rq);
 void h_ocsp_post(struct request *rq);
 void h_ocsp_get(struct request *rq);

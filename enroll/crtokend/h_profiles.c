@@ -31,14 +31,26 @@ static int offered(const crt_config *cfg, const char *format)
 	return 0;
 }
 
+/* Is [network] complete enough to make profiles? */
+static int network_configured(const crt_config *cfg)
+{
+	return cfg->net_ca_file != NULL && cfg->net_server_names != NULL &&
+	       (strcmp(cfg->net_type, "wired") == 0 || cfg->net_ssid != NULL);
+}
+
+json_t *network_summary(const crt_config *cfg)
+{
+	return json_pack("{s:b, s:s, s:s?, s:s?}", "configured", network_configured(cfg), "type",
+	                 cfg->net_type, "name", cfg->net_name, "ssid", cfg->net_ssid);
+}
+
 void h_profile_list(struct request *rq)
 {
 	const crt_config *cfg = rq->cfg;
 	const crt_profile_format *f;
 	json_t *list = json_array(), *out;
 	size_t n, i;
-	int configured = cfg->net_ca_file != NULL && cfg->net_server_names != NULL &&
-	                 (strcmp(cfg->net_type, "wired") == 0 || cfg->net_ssid != NULL);
+	int configured = network_configured(cfg);
 
 	f = crt_profile_formats(&n);
 	for (i = 0; list != NULL && i < n; i++) {

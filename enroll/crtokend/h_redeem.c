@@ -1,5 +1,6 @@
 /*
- * h_redeem.c — POST /client-certificates/token/{token}, the redemption.
+ * h_redeem.c — POST /client-certificates/token/{token}, the redemption,
+ * and POST /certificate-request-tokens/preview, what it would issue.
  *
  *   {"type":"CSR","value":"<PEM>", "attestation"?, "commonName"?, "organization"?,
  *    "organizationalUnit"?}
@@ -133,4 +134,59 @@ out:
 	crt_strfree_secret(pass_out);
 	crt_cert_clear(&c);
 	json_decref(obj); /* strings wiped by the jansson allocator (main.c) */
+}
+
+static const char *const preview_keys[] = {
+    "token", "commonName", "organization", "organizationalUnit", NULL,
+};
+
+/*
+ * POST /certificate-request-tokens/preview
+ *   {"token", "commonName"?, "organization"?, "organizationalUnit"?}
+ *   → 200 crt_preview_json + "network" (network_summary)
+ * Behind the same login gate as the redemption (R_REDEEM: the PAM login,
+ * or with require_login = no the per-address attempt) and refused with the
+ * same codes; it issues and consumes nothing (crt_redeem_preview). A
+ * refusal counts against the address like a refused redemption. The token
+ * travels in the body, so it is in no URL and no log line.
+ */
+void h_preview(struct request *rq)
+{
+	crt_redeem_req req;
+	crt_preview p;
+	json_t *obj, *out = NULL;
+	crt_status s;
+
+	memset(&req, 0, sizeof(req));
+	memset(&p, 0, sizeof(p));
+	if ((obj = req_body_object(rq)) == NULL)
+		return;
+	if (req_only_keys(rq, obj, preview_keys) != 0 ||
+	    req_str(rq, obj, "token", &req.token, NULL) ||
+	    req_str(rq, obj, "commonName", &req.cn, NULL) ||
+	    req_str(rq, obj, "organization", &req.org, NULL) ||
+	    req_str(rq, obj, "organizationalUnit", &req.ou, NULL))
+		goto out;
+	if (req.token == NULL) {
+		reply_error(rq, CRT_E_REQUEST_INVALID, "\"token\" is required");
+		goto out;
+	}
+	req.user = rq->user[0] ? rq->user : NULL;
+	req.actor = rq->actor;
+	req.remote = rq->remote;
+	s = crt_redeem_preview(rq->ctx, &req, &p);
+	auth_attempt_done(rq, s != CRT_OK);
+	if (s != CRT_OK) {
+		reply_status(rq, s);
+		goto out;
+	}
+	if ((out = crt_preview_json(&p)) != NULL &&
+	    json_object_set_new(out, "network", network_summary(rq->cfg)) != 0) {
+		json_decref(out);
+		out = NULL;
+	}
+	reply_json(rq, 200, out);
+out:
+	crt_preview_clear(&p);
+	json_decref(obj);
 }

@@ -12,6 +12,8 @@
 static const struct route routes[] = {
     /* Admin (Bearer API key). */
     {"POST", "/certificate-request-tokens", h_token_create, R_ADMIN | R_BODY},
+    /* What a redemption would issue (login gate, like the redemption). */
+    {"POST", "/certificate-request-tokens/preview", h_preview, R_REDEEM | R_BODY},
     {"GET", "/certificate-request-tokens", h_token_list, R_ADMIN},
     {"GET", "/certificate-request-tokens/{id}", h_token_get, R_ADMIN},
     {"PATCH", "/certificate-request-tokens/{id}", h_token_update, R_ADMIN | R_BODY},
@@ -69,14 +71,21 @@ const struct route *route_match(const char *method, const char *path, char *para
                                 unsigned *status, char *allow, size_t alen)
 {
 	char scratch[sizeof(((struct request *)0)->param)];
-	int known = 0;
+	int known = 0, literal = 0;
 	size_t i;
 	int head = strcmp(method, "HEAD") == 0;
 
 	if (alen > 0)
 		allow[0] = '\0';
 	param[0] = '\0';
+	/* A literal path wins over a template that also matches it
+	 * (/certificate-request-tokens/preview is no token {id}). */
+	for (i = 0; i < NROUTES; i++)
+		if (strchr(routes[i].pattern, '{') == NULL && strcmp(routes[i].pattern, path) == 0)
+			literal = 1;
 	for (i = 0; i < NROUTES; i++) {
+		if (literal && strchr(routes[i].pattern, '{') != NULL)
+			continue;
 		if (!path_matches(routes[i].pattern, path, (routes[i].flags & R_REST) != 0, scratch,
 		                  sizeof(scratch)))
 			continue;

@@ -36,7 +36,7 @@ for p, item in d["paths"].items():
             print(m.upper(), p)' "$DOC" | sort >"$T/doc.routes"
 "$CRTOKEND" --routes | sort >"$T/server.routes"
 check "documented operations = the server's routes" diff -u "$T/server.routes" "$T/doc.routes"
-check_eq "twenty operations" 20 "$(wc -l <"$T/server.routes")"
+check_eq "twenty-one operations" 21 "$(wc -l <"$T/server.routes")"
 
 check "every \$ref in the document resolves" $PY -c '
 import sys, yaml
@@ -114,6 +114,8 @@ areq GET "/certificate-request-tokens/$TOKEN_ID"
 check_status "getToken is 200" 200 -
 ajreq PATCH "/certificate-request-tokens/$TOKEN_ID" '{"organization":"Example","owner":null}'
 check_status "updateToken is 200" 200 -
+jreq POST /certificate-request-tokens/preview "{\"token\":\"$TOKEN\"}"
+check_status "previewRedemption is 200" 200 -
 csr_body oa-dev && redeem "$TOKEN" "$T/oa-dev.json"
 check_status "redeemToken (CSR) is 201" 201 -
 SERIAL=$(jget "$T/body" "d['serial']")

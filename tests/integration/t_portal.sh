@@ -140,10 +140,10 @@ drive main "the page flows"
 # reload_pam SERVICE : crtokend logs in through SERVICE from now on.
 reload_pam() {
 	conf_set pam_service "$1"
-	_n=$(grep -c 'reloaded configuration' "$T/crtokend.log")
+	_reloads=$(grep -c 'reloaded configuration' "$T/crtokend.log")
 	kill -HUP "$CRTOKEND_PID"
 	_i=0
-	while [ "$(grep -c 'reloaded configuration' "$T/crtokend.log")" = "$_n" ] && [ $_i -lt 100 ]; do
+	while [ "$(grep -c 'reloaded configuration' "$T/crtokend.log")" = "$_reloads" ] && [ $_i -lt 100 ]; do
 		sleep 0.1
 		_i=$((_i + 1))
 	done
