@@ -28,6 +28,24 @@ conf_set() {
 	sed -i -e "s|^;*$1 *=.*|$1 = $2|" "$CRTOKEN_CONF"
 	grep -q "^$1 = " "$CRTOKEN_CONF"
 }
+# conf_set_in SECTION KEY VALUE : conf_set for a key more than one section
+# has ([ca] and [network] both have ca_file): only SECTION's line changes.
+conf_set_in() {
+	$PY - "$CRTOKEN_CONF" "$@" <<'EOF'
+import re, sys
+path, sec, key, val = sys.argv[1:]
+out, cur, done = [], None, False
+for line in open(path).read().split("\n"):
+    m = re.match(r"^\[(.+)\]\s*$", line)
+    if m:
+        cur = m.group(1)
+    elif cur == sec and not done and re.match(r"^;*" + re.escape(key) + r" *=", line):
+        line, done = key + " = " + val, True
+    out.append(line)
+open(path, "w").write("\n".join(out))
+sys.exit(0 if done else 1)
+EOF
+}
 
 # http_instance DIR PORT : a fresh instance serving plain HTTP on 127.0.0.1:PORT
 # with require_login = no (suites that test the gate turn it on) and no

@@ -36,7 +36,7 @@ at_exit rlm_stop
 http_instance "$T/inst" 18573 || { not_ok "instance"; finish; exit 1; }
 check "lab CA and radiusd server certificate" rlm_lab_ca "$T"
 cat "$T/inst/ca.pem" >"$T/client-cas.pem"
-conf_set type wired && conf_set ca_file "$T/lab-ca.pem" && conf_set server_names radius.test ||
+conf_set_in network type wired && conf_set_in network ca_file "$T/lab-ca.pem" && conf_set server_names radius.test ||
 	{ not_ok "configure [network]"; finish; exit 1; }
 RLM_CRTOKEN_CONF=$CRTOKEN_CONF
 RLM_SERVER_CERT=$T/server.pem

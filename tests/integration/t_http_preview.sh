@@ -13,7 +13,7 @@ DB=$T/inst/crtoken.db
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
 	-subj "/CN=radius lab CA" -keyout "$T/lab-ca.key" -out "$T/lab-ca.pem" 2>/dev/null
 conf_set require_login yes && conf_set ssid "Corp WLAN" && conf_set name "Corp 802.1X" &&
-	conf_set ca_file "$T/lab-ca.pem" && conf_set server_names radius.test &&
+	conf_set_in network ca_file "$T/lab-ca.pem" && conf_set server_names radius.test &&
 	conf_set cert_days 90 || { not_ok "configure the instance"; finish; exit 1; }
 pam_matrix_service alice:alicepw bob:bobpw
 PAM_SO=$BUILD/lib/pam_crtoken.so

@@ -40,7 +40,7 @@ open(p, "w").write(s)
 EOF
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
 	-subj "/CN=radius lab CA" -keyout "$T/lab-ca.key" -out "$T/lab-ca.pem" 2>/dev/null
-conf_set ca_file "$T/lab-ca.pem" && conf_set server_names radius.test &&
+conf_set_in network ca_file "$T/lab-ca.pem" && conf_set server_names radius.test &&
 	conf_set name "Corp 802.1X" && conf_set require_login yes &&
 	conf_set pam_service crtoken-otp || { not_ok "configure the instance"; finish; exit 1; }
 # The lockout after 3 wrong codes; the address blocked after 10 failed logins

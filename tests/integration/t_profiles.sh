@@ -20,7 +20,7 @@ SSID='Café & "Co" <x>'"'"'s'
 # (sed would read & in the value: write it with Python)
 $PY -c 'import sys; p = sys.argv[1]; s = open(p).read().replace("\n;ssid =\n", "\nssid = " + sys.argv[2] + "\n"); open(p, "w").write(s)' \
 	"$CRTOKEN_CONF" "$SSID"
-grep -qx "ssid = $SSID" "$CRTOKEN_CONF" && conf_set ca_file "$T/lab-ca.pem" &&
+grep -qx "ssid = $SSID" "$CRTOKEN_CONF" && conf_set_in network ca_file "$T/lab-ca.pem" &&
 	conf_set server_names "radius.test, radius2.test" && conf_set name "Corp 802.1X" ||
 	{ not_ok "configure [network]"; finish; exit 1; }
 start_crtokend || { not_ok "crtokend starts"; finish; exit 1; }
@@ -271,7 +271,7 @@ check_contains "... and the detail names the key" "ssid" "$(cat "$T/body")"
 
 # --- Wired 802.1X: the same formats for Ethernet.
 stop_crtokend
-conf_set type wired
+conf_set_in network type wired
 conf_set formats "wpa_supplicant,networkmanager,windows,mobileconfig,eap-config"
 start_crtokend || { not_ok "crtokend restarts"; finish; exit 1; }
 check "wired: crtoken-enroll --profile wpa_supplicant" enroll wpa_supplicant "$T/ww"

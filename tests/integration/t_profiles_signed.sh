@@ -32,7 +32,7 @@ chmod 600 "$T/signer.key" "$T/other.key"
 check "the signer chain verifies (setup)" \
 	openssl verify -CAfile "$T/sroot.pem" -untrusted "$T/sint.pem" "$T/signer.pem"
 
-conf_set ssid "Corp WiFi" && conf_set ca_file "$T/lab-ca.pem" &&
+conf_set ssid "Corp WiFi" && conf_set_in network ca_file "$T/lab-ca.pem" &&
 	conf_set server_names "radius.test" && conf_set name "Corp 802.1X" ||
 	{ not_ok "configure [network]"; finish; exit 1; }
 apikey || { not_ok "api key"; finish; exit 1; }
