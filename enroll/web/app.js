@@ -5,8 +5,11 @@
  *      crt_token_check_format in common/token.c), so a typo is reported
  *      before anything is sent;
  *   2. user name + one-time code (+ password) go as HTTP Basic credentials
- *      of the redemption (POST /client-certificates/token/{token}), the
- *      password part "password\nOTP" when a password is given (pamgate.c);
+ *      of the preview (POST /certificate-request-tokens/preview), which
+ *      shows what the certificate will contain before anything is issued,
+ *      and of the redemption (POST /client-certificates/token/{token}) with
+ *      the next code (a code works once), the password part
+ *      "password\nOTP" when a password is given (pamgate.c);
  *   3. the key is made either here (WebCrypto ECDSA P-256, a PKCS#10 CSR
  *      built here, the PKCS#12 assembled here: PBES2 / PBKDF2-HMAC-SHA-256 /
  *      AES-256-CBC with an HMAC-SHA-256 MAC) or by the server (GENERATE);
@@ -401,13 +404,21 @@ function showError(err) {
 	const code = document.createElement('span');
 	code.className = 'hint';
 	let extra = `Error code: ${err.code}`;
-	if (err.retryAfter) extra += ` — try again in ${err.retryAfter} s`;
+	if (err.retryAfter) extra += ` — try again in ${duration(err.retryAfter)}`;
 	if (err.detail) extra += ` (${err.detail})`;
 	code.textContent = extra;
 	box.appendChild(code);
 	box.dataset.code = err.code;
 	box.hidden = false;
 	box.focus();
+}
+/* Retry-After seconds in words. */
+function duration(sec) {
+	const n = Number(sec);
+	if (!Number.isFinite(n) || n < 0) return `${sec} s`;
+	if (n < 90) return `${n} seconds`;
+	const min = Math.ceil(n / 60);
+	return min < 90 ? `about ${min} minutes` : `about ${Math.ceil(min / 60)} hours`;
 }
 function clearError() {
 	$('error').hidden = true;
@@ -423,9 +434,10 @@ function invalid(id, code) {
 	showError(new PageError(code, messageFor(code)));
 	$(id).focus();
 }
+const SECTIONS = ['s-token', 's-login', 's-choose', 's-done'];
 function step(n) {
-	['s-token', 's-login', 's-done'].forEach((id, i) => { $(id).hidden = i + 1 !== n; });
-	for (let i = 1; i <= 3; i++) {
+	SECTIONS.forEach((id, i) => { $(id).hidden = i + 1 !== n; });
+	for (let i = 1; i <= SECTIONS.length; i++) {
 		const li = $(`step-${i}`);
 		if (i === n) li.setAttribute('aria-current', 'step');
 		else li.removeAttribute('aria-current');
@@ -490,6 +502,10 @@ async function loadSettings() {
 	}
 }
 
+function loginRequired() {
+	return Boolean(state.settings && state.settings.loginRequired);
+}
+
 function onToken(ev) {
 	ev.preventDefault();
 	clearError();
@@ -500,27 +516,113 @@ function onToken(ev) {
 		return;
 	}
 	state.token = t;
-	const dl = $('preview-list');
-	dl.textContent = '';
-	addRow(dl, 'Token', `${t.slice(0, 8)}…${t.slice(-6)} (checksum correct)`);
-	addRow(dl, 'Certificate', 'a client certificate for network access (802.1X, EAP-TLS); its name and subject are set by your administrator and shown once it is issued');
-	addRow(dl, 'Network', networkText(state.profiles) || 'not configured on the server (you get the certificate only)');
+	if (!loginRequired()) {
+		preview(null, $('b-token'));
+		return;
+	}
 	step(2);
-	setStatus('Token checked. Sign in to get your certificate.');
-	(state.settings && state.settings.loginRequired ? $('user') : $('k-browser')).focus();
+	setStatus('Token checked (its checksum is correct). Sign in to see your certificate.');
+	$('user').focus();
 }
 
-function credentials() {
-	if (!state.settings || !state.settings.loginRequired) return null;
+/* The Basic credentials with the code of field otpId; undefined (and the
+ * field marked) when something is missing; null without a login. */
+function credentials(otpId) {
+	if (!loginRequired()) return null;
 	const user = $('user').value.trim();
-	const otp = $('otp').value.replace(/\s+/g, '');
+	const otp = $(otpId).value.replace(/\s+/g, '');
 	const pw = $('want-password').checked ? $('password').value : '';
 	if (!user) return invalid('user', 'user_required');
-	if (!otp) return invalid('otp', 'otp_required');
+	if (!otp) return invalid(otpId, 'otp_required');
 	return basicAuth(user, pw ? `${pw}\n${otp}` : otp);
 }
 
-async function redeemBrowser(auth) {
+const AUTH_CODES = ['authentication_failed', 'otp_bad_code', 'otp_replayed', 'otp_locked'];
+/* After a refusal the server saw, the code is spent (or was wrong): empty
+ * its field for the next one. */
+function codeSpent(err, otpId) {
+	if (LOCAL_CODES.has(err.code) || !loginRequired()) return;
+	$(otpId).value = '';
+	if (AUTH_CODES.includes(err.code)) $(otpId).setAttribute('aria-invalid', 'true');
+}
+
+function onLogin(ev) {
+	ev.preventDefault();
+	clearError();
+	const auth = credentials('otp');
+	if (auth === undefined) return;
+	preview(auth, $('b-login'));
+}
+
+const FIELD_LABELS = { commonName: 'Name in the certificate (CN)', organization: 'Organisation (O)', organizationalUnit: 'Unit (OU)' };
+
+async function preview(auth, button) {
+	button.disabled = true;
+	setStatus('Asking the server what your certificate will contain…');
+	try {
+		const p = await api('POST', '/certificate-request-tokens/preview', { token: state.token }, auth);
+		state.preview = p;
+		$('otp').value = '';
+		showPreview(p);
+		step(3);
+		setStatus('Check what your certificate will contain, then choose where the key is made.');
+		$('h-choose').focus();
+	} catch (e) {
+		const err = e instanceof PageError ? e : new PageError('internal_error', messageFor('internal_error'));
+		setStatus('');
+		showError(err);
+		codeSpent(err, 'otp');
+	} finally {
+		button.disabled = false;
+	}
+}
+
+function showPreview(p) {
+	const dl = $('preview-list');
+	dl.textContent = '';
+	addRow(dl, 'Name', p.name);
+	addRow(dl, 'Subject', p.subject);
+	addRow(dl, 'Name (CN)', p.commonName);
+	addRow(dl, 'Organisation (O)', p.organization);
+	addRow(dl, 'Unit (OU)', p.organizationalUnit);
+	addRow(dl, 'For user', p.owner);
+	addRow(dl, 'Valid', p.validityDays
+		? `${p.validityDays} days, until ${when(p.notAfter)}`
+		: 'as long as the certificate authority decides');
+	addRow(dl, 'Token valid until', p.tokenExpiresAt ? when(p.tokenExpiresAt) : null);
+	addRow(dl, 'Network', networkText(p.network) || 'not configured on the server (you get the certificate only)');
+	addRow(dl, 'Token', `${state.token.slice(0, 8)}…${state.token.slice(-6)} (checksum correct)`);
+	const box = $('fields');
+	box.textContent = '';
+	for (const f of p.mayChange || []) {
+		const id = `field-${f}`;
+		const label = document.createElement('label');
+		label.htmlFor = id;
+		label.textContent = FIELD_LABELS[f] || f;
+		const input = document.createElement('input');
+		input.id = id;
+		input.dataset.field = f;
+		input.value = p[f] || '';
+		input.autocomplete = 'off';
+		input.maxLength = 64;
+		box.append(label, input);
+	}
+	$('fields-box').hidden = !(p.mayChange && p.mayChange.length);
+	$('otp2-box').hidden = !loginRequired();
+	$('otp2').value = '';
+}
+
+/* The fields the user changed from the preview, as redemption overrides. */
+function overrides() {
+	const o = {};
+	for (const input of document.querySelectorAll('#fields input')) {
+		const f = input.dataset.field;
+		if (input.value.trim() !== (state.preview[f] || '')) o[f] = input.value.trim();
+	}
+	return o;
+}
+
+async function redeemBrowser(auth, extra) {
 	const p1 = $('pass1').value;
 	if (p1.length < 8) return invalid('pass1', 'passphrase_short');
 	if (p1 !== $('pass2').value) return invalid('pass2', 'passphrase_mismatch');
@@ -530,7 +632,7 @@ async function redeemBrowser(auth) {
 	const csr = await makeCsr(keys);
 	setStatus('Asking the server for your certificate…');
 	const cert = await api('POST', `/client-certificates/token/${encodeURIComponent(state.token)}`,
-		{ type: 'CSR', value: pem('CERTIFICATE REQUEST', csr) }, auth);
+		{ type: 'CSR', value: pem('CERTIFICATE REQUEST', csr), ...extra }, auth);
 	setStatus('Certificate issued. Building your PKCS#12 file…');
 	const pkcs8 = new Uint8Array(await subtle().exportKey('pkcs8', keys.privateKey));
 	const certs = pemCerts(cert.certificate).concat(pemCerts(cert.chain));
@@ -541,11 +643,11 @@ async function redeemBrowser(auth) {
 	return cert;
 }
 
-async function redeemServer(auth) {
+async function redeemServer(auth, extra) {
 	setStatus('Asking the server to make your key and certificate…');
 	const form = $('p12form').value;
 	const cert = await api('POST', `/client-certificates/token/${encodeURIComponent(state.token)}`,
-		{ type: 'GENERATE', pkcs12Form: form }, auth);
+		{ type: 'GENERATE', pkcs12Form: form, ...extra }, auth);
 	state.p12 = unbase64(cert.pkcs12);
 	state.pass = cert.passphrase;
 	state.form = form;
@@ -555,28 +657,24 @@ async function redeemServer(auth) {
 async function onRedeem(ev) {
 	ev.preventDefault();
 	clearError();
-	const auth = credentials();
+	const auth = credentials('otp2');
 	if (auth === undefined) return;
 	const button = $('b-redeem');
 	button.disabled = true;
 	try {
 		const browser = $('k-browser').checked;
-		const cert = browser ? await redeemBrowser(auth) : await redeemServer(auth);
+		const extra = overrides();
+		const cert = browser ? await redeemBrowser(auth, extra) : await redeemServer(auth, extra);
 		if (cert === undefined) return;
 		state.cert = cert;
-		$('otp').value = '';
+		$('otp2').value = '';
 		$('password').value = '';
 		showDone(cert, browser);
 	} catch (e) {
 		const err = e instanceof PageError ? e : new PageError('internal_error', `${messageFor('internal_error')} (${e.message})`);
 		setStatus('');
 		showError(err);
-		/* A code the server saw is spent (or was wrong): ask for the next one. */
-		if (!LOCAL_CODES.has(err.code) && state.settings && state.settings.loginRequired) {
-			$('otp').value = '';
-			if (['authentication_failed', 'otp_bad_code', 'otp_replayed', 'otp_locked'].includes(err.code))
-				$('otp').setAttribute('aria-invalid', 'true');
-		}
+		codeSpent(err, 'otp2');
 	} finally {
 		button.disabled = false;
 	}
@@ -609,7 +707,7 @@ function showDone(cert, browser) {
 	download(files, `PKCS#12 (key + certificate): ${p12name}`, p12name, state.p12, 'application/x-pkcs12', 'dl-p12');
 	download(files, `Certificate: ${base}.crt`, `${base}.crt`, enc.encode(cert.certificate), 'application/x-pem-file', 'dl-crt').classList.add('secondary');
 	showProfiles();
-	step(3);
+	step(4);
 	setStatus('Your certificate is ready. Download the files below.');
 	$('h-done').focus();
 }
@@ -682,15 +780,19 @@ async function makeProfile(f, button, passOk) {
 
 function init() {
 	$('f-token').addEventListener('submit', onToken);
-	$('f-login').addEventListener('submit', onRedeem);
-	$('b-back').addEventListener('click', () => {
-		clearError();
-		setStatus('');
-		step(1);
-		$('token').focus();
-	});
+	$('f-login').addEventListener('submit', onLogin);
+	$('f-redeem').addEventListener('submit', onRedeem);
+	for (const id of ['b-back', 'b-back2']) {
+		$(id).addEventListener('click', () => {
+			clearError();
+			setStatus('');
+			step(1);
+			$('token').focus();
+		});
+	}
 	$('want-password').addEventListener('change', () => {
 		$('password-box').hidden = !$('want-password').checked;
+		$('want-password').setAttribute('aria-expanded', String($('want-password').checked));
 	});
 	for (const r of document.querySelectorAll('input[name="keysrc"]')) {
 		r.addEventListener('change', () => {

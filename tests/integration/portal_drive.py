@@ -205,34 +205,46 @@ def download(sel, timeout=15):
     return None
 
 
-def sign_in(token, user, code, key="browser", passphrase=None):
-    """Steps 1 and 2 of the page for token, up to pressing "Get my certificate"."""
+def sign_in(token, user, code):
+    """Steps 1 and 2 of the page for token, up to pressing "Sign in" (which
+    asks the server for the preview)."""
     type_into("#token", token)
     click("#b-token")
     cdp.wait("document.body.dataset.step === '2'", 5)
     type_into("#user", user)
     type_into("#otp", code)
+    click("#b-login")
+
+
+def choose(user, key="browser", passphrase=None, offset=30):
+    """Step 3 (after the preview): the key, the next one-time code (the one
+    of the sign-in is used), up to pressing "Get my certificate"."""
+    cdp.wait("document.body.dataset.step === '3'", 20)
     click("#k-" + key)
     if key == "browser":
         type_into("#pass1", passphrase)
         type_into("#pass2", passphrase)
+    type_into("#otp2", otp(user, offset))
     click("#b-redeem")
 
 
 def password_flow():
     """A PAM stack that asks for a password, then the one-time code."""
     load()
-    sign_in(PLAN["tokens"]["c"], "erin", otp("erin"), "server")
+    sign_in(PLAN["tokens"]["c"], "erin", otp("erin"))
     cdp.wait("!document.getElementById('error').hidden", 20)
     check("password + code stack: the code alone is refused",
           error_code() == "authentication_failed", text())
     click("#want-password")
     cdp.wait("!document.getElementById('password-box').hidden", 5)
     type_into("#password", PLAN["password"])
-    type_into("#otp", otp("erin", 30))
-    shot("10-password-and-code")
-    click("#b-redeem")
-    ok = cdp.wait("document.body.dataset.step === '3'", 30)
+    type_into("#otp", otp("erin"))
+    shot("11-password-and-code")
+    click("#b-login")
+    check("password + code stack: with the password ticked, the preview comes",
+          cdp.wait("document.body.dataset.step === '3'", 20), text() + str(error_code()))
+    choose("erin", "server")
+    ok = cdp.wait("document.body.dataset.step === '4'", 30)
     t = text()
     check("password + code stack: with the password ticked, the certificate is issued",
           ok and "Issued to" in t and "erin" in t, t + str(error_code()))
@@ -242,11 +254,11 @@ def password_flow():
     sys.exit(0)
 
 
-def redeem_and_wait(timeout=20):
-    """Press "Get my certificate" and wait for the answer: the button is
-    disabled while the request runs and enabled again after it."""
-    click("#b-redeem")
-    return cdp.wait("!document.getElementById('b-redeem').disabled && "
+def login_and_wait(timeout=20):
+    """Press "Sign in" and wait for the answer: the button is disabled while
+    the request runs and enabled again after it."""
+    click("#b-login")
+    return cdp.wait("!document.getElementById('b-login').disabled && "
                     "(!document.getElementById('error').hidden || document.body.dataset.step === '3')",
                     timeout)
 
@@ -267,16 +279,15 @@ def limits_flow():
     click("#b-token")
     cdp.wait("document.body.dataset.step === '2'", 5)
     type_into("#user", "frank")
-    click("#k-server")
     codes = []
     for _ in range(PLAN["max_failures"]):
         type_into("#otp", wrong)
-        redeem_and_wait()
+        login_and_wait()
         codes.append(error_code())
     check(f"the {PLAN['max_failures']} wrong codes that lock the account each say sign-in failed",
           codes == ["authentication_failed"] * PLAN["max_failures"], codes)
     type_into("#otp", otp("frank"))
-    redeem_and_wait()
+    login_and_wait()
     t = text()
     check("then the right code: the page says the account is locked, and what to do",
           error_code() == "otp_locked" and "locked for a while" in t
@@ -284,7 +295,7 @@ def limits_flow():
     check("... announced (role=alert), the code field marked invalid",
           cdp.js("document.getElementById('error').getAttribute('role')") == "alert"
           and cdp.js("document.getElementById('otp').getAttribute('aria-invalid')") == "true")
-    shot("11-otp-locked")
+    shot("12-otp-locked")
 
     # Failed logins of a name without OTP (never locked) until the address is blocked.
     base = PLAN["url"].rsplit("/enroll", 1)[0]
@@ -305,14 +316,14 @@ def limits_flow():
     check("failed logins from this address (outside the page) end in 429",
           statuses[-1] == 429 and set(statuses[:-1]) <= {401}, statuses)
     load()
-    sign_in(PLAN["tokens"]["g"], "gina", otp("gina"), "server")
+    sign_in(PLAN["tokens"]["g"], "gina", otp("gina"))
     cdp.wait("!document.getElementById('error').hidden", 20)
     t = text()
     check("then the page, with a right code: it says too many attempts from this network, "
           "and for how long",
           error_code() == "rate_limited" and "Too many failed attempts" in t
           and "try again in" in t, t)
-    shot("12-rate-limited")
+    shot("13-rate-limited")
     check("no script error, no Content-Security-Policy refusal", cdp.problems == [],
           cdp.problems)
     cdp.call("Target.closeTarget", session=False, targetId=target)
@@ -406,10 +417,10 @@ type_into("#token", good)
 click("#b-token")
 cdp.wait("document.body.dataset.step === '2'", 5)
 t = text()
-check("a correct token leads to the sign-in step, with what the certificate is for",
-      "checksum correct" in t and PLAN["network"] in t, t)
+check("a correct token leads to the sign-in step, saying its checksum is correct",
+      "checksum is correct" in t and cdp.js("document.activeElement.id") == "user", t)
 shot("03-sign-in")
-sign_in(good, "alice", wrong, "browser", PLAN["passphrase"])
+sign_in(good, "alice", wrong)
 cdp.wait("!document.getElementById('error').hidden", 20)
 t = text()
 check("a wrong one-time code: the page says sign-in failed",
@@ -419,10 +430,27 @@ check("... and empties the code field, marked invalid",
       and cdp.js("document.getElementById('otp').getAttribute('aria-invalid')") == "true")
 shot("04-wrong-otp")
 
-# ---------------------------------------------------------------- browser key
+# ---------------------------------------------------------------- preview
 type_into("#otp", otp("alice"))
-click("#b-redeem")
-ok = cdp.wait("document.body.dataset.step === '3'", 30)
+click("#b-login")
+ok = cdp.wait("document.body.dataset.step === '3'", 20)
+t = text()
+check("signed in: the page shows what the certificate will contain, before anything is issued",
+      ok and all(s in t for s in ("What your certificate will contain", "laptop",
+                                  "/CN=" + PLAN["cn"], "365 days, until", PLAN["network"],
+                                  "Corp 802.1X")), t + str(error_code()))
+check("... from the preview API, with no redemption sent yet",
+      requests_to("/certificate-request-tokens/preview") != []
+      and requests_to("/client-certificates") == [], requests_to(""))
+check("... and it asks for the next one-time code (the first one is used)",
+      "next one-time code" in t and not cdp.js("document.getElementById('otp2-box').hidden"), t)
+check("... focus moves to the step's heading",
+      cdp.js("document.activeElement.id") == "h-choose", cdp.js("document.activeElement.id"))
+shot("05-preview")
+
+# ---------------------------------------------------------------- browser key
+choose("alice", "browser", PLAN["passphrase"])
+ok = cdp.wait("document.body.dataset.step === '4'", 30)
 t = text()
 check("browser-made key: the certificate is issued", ok, t + "\n" + str(error_code()))
 check("the page shows name, subject, validity, serial and the network",
@@ -430,7 +458,7 @@ check("the page shows name, subject, validity, serial and the network",
                            "made in this browser", PLAN["network"])), t)
 check("no passphrase is shown for a key the user protected", "shown only once" not in t
       or cdp.js("document.getElementById('passphrase-box').hidden"))
-shot("05-issued-browser-key")
+shot("06-issued-browser-key")
 p12 = download("#dl-p12")
 check("the PKCS#12 built in the page downloads", p12 is not None)
 crt = download("#dl-crt")
@@ -441,7 +469,7 @@ prof = download("#dl-wpa_supplicant")
 check("the wpa_supplicant profile downloads", prof is not None, text())
 ca = download("#dl-ca")
 check("the RADIUS server's CA downloads", ca is not None)
-shot("06-profile-downloaded")
+shot("07-profile-downloaded")
 RESULT["browser"] = {"p12": p12, "crt": crt, "profile": prof, "ca": ca}
 # The page's PKCS#12 code with a passphrase outside ASCII (and outside the
 # BMP): PBKDF2 takes its UTF-8 bytes, the MAC key its UTF-16 (BMPString).
@@ -460,32 +488,34 @@ RESULT["browser_p12_disabled"] = cdp.js(
 
 # ---------------------------------------------------------------- server key
 load()
-sign_in(PLAN["tokens"]["b"], "bob", otp("bob"), "server")
-ok = cdp.wait("document.body.dataset.step === '3'", 30)
+sign_in(PLAN["tokens"]["b"], "bob", otp("bob"))
+choose("bob", "server")
+ok = cdp.wait("document.body.dataset.step === '4'", 30)
 t = text()
 check("server-made key: the certificate is issued", ok, t)
 pw = cdp.js("document.getElementById('passphrase').textContent")
 check("the passphrase is shown once, with a warning", pw and "shown only once" in t
       and not cdp.js("document.getElementById('passphrase-box').hidden"), t)
-shot("07-issued-server-key")
+shot("08-issued-server-key")
 RESULT["server"] = {"p12": download("#dl-p12"), "passphrase": pw, "crt": download("#dl-crt")}
 check("the server's PKCS#12 downloads", RESULT["server"]["p12"] is not None)
 
 # ---------------------------------------------------------------- used, expired
 load()
-sign_in(good, "carol", otp("carol"), "server")
+sign_in(good, "carol", otp("carol"))
 cdp.wait("!document.getElementById('error').hidden", 20)
 t = text()
-check("a used token: the page says it was used", error_code() == "token_used"
-      and "already been used" in t, t)
-shot("08-used-token")
+check("a used token: the page says it was used (at sign-in, from the preview)",
+      error_code() == "token_used" and "already been used" in t
+      and cdp.js("document.body.dataset.step") == "2", t)
+shot("09-used-token")
 load()
-sign_in(PLAN["tokens"]["expired"], "dave", otp("dave"), "server")
+sign_in(PLAN["tokens"]["expired"], "dave", otp("dave"))
 cdp.wait("!document.getElementById('error').hidden", 20)
 t = text()
 check("an expired token: the page says it expired", error_code() == "token_expired"
       and "has expired" in t, t)
-shot("09-expired-token")
+shot("10-expired-token")
 
 check("no script error, no Content-Security-Policy refusal in the whole run",
       cdp.problems == [], cdp.problems)
