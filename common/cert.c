@@ -493,6 +493,8 @@ crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const c
 		goto out;
 	if (fresh.resigned)
 		crl_write_file(ctx, &fresh);
+	/* Live sessions: best effort, after the commit (never undoes it). */
+	coa_disconnect(ctx, c.serial, actor);
 	if (crl != NULL) {
 		*crl = fresh;
 		memset(&fresh, 0, sizeof(fresh));

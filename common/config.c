@@ -108,6 +108,11 @@ static const struct key {
 	{"radius", "pin_mac", K_PIN_MAC, F(radius_pin_mac), "off", 0, 0},
 	{"radius", "max_session_timeout", K_INT, F(radius_max_session_timeout), "0", 0,
 	 86400 * 366},
+	{"coa", "secret_file", K_PATH, F(coa_secret_file), NULL, 0, 0},
+	{"coa", "nas_file", K_PATH, F(coa_nas_file), NULL, 0, 0},
+	{"coa", "port", K_INT, F(coa_port), "3799", 1, 65535},
+	{"coa", "timeout_ms", K_INT, F(coa_timeout_ms), "1000", 10, 30000},
+	{"coa", "retries", K_INT, F(coa_retries), "1", 0, 10},
 #undef F
 };
 

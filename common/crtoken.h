@@ -272,6 +272,12 @@ typedef struct crt_config {
 	/* [radius] (rlm_crtoken's admission policy) */
 	int radius_pin_mac;       /* enum crt_pin_mac: the default for every certificate */
 	int radius_max_session_timeout; /* seconds; 0 = only the certificate's notAfter */
+	/* [coa] (RFC 5176 Disconnect-Request on revocation, coa.c) */
+	char *coa_secret_file;    /* the NAS's CoA secret (a secret file); NULL: no disconnects */
+	char *coa_nas_file;       /* per-NAS secrets: lines "ADDRESS[:PORT] SECRET" (a secret file) */
+	int coa_port;             /* the NAS's CoA/Disconnect port */
+	int coa_timeout_ms;       /* per try */
+	int coa_retries;          /* tries after the first */
 } crt_config;
 
 /* One [events.sink NAME] section (crtoken.conf documents the keys). */

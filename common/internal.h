@@ -161,6 +161,13 @@ int conninfo_has_password(const char *ci);
  * a key generation. */
 crt_status redeem_precheck(crt_ctx *ctx, const crt_redeem_req *req) CRT_MUST_CHECK;
 
+/* --- coa.c --- */
+/* After serial's revocation committed: the RFC 5176 Disconnect-Request to
+ * the NAS of its last recorded session, when [coa] is set and RADIUS saw
+ * it; the outcome audited as cert.disconnect (own transaction). Best
+ * effort: reports nothing, changes nothing else (the ctx's detail kept). */
+void coa_disconnect(crt_ctx *ctx, const char *serial, const char *actor);
+
 /* --- audit.c --- */
 /* Write one audit row inside the caller's open transaction. detail_json may be NULL. */
 crt_status audit_write(crt_ctx *ctx, const char *actor, const char *action, const char *object,

@@ -9,7 +9,12 @@
 #   - Session-Timeout in the Access-Accept never runs past notAfter and is
 #     capped by [radius] max_session_timeout (a stored one only shortens it);
 #   - [radius] pin_mac = first: the certificate's first MAC sticks at once
-#     (before any flush) and a clone from another MAC is rejected.
+#     (before any flush) and a clone from another MAC is rejected;
+#   - revocation reaches live sessions: crtoken-admin cert revoke sends an
+#     RFC 5176 Disconnect-Request to the recorded NAS — a second radiusd
+#     listening for CoA/Disconnect on 127.0.0.1:18832 — with the session's
+#     attributes; an unreachable NAS or a wrong secret never fails the
+#     revocation, and each outcome is audited (cert.disconnect).
 . "$(dirname "$0")/lib.sh"
 RLM_SRC=$TOP/rlm_crtoken
 . "$TOP/tests/integration/radius_lib.sh"
@@ -54,11 +59,12 @@ issue() {
 serial() { cat "$T/$1.serial"; }
 # show_field NAME KEY : KEY of cert show --json
 show_field() { json_get "$("$ADMIN" cert show "$(serial "$1")" --json)" "$2"; }
-# wait_seen NAME : until the flusher recorded NAME (up to 15 s)
+# wait_seen NAME : until the flusher recorded NAME's session (up to 15 s; the
+# NAS is written by the flush only, a MAC pin sets the times at once)
 wait_seen() {
 	_i=0
 	while [ $_i -lt 150 ]; do
-		[ -n "$(show_field "$1" lastSeen)" ] && return 0
+		[ -n "$(show_field "$1" nasIpAddress)" ] && return 0
 		sleep 0.1
 		_i=$((_i + 1))
 	done
@@ -172,5 +178,132 @@ check_eq "alice from ...:0b (seen before pinning, not her first): Access-Reject"
 	"$(auth alice 02:00:00:00:00:0b)"
 check "the flusher records erin" wait_seen erin
 check_eq "erin's pin survives the flushes" 02:00:00:00:00:e1 "$(show_field erin firstMac)"
+
+# ---------------------------------------------------------------- Disconnect-Request
+# The NAS: a second radiusd with a CoA listener that acknowledges every
+# Disconnect-Request (its debug log shows what arrived).
+C=$T/coa-nas
+coa_nas_config() {
+	mkdir -p "$C/log" "$C/run" && chmod 700 "$C" "$C/log" "$C/run" || return 1
+	(
+		umask 077
+		cat >"$C/radiusd.conf" <<CONF
+prefix = /usr
+exec_prefix = /usr
+sysconfdir = /etc
+localstatedir = /var
+sbindir = \${exec_prefix}/sbin
+logdir = $C/log
+raddbdir = $C
+radacctdir = $C
+name = freeradius
+confdir = \${raddbdir}
+run_dir = $C/run
+libdir = /usr/lib/freeradius
+pidfile = \${run_dir}/radiusd.pid
+hostname_lookups = no
+proxy_requests = no
+log {
+	destination = files
+	file = \${logdir}/radius.log
+}
+security {
+	allow_core_dumps = no
+}
+client localhost {
+	ipaddr = 127.0.0.1
+	secret = coasecret
+}
+modules {
+	always ok {
+		rcode = ok
+	}
+}
+instantiate {
+}
+server coa-nas {
+	listen {
+		type = coa
+		ipaddr = 127.0.0.1
+		port = 18832
+	}
+	recv-coa {
+		ok
+	}
+	send-coa {
+		ok
+	}
+}
+CONF
+	)
+}
+COA_PID=""
+at_exit 'stop_pid "$COA_PID"'
+coa_start() {
+	_saved=$RLM_PID
+	rlm_start "$C" || return 1
+	COA_PID=$RLM_PID
+	RLM_PID=$_saved
+}
+coa_stop() {
+	stop_pid "$COA_PID"
+	COA_PID=""
+}
+CLOG=$C/radiusd.log
+# revoked_result NAME : the result of NAME's cert.disconnect audit row
+disconnect_result() {
+	sqlite3 "$I/crtoken.db" "SELECT json_extract(detail, '\$.result') FROM audit WHERE action = 'cert.disconnect' AND object = '$(serial "$1")' ORDER BY id DESC LIMIT 1"
+}
+check "the NAS's CoA listener configured" coa_nas_config
+check "freeradius -XC accepts it" /usr/sbin/freeradius -XC -d "$C"
+check "the NAS listens for Disconnect-Request on 127.0.0.1:18832" coa_start
+printf 'coasecret\n' >"$T/coa.secret"
+chmod 600 "$T/coa.secret"
+printf '\n[coa]\nsecret_file = %s\nport = 18832\ntimeout_ms = 500\nretries = 1\n' \
+	"$T/coa.secret" >>"$CRTOKEN_CONF"
+
+check "frank: certificate issued" issue frank
+check_eq "frank's session from 02:00:00:00:00:f1: Access-Accept" accept \
+	"$(auth frank 02:00:00:00:00:f1 -N 44:s:sess-frank -N 32:s:ap-north)"
+check "the flusher records frank's session" wait_seen frank
+check "frank revoked with crtoken-admin" "$ADMIN" cert revoke "$(serial frank)" \
+	--reason keyCompromise
+check_eq "the revocation is committed" revoked "$(show_field frank status)"
+check_eq "the NAS acknowledged the Disconnect-Request (audited)" ack \
+	"$(disconnect_result frank)"
+check_contains "the NAS received a Disconnect-Request" "Received Disconnect-Request" "$(cat "$CLOG")"
+check_contains "... naming the session's User-Name" 'User-Name = "crtoken-test"' "$(cat "$CLOG")"
+check_contains "... its Acct-Session-Id" 'Acct-Session-Id = "sess-frank"' "$(cat "$CLOG")"
+check_contains "... its Calling-Station-Id" 'Calling-Station-Id = "02:00:00:00:00:f1"' \
+	"$(cat "$CLOG")"
+check_contains "... its NAS-IP-Address" 'NAS-IP-Address = 127.0.0.1' "$(cat "$CLOG")"
+check_contains "... its NAS-Identifier" 'NAS-Identifier = "ap-north"' "$(cat "$CLOG")"
+check_contains "... with a Message-Authenticator" 'Message-Authenticator = ' "$(cat "$CLOG")"
+check_contains "the NAS answered Disconnect-ACK" "Sent Disconnect-ACK" "$(cat "$CLOG")"
+check_eq "frank: Access-Reject after the revocation" reject "$(auth frank 02:00:00:00:00:f1)"
+
+check "gina: certificate issued" issue gina
+check_eq "gina's session: Access-Accept" accept "$(auth gina 02:00:00:00:00:a1)"
+check "the flusher records gina's session" wait_seen gina
+printf 'not-the-secret\n' >"$T/coa.secret"
+check "gina revoked while the NAS does not share the secret" "$ADMIN" cert revoke "$(serial gina)"
+check_eq "wrong secret: revoked anyway" revoked "$(show_field gina status)"
+check_eq "wrong secret: the NAS ignores it, audited as timeout" timeout "$(disconnect_result gina)"
+printf 'coasecret\n' >"$T/coa.secret"
+
+check "hank: certificate issued" issue hank
+check_eq "hank's session: Access-Accept" accept "$(auth hank 02:00:00:00:00:b1)"
+check "the flusher records hank's session" wait_seen hank
+coa_stop
+check "hank revoked while the NAS is down" "$ADMIN" cert revoke "$(serial hank)"
+check_eq "NAS down: revoked anyway" revoked "$(show_field hank status)"
+r=$(disconnect_result hank)
+case $r in
+"unreachable: Connection refused" | timeout) ok "NAS down: audited ($r)" ;;
+*) not_ok "NAS down: audited ($r)" ;;
+esac
+check "ivy: certificate issued, never admitted" issue ivy
+check "ivy revoked: no session, no Disconnect-Request" "$ADMIN" cert revoke "$(serial ivy)"
+check_eq "ivy: no cert.disconnect row" "" "$(disconnect_result ivy)"
 rlm_stop
 finish
