@@ -20,6 +20,7 @@ static const char store_usage[] =
 	"usage: crtoken-admin store status [--json]\n"
 	"       crtoken-admin store copy --to postgresql --conninfo CONNINFO [--json]\n"
 	"       crtoken-admin store copy --to sqlite --database FILE [--json]\n"
+	"       crtoken-admin store heartbeat [--json]\n"
 	"\n"
 	"  status   the backend and where it is, the schema version, the replication\n"
 	"           role (file, primary, standby) and lag, the connected standbys, how\n"
@@ -34,6 +35,10 @@ static const char store_usage[] =
 	"           table's row count and SHA-256 must equal the source's, or nothing\n"
 	"           is committed (and a new FILE is removed). Audited on both sides\n"
 	"           (store.copy.out, store.copy.in). Then point [store] at the copy.\n"
+	"  heartbeat  write the store's heartbeat (now): readers with [store]\n"
+	"           max_staleness refuse admission once it is older than that; crtokend\n"
+	"           writes it every 2 s on PostgreSQL, run this from a timer where no\n"
+	"           crtokend runs\n"
 	"Each action takes only the options shown for it; any other is a usage error.\n";
 
 static json_t *count_json(int64_t n)
@@ -76,6 +81,7 @@ static int store_status(admin_env *env, admin_call *call)
 		json_object_set_new(o, "otpUsers", count_json(st.otp_users));
 		json_object_set_new(o, "apiKeys", count_json(st.api_keys));
 		json_object_set_new(o, "auditRows", count_json(st.audit_rows));
+		json_object_set_new(o, "heartbeat", admin_json_time(st.heartbeat));
 		json_object_set_new(o, "warning",
 				    st.warning[0] ? json_string(st.warning) : json_null());
 		admin_json_print(o);
@@ -103,6 +109,8 @@ static int store_status(admin_env *env, admin_call *call)
 	       "OTP users:      %lld\nAPI keys:       %lld\naudit rows:     %lld\n",
 	       (long long)st.tokens, (long long)st.certificates, (long long)st.revoked,
 	       (long long)st.otp_users, (long long)st.api_keys, (long long)st.audit_rows);
+	char hb[32];
+	printf("heartbeat:      %s\n", st.heartbeat ? admin_time(st.heartbeat, hb) : "never written");
 	if (st.warning[0])
 		printf("WARNING: %s\n", st.warning);
 	return EXIT_OK;
@@ -179,6 +187,27 @@ static int store_copy(admin_env *env, admin_call *call)
 	return EXIT_OK;
 }
 
+static int store_heartbeat(admin_env *env, admin_call *call)
+{
+	crt_status r;
+	int c, rc;
+
+	while ((c = admin_getopt(call)) > 0)
+		if (c == 'j')
+			env->json = 1;
+	if (c < 0 || admin_operands(call, 0, "") != 0)
+		return call->exit;
+	if ((rc = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
+		return rc;
+	if ((r = crt_store_heartbeat(env->ctx)) != CRT_OK)
+		return admin_fail(env, r);
+	if (env->json)
+		admin_json_print(json_pack("{s:o}", "heartbeat", admin_json_time(crt_now())));
+	else
+		printf("heartbeat written\n");
+	return EXIT_OK;
+}
+
 static const struct option json_opts[] = {
 	{"json", no_argument, NULL, 'j'},
 	{NULL, 0, NULL, 0},
@@ -195,7 +224,10 @@ static const admin_action status_action = {
 	.name = "status", .opts = json_opts, .shortopts = "jh", .run = store_status};
 static const admin_action copy_action = {
 	.name = "copy", .opts = copy_opts, .shortopts = "jh", .run = store_copy};
-static const admin_action *const store_actions[] = {&status_action, &copy_action, NULL};
+static const admin_action heartbeat_action = {
+	.name = "heartbeat", .opts = json_opts, .shortopts = "jh", .run = store_heartbeat};
+static const admin_action *const store_actions[] = {&status_action, &copy_action,
+						    &heartbeat_action, NULL};
 static const admin_group store_group = {
 	.name = "store", .help = store_usage, .actions = store_actions};
 

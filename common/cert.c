@@ -17,6 +17,7 @@
 #include "events.h"
 #include "internal.h"
 #include "rules/admit.h"
+#include "rules/staleness.h"
 #include "rules/seen.h"
 #include "x509_ids.h"
 
@@ -526,6 +527,10 @@ static crt_status admission_lookup(crt_ctx *ctx, const crt_presented *p, int64_t
 				p != NULL && p->serial != NULL ? p->serial : "(none)");
 	if ((r = store_cert_admission_get(ctx, norm, row, &found)) != CRT_OK)
 		return r;
+	char why_stale[256];
+	if ((r = staleness_decide(crt_now(), row->heartbeat, ctx->cfg.max_staleness, why_stale,
+				  sizeof(why_stale))) != CRT_OK)
+		return ctx_fail(ctx, r, "%s", why_stale);
 	if (!found)
 		return ctx_fail(ctx, CRT_E_CERT_NOT_FOUND, "serial %s was never issued by crtoken",
 				norm);

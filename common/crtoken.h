@@ -113,6 +113,7 @@ typedef enum crt_status {
 	CRT_E_ATTEST_KEY_MISMATCH, /* attestation_key_mismatch (attested key is not the CSR's) */
 	CRT_E_ATTEST_POLICY,     /* attestation_policy (PIN/touch policy or firmware below minimum) */
 	CRT_E_CERT_MAC_PINNED,   /* cert_mac_pinned (pin_mac = first: presented from another MAC) */
+	CRT_E_STORE_STALE,       /* store_stale (a reader's heartbeat older than [store] max_staleness) */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -189,6 +190,7 @@ typedef struct crt_config {
 	char *conninfo;       /* postgresql: libpq connection string of writers */
 	char *read_conninfo;  /* postgresql: of read-only sessions (default conninfo) */
 	int statement_timeout_ms; /* postgresql: per statement, 0 = none */
+	int max_staleness;    /* postgresql readers: seconds the heartbeat may lag, 0 = off */
 	/* [ca] */
 	char *ca_cert;
 	char *ca_key;
@@ -536,7 +538,8 @@ typedef struct crt_store_status {
 	int sync_standbys;     /* ... of them synchronous */
 	char standby_detail[512]; /* primary: name state sync_state lag, one per line */
 	int64_t tokens, certificates, revoked, otp_users, api_keys, audit_rows;
-	char warning[320];     /* what an admin should act on, or empty */
+	int64_t heartbeat;     /* meta('heartbeat'): Unix time, 0 never written */
+	char warning[640];     /* what an admin should act on ("; " between), or empty */
 } crt_store_status;
 
 /* The store ctx is connected to: backend, where, its replication role and
@@ -544,6 +547,13 @@ typedef struct crt_store_status {
  * synchronous standby (an asynchronous failover can lose a redemption or
  * bring a revoked certificate back) or a standby lags. */
 crt_status crt_store_status_get(crt_ctx *ctx, crt_store_status *st) CRT_MUST_CHECK;
+
+/* The heartbeat: meta('heartbeat') = now, in a write transaction of its
+ * own (liveness, not a state change: not audited). Readers on PostgreSQL
+ * with [store] max_staleness refuse admission (store_stale) once it is
+ * older than that: writers keep it fresh (crtokend every 2 s on
+ * postgresql, `crtoken-admin store heartbeat` where no crtokend runs). */
+crt_status crt_store_heartbeat(crt_ctx *ctx) CRT_MUST_CHECK;
 
 /* ------------------------------------------------------------------ tokens */
 

@@ -110,6 +110,8 @@ static const struct {
 				 "the attested key does not meet the token's attestation policy"},
 	[CRT_E_CERT_MAC_PINNED] = {"cert_mac_pinned",
 				  "the certificate is pinned to the MAC address it was first used from"},
+	[CRT_E_STORE_STALE] = {"store_stale",
+			       "the certificate store this server reads is too far behind its primary"},
 };
 
 const char *crt_status_name(crt_status s)
@@ -207,6 +209,7 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_STORE_BUSY:
 	case CRT_E_STORE_UNAVAILABLE:
 	case CRT_E_STORE_READONLY:
+	case CRT_E_STORE_STALE:
 	case CRT_E_CA_UNAVAILABLE:
 		return CRT_KIND_BUSY;
 	case CRT_E_METHOD:

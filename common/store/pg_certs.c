@@ -192,13 +192,19 @@ static crt_status pg_cert_admission(crt_ctx *ctx, const char *serial, store_cert
 	memset(out, 0, sizeof(*out));
 	*found = 0;
 	pp_text(&p, serial);
+	/* One row always: the heartbeat comes with the answer, found or not
+	 * (a reader on a standby learns how old its copy is in the same round
+	 * trip). Columns 9 and 10: the heartbeat, the row's serial. */
 	if ((r = pg_exec(ctx,
 			 "SELECT issuer, ski, aki, reply, not_before, not_after, revoked_at, "
-			 "reason, s.first_mac FROM certificates c "
-			 "LEFT JOIN cert_seen s ON s.serial = c.serial WHERE c.serial = $1",
+			 "reason, s.first_mac, "
+			 "(SELECT value FROM meta WHERE key = 'heartbeat'), c.serial "
+			 "FROM (VALUES (1)) one LEFT JOIN certificates c ON c.serial = $1 "
+			 "LEFT JOIN cert_seen s ON s.serial = c.serial",
 			 &p, &res, NULL, "looking up the certificate")) != CRT_OK)
 		return r;
-	if (PQntuples(res) > 0) {
+	out->heartbeat = !pg_c(ctx)->readonly ? -1 : PQntuples(res) > 0 ? pg_int(res, 0, 9) : 0;
+	if (PQntuples(res) > 0 && !pg_null(res, 0, 10)) {
 		static const int col[5] = {0, 1, 2, 3, 8};
 		size_t total = 0;
 		for (int i = 0; i < 5; i++)

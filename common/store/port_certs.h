@@ -34,6 +34,10 @@ typedef struct store_cert_admission {
 	const char *first_mac; /* the pinned MAC (cert_seen), NULL when none */
 	int64_t not_before, not_after, revoked_at;
 	int revoked, reason;
+	/* meta('heartbeat') as this reader's copy has it, read with the row
+	 * (0: never written), or HEARTBEAT_NONE (-1) when the backend keeps
+	 * none for this session (SQLite, a writer's session) */
+	int64_t heartbeat;
 	char *buf;
 } store_cert_admission;
 

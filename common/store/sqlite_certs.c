@@ -209,6 +209,7 @@ static crt_status sq_cert_admission(crt_ctx *ctx, const char *serial, store_cert
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	out->heartbeat = -1; /* HEARTBEAT_NONE: readers read the writers' file */
 	*found = 0;
 	if ((r = store_prepare(ctx,
 			       "SELECT issuer, ski, aki, reply, not_before, not_after, revoked_at, "

@@ -14,6 +14,7 @@
  *   reqjson.c   request body parsing helpers, RFC 3339 input
  *   auth.c      API key (admin) and Basic/PAM (redeemer) authentication
  *   pamgate.c   the PAM conversation
+ *   heartbeat.c the store heartbeat on PostgreSQL (a thread of its own)
  *   ratelimit.c failed-login limiter per remote address
  *   h_*.c       endpoint handlers (h_portal.c: the /enroll page, whose
  *               files portal_assets.S embeds from enroll/web/)
@@ -96,6 +97,13 @@ void pool_close(ctx_pool *p);
  * across reloads until then. Never waits for a session.
  */
 crt_instance *pool_instance(ctx_pool *p);
+
+/* ------------------------------------------------------------ heartbeat.c */
+
+/* On PostgreSQL, write the store's heartbeat every 2 s from a thread with a
+ * session of its own (nothing on SQLite); heartbeat_stop joins it. */
+int heartbeat_start(ctx_pool *pool);
+void heartbeat_stop(void);
 
 /* ------------------------------------------------------------ deadline.c */
 

@@ -192,6 +192,8 @@ int main(int argc, char **argv)
 	pam_gate_hold(cfg->require_login ? cfg->pam_service : NULL);
 	crt_instance_unref(inst);
 	inst = NULL;
+	if (heartbeat_start(srv.pool) != 0)
+		goto out;
 
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0)
@@ -218,11 +220,13 @@ int main(int argc, char **argv)
 	server_stop(&srv, DRAIN_SECONDS);
 	deliverer_stop(srv.events);
 	srv.events = NULL;
+	heartbeat_stop();
 	pam_gate_hold(NULL);
 	log_msg(LOG_NOTICE, "stopped");
 	rc = 0;
 out:
 	deliverer_stop(srv.events);
+	heartbeat_stop();
 	crt_instance_unref(inst);
 	pool_close(srv.pool);
 	ratelimit_free(srv.rl);

@@ -136,6 +136,31 @@ check_contains "store status warns: no synchronous standby" "no synchronous stan
 check_eq "store status on PostgreSQL: the schema version is SQLite's" \
 	"$(q "$DB" "PRAGMA user_version")" "$(json_get "$PST" schemaVersion)"
 
+# --- the heartbeat: crtokend on PostgreSQL keeps it fresh ------------------
+check "store heartbeat writes meta('heartbeat')" PA store heartbeat
+HB1=$(pg_sql "SELECT value FROM meta WHERE key = 'heartbeat'")
+check "... with the time now" sh -c "[ $(( $(date +%s) - ${HB1:-0} )) -le 2 ]"
+sed -e "s|^;*listen *=.*|listen = 127.0.0.1:18870|; s|^;*plain_http *=.*|plain_http = yes|" \
+	"$T/inst/pg.conf" >"$T/inst/pgd.conf"
+chmod 0640 "$T/inst/pgd.conf"
+pg_sql "UPDATE meta SET value = 1 WHERE key = 'heartbeat'" >/dev/null
+"$BUILD/bin/crtokend" --config "$T/inst/pgd.conf" --foreground >"$T/crtokend.log" 2>&1 &
+D=$!
+at_exit "stop_pid $D"
+HB2=1
+for i in $(seq 1 50); do
+	HB2=$(pg_sql "SELECT value FROM meta WHERE key = 'heartbeat'")
+	[ "$HB2" -gt 1 ] && break
+	sleep 0.1
+done
+check "crtokend on PostgreSQL writes the heartbeat" sh -c "[ $(( $(date +%s) - HB2 )) -le 3 ]"
+sleep 2.5
+HB3=$(pg_sql "SELECT value FROM meta WHERE key = 'heartbeat'")
+check "... and keeps it fresh (again within 2.5 s)" sh -c "[ $HB3 -gt $HB2 ]"
+stop_pid $D
+check_eq "the heartbeat is not audited (liveness, not a change)" 0 \
+	"$(pg_sql "SELECT count(*) FROM audit WHERE action LIKE '%heartbeat%'")"
+
 # --- SQLite -> PostgreSQL -> SQLite on a quiet store: identical ----------
 # (the writer above has stopped; the copy above was taken while it ran)
 psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U crtoken -d postgres -c 'CREATE DATABASE round' >/dev/null
