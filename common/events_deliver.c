@@ -46,11 +46,13 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const crt_event_sink *sink_named(const crt_config *cfg, const char *name)
+static const crt_event_sink *sink_named(const crt_config *cfg, const char *name, size_t *idx)
 {
 	for (size_t i = 0; i < cfg->event_nsinks; i++)
-		if (strcmp(cfg->event_sinks[i].name, name) == 0)
+		if (strcmp(cfg->event_sinks[i].name, name) == 0) {
+			*idx = i;
 			return &cfg->event_sinks[i];
+		}
 	return NULL;
 }
 
@@ -102,7 +104,9 @@ static int read_key(const crt_event_sink *s, char **key, size_t *len, send_resul
 	return 0;
 }
 
-static void send_webhook(const crt_event_sink *s, const event_view *v, const char *body,
+/* c: the pass's handle for this sink (reset here; its connection is
+ * reused for the next event of the pass). */
+static void send_webhook(CURL *c, const crt_event_sink *s, const event_view *v, const char *body,
 			 send_result *out)
 {
 	char *key = NULL, ts[24], hex[65], hdr[5][200];
@@ -110,7 +114,6 @@ static void send_webhook(const crt_event_sink *s, const event_view *v, const cha
 	unsigned int maclen = 0;
 	size_t keylen = 0;
 	struct curl_slist *h = NULL;
-	CURL *c = NULL;
 	long code = 0;
 
 	if (read_key(s, &key, &keylen, out) != 0)
@@ -148,10 +151,11 @@ static void send_webhook(const crt_event_sink *s, const event_view *v, const cha
 		}
 		h = n;
 	}
-	if ((c = curl_easy_init()) == NULL) {
+	if (c == NULL) {
 		snprintf(out->text, sizeof(out->text), "curl_easy_init failed");
 		goto out;
 	}
+	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, s->url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
@@ -173,7 +177,8 @@ static void send_webhook(const crt_event_sink *s, const event_view *v, const cha
 	snprintf(out->text, sizeof(out->text), "HTTP %ld", code);
 	out->ok = code >= 200 && code < 300;
 out:
-	curl_easy_cleanup(c);
+	if (c != NULL)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL); /* h is freed below */
 	curl_slist_free_all(h);
 	crt_freezero(key, keylen);
 }
@@ -389,7 +394,7 @@ out:
 
 /* ---------------------------------------------------------------- the pass */
 
-static void send_one(const crt_event_sink *s, const char *body, send_result *out)
+static void send_one(CURL *c, const crt_event_sink *s, const char *body, send_result *out)
 {
 	event_view v = {0};
 
@@ -400,7 +405,7 @@ static void send_one(const crt_event_sink *s, const char *body, send_result *out
 	}
 	v.subject = json_object_get(v.root, "subject");
 	switch (s->type) {
-	case CRT_SINK_WEBHOOK: send_webhook(s, &v, body, out); break;
+	case CRT_SINK_WEBHOOK: send_webhook(c, s, &v, body, out); break;
 	case CRT_SINK_EMAIL: send_email(s, &v, out); break;
 	case CRT_SINK_COMMAND: send_command(s, &v, body, out); break;
 	default: snprintf(out->text, sizeof(out->text), "unknown sink type");
@@ -408,26 +413,15 @@ static void send_one(const crt_event_sink *s, const char *body, send_result *out
 	json_decref(v.root);
 }
 
-/* Route up to ROUTE_BATCH new events (one transaction). */
-static crt_status route_new(crt_ctx *ctx, int64_t now, size_t *routed)
+/* Inside the pass's write transaction: route the events of refs to the
+ * sinks whose filter takes them. */
+static crt_status route(crt_ctx *ctx, const store_event_ref *refs, size_t n, int64_t now,
+			size_t *routed)
 {
 	const crt_config *cfg = &ctx->cfg;
 	const char *names[16];
-	store_event_ref *refs = NULL;
-	size_t n = 0;
 	crt_status r;
 
-	/* Read first: a pass with nothing new takes no write lock. The routing
-	 * itself is conditional (routed = 0), so a stale read routes nothing
-	 * twice. */
-	if ((r = store_event_unrouted(ctx, ROUTE_BATCH, &refs, &n)) != CRT_OK)
-		return r;
-	if (n == 0)
-		return CRT_OK;
-	if ((r = store_begin_write(ctx)) != CRT_OK) {
-		store_event_refs_free(refs, n);
-		return r;
-	}
 	for (size_t i = 0; i < n; i++) {
 		size_t k = 0;
 		int changed = 0;
@@ -435,15 +429,10 @@ static crt_status route_new(crt_ctx *ctx, int64_t now, size_t *routed)
 			if (event_filter_match(cfg->event_sinks[s].events, refs[i].type))
 				names[k++] = cfg->event_sinks[s].name;
 		if ((r = store_event_route(ctx, refs[i].seq, names, k, now, &changed)) != CRT_OK)
-			goto fail;
+			return r;
 		*routed += (size_t)changed;
 	}
-	store_event_refs_free(refs, n);
-	return store_commit(ctx);
-fail:
-	store_rollback(ctx);
-	store_event_refs_free(refs, n);
-	return r;
+	return CRT_OK;
 }
 
 static crt_status record(crt_ctx *ctx, const store_attempt *a)
@@ -478,29 +467,51 @@ crt_status crt_events_deliver(crt_ctx *ctx, const char *node, crt_events_pass *o
 		snprintf(self, sizeof(self), "%s:%ld", host, (long)getpid());
 		node = self;
 	}
+	/* Read first: a pass with nothing to do takes no write lock. The
+	 * routing is conditional (routed = 0) and the claim guarded by the
+	 * lease, so a stale read routes or sends nothing twice. Routing and the
+	 * claim share one transaction (one commit). */
+	store_event_ref *refs = NULL;
+	size_t nref = 0;
+	size_t routed = 0;
 	int any = 0;
-	if ((r = route_new(ctx, now, &out->routed)) != CRT_OK ||
-	    (r = store_event_due(ctx, now, &any)) != CRT_OK)
+	if ((r = store_event_unrouted(ctx, ROUTE_BATCH, &refs, &nref)) != CRT_OK)
 		return r;
-	if (!any)
+	if (nref == 0 && (r = store_event_due(ctx, now, &any)) != CRT_OK)
+		return r;
+	if (nref == 0 && !any)
 		return CRT_OK;
-	if ((r = store_begin_write(ctx)) != CRT_OK)
+	if ((r = store_begin_write(ctx)) != CRT_OK) {
+		store_event_refs_free(refs, nref);
 		return r;
-	if ((r = store_event_claim(ctx, node, now, now + cfg->events_lease, cfg->events_batch,
-				   &jobs, &n)) != CRT_OK) {
+	}
+	r = route(ctx, refs, nref, now, &routed);
+	store_event_refs_free(refs, nref);
+	if (r == CRT_OK)
+		r = store_event_claim(ctx, node, now, now + cfg->events_lease, cfg->events_batch,
+				      &jobs, &n);
+	if (r != CRT_OK) {
 		store_rollback(ctx);
+		store_delivery_jobs_free(jobs, n);
 		return r;
 	}
 	if ((r = store_commit(ctx)) != CRT_OK) {
 		store_delivery_jobs_free(jobs, n);
 		return r; /* leases taken or not: they run out either way */
 	}
+	out->routed = routed;
+	/* One handle per webhook sink for the pass: its connection (and TLS
+	 * session) carries the sink's events one after another. */
+	CURL *handles[16] = {0};
 	for (size_t i = 0; i < n; i++) {
-		const crt_event_sink *s = sink_named(cfg, jobs[i].sink);
+		size_t k = 0;
+		const crt_event_sink *s = sink_named(cfg, jobs[i].sink, &k);
 		send_result res = {0};
 		int64_t t0 = now_ms();
+		if (s != NULL && s->type == CRT_SINK_WEBHOOK && k < 16 && handles[k] == NULL)
+			handles[k] = curl_easy_init();
 		if (s != NULL)
-			send_one(s, jobs[i].body, &res);
+			send_one(k < 16 ? handles[k] : NULL, s, jobs[i].body, &res);
 		else
 			snprintf(res.text, sizeof(res.text), "sink %s is no longer configured",
 				 jobs[i].sink);
@@ -531,6 +542,8 @@ crt_status crt_events_deliver(crt_ctx *ctx, const char *node, crt_events_pass *o
 		if ((r = record(ctx, &a)) != CRT_OK)
 			break; /* the lease runs out: the delivery is tried again */
 	}
+	for (size_t k = 0; k < 16; k++)
+		curl_easy_cleanup(handles[k]);
 	store_delivery_jobs_free(jobs, n);
 	return r;
 }

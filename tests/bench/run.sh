@@ -93,6 +93,11 @@ if [ -x "$BUILD/bin/crtokend" ] && command -v wrk >/dev/null; then
 	. "$CRTOKEN_TOP/tests/bench/ocsp.sh"
 	ocsp_bench 2>&1 | grep '^ocsp ' | while read -r l; do rec "$l"; done
 fi
+# 3. event delivery latency: a change through crtokend to its webhook arriving
+if [ -x "$BUILD/bin/crtokend" ] && /usr/bin/python3 -c 1 2>/dev/null; then
+	. "$CRTOKEN_TOP/tests/bench/events.sh"
+	events_bench 2>&1 | grep '^events ' | while read -r l; do rec "$l"; done
+fi
 # 4 + 6. lookups (the rlm_crtoken read path) on a small and a large store
 rec "$("$CORE" lookup 1000 20000)"
 rec "$("$CORE" lookup "$ROWS" 20000)"
@@ -218,6 +223,15 @@ o=$(get '^ocsp target=crtokend ')
 if [ -n "$o" ]; then
 	r=$(python3 -c "import sys; print('%.0f' % (int(sys.argv[1])/float(sys.argv[2])))" "$(val "$o" ok)" "$(val "$o" seconds)")
 	printf '%-58s %10s/s %10s\n' "3. OCSP responses, 8 conns (p50 $(val "$o" p50_ms) p99 $(val "$o" p99_ms) ms)" "$r" ""
+fi
+e=$(get '^events target=webhook ')
+if [ -n "$e" ]; then
+	label="3. event delivery, change -> webhook, $(val "$e" n) at $(val "$e" rate)/s"
+	if [ "$(val "$e" lost)" != 0 ] || [ "$(val "$e" http_failures)" != 0 ]; then
+		failed "$label" "delivered=$(val "$e" delivered) lost=$(val "$e" lost) http_failures=$(val "$e" http_failures)"
+	else
+		printf '%-58s %12s %10s\n' "$label" "$(val "$e" p50_ms)/$(val "$e" p99_ms)ms" "p50/p99"
+	fi
 fi
 small=$(get '^lookup rows=1000 ')
 big=$(get "^lookup rows=$ROWS ")

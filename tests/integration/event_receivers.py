@@ -29,6 +29,7 @@ def webhook(port, cert, key, secret_file, out, fail_file=None):
 
     class H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def log_message(self, *a):
             pass
