@@ -479,8 +479,10 @@ crt_status crt_events_deliver(crt_ctx *ctx, const char *node, crt_events_pass *o
 		return r;
 	if (nref == 0 && (r = store_event_due(ctx, now, &any)) != CRT_OK)
 		return r;
-	if (nref == 0 && !any)
+	if (nref == 0 && !any) {
+		store_event_refs_free(refs, nref);
 		return CRT_OK;
+	}
 	if ((r = store_begin_write(ctx)) != CRT_OK) {
 		store_event_refs_free(refs, nref);
 		return r;

@@ -63,8 +63,10 @@ static crt_status sq_ev_unrouted(crt_ctx *ctx, int limit, store_event_ref **out,
 		r = store_error(ctx, rc, "reading the events to route");
 		goto out;
 	}
-	*out = rows;
+	*out = cnt > 0 ? rows : NULL; /* no rows: NULL, as every list verb answers */
 	*n = cnt;
+	if (cnt == 0)
+		free(rows);
 	rows = NULL;
 out:
 	store_done(st);
@@ -200,8 +202,10 @@ static crt_status sq_ev_claim(crt_ctx *ctx, const char *node, int64_t now, int64
 	store_done(body);
 	if (r != CRT_OK)
 		goto out;
-	*out = jobs;
+	*out = cnt > 0 ? jobs : NULL;
 	*n = cnt;
+	if (cnt == 0)
+		free(jobs);
 	jobs = NULL;
 out:
 	store_delivery_jobs_free(jobs, cnt);
@@ -336,8 +340,10 @@ static crt_status sq_ev_list(crt_ctx *ctx, int pending_only, int limit, crt_even
 		crt_event_list_free(rows, cnt);
 		return r;
 	}
-	*out = rows;
+	*out = cnt > 0 ? rows : NULL;
 	*n = cnt;
+	if (cnt == 0)
+		free(rows);
 	return CRT_OK;
 }
 
@@ -432,8 +438,10 @@ static crt_status sq_ev_expiring(crt_ctx *ctx, int64_t now, int64_t until, const
 		store_expiring_free(rows, cnt);
 		return r;
 	}
-	*out = rows;
+	*out = cnt > 0 ? rows : NULL;
 	*n = cnt;
+	if (cnt == 0)
+		free(rows);
 	return CRT_OK;
 }
 
