@@ -424,13 +424,21 @@ function clearError() {
 	$('error').hidden = true;
 	$('error').textContent = '';
 	delete $('error').dataset.code;
-	for (const el of document.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+	for (const el of document.querySelectorAll('[aria-invalid]')) {
+		el.removeAttribute('aria-invalid');
+		el.removeAttribute('aria-errormessage');
+	}
 }
 function setStatus(text) {
 	$('status').textContent = text;
 }
-function invalid(id, code) {
+/* Mark field id invalid, its message the error box (aria-errormessage). */
+function markInvalid(id) {
 	$(id).setAttribute('aria-invalid', 'true');
+	$(id).setAttribute('aria-errormessage', 'error');
+}
+function invalid(id, code) {
+	markInvalid(id);
 	showError(new PageError(code, messageFor(code)));
 	$(id).focus();
 }
@@ -442,6 +450,16 @@ function step(n) {
 		if (i === n) li.setAttribute('aria-current', 'step');
 		else li.removeAttribute('aria-current');
 		li.classList.toggle('done', i < n);
+		/* "done" is a colour on screen: say it to screen readers too */
+		let sr = li.querySelector('.sr-only');
+		if (i < n && !sr) {
+			sr = document.createElement('span');
+			sr.className = 'sr-only';
+			sr.textContent = ' (done)';
+			li.appendChild(sr);
+		} else if (i >= n && sr) {
+			sr.remove();
+		}
 	}
 	document.body.dataset.step = String(n);
 }
@@ -543,7 +561,7 @@ const AUTH_CODES = ['authentication_failed', 'otp_bad_code', 'otp_replayed', 'ot
 function codeSpent(err, otpId) {
 	if (LOCAL_CODES.has(err.code) || !loginRequired()) return;
 	$(otpId).value = '';
-	if (AUTH_CODES.includes(err.code)) $(otpId).setAttribute('aria-invalid', 'true');
+	if (AUTH_CODES.includes(err.code)) markInvalid(otpId);
 }
 
 function onLogin(ev) {

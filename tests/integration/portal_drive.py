@@ -132,10 +132,20 @@ cdp.call("Emulation.setDeviceMetricsOverride", width=375, height=740, deviceScal
          mobile=True)
 
 
+WIDTH = [375]
+
+
+def phone(width):
+    """Emulate a phone this many CSS pixels wide."""
+    WIDTH[0] = width
+    cdp.call("Emulation.setDeviceMetricsOverride", width=width, height=740, deviceScaleFactor=1,
+             mobile=True)
+
+
 def shot(name):
     m = cdp.call("Page.getLayoutMetrics")["cssContentSize"]
     r = cdp.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                 clip={"x": 0, "y": 0, "width": 375, "height": max(740, m["height"]),
+                 clip={"x": 0, "y": 0, "width": WIDTH[0], "height": max(740, m["height"]),
                        "scale": 1})
     path = os.path.join(PLAN["shots"], name + ".png")
     with open(path, "wb") as f:
@@ -145,6 +155,81 @@ def shot(name):
 
 def text():
     return cdp.js("document.body.innerText")
+
+
+# WCAG 2 contrast of every visible element's own text against the first
+# opaque background behind it: 4.5:1, 3:1 for large text (24px, or bold
+# 18.66px). Returns the elements that fall short.
+CONTRAST_JS = r"""(() => {
+  const rgb = (s) => { const m = s.match(/rgba?\(([^)]+)\)/); if (!m) return null;
+    const p = m[1].split(',').map(parseFloat); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const bg = (e) => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c && c.a > 0.99) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
+  const bad = [];
+  let n = 0;
+  for (const e of document.querySelectorAll('body *')) {
+    if (e.offsetParent === null || e.closest('.sr-only')) continue;
+    if (![...e.childNodes].some((x) => x.nodeType === 3 && x.textContent.trim())) continue;
+    const st = getComputedStyle(e), a = lum(rgb(st.color)), b = lum(bg(e));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(st.fontSize), large = size >= 24 || (parseInt(st.fontWeight) >= 700 && size >= 18.66);
+    n++;
+    if (ratio < (large ? 3 : 4.5))
+      bad.push(e.tagName + '#' + e.id + ' ' + ratio.toFixed(2) + ': ' + e.textContent.trim().slice(0, 40));
+  }
+  return {checked: n, bad: bad};
+})()"""
+
+
+def contrast(where):
+    r = cdp.js(CONTRAST_JS)
+    check(f"contrast: all {r['checked']} visible texts {where} reach WCAG AA (4.5:1, 3:1 large)",
+          r["checked"] > 5 and r["bad"] == [], r["bad"])
+
+
+# The visible focusable elements in document order (a radio group counts
+# once, as its checked radio: Tab enters a group once), and that nothing
+# sets a positive tabindex (which would reorder the keyboard).
+FOCUSABLE_JS = r"""(() => {
+  const all = [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]')]
+    .filter((e) => e.offsetParent !== null && !e.disabled && e.tabIndex >= 0);
+  const groups = new Set(), out = [];
+  for (const e of all) {
+    if (e.type === 'radio') {
+      if (groups.has(e.name)) continue;
+      groups.add(e.name);
+      out.push((document.querySelector('input[name="' + e.name + '"]:checked') || e).id);
+    } else out.push(e.id || e.tagName);
+  }
+  return {order: out, positive: [...document.querySelectorAll('[tabindex]')].filter((e) => e.tabIndex > 0).map((e) => e.id)};
+})()"""
+
+
+def tab():
+    for t in ("keyDown", "keyUp"):
+        cdp.call("Input.dispatchKeyEvent", type=t, key="Tab", code="Tab", windowsVirtualKeyCode=9)
+
+
+def keyboard_order(start, where):
+    """From the focused element start, Tab must visit every focusable
+    element of the step once, in document (= visual) order."""
+    f = cdp.js(FOCUSABLE_JS)
+    cdp.js(f"document.getElementById({json.dumps(start)}).focus()")
+    visited = []
+    for _ in f["order"]:
+        tab()
+        visited.append(cdp.js("document.activeElement.id || document.activeElement.tagName"))
+    check(f"keyboard: Tab goes through {where} in reading order ({len(visited)} stops), "
+          "no positive tabindex", visited == f["order"] and f["positive"] == [],
+          f"visited {visited}\nexpected {f['order']}\npositive {f['positive']}")
+
+
+def fits(width):
+    phone(width)
+    w = cdp.js("document.documentElement.scrollWidth")
+    return w <= width, w
 
 
 def requests_to(fragment):
@@ -361,6 +446,7 @@ check("the keyboard reaches the token field first, with a visible focus ring",
 labels = cdp.js("""[...document.querySelectorAll('input:not([type=hidden]), textarea, select')]
     .filter(e => !document.querySelector('label[for="' + e.id + '"]')).map(e => e.id)""")
 check("every field has a label", labels == [], labels)
+contrast("on the token step")
 shot("01-start")
 
 # The token rule in the page against the C one (crt_token_check_format, as
@@ -428,6 +514,7 @@ check("a wrong one-time code: the page says sign-in failed",
 check("... and empties the code field, marked invalid",
       cdp.js("document.getElementById('otp').value") == ""
       and cdp.js("document.getElementById('otp').getAttribute('aria-invalid')") == "true")
+contrast("with an error shown")
 shot("04-wrong-otp")
 
 # ---------------------------------------------------------------- preview
@@ -446,7 +533,19 @@ check("... and it asks for the next one-time code (the first one is used)",
       "next one-time code" in t and not cdp.js("document.getElementById('otp2-box').hidden"), t)
 check("... focus moves to the step's heading",
       cdp.js("document.activeElement.id") == "h-choose", cdp.js("document.activeElement.id"))
+check("... the steps already done say so to screen readers, not only by colour",
+      cdp.js("[...document.querySelectorAll('.steps li.done')].map(l => l.textContent.trim())")
+      == ["Token (done)", "Sign in (done)"])
+contrast("on the preview step")
+keyboard_order("h-choose", "the preview step")
 shot("05-preview")
+# A 390 px phone (and WCAG's 320 px reflow width): one column, no sideways scrolling.
+ok390, w390 = fits(390)
+check("at 390 px wide the preview step needs no horizontal scrolling", ok390, w390)
+shot("05-preview-390px")
+ok320, w320 = fits(320)
+check("... nor at 320 px", ok320, w320)
+phone(375)
 
 # ---------------------------------------------------------------- browser key
 choose("alice", "browser", PLAN["passphrase"])
@@ -458,6 +557,7 @@ check("the page shows name, subject, validity, serial and the network",
                            "made in this browser", PLAN["network"])), t)
 check("no passphrase is shown for a key the user protected", "shown only once" not in t
       or cdp.js("document.getElementById('passphrase-box').hidden"))
+contrast("on the certificate step")
 shot("06-issued-browser-key")
 p12 = download("#dl-p12")
 check("the PKCS#12 built in the page downloads", p12 is not None)

@@ -227,7 +227,7 @@ check_eq "the refusals were audited (wrong code; used and expired, at the previe
 	"$(sqlite3 "$T/inst/crtoken.db" "SELECT (SELECT count(*) FROM audit WHERE action='http.login_failed' AND object='alice'), (SELECT count(*) FROM audit WHERE detail LIKE '%token_used%'), (SELECT count(*) FROM audit WHERE detail LIKE '%token_expired%')" | tr '|' ' ')"
 check_eq "the mistyped token reached the server never (no token_mistyped in its log)" 0 \
 	"$(grep -c token_mistyped "$T/crtokend.log")"
-for s in 01-start 02-mistyped-token 03-sign-in 04-wrong-otp 05-preview 06-issued-browser-key \
+for s in 01-start 02-mistyped-token 03-sign-in 04-wrong-otp 05-preview 05-preview-390px 06-issued-browser-key \
 	07-profile-downloaded 08-issued-server-key 09-used-token 10-expired-token \
 	11-password-and-code 12-otp-locked 13-rate-limited; do
 	check "screenshot $s.png is a PNG" sh -c "head -c 8 '$SHOTS/$s.png' | od -An -tx1 | grep -q '89 50 4e 47'"
