@@ -10,9 +10,18 @@
 # and prints the median and min/max wall time per authentication (ms).
 # The wall time includes starting eapol_test (a few ms), equally for both.
 #
+# RADIUS_BENCH=seen compares rlm_crtoken with last-seen recording on
+# (record_seen = yes, the default) against the same module with it off
+# (record_seen = no), both in the check-eap-tls-crtoken server, instead of
+# rlm_crtoken against the stock server. RADIUS_PORT_A / RADIUS_PORT_B move
+# the two servers (defaults 18121, 18122).
+#
 # Usage: sh tests/bench/radius.sh [N]       (from the repository top)
 set -u
 N=${1:-20}
+MODE=${RADIUS_BENCH:-module}
+PA=${RADIUS_PORT_A:-18121}
+PB=${RADIUS_PORT_B:-18122}
 TOP=${CRTOKEN_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${CRTOKEN_BUILD:-$TOP/build}
 ADMIN=$BUILD/bin/crtoken-admin
@@ -51,10 +60,11 @@ RLM_CLIENT_CAS=$T/client-cas.pem
 
 now_ns() { date +%s%N; }
 
-# server SITE PORT : start radiusd for SITE on PORT; its PID in PID_<SITE>.
+# server NAME SITE PORT [MODULE_EXTRA] : start radiusd NAME for SITE on
+# PORT; its PID in PID_<NAME>.
 server() {
-	RLM_PORT=$2
-	rlm_write_config "$T/raddb-$1" "$1" || die "config $1"
+	RLM_PORT=$3
+	RLM_MODULE_EXTRA=${4:-} rlm_write_config "$T/raddb-$1" "$2" || die "config $1"
 	rlm_start "$T/raddb-$1" || die "radiusd ($1) did not start: $(tail -5 "$T/raddb-$1/radiusd.log")"
 	eval "PID_$1=\$RLM_PID"
 	RLM_PID=""
@@ -71,14 +81,25 @@ once() {
 
 # Both servers run at once on two ports; authentications alternate between
 # them so both see the same machine load.
-server crtoken 18121
-server none 18122
+if [ "$MODE" = seen ]; then
+	server crtoken crtoken "$PA" "	record_seen = yes"
+	server none crtoken "$PB" "	record_seen = no"
+	LABEL_A="rlm_crtoken, last-seen recording on"
+	LABEL_B="rlm_crtoken, recording off"
+	RATE_A="recording on" RATE_B="recording off"
+else
+	server crtoken crtoken "$PA"
+	server none none "$PB"
+	LABEL_A="rlm_crtoken in check-eap-tls"
+	LABEL_B="stock EAP-TLS, no virtual_server"
+	RATE_A="with rlm_crtoken" RATE_B="stock"
+fi
 trap 'for p in "$PID_crtoken" "$PID_none"; do RLM_PID=$p; rlm_stop; done; rm -rf "$T"' EXIT
 _i=0
 while [ $_i -lt 50 ]; do # until both answer; also warms them up
-	RLM_PORT=18121
+	RLM_PORT=$PA
 	[ "$(rlm_eapol "$T/c.pem" "$T/c.key" "$T/out" "$T/lab-ca.pem")" = accept ] &&
-		RLM_PORT=18122 &&
+		RLM_PORT=$PB &&
 		[ "$(rlm_eapol "$T/c.pem" "$T/c.key" "$T/out" "$T/lab-ca.pem")" = accept ] && break
 	_i=$((_i + 1))
 	sleep 0.05
@@ -87,11 +108,11 @@ done
 k=0
 while [ $k -lt "$N" ]; do
 	if [ $((k % 2)) -eq 0 ]; then
-		once crtoken 18121
-		once none 18122
+		once crtoken $PA
+		once none $PB
 	else
-		once none 18122
-		once crtoken 18121
+		once none $PB
+		once crtoken $PA
 	fi
 	k=$((k + 1))
 done
@@ -129,8 +150,13 @@ burst() { # SITE PORT : C loops of M; appends elapsed seconds to $T/SITE.burst
 	for _p in $_pids; do wait "$_p"; done
 	echo "$(($(now_ns) - _b0))" >>"$T/$1.burst"
 }
-for site in crtoken none none crtoken; do
-	if [ $site = crtoken ]; then burst crtoken 18121; else burst none 18122; fi
+# RADIUS_ROUNDS of them (default 1): more rounds average out a loaded machine.
+_r=0
+while [ $_r -lt "${RADIUS_ROUNDS:-1}" ]; do
+	for site in crtoken none none crtoken; do
+		if [ $site = crtoken ]; then burst crtoken $PA; else burst none $PB; fi
+	done
+	_r=$((_r + 1))
 done
 rate() { # SITE : authentications per second over all its bursts
 	awk -v n="$(grep -c . "$T/res.$1")" -v acc="$(grep -c '^accept$' "$T/res.$1")" '
@@ -144,12 +170,12 @@ r_none=$1 acc_none=$2 n_none=$3
 echo "EAP-TLS authentications (eapol_test wall time, P-256 client and server keys)"
 # A rate over authentications that were not all accepted is no result.
 if [ "$acc_mod" = "$n_mod" ] && [ "$acc_none" = "$n_none" ]; then
-	printf 'throughput, %d concurrent eapol_test loops: with rlm_crtoken %s/s (%d/%d accepted), stock %s/s (%d/%d accepted), ratio %s%%\n' \
-		"$C" "$r_mod" "$acc_mod" "$n_mod" "$r_none" "$acc_none" "$n_none" \
+	printf 'throughput, %d concurrent eapol_test loops: %s %s/s (%d/%d accepted), %s %s/s (%d/%d accepted), ratio %s%%\n' \
+		"$C" "$RATE_A" "$r_mod" "$acc_mod" "$n_mod" "$RATE_B" "$r_none" "$acc_none" "$n_none" \
 		"$(awk -v a="$r_mod" -v b="$r_none" 'BEGIN { printf "%.1f", 100 * a / b }')"
 else
 	printf 'throughput, %d concurrent eapol_test loops: FAILED (with rlm_crtoken %d/%d accepted, stock %d/%d accepted)\n' \
 		"$C" "$acc_mod" "$n_mod" "$acc_none" "$n_none"
 fi
-stats crtoken "rlm_crtoken in check-eap-tls:"
-stats none "stock EAP-TLS, no virtual_server:"
+stats crtoken "$LABEL_A:"
+stats none "$LABEL_B:"
