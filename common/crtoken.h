@@ -1226,6 +1226,16 @@ struct json_t *crt_preview_json(const crt_preview *p);
  * value; null when there is none). */
 struct json_t *crt_audit_json(const crt_audit_row *r);
 
+/*
+ * The attested facts of a certificate (crt_cert.attestation) as one line of
+ * key=value words for RADIUS policy (rlm_crtoken's attestation_attribute):
+ * "serial=12345678 firmware=5.4.3 pin=always touch=cached
+ * form=usb-c-keychain slot=9a" (absent facts left out, "fips" / "cspn"
+ * added when set). CRT_E_INVALID_ARGUMENT when facts is not a JSON object,
+ * CRT_E_NOMEM when buf (len bytes) is too small.
+ */
+crt_status crt_attestation_text(const char *facts, char *buf, size_t len) CRT_MUST_CHECK;
+
 /* ------------------------------------------------------------------ helpers */
 
 /*

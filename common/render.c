@@ -147,6 +147,45 @@ json_t *crt_cert_json(const crt_cert *c, int with_pem)
 	return o;
 }
 
+crt_status crt_attestation_text(const char *facts, char *buf, size_t len)
+{
+	static const char *const keys[][2] = {{"serial", "serial"},	    {"firmware", "firmware"},
+					      {"pinPolicy", "pin"},	    {"touchPolicy", "touch"},
+					      {"formFactor", "form"},	    {"slot", "slot"}};
+	json_t *o = facts ? json_loads(facts, 0, NULL) : NULL, *v;
+	size_t n = 0;
+	int w;
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return CRT_E_INVALID_ARGUMENT;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) + 2; i++) {
+		const char *name = i < 6 ? keys[i][1] : i == 6 ? "fips" : "cspn";
+		if (i < 6 && (v = json_object_get(o, keys[i][0])) == NULL)
+			continue;
+		if (i >= 6 && !json_integer_value(json_object_get(o, name)))
+			continue;
+		if (i >= 6)
+			w = snprintf(buf + n, len - n, "%s%s", n ? " " : "", name);
+		else if (json_is_integer(v))
+			w = snprintf(buf + n, len - n, "%s%s=%lld", n ? " " : "", name,
+				     (long long)json_integer_value(v));
+		else
+			w = snprintf(buf + n, len - n, "%s%s=%s", n ? " " : "", name,
+				     json_string_value(v) ? json_string_value(v) : "");
+		if (w < 0 || (size_t)w >= len - n) {
+			json_decref(o);
+			return CRT_E_NOMEM;
+		}
+		n += (size_t)w;
+	}
+	json_decref(o);
+	return CRT_OK;
+}
+
 json_t *crt_audit_json(const crt_audit_row *r)
 {
 	json_t *o = json_object(), *detail = NULL;

@@ -58,6 +58,15 @@ crtoken {
 	seen_flush_interval = 5
 	seen_queue_size = 4096
 
+	#  Key attestation (YubiKey PIV) for policy: when set, an admitted
+	#  certificate whose key was attested at redemption gets this control
+	#  attribute (a string attribute of the dictionary), e.g.
+	#    "serial=12345678 firmware=5.4.3 pin=always touch=cached form=usb-c-keychain slot=9a"
+	#  (none when nothing was attested), for unlang after the module:
+	#    if (&control:Tmp-String-9 =~ /pin=always/) { update reply { ... } }
+	#  Costs one more point lookup per admission. Default: off.
+	#attestation_attribute = Tmp-String-9
+
 	#  Read-only store connections, one per server thread in use. Each is
 	#  a SQLite connection in WAL mode: readers never wait for writers.
 	#  With start > 0 the server refuses to start when the store cannot

@@ -79,6 +79,8 @@ typedef struct rlm_crtoken_t {
 	DICT_ATTR const *aki_da;      /* TLS-Client-Cert-X509v3-Authority-Key-Identifier */
 	DICT_ATTR const *since_da;    /* TLS-Client-Cert-Valid-Since */
 	DICT_ATTR const *until_da;    /* TLS-Client-Cert-Expiration */
+	char const *attest_attr;      /* control attribute for the attested facts; "" = none */
+	DICT_ATTR const *attest_da;
 	char *db_path;                /* the store file, learned from the config */
 	crt_instance *crt;            /* the config, shared by the pool's sessions */
 	fr_connection_pool_t *pool;
@@ -119,6 +121,7 @@ static const CONF_PARSER module_config[] = {
 	{ "seen_flush_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_crtoken_t, flush_interval),
 	  "5" },
 	{ "seen_queue_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_crtoken_t, queue_size), "4096" },
+	{ "attestation_attribute", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_crtoken_t, attest_attr), "" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -484,6 +487,15 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		     "against the crtoken CA's name", inst->name);
 	}
 
+	if (inst->attest_attr && inst->attest_attr[0] != '\0') {
+		inst->attest_da = dict_attrbyname(inst->attest_attr);
+		if (!inst->attest_da || inst->attest_da->type != PW_TYPE_STRING) {
+			cf_log_err_cs(conf, "attestation_attribute '%s' is not a string attribute of "
+				      "the dictionary", inst->attest_attr);
+			return -1;
+		}
+	}
+
 	inst->ski_da = dict_attrbyname(SKI_ATTR);
 	inst->aki_da = dict_attrbyname(AKI_ATTR);
 	inst->since_da = dict_attrbyname(SINCE_ATTR);
@@ -681,6 +693,43 @@ static void set_session_timeout(REQUEST *request, int64_t seconds)
  * certificate crtoken does not admit; FAIL when the store cannot be read;
  * OK, or UPDATED when reply attributes were added, for an admitted one.
  */
+/*
+ * attestation_attribute: what the certificate's key attestation said, as
+ * "serial=... firmware=... pin=... touch=... form=... slot=..." in that
+ * control attribute (set, replacing any), for unlang policy after this
+ * module (e.g. a VLAN only for pin=always). A certificate without a
+ * verified attestation gets none. One more point lookup of the admitted
+ * serial; its failure fails the request like the admission's would.
+ */
+static crt_status add_attestation(rlm_crtoken_t const *inst, crtoken_conn_t *conn,
+				  REQUEST *request, char const *serial)
+{
+	crt_cert c;
+	char text[512];
+	crt_status s;
+	VALUE_PAIR *vp;
+
+	fr_pair_delete_by_num(&request->config, inst->attest_da->attr, inst->attest_da->vendor,
+			      TAG_ANY);
+	if ((s = crt_cert_get(conn->ctx, serial, &c)) != CRT_OK) return s;
+	if (c.attestation != NULL) {
+		if ((s = crt_attestation_text(c.attestation, text, sizeof(text))) != CRT_OK) {
+			crt_cert_clear(&c);
+			return s;
+		}
+		vp = fr_pair_afrom_da(request, inst->attest_da);
+		if (!vp) {
+			crt_cert_clear(&c);
+			return CRT_E_NOMEM;
+		}
+		fr_pair_value_strcpy(vp, text);
+		fr_pair_add(&request->config, vp);
+		RDEBUG2("Certificate %s: attested %s", serial, text);
+	}
+	crt_cert_clear(&c);
+	return CRT_OK;
+}
+
 static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
 {
 	rlm_crtoken_t *inst = instance;
@@ -748,6 +797,9 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 
 	now = crt_now();
 	s = crt_cert_admission(conn->ctx, &presented, now, &adm);
+	if (s == CRT_OK && inst->attest_da &&
+	    (s = add_attestation(inst, conn, request, serial)) != CRT_OK)
+		crt_admission_clear(&adm);
 
 	if (s == CRT_OK) {
 		fr_connection_release(inst->pool, conn);

@@ -12,6 +12,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/integration/http_lib.sh"
 . "$TOP/tests/integration/attest_lib.sh"
+RLM_SRC=$TOP/rlm_crtoken
+. "$TOP/tests/integration/radius_lib.sh"
+RLM_BUILD=$BUILD
+RLM_PORT=18771
+at_exit rlm_stop
 
 http_instance "$T/inst" 18770 || { not_ok "instance"; finish; exit 1; }
 A=$ADMIN
@@ -211,6 +216,57 @@ check_code "crtoken-enroll --attestation without --csr is a usage error" "needs 
 	"$ENROLL" --server "$URL" --token-file "$T/e2.tok" --no-login --out-dir "$T/out" \
 	--attestation "$T/dev/attest.pem"
 stop_crtokend
+
+# ---------------------------------------------------------------- RADIUS
+# rlm_crtoken's attestation_attribute puts the attested facts of the
+# admitted certificate into a control attribute; unlang policy after it
+# decides (here: a Reply-Message only for keys attested with PIN always).
+R=$T/raddb
+T8=$(tok plain)
+"$A" redeem "$T8" --csr "$T/other/csr.pem" --out "$T/other/plain.crt" >/dev/null
+check "lab CA and radiusd server certificate (openssl)" rlm_lab_ca "$T"
+RLM_CRTOKEN_CONF=$CRTOKEN_CONF
+RLM_SERVER_CERT=$T/server.pem
+RLM_SERVER_KEY=$T/server.key
+RLM_CLIENT_CAS=$T/inst/ca.pem
+RLM_MODULE_EXTRA="	attestation_attribute = Tmp-String-9"
+RLM_SITE_EXTRA='	crtoken {
+		notfound = reject
+		noop = reject
+	}
+	if (&control:Tmp-String-9 =~ /pin=always/) {
+		update reply {
+			&Reply-Message := "attested %{control:Tmp-String-9}"
+		}
+	}'
+check "radiusd config with attestation_attribute = Tmp-String-9" rlm_write_config "$R" crtoken
+check "freeradius -XC accepts it" /usr/sbin/freeradius -XC -d "$R"
+if rlm_start "$R"; then
+	ok "radiusd started (127.0.0.1:$RLM_PORT)"
+	check_eq "EAP-TLS with the attested certificate (key on the 'device'): Access-Accept" accept \
+		"$(rlm_eapol "$T/out/yk.crt" "$T/dev/key.pem" "$T/yk.out" "$T/lab-ca.pem")"
+	check_contains "policy saw the attested facts (Reply-Message)" \
+		"Value: 'attested serial=12345678 firmware=5.4.3 pin=always touch=cached form=usb-c-keychain slot=9a'" \
+		"$(cat "$T/yk.out")"
+	check_eq "a certificate without an attestation: Access-Accept" accept \
+		"$(rlm_eapol "$T/other/plain.crt" "$T/other/key.pem" "$T/plain.out" "$T/lab-ca.pem")"
+	check_fails "... and no attested Reply-Message" grep -q "attested serial" "$T/plain.out"
+	rlm_stop
+else
+	not_ok "radiusd started"
+	tail -20 "$R/radiusd.log" | sed 's/^/#   /'
+fi
+RLM_MODULE_EXTRA="	attestation_attribute = Frobnicate-Level"
+rlm_write_config "$R" crtoken
+if rlm_start "$R"; then
+	not_ok "attestation_attribute naming no dictionary attribute is refused (radiusd started)"
+	rlm_stop
+else
+	check_contains "attestation_attribute naming no dictionary attribute: radiusd refuses to start" \
+		"attestation_attribute 'Frobnicate-Level' is not a string attribute" "$(cat "$R/radiusd.log")"
+fi
+RLM_MODULE_EXTRA=""
+RLM_SITE_EXTRA=""
 
 # ---------------------------------------------------------------- the roots directory
 chmod 666 "$T/inst/attestation-roots/yubico-piv-ca.pem"
