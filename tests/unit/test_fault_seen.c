@@ -83,7 +83,7 @@ static void batch_make(batch *b)
 	for (int i = 0; i < 3; i++) {
 		issue(&b->c[i]);
 		b->v[i] = (crt_sighting){.first_at = 100 + i, .last_at = 200 + i};
-		snprintf(b->v[i].serial, sizeof(b->v[i].serial), "%s", b->c[i].serial);
+		memcpy(b->v[i].serial, b->c[i].serial, sizeof(b->v[i].serial));
 		snprintf(b->v[i].first_mac, sizeof(b->v[i].first_mac), "aa:aa:aa:aa:aa:0%d", i);
 		snprintf(b->v[i].mac, sizeof(b->v[i].mac), "aa:aa:aa:aa:aa:0%d", i);
 		snprintf(b->v[i].nas_ip, sizeof(b->v[i].nas_ip), "10.0.0.%d", i);
