@@ -157,6 +157,19 @@ cp "$T/good.conf" "$CRTOKEN_CONF"
 printf '\n[server]\nmax_body = 1\n' >>"$CRTOKEN_CONF"
 bad "config: max_body below its minimum" config_invalid "$A" token list
 cp "$T/good.conf" "$CRTOKEN_CONF"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/inst/hook.key"
+chmod 600 "$T/inst/hook.key"
+printf '\n[events.sink h]\ntype = webhook\nurl = http://hooks.example.org/x\nsecret_file = hook.key\n' >>"$CRTOKEN_CONF"
+bad "config: a webhook URL that is not https (nor loopback)" config_invalid "$A" token list
+cp "$T/good.conf" "$CRTOKEN_CONF"
+printf '\n[events.sink m]\ntype = email\nsmtp_url = smtp://127.0.0.1:25\nfrom = a@b.org\nto = c@d.org\nsubject = {type} {tokenSecret}\nbody = b\n' >>"$CRTOKEN_CONF"
+bad "config: an e-mail template with an unknown placeholder" config_invalid "$A" token list
+cp "$T/good.conf" "$CRTOKEN_CONF"
+printf '\n[events.sink c]\ntype = command\ncommand = /bin/true\nevents = token.created, cert.issued\n' >>"$CRTOKEN_CONF"
+bad "config: an unknown event type in a sink filter" config_invalid "$A" token list
+cp "$T/good.conf" "$CRTOKEN_CONF"
+bad "cli: an ownerEmail with a display name" field_invalid "$A" token create --name x --owner-email 'Eve <eve@example.org>'
+bad "cli: an ownerEmail smuggling a second SMTP recipient" field_invalid "$A" token create --name x --owner-email "$(printf 'a@b.org\r\nRCPT TO:<eve@example.org>')"
 
 # ---------------------------------------------------------------- HTTP
 start_crtokend --workers 4 || { not_ok "crtokend starts"; finish; exit 1; }
@@ -189,6 +202,7 @@ bad "http: require without an attestation is 422" '422 {"error":{"code":"attesta
 bad "http: GENERATE with an unknown key type is 422" key_type_invalid http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary '{"type":"GENERATE","keyType":"dsa-512"}'
 bad "http: admin call with a wrong API key is 401" "401 " http GET /certificate-request-tokens -H "Authorization: Bearer crk_not-a-real-key"
 bad "http: token creation without a name is 422/400" name_required http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"commonName":"x"}'
+bad "http: two addresses as ownerEmail is field_invalid" field_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","ownerEmail":"a@b.org, eve@example.org"}'
 bad "http: expiresIn of the wrong type" "400 " http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","expiresIn":[1]}'
 # A slow body: a client trickles half a body and stalls; others are served meanwhile.
 $PY - "$PORT" "$TOK" >"$T/slow.out" 2>&1 <<'PYEOF' &
