@@ -192,8 +192,27 @@ check "each attempt is recorded (failures, then the success)" \
 	grep -q "hooks.*FAIL.*HTTP 503" "$T/attempts"
 check "the success too" grep -q "hooks .*ok .*HTTP 204" "$T/attempts"
 
-# Without crtokend: one pass of crtoken-admin events deliver.
+# Two crtokend nodes on one store, both delivering (each polls every second):
+# the lease gives every delivery to one of them, so each event arrives once.
+"$CRTOKEND" --config "$CRTOKEN_CONF" --foreground --listen 127.0.0.1:18853 \
+	>>"$T/crtokend2.log" 2>&1 &
+NODE2_PID=$!
+at_exit 'stop_pid "$NODE2_PID"'
+check "a second crtokend node on the same store starts" wait_port 127.0.0.1 18853 100
+for n in $(seq 1 20); do "$ADMIN" token create --name "two-$n" >/dev/null; done
+check "the two nodes deliver all twenty events" wait_for "$T/hook.jsonl" \
+	"set('two-%d' % i for i in range(1, 21)) <= set(r['event']['subject'].get('tokenName') for r in rows)" 300
+# Both nodes stopped (each finishes its pass first): every send is done.
+check "nothing is pending" eventually 100 none_pending
+stop_pid "$NODE2_PID"
 stop_crtokend
+check_eq "each of them exactly once" 20 "$($PY -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(sum(1 for r in rows if (r["event"]["subject"].get("tokenName") or "").startswith("two-")))' "$T/hook.jsonl")"
+diag "nodes that sent them: $(sqlite3 "$I/crtoken.db" "SELECT count(DISTINCT a.node) FROM event_attempts a JOIN events e ON e.seq = a.event_seq WHERE e.body LIKE '%\"two-%' AND a.sink = 'hooks'")"
+
+# Without crtokend: one pass of crtoken-admin events deliver.
 "$ADMIN" token delete "$TOKEN_ID" >/dev/null
 check_eq "the deletion waits while nothing delivers" 1 "$("$ADMIN" events list --pending --json | jget - "len(d)")"
 check "crtoken-admin events deliver makes the pass" "$ADMIN" events deliver
