@@ -9,8 +9,8 @@ misbehaves, for t_cfssl.sh (127.0.0.1 only).
                                        the client gives up and closes)
   cfssl_fake.py PORT status CODE       answer HTTP CODE with cfssl's error shape
 
-Each request's body is appended to PORT.requests.jsonl in the current
-directory, so the suite can see what crtoken sent.
+Each request's body is appended to PORT.requests.jsonl and its path to
+PORT.paths in the current directory, so the suite can see what crtoken sent.
 """
 import http.server
 import json
@@ -32,6 +32,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(n)
         with open("%d.requests.jsonl" % PORT, "ab") as f:
             f.write(body + b"\n")
+        with open("%d.paths" % PORT, "a") as f:
+            f.write(self.path + "\n")
         if MODE == "hold":
             # Wait for the client to close; answer nothing.
             self.connection.settimeout(60)

@@ -141,8 +141,8 @@ check_eq "... stored with the serial cfssl chose" "$SERIAL" "$(json_get "$J" ser
 check_eq "... the token is used" used "$(state_of "$TID")"
 check_eq "... one certificate row, its issuer the cfssl CA" "/CN=cfssl test CA/O=crtoken test" \
 	"$(sqlite3 "$T/inst/crtoken.db" "SELECT issuer FROM certificates WHERE serial = '$SERIAL'")"
-check_contains "cfssl saw the request through its authenticated endpoint" \
-	"authsign" "$(cat "$C/cfssl.log")"
+check_eq "cfssl received exactly one signature request for it" 1 \
+	"$(grep -c 'signature request received' "$C/cfssl.log")"
 
 # https with ca_file
 ca_set url "https://127.0.0.1:$CF_TLS_PORT"
@@ -335,6 +335,8 @@ check_contains "attack_impostor_ca: refused as not from the configured CA" "conf
 	"$(cat "$T/.err")"
 check_eq "the fake servers saw HMAC-authenticated requests" yes \
 	"$($PY -c 'import json,sys,base64; r=[json.loads(l) for l in open(sys.argv[1])]; print("yes" if r and all(len(base64.b64decode(x["token"]))==32 and b"certificate_request" in base64.b64decode(x["request"]) for x in r) else "no")' "$T/$FAKE_PORT.requests.jsonl")"
+check_eq "... every one POSTed to /api/v1/cfssl/authsign" /api/v1/cfssl/authsign \
+	"$(sort -u "$T/$FAKE_PORT.paths")"
 stop_pid "$FAKE_PID"
 FAKE_PID=""
 cp "$T/conf.good" "$CRTOKEN_CONF"
