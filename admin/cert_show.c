@@ -50,6 +50,8 @@ static void print_cert_text(admin_env *env, const crt_cert *c)
 	       c->pubkey_sha256, c->token_id[0] ? c->token_id : "-", c->user ? c->user : "-");
 	printf("keyids:   subject %s, authority %s\ncert:     SHA-256 %s\n", c->ski ? c->ski : "-",
 	       c->aki ? c->aki : "-", c->cert_sha256 ? c->cert_sha256 : "-");
+	if (c->renewed_from)
+		printf("renewed:  from %s\n", c->renewed_from);
 	if (c->revoked)
 		printf("revoked:  %s (%s)\n", admin_time(c->revoked_at, d),
 		       crt_reason_name(c->reason));

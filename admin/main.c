@@ -20,6 +20,7 @@ int cmd_redeem(admin_env *env, int argc, char **argv);
 int cmd_cert(admin_env *env, int argc, char **argv);
 int cmd_crl(admin_env *env, int argc, char **argv);
 int cmd_ocsp_signer(admin_env *env, int argc, char **argv);
+int cmd_maintain(admin_env *env, int argc, char **argv);
 int cmd_audit(admin_env *env, int argc, char **argv);
 int cmd_events(admin_env *env, int argc, char **argv);
 int cmd_otp(admin_env *env, int argc, char **argv);
@@ -40,6 +41,7 @@ static const struct {
 	{"cert", cmd_cert, "list, show, revoke issued certificates"},
 	{"crl", cmd_crl, "sign and write a fresh CRL"},
 	{"ocsp-signer", cmd_ocsp_signer, "make the delegated OCSP-signing certificate"},
+	{"maintain", cmd_maintain, "run the scheduled work once (CRL, purge, supersede)"},
 	{"audit", cmd_audit, "show the audit trail"},
 	{"events", cmd_events, "the event outbox: list, deliver, check-expiring"},
 	{"otp", cmd_otp, "enroll and manage one-time passwords"},

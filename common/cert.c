@@ -212,6 +212,7 @@ void crt_cert_clear(crt_cert *c)
 	free(c->nas_id);
 	free(c->seen_user);
 	free(c->acct_session_id);
+	free(c->renewed_from);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -249,6 +250,7 @@ void cert_row_of(const crt_cert *c, store_cert_row *row)
 		.aki = c->aki,
 		.cert_sha256 = c->cert_sha256,
 		.attestation = c->attestation,
+		.renewed_from = c->renewed_from,
 		.not_before = c->not_before,
 		.not_after = c->not_after,
 		.issued_at = c->issued_at,

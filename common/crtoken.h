@@ -114,6 +114,10 @@ typedef enum crt_status {
 	CRT_E_ATTEST_POLICY,     /* attestation_policy (PIN/touch policy or firmware below minimum) */
 	CRT_E_CERT_MAC_PINNED,   /* cert_mac_pinned (pin_mac = first: presented from another MAC) */
 	CRT_E_STORE_STALE,       /* store_stale (a reader's heartbeat older than [store] max_staleness) */
+	CRT_E_RENEWAL_NOT_ALLOWED, /* renewal_not_allowed (renewal off, already renewed, no owner) */
+	CRT_E_RENEWAL_TOO_EARLY, /* renewal_too_early (before the renewal window opens) */
+	CRT_E_SAME_KEY,          /* same_key (a renewal CSR with the current certificate's key) */
+	CRT_E_CLIENT_CERT_REQUIRED, /* client_certificate_required (no TLS client certificate) */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -213,6 +217,8 @@ typedef struct crt_config {
 	/* [tokens] */
 	int64_t token_lifetime;     /* default, seconds */
 	int64_t token_max_lifetime; /* seconds */
+	int64_t token_purge_after;  /* crtoken-admin maintain purges tokens ended this
+				     * long ago; 0 = never */
 	/* [otp] */
 	char *otp_key_file;
 	char *otp_issuer;
@@ -251,6 +257,15 @@ typedef struct crt_config {
 	char *ocsp_signer_cert;   /* delegated OCSP-signing certificate; NULL: the CA signs */
 	char *ocsp_signer_key;    /* ... and its key */
 	int64_t ocsp_validity;    /* seconds from thisUpdate to nextUpdate */
+	/* [renewal] (POST /client-certificates/renew, renew.c) */
+	int renew_enabled;        /* crtokend asks HTTPS clients for a certificate */
+	int renew_window_days;    /* renewal allowed from this many days before notAfter */
+	int renew_grace_days;     /* the old certificate is superseded this long after */
+	int renew_allow_same_key; /* a renewal CSR may carry the current key */
+	int renew_require_otp;    /* a renewal needs the OTP login of the owner too */
+	/* [maintenance] (crtoken-admin maintain; crtokend runs it periodically) */
+	int maintain_enabled;     /* crtokend runs it */
+	int64_t maintain_interval; /* seconds between crtokend's runs */
 	/* [portal] (the self-service page at /enroll) */
 	int portal_enabled;
 	char *portal_title;
@@ -729,6 +744,7 @@ typedef struct crt_cert {
 	char *cert_sha256; /* SHA-256 of the DER certificate, lowercase hex */
 	char *pem;
 	char *chain_pem;  /* filled by redemption and crt_cert_get */
+	char *renewed_from; /* a renewal: the serial this certificate replaces, or NULL */
 	int64_t not_before, not_after, issued_at, revoked_at;
 	int revoked;      /* stored status: 1 if revoked */
 	int reason;       /* RFC 5280 CRLReason when revoked */
@@ -946,6 +962,65 @@ enum crt_crl_flags {
  * CA key only to re-sign (CRT_E_CA_MISSING otherwise).
  */
 crt_status crt_crl_current(crt_ctx *ctx, unsigned flags, const char *actor, crt_crl *out) CRT_MUST_CHECK;
+
+/* ------------------------------------------------------------------ renewal */
+
+/*
+ * Renewal without a new token (POST /client-certificates/renew). The
+ * adapter authenticated the client by TLS client authentication and hands
+ * down the certificate it presented (the handshake proved the key).
+ */
+typedef struct crt_renew_req {
+	const unsigned char *cert; /* the presented certificate, DER or PEM */
+	size_t cert_len;
+	const unsigned char *csr;  /* the new CSR, PEM or DER */
+	size_t csr_len;
+	const char *user;          /* who logged in too (HTTP Basic / PAM), or NULL */
+	const char *actor;         /* for the audit row */
+	const char *remote;        /* remote address for the audit row, or NULL */
+} crt_renew_req;
+
+/*
+ * Issue the successor of the presented certificate: same subject, name,
+ * owner (user), reply attributes and subjectAltName, the CSR's new key,
+ * renewed_from = the presented serial (cert show / JSON "renewedFrom"),
+ * stored with its cert.renew audit row in one transaction. The presented
+ * certificate must be one this CA issued and crtoken stored, byte for byte
+ * (else CRT_E_CLIENT_CERT_REQUIRED when none, CRT_E_CERT_WRONG_ISSUER,
+ * CRT_E_CERT_NOT_FOUND, CRT_E_CERT_MISMATCH); then the rule of
+ * rules/renew.h: CRT_E_RENEWAL_NOT_ALLOWED ([renewal] enabled = no, renewed
+ * already), CRT_E_CERT_REVOKED, CRT_E_CERT_NOT_YET_VALID, CRT_E_CERT_EXPIRED,
+ * CRT_E_RENEWAL_TOO_EARLY (before [renewal] window_days ahead of notAfter),
+ * CRT_E_AUTH_REQUIRED / CRT_E_FORBIDDEN ([renewal] require_otp: req->user
+ * must be the owner), CRT_E_SAME_KEY (unless allow_same_key); the CSR
+ * statuses as for crt_redeem. A refusal writes nothing. The predecessor
+ * stays valid until the scheduled run supersedes it (crt_maintain).
+ */
+crt_status crt_cert_renew(crt_ctx *ctx, const crt_renew_req *req, crt_cert *out) CRT_MUST_CHECK;
+
+/* ------------------------------------------------------------------ scheduled work */
+
+/* What one crt_maintain run did. */
+typedef struct crt_maintain_report {
+	int crl_resigned;         /* this run signed a new CRL */
+	int64_t crl_number, crl_next_update; /* the current CRL after the run */
+	crt_status crl_file_status; /* a re-signed CRL's [ca] crl_file write */
+	size_t tokens_purged;     /* [tokens] purge_after */
+	size_t superseded;        /* predecessors of renewals revoked as superseded */
+	const char *failed_step;  /* static name of the first step that failed, or NULL */
+} crt_maintain_report;
+
+/*
+ * The scheduled work, every step in turn (a failing step does not stop the
+ * others): re-sign the CRL before its nextUpdate (crt_crl_stale), purge
+ * tokens ended [tokens] purge_after ago, revoke as superseded the
+ * predecessors of renewals past [renewal] grace_days. Each step audited
+ * as it acts (crl.generate, token.purge, cert.revoke), the run as
+ * maintain.run. Safe on several nodes at once: a concurrent run finds the
+ * work done. Returns the first step's failure (detail names the step) or
+ * the audit row's status. Needs the CA key for the CRL step.
+ */
+crt_status crt_maintain(crt_ctx *ctx, const char *actor, crt_maintain_report *rep) CRT_MUST_CHECK;
 
 /* ------------------------------------------------------------------ redemption */
 

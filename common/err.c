@@ -112,6 +112,14 @@ static const struct {
 				  "the certificate is pinned to the MAC address it was first used from"},
 	[CRT_E_STORE_STALE] = {"store_stale",
 			       "the certificate store this server reads is too far behind its primary"},
+	[CRT_E_RENEWAL_NOT_ALLOWED] = {"renewal_not_allowed",
+				       "this certificate may not be renewed"},
+	[CRT_E_RENEWAL_TOO_EARLY] = {"renewal_too_early",
+				     "the certificate is not yet within its renewal window"},
+	[CRT_E_SAME_KEY] = {"same_key",
+			    "a renewal needs a new key; the CSR carries the current one"},
+	[CRT_E_CLIENT_CERT_REQUIRED] = {"client_certificate_required",
+					"present the current certificate (TLS client authentication)"},
 };
 
 const char *crt_status_name(crt_status s)
@@ -154,12 +162,14 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_ATTEST_MALFORMED:
 		return CRT_KIND_INVALID;
 	case CRT_E_AUTH_REQUIRED:
+	case CRT_E_CLIENT_CERT_REQUIRED:
 	case CRT_E_AUTH_FAILED:
 	case CRT_E_APIKEY_INVALID:
 	case CRT_E_OTP_BAD_CODE:
 	case CRT_E_OTP_REPLAY:
 		return CRT_KIND_AUTH;
 	case CRT_E_FORBIDDEN:
+	case CRT_E_RENEWAL_NOT_ALLOWED:
 	case CRT_E_TOKEN_OWNER:
 		return CRT_KIND_FORBIDDEN;
 	case CRT_E_NOT_FOUND:
@@ -202,6 +212,8 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_ATTEST_UNTRUSTED:
 	case CRT_E_ATTEST_KEY_MISMATCH:
 	case CRT_E_ATTEST_POLICY:
+	case CRT_E_RENEWAL_TOO_EARLY:
+	case CRT_E_SAME_KEY:
 		return CRT_KIND_REFUSED;
 	case CRT_E_RATE_LIMITED:
 	case CRT_E_OTP_LOCKED:

@@ -167,6 +167,12 @@ crt_status redeem_precheck(crt_ctx *ctx, const crt_redeem_req *req) CRT_MUST_CHE
  * it; the outcome audited as cert.disconnect (own transaction). Best
  * effort: reports nothing, changes nothing else (the ctx's detail kept). */
 void coa_disconnect(crt_ctx *ctx, const char *serial, const char *actor);
+/* --- renew.c --- */
+/* The supersede step of crt_maintain: revoke (reason superseded) the
+ * predecessor of every renewal past [renewal] grace_days; *done counts
+ * those this call revoked. */
+crt_status renew_supersede(crt_ctx *ctx, const char *actor, int64_t now, size_t *done)
+	CRT_MUST_CHECK;
 
 /* --- audit.c --- */
 /* Write one audit row inside the caller's open transaction. detail_json may be NULL. */

@@ -140,6 +140,7 @@ json_t *crt_cert_json(const crt_cert *c, int with_pem)
 	put(o, "lastMac", jstr(c->last_mac));
 	put(o, "nasIpAddress", jstr(c->nas_ip));
 	put(o, "nasIdentifier", jstr(c->nas_id));
+	put(o, "renewedFrom", jstr(c->renewed_from));
 	if (with_pem) {
 		put(o, "certificate", jstr(c->pem));
 		put(o, "chain", jstr(c->chain_pem));

@@ -3,7 +3,8 @@
 # crtokend gates every redemption with a PAM login (pamgate.c): it needs PAM
 # and is left out with pam_crtoken by make WITH_PAM=0 (a crtokend without its
 # gate is not a configuration crtoken supports). crtoken-enroll is always built.
-CRTOKEND_DEPS := libmicrohttpd:libmicrohttpd-dev pam:libpam0g-dev
+# GnuTLS (libmicrohttpd's TLS): the client certificate of a renewal.
+CRTOKEND_DEPS := libmicrohttpd:libmicrohttpd-dev pam:libpam0g-dev gnutls:libgnutls28-dev
 # The demo's HTTP chapter: the admin's requests.
 DEMO_DEBS += curl
 
@@ -54,7 +55,8 @@ install-crtokend: $(B)/bin/crtokend
 	install -m 0755 $(B)/bin/crtokend $(DESTDIR)$(PREFIX)/sbin/crtokend
 	install -m 0644 enroll/crtokend.8 $(DESTDIR)$(PREFIX)/share/man/man8/crtokend.8
 	install -d $(DESTDIR)$(PREFIX)/lib/sysusers.d
-	for u in crtokend.service crtoken-crl.service crtoken-crl.timer; do \
+	for u in crtokend.service crtoken-crl.service crtoken-crl.timer \
+		crtoken-maintain.service crtoken-maintain.timer; do \
 		sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@BINDIR@|$(PREFIX)/bin|g' enroll/$$u \
 			> $(DESTDIR)$(PREFIX)/lib/systemd/system/$$u && \
 		chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$$u || exit 1; \

@@ -41,12 +41,13 @@ static crt_status pg_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	pp_text(&p, c->aki);
 	pp_text(&p, c->cert_sha256);
 	pp_text(&p, c->attestation);
+	pp_text(&p, c->renewed_from);
 	return pg_exec(ctx,
 		       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
 		       "cn, org, ou, username, reply, key_type, pubkey_sha256, pem, not_before, "
-		       "not_after, issued_at, ski, aki, cert_sha256, attestation) VALUES ($1, $2, "
+		       "not_after, issued_at, ski, aki, cert_sha256, attestation, renewed_from) VALUES ($1, $2, "
 		       "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-		       "$19, $20)",
+		       "$19, $20, $21)",
 		       &p, NULL, NULL, "storing the certificate");
 }
 
@@ -55,7 +56,7 @@ static crt_status pg_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	"c.serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "   \
 	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
 	"cert_sha256, attestation, s.first_seen, s.last_seen, s.first_mac, s.last_mac, s.nas_ip, " \
-	"s.nas_id, s.user_name, s.acct_session_id"
+	"s.nas_id, s.user_name, s.acct_session_id, c.renewed_from"
 #define CERT_FROM " FROM certificates c LEFT JOIN cert_seen s ON s.serial = c.serial"
 
 static crt_status row_to_cert(const PGresult *res, int row, crt_cert *c)
@@ -63,8 +64,8 @@ static crt_status row_to_cert(const PGresult *res, int row, crt_cert *c)
 	char **strs[] = {&c->name,	    &c->subject, &c->cn,	&c->org,
 			 &c->ou,	    &c->issuer,	 &c->user,	&c->reply,
 			 &c->key_type,	    &c->pubkey_sha256, &c->pem, &c->ski,
-			 &c->aki,	    &c->cert_sha256, &c->attestation};
-	static const int cols[] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18, 19, 20, 21};
+			 &c->aki,	    &c->cert_sha256, &c->attestation, &c->renewed_from};
+	static const int cols[] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18, 19, 20, 21, 30};
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->serial, sizeof(c->serial), "%s", PQgetvalue(res, row, 0));
@@ -423,7 +424,58 @@ static crt_status pg_pin_claim(crt_ctx *ctx, const char *serial, const char *mac
 		return r;
 	if (PQntuples(res) > 0 && !pg_null(res, 0, 0))
 		snprintf(winner, winner_len, "%s", PQgetvalue(res, 0, 0));
+static crt_status pg_cert_renewal_of(crt_ctx *ctx, const char *serial, char *child, int *found)
+{
+	pg_params p = {0};
+	PGresult *res;
+	crt_status r;
+
+	*found = 0;
+	child[0] = '\0';
+	pp_text(&p, serial);
+	if ((r = pg_exec(ctx, "SELECT serial FROM certificates WHERE renewed_from = $1", &p, &res,
+			 NULL, "reading the renewal")) != CRT_OK)
+		return r;
+	if (PQntuples(res) > 0) {
+		snprintf(child, 72, "%s", PQgetvalue(res, 0, 0));
+		*found = 1;
+	}
 	PQclear(res);
+	return CRT_OK;
+}
+
+static crt_status pg_cert_supersede_due(crt_ctx *ctx, int64_t issued_before, store_renewal **out,
+					size_t *n)
+{
+	pg_params p = {0};
+	PGresult *res;
+	store_renewal *list;
+	crt_status r;
+	int cnt;
+
+	*out = NULL;
+	*n = 0;
+	pp_int(&p, issued_before);
+	if ((r = pg_exec(ctx,
+			 "SELECT c.serial, c.renewed_from, c.issued_at FROM certificates c "
+			 "JOIN certificates o ON o.serial = c.renewed_from "
+			 "WHERE c.revoked_at IS NULL AND o.revoked_at IS NULL "
+			 "AND c.issued_at <= $1 ORDER BY c.issued_at, c.serial",
+			 &p, &res, NULL, "reading renewals")) != CRT_OK)
+		return r;
+	if ((r = pg_rows_alloc(res, sizeof(*list), &list, &cnt)) != CRT_OK) {
+		PQclear(res);
+		return r;
+	}
+	for (int i = 0; i < cnt; i++) {
+		snprintf(list[i].serial, sizeof(list[i].serial), "%s", PQgetvalue(res, i, 0));
+		snprintf(list[i].renewed_from, sizeof(list[i].renewed_from), "%s",
+			 PQgetvalue(res, i, 1));
+		list[i].issued_at = pg_int(res, i, 2);
+	}
+	PQclear(res);
+	*out = list;
+	*n = (size_t)cnt;
 	return CRT_OK;
 }
 
@@ -438,4 +490,6 @@ const struct store_cert_ops pg_cert_ops = {
 	.crl_save = pg_crl_save,
 	.seen_merge = pg_seen_merge,
 	.pin_claim = pg_pin_claim,
+	.renewal_of = pg_cert_renewal_of,
+	.supersede_due = pg_cert_supersede_due,
 };

@@ -93,6 +93,9 @@ static const char *const later[] = {
 	" last_seen bigint NOT NULL, first_mac text, last_mac text, nas_ip text, nas_id text,"
 	" user_name text, acct_session_id text);"
 	"CREATE INDEX cert_seen_last ON cert_seen(last_seen);",
+	/* 10: certificates.renewed_from (renewal lineage), unique */
+	"ALTER TABLE certificates ADD COLUMN renewed_from text COLLATE \"C\";"
+	"CREATE UNIQUE INDEX certificates_renewed_from ON certificates(renewed_from);",
 	NULL};
 #define NLATER ((int)(sizeof(later) / sizeof(later[0])) - 1)
 

@@ -24,8 +24,16 @@ typedef struct store_cert_row {
 	const char *key_type, *pubkey_sha256, *pem;
 	const char *ski, *aki, *cert_sha256; /* lowercase hex (x509_ids.h) */
 	const char *attestation; /* the attested facts (JSON), NULL when none */
+	const char *renewed_from; /* a renewal: the serial it replaces; NULL otherwise */
 	int64_t not_before, not_after, issued_at;
 } store_cert_row;
+
+/* A renewal whose predecessor may be superseded (supersede_due). */
+typedef struct store_renewal {
+	char serial[72];       /* the renewed certificate */
+	char renewed_from[72]; /* the one it replaces, not yet revoked */
+	int64_t issued_at;
+} store_renewal;
 
 /* What admission reads of one row. The strings point into buf (one
  * allocation, the caller frees it with free(buf)); NULL for SQL NULL. */
@@ -115,6 +123,14 @@ struct store_cert_ops {
 	 * no certificate row), *pinned = 1 when this call set it. */
 	crt_status (*pin_claim)(crt_ctx *ctx, const char *serial, const char *mac, int64_t now,
 				char *winner, size_t winner_len, int *pinned);
+	/* The serial of the certificate that renewed serial into child (72
+	 * bytes); *found = 0 when none did. */
+	crt_status (*renewal_of)(crt_ctx *ctx, const char *serial, char *child, int *found);
+	/* Renewals whose predecessor is still unrevoked while the renewed
+	 * certificate is not revoked either, and which were issued at or before
+	 * issued_before; oldest first. *out malloc'd (free). */
+	crt_status (*supersede_due)(crt_ctx *ctx, int64_t issued_before, store_renewal **out,
+				    size_t *n);
 };
 
 static inline crt_status store_cert_insert(crt_ctx *ctx, const store_cert_row *row)
@@ -172,6 +188,16 @@ static inline crt_status store_cert_pin_claim(crt_ctx *ctx, const char *serial, 
 					      int *pinned)
 {
 	return STORE_CALL(ctx, certs, pin_claim, serial, mac, now, winner, winner_len, pinned);
+static inline crt_status store_cert_renewal_of(crt_ctx *ctx, const char *serial, char *child,
+					       int *found)
+{
+	return STORE_CALL(ctx, certs, renewal_of, serial, child, found);
+}
+
+static inline crt_status store_cert_supersede_due(crt_ctx *ctx, int64_t issued_before,
+						  store_renewal **out, size_t *n)
+{
+	return STORE_CALL(ctx, certs, supersede_due, issued_before, out, n);
 }
 
 #endif /* CRTOKEN_STORE_PORT_CERTS_H */

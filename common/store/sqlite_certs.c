@@ -19,8 +19,8 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	if ((r = store_prepare(ctx,
 			       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
 			       "cn, org, ou, username, reply, key_type, pubkey_sha256, pem, not_before, "
-			       "not_after, issued_at, ski, aki, cert_sha256, attestation) "
-			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       "not_after, issued_at, ski, aki, cert_sha256, attestation, renewed_from) "
+			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       &st)) != CRT_OK)
 		return r;
 	store_bind_text(st, 1, c->serial);
@@ -43,6 +43,7 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	store_bind_text(st, 18, c->aki);
 	store_bind_text(st, 19, c->cert_sha256);
 	store_bind_text(st, 20, c->attestation);
+	store_bind_text(st, 21, c->renewed_from);
 	rc = sqlite3_step(st);
 	store_done(st);
 	if (rc != SQLITE_DONE)
@@ -55,7 +56,7 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	"c.serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "   \
 	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
 	"cert_sha256, attestation, s.first_seen, s.last_seen, s.first_mac, s.last_mac, s.nas_ip, " \
-	"s.nas_id, s.user_name, s.acct_session_id"
+	"s.nas_id, s.user_name, s.acct_session_id, c.renewed_from"
 #define CERT_FROM " FROM certificates c LEFT JOIN cert_seen s ON s.serial = c.serial"
 
 /* One row of CERT_COLUMNS into c (zeroed first); CRT_E_NOMEM when a copy fails. */
@@ -94,6 +95,9 @@ static crt_status row_to_cert(sqlite3_stmt *st, crt_cert *c)
 		if (sqlite3_column_type(st, 24 + i) != SQLITE_NULL &&
 		    (*seen[i] = store_col_strdup(st, 24 + i)) == NULL)
 			return CRT_E_NOMEM;
+	if (sqlite3_column_type(st, 30) != SQLITE_NULL &&
+	    (c->renewed_from = store_col_strdup(st, 30)) == NULL)
+		return CRT_E_NOMEM;
 	return CRT_OK;
 }
 
@@ -377,6 +381,72 @@ static crt_status sq_crl_save(crt_ctx *ctx, const crt_crl_meta *m, const unsigne
 	return CRT_OK;
 }
 
+static crt_status sq_cert_renewal_of(crt_ctx *ctx, const char *serial, char *child, int *found)
+{
+	sqlite3_stmt *st;
+	crt_status r;
+	int rc;
+
+	*found = 0;
+	child[0] = '\0';
+	if ((r = store_prepare(ctx, "SELECT serial FROM certificates WHERE renewed_from = ?",
+			       &st)) != CRT_OK)
+		return r;
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(child, 72, "%s", (const char *)sqlite3_column_text(st, 0));
+		*found = 1;
+	} else if (rc != SQLITE_DONE) {
+		r = store_error(ctx, rc, "reading the renewal");
+	}
+	store_done(st);
+	return r;
+}
+
+static crt_status sq_cert_supersede_due(crt_ctx *ctx, int64_t issued_before, store_renewal **out,
+					size_t *n)
+{
+	sqlite3_stmt *st;
+	store_renewal *list = NULL;
+	size_t cnt = 0, cap = 0;
+	crt_status r;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = store_prepare(ctx,
+			       "SELECT c.serial, c.renewed_from, c.issued_at FROM certificates c "
+			       "JOIN certificates o ON o.serial = c.renewed_from "
+			       "WHERE c.revoked_at IS NULL AND o.revoked_at IS NULL "
+			       "AND c.issued_at <= ? ORDER BY c.issued_at, c.serial",
+			       &st)) != CRT_OK)
+		return r;
+	sqlite3_bind_int64(st, 1, issued_before);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (array_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
+			r = CRT_E_NOMEM;
+			goto out;
+		}
+		store_renewal *e = &list[cnt++];
+		snprintf(e->serial, sizeof(e->serial), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(e->renewed_from, sizeof(e->renewed_from), "%s",
+			 (const char *)sqlite3_column_text(st, 1));
+		e->issued_at = sqlite3_column_int64(st, 2);
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_error(ctx, rc, "reading renewals");
+		goto out;
+	}
+	*out = list;
+	*n = cnt;
+	list = NULL;
+out:
+	store_done(st);
+	free(list);
+	return r;
+}
+
 crt_status sq_cert_backfill_keys(crt_ctx *ctx)
 {
 	sqlite3_stmt *sel = NULL, *upd = NULL;
@@ -562,4 +632,6 @@ const struct store_cert_ops sqlite_cert_ops = {
 	.crl_save = sq_crl_save,
 	.seen_merge = sq_seen_merge,
 	.pin_claim = sq_pin_claim,
+	.renewal_of = sq_cert_renewal_of,
+	.supersede_due = sq_cert_supersede_due,
 };

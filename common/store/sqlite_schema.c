@@ -115,6 +115,11 @@ static const char *const migrations[] = {
 	" first_mac TEXT, last_mac TEXT, nas_ip TEXT, nas_id TEXT, user_name TEXT,"
 	" acct_session_id TEXT) WITHOUT ROWID;"
 	"CREATE INDEX cert_seen_last ON cert_seen(last_seen);",
+	/* 10: certificates.renewed_from, the lineage of a renewal (the serial the
+	 * certificate replaces); unique, so a certificate is renewed once even
+	 * by two nodes at the same moment. Expand-only. */
+	"ALTER TABLE certificates ADD COLUMN renewed_from TEXT;"
+	"CREATE UNIQUE INDEX certificates_renewed_from ON certificates(renewed_from);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

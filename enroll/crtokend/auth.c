@@ -178,7 +178,8 @@ int auth_redeemer(struct request *rq)
 	 * audit row, so junk must hit the limit, not the store). */
 	if (rate_gate(rq) != 0)
 		return -1;
-	if (!rq->cfg->require_login) {
+	/* A renewal asks for the login whenever [renewal] require_otp says so. */
+	if (!rq->cfg->require_login && !(rq->route->flags & R_RENEW)) {
 		snprintf(rq->actor, sizeof(rq->actor), "http:anonymous");
 		return 0;
 	}

@@ -8,6 +8,7 @@
  *   pool.c      the instance (config, CA) and the pool of sessions over it
  *               the worker threads borrow; the instance swap on reload
  *   deadline.c  the whole-request deadline per connection
+ *   maintain.c  the scheduled work, every [maintenance] interval
  *   listen.c    listen address parsing, loopback check
  *   routes.c    the route table, path matching, 404/405
  *   respond.c   responses: JSON, errors, crtoken status → HTTP status
@@ -16,7 +17,8 @@
  *   pamgate.c   the PAM conversation
  *   heartbeat.c the store heartbeat on PostgreSQL (a thread of its own)
  *   ratelimit.c failed-login limiter per remote address
- *   h_*.c       endpoint handlers (h_portal.c: the /enroll page, whose
+ *   h_*.c       endpoint handlers (h_renew.c: renewal by TLS client
+ *               certificate) (h_portal.c: the /enroll page, whose
  *               files portal_assets.S embeds from enroll/web/)
  *   log.c       stderr / syslog logging
  *   deliver.c   the event delivery thread
@@ -151,6 +153,8 @@ typedef struct server {
 	volatile long inflight;   /* requests between first callback and completion */
 	char *tls_cert, *tls_key; /* PEM kept for libmicrohttpd; key wiped at stop */
 	size_t tls_cert_len, tls_key_len;
+	char *tls_trust;          /* [renewal] enabled: the CA whose client certificates
+	                           * the handshake asks for (NULL: none asked for) */
 } server;
 
 struct request {
@@ -165,6 +169,8 @@ struct request {
 	char remote[64];   /* client address, numeric */
 	char actor[200];   /* audit actor once authenticated */
 	char user[128];    /* PAM user of a redeemer ("" if none) */
+	unsigned char *peer_cert; /* R_RENEW: the TLS client certificate, DER (malloc'd) */
+	size_t peer_cert_len;
 	char *body;        /* request body, NUL-terminated; wiped on completion */
 	size_t body_len, body_cap;
 	int too_large;
@@ -189,6 +195,17 @@ void server_stop(server *srv, int drain_seconds);
 void request_borrow(struct request *rq);
 void request_give_back(struct request *rq);
 
+/* ------------------------------------------------------------ maintain.c */
+
+/* The scheduled work (crt_maintain) every [maintenance] interval while
+ * enabled, and at once when kicked (SIGUSR1), on a session from srv's pool.
+ * NULL when the thread cannot start. Stop it before the pool closes. */
+typedef struct maintainer maintainer;
+maintainer *maintainer_start(server *srv);
+void maintainer_kick(maintainer *m);
+/* Wait for a run in progress to end, then stop. NULL: nothing. */
+void maintainer_stop(maintainer *m);
+
 /* ------------------------------------------------------------ routes.c */
 
 typedef void (*handler_fn)(struct request *rq);
@@ -201,6 +218,8 @@ enum route_flags {
 	R_NO_CTX = 1 << 4,   /* the handler needs no session (the instance only) */
 	R_OCSP = 1 << 5,     /* a DER body, application/ocsp-request, <= OCSP_MAX_BODY */
 	R_REST = 1 << 6,     /* the last {placeholder} takes the rest of the path, '/' too */
+	R_RENEW = 1 << 7,    /* a TLS client certificate required (+ the login with
+	                      * [renewal] require_otp) */
 };
 
 /* Largest OCSP request body (16 CertIDs, a signature and its certificates). */
@@ -299,6 +318,7 @@ void h_cert_get(struct request *rq);
 void h_cert_revoke(struct request *rq);
 void h_redeem(struct request *rq);
 void h_preview(struct request *rq);
+void h_renew(struct request *rq);
 void h_ca_pem(struct request *rq);
 void h_crl(struct request *rq);
 void h_healthz(struct request *rq);

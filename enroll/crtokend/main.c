@@ -10,7 +10,8 @@
  * requests finish (up to DRAIN_SECONDS). SIGHUP reloads the configuration
  * and the CA: a new instance and a complete set of sessions over it are
  * opened and replace the old ones only if all opened (pool.c), so a broken
- * file is refused and the service keeps running as it was. The listen address and the TLS
+ * file is refused and the service keeps running as it was. The scheduled
+ * work (maintain.c) runs every [maintenance] interval; SIGUSR1 runs it now. The listen address and the TLS
  * certificate are bound at start; changing them needs a restart.
  */
 #include <getopt.h>
@@ -94,6 +95,7 @@ int main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	server srv;
+	maintainer *mt = NULL;
 	struct listen_addr addr;
 	const char *listen_opt = NULL;
 	crt_instance *inst = NULL;
@@ -165,6 +167,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	if (srv.workers == 0) {
@@ -194,10 +197,16 @@ int main(int argc, char **argv)
 	inst = NULL;
 	if (heartbeat_start(srv.pool) != 0)
 		goto out;
+	if ((mt = maintainer_start(&srv)) == NULL)
+		log_msg(LOG_ERR, "cannot start the scheduled work thread");
 
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
+		if (sig == SIGUSR1) {
+			maintainer_kick(mt);
+			continue;
+		}
 		if (sig != SIGHUP)
 			break;
 		if (pool_reload(srv.pool) == 0) {
@@ -221,12 +230,15 @@ int main(int argc, char **argv)
 	deliverer_stop(srv.events);
 	srv.events = NULL;
 	heartbeat_stop();
+	maintainer_stop(mt);
+	mt = NULL;
 	pam_gate_hold(NULL);
 	log_msg(LOG_NOTICE, "stopped");
 	rc = 0;
 out:
 	deliverer_stop(srv.events);
 	heartbeat_stop();
+	maintainer_stop(mt);
 	crt_instance_unref(inst);
 	pool_close(srv.pool);
 	ratelimit_free(srv.rl);

@@ -20,6 +20,8 @@ static const struct route routes[] = {
     {"DELETE", "/certificate-request-tokens/{id}", h_token_delete, R_ADMIN},
     /* Redemption (login gate). Listed before {serial} routes on purpose. */
     {"POST", "/client-certificates/token/{token}", h_redeem, R_REDEEM | R_BODY},
+    /* Renewal (TLS client certificate, h_renew.c). */
+    {"POST", "/client-certificates/renew", h_renew, R_RENEW | R_BODY},
     {"GET", "/client-certificates", h_cert_list, R_ADMIN},
     {"GET", "/client-certificates/{serial}", h_cert_get, R_ADMIN},
     {"POST", "/client-certificates/{serial}/revoke", h_cert_revoke, R_ADMIN | R_BODY_OPT},

@@ -28,6 +28,7 @@
  * The limits are bound at start (a change needs a restart), except
  * max_logins and max_body, which a reload applies to new requests.
  */
+#include <gnutls/gnutls.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -130,6 +131,47 @@ static struct deadline_conn *conn_deadline(struct MHD_Connection *conn)
 	return ci != NULL ? ci->socket_context : NULL;
 }
 
+/*
+ * R_RENEW: keep the certificate the client presented in the handshake
+ * (GnuTLS verified its CertificateVerify, i.e. the client holds the key;
+ * whether crtoken issued it is crt_cert_renew's to decide). 0, or -1 after
+ * replying client_certificate_required.
+ */
+static int peer_certificate(struct request *rq)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const gnutls_datum_t *peers;
+	unsigned n = 0;
+
+	if (!rq->cfg->renew_enabled) {
+		reply_error(rq, CRT_E_RENEWAL_NOT_ALLOWED, "renewal is not enabled ([renewal] enabled)");
+		return -1;
+	}
+	if (ci == NULL || ci->tls_session == NULL) {
+		reply_error(rq, CRT_E_CLIENT_CERT_REQUIRED, "renewal needs HTTPS (tls_cert, tls_key)");
+		return -1;
+	}
+	if (rq->srv->tls_trust == NULL) {
+		reply_error(rq, CRT_E_CLIENT_CERT_REQUIRED,
+		            "renewal was enabled after crtokend started: restart it");
+		return -1;
+	}
+	peers = gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session, &n);
+	if (peers == NULL || n == 0 || peers[0].size == 0) {
+		reply_error(rq, CRT_E_CLIENT_CERT_REQUIRED,
+		            "present the current certificate and its key (TLS client authentication)");
+		return -1;
+	}
+	if ((rq->peer_cert = malloc(peers[0].size)) == NULL) {
+		reply_error(rq, CRT_E_NOMEM, NULL);
+		return -1;
+	}
+	memcpy(rq->peer_cert, peers[0].data, peers[0].size);
+	rq->peer_cert_len = peers[0].size;
+	return 0;
+}
+
 /* First call: everything that can be refused before reading the body. */
 static void request_begin(struct request *rq)
 {
@@ -176,6 +218,11 @@ static void request_begin(struct request *rq)
 		request_borrow(rq);
 		(void)auth_admin(rq);
 		request_give_back(rq);
+		return;
+	}
+	if (rq->route->flags & R_RENEW) {
+		if (peer_certificate(rq) == 0 && rq->cfg->renew_require_otp)
+			(void)auth_redeemer(rq);
 		return;
 	}
 	if ((rq->route->flags & R_REDEEM) && auth_redeemer(rq) != 0)
@@ -313,6 +360,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	/* The next request on this connection gets a deadline of its own. */
 	deadline_restart(srv->dl, conn_deadline(conn));
 	crt_freezero(rq->body, rq->body_cap);
+	free(rq->peer_cert);
 	if (rq->resp != NULL)
 		MHD_destroy_response(rq->resp);
 	crt_instance_unref(rq->inst);
@@ -380,7 +428,8 @@ static void tls_free(server *srv)
 {
 	crt_freezero(srv->tls_key, srv->tls_key_len);
 	free(srv->tls_cert);
-	srv->tls_key = srv->tls_cert = NULL;
+	free(srv->tls_trust);
+	srv->tls_key = srv->tls_cert = srv->tls_trust = NULL;
 	srv->tls_key_len = srv->tls_cert_len = 0;
 }
 
@@ -421,6 +470,22 @@ int server_start(server *srv, const struct listen_addr *addr, const crt_config *
 		    (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES};
 		opts[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert};
 		opts[i++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key};
+		/* Renewal: every handshake asks for an optional client certificate
+		 * of this CA (libmicrohttpd cannot ask on one route: no
+		 * renegotiation, no post-handshake authentication); only the renew
+		 * route looks at it (peer_certificate). */
+		if (cfg->renew_enabled) {
+			crt_instance *inst = pool_instance(srv->pool);
+			const char *ca = inst != NULL ? crt_instance_ca_pem(inst) : "";
+			srv->tls_trust = ca[0] != '\0' ? strdup(ca) : NULL;
+			crt_instance_unref(inst);
+			if (srv->tls_trust == NULL) {
+				log_msg(LOG_ERR, "[renewal] enabled, but the CA certificate is not loaded");
+				goto fail;
+			}
+			opts[i++] =
+			    (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, srv->tls_trust};
+		}
 	}
 	if (addr->ipv6)
 		flags |= MHD_USE_IPv6;
@@ -449,9 +514,10 @@ int server_start(server *srv, const struct listen_addr *addr, const crt_config *
 		goto fail;
 	}
 	log_msg(LOG_NOTICE,
-	        "listening on %s (%s, %u workers, %d connections, %d per address, "
+	        "listening on %s (%s%s, %u workers, %d connections, %d per address, "
 	        "request timeout %d s, %d logins at once)",
-	        addr->text, use_tls ? "https" : "plain http", srv->workers, cfg->max_connections,
+	        addr->text, use_tls ? "https" : "plain http",
+	        srv->tls_trust != NULL ? " asking for client certificates" : "", srv->workers, cfg->max_connections,
 	        cfg->max_connections_per_address, cfg->request_timeout, cfg->max_logins);
 	return 0;
 fail:

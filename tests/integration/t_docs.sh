@@ -50,7 +50,8 @@ check "make install puts crtokend.service where crtokend(8) says" \
 # about our units (an unknown or misspelt key is only a warning) fails.
 sd=$T/root/usr/local/lib/systemd/system
 mkdir -p "$T/units"
-for u in crtokend.service crtoken-crl.service crtoken-crl.timer; do
+for u in crtokend.service crtoken-crl.service crtoken-crl.timer crtoken-maintain.service \
+	crtoken-maintain.timer; do
 	check "make install installs $u" test -f "$sd/$u"
 	sed "s|/usr/local/|$T/root/usr/local/|g" "$sd/$u" >"$T/units/$u"
 done
@@ -60,9 +61,13 @@ check_eq "crtokend.service runs as crtoken" crtoken "$(sed -n 's/^User=//p' "$sd
 check_eq "crtoken-crl.service runs crtoken-admin crl as crtoken" \
 	"crtoken /usr/local/bin/crtoken-admin --config /etc/crtoken/crtoken.conf crl" \
 	"$(sed -n 's/^User=//p' "$sd/crtoken-crl.service") $(sed -n 's/^ExecStart=//p' "$sd/crtoken-crl.service")"
+check_eq "crtoken-maintain.service runs crtoken-admin maintain as crtoken" \
+	"crtoken /usr/local/bin/crtoken-admin --config /etc/crtoken/crtoken.conf maintain" \
+	"$(sed -n 's/^User=//p' "$sd/crtoken-maintain.service") $(sed -n 's/^ExecStart=//p' "$sd/crtoken-maintain.service")"
 if command -v systemd-analyze >/dev/null 2>&1; then
 	(cd "$T/units" && systemd-analyze verify --man=no ./crtokend.service ./crtoken-crl.service \
-		./crtoken-crl.timer) >"$T/verify.log" 2>&1
+		./crtoken-crl.timer ./crtoken-maintain.service ./crtoken-maintain.timer) \
+		>"$T/verify.log" 2>&1
 	rc=$?
 	if [ "$rc" = 0 ] && ! grep -q -e "$T/units" -e '^crtoken' "$T/verify.log"; then
 		ok "systemd-analyze verify accepts the units"

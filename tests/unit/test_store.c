@@ -9,6 +9,8 @@
 
 /* Undo the migrations after schema 6 (newest first), to stage older stores. */
 #define UNDO_AFTER_6                                                                     \
+	"DROP INDEX certificates_renewed_from;"                                        \
+	"ALTER TABLE certificates DROP COLUMN renewed_from;" /* 10 */                   \
 	"ALTER TABLE tokens DROP COLUMN attestation;" /* 8 */                           \
 	"ALTER TABLE certificates DROP COLUMN attestation;"                             \
 	"DROP TABLE cert_seen;" /* 9 */                                                  \

@@ -1,0 +1,202 @@
+#!/bin/sh
+# t_renew.sh — renewal without a new token (POST /client-certificates/renew)
+# against a real crtokend over HTTPS, with curl presenting client
+# certificates: a good renewal (same subject, owner, reply attributes,
+# renewedFrom, a new key), and the refusals with their codes, each writing
+# nothing — no client certificate, a foreign one, a revoked one, an expired
+# one, too early, the same key, renewed twice, a certificate crtoken never
+# stored, renewal disabled; [renewal] require_otp. Then crtoken-enroll renew
+# end to end. Port 18810 (the renew helper's range 18810-18829).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/http_lib.sh"
+
+http_instance "$T/inst" 18810 || { not_ok "instance"; finish; exit 1; }
+URL=https://127.0.0.1:$PORT
+conf_set plain_http no
+conf_set cert_days 10
+# renewal_set KEY VALUE : set KEY of the [renewal] section.
+renewal_set() {
+	$PY - "$CRTOKEN_CONF" "$1" "$2" <<'PY'
+import re, sys
+path, key, val = sys.argv[1:]
+out, sect = [], None
+for line in open(path):
+    m = re.match(r"\[(\w+)\]", line)
+    if m:
+        sect = m.group(1)
+    elif sect == "renewal" and re.match(r";?%s *=" % key, line):
+        line = "%s = %s\n" % (key, val)
+    out.append(line)
+open(path, "w").write("".join(out))
+PY
+}
+renewal_set enabled yes
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+	-subj /CN=localhost -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+	-keyout "$T/inst/tls.key" -out "$T/inst/tls.pem" 2>/dev/null
+conf_set tls_cert tls.pem
+conf_set tls_key tls.key
+D=$T/d
+mkdir -p "$D"
+
+# issue NAME [admin redeem options...] : certificate $D/NAME.pem for key $D/NAME.key
+issue() {
+	_nm=$1
+	shift
+	make_csr "$D" "$_nm" &&
+		_tok=$("$ADMIN" token create --name "$_nm" --cn "$_nm" --owner "u-$_nm" \
+			--reply "Tunnel-Private-Group-Id=42" --json | jget - "d['token']") &&
+		"$ADMIN" redeem "$_tok" --csr "$D/$_nm.csr" --user "u-$_nm" --out "$D/$_nm.pem" "$@" >/dev/null
+}
+serial_of() { openssl x509 -in "$1" -noout -serial | sed 's/serial=//' | tr 'A-F' 'a-f' | sed 's/^\(00\)*//'; }
+count() { sqlite3 "$T/inst/crtoken.db" "$1"; }
+
+# renew CERT KEY CSR [curl args...] : POST the CSR presenting CERT/KEY.
+renew() {
+	_c=$1 _k=$2 _r=$3
+	shift 3
+	$PY -c 'import json,sys; print(json.dumps({"csr": open(sys.argv[1]).read()}))' "$_r" \
+		>"$T/renew.json"
+	if [ -n "$_c" ]; then set -- --cert "$_c" --key "$_k" "$@"; fi
+	req POST /client-certificates/renew --cacert "$T/inst/tls.pem" \
+		-H 'Content-Type: application/json' --data-binary @"$T/renew.json" "$@"
+}
+code() { jget "$T/body" "d['error']['code']"; }
+
+check "alice's certificate issued" issue alice
+start_crtokend || { not_ok "crtokend starts with [renewal] enabled"; finish; exit 1; }
+check_contains "crtokend says it asks for client certificates" "asking for client certificates" \
+	"$(cat "$T/crtokend.log")"
+OLD=$(serial_of "$D/alice.pem")
+ROWS0=$(count "SELECT count(*) FROM certificates")
+AUD0=$(count "SELECT count(*) FROM audit")
+
+# ------------------------------------------------------------ refusals
+make_csr "$D" alice2
+renew "" "" "$D/alice2.csr"
+check_eq "no client certificate: 401" 401 "$STATUS"
+check_eq "... client_certificate_required" client_certificate_required "$(code)"
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 5 -subj /CN=alice \
+	-keyout "$D/foreign.key" -out "$D/foreign.pem" 2>/dev/null
+renew "$D/foreign.pem" "$D/foreign.key" "$D/alice2.csr"
+check_eq "a certificate of another CA: 422" 422 "$STATUS"
+check_eq "... cert_wrong_issuer" cert_wrong_issuer "$(code)"
+
+renew "$D/alice.pem" "$D/alice.key" "$D/alice.csr"
+check_eq "the same key: 422" 422 "$STATUS"
+check_eq "... same_key" same_key "$(code)"
+
+renewal_set window_days 5
+kill -HUP "$CRTOKEND_PID" && sleep 1
+renew "$D/alice.pem" "$D/alice.key" "$D/alice2.csr"
+check_eq "before the renewal window (10-day certificate, 5-day window): 422" 422 "$STATUS"
+check_eq "... renewal_too_early" renewal_too_early "$(code)"
+check_contains "... saying when it opens" "opens at" "$(jget "$T/body" "d['error']['detail']")"
+renewal_set window_days 30
+kill -HUP "$CRTOKEND_PID" && sleep 1
+
+# bob's 10-day certificate, redeemed 20 days ago: expired 10 days ago.
+make_csr "$D" bob
+TOK=$("$ADMIN" token create --name bob --cn bob --json | jget - "d['token']")
+check "bob's certificate issued 20 days ago" \
+	faketime -f '-20d' "$ADMIN" redeem "$TOK" --csr "$D/bob.csr" --out "$D/bob.pem"
+make_csr "$D" bob2
+renew "$D/bob.pem" "$D/bob.key" "$D/bob2.csr"
+check_eq "an expired certificate: refused" 422 "$STATUS"
+check_eq "... cert_expired" cert_expired "$(code)"
+
+check "carol's certificate issued" issue carol
+"$ADMIN" cert revoke "$(serial_of "$D/carol.pem")" --reason keyCompromise >/dev/null
+make_csr "$D" carol2
+renew "$D/carol.pem" "$D/carol.key" "$D/carol2.csr"
+check_eq "a revoked certificate: 409" 409 "$STATUS"
+check_eq "... cert_revoked" cert_revoked "$(code)"
+
+# A certificate signed by the CA's key but never stored (as a stolen CA
+# key would make): crtoken admits only what it stored.
+openssl req -new -key "$D/alice2.key" -subj /CN=alice -out "$D/rogue.csr" 2>/dev/null
+openssl x509 -req -in "$D/rogue.csr" -CA "$T/inst/ca.pem" -CAkey "$T/inst/ca.key" \
+	-CAcreateserial -days 5 -out "$D/rogue.pem" 2>/dev/null
+renew "$D/rogue.pem" "$D/alice2.key" "$D/alice.csr"
+check_eq "attack_unstored_certificate_signed_by_the_ca_key: 404" 404 "$STATUS"
+check_eq "... cert_not_found" cert_not_found "$(code)"
+
+echo '{"value":"x"}' >"$T/bad.json"
+req POST /client-certificates/renew --cacert "$T/inst/tls.pem" --cert "$D/alice.pem" \
+	--key "$D/alice.key" -H 'Content-Type: application/json' --data-binary @"$T/bad.json"
+check_eq "a body without csr: 400" 400 "$STATUS"
+
+check_eq "no refusal wrote a certificate row" "$((ROWS0 + 2))" \
+	"$(count "SELECT count(*) FROM certificates")"
+check_eq "... nor an audit row (beyond bob's, carol's issue and carol's revoke)" \
+	0 "$(count "SELECT count(*) FROM audit WHERE action = 'cert.renew'")"
+
+# ------------------------------------------------------------ the renewal
+renew "$D/alice.pem" "$D/alice.key" "$D/alice2.csr"
+check_eq "a good renewal: 201" 201 "$STATUS"
+cp "$T/body" "$T/renewed.json"
+NEW=$(jget "$T/renewed.json" "d['serial']")
+check_eq "... renewedFrom is the presented serial" "$OLD" "$(jget "$T/renewed.json" "d['renewedFrom']")"
+check_eq "... the same subject" "/CN=alice" "$(jget "$T/renewed.json" "d['subject']")"
+check_eq "... the same owner" "u-alice" "$(jget "$T/renewed.json" "d['user']")"
+check_eq "... the same reply attributes" '["Tunnel-Private-Group-Id=42"]' \
+	"$(jget "$T/renewed.json" "d['replyAttributes']")"
+check_eq "... the same name" alice "$(jget "$T/renewed.json" "d['name']")"
+jget "$T/renewed.json" "d['certificate']" >"$D/alice-new.pem"
+check_eq "... for the CSR's new key" \
+	"$(openssl pkey -in "$D/alice2.key" -pubout | sha256sum)" \
+	"$(openssl x509 -in "$D/alice-new.pem" -noout -pubkey | sha256sum)"
+check "... verifies against the CA" openssl verify -CAfile "$T/inst/ca.pem" "$D/alice-new.pem"
+check_contains "... Location names it" "/client-certificates/$NEW" "$(cat "$T/hdrs")"
+check_eq "... one cert.renew audit row" 1 \
+	"$(count "SELECT count(*) FROM audit WHERE action = 'cert.renew' AND object = '$NEW'")"
+check_eq "... the old certificate stays valid until superseded" valid \
+	"$("$ADMIN" cert show "$OLD" --json | jget - "d['status']")"
+check_contains "cert show prints the lineage" "renewed:  from $OLD" "$("$ADMIN" cert show "$NEW")"
+
+make_csr "$D" alice3
+renew "$D/alice.pem" "$D/alice.key" "$D/alice3.csr"
+check_eq "renewing the same certificate again: 403" 403 "$STATUS"
+check_eq "... renewal_not_allowed" renewal_not_allowed "$(code)"
+renew "$D/alice-new.pem" "$D/alice2.key" "$D/alice3.csr"
+check_eq "the renewed certificate renews in turn" 201 "$STATUS"
+check_eq "... lineage" "$NEW" "$(jget "$T/body" "d['renewedFrom']")"
+NEWEST=$(jget "$T/body" "d['serial']")
+
+# ------------------------------------------------------------ superseded
+check_eq "within grace_days (7) the scheduled run leaves the predecessors" 0 \
+	"$(faketime -f +6d "$ADMIN" maintain --json | jget - "d['superseded']")"
+check_eq "past grace_days it revokes both predecessors" 2 \
+	"$(faketime -f +8d "$ADMIN" maintain --json | jget - "d['superseded']")"
+check_eq "... the first one: revoked" revoked "$("$ADMIN" cert show "$OLD" --json | jget - "d['status']")"
+check_eq "... with reason superseded" superseded \
+	"$("$ADMIN" cert show "$OLD" --json | jget - "d['revocationReason']")"
+check_eq "... the second one too" superseded \
+	"$("$ADMIN" cert show "$NEW" --json | jget - "d['revocationReason']")"
+check_eq "... the newest stays valid" valid "$("$ADMIN" cert show "$NEWEST" --json | jget - "d['status']")"
+check_contains "... and the CRL lists the first" "$(echo "$OLD" | tr a-f A-F)" \
+	"$(openssl crl -in "$T/inst/crl.pem" -noout -text)"
+check_eq "a second run supersedes nothing more" 0 \
+	"$(faketime -f +9d "$ADMIN" maintain --json | jget - "d['superseded']")"
+
+# ------------------------------------------------------------ require_otp
+renewal_set require_otp yes
+kill -HUP "$CRTOKEND_PID" && sleep 1
+check "dave's certificate issued" issue dave
+make_csr "$D" dave2
+renew "$D/dave.pem" "$D/dave.key" "$D/dave2.csr"
+check_eq "require_otp without a login: 401" 401 "$STATUS"
+check_eq "... authentication_required" authentication_required "$(code)"
+renewal_set require_otp no
+
+# ------------------------------------------------------------ disabled
+renewal_set enabled no
+kill -HUP "$CRTOKEND_PID" && sleep 1
+renew "$D/dave.pem" "$D/dave.key" "$D/dave2.csr"
+check_eq "renewal disabled: 403" 403 "$STATUS"
+check_eq "... renewal_not_allowed" renewal_not_allowed "$(code)"
+renewal_set enabled yes
+kill -HUP "$CRTOKEND_PID" && sleep 1
+
+http_finish
