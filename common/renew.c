@@ -153,12 +153,12 @@ static char *renew_detail(const crt_renew_req *req, const crt_cert *old, const c
 }
 
 /* Copy the subjectAltName of old into x, unless x has one (the profile's),
- * and sign x again. */
+ * and sign x again. A remote CA (cfssl) signs no subjectAltName. */
 static crt_status keep_san(crt_ctx *ctx, X509 *old, X509 *x)
 {
 	int i = X509_get_ext_by_NID(old, NID_subject_alt_name, -1);
 
-	if (i < 0 || X509_get_ext_by_NID(x, NID_subject_alt_name, -1) >= 0)
+	if (i < 0 || ctx->ca_key == NULL || X509_get_ext_by_NID(x, NID_subject_alt_name, -1) >= 0)
 		return CRT_OK;
 	if (!X509_add_ext(x, X509_get_ext(old, i), -1) ||
 	    X509_sign(x, ctx->ca_key, ca_sign_digest(ctx->ca_key)) <= 0) {
@@ -211,7 +211,7 @@ crt_status crt_cert_renew(crt_ctx *ctx, const crt_renew_req *req, crt_cert *out)
 		memset(out, 0, sizeof(*out));
 	if (req == NULL)
 		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no renewal request");
-	if (ctx->ca_key == NULL)
+	if (!ca_can_sign(ctx))
 		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
 	if (req->user != NULL && crt_user_name_check(req->user) != CRT_OK)
 		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT,
