@@ -45,9 +45,9 @@ static crt_status pg_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	return pg_exec(ctx,
 		       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
 		       "cn, org, ou, username, reply, key_type, pubkey_sha256, pem, not_before, "
-		       "not_after, issued_at, ski, aki, cert_sha256, attestation, renewed_from) VALUES ($1, $2, "
-		       "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-		       "$19, $20, $21)",
+		       "not_after, issued_at, ski, aki, cert_sha256, attestation, renewed_from) VALUES "
+		       "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
+		       "$18, $19, $20, $21)",
 		       &p, NULL, NULL, "storing the certificate");
 }
 
@@ -424,6 +424,10 @@ static crt_status pg_pin_claim(crt_ctx *ctx, const char *serial, const char *mac
 		return r;
 	if (PQntuples(res) > 0 && !pg_null(res, 0, 0))
 		snprintf(winner, winner_len, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return CRT_OK;
+}
+
 static crt_status pg_cert_renewal_of(crt_ctx *ctx, const char *serial, char *child, int *found)
 {
 	pg_params p = {0};

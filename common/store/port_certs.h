@@ -188,6 +188,8 @@ static inline crt_status store_cert_pin_claim(crt_ctx *ctx, const char *serial, 
 					      int *pinned)
 {
 	return STORE_CALL(ctx, certs, pin_claim, serial, mac, now, winner, winner_len, pinned);
+}
+
 static inline crt_status store_cert_renewal_of(crt_ctx *ctx, const char *serial, char *child,
 					       int *found)
 {
