@@ -291,6 +291,33 @@ check_eq "wrong secret: revoked anyway" revoked "$(show_field gina status)"
 check_eq "wrong secret: the NAS ignores it, audited as timeout" timeout "$(disconnect_result gina)"
 printf 'coasecret\n' >"$T/coa.secret"
 
+# The same through crtokend's REST revoke (127.0.0.1:18834, plain HTTP).
+CRTOKEND_PID=""
+at_exit 'stop_pid "$CRTOKEND_PID"'
+rest_start() {
+	sed -i -e "s|^;*listen *=.*|listen = 127.0.0.1:18834|" \
+		-e "s|^;*plain_http *=.*|plain_http = yes|" "$CRTOKEN_CONF" || return 1
+	"$BUILD/bin/crtokend" --config "$CRTOKEN_CONF" --foreground >>"$T/crtokend.log" 2>&1 &
+	CRTOKEND_PID=$!
+	wait_port 127.0.0.1 18834 100
+}
+check "crtokend started (127.0.0.1:18834)" rest_start
+KEY=$(json_get "$("$ADMIN" apikey create --name radius-seen --json)" key)
+check "jill: certificate issued" issue jill
+check_eq "jill's session: Access-Accept" accept \
+	"$(auth jill 02:00:00:00:00:c1 -N 44:s:sess-jill)"
+check "the flusher records jill's session" wait_seen jill
+check_eq "REST revoke: 200" 200 "$(curl -s -o "$T/revoke.json" -w '%{http_code}' \
+	-X POST -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+	-d '{"reason":"keyCompromise"}' \
+	"http://127.0.0.1:18834/client-certificates/$(serial jill)/revoke")"
+check_eq "REST revoke: the NAS acknowledged the Disconnect-Request" ack \
+	"$(disconnect_result jill)"
+check_contains "REST revoke: the NAS received jill's session" 'Acct-Session-Id = "sess-jill"' \
+	"$(cat "$CLOG")"
+stop_pid "$CRTOKEND_PID"
+CRTOKEND_PID=""
+
 check "hank: certificate issued" issue hank
 check_eq "hank's session: Access-Accept" accept "$(auth hank 02:00:00:00:00:b1)"
 check "the flusher records hank's session" wait_seen hank
