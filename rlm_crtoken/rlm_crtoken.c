@@ -82,6 +82,7 @@ typedef struct rlm_crtoken_t {
 	char const *attest_attr;      /* control attribute for the attested facts; "" = none */
 	DICT_ATTR const *attest_da;
 	char *db_path;                /* the store file, learned from the config */
+	bool file_store;              /* sqlite: check db_path's identity per request */
 	crt_instance *crt;            /* the config, shared by the pool's sessions */
 	fr_connection_pool_t *pool;
 	pthread_mutex_t warn_mutex;   /* guards warned[] */
@@ -166,10 +167,10 @@ static void *mod_conn_create(TALLOC_CTX *talloc_ctx, void *instance)
 	rlm_crtoken_t *inst = instance;
 	crtoken_conn_t *conn;
 	crt_ctx *ctx = NULL;
-	struct stat before, after;
+	struct stat before = {0}, after;
 	crt_status s;
 
-	if (stat(inst->db_path, &before) != 0) {
+	if (inst->file_store && stat(inst->db_path, &before) != 0) {
 		ERROR("rlm_crtoken (%s): store %s: %s", inst->name, inst->db_path, strerror(errno));
 		return NULL;
 	}
@@ -181,8 +182,8 @@ static void *mod_conn_create(TALLOC_CTX *talloc_ctx, void *instance)
 		crt_close(ctx);
 		return NULL;
 	}
-	if (stat(inst->db_path, &after) != 0 || after.st_dev != before.st_dev ||
-	    after.st_ino != before.st_ino) {
+	if (inst->file_store && (stat(inst->db_path, &after) != 0 ||
+				 after.st_dev != before.st_dev || after.st_ino != before.st_ino)) {
 		ERROR("rlm_crtoken (%s): store %s changed while opening it", inst->name,
 		      inst->db_path);
 		crt_close(ctx);
@@ -201,11 +202,14 @@ static void *mod_conn_create(TALLOC_CTX *talloc_ctx, void *instance)
 	return conn;
 }
 
-/* True when the database file at db_path is still the one conn opened. */
+/* True when the database file at db_path is still the one conn opened. A
+ * server store (postgresql) has no file: its connection is used as is, and
+ * a failing one is closed by the lookup's failure path (the pool reconnects). */
 static bool conn_current(rlm_crtoken_t const *inst, crtoken_conn_t const *conn)
 {
 	struct stat st;
 
+	if (!inst->file_store) return true;
 	if (stat(inst->db_path, &st) != 0) return false;
 	return st.st_dev == conn->dev && st.st_ino == conn->ino;
 }
@@ -297,13 +301,15 @@ static crt_ctx *writer_get(rlm_crtoken_t *inst)
 	struct stat st;
 	crt_status s;
 
+	memset(&st, 0, sizeof(st));
+	if (inst->writer && !inst->file_store) return inst->writer;
 	if (inst->writer && stat(inst->db_path, &st) == 0 && st.st_dev == inst->w_dev &&
 	    st.st_ino == inst->w_ino) {
 		return inst->writer;
 	}
 	crt_close(inst->writer);
 	inst->writer = NULL;
-	if (stat(inst->db_path, &st) != 0) {
+	if (inst->file_store && stat(inst->db_path, &st) != 0) {
 		if (!inst->w_failing) {
 			ERROR("rlm_crtoken (%s): store %s: %s", inst->name, inst->db_path,
 			      strerror(errno));
@@ -522,7 +528,12 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 			      crt_status_message(s), crt_status_name(s), err);
 		return -1;
 	}
-	inst->db_path = talloc_strdup(inst, crt_instance_config(inst->crt)->database);
+	inst->file_store = strcmp(crt_instance_config(inst->crt)->backend, "sqlite") == 0;
+	/* db_path names the store in log lines; only a sqlite store has a
+	 * file whose identity is checked per request. */
+	inst->db_path = talloc_strdup(inst, inst->file_store ?
+				      crt_instance_config(inst->crt)->database :
+				      crt_instance_config(inst->crt)->backend);
 	if (!inst->db_path) return -1;
 
 	if (pthread_mutex_init(&inst->warn_mutex, NULL) != 0) return -1;
@@ -820,6 +831,9 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 					RERROR("Pinning the MAC of %s failed: %s (%s) %s: failing closed",
 					       serial, crt_status_message(s), crt_status_name(s),
 					       w ? crt_errdetail(w) : "no writable store session");
+					/* A failing session is reopened next time. */
+					crt_close(inst->writer);
+					inst->writer = NULL;
 				}
 			} else {
 				RDEBUG2("Certificate %s pinned to %s (its first admission)", serial,
