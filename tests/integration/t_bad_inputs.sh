@@ -193,6 +193,12 @@ bad "http: weak key is 422 csr_weak_key" "422 " http POST "$R/$TOK" -H 'Content-
 bad "http: mistyped token is 404 token_mistyped" token_mistyped http POST "$R/$MISTYPED" -H 'Content-Type: application/json' --data-binary "@$T/good2.json"
 bad "http: used token is 409" "409 " http POST "$R/$USED" -H 'Content-Type: application/json' --data-binary "@$T/good2.json"
 bad "http: deleted token is 410" "410 " http POST "$R/$DELETED" -H 'Content-Type: application/json' --data-binary "@$T/good2.json"
+P=/certificate-request-tokens/preview
+bad "http: preview of a used token is 409 token_used" '409 {"error":{"code":"token_used"' http POST "$P" -H 'Content-Type: application/json' --data-binary "{\"token\":\"$USED\"}"
+bad "http: preview of a mistyped token is 404 token_mistyped" token_mistyped http POST "$P" -H 'Content-Type: application/json' --data-binary "{\"token\":\"$MISTYPED\"}"
+bad "http: preview with an override the token locks is 422 field_locked" field_locked http POST "$P" -H 'Content-Type: application/json' --data-binary "{\"token\":\"$TOK\",\"commonName\":\"other\"}"
+bad "http: preview with an unknown field is 400" request_invalid http POST "$P" -H 'Content-Type: application/json' --data-binary "{\"token\":\"$TOK\",\"type\":\"CSR\"}"
+ALLOW_RC0=1 bad "http: a preview that succeeds changes nothing either" '200 {"tokenId"' http POST "$P" -H 'Content-Type: application/json' --data-binary "{\"token\":\"$TOK\"}"
 $PY -c 'import json,sys; print(json.dumps({"type":"CSR","value":open(sys.argv[1]).read(),"attestation":open(sys.argv[2]).read()}))' "$T/yk-other/csr.pem" "$T/yk-other/attest.pem" >"$T/att-untrusted.json"
 $PY -c 'import json,sys; print(json.dumps({"type":"CSR","value":open(sys.argv[1]).read(),"attestation":"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}))' "$T/yk/csr.pem" >"$T/att-garbage.json"
 bad "http: attestation under an untrusted root is 422" '422 {"error":{"code":"attestation_untrusted"' http POST "$R/$ATT" -H 'Content-Type: application/json' --data-binary "@$T/att-untrusted.json"
