@@ -71,7 +71,7 @@ pg_primary() {
 	psql -X -q -h 127.0.0.1 -p "$P1" -U crtoken -d postgres -c 'CREATE DATABASE crtoken' >/dev/null
 }
 pg_standby() {
-	_pg_as "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$P1" -U crtoken -D "$PGW/standby" -R \
+	_pg_as "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$P1" -U crtoken -D "$PGW/standby" -R -c fast \
 		-X stream >"$PGW/basebackup.log" 2>&1 || { cat "$PGW/basebackup.log"; return 1; }
 	_pg_as "$PGBIN/pg_ctl" -D "$PGW/standby" -l "$PGW/standby.log" -w -t 30 -o \
 		"-c listen_addresses=127.0.0.1 -p $P2 -c unix_socket_directories=$PGW -c hot_standby=on -c wal_receiver_status_interval=1" \
@@ -174,7 +174,7 @@ stale() {
 	_i=0
 	while [ $_i -lt 150 ]; do
 		_hb=$(sql "$P2" "SELECT value FROM meta WHERE key = 'heartbeat'")
-		[ -n "$_hb" ] && [ $(($(date +%s) - _hb)) -gt 6 ] && return 0
+		case "$_hb" in '' | *[!0-9]*) ;; *) [ $(($(date +%s) - _hb)) -gt 6 ] && return 0 ;; esac
 		sleep 0.1
 		_i=$((_i + 1))
 	done
@@ -190,7 +190,7 @@ fresh() {
 	_i=0
 	while [ $_i -lt 100 ]; do
 		_hb=$(sql "$P2" "SELECT value FROM meta WHERE key = 'heartbeat'")
-		[ -n "$_hb" ] && [ $(($(date +%s) - _hb)) -le 3 ] && return 0
+		case "$_hb" in '' | *[!0-9]*) ;; *) [ $(($(date +%s) - _hb)) -le 3 ] && return 0 ;; esac
 		sleep 0.1
 		_i=$((_i + 1))
 	done
