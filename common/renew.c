@@ -299,11 +299,12 @@ crt_status renew_supersede(crt_ctx *ctx, const char *actor, int64_t now, size_t 
 	crt_status r, first = CRT_OK;
 
 	*done = 0;
-	/* Candidates past the grace period (the rule decides each one). */
+	/* Candidates past the grace period or admitted by RADIUS (the rule
+	 * decides each one). */
 	if ((r = store_cert_supersede_due(ctx, now - grace, &due, &n)) != CRT_OK)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		if (!renew_supersede_due(due[i].issued_at, 0, ctx->cfg.renew_grace_days, now))
+		if (!renew_supersede_due(due[i].issued_at, due[i].first_seen, ctx->cfg.renew_grace_days, now))
 			continue;
 		/* The guarded revoke: of two nodes superseding it, one does. */
 		r = crt_cert_revoke(ctx, due[i].renewed_from, 4 /* superseded */, actor, NULL);

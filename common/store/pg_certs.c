@@ -461,10 +461,12 @@ static crt_status pg_cert_supersede_due(crt_ctx *ctx, int64_t issued_before, sto
 	*n = 0;
 	pp_int(&p, issued_before);
 	if ((r = pg_exec(ctx,
-			 "SELECT c.serial, c.renewed_from, c.issued_at FROM certificates c "
+			 "SELECT c.serial, c.renewed_from, c.issued_at, s.first_seen FROM certificates c "
 			 "JOIN certificates o ON o.serial = c.renewed_from "
+			 "LEFT JOIN cert_seen s ON s.serial = c.serial "
 			 "WHERE c.revoked_at IS NULL AND o.revoked_at IS NULL "
-			 "AND c.issued_at <= $1 ORDER BY c.issued_at, c.serial",
+			 "AND (c.issued_at <= $1 OR s.first_seen IS NOT NULL) "
+			 "ORDER BY c.issued_at, c.serial",
 			 &p, &res, NULL, "reading renewals")) != CRT_OK)
 		return r;
 	if ((r = pg_rows_alloc(res, sizeof(*list), &list, &cnt)) != CRT_OK) {
@@ -476,6 +478,7 @@ static crt_status pg_cert_supersede_due(crt_ctx *ctx, int64_t issued_before, sto
 		snprintf(list[i].renewed_from, sizeof(list[i].renewed_from), "%s",
 			 PQgetvalue(res, i, 1));
 		list[i].issued_at = pg_int(res, i, 2);
+		list[i].first_seen = pg_null(res, i, 3) ? 0 : pg_int(res, i, 3);
 	}
 	PQclear(res);
 	*out = list;

@@ -33,6 +33,7 @@ typedef struct store_renewal {
 	char serial[72];       /* the renewed certificate */
 	char renewed_from[72]; /* the one it replaces, not yet revoked */
 	int64_t issued_at;
+	int64_t first_seen;    /* RADIUS first admitted the renewed one; 0: never */
 } store_renewal;
 
 /* What admission reads of one row. The strings point into buf (one
@@ -128,7 +129,8 @@ struct store_cert_ops {
 	crt_status (*renewal_of)(crt_ctx *ctx, const char *serial, char *child, int *found);
 	/* Renewals whose predecessor is still unrevoked while the renewed
 	 * certificate is not revoked either, and which were issued at or before
-	 * issued_before; oldest first. *out malloc'd (free). */
+	 * issued_before or have been admitted by RADIUS (cert_seen); oldest
+	 * first. *out malloc'd (free). */
 	crt_status (*supersede_due)(crt_ctx *ctx, int64_t issued_before, store_renewal **out,
 				    size_t *n);
 };

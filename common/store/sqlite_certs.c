@@ -416,10 +416,12 @@ static crt_status sq_cert_supersede_due(crt_ctx *ctx, int64_t issued_before, sto
 	*out = NULL;
 	*n = 0;
 	if ((r = store_prepare(ctx,
-			       "SELECT c.serial, c.renewed_from, c.issued_at FROM certificates c "
+			       "SELECT c.serial, c.renewed_from, c.issued_at, s.first_seen FROM certificates c "
 			       "JOIN certificates o ON o.serial = c.renewed_from "
+			       "LEFT JOIN cert_seen s ON s.serial = c.serial "
 			       "WHERE c.revoked_at IS NULL AND o.revoked_at IS NULL "
-			       "AND c.issued_at <= ? ORDER BY c.issued_at, c.serial",
+			       "AND (c.issued_at <= ? OR s.first_seen IS NOT NULL) "
+			       "ORDER BY c.issued_at, c.serial",
 			       &st)) != CRT_OK)
 		return r;
 	sqlite3_bind_int64(st, 1, issued_before);
@@ -433,6 +435,7 @@ static crt_status sq_cert_supersede_due(crt_ctx *ctx, int64_t issued_before, sto
 		snprintf(e->renewed_from, sizeof(e->renewed_from), "%s",
 			 (const char *)sqlite3_column_text(st, 1));
 		e->issued_at = sqlite3_column_int64(st, 2);
+		e->first_seen = sqlite3_column_int64(st, 3);
 	}
 	if (rc != SQLITE_DONE) {
 		r = store_error(ctx, rc, "reading renewals");

@@ -11,6 +11,8 @@
  *   files.c     writing the results (key 0600, atomic renames)
  *   messages.c  what to tell the user for each server error code
  *   profile.c   --profile FORMAT: the network onboarding profile
+ *   renew.c     `crtoken-enroll renew`: a new key and certificate for the
+ *               current one, authenticated by it (no token)
  */
 #ifndef CRTOKEN_ENROLL_H
 #define CRTOKEN_ENROLL_H
@@ -44,6 +46,11 @@ struct http_result {
  */
 int http_post_json(const char *url, const char *json_body, const char *user, const char *secret,
                    const char *cacert, struct http_result *res);
+/* http_post_json presenting client_cert / client_key (PEM files; NULL:
+ * none) for TLS client authentication. */
+int http_post_json_tls(const char *url, const char *json_body, const char *user,
+                       const char *secret, const char *cacert, const char *client_cert,
+                       const char *client_key, struct http_result *res);
 /* Release res (wiping the body, which holds the certificate response). */
 void http_result_clear(struct http_result *res);
 
@@ -85,6 +92,11 @@ struct evp_pkey_st;
  */
 int profile_fetch(const struct profile_opts *po, struct evp_pkey_st *key, const char *cert,
                   const char *chain, const char *friendly);
+
+/* ------------------------------------------------------------ renew.c */
+
+/* `crtoken-enroll renew ...` (argv[0] is "renew"); returns the exit status. */
+int renew_main(int argc, char **argv);
 
 /* ------------------------------------------------------------ main.c */
 

@@ -70,6 +70,13 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 int http_post_json(const char *url, const char *json_body, const char *user, const char *secret,
                    const char *cacert, struct http_result *res)
 {
+	return http_post_json_tls(url, json_body, user, secret, cacert, NULL, NULL, res);
+}
+
+int http_post_json_tls(const char *url, const char *json_body, const char *user,
+                       const char *secret, const char *cacert, const char *client_cert,
+                       const char *client_key, struct http_result *res)
+{
 	struct curl_slist *hdrs = NULL;
 	CURL *c = NULL;
 	CURLcode rc;
@@ -103,6 +110,10 @@ int http_post_json(const char *url, const char *json_body, const char *user, con
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (cacert != NULL)
 		curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
+	if (client_cert != NULL && client_key != NULL) { /* TLS client authentication */
+		curl_easy_setopt(c, CURLOPT_SSLCERT, client_cert);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, client_key);
+	}
 	if (user != NULL && secret != NULL) {
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(c, CURLOPT_USERNAME, user);

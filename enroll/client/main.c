@@ -633,6 +633,8 @@ int main(int argc, char **argv)
 	int rc = EN_SYSTEM, logged_in = 0;
 
 	memset(&res, 0, sizeof(res));
+	if (argc > 1 && strcmp(argv[1], "renew") == 0)
+		return renew_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o) != 0) {
 		crt_strfree_secret(o.token);
 		return EN_USAGE;

@@ -189,6 +189,46 @@ renew "$D/dave.pem" "$D/dave.key" "$D/dave2.csr"
 check_eq "require_otp without a login: 401" 401 "$STATUS"
 check_eq "... authentication_required" authentication_required "$(code)"
 renewal_set require_otp no
+kill -HUP "$CRTOKEND_PID" && sleep 1
+
+# ------------------------------------------------------------ first admission
+# The renewed certificate admitted by RADIUS (the cert_seen row rlm_crtoken
+# records, written here as it writes it) supersedes its predecessor at the
+# next run, before grace_days.
+renew "$D/dave.pem" "$D/dave.key" "$D/dave2.csr"
+check_eq "dave renews" 201 "$STATUS"
+DNEW=$(jget "$T/body" "d['serial']")
+DOLD=$(serial_of "$D/dave.pem")
+check_eq "not admitted yet: the run leaves dave's predecessor" valid \
+	"$("$ADMIN" maintain >/dev/null && "$ADMIN" cert show "$DOLD" --json | jget - "d['status']")"
+count "INSERT INTO cert_seen(serial, first_seen, last_seen) VALUES ('$DNEW', $(date +%s), $(date +%s))"
+check_eq "once RADIUS admitted the renewed one, the run supersedes the predecessor" 1 \
+	"$("$ADMIN" maintain --json | jget - "d['superseded']")"
+check_eq "... reason superseded" superseded \
+	"$("$ADMIN" cert show "$DOLD" --json | jget - "d['revocationReason']")"
+
+# ------------------------------------------------------------ crtoken-enroll renew
+check "erin's certificate issued" issue erin
+cp "$D/erin.pem" "$D/erin-old.pem"
+cp "$D/erin.key" "$D/erin-old.key"
+setsid -w "$ENROLL" renew --cert "$D/erin.pem" --key "$D/erin.key" --server "$URL" \
+	--cacert "$T/inst/tls.pem" >"$T/e.out" 2>&1 </dev/null
+check_eq "crtoken-enroll renew succeeds (exit 0)" 0 "$?"
+check_contains "... says so" "Renewed:" "$(cat "$T/e.out")"
+check_eq "... the certificate file is the renewal of the old one" "$(serial_of "$D/erin-old.pem")" \
+	"$("$ADMIN" cert show "$(serial_of "$D/erin.pem")" --json | jget - "d['renewedFrom']")"
+check_eq "... the key file holds the new certificate's key" \
+	"$(openssl pkey -in "$D/erin.key" -pubout | sha256sum)" \
+	"$(openssl x509 -in "$D/erin.pem" -noout -pubkey | sha256sum)"
+check "... a new key" sh -c "! cmp -s '$D/erin.key' '$D/erin-old.key'"
+check_eq "... written 0600" 600 "$(stat -c %a "$D/erin.key")"
+check "... no temporary file left" sh -c "! ls '$D'/*.new 2>/dev/null | grep -q ."
+SUMS=$(cat "$D/erin-old.pem" "$D/erin-old.key" | sha256sum)
+setsid -w "$ENROLL" renew --cert "$D/erin-old.pem" --key "$D/erin-old.key" --server "$URL" \
+	--cacert "$T/inst/tls.pem" >"$T/e.out" 2>&1 </dev/null
+check_eq "renewing the old one again: refused (exit 1)" 1 "$?"
+check_contains "... renewal_not_allowed" renewal_not_allowed "$(cat "$T/e.out")"
+check_eq "... and the files are left as they were" "$SUMS" "$(cat "$D/erin-old.pem" "$D/erin-old.key" | sha256sum)"
 
 # ------------------------------------------------------------ disabled
 renewal_set enabled no
