@@ -199,4 +199,36 @@ fresh() {
 check "the standby's heartbeat is fresh again" fresh
 check_eq "B admits alice again" accept "$(auth $RAD_B alice)"
 
+
+# --- T1: each token redeemed by 8 concurrent clients split across two
+# crtokend on the primary: exactly one certificate each ---------------------
+HTTP2=19673
+sed -e "s|^listen = 127.0.0.1:$HTTP1|listen = 127.0.0.1:$HTTP2|" "$C1" >"$T/inst/node2.conf" &&
+	chmod 0640 "$T/inst/node2.conf"
+"$BUILD/bin/crtokend" --config "$T/inst/node2.conf" --foreground >>"$T/crtokend2.log" 2>&1 &
+CRTOKEND2_PID=$!
+at_exit 'stop_pid "$CRTOKEND2_PID"'
+check "a second crtokend on the primary (127.0.0.1:$HTTP2)" wait_port 127.0.0.1 "$HTTP2" 100
+make_csr "$T" race
+$PY -c 'import json,sys; print(json.dumps({"type": "CSR", "value": open(sys.argv[1]).read()}))' \
+	"$T/race.csr" >"$T/race.body"
+wins=""
+for k in 1 2 3 4 5; do
+	tok=$(json_get "$(A token create --name "race-$k" --cn "race$k" --json)" token)
+	pids=""
+	for c in 1 2 3 4 5 6 7 8; do
+		port=$HTTP1
+		[ $((c % 2)) -eq 0 ] && port=$HTTP2
+		curl -sS -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+			--data-binary @"$T/race.body" \
+			"http://127.0.0.1:$port/client-certificates/token/$tok" >"$T/race.$k.$c" 2>&1 &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p"; done
+	wins="$wins $(cat "$T"/race.$k.* | grep -c '^201$')"
+done
+check_eq "8 concurrent redemptions per token on two nodes: one 201 each" " 1 1 1 1 1" "$wins"
+check_eq "exactly one certificate per token in the store" "1 1 1 1 1" \
+	"$(sql "$P1" "SELECT string_agg(n::text, ' ' ORDER BY name) FROM (SELECT name, count(*) AS n FROM certificates WHERE name LIKE 'race-%' GROUP BY name) x")"
+
 finish
