@@ -16,6 +16,7 @@
 int cmd_init(admin_env *env, int argc, char **argv);
 int cmd_ca(admin_env *env, int argc, char **argv);
 int cmd_token(admin_env *env, int argc, char **argv);
+int cmd_profile(admin_env *env, int argc, char **argv);
 int cmd_redeem(admin_env *env, int argc, char **argv);
 int cmd_cert(admin_env *env, int argc, char **argv);
 int cmd_crl(admin_env *env, int argc, char **argv);
@@ -37,6 +38,7 @@ static const struct {
 	{"init", cmd_init, "create a new instance (config, store, CA)"},
 	{"ca", cmd_ca, "show, list, create or import the CAs"},
 	{"token", cmd_token, "create, list, show, update, delete, purge tokens"},
+	{"profile", cmd_profile, "list and show the certificate profiles"},
 	{"redeem", cmd_redeem, "redeem a token with a CSR locally"},
 	{"cert", cmd_cert, "list, show, revoke issued certificates"},
 	{"crl", cmd_crl, "sign and write a fresh CRL"},

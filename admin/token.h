@@ -34,6 +34,8 @@ enum {
 	TOK_ATTEST_TOUCH,
 	TOK_ATTEST_FIRMWARE,
 	TOK_OWNER_EMAIL,
+	TOK_PROFILE,
+	TOK_VALID_DAYS,
 };
 
 /* The metadata options of create and update, in their option tables. */
@@ -52,7 +54,8 @@ enum {
 	{"attestation", required_argument, NULL, TOK_ATTEST},  \
 	{"attest-pin-policy", required_argument, NULL, TOK_ATTEST_PIN}, \
 	{"attest-touch-policy", required_argument, NULL, TOK_ATTEST_TOUCH}, \
-	{"attest-min-firmware", required_argument, NULL, TOK_ATTEST_FIRMWARE}
+	{"attest-min-firmware", required_argument, NULL, TOK_ATTEST_FIRMWARE}, \
+	{"valid-days", required_argument, NULL, TOK_VALID_DAYS}
 // clang-format on
 
 /* A crt_token_spec as the options fill it; reply owns the joined lines. */

@@ -11,6 +11,7 @@
 
 static const struct option create_opts[] = {
     TOKEN_SPEC_OPTIONS,
+    {"profile", required_argument, NULL, TOK_PROFILE},
     {"count", required_argument, NULL, TOK_COUNT},
     {"json", no_argument, NULL, TOK_JSON},
     {NULL, 0, NULL, 0},
@@ -83,6 +84,9 @@ static int token_create(admin_env *env, admin_call *call)
 			break;
 		case TOK_JSON:
 			env->json = 1;
+			break;
+		case TOK_PROFILE:
+			a.spec.profile = optarg;
 			break;
 		}
 	}

@@ -21,6 +21,9 @@ static void print_token_text(const crt_token *t)
 	printf("redeemer may set: %s%s%s%s\n", may & CRT_FIELD_CN ? "cn " : "",
 	       may & CRT_FIELD_O ? "org " : "", may & CRT_FIELD_OU ? "ou" : "",
 	       may ? "" : "(nothing: the subject is fixed)");
+	printf("profile:  %s\n", t->profile ? t->profile : CRT_CERT_PROFILE_DEFAULT);
+	if (t->valid_days)
+		printf("certificate valid: %d days\n", t->valid_days);
 	printf("created:  %s\nexpires:  %s\n", admin_time(t->created_at, a),
 	       admin_time(t->expires_at, b));
 	if (t->used_at)

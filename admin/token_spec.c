@@ -1,8 +1,8 @@
 /*
  * token_spec.c — the token metadata options that `token create` and
  * `token update` both take (--name, --cn, --org, --ou, --owner, --owner-email,
- * --expires, --lock, --open, --reply, --attestation, --attest-*), parsed into a
- * crt_token_spec.
+ * --expires, --lock, --open, --reply, --valid-days, --attestation, --attest-*),
+ * parsed into a crt_token_spec.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +68,13 @@ int token_spec_option(admin_call *call, int c, const char *arg, token_spec_args 
 			return -1;
 		}
 		spec->set_opened = 1;
+		return 1;
+	case TOK_VALID_DAYS:
+		if (strspn(arg, "0123456789") != strlen(arg) || *arg == '\0' || strlen(arg) > 5 ||
+		    (spec->valid_days = atoi(arg)) < 1) {
+			call->exit = admin_usage_error(call->cmd, "--valid-days takes 1..36500");
+			return -1;
+		}
 		return 1;
 	case TOK_REPLY:
 		if (append_line(&a->reply, arg) != 0) {

@@ -213,6 +213,7 @@ void crt_cert_clear(crt_cert *c)
 	free(c->seen_user);
 	free(c->acct_session_id);
 	free(c->renewed_from);
+	free(c->profile);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -254,6 +255,7 @@ void cert_row_of(const crt_cert *c, store_cert_row *row)
 		.not_before = c->not_before,
 		.not_after = c->not_after,
 		.issued_at = c->issued_at,
+		.profile = c->profile,
 	};
 }
 

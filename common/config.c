@@ -18,6 +18,7 @@
 #include "internal.h"
 #include "rules/events.h"
 #include "rules/attest.h"
+#include "rules/profile.h"
 
 enum key_type { K_PATH, K_STR, K_INT, K_BOOL, K_DURATION, K_DURABILITY, K_LONG, K_PIN_MAC };
 
@@ -53,6 +54,9 @@ static const struct key {
 	{"ca", "clock_skew_seconds", K_INT, F(clock_skew_seconds), "300", 0, 86400},
 	{"ca", "crl_days", K_INT, F(crl_days), "7", 1, 3650},
 	{"ca", "crl_file", K_PATH, F(crl_file), "crl.pem", 0, 0},
+	{"ca", "crl_url", K_STR, F(crl_url), NULL, 0, 0},
+	{"ca", "ca_issuers_url", K_STR, F(ca_issuers_url), NULL, 0, 0},
+	{"ca", "ocsp_url", K_STR, F(ocsp_url), NULL, 0, 0},
 	{"tokens", "lifetime", K_DURATION, F(token_lifetime), "7d", 60, 0},
 	{"tokens", "max_lifetime", K_DURATION, F(token_max_lifetime), "90d", 60, 0},
 	{"tokens", "purge_after", K_DURATION, F(token_purge_after), NULL, 86400, 0},
@@ -561,6 +565,51 @@ static const char *on_ca_key(crt_config *cfg, const char *cname, const char *nam
 	return "unknown key";
 }
 
+/* A key of a [profile NAME] section: the profile (made on its first key)
+ * takes it (rules/profile.c). */
+static int on_profile_key(struct parse_state *ps, const char *section, const char *name,
+			  const char *value)
+{
+	crt_config *cfg = ps->cfg;
+	const char *pname = section + strlen("profile");
+	char why[400];
+	size_t i, cap;
+
+	while (*pname == ' ')
+		pname++;
+	if (!certprof_name_ok(pname)) {
+		snprintf(ps->err, ps->errlen,
+			 "%s: [%s]: a profile name is 1-64 of a-z 0-9 - _ ([profile NAME])",
+			 cfg->path, section);
+		ps->failed = 1;
+		return 0;
+	}
+	for (i = 0; i < cfg->nprofiles; i++)
+		if (strcmp(cfg->profiles[i].name, pname) == 0)
+			break;
+	if (i == cfg->nprofiles) {
+		cap = cfg->nprofiles;
+		if (cfg->nprofiles >= 256) {
+			snprintf(ps->err, ps->errlen, "%s: more than 256 profiles", cfg->path);
+			ps->failed = 1;
+			return 0;
+		}
+		if (array_grow(&cfg->profiles, &cap, cfg->nprofiles, sizeof(*cfg->profiles)) != 0 ||
+		    certprof_init(&cfg->profiles[cfg->nprofiles], pname) != 0) {
+			snprintf(ps->err, ps->errlen, "out of memory");
+			ps->failed = 1;
+			return 0;
+		}
+		cfg->nprofiles++;
+	}
+	if (certprof_set(&cfg->profiles[i], name, value, why, sizeof(why)) != 0) {
+		snprintf(ps->err, ps->errlen, "%s: [%s] %s", cfg->path, section, why);
+		ps->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *ps = user;
@@ -575,6 +624,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		ps->failed = 1;
 		return 0;
 	}
+	if (strncmp(section, "profile", 7) == 0 && (section[7] == ' ' || section[7] == '\0'))
+		return on_profile_key(ps, section, name, value);
 	if (strncmp(section, SINK_PREFIX, strlen(SINK_PREFIX)) == 0) {
 		const char *msg = sink_value(ps->cfg, section, name, value);
 		if (msg != NULL) {
@@ -635,7 +686,51 @@ void crt_config_clear(crt_config *cfg)
 	for (size_t i = 0; i < cfg->event_nsinks; i++)
 		sink_clear(&cfg->event_sinks[i]);
 	free(cfg->event_sinks);
+	for (size_t i = 0; i < cfg->nprofiles; i++)
+		certprof_clear(&cfg->profiles[i]);
+	free(cfg->profiles);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* Resolve every profile against [ca] / [tokens], and add the implied
+ * default one (first) when the file names none. */
+static crt_status profiles_finish(crt_config *cfg, char *err, size_t errlen)
+{
+	certprof_defaults d = {.days = cfg->cert_days,
+			       .token_lifetime = cfg->token_lifetime,
+			       .token_max_lifetime = cfg->token_max_lifetime,
+			       .crl_url = cfg->crl_url,
+			       .ca_issuers_url = cfg->ca_issuers_url,
+			       .ocsp_url = cfg->ocsp_url,
+			       .pin_mac = cfg->radius_pin_mac,
+			       .session_timeout = cfg->radius_max_session_timeout};
+	char why[400];
+
+	if (crt_cert_profile_find(cfg, CRT_CERT_PROFILE_DEFAULT) == NULL) {
+		size_t cap = cfg->nprofiles;
+		if (array_grow(&cfg->profiles, &cap, cfg->nprofiles, sizeof(*cfg->profiles)) != 0)
+			return CRT_E_NOMEM;
+		memmove(cfg->profiles + 1, cfg->profiles, cfg->nprofiles * sizeof(*cfg->profiles));
+		cfg->nprofiles++;
+		if (certprof_init(&cfg->profiles[0], CRT_CERT_PROFILE_DEFAULT) != 0)
+			return CRT_E_NOMEM;
+	}
+	for (size_t i = 0; i < cfg->nprofiles; i++)
+		if (certprof_finish(&cfg->profiles[i], &d, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s: %s", cfg->path, why);
+			return strcmp(why, "out of memory") == 0 ? CRT_E_NOMEM : CRT_E_CONFIG;
+		}
+	return CRT_OK;
+}
+
+const crt_cert_profile *crt_cert_profile_find(const crt_config *cfg, const char *name)
+{
+	if (name == NULL || *name == '\0')
+		name = CRT_CERT_PROFILE_DEFAULT;
+	for (size_t i = 0; cfg != NULL && i < cfg->nprofiles; i++)
+		if (strcmp(cfg->profiles[i].name, name) == 0)
+			return &cfg->profiles[i];
+	return NULL;
 }
 
 const char *crt_config_default_path(void)
@@ -866,6 +961,11 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 	else if (cfg->attest_min_firmware != NULL &&
 		 attest_firmware_parse(cfg->attest_min_firmware, &fw) != CRT_OK)
 		bad = "[attestation] min_firmware must be a version like 5.4.3";
+	else if ((cfg->crl_url && !certprof_url_ok(cfg->crl_url)) ||
+		 (cfg->ca_issuers_url && !certprof_url_ok(cfg->ca_issuers_url)) ||
+		 (cfg->ocsp_url && !certprof_url_ok(cfg->ocsp_url)))
+		bad = "[ca] crl_url, ca_issuers_url and ocsp_url must be http://, https:// or "
+		      "ldap:// URLs of printable ASCII";
 	if (bad == NULL)
 		bad = cas_check(cfg, badbuf, sizeof(badbuf));
 	if (bad != NULL) {
@@ -881,6 +981,10 @@ crt_status crt_config_load(const char *path, crt_config *cfg, char *err, size_t 
 			crt_config_clear(cfg);
 			return CRT_E_CONFIG;
 		}
+	}
+	if ((r = profiles_finish(cfg, err, errlen)) != CRT_OK) {
+		crt_config_clear(cfg);
+		return r;
 	}
 	return CRT_OK;
 }

@@ -118,6 +118,9 @@ typedef enum crt_status {
 	CRT_E_RENEWAL_TOO_EARLY, /* renewal_too_early (before the renewal window opens) */
 	CRT_E_SAME_KEY,          /* same_key (a renewal CSR with the current certificate's key) */
 	CRT_E_CLIENT_CERT_REQUIRED, /* client_certificate_required (no TLS client certificate) */
+	CRT_E_PROFILE_UNKNOWN,   /* profile_unknown (no certificate profile of that name) */
+	CRT_E_SAN_INVALID,       /* san_invalid (a SubjectAltName value) */
+	CRT_E_VALIDITY,          /* validity_invalid (validDays beyond the profile's cap) */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -150,6 +153,44 @@ typedef enum crt_kind {
 crt_kind crt_status_kind(crt_status s);
 /* Stable name of a kind ("not_found"), never NULL. */
 const char *crt_kind_name(crt_kind k);
+
+/* ------------------------------------------------------------------ certificate profiles */
+
+/* The profile a token without one uses; implied when the config names none. */
+#define CRT_CERT_PROFILE_DEFAULT "default"
+enum crt_approval { CRT_APPROVAL_NONE = 0, CRT_APPROVAL_REQUIRED = 1 };
+
+/*
+ * A named certificate profile: a [profile NAME] section of the config (see
+ * crtoken.conf), every value resolved at load ([ca] and [tokens] supply
+ * what a section leaves out), so the profile alone says what a token of it
+ * may ask for and what its certificate carries. The `default` profile,
+ * implied when the config has none, reproduces the certificate crtoken
+ * issued before profiles existed. Parsed and checked by a pure rule
+ * (common/rules/profile.c). Owned by the config; read-only.
+ */
+typedef struct crt_cert_profile {
+	char *name;              /* 1-64 of a-z 0-9 - _ */
+	char *description;       /* or NULL */
+	int days;                /* validity of its certificates ([ca] cert_days) */
+	int max_days;            /* most a token may ask for (validDays); >= days */
+	char *key_usage;         /* "digitalSignature,..." or NULL: by key type (RSA adds
+				  * keyEncipherment), as before profiles */
+	char *ext_key_usage;     /* "clientAuth" unless set */
+	char *key_types;         /* allowed CSR keys: "rsa,ec,ed25519" unless set; rsa-N = RSA
+				  * of at least N bits, ec-p256 / ec-p384 one curve */
+	/* SubjectAltName templates ({owner} {cn} {name} {org} {ou}), or NULL */
+	char *san_email, *san_upn, *san_dns, *san_uri;
+	char *reply;             /* default reply attributes "A=v\n...", or NULL */
+	unsigned locked;         /* default locks (crt_field mask) */
+	int64_t token_lifetime, token_max_lifetime; /* seconds ([tokens]) */
+	int approval;            /* enum crt_approval (required is refused at load for now) */
+	int renew_days;          /* renewal allowed from this many days before notAfter; 0: never */
+	int allow_same_key;      /* a renewal may keep the key */
+	int pin_mac;             /* enum crt_pin_mac */
+	int64_t session_timeout; /* cap of Session-Timeout, seconds; 0: none */
+	char *crl_url, *ca_issuers_url, *ocsp_url; /* written into certificates ([ca]'s) */
+} crt_cert_profile;
 
 /* ------------------------------------------------------------------ config */
 
@@ -214,6 +255,9 @@ typedef struct crt_config {
 	char *crl_file;
 	crt_ca_config *cas;   /* the [ca NAME] sections, in file order ... */
 	size_t ncas;          /* ... and how many (0: the default CA alone) */
+	char *crl_url;        /* CRL distribution point written into certificates, or NULL */
+	char *ca_issuers_url; /* AIA caIssuers, or NULL */
+	char *ocsp_url;       /* AIA OCSP, or NULL */
 	/* [tokens] */
 	int64_t token_lifetime;     /* default, seconds */
 	int64_t token_max_lifetime; /* seconds */
@@ -295,7 +339,17 @@ typedef struct crt_config {
 	int coa_port;             /* the NAS's CoA/Disconnect port */
 	int coa_timeout_ms;       /* per try */
 	int coa_retries;          /* tries after the first */
+	/* [profile NAME] sections, in file order; "default" always among them */
+	crt_cert_profile *profiles;
+	size_t nprofiles;
 } crt_config;
+
+/* The profile called name (NULL or "": the default one), or NULL. */
+const crt_cert_profile *crt_cert_profile_find(const crt_config *cfg, const char *name);
+/* Its JSON shape (crtoken-admin profile show --json, GET /profiles); a new
+ * reference, NULL when out of memory. */
+struct json_t *crt_cert_profile_json(const crt_cert_profile *p);
+
 
 /* One [events.sink NAME] section (crtoken.conf documents the keys). */
 enum crt_sink_type { CRT_SINK_WEBHOOK = 1, CRT_SINK_EMAIL = 2, CRT_SINK_COMMAND = 3 };
@@ -628,6 +682,10 @@ typedef struct crt_token_spec {
 	const char *attest_touch_policy;
 	const char *attest_min_firmware;
 	const char *owner_email; /* the owner's address for event e-mail (crt_email_check) */
+	const char *profile; /* create only: the certificate profile (NULL: default) */
+	const char *san;    /* SubjectAltNames, "type=value" lines (email, upn, dns, uri);
+			     * NULL = none/unchanged, "" = clear */
+	int valid_days;     /* certificate validity; 0 = the profile's (unchanged) */
 } crt_token_spec;
 
 typedef struct crt_token {
@@ -647,6 +705,9 @@ typedef struct crt_token {
 	 * defaults */
 	char *attestation;
 	char *owner_email;  /* or NULL */
+	char *profile;      /* its certificate profile ("default" for tokens made before) */
+	char *san;          /* SubjectAltNames, "type=value" lines, or NULL */
+	int valid_days;     /* 0: the profile's */
 } crt_token;
 void crt_token_clear(crt_token *t);
 void crt_token_list_free(crt_token *list, size_t n);
@@ -761,6 +822,7 @@ typedef struct crt_cert {
 	char *nas_id;     /* NAS-Identifier of the last session */
 	char *seen_user;  /* User-Name of the last session */
 	char *acct_session_id; /* Acct-Session-Id of the last session, when the NAS sent one */
+	char *profile;    /* the profile it was issued under ("default" for older rows) */
 } crt_cert;
 void crt_cert_clear(crt_cert *c);
 void crt_cert_list_free(crt_cert *list, size_t n);

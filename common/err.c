@@ -120,6 +120,10 @@ static const struct {
 			    "a renewal needs a new key; the CSR carries the current one"},
 	[CRT_E_CLIENT_CERT_REQUIRED] = {"client_certificate_required",
 					"present the current certificate (TLS client authentication)"},
+	[CRT_E_PROFILE_UNKNOWN] = {"profile_unknown", "no certificate profile of that name"},
+	[CRT_E_SAN_INVALID] = {"san_invalid", "a SubjectAltName value is not valid"},
+	[CRT_E_VALIDITY] = {"validity_invalid",
+			    "the validity asked for is beyond what the profile allows"},
 };
 
 const char *crt_status_name(crt_status s)
@@ -184,6 +188,7 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_PROFILE_FORMAT:
 	case CRT_E_NETWORK_CONFIG:
 	case CRT_E_CRL_REMOTE:
+	case CRT_E_PROFILE_UNKNOWN:
 		return CRT_KIND_NOT_FOUND;
 	case CRT_E_EXISTS:
 	case CRT_E_TOKEN_USED:
@@ -214,6 +219,8 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_ATTEST_POLICY:
 	case CRT_E_RENEWAL_TOO_EARLY:
 	case CRT_E_SAME_KEY:
+	case CRT_E_SAN_INVALID:
+	case CRT_E_VALIDITY:
 		return CRT_KIND_REFUSED;
 	case CRT_E_RATE_LIMITED:
 	case CRT_E_OTP_LOCKED:

@@ -398,8 +398,15 @@ crt_status token_check_subject(crt_ctx *ctx, const crt_token *t) CRT_MUST_CHECK;
 /* Apply the attestation policy members of spec to t->attestation (NULL
  * members: unchanged; "": back to the default). */
 crt_status token_attest_apply(crt_ctx *ctx, const crt_token_spec *s, crt_token *t) CRT_MUST_CHECK;
-/* Expiry asked for by spec, within the configured maximum. */
-crt_status token_expiry(crt_ctx *ctx, const crt_token_spec *s, int64_t now, int64_t *exp) CRT_MUST_CHECK;
+/* The certificate profile called name (NULL: default), or
+ * CRT_E_PROFILE_UNKNOWN with the detail. */
+crt_status token_profile(crt_ctx *ctx, const char *name, const crt_cert_profile **out) CRT_MUST_CHECK;
+/* The validity in days a token of profile p asking for asked days (0: the
+ * profile's) gets, or CRT_E_VALIDITY beyond the profile's max_days. */
+crt_status token_valid_days(crt_ctx *ctx, const crt_cert_profile *p, int asked, int *days) CRT_MUST_CHECK;
+/* Expiry asked for by spec, within profile p's maximum lifetime. */
+crt_status token_expiry(crt_ctx *ctx, const crt_cert_profile *p, const crt_token_spec *s,
+			int64_t now, int64_t *exp) CRT_MUST_CHECK;
 /* Load a token row by id (CRT_E_TOKEN_NOT_FOUND with detail if absent),
  * its state at now set by the rule (token_store.c). */
 crt_status token_load(crt_ctx *ctx, const char *id, int64_t now, crt_token *out)

@@ -240,6 +240,8 @@ static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *h
 		return ctx_fail(ctx, r, "building the certificate row");
 	}
 	c->attestation = facts;
+	if ((c->profile = dup_str(t->profile ? t->profile : CRT_CERT_PROFILE_DEFAULT)) == NULL)
+		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory"); /* facts: c's now */
 	cert_row_of(c, row);
 	return CRT_OK;
 }

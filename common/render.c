@@ -103,6 +103,59 @@ json_t *crt_token_json(const crt_token *t, const char *token)
 	put(o, "attestTouchPolicy",
 	    p.set & ATTEST_SET_TOUCH ? json_string(attest_touch_name(p.touch_min)) : json_null());
 	put(o, "attestMinFirmware", p.set & ATTEST_SET_FIRMWARE ? json_string(fw) : json_null());
+	put(o, "profile", json_string(t->profile ? t->profile : CRT_CERT_PROFILE_DEFAULT));
+	put(o, "validDays", t->valid_days ? json_integer(t->valid_days) : json_null());
+	return o;
+}
+
+/* "a,b, c" → ["a","b","c"] */
+static json_t *jlist(const char *s)
+{
+	json_t *a = json_array();
+	const char *p = s;
+	while (a != NULL && p != NULL && *p) {
+		p += strspn(p, ", ");
+		size_t n = strcspn(p, ", ");
+		if (n > 0)
+			json_array_append_new(a, json_stringn(p, n));
+		p += n;
+	}
+	return a;
+}
+
+json_t *crt_cert_profile_json(const crt_cert_profile *p)
+{
+	json_t *o = json_object(), *san = json_object();
+
+	if (o == NULL || san == NULL) {
+		json_decref(o);
+		json_decref(san);
+		return NULL;
+	}
+	put(o, "name", json_string(p->name));
+	put(o, "description", jstr(p->description));
+	put(o, "validDays", json_integer(p->days));
+	put(o, "maxValidDays", json_integer(p->max_days));
+	put(o, "keyUsage", p->key_usage ? jlist(p->key_usage) : json_string("auto"));
+	put(o, "extendedKeyUsage", jlist(p->ext_key_usage));
+	put(o, "keyTypes", jlist(p->key_types));
+	put(san, "email", jstr(p->san_email));
+	put(san, "upn", jstr(p->san_upn));
+	put(san, "dns", jstr(p->san_dns));
+	put(san, "uri", jstr(p->san_uri));
+	put(o, "sanTemplates", san);
+	put(o, "replyAttributes", jlines(p->reply));
+	put(o, "lockedFields", fields(p->locked));
+	put(o, "tokenLifetime", json_integer(p->token_lifetime));
+	put(o, "tokenMaxLifetime", json_integer(p->token_max_lifetime));
+	put(o, "approval", json_string(p->approval == CRT_APPROVAL_REQUIRED ? "required" : "none"));
+	put(o, "renewDays", json_integer(p->renew_days));
+	put(o, "allowSameKey", json_boolean(p->allow_same_key));
+	put(o, "pinMac", json_string(p->pin_mac == CRT_PIN_MAC_FIRST ? "first" : "off"));
+	put(o, "sessionTimeout", p->session_timeout ? json_integer(p->session_timeout) : json_null());
+	put(o, "crlUrl", jstr(p->crl_url));
+	put(o, "caIssuersUrl", jstr(p->ca_issuers_url));
+	put(o, "ocspUrl", jstr(p->ocsp_url));
 	return o;
 }
 
@@ -124,6 +177,7 @@ json_t *crt_cert_json(const crt_cert *c, int with_pem)
 	put(o, "keyType", jstr(c->key_type));
 	put(o, "publicKeySha256", jstr(c->pubkey_sha256));
 	put(o, "tokenId", c->token_id[0] ? json_string(c->token_id) : json_null());
+	put(o, "profile", json_string(c->profile ? c->profile : CRT_CERT_PROFILE_DEFAULT));
 	put(o, "user", jstr(c->user));
 	put(o, "replyAttributes", jlines(c->reply));
 	put(o, "notBefore", jtime(c->not_before));

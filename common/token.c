@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "rules/attest.h"
+#include "rules/profile.h"
 
 #define MAX_NAME 128
 #define MAX_REPLY 4096
@@ -166,6 +167,11 @@ crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 				"reply attributes must be lines of Attribute=value");
 	if (s->lifetime < 0 || s->expires_at < 0)
 		return ctx_fail(ctx, CRT_E_LIFETIME, "negative lifetime");
+	if (s->valid_days < 0)
+		return ctx_fail(ctx, CRT_E_VALIDITY, "validDays must be positive");
+	if (!creating && s->profile != NULL)
+		return ctx_fail(ctx, CRT_E_FIELD_INVALID,
+				"a token's profile is chosen when it is created and cannot change");
 	if (s->lifetime != 0 && s->expires_at != 0)
 		return ctx_fail(ctx, CRT_E_LIFETIME,
 				"give a lifetime (expiresIn) or an expiry time (expiresAt), not both");
@@ -214,14 +220,33 @@ crt_status token_check_subject(crt_ctx *ctx, const crt_token *t)
 	return CRT_OK;
 }
 
-/* The expiry a spec asks for, checked against the configured maximum. */
-crt_status token_expiry(crt_ctx *ctx, const crt_token_spec *s, int64_t now, int64_t *exp)
+crt_status token_profile(crt_ctx *ctx, const char *name, const crt_cert_profile **out)
 {
-	int64_t max = ctx->cfg.token_max_lifetime;
+	if ((*out = crt_cert_profile_find(&ctx->cfg, name)) != NULL)
+		return CRT_OK;
+	return ctx_fail(ctx, CRT_E_PROFILE_UNKNOWN,
+			"no certificate profile \"%.64s\" in %s (crtoken-admin profile list)", name,
+			ctx->cfg.path ? ctx->cfg.path : "the configuration");
+}
+
+crt_status token_valid_days(crt_ctx *ctx, const crt_cert_profile *p, int asked, int *days)
+{
+	const char *why;
+	crt_status r = certprof_valid_days(p, asked, days, &why);
+	if (r != CRT_OK)
+		return ctx_fail(ctx, r, "%s (profile %s: %d days at most)", why, p->name, p->max_days);
+	return CRT_OK;
+}
+
+/* The expiry a spec asks for, checked against the profile's maximum. */
+crt_status token_expiry(crt_ctx *ctx, const crt_cert_profile *p, const crt_token_spec *s,
+			int64_t now, int64_t *exp)
+{
+	int64_t max = p->token_max_lifetime;
 	if (s->expires_at != 0)
 		*exp = s->expires_at;
 	else
-		*exp = now + (s->lifetime ? s->lifetime : ctx->cfg.token_lifetime);
+		*exp = now + (s->lifetime ? s->lifetime : p->token_lifetime);
 	if (*exp <= now)
 		return ctx_fail(ctx, CRT_E_LIFETIME, "the expiry is in the past");
 	if (*exp - now > max)

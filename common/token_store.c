@@ -23,6 +23,8 @@ void crt_token_clear(crt_token *t)
 	free(t->created_by);
 	free(t->attestation);
 	free(t->owner_email);
+	free(t->profile);
+	free(t->san);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -74,6 +76,9 @@ static char *token_detail(const crt_token *t)
 	jb_str(&j, "expiresAt", exp);
 	if (t->attestation != NULL)
 		jb_str(&j, "attestation", t->attestation);
+	jb_str(&j, "profile", t->profile);
+	if (t->valid_days)
+		jb_int(&j, "validDays", t->valid_days);
 	return jb_end(&j);
 }
 
@@ -86,15 +91,19 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
                             crt_token *out, char token_out[CRT_TOKEN_STRLEN + 1])
 {
 	crt_token t = {0};
+	const crt_cert_profile *p;
 	char hash[65];
 	char *detail = NULL;
 	crt_status r;
+	int days;
 	int64_t now = crt_now();
 
 	ctx_clear_detail(ctx);
-	if ((r = token_check_spec(ctx, spec, 1)) != CRT_OK)
+	if ((r = token_check_spec(ctx, spec, 1)) != CRT_OK ||
+	    (r = token_profile(ctx, spec->profile, &p)) != CRT_OK ||
+	    (r = token_valid_days(ctx, p, spec->valid_days, &days)) != CRT_OK)
 		return r;
-	if ((r = token_expiry(ctx, spec, now, &t.expires_at)) != CRT_OK)
+	if ((r = token_expiry(ctx, p, spec, now, &t.expires_at)) != CRT_OK)
 		return r;
 	if ((r = make_id("token", t.id)) != CRT_OK ||
 	    (r = token_generate(CRT_TOKEN_PREFIX, token_out)) != CRT_OK)
@@ -106,12 +115,19 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 	t.ou = dup_str(nonempty(spec->ou));
 	t.owner = dup_str(nonempty(spec->owner));
 	t.owner_email = dup_str(nonempty(spec->owner_email));
-	t.reply = dup_str(nonempty(spec->reply));
+	/* The profile's reply attributes and locks unless the spec gives its own. */
+	t.reply = dup_str(spec->reply != NULL ? nonempty(spec->reply) : p->reply);
 	t.created_by = dup_str(actor);
-	t.locked = spec->locked;
+	t.locked = spec->set_locked || spec->locked ? spec->locked : p->locked & ~spec->opened;
 	t.opened = spec->opened;
+	t.profile = dup_str(p->name);
+	t.valid_days = spec->valid_days;
 	t.created_at = now;
 	t.state = CRT_TOKEN_ACTIVE;
+	if (t.profile == NULL || (p->reply != NULL && spec->reply == NULL && t.reply == NULL)) {
+		r = CRT_E_NOMEM;
+		goto out;
+	}
 	if ((r = token_check_subject(ctx, &t)) != CRT_OK ||
 	    (r = token_attest_apply(ctx, spec, &t)) != CRT_OK)
 		goto out;
@@ -195,7 +211,9 @@ static crt_status apply(char **field, const char *v)
 static crt_status load_changed(crt_ctx *ctx, const char *id, const crt_token_spec *c, int64_t now,
                                crt_token *t)
 {
+	const crt_cert_profile *p = NULL;
 	crt_status r;
+	int days;
 
 	crt_token_clear(t);
 	if ((r = token_load(ctx, id, now, t)) != CRT_OK)
@@ -222,9 +240,16 @@ static crt_status load_changed(crt_ctx *ctx, const char *id, const crt_token_spe
 	if ((r = token_check_subject(ctx, t)) != CRT_OK ||
 	    (r = token_attest_apply(ctx, c, t)) != CRT_OK)
 		return r;
-	if ((c->lifetime || c->expires_at) &&
-	    (r = token_expiry(ctx, c, now, &t->expires_at)) != CRT_OK)
+	if ((c->lifetime || c->expires_at || c->valid_days) &&
+	    (r = token_profile(ctx, t->profile, &p)) != CRT_OK)
 		return r;
+	if ((c->lifetime || c->expires_at) &&
+	    (r = token_expiry(ctx, p, c, now, &t->expires_at)) != CRT_OK)
+		return r;
+	if (c->valid_days && (r = token_valid_days(ctx, p, c->valid_days, &days)) != CRT_OK)
+		return r;
+	if (c->valid_days)
+		t->valid_days = c->valid_days;
 	return CRT_OK;
 }
 

@@ -42,12 +42,13 @@ static crt_status pg_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	pp_text(&p, c->cert_sha256);
 	pp_text(&p, c->attestation);
 	pp_text(&p, c->renewed_from);
+	pp_text(&p, c->profile);
 	return pg_exec(ctx,
 		       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
 		       "cn, org, ou, username, reply, key_type, pubkey_sha256, pem, not_before, "
-		       "not_after, issued_at, ski, aki, cert_sha256, attestation, renewed_from) VALUES "
-		       "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-		       "$18, $19, $20, $21)",
+		       "not_after, issued_at, ski, aki, cert_sha256, attestation, renewed_from, "
+		       "profile) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+		       "$15, $16, $17, $18, $19, $20, $21, $22)",
 		       &p, NULL, NULL, "storing the certificate");
 }
 
@@ -56,7 +57,7 @@ static crt_status pg_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	"c.serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "   \
 	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
 	"cert_sha256, attestation, s.first_seen, s.last_seen, s.first_mac, s.last_mac, s.nas_ip, " \
-	"s.nas_id, s.user_name, s.acct_session_id, c.renewed_from"
+	"s.nas_id, s.user_name, s.acct_session_id, c.renewed_from, c.profile"
 #define CERT_FROM " FROM certificates c LEFT JOIN cert_seen s ON s.serial = c.serial"
 
 static crt_status row_to_cert(const PGresult *res, int row, crt_cert *c)
@@ -64,8 +65,9 @@ static crt_status row_to_cert(const PGresult *res, int row, crt_cert *c)
 	char **strs[] = {&c->name,	    &c->subject, &c->cn,	&c->org,
 			 &c->ou,	    &c->issuer,	 &c->user,	&c->reply,
 			 &c->key_type,	    &c->pubkey_sha256, &c->pem, &c->ski,
-			 &c->aki,	    &c->cert_sha256, &c->attestation, &c->renewed_from};
-	static const int cols[] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18, 19, 20, 21, 30};
+			 &c->aki,	    &c->cert_sha256, &c->attestation, &c->renewed_from,
+			 &c->profile};
+	static const int cols[] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18, 19, 20, 21, 30, 31};
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->serial, sizeof(c->serial), "%s", PQgetvalue(res, row, 0));

@@ -96,6 +96,12 @@ static const char *const later[] = {
 	/* 10: certificates.renewed_from (renewal lineage), unique */
 	"ALTER TABLE certificates ADD COLUMN renewed_from text COLLATE \"C\";"
 	"CREATE UNIQUE INDEX certificates_renewed_from ON certificates(renewed_from);",
+	/* 11: certificate profiles (sqlite_schema.c migration 11) */
+	"ALTER TABLE tokens ADD COLUMN profile text;"
+	"ALTER TABLE tokens ADD COLUMN san text;"
+	"ALTER TABLE tokens ADD COLUMN valid_days integer;"
+	"ALTER TABLE certificates ADD COLUMN profile text;"
+	"ALTER TABLE api_keys ADD COLUMN profiles text;",
 	NULL};
 #define NLATER ((int)(sizeof(later) / sizeof(later[0])) - 1)
 

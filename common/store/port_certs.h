@@ -26,6 +26,7 @@ typedef struct store_cert_row {
 	const char *attestation; /* the attested facts (JSON), NULL when none */
 	const char *renewed_from; /* a renewal: the serial it replaces; NULL otherwise */
 	int64_t not_before, not_after, issued_at;
+	const char *profile;  /* the certificate profile's name */
 } store_cert_row;
 
 /* A renewal whose predecessor may be superseded (supersede_due). */

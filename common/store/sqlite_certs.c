@@ -19,8 +19,8 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	if ((r = store_prepare(ctx,
 			       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
 			       "cn, org, ou, username, reply, key_type, pubkey_sha256, pem, not_before, "
-			       "not_after, issued_at, ski, aki, cert_sha256, attestation, renewed_from) "
-			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       "not_after, issued_at, ski, aki, cert_sha256, attestation, renewed_from, "
+			       "profile) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       &st)) != CRT_OK)
 		return r;
 	store_bind_text(st, 1, c->serial);
@@ -44,6 +44,7 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	store_bind_text(st, 19, c->cert_sha256);
 	store_bind_text(st, 20, c->attestation);
 	store_bind_text(st, 21, c->renewed_from);
+	store_bind_text(st, 22, c->profile);
 	rc = sqlite3_step(st);
 	store_done(st);
 	if (rc != SQLITE_DONE)
@@ -56,7 +57,7 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	"c.serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "   \
 	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
 	"cert_sha256, attestation, s.first_seen, s.last_seen, s.first_mac, s.last_mac, s.nas_ip, " \
-	"s.nas_id, s.user_name, s.acct_session_id, c.renewed_from"
+	"s.nas_id, s.user_name, s.acct_session_id, c.renewed_from, c.profile"
 #define CERT_FROM " FROM certificates c LEFT JOIN cert_seen s ON s.serial = c.serial"
 
 /* One row of CERT_COLUMNS into c (zeroed first); CRT_E_NOMEM when a copy fails. */
@@ -97,6 +98,9 @@ static crt_status row_to_cert(sqlite3_stmt *st, crt_cert *c)
 			return CRT_E_NOMEM;
 	if (sqlite3_column_type(st, 30) != SQLITE_NULL &&
 	    (c->renewed_from = store_col_strdup(st, 30)) == NULL)
+		return CRT_E_NOMEM;
+	if (sqlite3_column_type(st, 31) != SQLITE_NULL &&
+	    (c->profile = store_col_strdup(st, 31)) == NULL)
 		return CRT_E_NOMEM;
 	return CRT_OK;
 }

@@ -120,6 +120,15 @@ static const char *const migrations[] = {
 	 * by two nodes at the same moment. Expand-only. */
 	"ALTER TABLE certificates ADD COLUMN renewed_from TEXT;"
 	"CREATE UNIQUE INDEX certificates_renewed_from ON certificates(renewed_from);",
+	/* 11: certificate profiles (expand-only): the profile a token names and
+	 * its certificate was issued under (NULL: default), the token's
+	 * SubjectAltNames ("email=...\n" lines) and validity in days, the
+	 * profiles an API key may create tokens of (NULL: all) */
+	"ALTER TABLE tokens ADD COLUMN profile TEXT;"
+	"ALTER TABLE tokens ADD COLUMN san TEXT;"
+	"ALTER TABLE tokens ADD COLUMN valid_days INTEGER;"
+	"ALTER TABLE certificates ADD COLUMN profile TEXT;"
+	"ALTER TABLE api_keys ADD COLUMN profiles TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -16,7 +16,8 @@
 
 #define TOKEN_COLUMNS                                                                              \
 	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "           \
-	"deleted_at, serial, created_by, updated_at, version, attestation, owner_email"
+	"deleted_at, serial, created_by, updated_at, version, attestation, owner_email, "         \
+	"profile, san, valid_days"
 
 /* The tokens.locked column holds the whole per-field override policy: the
  * locked fields in bits 0-2, the opened ones in bits 3-5. */
@@ -49,14 +50,18 @@ static void row_to_token(sqlite3_stmt *st, crt_token *t)
 	t->version = sqlite3_column_int64(st, 15);
 	t->attestation = store_col_strdup(st, 16);
 	t->owner_email = store_col_strdup(st, 17);
+	t->profile = store_col_strdup(st, 18);
+	t->san = store_col_strdup(st, 19);
+	t->valid_days = sqlite3_column_int(st, 20);
 }
 
 /* Whether every text column a row had came out (strdup may fail). */
 static int row_complete(sqlite3_stmt *st, const crt_token *t)
 {
-	char *const got[] = {t->name,  t->cn,     t->org,        t->ou,          t->owner,
-	                     t->reply, t->serial, t->created_by, t->attestation, t->owner_email};
-	const int col[] = {1, 2, 3, 4, 5, 7, 12, 13, 16, 17};
+	char *const got[] = {t->name,   t->cn,     t->org,        t->ou,
+	                     t->owner,  t->reply,  t->serial,     t->created_by,
+	                     t->attestation, t->owner_email, t->profile, t->san};
+	const int col[] = {1, 2, 3, 4, 5, 7, 12, 13, 16, 17, 18, 19};
 	for (size_t i = 0; i < sizeof(col) / sizeof(col[0]); i++)
 		if (got[i] == NULL && sqlite3_column_type(st, col[i]) != SQLITE_NULL)
 			return 0;
@@ -104,8 +109,8 @@ static crt_status sq_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 	    store_prepare(ctx,
 	                  "INSERT INTO tokens(id, hash, name, cn, org, ou, owner, locked, "
 	                  "reply, created_at, expires_at, updated_at, created_by, attestation, "
-	                  "owner_email) "
-	                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	                  "owner_email, profile, san, valid_days) "
+	                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	                  &st);
 	if (r != CRT_OK)
 		return r;
@@ -124,6 +129,10 @@ static crt_status sq_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 	store_bind_text(st, 13, t->created_by);
 	store_bind_text(st, 14, t->attestation);
 	store_bind_text(st, 15, t->owner_email);
+	store_bind_text(st, 16, t->profile);
+	store_bind_text(st, 17, t->san);
+	if (t->valid_days > 0)
+		sqlite3_bind_int(st, 18, t->valid_days);
 	int rc = sqlite3_step(st);
 	store_done(st);
 	return rc == SQLITE_DONE ? CRT_OK : store_error(ctx, rc, "storing the token");
@@ -196,7 +205,8 @@ static crt_status sq_update(crt_ctx *ctx, const crt_token *t, int64_t version, i
 	    store_prepare(ctx,
 	                  "UPDATE tokens SET name = ?, cn = ?, org = ?, ou = ?, owner = ?, "
 	                  "locked = ?, reply = ?, expires_at = ?, updated_at = ?, attestation = ?, "
-	                  "owner_email = ?, version = version + 1 WHERE id = ? AND version = ? "
+	                  "owner_email = ?, san = ?, valid_days = ?, version = version + 1 "
+	                  "WHERE id = ? AND version = ? "
 	                  "AND used_at IS NULL AND deleted_at IS NULL",
 	                  &st);
 	*changed = 0;
@@ -213,8 +223,11 @@ static crt_status sq_update(crt_ctx *ctx, const crt_token *t, int64_t version, i
 	sqlite3_bind_int64(st, 9, now);
 	store_bind_text(st, 10, t->attestation);
 	store_bind_text(st, 11, t->owner_email);
-	store_bind_text(st, 12, t->id);
-	sqlite3_bind_int64(st, 13, version);
+	store_bind_text(st, 12, t->san);
+	if (t->valid_days > 0)
+		sqlite3_bind_int(st, 13, t->valid_days);
+	store_bind_text(st, 14, t->id);
+	sqlite3_bind_int64(st, 15, version);
 	return step_changes(ctx, st, "updating the token", changed);
 }
 

@@ -309,6 +309,9 @@ crt_status pam_gate(const char *service, const char *user, const char *secret, c
 /* ------------------------------------------------------------ handlers */
 
 void h_token_create(struct request *rq);
+/* h_certprofiles.c */
+void h_cert_profile_list(struct request *rq);
+void h_cert_profile_get(struct request *rq);
 void h_token_list(struct request *rq);
 void h_token_get(struct request *rq);
 void h_token_update(struct request *rq);

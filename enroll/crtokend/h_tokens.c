@@ -18,7 +18,7 @@ static const char *const spec_keys[] = {
     "name",      "commonName", "organization", "organizationalUnit", "owner",
     "expiresIn", "expiresAt",  "lockedFields", "replyAttributes",    "openFields",
     "attestation", "attestPinPolicy", "attestTouchPolicy", "attestMinFirmware", "ownerEmail",
-    NULL,
+    "profile", "validDays", "validYears", NULL,
 };
 
 /* A growing "line\nline" buffer. */
@@ -188,6 +188,42 @@ static int parse_expiry(struct request *rq, json_t *obj, crt_token_spec *spec)
 }
 
 /*
+ * validDays (1..36500) or Frontdoor's validYears (1..100, as days * 365),
+ * not both. 0 or -1 after replying 400.
+ */
+static int parse_validity(struct request *rq, json_t *obj, crt_token_spec *spec)
+{
+	json_t *d = json_object_get(obj, "validDays"), *y = json_object_get(obj, "validYears");
+
+	if (d != NULL && json_is_null(d))
+		d = NULL;
+	if (y != NULL && json_is_null(y))
+		y = NULL;
+	if (d != NULL && y != NULL) {
+		reply_error(rq, CRT_E_REQUEST_INVALID, "give \"validDays\" or \"validYears\", not both");
+		return -1;
+	}
+	if (d != NULL) {
+		if (!json_is_integer(d) || json_integer_value(d) < 1 ||
+		    json_integer_value(d) > 36500) {
+			reply_error(rq, CRT_E_REQUEST_INVALID,
+			            "\"validDays\" must be an integer from 1 to 36500");
+			return -1;
+		}
+		spec->valid_days = (int)json_integer_value(d);
+	}
+	if (y != NULL) {
+		if (!json_is_integer(y) || json_integer_value(y) < 1 || json_integer_value(y) > 100) {
+			reply_error(rq, CRT_E_REQUEST_INVALID,
+			            "\"validYears\" must be an integer from 1 to 100");
+			return -1;
+		}
+		spec->valid_days = (int)json_integer_value(y) * 365;
+	}
+	return 0;
+}
+
+/*
  * Body → spec. Strings point into obj; *reply is malloc'd (caller frees).
  * For an update, JSON null clears a field ("" in the spec) and absent keys
  * stay unchanged; for a create, null and absent both mean "not given".
@@ -222,8 +258,12 @@ static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spe
 		if (is_null && update)
 			*dst[i] = "";
 	}
-	if (parse_expiry(rq, obj, spec) != 0)
+	if (parse_expiry(rq, obj, spec) != 0 || parse_validity(rq, obj, spec) != 0)
 		return -1;
+	if (req_str(rq, obj, "profile", &spec->profile, &is_null) != 0)
+		return -1;
+	if (update && json_object_get(obj, "profile") != NULL)
+		spec->profile = spec->profile ? spec->profile : ""; /* refused by the library */
 	if ((v = json_object_get(obj, "lockedFields")) != NULL) {
 		if (parse_fields(rq, "lockedFields", v, &spec->locked) != 0)
 			return -1;

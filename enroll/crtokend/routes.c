@@ -18,6 +18,9 @@ static const struct route routes[] = {
     {"GET", "/certificate-request-tokens/{id}", h_token_get, R_ADMIN},
     {"PATCH", "/certificate-request-tokens/{id}", h_token_update, R_ADMIN | R_BODY},
     {"DELETE", "/certificate-request-tokens/{id}", h_token_delete, R_ADMIN},
+    /* Certificate profiles (h_certprofiles.c). */
+    {"GET", "/profiles", h_cert_profile_list, R_ADMIN},
+    {"GET", "/profiles/{name}", h_cert_profile_get, R_ADMIN},
     /* Redemption (login gate). Listed before {serial} routes on purpose. */
     {"POST", "/client-certificates/token/{token}", h_redeem, R_REDEEM | R_BODY},
     /* Renewal (TLS client certificate, h_renew.c). */

@@ -92,6 +92,9 @@ static const struct {
     {CRT_E_RENEWAL_TOO_EARLY, CRT_KIND_REFUSED},
     {CRT_E_SAME_KEY, CRT_KIND_REFUSED},
     {CRT_E_CLIENT_CERT_REQUIRED, CRT_KIND_AUTH},
+    {CRT_E_PROFILE_UNKNOWN, CRT_KIND_NOT_FOUND},
+    {CRT_E_SAN_INVALID, CRT_KIND_REFUSED},
+    {CRT_E_VALIDITY, CRT_KIND_REFUSED},
 };
 
 static void every_status_has_its_kind(void **s)

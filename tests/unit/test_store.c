@@ -9,6 +9,9 @@
 
 /* Undo the migrations after schema 6 (newest first), to stage older stores. */
 #define UNDO_AFTER_6                                                                     \
+	"ALTER TABLE tokens DROP COLUMN profile; ALTER TABLE tokens DROP COLUMN san;"          \
+	"ALTER TABLE tokens DROP COLUMN valid_days; ALTER TABLE certificates DROP COLUMN "    \
+	"profile; ALTER TABLE api_keys DROP COLUMN profiles;" /* 11 */                          \
 	"DROP INDEX certificates_renewed_from;"                                        \
 	"ALTER TABLE certificates DROP COLUMN renewed_from;" /* 10 */                   \
 	"ALTER TABLE tokens DROP COLUMN attestation;" /* 8 */                           \
