@@ -55,7 +55,7 @@ static int row_to_token(const PGresult *res, int i, crt_token *t)
 	t->deleted_at = pg_int(res, i, 11);
 	t->updated_at = pg_int(res, i, 14);
 	t->version = pg_int(res, i, 15);
-	t->valid_days = (int)pg_int(res, i, 18);
+	t->valid_days = (int)pg_int(res, i, 20);
 	return 1;
 }
 

@@ -84,7 +84,7 @@ static crt_status row_to_cert(sqlite3_stmt *st, crt_cert *c)
 	c->revoked = sqlite3_column_type(st, 16) != SQLITE_NULL;
 	c->revoked_at = sqlite3_column_int64(st, 16);
 	c->reason = sqlite3_column_int(st, 17);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < (int)(sizeof(ids) / sizeof(ids[0])); i++)
 		if (sqlite3_column_type(st, 18 + i) != SQLITE_NULL &&
 		    (*ids[i] = store_col_strdup(st, 18 + i)) == NULL)
 			return CRT_E_NOMEM;
