@@ -291,6 +291,19 @@ static int ca_create(admin_env *env, admin_call *call)
 		return admin_fail(env, r);
 	if (!env->json)
 		printf("Created the CA %s.\n", o.name);
+	crt_ca_info *l = NULL;
+	size_t n = 0;
+	if (crt_ca_list(env->ctx, &l, &n) != CRT_OK) { /* another CA still to make */
+		if (env->json) {
+			json_t *j = json_object();
+			json_object_set_new(j, "name", json_string(o.name));
+			admin_json_print(j);
+		} else {
+			printf("The instance opens once every [ca NAME] section has its CA.\n");
+		}
+		return EXIT_OK;
+	}
+	crt_ca_list_free(l, n);
 	return print_ca_named(env, NULL, o.name);
 }
 

@@ -16,7 +16,8 @@ static const char token_help[] =
     "                                  [--attestation ignore|verify|require]\n"
     "                                  [--attest-pin-policy never|once|always]\n"
     "                                  [--attest-touch-policy never|cached|always]\n"
-    "                                  [--attest-min-firmware X.Y.Z] [--count N] [--json]\n"
+    "                                  [--attest-min-firmware X.Y.Z] [--count N]\n"
+    "                                  [--ca NAME] [--json]\n"
     "       crtoken-admin token list [--state active|used|expired|deleted] [--json]\n"
     "       crtoken-admin token show ID [--json]\n"
     "       crtoken-admin token update ID [--name N] [--cn CN] [--org O] [--ou OU]\n"
@@ -45,6 +46,8 @@ static const char token_help[] =
     "not looked at; verify: one sent must be valid; require: one must be sent);\n"
     "the --attest-* minimums apply to every verified one. Unset ones (and '' on\n"
     "update) take the [attestation] defaults of crtoken.conf.\n"
+    "--ca NAME: the CA that signs the certificate (a [ca NAME] section; default\n"
+    "the [ca] CA, \"default\"); an unknown name is ca_unknown, nothing created.\n"
     "purge removes expired, used and deleted tokens older than DAYS (default 0);\n"
     "certificates are kept. Each action takes only the options shown for it; any\n"
     "other is a usage error (exit status 2).\n";

@@ -36,6 +36,7 @@ enum {
 	TOK_OWNER_EMAIL,
 	TOK_PROFILE,
 	TOK_VALID_DAYS,
+	TOK_CA,
 };
 
 /* The metadata options of create and update, in their option tables. */

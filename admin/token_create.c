@@ -13,6 +13,7 @@ static const struct option create_opts[] = {
     TOKEN_SPEC_OPTIONS,
     {"profile", required_argument, NULL, TOK_PROFILE},
     {"count", required_argument, NULL, TOK_COUNT},
+    {"ca", required_argument, NULL, TOK_CA},
     {"json", no_argument, NULL, TOK_JSON},
     {NULL, 0, NULL, 0},
 };
@@ -87,6 +88,9 @@ static int token_create(admin_env *env, admin_call *call)
 			break;
 		case TOK_PROFILE:
 			a.spec.profile = optarg;
+			break;
+		case TOK_CA:
+			a.spec.ca = optarg;
 			break;
 		}
 	}

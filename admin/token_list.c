@@ -47,12 +47,14 @@ static int token_list(admin_env *env, admin_call *call)
 		admin_json_print(a);
 	} else {
 		char b[32];
-		printf("%-43s %-8s %-20s %-20s %s\n", "ID", "STATE", "EXPIRES", "OWNER", "NAME");
+		printf("%-43s %-8s %-20s %-20s %-12s %s\n", "ID", "STATE", "EXPIRES", "OWNER", "CA",
+		       "NAME");
 		for (size_t i = 0; i < n; i++)
-			printf("%-43s %-8s %-20s %-20s %s\n", list[i].id,
+			printf("%-43s %-8s %-20s %-20s %-12s %s\n", list[i].id,
 			       crt_token_state_name(list[i].state),
 			       admin_time(list[i].expires_at, b),
-			       list[i].owner ? list[i].owner : "-", list[i].name);
+			       list[i].owner ? list[i].owner : "-",
+			       list[i].ca ? list[i].ca : CRT_CA_DEFAULT, list[i].name);
 	}
 	crt_token_list_free(list, n);
 	return EXIT_OK;

@@ -17,6 +17,7 @@ static void print_token_text(const crt_token *t)
 	       t->owner ? t->owner : "(anyone who logs in)");
 	if (t->owner_email)
 		printf("owner e-mail: %s\n", t->owner_email);
+	printf("CA:       %s\n", t->ca ? t->ca : CRT_CA_DEFAULT);
 	unsigned may = crt_token_overridable(t);
 	printf("redeemer may set: %s%s%s%s\n", may & CRT_FIELD_CN ? "cn " : "",
 	       may & CRT_FIELD_O ? "org " : "", may & CRT_FIELD_OU ? "ou" : "",

@@ -534,6 +534,21 @@ crt_status ca_load(crt_ctx *ctx)
 	return inst->cas_pem == NULL ? CRT_E_NOMEM : CRT_OK;
 }
 
+crt_status ca_check_named(crt_ctx *ctx, const crt_ca_config *cc)
+{
+	struct ca_entry e = {.name = cc->name,
+			     .cert_file = cc->cert,
+			     .key_file = cc->key,
+			     .chain_file = cc->chain,
+			     .pin_file = cc->pin_file,
+			     .module = cc->module,
+			     .crl_file = cc->crl_file,
+			     .type = cc->type};
+	crt_status r = entry_load(ctx, &e, 1);
+	entry_free(&e);
+	return r;
+}
+
 int ca_known(const crt_config *cfg, const char *name)
 {
 	if (name == NULL || strcmp(name, CRT_CA_DEFAULT) == 0)

@@ -240,15 +240,9 @@ crt_status crt_ca_create(crt_ctx *ctx, const crt_ca_create_opts *o, const char *
 		goto out;
 	}
 	wrote_cert = 1;
-	/* This session moves onto an instance that loaded every CA, the new one
-	 * included (checked like any CA at open: key match, key identifier). */
-	if ((r = instance_open(ctx->cfg.path,
-	                       ctx->inst->flags & ~(CRT_OPEN_NO_CA | CRT_OPEN_CREATE), ctx->inst,
-	                       &fresh, why, sizeof(why))) != CRT_OK) {
-		r = ctx_fail(ctx, r, "%s", why);
+	/* Checked like any CA at open: key match, key identifier. */
+	if ((r = ca_check_named(ctx, cc)) != CRT_OK)
 		goto out;
-	}
-	session_rebind(ctx, fresh);
 	jb_begin(&j);
 	jb_str(&j, "name", cc->name);
 	jb_str(&j, "subject", o->subject ? o->subject : subject);
@@ -265,9 +259,16 @@ crt_status crt_ca_create(crt_ctx *ctx, const crt_ca_create_opts *o, const char *
 		store_rollback(ctx);
 		goto out;
 	}
-	r = store_commit(ctx);
+	if ((r = store_commit(ctx)) != CRT_OK)
+		goto out;
+	/* This session moves onto an instance that loaded every CA, the new
+	 * one included — when every other [ca NAME] has its CA too (another
+	 * may still wait for its ca create: then the session stays as it was). */
+	if (instance_open(ctx->cfg.path, ctx->inst->flags & ~(CRT_OPEN_NO_CA | CRT_OPEN_CREATE),
+	                  ctx->inst, &fresh, why, sizeof(why)) == CRT_OK)
+		session_rebind(ctx, fresh);
 out:
-	if (r != CRT_OK && r != CRT_E_STORE_COMMIT_UNKNOWN && fresh == NULL) {
+	if (r != CRT_OK && r != CRT_E_STORE_COMMIT_UNKNOWN) {
 		if (wrote_cert)
 			unlink(cc->cert);
 		if (wrote_key)

@@ -203,6 +203,7 @@ void crt_cert_clear(crt_cert *c)
 	free(c->ski);
 	free(c->aki);
 	free(c->cert_sha256);
+	free(c->ca);
 	free(c->pem);
 	free(c->chain_pem);
 	free(c->attestation);
@@ -252,6 +253,7 @@ void cert_row_of(const crt_cert *c, store_cert_row *row)
 		.cert_sha256 = c->cert_sha256,
 		.attestation = c->attestation,
 		.renewed_from = c->renewed_from,
+		.ca = c->ca,
 		.not_before = c->not_before,
 		.not_after = c->not_after,
 		.issued_at = c->issued_at,
@@ -356,7 +358,11 @@ crt_status crt_cert_get(crt_ctx *ctx, const char *serial, crt_cert *out)
 	if (!found)
 		return ctx_fail(ctx, CRT_E_CERT_NOT_FOUND, "no certificate with serial %s", norm);
 	out->status = eval_status(out->revoked, out->not_after, crt_now());
-	out->chain_pem = dup_str(ctx->ca_chain_pem);
+	/* the chain of the CA that issued it */
+	const char *ca = out->ca != NULL ? out->ca : CRT_CA_DEFAULT;
+	for (size_t i = 0; i < ctx->inst->ncas; i++)
+		if (strcmp(ctx->inst->cas[i].name, ca) == 0)
+			out->chain_pem = dup_str(ctx->inst->cas[i].chain_pem);
 	return CRT_OK;
 }
 
@@ -465,9 +471,15 @@ crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const c
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		return r;
 	/* Revocations and CRL publications in one order on every writer (the
-	 * publication lock), then the read and the guarded write. */
-	if ((r = store_crl_load(ctx, STORE_CRL_LOCK, &lock)) != CRT_OK ||
-	    (r = crt_cert_get(ctx, serial, &c)) != CRT_OK)
+	 * publication lock: the default CA's first, then, for a certificate of
+	 * another CA, that CA's too — always in this order), then the read and
+	 * the guarded write. */
+	if ((r = store_crl_load(ctx, CRT_CA_DEFAULT, STORE_CRL_LOCK, &lock)) != CRT_OK ||
+	    (r = crt_cert_get(ctx, serial, &c)) != CRT_OK ||
+	    (r = ca_select(ctx, c.ca)) != CRT_OK)
+		goto fail;
+	if (strcmp(ctx->ca_name, CRT_CA_DEFAULT) != 0 &&
+	    (r = store_crl_load(ctx, ctx->ca_name, STORE_CRL_LOCK, &lock)) != CRT_OK)
 		goto fail;
 	if (c.revoked) {
 		r = ctx_fail(ctx, CRT_E_CERT_REVOKED, "%s was already revoked", c.serial);
@@ -508,6 +520,7 @@ crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const c
 fail:
 	store_rollback(ctx);
 out:
+	ca_select_default(ctx);
 	free(detail);
 	crt_cert_clear(&c);
 	crt_crl_clear(&fresh);

@@ -85,7 +85,7 @@ static crt_status build_crl(crt_ctx *ctx, int64_t number, int64_t now, X509_CRL 
 	X509_EXTENSION_free(aki);
 	if (!rc)
 		goto out;
-	if ((r = store_cert_revoked(ctx, &rv, &nrv)) != CRT_OK)
+	if ((r = store_cert_revoked(ctx, ctx->ca_name, &rv, &nrv)) != CRT_OK)
 		goto out;
 	for (size_t i = 0; i < nrv; i++)
 		if ((r = add_revoked(crl, rv[i].serial, rv[i].revoked_at, rv[i].reason)) != CRT_OK)
@@ -145,7 +145,8 @@ static crt_status load_published(crt_ctx *ctx, unsigned flags, crt_crl_meta *m, 
 	memset(m, 0, sizeof(*m));
 	*have = 0;
 	*newest = 0;
-	if ((r = store_crl_load(ctx, flags | (der != NULL ? STORE_CRL_DER : 0), &c)) != CRT_OK)
+	if ((r = store_crl_load(ctx, ctx->ca_name, flags | (der != NULL ? STORE_CRL_DER : 0), &c)) !=
+	    CRT_OK)
 		return r;
 	*m = c.meta;
 	*have = c.have;
@@ -198,6 +199,17 @@ static crt_status crl_from_der(crt_crl *out)
 	return r;
 }
 
+/* The CRL file of ctx's selected CA ([ca] crl_file or its [ca NAME] one). */
+static const char *crl_file_of(const crt_ctx *ctx)
+{
+	if (ctx->ca != NULL)
+		return ctx->ca->crl_file;
+	for (size_t i = 0; i < ctx->cfg.ncas; i++)
+		if (strcmp(ctx->cfg.cas[i].name, ctx->ca_name) == 0)
+			return ctx->cfg.cas[i].crl_file;
+	return ctx->cfg.crl_file;
+}
+
 crt_status crl_publish_in_txn(crt_ctx *ctx, const char *actor, const char *why, int64_t now,
 			      crt_crl *out)
 {
@@ -208,6 +220,7 @@ crt_status crl_publish_in_txn(crt_ctx *ctx, const char *actor, const char *why, 
 	int have;
 	jbuf j;
 	crt_status r;
+	char key[64];
 
 	crt_crl_clear(out);
 	if (ca_is_remote(ctx))
@@ -216,8 +229,12 @@ crt_status crl_publish_in_txn(crt_ctx *ctx, const char *actor, const char *why, 
 		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
 	/* The number is taken by its own atomic statement: two writers (two
 	 * nodes) never sign two CRLs with one number. */
+	if (strcmp(ctx->ca_name, CRT_CA_DEFAULT) == 0)
+		snprintf(key, sizeof(key), "crl_number");
+	else
+		snprintf(key, sizeof(key), "crl_number.%.40s", ctx->ca_name);
 	if ((r = load_published(ctx, 0, m, &have, &newest, NULL, NULL)) != CRT_OK ||
-	    (r = store_meta_bump(ctx, "crl_number", &m->number)) != CRT_OK)
+	    (r = store_meta_bump(ctx, key, &m->number)) != CRT_OK)
 		goto out;
 	m->this_update = now;
 	m->next_update = now + (int64_t)ctx->cfg.crl_days * 86400;
@@ -225,17 +242,18 @@ crt_status crl_publish_in_txn(crt_ctx *ctx, const char *actor, const char *why, 
 	ca_sha256(ctx, m->ca_sha256);
 	if ((r = build_crl(ctx, m->number, now, &crl)) != CRT_OK ||
 	    (r = crl_encode(crl, out)) != CRT_OK ||
-	    (r = store_crl_save(ctx, m, out->der, out->der_len)) != CRT_OK)
+	    (r = store_crl_save(ctx, ctx->ca_name, m, out->der, out->der_len)) != CRT_OK)
 		goto out;
 	jb_begin(&j);
 	jb_int(&j, "crlNumber", m->number);
 	jb_int(&j, "entries", out->entries);
 	jb_str(&j, "why", why);
+	jb_str(&j, "ca", ctx->ca_name);
 	if ((detail = jb_end(&j)) == NULL) {
 		r = CRT_E_NOMEM;
 		goto out;
 	}
-	if ((r = audit_write(ctx, actor, "crl.generate", ctx->cfg.crl_file, detail)) != CRT_OK)
+	if ((r = audit_write(ctx, actor, "crl.generate", crl_file_of(ctx), detail)) != CRT_OK)
 		goto out;
 	out->resigned = 1;
 out:
@@ -249,7 +267,7 @@ out:
 void crl_write_file(crt_ctx *ctx, crt_crl *c)
 {
 	c->file_written = 0;
-	c->file_status = write_file(ctx->cfg.crl_file, c->pem, strlen(c->pem), 0644);
+	c->file_status = write_file(crl_file_of(ctx), c->pem, strlen(c->pem), 0644);
 	if (c->file_status == CRT_OK)
 		c->file_written = 1;
 }
@@ -321,5 +339,19 @@ rollback:
 	store_rollback(ctx);
 fail:
 	crt_crl_clear(out);
+	return r;
+}
+
+crt_status crt_crl_current_ca(crt_ctx *ctx, const char *ca, unsigned flags, const char *actor,
+			      crt_crl *out)
+{
+	crt_status r;
+
+	ctx_clear_detail(ctx);
+	memset(out, 0, sizeof(*out));
+	if ((r = ca_select(ctx, ca)) != CRT_OK)
+		return r;
+	r = crt_crl_current(ctx, flags, actor, out);
+	ca_select_default(ctx);
 	return r;
 }

@@ -530,8 +530,10 @@ typedef struct crt_ca_create_opts {
  * token with pin_file/module_path of the section) and a self-signed CA
  * certificate at certificate = .... Refuses (CRT_E_EXISTS) when the
  * certificate or key file exists; CRT_E_CA_UNKNOWN without the section.
- * Audited as ca.create. The session moves onto a reopened instance that
- * holds the new CA.
+ * Audited as ca.create. The session then moves onto a reopened instance
+ * that holds every CA, the new one included, when the whole configuration
+ * loads (it does not while another [ca NAME] still lacks its CA: then the
+ * session stays as it was).
  */
 crt_status crt_ca_create(crt_ctx *ctx, const crt_ca_create_opts *o, const char *actor)
 	CRT_MUST_CHECK;
@@ -686,6 +688,8 @@ typedef struct crt_token_spec {
 	const char *san;    /* SubjectAltNames, "type=value" lines (email, upn, dns, uri);
 			     * NULL = none/unchanged, "" = clear */
 	int valid_days;     /* certificate validity; 0 = the profile's (unchanged) */
+	const char *ca;     /* create only: the CA that signs its certificate (NULL:
+			     * "default"); not a CA of the instance: ca_unknown */
 } crt_token_spec;
 
 typedef struct crt_token {
@@ -708,6 +712,7 @@ typedef struct crt_token {
 	char *profile;      /* its certificate profile ("default" for tokens made before) */
 	char *san;          /* SubjectAltNames, "type=value" lines, or NULL */
 	int valid_days;     /* 0: the profile's */
+	char *ca;           /* the CA that signs its certificate ("default", ...) */
 } crt_token;
 void crt_token_clear(crt_token *t);
 void crt_token_list_free(crt_token *list, size_t n);
@@ -803,6 +808,7 @@ typedef struct crt_cert {
 	char *ski;        /* Subject Key Identifier, lowercase hex (NULL if none) */
 	char *aki;        /* Authority Key Identifier (the issuing CA key's SKI) */
 	char *cert_sha256; /* SHA-256 of the DER certificate, lowercase hex */
+	char *ca;         /* the CA of the instance that issued it ("default", ...) */
 	char *pem;
 	char *chain_pem;  /* filled by redemption and crt_cert_get */
 	char *renewed_from; /* a renewal: the serial this certificate replaces, or NULL */
@@ -1024,6 +1030,10 @@ enum crt_crl_flags {
  * CA key only to re-sign (CRT_E_CA_MISSING otherwise).
  */
 crt_status crt_crl_current(crt_ctx *ctx, unsigned flags, const char *actor, crt_crl *out) CRT_MUST_CHECK;
+/* The same for the CA called ca (NULL: the default CA): each CA has its own
+ * CRL, CRL numbers and crl_file. CRT_E_CA_UNKNOWN when there is no such CA. */
+crt_status crt_crl_current_ca(crt_ctx *ctx, const char *ca, unsigned flags, const char *actor,
+			      crt_crl *out) CRT_MUST_CHECK;
 
 /* ------------------------------------------------------------------ renewal */
 

@@ -270,6 +270,9 @@ crt_status ca_select(crt_ctx *ctx, const char *name) CRT_MUST_CHECK;
 void ca_select_default(crt_ctx *ctx);
 /* The loaded CA whose SKI is ski (lowercase hex), or NULL. */
 const struct ca_entry *ca_by_ski(const crt_instance *inst, const char *ski);
+/* Load the CA of section cc alone, with every check ca_load makes of it,
+ * and let it go again (crt_ca_create's check of what it made). */
+crt_status ca_check_named(crt_ctx *ctx, const crt_ca_config *cc) CRT_MUST_CHECK;
 /* Is name a CA of cfg ("default" or a [ca NAME])? */
 int ca_known(const crt_config *cfg, const char *name);
 /* "/CN=x/O=y" string of an X509_NAME, malloc'd (FreeRADIUS oneline form). */

@@ -155,8 +155,9 @@ static crt_status error_response(int status, crt_ocsp_response *out)
 	return CRT_OK;
 }
 
-/* Does cid name ctx's CA (both hashes, with cid's own hash algorithm)? */
-static int issuer_is_ours(crt_ctx *ctx, OCSP_CERTID *cid)
+/* Does cid name the CA certificate ca (both hashes, with cid's own hash
+ * algorithm)? */
+static int issuer_is(X509 *ca, OCSP_CERTID *cid)
 {
 	ASN1_OBJECT *md_oid = NULL;
 	const EVP_MD *md;
@@ -166,11 +167,27 @@ static int issuer_is_ours(crt_ctx *ctx, OCSP_CERTID *cid)
 	if (!OCSP_id_get0_info(NULL, &md_oid, NULL, NULL, cid) || md_oid == NULL ||
 	    (md = EVP_get_digestbyobj(md_oid)) == NULL)
 		return 0;
-	if ((ours = OCSP_cert_to_id(md, NULL, ctx->ca_cert)) == NULL)
+	if (ca == NULL || (ours = OCSP_cert_to_id(md, NULL, ca)) == NULL)
 		return 0;
 	same = OCSP_id_issuer_cmp(cid, ours) == 0;
 	OCSP_CERTID_free(ours);
 	return same;
+}
+
+/* Does cid name ctx's selected CA? */
+static int issuer_is_ours(crt_ctx *ctx, OCSP_CERTID *cid)
+{
+	return issuer_is(ctx->ca_cert, cid);
+}
+
+/* The CA of the instance that cid names (its issuerNameHash and
+ * issuerKeyHash), or NULL. */
+static const char *ca_of_certid(const crt_instance *inst, OCSP_CERTID *cid)
+{
+	for (size_t i = 0; i < inst->ncas; i++)
+		if (issuer_is(inst->cas[i].cert, cid))
+			return inst->cas[i].name;
+	return NULL;
 }
 
 /* The stored form of cid's serial; 0 when it has none (negative, too long). */
@@ -208,6 +225,11 @@ static crt_status answer_one(crt_ctx *ctx, OCSP_BASICRESP *bs, OCSP_CERTID *cid,
 	if (ours && serial_of(cid, serial)) {
 		if ((r = store_cert_admission_get(ctx, serial, &adm, &row.found)) != CRT_OK)
 			return r;
+		/* A row another CA of the instance issued (same serial space,
+		 * perhaps the same name) is not this CA's: the key decides. */
+		if (row.found && ctx->ca != NULL &&
+		    (adm.aki == NULL || strcmp(adm.aki, ctx->ca->ski) != 0))
+			row.found = 0;
 		if (row.found) {
 			row.issuer = adm.issuer;
 			row.revoked = adm.revoked;
@@ -231,8 +253,10 @@ static crt_status answer_one(crt_ctx *ctx, OCSP_BASICRESP *bs, OCSP_CERTID *cid,
 static crt_status sign_basic(crt_ctx *ctx, OCSP_BASICRESP *bs)
 {
 	crt_instance *inst = ctx->inst;
-	X509 *signer = inst->ocsp_cert != NULL ? inst->ocsp_cert : ctx->ca_cert;
-	EVP_PKEY *key = inst->ocsp_key != NULL ? inst->ocsp_key : ctx->ca_key;
+	/* The delegated signer is the default CA's ([ocsp] is issued by it). */
+	int delegated = inst->ocsp_cert != NULL && strcmp(ctx->ca_name, CRT_CA_DEFAULT) == 0;
+	X509 *signer = delegated ? inst->ocsp_cert : ctx->ca_cert;
+	EVP_PKEY *key = delegated ? inst->ocsp_key : ctx->ca_key;
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
 	crt_status r = CRT_OK;
 
@@ -240,7 +264,7 @@ static crt_status sign_basic(crt_ctx *ctx, OCSP_BASICRESP *bs)
 	 * checks it against the CA); the CA's own is not needed. */
 	if (mctx == NULL || EVP_DigestSignInit(mctx, NULL, ca_sign_digest(key), NULL, key) != 1 ||
 	    OCSP_basic_sign_ctx(bs, signer, mctx, NULL,
-				inst->ocsp_cert != NULL ? 0 : OCSP_NOCERTS) != 1)
+				delegated ? 0 : OCSP_NOCERTS) != 1)
 		r = ctx_fail(ctx, CRT_E_INTERNAL, "signing the OCSP response failed");
 	EVP_MD_CTX_free(mctx);
 	return r;
@@ -270,6 +294,12 @@ crt_status crt_ocsp_respond(crt_ctx *ctx, const unsigned char *req_der, size_t l
 		r = error_response(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST, out);
 		goto out;
 	}
+	/* The first CertID's issuer picks the CA that answers (and signs);
+	 * CertIDs naming another CA are unknown to it. None of ours: the
+	 * default CA answers unknown. */
+	const char *ca = ca_of_certid(ctx->inst, OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0)));
+	if (ca != NULL && (r = ca_select(ctx, ca)) != CRT_OK)
+		goto internal;
 	if (ctx->inst->ocsp_status != CRT_OK) {
 		r = ctx_fail(ctx, ctx->inst->ocsp_status, "%s", ctx->inst->ocsp_detail);
 		goto internal;
@@ -340,6 +370,7 @@ internal:
 	if (e != CRT_OK)
 		r = e;
 out:
+	ca_select_default(ctx);
 	ERR_clear_error();
 	ASN1_TIME_free(this_upd);
 	ASN1_TIME_free(next_upd);

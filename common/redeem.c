@@ -228,6 +228,15 @@ static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *h
 	    (r = csr_check_key(ctx, csr)) != CRT_OK ||
 	    (r = check_attestation(ctx, req, t, csr, now, &facts)) != CRT_OK)
 		return r;
+	/* The token's CA signs (crt_redeem goes back to the default after). */
+	if ((r = ca_select(ctx, t->ca)) != CRT_OK) {
+		free(facts);
+		return r;
+	}
+	if (!ca_can_sign(ctx)) {
+		free(facts);
+		return ctx_fail(ctx, CRT_E_CA_MISSING, "the key of CA %s is not loaded", ctx->ca_name);
+	}
 	if ((r = cert_issue(ctx, csr, cn, org, ou, now, x, serial)) != CRT_OK) {
 		free(facts);
 		return r;
@@ -242,6 +251,8 @@ static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *h
 	c->attestation = facts;
 	if ((c->profile = dup_str(t->profile ? t->profile : CRT_CERT_PROFILE_DEFAULT)) == NULL)
 		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory"); /* facts: c's now */
+	if ((c->ca = dup_str(ctx->ca_name)) == NULL)
+		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 	cert_row_of(c, row);
 	return CRT_OK;
 }
@@ -370,6 +381,7 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 refused:
 	audit_refusal(ctx, req, object, r);
 out:
+	ca_select_default(ctx);
 	X509_free(x);
 	csr_free(csr);
 	crt_token_clear(&t);

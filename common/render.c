@@ -105,6 +105,7 @@ json_t *crt_token_json(const crt_token *t, const char *token)
 	put(o, "attestMinFirmware", p.set & ATTEST_SET_FIRMWARE ? json_string(fw) : json_null());
 	put(o, "profile", json_string(t->profile ? t->profile : CRT_CERT_PROFILE_DEFAULT));
 	put(o, "validDays", t->valid_days ? json_integer(t->valid_days) : json_null());
+	put(o, "ca", jstr(t->ca != NULL ? t->ca : CRT_CA_DEFAULT));
 	return o;
 }
 
@@ -174,6 +175,7 @@ json_t *crt_cert_json(const crt_cert *c, int with_pem)
 	put(o, "organizationalUnit", jstr(c->ou));
 	put(o, "subject", jstr(c->subject));
 	put(o, "issuer", jstr(c->issuer));
+	put(o, "ca", jstr(c->ca != NULL ? c->ca : CRT_CA_DEFAULT));
 	put(o, "keyType", jstr(c->key_type));
 	put(o, "publicKeySha256", jstr(c->pubkey_sha256));
 	put(o, "tokenId", c->token_id[0] ? json_string(c->token_id) : json_null());

@@ -232,6 +232,13 @@ crt_status crt_cert_renew(crt_ctx *ctx, const crt_renew_req *req, crt_cert *out)
 	if ((r = decide(ctx, &stored, renewed, child, same_key, req, now)) != CRT_OK ||
 	    (r = csr_check_key(ctx, csr)) != CRT_OK)
 		goto out;
+	/* The CA that issued it signs the renewal (back to the default after). */
+	if ((r = ca_select(ctx, stored.ca)) != CRT_OK)
+		goto out;
+	if (!ca_can_sign(ctx)) {
+		r = ctx_fail(ctx, CRT_E_CA_MISSING, "the key of CA %s is not loaded", ctx->ca_name);
+		goto out;
+	}
 	/* The same subject, reply attributes, owner and name; the new key. */
 	if ((r = cert_issue(ctx, csr, stored.cn, stored.org, stored.ou, now, &x, serial)) !=
 		CRT_OK ||
@@ -243,6 +250,7 @@ crt_status crt_cert_renew(crt_ctx *ctx, const crt_renew_req *req, crt_cert *out)
 		goto out;
 	}
 	if ((c.renewed_from = strdup(stored.serial)) == NULL ||
+	    (c.ca = strdup(ctx->ca_name)) == NULL ||
 	    (detail = renew_detail(req, &stored, &c)) == NULL) {
 		r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 		goto out;
@@ -252,7 +260,8 @@ crt_status crt_cert_renew(crt_ctx *ctx, const crt_renew_req *req, crt_cert *out)
 	/* Phase 2: under the publication lock, decided again, stored with its audit row. */
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		goto out;
-	if ((r = store_crl_load(ctx, STORE_CRL_LOCK, &lock)) != CRT_OK ||
+	/* (the default CA's lock: every revocation takes it first) */
+	if ((r = store_crl_load(ctx, CRT_CA_DEFAULT, STORE_CRL_LOCK, &lock)) != CRT_OK ||
 	    (r = store_cert_get(ctx, stored.serial, &again, &found)) != CRT_OK ||
 	    (r = store_cert_renewal_of(ctx, stored.serial, child, &renewed)) != CRT_OK)
 		goto rollback;
@@ -281,6 +290,7 @@ crt_status crt_cert_renew(crt_ctx *ctx, const crt_renew_req *req, crt_cert *out)
 rollback:
 	store_rollback(ctx);
 out:
+	ca_select_default(ctx);
 	free(detail);
 	X509_free(old);
 	X509_free(x);

@@ -146,6 +146,9 @@ static crt_status check_owner_email(crt_ctx *ctx, const char *a)
 crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 {
 	crt_status r;
+	if (!creating && s->ca != NULL)
+		return ctx_fail(ctx, CRT_E_FIELD_INVALID,
+				"a token's CA is chosen when it is created and cannot change");
 	if (creating && (s->name == NULL || *s->name == '\0'))
 		return ctx_fail(ctx, CRT_E_NAME_REQUIRED, "a token needs a name");
 	if (!creating && s->name != NULL && *s->name == '\0')

@@ -25,6 +25,7 @@ void crt_token_clear(crt_token *t)
 	free(t->owner_email);
 	free(t->profile);
 	free(t->san);
+	free(t->ca);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -79,6 +80,7 @@ static char *token_detail(const crt_token *t)
 	jb_str(&j, "profile", t->profile);
 	if (t->valid_days)
 		jb_int(&j, "validDays", t->valid_days);
+	jb_str(&j, "ca", t->ca);
 	return jb_end(&j);
 }
 
@@ -103,6 +105,10 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 	    (r = token_profile(ctx, spec->profile, &p)) != CRT_OK ||
 	    (r = token_valid_days(ctx, p, spec->valid_days, &days)) != CRT_OK)
 		return r;
+	/* The CA is checked before anything is written: an unknown name is
+	 * ca_unknown and leaves the store as it was. */
+	if ((r = crt_ca_check_name(ctx, spec->ca)) != CRT_OK)
+		return r;
 	if ((r = token_expiry(ctx, p, spec, now, &t.expires_at)) != CRT_OK)
 		return r;
 	if ((r = make_id("token", t.id)) != CRT_OK ||
@@ -118,6 +124,7 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 	/* The profile's reply attributes and locks unless the spec gives its own. */
 	t.reply = dup_str(spec->reply != NULL ? nonempty(spec->reply) : p->reply);
 	t.created_by = dup_str(actor);
+	t.ca = dup_str(spec->ca != NULL ? spec->ca : CRT_CA_DEFAULT);
 	t.locked = spec->set_locked || spec->locked ? spec->locked : p->locked & ~spec->opened;
 	t.opened = spec->opened;
 	t.profile = dup_str(p->name);

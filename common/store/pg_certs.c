@@ -43,21 +43,23 @@ static crt_status pg_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	pp_text(&p, c->attestation);
 	pp_text(&p, c->renewed_from);
 	pp_text(&p, c->profile);
+	pp_text(&p, c->ca != NULL ? c->ca : CRT_CA_DEFAULT);
 	return pg_exec(ctx,
 		       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
 		       "cn, org, ou, username, reply, key_type, pubkey_sha256, pem, not_before, "
 		       "not_after, issued_at, ski, aki, cert_sha256, attestation, renewed_from, "
-		       "profile) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-		       "$15, $16, $17, $18, $19, $20, $21, $22)",
+		       "profile, ca) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+		       "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
 		       &p, NULL, NULL, "storing the certificate");
 }
 
-/* The certificate's columns and what RADIUS saw of it (cert_seen, 22-29). */
+/* The certificate's columns, what RADIUS saw of it (cert_seen, 22-29) and
+ * its renewal lineage (30) and its CA (31). */
 #define CERT_COLUMNS                                                                         \
 	"c.serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "   \
 	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
 	"cert_sha256, attestation, s.first_seen, s.last_seen, s.first_mac, s.last_mac, s.nas_ip, " \
-	"s.nas_id, s.user_name, s.acct_session_id, c.renewed_from, c.profile"
+	"s.nas_id, s.user_name, s.acct_session_id, c.renewed_from, c.profile, c.ca"
 #define CERT_FROM " FROM certificates c LEFT JOIN cert_seen s ON s.serial = c.serial"
 
 static crt_status row_to_cert(const PGresult *res, int row, crt_cert *c)
@@ -66,8 +68,8 @@ static crt_status row_to_cert(const PGresult *res, int row, crt_cert *c)
 			 &c->ou,	    &c->issuer,	 &c->user,	&c->reply,
 			 &c->key_type,	    &c->pubkey_sha256, &c->pem, &c->ski,
 			 &c->aki,	    &c->cert_sha256, &c->attestation, &c->renewed_from,
-			 &c->profile};
-	static const int cols[] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18, 19, 20, 21, 30, 31};
+			 &c->profile, &c->ca};
+	static const int cols[] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18, 19, 20, 21, 30, 31, 32};
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->serial, sizeof(c->serial), "%s", PQgetvalue(res, row, 0));
@@ -238,8 +240,9 @@ static crt_status pg_cert_admission(crt_ctx *ctx, const char *serial, store_cert
 	return r;
 }
 
-static crt_status pg_cert_revoked(crt_ctx *ctx, store_revoked **out, size_t *n)
+static crt_status pg_cert_revoked(crt_ctx *ctx, const char *ca, store_revoked **out, size_t *n)
 {
+	pg_params p = {0};
 	PGresult *res;
 	store_revoked *list;
 	crt_status r;
@@ -247,10 +250,11 @@ static crt_status pg_cert_revoked(crt_ctx *ctx, store_revoked **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
+	pp_text(&p, ca);
 	if ((r = pg_exec(ctx,
 			 "SELECT serial, revoked_at, reason FROM certificates "
-			 "WHERE revoked_at IS NOT NULL ORDER BY serial",
-			 NULL, &res, NULL, "reading revocations")) != CRT_OK)
+			 "WHERE ca = $1 AND revoked_at IS NOT NULL ORDER BY serial",
+			 &p, &res, NULL, "reading revocations")) != CRT_OK)
 		return r;
 	if ((r = pg_rows_alloc(res, sizeof(*list), &list, &cnt)) != CRT_OK) {
 		PQclear(res);
@@ -267,27 +271,48 @@ static crt_status pg_cert_revoked(crt_ctx *ctx, store_revoked **out, size_t *n)
 	return CRT_OK;
 }
 
-/* STORE_CRL_LOCK: the publication lock is the row lock of meta
- * crl_number (a row that always exists), held to commit. */
-static crt_status pg_crl_load(crt_ctx *ctx, unsigned flags, store_crl *out)
+/* STORE_CRL_LOCK: the publication lock of a CA is the row lock of its CRL
+ * number counter in meta (crl_number for the default CA, a row that always
+ * exists; crl_number.NAME for a [ca NAME], made here on first use), held to
+ * commit. The default CA's CRL is the crl table's row, the others' the
+ * ca_crl rows. */
+static crt_status pg_crl_load(crt_ctx *ctx, const char *ca, unsigned flags, store_crl *out)
 {
+	pg_params p = {0};
 	PGresult *res;
 	crt_status r;
+	int dflt = strcmp(ca, CRT_CA_DEFAULT) == 0;
 
 	memset(out, 0, sizeof(*out));
 	if (flags & STORE_CRL_LOCK) {
+		pg_params k = {0};
+		char key[64];
 		if (!pg_c(ctx)->in_txn)
 			return ctx_fail(ctx, CRT_E_INTERNAL,
 					"the CRL publication lock is taken outside a write transaction");
-		if ((r = pg_exec(ctx, "SELECT value FROM meta WHERE key = 'crl_number' FOR UPDATE",
-				 NULL, NULL, NULL, "taking the CRL publication lock")) != CRT_OK)
+		if (dflt)
+			snprintf(key, sizeof(key), "crl_number");
+		else
+			snprintf(key, sizeof(key), "crl_number.%.40s", ca);
+		pp_text(&k, key);
+		if (!dflt &&
+		    (r = pg_exec(ctx,
+				 "INSERT INTO meta(key, value) VALUES ($1, 0) ON CONFLICT (key) DO NOTHING",
+				 &k, NULL, NULL, "taking the CRL publication lock")) != CRT_OK)
+			return r;
+		if ((r = pg_exec(ctx, "SELECT value FROM meta WHERE key = $1 FOR UPDATE", &k, NULL,
+				 NULL, "taking the CRL publication lock")) != CRT_OK)
 			return r;
 	}
+	pp_text(&p, ca);
 	if ((r = pg_exec(ctx,
-			 "SELECT (SELECT max(revoked_seq) FROM certificates), c.number,"
-			 " c.this_update, c.next_update, c.revocations, c.ca_sha256, c.der"
-			 " FROM (SELECT 1) AS one LEFT JOIN crl c ON c.id = 1",
-			 NULL, &res, NULL, "reading the published CRL")) != CRT_OK)
+			 dflt ? "SELECT (SELECT max(revoked_seq) FROM certificates WHERE ca = $1),"
+				" c.number, c.this_update, c.next_update, c.revocations, c.ca_sha256,"
+				" c.der FROM (SELECT 1) AS one LEFT JOIN crl c ON c.id = 1"
+			      : "SELECT (SELECT max(revoked_seq) FROM certificates WHERE ca = $1),"
+				" c.number, c.this_update, c.next_update, c.revocations, c.ca_sha256,"
+				" c.der FROM (SELECT 1) AS one LEFT JOIN ca_crl c ON c.ca = $1",
+			 &p, &res, NULL, "reading the published CRL")) != CRT_OK)
 		return r;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
@@ -318,23 +343,32 @@ static crt_status pg_crl_load(crt_ctx *ctx, unsigned flags, store_crl *out)
 	return r;
 }
 
-static crt_status pg_crl_save(crt_ctx *ctx, const crt_crl_meta *m, const unsigned char *der,
-			      size_t der_len)
+static crt_status pg_crl_save(crt_ctx *ctx, const char *ca, const crt_crl_meta *m,
+			      const unsigned char *der, size_t der_len)
 {
 	pg_params p = {0};
+	int dflt = strcmp(ca, CRT_CA_DEFAULT) == 0;
 	pp_int(&p, m->number);
 	pp_int(&p, m->this_update);
 	pp_int(&p, m->next_update);
 	pp_int(&p, m->revocations);
 	pp_text(&p, m->ca_sha256);
 	pp_blob(&p, der, der_len);
+	if (!dflt)
+		pp_text(&p, ca);
 	return pg_exec(ctx,
-		       "INSERT INTO crl(id, number, this_update, next_update, revocations,"
-		       " ca_sha256, der) VALUES (1, $1, $2, $3, $4, $5, $6)"
-		       " ON CONFLICT(id) DO UPDATE SET number = excluded.number,"
-		       " this_update = excluded.this_update, next_update = excluded.next_update,"
-		       " revocations = excluded.revocations, ca_sha256 = excluded.ca_sha256,"
-		       " der = excluded.der",
+		       dflt ? "INSERT INTO crl(id, number, this_update, next_update, revocations,"
+			      " ca_sha256, der) VALUES (1, $1, $2, $3, $4, $5, $6)"
+			      " ON CONFLICT(id) DO UPDATE SET number = excluded.number,"
+			      " this_update = excluded.this_update, next_update = excluded.next_update,"
+			      " revocations = excluded.revocations, ca_sha256 = excluded.ca_sha256,"
+			      " der = excluded.der"
+			    : "INSERT INTO ca_crl(number, this_update, next_update, revocations,"
+			      " ca_sha256, der, ca) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+			      " ON CONFLICT(ca) DO UPDATE SET number = excluded.number,"
+			      " this_update = excluded.this_update, next_update = excluded.next_update,"
+			      " revocations = excluded.revocations, ca_sha256 = excluded.ca_sha256,"
+			      " der = excluded.der",
 		       &p, NULL, NULL, "storing the CRL");
 }
 

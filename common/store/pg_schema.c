@@ -102,6 +102,15 @@ static const char *const later[] = {
 	"ALTER TABLE tokens ADD COLUMN valid_days integer;"
 	"ALTER TABLE certificates ADD COLUMN profile text;"
 	"ALTER TABLE api_keys ADD COLUMN profiles text;",
+	/* 12: several CAs per instance (as SQLite's 12): tokens.ca, certificates.ca,
+	 * the CRL of each [ca NAME] CA in ca_crl, numbered per CA */
+	"ALTER TABLE tokens ADD COLUMN ca text NOT NULL DEFAULT 'default';"
+	"ALTER TABLE certificates ADD COLUMN ca text NOT NULL DEFAULT 'default';"
+	"CREATE INDEX certificates_ca_revoked_seq ON certificates(ca, revoked_seq);"
+	"CREATE TABLE ca_crl("
+	" ca text COLLATE \"C\" PRIMARY KEY, number bigint NOT NULL,"
+	" this_update bigint NOT NULL, next_update bigint NOT NULL,"
+	" revocations bigint NOT NULL, ca_sha256 text NOT NULL, der bytea NOT NULL);",
 	NULL};
 #define NLATER ((int)(sizeof(later) / sizeof(later[0])) - 1)
 

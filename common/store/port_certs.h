@@ -25,6 +25,7 @@ typedef struct store_cert_row {
 	const char *ski, *aki, *cert_sha256; /* lowercase hex (x509_ids.h) */
 	const char *attestation; /* the attested facts (JSON), NULL when none */
 	const char *renewed_from; /* a renewal: the serial it replaces; NULL otherwise */
+	const char *ca;       /* the issuing CA's name (NULL: "default") */
 	int64_t not_before, not_after, issued_at;
 	const char *profile;  /* the certificate profile's name */
 } store_cert_row;
@@ -66,7 +67,7 @@ typedef struct store_revoked {
 	int reason;
 } store_revoked;
 
-/* The published CRL (the crl table's one row) and the newest revocation
+/* The published CRL of one CA (the default's: the crl table's one row) and the newest revocation
  * (highest certificates.revoked_seq, 0 when none). have = 0: none
  * published yet (then meta is zeroed). der is malloc'd when asked for. */
 enum store_crl_flags {
@@ -108,13 +109,17 @@ struct store_cert_ops {
 	 * never stored. */
 	crt_status (*admission)(crt_ctx *ctx, const char *serial, store_cert_admission *out,
 				int *found);
-	/* Every revoked certificate, by serial. *out malloc'd (free). */
-	crt_status (*revoked)(crt_ctx *ctx, store_revoked **out, size_t *n);
-	/* The published CRL and the newest revocation (flags: enum store_crl_flags). */
-	crt_status (*crl_load)(crt_ctx *ctx, unsigned flags, store_crl *out);
-	/* Publish (insert or replace) the CRL: m and its DER. */
-	crt_status (*crl_save)(crt_ctx *ctx, const crt_crl_meta *m, const unsigned char *der,
-			       size_t der_len);
+	/* Every revoked certificate of CA ca (its name), by serial. *out
+	 * malloc'd (free). */
+	crt_status (*revoked)(crt_ctx *ctx, const char *ca, store_revoked **out, size_t *n);
+	/* The published CRL of CA ca and its newest revocation (flags: enum
+	 * store_crl_flags; the lock is ca's own). With STORE_CRL_LOCK the CA's
+	 * CRL number counter exists afterwards (meta_bump "crl_number" for the
+	 * default CA, "crl_number.NAME" for another). */
+	crt_status (*crl_load)(crt_ctx *ctx, const char *ca, unsigned flags, store_crl *out);
+	/* Publish (insert or replace) the CRL of CA ca: m and its DER. */
+	crt_status (*crl_save)(crt_ctx *ctx, const char *ca, const crt_crl_meta *m,
+			       const unsigned char *der, size_t der_len);
 	/* Merge s into its certificate's cert_seen row: none yet → inserted
 	 * (*inserted = 1); else first_seen the earlier, last_seen the later
 	 * with the session fields of the later one, first_mac kept once set.
@@ -165,20 +170,22 @@ static inline crt_status store_cert_admission_get(crt_ctx *ctx, const char *seri
 	return STORE_CALL(ctx, certs, admission, serial, out, found);
 }
 
-static inline crt_status store_cert_revoked(crt_ctx *ctx, store_revoked **out, size_t *n)
+static inline crt_status store_cert_revoked(crt_ctx *ctx, const char *ca, store_revoked **out,
+					    size_t *n)
 {
-	return STORE_CALL(ctx, certs, revoked, out, n);
+	return STORE_CALL(ctx, certs, revoked, ca, out, n);
 }
 
-static inline crt_status store_crl_load(crt_ctx *ctx, unsigned flags, store_crl *out)
+static inline crt_status store_crl_load(crt_ctx *ctx, const char *ca, unsigned flags,
+					store_crl *out)
 {
-	return STORE_CALL(ctx, certs, crl_load, flags, out);
+	return STORE_CALL(ctx, certs, crl_load, ca, flags, out);
 }
 
-static inline crt_status store_crl_save(crt_ctx *ctx, const crt_crl_meta *m,
+static inline crt_status store_crl_save(crt_ctx *ctx, const char *ca, const crt_crl_meta *m,
 					const unsigned char *der, size_t der_len)
 {
-	return STORE_CALL(ctx, certs, crl_save, m, der, der_len);
+	return STORE_CALL(ctx, certs, crl_save, ca, m, der, der_len);
 }
 
 static inline crt_status store_cert_seen_merge(crt_ctx *ctx, const store_seen *s, int *inserted)

@@ -20,7 +20,7 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 			       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
 			       "cn, org, ou, username, reply, key_type, pubkey_sha256, pem, not_before, "
 			       "not_after, issued_at, ski, aki, cert_sha256, attestation, renewed_from, "
-			       "profile) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       "profile, ca) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       &st)) != CRT_OK)
 		return r;
 	store_bind_text(st, 1, c->serial);
@@ -45,6 +45,7 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	store_bind_text(st, 20, c->attestation);
 	store_bind_text(st, 21, c->renewed_from);
 	store_bind_text(st, 22, c->profile);
+	store_bind_text(st, 23, c->ca != NULL ? c->ca : CRT_CA_DEFAULT);
 	rc = sqlite3_step(st);
 	store_done(st);
 	if (rc != SQLITE_DONE)
@@ -52,12 +53,13 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	return CRT_OK;
 }
 
-/* The certificate's columns and what RADIUS saw of it (cert_seen, 22-29). */
+/* The certificate's columns, what RADIUS saw of it (cert_seen, 22-29) and
+ * its renewal lineage (30) and its CA (31). */
 #define CERT_COLUMNS                                                                         \
 	"c.serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "   \
 	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
 	"cert_sha256, attestation, s.first_seen, s.last_seen, s.first_mac, s.last_mac, s.nas_ip, " \
-	"s.nas_id, s.user_name, s.acct_session_id, c.renewed_from, c.profile"
+	"s.nas_id, s.user_name, s.acct_session_id, c.renewed_from, c.profile, c.ca"
 #define CERT_FROM " FROM certificates c LEFT JOIN cert_seen s ON s.serial = c.serial"
 
 /* One row of CERT_COLUMNS into c (zeroed first); CRT_E_NOMEM when a copy fails. */
@@ -101,6 +103,8 @@ static crt_status row_to_cert(sqlite3_stmt *st, crt_cert *c)
 		return CRT_E_NOMEM;
 	if (sqlite3_column_type(st, 31) != SQLITE_NULL &&
 	    (c->profile = store_col_strdup(st, 31)) == NULL)
+		return CRT_E_NOMEM;
+	if ((c->ca = store_col_strdup(st, 32)) == NULL)
 		return CRT_E_NOMEM;
 	return CRT_OK;
 }
@@ -265,7 +269,7 @@ static crt_status sq_cert_admission(crt_ctx *ctx, const char *serial, store_cert
 	return r;
 }
 
-static crt_status sq_cert_revoked(crt_ctx *ctx, store_revoked **out, size_t *n)
+static crt_status sq_cert_revoked(crt_ctx *ctx, const char *ca, store_revoked **out, size_t *n)
 {
 	sqlite3_stmt *st;
 	store_revoked *list = NULL;
@@ -277,9 +281,10 @@ static crt_status sq_cert_revoked(crt_ctx *ctx, store_revoked **out, size_t *n)
 	*n = 0;
 	if ((r = store_prepare(ctx,
 			       "SELECT serial, revoked_at, reason FROM certificates "
-			       "WHERE revoked_at IS NOT NULL ORDER BY serial",
+			       "WHERE ca = ? AND revoked_at IS NOT NULL ORDER BY serial",
 			       &st)) != CRT_OK)
 		return r;
+	sqlite3_bind_text(st, 1, ca, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (array_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
 			r = CRT_E_NOMEM;
@@ -303,23 +308,54 @@ out:
 	return r;
 }
 
-/* The newest revocation is the highest revoked_seq: one step down the
- * certificates_revoked_seq index, never a walk over the revoked rows.
- * STORE_CRL_LOCK needs nothing more: the write transaction (BEGIN
- * IMMEDIATE) already serialises every writer of the store. */
-static crt_status sq_crl_load(crt_ctx *ctx, unsigned flags, store_crl *out)
+/* The CA's CRL number counter in meta: crl_number for the default CA (as
+ * before several CAs), crl_number.NAME for a [ca NAME]. */
+static void crl_number_key(const char *ca, char key[64])
+{
+	if (strcmp(ca, CRT_CA_DEFAULT) == 0)
+		snprintf(key, 64, "crl_number");
+	else
+		snprintf(key, 64, "crl_number.%.40s", ca);
+}
+
+/* The newest revocation of ca is its highest revoked_seq: one step down the
+ * certificates_ca_revoked_seq index, never a walk over the revoked rows.
+ * STORE_CRL_LOCK needs nothing more than the CA's counter row (made here,
+ * so the bump that follows finds it): the write transaction (BEGIN
+ * IMMEDIATE) already serialises every writer of the store. The default
+ * CA's CRL is the crl table's row, the others' the ca_crl rows. */
+static crt_status sq_crl_load(crt_ctx *ctx, const char *ca, unsigned flags, store_crl *out)
 {
 	sqlite3_stmt *st;
 	crt_status r;
-	int rc;
+	char key[64];
+	int rc, dflt = strcmp(ca, CRT_CA_DEFAULT) == 0;
 
 	memset(out, 0, sizeof(*out));
+	if ((flags & STORE_CRL_LOCK) && !dflt) {
+		crl_number_key(ca, key);
+		if ((r = store_prepare(ctx,
+				       "INSERT INTO meta(key, value) VALUES (?, 0) "
+				       "ON CONFLICT(key) DO NOTHING",
+				       &st)) != CRT_OK)
+			return r;
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		store_done(st);
+		if (rc != SQLITE_DONE)
+			return store_error(ctx, rc, "taking the CRL publication lock");
+	}
 	if ((r = store_prepare(ctx,
-			       "SELECT (SELECT max(revoked_seq) FROM certificates), c.number,"
-			       " c.this_update, c.next_update, c.revocations, c.ca_sha256, c.der"
-			       " FROM (SELECT 1) LEFT JOIN crl c ON c.id = 1",
+			       dflt ? "SELECT (SELECT max(revoked_seq) FROM certificates WHERE ca = ?1),"
+				      " c.number, c.this_update, c.next_update, c.revocations,"
+				      " c.ca_sha256, c.der FROM (SELECT 1) LEFT JOIN crl c ON c.id = 1"
+				    : "SELECT (SELECT max(revoked_seq) FROM certificates WHERE ca = ?1),"
+				      " c.number, c.this_update, c.next_update, c.revocations,"
+				      " c.ca_sha256, c.der FROM (SELECT 1)"
+				      " LEFT JOIN ca_crl c ON c.ca = ?1",
 			       &st)) != CRT_OK)
 		return r;
+	sqlite3_bind_text(st, 1, ca, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		r = store_error(ctx, rc, "reading the published CRL");
@@ -356,22 +392,32 @@ out:
 	return r;
 }
 
-static crt_status sq_crl_save(crt_ctx *ctx, const crt_crl_meta *m, const unsigned char *der,
-			      size_t der_len)
+static crt_status sq_crl_save(crt_ctx *ctx, const char *ca, const crt_crl_meta *m,
+			      const unsigned char *der, size_t der_len)
 {
 	sqlite3_stmt *st;
 	crt_status r;
-	int rc;
+	int rc, dflt = strcmp(ca, CRT_CA_DEFAULT) == 0;
 
 	if ((r = store_prepare(ctx,
-			       "INSERT INTO crl(id, number, this_update, next_update, revocations,"
-			       " ca_sha256, der) VALUES (1, ?, ?, ?, ?, ?, ?)"
-			       " ON CONFLICT(id) DO UPDATE SET number = excluded.number,"
-			       " this_update = excluded.this_update, next_update = excluded.next_update,"
-			       " revocations = excluded.revocations, ca_sha256 = excluded.ca_sha256,"
-			       " der = excluded.der",
+			       dflt ? "INSERT INTO crl(id, number, this_update, next_update, revocations,"
+				      " ca_sha256, der) VALUES (1, ?, ?, ?, ?, ?, ?)"
+				      " ON CONFLICT(id) DO UPDATE SET number = excluded.number,"
+				      " this_update = excluded.this_update,"
+				      " next_update = excluded.next_update,"
+				      " revocations = excluded.revocations,"
+				      " ca_sha256 = excluded.ca_sha256, der = excluded.der"
+				    : "INSERT INTO ca_crl(number, this_update, next_update, revocations,"
+				      " ca_sha256, der, ca) VALUES (?, ?, ?, ?, ?, ?, ?)"
+				      " ON CONFLICT(ca) DO UPDATE SET number = excluded.number,"
+				      " this_update = excluded.this_update,"
+				      " next_update = excluded.next_update,"
+				      " revocations = excluded.revocations,"
+				      " ca_sha256 = excluded.ca_sha256, der = excluded.der",
 			       &st)) != CRT_OK)
 		return r;
+	if (!dflt)
+		sqlite3_bind_text(st, 7, ca, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 1, m->number);
 	sqlite3_bind_int64(st, 2, m->this_update);
 	sqlite3_bind_int64(st, 3, m->next_update);

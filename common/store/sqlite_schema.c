@@ -129,6 +129,18 @@ static const char *const migrations[] = {
 	"ALTER TABLE tokens ADD COLUMN valid_days INTEGER;"
 	"ALTER TABLE certificates ADD COLUMN profile TEXT;"
 	"ALTER TABLE api_keys ADD COLUMN profiles TEXT;",
+	/* 12: several CAs per instance (expand-only: rows written by binaries
+	 * that know one CA are the default CA's): the CA of each token and
+	 * certificate by name (the certificate's aki column holds the issuing
+	 * key's identifier); the CRL of each [ca NAME] CA, numbered per CA (the
+	 * default CA keeps table crl and meta crl_number) */
+	"ALTER TABLE tokens ADD COLUMN ca TEXT NOT NULL DEFAULT 'default';"
+	"ALTER TABLE certificates ADD COLUMN ca TEXT NOT NULL DEFAULT 'default';"
+	"CREATE INDEX certificates_ca_revoked_seq ON certificates(ca, revoked_seq);"
+	"CREATE TABLE ca_crl("
+	" ca TEXT PRIMARY KEY, number INTEGER NOT NULL,"
+	" this_update INTEGER NOT NULL, next_update INTEGER NOT NULL,"
+	" revocations INTEGER NOT NULL, ca_sha256 TEXT NOT NULL, der BLOB NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -17,7 +17,7 @@
 #define TOKEN_COLUMNS                                                                              \
 	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "           \
 	"deleted_at, serial, created_by, updated_at, version, attestation, owner_email, "         \
-	"profile, san, valid_days"
+	"profile, san, valid_days, ca"
 
 /* The tokens.locked column holds the whole per-field override policy: the
  * locked fields in bits 0-2, the opened ones in bits 3-5. */
@@ -53,6 +53,7 @@ static void row_to_token(sqlite3_stmt *st, crt_token *t)
 	t->profile = store_col_strdup(st, 18);
 	t->san = store_col_strdup(st, 19);
 	t->valid_days = sqlite3_column_int(st, 20);
+	t->ca = store_col_strdup(st, 21);
 }
 
 /* Whether every text column a row had came out (strdup may fail). */
@@ -60,8 +61,8 @@ static int row_complete(sqlite3_stmt *st, const crt_token *t)
 {
 	char *const got[] = {t->name,   t->cn,     t->org,        t->ou,
 	                     t->owner,  t->reply,  t->serial,     t->created_by,
-	                     t->attestation, t->owner_email, t->profile, t->san};
-	const int col[] = {1, 2, 3, 4, 5, 7, 12, 13, 16, 17, 18, 19};
+	                     t->attestation, t->owner_email, t->profile, t->san, t->ca};
+	const int col[] = {1, 2, 3, 4, 5, 7, 12, 13, 16, 17, 18, 19, 21};
 	for (size_t i = 0; i < sizeof(col) / sizeof(col[0]); i++)
 		if (got[i] == NULL && sqlite3_column_type(st, col[i]) != SQLITE_NULL)
 			return 0;
@@ -109,8 +110,8 @@ static crt_status sq_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 	    store_prepare(ctx,
 	                  "INSERT INTO tokens(id, hash, name, cn, org, ou, owner, locked, "
 	                  "reply, created_at, expires_at, updated_at, created_by, attestation, "
-	                  "owner_email, profile, san, valid_days) "
-	                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	                  "owner_email, profile, san, valid_days, ca) "
+	                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	                  &st);
 	if (r != CRT_OK)
 		return r;
@@ -133,6 +134,7 @@ static crt_status sq_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 	store_bind_text(st, 17, t->san);
 	if (t->valid_days > 0)
 		sqlite3_bind_int(st, 18, t->valid_days);
+	store_bind_text(st, 19, t->ca != NULL ? t->ca : CRT_CA_DEFAULT);
 	int rc = sqlite3_step(st);
 	store_done(st);
 	return rc == SQLITE_DONE ? CRT_OK : store_error(ctx, rc, "storing the token");

@@ -1,8 +1,10 @@
 /*
  * h_public.c — endpoints without authentication:
- *   GET /ca.pem   the CA certificate and its chain (PEM)
+ *   GET /ca.pem   every CA certificate of the instance and its chain (PEM),
+ *                 the default CA first
  *   GET /crl      the current CRL, DER (application/pkix-crl); PEM with
- *                 ?format=pem or Accept: application/x-pem-file
+ *                 ?format=pem or Accept: application/x-pem-file; the
+ *                 default CA's, or with ?ca=NAME that of [ca NAME]
  *   GET /healthz  liveness: the service is up with its contexts open
  * /ca.pem and /healthz use only the request's instance (pool.c): they answer
  * even while every store context is busy.
@@ -34,7 +36,7 @@ static int wants_pem(struct request *rq)
 
 void h_crl(struct request *rq)
 {
-	const char *fmt = req_query(rq, "format");
+	const char *fmt = req_query(rq, "format"), *ca = req_query(rq, "ca");
 	crt_crl crl = {0};
 	crt_status s;
 
@@ -42,13 +44,13 @@ void h_crl(struct request *rq)
 		reply_error(rq, CRT_E_REQUEST_INVALID, "format must be der or pem");
 		return;
 	}
-	if ((s = crt_crl_current(rq->ctx, 0, "crtokend", &crl)) != CRT_OK) {
+	if ((s = crt_crl_current_ca(rq->ctx, ca, 0, "crtokend", &crl)) != CRT_OK) {
 		reply_status(rq, s);
 		return;
 	}
 	if (crl.resigned && !crl.file_written)
-		log_msg(LOG_ERR, "CRL #%lld re-signed but %s was not written: %s",
-		        (long long)crl.meta.number, rq->cfg->crl_file,
+		log_msg(LOG_ERR, "CRL #%lld of CA %s re-signed but its crl_file was not written: %s",
+		        (long long)crl.meta.number, ca != NULL ? ca : CRT_CA_DEFAULT,
 		        crt_status_name(crl.file_status));
 	if (wants_pem(rq))
 		reply_data(rq, 200, "application/x-pem-file", crl.pem, strlen(crl.pem));

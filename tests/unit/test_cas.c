@@ -3,6 +3,8 @@
  * rules, the registry the instance loads (crt_ca_list, crt_ca_create), and
  * which CA a name selects.
  */
+#include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <sys/stat.h>
 
 #include "testutil.h"
@@ -171,6 +173,250 @@ static void two_cas_with_one_key_are_refused(void **s)
 	tu_instance_free(&t);
 }
 
+/* The lowercase hex of x's Authority Key Identifier (must exist). */
+static void aki_hex(X509 *x, char out[130])
+{
+	const ASN1_OCTET_STRING *k = X509_get0_authority_key_id(x);
+	assert_non_null(k);
+	for (int i = 0; i < k->length; i++)
+		snprintf(out + 2 * i, 3, "%02x", k->data[i]);
+}
+
+static void a_token_names_its_ca_and_the_certificate_is_signed_and_recorded_by_it(void **s)
+{
+	test_instance t;
+	char tok[CRT_TOKEN_STRLEN + 1], aki[130];
+	crt_token tk = {0}, shown = {0};
+	crt_cert c = {0}, got = {0};
+	crt_ca_info lab;
+
+	instance_with_lab(&t);
+	tu_token(t.ctx, &(crt_token_spec){.name = "on-lab", .ca = "lab"}, tok, &tk);
+	assert_string_equal(tk.ca, "lab");
+	assert_int_equal(crt_token_get(t.ctx, tk.id, &shown), CRT_OK);
+	assert_string_equal(shown.ca, "lab");
+	assert_int_equal(tu_redeem(t.ctx, tok, &c), CRT_OK);
+	assert_string_equal(c.ca, "lab");
+	assert_string_equal(c.issuer, "/CN=Lab CA");
+	assert_int_equal(crt_ca_get_named(t.ctx, "lab", &lab), CRT_OK);
+	X509 *x = tu_x509(c.pem);
+	aki_hex(x, aki);
+	assert_string_equal(aki, lab.ski);
+	assert_string_equal(c.aki, lab.ski);
+	/* the chain handed out is the issuing CA's */
+	assert_non_null(strstr(c.chain_pem, lab.pem + 30));
+	assert_int_equal(crt_cert_get(t.ctx, c.serial, &got), CRT_OK);
+	assert_string_equal(got.ca, "lab");
+	assert_string_equal(got.chain_pem, lab.chain_pem);
+	/* and the session went back to the default CA */
+	crt_token td = {0};
+	crt_cert cd = {0};
+	tu_token(t.ctx, &(crt_token_spec){.name = "on-default"}, tok, &td);
+	assert_string_equal(td.ca, "default");
+	assert_int_equal(tu_redeem(t.ctx, tok, &cd), CRT_OK);
+	assert_string_equal(cd.ca, "default");
+	assert_string_equal(cd.issuer, "/CN=Unit Test CA/O=crtoken tests");
+	assert_string_not_equal(cd.aki, lab.ski);
+	X509_free(x);
+	crt_ca_info_clear(&lab);
+	crt_token_clear(&tk);
+	crt_token_clear(&shown);
+	crt_token_clear(&td);
+	crt_cert_clear(&c);
+	crt_cert_clear(&cd);
+	crt_cert_clear(&got);
+	tu_instance_free(&t);
+}
+
+static void a_token_for_an_unknown_ca_is_ca_unknown_and_nothing_is_written(void **s)
+{
+	test_instance t;
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token *l = NULL;
+	size_t n = 1;
+	instance_with_lab(&t);
+	assert_int_equal(crt_token_create(t.ctx, &(crt_token_spec){.name = "x", .ca = "nope"},
+	                                  "test", NULL, tok),
+	                 CRT_E_CA_UNKNOWN);
+	assert_non_null(strstr(crt_errdetail(t.ctx), "no CA named \"nope\""));
+	assert_int_equal(crt_token_list(t.ctx, -1, &l, &n), CRT_OK);
+	assert_int_equal(n, 0);
+	crt_token_list_free(l, n);
+	tu_instance_free(&t);
+}
+
+static void a_tokens_ca_cannot_be_changed_by_an_update(void **s)
+{
+	test_instance t;
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token tk = {0}, after = {0};
+	instance_with_lab(&t);
+	tu_token(t.ctx, &(crt_token_spec){.name = "x", .ca = "lab"}, tok, &tk);
+	assert_int_equal(
+	    crt_token_update(t.ctx, tk.id, &(crt_token_spec){.ca = "default"}, "test", NULL),
+	    CRT_E_FIELD_INVALID);
+	assert_int_equal(crt_token_get(t.ctx, tk.id, &after), CRT_OK);
+	assert_string_equal(after.ca, "lab");
+	crt_token_clear(&tk);
+	crt_token_clear(&after);
+	tu_instance_free(&t);
+}
+
+/* Serial of the only revoked entry of a PEM CRL, or "" when it lists none. */
+static int crl_lists(const char *pem, const char *serial)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509_CRL *crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
+	STACK_OF(X509_REVOKED) * rv;
+	int found = 0;
+	BIO_free(b);
+	assert_non_null(crl);
+	rv = X509_CRL_get_REVOKED(crl);
+	for (int i = 0; i < sk_X509_REVOKED_num(rv); i++) {
+		BIGNUM *bn = ASN1_INTEGER_to_BN(
+		    X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(rv, i)), NULL);
+		char *hex = BN_bn2hex(bn);
+		for (char *p = hex; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (strcmp(hex, serial) == 0)
+			found = 1;
+		OPENSSL_free(hex);
+		BN_free(bn);
+	}
+	X509_CRL_free(crl);
+	return found;
+}
+
+static int crl_signed_by(const char *pem, const char *ca_pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509_CRL *crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
+	X509 *ca = tu_x509(ca_pem);
+	int ok = X509_CRL_verify(crl, X509_get0_pubkey(ca)) == 1;
+	BIO_free(b);
+	X509_CRL_free(crl);
+	X509_free(ca);
+	return ok;
+}
+
+static void each_ca_has_its_own_crl_with_its_own_numbers(void **s)
+{
+	test_instance t;
+	char tok[CRT_TOKEN_STRLEN + 1], path[400];
+	crt_token tk = {0};
+	crt_cert c = {0};
+	crt_crl lab = {0}, dflt = {0}, lab2 = {0};
+	crt_ca_info li, di;
+
+	instance_with_lab(&t);
+	assert_int_equal(crt_ca_get_named(t.ctx, "lab", &li), CRT_OK);
+	assert_int_equal(crt_ca_get(t.ctx, &di), CRT_OK);
+	/* the default CA publishes a few first: the lab CA counts its own */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(crt_crl_current(t.ctx, CRT_CRL_FORCE, "test", &dflt), CRT_OK);
+		crt_crl_clear(&dflt);
+	}
+	tu_token(t.ctx, &(crt_token_spec){.name = "x", .ca = "lab"}, tok, &tk);
+	assert_int_equal(tu_redeem(t.ctx, tok, &c), CRT_OK);
+	assert_int_equal(crt_cert_revoke(t.ctx, c.serial, 1, "test", &lab), CRT_OK);
+	assert_int_equal(lab.meta.number, 1);
+	assert_true(crl_lists(lab.pem, c.serial));
+	assert_true(crl_signed_by(lab.pem, li.pem));
+	snprintf(path, sizeof(path), "%s/crl-lab.pem", t.dir);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(crt_crl_current_ca(t.ctx, "lab", 0, "test", &lab2), CRT_OK);
+	assert_int_equal(lab2.meta.number, 1); /* fresh: served, not re-signed */
+	assert_int_equal(lab2.resigned, 0);
+	assert_int_equal(crt_crl_current_ca(t.ctx, NULL, 0, "test", &dflt), CRT_OK);
+	assert_int_equal(dflt.meta.number, 3); /* a revocation of another CA leaves it fresh */
+	assert_false(crl_lists(dflt.pem, c.serial));
+	assert_true(crl_signed_by(dflt.pem, di.pem));
+	crt_crl_clear(&dflt);
+	assert_int_equal(crt_crl_current_ca(t.ctx, "nope", 0, "test", &dflt), CRT_E_CA_UNKNOWN);
+	crt_crl_clear(&lab);
+	crt_crl_clear(&lab2);
+	crt_ca_info_clear(&li);
+	crt_ca_info_clear(&di);
+	crt_token_clear(&tk);
+	crt_cert_clear(&c);
+	tu_instance_free(&t);
+}
+
+/* Ask crtoken about leaf as issued by issuer (the CertID's issuer hashes). */
+static void ocsp_ask(crt_ctx *ctx, X509 *leaf, X509 *issuer, crt_ocsp_response *out)
+{
+	OCSP_REQUEST *req = OCSP_REQUEST_new();
+	OCSP_CERTID *id = OCSP_cert_to_id(NULL, leaf, issuer);
+	unsigned char *der = NULL;
+	int n;
+	assert_non_null(id);
+	assert_non_null(OCSP_request_add0_id(req, id));
+	assert_true((n = i2d_OCSP_REQUEST(req, &der)) > 0);
+	assert_int_equal(crt_ocsp_respond(ctx, der, (size_t)n, out), CRT_OK);
+	OPENSSL_free(der);
+	OCSP_REQUEST_free(req);
+}
+
+/* Did signer's key sign the OCSP response? */
+static int ocsp_signed_by(const crt_ocsp_response *o, X509 *signer)
+{
+	const unsigned char *p = o->der;
+	OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)o->der_len);
+	OCSP_BASICRESP *bs = resp ? OCSP_response_get1_basic(resp) : NULL;
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	X509_STORE *st = X509_STORE_new();
+	int ok;
+	sk_X509_push(certs, signer);
+	X509_STORE_add_cert(st, signer);
+	ok = bs != NULL && OCSP_basic_verify(bs, certs, st, OCSP_TRUSTOTHER) == 1;
+	ERR_clear_error();
+	X509_STORE_free(st);
+	sk_X509_free(certs);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	return ok;
+}
+
+static void ocsp_answers_for_the_ca_the_request_names_and_only_for_its_certificates(void **s)
+{
+	test_instance t;
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token tk = {0};
+	crt_cert c = {0};
+	crt_ca_info li, di;
+	crt_ocsp_response o = {0};
+
+	instance_with_lab(&t);
+	assert_int_equal(crt_ca_get_named(t.ctx, "lab", &li), CRT_OK);
+	assert_int_equal(crt_ca_get(t.ctx, &di), CRT_OK);
+	tu_token(t.ctx, &(crt_token_spec){.name = "x", .ca = "lab"}, tok, &tk);
+	assert_int_equal(tu_redeem(t.ctx, tok, &c), CRT_OK);
+	X509 *leaf = tu_x509(c.pem), *lab = tu_x509(li.pem), *dflt = tu_x509(di.pem);
+	ocsp_ask(t.ctx, leaf, lab, &o);
+	assert_int_equal(o.response_status, 0);
+	assert_int_equal(o.first_status, V_OCSP_CERTSTATUS_GOOD);
+	assert_true(ocsp_signed_by(&o, lab));
+	assert_false(ocsp_signed_by(&o, dflt));
+	crt_ocsp_response_clear(&o);
+	/* the same serial asked of the default CA: not one it issued */
+	ocsp_ask(t.ctx, leaf, dflt, &o);
+	assert_int_equal(o.first_status, V_OCSP_CERTSTATUS_UNKNOWN);
+	assert_true(ocsp_signed_by(&o, dflt));
+	crt_ocsp_response_clear(&o);
+	assert_int_equal(crt_cert_revoke(t.ctx, c.serial, 1, "test", NULL), CRT_OK);
+	ocsp_ask(t.ctx, leaf, lab, &o);
+	assert_int_equal(o.first_status, V_OCSP_CERTSTATUS_REVOKED);
+	crt_ocsp_response_clear(&o);
+	X509_free(leaf);
+	X509_free(lab);
+	X509_free(dflt);
+	crt_ca_info_clear(&li);
+	crt_ca_info_clear(&di);
+	crt_token_clear(&tk);
+	crt_cert_clear(&c);
+	tu_instance_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +427,12 @@ int main(void)
 	    cmocka_unit_test(ca_create_refuses_existing_files_and_unknown_names),
 	    cmocka_unit_test(ca_names_select_their_ca_and_unknown_ones_are_ca_unknown),
 	    cmocka_unit_test(two_cas_with_one_key_are_refused),
+	    cmocka_unit_test(a_token_names_its_ca_and_the_certificate_is_signed_and_recorded_by_it),
+	    cmocka_unit_test(a_token_for_an_unknown_ca_is_ca_unknown_and_nothing_is_written),
+	    cmocka_unit_test(a_tokens_ca_cannot_be_changed_by_an_update),
+	    cmocka_unit_test(each_ca_has_its_own_crl_with_its_own_numbers),
+	    cmocka_unit_test(
+	        ocsp_answers_for_the_ca_the_request_names_and_only_for_its_certificates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

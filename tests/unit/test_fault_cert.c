@@ -208,10 +208,10 @@ static char calls_seen[256];
 static struct store_cert_ops logging_certs;
 static store_ops logging;
 
-static crt_status log_crl_load(crt_ctx *ctx, unsigned flags, store_crl *out)
+static crt_status log_crl_load(crt_ctx *ctx, const char *ca, unsigned flags, store_crl *out)
 {
 	strcat(calls_seen, flags & STORE_CRL_LOCK ? "L" : "l");
-	return store_sqlite_ops.certs->crl_load(ctx, flags, out);
+	return store_sqlite_ops.certs->crl_load(ctx, ca, flags, out);
 }
 
 static crt_status log_get(crt_ctx *ctx, const char *serial, crt_cert *out, int *found)

@@ -9,6 +9,9 @@
 
 /* Undo the migrations after schema 6 (newest first), to stage older stores. */
 #define UNDO_AFTER_6                                                                     \
+	"DROP TABLE ca_crl; DROP INDEX certificates_ca_revoked_seq;"                   \
+	"ALTER TABLE certificates DROP COLUMN ca; ALTER TABLE tokens DROP COLUMN ca;"  \
+	/* 12 */                                                                        \
 	"ALTER TABLE tokens DROP COLUMN profile; ALTER TABLE tokens DROP COLUMN san;"          \
 	"ALTER TABLE tokens DROP COLUMN valid_days; ALTER TABLE certificates DROP COLUMN "    \
 	"profile; ALTER TABLE api_keys DROP COLUMN profiles;" /* 11 */                          \
