@@ -570,6 +570,20 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 	store_bind_text(st, i, v != NULL && *v != '\0' ? v : NULL);
 }
 
+/* ?1..?9 of both statements of seen_merge: one sighting's values. */
+static void bind_sighting(sqlite3_stmt *st, const store_seen *v)
+{
+	sqlite3_bind_text(st, 1, v->serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, v->first_at);
+	sqlite3_bind_int64(st, 3, v->last_at);
+	bind_opt(st, 4, v->first_mac);
+	bind_opt(st, 5, v->mac);
+	bind_opt(st, 6, v->nas_ip);
+	bind_opt(st, 7, v->nas_id);
+	bind_opt(st, 8, v->user_name);
+	bind_opt(st, 9, v->acct_session_id);
+}
+
 static crt_status sq_seen_merge(crt_ctx *ctx, const store_seen *v, int *inserted)
 {
 	sqlite3_stmt *st;
@@ -587,15 +601,7 @@ static crt_status sq_seen_merge(crt_ctx *ctx, const store_seen *v, int *inserted
 			       "ON CONFLICT(serial) DO NOTHING",
 			       &st)) != CRT_OK)
 		return r;
-	sqlite3_bind_text(st, 1, v->serial, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, v->first_at);
-	sqlite3_bind_int64(st, 3, v->last_at);
-	bind_opt(st, 4, v->first_mac);
-	bind_opt(st, 5, v->mac);
-	bind_opt(st, 6, v->nas_ip);
-	bind_opt(st, 7, v->nas_id);
-	bind_opt(st, 8, v->user_name);
-	bind_opt(st, 9, v->acct_session_id);
+	bind_sighting(st, v);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE)
 		changes = sqlite3_changes(sq_db(ctx));
@@ -618,15 +624,7 @@ static crt_status sq_seen_merge(crt_ctx *ctx, const store_seen *v, int *inserted
 			       " ELSE acct_session_id END WHERE serial = ?1",
 			       &st)) != CRT_OK)
 		return r;
-	sqlite3_bind_text(st, 1, v->serial, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, v->first_at);
-	sqlite3_bind_int64(st, 3, v->last_at);
-	bind_opt(st, 4, v->first_mac);
-	bind_opt(st, 5, v->mac);
-	bind_opt(st, 6, v->nas_ip);
-	bind_opt(st, 7, v->nas_id);
-	bind_opt(st, 8, v->user_name);
-	bind_opt(st, 9, v->acct_session_id);
+	bind_sighting(st, v);
 	rc = sqlite3_step(st);
 	store_done(st);
 	if (rc != SQLITE_DONE)
