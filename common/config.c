@@ -703,6 +703,8 @@ static crt_status profiles_finish(crt_config *cfg, char *err, size_t errlen)
 			       .ca_issuers_url = cfg->ca_issuers_url,
 			       .ocsp_url = cfg->ocsp_url,
 			       .pin_mac = cfg->radius_pin_mac,
+			       .renew_days = cfg->renew_window_days,
+			       .allow_same_key = cfg->renew_allow_same_key,
 			       .session_timeout = cfg->radius_max_session_timeout};
 	char why[400];
 

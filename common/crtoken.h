@@ -1060,11 +1060,15 @@ typedef struct crt_renew_req {
  * certificate must be one this CA issued and crtoken stored, byte for byte
  * (else CRT_E_CLIENT_CERT_REQUIRED when none, CRT_E_CERT_WRONG_ISSUER,
  * CRT_E_CERT_NOT_FOUND, CRT_E_CERT_MISMATCH); then the rule of
- * rules/renew.h: CRT_E_RENEWAL_NOT_ALLOWED ([renewal] enabled = no, renewed
- * already), CRT_E_CERT_REVOKED, CRT_E_CERT_NOT_YET_VALID, CRT_E_CERT_EXPIRED,
- * CRT_E_RENEWAL_TOO_EARLY (before [renewal] window_days ahead of notAfter),
- * CRT_E_AUTH_REQUIRED / CRT_E_FORBIDDEN ([renewal] require_otp: req->user
- * must be the owner), CRT_E_SAME_KEY (unless allow_same_key); the CSR
+ * rules/renew.h under the certificate's profile (CRT_E_PROFILE_UNKNOWN when
+ * it is no longer configured; the renewal keeps that profile):
+ * CRT_E_RENEWAL_NOT_ALLOWED ([renewal] enabled = no, the profile's
+ * renew_days = 0, renewed already), CRT_E_CERT_REVOKED,
+ * CRT_E_CERT_NOT_YET_VALID, CRT_E_CERT_EXPIRED, CRT_E_RENEWAL_TOO_EARLY
+ * (before the profile's renew_days ahead of notAfter; [renewal] window_days
+ * when the profile does not set it), CRT_E_AUTH_REQUIRED / CRT_E_FORBIDDEN
+ * ([renewal] require_otp: req->user must be the owner), CRT_E_SAME_KEY
+ * (unless the profile's allow_same_key, else [renewal]'s); the CSR
  * statuses as for crt_redeem. A refusal writes nothing. The predecessor
  * stays valid until the scheduled run supersedes it (crt_maintain).
  */

@@ -97,19 +97,34 @@ static crt_status identify(crt_ctx *ctx, X509 *x, crt_cert *stored)
 	return CRT_OK;
 }
 
+/* The profile the stored certificate was issued under: its renewal window
+ * and same-key permission apply. A profile no longer in the config fails
+ * closed (profile_unknown) rather than falling back to another's policy. */
+static crt_status profile_of(crt_ctx *ctx, const crt_cert *stored, const crt_cert_profile **out)
+{
+	const char *name = stored->profile ? stored->profile : CRT_CERT_PROFILE_DEFAULT;
+
+	if ((*out = crt_cert_profile_find(&ctx->cfg, name)) != NULL)
+		return CRT_OK;
+	return ctx_fail(ctx, CRT_E_PROFILE_UNKNOWN,
+			"%s was issued under profile %s, which is no longer configured: renewal "
+			"needs it",
+			stored->serial, name);
+}
+
 /* The rule's facts about stored (and the request) under the current policy. */
-static void facts_of(crt_ctx *ctx, const crt_cert *stored, int renewed, int same_key,
-		     const crt_renew_req *req, renew_facts *f)
+static void facts_of(crt_ctx *ctx, const crt_cert_profile *prof, const crt_cert *stored,
+		     int renewed, int same_key, const crt_renew_req *req, renew_facts *f)
 {
 	*f = (renew_facts){
 		.enabled = ctx->cfg.renew_enabled,
 		.revoked = stored->revoked,
 		.not_before = stored->not_before,
 		.not_after = stored->not_after,
-		.window_days = ctx->cfg.renew_window_days,
+		.window_days = prof->renew_days,
 		.renewed = renewed,
 		.same_key = same_key,
-		.allow_same_key = ctx->cfg.renew_allow_same_key,
+		.allow_same_key = prof->allow_same_key,
 		.require_login = ctx->cfg.renew_require_otp,
 		.owner = stored->user,
 		.login = req->user,
@@ -119,24 +134,30 @@ static void facts_of(crt_ctx *ctx, const crt_cert *stored, int renewed, int same
 static crt_status decide(crt_ctx *ctx, const crt_cert *stored, int renewed, const char *child,
 			 int same_key, const crt_renew_req *req, int64_t now)
 {
+	const crt_cert_profile *prof;
 	renew_facts f;
 	const char *why;
 	char at[32];
 	crt_status r;
 
-	facts_of(ctx, stored, renewed, same_key, req, &f);
+	if ((r = profile_of(ctx, stored, &prof)) != CRT_OK)
+		return r;
+	facts_of(ctx, prof, stored, renewed, same_key, req, &f);
 	if ((r = renew_decide(&f, now, &why)) == CRT_OK)
 		return CRT_OK;
 	if (r == CRT_E_RENEWAL_TOO_EARLY) {
 		crt_time_rfc3339(renew_window_opens(stored->not_after, f.window_days), at,
 				 sizeof(at));
-		return ctx_fail(ctx, r, "%s: renewal of %s opens at %s", why, stored->serial, at);
+		return ctx_fail(ctx, r, "%s: renewal of %s opens at %s (profile %s: renew_days = %d)",
+				why, stored->serial, at, prof->name, f.window_days);
 	}
 	if (r == CRT_E_CERT_REVOKED)
 		return ctx_fail(ctx, r, "%s was revoked (%s)", stored->serial,
 				crt_reason_name(stored->reason));
 	if (renewed && r == CRT_E_RENEWAL_NOT_ALLOWED)
 		return ctx_fail(ctx, r, "%s was renewed already (as %s)", stored->serial, child);
+	if (r == CRT_E_SAME_KEY || f.window_days <= 0)
+		return ctx_fail(ctx, r, "%s (%s, profile %s)", why, stored->serial, prof->name);
 	return ctx_fail(ctx, r, "%s (%s)", why, stored->serial);
 }
 
@@ -249,7 +270,10 @@ crt_status crt_cert_renew(crt_ctx *ctx, const crt_renew_req *req, crt_cert *out)
 		r = ctx_fail(ctx, r, "building the certificate row");
 		goto out;
 	}
+	/* the renewal keeps the profile it was issued under */
 	if ((c.renewed_from = strdup(stored.serial)) == NULL ||
+	    (c.profile = strdup(stored.profile ? stored.profile : CRT_CERT_PROFILE_DEFAULT)) ==
+		NULL ||
 	    (c.ca = strdup(ctx->ca_name)) == NULL ||
 	    (detail = renew_detail(req, &stored, &c)) == NULL) {
 		r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");

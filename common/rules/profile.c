@@ -446,9 +446,9 @@ int certprof_finish(crt_cert_profile *p, const certprof_defaults *d, char *err, 
 		     "approval = none",
 		     name);
 	if (p->renew_days == UNSET)
-		p->renew_days = 30;
+		p->renew_days = d->renew_days;
 	if (p->allow_same_key == UNSET)
-		p->allow_same_key = 0;
+		p->allow_same_key = d->allow_same_key;
 	if (p->pin_mac == UNSET)
 		p->pin_mac = d->pin_mac;
 	if (p->session_timeout == UNSET)

@@ -41,6 +41,8 @@ typedef struct certprof_defaults {
 	int64_t token_lifetime, token_max_lifetime; /* [tokens] */
 	const char *crl_url, *ca_issuers_url, *ocsp_url; /* [ca] */
 	int pin_mac;                      /* [radius] pin_mac */
+	int renew_days;                   /* [renewal] window_days */
+	int allow_same_key;               /* [renewal] allow_same_key */
 	int64_t session_timeout;          /* [radius] max_session_timeout */
 } certprof_defaults;
 

@@ -27,6 +27,9 @@ crt_status renew_decide(const renew_facts *f, int64_t now, const char **why)
 	} else if (now > f->not_after) {
 		r = CRT_E_CERT_EXPIRED;
 		w = "the certificate has expired: a new token is needed";
+	} else if (f->window_days <= 0) {
+		r = CRT_E_RENEWAL_NOT_ALLOWED;
+		w = "the certificate's profile does not allow renewal (renew_days = 0)";
 	} else if (now < renew_window_opens(f->not_after, f->window_days)) {
 		r = CRT_E_RENEWAL_TOO_EARLY;
 		w = "the renewal window has not opened yet";

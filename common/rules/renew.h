@@ -13,12 +13,13 @@
 #include "crtoken.h"
 
 /* What the decision looks at: the stored row of the presented certificate
- * and the renewal policy ([renewal], later the certificate's profile). */
+ * and the renewal policy ([renewal] enabled / require_otp, the window and
+ * the same-key permission of the certificate's profile). */
 typedef struct renew_facts {
 	int enabled;          /* renewal is on at all */
 	int revoked;          /* the stored certificate is revoked */
 	int64_t not_before, not_after;
-	int window_days;      /* allowed from this many days before not_after */
+	int window_days;      /* allowed from this many days before not_after; 0: never */
 	int renewed;          /* a renewal of it exists already */
 	int same_key;         /* the CSR carries the certificate's own public key */
 	int allow_same_key;
@@ -30,7 +31,8 @@ typedef struct renew_facts {
 /*
  * CRT_OK, or the first refusal in this order: CRT_E_RENEWAL_NOT_ALLOWED
  * (renewal off), CRT_E_CERT_REVOKED, CRT_E_CERT_NOT_YET_VALID,
- * CRT_E_CERT_EXPIRED, CRT_E_RENEWAL_TOO_EARLY (before not_after -
+ * CRT_E_CERT_EXPIRED, CRT_E_RENEWAL_NOT_ALLOWED (window_days 0: the
+ * profile never renews), CRT_E_RENEWAL_TOO_EARLY (before not_after -
  * window_days), CRT_E_RENEWAL_NOT_ALLOWED (renewed already),
  * CRT_E_AUTH_REQUIRED (login required and none), CRT_E_FORBIDDEN (the login
  * is not the owner, or there is no owner to log in as), CRT_E_SAME_KEY.

@@ -230,6 +230,67 @@ check_eq "renewing the old one again: refused (exit 1)" 1 "$?"
 check_contains "... renewal_not_allowed" renewal_not_allowed "$(cat "$T/e.out")"
 check_eq "... and the files are left as they were" "$SUMS" "$(cat "$D/erin-old.pem" "$D/erin-old.key" | sha256sum)"
 
+# ------------------------------------------------------------ the certificate's profile
+# The window and the same-key permission are the profile's ([renewal]'s
+# when it leaves them out); the renewal keeps the profile.
+cp "$CRTOKEN_CONF" "$T/conf.before-profiles"
+cat >>"$CRTOKEN_CONF" <<'EOF2'
+
+[profile strict]
+renew_days = 5
+
+[profile samekey]
+allow_same_key = yes
+
+[profile never]
+renew_days = 0
+
+[profile gone]
+description = removed again below
+EOF2
+kill -HUP "$CRTOKEND_PID" && sleep 1
+# issue_p NAME PROFILE : certificate $D/NAME.pem of PROFILE for key $D/NAME.key
+issue_p() {
+	make_csr "$D" "$1" &&
+		_tok=$("$ADMIN" token create --name "$1" --cn "$1" --profile "$2" --json |
+			jget - "d['token']") &&
+		"$ADMIN" redeem "$_tok" --csr "$D/$1.csr" --out "$D/$1.pem" >/dev/null
+}
+check "frank's certificate of profile strict" issue_p frank strict
+make_csr "$D" frank2
+renew "$D/frank.pem" "$D/frank.key" "$D/frank2.csr"
+check_eq "profile strict (renew_days 5), a 10-day certificate: too early, 422" 422 "$STATUS"
+check_eq "... renewal_too_early" renewal_too_early "$(code)"
+check_contains "... naming the profile" "profile strict" "$(jget "$T/body" "d['error']['detail']")"
+
+check "gail's certificate of profile never" issue_p gail never
+make_csr "$D" gail2
+renew "$D/gail.pem" "$D/gail.key" "$D/gail2.csr"
+check_eq "profile never (renew_days 0): 403" 403 "$STATUS"
+check_eq "... renewal_not_allowed" renewal_not_allowed "$(code)"
+
+check "hank's certificate of profile samekey" issue_p hank samekey
+renew "$D/hank.pem" "$D/hank.key" "$D/hank.csr"
+check_eq "profile samekey (allow_same_key): the same key renews, 201" 201 "$STATUS"
+jget "$T/body" "d['certificate']" >"$D/hank-new.pem"
+check_eq "... for the very key" "$(openssl x509 -in "$D/hank.pem" -noout -pubkey | sha256sum)" \
+	"$(openssl x509 -in "$D/hank-new.pem" -noout -pubkey | sha256sum)"
+check_eq "... the renewal keeps profile samekey" samekey \
+	"$("$ADMIN" cert show "$(jget "$T/body" "d['serial']")" --json | jget - "d['profile']")"
+check "ivan's certificate of the default profile" issue_p ivan default
+renew "$D/ivan.pem" "$D/ivan.key" "$D/ivan.csr"
+check_eq "the default profile (allow_same_key from [renewal]: no): same_key, 422" 422 "$STATUS"
+check_eq "... same_key" same_key "$(code)"
+
+check "jane's certificate of profile gone" issue_p jane gone
+cp "$T/conf.before-profiles" "$CRTOKEN_CONF"
+kill -HUP "$CRTOKEND_PID" && sleep 1
+make_csr "$D" jane2
+ROWS1=$(count "SELECT count(*) FROM certificates")
+renew "$D/jane.pem" "$D/jane.key" "$D/jane2.csr"
+check_eq "its profile removed from the config: profile_unknown" profile_unknown "$(code)"
+check_eq "... nothing written" "$ROWS1" "$(count "SELECT count(*) FROM certificates")"
+
 # ------------------------------------------------------------ disabled
 renewal_set enabled no
 kill -HUP "$CRTOKEND_PID" && sleep 1

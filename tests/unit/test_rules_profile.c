@@ -19,7 +19,8 @@ static const certprof_defaults D = {.days = 365,
                                    .token_max_lifetime = 90 * 86400,
                                    .crl_url = NULL,
                                    .ca_issuers_url = NULL,
-                                   .ocsp_url = NULL};
+                                   .ocsp_url = NULL,
+                                   .renew_days = 30};
 
 /* Set every "key=value" of kv on a fresh profile named "p", then finish it.
  * Returns 0 or -1 (err holds the reason). */
@@ -135,6 +136,24 @@ static void radius_pin_and_timeout_are_inherited_unless_set(void **s)
 	certprof_clear(&p);
 }
 
+static void renewal_window_and_same_key_are_inherited_from_renewal_unless_set(void **s)
+{
+	certprof_defaults d = D;
+	crt_cert_profile p;
+	char err[400];
+	d.renew_days = 12;
+	d.allow_same_key = 1;
+	assert_int_equal(build(&p, NULL, &d, err, sizeof(err)), 0);
+	assert_int_equal(p.renew_days, 12);
+	assert_int_equal(p.allow_same_key, 1);
+	certprof_clear(&p);
+	static const char *const kv[] = {"renew_days=0", "allow_same_key=no", NULL};
+	assert_int_equal(build(&p, kv, &d, err, sizeof(err)), 0);
+	assert_int_equal(p.renew_days, 0);
+	assert_int_equal(p.allow_same_key, 0);
+	certprof_clear(&p);
+}
+
 static void approval_required_is_refused_until_the_workflow_exists(void **s)
 {
 	expect_refused((const char *const[]){"approval=required", NULL}, "approval = required");
@@ -228,6 +247,7 @@ int main(void)
 	    cmocka_unit_test(every_key_is_read),
 	    cmocka_unit_test(urls_are_inherited_from_ca_unless_set),
 	    cmocka_unit_test(radius_pin_and_timeout_are_inherited_unless_set),
+	    cmocka_unit_test(renewal_window_and_same_key_are_inherited_from_renewal_unless_set),
 	    cmocka_unit_test(approval_required_is_refused_until_the_workflow_exists),
 	    cmocka_unit_test(an_unknown_placeholder_is_refused),
 	    cmocka_unit_test(bad_values_are_refused_with_the_key_named),

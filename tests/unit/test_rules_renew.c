@@ -60,6 +60,18 @@ static void off_revoked_expired_and_not_yet_valid_are_refused(void **s)
 	assert_int_equal(renew_decide(&f, NB - 1, NULL), CRT_E_CERT_NOT_YET_VALID);
 }
 
+static void a_profile_with_renew_days_zero_never_renews(void **s)
+{
+	renew_facts f = allowed();
+	const char *why;
+	f.window_days = 0;
+	assert_int_equal(renew_decide(&f, NA - 1, &why), CRT_E_RENEWAL_NOT_ALLOWED);
+	assert_non_null(strstr(why, "renew_days = 0"));
+	/* revoked and expired still say so first */
+	f.revoked = 1;
+	assert_int_equal(renew_decide(&f, NA - 1, NULL), CRT_E_CERT_REVOKED);
+}
+
 static void a_certificate_renews_once(void **s)
 {
 	renew_facts f = allowed();
@@ -114,6 +126,7 @@ int main(void)
 	    cmocka_unit_test(within_the_window_a_new_key_renews),
 	    cmocka_unit_test(before_the_window_is_too_early),
 	    cmocka_unit_test(off_revoked_expired_and_not_yet_valid_are_refused),
+	    cmocka_unit_test(a_profile_with_renew_days_zero_never_renews),
 	    cmocka_unit_test(a_certificate_renews_once),
 	    cmocka_unit_test(revoked_wins_over_every_other_refusal),
 	    cmocka_unit_test(the_same_key_is_refused_unless_allowed),
