@@ -25,7 +25,10 @@
 #  TLS-Client-Cert-X509v3-Subject-Key-Identifier, -Authority-Key-Identifier,
 #  TLS-Client-Cert-Valid-Since and -Expiration (not configurable). Set the
 #  eap module's ca_file to crtoken's ca.pem only (README "Enabling it").
-#    fail     the crtoken store cannot be read (fail closed)
+#    fail     the crtoken store cannot be read, was lost, or is stale (a
+#             standby's heartbeat older than [store] max_staleness): fail
+#             closed, an Access-Reject; with on_store_failure = no_response
+#             no reply at all (below)
 #
 crtoken {
 	#  The crtoken configuration file; its [store] database is read.
@@ -57,6 +60,25 @@ crtoken {
 	record_seen = yes
 	seen_flush_interval = 5
 	seen_queue_size = 4096
+
+	#  What a store failure means for the NAS (the store cannot be
+	#  reached, a connection was lost, a statement timed out, a standby's
+	#  heartbeat is older than [store] max_staleness):
+	#    fail         Access-Reject (fail closed; the default). The NAS takes
+	#                 it as the answer and does not ask another server.
+	#    no_response  no reply at all: the module sets
+	#                 control:Response-Packet-Type := Do-Not-Respond on the
+	#                 request from the NAS (the outer one, also when the
+	#                 module runs in the check-eap-tls-crtoken virtual
+	#                 server) and returns fail, so the NAS times out and
+	#                 fails over to its other RADIUS server. Keep
+	#                 cleanup_delay (radiusd.conf, default 5) longer than
+	#                 the NAS's retransmit interval: radiusd ignores a
+	#                 retransmit of an unanswered request only that long,
+	#                 later ones find no EAP session and are rejected
+	#                 (README "Several servers").
+	#  Either way nothing is admitted while the store fails.
+	on_store_failure = fail
 
 	#  Key attestation (YubiKey PIV) for policy: when set, an admitted
 	#  certificate whose key was attested at redemption gets this control

@@ -11,7 +11,10 @@
  * with the token are added (VLAN, Class, Reply-Message ...). Revoked,
  * expired, unknown serial, other issuer name or key, other subject key, a
  * missing or repeated key identifier: REJECT with the reason in
- * Module-Failure-Message. Store unavailable: FAIL (fail closed).
+ * Module-Failure-Message. Store unavailable, lost or stale (store_stale: a
+ * standby's heartbeat older than [store] max_staleness): FAIL (fail closed);
+ * with on_store_failure = no_response also no reply at all (Do-Not-Respond on
+ * the outer request), so the NAS fails over to its other RADIUS server.
  *
  * The module is a thin shell: the lookup and status rules live in common/.
  * The module instance holds one crtoken instance (the config, read once at
@@ -81,6 +84,9 @@ typedef struct rlm_crtoken_t {
 	DICT_ATTR const *until_da;    /* TLS-Client-Cert-Expiration */
 	char const *attest_attr;      /* control attribute for the attested facts; "" = none */
 	DICT_ATTR const *attest_da;
+	char const *on_store_failure; /* "fail" | "no_response" */
+	bool no_response;             /* on_store_failure = no_response */
+	DICT_ATTR const *rpt_da;      /* Response-Packet-Type */
 	char *db_path;                /* the store file, learned from the config */
 	bool file_store;              /* sqlite: check db_path's identity per request */
 	crt_instance *crt;            /* the config, shared by the pool's sessions */
@@ -123,6 +129,8 @@ static const CONF_PARSER module_config[] = {
 	  "5" },
 	{ "seen_queue_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_crtoken_t, queue_size), "4096" },
 	{ "attestation_attribute", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_crtoken_t, attest_attr), "" },
+	{ "on_store_failure", FR_CONF_OFFSET(PW_TYPE_STRING, rlm_crtoken_t, on_store_failure),
+	  "fail" },
 	CONF_PARSER_TERMINATOR
 };
 
@@ -502,6 +510,21 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		}
 	}
 
+	if (strcmp(inst->on_store_failure, "fail") == 0) {
+		inst->no_response = false;
+	} else if (strcmp(inst->on_store_failure, "no_response") == 0) {
+		inst->no_response = true;
+		inst->rpt_da = dict_attrbyvalue(PW_RESPONSE_PACKET_TYPE, 0);
+		if (!inst->rpt_da) {
+			cf_log_err_cs(conf, "The dictionary lacks Response-Packet-Type");
+			return -1;
+		}
+	} else {
+		cf_log_err_cs(conf, "on_store_failure must be fail or no_response, not '%s'",
+			      inst->on_store_failure);
+		return -1;
+	}
+
 	inst->ski_da = dict_attrbyname(SKI_ATTR);
 	inst->aki_da = dict_attrbyname(AKI_ATTR);
 	inst->since_da = dict_attrbyname(SINCE_ATTR);
@@ -741,6 +764,40 @@ static crt_status add_attestation(rlm_crtoken_t const *inst, crtoken_conn_t *con
 	return CRT_OK;
 }
 
+/*
+ * The store failed (unreachable, lost, stale, or the MAC pin could not be
+ * written): FAIL, which rejects. With on_store_failure = no_response the
+ * request that came from the NAS also gets control:Response-Packet-Type :=
+ * Do-Not-Respond, so radiusd sends no reply at all and the NAS fails over to
+ * its other RADIUS server (an Access-Reject would end the authentication).
+ * In the check-eap-tls virtual server this request is rlm_eap_tls's copy
+ * (request_alloc_fake: its parent is the outer request; nested tunnels add
+ * parents), and only the outer request's control list decides the reply
+ * (request_finish in process.c, checked again after post-auth), so the
+ * attribute goes to the outermost request. FAIL stays the return code:
+ * should the attribute not take effect the answer is still a reject, never
+ * an accept (HANDLED in post-auth would leave an Access-Accept).
+ */
+static rlm_rcode_t store_failed(rlm_crtoken_t const *inst, REQUEST *request)
+{
+	REQUEST *outer = request;
+	VALUE_PAIR *vp;
+
+	if (!inst->no_response) return RLM_MODULE_FAIL;
+	while (outer->parent) outer = outer->parent;
+	vp = fr_pair_afrom_da(outer, inst->rpt_da);
+	if (!vp) {
+		RERROR("Cannot drop the request (out of memory): rejecting");
+		return RLM_MODULE_FAIL;
+	}
+	vp->vp_integer = 256; /* Do-Not-Respond */
+	fr_pair_delete_by_num(&outer->config, PW_RESPONSE_PACKET_TYPE, 0, TAG_ANY);
+	fr_pair_add(&outer->config, vp);
+	RWARN("on_store_failure = no_response: no reply to this request (the NAS may fail "
+	      "over to another RADIUS server)");
+	return RLM_MODULE_FAIL;
+}
+
 static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *request)
 {
 	rlm_crtoken_t *inst = instance;
@@ -803,7 +860,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 	}
 	if (!conn) {
 		RERROR("crtoken store %s unavailable: failing closed", inst->db_path);
-		return RLM_MODULE_FAIL;
+		return store_failed(inst, request);
 	}
 
 	now = crt_now();
@@ -842,7 +899,8 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 			pthread_mutex_unlock(&inst->w_mutex);
 			if (s != CRT_OK) {
 				crt_admission_clear(&adm);
-				return status_is_refusal(s) ? RLM_MODULE_REJECT : RLM_MODULE_FAIL;
+				return status_is_refusal(s) ? RLM_MODULE_REJECT
+							    : store_failed(inst, request);
 			}
 		}
 		RDEBUG2("Certificate %s issued by crtoken: admitted", serial);
@@ -866,7 +924,7 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 	RERROR("crtoken lookup of %s failed: %s (%s) %s", serial, crt_status_message(s),
 	       crt_status_name(s), crt_errdetail(conn->ctx));
 	fr_connection_close(inst->pool, conn, crt_status_name(s));
-	return RLM_MODULE_FAIL;
+	return store_failed(inst, request);
 }
 
 /*

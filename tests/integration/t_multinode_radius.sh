@@ -1,0 +1,250 @@
+#!/bin/sh
+# t_multinode_radius.sh — what radiusd does when the PostgreSQL store it reads
+# fails (issue 11; MULTINODE.md §6.3 T6/T7): rlm_crtoken's on_store_failure.
+# A PostgreSQL primary (127.0.0.1:19700) and a streaming hot standby made by
+# pg_basebackup -R (19701), crtokend on the primary (19702, it keeps the
+# heartbeat), two radiusd reading the standby through read_conninfo with
+# [store] max_staleness = 5: F with on_store_failure = fail (UDP 19704) and
+# N with on_store_failure = no_response (UDP 19705); eapol_test does EAP-TLS
+# (the module in the check-eap-tls-crtoken virtual server, as shipped).
+#   - both admit a certificate redeemed on the primary;
+#   - replay paused on the standby until its heartbeat is older than 5 s:
+#     F answers Access-Reject (store_stale), N sends nothing at all (the
+#     client sees no reply before its timeout; N's log: "Not sending reply");
+#     replay resumed: both admit again;
+#   - the standby stopped (pg_ctl stop -m immediate): F rejects, N is
+#     silent; the standby started again: both admit again (the pool
+#     reconnects), and how long that took is reported.
+# radiusd ignores a retransmit of a request it did not answer for
+# cleanup_delay seconds (process.c: "No reply. Ignoring retransmit"); after
+# that a retransmit finds no EAP session and is rejected. The servers here
+# run with cleanup_delay = 5, longer than eapol_test's first retransmit (3 s)
+# and its timeout here (4 s) — README "Several servers" has the NAS side.
+# Everything runs on loopback; every server is stopped by PID on exit.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg_lib.sh"
+RLM_SRC=$TOP/rlm_crtoken
+. "$TOP/tests/integration/radius_lib.sh"
+RLM_BUILD=$BUILD
+
+if ! pkg-config --exists libpq; then
+	ok "# SKIP built without libpq"
+	finish
+	exit 0
+fi
+missing=""
+for p in /usr/sbin/freeradius eapol_test openssl psql "$PGBIN/initdb" "$PGBIN/pg_basebackup" \
+	"$ADMIN" "$BUILD/bin/crtokend" "$BUILD/lib/rlm_crtoken.so"; do
+	command -v "$p" >/dev/null 2>&1 || [ -x "$p" ] || [ -f "$p" ] || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	not_ok "prerequisites present (missing:$missing)"
+	finish
+	exit 1
+fi
+
+P1=19700 # PostgreSQL primary
+P2=19701 # PostgreSQL standby
+HTTP1=19702
+RAD_F=19704 # on_store_failure = fail
+RAD_N=19705 # on_store_failure = no_response
+# PostgreSQL runs as the postgres user, who cannot enter $T (0700).
+PGW=$(mktemp -d "${TMPDIR:-/tmp}/crtoken-mnr.XXXXXX") || exit 1
+chown postgres: "$PGW" 2>/dev/null
+PID_F=""
+PID_N=""
+CRTOKEND_PID=""
+
+mn_stop() {
+	stop_pid "$PID_F"
+	stop_pid "$PID_N"
+	stop_pid "$CRTOKEND_PID"
+	for _d in "$PGW/standby" "$PGW/primary"; do
+		[ -f "$_d/postmaster.pid" ] || continue
+		_pg_as "$PGBIN/pg_ctl" -D "$_d" -m immediate -w -t 30 stop >/dev/null 2>&1 ||
+			kill -9 "$(head -n 1 "$_d/postmaster.pid")" 2>/dev/null
+	done
+	rm -rf "$PGW"
+}
+at_exit mn_stop
+
+# sql PORT SQL : unaligned tuples from the crtoken database at PORT.
+sql() { psql -X -At -h 127.0.0.1 -p "$1" -U crtoken -d crtoken -c "$2" 2>&1; }
+
+pg_primary() {
+	_pg_as "$PGBIN/initdb" -D "$PGW/primary" -A trust -U crtoken -E UTF8 --locale=C --no-sync \
+		>"$PGW/initdb.log" 2>&1 || return 1
+	_pg_as "$PGBIN/pg_ctl" -D "$PGW/primary" -l "$PGW/primary.log" -w -t 30 -o \
+		"-c listen_addresses=127.0.0.1 -p $P1 -c unix_socket_directories=$PGW -c shared_buffers=32MB -c fsync=off -c wal_level=replica -c max_wal_senders=4" \
+		start >/dev/null 2>&1 || { tail -5 "$PGW/primary.log"; return 1; }
+	psql -X -q -h 127.0.0.1 -p "$P1" -U crtoken -d postgres -c 'CREATE DATABASE crtoken' >/dev/null
+}
+standby_start() {
+	_pg_as "$PGBIN/pg_ctl" -D "$PGW/standby" -l "$PGW/standby.log" -w -t 30 -o \
+		"-c listen_addresses=127.0.0.1 -p $P2 -c unix_socket_directories=$PGW -c hot_standby=on -c wal_receiver_status_interval=1 -c fsync=off" \
+		start >/dev/null 2>&1 || { tail -5 "$PGW/standby.log"; return 1; }
+}
+pg_standby() {
+	_pg_as "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$P1" -U crtoken -D "$PGW/standby" -R -c fast \
+		-X stream >"$PGW/basebackup.log" 2>&1 || { cat "$PGW/basebackup.log"; return 1; }
+	standby_start
+}
+check "PostgreSQL primary on 127.0.0.1:$P1" pg_primary
+check "streaming standby from pg_basebackup -R on 127.0.0.1:$P2" pg_standby
+
+CONN1="host=127.0.0.1 port=$P1 user=crtoken dbname=crtoken"
+CONN2="host=127.0.0.1 port=$P2 user=crtoken dbname=crtoken"
+
+check "crtoken instance (SQLite), copied to the primary (store copy)" sh -c \
+	"'$ADMIN' init --dir '$T/inst' >/dev/null && '$ADMIN' --config '$T/inst/crtoken.conf' store copy --to postgresql --conninfo '$CONN1' >/dev/null"
+# conf NAME EXTRA : the instance config on PostgreSQL, with EXTRA [store] lines.
+conf() {
+	sed -e "s|^\[store\]|[store]\nbackend = postgresql\nconninfo = $CONN1\nmax_staleness = 5$2|" \
+		-e "s|^;*listen *=.*|listen = 127.0.0.1:$HTTP1|" \
+		-e "s|^;*plain_http *=.*|plain_http = yes|" \
+		-e "s|^;*require_login *=.*|require_login = no|" \
+		"$T/inst/crtoken.conf" >"$T/inst/$1.conf" && chmod 0640 "$T/inst/$1.conf"
+}
+conf primary ""
+conf standby "\nread_conninfo = $CONN2"
+C1=$T/inst/primary.conf
+A() { "$ADMIN" --config "$C1" "$@"; }
+
+"$BUILD/bin/crtokend" --config "$C1" --foreground >>"$T/crtokend.log" 2>&1 &
+CRTOKEND_PID=$!
+check "crtokend on the primary (127.0.0.1:$HTTP1, keeps the heartbeat)" wait_port 127.0.0.1 "$HTTP1" 100
+
+check "lab CA and radiusd server certificate" rlm_lab_ca "$T"
+cat "$T/inst/ca.pem" "$T/lab-ca.pem" >"$T/client-cas.pem"
+RLM_SERVER_CERT=$T/server.pem
+RLM_SERVER_KEY=$T/server.key
+RLM_CLIENT_CAS=$T/client-cas.pem
+# start_radiusd NAME PORT MODE : radiusd NAME on UDP PORT reading the
+# standby, on_store_failure = MODE, cleanup_delay 5 s (see the top).
+start_radiusd() {
+	RLM_PORT=$2 RLM_CRTOKEN_CONF=$T/inst/standby.conf
+	RLM_MODULE_EXTRA="	on_store_failure = $3" rlm_write_config "$T/rad$1" crtoken &&
+		sed -i 's/^cleanup_delay = 0$/cleanup_delay = 5/' "$T/rad$1/radiusd.conf" &&
+		grep -q '^cleanup_delay = 5$' "$T/rad$1/radiusd.conf" && rlm_start "$T/rad$1"
+}
+check "radiusd F (on_store_failure = fail) on the standby (UDP $RAD_F)" start_radiusd F "$RAD_F" fail
+PID_F=$RLM_PID
+check "radiusd N (on_store_failure = no_response) on the standby (UDP $RAD_N)" \
+	start_radiusd N "$RAD_N" no_response
+PID_N=$RLM_PID
+LOGF=$T/radF/radiusd.log
+LOGN=$T/radN/radiusd.log
+bad_mode() {
+	RLM_PORT=19706 RLM_CRTOKEN_CONF=$T/inst/standby.conf
+	RLM_MODULE_EXTRA="	on_store_failure = reject" rlm_write_config "$T/radX" crtoken || return 1
+	/usr/sbin/freeradius -XC -d "$T/radX" >"$T/radX.out" 2>&1 && return 1
+	grep -q "on_store_failure must be fail or no_response, not 'reject'" "$T/radX.out"
+}
+check "on_store_failure = reject: radiusd refuses the config (fail or no_response)" bad_mode
+
+# auth PORT NAME : EAP-TLS with $T/NAME.pem against the radiusd at PORT
+# (eapol_test waits 4 s): accept | reject | error (no answer).
+auth() {
+	RLM_PORT=$1 RLM_EAPOL_EXTRA="-t 4"
+	rlm_eapol "$T/$2.pem" "$T/$2.key" "$T/$2.$1.out" "$T/lab-ca.pem"
+}
+# dropped PORT NAME : the last auth against PORT saw no reply at all to its
+# last Access-Request: eapol_test timed out, no Access-Accept or -Reject in
+# its output, and it sent that request more than once (it retransmitted).
+dropped() {
+	_o=$T/$2.$1.out
+	grep -q 'EAPOL test timed out' "$_o" && ! grep -q 'Access-Reject' "$_o" &&
+		! grep -q 'Access-Accept' "$_o"
+}
+# since LOG MARK : LOG's lines after line MARK.
+since() { tail -n "+$(($2 + 1))" "$1"; }
+wait_sql() {
+	_i=0
+	while [ $_i -lt "$4" ]; do
+		[ "$(sql "$1" "$2")" = "$3" ] && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+hb_age() { # PORT : seconds since the heartbeat that PORT has (empty if none)
+	_hb=$(sql "$1" "SELECT value FROM meta WHERE key = 'heartbeat'")
+	case "$_hb" in '' | *[!0-9]*) ;; *) echo $(($(date +%s) - _hb)) ;; esac
+}
+# wait_hb PORT CMP N TENTHS : until the heartbeat's age at PORT is CMP N.
+wait_hb() {
+	_i=0
+	while [ $_i -lt "$4" ]; do
+		_a=$(hb_age "$1")
+		[ -n "$_a" ] && [ "$_a" "$2" "$3" ] && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+issue() {
+	_j=$(A token create --name "$1" --cn "$1" --json) && make_csr "$T" "$1" &&
+		_r=$(A redeem "$(json_get "$_j" token)" --csr "$T/$1.csr" --out "$T/$1.pem" --json) &&
+		json_get "$_r" serial >"$T/$1.serial"
+}
+check "alice redeemed on the primary" issue alice
+S=$(cat "$T/alice.serial")
+check "the standby has alice's certificate" \
+	wait_sql "$P2" "SELECT count(*) FROM certificates WHERE serial = '$S'" 1 50
+check "the standby has a fresh heartbeat" wait_hb "$P2" -le 3 100
+check_eq "F admits alice" accept "$(auth $RAD_F alice)"
+check_eq "N admits alice" accept "$(auth $RAD_N alice)"
+
+# --- a stale standby ---------------------------------------------------------
+check_eq "replay paused on the standby" "" "$(sql "$P2" 'SELECT pg_wal_replay_pause()')"
+check "the standby's heartbeat is older than max_staleness (5 s)" wait_hb "$P2" -gt 6 150
+mf=$(wc -l <"$LOGF")
+mn=$(wc -l <"$LOGN")
+check_eq "stale: F (fail) answers Access-Reject" reject "$(auth $RAD_F alice)"
+check_contains "stale: F's log names store_stale" store_stale "$(since "$LOGF" "$mf")"
+r=$(auth $RAD_N alice)
+check_eq "stale: N (no_response) sends no reply (eapol_test times out)" error "$r"
+check "stale: no Access-Accept or Access-Reject reached eapol_test" dropped $RAD_N alice
+diag "eapol_test against N sent $(grep -c 'Sending RADIUS message to authentication server' "$T/alice.$RAD_N.out") RADIUS messages, got $(grep -c 'Received RADIUS packet matched' "$T/alice.$RAD_N.out") answers (challenges)"
+check_contains "stale: N's log names store_stale" store_stale "$(since "$LOGN" "$mn")"
+check_contains "stale: N did not send a reply" "Not sending reply to client" "$(since "$LOGN" "$mn")"
+check_contains "stale: N ignored eapol_test's retransmit" "Ignoring retransmit" "$(since "$LOGN" "$mn")"
+check_eq "replay resumed on the standby" "" "$(sql "$P2" 'SELECT pg_wal_replay_resume()')"
+check "the standby's heartbeat is fresh again" wait_hb "$P2" -le 3 100
+check_eq "fresh again: F admits alice" accept "$(auth $RAD_F alice)"
+check_eq "fresh again: N admits alice" accept "$(auth $RAD_N alice)"
+
+# --- the standby stopped -------------------------------------------------------
+check "standby stopped (pg_ctl stop -m immediate)" \
+	_pg_as "$PGBIN/pg_ctl" -D "$PGW/standby" -m immediate -w -t 30 stop
+mf=$(wc -l <"$LOGF")
+mn=$(wc -l <"$LOGN")
+check_eq "down: F (fail) answers Access-Reject" reject "$(auth $RAD_F alice)"
+check_contains "down: F's log names store_unavailable" store_unavailable "$(since "$LOGF" "$mf")"
+check_eq "down: N (no_response) sends no reply" error "$(auth $RAD_N alice)"
+check "down: no Access-Accept or Access-Reject reached eapol_test" dropped $RAD_N alice
+check_contains "down: N did not send a reply" "Not sending reply to client" "$(since "$LOGN" "$mn")"
+# A request while no connection can be made (the pool has none left).
+check_eq "down, second request: F rejects" reject "$(auth $RAD_F alice)"
+check_eq "down, second request: N sends no reply" error "$(auth $RAD_N alice)"
+check "down, second request: nothing reached eapol_test from N" dropped $RAD_N alice
+check "standby started again" standby_start
+t0=$(date +%s%N)
+back() { # PORT : until PORT admits alice (30 tries)
+	_i=0
+	while [ $_i -lt 30 ]; do
+		[ "$(auth "$1" alice)" = accept ] && return 0
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	return 1
+}
+check "back: F admits alice again" back $RAD_F
+diag "F admitted again $((($(date +%s%N) - t0) / 1000000)) ms after the standby was ready"
+check "back: N admits alice again" back $RAD_N
+diag "refusals by F meanwhile: $(since "$LOGF" "$mf" | grep -o 'store_[a-z]*' | sort | uniq -c | tr -s ' \n' ' ')"
+check "F still running" kill -0 "$PID_F"
+check "N still running" kill -0 "$PID_N"
+
+finish
