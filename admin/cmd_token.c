@@ -1,5 +1,5 @@
 /*
- * cmd_token.c — `crtoken-admin token create|list|show|update|delete|purge`:
+ * cmd_token.c — `crtoken-admin token create|list|show|update|delete|purge|issue`:
  * the group; each action is its own file with its own options (token.h).
  */
 #include "token.h"
@@ -27,7 +27,9 @@ static const char token_help[] =
     "                                  [--attestation MODE] [--attest-* ...]\n"
     "                                  [--reply 'Attribute=value']... [--clear-reply] [--json]\n"
     "       crtoken-admin token delete ID [--json]\n"
-    "       crtoken-admin token purge [--older-than DAYS] [--json]\n\n"
+    "       crtoken-admin token purge [--older-than DAYS] [--json]\n"
+    "       crtoken-admin token issue ID --generate KEYTYPE --p12 FILE\n"
+    "                                  [--passphrase-file F] [--legacy] [--json]\n\n"
     "A certificate request token pre-approves one client certificate: its name, CN,\n"
     "O, OU, optional owner (the only user allowed to redeem it) and RADIUS reply\n"
     "attributes (e.g. --reply Tunnel-Private-Group-Id=42). The token string is shown\n"
@@ -49,7 +51,14 @@ static const char token_help[] =
     "--ca NAME: the CA that signs the certificate (a [ca NAME] section; default\n"
     "the [ca] CA, \"default\"); an unknown name is ca_unknown, nothing created.\n"
     "purge removes expired, used and deleted tokens older than DAYS (default 0);\n"
-    "certificates are kept. Each action takes only the options shown for it; any\n"
+    "certificates are kept.\n"
+    "issue generates the key on behalf of the token's owner (no end-user login):\n"
+    "KEYTYPE ec-p256, ec-p384, rsa-2048, rsa-3072 or ed25519; the certificate is\n"
+    "the owner's (their `crtoken-enroll list`) and the token is used up. The\n"
+    "PKCS#12 (key, certificate, CA chain; --legacy: 3DES/SHA-1 for Apple and old\n"
+    "Windows) goes to FILE, mode 0600, never over an existing file. Its passphrase\n"
+    "is the first line of --passphrase-file F, else a generated one printed once.\n"
+    "Each action takes only the options shown for it; any\n"
     "other is a usage error (exit status 2).\n";
 
 static const admin_action *const token_actions[] = {
@@ -59,6 +68,7 @@ static const admin_action *const token_actions[] = {
     &token_update_action,
     &token_delete_action,
     &token_purge_action,
+    &token_issue_action,
     NULL,
 };
 

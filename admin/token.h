@@ -1,7 +1,7 @@
 /*
  * token.h — what the files of `crtoken-admin token` share: the actions
  * (one file each: token_create.c, token_list.c, token_show.c,
- * token_update.c, token_delete.c, token_purge.c; the group in cmd_token.c),
+ * token_update.c, token_delete.c, token_purge.c, token_issue.c; the group in cmd_token.c),
  * the metadata options create and update both take (token_spec.c) and the
  * output of one token (token_show.c).
  */
@@ -11,7 +11,7 @@
 #include "admin.h"
 
 extern const admin_action token_create_action, token_list_action, token_show_action,
-    token_update_action, token_delete_action, token_purge_action;
+    token_update_action, token_delete_action, token_purge_action, token_issue_action;
 
 /* Option values of the token actions (unique across the group). */
 enum {
@@ -37,6 +37,10 @@ enum {
 	TOK_PROFILE,
 	TOK_VALID_DAYS,
 	TOK_CA,
+	TOK_GENERATE,
+	TOK_P12,
+	TOK_PASS_FILE,
+	TOK_LEGACY,
 };
 
 /* The metadata options of create and update, in their option tables. */

@@ -1115,6 +1115,10 @@ typedef struct crt_redeem_req {
 	 * as the token's attestation policy says */
 	const unsigned char *attestation;
 	size_t attestation_len;
+	/* Instead of token: the token with this id, redeemed by an admin
+	 * (admin = 1, token NULL) for its owner — crt_token_issue. The
+	 * certificate's user is then the token's owner, whatever user says. */
+	const char *token_id;
 } crt_redeem_req;
 
 /*
@@ -1168,6 +1172,21 @@ crt_status crt_redeem_preview(crt_ctx *ctx, const crt_redeem_req *req,
 crt_status crt_redeem_generate(crt_ctx *ctx, const crt_redeem_req *req, const char *key_type,
 			       const char *passphrase, crt_cert *out, unsigned char **p12,
 			       size_t *p12_len, char **pass_out) CRT_MUST_CHECK;
+
+/*
+ * A key generated on behalf of the token's owner, without the owner's login
+ * (crtoken-admin token issue, POST /certificate-request-tokens/{id}/issue):
+ * crt_redeem_generate_form of the token with id by the admin actor. The
+ * token is consumed as by a redemption (token_used when issued again;
+ * token_not_found, token_deleted, token_expired); the certificate's user is
+ * the token's owner (NULL when it has none), so it is theirs in
+ * GET /me/certificates. Audited as token.issue (actor: the admin; detail
+ * "user": the owner) with its certificate.issued event, a refusal as
+ * token.issue_refused. passphrase NULL: a generated one in *pass_out.
+ */
+crt_status crt_token_issue(crt_ctx *ctx, const char *id, const char *key_type,
+			   const char *passphrase, int form, const char *actor, crt_cert *out,
+			   unsigned char **p12, size_t *p12_len, char **pass_out) CRT_MUST_CHECK;
 
 /*
  * Key material helpers shared by GENERATE and the end-user client

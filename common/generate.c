@@ -54,6 +54,22 @@ crt_status crt_redeem_generate(crt_ctx *ctx, const crt_redeem_req *req, const ch
 	                                p12_len, pass_out);
 }
 
+crt_status crt_token_issue(crt_ctx *ctx, const char *id, const char *key_type,
+                           const char *passphrase, int form, const char *actor, crt_cert *out,
+                           unsigned char **p12, size_t *p12_len, char **pass_out)
+{
+	crt_redeem_req req = {.token_id = id, .admin = 1, .actor = actor};
+
+	if (id == NULL || *id == '\0') {
+		if (ctx != NULL)
+			ctx_clear_detail(ctx);
+		return ctx != NULL ? ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token id given")
+		                   : CRT_E_INVALID_ARGUMENT;
+	}
+	return crt_redeem_generate_form(ctx, &req, key_type, passphrase, form, out, p12, p12_len,
+	                                pass_out);
+}
+
 crt_status crt_redeem_generate_form(crt_ctx *ctx, const crt_redeem_req *req,
                                     const char *key_type, const char *passphrase, int form,
                                     crt_cert *out, unsigned char **p12, size_t *p12_len,

@@ -82,19 +82,28 @@ static void audit_refusal_as(crt_ctx *ctx, const crt_redeem_req *req, const char
 static void audit_refusal(crt_ctx *ctx, const crt_redeem_req *req, const char *object,
                           crt_status why)
 {
-	audit_refusal_as(ctx, req, "token.redeem_refused", object, why);
+	audit_refusal_as(ctx, req,
+	                 req->token_id != NULL ? "token.issue_refused" : "token.redeem_refused",
+	                 object, why);
+}
+
+/* Whom the certificate is for: the redeemer's login, or, for an admin's
+ * issue by id (crt_token_issue), the token's owner (NULL: none). */
+static const char *redeem_user(const crt_redeem_req *req, const crt_token *t)
+{
+	return req->token_id != NULL ? t->owner : req->user;
 }
 
 /* The audit detail of a successful redemption (attestation: the attested
  * facts, JSON made by attest_facts_json, or NULL). */
-static char *success_detail(const crt_redeem_req *req, const char *serial, const char *subject,
-                            const char *attestation)
+static char *success_detail(const crt_redeem_req *req, const char *user, const char *serial,
+                            const char *subject, const char *attestation)
 {
 	jbuf js;
 	jb_begin(&js);
 	jb_str(&js, "serial", serial);
 	jb_str(&js, "subject", subject);
-	jb_str(&js, "user", req->user);
+	jb_str(&js, "user", user);
 	jb_str(&js, "remote", req->remote);
 	if (attestation != NULL)
 		jb_json(&js, "attestation", attestation);
@@ -156,11 +165,12 @@ static crt_status check_token(crt_ctx *ctx, const crt_redeem_req *req, const cha
 	crt_status r;
 
 	crt_token_clear(t);
-	if ((r = token_load_by_hash(ctx, hash, now, t)) != CRT_OK) {
-		if (r == CRT_E_TOKEN_UNKNOWN)
-			ctx_fail(ctx, r, "no such token (never issued, or purged)");
+	if (req->token_id != NULL) /* an admin's issue by id: token_not_found */
+		r = token_load(ctx, req->token_id, now, t);
+	else if ((r = token_load_by_hash(ctx, hash, now, t)) == CRT_E_TOKEN_UNKNOWN)
+		ctx_fail(ctx, r, "no such token (never issued, or purged)");
+	if (r != CRT_OK)
 		return r;
-	}
 	snprintf(object, 80, "%s", t->id);
 	if ((r = token_redeem_decide(t, req, now, cn, org, ou, &why)) != CRT_OK)
 		return ctx_fail(ctx, r, "%s", why.msg);
@@ -171,7 +181,11 @@ static crt_status check_token(crt_ctx *ctx, const crt_redeem_req *req, const cha
 static crt_status check_request(crt_ctx *ctx, const crt_redeem_req *req)
 {
 	crt_status r;
-	if ((r = crt_token_check_format(req->token)) != CRT_OK)
+	if (req->token_id != NULL) {
+		if (req->token != NULL || !req->admin)
+			return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT,
+			                "a token id is an admin's issue, without a token string");
+	} else if ((r = crt_token_check_format(req->token)) != CRT_OK)
 		return ctx_fail(ctx, r,
 		                r == CRT_E_TOKEN_MALFORMED
 		                    ? "a token starts with " CRT_TOKEN_PREFIX
@@ -198,10 +212,11 @@ crt_status redeem_precheck(crt_ctx *ctx, const crt_redeem_req *req)
 	crt_status r;
 
 	ctx_clear_detail(ctx);
-	if (req == NULL || req->token == NULL)
+	if (req == NULL || (req->token == NULL && req->token_id == NULL))
 		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token given");
 	if ((r = check_request(ctx, req)) == CRT_OK) {
-		token_hash(req->token, hash);
+		if (req->token != NULL)
+			token_hash(req->token, hash);
 		r = check_token(ctx, req, hash, crt_now(), &t, object, &cn, &org, &ou);
 	}
 	if (r != CRT_OK)
@@ -243,8 +258,8 @@ static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *h
 	}
 	/* ctx signed it: the row carries ctx's chain, whichever context's batch
 	 * stores it (the leader may hold another CA generation). */
-	if ((r = cert_make(*x, csr->pkey, ctx->ca_chain_pem, serial, t->name, t->id, req->user,
-	                   t->reply, now, c)) != CRT_OK) {
+	if ((r = cert_make(*x, csr->pkey, ctx->ca_chain_pem, serial, t->name, t->id,
+	                   redeem_user(req, t), t->reply, now, c)) != CRT_OK) {
 		free(facts);
 		return ctx_fail(ctx, r, "building the certificate row");
 	}
@@ -295,7 +310,8 @@ static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_toke
 	int64_t at = crt_now();
 
 	*retry = 0;
-	if ((detail = success_detail(req, serial, row->subject, row->attestation)) == NULL)
+	if ((detail = success_detail(req, redeem_user(req, t), serial, row->subject,
+	                             row->attestation)) == NULL)
 		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 	event_subject es = {.token_id = t->id,
 	                    .token_name = t->name,
@@ -304,7 +320,7 @@ static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_toke
 	                    .serial = serial,
 	                    .common_name = row->cn,
 	                    .subject = row->subject,
-	                    .user = req->user,
+	                    .user = redeem_user(req, t),
 	                    .not_after = row->not_after};
 	if ((r = event_make("certificate.issued", req->actor, at, &es, eid, &body)) != CRT_OK) {
 		free(detail);
@@ -317,7 +333,7 @@ static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_toke
 	    .cert = row,
 	    .audit = {.at = crt_now(),
 	              .actor = req->actor,
-	              .action = "token.redeem",
+	              .action = req->token_id != NULL ? "token.issue" : "token.redeem",
 	              .object = t->id,
 	              .detail = detail},
 	    .event = &ev};
@@ -347,7 +363,7 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 	ctx_clear_detail(ctx);
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
-	if (req == NULL || req->token == NULL)
+	if (req == NULL || (req->token == NULL && req->token_id == NULL))
 		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token given");
 	if (!ca_can_sign(ctx))
 		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
@@ -358,7 +374,8 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 		goto refused;
 	if ((r = csr_load(ctx, req->csr, req->csr_len, &csr)) != CRT_OK)
 		goto refused;
-	token_hash(req->token, hash);
+	if (req->token != NULL)
+		token_hash(req->token, hash);
 
 	for (int attempt = 0;; attempt++) {
 		if ((r = prepare(ctx, req, hash, csr, now, &t, &x, serial, object, &c, &row)) !=

@@ -18,7 +18,8 @@
  *   heartbeat.c the store heartbeat on PostgreSQL (a thread of its own)
  *   ratelimit.c failed-login limiter per remote address
  *   h_*.c       endpoint handlers (h_renew.c: renewal by TLS client
- *               certificate) (h_portal.c: the /enroll page, whose
+ *               certificate) (h_issue.c: a token issued by an admin,
+ *               the key generated on the owner's behalf) (h_portal.c: the /enroll page, whose
  *               files portal_assets.S embeds from enroll/web/)
  *   log.c       stderr / syslog logging
  *   deliver.c   the event delivery thread
@@ -316,6 +317,8 @@ void h_token_list(struct request *rq);
 void h_token_get(struct request *rq);
 void h_token_update(struct request *rq);
 void h_token_delete(struct request *rq);
+/* h_issue.c */
+void h_token_issue(struct request *rq);
 void h_cert_list(struct request *rq);
 void h_cert_get(struct request *rq);
 void h_cert_revoke(struct request *rq);

@@ -18,6 +18,8 @@ static const struct route routes[] = {
     {"GET", "/certificate-request-tokens/{id}", h_token_get, R_ADMIN},
     {"PATCH", "/certificate-request-tokens/{id}", h_token_update, R_ADMIN | R_BODY},
     {"DELETE", "/certificate-request-tokens/{id}", h_token_delete, R_ADMIN},
+    /* A key generated on behalf of the owner (h_issue.c). */
+    {"POST", "/certificate-request-tokens/{id}/issue", h_token_issue, R_ADMIN | R_BODY},
     /* Certificate profiles (h_certprofiles.c). */
     {"GET", "/profiles", h_cert_profile_list, R_ADMIN},
     {"GET", "/profiles/{name}", h_cert_profile_get, R_ADMIN},
