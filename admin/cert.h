@@ -1,6 +1,6 @@
 /*
  * cert.h — what the files of `crtoken-admin cert` share: the actions (one
- * file each: cert_list.c, cert_show.c, cert_revoke.c; the group in
+ * file each: cert_list.c, cert_show.c, cert_revoke.c, cert_import.c; the group in
  * cmd_cert.c) and the output of one certificate (cert_show.c).
  */
 #ifndef CRTOKEN_ADMIN_CERT_H
@@ -8,7 +8,8 @@
 
 #include "admin.h"
 
-extern const admin_action cert_list_action, cert_show_action, cert_revoke_action;
+extern const admin_action cert_list_action, cert_show_action, cert_revoke_action,
+    cert_import_action;
 
 /* Option values of the cert actions (unique across the group). */
 enum {
@@ -20,6 +21,9 @@ enum {
 	CERT_JSON,
 	CERT_NEVER_SEEN,
 	CERT_STALE,
+	CERT_NAME,
+	CERT_OWNER,
+	CERT_REPLY,
 };
 
 /* Print c as cert show does: JSON with --json (certificate and chain

@@ -459,7 +459,7 @@ crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const c
 	crt_status r;
 	jbuf j;
 	char *detail = NULL;
-	int changed = 0;
+	int changed = 0, imported = 0;
 	int64_t now = crt_now();
 
 	ctx_clear_detail(ctx);
@@ -475,10 +475,14 @@ crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const c
 	 * another CA, that CA's too — always in this order), then the read and
 	 * the guarded write. */
 	if ((r = store_crl_load(ctx, CRT_CA_DEFAULT, STORE_CRL_LOCK, &lock)) != CRT_OK ||
-	    (r = crt_cert_get(ctx, serial, &c)) != CRT_OK ||
-	    (r = ca_select(ctx, c.ca)) != CRT_OK)
+	    (r = crt_cert_get(ctx, serial, &c)) != CRT_OK)
 		goto fail;
-	if (strcmp(ctx->ca_name, CRT_CA_DEFAULT) != 0 &&
+	/* An uploaded certificate (import.c): none of our CAs issued it, so no
+	 * CRL of ours lists it; the revocation is crtoken's own (admission). */
+	imported = c.ca != NULL && strcmp(c.ca, CRT_CA_IMPORTED) == 0;
+	if (!imported && (r = ca_select(ctx, c.ca)) != CRT_OK)
+		goto fail;
+	if (!imported && strcmp(ctx->ca_name, CRT_CA_DEFAULT) != 0 &&
 	    (r = store_crl_load(ctx, ctx->ca_name, STORE_CRL_LOCK, &lock)) != CRT_OK)
 		goto fail;
 	if (c.revoked) {
@@ -503,7 +507,7 @@ crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const c
 	    (r = revoked_event(ctx, &c, reason, actor)) != CRT_OK)
 		goto fail;
 	/* Publish at once, as part of the revocation: every adapter alike. */
-	if (ctx->ca_key != NULL &&
+	if (!imported && ctx->ca_key != NULL &&
 	    (r = crl_publish_in_txn(ctx, actor, "revocation", now, &fresh)) != CRT_OK)
 		goto fail;
 	if ((r = store_commit(ctx)) != CRT_OK)

@@ -114,6 +114,7 @@ static const struct key {
 	{"events", "batch", K_INT, F(events_batch), "50", 1, 1000},
 	{"events", "node", K_STR, F(events_node), NULL, 0, 0},
 	{"attestation", "trusted_roots", K_PATH, F(attest_roots), NULL, 0, 0},
+	{"import", "trusted_issuers", K_PATH, F(import_issuers), NULL, 0, 0},
 	{"attestation", "mode", K_STR, F(attest_mode), "ignore", 0, 0},
 	{"attestation", "pin_policy", K_STR, F(attest_pin_policy), NULL, 0, 0},
 	{"attestation", "touch_policy", K_STR, F(attest_touch_policy), NULL, 0, 0},
@@ -473,7 +474,8 @@ static int sink_valid(const crt_event_sink *s, char *msg, size_t len)
 int ca_name_valid(const char *name)
 {
 	size_t n = strlen(name);
-	if (n == 0 || n > CRT_CA_NAME_MAX || name[0] == '-' || name[0] == '_')
+	if (n == 0 || n > CRT_CA_NAME_MAX || name[0] == '-' || name[0] == '_' ||
+	    strcmp(name, CRT_CA_IMPORTED) == 0) /* reserved: uploaded certificates */
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
@@ -489,11 +491,13 @@ static const char *on_ca_key(crt_config *cfg, const char *cname, const char *nam
 	crt_ca_config *ca = NULL;
 	size_t cap;
 
-	if (!ca_name_valid(cname))
+	if (!ca_name_valid(cname) && strcmp(cname, CRT_CA_IMPORTED) != 0)
 		return "bad CA name (1-32 of a-z, 0-9, '-', '_', starting with a letter or "
 		       "digit)";
 	if (strcmp(cname, CRT_CA_DEFAULT) == 0)
 		return "the default CA is the [ca] section";
+	if (strcmp(cname, CRT_CA_IMPORTED) == 0)
+		return "the name imported is reserved (uploaded certificates)";
 	for (size_t i = 0; i < cfg->ncas; i++)
 		if (strcmp(cfg->cas[i].name, cname) == 0)
 			ca = &cfg->cas[i];

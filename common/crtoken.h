@@ -121,6 +121,17 @@ typedef enum crt_status {
 	CRT_E_PROFILE_UNKNOWN,   /* profile_unknown (no certificate profile of that name) */
 	CRT_E_SAN_INVALID,       /* san_invalid (a SubjectAltName value) */
 	CRT_E_VALIDITY,          /* validity_invalid (validDays beyond the profile's cap) */
+	CRT_E_IMPORT_DISABLED,   /* import_not_configured (no [import] trusted_issuers) */
+	CRT_E_CERT_MALFORMED,    /* cert_malformed (not one PEM certificate) */
+	CRT_E_CERT_MULTIPLE,     /* cert_multiple (several certificates where one is expected) */
+	CRT_E_CERT_PRIVATE_KEY,  /* cert_private_key (a private key where a certificate is expected) */
+	CRT_E_CERT_UNTRUSTED,    /* cert_untrusted (chains to no [import] trusted issuer) */
+	CRT_E_CERT_IS_CA,        /* cert_is_ca (a CA certificate where a leaf is expected) */
+	CRT_E_CERT_USAGE,        /* cert_not_client_auth (EKU / keyUsage forbid client auth) */
+	CRT_E_CERT_KEY_ID,       /* cert_key_id_missing (no Subject or Authority Key Identifier) */
+	CRT_E_CERT_SUBJECT,      /* cert_subject_mismatch (subject not what the token allows) */
+	CRT_E_CERT_EXISTS,       /* cert_exists (this certificate is stored already) */
+	CRT_E_SERIAL_CONFLICT,   /* serial_conflict (another stored certificate has its serial) */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -204,6 +215,9 @@ enum crt_durability { CRT_DURABILITY_FULL = 0, CRT_DURABILITY_NORMAL = 1 };
  * '-', '_', starting with a letter or digit. Paths absolute after loading.
  */
 #define CRT_CA_DEFAULT "default"
+/* The ca of an uploaded certificate (import.c): issued by none of the
+ * instance's CAs, so on none of their CRLs; reserved, no [ca NAME] has it. */
+#define CRT_CA_IMPORTED "imported"
 #define CRT_CA_NAME_MAX 32
 typedef struct crt_ca_config {
 	char *name;
@@ -330,6 +344,9 @@ typedef struct crt_config {
 	char *attest_pin_policy;  /* default minimum PIN policy: never, once, always */
 	char *attest_touch_policy; /* default minimum touch policy: never, cached, always */
 	char *attest_min_firmware; /* default minimum firmware x.y.z */
+	/* [import] (certificates uploaded instead of a CSR, import.c) */
+	char *import_issuers;     /* PEM bundle of the issuers an upload must chain to;
+				     NULL: uploads are refused (import_not_configured) */
 	/* [radius] (rlm_crtoken's admission policy) */
 	int radius_pin_mac;       /* enum crt_pin_mac: the default for every certificate */
 	int radius_max_session_timeout; /* seconds; 0 = only the certificate's notAfter */
@@ -1119,6 +1136,12 @@ typedef struct crt_redeem_req {
 	 * (admin = 1, token NULL) for its owner — crt_token_issue. The
 	 * certificate's user is then the token's owner, whatever user says. */
 	const char *token_id;
+	/* An upload instead of a CSR (csr NULL): one PEM certificate, checked
+	 * as crt_cert_import checks it, whose subject must match what the token
+	 * allows (rules/import.h, import_subject_decide); stored as it is, with
+	 * the token's name and reply attributes. */
+	const unsigned char *cert;
+	size_t cert_len;
 } crt_redeem_req;
 
 /*
@@ -1131,6 +1154,36 @@ typedef struct crt_redeem_req {
  * and written to the audit row.
  */
 crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out) CRT_MUST_CHECK;
+
+/*
+ * An existing certificate, uploaded by an administrator (no token): the
+ * same checks as an upload by redemption — [import] trusted_issuers set
+ * (else CRT_E_IMPORT_DISABLED), exactly one PEM certificate
+ * (CRT_E_CERT_MALFORMED, _MULTIPLE, _PRIVATE_KEY), chaining to a trusted
+ * issuer (X509_verify_cert, no network: CRT_E_CERT_UNTRUSTED), a leaf
+ * (CRT_E_CERT_IS_CA), valid now (CRT_E_CERT_EXPIRED, _NOT_YET_VALID),
+ * usable for client authentication (CRT_E_CERT_USAGE), with both key
+ * identifiers (CRT_E_CERT_KEY_ID), a key the client key policy accepts
+ * (csr_weak_key, csr_unsupported_key), not issued by one of the
+ * instance's own CAs (CRT_E_CERT_UNTRUSTED: those are stored when issued),
+ * not stored yet (CRT_E_CERT_EXISTS; CRT_E_SERIAL_CONFLICT when another
+ * stored certificate has its serial: serials are the store's key).
+ * name required (CRT_E_NAME_REQUIRED), owner a user name, reply valid
+ * (CRT_E_REPLY_ATTR). Stored with ca = CRT_CA_IMPORTED, its own issuer,
+ * SKI and AKI (so rlm_crtoken admits it like an issued one, and refuses it
+ * once revoked), user = owner, with a cert.import audit row and a
+ * certificate.issued event in the same transaction; refusals write nothing.
+ * out (may be NULL) gets the stored certificate.
+ */
+typedef struct crt_import_req {
+	const unsigned char *pem;
+	size_t pem_len;
+	const char *name;  /* required: what the certificate is for */
+	const char *owner; /* the user it belongs to, or NULL */
+	const char *reply; /* reply attributes ("A=v" lines), or NULL */
+	const char *actor; /* for the audit row */
+} crt_import_req;
+crt_status crt_cert_import(crt_ctx *ctx, const crt_import_req *req, crt_cert *out) CRT_MUST_CHECK;
 
 /* What a redemption would issue (crt_redeem_preview). */
 typedef struct crt_preview {

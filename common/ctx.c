@@ -153,6 +153,7 @@ static void instance_free(crt_instance *inst)
 {
 	ocsp_signer_free(inst);
 	sk_X509_pop_free(inst->attest_roots, X509_free);
+	sk_X509_pop_free(inst->import_issuers, X509_free);
 	ca_free(inst);
 	crt_config_clear(&inst->cfg);
 	slot_unref(inst->slot);
@@ -228,6 +229,11 @@ crt_status instance_open(const char *path, unsigned flags, const crt_instance *p
 		if (r == CRT_OK && inst->cfg.attest_roots != NULL &&
 		    (r = attest_roots_load(inst->cfg.attest_roots, &inst->attest_roots, err,
 		                           errlen)) == CRT_E_IO)
+			r = CRT_E_CONFIG;
+		/* the trusted issuers of uploads: only what signs (and so has the CA) uses them */
+		if (r == CRT_OK && inst->cfg.import_issuers != NULL &&
+		    (r = import_issuers_load(inst->cfg.import_issuers, &inst->import_issuers, err,
+					     errlen)) == CRT_E_IO)
 			r = CRT_E_CONFIG;
 	}
 out:

@@ -124,6 +124,27 @@ static const struct {
 	[CRT_E_SAN_INVALID] = {"san_invalid", "a SubjectAltName value is not valid"},
 	[CRT_E_VALIDITY] = {"validity_invalid",
 			    "the validity asked for is beyond what the profile allows"},
+	[CRT_E_IMPORT_DISABLED] = {"import_not_configured",
+				   "this server accepts no certificate uploads ([import] "
+				   "trusted_issuers is not set)"},
+	[CRT_E_CERT_MALFORMED] = {"cert_malformed", "this is not a PEM certificate"},
+	[CRT_E_CERT_MULTIPLE] = {"cert_multiple",
+				 "several certificates were given; upload only the client certificate"},
+	[CRT_E_CERT_PRIVATE_KEY] = {"cert_private_key",
+				    "a private key was given instead of a certificate; never send "
+				    "the private key"},
+	[CRT_E_CERT_UNTRUSTED] = {"cert_untrusted",
+				  "the certificate does not chain to a trusted issuer"},
+	[CRT_E_CERT_IS_CA] = {"cert_is_ca", "a CA certificate cannot be a client certificate"},
+	[CRT_E_CERT_USAGE] = {"cert_not_client_auth",
+			      "the certificate is not usable for client authentication"},
+	[CRT_E_CERT_KEY_ID] = {"cert_key_id_missing",
+			       "the certificate lacks a Subject or Authority Key Identifier"},
+	[CRT_E_CERT_SUBJECT] = {"cert_subject_mismatch",
+				"the certificate's subject is not what the token allows"},
+	[CRT_E_CERT_EXISTS] = {"cert_exists", "this certificate is stored already"},
+	[CRT_E_SERIAL_CONFLICT] = {"serial_conflict",
+				   "another stored certificate has the same serial number"},
 };
 
 const char *crt_status_name(crt_status s)
@@ -164,6 +185,9 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_OTP_PARAMS:
 	case CRT_E_BACKUP_INVALID:
 	case CRT_E_ATTEST_MALFORMED:
+	case CRT_E_CERT_MALFORMED:
+	case CRT_E_CERT_MULTIPLE:
+	case CRT_E_CERT_PRIVATE_KEY:
 		return CRT_KIND_INVALID;
 	case CRT_E_AUTH_REQUIRED:
 	case CRT_E_CLIENT_CERT_REQUIRED:
@@ -194,6 +218,8 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_TOKEN_USED:
 	case CRT_E_TOKEN_NOT_ACTIVE:
 	case CRT_E_CERT_REVOKED:
+	case CRT_E_CERT_EXISTS:
+	case CRT_E_SERIAL_CONFLICT:
 		return CRT_KIND_CONFLICT;
 	case CRT_E_TOKEN_EXPIRED:
 	case CRT_E_TOKEN_DELETED:
@@ -221,6 +247,12 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_SAME_KEY:
 	case CRT_E_SAN_INVALID:
 	case CRT_E_VALIDITY:
+	case CRT_E_IMPORT_DISABLED:
+	case CRT_E_CERT_UNTRUSTED:
+	case CRT_E_CERT_IS_CA:
+	case CRT_E_CERT_USAGE:
+	case CRT_E_CERT_KEY_ID:
+	case CRT_E_CERT_SUBJECT:
 		return CRT_KIND_REFUSED;
 	case CRT_E_RATE_LIMITED:
 	case CRT_E_OTP_LOCKED:

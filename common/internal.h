@@ -82,6 +82,9 @@ struct crt_instance {
 	/* [attestation] trusted_roots, loaded with the CA when configured
 	 * (attest.c: attest_roots_load); NULL when not configured */
 	STACK_OF(X509) *attest_roots;
+	/* [import] trusted_issuers, loaded with the CA when configured
+	 * (import.c: import_issuers_load); NULL when not configured */
+	STACK_OF(X509) *import_issuers;
 	struct store_slot *slot;
 };
 
@@ -251,6 +254,31 @@ crt_status field_check_n(const char *value, size_t len) CRT_MUST_CHECK;
  * characters, no space at either end. CRT_E_FIELD_INVALID with *why set
  * ("must not contain a backslash", ...) otherwise. */
 crt_status subject_field_check(const char *v, const char **why) CRT_MUST_CHECK;
+
+/* --- import.c --- */
+/* Read the PEM bundle at path (checked on the open descriptor, at most
+ * 1 MiB, at least one certificate) into *out. CRT_E_CONFIG, CRT_E_IO or
+ * CRT_E_UNSAFE_PERMISSIONS with why. */
+crt_status import_issuers_load(const char *path, STACK_OF(X509) * *out, char *why, size_t n)
+	CRT_MUST_CHECK;
+/* An upload parsed and checked (every check of crt_cert_import but the
+ * store's): the leaf and its subject fields. */
+typedef struct import_cert {
+	X509 *x;
+	char serial[72];
+	char *cn, *org, *ou;
+	int ncn, norg, nou;
+} import_cert;
+void import_cert_clear(import_cert *ic);
+crt_status import_parse(crt_ctx *ctx, const unsigned char *pem, size_t len, int64_t now,
+			import_cert *out) CRT_MUST_CHECK;
+/* The row of ic (c's strings; cert_make), issued_at now, ca imported. */
+crt_status import_make(crt_ctx *ctx, const import_cert *ic, const char *name,
+		       const char *token_id, const char *user, const char *reply, int64_t now,
+		       crt_cert *c) CRT_MUST_CHECK;
+/* Is ic's serial stored already? CRT_OK (no), CRT_E_CERT_EXISTS (this very
+ * certificate), CRT_E_SERIAL_CONFLICT (another one), or a store error. */
+crt_status import_not_stored(crt_ctx *ctx, const crt_cert *c) CRT_MUST_CHECK;
 
 /* --- config.c --- */
 /* Is name a valid [ca NAME] name (1-32 of a-z, 0-9, '-', '_')? */

@@ -30,6 +30,7 @@
 #include "events.h"
 #include "attest.h"
 #include "internal.h"
+#include "rules/import.h"
 
 static char *refusal_detail(const crt_redeem_req *req, crt_status why)
 {
@@ -107,6 +108,8 @@ static char *success_detail(const crt_redeem_req *req, const char *user, const c
 	jb_str(&js, "remote", req->remote);
 	if (attestation != NULL)
 		jb_json(&js, "attestation", attestation);
+	if (req->cert != NULL) /* an upload (import.c): the certificate was not signed here */
+		jb_json(&js, "upload", "true");
 	return jb_end(&js);
 }
 
@@ -272,6 +275,37 @@ static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *h
 	return CRT_OK;
 }
 
+/* Phase 1 of an upload (req->cert, parsed and checked into ic): the token
+ * read and decided with the certificate's subject as the redeemer's choices
+ * (rules/import.h), then the row of the certificate as it is, with the
+ * token's name and reply attributes. */
+static crt_status prepare_upload(crt_ctx *ctx, const crt_redeem_req *req, const char *hash,
+				 const import_cert *ic, int64_t now, crt_token *t, char serial[72],
+				 char object[80], crt_cert *c, store_cert_row *row)
+{
+	import_subject s = {.cn = ic->cn,
+			    .org = ic->org,
+			    .ou = ic->ou,
+			    .ncn = ic->ncn,
+			    .norg = ic->norg,
+			    .nou = ic->nou};
+	const char *cn, *org, *ou;
+	char why[300];
+	crt_status r;
+
+	crt_cert_clear(c);
+	if ((r = check_token(ctx, req, hash, now, t, object, &cn, &org, &ou)) != CRT_OK)
+		return r;
+	if ((r = import_subject_decide(t, req, &s, now, why, sizeof(why))) != CRT_OK)
+		return ctx_fail(ctx, r, "%s", why);
+	if ((r = import_make(ctx, ic, t->name, t->id, redeem_user(req, t), t->reply, now, c)) != CRT_OK ||
+	    (r = import_not_stored(ctx, c)) != CRT_OK)
+		return r;
+	snprintf(serial, 72, "%s", c->serial);
+	cert_row_of(c, row);
+	return CRT_OK;
+}
+
 /* The store could not say whether the commit of the redemption of token id
  * with serial happened (the connection was lost during COMMIT): the token
  * says — used by this serial means it did. */
@@ -351,6 +385,7 @@ static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_toke
 crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 {
 	crt_csr *csr = NULL;
+	import_cert ic = {0};
 	X509 *x = NULL;
 	crt_token t = {0};
 	crt_cert c = {0};
@@ -365,21 +400,32 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 		memset(out, 0, sizeof(*out));
 	if (req == NULL || (req->token == NULL && req->token_id == NULL))
 		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token given");
-	if (!ca_can_sign(ctx))
+	if (req->cert == NULL && !ca_can_sign(ctx))
 		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
 	snprintf(object, sizeof(object), "token");
 
 	/* Phase 1: everything that needs no lock. */
 	if ((r = check_request(ctx, req)) != CRT_OK)
 		goto refused;
-	if ((r = csr_load(ctx, req->csr, req->csr_len, &csr)) != CRT_OK)
+	if (req->cert != NULL) { /* an upload instead of a CSR (import.c) */
+		if (req->csr != NULL || req->attestation != NULL) {
+			r = ctx_fail(ctx, CRT_E_INVALID_ARGUMENT,
+				     "an uploaded certificate comes without a CSR or an attestation");
+			goto refused;
+		}
+		if ((r = import_parse(ctx, req->cert, req->cert_len, now, &ic)) != CRT_OK)
+			goto refused;
+	} else if ((r = csr_load(ctx, req->csr, req->csr_len, &csr)) != CRT_OK) {
 		goto refused;
+	}
 	if (req->token != NULL)
 		token_hash(req->token, hash);
 
 	for (int attempt = 0;; attempt++) {
-		if ((r = prepare(ctx, req, hash, csr, now, &t, &x, serial, object, &c, &row)) !=
-		    CRT_OK)
+		if ((r = req->cert != NULL ? prepare_upload(ctx, req, hash, &ic, now, &t, serial,
+							    object, &c, &row)
+					   : prepare(ctx, req, hash, csr, now, &t, &x, serial, object,
+						     &c, &row)) != CRT_OK)
 			goto refused;
 		/* Phase 2: the claim and its writes. */
 		r = commit(ctx, req, &t, serial, now, &row, &retry);
@@ -401,6 +447,7 @@ out:
 	ca_select_default(ctx);
 	X509_free(x);
 	csr_free(csr);
+	import_cert_clear(&ic);
 	crt_token_clear(&t);
 	crt_cert_clear(&c);
 	return r;
