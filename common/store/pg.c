@@ -17,11 +17,75 @@
 #define _GNU_SOURCE /* program_invocation_short_name */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/pg.h"
+
+/*
+ * A read-only session (rlm_crtoken's, on a RADIUS thread) waits at most
+ * READER_WAIT_MS for an answer (less when [store] statement_timeout_ms is
+ * lower), and the server cancels its side at the same time (its
+ * statement_timeout). A server that cannot answer at all — its backend
+ * stopped or hung, the host gone without a reset — is not helped by
+ * statement_timeout (the server enforces it), nor by TCP keepalives or
+ * tcp_user_timeout (the kernel keeps acknowledging): only a deadline on
+ * the client side bounds the wait, after which the connection is dropped
+ * (store_unavailable; the next statement reconnects). Writers keep waiting
+ * (a COMMIT's outcome must be learnt, not guessed).
+ */
+#define READER_WAIT_MS 1000
+
+static int reader_wait_ms(const crt_ctx *ctx)
+{
+	int t = ctx->cfg.statement_timeout_ms;
+	return t > 0 && t < READER_WAIT_MS ? t : READER_WAIT_MS;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The result of the command just sent (PQsendPrepare / PQsendQueryPrepared
+ * / PQsendQueryParams), waited for until deadline (CLOCK_MONOTONIC ms): the
+ * last result, as PQexec would answer. NULL with *timed_out set when the
+ * deadline passed first; NULL alone when the connection failed. */
+static PGresult *wait_result(PGconn *pg, int64_t deadline, int *timed_out)
+{
+	PGresult *last = NULL, *r;
+
+	*timed_out = 0;
+	for (;;) {
+		while (!PQisBusy(pg)) {
+			if ((r = PQgetResult(pg)) == NULL)
+				return last;
+			PQclear(last);
+			last = r;
+			if (PQstatus(pg) != CONNECTION_OK)
+				return last;
+		}
+		int64_t left = deadline - mono_ms();
+		if (left <= 0) {
+			PQclear(last);
+			*timed_out = 1;
+			return NULL;
+		}
+		struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
+		int n = poll(&pfd, 1, (int)left);
+		if (n < 0 && errno != EINTR) {
+			PQclear(last);
+			return NULL;
+		}
+		if (n > 0 && !PQconsumeInput(pg))
+			return last != NULL ? last : PQgetResult(pg);
+	}
+}
 
 void pp_text(pg_params *p, const char *s)
 {
@@ -138,7 +202,7 @@ static crt_status session_setup(crt_ctx *ctx)
 	PQsetNoticeProcessor(c->pg, quiet, NULL);
 	snprintf(sql, sizeof(sql),
 		 "SET statement_timeout = %d; SET synchronous_commit = %s%s",
-		 ctx->cfg.statement_timeout_ms,
+		 c->readonly ? reader_wait_ms(ctx) : ctx->cfg.statement_timeout_ms,
 		 ctx->cfg.durability == CRT_DURABILITY_NORMAL ? "off" : "on",
 		 c->readonly ? "; SET default_transaction_read_only = on" : "");
 	PGresult *res = PQexec(c->pg, sql);
@@ -203,6 +267,57 @@ static crt_status ensure_connected(crt_ctx *ctx)
 	return session_setup(ctx);
 }
 
+static crt_status exec_result(crt_ctx *ctx, PGresult *res, PGresult **out, int64_t *changes,
+			      const char *what);
+
+/* The connection of a reader that got no answer in time: dropped. */
+static crt_status reader_timed_out(crt_ctx *ctx, const char *what)
+{
+	struct pg_conn *c = pg_c(ctx);
+	c->broken = 1;
+	return ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE,
+			"%s: no answer from PostgreSQL within %d ms (the connection is dropped)",
+			what, reader_wait_ms(ctx));
+}
+
+/* pg_exec for a read-only session: the same statements, sent without
+ * blocking and waited for until the reader's deadline (one deadline for
+ * the prepare and the execution). */
+static crt_status reader_exec(crt_ctx *ctx, const char *sql, const char *name, int i,
+			      const pg_params *p, PGresult **out, int64_t *changes,
+			      const char *what)
+{
+	struct pg_conn *c = pg_c(ctx);
+	int64_t deadline = mono_ms() + reader_wait_ms(ctx);
+	PGresult *res;
+	crt_status r;
+	int late;
+
+	if (i == c->nstmts && i < PG_MAX_STMTS) {
+		if (!PQsendPrepare(c->pg, name, sql, 0, NULL))
+			return pg_error(ctx, NULL, what);
+		res = wait_result(c->pg, deadline, &late);
+		if (late)
+			return reader_timed_out(ctx, what);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			r = pg_error(ctx, res, what);
+			PQclear(res);
+			return r;
+		}
+		PQclear(res);
+		c->stmts[c->nstmts++] = sql;
+	}
+	if (i < PG_MAX_STMTS ? !PQsendQueryPrepared(c->pg, name, p ? p->n : 0, p ? p->v : NULL,
+						    p ? p->len : NULL, p ? p->fmt : NULL, 0)
+			     : !PQsendQueryParams(c->pg, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
+						  p ? p->len : NULL, p ? p->fmt : NULL, 0))
+		return pg_error(ctx, NULL, what);
+	res = wait_result(c->pg, deadline, &late);
+	if (late)
+		return reader_timed_out(ctx, what);
+	return exec_result(ctx, res, out, changes, what);
+}
+
 crt_status pg_exec(crt_ctx *ctx, const char *sql, const pg_params *p, PGresult **out,
 		   int64_t *changes, const char *what)
 {
@@ -219,6 +334,8 @@ crt_status pg_exec(crt_ctx *ctx, const char *sql, const pg_params *p, PGresult *
 	for (i = 0; i < c->nstmts && c->stmts[i] != sql; i++)
 		;
 	snprintf(name, sizeof(name), "s%d", i);
+	if (c->readonly)
+		return reader_exec(ctx, sql, name, i, p, out, changes, what);
 	if (i == c->nstmts && i < PG_MAX_STMTS) {
 		res = PQprepare(c->pg, name, sql, 0, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -235,6 +352,14 @@ crt_status pg_exec(crt_ctx *ctx, const char *sql, const pg_params *p, PGresult *
 	else
 		res = PQexecParams(c->pg, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
 				   p ? p->len : NULL, p ? p->fmt : NULL, 0);
+	return exec_result(ctx, res, out, changes, what);
+}
+
+/* What pg_exec answers for res (a result of sql, or NULL). */
+static crt_status exec_result(crt_ctx *ctx, PGresult *res, PGresult **out, int64_t *changes,
+			      const char *what)
+{
+	crt_status r;
 	ExecStatusType es = PQresultStatus(res);
 	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
 		r = pg_error(ctx, res, what);

@@ -135,7 +135,7 @@ PID_N=$RLM_PID
 LOGF=$T/radF/radiusd.log
 LOGN=$T/radN/radiusd.log
 bad_mode() {
-	RLM_PORT=19706 RLM_CRTOKEN_CONF=$T/inst/standby.conf
+	RLM_PORT=19707 RLM_CRTOKEN_CONF=$T/inst/standby.conf
 	RLM_MODULE_EXTRA="	on_store_failure = reject" rlm_write_config "$T/radX" crtoken || return 1
 	/usr/sbin/freeradius -XC -d "$T/radX" >"$T/radX.out" 2>&1 && return 1
 	grep -q "on_store_failure must be fail or no_response, not 'reject'" "$T/radX.out"
@@ -246,5 +246,87 @@ check "back: N admits alice again" back $RAD_N
 diag "refusals by F meanwhile: $(since "$LOGF" "$mf" | grep -o 'store_[a-z]*' | sort | uniq -c | tr -s ' \n' ' ')"
 check "F still running" kill -0 "$PID_F"
 check "N still running" kill -0 "$PID_N"
+stop_pid "$PID_F"
+stop_pid "$PID_N"
+PID_F=""
+PID_N=""
+
+# --- T6: the PostgreSQL backends of one radiusd frozen -------------------------
+# radiusd T (threaded: 8 threads at most, on_store_failure = fail) reads the
+# primary; its sessions name themselves rad-t (readers) and rad-t-w (the
+# writer of what RADIUS saw) in pg_stat_activity. Its backends stopped with
+# SIGSTOP: PostgreSQL's own statement_timeout cannot fire in a stopped
+# process and the kernel keeps acknowledging TCP, so only the reader's own
+# deadline (1 s, common/store/pg.c) gets the thread back. Twice as many
+# concurrent authentications as radiusd has threads: each is answered
+# (admitted on a fresh connection, or rejected by a dropped one).
+RAD_T=19706
+sed -e "s|^conninfo = .*|conninfo = $CONN1 application_name=rad-t-w\nread_conninfo = $CONN1 application_name=rad-t|" \
+	"$C1" >"$T/inst/t.conf" && chmod 0640 "$T/inst/t.conf"
+PIDS_STOPPED=""
+at_exit '[ -z "$PIDS_STOPPED" ] || kill -CONT $PIDS_STOPPED 2>/dev/null'
+start_t() {
+	RLM_PORT=$RAD_T RLM_CRTOKEN_CONF=$T/inst/t.conf RLM_DEBUG="-xx"
+	RLM_MODULE_EXTRA="	on_store_failure = fail" rlm_write_config "$T/radT" crtoken &&
+		rlm_start "$T/radT"
+}
+check "radiusd T (threaded, at most 8 threads) on the primary (UDP $RAD_T)" start_t
+PID_T=$RLM_PID
+RLM_PID=""
+RLM_DEBUG=-X
+at_exit 'stop_pid "$PID_T"'
+LOGT=$T/radT/radiusd.log
+# burst K TAG : K concurrent EAP-TLS authentications of alice against T;
+# $T/TAG.res has one line per authentication: result wall-time-ms.
+burst() {
+	: >"$T/$2.res"
+	_k=0
+	_pids=""
+	while [ $_k -lt "$1" ]; do
+		(
+			_t0=$(date +%s%N)
+			RLM_PORT=$RAD_T RLM_EAPOL_EXTRA="-t 4"
+			_r=$(rlm_eapol "$T/alice.pem" "$T/alice.key" "$T/$2.$_k.out" "$T/lab-ca.pem")
+			echo "$_r $((($(date +%s%N) - _t0) / 1000000))" >>"$T/$2.res"
+		) &
+		_pids="$_pids $!"
+		_k=$((_k + 1))
+	done
+	for _p in $_pids; do wait "$_p"; done
+}
+count() { grep -c "^$2 " "$T/$1.res"; }
+maxms() { sort -k2 -n "$T/$1.res" | tail -n 1 | cut -d' ' -f2; }
+burst 8 warm
+check_eq "T admits 8 concurrent authentications (its pool opens connections)" 8 "$(count warm accept)"
+diag "warm-up: slowest of 8 concurrent authentications $(maxms warm) ms"
+PIDS_STOPPED=$(sql "$P1" "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name IN ('rad-t', 'rad-t-w')")
+NREAD=$(sql "$P1" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rad-t'")
+diag "T's backends: $NREAD readers (rad-t), $(sql "$P1" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rad-t-w'") writer; pids $PIDS_STOPPED"
+check "T has reader backends on the primary" test "${NREAD:-0}" -ge 1
+m=$(wc -l <"$LOGT")
+check "T's backends stopped (kill -STOP)" kill -STOP $PIDS_STOPPED
+burst 16 frozen
+diag "frozen: $(count frozen accept) admitted, $(count frozen reject) rejected, $(count frozen error) unanswered; wall times (ms): $(sort -k2 -n "$T/frozen.res" | cut -d' ' -f2 | tr '\n' ' ')"
+check_eq "frozen: all 16 concurrent authentications answered (twice T's threads)" 16 \
+	"$(($(count frozen accept) + $(count frozen reject)))"
+check "frozen: some were answered by dropped connections (rejected)" test "$(count frozen reject)" -ge 1
+check "frozen: each answered before eapol_test's 3 s retransmit (bound 1.5 s per lookup)" \
+	test "$(maxms frozen)" -lt 3000
+check_contains "frozen: T's log names the reader's deadline" \
+	"no answer from PostgreSQL within 1000 ms" "$(since "$LOGT" "$m")"
+diag "lookups cut off by the deadline: $(since "$LOGT" "$m" | grep -c 'ERROR: crtoken lookup of .* no answer from PostgreSQL within')"
+check "frozen: radiusd T still running" kill -0 "$PID_T"
+check "T's backends continued (kill -CONT)" kill -CONT $PIDS_STOPPED
+STOPPED=$PIDS_STOPPED
+PIDS_STOPPED=""
+burst 8 after
+check_eq "after: T admits 8 concurrent authentications" 8 "$(count after accept)"
+diag "after: slowest of 8 $(maxms after) ms"
+gone() { # the dropped readers' backends have ended
+	_l=$(echo "$STOPPED" | tr ' ' ',')
+	wait_sql "$P1" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rad-t' AND pid IN ($_l)" 0 50
+}
+check "the backends T dropped have exited once continued" gone
+check "radiusd T still running" kill -0 "$PID_T"
 
 finish
