@@ -259,6 +259,8 @@ void reply_empty(struct request *rq, unsigned status);
  * more than the generic message; its detail goes to the log.
  */
 void reply_error(struct request *rq, crt_status s, const char *detail);
+/* reply_error with the HTTP status given instead of the mapped one. */
+void reply_error_http(struct request *rq, unsigned status, crt_status s, const char *detail);
 /* reply_error with crt_errdetail(rq->ctx). */
 void reply_status(struct request *rq, crt_status s);
 /* Add a header to the response already made. */

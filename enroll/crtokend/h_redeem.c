@@ -107,6 +107,13 @@ void h_redeem(struct request *rq)
 	/* Without a login the attempt reserved by auth.c ends here: a refusal
 	 * (audited by libcrtoken) counts against the address. */
 	auth_attempt_done(rq, s != CRT_OK);
+	if (s == CRT_E_STORE_COMMIT_UNKNOWN) {
+		/* The store was lost during the commit and could not say whether
+		 * it happened. A redemption may be sent again (single use
+		 * decides): 503, the retry answers 201 or token_used. */
+		reply_error_http(rq, 503, s, crt_errdetail(rq->ctx));
+		goto out;
+	}
 	if (s != CRT_OK) {
 		reply_status(rq, s);
 		goto out;

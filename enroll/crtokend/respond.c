@@ -128,7 +128,11 @@ void reply_json(struct request *rq, unsigned status, json_t *body)
 
 void reply_error(struct request *rq, crt_status s, const char *detail)
 {
-	unsigned status = http_status_for(s);
+	reply_error_http(rq, http_status_for(s), s, detail);
+}
+
+void reply_error_http(struct request *rq, unsigned status, crt_status s, const char *detail)
+{
 	json_t *err, *body;
 	char *text = NULL;
 

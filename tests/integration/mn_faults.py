@@ -16,7 +16,11 @@
       down: it must come back), anything else moves on. Every answer is one
       line of EVENTS, flushed at once: "start end status code node token
       serial" (Unix times, -1 status for a connection error or a timeout of
-      10 s). Stops when the tokens are done or STOPFILE exists.
+      10 s). Stops when the tokens are done or STOPFILE exists. MN_DELAY
+      (seconds, default 0): each client's pause after an answer that is
+      not a 503, so that the tokens last the whole run.
+  mn_faults.py summary EVENTS CYCLES
+      the figures of a load run (see summary()).
 """
 import base64
 import hashlib
@@ -94,6 +98,7 @@ def burst(rounds, body):
 
 
 def load(urls, tokens, body, clients, events, stopfile):
+    delay = float(os.environ.get("MN_DELAY", "0"))
     lock = threading.Lock()
     out = open(events, "a")
     nxt = [0]
@@ -127,6 +132,7 @@ def load(urls, tokens, body, clients, events, stopfile):
                 if st == 503 or st == -1:
                     time.sleep(0.05)  # the store is down: the same token again
                     continue
+                time.sleep(delay)  # pace the load so that it lasts the whole run
                 break
 
     th = [threading.Thread(target=worker, args=(w,)) for w in range(clients)]
@@ -134,6 +140,43 @@ def load(urls, tokens, body, clients, events, stopfile):
         t.start()
     for t in th:
         t.join()
+
+
+def summary(events, cycles):
+    """The figures of a load run against the outages in CYCLES (lines
+    "down stopped start up": when the stop began, when it had stopped, when
+    the start began, when the server was ready), one "key value" line
+    each."""
+    ev = []
+    for l in open(events):
+        if l.strip():
+            a, b, st, code, node, tok, serial = l.split()
+            ev.append((float(a), float(b), int(st), code, node, tok, serial))
+    cyc = [tuple(map(float, l.split())) for l in open(cycles) if l.strip()]
+    by, seen503, bad = {}, set(), []
+    for a, b, st, code, node, tok, serial in sorted(ev, key=lambda e: e[1]):
+        by[st] = by.get(st, 0) + 1
+        if st == 503:
+            seen503.add(tok)
+        elif st != 201 and not (st == 409 and code == "token_used" and tok in seen503):
+            bad.append("%d:%s" % (st, code))
+    down = [e for e in ev for (d, x, s, u) in cyc if e[0] > x and e[1] < s]
+    resume = []
+    for (d, x, s, u) in cyc:
+        ok = [e[1] for e in ev if e[2] == 201 and e[1] > u]
+        resume.append(min(ok) - u if ok else 99)
+    print("answers", len(ev))
+    print("by_status", " ".join("%d:%d" % kv for kv in sorted(by.items())))
+    print("codes", " ".join(sorted({"%d:%s" % (e[2], e[3]) for e in ev if e[2] != 201})))
+    print("bad", len(bad), " ".join(sorted(set(bad))))
+    print("down_answers", len(down))
+    print("down_non503", sum(1 for e in down if e[2] != 503))
+    print("resume_max", "%.2f" % max(resume))
+    print("resume", " ".join("%.2f" % r for r in resume))
+    print("restart_max", "%.2f" % max(u - s for d, x, s, u in cyc))
+    print("latency_max", "%.2f" % max(e[1] - e[0] for e in ev))
+    print("after_last", sum(1 for e in ev if e[2] == 201 and e[1] > cyc[-1][3]))
+    print("retried_409", sum(1 for e in ev if e[2] == 409))
 
 
 if __name__ == "__main__":
@@ -145,5 +188,7 @@ if __name__ == "__main__":
         tokens = [l.strip() for l in open(sys.argv[3]) if l.strip()]
         load(urls, tokens, open(sys.argv[4], "rb").read(), int(sys.argv[5]), sys.argv[6],
              sys.argv[7])
+    elif mode == "summary":
+        summary(sys.argv[2], sys.argv[3])
     else:
         sys.exit("usage: mn_faults.py burst|load ...")

@@ -8,6 +8,23 @@
 #       failures split between the nodes lock the user at the configured
 #       max_failures, also when they arrive at the same moment (no lost
 #       update of the counter).
+#   T8  crtokend C on the same store with another otp.key: the right code
+#       fails closed there (503; seal_error in its log, and from
+#       crtoken-admin otp verify with C's config), nothing is written, and
+#       the same code then redeems the same token on A.
+#   T4  crtokend D (19734) and E (19735) without the gate, four clients
+#       redeeming through both: PostgreSQL killed (pg_ctl stop -m immediate)
+#       and restarted 10 times. Only 503s while it is down (no 500, no
+#       connection error, no answer slower than 5 s), redemptions again
+#       within 2 s of it being ready, every serial a client received is
+#       stored, no token has two certificates. Then the connection lost
+#       during COMMIT, made to happen: (a) committed (the backend terminated
+#       while waiting for an absent synchronous standby): 201, resolved by
+#       the phase-1 serial; (c) the same with the server killed: 503
+#       store_commit_unknown, then 409 token_used; (b) not committed
+#       (terminated in a deferred trigger): 503, the token redeems later.
+# PostgreSQL runs with fsync off: what is tested is the connection, not
+# the disk (an immediate stop keeps what the kernel has).
 # Everything runs on loopback; every server is stopped by PID on exit.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
@@ -212,6 +229,218 @@ check_eq "attack_lost_failure_update: $MAXF wrong codes at once on A and B: all 
 	"$($PY -c 'import json,sys; print(sum(1 for st, _ in json.load(open(sys.argv[1]))[0] if st == 401))' "$T/burst.out")"
 check_eq "attack_lost_failure_update: every failure counted, the user locked" "$MAXF 1" \
 	"$(sql "SELECT failures || ' ' || (locked_until > extract(epoch FROM now()))::int FROM otp WHERE username = 'lock2'")"
+
+# --- T8: a node with another OTP key: seal_error, nothing written -----------
+HC=19733 # crtokend C: the same store, another otp.key
+"$ADMIN" init --dir "$T/other" >/dev/null
+node c "$HC" crtoken-otp-c
+sed -i "s|^;*key_file *= *otp.key|key_file = $T/other/otp.key|" "$T/inst/c.conf"
+check_eq "node C's config names another OTP key" 1 "$(grep -c "^key_file = $T/other/otp.key" "$T/inst/c.conf")"
+printf 'auth required %s config=%s\naccount required %s config=%s\n' \
+	"$PAM_SO" "$T/inst/c.conf" "$PAM_SO" "$T/inst/c.conf" >"$T/pam.d/crtoken-otp-c"
+check "crtokend C (127.0.0.1:$HC) with another otp.key" start_node c "$HC"
+PID_C=$NODE_PID
+at_exit 'stop_pid "$PID_C"'
+S8=$(enroll seal1)
+tokens 2 "$T/seal.tokens"
+# the store as the nodes share it, without the heartbeat (it moves)
+snap() {
+	sql "SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
+		SELECT 'otp ' || username || ' ' || last_step || ' ' || failures || ' ' || locked_until AS x FROM otp
+		UNION ALL SELECT 'tok ' || id || ' ' || coalesce(used_at, 0) || ' ' || coalesce(serial, '') FROM tokens
+		UNION ALL SELECT 'cert ' || serial FROM certificates
+		UNION ALL SELECT 'audit ' || id FROM audit) s"
+}
+before=$(snap)
+code=$($PY -c 'import sys; sys.path.insert(0, sys.argv[1]); import mn_faults; print(mn_faults.totp(sys.argv[2]))' \
+	"$TOP/tests/integration" "$S8")
+check_code "crtoken-admin otp verify with node C's key: seal_error" seal_error \
+	"$ADMIN" --config "$T/inst/c.conf" otp verify seal1 "$code"
+check_contains "... saying the secret does not open with this key" "does not open with this key" \
+	"$(cat "$T/.err")"
+m=$(wc -l <"$T/c.log")
+check_eq "seal1's right code through node C: 503 store_unavailable (fails closed)" \
+	"503 store_unavailable" "$(login "http://127.0.0.1:$HC" seal1 "$code" "$(sed -n 1p "$T/seal.tokens")")"
+check_contains "node C's log names seal_error for seal1" \
+	"OTP verification failed closed for seal1: seal_error" "$(tail -n "+$((m + 1))" "$T/c.log")"
+check_eq "nothing written: tokens, certificates, OTP counters and audit as before" "$before" "$(snap)"
+check_eq "the same code on node A (the right key) redeems the same token: 201" "201 -" \
+	"$(login "$UA" seal1 "$code" "$(sed -n 1p "$T/seal.tokens")")"
+
+
+# --- T4: PostgreSQL killed and restarted 10 times under redemption load ------
+# Two crtokend without the login gate (D, E); four clients, two on each,
+# redeem a token after another and retry the same token after a 503.
+stop_pid "$PID_A"
+stop_pid "$PID_B"
+stop_pid "$PID_C"
+PID_A=""
+PID_B=""
+PID_C=""
+HD=19734
+HE=19735
+for n in d:$HD e:$HE; do
+	node "${n%%:*}" "${n#*:}" crtoken-otp
+	sed -i 's|^require_login = yes|require_login = no|' "$T/inst/${n%%:*}.conf"
+done
+check "crtokend D (127.0.0.1:$HD), no login gate" start_node d "$HD"
+PID_D=$NODE_PID
+check "crtokend E (127.0.0.1:$HE), no login gate" start_node e "$HE"
+PID_E=$NODE_PID
+at_exit 'stop_pid "$PID_D"; stop_pid "$PID_E"'
+UD=http://127.0.0.1:$HD
+UE=http://127.0.0.1:$HE
+NLOAD=2500
+tokens "$NLOAD" "$T/load.tokens"
+check_eq "$NLOAD tokens for the load" "$NLOAD" "$(wc -l <"$T/load.tokens")"
+# a crash restart replays the WAL since the last checkpoint: keep it short
+sql CHECKPOINT >/dev/null
+STOP=$T/load.stop
+MN_DELAY=0.05 $PY "$TOP/tests/integration/mn_faults.py" load "$UD,$UE" "$T/load.tokens" \
+	"$T/dev.body" 4 "$T/load.events" "$STOP" &
+LOAD_PID=$!
+at_exit 'touch "$STOP"; stop_pid "$LOAD_PID"'
+now() { date +%s.%N | cut -c1-14; }
+sleep 1
+: >"$T/cycles"
+i=1
+while [ $i -le 10 ]; do
+	t_down=$(now)
+	_pg_as "$PGBIN/pg_ctl" -D "$PGW/data" -m immediate -w -t 30 stop >/dev/null 2>&1
+	t_stopped=$(now)
+	sleep 0.5
+	t_start=$(now)
+	pg_up >/dev/null
+	t_up=$(now)
+	echo "$t_down $t_stopped $t_start $t_up" >>"$T/cycles"
+	sleep 1.2
+	i=$((i + 1))
+done
+sleep 1
+touch "$STOP"
+wait "$LOAD_PID"
+LOAD_PID=""
+check "crtokend D and E are still running" kill -0 "$PID_D" "$PID_E"
+$PY "$TOP/tests/integration/mn_faults.py" summary "$T/load.events" "$T/cycles" >"$T/load.sum"
+cut -d' ' -f7 "$T/load.events" | grep -v '^-$' | sort >"$T/load.serials"
+sget() { sed -n "s/^$1 //p" "$T/load.sum"; }
+diag "load: $(sget answers) answers ($(sget by_status)); codes: $(sget codes)"
+diag "PostgreSQL ready after pg_ctl start (s): max $(sget restart_max); first 201 after ready (s): $(sget resume)"
+diag "slowest answer $(sget latency_max) s; 409 token_used after a 503 (committed, answer lost): $(sget retried_409)"
+check_eq "only 201 and 503 (and 409 token_used for a token retried after a 503): no 500" "0" \
+	"$(sget bad | cut -d' ' -f1)"
+[ "$(sget bad | cut -d' ' -f1)" = 0 ] || diag "other answers: $(sget bad)"
+check_eq "every answer while PostgreSQL was down is a 503" "0" "$(sget down_non503)"
+check "503s were answered while it was down (the load covered the outages)" \
+	test "$(sget down_answers)" -ge 10
+check "no connection error or timeout (no crash, no hang): slowest answer < 5 s" \
+	$PY -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 5 else 1)' "$(sget latency_max)"
+check "redemptions resume within 2 s after PostgreSQL is back (max $(sget resume_max) s)" \
+	$PY -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= 2 else 1)' "$(sget resume_max)"
+check "the load ran past the last restart" test "$(sget after_last)" -gt 0
+sql "SELECT serial FROM certificates" | sort >"$T/store.serials"
+check_eq "every serial a client received is stored" "" "$(comm -23 "$T/load.serials" "$T/store.serials")"
+check_eq "no serial was received twice" "" "$(uniq -d "$T/load.serials")"
+check_eq "no token has two certificates; every used token has its certificate" "0 0 0" \
+	"$(sql "SELECT (SELECT count(*) FROM (SELECT token_id FROM certificates GROUP BY token_id HAVING count(*) > 1) d) || ' ' ||
+		(SELECT count(*) FROM tokens t WHERE t.used_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.serial = t.serial AND c.token_id = t.id)) || ' ' ||
+		(SELECT count(*) FROM certificates c JOIN tokens t ON t.id = c.token_id WHERE t.used_at IS NULL)")"
+diag "lost commits in the nodes' logs: $(cat "$T/d.log" "$T/e.log" | grep -c commit)"
+cat "$T/d.log" "$T/e.log" | grep commit | head -5 | sed 's/^/#   /'
+
+
+# --- T4: the connection lost during COMMIT, resolved by the serial ----------
+# wait_backend WAIT_EVENT : the pid of the backend waiting on WAIT_EVENT
+# with a lock on certificates (a redemption's, not a heartbeat's), polled
+# for up to 5 s.
+wait_backend() {
+	_i=0
+	while [ $_i -lt 100 ]; do
+		_p=$(sql "SELECT a.pid FROM pg_stat_activity a WHERE a.wait_event = '$1' AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.relation = 'certificates'::regclass) LIMIT 1")
+		[ -n "$_p" ] && { echo "$_p"; return 0; }
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	return 1
+}
+# post_bg URL TOKEN OUT : redeem in the background; "status code-or-serial" in OUT.
+post_bg() {
+	(
+		_st=$(curl -s -m 20 -o "$3.body" -w '%{http_code}' -H 'Content-Type: application/json' \
+			--data-binary @"$T/dev.body" "$1/client-certificates/token/$2")
+		if [ "$_st" = 201 ]; then
+			echo "201 $(jget "$3.body" "d['serial']")"
+		else
+			echo "$_st $(jget "$3.body" "d['error']['code']" 2>/dev/null)"
+		fi >"$3"
+	) &
+	POST_PID=$!
+}
+tokens 3 "$T/cu.tokens"
+tk() { sed -n "${1}p" "$T/cu.tokens"; }
+tid() { sql "SELECT id FROM tokens WHERE used_at IS NOT NULL AND serial = '$1'"; }
+
+# (a) The COMMIT reached the server, which committed it locally and then
+# waited for a synchronous standby that does not exist; the backend is
+# terminated in that wait, so crtokend loses the connection during COMMIT
+# while the redemption is committed. Read back on a fresh connection, the
+# token names the serial signed in phase 1: 201 with that certificate.
+sql "ALTER SYSTEM SET synchronous_standby_names = 'mnf_nosuch'" >/dev/null
+sql "SELECT pg_reload_conf()" >/dev/null
+m=$(wc -l <"$PGW/pg.log")
+post_bg "$UD" "$(tk 1)" "$T/cu.a"
+pid=$(wait_backend SyncRep)
+check "a redemption's COMMIT waits for the (absent) synchronous standby" test -n "$pid"
+sql "SELECT pg_terminate_backend($pid)" >/dev/null
+wait "$POST_PID"
+check_contains "... terminated after committing locally (the server says so)" \
+	"has already committed locally" "$(tail -n "+$((m + 1))" "$PGW/pg.log")"
+set -- $(cat "$T/cu.a")
+check_eq "connection lost during a COMMIT that happened: 201" 201 "${1:-}"
+check "... with the serial the store has for that token (resolved by the phase-1 serial)" \
+	test -n "${2:-}" -a -n "$(tid "${2:-x}")"
+
+# (c) The same wait, then PostgreSQL itself is killed: the connection is
+# lost during COMMIT and the read-back fails too. 503 store_commit_unknown
+# (not a 500): sent again once the server is back, the redemption answers
+# 409 token_used, and the certificate is in the store (the commit record
+# was flushed before the wait).
+post_bg "$UD" "$(tk 2)" "$T/cu.c"
+pid=$(wait_backend SyncRep)
+check "a second redemption waits for the synchronous standby" test -n "$pid"
+_pg_as "$PGBIN/pg_ctl" -D "$PGW/data" -m immediate -w -t 30 stop >/dev/null 2>&1
+wait "$POST_PID"
+check_eq "PostgreSQL killed during that COMMIT: 503 store_commit_unknown" \
+	"503 store_commit_unknown" "$(cat "$T/cu.c")"
+_pg_as sed -i '/synchronous_standby_names/d' "$PGW/data/postgresql.auto.conf"
+check "PostgreSQL restarted (no synchronous standby named)" pg_up
+post_bg "$UD" "$(tk 2)" "$T/cu.c2"
+wait "$POST_PID"
+check_eq "the redemption sent again: 409 token_used (it had committed)" "409 token_used" \
+	"$(cat "$T/cu.c2")"
+check_eq "... its certificate is stored" 1 \
+	"$(sql "SELECT count(*) FROM tokens t JOIN certificates c ON c.serial = t.serial AND c.token_id = t.id WHERE t.name = 'cu-2'")"
+
+# (b) The COMMIT runs a deferred trigger that sleeps; the backend is
+# terminated in it, so the connection is lost during a COMMIT that did not
+# happen: 503 (the token is unused), and the same token redeems afterwards.
+sql "CREATE FUNCTION mnf_slow() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN PERFORM pg_sleep(20); RETURN NULL; END \$\$" >/dev/null
+sql "CREATE CONSTRAINT TRIGGER mnf_slow AFTER INSERT ON certificates DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION mnf_slow()" >/dev/null
+post_bg "$UD" "$(tk 3)" "$T/cu.b"
+pid=$(wait_backend PgSleep)
+check "a redemption's COMMIT runs the deferred trigger" test -n "$pid"
+sql "SELECT pg_terminate_backend($pid)" >/dev/null
+wait "$POST_PID"
+sql "DROP TRIGGER mnf_slow ON certificates" >/dev/null
+check_eq "connection lost during a COMMIT that did not happen: 503 store_unavailable" \
+	"503 store_unavailable" "$(cat "$T/cu.b")"
+check_eq "... the token is unused, no certificate for it" "0 0" \
+	"$(sql "SELECT count(*) FILTER (WHERE used_at IS NOT NULL) || ' ' || (SELECT count(*) FROM certificates c WHERE c.token_id = t.id) FROM tokens t WHERE name = 'cu-3' GROUP BY t.id")"
+post_bg "$UD" "$(tk 3)" "$T/cu.b2"
+wait "$POST_PID"
+set -- $(cat "$T/cu.b2")
+check_eq "the same token then redeems: 201" 201 "${1:-}"
+check "... with a stored serial" test -n "${2:-}" -a -n "$(tid "${2:-x}")"
 
 check_eq "no 5xx on A or B" 0 "$(cat "$T/a.log" "$T/b.log" | grep -c '" 5[0-9][0-9]')"
 finish
