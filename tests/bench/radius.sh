@@ -10,6 +10,11 @@
 # and prints the median and min/max wall time per authentication (ms).
 # The wall time includes starting eapol_test (a few ms), equally for both.
 #
+# RADIUS_BENCH=pg: the same as the default, with the crtoken store on
+# PostgreSQL (RADIUS_PG_CONNINFO, a database this script may fill: the
+# instance is copied there with crtoken-admin store copy, the certificate
+# redeemed there, and rlm_crtoken reads it through the connection pool).
+#
 # RADIUS_BENCH=seen compares rlm_crtoken with last-seen recording on
 # (record_seen = yes, the default) against the same module with it off
 # (record_seen = no), both in the check-eap-tls-crtoken server, instead of
@@ -42,6 +47,17 @@ die() {
 
 "$ADMIN" init --dir "$T/inst" >/dev/null || die "crtoken-admin init failed"
 CRTOKEN_CONF=$T/inst/crtoken.conf
+if [ "$MODE" = pg ]; then
+	[ -n "${RADIUS_PG_CONNINFO:-}" ] || die "RADIUS_BENCH=pg needs RADIUS_PG_CONNINFO"
+	"$ADMIN" --config "$CRTOKEN_CONF" store copy --to postgresql \
+		--conninfo "$RADIUS_PG_CONNINFO" >/dev/null || die "store copy to PostgreSQL failed"
+	sed -e "s|^\[store\]|[store]\nbackend = postgresql\nconninfo = $RADIUS_PG_CONNINFO|" \
+		"$CRTOKEN_CONF" >"$T/inst/pg.conf" || die "pg.conf"
+	chmod 0640 "$T/inst/pg.conf"
+	CRTOKEN_CONF=$T/inst/pg.conf
+	"$ADMIN" --config "$CRTOKEN_CONF" store status | grep -q postgresql ||
+		die "the instance is not on PostgreSQL"
+fi
 export CRTOKEN_CONF
 rlm_lab_ca "$T" || die "lab CA failed"
 cat "$T/inst/ca.pem" "$T/lab-ca.pem" >"$T/client-cas.pem"
@@ -87,6 +103,12 @@ if [ "$MODE" = seen ]; then
 	LABEL_A="rlm_crtoken, last-seen recording on"
 	LABEL_B="rlm_crtoken, recording off"
 	RATE_A="recording on" RATE_B="recording off"
+elif [ "$MODE" = pg ]; then
+	server crtoken crtoken "$PA"
+	server none none "$PB"
+	LABEL_A="rlm_crtoken on PostgreSQL"
+	LABEL_B="stock EAP-TLS, no virtual_server"
+	RATE_A="with rlm_crtoken on PostgreSQL" RATE_B="stock"
 else
 	server crtoken crtoken "$PA"
 	server none none "$PB"

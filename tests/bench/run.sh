@@ -125,6 +125,18 @@ if [ -f "$BUILD/lib/rlm_crtoken.so" ] && [ -x /usr/sbin/freeradius ] && command 
 	RADIUS_BENCH=seen RADIUS_ROUNDS=${RADIUS_ROUNDS:-5} CRTOKEN_BUILD=$BUILD \
 		sh tests/bench/radius.sh 10 2>/dev/null | grep throughput |
 		sed 's/^/radius-seen: /' | while read -r l; do rec "$l"; done
+	# the module on PostgreSQL vs stock (issue 11: must stay >= 97 %), a
+	# throwaway server (pg_lib.sh) and a database of its own
+	if pkg-config --exists libpq && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+		if pg_start && psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U crtoken -d postgres \
+			-c 'CREATE DATABASE radius_bench' >/dev/null; then
+			RADIUS_BENCH=pg RADIUS_ROUNDS=${RADIUS_ROUNDS:-5} CRTOKEN_BUILD=$BUILD \
+				RADIUS_PG_CONNINFO="host=127.0.0.1 port=$PG_PORT user=crtoken dbname=radius_bench" \
+				sh tests/bench/radius.sh 10 2>/dev/null | grep throughput |
+				sed 's/^/radius-pg: /' | while read -r l; do rec "$l"; done
+		fi
+		pg_stop
+	fi
 fi
 if [ -f "$BUILD/lib/pam_crtoken.so" ] && command -v pamtester >/dev/null; then
 	CRTOKEN_BUILD=$BUILD sh tests/bench/pam.sh "${PAM_RUNS:-25}" 2>/dev/null |
@@ -252,6 +264,6 @@ fi
 printf '%-58s %11sB %10s\n' "6. certificates table bytes per certificate" "$(val "$big" cert_table_bytes_per_cert)" ""
 printf '%-58s %11ss %10s\n' "6. purge $(val "$big" purged) expired tokens" "$(val "$big" purge_s)" ""
 printf '%-58s %11ss %10s\n' "6. generate $ROWS certificates + tokens" "$(val "$big" generate_s)" ""
-grep -E '^radius: |^pam: ' "$OUT" | sed 's/^/   /'
+grep -E '^radius: |^radius-seen: |^radius-pg: |^pam: ' "$OUT" | sed 's/^/   /'
 echo
 echo "raw lines: $OUT"
