@@ -17,6 +17,7 @@
 #include "events.h"
 #include "internal.h"
 #include "rules/admit.h"
+#include "rules/profile.h"
 #include "rules/staleness.h"
 #include "rules/seen.h"
 #include "x509_ids.h"
@@ -67,7 +68,8 @@ static int copy_spki(X509 *x, const crt_csr *csr)
 	return 1;
 }
 
-crt_status cert_validity(crt_ctx *ctx, int64_t now, int64_t *not_before, int64_t *not_after)
+crt_status cert_validity(crt_ctx *ctx, int days, int64_t now, int64_t *not_before,
+			 int64_t *not_after)
 {
 	int64_t ca_end;
 
@@ -77,10 +79,97 @@ crt_status cert_validity(crt_ctx *ctx, int64_t now, int64_t *not_before, int64_t
 	if (ca_end <= now)
 		return ctx_fail(ctx, CRT_E_CA_EXPIRED, "the CA certificate expired");
 	*not_before = now - ctx->cfg.clock_skew_seconds;
-	*not_after = now + (int64_t)ctx->cfg.cert_days * 86400;
-	if (*not_after > ca_end) /* never outlive the CA */
+	*not_after = now + (int64_t)days * 86400;
+	if (*not_after > ca_end) /* never outlive the CA: clamped to its end */
 		*not_after = ca_end;
 	return CRT_OK;
+}
+
+crt_status cert_shape_for(crt_ctx *ctx, const char *profile, int asked, cert_shape *out)
+{
+	const crt_cert_profile *p = crt_cert_profile_find(&ctx->cfg, profile);
+	const char *why;
+
+	memset(out, 0, sizeof(*out));
+	if (p == NULL)
+		return ctx_fail(ctx, CRT_E_PROFILE_UNKNOWN,
+				"certificate profile \"%.64s\" is no longer in %s", profile,
+				ctx->cfg.path ? ctx->cfg.path : "the configuration");
+	if (certprof_valid_days(p, asked, &out->days, &why) != CRT_OK)
+		return ctx_fail(ctx, CRT_E_VALIDITY, "%s (profile %s: %d days at most)", why,
+				p->name, p->max_days);
+	out->profile = p;
+	return CRT_OK;
+}
+
+void cert_shape_clear(cert_shape *s)
+{
+	if (s == NULL)
+		return;
+	free(s->san);
+	memset(s, 0, sizeof(*s));
+}
+
+/* prefix + the profile's list (items separated by commas and/or spaces) as
+ * the comma list OpenSSL's extension syntax takes; malloc'd. */
+static char *ext_value(const char *prefix, const char *list)
+{
+	size_t n = strlen(prefix) + strlen(list) + 1, o = 0;
+	char *v = malloc(n);
+	int sep = 0;
+
+	if (v == NULL)
+		return NULL;
+	o = (size_t)snprintf(v, n, "%s", prefix);
+	for (const char *p = list; *p; p++) {
+		if (*p == ',' || *p == ' ') {
+			sep = 1;
+			continue;
+		}
+		if (sep && o > strlen(prefix))
+			v[o++] = ',';
+		sep = 0;
+		v[o++] = *p;
+	}
+	v[o] = '\0';
+	return v;
+}
+
+/* Key usage and extended key usage of p into x: the profile's lists, or,
+ * unset, today's certificate (RSA digitalSignature + keyEncipherment, other
+ * keys digitalSignature; clientAuth). */
+static crt_status add_usages(X509 *x, X509V3_CTX *v3, const crt_cert_profile *p, int rsa)
+{
+	char *ku = NULL, *eku = NULL;
+	crt_status r = CRT_E_NOMEM;
+
+	if (p->key_usage != NULL)
+		ku = ext_value("critical,", p->key_usage);
+	else
+		ku = strdup(rsa ? "critical,digitalSignature,keyEncipherment"
+				: "critical,digitalSignature");
+	eku = ext_value("", p->ext_key_usage ? p->ext_key_usage : "clientAuth");
+	if (ku != NULL && eku != NULL && (r = ca_add_ext(x, v3, NID_key_usage, ku)) == CRT_OK)
+		r = ca_add_ext(x, v3, NID_ext_key_usage, eku);
+	free(ku);
+	free(eku);
+	return r;
+}
+
+/* The CSR's key is one the profile allows (before anything is signed). */
+static crt_status key_allowed(crt_ctx *ctx, const crt_cert_profile *p, const crt_csr *csr)
+{
+	char *kt = ca_key_type_name(csr->pkey);
+	crt_status r = CRT_OK;
+
+	if (kt == NULL)
+		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+	if (!certprof_key_allowed(p, kt))
+		r = ctx_fail(ctx, CRT_E_CSR_KEY_TYPE,
+			     "a %s key is not allowed by certificate profile %s (key_types = %s)",
+			     kt, p->name, p->key_types ? p->key_types : "rsa,ec,ed25519");
+	free(kt);
+	return r;
 }
 
 /* The subject name O, OU, CN (empty fields left out) into *out. */
@@ -117,7 +206,8 @@ crt_status cert_subject_text(crt_ctx *ctx, const char *cn, const char *org, cons
 }
 
 crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const char *org,
-		      const char *ou, int64_t now, X509 **out, char serial[72])
+		      const char *ou, const cert_shape *shape, int64_t now, X509 **out,
+		      char serial[72])
 {
 	EVP_PKEY *pubkey = csr->pkey;
 	X509 *x = NULL;
@@ -128,9 +218,13 @@ crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const ch
 	int64_t nb, na;
 
 	*out = NULL;
+	if (shape == NULL || shape->profile == NULL)
+		return ctx_fail(ctx, CRT_E_INTERNAL, "no certificate profile resolved");
+	if ((r = key_allowed(ctx, shape->profile, csr)) != CRT_OK)
+		return r;
 	if (ctx->ca != NULL && ctx->ca->cfssl != NULL) /* [ca] type = cfssl: the remote CA signs */
 		return ca_cfssl_issue(ctx, csr, cn, org, ou, now, out, serial);
-	if ((r = cert_validity(ctx, now, &nb, &na)) != CRT_OK)
+	if ((r = cert_validity(ctx, shape->days, now, &nb, &na)) != CRT_OK)
 		return r;
 	if ((r = subject_name(ctx, cn, org, ou, &subj)) != CRT_OK)
 		goto out;
@@ -149,11 +243,8 @@ crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const ch
 		goto out;
 	X509V3_set_ctx(&v3, ctx->ca_cert, x, NULL, NULL, 0);
 	if ((r = ca_add_ext(x, &v3, NID_basic_constraints, "critical,CA:FALSE")) != CRT_OK ||
-	    (r = ca_add_ext(x, &v3, NID_key_usage,
-			    EVP_PKEY_get_base_id(pubkey) == EVP_PKEY_RSA
-				    ? "critical,digitalSignature,keyEncipherment"
-				    : "critical,digitalSignature")) != CRT_OK ||
-	    (r = ca_add_ext(x, &v3, NID_ext_key_usage, "clientAuth")) != CRT_OK ||
+	    (r = add_usages(x, &v3, shape->profile,
+			    EVP_PKEY_get_base_id(pubkey) == EVP_PKEY_RSA)) != CRT_OK ||
 	    (r = ca_add_ext(x, &v3, NID_subject_key_identifier, "hash")) != CRT_OK ||
 	    (r = ca_add_ext(x, &v3, NID_authority_key_identifier, "keyid:always")) != CRT_OK)
 		goto out;

@@ -389,19 +389,42 @@ crt_status csr_key_policy(crt_ctx *ctx, EVP_PKEY *pk, const X509_PUBKEY *spki) C
 int csr_ed25519_point_ok(const unsigned char a[32]);
 
 /* --- cert.c --- */
-/* The validity of a certificate issued at now: back-dated by
- * clock_skew_seconds, cert_days long, never past the CA's end.
+/*
+ * What an issued certificate carries besides its subject and public key,
+ * resolved before signing (cert_shape_for): the profile (key usage,
+ * extended key usage, allowed key types, CRL distribution point and AIA
+ * URLs), the validity in days and the SubjectAltNames. Every issuance path
+ * (redemption, GENERATE, renewal, approval) signs through cert_issue with
+ * one; nothing of it ever comes from the CSR.
+ */
+typedef struct cert_shape {
+	const crt_cert_profile *profile; /* never NULL once resolved */
+	int days;                        /* validity, days (the CA's end still bounds it) */
+	char *san;                       /* SubjectAltNames to write, "type=value" lines
+					  * (rules/san.h, checked), or NULL: none */
+	X509 *san_of;                    /* renewal: copy this certificate's subjectAltName
+					  * as it is (borrowed; san NULL then) */
+} cert_shape;
+/* The shape of a certificate of profile (NULL: default) valid for asked
+ * days (0: the profile's): profile_unknown when the config no longer has
+ * the profile, validity_invalid beyond its max_days. */
+crt_status cert_shape_for(crt_ctx *ctx, const char *profile, int asked, cert_shape *out) CRT_MUST_CHECK;
+void cert_shape_clear(cert_shape *s);
+/* The validity of a certificate issued at now for days: back-dated by
+ * clock_skew_seconds, days long, never past the CA's end (clamped to it).
  * CRT_E_CA_MISSING without a CA key, CRT_E_CA_EXPIRED after its end. */
-crt_status cert_validity(crt_ctx *ctx, int64_t now, int64_t *not_before,
+crt_status cert_validity(crt_ctx *ctx, int days, int64_t now, int64_t *not_before,
 			 int64_t *not_after) CRT_MUST_CHECK;
 /* The subject cn/org/ou as an issued certificate's row shows it
  * ("/O=…/OU=…/CN=…"), malloc'd into *out. */
 crt_status cert_subject_text(crt_ctx *ctx, const char *cn, const char *org, const char *ou,
 			     char **out) CRT_MUST_CHECK;
 /* Sign a client certificate for the CSR's public key with subject cn/org/ou
- * and the configured profile (nothing else of the CSR is used). */
+ * and shape (nothing else of the CSR is used). A CSR key the profile does
+ * not allow: CRT_E_CSR_KEY_TYPE, nothing signed. */
 crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const char *org,
-		      const char *ou, int64_t now, X509 **out, char serial[72]) CRT_MUST_CHECK;
+		      const char *ou, const cert_shape *shape, int64_t now, X509 **out,
+		      char serial[72]) CRT_MUST_CHECK;
 /* Every column of the row that stores x (signed for public key pk by the CA
  * whose chain is chain_pem), computed from the values alone (no store):
  * subject, issuer, key ids, fingerprints, PEM. out is the caller's
@@ -432,6 +455,11 @@ crt_status token_attest_apply(crt_ctx *ctx, const crt_token_spec *s, crt_token *
 /* The certificate profile called name (NULL: default), or
  * CRT_E_PROFILE_UNKNOWN with the detail. */
 crt_status token_profile(crt_ctx *ctx, const char *name, const crt_cert_profile **out) CRT_MUST_CHECK;
+/* validDays asked (0: the profile's, nothing to check) for a token of CA
+ * ca must end by that CA's notAfter counted from now: validity_invalid
+ * otherwise, so the admin learns it at once (issuance would clamp to the
+ * CA's end). Unchecked when the CA is not loaded in this process. */
+crt_status token_ca_bound(crt_ctx *ctx, const char *ca, int asked, int64_t now) CRT_MUST_CHECK;
 /* The validity in days a token of profile p asking for asked days (0: the
  * profile's) gets, or CRT_E_VALIDITY beyond the profile's max_days. */
 crt_status token_valid_days(crt_ctx *ctx, const crt_cert_profile *p, int asked, int *days) CRT_MUST_CHECK;

@@ -255,7 +255,15 @@ static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *h
 		free(facts);
 		return ctx_fail(ctx, CRT_E_CA_MISSING, "the key of CA %s is not loaded", ctx->ca_name);
 	}
-	if ((r = cert_issue(ctx, csr, cn, org, ou, now, x, serial)) != CRT_OK) {
+	/* What the certificate carries: the token's profile, validity, SANs. */
+	cert_shape shape;
+	if ((r = cert_shape_for(ctx, t->profile, t->valid_days, &shape)) != CRT_OK) {
+		free(facts);
+		return r;
+	}
+	r = cert_issue(ctx, csr, cn, org, ou, &shape, now, x, serial);
+	cert_shape_clear(&shape);
+	if (r != CRT_OK) {
 		free(facts);
 		return r;
 	}
@@ -480,8 +488,13 @@ static crt_status preview_fill(crt_ctx *ctx, const crt_token *t, const char *cn,
 	/* A remote CA ([ca] type = cfssl) sets the validity by its own profile:
 	 * the preview leaves it unknown (0) rather than guess. */
 	if (ctx->ca == NULL || ctx->ca->cfssl == NULL) {
-		out->cert_days = ctx->cfg.cert_days;
-		if ((r = cert_validity(ctx, now, &out->not_before, &out->not_after)) != CRT_OK)
+		cert_shape shape;
+		if ((r = cert_shape_for(ctx, t->profile, t->valid_days, &shape)) != CRT_OK)
+			return r;
+		out->cert_days = shape.days;
+		cert_shape_clear(&shape);
+		if ((r = cert_validity(ctx, out->cert_days, now, &out->not_before,
+		                       &out->not_after)) != CRT_OK)
 			return r;
 	}
 	if ((r = cert_subject_text(ctx, cn, org, ou, &out->subject)) != CRT_OK)

@@ -219,6 +219,7 @@ crt_status crt_cert_renew(crt_ctx *ctx, const crt_renew_req *req, crt_cert *out)
 	X509 *old = NULL, *x = NULL;
 	crt_csr *csr = NULL;
 	crt_cert stored = {0}, again = {0}, c = {0};
+	cert_shape shape = {0};
 	store_cert_row row;
 	store_crl lock;
 	char serial[72], child[72] = "";
@@ -260,9 +261,12 @@ crt_status crt_cert_renew(crt_ctx *ctx, const crt_renew_req *req, crt_cert *out)
 		r = ctx_fail(ctx, CRT_E_CA_MISSING, "the key of CA %s is not loaded", ctx->ca_name);
 		goto out;
 	}
-	/* The same subject, reply attributes, owner and name; the new key. */
-	if ((r = cert_issue(ctx, csr, stored.cn, stored.org, stored.ou, now, &x, serial)) !=
-		CRT_OK ||
+	/* The same subject, reply attributes, owner and name; the new key; the
+	 * profile the certificate was issued under (its usages, key types and
+	 * validity as the config says now). */
+	if ((r = cert_shape_for(ctx, stored.profile, 0, &shape)) != CRT_OK ||
+	    (r = cert_issue(ctx, csr, stored.cn, stored.org, stored.ou, &shape, now, &x,
+			    serial)) != CRT_OK ||
 	    (r = keep_san(ctx, old, x)) != CRT_OK)
 		goto out;
 	if ((r = cert_make(x, csr->pkey, ctx->ca_chain_pem, serial, stored.name, NULL, stored.user,
@@ -275,6 +279,7 @@ crt_status crt_cert_renew(crt_ctx *ctx, const crt_renew_req *req, crt_cert *out)
 	    (c.profile = strdup(stored.profile ? stored.profile : CRT_CERT_PROFILE_DEFAULT)) ==
 		NULL ||
 	    (c.ca = strdup(ctx->ca_name)) == NULL ||
+	    (c.profile = strdup(shape.profile->name)) == NULL ||
 	    (detail = renew_detail(req, &stored, &c)) == NULL) {
 		r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 		goto out;
@@ -315,6 +320,7 @@ rollback:
 	store_rollback(ctx);
 out:
 	ca_select_default(ctx);
+	cert_shape_clear(&shape);
 	free(detail);
 	X509_free(old);
 	X509_free(x);

@@ -241,6 +241,29 @@ crt_status token_valid_days(crt_ctx *ctx, const crt_cert_profile *p, int asked, 
 	return CRT_OK;
 }
 
+crt_status token_ca_bound(crt_ctx *ctx, const char *ca, int asked, int64_t now)
+{
+	const crt_instance *inst = ctx->inst;
+	const char *name = ca != NULL ? ca : CRT_CA_DEFAULT;
+	char end[32];
+
+	if (asked <= 0)
+		return CRT_OK; /* the profile's days: clamped to the CA's end at issuance */
+	for (size_t i = 0; i < inst->ncas; i++) {
+		if (strcmp(inst->cas[i].name, name) != 0 || inst->cas[i].cert == NULL)
+			continue;
+		int64_t ca_end = ca_time_unix(X509_get0_notAfter(inst->cas[i].cert));
+		if (now + (int64_t)asked * 86400 <= ca_end)
+			return CRT_OK;
+		crt_time_rfc3339(ca_end, end, sizeof(end));
+		return ctx_fail(ctx, CRT_E_VALIDITY,
+				"validDays %d would run past the end of CA %s (%s): at most %lld "
+				"days from now",
+				asked, name, end, (long long)((ca_end - now) / 86400));
+	}
+	return CRT_OK; /* not loaded here (or a remote CA): issuance clamps */
+}
+
 /* The expiry a spec asks for, checked against the profile's maximum. */
 crt_status token_expiry(crt_ctx *ctx, const crt_cert_profile *p, const crt_token_spec *s,
 			int64_t now, int64_t *exp)

@@ -107,7 +107,8 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 		return r;
 	/* The CA is checked before anything is written: an unknown name is
 	 * ca_unknown and leaves the store as it was. */
-	if ((r = crt_ca_check_name(ctx, spec->ca)) != CRT_OK)
+	if ((r = crt_ca_check_name(ctx, spec->ca)) != CRT_OK ||
+	    (r = token_ca_bound(ctx, spec->ca, spec->valid_days, now)) != CRT_OK)
 		return r;
 	if ((r = token_expiry(ctx, p, spec, now, &t.expires_at)) != CRT_OK)
 		return r;
@@ -253,7 +254,8 @@ static crt_status load_changed(crt_ctx *ctx, const char *id, const crt_token_spe
 	if ((c->lifetime || c->expires_at) &&
 	    (r = token_expiry(ctx, p, c, now, &t->expires_at)) != CRT_OK)
 		return r;
-	if (c->valid_days && (r = token_valid_days(ctx, p, c->valid_days, &days)) != CRT_OK)
+	if (c->valid_days && ((r = token_valid_days(ctx, p, c->valid_days, &days)) != CRT_OK ||
+	                      (r = token_ca_bound(ctx, t->ca, c->valid_days, now)) != CRT_OK))
 		return r;
 	if (c->valid_days)
 		t->valid_days = c->valid_days;

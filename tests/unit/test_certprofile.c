@@ -13,7 +13,17 @@ static const char profiles_conf[] = "\n[profile guest]\n"
                                     "vlan = 30\n"
                                     "lock = ou\n"
                                     "lifetime = 1h\n"
-                                    "max_lifetime = 1d\n";
+                                    "max_lifetime = 1d\n"
+                                    "\n[profile signer]\n"
+                                    "days = 3\n"
+                                    "key_usage = digitalSignature nonRepudiation\n"
+                                    "extended_key_usage = clientAuth, 1.3.6.1.4.1.311.20.2.2\n"
+                                    "key_types = ec-p384, rsa-3072\n"
+                                    "\n[profile long]\n"
+                                    "days = 36500\n"
+                                    "max_days = 36500\n"
+                                    "\n[renewal]\n"
+                                    "enabled = yes\n";
 
 static int setup(void **state)
 {
@@ -94,6 +104,227 @@ static void the_certificate_records_its_profile(void **s)
 	crt_token_clear(&t);
 }
 
+/* Redeem tok with a fresh CSR of key type; the certificate parsed into *x. */
+static crt_status redeem_as(const char *tok, const char *type, crt_cert *c, X509 **x)
+{
+	size_t len;
+	char *csr = tu_csr(type, &len);
+	crt_redeem_req req = {.token = tok, .csr = (unsigned char *)csr, .csr_len = len,
+	                      .admin = 1, .actor = "test"};
+	crt_status r = crt_redeem(ti.ctx, &req, c);
+	free(csr);
+	if (x != NULL)
+		*x = r == CRT_OK ? tu_x509(c->pem) : NULL;
+	return r;
+}
+
+/* The extensions of x as text, one per line: "name[ critical]: value",
+ * the key identifiers by name only (their values are the keys'). */
+static char *extensions_text(X509 *x)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data, *s;
+	for (int i = 0; i < X509_get_ext_count(x); i++) {
+		X509_EXTENSION *e = X509_get_ext(x, i);
+		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(e));
+		BIO_printf(b, "%s%s", OBJ_nid2sn(nid), X509_EXTENSION_get_critical(e) ? " critical" : "");
+		if (nid != NID_subject_key_identifier && nid != NID_authority_key_identifier) {
+			BIO_puts(b, ": ");
+			assert_true(X509V3_EXT_print(b, e, 0, 0) == 1);
+		}
+		BIO_puts(b, "\n");
+	}
+	long n = BIO_get_mem_data(b, &data);
+	s = strndup(data, (size_t)n);
+	BIO_free(b);
+	return s;
+}
+
+static int64_t asn1_unix(const ASN1_TIME *t)
+{
+	struct tm tm;
+	assert_true(ASN1_TIME_to_tm(t, &tm) == 1);
+	return (int64_t)timegm(&tm);
+}
+
+/* What a certificate of the default profile carries is what crtoken issued
+ * before profiles existed: these five extensions, in this order. */
+static void the_default_profile_certificate_is_todays(void **s)
+{
+	static const char *const types[] = {"ec-p256", "rsa-2048", "ed25519"};
+	static const char *const usage[] = {"Digital Signature",
+	                                    "Digital Signature, Key Encipherment",
+	                                    "Digital Signature"};
+	for (size_t i = 0; i < 3; i++) {
+		char tok[CRT_TOKEN_STRLEN + 1], want[512];
+		crt_token t;
+		crt_cert c;
+		X509 *x;
+		crt_token_spec spec = {.name = "plain"};
+		tu_token(ti.ctx, &spec, tok, &t);
+		assert_int_equal(redeem_as(tok, types[i], &c, &x), CRT_OK);
+		char *text = extensions_text(x);
+		snprintf(want, sizeof(want),
+		         "basicConstraints critical: CA:FALSE\n"
+		         "keyUsage critical: %s\n"
+		         "extendedKeyUsage: TLS Web Client Authentication\n"
+		         "subjectKeyIdentifier\n"
+		         "authorityKeyIdentifier\n",
+		         usage[i]);
+		assert_string_equal(text, want);
+		/* [ca] cert_days (365), back-dated by the clock skew (300 s) */
+		assert_int_equal(asn1_unix(X509_get0_notAfter(x)) - asn1_unix(X509_get0_notBefore(x)),
+		                 365 * 86400 + 300);
+		free(text);
+		X509_free(x);
+		crt_cert_clear(&c);
+		crt_token_clear(&t);
+	}
+}
+
+static void the_profile_sets_key_usage_and_extended_key_usage(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token t;
+	crt_cert c;
+	X509 *x;
+	crt_token_spec spec = {.name = "signer", .profile = "signer"};
+	tu_token(ti.ctx, &spec, tok, &t);
+	assert_int_equal(redeem_as(tok, "ec-p384", &c, &x), CRT_OK);
+	char *text = extensions_text(x);
+	assert_string_equal(text, "basicConstraints critical: CA:FALSE\n"
+	                          "keyUsage critical: Digital Signature, Non Repudiation\n"
+	                          "extendedKeyUsage: TLS Web Client Authentication, "
+	                          "Microsoft Smartcard Login\n"
+	                          "subjectKeyIdentifier\n"
+	                          "authorityKeyIdentifier\n");
+	assert_int_equal(asn1_unix(X509_get0_notAfter(x)) - asn1_unix(X509_get0_notBefore(x)),
+	                 3 * 86400 + 300);
+	assert_string_equal(c.profile, "signer");
+	free(text);
+	X509_free(x);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+}
+
+static void the_validity_is_the_tokens_else_the_profiles(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token t;
+	crt_cert c;
+	crt_token_spec spec = {.name = "visitor", .profile = "guest", .valid_days = 7};
+	tu_token(ti.ctx, &spec, tok, &t);
+	assert_int_equal(tu_redeem(ti.ctx, tok, &c), CRT_OK);
+	assert_int_equal(c.not_after - c.not_before, 7 * 86400 + 300);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+	spec.valid_days = 0;
+	tu_token(ti.ctx, &spec, tok, &t);
+	assert_int_equal(tu_redeem(ti.ctx, tok, &c), CRT_OK);
+	assert_int_equal(c.not_after - c.not_before, 2 * 86400 + 300);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+}
+
+/* A CSR key the profile does not allow: csr_unsupported_key, and the token
+ * is still there to be redeemed with an allowed key. */
+static void a_key_type_the_profile_refuses_consumes_nothing(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token t, got;
+	crt_cert c;
+	X509 *x;
+	crt_token_spec spec = {.name = "signer", .profile = "signer"};
+	tu_token(ti.ctx, &spec, tok, &t);
+	assert_int_equal(redeem_as(tok, "ec-p256", &c, NULL), CRT_E_CSR_KEY_TYPE);
+	assert_non_null(strstr(crt_errdetail(ti.ctx), "ec-p256 key is not allowed"));
+	assert_int_equal(redeem_as(tok, "rsa-2048", &c, NULL), CRT_E_CSR_KEY_TYPE);
+	assert_int_equal(redeem_as(tok, "ed25519", &c, NULL), CRT_E_CSR_KEY_TYPE);
+	assert_int_equal(crt_token_get(ti.ctx, t.id, &got), CRT_OK);
+	assert_int_equal(got.state, CRT_TOKEN_ACTIVE);
+	assert_null(got.serial);
+	crt_token_clear(&got);
+	assert_int_equal(redeem_as(tok, "ec-p384", &c, &x), CRT_OK);
+	X509_free(x);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+}
+
+/* The CA's end bounds the validity: a token asking for more days than the
+ * CA has left is refused when it is made (validity_invalid; exactly the
+ * days left are accepted), and the profile's own days are clamped to the
+ * CA's notAfter at issuance. */
+static void the_validity_never_passes_the_cas_end(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token t;
+	crt_cert c;
+	crt_ca_info ci;
+	assert_int_equal(crt_ca_get(ti.ctx, &ci), CRT_OK);
+	X509 *ca = tu_x509(ci.pem);
+	int64_t ca_end = asn1_unix(X509_get0_notAfter(ca));
+	int left = (int)((ca_end - crt_now()) / 86400);
+
+	crt_token_spec spec = {.name = "long", .profile = "long", .valid_days = left + 1};
+	assert_int_equal(crt_token_create(ti.ctx, &spec, "test", NULL, tok), CRT_E_VALIDITY);
+	assert_non_null(strstr(crt_errdetail(ti.ctx), "past the end of CA default"));
+	spec.valid_days = left;
+	tu_token(ti.ctx, &spec, tok, &t);
+	crt_token_spec up = {.valid_days = left + 1};
+	assert_int_equal(crt_token_update(ti.ctx, t.id, &up, "test", NULL), CRT_E_VALIDITY);
+	assert_int_equal(tu_redeem(ti.ctx, tok, &c), CRT_OK);
+	assert_true(c.not_after <= ca_end);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+
+	spec.valid_days = 0; /* the profile's 36500 days: clamped */
+	tu_token(ti.ctx, &spec, tok, &t);
+	assert_int_equal(tu_redeem(ti.ctx, tok, &c), CRT_OK);
+	assert_int_equal(c.not_after, ca_end);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+	X509_free(ca);
+	crt_ca_info_clear(&ci);
+}
+
+/* Renewal signs under the certificate's profile: its usages, key types and
+ * validity, and the renewed certificate records it. */
+static void renewal_uses_the_certificates_profile(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token t;
+	crt_cert c, n;
+	X509 *x, *y;
+	size_t len;
+	crt_token_spec spec = {.name = "signer", .profile = "signer"};
+	tu_token(ti.ctx, &spec, tok, &t);
+	assert_int_equal(redeem_as(tok, "ec-p384", &c, &x), CRT_OK);
+
+	char *csr = tu_csr("ec-p256", &len);
+	crt_renew_req rq = {.cert = (unsigned char *)c.pem, .cert_len = strlen(c.pem),
+	                    .csr = (unsigned char *)csr, .csr_len = len, .actor = "test"};
+	assert_int_equal(crt_cert_renew(ti.ctx, &rq, &n), CRT_E_CSR_KEY_TYPE);
+	free(csr);
+	csr = tu_csr("ec-p384", &len);
+	rq.csr = (unsigned char *)csr;
+	rq.csr_len = len;
+	if (crt_cert_renew(ti.ctx, &rq, &n) != CRT_OK)
+		fail_msg("renew: %s", crt_errdetail(ti.ctx));
+	assert_string_equal(n.profile, "signer");
+	y = tu_x509(n.pem);
+	char *a = extensions_text(x), *b = extensions_text(y);
+	assert_string_equal(a, b);
+	assert_int_equal(n.not_after - n.not_before, 3 * 86400 + 300);
+	free(a);
+	free(b);
+	free(csr);
+	X509_free(x);
+	X509_free(y);
+	crt_cert_clear(&c);
+	crt_cert_clear(&n);
+	crt_token_clear(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -102,6 +333,12 @@ int main(void)
 	    cmocka_unit_test(validity_beyond_the_profile_is_refused_at_create_and_update),
 	    cmocka_unit_test(a_token_without_profile_is_the_default_ones),
 	    cmocka_unit_test(the_certificate_records_its_profile),
+	    cmocka_unit_test(the_default_profile_certificate_is_todays),
+	    cmocka_unit_test(the_profile_sets_key_usage_and_extended_key_usage),
+	    cmocka_unit_test(the_validity_is_the_tokens_else_the_profiles),
+	    cmocka_unit_test(a_key_type_the_profile_refuses_consumes_nothing),
+	    cmocka_unit_test(the_validity_never_passes_the_cas_end),
+	    cmocka_unit_test(renewal_uses_the_certificates_profile),
 	};
 	return cmocka_run_group_tests(tests, setup, tu_group_teardown);
 }
