@@ -25,6 +25,7 @@ enum admin_exit {
 	EXIT_USAGE = 2,   /* bad command line */
 	EXIT_NOTFOUND = 3, /* the named object does not exist */
 	EXIT_SYSTEM = 4,  /* config, store, I/O or internal failure */
+	EXIT_PENDING = 5, /* redeem: stored as a certificate request awaiting approval */
 };
 
 typedef struct admin_env {

@@ -30,7 +30,9 @@ static const char redeem_help[] =
 	"it must chain to [import] trusted_issuers, be a client-auth leaf valid now,\n"
 	"and its subject must be what the token allows (its CN, O and OU as if they\n"
 	"were --cn/--org/--ou); it is stored as it is, with the token's reply\n"
-	"attributes.\n";
+	"attributes. A token that requires approval stores a certificate request\n"
+	"instead: its id and poll secret are printed (--json: the request) and the exit\n"
+	"status is 5; crtoken-admin request approve ID issues the certificate.\n";
 
 int cmd_redeem(admin_env *env, int argc, char **argv)
 {
@@ -45,6 +47,8 @@ int cmd_redeem(admin_env *env, int argc, char **argv)
 	};
 	crt_redeem_req req = {0};
 	crt_cert cert = {0};
+	crt_request pending = {0};
+	char poll[CRT_TOKEN_STRLEN + 1] = "";
 	const char *csr_file = NULL, *out = NULL, *chain_out = NULL, *att_file = NULL,
 		   *cert_file = NULL;
 	char *csr = NULL, *att = NULL;
@@ -107,8 +111,23 @@ int cmd_redeem(admin_env *env, int argc, char **argv)
 		goto out;
 	if ((rc = admin_open(env, 0)) != EXIT_OK)
 		goto out;
-	if ((r = crt_redeem(env->ctx, &req, &cert)) != CRT_OK) {
+	if ((r = crt_redeem_submit(env->ctx, &req, &cert, &pending, poll)) != CRT_OK) {
 		rc = admin_fail(env, r);
+		goto out;
+	}
+	if (pending.id[0] != '\0') {
+		if (env->json) {
+			json_t *o = crt_request_json(&pending, 0);
+			if (o != NULL)
+				json_object_set_new(o, "pollSecret", json_string(poll));
+			admin_json_print_shape(o);
+		} else {
+			printf("Certificate request %s is pending approval (token %s)\n"
+			       "  poll secret (shown once): %s\n"
+			       "  approve with: crtoken-admin request approve %s\n",
+			       pending.id, pending.token_id, poll, pending.id);
+		}
+		rc = EXIT_PENDING;
 		goto out;
 	}
 	rc = EXIT_OK;
@@ -129,6 +148,8 @@ out:
 		explicit_bzero(csr, csr_len);
 	free(csr);
 	free(att);
+	explicit_bzero(poll, sizeof(poll));
+	crt_request_clear(&pending);
 	crt_cert_clear(&cert);
 	return rc;
 }

@@ -18,6 +18,7 @@ int cmd_ca(admin_env *env, int argc, char **argv);
 int cmd_token(admin_env *env, int argc, char **argv);
 int cmd_profile(admin_env *env, int argc, char **argv);
 int cmd_redeem(admin_env *env, int argc, char **argv);
+int cmd_request(admin_env *env, int argc, char **argv);
 int cmd_cert(admin_env *env, int argc, char **argv);
 int cmd_crl(admin_env *env, int argc, char **argv);
 int cmd_ocsp_signer(admin_env *env, int argc, char **argv);
@@ -40,6 +41,7 @@ static const struct {
 	{"token", cmd_token, "create, list, show, update, delete, purge tokens"},
 	{"profile", cmd_profile, "list and show the certificate profiles"},
 	{"redeem", cmd_redeem, "redeem a token with a CSR locally"},
+	{"request", cmd_request, "list, show, approve, deny certificate requests"},
 	{"cert", cmd_cert, "list, show, revoke issued certificates"},
 	{"crl", cmd_crl, "sign and write a fresh CRL"},
 	{"ocsp-signer", cmd_ocsp_signer, "make the delegated OCSP-signing certificate"},

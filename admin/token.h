@@ -41,6 +41,7 @@ enum {
 	TOK_P12,
 	TOK_PASS_FILE,
 	TOK_LEGACY,
+	TOK_APPROVAL,
 };
 
 /* The metadata options of create and update, in their option tables. */

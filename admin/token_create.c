@@ -14,6 +14,7 @@ static const struct option create_opts[] = {
     {"profile", required_argument, NULL, TOK_PROFILE},
     {"count", required_argument, NULL, TOK_COUNT},
     {"ca", required_argument, NULL, TOK_CA},
+    {"approval", required_argument, NULL, TOK_APPROVAL},
     {"json", no_argument, NULL, TOK_JSON},
     {NULL, 0, NULL, 0},
 };
@@ -91,6 +92,14 @@ static int token_create(admin_env *env, admin_call *call)
 			break;
 		case TOK_CA:
 			a.spec.ca = optarg;
+			break;
+		case TOK_APPROVAL:
+			if (strcmp(optarg, "required") != 0 && strcmp(optarg, "none") != 0) {
+				call->exit = admin_usage_error(
+				    call->cmd, "--approval takes required or none");
+				goto out;
+			}
+			a.spec.approval = optarg;
 			break;
 		}
 	}

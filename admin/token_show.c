@@ -25,10 +25,16 @@ static void print_token_text(const crt_token *t)
 	printf("profile:  %s\n", t->profile ? t->profile : CRT_CERT_PROFILE_DEFAULT);
 	if (t->valid_days)
 		printf("certificate valid: %d days\n", t->valid_days);
+	printf("approval: %s\n", t->approval == CRT_APPROVAL_REQUIRED
+				       ? "required (a redemption waits for an administrator)"
+				       : "none");
 	printf("created:  %s\nexpires:  %s\n", admin_time(t->created_at, a),
 	       admin_time(t->expires_at, b));
-	if (t->used_at)
+	if (t->used_at && t->serial != NULL)
 		printf("used:     %s -> certificate %s\n", admin_time(t->used_at, c), t->serial);
+	else if (t->used_at)
+		printf("used:     %s -> a certificate request (crtoken-admin request list)\n",
+		       admin_time(t->used_at, c));
 	if (t->deleted_at)
 		printf("deleted:  %s\n", admin_time(t->deleted_at, c));
 	if (t->attestation)

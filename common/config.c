@@ -127,6 +127,7 @@ static const struct key {
 	{"coa", "port", K_INT, F(coa_port), "3799", 1, 65535},
 	{"coa", "timeout_ms", K_INT, F(coa_timeout_ms), "1000", 10, 30000},
 	{"coa", "retries", K_INT, F(coa_retries), "1", 0, 10},
+	{"requests", "pending_lifetime", K_DURATION, F(request_pending_lifetime), "7d", 60, 0},
 #undef F
 };
 

@@ -132,6 +132,10 @@ typedef enum crt_status {
 	CRT_E_CERT_SUBJECT,      /* cert_subject_mismatch (subject not what the token allows) */
 	CRT_E_CERT_EXISTS,       /* cert_exists (this certificate is stored already) */
 	CRT_E_SERIAL_CONFLICT,   /* serial_conflict (another stored certificate has its serial) */
+	CRT_E_REQUEST_UNKNOWN,   /* request_unknown (no certificate request with this id) */
+	CRT_E_REQUEST_STATE,     /* request_state (approve/deny of a request no longer pending) */
+	CRT_E_APPROVAL_REQUIRED, /* approval_required (the token needs approval; this way
+				  * of redeeming cannot wait for it) */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -195,7 +199,7 @@ typedef struct crt_cert_profile {
 	char *reply;             /* default reply attributes "A=v\n...", or NULL */
 	unsigned locked;         /* default locks (crt_field mask) */
 	int64_t token_lifetime, token_max_lifetime; /* seconds ([tokens]) */
-	int approval;            /* enum crt_approval (required is refused at load for now) */
+	int approval;            /* enum crt_approval: the default of its tokens */
 	int renew_days;          /* renewal allowed from this many days before notAfter; 0: never */
 	int allow_same_key;      /* a renewal may keep the key */
 	int pin_mac;             /* enum crt_pin_mac */
@@ -356,6 +360,8 @@ typedef struct crt_config {
 	int coa_port;             /* the NAS's CoA/Disconnect port */
 	int coa_timeout_ms;       /* per try */
 	int coa_retries;          /* tries after the first */
+	/* [requests] (the approval workflow, request.c) */
+	int64_t request_pending_lifetime; /* a pending request expires this long after it was made */
 	/* [profile NAME] sections, in file order; "default" always among them */
 	crt_cert_profile *profiles;
 	size_t nprofiles;
@@ -707,6 +713,9 @@ typedef struct crt_token_spec {
 	int valid_days;     /* certificate validity; 0 = the profile's (unchanged) */
 	const char *ca;     /* create only: the CA that signs its certificate (NULL:
 			     * "default"); not a CA of the instance: ca_unknown */
+	const char *approval; /* create only: "required" (a redemption becomes a pending
+			       * certificate request an admin approves) or "none"; NULL:
+			       * the profile's approval */
 } crt_token_spec;
 
 typedef struct crt_token {
@@ -730,6 +739,7 @@ typedef struct crt_token {
 	char *san;          /* SubjectAltNames, "type=value" lines, or NULL */
 	int valid_days;     /* 0: the profile's */
 	char *ca;           /* the CA that signs its certificate ("default", ...) */
+	int approval;       /* enum crt_approval */
 } crt_token;
 void crt_token_clear(crt_token *t);
 void crt_token_list_free(crt_token *list, size_t n);
@@ -1100,6 +1110,7 @@ typedef struct crt_maintain_report {
 	crt_status crl_file_status; /* a re-signed CRL's [ca] crl_file write */
 	size_t tokens_purged;     /* [tokens] purge_after */
 	size_t superseded;        /* predecessors of renewals revoked as superseded */
+	size_t requests_expired;  /* pending certificate requests past [requests] pending_lifetime */
 	const char *failed_step;  /* static name of the first step that failed, or NULL */
 } crt_maintain_report;
 
@@ -1213,6 +1224,118 @@ void crt_preview_clear(crt_preview *p);
  */
 crt_status crt_redeem_preview(crt_ctx *ctx, const crt_redeem_req *req,
 			      crt_preview *out) CRT_MUST_CHECK;
+
+/* ------------------------------------------------------------------ certificate requests */
+
+/*
+ * The approval workflow (request.c; README "Approval"). Redeeming a token
+ * whose approval is required stores a certificate request instead of
+ * issuing: the CSR, the subject fields the redemption decided (the token's
+ * plus the overrides it allowed), the requester and address, the attested
+ * facts. The token is consumed by the request in the same transaction
+ * (single use holds: a second redemption is token_used), with its audit
+ * row and a request.pending event. An admin then approves (the stored CSR
+ * is signed exactly as the redemption would have signed it, by the token's
+ * CA and profile; the request becomes issued, with request.approved and
+ * certificate.issued) or denies it (a reason; request.denied). A pending
+ * request not decided within [requests] pending_lifetime expires
+ * (crt_maintain marks it, audited, request.expired).
+ *
+ * The requester polls with the poll secret returned once at submission
+ * ("crq_..."; only its SHA-256 is stored), so a device waits without
+ * logging in again; a logged-in user also sees their requests
+ * (crt_request_list with user).
+ *
+ * States as stored: pending, issued, denied, expired. "approved" names the
+ * decision: approval signs in the same transaction, so an approved request
+ * is stored as issued, and listing by approved lists the issued ones.
+ */
+enum crt_request_state {
+	CRT_REQUEST_PENDING = 0,
+	CRT_REQUEST_APPROVED,
+	CRT_REQUEST_DENIED,
+	CRT_REQUEST_ISSUED,
+	CRT_REQUEST_EXPIRED,
+};
+const char *crt_request_state_name(int state);
+/* "pending" ... → state; -1 if unknown. */
+int crt_request_state_parse(const char *name);
+
+#define CRT_POLL_PREFIX "crq_"
+
+typedef struct crt_request {
+	char id[CRT_ID_LEN];        /* "request-<uuid>" */
+	char token_id[CRT_ID_LEN];
+	char *token_name;
+	char *cn, *org, *ou;        /* the subject fields to sign (org, ou may be NULL) */
+	char *csr;                  /* PEM */
+	char *requester;            /* the logged-in redeemer, or NULL */
+	char *remote;               /* their address, or NULL */
+	char *submitted_by;         /* the audit actor of the submission */
+	char *attestation;          /* attested facts (JSON), or NULL */
+	int64_t created_at, expires_at, decided_at; /* decided_at 0: not decided */
+	char *decided_by;           /* who approved, denied (or "maintain" expired) */
+	char *reason;               /* deny reason, or NULL */
+	char *serial;               /* the certificate, once issued */
+	int state;                  /* enum crt_request_state, evaluated at lookup time
+				     * (a pending one past expires_at reads expired) */
+} crt_request;
+void crt_request_clear(crt_request *r);
+void crt_request_list_free(crt_request *list, size_t n);
+
+/*
+ * crt_redeem for every token: on CRT_OK either *cert holds the issued
+ * certificate (pending->id is "") or, when the token requires approval,
+ * *pending holds the stored request (state pending) and poll_secret the
+ * poll secret, shown once (cert is then zeroed). crt_redeem itself refuses
+ * a token that requires approval with CRT_E_APPROVAL_REQUIRED (so does
+ * GENERATE: the key would have to wait with the server). Refusals and
+ * audit as crt_redeem.
+ */
+crt_status crt_redeem_submit(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *cert,
+			     crt_request *pending,
+			     char poll_secret[CRT_TOKEN_STRLEN + 1]) CRT_MUST_CHECK;
+
+typedef struct crt_request_filter {
+	int state;         /* -1 any, else enum crt_request_state (approved = issued) */
+	const char *user;  /* NULL any, else the requester */
+	int limit;         /* <= 0: 100 */
+} crt_request_filter;
+/* Newest first. */
+crt_status crt_request_list(crt_ctx *ctx, const crt_request_filter *f, crt_request **out,
+			    size_t *n) CRT_MUST_CHECK;
+/* CRT_E_REQUEST_UNKNOWN when there is none. */
+crt_status crt_request_get(crt_ctx *ctx, const char *id, crt_request *out) CRT_MUST_CHECK;
+/* The request id as its requester sees it: poll_secret must be the one
+ * returned at submission (compared as hashes); an unknown id and a wrong
+ * secret are the same CRT_E_AUTH_FAILED. */
+crt_status crt_request_poll(crt_ctx *ctx, const char *id, const char *poll_secret,
+			    crt_request *out) CRT_MUST_CHECK;
+/*
+ * Approve request id: sign its CSR as the redemption would have (the
+ * token's CA, profile and subject policy; the subject fields stored with
+ * the request), store the certificate, mark the request issued, audit
+ * request.approve, raise request.approved and certificate.issued — one
+ * transaction. A request no longer pending (approved, denied, expired —
+ * also one past its expiry that maintain has not marked yet) is
+ * CRT_E_REQUEST_STATE; none: CRT_E_REQUEST_UNKNOWN. Nothing is written on
+ * a refusal. out (may be NULL) receives the certificate.
+ */
+crt_status crt_request_approve(crt_ctx *ctx, const char *id, const char *actor,
+			       crt_cert *out) CRT_MUST_CHECK;
+/* Deny request id with reason (1-512 bytes of printable UTF-8, else
+ * CRT_E_FIELD_INVALID): stored, audited request.deny, request.denied — one
+ * transaction; the same refusals as approve. */
+crt_status crt_request_deny(crt_ctx *ctx, const char *id, const char *reason,
+			    const char *actor) CRT_MUST_CHECK;
+/* Mark every pending request past its expiry expired (request.expire
+ * audit row and request.expired event each, one transaction); *n (may be
+ * NULL) = how many. Part of crt_maintain. */
+crt_status crt_requests_expire(crt_ctx *ctx, const char *actor, size_t *n) CRT_MUST_CHECK;
+/* A request as JSON: requestId, state, tokenId, tokenName, commonName,
+ * organization, organizationalUnit, requester, remote, createdAt,
+ * expiresAt, decidedAt, decidedBy, reason, serial; with_csr adds "csr". */
+struct json_t *crt_request_json(const crt_request *r, int with_csr);
 
 /*
  * Server-side key generation ("GENERATE"): make a key of key_type

@@ -145,6 +145,10 @@ static const struct {
 	[CRT_E_CERT_EXISTS] = {"cert_exists", "this certificate is stored already"},
 	[CRT_E_SERIAL_CONFLICT] = {"serial_conflict",
 				   "another stored certificate has the same serial number"},
+	[CRT_E_REQUEST_UNKNOWN] = {"request_unknown", "no certificate request with this id"},
+	[CRT_E_REQUEST_STATE] = {"request_state", "the certificate request is no longer pending"},
+	[CRT_E_APPROVAL_REQUIRED] = {"approval_required",
+				     "the token requires an administrator's approval"},
 };
 
 const char *crt_status_name(crt_status s)
@@ -213,6 +217,7 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_NETWORK_CONFIG:
 	case CRT_E_CRL_REMOTE:
 	case CRT_E_PROFILE_UNKNOWN:
+	case CRT_E_REQUEST_UNKNOWN:
 		return CRT_KIND_NOT_FOUND;
 	case CRT_E_EXISTS:
 	case CRT_E_TOKEN_USED:
@@ -220,6 +225,7 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_CERT_REVOKED:
 	case CRT_E_CERT_EXISTS:
 	case CRT_E_SERIAL_CONFLICT:
+	case CRT_E_REQUEST_STATE:
 		return CRT_KIND_CONFLICT;
 	case CRT_E_TOKEN_EXPIRED:
 	case CRT_E_TOKEN_DELETED:
@@ -253,6 +259,7 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_CERT_USAGE:
 	case CRT_E_CERT_KEY_ID:
 	case CRT_E_CERT_SUBJECT:
+	case CRT_E_APPROVAL_REQUIRED:
 		return CRT_KIND_REFUSED;
 	case CRT_E_RATE_LIMITED:
 	case CRT_E_OTP_LOCKED:

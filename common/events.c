@@ -99,6 +99,7 @@ crt_status event_make(const char *type, const char *actor, int64_t at, const eve
 	bad |= set_str(o, "type", type);
 	bad |= set_time(o, "time", at);
 	bad |= set_str(o, "actor", actor ? actor : "unknown");
+	bad |= set_str(sub, "requestId", s->request_id);
 	bad |= set_str(sub, "tokenId", s->token_id);
 	bad |= set_str(sub, "tokenName", s->token_name);
 	bad |= set_str(sub, "owner", s->owner);

@@ -11,6 +11,7 @@
 typedef struct event_subject {
 	const char *token_id, *token_name, *owner, *owner_email;
 	const char *serial, *common_name, *subject, *user, *reason;
+	const char *request_id; /* a certificate request (the approval workflow) */
 	int64_t not_after, locked_until;
 } event_subject;
 

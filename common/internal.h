@@ -474,6 +474,29 @@ crt_status token_load(crt_ctx *ctx, const char *id, int64_t now, crt_token *out)
 crt_status token_load_by_hash(crt_ctx *ctx, const char *hash, int64_t now, crt_token *out)
 	__attribute__((warn_unused_result));
 
+/* --- redeem.c / request.c (the approval workflow) --- */
+/* Sign csr as the redemption of token t does (t's CA — selected here; the
+ * caller goes back to the default —, profile, the subject fields cn/org/ou
+ * already decided) for user at now, into *x, serial, the row *c and *row
+ * (borrowing c's strings). Takes facts (the attested facts, malloc'd, or
+ * NULL): c's on success, freed on failure. Shared by redemption and
+ * approval so an approved request gets exactly the certificate its
+ * redemption would have. */
+crt_status redeem_sign(crt_ctx *ctx, const crt_token *t, crt_csr *csr, const char *cn,
+		       const char *org, const char *ou, const char *user, int64_t now,
+		       char *facts, X509 **x, char serial[72], crt_cert *c,
+		       struct store_cert_row *row) CRT_MUST_CHECK;
+/* Phase 2 of a redemption of token t that requires approval: claim t
+ * (version as read) and store the request (subject fields cn/org/ou,
+ * attested facts, req's CSR as csr parsed it) with its audit row and
+ * request.pending, one transaction. *out and poll_secret (shown once) on
+ * CRT_OK; *retry as for the redemption's claim (the token changed since it
+ * was read: do phase 1 again). */
+crt_status request_submit(crt_ctx *ctx, const crt_redeem_req *req, const crt_token *t,
+			  const crt_csr *csr, const char *cn, const char *org, const char *ou,
+			  const char *facts, int64_t now, crt_request *out,
+			  char poll_secret[CRT_TOKEN_STRLEN + 1], int *retry) CRT_MUST_CHECK;
+
 /* The storage port: what the domain files call to reach the store. */
 #include "store/port.h"
 

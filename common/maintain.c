@@ -8,6 +8,8 @@
  *   purge      remove tokens that ended [tokens] purge_after ago;
  *   supersede  revoke as superseded the predecessors of renewals past
  *              [renewal] grace_days (renew.c);
+ *   requests   expire the pending certificate requests past [requests]
+ *              pending_lifetime (request.c: a guarded update each);
  * then one maintain.run audit row with what each step did.
  *
  * Several nodes may run it at the same moment: every step is atomic by its
@@ -89,6 +91,13 @@ static crt_status step_supersede(crt_ctx *ctx, const char *actor, int64_t now,
 	return renew_supersede(ctx, actor, now, &rep->superseded);
 }
 
+static crt_status step_requests(crt_ctx *ctx, const char *actor, int64_t now,
+				crt_maintain_report *rep)
+{
+	(void)now;
+	return crt_requests_expire(ctx, actor, &rep->requests_expired);
+}
+
 static const struct {
 	const char *name;
 	crt_status (*run)(crt_ctx *ctx, const char *actor, int64_t now, crt_maintain_report *rep);
@@ -96,7 +105,8 @@ static const struct {
 	{"crl", step_crl},
 	{"purge", step_purge},
 	{"supersede", step_supersede},
-	/* hook: expire pending requests; raise certificate.expiring reminders */
+	{"requests", step_requests},
+	/* hook: raise certificate.expiring reminders */
 };
 
 crt_status crt_maintain(crt_ctx *ctx, const char *actor, crt_maintain_report *rep)
@@ -126,6 +136,7 @@ crt_status crt_maintain(crt_ctx *ctx, const char *actor, crt_maintain_report *re
 	jb_int(&j, "crlNumber", rep->crl_number);
 	jb_int(&j, "tokensPurged", (int64_t)rep->tokens_purged);
 	jb_int(&j, "superseded", (int64_t)rep->superseded);
+	jb_int(&j, "requestsExpired", (int64_t)rep->requests_expired);
 	jb_str(&j, "failedStep", failed);
 	jb_str(&j, "status", crt_status_name(first));
 	if ((detail = jb_end(&j)) == NULL)

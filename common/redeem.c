@@ -222,31 +222,27 @@ crt_status redeem_precheck(crt_ctx *ctx, const crt_redeem_req *req)
 			token_hash(req->token, hash);
 		r = check_token(ctx, req, hash, crt_now(), &t, object, &cn, &org, &ou);
 	}
+	if (r == CRT_OK && t.approval == CRT_APPROVAL_REQUIRED)
+		r = ctx_fail(ctx, CRT_E_APPROVAL_REQUIRED,
+		             "token %s requires approval: a key made on the server cannot wait for "
+		             "it; redeem it with a CSR",
+		             t.id);
 	if (r != CRT_OK)
 		audit_refusal(ctx, req, object, r);
 	crt_token_clear(&t);
 	return r;
 }
 
-/* Phase 1 for one attempt: read the token, check it, sign, and compute the
- * certificate *c and its row (*row borrows c's strings). On CRT_OK the
- * redemption is ready for the store; x, t and c belong to the caller. */
-static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *hash, crt_csr *csr,
-                          int64_t now, crt_token *t, X509 **x, char serial[72], char object[80],
-                          crt_cert *c, store_cert_row *row)
+crt_status redeem_sign(crt_ctx *ctx, const crt_token *t, crt_csr *csr, const char *cn,
+                       const char *org, const char *ou, const char *user, int64_t now,
+                       char *facts, X509 **x, char serial[72], crt_cert *c, store_cert_row *row)
 {
-	const char *cn, *org, *ou;
-	char *facts = NULL;
 	crt_status r;
 
 	X509_free(*x);
 	*x = NULL;
 	crt_cert_clear(c);
-	if ((r = check_token(ctx, req, hash, now, t, object, &cn, &org, &ou)) != CRT_OK ||
-	    (r = csr_check_key(ctx, csr)) != CRT_OK ||
-	    (r = check_attestation(ctx, req, t, csr, now, &facts)) != CRT_OK)
-		return r;
-	/* The token's CA signs (crt_redeem goes back to the default after). */
+	/* The token's CA signs (the caller goes back to the default after). */
 	if ((r = ca_select(ctx, t->ca)) != CRT_OK) {
 		free(facts);
 		return r;
@@ -269,8 +265,8 @@ static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *h
 	}
 	/* ctx signed it: the row carries ctx's chain, whichever context's batch
 	 * stores it (the leader may hold another CA generation). */
-	if ((r = cert_make(*x, csr->pkey, ctx->ca_chain_pem, serial, t->name, t->id,
-	                   redeem_user(req, t), t->reply, now, c)) != CRT_OK) {
+	if ((r = cert_make(*x, csr->pkey, ctx->ca_chain_pem, serial, t->name, t->id, user,
+	                   t->reply, now, c)) != CRT_OK) {
 		free(facts);
 		return ctx_fail(ctx, r, "building the certificate row");
 	}
@@ -281,6 +277,48 @@ static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *h
 		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 	cert_row_of(c, row);
 	return CRT_OK;
+}
+
+/* What phase 1 decided beyond the token row: the subject fields (pointing
+ * into the token or the request), the attested facts (malloc'd) and
+ * whether the token holds the redemption for an approval. */
+typedef struct decided {
+	const char *cn, *org, *ou;
+	char *facts;
+	int held;
+} decided;
+
+/* Phase 1 for one attempt: read the token, check it, sign, and compute the
+ * certificate *c and its row (*row borrows c's strings) — or, for a token
+ * that requires approval, stop before signing with d->held set (d->facts
+ * the caller's then). On CRT_OK the redemption is ready for the store; x,
+ * t and c belong to the caller. pending: the caller can store a request. */
+static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *hash, crt_csr *csr,
+                          int64_t now, int pending, crt_token *t, X509 **x, char serial[72],
+                          char object[80], crt_cert *c, store_cert_row *row, decided *d)
+{
+	crt_status r;
+
+	free(d->facts);
+	memset(d, 0, sizeof(*d));
+	if ((r = check_token(ctx, req, hash, now, t, object, &d->cn, &d->org, &d->ou)) != CRT_OK)
+		return r;
+	if (t->approval == CRT_APPROVAL_REQUIRED && !pending)
+		return ctx_fail(ctx, CRT_E_APPROVAL_REQUIRED,
+		                "token %s requires approval: redeem it with a CSR (crtokend or "
+		                "crtoken-enroll), then an administrator approves the request",
+		                t->id);
+	if ((r = csr_check_key(ctx, csr)) != CRT_OK ||
+	    (r = check_attestation(ctx, req, t, csr, now, &d->facts)) != CRT_OK)
+		return r;
+	if (t->approval == CRT_APPROVAL_REQUIRED) {
+		d->held = 1;
+		return CRT_OK;
+	}
+	r = redeem_sign(ctx, t, csr, d->cn, d->org, d->ou, redeem_user(req, t), now, d->facts, x,
+	                serial, c, row);
+	d->facts = NULL; /* c's, or freed */
+	return r;
 }
 
 /* Phase 1 of an upload (req->cert, parsed and checked into ic): the token
@@ -304,6 +342,11 @@ static crt_status prepare_upload(crt_ctx *ctx, const crt_redeem_req *req, const 
 	crt_cert_clear(c);
 	if ((r = check_token(ctx, req, hash, now, t, object, &cn, &org, &ou)) != CRT_OK)
 		return r;
+	if (t->approval == CRT_APPROVAL_REQUIRED) /* an upload has no request to wait in */
+		return ctx_fail(ctx, CRT_E_APPROVAL_REQUIRED,
+		                "token %s requires approval: redeem it with a CSR; an uploaded "
+		                "certificate cannot wait for an administrator",
+		                t->id);
 	if ((r = import_subject_decide(t, req, &s, now, why, sizeof(why))) != CRT_OK)
 		return ctx_fail(ctx, r, "%s", why);
 	if ((r = import_make(ctx, ic, t->name, t->id, redeem_user(req, t), t->reply, now, c)) != CRT_OK ||
@@ -390,7 +433,8 @@ static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_toke
 	return ctx_fail(ctx, r, "%s", why.msg);
 }
 
-crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
+crt_status crt_redeem_submit(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out,
+                             crt_request *pending, char poll_secret[CRT_TOKEN_STRLEN + 1])
 {
 	crt_csr *csr = NULL;
 	import_cert ic = {0};
@@ -398,6 +442,7 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 	crt_token t = {0};
 	crt_cert c = {0};
 	store_cert_row row;
+	decided d = {0};
 	char hash[65], serial[72], object[80];
 	crt_status r;
 	int retry = 0;
@@ -406,8 +451,14 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 	ctx_clear_detail(ctx);
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
+	if (pending != NULL)
+		memset(pending, 0, sizeof(*pending));
+	if (poll_secret != NULL)
+		memset(poll_secret, 0, CRT_TOKEN_STRLEN + 1);
 	if (req == NULL || (req->token == NULL && req->token_id == NULL))
 		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no token given");
+	if (pending != NULL && poll_secret == NULL)
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no room for the poll secret");
 	if (req->cert == NULL && !ca_can_sign(ctx))
 		return ctx_fail(ctx, CRT_E_CA_MISSING, "the CA key is not loaded");
 	snprintf(object, sizeof(object), "token");
@@ -432,16 +483,20 @@ crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
 	for (int attempt = 0;; attempt++) {
 		if ((r = req->cert != NULL ? prepare_upload(ctx, req, hash, &ic, now, &t, serial,
 							    object, &c, &row)
-					   : prepare(ctx, req, hash, csr, now, &t, &x, serial, object,
-						     &c, &row)) != CRT_OK)
+					   : prepare(ctx, req, hash, csr, now, pending != NULL, &t, &x,
+						     serial, object, &c, &row, &d)) != CRT_OK)
 			goto refused;
-		/* Phase 2: the claim and its writes. */
-		r = commit(ctx, req, &t, serial, now, &row, &retry);
+		/* Phase 2: the claim and its writes (or the request's). */
+		if (d.held)
+			r = request_submit(ctx, req, &t, csr, d.cn, d.org, d.ou, d.facts, now,
+			                   pending, poll_secret, &retry);
+		else
+			r = commit(ctx, req, &t, serial, now, &row, &retry);
 		if (!retry || attempt == 3)
 			break;
 	}
 	if (r == CRT_OK) {
-		if (out != NULL) {
+		if (out != NULL && !d.held) {
 			*out = c;
 			memset(&c, 0, sizeof(c));
 		}
@@ -453,12 +508,18 @@ refused:
 	audit_refusal(ctx, req, object, r);
 out:
 	ca_select_default(ctx);
+	free(d.facts);
 	X509_free(x);
 	csr_free(csr);
 	import_cert_clear(&ic);
 	crt_token_clear(&t);
 	crt_cert_clear(&c);
 	return r;
+}
+
+crt_status crt_redeem(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out)
+{
+	return crt_redeem_submit(ctx, req, out, NULL, NULL);
 }
 
 /* ------------------------------------------------------------------ preview */

@@ -106,6 +106,8 @@ json_t *crt_token_json(const crt_token *t, const char *token)
 	put(o, "profile", json_string(t->profile ? t->profile : CRT_CERT_PROFILE_DEFAULT));
 	put(o, "validDays", t->valid_days ? json_integer(t->valid_days) : json_null());
 	put(o, "ca", jstr(t->ca != NULL ? t->ca : CRT_CA_DEFAULT));
+	put(o, "approval",
+	    json_string(t->approval == CRT_APPROVAL_REQUIRED ? "required" : "none"));
 	return o;
 }
 

@@ -172,6 +172,12 @@ crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 		return ctx_fail(ctx, CRT_E_LIFETIME, "negative lifetime");
 	if (s->valid_days < 0)
 		return ctx_fail(ctx, CRT_E_VALIDITY, "validDays must be positive");
+	if (!creating && s->approval != NULL)
+		return ctx_fail(ctx, CRT_E_FIELD_INVALID,
+				"a token's approval is chosen when it is created and cannot change");
+	if (s->approval != NULL && strcmp(s->approval, "required") != 0 &&
+	    strcmp(s->approval, "none") != 0)
+		return ctx_fail(ctx, CRT_E_FIELD_INVALID, "approval is \"required\" or \"none\"");
 	if (!creating && s->profile != NULL)
 		return ctx_fail(ctx, CRT_E_FIELD_INVALID,
 				"a token's profile is chosen when it is created and cannot change");

@@ -81,6 +81,8 @@ static char *token_detail(const crt_token *t)
 	if (t->valid_days)
 		jb_int(&j, "validDays", t->valid_days);
 	jb_str(&j, "ca", t->ca);
+	if (t->approval == CRT_APPROVAL_REQUIRED)
+		jb_str(&j, "approval", "required");
 	return jb_end(&j);
 }
 
@@ -130,6 +132,11 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 	t.opened = spec->opened;
 	t.profile = dup_str(p->name);
 	t.valid_days = spec->valid_days;
+	t.approval = p->approval;
+	if (spec->approval != NULL && strcmp(spec->approval, "required") == 0)
+		t.approval = CRT_APPROVAL_REQUIRED;
+	else if (spec->approval != NULL && strcmp(spec->approval, "none") == 0)
+		t.approval = CRT_APPROVAL_NONE;
 	t.created_at = now;
 	t.state = CRT_TOKEN_ACTIVE;
 	if (t.profile == NULL || (p->reply != NULL && spec->reply == NULL && t.reply == NULL)) {

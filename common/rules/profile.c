@@ -440,11 +440,6 @@ int certprof_finish(crt_cert_profile *p, const certprof_defaults *d, char *err, 
 		FAIL("[profile %s] lifetime is longer than max_lifetime", name);
 	if (p->approval == UNSET)
 		p->approval = CRT_APPROVAL_NONE;
-	if (p->approval == CRT_APPROVAL_REQUIRED)
-		FAIL("[profile %s] approval = required: the approval workflow does not exist "
-		     "yet, so no token of this profile could ever be redeemed; use "
-		     "approval = none",
-		     name);
 	if (p->renew_days == UNSET)
 		p->renew_days = d->renew_days;
 	if (p->allow_same_key == UNSET)

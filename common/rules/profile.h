@@ -48,9 +48,8 @@ typedef struct certprof_defaults {
 
 /*
  * Resolve p against d (unset values inherited) and check the whole:
- * days <= max_days, lifetime <= max_lifetime, approval = required refused
- * (the approval workflow does not exist yet), renew_days below the
- * validity. 0, or -1 with the reason in err.
+ * days <= max_days, lifetime <= max_lifetime, renew_days below the
+ * validity (approval = required makes it the default of its tokens). 0, or -1 with the reason in err.
  */
 int certprof_finish(crt_cert_profile *p, const certprof_defaults *d, char *err, size_t errlen);
 

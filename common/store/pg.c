@@ -561,4 +561,5 @@ const store_ops store_pg_ops = {
 	.apikeys = &pg_apikey_ops,
 	.events = &pg_event_ops,
 	.copy = &pg_copy_ops,
+	.requests = &pg_request_ops,
 };

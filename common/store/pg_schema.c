@@ -111,6 +111,17 @@ static const char *const later[] = {
 	" ca text COLLATE \"C\" PRIMARY KEY, number bigint NOT NULL,"
 	" this_update bigint NOT NULL, next_update bigint NOT NULL,"
 	" revocations bigint NOT NULL, ca_sha256 text NOT NULL, der bytea NOT NULL);",
+	/* 13: the approval workflow (as SQLite's 13): tokens.approval and the
+	 * certificate requests */
+	"ALTER TABLE tokens ADD COLUMN approval integer NOT NULL DEFAULT 0;"
+	"CREATE TABLE certificate_requests("
+	" id text COLLATE \"C\" PRIMARY KEY, token_id text NOT NULL UNIQUE, poll_hash text,"
+	" state integer NOT NULL DEFAULT 0, cn text, org text, ou text, csr text NOT NULL,"
+	" requester text, remote text, submitted_by text, attestation text,"
+	" created_at bigint NOT NULL, expires_at bigint NOT NULL, decided_at bigint,"
+	" decided_by text, reason text, serial text);"
+	"CREATE INDEX certificate_requests_state ON certificate_requests(state, expires_at);"
+	"CREATE INDEX certificate_requests_requester ON certificate_requests(requester, created_at);",
 	NULL};
 #define NLATER ((int)(sizeof(later) / sizeof(later[0])) - 1)
 

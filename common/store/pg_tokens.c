@@ -21,7 +21,7 @@
 #define TOKEN_COLUMNS                                                                        \
 	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "     \
 	"deleted_at, serial, created_by, updated_at, version, attestation, owner_email, profile, " \
-	"san, valid_days, ca"
+	"san, valid_days, ca, approval"
 
 /* tokens.locked: locked fields in bits 0-2, opened ones in bits 3-5 (as on SQLite). */
 #define POLICY_OPENED_SHIFT 3
@@ -56,6 +56,7 @@ static int row_to_token(const PGresult *res, int i, crt_token *t)
 	t->updated_at = pg_int(res, i, 14);
 	t->version = pg_int(res, i, 15);
 	t->valid_days = (int)pg_int(res, i, 20);
+	t->approval = (int)pg_int(res, i, 22);
 	return 1;
 }
 
@@ -108,11 +109,13 @@ static crt_status pg_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 	pp_text(&p, t->san);
 	pp_int(&p, t->valid_days);
 	pp_text(&p, t->ca != NULL ? t->ca : CRT_CA_DEFAULT);
+	pp_int(&p, t->approval);
 	return pg_exec(ctx,
 		       "INSERT INTO tokens(id, hash, name, cn, org, ou, owner, locked, reply, "
 		       "created_at, expires_at, updated_at, created_by, attestation, owner_email, "
-		       "profile, san, valid_days, ca) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-		       "$10, $11, $12, $13, $14, $15, $16, $17, NULLIF(CAST($18 AS integer), 0), $19)",
+		       "profile, san, valid_days, ca, approval) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+		       "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
+		       "NULLIF(CAST($18 AS integer), 0), $19, $20)",
 		       &p, NULL, NULL, "storing the token");
 }
 
@@ -212,7 +215,9 @@ static crt_status pg_purge(crt_ctx *ctx, int64_t cutoff, int64_t *n)
 	pg_params p = {0};
 	pp_int(&p, cutoff);
 	*n = 0;
-	return pg_exec(ctx, "DELETE FROM tokens WHERE COALESCE(deleted_at, used_at, expires_at) < $1",
+	return pg_exec(ctx,
+		       "DELETE FROM tokens WHERE COALESCE(deleted_at, used_at, expires_at) < $1 "
+		       "AND id NOT IN (SELECT token_id FROM certificate_requests WHERE state = 0)",
 		       &p, NULL, n, "purging tokens");
 }
 

@@ -31,6 +31,7 @@ struct store_apikey_ops;
 struct store_audit_ops;
 struct store_event_ops;
 struct store_copy_ops;
+struct store_request_ops;
 
 typedef struct store_ops {
 	const char *name; /* the [store] backend value that selects it */
@@ -64,6 +65,7 @@ typedef struct store_ops {
 	const struct store_audit_ops *audit;
 	const struct store_event_ops *events;
 	const struct store_copy_ops *copy;
+	const struct store_request_ops *requests;
 } store_ops;
 
 /* The backend named name ("sqlite"), or NULL. */
@@ -113,5 +115,6 @@ crt_status store_snapshot(crt_ctx *ctx, unsigned char **out, size_t *len)
 #include "store/port_apikeys.h"
 #include "store/port_events.h"
 #include "store/port_copy.h"
+#include "store/port_requests.h"
 
 #endif /* CRTOKEN_STORE_PORT_H */

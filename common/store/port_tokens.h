@@ -80,7 +80,9 @@ struct store_token_ops {
 	                     int *changed);
 	crt_status (*remove)(crt_ctx *ctx, const char *id, int64_t version, int64_t now,
 	                     int *changed);
-	/* Delete the rows token_purgeable at cutoff; *n = how many. */
+	/* Delete the rows token_purgeable at cutoff — but a token whose
+	 * certificate request is still pending (its approval needs the
+	 * token's CA and profile); *n = how many. */
 	crt_status (*purge)(crt_ctx *ctx, int64_t cutoff, int64_t *n);
 	/* The claim alone (inside the caller's write transaction); *won = the
 	 * row count (0 or 1). */

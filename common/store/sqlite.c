@@ -488,4 +488,5 @@ const store_ops store_sqlite_ops = {
 	.apikeys = &sqlite_apikey_ops,
 	.events = &sqlite_event_ops,
 	.copy = &sqlite_copy_ops,
+	.requests = &sqlite_request_ops,
 };

@@ -141,6 +141,20 @@ static const char *const migrations[] = {
 	" ca TEXT PRIMARY KEY, number INTEGER NOT NULL,"
 	" this_update INTEGER NOT NULL, next_update INTEGER NOT NULL,"
 	" revocations INTEGER NOT NULL, ca_sha256 TEXT NOT NULL, der BLOB NOT NULL);",
+	/* 13: the approval workflow (expand-only): whether a token's redemption
+	 * waits for an admin (0 none, 1 required), and the certificate requests
+	 * such redemptions store (one per token; state: 0 pending, 2 denied,
+	 * 3 issued, 4 expired — enum crt_request_state); the poll secret only
+	 * as its SHA-256 */
+	"ALTER TABLE tokens ADD COLUMN approval INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE certificate_requests("
+	" id TEXT PRIMARY KEY, token_id TEXT NOT NULL UNIQUE, poll_hash TEXT,"
+	" state INTEGER NOT NULL DEFAULT 0, cn TEXT, org TEXT, ou TEXT, csr TEXT NOT NULL,"
+	" requester TEXT, remote TEXT, submitted_by TEXT, attestation TEXT,"
+	" created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, decided_at INTEGER,"
+	" decided_by TEXT, reason TEXT, serial TEXT);"
+	"CREATE INDEX certificate_requests_state ON certificate_requests(state, expires_at);"
+	"CREATE INDEX certificate_requests_requester ON certificate_requests(requester, created_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

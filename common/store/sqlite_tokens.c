@@ -17,7 +17,7 @@
 #define TOKEN_COLUMNS                                                                              \
 	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "           \
 	"deleted_at, serial, created_by, updated_at, version, attestation, owner_email, "         \
-	"profile, san, valid_days, ca"
+	"profile, san, valid_days, ca, approval"
 
 /* The tokens.locked column holds the whole per-field override policy: the
  * locked fields in bits 0-2, the opened ones in bits 3-5. */
@@ -54,6 +54,7 @@ static void row_to_token(sqlite3_stmt *st, crt_token *t)
 	t->san = store_col_strdup(st, 19);
 	t->valid_days = sqlite3_column_int(st, 20);
 	t->ca = store_col_strdup(st, 21);
+	t->approval = sqlite3_column_int(st, 22);
 }
 
 /* Whether every text column a row had came out (strdup may fail). */
@@ -110,8 +111,8 @@ static crt_status sq_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 	    store_prepare(ctx,
 	                  "INSERT INTO tokens(id, hash, name, cn, org, ou, owner, locked, "
 	                  "reply, created_at, expires_at, updated_at, created_by, attestation, "
-	                  "owner_email, profile, san, valid_days, ca) "
-	                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	                  "owner_email, profile, san, valid_days, ca, approval) "
+	                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	                  &st);
 	if (r != CRT_OK)
 		return r;
@@ -135,6 +136,7 @@ static crt_status sq_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 	if (t->valid_days > 0)
 		sqlite3_bind_int(st, 18, t->valid_days);
 	store_bind_text(st, 19, t->ca != NULL ? t->ca : CRT_CA_DEFAULT);
+	sqlite3_bind_int(st, 20, t->approval);
 	int rc = sqlite3_step(st);
 	store_done(st);
 	return rc == SQLITE_DONE ? CRT_OK : store_error(ctx, rc, "storing the token");
@@ -255,7 +257,10 @@ static crt_status sq_purge(crt_ctx *ctx, int64_t cutoff, int64_t *n)
 {
 	sqlite3_stmt *st;
 	crt_status r = store_prepare(
-	    ctx, "DELETE FROM tokens WHERE COALESCE(deleted_at, used_at, expires_at) < ?1", &st);
+	    ctx,
+	    "DELETE FROM tokens WHERE COALESCE(deleted_at, used_at, expires_at) < ?1 "
+	    "AND id NOT IN (SELECT token_id FROM certificate_requests WHERE state = 0)",
+	    &st);
 	*n = 0;
 	if (r != CRT_OK)
 		return r;

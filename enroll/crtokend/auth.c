@@ -134,6 +134,29 @@ int auth_admin(struct request *rq)
 	return 0;
 }
 
+int auth_poll(struct request *rq)
+{
+	const char *hdr = req_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *key = auth_param(hdr, "Bearer");
+
+	if (key == NULL || strncmp(key, CRT_POLL_PREFIX, strlen(CRT_POLL_PREFIX)) != 0)
+		return auth_admin(rq);
+	/* A wrong secret counts against the address like a failed login
+	 * (the handler ends the attempt once libcrtoken compared it). */
+	if (rate_gate(rq) != 0)
+		return -1;
+	if (strlen(key) >= sizeof(rq->poll)) {
+		wipe_header(hdr);
+		failed(rq, "http.poll_failed", rq->param, NULL);
+		reply_error(rq, CRT_E_AUTH_FAILED, "not a poll secret");
+		return -1;
+	}
+	snprintf(rq->poll, sizeof(rq->poll), "%s", key);
+	wipe_header(hdr);
+	snprintf(rq->actor, sizeof(rq->actor), "requester");
+	return 0;
+}
+
 /* Decode Basic credentials into a malloc'd "user:password"; NULL if malformed. */
 static char *basic_decode(const char *b64, size_t *outlen)
 {

@@ -170,6 +170,7 @@ struct request {
 	char remote[64];   /* client address, numeric */
 	char actor[200];   /* audit actor once authenticated */
 	char user[128];    /* PAM user of a redeemer ("" if none) */
+	char poll[64];     /* R_POLL: the poll secret a requester sent ("" if none) */
 	unsigned char *peer_cert; /* R_RENEW: the TLS client certificate, DER (malloc'd) */
 	size_t peer_cert_len;
 	char *body;        /* request body, NUL-terminated; wiped on completion */
@@ -221,6 +222,8 @@ enum route_flags {
 	R_REST = 1 << 6,     /* the last {placeholder} takes the rest of the path, '/' too */
 	R_RENEW = 1 << 7,    /* a TLS client certificate required (+ the login with
 	                      * [renewal] require_otp) */
+	R_POLL = 1 << 8,     /* with R_ADMIN: "Bearer crq_..." (a certificate request's poll
+	                      * secret, checked by the handler) is taken instead of an API key */
 };
 
 /* Largest OCSP request body (16 CertIDs, a signature and its certificates). */
@@ -289,6 +292,10 @@ int rfc3339_parse(const char *s, int64_t *t);
 
 /* Admin endpoints: Bearer API key. 0 with rq->actor set, or -1 after replying. */
 int auth_admin(struct request *rq);
+/* R_POLL routes: a poll secret (Bearer crq_...) into rq->poll, its attempt
+ * reserved until the handler ends it (auth_attempt_done), or else
+ * auth_admin. 0, or -1 after replying. */
+int auth_poll(struct request *rq);
 /* Redemption: the login gate. 0 with rq->user/actor set, or -1 after replying. */
 int auth_redeemer(struct request *rq);
 /* End rq's reserved login attempt (if any), counting it as failed or not. */
@@ -326,6 +333,12 @@ void h_cert_get(struct request *rq);
 void h_cert_revoke(struct request *rq);
 void h_redeem(struct request *rq);
 void h_preview(struct request *rq);
+/* h_requests.c: certificate requests (the approval workflow) */
+void h_request_list(struct request *rq);
+void h_request_get(struct request *rq);
+void h_request_approve(struct request *rq);
+void h_request_deny(struct request *rq);
+void h_me_requests(struct request *rq);
 void h_renew(struct request *rq);
 void h_ca_pem(struct request *rq);
 void h_crl(struct request *rq);

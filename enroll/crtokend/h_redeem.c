@@ -17,6 +17,13 @@
  * refusal audit rows per window before it is answered 429. Everything else — token state, CSR
  * policy, locked fields, single use — is crt_redeem's. The response is made
  * only after the certificate is committed.
+ *
+ * A token that requires approval (crt_redeem_submit) answers 202 Accepted
+ * with the stored request — {"requestId","state":"pending","pollSecret",...}
+ * — and Location: /certificate-requests/{id}, which the requester polls
+ * with "Authorization: Bearer <pollSecret>" (h_requests.c) until an admin
+ * approved (the certificate is in the answer) or denied it. The poll secret
+ * is shown here only; the store keeps its SHA-256.
  */
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -46,8 +53,9 @@ void h_redeem(struct request *rq)
 	           *att = NULL;
 	unsigned char *p12 = NULL;
 	size_t p12_len = 0;
-	char *pass_out = NULL, *p12_b64 = NULL, loc[128];
+	char *pass_out = NULL, *p12_b64 = NULL, loc[128], poll[CRT_TOKEN_STRLEN + 1] = "";
 	crt_redeem_req req;
+	crt_request pending;
 	crt_cert c;
 	json_t *obj, *out = NULL;
 	crt_status s;
@@ -55,6 +63,7 @@ void h_redeem(struct request *rq)
 
 	memset(&c, 0, sizeof(c));
 	memset(&req, 0, sizeof(req));
+	memset(&pending, 0, sizeof(pending));
 	if ((obj = req_body_object(rq)) == NULL)
 		return;
 	if (req_only_keys(rq, obj, redeem_keys) != 0 || req_str(rq, obj, "type", &type, NULL) ||
@@ -97,7 +106,7 @@ void h_redeem(struct request *rq)
 		req.csr_len = strlen(value);
 		req.attestation = (const unsigned char *)att;
 		req.attestation_len = att != NULL ? strlen(att) : 0;
-		s = crt_redeem(rq->ctx, &req, &c);
+		s = crt_redeem_submit(rq->ctx, &req, &c, &pending, poll);
 	} else {
 		s = crt_redeem_generate_form(
 		    rq->ctx, &req, key_type ? key_type : "ec-p256", pass,
@@ -116,6 +125,20 @@ void h_redeem(struct request *rq)
 	}
 	if (s != CRT_OK) {
 		reply_status(rq, s);
+		goto out;
+	}
+	if (pending.id[0] != '\0') {
+		if ((out = crt_request_json(&pending, 0)) != NULL &&
+		    json_object_set_new(out, "pollSecret", json_string(poll)) != 0) {
+			json_decref(out);
+			out = NULL;
+		}
+		if (out == NULL)
+			log_msg(LOG_ERR, "request %s stored but the response could not be built",
+			        pending.id);
+		reply_json(rq, 202, out);
+		snprintf(loc, sizeof(loc), "/certificate-requests/%s", pending.id);
+		reply_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
 		goto out;
 	}
 	out = crt_cert_json(&c, 1);
@@ -139,6 +162,8 @@ out:
 		crt_strfree_secret(p12_b64);
 	crt_freezero(p12, p12_len);
 	crt_strfree_secret(pass_out);
+	explicit_bzero(poll, sizeof(poll));
+	crt_request_clear(&pending);
 	crt_cert_clear(&c);
 	json_decref(obj); /* strings wiped by the jansson allocator (main.c) */
 }

@@ -18,7 +18,7 @@ static const char *const spec_keys[] = {
     "name",      "commonName", "organization", "organizationalUnit", "owner",
     "expiresIn", "expiresAt",  "lockedFields", "replyAttributes",    "openFields",
     "attestation", "attestPinPolicy", "attestTouchPolicy", "attestMinFirmware", "ownerEmail",
-    "profile", "validDays", "validYears", "ca", NULL,
+    "profile", "validDays", "validYears", "ca", "approval", NULL,
 };
 
 /* A growing "line\nline" buffer. */
@@ -233,7 +233,8 @@ static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spe
 {
 	static const char *const strkeys[] = {
 	    "name",        "commonName",      "organization",      "organizationalUnit", "owner",
-	    "attestation", "attestPinPolicy", "attestTouchPolicy", "attestMinFirmware", "ownerEmail", "ca"};
+	    "attestation", "attestPinPolicy", "attestTouchPolicy", "attestMinFirmware", "ownerEmail", "ca",
+	    "approval"};
 	const char **dst[] = {&spec->name,
 	                      &spec->cn,
 	                      &spec->org,
@@ -244,7 +245,8 @@ static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spe
 	                      &spec->attest_touch_policy,
 	                      &spec->attest_min_firmware,
 	                      &spec->owner_email,
-	                      &spec->ca};
+	                      &spec->ca,
+	                      &spec->approval};
 	json_t *v;
 	size_t i;
 	int is_null;

@@ -20,6 +20,14 @@ static const struct route routes[] = {
     {"DELETE", "/certificate-request-tokens/{id}", h_token_delete, R_ADMIN},
     /* A key generated on behalf of the owner (h_issue.c). */
     {"POST", "/certificate-request-tokens/{id}/issue", h_token_issue, R_ADMIN | R_BODY},
+    /* Certificate requests, the approval workflow (h_requests.c): admins
+     * list and decide; the requester polls its own with the poll secret. */
+    {"GET", "/certificate-requests", h_request_list, R_ADMIN},
+    {"GET", "/certificate-requests/{id}", h_request_get, R_ADMIN | R_POLL},
+    {"POST", "/certificate-requests/{id}/approve", h_request_approve, R_ADMIN | R_BODY_OPT},
+    {"POST", "/certificate-requests/{id}/deny", h_request_deny, R_ADMIN | R_BODY},
+    /* The logged-in user's own requests (login gate). */
+    {"GET", "/me/requests", h_me_requests, R_REDEEM},
     /* Certificate profiles (h_certprofiles.c). */
     {"GET", "/profiles", h_cert_profile_list, R_ADMIN},
     {"GET", "/profiles/{name}", h_cert_profile_get, R_ADMIN},

@@ -216,7 +216,10 @@ static void request_begin(struct request *rq)
 	}
 	if (rq->route->flags & R_ADMIN) {
 		request_borrow(rq);
-		(void)auth_admin(rq);
+		if (rq->route->flags & R_POLL)
+			(void)auth_poll(rq);
+		else
+			(void)auth_admin(rq);
 		request_give_back(rq);
 		return;
 	}

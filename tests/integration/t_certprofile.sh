@@ -62,8 +62,6 @@ bad_conf() {
 		sed 's/^/#   /' "$T/err"
 	fi
 }
-bad_conf "approval = required is refused at load until the workflow exists" "approval = required" \
-	'[profile vip]\napproval = required'
 bad_conf "a SAN template with an unknown placeholder is refused at load" "unknown placeholder" \
 	'[profile p]\nsan_email = {user}@example.com'
 bad_conf "an unknown key in a profile is refused" "unknown key colour" '[profile p]\ncolour = red'

@@ -36,7 +36,7 @@ for p, item in d["paths"].items():
             print(m.upper(), p)' "$DOC" | sort >"$T/doc.routes"
 "$CRTOKEND" --routes | sort >"$T/server.routes"
 check "documented operations = the server's routes" diff -u "$T/server.routes" "$T/doc.routes"
-check_eq "twenty-five operations" 25 "$(wc -l <"$T/server.routes")"
+check_eq "thirty operations" 30 "$(wc -l <"$T/server.routes")"
 
 check "every \$ref in the document resolves" $PY -c '
 import sys, yaml
@@ -121,6 +121,23 @@ check_status "redeemToken (CSR) is 201" 201 -
 SERIAL=$(jget "$T/body" "d['serial']")
 new_token "oa-gen" && jreq POST "/client-certificates/token/$TOKEN" '{"type":"GENERATE"}'
 check_status "redeemToken (GENERATE) is 201" 201 -
+for n in 1 2; do
+	new_token "oa-approval-$n" '"approval":"required"'
+	check_status "createToken with approval required is 201" 201 -
+	csr_body "oa-approval-$n" && redeem "$TOKEN" "$T/oa-approval-$n.json"
+	check_status "redeemToken of a token requiring approval is 202" 202 -
+	eval "RQ$n=\$(jget \"\$T/body\" \"d['requestId']\")"
+done
+areq GET /certificate-requests
+check_status "listCertRequests is 200" 200 -
+areq GET "/certificate-requests/$RQ1"
+check_status "getCertRequest is 200" 200 -
+ajreq POST "/certificate-requests/$RQ1/approve" '{}'
+check_status "approveCertRequest is 200" 200 -
+areq GET "/certificate-requests/$RQ1"
+check_status "getCertRequest of an issued one (with its certificate) is 200" 200 -
+ajreq POST "/certificate-requests/$RQ2/deny" '{"reason":"not ours"}'
+check_status "denyCertRequest is 200" 200 -
 areq GET /client-certificates
 check_status "listCertificates is 200" 200 -
 areq GET "/client-certificates/$SERIAL"

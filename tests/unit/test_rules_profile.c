@@ -154,9 +154,15 @@ static void renewal_window_and_same_key_are_inherited_from_renewal_unless_set(vo
 	certprof_clear(&p);
 }
 
-static void approval_required_is_refused_until_the_workflow_exists(void **s)
+static void approval_required_is_accepted_as_its_tokens_default(void **s)
 {
-	expect_refused((const char *const[]){"approval=required", NULL}, "approval = required");
+	crt_cert_profile p;
+	char err[256];
+	assert_int_equal(build(&p, (const char *const[]){"approval=required", NULL}, &D, err,
+	                       sizeof(err)),
+	                 0);
+	assert_int_equal(p.approval, CRT_APPROVAL_REQUIRED);
+	certprof_clear(&p);
 }
 
 static void an_unknown_placeholder_is_refused(void **s)
@@ -248,7 +254,7 @@ int main(void)
 	    cmocka_unit_test(urls_are_inherited_from_ca_unless_set),
 	    cmocka_unit_test(radius_pin_and_timeout_are_inherited_unless_set),
 	    cmocka_unit_test(renewal_window_and_same_key_are_inherited_from_renewal_unless_set),
-	    cmocka_unit_test(approval_required_is_refused_until_the_workflow_exists),
+	    cmocka_unit_test(approval_required_is_accepted_as_its_tokens_default),
 	    cmocka_unit_test(an_unknown_placeholder_is_refused),
 	    cmocka_unit_test(bad_values_are_refused_with_the_key_named),
 	    cmocka_unit_test(profile_names_are_a_small_alphabet),
