@@ -295,15 +295,6 @@ crt_status import_make(crt_ctx *ctx, const import_cert *ic, const char *name,
 		crt_cert_clear(c);
 		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 	}
-	/* none of our CAs issued it: a certificate of theirs is stored when issued */
-	if (c->aki != NULL && ca_by_ski(ctx->inst, c->aki) != NULL) {
-		r = ctx_fail(ctx, CRT_E_CERT_UNTRUSTED,
-			     "certificate %s was issued by one of this instance's own CAs: its "
-			     "certificates are stored when they are issued, never uploaded",
-			     c->serial);
-		crt_cert_clear(c);
-		return r;
-	}
 	return CRT_OK;
 }
 
@@ -324,6 +315,12 @@ crt_status import_not_stored(crt_ctx *ctx, const crt_cert *c)
 			     "serial %s is stored already, for another certificate (issuer %s); "
 			     "serials are the store's key, so this one cannot be stored",
 			     c->serial, have.issuer ? have.issuer : "?");
+	/* none of our CAs issued it: a certificate of theirs is stored when issued */
+	else if (c->aki != NULL && ca_by_ski(ctx->inst, c->aki) != NULL)
+		r = ctx_fail(ctx, CRT_E_CERT_UNTRUSTED,
+			     "certificate %s was issued by one of this instance's own CAs: its "
+			     "certificates are stored when they are issued, never uploaded",
+			     c->serial);
 	crt_cert_clear(&have);
 	return r;
 }

@@ -276,8 +276,10 @@ crt_status import_parse(crt_ctx *ctx, const unsigned char *pem, size_t len, int6
 crt_status import_make(crt_ctx *ctx, const import_cert *ic, const char *name,
 		       const char *token_id, const char *user, const char *reply, int64_t now,
 		       crt_cert *c) CRT_MUST_CHECK;
-/* Is ic's serial stored already? CRT_OK (no), CRT_E_CERT_EXISTS (this very
- * certificate), CRT_E_SERIAL_CONFLICT (another one), or a store error. */
+/* May c be stored? CRT_OK, CRT_E_CERT_EXISTS (this very certificate is
+ * stored), CRT_E_SERIAL_CONFLICT (another one has its serial),
+ * CRT_E_CERT_UNTRUSTED (one of the instance's CAs issued it), or a store
+ * error. */
 crt_status import_not_stored(crt_ctx *ctx, const crt_cert *c) CRT_MUST_CHECK;
 
 /* --- config.c --- */

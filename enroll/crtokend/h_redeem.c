@@ -9,6 +9,9 @@
  *   {"type":"GENERATE","keyType"?, "passphrase"?, "pkcs12Form"?, <same overrides>}
  *   (pkcs12Form "legacy": PBE-SHA1-3DES + SHA-1 MAC, for Apple profiles and
  *   older Windows; default "modern")
+ *   {"type":"CERTIFICATE","value":"<PEM>"}
+ *   (an upload of an existing certificate, import.c: no key, no overrides —
+ *   the subject is the certificate's and must be what the token allows)
  *
  * The login gate already ran (auth.c); the user it authenticated goes to
  * libcrtoken for the owner check. With require_login = no the gate still
@@ -59,7 +62,7 @@ void h_redeem(struct request *rq)
 	crt_cert c;
 	json_t *obj, *out = NULL;
 	crt_status s;
-	int generate;
+	int generate, upload;
 
 	memset(&c, 0, sizeof(c));
 	memset(&req, 0, sizeof(req));
@@ -76,11 +79,21 @@ void h_redeem(struct request *rq)
 	    req_str(rq, obj, "organization", &req.org, NULL) ||
 	    req_str(rq, obj, "organizationalUnit", &req.ou, NULL))
 		goto out;
-	if (type == NULL || (strcasecmp(type, "CSR") != 0 && strcasecmp(type, "GENERATE") != 0)) {
-		reply_error(rq, CRT_E_REQUEST_INVALID, "\"type\" must be \"CSR\" or \"GENERATE\"");
+	if (type == NULL || (strcasecmp(type, "CSR") != 0 && strcasecmp(type, "GENERATE") != 0 &&
+			     strcasecmp(type, "CERTIFICATE") != 0)) {
+		reply_error(rq, CRT_E_REQUEST_INVALID,
+		            "\"type\" must be \"CSR\", \"GENERATE\" or \"CERTIFICATE\"");
 		goto out;
 	}
 	generate = strcasecmp(type, "GENERATE") == 0;
+	upload = strcasecmp(type, "CERTIFICATE") == 0;
+	if (upload && (value == NULL || key_type != NULL || pass != NULL || form != NULL ||
+	               att != NULL || req.cn != NULL || req.org != NULL || req.ou != NULL)) {
+		reply_error(rq, CRT_E_REQUEST_INVALID,
+		            "type CERTIFICATE takes \"value\" (the PEM certificate) alone: its "
+		            "subject is the certificate's, and no key is sent");
+		goto out;
+	}
 	if (form != NULL && strcmp(form, "modern") != 0 && strcmp(form, "legacy") != 0) {
 		reply_error(rq, CRT_E_REQUEST_INVALID, "\"pkcs12Form\" is \"modern\" or \"legacy\"");
 		goto out;
@@ -101,7 +114,11 @@ void h_redeem(struct request *rq)
 	req.user = rq->user[0] ? rq->user : NULL;
 	req.actor = rq->actor;
 	req.remote = rq->remote;
-	if (!generate) {
+	if (upload) {
+		req.cert = (const unsigned char *)value;
+		req.cert_len = strlen(value);
+		s = crt_redeem(rq->ctx, &req, &c);
+	} else if (!generate) {
 		req.csr = (const unsigned char *)value;
 		req.csr_len = strlen(value);
 		req.attestation = (const unsigned char *)att;

@@ -171,6 +171,46 @@ cp "$T/good.conf" "$CRTOKEN_CONF"
 bad "cli: an ownerEmail with a display name" field_invalid "$A" token create --name x --owner-email 'Eve <eve@example.org>'
 bad "cli: an ownerEmail smuggling a second SMTP recipient" field_invalid "$A" token create --name x --owner-email "$(printf 'a@b.org\r\nRCPT TO:<eve@example.org>')"
 
+# ---------------------------------------------------------------- CLI: uploaded certificates
+# A partner CA (openssl) for [import] trusted_issuers, and its certificates.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 60 \
+	-subj "/CN=Partner CA" -addext basicConstraints=critical,CA:TRUE \
+	-addext keyUsage=critical,keyCertSign,cRLSign -keyout "$T/partner.key" \
+	-out "$T/partner.pem" 2>/dev/null
+printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid:always\n' >"$T/up.ext"
+sed 's/clientAuth/serverAuth/' "$T/up.ext" >"$T/up-server.ext"
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid:always\n' >"$T/up-ca.ext"
+# up NAME CN EXT [faketime offset]
+up() {
+	openssl req -new -key "$T/good.key" -subj "/CN=$2" -out "$T/$1.up.csr" 2>/dev/null &&
+		faketime -f "${4:-+0}" openssl x509 -req -in "$T/$1.up.csr" -CA "$T/partner.pem" \
+			-CAkey "$T/partner.key" -set_serial "0x$(openssl rand -hex 10)" -days 30 \
+			-extfile "$3" -out "$T/$1.up.pem" 2>/dev/null
+}
+up ok fixture "$T/up.ext"
+up expired fixture "$T/up.ext" -400d
+up caup fixture "$T/up-ca.ext"
+up server fixture "$T/up-server.ext"
+up other other "$T/up.ext"
+openssl req -x509 -key "$T/good.key" -subj "/CN=Partner CA" -days 30 \
+	-addext basicConstraints=critical,CA:FALSE -out "$T/selfsigned.up.pem" 2>/dev/null
+cat "$T/ok.up.pem" "$T/partner.pem" >"$T/several.up.pem"
+cp "$T/good.key" "$T/key.up.pem"
+printf -- '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' >"$T/garbage.up.pem"
+cp "$T/partner.pem" "$T/partners.pem"
+chmod 644 "$T/partners.pem"
+bad "cli: cert import without [import] trusted_issuers" import_not_configured "$A" cert import "$T/ok.up.pem" --name x
+conf_set trusted_issuers "$T/partners.pem"
+bad "cli: cert import chaining to nothing trusted" cert_untrusted "$A" cert import "$T/selfsigned.up.pem" --name x
+bad "cli: cert import of an expired certificate" cert_expired "$A" cert import "$T/expired.up.pem" --name x
+bad "cli: cert import of a CA certificate" cert_is_ca "$A" cert import "$T/caup.up.pem" --name x
+bad "cli: cert import of a serverAuth-only certificate" cert_not_client_auth "$A" cert import "$T/server.up.pem" --name x
+bad "cli: cert import of malformed PEM" cert_malformed "$A" cert import "$T/garbage.up.pem" --name x
+bad "cli: cert import of several certificates" cert_multiple "$A" cert import "$T/several.up.pem" --name x
+bad "cli: cert import of a private key" cert_private_key "$A" cert import "$T/key.up.pem" --name x
+bad "cli: cert import of a certificate crtoken issued (its CA is not a trusted issuer)" cert_untrusted "$A" cert import "$T/used.pem" --name x
+bad "cli: redeem --cert whose CN the token locks otherwise" cert_subject_mismatch "$A" redeem "$TOK" --cert "$T/other.up.pem"
+
 # ---------------------------------------------------------------- HTTP
 start_crtokend --workers 4 || { not_ok "crtokend starts"; finish; exit 1; }
 apikey || not_ok "api key"
@@ -210,6 +250,19 @@ bad "http: admin call with a wrong API key is 401" "401 " http GET /certificate-
 bad "http: token creation without a name is 422/400" name_required http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"commonName":"x"}'
 bad "http: two addresses as ownerEmail is field_invalid" field_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","ownerEmail":"a@b.org, eve@example.org"}'
 bad "http: expiresIn of the wrong type" "400 " http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","expiresIn":[1]}'
+upjson() { $PY -c 'import json,sys; print(json.dumps({"type":"CERTIFICATE","value":open(sys.argv[1]).read()}))' "$T/$1.up.pem" >"$T/$1.up.json"; }
+for f in selfsigned expired caup server garbage several key other; do upjson $f; done
+for c in "selfsigned 422 cert_untrusted chaining to nothing trusted" \
+	"expired 422 cert_expired expired" "caup 422 cert_is_ca a CA certificate" \
+	"server 422 cert_not_client_auth not for client auth" "garbage 400 cert_malformed malformed PEM" \
+	"several 400 cert_multiple several certificates" "key 400 cert_private_key a private key" \
+	"other 422 cert_subject_mismatch a CN the token locks otherwise"; do
+	set -- $c
+	_f=$1 _s=$2 _c=$3
+	shift 3
+	bad "http: upload: $*" "$_s {\"error\":{\"code\":\"$_c\"" http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary "@$T/$_f.up.json"
+done
+bad "http: upload with an override is 400" request_invalid http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary '{"type":"CERTIFICATE","value":"x","commonName":"fixed"}'
 # A slow body: a client trickles half a body and stalls; others are served meanwhile.
 $PY - "$PORT" "$TOK" >"$T/slow.out" 2>&1 <<'PYEOF' &
 import socket, sys, time

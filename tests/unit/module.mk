@@ -3,7 +3,7 @@ TEST_PKGS += cmocka:libcmocka-dev
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 
-$(B)/tests/unit/%: tests/unit/%.c tests/unit/testutil.h $(LIB)
+$(B)/tests/unit/%: tests/unit/%.c tests/unit/testutil.h tests/unit/import_util.h $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CORE_CFLAGS) $(call pc_cflags,cmocka) -Itests/unit -o $@ $< \
 		$(LIB) $(CORE_LIBS) $(call pc_libs,cmocka) -lpthread $(BASE_LDFLAGS)
