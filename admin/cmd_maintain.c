@@ -17,7 +17,8 @@ static const char maintain_help[] =
 	"Run the scheduled work once: re-sign the CRL before its nextUpdate (and\n"
 	"write [ca] crl_file), purge tokens that ended [tokens] purge_after ago,\n"
 	"and revoke as superseded the certificates renewed more than [renewal]\n"
-	"grace_days ago. Each step is audited as it acts, the run as maintain.run.\n"
+	"grace_days ago, and expire the pending certificate requests older than\n"
+	"[requests] pending_lifetime. Each step is audited as it acts, the run as maintain.run.\n"
 	"Runs on several nodes at once have one effect. A failing step does not\n"
 	"stop the others; the exit status is then that of the first failure.\n";
 
@@ -51,6 +52,8 @@ int cmd_maintain(admin_env *env, int argc, char **argv)
 		json_object_set_new(o, "crlNumber", json_integer(rep.crl_number));
 		json_object_set_new(o, "tokensPurged", json_integer((json_int_t)rep.tokens_purged));
 		json_object_set_new(o, "superseded", json_integer((json_int_t)rep.superseded));
+		json_object_set_new(o, "requestsExpired",
+				    json_integer((json_int_t)rep.requests_expired));
 		json_object_set_new(o, "failedStep",
 				    rep.failed_step ? json_string(rep.failed_step) : json_null());
 		admin_json_print(o);
@@ -58,7 +61,8 @@ int cmd_maintain(admin_env *env, int argc, char **argv)
 		crt_time_rfc3339(rep.crl_next_update, when, sizeof(when));
 		printf("CRL #%lld %s (nextUpdate %s)\n", (long long)rep.crl_number,
 		       rep.crl_resigned ? "signed" : "still fresh", when);
-		printf("tokens purged: %zu\nsuperseded:    %zu\n", rep.tokens_purged, rep.superseded);
+		printf("tokens purged: %zu\nsuperseded:    %zu\nrequests expired: %zu\n",
+		       rep.tokens_purged, rep.superseded, rep.requests_expired);
 	}
 	if (rep.crl_file_status != CRT_OK)
 		fprintf(stderr, "crtoken-admin: error: %s: %s: %s\n",

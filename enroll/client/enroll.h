@@ -27,6 +27,9 @@ enum enroll_exit {
 	EN_REFUSED = 1, /* the server (or the local token check) refused */
 	EN_USAGE = 2,
 	EN_SYSTEM = 4, /* network, TLS, files, out of memory */
+	EN_PENDING = 5, /* --no-wait: the request waits for an administrator's approval */
+	EN_DENIED = 6,  /* an administrator denied the request */
+	EN_EXPIRED = 7, /* nobody decided before the request expired (or --wait-timeout) */
 };
 
 /* ------------------------------------------------------------ http.c */
@@ -52,6 +55,10 @@ int http_post_json_tls(const char *url, const char *json_body, const char *user,
                        const char *secret, const char *cacert, const char *client_cert,
                        const char *client_key, struct http_result *res);
 /* Release res (wiping the body, which holds the certificate response). */
+/* GET url with "Authorization: Bearer bearer" (a certificate request's
+ * poll secret); 0, or -1 with res->error. */
+int http_get_bearer(const char *url, const char *bearer, const char *cacert,
+                    struct http_result *res);
 void http_result_clear(struct http_result *res);
 
 /* ------------------------------------------------------------ prompt.c */

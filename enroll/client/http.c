@@ -136,6 +136,61 @@ out:
 	return ret;
 }
 
+int http_get_bearer(const char *url, const char *bearer, const char *cacert,
+                    struct http_result *res)
+{
+	struct curl_slist *hdrs = NULL;
+	char *auth = NULL;
+	CURL *c = NULL;
+	CURLcode rc;
+	int ret = -1;
+	size_t n = strlen(bearer) + 32;
+
+	memset(res, 0, sizeof(*res));
+	if ((c = curl_easy_init()) == NULL || (auth = malloc(n)) == NULL) {
+		snprintf(res->error, sizeof(res->error), "cannot initialise libcurl");
+		goto out;
+	}
+	snprintf(auth, n, "Authorization: Bearer %s", bearer);
+	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	if (hdrs == NULL || (hdrs = curl_slist_append(hdrs, auth)) == NULL) {
+		snprintf(res->error, sizeof(res->error), "out of memory");
+		goto out;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, res);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, res);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "crtoken-enroll");
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (cacert != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
+	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
+		snprintf(res->error, sizeof(res->error), "%s", curl_easy_strerror(rc));
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
+	if (res->body == NULL && (res->body = calloc(1, 1)) == NULL) {
+		snprintf(res->error, sizeof(res->error), "out of memory");
+		goto out;
+	}
+	ret = 0;
+out:
+	curl_slist_free_all(hdrs); /* the list's copy of the header is freed unwiped by
+				    * libcurl; ours is wiped */
+	if (auth != NULL)
+		crt_freezero(auth, n);
+	curl_easy_cleanup(c);
+	return ret;
+}
+
 void http_result_clear(struct http_result *res)
 {
 	if (res->body != NULL)

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "enroll.h"
@@ -50,6 +51,9 @@ struct opts {
 	const char *csr_file, *attestation_file; /* a CSR made elsewhere, its attestation */
 	char *token; /* owned, wiped */
 	int ask_password, no_login, force, key_type_given;
+	int no_wait;          /* a pending request: print it and exit EN_PENDING */
+	long poll_interval;   /* seconds between checks of a pending request */
+	long wait_timeout;    /* give up waiting after this many seconds (0: never) */
 };
 
 static void usage(FILE *f)
@@ -84,6 +88,14 @@ static void usage(FILE *f)
 	        "  --attestation FILE  with --csr: the key's PIV attestation, PEM: the output\n"
 	        "                    of yubico-piv-tool -a attest -s 9a followed by that of\n"
 	        "                    -a read-certificate -s f9 (the device's intermediate)\n"
+	        "  --poll-interval N when the token needs an administrator's approval: check\n"
+	        "                    every N seconds (default 10) until approved or denied\n"
+	        "  --wait-timeout D  stop waiting after D (30m, 2h, seconds; default: until\n"
+	        "                    the request expires)\n"
+	        "  --no-wait         print the request id and poll secret, keep the key, and\n"
+	        "                    exit 5 instead of waiting\n"
+	        "exit status: 0 issued, 1 refused, 2 usage, 4 system, 5 pending (--no-wait or\n"
+	        "  --wait-timeout), 6 denied, 7 expired\n"
 	        "environment: CRTOKEN_TOKEN, CRTOKEN_OTP, CRTOKEN_PASSWORD, "
 	        "CRTOKEN_P12_PASSPHRASE\n");
 }
@@ -369,6 +381,143 @@ out:
 	return rc;
 }
 
+/*
+ * A 202: the token needs an administrator's approval and the server stored
+ * the request. Either report it and stop (--no-wait: the key, if made here,
+ * is written first, so the certificate can be used once it is fetched with
+ * the poll secret), or poll GET /certificate-requests/{id} with the poll
+ * secret every poll_interval seconds — a progress line each time — until it
+ * is issued (saved like a 201), denied or expired. Returns the exit status.
+ */
+static int await_approval(const struct opts *o, EVP_PKEY *key, const char *keytext,
+                          size_t keylen, const char *p12pass, const struct http_result *first)
+{
+	json_t *v = json_loadb(first->body, first->len, 0, NULL), *p = NULL;
+	const char *id = json_string_value(json_object_get(v, "requestId"));
+	const char *secret = json_string_value(json_object_get(v, "pollSecret"));
+	struct http_result res;
+	char shown[256], fn[200], err[512], *url = NULL, *text = NULL;
+	time_t start = time(NULL);
+	int rc = EN_SYSTEM, tty = isatty(2);
+	size_t n;
+
+	memset(&res, 0, sizeof(res));
+	if (id == NULL || secret == NULL || strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+	                                        strlen(id)) {
+		fprintf(stderr, "crtoken-enroll: error: the server's 202 names no request\n");
+		goto out;
+	}
+	printf("certificate request %s is waiting for an administrator's approval\n", id);
+	fflush(stdout);
+	if (o->no_wait) {
+		if (keytext != NULL) {
+			char base[128];
+			file_safe_name(o->name ? o->name : id, base, sizeof(base));
+			snprintf(fn, sizeof(fn), "%s.key", base);
+			if (file_write(o->out_dir, fn, keytext, keylen, 0600, o->force, err,
+			               sizeof(err)) != 0) {
+				fprintf(stderr, "crtoken-enroll: error: %s\n", err);
+				goto out;
+			}
+			printf("  key:         %s/%s (keep it: the certificate will be for it)\n",
+			       o->out_dir, fn);
+		}
+		safe_text(secret, shown, sizeof(shown));
+		printf("  poll secret: %s (shown once)\n"
+		       "  fetch it:    curl -H 'Authorization: Bearer <poll secret>' "
+		       "%s/certificate-requests/%s\n",
+		       shown, o->server, id);
+		rc = EN_PENDING;
+		goto out;
+	}
+	n = strlen(o->server) + strlen(id) + 64;
+	if ((url = malloc(n)) == NULL)
+		goto out;
+	snprintf(url, n, "%s%scertificate-requests/%s", o->server,
+	         o->server[strlen(o->server) - 1] == '/' ? "" : "/", id);
+	for (;;) {
+		long waited = (long)(time(NULL) - start);
+		const char *state;
+
+		if (o->wait_timeout > 0 && waited >= o->wait_timeout) {
+			if (tty)
+				fputc('\n', stderr);
+			fprintf(stderr,
+			        "crtoken-enroll: request %s is still pending after %ld s; ask your "
+			        "administrator to approve it\n",
+			        id, waited);
+			rc = EN_PENDING;
+			goto out;
+		}
+		fprintf(stderr, "%swaiting for approval of %s: %ld s (checking every %ld s)%s",
+		        tty ? "\r" : "", id, waited, o->poll_interval, tty ? "" : "\n");
+		fflush(stderr);
+		sleep((unsigned)o->poll_interval);
+		http_result_clear(&res);
+		if (http_get_bearer(url, secret, o->cacert, &res) != 0) {
+			fprintf(stderr, "%scrtoken-enroll: %s: %s (trying again)\n", tty ? "\n" : "",
+			        o->server, res.error);
+			continue;
+		}
+		if (res.status == 429 || res.status == 503)
+			continue; /* busy: the next check */
+		if (res.status != 200) {
+			if (tty)
+				fputc('\n', stderr);
+			rc = report_server_error(&res);
+			goto out;
+		}
+		json_decref(p);
+		if ((p = json_loadb(res.body, res.len, 0, NULL)) == NULL ||
+		    (state = json_string_value(json_object_get(p, "state"))) == NULL) {
+			fprintf(stderr, "\ncrtoken-enroll: error: the server's answer has no state\n");
+			goto out;
+		}
+		if (strcmp(state, "pending") == 0)
+			continue;
+		if (tty)
+			fputc('\n', stderr);
+		if (strcmp(state, "issued") == 0) {
+			json_t *issued = json_object_get(p, "issued");
+			if (issued == NULL || (text = json_dumps(issued, JSON_COMPACT)) == NULL) {
+				fprintf(stderr, "crtoken-enroll: error: request %s is issued but the "
+				                "answer has no certificate\n",
+				        id);
+				goto out;
+			}
+			printf("request %s was approved\n", id);
+			rc = save(o, key, keytext, keylen, p12pass, text, strlen(text));
+			goto out;
+		}
+		if (strcmp(state, "denied") == 0) {
+			const char *why = json_string_value(json_object_get(p, "reason"));
+			safe_text(why ? why : "", shown, sizeof(shown));
+			fprintf(stderr, "crtoken-enroll: request %s was denied: %s\n", id, shown);
+			rc = EN_DENIED;
+			goto out;
+		}
+		if (strcmp(state, "expired") == 0) {
+			fprintf(stderr,
+			        "crtoken-enroll: request %s expired before an administrator "
+			        "decided; ask for a new token\n",
+			        id);
+			rc = EN_EXPIRED;
+			goto out;
+		}
+		safe_text(state, shown, sizeof(shown));
+		fprintf(stderr, "crtoken-enroll: error: request %s is %s\n", id, shown);
+		goto out;
+	}
+out:
+	http_result_clear(&res);
+	free(url);
+	free(text);
+	json_decref(p);
+	json_decref(v); /* the poll secret: jansson's allocator wipes nothing here; the
+			 * process ends soon after */
+	return rc;
+}
+
 /* Does the profile format need a PKCS#12 (and so its passphrase)? */
 static int profile_needs_p12(const char *format)
 {
@@ -487,6 +636,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"profile", required_argument, NULL, 'R'},
 		{"csr", required_argument, NULL, 'c'},
 		{"attestation", required_argument, NULL, 'A'},
+		{"no-wait", no_argument, NULL, 'W'},
+		{"poll-interval", required_argument, NULL, 'I'},
+		{"wait-timeout", required_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -496,6 +648,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->out_dir = ".";
+	o->poll_interval = 10;
 	o->key_type = "ec-p256";
 	while ((c = getopt_long(argc, argv, "s:t:u:d:k:p:n:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -564,6 +717,28 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'R':
 			o->profile = optarg;
 			break;
+		case 'W':
+			o->no_wait = 1;
+			break;
+		case 'I': {
+			char *end;
+			o->poll_interval = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || o->poll_interval < 1 ||
+			    o->poll_interval > 3600) {
+				fail("error: --poll-interval takes 1..3600 seconds");
+				return -1;
+			}
+			break;
+		}
+		case 'D': {
+			int64_t d;
+			if (crt_duration_parse(optarg, &d) != CRT_OK || d < 1) {
+				fail("error: --wait-timeout takes a duration (30m, 2h, seconds)");
+				return -1;
+			}
+			o->wait_timeout = (long)d;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			exit(EN_OK);
@@ -739,6 +914,10 @@ int main(int argc, char **argv)
 			continue;
 		}
 		break;
+	}
+	if (res.status == 202) {
+		rc = await_approval(&o, key, keytext, keylen, p12pass, &res);
+		goto out;
 	}
 	if (res.status != 201) {
 		rc = report_server_error(&res);

@@ -4,7 +4,7 @@
  *   GET  /certificate-requests/{id}                   admin (API key), or the
  *        requester with "Authorization: Bearer <pollSecret>" (the secret the
  *        202 of the redemption returned once); when issued the answer carries
- *        the certificate and its chain
+ *        the certificate with its PEM and chain ("issued")
  *   POST /certificate-requests/{id}/approve           admin: sign it → 200 the certificate
  *   POST /certificate-requests/{id}/deny {"reason"}   admin → 200 the request
  *   GET  /me/requests                                 the logged-in user's own
@@ -16,7 +16,7 @@
 
 #include "crtokend.h"
 
-/* The request JSON, with the certificate and chain once issued. */
+/* The request JSON, with the issued certificate (its PEM and chain) once issued. */
 static json_t *request_out(struct request *rq, const crt_request *q)
 {
 	json_t *o = crt_request_json(q, 0);
@@ -25,11 +25,8 @@ static json_t *request_out(struct request *rq, const crt_request *q)
 	if (o == NULL || q->serial == NULL || q->state != CRT_REQUEST_ISSUED)
 		return o;
 	memset(&c, 0, sizeof(c));
-	if (crt_cert_get(rq->ctx, q->serial, &c) == CRT_OK) {
-		json_object_set_new(o, "certificate", json_string(c.pem));
-		json_object_set_new(o, "chain", c.chain_pem ? json_string(c.chain_pem) : json_null());
-		json_object_set_new(o, "notAfter", json_integer(c.not_after));
-	}
+	if (crt_cert_get(rq->ctx, q->serial, &c) == CRT_OK)
+		json_object_set_new(o, "issued", crt_cert_json(&c, 1));
 	crt_cert_clear(&c);
 	return o;
 }

@@ -1,6 +1,7 @@
 /*
  * maintain.c — crtokend's scheduled work: a thread that runs crt_maintain
- * (CRL before nextUpdate, token purge, superseded certificates) every
+ * (CRL before nextUpdate, token purge, superseded certificates, expired
+ * certificate requests) every
  * [maintenance] interval, and at once on SIGUSR1 (main.c). It borrows a
  * session from the pool like a request, so it shares the instance's writer
  * queue and follows reloads (interval and enabled are read from the
@@ -33,9 +34,10 @@ static void run_once(struct maintainer *m)
 		log_msg(LOG_ERR, "scheduled work: %s: %s", crt_status_name(s), crt_errdetail(ctx));
 	else
 		log_msg(LOG_INFO,
-		        "scheduled work: CRL #%lld%s, %zu tokens purged, %zu certificates superseded",
+		        "scheduled work: CRL #%lld%s, %zu tokens purged, %zu certificates superseded, "
+		        "%zu certificate requests expired",
 		        (long long)rep.crl_number, rep.crl_resigned ? " signed" : " fresh",
-		        rep.tokens_purged, rep.superseded);
+		        rep.tokens_purged, rep.superseded, rep.requests_expired);
 	pool_release(m->srv->pool, pe);
 }
 
