@@ -3,10 +3,13 @@
 # fails (issue 11; MULTINODE.md §6.3 T6/T7): rlm_crtoken's on_store_failure.
 # A PostgreSQL primary (127.0.0.1:19700) and a streaming hot standby made by
 # pg_basebackup -R (19701), crtokend on the primary (19702, it keeps the
-# heartbeat), two radiusd reading the standby through read_conninfo with
+# heartbeat), radiusd reading the standby through read_conninfo with
 # [store] max_staleness = 5: F with on_store_failure = fail (UDP 19704) and
-# N with on_store_failure = no_response (UDP 19705); eapol_test does EAP-TLS
-# (the module in the check-eap-tls-crtoken virtual server, as shipped).
+# N with on_store_failure = no_response (UDP 19705), O with no_response and
+# the module in the outer post-auth section instead (UDP 19708), Z with
+# no_response and cleanup_delay = 0 (UDP 19709); eapol_test does EAP-TLS
+# (the module in the check-eap-tls-crtoken virtual server, as shipped,
+# unless said otherwise).
 #   - both admit a certificate redeemed on the primary;
 #   - replay paused on the standby until its heartbeat is older than 5 s:
 #     F answers Access-Reject (store_stale), N sends nothing at all (the
@@ -14,7 +17,12 @@
 #     replay resumed: both admit again;
 #   - the standby stopped (pg_ctl stop -m immediate): F rejects, N is
 #     silent; the standby started again: both admit again (the pool
-#     reconnects), and how long that took is reported.
+#     reconnects), and how long that took is reported; O (outer post-auth)
+#     is silent too; Z's first transmission gets no reply but eapol_test's
+#     retransmit finds no EAP session and is rejected (cleanup_delay);
+#   - T6: radiusd T (threaded, 8 threads) on the primary, its backends
+#     stopped with kill -STOP: 16 concurrent authentications all answered
+#     (the reader's 1 s deadline), radiusd alive, recovers after kill -CONT.
 # radiusd ignores a retransmit of a request it did not answer for
 # cleanup_delay seconds (process.c: "No reply. Ignoring retransmit"); after
 # that a retransmit finds no EAP session and is rejected. The servers here
@@ -119,21 +127,35 @@ cat "$T/inst/ca.pem" "$T/lab-ca.pem" >"$T/client-cas.pem"
 RLM_SERVER_CERT=$T/server.pem
 RLM_SERVER_KEY=$T/server.key
 RLM_CLIENT_CAS=$T/client-cas.pem
-# start_radiusd NAME PORT MODE : radiusd NAME on UDP PORT reading the
-# standby, on_store_failure = MODE, cleanup_delay 5 s (see the top).
+# start_radiusd NAME PORT MODE [SITE [CLEANUP_DELAY]] : radiusd NAME on UDP
+# PORT reading the standby, on_store_failure = MODE, the module in SITE
+# (crtoken: the check-eap-tls-crtoken virtual server; outer: the outer
+# post-auth), cleanup_delay 5 s unless given (see the top).
 start_radiusd() {
 	RLM_PORT=$2 RLM_CRTOKEN_CONF=$T/inst/standby.conf
-	RLM_MODULE_EXTRA="	on_store_failure = $3" rlm_write_config "$T/rad$1" crtoken &&
-		sed -i 's/^cleanup_delay = 0$/cleanup_delay = 5/' "$T/rad$1/radiusd.conf" &&
-		grep -q '^cleanup_delay = 5$' "$T/rad$1/radiusd.conf" && rlm_start "$T/rad$1"
+	RLM_MODULE_EXTRA="	on_store_failure = $3" rlm_write_config "$T/rad$1" "${4:-crtoken}" &&
+		sed -i "s/^cleanup_delay = 0\$/cleanup_delay = ${5:-5}/" "$T/rad$1/radiusd.conf" &&
+		grep -q "^cleanup_delay = ${5:-5}\$" "$T/rad$1/radiusd.conf" && rlm_start "$T/rad$1"
 }
 check "radiusd F (on_store_failure = fail) on the standby (UDP $RAD_F)" start_radiusd F "$RAD_F" fail
 PID_F=$RLM_PID
 check "radiusd N (on_store_failure = no_response) on the standby (UDP $RAD_N)" \
 	start_radiusd N "$RAD_N" no_response
 PID_N=$RLM_PID
+RAD_O=19708 # no_response, the module in the outer post-auth section
+RAD_Z=19709 # no_response, cleanup_delay = 0
+check "radiusd O (no_response, module in the outer post-auth) on the standby (UDP $RAD_O)" \
+	start_radiusd O "$RAD_O" no_response outer
+PID_O=$RLM_PID
+check "radiusd Z (no_response, cleanup_delay = 0) on the standby (UDP $RAD_Z)" \
+	start_radiusd Z "$RAD_Z" no_response crtoken 0
+PID_Z=$RLM_PID
+RLM_PID=""
+at_exit 'stop_pid "$PID_O"; stop_pid "$PID_Z"'
 LOGF=$T/radF/radiusd.log
 LOGN=$T/radN/radiusd.log
+LOGO=$T/radO/radiusd.log
+LOGZ=$T/radZ/radiusd.log
 bad_mode() {
 	RLM_PORT=19707 RLM_CRTOKEN_CONF=$T/inst/standby.conf
 	RLM_MODULE_EXTRA="	on_store_failure = reject" rlm_write_config "$T/radX" crtoken || return 1
@@ -195,6 +217,8 @@ check "the standby has alice's certificate" \
 check "the standby has a fresh heartbeat" wait_hb "$P2" -le 3 100
 check_eq "F admits alice" accept "$(auth $RAD_F alice)"
 check_eq "N admits alice" accept "$(auth $RAD_N alice)"
+check_eq "O admits alice" accept "$(auth $RAD_O alice)"
+check_eq "Z admits alice" accept "$(auth $RAD_Z alice)"
 
 # --- a stale standby ---------------------------------------------------------
 check_eq "replay paused on the standby" "" "$(sql "$P2" 'SELECT pg_wal_replay_pause()')"
@@ -225,10 +249,22 @@ check_contains "down: F's log names store_unavailable" store_unavailable "$(sinc
 check_eq "down: N (no_response) sends no reply" error "$(auth $RAD_N alice)"
 check "down: no Access-Accept or Access-Reject reached eapol_test" dropped $RAD_N alice
 check_contains "down: N did not send a reply" "Not sending reply to client" "$(since "$LOGN" "$mn")"
+mo=$(wc -l <"$LOGO")
+check_eq "down: O (no_response, outer post-auth) sends no reply" error "$(auth $RAD_O alice)"
+check "down: nothing reached eapol_test from O" dropped $RAD_O alice
+check_contains "down: O did not send a reply" "Not sending reply to client" "$(since "$LOGO" "$mo")"
+# cleanup_delay = 0: the request is forgotten at once, so eapol_test's
+# retransmit (after 3 s) is a new request of an EAP session that no longer
+# exists, and that is answered with an Access-Reject — which ends a NAS's
+# failover. What cleanup_delay is for.
+mz=$(wc -l <"$LOGZ")
+check_eq "down: Z (cleanup_delay = 0) rejects eapol_test's retransmit" reject "$(auth $RAD_Z alice)"
+check_contains "down: Z did not answer the first transmission" "Not sending reply to client" \
+	"$(since "$LOGZ" "$mz")"
+check_contains "down: Z's reject: the retransmit's EAP session is gone" \
+	"No EAP session matching state" "$(since "$LOGZ" "$mz")"
 # A request while no connection can be made (the pool has none left).
 check_eq "down, second request: F rejects" reject "$(auth $RAD_F alice)"
-check_eq "down, second request: N sends no reply" error "$(auth $RAD_N alice)"
-check "down, second request: nothing reached eapol_test from N" dropped $RAD_N alice
 check "standby started again" standby_start
 t0=$(date +%s%N)
 back() { # PORT : until PORT admits alice (30 tries)
@@ -243,13 +279,15 @@ back() { # PORT : until PORT admits alice (30 tries)
 check "back: F admits alice again" back $RAD_F
 diag "F admitted again $((($(date +%s%N) - t0) / 1000000)) ms after the standby was ready"
 check "back: N admits alice again" back $RAD_N
+check "back: O admits alice again" back $RAD_O
 diag "refusals by F meanwhile: $(since "$LOGF" "$mf" | grep -o 'store_[a-z]*' | sort | uniq -c | tr -s ' \n' ' ')"
 check "F still running" kill -0 "$PID_F"
 check "N still running" kill -0 "$PID_N"
-stop_pid "$PID_F"
-stop_pid "$PID_N"
+for p in "$PID_F" "$PID_N" "$PID_O" "$PID_Z"; do stop_pid "$p"; done
 PID_F=""
 PID_N=""
+PID_O=""
+PID_Z=""
 
 # --- T6: the PostgreSQL backends of one radiusd frozen -------------------------
 # radiusd T (threaded: 8 threads at most, on_store_failure = fail) reads the
