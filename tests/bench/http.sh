@@ -127,3 +127,57 @@ http_bench() {
 		echo "http target=cfssl gate=- conns=$_c $(echo "$_r" | cut -d' ' -f2-) stored=0"
 	done
 }
+
+# http_bench_pg : the gate-off rows again with crtokend on PostgreSQL (run.sh
+# calls it with the throwaway server of pg_lib.sh running: PG_PORT), 8 and 32
+# connections, a database of its own per row (the instance copied into it
+# with store copy). Durable like the SQLite rows (durability = full): fsync
+# and full_page_writes on for these rows (the server runs with them off),
+# synchronous_commit on. Prints "http target=crtokend store=postgresql ..."
+# lines.
+_hb_pg_durable() { # on | off
+	_set="SET fsync = on|SET full_page_writes = on"
+	[ "$1" = on ] || _set="RESET fsync|RESET full_page_writes"
+	for _s in "ALTER SYSTEM ${_set%%|*}" "ALTER SYSTEM ${_set#*|}" "SELECT pg_reload_conf()"; do
+		psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U crtoken -d postgres -c "$_s" >/dev/null || return 1
+	done
+}
+http_bench_pg() {
+	_hb=$BENCH_DIR/httppg
+	mkdir -p "$_hb"
+	_secs=${HTTP_SECONDS:-5}
+	_bound=${HTTP_RATE_BOUND:-5000}
+	_noff=${HTTP_TOKENS:-$(_hb_size "$_secs" "$_bound" 1.2)}
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$_hb/k.pem" \
+		-subj /CN=bench -out "$_hb/r.csr" 2>/dev/null
+	python3 -c 'import json,sys; print(json.dumps({"type":"CSR","value":open(sys.argv[1]).read()}))' \
+		"$_hb/r.csr" >"$_hb/crtoken.json"
+	for _c in 8 32; do
+		_ci="host=127.0.0.1 port=$PG_PORT user=crtoken dbname=http$_c"
+		psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U crtoken -d postgres -c "CREATE DATABASE http$_c" ||
+			return 1
+		"$BUILD/bin/crtoken-admin" init --dir "$_hb/inst$_c" >/dev/null || return 1
+		_conf=$_hb/inst$_c/crtoken.conf
+		"$BUILD/bin/crtoken-admin" --config "$_conf" store copy --to postgresql --conninfo "$_ci" \
+			>/dev/null || return 1
+		sed -i -e "s|^\[store\]|[store]\nbackend = postgresql\nconninfo = $_ci|" \
+			-e 's|^;listen =.*|listen = 127.0.0.1:19750|' -e 's|^;plain_http =.*|plain_http = yes|' \
+			-e 's|^;max_lifetime =.*|max_lifetime = 3650d|' \
+			-e 's|^;*require_login =.*|require_login = no|' \
+			-e 's|^;rate_limit_failures =.*|rate_limit_failures = 100000|' \
+			-e 's|^;max_connections_per_address =.*|max_connections_per_address = 64|' "$_conf"
+		"$BUILD/bench/bench_core" mktokens "$_conf" "$_noff" "$_hb/tokens" || return 1
+		_hb_pg_durable on || return 1
+		"$BUILD/bin/crtokend" --config "$_conf" --foreground >"$_hb/crtokend.log" 2>&1 &
+		_pid=$!
+		bench_wait_port 19750 || { kill $_pid; return 1; }
+		_r=$(wrk -t 2 -c $_c -d "${_secs}s" --latency -s "$CRTOKEN_TOP/tests/bench/redeem.lua" \
+			http://127.0.0.1:19750 -- crtoken "$_hb/crtoken.json" 2 "$_hb/tokens" | grep WRKRESULT)
+		kill $_pid
+		wait $_pid 2>/dev/null
+		_hb_pg_durable off
+		_certs=$(psql -X -At -h 127.0.0.1 -p "$PG_PORT" -U crtoken -d "http$_c" \
+			-c "SELECT count(*) FROM certificates")
+		echo "http target=crtokend store=postgresql fsync=on gate=off conns=$_c $(echo "$_r" | cut -d' ' -f2-) stored=$_certs fixtures=$_noff"
+	done
+}

@@ -114,6 +114,13 @@ if pkg-config --exists libpq && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2
 		for n in 1 "$CORES"; do rec "$("$CORE" redeem normal "$n" "$NRED" postgresql)"; done
 		rec "$("$CORE" lookup 1000 20000 postgresql)"
 		rec "$("$CORE" lookup "$ROWS" 20000 postgresql)"
+		# 3. HTTP redemption with crtokend on PostgreSQL (gate off)
+		if [ -x "$BUILD/bin/crtokend" ] && command -v wrk >/dev/null; then
+			. "$CRTOKEN_TOP/tests/bench/http.sh"
+			HTTP_RATE_BOUND=$(val "$(grep -E "^crypto type=ec-p256 threads=$CORES " "$OUT" | head -1)" per_second)
+			export HTTP_RATE_BOUND
+			http_bench_pg 2>&1 | grep '^http ' | while read -r l; do rec "$l"; done
+		fi
 	fi
 	pg_stop
 fi
@@ -234,6 +241,19 @@ for c in 8 32; do
 	else
 		failed "3. HTTP cfssl sign, $c conns" "ok=$(val "$cf" ok) other=$(val "$cf" other)"
 	fi
+done
+for c in 8 32; do
+	l=$(get "^http target=crtokend store=postgresql fsync=on gate=off conns=$c ")
+	[ -n "$l" ] || continue
+	f=$(rate "$(get "^http target=crtokend gate=off conns=$c ")")
+	r=$(rate "$l")
+	if [ -z "$r" ]; then
+		failed "3. HTTP crtokend on PostgreSQL gate off, $c conns" \
+			"ok=$(val "$l" ok) other=$(val "$l" other) in $(val "$l" seconds) s, fixtures=$(val "$l" fixtures)"
+		continue
+	fi
+	printf '%-58s %10s/s %10s\n' "3. HTTP on PostgreSQL (fsync on) gate off, $c conns (p50 $(val "$l" p50_ms) p99 $(val "$l" p99_ms) ms)" \
+		"$r" "$( [ -n "$f" ] && pct "$r" "$f") of SQLite"
 done
 o=$(get '^ocsp target=crtokend ')
 if [ -n "$o" ]; then
