@@ -875,12 +875,16 @@ typedef struct crt_cert_filter {
 	int expiring_within_days; /* < 0: no filter; valid certs ending within N days */
 	int never_seen;         /* 1: only certificates RADIUS never admitted */
 	int stale_days;         /* > 0: only certificates seen, but not within N days */
+	const char *user;       /* NULL any; else only the certificates of this user */
 } crt_cert_filter;
 crt_status crt_cert_list(crt_ctx *ctx, const crt_cert_filter *f, crt_cert **out, size_t *n) CRT_MUST_CHECK;
 
 /* RFC 5280 reason names ("keyCompromise"...) ↔ codes; -1 if unknown. */
 int crt_reason_parse(const char *name);
 const char *crt_reason_name(int reason);
+/* The two reasons a user may give for their own certificate. */
+#define CRT_REASON_KEY_COMPROMISE 1
+#define CRT_REASON_CESSATION 5
 
 struct crt_crl;
 /*
@@ -1061,6 +1065,33 @@ crt_status crt_crl_current(crt_ctx *ctx, unsigned flags, const char *actor, crt_
  * CRL, CRL numbers and crl_file. CRT_E_CA_UNKNOWN when there is no such CA. */
 crt_status crt_crl_current_ca(crt_ctx *ctx, const char *ca, unsigned flags, const char *actor,
 			      crt_crl *out) CRT_MUST_CHECK;
+
+/* ------------------------------------------------------------------ self-service */
+
+/*
+ * What a logged-in user does with their own certificates (selfservice.c;
+ * GET /me/certificates, POST /me/certificates/{serial}/revoke,
+ * crtoken-enroll list / revoke). A certificate is user's when its user
+ * column is user: the PAM login that redeemed it (for a token with an
+ * owner, always that owner), or the token's owner when an admin issued it
+ * for them (crt_token_issue). user must pass crt_user_name_check
+ * (CRT_E_AUTH_REQUIRED otherwise): the adapter hands down the login it
+ * authenticated, never a name from the request.
+ */
+/* Every certificate of user, newest first (status evaluated now). */
+crt_status crt_my_certs(crt_ctx *ctx, const char *user, crt_cert **out, size_t *n) CRT_MUST_CHECK;
+/*
+ * Revoke user's own certificate serial (a lost device): reason
+ * CRT_REASON_KEY_COMPROMISE or CRT_REASON_CESSATION, else
+ * CRT_E_REASON_INVALID. Another user's serial and one never issued are the
+ * same CRT_E_CERT_NOT_FOUND with the same detail (nothing tells them
+ * apart); a refusal is audited as cert.revoke_refused. Otherwise exactly
+ * crt_cert_revoke with user as the actor: one transaction with its
+ * cert.revoke audit row and certificate.revoked event, the CRL re-signed
+ * in it (OCSP answers revoked at once); CRT_E_CERT_REVOKED when it was.
+ */
+crt_status crt_my_cert_revoke(crt_ctx *ctx, const char *user, const char *serial, int reason,
+			      struct crt_crl *crl) CRT_MUST_CHECK;
 
 /* ------------------------------------------------------------------ renewal */
 

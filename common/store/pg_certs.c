@@ -133,6 +133,7 @@ static crt_status pg_cert_list(crt_ctx *ctx, const crt_cert_filter *f, int64_t n
 	pp_int(&p, now);
 	pp_int(&p, f ? f->never_seen : 0);
 	pp_int(&p, f ? f->stale_days : 0);
+	pp_text(&p, f ? f->user : NULL);
 	if ((r = pg_exec(ctx,
 			 "SELECT " CERT_COLUMNS CERT_FROM " WHERE "
 			 "(CAST($1 AS integer) < 0 OR ($1 = 1 AND revoked_at IS NOT NULL)"
@@ -143,6 +144,7 @@ static crt_status pg_cert_list(crt_ctx *ctx, const crt_cert_filter *f, int64_t n
 			 "                 AND not_after < CAST($4 AS bigint) + $3 * 86400))"
 			 " AND (CAST($5 AS integer) = 0 OR s.serial IS NULL)"
 			 " AND (CAST($6 AS integer) <= 0 OR s.last_seen < CAST($4 AS bigint) - $6 * 86400)"
+			 " AND (CAST($7 AS text) IS NULL OR username = $7)"
 			 " ORDER BY issued_at DESC, c.serial",
 			 &p, &res, NULL, "listing certificates")) != CRT_OK)
 		return r;

@@ -155,6 +155,7 @@ static crt_status sq_cert_list(crt_ctx *ctx, const crt_cert_filter *f, int64_t n
 			  "                 AND not_after < ?4 + ?3 * 86400))"
 			  " AND (?5 = 0 OR s.serial IS NULL)"
 			  " AND (?6 <= 0 OR s.last_seen < ?4 - ?6 * 86400)"
+			  " AND (?7 IS NULL OR username = ?7)"
 			  " ORDER BY issued_at DESC, c.serial",
 			  &st);
 	if (r != CRT_OK)
@@ -165,6 +166,7 @@ static crt_status sq_cert_list(crt_ctx *ctx, const crt_cert_filter *f, int64_t n
 	sqlite3_bind_int64(st, 4, now);
 	sqlite3_bind_int(st, 5, f ? f->never_seen : 0);
 	sqlite3_bind_int(st, 6, f ? f->stale_days : 0);
+	store_bind_text(st, 7, f ? f->user : NULL);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (array_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
 			r = CRT_E_NOMEM;

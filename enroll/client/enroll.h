@@ -13,6 +13,8 @@
  *   profile.c   --profile FORMAT: the network onboarding profile
  *   renew.c     `crtoken-enroll renew`: a new key and certificate for the
  *               current one, authenticated by it (no token)
+ *   mine.c      `crtoken-enroll list` / `revoke`: the user's own
+ *               certificates after the login (GET /me/certificates)
  */
 #ifndef CRTOKEN_ENROLL_H
 #define CRTOKEN_ENROLL_H
@@ -49,7 +51,10 @@ struct http_result {
  */
 int http_post_json(const char *url, const char *json_body, const char *user, const char *secret,
                    const char *cacert, struct http_result *res);
-/* http_post_json presenting client_cert / client_key (PEM files; NULL:
+/* A GET of url, as http_post_json otherwise. */
+int http_get(const char *url, const char *user, const char *secret, const char *cacert,
+             struct http_result *res);
+/* http_post_json (json_body NULL: a GET) presenting client_cert / client_key (PEM files; NULL:
  * none) for TLS client authentication. */
 int http_post_json_tls(const char *url, const char *json_body, const char *user,
                        const char *secret, const char *cacert, const char *client_cert,
@@ -105,8 +110,18 @@ int profile_fetch(const struct profile_opts *po, struct evp_pkey_st *key, const 
 /* `crtoken-enroll renew ...` (argv[0] is "renew"); returns the exit status. */
 int renew_main(int argc, char **argv);
 
+/* ------------------------------------------------------------ mine.c */
+
+/* `crtoken-enroll list ...` / `crtoken-enroll revoke SERIAL ...` (argv[0]
+ * is the command); return the exit status. */
+int list_main(int argc, char **argv);
+int revoke_main(int argc, char **argv);
+
 /* ------------------------------------------------------------ main.c */
 
+/* https://, or http:// to this host only, as libcurl parses url (no user
+ * or password in it); 0 after telling the user why not. */
+int server_url_ok(const char *url);
 /* Tell the user about the server's error answer; returns the exit status. */
 int report_server_error(const struct http_result *res);
 

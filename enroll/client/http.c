@@ -1,5 +1,5 @@
 /*
- * http.c — crtoken-enroll's one HTTP request: POST a JSON body, collect the
+ * http.c — crtoken-enroll's one HTTP request: POST a JSON body (or GET), collect the
  * status, the body (bounded) and the headers the client acts on
  * (WWW-Authenticate, Retry-After). TLS is verified against the system trust
  * store or --cacert; there is no switch to turn verification off.
@@ -73,6 +73,12 @@ int http_post_json(const char *url, const char *json_body, const char *user, con
 	return http_post_json_tls(url, json_body, user, secret, cacert, NULL, NULL, res);
 }
 
+int http_get(const char *url, const char *user, const char *secret, const char *cacert,
+             struct http_result *res)
+{
+	return http_post_json_tls(url, NULL, user, secret, cacert, NULL, NULL, res);
+}
+
 int http_post_json_tls(const char *url, const char *json_body, const char *user,
                        const char *secret, const char *cacert, const char *client_cert,
                        const char *client_key, struct http_result *res)
@@ -87,7 +93,8 @@ int http_post_json_tls(const char *url, const char *json_body, const char *user,
 		snprintf(res->error, sizeof(res->error), "cannot initialise libcurl");
 		return -1;
 	}
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	if (json_body != NULL)
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
 	if (hdrs == NULL) {
 		snprintf(res->error, sizeof(res->error), "out of memory");
@@ -96,8 +103,12 @@ int http_post_json_tls(const char *url, const char *json_body, const char *user,
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json_body));
+	if (json_body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json_body));
+	} else {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, res);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

@@ -572,7 +572,7 @@ static int host_is_loopback(const char *host)
  * for what it is: a user name "127.0.0.1" at host "evil". A user name or
  * password in the URL is refused outright.
  */
-static int server_url_ok(const char *url)
+int server_url_ok(const char *url)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *user = NULL, *pass = NULL, shown[256];
@@ -810,6 +810,10 @@ int main(int argc, char **argv)
 	memset(&res, 0, sizeof(res));
 	if (argc > 1 && strcmp(argv[1], "renew") == 0)
 		return renew_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "list") == 0)
+		return list_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "revoke") == 0)
+		return revoke_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o) != 0) {
 		crt_strfree_secret(o.token);
 		return EN_USAGE;

@@ -202,7 +202,8 @@ int auth_redeemer(struct request *rq)
 	if (rate_gate(rq) != 0)
 		return -1;
 	/* A renewal asks for the login whenever [renewal] require_otp says so. */
-	if (!rq->cfg->require_login && !(rq->route->flags & R_RENEW)) {
+	/* Self-service has no "me" without the login. */
+	if (!rq->cfg->require_login && !(rq->route->flags & (R_RENEW | R_ME))) {
 		snprintf(rq->actor, sizeof(rq->actor), "http:anonymous");
 		return 0;
 	}

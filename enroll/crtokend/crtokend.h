@@ -19,7 +19,8 @@
  *   ratelimit.c failed-login limiter per remote address
  *   h_*.c       endpoint handlers (h_renew.c: renewal by TLS client
  *               certificate) (h_issue.c: a token issued by an admin,
- *               the key generated on the owner's behalf) (h_portal.c: the /enroll page, whose
+ *               the key generated on the owner's behalf) (h_me.c: the
+ *               logged-in user's own certificates) (h_portal.c: the /enroll page, whose
  *               files portal_assets.S embeds from enroll/web/)
  *   log.c       stderr / syslog logging
  *   deliver.c   the event delivery thread
@@ -224,6 +225,8 @@ enum route_flags {
 	                      * [renewal] require_otp) */
 	R_POLL = 1 << 8,     /* with R_ADMIN: "Bearer crq_..." (a certificate request's poll
 	                      * secret, checked by the handler) is taken instead of an API key */
+	R_ME = 1 << 9,       /* self-service: the login gate, required even with
+	                      * require_login = no (there is no "me" without it) */
 };
 
 /* Largest OCSP request body (16 CertIDs, a signature and its certificates). */
@@ -328,6 +331,9 @@ void h_token_update(struct request *rq);
 void h_token_delete(struct request *rq);
 /* h_issue.c */
 void h_token_issue(struct request *rq);
+/* h_me.c */
+void h_me_certs(struct request *rq);
+void h_me_cert_revoke(struct request *rq);
 void h_cert_list(struct request *rq);
 void h_cert_get(struct request *rq);
 void h_cert_revoke(struct request *rq);

@@ -38,6 +38,9 @@ static const struct route routes[] = {
     {"GET", "/client-certificates", h_cert_list, R_ADMIN},
     {"GET", "/client-certificates/{serial}", h_cert_get, R_ADMIN},
     {"POST", "/client-certificates/{serial}/revoke", h_cert_revoke, R_ADMIN | R_BODY_OPT},
+    /* Self-service: the logged-in user's own certificates (h_me.c). */
+    {"GET", "/me/certificates", h_me_certs, R_ME},
+    {"POST", "/me/certificates/{serial}/revoke", h_me_cert_revoke, R_ME | R_BODY},
     /* Public. */
     {"GET", "/ca.pem", h_ca_pem, R_NO_CTX},
     {"GET", "/crl", h_crl, 0},

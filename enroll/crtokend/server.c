@@ -228,7 +228,7 @@ static void request_begin(struct request *rq)
 			(void)auth_redeemer(rq);
 		return;
 	}
-	if ((rq->route->flags & R_REDEEM) && auth_redeemer(rq) != 0)
+	if ((rq->route->flags & (R_REDEEM | R_ME)) && auth_redeemer(rq) != 0)
 		return;
 }
 

@@ -113,4 +113,102 @@ check_status "... and its token string no longer redeems (409 token_used)" 409 t
 ajreq POST "/certificate-request-tokens/token-nope/issue" '{"type":"GENERATE"}'
 check_status "an unknown token id is 404" 404 token_not_found
 
+# ------------------------------------------------------------ /me/certificates
+# A redemption with a CSR by alice's login (a token without an owner: the
+# certificate is hers because she logged in).
+new_token anyone
+csr_body alicecsr
+redeem "$TOKEN" "$T/alicecsr.json" -u alice:alicepw
+check_status "alice redeems a token without an owner with her login (201)" 201 -
+ASERIAL=$(jget "$T/body" "d['serial']")
+jget "$T/body" "d['certificate']" >"$T/alicecsr.pem"
+req GET /me/certificates
+check_status "GET /me/certificates without a login is 401" 401 authentication_required
+req GET /me/certificates -u alice:wrong
+check_status "... with a wrong one-time password 401" 401 authentication_failed
+req GET /me/certificates -u alice:alicepw
+check_status "GET /me/certificates with alice's login is 200" 200 -
+MINE=$(jget "$T/body" "' '.join(sorted(c['serial'] for c in d))")
+PSERIAL=$("$ADMIN" token show "$TID2" --json | jget - "d['serial']")
+check_eq "alice sees her three certificates: issued for her twice, redeemed once" \
+	"$(printf '%s\n' "$ASERIAL" "$CSERIAL" "$PSERIAL" | sort | paste -sd' ')" "$MINE"
+check_eq "bob's certificate is not among them" 0 "$(printf '%s' "$MINE" | grep -c "$BSERIAL")"
+check_eq "each shows status, validity, profile and last seen" \
+	"valid default True True None" \
+	"$(jget "$T/body" "' '.join(str(x) for x in [d[0]['status'], d[0]['profile'], d[0]['notBefore'] is not None, d[0]['notAfter'] is not None, d[0]['lastSeen']])")"
+req GET /me/certificates -u bob:bobpw
+check_eq "bob sees only his own" "[\"$BSERIAL\"]" "$(jget "$T/body" "[c['serial'] for c in d]")"
+
+# attack_me_revoke_other_users_cert: bob names alice's serial.
+jreq POST "/me/certificates/$ASERIAL/revoke" '{"reason":"keyCompromise"}' -u bob:bobpw
+check_status "attack_me_revoke_other_users_cert: another user's serial is 404 cert_not_found" 404 cert_not_found
+cp "$T/body" "$T/other.body"
+jreq POST "/me/certificates/0123456789abcdef0123456789abcdef/revoke" '{"reason":"keyCompromise"}' -u bob:bobpw
+check_status "a serial never issued is the same 404" 404 cert_not_found
+check_eq "attack_me_revoke_other_users_cert: both answers are the same bytes (nothing tells them apart)" \
+	"$(cat "$T/body")" "$(cat "$T/other.body")"
+check_eq "attack_me_revoke_other_users_cert: alice's certificate is still valid" valid \
+	"$("$ADMIN" cert show "$ASERIAL" --json | jget - "d['status']")"
+check_contains "the attempt is audited as cert.revoke_refused by bob" \
+	"bob $ASERIAL cert_not_found" \
+	"$("$ADMIN" audit --json --action cert.revoke_refused --limit 2 | jget - \
+		"' '.join(r['actor'] + ' ' + r['object'] + ' ' + r['detail']['code'] for r in d)")"
+jreq POST "/me/certificates/$ASERIAL/revoke" '{"reason":"superseded"}' -u alice:alicepw
+check_status "a user revokes only with keyCompromise or cessationOfOperation (400)" 400 revocation_reason_invalid
+jreq POST "/me/certificates/$ASERIAL/revoke" '{}' -u alice:alicepw
+check_status "the reason is required (400)" 400 request_invalid
+jreq POST "/me/certificates/$ASERIAL/revoke" '{"reason":"keyCompromise"}'
+check_status "revoking without a login is 401" 401 authentication_required
+jreq POST "/me/certificates/$ASERIAL/revoke" '{"reason":"keyCompromise"}' -u alice:alicepw
+check_status "alice revokes her own certificate (200)" 200 -
+check_eq "... answered as revoked, keyCompromise" "revoked keyCompromise" \
+	"$(jget "$T/body" "d['status'] + ' ' + d['revocationReason']")"
+check_contains "audited as cert.revoke with alice as the actor" "alice $ASERIAL" \
+	"$(audit_last cert.revoke)"
+check_contains "a certificate.revoked event" "$ASERIAL" \
+	"$("$ADMIN" events list --json | jget - "[e['event'] for e in d if e['type']=='certificate.revoked'][0]")"
+req GET /crl
+openssl crl -inform DER -in "$T/body" -noout -text >"$T/crl.txt" 2>&1
+check_contains "the CRL lists it at once" "$(printf '%s' "$ASERIAL" | tr a-f A-F)" "$(cat "$T/crl.txt")"
+check_contains "OCSP answers revoked at once" "$T/alicecsr.pem: revoked" \
+	"$(openssl ocsp -issuer "$T/inst/ca.pem" -cert "$T/alicecsr.pem" -url "$URL/ocsp" \
+		-CAfile "$T/inst/ca.pem" -no_nonce 2>&1)"
+jreq POST "/me/certificates/$ASERIAL/revoke" '{"reason":"cessationOfOperation"}' -u alice:alicepw
+check_status "revoking it again is 409 cert_revoked" 409 cert_revoked
+
+# ------------------------------------------------------------ crtoken-enroll list / revoke
+printf 'alicepw\n' >"$T/otp.txt"
+"$ENROLL" list --server "$URL" --user alice --otp-file "$T/otp.txt" >"$T/list.out" 2>"$T/list.err"
+check_eq "crtoken-enroll list exits 0" 0 $?
+check_contains "... and lists alice's certificates" "$CSERIAL" "$(cat "$T/list.out")"
+check_contains "... with their status" "revoked" "$(grep "$ASERIAL" "$T/list.out")"
+check_eq "... and not bob's" 0 "$(grep -c "$BSERIAL" "$T/list.out")"
+CRTOKEN_OTP=alicepw "$ENROLL" list --server "$URL" --user alice --json >"$T/list.json"
+check_eq "crtoken-enroll list --json prints the list" 3 "$(jget "$T/list.json" "len(d)")"
+"$ENROLL" revoke "$BSERIAL" --reason keyCompromise --server "$URL" --user alice \
+	--otp-file "$T/otp.txt" >"$T/rv.out" 2>"$T/rv.err"
+check_eq "crtoken-enroll revoke of bob's certificate by alice fails (exit 1)" 1 $?
+check_contains "... as cert_not_found" cert_not_found "$(cat "$T/rv.err")"
+check_eq "... and bob's certificate is still valid" valid \
+	"$("$ADMIN" cert show "$BSERIAL" --json | jget - "d['status']")"
+CRTOKEN_OTP=bobpw "$ENROLL" revoke "$BSERIAL" --reason cessationOfOperation --server "$URL" \
+	--user bob >"$T/rv.out" 2>"$T/rv.err"
+check_eq "crtoken-enroll revoke of his own certificate by bob exits 0" 0 $?
+check_contains "... and says so" "Revoked $BSERIAL (cessationOfOperation)" "$(cat "$T/rv.out")"
+"$ENROLL" revoke "$BSERIAL" --reason superseded --server "$URL" --user bob --otp-file "$T/otp.txt" 2>/dev/null
+check_eq "crtoken-enroll revoke --reason superseded is a usage error (exit 2)" 2 $?
+"$ENROLL" revoke "zz;/../x" --reason keyCompromise --server "$URL" --user bob --otp-file "$T/otp.txt" 2>/dev/null
+check_eq "a serial that is not hex never reaches the URL (exit 2)" 2 $?
+"$ENROLL" list --server "http://127.0.0.1@evil.invalid/" --user bob --otp-file "$T/otp.txt" 2>/dev/null
+check_eq "plain http elsewhere than this host is refused (exit 2)" 2 $?
+
+# ------------------------------------------------------------ require_login = no
+stop_crtokend
+conf_set require_login no
+start_crtokend || { not_ok "crtokend restarts"; http_finish; exit 1; }
+req GET /me/certificates
+check_status "with require_login = no, /me still needs the login (401)" 401 authentication_required
+req GET /me/certificates -u alice:alicepw
+check_status "... and takes it (200)" 200 -
+
 http_finish

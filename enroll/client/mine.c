@@ -1,0 +1,311 @@
+/*
+ * mine.c — the user's own certificates, after the same login as a
+ * redemption (HTTP Basic: user + one-time password):
+ *   crtoken-enroll list --server URL [--user NAME] [--otp-file FILE] [--json]
+ *       GET /me/certificates: serial, status, validity, name, last seen
+ *   crtoken-enroll revoke SERIAL --reason keyCompromise|cessationOfOperation
+ *                  --server URL [--user NAME] [--otp-file FILE]
+ *       POST /me/certificates/{serial}/revoke: a lost or retired device
+ * Only the user's own certificates are listed or revoked (the server
+ * decides; another user's serial is cert_not_found like one never issued).
+ */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "enroll.h"
+
+struct mine_opts {
+	const char *server, *user, *otp_file, *cacert, *reason;
+	int json, ask_password;
+};
+
+static void mine_usage(FILE *f, const char *cmd)
+{
+	if (strcmp(cmd, "revoke") == 0)
+		fprintf(f, "usage: crtoken-enroll revoke SERIAL --reason REASON --server URL "
+		           "[options]\n"
+		           "  --reason REASON   keyCompromise (the device was lost or stolen) or\n"
+		           "                    cessationOfOperation (it is no longer used)\n");
+	else
+		fprintf(f, "usage: crtoken-enroll list --server URL [options]\n"
+		           "  --json            print the server's JSON\n");
+	fprintf(f, "  --server URL      the enrollment service (https://host:8443); --url too\n"
+	           "  --user NAME       login name (default: your user name)\n"
+	           "  --otp-file FILE   read the one-time password from FILE ('-': stdin);\n"
+	           "                    else $CRTOKEN_OTP, else it is asked for\n"
+	           "  --password        the server asks for a password and a one-time password\n"
+	           "                    ($CRTOKEN_PASSWORD, else asked for)\n"
+	           "  --cacert FILE     trust this CA for the server's TLS certificate\n");
+}
+
+/* The first line of path ("-": stdin), malloc'd; NULL if unreadable or empty. */
+static char *first_line(const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	char buf[4096], *s = NULL;
+
+	if (f == NULL)
+		return NULL;
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	if (f != stdin)
+		fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] != '\0')
+		s = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return s;
+}
+
+static char *env_or_prompt(const char *env, const char *question)
+{
+	const char *v = getenv(env);
+
+	return v != NULL ? strdup(v) : prompt_secret(question);
+}
+
+/* The Basic password: "OTP" or "password\nOTP"; NULL (reported) if none. */
+static char *login_secret(const struct mine_opts *o)
+{
+	char *pw = NULL, *otp = NULL, *s = NULL;
+	size_t n;
+
+	if (o->ask_password && (pw = env_or_prompt("CRTOKEN_PASSWORD", "Password: ")) == NULL) {
+		fprintf(stderr, "crtoken-enroll: no password (set CRTOKEN_PASSWORD)\n");
+		goto out;
+	}
+	otp = o->otp_file != NULL ? first_line(o->otp_file)
+	                          : env_or_prompt("CRTOKEN_OTP", "One-time password: ");
+	if (otp == NULL) {
+		fprintf(stderr, "crtoken-enroll: no one-time password (--otp-file, CRTOKEN_OTP, or "
+		                "run on a terminal to be asked)\n");
+		goto out;
+	}
+	n = (pw ? strlen(pw) + 1 : 0) + strlen(otp) + 1;
+	if ((s = malloc(n)) != NULL)
+		snprintf(s, n, "%s%s%s", pw ? pw : "", pw ? "\n" : "", otp);
+out:
+	crt_strfree_secret(pw);
+	crt_strfree_secret(otp);
+	return s;
+}
+
+/* Parse the options of cmd; *operand receives the one operand revoke takes.
+ * 0, or the exit status. */
+static int parse(int argc, char **argv, const char *cmd, struct mine_opts *o,
+                 const char **operand)
+{
+	static const struct option opts[] = {
+	    {"server", required_argument, NULL, 's'}, {"url", required_argument, NULL, 's'},
+	    {"user", required_argument, NULL, 'u'},   {"otp-file", required_argument, NULL, 'o'},
+	    {"cacert", required_argument, NULL, 'A'}, {"reason", required_argument, NULL, 'r'},
+	    {"json", no_argument, NULL, 'j'},         {"password", no_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	int c, want = strcmp(cmd, "revoke") == 0;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': o->server = optarg; break;
+		case 'u': o->user = optarg; break;
+		case 'o': o->otp_file = optarg; break;
+		case 'A': o->cacert = optarg; break;
+		case 'r': o->reason = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'p': o->ask_password = 1; break;
+		case 'h': mine_usage(stdout, cmd); return -EN_OK - 1;
+		default: mine_usage(stderr, cmd); return EN_USAGE;
+		}
+	}
+	if (argc - optind != want || o->server == NULL || (o->reason != NULL) != want ||
+	    (o->json && want)) {
+		mine_usage(stderr, cmd);
+		return EN_USAGE;
+	}
+	*operand = want ? argv[optind] : NULL;
+	if (!server_url_ok(o->server))
+		return EN_USAGE;
+	if (o->user == NULL) {
+		const struct passwd *pw = getpwuid(getuid());
+		const char *u = getenv("USER");
+		o->user = u != NULL && *u ? u : pw != NULL ? pw->pw_name : NULL;
+	}
+	if (o->user == NULL) {
+		fprintf(stderr, "crtoken-enroll: error: no user name (--user)\n");
+		return EN_USAGE;
+	}
+	return 0;
+}
+
+/* in as lowercase hex without colons (an optional 0x dropped) into out;
+ * -1 when it is anything else (the server normalises the rest). */
+static int hex_serial(const char *in, char *out, size_t len)
+{
+	size_t n = 0;
+
+	if (strncasecmp(in, "0x", 2) == 0)
+		in += 2;
+	for (; *in != '\0'; in++) {
+		if (*in == ':')
+			continue;
+		if (!isxdigit((unsigned char)*in) || n + 1 >= len)
+			return -1;
+		out[n++] = (char)tolower((unsigned char)*in);
+	}
+	out[n] = '\0';
+	return n > 0 ? 0 : -1;
+}
+
+/* server + path (path starts with '/'), malloc'd. */
+static char *make_url(const char *server, const char *path)
+{
+	size_t sl = strlen(server), n;
+	char *url;
+
+	while (sl > 0 && server[sl - 1] == '/')
+		sl--;
+	n = sl + strlen(path) + 1;
+	if ((url = malloc(n)) != NULL)
+		snprintf(url, n, "%.*s%s", (int)sl, server, path);
+	return url;
+}
+
+/* A string member for the terminal (safe_text), "-" when absent or null. */
+static const char *field(json_t *o, const char *key, char *buf, size_t len)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	safe_text(v != NULL ? v : "-", buf, len);
+	return buf;
+}
+
+int list_main(int argc, char **argv)
+{
+	struct mine_opts o;
+	struct http_result res;
+	const char *operand;
+	char *secret = NULL, *url = NULL;
+	json_t *arr = NULL, *c;
+	size_t i;
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	if ((rc = parse(argc, argv, "list", &o, &operand)) != 0)
+		return rc < 0 ? EN_OK : rc;
+	rc = EN_SYSTEM;
+	if ((secret = login_secret(&o)) == NULL) {
+		rc = EN_USAGE;
+		goto out;
+	}
+	if ((url = make_url(o.server, "/me/certificates")) == NULL ||
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		goto out;
+	if (http_get(url, o.user, secret, o.cacert, &res) != 0) {
+		fprintf(stderr, "crtoken-enroll: error: %s: %s\n", o.server, res.error);
+		goto out;
+	}
+	if (res.status != 200) {
+		rc = report_server_error(&res);
+		goto out;
+	}
+	if ((arr = json_loadb(res.body, res.len, 0, NULL)) == NULL || !json_is_array(arr)) {
+		fprintf(stderr, "crtoken-enroll: error: the server's answer is not a list\n");
+		goto out;
+	}
+	if (o.json) {
+		char *text = json_dumps(arr, JSON_INDENT(2));
+		if (text != NULL)
+			puts(text);
+		free(text);
+		rc = text != NULL ? EN_OK : EN_SYSTEM;
+		goto out;
+	}
+	if (json_array_size(arr) == 0) {
+		printf("No certificates for %s.\n", o.user);
+		rc = EN_OK;
+		goto out;
+	}
+	printf("%-34s %-8s %-20s %-20s %s\n", "SERIAL", "STATUS", "NOT AFTER", "LAST SEEN", "NAME");
+	json_array_foreach(arr, i, c)
+	{
+		char s[80], st[32], na[40], ls[40], nm[200];
+		printf("%-34s %-8s %-20s %-20s %s\n", field(c, "serial", s, sizeof(s)),
+		       field(c, "status", st, sizeof(st)), field(c, "notAfter", na, sizeof(na)),
+		       field(c, "lastSeen", ls, sizeof(ls)), field(c, "name", nm, sizeof(nm)));
+	}
+	rc = EN_OK;
+out:
+	json_decref(arr);
+	http_result_clear(&res);
+	crt_strfree_secret(secret);
+	free(url);
+	curl_global_cleanup();
+	return rc;
+}
+
+int revoke_main(int argc, char **argv)
+{
+	struct mine_opts o;
+	struct http_result res;
+	const char *serial;
+	char *secret = NULL, *url = NULL, *body = NULL, path[256], norm[72], buf[80];
+	json_t *b = NULL, *v = NULL;
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	if ((rc = parse(argc, argv, "revoke", &o, &serial)) != 0)
+		return rc < 0 ? EN_OK : rc;
+	if (strcmp(o.reason, "keyCompromise") != 0 && strcmp(o.reason, "cessationOfOperation") != 0) {
+		fprintf(stderr, "crtoken-enroll: error: --reason is keyCompromise or "
+		                "cessationOfOperation\n");
+		return EN_USAGE;
+	}
+	/* Only hex goes into the URL: the serial is checked here first. */
+	if (hex_serial(serial, norm, sizeof(norm)) != 0) {
+		fprintf(stderr, "crtoken-enroll: error: serial_invalid: %s\n",
+		        message_for("serial_invalid"));
+		return EN_USAGE;
+	}
+	rc = EN_SYSTEM;
+	snprintf(path, sizeof(path), "/me/certificates/%s/revoke", norm);
+	if ((b = json_pack("{s:s}", "reason", o.reason)) == NULL ||
+	    (body = json_dumps(b, JSON_COMPACT)) == NULL || (url = make_url(o.server, path)) == NULL)
+		goto out;
+	if ((secret = login_secret(&o)) == NULL) {
+		rc = EN_USAGE;
+		goto out;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		goto out;
+	if (http_post_json(url, body, o.user, secret, o.cacert, &res) != 0) {
+		fprintf(stderr, "crtoken-enroll: error: %s: %s\n", o.server, res.error);
+		goto out;
+	}
+	if (res.status != 200) {
+		rc = report_server_error(&res);
+		goto out;
+	}
+	v = json_loadb(res.body, res.len, 0, NULL);
+	printf("Revoked %s (%s); RADIUS no longer admits it.\n", norm,
+	       field(v, "revocationReason", buf, sizeof(buf)));
+	rc = EN_OK;
+out:
+	json_decref(b);
+	json_decref(v);
+	http_result_clear(&res);
+	crt_strfree_secret(secret);
+	free(body);
+	free(url);
+	curl_global_cleanup();
+	return rc;
+}

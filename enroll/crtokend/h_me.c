@@ -1,0 +1,111 @@
+/*
+ * h_me.c — the logged-in user's own certificates (self-service; R_ME:
+ * the PAM login is required whatever [server] require_login says):
+ *   GET  /me/certificates                   serial, name, status, validity,
+ *                                           profile, last seen
+ *   POST /me/certificates/{serial}/revoke   {"reason":"keyCompromise"|
+ *                                           "cessationOfOperation"}
+ * Whose certificate is whose, and that another user's serial is answered
+ * exactly like one never issued (404 cert_not_found), is libcrtoken's
+ * (selfservice.c). The user is the one auth.c authenticated, never a name
+ * from the request.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crtokend.h"
+
+static json_t *time_or_null(int64_t t)
+{
+	char buf[32];
+
+	if (t == 0)
+		return json_null();
+	crt_time_rfc3339(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+/* One certificate as its owner sees it (MyCertificate in openapi.yaml). */
+static json_t *my_cert_json(const crt_cert *c)
+{
+	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "serial",
+	                 c->serial, "name", str_or_null(c->name), "subject", str_or_null(c->subject),
+	                 "status", crt_cert_status_name(c->status), "keyType",
+	                 str_or_null(c->key_type), "profile",
+	                 c->profile ? c->profile : CRT_CERT_PROFILE_DEFAULT, "notBefore",
+	                 time_or_null(c->not_before), "notAfter", time_or_null(c->not_after),
+	                 "issuedAt", time_or_null(c->issued_at), "revokedAt",
+	                 time_or_null(c->revoked_at), "revocationReason",
+	                 c->revoked ? json_string(crt_reason_name(c->reason)) : json_null(),
+	                 "lastSeen", time_or_null(c->last_seen));
+}
+
+void h_me_certs(struct request *rq)
+{
+	crt_cert *list = NULL;
+	json_t *arr;
+	size_t n = 0, i;
+	crt_status s;
+
+	if ((s = crt_my_certs(rq->ctx, rq->user, &list, &n)) != CRT_OK) {
+		reply_status(rq, s);
+		return;
+	}
+	if ((arr = json_array()) != NULL) {
+		for (i = 0; i < n; i++) {
+			if (json_array_append_new(arr, my_cert_json(&list[i])) != 0) {
+				json_decref(arr);
+				arr = NULL;
+				break;
+			}
+		}
+	}
+	crt_cert_list_free(list, n);
+	reply_json(rq, 200, arr);
+}
+
+void h_me_cert_revoke(struct request *rq)
+{
+	static const char *const keys[] = {"reason", NULL};
+	const char *reason_name = NULL;
+	json_t *obj;
+	crt_cert c;
+	crt_crl crl = {0};
+	crt_status s;
+	int reason;
+
+	memset(&c, 0, sizeof(c));
+	if ((obj = req_body_object(rq)) == NULL)
+		return;
+	if (req_only_keys(rq, obj, keys) != 0 || req_str(rq, obj, "reason", &reason_name, NULL) != 0)
+		goto out;
+	if (reason_name == NULL) {
+		reply_error(rq, CRT_E_REQUEST_INVALID,
+		            "\"reason\" is required: keyCompromise (the device was lost or stolen) "
+		            "or cessationOfOperation (no longer used)");
+		goto out;
+	}
+	if ((reason = crt_reason_parse(reason_name)) < 0)
+		reason = -1; /* refused (and audited) by libcrtoken */
+	if ((s = crt_my_cert_revoke(rq->ctx, rq->user, rq->param, reason, &crl)) != CRT_OK) {
+		reply_status(rq, s);
+		goto out;
+	}
+	if (!crl.file_written && crl.resigned)
+		log_msg(LOG_ERR, "certificate revoked, CRL #%lld published, but %s was not written: %s",
+		        (long long)crl.meta.number, rq->cfg->crl_file, crt_status_name(crl.file_status));
+	if ((s = crt_cert_get(rq->ctx, rq->param, &c)) != CRT_OK) {
+		reply_status(rq, s);
+		goto out;
+	}
+	reply_json(rq, 200, my_cert_json(&c));
+out:
+	crt_cert_clear(&c);
+	crt_crl_clear(&crl);
+	json_decref(obj);
+}
