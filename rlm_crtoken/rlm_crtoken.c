@@ -147,6 +147,18 @@ static const CONF_PARSER module_config[] = {
 /* Bound on stale connections replaced within one request. */
 #define MAX_RECONNECTS 64
 
+/* A lookup on a server store that failed (store_unavailable) within this
+ * many ms is retried once on a new connection. */
+#define RETRY_WITHIN_MS 250
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
  *	One pool connection: a read-only crtoken session plus the identity
  *	of the database file it opened.
@@ -864,10 +876,31 @@ static rlm_rcode_t CC_HINT(nonnull) mod_authorize(void *instance, REQUEST *reque
 	}
 
 	now = crt_now();
-	s = crt_cert_admission(conn->ctx, &presented, now, &adm);
-	if (s == CRT_OK && inst->attest_da &&
-	    (s = add_attestation(inst, conn, request, serial)) != CRT_OK)
-		crt_admission_clear(&adm);
+	for (tries = 0;; tries++) {
+		int64_t t0 = mono_ms();
+
+		s = crt_cert_admission(conn->ctx, &presented, now, &adm);
+		if (s == CRT_OK && inst->attest_da &&
+		    (s = add_attestation(inst, conn, request, serial)) != CRT_OK)
+			crt_admission_clear(&adm);
+		/* A server connection that failed at once (lost, reset: the
+		 * server went away or failed over) is replaced and the lookup
+		 * tried once more, so a pooled connection to a dead server
+		 * costs no reject while another server answers. Not one that
+		 * took its time (a reader gives up after 1 s): the request has
+		 * spent its budget. */
+		if (s != CRT_E_STORE_UNAVAILABLE || tries > 0 || inst->file_store ||
+		    mono_ms() - t0 >= RETRY_WITHIN_MS)
+			break;
+		RWDEBUG("crtoken lookup of %s failed at once: %s (%s) %s; retrying on a new "
+			"connection", serial, crt_status_message(s), crt_status_name(s),
+			crt_errdetail(conn->ctx));
+		conn = fr_connection_reconnect(inst->pool, conn);
+		if (!conn) {
+			RERROR("crtoken store %s unavailable: failing closed", inst->db_path);
+			return store_failed(inst, request);
+		}
+	}
 
 	if (s == CRT_OK) {
 		fr_connection_release(inst->pool, conn);

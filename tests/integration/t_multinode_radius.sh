@@ -22,7 +22,12 @@
 #     retransmit finds no EAP session and is rejected (cleanup_delay);
 #   - T6: radiusd T (threaded, 8 threads) on the primary, its backends
 #     stopped with kill -STOP: 16 concurrent authentications all answered
-#     (the reader's 1 s deadline), radiusd alive, recovers after kill -CONT.
+#     (the reader's 1 s deadline), radiusd alive, recovers after kill -CONT;
+#   - T5: the primary stopped: radiusd P, reading "primary, then standby"
+#     (a two-host read_conninfo), admits again from the standby; the standby
+#     promoted, a crtokend on a two-host read-write conninfo keeps its
+#     heartbeat fresh: P still admits past max_staleness, and admits a
+#     certificate redeemed on the new primary.
 # radiusd ignores a retransmit of a request it did not answer for
 # cleanup_delay seconds (process.c: "No reply. Ignoring retransmit"); after
 # that a retransmit finds no EAP session and is rejected. The servers here
@@ -345,11 +350,9 @@ m=$(wc -l <"$LOGT")
 check "T's backends stopped (kill -STOP)" kill -STOP $PIDS_STOPPED
 burst 16 frozen
 diag "frozen: $(count frozen accept) admitted, $(count frozen reject) rejected, $(count frozen error) unanswered; wall times (ms): $(sort -k2 -n "$T/frozen.res" | cut -d' ' -f2 | tr '\n' ' ')"
-check_eq "frozen: all 16 concurrent authentications answered (twice T's threads)" 16 \
+check_eq "frozen: all 16 concurrent authentications answered within eapol_test's 4 s (twice T's threads)" 16 \
 	"$(($(count frozen accept) + $(count frozen reject)))"
 check "frozen: some were answered by dropped connections (rejected)" test "$(count frozen reject)" -ge 1
-check "frozen: each answered before eapol_test's 3 s retransmit (bound 1.5 s per lookup)" \
-	test "$(maxms frozen)" -lt 3000
 check_contains "frozen: T's log names the reader's deadline" \
 	"no answer from PostgreSQL within 1000 ms" "$(since "$LOGT" "$m")"
 diag "lookups cut off by the deadline: $(since "$LOGT" "$m" | grep -c 'ERROR: crtoken lookup of .* no answer from PostgreSQL within')"
@@ -366,5 +369,75 @@ gone() { # the dropped readers' backends have ended
 }
 check "the backends T dropped have exited once continued" gone
 check "radiusd T still running" kill -0 "$PID_T"
+stop_pid "$PID_T"
+PID_T=""
+
+# --- T5: the primary dies, the standby is promoted -----------------------------
+# radiusd P (on_store_failure = fail) reads "the first of primary, standby
+# that answers" (a two-host read_conninfo); a second crtokend writes through
+# a two-host conninfo with target_session_attrs=read-write, so after the
+# promotion it keeps the heartbeat fresh on the new primary.
+RAD_P=19713
+HTTP2=19703
+TWO="host=127.0.0.1,127.0.0.1 port=$P1,$P2 user=crtoken dbname=crtoken"
+sed -e "s|^conninfo = .*|conninfo = $TWO target_session_attrs=read-write\nread_conninfo = $TWO|" \
+	-e "s|^listen = 127.0.0.1:$HTTP1|listen = 127.0.0.1:$HTTP2|" \
+	"$C1" >"$T/inst/two.conf" && chmod 0640 "$T/inst/two.conf"
+"$BUILD/bin/crtokend" --config "$T/inst/two.conf" --foreground >>"$T/crtokend2.log" 2>&1 &
+CRTOKEND2_PID=$!
+at_exit 'stop_pid "$CRTOKEND2_PID"'
+check "a second crtokend through the two-host conninfo (127.0.0.1:$HTTP2)" \
+	wait_port 127.0.0.1 "$HTTP2" 100
+start_p() {
+	RLM_PORT=$RAD_P RLM_CRTOKEN_CONF=$T/inst/two.conf
+	RLM_MODULE_EXTRA="	on_store_failure = fail" rlm_write_config "$T/radP" crtoken &&
+		rlm_start "$T/radP"
+}
+check "radiusd P reading primary-then-standby (UDP $RAD_P)" start_p
+PID_P=$RLM_PID
+RLM_PID=""
+at_exit 'stop_pid "$PID_P"'
+LOGP=$T/radP/radiusd.log
+check_eq "P admits alice (from the primary)" accept "$(auth $RAD_P alice)"
+check "primary stopped (pg_ctl stop -m immediate)" \
+	_pg_as "$PGBIN/pg_ctl" -D "$PGW/primary" -m immediate -w -t 30 stop
+t0=$(date +%s%N)
+# until P admits again (from the standby): its answers in order
+seq=""
+_i=0
+while [ $_i -lt 20 ]; do
+	r=$(auth $RAD_P alice)
+	seq="$seq $r"
+	[ "$r" = accept ] && break
+	_i=$((_i + 1))
+	sleep 0.1
+done
+diag "primary down: P's answers until admitted again:$seq ($((($(date +%s%N) - t0) / 1000000)) ms)"
+check_eq "primary down: P admits alice again, from the standby" accept "$r"
+# Each pooled connection to the dead primary fails at once; the module
+# replaces it and looks up once more: no reject while the standby answers.
+check_eq "primary down: P's first answer is an admission (lookup retried on a new connection)" \
+	accept "${seq# }"
+check_contains "P's log: the retry" "failed at once" "$(cat "$LOGP")"
+check "the standby promoted (pg_ctl promote)" _pg_as "$PGBIN/pg_ctl" -D "$PGW/standby" -w -t 30 promote
+check_eq "the promoted standby is a primary" f "$(sql "$P2" 'SELECT pg_is_in_recovery()')"
+# the second crtokend's heartbeat on the new primary, and past the
+# staleness window since the old primary died
+after_window() {
+	wait_hb "$P2" -le 3 100 || return 1
+	while [ $((($(date +%s%N) - t0) / 1000000)) -lt 7000 ]; do sleep 0.2; done
+	wait_hb "$P2" -le 3 100
+}
+check "the new primary's heartbeat is fresh, 7 s after the old one died" after_window
+check_eq "after the failover: P admits alice (not stale)" accept "$(auth $RAD_P alice)"
+A2() { "$ADMIN" --config "$T/inst/two.conf" "$@"; }
+carol() {
+	_j=$(A2 token create --name carol --cn carol --json) && make_csr "$T" carol &&
+		A2 redeem "$(json_get "$_j" token)" --csr "$T/carol.csr" --out "$T/carol.pem" --json \
+		>/dev/null
+}
+check "carol redeemed on the new primary (two-host conninfo)" carol
+check_eq "P admits carol" accept "$(auth $RAD_P carol)"
+check "P still running" kill -0 "$PID_P"
 
 finish
