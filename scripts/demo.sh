@@ -96,7 +96,9 @@ demo_pam() {
 #   curl; bob enrolls his authenticator, then redeems with crtoken-enroll
 #   (key made on his side, one-time password from oathtool as his phone
 #   would show it); a second try is refused; the admin lists certificates;
-#   crtokend is stopped with SIGTERM. Returns non-zero if a step misbehaves.
+#   then carol's token requires approval: crtoken-enroll waits, the admin
+#   approves with the CLI, the certificate arrives and a command sink shows
+#   the request.* events; crtokend is stopped with SIGTERM. Returns non-zero if a step misbehaves.
 #
 # Uses ADMIN, BUILD, DEMO, CRTOKEN_CONF and run/say/jget from above.
 
@@ -126,6 +128,11 @@ demo_http_steps() {
 		-e 's|^;*plain_http *=.*|plain_http = yes|' \
 		-e 's|^;*require_login *=.*|require_login = yes|' "$CRTOKEN_CONF" || return 1
 	grep -A9 '^\[server\]' "$CRTOKEN_CONF" | grep -v '^;' | sed 's/^/   | /'
+	say "An event sink for the approval part below: a command that gets each event on stdin."
+	printf '#!/bin/sh\n{ cat; echo; } >>"%s/events.log"\n' "$DEMO" >"$DEMO/event-sink.sh"
+	chmod 755 "$DEMO/event-sink.sh"
+	printf '\n[events]\npoll_interval = 1s\n[events.sink demo]\ntype = command\ncommand = %s\nevents = request.*, certificate.issued\n' \
+		"$DEMO/event-sink.sh" >>"$CRTOKEN_CONF"
 	printf 'auth required %s config=%s\naccount required %s config=%s\n' \
 		"$BUILD/lib/pam_crtoken.so" "$CRTOKEN_CONF" "$BUILD/lib/pam_crtoken.so" \
 		"$CRTOKEN_CONF" >"$_dh_svc/crtoken"
@@ -211,6 +218,60 @@ for c in json.load(sys.stdin):
 		return 1
 	say "Access log (no token or code in it):"
 	grep '"' "$DEMO/crtokend.log" | sed 's/^/   | /'
+	demo_http_approval
+}
+
+# The approval part of the HTTP chapter: a token that waits for the admin.
+demo_http_approval() {
+	echo
+	say "Approval: carol's token needs an administrator's OK before a certificate is made."
+	printf '$ curl ... -d %s %s/certificate-request-tokens\n' \
+		"'{\"name\":\"carol-laptop\",\"owner\":\"carol\",\"approval\":\"required\"}'" "$_dh_url"
+	curl -sf -H "Authorization: Bearer $_dh_key" -H 'Content-Type: application/json' \
+		-d '{"name":"carol-laptop","owner":"carol","approval":"required"}' \
+		"$_dh_url/certificate-request-tokens" >"$DEMO/carol-token.json" || return 1
+	(umask 077 && jget token <"$DEMO/carol-token.json" >"$DEMO/carol-token.txt") || return 1
+	"$ADMIN" otp enroll carol --no-qr --json >"$DEMO/carol-otp.json" || return 1
+	_dh_code=$(oathtool --totp -b "$(jget secret <"$DEMO/carol-otp.json")") || return 1
+	mkdir -p "$DEMO/carol" || return 1
+	say "carol redeems as usual; the server stores a request (202) and crtoken-enroll waits,"
+	say "polling with the request's poll secret (no second login):"
+	printf '$ crtoken-enroll --server %s --token-file carol-token.txt --user carol --out-dir carol --poll-interval 1 &\n' "$_dh_url"
+	CRTOKEN_OTP="$_dh_code" crtoken-enroll --server "$_dh_url" \
+		--token-file "$DEMO/carol-token.txt" --user carol --out-dir "$DEMO/carol" \
+		--poll-interval 1 >"$DEMO/carol-enroll.out" 2>"$DEMO/carol-enroll.err" </dev/null &
+	_dh_epid=$!
+	_dh_i=0
+	until [ "$("$ADMIN" request list --state pending --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ]; do
+		_dh_i=$((_dh_i + 1))
+		if [ $_dh_i -gt 100 ] || ! kill -0 "$_dh_epid" 2>/dev/null; then
+			cat "$DEMO/carol-enroll.out" "$DEMO/carol-enroll.err" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	sed 's/^/   | /' "$DEMO/carol-enroll.out"
+	say "The admin looks at the pending request and approves it:"
+	run "$ADMIN" request list --state pending || return 1
+	_dh_rq=$("$ADMIN" request list --state pending --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["requestId"])')
+	run "$ADMIN" request approve "$_dh_rq" || return 1
+	wait "$_dh_epid" || { cat "$DEMO/carol-enroll.err" >&2; return 1; }
+	say "crtoken-enroll saw the approval and saved the certificate:"
+	sed 's/^/   | /' "$DEMO/carol-enroll.out"
+	run openssl verify -CAfile "$DEMO/instance/ca.pem" "$DEMO/carol/carol-laptop.crt" || return 1
+	say "The command sink received the workflow's events (delivered by crtokend):"
+	_dh_i=0
+	until grep -q '"request.approved"' "$DEMO/events.log" 2>/dev/null; do
+		_dh_i=$((_dh_i + 1))
+		[ $_dh_i -gt 100 ] && { echo "demo: no request.approved event delivered" >&2; return 1; }
+		sleep 0.1
+	done
+	python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    if l.strip():
+        e = json.loads(l); s = e["subject"]
+        print("   %-20s %-18s %s" % (e["type"], s.get("tokenName", ""), s.get("requestId", s.get("serial", ""))))' \
+		"$DEMO/events.log"
 }
 
 # ---- chapter: RADIUS (rlm_crtoken)

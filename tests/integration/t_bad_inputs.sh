@@ -19,6 +19,7 @@ A=$ADMIN
 sig() {
 	sqlite3 "$DB" "SELECT * FROM tokens ORDER BY id; SELECT * FROM certificates ORDER BY serial;
 		SELECT id, name, hash, created_at, revoked_at FROM api_keys ORDER BY id; SELECT * FROM meta ORDER BY key;
+		SELECT * FROM certificate_requests ORDER BY id;
 		SELECT username, hex(secret), algorithm, digits, period $( [ "${PAM:-0}" = 1 ] || echo ', last_step, failures, locked_until') FROM otp ORDER BY username;" |
 		sha256sum
 }
@@ -211,12 +212,54 @@ bad "cli: cert import of a private key" cert_private_key "$A" cert import "$T/ke
 bad "cli: cert import of a certificate crtoken issued (its CA is not a trusted issuer)" cert_untrusted "$A" cert import "$T/used.pem" --name x
 bad "cli: redeem --cert whose CN the token locks otherwise" cert_subject_mismatch "$A" redeem "$TOK" --cert "$T/other.up.pem"
 
+# ---------------------------------------------------------------- CLI: approval (certificate requests)
+# A request in each state: pending, issued (approved), denied, expired.
+apr() { "$A" token create --name "$1" --approval required --json | jget - "d['token']"; }
+rq() { "$A" redeem "$1" --csr "$T/good.csr" --json 2>/dev/null | jget - "d['requestId']"; }
+PENDING_TOK=$(apr rq-pending)
+RQ_PENDING=$(rq "$PENDING_TOK")
+RQ_ISSUED=$(rq "$(apr rq-issued)")
+"$A" request approve "$RQ_ISSUED" >/dev/null
+RQ_DENIED=$(rq "$(apr rq-denied)")
+"$A" request deny "$RQ_DENIED" --reason "not ours" >/dev/null
+RQ_EXPIRED=$(rq "$(apr rq-expired)")
+sqlite3 "$DB" "UPDATE certificate_requests SET expires_at = created_at - 1 WHERE id = '$RQ_EXPIRED'"
+"$A" maintain >/dev/null
+RQ_LATE=$(rq "$(apr rq-late)") # past its expiry, not yet marked by maintain
+sqlite3 "$DB" "UPDATE certificate_requests SET expires_at = created_at - 1 WHERE id = '$RQ_LATE'"
+APPROVAL_TOK=$(apr rq-unused)
+bad "cli: approving a request twice" request_state "$A" request approve "$RQ_ISSUED"
+bad "cli: approving a denied request" request_state "$A" request approve "$RQ_DENIED"
+bad "cli: approving an expired request" request_state "$A" request approve "$RQ_EXPIRED"
+bad "cli: approving a request past its expiry before maintain marked it" request_state "$A" request approve "$RQ_LATE"
+bad "cli: denying an issued request" request_state "$A" request deny "$RQ_ISSUED" --reason late
+bad "cli: denying a denied request again" request_state "$A" request deny "$RQ_DENIED" --reason again
+bad "cli: denying with an empty reason" field_invalid "$A" request deny "$RQ_PENDING" --reason ""
+bad "cli: denying with a control character in the reason" field_invalid "$A" request deny "$RQ_PENDING" --reason "$(printf 'a\033[2Jb')"
+bad "cli: approving an unknown request" request_unknown "$A" request approve request-00000000-0000-4000-8000-000000000000
+bad "cli: redeeming a token whose request is pending" token_used "$A" redeem "$PENDING_TOK" --csr "$T/good.csr"
+bad "cli: a certificate upload for a token that requires approval" approval_required "$A" redeem "$APPROVAL_TOK" --cert "$T/ok.up.pem"
+
 # ---------------------------------------------------------------- HTTP
 start_crtokend --workers 4 || { not_ok "crtokend starts"; finish; exit 1; }
 apikey || not_ok "api key"
 csr_body good2
 body() { $PY -c 'import json,sys; print(json.dumps(json.loads(sys.argv[1])))' "$1" >"$T/b.json"; }
 R=/client-certificates/token
+AH="Authorization: Bearer"
+CT="Content-Type: application/json"
+bad "http: approving a request twice is 409 request_state" request_state http POST "/certificate-requests/$RQ_ISSUED/approve" -H "$AH $KEY"
+bad "http: approving a denied request is 409 request_state" request_state http POST "/certificate-requests/$RQ_DENIED/approve" -H "$AH $KEY"
+bad "http: approving an expired request is 409 request_state" request_state http POST "/certificate-requests/$RQ_EXPIRED/approve" -H "$AH $KEY"
+bad "http: denying an issued request is 409 request_state" request_state http POST "/certificate-requests/$RQ_ISSUED/deny" -H "$AH $KEY" -H "$CT" --data-binary '{"reason":"late"}'
+bad "http: denying without a reason is 400" request_invalid http POST "/certificate-requests/$RQ_PENDING/deny" -H "$AH $KEY" -H "$CT" --data-binary '{}'
+bad "http: a 600-byte deny reason is field_invalid" field_invalid http POST "/certificate-requests/$RQ_PENDING/deny" -H "$AH $KEY" -H "$CT" --data-binary "{\"reason\":\"$(head -c 600 /dev/zero | tr '\0' a)\"}"
+bad "http: approving an unknown request is 404 request_unknown" request_unknown http POST /certificate-requests/request-nope/approve -H "$AH $KEY"
+bad "http: deciding without the API key is 401" "401 " http POST "/certificate-requests/$RQ_PENDING/approve"
+bad "http: polling with a guessed poll secret is 401" authentication_failed http GET "/certificate-requests/$RQ_PENDING" -H "$AH crq_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+bad "http: a listing by an unknown state is 400" request_invalid http GET "/certificate-requests?state=approvedish" -H "$AH $KEY"
+bad "http: GENERATE for a token that requires approval is 422" approval_required http POST "$R/$APPROVAL_TOK" -H "$CT" --data-binary '{"type":"GENERATE"}'
+bad "http: approval other than required or none is field_invalid" field_invalid http POST /certificate-request-tokens -H "$AH $KEY" -H "$CT" --data-binary '{"name":"x","approval":"maybe"}'
 bad "http: wrong Content-Type is 415" "415 " http POST "$R/$TOK" -H 'Content-Type: text/plain' --data-binary "@$T/good2.json"
 head -c 10485760 /dev/zero | tr '\0' ' ' >"$T/10mb"
 bad "http: 10 MB body is 413" "413 " http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary "@$T/10mb"

@@ -457,6 +457,28 @@ static void a_profile_with_approval_required_makes_it_its_tokens_default(void **
 	tu_instance_free(&pi);
 }
 
+static void a_key_the_profile_refuses_is_refused_at_submission_not_at_approval(void **s)
+{
+	test_instance pi;
+	char tok[CRT_TOKEN_STRLEN + 1], poll[CRT_TOKEN_STRLEN + 1];
+	crt_token t, u;
+	crt_cert c;
+	crt_request q;
+	tu_instance_init(&pi, NULL);
+	tu_config_append(&pi, "[profile rsa-only]\nkey_types = rsa\napproval = required\n");
+	tu_open(&pi);
+	crt_token_spec spec = {.name = "rsa", .profile = "rsa-only"};
+	tu_token(pi.ctx, &spec, tok, &t);
+	assert_int_equal(submit(pi.ctx, tok, NULL, NULL, &c, &q, poll), CRT_E_CSR_KEY_TYPE);
+	assert_string_equal(q.id, "");
+	assert_int_equal(count(&pi, "SELECT count(*) FROM certificate_requests"), 0);
+	assert_int_equal(crt_token_get(pi.ctx, t.id, &u), CRT_OK);
+	assert_int_equal(u.state, CRT_TOKEN_ACTIVE);
+	crt_token_clear(&u);
+	crt_token_clear(&t);
+	tu_instance_free(&pi);
+}
+
 static void a_purge_keeps_the_token_of_a_pending_request(void **s)
 {
 	test_instance pi;
@@ -505,6 +527,7 @@ int main(void)
 	    cmocka_unit_test(maintain_expires_pending_requests_and_reports_them),
 	    cmocka_unit_test(listing_filters_by_state_and_requester),
 	    cmocka_unit_test(a_profile_with_approval_required_makes_it_its_tokens_default),
+	    cmocka_unit_test(a_key_the_profile_refuses_is_refused_at_submission_not_at_approval),
 	    cmocka_unit_test(a_purge_keeps_the_token_of_a_pending_request),
 	};
 	return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);
