@@ -509,6 +509,13 @@ crt_status crt_redeem_submit(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *
 			                   pending, poll_secret, &retry);
 		else
 			r = commit(ctx, req, &t, serial, now, &row, &retry);
+		if (req->cert != NULL && r == CRT_E_EXISTS) {
+			/* an upload whose serial another writer stored since phase 1 */
+			crt_status why = import_not_stored(ctx, &c);
+			r = why != CRT_OK ? why
+					  : ctx_fail(ctx, CRT_E_SERIAL_CONFLICT,
+						     "serial %s was just stored", c.serial);
+		}
 		if (!retry || attempt == 3)
 			break;
 	}

@@ -90,7 +90,9 @@ typedef struct store_crl {
 } store_crl;
 
 struct store_cert_ops {
-	/* Insert row; CRT_E_EXISTS... never expected: serials are random. */
+	/* Insert row; CRT_E_EXISTS when its serial (or token, or renewed_from)
+	 * is stored already: never for our random serials, possible for an
+	 * uploaded certificate stored by another writer meanwhile (import.c). */
 	crt_status (*insert)(crt_ctx *ctx, const store_cert_row *row);
 	/* The row of serial into out (every stored column; status, chain_pem
 	 * left 0/NULL for the domain); *found = 0 when there is none. */

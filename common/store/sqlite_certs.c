@@ -48,6 +48,10 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	store_bind_text(st, 23, c->ca != NULL ? c->ca : CRT_CA_DEFAULT);
 	rc = sqlite3_step(st);
 	store_done(st);
+	/* an uploaded certificate's serial stored meanwhile (import.c) */
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+		return ctx_fail(ctx, CRT_E_EXISTS, "storing the certificate: %s",
+				sqlite3_errmsg(sq_db(ctx)));
 	if (rc != SQLITE_DONE)
 		return store_error(ctx, rc, "storing the certificate");
 	return CRT_OK;

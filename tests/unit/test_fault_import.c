@@ -147,6 +147,79 @@ static void an_upload_by_token_fails_cleanly_at_every_store_call(void **s)
 		}
 }
 
+/*
+ * Two writers storing one uploaded certificate at once: both read its
+ * serial as free, one insert wins. A backend whose first read says "not
+ * stored" although it is stands for that interleaving: the loser must say
+ * cert_exists (not store_error) and write nothing.
+ */
+static const struct store_cert_ops *real_certs;
+static struct store_cert_ops lying_certs;
+static store_ops racing;
+static int lies;
+
+static crt_status get_not_yet(crt_ctx *ctx, const char *serial, crt_cert *out, int *found)
+{
+	if (lies > 0) {
+		lies--;
+		memset(out, 0, sizeof(*out));
+		*found = 0;
+		return CRT_OK;
+	}
+	return real_certs->get(ctx, serial, out, found);
+}
+
+static crt_status race(crt_status (*op)(const char *, const char *), const char *tok,
+		       const char *pem)
+{
+	const store_ops *real = ti.ctx->ops;
+	racing = *real;
+	real_certs = real->certs;
+	lying_certs = *real_certs;
+	lying_certs.get = get_not_yet;
+	racing.certs = &lying_certs;
+	lies = 1;
+	ti.ctx->ops = &racing;
+	crt_status r = op(tok, pem);
+	ti.ctx->ops = real;
+	return r;
+}
+
+static crt_status import_two(const char *unused, const char *pem)
+{
+	return import_op(pem);
+}
+
+static void two_writers_importing_one_certificate_store_it_once(void **s)
+{
+	char *pem = client_pem("raced");
+	assert_int_equal(import_op(pem), CRT_OK); /* the other writer's */
+	char *before = store_dump();
+	assert_int_equal(race(import_two, NULL, pem), CRT_E_CERT_EXISTS);
+	char *after = store_dump();
+	assert_string_equal(after, before);
+	free(before);
+	free(after);
+	free(pem);
+}
+
+static void two_uploads_of_one_certificate_by_two_tokens_store_it_once(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token t = {0};
+	crt_token_spec spec = {.name = "raced"};
+	char *pem = client_pem("raced");
+	assert_int_equal(import_op(pem), CRT_OK); /* the other writer's */
+	tu_token(ti.ctx, &spec, tok, &t);
+	long long certs = sql("SELECT count(*) FROM certificates");
+	long long used = sql("SELECT count(*) FROM tokens WHERE used_at IS NOT NULL");
+	assert_int_equal(race(upload_op, tok, pem), CRT_E_CERT_EXISTS);
+	assert_int_equal(sql("SELECT count(*) FROM certificates"), certs);
+	assert_int_equal(sql("SELECT count(*) FROM tokens WHERE used_at IS NOT NULL"), used);
+	crt_token_clear(&t);
+	free(pem);
+}
+
 static int setup(void **state)
 {
 	import_instance();
@@ -160,6 +233,8 @@ int main(void)
 	    cmocka_unit_test(import_fails_cleanly_at_every_store_call),
 	    cmocka_unit_test(a_lost_import_commit_is_read_back_as_done),
 	    cmocka_unit_test(an_upload_by_token_fails_cleanly_at_every_store_call),
+	    cmocka_unit_test(two_writers_importing_one_certificate_store_it_once),
+	    cmocka_unit_test(two_uploads_of_one_certificate_by_two_tokens_store_it_once),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, tu_group_teardown);
 	import_util_free();
