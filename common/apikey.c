@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "rules/scope.h"
 #include "store/port.h"
 
 #define APIKEY_PREFIX "crk_"
@@ -25,6 +26,7 @@ void crt_apikey_clear(crt_apikey *k)
 	if (k == NULL)
 		return;
 	free(k->name);
+	free(k->profiles);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -46,10 +48,44 @@ void crt_apikey_list_free(crt_apikey *list, size_t n)
 crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, crt_apikey *out,
                              char key_out[CRT_TOKEN_STRLEN + 1])
 {
+	crt_apikey_spec spec = {.name = name, .scopes = CRT_SCOPE_ALL, .profiles = NULL};
+
+	return crt_apikey_create_scoped(ctx, &spec, actor, out, key_out);
+}
+
+/* Every entry of list a profile of ctx's config: CRT_OK or profile_unknown. */
+static crt_status profiles_known(crt_ctx *ctx, const char *list)
+{
+	char name[65];
+	const char *p = list;
+	size_t n;
+
+	for (;;) {
+		n = strcspn(p, ",");
+		snprintf(name, sizeof(name), "%.*s", (int)n, p);
+		if (crt_cert_profile_find(crt_get_config(ctx), name) == NULL)
+			return ctx_fail(ctx, CRT_E_PROFILE_UNKNOWN,
+			                "profiles: no certificate profile \"%s\" in the config", name);
+		if (p[n] == '\0')
+			return CRT_OK;
+		p += n + 1;
+	}
+}
+
+/*
+ * Create a key as spec says. key_out receives the key (NUL-terminated); the
+ * caller shows it once and wipes it. out (may be NULL) receives the record.
+ * Nothing is written when the name, scopes or profiles are refused.
+ */
+crt_status crt_apikey_create_scoped(crt_ctx *ctx, const crt_apikey_spec *spec, const char *actor,
+                                    crt_apikey *out, char key_out[CRT_TOKEN_STRLEN + 1])
+{
 	unsigned char rnd[APIKEY_RANDOM_BYTES];
-	char hash[65], id[CRT_ID_LEN];
+	char hash[65], id[CRT_ID_LEN], scopes[160];
 	jbuf j;
 	char *detail = NULL;
+	const char *why = NULL, *name;
+	unsigned mask;
 	crt_apikey row;
 	int64_t now = crt_now();
 	int in_txn = 0, committed = 0;
@@ -57,15 +93,27 @@ crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, 
 
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
-	if (ctx == NULL || key_out == NULL)
+	if (ctx == NULL || key_out == NULL || spec == NULL)
 		return CRT_E_INVALID_ARGUMENT;
 	ctx_clear_detail(ctx);
 	key_out[0] = '\0';
+	name = spec->name;
+	mask = spec->scopes == 0 ? CRT_SCOPE_ALL : spec->scopes;
 	if (name == NULL || *name == '\0')
 		return ctx_fail(ctx, CRT_E_NAME_REQUIRED, "an API key needs a name");
 	if (field_check(name, APIKEY_NAME_MAX) != CRT_OK)
 		return ctx_fail(ctx, CRT_E_FIELD_INVALID,
 		                "name: printable text of at most %d bytes", APIKEY_NAME_MAX);
+	if ((mask & ~CRT_SCOPE_ALL) != 0)
+		return ctx_fail(ctx, CRT_E_SCOPE_UNKNOWN, "scopes: a bit that names no scope");
+	if (crt_scopes_format(mask, scopes, sizeof(scopes)) != CRT_OK)
+		return ctx_fail(ctx, CRT_E_INTERNAL, "scopes do not fit");
+	if (spec->profiles != NULL) {
+		if (scope_profiles_check(spec->profiles, &why) != CRT_OK)
+			return ctx_fail(ctx, CRT_E_FIELD_INVALID, "profiles: %s", why);
+		if ((r = profiles_known(ctx, spec->profiles)) != CRT_OK)
+			return r;
+	}
 
 	if ((r = random_bytes(rnd, sizeof(rnd))) != CRT_OK) {
 		ctx_fail(ctx, r, "no randomness for the API key");
@@ -80,6 +128,8 @@ crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, 
 	}
 	jb_begin(&j);
 	jb_str(&j, "name", name);
+	jb_str(&j, "scopes", scopes);
+	jb_str(&j, "profiles", spec->profiles);
 	if ((detail = jb_end(&j)) == NULL) {
 		r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 		goto out;
@@ -88,9 +138,15 @@ crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, 
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		goto out;
 	in_txn = 1;
-	row = (crt_apikey){.name = (char *)name, .created_at = now};
+	row = (crt_apikey){.name = (char *)name,
+	                   .created_at = now,
+	                   .scopes = mask,
+	                   .profiles = (char *)spec->profiles};
 	snprintf(row.id, sizeof(row.id), "%s", id);
-	if ((r = store_apikey_insert(ctx, &row, hash)) != CRT_OK)
+	/* Every scope is stored as NULL, like the keys made before scopes: it
+	 * also grants scopes a later build adds. */
+	if ((r = store_apikey_insert(ctx, &row, hash, mask == CRT_SCOPE_ALL ? NULL : scopes)) !=
+	    CRT_OK)
 		goto out;
 	if ((r = audit_write(ctx, actor, "apikey.create", id, detail)) != CRT_OK)
 		goto out;
@@ -102,7 +158,9 @@ crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, 
 	if (out != NULL) {
 		snprintf(out->id, sizeof(out->id), "%s", id);
 		out->created_at = now;
-		if ((out->name = dup_str(name)) == NULL) {
+		out->scopes = mask;
+		if ((out->name = dup_str(name)) == NULL ||
+		    (spec->profiles != NULL && (out->profiles = dup_str(spec->profiles)) == NULL)) {
 			/* Committed: the caller still gets the key, just not the record. */
 			r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 			goto out;

@@ -136,6 +136,11 @@ typedef enum crt_status {
 	CRT_E_REQUEST_STATE,     /* request_state (approve/deny of a request no longer pending) */
 	CRT_E_APPROVAL_REQUIRED, /* approval_required (the token needs approval; this way
 				  * of redeeming cannot wait for it) */
+	CRT_E_SCOPE_UNKNOWN,     /* scope_unknown (an API key scope name that does not exist) */
+	CRT_E_PAGE_INVALID,      /* page_invalid (page or size not a number in its bounds) */
+	CRT_E_SORT_INVALID,      /* sort_invalid (a sort field the list does not offer) */
+	CRT_E_DESCRIPTION_INVALID, /* description_invalid (too long, or control characters) */
+	CRT_E_COUNT_INVALID,     /* count_invalid (a bulk count outside 1..CRT_BULK_MAX) */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -1480,21 +1485,100 @@ crt_status crt_otp_unlock(crt_ctx *ctx, const char *user, const char *actor) CRT
 
 /* ------------------------------------------------------------------ API keys */
 
+/*
+ * What an API key may do (rules/scope.c). Every admin route of crtokend
+ * names the one scope it needs (enroll/crtokend/routes.c); a key without it
+ * is answered 403 permission_denied. Names: "tokens:read", "tokens:write",
+ * "certs:read", "certs:revoke", "requests:read", "requests:approve",
+ * "audit:read"; "all" stands for every one (also those added later).
+ */
+enum crt_scope {
+	CRT_SCOPE_TOKENS_READ = 1 << 0,      /* list/show tokens, certificate profiles */
+	CRT_SCOPE_TOKENS_WRITE = 1 << 1,     /* create, update, delete tokens */
+	CRT_SCOPE_CERTS_READ = 1 << 2,       /* list/show certificates */
+	CRT_SCOPE_CERTS_REVOKE = 1 << 3,     /* revoke certificates */
+	CRT_SCOPE_REQUESTS_READ = 1 << 4,    /* list/show pending certificate requests */
+	CRT_SCOPE_REQUESTS_APPROVE = 1 << 5, /* approve / deny them */
+	CRT_SCOPE_AUDIT_READ = 1 << 6,       /* GET /audit */
+};
+#define CRT_SCOPE_ALL 0x7fu
+/* "tokens:read,certs:read" (blanks around names allowed, "all" = every
+ * scope) → mask. CRT_E_SCOPE_UNKNOWN for an unknown or empty name (an empty
+ * list included). */
+crt_status crt_scopes_parse(const char *list, unsigned *mask) CRT_MUST_CHECK;
+/* The canonical text of mask ("all" for CRT_SCOPE_ALL, names in the order
+ * above, comma-separated) into buf; CRT_E_NOMEM when len is too small. */
+crt_status crt_scopes_format(unsigned mask, char *buf, size_t len) CRT_MUST_CHECK;
+/* The name of one scope bit, or NULL. */
+const char *crt_scope_name(unsigned bit);
+
 typedef struct crt_apikey {
 	char id[CRT_ID_LEN];
 	char *name;
 	int64_t created_at, revoked_at, last_used_at;
+	unsigned scopes;  /* enum crt_scope mask (keys made before scopes: CRT_SCOPE_ALL) */
+	char *profiles;   /* profiles it may create tokens of, "a,b"; NULL: all */
 } crt_apikey;
 void crt_apikey_clear(crt_apikey *k);
 void crt_apikey_list_free(crt_apikey *list, size_t n);
 
-/* key_out receives the key ("crk_..."), shown once; only its hash is stored. */
+/* Does key k's profile list allow a token of profile (NULL or "": the
+ * default profile)? 1 or 0; a key without a list allows every profile. */
+int crt_apikey_allows_profile(const crt_apikey *k, const char *profile);
+
+/* key_out receives the key ("crk_..."), shown once; only its hash is stored.
+ * The key has every scope and may create tokens of any profile. */
 crt_status crt_apikey_create(crt_ctx *ctx, const char *name, const char *actor, crt_apikey *out,
 			     char key_out[CRT_TOKEN_STRLEN + 1]) CRT_MUST_CHECK;
+/* What crt_apikey_create_scoped makes. */
+typedef struct crt_apikey_spec {
+	const char *name;     /* required */
+	unsigned scopes;      /* enum crt_scope mask; 0: CRT_SCOPE_ALL */
+	const char *profiles; /* "a,b": the profiles it may create tokens of, each one of
+			       * the config's (profile_unknown otherwise); NULL: all */
+} crt_apikey_spec;
+/* crt_apikey_create with scopes and a profile list; audited with both.
+ * A mask with bits outside CRT_SCOPE_ALL: CRT_E_SCOPE_UNKNOWN. */
+crt_status crt_apikey_create_scoped(crt_ctx *ctx, const crt_apikey_spec *spec, const char *actor,
+				    crt_apikey *out, char key_out[CRT_TOKEN_STRLEN + 1])
+	CRT_MUST_CHECK;
 crt_status crt_apikey_list(crt_ctx *ctx, crt_apikey **out, size_t *n) CRT_MUST_CHECK;
 crt_status crt_apikey_revoke(crt_ctx *ctx, const char *id, const char *actor) CRT_MUST_CHECK;
 /* CRT_OK (and *out filled when non-NULL) or CRT_E_APIKEY_INVALID. */
 crt_status crt_apikey_verify(crt_ctx *ctx, const char *key, crt_apikey *out) CRT_MUST_CHECK;
+
+/* ------------------------------------------------------------------ paging */
+
+/*
+ * One page of a list (rules/paging.c), the same for every list endpoint
+ * (tokens, certificates, audit, certificate requests). A list offers a
+ * NULL-terminated table of sortable field names (JSON names, e.g.
+ * {"createdAt", "name", NULL}); the first is its default order. Sorting
+ * is by a field's index only: a backend maps the index to a column name of
+ * its own, so no text from the request ever reaches a query.
+ */
+#define CRT_PAGE_SIZE_DEFAULT 100
+#define CRT_PAGE_SIZE_MAX 500
+#define CRT_PAGE_MAX 1000000
+typedef struct crt_page {
+	int page;  /* 1-based, 1..CRT_PAGE_MAX */
+	int size;  /* rows per page, 1..CRT_PAGE_SIZE_MAX */
+	int sort;  /* index into the list's sortable fields */
+	int desc;  /* 1: descending */
+} crt_page;
+/*
+ * Parse the query values page, size and sort (each NULL when absent: 1,
+ * CRT_PAGE_SIZE_DEFAULT, the first field ascending — or descending when
+ * default_desc). sort is "field" or "-field" (descending), also
+ * "field:asc" / "field:desc". CRT_E_PAGE_INVALID for a page or size that
+ * is not a decimal number within its bounds, CRT_E_SORT_INVALID for a
+ * field not in fields; *why (may be NULL) a static explanation.
+ */
+crt_status crt_page_parse(const char *page, const char *size, const char *sort,
+			  const char *const *fields, int default_desc, crt_page *out,
+			  const char **why) CRT_MUST_CHECK;
+/* Rows to skip before the page: (page - 1) * size. */
+int64_t crt_page_offset(const crt_page *p);
 
 /* ------------------------------------------------------------------ audit */
 

@@ -149,6 +149,12 @@ static const struct {
 	[CRT_E_REQUEST_STATE] = {"request_state", "the certificate request is no longer pending"},
 	[CRT_E_APPROVAL_REQUIRED] = {"approval_required",
 				     "the token requires an administrator's approval"},
+	[CRT_E_SCOPE_UNKNOWN] = {"scope_unknown", "no API key scope of that name"},
+	[CRT_E_PAGE_INVALID] = {"page_invalid", "page and size must be numbers within their bounds"},
+	[CRT_E_SORT_INVALID] = {"sort_invalid", "this list cannot be sorted by that field"},
+	[CRT_E_DESCRIPTION_INVALID] = {"description_invalid",
+				       "the description is too long or has control characters"},
+	[CRT_E_COUNT_INVALID] = {"count_invalid", "the count of tokens to create is out of bounds"},
 };
 
 const char *crt_status_name(crt_status s)
@@ -192,6 +198,10 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_CERT_MALFORMED:
 	case CRT_E_CERT_MULTIPLE:
 	case CRT_E_CERT_PRIVATE_KEY:
+	case CRT_E_SCOPE_UNKNOWN:
+	case CRT_E_PAGE_INVALID:
+	case CRT_E_SORT_INVALID:
+	case CRT_E_COUNT_INVALID:
 		return CRT_KIND_INVALID;
 	case CRT_E_AUTH_REQUIRED:
 	case CRT_E_CLIENT_CERT_REQUIRED:
@@ -260,6 +270,7 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_CERT_KEY_ID:
 	case CRT_E_CERT_SUBJECT:
 	case CRT_E_APPROVAL_REQUIRED:
+	case CRT_E_DESCRIPTION_INVALID:
 		return CRT_KIND_REFUSED;
 	case CRT_E_RATE_LIMITED:
 	case CRT_E_OTP_LOCKED:

@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rules/scope.h"
 #include "store/pg.h"
 
-#define KEY_COLS "id, name, created_at, revoked_at, last_used_at"
+#define KEY_COLS "id, name, created_at, revoked_at, last_used_at, scopes, profiles"
 
 static crt_status row_to_key(const PGresult *res, int i, crt_apikey *k)
 {
@@ -23,18 +24,25 @@ static crt_status row_to_key(const PGresult *res, int i, crt_apikey *k)
 	k->created_at = pg_int(res, i, 2);
 	k->revoked_at = pg_int(res, i, 3);
 	k->last_used_at = pg_int(res, i, 4);
+	k->scopes = scope_from_stored(pg_null(res, i, 5) ? NULL : PQgetvalue(res, i, 5));
+	if (!pg_null(res, i, 6) && (k->profiles = pg_strdup(res, i, 6)) == NULL)
+		return CRT_E_NOMEM;
 	return CRT_OK;
 }
 
-static crt_status pg_apikey_insert(crt_ctx *ctx, const crt_apikey *k, const char *hash)
+static crt_status pg_apikey_insert(crt_ctx *ctx, const crt_apikey *k, const char *hash,
+				   const char *scopes)
 {
 	pg_params p = {0};
 	pp_text(&p, k->id);
 	pp_text(&p, k->name);
 	pp_text(&p, hash);
 	pp_int(&p, k->created_at);
+	pp_text(&p, scopes);
+	pp_text(&p, k->profiles);
 	return pg_exec(ctx,
-		       "INSERT INTO api_keys(id, name, hash, created_at) VALUES ($1, $2, $3, $4)",
+		       "INSERT INTO api_keys(id, name, hash, created_at, scopes, profiles) "
+		       "VALUES ($1, $2, $3, $4, $5, $6)",
 		       &p, NULL, NULL, "insert api key");
 }
 

@@ -122,6 +122,13 @@ static const char *const later[] = {
 	" decided_by text, reason text, serial text);"
 	"CREATE INDEX certificate_requests_state ON certificate_requests(state, expires_at);"
 	"CREATE INDEX certificate_requests_requester ON certificate_requests(requester, created_at);",
+	/* 14: the admin API (as SQLite's 14): api_keys.scopes, tokens.description,
+	 * audit indexes for the filters */
+	"ALTER TABLE api_keys ADD COLUMN scopes text;"
+	"ALTER TABLE tokens ADD COLUMN description text;"
+	"CREATE INDEX audit_actor ON audit(actor, id);"
+	"CREATE INDEX audit_object ON audit(object, id);"
+	"CREATE INDEX audit_at ON audit(at, id);",
 	NULL};
 #define NLATER ((int)(sizeof(later) / sizeof(later[0])) - 1)
 

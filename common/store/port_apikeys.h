@@ -11,9 +11,13 @@
 #define CRTOKEN_STORE_PORT_APIKEYS_H
 
 struct store_apikey_ops {
-	/* Insert key k (k->id, k->name, k->created_at; not revoked, never
-	 * used) whose key hashes to hash (hex SHA-256). */
-	crt_status (*insert)(crt_ctx *ctx, const crt_apikey *k, const char *hash);
+	/* Insert key k (k->id, k->name, k->created_at, k->profiles; not
+	 * revoked, never used) whose key hashes to hash (hex SHA-256), with
+	 * scopes, the canonical text of its scopes (NULL: every scope). Rows
+	 * read back carry k->scopes (rules/scope.h scope_from_stored) and
+	 * k->profiles (malloc'd, NULL: all). */
+	crt_status (*insert)(crt_ctx *ctx, const crt_apikey *k, const char *hash,
+			     const char *scopes);
 	/* Every key, revoked ones included, oldest first (created_at, id);
 	 * *out freed with crt_apikey_list_free. */
 	crt_status (*list)(crt_ctx *ctx, crt_apikey **out, size_t *n);
@@ -32,9 +36,9 @@ struct store_apikey_ops {
 };
 
 __attribute__((warn_unused_result)) static inline crt_status
-store_apikey_insert(crt_ctx *ctx, const crt_apikey *k, const char *hash)
+store_apikey_insert(crt_ctx *ctx, const crt_apikey *k, const char *hash, const char *scopes)
 {
-	return STORE_CALL(ctx, apikeys, insert, k, hash);
+	return STORE_CALL(ctx, apikeys, insert, k, hash, scopes);
 }
 
 __attribute__((warn_unused_result)) static inline crt_status

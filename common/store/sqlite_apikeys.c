@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rules/scope.h"
 #include "store/sqlite.h"
 
-#define KEY_COLS "id, name, created_at, revoked_at, last_used_at"
+#define KEY_COLS "id, name, created_at, revoked_at, last_used_at, scopes, profiles"
 
 static int64_t col_time(sqlite3_stmt *st, int i)
 {
@@ -28,24 +29,30 @@ static crt_status row_to_key(sqlite3_stmt *st, crt_apikey *k)
 	k->created_at = col_time(st, 2);
 	k->revoked_at = col_time(st, 3);
 	k->last_used_at = col_time(st, 4);
+	k->scopes = scope_from_stored((const char *)sqlite3_column_text(st, 5));
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL && (k->profiles = store_col_strdup(st, 6)) == NULL)
+		return CRT_E_NOMEM;
 	return CRT_OK;
 }
 
-static crt_status sq_apikey_insert(crt_ctx *ctx, const crt_apikey *k, const char *hash)
+static crt_status sq_apikey_insert(crt_ctx *ctx, const crt_apikey *k, const char *hash,
+				   const char *scopes)
 {
 	sqlite3_stmt *st = NULL;
 	crt_status r;
 	int rc;
 
 	if ((r = store_prepare(ctx,
-			       "INSERT INTO api_keys(id, name, hash, created_at) "
-			       "VALUES(?1, ?2, ?3, ?4)",
+			       "INSERT INTO api_keys(id, name, hash, created_at, scopes, profiles) "
+			       "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 			       &st)) != CRT_OK)
 		return r;
 	store_bind_text(st, 1, k->id);
 	store_bind_text(st, 2, k->name);
 	store_bind_text(st, 3, hash);
 	sqlite3_bind_int64(st, 4, k->created_at);
+	store_bind_text(st, 5, scopes);
+	store_bind_text(st, 6, k->profiles);
 	rc = sqlite3_step(st);
 	store_done(st);
 	if (rc != SQLITE_DONE)

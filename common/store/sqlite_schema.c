@@ -155,6 +155,15 @@ static const char *const migrations[] = {
 	" decided_by TEXT, reason TEXT, serial TEXT);"
 	"CREATE INDEX certificate_requests_state ON certificate_requests(state, expires_at);"
 	"CREATE INDEX certificate_requests_requester ON certificate_requests(requester, created_at);",
+	/* 14: the admin API (expand-only): an API key's scopes (canonical text,
+	 * "tokens:read,certs:read"; NULL: every scope, as keys made before had),
+	 * a token's free-text description (NULL: none), and indexes for the
+	 * audit filters (actor, object, time) */
+	"ALTER TABLE api_keys ADD COLUMN scopes TEXT;"
+	"ALTER TABLE tokens ADD COLUMN description TEXT;"
+	"CREATE INDEX audit_actor ON audit(actor, id);"
+	"CREATE INDEX audit_object ON audit(object, id);"
+	"CREATE INDEX audit_at ON audit(at, id);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

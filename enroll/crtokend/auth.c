@@ -130,7 +130,13 @@ int auth_admin(struct request *rq)
 		return -1;
 	}
 	snprintf(rq->actor, sizeof(rq->actor), "apikey:%s", k.id);
-	crt_apikey_clear(&k);
+	crt_apikey_clear(&rq->apikey);
+	rq->apikey = k;
+	/* The route's scope (routes.c); a route naming none is no one's. */
+	if (rq->route->scope == 0 || (k.scopes & rq->route->scope) != rq->route->scope) {
+		auth_denied(rq, crt_scope_name(rq->route->scope), NULL);
+		return -1;
+	}
 	return 0;
 }
 
@@ -155,6 +161,33 @@ int auth_poll(struct request *rq)
 	wipe_header(hdr);
 	snprintf(rq->actor, sizeof(rq->actor), "requester");
 	return 0;
+}
+
+void auth_denied(struct request *rq, const char *scope, const char *profile)
+{
+	char msg[160];
+	json_t *d;
+	char *text;
+
+	d = json_pack("{s:s, s:s, s:s?, s:s?, s:s}", "method", rq->method, "route",
+	              rq->route->pattern, "scope", scope, "profile", profile, "remote", rq->remote);
+	if (d != NULL && (text = json_dumps(d, JSON_COMPACT)) != NULL) {
+		if (crt_audit_event(rq->ctx, rq->actor, "http.permission_denied", rq->apikey.id,
+		                    text) != CRT_OK)
+			log_msg(LOG_WARNING, "audit http.permission_denied failed: %s",
+			        crt_errdetail(rq->ctx));
+		free(text);
+	}
+	json_decref(d);
+	log_msg(LOG_NOTICE, "http.permission_denied: %s %s by %s", rq->method, rq->route->pattern,
+	        rq->actor);
+	if (profile != NULL)
+		snprintf(msg, sizeof(msg), "this API key may not create tokens of profile \"%s\"",
+		         profile);
+	else
+		snprintf(msg, sizeof(msg), "this API key lacks the scope %s",
+		         scope ? scope : "(the route names none)");
+	reply_error(rq, CRT_E_FORBIDDEN, msg);
 }
 
 /* Decode Basic credentials into a malloc'd "user:password"; NULL if malformed. */

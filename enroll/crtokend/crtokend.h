@@ -172,6 +172,7 @@ struct request {
 	char actor[200];   /* audit actor once authenticated */
 	char user[128];    /* PAM user of a redeemer ("" if none) */
 	char poll[64];     /* R_POLL: the poll secret a requester sent ("" if none) */
+	crt_apikey apikey; /* R_ADMIN: the caller's key (scopes, profiles), cleared at the end */
 	unsigned char *peer_cert; /* R_RENEW: the TLS client certificate, DER (malloc'd) */
 	size_t peer_cert_len;
 	char *body;        /* request body, NUL-terminated; wiped on completion */
@@ -237,6 +238,8 @@ struct route {
 	const char *pattern; /* "/a/{x}/b": {x} matches one non-empty segment */
 	handler_fn fn;
 	unsigned flags;
+	unsigned scope;      /* R_ADMIN: the enum crt_scope the key needs (0: no key
+	                      * may call it — routes_check refuses such a table) */
 };
 
 /*
@@ -246,8 +249,12 @@ struct route {
  */
 const struct route *route_match(const char *method, const char *path, char *param, size_t plen,
                                 unsigned *status, char *allow, size_t alen);
-/* Print "METHOD PATTERN" for every route (crtokend --routes). */
-void routes_print(void);
+/* Print "METHOD PATTERN" for every route (crtokend --routes); with
+ * scopes, a third column: the scope an admin route needs ("-" for others). */
+void routes_print(int scopes);
+/* 0 when every R_ADMIN route names its scope, else -1 (logged): crtokend
+ * does not start with a route that forgot it. */
+int routes_check(void);
 
 /* ------------------------------------------------------------ respond.c */
 
@@ -293,12 +300,17 @@ int rfc3339_parse(const char *s, int64_t *t);
 
 /* ------------------------------------------------------------ auth.c */
 
-/* Admin endpoints: Bearer API key. 0 with rq->actor set, or -1 after replying. */
+/* Admin endpoints: Bearer API key, holding the route's scope. 0 with
+ * rq->actor and rq->apikey set, or -1 after replying (403 permission_denied
+ * and an audit row when the key lacks the scope). */
 int auth_admin(struct request *rq);
 /* R_POLL routes: a poll secret (Bearer crq_...) into rq->poll, its attempt
  * reserved until the handler ends it (auth_attempt_done), or else
  * auth_admin. 0, or -1 after replying. */
 int auth_poll(struct request *rq);
+/* Reply 403 permission_denied for rq's key and audit it
+ * (http.permission_denied: method, route, scope or profile); needs rq->ctx. */
+void auth_denied(struct request *rq, const char *scope, const char *profile);
 /* Redemption: the login gate. 0 with rq->user/actor set, or -1 after replying. */
 int auth_redeemer(struct request *rq);
 /* End rq's reserved login attempt (if any), counting it as failed or not. */

@@ -305,6 +305,12 @@ void h_token_create(struct request *rq)
 		return;
 	if (parse_spec(rq, obj, 0, &spec, &reply) != 0)
 		goto out;
+	/* A key limited to some profiles (apikey create --profiles). */
+	if (!crt_apikey_allows_profile(&rq->apikey, spec.profile)) {
+		auth_denied(rq, NULL,
+		            spec.profile && *spec.profile ? spec.profile : CRT_CERT_PROFILE_DEFAULT);
+		goto out;
+	}
 	if ((s = crt_token_create(rq->ctx, &spec, rq->actor, &t, token)) != CRT_OK) {
 		reply_status(rq, s);
 		goto out;

@@ -53,7 +53,8 @@ static void usage(FILE *f)
 	           "                      (default: detach and log to syslog)\n"
 	           "  --workers N         requests processed at once, each with its own store\n"
 	           "                      connection (default: 4 per CPU, at least 16)\n"
-	           "  --routes            print the HTTP routes and exit\n");
+	           "  --routes            print the HTTP routes and exit\n"
+	           "  --route-scopes      ... with the API key scope of each admin route\n");
 }
 
 /* Open the instance once to check it (before detaching, so the reason
@@ -90,6 +91,7 @@ int main(int argc, char **argv)
 	    {"foreground", no_argument, NULL, 'f'},
 	    {"workers", required_argument, NULL, 'w'},
 	    {"routes", no_argument, NULL, 'r'},
+	    {"route-scopes", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -126,8 +128,11 @@ int main(int argc, char **argv)
 			srv.workers = (unsigned)workers;
 			break;
 		case 'r':
-			routes_print();
+			routes_print(0);
 			return 0;
+		case 'S':
+			routes_print(1);
+			return routes_check() == 0 ? 0 : 1;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -145,6 +150,9 @@ int main(int argc, char **argv)
 	}
 	json_set_alloc_funcs(malloc, wipe_free);
 	signal(SIGPIPE, SIG_IGN);
+
+	if (routes_check() != 0)
+		return 1;
 
 	if (check_instance(srv.config_path, 1) != 0)
 		return 1;

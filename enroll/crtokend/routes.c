@@ -9,53 +9,64 @@
 
 #include "crtokend.h"
 
+/*
+ * Admin routes (R_ADMIN) name the scope an API key needs in their last
+ * column; routes_check refuses a table where one does not, and auth_admin
+ * answers such a route 403 anyway (fail closed).
+ */
 static const struct route routes[] = {
     /* Admin (Bearer API key). */
-    {"POST", "/certificate-request-tokens", h_token_create, R_ADMIN | R_BODY},
+    {"POST", "/certificate-request-tokens", h_token_create, R_ADMIN | R_BODY, CRT_SCOPE_TOKENS_WRITE},
     /* What a redemption would issue (login gate, like the redemption). */
-    {"POST", "/certificate-request-tokens/preview", h_preview, R_REDEEM | R_BODY},
-    {"GET", "/certificate-request-tokens", h_token_list, R_ADMIN},
-    {"GET", "/certificate-request-tokens/{id}", h_token_get, R_ADMIN},
-    {"PATCH", "/certificate-request-tokens/{id}", h_token_update, R_ADMIN | R_BODY},
-    {"DELETE", "/certificate-request-tokens/{id}", h_token_delete, R_ADMIN},
-    /* A key generated on behalf of the owner (h_issue.c). */
-    {"POST", "/certificate-request-tokens/{id}/issue", h_token_issue, R_ADMIN | R_BODY},
+    {"POST", "/certificate-request-tokens/preview", h_preview, R_REDEEM | R_BODY, 0},
+    {"GET", "/certificate-request-tokens", h_token_list, R_ADMIN, CRT_SCOPE_TOKENS_READ},
+    {"GET", "/certificate-request-tokens/{id}", h_token_get, R_ADMIN, CRT_SCOPE_TOKENS_READ},
+    {"PATCH", "/certificate-request-tokens/{id}", h_token_update, R_ADMIN | R_BODY,
+     CRT_SCOPE_TOKENS_WRITE},
+    {"DELETE", "/certificate-request-tokens/{id}", h_token_delete, R_ADMIN, CRT_SCOPE_TOKENS_WRITE},
+    /* A key generated on behalf of the owner (h_issue.c): it uses the token up. */
+    {"POST", "/certificate-request-tokens/{id}/issue", h_token_issue, R_ADMIN | R_BODY,
+     CRT_SCOPE_TOKENS_WRITE},
     /* Certificate requests, the approval workflow (h_requests.c): admins
      * list and decide; the requester polls its own with the poll secret. */
-    {"GET", "/certificate-requests", h_request_list, R_ADMIN},
-    {"GET", "/certificate-requests/{id}", h_request_get, R_ADMIN | R_POLL},
-    {"POST", "/certificate-requests/{id}/approve", h_request_approve, R_ADMIN | R_BODY_OPT},
-    {"POST", "/certificate-requests/{id}/deny", h_request_deny, R_ADMIN | R_BODY},
+    {"GET", "/certificate-requests", h_request_list, R_ADMIN, CRT_SCOPE_REQUESTS_READ},
+    {"GET", "/certificate-requests/{id}", h_request_get, R_ADMIN | R_POLL,
+     CRT_SCOPE_REQUESTS_READ},
+    {"POST", "/certificate-requests/{id}/approve", h_request_approve, R_ADMIN | R_BODY_OPT,
+     CRT_SCOPE_REQUESTS_APPROVE},
+    {"POST", "/certificate-requests/{id}/deny", h_request_deny, R_ADMIN | R_BODY,
+     CRT_SCOPE_REQUESTS_APPROVE},
     /* The logged-in user's own requests (login gate). */
-    {"GET", "/me/requests", h_me_requests, R_REDEEM},
+    {"GET", "/me/requests", h_me_requests, R_REDEEM, 0},
     /* Certificate profiles (h_certprofiles.c). */
-    {"GET", "/profiles", h_cert_profile_list, R_ADMIN},
-    {"GET", "/profiles/{name}", h_cert_profile_get, R_ADMIN},
+    {"GET", "/profiles", h_cert_profile_list, R_ADMIN, CRT_SCOPE_TOKENS_READ},
+    {"GET", "/profiles/{name}", h_cert_profile_get, R_ADMIN, CRT_SCOPE_TOKENS_READ},
     /* Redemption (login gate). Listed before {serial} routes on purpose. */
-    {"POST", "/client-certificates/token/{token}", h_redeem, R_REDEEM | R_BODY},
+    {"POST", "/client-certificates/token/{token}", h_redeem, R_REDEEM | R_BODY, 0},
     /* Renewal (TLS client certificate, h_renew.c). */
-    {"POST", "/client-certificates/renew", h_renew, R_RENEW | R_BODY},
-    {"GET", "/client-certificates", h_cert_list, R_ADMIN},
-    {"GET", "/client-certificates/{serial}", h_cert_get, R_ADMIN},
-    {"POST", "/client-certificates/{serial}/revoke", h_cert_revoke, R_ADMIN | R_BODY_OPT},
+    {"POST", "/client-certificates/renew", h_renew, R_RENEW | R_BODY, 0},
+    {"GET", "/client-certificates", h_cert_list, R_ADMIN, CRT_SCOPE_CERTS_READ},
+    {"GET", "/client-certificates/{serial}", h_cert_get, R_ADMIN, CRT_SCOPE_CERTS_READ},
+    {"POST", "/client-certificates/{serial}/revoke", h_cert_revoke, R_ADMIN | R_BODY_OPT,
+     CRT_SCOPE_CERTS_REVOKE},
     /* Self-service: the logged-in user's own certificates (h_me.c). */
-    {"GET", "/me/certificates", h_me_certs, R_ME},
-    {"POST", "/me/certificates/{serial}/revoke", h_me_cert_revoke, R_ME | R_BODY},
+    {"GET", "/me/certificates", h_me_certs, R_ME, 0},
+    {"POST", "/me/certificates/{serial}/revoke", h_me_cert_revoke, R_ME | R_BODY, 0},
     /* Public. */
-    {"GET", "/ca.pem", h_ca_pem, R_NO_CTX},
-    {"GET", "/crl", h_crl, 0},
-    {"GET", "/healthz", h_healthz, R_NO_CTX},
+    {"GET", "/ca.pem", h_ca_pem, R_NO_CTX, 0},
+    {"GET", "/crl", h_crl, 0, 0},
+    {"GET", "/healthz", h_healthz, R_NO_CTX, 0},
     /* OCSP (h_ocsp.c): public, like /crl. */
-    {"POST", "/ocsp", h_ocsp_post, R_OCSP},
-    {"GET", "/ocsp/{request}", h_ocsp_get, R_REST},
+    {"POST", "/ocsp", h_ocsp_post, R_OCSP, 0},
+    {"GET", "/ocsp/{request}", h_ocsp_get, R_REST, 0},
     /* Onboarding profiles (h_profiles.c). */
-    {"GET", "/network-profiles", h_profile_list, R_NO_CTX},
-    {"POST", "/network-profiles/{format}", h_profile_make, R_BODY},
+    {"GET", "/network-profiles", h_profile_list, R_NO_CTX, 0},
+    {"POST", "/network-profiles/{format}", h_profile_make, R_BODY, 0},
     /* The self-service page (h_portal.c). */
-    {"GET", "/enroll", h_portal_page, R_NO_CTX},
-    {"GET", "/enroll/app.js", h_portal_js, R_NO_CTX},
-    {"GET", "/enroll/app.css", h_portal_css, R_NO_CTX},
-    {"GET", "/enroll/portal.json", h_portal_settings, R_NO_CTX},
+    {"GET", "/enroll", h_portal_page, R_NO_CTX, 0},
+    {"GET", "/enroll/app.js", h_portal_js, R_NO_CTX, 0},
+    {"GET", "/enroll/app.css", h_portal_css, R_NO_CTX, 0},
+    {"GET", "/enroll/portal.json", h_portal_settings, R_NO_CTX, 0},
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -128,10 +139,31 @@ const struct route *route_match(const char *method, const char *path, char *para
 	return NULL;
 }
 
-void routes_print(void)
+void routes_print(int scopes)
 {
 	size_t i;
+	const char *sc;
+
+	for (i = 0; i < NROUTES; i++) {
+		if (!scopes) {
+			printf("%s %s\n", routes[i].method, routes[i].pattern);
+			continue;
+		}
+		sc = (routes[i].flags & R_ADMIN) ? crt_scope_name(routes[i].scope) : "-";
+		printf("%s %s %s\n", routes[i].method, routes[i].pattern, sc ? sc : "(none)");
+	}
+}
+
+int routes_check(void)
+{
+	size_t i;
+	int ret = 0;
 
 	for (i = 0; i < NROUTES; i++)
-		printf("%s %s\n", routes[i].method, routes[i].pattern);
+		if ((routes[i].flags & R_ADMIN) && crt_scope_name(routes[i].scope) == NULL) {
+			log_msg(LOG_ERR, "route %s %s names no API key scope", routes[i].method,
+			        routes[i].pattern);
+			ret = -1;
+		}
+	return ret;
 }

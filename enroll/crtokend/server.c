@@ -364,6 +364,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	deadline_restart(srv->dl, conn_deadline(conn));
 	crt_freezero(rq->body, rq->body_cap);
 	free(rq->peer_cert);
+	crt_apikey_clear(&rq->apikey);
 	if (rq->resp != NULL)
 		MHD_destroy_response(rq->resp);
 	crt_instance_unref(rq->inst);

@@ -266,7 +266,7 @@ check_usage "apikey revoke refuses create's --name" \
 	"crtoken-admin apikey revoke: --name does not apply (it takes --json)" \
 	"$A" apikey revoke "$KID" --name x
 check_usage "apikey create refuses an option of no action" \
-	"crtoken-admin apikey create: unknown option '--state' (it takes --name, --json)" \
+	"crtoken-admin apikey create: unknown option '--state' (it takes --name, --scope, --profiles, --json)" \
 	"$A" apikey create --name never --state x
 check_usage "init refuses --ca-days for an imported CA" \
 	"crtoken-admin init: --import-* and --ca-key/--ca-subject/--ca-days exclude each other" \
