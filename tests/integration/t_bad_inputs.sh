@@ -293,6 +293,18 @@ bad "http: admin call with a wrong API key is 401" "401 " http GET /certificate-
 bad "http: token creation without a name is 422/400" name_required http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"commonName":"x"}'
 bad "http: two addresses as ownerEmail is field_invalid" field_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","ownerEmail":"a@b.org, eve@example.org"}'
 bad "http: expiresIn of the wrong type" "400 " http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","expiresIn":[1]}'
+# ---------------------------------------------------------------- scoped API keys
+bad "cli: an unknown API key scope" scope_unknown "$A" apikey create --name x --scope tokens:read,tokens:admin
+bad "cli: an empty API key scope list" scope_unknown "$A" apikey create --name x --scope ,
+bad "cli: an API key limited to a profile that does not exist" profile_unknown "$A" apikey create --name x --profiles default,staff
+bad "cli: an API key profile list with an empty entry" field_invalid "$A" apikey create --name x --profiles default,
+RO=$("$A" apikey create --name ro --scope tokens:read --json | jget - "d['key']")
+DEF=$("$A" apikey create --name def-only --profiles default --json | jget - "d['key']")
+PATCHME=$("$A" token create --name patch-me --json | jget - "d['id']")
+bad "http: a tokens:read key creating a token is 403 permission_denied" '403 {"error":{"code":"permission_denied"' http POST /certificate-request-tokens -H "$AH $RO" -H "$CT" --data-binary '{"name":"x"}'
+bad "http: a tokens:read key revoking a certificate is 403 permission_denied" permission_denied http POST /client-certificates/0a/revoke -H "$AH $RO"
+bad "http: a key limited to profile default creating one of another profile is 403" permission_denied http POST /certificate-request-tokens -H "$AH $DEF" -H "$CT" --data-binary '{"name":"x","profile":"staff"}'
+bad "http: a scopes member in a token update is 400" request_invalid http PATCH "/certificate-request-tokens/$PATCHME" -H "$AH $KEY" -H "$CT" --data-binary '{"scopes":"all"}'
 upjson() { $PY -c 'import json,sys; print(json.dumps({"type":"CERTIFICATE","value":open(sys.argv[1]).read()}))' "$T/$1.up.pem" >"$T/$1.up.json"; }
 for f in selfsigned expired caup server garbage several key other; do upjson $f; done
 for c in "selfsigned 422 cert_untrusted chaining to nothing trusted" \
