@@ -222,7 +222,10 @@ crt_status import_parse(crt_ctx *ctx, const unsigned char *pem, size_t len, int6
 	memset(out, 0, sizeof(*out));
 	if (ctx->inst->import_issuers == NULL)
 		return ctx_fail(ctx, CRT_E_IMPORT_DISABLED,
-				"no [import] trusted_issuers in %s: certificate uploads are off",
+				ctx->cfg.import_issuers != NULL
+				    ? "[import] trusted_issuers of %s is read with the CA, and this "
+				      "instance was opened without it"
+				    : "no [import] trusted_issuers in %s: certificate uploads are off",
 				ctx->cfg.path ? ctx->cfg.path : "the configuration");
 	if (pem == NULL || len > IMPORT_MAX_PEM)
 		return ctx_fail(ctx, CRT_E_CERT_MALFORMED,
