@@ -23,6 +23,10 @@
 #       the phase-1 serial; (c) the same with the server killed: 503
 #       store_commit_unknown, then 409 token_used; (b) not committed
 #       (terminated in a deferred trigger): 503, the token redeems later.
+#   T5  a pg_basebackup standby (19736), synchronous; crtokend F (19737)
+#       with both servers in its conninfo (target_session_attrs=read-write):
+#       primary killed -> 503; standby promoted -> F redeems within 5 s and
+#       every serial received before is on the new primary.
 # PostgreSQL runs with fsync off: what is tested is the connection, not
 # the disk (an immediate stop keeps what the kernel has).
 # Everything runs on loopback; every server is stopped by PID on exit.
@@ -58,10 +62,11 @@ PID_B=""
 mnf_stop() {
 	stop_pid "$PID_A"
 	stop_pid "$PID_B"
-	if [ -f "$PGW/data/postmaster.pid" ]; then
-		_pg_as "$PGBIN/pg_ctl" -D "$PGW/data" -m immediate -w -t 30 stop >/dev/null 2>&1 ||
-			kill -9 "$(head -n 1 "$PGW/data/postmaster.pid")" 2>/dev/null
-	fi
+	for _d in "$PGW/standby" "$PGW/data"; do
+		[ -f "$_d/postmaster.pid" ] || continue
+		_pg_as "$PGBIN/pg_ctl" -D "$_d" -m immediate -w -t 30 stop >/dev/null 2>&1 ||
+			kill -9 "$(head -n 1 "$_d/postmaster.pid")" 2>/dev/null
+	done
 	rm -rf "$PGW"
 }
 at_exit mnf_stop
@@ -441,6 +446,89 @@ wait "$POST_PID"
 set -- $(cat "$T/cu.b2")
 check_eq "the same token then redeems: 201" 201 "${1:-}"
 check "... with a stored serial" test -n "${2:-}" -a -n "$(tid "${2:-x}")"
+
+
+# --- T5: failover to a synchronous standby ----------------------------------
+# A standby made by pg_basebackup (127.0.0.1:19736), synchronous for the
+# primary; crtokend F (19737) with both in its conninfo
+# (target_session_attrs=read-write). Redemptions, then the primary killed
+# and the standby promoted: F redeems on the new primary, and every serial a
+# client received before is there (no commit lost).
+P2=19736
+HF=19737
+pg_standby() {
+	_pg_as "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$P1" -U crtoken -D "$PGW/standby" -R -c fast \
+		-X stream >"$PGW/basebackup.log" 2>&1 || { cat "$PGW/basebackup.log"; return 1; }
+	_pg_as "$PGBIN/pg_ctl" -D "$PGW/standby" -l "$PGW/standby.log" -w -t 30 -o \
+		"-c listen_addresses=127.0.0.1 -p $P2 -c unix_socket_directories=$PGW -c hot_standby=on -c fsync=off -c cluster_name=mnf_standby" \
+		start >/dev/null 2>&1 || { tail -5 "$PGW/standby.log"; return 1; }
+}
+check "a streaming standby (pg_basebackup -R) on 127.0.0.1:$P2" pg_standby
+sql "ALTER SYSTEM SET synchronous_standby_names = 'mnf_standby'" >/dev/null
+sql "SELECT pg_reload_conf()" >/dev/null
+sync_ok() {
+	_i=0
+	while [ $_i -lt 100 ]; do
+		[ "$(sql "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'mnf_standby'")" = sync ] &&
+			return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+check "... and synchronous (pg_stat_replication: sync)" sync_ok
+CONN2="host=127.0.0.1,127.0.0.1 port=$P1,$P2 user=crtoken dbname=crtoken target_session_attrs=read-write"
+node f "$HF" crtoken-otp
+sed -i -e 's|^require_login = yes|require_login = no|' \
+	-e "s|^conninfo = .*|conninfo = $CONN2|" "$T/inst/f.conf"
+check "crtokend F (127.0.0.1:$HF) on primary,standby (read-write)" start_node f "$HF"
+PID_F=$NODE_PID
+at_exit 'stop_pid "$PID_F"'
+UF=http://127.0.0.1:$HF
+tokens 40 "$T/fo.tokens"
+fo() { sed -n "${1}p" "$T/fo.tokens"; }
+: >"$T/fo.serials"
+i=1
+while [ $i -le 10 ]; do
+	post_bg "$UF" "$(fo $i)" "$T/fo.$i"
+	wait "$POST_PID"
+	set -- $(cat "$T/fo.$i")
+	[ "${1:-}" = 201 ] && echo "$2" >>"$T/fo.serials"
+	i=$((i + 1))
+done
+check_eq "ten redemptions through F before the failover: 201 each" 10 "$(wc -l <"$T/fo.serials")"
+_pg_as "$PGBIN/pg_ctl" -D "$PGW/data" -m immediate -w -t 30 stop >/dev/null 2>&1
+post_bg "$UF" "$(fo 11)" "$T/fo.down"
+wait "$POST_PID"
+check_eq "the primary killed, no standby promoted yet: 503 store_unavailable" \
+	"503 store_unavailable" "$(cat "$T/fo.down")"
+t_promote=$(now)
+check "the standby promoted (pg_ctl promote)" \
+	_pg_as "$PGBIN/pg_ctl" -D "$PGW/standby" -w -t 30 promote
+# redeem until the first 201 (at most 10 s), each token once
+i=12
+first=""
+while [ $i -le 40 ]; do
+	post_bg "$UF" "$(fo $i)" "$T/fo.$i"
+	wait "$POST_PID"
+	set -- $(cat "$T/fo.$i")
+	if [ "${1:-}" = 201 ]; then
+		first=$($PY -c 'import sys, time; print("%.2f" % (time.time() - float(sys.argv[1])))' "$t_promote")
+		echo "$2" >>"$T/fo.serials"
+		break
+	fi
+	[ "${1:-}" = 503 ] || diag "during the failover: $*"
+	sleep 0.25
+	i=$((i + 1))
+done
+check "F redeems on the new primary after the promotion (first 201 ${first:-never} s after pg_ctl promote)" \
+	test -n "$first"
+check "... within 5 s" $PY -c 'import sys; sys.exit(0 if float(sys.argv[1] or 99) <= 5 else 1)' "${first:-}"
+sort "$T/fo.serials" >"$T/fo.sorted"
+psql -X -At -h 127.0.0.1 -p "$P2" -U crtoken -d crtoken -c "SELECT serial FROM certificates" |
+	sort >"$T/fo.store"
+check_eq "no commit lost: every serial received before and after is on the new primary" "" \
+	"$(comm -23 "$T/fo.sorted" "$T/fo.store")"
 
 check_eq "no 5xx on A or B" 0 "$(cat "$T/a.log" "$T/b.log" | grep -c '" 5[0-9][0-9]')"
 finish
