@@ -59,6 +59,8 @@ crt_status admin_read_file(const char *path, size_t limit, char **data, size_t *
 int admin_write_out(const char *path, const char *data, int check);
 /* Local time-free RFC 3339 rendering for text output ("-" for 0). */
 const char *admin_time(int64_t t, char buf[32]);
+/* "kind=value" SubjectAltName lines as "SAN:      email a@b.example" lines. */
+void admin_print_san(const char *lines);
 /* The audit actor for this process: "admin:<login>". */
 const char *admin_actor(void);
 /* RFC 3339 string for JSON output (json null for 0). */

@@ -4,6 +4,7 @@
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cert.h"
 
@@ -46,6 +47,10 @@ static void print_cert_text(admin_env *env, const crt_cert *c)
 	printf("serial:   %s\nname:     %s\nstatus:   %s\nsubject:  %s\nissuer:   %s\n", c->serial,
 	       c->name, crt_cert_status_name(c->status), c->subject, c->issuer);
 	printf("CA:       %s\n", c->ca ? c->ca : CRT_CA_DEFAULT);
+	char *san = crt_cert_san_text(c->pem);
+	if (san != NULL)
+		admin_print_san(san);
+	free(san);
 	printf("valid:    %s .. %s\nkey:      %s (SHA-256 %s)\ntoken:    %s\nuser:     %s\n",
 	       admin_time(c->not_before, a), admin_time(c->not_after, b), c->key_type,
 	       c->pubkey_sha256, c->token_id[0] ? c->token_id : "-", c->user ? c->user : "-");

@@ -208,6 +208,20 @@ const char *admin_time(int64_t t, char buf[32])
 	return buf;
 }
 
+void admin_print_san(const char *lines)
+{
+	for (const char *p = lines; *p;) {
+		size_t n = strcspn(p, "\n");
+		const char *eq = memchr(p, '=', n);
+		if (eq != NULL)
+			printf("SAN:      %.*s %.*s\n", (int)(eq - p), p, (int)(n - (size_t)(eq + 1 - p)),
+			       eq + 1);
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+}
+
 const char *admin_actor(void)
 {
 	static char actor[300];

@@ -42,6 +42,11 @@ enum {
 	TOK_PASS_FILE,
 	TOK_LEGACY,
 	TOK_APPROVAL,
+	TOK_SAN_EMAIL,
+	TOK_SAN_UPN,
+	TOK_SAN_DNS,
+	TOK_SAN_URI,
+	TOK_CLEAR_SAN,
 };
 
 /* The metadata options of create and update, in their option tables. */
@@ -61,13 +66,18 @@ enum {
 	{"attest-pin-policy", required_argument, NULL, TOK_ATTEST_PIN}, \
 	{"attest-touch-policy", required_argument, NULL, TOK_ATTEST_TOUCH}, \
 	{"attest-min-firmware", required_argument, NULL, TOK_ATTEST_FIRMWARE}, \
-	{"valid-days", required_argument, NULL, TOK_VALID_DAYS}
+	{"valid-days", required_argument, NULL, TOK_VALID_DAYS}, \
+	{"san-email", required_argument, NULL, TOK_SAN_EMAIL}, \
+	{"san-upn", required_argument, NULL, TOK_SAN_UPN},     \
+	{"san-dns", required_argument, NULL, TOK_SAN_DNS},     \
+	{"san-uri", required_argument, NULL, TOK_SAN_URI}
 // clang-format on
 
 /* A crt_token_spec as the options fill it; reply owns the joined lines. */
 typedef struct token_spec_args {
 	crt_token_spec spec;
 	char *reply; /* --reply lines, '\n'-joined (malloc'd) */
+	char *san;   /* --san-* values as "kind=value" lines (malloc'd) */
 } token_spec_args;
 
 /* Apply metadata option c (value arg) to a. 1 if c is one, 0 if not, -1

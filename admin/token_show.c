@@ -28,6 +28,8 @@ static void print_token_text(const crt_token *t)
 	printf("approval: %s\n", t->approval == CRT_APPROVAL_REQUIRED
 				       ? "required (a redemption waits for an administrator)"
 				       : "none");
+	if (t->san != NULL && *t->san != '\0')
+		admin_print_san(t->san);
 	printf("created:  %s\nexpires:  %s\n", admin_time(t->created_at, a),
 	       admin_time(t->expires_at, b));
 	if (t->used_at && t->serial != NULL)

@@ -1,9 +1,11 @@
 /*
  * token_spec.c — the token metadata options that `token create` and
  * `token update` both take (--name, --cn, --org, --ou, --owner, --owner-email,
- * --expires, --lock, --open, --reply, --valid-days, --attestation, --attest-*),
+ * --expires, --lock, --open, --reply, --valid-days, --attestation, --attest-*,
+ * --san-email, --san-upn, --san-dns, --san-uri),
  * parsed into a crt_token_spec.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +86,31 @@ int token_spec_option(admin_call *call, int c, const char *arg, token_spec_args 
 		}
 		spec->reply = a->reply;
 		return 1;
+	case TOK_SAN_EMAIL:
+	case TOK_SAN_UPN:
+	case TOK_SAN_DNS:
+	case TOK_SAN_URI: {
+		/* repeatable; the library checks every value (san_invalid) */
+		const char *kind = c == TOK_SAN_EMAIL ? "email" : c == TOK_SAN_UPN ? "upn"
+		                   : c == TOK_SAN_DNS ? "dns" : "uri";
+		char *line = malloc(strlen(kind) + strlen(arg) + 2);
+		if (line == NULL || strchr(arg, '\n') != NULL) {
+			free(line);
+			call->exit = admin_usage_error(call->cmd, "--san-%s: one value per option",
+			                               kind);
+			return -1;
+		}
+		sprintf(line, "%s=%s", kind, arg);
+		int bad = append_line(&a->san, line);
+		free(line);
+		if (bad) {
+			fprintf(stderr, "crtoken-admin: error: out_of_memory: out of memory\n");
+			call->exit = EXIT_SYSTEM;
+			return -1;
+		}
+		spec->san = a->san;
+		return 1;
+	}
 	case TOK_ATTEST:
 		spec->attest_mode = arg;
 		return 1;
@@ -104,5 +131,6 @@ int token_spec_option(admin_call *call, int c, const char *arg, token_spec_args 
 void token_spec_args_clear(token_spec_args *a)
 {
 	free(a->reply);
+	free(a->san);
 	memset(a, 0, sizeof(*a));
 }

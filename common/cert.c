@@ -18,6 +18,7 @@
 #include "internal.h"
 #include "rules/admit.h"
 #include "rules/profile.h"
+#include "rules/san.h"
 #include "rules/staleness.h"
 #include "rules/seen.h"
 #include "x509_ids.h"
@@ -100,6 +101,141 @@ crt_status cert_shape_for(crt_ctx *ctx, const char *profile, int asked, cert_sha
 				p->name, p->max_days);
 	out->profile = p;
 	return CRT_OK;
+}
+
+/* Append "kind=value" to the '\n'-joined *text. 0, or -1 out of memory. */
+static int append_san(char **text, const char *kind, const char *value)
+{
+	size_t old = *text ? strlen(*text) : 0;
+	char *n = realloc(*text, old + strlen(kind) + strlen(value) + 3);
+	if (n == NULL)
+		return -1;
+	snprintf(n + old, strlen(kind) + strlen(value) + 3, "%s%s=%s", old ? "\n" : "", kind,
+		 value);
+	*text = n;
+	return 0;
+}
+
+crt_status cert_shape_of_token(crt_ctx *ctx, const crt_token *t, const char *cn,
+			       const char *org, const char *ou, cert_shape *out)
+{
+	const crt_cert_profile *p;
+	san_vars v = {.owner = t->owner, .cn = cn, .name = t->name, .org = org, .ou = ou};
+	char err[400], *text = NULL;
+	const char *why;
+	crt_status r;
+
+	if ((r = cert_shape_for(ctx, t->profile, t->valid_days, out)) != CRT_OK)
+		return r;
+	p = out->profile;
+	const char *tmpl[SAN_KIND_COUNT] = {p->san_email, p->san_upn, p->san_dns, p->san_uri};
+	if (t->san != NULL && *t->san != '\0' && (text = strdup(t->san)) == NULL)
+		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+	/* The profile's template of a kind the token gives no value of. */
+	for (int k = 0; k < SAN_KIND_COUNT; k++) {
+		if (tmpl[k] == NULL || san_lines_have(t->san, (san_kind)k))
+			continue;
+		char *e = san_expand(tmpl[k], &v);
+		if (e == NULL) {
+			free(text);
+			return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+		}
+		if (!san_value_ok((san_kind)k, e, &why)) {
+			r = ctx_fail(ctx, CRT_E_SAN_INVALID,
+				     "profile %s: san_%s = \"%.100s\" gives \"%.200s\" for token %s, "
+				     "which %s",
+				     p->name, san_kind_name((san_kind)k), tmpl[k], e, t->id, why);
+			free(e);
+			free(text);
+			return r;
+		}
+		int bad = append_san(&text, san_kind_name((san_kind)k), e);
+		free(e);
+		if (bad) {
+			free(text);
+			return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+		}
+	}
+	if (!san_lines_ok(text, err, sizeof(err))) {
+		free(text);
+		return ctx_fail(ctx, CRT_E_SAN_INVALID, "token %s: %s", t->id, err);
+	}
+	out->san = text;
+	return CRT_OK;
+}
+
+/* One SubjectAltName of kind k and value v (checked) into gens. */
+static int push_general_name(GENERAL_NAMES *gens, san_kind k, const char *v)
+{
+	GENERAL_NAME *g = GENERAL_NAME_new();
+	ASN1_STRING *str = NULL;
+	ASN1_TYPE *any = NULL;
+	ASN1_OBJECT *oid = NULL;
+
+	if (g == NULL)
+		return 0;
+	if (k == SAN_UPN) { /* otherName: the Microsoft UPN, a UTF8String */
+		if ((str = ASN1_UTF8STRING_new()) == NULL || !ASN1_STRING_set(str, v, -1) ||
+		    (any = ASN1_TYPE_new()) == NULL ||
+		    (oid = OBJ_txt2obj("1.3.6.1.4.1.311.20.2.3", 1)) == NULL)
+			goto fail;
+		ASN1_TYPE_set(any, V_ASN1_UTF8STRING, str);
+		str = NULL;
+		if (!GENERAL_NAME_set0_othername(g, oid, any))
+			goto fail;
+		oid = NULL;
+		any = NULL;
+	} else {
+		if ((str = ASN1_IA5STRING_new()) == NULL || !ASN1_STRING_set(str, v, -1))
+			goto fail;
+		GENERAL_NAME_set0_value(g, k == SAN_EMAIL ? GEN_EMAIL
+					 : k == SAN_DNS ? GEN_DNS
+							: GEN_URI,
+					str);
+		str = NULL;
+	}
+	if (!sk_GENERAL_NAME_push(gens, g))
+		goto fail;
+	return 1;
+fail:
+	ASN1_STRING_free(str);
+	ASN1_TYPE_free(any);
+	ASN1_OBJECT_free(oid);
+	GENERAL_NAME_free(g);
+	return 0;
+}
+
+/* The shape's subjectAltName into x: its "kind=value" lines, or the
+ * extension of san_of as it is (renewal); none when neither. */
+static crt_status add_san(X509 *x, const cert_shape *s)
+{
+	GENERAL_NAMES *gens;
+	int ok = 1;
+
+	if (s->san_of != NULL) {
+		int i = X509_get_ext_by_NID(s->san_of, NID_subject_alt_name, -1);
+		return i < 0 || X509_add_ext(x, X509_get_ext(s->san_of, i), -1) ? CRT_OK
+									      : CRT_E_INTERNAL;
+	}
+	if (s->san == NULL || *s->san == '\0')
+		return CRT_OK;
+	if ((gens = sk_GENERAL_NAME_new_null()) == NULL)
+		return CRT_E_NOMEM;
+	for (const char *p = s->san; ok && *p;) {
+		size_t n = strcspn(p, "\n");
+		const char *eq = memchr(p, '=', n);
+		int k = eq ? san_kind_parse(p, (size_t)(eq - p)) : -1;
+		char *v = eq ? strndup(eq + 1, n - (size_t)(eq + 1 - p)) : NULL;
+		ok = k >= 0 && v != NULL && push_general_name(gens, (san_kind)k, v);
+		free(v);
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	if (ok)
+		ok = X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) == 1;
+	GENERAL_NAMES_free(gens);
+	return ok ? CRT_OK : CRT_E_INTERNAL;
 }
 
 void cert_shape_clear(cert_shape *s)
@@ -222,8 +358,14 @@ crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const ch
 		return ctx_fail(ctx, CRT_E_INTERNAL, "no certificate profile resolved");
 	if ((r = key_allowed(ctx, shape->profile, csr)) != CRT_OK)
 		return r;
-	if (ctx->ca != NULL && ctx->ca->cfssl != NULL) /* [ca] type = cfssl: the remote CA signs */
+	if (ctx->ca != NULL && ctx->ca->cfssl != NULL) { /* [ca] type = cfssl: the remote CA signs */
+		if (shape->san != NULL)
+			return ctx_fail(ctx, CRT_E_SAN_INVALID,
+					"CA %s is a remote CA (cfssl), which signs by its own "
+					"profile: it cannot write the SubjectAltNames %s",
+					ctx->ca_name, shape->san);
 		return ca_cfssl_issue(ctx, csr, cn, org, ou, now, out, serial);
+	}
 	if ((r = cert_validity(ctx, shape->days, now, &nb, &na)) != CRT_OK)
 		return r;
 	if ((r = subject_name(ctx, cn, org, ou, &subj)) != CRT_OK)
@@ -246,7 +388,8 @@ crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const ch
 	    (r = add_usages(x, &v3, shape->profile,
 			    EVP_PKEY_get_base_id(pubkey) == EVP_PKEY_RSA)) != CRT_OK ||
 	    (r = ca_add_ext(x, &v3, NID_subject_key_identifier, "hash")) != CRT_OK ||
-	    (r = ca_add_ext(x, &v3, NID_authority_key_identifier, "keyid:always")) != CRT_OK)
+	    (r = ca_add_ext(x, &v3, NID_authority_key_identifier, "keyid:always")) != CRT_OK ||
+	    (r = add_san(x, shape)) != CRT_OK)
 		goto out;
 	if (X509_sign(x, ctx->ca_key, ca_sign_digest(ctx->ca_key)) <= 0) {
 		r = ctx_fail(ctx, CRT_E_INTERNAL, "signing failed");
@@ -396,6 +539,46 @@ crt_status cert_make(X509 *x, const EVP_PKEY *pk, const char *chain_pem, const c
 out:
 	crt_cert_clear(&c);
 	return r;
+}
+
+char *crt_cert_san_text(const char *pem)
+{
+	BIO *b = pem ? BIO_new_mem_buf(pem, -1) : NULL;
+	X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	GENERAL_NAMES *gens = x ? X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL) : NULL;
+	ASN1_OBJECT *upn = OBJ_txt2obj("1.3.6.1.4.1.311.20.2.3", 1);
+	char *text = NULL;
+
+	for (int i = 0; gens != NULL && upn != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const ASN1_STRING *v = NULL;
+		const char *kind = NULL;
+		if (g->type == GEN_EMAIL || g->type == GEN_DNS || g->type == GEN_URI) {
+			v = g->d.ia5;
+			kind = g->type == GEN_EMAIL ? "email" : g->type == GEN_DNS ? "dns" : "uri";
+		} else if (g->type == GEN_OTHERNAME && OBJ_cmp(g->d.otherName->type_id, upn) == 0 &&
+			   g->d.otherName->value->type == V_ASN1_UTF8STRING) {
+			v = g->d.otherName->value->value.utf8string;
+			kind = "upn";
+		}
+		if (v == NULL || memchr(v->data, '\0', (size_t)v->length) != NULL ||
+		    memchr(v->data, '\n', (size_t)v->length) != NULL)
+			continue;
+		char *value = strndup((const char *)v->data, (size_t)v->length);
+		if (value == NULL || append_san(&text, kind, value) != 0) {
+			free(value);
+			free(text);
+			text = NULL;
+			break;
+		}
+		free(value);
+	}
+	ERR_clear_error();
+	ASN1_OBJECT_free(upn);
+	GENERAL_NAMES_free(gens);
+	X509_free(x);
+	BIO_free(b);
+	return text;
 }
 
 /* ------------------------------------------------------------ serials */

@@ -825,6 +825,10 @@ crt_status crt_reply_validate(const char *reply) CRT_MUST_CHECK;
 enum crt_cert_status { CRT_CERT_VALID = 0, CRT_CERT_REVOKED = 1, CRT_CERT_EXPIRED = 2 };
 const char *crt_cert_status_name(int status);
 int crt_cert_status_parse(const char *name); /* -1 if unknown */
+/* The SubjectAltNames of a PEM certificate as "kind=value" lines (email,
+ * upn, dns, uri: what crtoken writes; other kinds are left out), malloc'd;
+ * NULL when it has none or cannot be read. */
+char *crt_cert_san_text(const char *pem);
 
 typedef struct crt_cert {
 	char serial[72];  /* lowercase hex, as FreeRADIUS prints it */

@@ -411,6 +411,12 @@ typedef struct cert_shape {
  * days (0: the profile's): profile_unknown when the config no longer has
  * the profile, validity_invalid beyond its max_days. */
 crt_status cert_shape_for(crt_ctx *ctx, const char *profile, int asked, cert_shape *out) CRT_MUST_CHECK;
+/* cert_shape_for the token t, plus its SubjectAltNames: the token's own
+ * values of a kind, else the profile's template of that kind expanded with
+ * t's owner and name and the subject cn/org/ou being signed; a value that
+ * is not one (rules/san.h) is san_invalid naming it. */
+crt_status cert_shape_of_token(crt_ctx *ctx, const crt_token *t, const char *cn,
+			       const char *org, const char *ou, cert_shape *out) CRT_MUST_CHECK;
 void cert_shape_clear(cert_shape *s);
 /* The validity of a certificate issued at now for days: back-dated by
  * clock_skew_seconds, days long, never past the CA's end (clamped to it).
@@ -460,7 +466,13 @@ crt_status token_profile(crt_ctx *ctx, const char *name, const crt_cert_profile 
 /* validDays asked (0: the profile's, nothing to check) for a token of CA
  * ca must end by that CA's notAfter counted from now: validity_invalid
  * otherwise, so the admin learns it at once (issuance would clamp to the
- * CA's end). Unchecked when the CA is not loaded in this process. */
+ * CA's end). The CA's certificate file is read when the CA is not loaded
+ * in this process; unchecked when it cannot be read. */
+/* The SubjectAltNames a certificate of t would carry as it stands (its own
+ * values and its profile's templates, expanded with its fields; rules/san.h)
+ * are valid: san_invalid naming the value otherwise. Checked at create and
+ * update; redemption expands again with the subject it signs. */
+crt_status token_check_san(crt_ctx *ctx, const crt_token *t) CRT_MUST_CHECK;
 crt_status token_ca_bound(crt_ctx *ctx, const char *ca, int asked, int64_t now) CRT_MUST_CHECK;
 /* The validity in days a token of profile p asking for asked days (0: the
  * profile's) gets, or CRT_E_VALIDITY beyond the profile's max_days. */

@@ -254,7 +254,7 @@ crt_status redeem_sign(crt_ctx *ctx, const crt_token *t, crt_csr *csr, const cha
 	}
 	/* What the certificate carries: the token's profile, validity, SANs. */
 	cert_shape shape;
-	if ((r = cert_shape_for(ctx, t->profile, t->valid_days, &shape)) != CRT_OK) {
+	if ((r = cert_shape_of_token(ctx, t, cn, org, ou, &shape)) != CRT_OK) {
 		free(facts);
 		return r;
 	}

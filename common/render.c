@@ -11,6 +11,7 @@
 
 #include "internal.h"
 #include "rules/attest.h"
+#include "rules/san.h"
 
 static json_t *jstr(const char *s)
 {
@@ -62,6 +63,36 @@ static json_t *fields(unsigned mask)
 	return a;
 }
 
+/* "kind=value" lines (rules/san.h) → {"email":[…],"upn":"…"|null,"dns":[…],
+ * "uri":[…]}; null when there are none. */
+static json_t *jsan(const char *lines)
+{
+	json_t *o, *a[SAN_KIND_COUNT] = {0};
+
+	if (lines == NULL || *lines == '\0' || (o = json_object()) == NULL)
+		return json_null();
+	for (int k = 0; k < SAN_KIND_COUNT; k++)
+		if (k != SAN_UPN)
+			a[k] = json_array();
+	put(o, "upn", json_null());
+	for (const char *p = lines; *p;) {
+		size_t n = strcspn(p, "\n");
+		const char *eq = memchr(p, '=', n);
+		int k = eq ? san_kind_parse(p, (size_t)(eq - p)) : -1;
+		if (k == SAN_UPN)
+			put(o, "upn", json_stringn(eq + 1, n - (size_t)(eq + 1 - p)));
+		else if (k >= 0 && a[k] != NULL)
+			json_array_append_new(a[k], json_stringn(eq + 1, n - (size_t)(eq + 1 - p)));
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	put(o, "email", a[SAN_EMAIL]);
+	put(o, "dns", a[SAN_DNS]);
+	put(o, "uri", a[SAN_URI]);
+	return o;
+}
+
 json_t *crt_token_json(const crt_token *t, const char *token)
 {
 	json_t *o = json_object();
@@ -105,6 +136,7 @@ json_t *crt_token_json(const crt_token *t, const char *token)
 	put(o, "attestMinFirmware", p.set & ATTEST_SET_FIRMWARE ? json_string(fw) : json_null());
 	put(o, "profile", json_string(t->profile ? t->profile : CRT_CERT_PROFILE_DEFAULT));
 	put(o, "validDays", t->valid_days ? json_integer(t->valid_days) : json_null());
+	put(o, "san", jsan(t->san));
 	put(o, "ca", jstr(t->ca != NULL ? t->ca : CRT_CA_DEFAULT));
 	put(o, "approval",
 	    json_string(t->approval == CRT_APPROVAL_REQUIRED ? "required" : "none"));
@@ -199,6 +231,9 @@ json_t *crt_cert_json(const crt_cert *c, int with_pem)
 	put(o, "nasIpAddress", jstr(c->nas_ip));
 	put(o, "nasIdentifier", jstr(c->nas_id));
 	put(o, "renewedFrom", jstr(c->renewed_from));
+	char *san = crt_cert_san_text(c->pem);
+	put(o, "san", jsan(san));
+	free(san);
 	if (with_pem) {
 		put(o, "certificate", jstr(c->pem));
 		put(o, "chain", jstr(c->chain_pem));

@@ -173,22 +173,6 @@ static char *renew_detail(const crt_renew_req *req, const crt_cert *old, const c
 	return jb_end(&j);
 }
 
-/* Copy the subjectAltName of old into x, unless x has one (the profile's),
- * and sign x again. A remote CA (cfssl) signs no subjectAltName. */
-static crt_status keep_san(crt_ctx *ctx, X509 *old, X509 *x)
-{
-	int i = X509_get_ext_by_NID(old, NID_subject_alt_name, -1);
-
-	if (i < 0 || ctx->ca_key == NULL || X509_get_ext_by_NID(x, NID_subject_alt_name, -1) >= 0)
-		return CRT_OK;
-	if (!X509_add_ext(x, X509_get_ext(old, i), -1) ||
-	    X509_sign(x, ctx->ca_key, ca_sign_digest(ctx->ca_key)) <= 0) {
-		ERR_clear_error();
-		return ctx_fail(ctx, CRT_E_INTERNAL, "signing the renewed certificate failed");
-	}
-	return CRT_OK;
-}
-
 /* The commit's outcome is unknown: the new row says. */
 static crt_status resolve_lost_commit(crt_ctx *ctx, const char *serial)
 {
@@ -263,11 +247,13 @@ crt_status crt_cert_renew(crt_ctx *ctx, const crt_renew_req *req, crt_cert *out)
 	}
 	/* The same subject, reply attributes, owner and name; the new key; the
 	 * profile the certificate was issued under (its usages, key types and
-	 * validity as the config says now). */
-	if ((r = cert_shape_for(ctx, stored.profile, 0, &shape)) != CRT_OK ||
-	    (r = cert_issue(ctx, csr, stored.cn, stored.org, stored.ou, &shape, now, &x,
-			    serial)) != CRT_OK ||
-	    (r = keep_san(ctx, old, x)) != CRT_OK)
+	 * validity as the config says now); the same subjectAltName. */
+	if ((r = cert_shape_for(ctx, stored.profile, 0, &shape)) != CRT_OK)
+		goto out;
+	/* its subjectAltName as it is (a remote CA signs none) */
+	shape.san_of = old;
+	if ((r = cert_issue(ctx, csr, stored.cn, stored.org, stored.ou, &shape, now, &x,
+			    serial)) != CRT_OK)
 		goto out;
 	if ((r = cert_make(x, csr->pkey, ctx->ca_chain_pem, serial, stored.name, NULL, stored.user,
 			   stored.reply, now, &c)) != CRT_OK) {

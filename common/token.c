@@ -4,6 +4,9 @@
  * format is token_format.c; the admin operations on the tokens table are
  * token_store.c.
  */
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,6 +14,7 @@
 #include "internal.h"
 #include "rules/attest.h"
 #include "rules/profile.h"
+#include "rules/san.h"
 
 #define MAX_NAME 128
 #define MAX_REPLY 4096
@@ -178,6 +182,9 @@ crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 	if (s->approval != NULL && strcmp(s->approval, "required") != 0 &&
 	    strcmp(s->approval, "none") != 0)
 		return ctx_fail(ctx, CRT_E_FIELD_INVALID, "approval is \"required\" or \"none\"");
+	char san_err[400];
+	if (s->san != NULL && !san_lines_ok(s->san, san_err, sizeof(san_err)))
+		return ctx_fail(ctx, CRT_E_SAN_INVALID, "%s", san_err);
 	if (!creating && s->profile != NULL)
 		return ctx_fail(ctx, CRT_E_FIELD_INVALID,
 				"a token's profile is chosen when it is created and cannot change");
@@ -247,27 +254,62 @@ crt_status token_valid_days(crt_ctx *ctx, const crt_cert_profile *p, int asked, 
 	return CRT_OK;
 }
 
-crt_status token_ca_bound(crt_ctx *ctx, const char *ca, int asked, int64_t now)
+/* The notAfter of CA name: the loaded certificate, else (a process that
+ * opened without the CA, like crtoken-admin token create) its certificate
+ * file, which is public. 0 when neither can be read. */
+static int64_t ca_end_of(crt_ctx *ctx, const char *name)
 {
 	const crt_instance *inst = ctx->inst;
+	const char *file = strcmp(name, CRT_CA_DEFAULT) == 0 ? ctx->cfg.ca_cert : NULL;
+	int64_t end = 0;
+
+	for (size_t i = 0; i < inst->ncas; i++)
+		if (strcmp(inst->cas[i].name, name) == 0 && inst->cas[i].cert != NULL)
+			return ca_time_unix(X509_get0_notAfter(inst->cas[i].cert));
+	for (size_t i = 0; file == NULL && i < ctx->cfg.ncas; i++)
+		if (strcmp(ctx->cfg.cas[i].name, name) == 0)
+			file = ctx->cfg.cas[i].cert;
+	FILE *f = file != NULL ? fopen(file, "re") : NULL;
+	X509 *x = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	if (x != NULL)
+		end = ca_time_unix(X509_get0_notAfter(x));
+	X509_free(x);
+	if (f != NULL)
+		fclose(f);
+	ERR_clear_error();
+	return end;
+}
+
+crt_status token_ca_bound(crt_ctx *ctx, const char *ca, int asked, int64_t now)
+{
 	const char *name = ca != NULL ? ca : CRT_CA_DEFAULT;
 	char end[32];
+	int64_t ca_end;
 
 	if (asked <= 0)
 		return CRT_OK; /* the profile's days: clamped to the CA's end at issuance */
-	for (size_t i = 0; i < inst->ncas; i++) {
-		if (strcmp(inst->cas[i].name, name) != 0 || inst->cas[i].cert == NULL)
-			continue;
-		int64_t ca_end = ca_time_unix(X509_get0_notAfter(inst->cas[i].cert));
-		if (now + (int64_t)asked * 86400 <= ca_end)
-			return CRT_OK;
-		crt_time_rfc3339(ca_end, end, sizeof(end));
-		return ctx_fail(ctx, CRT_E_VALIDITY,
-				"validDays %d would run past the end of CA %s (%s): at most %lld "
-				"days from now",
-				asked, name, end, (long long)((ca_end - now) / 86400));
-	}
-	return CRT_OK; /* not loaded here (or a remote CA): issuance clamps */
+	if ((ca_end = ca_end_of(ctx, name)) == 0 || now + (int64_t)asked * 86400 <= ca_end)
+		return CRT_OK; /* (unreadable here: issuance clamps) */
+	crt_time_rfc3339(ca_end, end, sizeof(end));
+	return ctx_fail(ctx, CRT_E_VALIDITY,
+			"validDays %d would run past the end of CA %s (%s): at most %lld days "
+			"from now",
+			asked, name, end, (long long)((ca_end - now) / 86400));
+}
+
+crt_status token_check_san(crt_ctx *ctx, const crt_token *t)
+{
+	cert_shape shape;
+	crt_token only_san = *t;
+
+	/* (its profile and validity are checked where they are set) */
+	if (crt_cert_profile_find(&ctx->cfg, t->profile) == NULL)
+		return CRT_OK;
+	only_san.valid_days = 0;
+	crt_status r = cert_shape_of_token(ctx, &only_san, t->cn ? t->cn : t->name, t->org, t->ou,
+					   &shape);
+	cert_shape_clear(&shape);
+	return r;
 }
 
 /* The expiry a spec asks for, checked against the profile's maximum. */

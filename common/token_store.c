@@ -78,6 +78,8 @@ static char *token_detail(const crt_token *t)
 	if (t->attestation != NULL)
 		jb_str(&j, "attestation", t->attestation);
 	jb_str(&j, "profile", t->profile);
+	if (t->san != NULL)
+		jb_str(&j, "san", t->san);
 	if (t->valid_days)
 		jb_int(&j, "validDays", t->valid_days);
 	jb_str(&j, "ca", t->ca);
@@ -137,14 +139,17 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 		t.approval = CRT_APPROVAL_REQUIRED;
 	else if (spec->approval != NULL && strcmp(spec->approval, "none") == 0)
 		t.approval = CRT_APPROVAL_NONE;
+	t.san = dup_str(nonempty(spec->san));
 	t.created_at = now;
 	t.state = CRT_TOKEN_ACTIVE;
-	if (t.profile == NULL || (p->reply != NULL && spec->reply == NULL && t.reply == NULL)) {
+	if (t.profile == NULL || (p->reply != NULL && spec->reply == NULL && t.reply == NULL) ||
+	    (nonempty(spec->san) != NULL && t.san == NULL)) {
 		r = CRT_E_NOMEM;
 		goto out;
 	}
 	if ((r = token_check_subject(ctx, &t)) != CRT_OK ||
-	    (r = token_attest_apply(ctx, spec, &t)) != CRT_OK)
+	    (r = token_attest_apply(ctx, spec, &t)) != CRT_OK ||
+	    (r = token_check_san(ctx, &t)) != CRT_OK)
 		goto out;
 	if ((detail = token_detail(&t)) == NULL) {
 		r = CRT_E_NOMEM;
@@ -241,7 +246,7 @@ static crt_status load_changed(crt_ctx *ctx, const char *id, const crt_token_spe
 	    (r = apply(&t->org, c->org)) != CRT_OK || (r = apply(&t->ou, c->ou)) != CRT_OK ||
 	    (r = apply(&t->owner, c->owner)) != CRT_OK ||
 	    (r = apply(&t->owner_email, c->owner_email)) != CRT_OK ||
-	    (r = apply(&t->reply, c->reply)) != CRT_OK)
+	    (r = apply(&t->reply, c->reply)) != CRT_OK || (r = apply(&t->san, c->san)) != CRT_OK)
 		return r;
 	/* Locking a field closes it, opening one unlocks it. */
 	if (c->set_locked) {
@@ -253,7 +258,7 @@ static crt_status load_changed(crt_ctx *ctx, const char *id, const crt_token_spe
 		t->locked &= ~c->opened;
 	}
 	if ((r = token_check_subject(ctx, t)) != CRT_OK ||
-	    (r = token_attest_apply(ctx, c, t)) != CRT_OK)
+	    (r = token_attest_apply(ctx, c, t)) != CRT_OK || (r = token_check_san(ctx, t)) != CRT_OK)
 		return r;
 	if ((c->lifetime || c->expires_at || c->valid_days) &&
 	    (r = token_profile(ctx, t->profile, &p)) != CRT_OK)

@@ -18,7 +18,7 @@ static const char *const spec_keys[] = {
     "name",      "commonName", "organization", "organizationalUnit", "owner",
     "expiresIn", "expiresAt",  "lockedFields", "replyAttributes",    "openFields",
     "attestation", "attestPinPolicy", "attestTouchPolicy", "attestMinFirmware", "ownerEmail",
-    "profile", "validDays", "validYears", "ca", "approval", NULL,
+    "profile", "validDays", "validYears", "ca", "approval", "san", NULL,
 };
 
 /* A growing "line\nline" buffer. */
@@ -224,12 +224,83 @@ static int parse_validity(struct request *rq, json_t *obj, crt_token_spec *spec)
 }
 
 /*
+ * san: {"email": [..] | "..", "upn": "..", "dns": [..] | "..", "uri": [..] |
+ * ".."} → "kind=value" lines (malloc'd; "" for none, which clears on
+ * update). The values are the library's to check (san_invalid). 0 or -1
+ * after replying 400.
+ */
+static int parse_san(struct request *rq, json_t *v, char **out)
+{
+	static const char *const kinds[] = {"email", "upn", "dns", "uri"};
+	struct lines l = {NULL, 0, 0};
+	const char *key;
+	json_t *item, *sub;
+	size_t j;
+
+	*out = NULL;
+	if (!json_is_object(v)) {
+		reply_error(rq, CRT_E_REQUEST_INVALID,
+		            "\"san\" must be an object: {\"email\": [...], \"upn\": \"...\", "
+		            "\"dns\": [...], \"uri\": [...]}");
+		return -1;
+	}
+	json_object_foreach(v, key, item) {
+		size_t k;
+		for (k = 0; k < 4 && strcmp(key, kinds[k]) != 0; k++)
+			;
+		if (k == 4) {
+			char msg[128];
+			snprintf(msg, sizeof(msg),
+			         "\"san\" has an unknown member \"%.40s\" (email, upn, dns, uri)", key);
+			reply_error(rq, CRT_E_REQUEST_INVALID, msg);
+			goto fail;
+		}
+		if (json_is_null(item))
+			continue;
+		if (json_is_string(item)) {
+			if (strchr(json_string_value(item), '\n') != NULL)
+				goto newline;
+			lines_add(&l, kinds[k], "=", json_string_value(item));
+			continue;
+		}
+		if (!json_is_array(item) || k == 1) {
+			reply_error(rq, CRT_E_REQUEST_INVALID,
+			            k == 1 ? "\"san\".upn must be a string (one UPN)"
+			                   : "\"san\".email, .dns and .uri are strings or arrays of "
+			                     "strings");
+			goto fail;
+		}
+		json_array_foreach(item, j, sub) {
+			if (!json_is_string(sub)) {
+				reply_error(rq, CRT_E_REQUEST_INVALID,
+				            "\"san\".email, .dns and .uri are arrays of strings");
+				goto fail;
+			}
+			if (strchr(json_string_value(sub), '\n') != NULL)
+				goto newline;
+			lines_add(&l, kinds[k], "=", json_string_value(sub));
+		}
+	}
+	if (l.oom || (l.buf == NULL && (l.buf = strdup("")) == NULL)) {
+		reply_error(rq, CRT_E_NOMEM, NULL);
+		goto fail;
+	}
+	*out = l.buf;
+	return 0;
+newline:
+	reply_error(rq, CRT_E_SAN_INVALID, "a SubjectAltName value contains a line break");
+fail:
+	free(l.buf);
+	return -1;
+}
+
+/*
  * Body → spec. Strings point into obj; *reply is malloc'd (caller frees).
  * For an update, JSON null clears a field ("" in the spec) and absent keys
  * stay unchanged; for a create, null and absent both mean "not given".
  */
 static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spec *spec,
-                      char **reply)
+                      char **reply, char **san)
 {
 	static const char *const strkeys[] = {
 	    "name",        "commonName",      "organization",      "organizationalUnit", "owner",
@@ -253,6 +324,7 @@ static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spe
 
 	memset(spec, 0, sizeof(*spec));
 	*reply = NULL;
+	*san = NULL;
 	if (req_only_keys(rq, obj, spec_keys) != 0)
 		return -1;
 	for (i = 0; i < sizeof(strkeys) / sizeof(strkeys[0]); i++) {
@@ -288,6 +360,17 @@ static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spe
 		}
 		spec->reply = *reply;
 	}
+	if ((v = json_object_get(obj, "san")) != NULL) {
+		if (json_is_null(v)) {
+			if (update && (*san = strdup("")) == NULL) {
+				reply_error(rq, CRT_E_NOMEM, NULL);
+				return -1;
+			}
+		} else if (parse_san(rq, v, san) != 0) {
+			return -1;
+		}
+		spec->san = *san;
+	}
 	return 0;
 }
 
@@ -297,13 +380,13 @@ void h_token_create(struct request *rq)
 	crt_token_spec spec;
 	crt_token t;
 	json_t *obj;
-	char *reply = NULL;
+	char *reply = NULL, *san = NULL;
 	crt_status s;
 
 	memset(&t, 0, sizeof(t));
 	if ((obj = req_body_object(rq)) == NULL)
 		return;
-	if (parse_spec(rq, obj, 0, &spec, &reply) != 0)
+	if (parse_spec(rq, obj, 0, &spec, &reply, &san) != 0)
 		goto out;
 	/* A key limited to some profiles (apikey create --profiles). */
 	if (!crt_apikey_allows_profile(&rq->apikey, spec.profile)) {
@@ -322,6 +405,7 @@ out:
 	explicit_bzero(token, sizeof(token));
 	crt_token_clear(&t);
 	free(reply);
+	free(san);
 	json_decref(obj);
 }
 
@@ -375,13 +459,13 @@ void h_token_update(struct request *rq)
 	crt_token_spec spec;
 	crt_token t;
 	json_t *obj;
-	char *reply = NULL;
+	char *reply = NULL, *san = NULL;
 	crt_status s;
 
 	memset(&t, 0, sizeof(t));
 	if ((obj = req_body_object(rq)) == NULL)
 		return;
-	if (parse_spec(rq, obj, 1, &spec, &reply) != 0)
+	if (parse_spec(rq, obj, 1, &spec, &reply, &san) != 0)
 		goto out;
 	if ((s = crt_token_update(rq->ctx, rq->param, &spec, rq->actor, &t)) != CRT_OK) {
 		reply_status(rq, s);
@@ -391,6 +475,7 @@ void h_token_update(struct request *rq)
 out:
 	crt_token_clear(&t);
 	free(reply);
+	free(san);
 	json_decref(obj);
 }
 

@@ -91,6 +91,10 @@ attest_leaf "$T/yk" pin-never.pem '1.3.6.1.4.1.41482.3.8 = DER:01:01
 mkdir -p "$T/inst/attestation-roots"
 cp "$T/yk/root.pem" "$T/inst/attestation-roots/root.pem"
 printf '\n[attestation]\ntrusted_roots = attestation-roots\n' >>"$CRTOKEN_CONF"
+# Certificate profiles that shape the certificate (t_certshape.sh has the rest).
+printf '\n[profile strict]\nkey_types = ec-p384\n\n[profile devices]\nsan_dns = {cn}.devices.example\n\n[profile long]\ndays = 36500\nmax_days = 36500\n' >>"$CRTOKEN_CONF"
+STRICT=$("$A" token create --name strict --profile strict --json | jget - "d['token']")
+DEVICE=$("$A" token create --name devices --profile devices --json | jget - "d['token']")
 ATT=$("$A" token create --name attested --attestation require --attest-pin-policy once \
 	--attest-min-firmware 5.4 --json | jget - "d['token']")
 
@@ -135,6 +139,20 @@ bad "cli: malformed duration" "--expires" "$A" token create --name x --expires s
 bad "cli: reply attribute without =" reply_attribute_invalid "$A" token create --name x --reply Tunnel-Type
 bad "cli: reply attribute with a bad name" reply_attribute_invalid "$A" token create --name x --reply 'Tunnel Type=VLAN'
 bad "cli: unknown lock field" "--lock" "$A" token create --name x --lock cn,colour
+# ---------------------------------------------------------------- CLI: the certificate's shape
+bad "cli: a key type the token's profile does not allow" csr_unsupported_key "$A" redeem "$STRICT" --csr "$T/good.csr"
+bad "cli: a CN that makes the profile's SAN template invalid" san_invalid "$A" redeem "$DEVICE" --csr "$T/good.csr" --cn "two words"
+bad "cli: a U-label DNS SubjectAltName" san_invalid "$A" token create --name x --san-dns bücher.example
+bad "cli: a wildcard DNS SubjectAltName" san_invalid "$A" token create --name x --san-dns '*.example.com'
+bad "cli: a DNS SubjectAltName with an underscore" san_invalid "$A" token create --name x --san-dns a_b.example
+bad "cli: an email SubjectAltName without @" san_invalid "$A" token create --name x --san-email alice
+bad "cli: a quoted-local-part email SubjectAltName" san_invalid "$A" token create --name x --san-email '"a b"@example.com'
+bad "cli: a URI SubjectAltName without a scheme" san_invalid "$A" token create --name x --san-uri example.com/x
+bad "cli: a URI SubjectAltName with a space" san_invalid "$A" token create --name x --san-uri 'https://example.com/a b'
+bad "cli: two UPNs" san_invalid "$A" token create --name x --san-upn a@corp.example --san-upn b@corp.example
+bad "cli: a UPN with a comma" san_invalid "$A" token create --name x --san-upn 'a,b@corp.example'
+bad "cli: seventeen DNS SubjectAltNames" san_invalid "$A" token create --name x $(for i in $(seq 17); do printf -- '--san-dns h%d.example ' "$i"; done)
+bad "cli: validDays past the CA's notAfter" validity_invalid "$A" token create --name x --profile long --valid-days 36500
 # SQL metacharacters are data, not syntax: stored verbatim, tables intact.
 J=$("$A" token create --name "x'); DROP TABLE tokens;--" --cn 'Robert"; DELETE FROM certificates;' --json)
 check_eq "cli: SQL metacharacters are stored verbatim" "x'); DROP TABLE tokens;--" "$(echo "$J" | jget - "d['name']")"
@@ -318,6 +336,12 @@ for c in "selfsigned 422 cert_untrusted chaining to nothing trusted" \
 	bad "http: upload: $*" "$_s {\"error\":{\"code\":\"$_c\"" http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary "@$T/$_f.up.json"
 done
 bad "http: upload with an override is 400" request_invalid http POST "$R/$TOK" -H 'Content-Type: application/json' --data-binary '{"type":"CERTIFICATE","value":"x","commonName":"fixed"}'
+bad "http: a bad DNS SubjectAltName is 422 san_invalid" '422 {"error":{"code":"san_invalid"' http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","san":{"dns":["bad_name.example"]}}'
+bad "http: an unknown SubjectAltName kind is 400" request_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","san":{"ip":"192.0.2.1"}}'
+bad "http: a SubjectAltName value with a line break is san_invalid" san_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","san":{"dns":"a.example\nupn=admin@corp.example"}}'
+bad "http: san of the wrong type is 400" request_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","san":["dns=a.example"]}'
+$PY -c 'import json,sys; print(json.dumps({"type":"CSR","value":open(sys.argv[1]).read()}))' "$T/good.csr" >"$T/p256.json"
+bad "http: a key type the profile does not allow is 422 csr_unsupported_key" csr_unsupported_key http POST "$R/$STRICT" -H 'Content-Type: application/json' --data-binary "@$T/p256.json"
 # A slow body: a client trickles half a body and stalls; others are served meanwhile.
 $PY - "$PORT" "$TOK" >"$T/slow.out" 2>&1 <<'PYEOF' &
 import socket, sys, time

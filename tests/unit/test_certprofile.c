@@ -5,6 +5,8 @@
  * certificate records its profile, and what the profile says is what the
  * issued certificate carries.
  */
+#include <jansson.h>
+
 #include "testutil.h"
 
 static const char profiles_conf[] = "\n[profile guest]\n"
@@ -22,6 +24,11 @@ static const char profiles_conf[] = "\n[profile guest]\n"
                                     "\n[profile long]\n"
                                     "days = 36500\n"
                                     "max_days = 36500\n"
+                                    "\n[profile corp]\n"
+                                    "san_email = {owner}@example.com\n"
+                                    "san_upn = {owner}@corp.example\n"
+                                    "\n[profile devices]\n"
+                                    "san_dns = {cn}.devices.example\n"
                                     "\n[renewal]\n"
                                     "enabled = yes\n";
 
@@ -325,6 +332,272 @@ static void renewal_uses_the_certificates_profile(void **s)
 	crt_token_clear(&t);
 }
 
+/* A PEM CSR for a fresh P-256 key whose extensionRequest asks for
+ * subjectAltNames (and a CA:TRUE basicConstraints). */
+static char *csr_asking_for_san(size_t *len)
+{
+	EVP_PKEY *k = tu_key("ec-p256");
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *n = X509_NAME_new();
+	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"evil", -1, -1, 0);
+	X509_REQ_set_subject_name(req, n);
+	X509_REQ_set_pubkey(req, k);
+	sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name,
+	                                                 "DNS:radius.corp.example,"
+	                                                 "email:ceo@corp.example,"
+	                                                 "otherName:1.3.6.1.4.1.311.20.2.3;"
+	                                                 "UTF8:administrator@corp.example"));
+	sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints,
+	                                                 "critical,CA:TRUE"));
+	assert_true(X509_REQ_add_extensions(req, exts) == 1);
+	assert_true(X509_REQ_sign(req, k, EVP_sha256()) > 0);
+	char *pem = tu_req_pem(req, len);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_NAME_free(n);
+	X509_REQ_free(req);
+	EVP_PKEY_free(k);
+	return pem;
+}
+
+static long long token_rows(void)
+{
+	char db[512];
+	tu_db_path(&ti, db, sizeof(db));
+	return tu_sql_int(db, "SELECT COUNT(*) FROM tokens");
+}
+
+/* The token's SubjectAltNames are stored, shown, and written into the
+ * certificate: email as rfc822Name, UPN as the Microsoft otherName
+ * (UTF8String), DNS, URI. */
+static void a_tokens_san_is_the_certificates(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	const char *lines = "email=alice@example.com\nemail=a.smith@example.com\n"
+	                    "upn=jörg@corp.example\ndns=laptop-7.corp.example\n"
+	                    "uri=urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66";
+	crt_token t, got;
+	crt_cert c, again;
+	X509 *x;
+	crt_token_spec spec = {.name = "laptop", .san = lines};
+	tu_token(ti.ctx, &spec, tok, &t);
+	assert_int_equal(crt_token_get(ti.ctx, t.id, &got), CRT_OK);
+	assert_string_equal(got.san, lines);
+	json_t *j = crt_token_json(&got, NULL);
+	char *dump = json_dumps(json_object_get(j, "san"), JSON_SORT_KEYS | JSON_COMPACT);
+	assert_string_equal(dump, "{\"dns\":[\"laptop-7.corp.example\"],\"email\":"
+	                          "[\"alice@example.com\",\"a.smith@example.com\"],\"upn\":"
+	                          "\"jörg@corp.example\",\"uri\":[\"urn:uuid:6e8bc430-9c3a-11d9-"
+	                          "9669-0800200c9a66\"]}");
+	free(dump);
+	json_decref(j);
+	assert_int_equal(redeem_as(tok, "ec-p256", &c, &x), CRT_OK);
+	char *text = extensions_text(x);
+	assert_non_null(strstr(text, "subjectAltName: email:alice@example.com, "
+	                             "email:a.smith@example.com, othername: UPN::jörg@corp.example, "
+	                             "DNS:laptop-7.corp.example, "
+	                             "URI:urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66\n"));
+	/* the UPN is a UTF8String */
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	assert_non_null(gens);
+	assert_int_equal(sk_GENERAL_NAME_num(gens), 5);
+	const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, 2);
+	assert_int_equal(g->type, GEN_OTHERNAME);
+	assert_int_equal(OBJ_obj2nid(g->d.otherName->type_id), NID_ms_upn);
+	assert_int_equal(g->d.otherName->value->type, V_ASN1_UTF8STRING);
+	GENERAL_NAMES_free(gens);
+	char *back = crt_cert_san_text(c.pem);
+	assert_string_equal(back, lines);
+	free(back);
+	assert_int_equal(crt_cert_get(ti.ctx, c.serial, &again), CRT_OK);
+	j = crt_cert_json(&again, 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "san"), "upn")),
+	                    "jörg@corp.example");
+	json_decref(j);
+	free(text);
+	X509_free(x);
+	crt_cert_clear(&again);
+	crt_cert_clear(&c);
+	crt_token_clear(&got);
+	crt_token_clear(&t);
+}
+
+/* A bad value is san_invalid naming it, and nothing is written. */
+static void a_bad_san_is_refused_naming_the_value(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	static const char *const bad[][2] = {
+	    {"dns=bücher.example", "dns \"bücher.example\""},
+	    {"dns=*.corp.example", "wildcard"},
+	    {"email=alice", "email \"alice\" has no '@'"},
+	    {"uri=devices/laptop", "uri \"devices/laptop\" has no scheme"},
+	    {"upn=alice", "upn \"alice\""},
+	    {"upn=a@corp.example\nupn=b@corp.example", "one UPN"},
+	    {"ip=192.0.2.1", "email=, upn=, dns= or uri="},
+	};
+	long long before = token_rows();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		crt_token_spec spec = {.name = "x", .san = bad[i][0]};
+		assert_int_equal(crt_token_create(ti.ctx, &spec, "test", NULL, tok), CRT_E_SAN_INVALID);
+		if (strstr(crt_errdetail(ti.ctx), bad[i][1]) == NULL)
+			fail_msg("%s: \"%s\"", bad[i][0], crt_errdetail(ti.ctx));
+	}
+	assert_int_equal(token_rows(), before);
+	/* update: refused, the token as it was; then set and cleared */
+	crt_token t, got;
+	crt_token_spec spec = {.name = "x"};
+	tu_token(ti.ctx, &spec, tok, &t);
+	crt_token_spec up = {.san = "dns=bad_name.example"};
+	assert_int_equal(crt_token_update(ti.ctx, t.id, &up, "test", NULL), CRT_E_SAN_INVALID);
+	up.san = "dns=good.example";
+	assert_int_equal(crt_token_update(ti.ctx, t.id, &up, "test", &got), CRT_OK);
+	assert_string_equal(got.san, "dns=good.example");
+	crt_token_clear(&got);
+	up.san = "";
+	assert_int_equal(crt_token_update(ti.ctx, t.id, &up, "test", &got), CRT_OK);
+	assert_null(got.san);
+	crt_token_clear(&got);
+	crt_token_clear(&t);
+}
+
+/* The profile's templates, expanded at issuance; a kind the token gives
+ * replaces that kind's template only. */
+static void the_profiles_templates_fill_the_san(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token t;
+	crt_cert c;
+	crt_token_spec spec = {.name = "alice-laptop", .profile = "corp", .owner = "alice"};
+	tu_token(ti.ctx, &spec, tok, &t);
+	crt_redeem_req rq;
+	size_t len;
+	char *csr = tu_csr("ec-p256", &len);
+	rq = (crt_redeem_req){.token = tok, .csr = (unsigned char *)csr, .csr_len = len,
+	                      .user = "alice", .actor = "test"};
+	if (crt_redeem(ti.ctx, &rq, &c) != CRT_OK)
+		fail_msg("redeem: %s", crt_errdetail(ti.ctx));
+	char *san = crt_cert_san_text(c.pem);
+	assert_string_equal(san, "email=alice@example.com\nupn=alice@corp.example");
+	free(san);
+	free(csr);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+
+	spec.san = "email=alice.smith@example.org";
+	tu_token(ti.ctx, &spec, tok, &t);
+	csr = tu_csr("ec-p256", &len);
+	rq.token = tok;
+	rq.csr = (unsigned char *)csr;
+	rq.csr_len = len;
+	assert_int_equal(crt_redeem(ti.ctx, &rq, &c), CRT_OK);
+	san = crt_cert_san_text(c.pem);
+	assert_string_equal(san, "email=alice.smith@example.org\nupn=alice@corp.example");
+	free(san);
+	free(csr);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+}
+
+/* A template that gives an invalid value: san_invalid — at creation when
+ * the token's own fields already make it so (no owner for {owner}), at
+ * redemption when the redeemer's CN does, and the token stays unused. */
+static void a_template_giving_a_bad_value_is_refused(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token t, got;
+	crt_cert c;
+	crt_token_spec spec = {.name = "no-owner", .profile = "corp"};
+	assert_int_equal(crt_token_create(ti.ctx, &spec, "test", NULL, tok), CRT_E_SAN_INVALID);
+	assert_non_null(strstr(crt_errdetail(ti.ctx), "san_email = \"{owner}@example.com\" gives "
+	                                             "\"@example.com\""));
+
+	crt_token_spec dev = {.name = "laptop", .profile = "devices"};
+	tu_token(ti.ctx, &dev, tok, &t);
+	size_t len;
+	char *csr = tu_csr("ec-p256", &len);
+	crt_redeem_req rq = {.token = tok, .csr = (unsigned char *)csr, .csr_len = len,
+	                     .cn = "Alice's laptop", .admin = 1, .actor = "test"};
+	assert_int_equal(crt_redeem(ti.ctx, &rq, &c), CRT_E_SAN_INVALID);
+	assert_non_null(strstr(crt_errdetail(ti.ctx), "\"Alice's laptop.devices.example\""));
+	assert_int_equal(crt_token_get(ti.ctx, t.id, &got), CRT_OK);
+	assert_int_equal(got.state, CRT_TOKEN_ACTIVE);
+	crt_token_clear(&got);
+	rq.cn = "laptop-7";
+	assert_int_equal(crt_redeem(ti.ctx, &rq, &c), CRT_OK);
+	char *san = crt_cert_san_text(c.pem);
+	assert_string_equal(san, "dns=laptop-7.devices.example");
+	free(san);
+	free(csr);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+}
+
+/* attack_csr_requests_san_gets_none: a CSR whose extensionRequest asks for
+ * subjectAltNames (a RADIUS server's DNS name, the CEO's address, the
+ * administrator's UPN) and CA:TRUE gets none of it: no subjectAltName at
+ * all from the default profile, only the token's own otherwise. */
+static void attack_csr_requests_san_gets_none(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token t;
+	crt_cert c;
+	size_t len;
+	char *csr = csr_asking_for_san(&len);
+	crt_token_spec spec = {.name = "plain"};
+	tu_token(ti.ctx, &spec, tok, &t);
+	crt_redeem_req rq = {.token = tok, .csr = (unsigned char *)csr, .csr_len = len, .admin = 1,
+	                     .actor = "test"};
+	assert_int_equal(crt_redeem(ti.ctx, &rq, &c), CRT_OK);
+	X509 *x = tu_x509(c.pem);
+	assert_true(X509_get_ext_by_NID(x, NID_subject_alt_name, -1) < 0);
+	char *text = extensions_text(x);
+	assert_non_null(strstr(text, "basicConstraints critical: CA:FALSE\n"));
+	assert_null(strstr(text, "corp.example"));
+	assert_null(crt_cert_san_text(c.pem));
+	free(text);
+	X509_free(x);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+
+	spec.san = "dns=laptop.example.org";
+	tu_token(ti.ctx, &spec, tok, &t);
+	rq.token = tok;
+	assert_int_equal(crt_redeem(ti.ctx, &rq, &c), CRT_OK);
+	char *san = crt_cert_san_text(c.pem);
+	assert_string_equal(san, "dns=laptop.example.org");
+	free(san);
+	free(csr);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+}
+
+/* A renewal keeps the subjectAltName as it is. */
+static void renewal_keeps_the_san(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token t;
+	crt_cert c, n;
+	size_t len;
+	crt_token_spec spec = {.name = "laptop", .profile = "guest",
+	                       .san = "email=bob@example.com\nupn=bob@corp.example"};
+	tu_token(ti.ctx, &spec, tok, &t);
+	assert_int_equal(tu_redeem(ti.ctx, tok, &c), CRT_OK);
+	char *csr = tu_csr("ec-p256", &len);
+	crt_renew_req rq = {.cert = (unsigned char *)c.pem, .cert_len = strlen(c.pem),
+	                    .csr = (unsigned char *)csr, .csr_len = len, .actor = "test"};
+	if (crt_cert_renew(ti.ctx, &rq, &n) != CRT_OK)
+		fail_msg("renew: %s", crt_errdetail(ti.ctx));
+	char *a = crt_cert_san_text(c.pem), *b = crt_cert_san_text(n.pem);
+	assert_string_equal(a, "email=bob@example.com\nupn=bob@corp.example");
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	free(csr);
+	crt_cert_clear(&c);
+	crt_cert_clear(&n);
+	crt_token_clear(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +612,12 @@ int main(void)
 	    cmocka_unit_test(a_key_type_the_profile_refuses_consumes_nothing),
 	    cmocka_unit_test(the_validity_never_passes_the_cas_end),
 	    cmocka_unit_test(renewal_uses_the_certificates_profile),
+	    cmocka_unit_test(a_tokens_san_is_the_certificates),
+	    cmocka_unit_test(a_bad_san_is_refused_naming_the_value),
+	    cmocka_unit_test(the_profiles_templates_fill_the_san),
+	    cmocka_unit_test(a_template_giving_a_bad_value_is_refused),
+	    cmocka_unit_test(attack_csr_requests_san_gets_none),
+	    cmocka_unit_test(renewal_keeps_the_san),
 	};
 	return cmocka_run_group_tests(tests, setup, tu_group_teardown);
 }
