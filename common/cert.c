@@ -341,6 +341,11 @@ crt_status cert_subject_text(crt_ctx *ctx, const char *cn, const char *org, cons
 	return *out != NULL ? CRT_OK : ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 }
 
+crt_status cert_key_allowed(crt_ctx *ctx, const cert_shape *shape, const crt_csr *csr)
+{
+	return key_allowed(ctx, shape->profile, csr);
+}
+
 crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const char *org,
 		      const char *ou, const cert_shape *shape, int64_t now, X509 **out,
 		      char serial[72])

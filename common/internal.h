@@ -418,6 +418,9 @@ crt_status cert_shape_for(crt_ctx *ctx, const char *profile, int asked, cert_sha
 crt_status cert_shape_of_token(crt_ctx *ctx, const crt_token *t, const char *cn,
 			       const char *org, const char *ou, cert_shape *out) CRT_MUST_CHECK;
 void cert_shape_clear(cert_shape *s);
+/* Whether the shape's profile allows the CSR's key (what cert_issue checks
+ * first): CRT_E_CSR_KEY_TYPE naming both otherwise. */
+crt_status cert_key_allowed(crt_ctx *ctx, const cert_shape *shape, const crt_csr *csr) CRT_MUST_CHECK;
 /* The validity of a certificate issued at now for days: back-dated by
  * clock_skew_seconds, days long, never past the CA's end (clamped to it).
  * CRT_E_CA_MISSING without a CA key, CRT_E_CA_EXPIRED after its end. */

@@ -313,20 +313,13 @@ static crt_status prepare(crt_ctx *ctx, const crt_redeem_req *req, const char *h
 	    (r = check_attestation(ctx, req, t, csr, now, &d->facts)) != CRT_OK)
 		return r;
 	if (t->approval == CRT_APPROVAL_REQUIRED) {
-		/* What signing would refuse at approval is refused now, while
-		 * the token is unused: a key the profile does not allow. */
-		const crt_cert_profile *p;
-		char *kt;
-		if ((r = token_profile(ctx, t->profile, &p)) != CRT_OK)
-			return r;
-		if ((kt = ca_key_type_name(csr->pkey)) == NULL)
-			return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
-		if (!certprof_key_allowed(p, kt))
-			r = ctx_fail(ctx, CRT_E_CSR_KEY_TYPE,
-			             "a %s key is not allowed by certificate profile %s (key_types = "
-			             "%s)",
-			             kt, p->name, p->key_types ? p->key_types : "rsa,ec,ed25519");
-		free(kt);
+		/* What the approval will sign is checked now (profile, validity,
+		 * SubjectAltNames, key type): a request that can never be issued
+		 * is refused while the token is still unused. */
+		cert_shape shape;
+		if ((r = cert_shape_of_token(ctx, t, d->cn, d->org, d->ou, &shape)) == CRT_OK)
+			r = cert_key_allowed(ctx, &shape, csr);
+		cert_shape_clear(&shape);
 		if (r != CRT_OK)
 			return r;
 		d->held = 1;

@@ -598,6 +598,37 @@ static void renewal_keeps_the_san(void **s)
 	crt_token_clear(&t);
 }
 
+/* A token that needs approval: what the approval would sign is checked at
+ * the redemption, so a key the profile refuses (or a SubjectAltName its
+ * template makes invalid) leaves the token unused and stores no request. */
+static void an_approval_request_is_checked_before_it_is_stored(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1], poll[CRT_TOKEN_STRLEN + 1];
+	crt_token t, got;
+	crt_cert c;
+	crt_request q;
+	size_t len;
+	crt_token_spec spec = {.name = "signer", .profile = "signer", .approval = "required"};
+	tu_token(ti.ctx, &spec, tok, &t);
+	char *csr = tu_csr("ec-p256", &len);
+	crt_redeem_req rq = {.token = tok, .csr = (unsigned char *)csr, .csr_len = len, .admin = 1,
+	                     .actor = "test"};
+	assert_int_equal(crt_redeem_submit(ti.ctx, &rq, &c, &q, poll), CRT_E_CSR_KEY_TYPE);
+	assert_int_equal(crt_token_get(ti.ctx, t.id, &got), CRT_OK);
+	assert_int_equal(got.state, CRT_TOKEN_ACTIVE);
+	crt_token_clear(&got);
+	free(csr);
+	csr = tu_csr("ec-p384", &len);
+	rq.csr = (unsigned char *)csr;
+	rq.csr_len = len;
+	assert_int_equal(crt_redeem_submit(ti.ctx, &rq, &c, &q, poll), CRT_OK);
+	assert_true(q.id[0] != '\0');
+	crt_request_clear(&q);
+	crt_cert_clear(&c);
+	free(csr);
+	crt_token_clear(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -618,6 +649,7 @@ int main(void)
 	    cmocka_unit_test(a_template_giving_a_bad_value_is_refused),
 	    cmocka_unit_test(attack_csr_requests_san_gets_none),
 	    cmocka_unit_test(renewal_keeps_the_san),
+	    cmocka_unit_test(an_approval_request_is_checked_before_it_is_stored),
 	};
 	return cmocka_run_group_tests(tests, setup, tu_group_teardown);
 }
