@@ -8,6 +8,9 @@
  * Rules (name required, lifetimes, field checks, reply attributes) are
  * libcrtoken's; this file only maps JSON to crt_token_spec and back.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* qsort_r */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,13 +412,56 @@ out:
 	json_decref(obj);
 }
 
+/* The fields GET /certificate-request-tokens sorts by (crt_page_parse). */
+static const char *const token_sort_fields[] = {"createdAt", "name", "expiresAt", "updatedAt",
+                                                NULL};
+
+static int cmp_i64(int64_t a, int64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* qsort_r order of two tokens by the page's field, the id breaking ties. */
+static int token_order(const void *pa, const void *pb, void *arg)
+{
+	const crt_token *a = pa, *b = pb;
+	const crt_page *pg = arg;
+	int c;
+
+	switch (pg->sort) {
+	case 1:
+		c = strcmp(a->name ? a->name : "", b->name ? b->name : "");
+		break;
+	case 2:
+		c = cmp_i64(a->expires_at, b->expires_at);
+		break;
+	case 3:
+		c = cmp_i64(a->updated_at, b->updated_at);
+		break;
+	default:
+		c = cmp_i64(a->created_at, b->created_at);
+		break;
+	}
+	if (c == 0)
+		c = strcmp(a->id, b->id);
+	return pg->desc ? -c : c;
+}
+
+/*
+ * Without page, size or sort: every token as a bare array, as before
+ * paging existed. With any of them: {"items","page","size","total"}, the
+ * items of that page in that order.
+ */
 void h_token_list(struct request *rq)
 {
-	const char *state = req_query(rq, "state");
+	const char *state = req_query(rq, "state"), *why = NULL;
+	const char *qp = req_query(rq, "page"), *qs = req_query(rq, "size"),
+	           *qo = req_query(rq, "sort");
 	crt_token *list = NULL;
-	json_t *arr;
-	size_t n = 0, i;
-	int st = -1;
+	crt_page pg;
+	json_t *arr, *body;
+	size_t n = 0, i, from = 0, to;
+	int st = -1, paged = qp != NULL || qs != NULL || qo != NULL;
 	crt_status s;
 
 	if (state != NULL && (st = crt_token_state_parse(state)) < 0) {
@@ -423,12 +469,22 @@ void h_token_list(struct request *rq)
 		            "state must be active, used, expired or deleted");
 		return;
 	}
+	if (paged && (s = crt_page_parse(qp, qs, qo, token_sort_fields, 0, &pg, &why)) != CRT_OK) {
+		reply_error(rq, s, why);
+		return;
+	}
 	if ((s = crt_token_list(rq->ctx, st, &list, &n)) != CRT_OK) {
 		reply_status(rq, s);
 		return;
 	}
+	to = n;
+	if (paged) {
+		qsort_r(list, n, sizeof(*list), token_order, &pg);
+		from = (size_t)crt_page_offset(&pg) < n ? (size_t)crt_page_offset(&pg) : n;
+		to = n - from < (size_t)pg.size ? n : from + (size_t)pg.size;
+	}
 	if ((arr = json_array()) != NULL) {
-		for (i = 0; i < n; i++) {
+		for (i = from; i < to; i++) {
 			if (json_array_append_new(arr, crt_token_json(&list[i], NULL)) != 0) {
 				json_decref(arr);
 				arr = NULL;
@@ -437,7 +493,13 @@ void h_token_list(struct request *rq)
 		}
 	}
 	crt_token_list_free(list, n);
-	reply_json(rq, 200, arr);
+	if (!paged || arr == NULL) {
+		reply_json(rq, 200, arr);
+		return;
+	}
+	body = json_pack("{s:o, s:i, s:i, s:I}", "items", arr, "page", pg.page, "size", pg.size,
+	                 "total", (json_int_t)n);
+	reply_json(rq, 200, body);
 }
 
 void h_token_get(struct request *rq)

@@ -190,6 +190,30 @@ check_status "... nor approve one" 403 permission_denied
 kreq "$APPROVER" POST /certificate-requests/req-x/approve
 check_status "a requests:approve key passes the scope check (the request is unknown)" 404 -
 
+# ------------------------------------------------------------ paging (token list)
+kreq "$FULL" GET '/certificate-request-tokens?page=1&size=2&sort=-createdAt'
+check_status "a page of tokens" 200 -
+check_eq "... two items, page 1, size 2, the total of all" "2 1 2 $(count "SELECT count(*) FROM tokens")" \
+	"$(jget "$T/body" "'%d %d %d %d' % (len(d['items']), d['page'], d['size'], d['total'])")"
+kreq "$FULL" GET '/certificate-request-tokens?sort=name&size=500'
+check "... sort=name orders by name" $PY -c '
+import json, sys
+names = [t["name"] for t in json.load(open(sys.argv[1]))["items"]]
+assert names == sorted(names), names' "$T/body"
+kreq "$FULL" GET '/certificate-request-tokens?page=1000&size=500'
+check_eq "... a page past the end is empty, with the total" "0 $(count "SELECT count(*) FROM tokens")" \
+	"$(jget "$T/body" "'%d %d' % (len(d['items']), d['total'])")"
+kreq "$FULL" GET /certificate-request-tokens
+check_eq "... without page, size or sort: the bare array of before" list "$(jget "$T/body" "type(d).__name__")"
+for q in page=0 page=x size=501 size=0 'size=-1'; do
+	kreq "$FULL" GET "/certificate-request-tokens?$q"
+	check_status "... $q is 400 page_invalid" 400 page_invalid
+done
+for q in 'sort=hash' 'sort=name%3B%20DROP%20TABLE%20tokens' 'sort=created_at'; do
+	kreq "$FULL" GET "/certificate-request-tokens?$q"
+	check_status "... $q is 400 sort_invalid" 400 sort_invalid
+done
+
 # ------------------------------------------------------------ the keys of before
 for r in "GET /certificate-request-tokens" "GET /client-certificates" "GET /profiles"; do
 	kreq "$FULL" $r
