@@ -214,6 +214,14 @@ for q in 'sort=hash' 'sort=name%3B%20DROP%20TABLE%20tokens' 'sort=created_at'; d
 	check_status "... $q is 400 sort_invalid" 400 sort_invalid
 done
 
+kreq "$FULL" GET '/client-certificates?page=1&size=5&sort=-notAfter'
+check_status "a page of certificates" 200 -
+check_eq "... with the total" "$(count "SELECT count(*) FROM certificates")" "$(jget "$T/body" "d['total']")"
+kreq "$FULL" GET '/client-certificates?sort=pem'
+check_status "... sort=pem is 400 sort_invalid" 400 sort_invalid
+kreq "$FULL" GET '/client-certificates?size=9999'
+check_status "... size=9999 is 400 page_invalid" 400 page_invalid
+
 # ------------------------------------------------------------ the keys of before
 for r in "GET /certificate-request-tokens" "GET /client-certificates" "GET /profiles"; do
 	kreq "$FULL" $r
