@@ -738,7 +738,7 @@ crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const c
 	crt_status r;
 	jbuf j;
 	char *detail = NULL;
-	int changed = 0, imported = 0;
+	int changed = 0, imported = 0, wiped = 0;
 	int64_t now = crt_now();
 
 	ctx_clear_detail(ctx);
@@ -774,10 +774,15 @@ crt_status crt_cert_revoke(crt_ctx *ctx, const char *serial, int reason, const c
 		r = ctx_fail(ctx, CRT_E_CERT_REVOKED, "%s was already revoked", c.serial);
 		goto fail;
 	}
+	/* A kept PKCS#12 ([generate] keep_pkcs12) goes with the revocation. */
+	if ((r = store_p12_wipe(ctx, c.serial, &wiped)) != CRT_OK)
+		goto fail;
 	jb_begin(&j);
 	jb_str(&j, "reason", crt_reason_name(reason));
 	jb_str(&j, "name", c.name);
 	jb_str(&j, "tokenId", c.token_id);
+	if (wiped)
+		jb_json(&j, "pkcs12Removed", "true");
 	if ((detail = jb_end(&j)) == NULL) {
 		r = CRT_E_NOMEM;
 		goto fail;

@@ -65,6 +65,7 @@ static const struct key {
 	{"renewal", "grace_days", K_INT, F(renew_grace_days), "7", 0, 365},
 	{"renewal", "allow_same_key", K_BOOL, F(renew_allow_same_key), "no", 0, 0},
 	{"renewal", "require_otp", K_BOOL, F(renew_require_otp), "no", 0, 0},
+	{"generate", "keep_pkcs12", K_BOOL, F(keep_pkcs12), "no", 0, 0},
 	{"maintenance", "enabled", K_BOOL, F(maintain_enabled), "yes", 0, 0},
 	{"maintenance", "interval", K_DURATION, F(maintain_interval), "1h", 60, 0},
 	{"otp", "key_file", K_PATH, F(otp_key_file), "otp.key", 0, 0},

@@ -141,6 +141,7 @@ typedef enum crt_status {
 	CRT_E_SORT_INVALID,      /* sort_invalid (a sort field the list does not offer) */
 	CRT_E_DESCRIPTION_INVALID, /* description_invalid (too long, or control characters) */
 	CRT_E_COUNT_INVALID,     /* count_invalid (a bulk count outside 1..CRT_BULK_MAX) */
+	CRT_E_PKCS12_NOT_KEPT,   /* pkcs12_not_kept (no PKCS#12 kept for that certificate) */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -330,6 +331,8 @@ typedef struct crt_config {
 	int renew_grace_days;     /* the old certificate is superseded this long after */
 	int renew_allow_same_key; /* a renewal CSR may carry the current key */
 	int renew_require_otp;    /* a renewal needs the OTP login of the owner too */
+	/* [generate] (server-side keys: GENERATE, token issue) */
+	int keep_pkcs12;          /* keep the PKCS#12, sealed, for the owner to download */
 	/* [maintenance] (crtoken-admin maintain; crtokend runs it periodically) */
 	int maintain_enabled;     /* crtokend runs it */
 	int64_t maintain_interval; /* seconds between crtokend's runs */
@@ -1101,6 +1104,22 @@ crt_status crt_my_certs(crt_ctx *ctx, const char *user, crt_cert **out, size_t *
  */
 crt_status crt_my_cert_revoke(crt_ctx *ctx, const char *user, const char *serial, int reason,
 			      struct crt_crl *crl) CRT_MUST_CHECK;
+/*
+ * The PKCS#12 kept for user's certificate serial ([generate] keep_pkcs12),
+ * opened from its seal: still protected by the passphrase it was made with.
+ * *p12 malloc'd (crt_freezero). Another user's serial and one never issued
+ * are CRT_E_CERT_NOT_FOUND alike; CRT_E_PKCS12_NOT_KEPT when none is kept
+ * (the key was made on the device, keep_pkcs12 was off, or the certificate
+ * was revoked, which removes it). Every download is audited
+ * (cert.pkcs12_download, with remote; a refusal cert.pkcs12_download_refused)
+ * and none is handed out without its audit row.
+ */
+crt_status crt_my_pkcs12(crt_ctx *ctx, const char *user, const char *serial, const char *remote,
+			 unsigned char **p12, size_t *len) CRT_MUST_CHECK;
+/* The serials of user's certificates with a kept PKCS#12; *serials malloc'd
+ * (free). */
+crt_status crt_my_pkcs12_kept(crt_ctx *ctx, const char *user, char (**serials)[72],
+			      size_t *n) CRT_MUST_CHECK;
 
 /* ------------------------------------------------------------------ renewal */
 

@@ -155,6 +155,8 @@ static const struct {
 	[CRT_E_DESCRIPTION_INVALID] = {"description_invalid",
 				       "the description is too long or has control characters"},
 	[CRT_E_COUNT_INVALID] = {"count_invalid", "the count of tokens to create is out of bounds"},
+	[CRT_E_PKCS12_NOT_KEPT] = {"pkcs12_not_kept",
+				   "no PKCS#12 is kept for this certificate"},
 };
 
 const char *crt_status_name(crt_status s)
@@ -228,6 +230,7 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_CRL_REMOTE:
 	case CRT_E_PROFILE_UNKNOWN:
 	case CRT_E_REQUEST_UNKNOWN:
+	case CRT_E_PKCS12_NOT_KEPT:
 		return CRT_KIND_NOT_FOUND;
 	case CRT_E_EXISTS:
 	case CRT_E_TOKEN_USED:

@@ -42,9 +42,10 @@ static crt_status make_passphrase(char **out)
 
 /*
  * See crtoken.h. Everything that can be refused (key type, passphrase) is
- * checked before the token is spent; after crt_redeem commits, only an
- * out-of-memory can still fail, and then the certificate stays issued (and
- * revocable) without a usable PKCS#12.
+ * checked before the token is spent; the PKCS#12 is built from the signed
+ * certificate before the redemption commits (a failure spends nothing),
+ * and with [generate] keep_pkcs12 its sealed copy is stored in the same
+ * transaction.
  */
 crt_status crt_redeem_generate(crt_ctx *ctx, const crt_redeem_req *req, const char *key_type,
                                const char *passphrase, crt_cert *out, unsigned char **p12,
@@ -79,6 +80,7 @@ crt_status crt_redeem_generate_form(crt_ctx *ctx, const crt_redeem_req *req,
 	char *csr = NULL, *pass = NULL;
 	crt_redeem_req r2;
 	crt_cert cert;
+	redeem_p12 g = {0};
 	crt_status r;
 
 	memset(&cert, 0, sizeof(cert));
@@ -134,15 +136,17 @@ crt_status crt_redeem_generate_form(crt_ctx *ctx, const crt_redeem_req *req,
 	r2 = *req;
 	r2.csr = (const unsigned char *)csr;
 	r2.csr_len = strlen(csr);
-	if ((r = crt_redeem(ctx, &r2, &cert)) != CRT_OK)
-		goto out; /* detail set by crt_redeem */
+	/* The PKCS#12 is made before the commit (and, with [generate]
+	 * keep_pkcs12, kept sealed in the redemption's transaction). */
+	g.key = key;
+	g.passphrase = passphrase;
+	g.form = form;
+	if ((r = redeem_run(ctx, &r2, &cert, &g)) != CRT_OK)
+		goto out; /* detail set by the redemption */
 
-	if ((r = crt_pkcs12_make_form(key, cert.pem, cert.chain_pem, cert.name, passphrase, form, p12,
-	                         p12_len)) != CRT_OK) {
-		ctx_fail(ctx, r, "certificate %s issued but the PKCS#12 could not be built",
-		         cert.serial);
-		goto out;
-	}
+	*p12 = g.p12;
+	*p12_len = g.p12_len;
+	g.p12 = NULL;
 	*out = cert;
 	memset(&cert, 0, sizeof(cert));
 	if (pass != NULL) {

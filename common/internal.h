@@ -163,6 +163,33 @@ int conninfo_has_password(const char *ci);
  * owner, overrides), refusals audited: lets GENERATE refuse before it spends
  * a key generation. */
 crt_status redeem_precheck(crt_ctx *ctx, const crt_redeem_req *req) CRT_MUST_CHECK;
+/* The PKCS#12 a GENERATE redemption hands out (generate.c): made from key
+ * and the signed certificate before the commit, so that with [generate]
+ * keep_pkcs12 (and a user to keep it for) its sealed copy is stored in
+ * the redemption's own transaction. *p12 malloc'd (crt_freezero). */
+typedef struct redeem_p12 {
+	EVP_PKEY *key;
+	const char *passphrase;
+	int form;
+	unsigned char *p12;
+	size_t p12_len;
+	int kept; /* answer: a sealed copy was stored */
+} redeem_p12;
+/* crt_redeem building and keeping *g as above (g NULL: crt_redeem). */
+crt_status redeem_run(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out,
+                      redeem_p12 *g) CRT_MUST_CHECK;
+/* The AAD label and binding of a kept PKCS#12 (serial, owner) for seal_blob. */
+#define P12_SEAL_LABEL "crtoken-pkcs12"
+void p12_seal_bind(const char *serial, const char *owner, char *out, size_t len);
+/* Seal / open pt under the instance's OTP sealing key (seal.c), bound to
+ * label and bind (AAD). *out / *pt malloc'd (crt_freezero). CRT_E_SEAL when
+ * a blob is damaged or bound to something else; the OTP key's status when
+ * it is not loaded. */
+crt_status seal_blob(crt_ctx *ctx, const char *label, const char *bind, const unsigned char *pt,
+                     size_t n, unsigned char **out, size_t *outlen) CRT_MUST_CHECK;
+crt_status unseal_blob(crt_ctx *ctx, const char *label, const char *bind,
+                       const unsigned char *blob, size_t bloblen, unsigned char **pt,
+                       size_t *n) CRT_MUST_CHECK;
 
 /* --- coa.c --- */
 /* After serial's revocation committed: the RFC 5176 Disconnect-Request to

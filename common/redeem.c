@@ -99,7 +99,7 @@ static const char *redeem_user(const crt_redeem_req *req, const crt_token *t)
 /* The audit detail of a successful redemption (attestation: the attested
  * facts, JSON made by attest_facts_json, or NULL). */
 static char *success_detail(const crt_redeem_req *req, const char *user, const char *serial,
-                            const char *subject, const char *attestation)
+                            const char *subject, const char *attestation, int kept)
 {
 	jbuf js;
 	jb_begin(&js);
@@ -111,6 +111,8 @@ static char *success_detail(const crt_redeem_req *req, const char *user, const c
 		jb_json(&js, "attestation", attestation);
 	if (req->cert != NULL) /* an upload (import.c): the certificate was not signed here */
 		jb_json(&js, "upload", "true");
+	if (kept)
+		jb_json(&js, "pkcs12Kept", "true");
 	return jb_end(&js);
 }
 
@@ -397,7 +399,8 @@ static crt_status resolve_lost_commit(crt_ctx *ctx, const char *id, const char *
 /* Phase 2 of one attempt: hand the redemption to the store. *retry: the
  * token changed since phase 1 (do it again). */
 static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_token *t,
-                         const char *serial, int64_t now, const store_cert_row *row, int *retry)
+                         const char *serial, int64_t now, const store_cert_row *row,
+                         const store_p12_row *kept, int *retry)
 {
 	token_refusal why;
 	char *detail, *body = NULL, eid[CRT_ID_LEN];
@@ -406,7 +409,7 @@ static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_toke
 
 	*retry = 0;
 	if ((detail = success_detail(req, redeem_user(req, t), serial, row->subject,
-	                             row->attestation)) == NULL)
+	                             row->attestation, kept != NULL)) == NULL)
 		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 	event_subject es = {.token_id = t->id,
 	                    .token_name = t->name,
@@ -431,7 +434,8 @@ static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_toke
 	              .action = req->token_id != NULL ? "token.issue" : "token.redeem",
 	              .object = t->id,
 	              .detail = detail},
-	    .event = &ev};
+	    .event = &ev,
+	    .kept = kept};
 	r = store_token_redeem(ctx, &job);
 	free(detail);
 	free(body);
@@ -443,9 +447,63 @@ static crt_status commit(crt_ctx *ctx, const crt_redeem_req *req, const crt_toke
 	return ctx_fail(ctx, r, "%s", why.msg);
 }
 
+void p12_seal_bind(const char *serial, const char *owner, char *out, size_t len)
+{
+	snprintf(out, len, "%s:%s", serial, owner);
+}
+
+/* For a GENERATE redemption (g): the PKCS#12 of the certificate c signed
+ * in phase 1 into g, and with [generate] keep_pkcs12 its sealed copy into
+ * *kept for the certificate's user (none when it has no user: nobody could
+ * download it). */
+static crt_status make_p12(crt_ctx *ctx, const crt_cert *c, redeem_p12 *g, store_p12_row *kept,
+                           int *keep)
+{
+	char bind[300];
+	crt_status r;
+
+	*keep = 0;
+	crt_freezero(g->p12, g->p12_len);
+	g->p12 = NULL;
+	g->p12_len = 0;
+	store_p12_clear(kept);
+	if ((r = crt_pkcs12_make_form(g->key, c->pem, c->chain_pem, c->name, g->passphrase, g->form,
+	                              &g->p12, &g->p12_len)) != CRT_OK)
+		return ctx_fail(ctx, r, "the PKCS#12 could not be built");
+	if (!ctx->cfg.keep_pkcs12 || c->user == NULL)
+		return CRT_OK;
+	snprintf(kept->serial, sizeof(kept->serial), "%s", c->serial);
+	snprintf(kept->owner, sizeof(kept->owner), "%s", c->user);
+	kept->created_at = crt_now();
+	p12_seal_bind(c->serial, c->user, bind, sizeof(bind));
+	if ((r = seal_blob(ctx, P12_SEAL_LABEL, bind, g->p12, g->p12_len, &kept->sealed,
+	                   &kept->sealed_len)) != CRT_OK)
+		return r;
+	*keep = 1;
+	return CRT_OK;
+}
+
+static crt_status redeem_core(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out,
+                              crt_request *pending, char poll_secret[CRT_TOKEN_STRLEN + 1],
+                              redeem_p12 *g);
+
 crt_status crt_redeem_submit(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out,
                              crt_request *pending, char poll_secret[CRT_TOKEN_STRLEN + 1])
 {
+	return redeem_core(ctx, req, out, pending, poll_secret, NULL);
+}
+
+crt_status redeem_run(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out, redeem_p12 *g)
+{
+	return redeem_core(ctx, req, out, NULL, NULL, g);
+}
+
+static crt_status redeem_core(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *out,
+                              crt_request *pending, char poll_secret[CRT_TOKEN_STRLEN + 1],
+                              redeem_p12 *g)
+{
+	store_p12_row kept = {.sealed = NULL};
+	int keep = 0;
 	crt_csr *csr = NULL;
 	import_cert ic = {0};
 	X509 *x = NULL;
@@ -496,12 +554,14 @@ crt_status crt_redeem_submit(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *
 					   : prepare(ctx, req, hash, csr, now, pending != NULL, &t, &x,
 						     serial, object, &c, &row, &d)) != CRT_OK)
 			goto refused;
+		if (g != NULL && !d.held && (r = make_p12(ctx, &c, g, &kept, &keep)) != CRT_OK)
+			goto out; /* nothing written: the token stays unused */
 		/* Phase 2: the claim and its writes (or the request's). */
 		if (d.held)
 			r = request_submit(ctx, req, &t, csr, d.cn, d.org, d.ou, d.facts, now,
 			                   pending, poll_secret, &retry);
 		else
-			r = commit(ctx, req, &t, serial, now, &row, &retry);
+			r = commit(ctx, req, &t, serial, now, &row, keep ? &kept : NULL, &retry);
 		if (req->cert != NULL && r == CRT_E_EXISTS) {
 			/* an upload whose serial another writer stored since phase 1 */
 			crt_status why = import_not_stored(ctx, &c);
@@ -513,6 +573,8 @@ crt_status crt_redeem_submit(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *
 			break;
 	}
 	if (r == CRT_OK) {
+		if (g != NULL)
+			g->kept = keep;
 		if (out != NULL && !d.held) {
 			*out = c;
 			memset(&c, 0, sizeof(c));
@@ -524,6 +586,12 @@ crt_status crt_redeem_submit(crt_ctx *ctx, const crt_redeem_req *req, crt_cert *
 refused:
 	audit_refusal(ctx, req, object, r);
 out:
+	if (g != NULL && r != CRT_OK) {
+		crt_freezero(g->p12, g->p12_len);
+		g->p12 = NULL;
+		g->p12_len = 0;
+	}
+	store_p12_clear(&kept);
 	ca_select_default(ctx);
 	free(d.facts);
 	X509_free(x);

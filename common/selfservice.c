@@ -110,3 +110,69 @@ out:
 	crt_cert_clear(&c);
 	return r;
 }
+
+crt_status crt_my_pkcs12(crt_ctx *ctx, const char *user, const char *serial, const char *remote,
+                         unsigned char **p12, size_t *len)
+{
+	store_p12_row row = {.sealed = NULL};
+	crt_cert c = {0};
+	char bind[300];
+	char *detail = NULL;
+	crt_status r;
+	int found = 0;
+	jbuf j;
+
+	*p12 = NULL;
+	*len = 0;
+	ctx_clear_detail(ctx);
+	if ((r = check_user(ctx, user)) != CRT_OK)
+		return r;
+	if ((r = own_cert(ctx, serial, user, &c)) != CRT_OK)
+		goto refused;
+	if ((r = store_p12_get(ctx, c.serial, &row, &found)) != CRT_OK)
+		goto out;
+	if (!found || strcmp(row.owner, user) != 0) {
+		r = ctx_fail(ctx, CRT_E_PKCS12_NOT_KEPT,
+		             c.revoked ? "the certificate is revoked: its PKCS#12 was removed"
+		                       : "no PKCS#12 is kept for this certificate (made on the "
+		                         "device, or [generate] keep_pkcs12 was off)");
+		goto refused;
+	}
+	p12_seal_bind(c.serial, user, bind, sizeof(bind));
+	if ((r = unseal_blob(ctx, P12_SEAL_LABEL, bind, row.sealed, row.sealed_len, p12, len)) !=
+	    CRT_OK)
+		goto out;
+	jb_begin(&j);
+	jb_str(&j, "user", user);
+	jb_str(&j, "remote", remote);
+	if ((detail = jb_end(&j)) == NULL) {
+		r = CRT_E_NOMEM;
+		goto out;
+	}
+	/* Every download is audited; no audit row, no download. */
+	r = crt_audit_event(ctx, user, "cert.pkcs12_download", c.serial, detail);
+	goto out;
+refused:
+	audit_refused(ctx, user, "cert.pkcs12_download_refused", serial, r);
+out:
+	if (r != CRT_OK) {
+		crt_freezero(*p12, *len);
+		*p12 = NULL;
+		*len = 0;
+	}
+	free(detail);
+	store_p12_clear(&row);
+	crt_cert_clear(&c);
+	return r;
+}
+
+crt_status crt_my_pkcs12_kept(crt_ctx *ctx, const char *user, char (**serials)[72], size_t *n)
+{
+	crt_status r;
+
+	*serials = NULL;
+	*n = 0;
+	if ((r = check_user(ctx, user)) != CRT_OK)
+		return r;
+	return store_p12_owned(ctx, user, serials, n);
+}

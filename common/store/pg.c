@@ -562,4 +562,5 @@ const store_ops store_pg_ops = {
 	.events = &pg_event_ops,
 	.copy = &pg_copy_ops,
 	.requests = &pg_request_ops,
+	.pkcs12 = &pg_pkcs12_ops,
 };

@@ -91,6 +91,7 @@ extern const struct store_audit_ops pg_audit_ops;
 extern const struct store_event_ops pg_event_ops;
 extern const struct store_copy_ops pg_copy_ops;
 extern const struct store_request_ops pg_request_ops;
+extern const struct store_pkcs12_ops pg_pkcs12_ops;
 crt_status pg_audit_append(crt_ctx *ctx, int64_t at, const char *actor, const char *action,
 			   const char *object, const char *detail_json);
 crt_status pg_begin_write(crt_ctx *ctx);

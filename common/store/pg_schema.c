@@ -129,6 +129,12 @@ static const char *const later[] = {
 	"CREATE INDEX audit_actor ON audit(actor, id);"
 	"CREATE INDEX audit_object ON audit(object, id);"
 	"CREATE INDEX audit_at ON audit(at, id);",
+	/* 15 */
+	"CREATE TABLE kept_pkcs12("
+	" serial text COLLATE \"C\" PRIMARY KEY REFERENCES certificates(serial) ON DELETE CASCADE,"
+	" owner text NOT NULL, sealed bytea NOT NULL, created_at bigint NOT NULL);"
+	"CREATE INDEX kept_pkcs12_owner ON kept_pkcs12(owner);"
+	"CREATE INDEX certificates_username ON certificates(username);",
 	NULL};
 #define NLATER ((int)(sizeof(later) / sizeof(later[0])) - 1)
 

@@ -303,6 +303,9 @@ static crt_status pg_redeem(crt_ctx *ctx, store_redemption *j)
 			int added;
 			r = pg_event_ops.append(ctx, j->event, &added);
 		}
+		if (r == CRT_OK && won && j->kept != NULL &&
+		    (r = seam(ctx, "pkcs12 insert")) == CRT_OK)
+			r = pg_pkcs12_ops.put(ctx, j->kept);
 	}
 	if (r != CRT_OK) {
 		store_rollback(ctx);

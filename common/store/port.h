@@ -66,6 +66,7 @@ typedef struct store_ops {
 	const struct store_event_ops *events;
 	const struct store_copy_ops *copy;
 	const struct store_request_ops *requests;
+	const struct store_pkcs12_ops *pkcs12;
 } store_ops;
 
 /* The backend named name ("sqlite"), or NULL. */
@@ -116,5 +117,6 @@ crt_status store_snapshot(crt_ctx *ctx, unsigned char **out, size_t *len)
 #include "store/port_events.h"
 #include "store/port_copy.h"
 #include "store/port_requests.h"
+#include "store/port_pkcs12.h"
 
 #endif /* CRTOKEN_STORE_PORT_H */

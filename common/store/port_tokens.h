@@ -46,6 +46,9 @@ typedef struct store_redemption {
 	/* The event of the success (certificate.issued), stored with it; NULL
 	 * for none (port_events.h). Unless audit_only. */
 	const struct store_event_row *event;
+	/* A kept PKCS#12 of the certificate ([generate] keep_pkcs12), stored
+	 * with it; NULL for none (port_pkcs12.h). Unless audit_only. */
+	const struct store_p12_row *kept;
 	/* Answers. status: the store's (CRT_OK when the transaction committed;
 	 * store_commit_unknown: the outcome is not known — read the token
 	 * again). claimed: the claim won a row (then the certificate and the

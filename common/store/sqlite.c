@@ -489,4 +489,5 @@ const store_ops store_sqlite_ops = {
 	.events = &sqlite_event_ops,
 	.copy = &sqlite_copy_ops,
 	.requests = &sqlite_request_ops,
+	.pkcs12 = &sqlite_pkcs12_ops,
 };

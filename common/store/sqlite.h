@@ -61,6 +61,7 @@ extern const struct store_apikey_ops sqlite_apikey_ops;
 extern const struct store_event_ops sqlite_event_ops;
 extern const struct store_copy_ops sqlite_copy_ops;
 extern const struct store_request_ops sqlite_request_ops;
+extern const struct store_pkcs12_ops sqlite_pkcs12_ops;
 /* Fill ski, aki and cert_sha256 of every stored certificate that lacks them
  * from its PEM (migration; inside the migration transaction). */
 crt_status sq_cert_backfill_keys(crt_ctx *ctx) CRT_MUST_CHECK;

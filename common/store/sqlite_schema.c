@@ -164,6 +164,15 @@ static const char *const migrations[] = {
 	"CREATE INDEX audit_actor ON audit(actor, id);"
 	"CREATE INDEX audit_object ON audit(object, id);"
 	"CREATE INDEX audit_at ON audit(at, id);",
+	/* 15: self-service (expand-only): a PKCS#12 made by GENERATE / token
+	 * issue kept for its owner to download again ([generate] keep_pkcs12),
+	 * sealed like OTP secrets; gone with its certificate; the certificates
+	 * of a user found by username */
+	"CREATE TABLE kept_pkcs12("
+	" serial TEXT PRIMARY KEY REFERENCES certificates(serial) ON DELETE CASCADE,"
+	" owner TEXT NOT NULL, sealed BLOB NOT NULL, created_at INTEGER NOT NULL);"
+	"CREATE INDEX kept_pkcs12_owner ON kept_pkcs12(owner);"
+	"CREATE INDEX certificates_username ON certificates(username);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -371,6 +371,8 @@ crt_status sq_redeem_in_txn(crt_ctx *ctx, store_redemption *j)
 		int added;
 		r = sqlite_event_ops.append(ctx, j->event, &added);
 	}
+	if (r == CRT_OK && won && j->kept != NULL && (r = seam(ctx, "pkcs12 insert")) == CRT_OK)
+		r = sqlite_pkcs12_ops.put(ctx, j->kept);
 	if (r != CRT_OK && (b = savepoint(ctx, "ROLLBACK TO job")) != CRT_OK)
 		return b; /* the transaction is in no known state: the batch fails */
 	j->status = r;

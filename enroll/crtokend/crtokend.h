@@ -346,6 +346,7 @@ void h_token_issue(struct request *rq);
 /* h_me.c */
 void h_me_certs(struct request *rq);
 void h_me_cert_revoke(struct request *rq);
+void h_me_cert_pkcs12(struct request *rq);
 void h_cert_list(struct request *rq);
 void h_cert_get(struct request *rq);
 void h_cert_revoke(struct request *rq);

@@ -5,6 +5,8 @@
  *                                           profile, last seen
  *   POST /me/certificates/{serial}/revoke   {"reason":"keyCompromise"|
  *                                           "cessationOfOperation"}
+ *   GET  /me/certificates/{serial}/pkcs12   the kept PKCS#12 ([generate]
+ *                                           keep_pkcs12), under its passphrase
  * Whose certificate is whose, and that another user's serial is answered
  * exactly like one never issued (404 cert_not_found), is libcrtoken's
  * (selfservice.c). The user is the one auth.c authenticated, never a name
@@ -67,6 +69,29 @@ void h_me_certs(struct request *rq)
 	}
 	crt_cert_list_free(list, n);
 	reply_json(rq, 200, arr);
+}
+
+/*
+ * GET /me/certificates/{serial}/pkcs12: the kept PKCS#12 ([generate]
+ * keep_pkcs12) of the user's own certificate, as application/x-pkcs12,
+ * still under its passphrase. Audited by libcrtoken (cert.pkcs12_download).
+ */
+void h_me_cert_pkcs12(struct request *rq)
+{
+	unsigned char *p12 = NULL;
+	size_t len = 0;
+	char disp[128];
+	crt_status s;
+
+	if ((s = crt_my_pkcs12(rq->ctx, rq->user, rq->param, rq->remote, &p12, &len)) != CRT_OK) {
+		reply_status(rq, s);
+		return;
+	}
+	reply_data(rq, 200, "application/x-pkcs12", p12, len);
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%.72s.p12\"", rq->param);
+	reply_header(rq, "Content-Disposition", disp);
+	reply_header(rq, "Cache-Control", "no-store");
+	crt_freezero(p12, len);
 }
 
 void h_me_cert_revoke(struct request *rq)

@@ -52,6 +52,7 @@ static const struct route routes[] = {
     /* Self-service: the logged-in user's own certificates (h_me.c). */
     {"GET", "/me/certificates", h_me_certs, R_ME, 0},
     {"POST", "/me/certificates/{serial}/revoke", h_me_cert_revoke, R_ME | R_BODY, 0},
+    {"GET", "/me/certificates/{serial}/pkcs12", h_me_cert_pkcs12, R_ME, 0},
     /* Public. */
     {"GET", "/ca.pem", h_ca_pem, R_NO_CTX, 0},
     {"GET", "/crl", h_crl, 0, 0},

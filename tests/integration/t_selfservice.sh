@@ -211,4 +211,66 @@ check_status "with require_login = no, /me still needs the login (401)" 401 auth
 req GET /me/certificates -u alice:alicepw
 check_status "... and takes it (200)" 200 -
 
+# ------------------------------------------------------------ [generate] keep_pkcs12
+check_eq "with keep_pkcs12 = no (the default) no PKCS#12 was kept" 0 \
+	"$(sqlite3 "$DB" 'SELECT count(*) FROM kept_pkcs12')"
+req GET "/me/certificates/$PSERIAL/pkcs12" -u alice:alicepw
+check_status "... and downloading one is 404 pkcs12_not_kept" 404 pkcs12_not_kept
+stop_crtokend
+conf_set require_login yes && conf_set keep_pkcs12 yes
+start_crtokend || { not_ok "crtokend restarts"; http_finish; exit 1; }
+new_token kept-alice '"owner":"alice"'
+ajreq POST "/certificate-request-tokens/$TOKEN_ID/issue" '{"type":"GENERATE","passphrase":"s3cret pass"}'
+check_status "issue with keep_pkcs12 = yes is 201" 201 -
+KSERIAL=$(jget "$T/body" "d['serial']")
+p12_from_body "$T/issued.p12"
+check_contains "the redemption's audit row says the PKCS#12 was kept" '"pkcs12Kept": true' \
+	"$(audit_last token.issue)"
+check_eq "one sealed row is kept, for alice" "1|alice" \
+	"$(sqlite3 "$DB" "SELECT count(*), owner FROM kept_pkcs12 WHERE serial = '$KSERIAL'")"
+check_eq "the stored bytes are not the PKCS#12 (sealed: 29 bytes longer, not its DER)" \
+	"$(($(stat -c %s "$T/issued.p12") + 29)) 0" \
+	"$(sqlite3 "$DB" "SELECT length(sealed) FROM kept_pkcs12 WHERE serial = '$KSERIAL'") $(sqlite3 "$DB" "SELECT hex(sealed) FROM kept_pkcs12" | grep -c "$(od -An -tx1 -N24 "$T/issued.p12" | tr -d ' \n' | tr a-f A-F)")"
+req GET "/me/certificates/$KSERIAL/pkcs12" -u alice:alicepw
+check_status "alice downloads it again after the login (200)" 200 -
+check_eq "... as application/x-pkcs12" "application/x-pkcs12" "$(header Content-Type)"
+cp "$T/body" "$T/again.p12"
+check "the downloaded PKCS#12 is the one issued, byte for byte" cmp "$T/again.p12" "$T/issued.p12"
+check "... still protected by its passphrase" \
+	openssl pkcs12 -in "$T/again.p12" -passin "pass:s3cret pass" -noout
+check_fails "... and by no other" openssl pkcs12 -in "$T/again.p12" -passin pass:wrong -noout
+check_contains "the download is audited (cert.pkcs12_download by alice)" "alice $KSERIAL" \
+	"$(audit_last cert.pkcs12_download)"
+req GET "/me/certificates/$KSERIAL/pkcs12"
+check_status "no download without the login (401)" 401 authentication_required
+req GET "/me/certificates/$KSERIAL/pkcs12" -u bob:bobpw
+check_status "attack_me_download_other_users_pkcs12: another user's serial is 404 cert_not_found" \
+	404 cert_not_found
+cp "$T/body" "$T/other.body"
+req GET "/me/certificates/0123456789abcdef0123456789abcdef/pkcs12" -u bob:bobpw
+check_eq "attack_me_download_other_users_pkcs12: the same answer as a serial never issued" \
+	"$(cat "$T/body")" "$(cat "$T/other.body")"
+check_contains "attack_me_download_other_users_pkcs12: audited as refused" "bob $KSERIAL" \
+	"$("$ADMIN" audit --json --action cert.pkcs12_download_refused --limit 2 | jget - \
+		"' '.join(r['actor'] + ' ' + r['object'] for r in d)")"
+new_token gen-alice
+jreq POST "/client-certificates/token/$TOKEN" '{"type":"GENERATE","passphrase":"p2"}' -u alice:alicepw
+check_status "a GENERATE redemption by alice's login is 201" 201 -
+GSERIAL=$(jget "$T/body" "d['serial']")
+req GET "/me/certificates/$GSERIAL/pkcs12" -u alice:alicepw
+check_status "... and its PKCS#12 is kept for her too" 200 -
+new_token csr-alice
+csr_body alicecsr2
+redeem "$TOKEN" "$T/alicecsr2.json" -u alice:alicepw
+C2=$(jget "$T/body" "d['serial']")
+req GET "/me/certificates/$C2/pkcs12" -u alice:alicepw
+check_status "a certificate whose key was made on the device has none (404 pkcs12_not_kept)" 404 pkcs12_not_kept
+jreq POST "/me/certificates/$KSERIAL/revoke" '{"reason":"keyCompromise"}' -u alice:alicepw
+check_status "alice revokes the certificate" 200 -
+check_eq "the revocation removed its kept PKCS#12 (in the same transaction)" 0 \
+	"$(sqlite3 "$DB" "SELECT count(*) FROM kept_pkcs12 WHERE serial = '$KSERIAL'")"
+check_contains "... and its audit row says so" '"pkcs12Removed": true' "$(audit_last cert.revoke)"
+req GET "/me/certificates/$KSERIAL/pkcs12" -u alice:alicepw
+check_status "a revoked certificate's PKCS#12 is no longer downloaded (404 pkcs12_not_kept)" 404 pkcs12_not_kept
+
 http_finish

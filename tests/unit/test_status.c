@@ -114,6 +114,7 @@ static const struct {
     {CRT_E_SORT_INVALID, CRT_KIND_INVALID},
     {CRT_E_DESCRIPTION_INVALID, CRT_KIND_REFUSED},
     {CRT_E_COUNT_INVALID, CRT_KIND_INVALID},
+    {CRT_E_PKCS12_NOT_KEPT, CRT_KIND_NOT_FOUND},
 };
 
 static void every_status_has_its_kind(void **s)
