@@ -9,6 +9,7 @@
 
 /* Undo the migrations after schema 6 (newest first), to stage older stores. */
 #define UNDO_AFTER_6                                                                     \
+	"DROP TABLE kept_pkcs12; DROP INDEX certificates_username;" /* 14 */            \
 	"DROP TABLE certificate_requests; ALTER TABLE tokens DROP COLUMN approval;" /* 13 */ \
 	"DROP TABLE ca_crl; DROP INDEX certificates_ca_revoked_seq;"                   \
 	"ALTER TABLE certificates DROP COLUMN ca; ALTER TABLE tokens DROP COLUMN ca;"  \
