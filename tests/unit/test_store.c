@@ -9,7 +9,10 @@
 
 /* Undo the migrations after schema 6 (newest first), to stage older stores. */
 #define UNDO_AFTER_6                                                                     \
-	"DROP TABLE kept_pkcs12; DROP INDEX certificates_username;" /* 14 */            \
+	"DROP TABLE kept_pkcs12; DROP INDEX certificates_username;" /* 15 */            \
+	"DROP INDEX audit_at; DROP INDEX audit_object; DROP INDEX audit_actor;"        \
+	"ALTER TABLE tokens DROP COLUMN description;"                                   \
+	"ALTER TABLE api_keys DROP COLUMN scopes;" /* 14 */                             \
 	"DROP TABLE certificate_requests; ALTER TABLE tokens DROP COLUMN approval;" /* 13 */ \
 	"DROP TABLE ca_crl; DROP INDEX certificates_ca_revoked_seq;"                   \
 	"ALTER TABLE certificates DROP COLUMN ca; ALTER TABLE tokens DROP COLUMN ca;"  \
