@@ -238,6 +238,98 @@ static crt_status add_san(X509 *x, const cert_shape *s)
 	return ok ? CRT_OK : CRT_E_INTERNAL;
 }
 
+/* A GENERAL_NAME holding URI url, or NULL. */
+static GENERAL_NAME *uri_name(const char *url)
+{
+	GENERAL_NAME *g = GENERAL_NAME_new();
+	ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+
+	if (g == NULL || s == NULL || !ASN1_STRING_set(s, url, -1)) {
+		GENERAL_NAME_free(g);
+		ASN1_IA5STRING_free(s);
+		return NULL;
+	}
+	GENERAL_NAME_set0_value(g, GEN_URI, s);
+	return g;
+}
+
+/* The URLs a certificate of profile p signed by CA ca_name carries: the
+ * profile's own; else, for the default CA, [ca]'s (certprof_finish put them
+ * in p), for a [ca NAME] CA that section's. NULL: none. */
+static void cert_urls(const crt_ctx *ctx, const crt_cert_profile *p, const char *ca_name,
+		      const char *urls[3])
+{
+	const crt_ca_config *ca = NULL;
+	const unsigned bit[3] = {CERTPROF_URL_CRL, CERTPROF_URL_ISSUERS, CERTPROF_URL_OCSP};
+	const char *const prof[3] = {p->crl_url, p->ca_issuers_url, p->ocsp_url};
+
+	for (size_t i = 0; ca_name != NULL && strcmp(ca_name, CRT_CA_DEFAULT) != 0 &&
+			   i < ctx->cfg.ncas;
+	     i++)
+		if (strcmp(ctx->cfg.cas[i].name, ca_name) == 0)
+			ca = &ctx->cfg.cas[i];
+	const char *const own[3] = {ca ? ca->crl_url : NULL, ca ? ca->ca_issuers_url : NULL,
+				    ca ? ca->ocsp_url : NULL};
+	for (int i = 0; i < 3; i++)
+		urls[i] = ca == NULL || (p->urls_own & bit[i]) ? prof[i] : own[i];
+}
+
+/* The CRL distribution point and the authority information access
+ * (caIssuers, OCSP) of urls into x; each left out when its URL is NULL.
+ * Built as structures, not through the extension syntax, so a URL is one
+ * URI whatever it contains. */
+static crt_status add_urls(X509 *x, const char *const urls[3])
+{
+	CRL_DIST_POINTS *cdp = NULL;
+	AUTHORITY_INFO_ACCESS *aia = NULL;
+	int ok = 1;
+
+	if (urls[0] != NULL) {
+		DIST_POINT *dp = DIST_POINT_new();
+		GENERAL_NAME *g = uri_name(urls[0]);
+		ok = (cdp = sk_DIST_POINT_new_null()) != NULL && dp != NULL && g != NULL &&
+		     (dp->distpoint = DIST_POINT_NAME_new()) != NULL &&
+		     (dp->distpoint->name.fullname = sk_GENERAL_NAME_new_null()) != NULL &&
+		     sk_GENERAL_NAME_push(dp->distpoint->name.fullname, g) > 0;
+		if (ok)
+			g = NULL;
+		if (ok)
+			dp->distpoint->type = 0; /* fullName */
+		ok = ok && sk_DIST_POINT_push(cdp, dp) > 0;
+		if (ok)
+			dp = NULL;
+		GENERAL_NAME_free(g);
+		DIST_POINT_free(dp);
+		ok = ok && X509_add1_ext_i2d(x, NID_crl_distribution_points, cdp, 0,
+					     X509V3_ADD_DEFAULT) == 1;
+	}
+	for (int i = 1; ok && i < 3; i++) {
+		static const int method[3] = {0, NID_ad_ca_issuers, NID_ad_OCSP};
+		ACCESS_DESCRIPTION *ad;
+		if (urls[i] == NULL)
+			continue;
+		if (aia == NULL && (aia = sk_ACCESS_DESCRIPTION_new_null()) == NULL) {
+			ok = 0;
+			break;
+		}
+		if ((ad = ACCESS_DESCRIPTION_new()) == NULL) {
+			ok = 0;
+			break;
+		}
+		GENERAL_NAME_free(ad->location);
+		ad->method = OBJ_nid2obj(method[i]);
+		ok = (ad->location = uri_name(urls[i])) != NULL &&
+		     sk_ACCESS_DESCRIPTION_push(aia, ad) > 0;
+		if (!ok)
+			ACCESS_DESCRIPTION_free(ad);
+	}
+	if (ok && aia != NULL)
+		ok = X509_add1_ext_i2d(x, NID_info_access, aia, 0, X509V3_ADD_DEFAULT) == 1;
+	CRL_DIST_POINTS_free(cdp);
+	AUTHORITY_INFO_ACCESS_free(aia);
+	return ok ? CRT_OK : CRT_E_INTERNAL;
+}
+
 void cert_shape_clear(cert_shape *s)
 {
 	if (s == NULL)
@@ -395,6 +487,10 @@ crt_status cert_issue(crt_ctx *ctx, const crt_csr *csr, const char *cn, const ch
 	    (r = ca_add_ext(x, &v3, NID_subject_key_identifier, "hash")) != CRT_OK ||
 	    (r = ca_add_ext(x, &v3, NID_authority_key_identifier, "keyid:always")) != CRT_OK ||
 	    (r = add_san(x, shape)) != CRT_OK)
+		goto out;
+	const char *urls[3];
+	cert_urls(ctx, shape->profile, ctx->ca_name, urls);
+	if ((r = add_urls(x, urls)) != CRT_OK)
 		goto out;
 	if (X509_sign(x, ctx->ca_key, ca_sign_digest(ctx->ca_key)) <= 0) {
 		r = ctx_fail(ctx, CRT_E_INTERNAL, "signing failed");

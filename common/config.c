@@ -540,6 +540,9 @@ static const char *on_ca_key(crt_config *cfg, const char *cname, const char *nam
 		{"profile", offsetof(crt_ca_config, profile), 0},
 		{"label", offsetof(crt_ca_config, label), 0},
 		{"ca_file", offsetof(crt_ca_config, tls_ca_file), 1},
+		{"crl_url", offsetof(crt_ca_config, crl_url), 0},
+		{"ca_issuers_url", offsetof(crt_ca_config, ca_issuers_url), 0},
+		{"ocsp_url", offsetof(crt_ca_config, ocsp_url), 0},
 	};
 	for (size_t i = 0; i < sizeof(remote_keys) / sizeof(remote_keys[0]); i++) {
 		if (strcmp(remote_keys[i].name, name) != 0)
@@ -682,6 +685,9 @@ void crt_config_clear(crt_config *cfg)
 		free(ca->profile);
 		free(ca->label);
 		free(ca->tls_ca_file);
+		free(ca->crl_url);
+		free(ca->ca_issuers_url);
+		free(ca->ocsp_url);
 	}
 	free(cfg->cas);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -825,6 +831,11 @@ static const char *cas_check(crt_config *cfg, char *buf, size_t n)
 			ca->timeout_ms = 10000;
 		if (ca->cert == NULL)
 			why = "needs certificate";
+		else if ((ca->crl_url && !certprof_url_ok(ca->crl_url)) ||
+			 (ca->ca_issuers_url && !certprof_url_ok(ca->ca_issuers_url)) ||
+			 (ca->ocsp_url && !certprof_url_ok(ca->ocsp_url)))
+			why = "crl_url, ca_issuers_url and ocsp_url must be http://, https:// or "
+			      "ldap:// URLs of printable ASCII";
 		else if ((why = ca_type_check(&ca->type, ca->key, ca->key != NULL, ca->pin_file,
 					      ca->module, &rc)) != NULL)
 			;

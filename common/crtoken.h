@@ -211,7 +211,13 @@ typedef struct crt_cert_profile {
 	int pin_mac;             /* enum crt_pin_mac */
 	int64_t session_timeout; /* cap of Session-Timeout, seconds; 0: none */
 	char *crl_url, *ca_issuers_url, *ocsp_url; /* written into certificates ([ca]'s) */
+	unsigned urls_own;       /* CERTPROF_URL_* bits: the URLs the section set itself
+				  * (they apply to every CA; the others are the default
+				  * CA's, [ca], and a [ca NAME] CA uses its own) */
 } crt_cert_profile;
+#define CERTPROF_URL_CRL 1u
+#define CERTPROF_URL_ISSUERS 2u
+#define CERTPROF_URL_OCSP 4u
 
 /* ------------------------------------------------------------------ config */
 
@@ -241,6 +247,9 @@ typedef struct crt_ca_config {
 	char *type;           /* "local", "pkcs11" or "cfssl" (from key when not given) */
 	char *url, *auth_key_file, *profile, *label, *tls_ca_file;
 	int timeout_ms;       /* default 10000 */
+	/* written into the certificates this CA signs unless their profile
+	 * sets its own (as [ca]'s are for the default CA), or NULL */
+	char *crl_url, *ca_issuers_url, *ocsp_url;
 } crt_ca_config;
 
 /*

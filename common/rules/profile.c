@@ -404,6 +404,9 @@ int certprof_set(crt_cert_profile *p, const char *key, const char *v, char *err,
 		if (!certprof_url_ok(v))
 			FAIL("%s = \"%s\": an http://, https:// or ldap:// URL of printable ASCII",
 			     key, v);
+		p->urls_own |= key[1] == 'r' ? CERTPROF_URL_CRL
+		               : key[1] == 'a' ? CERTPROF_URL_ISSUERS
+		                               : CERTPROF_URL_OCSP;
 		return set_once(dst, key, v, err, errlen);
 	}
 	FAIL("unknown key %s", key);

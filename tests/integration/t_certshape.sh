@@ -4,8 +4,11 @@
 # profile's days, the CA's end), allowed key types (refused: nothing
 # consumed), SubjectAltNames from the token (CLI --san-*, JSON "san") and
 # from the profile's templates, never from the CSR
-# (attack_csr_requests_san_gets_none), each value checked (san_invalid).
-# CLI and REST (crtokend on 127.0.0.1:18960).
+# (attack_csr_requests_san_gets_none), each value checked (san_invalid);
+# the CRL distribution point and AIA (caIssuers, OCSP) from [ca], a
+# [ca NAME] or the profile, followed by openssl verify -crl_check (the CRL
+# fetched from the certificate's CDP) and openssl ocsp -url (the
+# certificate's AIA). CLI and REST (crtokend on 127.0.0.1:18960).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/integration/http_lib.sh"
 
@@ -167,8 +170,74 @@ TOK=$("$A" token create --name evil2 --san-dns laptop.example.org --json | tok_o
 "$A" redeem "$TOK" --csr "$T/evil.csr" --json | jget - "d['certificate']" >"$T/evil2.pem"
 check_eq "... with the token's SANs: only the token's" "DNS:laptop.example.org" "$(ext "$T/evil2.pem" subjectAltName)"
 
+# ------------------------------------------------------------ CRL distribution point, AIA
+check_eq "no URLs configured: no CRL distribution point nor AIA" "" \
+	"$(text "$T/plain.pem" | grep -e 'CRL Distribution' -e 'Authority Information Access')"
+conf_set_in ca crl_url "$URL/crl" && conf_set_in ca ca_issuers_url "$URL/ca.pem" &&
+	conf_set_in ca ocsp_url "$URL/ocsp" || not_ok "[ca] URLs set"
+cat >>"$CRTOKEN_CONF" <<CONF
+
+[profile ownocsp]
+ocsp_url = http://ocsp.example.org/
+
+[ca other]
+certificate = other.pem
+key = other.key
+crl_url = $URL/crl?ca=other
+ocsp_url = $URL/ocsp
+CONF
+check "ca create other (a [ca NAME] with its own crl_url and ocsp_url)" \
+	"$A" ca create other --subject "/CN=crtoken other CA"
+TOK=$("$A" token create --name urls --json | tok_of)
+cli_redeem "$TOK" urls || not_ok "redeem urls"
+check_eq "[ca] crl_url: the CRL distribution point" "Full Name:
+URI:$URL/crl" "$(ext "$T/urls.pem" crlDistributionPoints)"
+check_eq "[ca] ca_issuers_url and ocsp_url: the AIA" "CA Issuers - URI:$URL/ca.pem
+OCSP - URI:$URL/ocsp" "$(ext "$T/urls.pem" authorityInfoAccess | sort)"
+TOK=$("$A" token create --name own --profile ownocsp --json | tok_of)
+cli_redeem "$TOK" own || not_ok "redeem own"
+check_eq "a profile's own ocsp_url replaces [ca]'s" "OCSP - URI:http://ocsp.example.org/" \
+	"$(ext "$T/own.pem" authorityInfoAccess | grep OCSP)"
+check_eq "... and the CDP is still [ca]'s" "URI:$URL/crl" "$(ext "$T/own.pem" crlDistributionPoints | grep URI)"
+TOK=$("$A" token create --name oth --ca other --json | tok_of)
+cli_redeem "$TOK" oth || not_ok "redeem oth: $(cat "$T/oth.err")"
+check_eq "a [ca NAME] CA's certificate: that section's crl_url" "URI:$URL/crl?ca=other" \
+	"$(ext "$T/oth.pem" crlDistributionPoints | grep URI)"
+check_eq "... its ocsp_url, and no caIssuers ([ca]'s is the default CA's)" "OCSP - URI:$URL/ocsp" \
+	"$(ext "$T/oth.pem" authorityInfoAccess)"
+cp "$CRTOKEN_CONF" "$T/good.conf"
+printf '\n[ca bad]\ncertificate = bad.pem\nkey = bad.key\ncrl_url = file:///etc/passwd\n' >>"$CRTOKEN_CONF"
+check_code "a [ca NAME] crl_url that is not http(s)/ldap is refused at load" config_invalid "$A" token list
+cp "$T/good.conf" "$CRTOKEN_CONF"
+
 # ------------------------------------------------------------ REST
 start_crtokend || { not_ok "crtokend starts"; http_finish; exit 1; }
+# the URLs in the certificates, followed
+CDP=$(ext "$T/urls.pem" crlDistributionPoints | sed -n 's/^URI://p')
+OCSPU=$(openssl x509 -in "$T/urls.pem" -noout -ocsp_uri)
+crl_of() { curl -s -o "$T/$2.der" "$1" && openssl crl -inform DER -in "$T/$2.der" -out "$T/$2.pem" 2>/dev/null; }
+check "the CRL at the certificate's distribution point is served by crtokend" crl_of "$CDP" crl1
+check_eq "openssl verify -crl_check with that CRL: OK" "$T/urls.pem: OK" \
+	"$(openssl verify -crl_check -CAfile "$I/ca.pem" -CRLfile "$T/crl1.pem" "$T/urls.pem" 2>&1)"
+openssl ocsp -issuer "$I/ca.pem" -cert "$T/urls.pem" -url "$OCSPU" -CAfile "$I/ca.pem" >"$T/ocsp1" 2>&1
+check_contains "openssl ocsp -url (the certificate's AIA): good" "urls.pem: good" "$(cat "$T/ocsp1")"
+curl -s -o "$T/aia-ca.pem" "$(ext "$T/urls.pem" authorityInfoAccess | sed -n 's/^CA Issuers - URI://p')"
+check_contains "the caIssuers URL serves the CA certificate" "$(sed -n 2p "$I/ca.pem")" "$(cat "$T/aia-ca.pem")"
+USER_SER=$(jget "$T/urls.json" "d['serial']")
+check "revoke it" "$A" cert revoke "$USER_SER" --reason keyCompromise
+check "the CRL fetched again" crl_of "$CDP" crl2
+check_contains "openssl verify -crl_check: certificate revoked" "certificate revoked" \
+	"$(openssl verify -crl_check -CAfile "$I/ca.pem" -CRLfile "$T/crl2.pem" "$T/urls.pem" 2>&1)"
+openssl ocsp -issuer "$I/ca.pem" -cert "$T/urls.pem" -url "$OCSPU" -CAfile "$I/ca.pem" >"$T/ocsp2" 2>&1
+check_contains "openssl ocsp -url: revoked" "urls.pem: revoked" "$(cat "$T/ocsp2")"
+CDP=$(ext "$T/oth.pem" crlDistributionPoints | sed -n 's/^URI://p')
+check "the other CA's CRL at its certificate's distribution point" crl_of "$CDP" crl3
+check_eq "openssl verify -crl_check against the other CA: OK" "$T/oth.pem: OK" \
+	"$(openssl verify -crl_check -CAfile "$I/other.pem" -CRLfile "$T/crl3.pem" "$T/oth.pem" 2>&1)"
+openssl ocsp -issuer "$I/other.pem" -cert "$T/oth.pem" -url "$(openssl x509 -in "$T/oth.pem" -noout -ocsp_uri)" \
+	-CAfile "$I/other.pem" >"$T/ocsp3" 2>&1
+check_contains "openssl ocsp -url for the other CA's certificate: good" "oth.pem: good" "$(cat "$T/ocsp3")"
+
 apikey || not_ok "api key"
 new_token rest '"san":{"email":["bob@example.com"],"upn":"bob@corp.example","dns":"bob-pc.corp.example","uri":["https://devices.example.com/bob-pc"]}' ||
 	not_ok "POST with san: $(head -c 300 "$T/body")"

@@ -29,6 +29,10 @@ static const char profiles_conf[] = "\n[profile guest]\n"
                                     "san_upn = {owner}@corp.example\n"
                                     "\n[profile devices]\n"
                                     "san_dns = {cn}.devices.example\n"
+                                    "\n[profile pki]\n"
+                                    "crl_url = http://pki.example/crl.der\n"
+                                    "ca_issuers_url = http://pki.example/ca.der\n"
+                                    "ocsp_url = http://ocsp.example/\n"
                                     "\n[renewal]\n"
                                     "enabled = yes\n";
 
@@ -629,6 +633,46 @@ static void an_approval_request_is_checked_before_it_is_stored(void **s)
 	crt_token_clear(&t);
 }
 
+/* The profile's CRL distribution point and AIA (caIssuers, OCSP) URLs are
+ * written into its certificates, each as one URI; the default profile (no
+ * [ca] URLs here) writes none (the_default_profile_certificate_is_todays). */
+static void the_profiles_urls_are_written(void **s)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token t;
+	crt_cert c;
+	X509 *x;
+	crt_token_spec spec = {.name = "pki", .profile = "pki"};
+	tu_token(ti.ctx, &spec, tok, &t);
+	assert_int_equal(redeem_as(tok, "ec-p256", &c, &x), CRT_OK);
+	CRL_DIST_POINTS *cdp = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+	assert_non_null(cdp);
+	assert_int_equal(sk_DIST_POINT_num(cdp), 1);
+	DIST_POINT *dp = sk_DIST_POINT_value(cdp, 0);
+	assert_int_equal(dp->distpoint->type, 0);
+	assert_int_equal(sk_GENERAL_NAME_num(dp->distpoint->name.fullname), 1);
+	GENERAL_NAME *g = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, 0);
+	assert_int_equal(g->type, GEN_URI);
+	assert_string_equal((const char *)ASN1_STRING_get0_data(g->d.uniformResourceIdentifier),
+	                    "http://pki.example/crl.der");
+	CRL_DIST_POINTS_free(cdp);
+	AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+	assert_non_null(aia);
+	assert_int_equal(sk_ACCESS_DESCRIPTION_num(aia), 2);
+	ACCESS_DESCRIPTION *a0 = sk_ACCESS_DESCRIPTION_value(aia, 0),
+	                   *a1 = sk_ACCESS_DESCRIPTION_value(aia, 1);
+	assert_int_equal(OBJ_obj2nid(a0->method), NID_ad_ca_issuers);
+	assert_string_equal((const char *)ASN1_STRING_get0_data(a0->location->d.uniformResourceIdentifier),
+	                    "http://pki.example/ca.der");
+	assert_int_equal(OBJ_obj2nid(a1->method), NID_ad_OCSP);
+	assert_string_equal((const char *)ASN1_STRING_get0_data(a1->location->d.uniformResourceIdentifier),
+	                    "http://ocsp.example/");
+	AUTHORITY_INFO_ACCESS_free(aia);
+	X509_free(x);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -650,6 +694,7 @@ int main(void)
 	    cmocka_unit_test(attack_csr_requests_san_gets_none),
 	    cmocka_unit_test(renewal_keeps_the_san),
 	    cmocka_unit_test(an_approval_request_is_checked_before_it_is_stored),
+	    cmocka_unit_test(the_profiles_urls_are_written),
 	};
 	return cmocka_run_group_tests(tests, setup, tu_group_teardown);
 }

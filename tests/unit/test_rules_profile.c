@@ -115,6 +115,8 @@ static void urls_are_inherited_from_ca_unless_set(void **s)
 	assert_string_equal(p.crl_url, "http://pki.example/ca.crl");
 	assert_string_equal(p.ocsp_url, "https://other.example/ocsp");
 	assert_null(p.ca_issuers_url);
+	/* only the section's own apply to a [ca NAME] CA's certificates */
+	assert_int_equal(p.urls_own, CERTPROF_URL_OCSP);
 	certprof_clear(&p);
 }
 
