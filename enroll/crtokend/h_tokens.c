@@ -479,7 +479,8 @@ void h_token_list(struct request *rq)
 	}
 	to = n;
 	if (paged) {
-		qsort_r(list, n, sizeof(*list), token_order, &pg);
+		if (n > 1) /* list is NULL when there is none */
+			qsort_r(list, n, sizeof(*list), token_order, &pg);
 		from = (size_t)crt_page_offset(&pg) < n ? (size_t)crt_page_offset(&pg) : n;
 		to = n - from < (size_t)pg.size ? n : from + (size_t)pg.size;
 	}
