@@ -58,6 +58,8 @@ static void print_cert_text(admin_env *env, const crt_cert *c)
 	       c->aki ? c->aki : "-", c->cert_sha256 ? c->cert_sha256 : "-");
 	if (c->renewed_from)
 		printf("renewed:  from %s\n", c->renewed_from);
+	if (c->pin_mac)
+		printf("pin MAC:  %s (its token's)\n", c->pin_mac);
 	if (c->revoked)
 		printf("revoked:  %s (%s)\n", admin_time(c->revoked_at, d),
 		       crt_reason_name(c->reason));

@@ -47,6 +47,7 @@ enum {
 	TOK_SAN_DNS,
 	TOK_SAN_URI,
 	TOK_CLEAR_SAN,
+	TOK_PIN_MAC,
 };
 
 /* The metadata options of create and update, in their option tables. */

@@ -15,6 +15,7 @@ static const struct option create_opts[] = {
     {"count", required_argument, NULL, TOK_COUNT},
     {"ca", required_argument, NULL, TOK_CA},
     {"approval", required_argument, NULL, TOK_APPROVAL},
+    {"pin-mac", required_argument, NULL, TOK_PIN_MAC},
     {"json", no_argument, NULL, TOK_JSON},
     {NULL, 0, NULL, 0},
 };
@@ -100,6 +101,9 @@ static int token_create(admin_env *env, admin_call *call)
 				goto out;
 			}
 			a.spec.approval = optarg;
+			break;
+		case TOK_PIN_MAC: /* first | off; anything else: the library's field_invalid */
+			a.spec.pin_mac = optarg;
 			break;
 		}
 	}

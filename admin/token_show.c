@@ -30,6 +30,7 @@ static void print_token_text(const crt_token *t)
 				       : "none");
 	if (t->san != NULL && *t->san != '\0')
 		admin_print_san(t->san);
+	printf("pin MAC:  %s\n", t->pin_mac ? t->pin_mac : "(the profile's)");
 	printf("created:  %s\nexpires:  %s\n", admin_time(t->created_at, a),
 	       admin_time(t->expires_at, b));
 	if (t->used_at && t->serial != NULL)

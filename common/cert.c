@@ -550,6 +550,7 @@ void crt_cert_clear(crt_cert *c)
 	free(c->acct_session_id);
 	free(c->renewed_from);
 	free(c->profile);
+	free(c->pin_mac);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -593,6 +594,7 @@ void cert_row_of(const crt_cert *c, store_cert_row *row)
 		.not_after = c->not_after,
 		.issued_at = c->issued_at,
 		.profile = c->profile,
+		.pin_mac = c->pin_mac,
 	};
 }
 
@@ -973,6 +975,7 @@ crt_status crt_cert_admission(crt_ctx *ctx, const crt_presented *p, int64_t now,
 			      crt_admission *out)
 {
 	store_cert_admission row;
+	const crt_cert_profile *prof;
 	char norm[72];
 	const char *why = "";
 	crt_status r;
@@ -981,7 +984,11 @@ crt_status crt_cert_admission(crt_ctx *ctx, const crt_presented *p, int64_t now,
 	memset(out, 0, sizeof(*out));
 	if ((r = admission_lookup(ctx, p, now, &row, norm)) != CRT_OK)
 		goto out;
-	out->pin_mac = ctx->cfg.radius_pin_mac;
+	/* The certificate's pin and Session-Timeout cap, from the row and the
+	 * config in memory: no other query on the RADIUS path. */
+	prof = crt_cert_profile_find(&ctx->cfg, row.profile);
+	out->pin_mac = seen_pin_effective(seen_pin_parse(row.pin_mac), prof ? prof->pin_mac : -1,
+					  ctx->cfg.radius_pin_mac);
 	if (p->mac != NULL && crt_mac_normalize(p->mac, out->mac) != CRT_OK)
 		out->mac[0] = '\0'; /* unreadable: as if absent */
 	if ((r = seen_pin_decide(out->pin_mac, row.first_mac, out->mac, &out->pin_claim, &why)) !=
@@ -992,8 +999,8 @@ crt_status crt_cert_admission(crt_ctx *ctx, const crt_presented *p, int64_t now,
 		goto out;
 	}
 	out->not_after = row.not_after;
-	out->session_timeout = seen_session_timeout(row.not_after, now,
-						    ctx->cfg.radius_max_session_timeout);
+	out->session_timeout = seen_session_timeout(
+	    row.not_after, now, prof ? prof->session_timeout : ctx->cfg.radius_max_session_timeout);
 	if (row.reply != NULL && (out->reply = strdup(row.reply)) == NULL)
 		r = CRT_E_NOMEM;
 out:

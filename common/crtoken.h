@@ -414,6 +414,10 @@ typedef struct crt_event_sink {
  * is the only one it is admitted from afterwards). */
 enum crt_pin_mac { CRT_PIN_MAC_OFF = 0, CRT_PIN_MAC_FIRST = 1 };
 
+/* "first" / "off" → *pin (enum crt_pin_mac): 0, or -1 for anything else. */
+int crt_pin_mac_parse(const char *s, int *pin);
+const char *crt_pin_mac_name(int pin); /* "first" or "off" */
+
 /* The system's configuration file. */
 #define CRT_SYSTEM_CONFIG "/etc/crtoken/crtoken.conf"
 
@@ -733,6 +737,8 @@ typedef struct crt_token_spec {
 	const char *approval; /* create only: "required" (a redemption becomes a pending
 			       * certificate request an admin approves) or "none"; NULL:
 			       * the profile's approval */
+	const char *pin_mac; /* create only: "first" or "off" (crt_pin_mac_name), NULL:
+			      * the profile's (which is [radius] pin_mac unless it sets one) */
 } crt_token_spec;
 
 typedef struct crt_token {
@@ -757,6 +763,7 @@ typedef struct crt_token {
 	int valid_days;     /* 0: the profile's */
 	char *ca;           /* the CA that signs its certificate ("default", ...) */
 	int approval;       /* enum crt_approval */
+	char *pin_mac;      /* "first" / "off" as the token says, NULL: the profile's */
 } crt_token;
 void crt_token_clear(crt_token *t);
 void crt_token_list_free(crt_token *list, size_t n);
@@ -877,6 +884,7 @@ typedef struct crt_cert {
 	char *seen_user;  /* User-Name of the last session */
 	char *acct_session_id; /* Acct-Session-Id of the last session, when the NAS sent one */
 	char *profile;    /* the profile it was issued under ("default" for older rows) */
+	char *pin_mac;    /* its token's pin_mac ("first" / "off"), NULL: the profile's */
 } crt_cert;
 void crt_cert_clear(crt_cert *c);
 void crt_cert_list_free(crt_cert *list, size_t n);
@@ -976,8 +984,9 @@ typedef struct crt_admission {
 	char *reply;             /* malloc'd reply attributes, or NULL (crt_admission_clear) */
 	int64_t not_after;
 	int64_t session_timeout; /* seconds the session may last: to notAfter, capped by
-				  * [radius] max_session_timeout; at least 1 */
-	int pin_mac;             /* enum crt_pin_mac that applies */
+				  * the profile's session_timeout ([radius]
+				  * max_session_timeout unless it sets one); at least 1 */
+	int pin_mac;             /* enum crt_pin_mac that applies (crt_cert_pin_mac) */
 	int pin_claim;           /* 1: pin_mac = first and no MAC is pinned yet: the caller
 				  * admits only after crt_cert_pin_claim(mac) succeeds */
 	char mac[CRT_MAC_MAX];   /* the presented Calling-Station-Id, normalised; "" none */
@@ -986,7 +995,10 @@ void crt_admission_clear(crt_admission *a);
 
 /*
  * crt_cert_authorize plus the RADIUS session rules (rlm_crtoken): the
- * Session-Timeout the Access-Accept may carry and the MAC pin. With
+ * Session-Timeout the Access-Accept may carry and the MAC pin, both read
+ * with the admission row (no other store query). The pin that applies is
+ * the certificate's own (its token's pin_mac), else its profile's, else
+ * [radius] pin_mac (a profile no longer configured). With
  * pin_mac = first, a certificate whose first MAC is recorded is refused
  * from any other one (CRT_E_CERT_MAC_PINNED, as it is when no
  * Calling-Station-Id was presented); when none is recorded yet, out->pin_claim

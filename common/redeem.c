@@ -276,7 +276,8 @@ crt_status redeem_sign(crt_ctx *ctx, const crt_token *t, crt_csr *csr, const cha
 	c->attestation = facts;
 	if ((c->profile = dup_str(t->profile ? t->profile : CRT_CERT_PROFILE_DEFAULT)) == NULL)
 		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory"); /* facts: c's now */
-	if ((c->ca = dup_str(ctx->ca_name)) == NULL)
+	if ((c->ca = dup_str(ctx->ca_name)) == NULL ||
+	    (t->pin_mac != NULL && (c->pin_mac = dup_str(t->pin_mac)) == NULL))
 		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 	cert_row_of(c, row);
 	return CRT_OK;

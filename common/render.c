@@ -140,6 +140,7 @@ json_t *crt_token_json(const crt_token *t, const char *token)
 	put(o, "ca", jstr(t->ca != NULL ? t->ca : CRT_CA_DEFAULT));
 	put(o, "approval",
 	    json_string(t->approval == CRT_APPROVAL_REQUIRED ? "required" : "none"));
+	put(o, "pinMac", jstr(t->pin_mac)); /* null: the profile's */
 	return o;
 }
 
@@ -234,6 +235,7 @@ json_t *crt_cert_json(const crt_cert *c, int with_pem)
 	char *san = crt_cert_san_text(c->pem);
 	put(o, "san", jsan(san));
 	free(san);
+	put(o, "pinMac", jstr(c->pin_mac)); /* its token's; null: the profile's */
 	if (with_pem) {
 		put(o, "certificate", jstr(c->pem));
 		put(o, "chain", jstr(c->chain_pem));

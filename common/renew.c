@@ -265,6 +265,7 @@ crt_status crt_cert_renew(crt_ctx *ctx, const crt_renew_req *req, crt_cert *out)
 	    (c.profile = strdup(stored.profile ? stored.profile : CRT_CERT_PROFILE_DEFAULT)) ==
 		NULL ||
 	    (c.ca = strdup(ctx->ca_name)) == NULL ||
+	    (stored.pin_mac != NULL && (c.pin_mac = strdup(stored.pin_mac)) == NULL) ||
 	    (detail = renew_detail(req, &stored, &c)) == NULL) {
 		r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 		goto out;

@@ -16,6 +16,20 @@ crt_status crt_mac_normalize(const char *in, char out[CRT_MAC_MAX])
 	return seen_mac_normalize(in, out);
 }
 
+int crt_pin_mac_parse(const char *s, int *pin)
+{
+	int v = seen_pin_parse(s);
+	if (v < 0)
+		return -1;
+	*pin = v;
+	return 0;
+}
+
+const char *crt_pin_mac_name(int pin)
+{
+	return pin == CRT_PIN_MAC_FIRST ? "first" : "off";
+}
+
 void crt_sighting_merge(crt_sighting *into, const crt_sighting *newer)
 {
 	seen_merge(into, newer);

@@ -188,6 +188,13 @@ crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 	if (!creating && s->profile != NULL)
 		return ctx_fail(ctx, CRT_E_FIELD_INVALID,
 				"a token's profile is chosen when it is created and cannot change");
+	int pin;
+	if (!creating && s->pin_mac != NULL)
+		return ctx_fail(ctx, CRT_E_FIELD_INVALID,
+				"a token's pinMac is chosen when it is created and cannot change");
+	if (s->pin_mac != NULL && crt_pin_mac_parse(s->pin_mac, &pin) != 0)
+		return ctx_fail(ctx, CRT_E_FIELD_INVALID,
+				"pinMac must be \"first\" or \"off\" (or left out: the profile's)");
 	if (s->lifetime != 0 && s->expires_at != 0)
 		return ctx_fail(ctx, CRT_E_LIFETIME,
 				"give a lifetime (expiresIn) or an expiry time (expiresAt), not both");

@@ -26,6 +26,7 @@ void crt_token_clear(crt_token *t)
 	free(t->profile);
 	free(t->san);
 	free(t->ca);
+	free(t->pin_mac);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -85,6 +86,8 @@ static char *token_detail(const crt_token *t)
 	jb_str(&j, "ca", t->ca);
 	if (t->approval == CRT_APPROVAL_REQUIRED)
 		jb_str(&j, "approval", "required");
+	if (t->pin_mac != NULL)
+		jb_str(&j, "pinMac", t->pin_mac);
 	return jb_end(&j);
 }
 
@@ -140,9 +143,11 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 	else if (spec->approval != NULL && strcmp(spec->approval, "none") == 0)
 		t.approval = CRT_APPROVAL_NONE;
 	t.san = dup_str(nonempty(spec->san));
+	t.pin_mac = dup_str(spec->pin_mac);
 	t.created_at = now;
 	t.state = CRT_TOKEN_ACTIVE;
-	if (t.profile == NULL || (p->reply != NULL && spec->reply == NULL && t.reply == NULL) ||
+	if (t.profile == NULL || (spec->pin_mac != NULL && t.pin_mac == NULL) ||
+	    (p->reply != NULL && spec->reply == NULL && t.reply == NULL) ||
 	    (nonempty(spec->san) != NULL && t.san == NULL)) {
 		r = CRT_E_NOMEM;
 		goto out;

@@ -84,6 +84,26 @@ crt_status seen_pin_decide(int pin, const char *pinned, const char *mac, int *cl
 	return CRT_OK;
 }
 
+int seen_pin_effective(int own, int profile, int site)
+{
+	if (own == CRT_PIN_MAC_OFF || own == CRT_PIN_MAC_FIRST)
+		return own;
+	if (profile == CRT_PIN_MAC_OFF || profile == CRT_PIN_MAC_FIRST)
+		return profile;
+	return site;
+}
+
+int seen_pin_parse(const char *s)
+{
+	if (s == NULL)
+		return -1;
+	if (strcmp(s, "first") == 0)
+		return CRT_PIN_MAC_FIRST;
+	if (strcmp(s, "off") == 0)
+		return CRT_PIN_MAC_OFF;
+	return -1;
+}
+
 int64_t seen_session_timeout(int64_t not_after, int64_t now, int64_t cap)
 {
 	int64_t left = not_after - now;

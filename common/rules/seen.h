@@ -22,6 +22,14 @@ crt_status seen_mac_normalize(const char *in, char out[CRT_MAC_MAX]) CRT_MUST_CH
 crt_status seen_pin_decide(int pin, const char *pinned, const char *mac, int *claim,
 			   const char **why) CRT_MUST_CHECK;
 
+/* The pin that applies to a certificate: its own (from its token; -1:
+ * none), else its profile's (-1: the profile is no longer configured),
+ * else the site's ([radius] pin_mac). enum crt_pin_mac values. */
+int seen_pin_effective(int own, int profile, int site);
+
+/* "first" / "off" → enum crt_pin_mac; -1 for NULL or anything else. */
+int seen_pin_parse(const char *s);
+
 /* Seconds from now to not_after, capped by cap when cap > 0; at least 1. */
 int64_t seen_session_timeout(int64_t not_after, int64_t now, int64_t cap);
 

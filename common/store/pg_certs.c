@@ -44,12 +44,13 @@ static crt_status pg_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	pp_text(&p, c->renewed_from);
 	pp_text(&p, c->profile);
 	pp_text(&p, c->ca != NULL ? c->ca : CRT_CA_DEFAULT);
+	pp_text(&p, c->pin_mac);
 	return pg_exec(ctx,
 		       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
 		       "cn, org, ou, username, reply, key_type, pubkey_sha256, pem, not_before, "
 		       "not_after, issued_at, ski, aki, cert_sha256, attestation, renewed_from, "
-		       "profile, ca) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-		       "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+		       "profile, ca, pin_mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+		       "$12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
 		       &p, NULL, NULL, "storing the certificate");
 }
 
@@ -59,7 +60,7 @@ static crt_status pg_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	"c.serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "   \
 	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
 	"cert_sha256, attestation, s.first_seen, s.last_seen, s.first_mac, s.last_mac, s.nas_ip, " \
-	"s.nas_id, s.user_name, s.acct_session_id, c.renewed_from, c.profile, c.ca"
+	"s.nas_id, s.user_name, s.acct_session_id, c.renewed_from, c.profile, c.ca, c.pin_mac"
 #define CERT_FROM " FROM certificates c LEFT JOIN cert_seen s ON s.serial = c.serial"
 
 static crt_status row_to_cert(const PGresult *res, int row, crt_cert *c)
@@ -68,8 +69,9 @@ static crt_status row_to_cert(const PGresult *res, int row, crt_cert *c)
 			 &c->ou,	    &c->issuer,	 &c->user,	&c->reply,
 			 &c->key_type,	    &c->pubkey_sha256, &c->pem, &c->ski,
 			 &c->aki,	    &c->cert_sha256, &c->attestation, &c->renewed_from,
-			 &c->profile, &c->ca};
-	static const int cols[] = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 18, 19, 20, 21, 30, 31, 32};
+			 &c->profile, &c->ca, &c->pin_mac};
+	static const int cols[] = {2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+				   12, 18, 19, 20, 21, 30, 31, 32, 33};
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->serial, sizeof(c->serial), "%s", PQgetvalue(res, row, 0));
@@ -201,28 +203,30 @@ static crt_status pg_cert_admission(crt_ctx *ctx, const char *serial, store_cert
 	pp_text(&p, serial);
 	/* One row always: the heartbeat comes with the answer, found or not
 	 * (a reader on a standby learns how old its copy is in the same round
-	 * trip). Columns 9 and 10: the heartbeat, the row's serial. */
+	 * trip). Columns 9 and 10: the heartbeat, the row's serial; 11 and 12 its
+	 * profile and pin_mac. */
 	if ((r = pg_exec(ctx,
 			 "SELECT issuer, ski, aki, reply, not_before, not_after, revoked_at, "
 			 "reason, s.first_mac, "
-			 "(SELECT value FROM meta WHERE key = 'heartbeat'), c.serial "
+			 "(SELECT value FROM meta WHERE key = 'heartbeat'), c.serial, c.profile, "
+			 "c.pin_mac "
 			 "FROM (VALUES (1)) one LEFT JOIN certificates c ON c.serial = $1 "
 			 "LEFT JOIN cert_seen s ON s.serial = c.serial",
 			 &p, &res, NULL, "looking up the certificate")) != CRT_OK)
 		return r;
 	out->heartbeat = !pg_c(ctx)->readonly ? -1 : PQntuples(res) > 0 ? pg_int(res, 0, 9) : 0;
 	if (PQntuples(res) > 0 && !pg_null(res, 0, 10)) {
-		static const int col[5] = {0, 1, 2, 3, 8};
+		static const int col[7] = {0, 1, 2, 3, 8, 11, 12};
 		size_t total = 0;
-		for (int i = 0; i < 5; i++)
+		for (int i = 0; i < 7; i++)
 			total += pg_null(res, 0, col[i]) ? 0 : (size_t)PQgetlength(res, 0, col[i]) + 1;
 		if ((out->buf = malloc(total > 0 ? total : 1)) == NULL) {
 			r = CRT_E_NOMEM;
 		} else {
-			const char **dst[5] = {&out->issuer, &out->ski, &out->aki, &out->reply,
-					       &out->first_mac};
+			const char **dst[7] = {&out->issuer, &out->ski,     &out->aki,    &out->reply,
+					       &out->first_mac, &out->profile, &out->pin_mac};
 			char *q = out->buf;
-			for (int i = 0; i < 5; i++) {
+			for (int i = 0; i < 7; i++) {
 				if (pg_null(res, 0, col[i]))
 					continue;
 				size_t len = (size_t)PQgetlength(res, 0, col[i]);

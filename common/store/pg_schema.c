@@ -135,6 +135,10 @@ static const char *const later[] = {
 	" owner text NOT NULL, sealed bytea NOT NULL, created_at bigint NOT NULL);"
 	"CREATE INDEX kept_pkcs12_owner ON kept_pkcs12(owner);"
 	"CREATE INDEX certificates_username ON certificates(username);",
+	/* 16: MAC pinning per token (as SQLite's 16): tokens.pin_mac and the
+	 * certificate's copy, NULL: the profile's */
+	"ALTER TABLE tokens ADD COLUMN pin_mac text;"
+	"ALTER TABLE certificates ADD COLUMN pin_mac text;",
 	NULL};
 #define NLATER ((int)(sizeof(later) / sizeof(later[0])) - 1)
 

@@ -21,7 +21,7 @@
 #define TOKEN_COLUMNS                                                                        \
 	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "     \
 	"deleted_at, serial, created_by, updated_at, version, attestation, owner_email, profile, " \
-	"san, valid_days, ca, approval"
+	"san, valid_days, ca, approval, pin_mac"
 
 /* tokens.locked: locked fields in bits 0-2, opened ones in bits 3-5 (as on SQLite). */
 #define POLICY_OPENED_SHIFT 3
@@ -36,8 +36,8 @@ static int row_to_token(const PGresult *res, int i, crt_token *t)
 {
 	char **strs[] = {&t->name,   &t->cn,	 &t->org,	  &t->ou,	   &t->owner,
 			 &t->reply,  &t->serial, &t->created_by, &t->attestation, &t->owner_email,
-			 &t->profile, &t->san, &t->ca};
-	static const int col[] = {1, 2, 3, 4, 5, 7, 12, 13, 16, 17, 18, 19, 21};
+			 &t->profile, &t->san, &t->ca, &t->pin_mac};
+	static const int col[] = {1, 2, 3, 4, 5, 7, 12, 13, 16, 17, 18, 19, 21, 23};
 	unsigned policy = (unsigned)pg_int(res, i, 6);
 
 	memset(t, 0, sizeof(*t));
@@ -110,12 +110,13 @@ static crt_status pg_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 	pp_int(&p, t->valid_days);
 	pp_text(&p, t->ca != NULL ? t->ca : CRT_CA_DEFAULT);
 	pp_int(&p, t->approval);
+	pp_text(&p, t->pin_mac);
 	return pg_exec(ctx,
 		       "INSERT INTO tokens(id, hash, name, cn, org, ou, owner, locked, reply, "
 		       "created_at, expires_at, updated_at, created_by, attestation, owner_email, "
-		       "profile, san, valid_days, ca, approval) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+		       "profile, san, valid_days, ca, approval, pin_mac) VALUES ($1, $2, $3, $4, $5, $6, $7, "
 		       "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-		       "NULLIF(CAST($18 AS integer), 0), $19, $20)",
+		       "NULLIF(CAST($18 AS integer), 0), $19, $20, $21)",
 		       &p, NULL, NULL, "storing the token");
 }
 

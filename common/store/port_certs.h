@@ -28,6 +28,7 @@ typedef struct store_cert_row {
 	const char *ca;       /* the issuing CA's name (NULL: "default") */
 	int64_t not_before, not_after, issued_at;
 	const char *profile;  /* the certificate profile's name */
+	const char *pin_mac;  /* the token's pin_mac ("first" / "off"), NULL: the profile's */
 } store_cert_row;
 
 /* A renewal whose predecessor may be superseded (supersede_due). */
@@ -43,6 +44,8 @@ typedef struct store_renewal {
 typedef struct store_cert_admission {
 	const char *issuer, *ski, *aki, *reply;
 	const char *first_mac; /* the pinned MAC (cert_seen), NULL when none */
+	const char *profile;   /* the certificate's profile (NULL: default) */
+	const char *pin_mac;   /* its own pin_mac ("first" / "off"), NULL: the profile's */
 	int64_t not_before, not_after, revoked_at;
 	int revoked, reason;
 	/* meta('heartbeat') as this reader's copy has it, read with the row

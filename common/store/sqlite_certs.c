@@ -20,7 +20,8 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 			       "INSERT INTO certificates(serial, issuer, token_id, name, subject, "
 			       "cn, org, ou, username, reply, key_type, pubkey_sha256, pem, not_before, "
 			       "not_after, issued_at, ski, aki, cert_sha256, attestation, renewed_from, "
-			       "profile, ca) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       "profile, ca, pin_mac) "
+			       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       &st)) != CRT_OK)
 		return r;
 	store_bind_text(st, 1, c->serial);
@@ -46,6 +47,7 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	store_bind_text(st, 21, c->renewed_from);
 	store_bind_text(st, 22, c->profile);
 	store_bind_text(st, 23, c->ca != NULL ? c->ca : CRT_CA_DEFAULT);
+	store_bind_text(st, 24, c->pin_mac);
 	rc = sqlite3_step(st);
 	store_done(st);
 	/* an uploaded certificate's serial stored meanwhile (import.c) */
@@ -63,7 +65,7 @@ static crt_status sq_cert_insert(crt_ctx *ctx, const store_cert_row *c)
 	"c.serial, token_id, name, subject, cn, org, ou, issuer, username, reply, key_type, "   \
 	"pubkey_sha256, pem, not_before, not_after, issued_at, revoked_at, reason, ski, aki, " \
 	"cert_sha256, attestation, s.first_seen, s.last_seen, s.first_mac, s.last_mac, s.nas_ip, " \
-	"s.nas_id, s.user_name, s.acct_session_id, c.renewed_from, c.profile, c.ca"
+	"s.nas_id, s.user_name, s.acct_session_id, c.renewed_from, c.profile, c.ca, c.pin_mac"
 #define CERT_FROM " FROM certificates c LEFT JOIN cert_seen s ON s.serial = c.serial"
 
 /* One row of CERT_COLUMNS into c (zeroed first); CRT_E_NOMEM when a copy fails. */
@@ -109,6 +111,9 @@ static crt_status row_to_cert(sqlite3_stmt *st, crt_cert *c)
 	    (c->profile = store_col_strdup(st, 31)) == NULL)
 		return CRT_E_NOMEM;
 	if ((c->ca = store_col_strdup(st, 32)) == NULL)
+		return CRT_E_NOMEM;
+	if (sqlite3_column_type(st, 33) != SQLITE_NULL &&
+	    (c->pin_mac = store_col_strdup(st, 33)) == NULL)
 		return CRT_E_NOMEM;
 	return CRT_OK;
 }
@@ -231,19 +236,19 @@ static crt_status sq_cert_admission(crt_ctx *ctx, const char *serial, store_cert
 	*found = 0;
 	if ((r = store_prepare(ctx,
 			       "SELECT issuer, ski, aki, reply, not_before, not_after, revoked_at, "
-			       "reason, s.first_mac FROM certificates c "
+			       "reason, s.first_mac, c.profile, c.pin_mac FROM certificates c "
 			       "LEFT JOIN cert_seen s ON s.serial = c.serial WHERE c.serial = ?",
 			       &st)) != CRT_OK)
 		return r;
 	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		/* The five strings, copied into one allocation. */
-		static const int col[5] = {0, 1, 2, 3, 8};
-		const unsigned char *s[5];
-		int len[5];
+		/* The seven strings, copied into one allocation. */
+		static const int col[7] = {0, 1, 2, 3, 8, 9, 10};
+		const unsigned char *s[7];
+		int len[7];
 		size_t total = 0;
-		for (int i = 0; i < 5; i++) {
+		for (int i = 0; i < 7; i++) {
 			s[i] = sqlite3_column_text(st, col[i]);
 			len[i] = sqlite3_column_bytes(st, col[i]);
 			total += s[i] != NULL ? (size_t)len[i] + 1 : 0;
@@ -251,10 +256,10 @@ static crt_status sq_cert_admission(crt_ctx *ctx, const char *serial, store_cert
 		if ((out->buf = malloc(total > 0 ? total : 1)) == NULL) {
 			r = CRT_E_NOMEM;
 		} else {
-			const char **dst[5] = {&out->issuer, &out->ski, &out->aki, &out->reply,
-					       &out->first_mac};
+			const char **dst[7] = {&out->issuer, &out->ski,     &out->aki,    &out->reply,
+					       &out->first_mac, &out->profile, &out->pin_mac};
 			char *p = out->buf;
-			for (int i = 0; i < 5; i++) {
+			for (int i = 0; i < 7; i++) {
 				if (s[i] == NULL)
 					continue;
 				memcpy(p, s[i], (size_t)len[i] + 1);

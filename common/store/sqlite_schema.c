@@ -173,6 +173,12 @@ static const char *const migrations[] = {
 	" owner TEXT NOT NULL, sealed BLOB NOT NULL, created_at INTEGER NOT NULL);"
 	"CREATE INDEX kept_pkcs12_owner ON kept_pkcs12(owner);"
 	"CREATE INDEX certificates_username ON certificates(username);",
+	/* 16: MAC pinning per token (expand-only): the token's pin_mac and its
+	 * certificate's copy of it ('first' / 'off'; NULL: the profile's, which
+	 * is [radius] pin_mac unless the profile sets one), read with the
+	 * admission row */
+	"ALTER TABLE tokens ADD COLUMN pin_mac TEXT;"
+	"ALTER TABLE certificates ADD COLUMN pin_mac TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -17,7 +17,7 @@
 #define TOKEN_COLUMNS                                                                              \
 	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "           \
 	"deleted_at, serial, created_by, updated_at, version, attestation, owner_email, "         \
-	"profile, san, valid_days, ca, approval"
+	"profile, san, valid_days, ca, approval, pin_mac"
 
 /* The tokens.locked column holds the whole per-field override policy: the
  * locked fields in bits 0-2, the opened ones in bits 3-5. */
@@ -55,6 +55,7 @@ static void row_to_token(sqlite3_stmt *st, crt_token *t)
 	t->valid_days = sqlite3_column_int(st, 20);
 	t->ca = store_col_strdup(st, 21);
 	t->approval = sqlite3_column_int(st, 22);
+	t->pin_mac = store_col_strdup(st, 23);
 }
 
 /* Whether every text column a row had came out (strdup may fail). */
@@ -62,8 +63,9 @@ static int row_complete(sqlite3_stmt *st, const crt_token *t)
 {
 	char *const got[] = {t->name,   t->cn,     t->org,        t->ou,
 	                     t->owner,  t->reply,  t->serial,     t->created_by,
-	                     t->attestation, t->owner_email, t->profile, t->san, t->ca};
-	const int col[] = {1, 2, 3, 4, 5, 7, 12, 13, 16, 17, 18, 19, 21};
+	                     t->attestation, t->owner_email, t->profile, t->san, t->ca,
+	                     t->pin_mac};
+	const int col[] = {1, 2, 3, 4, 5, 7, 12, 13, 16, 17, 18, 19, 21, 23};
 	for (size_t i = 0; i < sizeof(col) / sizeof(col[0]); i++)
 		if (got[i] == NULL && sqlite3_column_type(st, col[i]) != SQLITE_NULL)
 			return 0;
@@ -111,8 +113,8 @@ static crt_status sq_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 	    store_prepare(ctx,
 	                  "INSERT INTO tokens(id, hash, name, cn, org, ou, owner, locked, "
 	                  "reply, created_at, expires_at, updated_at, created_by, attestation, "
-	                  "owner_email, profile, san, valid_days, ca, approval) "
-	                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	                  "owner_email, profile, san, valid_days, ca, approval, pin_mac) "
+	                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	                  &st);
 	if (r != CRT_OK)
 		return r;
@@ -137,6 +139,7 @@ static crt_status sq_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 		sqlite3_bind_int(st, 18, t->valid_days);
 	store_bind_text(st, 19, t->ca != NULL ? t->ca : CRT_CA_DEFAULT);
 	sqlite3_bind_int(st, 20, t->approval);
+	store_bind_text(st, 21, t->pin_mac);
 	int rc = sqlite3_step(st);
 	store_done(st);
 	return rc == SQLITE_DONE ? CRT_OK : store_error(ctx, rc, "storing the token");

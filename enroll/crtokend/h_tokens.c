@@ -21,7 +21,7 @@ static const char *const spec_keys[] = {
     "name",      "commonName", "organization", "organizationalUnit", "owner",
     "expiresIn", "expiresAt",  "lockedFields", "replyAttributes",    "openFields",
     "attestation", "attestPinPolicy", "attestTouchPolicy", "attestMinFirmware", "ownerEmail",
-    "profile", "validDays", "validYears", "ca", "approval", "san", NULL,
+    "profile", "validDays", "validYears", "ca", "approval", "san", "pinMac", NULL,
 };
 
 /* A growing "line\nline" buffer. */
@@ -342,6 +342,10 @@ static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spe
 		return -1;
 	if (update && json_object_get(obj, "profile") != NULL)
 		spec->profile = spec->profile ? spec->profile : ""; /* refused by the library */
+	if (req_str(rq, obj, "pinMac", &spec->pin_mac, &is_null) != 0)
+		return -1;
+	if (update && json_object_get(obj, "pinMac") != NULL)
+		spec->pin_mac = spec->pin_mac ? spec->pin_mac : ""; /* refused by the library */
 	if ((v = json_object_get(obj, "lockedFields")) != NULL) {
 		if (parse_fields(rq, "lockedFields", v, &spec->locked) != 0)
 			return -1;

@@ -118,6 +118,7 @@ bad "cli: garbage as the attestation" attestation_malformed "$A" redeem "$ATT" -
 bad "cli: PIN policy below the token's minimum" attestation_policy "$A" redeem "$ATT" --csr "$T/yk/csr.pem" --attestation "$T/yk/pin-never.pem"
 bad "cli: unknown attestation mode at token create" field_invalid "$A" token create --name x --attestation sometimes
 bad "cli: firmware minimum that is not a version" field_invalid "$A" token create --name x --attest-min-firmware 5.4.3.2
+bad "cli: --pin-mac other than first or off" field_invalid "$A" token create --name x --pin-mac always
 
 # ---------------------------------------------------------------- CLI: tokens
 bad "cli: mistyped token" token_mistyped "$A" redeem "$MISTYPED" --csr "$T/good.csr"
@@ -310,6 +311,8 @@ bad "http: GENERATE with an unknown key type is 422" key_type_invalid http POST 
 bad "http: admin call with a wrong API key is 401" "401 " http GET /certificate-request-tokens -H "Authorization: Bearer crk_not-a-real-key"
 bad "http: token creation without a name is 422/400" name_required http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"commonName":"x"}'
 bad "http: two addresses as ownerEmail is field_invalid" field_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","ownerEmail":"a@b.org, eve@example.org"}'
+bad "http: pinMac other than first or off is field_invalid" field_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","pinMac":"First"}'
+bad "http: pinMac that is not a string is request_invalid" request_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","pinMac":true}'
 bad "http: expiresIn of the wrong type" "400 " http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","expiresIn":[1]}'
 # ---------------------------------------------------------------- scoped API keys
 bad "cli: an unknown API key scope" scope_unknown "$A" apikey create --name x --scope tokens:read,tokens:admin

@@ -156,6 +156,35 @@ check_eq "Session-Timeout capped by max_session_timeout" 600 "$(reply_int alice 
 check_eq "carol's 60 s stays below the cap" accept "$(auth carol 02:00:00:00:00:0c)"
 check_eq "carol: Session-Timeout 60" 60 "$(reply_int carol 27)"
 
+# ---------------------------------------------------------------- pin_mac per token and profile
+# [radius] pin_mac is off here: the token's --pin-mac first, or its profile's
+# pin_mac = first, pins its certificate all the same (the value comes with
+# the admission row); the profile's session_timeout caps Session-Timeout.
+printf '\n[profile guests]\npin_mac = first\nsession_timeout = 2m\n' >>"$CRTOKEN_CONF"
+check "frank: token with --pin-mac first" issue frank --pin-mac first
+check_eq "... the certificate carries it" first "$(show_field frank pinMac)"
+check "gina: token without --pin-mac (the site default: off)" issue gina
+check "hank: token of profile guests (pin_mac = first, session_timeout = 2m)" issue hank \
+	--profile guests
+check "radiusd restarted with profile guests" server
+check_eq "frank's first admission from 02:00:00:00:00:f1: Access-Accept" accept \
+	"$(auth frank 02:00:00:00:00:f1)"
+m=$(log_mark)
+check_eq "attack_cloned_cert_from_other_mac: refused for a pinned token" reject \
+	"$(auth frank 02:00:00:00:00:f2)"
+check_contains "... cert_mac_pinned in the log" "(cert_mac_pinned)" "$(log_since "$m")"
+check_eq "... frank from his own MAC again: Access-Accept" accept "$(auth frank 02:00:00:00:00:f1)"
+check_eq "gina from 02:00:00:00:00:a1: Access-Accept" accept "$(auth gina 02:00:00:00:00:a1)"
+check_eq "attack_cloned_cert_from_other_mac: admitted for an unpinned token" accept \
+	"$(auth gina 02:00:00:00:00:a2)"
+check_eq "hank (profile guests) from 02:00:00:00:00:b1: Access-Accept" accept \
+	"$(auth hank 02:00:00:00:00:b1)"
+check_eq "... Session-Timeout capped by the profile's session_timeout" 120 "$(reply_int hank 27)"
+check_eq "... and the profile's pin refuses another MAC" reject "$(auth hank 02:00:00:00:00:b2)"
+check_eq "... while alice (default profile) keeps [radius] max_session_timeout" accept \
+	"$(auth alice 02:00:00:00:00:0a)"
+check_eq "... 600" 600 "$(reply_int alice 27)"
+
 # ---------------------------------------------------------------- pin_mac = first
 sed -i 's/^max_session_timeout = 600$/max_session_timeout = 600\npin_mac = first/' "$CRTOKEN_CONF"
 check "erin: certificate issued" issue erin
@@ -178,6 +207,11 @@ check_eq "alice from ...:0b (seen before pinning, not her first): Access-Reject"
 	"$(auth alice 02:00:00:00:00:0b)"
 check "the flusher records erin" wait_seen erin
 check_eq "erin's pin survives the flushes" 02:00:00:00:00:e1 "$(show_field erin firstMac)"
+check "ivan: token with --pin-mac off under [radius] pin_mac = first" issue ivan --pin-mac off
+check "radiusd restarted" server
+check_eq "ivan from 02:00:00:00:00:c1: Access-Accept" accept "$(auth ivan 02:00:00:00:00:c1)"
+check_eq "ivan from 02:00:00:00:00:c2: the token's off wins over the site's first" accept \
+	"$(auth ivan 02:00:00:00:00:c2)"
 
 # ---------------------------------------------------------------- Disconnect-Request
 # The NAS: a second radiusd with a CoA listener that acknowledges every

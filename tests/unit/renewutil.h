@@ -7,17 +7,15 @@
 #ifndef CRTOKEN_RENEWUTIL_H
 #define CRTOKEN_RENEWUTIL_H
 
-/* A certificate of profile (NULL: default) for a fresh P-256 key, kept in
- * *key (the caller frees both). */
-TU void ru_issue(crt_ctx *ctx, const char *profile, crt_cert *c, EVP_PKEY **key)
+/* A certificate of the token spec for a fresh P-256 key, kept in *key (the
+ * caller frees both); ru_issue: of profile (NULL: default). */
+TU void ru_issue_spec(crt_ctx *ctx, const crt_token_spec *spec, crt_cert *c, EVP_PKEY **key)
 {
 	char tok[CRT_TOKEN_STRLEN + 1];
 	crt_token t;
-	crt_token_spec spec = {.name = "device", .cn = "device",
-	                       .profile = profile};
 	size_t len;
 
-	tu_token(ctx, &spec, tok, &t);
+	tu_token(ctx, spec, tok, &t);
 	crt_token_clear(&t);
 	*key = tu_key("ec-p256");
 	X509_REQ *req = tu_req(*key, "device", 0);
@@ -29,6 +27,12 @@ TU void ru_issue(crt_ctx *ctx, const char *profile, crt_cert *c, EVP_PKEY **key)
 	free(csr);
 	if (r != CRT_OK)
 		fail_msg("redeem: %s: %s", crt_status_name(r), crt_errdetail(ctx));
+}
+
+TU void ru_issue(crt_ctx *ctx, const char *profile, crt_cert *c, EVP_PKEY **key)
+{
+	crt_token_spec spec = {.name = "device", .cn = "device", .profile = profile};
+	ru_issue_spec(ctx, &spec, c, key);
 }
 
 /* Renew c presenting its PEM, with a CSR for key (NULL: a fresh one). */

@@ -4,7 +4,7 @@
  * certificate's profile: its renew_days opens the window ([renewal]
  * window_days when the profile leaves it out; 0 never renews), its
  * allow_same_key decides whether the CSR may keep the key, and the renewal
- * keeps the profile. Refusals write nothing.
+ * keeps the profile and the token's MAC pin. Refusals write nothing.
  */
 #include "testutil.h"
 #include "renewutil.h"
@@ -114,6 +114,22 @@ static void the_same_key_is_refused_unless_the_profile_allows_it(void **s)
 	EVP_PKEY_free(k);
 }
 
+static void a_renewal_keeps_the_tokens_mac_pin(void **s)
+{
+	crt_cert c, n, got;
+	EVP_PKEY *k;
+	crt_token_spec spec = {.name = "pinned", .cn = "pinned", .pin_mac = "first"};
+	ru_issue_spec(ti.ctx, &spec, &c, &k);
+	assert_string_equal(c.pin_mac, "first");
+	assert_int_equal(ru_renew(ti.ctx, &c, NULL, &n), CRT_OK);
+	assert_int_equal(crt_cert_get(ti.ctx, n.serial, &got), CRT_OK);
+	assert_string_equal(got.pin_mac, "first");
+	crt_cert_clear(&got);
+	crt_cert_clear(&n);
+	crt_cert_clear(&c);
+	EVP_PKEY_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -122,6 +138,7 @@ int main(void)
 	    cmocka_unit_test(before_the_profiles_renew_days_is_too_early),
 	    cmocka_unit_test(a_profile_with_renew_days_zero_is_never_renewed),
 	    cmocka_unit_test(the_same_key_is_refused_unless_the_profile_allows_it),
+	    cmocka_unit_test(a_renewal_keeps_the_tokens_mac_pin),
 	};
 	return cmocka_run_group_tests(tests, setup, tu_group_teardown);
 }

@@ -140,9 +140,28 @@ static void sightings_coalesce_to_the_earliest_first_and_the_latest_session(void
 	assert_string_equal(a.nas_ip, "10.0.0.2");
 }
 
+static void the_pin_is_the_certificates_else_the_profiles_else_the_sites(void **s)
+{
+	assert_int_equal(seen_pin_effective(CRT_PIN_MAC_FIRST, CRT_PIN_MAC_OFF, CRT_PIN_MAC_OFF),
+			 CRT_PIN_MAC_FIRST);
+	assert_int_equal(seen_pin_effective(CRT_PIN_MAC_OFF, CRT_PIN_MAC_FIRST, CRT_PIN_MAC_FIRST),
+			 CRT_PIN_MAC_OFF);
+	assert_int_equal(seen_pin_effective(-1, CRT_PIN_MAC_FIRST, CRT_PIN_MAC_OFF),
+			 CRT_PIN_MAC_FIRST);
+	assert_int_equal(seen_pin_effective(-1, CRT_PIN_MAC_OFF, CRT_PIN_MAC_FIRST), CRT_PIN_MAC_OFF);
+	/* a profile no longer configured: the site's */
+	assert_int_equal(seen_pin_effective(-1, -1, CRT_PIN_MAC_FIRST), CRT_PIN_MAC_FIRST);
+	assert_int_equal(seen_pin_parse("first"), CRT_PIN_MAC_FIRST);
+	assert_int_equal(seen_pin_parse("off"), CRT_PIN_MAC_OFF);
+	assert_int_equal(seen_pin_parse(NULL), -1);
+	assert_int_equal(seen_pin_parse("First"), -1);
+	assert_int_equal(seen_pin_parse(""), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(the_pin_is_the_certificates_else_the_profiles_else_the_sites),
 		cmocka_unit_test(mac_addresses_in_every_usual_spelling_become_one),
 		cmocka_unit_test(other_station_ids_are_kept_lowercased),
 		cmocka_unit_test(empty_control_or_overlong_station_ids_are_refused),

@@ -192,6 +192,141 @@ static void attack_cloned_certificate_from_another_mac_is_rejected(void **s)
 	tu_instance_free(&t);
 }
 
+/* A certificate of a token with pin_mac pin (NULL: none) and profile. */
+static void issue_pinned(test_instance *t, const char *pin, const char *profile, crt_cert *c)
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token tk;
+	crt_token_spec spec = {.name = "pin", .pin_mac = pin, .profile = profile};
+	tu_token(t->ctx, &spec, tok, &tk);
+	if (pin != NULL)
+		assert_string_equal(tk.pin_mac, pin);
+	assert_int_equal(tu_redeem(t->ctx, tok, c), CRT_OK);
+	crt_token_clear(&tk);
+}
+
+/* The admission of c from mac: the status, *pin the pin that applied. */
+static crt_status admit_from(test_instance *t, const crt_cert *c, const char *mac, int *pin)
+{
+	tu_presented_buf pb;
+	crt_admission a;
+	crt_presented *p = tu_presented(c, &pb);
+	p->mac = mac;
+	crt_status r = crt_cert_admission(t->ctx, p, crt_now(), &a);
+	if (r == CRT_OK && a.pin_claim)
+		assert_int_equal(crt_cert_pin_claim(t->ctx, c->serial, a.mac, crt_now()), CRT_OK);
+	if (pin != NULL)
+		*pin = a.pin_mac;
+	crt_admission_clear(&a);
+	return r;
+}
+
+/* [radius] pin_mac off; the token says first: its certificate, cloned onto
+ * another device, is refused there. */
+static void attack_cloned_cert_from_other_mac_refused_for_a_pinned_token(void **s)
+{
+	test_instance t;
+	crt_cert c, got;
+	int pin = -1;
+	radius_instance(&t, "[radius]\npin_mac = off\n");
+	issue_pinned(&t, "first", NULL, &c);
+	assert_int_equal(crt_cert_get(t.ctx, c.serial, &got), CRT_OK);
+	assert_string_equal(got.pin_mac, "first");
+	crt_cert_clear(&got);
+	assert_int_equal(admit_from(&t, &c, "aa:aa:aa:aa:aa:01", &pin), CRT_OK);
+	assert_int_equal(pin, CRT_PIN_MAC_FIRST);
+	assert_int_equal(admit_from(&t, &c, "aa:aa:aa:aa:aa:01", NULL), CRT_OK);
+	assert_int_equal(admit_from(&t, &c, "aa:aa:aa:aa:aa:02", NULL), CRT_E_CERT_MAC_PINNED);
+	crt_cert_clear(&c);
+	/* an unpinned token's certificate is admitted from both */
+	issue_pinned(&t, NULL, NULL, &c);
+	assert_int_equal(admit_from(&t, &c, "aa:aa:aa:aa:aa:01", &pin), CRT_OK);
+	assert_int_equal(pin, CRT_PIN_MAC_OFF);
+	assert_int_equal(admit_from(&t, &c, "aa:aa:aa:aa:aa:02", NULL), CRT_OK);
+	crt_cert_clear(&c);
+	tu_instance_free(&t);
+}
+
+/* The token's own value wins over the profile's, the profile's over [radius]. */
+static void the_pin_is_the_tokens_else_the_profiles_else_the_sites(void **s)
+{
+	test_instance t;
+	crt_cert c;
+	int pin = -1;
+	radius_instance(&t, "[radius]\npin_mac = first\nmax_session_timeout = 3600\n"
+	                    "[profile loose]\npin_mac = off\nsession_timeout = 10m\n"
+	                    "[profile tight]\npin_mac = first\n");
+	issue_pinned(&t, NULL, "loose", &c); /* the profile: off */
+	assert_int_equal(admit_from(&t, &c, "aa:aa:aa:aa:aa:01", &pin), CRT_OK);
+	assert_int_equal(pin, CRT_PIN_MAC_OFF);
+	assert_int_equal(admit_from(&t, &c, "aa:aa:aa:aa:aa:02", NULL), CRT_OK);
+	crt_cert_clear(&c);
+	issue_pinned(&t, "first", "loose", &c); /* the token over the profile */
+	assert_int_equal(admit_from(&t, &c, "aa:aa:aa:aa:aa:01", &pin), CRT_OK);
+	assert_int_equal(admit_from(&t, &c, "aa:aa:aa:aa:aa:02", NULL), CRT_E_CERT_MAC_PINNED);
+	crt_cert_clear(&c);
+	issue_pinned(&t, "off", "tight", &c);
+	assert_int_equal(admit_from(&t, &c, "aa:aa:aa:aa:aa:01", &pin), CRT_OK);
+	assert_int_equal(pin, CRT_PIN_MAC_OFF);
+	assert_int_equal(admit_from(&t, &c, "aa:aa:aa:aa:aa:02", NULL), CRT_OK);
+	crt_cert_clear(&c);
+	issue_pinned(&t, NULL, NULL, &c); /* the default profile inherits [radius]: first */
+	assert_int_equal(admit_from(&t, &c, "aa:aa:aa:aa:aa:01", &pin), CRT_OK);
+	assert_int_equal(pin, CRT_PIN_MAC_FIRST);
+	assert_int_equal(admit_from(&t, &c, "aa:aa:aa:aa:aa:02", NULL), CRT_E_CERT_MAC_PINNED);
+	crt_cert_clear(&c);
+	tu_instance_free(&t);
+}
+
+static void session_timeout_is_capped_by_the_profile(void **s)
+{
+	test_instance t;
+	crt_cert c;
+	tu_presented_buf pb;
+	crt_admission a;
+	radius_instance(&t, "[radius]\nmax_session_timeout = 3600\n"
+	                    "[profile short]\nsession_timeout = 10m\n"
+	                    "[profile open]\nsession_timeout = none\n");
+	issue_pinned(&t, NULL, "short", &c);
+	assert_int_equal(crt_cert_admission(t.ctx, tu_presented(&c, &pb), crt_now(), &a), CRT_OK);
+	assert_int_equal(a.session_timeout, 600);
+	crt_admission_clear(&a);
+	crt_cert_clear(&c);
+	issue_pinned(&t, NULL, NULL, &c); /* the default profile: [radius]'s */
+	assert_int_equal(crt_cert_admission(t.ctx, tu_presented(&c, &pb), crt_now(), &a), CRT_OK);
+	assert_int_equal(a.session_timeout, 3600);
+	crt_admission_clear(&a);
+	crt_cert_clear(&c);
+	issue_pinned(&t, NULL, "open", &c); /* none: to notAfter */
+	int64_t now = crt_now();
+	assert_int_equal(crt_cert_admission(t.ctx, tu_presented(&c, &pb), now, &a), CRT_OK);
+	assert_int_equal(a.session_timeout, c.not_after - now);
+	crt_admission_clear(&a);
+	crt_cert_clear(&c);
+	tu_instance_free(&t);
+}
+
+static void a_pin_mac_other_than_first_or_off_is_refused_at_create(void **s)
+{
+	test_instance t;
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token tk;
+	radius_instance(&t, "");
+	crt_token_spec spec = {.name = "bad", .pin_mac = "sometimes"};
+	assert_int_equal(crt_token_create(t.ctx, &spec, "test", NULL, tok), CRT_E_FIELD_INVALID);
+	assert_non_null(strstr(crt_errdetail(t.ctx), "pinMac"));
+	char db[512];
+	tu_db_path(&t, db, sizeof(db));
+	assert_int_equal(tu_sql_int(db, "SELECT count(*) FROM tokens"), 0);
+	/* and it is fixed at creation */
+	spec.pin_mac = "first";
+	tu_token(t.ctx, &spec, tok, &tk);
+	crt_token_spec up = {.pin_mac = "off"};
+	assert_int_equal(crt_token_update(t.ctx, tk.id, &up, "test", NULL), CRT_E_FIELD_INVALID);
+	crt_token_clear(&tk);
+	tu_instance_free(&t);
+}
+
 static void listing_finds_never_seen_and_stale_certificates(void **s)
 {
 	test_instance t;
@@ -239,6 +374,10 @@ int main(void)
 		cmocka_unit_test(attack_cloned_certificate_cannot_claim_another_pin),
 		cmocka_unit_test(admission_answers_session_timeout_capped_by_config),
 		cmocka_unit_test(attack_cloned_certificate_from_another_mac_is_rejected),
+		cmocka_unit_test(attack_cloned_cert_from_other_mac_refused_for_a_pinned_token),
+		cmocka_unit_test(the_pin_is_the_tokens_else_the_profiles_else_the_sites),
+		cmocka_unit_test(session_timeout_is_capped_by_the_profile),
+		cmocka_unit_test(a_pin_mac_other_than_first_or_off_is_refused_at_create),
 		cmocka_unit_test(listing_finds_never_seen_and_stale_certificates),
 	};
 	return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);

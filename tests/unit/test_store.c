@@ -9,6 +9,8 @@
 
 /* Undo the migrations after schema 6 (newest first), to stage older stores. */
 #define UNDO_AFTER_6                                                                     \
+	"ALTER TABLE certificates DROP COLUMN pin_mac; ALTER TABLE tokens DROP COLUMN pin_mac;" \
+	/* 16 */                                                                        \
 	"DROP TABLE kept_pkcs12; DROP INDEX certificates_username;" /* 15 */            \
 	"DROP INDEX audit_at; DROP INDEX audit_object; DROP INDEX audit_actor;"        \
 	"ALTER TABLE tokens DROP COLUMN description;"                                   \
