@@ -203,7 +203,7 @@ KJ=$("$A" apikey create --name opt-key --json)
 KID=$(json_get "$KJ" id)
 AUDIT0=$("$A" audit --limit 100000 --json | grep -c '"id"')
 
-CREATE_TAKES="(it takes --name, --cn, --org, --ou, --owner, --owner-email, --expires, --lock, --open, --reply, --attestation, --attest-pin-policy, --attest-touch-policy, --attest-min-firmware, --valid-days, --san-email, --san-upn, --san-dns, --san-uri, --profile, --count, --ca, --approval, --json)"
+CREATE_TAKES="(it takes --name, --cn, --org, --ou, --owner, --owner-email, --expires, --lock, --open, --reply, --attestation, --attest-pin-policy, --attest-touch-policy, --attest-min-firmware, --valid-days, --san-email, --san-upn, --san-dns, --san-uri, --profile, --count, --ca, --approval, --pin-mac, --json)"
 UPDATE_TAKES="(it takes --name, --cn, --org, --ou, --owner, --owner-email, --expires, --lock, --open, --reply, --attestation, --attest-pin-policy, --attest-touch-policy, --attest-min-firmware, --valid-days, --san-email, --san-upn, --san-dns, --san-uri, --clear-reply, --clear-san, --json)"
 check_usage "token create refuses list's --state" \
 	"crtoken-admin token create: --state does not apply $CREATE_TAKES" \
