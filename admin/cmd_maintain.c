@@ -16,9 +16,11 @@ static const char maintain_help[] =
 	"usage: crtoken-admin maintain [--json]\n\n"
 	"Run the scheduled work once: re-sign the CRL before its nextUpdate (and\n"
 	"write [ca] crl_file), purge tokens that ended [tokens] purge_after ago,\n"
-	"and revoke as superseded the certificates renewed more than [renewal]\n"
-	"grace_days ago, and expire the pending certificate requests older than\n"
-	"[requests] pending_lifetime. Each step is audited as it acts, the run as maintain.run.\n"
+	"revoke as superseded the certificates renewed more than [renewal]\n"
+	"grace_days ago, expire the pending certificate requests older than\n"
+	"[requests] pending_lifetime, and raise certificate.expiring for the\n"
+	"certificates ending within [events] expiring_window (once per\n"
+	"certificate). Each step is audited as it acts, the run as maintain.run.\n"
 	"Runs on several nodes at once have one effect. A failing step does not\n"
 	"stop the others; the exit status is then that of the first failure.\n";
 
@@ -54,6 +56,8 @@ int cmd_maintain(admin_env *env, int argc, char **argv)
 		json_object_set_new(o, "superseded", json_integer((json_int_t)rep.superseded));
 		json_object_set_new(o, "requestsExpired",
 				    json_integer((json_int_t)rep.requests_expired));
+		json_object_set_new(o, "expiringRaised",
+				    json_integer((json_int_t)rep.expiring_raised));
 		json_object_set_new(o, "failedStep",
 				    rep.failed_step ? json_string(rep.failed_step) : json_null());
 		admin_json_print(o);
@@ -61,8 +65,10 @@ int cmd_maintain(admin_env *env, int argc, char **argv)
 		crt_time_rfc3339(rep.crl_next_update, when, sizeof(when));
 		printf("CRL #%lld %s (nextUpdate %s)\n", (long long)rep.crl_number,
 		       rep.crl_resigned ? "signed" : "still fresh", when);
-		printf("tokens purged: %zu\nsuperseded:    %zu\nrequests expired: %zu\n",
-		       rep.tokens_purged, rep.superseded, rep.requests_expired);
+		printf("tokens purged: %zu\nsuperseded:    %zu\nrequests expired: %zu\n"
+		       "expiring:      %zu reminder%s raised\n",
+		       rep.tokens_purged, rep.superseded, rep.requests_expired, rep.expiring_raised,
+		       rep.expiring_raised == 1 ? "" : "s");
 	}
 	if (rep.crl_file_status != CRT_OK)
 		fprintf(stderr, "crtoken-admin: error: %s: %s: %s\n",

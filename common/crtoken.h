@@ -1191,6 +1191,7 @@ typedef struct crt_maintain_report {
 	size_t tokens_purged;     /* [tokens] purge_after */
 	size_t superseded;        /* predecessors of renewals revoked as superseded */
 	size_t requests_expired;  /* pending certificate requests past [requests] pending_lifetime */
+	size_t expiring_raised;   /* certificate.expiring events raised by this run */
 	const char *failed_step;  /* static name of the first step that failed, or NULL */
 } crt_maintain_report;
 
@@ -1700,7 +1701,8 @@ typedef struct crt_events_pass {
 crt_status crt_events_deliver(crt_ctx *ctx, const char *node, crt_events_pass *out) CRT_MUST_CHECK;
 /*
  * The daily check: raise certificate.expiring (once per certificate) for
- * each unrevoked certificate whose notAfter is within window seconds
+ * each unrevoked, not yet renewed certificate whose notAfter is within
+ * window seconds (crt_maintain runs it too, with the configured window)
  * (<= 0: [events] expiring_window), in one transaction with its audit row.
  * *raised (may be NULL) = how many.
  */

@@ -163,6 +163,13 @@ crt_status crt_event_attempts(crt_ctx *ctx, const char *id, crt_event_attempt **
 crt_status crt_events_check_expiring(crt_ctx *ctx, int64_t window, const char *actor,
 				     size_t *raised)
 {
+	ctx_clear_detail(ctx);
+	return events_check_expiring(ctx, window, actor, 1, raised);
+}
+
+crt_status events_check_expiring(crt_ctx *ctx, int64_t window, const char *actor,
+				 int audit_none, size_t *raised)
+{
 	store_expiring *rows = NULL;
 	size_t n = 0, count = 0;
 	char *detail = NULL;
@@ -170,7 +177,6 @@ crt_status crt_events_check_expiring(crt_ctx *ctx, int64_t window, const char *a
 	crt_status r;
 	jbuf j;
 
-	ctx_clear_detail(ctx);
 	if (raised)
 		*raised = 0;
 	if (window <= 0)
@@ -204,7 +210,8 @@ crt_status crt_events_check_expiring(crt_ctx *ctx, int64_t window, const char *a
 		r = CRT_E_NOMEM;
 		goto fail;
 	}
-	if ((r = audit_write(ctx, actor, "events.check_expiring", NULL, detail)) != CRT_OK)
+	if ((count > 0 || audit_none) &&
+	    (r = audit_write(ctx, actor, "events.check_expiring", NULL, detail)) != CRT_OK)
 		goto fail;
 	if ((r = store_commit(ctx)) != CRT_OK)
 		goto out;

@@ -25,4 +25,14 @@ crt_status event_make(const char *type, const char *actor, int64_t at, const eve
 crt_status event_emit(crt_ctx *ctx, const char *type, const char *actor, const event_subject *s,
 		      const char *dedup, int *added) CRT_MUST_CHECK;
 
+/*
+ * crt_events_check_expiring for the scheduled run (maintain.c): the same
+ * check, once per certificate whatever the number of runs or nodes (the
+ * event's dedup key is unique in the outbox); audit_none = 0 writes no
+ * events.check_expiring row when nothing was raised (an hourly run would
+ * otherwise add one every hour).
+ */
+crt_status events_check_expiring(crt_ctx *ctx, int64_t window, const char *actor,
+				 int audit_none, size_t *raised) CRT_MUST_CHECK;
+
 #endif /* CRTOKEN_EVENTS_H */

@@ -10,21 +10,24 @@
  *              [renewal] grace_days (renew.c);
  *   requests   expire the pending certificate requests past [requests]
  *              pending_lifetime (request.c: a guarded update each);
+ *   expiring   raise certificate.expiring for certificates ending within
+ *              [events] expiring_window (events.c), once per certificate;
  * then one maintain.run audit row with what each step did.
  *
  * Several nodes may run it at the same moment: every step is atomic by its
  * own statements — the CRL is signed under the publication lock and only
  * when still stale once the lock is held; the purge is one DELETE; a
- * supersede is the guarded revoke — so a concurrent run finds the work done
+ * supersede is the guarded revoke; a reminder's event has a unique dedup
+ * key — so a concurrent run finds the work done
  * and does nothing (its maintain.run row says so).
  *
- * Later steps (expiring pending requests, the certificate.expiring
- * reminders of the events outbox) are added to the steps[] table below: a
+ * Later steps (expiring pending requests) are added to the steps[] table below: a
  * function that does its work, audited, and reports a count.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "internal.h"
 #include "store/port.h"
 
@@ -98,6 +101,17 @@ static crt_status step_requests(crt_ctx *ctx, const char *actor, int64_t now,
 	return crt_requests_expire(ctx, actor, &rep->requests_expired);
 }
 
+/* certificate.expiring for what ends within [events] expiring_window: once
+ * per certificate (the outbox's unique dedup key), so repeated runs and
+ * several nodes raise each reminder once; audited only when it raised any. */
+static crt_status step_expiring(crt_ctx *ctx, const char *actor, int64_t now,
+				crt_maintain_report *rep)
+{
+	(void)now;
+	return events_check_expiring(ctx, ctx->cfg.events_expiring_window, actor, 0,
+				     &rep->expiring_raised);
+}
+
 static const struct {
 	const char *name;
 	crt_status (*run)(crt_ctx *ctx, const char *actor, int64_t now, crt_maintain_report *rep);
@@ -106,7 +120,7 @@ static const struct {
 	{"purge", step_purge},
 	{"supersede", step_supersede},
 	{"requests", step_requests},
-	/* hook: raise certificate.expiring reminders */
+	{"expiring", step_expiring},
 };
 
 crt_status crt_maintain(crt_ctx *ctx, const char *actor, crt_maintain_report *rep)
@@ -137,6 +151,7 @@ crt_status crt_maintain(crt_ctx *ctx, const char *actor, crt_maintain_report *re
 	jb_int(&j, "tokensPurged", (int64_t)rep->tokens_purged);
 	jb_int(&j, "superseded", (int64_t)rep->superseded);
 	jb_int(&j, "requestsExpired", (int64_t)rep->requests_expired);
+	jb_int(&j, "expiringRaised", (int64_t)rep->expiring_raised);
 	jb_str(&j, "failedStep", failed);
 	jb_str(&j, "status", crt_status_name(first));
 	if ((detail = jb_end(&j)) == NULL)

@@ -324,6 +324,7 @@ static crt_status pg_ev_expiring(crt_ctx *ctx, int64_t now, int64_t until, const
 			 "LEFT JOIN tokens t ON t.id = c.token_id "
 			 "WHERE c.revoked_at IS NULL AND c.not_after > $1 AND c.not_after <= $2 "
 			 "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.dedup = $3 || c.serial) "
+			 "AND NOT EXISTS (SELECT 1 FROM certificates n WHERE n.renewed_from = c.serial) "
 			 "ORDER BY c.not_after, c.serial LIMIT $4",
 			 &p, &res, NULL, "listing expiring certificates")) != CRT_OK)
 		return r;

@@ -87,8 +87,10 @@ struct store_event_ops {
 	crt_status (*list)(crt_ctx *ctx, int pending_only, int limit, crt_event **out, size_t *n);
 	/* The attempts of the event with id, oldest first (none: *n = 0). */
 	crt_status (*attempts)(crt_ctx *ctx, const char *id, crt_event_attempt **out, size_t *n);
-	/* Unrevoked certificates with now < not_after <= until and no event
-	 * whose dedup is dedup_prefix + serial, with their token's owner. */
+	/* Unrevoked certificates with now < not_after <= until, not renewed
+	 * (no certificate names them in renewed_from: the successor is the one
+	 * to remind of) and no event whose dedup is dedup_prefix + serial,
+	 * with their token's owner. */
 	crt_status (*expiring)(crt_ctx *ctx, int64_t now, int64_t until, const char *dedup_prefix,
 			       int limit, store_expiring **out, size_t *n);
 };

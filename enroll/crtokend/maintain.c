@@ -1,12 +1,12 @@
 /*
  * maintain.c — crtokend's scheduled work: a thread that runs crt_maintain
  * (CRL before nextUpdate, token purge, superseded certificates, expired
- * certificate requests) every
- * [maintenance] interval, and at once on SIGUSR1 (main.c). It borrows a
- * session from the pool like a request, so it shares the instance's writer
- * queue and follows reloads (interval and enabled are read from the
- * current instance before every wait). Other nodes and crtoken-admin
- * maintain may run at the same moment: crt_maintain has one effect.
+ * certificate requests, expiry reminders) every [maintenance] interval, and
+ * at once on SIGUSR1 (main.c). It borrows a session from the pool like a
+ * request, so it shares the instance's writer queue and follows reloads
+ * (interval and enabled are read from the current instance before every
+ * wait). Other nodes and crtoken-admin maintain may run at the same moment:
+ * crt_maintain has one effect.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -35,9 +35,9 @@ static void run_once(struct maintainer *m)
 	else
 		log_msg(LOG_INFO,
 		        "scheduled work: CRL #%lld%s, %zu tokens purged, %zu certificates superseded, "
-		        "%zu certificate requests expired",
+		        "%zu certificate requests expired, %zu expiry reminders raised",
 		        (long long)rep.crl_number, rep.crl_resigned ? " signed" : " fresh",
-		        rep.tokens_purged, rep.superseded, rep.requests_expired);
+		        rep.tokens_purged, rep.superseded, rep.requests_expired, rep.expiring_raised);
 	pool_release(m->srv->pool, pe);
 }
 

@@ -239,6 +239,45 @@ static void the_expiring_check_raises_once_per_certificate_within_the_window(voi
 	tu_instance_free(&t);
 }
 
+/* The scheduled run (crt_maintain, what crtoken-admin maintain and
+ * crtokend's maintenance run call) raises the reminders with the configured
+ * window: once per certificate, however many runs on however many nodes
+ * (two ctx on one store stand for two nodes). */
+static void the_scheduled_run_raises_each_reminder_once_across_runs_and_nodes(void **state)
+{
+	test_instance t;
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token tk;
+	crt_cert c;
+	crt_ctx *other;
+	crt_maintain_report rep;
+	tu_instance_init(&t, NULL);
+	tu_config_append(&t, "[ca]\ncert_days = 10\n");
+	tu_open(&t);
+	assert_int_equal(crt_open(t.conf, 0, &other), CRT_OK);
+	crt_token_spec a = {.name = "soon"};
+	tu_token(t.ctx, &a, tok, &tk);
+	assert_int_equal(tu_redeem(t.ctx, tok, &c), CRT_OK);
+	long long checks = q(&t, "SELECT count(*) FROM audit WHERE action = 'events.check_expiring'");
+	assert_int_equal(crt_maintain(t.ctx, "node-a", &rep), CRT_OK);
+	assert_int_equal(rep.expiring_raised, 1);
+	assert_int_equal(crt_maintain(other, "node-b", &rep), CRT_OK);
+	assert_int_equal(rep.expiring_raised, 0);
+	assert_int_equal(crt_maintain(t.ctx, "node-a", &rep), CRT_OK);
+	assert_int_equal(rep.expiring_raised, 0);
+	assert_int_equal(events_of(&t, "certificate.expiring"), 1);
+	/* audited when it raised one; the runs that found nothing add no row */
+	assert_int_equal(q(&t, "SELECT count(*) FROM audit WHERE action = 'events.check_expiring'"),
+			 checks + 1);
+	char *body = newest_body(t.ctx, "certificate.expiring");
+	assert_non_null(strstr(body, c.serial));
+	free(body);
+	crt_close(other);
+	crt_cert_clear(&c);
+	crt_token_clear(&tk);
+	tu_instance_free(&t);
+}
+
 /* A command sink: a script that appends its stdin (and a newline) to
  * DIR/got and exits with the status in DIR/exit (0 when absent). */
 static void command_sink(test_instance *t, const char *events, const char *extra)
@@ -535,6 +574,7 @@ int main(void)
 	    cmocka_unit_test(a_revocation_writes_certificate_revoked_with_its_reason),
 	    cmocka_unit_test(the_attempt_that_locks_a_user_writes_otp_locked_once),
 	    cmocka_unit_test(the_expiring_check_raises_once_per_certificate_within_the_window),
+	    cmocka_unit_test(the_scheduled_run_raises_each_reminder_once_across_runs_and_nodes),
 	    cmocka_unit_test(a_command_sink_gets_the_events_its_filter_takes_on_stdin),
 	    cmocka_unit_test(a_failing_command_is_retried_with_backoff_then_given_up),
 	    cmocka_unit_test(a_command_past_its_timeout_is_killed_and_counted_as_failed),

@@ -4,7 +4,8 @@
  * certificate's profile: its renew_days opens the window ([renewal]
  * window_days when the profile leaves it out; 0 never renews), its
  * allow_same_key decides whether the CSR may keep the key, and the renewal
- * keeps the profile and the token's MAC pin. Refusals write nothing.
+ * keeps the profile and the token's MAC pin; the expiry reminder goes to
+ * the successor only. Refusals write nothing.
  */
 #include "testutil.h"
 #include "renewutil.h"
@@ -130,6 +131,39 @@ static void a_renewal_keeps_the_tokens_mac_pin(void **s)
 	EVP_PKEY_free(k);
 }
 
+static long long reminders_of(const char *serial)
+{
+	char sql[200];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE dedup = 'certificate.expiring:%s'",
+	         serial);
+	return q(sql);
+}
+
+/* The expiry reminder is for the certificate in use: one that was renewed
+ * already is left out (its successor gets its own in time). */
+static void a_renewed_certificate_gets_no_expiry_reminder(void **s)
+{
+	crt_cert c, n, other;
+	EVP_PKEY *k, *k2;
+	size_t raised = 0;
+	ru_issue(ti.ctx, NULL, &c, &k);
+	ru_issue(ti.ctx, NULL, &other, &k2);
+	assert_int_equal(ru_renew(ti.ctx, &c, NULL, &n), CRT_OK);
+	assert_int_equal(crt_events_check_expiring(ti.ctx, 30 * 86400, "test", &raised), CRT_OK);
+	assert_true(raised >= 2);
+	assert_int_equal(reminders_of(c.serial), 0);
+	assert_int_equal(reminders_of(n.serial), 1);
+	assert_int_equal(reminders_of(other.serial), 1);
+	/* and once per certificate: a second check raises nothing */
+	assert_int_equal(crt_events_check_expiring(ti.ctx, 30 * 86400, "test", &raised), CRT_OK);
+	assert_int_equal(raised, 0);
+	crt_cert_clear(&n);
+	crt_cert_clear(&c);
+	crt_cert_clear(&other);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(k2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +173,7 @@ int main(void)
 	    cmocka_unit_test(a_profile_with_renew_days_zero_is_never_renewed),
 	    cmocka_unit_test(the_same_key_is_refused_unless_the_profile_allows_it),
 	    cmocka_unit_test(a_renewal_keeps_the_tokens_mac_pin),
+	    cmocka_unit_test(a_renewed_certificate_gets_no_expiry_reminder),
 	};
 	return cmocka_run_group_tests(tests, setup, tu_group_teardown);
 }
