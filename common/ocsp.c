@@ -249,7 +249,7 @@ static crt_status answer_one(crt_ctx *ctx, OCSP_BASICRESP *bs, OCSP_CERTID *cid,
 	return r;
 }
 
-/* Sign bs with the delegated signer (which goes into certs) or the CA. */
+/* Sign bs with the delegated signer or the CA (its certificate goes into certs). */
 static crt_status sign_basic(crt_ctx *ctx, OCSP_BASICRESP *bs)
 {
 	crt_instance *inst = ctx->inst;
@@ -260,11 +260,12 @@ static crt_status sign_basic(crt_ctx *ctx, OCSP_BASICRESP *bs)
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
 	crt_status r = CRT_OK;
 
-	/* The delegated certificate travels with the response (the client
-	 * checks it against the CA); the CA's own is not needed. */
+	/* The signer's certificate travels with the response, the CA's own too
+	 * when it signs: a client that verifies without handing in the issuer
+	 * (FreeRADIUS's eap tls ocsp { } check: OCSP_basic_verify(bs, NULL,
+	 * store, 0)) finds the signer only there. */
 	if (mctx == NULL || EVP_DigestSignInit(mctx, NULL, ca_sign_digest(key), NULL, key) != 1 ||
-	    OCSP_basic_sign_ctx(bs, signer, mctx, NULL,
-				delegated ? 0 : OCSP_NOCERTS) != 1)
+	    OCSP_basic_sign_ctx(bs, signer, mctx, NULL, 0) != 1)
 		r = ctx_fail(ctx, CRT_E_INTERNAL, "signing the OCSP response failed");
 	EVP_MD_CTX_free(mctx);
 	return r;

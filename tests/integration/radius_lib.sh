@@ -25,6 +25,8 @@
 #   RLM_SITE_EXTRA   extra lines at the top of the check-eap-tls-crtoken
 #                    server's authorize section (SITE=crtoken)
 #   RLM_USER         run as this user and group (e.g. freerad; default: stay root)
+#   RLM_OCSP         the body of tls-config's ocsp { } section (default
+#                    "enable = no"), e.g. enable = yes + url of crtokend's /ocsp
 # SITE selects the certificate check after the TLS handshake:
 #   crtoken   rlm_crtoken/check-eap-tls (the shipped sample) as virtual_server
 #   stock     the stock check-eap-tls shape (Auth-Type := Accept) calling
@@ -208,7 +210,7 @@ modules {
 			verify {
 			}
 			ocsp {
-				enable = no
+				${RLM_OCSP:-enable = no}
 			}
 		}
 

@@ -356,6 +356,45 @@ static void the_delegated_signer_signs_once_configured(void **state)
 	tu_instance_free(&t);
 }
 
+/*
+ * What FreeRADIUS's eap tls ocsp { } check does with the answer:
+ * OCSP_basic_verify(bs, NULL, store, 0) — no issuer handed in, so the
+ * signer must travel in the response. A CA-signed response without its
+ * certificate (OCSP_NOCERTS) failed there with "signer certificate not
+ * found" and every certificate was refused.
+ */
+static void a_ca_signed_answer_verifies_without_the_issuer_as_freeradius_checks_it(void **state)
+{
+	test_instance t;
+	crt_cert c = {0};
+	crt_ocsp_response r;
+	unsigned char *req;
+	size_t len;
+	X509 *ca;
+	tu_instance(&t);
+	ca = ca_of(&t);
+	issue(t.ctx, "alice", &c);
+	req = request(ca, c.serial, 1, &len);
+	assert_int_equal(crt_ocsp_respond(t.ctx, req, len, &r), CRT_OK);
+	{
+		const unsigned char *p = r.der;
+		OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)r.der_len);
+		OCSP_BASICRESP *bs = OCSP_response_get1_basic(resp);
+		X509_STORE *st = X509_STORE_new();
+		X509_STORE_add_cert(st, ca);
+		assert_int_equal(OCSP_basic_verify(bs, NULL, st, 0), 1);
+		assert_int_equal(X509_cmp(sk_X509_value(OCSP_resp_get0_certs(bs), 0), ca), 0);
+		X509_STORE_free(st);
+		OCSP_BASICRESP_free(bs);
+		OCSP_RESPONSE_free(resp);
+	}
+	crt_ocsp_response_clear(&r);
+	OPENSSL_free(req);
+	crt_cert_clear(&c);
+	X509_free(ca);
+	tu_instance_free(&t);
+}
+
 static void ocsp_signer_of_another_ca_is_never_used(void **state)
 {
 	test_instance t, other;
@@ -399,6 +438,7 @@ int main(void)
 	    cmocka_unit_test(ocsp_malformed_requests_are_answered_malformedRequest),
 	    cmocka_unit_test(a_busy_or_unreachable_store_is_answered_tryLater),
 	    cmocka_unit_test(the_delegated_signer_signs_once_configured),
+	    cmocka_unit_test(a_ca_signed_answer_verifies_without_the_issuer_as_freeradius_checks_it),
 	    cmocka_unit_test(ocsp_signer_of_another_ca_is_never_used),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
