@@ -53,7 +53,7 @@ $(FUZZ_B)/obj/tests/fuzz/fuzz_pam_opts.o: pam_crtoken/pam_crtoken.c
 # crtokend's body-parsing handlers (the parsers are static or inline in
 # them) are linked into their harness unchanged, with what they call.
 FUZZ_ENROLL_PKGS := libmicrohttpd jansson
-FUZZ_ENROLL_SRC := $(addprefix enroll/crtokend/,h_tokens.c h_redeem.c h_certs.c h_profiles.c reqjson.c \
+FUZZ_ENROLL_SRC := $(addprefix enroll/crtokend/,h_tokens.c h_redeem.c h_certs.c h_profiles.c reqjson.c denied.c \
 	respond.c log.c ratelimit.c)
 FUZZ_ENROLL_OBJ := $(FUZZ_ENROLL_SRC:%.c=$(FUZZ_B)/obj/%.o)
 FUZZ_EXTRA_CFLAGS_fuzz_json := $(call pc_cflags,$(FUZZ_ENROLL_PKGS)) -Ienroll/crtokend

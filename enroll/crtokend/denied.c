@@ -1,0 +1,39 @@
+/*
+ * denied.c — the answer to a request its API key may not make: 403
+ * permission_denied, audited (http.permission_denied) and logged. Apart from
+ * auth.c so that the handlers that refuse a key (h_tokens.c: a profile the
+ * key is not limited to) link without the login gate (tests/fuzz).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "crtokend.h"
+
+void auth_denied(struct request *rq, const char *scope, const char *profile)
+{
+	char msg[160];
+	json_t *d;
+	char *text;
+
+	d = json_pack("{s:s, s:s, s:s?, s:s?, s:s}", "method", rq->method, "route",
+	              rq->route->pattern, "scope", scope, "profile", profile, "remote", rq->remote);
+	if (d != NULL && (text = json_dumps(d, JSON_COMPACT)) != NULL) {
+		if (crt_audit_event(rq->ctx, rq->actor, "http.permission_denied", rq->apikey.id,
+		                    text) != CRT_OK)
+			log_msg(LOG_WARNING, "audit http.permission_denied failed: %s",
+			        crt_errdetail(rq->ctx));
+		free(text);
+	}
+	json_decref(d);
+	log_msg(LOG_NOTICE, "http.permission_denied: %s %s by %s", rq->method, rq->route->pattern,
+	        rq->actor);
+	if (profile != NULL)
+		snprintf(msg, sizeof(msg), "this API key may not create tokens of profile \"%s\"",
+		         profile);
+	else
+		snprintf(msg, sizeof(msg), "this API key lacks the scope %s",
+		         scope ? scope : "(the route names none)");
+	reply_error(rq, CRT_E_FORBIDDEN, msg);
+}
