@@ -128,9 +128,12 @@ print-debs-demo:
 deps:
 	@scripts/deps.sh check
 
+# The build before the suites runs on every core (the suites themselves run
+# one after another: they share ports).
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check:
 	@scripts/deps.sh check
-	@$(MAKE) --no-print-directory check-run
+	@$(MAKE) --no-print-directory -j$(CHECK_JOBS) check-run
 
 check-run: build $(TEST_TARGETS)
 	@B=$(B) SANITIZE=$(SANITIZE) tests/run.sh
