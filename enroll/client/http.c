@@ -67,6 +67,48 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
+/* What every request of the client sets: the URL (http or https only), the
+ * headers, the answer's collectors, timeouts, the user agent, and TLS
+ * verification against cacert (NULL: the system's trust store). */
+static void set_common(CURL *c, const char *url, struct curl_slist *hdrs, const char *cacert,
+                       long timeout, struct http_result *res)
+{
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, res);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, res);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "crtoken-enroll");
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (cacert != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
+}
+
+/* Send the request; the status in res->status and a body (empty if none).
+ * 0, or -1 with res->error (libcurl's reason, never the URL: it may hold
+ * the token). */
+static int perform(CURL *c, struct http_result *res)
+{
+	CURLcode rc;
+
+	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
+		snprintf(res->error, sizeof(res->error), "%s", curl_easy_strerror(rc));
+		return -1;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
+	if (res->body == NULL && (res->body = calloc(1, 1)) == NULL) {
+		snprintf(res->error, sizeof(res->error), "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int http_post_json(const char *url, const char *json_body, const char *user, const char *secret,
                    const char *cacert, struct http_result *res)
 {
@@ -85,7 +127,6 @@ int http_post_json_tls(const char *url, const char *json_body, const char *user,
 {
 	struct curl_slist *hdrs = NULL;
 	CURL *c = NULL;
-	CURLcode rc;
 	int ret = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -100,27 +141,13 @@ int http_post_json_tls(const char *url, const char *json_body, const char *user,
 		snprintf(res->error, sizeof(res->error), "out of memory");
 		goto out;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	set_common(c, url, hdrs, cacert, 180L, res);
 	if (json_body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json_body));
 	} else {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	}
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, res);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, res);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 180L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "crtoken-enroll");
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (cacert != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
 	if (client_cert != NULL && client_key != NULL) { /* TLS client authentication */
 		curl_easy_setopt(c, CURLOPT_SSLCERT, client_cert);
 		curl_easy_setopt(c, CURLOPT_SSLKEY, client_key);
@@ -130,17 +157,7 @@ int http_post_json_tls(const char *url, const char *json_body, const char *user,
 		curl_easy_setopt(c, CURLOPT_USERNAME, user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, secret);
 	}
-	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
-		/* Not the URL: it holds the token. */
-		snprintf(res->error, sizeof(res->error), "%s", curl_easy_strerror(rc));
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
-	if (res->body == NULL && (res->body = calloc(1, 1)) == NULL) {
-		snprintf(res->error, sizeof(res->error), "out of memory");
-		goto out;
-	}
-	ret = 0;
+	ret = perform(c, res);
 out:
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(c);
@@ -153,7 +170,6 @@ int http_get_bearer(const char *url, const char *bearer, const char *cacert,
 	struct curl_slist *hdrs = NULL;
 	char *auth = NULL;
 	CURL *c = NULL;
-	CURLcode rc;
 	int ret = -1;
 	size_t n = strlen(bearer) + 32;
 
@@ -168,31 +184,8 @@ int http_get_bearer(const char *url, const char *bearer, const char *cacert,
 		snprintf(res->error, sizeof(res->error), "out of memory");
 		goto out;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, res);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, res);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "crtoken-enroll");
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (cacert != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
-	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
-		snprintf(res->error, sizeof(res->error), "%s", curl_easy_strerror(rc));
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
-	if (res->body == NULL && (res->body = calloc(1, 1)) == NULL) {
-		snprintf(res->error, sizeof(res->error), "out of memory");
-		goto out;
-	}
-	ret = 0;
+	set_common(c, url, hdrs, cacert, 60L, res);
+	ret = perform(c, res);
 out:
 	curl_slist_free_all(hdrs); /* the list's copy of the header is freed unwiped by
 				    * libcurl; ours is wiped */
