@@ -310,6 +310,9 @@ int auth_admin(struct request *rq);
 int auth_poll(struct request *rq);
 /* Reply 403 permission_denied for rq's key and audit it
  * (http.permission_denied: method, route, scope or profile); needs rq->ctx. */
+/* 201 with a certificate just issued (and its PKCS#12; h_redeem.c). */
+void reply_issued(struct request *rq, const crt_cert *c, const unsigned char *p12,
+                  size_t p12_len, const char *pass);
 void auth_denied(struct request *rq, const char *scope, const char *profile);
 /* Redemption: the login gate. 0 with rq->user/actor set, or -1 after replying. */
 int auth_redeemer(struct request *rq);

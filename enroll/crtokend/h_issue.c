@@ -10,7 +10,6 @@
  * 409 token_used), the certificate belongs to the token's owner, and the
  * audit row (token.issue) names the API key as actor and the owner as user.
  */
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,9 +23,9 @@ void h_token_issue(struct request *rq)
 	const char *type = NULL, *key_type = NULL, *pass = NULL, *form = NULL;
 	unsigned char *p12 = NULL;
 	size_t p12_len = 0;
-	char *pass_out = NULL, *p12_b64 = NULL, loc[128];
+	char *pass_out = NULL;
 	crt_cert c;
-	json_t *obj, *out = NULL;
+	json_t *obj;
 	crt_status s;
 
 	memset(&c, 0, sizeof(c));
@@ -54,24 +53,8 @@ void h_token_issue(struct request *rq)
 		reply_status(rq, s);
 		goto out;
 	}
-	if ((p12_b64 = malloc(4 * ((p12_len + 2) / 3) + 1)) != NULL)
-		EVP_EncodeBlock((unsigned char *)p12_b64, p12, (int)p12_len);
-	if ((out = crt_cert_json(&c, 1)) != NULL &&
-	    (p12_b64 == NULL || json_object_set_new(out, "pkcs12", json_string(p12_b64)) != 0 ||
-	     (pass_out != NULL &&
-	      json_object_set_new(out, "passphrase", json_string(pass_out)) != 0))) {
-		json_decref(out);
-		out = NULL;
-	}
-	if (out == NULL)
-		log_msg(LOG_ERR, "certificate %s issued but the response could not be built",
-		        c.serial);
-	reply_json(rq, 201, out);
-	snprintf(loc, sizeof(loc), "/client-certificates/%s", c.serial);
-	reply_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
+	reply_issued(rq, &c, p12, p12_len, pass_out);
 out:
-	if (p12_b64 != NULL)
-		crt_strfree_secret(p12_b64);
 	crt_freezero(p12, p12_len);
 	crt_strfree_secret(pass_out);
 	crt_cert_clear(&c);

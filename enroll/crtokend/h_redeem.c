@@ -50,13 +50,43 @@ static char *b64(const unsigned char *data, size_t len)
 	return out;
 }
 
+/*
+ * 201 for a certificate just issued: its JSON (with the PEM), and with a
+ * PKCS#12 (p12 not NULL: GENERATE, token issue) that in base64 and the
+ * passphrase made for it, if any; Location /client-certificates/SERIAL. A
+ * response that cannot be built is logged and answered 201 without a body:
+ * the certificate is issued and stored either way.
+ */
+void reply_issued(struct request *rq, const crt_cert *c, const unsigned char *p12,
+                  size_t p12_len, const char *pass)
+{
+	json_t *out = crt_cert_json(c, 1);
+	char *p12_b64 = NULL, loc[128];
+
+	if (out != NULL && p12 != NULL &&
+	    ((p12_b64 = b64(p12, p12_len)) == NULL ||
+	     json_object_set_new(out, "pkcs12", json_string(p12_b64)) != 0 ||
+	     (pass != NULL && json_object_set_new(out, "passphrase", json_string(pass)) != 0))) {
+		json_decref(out);
+		out = NULL;
+	}
+	if (out == NULL)
+		log_msg(LOG_ERR, "certificate %s issued but the response could not be built",
+		        c->serial);
+	reply_json(rq, 201, out);
+	snprintf(loc, sizeof(loc), "/client-certificates/%s", c->serial);
+	reply_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
+	if (p12_b64 != NULL)
+		crt_strfree_secret(p12_b64);
+}
+
 void h_redeem(struct request *rq)
 {
 	const char *type = NULL, *value = NULL, *key_type = NULL, *pass = NULL, *form = NULL,
 	           *att = NULL;
 	unsigned char *p12 = NULL;
 	size_t p12_len = 0;
-	char *pass_out = NULL, *p12_b64 = NULL, loc[128], poll[CRT_TOKEN_STRLEN + 1] = "";
+	char *pass_out = NULL, loc[128], poll[CRT_TOKEN_STRLEN + 1] = "";
 	crt_redeem_req req;
 	crt_request pending;
 	crt_cert c;
@@ -158,25 +188,8 @@ void h_redeem(struct request *rq)
 		reply_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
 		goto out;
 	}
-	out = crt_cert_json(&c, 1);
-	if (out != NULL && generate) {
-		if ((p12_b64 = b64(p12, p12_len)) == NULL ||
-		    json_object_set_new(out, "pkcs12", json_string(p12_b64)) != 0 ||
-		    (pass_out != NULL &&
-		     json_object_set_new(out, "passphrase", json_string(pass_out)) != 0)) {
-			json_decref(out);
-			out = NULL;
-		}
-	}
-	if (out == NULL)
-		log_msg(LOG_ERR, "certificate %s issued but the response could not be built",
-		        c.serial);
-	reply_json(rq, 201, out);
-	snprintf(loc, sizeof(loc), "/client-certificates/%s", c.serial);
-	reply_header(rq, MHD_HTTP_HEADER_LOCATION, loc);
+	reply_issued(rq, &c, generate ? p12 : NULL, p12_len, pass_out);
 out:
-	if (p12_b64 != NULL)
-		crt_strfree_secret(p12_b64);
 	crt_freezero(p12, p12_len);
 	crt_strfree_secret(pass_out);
 	explicit_bzero(poll, sizeof(poll));
