@@ -190,6 +190,17 @@ crt_status seal_blob(crt_ctx *ctx, const char *label, const char *bind, const un
 crt_status unseal_blob(crt_ctx *ctx, const char *label, const char *bind,
                        const unsigned char *blob, size_t bloblen, unsigned char **pt,
                        size_t *n) CRT_MUST_CHECK;
+/* The construction under seal_blob / unseal_blob, for a caller with its own
+ * messages (otp.c): the same statuses, but CRT_E_SEAL comes without a
+ * detail. unseal_aead: a blob whose plaintext would be longer than max
+ * bytes (max > 0) is malformed too; *malformed tells a malformed blob
+ * (the shape) from one that does not open (another key or binding, or
+ * damaged). */
+crt_status seal_aead(crt_ctx *ctx, const char *label, const char *bind, const unsigned char *pt,
+                     size_t n, unsigned char **out, size_t *outlen) CRT_MUST_CHECK;
+crt_status unseal_aead(crt_ctx *ctx, const char *label, const char *bind,
+                       const unsigned char *blob, size_t bloblen, size_t max, unsigned char **pt,
+                       size_t *n, int *malformed) CRT_MUST_CHECK;
 
 /* --- coa.c --- */
 /* After serial's revocation committed: the RFC 5176 Disconnect-Request to

@@ -3,7 +3,7 @@
  * secrets, otpauth:// URIs, sealing of secrets at rest and the per-user
  * replay + lockout state.
  *
- * Secrets are stored sealed with AES-256-GCM under the key in
+ * Secrets are stored sealed (seal.c) with AES-256-GCM under the key in
  * [otp] key_file (32 raw bytes, created 0600 by crtoken-admin init):
  *
  *     sealed = 0x01 | nonce (12) | ciphertext | tag (16)
@@ -34,11 +34,7 @@
 #include "rules/otp.h"
 #include "store/port.h"
 
-#define SEAL_VERSION 0x01
-#define SEAL_NONCE_LEN 12
-#define SEAL_TAG_LEN 16
-#define SEAL_KEY_LEN 32
-#define SEAL_AAD_LABEL "crtoken-otp"
+#define SEAL_AAD_LABEL "crtoken-otp" /* seal.c's AAD label of an OTP secret */
 #define OTP_SECRET_MAX 64 /* SHA512's block-sized key */
 #define OTP_WINDOW_MAX 10
 
@@ -139,77 +135,17 @@ static char *base32_encode(const unsigned char *in, size_t n)
 
 /* ------------------------------------------------------------------ sealing */
 
-/* The 32-byte sealing key from [otp] key_file, as the instance read it at
- * open (or why it could not: the same status and message). */
-static crt_status seal_load_key(crt_ctx *ctx, unsigned char key[SEAL_KEY_LEN])
-{
-	return instance_otp_key(ctx, key);
-}
-
-/* AAD binding a sealed blob to its user. *aad malloc'd. */
-static crt_status seal_aad(const char *user, unsigned char **aad, size_t *len)
-{
-	size_t lab = sizeof(SEAL_AAD_LABEL) - 1, ul = strlen(user);
-	unsigned char *a = malloc(lab + 1 + ul);
-
-	if (a == NULL)
-		return CRT_E_NOMEM;
-	memcpy(a, SEAL_AAD_LABEL, lab);
-	a[lab] = SEAL_VERSION;
-	memcpy(a + lab + 1, user, ul);
-	*aad = a;
-	*len = lab + 1 + ul;
-	return CRT_OK;
-}
-
 /*
- * Seal secret (n bytes) for user. *out (malloc'd, *outlen bytes) is the
- * blob stored in otp.secret. CRT_E_SEAL / CRT_E_CONFIG / CRT_E_IO on failure.
+ * Seal secret (n bytes) for user (seal.c, AAD "crtoken-otp" | 0x01 | user).
+ * *out (malloc'd, *outlen bytes) is the blob stored in otp.secret.
+ * CRT_E_SEAL / CRT_E_CONFIG / CRT_E_IO on failure.
  */
 static crt_status seal_secret(crt_ctx *ctx, const char *user, const unsigned char *secret, size_t n,
                               unsigned char **out, size_t *outlen)
 {
-	unsigned char key[SEAL_KEY_LEN];
-	unsigned char *aad = NULL, *blob = NULL;
-	size_t aadlen = 0, bloblen = 1 + SEAL_NONCE_LEN + n + SEAL_TAG_LEN;
-	EVP_CIPHER_CTX *c = NULL;
-	int len = 0;
-	crt_status r;
-
-	*out = NULL;
-	*outlen = 0;
-	if ((r = seal_load_key(ctx, key)) != CRT_OK)
-		goto out;
-	if ((r = seal_aad(user, &aad, &aadlen)) != CRT_OK)
-		goto out;
-	if ((blob = malloc(bloblen)) == NULL) {
-		r = CRT_E_NOMEM;
-		goto out;
-	}
-	blob[0] = SEAL_VERSION;
-	if ((r = random_bytes(blob + 1, SEAL_NONCE_LEN)) != CRT_OK)
-		goto out;
-	if ((c = EVP_CIPHER_CTX_new()) == NULL ||
-	    EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN, NULL) != 1 ||
-	    EVP_EncryptInit_ex(c, NULL, NULL, key, blob + 1) != 1 ||
-	    EVP_EncryptUpdate(c, NULL, &len, aad, (int)aadlen) != 1 ||
-	    EVP_EncryptUpdate(c, blob + 1 + SEAL_NONCE_LEN, &len, secret, (int)n) != 1 ||
-	    (size_t)len != n || EVP_EncryptFinal_ex(c, blob + 1 + SEAL_NONCE_LEN + n, &len) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN,
-	                        blob + 1 + SEAL_NONCE_LEN + n) != 1) {
-		r = ctx_fail(ctx, CRT_E_SEAL, "cannot seal the OTP secret");
-		goto out;
-	}
-	*out = blob;
-	*outlen = bloblen;
-	blob = NULL;
-	r = CRT_OK;
-out:
-	OPENSSL_cleanse(key, sizeof(key));
-	EVP_CIPHER_CTX_free(c);
-	free(aad);
-	crt_freezero(blob, bloblen);
+	crt_status r = seal_aead(ctx, SEAL_AAD_LABEL, user, secret, n, out, outlen);
+	if (r == CRT_E_SEAL)
+		return ctx_fail(ctx, r, "cannot seal the OTP secret");
 	return r;
 }
 
@@ -221,51 +157,13 @@ out:
 static crt_status unseal_secret(crt_ctx *ctx, const char *user, const unsigned char *blob,
                                 size_t bloblen, unsigned char **secret, size_t *n)
 {
-	unsigned char key[SEAL_KEY_LEN], tag[SEAL_TAG_LEN];
-	unsigned char *aad = NULL, *pt = NULL;
-	size_t aadlen = 0, ctlen = 0;
-	EVP_CIPHER_CTX *c = NULL;
-	int len = 0;
-	crt_status r;
-
-	*secret = NULL;
-	*n = 0;
-	if (blob == NULL || bloblen <= 1 + SEAL_NONCE_LEN + SEAL_TAG_LEN ||
-	    blob[0] != SEAL_VERSION ||
-	    bloblen - (1 + SEAL_NONCE_LEN + SEAL_TAG_LEN) > OTP_SECRET_MAX)
-		return ctx_fail(ctx, CRT_E_SEAL, "sealed OTP secret of %s is malformed", user);
-	ctlen = bloblen - (1 + SEAL_NONCE_LEN + SEAL_TAG_LEN);
-	if ((r = seal_load_key(ctx, key)) != CRT_OK)
-		goto out;
-	if ((r = seal_aad(user, &aad, &aadlen)) != CRT_OK)
-		goto out;
-	if ((pt = malloc(ctlen)) == NULL) {
-		r = CRT_E_NOMEM;
-		goto out;
-	}
-	memcpy(tag, blob + 1 + SEAL_NONCE_LEN + ctlen, SEAL_TAG_LEN);
-	if ((c = EVP_CIPHER_CTX_new()) == NULL ||
-	    EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN, NULL) != 1 ||
-	    EVP_DecryptInit_ex(c, NULL, NULL, key, blob + 1) != 1 ||
-	    EVP_DecryptUpdate(c, NULL, &len, aad, (int)aadlen) != 1 ||
-	    EVP_DecryptUpdate(c, pt, &len, blob + 1 + SEAL_NONCE_LEN, (int)ctlen) != 1 ||
-	    (size_t)len != ctlen ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN, tag) != 1 ||
-	    EVP_DecryptFinal_ex(c, pt + len, &len) != 1) {
-		r = ctx_fail(ctx, CRT_E_SEAL, "sealed OTP secret of %s does not open with this key",
-		             user);
-		goto out;
-	}
-	*secret = pt;
-	*n = ctlen;
-	pt = NULL;
-	r = CRT_OK;
-out:
-	OPENSSL_cleanse(key, sizeof(key));
-	EVP_CIPHER_CTX_free(c);
-	free(aad);
-	crt_freezero(pt, ctlen);
+	int malformed;
+	crt_status r = unseal_aead(ctx, SEAL_AAD_LABEL, user, blob, bloblen, OTP_SECRET_MAX, secret,
+	                           n, &malformed);
+	if (r == CRT_E_SEAL && malformed)
+		return ctx_fail(ctx, r, "sealed OTP secret of %s is malformed", user);
+	if (r == CRT_E_SEAL)
+		return ctx_fail(ctx, r, "sealed OTP secret of %s does not open with this key", user);
 	return r;
 }
 

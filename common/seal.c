@@ -1,10 +1,15 @@
 /*
  * seal.c — sealing at rest with the instance's OTP sealing key ([otp]
- * key_file), the same construction as the OTP secrets (otp.c): AES-256-GCM,
- * a random 96-bit nonce, blob = version || nonce || ciphertext || tag, the
- * AAD binding the blob to what it is ("label", version, "bind" — e.g. the
+ * key_file): AES-256-GCM, a random 96-bit nonce,
+ *
+ *     blob = 0x01 (version) || nonce (12) || ciphertext || tag (16)
+ *
+ * with AAD = label || 0x01 || bind, binding the blob to what it is (e.g.
+ * "crtoken-otp" and the user of an OTP secret, "crtoken-pkcs12" and the
  * serial and owner of a kept PKCS#12), so a blob copied to another row does
- * not open. Used for the kept PKCS#12 ([generate] keep_pkcs12).
+ * not open. The one implementation: the OTP secrets (otp.c) and the kept
+ * PKCS#12 ([generate] keep_pkcs12) both go through seal_aead/unseal_aead;
+ * each caller says in its own words what failed.
  */
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -30,7 +35,7 @@ static unsigned char *make_aad(const char *label, const char *bind, size_t *len)
 	return a;
 }
 
-crt_status seal_blob(crt_ctx *ctx, const char *label, const char *bind, const unsigned char *pt,
+crt_status seal_aead(crt_ctx *ctx, const char *label, const char *bind, const unsigned char *pt,
                      size_t n, unsigned char **out, size_t *outlen)
 {
 	unsigned char key[CRT_OTP_KEY_LEN], *aad = NULL, *blob = NULL;
@@ -41,8 +46,8 @@ crt_status seal_blob(crt_ctx *ctx, const char *label, const char *bind, const un
 
 	*out = NULL;
 	*outlen = 0;
-	if (n == 0 || n > (size_t)INT32_MAX - 64)
-		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "nothing to seal");
+	if (n > (size_t)INT32_MAX - 64)
+		return CRT_E_SEAL;
 	if ((r = instance_otp_key(ctx, key)) != CRT_OK)
 		return r;
 	if ((aad = make_aad(label, bind, &aadlen)) == NULL || (blob = malloc(bloblen)) == NULL) {
@@ -60,7 +65,7 @@ crt_status seal_blob(crt_ctx *ctx, const char *label, const char *bind, const un
 	    EVP_EncryptUpdate(c, blob + 1 + NONCE_LEN, &len, pt, (int)n) != 1 || (size_t)len != n ||
 	    EVP_EncryptFinal_ex(c, blob + 1 + NONCE_LEN + n, &len) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, blob + 1 + NONCE_LEN + n) != 1) {
-		r = ctx_fail(ctx, CRT_E_SEAL, "cannot seal the %s", label);
+		r = CRT_E_SEAL;
 		goto out;
 	}
 	*out = blob;
@@ -75,20 +80,23 @@ out:
 	return r;
 }
 
-crt_status unseal_blob(crt_ctx *ctx, const char *label, const char *bind,
-                       const unsigned char *blob, size_t bloblen, unsigned char **pt, size_t *n)
+crt_status unseal_aead(crt_ctx *ctx, const char *label, const char *bind, const unsigned char *blob,
+                       size_t bloblen, size_t max, unsigned char **pt, size_t *n, int *malformed)
 {
 	unsigned char key[CRT_OTP_KEY_LEN], tag[TAG_LEN], *aad = NULL, *out = NULL;
-	size_t aadlen = 0, ctlen;
+	size_t aadlen = 0, ctlen = 0;
 	EVP_CIPHER_CTX *c = NULL;
 	int len = 0;
 	crt_status r;
 
 	*pt = NULL;
 	*n = 0;
+	*malformed = 0;
 	if (blob == NULL || bloblen <= 1 + NONCE_LEN + TAG_LEN || blob[0] != BLOB_VERSION ||
-	    bloblen > (size_t)INT32_MAX)
-		return ctx_fail(ctx, CRT_E_SEAL, "the sealed %s is malformed", label);
+	    bloblen > (size_t)INT32_MAX || (max > 0 && bloblen - (1 + NONCE_LEN + TAG_LEN) > max)) {
+		*malformed = 1;
+		return CRT_E_SEAL;
+	}
 	ctlen = bloblen - (1 + NONCE_LEN + TAG_LEN);
 	if ((r = instance_otp_key(ctx, key)) != CRT_OK)
 		return r;
@@ -103,9 +111,10 @@ crt_status unseal_blob(crt_ctx *ctx, const char *label, const char *bind,
 	    EVP_DecryptInit_ex(c, NULL, NULL, key, blob + 1) != 1 ||
 	    EVP_DecryptUpdate(c, NULL, &len, aad, (int)aadlen) != 1 ||
 	    EVP_DecryptUpdate(c, out, &len, blob + 1 + NONCE_LEN, (int)ctlen) != 1 ||
-	    (size_t)len != ctlen || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) != 1 ||
+	    (size_t)len != ctlen ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) != 1 ||
 	    EVP_DecryptFinal_ex(c, out + len, &len) != 1) {
-		r = ctx_fail(ctx, CRT_E_SEAL, "the sealed %s does not open with this key", label);
+		r = CRT_E_SEAL;
 		goto out;
 	}
 	*pt = out;
@@ -117,5 +126,32 @@ out:
 	EVP_CIPHER_CTX_free(c);
 	free(aad);
 	crt_freezero(out, ctlen);
+	return r;
+}
+
+crt_status seal_blob(crt_ctx *ctx, const char *label, const char *bind, const unsigned char *pt,
+                     size_t n, unsigned char **out, size_t *outlen)
+{
+	crt_status r;
+
+	*out = NULL;
+	*outlen = 0;
+	if (n == 0 || n > (size_t)INT32_MAX - 64)
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "nothing to seal");
+	if ((r = seal_aead(ctx, label, bind, pt, n, out, outlen)) == CRT_E_SEAL)
+		return ctx_fail(ctx, r, "cannot seal the %s", label);
+	return r;
+}
+
+crt_status unseal_blob(crt_ctx *ctx, const char *label, const char *bind, const unsigned char *blob,
+                       size_t bloblen, unsigned char **pt, size_t *n)
+{
+	int malformed;
+	crt_status r = unseal_aead(ctx, label, bind, blob, bloblen, 0, pt, n, &malformed);
+
+	if (r == CRT_E_SEAL)
+		return malformed
+		           ? ctx_fail(ctx, r, "the sealed %s is malformed", label)
+		           : ctx_fail(ctx, r, "the sealed %s does not open with this key", label);
 	return r;
 }

@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "crtoken.h"
+#include "internal.h" /* unseal_blob: the kept PKCS#12 vector */
 
 #define T0 1800000015LL /* middle of time step 60000000 (30 s) */
 
@@ -380,6 +381,89 @@ static void test_wrong_sealing_key_fails_closed(void **state)
 	assert_int_equal(verify(f, "alice", code_at(f, T0, 0), T0), CRT_OK);
 	fx_reopen(f);
 	assert_int_equal(verify(f, "alice", code_at(f, T0, 1), T0 + 30), CRT_E_SEAL);
+}
+
+/* Blobs sealed by the code before otp.c and seal.c became one
+ * implementation (the same key, AAD and layout): what is stored keeps
+ * opening. Made with [otp] key_file = VECTOR_KEY: alice's enrollment (her
+ * secret VECTOR_B32, SHA1, 6 digits) and seal_blob of VECTOR_P12 bound to
+ * "0A1B2C:alice". */
+#define VECTOR_KEY "crtoken-otp-vector-key-32-bytes!"
+#define VECTOR_B32 "JZ2WVIFORATQGEVRBLDP4NIEQHMQA5AQ"
+#define VECTOR_OTP_SEALED                                                                          \
+	"01F3E068BA3AC449F6C7930EDFFA7221CAEAFF8C88C3918389D593956D421A1B554C0D4CE9F9EEBA2A9C6F" \
+	"B670C98136D5"
+#define VECTOR_P12 "a kept PKCS#12, sealed"
+#define VECTOR_P12_SEALED                                                                          \
+	"01A74B45F85AF59820F8EBE848448F4FDF09BAEFA3DFB67B70A97854A78AD6F95CB9FDD05C551FBB01E490" \
+	"6972F3ED168B8C0F"
+
+static void use_vector_key(fx *f)
+{
+	char key[300];
+	snprintf(key, sizeof(key), "%s/otp.key", f->dir);
+	FILE *k = fopen(key, "w"); /* keeps its 0600 */
+	assert_non_null(k);
+	fputs(VECTOR_KEY, k);
+	fclose(k);
+	fx_reopen(f);
+}
+
+static size_t unhex(const char *h, unsigned char *out, size_t max)
+{
+	size_t n = 0;
+	for (; h[0] && h[1] && n < max; h += 2)
+		sscanf(h, "%2hhx", &out[n++]);
+	return n;
+}
+
+static void test_otp_secret_sealed_by_the_earlier_code_still_opens(void **state)
+{
+	fx *f = *state;
+	use_vector_key(f);
+	db_exec(f, "UPDATE otp SET secret = X'" VECTOR_OTP_SEALED "' WHERE username='alice'");
+	f->secret_len = b32_decode(VECTOR_B32, f->secret, sizeof(f->secret));
+	assert_int_equal(f->secret_len, 20);
+	assert_int_equal(verify(f, "alice", code_at(f, T0, 0), T0), CRT_OK);
+	/* and bound to its user, as before */
+	db_exec(f, "UPDATE otp SET username = 'bob' WHERE username='alice'");
+	assert_int_equal(verify(f, "bob", code_at(f, T0, 1), T0 + 30), CRT_E_SEAL);
+	assert_string_equal(crt_errdetail(f->ctx),
+	                    "sealed OTP secret of bob does not open with this key");
+}
+
+static void test_otp_secret_longer_than_the_maximum_is_malformed(void **state)
+{
+	fx *f = *state;
+	/* 1 + 12 + 65 + 16 bytes: one byte over OTP_SECRET_MAX, never opened */
+	char sql[400] = "UPDATE otp SET secret = X'01";
+	for (int i = 0; i < 12 + 65 + 16; i++)
+		strcat(sql, "00");
+	strcat(sql, "' WHERE username='alice'");
+	db_exec(f, sql);
+	assert_int_equal(verify(f, "alice", code_at(f, T0, 0), T0), CRT_E_SEAL);
+	assert_string_equal(crt_errdetail(f->ctx), "sealed OTP secret of alice is malformed");
+}
+
+static void test_kept_pkcs12_sealed_by_the_earlier_code_still_opens(void **state)
+{
+	fx *f = *state;
+	unsigned char blob[128], *pt = NULL;
+	size_t n = unhex(VECTOR_P12_SEALED, blob, sizeof(blob)), len = 0;
+	use_vector_key(f);
+	assert_int_equal(unseal_blob(f->ctx, P12_SEAL_LABEL, "0A1B2C:alice", blob, n, &pt, &len),
+	                 CRT_OK);
+	assert_int_equal(len, strlen(VECTOR_P12));
+	assert_memory_equal(pt, VECTOR_P12, len);
+	crt_freezero(pt, len);
+	assert_int_equal(unseal_blob(f->ctx, P12_SEAL_LABEL, "0A1B2C:mallory", blob, n, &pt, &len),
+	                 CRT_E_SEAL);
+	assert_string_equal(crt_errdetail(f->ctx),
+	                    "the sealed crtoken-pkcs12 does not open with this key");
+	blob[0] = 0x02;
+	assert_int_equal(unseal_blob(f->ctx, P12_SEAL_LABEL, "0A1B2C:alice", blob, n, &pt, &len),
+	                 CRT_E_SEAL);
+	assert_string_equal(crt_errdetail(f->ctx), "the sealed crtoken-pkcs12 is malformed");
 }
 
 /* ------------------------------------------------------------------ verification */
@@ -853,6 +937,9 @@ int main(void)
 	    FX(test_sealed_secret_moved_to_another_user_does_not_open),
 	    FX(test_otp_key_readable_by_others_is_refused),
 	    FX(test_wrong_sealing_key_fails_closed),
+	    FX(test_otp_secret_sealed_by_the_earlier_code_still_opens),
+	    FX(test_otp_secret_longer_than_the_maximum_is_malformed),
+	    FX(test_kept_pkcs12_sealed_by_the_earlier_code_still_opens),
 	    FX(test_right_code_is_accepted_and_recorded),
 	    FX(test_eight_digit_sha512_code_is_accepted),
 	    FX(test_wrong_code_is_refused_and_counted),
