@@ -13,8 +13,8 @@
  *   profile.c   --profile FORMAT: the network onboarding profile
  *   renew.c     `crtoken-enroll renew`: a new key and certificate for the
  *               current one, authenticated by it (no token)
- *   mine.c      `crtoken-enroll list` / `revoke`: the user's own
- *               certificates after the login (GET /me/certificates)
+ *   mine.c      `crtoken-enroll list` / `revoke` / `pkcs12`: the user's
+ *               own certificates after the login (GET /me/certificates)
  */
 #ifndef CRTOKEN_ENROLL_H
 #define CRTOKEN_ENROLL_H
@@ -82,6 +82,9 @@ int file_write(const char *dir, const char *name, const void *data, size_t len, 
                int force, char *err, size_t errlen);
 /* Does dir/name exist? */
 int file_exists(const char *dir, const char *name);
+/* path's directory into dir ("." when none) and its last part (*file
+ * points into path; "" when path ends in '/'). */
+void split_path(const char *path, char *dir, size_t len, const char **file);
 /* A file-name-safe copy of s into out ([A-Za-z0-9._-], others → '_'). */
 void file_safe_name(const char *s, char *out, size_t len);
 
@@ -116,6 +119,8 @@ int renew_main(int argc, char **argv);
  * is the command); return the exit status. */
 int list_main(int argc, char **argv);
 int revoke_main(int argc, char **argv);
+/* `crtoken-enroll pkcs12 SERIAL --out FILE ...`: the kept PKCS#12. */
+int pkcs12_main(int argc, char **argv);
 
 /* ------------------------------------------------------------ main.c */
 

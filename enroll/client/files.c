@@ -55,3 +55,19 @@ int file_write(const char *dir, const char *name, const void *data, size_t len, 
 		snprintf(err, errlen, "%s exists (use --force to replace it)", path);
 	return r == CRT_OK ? 0 : -1;
 }
+
+void split_path(const char *path, char *dir, size_t len, const char **file)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL) {
+		snprintf(dir, len, ".");
+		*file = path;
+	} else if (slash == path) {
+		snprintf(dir, len, "/");
+		*file = slash + 1;
+	} else {
+		snprintf(dir, len, "%.*s", (int)(slash - path), path);
+		*file = slash + 1;
+	}
+}

@@ -279,22 +279,6 @@ out:
 }
 
 /* Split path into its directory (copied into dir) and file name. */
-static void split_path(const char *path, char *dir, size_t len, const char **file)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL) {
-		snprintf(dir, len, ".");
-		*file = path;
-	} else if (slash == path) {
-		snprintf(dir, len, "/");
-		*file = slash + 1;
-	} else {
-		snprintf(dir, len, "%.*s", (int)(slash - path), path);
-		*file = slash + 1;
-	}
-}
-
 /* Write the results of a 201; returns the exit status. */
 static int save(const struct opts *o, EVP_PKEY *key, const char *keytext, size_t keylen,
                 const char *p12pass, const char *body, size_t len)
@@ -814,6 +798,8 @@ int main(int argc, char **argv)
 		return list_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "revoke") == 0)
 		return revoke_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "pkcs12") == 0)
+		return pkcs12_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o) != 0) {
 		crt_strfree_secret(o.token);
 		return EN_USAGE;

@@ -57,6 +57,8 @@ static const struct {
     {"not_found", "no enrollment service at that URL (check --server)"},
     {"method_not_allowed", "no enrollment service at that URL (check --server)"},
     {"profile_format_unknown", "the server does not offer that network profile format"},
+    {"pkcs12_not_kept", "the server keeps no PKCS#12 for this certificate: only for a key "
+                        "it generated while it kept them, and not after a revocation"},
     {"network_not_configured", "the server has no network settings for profiles yet; ask "
                                "your administrator"},
 };

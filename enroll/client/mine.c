@@ -6,13 +6,19 @@
  *   crtoken-enroll revoke SERIAL --reason keyCompromise|cessationOfOperation
  *                  --server URL [--user NAME] [--otp-file FILE]
  *       POST /me/certificates/{serial}/revoke: a lost or retired device
+ *   crtoken-enroll pkcs12 SERIAL --out FILE [--force] --server URL [--user NAME]
+ *                  [--otp-file FILE]
+ *       GET /me/certificates/{serial}/pkcs12: the PKCS#12 the server kept
+ *       ([generate] keep_pkcs12), still under its passphrase, written 0600
  * Only the user's own certificates are listed or revoked (the server
  * decides; another user's serial is cert_not_found like one never issued).
  */
 #include <ctype.h>
+#include <limits.h>
 #include <curl/curl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <openssl/pkcs12.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +29,8 @@
 #include "enroll.h"
 
 struct mine_opts {
-	const char *server, *user, *otp_file, *cacert, *reason;
-	int json, ask_password;
+	const char *server, *user, *otp_file, *cacert, *reason, *out;
+	int json, ask_password, force;
 };
 
 static void mine_usage(FILE *f, const char *cmd)
@@ -34,6 +40,11 @@ static void mine_usage(FILE *f, const char *cmd)
 		           "[options]\n"
 		           "  --reason REASON   keyCompromise (the device was lost or stolen) or\n"
 		           "                    cessationOfOperation (it is no longer used)\n");
+	else if (strcmp(cmd, "pkcs12") == 0)
+		fprintf(f, "usage: crtoken-enroll pkcs12 SERIAL --out FILE --server URL [options]\n"
+		           "  --out FILE        write the kept PKCS#12 there (mode 0600); it opens\n"
+		           "                    with the passphrase it was issued with\n"
+		           "  --force           replace FILE if it exists\n");
 	else
 		fprintf(f, "usage: crtoken-enroll list --server URL [options]\n"
 		           "  --json            print the server's JSON\n");
@@ -108,9 +119,11 @@ static int parse(int argc, char **argv, const char *cmd, struct mine_opts *o,
 	    {"user", required_argument, NULL, 'u'},   {"otp-file", required_argument, NULL, 'o'},
 	    {"cacert", required_argument, NULL, 'A'}, {"reason", required_argument, NULL, 'r'},
 	    {"json", no_argument, NULL, 'j'},         {"password", no_argument, NULL, 'p'},
+	    {"out", required_argument, NULL, 'O'},    {"force", no_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
-	int c, want = strcmp(cmd, "revoke") == 0;
+	int c, revoke = strcmp(cmd, "revoke") == 0, p12 = strcmp(cmd, "pkcs12") == 0;
+	int want = revoke || p12;
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
@@ -123,12 +136,14 @@ static int parse(int argc, char **argv, const char *cmd, struct mine_opts *o,
 		case 'r': o->reason = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'p': o->ask_password = 1; break;
+		case 'O': o->out = optarg; break;
+		case 'f': o->force = 1; break;
 		case 'h': mine_usage(stdout, cmd); return -EN_OK - 1;
 		default: mine_usage(stderr, cmd); return EN_USAGE;
 		}
 	}
-	if (argc - optind != want || o->server == NULL || (o->reason != NULL) != want ||
-	    (o->json && want)) {
+	if (argc - optind != want || o->server == NULL || (o->reason != NULL) != revoke ||
+	    (o->json && want) || (o->out != NULL) != p12 || (o->force && !p12)) {
 		mine_usage(stderr, cmd);
 		return EN_USAGE;
 	}
@@ -235,13 +250,16 @@ int list_main(int argc, char **argv)
 		rc = EN_OK;
 		goto out;
 	}
-	printf("%-34s %-8s %-20s %-20s %s\n", "SERIAL", "STATUS", "NOT AFTER", "LAST SEEN", "NAME");
+	printf("%-34s %-8s %-20s %-20s %-6s %s\n", "SERIAL", "STATUS", "NOT AFTER", "LAST SEEN",
+	       "PKCS12", "NAME");
 	json_array_foreach(arr, i, c)
 	{
 		char s[80], st[32], na[40], ls[40], nm[200];
-		printf("%-34s %-8s %-20s %-20s %s\n", field(c, "serial", s, sizeof(s)),
+		int kept = json_is_true(json_object_get(c, "pkcs12Available"));
+		printf("%-34s %-8s %-20s %-20s %-6s %s\n", field(c, "serial", s, sizeof(s)),
 		       field(c, "status", st, sizeof(st)), field(c, "notAfter", na, sizeof(na)),
-		       field(c, "lastSeen", ls, sizeof(ls)), field(c, "name", nm, sizeof(nm)));
+		       field(c, "lastSeen", ls, sizeof(ls)), kept ? "kept" : "-",
+		       field(c, "name", nm, sizeof(nm)));
 	}
 	rc = EN_OK;
 out:
@@ -305,6 +323,89 @@ out:
 	http_result_clear(&res);
 	crt_strfree_secret(secret);
 	free(body);
+	free(url);
+	curl_global_cleanup();
+	return rc;
+}
+
+/* The body is a PKCS#12 (DER)? The server answers it as it was made. */
+static int is_pkcs12(const char *body, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)body;
+	PKCS12 *p12;
+
+	if (len == 0 || len > LONG_MAX || (p12 = d2i_PKCS12(NULL, &p, (long)len)) == NULL)
+		return 0;
+	PKCS12_free(p12);
+	return p == (const unsigned char *)body + len;
+}
+
+int pkcs12_main(int argc, char **argv)
+{
+	struct mine_opts o;
+	struct http_result res;
+	const char *serial, *file;
+	char *secret = NULL, *url = NULL, path[256], norm[72], dir[4096], err[512];
+	crt_status s;
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	if ((rc = parse(argc, argv, "pkcs12", &o, &serial)) != 0)
+		return rc < 0 ? EN_OK : rc;
+	if (hex_serial(serial, norm, sizeof(norm)) != 0) {
+		fprintf(stderr, "crtoken-enroll: error: serial_invalid: %s\n",
+		        message_for("serial_invalid"));
+		return EN_USAGE;
+	}
+	/* Checked before the login, which spends a one-time password. */
+	split_path(o.out, dir, sizeof(dir), &file);
+	if (*file == '\0' || access(dir, W_OK) != 0) {
+		fprintf(stderr, "crtoken-enroll: error: cannot write %s\n", o.out);
+		return EN_SYSTEM;
+	}
+	s = crt_file_write(o.out, "", 0, 0600, CRT_WRITE_CHECK | (o.force ? CRT_WRITE_REPLACE : 0),
+	                   err, sizeof(err));
+	if (s == CRT_E_EXISTS) {
+		fprintf(stderr, "crtoken-enroll: error: %s exists (use --force to replace it)\n",
+		        o.out);
+		return EN_SYSTEM;
+	}
+	if (s != CRT_OK) { /* a symlink or not a regular file: never written through */
+		fprintf(stderr, "crtoken-enroll: error: %s\n", err);
+		return EN_SYSTEM;
+	}
+	rc = EN_SYSTEM;
+	snprintf(path, sizeof(path), "/me/certificates/%s/pkcs12", norm);
+	if ((url = make_url(o.server, path)) == NULL)
+		goto out;
+	if ((secret = login_secret(&o)) == NULL) {
+		rc = EN_USAGE;
+		goto out;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		goto out;
+	if (http_get(url, o.user, secret, o.cacert, &res) != 0) {
+		fprintf(stderr, "crtoken-enroll: error: %s: %s\n", o.server, res.error);
+		goto out;
+	}
+	if (res.status != 200) {
+		rc = report_server_error(&res);
+		goto out;
+	}
+	if (!is_pkcs12(res.body, res.len)) {
+		fprintf(stderr, "crtoken-enroll: error: the server's answer is not a PKCS#12\n");
+		goto out;
+	}
+	if (file_write(dir, file, res.body, res.len, 0600, o.force, err, sizeof(err)) != 0) {
+		fprintf(stderr, "crtoken-enroll: error: %s\n", err);
+		goto out;
+	}
+	printf("PKCS#12 of %s written to %s (it opens with the passphrase it was issued with).\n",
+	       norm, o.out);
+	rc = EN_OK;
+out:
+	http_result_clear(&res);
+	crt_strfree_secret(secret);
 	free(url);
 	curl_global_cleanup();
 	return rc;

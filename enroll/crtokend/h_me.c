@@ -2,7 +2,8 @@
  * h_me.c — the logged-in user's own certificates (self-service; R_ME:
  * the PAM login is required whatever [server] require_login says):
  *   GET  /me/certificates                   serial, name, status, validity,
- *                                           profile, last seen
+ *                                           profile, last seen, whether a
+ *                                           PKCS#12 is kept (pkcs12Available)
  *   POST /me/certificates/{serial}/revoke   {"reason":"keyCompromise"|
  *                                           "cessationOfOperation"}
  *   GET  /me/certificates/{serial}/pkcs12   the kept PKCS#12 ([generate]
@@ -32,10 +33,11 @@ static json_t *str_or_null(const char *s)
 	return s != NULL ? json_string(s) : json_null();
 }
 
-/* One certificate as its owner sees it (MyCertificate in openapi.yaml). */
-static json_t *my_cert_json(const crt_cert *c)
+/* One certificate as its owner sees it (MyCertificate in openapi.yaml);
+ * kept: a PKCS#12 is kept for it (GET /me/certificates/{serial}/pkcs12). */
+static json_t *my_cert_json(const crt_cert *c, int kept)
 {
-	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "serial",
+	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "serial",
 	                 c->serial, "name", str_or_null(c->name), "subject", str_or_null(c->subject),
 	                 "status", crt_cert_status_name(c->status), "keyType",
 	                 str_or_null(c->key_type), "profile",
@@ -44,23 +46,38 @@ static json_t *my_cert_json(const crt_cert *c)
 	                 "issuedAt", time_or_null(c->issued_at), "revokedAt",
 	                 time_or_null(c->revoked_at), "revocationReason",
 	                 c->revoked ? json_string(crt_reason_name(c->reason)) : json_null(),
-	                 "lastSeen", time_or_null(c->last_seen));
+	                 "lastSeen", time_or_null(c->last_seen), "pkcs12Available", kept);
+}
+
+/* Is serial among the n kept ones? */
+static int is_kept(const char (*kept)[72], size_t n, const char *serial)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(kept[i], serial) == 0)
+			return 1;
+	return 0;
 }
 
 void h_me_certs(struct request *rq)
 {
 	crt_cert *list = NULL;
+	char(*kept)[72] = NULL;
 	json_t *arr;
-	size_t n = 0, i;
+	size_t n = 0, nkept = 0, i;
 	crt_status s;
 
-	if ((s = crt_my_certs(rq->ctx, rq->user, &list, &n)) != CRT_OK) {
+	if ((s = crt_my_certs(rq->ctx, rq->user, &list, &n)) != CRT_OK ||
+	    (s = crt_my_pkcs12_kept(rq->ctx, rq->user, &kept, &nkept)) != CRT_OK) {
+		crt_cert_list_free(list, n);
 		reply_status(rq, s);
 		return;
 	}
 	if ((arr = json_array()) != NULL) {
 		for (i = 0; i < n; i++) {
-			if (json_array_append_new(arr, my_cert_json(&list[i])) != 0) {
+			int k = is_kept((const char(*)[72])kept, nkept, list[i].serial);
+			if (json_array_append_new(arr, my_cert_json(&list[i], k)) != 0) {
 				json_decref(arr);
 				arr = NULL;
 				break;
@@ -68,6 +85,7 @@ void h_me_certs(struct request *rq)
 		}
 	}
 	crt_cert_list_free(list, n);
+	free(kept);
 	reply_json(rq, 200, arr);
 }
 
@@ -128,7 +146,7 @@ void h_me_cert_revoke(struct request *rq)
 		reply_status(rq, s);
 		goto out;
 	}
-	reply_json(rq, 200, my_cert_json(&c));
+	reply_json(rq, 200, my_cert_json(&c, 0)); /* revoked: its PKCS#12 is removed */
 out:
 	crt_cert_clear(&c);
 	crt_crl_clear(&crl);

@@ -314,6 +314,13 @@ bad "http: two addresses as ownerEmail is field_invalid" field_invalid http POST
 bad "http: pinMac other than first or off is field_invalid" field_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","pinMac":"First"}'
 bad "http: pinMac that is not a string is request_invalid" request_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","pinMac":true}'
 bad "http: expiresIn of the wrong type" "400 " http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","expiresIn":[1]}'
+bad "http: a kept PKCS#12 download without the login is 401" authentication_required http GET "/me/certificates/$SERIAL/pkcs12"
+: >"$T/exists.p12"
+bad "enroll: pkcs12 with a serial that is not hex never reaches the URL" serial_invalid "$ENROLL" pkcs12 '../../audit' --out "$T/x.p12" --server "$URL" --user alice --otp-file "$T/exists.p12"
+bad "enroll: pkcs12 onto an existing file without --force" "use --force" "$ENROLL" pkcs12 "$SERIAL" --out "$T/exists.p12" --server "$URL" --user alice --otp-file "$T/exists.p12"
+ln -s "$T/exists.p12" "$T/link.p12"
+bad "enroll: pkcs12 onto a symlink, even with --force" "symbolic link" "$ENROLL" pkcs12 "$SERIAL" --out "$T/link.p12" --force --server "$URL" --user alice --otp-file "$T/exists.p12"
+bad "enroll: pkcs12 without --out is a usage error" "usage: crtoken-enroll pkcs12" "$ENROLL" pkcs12 "$SERIAL" --server "$URL" --user alice
 # ---------------------------------------------------------------- scoped API keys
 bad "cli: an unknown API key scope" scope_unknown "$A" apikey create --name x --scope tokens:read,tokens:admin
 bad "cli: an empty API key scope list" scope_unknown "$A" apikey create --name x --scope ,

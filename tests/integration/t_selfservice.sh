@@ -2,7 +2,8 @@
 # t_selfservice.sh — issue 12: a key generated on behalf of the token's
 # owner (crtoken-admin token issue, POST /certificate-request-tokens/{id}/issue),
 # and what the owner does after the PAM login: GET /me/certificates,
-# POST /me/certificates/{serial}/revoke (crtoken-enroll list / revoke).
+# POST /me/certificates/{serial}/revoke, GET /me/certificates/{serial}/pkcs12
+# (crtoken-enroll list / revoke / pkcs12).
 # crtokend with a pam_matrix login gate, curl, crtoken-enroll, openssl.
 # Ports 18920-18939.
 . "$(dirname "$0")/lib.sh"
@@ -265,6 +266,61 @@ redeem "$TOKEN" "$T/alicecsr2.json" -u alice:alicepw
 C2=$(jget "$T/body" "d['serial']")
 req GET "/me/certificates/$C2/pkcs12" -u alice:alicepw
 check_status "a certificate whose key was made on the device has none (404 pkcs12_not_kept)" 404 pkcs12_not_kept
+req GET /me/certificates -u alice:alicepw
+check_eq "GET /me/certificates says which have a kept PKCS#12 (pkcs12Available)" "True True False" \
+	"$(jget "$T/body" "' '.join(str({c['serial']: c['pkcs12Available'] for c in d}[s]) for s in ['$KSERIAL', '$GSERIAL', '$C2'])")"
+check_eq "... a boolean on every item" True \
+	"$(jget "$T/body" "str(all(isinstance(c['pkcs12Available'], bool) for c in d))")"
+check_eq "... false for the certificates issued while keep_pkcs12 was off" False \
+	"$(jget "$T/body" "str({c['serial']: c['pkcs12Available'] for c in d}['$PSERIAL'])")"
+"$ENROLL" list --server "$URL" --user alice --otp-file "$T/otp.txt" >"$T/list.out"
+check_contains "crtoken-enroll list marks it kept" "kept" "$(grep "$KSERIAL" "$T/list.out")"
+check_eq "... and not the one made on the device" 0 "$(grep "$C2" "$T/list.out" | grep -c kept)"
+
+# ------------------------------------------------------------ crtoken-enroll pkcs12
+"$ENROLL" pkcs12 "$KSERIAL" --out "$T/dl.p12" --server "$URL" --user alice \
+	--otp-file "$T/otp.txt" >"$T/dl.out" 2>"$T/dl.err"
+check_eq "crtoken-enroll pkcs12 SERIAL --out FILE exits 0" 0 $?
+check "... and writes the kept PKCS#12, byte for byte" cmp "$T/dl.p12" "$T/issued.p12"
+check_eq "... with mode 0600" 600 "$(stat -c %a "$T/dl.p12")"
+check_contains "... and says where" "$T/dl.p12" "$(cat "$T/dl.out")"
+check_contains "the download is audited server side (cert.pkcs12_download by alice)" \
+	"alice $KSERIAL" "$(audit_last cert.pkcs12_download)"
+check_eq "... one audit row per download (two so far)" 2 \
+	"$("$ADMIN" audit --json --action cert.pkcs12_download | jget - "len([r for r in d if r['object'] == '$KSERIAL'])")"
+"$ENROLL" pkcs12 "$KSERIAL" --out "$T/dl.p12" --server "$URL" --user alice \
+	--otp-file "$T/otp.txt" >/dev/null 2>"$T/dl.err"
+check_eq "an existing --out FILE is refused without --force (exit 4)" 4 $?
+check_contains "... and says so" "use --force" "$(cat "$T/dl.err")"
+check_eq "... before the login: no download audited" 2 \
+	"$("$ADMIN" audit --json --action cert.pkcs12_download | jget - "len([r for r in d if r['object'] == '$KSERIAL'])")"
+printf 'victim\n' >"$T/victim"
+ln -s "$T/victim" "$T/link.p12"
+"$ENROLL" pkcs12 "$KSERIAL" --out "$T/link.p12" --force --server "$URL" --user alice \
+	--otp-file "$T/otp.txt" >/dev/null 2>"$T/dl.err"
+check_eq "attack_pkcs12_out_symlink: a symlink at --out is refused, even with --force (exit 4)" 4 $?
+check_contains "... and says so" "symbolic link" "$(cat "$T/dl.err")"
+check_eq "attack_pkcs12_out_symlink: the file it points to is untouched" victim "$(cat "$T/victim")"
+check "attack_pkcs12_out_symlink: the symlink is left as it was" test -L "$T/link.p12"
+check_eq "... refused before the login: no download audited" 2 \
+	"$("$ADMIN" audit --json --action cert.pkcs12_download | jget - "len([r for r in d if r['object'] == '$KSERIAL'])")"
+CRTOKEN_OTP=bobpw "$ENROLL" pkcs12 "$KSERIAL" --out "$T/bob-dl.p12" --server "$URL" \
+	--user bob >/dev/null 2>"$T/dl.err"
+check_eq "attack_me_download_other_users_pkcs12: crtoken-enroll pkcs12 of alice's serial by bob fails (exit 1)" 1 $?
+check_contains "... as cert_not_found" cert_not_found "$(cat "$T/dl.err")"
+check "... and writes nothing" test ! -e "$T/bob-dl.p12"
+"$ENROLL" pkcs12 "$C2" --out "$T/c2.p12" --server "$URL" --user alice \
+	--otp-file "$T/otp.txt" >/dev/null 2>"$T/dl.err"
+check_eq "crtoken-enroll pkcs12 of a certificate with none kept: exit 1 pkcs12_not_kept, no file" \
+	"1 1 no" "$? $(grep -c pkcs12_not_kept "$T/dl.err") $(test -e "$T/c2.p12" && echo yes || echo no)"
+"$ENROLL" pkcs12 "$KSERIAL" --server "$URL" --user alice --otp-file "$T/otp.txt" 2>/dev/null
+check_eq "crtoken-enroll pkcs12 without --out is a usage error (exit 2)" 2 $?
+"$ENROLL" pkcs12 "../../x" --out "$T/x.p12" --server "$URL" --user alice --otp-file "$T/otp.txt" 2>/dev/null
+check_eq "a serial that is not hex never reaches the URL (exit 2)" 2 $?
+"$ENROLL" pkcs12 "$KSERIAL" --out "$T/nodir/x.p12" --server "$URL" --user alice \
+	--otp-file "$T/otp.txt" 2>/dev/null
+check_eq "an --out FILE in a directory that is not there: exit 4" 4 $?
+
 jreq POST "/me/certificates/$KSERIAL/revoke" '{"reason":"keyCompromise"}' -u alice:alicepw
 check_status "alice revokes the certificate" 200 -
 check_eq "the revocation removed its kept PKCS#12 (in the same transaction)" 0 \
@@ -272,5 +328,12 @@ check_eq "the revocation removed its kept PKCS#12 (in the same transaction)" 0 \
 check_contains "... and its audit row says so" '"pkcs12Removed": true' "$(audit_last cert.revoke)"
 req GET "/me/certificates/$KSERIAL/pkcs12" -u alice:alicepw
 check_status "a revoked certificate's PKCS#12 is no longer downloaded (404 pkcs12_not_kept)" 404 pkcs12_not_kept
+req GET /me/certificates -u alice:alicepw
+check_eq "... and pkcs12Available is false for it" False \
+	"$(jget "$T/body" "str({c['serial']: c['pkcs12Available'] for c in d}['$KSERIAL'])")"
+"$ENROLL" pkcs12 "$KSERIAL" --out "$T/late.p12" --server "$URL" --user alice \
+	--otp-file "$T/otp.txt" >/dev/null 2>"$T/dl.err"
+check_eq "crtoken-enroll pkcs12 after the revocation: exit 1 pkcs12_not_kept, no file" \
+	"1 1 no" "$? $(grep -c pkcs12_not_kept "$T/dl.err") $(test -e "$T/late.p12" && echo yes || echo no)"
 
 http_finish
