@@ -13,9 +13,22 @@
  *   3. the key is made either here (WebCrypto ECDSA P-256, a PKCS#10 CSR
  *      built here, the PKCS#12 assembled here: PBES2 / PBKDF2-HMAC-SHA-256 /
  *      AES-256-CBC with an HMAC-SHA-256 MAC) or by the server (GENERATE);
- *   4. the network profiles come from POST /network-profiles/{format}.
+ *   4. the network profiles come from POST /network-profiles/{format};
+ *   5. a token that needs an administrator's approval answers the
+ *      redemption with 202 and a request id + poll secret: the page waits,
+ *      polling GET /certificate-requests/{id} with "Authorization: Bearer
+ *      <pollSecret>" (h_requests.c) with backoff, and builds the same files
+ *      when it is issued (the browser-made key stayed in this page's memory
+ *      meanwhile); a denial or expiry is shown with its reason;
+ *   6. "My certificates": GET /me/certificates after a sign-in, with the
+ *      kept PKCS#12 (GET /me/certificates/{serial}/pkcs12) and a
+ *      revocation (POST /me/certificates/{serial}/revoke) per certificate.
  * Everything from the server or the config is put into the page with
- * textContent (never as HTML); the page keeps no cookie and no storage.
+ * textContent (never as HTML). The page keeps no cookie. The private key
+ * and the passphrases never leave this page's memory; only while a request
+ * waits for approval does sessionStorage (this tab only, gone when it is
+ * closed) keep the request id and its poll secret — which fetch the
+ * certificate, never a key — so a reload still shows the decision.
  */
 'use strict';
 
@@ -346,10 +359,19 @@ const MESSAGES = {
 	passphrase_mismatch: 'The two passphrases are not the same.',
 	user_required: 'Enter your user name.',
 	otp_required: 'Enter the one-time code from your authenticator app.',
+	approval_required: 'This token needs an administrator\'s approval, which works only with a key made in this browser: choose "In this browser".',
+	request_denied: 'An administrator denied this certificate request. Ask your administrator why, or for a new token.',
+	request_expired: 'Nobody approved this certificate request before it expired. Ask your administrator for a new token.',
+	request_unknown: 'This certificate request is not known to the service (any more).',
+	request_key_lost: 'The request was approved, but this page was reloaded while it waited: the key made in this browser was lost with it, so the certificate cannot be used. Revoke it under "My certificates" and ask your administrator for a new token.',
+	pkcs12_not_kept: 'The service keeps no PKCS#12 file for this certificate.',
+	cert_revoked: 'This certificate is already revoked.',
+	revocation_reason_invalid: 'Choose why the certificate is revoked.',
 };
 /* Codes the page itself gives (nothing was sent). */
 const LOCAL_CODES = new Set(['token_malformed', 'token_mistyped', 'no_webcrypto', 'passphrase_short',
-	'passphrase_mismatch', 'user_required', 'otp_required', 'network_error']);
+	'passphrase_mismatch', 'user_required', 'otp_required', 'network_error', 'request_denied',
+	'request_expired', 'request_key_lost']);
 function messageFor(code, serverMessage) {
 	if (MESSAGES[code]) return MESSAGES[code];
 	return serverMessage ? `The server refused: ${serverMessage}` : 'Something went wrong. Try again later.';
@@ -386,6 +408,33 @@ async function api(method, path, body, auth) {
 	return data;
 }
 
+/* A GET whose answer is a file (the kept PKCS#12): its bytes; a refusal
+ * as api(). */
+async function apiBytes(path, auth) {
+	let r;
+	try {
+		r = await fetch(path, {
+			method: 'GET', headers: { Accept: 'application/x-pkcs12, application/json', Authorization: auth },
+			credentials: 'omit', cache: 'no-store', redirect: 'error',
+		});
+	} catch (e) {
+		throw new PageError('network_error', messageFor('network_error'));
+	}
+	if (!r.ok) {
+		let data = null;
+		try {
+			data = await r.json();
+		} catch (e) {
+			data = null;
+		}
+		const err = (data && data.error) || {};
+		const code = err.code || 'internal_error';
+		throw new PageError(code, messageFor(code, err.message), err.detail,
+			r.headers.get('Retry-After'));
+	}
+	return new Uint8Array(await r.arrayBuffer());
+}
+
 function basicAuth(user, secret) {
 	return 'Basic ' + base64(enc.encode(`${user}:${secret}`));
 }
@@ -393,7 +442,7 @@ function basicAuth(user, secret) {
 /* ------------------------------------------------------------ page */
 
 const $ = (id) => document.getElementById(id);
-const state = { settings: null, profiles: null, token: null, cert: null, p12: null, pass: null, form: 'modern' };
+const state = { settings: null, profiles: null, token: null, cert: null, p12: null, pass: null, form: 'modern', wait: null };
 
 function showError(err) {
 	const box = $('error');
@@ -443,21 +492,28 @@ function invalid(id, code) {
 	$(id).focus();
 }
 const SECTIONS = ['s-token', 's-login', 's-choose', 's-done'];
+/* Sections outside the four steps: the wait for an approval (in the place of
+ * step 4) and "My certificates" (no step). */
+const OTHER = { wait: ['s-wait', 4], mine: ['s-mine', 0] };
 function step(n) {
-	SECTIONS.forEach((id, i) => { $(id).hidden = i + 1 !== n; });
+	const other = OTHER[n];
+	const section = other ? other[0] : SECTIONS[n - 1];
+	const at = other ? other[1] : n;
+	for (const id of SECTIONS.concat(Object.values(OTHER).map((o) => o[0]))) $(id).hidden = id !== section;
+	document.querySelector('.steps').hidden = at === 0;
 	for (let i = 1; i <= SECTIONS.length; i++) {
 		const li = $(`step-${i}`);
-		if (i === n) li.setAttribute('aria-current', 'step');
+		if (i === at) li.setAttribute('aria-current', 'step');
 		else li.removeAttribute('aria-current');
-		li.classList.toggle('done', i < n);
+		li.classList.toggle('done', i < at);
 		/* "done" is a colour on screen: say it to screen readers too */
 		let sr = li.querySelector('.sr-only');
-		if (i < n && !sr) {
+		if (i < at && !sr) {
 			sr = document.createElement('span');
 			sr.className = 'sr-only';
 			sr.textContent = ' (done)';
 			li.appendChild(sr);
-		} else if (i >= n && sr) {
+		} else if (i >= at && sr) {
 			sr.remove();
 		}
 	}
@@ -651,14 +707,25 @@ async function redeemBrowser(auth, extra) {
 	setStatus('Asking the server for your certificate…');
 	const cert = await api('POST', `/client-certificates/token/${encodeURIComponent(state.token)}`,
 		{ type: 'CSR', value: pem('CERTIFICATE REQUEST', csr), ...extra }, auth);
+	if (isPending(cert)) {
+		/* 202: an administrator decides first; the key waits in memory. */
+		startWait(cert, keys, p1);
+		return undefined;
+	}
+	await browserFiles(cert, keys, p1);
+	return cert;
+}
+
+/* The PKCS#12 of the certificate cert (its PEM and chain) for the key made
+ * here, under pass, into state. */
+async function browserFiles(cert, keys, pass) {
 	setStatus('Certificate issued. Building your PKCS#12 file…');
 	const pkcs8 = new Uint8Array(await subtle().exportKey('pkcs8', keys.privateKey));
 	const certs = pemCerts(cert.certificate).concat(pemCerts(cert.chain));
-	state.p12 = await makePkcs12(pkcs8, certs, p1, cert.commonName || cert.name || 'crtoken');
+	state.p12 = await makePkcs12(pkcs8, certs, pass, cert.commonName || cert.name || 'crtoken');
 	pkcs8.fill(0);
-	state.pass = p1;
+	state.pass = pass;
 	state.form = 'modern';
-	return cert;
 }
 
 async function redeemServer(auth, extra) {
@@ -683,7 +750,14 @@ async function onRedeem(ev) {
 		const browser = $('k-browser').checked;
 		const extra = overrides();
 		const cert = browser ? await redeemBrowser(auth, extra) : await redeemServer(auth, extra);
-		if (cert === undefined) return;
+		if (cert === undefined) {
+			/* refused in the page, or waiting for an approval: the code is spent then */
+			if (state.wait) {
+				$('otp2').value = '';
+				$('password').value = '';
+			}
+			return;
+		}
 		state.cert = cert;
 		$('otp2').value = '';
 		$('password').value = '';
@@ -796,18 +870,377 @@ async function makeProfile(f, button, passOk) {
 	}
 }
 
+/* ------------------------------------------------------------ approval */
+
+const PENDING_KEY = 'crtoken.pendingRequest';
+/* Seconds between checks: soon at first, then less often (a decision takes
+ * minutes or hours); a 429/503 answer's Retry-After when it asks for more. */
+const POLL_BACKOFF = [2, 3, 5, 8, 13, 20, 30, 60];
+
+function isPending(r) {
+	return Boolean(r && r.requestId && r.pollSecret && r.state === 'pending');
+}
+
+/* sessionStorage may be refused (privacy settings): then a reload just
+ * forgets the request. */
+function remember(w) {
+	try {
+		if (w) {
+			sessionStorage.setItem(PENDING_KEY, JSON.stringify({
+				requestId: w.id, pollSecret: w.secret, createdAt: w.createdAt,
+				expiresAt: w.expiresAt, commonName: w.commonName, tokenName: w.tokenName,
+			}));
+		} else {
+			sessionStorage.removeItem(PENDING_KEY);
+		}
+	} catch (e) {
+		/* nothing kept */
+	}
+}
+
+function recalled() {
+	try {
+		const r = JSON.parse(sessionStorage.getItem(PENDING_KEY) || 'null');
+		if (r && typeof r.requestId === 'string' && /^[a-z0-9-]{1,64}$/.test(r.requestId) &&
+			typeof r.pollSecret === 'string' && /^crq_[A-Za-z0-9_-]{1,100}$/.test(r.pollSecret))
+			return { ...r, state: 'pending' };
+	} catch (e) {
+		/* unreadable: forgotten below */
+	}
+	remember(null);
+	return null;
+}
+
+function onBeforeUnload(ev) {
+	/* Leaving now loses the key the pending certificate is for. */
+	if (state.wait && state.wait.keys) {
+		ev.preventDefault();
+		ev.returnValue = '';
+	}
+}
+
+/* Wait for the decision on request r (the 202's body, or what sessionStorage
+ * kept: then keys is null, the key having gone with the reload). */
+function startWait(r, keys, pass) {
+	stopWait();
+	const w = {
+		id: r.requestId, secret: r.pollSecret, createdAt: r.createdAt, expiresAt: r.expiresAt,
+		commonName: r.commonName, tokenName: r.tokenName, keys, pass, attempt: 0, timer: null,
+		checked: null,
+	};
+	state.wait = w;
+	remember(w);
+	window.addEventListener('beforeunload', onBeforeUnload);
+	$('wait-text').textContent = keys
+		? 'Your certificate request was sent. An administrator must approve it before the certificate is issued.'
+		: 'This page was reloaded while a certificate request waited for approval. Its key was made in the page that was closed, so the certificate cannot be used from here; this page still shows the decision.';
+	const dl = $('wait-list');
+	dl.textContent = '';
+	addRow(dl, 'Request', w.id);
+	addRow(dl, 'State', 'waiting for an administrator\'s approval');
+	addRow(dl, 'Name', w.tokenName);
+	addRow(dl, 'Name (CN)', w.commonName);
+	addRow(dl, 'Sent', w.createdAt ? when(w.createdAt) : null);
+	addRow(dl, 'Expires unless approved', w.expiresAt ? when(w.expiresAt) : null);
+	$('wait-key-hint').hidden = !keys;
+	$('b-check').hidden = false;
+	$('wait-progress').textContent = '';
+	step('wait');
+	setStatus(`Request ${w.id} is waiting for approval.`);
+	$('h-wait').focus();
+	schedulePoll(w);
+}
+
+/* The wait ends (decided, or the user moves on): no more checks, the key
+ * and passphrase dropped, nothing kept in sessionStorage. */
+function stopWait() {
+	const w = state.wait;
+	if (!w) return;
+	clearTimeout(w.timer);
+	w.keys = null;
+	w.pass = null;
+	state.wait = null;
+	remember(null);
+	window.removeEventListener('beforeunload', onBeforeUnload);
+}
+
+function schedulePoll(w, retryAfter) {
+	let sec = POLL_BACKOFF[Math.min(w.attempt, POLL_BACKOFF.length - 1)];
+	const ra = Number(retryAfter);
+	if (Number.isFinite(ra) && ra > sec) sec = Math.min(ra, 3600);
+	w.attempt++;
+	clearTimeout(w.timer);
+	w.timer = setTimeout(() => pollWait(w), sec * 1000);
+	const last = w.checked ? `Last checked ${w.checked.toLocaleTimeString()}; ` : '';
+	$('wait-progress').textContent = `${last}next check in ${duration(sec)}.`;
+}
+
+const TRANSIENT = new Set(['network_error', 'store_busy', 'store_unavailable', 'rate_limited', 'internal_error']);
+
+async function pollWait(w) {
+	if (state.wait !== w) return;
+	clearTimeout(w.timer);
+	let q;
+	try {
+		q = await api('GET', `/certificate-requests/${encodeURIComponent(w.id)}`, undefined, `Bearer ${w.secret}`);
+	} catch (e) {
+		if (state.wait !== w) return;
+		if (e instanceof PageError && TRANSIENT.has(e.code)) {
+			schedulePoll(w, e.retryAfter);
+			return;
+		}
+		waitOver(e instanceof PageError ? e : new PageError('internal_error', messageFor('internal_error')));
+		return;
+	}
+	if (state.wait !== w) return; /* forgotten meanwhile */
+	w.checked = new Date();
+	if (q.state === 'pending' || q.state === 'approved') {
+		schedulePoll(w);
+		return;
+	}
+	if (q.state === 'issued' && q.issued && q.issued.certificate) {
+		if (!w.keys) {
+			waitOver(new PageError('request_key_lost', messageFor('request_key_lost'), `serial ${q.issued.serial}`),
+				`Approved and issued (serial ${q.issued.serial}), but the key is gone.`);
+			return;
+		}
+		const keys = w.keys;
+		const pass = w.pass;
+		try {
+			await browserFiles(q.issued, keys, pass);
+		} catch (e) {
+			waitOver(new PageError('internal_error', `${messageFor('internal_error')} (${e.message})`));
+			return;
+		}
+		stopWait();
+		state.cert = q.issued;
+		showDone(q.issued, true);
+		return;
+	}
+	if (q.state === 'denied') {
+		const why = q.reason ? `Reason given: ${q.reason}` : 'No reason was given.';
+		waitOver(new PageError('request_denied', messageFor('request_denied'), why),
+			`Denied${q.decidedAt ? ` on ${when(q.decidedAt)}` : ''}. ${why}`);
+		return;
+	}
+	if (q.state === 'expired') {
+		waitOver(new PageError('request_expired', messageFor('request_expired')),
+			`Expired${q.expiresAt ? ` on ${when(q.expiresAt)}` : ''} without a decision.`);
+		return;
+	}
+	waitOver(new PageError('internal_error', messageFor('internal_error'), `state ${q.state}`));
+}
+
+/* The wait ended without a certificate: say why, in the card and the alert. */
+function waitOver(err, stateText) {
+	stopWait();
+	const dl = $('wait-list');
+	for (const dt of dl.querySelectorAll('dt')) {
+		if (dt.textContent === 'State' && stateText) dt.nextElementSibling.textContent = stateText;
+	}
+	$('wait-key-hint').hidden = true;
+	$('b-check').hidden = true;
+	$('wait-progress').textContent = '';
+	setStatus('');
+	showError(err);
+}
+
+/* ------------------------------------------------------------ my certificates */
+
+const mine = { user: null, list: [] };
+
+/* Basic credentials from the "My certificates" form: the code is taken
+ * (and the field emptied: it works once). undefined when missing. */
+function mineCredentials() {
+	const user = $('mine-user').value.trim();
+	const otp = $('mine-otp').value.replace(/\s+/g, '');
+	const pw = $('mine-password').value;
+	if (!user) return invalid('mine-user', 'user_required');
+	if (!otp) return invalid('mine-otp', 'otp_required');
+	$('mine-otp').value = '';
+	mine.user = user;
+	return basicAuth(user, pw ? `${pw}\n${otp}` : otp);
+}
+
+function mineFailed(e) {
+	const err = e instanceof PageError ? e : new PageError('internal_error', messageFor('internal_error'));
+	setStatus('');
+	showError(err);
+	if (AUTH_CODES.includes(err.code)) markInvalid('mine-otp');
+}
+
+async function onMine(ev) {
+	ev.preventDefault();
+	clearError();
+	const auth = mineCredentials();
+	if (auth === undefined) return;
+	const button = $('b-mine');
+	button.disabled = true;
+	setStatus('Asking the server for your certificates…');
+	try {
+		mine.list = await api('GET', '/me/certificates', undefined, auth);
+		showMine();
+		setStatus(`${mine.list.length} certificate${mine.list.length === 1 ? '' : 's'} for ${mine.user}. For a download or a revocation, enter the next one-time code first.`);
+		$('b-mine').textContent = 'Show them again';
+	} catch (e) {
+		mineFailed(e);
+	} finally {
+		button.disabled = false;
+	}
+}
+
+function showMine() {
+	const box = $('mine-list');
+	box.textContent = '';
+	$('mine-empty').hidden = mine.list.length !== 0;
+	for (const c of mine.list) box.appendChild(mineCard(c));
+}
+
+const REASONS = [
+	['keyCompromise', 'The device was lost or stolen'],
+	['cessationOfOperation', 'I no longer use it'],
+];
+
+function mineCard(c) {
+	const card = document.createElement('div');
+	card.className = 'card mine';
+	card.dataset.serial = c.serial;
+	const h = document.createElement('h3');
+	h.textContent = c.name || c.subject || c.serial;
+	const dl = document.createElement('dl');
+	addRow(dl, 'Status', c.status === 'revoked' && c.revocationReason ? `revoked (${c.revocationReason})` : c.status);
+	addRow(dl, 'Subject', c.subject);
+	addRow(dl, 'Serial', c.serial);
+	addRow(dl, 'Valid until', when(c.notAfter));
+	addRow(dl, 'Last used on the network', c.lastSeen ? when(c.lastSeen) : 'never');
+	addRow(dl, 'PKCS#12 file', c.pkcs12Available ? 'kept by the service: you can download it again' : null);
+	const buttons = document.createElement('div');
+	buttons.className = 'buttons';
+	card.append(h, dl, buttons);
+	const id = c.serial.replace(/[^0-9a-f]/g, '');
+	if (c.pkcs12Available && c.status === 'valid') {
+		const b = document.createElement('button');
+		b.type = 'button';
+		b.id = `p12-${id}`;
+		b.textContent = 'Download the PKCS#12 file';
+		b.addEventListener('click', () => mineDownload(c, b));
+		buttons.appendChild(b);
+	}
+	if (c.status === 'valid') {
+		const b = document.createElement('button');
+		b.type = 'button';
+		b.className = 'secondary';
+		b.id = `revoke-${id}`;
+		b.textContent = 'Revoke…';
+		b.setAttribute('aria-expanded', 'false');
+		const panel = document.createElement('fieldset');
+		panel.hidden = true;
+		panel.id = `revoke-box-${id}`;
+		b.setAttribute('aria-controls', panel.id);
+		const legend = document.createElement('legend');
+		legend.textContent = 'Why? RADIUS refuses the certificate from then on';
+		panel.appendChild(legend);
+		REASONS.forEach(([value, label], i) => {
+			const row = document.createElement('div');
+			row.className = 'choice';
+			const input = document.createElement('input');
+			input.type = 'radio';
+			input.name = `reason-${id}`;
+			input.id = `reason-${id}-${value}`;
+			input.value = value;
+			input.checked = i === 0;
+			const l = document.createElement('label');
+			l.htmlFor = input.id;
+			l.textContent = label;
+			row.append(input, l);
+			panel.appendChild(row);
+		});
+		const go = document.createElement('button');
+		go.type = 'button';
+		go.id = `revoke-now-${id}`;
+		go.textContent = 'Revoke it now';
+		go.addEventListener('click', () => mineRevoke(c, go, panel));
+		panel.appendChild(go);
+		b.addEventListener('click', () => {
+			panel.hidden = !panel.hidden;
+			b.setAttribute('aria-expanded', String(!panel.hidden));
+		});
+		buttons.appendChild(b);
+		card.appendChild(panel);
+	}
+	return card;
+}
+
+async function mineDownload(c, button) {
+	clearError();
+	const auth = mineCredentials();
+	if (auth === undefined) return;
+	button.disabled = true;
+	try {
+		const p12 = await apiBytes(`/me/certificates/${encodeURIComponent(c.serial)}/pkcs12`, auth);
+		const name = `${safeName(c.name || c.serial)}.p12`;
+		const id = `dl-mine-${c.serial.replace(/[^0-9a-f]/g, '')}`;
+		const old = document.getElementById(id);
+		if (old) old.remove();
+		const a = download(button.parentElement, `Save ${name}`, name, p12, 'application/x-pkcs12', id);
+		setStatus(`The PKCS#12 file is ready: use "Save ${name}". It opens with the passphrase it was issued with.`);
+		a.focus();
+	} catch (e) {
+		mineFailed(e);
+	} finally {
+		button.disabled = false;
+	}
+}
+
+async function mineRevoke(c, button, panel) {
+	clearError();
+	const reason = panel.querySelector('input[type=radio]:checked');
+	const auth = mineCredentials();
+	if (auth === undefined) return;
+	button.disabled = true;
+	try {
+		const r = await api('POST', `/me/certificates/${encodeURIComponent(c.serial)}/revoke`,
+			{ reason: reason ? reason.value : 'keyCompromise' }, auth);
+		const i = mine.list.findIndex((x) => x.serial === c.serial);
+		if (i >= 0) mine.list[i] = r;
+		const card = [...document.querySelectorAll('.mine')].find((e) => e.dataset.serial === c.serial);
+		const fresh = mineCard(r);
+		if (card) card.replaceWith(fresh);
+		setStatus(`Certificate ${c.serial} is revoked: RADIUS no longer admits it.`);
+		fresh.querySelector('h3').tabIndex = -1;
+		fresh.querySelector('h3').focus();
+	} catch (e) {
+		mineFailed(e);
+		button.disabled = false;
+	}
+}
+
 function init() {
 	$('f-token').addEventListener('submit', onToken);
 	$('f-login').addEventListener('submit', onLogin);
 	$('f-redeem').addEventListener('submit', onRedeem);
-	for (const id of ['b-back', 'b-back2']) {
+	for (const id of ['b-back', 'b-back2', 'b-forget', 'b-mine-back']) {
 		$(id).addEventListener('click', () => {
+			stopWait();
 			clearError();
 			setStatus('');
 			step(1);
 			$('token').focus();
 		});
 	}
+	$('b-check').addEventListener('click', () => {
+		if (!state.wait) return;
+		$('wait-progress').textContent = 'Checking…';
+		pollWait(state.wait);
+	});
+	$('b-mine-open').addEventListener('click', () => {
+		clearError();
+		setStatus('Sign in to see your certificates.');
+		step('mine');
+		if (!$('mine-user').value && $('user').value) $('mine-user').value = $('user').value;
+		$('h-mine').focus();
+	});
+	$('f-mine').addEventListener('submit', onMine);
 	$('want-password').addEventListener('change', () => {
 		$('password-box').hidden = !$('want-password').checked;
 		$('want-password').setAttribute('aria-expanded', String($('want-password').checked));
@@ -820,7 +1253,11 @@ function init() {
 		});
 	}
 	step(1);
-	loadSettings().then(() => { document.body.dataset.ready = '1'; });
+	loadSettings().then(() => {
+		const r = recalled();
+		if (r) startWait(r, null, null);
+		document.body.dataset.ready = '1';
+	});
 }
 
 /* For the tests (tests/integration/t_portal.sh checks tokenCheck against

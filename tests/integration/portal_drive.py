@@ -419,6 +419,200 @@ def document_step():
     return cdp.js("document.body.dataset.step")
 
 
+def admin(*args):
+    """crtoken-admin on the suite's instance (CRTOKEN_CONF in the environment)."""
+    return subprocess.run([PLAN["admin"], *args], capture_output=True, text=True, timeout=60)
+
+
+def wait_row(label):
+    """The value of the row label in the waiting card."""
+    return cdp.js(f"""(() => {{ for (const dt of document.querySelectorAll('#wait-list dt'))
+        if (dt.textContent === {json.dumps(label)}) return dt.nextElementSibling.textContent;
+        return null; }})()""")
+
+
+def kept_in_session():
+    return cdp.js("JSON.stringify(Object.assign({}, sessionStorage))")
+
+
+def pending_request(token, user, what):
+    """Redeem token as user with a key made in the browser: the page must
+    go to the waiting step. Returns the request id it shows (None if not)."""
+    load()
+    sign_in(token, user, otp(user))
+    choose(user, "browser", PLAN["passphrase"])
+    ok = cdp.wait("document.body.dataset.step === 'wait'", 30)
+    t = text()
+    check(f"{what}: the redemption answered 202 and the page waits for approval",
+          ok and "Waiting for approval" in t and "administrator must approve" in t,
+          t + str(error_code()))
+    return wait_row("Request")
+
+
+def polls():
+    return [e for e in cdp.events if e.get("method") == "Network.requestWillBeSent"
+            and "/certificate-requests/" in e["params"]["request"]["url"]]
+
+
+def approval_flow():
+    """A token that needs an administrator's approval, redeemed in the page
+    with a key made in the browser: the page waits (request id shown,
+    polling GET /certificate-requests/{id} with the poll secret, sooner
+    first, then less often), and crtoken-admin decides while it waits."""
+    # -------------------------------------------------- approved while the page waits
+    rid = pending_request(PLAN["approval"]["approve"], "hank", "approval")
+    check("... showing the request id", bool(rid) and len(rid) > 8, rid)
+    kept = kept_in_session()
+    check("... sessionStorage keeps the request id and poll secret, never the key or the passphrase",
+          rid in kept and "crq_" in kept and PLAN["passphrase"] not in kept
+          and "PRIVATE" not in kept and sorted(json.loads(json.loads(kept)["crtoken.pendingRequest"]))
+          == ["commonName", "createdAt", "expiresAt", "pollSecret", "requestId", "tokenName"], kept)
+    deadline = time.time() + 20
+    while len(polls()) < 2 and time.time() < deadline:
+        cdp.pump(0.2)
+    p = polls()
+    auths = [e["params"]["request"]["headers"].get("Authorization", "") for e in p]
+    check("... it polls by itself (two checks so far), with the poll secret as a Bearer token",
+          len(p) >= 2 and all(a.startswith("Bearer crq_") for a in auths)
+          and all(e["params"]["request"]["url"].endswith("/certificate-requests/" + rid) for e in p),
+          [e["params"]["request"]["url"] for e in p])
+    check("... the page says when it checks next", "next check in" in
+          cdp.js("document.getElementById('wait-progress').textContent"), text())
+    contrast("while waiting for approval")
+    shot("14-waiting-for-approval")
+    r = admin("request", "approve", rid)
+    check("crtoken-admin request approve while the page waits", r.returncode == 0, r.stderr)
+    ok = cdp.wait("document.body.dataset.step === '4'", 60)
+    t = text()
+    check("the page notices the approval by itself and shows the certificate",
+          ok and "made in this browser" in t and "Serial" in t, t + str(error_code()))
+    check("... and keeps nothing in sessionStorage any more", kept_in_session() == "{}",
+          kept_in_session())
+    shot("15-approved")
+    p12 = download("#dl-p12")
+    crt = download("#dl-crt")
+    check("the PKCS#12 built for the approved certificate downloads", p12 is not None)
+    RESULT["approved"] = {"p12": p12, "crt": crt, "request": rid}
+
+    # -------------------------------------------------- denied
+    rid = pending_request(PLAN["approval"]["deny"], "ivy", "denial")
+    r = admin("request", "deny", rid, "--reason", "Not a company <device> & \"personal\"")
+    check("crtoken-admin request deny while the page waits", r.returncode == 0, r.stderr)
+    click("#b-check")
+    cdp.wait("!document.getElementById('error').hidden", 30)
+    t = text()
+    check("a denied request: the page says so, with the administrator's reason (as text)",
+          error_code() == "request_denied" and "denied" in t
+          and 'Not a company <device> & "personal"' in t
+          and cdp.js("document.querySelectorAll('#main device').length") == 0, t)
+    check("... stops checking and forgets the request",
+          kept_in_session() == "{}" and cdp.js("document.getElementById('b-check').hidden"))
+    shot("16-denied")
+
+    # -------------------------------------------------- expired
+    rid = pending_request(PLAN["approval"]["expire"], "jack", "expiry")
+    # [requests] pending_lifetime passing: the request's deadline moved to the past.
+    subprocess.run(["sqlite3", PLAN["db"], "UPDATE certificate_requests SET expires_at = "
+                    f"strftime('%s','now') - 1 WHERE id = '{rid}'"], check=True)
+    click("#b-check")
+    cdp.wait("!document.getElementById('error').hidden", 30)
+    t = text()
+    check("an expired request: the page says nobody approved it in time",
+          error_code() == "request_expired" and "before it expired" in t, t)
+    shot("17-expired")
+
+    # -------------------------------------------------- a reload while waiting
+    rid = pending_request(PLAN["approval"]["reload"], "lena", "reload")
+    cdp.events.clear()
+    cdp.js("setTimeout(() => location.reload(), 0); true")
+    asked = None
+    deadline = time.time() + 10
+    while asked is None and time.time() < deadline:
+        cdp.pump(0.2)
+        d = [e for e in cdp.events if e.get("method") == "Page.javascriptDialogOpening"]
+        if d:
+            asked = d[0]["params"].get("type")
+            cdp.call("Page.handleJavaScriptDialog", accept=True)
+    check("leaving the page while it waits asks first (the key would be lost)",
+          asked == "beforeunload", asked)
+    ok = cdp.wait("document.body && document.body.dataset.ready === '1' && "
+                  "document.body.dataset.step === 'wait'", 20)
+    t = text()
+    check("after the reload the page still knows the request (sessionStorage) and waits for it",
+          ok and wait_row("Request") == rid and "was reloaded" in t, t)
+    r = admin("request", "approve", rid)
+    click("#b-check")
+    cdp.wait("!document.getElementById('error').hidden", 30)
+    t = text()
+    check("approved after the reload: the page says the key was lost with the reload, what to do",
+          r.returncode == 0 and error_code() == "request_key_lost" and "My certificates" in t, t)
+    shot("18-approved-after-reload")
+    check("no script error, no Content-Security-Policy refusal", cdp.problems == [],
+          cdp.problems)
+    cdp.call("Target.closeTarget", session=False, targetId=target)
+    json.dump(RESULT, open(PLAN["out_approval"], "w"))
+    sys.exit(0)
+
+
+def mine_card(serial):
+    return cdp.js(f"""(() => {{ const c = [...document.querySelectorAll('.mine')]
+        .find((e) => e.dataset.serial === {json.dumps(serial)}); return c ? c.innerText : null; }})()""")
+
+
+def mine_flow():
+    """"My certificates": kim's list after a sign-in, the kept PKCS#12
+    downloaded again, a certificate revoked as lost — each with a new code."""
+    kept, device = PLAN["mine"]["kept"], PLAN["mine"]["device"]
+    load()
+    click("#b-mine-open")
+    cdp.wait("document.body.dataset.step === 'mine'", 5)
+    type_into("#mine-user", "kim")
+    type_into("#mine-otp", otp("kim", -30))
+    click("#b-mine")
+    ok = cdp.wait("document.querySelectorAll('.mine').length >= 2", 20)
+    check("My certificates: kim signs in and sees both of her certificates",
+          ok and mine_card(kept) and mine_card(device), text() + str(error_code()))
+    sid = lambda s: s.replace(":", "")
+    check("... the one whose PKCS#12 the service kept offers its download, the other not",
+          cdp.js(f"Boolean(document.getElementById('p12-{sid(kept)}'))")
+          and not cdp.js(f"Boolean(document.getElementById('p12-{sid(device)}'))"), text())
+    check("... both can be revoked", cdp.js(f"Boolean(document.getElementById('revoke-{sid(kept)}'))")
+          and cdp.js(f"Boolean(document.getElementById('revoke-{sid(device)}'))"))
+    check("... the code field is empty again (a code works once)",
+          cdp.js("document.getElementById('mine-otp').value") == "")
+    contrast("on My certificates")
+    shot("19-my-certificates")
+    type_into("#mine-otp", otp("kim"))
+    click(f"#p12-{sid(kept)}")
+    ok = cdp.wait(f"Boolean(document.getElementById('dl-mine-{sid(kept)}'))", 20)
+    check("the kept PKCS#12 is fetched after the next code", ok, text() + str(error_code()))
+    p12 = download(f"#dl-mine-{sid(kept)}") if ok else None
+    check("... and downloads", p12 is not None)
+    click(f"#revoke-{sid(kept)}")
+    cdp.wait(f"!document.getElementById('revoke-box-{sid(kept)}').hidden", 5)
+    click(f"#reason-{sid(kept)}-keyCompromise")
+    type_into("#mine-otp", otp("kim", 30))
+    click(f"#revoke-now-{sid(kept)}")
+    ok = cdp.wait(f"""(() => {{ const c = [...document.querySelectorAll('.mine')]
+        .find((e) => e.dataset.serial === {json.dumps(kept)}); return c && c.innerText.includes('revoked'); }})()""", 20)
+    t = mine_card(kept) or ""
+    check("revoked as lost (keyCompromise) with the next code: the card says revoked",
+          ok and "revoked (keyCompromise)" in t, str(t) + str(error_code()))
+    check("... and offers neither a download nor a revocation any more",
+          not cdp.js(f"Boolean(document.getElementById('p12-{sid(kept)}'))")
+          and not cdp.js(f"Boolean(document.getElementById('revoke-{sid(kept)}'))"))
+    shot("20-revoked")
+    check("no script error, no Content-Security-Policy refusal", cdp.problems == [],
+          cdp.problems)
+    cdp.call("Target.closeTarget", session=False, targetId=target)
+    json.dump({"p12": p12}, open(PLAN["out_mine"], "w"))
+    sys.exit(0)
+
+
+if len(sys.argv) > 2 and sys.argv[2] == "approval":
+    approval_flow()
+if len(sys.argv) > 2 and sys.argv[2] == "mine":
+    mine_flow()
 if len(sys.argv) > 2 and sys.argv[2] == "password":
     password_flow()
 if len(sys.argv) > 2 and sys.argv[2] == "limits":

@@ -9,7 +9,11 @@
 # finds the certificate's key) and one made by the server (its passphrase
 # shown once); a wpa_supplicant profile that wpa_supplicant reads; and the
 # error paths (mistyped, wrong code, used, expired, the OTP lockout after
-# [otp] max_failures wrong codes, the per-address limit). Screenshots of
+# [otp] max_failures wrong codes, the per-address limit); a token that needs
+# approval (the page waits, polling with the poll secret, while crtoken-admin
+# approves — the PKCS#12 then built for the key kept in memory — denies, lets
+# it expire, or after a reload), and "My certificates" (the kept PKCS#12
+# downloaded, a certificate revoked). Screenshots of
 # every step in build/tests/portal/ (a phone's width, 375 px). The page's HTTP headers
 # (CSP, nosniff, no-referrer) and [portal] enabled = no are checked with curl.
 . "$(dirname "$0")/lib.sh"
@@ -49,6 +53,8 @@ MAX_FAILURES=3
 RATE_LIMIT=10
 conf_set max_failures $MAX_FAILURES && conf_set rate_limit_failures $RATE_LIMIT &&
 	conf_set rate_limit_seconds 3600 || { not_ok "configure the limits"; finish; exit 1; }
+# The PKCS#12 of a server-made key is kept for "My certificates".
+conf_set keep_pkcs12 yes || { not_ok "configure keep_pkcs12"; finish; exit 1; }
 mkdir -p "$T/pam.d"
 printf 'auth required %s config=%s\naccount required %s config=%s\n' \
 	"$PAM_SO" "$CRTOKEN_CONF" "$PAM_SO" "$CRTOKEN_CONF" >"$T/pam.d/crtoken-otp"
@@ -80,7 +86,7 @@ check_eq "portal.json carries the [portal] texts as JSON strings" "$ORG|$HELP|Tr
 	"$(jget "$T/body" "d['organization'] + '|' + d['help'] + '|' + str(d['loginRequired'])")"
 
 # ------------------------------------------------------------ users, tokens
-for u in alice bob carol dave erin frank gina; do
+for u in alice bob carol dave erin frank gina hank ivy jack lena kim; do
 	"$ADMIN" otp enroll "$u" --no-qr --json >"$T/otp-$u.json" || { not_ok "otp enroll $u"; finish; exit 1; }
 done
 secret() { jget "$T/otp-$1.json" "d['secret']"; }
@@ -92,6 +98,24 @@ new_token frank '"commonName":"frank-laptop"' && TOK_F=$TOKEN
 new_token gina '"commonName":"gina-phone"' && TOK_G=$TOKEN
 [ -n "${EXPIRED:-}" ] && [ -n "${TOK_A:-}" ] && [ -n "${TOK_B:-}" ] && [ -n "${TOK_C:-}" ] &&
 	[ -n "${TOK_F:-}" ] && [ -n "${TOK_G:-}" ] || { not_ok "tokens"; finish; exit 1; }
+# Tokens that need an administrator's approval (one per way it ends).
+for w in approve deny expire reload; do
+	new_token "approval-$w" "\"commonName\":\"$w-laptop\"" '"approval":"required"' ||
+		{ not_ok "approval token $w"; finish; exit 1; }
+	eval "TOK_AP_$w=\$TOKEN"
+done
+# kim's certificates for "My certificates": one issued by an admin (its
+# PKCS#12 kept), one made from a CSR on her device (none kept).
+"$ADMIN" token create --name kim-laptop --owner kim --json >"$T/kim-tok.json" &&
+	printf 'kim passphrase\n' >"$T/kim-pass" &&
+	"$ADMIN" token issue "$(jget "$T/kim-tok.json" "d['id']")" --generate ec-p256 \
+		--p12 "$T/kim.p12" --passphrase-file "$T/kim-pass" --json >"$T/kim-issue.json" &&
+	"$ADMIN" token create --name kim-phone --owner kim --json >"$T/kim-tok2.json" &&
+	make_csr "$T" kimphone &&
+	"$ADMIN" redeem "$(jget "$T/kim-tok2.json" "d['token']")" --csr "$T/kimphone.csr" --user kim \
+		--json >"$T/kim-redeem.json" || { not_ok "kim's certificates"; finish; exit 1; }
+KIM_KEPT=$(jget "$T/kim-issue.json" "d['serial']")
+KIM_DEVICE=$(jget "$T/kim-redeem.json" "d['serial']")
 
 # ------------------------------------------------------------ the browser
 rm -rf "$SHOTS"
@@ -110,8 +134,12 @@ $PY - "$T/plan.json" <<EOF
 import json, sys
 json.dump({"cdp": "http://127.0.0.1:$CDP_PORT", "url": "$URL/enroll", "shots": "$SHOTS",
            "downloads": "$T/dl", "enroll": "$ENROLL", "out": "$T/result.json",
+           "out_approval": "$T/result-approval.json", "out_mine": "$T/result-mine.json",
+           "admin": "$ADMIN", "db": "$T/inst/crtoken.db",
            "tokens": {"a": "$TOK_A", "b": "$TOK_B", "c": "$TOK_C", "f": "$TOK_F", "g": "$TOK_G", "expired": "$EXPIRED"},
-           "otp": {u: json.load(open("$T/otp-%s.json" % u))["secret"] for u in ("alice", "bob", "carol", "dave", "erin", "frank", "gina")},
+           "approval": {"approve": "$TOK_AP_approve", "deny": "$TOK_AP_deny", "expire": "$TOK_AP_expire", "reload": "$TOK_AP_reload"},
+           "mine": {"kept": "$KIM_KEPT", "device": "$KIM_DEVICE"},
+           "otp": {u: json.load(open("$T/otp-%s.json" % u))["secret"] for u in ("alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank", "ivy", "jack", "lena", "kim")},
            "max_failures": $MAX_FAILURES, "rate_limit_failures": $RATE_LIMIT,
            "password": "erin's pw",
            "passphrase": "$PASSPHRASE", "utf8_passphrase": "$UTF8_PASSPHRASE", "title": "$TITLE", "org": """$ORG""", "help": """$HELP""",
@@ -135,6 +163,10 @@ drive() {
 	[ "$DRIVE_RC" = 0 ] || sed 's/^/#   /' "$T/drive-$1.err" | tail -20
 }
 drive main "the page flows"
+# A token that needs approval: the page waits while crtoken-admin decides.
+drive approval "the approval flows"
+# "My certificates": the list, the kept PKCS#12, a revocation.
+drive mine "My certificates"
 # A PAM stack that asks for a password and then the code (pam_matrix +
 # pam_crtoken): the page's "also asks for a password" answers both prompts.
 # reload_pam SERVICE : crtokend logs in through SERVICE from now on.
@@ -214,6 +246,35 @@ check "the RADIUS CA the page saved is [network] ca_file" cmp "$T/lab-ca.pem" "$
 check_eq "a profile that embeds the legacy PKCS#12 is not offered for a browser key" true \
 	"$(r "d['browser_p12_disabled']")"
 
+# ------------------------------------------------------------ approval, My certificates
+ra() { jget "$T/result-approval.json" "$1" 2>/dev/null; }
+AP12=$(ra "d['approved']['p12']")
+ACRT=$(ra "d['approved']['crt']")
+RQ=$(ra "d['approved']['request']")
+openssl pkcs12 -in "$AP12" -passin "pass:$PASSPHRASE" -nocerts -nodes 2>/dev/null |
+	openssl pkey -pubout >"$T/ap12.pub" 2>/dev/null
+openssl x509 -in "$ACRT" -noout -pubkey >"$T/acrt.pub" 2>/dev/null
+check "approved in the page: the PKCS#12 opens with the chosen passphrase and holds a key" \
+	test -s "$T/ap12.pub"
+check "... the key made in the browser before the approval, the certificate's" cmp "$T/ap12.pub" "$T/acrt.pub"
+check_eq "... the certificate is the one the approval issued" \
+	"$("$ADMIN" request show "$RQ" --json | jget - "d['serial']")" \
+	"$(openssl x509 -in "$ACRT" -noout -serial | cut -d= -f2 | tr A-F a-f)"
+check_contains "... for the approved token's subject" "CN = approve-laptop" \
+	"$(openssl x509 -in "$ACRT" -noout -subject)"
+check_eq "the denied, expired and reloaded requests are as crtoken-admin decided" "denied expired issued" \
+	"$("$ADMIN" request list --json | jget - "' '.join(r['state'] for r in sorted(d, key=lambda r: r['tokenName']) if r['tokenName'] in ('approval-deny', 'approval-expire', 'approval-reload'))")"
+check "My certificates: the downloaded PKCS#12 is the one kept at issue, byte for byte" \
+	cmp "$(jget "$T/result-mine.json" "d['p12']")" "$T/kim.p12"
+check_eq "... the download is audited for kim" 1 \
+	"$("$ADMIN" audit --json --action cert.pkcs12_download | jget - "len([a for a in d if a['actor'] == 'kim' and a['object'] == '$KIM_KEPT'])")"
+check_eq "... the certificate revoked in the page is revoked, keyCompromise, by kim" "revoked keyCompromise" \
+	"$("$ADMIN" cert show "$KIM_KEPT" --json | jget - "d['status'] + ' ' + d['revocationReason']")"
+check_eq "... its kept PKCS#12 is gone with the revocation" 0 \
+	"$(sqlite3 "$T/inst/crtoken.db" "SELECT count(*) FROM kept_pkcs12 WHERE serial = '$KIM_KEPT'")"
+check_eq "... and the other one is still valid" valid \
+	"$("$ADMIN" cert show "$KIM_DEVICE" --json | jget - "d['status']")"
+
 SP12=$(r "d['server']['p12']")
 SPASS=$(r "d['server']['passphrase']")
 openssl pkcs12 -in "$SP12" -passin "pass:$SPASS" -nocerts -nodes 2>/dev/null |
@@ -229,7 +290,8 @@ check_eq "the mistyped token reached the server never (no token_mistyped in its 
 	"$(grep -c token_mistyped "$T/crtokend.log")"
 for s in 01-start 02-mistyped-token 03-sign-in 04-wrong-otp 05-preview 05-preview-390px 06-issued-browser-key \
 	07-profile-downloaded 08-issued-server-key 09-used-token 10-expired-token \
-	11-password-and-code 12-otp-locked 13-rate-limited; do
+	11-password-and-code 12-otp-locked 13-rate-limited 14-waiting-for-approval 15-approved \
+	16-denied 17-expired 18-approved-after-reload 19-my-certificates 20-revoked; do
 	check "screenshot $s.png is a PNG" sh -c "head -c 8 '$SHOTS/$s.png' | od -An -tx1 | grep -q '89 50 4e 47'"
 done
 check_eq "no secret in the server log" 0 \
