@@ -48,6 +48,7 @@ enum {
 	TOK_SAN_URI,
 	TOK_CLEAR_SAN,
 	TOK_PIN_MAC,
+	TOK_DESCRIPTION,
 };
 
 /* The metadata options of create and update, in their option tables. */
@@ -71,7 +72,8 @@ enum {
 	{"san-email", required_argument, NULL, TOK_SAN_EMAIL}, \
 	{"san-upn", required_argument, NULL, TOK_SAN_UPN},     \
 	{"san-dns", required_argument, NULL, TOK_SAN_DNS},     \
-	{"san-uri", required_argument, NULL, TOK_SAN_URI}
+	{"san-uri", required_argument, NULL, TOK_SAN_URI},     \
+	{"description", required_argument, NULL, TOK_DESCRIPTION}
 // clang-format on
 
 /* A crt_token_spec as the options fill it; reply owns the joined lines. */

@@ -12,6 +12,8 @@ static void print_token_text(const crt_token *t)
 	char a[32], b[32], c[32];
 	printf("id:       %s\nname:     %s\nstate:    %s\n", t->id, t->name,
 	       crt_token_state_name(t->state));
+	if (t->description != NULL)
+		printf("description: %s\n", t->description);
 	printf("CN:       %s\nO:        %s\nOU:       %s\nowner:    %s\n",
 	       t->cn ? t->cn : "(token name)", t->org ? t->org : "-", t->ou ? t->ou : "-",
 	       t->owner ? t->owner : "(anyone who logs in)");

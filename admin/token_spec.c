@@ -2,7 +2,8 @@
  * token_spec.c — the token metadata options that `token create` and
  * `token update` both take (--name, --cn, --org, --ou, --owner, --owner-email,
  * --expires, --lock, --open, --reply, --valid-days, --attestation, --attest-*,
- * --san-email, --san-upn, --san-dns, --san-uri),
+ * --san-email, --san-upn, --san-dns, --san-uri, --description; update:
+ * --description '' clears it),
  * parsed into a crt_token_spec.
  */
 #include <stdio.h>
@@ -47,6 +48,9 @@ int token_spec_option(admin_call *call, int c, const char *arg, token_spec_args 
 		return 1;
 	case TOK_OWNER_EMAIL:
 		spec->owner_email = arg;
+		return 1;
+	case TOK_DESCRIPTION: /* the library's rule decides (description_invalid) */
+		spec->description = arg;
 		return 1;
 	case TOK_EXPIRES:
 		if (crt_duration_parse(arg, &spec->lifetime) != CRT_OK) {

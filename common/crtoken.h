@@ -739,6 +739,9 @@ typedef struct crt_token_spec {
 			       * the profile's approval */
 	const char *pin_mac; /* create only: "first" or "off" (crt_pin_mac_name), NULL:
 			      * the profile's (which is [radius] pin_mac unless it sets one) */
+	const char *description; /* free text: what the token is for (one line, at most
+				  * 1024 bytes of UTF-8 without control characters:
+				  * description_invalid); NULL = none/unchanged, "" = clear */
 } crt_token_spec;
 
 typedef struct crt_token {
@@ -764,6 +767,7 @@ typedef struct crt_token {
 	char *ca;           /* the CA that signs its certificate ("default", ...) */
 	int approval;       /* enum crt_approval */
 	char *pin_mac;      /* "first" / "off" as the token says, NULL: the profile's */
+	char *description;  /* what the token is for, or NULL */
 } crt_token;
 void crt_token_clear(crt_token *t);
 void crt_token_list_free(crt_token *list, size_t n);

@@ -141,6 +141,7 @@ json_t *crt_token_json(const crt_token *t, const char *token)
 	put(o, "approval",
 	    json_string(t->approval == CRT_APPROVAL_REQUIRED ? "required" : "none"));
 	put(o, "pinMac", jstr(t->pin_mac)); /* null: the profile's */
+	put(o, "description", jstr(t->description));
 	return o;
 }
 

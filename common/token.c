@@ -15,6 +15,7 @@
 #include "rules/attest.h"
 #include "rules/profile.h"
 #include "rules/san.h"
+#include "rules/token.h"
 
 #define MAX_NAME 128
 #define MAX_REPLY 4096
@@ -164,6 +165,9 @@ crt_status token_check_spec(crt_ctx *ctx, const crt_token_spec *s, int creating)
 	    (r = check_owner(ctx, s->owner)) != CRT_OK ||
 	    (r = check_owner_email(ctx, s->owner_email)) != CRT_OK)
 		return r;
+	char bad_desc[160];
+	if (token_description_check(s->description, bad_desc, sizeof(bad_desc)) != CRT_OK)
+		return ctx_fail(ctx, CRT_E_DESCRIPTION_INVALID, "%s", bad_desc);
 	if ((s->locked | s->opened) & ~(unsigned)CRT_FIELD_ALL)
 		return ctx_fail(ctx, CRT_E_FIELD_INVALID, "unknown field in the lock or open list");
 	if ((creating || (s->set_locked && s->set_opened)) && (s->locked & s->opened))

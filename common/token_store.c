@@ -27,6 +27,7 @@ void crt_token_clear(crt_token *t)
 	free(t->san);
 	free(t->ca);
 	free(t->pin_mac);
+	free(t->description);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -88,6 +89,7 @@ static char *token_detail(const crt_token *t)
 		jb_str(&j, "approval", "required");
 	if (t->pin_mac != NULL)
 		jb_str(&j, "pinMac", t->pin_mac);
+	jb_str(&j, "description", t->description);
 	return jb_end(&j);
 }
 
@@ -144,11 +146,13 @@ crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char
 		t.approval = CRT_APPROVAL_NONE;
 	t.san = dup_str(nonempty(spec->san));
 	t.pin_mac = dup_str(spec->pin_mac);
+	t.description = dup_str(nonempty(spec->description));
 	t.created_at = now;
 	t.state = CRT_TOKEN_ACTIVE;
 	if (t.profile == NULL || (spec->pin_mac != NULL && t.pin_mac == NULL) ||
 	    (p->reply != NULL && spec->reply == NULL && t.reply == NULL) ||
-	    (nonempty(spec->san) != NULL && t.san == NULL)) {
+	    (nonempty(spec->san) != NULL && t.san == NULL) ||
+	    (nonempty(spec->description) != NULL && t.description == NULL)) {
 		r = CRT_E_NOMEM;
 		goto out;
 	}
@@ -251,7 +255,8 @@ static crt_status load_changed(crt_ctx *ctx, const char *id, const crt_token_spe
 	    (r = apply(&t->org, c->org)) != CRT_OK || (r = apply(&t->ou, c->ou)) != CRT_OK ||
 	    (r = apply(&t->owner, c->owner)) != CRT_OK ||
 	    (r = apply(&t->owner_email, c->owner_email)) != CRT_OK ||
-	    (r = apply(&t->reply, c->reply)) != CRT_OK || (r = apply(&t->san, c->san)) != CRT_OK)
+	    (r = apply(&t->reply, c->reply)) != CRT_OK || (r = apply(&t->san, c->san)) != CRT_OK ||
+	    (r = apply(&t->description, c->description)) != CRT_OK)
 		return r;
 	/* Locking a field closes it, opening one unlocks it. */
 	if (c->set_locked) {

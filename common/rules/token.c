@@ -171,3 +171,45 @@ crt_status token_claim_lost(const token_seen *seen, const char *id, int64_t vers
 	*retry = 1; /* claimable as seen: it changed between the claim and the read */
 	return refuse(why, CRT_E_TOKEN_NOT_ACTIVE, "token %s changed", id);
 }
+
+static int bidi_control(uint32_t c)
+{
+	return c == 0x061c || c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+	       (c >= 0x2066 && c <= 0x2069);
+}
+
+crt_status token_description_check(const char *d, char *why, size_t whylen)
+{
+	const unsigned char *p = (const unsigned char *)d;
+	size_t len = d != NULL ? strlen(d) : 0, n;
+	uint32_t c;
+
+	if (whylen > 0)
+		why[0] = '\0';
+	if (len > TOKEN_DESCRIPTION_MAX) {
+		snprintf(why, whylen, "the description is %zu bytes long, at most %d are allowed",
+		         len, TOKEN_DESCRIPTION_MAX);
+		return CRT_E_DESCRIPTION_INVALID;
+	}
+	for (size_t at = 0; at < len; at += n) {
+		if ((n = crt_utf8_next(p + at, len - at, &c)) == 0) {
+			snprintf(why, whylen, "the description is not valid UTF-8 (byte %zu)", at);
+			return CRT_E_DESCRIPTION_INVALID;
+		}
+		if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
+			snprintf(why, whylen,
+			         "the description contains a control character (U+%04X at byte "
+			         "%zu); it is one line of text without tabs",
+			         (unsigned)c, at);
+			return CRT_E_DESCRIPTION_INVALID;
+		}
+		if (bidi_control(c)) {
+			snprintf(why, whylen,
+			         "the description contains a bidirectional control character "
+			         "(U+%04X at byte %zu)",
+			         (unsigned)c, at);
+			return CRT_E_DESCRIPTION_INVALID;
+		}
+	}
+	return CRT_OK;
+}

@@ -86,4 +86,18 @@ typedef struct token_seen {
 crt_status token_claim_lost(const token_seen *seen, const char *id, int64_t version, int64_t now,
                             int *retry, token_refusal *why) __attribute__((warn_unused_result));
 
+/*
+ * A token's description (free text saying what the token is for): at most
+ * TOKEN_DESCRIPTION_MAX bytes of valid UTF-8 on one line — no control
+ * characters at all (C0 including tab, line feed and carriage return, DEL,
+ * C1), since `token list` and `token show` print it on one line and a
+ * terminal would act on them — and no bidirectional controls (U+061C,
+ * U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), which reorder what a
+ * terminal shows around them. NULL and "" are no description. CRT_OK, or
+ * CRT_E_DESCRIPTION_INVALID with the problem (and its byte offset) in why.
+ */
+#define TOKEN_DESCRIPTION_MAX 1024
+crt_status token_description_check(const char *d, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
 #endif /* CRTOKEN_RULES_TOKEN_H */

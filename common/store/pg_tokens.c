@@ -21,7 +21,7 @@
 #define TOKEN_COLUMNS                                                                        \
 	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "     \
 	"deleted_at, serial, created_by, updated_at, version, attestation, owner_email, profile, " \
-	"san, valid_days, ca, approval, pin_mac"
+	"san, valid_days, ca, approval, pin_mac, description"
 
 /* tokens.locked: locked fields in bits 0-2, opened ones in bits 3-5 (as on SQLite). */
 #define POLICY_OPENED_SHIFT 3
@@ -36,8 +36,8 @@ static int row_to_token(const PGresult *res, int i, crt_token *t)
 {
 	char **strs[] = {&t->name,   &t->cn,	 &t->org,	  &t->ou,	   &t->owner,
 			 &t->reply,  &t->serial, &t->created_by, &t->attestation, &t->owner_email,
-			 &t->profile, &t->san, &t->ca, &t->pin_mac};
-	static const int col[] = {1, 2, 3, 4, 5, 7, 12, 13, 16, 17, 18, 19, 21, 23};
+			 &t->profile, &t->san, &t->ca, &t->pin_mac, &t->description};
+	static const int col[] = {1, 2, 3, 4, 5, 7, 12, 13, 16, 17, 18, 19, 21, 23, 24};
 	unsigned policy = (unsigned)pg_int(res, i, 6);
 
 	memset(t, 0, sizeof(*t));
@@ -111,12 +111,13 @@ static crt_status pg_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 	pp_text(&p, t->ca != NULL ? t->ca : CRT_CA_DEFAULT);
 	pp_int(&p, t->approval);
 	pp_text(&p, t->pin_mac);
+	pp_text(&p, t->description);
 	return pg_exec(ctx,
 		       "INSERT INTO tokens(id, hash, name, cn, org, ou, owner, locked, reply, "
 		       "created_at, expires_at, updated_at, created_by, attestation, owner_email, "
-		       "profile, san, valid_days, ca, approval, pin_mac) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-		       "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-		       "NULLIF(CAST($18 AS integer), 0), $19, $20, $21)",
+		       "profile, san, valid_days, ca, approval, pin_mac, description) VALUES ($1, $2, "
+		       "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
+		       "NULLIF(CAST($18 AS integer), 0), $19, $20, $21, $22)",
 		       &p, NULL, NULL, "storing the token");
 }
 
@@ -187,11 +188,12 @@ static crt_status pg_update(crt_ctx *ctx, const crt_token *t, int64_t version, i
 	pp_text(&p, t->owner_email);
 	pp_text(&p, t->san);
 	pp_int(&p, t->valid_days);
+	pp_text(&p, t->description);
 	return changes_of(ctx,
 			  "UPDATE tokens SET name = $1, cn = $2, org = $3, ou = $4, owner = $5, "
 			  "locked = $6, reply = $7, expires_at = $8, updated_at = $9, "
 			  "attestation = $12, owner_email = $13, san = $14, "
-			  "valid_days = NULLIF(CAST($15 AS integer), 0), "
+			  "valid_days = NULLIF(CAST($15 AS integer), 0), description = $16, "
 			  "version = version + 1 WHERE id = $10 AND version = $11 "
 			  "AND used_at IS NULL AND deleted_at IS NULL",
 			  &p, "updating the token", changed);

@@ -17,7 +17,7 @@
 #define TOKEN_COLUMNS                                                                              \
 	"id, name, cn, org, ou, owner, locked, reply, created_at, expires_at, used_at, "           \
 	"deleted_at, serial, created_by, updated_at, version, attestation, owner_email, "         \
-	"profile, san, valid_days, ca, approval, pin_mac"
+	"profile, san, valid_days, ca, approval, pin_mac, description"
 
 /* The tokens.locked column holds the whole per-field override policy: the
  * locked fields in bits 0-2, the opened ones in bits 3-5. */
@@ -56,6 +56,7 @@ static void row_to_token(sqlite3_stmt *st, crt_token *t)
 	t->ca = store_col_strdup(st, 21);
 	t->approval = sqlite3_column_int(st, 22);
 	t->pin_mac = store_col_strdup(st, 23);
+	t->description = store_col_strdup(st, 24);
 }
 
 /* Whether every text column a row had came out (strdup may fail). */
@@ -64,8 +65,8 @@ static int row_complete(sqlite3_stmt *st, const crt_token *t)
 	char *const got[] = {t->name,   t->cn,     t->org,        t->ou,
 	                     t->owner,  t->reply,  t->serial,     t->created_by,
 	                     t->attestation, t->owner_email, t->profile, t->san, t->ca,
-	                     t->pin_mac};
-	const int col[] = {1, 2, 3, 4, 5, 7, 12, 13, 16, 17, 18, 19, 21, 23};
+	                     t->pin_mac, t->description};
+	const int col[] = {1, 2, 3, 4, 5, 7, 12, 13, 16, 17, 18, 19, 21, 23, 24};
 	for (size_t i = 0; i < sizeof(col) / sizeof(col[0]); i++)
 		if (got[i] == NULL && sqlite3_column_type(st, col[i]) != SQLITE_NULL)
 			return 0;
@@ -113,8 +114,8 @@ static crt_status sq_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 	    store_prepare(ctx,
 	                  "INSERT INTO tokens(id, hash, name, cn, org, ou, owner, locked, "
 	                  "reply, created_at, expires_at, updated_at, created_by, attestation, "
-	                  "owner_email, profile, san, valid_days, ca, approval, pin_mac) "
-	                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	                  "owner_email, profile, san, valid_days, ca, approval, pin_mac, "
+	                  "description) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	                  &st);
 	if (r != CRT_OK)
 		return r;
@@ -140,6 +141,7 @@ static crt_status sq_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 	store_bind_text(st, 19, t->ca != NULL ? t->ca : CRT_CA_DEFAULT);
 	sqlite3_bind_int(st, 20, t->approval);
 	store_bind_text(st, 21, t->pin_mac);
+	store_bind_text(st, 22, t->description);
 	int rc = sqlite3_step(st);
 	store_done(st);
 	return rc == SQLITE_DONE ? CRT_OK : store_error(ctx, rc, "storing the token");
@@ -212,8 +214,8 @@ static crt_status sq_update(crt_ctx *ctx, const crt_token *t, int64_t version, i
 	    store_prepare(ctx,
 	                  "UPDATE tokens SET name = ?, cn = ?, org = ?, ou = ?, owner = ?, "
 	                  "locked = ?, reply = ?, expires_at = ?, updated_at = ?, attestation = ?, "
-	                  "owner_email = ?, san = ?, valid_days = ?, version = version + 1 "
-	                  "WHERE id = ? AND version = ? "
+	                  "owner_email = ?, san = ?, valid_days = ?, description = ?, "
+	                  "version = version + 1 WHERE id = ? AND version = ? "
 	                  "AND used_at IS NULL AND deleted_at IS NULL",
 	                  &st);
 	*changed = 0;
@@ -233,8 +235,9 @@ static crt_status sq_update(crt_ctx *ctx, const crt_token *t, int64_t version, i
 	store_bind_text(st, 12, t->san);
 	if (t->valid_days > 0)
 		sqlite3_bind_int(st, 13, t->valid_days);
-	store_bind_text(st, 14, t->id);
-	sqlite3_bind_int64(st, 15, version);
+	store_bind_text(st, 14, t->description);
+	store_bind_text(st, 15, t->id);
+	sqlite3_bind_int64(st, 16, version);
 	return step_changes(ctx, st, "updating the token", changed);
 }
 

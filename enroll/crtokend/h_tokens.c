@@ -21,7 +21,7 @@ static const char *const spec_keys[] = {
     "name",      "commonName", "organization", "organizationalUnit", "owner",
     "expiresIn", "expiresAt",  "lockedFields", "replyAttributes",    "openFields",
     "attestation", "attestPinPolicy", "attestTouchPolicy", "attestMinFirmware", "ownerEmail",
-    "profile", "validDays", "validYears", "ca", "approval", "san", "pinMac", NULL,
+    "profile", "validDays", "validYears", "ca", "approval", "san", "pinMac", "description", NULL,
 };
 
 /* A growing "line\nline" buffer. */
@@ -308,7 +308,7 @@ static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spe
 	static const char *const strkeys[] = {
 	    "name",        "commonName",      "organization",      "organizationalUnit", "owner",
 	    "attestation", "attestPinPolicy", "attestTouchPolicy", "attestMinFirmware", "ownerEmail", "ca",
-	    "approval"};
+	    "approval", "description"};
 	const char **dst[] = {&spec->name,
 	                      &spec->cn,
 	                      &spec->org,
@@ -320,7 +320,8 @@ static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spe
 	                      &spec->attest_min_firmware,
 	                      &spec->owner_email,
 	                      &spec->ca,
-	                      &spec->approval};
+	                      &spec->approval,
+	                      &spec->description};
 	json_t *v;
 	size_t i;
 	int is_null;

@@ -203,8 +203,8 @@ KJ=$("$A" apikey create --name opt-key --json)
 KID=$(json_get "$KJ" id)
 AUDIT0=$("$A" audit --limit 100000 --json | grep -c '"id"')
 
-CREATE_TAKES="(it takes --name, --cn, --org, --ou, --owner, --owner-email, --expires, --lock, --open, --reply, --attestation, --attest-pin-policy, --attest-touch-policy, --attest-min-firmware, --valid-days, --san-email, --san-upn, --san-dns, --san-uri, --profile, --count, --ca, --approval, --pin-mac, --json)"
-UPDATE_TAKES="(it takes --name, --cn, --org, --ou, --owner, --owner-email, --expires, --lock, --open, --reply, --attestation, --attest-pin-policy, --attest-touch-policy, --attest-min-firmware, --valid-days, --san-email, --san-upn, --san-dns, --san-uri, --clear-reply, --clear-san, --json)"
+CREATE_TAKES="(it takes --name, --cn, --org, --ou, --owner, --owner-email, --expires, --lock, --open, --reply, --attestation, --attest-pin-policy, --attest-touch-policy, --attest-min-firmware, --valid-days, --san-email, --san-upn, --san-dns, --san-uri, --description, --profile, --count, --ca, --approval, --pin-mac, --json)"
+UPDATE_TAKES="(it takes --name, --cn, --org, --ou, --owner, --owner-email, --expires, --lock, --open, --reply, --attestation, --attest-pin-policy, --attest-touch-policy, --attest-min-firmware, --valid-days, --san-email, --san-upn, --san-dns, --san-uri, --description, --clear-reply, --clear-san, --json)"
 check_usage "token create refuses list's --state" \
 	"crtoken-admin token create: --state does not apply $CREATE_TAKES" \
 	"$A" token create --name never --state active
@@ -301,6 +301,19 @@ check_eq "... --expires 1d" 86400 "$(printf '%s' "$J" | $PY -c 'import json,sys,
 j=json.load(sys.stdin); p=lambda s: d.datetime.strptime(s,"%Y-%m-%dT%H:%M:%SZ")
 print(int((p(j["expiresAt"])-p(j["createdAt"])).total_seconds()))')"
 AID=$(json_get "$J" id)
+J=$("$A" token create --name described --description 'Printer room, 3rd floor' --json)
+DID=$(json_get "$J" id)
+check_contains "token create --description" '"description": "Printer room, 3rd floor"' "$J"
+check_contains "token show prints the description" 'description: Printer room, 3rd floor' \
+	"$("$A" token show "$DID")"
+check_contains "token list --json carries the description" '"description": "Printer room, 3rd floor"' \
+	"$("$A" token list --json)"
+check_contains "token update --description changes it" '"description": "Lab"' \
+	"$("$A" token update "$DID" --description Lab --json)"
+check_contains "token update --description '' clears it" '"description": null' \
+	"$("$A" token update "$DID" --description '' --json)"
+check_contains "token update without --description leaves it" '"description": null' \
+	"$("$A" token update "$DID" --ou x --json)"
 check_eq "token create --count 3 --json makes three" 3 \
 	"$("$A" token create --name batch --count 3 --json | grep -c '"token": "crt_')"
 check_eq "token create --count 2 prints two token strings" 2 \

@@ -140,6 +140,14 @@ bad "cli: malformed duration" "--expires" "$A" token create --name x --expires s
 bad "cli: reply attribute without =" reply_attribute_invalid "$A" token create --name x --reply Tunnel-Type
 bad "cli: reply attribute with a bad name" reply_attribute_invalid "$A" token create --name x --reply 'Tunnel Type=VLAN'
 bad "cli: unknown lock field" "--lock" "$A" token create --name x --lock cn,colour
+DESC_TOK=$("$A" token create --name described --json | jget - "d['id']")
+bad "cli: a 1025-byte description" description_invalid "$A" token create --name x --description "$(head -c 1025 /dev/zero | tr '\0' d)"
+bad "cli: a tab in a description" description_invalid "$A" token create --name x --description "$(printf 'a\tb')"
+bad "cli: a line break in a description" description_invalid "$A" token create --name x --description "$(printf 'a\nb')"
+bad "cli: a terminal escape in a description" description_invalid "$A" token create --name x --description "$(printf 'a\033[2Jb')"
+bad "cli: a non-UTF-8 description" description_invalid "$A" token create --name x --description "$(printf 'caf\351')"
+bad "cli: a bidi override in a description" description_invalid "$A" token create --name x --description "$(printf 'guest \342\200\256evil')"
+bad "cli: a bad description on update" description_invalid "$A" token update "$DESC_TOK" --description "$(printf 'a\rb')"
 # ---------------------------------------------------------------- CLI: the certificate's shape
 bad "cli: a key type the token's profile does not allow" csr_unsupported_key "$A" redeem "$STRICT" --csr "$T/good.csr"
 bad "cli: a CN that makes the profile's SAN template invalid" san_invalid "$A" redeem "$DEVICE" --csr "$T/good.csr" --cn "two words"
@@ -321,6 +329,10 @@ bad "enroll: pkcs12 onto an existing file without --force" "use --force" "$ENROL
 ln -s "$T/exists.p12" "$T/link.p12"
 bad "enroll: pkcs12 onto a symlink, even with --force" "symbolic link" "$ENROLL" pkcs12 "$SERIAL" --out "$T/link.p12" --force --server "$URL" --user alice --otp-file "$T/exists.p12"
 bad "enroll: pkcs12 without --out is a usage error" "usage: crtoken-enroll pkcs12" "$ENROLL" pkcs12 "$SERIAL" --server "$URL" --user alice
+bad "http: a 1025-byte description is 422 description_invalid" '422 {"error":{"code":"description_invalid"' http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary "{\"name\":\"x\",\"description\":\"$(head -c 1025 /dev/zero | tr '\0' d)\"}"
+bad "http: a control character in a description is 422 description_invalid" description_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","description":"a\u001b[2Jb"}'
+bad "http: a bad description in a PATCH is 422 description_invalid" description_invalid http PATCH "/certificate-request-tokens/$DESC_TOK" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"description":"a\tb"}'
+bad "http: a description that is not a string is 400" request_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","description":42}'
 # ---------------------------------------------------------------- scoped API keys
 bad "cli: an unknown API key scope" scope_unknown "$A" apikey create --name x --scope tokens:read,tokens:admin
 bad "cli: an empty API key scope list" scope_unknown "$A" apikey create --name x --scope ,

@@ -243,6 +243,79 @@ static void a_token_changed_since_phase_one_means_read_it_again(void **s)
 	assert_int_equal(retry, 1);
 }
 
+/* ------------------------------------------------------------ description */
+
+static void a_description_of_printable_utf8_up_to_the_limit_is_accepted(void **s)
+{
+	char why[160], max[TOKEN_DESCRIPTION_MAX + 1];
+	memset(max, 'd', TOKEN_DESCRIPTION_MAX);
+	max[TOKEN_DESCRIPTION_MAX] = '\0';
+	assert_int_equal(token_description_check(NULL, why, sizeof(why)), CRT_OK);
+	assert_int_equal(token_description_check("", why, sizeof(why)), CRT_OK);
+	assert_int_equal(token_description_check("Laptop of the 3rd floor printer room", why,
+	                                         sizeof(why)),
+	                 CRT_OK);
+	assert_int_equal(token_description_check("Büro Zürich – 会議室 ✓", why, sizeof(why)),
+	                 CRT_OK);
+	assert_int_equal(token_description_check(max, why, sizeof(why)), CRT_OK);
+	assert_string_equal(why, "");
+}
+
+static void a_description_one_byte_too_long_is_invalid_and_says_so(void **s)
+{
+	char why[160], big[TOKEN_DESCRIPTION_MAX + 2];
+	memset(big, 'd', TOKEN_DESCRIPTION_MAX + 1);
+	big[TOKEN_DESCRIPTION_MAX + 1] = '\0';
+	assert_int_equal(token_description_check(big, why, sizeof(why)),
+	                 CRT_E_DESCRIPTION_INVALID);
+	assert_non_null(strstr(why, "1025 bytes"));
+	assert_non_null(strstr(why, "1024"));
+}
+
+static void a_description_with_any_control_character_is_invalid(void **s)
+{
+	/* tab, line feed and CR included: one line of text */
+	static const char *const bad[] = {"a\tb", "a\nb", "a\rb", "a\x1b[31mred", "a\x7f",
+	                                  "a\xc2\x85" /* U+0085 NEL (C1) */, "\x01"};
+	char why[160];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (token_description_check(bad[i], why, sizeof(why)) != CRT_E_DESCRIPTION_INVALID)
+			fail_msg("description #%zu was accepted", i);
+		assert_non_null(strstr(why, "control character"));
+	}
+	assert_int_equal(token_description_check("ab\t", why, sizeof(why)),
+	                 CRT_E_DESCRIPTION_INVALID);
+	assert_non_null(strstr(why, "U+0009 at byte 2"));
+}
+
+static void a_description_that_is_not_utf8_is_invalid(void **s)
+{
+	static const char *const bad[] = {"caf\xe9", "\xc0\xaf" /* overlong '/' */,
+	                                  "\xed\xa0\x80" /* a surrogate */, "abc\xe2\x82",
+	                                  "\xff"};
+	char why[160];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (token_description_check(bad[i], why, sizeof(why)) != CRT_E_DESCRIPTION_INVALID)
+			fail_msg("description #%zu was accepted", i);
+		assert_non_null(strstr(why, "not valid UTF-8"));
+	}
+	assert_int_equal(token_description_check("caf\xe9", why, sizeof(why)),
+	                 CRT_E_DESCRIPTION_INVALID);
+	assert_non_null(strstr(why, "byte 3"));
+}
+
+static void attack_description_with_bidi_override_hides_text_in_a_listing(void **s)
+{
+	char why[160];
+	/* "evil" shown reversed after an RLO: what a terminal prints is not the text */
+	assert_int_equal(token_description_check("guest \xe2\x80\xae" "evil", why, sizeof(why)),
+	                 CRT_E_DESCRIPTION_INVALID);
+	assert_non_null(strstr(why, "bidirectional"));
+	assert_non_null(strstr(why, "U+202E"));
+	assert_int_equal(token_description_check("x\xe2\x81\xa6y", why, sizeof(why)),
+	                 CRT_E_DESCRIPTION_INVALID); /* U+2066 LRI */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +332,11 @@ int main(void)
 	    cmocka_unit_test(a_subject_without_cn_or_with_a_bad_field_is_invalid),
 	    cmocka_unit_test(a_lost_claim_says_why_from_what_the_store_saw),
 	    cmocka_unit_test(a_token_changed_since_phase_one_means_read_it_again),
+	    cmocka_unit_test(a_description_of_printable_utf8_up_to_the_limit_is_accepted),
+	    cmocka_unit_test(a_description_one_byte_too_long_is_invalid_and_says_so),
+	    cmocka_unit_test(a_description_with_any_control_character_is_invalid),
+	    cmocka_unit_test(a_description_that_is_not_utf8_is_invalid),
+	    cmocka_unit_test(attack_description_with_bidi_override_hides_text_in_a_listing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
