@@ -333,6 +333,22 @@ static crt_status load_for(crt_ctx *ctx, const char *id, int d, int64_t now, crt
 	return CRT_OK;
 }
 
+/* The token request q consumed, for its owner and ownerEmail in the
+ * decision's event (so the e-mail sink's to_owner reaches the requester's
+ * owner on a denial or expiry too); *t stays empty when the token is gone. */
+static crt_status owner_of(crt_ctx *ctx, const char *token_id, int64_t now, crt_token *t)
+{
+	crt_status r = token_load(ctx, token_id, now, t);
+
+	if (r == CRT_E_TOKEN_NOT_FOUND) {
+		crt_token_clear(t);
+		memset(t, 0, sizeof(*t));
+		ctx_clear_detail(ctx);
+		return CRT_OK;
+	}
+	return r;
+}
+
 crt_status crt_request_approve(crt_ctx *ctx, const char *id, const char *actor, crt_cert *out)
 {
 	crt_request q = {0};
@@ -441,6 +457,7 @@ out:
 crt_status crt_request_deny(crt_ctx *ctx, const char *id, const char *reason, const char *actor)
 {
 	crt_request q = {0};
+	crt_token t = {0};
 	char *detail = NULL;
 	int64_t now = crt_now();
 	int changed = 0;
@@ -452,7 +469,8 @@ crt_status crt_request_deny(crt_ctx *ctx, const char *id, const char *reason, co
 		return ctx_fail(ctx, CRT_E_FIELD_INVALID,
 		                "a denial needs a reason: 1-%d bytes of printable UTF-8",
 		                REQUEST_REASON_MAX);
-	if ((r = load_for(ctx, id, REQUEST_DENY, now, &q)) != CRT_OK)
+	if ((r = load_for(ctx, id, REQUEST_DENY, now, &q)) != CRT_OK ||
+	    (r = owner_of(ctx, q.token_id, now, &t)) != CRT_OK)
 		goto out;
 	jb_begin(&j);
 	jb_str(&j, "token", q.token_id);
@@ -465,6 +483,8 @@ crt_status crt_request_deny(crt_ctx *ctx, const char *id, const char *reason, co
 	event_subject es = {.request_id = q.id,
 	                    .token_id = q.token_id,
 	                    .token_name = q.token_name,
+	                    .owner = t.owner,
+	                    .owner_email = t.owner_email,
 	                    .common_name = q.cn,
 	                    .user = q.requester,
 	                    .reason = reason};
@@ -491,6 +511,7 @@ fail:
 	store_rollback(ctx);
 out:
 	free(detail);
+	crt_token_clear(&t);
 	crt_request_clear(&q);
 	return r;
 }
@@ -520,11 +541,7 @@ crt_status crt_requests_expire(crt_ctx *ctx, const char *actor, size_t *n)
 		                           .expire = 1,
 		                           .now = now,
 		                           .decided_by = actor};
-		event_subject es = {.request_id = due[i].id,
-		                    .token_id = due[i].token_id,
-		                    .token_name = due[i].token_name,
-		                    .common_name = due[i].cn,
-		                    .user = due[i].requester};
+		crt_token t = {0};
 		char *detail;
 		int changed = 0;
 		jbuf j;
@@ -533,18 +550,30 @@ crt_status crt_requests_expire(crt_ctx *ctx, const char *actor, size_t *n)
 			goto fail;
 		if (!changed) /* another node expired it a moment ago */
 			continue;
+		if ((r = owner_of(ctx, due[i].token_id, now, &t)) != CRT_OK)
+			goto fail;
+		event_subject es = {.request_id = due[i].id,
+		                    .token_id = due[i].token_id,
+		                    .token_name = due[i].token_name,
+		                    .owner = t.owner,
+		                    .owner_email = t.owner_email,
+		                    .common_name = due[i].cn,
+		                    .user = due[i].requester};
 		jb_begin(&j);
 		jb_str(&j, "token", due[i].token_id);
 		jb_str(&j, "requester", due[i].requester);
 		jb_int(&j, "pendingLifetimeSeconds", ctx->cfg.request_pending_lifetime);
 		if ((detail = jb_end(&j)) == NULL) {
+			crt_token_clear(&t);
 			r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 			goto fail;
 		}
 		r = audit_write(ctx, actor, "request.expire", due[i].id, detail);
 		free(detail);
-		if (r != CRT_OK ||
-		    (r = event_emit(ctx, "request.expired", actor, &es, NULL, NULL)) != CRT_OK)
+		if (r == CRT_OK)
+			r = event_emit(ctx, "request.expired", actor, &es, NULL, NULL);
+		crt_token_clear(&t);
+		if (r != CRT_OK)
 			goto fail;
 		count++;
 	}

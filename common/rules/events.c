@@ -121,7 +121,8 @@ int event_retry_at(int attempts, int64_t now, int64_t first_at, int64_t base, in
 
 const char *const event_placeholders[] = {
 	"id",     "type",       "time",   "actor",      "tokenId", "tokenName", "owner",
-	"ownerEmail", "serial", "commonName", "notAfter", "reason",  "user",      NULL,
+	"ownerEmail", "serial", "commonName", "notAfter", "reason",  "user",      "requestId",
+	NULL,
 };
 
 static int placeholder_known(const char *s, size_t n)

@@ -3,7 +3,8 @@
 # 127.0.0.1 (TCP 18850 webhook, 18851 SMTP, 18852 crtokend): an HTTPS
 # webhook server that checks the HMAC signature (event_receivers.py, a
 # throwaway certificate), an SMTP server (python3-aiosmtpd) that receives
-# the mail, and a command sink. crtokend delivers what its own requests
+# the mail, and a command sink. The approval workflow's request.* events
+# reach the webhook and the approvers and token owner by mail. crtokend delivers what its own requests
 # change at once and what crtoken-admin changes on its poll; a receiver that
 # is down gets every event later, across a crtokend restart; `crtoken-admin
 # events deliver` does a pass without crtokend; bad sink configurations are
@@ -51,6 +52,15 @@ to_owner = yes
 events = token.created, certificate.*
 subject = [crtoken] {type}: {tokenName}
 body = Event {type} by {actor}.\nToken {tokenId} ({tokenName}), owner {owner}.\nSerial {serial}
+[events.sink reqmail]
+type = email
+smtp_url = smtp://127.0.0.1:$SMTP_PORT
+from = crtoken@example.org
+to = approvers@example.org
+to_owner = yes
+events = request.*
+subject = [crtoken] {type} {requestId}: {tokenName}
+body = Request {requestId} of token {tokenName} ({tokenId}).\nOwner {owner} <{ownerEmail}>, requested by {user}.\nEvent by {actor}. Serial {serial}.\nReason: {reason}
 [events.sink run]
 type = command
 command = $T/sink.sh
@@ -164,6 +174,90 @@ check_status "revoke through crtokend" 200 -
 check "certificate.revoked reaches the webhook" wait_for "$T/hook.jsonl" \
 	"any(r['event']['type'] == 'certificate.revoked' and r['event']['subject'].get('reason') == 'keyCompromise' for r in rows)"
 
+# The approval workflow's events: request.pending, .approved, .denied and
+# .expired reach the webhook (signed) and, through the reqmail sink, the
+# approvers and the token's owner (its ownerEmail), with the request
+# templates rendered ({requestId}, {reason}, {serial}, ...).
+mail_with() { grep -l -F -- "$1" "$T"/mail/*.eml 2>/dev/null | head -1; }
+has_mail() { [ -n "$(mail_with "$1")" ]; }
+hook_has() { wait_for "$T/hook.jsonl" "any(r['event']['type'] == '$1' and r['event']['subject'].get('requestId') == '$2' and r['sigOk'] for r in rows)"; }
+hook_subject() { jget - "[r['event']['subject'] for r in d if r['event']['type'] == '$1' and r['event']['subject'].get('requestId') == '$2'][0]$3" <"$T/hook.jsonl.all"; }
+# request_for NAME OWNER : a token NAME that needs approval, for OWNER
+# (OWNER@example.org), redeemed by OWNER's crtoken-admin redeem: its request id.
+request_for() {
+	"$ADMIN" token create --name "$1" --owner "$2" --owner-email "$2@example.org" \
+		--approval required --json >"$T/$1.json" && make_csr "$T" "$1" &&
+		"$ADMIN" redeem "$(jget "$T/$1.json" "d['token']")" --csr "$T/$1.csr" --user "$2" \
+			>"$T/$1.out" 2>&1
+	[ $? = 5 ] || { not_ok "the redemption of $1 waits for approval (exit 5)"; return 1; }
+	"$ADMIN" request list --json | jget - "[r['requestId'] for r in d if r['tokenName'] == '$1'][0]"
+}
+# mail_of KIND ID : the .eml of the reqmail message for request ID's event KIND.
+mail_of() {
+	eventually 150 has_mail "[crtoken] request.$1 $2:" || return 1
+	mail_with "[crtoken] request.$1 $2:"
+}
+snapshot_hook() { $PY -c '
+import json, sys
+print(json.dumps([json.loads(l) for l in open(sys.argv[1]) if l.strip()]))' "$T/hook.jsonl" >"$T/hook.jsonl.all"; }
+
+RQ1=$(request_for rq-laptop carol)
+check "request.pending reaches the webhook, signed" hook_has request.pending "$RQ1"
+snapshot_hook
+check_eq "... naming the request, its token, the owner and her address" \
+	"$RQ1 rq-laptop carol carol@example.org" \
+	"$(hook_subject request.pending "$RQ1" "" | jget - "' '.join([d['requestId'], d['tokenName'], d['owner'], d['ownerEmail']])")"
+M=$(mail_of pending "$RQ1")
+check "request.pending reaches the SMTP server" test -n "$M"
+check_eq "... to the approvers and the token's owner" '["approvers@example.org", "carol@example.org"]' \
+	"$(jget "${M%.eml}.json" "d['to']")"
+check_contains "... the subject template rendered with {requestId}" \
+	"Subject: [crtoken] request.pending $RQ1: rq-laptop" "$(cat "$M")"
+check_contains "... and the body template" \
+	"Owner carol <carol@example.org>, requested by carol." "$(tr -d '\r' <"$M")"
+
+"$ADMIN" request approve "$RQ1" >/dev/null 2>"$T/approve.err" || not_ok "crtoken-admin request approve"
+RQ1_SERIAL=$("$ADMIN" request show "$RQ1" --json | jget - "d['serial']")
+check "request.approved reaches the webhook, signed" hook_has request.approved "$RQ1"
+snapshot_hook
+check_eq "... with the serial the approval issued" "$RQ1_SERIAL" \
+	"$(hook_subject request.approved "$RQ1" "['serial']")"
+M=$(mail_of approved "$RQ1")
+check "request.approved reaches the SMTP server" test -n "$M"
+check_eq "... to the approvers and the owner" '["approvers@example.org", "carol@example.org"]' \
+	"$(jget "${M%.eml}.json" "d['to']")"
+check_contains "... the body names who decided and the serial" \
+	"Event by admin:$(id -un). Serial $RQ1_SERIAL." "$(tr -d '\r' <"$M")"
+
+RQ2=$(request_for rq-phone dave)
+"$ADMIN" request deny "$RQ2" --reason "no phones on this VLAN" >/dev/null ||
+	not_ok "crtoken-admin request deny"
+check "request.denied reaches the webhook, signed" hook_has request.denied "$RQ2"
+snapshot_hook
+check_eq "... with the reason and the token's owner" "no phones on this VLAN|dave|dave@example.org" \
+	"$(hook_subject request.denied "$RQ2" "" | jget - "'|'.join([d['reason'], d['owner'], d['ownerEmail']])")"
+M=$(mail_of denied "$RQ2")
+check "request.denied reaches the SMTP server" test -n "$M"
+check_eq "... to the approvers and the token's owner (ownerEmail)" \
+	'["approvers@example.org", "dave@example.org"]' "$(jget "${M%.eml}.json" "d['to']")"
+check_contains "... the body template with {reason}" "Reason: no phones on this VLAN" \
+	"$(tr -d '\r' <"$M")"
+
+RQ3=$(request_for rq-old erin)
+# [requests] pending_lifetime passing: the request's deadline moved to the past.
+sqlite3 "$I/crtoken.db" "UPDATE certificate_requests SET expires_at = created_at - 1 WHERE id = '$RQ3'"
+"$ADMIN" maintain >/dev/null 2>"$T/maintain.err" || not_ok "crtoken-admin maintain"
+check "request.expired (the maintenance run) reaches the webhook, signed" hook_has request.expired "$RQ3"
+M=$(mail_of expired "$RQ3")
+check "request.expired reaches the SMTP server" test -n "$M"
+check_eq "... to the approvers and the token's owner" '["approvers@example.org", "erin@example.org"]' \
+	"$(jget "${M%.eml}.json" "d['to']")"
+check_eq "the request sink mailed the six request events (three pending, three decided), the certificate sink the approval's certificate.issued" \
+	"6 1" "$(grep -l -F '[crtoken] request.' "$T"/mail/*.eml | wc -l) $(grep -l -F "[crtoken] certificate.issued: rq-laptop" "$T"/mail/*.eml | wc -l)"
+check "no event or mail carries a poll secret" sh -c "! grep -q crq_ '$T/hook.jsonl' $T/mail/*.eml"
+quiet() { [ "$("$ADMIN" events list --pending --json | jget - "len(d)")" = 0 ]; }
+check "every request event is delivered before the next test" eventually 150 quiet
+
 # The receiver down for a while, crtokend restarted meanwhile: nothing lost.
 : >"$T/hook.down"
 for n in 1 2 3 4 5; do "$ADMIN" token create --name "down-$n" >/dev/null; done
@@ -223,8 +317,9 @@ check "token.deleted reaches the webhook" wait_for "$T/hook.jsonl" \
 "$ADMIN" token create --name soon --json >"$T/soon.json"
 make_csr "$T" soon
 "$ADMIN" redeem "$(jget "$T/soon.json" "d['token']")" --csr "$T/soon.csr" --out "$T/soon.pem" >/dev/null
-check_contains "check-expiring with a window past the validity raises it" "for 1 certificate" \
-	"$("$ADMIN" events check-expiring --window 400d)"
+VALID=$("$ADMIN" cert list --json | jget - "len([c for c in d if c['status'] == 'valid'])")
+check_contains "check-expiring with a window past the validity raises it (every valid certificate)" \
+	"for $VALID certificate" "$("$ADMIN" events check-expiring --window 400d)"
 check_contains "and only once" "for 0 certificate" "$("$ADMIN" events check-expiring --window 400d)"
 "$ADMIN" events deliver >/dev/null
 check "certificate.expiring reaches the webhook" wait_for "$T/hook.jsonl" \
@@ -244,6 +339,10 @@ bad_conf '[events.sink m2]\ntype = email\nsmtp_url = smtp://127.0.0.1:1\nfrom = 
 check_code "a template with an unknown placeholder is config_invalid" config_invalid \
 	"$ADMIN" events list
 check_contains "naming the placeholder" "{tokenSecret}" "$(cat "$T/.err")"
+bad_conf '[events.sink m3]\ntype = email\nsmtp_url = smtp://127.0.0.1:1\nfrom = a@b.org\nto = c@d.org\nevents = request.*\nsubject = {requestId}\nbody = poll with {pollSecret}\n'
+check_code "attack_template_renders_poll_secret: a request template with {pollSecret} is config_invalid" \
+	config_invalid "$ADMIN" events list
+check_contains "naming the placeholder" "{pollSecret}" "$(cat "$T/.err")"
 bad_conf '[events.sink c2]\ntype = command\ncommand = /bin/true\nevents = token.created, cert.issued\n'
 check_code "an unknown event type in a filter is config_invalid" config_invalid "$ADMIN" events list
 check_contains "naming the type" '"cert.issued"' "$(cat "$T/.err")"

@@ -349,6 +349,47 @@ static void the_poll_secret_reads_its_own_request_only(void **s)
 	crt_token_clear(&t);
 }
 
+/* request.denied and request.expired name the token's owner and ownerEmail
+ * like request.pending does, so an e-mail sink's to_owner reaches them. */
+static void a_denial_and_an_expiry_tell_the_tokens_owner(void **s)
+{
+	crt_token_spec spec = {.name = "owned-request",
+	                       .approval = "required",
+	                       .owner = "olga",
+	                       .owner_email = "olga@example.org"};
+	char tok[CRT_TOKEN_STRLEN + 1], poll[CRT_TOKEN_STRLEN + 1], sql[600];
+	const char *const types[] = {"request.denied", "request.expired"};
+	crt_token t;
+	crt_cert c;
+	crt_request q;
+	size_t n = 0;
+
+	for (int k = 0; k < 2; k++) {
+		tu_token(ti.ctx, &spec, tok, &t);
+		assert_int_equal(submit(ti.ctx, tok, "olga", NULL, &c, &q, poll), CRT_OK);
+		if (k == 0) {
+			assert_int_equal(crt_request_deny(ti.ctx, q.id, "not now", "admin:test"),
+			                 CRT_OK);
+		} else {
+			snprintf(sql, sizeof(sql),
+			         "UPDATE certificate_requests SET expires_at = created_at - 1 WHERE "
+			         "id = '%s'",
+			         q.id);
+			store_exec(&ti, sql);
+			assert_int_equal(crt_requests_expire(ti.ctx, "maintain", &n), CRT_OK);
+		}
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM events WHERE type = '%s' AND body LIKE "
+		         "'%%\"requestId\":\"%s\"%%' AND body LIKE '%%\"owner\":\"olga\"%%' AND "
+		         "body LIKE '%%\"ownerEmail\":\"olga@example.org\"%%'",
+		         types[k], q.id);
+		assert_int_equal(count(&ti, sql), 1);
+		crt_request_clear(&q);
+		crt_cert_clear(&c);
+		crt_token_clear(&t);
+	}
+}
+
 static void a_pending_request_past_its_expiry_reads_expired_and_maintain_marks_it(void **s)
 {
 	char id[CRT_ID_LEN], sql[400];
@@ -520,6 +561,7 @@ int main(void)
 	    cmocka_unit_test(approving_twice_is_request_state_and_issues_nothing_more),
 	    cmocka_unit_test(denying_an_issued_request_is_request_state),
 	    cmocka_unit_test(a_denied_request_keeps_its_reason_and_cannot_be_approved),
+	    cmocka_unit_test(a_denial_and_an_expiry_tell_the_tokens_owner),
 	    cmocka_unit_test(a_denial_without_a_reason_is_refused_and_changes_nothing),
 	    cmocka_unit_test(an_unknown_request_is_request_unknown),
 	    cmocka_unit_test(the_poll_secret_reads_its_own_request_only),

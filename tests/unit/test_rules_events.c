@@ -116,6 +116,11 @@ static void a_template_with_an_unknown_placeholder_is_refused(void **state)
 {
 	char bad[64];
 	assert_int_equal(event_template_check("{type} {serial} {notAfter}", bad, sizeof(bad)), 0);
+	/* a request's events: its id and a denial's reason */
+	assert_int_equal(event_template_check("{requestId} {reason} {ownerEmail}", bad, sizeof(bad)),
+	                 0);
+	assert_int_equal(event_template_check("{requestid}", bad, sizeof(bad)), -1);
+	assert_int_equal(event_template_check("{pollSecret}", bad, sizeof(bad)), -1);
 	assert_int_equal(event_template_check("hello {password}", bad, sizeof(bad)), -1);
 	assert_string_equal(bad, "{password}");
 	assert_int_equal(event_template_check("hello {type", bad, sizeof(bad)), -1);
