@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "internal.h"
+#include "rules/audit.h"
+#include "rules/paging.h"
 
 crt_status audit_write(crt_ctx *ctx, const char *actor, const char *action, const char *object,
 		       const char *detail_json)
@@ -52,4 +54,21 @@ crt_status crt_audit_list(crt_ctx *ctx, int limit, const char *action, crt_audit
 	*out = NULL;
 	*n = 0;
 	return store_audit_list(ctx, limit > 0 ? limit : 100, action, out, n);
+}
+
+crt_status crt_audit_page(crt_ctx *ctx, const crt_audit_filter *f, const crt_page *p,
+			  crt_audit_row **out, size_t *n, int64_t *total)
+{
+	const char *why = NULL;
+	crt_status r;
+
+	ctx_clear_detail(ctx);
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (!paging_valid(p, crt_audit_sort_fields))
+		return ctx_fail(ctx, CRT_E_PAGE_INVALID, "not a page crt_page_parse makes");
+	if ((r = audit_filter_check(f, &why)) != CRT_OK)
+		return ctx_fail(ctx, r, "%s", why);
+	return store_audit_page(ctx, f, p, out, n, total);
 }

@@ -142,6 +142,9 @@ typedef enum crt_status {
 	CRT_E_DESCRIPTION_INVALID, /* description_invalid (too long, or control characters) */
 	CRT_E_COUNT_INVALID,     /* count_invalid (a bulk count outside 1..CRT_BULK_MAX) */
 	CRT_E_PKCS12_NOT_KEPT,   /* pkcs12_not_kept (no PKCS#12 kept for that certificate) */
+	CRT_E_TIME_INVALID,      /* time_invalid (not an RFC 3339 UTC time, or since after until) */
+	CRT_E_FILTER_INVALID,    /* filter_invalid (a list filter empty, too long or with
+				  * control characters) */
 	CRT_STATUS_COUNT
 } crt_status;
 
@@ -1628,6 +1631,17 @@ crt_status crt_page_parse(const char *page, const char *size, const char *sort,
 			  const char **why) CRT_MUST_CHECK;
 /* Rows to skip before the page: (page - 1) * size. */
 int64_t crt_page_offset(const crt_page *p);
+/*
+ * The sortable fields of each list (the JSON names; crt_page.sort indexes
+ * them): the token list (createdAt, name, expiresAt, updatedAt), the
+ * certificate list (issuedAt, notAfter, name, serial), the certificate
+ * request list (createdAt, expiresAt, decidedAt) and the audit trail (at, id,
+ * actor, action, object). The index is the whole contract with a backend.
+ */
+extern const char *const crt_token_sort_fields[];
+extern const char *const crt_cert_sort_fields[];
+extern const char *const crt_request_sort_fields[];
+extern const char *const crt_audit_sort_fields[];
 
 /* ------------------------------------------------------------------ audit */
 
@@ -1639,6 +1653,39 @@ void crt_audit_list_free(crt_audit_row *list, size_t n);
 /* Newest first; limit <= 0 means 100. action may be NULL for all. */
 crt_status crt_audit_list(crt_ctx *ctx, int limit, const char *action, crt_audit_row **out,
 			  size_t *n) CRT_MUST_CHECK;
+
+/*
+ * Which audit rows a page lists. Every member is optional (NULL / 0: no
+ * condition); all given ones must hold. Strings compare literally and
+ * case-sensitively (no wildcards: '%', '_' and quotes are plain bytes).
+ */
+typedef struct crt_audit_filter {
+	const char *actor;  /* exact */
+	const char *action; /* exact, or a prefix of dotted actions: "token" is token
+			     * and token.*, "token." is token.* only */
+	const char *object; /* exact (the token id, serial, user, ... the row is about) */
+	int64_t since;      /* at >= since (Unix seconds; 0: no bound) */
+	int64_t until;      /* at < until (0: no bound) */
+} crt_audit_filter;
+/*
+ * The filter from its text values (each NULL when absent): actor, action
+ * and object 1-256 bytes without control characters (CRT_E_FILTER_INVALID
+ * otherwise), since and until RFC 3339 UTC times (crt_time_parse;
+ * CRT_E_TIME_INVALID, also when since is after until). The strings are
+ * borrowed: out points into them. *why (may be NULL) a static explanation.
+ */
+crt_status crt_audit_filter_parse(const char *actor, const char *action, const char *object,
+				  const char *since, const char *until, crt_audit_filter *out,
+				  const char **why) CRT_MUST_CHECK;
+/*
+ * One page of the audit rows f selects (f NULL: all), in page p's order
+ * (crt_audit_sort_fields; id breaks ties), cut by the store
+ * (LIMIT/OFFSET): *out holds at most p->size rows (NULL and *n = 0 for a
+ * page past the end), *total how many rows f selects in all. A filter
+ * crt_audit_filter_parse would refuse is refused the same way.
+ */
+crt_status crt_audit_page(crt_ctx *ctx, const crt_audit_filter *f, const crt_page *p,
+			  crt_audit_row **out, size_t *n, int64_t *total) CRT_MUST_CHECK;
 /* Record an adapter-level event (failed login, rate limit) as its own transaction. */
 crt_status crt_audit_event(crt_ctx *ctx, const char *actor, const char *action,
 			   const char *object, const char *detail_json) CRT_MUST_CHECK;
@@ -1779,6 +1826,13 @@ void crt_freezero(void *p, size_t len);
 void crt_strfree_secret(char *s);
 /* Format t as RFC 3339 UTC ("2026-11-22T07:34:32Z"); buf >= 21 bytes. */
 void crt_time_rfc3339(int64_t t, char *buf, size_t len);
+/*
+ * Parse an RFC 3339 time in UTC: "2026-11-22T07:34:32Z" (also 't'/'z', a
+ * space for 'T', fractional seconds, which are dropped, and an offset of
+ * +00:00 or -00:00). Years 1970-9999. Any other offset, a date that does
+ * not exist or trailing text: CRT_E_TIME_INVALID. Pure (rules/audit.c).
+ */
+crt_status crt_time_parse(const char *s, int64_t *out) CRT_MUST_CHECK;
 /* Parse a duration "7d", "12h", "30m", "45s", "2w" or plain seconds. */
 crt_status crt_duration_parse(const char *s, int64_t *seconds) CRT_MUST_CHECK;
 

@@ -157,6 +157,10 @@ static const struct {
 	[CRT_E_COUNT_INVALID] = {"count_invalid", "the count of tokens to create is out of bounds"},
 	[CRT_E_PKCS12_NOT_KEPT] = {"pkcs12_not_kept",
 				   "no PKCS#12 is kept for this certificate"},
+	[CRT_E_TIME_INVALID] = {"time_invalid",
+				"a time must be RFC 3339 in UTC (2026-11-22T07:34:32Z), since before until"},
+	[CRT_E_FILTER_INVALID] = {"filter_invalid",
+				  "a list filter must be 1-256 bytes without control characters"},
 };
 
 const char *crt_status_name(crt_status s)
@@ -204,6 +208,8 @@ crt_kind crt_status_kind(crt_status s)
 	case CRT_E_PAGE_INVALID:
 	case CRT_E_SORT_INVALID:
 	case CRT_E_COUNT_INVALID:
+	case CRT_E_TIME_INVALID:
+	case CRT_E_FILTER_INVALID:
 		return CRT_KIND_INVALID;
 	case CRT_E_AUTH_REQUIRED:
 	case CRT_E_CLIENT_CERT_REQUIRED:

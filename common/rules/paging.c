@@ -6,6 +6,12 @@
 
 #include "rules/paging.h"
 
+/* The lists' sortable fields (crtoken.h): the first is the default order. */
+const char *const crt_token_sort_fields[] = {"createdAt", "name", "expiresAt", "updatedAt", NULL};
+const char *const crt_cert_sort_fields[] = {"issuedAt", "notAfter", "name", "serial", NULL};
+const char *const crt_request_sort_fields[] = {"createdAt", "expiresAt", "decidedAt", NULL};
+const char *const crt_audit_sort_fields[] = {"at", "id", "actor", "action", "object", NULL};
+
 /* A decimal number of 1..max digits' worth, no sign, no blanks. -1 if not. */
 static long parse_bounded(const char *s, long min, long max)
 {
@@ -99,4 +105,16 @@ int paging_order_by(const crt_page *p, const char *const *columns, size_t ncolum
 	else
 		n = snprintf(buf, len, "ORDER BY %s %s", columns[i], dir);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int paging_valid(const crt_page *p, const char *const *fields)
+{
+	int n = 0;
+
+	if (p == NULL || fields == NULL)
+		return 0;
+	while (fields[n] != NULL)
+		n++;
+	return p->page >= 1 && p->page <= CRT_PAGE_MAX && p->size >= 1 &&
+	       p->size <= CRT_PAGE_SIZE_MAX && p->sort >= 0 && p->sort < n;
 }

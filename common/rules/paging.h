@@ -24,4 +24,8 @@
 int paging_order_by(const crt_page *p, const char *const *columns, size_t ncolumns,
                     const char *tiebreak, char *buf, size_t len);
 
+/* 1 when p is a page crt_page_parse could have made for fields (page and
+ * size in bounds, sort an index into fields), else 0. */
+int paging_valid(const crt_page *p, const char *const *fields);
+
 #endif /* CRTOKEN_RULES_PAGING_H */

@@ -355,6 +355,25 @@ crt_status pg_exec(crt_ctx *ctx, const char *sql, const pg_params *p, PGresult *
 	return exec_result(ctx, res, out, changes, what);
 }
 
+crt_status pg_exec_once(crt_ctx *ctx, const char *sql, const pg_params *p, PGresult **out,
+			const char *what)
+{
+	struct pg_conn *c = pg_c(ctx);
+	crt_status r;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((r = ensure_connected(ctx)) != CRT_OK)
+		return r;
+	/* PG_MAX_STMTS: reader_exec's unprepared path (PQsendQueryParams) */
+	if (c->readonly)
+		return reader_exec(ctx, sql, "", PG_MAX_STMTS, p, out, NULL, what);
+	return exec_result(ctx,
+			   PQexecParams(c->pg, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
+					p ? p->len : NULL, p ? p->fmt : NULL, 0),
+			   out, NULL, what);
+}
+
 /* What pg_exec answers for res (a result of sql, or NULL). */
 static crt_status exec_result(crt_ctx *ctx, PGresult *res, PGresult **out, int64_t *changes,
 			      const char *what)

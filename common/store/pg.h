@@ -53,6 +53,10 @@ void pp_blob(pg_params *p, const void *b, size_t n);
  * (PQcmdTuples). Errors map through pg_error. */
 crt_status pg_exec(crt_ctx *ctx, const char *sql, const pg_params *p, PGresult **res,
 		   int64_t *changes, const char *what) __attribute__((warn_unused_result));
+/* pg_exec for a statement whose text varies (a paged list's, built per
+ * call: store/list_sql.h): sent unprepared, never cached by its address. */
+crt_status pg_exec_once(crt_ctx *ctx, const char *sql, const pg_params *p, PGresult **res,
+			const char *what) __attribute__((warn_unused_result));
 /* Map a failed result (or a lost connection, res NULL) to a crt_status with
  * detail (MULTINODE.md §4.1):
  *   class 08, 57P01-57P03, 53300  store_unavailable (reconnect)
@@ -73,6 +77,15 @@ unsigned char *pg_bytea(const PGresult *r, int row, int col, size_t *len);
  * when r has no rows) and the row count in *cnt: what every list verb fills.
  * CRT_E_NOMEM when out of memory. r stays the caller's. */
 crt_status pg_rows_alloc(const PGresult *r, size_t size, void *list, int *cnt);
+
+/* --- pg_list.c: the paged list queries (store/list_sql.h) --- */
+struct list_sql;
+/* Run q (built with dollar = 1); *res is the caller's to PQclear(). */
+crt_status pg_list_exec(crt_ctx *ctx, const struct list_sql *q, PGresult **res, const char *what)
+	__attribute__((warn_unused_result));
+/* Run q, a count statement: its one value in *total. */
+crt_status pg_list_count(crt_ctx *ctx, const struct list_sql *q, int64_t *total)
+	__attribute__((warn_unused_result));
 
 /* --- pg_schema.c --- */
 /* The schema version of this build on PostgreSQL: always the SQLite one

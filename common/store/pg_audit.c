@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/list_sql.h"
 #include "store/pg.h"
 
 crt_status pg_audit_append(crt_ctx *ctx, int64_t at, const char *actor, const char *action,
@@ -63,7 +64,50 @@ static crt_status pg_audit_list(crt_ctx *ctx, int limit, const char *action, crt
 	return CRT_OK;
 }
 
+static crt_status pg_audit_page(crt_ctx *ctx, const crt_audit_filter *f, const crt_page *p,
+				crt_audit_row **out, size_t *n, int64_t *total)
+{
+	list_sql q;
+	PGresult *res;
+	crt_audit_row *rows;
+	crt_status r;
+	int cnt;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (list_sql_audit(&q, 1, f, p, 0) != 0)
+		return ctx_fail(ctx, CRT_E_INTERNAL, "the audit list query did not fit");
+	if ((r = pg_list_exec(ctx, &q, &res, "listing the audit trail")) != CRT_OK)
+		return r;
+	if (pg_rows_alloc(res, sizeof(*rows), &rows, &cnt) != CRT_OK) {
+		PQclear(res);
+		return CRT_E_NOMEM;
+	}
+	for (int i = 0; i < cnt; i++) {
+		crt_audit_row *a = &rows[i];
+		a->id = pg_int(res, i, 0);
+		a->at = pg_int(res, i, 1);
+		a->actor = pg_strdup(res, i, 2);
+		a->action = pg_strdup(res, i, 3);
+		a->object = pg_strdup(res, i, 4);
+		a->detail = pg_strdup(res, i, 5);
+		*total = pg_int(res, i, 6);
+	}
+	PQclear(res);
+	if (cnt == 0) { /* past the end: no row carried the total */
+		if (list_sql_audit(&q, 1, f, p, 1) != 0)
+			return ctx_fail(ctx, CRT_E_INTERNAL, "the audit count query did not fit");
+		if ((r = pg_list_count(ctx, &q, total)) != CRT_OK)
+			return r;
+	}
+	*out = rows;
+	*n = (size_t)cnt;
+	return CRT_OK;
+}
+
 const struct store_audit_ops pg_audit_ops = {
 	.append = pg_audit_append,
 	.list = pg_audit_list,
+	.page = pg_audit_page,
 };

@@ -1,7 +1,7 @@
 /*
  * port_audit.h — the storage port's audit verbs: append one row (inside the
  * caller's write transaction) and list. Included by store/port.h;
- * implemented by store/sqlite_audit.c.
+ * implemented by store/sqlite_audit.c and store/pg_audit.c.
  */
 #ifndef CRTOKEN_STORE_PORT_AUDIT_H
 #define CRTOKEN_STORE_PORT_AUDIT_H
@@ -16,6 +16,11 @@ struct store_audit_ops {
 	 * every backend. *out malloc'd (crt_audit_list_free). */
 	crt_status (*list)(crt_ctx *ctx, int limit, const char *action, crt_audit_row **out,
 			   size_t *n);
+	/* One page of the rows f (NULL: all; checked by rules/audit.c) selects,
+	 * cut by the store (LIMIT/OFFSET, store/list_sql.h), and in *total how
+	 * many f selects. *out malloc'd (crt_audit_list_free), NULL when none. */
+	crt_status (*page)(crt_ctx *ctx, const crt_audit_filter *f, const crt_page *p,
+			   crt_audit_row **out, size_t *n, int64_t *total);
 };
 
 static inline crt_status store_audit_append(crt_ctx *ctx, int64_t at, const char *actor,
@@ -29,6 +34,13 @@ static inline crt_status store_audit_list(crt_ctx *ctx, int limit, const char *a
 					  crt_audit_row **out, size_t *n)
 {
 	return STORE_CALL(ctx, audit, list, limit, action, out, n);
+}
+
+static inline crt_status store_audit_page(crt_ctx *ctx, const crt_audit_filter *f,
+					  const crt_page *p, crt_audit_row **out, size_t *n,
+					  int64_t *total)
+{
+	return STORE_CALL(ctx, audit, page, f, p, out, n, total);
 }
 
 #endif /* CRTOKEN_STORE_PORT_AUDIT_H */

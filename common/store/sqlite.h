@@ -69,6 +69,14 @@ crt_status sq_cert_backfill_keys(crt_ctx *ctx) CRT_MUST_CHECK;
 crt_status sq_audit_append(crt_ctx *ctx, int64_t at, const char *actor, const char *action,
 			   const char *object, const char *detail_json) CRT_MUST_CHECK;
 
+/* --- sqlite_list.c: the paged list queries (store/list_sql.h) --- */
+struct list_sql;
+/* q prepared (not cached: the caller sqlite3_finalize()s *st) and bound. */
+crt_status sq_list_prepare(crt_ctx *ctx, const struct list_sql *q, sqlite3_stmt **st)
+	CRT_MUST_CHECK;
+/* Run q, a count statement: its one value in *total. */
+crt_status sq_list_count(crt_ctx *ctx, const struct list_sql *q, int64_t *total) CRT_MUST_CHECK;
+
 /* --- sqlite_commit.c --- */
 /* The writer state of ctx's store, from ctx's instance (made on first use). */
 crt_status store_shared_attach(crt_ctx *ctx) CRT_MUST_CHECK;

@@ -1,10 +1,11 @@
 /*
- * sqlite_audit.c — the SQLite backend's audit verbs (port_audit.h): append
- * and list. The backend's own rows (store.migrate) use sq_audit_append too.
+ * sqlite_audit.c — the SQLite backend's audit verbs (port_audit.h): append,
+ * list and page. The backend's own rows (store.migrate) use sq_audit_append too.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/list_sql.h"
 #include "store/sqlite.h"
 
 crt_status sq_audit_append(crt_ctx *ctx, int64_t at, const char *actor, const char *action,
@@ -82,7 +83,65 @@ out:
 	return r;
 }
 
+static crt_status sq_audit_page(crt_ctx *ctx, const crt_audit_filter *f, const crt_page *p,
+				crt_audit_row **out, size_t *n, int64_t *total)
+{
+	list_sql q;
+	sqlite3_stmt *st = NULL;
+	crt_audit_row *rows = NULL;
+	size_t cnt = 0;
+	crt_status r;
+	int rc = SQLITE_DONE;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (list_sql_audit(&q, 0, f, p, 0) != 0)
+		return ctx_fail(ctx, CRT_E_INTERNAL, "the audit list query did not fit");
+	if ((r = sq_list_prepare(ctx, &q, &st)) != CRT_OK)
+		return r;
+	if ((rows = calloc((size_t)p->size, sizeof(*rows))) == NULL) {
+		r = CRT_E_NOMEM;
+		goto out;
+	}
+	/* LIMIT p->size: at most that many rows */
+	while (cnt < (size_t)p->size && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		crt_audit_row *a = &rows[cnt++];
+		a->id = sqlite3_column_int64(st, 0);
+		a->at = sqlite3_column_int64(st, 1);
+		a->actor = store_col_strdup(st, 2);
+		a->action = store_col_strdup(st, 3);
+		a->object = store_col_strdup(st, 4);
+		a->detail = store_col_strdup(st, 5);
+		*total = sqlite3_column_int64(st, 6);
+	}
+	if (cnt < (size_t)p->size && rc != SQLITE_DONE) {
+		r = store_error(ctx, rc, "listing the audit trail");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (cnt == 0) { /* past the end: no row carried the total */
+		if (list_sql_audit(&q, 0, f, p, 1) != 0) {
+			r = ctx_fail(ctx, CRT_E_INTERNAL, "the audit count query did not fit");
+			goto out;
+		}
+		if ((r = sq_list_count(ctx, &q, total)) != CRT_OK)
+			goto out;
+		free(rows);
+		rows = NULL;
+	}
+	*out = rows;
+	*n = cnt;
+	rows = NULL;
+out:
+	sqlite3_finalize(st);
+	crt_audit_list_free(rows, cnt);
+	return r;
+}
+
 const struct store_audit_ops sqlite_audit_ops = {
 	.append = sq_audit_append,
 	.list = sq_audit_list,
+	.page = sq_audit_page,
 };

@@ -355,6 +355,8 @@ void h_cert_get(struct request *rq);
 void h_cert_revoke(struct request *rq);
 void h_redeem(struct request *rq);
 void h_preview(struct request *rq);
+/* h_audit.c: the audit trail (scope audit:read) */
+void h_audit_list(struct request *rq);
 /* h_requests.c: certificate requests (the approval workflow) */
 void h_request_list(struct request *rq);
 void h_request_get(struct request *rq);

@@ -36,6 +36,8 @@ static const struct route routes[] = {
      CRT_SCOPE_REQUESTS_APPROVE},
     {"POST", "/certificate-requests/{id}/deny", h_request_deny, R_ADMIN | R_BODY,
      CRT_SCOPE_REQUESTS_APPROVE},
+    /* The audit trail (h_audit.c): filters and pages. */
+    {"GET", "/audit", h_audit_list, R_ADMIN, CRT_SCOPE_AUDIT_READ},
     /* The logged-in user's own requests (login gate). */
     {"GET", "/me/requests", h_me_requests, R_REDEEM, 0},
     /* Certificate profiles (h_certprofiles.c). */

@@ -341,6 +341,15 @@ bad "cli: an API key profile list with an empty entry" field_invalid "$A" apikey
 RO=$("$A" apikey create --name ro --scope tokens:read --json | jget - "d['key']")
 DEF=$("$A" apikey create --name def-only --profiles default --json | jget - "d['key']")
 PATCHME=$("$A" token create --name patch-me --json | jget - "d['id']")
+# ---------------------------------------------------------------- GET /audit
+bad "http: the audit trail with a key without audit:read is 403 permission_denied" permission_denied http GET /audit -H "$AH $RO"
+bad "http: audit since that is not RFC 3339 is 400 time_invalid" '400 {"error":{"code":"time_invalid"' http GET '/audit?since=2026-12-01' -H "$AH $KEY"
+bad "http: audit until with an offset other than UTC is time_invalid" time_invalid http GET '/audit?until=2026-12-01T10:00:00%2B02:00' -H "$AH $KEY"
+bad "http: audit since after until is time_invalid" time_invalid http GET '/audit?since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z' -H "$AH $KEY"
+bad "http: an empty audit actor filter is 400 filter_invalid" '400 {"error":{"code":"filter_invalid"' http GET '/audit?actor=' -H "$AH $KEY"
+bad "http: an audit object filter with a newline is filter_invalid" filter_invalid http GET '/audit?object=a%0Ab' -H "$AH $KEY"
+bad "http: an audit sort naming SQL is 400 sort_invalid" '400 {"error":{"code":"sort_invalid"' http GET '/audit?sort=at%3BDROP%20TABLE%20audit' -H "$AH $KEY"
+bad "http: an audit page size of 501 is 400 page_invalid" page_invalid http GET '/audit?size=501' -H "$AH $KEY"
 bad "http: a tokens:read key creating a token is 403 permission_denied" '403 {"error":{"code":"permission_denied"' http POST /certificate-request-tokens -H "$AH $RO" -H "$CT" --data-binary '{"name":"x"}'
 bad "http: a tokens:read key revoking a certificate is 403 permission_denied" permission_denied http POST /client-certificates/0a/revoke -H "$AH $RO"
 bad "http: a key limited to profile default creating one of another profile is 403" permission_denied http POST /certificate-request-tokens -H "$AH $DEF" -H "$CT" --data-binary '{"name":"x","profile":"staff"}'

@@ -36,7 +36,7 @@ for p, item in d["paths"].items():
             print(m.upper(), p)' "$DOC" | sort >"$T/doc.routes"
 "$CRTOKEND" --routes | sort >"$T/server.routes"
 check "documented operations = the server's routes" diff -u "$T/server.routes" "$T/doc.routes"
-check_eq "thirty-three operations" 33 "$(wc -l <"$T/server.routes")"
+check_eq "thirty-four operations" 34 "$(wc -l <"$T/server.routes")"
 
 check "every \$ref in the document resolves" $PY -c '
 import sys, yaml
@@ -140,6 +140,8 @@ ajreq POST "/certificate-requests/$RQ2/deny" '{"reason":"not ours"}'
 check_status "denyCertRequest is 200" 200 -
 areq GET /client-certificates
 check_status "listCertificates is 200" 200 -
+areq GET "/audit?action=token&size=5"
+check_status "listAudit is 200" 200 -
 areq GET "/client-certificates/$SERIAL"
 check_status "getCertificate is 200" 200 -
 ajreq POST "/client-certificates/$SERIAL/revoke" '{"reason":"keyCompromise"}'

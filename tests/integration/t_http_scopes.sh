@@ -24,7 +24,7 @@ count() { sqlite3 "$DB" "$1"; }
 # ------------------------------------------------------------ the route table
 "$CRTOKEND" --route-scopes >"$T/rs"
 check_eq "crtokend --route-scopes: every admin route names a scope" 0 $?
-check_eq "... fifteen admin routes, none without a scope" "15 0" \
+check_eq "... sixteen admin routes, none without a scope" "16 0" \
 	"$(grep -vc ' -$' "$T/rs") $(grep -c '(none)' "$T/rs")"
 check "openapi.yaml's x-scope of each operation is the route table's" $PY -c '
 import sys, yaml
@@ -179,6 +179,10 @@ kreq "$REVOKER" GET /client-certificates/0a0b
 check_status "... but may not read certificates" 403 permission_denied
 kreq "$AUDITOR" GET /certificate-request-tokens
 check_status "an audit:read key cannot list tokens" 403 permission_denied
+kreq "$AUDITOR" GET /audit
+check_status "... but lists the audit trail" 200 -
+kreq "$READER" GET /audit
+check_status "... which a tokens:read key may not" 403 permission_denied
 mkkey approver --scope requests:read,requests:approve || not_ok "approver key"
 APPROVER=$K
 kreq "$APPROVER" GET /certificate-requests

@@ -115,6 +115,8 @@ static const struct {
     {CRT_E_DESCRIPTION_INVALID, CRT_KIND_REFUSED},
     {CRT_E_COUNT_INVALID, CRT_KIND_INVALID},
     {CRT_E_PKCS12_NOT_KEPT, CRT_KIND_NOT_FOUND},
+    {CRT_E_TIME_INVALID, CRT_KIND_INVALID},
+    {CRT_E_FILTER_INVALID, CRT_KIND_INVALID},
 };
 
 static void every_status_has_its_kind(void **s)

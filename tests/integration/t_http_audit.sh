@@ -1,0 +1,180 @@
+#!/bin/sh
+# t_http_audit.sh — GET /audit (scope audit:read): filters (actor, action
+# exact or dotted prefix, object, since, until), pages cut by the store
+# (page, size, sort, total), newest first by default; refusals with their
+# stable codes (permission_denied, time_invalid, filter_invalid,
+# page_invalid, sort_invalid), and the attacks on the query: a sort naming
+# SQL never reaches it, quotes and % in a filter are literal. Port 19020.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/tests/integration/http_lib.sh"
+
+A=$ADMIN
+http_instance "$T/inst" 19020 || { not_ok "instance"; finish; exit 1; }
+DB=$T/inst/crtoken.db
+count() { sqlite3 "$DB" "$1"; }
+start_crtokend || { not_ok "crtokend starts"; finish; exit 1; }
+apikey || { not_ok "api key"; finish; exit 1; }
+mkkey() { # NAME ARGS... : a key's string in $K
+	"$A" apikey create --name "$1" --scope "$2" --json >"$T/key.json" || return 1
+	K=$(jget "$T/key.json" "d['key']")
+}
+mkkey auditor audit:read || not_ok "auditor key"
+AUDITOR=$K
+mkkey reader tokens:read,certs:read,requests:read || not_ok "reader key"
+READER=$K
+# kreq KEY METHOD PATH : a request with that key
+kreq() {
+	_k=$1
+	_m=$2
+	_p=$3
+	req "$_m" "$_p" -H "Authorization: Bearer $_k"
+}
+# summary : "<items> <total> <page> <size>" of the last page
+summary() { jget "$T/body" "'%d %d %d %d' % (len(d['items']), d['total'], d['page'], d['size'])"; }
+
+# Rows of known times, actors and objects (the 2020s: before anything the
+# instance wrote), written as a writer would (the audit table is the trail).
+sqlite3 "$DB" <<'SQL'
+INSERT INTO audit(at, actor, action, object, detail) VALUES
+ (1577836800, 'admin:alice', 'token.create', 'token-a', NULL),          -- 2020-01-01T00:00:00Z
+ (1577836801, 'admin:alice', 'token.delete', 'token-a', NULL),          -- 2020-01-01T00:00:01Z
+ (1577923200, 'admin:bob', 'cert.revoke', '0a0b', '{"reason":1}'),     -- 2020-01-02T00:00:00Z
+ (1578009600, 'admin:bob', 'token', 'token-b', NULL),                   -- 2020-01-03T00:00:00Z
+ (1578096000, 'ev%il', 'tokenize', 'x_y', NULL),                        -- 2020-01-04T00:00:00Z
+ (1578096000, 'evXil', 'token_x', 'xzy', NULL),                         -- 2020-01-04T00:00:00Z
+ (1578182400, 'o''brien', 'token.create', 'it''s', NULL);               -- 2020-01-05T00:00:00Z
+SQL
+for i in 1 2 3; do new_token "audited-$i" || not_ok "token $i"; done
+TOTAL=$(count "SELECT count(*) FROM audit")
+
+# ------------------------------------------------------------ who may read it
+kreq "$AUDITOR" GET /audit
+check_status "an audit:read key lists the audit trail" 200 -
+check_eq "... one page of everything: items, total, page 1, size 100" "$TOTAL $TOTAL 1 100" "$(summary)"
+check "... newest first (at, then id, descending)" $PY -c '
+import json, sys
+items = json.load(open(sys.argv[1]))["items"]
+keys = [(i["at"], i["id"]) for i in items]
+assert keys == sorted(keys, reverse=True), keys' "$T/body"
+check_eq "... the newest is the last token.create, by the API key" "token.create" \
+	"$(jget "$T/body" "d['items'][0]['action']")"
+kreq "$READER" GET /audit
+check_status "a key without audit:read is refused: 403 permission_denied" 403 permission_denied
+req GET /audit
+check_status "... and no key at all: 401" 401 authentication_required
+check_eq "... the refusal is audited" 1 \
+	"$(count "SELECT count(*) FROM audit WHERE action = 'http.permission_denied'")"
+TOTAL=$(count "SELECT count(*) FROM audit")
+
+# ------------------------------------------------------------ filters
+kreq "$AUDITOR" GET '/audit?actor=admin:alice'
+check_eq "actor= is exact: alice's two rows" "2 2" "$(jget "$T/body" "'%d %d' % (len(d['items']), d['total'])")"
+kreq "$AUDITOR" GET '/audit?actor=admin'
+check_eq "... not a prefix" "0 0" "$(jget "$T/body" "'%d %d' % (len(d['items']), d['total'])")"
+kreq "$AUDITOR" GET '/audit?action=token&since=2020-01-01T00:00:00Z&until=2021-01-01T00:00:00Z'
+check_eq "action=token: token and token.*, not tokenize nor token_x" \
+	"token token.create token.create token.delete" \
+	"$(jget "$T/body" "' '.join(sorted(i['action'] for i in d['items']))")"
+kreq "$AUDITOR" GET '/audit?action=token.&since=2020-01-01T00:00:00Z&until=2021-01-01T00:00:00Z'
+check_eq "action=token. : token.* only" "token.create token.create token.delete" \
+	"$(jget "$T/body" "' '.join(sorted(i['action'] for i in d['items']))")"
+kreq "$AUDITOR" GET '/audit?action=token.create'
+check_eq "action=token.create: the exact action (2 of 2020 and the 3 tokens)" 5 \
+	"$(jget "$T/body" "d['total']")"
+kreq "$AUDITOR" GET '/audit?object=token-a'
+check_eq "object= is exact" "2 token-a" \
+	"$(jget "$T/body" "'%d %s' % (d['total'], d['items'][0]['object'])")"
+kreq "$AUDITOR" GET '/audit?object=0a0b'
+check_eq "... detail is the JSON value written" 1 "$(jget "$T/body" "d['items'][0]['detail']['reason']")"
+kreq "$AUDITOR" GET '/audit?since=2020-01-02T00:00:00Z&until=2020-01-04T00:00:00Z'
+check_eq "since is inclusive, until exclusive" "cert.revoke token" \
+	"$(jget "$T/body" "' '.join(i['action'] for i in reversed(d['items']))")"
+kreq "$AUDITOR" GET '/audit?since=2020-01-01T00:00:00.999Z&until=2020-01-01T00:00:01%2B00:00'
+check_eq "... fractional seconds are dropped, +00:00 is UTC" "1 token.create" \
+	"$(jget "$T/body" "'%d %s' % (d['total'], d['items'][0]['action'])")"
+kreq "$AUDITOR" GET '/audit?actor=admin:bob&action=cert&since=2020-01-01T00:00:00Z'
+check_eq "filters combine (all must hold)" "1 0a0b" \
+	"$(jget "$T/body" "'%d %s' % (d['total'], d['items'][0]['object'])")"
+kreq "$AUDITOR" GET '/audit?since=2021-01-01T00:00:00Z&action=token.create'
+check_eq "since after the 2020 rows: the three token.create of today" 3 "$(jget "$T/body" "d['total']")"
+
+for q in since=yesterday 'since=2026-12-01' 'since=2026-12-01T10:00:00' \
+	'since=2026-12-01T10:00:00%2B02:00' 'until=2026-02-30T00:00:00Z' 'until=2026-12-01T24:00:00Z' \
+	'since=1969-12-31T23:59:59Z' 'since=2026-12-01T10:00:00Zjunk' \
+	'since=2021-01-02T00:00:00Z&until=2021-01-01T00:00:00Z'; do
+	kreq "$AUDITOR" GET "/audit?$q"
+	check_status "$q is 400 time_invalid" 400 time_invalid
+done
+LONG=$($PY -c 'print("a" * 257)')
+for q in 'actor=' 'action=' "object=$LONG" 'actor=a%0Ab'; do
+	kreq "$AUDITOR" GET "/audit?$q"
+	check_status "$(printf '%.30s' "$q") is 400 filter_invalid" 400 filter_invalid
+done
+
+# ------------------------------------------------------------ pages
+kreq "$AUDITOR" GET '/audit?size=3'
+check_eq "size=3: three items, the total of all" "3 $TOTAL 1 3" "$(summary)"
+FIRST=$(jget "$T/body" "','.join(str(i['id']) for i in d['items'])")
+kreq "$AUDITOR" GET '/audit?size=3&page=2'
+SECOND=$(jget "$T/body" "','.join(str(i['id']) for i in d['items'])")
+check "... page 2 continues page 1 without overlap" $PY -c '
+import sys
+a, b = [list(map(int, x.split(","))) for x in sys.argv[1:3]]
+assert not set(a) & set(b) and len(b) == 3, (a, b)' "$FIRST" "$SECOND"
+LAST=$(((TOTAL + 2) / 3))
+kreq "$AUDITOR" GET "/audit?size=3&page=$LAST"
+check_eq "... the last page has the rest" "$((TOTAL - (LAST - 1) * 3)) $TOTAL $LAST 3" "$(summary)"
+kreq "$AUDITOR" GET "/audit?size=3&page=$((LAST + 1))"
+check_status "... a page past the end is 200" 200 -
+check_eq "... with no items and the total" "0 $TOTAL $((LAST + 1)) 3" "$(summary)"
+kreq "$AUDITOR" GET '/audit?size=500&page=1000000'
+check_eq "... the largest page and size" "0 $TOTAL 1000000 500" "$(summary)"
+kreq "$AUDITOR" GET '/audit?size=1&since=2020-01-01T00:00:00Z&until=2020-01-02T00:00:00Z&page=2'
+check_eq "... a filtered page 2 of size 1" "1 2 2 1 token.create" \
+	"$(jget "$T/body" "'%d %d %d %d %s' % (len(d['items']), d['total'], d['page'], d['size'], d['items'][0]['action'])")"
+for q in page=0 page=x size=0 size=501 'size=-1' 'page=1000001'; do
+	kreq "$AUDITOR" GET "/audit?$q"
+	check_status "$q is 400 page_invalid" 400 page_invalid
+done
+kreq "$AUDITOR" GET '/audit?sort=at&until=2021-01-01T00:00:00Z'
+check_eq "sort=at: oldest first" "token.create token.delete cert.revoke" \
+	"$(jget "$T/body" "' '.join(i['action'] for i in d['items'][:3])")"
+kreq "$AUDITOR" GET '/audit?sort=actor&until=2021-01-01T00:00:00Z'
+check "sort=actor orders by actor (bytewise), id breaking ties" $PY -c '
+import json, sys
+items = json.load(open(sys.argv[1]))["items"]
+keys = [(i["actor"].encode(), i["id"]) for i in items]
+assert keys == sorted(keys), keys' "$T/body"
+kreq "$AUDITOR" GET '/audit?sort=-object&until=2021-01-01T00:00:00Z&size=1'
+check_eq "sort=-object: the greatest object first" xzy "$(jget "$T/body" "d['items'][0]['object']")"
+
+# ------------------------------------------------------------ attacks on the query
+BEFORE=$(count "SELECT count(*) FROM audit")
+for q in 'sort=name%3BDROP%20TABLE%20audit' 'sort=at%3B%20DROP%20TABLE%20audit--' \
+	'sort=at%20DESC' 'sort=(SELECT%201)' 'sort=detail'; do
+	kreq "$AUDITOR" GET "/audit?$q"
+	check_status "attack_sort_sql_injection: $q is 400 sort_invalid" 400 sort_invalid
+done
+check_eq "... the audit table is intact" "$BEFORE" \
+	"$(count "SELECT count(*) FROM audit")"
+kreq "$AUDITOR" GET "/audit?actor=x'%20OR%20'1'%3D'1"
+check_eq "attack_audit_filter_injection: a quote in actor is literal (no rows)" "0 0" \
+	"$(jget "$T/body" "'%d %d' % (len(d['items']), d['total'])")"
+kreq "$AUDITOR" GET "/audit?actor=o'brien"
+check_eq "... a real actor with a quote is found" "1 it's" \
+	"$(jget "$T/body" "'%d %s' % (d['total'], d['items'][0]['object'])")"
+kreq "$AUDITOR" GET '/audit?actor=ev%25il'
+check_eq "... % in actor is literal: ev%il, not evXil" "1 ev%il" \
+	"$(jget "$T/body" "'%d %s' % (d['total'], d['items'][0]['actor'])")"
+kreq "$AUDITOR" GET '/audit?action=tok%25'
+check_eq "... % in action matches nothing" 0 "$(jget "$T/body" "d['total']")"
+kreq "$AUDITOR" GET '/audit?object=x_y'
+check_eq "... _ in object is literal: x_y, not xzy" "1 x_y" \
+	"$(jget "$T/body" "'%d %s' % (d['total'], d['items'][0]['object'])")"
+kreq "$AUDITOR" GET '/audit?action=token_'
+check_eq "... and in action" 0 "$(jget "$T/body" "d['total']")"
+kreq "$AUDITOR" GET "/audit?object=%27%29%20OR%201%3D1%20--"
+check_eq "... a closing parenthesis and comment in object change nothing" 0 "$(jget "$T/body" "d['total']")"
+check_eq "... and the table is still intact" "$BEFORE" "$(count "SELECT count(*) FROM audit")"
+
+http_finish
