@@ -128,15 +128,18 @@ print-debs-demo:
 deps:
 	@scripts/deps.sh check
 
-# The build before the suites runs on every core (the suites themselves run
-# one after another: they share ports).
+# The build before the suites runs on every core, and so do the suites:
+# tests/run.sh runs JOBS of them side by side, each integration suite in a
+# network namespace of its own (its fixed ports are its own). JOBS=1 runs
+# them one after another.
 CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+JOBS ?= $(CHECK_JOBS)
 check:
 	@scripts/deps.sh check
 	@$(MAKE) --no-print-directory -j$(CHECK_JOBS) check-run
 
 check-run: build $(TEST_TARGETS)
-	@B=$(B) SANITIZE=$(SANITIZE) tests/run.sh
+	@B=$(B) SANITIZE=$(SANITIZE) JOBS=$(JOBS) tests/run.sh
 
 demo:
 	@scripts/deps.sh demo

@@ -6,6 +6,13 @@
 # ("ok ..." / "not ok ..."); a suite that exits non-zero without reporting a
 # failure counts as one failure. Logs: $B/tests/logs/<suite>.log.
 # TESTS=pattern limits the run to suites whose name contains pattern.
+# JOBS=N runs N suites at a time (default 1).
+#
+# Each integration suite runs in a network namespace of its own (as root,
+# with unshare and ip): its servers' fixed ports on 127.0.0.1 are then its
+# own, so suites run side by side and a service of this host on the same
+# port (a demo's crtokend, a real radiusd) neither breaks a suite nor gets
+# its packets. NETNS=0 turns that off, and then JOBS is 1.
 set -u
 B=${B:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,61 +22,63 @@ mkdir -p "$logs"
 export CMOCKA_MESSAGE_OUTPUT=TAP
 export CRTOKEN_TOP="$top" CRTOKEN_BUILD="$top/$B"
 
-passed=0
-failed=0
-failed_suites=""
+jobs=${JOBS:-1}
+case "$jobs" in '' | *[!0-9]* | 0) echo "run.sh: JOBS must be a positive number" >&2; exit 2 ;; esac
+netns=0
+if [ "${NETNS:-1}" != 0 ] && unshare -n sh -c 'ip link set lo up' 2>/dev/null; then
+	netns=1
+elif [ "$jobs" -gt 1 ]; then
+	echo "# no network namespaces here (NETNS=0, not root, or no unshare/ip): one suite at a time"
+	jobs=1
+fi
+
+# The suites that take longest go first, so that the last one to finish
+# does not start late (seconds on a 2-core machine, from a full run).
+slow_first="integration/t_pg_units integration/t_multinode_radius integration/t_pam_valgrind
+integration/t_multinode_faults integration/t_portal integration/t_build integration/t_http_dos
+integration/t_http_gate integration/t_http_ops integration/t_renew integration/t_store_copy
+integration/t_reliability_race"
 
 # SANITIZE=1: every sanitizer report of every process — daemons and hosts
-# whose stderr a suite discards included — goes to $logs/sanitizer, and a
-# suite that leaves a report there fails. Suites preload test tools
-# (libfaketime via faketime, cwrap) ahead of the ASan runtime, so ASan's
-# "runtime comes first" check is off.
+# whose stderr a suite discards included — goes to a directory of the
+# suite's own below $logs/sanitizer, and a suite that leaves a report there
+# fails. Suites preload test tools (libfaketime via faketime, cwrap) ahead
+# of the ASan runtime, so ASan's "runtime comes first" check is off.
 san_dir=""
-san_seen=0
 if [ "${SANITIZE:-}" = 1 ]; then
 	san_dir=$top/$logs/sanitizer
 	case "$logs" in /*) san_dir=$logs/sanitizer ;; esac
 	rm -rf "$san_dir"
 	mkdir -p "$san_dir"
-	ASAN_OPTIONS="log_path=$san_dir/asan:verify_asan_link_order=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-	UBSAN_OPTIONS="log_path=$san_dir/ubsan:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
-	export ASAN_OPTIONS UBSAN_OPTIONS
+	asan_user=${ASAN_OPTIONS:+:$ASAN_OPTIONS}
+	ubsan_user=${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}
 fi
 suite_timeout=${SUITE_TIMEOUT:-600}
-# Interrupted (^C, TERM): pass it on to the running suite, whose exit hook
-# stops what it started (tests/integration/lib.sh), wait for it, stop.
-suite_pid=""
-suite_tmp=""
-remove_suite_tmp() {
-	[ -n "$suite_tmp" ] || return 0
-	if [ "${KEEP:-0}" = 1 ]; then echo "# kept $suite_tmp" >>"$log"; else rm -rf "$suite_tmp"; fi
-	suite_tmp=""
-}
-interrupted() {
-	trap '' INT TERM HUP
-	if [ -n "$suite_pid" ]; then
-		kill -TERM "$suite_pid" 2>/dev/null
-		wait "$suite_pid" 2>/dev/null
-	fi
-	remove_suite_tmp
-	echo
-	echo "interrupted: $passed passed, $failed failed before${failed_suites:+ (failing:$failed_suites)}"
-	exit 130
-}
-trap interrupted INT TERM HUP
 
+# Bookkeeping of this run: the queue of suites, one result file per suite.
+work=$(mktemp -d "${TMPDIR:-/tmp}/crtoken-run.XXXXXX") || exit 1
+mkdir "$work/res"
+
+# One suite: its log, its TMPDIR, its sanitizer directory; the result
+# ("passed failed name") to $work/res, its lines for the terminal to stdout.
 run_suite() { # name command...
 	name=$1
 	shift
-	case "$name" in *"${TESTS:-}"*) ;; *) return ;; esac
 	log=$logs/$name.log
 	mkdir -p "$(dirname "$log")"
 	start=$(date +%s)
+	flat=$(echo "$name" | tr / _)
 	# A TMPDIR of its own, removed when the suite ends: nothing it wrote
 	# there stays in /tmp, also when a check failed or it was killed.
 	# 0711: radiusd's freerad user reaches what a suite stages below it.
 	suite_tmp=$(mktemp -d "${TMPDIR:-/tmp}/crtoken-suite.XXXXXX") && chmod 711 "$suite_tmp" ||
-		exit 1
+		return 1
+	if [ -n "$san_dir" ]; then
+		mkdir -p "$san_dir/$flat"
+		ASAN_OPTIONS="log_path=$san_dir/$flat/asan:verify_asan_link_order=0$asan_user"
+		UBSAN_OPTIONS="log_path=$san_dir/$flat/ubsan:print_stacktrace=1$ubsan_user"
+		export ASAN_OPTIONS UBSAN_OPTIONS
+	fi
 	# In the background, so that an interrupt reaches the suite: timeout runs
 	# it in a process group of its own, which a terminal's ^C does not reach.
 	TMPDIR=$suite_tmp timeout -k 10 "$suite_timeout" "$@" >"$log" 2>&1 </dev/null &
@@ -84,38 +93,126 @@ run_suite() { # name command...
 		f=1
 		echo "not ok - $name exited with status $rc" >>"$log"
 	fi
-	if [ -n "$san_dir" ] && [ "$(ls "$san_dir" | wc -l)" -gt "$san_seen" ]; then
-		new=$(($(ls "$san_dir" | wc -l) - san_seen))
-		san_seen=$((san_seen + new))
+	if [ -n "$san_dir" ] && [ -n "$(ls "$san_dir/$flat")" ]; then
+		new=$(ls "$san_dir/$flat" | wc -l)
 		f=$((f + 1))
-		echo "not ok - $name: $new sanitizer report(s) in $san_dir" >>"$log"
-		for r in $(ls -t "$san_dir" | head -n "$new"); do
-			sed -n '1,/^SUMMARY/p' "$san_dir/$r" | head -40 | sed 's/^/# /' >>"$log"
+		echo "not ok - $name: $new sanitizer report(s) in $san_dir/$flat" >>"$log"
+		for r in $(ls -t "$san_dir/$flat"); do
+			sed -n '1,/^SUMMARY/p' "$san_dir/$flat/$r" | head -40 | sed 's/^/# /' >>"$log"
 		done
 	fi
-	passed=$((passed + p))
-	failed=$((failed + f))
 	secs=$(($(date +%s) - start))
-	if [ "$f" -eq 0 ]; then
-		printf '%-40s %4d passed            (%ss)\n' "$name" "$p" "$secs"
-	else
-		printf '%-40s %4d passed %4d FAILED (%ss)\n' "$name" "$p" "$f" "$secs"
-		failed_suites="$failed_suites $name"
-		grep '^not ok ' "$log" | head -20 | sed 's/^/    /'
-		echo "    log: $log (last lines below)"
-		tail -15 "$log" | sed 's/^/    | /'
-	fi
+	echo "$p $f $secs $name" >"$work/res/$flat"
+	# One write per suite, so that lines of suites side by side do not mix.
+	{
+		if [ "$f" -eq 0 ]; then
+			printf '%-40s %4d passed            (%ss)\n' "$name" "$p" "$secs"
+		else
+			printf '%-40s %4d passed %4d FAILED (%ss)\n' "$name" "$p" "$f" "$secs"
+			grep '^not ok ' "$log" | head -20 | sed 's/^/    /'
+			echo "    log: $log (last lines below)"
+			tail -15 "$log" | sed 's/^/    | /'
+		fi
+	} >"$work/out.$flat"
+	cat "$work/out.$flat"
+	rm -f "$work/out.$flat"
 }
 
-for t in "$B"/tests/unit/test_*; do
-	[ -x "$t" ] || continue
-	run_suite "unit/$(basename "$t")" "$t"
-done
+suite_pid=""
+suite_tmp=""
+remove_suite_tmp() {
+	[ -n "$suite_tmp" ] || return 0
+	if [ "${KEEP:-0}" = 1 ]; then echo "# kept $suite_tmp" >>"$log"; else rm -rf "$suite_tmp"; fi
+	suite_tmp=""
+}
+
+# The next line of the queue ("name path"), or failure when empty.
+next_suite() {
+	flock "$work/queue" sh -c 'IFS= read -r l <"$1" || exit 1; sed -i 1d "$1"; printf "%s\n" "$l"' \
+		_ "$work/queue"
+}
+
+# A lane takes suites from the queue until it is empty. Stopped (TERM from
+# the interrupt below), it passes the signal on to its suite, whose exit
+# hook stops what it started (tests/integration/lib.sh), and waits for it.
+lane() {
+	trap 'trap "" TERM INT HUP; [ -z "$suite_pid" ] || { kill -TERM "$suite_pid" 2>/dev/null; wait "$suite_pid" 2>/dev/null; }; remove_suite_tmp; exit 130' TERM
+	trap '' INT HUP
+	while line=$(next_suite); do
+		name=${line%% *}
+		path=${line#* }
+		case "$name" in
+		unit/*) run_suite "$name" "$path" ;;
+		*) if [ "$netns" = 1 ]; then
+			run_suite "$name" unshare -n sh -c 'ip link set lo up && exec "$0" "$@"' sh "$path"
+		else
+			run_suite "$name" sh "$path"
+		fi ;;
+		esac
+	done
+}
+
+queue_add() { # name path
+	case "$1" in *"${TESTS:-}"*) ;; *) return 0 ;; esac
+	printf '%s %s\n' "$1" "$2" >>"$work/queue.all"
+}
+: >"$work/queue.all"
 for t in tests/integration/t_*.sh; do
 	[ -f "$t" ] || continue
-	run_suite "integration/$(basename "$t" .sh)" sh "$t"
+	queue_add "integration/$(basename "$t" .sh)" "$t"
 done
+for t in "$B"/tests/unit/test_*; do
+	[ -x "$t" ] || continue
+	queue_add "unit/$(basename "$t")" "$t"
+done
+# The slow ones first, then the other integration suites, then the units.
+: >"$work/queue"
+for n in $slow_first; do
+	grep "^$n " "$work/queue.all" >>"$work/queue"
+done
+for n in $slow_first; do
+	grep -v "^$n " "$work/queue.all" >"$work/queue.rest"
+	mv "$work/queue.rest" "$work/queue.all"
+done
+cat "$work/queue.all" >>"$work/queue"
 
+summary() { # word
+	passed=0
+	failed=0
+	failed_suites=""
+	for r in "$work"/res/*; do
+		[ -f "$r" ] || continue
+		read -r p f _ name <"$r"
+		passed=$((passed + p))
+		failed=$((failed + f))
+		[ "$f" -eq 0 ] || failed_suites="$failed_suites $name"
+	done
+}
+
+lanes=""
+interrupted() {
+	trap '' INT TERM HUP
+	for l in $lanes; do kill -TERM "$l" 2>/dev/null; done
+	wait
+	summary
+	rm -rf "$work"
+	echo
+	echo "interrupted: $passed passed, $failed failed before${failed_suites:+ (failing:$failed_suites)}"
+	exit 130
+}
+trap interrupted INT TERM HUP
+
+i=0
+while [ "$i" -lt "$jobs" ]; do
+	lane &
+	lanes="$lanes $!"
+	i=$((i + 1))
+done
+# wait returns early when a trapped signal arrives; the trap then runs.
+for l in $lanes; do wait "$l"; done
+
+summary
+rm -rf "$work"
 echo
 [ -n "$failed_suites" ] && echo "failing suites:$failed_suites"
 echo "$passed passed, $failed failed"
