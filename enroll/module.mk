@@ -5,8 +5,9 @@
 # gate is not a configuration crtoken supports). crtoken-enroll is always built.
 # GnuTLS (libmicrohttpd's TLS): the client certificate of a renewal.
 CRTOKEND_DEPS := libmicrohttpd:libmicrohttpd-dev pam:libpam0g-dev gnutls:libgnutls28-dev
-# The demo's HTTP chapter: the admin's requests.
-DEMO_DEBS += curl
+# The demo's HTTP chapter: the admin's requests, and a local SMTP server that
+# receives the approval workflow's mail.
+DEMO_DEBS += curl python3-aiosmtpd
 
 CRTOKEND_CFLAGS := $(CORE_CFLAGS) $(call pc_cflags,$(call dep_pcs,$(CRTOKEND_DEPS)))
 CRTOKEND_LIBS := $(CORE_LIBS) $(call pc_libs,$(call dep_pcs,$(CRTOKEND_DEPS))) -lpthread

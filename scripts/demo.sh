@@ -97,25 +97,32 @@ demo_pam() {
 #   (key made on his side, one-time password from oathtool as his phone
 #   would show it); a second try is refused; the admin lists certificates;
 #   then carol's token requires approval: crtoken-enroll waits, the admin
-#   approves with the CLI, the certificate arrives and a command sink shows
-#   the request.* events; crtokend is stopped with SIGTERM. Returns non-zero if a step misbehaves.
+#   approves with the CLI, the certificate arrives, a local SMTP server
+#   (aiosmtpd) shows the mail carol and the approvers got, and a command
+#   sink the request.* events; crtokend and the SMTP server are stopped. Returns non-zero if a step misbehaves.
 #
 # Uses ADMIN, BUILD, DEMO, CRTOKEN_CONF and run/say/jget from above.
 
 demo_http() {
 	_dh_rc=0
 	_dh_pid=""
+	_dh_smtp_pid=""
 	demo_http_steps || _dh_rc=1
 	if [ -n "$_dh_pid" ]; then
 		say "The admin stops the service: SIGTERM lets in-flight requests finish."
 		kill -TERM "$_dh_pid" 2>/dev/null
 		wait "$_dh_pid" 2>/dev/null
 	fi
+	if [ -n "$_dh_smtp_pid" ]; then
+		kill -TERM "$_dh_smtp_pid" 2>/dev/null
+		wait "$_dh_smtp_pid" 2>/dev/null
+	fi
 	return $_dh_rc
 }
 
 demo_http_steps() {
 	_dh_port=18496
+	_dh_smtp_port=18497
 	_dh_url=http://127.0.0.1:$_dh_port
 	_dh_ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 	_dh_svc=$DEMO/pam-http.d
@@ -128,11 +135,37 @@ demo_http_steps() {
 		-e 's|^;*plain_http *=.*|plain_http = yes|' \
 		-e 's|^;*require_login *=.*|require_login = yes|' "$CRTOKEN_CONF" || return 1
 	grep -A9 '^\[server\]' "$CRTOKEN_CONF" | grep -v '^;' | sed 's/^/   | /'
-	say "An event sink for the approval part below: a command that gets each event on stdin."
+	say "Event sinks for the approval part below: a command that gets each event on stdin,"
+	say "and mail through an SMTP relay (here a local aiosmtpd that prints what it gets) to the"
+	say "approvers and to the token's owner (its ownerEmail):"
 	printf '#!/bin/sh\n{ cat; echo; } >>"%s/events.log"\n' "$DEMO" >"$DEMO/event-sink.sh"
 	chmod 755 "$DEMO/event-sink.sh"
 	printf '\n[events]\npoll_interval = 1s\n[events.sink demo]\ntype = command\ncommand = %s\nevents = request.*, certificate.issued\n' \
 		"$DEMO/event-sink.sh" >>"$CRTOKEN_CONF"
+	cat >>"$CRTOKEN_CONF" <<-EOF
+		[events.sink mail]
+		type = email
+		smtp_url = smtp://127.0.0.1:$_dh_smtp_port
+		from = crtoken@example.org
+		to = netadmin@example.org
+		to_owner = yes
+		events = request.*
+		subject = [crtoken] {type}: {tokenName} ({requestId})
+		body = Request {requestId} for {tokenName}: {type} at {time} by {actor}.{reason}
+	EOF
+	sed -n '/^\[events.sink mail\]/,$p' "$CRTOKEN_CONF" | sed 's/^/   | /'
+	/usr/bin/python3 -u -m aiosmtpd -n -l "127.0.0.1:$_dh_smtp_port" >"$DEMO/smtp.log" 2>&1 &
+	_dh_smtp_pid=$!
+	_dh_i=0
+	until /usr/bin/python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' \
+		"$_dh_smtp_port" 2>/dev/null; do
+		_dh_i=$((_dh_i + 1))
+		if [ $_dh_i -gt 50 ] || ! kill -0 "$_dh_smtp_pid" 2>/dev/null; then
+			cat "$DEMO/smtp.log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
 	printf 'auth required %s config=%s\naccount required %s config=%s\n' \
 		"$BUILD/lib/pam_crtoken.so" "$CRTOKEN_CONF" "$BUILD/lib/pam_crtoken.so" \
 		"$CRTOKEN_CONF" >"$_dh_svc/crtoken"
@@ -226,9 +259,9 @@ demo_http_approval() {
 	echo
 	say "Approval: carol's token needs an administrator's OK before a certificate is made."
 	printf '$ curl ... -d %s %s/certificate-request-tokens\n' \
-		"'{\"name\":\"carol-laptop\",\"owner\":\"carol\",\"approval\":\"required\"}'" "$_dh_url"
+		"'{\"name\":\"carol-laptop\",\"owner\":\"carol\",\"ownerEmail\":\"carol@example.org\",\"approval\":\"required\"}'" "$_dh_url"
 	curl -sf -H "Authorization: Bearer $_dh_key" -H 'Content-Type: application/json' \
-		-d '{"name":"carol-laptop","owner":"carol","approval":"required"}' \
+		-d '{"name":"carol-laptop","owner":"carol","ownerEmail":"carol@example.org","approval":"required"}' \
 		"$_dh_url/certificate-request-tokens" >"$DEMO/carol-token.json" || return 1
 	(umask 077 && jget token <"$DEMO/carol-token.json" >"$DEMO/carol-token.txt") || return 1
 	"$ADMIN" otp enroll carol --no-qr --json >"$DEMO/carol-otp.json" || return 1
@@ -272,6 +305,17 @@ for l in open(sys.argv[1]):
         e = json.loads(l); s = e["subject"]
         print("   %-20s %-18s %s" % (e["type"], s.get("tokenName", ""), s.get("requestId", s.get("serial", ""))))' \
 		"$DEMO/events.log"
+	say "The SMTP server got the mail (request.pending, then request.approved) for the approvers"
+	say "and for carol:"
+	_dh_i=0
+	until [ "$(grep -c '^Subject: \[crtoken\] request\.' "$DEMO/smtp.log" 2>/dev/null)" -ge 2 ]; do
+		_dh_i=$((_dh_i + 1))
+		[ $_dh_i -gt 100 ] && { echo "demo: the request mail did not arrive" >&2; cat "$DEMO/smtp.log" >&2; return 1; }
+		sleep 0.1
+	done
+	grep -E '^(To|Subject): |^Request ' "$DEMO/smtp.log" | sed 's/^/   | /'
+	grep -q '^To: .*carol@example.org' "$DEMO/smtp.log" ||
+		{ echo "demo: no mail to the token's owner" >&2; return 1; }
 }
 
 # ---- chapter: RADIUS (rlm_crtoken)
