@@ -1,7 +1,8 @@
 /*
  * token_create.c — `crtoken-admin token create --name NAME [metadata]
  * [--count N] [--json]`: one token, or N with the same metadata named
- * NAME-1..NAME-N (one token string per line; a JSON array with --json).
+ * NAME-1..NAME-N (one token string per line; a JSON array with --json),
+ * made CRT_BULK_MAX per transaction (crt_token_create_many).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,28 +37,31 @@ static int create_one(admin_env *env, const crt_token_spec *spec)
 	return rc;
 }
 
+/* --count N: crt_token_create_many, CRT_BULK_MAX tokens per transaction
+ * (all or none up to that; a failure stops at its batch, the batches before
+ * it are made and printed). */
 static int create_many(admin_env *env, const crt_token_spec *spec, int count)
 {
-	crt_token_spec one = *spec;
-	char name[160], tok[CRT_TOKEN_STRLEN + 1];
 	json_t *all = env->json ? json_array() : NULL;
 	int rc = EXIT_OK;
 
-	for (int i = 1; i <= count && rc == EXIT_OK; i++) {
-		crt_token t;
+	for (size_t first = 1; first <= (size_t)count && rc == EXIT_OK; first += CRT_BULK_MAX) {
+		size_t n = (size_t)count - first + 1 < CRT_BULK_MAX ? (size_t)count - first + 1
+		                                                    : CRT_BULK_MAX;
+		crt_token_batch b;
 		crt_status r;
-		snprintf(name, sizeof(name), "%s-%d", spec->name, i);
-		one.name = name;
-		if ((r = crt_token_create(env->ctx, &one, admin_actor(), &t, tok)) != CRT_OK) {
+		if ((r = crt_token_create_many(env->ctx, spec, first, n, admin_actor(), &b)) !=
+		    CRT_OK) {
 			rc = admin_fail(env, r);
 			break;
 		}
-		if (all != NULL)
-			json_array_append_new(all, admin_json_or_null(crt_token_json(&t, tok)));
-		else
-			puts(tok);
-		explicit_bzero(tok, sizeof(tok));
-		crt_token_clear(&t);
+		for (size_t i = 0; i < b.n; i++)
+			if (all != NULL)
+				json_array_append_new(
+				    all, admin_json_or_null(crt_token_json(&b.tokens[i], b.strings[i])));
+			else
+				puts(b.strings[i]);
+		crt_token_batch_clear(&b);
 	}
 	if (all != NULL)
 		admin_json_print(all);

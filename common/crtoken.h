@@ -794,6 +794,36 @@ unsigned crt_token_overridable(const crt_token *t);
  */
 crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char *actor,
 			    crt_token *out, char token_out[CRT_TOKEN_STRLEN + 1]) CRT_MUST_CHECK;
+
+/* The most tokens one crt_token_create_many call makes (one transaction;
+ * POST /certificate-request-tokens "count"). */
+#define CRT_BULK_MAX 1000
+
+/* Tokens made together: tokens[i] and its token string strings[i] (shown
+ * once, never stored), n of each. Owned by the caller: crt_token_batch_clear
+ * wipes the strings, frees everything and empties b. */
+typedef struct crt_token_batch {
+	crt_token *tokens;
+	char (*strings)[CRT_TOKEN_STRLEN + 1];
+	size_t n;
+} crt_token_batch;
+void crt_token_batch_clear(crt_token_batch *b);
+
+/*
+ * Create count tokens (1..CRT_BULK_MAX, else count_invalid) with spec's
+ * metadata, token i (0-based) named spec->name "-" (first + i), as
+ * crtoken-admin token create --count names them. The spec is checked as
+ * crt_token_create checks it (with the longest of the names; every name
+ * that is the CN is checked too); a refusal writes nothing. All of them are
+ * stored in ONE write transaction, each with its token.create audit row and
+ * its token.created event: all or none. On CRT_OK *out holds them in name
+ * order (crt_token_batch_clear it); otherwise *out is empty and no token
+ * string is handed out (store_commit_unknown included: the transaction may
+ * have committed — list the tokens by name to see).
+ */
+crt_status crt_token_create_many(crt_ctx *ctx, const crt_token_spec *spec, size_t first,
+                                 size_t count, const char *actor,
+                                 crt_token_batch *out) CRT_MUST_CHECK;
 crt_status crt_token_get(crt_ctx *ctx, const char *id, crt_token *out) CRT_MUST_CHECK;
 /* state < 0: all states. */
 crt_status crt_token_list(crt_ctx *ctx, int state, crt_token **out, size_t *n) CRT_MUST_CHECK;

@@ -98,96 +98,225 @@ static const char *nonempty(const char *s)
 	return (s != NULL && *s != '\0') ? s : NULL;
 }
 
-crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char *actor,
-                            crt_token *out, char token_out[CRT_TOKEN_STRLEN + 1])
+/* What a create checks before any token is made: the spec, its profile
+ * (*p), the validity and CA asked for, and the expiry (*exp). */
+static crt_status create_checks(crt_ctx *ctx, const crt_token_spec *spec, int64_t now,
+                                const crt_cert_profile **p, int64_t *exp)
 {
-	crt_token t = {0};
-	const crt_cert_profile *p;
-	char hash[65];
-	char *detail = NULL;
 	crt_status r;
 	int days;
-	int64_t now = crt_now();
 
-	ctx_clear_detail(ctx);
 	if ((r = token_check_spec(ctx, spec, 1)) != CRT_OK ||
-	    (r = token_profile(ctx, spec->profile, &p)) != CRT_OK ||
-	    (r = token_valid_days(ctx, p, spec->valid_days, &days)) != CRT_OK)
+	    (r = token_profile(ctx, spec->profile, p)) != CRT_OK ||
+	    (r = token_valid_days(ctx, *p, spec->valid_days, &days)) != CRT_OK)
 		return r;
 	/* The CA is checked before anything is written: an unknown name is
 	 * ca_unknown and leaves the store as it was. */
 	if ((r = crt_ca_check_name(ctx, spec->ca)) != CRT_OK ||
 	    (r = token_ca_bound(ctx, spec->ca, spec->valid_days, now)) != CRT_OK)
 		return r;
-	if ((r = token_expiry(ctx, p, spec, now, &t.expires_at)) != CRT_OK)
-		return r;
-	if ((r = make_id("token", t.id)) != CRT_OK ||
+	return token_expiry(ctx, *p, spec, now, exp);
+}
+
+/* The new row *t of a checked spec (profile p, expiry exp), with its token
+ * string (token_out) and the string's hash; the checks that depend on the
+ * row itself (the name as CN, attestation, SubjectAltNames) included. On
+ * failure *t is cleared (token_out is the caller's to wipe). */
+static crt_status token_make(crt_ctx *ctx, const crt_token_spec *spec, const crt_cert_profile *p,
+                             const char *actor, int64_t now, int64_t exp, crt_token *t,
+                             char token_out[CRT_TOKEN_STRLEN + 1], char hash[65])
+{
+	crt_status r;
+
+	memset(t, 0, sizeof(*t));
+	t->expires_at = exp;
+	if ((r = make_id("token", t->id)) != CRT_OK ||
 	    (r = token_generate(CRT_TOKEN_PREFIX, token_out)) != CRT_OK)
 		return r;
 	token_hash(token_out, hash);
-	t.name = dup_str(spec->name);
-	t.cn = dup_str(nonempty(spec->cn));
-	t.org = dup_str(nonempty(spec->org));
-	t.ou = dup_str(nonempty(spec->ou));
-	t.owner = dup_str(nonempty(spec->owner));
-	t.owner_email = dup_str(nonempty(spec->owner_email));
+	t->name = dup_str(spec->name);
+	t->cn = dup_str(nonempty(spec->cn));
+	t->org = dup_str(nonempty(spec->org));
+	t->ou = dup_str(nonempty(spec->ou));
+	t->owner = dup_str(nonempty(spec->owner));
+	t->owner_email = dup_str(nonempty(spec->owner_email));
 	/* The profile's reply attributes and locks unless the spec gives its own. */
-	t.reply = dup_str(spec->reply != NULL ? nonempty(spec->reply) : p->reply);
-	t.created_by = dup_str(actor);
-	t.ca = dup_str(spec->ca != NULL ? spec->ca : CRT_CA_DEFAULT);
-	t.locked = spec->set_locked || spec->locked ? spec->locked : p->locked & ~spec->opened;
-	t.opened = spec->opened;
-	t.profile = dup_str(p->name);
-	t.valid_days = spec->valid_days;
-	t.approval = p->approval;
+	t->reply = dup_str(spec->reply != NULL ? nonempty(spec->reply) : p->reply);
+	t->created_by = dup_str(actor);
+	t->ca = dup_str(spec->ca != NULL ? spec->ca : CRT_CA_DEFAULT);
+	t->locked = spec->set_locked || spec->locked ? spec->locked : p->locked & ~spec->opened;
+	t->opened = spec->opened;
+	t->profile = dup_str(p->name);
+	t->valid_days = spec->valid_days;
+	t->approval = p->approval;
 	if (spec->approval != NULL && strcmp(spec->approval, "required") == 0)
-		t.approval = CRT_APPROVAL_REQUIRED;
+		t->approval = CRT_APPROVAL_REQUIRED;
 	else if (spec->approval != NULL && strcmp(spec->approval, "none") == 0)
-		t.approval = CRT_APPROVAL_NONE;
-	t.san = dup_str(nonempty(spec->san));
-	t.pin_mac = dup_str(spec->pin_mac);
-	t.description = dup_str(nonempty(spec->description));
-	t.created_at = now;
-	t.state = CRT_TOKEN_ACTIVE;
-	if (t.profile == NULL || (spec->pin_mac != NULL && t.pin_mac == NULL) ||
-	    (p->reply != NULL && spec->reply == NULL && t.reply == NULL) ||
-	    (nonempty(spec->san) != NULL && t.san == NULL) ||
-	    (nonempty(spec->description) != NULL && t.description == NULL)) {
+		t->approval = CRT_APPROVAL_NONE;
+	t->san = dup_str(nonempty(spec->san));
+	t->pin_mac = dup_str(spec->pin_mac);
+	t->description = dup_str(nonempty(spec->description));
+	t->created_at = now;
+	t->state = CRT_TOKEN_ACTIVE;
+	if (t->name == NULL || t->profile == NULL || t->ca == NULL ||
+	    (actor != NULL && t->created_by == NULL) ||
+	    (nonempty(spec->cn) != NULL && t->cn == NULL) ||
+	    (nonempty(spec->org) != NULL && t->org == NULL) ||
+	    (nonempty(spec->ou) != NULL && t->ou == NULL) ||
+	    (nonempty(spec->owner) != NULL && t->owner == NULL) ||
+	    (nonempty(spec->owner_email) != NULL && t->owner_email == NULL) ||
+	    (spec->pin_mac != NULL && t->pin_mac == NULL) ||
+	    (spec->reply != NULL && nonempty(spec->reply) != NULL && t->reply == NULL) ||
+	    (p->reply != NULL && spec->reply == NULL && t->reply == NULL) ||
+	    (nonempty(spec->san) != NULL && t->san == NULL) ||
+	    (nonempty(spec->description) != NULL && t->description == NULL))
 		r = CRT_E_NOMEM;
+	else if ((r = token_check_subject(ctx, t)) == CRT_OK &&
+	         (r = token_attest_apply(ctx, spec, t)) == CRT_OK)
+		r = token_check_san(ctx, t);
+	if (r != CRT_OK)
+		crt_token_clear(t);
+	return r;
+}
+
+/* Inside the caller's write transaction: row t under hash, with its
+ * token.create audit row and its token.created event. */
+static crt_status token_store_new(crt_ctx *ctx, const crt_token *t, const char *hash,
+                                  const char *actor, int64_t now)
+{
+	char *detail = token_detail(t);
+	crt_status r;
+
+	if (detail == NULL)
+		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+	if ((r = store_token_insert(ctx, t, hash, now)) == CRT_OK &&
+	    (r = audit_write(ctx, actor, "token.create", t->id, detail)) == CRT_OK)
+		r = event_emit(ctx, "token.created", actor,
+		               &(event_subject){.token_id = t->id,
+		                                .token_name = t->name,
+		                                .owner = t->owner,
+		                                .owner_email = t->owner_email},
+		               NULL, NULL);
+	free(detail);
+	return r;
+}
+
+crt_status crt_token_create(crt_ctx *ctx, const crt_token_spec *spec, const char *actor,
+                            crt_token *out, char token_out[CRT_TOKEN_STRLEN + 1])
+{
+	crt_token t = {0};
+	const crt_cert_profile *p;
+	char hash[65];
+	crt_status r;
+	int64_t now = crt_now(), exp;
+
+	ctx_clear_detail(ctx);
+	if ((r = create_checks(ctx, spec, now, &p, &exp)) != CRT_OK)
+		return r;
+	if ((r = token_make(ctx, spec, p, actor, now, exp, &t, token_out, hash)) != CRT_OK)
 		goto out;
-	}
-	if ((r = token_check_subject(ctx, &t)) != CRT_OK ||
-	    (r = token_attest_apply(ctx, spec, &t)) != CRT_OK ||
-	    (r = token_check_san(ctx, &t)) != CRT_OK)
-		goto out;
-	if ((detail = token_detail(&t)) == NULL) {
-		r = CRT_E_NOMEM;
-		goto out;
-	}
 	if ((r = store_begin_write(ctx)) != CRT_OK)
 		goto out;
-	if ((r = store_token_insert(ctx, &t, hash, now)) != CRT_OK ||
-	    (r = audit_write(ctx, actor, "token.create", t.id, detail)) != CRT_OK ||
-	    (r = event_emit(ctx, "token.created", actor, &(event_subject){.token_id = t.id,
-	                                                                   .token_name = t.name,
-	                                                                   .owner = t.owner,
-	                                                                   .owner_email = t.owner_email},
-	                    NULL, NULL)) != CRT_OK)
-		goto fail;
+	if ((r = token_store_new(ctx, &t, hash, actor, now)) != CRT_OK) {
+		store_rollback(ctx);
+		goto out;
+	}
 	if ((r = store_commit(ctx)) != CRT_OK)
 		goto out;
 	if (out != NULL) {
 		*out = t;
 		memset(&t, 0, sizeof(t));
 	}
-	goto out;
-fail:
-	store_rollback(ctx);
 out:
 	if (r != CRT_OK)
 		OPENSSL_cleanse(token_out, CRT_TOKEN_STRLEN + 1);
-	free(detail);
 	crt_token_clear(&t);
+	return r;
+}
+
+void crt_token_batch_clear(crt_token_batch *b)
+{
+	if (b == NULL)
+		return;
+	crt_token_list_free(b->tokens, b->n);
+	if (b->strings != NULL)
+		OPENSSL_cleanse(b->strings, b->n * sizeof(*b->strings));
+	free(b->strings);
+	memset(b, 0, sizeof(*b));
+}
+
+crt_status crt_token_create_many(crt_ctx *ctx, const crt_token_spec *spec, size_t first,
+                                 size_t count, const char *actor, crt_token_batch *out)
+{
+	crt_token_batch b = {0};
+	crt_token_spec one;
+	const crt_cert_profile *p;
+	char (*hash)[65] = NULL, *name = NULL;
+	size_t namelen = 0, made = 0;
+	crt_status r;
+	int64_t now = crt_now(), exp;
+
+	ctx_clear_detail(ctx);
+	memset(out, 0, sizeof(*out));
+	if (count < 1 || count > CRT_BULK_MAX)
+		return ctx_fail(ctx, CRT_E_COUNT_INVALID,
+		                "the count of tokens must be from 1 to %d (asked for %zu)", CRT_BULK_MAX,
+		                count);
+	if (first < 1 || first > SIZE_MAX / 2)
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "the first number must be 1 or more");
+	one = *spec;
+	if (spec->name != NULL && *spec->name != '\0') {
+		namelen = strlen(spec->name) + 24; /* "-" and the number */
+		if ((name = malloc(namelen)) == NULL)
+			return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+		/* the longest name: the last one has the most digits */
+		snprintf(name, namelen, "%s-%zu", spec->name, first + count - 1);
+		one.name = name;
+	}
+	if ((r = create_checks(ctx, &one, now, &p, &exp)) != CRT_OK)
+		goto out;
+	b.tokens = calloc(count, sizeof(*b.tokens));
+	b.strings = calloc(count, sizeof(*b.strings));
+	hash = calloc(count, sizeof(*hash));
+	if (b.tokens == NULL || b.strings == NULL || hash == NULL) {
+		r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+		goto out;
+	}
+	/* Every row is made (and checked) before the write transaction begins,
+	 * so the writers' lock is held only for the writes. */
+	for (made = 0; made < count; made++) {
+		snprintf(name, namelen, "%s-%zu", spec->name, first + made);
+		if ((r = token_make(ctx, &one, p, actor, now, exp, &b.tokens[made], b.strings[made],
+		                    hash[made])) != CRT_OK) {
+			char why[sizeof(ctx->detail)];
+			snprintf(why, sizeof(why), "%s", ctx->detail);
+			ctx_fail(ctx, r, "token number %zu of the bulk (none was made): %s",
+			         first + made, why);
+			goto out;
+		}
+	}
+	if ((r = store_begin_write(ctx)) != CRT_OK)
+		goto out;
+	for (size_t i = 0; i < count; i++)
+		if ((r = token_store_new(ctx, &b.tokens[i], hash[i], actor, now)) != CRT_OK) {
+			store_rollback(ctx);
+			goto out;
+		}
+	if ((r = store_commit(ctx)) != CRT_OK)
+		goto out;
+	b.n = count;
+	*out = b;
+	memset(&b, 0, sizeof(b));
+out:
+	if (b.tokens != NULL) {
+		b.n = count; /* the rows not made are all zero: clearing them is a no-op */
+		crt_token_batch_clear(&b);
+	}
+	free(b.strings); /* (only when tokens failed to allocate) */
+	if (hash != NULL)
+		OPENSSL_cleanse(hash, count * sizeof(*hash));
+	free(hash);
+	free(name);
 	return r;
 }
 

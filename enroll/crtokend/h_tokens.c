@@ -1,6 +1,7 @@
 /*
  * h_tokens.c — admin endpoints for certificate request tokens:
- *   POST   /certificate-request-tokens          create (the token is shown here only)
+ *   POST   /certificate-request-tokens          create (the token is shown here only;
+ *                                               "count": N makes N in one transaction)
  *   GET    /certificate-request-tokens[?state=] list
  *   GET    /certificate-request-tokens/{id}     one
  *   PATCH  /certificate-request-tokens/{id}     update metadata
@@ -382,6 +383,59 @@ static int parse_spec(struct request *rq, json_t *obj, int update, crt_token_spe
 	return 0;
 }
 
+/*
+ * "count": N (1..CRT_BULK_MAX) asks for N tokens with the same metadata
+ * (named NAME-1..NAME-N), made in one transaction: 201
+ * {"tokens":[...each with its token string...],"count":N}, or nothing.
+ */
+static void create_bulk(struct request *rq, const crt_token_spec *spec, size_t count)
+{
+	crt_token_batch b = {0};
+	json_t *arr, *body = NULL;
+	crt_status s;
+
+	if ((s = crt_token_create_many(rq->ctx, spec, 1, count, rq->actor, &b)) != CRT_OK) {
+		reply_status(rq, s);
+		return;
+	}
+	if ((arr = json_array()) != NULL)
+		for (size_t i = 0; i < b.n; i++)
+			if (json_array_append_new(arr, crt_token_json(&b.tokens[i], b.strings[i])) !=
+			    0) {
+				json_decref(arr);
+				arr = NULL;
+				break;
+			}
+	if (arr != NULL)
+		body = json_pack("{s:o, s:I}", "tokens", arr, "count", (json_int_t)b.n);
+	crt_token_batch_clear(&b);
+	reply_json(rq, 201, body);
+}
+
+/* The optional "count" member, taken out of obj: 0 when absent (or null),
+ * else 1..CRT_BULK_MAX; -1 after replying 400 count_invalid. */
+static long take_count(struct request *rq, json_t *obj)
+{
+	json_t *v = json_object_get(obj, "count");
+	long n = 0;
+	char msg[96];
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > CRT_BULK_MAX) {
+			snprintf(msg, sizeof(msg), "\"count\" must be an integer from 1 to %d",
+			         CRT_BULK_MAX);
+			reply_error(rq, CRT_E_COUNT_INVALID, msg);
+			return -1;
+		}
+		n = (long)json_integer_value(v);
+	}
+	json_object_del(obj, "count");
+	return n;
+}
+
 void h_token_create(struct request *rq)
 {
 	char token[CRT_TOKEN_STRLEN + 1], loc[128];
@@ -390,16 +444,21 @@ void h_token_create(struct request *rq)
 	json_t *obj;
 	char *reply = NULL, *san = NULL;
 	crt_status s;
+	long count;
 
 	memset(&t, 0, sizeof(t));
 	if ((obj = req_body_object(rq)) == NULL)
 		return;
-	if (parse_spec(rq, obj, 0, &spec, &reply, &san) != 0)
+	if ((count = take_count(rq, obj)) < 0 || parse_spec(rq, obj, 0, &spec, &reply, &san) != 0)
 		goto out;
 	/* A key limited to some profiles (apikey create --profiles). */
 	if (!crt_apikey_allows_profile(&rq->apikey, spec.profile)) {
 		auth_denied(rq, NULL,
 		            spec.profile && *spec.profile ? spec.profile : CRT_CERT_PROFILE_DEFAULT);
+		goto out;
+	}
+	if (count > 0) {
+		create_bulk(rq, &spec, (size_t)count);
 		goto out;
 	}
 	if ((s = crt_token_create(rq->ctx, &spec, rq->actor, &t, token)) != CRT_OK) {

@@ -23,6 +23,12 @@
  *       the redemptions with the store on PostgreSQL ($BENCH_PG_CONNINFO,
  *       a schema of its own, dropped at the end)
  *
+ *   bench_core bulk N [postgresql]
+ *       N tokens (N <= CRT_BULK_MAX) made by N crt_token_create calls (N
+ *       transactions) and by one crt_token_create_many call (one
+ *       transaction), each with its audit row and event; durability = full;
+ *       with postgresql on $BENCH_PG_CONNINFO (a schema of its own)
+ *
  *   bench_core mktokens CONF N FILE
  *       N tokens in the instance CONF, one token string per line in FILE
  *   bench_core mkotp CONF N FILE [AT]
@@ -610,6 +616,43 @@ static int cmd_lookup(long rows, long lookups, int on_pg)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- bulk */
+
+static int cmd_bulk(long n, int on_pg)
+{
+	char conninfo[600], tok[CRT_TOKEN_STRLEN + 1];
+	crt_token_spec single = {.name = "single", .ou = "Bench"},
+	               many = {.name = "bulk", .ou = "Bench"};
+	crt_token_batch b;
+	crt_ctx *ctx;
+	double t0, single_s, many_s;
+
+	if (n < 1 || n > CRT_BULK_MAX)
+		die("bulk: N must be 1..CRT_BULK_MAX");
+	make_instance("full");
+	if (on_pg) {
+		pg_schema_make(conninfo, sizeof(conninfo));
+		use_pg(conninfo);
+	}
+	ctx = open_ctx();
+	t0 = now_s();
+	for (long i = 0; i < n; i++)
+		if (crt_token_create(ctx, &single, "bench", NULL, tok) != CRT_OK)
+			die(crt_errdetail(ctx));
+	single_s = now_s() - t0;
+	t0 = now_s();
+	if (crt_token_create_many(ctx, &many, 1, (size_t)n, "bench", &b) != CRT_OK)
+		die(crt_errdetail(ctx));
+	many_s = now_s() - t0;
+	crt_token_batch_clear(&b);
+	printf("bulk %sn=%ld single_s=%.3f bulk_s=%.3f speedup=%.1f\n",
+	       on_pg ? "store=postgresql " : "", n, single_s, many_s, single_s / many_s);
+	crt_close(ctx);
+	remove_instance();
+	pg_schema_drop();
+	return 0;
+}
+
 /* ---------------------------------------------------------------- fixtures */
 
 static int cmd_mktokens(const char *conf, long n, const char *file)
@@ -687,6 +730,10 @@ int main(int argc, char **argv)
 		return cmd_redeem(argv[2], atoi(argv[3]), atoi(argv[4]), KEY_SOFTHSM2);
 	if (argc == 6 && strcmp(argv[1], "redeem") == 0 && strcmp(argv[5], "cfssl") == 0)
 		return cmd_redeem(argv[2], atoi(argv[3]), atoi(argv[4]), KEY_CFSSL);
+	if (argc == 3 && strcmp(argv[1], "bulk") == 0)
+		return cmd_bulk(atol(argv[2]), 0);
+	if (argc == 4 && strcmp(argv[1], "bulk") == 0 && strcmp(argv[3], "postgresql") == 0)
+		return cmd_bulk(atol(argv[2]), 1);
 	if (argc == 4 && strcmp(argv[1], "lookup") == 0)
 		return cmd_lookup(atol(argv[2]), atol(argv[3]), 0);
 	if (argc == 5 && strcmp(argv[1], "lookup") == 0 && strcmp(argv[4], "postgresql") == 0)
@@ -695,6 +742,7 @@ int main(int argc, char **argv)
 		return cmd_redeem(argv[2], atoi(argv[3]), atoi(argv[4]), KEY_FILE_PG);
 	fprintf(stderr, "usage: bench_core crypto ec-p256|rsa-2048 THREADS SECONDS\n"
 			"       bench_core redeem full|normal THREADS N [softhsm2|cfssl]\n"
-			"       bench_core lookup ROWS LOOKUPS\n");
+			"       bench_core lookup ROWS LOOKUPS\n"
+			"       bench_core bulk N [postgresql]\n");
 	return 2;
 }

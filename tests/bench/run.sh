@@ -101,6 +101,8 @@ fi
 # 4 + 6. lookups (the rlm_crtoken read path) on a small and a large store
 rec "$("$CORE" lookup 1000 20000)"
 rec "$("$CORE" lookup "$ROWS" 20000)"
+# 7. 1,000 tokens: one bulk call (one transaction) vs 1,000 single creations
+rec "$("$CORE" bulk 1000)"
 # 2, 4, 6 on PostgreSQL: a throwaway server (tests/integration/pg_lib.sh,
 # fsync off like the suites: the rows compare the backends' code paths, not
 # disks), each row in a schema of its own
@@ -114,6 +116,7 @@ if pkg-config --exists libpq && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2
 		for n in 1 "$CORES"; do rec "$("$CORE" redeem normal "$n" "$NRED" postgresql)"; done
 		rec "$("$CORE" lookup 1000 20000 postgresql)"
 		rec "$("$CORE" lookup "$ROWS" 20000 postgresql)"
+		rec "$("$CORE" bulk 1000 postgresql)"
 		# 3. HTTP redemption with crtokend on PostgreSQL (gate off)
 		if [ -x "$BUILD/bin/crtokend" ] && command -v wrk >/dev/null; then
 			. "$CRTOKEN_TOP/tests/bench/http.sh"
@@ -284,6 +287,12 @@ fi
 printf '%-58s %11sB %10s\n' "6. certificates table bytes per certificate" "$(val "$big" cert_table_bytes_per_cert)" ""
 printf '%-58s %11ss %10s\n' "6. purge $(val "$big" purged) expired tokens" "$(val "$big" purge_s)" ""
 printf '%-58s %11ss %10s\n' "6. generate $ROWS certificates + tokens" "$(val "$big" generate_s)" ""
+for st in "" "store=postgresql "; do
+	l=$(get "^bulk ${st}n=1000 ")
+	[ -n "$l" ] || continue
+	printf '%-58s %12s %10s\n' "7. 1,000 tokens: 1,000 creations / one bulk${st:+ (PostgreSQL)}" \
+		"$(val "$l" single_s)/$(val "$l" bulk_s)s" "$(val "$l" speedup)x"
+done
 grep -E '^radius: |^radius-seen: |^radius-pg: |^pam: ' "$OUT" | sed 's/^/   /'
 echo
 echo "raw lines: $OUT"

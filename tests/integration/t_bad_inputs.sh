@@ -148,6 +148,10 @@ bad "cli: a terminal escape in a description" description_invalid "$A" token cre
 bad "cli: a non-UTF-8 description" description_invalid "$A" token create --name x --description "$(printf 'caf\351')"
 bad "cli: a bidi override in a description" description_invalid "$A" token create --name x --description "$(printf 'guest \342\200\256evil')"
 bad "cli: a bad description on update" description_invalid "$A" token update "$DESC_TOK" --description "$(printf 'a\rb')"
+bad "cli: --count 0" "--count takes 1..100000" "$A" token create --name x --count 0
+bad "cli: --count that is not a number" "--count takes 1..100000" "$A" token create --name x --count 5x
+bad "cli: a bulk with one invalid field writes none" description_invalid "$A" token create --name x --count 5 --description "$(printf 'a\tb')"
+bad "cli: a bulk whose 10th name is too long a CN writes none" field_invalid "$A" token create --name "$(head -c 62 /dev/zero | tr '\0' c)" --count 10
 # ---------------------------------------------------------------- CLI: the certificate's shape
 bad "cli: a key type the token's profile does not allow" csr_unsupported_key "$A" redeem "$STRICT" --csr "$T/good.csr"
 bad "cli: a CN that makes the profile's SAN template invalid" san_invalid "$A" redeem "$DEVICE" --csr "$T/good.csr" --cn "two words"
@@ -333,6 +337,12 @@ bad "http: a 1025-byte description is 422 description_invalid" '422 {"error":{"c
 bad "http: a control character in a description is 422 description_invalid" description_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","description":"a\u001b[2Jb"}'
 bad "http: a bad description in a PATCH is 422 description_invalid" description_invalid http PATCH "/certificate-request-tokens/$DESC_TOK" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"description":"a\tb"}'
 bad "http: a description that is not a string is 400" request_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","description":42}'
+bad "http: count 0 is 400 count_invalid" '400 {"error":{"code":"count_invalid"' http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","count":0}'
+bad "http: count over the bulk maximum (1001) is 400 count_invalid" count_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","count":1001}'
+bad "http: count that is not an integer is 400 count_invalid" count_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","count":"5"}'
+bad "http: count with a token string field is 400 request_invalid" request_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","count":2,"token":"crt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}'
+bad "http: a bulk with one invalid field writes none (422 description_invalid)" description_invalid http POST /certificate-request-tokens -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"name":"x","count":10,"description":"a\u0007b"}'
+bad "http: count in a PATCH is 400 request_invalid" request_invalid http PATCH "/certificate-request-tokens/$DESC_TOK" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary '{"count":2}'
 # ---------------------------------------------------------------- scoped API keys
 bad "cli: an unknown API key scope" scope_unknown "$A" apikey create --name x --scope tokens:read,tokens:admin
 bad "cli: an empty API key scope list" scope_unknown "$A" apikey create --name x --scope ,

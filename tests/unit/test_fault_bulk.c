@@ -1,0 +1,167 @@
+/*
+ * test_fault_bulk.c — bulk token creation (crt_token_create_many) failed at
+ * each of its store calls in turn (the fault seam, store/port.h) with
+ * store_busy and store_unavailable, and its commit lost
+ * (store_commit_unknown): a clear status, and the store holds either none of
+ * the tokens (no token row, no token.create audit row, no token.created
+ * event) or exactly all of them, each with its audit row and event.
+ * Backend-neutral (also run on PostgreSQL by t_pg_units).
+ *
+ * The calls of one run are counted first (store_fault_calls), so a store
+ * call added later is covered without touching this file.
+ */
+#include <limits.h>
+#include <pthread.h>
+
+#include "testutil.h"
+#include "internal.h"
+
+#define BULK 3
+
+static const crt_status failures[] = {CRT_E_STORE_BUSY, CRT_E_STORE_UNAVAILABLE};
+#define NFAIL (sizeof(failures) / sizeof(failures[0]))
+
+typedef struct snapshot {
+	long long tokens, audit, created, events;
+} snapshot;
+
+static long long q(const test_instance *t, const char *sql)
+{
+	char db[512];
+	tu_db_path(t, db, sizeof(db));
+	return tu_sql_int(db, sql);
+}
+
+static snapshot snap(const test_instance *t)
+{
+	return (snapshot){q(t, "SELECT count(*) FROM tokens"), q(t, "SELECT count(*) FROM audit"),
+	                  q(t, "SELECT count(*) FROM audit WHERE action = 'token.create'"),
+	                  q(t, "SELECT count(*) FROM events WHERE type = 'token.created'")};
+}
+
+static void assert_batch_empty(const crt_token_batch *b)
+{
+	assert_null(b->tokens);
+	assert_null(b->strings); /* no token string handed out */
+	assert_int_equal(b->n, 0);
+}
+
+static void a_bulk_failing_at_any_store_call_stores_none_of_its_tokens(void **state)
+{
+	test_instance fi;
+	crt_token_spec spec = {.name = "faulty", .description = "bulk"};
+	crt_token_batch b;
+	tu_instance(&fi);
+
+	store_fault_arm(fi.ctx, INT_MAX, CRT_E_STORE_BUSY); /* count, fail nothing */
+	assert_int_equal(crt_token_create_many(fi.ctx, &spec, 1, BULK, "test", &b), CRT_OK);
+	int calls = store_fault_calls(fi.ctx);
+	store_fault_arm(fi.ctx, 0, CRT_OK);
+	crt_token_batch_clear(&b);
+	/* a begin, a commit and three writes per token at least */
+	assert_true(calls >= 2 + 3 * BULK);
+	for (int i = 1; i <= calls; i++)
+		for (size_t f = 0; f < NFAIL; f++) {
+			snapshot before = snap(&fi);
+			store_fault_arm(fi.ctx, i, failures[f]);
+			crt_status r = crt_token_create_many(fi.ctx, &spec, 1, BULK, "test", &b);
+			store_fault_arm(fi.ctx, 0, CRT_OK);
+			if (r != failures[f])
+				fail_msg("call %d failed with %s: got %s (%s)", i,
+				         crt_status_name(failures[f]), crt_status_name(r),
+				         crt_errdetail(fi.ctx));
+			assert_true(crt_errdetail(fi.ctx)[0] != '\0');
+			assert_batch_empty(&b);
+			snapshot after = snap(&fi);
+			if (after.tokens != before.tokens || after.audit != before.audit ||
+			    after.events != before.events)
+				fail_msg("call %d failed with %s: tokens %lld→%lld, audit %lld→%lld, "
+				         "events %lld→%lld",
+				         i, crt_status_name(failures[f]), before.tokens, after.tokens,
+				         before.audit, after.audit, before.events, after.events);
+		}
+	/* and after all that, the bulk still goes through, whole */
+	snapshot before = snap(&fi);
+	assert_int_equal(crt_token_create_many(fi.ctx, &spec, 1, BULK, "test", &b), CRT_OK);
+	snapshot after = snap(&fi);
+	assert_int_equal(after.tokens, before.tokens + BULK);
+	crt_token_batch_clear(&b);
+	tu_instance_free(&fi);
+}
+
+static void a_bulk_whose_commit_is_lost_is_stored_whole_with_every_audit_row_and_event(void **s)
+{
+	test_instance fi;
+	crt_token_spec spec = {.name = "lost"};
+	crt_token_batch b;
+	tu_instance(&fi);
+	snapshot before = snap(&fi);
+
+	store_fault_arm(fi.ctx, 1, CRT_E_STORE_COMMIT_UNKNOWN);
+	assert_int_equal(crt_token_create_many(fi.ctx, &spec, 1, BULK, "test", &b),
+	                 CRT_E_STORE_COMMIT_UNKNOWN);
+	store_fault_arm(fi.ctx, 0, CRT_OK);
+	assert_batch_empty(&b);
+	snapshot after = snap(&fi);
+	assert_int_equal(after.tokens, before.tokens + BULK);
+	assert_int_equal(after.created, before.created + BULK);
+	assert_int_equal(after.events, before.events + BULK);
+	assert_int_equal(q(&fi, "SELECT count(*) FROM tokens WHERE name IN ('lost-1', 'lost-2', "
+	                        "'lost-3')"),
+	                 BULK);
+	tu_instance_free(&fi);
+}
+
+/* Two bulks at the same time, each from its own thread and connection:
+ * both are made whole (the store serialises the two transactions), and
+ * every name and token string of both is there once. */
+struct bulk_job {
+	crt_ctx *ctx;
+	const char *name;
+	crt_status r;
+};
+
+static void *bulk_thread(void *p)
+{
+	struct bulk_job *j = p;
+	crt_token_spec spec = {.name = j->name};
+	crt_token_batch b;
+	j->r = crt_token_create_many(j->ctx, &spec, 1, 200, "test", &b);
+	crt_token_batch_clear(&b);
+	return NULL;
+}
+
+static void two_bulks_at_the_same_time_are_each_whole(void **s)
+{
+	test_instance fi;
+	struct bulk_job left = {.name = "left"}, right = {.name = "right"};
+	pthread_t tl, tr;
+	tu_instance(&fi);
+	left.ctx = fi.ctx;
+	assert_int_equal(crt_open(fi.conf, 0, &right.ctx), CRT_OK);
+
+	assert_int_equal(pthread_create(&tl, NULL, bulk_thread, &left), 0);
+	assert_int_equal(pthread_create(&tr, NULL, bulk_thread, &right), 0);
+	pthread_join(tl, NULL);
+	pthread_join(tr, NULL);
+	assert_int_equal(left.r, CRT_OK);
+	assert_int_equal(right.r, CRT_OK);
+	assert_int_equal(q(&fi, "SELECT count(*) FROM tokens WHERE name LIKE 'left-%'"), 200);
+	assert_int_equal(q(&fi, "SELECT count(*) FROM tokens WHERE name LIKE 'right-%'"), 200);
+	assert_int_equal(q(&fi, "SELECT count(DISTINCT hash) FROM tokens"), 400);
+	assert_int_equal(q(&fi, "SELECT count(DISTINCT name) FROM tokens"), 400);
+	assert_int_equal(q(&fi, "SELECT count(*) FROM events WHERE type = 'token.created'"), 400);
+	crt_close(right.ctx);
+	tu_instance_free(&fi);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(a_bulk_failing_at_any_store_call_stores_none_of_its_tokens),
+	    cmocka_unit_test(
+	        a_bulk_whose_commit_is_lost_is_stored_whole_with_every_audit_row_and_event),
+	    cmocka_unit_test(two_bulks_at_the_same_time_are_each_whole),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
