@@ -17,6 +17,7 @@
 #include "events.h"
 #include "internal.h"
 #include "rules/admit.h"
+#include "rules/paging.h"
 #include "rules/profile.h"
 #include "rules/san.h"
 #include "rules/staleness.h"
@@ -752,6 +753,25 @@ crt_status crt_cert_list(crt_ctx *ctx, const crt_cert_filter *f, crt_cert **out,
 	*out = NULL;
 	*n = 0;
 	if ((r = store_cert_list(ctx, f, now, out, n)) != CRT_OK)
+		return r;
+	for (size_t i = 0; i < *n; i++)
+		(*out)[i].status = eval_status((*out)[i].revoked, (*out)[i].not_after, now);
+	return CRT_OK;
+}
+
+crt_status crt_cert_page(crt_ctx *ctx, const crt_cert_filter *f, const crt_page *p,
+			 crt_cert **out, size_t *n, int64_t *total)
+{
+	int64_t now = crt_now();
+	crt_status r;
+
+	ctx_clear_detail(ctx);
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (!paging_valid(p, crt_cert_sort_fields))
+		return ctx_fail(ctx, CRT_E_PAGE_INVALID, "not a page crt_page_parse makes");
+	if ((r = store_cert_page(ctx, f, now, p, out, n, total)) != CRT_OK)
 		return r;
 	for (size_t i = 0; i < *n; i++)
 		(*out)[i].status = eval_status((*out)[i].revoked, (*out)[i].not_after, now);

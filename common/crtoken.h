@@ -827,6 +827,16 @@ crt_status crt_token_create_many(crt_ctx *ctx, const crt_token_spec *spec, size_
 crt_status crt_token_get(crt_ctx *ctx, const char *id, crt_token *out) CRT_MUST_CHECK;
 /* state < 0: all states. */
 crt_status crt_token_list(crt_ctx *ctx, int state, crt_token **out, size_t *n) CRT_MUST_CHECK;
+struct crt_page;
+/*
+ * One page of crt_token_list(state) in page p's order (crt_token_sort_fields,
+ * the id breaking ties; crt_page_parse makes p), cut by the store
+ * (LIMIT/OFFSET): at most p->size tokens in *out (NULL for a page past the
+ * end), *total = how many are in that state. A page crt_page_parse would
+ * refuse: CRT_E_PAGE_INVALID.
+ */
+crt_status crt_token_page(crt_ctx *ctx, int state, const struct crt_page *p, crt_token **out,
+			  size_t *n, int64_t *total) CRT_MUST_CHECK;
 crt_status crt_token_update(crt_ctx *ctx, const char *id, const crt_token_spec *changes,
 			    const char *actor, crt_token *out) CRT_MUST_CHECK;
 crt_status crt_token_delete(crt_ctx *ctx, const char *id, const char *actor) CRT_MUST_CHECK;
@@ -944,6 +954,11 @@ typedef struct crt_cert_filter {
 	const char *user;       /* NULL any; else only the certificates of this user */
 } crt_cert_filter;
 crt_status crt_cert_list(crt_ctx *ctx, const crt_cert_filter *f, crt_cert **out, size_t *n) CRT_MUST_CHECK;
+/* One page of crt_cert_list(f) in page p's order (crt_cert_sort_fields, the
+ * serial breaking ties), cut by the store; *total = how many f selects.
+ * As crt_token_page. */
+crt_status crt_cert_page(crt_ctx *ctx, const crt_cert_filter *f, const struct crt_page *p,
+			 crt_cert **out, size_t *n, int64_t *total) CRT_MUST_CHECK;
 
 /* RFC 5280 reason names ("keyCompromise"...) ↔ codes; -1 if unknown. */
 int crt_reason_parse(const char *name);
@@ -1422,6 +1437,11 @@ typedef struct crt_request_filter {
 /* Newest first. */
 crt_status crt_request_list(crt_ctx *ctx, const crt_request_filter *f, crt_request **out,
 			    size_t *n) CRT_MUST_CHECK;
+/* One page of the requests f selects (its limit is not used) in page p's
+ * order (crt_request_sort_fields, the id breaking ties), cut by the store;
+ * *total = how many f selects. As crt_token_page. */
+crt_status crt_request_page(crt_ctx *ctx, const crt_request_filter *f, const struct crt_page *p,
+			    crt_request **out, size_t *n, int64_t *total) CRT_MUST_CHECK;
 /* CRT_E_REQUEST_UNKNOWN when there is none. */
 crt_status crt_request_get(crt_ctx *ctx, const char *id, crt_request *out) CRT_MUST_CHECK;
 /* The request id as its requester sees it: poll_secret must be the one
@@ -1642,12 +1662,13 @@ crt_status crt_apikey_verify(crt_ctx *ctx, const char *key, crt_apikey *out) CRT
 #define CRT_PAGE_SIZE_DEFAULT 100
 #define CRT_PAGE_SIZE_MAX 500
 #define CRT_PAGE_MAX 1000000
-typedef struct crt_page {
+struct crt_page {
 	int page;  /* 1-based, 1..CRT_PAGE_MAX */
 	int size;  /* rows per page, 1..CRT_PAGE_SIZE_MAX */
 	int sort;  /* index into the list's sortable fields */
 	int desc;  /* 1: descending */
-} crt_page;
+};
+typedef struct crt_page crt_page;
 /*
  * Parse the query values page, size and sort (each NULL when absent: 1,
  * CRT_PAGE_SIZE_DEFAULT, the first field ascending — or descending when

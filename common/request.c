@@ -16,6 +16,7 @@
 
 #include "events.h"
 #include "internal.h"
+#include "rules/paging.h"
 #include "rules/request.h"
 
 #define EXPIRE_BATCH 500
@@ -291,6 +292,31 @@ crt_status crt_request_list(crt_ctx *ctx, const crt_request_filter *f, crt_reque
 	request_state_bounds(state, now, &b);
 	if ((r = store_request_list(ctx, &b, f != NULL ? f->user : NULL, limit > 0 ? limit : 100,
 	                            out, n)) != CRT_OK)
+		return r;
+	for (size_t i = 0; i < *n; i++)
+		set_state(&(*out)[i], now);
+	return CRT_OK;
+}
+
+crt_status crt_request_page(crt_ctx *ctx, const crt_request_filter *f, const crt_page *p,
+			    crt_request **out, size_t *n, int64_t *total)
+{
+	request_bounds b;
+	int64_t now = crt_now();
+	int state = f != NULL ? f->state : -1;
+	crt_status r;
+
+	ctx_clear_detail(ctx);
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (state < -1 || state > CRT_REQUEST_EXPIRED)
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no such request state");
+	if (!paging_valid(p, crt_request_sort_fields))
+		return ctx_fail(ctx, CRT_E_PAGE_INVALID, "not a page crt_page_parse makes");
+	request_state_bounds(state, now, &b);
+	if ((r = store_request_page(ctx, &b, f != NULL ? f->user : NULL, p, out, n, total)) !=
+	    CRT_OK)
 		return r;
 	for (size_t i = 0; i < *n; i++)
 		set_state(&(*out)[i], now);

@@ -8,6 +8,7 @@
 
 #include "events.h"
 #include "internal.h"
+#include "rules/paging.h"
 
 void crt_token_clear(crt_token *t)
 {
@@ -341,6 +342,27 @@ crt_status crt_token_list(crt_ctx *ctx, int state, crt_token **out, size_t *n)
 	/* The store filters on the rule's bounds for the state (rules/token.h). */
 	token_state_bounds(state, now, &b);
 	if ((r = store_token_list(ctx, &b, out, n)) != CRT_OK)
+		return r;
+	for (size_t i = 0; i < *n; i++)
+		set_state(&(*out)[i], now);
+	return CRT_OK;
+}
+
+crt_status crt_token_page(crt_ctx *ctx, int state, const crt_page *p, crt_token **out,
+			  size_t *n, int64_t *total)
+{
+	token_bounds b;
+	int64_t now = crt_now();
+	crt_status r;
+
+	ctx_clear_detail(ctx);
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (!paging_valid(p, crt_token_sort_fields))
+		return ctx_fail(ctx, CRT_E_PAGE_INVALID, "not a page crt_page_parse makes");
+	token_state_bounds(state, now, &b);
+	if ((r = store_token_page(ctx, &b, p, out, n, total)) != CRT_OK)
 		return r;
 	for (size_t i = 0; i < *n; i++)
 		set_state(&(*out)[i], now);

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "rules/paging.h"
+#include "rules/request.h"
+#include "rules/token.h"
 #include "store/list_sql.h"
 
 /* Append a constant fragment (no placeholder in it). */
@@ -75,8 +77,23 @@ static void order_limit(list_sql *q, const crt_page *p, const char *const *colum
 	add_int(q, crt_page_offset(p));
 }
 
-/* The audit columns crt_audit_sort_fields names, in its order. */
+/* The columns each list's sort fields (crtoken.h) name, in their order.
+ * Text columns sort bytewise on both backends: SQLite's BINARY is its
+ * default, PostgreSQL's columns without COLLATE "C" are given it here. */
 static const char *const audit_columns[] = {"at", "id", "actor", "action", "object"};
+static const char *const audit_columns_pg[] = {"at", "id", "actor COLLATE \"C\"", "action",
+					       "object COLLATE \"C\""};
+static const char *const token_columns[] = {"created_at", "name", "expires_at", "updated_at"};
+static const char *const token_columns_pg[] = {"created_at", "name COLLATE \"C\"", "expires_at",
+					       "updated_at"};
+static const char *const cert_columns[] = {"c.issued_at", "c.not_after", "c.name", "c.serial"};
+static const char *const cert_columns_pg[] = {"c.issued_at", "c.not_after", "c.name COLLATE \"C\"",
+					      "c.serial"};
+/* decided_at is NULL until decided: 0 sorts it first ascending on both
+ * backends (their NULLs sort apart) */
+static const char *const request_columns[] = {"r.created_at", "r.expires_at",
+					      "coalesce(r.decided_at, 0)"};
+#define NCOLS(a) (sizeof(a) / sizeof(a[0]))
 
 static void audit_where(list_sql *q, const crt_audit_filter *f)
 {
@@ -139,6 +156,147 @@ int list_sql_audit(list_sql *q, int dollar, const crt_audit_filter *f, const crt
 	audit_where(q, f);
 	add(q, ") FROM audit");
 	audit_where(q, f);
-	order_limit(q, p, audit_columns, sizeof(audit_columns) / sizeof(audit_columns[0]), "id");
+	order_limit(q, p, dollar ? audit_columns_pg : audit_columns, NCOLS(audit_columns), "id");
+	return q->overflow ? -1 : 0;
+}
+
+static void token_where(list_sql *q, const token_bounds *b)
+{
+	add(q, " WHERE expires_at BETWEEN ");
+	add_int(q, b->expires_min);
+	add(q, " AND ");
+	add_int(q, b->expires_max);
+	if (b->deleted >= 0)
+		add(q, b->deleted ? " AND deleted_at IS NOT NULL" : " AND deleted_at IS NULL");
+	if (b->used >= 0)
+		add(q, b->used ? " AND used_at IS NOT NULL" : " AND used_at IS NULL");
+}
+
+int list_sql_tokens(list_sql *q, int dollar, const char *columns, const token_bounds *b,
+		    const crt_page *p, int count)
+{
+	begin(q, dollar);
+	if (count) {
+		add(q, "SELECT count(*) FROM tokens");
+		token_where(q, b);
+		return q->overflow ? -1 : 0;
+	}
+	add(q, "SELECT ");
+	add(q, columns);
+	add(q, ", (SELECT count(*) FROM tokens");
+	token_where(q, b);
+	add(q, ") FROM tokens");
+	token_where(q, b);
+	order_limit(q, p, dollar ? token_columns_pg : token_columns, NCOLS(token_columns), "id");
+	return q->overflow ? -1 : 0;
+}
+
+/* The predicates of the certificate list (port_certs.h list), one per filter given. */
+static void cert_where(list_sql *q, const crt_cert_filter *f, int64_t now)
+{
+	add(q, " WHERE 1 = 1");
+	if (f == NULL)
+		return;
+	switch (f->status) {
+	case CRT_CERT_REVOKED:
+		add(q, " AND c.revoked_at IS NOT NULL");
+		break;
+	case CRT_CERT_EXPIRED:
+		add(q, " AND c.revoked_at IS NULL AND c.not_after < ");
+		add_int(q, now);
+		break;
+	case CRT_CERT_VALID:
+		add(q, " AND c.revoked_at IS NULL AND c.not_after >= ");
+		add_int(q, now);
+		break;
+	default:
+		break;
+	}
+	if (f->token_id != NULL) {
+		add(q, " AND c.token_id = ");
+		add_text(q, f->token_id);
+	}
+	if (f->expiring_within_days >= 0) {
+		add(q, " AND c.revoked_at IS NULL AND c.not_after >= ");
+		add_int(q, now);
+		add(q, " AND c.not_after < ");
+		add_int(q, now + (int64_t)f->expiring_within_days * 86400);
+	}
+	if (f->never_seen)
+		add(q, " AND s.serial IS NULL");
+	if (f->stale_days > 0) {
+		add(q, " AND s.last_seen < ");
+		add_int(q, now - (int64_t)f->stale_days * 86400);
+	}
+	if (f->user != NULL) {
+		add(q, " AND c.username = ");
+		add_text(q, f->user);
+	}
+}
+
+int list_sql_certs(list_sql *q, int dollar, const char *columns, const char *from,
+		   const crt_cert_filter *f, int64_t now, const crt_page *p, int count)
+{
+	begin(q, dollar);
+	if (count) {
+		add(q, "SELECT count(*)");
+		add(q, from);
+		cert_where(q, f, now);
+		return q->overflow ? -1 : 0;
+	}
+	add(q, "SELECT ");
+	add(q, columns);
+	add(q, ", (SELECT count(*)");
+	add(q, from);
+	cert_where(q, f, now);
+	add(q, ")");
+	add(q, from);
+	cert_where(q, f, now);
+	order_limit(q, p, dollar ? cert_columns_pg : cert_columns, NCOLS(cert_columns), "c.serial");
+	return q->overflow ? -1 : 0;
+}
+
+/* The predicates of the request list (port_requests.h list). */
+static void request_where(list_sql *q, const request_bounds *b, const char *user)
+{
+	add(q, " WHERE 1 = 1");
+	if (b->stored == CRT_REQUEST_EXPIRED) {
+		/* stored expired, or pending past expires_max (rules/request.h) */
+		add(q, " AND (r.state = 4 OR (r.state = 0 AND r.expires_at <= ");
+		add_int(q, b->expires_max);
+		add(q, "))");
+	} else if (b->stored >= 0) {
+		add(q, " AND r.state = ");
+		add_int(q, b->stored);
+		add(q, " AND r.expires_at BETWEEN ");
+		add_int(q, b->expires_min);
+		add(q, " AND ");
+		add_int(q, b->expires_max);
+	}
+	if (user != NULL) {
+		add(q, " AND r.requester = ");
+		add_text(q, user);
+	}
+}
+
+int list_sql_requests(list_sql *q, int dollar, const char *columns, const char *from,
+		      const request_bounds *b, const char *user, const crt_page *p, int count)
+{
+	begin(q, dollar);
+	if (count) {
+		add(q, "SELECT count(*)");
+		add(q, from);
+		request_where(q, b, user);
+		return q->overflow ? -1 : 0;
+	}
+	add(q, "SELECT ");
+	add(q, columns);
+	add(q, ", (SELECT count(*)");
+	add(q, from);
+	request_where(q, b, user);
+	add(q, ")");
+	add(q, from);
+	request_where(q, b, user);
+	order_limit(q, p, request_columns, NCOLS(request_columns), "r.id");
 	return q->overflow ? -1 : 0;
 }

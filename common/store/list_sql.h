@@ -48,4 +48,25 @@ typedef struct list_sql {
 int list_sql_audit(list_sql *q, int dollar, const crt_audit_filter *f, const crt_page *p,
 		   int count);
 
+struct token_bounds;
+struct request_bounds;
+
+/*
+ * The same for the token rows within b (rules/token.h), the certificate
+ * rows f (NULL: all) selects at now, and the certificate request rows
+ * within b whose requester is user (NULL: any). columns is the backend's
+ * own constant column list (what its row decoder reads), followed in each
+ * row by the total; from (certificates, requests) its constant FROM with
+ * the joins those columns need, aliases c / s and r / t as in the
+ * backends. Sorts: crt_token_sort_fields, crt_cert_sort_fields,
+ * crt_request_sort_fields; the id (serial) breaks ties.
+ */
+int list_sql_tokens(list_sql *q, int dollar, const char *columns, const struct token_bounds *b,
+		    const crt_page *p, int count);
+int list_sql_certs(list_sql *q, int dollar, const char *columns, const char *from,
+		   const crt_cert_filter *f, int64_t now, const crt_page *p, int count);
+int list_sql_requests(list_sql *q, int dollar, const char *columns, const char *from,
+		      const struct request_bounds *b, const char *user, const crt_page *p,
+		      int count);
+
 #endif /* CRTOKEN_STORE_LIST_SQL_H */

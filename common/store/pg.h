@@ -86,6 +86,16 @@ crt_status pg_list_exec(crt_ctx *ctx, const struct list_sql *q, PGresult **res, 
 /* Run q, a count statement: its one value in *total. */
 crt_status pg_list_count(crt_ctx *ctx, const struct list_sql *q, int64_t *total)
 	__attribute__((warn_unused_result));
+/* Decode row i into elem (zeroed); CRT_E_NOMEM when a copy failed (elem is
+ * then released with the others). */
+typedef crt_status (*pg_list_row)(const PGresult *res, int i, void *elem);
+typedef void (*pg_list_free)(void *list, size_t n);
+/* Run the page statement q (its last column the total) into a malloc'd
+ * array of size-byte elements in *(void **)out (NULL when empty; then
+ * qcount gives the total). */
+crt_status pg_list_page(crt_ctx *ctx, const struct list_sql *q, const struct list_sql *qcount,
+			size_t size, pg_list_row row, pg_list_free release, void *out, size_t *n,
+			int64_t *total, const char *what) __attribute__((warn_unused_result));
 
 /* --- pg_schema.c --- */
 /* The schema version of this build on PostgreSQL: always the SQLite one

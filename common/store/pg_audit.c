@@ -64,46 +64,39 @@ static crt_status pg_audit_list(crt_ctx *ctx, int limit, const char *action, crt
 	return CRT_OK;
 }
 
+static crt_status audit_row(const PGresult *res, int i, void *elem)
+{
+	crt_audit_row *a = elem;
+	a->id = pg_int(res, i, 0);
+	a->at = pg_int(res, i, 1);
+	a->actor = pg_strdup(res, i, 2);
+	a->action = pg_strdup(res, i, 3);
+	a->object = pg_strdup(res, i, 4);
+	a->detail = pg_strdup(res, i, 5);
+	return a->actor == NULL || a->action == NULL ||
+		       (a->object == NULL && !pg_null(res, i, 4)) ||
+		       (a->detail == NULL && !pg_null(res, i, 5))
+		   ? CRT_E_NOMEM
+		   : CRT_OK;
+}
+
+static void audit_free(void *list, size_t n)
+{
+	crt_audit_list_free(list, n);
+}
+
 static crt_status pg_audit_page(crt_ctx *ctx, const crt_audit_filter *f, const crt_page *p,
 				crt_audit_row **out, size_t *n, int64_t *total)
 {
-	list_sql q;
-	PGresult *res;
-	crt_audit_row *rows;
-	crt_status r;
-	int cnt;
+	list_sql q, qc;
 
 	*out = NULL;
 	*n = 0;
 	*total = 0;
-	if (list_sql_audit(&q, 1, f, p, 0) != 0)
+	if (list_sql_audit(&q, 1, f, p, 0) != 0 || list_sql_audit(&qc, 1, f, p, 1) != 0)
 		return ctx_fail(ctx, CRT_E_INTERNAL, "the audit list query did not fit");
-	if ((r = pg_list_exec(ctx, &q, &res, "listing the audit trail")) != CRT_OK)
-		return r;
-	if (pg_rows_alloc(res, sizeof(*rows), &rows, &cnt) != CRT_OK) {
-		PQclear(res);
-		return CRT_E_NOMEM;
-	}
-	for (int i = 0; i < cnt; i++) {
-		crt_audit_row *a = &rows[i];
-		a->id = pg_int(res, i, 0);
-		a->at = pg_int(res, i, 1);
-		a->actor = pg_strdup(res, i, 2);
-		a->action = pg_strdup(res, i, 3);
-		a->object = pg_strdup(res, i, 4);
-		a->detail = pg_strdup(res, i, 5);
-		*total = pg_int(res, i, 6);
-	}
-	PQclear(res);
-	if (cnt == 0) { /* past the end: no row carried the total */
-		if (list_sql_audit(&q, 1, f, p, 1) != 0)
-			return ctx_fail(ctx, CRT_E_INTERNAL, "the audit count query did not fit");
-		if ((r = pg_list_count(ctx, &q, total)) != CRT_OK)
-			return r;
-	}
-	*out = rows;
-	*n = (size_t)cnt;
-	return CRT_OK;
+	return pg_list_page(ctx, &q, &qc, sizeof(**out), audit_row, audit_free, out, n, total,
+			    "listing the audit trail");
 }
 
 const struct store_audit_ops pg_audit_ops = {

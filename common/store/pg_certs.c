@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/list_sql.h"
 #include "store/pg.h"
 
 static crt_status pg_cert_insert(crt_ctx *ctx, const store_cert_row *c)
@@ -165,6 +166,31 @@ static crt_status pg_cert_list(crt_ctx *ctx, const crt_cert_filter *f, int64_t n
 	*out = list;
 	*n = (size_t)cnt;
 	return CRT_OK;
+}
+
+static crt_status cert_row(const PGresult *res, int i, void *elem)
+{
+	return row_to_cert(res, i, elem);
+}
+
+static void cert_free(void *list, size_t n)
+{
+	crt_cert_list_free(list, n);
+}
+
+static crt_status pg_cert_page(crt_ctx *ctx, const crt_cert_filter *f, int64_t now,
+			       const crt_page *p, crt_cert **out, size_t *n, int64_t *total)
+{
+	list_sql q, qc;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (list_sql_certs(&q, 1, CERT_COLUMNS, CERT_FROM, f, now, p, 0) != 0 ||
+	    list_sql_certs(&qc, 1, CERT_COLUMNS, CERT_FROM, f, now, p, 1) != 0)
+		return ctx_fail(ctx, CRT_E_INTERNAL, "the certificate list query did not fit");
+	return pg_list_page(ctx, &q, &qc, sizeof(**out), cert_row, cert_free, out, n, total,
+			    "listing certificates");
 }
 
 static crt_status pg_cert_revoke(crt_ctx *ctx, const char *serial, int64_t now, int reason,
@@ -532,6 +558,7 @@ const struct store_cert_ops pg_cert_ops = {
 	.insert = pg_cert_insert,
 	.get = pg_cert_get,
 	.list = pg_cert_list,
+	.page = pg_cert_page,
 	.revoke = pg_cert_revoke,
 	.admission = pg_cert_admission,
 	.revoked = pg_cert_revoked,

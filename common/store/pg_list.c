@@ -37,3 +37,39 @@ crt_status pg_list_count(crt_ctx *ctx, const list_sql *q, int64_t *total)
 	PQclear(res);
 	return CRT_OK;
 }
+
+crt_status pg_list_page(crt_ctx *ctx, const list_sql *q, const list_sql *qcount, size_t size,
+			pg_list_row row, pg_list_free release, void *out, size_t *n,
+			int64_t *total, const char *what)
+{
+	PGresult *res;
+	char *rows;
+	crt_status r;
+	int cnt, i, last;
+
+	*(void **)out = NULL;
+	*n = 0;
+	*total = 0;
+	if ((r = pg_list_exec(ctx, q, &res, what)) != CRT_OK)
+		return r;
+	last = PQnfields(res) - 1; /* the total follows the row's columns */
+	if ((r = pg_rows_alloc(res, size, &rows, &cnt)) != CRT_OK) {
+		PQclear(res);
+		return ctx_fail(ctx, r, "out of memory");
+	}
+	for (i = 0; i < cnt; i++) {
+		if ((r = row(res, i, rows + (size_t)i * size)) != CRT_OK)
+			break;
+		*total = pg_int(res, i, last);
+	}
+	PQclear(res);
+	if (r != CRT_OK) {
+		release(rows, (size_t)(i + 1));
+		return ctx_fail(ctx, r, "out of memory");
+	}
+	if (cnt == 0 && (r = pg_list_count(ctx, qcount, total)) != CRT_OK)
+		return r;
+	*(void **)out = rows;
+	*n = (size_t)cnt;
+	return CRT_OK;
+}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/list_sql.h"
 #include "store/pg.h"
 
 #define REQUEST_COLS                                                                       \
@@ -140,6 +141,31 @@ static crt_status pg_request_list(crt_ctx *ctx, const request_bounds *b, const c
 	return CRT_OK;
 }
 
+static crt_status request_row(const PGresult *res, int i, void *elem)
+{
+	return row_to_request(res, i, elem) ? CRT_OK : CRT_E_NOMEM;
+}
+
+static void request_free(void *list, size_t n)
+{
+	crt_request_list_free(list, n);
+}
+
+static crt_status pg_request_page(crt_ctx *ctx, const request_bounds *b, const char *user,
+				  const crt_page *p, crt_request **out, size_t *n, int64_t *total)
+{
+	list_sql q, qc;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (list_sql_requests(&q, 1, REQUEST_COLS, REQUEST_FROM, b, user, p, 0) != 0 ||
+	    list_sql_requests(&qc, 1, REQUEST_COLS, REQUEST_FROM, b, user, p, 1) != 0)
+		return ctx_fail(ctx, CRT_E_INTERNAL, "the request list query did not fit");
+	return pg_list_page(ctx, &q, &qc, sizeof(**out), request_row, request_free, out, n, total,
+			    "listing certificate requests");
+}
+
 static crt_status pg_request_decide(crt_ctx *ctx, const store_request_change *c, int *changed)
 {
 	pg_params p = {0};
@@ -167,5 +193,6 @@ const struct store_request_ops pg_request_ops = {
     .insert = pg_request_insert,
     .get = pg_request_get,
     .list = pg_request_list,
+    .page = pg_request_page,
     .decide = pg_request_decide,
 };

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/list_sql.h"
 #include "store/pg.h"
 
 #define TOKEN_COLUMNS                                                                        \
@@ -158,6 +159,31 @@ static crt_status pg_list(crt_ctx *ctx, const token_bounds *b, crt_token **out, 
 	*out = list;
 	*n = (size_t)cnt;
 	return CRT_OK;
+}
+
+static crt_status token_row(const PGresult *res, int i, void *elem)
+{
+	return row_to_token(res, i, elem) ? CRT_OK : CRT_E_NOMEM;
+}
+
+static void token_free(void *list, size_t n)
+{
+	crt_token_list_free(list, n);
+}
+
+static crt_status pg_page(crt_ctx *ctx, const token_bounds *b, const crt_page *p,
+			  crt_token **out, size_t *n, int64_t *total)
+{
+	list_sql q, qc;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (list_sql_tokens(&q, 1, TOKEN_COLUMNS, b, p, 0) != 0 ||
+	    list_sql_tokens(&qc, 1, TOKEN_COLUMNS, b, p, 1) != 0)
+		return ctx_fail(ctx, CRT_E_INTERNAL, "the token list query did not fit");
+	return pg_list_page(ctx, &q, &qc, sizeof(**out), token_row, token_free, out, n, total,
+			    "listing tokens");
 }
 
 static crt_status changes_of(crt_ctx *ctx, const char *sql, const pg_params *p, const char *what,
@@ -333,6 +359,7 @@ const struct store_token_ops pg_token_ops = {
 	.by_id = pg_by_id,
 	.by_hash = pg_by_hash,
 	.list = pg_list,
+	.page = pg_page,
 	.update = pg_update,
 	.remove = pg_remove,
 	.purge = pg_purge,

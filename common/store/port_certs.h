@@ -104,6 +104,11 @@ struct store_cert_ops {
 	 * serial; status left for the domain. *out malloc'd (crt_cert_list_free). */
 	crt_status (*list)(crt_ctx *ctx, const crt_cert_filter *f, int64_t now, crt_cert **out,
 			   size_t *n);
+	/* One page of the rows f selects at now in page p's order
+	 * (crt_cert_sort_fields, the serial breaking ties), cut by the store
+	 * (store/list_sql.h); *total = how many f selects. */
+	crt_status (*page)(crt_ctx *ctx, const crt_cert_filter *f, int64_t now, const crt_page *p,
+			   crt_cert **out, size_t *n, int64_t *total);
 	/* Guarded revoke: sets revoked_at, reason and the next revoked_seq only
 	 * if serial is not revoked yet, atomically by its own statement;
 	 * *changed is the row count (0: already revoked or absent, e.g. by
@@ -161,6 +166,12 @@ static inline crt_status store_cert_list(crt_ctx *ctx, const crt_cert_filter *f,
 					 crt_cert **out, size_t *n)
 {
 	return STORE_CALL(ctx, certs, list, f, now, out, n);
+}
+static inline crt_status store_cert_page(crt_ctx *ctx, const crt_cert_filter *f, int64_t now,
+				       const crt_page *p, crt_cert **out, size_t *n,
+				       int64_t *total)
+{
+	return STORE_CALL(ctx, certs, page, f, now, p, out, n, total);
 }
 
 static inline crt_status store_cert_revoke(crt_ctx *ctx, const char *serial, int64_t now,

@@ -50,6 +50,11 @@ struct store_request_ops {
 	 * any), newest first (created_at descending, then id), at most limit. */
 	crt_status (*list)(crt_ctx *ctx, const request_bounds *b, const char *user, int limit,
 			   crt_request **out, size_t *n);
+	/* One page of the rows within b whose requester is user (NULL: any) in
+	 * page p's order (crt_request_sort_fields, the id breaking ties), cut
+	 * by the store (store/list_sql.h); *total = how many there are. */
+	crt_status (*page)(crt_ctx *ctx, const request_bounds *b, const char *user,
+			   const crt_page *p, crt_request **out, size_t *n, int64_t *total);
 	/* The guarded decision c; *changed = the row count (0 or 1). */
 	crt_status (*decide)(crt_ctx *ctx, const store_request_change *c, int *changed);
 };
@@ -69,6 +74,12 @@ store_request_list(crt_ctx *ctx, const request_bounds *b, const char *user, int 
 		   crt_request **out, size_t *n)
 {
 	return STORE_CALL(ctx, requests, list, b, user, limit, out, n);
+}
+static inline crt_status __attribute__((warn_unused_result))
+store_request_page(crt_ctx *ctx, const request_bounds *b, const char *user, const crt_page *p,
+		   crt_request **out, size_t *n, int64_t *total)
+{
+	return STORE_CALL(ctx, requests, page, b, user, p, out, n, total);
 }
 static inline crt_status __attribute__((warn_unused_result))
 store_request_decide(crt_ctx *ctx, const store_request_change *c, int *changed)

@@ -75,6 +75,11 @@ struct store_token_ops {
 	/* The rows within b (rules/token.h), newest first (created_at
 	 * descending, then id); *out is the caller's (crt_token_list_free). */
 	crt_status (*list)(crt_ctx *ctx, const token_bounds *b, crt_token **out, size_t *n);
+	/* One page of the rows within b in page p's order (crt_token_sort_fields,
+	 * the id breaking ties), cut by the store (LIMIT/OFFSET, store/list_sql.h);
+	 * *total = how many rows are within b. *out NULL when the page is empty. */
+	crt_status (*page)(crt_ctx *ctx, const token_bounds *b, const crt_page *p, crt_token **out,
+			   size_t *n, int64_t *total);
 	/* Guarded writes of row t->id, only if it is still at version and
 	 * neither used nor deleted; *changed = the row count (0 or 1).
 	 * update writes t's fields, policy, reply and expires_at; remove sets
@@ -116,6 +121,12 @@ static inline crt_status __attribute__((warn_unused_result))
 store_token_list(crt_ctx *ctx, const token_bounds *b, crt_token **out, size_t *n)
 {
 	return STORE_CALL(ctx, tokens, list, b, out, n);
+}
+static inline crt_status __attribute__((warn_unused_result))
+store_token_page(crt_ctx *ctx, const token_bounds *b, const crt_page *p, crt_token **out,
+		 size_t *n, int64_t *total)
+{
+	return STORE_CALL(ctx, tokens, page, b, p, out, n, total);
 }
 static inline crt_status __attribute__((warn_unused_result))
 store_token_update(crt_ctx *ctx, const crt_token *t, int64_t version, int64_t now, int *changed)

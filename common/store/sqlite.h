@@ -76,6 +76,16 @@ crt_status sq_list_prepare(crt_ctx *ctx, const struct list_sql *q, sqlite3_stmt 
 	CRT_MUST_CHECK;
 /* Run q, a count statement: its one value in *total. */
 crt_status sq_list_count(crt_ctx *ctx, const struct list_sql *q, int64_t *total) CRT_MUST_CHECK;
+/* Decode one row into elem (zeroed); CRT_E_NOMEM when a copy failed (elem
+ * is then released with the others). */
+typedef crt_status (*sq_list_row)(sqlite3_stmt *st, void *elem);
+typedef void (*sq_list_free)(void *list, size_t n);
+/* Run the page statement q (its last column the total) into a malloc'd
+ * array of at most max elements of size bytes in *(void **)out (NULL when
+ * empty; then qcount gives the total). */
+crt_status sq_list_page(crt_ctx *ctx, const struct list_sql *q, const struct list_sql *qcount,
+			size_t size, int max, sq_list_row row, sq_list_free release, void *out,
+			size_t *n, int64_t *total, const char *what) CRT_MUST_CHECK;
 
 /* --- sqlite_commit.c --- */
 /* The writer state of ctx's store, from ctx's instance (made on first use). */

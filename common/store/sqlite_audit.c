@@ -83,61 +83,39 @@ out:
 	return r;
 }
 
+static crt_status audit_row(sqlite3_stmt *st, void *elem)
+{
+	crt_audit_row *a = elem;
+	a->id = sqlite3_column_int64(st, 0);
+	a->at = sqlite3_column_int64(st, 1);
+	a->actor = store_col_strdup(st, 2);
+	a->action = store_col_strdup(st, 3);
+	a->object = store_col_strdup(st, 4);
+	a->detail = store_col_strdup(st, 5);
+	return a->actor == NULL || a->action == NULL ||
+		       (a->object == NULL && sqlite3_column_type(st, 4) != SQLITE_NULL) ||
+		       (a->detail == NULL && sqlite3_column_type(st, 5) != SQLITE_NULL)
+		   ? CRT_E_NOMEM
+		   : CRT_OK;
+}
+
+static void audit_free(void *list, size_t n)
+{
+	crt_audit_list_free(list, n);
+}
+
 static crt_status sq_audit_page(crt_ctx *ctx, const crt_audit_filter *f, const crt_page *p,
 				crt_audit_row **out, size_t *n, int64_t *total)
 {
-	list_sql q;
-	sqlite3_stmt *st = NULL;
-	crt_audit_row *rows = NULL;
-	size_t cnt = 0;
-	crt_status r;
-	int rc = SQLITE_DONE;
+	list_sql q, qc;
 
 	*out = NULL;
 	*n = 0;
 	*total = 0;
-	if (list_sql_audit(&q, 0, f, p, 0) != 0)
+	if (list_sql_audit(&q, 0, f, p, 0) != 0 || list_sql_audit(&qc, 0, f, p, 1) != 0)
 		return ctx_fail(ctx, CRT_E_INTERNAL, "the audit list query did not fit");
-	if ((r = sq_list_prepare(ctx, &q, &st)) != CRT_OK)
-		return r;
-	if ((rows = calloc((size_t)p->size, sizeof(*rows))) == NULL) {
-		r = CRT_E_NOMEM;
-		goto out;
-	}
-	/* LIMIT p->size: at most that many rows */
-	while (cnt < (size_t)p->size && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		crt_audit_row *a = &rows[cnt++];
-		a->id = sqlite3_column_int64(st, 0);
-		a->at = sqlite3_column_int64(st, 1);
-		a->actor = store_col_strdup(st, 2);
-		a->action = store_col_strdup(st, 3);
-		a->object = store_col_strdup(st, 4);
-		a->detail = store_col_strdup(st, 5);
-		*total = sqlite3_column_int64(st, 6);
-	}
-	if (cnt < (size_t)p->size && rc != SQLITE_DONE) {
-		r = store_error(ctx, rc, "listing the audit trail");
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (cnt == 0) { /* past the end: no row carried the total */
-		if (list_sql_audit(&q, 0, f, p, 1) != 0) {
-			r = ctx_fail(ctx, CRT_E_INTERNAL, "the audit count query did not fit");
-			goto out;
-		}
-		if ((r = sq_list_count(ctx, &q, total)) != CRT_OK)
-			goto out;
-		free(rows);
-		rows = NULL;
-	}
-	*out = rows;
-	*n = cnt;
-	rows = NULL;
-out:
-	sqlite3_finalize(st);
-	crt_audit_list_free(rows, cnt);
-	return r;
+	return sq_list_page(ctx, &q, &qc, sizeof(**out), p->size, audit_row, audit_free, out, n,
+			    total, "listing the audit trail");
 }
 
 const struct store_audit_ops sqlite_audit_ops = {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/list_sql.h"
 #include "store/sqlite.h"
 #include "x509_ids.h"
 
@@ -196,6 +197,31 @@ out:
 	store_done(st);
 	crt_cert_list_free(list, cnt);
 	return r;
+}
+
+static crt_status cert_row(sqlite3_stmt *st, void *elem)
+{
+	return row_to_cert(st, elem);
+}
+
+static void cert_free(void *list, size_t n)
+{
+	crt_cert_list_free(list, n);
+}
+
+static crt_status sq_cert_page(crt_ctx *ctx, const crt_cert_filter *f, int64_t now,
+			       const crt_page *p, crt_cert **out, size_t *n, int64_t *total)
+{
+	list_sql q, qc;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (list_sql_certs(&q, 0, CERT_COLUMNS, CERT_FROM, f, now, p, 0) != 0 ||
+	    list_sql_certs(&qc, 0, CERT_COLUMNS, CERT_FROM, f, now, p, 1) != 0)
+		return ctx_fail(ctx, CRT_E_INTERNAL, "the certificate list query did not fit");
+	return sq_list_page(ctx, &q, &qc, sizeof(**out), p->size, cert_row, cert_free, out, n,
+			    total, "listing certificates");
 }
 
 static crt_status sq_cert_revoke(crt_ctx *ctx, const char *serial, int64_t now, int reason,
@@ -687,6 +713,7 @@ const struct store_cert_ops sqlite_cert_ops = {
 	.insert = sq_cert_insert,
 	.get = sq_cert_get,
 	.list = sq_cert_list,
+	.page = sq_cert_page,
 	.revoke = sq_cert_revoke,
 	.admission = sq_cert_admission,
 	.revoked = sq_cert_revoked,

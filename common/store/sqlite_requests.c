@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/list_sql.h"
 #include "store/sqlite.h"
 
 #define REQUEST_COLS                                                                       \
@@ -157,6 +158,31 @@ out:
 	return r;
 }
 
+static crt_status request_row(sqlite3_stmt *st, void *elem)
+{
+	return row_to_request(st, elem);
+}
+
+static void request_free(void *list, size_t n)
+{
+	crt_request_list_free(list, n);
+}
+
+static crt_status sq_request_page(crt_ctx *ctx, const request_bounds *b, const char *user,
+				  const crt_page *p, crt_request **out, size_t *n, int64_t *total)
+{
+	list_sql q, qc;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (list_sql_requests(&q, 0, REQUEST_COLS, REQUEST_FROM, b, user, p, 0) != 0 ||
+	    list_sql_requests(&qc, 0, REQUEST_COLS, REQUEST_FROM, b, user, p, 1) != 0)
+		return ctx_fail(ctx, CRT_E_INTERNAL, "the request list query did not fit");
+	return sq_list_page(ctx, &q, &qc, sizeof(**out), p->size, request_row, request_free, out,
+			    n, total, "listing certificate requests");
+}
+
 static crt_status sq_request_decide(crt_ctx *ctx, const store_request_change *c, int *changed)
 {
 	sqlite3_stmt *st;
@@ -188,5 +214,6 @@ const struct store_request_ops sqlite_request_ops = {
     .insert = sq_request_insert,
     .get = sq_request_get,
     .list = sq_request_list,
+    .page = sq_request_page,
     .decide = sq_request_decide,
 };

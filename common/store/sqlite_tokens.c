@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/list_sql.h"
 #include "store/sqlite.h"
 
 #define TOKEN_COLUMNS                                                                              \
@@ -193,6 +194,32 @@ out:
 	store_done(st);
 	crt_token_list_free(list, cnt);
 	return r;
+}
+
+static crt_status token_row(sqlite3_stmt *st, void *elem)
+{
+	row_to_token(st, elem);
+	return row_complete(st, elem) ? CRT_OK : CRT_E_NOMEM;
+}
+
+static void token_free(void *list, size_t n)
+{
+	crt_token_list_free(list, n);
+}
+
+static crt_status sq_page(crt_ctx *ctx, const token_bounds *b, const crt_page *p,
+			  crt_token **out, size_t *n, int64_t *total)
+{
+	list_sql q, qc;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (list_sql_tokens(&q, 0, TOKEN_COLUMNS, b, p, 0) != 0 ||
+	    list_sql_tokens(&qc, 0, TOKEN_COLUMNS, b, p, 1) != 0)
+		return ctx_fail(ctx, CRT_E_INTERNAL, "the token list query did not fit");
+	return sq_list_page(ctx, &q, &qc, sizeof(**out), p->size, token_row, token_free, out, n,
+			    total, "listing tokens");
 }
 
 /* Step a guarded write; *changed = its row count. */
@@ -392,6 +419,7 @@ const struct store_token_ops sqlite_token_ops = {
     .by_id = sq_by_id,
     .by_hash = sq_by_hash,
     .list = sq_list,
+    .page = sq_page,
     .update = sq_update,
     .remove = sq_remove,
     .purge = sq_purge,

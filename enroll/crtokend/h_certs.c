@@ -7,56 +7,21 @@
  * CRL in the same call (as crtoken-admin cert revoke does), so /crl and the
  * CRL file show it at once.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* qsort_r */
-#endif
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crtokend.h"
 
-/* The fields GET /client-certificates sorts by (crt_page_parse). */
-static const char *const cert_sort_fields[] = {"issuedAt", "notAfter", "name", "serial", NULL};
-
-static int cmp_i64(int64_t a, int64_t b)
-{
-	return a < b ? -1 : a > b;
-}
-
-/* qsort_r order of two certificates by the page's field, the serial breaking ties. */
-static int cert_order(const void *pa, const void *pb, void *arg)
-{
-	const crt_cert *a = pa, *b = pb;
-	const crt_page *pg = arg;
-	int c = 0;
-
-	switch (pg->sort) {
-	case 1:
-		c = cmp_i64(a->not_after, b->not_after);
-		break;
-	case 2:
-		c = strcmp(a->name ? a->name : "", b->name ? b->name : "");
-		break;
-	case 3:
-		break;
-	default:
-		c = cmp_i64(a->issued_at, b->issued_at);
-		break;
-	}
-	if (c == 0)
-		c = strcmp(a->serial, b->serial);
-	return pg->desc ? -c : c;
-}
-
 /* Without page, size or sort: every match as a bare array (as before
- * paging); with any of them {"items","page","size","total"}. */
+ * paging); with any of them {"items","page","size","total"}, the page cut
+ * by the store (crt_cert_page). */
 void h_cert_list(struct request *rq)
 {
 	const char *qp = req_query(rq, "page"), *qs = req_query(rq, "size"),
 	           *qo = req_query(rq, "sort"), *why = NULL;
 	int paged = qp != NULL || qs != NULL || qo != NULL;
-	size_t from = 0, to;
+	int64_t total = 0;
 	crt_page pg;
 	const char *status = req_query(rq, "status"), *days = req_query(rq, "expiringWithinDays");
 	const char *never = req_query(rq, "neverSeen"), *stale = req_query(rq, "staleDays");
@@ -100,23 +65,18 @@ void h_cert_list(struct request *rq)
 		f.stale_days = (int)v;
 	}
 	f.token_id = req_query(rq, "tokenId");
-	if (paged && (s = crt_page_parse(qp, qs, qo, cert_sort_fields, 0, &pg, &why)) != CRT_OK) {
+	if (paged && (s = crt_page_parse(qp, qs, qo, crt_cert_sort_fields, 0, &pg, &why)) != CRT_OK) {
 		reply_error(rq, s, why);
 		return;
 	}
-	if ((s = crt_cert_list(rq->ctx, &f, &list, &n)) != CRT_OK) {
+	s = paged ? crt_cert_page(rq->ctx, &f, &pg, &list, &n, &total)
+	          : crt_cert_list(rq->ctx, &f, &list, &n);
+	if (s != CRT_OK) {
 		reply_status(rq, s);
 		return;
 	}
-	to = n;
-	if (paged) {
-		if (n > 1) /* list is NULL when there is none */
-			qsort_r(list, n, sizeof(*list), cert_order, &pg);
-		from = (size_t)crt_page_offset(&pg) < n ? (size_t)crt_page_offset(&pg) : n;
-		to = n - from < (size_t)pg.size ? n : from + (size_t)pg.size;
-	}
 	if ((arr = json_array()) != NULL) {
-		for (i = from; i < to; i++) {
+		for (i = 0; i < n; i++) {
 			if (json_array_append_new(arr, crt_cert_json(&list[i], 0)) != 0) {
 				json_decref(arr);
 				arr = NULL;
@@ -127,7 +87,7 @@ void h_cert_list(struct request *rq)
 	crt_cert_list_free(list, n);
 	if (paged && arr != NULL)
 		arr = json_pack("{s:o, s:i, s:i, s:I}", "items", arr, "page", pg.page, "size", pg.size,
-		                "total", (json_int_t)n);
+		                "total", (json_int_t)total);
 	reply_json(rq, 200, arr);
 }
 

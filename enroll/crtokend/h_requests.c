@@ -1,6 +1,7 @@
 /*
  * h_requests.c — certificate requests, the approval workflow:
  *   GET  /certificate-requests[?state=&user=&limit=]  admin: list, newest first
+ *        (&page=&size=&sort=: one page {"items","page","size","total"})
  *   GET  /certificate-requests/{id}                   admin (API key), or the
  *        requester with "Authorization: Bearer <pollSecret>" (the secret the
  *        202 of the redemption returned once); when issued the answer carries
@@ -31,18 +32,33 @@ static json_t *request_out(struct request *rq, const crt_request *q)
 	return o;
 }
 
-static void list_for(struct request *rq, const char *user)
+/*
+ * The requests of user (NULL: anyone's), newest first. Without page, size
+ * or sort (or when paging is 0: /me/requests) at most limit of them as a
+ * bare array, as before paging; with any of them one page
+ * {"items","page","size","total"} cut by the store (crt_request_page).
+ */
+static void list_for(struct request *rq, const char *user, int paging)
 {
 	const char *state = req_query(rq, "state"), *limit = req_query(rq, "limit");
+	const char *qp = req_query(rq, "page"), *qs = req_query(rq, "size"),
+	           *qo = req_query(rq, "sort"), *why = NULL;
+	int paged = paging && (qp != NULL || qs != NULL || qo != NULL);
 	crt_request_filter f = {.state = -1, .user = user};
 	crt_request *list = NULL;
+	crt_page pg;
 	json_t *arr;
 	size_t n = 0;
+	int64_t total = 0;
 	crt_status s;
 
 	if (state != NULL && (f.state = crt_request_state_parse(state)) < 0) {
 		reply_error(rq, CRT_E_REQUEST_INVALID,
 		            "state must be pending, approved, denied, issued or expired");
+		return;
+	}
+	if (limit != NULL && paged) {
+		reply_error(rq, CRT_E_REQUEST_INVALID, "limit is for the unpaged list: use size");
 		return;
 	}
 	if (limit != NULL) {
@@ -54,7 +70,14 @@ static void list_for(struct request *rq, const char *user)
 		}
 		f.limit = (int)v;
 	}
-	if ((s = crt_request_list(rq->ctx, &f, &list, &n)) != CRT_OK) {
+	if (paged &&
+	    (s = crt_page_parse(qp, qs, qo, crt_request_sort_fields, 1, &pg, &why)) != CRT_OK) {
+		reply_error(rq, s, why);
+		return;
+	}
+	s = paged ? crt_request_page(rq->ctx, &f, &pg, &list, &n, &total)
+	          : crt_request_list(rq->ctx, &f, &list, &n);
+	if (s != CRT_OK) {
 		reply_status(rq, s);
 		return;
 	}
@@ -66,12 +89,15 @@ static void list_for(struct request *rq, const char *user)
 				break;
 			}
 	crt_request_list_free(list, n);
+	if (paged && arr != NULL)
+		arr = json_pack("{s:o, s:i, s:i, s:I}", "items", arr, "page", pg.page, "size", pg.size,
+		                "total", (json_int_t)total);
 	reply_json(rq, 200, arr);
 }
 
 void h_request_list(struct request *rq)
 {
-	list_for(rq, req_query(rq, "user"));
+	list_for(rq, req_query(rq, "user"), 1);
 }
 
 void h_me_requests(struct request *rq)
@@ -86,7 +112,7 @@ void h_me_requests(struct request *rq)
 		reply_error(rq, CRT_E_REQUEST_INVALID, "/me/requests lists the logged-in user's own");
 		return;
 	}
-	list_for(rq, rq->user);
+	list_for(rq, rq->user, 0);
 }
 
 void h_request_get(struct request *rq)

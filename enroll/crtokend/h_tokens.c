@@ -476,45 +476,10 @@ out:
 	json_decref(obj);
 }
 
-/* The fields GET /certificate-request-tokens sorts by (crt_page_parse). */
-static const char *const token_sort_fields[] = {"createdAt", "name", "expiresAt", "updatedAt",
-                                                NULL};
-
-static int cmp_i64(int64_t a, int64_t b)
-{
-	return a < b ? -1 : a > b;
-}
-
-/* qsort_r order of two tokens by the page's field, the id breaking ties. */
-static int token_order(const void *pa, const void *pb, void *arg)
-{
-	const crt_token *a = pa, *b = pb;
-	const crt_page *pg = arg;
-	int c;
-
-	switch (pg->sort) {
-	case 1:
-		c = strcmp(a->name ? a->name : "", b->name ? b->name : "");
-		break;
-	case 2:
-		c = cmp_i64(a->expires_at, b->expires_at);
-		break;
-	case 3:
-		c = cmp_i64(a->updated_at, b->updated_at);
-		break;
-	default:
-		c = cmp_i64(a->created_at, b->created_at);
-		break;
-	}
-	if (c == 0)
-		c = strcmp(a->id, b->id);
-	return pg->desc ? -c : c;
-}
-
 /*
  * Without page, size or sort: every token as a bare array, as before
  * paging existed. With any of them: {"items","page","size","total"}, the
- * items of that page in that order.
+ * items of that page in that order, cut by the store (crt_token_page).
  */
 void h_token_list(struct request *rq)
 {
@@ -524,7 +489,8 @@ void h_token_list(struct request *rq)
 	crt_token *list = NULL;
 	crt_page pg;
 	json_t *arr, *body;
-	size_t n = 0, i, from = 0, to;
+	size_t n = 0, i;
+	int64_t total = 0;
 	int st = -1, paged = qp != NULL || qs != NULL || qo != NULL;
 	crt_status s;
 
@@ -533,23 +499,19 @@ void h_token_list(struct request *rq)
 		            "state must be active, used, expired or deleted");
 		return;
 	}
-	if (paged && (s = crt_page_parse(qp, qs, qo, token_sort_fields, 0, &pg, &why)) != CRT_OK) {
+	if (paged &&
+	    (s = crt_page_parse(qp, qs, qo, crt_token_sort_fields, 0, &pg, &why)) != CRT_OK) {
 		reply_error(rq, s, why);
 		return;
 	}
-	if ((s = crt_token_list(rq->ctx, st, &list, &n)) != CRT_OK) {
+	s = paged ? crt_token_page(rq->ctx, st, &pg, &list, &n, &total)
+	          : crt_token_list(rq->ctx, st, &list, &n);
+	if (s != CRT_OK) {
 		reply_status(rq, s);
 		return;
 	}
-	to = n;
-	if (paged) {
-		if (n > 1) /* list is NULL when there is none */
-			qsort_r(list, n, sizeof(*list), token_order, &pg);
-		from = (size_t)crt_page_offset(&pg) < n ? (size_t)crt_page_offset(&pg) : n;
-		to = n - from < (size_t)pg.size ? n : from + (size_t)pg.size;
-	}
 	if ((arr = json_array()) != NULL) {
-		for (i = from; i < to; i++) {
+		for (i = 0; i < n; i++) {
 			if (json_array_append_new(arr, crt_token_json(&list[i], NULL)) != 0) {
 				json_decref(arr);
 				arr = NULL;
@@ -563,7 +525,7 @@ void h_token_list(struct request *rq)
 		return;
 	}
 	body = json_pack("{s:o, s:i, s:i, s:I}", "items", arr, "page", pg.page, "size", pg.size,
-	                 "total", (json_int_t)n);
+	                 "total", (json_int_t)total);
 	reply_json(rq, 200, body);
 }
 

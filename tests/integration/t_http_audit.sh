@@ -4,7 +4,9 @@
 # (page, size, sort, total), newest first by default; refusals with their
 # stable codes (permission_denied, time_invalid, filter_invalid,
 # page_invalid, sort_invalid), and the attacks on the query: a sort naming
-# SQL never reaches it, quotes and % in a filter are literal. Port 19020.
+# SQL never reaches it, quotes and % in a filter are literal. Then the
+# other lists paged by the store: GET /certificate-requests (with its state
+# filter) and GET /certificate-request-tokens. Port 19020.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/integration/http_lib.sh"
 
@@ -176,5 +178,49 @@ check_eq "... and in action" 0 "$(jget "$T/body" "d['total']")"
 kreq "$AUDITOR" GET "/audit?object=%27%29%20OR%201%3D1%20--"
 check_eq "... a closing parenthesis and comment in object change nothing" 0 "$(jget "$T/body" "d['total']")"
 check_eq "... and the table is still intact" "$BEFORE" "$(count "SELECT count(*) FROM audit")"
+
+# ------------------------------------------------------------ the other lists, paged by the store
+N=0
+for i in 1 2 3 4; do
+	new_token "appr-$i" '"approval":"required"' || not_ok "approval token"
+	csr_body "appr-$i" && redeem "$TOKEN" "$T/appr-$i.json"
+	[ "$STATUS" = 202 ] && N=$((N + 1))
+done
+check_eq "four pending certificate requests" 4 "$N"
+kreq "$READER" GET '/certificate-requests?size=3'
+check_eq "GET /certificate-requests?size=3: a page of 3 of 4, newest first" "3 4 1 3" "$(summary)"
+check "... newest first" $PY -c '
+import json, sys
+c = [i["createdAt"] for i in json.load(open(sys.argv[1]))["items"]]
+assert c == sorted(c, reverse=True), c' "$T/body"
+kreq "$READER" GET '/certificate-requests?size=3&page=2&state=pending'
+check_eq "... page 2 with the state filter: the last one" "1 4 2 3" "$(summary)"
+kreq "$READER" GET '/certificate-requests?page=9&state=denied'
+check_eq "... a page past the end: no items, the total (none denied)" "0 0 9 100" "$(summary)"
+kreq "$READER" GET '/certificate-requests?state=pending'
+check_eq "... without page, size or sort: the bare array of before" "list 4" \
+	"$(jget "$T/body" "type(d).__name__ + ' %d' % len(d)")"
+kreq "$READER" GET '/certificate-requests?sort=csr'
+check_status "... sort=csr is 400 sort_invalid" 400 sort_invalid
+kreq "$READER" GET '/certificate-requests?sort=createdAt%3BDELETE%20FROM%20certificate_requests'
+check_status "attack_sort_sql_injection on the request list: 400 sort_invalid" 400 sort_invalid
+check_eq "... the requests are intact" 4 "$(count "SELECT count(*) FROM certificate_requests")"
+kreq "$READER" GET '/certificate-requests?size=2&limit=5'
+check_status "... limit with a page is 400 request_invalid" 400 request_invalid
+kreq "$READER" GET '/certificate-requests?size=0'
+check_status "... size=0 is 400 page_invalid" 400 page_invalid
+
+NT=$(count "SELECT count(*) FROM tokens")
+kreq "$READER" GET '/certificate-request-tokens?size=4&sort=-createdAt'
+check_eq "GET /certificate-request-tokens?size=4: four of all, with the total" "4 $NT 1 4" "$(summary)"
+kreq "$READER" GET "/certificate-request-tokens?size=4&page=$(((NT + 3) / 4))"
+check_eq "... the last page" "$((NT - (NT + 3) / 4 * 4 + 4)) $NT" \
+	"$(jget "$T/body" "'%d %d' % (len(d['items']), d['total'])")"
+kreq "$READER" GET '/certificate-request-tokens?state=used&size=500'
+check_eq "... the state filter is the store's too (the redeemed approval tokens)" "4 4" \
+	"$(jget "$T/body" "'%d %d' % (len(d['items']), d['total'])")"
+kreq "$READER" GET '/certificate-request-tokens?sort=name;DROP%20TABLE%20tokens'
+check_status "attack_sort_sql_injection on the token list: 400 sort_invalid" 400 sort_invalid
+check_eq "... the tokens are intact" "$NT" "$(count "SELECT count(*) FROM tokens")"
 
 http_finish
