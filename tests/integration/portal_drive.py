@@ -494,8 +494,25 @@ def approval_flow():
     check("the PKCS#12 built for the approved certificate downloads", p12 is not None)
     RESULT["approved"] = {"p12": p12, "crt": crt, "request": rid}
 
-    # -------------------------------------------------- denied
-    rid = pending_request(PLAN["approval"]["deny"], "ivy", "denial")
+    # -------------------------------------------------- GENERATE refused, then denied
+    load()
+    sign_in(PLAN["approval"]["deny"], "ivy", otp("ivy", -30))
+    choose("ivy", "server", offset=0)
+    cdp.wait("!document.getElementById('error').hidden", 20)
+    t = text()
+    check("a key made by the server for a token that needs approval: the page says to make it "
+          "in the browser (approval_required), the token unspent",
+          error_code() == "approval_required" and '"In this browser"' in t
+          and document_step() == "3", t)
+    click("#k-browser")
+    type_into("#pass1", PLAN["passphrase"])
+    type_into("#pass2", PLAN["passphrase"])
+    type_into("#otp2", otp("ivy", 30))
+    click("#b-redeem")
+    ok = cdp.wait("document.body.dataset.step === 'wait'", 30)
+    check("denial: ... then with the browser key the page waits for approval", ok,
+          text() + str(error_code()))
+    rid = wait_row("Request")
     r = admin("request", "deny", rid, "--reason", "Not a company <device> & \"personal\"")
     check("crtoken-admin request deny while the page waits", r.returncode == 0, r.stderr)
     click("#b-check")
@@ -524,7 +541,8 @@ def approval_flow():
     # -------------------------------------------------- a reload while waiting
     rid = pending_request(PLAN["approval"]["reload"], "lena", "reload")
     cdp.events.clear()
-    cdp.js("setTimeout(() => location.reload(), 0); true")
+    # the marker tells the old document from the reloaded one
+    cdp.js("window.beforeReload = true; setTimeout(() => location.reload(), 0); true")
     asked = None
     deadline = time.time() + 10
     while asked is None and time.time() < deadline:
@@ -535,7 +553,7 @@ def approval_flow():
             cdp.call("Page.handleJavaScriptDialog", accept=True)
     check("leaving the page while it waits asks first (the key would be lost)",
           asked == "beforeunload", asked)
-    ok = cdp.wait("document.body && document.body.dataset.ready === '1' && "
+    ok = cdp.wait("!window.beforeReload && document.body && document.body.dataset.ready === '1' && "
                   "document.body.dataset.step === 'wait'", 20)
     t = text()
     check("after the reload the page still knows the request (sessionStorage) and waits for it",
