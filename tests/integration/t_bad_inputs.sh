@@ -197,6 +197,9 @@ cp "$T/good.conf" "$CRTOKEN_CONF"
 printf '\n[events.sink m]\ntype = email\nsmtp_url = smtp://127.0.0.1:25\nfrom = a@b.org\nto = c@d.org\nsubject = {type} {tokenSecret}\nbody = b\n' >>"$CRTOKEN_CONF"
 bad "config: an e-mail template with an unknown placeholder" config_invalid "$A" token list
 cp "$T/good.conf" "$CRTOKEN_CONF"
+printf '\n[events.sink r]\ntype = email\nsmtp_url = smtp://127.0.0.1:25\nfrom = a@b.org\nto = c@d.org\nevents = request.*\nsubject = {requestId}\nbody = poll with {pollSecret}\n' >>"$CRTOKEN_CONF"
+bad "config: attack_template_renders_poll_secret: a request template with {pollSecret}" config_invalid "$A" token list
+cp "$T/good.conf" "$CRTOKEN_CONF"
 printf '\n[events.sink c]\ntype = command\ncommand = /bin/true\nevents = token.created, cert.issued\n' >>"$CRTOKEN_CONF"
 bad "config: an unknown event type in a sink filter" config_invalid "$A" token list
 cp "$T/good.conf" "$CRTOKEN_CONF"
