@@ -70,6 +70,34 @@ json_t *admin_json_str(const char *s);
 /* Exit status for a status code (used by admin_fail). */
 int admin_exit_for(crt_status s);
 
+/* ------------------------------------------------------------ paging.c */
+
+/* --page N, --size N, --sort FIELD of the list commands (option values
+ * from ADMIN_OPT_PAGE, apart from every group's own). */
+enum { ADMIN_OPT_PAGE = 3000, ADMIN_OPT_SIZE, ADMIN_OPT_SORT };
+// clang-format off
+#define ADMIN_PAGE_OPTIONS                                      \
+	{"page", required_argument, NULL, ADMIN_OPT_PAGE},      \
+	{"size", required_argument, NULL, ADMIN_OPT_SIZE},      \
+	{"sort", required_argument, NULL, ADMIN_OPT_SORT}
+// clang-format on
+typedef struct admin_paging {
+	const char *page, *size, *sort; /* as given, NULL when not */
+} admin_paging;
+/* Keep option c's value when it is one of ADMIN_PAGE_OPTIONS: 1, else 0. */
+int admin_paging_opt(admin_paging *pp, int c, const char *arg);
+/* Whether any of the three was given. */
+int admin_paging_given(const admin_paging *pp);
+/* Parse the three (crt_page_parse over fields; absent size: size_default)
+ * into *p. 0, or the exit status after printing the page_invalid /
+ * sort_invalid error. */
+int admin_paging_parse(const char *cmd, const admin_paging *pp, const char *const *fields,
+		       int default_desc, int size_default, crt_page *p);
+/* The page object {"items","page","size","total"} (takes items). */
+json_t *admin_page_json(json_t *items, const crt_page *p, int64_t total);
+/* "page P (size S): N of TOTAL" on stderr, under a text listing. */
+void admin_page_footer(const crt_page *p, size_t n, int64_t total);
+
 /* ------------------------------------------------------------ action.c */
 
 struct admin_call;

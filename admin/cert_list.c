@@ -1,6 +1,8 @@
 /*
  * cert_list.c — `crtoken-admin cert list [--status S] [--token ID]
- * [--expiring-within DAYS] [--never-seen] [--stale-days N] [--json]`.
+ * [--expiring-within DAYS] [--never-seen] [--stale-days N] [--page N]
+ * [--size N] [--sort FIELD] [--json]`: every match, or with any of --page,
+ * --size, --sort one page cut by the store (crt_cert_page).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@ static const struct option list_opts[] = {
     {"never-seen", no_argument, NULL, CERT_NEVER_SEEN},
     {"stale-days", required_argument, NULL, CERT_STALE},
     {"json", no_argument, NULL, CERT_JSON},
+    ADMIN_PAGE_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -23,6 +26,9 @@ static int cert_list(admin_env *env, admin_call *call)
 	crt_cert_filter f = {.status = -1, .token_id = NULL, .expiring_within_days = -1};
 	crt_cert *list = NULL;
 	size_t n = 0;
+	admin_paging pp = {0};
+	crt_page pg;
+	int64_t total = 0;
 	crt_status r;
 	int c, rc;
 
@@ -55,19 +61,27 @@ static int cert_list(admin_env *env, admin_call *call)
 		case CERT_JSON:
 			env->json = 1;
 			break;
+		default:
+			admin_paging_opt(&pp, c, optarg);
+			break;
 		}
 	}
 	if (c < 0 || admin_operands(call, 0, "") != 0)
 		return call->exit;
+	if (admin_paging_given(&pp) &&
+	    (rc = admin_paging_parse(call->cmd, &pp, crt_cert_sort_fields, 0, 0, &pg)) != 0)
+		return rc;
 	if ((rc = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
 		return rc;
-	if ((r = crt_cert_list(env->ctx, &f, &list, &n)) != CRT_OK)
+	r = admin_paging_given(&pp) ? crt_cert_page(env->ctx, &f, &pg, &list, &n, &total)
+	                            : crt_cert_list(env->ctx, &f, &list, &n);
+	if (r != CRT_OK)
 		return admin_fail(env, r);
 	if (env->json) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(a, admin_json_or_null(crt_cert_json(&list[i], 0)));
-		admin_json_print(a);
+		admin_json_print(admin_paging_given(&pp) ? admin_page_json(a, &pg, total) : a);
 	} else {
 		char b[32];
 		char l[32];
@@ -79,6 +93,8 @@ static int cert_list(admin_env *env, admin_call *call)
 			       admin_time(list[i].not_after, b),
 			       list[i].last_seen ? admin_time(list[i].last_seen, l) : "never",
 			       list[i].name, list[i].subject);
+		if (admin_paging_given(&pp))
+			admin_page_footer(&pg, n, total);
 	}
 	crt_cert_list_free(list, n);
 	return EXIT_OK;

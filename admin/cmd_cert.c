@@ -9,7 +9,8 @@ int cmd_cert(admin_env *env, int argc, char **argv);
 static const char cert_help[] =
     "usage: crtoken-admin cert list [--status valid|revoked|expired] [--token ID]\n"
     "                               [--expiring-within DAYS] [--never-seen]\n"
-    "                               [--stale-days N] [--json]\n"
+    "                               [--stale-days N] [--page N] [--size N]\n"
+    "                               [--sort issuedAt|notAfter|name|serial] [--json]\n"
     "       crtoken-admin cert show SERIAL [--pem] [--json]\n"
     "       crtoken-admin cert revoke SERIAL [--reason keyCompromise] [--json]\n"
     "       crtoken-admin cert import FILE --name N [--owner U] [--reply A=v]...\n"

@@ -16,7 +16,8 @@ enum { RQ_STATE = 1, RQ_JSON, RQ_USER, RQ_LIMIT, RQ_REASON, RQ_OUT };
 
 static const char request_help[] =
     "usage: crtoken-admin request list [--state pending|approved|denied|issued|expired]\n"
-    "                                  [--user USER] [--limit N] [--json]\n"
+    "                                  [--user USER] [--limit N | --page N --size N\n"
+    "                                  --sort createdAt|expiresAt|decidedAt] [--json]\n"
     "       crtoken-admin request show ID [--json]\n"
     "       crtoken-admin request approve ID [--out FILE] [--json]\n"
     "       crtoken-admin request deny ID --reason TEXT [--json]\n\n"
@@ -62,6 +63,7 @@ static const struct option list_opts[] = {
     {"user", required_argument, NULL, RQ_USER},
     {"limit", required_argument, NULL, RQ_LIMIT},
     {"json", no_argument, NULL, RQ_JSON},
+    ADMIN_PAGE_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -71,6 +73,9 @@ static int request_list(admin_env *env, admin_call *call)
 	crt_request *list = NULL;
 	size_t n = 0;
 	int c, rc;
+	admin_paging pp = {0};
+	crt_page pg;
+	int64_t total = 0;
 	crt_status r;
 
 	while ((c = admin_getopt(call)) > 0) {
@@ -89,19 +94,27 @@ static int request_list(admin_env *env, admin_call *call)
 				return admin_usage_error(call->cmd, "--limit must be 1..100000");
 			break;
 		case RQ_JSON: env->json = 1; break;
+		default: admin_paging_opt(&pp, c, optarg); break;
 		}
 	}
 	if (c < 0 || admin_operands(call, 0, "") != 0)
 		return call->exit;
+	if (admin_paging_given(&pp) && f.limit > 0)
+		return admin_usage_error(call->cmd, "--limit is for the unpaged list: use --size");
+	if (admin_paging_given(&pp) &&
+	    (rc = admin_paging_parse(call->cmd, &pp, crt_request_sort_fields, 1, 0, &pg)) != 0)
+		return rc;
 	if ((rc = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
 		return rc;
-	if ((r = crt_request_list(env->ctx, &f, &list, &n)) != CRT_OK)
+	r = admin_paging_given(&pp) ? crt_request_page(env->ctx, &f, &pg, &list, &n, &total)
+	                            : crt_request_list(env->ctx, &f, &list, &n);
+	if (r != CRT_OK)
 		return admin_fail(env, r);
 	if (env->json) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(a, admin_json_or_null(crt_request_json(&list[i], 0)));
-		admin_json_print(a);
+		admin_json_print(admin_paging_given(&pp) ? admin_page_json(a, &pg, total) : a);
 	} else {
 		char b[32];
 		printf("%-46s %-8s %-20s %-16s %s\n", "ID", "STATE", "CREATED", "REQUESTER", "CN");
@@ -110,6 +123,8 @@ static int request_list(admin_env *env, admin_call *call)
 			       crt_request_state_name(list[i].state), admin_time(list[i].created_at, b),
 			       list[i].requester ? list[i].requester : "-",
 			       list[i].cn ? list[i].cn : (list[i].token_name ? list[i].token_name : "-"));
+		if (admin_paging_given(&pp))
+			admin_page_footer(&pg, n, total);
 	}
 	crt_request_list_free(list, n);
 	return EXIT_OK;

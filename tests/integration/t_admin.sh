@@ -212,7 +212,7 @@ check_usage "token create refuses update's --clear-reply" \
 	"crtoken-admin token create: --clear-reply does not apply $CREATE_TAKES" \
 	"$A" token create --name never --clear-reply
 check_usage "token list refuses create's --cn" \
-	"crtoken-admin token list: --cn does not apply (it takes --state, --json)" \
+	"crtoken-admin token list: --cn does not apply (it takes --state, --json, --page, --size, --sort)" \
 	"$A" token list --cn x
 check_usage "token show refuses create's --count" \
 	"crtoken-admin token show: --count does not apply (it takes --json)" \
@@ -230,7 +230,7 @@ check_usage "token purge refuses create's --cn" \
 	"crtoken-admin token purge: --cn does not apply (it takes --older-than, --json)" \
 	"$A" token purge --cn x
 check_usage "an option no action takes is unknown" \
-	"crtoken-admin token list: unknown option '--frobnicate' (it takes --state, --json)" \
+	"crtoken-admin token list: unknown option '--frobnicate' (it takes --state, --json, --page, --size, --sort)" \
 	"$A" token list --frobnicate
 check_usage "an option that takes no value refuses one" \
 	"crtoken-admin token list: --json takes no value" "$A" token list --json=yes
@@ -239,7 +239,7 @@ check_usage "a missing value is named" \
 check_usage "the action comes first" \
 	"crtoken-admin token: expected an action before '--json'" "$A" token --json list
 check_usage "cert list refuses show's --pem" \
-	"crtoken-admin cert list: --pem does not apply (it takes --status, --token, --expiring-within, --never-seen, --stale-days, --json)" \
+	"crtoken-admin cert list: --pem does not apply (it takes --status, --token, --expiring-within, --never-seen, --stale-days, --json, --page, --size, --sort)" \
 	"$A" cert list --pem
 check_usage "cert show refuses revoke's --reason" \
 	"crtoken-admin cert show: --reason does not apply (it takes --pem, --json)" \

@@ -363,6 +363,11 @@ bad "http: an empty audit actor filter is 400 filter_invalid" '400 {"error":{"co
 bad "http: an audit object filter with a newline is filter_invalid" filter_invalid http GET '/audit?object=a%0Ab' -H "$AH $KEY"
 bad "http: an audit sort naming SQL is 400 sort_invalid" '400 {"error":{"code":"sort_invalid"' http GET '/audit?sort=at%3BDROP%20TABLE%20audit' -H "$AH $KEY"
 bad "http: an audit page size of 501 is 400 page_invalid" page_invalid http GET '/audit?size=501' -H "$AH $KEY"
+bad "cli: audit --since that is not RFC 3339 is time_invalid" time_invalid "$A" audit --since 2026-12-01
+bad "cli: audit --actor '' is filter_invalid" filter_invalid "$A" audit --actor ''
+bad "cli: audit --sort naming SQL is sort_invalid" sort_invalid "$A" audit --sort 'at;DROP TABLE audit'
+bad "cli: token list --size 0 is page_invalid" page_invalid "$A" token list --size 0
+bad "cli: request list --sort csr is sort_invalid" sort_invalid "$A" request list --sort csr
 bad "http: a tokens:read key creating a token is 403 permission_denied" '403 {"error":{"code":"permission_denied"' http POST /certificate-request-tokens -H "$AH $RO" -H "$CT" --data-binary '{"name":"x"}'
 bad "http: a tokens:read key revoking a certificate is 403 permission_denied" permission_denied http POST /client-certificates/0a/revoke -H "$AH $RO"
 bad "http: a key limited to profile default creating one of another profile is 403" permission_denied http POST /certificate-request-tokens -H "$AH $DEF" -H "$CT" --data-binary '{"name":"x","profile":"staff"}'

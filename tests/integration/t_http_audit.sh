@@ -223,4 +223,55 @@ kreq "$READER" GET '/certificate-request-tokens?sort=name;DROP%20TABLE%20tokens'
 check_status "attack_sort_sql_injection on the token list: 400 sort_invalid" 400 sort_invalid
 check_eq "... the tokens are intact" "$NT" "$(count "SELECT count(*) FROM tokens")"
 
+# ------------------------------------------------------------ crtoken-admin: the same filters and pages
+# jlen CMD... : "<len or items/total>" of the JSON CMD prints
+check_eq "audit --actor: exact, the rows as an array without paging" "list 2" \
+	"$("$A" audit --actor admin:alice --json | jget - "type(d).__name__ + ' %d' % len(d)")"
+check_eq "audit --actor --size 1 --page 2: one page with the total" "1 2 2 1 token.create" \
+	"$("$A" audit --actor admin:alice --size 1 --page 2 --json |
+		jget - "'%d %d %d %d %s' % (len(d['items']), d['total'], d['page'], d['size'], d['items'][0]['action'])")"
+check_eq "audit --subject, --since (inclusive), --until (exclusive)" "token.delete" \
+	"$("$A" audit --subject token-a --since 2020-01-01T00:00:01Z --until 2020-01-02T00:00:00Z --json |
+		jget - "' '.join(i['action'] for i in d)")"
+check_eq "audit --object is --subject" 2 "$("$A" audit --object token-a --json | jget - "len(d)")"
+check_eq "audit --action token. --until: token.* only" "token.create token.create token.delete" \
+	"$("$A" audit --action token. --until 2021-01-01T00:00:00Z --json | jget - "' '.join(sorted(i['action'] for i in d))")"
+check_eq "audit --actor with % is literal" "1 ev%il" \
+	"$("$A" audit --actor 'ev%il' --json | jget - "'%d %s' % (len(d), d[0]['actor'])")"
+check_eq "audit --sort actor --until --size 2: the smallest actors" "admin:alice admin:alice" \
+	"$("$A" audit --sort actor --until 2021-01-01T00:00:00Z --size 2 --json | jget - "' '.join(i['actor'] for i in d['items'])")"
+"$A" audit --actor admin:bob --page 1 >"$T/cli.out" 2>"$T/cli.err"
+check_eq "... text: one line per row, the page line on stderr" "2 page 1 (size 50): 2 of 2" \
+	"$(wc -l <"$T/cli.out") $(cat "$T/cli.err")"
+check_eq "audit --action --limit without filters: the newest rows as before" "list 3" \
+	"$("$A" audit --action token --limit 3 --json | jget - "type(d).__name__ + ' %d' % len(d)")"
+check_code "audit --since that is not RFC 3339: time_invalid" time_invalid "$A" audit --since 2020-01-01
+check_code "audit --since after --until: time_invalid" time_invalid "$A" audit \
+	--since 2020-01-02T00:00:00Z --until 2020-01-01T00:00:00Z
+check_code "audit --actor '': filter_invalid" filter_invalid "$A" audit --actor ''
+check_code "attack_sort_sql_injection through the CLI: sort_invalid" sort_invalid "$A" audit --sort 'at;DROP TABLE audit'
+check_code "audit --size 501: page_invalid" page_invalid "$A" audit --size 501
+"$A" audit --limit 5 --size 5 >/dev/null 2>&1
+check_eq "audit --limit with --size is a usage error" 2 $?
+"$A" audit --since 2020-01-01 >/dev/null 2>&1
+check_eq "... and a bad time exits 2" 2 $?
+
+NT=$(count "SELECT count(*) FROM tokens")
+check_eq "token list without paging: every token, an array" "$NT" "$("$A" token list --json | jget - "len(d)")"
+check_eq "token list --page 2 --size 3 --sort name: a page with the total" "3 $NT 2 3" \
+	"$("$A" token list --page 2 --size 3 --sort name --json | jget - "'%d %d %d %d' % (len(d['items']), d['total'], d['page'], d['size'])")"
+check_eq "token list --state used --size 500" "4 4" \
+	"$("$A" token list --state used --size 500 --json | jget - "'%d %d' % (len(d['items']), d['total'])")"
+check_code "token list --size 0: page_invalid" page_invalid "$A" token list --size 0
+check_code "token list --sort hash: sort_invalid" sort_invalid "$A" token list --sort hash
+check_eq "cert list --size 1: a page of none with the total 0" "0 0" \
+	"$("$A" cert list --size 1 --json | jget - "'%d %d' % (len(d['items']), d['total'])")"
+check_code "cert list --sort pem: sort_invalid" sort_invalid "$A" cert list --sort pem
+check_eq "request list --state pending --page 2 --size 3: the oldest" "1 4" \
+	"$("$A" request list --state pending --page 2 --size 3 --json | jget - "'%d %d' % (len(d['items']), d['total'])")"
+check_eq "request list without paging: the array of before" "list 4" \
+	"$("$A" request list --json | jget - "type(d).__name__ + ' %d' % len(d)")"
+"$A" request list --limit 2 --size 2 >/dev/null 2>&1
+check_eq "request list --limit with --size is a usage error" 2 $?
+
 http_finish
