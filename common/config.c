@@ -37,6 +37,7 @@ static const struct key {
 	{"store", "conninfo", K_STR, F(conninfo), NULL, 0, 0},
 	{"store", "read_conninfo", K_STR, F(read_conninfo), NULL, 0, 0},
 	{"store", "statement_timeout_ms", K_INT, F(statement_timeout_ms), "2000", 0, 600000},
+	{"store", "write_timeout_ms", K_INT, F(write_timeout_ms), "3000", 0, 600000},
 	{"store", "max_staleness", K_INT, F(max_staleness), "0", 0, 86400 * 30},
 	{"ca", "certificate", K_PATH, F(ca_cert), "ca.pem", 0, 0},
 	{"ca", "key", K_PATH, F(ca_key), "ca.key", 0, 0},

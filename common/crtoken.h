@@ -271,6 +271,7 @@ typedef struct crt_config {
 	char *conninfo;       /* postgresql: libpq connection string of writers */
 	char *read_conninfo;  /* postgresql: of read-only sessions (default conninfo) */
 	int statement_timeout_ms; /* postgresql: per statement, 0 = none */
+	int write_timeout_ms; /* postgresql writers: the client-side wait per statement, 0 = none */
 	int max_staleness;    /* postgresql readers: seconds the heartbeat may lag, 0 = off */
 	/* [ca] */
 	char *ca_cert;

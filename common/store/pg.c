@@ -13,6 +13,12 @@
  * read-only server) is reset before its next statement outside a
  * transaction; inside one the transaction is lost and the caller sees
  * store_unavailable (or store_commit_unknown when it was the COMMIT).
+ *
+ * Every statement is sent without blocking and waited for until a deadline
+ * on the client side (readers: READER_WAIT_MS; writers: [store]
+ * write_timeout_ms); a connection that got no answer in time is dropped
+ * (closed at once, reopened before the next statement outside a
+ * transaction).
  */
 #define _GNU_SOURCE /* program_invocation_short_name */
 #include <errno.h>
@@ -34,15 +40,40 @@
  * statement_timeout (the server enforces it), nor by TCP keepalives or
  * tcp_user_timeout (the kernel keeps acknowledging): only a deadline on
  * the client side bounds the wait, after which the connection is dropped
- * (store_unavailable; the next statement reconnects). Writers keep waiting
- * (a COMMIT's outcome must be learnt, not guessed).
+ * (store_unavailable; the next statement reconnects).
+ *
+ * A writer (crtokend, crtoken-admin, pam_crtoken, rlm_crtoken's MAC pin)
+ * waits at most [store] write_timeout_ms, never less than the server's
+ * statement_timeout + WRITER_MARGIN_MS: a statement the server is still
+ * running (a lock wait, a slow plan) is cancelled by the server first,
+ * with a clear answer (store_busy), and only a server that cannot answer
+ * meets the client's deadline. Then the connection is dropped: the
+ * statement fails with store_unavailable, and the transaction with it (the
+ * server rolls back a transaction whose connection is gone) — unless it
+ * was the COMMIT, whose outcome is then not known (store_commit_unknown:
+ * the callers read it back). 0: no deadline (wait for the server).
  */
 #define READER_WAIT_MS 1000
+#define WRITER_MARGIN_MS 1000
 
 static int reader_wait_ms(const crt_ctx *ctx)
 {
 	int t = ctx->cfg.statement_timeout_ms;
 	return t > 0 && t < READER_WAIT_MS ? t : READER_WAIT_MS;
+}
+
+static int writer_wait_ms(const crt_ctx *ctx)
+{
+	int w = ctx->cfg.write_timeout_ms, st = ctx->cfg.statement_timeout_ms;
+	if (w <= 0)
+		return 0;
+	return st > 0 && st > w - WRITER_MARGIN_MS ? st + WRITER_MARGIN_MS : w;
+}
+
+/* This session's wait for one answer in ms; 0: none. */
+static int wait_ms(const crt_ctx *ctx)
+{
+	return pg_c(ctx)->readonly ? reader_wait_ms(ctx) : writer_wait_ms(ctx);
 }
 
 static int64_t mono_ms(void)
@@ -52,10 +83,17 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The deadline (CLOCK_MONOTONIC ms) of a wait of ms from now; ms 0: none. */
+static int64_t deadline_in(int ms)
+{
+	return ms > 0 ? mono_ms() + ms : INT64_MAX;
+}
+
 /* The result of the command just sent (PQsendPrepare / PQsendQueryPrepared
- * / PQsendQueryParams), waited for until deadline (CLOCK_MONOTONIC ms): the
- * last result, as PQexec would answer. NULL with *timed_out set when the
- * deadline passed first; NULL alone when the connection failed. */
+ * / PQsendQueryParams / PQsendQuery), waited for until deadline
+ * (CLOCK_MONOTONIC ms, INT64_MAX: none): the last result, as PQexec would
+ * answer. NULL with *timed_out set when the deadline passed first; NULL
+ * alone when the connection failed. */
 static PGresult *wait_result(PGconn *pg, int64_t deadline, int *timed_out)
 {
 	PGresult *last = NULL, *r;
@@ -70,14 +108,14 @@ static PGresult *wait_result(PGconn *pg, int64_t deadline, int *timed_out)
 			if (PQstatus(pg) != CONNECTION_OK)
 				return last;
 		}
-		int64_t left = deadline - mono_ms();
-		if (left <= 0) {
+		int64_t left = deadline == INT64_MAX ? -1 : deadline - mono_ms();
+		if (deadline != INT64_MAX && left <= 0) {
 			PQclear(last);
 			*timed_out = 1;
 			return NULL;
 		}
 		struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
-		int n = poll(&pfd, 1, (int)left);
+		int n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
 		if (n < 0 && errno != EINTR) {
 			PQclear(last);
 			return NULL;
@@ -192,25 +230,149 @@ static void quiet(void *arg, const char *message)
 	(void)message; /* the library never prints (NOTICEs included) */
 }
 
-/* Session settings of a fresh (or reset) connection. */
+/* Drop the connection at once: a server that did not answer is not waited
+ * for again (non-blocking, so not even the Terminate message can block the
+ * close). The next statement outside a transaction opens a new one. */
+static void pg_drop(struct pg_conn *c)
+{
+	if (c->pg != NULL) {
+		(void)PQsetnonblocking(c->pg, 1);
+		PQfinish(c->pg);
+		c->pg = NULL;
+	}
+	c->nstmts = 0;
+	c->broken = 1;
+}
+
+/* The connection of a session that got no answer in time: dropped. */
+static crt_status timed_out(crt_ctx *ctx, const char *what)
+{
+	struct pg_conn *c = pg_c(ctx);
+	pg_drop(c);
+	if (c->readonly)
+		return ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE,
+				"%s: no answer from PostgreSQL within %d ms (the connection is "
+				"dropped)",
+				what, reader_wait_ms(ctx));
+	return ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE,
+			"%s: no answer from PostgreSQL within %d ms ([store] write_timeout_ms; the "
+			"connection is dropped)",
+			what, writer_wait_ms(ctx));
+}
+
+/* sql (simple protocol; several statements allowed) sent and waited for
+ * within the session's wait: *res the last result (NULL when the connection
+ * failed: PQresultStatus says PGRES_FATAL_ERROR), CRT_OK; or a status when
+ * it timed out (the connection dropped). */
+static crt_status simple_exec(crt_ctx *ctx, const char *sql, PGresult **res, const char *what)
+{
+	struct pg_conn *c = pg_c(ctx);
+	int late;
+
+	*res = NULL;
+	if (c->pg == NULL || !PQsendQuery(c->pg, sql))
+		return CRT_OK;
+	*res = wait_result(c->pg, deadline_in(wait_ms(ctx)), &late);
+	return late ? timed_out(ctx, what) : CRT_OK;
+}
+
+crt_status pg_simple(crt_ctx *ctx, const char *sql, const char *what)
+{
+	PGresult *res;
+	crt_status r = simple_exec(ctx, sql, &res, what);
+	if (r == CRT_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+		r = pg_error(ctx, res, what);
+	PQclear(res);
+	return r;
+}
+
+/* Session settings of a fresh (or reset) connection; a writer learns which
+ * server session it has (one round trip all the same). */
 static crt_status session_setup(crt_ctx *ctx)
 {
 	struct pg_conn *c = pg_c(ctx);
-	char sql[200];
-	crt_status r = CRT_OK;
+	char sql[400];
+	PGresult *res;
+	crt_status r;
 
 	PQsetNoticeProcessor(c->pg, quiet, NULL);
 	snprintf(sql, sizeof(sql),
 		 "SET statement_timeout = %d; SET synchronous_commit = %s%s",
 		 c->readonly ? reader_wait_ms(ctx) : ctx->cfg.statement_timeout_ms,
 		 ctx->cfg.durability == CRT_DURABILITY_NORMAL ? "off" : "on",
-		 c->readonly ? "; SET default_transaction_read_only = on" : "");
-	PGresult *res = PQexec(c->pg, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		r = pg_error(ctx, res, "setting up the store session");
-	PQclear(res);
+		 c->readonly ? "; SET default_transaction_read_only = on"
+			     : "; SELECT pid, (extract(epoch FROM backend_start) * 1000000)::bigint "
+			       "FROM pg_stat_activity WHERE pid = pg_backend_pid()");
 	c->nstmts = 0; /* a new server session has no prepared statements */
+	c->self_pid = 0;
+	if (c->readonly)
+		return pg_simple(ctx, sql, "setting up the store session");
+	if ((r = simple_exec(ctx, sql, &res, "setting up the store session")) != CRT_OK)
+		return r;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = pg_error(ctx, res, "setting up the store session");
+	else if (PQntuples(res) == 1) {
+		c->self_pid = (int)pg_int(res, 0, 0);
+		c->self_start = pg_int(res, 0, 1);
+	}
+	PQclear(res);
 	return r;
+}
+
+/* The COMMIT of this writer's server session went unanswered: remember the
+ * session, ended before the outcome is read back. */
+static void lost_commit(struct pg_conn *c)
+{
+	if (c->self_pid != 0) {
+		c->lost_pid = c->self_pid;
+		c->lost_start = c->self_start;
+	}
+}
+
+/*
+ * On a new connection after a COMMIT that went unanswered: the server
+ * session that received it may still be running it (frozen until now, or
+ * waiting for a synchronous standby), and could commit after a read-back
+ * found nothing. End it first (pg_terminate_backend waits until it is gone;
+ * identified by pid and start time, so never another session) — from then
+ * on the outcome is final, and what a read-back finds is the answer. A
+ * session that does not end in time keeps the connection failing
+ * (store_unavailable) so no read-back is trusted; on another server (a
+ * failover) nothing matches and nothing is done.
+ */
+static crt_status lost_commit_settle(crt_ctx *ctx)
+{
+	static const char q[] = "SELECT pg_terminate_backend(pid, $3) FROM pg_stat_activity "
+				"WHERE pid = $1 AND "
+				"(extract(epoch FROM backend_start) * 1000000)::bigint = $2";
+	struct pg_conn *c = pg_c(ctx);
+	int w = writer_wait_ms(ctx);
+	pg_params p = {0};
+	PGresult *res;
+	crt_status r;
+
+	if (c->lost_pid == 0 || c->readonly || c->settling)
+		return CRT_OK;
+	c->settling = 1; /* its own statement does not settle again */
+	pp_int(&p, c->lost_pid);
+	pp_int(&p, c->lost_start);
+	pp_int(&p, w > 0 ? (w / 2 > 100 ? w / 2 : 100) : 1000);
+	r = pg_exec(ctx, q, &p, &res, NULL, "ending the session of the lost COMMIT");
+	c->settling = 0;
+	if (r != CRT_OK) {
+		if (r != CRT_E_STORE_UNAVAILABLE)
+			c->lost_pid = 0; /* not allowed or not there: nothing to wait for */
+		return r == CRT_E_STORE_UNAVAILABLE ? r : CRT_OK;
+	}
+	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		PQclear(res);
+		return ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE,
+				"the server session of the lost COMMIT (pid %d) is still running",
+				c->lost_pid);
+	}
+	PQclear(res);
+	c->lost_pid = 0;
+	return CRT_OK;
 }
 
 static crt_status pg_connect(crt_ctx *ctx, const char *ci)
@@ -244,51 +406,50 @@ static crt_status pg_connect(crt_ctx *ctx, const char *ci)
 	return session_setup(ctx);
 }
 
-/* Before a statement outside a transaction: reconnect a broken connection. */
+/* Before a statement outside a transaction: reconnect a broken (or
+ * dropped) connection. */
 static crt_status ensure_connected(crt_ctx *ctx)
 {
 	struct pg_conn *c = pg_c(ctx);
-	if (c == NULL || c->pg == NULL)
+	crt_status r;
+
+	if (c == NULL || (c->pg == NULL && c->ci == NULL))
 		return ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE, "the store is not connected");
-	if (!c->broken && PQstatus(c->pg) == CONNECTION_OK)
-		return CRT_OK;
+	if (c->pg != NULL && !c->broken && PQstatus(c->pg) == CONNECTION_OK)
+		return c->lost_pid != 0 && !c->in_txn ? lost_commit_settle(ctx) : CRT_OK;
 	if (c->in_txn)
 		return ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE,
 				"the connection to PostgreSQL was lost in a transaction");
-	PQreset(c->pg);
-	if (PQstatus(c->pg) != CONNECTION_OK) {
-		char msg[400];
-		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c->pg));
-		msg[strcspn(msg, "\n")] = '\0';
-		return ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE, "reconnecting to PostgreSQL: %s",
-				msg);
+	if (c->pg == NULL) {
+		if ((r = pg_connect(ctx, c->ci)) != CRT_OK)
+			return r;
+	} else {
+		PQreset(c->pg);
+		if (PQstatus(c->pg) != CONNECTION_OK) {
+			char msg[400];
+			snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c->pg));
+			msg[strcspn(msg, "\n")] = '\0';
+			return ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE,
+					"reconnecting to PostgreSQL: %s", msg);
+		}
+		if ((r = session_setup(ctx)) != CRT_OK)
+			return r;
 	}
 	c->broken = 0;
-	return session_setup(ctx);
+	return lost_commit_settle(ctx);
 }
 
 static crt_status exec_result(crt_ctx *ctx, PGresult *res, PGresult **out, int64_t *changes,
 			      const char *what);
 
-/* The connection of a reader that got no answer in time: dropped. */
-static crt_status reader_timed_out(crt_ctx *ctx, const char *what)
+/* The statement sql (prepared as name, index i, on first use), sent
+ * without blocking and waited for until the session's deadline (one
+ * deadline for the prepare and the execution). */
+static crt_status timed_exec(crt_ctx *ctx, const char *sql, const char *name, int i,
+			     const pg_params *p, PGresult **out, int64_t *changes, const char *what)
 {
 	struct pg_conn *c = pg_c(ctx);
-	c->broken = 1;
-	return ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE,
-			"%s: no answer from PostgreSQL within %d ms (the connection is dropped)",
-			what, reader_wait_ms(ctx));
-}
-
-/* pg_exec for a read-only session: the same statements, sent without
- * blocking and waited for until the reader's deadline (one deadline for
- * the prepare and the execution). */
-static crt_status reader_exec(crt_ctx *ctx, const char *sql, const char *name, int i,
-			      const pg_params *p, PGresult **out, int64_t *changes,
-			      const char *what)
-{
-	struct pg_conn *c = pg_c(ctx);
-	int64_t deadline = mono_ms() + reader_wait_ms(ctx);
+	int64_t deadline = deadline_in(wait_ms(ctx));
 	PGresult *res;
 	crt_status r;
 	int late;
@@ -298,7 +459,7 @@ static crt_status reader_exec(crt_ctx *ctx, const char *sql, const char *name, i
 			return pg_error(ctx, NULL, what);
 		res = wait_result(c->pg, deadline, &late);
 		if (late)
-			return reader_timed_out(ctx, what);
+			return timed_out(ctx, what);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			r = pg_error(ctx, res, what);
 			PQclear(res);
@@ -314,7 +475,7 @@ static crt_status reader_exec(crt_ctx *ctx, const char *sql, const char *name, i
 		return pg_error(ctx, NULL, what);
 	res = wait_result(c->pg, deadline, &late);
 	if (late)
-		return reader_timed_out(ctx, what);
+		return timed_out(ctx, what);
 	return exec_result(ctx, res, out, changes, what);
 }
 
@@ -322,7 +483,6 @@ crt_status pg_exec(crt_ctx *ctx, const char *sql, const pg_params *p, PGresult *
 		   int64_t *changes, const char *what)
 {
 	struct pg_conn *c = pg_c(ctx);
-	PGresult *res = NULL;
 	char name[16];
 	int i;
 	crt_status r;
@@ -334,44 +494,21 @@ crt_status pg_exec(crt_ctx *ctx, const char *sql, const pg_params *p, PGresult *
 	for (i = 0; i < c->nstmts && c->stmts[i] != sql; i++)
 		;
 	snprintf(name, sizeof(name), "s%d", i);
-	if (c->readonly)
-		return reader_exec(ctx, sql, name, i, p, out, changes, what);
-	if (i == c->nstmts && i < PG_MAX_STMTS) {
-		res = PQprepare(c->pg, name, sql, 0, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			r = pg_error(ctx, res, what);
-			PQclear(res);
-			return r;
-		}
-		PQclear(res);
-		c->stmts[c->nstmts++] = sql;
-	}
-	if (i < PG_MAX_STMTS)
-		res = PQexecPrepared(c->pg, name, p ? p->n : 0, p ? p->v : NULL, p ? p->len : NULL,
-				     p ? p->fmt : NULL, 0);
-	else
-		res = PQexecParams(c->pg, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
-				   p ? p->len : NULL, p ? p->fmt : NULL, 0);
-	return exec_result(ctx, res, out, changes, what);
+	return timed_exec(ctx, sql, name, i, p, out, changes, what);
 }
 
 crt_status pg_exec_once(crt_ctx *ctx, const char *sql, const pg_params *p, PGresult **out,
 			const char *what)
 {
-	struct pg_conn *c = pg_c(ctx);
 	crt_status r;
 
 	if (out != NULL)
 		*out = NULL;
 	if ((r = ensure_connected(ctx)) != CRT_OK)
 		return r;
-	/* PG_MAX_STMTS: reader_exec's unprepared path (PQsendQueryParams) */
-	if (c->readonly)
-		return reader_exec(ctx, sql, "", PG_MAX_STMTS, p, out, NULL, what);
-	return exec_result(ctx,
-			   PQexecParams(c->pg, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
-					p ? p->len : NULL, p ? p->fmt : NULL, 0),
-			   out, NULL, what);
+	/* PG_MAX_STMTS: timed_exec's unprepared path (PQsendQueryParams),
+	 * within the session's deadline like every statement */
+	return timed_exec(ctx, sql, "", PG_MAX_STMTS, p, out, NULL, what);
 }
 
 /* What pg_exec answers for res (a result of sql, or NULL). */
@@ -396,17 +533,6 @@ static crt_status exec_result(crt_ctx *ctx, PGresult *res, PGresult **out, int64
 	return CRT_OK;
 }
 
-/* A transaction-control statement (simple protocol). */
-static crt_status simple(crt_ctx *ctx, const char *sql, const char *what)
-{
-	PGresult *res = PQexec(pg_c(ctx)->pg, sql);
-	crt_status r = CRT_OK;
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		r = pg_error(ctx, res, what);
-	PQclear(res);
-	return r;
-}
-
 crt_status pg_begin_write(crt_ctx *ctx)
 {
 	struct pg_conn *c = pg_c(ctx);
@@ -416,7 +542,7 @@ crt_status pg_begin_write(crt_ctx *ctx)
 				"a write on a read-only store session");
 	if ((r = ensure_connected(ctx)) != CRT_OK)
 		return r;
-	if ((r = simple(ctx, "BEGIN", "starting a transaction")) != CRT_OK)
+	if ((r = pg_simple(ctx, "BEGIN", "starting a transaction")) != CRT_OK)
 		return r;
 	c->in_txn = 1;
 	return CRT_OK;
@@ -425,14 +551,33 @@ crt_status pg_begin_write(crt_ctx *ctx)
 crt_status pg_commit(crt_ctx *ctx)
 {
 	struct pg_conn *c = pg_c(ctx);
-	PGresult *res = PQexec(c->pg, "COMMIT");
-	ExecStatusType es = PQresultStatus(res);
+	PGresult *res = NULL;
+	ExecStatusType es;
 	crt_status r = CRT_OK;
+	int late = 0;
 
 	c->in_txn = 0;
+	if (c->pg == NULL) /* dropped in the transaction: no COMMIT was sent */
+		return ctx_fail(ctx, CRT_E_STORE_UNAVAILABLE,
+				"committing: the connection to PostgreSQL was lost in the "
+				"transaction");
+	if (PQsendQuery(c->pg, "COMMIT"))
+		res = wait_result(c->pg, deadline_in(wait_ms(ctx)), &late);
+	if (late) {
+		/* Sent, never answered: committed or not, the server may say
+		 * later; the caller reads the outcome back. */
+		lost_commit(c);
+		pg_drop(c);
+		return ctx_fail(ctx, CRT_E_STORE_COMMIT_UNKNOWN,
+				"no answer to COMMIT from PostgreSQL within %d ms ([store] "
+				"write_timeout_ms; the connection is dropped)",
+				writer_wait_ms(ctx));
+	}
+	es = PQresultStatus(res);
 	if (res == NULL || PQstatus(c->pg) != CONNECTION_OK ||
 	    (es != PGRES_COMMAND_OK && PQresultErrorField(res, PG_DIAG_SQLSTATE) == NULL)) {
 		/* The server may or may not have committed: never guess. */
+		lost_commit(c);
 		c->broken = 1;
 		r = ctx_fail(ctx, CRT_E_STORE_COMMIT_UNKNOWN,
 			     "the connection to PostgreSQL was lost during COMMIT");
@@ -440,6 +585,7 @@ crt_status pg_commit(crt_ctx *ctx)
 		const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		if (strncmp(st, "08", 2) == 0 || state_is(st, "57P01") || state_is(st, "57P02") ||
 		    state_is(st, "57P03")) {
+			lost_commit(c);
 			c->broken = 1;
 			r = ctx_fail(ctx, CRT_E_STORE_COMMIT_UNKNOWN,
 				     "the server went away during COMMIT (SQLSTATE %s)", st);
@@ -456,14 +602,23 @@ crt_status pg_commit(crt_ctx *ctx)
 	return r;
 }
 
+/* Never sets the context's detail: the caller's failure is what it says. */
 void pg_rollback(crt_ctx *ctx)
 {
 	struct pg_conn *c = pg_c(ctx);
-	if (c == NULL || c->pg == NULL)
+	PGresult *res;
+	int late = 0;
+
+	if (c == NULL)
 		return;
-	if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
-		PQclear(PQexec(c->pg, "ROLLBACK"));
 	c->in_txn = 0;
+	if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK ||
+	    PQtransactionStatus(c->pg) == PQTRANS_IDLE || !PQsendQuery(c->pg, "ROLLBACK"))
+		return;
+	res = wait_result(c->pg, deadline_in(wait_ms(ctx)), &late);
+	if (late)
+		pg_drop(c);
+	PQclear(res);
 }
 
 static crt_status pgb_open(crt_ctx *ctx)
@@ -479,6 +634,7 @@ static crt_status pgb_open(crt_ctx *ctx)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return CRT_E_NOMEM;
 	c->readonly = readonly;
+	c->ci = ci; /* the config's: lives as long as ctx */
 	ctx->conn = (struct store_conn *)(void *)c;
 	if ((r = pg_connect(ctx, ci)) != CRT_OK)
 		return r;

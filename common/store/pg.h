@@ -18,10 +18,18 @@
 #define PG_MAX_PARAMS 24
 
 struct pg_conn {
-	PGconn *pg;
+	PGconn *pg;       /* NULL: dropped (no answer in time), reopened from ci */
+	const char *ci;   /* the conninfo it was opened with (the config's) */
 	int readonly;     /* a read-only session (never writes, never migrates) */
 	int in_txn;       /* a write transaction is open */
 	int broken;       /* reconnect before the next statement (outside a transaction) */
+	/* a writer's server session (pg_stat_activity: pid, backend_start in
+	 * µs), and the one whose COMMIT went unanswered: ended on the server
+	 * before the next statement, so that a read-back of the outcome is
+	 * final (pg.c, lost_commit_settle) */
+	int self_pid, lost_pid;
+	int64_t self_start, lost_start;
+	int settling;     /* lost_commit_settle's own statement is running */
 	/* statements prepared on this connection, keyed by their SQL text's
 	 * address (the texts are static); prepared as "s<index>" */
 	const char *stmts[PG_MAX_STMTS];
@@ -118,6 +126,10 @@ extern const struct store_pkcs12_ops pg_pkcs12_ops;
 crt_status pg_audit_append(crt_ctx *ctx, int64_t at, const char *actor, const char *action,
 			   const char *object, const char *detail_json);
 crt_status pg_begin_write(crt_ctx *ctx);
+/* sql (simple protocol, several statements allowed, no parameters) that
+ * must answer COMMAND_OK, within the session's deadline like pg_exec. */
+crt_status pg_simple(crt_ctx *ctx, const char *sql, const char *what)
+	__attribute__((warn_unused_result));
 crt_status pg_commit(crt_ctx *ctx);
 void pg_rollback(crt_ctx *ctx);
 

@@ -196,12 +196,7 @@ static crt_status newer_store(crt_ctx *ctx, int64_t v)
 
 static crt_status ddl(crt_ctx *ctx, const char *sql)
 {
-	PGresult *res = PQexec(pg_c(ctx)->pg, sql);
-	crt_status r = CRT_OK;
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		r = pg_error(ctx, res, "migrating the store");
-	PQclear(res);
-	return r;
+	return pg_simple(ctx, sql, "migrating the store");
 }
 
 crt_status pg_migrate(crt_ctx *ctx)

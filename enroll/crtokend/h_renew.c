@@ -9,7 +9,9 @@
  * [renewal] require_otp, with the owner's login too (auth.c). Whether
  * crtoken issued the certificate, whether it may be renewed now and the new
  * key are crt_cert_renew's to decide; a refusal writes nothing. 201 with
- * the new certificate (renewedFrom = the presented serial) and its chain.
+ * the new certificate (renewedFrom = the presented serial) and its chain;
+ * 503 with Retry-After when the store was lost during the commit and its
+ * outcome stays unknown (store_commit_unknown).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +48,16 @@ void h_renew(struct request *rq)
 	req.user = rq->user[0] ? rq->user : NULL;
 	req.actor = rq->actor;
 	req.remote = rq->remote;
-	if ((s = crt_cert_renew(rq->ctx, &req, &c)) != CRT_OK) {
+	s = crt_cert_renew(rq->ctx, &req, &c);
+	if (s == CRT_E_STORE_COMMIT_UNKNOWN) {
+		/* The store was lost during the commit and could not say whether
+		 * it happened (crt_cert_renew read it back). A renewal may be sent
+		 * again, as a redemption may: 503, and the retry answers 201 or
+		 * 403 renewal_not_allowed ("renewed already", naming the new serial). */
+		reply_error_http(rq, 503, s, crt_errdetail(rq->ctx));
+		goto out;
+	}
+	if (s != CRT_OK) {
 		reply_status(rq, s);
 		goto out;
 	}
