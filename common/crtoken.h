@@ -1560,6 +1560,11 @@ crt_status crt_otp_verify(crt_ctx *ctx, const char *user, const char *code, int6
 crt_status crt_otp_verify_window(crt_ctx *ctx, const char *user, const char *code, int64_t now,
 				 int window, const char *service, const char *rhost, int *offset) CRT_MUST_CHECK;
 crt_status crt_otp_get(crt_ctx *ctx, const char *user, crt_otp_info *out) CRT_MUST_CHECK;
+/* The PAM environment variable pam_crtoken sets when a verification failed
+ * closed on a sealed secret that does not open (value "seal_error": the
+ * host's [otp] key_file is not the one that sealed it), so an application
+ * (crtokend's login gate) can say so; never the detail. */
+#define CRT_PAM_STATUS_ENV "CRTOKEN_PAM_STATUS"
 
 /*
  * The OTP lockout rule, a pure function of one user's counters: [otp]

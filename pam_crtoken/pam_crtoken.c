@@ -474,6 +474,10 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	} else if (r == PAM_AUTHINFO_UNAVAIL) {
 		pam_syslog(pamh, LOG_ERR, "OTP verification failed closed for %s: %s: %s", user,
 		           crt_status_name(s), crt_errdetail(ctx));
+		/* Why, for the application (crtokend tells seal_error apart): a
+		 * status name only, never the detail. */
+		if (s == CRT_E_SEAL)
+			(void)pam_putenv(pamh, CRT_PAM_STATUS_ENV "=seal_error");
 	} else {
 		pam_syslog(pamh, LOG_NOTICE, "OTP refused for %s%s%s: %s", user,
 		           rhost ? " from " : "", rhost ? rhost : "", crt_status_name(s));

@@ -257,6 +257,13 @@ int auth_redeemer(struct request *rq)
 		goto out;
 	}
 	auth_attempt_done(rq, 0);
+	if (s == CRT_E_SEAL) {
+		/* This node's OTP key is not the one that sealed the secret
+		 * (pamgate.c): 503 seal_error, the why in the log only; another
+		 * node may have the right key. */
+		reply_error_http(rq, 503, s, why);
+		goto out;
+	}
 	if (s != CRT_OK) {
 		reply_error(rq, s, why);
 		goto out;

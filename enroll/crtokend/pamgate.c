@@ -9,6 +9,13 @@
  * authentication_failed — unknown user, wrong code, wrong password, replay —
  * so the response never tells whether an account exists.
  *
+ * A stack that cannot decide fails closed: 503 store_unavailable, or 503
+ * seal_error when pam_crtoken says (CRT_PAM_STATUS_ENV) that the user's
+ * sealed secret does not open with this node's OTP key — a misconfigured
+ * node, which the admin must hear of and a load balancer may route around.
+ * It reveals that the user is enrolled, as the 503 did before: only to a
+ * client with a well-formed code, and only on a broken node.
+ *
  * One failure is told apart: PAM_MAXTRIES, the stack's "locked out"
  * (pam_crtoken answers it while a user's OTP lockout is in force, and only
  * for an enrolled user), becomes otp_locked, so the page can say "wait or
@@ -93,6 +100,13 @@ fail:
 	return PAM_CONV_ERR;
 }
 
+/* pam_crtoken failed closed on a sealed secret (CRT_PAM_STATUS_ENV). */
+static int seal_failed(pam_handle_t *ph)
+{
+	const char *v = pam_getenv(ph, CRT_PAM_STATUS_ENV);
+	return v != NULL && strcmp(v, "seal_error") == 0;
+}
+
 /* Map a PAM result to the gate's answer. */
 static crt_status gate_status(int rc, const char **why)
 {
@@ -140,6 +154,14 @@ crt_status pam_gate(const char *service, const char *user, const char *secret, c
 	if (rc == PAM_SUCCESS)
 		rc = pam_acct_mgmt(ph, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
 	r = gate_status(rc, why);
+	if (rc == PAM_AUTHINFO_UNAVAIL && seal_failed(ph)) {
+		/* This node's OTP key does not open the user's secret: a node
+		 * set up with another key than the one that enrolled it. */
+		*why = "pam_crtoken: the stored OTP secret does not open with this node's [otp] "
+		       "key_file (not the key it was sealed with: every node needs the same "
+		       "key)";
+		r = CRT_E_SEAL;
+	}
 	pam_end(ph, rc);
 	return r;
 }

@@ -9,9 +9,10 @@
 #       max_failures, also when they arrive at the same moment (no lost
 #       update of the counter).
 #   T8  crtokend C on the same store with another otp.key: the right code
-#       fails closed there (503; seal_error in its log, and from
-#       crtoken-admin otp verify with C's config), nothing is written, and
-#       the same code then redeems the same token on A.
+#       fails closed there (503 seal_error with Retry-After, no detail; the
+#       reason in its log, and from crtoken-admin otp verify with C's
+#       config), nothing is written, and the same code then redeems the same
+#       token on A.
 #   T4  crtokend D (19734) and E (19735) without the gate, four clients
 #       redeeming through both: PostgreSQL killed (pg_ctl stop -m immediate)
 #       and restarted 10 times. Only 503s while it is down (no 500, no
@@ -189,7 +190,7 @@ lt() { sed -n "${1}p" "$T/lock1.tokens"; }
 # login URL USER CODE TOKEN : redeem TOKEN at URL logging in as USER with
 # CODE; prints the status and the error code ("-" for a 201).
 login() {
-	_st=$(curl -s -o "$T/login.body" -w '%{http_code}' -u "$2:$3" \
+	_st=$(curl -s -o "$T/login.body" -D "$T/login.hdr" -w '%{http_code}' -u "$2:$3" \
 		-H 'Content-Type: application/json' --data-binary @"$T/dev.body" \
 		"$1/client-certificates/token/$4")
 	[ "$_st" = 201 ] && echo "201 -" ||
@@ -264,10 +265,18 @@ check_code "crtoken-admin otp verify with node C's key: seal_error" seal_error \
 check_contains "... saying the secret does not open with this key" "does not open with this key" \
 	"$(cat "$T/.err")"
 m=$(wc -l <"$T/c.log")
-check_eq "seal1's right code through node C: 503 store_unavailable (fails closed)" \
-	"503 store_unavailable" "$(login "http://127.0.0.1:$HC" seal1 "$code" "$(sed -n 1p "$T/seal.tokens")")"
+check_eq "seal1's right code through node C: 503 seal_error (fails closed, says why)" \
+	"503 seal_error" "$(login "http://127.0.0.1:$HC" seal1 "$code" "$(sed -n 1p "$T/seal.tokens")")"
+check_eq "... with Retry-After (another node may have the right key)" 1 \
+	"$(grep -ci '^retry-after: 1' "$T/login.hdr")"
+check_eq "... the client is told the status only, no detail" \
+	"a sealed secret could not be opened|-" \
+	"$(jget "$T/login.body" "d['error']['message'] + '|' + d['error'].get('detail', '-')")"
 check_contains "node C's log names seal_error for seal1" \
 	"OTP verification failed closed for seal1: seal_error" "$(tail -n "+$((m + 1))" "$T/c.log")"
+check_contains "... and crtokend's line says the node's OTP key is not the one that sealed it" \
+	"seal_error: pam_crtoken: the stored OTP secret does not open with this node's [otp] key_file" \
+	"$(tail -n "+$((m + 1))" "$T/c.log")"
 check_eq "nothing written: tokens, certificates, OTP counters and audit as before" "$before" "$(snap)"
 check_eq "the same code on node A (the right key) redeems the same token: 201" "201 -" \
 	"$(login "$UA" seal1 "$code" "$(sed -n 1p "$T/seal.tokens")")"
