@@ -318,6 +318,17 @@ check_eq "token create --count 3 --json makes three" 3 \
 	"$("$A" token create --name batch --count 3 --json | grep -c '"token": "crt_')"
 check_eq "token create --count 2 prints two token strings" 2 \
 	"$("$A" token create --name batch2 --count 2 | grep -c '^crt_')"
+BIGDB=$(dirname "$CRTOKEN_CONF")/crtoken.db
+AUD0=$(sqlite3 "$BIGDB" "SELECT count(*) FROM audit WHERE action = 'token.create'")
+EV0=$(sqlite3 "$BIGDB" "SELECT count(*) FROM events WHERE type = 'token.created'")
+check_eq "token create --count 1001 makes 1001 (1000 per transaction)" 1001 \
+	"$("$A" token create --name big --count 1001 | grep -c '^crt_')"
+check_eq "... named big-1..big-1001" "big-1001" \
+	"$("$A" token list --json | $PY -c 'import json,sys; print(max((t["name"] for t in json.load(sys.stdin) if t["name"].startswith("big-")), key=lambda n: int(n[4:])))')"
+check_eq "... each with its token.create audit row" $((AUD0 + 1001)) \
+	"$(sqlite3 "$BIGDB" "SELECT count(*) FROM audit WHERE action = 'token.create'")"
+check_eq "... and its token.created event" $((EV0 + 1001)) \
+	"$(sqlite3 "$BIGDB" "SELECT count(*) FROM events WHERE type = 'token.created'")"
 check_contains "token list --state active --json" "\"$AID\"" "$("$A" token list --state active --json)"
 check_contains "token show --json" '"name": "all-opts"' "$("$A" token show "$AID" --json)"
 J=$("$A" token update "$AID" --name all-2 --cn cn-2 --org o-2 --ou '' --owner carol --expires 2h \
