@@ -162,10 +162,15 @@ int list_sql_audit(list_sql *q, int dollar, const crt_audit_filter *f, const crt
 
 static void token_where(list_sql *q, const token_bounds *b)
 {
-	add(q, " WHERE expires_at BETWEEN ");
-	add_int(q, b->expires_min);
-	add(q, " AND ");
-	add_int(q, b->expires_max);
+	add(q, " WHERE 1 = 1");
+	/* every expiry (any state, used, deleted): no range for the planner to
+	 * prefer over the ORDER BY's index */
+	if (b->expires_min != INT64_MIN || b->expires_max != INT64_MAX) {
+		add(q, " AND expires_at BETWEEN ");
+		add_int(q, b->expires_min);
+		add(q, " AND ");
+		add_int(q, b->expires_max);
+	}
 	if (b->deleted >= 0)
 		add(q, b->deleted ? " AND deleted_at IS NOT NULL" : " AND deleted_at IS NULL");
 	if (b->used >= 0)

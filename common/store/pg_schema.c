@@ -139,6 +139,10 @@ static const char *const later[] = {
 	 * certificate's copy, NULL: the profile's */
 	"ALTER TABLE tokens ADD COLUMN pin_mac text;"
 	"ALTER TABLE certificates ADD COLUMN pin_mac text;",
+	/* 17: the paged lists' default orders (as SQLite's 17) */
+	"CREATE INDEX tokens_created ON tokens(created_at, id);"
+	"CREATE INDEX certificates_issued ON certificates(issued_at, serial);"
+	"CREATE INDEX certificate_requests_created ON certificate_requests(created_at, id);",
 	NULL};
 #define NLATER ((int)(sizeof(later) / sizeof(later[0])) - 1)
 

@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -194,6 +195,7 @@ static int cmd_crypto(const char *type, int threads, double seconds)
 /* ---------------------------------------------------------------- instance */
 
 static char inst_dir[256], inst_conf[300];
+static char self_path[512]; /* argv[0]: paging runs each variant in a fresh process */
 
 #define SOFTHSM2_MODULE "/usr/lib/softhsm/libsofthsm2.so"
 
@@ -653,6 +655,165 @@ static int cmd_bulk(long n, int on_pg)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- paging */
+
+/*
+ * Page 1 (size 50) of ROWS tokens and of ROWS audit rows: "all" reads every
+ * row of the list and cuts the page in memory, as crtokend did before the
+ * store paged (crt_token_list + sort; crt_audit_list of every row), "page"
+ * asks the store for the page (crt_token_page, crt_audit_page: LIMIT/OFFSET
+ * and a count). Each variant runs in a fresh process (bench_core
+ * paging-one), so its peak RSS is its own.
+ */
+static int cmp_created(const void *pa, const void *pb)
+{
+	const crt_token *a = pa, *b = pb;
+	if (a->created_at != b->created_at)
+		return a->created_at < b->created_at ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+static int cmd_paging_one(const char *variant, const char *conf, int reps)
+{
+	crt_ctx *ctx;
+	crt_page p = {.page = 1, .size = 50, .sort = 0, .desc = 0};
+	size_t got = 0;
+	int64_t total = 0;
+	double t0;
+	struct rusage ru;
+
+	if (crt_open(conf, CRT_OPEN_NO_CA, &ctx) != CRT_OK)
+		die(crt_errdetail(ctx));
+	t0 = now_s();
+	for (int r = 0; r < reps; r++) {
+		if (strcmp(variant, "tokens-all") == 0) {
+			crt_token *l;
+			size_t n;
+			if (crt_token_list(ctx, -1, &l, &n) != CRT_OK)
+				die(crt_errdetail(ctx));
+			if (n > 1)
+				qsort(l, n, sizeof(*l), cmp_created);
+			got = n < 50 ? n : 50;
+			total = (int64_t)n;
+			crt_token_list_free(l, n);
+		} else if (strcmp(variant, "tokens-page") == 0) {
+			crt_token *l;
+			if (crt_token_page(ctx, -1, &p, &l, &got, &total) != CRT_OK)
+				die(crt_errdetail(ctx));
+			crt_token_list_free(l, got);
+		} else if (strcmp(variant, "audit-all") == 0) {
+			crt_audit_row *l;
+			size_t n;
+			if (crt_audit_list(ctx, 100000000, NULL, &l, &n) != CRT_OK)
+				die(crt_errdetail(ctx));
+			got = n < 50 ? n : 50;
+			total = (int64_t)n;
+			crt_audit_list_free(l, n);
+		} else if (strcmp(variant, "audit-page") == 0) {
+			crt_audit_row *l;
+			p.desc = 1;
+			if (crt_audit_page(ctx, NULL, &p, &l, &got, &total) != CRT_OK)
+				die(crt_errdetail(ctx));
+			crt_audit_list_free(l, got);
+		} else if (strcmp(variant, "open") != 0) {
+			die("paging-one: tokens-all|tokens-page|audit-all|audit-page|open");
+		}
+	}
+	double ms = (now_s() - t0) * 1000.0 / reps;
+	crt_close(ctx);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("%.3f %ld %zu %lld\n", ms, ru.ru_maxrss, got, (long long)total);
+	return 0;
+}
+
+/* Run bench_core paging-one VARIANT CONF REPS in a fresh process: its
+ * milliseconds per call and peak RSS (KiB). */
+static void paging_child(const char *variant, int reps, double *ms, long *rss_kb)
+{
+	char cmd[1200], line[256];
+	long long total = 0;
+	size_t got = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "'%s' paging-one %s '%s' %d", self_path, variant, inst_conf,
+		 reps);
+	if ((f = popen(cmd, "r")) == NULL || fgets(line, sizeof(line), f) == NULL)
+		die("paging-one");
+	if (pclose(f) != 0 || sscanf(line, "%lf %ld %zu %lld", ms, rss_kb, &got, &total) != 4)
+		die("paging-one failed");
+	if (strcmp(variant, "open") != 0 && got != 50)
+		die("paging-one: not a page of 50");
+}
+
+static int cmd_paging(long rows, int on_pg)
+{
+	static const char *const variants[] = {"open", "tokens-all", "tokens-page", "audit-all",
+					       "audit-page"};
+	char conninfo[600], sql[2048];
+	int64_t now = crt_now();
+	double ms[5], t0;
+	long rss[5];
+
+	make_instance("normal");
+	if (on_pg) {
+		pg_schema_make(conninfo, sizeof(conninfo));
+		use_pg(conninfo);
+	}
+	crt_close(open_ctx()); /* create and migrate the store */
+	t0 = now_s();
+	if (on_pg) {
+		snprintf(sql, sizeof(sql),
+			 "SET search_path = %s;"
+			 "INSERT INTO tokens(id, hash, name, cn, org, created_at, expires_at, updated_at)"
+			 " SELECT 'token-bench-' || lpad(i::text, 9, '0'), lpad(i::text, 64, '0'),"
+			 " 'bench-' || (i %% 997), 'user', 'Example Corp', %lld + i, %lld, %lld + i"
+			 " FROM generate_series(1, %ld) i;"
+			 "INSERT INTO audit(at, actor, action, object, detail)"
+			 " SELECT %lld + i, 'apikey:key-bench', 'token.create',"
+			 " 'token-bench-' || lpad(i::text, 9, '0'),"
+			 " '{\"name\":\"bench\",\"profile\":\"default\",\"expiresAt\":\"2026-12-31T00:00:00Z\"}'"
+			 " FROM generate_series(1, %ld) i;"
+			 "ANALYZE tokens; ANALYZE audit;",
+			 pg_schema, (long long)(now - rows), (long long)(now + 86400),
+			 (long long)(now - rows), rows, (long long)(now - rows), rows);
+		pg_run(sql);
+	} else {
+		char db[600], *err = NULL;
+		sqlite3 *h;
+		snprintf(db, sizeof(db), "%s/crtoken.db", inst_dir);
+		snprintf(sql, sizeof(sql),
+			 "BEGIN;"
+			 "INSERT INTO tokens(id, hash, name, cn, org, created_at, expires_at, updated_at)"
+			 " WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %ld)"
+			 " SELECT printf('token-bench-%%09d', i), printf('%%064d', i),"
+			 " 'bench-' || (i %% 997), 'user', 'Example Corp', %lld + i, %lld, %lld + i FROM s;"
+			 "INSERT INTO audit(at, actor, action, object, detail)"
+			 " WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %ld)"
+			 " SELECT %lld + i, 'apikey:key-bench', 'token.create',"
+			 " printf('token-bench-%%09d', i),"
+			 " '{\"name\":\"bench\",\"profile\":\"default\",\"expiresAt\":\"2026-12-31T00:00:00Z\"}'"
+			 " FROM s;"
+			 "COMMIT; PRAGMA wal_checkpoint(TRUNCATE);",
+			 rows, (long long)(now - rows), (long long)(now + 86400), (long long)(now - rows),
+			 rows, (long long)(now - rows));
+		if (sqlite3_open(db, &h) != SQLITE_OK ||
+		    sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
+			die(err ? err : "fill");
+		sqlite3_close(h);
+	}
+	double fill_s = now_s() - t0;
+	for (int i = 0; i < 5; i++)
+		paging_child(variants[i], strstr(variants[i], "all") ? 3 : 50, &ms[i], &rss[i]);
+	printf("paging %srows=%ld fill_s=%.1f open_rss_kb=%ld tokens_all_ms=%.2f "
+	       "tokens_all_rss_kb=%ld tokens_page_ms=%.3f tokens_page_rss_kb=%ld audit_all_ms=%.2f "
+	       "audit_all_rss_kb=%ld audit_page_ms=%.3f audit_page_rss_kb=%ld\n",
+	       on_pg ? "store=postgresql " : "", rows, fill_s, rss[0], ms[1], rss[1], ms[2], rss[2],
+	       ms[3], rss[3], ms[4], rss[4]);
+	remove_instance();
+	pg_schema_drop();
+	return 0;
+}
+
 /* ---------------------------------------------------------------- fixtures */
 
 static int cmd_mktokens(const char *conf, long n, const char *file)
@@ -717,6 +878,13 @@ static int cmd_mkotp(const char *conf, long n, const char *file, int64_t at)
 
 int main(int argc, char **argv)
 {
+	snprintf(self_path, sizeof(self_path), "%s", argv[0]);
+	if (argc == 5 && strcmp(argv[1], "paging-one") == 0)
+		return cmd_paging_one(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 3 && strcmp(argv[1], "paging") == 0)
+		return cmd_paging(atol(argv[2]), 0);
+	if (argc == 4 && strcmp(argv[1], "paging") == 0 && strcmp(argv[3], "postgresql") == 0)
+		return cmd_paging(atol(argv[2]), 1);
 	if (argc == 5 && strcmp(argv[1], "mktokens") == 0)
 		return cmd_mktokens(argv[2], atol(argv[3]), argv[4]);
 	if ((argc == 5 || argc == 6) && strcmp(argv[1], "mkotp") == 0)
@@ -743,6 +911,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "usage: bench_core crypto ec-p256|rsa-2048 THREADS SECONDS\n"
 			"       bench_core redeem full|normal THREADS N [softhsm2|cfssl]\n"
 			"       bench_core lookup ROWS LOOKUPS\n"
-			"       bench_core bulk N [postgresql]\n");
+			"       bench_core bulk N [postgresql]\n"
+			"       bench_core paging ROWS [postgresql]\n");
 	return 2;
 }

@@ -103,6 +103,11 @@ rec "$("$CORE" lookup 1000 20000)"
 rec "$("$CORE" lookup "$ROWS" 20000)"
 # 7. 1,000 tokens: one bulk call (one transaction) vs 1,000 single creations
 rec "$("$CORE" bulk 1000)"
+# 8. page 1 (size 50) of 100,000 tokens / audit rows: read all and cut
+# (before the store paged) vs the store's page (LIMIT/OFFSET + count)
+PAGING_ROWS=${BENCH_PAGING_ROWS:-100000}
+[ "${BENCH_QUICK:-0}" = 1 ] && PAGING_ROWS=10000
+rec "$("$CORE" paging "$PAGING_ROWS")"
 # 2, 4, 6 on PostgreSQL: a throwaway server (tests/integration/pg_lib.sh,
 # fsync off like the suites: the rows compare the backends' code paths, not
 # disks), each row in a schema of its own
@@ -117,6 +122,7 @@ if pkg-config --exists libpq && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2
 		rec "$("$CORE" lookup 1000 20000 postgresql)"
 		rec "$("$CORE" lookup "$ROWS" 20000 postgresql)"
 		rec "$("$CORE" bulk 1000 postgresql)"
+		rec "$("$CORE" paging "$PAGING_ROWS" postgresql)"
 		# 3. HTTP redemption with crtokend on PostgreSQL (gate off)
 		if [ -x "$BUILD/bin/crtokend" ] && command -v wrk >/dev/null; then
 			. "$CRTOKEN_TOP/tests/bench/http.sh"

@@ -9,6 +9,8 @@
 
 /* Undo the migrations after schema 6 (newest first), to stage older stores. */
 #define UNDO_AFTER_6                                                                     \
+	"DROP INDEX tokens_created; DROP INDEX certificates_issued;"                   \
+	"DROP INDEX certificate_requests_created;" /* 17 */                             \
 	"ALTER TABLE certificates DROP COLUMN pin_mac; ALTER TABLE tokens DROP COLUMN pin_mac;" \
 	/* 16 */                                                                        \
 	"DROP TABLE kept_pkcs12; DROP INDEX certificates_username;" /* 15 */            \
@@ -118,7 +120,7 @@ static void before_key_identifiers(const char *db, const char *extra)
 {
 	sqlite3 *h;
 	char *err = NULL;
-	char sql[2048];
+	char sql[4096];
 	int v = 0;
 	while (v < store_schema_version() && !strstr(store_migration_sql(v), "ADD COLUMN ski"))
 		v++;
