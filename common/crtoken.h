@@ -1178,6 +1178,11 @@ crt_status crt_my_certs(crt_ctx *ctx, const char *user, crt_cert **out, size_t *
  */
 crt_status crt_my_cert_revoke(crt_ctx *ctx, const char *user, const char *serial, int reason,
 			      struct crt_crl *crl) CRT_MUST_CHECK;
+/* One page of crt_my_certs(user) in p's order (crt_cert_sort_fields), cut
+ * by the store; *total = how many certificates user has (never another
+ * user's). As crt_cert_page. */
+crt_status crt_my_cert_page(crt_ctx *ctx, const char *user, const struct crt_page *p,
+			    crt_cert **out, size_t *n, int64_t *total) CRT_MUST_CHECK;
 /*
  * The PKCS#12 kept for user's certificate serial ([generate] keep_pkcs12),
  * opened from its seal: still protected by the passphrase it was made with.

@@ -83,6 +83,21 @@ crt_status crt_my_certs(crt_ctx *ctx, const char *user, crt_cert **out, size_t *
 	return crt_cert_list(ctx, &f, out, n);
 }
 
+crt_status crt_my_cert_page(crt_ctx *ctx, const char *user, const crt_page *p, crt_cert **out,
+                            size_t *n, int64_t *total)
+{
+	crt_cert_filter f = {.status = -1, .expiring_within_days = -1, .user = user};
+	crt_status r;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	ctx_clear_detail(ctx);
+	if ((r = check_user(ctx, user)) != CRT_OK)
+		return r;
+	return crt_cert_page(ctx, &f, p, out, n, total);
+}
+
 crt_status crt_my_cert_revoke(crt_ctx *ctx, const char *user, const char *serial, int reason,
                               crt_crl *crl)
 {

@@ -60,16 +60,29 @@ static int is_kept(const char (*kept)[72], size_t n, const char *serial)
 	return 0;
 }
 
+/* Without page, size or sort every certificate of the user as a bare
+ * array (as before paging); with any of them {"items","page","size","total"},
+ * the page cut by the store (crt_my_cert_page; newest first by default). */
 void h_me_certs(struct request *rq)
 {
+	const char *qp = req_query(rq, "page"), *qs = req_query(rq, "size"),
+	           *qo = req_query(rq, "sort"), *why = NULL;
+	int paged = qp != NULL || qs != NULL || qo != NULL;
+	int64_t total = 0;
+	crt_page pg;
 	crt_cert *list = NULL;
 	char(*kept)[72] = NULL;
 	json_t *arr;
 	size_t n = 0, nkept = 0, i;
 	crt_status s;
 
-	if ((s = crt_my_certs(rq->ctx, rq->user, &list, &n)) != CRT_OK ||
-	    (s = crt_my_pkcs12_kept(rq->ctx, rq->user, &kept, &nkept)) != CRT_OK) {
+	if (paged && (s = crt_page_parse(qp, qs, qo, crt_cert_sort_fields, 1, &pg, &why)) != CRT_OK) {
+		reply_error(rq, s, why);
+		return;
+	}
+	s = paged ? crt_my_cert_page(rq->ctx, rq->user, &pg, &list, &n, &total)
+	          : crt_my_certs(rq->ctx, rq->user, &list, &n);
+	if (s != CRT_OK || (s = crt_my_pkcs12_kept(rq->ctx, rq->user, &kept, &nkept)) != CRT_OK) {
 		crt_cert_list_free(list, n);
 		reply_status(rq, s);
 		return;
@@ -86,6 +99,9 @@ void h_me_certs(struct request *rq)
 	}
 	crt_cert_list_free(list, n);
 	free(kept);
+	if (paged && arr != NULL)
+		arr = json_pack("{s:o, s:i, s:i, s:I}", "items", arr, "page", pg.page, "size", pg.size,
+		                "total", (json_int_t)total);
 	reply_json(rq, 200, arr);
 }
 

@@ -34,7 +34,7 @@ static json_t *request_out(struct request *rq, const crt_request *q)
 
 /*
  * The requests of user (NULL: anyone's), newest first. Without page, size
- * or sort (or when paging is 0: /me/requests) at most limit of them as a
+ * or sort (or when paging is 0) at most limit of them as a
  * bare array, as before paging; with any of them one page
  * {"items","page","size","total"} cut by the store (crt_request_page).
  */
@@ -112,7 +112,7 @@ void h_me_requests(struct request *rq)
 		reply_error(rq, CRT_E_REQUEST_INVALID, "/me/requests lists the logged-in user's own");
 		return;
 	}
-	list_for(rq, rq->user, 0);
+	list_for(rq, rq->user, 1);
 }
 
 void h_request_get(struct request *rq)

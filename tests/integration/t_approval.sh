@@ -87,6 +87,16 @@ check_eq "alice sees her one request, pending" "$RQ pending" \
 	"$(jget "$T/body" "d[0]['requestId'] + ' ' + d[0]['state'] if len(d) == 1 else len(d)")"
 req GET /me/requests -u bob:bobpw
 check_eq "bob sees none of alice's requests" 0 "$(jget "$T/body" "len(d)")"
+req GET "/me/requests?page=1&size=10" -u alice:alicepw
+check_eq "GET /me/requests pages: alice's one request, total 1" "1 $RQ" \
+	"$(jget "$T/body" "str(d['total']) + ' ' + ' '.join(r['requestId'] for r in d['items'])")"
+req GET "/me/requests?page=1" -u bob:bobpw
+check_eq "... bob's page counts none of alice's" "0 0" \
+	"$(jget "$T/body" "str(d['total']) + ' ' + str(len(d['items']))")"
+req GET "/me/requests?page=1&limit=5" -u alice:alicepw
+check_status "... limit is for the unpaged list (400)" 400 request_invalid
+req GET "/me/requests?sort=reason" -u alice:alicepw
+check_status "... an unknown sort field is 400 sort_invalid" 400 sort_invalid
 req GET /me/requests
 check_status "GET /me/requests without the login is 401" 401 authentication_required
 

@@ -139,6 +139,31 @@ check_eq "each shows status, validity, profile and last seen" \
 	"$(jget "$T/body" "' '.join(str(x) for x in [d[0]['status'], d[0]['profile'], d[0]['notBefore'] is not None, d[0]['notAfter'] is not None, d[0]['lastSeen']])")"
 req GET /me/certificates -u bob:bobpw
 check_eq "bob sees only his own" "[\"$BSERIAL\"]" "$(jget "$T/body" "[c['serial'] for c in d]")"
+# Paging (page, size, sort), cut by the store: only the user's own, counted.
+req GET "/me/certificates?page=1&size=2" -u alice:alicepw
+check_status "GET /me/certificates?page=1&size=2 is 200" 200 -
+check_eq "... a page of alice's: two items, page 1, size 2, total 3 (bob's not counted)" "2 1 2 3" \
+	"$(jget "$T/body" "' '.join(str(x) for x in [len(d['items']), d['page'], d['size'], d['total']])")"
+P1=$(jget "$T/body" "' '.join(c['serial'] for c in d['items'])")
+check_eq "... each item as in the list, pkcs12Available too" True \
+	"$(jget "$T/body" "str(all('pkcs12Available' in c and 'status' in c for c in d['items']))")"
+req GET "/me/certificates?page=2&size=2" -u alice:alicepw
+P2=$(jget "$T/body" "' '.join(c['serial'] for c in d['items'])")
+check_eq "... the two pages are her three certificates, each once" "$MINE" \
+	"$(printf '%s %s' "$P1" "$P2" | tr ' ' '\n' | sort | paste -sd' ')"
+req GET "/me/certificates?sort=-serial" -u alice:alicepw
+check_eq "... sort=-serial: by serial, descending" \
+	"$(printf '%s\n' "$ASERIAL" "$CSERIAL" "$PSERIAL" | sort -r | paste -sd' ')" \
+	"$(jget "$T/body" "' '.join(c['serial'] for c in d['items'])")"
+req GET "/me/certificates?page=1" -u bob:bobpw
+check_eq "bob's page counts only his own" "1 $BSERIAL" \
+	"$(jget "$T/body" "str(d['total']) + ' ' + ' '.join(c['serial'] for c in d['items'])")"
+req GET "/me/certificates?sort=user" -u alice:alicepw
+check_status "a sort field the list does not have is 400 sort_invalid" 400 sort_invalid
+req GET "/me/certificates?page=0" -u alice:alicepw
+check_status "page 0 is 400 page_invalid" 400 page_invalid
+req GET "/me/certificates?page=1"
+check_status "a page without the login is 401" 401 authentication_required
 
 # attack_me_revoke_other_users_cert: bob names alice's serial.
 jreq POST "/me/certificates/$ASERIAL/revoke" '{"reason":"keyCompromise"}' -u bob:bobpw

@@ -101,6 +101,47 @@ static void my_certs_are_only_the_users_own(void **s)
 	crt_cert_clear(&cb);
 }
 
+/* A page of the user's certificates: the store cuts it, and the total
+ * counts only theirs. */
+static void my_cert_pages_hold_only_the_users_own(void **s)
+{
+	char id[CRT_ID_LEN], seen[3][72];
+	unsigned char *p12 = NULL;
+	size_t len = 0, n = 0, got = 0;
+	int64_t total = -1;
+	crt_cert c, *list = NULL;
+	crt_page pg;
+
+	for (int i = 0; i < 3; i++) {
+		token_for("paged", "ida", id);
+		assert_int_equal(issue(id, &c, &p12, &len), CRT_OK);
+		crt_freezero(p12, len);
+		crt_cert_clear(&c);
+	}
+	token_for("other", "jon", id);
+	assert_int_equal(issue(id, &c, &p12, &len), CRT_OK);
+	crt_freezero(p12, len);
+	for (int page = 1; page <= 2; page++) {
+		char num[8];
+		snprintf(num, sizeof(num), "%d", page);
+		assert_int_equal(crt_page_parse(num, "2", "serial", crt_cert_sort_fields, 1, &pg, NULL),
+		                 CRT_OK);
+		assert_int_equal(crt_my_cert_page(ti.ctx, "ida", &pg, &list, &n, &total), CRT_OK);
+		assert_int_equal(total, 3);
+		assert_int_equal(n, page == 1 ? 2 : 1);
+		for (size_t i = 0; i < n; i++) {
+			assert_string_equal(list[i].user, "ida");
+			assert_string_not_equal(list[i].serial, c.serial);
+			snprintf(seen[got++], sizeof(seen[0]), "%s", list[i].serial);
+		}
+		crt_cert_list_free(list, n);
+	}
+	assert_int_equal(got, 3);
+	assert_true(strcmp(seen[0], seen[1]) < 0 && strcmp(seen[1], seen[2]) < 0); /* by serial */
+	assert_int_equal(crt_my_cert_page(ti.ctx, NULL, &pg, &list, &n, &total), CRT_E_AUTH_REQUIRED);
+	crt_cert_clear(&c);
+}
+
 static void attack_me_revoke_other_users_cert(void **s)
 {
 	char a[CRT_ID_LEN], other[sizeof(((crt_cert *)0)->serial) + 64], none[512];
@@ -211,6 +252,7 @@ int main(void)
 	    cmocka_unit_test(issue_gives_the_certificate_to_the_owner_and_uses_the_token),
 	    cmocka_unit_test(a_used_token_issued_again_is_token_used),
 	    cmocka_unit_test(my_certs_are_only_the_users_own),
+	    cmocka_unit_test(my_cert_pages_hold_only_the_users_own),
 	    cmocka_unit_test(attack_me_revoke_other_users_cert),
 	    cmocka_unit_test(a_user_revokes_their_own_with_two_reasons_only),
 	    cmocka_unit_test(the_kept_pkcs12_is_downloaded_by_its_owner_only_until_revoked),
