@@ -249,6 +249,47 @@ check_contains "revoked: reason in Module-Failure-Message (auth log line)" \
 	"Login incorrect (crtoken: Certificate $(cat "$T/bob.serial") rejected" "$(log_since "$m")"
 check_eq "alice unaffected by bob's revocation" accept "$(auth alice)"
 
+# A certificate carrying SubjectAltNames (email x2, UPN, DNS, URI from the
+# token) through the real radiusd: FreeRADIUS parses them into
+# TLS-Client-Cert-Subject-Alt-Name-* before the module runs; the module
+# admits it with the token's reply attributes and rejects it once revoked.
+check "sam: token with SubjectAltNames and VLAN 55 redeemed" issue sam \
+	--san-email sam@example.com --san-email s.ample@example.com \
+	--san-upn 'jörg@corp.example' --san-dns sam-pc.corp.example \
+	--san-uri https://devices.example.com/sam-pc \
+	--reply 'Tunnel-Type=VLAN' --reply 'Tunnel-Medium-Type=IEEE-802' \
+	--reply 'Tunnel-Private-Group-Id=55' --reply 'Reply-Message=hi sam'
+check_eq "sam: the certificate carries exactly the token's SubjectAltNames (openssl)" \
+	"email:sam@example.com, email:s.ample@example.com, othername: UPN::jörg@corp.example, DNS:sam-pc.corp.example, URI:https://devices.example.com/sam-pc" \
+	"$(openssl x509 -in "$T/sam.pem" -noout -ext subjectAltName | sed -n '2,$s/^ *//p')"
+m=$(log_mark)
+check_eq "certificate with SubjectAltNames: Access-Accept" accept "$(auth sam)"
+check_contains "SubjectAltNames: eapol_test saw Access-Accept" "(Access-Accept)" "$(out sam)"
+check_contains "SubjectAltNames: Access-Accept carries Tunnel-Type = VLAN (13)" \
+	"Attribute 64 (Tunnel-Type) length=6
+      Value: 0000000d" "$(out sam)"
+check_contains "SubjectAltNames: Access-Accept carries Tunnel-Private-Group-Id = 55" \
+	"Attribute 81 (Tunnel-Private-Group-Id) length=4
+      Value: 3535" "$(out sam)"
+check_contains "SubjectAltNames: Access-Accept carries the token's Reply-Message" \
+	"Value: 'hi sam'" "$(out sam)"
+check_contains "SubjectAltNames: module admitted sam's serial" \
+	"Certificate $(cat "$T/sam.serial") issued by crtoken: admitted" "$(log_since "$m")"
+check_contains "SubjectAltNames: FreeRADIUS read the e-mail SAN" \
+	'TLS-Client-Cert-Subject-Alt-Name-Email := "sam@example.com"' "$(log_since "$m")"
+check_contains "SubjectAltNames: FreeRADIUS read the DNS SAN" \
+	'TLS-Client-Cert-Subject-Alt-Name-Dns := "sam-pc.corp.example"' "$(log_since "$m")"
+check_contains "SubjectAltNames: FreeRADIUS read the UPN (UTF8String otherName)" \
+	'TLS-Client-Cert-Subject-Alt-Name-Upn := "jörg@corp.example"' "$(log_since "$m")"
+check "sam revoked with crtoken-admin while radiusd runs" \
+	"$ADMIN" --config "$CRTOKEN_CONF" cert revoke "$(cat "$T/sam.serial")"
+m=$(log_mark)
+check_eq "revoked certificate with SubjectAltNames: Access-Reject" reject "$(auth sam)"
+check_contains "SubjectAltNames revoked: eapol_test saw Access-Reject" "(Access-Reject)" "$(out sam)"
+check_contains "SubjectAltNames revoked: reason cert_revoked in the log" "(cert_revoked)" \
+	"$(log_since "$m")"
+check_fails "SubjectAltNames revoked: no VLAN 55 handed out" grep -q "Value: 3535" "$T/sam.out"
+
 # Fail closed when the store goes away, and keep serving. The WAL files
 # move with the database: with a committed -wal left in place SQLite would
 # still find the data.
