@@ -95,8 +95,39 @@ static const char *const request_columns[] = {"r.created_at", "r.expires_at",
 					      "coalesce(r.decided_at, 0)"};
 #define NCOLS(a) (sizeof(a) / sizeof(a[0]))
 
-static void audit_where(list_sql *q, const crt_audit_filter *f)
+/* A list's WHERE clause, built from its filter (each filter value a bound
+ * parameter); called once per use, as every use binds its own. */
+typedef void list_where(list_sql *q, const void *filter);
+
+/* The skeleton every list shares: "SELECT count(*) FROM ... WHERE ..." when
+ * count, else one page of columns with the filtered total as a last column. */
+static int paged_select(list_sql *q, int dollar, const char *columns, const char *from,
+			list_where *where, const void *filter, const crt_page *p,
+			const char *const *sort_columns, size_t nsort, const char *tiebreak, int count)
 {
+	begin(q, dollar);
+	if (count) {
+		add(q, "SELECT count(*)");
+		add(q, from);
+		where(q, filter);
+		return q->overflow ? -1 : 0;
+	}
+	add(q, "SELECT ");
+	add(q, columns);
+	add(q, ", (SELECT count(*)");
+	add(q, from);
+	where(q, filter);
+	add(q, ")");
+	add(q, from);
+	where(q, filter);
+	order_limit(q, p, sort_columns, nsort, tiebreak);
+	return q->overflow ? -1 : 0;
+}
+
+static void audit_where(list_sql *q, const void *filter)
+{
+	const crt_audit_filter *f = filter;
+
 	add(q, " WHERE 1 = 1");
 	if (f == NULL)
 		return;
@@ -146,22 +177,15 @@ static void audit_where(list_sql *q, const crt_audit_filter *f)
 int list_sql_audit(list_sql *q, int dollar, const crt_audit_filter *f, const crt_page *p,
 		   int count)
 {
-	begin(q, dollar);
-	if (count) {
-		add(q, "SELECT count(*) FROM audit");
-		audit_where(q, f);
-		return q->overflow ? -1 : 0;
-	}
-	add(q, "SELECT id, at, actor, action, object, detail, (SELECT count(*) FROM audit");
-	audit_where(q, f);
-	add(q, ") FROM audit");
-	audit_where(q, f);
-	order_limit(q, p, dollar ? audit_columns_pg : audit_columns, NCOLS(audit_columns), "id");
-	return q->overflow ? -1 : 0;
+	return paged_select(q, dollar, "id, at, actor, action, object, detail", " FROM audit",
+			    audit_where, f, p, dollar ? audit_columns_pg : audit_columns,
+			    NCOLS(audit_columns), "id", count);
 }
 
-static void token_where(list_sql *q, const token_bounds *b)
+static void token_where(list_sql *q, const void *filter)
 {
+	const token_bounds *b = filter;
+
 	add(q, " WHERE 1 = 1");
 	/* every expiry (any state, used, deleted): no range for the planner to
 	 * prefer over the ORDER BY's index */
@@ -180,20 +204,9 @@ static void token_where(list_sql *q, const token_bounds *b)
 int list_sql_tokens(list_sql *q, int dollar, const char *columns, const token_bounds *b,
 		    const crt_page *p, int count)
 {
-	begin(q, dollar);
-	if (count) {
-		add(q, "SELECT count(*) FROM tokens");
-		token_where(q, b);
-		return q->overflow ? -1 : 0;
-	}
-	add(q, "SELECT ");
-	add(q, columns);
-	add(q, ", (SELECT count(*) FROM tokens");
-	token_where(q, b);
-	add(q, ") FROM tokens");
-	token_where(q, b);
-	order_limit(q, p, dollar ? token_columns_pg : token_columns, NCOLS(token_columns), "id");
-	return q->overflow ? -1 : 0;
+	return paged_select(q, dollar, columns, " FROM tokens", token_where, b, p,
+			    dollar ? token_columns_pg : token_columns, NCOLS(token_columns), "id",
+			    count);
 }
 
 /* The predicates of the certificate list (port_certs.h list), one per filter given. */
@@ -239,26 +252,24 @@ static void cert_where(list_sql *q, const crt_cert_filter *f, int64_t now)
 	}
 }
 
+struct cert_list {
+	const crt_cert_filter *f;
+	int64_t now;
+};
+
+static void cert_list_where(list_sql *q, const void *filter)
+{
+	const struct cert_list *c = filter;
+	cert_where(q, c->f, c->now);
+}
+
 int list_sql_certs(list_sql *q, int dollar, const char *columns, const char *from,
 		   const crt_cert_filter *f, int64_t now, const crt_page *p, int count)
 {
-	begin(q, dollar);
-	if (count) {
-		add(q, "SELECT count(*)");
-		add(q, from);
-		cert_where(q, f, now);
-		return q->overflow ? -1 : 0;
-	}
-	add(q, "SELECT ");
-	add(q, columns);
-	add(q, ", (SELECT count(*)");
-	add(q, from);
-	cert_where(q, f, now);
-	add(q, ")");
-	add(q, from);
-	cert_where(q, f, now);
-	order_limit(q, p, dollar ? cert_columns_pg : cert_columns, NCOLS(cert_columns), "c.serial");
-	return q->overflow ? -1 : 0;
+	struct cert_list c = {f, now};
+	return paged_select(q, dollar, columns, from, cert_list_where, &c, p,
+			    dollar ? cert_columns_pg : cert_columns, NCOLS(cert_columns), "c.serial",
+			    count);
 }
 
 /* The predicates of the request list (port_requests.h list). */
@@ -284,24 +295,21 @@ static void request_where(list_sql *q, const request_bounds *b, const char *user
 	}
 }
 
+struct request_list {
+	const request_bounds *b;
+	const char *user;
+};
+
+static void request_list_where(list_sql *q, const void *filter)
+{
+	const struct request_list *r = filter;
+	request_where(q, r->b, r->user);
+}
+
 int list_sql_requests(list_sql *q, int dollar, const char *columns, const char *from,
 		      const request_bounds *b, const char *user, const crt_page *p, int count)
 {
-	begin(q, dollar);
-	if (count) {
-		add(q, "SELECT count(*)");
-		add(q, from);
-		request_where(q, b, user);
-		return q->overflow ? -1 : 0;
-	}
-	add(q, "SELECT ");
-	add(q, columns);
-	add(q, ", (SELECT count(*)");
-	add(q, from);
-	request_where(q, b, user);
-	add(q, ")");
-	add(q, from);
-	request_where(q, b, user);
-	order_limit(q, p, request_columns, NCOLS(request_columns), "r.id");
-	return q->overflow ? -1 : 0;
+	struct request_list r = {b, user};
+	return paged_select(q, dollar, columns, from, request_list_where, &r, p, request_columns,
+			    NCOLS(request_columns), "r.id", count);
 }

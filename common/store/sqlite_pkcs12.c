@@ -106,15 +106,9 @@ static crt_status sq_p12_owned(crt_ctx *ctx, const char *owner, char (**out)[72]
 		return r;
 	store_bind_text(st, 1, owner);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			size_t nc = cap ? cap * 2 : 8;
-			char(*nl)[72] = realloc(list, nc * sizeof(*list));
-			if (nl == NULL) {
-				r = CRT_E_NOMEM;
-				goto out;
-			}
-			list = nl;
-			cap = nc;
+		if (array_grow(&list, &cap, cnt, sizeof(*list)) != 0) {
+			r = CRT_E_NOMEM;
+			goto out;
 		}
 		snprintf(list[cnt++], 72, "%s", (const char *)sqlite3_column_text(st, 0));
 	}
