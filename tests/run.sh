@@ -109,7 +109,9 @@ run_suite() { # name command...
 			printf '%-40s %4d passed            (%ss)\n' "$name" "$p" "$secs"
 		else
 			printf '%-40s %4d passed %4d FAILED (%ss)\n' "$name" "$p" "$f" "$secs"
-			grep '^not ok ' "$log" | head -20 | sed 's/^/    /'
+			# each failure with the first lines of its diagnostics ("# ...")
+			awk '/^not ok /{n=4; print; next} n&&/^#/{n--; print; next} {n=0}' "$log" |
+				head -60 | sed 's/^/    /'
 			echo "    log: $log (last lines below)"
 			tail -15 "$log" | sed 's/^/    | /'
 		fi

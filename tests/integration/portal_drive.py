@@ -244,26 +244,61 @@ def load():
     return cdp.wait("document.body && document.body.dataset.ready === '1'")
 
 
+ACTIONABLE_JS = r"""((sel) => { const e = document.querySelector(sel);
+    if (!e) return {missing: true};
+    e.scrollIntoView({block: 'center'});
+    const r = e.getBoundingClientRect();
+    if (e.offsetParent === null || r.width === 0 || r.height === 0) return {hidden: true};
+    const x = r.x + r.width / 2, y = r.y + r.height / 2, hit = document.elementFromPoint(x, y);
+    return {box: [x, y], hit: Boolean(hit) && (hit === e || e.contains(hit) || (e.labels && [...e.labels].some((l) => l.contains(hit) || l === hit.closest('label')))),
+            what: hit ? hit.tagName + '#' + hit.id : null}; })"""
+
+
+def actionable(sel, timeout=10):
+    """Wait until sel is shown and is the element at its own centre (not
+    covered, not moving: the same box twice); the centre, or an error
+    naming what stood in the way. A click that lands elsewhere is never
+    sent: a page still laying out would take it as a click on nothing."""
+    deadline = time.time() + timeout
+    last = None
+    while True:
+        r = cdp.js(f"({ACTIONABLE_JS})({json.dumps(sel)})")
+        if r.get("hit") and r["box"] == (last or {}).get("box"):
+            return r["box"]
+        last = r
+        if time.time() > deadline:
+            raise RuntimeError(f"{sel} cannot be clicked after {timeout} s: {r}")
+        time.sleep(0.05)
+
+
 def click(sel):
     """A real mouse click at the element's centre (scrolled into view)."""
-    box = cdp.js(f"""(() => {{ const e = document.querySelector({json.dumps(sel)});
-        if (!e) return null; e.scrollIntoView({{block: 'center'}});
-        const r = e.getBoundingClientRect();
-        return [r.x + r.width / 2, r.y + r.height / 2]; }})()""")
-    if box is None:
-        raise RuntimeError("no element " + sel)
+    x, y = actionable(sel)
     for t in ("mousePressed", "mouseReleased"):
-        cdp.call("Input.dispatchMouseEvent", type=t, x=box[0], y=box[1], button="left",
-                 clickCount=1)
+        cdp.call("Input.dispatchMouseEvent", type=t, x=x, y=y, button="left", clickCount=1)
 
 
-def type_into(sel, value):
-    """Focus the field, empty it, then insert value as typed/pasted text."""
-    cdp.js(f"(() => {{ const e = document.querySelector({json.dumps(sel)}); e.focus(); e.select && e.select(); e.value = ''; }})()")
+def type_into(sel, value, timeout=10):
+    """Focus the field, empty it, then insert value as typed/pasted text.
+    The field must take the focus (shown, enabled): text typed while it
+    cannot would go to whatever else has the focus."""
+    deadline = time.time() + timeout
+    while not cdp.js(f"(() => {{ const e = document.querySelector({json.dumps(sel)}); if (!e) return false; e.focus(); e.select && e.select(); e.value = ''; return document.activeElement === e; }})()"):
+        if time.time() > deadline:
+            raise RuntimeError(f"{sel} does not take the focus after {timeout} s")
+        time.sleep(0.05)
     cdp.call("Input.insertText", text=value)
 
 
 def otp(user, offset=0):
+    """The code of user's window offset seconds from now. A code of the
+    window before ([otp] window = 1 accepts it) made in the last seconds of
+    a window is two windows old when the server checks it: wait for the
+    next window then."""
+    if offset < 0:
+        left = 30 - time.time() % 30
+        if left < 8:
+            time.sleep(left + 0.2)
     cmd = ["oathtool", "--totp", "-b", PLAN["otp"][user]]
     if offset:
         cmd[2:2] = ["-N", f"now + {offset} seconds"]
@@ -718,7 +753,9 @@ t = text()
 check("a correct token leads to the sign-in step, saying its checksum is correct",
       "checksum is correct" in t and cdp.js("document.activeElement.id") == "user", t)
 shot("03-sign-in")
-sign_in(good, "alice", wrong)
+type_into("#user", "alice")
+type_into("#otp", wrong)
+click("#b-login")
 cdp.wait("!document.getElementById('error').hidden", 20)
 t = text()
 check("a wrong one-time code: the page says sign-in failed",

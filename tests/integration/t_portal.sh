@@ -160,7 +160,8 @@ drive() {
 		esac
 	done <"$T/drive-$1.out"
 	check_eq "the browser driver ran $2 to its end" 0 "$DRIVE_RC"
-	[ "$DRIVE_RC" = 0 ] || sed 's/^/#   /' "$T/drive-$1.err" | tail -20
+	# the exception first (the summary shows a failure's first lines), then its traceback
+	[ "$DRIVE_RC" = 0 ] || { tail -1 "$T/drive-$1.err" | sed 's/^/#   /'; sed 's/^/#   /' "$T/drive-$1.err" | tail -20; }
 }
 drive main "the page flows"
 # A token that needs approval: the page waits while crtoken-admin decides.
