@@ -329,7 +329,8 @@ static void send_command(const crt_event_sink *s, const event_view *v, const cha
 	char env_type[96], env_id[96];
 	char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", env_type, env_id, NULL};
 	posix_spawn_file_actions_t fa;
-	int argc = 0, fd = -1, fa_made = 0, status;
+	posix_spawnattr_t sa;
+	int argc = 0, fd = -1, fa_made = 0, sa_made = 0, status;
 	pid_t pid;
 
 	if (copy == NULL) {
@@ -360,7 +361,19 @@ static void send_command(const crt_event_sink *s, const event_view *v, const cha
 		snprintf(out->text, sizeof(out->text), "spawn setup failed");
 		goto out;
 	}
-	int e = posix_spawn(&pid, argv[0], &fa, NULL, argv, envp);
+	/* A process group of its own: a command that hangs is killed with
+	 * everything it started (a script's children would outlive it). */
+	if (posix_spawnattr_init(&sa) != 0) {
+		snprintf(out->text, sizeof(out->text), "spawn setup failed");
+		goto out;
+	}
+	sa_made = 1;
+	if (posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP) != 0 ||
+	    posix_spawnattr_setpgroup(&sa, 0) != 0) {
+		snprintf(out->text, sizeof(out->text), "spawn setup failed");
+		goto out;
+	}
+	int e = posix_spawn(&pid, argv[0], &fa, &sa, argv, envp);
 	if (e != 0) {
 		snprintf(out->text, sizeof(out->text), "exec %s: %s", argv[0], strerror(e));
 		goto out;
@@ -372,7 +385,7 @@ static void send_command(const crt_event_sink *s, const event_view *v, const cha
 		nanosleep(&nap, NULL);
 	}
 	if (w == 0) {
-		kill(pid, SIGKILL);
+		kill(-pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		snprintf(out->text, sizeof(out->text), "killed after the %llds timeout",
 			 (long long)s->timeout);
@@ -385,6 +398,8 @@ static void send_command(const crt_event_sink *s, const event_view *v, const cha
 		snprintf(out->text, sizeof(out->text), "signal %d", WTERMSIG(status));
 	}
 out:
+	if (sa_made)
+		posix_spawnattr_destroy(&sa);
 	if (fa_made)
 		posix_spawn_file_actions_destroy(&fa);
 	if (fd >= 0)

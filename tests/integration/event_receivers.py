@@ -10,6 +10,12 @@ tests/bench/events.sh), on 127.0.0.1 only.
       seconds, float), "headers": {...}, "event": <body>}. Answers 204, or
       503 while FAIL_FILE exists (a receiver that is down for a while), or
       401 to a bad signature.
+  redirect PORT CERT|- KEY|- OUT
+      A server that follows nothing itself (TLS with CERT/KEY, or plain HTTP
+      with "-"): every request is appended to OUT as one JSON line {"method",
+      "path", "signed" (it carried X-Crtoken-Signature)}; a request for
+      /go?<URL> is answered 307 with Location: <URL> (t_attack_events.sh: a
+      webhook that redirects), any other 204.
   smtp PORT OUT_DIR
       An SMTP server (aiosmtpd, python3-aiosmtpd): each message is written to
       OUT_DIR/<n>.eml with its envelope in OUT_DIR/<n>.json.
@@ -68,6 +74,40 @@ def webhook(port, cert, key, secret_file, out, fail_file=None):
     srv.serve_forever()
 
 
+def redirect(port, cert, key, out):
+    from urllib.parse import unquote
+
+    class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def any(self):
+            n = int(self.headers.get("Content-Length", "0") or "0")
+            if n:
+                self.rfile.read(n)
+            with open(out, "a") as f:
+                f.write(json.dumps({"method": self.command, "path": self.path,
+                                    "signed": "X-Crtoken-Signature" in self.headers}) + "\n")
+            if self.path.startswith("/go?"):
+                self.send_response(307)
+                self.send_header("Location", unquote(self.path[4:]))
+            else:
+                self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = do_PUT = any
+
+    srv = ThreadingHTTPServer(("127.0.0.1", port), H)
+    if cert != "-":
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.serve_forever()
+
+
 def smtp(port, out_dir):
     import asyncio
     from aiosmtpd.controller import Controller
@@ -97,7 +137,9 @@ if __name__ == "__main__":
     if sys.argv[1] == "webhook":
         webhook(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6],
                 sys.argv[7] if len(sys.argv) > 7 else None)
+    elif sys.argv[1] == "redirect":
+        redirect(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5])
     elif sys.argv[1] == "smtp":
         smtp(int(sys.argv[2]), sys.argv[3])
     else:
-        sys.exit("usage: event_receivers.py webhook|smtp ...")
+        sys.exit("usage: event_receivers.py webhook|redirect|smtp ...")
