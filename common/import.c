@@ -6,7 +6,8 @@
  * The upload is parsed here and verified against [import] trusted_issuers
  * (a PEM bundle read when the instance is opened) with X509_verify_cert —
  * no network, no CRL fetch, every certificate of the bundle a trust anchor
- * (X509_V_FLAG_PARTIAL_CHAIN: an intermediate listed alone is enough); the
+ * (X509_V_FLAG_PARTIAL_CHAIN: an intermediate listed alone is enough;
+ * security level 2: no MD5 or SHA-1 signature, no key under 112 bits); the
  * leaf's own validity period is left to the rule so that an expired upload
  * is told cert_expired rather than cert_untrusted. What is decided on the
  * parsed values is rules/import.c's. The certificate is stored as it is,
@@ -117,6 +118,10 @@ static crt_status chain_verify(const crt_instance *inst, X509 *x, int *ok, const
 	X509_STORE_set_flags(st, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_X509_STRICT);
 	if (!X509_STORE_CTX_init(sc, st, x, NULL))
 		goto out;
+	/* At least 112 bits of security for every signature and key of the
+	 * chain (OpenSSL's level 2): the library's default checks none, and an
+	 * MD5 or SHA-1 signature of a trusted issuer is open to collisions. */
+	X509_VERIFY_PARAM_set_auth_level(X509_STORE_CTX_get0_param(sc), 2);
 	if (X509_verify_cert(sc) == 1)
 		*ok = 1;
 	else

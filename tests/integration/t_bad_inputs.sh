@@ -229,10 +229,17 @@ up server fixture "$T/up-server.ext"
 up other other "$T/up.ext"
 openssl req -x509 -key "$T/good.key" -subj "/CN=Partner CA" -days 30 \
 	-addext basicConstraints=critical,CA:FALSE -out "$T/selfsigned.up.pem" 2>/dev/null
+openssl req -new -key "$T/good.key" -subj "/CN=fixture" -out "$T/md5.up.csr" 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -days 60 -subj "/CN=Partner RSA CA" \
+	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+	-keyout "$T/partner-rsa.key" -out "$T/partner-rsa.pem" 2>/dev/null
+openssl x509 -req -in "$T/md5.up.csr" -CA "$T/partner-rsa.pem" -CAkey "$T/partner-rsa.key" \
+	-set_serial "0x$(openssl rand -hex 10)" -days 30 -extfile "$T/up.ext" -md5 \
+	-out "$T/md5.up.pem" 2>/dev/null
 cat "$T/ok.up.pem" "$T/partner.pem" >"$T/several.up.pem"
 cp "$T/good.key" "$T/key.up.pem"
 printf -- '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' >"$T/garbage.up.pem"
-cp "$T/partner.pem" "$T/partners.pem"
+cat "$T/partner.pem" "$T/partner-rsa.pem" >"$T/partners.pem"
 chmod 644 "$T/partners.pem"
 bad "cli: cert import without [import] trusted_issuers" import_not_configured "$A" cert import "$T/ok.up.pem" --name x
 conf_set trusted_issuers "$T/partners.pem"
@@ -240,6 +247,7 @@ bad "cli: cert import chaining to nothing trusted" cert_untrusted "$A" cert impo
 bad "cli: cert import of an expired certificate" cert_expired "$A" cert import "$T/expired.up.pem" --name x
 bad "cli: cert import of a CA certificate" cert_is_ca "$A" cert import "$T/caup.up.pem" --name x
 bad "cli: cert import of a serverAuth-only certificate" cert_not_client_auth "$A" cert import "$T/server.up.pem" --name x
+bad "cli: cert import of a certificate the trusted CA signed with MD5" cert_untrusted "$A" cert import "$T/md5.up.pem" --name x
 bad "cli: cert import of malformed PEM" cert_malformed "$A" cert import "$T/garbage.up.pem" --name x
 bad "cli: cert import of several certificates" cert_multiple "$A" cert import "$T/several.up.pem" --name x
 bad "cli: cert import of a private key" cert_private_key "$A" cert import "$T/key.up.pem" --name x
@@ -373,12 +381,13 @@ bad "http: a tokens:read key revoking a certificate is 403 permission_denied" pe
 bad "http: a key limited to profile default creating one of another profile is 403" permission_denied http POST /certificate-request-tokens -H "$AH $DEF" -H "$CT" --data-binary '{"name":"x","profile":"staff"}'
 bad "http: a scopes member in a token update is 400" request_invalid http PATCH "/certificate-request-tokens/$PATCHME" -H "$AH $KEY" -H "$CT" --data-binary '{"scopes":"all"}'
 upjson() { $PY -c 'import json,sys; print(json.dumps({"type":"CERTIFICATE","value":open(sys.argv[1]).read()}))' "$T/$1.up.pem" >"$T/$1.up.json"; }
-for f in selfsigned expired caup server garbage several key other; do upjson $f; done
+for f in selfsigned expired caup server garbage several key other md5; do upjson $f; done
 for c in "selfsigned 422 cert_untrusted chaining to nothing trusted" \
 	"expired 422 cert_expired expired" "caup 422 cert_is_ca a CA certificate" \
 	"server 422 cert_not_client_auth not for client auth" "garbage 400 cert_malformed malformed PEM" \
 	"several 400 cert_multiple several certificates" "key 400 cert_private_key a private key" \
-	"other 422 cert_subject_mismatch a CN the token locks otherwise"; do
+	"other 422 cert_subject_mismatch a CN the token locks otherwise" \
+	"md5 422 cert_untrusted signed by the trusted CA with MD5"; do
 	set -- $c
 	_f=$1 _s=$2 _c=$3
 	shift 3
