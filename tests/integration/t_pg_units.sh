@@ -9,7 +9,7 @@
 
 # The suites that pass on PostgreSQL as they are (the others read or write
 # the SQLite file directly; see issue 11).
-PG_SUITES=${PG_SUITES:-"test_otp test_fault_otp test_cert test_race test_events test_attest test_fault_copy test_seen test_fault_events test_preview test_staleness test_certprofile test_cas test_renew test_fault_renew test_import test_request test_fault_request test_fault_import test_apikey test_selfservice test_fault_pkcs12 test_token_store test_store_paging test_fault_bulk"}
+PG_SUITES=${PG_SUITES:-"test_otp test_fault_otp test_cert test_race test_events test_attest test_fault_copy test_seen test_fault_events test_preview test_staleness test_certprofile test_cas test_renew test_fault_renew test_import test_request test_fault_request test_fault_import test_apikey test_selfservice test_fault_pkcs12 test_token_store test_store_paging test_fault_bulk test_attack_pkcs12"}
 
 if ! pkg-config --exists libpq; then
 	ok "# SKIP built without libpq"
