@@ -253,7 +253,10 @@ crt_status crt_token_create_many(crt_ctx *ctx, const crt_token_spec *spec, size_
 	crt_token_spec one;
 	const crt_cert_profile *p;
 	char (*hash)[65] = NULL, *name = NULL;
-	size_t namelen = 0, made = 0;
+	char (*event_id)[CRT_ID_LEN] = NULL;
+	store_token_new *rows = NULL;
+	store_event_row *events = NULL;
+	size_t namelen = 0, made = 0, failed;
 	crt_status r;
 	int64_t now = crt_now(), exp;
 
@@ -279,7 +282,11 @@ crt_status crt_token_create_many(crt_ctx *ctx, const crt_token_spec *spec, size_
 	b.tokens = calloc(count, sizeof(*b.tokens));
 	b.strings = calloc(count, sizeof(*b.strings));
 	hash = calloc(count, sizeof(*hash));
-	if (b.tokens == NULL || b.strings == NULL || hash == NULL) {
+	rows = calloc(count, sizeof(*rows));
+	events = calloc(count, sizeof(*events));
+	event_id = calloc(count, sizeof(*event_id));
+	if (b.tokens == NULL || b.strings == NULL || hash == NULL || rows == NULL ||
+	    events == NULL || event_id == NULL) {
 		r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -296,13 +303,46 @@ crt_status crt_token_create_many(crt_ctx *ctx, const crt_token_spec *spec, size_
 			goto out;
 		}
 	}
-	if ((r = store_begin_write(ctx)) != CRT_OK)
-		goto out;
-	for (size_t i = 0; i < count; i++)
-		if ((r = token_store_new(ctx, &b.tokens[i], hash[i], actor, now)) != CRT_OK) {
-			store_rollback(ctx);
+	/* ... and so is what goes with each: its audit row and its event. */
+	for (size_t i = 0; i < count; i++) {
+		const crt_token *t = &b.tokens[i];
+		char *body = NULL;
+		if ((r = event_make("token.created", actor, now,
+		                    &(event_subject){.token_id = t->id,
+		                                     .token_name = t->name,
+		                                     .owner = t->owner,
+		                                     .owner_email = t->owner_email},
+		                    event_id[i], &body)) != CRT_OK) {
+			ctx_fail(ctx, r, "building the token.created event");
 			goto out;
 		}
+		events[i] = (store_event_row){
+		    .id = event_id[i], .type = "token.created", .at = now, .body = body};
+		rows[i].token = t;
+		rows[i].hash = hash[i];
+		rows[i].event = &events[i];
+		rows[i].audit.at = now;
+		rows[i].audit.actor = actor ? actor : "unknown";
+		rows[i].audit.action = "token.create";
+		rows[i].audit.object = t->id;
+		if ((rows[i].audit.detail = token_detail(t)) == NULL) {
+			r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if ((r = store_begin_write(ctx)) != CRT_OK)
+		goto out;
+	/* One batch verb: on PostgreSQL one statement for all the rows. */
+	if ((r = store_token_insert_many(ctx, rows, count, now, &failed)) != CRT_OK) {
+		store_rollback(ctx);
+		if (failed < count) {
+			char why[sizeof(ctx->detail)];
+			snprintf(why, sizeof(why), "%s", ctx->detail);
+			ctx_fail(ctx, r, "token number %zu of the bulk (none was made): %s",
+			         first + failed, why);
+		}
+		goto out;
+	}
 	if ((r = store_commit(ctx)) != CRT_OK)
 		goto out;
 	b.n = count;
@@ -317,6 +357,13 @@ out:
 	if (hash != NULL)
 		OPENSSL_cleanse(hash, count * sizeof(*hash));
 	free(hash);
+	for (size_t i = 0; rows != NULL && i < count; i++)
+		free((char *)rows[i].audit.detail);
+	for (size_t i = 0; events != NULL && i < count; i++)
+		free((char *)events[i].body);
+	free(rows);
+	free(events);
+	free(event_id);
 	free(name);
 	return r;
 }

@@ -88,6 +88,13 @@ static crt_status pg_by_hash(crt_ctx *ctx, const char *hash, crt_token *out)
 	return load_one(ctx, "SELECT " TOKEN_COLUMNS " FROM tokens WHERE hash = $1", hash, out);
 }
 
+/* A step of a redemption or a bulk passes the fault seam like a dispatcher
+ * call. */
+static crt_status seam(crt_ctx *ctx, const char *what)
+{
+	return store_fault_hit(ctx, 0) ? store_fault_fail(ctx, what) : CRT_OK;
+}
+
 static crt_status pg_insert(crt_ctx *ctx, const crt_token *t, const char *hash, int64_t now)
 {
 	pg_params p = {0};
@@ -120,6 +127,153 @@ static crt_status pg_insert(crt_ctx *ctx, const crt_token *t, const char *hash, 
 		       "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
 		       "NULLIF(CAST($18 AS integer), 0), $19, $20, $21, $22)",
 		       &p, NULL, NULL, "storing the token");
+}
+
+/* Row i of a bulk as one JSON object of the bulk statement's record (its
+ * keys the record's columns; absent or null: SQL NULL). NULL when out of
+ * memory. */
+static char *bulk_row_json(const store_token_new *t, size_t i)
+{
+	const crt_token *k = t->token;
+	jbuf j;
+
+	jb_begin(&j);
+	jb_int(&j, "n", (int64_t)i);
+	jb_str(&j, "id", k->id);
+	jb_str(&j, "hash", t->hash);
+	jb_str(&j, "name", k->name);
+	jb_str(&j, "cn", k->cn);
+	jb_str(&j, "org", k->org);
+	jb_str(&j, "ou", k->ou);
+	jb_str(&j, "owner", k->owner);
+	jb_int(&j, "locked", policy_column(k));
+	jb_str(&j, "reply", k->reply);
+	jb_int(&j, "created_at", k->created_at);
+	jb_int(&j, "expires_at", k->expires_at);
+	jb_str(&j, "created_by", k->created_by);
+	jb_str(&j, "attestation", k->attestation);
+	jb_str(&j, "owner_email", k->owner_email);
+	jb_str(&j, "profile", k->profile);
+	jb_str(&j, "san", k->san);
+	jb_int(&j, "valid_days", k->valid_days);
+	jb_str(&j, "ca", k->ca != NULL ? k->ca : CRT_CA_DEFAULT);
+	jb_int(&j, "approval", k->approval);
+	jb_str(&j, "pin_mac", k->pin_mac);
+	jb_str(&j, "description", k->description);
+	jb_int(&j, "a_at", t->audit.at);
+	jb_str(&j, "a_actor", t->audit.actor ? t->audit.actor : "unknown");
+	jb_str(&j, "a_action", t->audit.action);
+	jb_str(&j, "a_object", t->audit.object);
+	jb_str(&j, "a_detail", t->audit.detail);
+	if (t->event != NULL) {
+		jb_str(&j, "e_id", t->event->id);
+		jb_str(&j, "e_type", t->event->type);
+		jb_int(&j, "e_at", t->event->at);
+		jb_str(&j, "e_dedup", t->event->dedup);
+		jb_str(&j, "e_body", t->event->body);
+	}
+	return jb_end(&j);
+}
+
+/* The rows of a bulk as one JSON array (malloc'd; wipe and free it), NULL
+ * when out of memory. */
+static char *bulk_json(const store_token_new *rows, size_t n)
+{
+	char **one = calloc(n, sizeof(*one)), *out = NULL;
+	size_t len = 2, at = 0, i;
+
+	if (one == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((one[i] = bulk_row_json(&rows[i], i)) == NULL)
+			goto out;
+		len += strlen(one[i]) + 1;
+	}
+	if ((out = malloc(len + 1)) == NULL)
+		goto out;
+	out[at++] = '[';
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(one[i]);
+		if (i > 0)
+			out[at++] = ',';
+		memcpy(out + at, one[i], l);
+		at += l;
+	}
+	out[at++] = ']';
+	out[at] = '\0';
+out:
+	for (i = 0; i < n && one[i] != NULL; i++) {
+		explicit_bzero(one[i], strlen(one[i]));
+		free(one[i]);
+	}
+	free(one);
+	return out;
+}
+
+/*
+ * A bulk in one statement, one round trip however many rows: the rows
+ * travel as one JSON array (json_to_recordset), and data-modifying CTEs
+ * insert the tokens, the audit rows and the events in the rows' order (the
+ * audit ids and event sequence numbers as one insert after the other would
+ * give them). A token whose id or hash is already stored (by a concurrent
+ * writer too: ON CONFLICT waits for its transaction) is skipped by ON
+ * CONFLICT, and the answer is the first row that was skipped: the caller
+ * then rolls the whole bulk back. One statement: the write deadline
+ * ([store] write_timeout_ms) and the server's statement_timeout bound the
+ * bulk as a whole.
+ */
+static crt_status pg_insert_many(crt_ctx *ctx, const store_token_new *rows, size_t n, int64_t now,
+				 size_t *failed)
+{
+	static const char q[] =
+		"WITH x AS MATERIALIZED (SELECT * FROM json_to_recordset(CAST($1 AS json)) AS x("
+		"n integer, id text, hash text, name text, cn text, org text, ou text, owner text, "
+		"locked bigint, reply text, created_at bigint, expires_at bigint, created_by text, "
+		"attestation text, owner_email text, profile text, san text, valid_days integer, "
+		"ca text, approval integer, pin_mac text, description text, a_at bigint, "
+		"a_actor text, a_action text, a_object text, a_detail text, e_id text, e_type text, "
+		"e_at bigint, e_dedup text, e_body text)), "
+		"t AS (INSERT INTO tokens(id, hash, name, cn, org, ou, owner, locked, reply, "
+		"created_at, expires_at, updated_at, created_by, attestation, owner_email, profile, "
+		"san, valid_days, ca, approval, pin_mac, description) "
+		"SELECT id, hash, name, cn, org, ou, owner, locked, reply, created_at, expires_at, "
+		"CAST($2 AS bigint), created_by, attestation, owner_email, profile, san, "
+		"NULLIF(valid_days, 0), ca, approval, pin_mac, description FROM x ORDER BY n "
+		"ON CONFLICT DO NOTHING RETURNING id), "
+		"a AS (INSERT INTO audit(at, actor, action, object, detail) "
+		"SELECT a_at, a_actor, a_action, a_object, a_detail FROM x ORDER BY n), "
+		"e AS (INSERT INTO events(id, type, at, dedup, body) "
+		"SELECT e_id, e_type, e_at, e_dedup, e_body FROM x WHERE e_id IS NOT NULL ORDER BY n "
+		"ON CONFLICT (dedup) DO NOTHING) "
+		"SELECT min(n) FROM x WHERE NOT EXISTS (SELECT 1 FROM t WHERE t.id = x.id)";
+	pg_params p = {0};
+	PGresult *res;
+	char *json;
+	crt_status r;
+
+	/* the steps of each row pass the seam as separate inserts would */
+	for (size_t i = 0; i < n; i++)
+		if ((r = seam(ctx, "token insert")) != CRT_OK ||
+		    (r = seam(ctx, "audit insert")) != CRT_OK ||
+		    (rows[i].event != NULL && (r = seam(ctx, "event insert")) != CRT_OK))
+			return r;
+	if ((json = bulk_json(rows, n)) == NULL)
+		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+	pp_text(&p, json);
+	pp_int(&p, now);
+	r = pg_exec(ctx, q, &p, &res, NULL, "storing the tokens of the bulk");
+	explicit_bzero(json, strlen(json));
+	free(json);
+	if (r != CRT_OK)
+		return r;
+	if (PQntuples(res) == 1 && !pg_null(res, 0, 0)) {
+		int64_t i = pg_int(res, 0, 0);
+		*failed = i >= 0 && (size_t)i < n ? (size_t)i : n;
+		r = ctx_fail(ctx, CRT_E_EXISTS,
+			     "storing the token: a row already stored has one of its unique keys");
+	}
+	PQclear(res);
+	return r;
 }
 
 static crt_status pg_list(crt_ctx *ctx, const token_bounds *b, crt_token **out, size_t *n)
@@ -293,12 +447,6 @@ static crt_status pg_seen(crt_ctx *ctx, const char *id, token_seen *out)
 	return CRT_OK;
 }
 
-/* A step of the redemption passes the fault seam like a dispatcher call. */
-static crt_status seam(crt_ctx *ctx, const char *what)
-{
-	return store_fault_hit(ctx, 0) ? store_fault_fail(ctx, what) : CRT_OK;
-}
-
 /* One redemption, one transaction: claim first (the row count says whether
  * it won), then the certificate and the audit row; or just the audit row
  * of a refusal. */
@@ -356,6 +504,7 @@ out:
 
 const struct store_token_ops pg_token_ops = {
 	.insert = pg_insert,
+	.insert_many = pg_insert_many,
 	.by_id = pg_by_id,
 	.by_hash = pg_by_hash,
 	.list = pg_list,

@@ -63,10 +63,34 @@ typedef struct store_redemption {
 	int done, lead;
 } store_redemption;
 
+/* One new token of a bulk, handed down as values: the row (as insert
+ * stores it) under hash, its audit row and its event (NULL for none;
+ * port_events.h). */
+typedef struct store_token_new {
+	const crt_token *token;
+	const char *hash;
+	struct { /* the audit row: at, actor, action, object, detail */
+		int64_t at;
+		const char *actor, *action, *object, *detail;
+	} audit;
+	const struct store_event_row *event;
+} store_token_new;
+
 struct store_token_ops {
 	/* Store the new row t (id, fields, policy, reply, created_at,
 	 * expires_at, created_by; updated_at = now, version 0) under hash. */
 	crt_status (*insert)(crt_ctx *ctx, const crt_token *t, const char *hash, int64_t now);
+	/* Store the n rows of a bulk (each as insert does, with its audit row
+	 * and its event) inside the caller's write transaction: all, or a
+	 * failure (the caller rolls back). *failed = the index of the row the
+	 * store refused when it can tell (a row already stored with its id or
+	 * hash: already_exists; another constraint: store_error), else n (a
+	 * busy or lost store is no row's failure). The backend's steps for each row
+	 * (token insert, audit insert, event insert) pass the fault seam, as a
+	 * redemption's do, however few statements it sends (PostgreSQL: one
+	 * statement for the whole bulk; SQLite: the prepared inserts). */
+	crt_status (*insert_many)(crt_ctx *ctx, const store_token_new *rows, size_t n, int64_t now,
+				  size_t *failed);
 	/* The row with id / with token hash into *out (crt_token_clear it;
 	 * out->state is left ACTIVE: the caller applies the rule).
 	 * CRT_E_TOKEN_NOT_FOUND, without detail, when there is none. */
@@ -106,6 +130,13 @@ static inline crt_status __attribute__((warn_unused_result))
 store_token_insert(crt_ctx *ctx, const crt_token *t, const char *hash, int64_t now)
 {
 	return STORE_CALL(ctx, tokens, insert, t, hash, now);
+}
+static inline crt_status __attribute__((warn_unused_result))
+store_token_insert_many(crt_ctx *ctx, const store_token_new *rows, size_t n, int64_t now,
+			size_t *failed)
+{
+	*failed = n;
+	return STORE_CALL(ctx, tokens, insert_many, rows, n, now, failed);
 }
 static inline crt_status __attribute__((warn_unused_result))
 store_token_by_id(crt_ctx *ctx, const char *id, crt_token *out)

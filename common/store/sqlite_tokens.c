@@ -414,8 +414,43 @@ crt_status sq_redeem_in_txn(crt_ctx *ctx, store_redemption *j)
 	return savepoint(ctx, "RELEASE job");
 }
 
+/* A bulk inside the caller's transaction: the prepared inserts of each row
+ * in turn (SQLite answers in-process: no round trips to save). */
+static crt_status sq_insert_many(crt_ctx *ctx, const store_token_new *rows, size_t n,
+                                 int64_t now, size_t *failed)
+{
+	crt_status r = CRT_OK;
+	size_t i;
+	int added;
+
+	for (i = 0; i < n && r == CRT_OK; i++) {
+		const store_token_new *t = &rows[i];
+		if ((r = seam(ctx, "token insert")) != CRT_OK ||
+		    (r = sq_insert(ctx, t->token, t->hash, now)) != CRT_OK ||
+		    (r = seam(ctx, "audit insert")) != CRT_OK ||
+		    (r = sq_audit_append(ctx, t->audit.at, t->audit.actor ? t->audit.actor : "unknown",
+		                         t->audit.action, t->audit.object, t->audit.detail)) !=
+		        CRT_OK)
+			break;
+		if (t->event != NULL && ((r = seam(ctx, "event insert")) != CRT_OK ||
+		                         (r = sqlite_event_ops.append(ctx, t->event, &added)) != CRT_OK))
+			break;
+	}
+	if (r == CRT_E_STORE && (sqlite3_extended_errcode(sq_db(ctx)) == SQLITE_CONSTRAINT_UNIQUE ||
+	                         sqlite3_extended_errcode(sq_db(ctx)) == SQLITE_CONSTRAINT_PRIMARYKEY)) {
+		/* a unique key already stored: already_exists, as on PostgreSQL */
+		char why[sizeof(ctx->detail)];
+		snprintf(why, sizeof(why), "%s", ctx->detail);
+		r = ctx_fail(ctx, CRT_E_EXISTS, "%s", why);
+	}
+	/* a row the store refused (a constraint) is named; a busy or lost store is not the row's */
+	*failed = r == CRT_E_EXISTS || r == CRT_E_STORE ? i : n;
+	return r;
+}
+
 const struct store_token_ops sqlite_token_ops = {
     .insert = sq_insert,
+    .insert_many = sq_insert_many,
     .by_id = sq_by_id,
     .by_hash = sq_by_hash,
     .list = sq_list,

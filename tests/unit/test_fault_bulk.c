@@ -7,11 +7,17 @@
  * event) or exactly all of them, each with its audit row and event.
  * Backend-neutral (also run on PostgreSQL by t_pg_units).
  *
+ * A bulk that fails in the middle on the real store is stored as none of
+ * it too: a token number 500 already stored by a concurrent writer (a unique
+ * key), and on PostgreSQL a bulk whose statement the server cancels
+ * (statement_timeout) while another writer holds a table it writes.
+ *
  * The calls of one run are counted first (store_fault_calls), so a store
  * call added later is covered without touching this file.
  */
 #include <limits.h>
 #include <pthread.h>
+#include <sqlite3.h>
 
 #include "testutil.h"
 #include "internal.h"
@@ -155,6 +161,162 @@ static void two_bulks_at_the_same_time_are_each_whole(void **s)
 	tu_instance_free(&fi);
 }
 
+/* Another writer on the instance's store: its own connection (PostgreSQL:
+ * the instance's schema on the test server; SQLite: the file). */
+typedef struct writer {
+	sqlite3 *db;
+#ifdef CRT_HAVE_LIBPQ
+	PGconn *pg;
+#endif
+} writer;
+
+static void writer_exec(writer *w, const char *sql)
+{
+#ifdef CRT_HAVE_LIBPQ
+	if (w->pg != NULL) {
+		PGresult *r = PQexec(w->pg, sql);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+			fail_msg("%s: %s", sql, PQerrorMessage(w->pg));
+		PQclear(r);
+		return;
+	}
+#endif
+	if (sqlite3_exec(w->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(w->db));
+}
+
+static void writer_open(const test_instance *t, writer *w)
+{
+	memset(w, 0, sizeof(*w));
+#ifdef CRT_HAVE_LIBPQ
+	if (t->pg_schema[0]) {
+		char set[128];
+		w->pg = PQconnectdb(getenv("CRTOKEN_TEST_CONNINFO"));
+		if (PQstatus(w->pg) != CONNECTION_OK)
+			fail_msg("connecting to the test PostgreSQL: %s", PQerrorMessage(w->pg));
+		snprintf(set, sizeof(set), "SET search_path = %s", t->pg_schema);
+		writer_exec(w, set);
+		return;
+	}
+#endif
+	char db[512];
+	tu_db_path(t, db, sizeof(db));
+	assert_int_equal(sqlite3_open_v2(db, &w->db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(w->db, 5000);
+}
+
+static void writer_close(writer *w)
+{
+#ifdef CRT_HAVE_LIBPQ
+	if (w->pg != NULL)
+		PQfinish(w->pg);
+#endif
+	if (w->db != NULL)
+		sqlite3_close(w->db);
+	memset(w, 0, sizeof(*w));
+}
+
+struct big_bulk {
+	crt_ctx *ctx;
+	const char *name;
+	crt_status r;
+	char detail[512];
+};
+
+static void *big_bulk_thread(void *p)
+{
+	struct big_bulk *j = p;
+	crt_token_spec spec = {.name = j->name};
+	crt_token_batch b;
+	j->r = crt_token_create_many(j->ctx, &spec, 1, CRT_BULK_MAX, "test", &b);
+	snprintf(j->detail, sizeof(j->detail), "%s", crt_errdetail(j->ctx));
+	if (j->r != CRT_OK)
+		assert_batch_empty(&b);
+	crt_token_batch_clear(&b);
+	return NULL;
+}
+
+/* A concurrent writer's transaction stores a token named like number 500
+ * of the bulk (under a unique index on the name, planted for the test) and
+ * commits while the bulk runs (PostgreSQL: the bulk's insert waits for it;
+ * SQLite: its write lock does): the bulk fails as already_exists naming
+ * number 500, and the store holds only the writer's row. Either order of
+ * the two gives the same answer. */
+static void a_bulk_meeting_a_concurrent_writers_token_halfway_stores_none_and_names_it(void **s)
+{
+	test_instance fi;
+	writer w;
+	pthread_t th;
+	struct big_bulk job = {.name = "planted"};
+	tu_instance(&fi);
+	writer_open(&fi, &w);
+	writer_exec(&w, "CREATE UNIQUE INDEX planted_name ON tokens(name)");
+	snapshot before = snap(&fi);
+
+	writer_exec(&w, w.db != NULL ? "BEGIN IMMEDIATE" : "BEGIN");
+	writer_exec(&w, "INSERT INTO tokens(id, hash, name, created_at, expires_at, updated_at) "
+	                "VALUES ('token-planted', 'planted-hash', 'planted-500', 1, 1, 1)");
+	job.ctx = fi.ctx;
+	assert_int_equal(pthread_create(&th, NULL, big_bulk_thread, &job), 0);
+	writer_exec(&w, "COMMIT");
+	pthread_join(th, NULL);
+	if (job.r != CRT_E_EXISTS)
+		fail_msg("got %s (%s)", crt_status_name(job.r), job.detail);
+	if (strstr(job.detail, "token number 500 of the bulk (none was made)") == NULL)
+		fail_msg("the detail does not name token number 500: %s", job.detail);
+	snapshot after = snap(&fi);
+	assert_int_equal(after.tokens, before.tokens + 1); /* the writer's */
+	assert_int_equal(after.audit, before.audit);
+	assert_int_equal(after.events, before.events);
+	assert_int_equal(q(&fi, "SELECT count(*) FROM tokens WHERE name LIKE 'planted-%'"), 1);
+	/* the name free again, the bulk goes through whole */
+	writer_exec(&w, "DELETE FROM tokens WHERE id = 'token-planted'");
+	big_bulk_thread(&job);
+	assert_int_equal(job.r, CRT_OK);
+	assert_int_equal(q(&fi, "SELECT count(*) FROM tokens WHERE name LIKE 'planted-%'"),
+	                 CRT_BULK_MAX);
+	writer_close(&w);
+	tu_instance_free(&fi);
+}
+
+/* Another writer holds a table the bulk writes (PostgreSQL: the events
+ * table, locked; SQLite: the write lock) past the store's wait: the bulk
+ * fails as store_busy (PostgreSQL: its one statement cancelled by the
+ * server's statement_timeout, tokens and audit rows already inserted in it)
+ * and nothing of it is stored; once the writer is done it goes through. */
+static void a_bulk_held_up_by_another_writer_past_the_timeout_stores_none(void **s)
+{
+	test_instance fi;
+	writer w;
+	struct big_bulk job = {.name = "held"};
+	tu_instance_init(&fi, NULL);
+	tu_config_append(&fi, "[store]\nstatement_timeout_ms = 300\nbusy_timeout_ms = 300\n");
+	tu_open(&fi);
+	writer_open(&fi, &w);
+	snapshot before = snap(&fi);
+
+	if (w.db != NULL)
+		writer_exec(&w, "BEGIN IMMEDIATE");
+	else
+		writer_exec(&w, "BEGIN; LOCK TABLE events IN EXCLUSIVE MODE");
+	job.ctx = fi.ctx;
+	big_bulk_thread(&job);
+	writer_exec(&w, "ROLLBACK");
+	if (job.r != CRT_E_STORE_BUSY)
+		fail_msg("got %s (%s)", crt_status_name(job.r), job.detail);
+	assert_true(job.detail[0] != '\0');
+	snapshot after = snap(&fi);
+	assert_int_equal(after.tokens, before.tokens);
+	assert_int_equal(after.audit, before.audit);
+	assert_int_equal(after.events, before.events);
+	big_bulk_thread(&job);
+	assert_int_equal(job.r, CRT_OK);
+	assert_int_equal(snap(&fi).tokens, before.tokens + CRT_BULK_MAX);
+	assert_int_equal(snap(&fi).events, before.events + CRT_BULK_MAX);
+	writer_close(&w);
+	tu_instance_free(&fi);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +324,9 @@ int main(void)
 	    cmocka_unit_test(
 	        a_bulk_whose_commit_is_lost_is_stored_whole_with_every_audit_row_and_event),
 	    cmocka_unit_test(two_bulks_at_the_same_time_are_each_whole),
+	    cmocka_unit_test(
+	        a_bulk_meeting_a_concurrent_writers_token_halfway_stores_none_and_names_it),
+	    cmocka_unit_test(a_bulk_held_up_by_another_writer_past_the_timeout_stores_none),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
