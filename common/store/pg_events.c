@@ -2,7 +2,11 @@
  * pg_events.c — the PostgreSQL backend's event verbs (port_events.h), the
  * same contracts as store/sqlite_events.c. The claim locks the rows it
  * takes with FOR UPDATE SKIP LOCKED, so claims of several nodes running at
- * once take different deliveries instead of waiting on each other.
+ * once take different deliveries instead of waiting on each other. The
+ * rows to take are chosen once (a MATERIALIZED CTE): as a subquery in
+ * UPDATE … FROM the planner may scan them again in a join, and each scan
+ * SKIPs the rows the statement itself just updated and LIMITs the next
+ * ones — a claim of [events] batch = 1 then took every due delivery.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -125,11 +129,11 @@ static crt_status pg_ev_claim(crt_ctx *ctx, const char *node, int64_t now, int64
 	pp_int(&p, now);
 	pp_int(&p, limit);
 	if ((r = pg_exec(ctx,
-			 "UPDATE event_deliveries d SET lease_owner = $1, lease_until = $2 "
-			 "FROM (SELECT event_seq, sink FROM event_deliveries "
+			 "WITH c AS MATERIALIZED (SELECT event_seq, sink FROM event_deliveries "
 			 " WHERE state = 'pending' AND next_at <= $3 AND lease_until <= $3 "
-			 " ORDER BY event_seq LIMIT $4 FOR UPDATE SKIP LOCKED) c "
-			 "WHERE d.event_seq = c.event_seq AND d.sink = c.sink "
+			 " ORDER BY event_seq LIMIT $4 FOR UPDATE SKIP LOCKED) "
+			 "UPDATE event_deliveries d SET lease_owner = $1, lease_until = $2 "
+			 "FROM c WHERE d.event_seq = c.event_seq AND d.sink = c.sink "
 			 "AND d.state = 'pending' AND d.lease_until <= $3 "
 			 "RETURNING d.event_seq, d.sink, d.attempts, d.first_at, "
 			 "(SELECT body FROM events e WHERE e.seq = d.event_seq)",

@@ -655,6 +655,54 @@ static int cmd_bulk(long n, int on_pg)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- route */
+
+/* The routing of N events to their sinks after a bulk of N tokens (N
+ * token.created events): one crt_events_deliver pass with two command sinks
+ * taking every event and [events] batch = 1, so the pass routes all N (N
+ * events marked, 2N deliveries added; a pass routes at most 500) and sends
+ * just one (/bin/true). */
+static int cmd_route(long n, int on_pg)
+{
+	char conninfo[600];
+	crt_token_spec many = {.name = "routed"};
+	crt_token_batch b;
+	crt_events_pass pass;
+	crt_ctx *ctx;
+	double t0, route_s;
+	FILE *f;
+
+	if (n < 1 || n > 500)
+		die("route: N must be 1..500 (what one pass routes)");
+	make_instance("full");
+	if ((f = fopen(inst_conf, "a")) == NULL)
+		die("config");
+	fprintf(f, "\n[events]\nbatch = 1\n"
+	           "[events.sink a]\ntype = command\ncommand = /bin/true\n"
+	           "[events.sink b]\ntype = command\ncommand = /bin/true\n");
+	fclose(f);
+	if (on_pg) {
+		pg_schema_make(conninfo, sizeof(conninfo));
+		use_pg(conninfo);
+	}
+	ctx = open_ctx();
+	if (crt_token_create_many(ctx, &many, 1, (size_t)n, "bench", &b) != CRT_OK)
+		die(crt_errdetail(ctx));
+	crt_token_batch_clear(&b);
+	t0 = now_s();
+	if (crt_events_deliver(ctx, "bench", &pass) != CRT_OK)
+		die(crt_errdetail(ctx));
+	route_s = now_s() - t0;
+	if (pass.routed != (size_t)n)
+		die("route: not every event was routed");
+	printf("route %sn=%ld sinks=2 route_s=%.3f routed=%zu sent=%zu\n",
+	       on_pg ? "store=postgresql " : "", n, route_s, pass.routed, pass.attempted);
+	crt_close(ctx);
+	remove_instance();
+	pg_schema_drop();
+	return 0;
+}
+
 /* ---------------------------------------------------------------- paging */
 
 /*
@@ -902,6 +950,10 @@ int main(int argc, char **argv)
 		return cmd_bulk(atol(argv[2]), 0);
 	if (argc == 4 && strcmp(argv[1], "bulk") == 0 && strcmp(argv[3], "postgresql") == 0)
 		return cmd_bulk(atol(argv[2]), 1);
+	if (argc == 3 && strcmp(argv[1], "route") == 0)
+		return cmd_route(atol(argv[2]), 0);
+	if (argc == 4 && strcmp(argv[1], "route") == 0 && strcmp(argv[3], "postgresql") == 0)
+		return cmd_route(atol(argv[2]), 1);
 	if (argc == 4 && strcmp(argv[1], "lookup") == 0)
 		return cmd_lookup(atol(argv[2]), atol(argv[3]), 0);
 	if (argc == 5 && strcmp(argv[1], "lookup") == 0 && strcmp(argv[4], "postgresql") == 0)
@@ -912,6 +964,7 @@ int main(int argc, char **argv)
 			"       bench_core redeem full|normal THREADS N [softhsm2|cfssl]\n"
 			"       bench_core lookup ROWS LOOKUPS\n"
 			"       bench_core bulk N [postgresql]\n"
+			"       bench_core route N [postgresql]\n"
 			"       bench_core paging ROWS [postgresql]\n");
 	return 2;
 }

@@ -103,6 +103,8 @@ rec "$("$CORE" lookup 1000 20000)"
 rec "$("$CORE" lookup "$ROWS" 20000)"
 # 7. 1,000 tokens: one bulk call (one transaction) vs 1,000 single creations
 rec "$("$CORE" bulk 1000)"
+# 7. routing the 500 events of one delivery pass to two sinks (after a bulk)
+rec "$("$CORE" route 500)"
 # 8. page 1 (size 50) of 100,000 tokens / audit rows: read all and cut
 # (before the store paged) vs the store's page (LIMIT/OFFSET + count)
 PAGING_ROWS=${BENCH_PAGING_ROWS:-100000}
@@ -122,6 +124,7 @@ if pkg-config --exists libpq && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2
 		rec "$("$CORE" lookup 1000 20000 postgresql)"
 		rec "$("$CORE" lookup "$ROWS" 20000 postgresql)"
 		rec "$("$CORE" bulk 1000 postgresql)"
+		rec "$("$CORE" route 500 postgresql)"
 		rec "$("$CORE" paging "$PAGING_ROWS" postgresql)"
 		# 3. HTTP redemption with crtokend on PostgreSQL (gate off)
 		if [ -x "$BUILD/bin/crtokend" ] && command -v wrk >/dev/null; then
@@ -298,6 +301,13 @@ for st in "" "store=postgresql "; do
 	[ -n "$l" ] || continue
 	printf '%-58s %12s %10s\n' "7. 1,000 tokens: 1,000 creations / one bulk${st:+ (PostgreSQL)}" \
 		"$(val "$l" single_s)/$(val "$l" bulk_s)s" "$(val "$l" speedup)x"
+done
+for st in "" "store=postgresql "; do
+	l=$(get "^route ${st}n=500 ")
+	[ -n "$l" ] || continue
+	printf '%-58s %11ss %10s
+' "7. one delivery pass routing 500 events to 2 sinks${st:+ (PG)}" \
+		"$(val "$l" route_s)" ""
 done
 grep -E '^radius: |^radius-seen: |^radius-pg: |^pam: ' "$OUT" | sed 's/^/   /'
 echo

@@ -437,6 +437,35 @@ static void a_command_past_its_timeout_is_killed_and_counted_as_failed(void **st
 	tu_instance_free(&t);
 }
 
+/* A pass claims at most [events] batch deliveries however many are due
+ * (on PostgreSQL the claim once took every due delivery: its subquery's
+ * LIMIT ... SKIP LOCKED was scanned again in the join, each scan skipping
+ * the rows just claimed), and a second pass the next ones. */
+static void a_pass_claims_at_most_its_batch_of_the_due_deliveries(void **state)
+{
+	test_instance t;
+	crt_token_batch b;
+	crt_events_pass p;
+	tu_instance_init(&t, NULL);
+	command_sink(&t, "token.created", "[events]\nbatch = 3\n");
+	tu_open(&t);
+	crt_token_spec spec = {.name = "many"};
+	assert_int_equal(crt_token_create_many(t.ctx, &spec, 1, 300, "test", &b), CRT_OK);
+	crt_token_batch_clear(&b);
+	assert_int_equal(crt_events_deliver(t.ctx, "unit", &p), CRT_OK);
+	assert_int_equal(p.routed, 300);
+	assert_int_equal(p.attempted, 3);
+	assert_int_equal(p.delivered, 3);
+	assert_int_equal(got_lines(&t), 3);
+	assert_int_equal(crt_events_deliver(t.ctx, "unit", &p), CRT_OK);
+	assert_int_equal(p.attempted, 3);
+	assert_int_equal(got_lines(&t), 6);
+	assert_int_equal(q(&t, "SELECT count(DISTINCT event_seq) FROM event_attempts"), 6);
+	assert_int_equal(q(&t, "SELECT count(*) FROM event_deliveries WHERE state = 'pending'"),
+			 294);
+	tu_instance_free(&t);
+}
+
 static void a_delivery_lease_is_held_by_one_node_until_it_runs_out(void **state)
 {
 	test_instance t;
@@ -578,6 +607,7 @@ int main(void)
 	    cmocka_unit_test(a_command_sink_gets_the_events_its_filter_takes_on_stdin),
 	    cmocka_unit_test(a_failing_command_is_retried_with_backoff_then_given_up),
 	    cmocka_unit_test(a_command_past_its_timeout_is_killed_and_counted_as_failed),
+	    cmocka_unit_test(a_pass_claims_at_most_its_batch_of_the_due_deliveries),
 	    cmocka_unit_test(a_delivery_lease_is_held_by_one_node_until_it_runs_out),
 	    cmocka_unit_test(bad_sink_configurations_are_refused_at_load_with_the_reason),
 	};
