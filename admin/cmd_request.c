@@ -1,5 +1,5 @@
 /*
- * cmd_request.c — `crtoken-admin request list|show|approve|deny`: the
+ * cmd_request.c — `crtoken-admin request list|show|approve|deny|cancel`: the
  * certificate requests that redemptions of tokens requiring approval
  * stored (the approval workflow; rules and transactions in libcrtoken's
  * request.c).
@@ -15,12 +15,14 @@ int cmd_request(admin_env *env, int argc, char **argv);
 enum { RQ_STATE = 1, RQ_JSON, RQ_USER, RQ_LIMIT, RQ_REASON, RQ_OUT };
 
 static const char request_help[] =
-    "usage: crtoken-admin request list [--state pending|approved|denied|issued|expired]\n"
+    "usage: crtoken-admin request list [--state pending|approved|denied|issued|expired|\n"
+    "                                  cancelled]\n"
     "                                  [--user USER] [--limit N | --page N --size N\n"
     "                                  --sort createdAt|expiresAt|decidedAt] [--json]\n"
     "       crtoken-admin request show ID [--json]\n"
     "       crtoken-admin request approve ID [--out FILE] [--json]\n"
-    "       crtoken-admin request deny ID --reason TEXT [--json]\n\n"
+    "       crtoken-admin request deny ID --reason TEXT [--json]\n"
+    "       crtoken-admin request cancel ID [--json]\n\n"
     "Certificate requests: a redemption of a token that requires approval (made so\n"
     "at creation, or by a profile with approval = required) stores its CSR, the\n"
     "subject fields\n"
@@ -32,7 +34,9 @@ static const char request_help[] =
     "in the same transaction. A request no longer pending (approved, denied, or\n"
     "expired after [requests] pending_lifetime) is request_state; an unknown id\n"
     "request_unknown (exit status 3). list is newest first; --state approved lists\n"
-    "the issued ones (approval issues at once).\n";
+    "the issued ones (approval issues at once). cancel withdraws a pending request\n"
+    "(as its requester may, with its poll secret or login): it becomes cancelled,\n"
+    "nothing is issued for it, the token stays used; request.cancelled is raised.\n";
 
 static void print_request(const crt_request *q)
 {
@@ -84,7 +88,8 @@ static int request_list(admin_env *env, admin_call *call)
 			if ((f.state = crt_request_state_parse(optarg)) < 0)
 				return admin_usage_error(
 				    call->cmd,
-				    "--state takes pending, approved, denied, issued or expired");
+				    "--state takes pending, approved, denied, issued, expired or "
+				    "cancelled");
 			break;
 		case RQ_USER: f.user = optarg; break;
 		case RQ_LIMIT:
@@ -238,13 +243,38 @@ static int request_deny(admin_env *env, admin_call *call)
 	return rc;
 }
 
+static int request_cancel(admin_env *env, admin_call *call)
+{
+	crt_request q = {0};
+	crt_request_canceller by = {.actor = admin_actor()};
+	int c, rc;
+	crt_status r;
+
+	while ((c = admin_getopt(call)) > 0)
+		if (c == RQ_JSON)
+			env->json = 1;
+	if (c < 0 || admin_operands(call, 1, "a request id") != 0)
+		return call->exit;
+	if ((rc = admin_open(env, CRT_OPEN_NO_CA)) != EXIT_OK)
+		return rc;
+	if ((r = crt_request_cancel(env->ctx, call->argv[optind], &by, &q)) != CRT_OK)
+		return admin_fail(env, r);
+	if (env->json)
+		rc = admin_json_print_shape(crt_request_json(&q, 0));
+	else
+		printf("Cancelled request %s\n", q.id);
+	crt_request_clear(&q);
+	return rc;
+}
+
 static const admin_action list_action = {"list", list_opts, NULL, NULL, request_list};
 static const admin_action show_action = {"show", show_opts, NULL, NULL, request_show};
 static const admin_action approve_action = {"approve", approve_opts, NULL, NULL, request_approve};
 static const admin_action deny_action = {"deny", deny_opts, NULL, NULL, request_deny};
+static const admin_action cancel_action = {"cancel", show_opts, NULL, NULL, request_cancel};
 
 static const admin_action *const request_actions[] = {
-    &list_action, &show_action, &approve_action, &deny_action, NULL,
+    &list_action, &show_action, &approve_action, &deny_action, &cancel_action, NULL,
 };
 
 static const admin_group request_group = {

@@ -1378,14 +1378,17 @@ crt_status crt_redeem_preview(crt_ctx *ctx, const crt_redeem_req *req,
  * CA and profile; the request becomes issued, with request.approved and
  * certificate.issued) or denies it (a reason; request.denied). A pending
  * request not decided within [requests] pending_lifetime expires
- * (crt_maintain marks it, audited, request.expired).
+ * (crt_maintain marks it, audited, request.expired). Its requester (or an
+ * admin) may cancel it while it is pending (crt_request_cancel;
+ * request.cancelled): nothing is issued for it then, and the token stays
+ * used (single use).
  *
  * The requester polls with the poll secret returned once at submission
  * ("crq_..."; only its SHA-256 is stored), so a device waits without
  * logging in again; a logged-in user also sees their requests
  * (crt_request_list with user).
  *
- * States as stored: pending, issued, denied, expired. "approved" names the
+ * States as stored: pending, issued, denied, expired, cancelled. "approved" names the
  * decision: approval signs in the same transaction, so an approved request
  * is stored as issued, and listing by approved lists the issued ones.
  */
@@ -1395,6 +1398,7 @@ enum crt_request_state {
 	CRT_REQUEST_DENIED,
 	CRT_REQUEST_ISSUED,
 	CRT_REQUEST_EXPIRED,
+	CRT_REQUEST_CANCELLED, /* by its requester (or an admin) while pending */
 };
 const char *crt_request_state_name(int state);
 /* "pending" ... → state; -1 if unknown. */
@@ -1472,6 +1476,33 @@ crt_status crt_request_approve(crt_ctx *ctx, const char *id, const char *actor,
  * transaction; the same refusals as approve. */
 crt_status crt_request_deny(crt_ctx *ctx, const char *id, const char *reason,
 			    const char *actor) CRT_MUST_CHECK;
+/*
+ * Who cancels a request (crt_request_cancel): its requester with the poll
+ * secret returned at submission (poll_secret), its requester logged in
+ * (user: the PAM login, which must be the request's requester), or an
+ * admin the adapter authenticated (both NULL; actor names them, e.g.
+ * "apikey:<id>"). The audit actor is the requester's name (with the poll
+ * secret: the stored requester, else "requester"), or actor for an admin.
+ */
+typedef struct crt_request_canceller {
+	const char *poll_secret;
+	const char *user;
+	const char *actor;
+} crt_request_canceller;
+/*
+ * Cancel pending request id (pending -> cancelled): the state change, its
+ * request.cancel audit row and the request.cancelled event in one
+ * transaction, a guarded change of the still pending row (a concurrent
+ * approve or deny and this cancel: exactly one wins). A request no longer
+ * pending (issued, denied, expired, cancelled already) is
+ * CRT_E_REQUEST_STATE with nothing changed; a wrong poll secret or an
+ * unknown id with one is CRT_E_AUTH_FAILED (as crt_request_poll); another
+ * user's request is CRT_E_REQUEST_UNKNOWN, like one that does not exist.
+ * The token stays used. out (may be NULL) receives the request as it is
+ * afterwards (crt_request_clear).
+ */
+crt_status crt_request_cancel(crt_ctx *ctx, const char *id, const crt_request_canceller *by,
+			      crt_request *out) CRT_MUST_CHECK;
 /* Mark every pending request past its expiry expired (request.expire
  * audit row and request.expired event each, one transaction); *n (may be
  * NULL) = how many. Part of crt_maintain. */
@@ -1758,8 +1789,8 @@ crt_status crt_audit_event(crt_ctx *ctx, const char *actor, const char *action,
  * The event outbox (events.c; README "Events"). A change writes its event
  * in its own transaction: token.created, token.deleted, certificate.issued,
  * certificate.revoked, otp.locked, certificate.expiring (the daily check);
- * request.pending / request.approved / request.denied are defined for the
- * approval workflow. An event's body is JSON: {"id","type","time","actor",
+ * request.pending / request.approved / request.denied / request.expired /
+ * request.cancelled are the approval workflow's. An event's body is JSON: {"id","type","time","actor",
  * "subject":{...}} — never a secret or a token string. Delivery to the
  * [events.sink NAME] sinks is at least once: a receiver may see an event
  * twice (after a node died while sending) and tells by its id.

@@ -2,7 +2,8 @@
  * request.c — the approval workflow on the domain side (crtoken.h,
  * "certificate requests"): the request a redemption of a token that
  * requires approval stores, and the decisions on it — approve (the stored
- * CSR signed as the redemption would have: redeem_sign), deny, expire.
+ * CSR signed as the redemption would have: redeem_sign), deny, expire, and
+ * the requester's cancel.
  * Each change is one write transaction with its audit row and event; the
  * state transitions are the pure rule of rules/request.c; every write is a
  * guarded verb of the store area (store/port_requests.h) whose row count is
@@ -287,7 +288,7 @@ crt_status crt_request_list(crt_ctx *ctx, const crt_request_filter *f, crt_reque
 	ctx_clear_detail(ctx);
 	*out = NULL;
 	*n = 0;
-	if (state < -1 || state > CRT_REQUEST_EXPIRED)
+	if (state < -1 || state > REQUEST_STATE_LAST)
 		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no such request state");
 	request_state_bounds(state, now, &b);
 	if ((r = store_request_list(ctx, &b, f != NULL ? f->user : NULL, limit > 0 ? limit : 100,
@@ -310,7 +311,7 @@ crt_status crt_request_page(crt_ctx *ctx, const crt_request_filter *f, const crt
 	*out = NULL;
 	*n = 0;
 	*total = 0;
-	if (state < -1 || state > CRT_REQUEST_EXPIRED)
+	if (state < -1 || state > REQUEST_STATE_LAST)
 		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "no such request state");
 	if (!paging_valid(p, crt_request_sort_fields))
 		return ctx_fail(ctx, CRT_E_PAGE_INVALID, "not a page crt_page_parse makes");
@@ -536,6 +537,125 @@ crt_status crt_request_deny(crt_ctx *ctx, const char *id, const char *reason, co
 fail:
 	store_rollback(ctx);
 out:
+	free(detail);
+	crt_token_clear(&t);
+	crt_request_clear(&q);
+	return r;
+}
+
+/* Who may cancel q (crt_request_cancel): the poll secret compared as
+ * hashes against stored, or the login against its requester, or an admin.
+ * The audit actor into *actor (borrowed from by or q). */
+static crt_status cancel_allowed(crt_ctx *ctx, const crt_request_canceller *by,
+                                 const crt_request *q, const char *stored, const char **actor)
+{
+	char given[65];
+	int ok;
+
+	if (by->poll_secret != NULL) {
+		token_hash(by->poll_secret, given);
+		ok = strlen(stored) == 64 && CRYPTO_memcmp(stored, given, 64) == 0;
+		OPENSSL_cleanse(given, sizeof(given));
+		if (!ok)
+			return ctx_fail(ctx, CRT_E_AUTH_FAILED,
+			                "no request with this id and poll secret");
+		*actor = q->requester != NULL ? q->requester : "requester";
+		return CRT_OK;
+	}
+	if (by->user != NULL) {
+		/* another user's request reads like none at all */
+		if (q->requester == NULL || strcmp(q->requester, by->user) != 0)
+			return ctx_fail(ctx, CRT_E_REQUEST_UNKNOWN, "no certificate request %.64s of %s",
+			                q->id, by->user);
+		*actor = by->user;
+		return CRT_OK;
+	}
+	*actor = by->actor != NULL ? by->actor : "admin";
+	return CRT_OK;
+}
+
+crt_status crt_request_cancel(crt_ctx *ctx, const char *id, const crt_request_canceller *by,
+                              crt_request *out)
+{
+	crt_request q = {0};
+	crt_token t = {0};
+	char stored[65] = "", *detail = NULL;
+	const char *actor = NULL, *why, *how;
+	int64_t now = crt_now();
+	int changed = 0, to;
+	crt_status r;
+	jbuf j;
+
+	ctx_clear_detail(ctx);
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (by == NULL || (by->poll_secret != NULL && by->user != NULL))
+		return ctx_fail(ctx, CRT_E_INVALID_ARGUMENT, "cancel by a poll secret or a login");
+	if (by->poll_secret != NULL &&
+	    (strncmp(by->poll_secret, CRT_POLL_PREFIX, 4) != 0 ||
+	     strlen(by->poll_secret) != CRT_TOKEN_STRLEN))
+		return ctx_fail(ctx, CRT_E_AUTH_FAILED, "not a poll secret (" CRT_POLL_PREFIX "...)");
+	how = by->poll_secret != NULL ? "pollSecret" : by->user != NULL ? "login" : "admin";
+	r = load(ctx, id, now, &q, stored);
+	if (by->poll_secret != NULL && (r == CRT_E_REQUEST_UNKNOWN || r == CRT_E_INVALID_ARGUMENT))
+		r = ctx_fail(ctx, CRT_E_AUTH_FAILED, "no request with this id and poll secret");
+	if (r != CRT_OK || (r = cancel_allowed(ctx, by, &q, stored, &actor)) != CRT_OK)
+		goto out;
+	if ((r = request_decide(q.state, q.expires_at, now, REQUEST_CANCEL, &to, &why)) != CRT_OK) {
+		r = ctx_fail(ctx, r, "request %s: %s", id, why);
+		goto out;
+	}
+	if ((r = owner_of(ctx, q.token_id, now, &t)) != CRT_OK)
+		goto out;
+	jb_begin(&j);
+	jb_str(&j, "token", q.token_id);
+	jb_str(&j, "requester", q.requester);
+	jb_str(&j, "by", how);
+	if ((detail = jb_end(&j)) == NULL) {
+		r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+		goto out;
+	}
+	event_subject es = {.request_id = q.id,
+	                    .token_id = q.token_id,
+	                    .token_name = q.token_name,
+	                    .owner = t.owner,
+	                    .owner_email = t.owner_email,
+	                    .common_name = q.cn,
+	                    .user = q.requester};
+	store_request_change ch = {.id = q.id, .to = to, .now = now, .decided_by = actor};
+
+	if ((r = store_begin_write(ctx)) != CRT_OK)
+		goto out;
+	if ((r = store_request_decide(ctx, &ch, &changed)) != CRT_OK)
+		goto fail;
+	if (!changed) {
+		store_rollback(ctx);
+		r = lost_decision(ctx, id, REQUEST_CANCEL, now);
+		goto out;
+	}
+	if ((r = audit_write(ctx, actor, "request.cancel", q.id, detail)) != CRT_OK ||
+	    (r = event_emit(ctx, "request.cancelled", actor, &es, NULL, NULL)) != CRT_OK)
+		goto fail;
+	r = store_commit(ctx);
+	if (r == CRT_E_STORE_COMMIT_UNKNOWN)
+		r = resolve_lost(ctx, q.id, CRT_REQUEST_CANCELLED, "cancellation");
+	if (r == CRT_OK && out != NULL) {
+		q.state = CRT_REQUEST_CANCELLED;
+		q.decided_at = now;
+		free(q.decided_by);
+		if ((q.decided_by = dup_str(actor)) == NULL) {
+			r = ctx_fail(ctx, CRT_E_NOMEM, "request %s is cancelled; out of memory copying it",
+			             id);
+			goto out;
+		}
+		*out = q;
+		memset(&q, 0, sizeof(q));
+	}
+	goto out;
+fail:
+	store_rollback(ctx);
+out:
+	OPENSSL_cleanse(stored, sizeof(stored));
 	free(detail);
 	crt_token_clear(&t);
 	crt_request_clear(&q);

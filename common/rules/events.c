@@ -14,7 +14,7 @@ const char *const event_types[] = {
 	"token.created",       "token.deleted",       "request.pending",
 	"request.approved",    "request.denied",      "certificate.issued",
 	"certificate.revoked", "certificate.expiring", "otp.locked",
-	"request.expired",     NULL,
+	"request.expired",     "request.cancelled",   NULL,
 };
 
 int event_type_known(const char *name)

@@ -9,7 +9,7 @@
 static const char *const state_names[] = {
 	[CRT_REQUEST_PENDING] = "pending", [CRT_REQUEST_APPROVED] = "approved",
 	[CRT_REQUEST_DENIED] = "denied",   [CRT_REQUEST_ISSUED] = "issued",
-	[CRT_REQUEST_EXPIRED] = "expired",
+	[CRT_REQUEST_EXPIRED] = "expired", [CRT_REQUEST_CANCELLED] = "cancelled",
 };
 #define NSTATES ((int)(sizeof(state_names) / sizeof(state_names[0])))
 
@@ -59,6 +59,10 @@ crt_status request_decide(int stored, int64_t expires_at, int64_t now, int d, in
 			*to = CRT_REQUEST_DENIED;
 			return CRT_OK;
 		}
+		if (d == REQUEST_CANCEL) {
+			*to = CRT_REQUEST_CANCELLED;
+			return CRT_OK;
+		}
 		*why = "no such decision";
 		return CRT_E_INVALID_ARGUMENT;
 	case CRT_REQUEST_ISSUED:
@@ -70,6 +74,9 @@ crt_status request_decide(int stored, int64_t expires_at, int64_t now, int d, in
 		break;
 	case CRT_REQUEST_EXPIRED:
 		*why = "it expired before anyone decided";
+		break;
+	case CRT_REQUEST_CANCELLED:
+		*why = "it was cancelled";
 		break;
 	default:
 		*why = "its stored state is unknown";
@@ -95,7 +102,8 @@ void request_state_bounds(int s, int64_t now, request_bounds *b)
 		b->stored = CRT_REQUEST_ISSUED;
 		return;
 	case CRT_REQUEST_DENIED:
-		b->stored = CRT_REQUEST_DENIED;
+	case CRT_REQUEST_CANCELLED:
+		b->stored = s;
 		return;
 	case CRT_REQUEST_EXPIRED:
 		/* expired as stored, or pending past its expiry: the backend

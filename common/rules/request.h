@@ -5,7 +5,7 @@
  * backend filters a listing by. Unit-tested without a database
  * (tests/unit/test_rules_request.c).
  *
- * The stored state is one of pending, issued, denied, expired; a pending
+ * The stored state is one of pending, issued, denied, expired, cancelled; a pending
  * request whose expires_at has come reads expired before the scheduled
  * run marks it so (a request expires at expires_at itself).
  */
@@ -24,14 +24,18 @@ enum request_decision {
 	REQUEST_APPROVE = 1, /* pending -> issued (the certificate made with it) */
 	REQUEST_DENY,        /* pending -> denied */
 	REQUEST_EXPIRE,      /* pending past its expiry -> expired */
+	REQUEST_CANCEL,      /* pending -> cancelled (by its requester or an admin) */
 };
+
+/* The last state of enum crt_request_state (the range a filter may name). */
+#define REQUEST_STATE_LAST CRT_REQUEST_CANCELLED
 
 /*
  * May decision d be made on a request stored as stored with expires_at, at
  * now? CRT_OK with *to the state it leaves it in; otherwise
  * CRT_E_REQUEST_STATE and *why a static explanation ("it was denied",
- * "it expired", ...). Approve and deny need a pending request before its
- * expiry; expire needs a pending one at or after it.
+ * "it expired", ...). Approve, deny and cancel need a pending request
+ * before its expiry; expire needs a pending one at or after it.
  */
 crt_status request_decide(int stored, int64_t expires_at, int64_t now, int d, int *to,
 			  const char **why) CRT_MUST_CHECK;

@@ -100,6 +100,11 @@ static const char *auth_param(const char *header, const char *scheme)
 	return *header ? header : NULL;
 }
 
+int auth_is_basic(struct request *rq)
+{
+	return auth_param(req_header(rq, MHD_HTTP_HEADER_AUTHORIZATION), "Basic") != NULL;
+}
+
 int auth_admin(struct request *rq)
 {
 	const char *hdr, *key;

@@ -227,7 +227,9 @@ enum route_flags {
 	R_POLL = 1 << 8,     /* with R_ADMIN: "Bearer crq_..." (a certificate request's poll
 	                      * secret, checked by the handler) is taken instead of an API key */
 	R_ME = 1 << 9,       /* self-service: the login gate, required even with
-	                      * require_login = no (there is no "me" without it) */
+	                      * require_login = no (there is no "me" without it);
+	                      * with R_ADMIN | R_POLL: HTTP Basic credentials are
+	                      * taken as that login instead of an API key */
 };
 
 /* Largest OCSP request body (16 CertIDs, a signature and its certificates). */
@@ -308,6 +310,8 @@ int auth_admin(struct request *rq);
  * reserved until the handler ends it (auth_attempt_done), or else
  * auth_admin. 0, or -1 after replying. */
 int auth_poll(struct request *rq);
+/* Does rq carry "Authorization: Basic ..." (a login, not a Bearer key)? */
+int auth_is_basic(struct request *rq);
 /* Reply 403 permission_denied for rq's key and audit it
  * (http.permission_denied: method, route, scope or profile); needs rq->ctx. */
 /* 201 with a certificate just issued (and its PKCS#12; h_redeem.c). */
@@ -362,6 +366,7 @@ void h_request_list(struct request *rq);
 void h_request_get(struct request *rq);
 void h_request_approve(struct request *rq);
 void h_request_deny(struct request *rq);
+void h_request_cancel(struct request *rq);
 void h_me_requests(struct request *rq);
 void h_renew(struct request *rq);
 void h_ca_pem(struct request *rq);

@@ -8,6 +8,9 @@
  *        the certificate with its PEM and chain ("issued")
  *   POST /certificate-requests/{id}/approve           admin: sign it → 200 the certificate
  *   POST /certificate-requests/{id}/deny {"reason"}   admin → 200 the request
+ *   POST /certificate-requests/{id}/cancel            the requester (Bearer
+ *        <pollSecret>, or the PAM login that submitted it, HTTP Basic) or an
+ *        admin (requests:approve) → 200 the cancelled request
  *   GET  /me/requests                                 the logged-in user's own
  * Rules, transactions and refusals (request_state, request_unknown) are
  * libcrtoken's (request.c); this file maps JSON.
@@ -54,7 +57,7 @@ static void list_for(struct request *rq, const char *user, int paging)
 
 	if (state != NULL && (f.state = crt_request_state_parse(state)) < 0) {
 		reply_error(rq, CRT_E_REQUEST_INVALID,
-		            "state must be pending, approved, denied, issued or expired");
+		            "state must be pending, approved, denied, issued, expired or cancelled");
 		return;
 	}
 	if (limit != NULL && paged) {
@@ -193,6 +196,49 @@ void h_request_deny(struct request *rq)
 	}
 	reply_json(rq, 200, crt_request_json(&q, 0));
 out:
+	crt_request_clear(&q);
+	json_decref(obj);
+}
+
+void h_request_cancel(struct request *rq)
+{
+	static const char *const keys[] = {NULL};
+	crt_request_canceller by = {.actor = rq->actor};
+	json_t *obj = NULL;
+	crt_request q;
+	crt_status s;
+
+	memset(&q, 0, sizeof(q));
+	if (rq->body_len > 0) {
+		if ((obj = req_body_object(rq)) == NULL || req_only_keys(rq, obj, keys) != 0)
+			goto out;
+	}
+	if (rq->poll[0] != '\0')
+		by.poll_secret = rq->poll; /* the requester, by its poll secret */
+	else if (rq->user[0] != '\0')
+		by.user = rq->user; /* the requester, logged in */
+	s = crt_request_cancel(rq->ctx, rq->param, &by, &q);
+	if (rq->poll[0] != '\0') {
+		explicit_bzero(rq->poll, sizeof(rq->poll));
+		auth_attempt_done(rq, s == CRT_E_AUTH_FAILED);
+		if (s == CRT_E_AUTH_FAILED &&
+		    crt_audit_event(rq->ctx, "anonymous", "http.poll_failed", rq->param, NULL) !=
+		        CRT_OK)
+			log_msg(LOG_WARNING, "audit http.poll_failed failed: %s", crt_errdetail(rq->ctx));
+	}
+	if (s != CRT_OK) {
+		reply_status(rq, s);
+		if (s == CRT_E_AUTH_FAILED)
+			reply_header(rq, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+			             "Bearer realm=\"crtoken\", error=\"invalid_token\"");
+		goto out;
+	}
+	reply_json(rq, 200, crt_request_json(&q, 0));
+out:
+	if (rq->poll[0] != '\0') {
+		explicit_bzero(rq->poll, sizeof(rq->poll));
+		auth_attempt_done(rq, 0);
+	}
 	crt_request_clear(&q);
 	json_decref(obj);
 }

@@ -36,6 +36,10 @@ static const struct route routes[] = {
      CRT_SCOPE_REQUESTS_APPROVE},
     {"POST", "/certificate-requests/{id}/deny", h_request_deny, R_ADMIN | R_BODY,
      CRT_SCOPE_REQUESTS_APPROVE},
+    /* The requester cancels its pending request: the poll secret, or the
+     * PAM login that submitted it (HTTP Basic: R_ME), or an admin key. */
+    {"POST", "/certificate-requests/{id}/cancel", h_request_cancel,
+     R_ADMIN | R_POLL | R_ME | R_BODY_OPT, CRT_SCOPE_REQUESTS_APPROVE},
     /* The audit trail (h_audit.c): filters and pages. */
     {"GET", "/audit", h_audit_list, R_ADMIN, CRT_SCOPE_AUDIT_READ},
     /* The logged-in user's own requests (login gate). */

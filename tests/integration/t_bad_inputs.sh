@@ -255,7 +255,7 @@ bad "cli: cert import of a certificate crtoken issued (its CA is not a trusted i
 bad "cli: redeem --cert whose CN the token locks otherwise" cert_subject_mismatch "$A" redeem "$TOK" --cert "$T/other.up.pem"
 
 # ---------------------------------------------------------------- CLI: approval (certificate requests)
-# A request in each state: pending, issued (approved), denied, expired.
+# A request in each state: pending, issued (approved), denied, expired, cancelled.
 apr() { "$A" token create --name "$1" --approval required --json | jget - "d['token']"; }
 rq() { "$A" redeem "$1" --csr "$T/good.csr" --json 2>/dev/null | jget - "d['requestId']"; }
 PENDING_TOK=$(apr rq-pending)
@@ -269,6 +269,8 @@ sqlite3 "$DB" "UPDATE certificate_requests SET expires_at = created_at - 1 WHERE
 "$A" maintain >/dev/null
 RQ_LATE=$(rq "$(apr rq-late)") # past its expiry, not yet marked by maintain
 sqlite3 "$DB" "UPDATE certificate_requests SET expires_at = created_at - 1 WHERE id = '$RQ_LATE'"
+RQ_CANCELLED=$(rq "$(apr rq-cancelled)")
+"$A" request cancel "$RQ_CANCELLED" >/dev/null
 APPROVAL_TOK=$(apr rq-unused)
 bad "cli: approving a request twice" request_state "$A" request approve "$RQ_ISSUED"
 bad "cli: approving a denied request" request_state "$A" request approve "$RQ_DENIED"
@@ -279,6 +281,14 @@ bad "cli: denying a denied request again" request_state "$A" request deny "$RQ_D
 bad "cli: denying with an empty reason" field_invalid "$A" request deny "$RQ_PENDING" --reason ""
 bad "cli: denying with a control character in the reason" field_invalid "$A" request deny "$RQ_PENDING" --reason "$(printf 'a\033[2Jb')"
 bad "cli: approving an unknown request" request_unknown "$A" request approve request-00000000-0000-4000-8000-000000000000
+bad "cli: approving a cancelled request" request_state "$A" request approve "$RQ_CANCELLED"
+bad "cli: denying a cancelled request" request_state "$A" request deny "$RQ_CANCELLED" --reason late
+bad "cli: cancelling an issued request" request_state "$A" request cancel "$RQ_ISSUED"
+bad "cli: cancelling a denied request" request_state "$A" request cancel "$RQ_DENIED"
+bad "cli: cancelling an expired request" request_state "$A" request cancel "$RQ_EXPIRED"
+bad "cli: cancelling a request past its expiry before maintain marked it" request_state "$A" request cancel "$RQ_LATE"
+bad "cli: cancelling a cancelled request again" request_state "$A" request cancel "$RQ_CANCELLED"
+bad "cli: cancelling an unknown request" request_unknown "$A" request cancel request-00000000-0000-4000-8000-000000000000
 bad "cli: redeeming a token whose request is pending" token_used "$A" redeem "$PENDING_TOK" --csr "$T/good.csr"
 bad "cli: a certificate upload for a token that requires approval" approval_required "$A" redeem "$APPROVAL_TOK" --cert "$T/ok.up.pem"
 
@@ -300,6 +310,15 @@ bad "http: approving an unknown request is 404 request_unknown" request_unknown 
 bad "http: deciding without the API key is 401" "401 " http POST "/certificate-requests/$RQ_PENDING/approve"
 bad "http: polling with a guessed poll secret is 401" authentication_failed http GET "/certificate-requests/$RQ_PENDING" -H "$AH crq_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 bad "http: a listing by an unknown state is 400" request_invalid http GET "/certificate-requests?state=approvedish" -H "$AH $KEY"
+bad "http: cancelling an issued request is 409 request_state" request_state http POST "/certificate-requests/$RQ_ISSUED/cancel" -H "$AH $KEY"
+bad "http: cancelling a denied request is 409 request_state" request_state http POST "/certificate-requests/$RQ_DENIED/cancel" -H "$AH $KEY"
+bad "http: cancelling an expired request is 409 request_state" request_state http POST "/certificate-requests/$RQ_EXPIRED/cancel" -H "$AH $KEY"
+bad "http: cancelling a cancelled request again is 409 request_state" request_state http POST "/certificate-requests/$RQ_CANCELLED/cancel" -H "$AH $KEY"
+bad "http: approving a cancelled request is 409 request_state" request_state http POST "/certificate-requests/$RQ_CANCELLED/approve" -H "$AH $KEY"
+bad "http: cancelling with a guessed poll secret is 401" authentication_failed http POST "/certificate-requests/$RQ_PENDING/cancel" -H "$AH crq_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+bad "http: cancelling without credentials is 401" "401 " http POST "/certificate-requests/$RQ_PENDING/cancel"
+bad "http: cancelling with a body that has members is 400" request_invalid http POST "/certificate-requests/$RQ_PENDING/cancel" -H "$AH $KEY" -H "$CT" --data-binary '{"reason":"x"}'
+bad "http: cancelling an unknown request is 404 request_unknown" request_unknown http POST /certificate-requests/request-nope/cancel -H "$AH $KEY"
 bad "http: GENERATE for a token that requires approval is 422" approval_required http POST "$R/$APPROVAL_TOK" -H "$CT" --data-binary '{"type":"GENERATE"}'
 bad "http: approval other than required or none is field_invalid" field_invalid http POST /certificate-request-tokens -H "$AH $KEY" -H "$CT" --data-binary '{"name":"x","approval":"maybe"}'
 bad "http: wrong Content-Type is 415" "415 " http POST "$R/$TOK" -H 'Content-Type: text/plain' --data-binary "@$T/good2.json"

@@ -1,7 +1,7 @@
 /*
  * test_fault_request.c — every write path of the approval workflow (the
  * submission that stores a request and consumes its token, approve, deny,
- * expire) failed at each of its store calls in turn with store_busy and
+ * expire, cancel) failed at each of its store calls in turn with store_busy and
  * store_unavailable: a clear status and the store exactly as before; and
  * each commit lost (store_commit_unknown): exactly the change, with its
  * audit row and events. The calls are counted first (store_fault_calls),
@@ -16,7 +16,7 @@ static const crt_status failures[] = {CRT_E_STORE_BUSY, CRT_E_STORE_UNAVAILABLE}
 #define NFAIL (sizeof(failures) / sizeof(failures[0]))
 
 typedef struct snapshot {
-	long long requests, pending, issued, denied, expired, certs, audit, events, used;
+	long long requests, pending, issued, denied, expired, cancelled, certs, audit, events, used;
 } snapshot;
 
 static long long q(const test_instance *t, const char *sql)
@@ -34,6 +34,7 @@ static snapshot snap(const test_instance *t)
 	s.issued = q(t, "SELECT count(*) FROM certificate_requests WHERE state = 3");
 	s.denied = q(t, "SELECT count(*) FROM certificate_requests WHERE state = 2");
 	s.expired = q(t, "SELECT count(*) FROM certificate_requests WHERE state = 4");
+	s.cancelled = q(t, "SELECT count(*) FROM certificate_requests WHERE state = 5");
 	s.certs = q(t, "SELECT count(*) FROM certificates");
 	s.audit = q(t, "SELECT count(*) FROM audit");
 	s.events = q(t, "SELECT count(*) FROM events");
@@ -204,6 +205,14 @@ static crt_status deny(crt_ctx *ctx, const char *id)
 	return crt_request_deny(ctx, id, "not this one", "test");
 }
 
+/* An admin's cancel: the same store calls as the requester's (the poll
+ * secret is compared in memory). */
+static crt_status cancel(crt_ctx *ctx, const char *id)
+{
+	crt_request_canceller by = {.actor = "test"};
+	return crt_request_cancel(ctx, id, &by, NULL);
+}
+
 static void fail_every_call_of(crt_status (*decide)(crt_ctx *, const char *))
 {
 	test_instance fi;
@@ -277,6 +286,16 @@ static void a_denial_whose_commit_is_lost_is_stored_whole(void **s)
 	lost_commit_of(deny, "request.deny", CRT_REQUEST_DENIED, 0);
 }
 
+static void a_cancel_failing_at_any_store_call_changes_nothing(void **s)
+{
+	fail_every_call_of(cancel);
+}
+
+static void a_cancel_whose_commit_is_lost_is_stored_whole(void **s)
+{
+	lost_commit_of(cancel, "request.cancel", CRT_REQUEST_CANCELLED, 0);
+}
+
 /* ------------------------------------------------------------ expiry */
 
 static void an_expiry_run_failing_at_any_store_call_changes_nothing(void **s)
@@ -321,6 +340,8 @@ int main(void)
 	    cmocka_unit_test(a_denial_failing_at_any_store_call_changes_nothing),
 	    cmocka_unit_test(an_approval_whose_commit_is_lost_is_stored_whole),
 	    cmocka_unit_test(a_denial_whose_commit_is_lost_is_stored_whole),
+	    cmocka_unit_test(a_cancel_failing_at_any_store_call_changes_nothing),
+	    cmocka_unit_test(a_cancel_whose_commit_is_lost_is_stored_whole),
 	    cmocka_unit_test(an_expiry_run_failing_at_any_store_call_changes_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
  */
 #include "testutil.h"
 #include "internal.h"
+#include <pthread.h>
 
 static long long count(const test_instance *t, const char *sql)
 {
@@ -546,6 +547,318 @@ static void a_purge_keeps_the_token_of_a_pending_request(void **s)
 	tu_instance_free(&pi);
 }
 
+/* ------------------------------------------------------------ cancel */
+
+/* A pending request of a fresh approval token submitted by user (NULL:
+ * admin); id and poll secret out. */
+static void pending_of(crt_ctx *ctx, const char *name, const char *user, char id[CRT_ID_LEN],
+                       char poll[CRT_TOKEN_STRLEN + 1])
+{
+	char tok[CRT_TOKEN_STRLEN + 1];
+	crt_token t;
+	crt_cert c;
+	crt_request q;
+	approval_token(ctx, name, tok, &t);
+	assert_int_equal(submit(ctx, tok, user, NULL, &c, &q, poll), CRT_OK);
+	snprintf(id, CRT_ID_LEN, "%s", q.id);
+	crt_request_clear(&q);
+	crt_cert_clear(&c);
+	crt_token_clear(&t);
+}
+
+static long long rows_for(const char *table_where, const char *id)
+{
+	char sql[400];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s '%%%s%%'", table_where, id);
+	return count(&ti, sql);
+}
+
+static void the_requester_cancels_with_the_poll_secret(void **s)
+{
+	char id[CRT_ID_LEN], poll[CRT_TOKEN_STRLEN + 1], sql[300];
+	crt_request out, g;
+	crt_token u;
+	pending_of(ti.ctx, "cancel-poll", "alice", id, poll);
+	long long certs = count(&ti, "SELECT count(*) FROM certificates");
+	crt_request_canceller by = {.poll_secret = poll};
+
+	assert_int_equal(crt_request_cancel(ti.ctx, id, &by, &out), CRT_OK);
+	assert_int_equal(out.state, CRT_REQUEST_CANCELLED);
+	assert_string_equal(out.decided_by, "alice");
+	assert_true(out.decided_at > 0);
+	assert_int_equal(crt_request_get(ti.ctx, id, &g), CRT_OK);
+	assert_int_equal(g.state, CRT_REQUEST_CANCELLED);
+	assert_string_equal(g.decided_by, "alice");
+	assert_null(g.serial);
+	/* the token stays used: single use */
+	assert_int_equal(crt_token_get(ti.ctx, g.token_id, &u), CRT_OK);
+	assert_int_equal(u.state, CRT_TOKEN_USED);
+	crt_token_clear(&u);
+	crt_request_clear(&g);
+	crt_request_clear(&out);
+	assert_int_equal(count(&ti, "SELECT count(*) FROM certificates"), certs);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit WHERE action = 'request.cancel' AND "
+	                           "object = '%s' AND actor = 'alice' AND detail LIKE "
+	                           "'%%\"by\":\"pollSecret\"%%'", id);
+	assert_int_equal(count(&ti, sql), 1);
+	assert_int_equal(rows_for("events WHERE type = 'request.cancelled' AND body LIKE", id), 1);
+	/* the poll secret still reads it, now cancelled */
+	assert_int_equal(crt_request_poll(ti.ctx, id, poll, &g), CRT_OK);
+	assert_int_equal(g.state, CRT_REQUEST_CANCELLED);
+	crt_request_clear(&g);
+}
+
+static void a_cancelled_request_cannot_be_approved_or_denied(void **s)
+{
+	char id[CRT_ID_LEN], poll[CRT_TOKEN_STRLEN + 1];
+	crt_request_canceller by = {.poll_secret = poll};
+	crt_cert c;
+	pending_of(ti.ctx, "cancel-then-approve", NULL, id, poll);
+	assert_int_equal(crt_request_cancel(ti.ctx, id, &by, NULL), CRT_OK);
+	long long certs = count(&ti, "SELECT count(*) FROM certificates");
+	assert_int_equal(crt_request_approve(ti.ctx, id, "admin:test", &c), CRT_E_REQUEST_STATE);
+	assert_non_null(strstr(crt_errdetail(ti.ctx), "cancelled"));
+	assert_int_equal(crt_request_deny(ti.ctx, id, "no", "admin:test"), CRT_E_REQUEST_STATE);
+	assert_int_equal(count(&ti, "SELECT count(*) FROM certificates"), certs);
+	assert_int_equal(rows_for("audit WHERE action IN ('request.approve', 'request.deny') AND "
+	                          "object LIKE", id),
+	                 0);
+}
+
+static void the_login_that_submitted_it_cancels_it_and_no_other(void **s)
+{
+	char id[CRT_ID_LEN], poll[CRT_TOKEN_STRLEN + 1];
+	crt_request g;
+	pending_of(ti.ctx, "cancel-login", "carol", id, poll);
+	crt_request_canceller bob = {.user = "bob"}, carol = {.user = "carol"};
+
+	/* another user's request reads like none */
+	assert_int_equal(crt_request_cancel(ti.ctx, id, &bob, NULL), CRT_E_REQUEST_UNKNOWN);
+	assert_int_equal(crt_request_get(ti.ctx, id, &g), CRT_OK);
+	assert_int_equal(g.state, CRT_REQUEST_PENDING);
+	crt_request_clear(&g);
+	assert_int_equal(crt_request_cancel(ti.ctx, id, &carol, &g), CRT_OK);
+	assert_int_equal(g.state, CRT_REQUEST_CANCELLED);
+	assert_string_equal(g.decided_by, "carol");
+	crt_request_clear(&g);
+	assert_int_equal(rows_for("audit WHERE action = 'request.cancel' AND actor = 'carol' AND "
+	                          "detail LIKE '%\"by\":\"login\"%' AND object LIKE",
+	                          id),
+	                 1);
+	/* a request an admin submitted has no login to cancel it */
+	pending_of(ti.ctx, "cancel-login-admin", NULL, id, poll);
+	assert_int_equal(crt_request_cancel(ti.ctx, id, &carol, NULL), CRT_E_REQUEST_UNKNOWN);
+}
+
+static void attack_cancel_with_another_requests_poll_secret(void **s)
+{
+	char id[CRT_ID_LEN], other[CRT_ID_LEN], poll[CRT_TOKEN_STRLEN + 1],
+	    poll2[CRT_TOKEN_STRLEN + 1];
+	crt_request g;
+	pending_of(ti.ctx, "cancel-attack-1", NULL, id, poll);
+	pending_of(ti.ctx, "cancel-attack-2", NULL, other, poll2);
+	crt_request_canceller wrong = {.poll_secret = poll2};
+	assert_int_equal(crt_request_cancel(ti.ctx, id, &wrong, NULL), CRT_E_AUTH_FAILED);
+	crt_request_canceller junk = {.poll_secret = "crq_nope"};
+	assert_int_equal(crt_request_cancel(ti.ctx, id, &junk, NULL), CRT_E_AUTH_FAILED);
+	/* an unknown id with a secret: the same answer as a wrong secret */
+	crt_request_canceller mine = {.poll_secret = poll};
+	assert_int_equal(crt_request_cancel(ti.ctx, "request-nope", &mine, NULL), CRT_E_AUTH_FAILED);
+	assert_int_equal(crt_request_get(ti.ctx, id, &g), CRT_OK);
+	assert_int_equal(g.state, CRT_REQUEST_PENDING);
+	crt_request_clear(&g);
+	assert_int_equal(rows_for("audit WHERE action = 'request.cancel' AND object LIKE", id), 0);
+}
+
+static void an_admin_cancels_as_itself(void **s)
+{
+	char id[CRT_ID_LEN], poll[CRT_TOKEN_STRLEN + 1];
+	crt_request_canceller admin = {.actor = "apikey:test"};
+	crt_request g;
+	pending_of(ti.ctx, "cancel-admin", "dave", id, poll);
+	assert_int_equal(crt_request_cancel(ti.ctx, id, &admin, &g), CRT_OK);
+	assert_string_equal(g.decided_by, "apikey:test");
+	crt_request_clear(&g);
+	assert_int_equal(rows_for("audit WHERE action = 'request.cancel' AND actor = "
+	                          "'apikey:test' AND object LIKE",
+	                          id),
+	                 1);
+}
+
+/* issued, denied, expired (stored or only due), cancelled: request_state,
+ * and not a row changed. */
+static void cancelling_a_request_no_longer_pending_is_request_state_and_changes_nothing(void **s)
+{
+	char id[CRT_ID_LEN], poll[CRT_TOKEN_STRLEN + 1], sql[300];
+	crt_request_canceller by = {.poll_secret = poll};
+	crt_request g;
+	crt_cert c;
+	size_t n;
+	for (int k = 0; k < 5; k++) {
+		pending_of(ti.ctx, "cancel-late", NULL, id, poll);
+		int want = CRT_REQUEST_ISSUED;
+		if (k == 0) {
+			assert_int_equal(crt_request_approve(ti.ctx, id, "test", &c), CRT_OK);
+			crt_cert_clear(&c);
+		} else if (k == 1) {
+			assert_int_equal(crt_request_deny(ti.ctx, id, "no", "test"), CRT_OK);
+			want = CRT_REQUEST_DENIED;
+		} else if (k == 2 || k == 3) {
+			snprintf(sql, sizeof(sql),
+			         "UPDATE certificate_requests SET expires_at = created_at - 1 WHERE "
+			         "id = '%s'",
+			         id);
+			store_exec(&ti, sql);
+			if (k == 3)
+				assert_int_equal(crt_requests_expire(ti.ctx, "maintain", &n), CRT_OK);
+			want = CRT_REQUEST_EXPIRED;
+		} else {
+			assert_int_equal(crt_request_cancel(ti.ctx, id, &by, NULL), CRT_OK);
+			want = CRT_REQUEST_CANCELLED;
+		}
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM certificate_requests WHERE id = '%s' AND state = %d", id,
+		         k == 2 ? CRT_REQUEST_PENDING : want);
+		long long audit = count(&ti, "SELECT count(*) FROM audit"),
+		          events = count(&ti, "SELECT count(*) FROM events");
+		assert_int_equal(crt_request_cancel(ti.ctx, id, &by, NULL), CRT_E_REQUEST_STATE);
+		assert_int_equal(count(&ti, sql), 1);
+		assert_int_equal(count(&ti, "SELECT count(*) FROM audit"), audit);
+		assert_int_equal(count(&ti, "SELECT count(*) FROM events"), events);
+		assert_int_equal(crt_request_get(ti.ctx, id, &g), CRT_OK);
+		assert_int_equal(g.state, want);
+		crt_request_clear(&g);
+	}
+}
+
+static void listing_by_cancelled_lists_the_cancelled_ones(void **s)
+{
+	test_instance li;
+	char id[CRT_ID_LEN], other[CRT_ID_LEN], poll[CRT_TOKEN_STRLEN + 1];
+	crt_request_canceller by = {.poll_secret = poll};
+	crt_request *list;
+	size_t n;
+	int64_t total;
+	tu_instance(&li);
+	pending_of(li.ctx, "c-1", "erin", other, poll);
+	pending_of(li.ctx, "c-2", "erin", id, poll);
+	assert_int_equal(crt_request_cancel(li.ctx, id, &by, NULL), CRT_OK);
+	crt_request_filter f = {.state = CRT_REQUEST_CANCELLED};
+	assert_int_equal(crt_request_list(li.ctx, &f, &list, &n), CRT_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].id, id);
+	assert_int_equal(list[0].state, CRT_REQUEST_CANCELLED);
+	crt_request_list_free(list, n);
+	crt_page pg;
+	const char *why;
+	assert_int_equal(crt_page_parse("1", "10", NULL, crt_request_sort_fields, 1, &pg, &why),
+	                 CRT_OK);
+	f.user = "erin";
+	assert_int_equal(crt_request_page(li.ctx, &f, &pg, &list, &n, &total), CRT_OK);
+	assert_int_equal(total, 1);
+	assert_string_equal(list[0].id, id);
+	crt_request_list_free(list, n);
+	crt_request_filter p = {.state = CRT_REQUEST_PENDING};
+	assert_int_equal(crt_request_list(li.ctx, &p, &list, &n), CRT_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].id, other);
+	crt_request_list_free(list, n);
+	crt_request_filter bad = {.state = REQUEST_STATE_LAST + 1};
+	assert_int_equal(crt_request_list(li.ctx, &bad, &list, &n), CRT_E_INVALID_ARGUMENT);
+	tu_instance_free(&li);
+}
+
+/* The store's guarded change: of two decisions on one pending row, made
+ * from two sessions, the second changes nothing. */
+static void the_second_decision_on_a_row_changes_nothing_in_the_store(void **s)
+{
+	char id[CRT_ID_LEN], poll[CRT_TOKEN_STRLEN + 1];
+	crt_ctx *other;
+	int changed = -1;
+	pending_of(ti.ctx, "guarded", NULL, id, poll);
+	assert_int_equal(crt_open(ti.conf, 0, &other), CRT_OK);
+	store_request_change cancel = {.id = id, .to = CRT_REQUEST_CANCELLED, .now = crt_now(),
+	                               .decided_by = "a"};
+	store_request_change approve = {.id = id, .to = CRT_REQUEST_ISSUED, .now = crt_now(),
+	                                .decided_by = "b", .serial = "00"};
+	assert_int_equal(store_begin_write(other), CRT_OK);
+	assert_int_equal(store_request_decide(other, &cancel, &changed), CRT_OK);
+	assert_int_equal(changed, 1);
+	assert_int_equal(store_commit(other), CRT_OK);
+	assert_int_equal(store_begin_write(ti.ctx), CRT_OK);
+	assert_int_equal(store_request_decide(ti.ctx, &approve, &changed), CRT_OK);
+	assert_int_equal(changed, 0);
+	store_rollback(ti.ctx);
+	crt_close(other);
+}
+
+#define RACES 12
+static pthread_barrier_t race_barrier;
+struct racer {
+	const char *conf, *id, *poll;
+	int cancel;
+	crt_status r;
+};
+
+static void *race_one(void *arg)
+{
+	struct racer *a = arg;
+	crt_ctx *ctx = NULL;
+	crt_cert c;
+	crt_status r = crt_open(a->conf, 0, &ctx);
+	pthread_barrier_wait(&race_barrier);
+	if (r == CRT_OK) {
+		if (a->cancel) {
+			crt_request_canceller by = {.poll_secret = a->poll};
+			r = crt_request_cancel(ctx, a->id, &by, NULL);
+		} else {
+			r = crt_request_approve(ctx, a->id, "admin:race", &c);
+			crt_cert_clear(&c);
+		}
+	}
+	crt_close(ctx);
+	a->r = r;
+	return NULL;
+}
+
+/* Approve and cancel at once, each from its own session, RACES times:
+ * every time exactly one wins, the other is request_state, and the store
+ * holds the winner's change only (a certificate iff approve won). */
+static void racing_approve_and_cancel_exactly_one_wins(void **s)
+{
+	char id[CRT_ID_LEN], poll[CRT_TOKEN_STRLEN + 1], sql[400];
+	int approvals = 0;
+	long long certs = count(&ti, "SELECT count(*) FROM certificates");
+	for (int i = 0; i < RACES; i++) {
+		pthread_t th[2];
+		struct racer a[2];
+		pending_of(ti.ctx, "race", NULL, id, poll);
+		pthread_barrier_init(&race_barrier, NULL, 2);
+		for (int k = 0; k < 2; k++) {
+			a[k] = (struct racer){.conf = ti.conf, .id = id, .poll = poll, .cancel = k};
+			assert_int_equal(pthread_create(&th[k], NULL, race_one, &a[k]), 0);
+		}
+		for (int k = 0; k < 2; k++)
+			pthread_join(th[k], NULL);
+		pthread_barrier_destroy(&race_barrier);
+		if (!((a[0].r == CRT_OK && a[1].r == CRT_E_REQUEST_STATE) ||
+		      (a[1].r == CRT_OK && a[0].r == CRT_E_REQUEST_STATE)))
+			fail_msg("race %d: approve %s, cancel %s", i, crt_status_name(a[0].r),
+			         crt_status_name(a[1].r));
+		approvals += a[0].r == CRT_OK;
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM certificate_requests WHERE id = '%s' AND state = %d", id,
+		         a[0].r == CRT_OK ? CRT_REQUEST_ISSUED : CRT_REQUEST_CANCELLED);
+		assert_int_equal(count(&ti, sql), 1);
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM audit WHERE object = '%s' AND action IN "
+		         "('request.approve', 'request.cancel')",
+		         id);
+		assert_int_equal(count(&ti, sql), 1);
+	}
+	assert_int_equal(count(&ti, "SELECT count(*) FROM certificates"), certs + approvals);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +884,15 @@ int main(void)
 	    cmocka_unit_test(a_profile_with_approval_required_makes_it_its_tokens_default),
 	    cmocka_unit_test(a_key_the_profile_refuses_is_refused_at_submission_not_at_approval),
 	    cmocka_unit_test(a_purge_keeps_the_token_of_a_pending_request),
+	    cmocka_unit_test(the_requester_cancels_with_the_poll_secret),
+	    cmocka_unit_test(a_cancelled_request_cannot_be_approved_or_denied),
+	    cmocka_unit_test(the_login_that_submitted_it_cancels_it_and_no_other),
+	    cmocka_unit_test(attack_cancel_with_another_requests_poll_secret),
+	    cmocka_unit_test(an_admin_cancels_as_itself),
+	    cmocka_unit_test(cancelling_a_request_no_longer_pending_is_request_state_and_changes_nothing),
+	    cmocka_unit_test(listing_by_cancelled_lists_the_cancelled_ones),
+	    cmocka_unit_test(the_second_decision_on_a_row_changes_nothing_in_the_store),
+	    cmocka_unit_test(racing_approve_and_cancel_exactly_one_wins),
 	};
 	return cmocka_run_group_tests(tests, tu_group_setup, tu_group_teardown);
 }

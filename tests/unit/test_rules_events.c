@@ -19,10 +19,11 @@ static void every_issue_event_type_is_known(void **state)
 	const char *want[] = {"token.created",       "token.deleted",        "request.pending",
 			      "request.approved",    "request.denied",       "certificate.issued",
 			      "certificate.revoked", "certificate.expiring", "otp.locked",
-			      "request.expired"};
+			      "request.expired",     "request.cancelled"};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		assert_true(event_type_known(want[i]));
 	assert_false(event_type_known("token.create"));
+	assert_false(event_type_known("request.cancel"));
 	assert_false(event_type_known("Token.created"));
 	assert_false(event_type_known(""));
 	assert_false(event_type_known(NULL));

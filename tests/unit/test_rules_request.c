@@ -25,6 +25,8 @@ static void a_decided_request_keeps_its_state_past_the_expiry(void **s)
 {
 	assert_int_equal(request_state_at(CRT_REQUEST_ISSUED, NOW - 1, NOW), CRT_REQUEST_ISSUED);
 	assert_int_equal(request_state_at(CRT_REQUEST_DENIED, NOW - 1, NOW), CRT_REQUEST_DENIED);
+	assert_int_equal(request_state_at(CRT_REQUEST_CANCELLED, NOW - 1, NOW),
+	                 CRT_REQUEST_CANCELLED);
 }
 
 static void approve_and_deny_take_a_pending_request_only(void **s)
@@ -37,7 +39,8 @@ static void approve_and_deny_take_a_pending_request_only(void **s)
 	assert_int_equal(request_decide(CRT_REQUEST_PENDING, NOW + 10, NOW, REQUEST_DENY, &to, &why),
 	                 CRT_OK);
 	assert_int_equal(to, CRT_REQUEST_DENIED);
-	const int refused[] = {CRT_REQUEST_ISSUED, CRT_REQUEST_DENIED, CRT_REQUEST_EXPIRED};
+	const int refused[] = {CRT_REQUEST_ISSUED, CRT_REQUEST_DENIED, CRT_REQUEST_EXPIRED,
+	                       CRT_REQUEST_CANCELLED};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		assert_int_equal(request_decide(refused[i], NOW + 10, NOW, REQUEST_APPROVE, &to, &why),
 		                 CRT_E_REQUEST_STATE);
@@ -45,6 +48,49 @@ static void approve_and_deny_take_a_pending_request_only(void **s)
 		assert_int_equal(request_decide(refused[i], NOW + 10, NOW, REQUEST_DENY, &to, &why),
 		                 CRT_E_REQUEST_STATE);
 	}
+}
+
+static void cancel_takes_a_pending_request_to_cancelled(void **s)
+{
+	int to = -1;
+	const char *why = "x";
+	assert_int_equal(request_decide(CRT_REQUEST_PENDING, NOW + 10, NOW, REQUEST_CANCEL, &to, &why),
+	                 CRT_OK);
+	assert_int_equal(to, CRT_REQUEST_CANCELLED);
+	assert_null(why);
+}
+
+static void cancelling_a_request_no_longer_pending_is_a_state_refusal(void **s)
+{
+	const int refused[] = {CRT_REQUEST_ISSUED, CRT_REQUEST_DENIED, CRT_REQUEST_EXPIRED,
+	                       CRT_REQUEST_CANCELLED};
+	const char *want[] = {"approved already", "denied", "expired", "cancelled"};
+	int to;
+	const char *why;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(request_decide(refused[i], NOW + 10, NOW, REQUEST_CANCEL, &to, &why),
+		                 CRT_E_REQUEST_STATE);
+		assert_int_equal(to, refused[i]);
+		assert_non_null(strstr(why, want[i]));
+	}
+	/* past its expiry, before maintain marked it: expired, not cancelled */
+	assert_int_equal(request_decide(CRT_REQUEST_PENDING, NOW, NOW, REQUEST_CANCEL, &to, &why),
+	                 CRT_E_REQUEST_STATE);
+	assert_non_null(strstr(why, "expired"));
+}
+
+static void a_cancelled_request_cannot_be_approved_denied_or_expired(void **s)
+{
+	int to;
+	const char *why;
+	assert_int_equal(
+	    request_decide(CRT_REQUEST_CANCELLED, NOW + 10, NOW, REQUEST_APPROVE, &to, &why),
+	    CRT_E_REQUEST_STATE);
+	assert_non_null(strstr(why, "cancelled"));
+	assert_int_equal(request_decide(CRT_REQUEST_CANCELLED, NOW + 10, NOW, REQUEST_DENY, &to, &why),
+	                 CRT_E_REQUEST_STATE);
+	assert_int_equal(request_decide(CRT_REQUEST_CANCELLED, NOW - 5, NOW, REQUEST_EXPIRE, &to, &why),
+	                 CRT_E_REQUEST_STATE);
 }
 
 static void approving_twice_is_a_state_refusal(void **s)
@@ -84,8 +130,10 @@ static void expire_takes_a_pending_request_at_or_after_its_expiry_only(void **s)
 
 static void state_names_round_trip_and_unknown_ones_are_refused(void **s)
 {
-	for (int i = CRT_REQUEST_PENDING; i <= CRT_REQUEST_EXPIRED; i++)
+	for (int i = CRT_REQUEST_PENDING; i <= REQUEST_STATE_LAST; i++)
 		assert_int_equal(crt_request_state_parse(crt_request_state_name(i)), i);
+	assert_int_equal(crt_request_state_parse("cancelled"), CRT_REQUEST_CANCELLED);
+	assert_string_equal(crt_request_state_name(REQUEST_STATE_LAST + 1), "unknown");
 	assert_int_equal(crt_request_state_parse("Pending"), -1);
 	assert_int_equal(crt_request_state_parse(""), -1);
 	assert_int_equal(crt_request_state_parse(NULL), -1);
@@ -97,9 +145,9 @@ static void state_names_round_trip_and_unknown_ones_are_refused(void **s)
 static void the_listing_bounds_agree_with_the_state_rule(void **s)
 {
 	const int stored[] = {CRT_REQUEST_PENDING, CRT_REQUEST_DENIED, CRT_REQUEST_ISSUED,
-	                      CRT_REQUEST_EXPIRED};
+	                      CRT_REQUEST_EXPIRED, CRT_REQUEST_CANCELLED};
 	const int64_t exp[] = {NOW - 100, NOW - 1, NOW, NOW + 1, NOW + 100};
-	for (int st = -1; st <= CRT_REQUEST_EXPIRED; st++) {
+	for (int st = -1; st <= REQUEST_STATE_LAST; st++) {
 		request_bounds b;
 		request_state_bounds(st, NOW, &b);
 		for (size_t i = 0; i < sizeof(stored) / sizeof(stored[0]); i++)
@@ -128,6 +176,9 @@ int main(void)
 	    cmocka_unit_test(a_pending_request_expires_at_its_expiry_itself),
 	    cmocka_unit_test(a_decided_request_keeps_its_state_past_the_expiry),
 	    cmocka_unit_test(approve_and_deny_take_a_pending_request_only),
+	    cmocka_unit_test(cancel_takes_a_pending_request_to_cancelled),
+	    cmocka_unit_test(cancelling_a_request_no_longer_pending_is_a_state_refusal),
+	    cmocka_unit_test(a_cancelled_request_cannot_be_approved_denied_or_expired),
 	    cmocka_unit_test(approving_twice_is_a_state_refusal),
 	    cmocka_unit_test(a_request_past_its_expiry_is_not_approved_before_maintain_marks_it),
 	    cmocka_unit_test(expire_takes_a_pending_request_at_or_after_its_expiry_only),
