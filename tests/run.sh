@@ -6,7 +6,7 @@
 # ("ok ..." / "not ok ..."); a suite that exits non-zero without reporting a
 # failure counts as one failure. Logs: $B/tests/logs/<suite>.log.
 # TESTS=pattern limits the run to suites whose name contains pattern.
-# JOBS=N runs N suites at a time (default 1).
+# JOBS=N runs N suites at a time (default 1; make check: nproc).
 #
 # Each integration suite runs in a network namespace of its own (as root,
 # with unshare and ip): its servers' fixed ports on 127.0.0.1 are then its
@@ -33,11 +33,20 @@ elif [ "$jobs" -gt 1 ]; then
 fi
 
 # The suites that take longest go first, so that the last one to finish
-# does not start late (seconds on a 2-core machine, from a full run).
-slow_first="integration/t_pg_units integration/t_multinode_radius integration/t_pam_valgrind
-integration/t_multinode_faults integration/t_portal integration/t_build integration/t_http_dos
-integration/t_http_gate integration/t_http_ops integration/t_renew integration/t_store_copy
-integration/t_reliability_race"
+# does not start late. Each run records every suite's seconds in
+# $logs/suite-times (per build dir, so SANITIZE=1 keeps its own), and the
+# next run queues the suites by those, longest first (a suite without a
+# record — new — goes first: it may be slow). Without a record (a fresh
+# build dir, as in CI) this static list goes first, in the order of a full
+# run on a loaded 2-core machine, then the other integration suites, then
+# the units.
+times=$logs/suite-times
+slow_first="integration/t_portal integration/t_build integration/t_pam_valgrind
+integration/t_pg_units integration/t_http_openapi integration/t_multinode_faults
+integration/t_pg_frozen integration/t_multinode_radius integration/t_store_copy
+integration/t_multinode integration/t_fuzz_smoke integration/t_bad_inputs
+integration/t_reliability_race integration/t_http_bulk integration/t_http_api
+integration/t_http_gate integration/t_events integration/t_renew integration/t_http_audit"
 
 # SANITIZE=1: every sanitizer report of every process — daemons and hosts
 # whose stderr a suite discards included — goes to a directory of the
@@ -177,6 +186,13 @@ for n in $slow_first; do
 	mv "$work/queue.rest" "$work/queue.all"
 done
 cat "$work/queue.all" >>"$work/queue"
+# With a record of the last runs: longest first by it (a stable sort, so
+# suites of equal time keep the order above).
+if [ -s "$times" ]; then
+	awk 'NR == FNR { t[$2] = $1; next } { print (($1 in t) ? t[$1] : 1000000), $0 }' \
+		"$times" "$work/queue" | sort -s -k1,1nr | cut -d' ' -f2- >"$work/queue.sorted"
+	mv "$work/queue.sorted" "$work/queue"
+fi
 
 summary() { # word
 	passed=0
@@ -214,6 +230,15 @@ done
 for l in $lanes; do wait "$l"; done
 
 summary
+# This run's seconds per suite replace the recorded ones (the others stay).
+{
+	for r in "$work"/res/*; do
+		[ -f "$r" ] || continue
+		read -r _ _ secs name <"$r"
+		echo "$secs $name"
+	done
+	[ -f "$times" ] && cat "$times"
+} | awk '!seen[$2]++' >"$times.new" && mv "$times.new" "$times"
 rm -rf "$work"
 echo
 [ -n "$failed_suites" ] && echo "failing suites:$failed_suites"

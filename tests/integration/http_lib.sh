@@ -94,6 +94,20 @@ start_crtokend() {
 		return 1
 	fi
 }
+# reload_crtokend : SIGHUP to crtokend, then wait (up to 10 s) until its log
+# says the reload was done or refused — the new configuration is in effect
+# (or refused) when it logs that, so no fixed sleep is needed.
+_reloads() { grep -c -e 'reloaded configuration and CA' -e 'reload refused' "$T/crtokend.log"; }
+reload_crtokend() {
+	_rl=$(_reloads)
+	kill -HUP "$CRTOKEND_PID" || return 1
+	_i=0
+	while [ "$(_reloads)" -le "$_rl" ]; do
+		[ $_i -lt 200 ] || { diag "crtokend did not log a reload within 10 s of SIGHUP"; return 1; }
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+}
 stop_crtokend() {
 	stop_pid "$CRTOKEND_PID"
 	CRTOKEND_PID=""

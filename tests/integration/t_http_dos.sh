@@ -52,8 +52,7 @@ check_status "after the slow connections, /healthz answers" 200 -
 
 # ------------------------------------------------------------ slow logins
 conf_set require_login yes
-kill -HUP "$CRTOKEND_PID"
-sleep 0.5
+reload_crtokend
 i=0
 pids=""
 while [ $i -lt 40 ]; do

@@ -107,8 +107,7 @@ check_contains "... and \"password<LF>code\" passes a one-prompt stack on its fi
 	"EXIT 0" "$(cat "$T/tty2.out")"
 
 conf_set require_login no
-kill -HUP "$CRTOKEND_PID"
-sleep 0.5
+reload_crtokend
 new_token open
 before=$(requests)
 enroll --token "$TOKEN" --out-dir "$T/out" --name open

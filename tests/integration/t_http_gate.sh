@@ -97,8 +97,7 @@ SA=$("$ADMIN" otp enroll alice --no-qr --json | jget - "d['secret']")
 SB=$("$ADMIN" otp enroll bob --no-qr --json | jget - "d['secret']")
 
 conf_set pam_service crtoken-otp
-kill -HUP "$CRTOKEND_PID"
-sleep 0.5
+reload_crtokend
 new_token otp '"owner":"alice"'
 CODE=$(oathtool --totp -b "$SA")
 redeem "$TOKEN" "$T/dev.json" -u "alice:$CODE"
@@ -110,8 +109,7 @@ redeem "$TOKEN" "$T/dev.json" -u "alice:000000"
 check_status "a wrong code is refused" 401 authentication_failed
 
 conf_set pam_service crtoken-pw-otp
-kill -HUP "$CRTOKEND_PID"
-sleep 0.5
+reload_crtokend
 new_token both '"owner":"bob"'
 CODE=$(oathtool --totp -b "$SB")
 redeem "$TOKEN" "$T/dev.json" -u "bob:$CODE"

@@ -80,8 +80,7 @@ check_eq "--listen overrides the configured address" 200 "$STATUS"
 
 cp "$CRTOKEN_CONF" "$T/good.conf"
 printf '[server]\nbogus = 1\n' >>"$CRTOKEN_CONF"
-kill -HUP "$CRTOKEND_PID"
-sleep 0.5
+reload_crtokend
 req GET /healthz
 check_eq "SIGHUP with a broken config keeps serving" 200 "$STATUS"
 check_contains "... and says the reload was refused" "reload refused" "$(cat "$T/crtokend.log")"
@@ -98,8 +97,7 @@ cp "$T/good.conf" "$CRTOKEN_CONF"
 # writer holds the store. The answer names no path or detail. (An unwritable
 # crl_file is no failure any more: the store keeps the CRL, t_http_crl.)
 conf_set busy_timeout_ms 200
-kill -HUP "$CRTOKEND_PID"
-sleep 0.5
+reload_crtokend
 sqlite3 "$T/inst/crtoken.db" "DELETE FROM crl"
 (echo "BEGIN IMMEDIATE;"; sleep 3; echo "COMMIT;") | sqlite3 "$T/inst/crtoken.db" &
 LOCKER=$!
@@ -111,8 +109,7 @@ check_eq "the 5xx body names no path" 0 "$(grep -c "$T" "$T/body")"
 check_contains "the log has the detail" "database is locked" "$(cat "$T/crtokend.log")"
 wait "$LOCKER"
 cp "$T/good.conf" "$CRTOKEN_CONF"
-kill -HUP "$CRTOKEND_PID"
-sleep 0.5
+reload_crtokend
 
 # ------------------------------------------------------------ store busy
 # Another writer holds the store's write lock longer than busy_timeout_ms.
@@ -120,8 +117,7 @@ csr_body dev
 new_token busy
 BUSY_ID=$TOKEN_ID
 conf_set busy_timeout_ms 200
-kill -HUP "$CRTOKEND_PID"
-sleep 0.5
+reload_crtokend
 (echo "BEGIN IMMEDIATE;"; sleep 3; echo "COMMIT;") | sqlite3 "$T/inst/crtoken.db" &
 LOCKER=$!
 sleep 0.5
@@ -134,8 +130,7 @@ check_eq "the busy refusal left the token active" active "$(jget "$T/body" "d['s
 redeem "$TOKEN" "$T/dev.json"
 check_status "once the lock is gone the same request succeeds" 201 -
 cp "$T/good.conf" "$CRTOKEN_CONF"
-kill -HUP "$CRTOKEND_PID"
-sleep 0.5
+reload_crtokend
 
 # ------------------------------------------------------------ SIGTERM drains
 new_token slow

@@ -48,8 +48,7 @@ check_status "after 5 failures the address is blocked, right password or not" 42
 
 # ------------------------------------------------------------ L9
 conf_set require_login no
-kill -HUP "$CRTOKEND_PID"
-sleep 0.5
+reload_crtokend
 i=0
 while [ $i -lt 50 ]; do
 	curl -s -o /dev/null -w '%{http_code}\n' --interface 127.0.0.2 -X POST \

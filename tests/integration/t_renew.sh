@@ -88,13 +88,13 @@ check_eq "the same key: 422" 422 "$STATUS"
 check_eq "... same_key" same_key "$(code)"
 
 renewal_set window_days 5
-kill -HUP "$CRTOKEND_PID" && sleep 1
+reload_crtokend
 renew "$D/alice.pem" "$D/alice.key" "$D/alice2.csr"
 check_eq "before the renewal window (10-day certificate, 5-day window): 422" 422 "$STATUS"
 check_eq "... renewal_too_early" renewal_too_early "$(code)"
 check_contains "... saying when it opens" "opens at" "$(jget "$T/body" "d['error']['detail']")"
 renewal_set window_days 30
-kill -HUP "$CRTOKEND_PID" && sleep 1
+reload_crtokend
 
 # bob's 10-day certificate, redeemed 20 days ago: expired 10 days ago.
 make_csr "$D" bob
@@ -182,14 +182,14 @@ check_eq "a second run supersedes nothing more" 0 \
 
 # ------------------------------------------------------------ require_otp
 renewal_set require_otp yes
-kill -HUP "$CRTOKEND_PID" && sleep 1
+reload_crtokend
 check "dave's certificate issued" issue dave
 make_csr "$D" dave2
 renew "$D/dave.pem" "$D/dave.key" "$D/dave2.csr"
 check_eq "require_otp without a login: 401" 401 "$STATUS"
 check_eq "... authentication_required" authentication_required "$(code)"
 renewal_set require_otp no
-kill -HUP "$CRTOKEND_PID" && sleep 1
+reload_crtokend
 
 # ------------------------------------------------------------ first admission
 # The renewed certificate admitted by RADIUS (the cert_seen row rlm_crtoken
@@ -248,7 +248,7 @@ renew_days = 0
 [profile gone]
 description = removed again below
 EOF2
-kill -HUP "$CRTOKEND_PID" && sleep 1
+reload_crtokend
 # issue_p NAME PROFILE : certificate $D/NAME.pem of PROFILE for key $D/NAME.key
 issue_p() {
 	make_csr "$D" "$1" &&
@@ -284,7 +284,7 @@ check_eq "... same_key" same_key "$(code)"
 
 check "jane's certificate of profile gone" issue_p jane gone
 cp "$T/conf.before-profiles" "$CRTOKEN_CONF"
-kill -HUP "$CRTOKEND_PID" && sleep 1
+reload_crtokend
 make_csr "$D" jane2
 ROWS1=$(count "SELECT count(*) FROM certificates")
 renew "$D/jane.pem" "$D/jane.key" "$D/jane2.csr"
@@ -293,11 +293,11 @@ check_eq "... nothing written" "$ROWS1" "$(count "SELECT count(*) FROM certifica
 
 # ------------------------------------------------------------ disabled
 renewal_set enabled no
-kill -HUP "$CRTOKEND_PID" && sleep 1
+reload_crtokend
 renew "$D/dave.pem" "$D/dave.key" "$D/dave2.csr"
 check_eq "renewal disabled: 403" 403 "$STATUS"
 check_eq "... renewal_not_allowed" renewal_not_allowed "$(code)"
 renewal_set enabled yes
-kill -HUP "$CRTOKEND_PID" && sleep 1
+reload_crtokend
 
 http_finish

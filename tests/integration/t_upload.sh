@@ -148,8 +148,7 @@ areq GET "/certificate-request-tokens/$ALICE_ID"
 check_eq "alice's token is still unused" active "$(jget "$T/body" "d['state']")"
 
 conf_set pam_service crtoken-otp
-kill -HUP "$CRTOKEND_PID"
-sleep 0.5
+reload_crtokend
 redeem "$ALICE_TOKEN" "$T/alice.json" -u "alice:$(oathtool --totp -b "$SA")"
 check_status "alice logs in with her TOTP code and uploads her partner certificate: 201" 201 -
 ALICE_SERIAL=$(jget "$T/body" "d['serial']")
