@@ -49,40 +49,48 @@ TU int tu_backend_pg(void)
 }
 
 #ifdef CRT_HAVE_LIBPQ
-/* The test's own connection to the test server (CRTOKEN_TEST_CONNINFO),
- * opened once per process and kept: a fault test's snapshot reads a dozen
- * counts per injected call, and a connection (a forked server backend) for
- * each was most of t_pg_units' time. Autocommit, so every statement sees
- * what was committed before it. A forked child opens one of its own (the
- * parent's socket is not its to use or to close). search_path is the schema
- * last set with tu_pg_schema (none: the server's default). */
+#include <pthread.h>
+/* A connection to the test server (CRTOKEN_TEST_CONNINFO) for the test's
+ * own queries, kept open by the thread that first made one: a fault test's
+ * snapshot reads a dozen counts per injected call, and a new connection (a
+ * forked server backend) for each was most of t_pg_units' time. Autocommit,
+ * so every statement sees what was committed before it. Another thread, or
+ * a forked child, gets a connection of its own for the one statement (a
+ * libpq connection is not to be shared, and the parent's socket is not the
+ * child's to close). */
 static PGconn *tu_pg_c;
 static pid_t tu_pg_pid;
-static char tu_pg_path[64];
-TU PGconn *tu_pg_conn(void)
-{
-	if (tu_pg_c != NULL && (tu_pg_pid != getpid() || PQstatus(tu_pg_c) != CONNECTION_OK)) {
-		if (tu_pg_pid == getpid())
-			PQfinish(tu_pg_c);
-		tu_pg_c = NULL; /* a parent's connection is left to the parent */
-	}
-	if (tu_pg_c == NULL) {
-		tu_pg_c = PQconnectdb(getenv("CRTOKEN_TEST_CONNINFO"));
-		if (PQstatus(tu_pg_c) != CONNECTION_OK)
-			fail_msg("connecting to the test PostgreSQL: %s", PQerrorMessage(tu_pg_c));
-		PQclear(PQexec(tu_pg_c, "SET client_min_messages = warning"));
-		tu_pg_pid = getpid();
-		tu_pg_path[0] = '\0';
-	}
-	return tu_pg_c;
-}
+static pthread_t tu_pg_thread;
+static char tu_pg_path[64]; /* the kept connection's search_path ("": default) */
 
-/* The connection with search_path = schema ("": the server's default). */
-TU PGconn *tu_pg_schema(const char *schema)
+/* The connection for one statement with search_path = schema ("": the
+ * server's default); give it back with tu_pg_done. */
+TU PGconn *tu_pg_take(const char *schema)
 {
-	PGconn *c = tu_pg_conn();
-	if (strcmp(tu_pg_path, schema) != 0) {
-		char set[600];
+	char set[600];
+	PGconn *c;
+	int kept = tu_pg_c == NULL ||
+	           (tu_pg_pid == getpid() && pthread_equal(tu_pg_thread, pthread_self()));
+
+	if (kept && tu_pg_c != NULL && PQstatus(tu_pg_c) != CONNECTION_OK) {
+		PQfinish(tu_pg_c);
+		tu_pg_c = NULL;
+	}
+	if (kept && tu_pg_c != NULL) {
+		c = tu_pg_c;
+	} else {
+		c = PQconnectdb(getenv("CRTOKEN_TEST_CONNINFO"));
+		if (PQstatus(c) != CONNECTION_OK)
+			fail_msg("connecting to the test PostgreSQL: %s", PQerrorMessage(c));
+		PQclear(PQexec(c, "SET client_min_messages = warning"));
+		if (kept) {
+			tu_pg_c = c;
+			tu_pg_pid = getpid();
+			tu_pg_thread = pthread_self();
+			tu_pg_path[0] = '\0';
+		}
+	}
+	if (c != tu_pg_c || strcmp(tu_pg_path, schema) != 0) {
 		if (schema[0])
 			snprintf(set, sizeof(set), "SET search_path = %s", schema);
 		else
@@ -91,19 +99,27 @@ TU PGconn *tu_pg_schema(const char *schema)
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			fail_msg("%s: %s", set, PQerrorMessage(c));
 		PQclear(r);
-		snprintf(tu_pg_path, sizeof(tu_pg_path), "%s", schema);
+		if (c == tu_pg_c)
+			snprintf(tu_pg_path, sizeof(tu_pg_path), "%s", schema);
 	}
 	return c;
+}
+
+TU void tu_pg_done(PGconn *c)
+{
+	if (c != tu_pg_c)
+		PQfinish(c);
 }
 
 /* Run sql on the test server (CRTOKEN_TEST_CONNINFO); fails the test on error. */
 TU void tu_pg_exec(const char *sql)
 {
-	PGconn *c = tu_pg_schema("");
+	PGconn *c = tu_pg_take("");
 	PGresult *r = PQexec(c, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
 		fail_msg("%s: %s", sql, PQerrorMessage(c));
 	PQclear(r);
+	tu_pg_done(c);
 }
 #endif
 
@@ -334,13 +350,14 @@ TU long long tu_sql_int(const char *dbpath, const char *sql)
 	long long v = -1;
 #ifdef CRT_HAVE_LIBPQ
 	if (strncmp(dbpath, "pg:", 3) == 0) { /* tu_db_path of a PostgreSQL instance */
-		PGconn *c = tu_pg_schema(dbpath + 3);
+		PGconn *c = tu_pg_take(dbpath + 3);
 		PGresult *r = PQexec(c, sql);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK)
 			fail_msg("%s: %s", sql, PQerrorMessage(c));
 		if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
 			v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 		PQclear(r);
+		tu_pg_done(c);
 		return v;
 	}
 #endif
