@@ -318,6 +318,11 @@ int auth_is_basic(struct request *rq);
 void reply_issued(struct request *rq, const crt_cert *c, const unsigned char *p12,
                   size_t p12_len, const char *pass);
 void auth_denied(struct request *rq, const char *scope, const char *profile);
+/* A token route with {id} (update, delete, issue): the token exists and its
+ * profile is one the API key is limited to (apikey create --profiles); 0,
+ * or -1 after replying (404 token_not_found, 403 permission_denied). The
+ * profile of a token never changes, so the check holds for the call. */
+int auth_token_profile(struct request *rq);
 /* Redemption: the login gate. 0 with rq->user/actor set, or -1 after replying. */
 int auth_redeemer(struct request *rq);
 /* End rq's reserved login attempt (if any), counting it as failed or not. */

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -30,10 +31,31 @@ void auth_denied(struct request *rq, const char *scope, const char *profile)
 	log_msg(LOG_NOTICE, "http.permission_denied: %s %s by %s", rq->method, rq->route->pattern,
 	        rq->actor);
 	if (profile != NULL)
-		snprintf(msg, sizeof(msg), "this API key may not create tokens of profile \"%s\"",
-		         profile);
+		snprintf(msg, sizeof(msg),
+		         "this API key may not create or manage tokens of profile \"%s\"", profile);
 	else
 		snprintf(msg, sizeof(msg), "this API key lacks the scope %s",
 		         scope ? scope : "(the route names none)");
 	reply_error(rq, CRT_E_FORBIDDEN, msg);
+}
+
+int auth_token_profile(struct request *rq)
+{
+	crt_token t;
+	crt_status s;
+	int ret = 0;
+
+	if (rq->apikey.profiles == NULL)
+		return 0; /* a key of every profile */
+	memset(&t, 0, sizeof(t));
+	if ((s = crt_token_get(rq->ctx, rq->param, &t)) != CRT_OK) {
+		reply_status(rq, s);
+		return -1;
+	}
+	if (!crt_apikey_allows_profile(&rq->apikey, t.profile)) {
+		auth_denied(rq, NULL, t.profile ? t.profile : CRT_CERT_PROFILE_DEFAULT);
+		ret = -1;
+	}
+	crt_token_clear(&t);
+	return ret;
 }

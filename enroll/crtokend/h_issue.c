@@ -29,6 +29,8 @@ void h_token_issue(struct request *rq)
 	crt_status s;
 
 	memset(&c, 0, sizeof(c));
+	if (auth_token_profile(rq) != 0)
+		return;
 	if ((obj = req_body_object(rq)) == NULL)
 		return;
 	if (req_only_keys(rq, obj, issue_keys) != 0 || req_str(rq, obj, "type", &type, NULL) ||

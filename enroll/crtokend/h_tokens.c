@@ -552,6 +552,8 @@ void h_token_update(struct request *rq)
 	crt_status s;
 
 	memset(&t, 0, sizeof(t));
+	if (auth_token_profile(rq) != 0)
+		return;
 	if ((obj = req_body_object(rq)) == NULL)
 		return;
 	if (parse_spec(rq, obj, 1, &spec, &reply, &san) != 0)
@@ -572,6 +574,8 @@ void h_token_delete(struct request *rq)
 {
 	crt_status s;
 
+	if (auth_token_profile(rq) != 0)
+		return;
 	if ((s = crt_token_delete(rq->ctx, rq->param, rq->actor)) != CRT_OK) {
 		reply_status(rq, s);
 		return;

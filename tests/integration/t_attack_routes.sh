@@ -3,8 +3,9 @@
 # attacker against the real crtokend (pam_matrix login gate, curl):
 # scoped API keys walked over every admin route of the route table (a key
 # of each single scope calling each route: 403 permission_denied outside
-# its scope, nothing written), a poll secret (crq_...) on every route but
-# the GET of its own request, /me serials in other spellings (case, colons,
+# its scope, nothing written), a key limited to some profiles on tokens of
+# another (issue, update, delete), a poll secret (crq_...) on every route
+# but the GET and cancel of its own request, /me serials in other spellings (case, colons,
 # leading zeros, 0x) never reaching another user's certificate, and
 # hostile request bodies (huge, deeply nested, duplicate keys, NUL).
 # Port 19140.
@@ -14,6 +15,14 @@
 http_instance "$T/inst" 19140 || { not_ok "instance"; finish; exit 1; }
 DB=$T/inst/crtoken.db
 conf_set require_login yes
+cat >>"$CRTOKEN_CONF" <<'CONF'
+
+[profile guest]
+days = 1
+
+[profile staff]
+days = 90
+CONF
 pam_matrix_service alice:alicepw bob:bobpw
 PAM_SVC_DIR=$T/pam.d
 start_crtokend || { not_ok "crtokend starts"; finish; exit 1; }
@@ -104,7 +113,48 @@ check_eq "attack_key_outside_its_scope: each single-scope key on every admin rou
 check_eq "... $NDENIED refusals, each with its http.permission_denied audit row" $((D0 + NDENIED)) \
 	"$(count "SELECT count(*) FROM audit WHERE action = 'http.permission_denied'")"
 check_eq "... and nothing else written" "$BEFORE" "$(state)"
-check "... the walk covered 16 admin routes x 7 keys" test "$NDENIED" -eq $((16 * 6))
+NADMIN=$(grep -vc ' -$' "$T/rs")
+check "... the walk covered every admin route ($NADMIN) with each of the 7 keys" \
+	test "$NDENIED" -eq $((NADMIN * 6)) -a "$NADMIN" -ge 17
+
+# ------------------------------------------------------------ a key limited to some profiles
+# The limit (apikey create --profiles) holds for every token route that
+# changes or uses a token, not only for creating one: a guest-only key
+# neither issues a staff token's key to itself, nor updates, nor deletes it.
+"$ADMIN" token create --name staff-laptop --owner alice --profile staff --json >"$T/staff.json"
+STAFF_ID=$(jget "$T/staff.json" "d['id']")
+"$ADMIN" token create --name guest-laptop --owner alice --profile guest --json >"$T/guest.json"
+GUEST_TID=$(jget "$T/guest.json" "d['id']")
+GK=$("$ADMIN" apikey create --name guest-only --scope tokens:read,tokens:write --profiles guest \
+	--json | jget - "d['key']")
+BEFORE=$(state)
+SIG=$(count "SELECT * FROM tokens WHERE id = '$STAFF_ID'")
+kreq "$GK" POST "/certificate-request-tokens/$STAFF_ID/issue" -H 'Content-Type: application/json' \
+	--data-binary '{"type":"GENERATE"}'
+check_status "attack_profile_limited_key_issues_other_profile: 403 permission_denied" 403 \
+	permission_denied
+check_eq "... no PKCS#12 in the answer" "" "$(jget "$T/body" "d.get('pkcs12')")"
+kreq "$GK" PATCH "/certificate-request-tokens/$STAFF_ID" -H 'Content-Type: application/json' \
+	--data-binary '{"replyAttributes":["Tunnel-Private-Group-Id=1"]}'
+check_status "attack_profile_limited_key_updates_other_profile: 403 permission_denied" 403 \
+	permission_denied
+kreq "$GK" DELETE "/certificate-request-tokens/$STAFF_ID"
+check_status "attack_profile_limited_key_deletes_other_profile: 403 permission_denied" 403 \
+	permission_denied
+check_contains "... the message names the token's profile" staff "$(cat "$T/body")"
+check_eq "... the staff token is untouched, nothing issued" "$BEFORE $SIG" \
+	"$(state) $(count "SELECT * FROM tokens WHERE id = '$STAFF_ID'")"
+check_eq "... each refusal audited with the profile" "3 staff" \
+	"$(count "SELECT count(*), min(json_extract(detail, '\$.profile')) FROM audit
+		WHERE action = 'http.permission_denied' AND json_extract(detail, '\$.profile') = 'staff'" | tr '|' ' ')"
+kreq "$GK" DELETE /certificate-request-tokens/token-00000000-0000-4000-8000-000000000000
+check_status "... an unknown token is still 404 for it" 404 token_not_found
+kreq "$GK" PATCH "/certificate-request-tokens/$GUEST_TID" -H 'Content-Type: application/json' \
+	--data-binary '{"description":"the guest laptop"}'
+check_status "the guest-only key updates a guest token" 200 -
+kreq "$GK" POST "/certificate-request-tokens/$GUEST_TID/issue" -H 'Content-Type: application/json' \
+	--data-binary '{"type":"GENERATE"}'
+check_status "... and issues its key" 201 -
 
 # ------------------------------------------------------------ poll secret on every route
 kreq "$POLLA" GET "/certificate-requests/$RQA"
@@ -120,7 +170,10 @@ check "... byte for byte (no oracle for which ids exist)" cmp -s "$T/body" "$T/b
 BEFORE=$(state)
 BAD=""
 while read -r m p need; do
-	[ "$m $p" = "GET /certificate-requests/{id}" ] && continue
+	# what a poll secret is for: reading and cancelling its own request
+	case "$m $p" in
+	"GET /certificate-requests/{id}" | "POST /certificate-requests/{id}/cancel") continue ;;
+	esac
 	q=$(echo "$p" | sed -e "s|{id}|$RQA|" -e "s|{serial}|$SERIAL|" -e 's|{name}|default|' \
 		-e 's|{token}|nothing|' -e 's|{format}|nothing|' -e 's|{request}|nothing|')
 	if [ "$m" = POST ] || [ "$m" = PATCH ]; then
@@ -144,6 +197,11 @@ check_eq "... request A is still pending" pending \
 	"$("$ADMIN" request show "$RQA" --json | jget - "d['state']")"
 kreq "$POLLA" GET /certificate-requests
 check_status "attack_poll_secret_lists_requests: 401" 401 authentication_failed
+kreq "$POLLA" POST "/certificate-requests/$RQB/cancel" -H 'Content-Type: application/json' \
+	--data-binary '{}'
+check_status "attack_poll_secret_of_a_cancels_request_b: 401" 401 authentication_failed
+check_eq "... request B is still pending" pending \
+	"$("$ADMIN" request show "$RQB" --json | jget - "d['state']")"
 kreq "$POLLA" GET "/certificate-requests/$RQA/"
 check_eq "... a trailing slash is no route of it (404)" 404 "$STATUS"
 req GET "/certificate-requests/$RQA" -H "Authorization: bearer   $POLLA"
