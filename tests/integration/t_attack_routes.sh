@@ -202,6 +202,16 @@ kreq "$POLLA" POST "/certificate-requests/$RQB/cancel" -H 'Content-Type: applica
 check_status "attack_poll_secret_of_a_cancels_request_b: 401" 401 authentication_failed
 check_eq "... request B is still pending" pending \
 	"$("$ADMIN" request show "$RQB" --json | jget - "d['state']")"
+# The cancel route also takes the requester's PAM login (HTTP Basic).
+req POST "/certificate-requests/$RQA/cancel" -u bob:bobpw
+check_status "attack_login_of_b_cancels_request_of_a: 404 request_unknown (as if none)" 404 \
+	request_unknown
+req POST "/certificate-requests/$RQA/cancel" -u alice:wrong
+check_status "... a wrong password: 401" 401 authentication_failed
+check_eq "... request A is still pending" pending \
+	"$("$ADMIN" request show "$RQA" --json | jget - "d['state']")"
+req POST "/certificate-requests/$RQA/cancel" -u alice:alicepw
+check_status "alice cancels her own with her login: 200" 200 -
 kreq "$POLLA" GET "/certificate-requests/$RQA/"
 check_eq "... a trailing slash is no route of it (404)" 404 "$STATUS"
 req GET "/certificate-requests/$RQA" -H "Authorization: bearer   $POLLA"
