@@ -85,6 +85,33 @@ retry_base = 1h
 EOF2
 check "the instance with five sinks loads" "$ADMIN" events list
 
+# ------------------------------------------------------------ sinks refused at load
+# A webhook URL that would leave the machine in the clear, dressed up as
+# loopback; a command that is not an absolute path (it would be found in
+# the working directory). Each: config_invalid, naming the sink.
+cp "$CRTOKEN_CONF" "$T/good.conf"
+BAD=""
+for u in 'http://evil.example/hook' 'HTTP://evil.example/hook' 'http://127.0.0.1.evil.example/' \
+	'http://localhost.evil.example/' 'http://127.0.0.1@evil.example/' \
+	'http://127.0.0.1:80@evil.example/' 'http://user:pw@127.0.0.1/' 'http://127.0.0.1%2eevil.example/' \
+	'http://[::ffff:192.0.2.1]/' 'http://0x7f000001.evil.example/' 'ftp://127.0.0.1/' \
+	'http:/evil.example/' 'file:///etc/passwd' 'gopher://127.0.0.1:25/'; do
+	cp "$T/good.conf" "$CRTOKEN_CONF"
+	printf '[events.sink sneaky]\ntype = webhook\nurl = %s\nsecret_file = webhook.key\n' "$u" >>"$CRTOKEN_CONF"
+	if "$ADMIN" events list >/dev/null 2>"$T/load.err" || ! grep -q config_invalid "$T/load.err" ||
+		! grep -q sneaky "$T/load.err"; then
+		BAD="$BAD $u"
+	fi
+done
+check_eq "attack_webhook_url_dressed_as_loopback: 14 URLs refused at load (config_invalid)" "" "$BAD"
+cp "$T/good.conf" "$CRTOKEN_CONF"
+printf '[events.sink sneaky]\ntype = webhook\nurl = http://127.0.0.1:9/hook\nsecret_file = webhook.key\n' >>"$CRTOKEN_CONF"
+check "... while plain http to 127.0.0.1 itself loads" "$ADMIN" events list
+cp "$T/good.conf" "$CRTOKEN_CONF"
+printf '[events.sink sneaky]\ntype = command\ncommand = sink.sh --flag\n' >>"$CRTOKEN_CONF"
+check_code "attack_command_relative_path: config_invalid" config_invalid "$ADMIN" events list
+cp "$T/good.conf" "$CRTOKEN_CONF"
+
 EV=$TOP/tests/integration/event_receivers.py
 $PY "$EV" redirect $REDIR_PORT "$T/hook.pem" "$T/hook.key" "$T/redir.jsonl" &
 REDIR_PID=$!
