@@ -356,6 +356,7 @@ void h_token_delete(struct request *rq);
 /* h_issue.c */
 void h_token_issue(struct request *rq);
 /* h_me.c */
+void h_me(struct request *rq);
 void h_me_certs(struct request *rq);
 void h_me_cert_revoke(struct request *rq);
 void h_me_cert_pkcs12(struct request *rq);

@@ -1,6 +1,10 @@
 /*
  * h_me.c — the logged-in user's own certificates (self-service; R_ME:
  * the PAM login is required whatever [server] require_login says):
+ *   GET  /me                                {"user", "certificates", "requests"}:
+ *                                           both lists with one login (a
+ *                                           one-time code works once; the page
+ *                                           shows both after one sign-in)
  *   GET  /me/certificates                   serial, name, status, validity,
  *                                           profile, last seen, whether a
  *                                           PKCS#12 is kept (pkcs12Available)
@@ -60,6 +64,24 @@ static int is_kept(const char (*kept)[72], size_t n, const char *serial)
 	return 0;
 }
 
+/* The n certificates of list as their owner sees them (kept: the serials
+ * whose PKCS#12 is kept); NULL when out of memory. */
+static json_t *my_certs_array(const crt_cert *list, size_t n, const char (*kept)[72],
+                              size_t nkept)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; arr != NULL && i < n; i++) {
+		int k = is_kept(kept, nkept, list[i].serial);
+		if (json_array_append_new(arr, my_cert_json(&list[i], k)) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	return arr;
+}
+
 /* Without page, size or sort every certificate of the user as a bare
  * array (as before paging); with any of them {"items","page","size","total"},
  * the page cut by the store (crt_my_cert_page; newest first by default). */
@@ -73,7 +95,7 @@ void h_me_certs(struct request *rq)
 	crt_cert *list = NULL;
 	char(*kept)[72] = NULL;
 	json_t *arr;
-	size_t n = 0, nkept = 0, i;
+	size_t n = 0, nkept = 0;
 	crt_status s;
 
 	if (paged && (s = crt_page_parse(qp, qs, qo, crt_cert_sort_fields, 1, &pg, &why)) != CRT_OK) {
@@ -87,22 +109,57 @@ void h_me_certs(struct request *rq)
 		reply_status(rq, s);
 		return;
 	}
-	if ((arr = json_array()) != NULL) {
-		for (i = 0; i < n; i++) {
-			int k = is_kept((const char(*)[72])kept, nkept, list[i].serial);
-			if (json_array_append_new(arr, my_cert_json(&list[i], k)) != 0) {
-				json_decref(arr);
-				arr = NULL;
-				break;
-			}
-		}
-	}
+	arr = my_certs_array(list, n, (const char(*)[72])kept, nkept);
 	crt_cert_list_free(list, n);
 	free(kept);
 	if (paged && arr != NULL)
 		arr = json_pack("{s:o, s:i, s:i, s:I}", "items", arr, "page", pg.page, "size", pg.size,
 		                "total", (json_int_t)total);
 	reply_json(rq, 200, arr);
+}
+
+/*
+ * GET /me: the user's certificates (as GET /me/certificates) and their
+ * certificate requests (as GET /me/requests: the newest 100) in one
+ * answer, so one sign-in — one one-time code — shows both.
+ */
+void h_me(struct request *rq)
+{
+	crt_request_filter f = {.state = -1, .user = rq->user, .limit = 100};
+	crt_request *reqs = NULL;
+	crt_cert *list = NULL;
+	char(*kept)[72] = NULL;
+	json_t *certs = NULL, *ra = NULL;
+	size_t n = 0, nkept = 0, nreq = 0, i;
+	crt_status s;
+
+	if ((s = crt_my_certs(rq->ctx, rq->user, &list, &n)) != CRT_OK ||
+	    (s = crt_my_pkcs12_kept(rq->ctx, rq->user, &kept, &nkept)) != CRT_OK ||
+	    (s = crt_request_list(rq->ctx, &f, &reqs, &nreq)) != CRT_OK) {
+		reply_status(rq, s);
+		goto out;
+	}
+	certs = my_certs_array(list, n, (const char(*)[72])kept, nkept);
+	ra = json_array();
+	for (i = 0; ra != NULL && i < nreq; i++)
+		if (json_array_append_new(ra, crt_request_json(&reqs[i], 0)) != 0) {
+			json_decref(ra);
+			ra = NULL;
+		}
+	if (certs == NULL || ra == NULL) {
+		reply_status(rq, CRT_E_NOMEM);
+		goto out;
+	}
+	reply_json(rq, 200,
+	           json_pack("{s:s, s:o, s:o}", "user", rq->user, "certificates", certs, "requests",
+	                     ra));
+	certs = ra = NULL;
+out:
+	json_decref(certs);
+	json_decref(ra);
+	crt_request_list_free(reqs, nreq);
+	crt_cert_list_free(list, n);
+	free(kept);
 }
 
 /*

@@ -56,6 +56,7 @@ static const struct route routes[] = {
     {"POST", "/client-certificates/{serial}/revoke", h_cert_revoke, R_ADMIN | R_BODY_OPT,
      CRT_SCOPE_CERTS_REVOKE},
     /* Self-service: the logged-in user's own certificates (h_me.c). */
+    {"GET", "/me", h_me, R_ME, 0},
     {"GET", "/me/certificates", h_me_certs, R_ME, 0},
     {"POST", "/me/certificates/{serial}/revoke", h_me_cert_revoke, R_ME | R_BODY, 0},
     {"GET", "/me/certificates/{serial}/pkcs12", h_me_cert_pkcs12, R_ME, 0},

@@ -19,10 +19,15 @@
  *      polling GET /certificate-requests/{id} with "Authorization: Bearer
  *      <pollSecret>" (h_requests.c) with backoff, and builds the same files
  *      when it is issued (the browser-made key stayed in this page's memory
- *      meanwhile); a denial or expiry is shown with its reason;
- *   6. "My certificates": GET /me/certificates after a sign-in, with the
- *      kept PKCS#12 (GET /me/certificates/{serial}/pkcs12) and a
- *      revocation (POST /me/certificates/{serial}/revoke) per certificate.
+ *      meanwhile); a denial or expiry is shown with its reason; "Cancel this
+ *      request" withdraws it (POST /certificate-requests/{id}/cancel with the
+ *      poll secret) — after a reload, when the key is gone, the page asks
+ *      for that first, so that no certificate is issued for a lost key;
+ *   6. "My certificates": GET /me after a sign-in (the certificates and the
+ *      certificate requests with one code), with the kept PKCS#12 (GET
+ *      /me/certificates/{serial}/pkcs12) and a revocation (POST
+ *      /me/certificates/{serial}/revoke) per certificate, and a cancel (POST
+ *      /certificate-requests/{id}/cancel with the login) per pending request.
  * Everything from the server or the config is put into the page with
  * textContent (never as HTML). The page keeps no cookie. The private key
  * and the passphrases never leave this page's memory; only while a request
@@ -362,6 +367,8 @@ const MESSAGES = {
 	approval_required: 'This token needs an administrator\'s approval, which works only with a key made in this browser: choose "In this browser".',
 	request_denied: 'An administrator denied this certificate request. Ask your administrator why, or for a new token.',
 	request_expired: 'Nobody approved this certificate request before it expired. Ask your administrator for a new token.',
+	request_cancelled: 'This certificate request was cancelled: no certificate will be issued for it. For a certificate, ask your administrator for a new token.',
+	request_state: 'This certificate request is no longer waiting for a decision.',
 	request_unknown: 'This certificate request is not known to the service (any more).',
 	request_key_lost: 'The request was approved, but this page was reloaded while it waited: the key made in this browser was lost with it, so the certificate cannot be used. Revoke it under "My certificates" and ask your administrator for a new token.',
 	pkcs12_not_kept: 'The service keeps no PKCS#12 file for this certificate.',
@@ -371,7 +378,7 @@ const MESSAGES = {
 /* Codes the page itself gives (nothing was sent). */
 const LOCAL_CODES = new Set(['token_malformed', 'token_mistyped', 'no_webcrypto', 'passphrase_short',
 	'passphrase_mismatch', 'user_required', 'otp_required', 'network_error', 'request_denied',
-	'request_expired', 'request_key_lost']);
+	'request_expired', 'request_key_lost', 'request_cancelled']);
 function messageFor(code, serverMessage) {
 	if (MESSAGES[code]) return MESSAGES[code];
 	return serverMessage ? `The server refused: ${serverMessage}` : 'Something went wrong. Try again later.';
@@ -943,10 +950,17 @@ function startWait(r, keys, pass) {
 	addRow(dl, 'Sent', w.createdAt ? when(w.createdAt) : null);
 	addRow(dl, 'Expires unless approved', w.expiresAt ? when(w.expiresAt) : null);
 	$('wait-key-hint').hidden = !keys;
+	$('wait-lost-hint').hidden = Boolean(keys);
 	$('b-check').hidden = false;
+	$('b-cancel').hidden = false;
+	$('b-cancel').disabled = false;
+	$('b-cancel').textContent = keys ? 'Cancel this request' : 'Cancel this request now';
+	/* without the key, cancelling is what the page recommends */
+	$('b-cancel').className = keys ? 'secondary' : '';
 	$('wait-progress').textContent = '';
 	step('wait');
-	setStatus(`Request ${w.id} is waiting for approval.`);
+	setStatus(keys ? `Request ${w.id} is waiting for approval.`
+		: `Request ${w.id} is still waiting for approval, but its key is gone: cancel it unless the page that made it is still open.`);
 	$('h-wait').focus();
 	schedulePoll(w);
 }
@@ -1028,6 +1042,11 @@ async function pollWait(w) {
 			`Expired${q.expiresAt ? ` on ${when(q.expiresAt)}` : ''} without a decision.`);
 		return;
 	}
+	if (q.state === 'cancelled') {
+		waitOver(new PageError('request_cancelled', messageFor('request_cancelled')),
+			`Cancelled${q.decidedAt ? ` on ${when(q.decidedAt)}` : ''}${q.decidedBy ? ` by ${q.decidedBy}` : ''}.`);
+		return;
+	}
 	waitOver(new PageError('internal_error', messageFor('internal_error'), `state ${q.state}`));
 }
 
@@ -1039,15 +1058,47 @@ function waitOver(err, stateText) {
 		if (dt.textContent === 'State' && stateText) dt.nextElementSibling.textContent = stateText;
 	}
 	$('wait-key-hint').hidden = true;
+	$('wait-lost-hint').hidden = true;
 	$('b-check').hidden = true;
+	$('b-cancel').hidden = true;
 	$('wait-progress').textContent = '';
 	setStatus('');
-	showError(err);
+	if (err) showError(err);
+}
+
+/* "Cancel this request": withdraw the waiting request with its poll
+ * secret. Cancelled: the wait ends, nothing will be issued. Decided
+ * meanwhile (request_state): a check shows what it became. */
+async function cancelWait() {
+	const w = state.wait;
+	if (!w) return;
+	clearError();
+	$('b-cancel').disabled = true;
+	setStatus(`Cancelling request ${w.id}…`);
+	let q;
+	try {
+		q = await api('POST', `/certificate-requests/${encodeURIComponent(w.id)}/cancel`, undefined, `Bearer ${w.secret}`);
+	} catch (e) {
+		if (state.wait !== w) return;
+		$('b-cancel').disabled = false;
+		if (e instanceof PageError && e.code === 'request_state') {
+			setStatus('');
+			pollWait(w);
+			return;
+		}
+		setStatus('');
+		showError(e instanceof PageError ? e : new PageError('internal_error', messageFor('internal_error')));
+		return;
+	}
+	if (state.wait !== w) return;
+	waitOver(null, `Cancelled by you${q.decidedAt ? ` on ${when(q.decidedAt)}` : ''}: no certificate will be issued for it.`);
+	setStatus(`Request ${w.id} is cancelled: no certificate will be issued for it. For a certificate, ask your administrator for a new token.`);
+	$('h-wait').focus();
 }
 
 /* ------------------------------------------------------------ my certificates */
 
-const mine = { user: null, list: [] };
+const mine = { user: null, list: [], requests: [] };
 
 /* Basic credentials from the "My certificates" form: the code is taken
  * (and the field emptied: it works once). undefined when missing. */
@@ -1078,9 +1129,13 @@ async function onMine(ev) {
 	button.disabled = true;
 	setStatus('Asking the server for your certificates…');
 	try {
-		mine.list = await api('GET', '/me/certificates', undefined, auth);
+		const me = await api('GET', '/me', undefined, auth);
+		mine.list = me.certificates;
+		mine.requests = me.requests;
 		showMine();
-		setStatus(`${mine.list.length} certificate${mine.list.length === 1 ? '' : 's'} for ${mine.user}. For a download or a revocation, enter the next one-time code first.`);
+		const n = mine.list.length;
+		const pending = mine.requests.filter((r) => r.state === 'pending').length;
+		setStatus(`${n} certificate${n === 1 ? '' : 's'} and ${mine.requests.length} certificate request${mine.requests.length === 1 ? '' : 's'}${pending ? ` (${pending} pending)` : ''} for ${mine.user}. For a download, a revocation or a cancellation, enter the next one-time code first.`);
 		$('b-mine').textContent = 'Show them again';
 	} catch (e) {
 		mineFailed(e);
@@ -1094,6 +1149,72 @@ function showMine() {
 	box.textContent = '';
 	$('mine-empty').hidden = mine.list.length !== 0;
 	for (const c of mine.list) box.appendChild(mineCard(c));
+	const rbox = $('mine-requests');
+	rbox.textContent = '';
+	$('mine-requests-box').hidden = false;
+	$('mine-requests-empty').hidden = mine.requests.length !== 0;
+	for (const r of mine.requests) rbox.appendChild(requestCard(r));
+}
+
+const REQUEST_STATES = {
+	pending: 'waiting for an administrator\'s approval',
+	issued: 'approved: the certificate was issued',
+	denied: 'denied',
+	expired: 'expired without a decision',
+	cancelled: 'cancelled',
+};
+
+/* One certificate request of the user's, with a cancel while it is pending. */
+function requestCard(r) {
+	const card = document.createElement('div');
+	card.className = 'card request';
+	card.dataset.request = r.requestId;
+	const h = document.createElement('h3');
+	h.textContent = r.tokenName || r.commonName || r.requestId;
+	const dl = document.createElement('dl');
+	addRow(dl, 'State', REQUEST_STATES[r.state] || r.state);
+	if (r.state === 'denied') addRow(dl, 'Reason given', r.reason || 'none');
+	addRow(dl, 'Request', r.requestId);
+	addRow(dl, 'Name (CN)', r.commonName);
+	addRow(dl, 'Sent', r.createdAt ? when(r.createdAt) : null);
+	if (r.state === 'pending') addRow(dl, 'Expires unless approved', r.expiresAt ? when(r.expiresAt) : null);
+	else addRow(dl, 'Decided', r.decidedAt ? when(r.decidedAt) : null);
+	if (r.state === 'issued') addRow(dl, 'Serial', r.serial);
+	card.append(h, dl);
+	if (r.state === 'pending') {
+		const buttons = document.createElement('div');
+		buttons.className = 'buttons';
+		const b = document.createElement('button');
+		b.type = 'button';
+		b.className = 'secondary';
+		b.id = `cancel-${r.requestId.replace(/[^a-z0-9-]/g, '')}`;
+		b.textContent = 'Cancel this request';
+		b.addEventListener('click', () => mineCancel(r, b));
+		buttons.appendChild(b);
+		card.appendChild(buttons);
+	}
+	return card;
+}
+
+async function mineCancel(r, button) {
+	clearError();
+	const auth = mineCredentials();
+	if (auth === undefined) return;
+	button.disabled = true;
+	try {
+		const q = await api('POST', `/certificate-requests/${encodeURIComponent(r.requestId)}/cancel`, undefined, auth);
+		const i = mine.requests.findIndex((x) => x.requestId === r.requestId);
+		if (i >= 0) mine.requests[i] = q;
+		const card = [...document.querySelectorAll('.request')].find((e) => e.dataset.request === r.requestId);
+		const fresh = requestCard(q);
+		if (card) card.replaceWith(fresh);
+		setStatus(`Request ${r.requestId} is cancelled: no certificate will be issued for it.`);
+		fresh.querySelector('h3').tabIndex = -1;
+		fresh.querySelector('h3').focus();
+	} catch (e) {
+		mineFailed(e);
+		button.disabled = false;
+	}
 }
 
 const REASONS = [
@@ -1228,6 +1349,7 @@ function init() {
 			$('token').focus();
 		});
 	}
+	$('b-cancel').addEventListener('click', cancelWait);
 	$('b-check').addEventListener('click', () => {
 		if (!state.wait) return;
 		$('wait-progress').textContent = 'Checking…';

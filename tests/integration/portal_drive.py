@@ -484,6 +484,31 @@ def pending_request(token, user, what):
     return wait_row("Request")
 
 
+def reload_while_waiting():
+    """Reload the waiting page (accepting the beforeunload question): the
+    type of the dialog it opened (None: none), and whether the reloaded page
+    is ready and waiting again."""
+    cdp.events.clear()
+    # the marker tells the old document from the reloaded one
+    cdp.js("window.beforeReload = true; setTimeout(() => location.reload(), 0); true")
+    asked = None
+    deadline = time.time() + 10
+    while asked is None and time.time() < deadline:
+        cdp.pump(0.2)
+        d = [e for e in cdp.events if e.get("method") == "Page.javascriptDialogOpening"]
+        if d:
+            asked = d[0]["params"].get("type")
+            cdp.call("Page.handleJavaScriptDialog", accept=True)
+    ok = cdp.wait("!window.beforeReload && document.body && document.body.dataset.ready === '1' && "
+                  "document.body.dataset.step === 'wait'", 20)
+    return asked, ok
+
+
+def request_state(rid):
+    r = admin("request", "show", rid, "--json")
+    return json.loads(r.stdout)["state"] if r.returncode == 0 else r.stderr
+
+
 def polls():
     return [e for e in cdp.events if e.get("method") == "Network.requestWillBeSent"
             and "/certificate-requests/" in e["params"]["request"]["url"]]
@@ -564,7 +589,7 @@ def approval_flow():
     # -------------------------------------------------- expired
     rid = pending_request(PLAN["approval"]["expire"], "jack", "expiry")
     # [requests] pending_lifetime passing: the request's deadline moved to the past.
-    subprocess.run(["sqlite3", PLAN["db"], "UPDATE certificate_requests SET expires_at = "
+    subprocess.run(["sqlite3", "-cmd", ".timeout 5000", PLAN["db"], "UPDATE certificate_requests SET expires_at = "
                     f"strftime('%s','now') - 1 WHERE id = '{rid}'"], check=True)
     click("#b-check")
     cdp.wait("!document.getElementById('error').hidden", 30)
@@ -575,21 +600,9 @@ def approval_flow():
 
     # -------------------------------------------------- a reload while waiting
     rid = pending_request(PLAN["approval"]["reload"], "lena", "reload")
-    cdp.events.clear()
-    # the marker tells the old document from the reloaded one
-    cdp.js("window.beforeReload = true; setTimeout(() => location.reload(), 0); true")
-    asked = None
-    deadline = time.time() + 10
-    while asked is None and time.time() < deadline:
-        cdp.pump(0.2)
-        d = [e for e in cdp.events if e.get("method") == "Page.javascriptDialogOpening"]
-        if d:
-            asked = d[0]["params"].get("type")
-            cdp.call("Page.handleJavaScriptDialog", accept=True)
+    asked, ok = reload_while_waiting()
     check("leaving the page while it waits asks first (the key would be lost)",
           asked == "beforeunload", asked)
-    ok = cdp.wait("!window.beforeReload && document.body && document.body.dataset.ready === '1' && "
-                  "document.body.dataset.step === 'wait'", 20)
     t = text()
     check("after the reload the page still knows the request (sessionStorage) and waits for it",
           ok and wait_row("Request") == rid and "was reloaded" in t, t)
@@ -600,6 +613,56 @@ def approval_flow():
     check("approved after the reload: the page says the key was lost with the reload, what to do",
           r.returncode == 0 and error_code() == "request_key_lost" and "My certificates" in t, t)
     shot("18-approved-after-reload")
+
+    # -------------------------------------------------- cancelled while the page waits
+    rid = pending_request(PLAN["approval"]["cancel"], "mia", "cancel")
+    check("... the waiting page offers to cancel the request",
+          cdp.js("!document.getElementById('b-cancel').hidden")
+          and cdp.js("document.getElementById('wait-lost-hint').hidden"), text())
+    cdp.events.clear()
+    click("#b-cancel")
+    ok = cdp.wait("document.getElementById('b-cancel').hidden && "
+                  "document.getElementById('wait-list').textContent.includes('Cancelled by you')", 20)
+    t = text()
+    sent = [e["params"]["request"] for e in cdp.events if e.get("method") == "Network.requestWillBeSent"
+            and e["params"]["request"]["url"].endswith(f"/certificate-requests/{rid}/cancel")]
+    check("Cancel this request: POST .../cancel with the poll secret; the page says it is cancelled "
+          "and that no certificate will be issued",
+          ok and "no certificate will be issued" in t and len(sent) == 1
+          and sent[0]["method"] == "POST"
+          and sent[0]["headers"].get("Authorization", "").startswith("Bearer crq_"),
+          t + str(error_code()) + str(sent))
+    check("... it is no error, stops checking and forgets the request",
+          error_code() is None and kept_in_session() == "{}"
+          and cdp.js("document.getElementById('b-check').hidden"), t)
+    check("... the request is cancelled in the store", request_state(rid) == "cancelled",
+          request_state(rid))
+    r = admin("request", "approve", rid)
+    check("crtoken-admin then cannot approve it (request_state, exit 1)",
+          r.returncode == 1 and "request_state" in r.stderr, r.stderr)
+    shot("18b-cancelled-while-waiting")
+
+    # -------------------------------------------------- cancel after a reload (the key is gone)
+    rid = pending_request(PLAN["approval"]["cancelreload"], "nora", "cancel after reload")
+    asked, ok = reload_while_waiting()
+    t = text()
+    check("reloaded while waiting: the page says the key is gone and offers to cancel the request "
+          "first, so that no certificate is issued for a lost key",
+          ok and asked == "beforeunload" and wait_row("Request") == rid
+          and cdp.js("!document.getElementById('wait-lost-hint').hidden")
+          and "key nobody has" in t
+          and cdp.js("document.getElementById('b-cancel').textContent") == "Cancel this request now",
+          t)
+    shot("18c-reloaded-offers-cancel")
+    click("#b-cancel")
+    ok = cdp.wait("document.getElementById('b-cancel').hidden && "
+                  "document.getElementById('wait-list').textContent.includes('Cancelled by you')", 20)
+    check("... cancelled after the reload with the poll secret sessionStorage kept",
+          ok and request_state(rid) == "cancelled" and kept_in_session() == "{}",
+          text() + str(error_code()) + str(request_state(rid)))
+    r = admin("request", "approve", rid)
+    check("... so no certificate is issued for the lost key (approve: request_state)",
+          r.returncode == 1 and "request_state" in r.stderr, r.stderr)
     check("no script error, no Content-Security-Policy refusal", cdp.problems == [],
           cdp.problems)
     cdp.call("Target.closeTarget", session=False, targetId=target)
@@ -655,6 +718,40 @@ def mine_flow():
           not cdp.js(f"Boolean(document.getElementById('p12-{sid(kept)}'))")
           and not cdp.js(f"Boolean(document.getElementById('revoke-{sid(kept)}'))"))
     shot("20-revoked")
+
+    # -------------------------------------------------- the requests in My certificates
+    reqs = PLAN["mine"]["requests"]
+    load()
+    click("#b-mine-open")
+    cdp.wait("document.body.dataset.step === 'mine'", 5)
+    type_into("#mine-user", "olga")
+    type_into("#mine-otp", otp("olga", -30))
+    click("#b-mine")
+    ok = cdp.wait("document.querySelectorAll('.request').length >= 3", 20)
+    card = lambda rid: cdp.js(f"""(() => {{ const c = [...document.querySelectorAll('.request')]
+        .find((e) => e.dataset.request === {json.dumps(rid)}); return c ? c.innerText : null; }})()""")
+    pend, den, canc = card(reqs["pending"]) or "", card(reqs["denied"]) or "", card(reqs["cancelled"]) or ""
+    check("My certificates lists olga's certificate requests too (one sign-in: GET /me)",
+          ok and "waiting for an administrator" in pend and "denied" in den
+          and "cancelled" in canc and requests_to("/me/certificates") == [],
+          text() + str(error_code()))
+    check("... the denied one with the administrator's reason (as text)",
+          "Reason given" in den and "No <personal> devices" in den
+          and cdp.js("document.querySelectorAll('#mine-requests personal').length") == 0, den)
+    rid_id = "".join(ch for ch in reqs["pending"] if ch.isalnum() or ch == "-")
+    check("... only the pending one can be cancelled",
+          cdp.js(f"Boolean(document.getElementById('cancel-{rid_id}'))")
+          and cdp.js("document.querySelectorAll('.request button').length") == 1, text())
+    shot("20b-my-requests")
+    type_into("#mine-otp", otp("olga"))
+    click(f"#cancel-{rid_id}")
+    ok = cdp.wait(f"""(() => {{ const c = [...document.querySelectorAll('.request')]
+        .find((e) => e.dataset.request === {json.dumps(reqs['pending'])});
+        return c && c.innerText.includes('cancelled'); }})()""", 20)
+    check("... cancelled there with the next code (the login): the card says cancelled, "
+          "without the button", ok and not cdp.js(f"Boolean(document.getElementById('cancel-{rid_id}'))")
+          and request_state(reqs["pending"]) == "cancelled",
+          str(card(reqs["pending"])) + str(error_code()))
     check("no script error, no Content-Security-Policy refusal", cdp.problems == [],
           cdp.problems)
     cdp.call("Target.closeTarget", session=False, targetId=target)

@@ -86,7 +86,7 @@ check_eq "portal.json carries the [portal] texts as JSON strings" "$ORG|$HELP|Tr
 	"$(jget "$T/body" "d['organization'] + '|' + d['help'] + '|' + str(d['loginRequired'])")"
 
 # ------------------------------------------------------------ users, tokens
-for u in alice bob carol dave erin frank gina hank ivy jack lena kim; do
+for u in alice bob carol dave erin frank gina hank ivy jack lena kim mia nora olga; do
 	"$ADMIN" otp enroll "$u" --no-qr --json >"$T/otp-$u.json" || { not_ok "otp enroll $u"; finish; exit 1; }
 done
 secret() { jget "$T/otp-$1.json" "d['secret']"; }
@@ -99,7 +99,7 @@ new_token gina '"commonName":"gina-phone"' && TOK_G=$TOKEN
 [ -n "${EXPIRED:-}" ] && [ -n "${TOK_A:-}" ] && [ -n "${TOK_B:-}" ] && [ -n "${TOK_C:-}" ] &&
 	[ -n "${TOK_F:-}" ] && [ -n "${TOK_G:-}" ] || { not_ok "tokens"; finish; exit 1; }
 # Tokens that need an administrator's approval (one per way it ends).
-for w in approve deny expire reload; do
+for w in approve deny expire reload cancel cancelreload; do
 	new_token "approval-$w" "\"commonName\":\"$w-laptop\"" '"approval":"required"' ||
 		{ not_ok "approval token $w"; finish; exit 1; }
 	eval "TOK_AP_$w=\$TOKEN"
@@ -114,6 +114,21 @@ done
 	make_csr "$T" kimphone &&
 	"$ADMIN" redeem "$(jget "$T/kim-tok2.json" "d['token']")" --csr "$T/kimphone.csr" --user kim \
 		--json >"$T/kim-redeem.json" || { not_ok "kim's certificates"; finish; exit 1; }
+# olga's certificate requests for "My certificates": pending, denied, cancelled.
+# olga_request NAME : a request of a fresh approval token of olga's, redeemed
+# by crtoken-admin for her (exit 5: pending); its id printed.
+olga_request() {
+	"$ADMIN" token create --name "$1" --owner olga --approval required --json >"$T/$1.json" &&
+		make_csr "$T" "$1" || return 1
+	"$ADMIN" redeem "$(jget "$T/$1.json" "d['token']")" --csr "$T/$1.csr" --user olga --json \
+		>"$T/$1-rq.json"
+	[ $? = 5 ] && jget "$T/$1-rq.json" "d['requestId']"
+}
+OLGA_PENDING=$(olga_request olga-laptop) && OLGA_DENIED=$(olga_request olga-phone) &&
+	OLGA_CANCELLED=$(olga_request olga-tablet) &&
+	"$ADMIN" request deny "$OLGA_DENIED" --reason 'No <personal> devices' >/dev/null &&
+	"$ADMIN" request cancel "$OLGA_CANCELLED" >/dev/null ||
+	{ not_ok "olga's requests"; finish; exit 1; }
 KIM_KEPT=$(jget "$T/kim-issue.json" "d['serial']")
 KIM_DEVICE=$(jget "$T/kim-redeem.json" "d['serial']")
 
@@ -137,9 +152,9 @@ json.dump({"cdp": "http://127.0.0.1:$CDP_PORT", "url": "$URL/enroll", "shots": "
            "out_approval": "$T/result-approval.json", "out_mine": "$T/result-mine.json",
            "admin": "$ADMIN", "db": "$T/inst/crtoken.db",
            "tokens": {"a": "$TOK_A", "b": "$TOK_B", "c": "$TOK_C", "f": "$TOK_F", "g": "$TOK_G", "expired": "$EXPIRED"},
-           "approval": {"approve": "$TOK_AP_approve", "deny": "$TOK_AP_deny", "expire": "$TOK_AP_expire", "reload": "$TOK_AP_reload"},
-           "mine": {"kept": "$KIM_KEPT", "device": "$KIM_DEVICE"},
-           "otp": {u: json.load(open("$T/otp-%s.json" % u))["secret"] for u in ("alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank", "ivy", "jack", "lena", "kim")},
+           "approval": {"approve": "$TOK_AP_approve", "deny": "$TOK_AP_deny", "expire": "$TOK_AP_expire", "reload": "$TOK_AP_reload", "cancel": "$TOK_AP_cancel", "cancelreload": "$TOK_AP_cancelreload"},
+           "mine": {"kept": "$KIM_KEPT", "device": "$KIM_DEVICE", "requests": {"pending": "$OLGA_PENDING", "denied": "$OLGA_DENIED", "cancelled": "$OLGA_CANCELLED"}},
+           "otp": {u: json.load(open("$T/otp-%s.json" % u))["secret"] for u in ("alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank", "ivy", "jack", "lena", "kim", "mia", "nora", "olga")},
            "max_failures": $MAX_FAILURES, "rate_limit_failures": $RATE_LIMIT,
            "password": "erin's pw",
            "passphrase": "$PASSPHRASE", "utf8_passphrase": "$UTF8_PASSPHRASE", "title": "$TITLE", "org": """$ORG""", "help": """$HELP""",
@@ -273,6 +288,11 @@ check_eq "... the certificate revoked in the page is revoked, keyCompromise, by 
 	"$("$ADMIN" cert show "$KIM_KEPT" --json | jget - "d['status'] + ' ' + d['revocationReason']")"
 check_eq "... its kept PKCS#12 is gone with the revocation" 0 \
 	"$(sqlite3 "$T/inst/crtoken.db" "SELECT count(*) FROM kept_pkcs12 WHERE serial = '$KIM_KEPT'")"
+check_eq "the requests cancelled in the page are cancelled by their requesters (poll secret, login)" \
+	"cancelled:mia cancelled:nora cancelled:olga" \
+	"$("$ADMIN" request list --state cancelled --json | jget - "' '.join(sorted(r['state'] + ':' + (r['decidedBy'] or '-') for r in d if r['tokenName'] in ('approval-cancel', 'approval-cancelreload', 'olga-laptop')))")"
+check_eq "... and nothing was issued for them" "" \
+	"$("$ADMIN" request list --json | jget - "' '.join(r['serial'] for r in d if r['tokenName'] in ('approval-cancel', 'approval-cancelreload', 'olga-laptop') and r['serial'])")"
 check_eq "... and the other one is still valid" valid \
 	"$("$ADMIN" cert show "$KIM_DEVICE" --json | jget - "d['status']")"
 
@@ -292,7 +312,8 @@ check_eq "the mistyped token reached the server never (no token_mistyped in its 
 for s in 01-start 02-mistyped-token 03-sign-in 04-wrong-otp 05-preview 05-preview-390px 06-issued-browser-key \
 	07-profile-downloaded 08-issued-server-key 09-used-token 10-expired-token \
 	11-password-and-code 12-otp-locked 13-rate-limited 14-waiting-for-approval 15-approved \
-	16-denied 17-expired 18-approved-after-reload 19-my-certificates 20-revoked; do
+	16-denied 17-expired 18-approved-after-reload 18b-cancelled-while-waiting 18c-reloaded-offers-cancel \
+	19-my-certificates 20-revoked 20b-my-requests; do
 	check "screenshot $s.png is a PNG" sh -c "head -c 8 '$SHOTS/$s.png' | od -An -tx1 | grep -q '89 50 4e 47'"
 done
 check_eq "no secret in the server log" 0 \

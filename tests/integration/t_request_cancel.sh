@@ -164,6 +164,12 @@ check_eq "GET /certificate-requests?state=cancelled pages them: total 4, 2 on th
 req GET "/me/requests?state=cancelled" -u bob:bobpw
 check_eq "GET /me/requests?state=cancelled: bob's one" "$RQ2" \
 	"$(jget "$T/body" "' '.join(r['requestId'] for r in d)")"
+req GET /me -u bob:bobpw
+check_status "GET /me as bob is 200" 200 -
+check_eq "... his certificates and his one request, cancelled" "bob 0 $RQ2:cancelled" \
+	"$(jget "$T/body" "d['user'] + ' ' + str(len(d['certificates'])) + ' ' + ' '.join(r['requestId'] + ':' + r['state'] for r in d['requests'])")"
+req GET /me
+check_status "GET /me without the login is 401" 401 authentication_required
 "$ADMIN" request list --state withdrawn 2>/dev/null
 check_eq "an unknown --state is a usage error (exit 2)" 2 $?
 areq GET "/certificate-requests?state=withdrawn"
