@@ -429,25 +429,35 @@ static void send_one(CURL *c, const crt_event_sink *s, const char *body, send_re
 }
 
 /* Inside the pass's write transaction: route the events of refs to the
- * sinks whose filter takes them. */
+ * sinks whose filter takes them (one store call for them all). */
 static crt_status route(crt_ctx *ctx, const store_event_ref *refs, size_t n, int64_t now,
 			size_t *routed)
 {
 	const crt_config *cfg = &ctx->cfg;
-	const char *names[16];
+	const char *(*names)[16] = NULL;
+	store_route *ev = NULL;
 	crt_status r;
 
+	if (n == 0)
+		return CRT_OK;
+	names = calloc(n, sizeof(*names));
+	ev = calloc(n, sizeof(*ev));
+	if (names == NULL || ev == NULL) {
+		r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		size_t k = 0;
-		int changed = 0;
 		for (size_t s = 0; s < cfg->event_nsinks && k < 16; s++)
 			if (event_filter_match(cfg->event_sinks[s].events, refs[i].type))
-				names[k++] = cfg->event_sinks[s].name;
-		if ((r = store_event_route(ctx, refs[i].seq, names, k, now, &changed)) != CRT_OK)
-			return r;
-		*routed += (size_t)changed;
+				names[i][k++] = cfg->event_sinks[s].name;
+		ev[i] = (store_route){.seq = refs[i].seq, .sinks = names[i], .nsinks = k};
 	}
-	return CRT_OK;
+	r = store_event_route_many(ctx, ev, n, now, routed);
+out:
+	free(names);
+	free(ev);
+	return r;
 }
 
 static crt_status record(crt_ctx *ctx, const store_attempt *a)

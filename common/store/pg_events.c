@@ -8,6 +8,7 @@
  * SKIPs the rows the statement itself just updated and LIMITs the next
  * ones — a claim of [events] batch = 1 then took every due delivery.
  */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +93,72 @@ static crt_status pg_ev_route(crt_ctx *ctx, int64_t seq, const char *const *sink
 				 &q, NULL, NULL, "adding a delivery")) != CRT_OK)
 			return r;
 	}
+	return CRT_OK;
+}
+
+/* The events to route as one JSON array [{"seq":…,"sinks":[…]}, …]
+ * (malloc'd), NULL when out of memory. */
+static char *route_json(const store_route *ev, size_t n)
+{
+	json_t *a = json_array(), *o, *s;
+	char *out = NULL;
+	int bad = a == NULL;
+
+	for (size_t i = 0; i < n && !bad; i++) {
+		if ((o = json_object()) == NULL || (s = json_array()) == NULL) {
+			json_decref(o);
+			bad = 1;
+			break;
+		}
+		bad |= json_object_set_new(o, "seq", json_integer(ev[i].seq));
+		for (size_t k = 0; k < ev[i].nsinks; k++)
+			bad |= json_array_append_new(s, json_string(ev[i].sinks[k]));
+		bad |= json_object_set_new(o, "sinks", s);
+		bad |= json_array_append_new(a, o);
+	}
+	if (!bad)
+		out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
+}
+
+/* Every event of ev in one statement (one round trip): the conditional
+ * UPDATE marks those still unrouted (an event another node routed first
+ * is not returned: its row lock waited for, routed = 0 no longer holds),
+ * and only those get their deliveries. */
+static crt_status pg_ev_route_many(crt_ctx *ctx, const store_route *ev, size_t n, int64_t now,
+				   size_t *routed)
+{
+	static const char q[] =
+		"WITH x AS MATERIALIZED (SELECT * FROM json_to_recordset(CAST($1 AS json)) "
+		"AS x(seq bigint, sinks json)), "
+		"u AS (UPDATE events e SET routed = 1 FROM x WHERE e.seq = x.seq AND e.routed = 0 "
+		"RETURNING e.seq), "
+		"d AS (INSERT INTO event_deliveries(event_seq, sink, first_at, next_at) "
+		"SELECT u.seq, s.sink, CAST($2 AS bigint), CAST($2 AS bigint) FROM u "
+		"JOIN x ON x.seq = u.seq CROSS JOIN LATERAL json_array_elements_text(x.sinks) "
+		"AS s(sink) ORDER BY u.seq ON CONFLICT DO NOTHING) "
+		"SELECT count(*) FROM u";
+	pg_params p = {0};
+	PGresult *res;
+	char *json;
+	crt_status r;
+
+	for (size_t i = 0; i < n; i++)
+		if (store_fault_hit(ctx, 0))
+			return store_fault_fail(ctx, "route");
+	if (n == 0)
+		return CRT_OK;
+	if ((json = route_json(ev, n)) == NULL)
+		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
+	pp_text(&p, json);
+	pp_int(&p, now);
+	r = pg_exec(ctx, q, &p, &res, NULL, "routing the events");
+	free(json);
+	if (r != CRT_OK)
+		return r;
+	*routed = PQntuples(res) == 1 ? (size_t)pg_int(res, 0, 0) : 0;
+	PQclear(res);
 	return CRT_OK;
 }
 
@@ -363,6 +430,7 @@ const struct store_event_ops pg_event_ops = {
 	.append = pg_ev_append,
 	.unrouted = pg_ev_unrouted,
 	.route = pg_ev_route,
+	.route_many = pg_ev_route_many,
 	.due = pg_ev_due,
 	.claim = pg_ev_claim,
 	.finish = pg_ev_finish,

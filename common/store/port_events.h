@@ -27,6 +27,14 @@ typedef struct store_event_ref {
 	char *type;
 } store_event_ref;
 
+/* One event to route (route_many): its sequence number and the names of
+ * the sinks whose filter takes it. */
+typedef struct store_route {
+	int64_t seq;
+	const char *const *sinks;
+	size_t nsinks;
+} store_route;
+
 /* A delivery this node holds the lease of, with what it needs to send. */
 typedef struct store_delivery_job {
 	int64_t seq;
@@ -69,6 +77,12 @@ struct store_event_ops {
 	 * delivery per sink name (due at now). Inside a write transaction. */
 	crt_status (*route)(crt_ctx *ctx, int64_t seq, const char *const *sinks, size_t nsinks,
 			    int64_t now, int *changed);
+	/* route for each of the n events in turn (inside the caller's write
+	 * transaction); *routed = how many this call routed (an event another
+	 * writer routed first adds nothing). PostgreSQL: one statement for
+	 * them all. Each event passes the fault seam ("route"). */
+	crt_status (*route_many)(crt_ctx *ctx, const store_route *ev, size_t n, int64_t now,
+				 size_t *routed);
 	/* *any = 1 when some pending delivery is due at now with its lease run
 	 * out (a read: lets a pass with nothing to do skip the write). */
 	crt_status (*due)(crt_ctx *ctx, int64_t now, int *any);
@@ -110,6 +124,12 @@ store_event_route(crt_ctx *ctx, int64_t seq, const char *const *sinks, size_t ns
 		  int *changed)
 {
 	return STORE_CALL(ctx, events, route, seq, sinks, nsinks, now, changed);
+}
+static inline crt_status __attribute__((warn_unused_result))
+store_event_route_many(crt_ctx *ctx, const store_route *ev, size_t n, int64_t now, size_t *routed)
+{
+	*routed = 0;
+	return STORE_CALL(ctx, events, route_many, ev, n, now, routed);
 }
 static inline crt_status __attribute__((warn_unused_result))
 store_event_due(crt_ctx *ctx, int64_t now, int *any)

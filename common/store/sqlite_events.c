@@ -109,6 +109,23 @@ static crt_status sq_ev_route(crt_ctx *ctx, int64_t seq, const char *const *sink
 	return CRT_OK;
 }
 
+static crt_status sq_ev_route_many(crt_ctx *ctx, const store_route *ev, size_t n, int64_t now,
+				   size_t *routed)
+{
+	crt_status r;
+	int changed;
+
+	for (size_t i = 0; i < n; i++) {
+		if (store_fault_hit(ctx, 0))
+			return store_fault_fail(ctx, "route");
+		if ((r = sq_ev_route(ctx, ev[i].seq, ev[i].sinks, ev[i].nsinks, now, &changed)) !=
+		    CRT_OK)
+			return r;
+		*routed += (size_t)changed;
+	}
+	return CRT_OK;
+}
+
 static crt_status sq_ev_due(crt_ctx *ctx, int64_t now, int *any)
 {
 	sqlite3_stmt *st;
@@ -450,6 +467,7 @@ const struct store_event_ops sqlite_event_ops = {
 	.append = sq_ev_append,
 	.unrouted = sq_ev_unrouted,
 	.route = sq_ev_route,
+	.route_many = sq_ev_route_many,
 	.due = sq_ev_due,
 	.claim = sq_ev_claim,
 	.finish = sq_ev_finish,

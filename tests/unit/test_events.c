@@ -7,6 +7,7 @@
  * stdin (retried with backoff, given up, killed after its timeout).
  * Backend-neutral (runs on PostgreSQL too: t_pg_units.sh).
  */
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "testutil.h"
@@ -466,6 +467,71 @@ static void a_pass_claims_at_most_its_batch_of_the_due_deliveries(void **state)
 	tu_instance_free(&t);
 }
 
+/* Two nodes route the same 200 events, the second while the first's
+ * transaction is still open (PostgreSQL: its one statement waits on the
+ * rows; SQLite: on the write lock): every event is routed by the first
+ * alone, and each gets its one delivery per sink, never two. */
+struct route_job {
+	crt_ctx *ctx;
+	const store_route *ev;
+	size_t n, routed;
+	crt_status r;
+};
+
+static void *route_thread(void *p)
+{
+	struct route_job *j = p;
+	if ((j->r = store_begin_write(j->ctx)) != CRT_OK)
+		return NULL;
+	if ((j->r = store_event_route_many(j->ctx, j->ev, j->n, crt_now(), &j->routed)) != CRT_OK) {
+		store_rollback(j->ctx);
+		return NULL;
+	}
+	j->r = store_commit(j->ctx);
+	return NULL;
+}
+
+static void two_nodes_routing_the_same_events_at_once_add_each_delivery_once(void **state)
+{
+	test_instance t;
+	crt_ctx *other = NULL;
+	crt_token_batch b;
+	store_event_ref *refs = NULL;
+	store_route ev[200];
+	size_t nr = 0, routed = 0;
+	const char *sinks[] = {"one", "two"};
+	pthread_t th;
+	tu_instance(&t);
+	assert_int_equal(crt_session_open(crt_session_instance(t.ctx), 0, &other), CRT_OK);
+	crt_token_spec spec = {.name = "routed"};
+	assert_int_equal(crt_token_create_many(t.ctx, &spec, 1, 200, "test", &b), CRT_OK);
+	crt_token_batch_clear(&b);
+	assert_int_equal(store_event_unrouted(t.ctx, 500, &refs, &nr), CRT_OK);
+	assert_int_equal(nr, 200);
+	for (size_t i = 0; i < nr; i++)
+		ev[i] = (store_route){.seq = refs[i].seq, .sinks = sinks, .nsinks = 2};
+	assert_int_equal(store_begin_write(t.ctx), CRT_OK);
+	assert_int_equal(store_event_route_many(t.ctx, ev, nr, crt_now(), &routed), CRT_OK);
+	assert_int_equal(routed, 200);
+	struct route_job j = {.ctx = other, .ev = ev, .n = nr};
+	assert_int_equal(pthread_create(&th, NULL, route_thread, &j), 0);
+	assert_int_equal(store_commit(t.ctx), CRT_OK);
+	pthread_join(th, NULL);
+	assert_int_equal(j.r, CRT_OK);
+	assert_int_equal(j.routed, 0);
+	assert_int_equal(q(&t, "SELECT count(*) FROM events WHERE routed = 1"), 200);
+	assert_int_equal(q(&t, "SELECT count(*) FROM event_deliveries"), 400);
+	assert_int_equal(q(&t, "SELECT count(*) FROM event_deliveries WHERE sink = 'two'"), 200);
+	/* and routing them once more (a stale read) adds nothing either */
+	route_thread(&j);
+	assert_int_equal(j.r, CRT_OK);
+	assert_int_equal(j.routed, 0);
+	assert_int_equal(q(&t, "SELECT count(*) FROM event_deliveries"), 400);
+	store_event_refs_free(refs, nr);
+	crt_close(other);
+	tu_instance_free(&t);
+}
+
 static void a_delivery_lease_is_held_by_one_node_until_it_runs_out(void **state)
 {
 	test_instance t;
@@ -608,6 +674,7 @@ int main(void)
 	    cmocka_unit_test(a_failing_command_is_retried_with_backoff_then_given_up),
 	    cmocka_unit_test(a_command_past_its_timeout_is_killed_and_counted_as_failed),
 	    cmocka_unit_test(a_pass_claims_at_most_its_batch_of_the_due_deliveries),
+	    cmocka_unit_test(two_nodes_routing_the_same_events_at_once_add_each_delivery_once),
 	    cmocka_unit_test(a_delivery_lease_is_held_by_one_node_until_it_runs_out),
 	    cmocka_unit_test(bad_sink_configurations_are_refused_at_load_with_the_reason),
 	};
