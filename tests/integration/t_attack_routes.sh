@@ -282,4 +282,14 @@ ajreq POST "/certificate-requests/$RQA/deny" "{\"reason\":\"ok\",\"reason\":\"ot
 check_status "attack_duplicate_keys on deny: 400 request_invalid" 400 request_invalid
 check_eq "... none of the bodies changed anything (the token unused, A pending)" "$BEFORE" "$(state)"
 
+# ------------------------------------------------------------ secrets at rest and in the log
+# Every token string, poll secret and password this suite sent: none is in
+# the database files or in crtokend's log (the access log names the route
+# pattern, not the path; a 404 of a path that carried one included).
+req GET "/client-certificates/token/$(cat "$T/bodies.tok")/x"
+sleep 0.3
+cat "$T"/*.tok >"$T/secrets"
+printf '%s\n%s\nalicepw\nbobpw\n' "$POLLA" "$POLLB" >>"$T/secrets"
+check_eq "attack_secrets_in_store_or_log: no token string, poll secret or password in the database or crtokend.log" \
+	"0 0" "$(cat "$DB"* | grep -a -c -F -f "$T/secrets") $(grep -a -c -F -f "$T/secrets" "$T/crtokend.log")"
 http_finish
