@@ -323,6 +323,9 @@ void auth_denied(struct request *rq, const char *scope, const char *profile);
  * or -1 after replying (404 token_not_found, 403 permission_denied). The
  * profile of a token never changes, so the check holds for the call. */
 int auth_token_profile(struct request *rq);
+/* The same for a certificate request's decisions (approve, deny, cancel by
+ * a key): the request exists and its token's profile is the key's. */
+int auth_request_profile(struct request *rq);
 /* Redemption: the login gate. 0 with rq->user/actor set, or -1 after replying. */
 int auth_redeemer(struct request *rq);
 /* End rq's reserved login attempt (if any), counting it as failed or not. */

@@ -32,23 +32,24 @@ void auth_denied(struct request *rq, const char *scope, const char *profile)
 	        rq->actor);
 	if (profile != NULL)
 		snprintf(msg, sizeof(msg),
-		         "this API key may not create or manage tokens of profile \"%s\"", profile);
+		         "this API key may not create or manage tokens (or their requests) of "
+		         "profile \"%s\"",
+		         profile);
 	else
 		snprintf(msg, sizeof(msg), "this API key lacks the scope %s",
 		         scope ? scope : "(the route names none)");
 	reply_error(rq, CRT_E_FORBIDDEN, msg);
 }
 
-int auth_token_profile(struct request *rq)
+/* 0 when the key may act on the token of token_id, else -1 after replying. */
+static int key_allows_token(struct request *rq, const char *token_id)
 {
 	crt_token t;
 	crt_status s;
 	int ret = 0;
 
-	if (rq->apikey.profiles == NULL)
-		return 0; /* a key of every profile */
 	memset(&t, 0, sizeof(t));
-	if ((s = crt_token_get(rq->ctx, rq->param, &t)) != CRT_OK) {
+	if ((s = crt_token_get(rq->ctx, token_id, &t)) != CRT_OK) {
 		reply_status(rq, s);
 		return -1;
 	}
@@ -57,5 +58,30 @@ int auth_token_profile(struct request *rq)
 		ret = -1;
 	}
 	crt_token_clear(&t);
+	return ret;
+}
+
+int auth_token_profile(struct request *rq)
+{
+	if (rq->apikey.profiles == NULL)
+		return 0; /* a key of every profile (or no key: a requester) */
+	return key_allows_token(rq, rq->param);
+}
+
+int auth_request_profile(struct request *rq)
+{
+	crt_request q;
+	crt_status s;
+	int ret;
+
+	if (rq->apikey.profiles == NULL)
+		return 0;
+	memset(&q, 0, sizeof(q));
+	if ((s = crt_request_get(rq->ctx, rq->param, &q)) != CRT_OK) {
+		reply_status(rq, s);
+		return -1;
+	}
+	ret = key_allows_token(rq, q.token_id);
+	crt_request_clear(&q);
 	return ret;
 }

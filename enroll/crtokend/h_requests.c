@@ -156,6 +156,8 @@ void h_request_approve(struct request *rq)
 	crt_status s;
 
 	memset(&c, 0, sizeof(c));
+	if (auth_request_profile(rq) != 0)
+		return; /* a key limited to other profiles */
 	if (rq->body_len > 0) {
 		if ((obj = req_body_object(rq)) == NULL)
 			return;
@@ -181,6 +183,8 @@ void h_request_deny(struct request *rq)
 	crt_status s;
 
 	memset(&q, 0, sizeof(q));
+	if (auth_request_profile(rq) != 0)
+		return; /* a key limited to other profiles */
 	if ((obj = req_body_object(rq)) == NULL)
 		return;
 	if (req_only_keys(rq, obj, keys) != 0 || req_str(rq, obj, "reason", &reason, NULL) != 0)
@@ -209,6 +213,8 @@ void h_request_cancel(struct request *rq)
 	crt_status s;
 
 	memset(&q, 0, sizeof(q));
+	if (auth_request_profile(rq) != 0)
+		return; /* a key limited to other profiles */
 	if (rq->body_len > 0) {
 		if ((obj = req_body_object(rq)) == NULL || req_only_keys(rq, obj, keys) != 0)
 			goto out;

@@ -45,10 +45,12 @@ kreq() { # KEY METHOD PATH [curl args]
 
 # ------------------------------------------------------------ fixtures
 # A pending request of alice (A) and one of bob (B), each with its poll secret.
-pending() { # NAME USER:PW : the request id in $RQ, its poll secret in $POLL
-	"$ADMIN" token create --name "$1" --owner "${2%%:*}" --approval required --json |
-		jget - "d['token']" >"$T/$1.tok"
-	csr_body "$1" && redeem "$(cat "$T/$1.tok")" "$T/$1.json" -u "$2"
+pending() { # NAME USER:PW [token create args] : the request id in $RQ, its poll secret in $POLL
+	_pn=$1 _pu=$2
+	shift 2
+	"$ADMIN" token create --name "$_pn" --owner "${_pu%%:*}" --approval required "$@" --json |
+		jget - "d['token']" >"$T/$_pn.tok"
+	csr_body "$_pn" && redeem "$(cat "$T/$_pn.tok")" "$T/$_pn.json" -u "$_pu"
 	RQ=$(jget "$T/body" "d.get('requestId')")
 	POLL=$(jget "$T/body" "d.get('pollSecret')")
 	[ "$STATUS" = 202 ] && [ -n "$POLL" ]
@@ -155,6 +157,29 @@ check_status "the guest-only key updates a guest token" 200 -
 kreq "$GK" POST "/certificate-request-tokens/$GUEST_TID/issue" -H 'Content-Type: application/json' \
 	--data-binary '{"type":"GENERATE"}'
 check_status "... and issues its key" 201 -
+
+# The same for the decisions on requests: a guest-only approver decides
+# no request of a staff token (approve would issue a staff certificate).
+check "a pending request for a staff token" pending ps alice:alicepw --profile staff
+RQS=$RQ
+check "a pending request for a guest token" pending pg alice:alicepw --profile guest
+RQG=$RQ
+GA=$("$ADMIN" apikey create --name guest-approver --scope requests:read,requests:approve \
+	--profiles guest --json | jget - "d['key']")
+BEFORE=$(state)
+BAD=""
+for v in approve deny cancel; do
+	kreq "$GA" POST "/certificate-requests/$RQS/$v" -H 'Content-Type: application/json' \
+		--data-binary "$([ $v = deny ] && echo '{"reason":"no"}' || echo '{}')"
+	{ [ "$STATUS" = 403 ] && [ "$(err_code)" = permission_denied ]; } || BAD="$BAD $v=$STATUS"
+done
+check_eq "attack_profile_limited_key_decides_other_profile: approve, deny, cancel of a staff request are 403" \
+	"" "$BAD"
+check_eq "... nothing decided, nothing issued" "$BEFORE" "$(state)"
+kreq "$GA" POST "/certificate-requests/request-00000000-0000-4000-8000-000000000000/approve"
+check_status "... an unknown request is still 404 for it" 404 request_unknown
+kreq "$GA" POST "/certificate-requests/$RQG/approve"
+check_status "the guest-only approver approves the guest request" 200 -
 
 # ------------------------------------------------------------ poll secret on every route
 kreq "$POLLA" GET "/certificate-requests/$RQA"
