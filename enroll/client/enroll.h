@@ -32,6 +32,7 @@ enum enroll_exit {
 	EN_PENDING = 5, /* --no-wait: the request waits for an administrator's approval */
 	EN_DENIED = 6,  /* an administrator denied the request */
 	EN_EXPIRED = 7, /* nobody decided before the request expired (or --wait-timeout) */
+	EN_CANCELLED = 8, /* the request was cancelled (by its requester or an admin) */
 };
 
 /* ------------------------------------------------------------ http.c */
@@ -64,6 +65,9 @@ int http_post_json_tls(const char *url, const char *json_body, const char *user,
  * poll secret); 0, or -1 with res->error. */
 int http_get_bearer(const char *url, const char *bearer, const char *cacert,
                     struct http_result *res);
+/* A POST of json_body with the Bearer credential, as http_get_bearer. */
+int http_post_bearer(const char *url, const char *bearer, const char *json_body,
+                     const char *cacert, struct http_result *res);
 void http_result_clear(struct http_result *res);
 
 /* ------------------------------------------------------------ prompt.c */
@@ -121,6 +125,9 @@ int list_main(int argc, char **argv);
 int revoke_main(int argc, char **argv);
 /* `crtoken-enroll pkcs12 SERIAL --out FILE ...`: the kept PKCS#12. */
 int pkcs12_main(int argc, char **argv);
+/* `crtoken-enroll cancel REQUEST_ID ...`: withdraw a pending certificate
+ * request (the login, or --poll-secret-file). */
+int cancel_main(int argc, char **argv);
 
 /* ------------------------------------------------------------ main.c */
 

@@ -164,8 +164,9 @@ out:
 	return ret;
 }
 
-int http_get_bearer(const char *url, const char *bearer, const char *cacert,
-                    struct http_result *res)
+/* A GET (json_body NULL) or a POST of json_body with "Authorization: Bearer bearer". */
+static int bearer_request(const char *url, const char *bearer, const char *json_body,
+                          const char *cacert, struct http_result *res)
 {
 	struct curl_slist *hdrs = NULL;
 	char *auth = NULL;
@@ -180,11 +181,17 @@ int http_get_bearer(const char *url, const char *bearer, const char *cacert,
 	}
 	snprintf(auth, n, "Authorization: Bearer %s", bearer);
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	if (hdrs != NULL && json_body != NULL)
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	if (hdrs == NULL || (hdrs = curl_slist_append(hdrs, auth)) == NULL) {
 		snprintf(res->error, sizeof(res->error), "out of memory");
 		goto out;
 	}
 	set_common(c, url, hdrs, cacert, 60L, res);
+	if (json_body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(json_body));
+	}
 	ret = perform(c, res);
 out:
 	curl_slist_free_all(hdrs); /* the list's copy of the header is freed unwiped by
@@ -193,6 +200,18 @@ out:
 		crt_freezero(auth, n);
 	curl_easy_cleanup(c);
 	return ret;
+}
+
+int http_get_bearer(const char *url, const char *bearer, const char *cacert,
+                    struct http_result *res)
+{
+	return bearer_request(url, bearer, NULL, cacert, res);
+}
+
+int http_post_bearer(const char *url, const char *bearer, const char *json_body,
+                     const char *cacert, struct http_result *res)
+{
+	return bearer_request(url, bearer, json_body, cacert, res);
 }
 
 void http_result_clear(struct http_result *res)

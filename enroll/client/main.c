@@ -35,6 +35,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,8 +95,10 @@ static void usage(FILE *f)
 	        "                    the request expires)\n"
 	        "  --no-wait         print the request id and poll secret, keep the key, and\n"
 	        "                    exit 5 instead of waiting\n"
-	        "exit status: 0 issued, 1 refused, 2 usage, 4 system, 5 pending (--no-wait or\n"
-	        "  --wait-timeout), 6 denied, 7 expired\n"
+	        "  (Ctrl-C while waiting: how to cancel the request, exit 5)\n"
+	        "exit status: 0 issued, 1 refused, 2 usage, 4 system, 5 pending (--no-wait,\n"
+	        "  --wait-timeout or Ctrl-C), 6 denied, 7 expired, 8 cancelled\n"
+	        "other commands: list, revoke, pkcs12, cancel, renew (crtoken-enroll CMD --help)\n"
 	        "environment: CRTOKEN_TOKEN, CRTOKEN_OTP, CRTOKEN_PASSWORD, "
 	        "CRTOKEN_P12_PASSPHRASE\n");
 }
@@ -365,13 +368,50 @@ out:
 	return rc;
 }
 
+/* Ctrl-C while waiting for an approval: the wait ends with what to do next. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Ctrl-C ended the wait for request id: say how to cancel it (with the poll
+ * secret, shown now, or the login) — which matters when the key was made by
+ * this run (keytext): it is gone with it, so an approval would issue a
+ * certificate nobody has the key of. */
+static void report_interrupted(const struct opts *o, const char *id, const char *secret,
+                               int key_here)
+{
+	char shown[256];
+
+	safe_text(secret, shown, sizeof(shown));
+	fprintf(stderr, "\ncrtoken-enroll: interrupted: request %s is still pending\n", id);
+	if (key_here)
+		fprintf(stderr, "  The key this run made is gone with it (nothing was written): cancel\n"
+		                "  the request, or an approval issues a certificate for a lost key.\n");
+	else
+		fprintf(stderr, "  Your key (--csr) is where it was: fetch the certificate later with\n"
+		                "    curl -H 'Authorization: Bearer <poll secret>' %s/certificate-requests/%s\n"
+		                "  or cancel the request.\n",
+		        o->server, id);
+	fprintf(stderr,
+	        "  poll secret: %s (shown once)\n"
+	        "  cancel it:   crtoken-enroll cancel %s --server %s --poll-secret-file FILE\n"
+	        "               (FILE holding the poll secret; or with your login: --user %s)\n",
+	        shown, id, o->server, o->user ? o->user : "NAME");
+}
+
 /*
  * A 202: the token needs an administrator's approval and the server stored
  * the request. Either report it and stop (--no-wait: the key, if made here,
  * is written first, so the certificate can be used once it is fetched with
  * the poll secret), or poll GET /certificate-requests/{id} with the poll
  * secret every poll_interval seconds — a progress line each time — until it
- * is issued (saved like a 201), denied or expired. Returns the exit status.
+ * is issued (saved like a 201), denied, expired or cancelled. Ctrl-C ends the
+ * wait (exit 5) saying how to cancel the request (report_interrupted).
+ * Returns the exit status.
  */
 static int await_approval(const struct opts *o, EVP_PKEY *key, const char *keytext,
                           size_t keylen, const char *p12pass, const struct http_result *first)
@@ -382,7 +422,8 @@ static int await_approval(const struct opts *o, EVP_PKEY *key, const char *keyte
 	struct http_result res;
 	char shown[256], fn[200], err[512], *url = NULL, *text = NULL;
 	time_t start = time(NULL);
-	int rc = EN_SYSTEM, tty = isatty(2);
+	int rc = EN_SYSTEM, tty = isatty(2), handler = 0;
+	struct sigaction sa, old_int;
 	size_t n;
 
 	memset(&res, 0, sizeof(res));
@@ -419,9 +460,21 @@ static int await_approval(const struct opts *o, EVP_PKEY *key, const char *keyte
 		goto out;
 	snprintf(url, n, "%s%scertificate-requests/%s", o->server,
 	         o->server[strlen(o->server) - 1] == '/' ? "" : "/", id);
+	/* no SA_RESTART: the sleep between checks ends at once */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	handler = sigaction(SIGINT, &sa, &old_int) == 0;
 	for (;;) {
 		long waited = (long)(time(NULL) - start);
 		const char *state;
+
+		if (interrupted) {
+			report_interrupted(o, id, secret, keytext != NULL);
+			rc = EN_PENDING;
+			goto out;
+		}
 
 		if (o->wait_timeout > 0 && waited >= o->wait_timeout) {
 			if (tty)
@@ -437,6 +490,8 @@ static int await_approval(const struct opts *o, EVP_PKEY *key, const char *keyte
 		        tty ? "\r" : "", id, waited, o->poll_interval, tty ? "" : "\n");
 		fflush(stderr);
 		sleep((unsigned)o->poll_interval);
+		if (interrupted)
+			continue;
 		http_result_clear(&res);
 		if (http_get_bearer(url, secret, o->cacert, &res) != 0) {
 			fprintf(stderr, "%scrtoken-enroll: %s: %s (trying again)\n", tty ? "\n" : "",
@@ -488,11 +543,23 @@ static int await_approval(const struct opts *o, EVP_PKEY *key, const char *keyte
 			rc = EN_EXPIRED;
 			goto out;
 		}
+		if (strcmp(state, "cancelled") == 0) {
+			const char *by = json_string_value(json_object_get(p, "decidedBy"));
+			safe_text(by ? by : "-", shown, sizeof(shown));
+			fprintf(stderr,
+			        "crtoken-enroll: request %s was cancelled (by %s); no certificate "
+			        "will be issued for it\n",
+			        id, shown);
+			rc = EN_CANCELLED;
+			goto out;
+		}
 		safe_text(state, shown, sizeof(shown));
 		fprintf(stderr, "crtoken-enroll: error: request %s is %s\n", id, shown);
 		goto out;
 	}
 out:
+	if (handler)
+		sigaction(SIGINT, &old_int, NULL);
 	http_result_clear(&res);
 	free(url);
 	free(text);
@@ -800,6 +867,8 @@ int main(int argc, char **argv)
 		return revoke_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "pkcs12") == 0)
 		return pkcs12_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "cancel") == 0)
+		return cancel_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o) != 0) {
 		crt_strfree_secret(o.token);
 		return EN_USAGE;

@@ -1,8 +1,15 @@
 /*
  * mine.c — the user's own certificates, after the same login as a
  * redemption (HTTP Basic: user + one-time password):
- *   crtoken-enroll list --server URL [--user NAME] [--otp-file FILE] [--json]
- *       GET /me/certificates: serial, status, validity, name, last seen
+ *   crtoken-enroll list --server URL [--requests] [--page N] [--size N]
+ *                  [--user NAME] [--otp-file FILE] [--json]
+ *       GET /me/certificates?page=N&size=N (or /me/requests with
+ *       --requests): one page of the server's, the total said below it —
+ *       a one-time password works once, so each page is one login
+ *   crtoken-enroll cancel REQUEST_ID --server URL [--poll-secret-file FILE]
+ *                  [--user NAME] [--otp-file FILE]
+ *       POST /certificate-requests/{id}/cancel: withdraw a pending request,
+ *       with the login that submitted it or with its poll secret
  *   crtoken-enroll revoke SERIAL --reason keyCompromise|cessationOfOperation
  *                  --server URL [--user NAME] [--otp-file FILE]
  *       POST /me/certificates/{serial}/revoke: a lost or retired device
@@ -29,8 +36,9 @@
 #include "enroll.h"
 
 struct mine_opts {
-	const char *server, *user, *otp_file, *cacert, *reason, *out;
-	int json, ask_password, force;
+	const char *server, *user, *otp_file, *cacert, *reason, *out, *poll_file;
+	const char *page, *size;
+	int json, ask_password, force, requests;
 };
 
 static void mine_usage(FILE *f, const char *cmd)
@@ -45,9 +53,17 @@ static void mine_usage(FILE *f, const char *cmd)
 		           "  --out FILE        write the kept PKCS#12 there (mode 0600); it opens\n"
 		           "                    with the passphrase it was issued with\n"
 		           "  --force           replace FILE if it exists\n");
+	else if (strcmp(cmd, "cancel") == 0)
+		fprintf(f, "usage: crtoken-enroll cancel REQUEST_ID --server URL [options]\n"
+		           "  --poll-secret-file FILE  cancel with the request's poll secret (crq_...,\n"
+		           "                    '-': stdin) instead of logging in\n");
 	else
 		fprintf(f, "usage: crtoken-enroll list --server URL [options]\n"
-		           "  --json            print the server's JSON\n");
+		           "  --requests        list your certificate requests instead of your\n"
+		           "                    certificates\n"
+		           "  --page N          which page of the server's (default 1)\n"
+		           "  --size N          rows per page, 1-500 (default 50)\n"
+		           "  --json            print the page's rows as JSON (an array)\n");
 	fprintf(f, "  --server URL      the enrollment service (https://host:8443); --url too\n"
 	           "  --user NAME       login name (default: your user name)\n"
 	           "  --otp-file FILE   read the one-time password from FILE ('-': stdin);\n"
@@ -120,10 +136,14 @@ static int parse(int argc, char **argv, const char *cmd, struct mine_opts *o,
 	    {"cacert", required_argument, NULL, 'A'}, {"reason", required_argument, NULL, 'r'},
 	    {"json", no_argument, NULL, 'j'},         {"password", no_argument, NULL, 'p'},
 	    {"out", required_argument, NULL, 'O'},    {"force", no_argument, NULL, 'f'},
+	    {"poll-secret-file", required_argument, NULL, 'P'},
+	    {"page", required_argument, NULL, 'g'},   {"size", required_argument, NULL, 'z'},
+	    {"requests", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	int c, revoke = strcmp(cmd, "revoke") == 0, p12 = strcmp(cmd, "pkcs12") == 0;
-	int want = revoke || p12;
+	int cancel = strcmp(cmd, "cancel") == 0, list = strcmp(cmd, "list") == 0;
+	int want = revoke || p12 || cancel;
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
@@ -138,12 +158,18 @@ static int parse(int argc, char **argv, const char *cmd, struct mine_opts *o,
 		case 'p': o->ask_password = 1; break;
 		case 'O': o->out = optarg; break;
 		case 'f': o->force = 1; break;
+		case 'P': o->poll_file = optarg; break;
+		case 'g': o->page = optarg; break;
+		case 'z': o->size = optarg; break;
+		case 'q': o->requests = 1; break;
 		case 'h': mine_usage(stdout, cmd); return -EN_OK - 1;
 		default: mine_usage(stderr, cmd); return EN_USAGE;
 		}
 	}
 	if (argc - optind != want || o->server == NULL || (o->reason != NULL) != revoke ||
-	    (o->json && want) || (o->out != NULL) != p12 || (o->force && !p12)) {
+	    (o->json && want) || (o->out != NULL) != p12 || (o->force && !p12) ||
+	    (o->poll_file != NULL && !cancel) ||
+	    ((o->page != NULL || o->size != NULL || o->requests) && !list)) {
 		mine_usage(stderr, cmd);
 		return EN_USAGE;
 	}
@@ -204,25 +230,84 @@ static const char *field(json_t *o, const char *key, char *buf, size_t len)
 	return buf;
 }
 
+/* A positive decimal number of at most max in text; 0 if it is not one. */
+static long number(const char *text, long max)
+{
+	char *end;
+	long v;
+
+	if (text == NULL || *text < '0' || *text > '9')
+		return 0;
+	v = strtol(text, &end, 10);
+	return *end == '\0' && v >= 1 && v <= max ? v : 0;
+}
+
+static void print_certs(json_t *items)
+{
+	json_t *c;
+	size_t i;
+
+	printf("%-34s %-8s %-20s %-20s %-6s %s\n", "SERIAL", "STATUS", "NOT AFTER", "LAST SEEN",
+	       "PKCS12", "NAME");
+	json_array_foreach(items, i, c)
+	{
+		char s[80], st[32], na[40], ls[40], nm[200];
+		int kept = json_is_true(json_object_get(c, "pkcs12Available"));
+		printf("%-34s %-8s %-20s %-20s %-6s %s\n", field(c, "serial", s, sizeof(s)),
+		       field(c, "status", st, sizeof(st)), field(c, "notAfter", na, sizeof(na)),
+		       field(c, "lastSeen", ls, sizeof(ls)), kept ? "kept" : "-",
+		       field(c, "name", nm, sizeof(nm)));
+	}
+}
+
+static void print_requests(json_t *items)
+{
+	json_t *r;
+	size_t i;
+
+	printf("%-46s %-9s %-20s %s\n", "REQUEST", "STATE", "CREATED", "NAME / REASON");
+	json_array_foreach(items, i, r)
+	{
+		char id[80], st[32], cr[40], nm[200], why[600];
+		const char *reason = json_string_value(json_object_get(r, "reason"));
+		printf("%-46s %-9s %-20s %s", field(r, "requestId", id, sizeof(id)),
+		       field(r, "state", st, sizeof(st)), field(r, "createdAt", cr, sizeof(cr)),
+		       field(r, "tokenName", nm, sizeof(nm)));
+		if (reason != NULL)
+			printf(" (%s)", field(r, "reason", why, sizeof(why)));
+		putchar('\n');
+	}
+}
+
 int list_main(int argc, char **argv)
 {
 	struct mine_opts o;
 	struct http_result res;
-	const char *operand;
-	char *secret = NULL, *url = NULL;
-	json_t *arr = NULL, *c;
-	size_t i;
+	const char *operand, *what;
+	char *secret = NULL, *url = NULL, path[128];
+	json_t *v = NULL, *items;
+	long page, size, total, pages;
 	int rc;
 
 	memset(&res, 0, sizeof(res));
 	if ((rc = parse(argc, argv, "list", &o, &operand)) != 0)
 		return rc < 0 ? EN_OK : rc;
+	page = o.page != NULL ? number(o.page, 1000000) : 1;
+	size = o.size != NULL ? number(o.size, 500) : 50;
+	if (page == 0 || size == 0) {
+		fprintf(stderr, "crtoken-enroll: error: --page is 1 or more, --size 1-500\n");
+		return EN_USAGE;
+	}
+	what = o.requests ? "certificate requests" : "certificates";
 	rc = EN_SYSTEM;
 	if ((secret = login_secret(&o)) == NULL) {
 		rc = EN_USAGE;
 		goto out;
 	}
-	if ((url = make_url(o.server, "/me/certificates")) == NULL ||
+	/* One page of the server's (it counts and cuts): never an unbounded list. */
+	snprintf(path, sizeof(path), "/me/%s?page=%ld&size=%ld",
+	         o.requests ? "requests" : "certificates", page, size);
+	if ((url = make_url(o.server, path)) == NULL ||
 	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		goto out;
 	if (http_get(url, o.user, secret, o.cacert, &res) != 0) {
@@ -233,37 +318,44 @@ int list_main(int argc, char **argv)
 		rc = report_server_error(&res);
 		goto out;
 	}
-	if ((arr = json_loadb(res.body, res.len, 0, NULL)) == NULL || !json_is_array(arr)) {
-		fprintf(stderr, "crtoken-enroll: error: the server's answer is not a list\n");
+	if ((v = json_loadb(res.body, res.len, 0, NULL)) == NULL ||
+	    !json_is_array(items = json_object_get(v, "items")) ||
+	    !json_is_integer(json_object_get(v, "total"))) {
+		fprintf(stderr, "crtoken-enroll: error: the server's answer is not a page\n");
 		goto out;
 	}
-	if (o.json) {
-		char *text = json_dumps(arr, JSON_INDENT(2));
+	total = (long)json_integer_value(json_object_get(v, "total"));
+	pages = (total + size - 1) / size;
+	if (o.json) { /* the page's rows, a JSON array as before paging; the count aside */
+		char *text = json_dumps(items, JSON_INDENT(2));
 		if (text != NULL)
 			puts(text);
 		free(text);
+		if (page < pages)
+			fprintf(stderr, "crtoken-enroll: page %ld of %ld (%ld %s): --page %ld for the "
+			                "next\n",
+			        page, pages, total, what, page + 1);
 		rc = text != NULL ? EN_OK : EN_SYSTEM;
 		goto out;
 	}
-	if (json_array_size(arr) == 0) {
-		printf("No certificates for %s.\n", o.user);
+	if (total == 0) {
+		printf("No %s for %s.\n", what, o.user);
 		rc = EN_OK;
 		goto out;
 	}
-	printf("%-34s %-8s %-20s %-20s %-6s %s\n", "SERIAL", "STATUS", "NOT AFTER", "LAST SEEN",
-	       "PKCS12", "NAME");
-	json_array_foreach(arr, i, c)
-	{
-		char s[80], st[32], na[40], ls[40], nm[200];
-		int kept = json_is_true(json_object_get(c, "pkcs12Available"));
-		printf("%-34s %-8s %-20s %-20s %-6s %s\n", field(c, "serial", s, sizeof(s)),
-		       field(c, "status", st, sizeof(st)), field(c, "notAfter", na, sizeof(na)),
-		       field(c, "lastSeen", ls, sizeof(ls)), kept ? "kept" : "-",
-		       field(c, "name", nm, sizeof(nm)));
-	}
+	if (o.requests)
+		print_requests(items);
+	else
+		print_certs(items);
+	if (json_array_size(items) == 0)
+		printf("(page %ld is past the end)\n", page);
+	printf("page %ld of %ld, %ld %s in all", page, pages, total, what);
+	if (page < pages)
+		printf("; the next: --page %ld (with the next one-time password)", page + 1);
+	putchar('\n');
 	rc = EN_OK;
 out:
-	json_decref(arr);
+	json_decref(v);
 	http_result_clear(&res);
 	crt_strfree_secret(secret);
 	free(url);
@@ -406,6 +498,64 @@ int pkcs12_main(int argc, char **argv)
 out:
 	http_result_clear(&res);
 	crt_strfree_secret(secret);
+	free(url);
+	curl_global_cleanup();
+	return rc;
+}
+
+int cancel_main(int argc, char **argv)
+{
+	struct mine_opts o;
+	struct http_result res;
+	const char *id;
+	char *secret = NULL, *poll = NULL, *url = NULL, path[200], buf[80];
+	json_t *v = NULL;
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	if ((rc = parse(argc, argv, "cancel", &o, &id)) != 0)
+		return rc < 0 ? EN_OK : rc;
+	/* Only an id's characters go into the URL. */
+	if (*id == '\0' || strlen(id) > 64 ||
+	    strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(id)) {
+		fprintf(stderr, "crtoken-enroll: error: not a request id (request-...)\n");
+		return EN_USAGE;
+	}
+	rc = EN_SYSTEM;
+	snprintf(path, sizeof(path), "/certificate-requests/%s/cancel", id);
+	if ((url = make_url(o.server, path)) == NULL)
+		goto out;
+	if (o.poll_file != NULL) {
+		if ((poll = first_line(o.poll_file)) == NULL || strncmp(poll, "crq_", 4) != 0) {
+			fprintf(stderr, "crtoken-enroll: error: %s holds no poll secret (crq_...)\n",
+			        o.poll_file);
+			rc = EN_USAGE;
+			goto out;
+		}
+	} else if ((secret = login_secret(&o)) == NULL) {
+		rc = EN_USAGE;
+		goto out;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		goto out;
+	if ((poll != NULL ? http_post_bearer(url, poll, "{}", o.cacert, &res)
+	                  : http_post_json(url, "{}", o.user, secret, o.cacert, &res)) != 0) {
+		fprintf(stderr, "crtoken-enroll: error: %s: %s\n", o.server, res.error);
+		goto out;
+	}
+	if (res.status != 200) {
+		rc = report_server_error(&res);
+		goto out;
+	}
+	v = json_loadb(res.body, res.len, 0, NULL);
+	printf("Cancelled request %s (%s): no certificate will be issued for it.\n", id,
+	       field(v, "state", buf, sizeof(buf)));
+	rc = EN_OK;
+out:
+	json_decref(v);
+	http_result_clear(&res);
+	crt_strfree_secret(secret);
+	crt_strfree_secret(poll);
 	free(url);
 	curl_global_cleanup();
 	return rc;

@@ -9,7 +9,9 @@
 # (--state cancelled, ?state=cancelled, /me/requests); the audit rows with
 # the requester as actor and the request.cancelled event at a command sink;
 # an approval and a cancel sent at once: exactly one wins; crtoken-enroll
-# cancel REQUEST_ID and what Ctrl-C while it waits says. crtokend with a
+# cancel REQUEST_ID (login or poll secret), what Ctrl-C while it waits says
+# and does, a wait that sees the request cancelled (exit 8), list
+# --requests. crtokend with a
 # pam_matrix login gate, curl, crtoken-enroll, crtoken-admin. Ports
 # 19100-19101.
 . "$(dirname "$0")/lib.sh"
@@ -202,6 +204,64 @@ check_eq "approve and cancel at once, five times: exactly one won each time" 5 \
 check_eq "... and the certificates are the approvals that won" "$WON_A" \
 	"$(count "SELECT count(*) FROM certificates c JOIN certificate_requests r ON r.serial = c.serial WHERE r.token_id IN (SELECT id FROM tokens WHERE name LIKE 'race-%')")"
 diag "races won: approve $WON_A, cancel $WON_C"
+
+# ------------------------------------------------------------ crtoken-enroll
+mkdir -p "$T/out"
+# enroll_bg NAME USER PW : crtoken-enroll redeeming a fresh approval token of
+# USER's in the background, waiting; its pid in $EPID once the request is
+# pending (its id in $RQ).
+enroll_bg() {
+	"$ADMIN" token create --name "$1" --owner "$2" --approval required --json |
+		jget - "d['token']" >"$T/$1.tok"
+	CRTOKEN_OTP=$3 "$ENROLL" --server "$URL" --user "$2" --token-file "$T/$1.tok" \
+		--out-dir "$T/out" --name "$1" --poll-interval 1 >"$T/$1.out" 2>"$T/$1.err" </dev/null &
+	EPID=$!
+	wait_for grep -q "waiting for approval of" "$T/$1.err" &&
+		RQ=$(sed -n 's/^certificate request \(request-[a-z0-9-]*\) is waiting.*/\1/p' "$T/$1.out") &&
+		[ -n "$RQ" ]
+}
+check "crtoken-enroll waits for approval" enroll_bg ctrl-c alice alicepw
+kill -INT "$EPID"
+wait "$EPID"
+check_eq "Ctrl-C while crtoken-enroll waits ends it with exit 5 (pending)" 5 $?
+check_contains "... saying the key made by this run is gone: cancel the request" \
+	"The key this run made is gone" "$(cat "$T/ctrl-c.err")"
+check_contains "... how to cancel it" "crtoken-enroll cancel $RQ --server $URL --poll-secret-file FILE" \
+	"$(cat "$T/ctrl-c.err")"
+sed -n 's/^  poll secret: \(crq_[^ ]*\).*/\1/p' "$T/ctrl-c.err" >"$T/ctrl-c.poll"
+check "... and the poll secret it needs" grep -q '^crq_' "$T/ctrl-c.poll"
+check "... and wrote no key" test ! -e "$T/out/ctrl-c.key"
+check_eq "the request is still pending" pending "$(state_of "$RQ")"
+"$ENROLL" cancel "$RQ" --server "$URL" --poll-secret-file "$T/ctrl-c.poll" >"$T/c.out" 2>"$T/c.err"
+check_eq "crtoken-enroll cancel --poll-secret-file exits 0" 0 $?
+check_contains "... and says so" "Cancelled request $RQ" "$(cat "$T/c.out")"
+check_eq "... the request is cancelled by alice" "cancelled alice" \
+	"$("$ADMIN" request show "$RQ" --json | jget - "d['state'] + ' ' + d['decidedBy']")"
+"$ENROLL" cancel "$RQ" --server "$URL" --poll-secret-file "$T/ctrl-c.poll" 2>"$T/c.err"
+check_eq "crtoken-enroll cancel twice exits 1" 1 $?
+check_contains "... with request_state" request_state "$(cat "$T/c.err")"
+
+check "a request crtoken-enroll waits for, cancelled by an admin meanwhile" \
+	enroll_bg admin-cancelled bob bobpw
+"$ADMIN" request cancel "$RQ" >/dev/null
+wait "$EPID"
+check_eq "crtoken-enroll sees it cancelled and exits 8" 8 $?
+check_contains "... saying so" "request $RQ was cancelled" "$(cat "$T/admin-cancelled.err")"
+
+check "a request for the login cancel" submit cancel-enroll alice:alicepw
+CRTOKEN_OTP=bobpw "$ENROLL" cancel "$RQ" --server "$URL" --user bob 2>"$T/c.err"
+check_eq "crtoken-enroll cancel of alice's request with bob's login exits 1" 1 $?
+check_contains "... request_unknown" request_unknown "$(cat "$T/c.err")"
+CRTOKEN_OTP=alicepw "$ENROLL" cancel "$RQ" --server "$URL" --user alice >"$T/c.out"
+check_eq "crtoken-enroll cancel with alice's own login exits 0" 0 $?
+check_eq "... cancelled" cancelled "$(state_of "$RQ")"
+"$ENROLL" cancel "request-x/../../audit" --server "$URL" --user alice --otp-file /dev/null 2>/dev/null
+check_eq "crtoken-enroll cancel of something that is no request id: usage error (exit 2)" 2 $?
+CRTOKEN_OTP=alicepw "$ENROLL" list --requests --size 2 --server "$URL" --user alice >"$T/l.out"
+check_eq "crtoken-enroll list --requests exits 0" 0 $?
+check_contains "... one page of alice's requests" "page 1 of" "$(cat "$T/l.out")"
+check_contains "... the newest first: the one just cancelled" "$RQ cancelled" \
+	"$(sed -n 2p "$T/l.out" | tr -s ' ')"
 
 # ------------------------------------------------------------ the event
 check "the command sink received request.cancelled" wait_for grep -q \

@@ -211,6 +211,15 @@ check_contains "... with their status" "revoked" "$(grep "$ASERIAL" "$T/list.out
 check_eq "... and not bob's" 0 "$(grep -c "$BSERIAL" "$T/list.out")"
 CRTOKEN_OTP=alicepw "$ENROLL" list --server "$URL" --user alice --json >"$T/list.json"
 check_eq "crtoken-enroll list --json prints the list" 3 "$(jget "$T/list.json" "len(d)")"
+"$ENROLL" list --server "$URL" --user alice --otp-file "$T/otp.txt" --size 2 >"$T/list.out"
+check_contains "crtoken-enroll list --size 2: one page of the server's, saying how many in all" \
+	"page 1 of 2, 3 certificates in all; the next: --page 2" "$(cat "$T/list.out")"
+check_eq "... two rows on it (below the header)" 2 "$(sed 1d "$T/list.out" | grep -vc '^page ')"
+"$ENROLL" list --server "$URL" --user alice --otp-file "$T/otp.txt" --size 2 --page 2 --json \
+	>"$T/list2.json"
+check_eq "... --page 2 --json: the third one" 1 "$(jget "$T/list2.json" "len(d)")"
+"$ENROLL" list --server "$URL" --user alice --otp-file "$T/otp.txt" --size 501 2>/dev/null
+check_eq "... --size 501 is a usage error (exit 2)" 2 $?
 "$ENROLL" revoke "$BSERIAL" --reason keyCompromise --server "$URL" --user alice \
 	--otp-file "$T/otp.txt" >"$T/rv.out" 2>"$T/rv.err"
 check_eq "crtoken-enroll revoke of bob's certificate by alice fails (exit 1)" 1 $?
