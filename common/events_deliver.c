@@ -274,8 +274,20 @@ static void send_email(const crt_event_sink *s, const event_view *v, send_result
 			 "Content-Type: text/plain; charset=utf-8\r\n"
 			 "Content-Transfer-Encoding: 8bit\r\n\r\n",
 			 s->from, to_hdr, subject, date, view_str(v, "id"));
-	/* the body with CRLF line ends */
-	for (const char *p = text; *p && (size_t)w + 3 < mlen; p++) {
+	if (w < 0 || (size_t)w + 3 > mlen) { /* a [from] longer than the room made */
+		snprintf(out->text, sizeof(out->text), "the message headers are too long");
+		goto out;
+	}
+	/* The body with CRLF line ends only: a bare CR or LF (from a value)
+	 * becomes CRLF, so libcurl's dot-stuffing sees every line and no relay
+	 * can be shown an end of data it would read differently (SMTP
+	 * smuggling with "\r.\r" or "\n.\n"). */
+	for (const char *p = text; *p && (size_t)w + 5 <= mlen; p++) {
+		if (*p == '\r' && p[1] != '\n') {
+			msg[w++] = '\r';
+			msg[w++] = '\n';
+			continue;
+		}
 		if (*p == '\n' && (p == text || p[-1] != '\r'))
 			msg[w++] = '\r';
 		msg[w++] = *p;

