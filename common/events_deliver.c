@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE /* memfd_create, posix_spawn_file_actions_addclosefrom_np */
 #include <curl/curl.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -421,6 +422,18 @@ out:
 
 /* ---------------------------------------------------------------- the pass */
 
+/* An event id or type as written by event_make: letters, digits, '.', '-',
+ * '_' (each goes into a header or the environment as it is). */
+static int plain_word(const char *w)
+{
+	if (w == NULL || *w == '\0' || strlen(w) > 80)
+		return 0;
+	for (; *w; w++)
+		if (!isalnum((unsigned char)*w) && *w != '.' && *w != '-' && *w != '_')
+			return 0;
+	return 1;
+}
+
 static void send_one(CURL *c, const crt_event_sink *s, const char *body, send_result *out)
 {
 	event_view v = {0};
@@ -431,6 +444,15 @@ static void send_one(CURL *c, const crt_event_sink *s, const char *body, send_re
 		return;
 	}
 	v.subject = json_object_get(v.root, "subject");
+	/* A stored event altered behind crtoken's back must not add headers
+	 * (X-Crtoken-Event, Message-ID) or environment lines: not sent. */
+	if (!plain_word(json_string_value(json_object_get(v.root, "id"))) ||
+	    !plain_word(json_string_value(json_object_get(v.root, "type")))) {
+		snprintf(out->text, sizeof(out->text),
+			 "the stored event's id or type is not a plain word: not sent");
+		json_decref(v.root);
+		return;
+	}
 	switch (s->type) {
 	case CRT_SINK_WEBHOOK: send_webhook(c, s, &v, body, out); break;
 	case CRT_SINK_EMAIL: send_email(s, &v, out); break;

@@ -13,7 +13,8 @@ tests/bench/events.sh), on 127.0.0.1 only.
   redirect PORT CERT|- KEY|- OUT
       A server that follows nothing itself (TLS with CERT/KEY, or plain HTTP
       with "-"): every request is appended to OUT as one JSON line {"method",
-      "path", "signed" (it carried X-Crtoken-Signature)}; a request for
+      "path", "signed" (it carried X-Crtoken-Signature), "injected" (it
+      carried an X-Injected header)}; a request for
       /go?<URL> is answered 307 with Location: <URL> (t_attack_events.sh: a
       webhook that redirects), any other 204.
   smtp PORT OUT_DIR
@@ -89,7 +90,8 @@ def redirect(port, cert, key, out):
                 self.rfile.read(n)
             with open(out, "a") as f:
                 f.write(json.dumps({"method": self.command, "path": self.path,
-                                    "signed": "X-Crtoken-Signature" in self.headers}) + "\n")
+                                    "signed": "X-Crtoken-Signature" in self.headers,
+                                    "injected": "X-Injected" in self.headers}) + "\n")
             if self.path.startswith("/go?"):
                 self.send_response(307)
                 self.send_header("Location", unquote(self.path[4:]))

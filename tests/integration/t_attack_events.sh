@@ -181,6 +181,21 @@ s["user"] = "u\r.\rMAIL FROM:<evil@attacker.example>\r.\r\nRCPT TO:<evil-smuggle
 db.execute("UPDATE events SET body = ? WHERE seq = ?", (json.dumps(ev), seq))
 db.commit()
 EOF
+# A second stored event whose own id and type carry CR/LF: they go into
+# headers (X-Crtoken-Event, X-Crtoken-Event-Id, Message-ID) and the
+# command's environment, so such an event is sent nowhere.
+"$ADMIN" token create --name tablet --json >/dev/null
+$PY - "$DB" <<'EOF'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+seq, body = db.execute("SELECT seq, body FROM events WHERE type = 'token.created' ORDER BY seq DESC").fetchone()
+ev = json.loads(body)
+ev["id"] = ev["id"] + "\r\nX-Injected: yes"
+ev["type"] = "token.created\r\nX-Injected: yes"
+db.execute("UPDATE events SET body = ? WHERE seq = ?", (json.dumps(ev), seq))
+db.commit()
+EOF
+BADSEQ=$(sqlite3 "$DB" "SELECT max(seq) FROM events")
 start_crtokend || { not_ok "crtokend starts"; finish; exit 1; }
 some_mail() { [ "$(mails)" -ge 1 ]; }
 check "the tampered event reaches the SMTP server" eventually 150 some_mail
@@ -236,9 +251,11 @@ check_eq "attack_webhook_redirect_followed: only /go was asked, never the 307's 
 check_eq "... nor its plain http:// target" 0 "$(rows "$T/plain.jsonl")"
 check_eq "... a 307 is no delivery: both still pending" "pending pending" \
 	"$(sqlite3 "$DB" "SELECT group_concat(state, ' ') FROM (SELECT d.state FROM event_deliveries d
-		JOIN events e ON e.seq = d.event_seq WHERE d.sink LIKE 'to-%' ORDER BY d.sink)")"
+		JOIN events e ON e.seq = d.event_seq WHERE d.sink LIKE 'to-%' AND d.event_seq != $BADSEQ
+		ORDER BY d.sink)")"
 check_eq "... each attempt recorded as HTTP 307" "HTTP 307" \
-	"$(sqlite3 "$DB" "SELECT DISTINCT result FROM event_attempts WHERE sink LIKE 'to-%'")"
+	"$(sqlite3 "$DB" "SELECT DISTINCT result FROM event_attempts WHERE sink LIKE 'to-%'
+		AND event_seq != $BADSEQ")"
 
 # ------------------------------------------------------------ a command that hangs
 apikey || { not_ok "api key"; finish; exit 1; }
@@ -253,5 +270,16 @@ check "the attempt is recorded as killed after the timeout" eventually 100 kille
 check "attack_hanging_command_leaves_children: the command's sleeper is killed with it" \
 	eventually 20 none_left
 check "... and the rest of the command never ran" test ! -e "$T/hang.finished"
+bad_refused() {
+	[ "$(sqlite3 "$DB" "SELECT count(DISTINCT sink) FROM event_attempts WHERE event_seq = $BADSEQ
+		AND result LIKE '%not a plain word%'")" = 4 ]
+}
+check "attack_crlf_in_stored_event_id_and_type: each of its four sinks refuses to send it" \
+	eventually 50 bad_refused
+check_eq "... no webhook request carried an injected header" 0 \
+	"$(grep -c '"injected": true' "$T/redir.jsonl")"
+check_eq "... the SMTP server got one message (the first event's, its headers checked above)" 1 \
+	"$(mails)"
+check_eq "... the command ran once (the first event)" 1 "$(ls "$T/cmd" | grep -c '\.stdin$')"
 check "crtokend still answers" curl -sf -o /dev/null "$URL/healthz"
 http_finish
