@@ -5,7 +5,8 @@
 # scripts (tests/integration/t_*.sh). Every suite prints TAP lines
 # ("ok ..." / "not ok ..."); a suite that exits non-zero without reporting a
 # failure counts as one failure. Logs: $B/tests/logs/<suite>.log.
-# TESTS=pattern limits the run to suites whose name contains pattern.
+# TESTS=pattern limits the run to suites whose name contains pattern (several
+# patterns, space-separated: suites whose name contains any of them).
 # JOBS=N runs N suites at a time (default 1; make check: nproc).
 #
 # Each integration suite runs in a network namespace of its own (as root,
@@ -164,8 +165,13 @@ lane() {
 }
 
 queue_add() { # name path
-	case "$1" in *"${TESTS:-}"*) ;; *) return 0 ;; esac
-	printf '%s %s\n' "$1" "$2" >>"$work/queue.all"
+	for _p in ${TESTS:-""}; do
+		case "$1" in *"$_p"*)
+			printf '%s %s\n' "$1" "$2" >>"$work/queue.all"
+			return 0
+			;;
+		esac
+	done
 }
 : >"$work/queue.all"
 for t in tests/integration/t_*.sh; do
@@ -238,7 +244,7 @@ summary
 		echo "$secs $name"
 	done
 	[ -f "$times" ] && cat "$times"
-} | awk '!seen[$2]++' >"$times.new" && mv "$times.new" "$times"
+} | awk '!seen[$2]++' >"$times.$$" && mv "$times.$$" "$times"
 rm -rf "$work"
 echo
 [ -n "$failed_suites" ] && echo "failing suites:$failed_suites"

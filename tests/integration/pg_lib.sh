@@ -1,9 +1,9 @@
 # pg_lib.sh — a throwaway PostgreSQL for a suite (MULTINODE.md §6.1). Source
-# it after lib.sh, then call pg_start: initdb in a scratch directory as the
-# postgres user (PostgreSQL refuses to run as root), fsync off, listening on
-# 127.0.0.1 only, on the first free port of 19650-19669; stopped (pg_ctl,
-# then its directory removed) by the suite's exit hook, also when a check
-# failed. Sets PG_PORT and PG_CONNINFO (database crtoken, role crtoken,
+# it after lib.sh, then call pg_start: a cluster in a scratch directory
+# (pg_initdb) run as the postgres user (PostgreSQL refuses to run as root),
+# fsync off, listening on 127.0.0.1 only, on the first free port of
+# 19650-19669; stopped (pg_ctl, then its directory removed) by the suite's
+# exit hook, also when a check failed. Sets PG_PORT and PG_CONNINFO (database crtoken, role crtoken,
 # trust authentication: nothing listens beyond loopback).
 
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
@@ -14,6 +14,37 @@ PG_CONNINFO=""
 # Run a PostgreSQL server program as the postgres user when we are root.
 _pg_as() {
 	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pg_initdb DIR : a new cluster in DIR (initdb -A trust -U crtoken -E UTF8
+# --locale=C, owned by the postgres user). initdb runs once per build dir
+# and PostgreSQL version, into $BUILD/tests/pg-initdb; each cluster is a
+# copy of that one (a never-started initdb output is a plain
+# directory: the copy is the same cluster initdb would make again, in a
+# fraction of its seconds). Suites side by side make it once (flock).
+pg_initdb() {
+	_pgi_c=$BUILD/tests/pg-initdb
+	_pgi_key="$("$PGBIN/initdb" --version) -A trust -U crtoken -E UTF8 --locale=C"
+	mkdir -p "$BUILD/tests" || return 1
+	(
+		flock 9 || exit 1
+		[ -f "$_pgi_c/key" ] && [ "$(cat "$_pgi_c/key")" = "$_pgi_key" ] && exit 0
+		rm -rf "$_pgi_c" "$_pgi_c.new"
+		_pgi_w=$(mktemp -d "${TMPDIR:-/tmp}/crtoken-initdb.XXXXXX") || exit 1
+		[ "$(id -u)" -eq 0 ] && chown postgres: "$_pgi_w"
+		if ! _pg_as "$PGBIN/initdb" -D "$_pgi_w/data" -A trust -U crtoken -E UTF8 --locale=C \
+			--no-sync >"$_pgi_w/initdb.log" 2>&1; then
+			sed 's/^/#   /' "$_pgi_w/initdb.log" | tail -5
+			rm -rf "$_pgi_w"
+			exit 1
+		fi
+		mkdir "$_pgi_c.new" && cp -a "$_pgi_w/data" "$_pgi_c.new/data" &&
+			echo "$_pgi_key" >"$_pgi_c.new/key" && mv "$_pgi_c.new" "$_pgi_c"
+		_pgi_rc=$?
+		rm -rf "$_pgi_w"
+		exit $_pgi_rc
+	) 9>"$BUILD/tests/pg-initdb.lock" || return 1
+	cp -a "$_pgi_c/data" "$1"
 }
 
 pg_stop() {
@@ -31,8 +62,7 @@ pg_start() {
 	PGD=$(mktemp -d "${TMPDIR:-/tmp}/crtoken-pg.XXXXXX") || return 1
 	at_exit pg_stop
 	[ "$(id -u)" -eq 0 ] && chown postgres: "$PGD"
-	_pg_as "$PGBIN/initdb" -D "$PGD/data" -A trust -U crtoken -E UTF8 --locale=C --no-sync \
-		>"$PGD/initdb.log" 2>&1 || { sed 's/^/#   /' "$PGD/initdb.log" | tail -5; return 1; }
+	pg_initdb "$PGD/data" || return 1
 	_i=0
 	while [ $_i -lt 20 ]; do
 		_p=$((19650 + ($$ + _i) % 20))

@@ -79,8 +79,7 @@ pg_up() {
 		start >/dev/null 2>&1 || { tail -5 "$PGW/pg.log"; return 1; }
 }
 pg_init() {
-	_pg_as "$PGBIN/initdb" -D "$PGW/data" -A trust -U crtoken -E UTF8 --locale=C --no-sync \
-		>"$PGW/initdb.log" 2>&1 || return 1
+	pg_initdb "$PGW/data" || return 1
 	pg_up && psql -X -q -h 127.0.0.1 -p "$P1" -U crtoken -d postgres -c 'CREATE DATABASE crtoken' >/dev/null
 }
 check "PostgreSQL on 127.0.0.1:$P1" pg_init

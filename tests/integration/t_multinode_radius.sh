@@ -85,8 +85,7 @@ at_exit mn_stop
 sql() { psql -X -At -h 127.0.0.1 -p "$1" -U crtoken -d crtoken -c "$2" 2>&1; }
 
 pg_primary() {
-	_pg_as "$PGBIN/initdb" -D "$PGW/primary" -A trust -U crtoken -E UTF8 --locale=C --no-sync \
-		>"$PGW/initdb.log" 2>&1 || return 1
+	pg_initdb "$PGW/primary" || return 1
 	_pg_as "$PGBIN/pg_ctl" -D "$PGW/primary" -l "$PGW/primary.log" -w -t 30 -o \
 		"-c listen_addresses=127.0.0.1 -p $P1 -c unix_socket_directories=$PGW -c shared_buffers=32MB -c fsync=off -c wal_level=replica -c max_wal_senders=4" \
 		start >/dev/null 2>&1 || { tail -5 "$PGW/primary.log"; return 1; }

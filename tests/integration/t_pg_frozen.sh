@@ -91,8 +91,7 @@ pg_up() {
 		start >/dev/null 2>&1 || { tail -5 "$PGW/primary.log"; return 1; }
 }
 pg_primary() {
-	_pg_as "$PGBIN/initdb" -D "$PGW/primary" -A trust -U crtoken -E UTF8 --locale=C --no-sync \
-		>"$PGW/initdb.log" 2>&1 || return 1
+	pg_initdb "$PGW/primary" || return 1
 	pg_up && psql -X -q -h 127.0.0.1 -p "$P1" -U crtoken -d postgres -c 'CREATE DATABASE crtoken' >/dev/null
 }
 pg_standby() {
