@@ -106,10 +106,20 @@ class CDP:
             raise RuntimeError(f"{expr[:80]}: {r['exceptionDetails']}")
         return r["result"].get("value")
 
+    # What Chromium answers an evaluation that a navigation overtook: the
+    # document it ran in is gone. A wait across a reload asks again.
+    NAVIGATED = ("Inspected target navigated or closed", "Execution context was destroyed",
+                 "Cannot find context with specified id")
+
     def wait(self, expr, timeout=20):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            v = self.js(expr)
+            try:
+                v = self.js(expr)
+            except RuntimeError as e:
+                if not any(n in str(e) for n in self.NAVIGATED):
+                    raise
+                v = None
             if v:
                 return v
             time.sleep(0.05)
