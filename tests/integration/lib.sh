@@ -12,6 +12,11 @@ if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
 _n=0
 _failed=0
 
+# The sqlite3 shell on a suite's live store waits up to 10 s for a writer's
+# lock (as crtoken's own programs do) instead of failing at once with
+# "database is locked" when crtokend happens to be writing under load.
+sqlite3() { command sqlite3 -cmd ".timeout 10000" "$@"; }
+
 # Private scratch dir for this suite, removed at exit (kept with KEEP=1).
 # Not under /tmp itself: radiusd refuses world-writable parents.
 T=$(mktemp -d "${TMPDIR:-/tmp}/crtoken-test.XXXXXX")
