@@ -268,6 +268,8 @@ crt_status crt_request_poll(crt_ctx *ctx, const char *id, const char *poll_secre
 	if (strlen(stored) != 64 || CRYPTO_memcmp(stored, given, 64) != 0)
 		r = CRT_E_AUTH_FAILED;
 out:
+	OPENSSL_cleanse(given, sizeof(given));
+	OPENSSL_cleanse(stored, sizeof(stored));
 	if (r == CRT_E_AUTH_FAILED) {
 		crt_request_clear(out);
 		return ctx_fail(ctx, r, "no request with this id and poll secret");
