@@ -483,13 +483,43 @@ out:
 	return r;
 }
 
+/* A denial or cancellation written (decision d): the guarded state change
+ * ch, its audit row (action) and its event in one transaction. A row the
+ * guard did not change is explained by lost_decision; an unknown commit is
+ * read back (what names the change in the answer). */
+static crt_status write_decision(crt_ctx *ctx, const store_request_change *ch, int d,
+                                 const char *actor, const char *action, const char *event,
+                                 const event_subject *es, const char *detail, const char *what)
+{
+	int changed = 0;
+	crt_status r;
+
+	if ((r = store_begin_write(ctx)) != CRT_OK)
+		return r;
+	if ((r = store_request_decide(ctx, ch, &changed)) != CRT_OK)
+		goto fail;
+	if (!changed) {
+		store_rollback(ctx);
+		return lost_decision(ctx, ch->id, d, ch->now);
+	}
+	if ((r = audit_write(ctx, actor, action, ch->id, detail)) != CRT_OK ||
+	    (r = event_emit(ctx, event, actor, es, NULL, NULL)) != CRT_OK)
+		goto fail;
+	r = store_commit(ctx);
+	if (r == CRT_E_STORE_COMMIT_UNKNOWN)
+		r = resolve_lost(ctx, ch->id, ch->to, what);
+	return r;
+fail:
+	store_rollback(ctx);
+	return r;
+}
+
 crt_status crt_request_deny(crt_ctx *ctx, const char *id, const char *reason, const char *actor)
 {
 	crt_request q = {0};
 	crt_token t = {0};
 	char *detail = NULL;
 	int64_t now = crt_now();
-	int changed = 0;
 	crt_status r;
 	jbuf j;
 
@@ -519,25 +549,8 @@ crt_status crt_request_deny(crt_ctx *ctx, const char *id, const char *reason, co
 	                    .reason = reason};
 	store_request_change ch = {
 	    .id = q.id, .to = CRT_REQUEST_DENIED, .now = now, .decided_by = actor, .reason = reason};
-
-	if ((r = store_begin_write(ctx)) != CRT_OK)
-		goto out;
-	if ((r = store_request_decide(ctx, &ch, &changed)) != CRT_OK)
-		goto fail;
-	if (!changed) {
-		store_rollback(ctx);
-		r = lost_decision(ctx, id, REQUEST_DENY, now);
-		goto out;
-	}
-	if ((r = audit_write(ctx, actor, "request.deny", q.id, detail)) != CRT_OK ||
-	    (r = event_emit(ctx, "request.denied", actor, &es, NULL, NULL)) != CRT_OK)
-		goto fail;
-	r = store_commit(ctx);
-	if (r == CRT_E_STORE_COMMIT_UNKNOWN)
-		r = resolve_lost(ctx, q.id, CRT_REQUEST_DENIED, "denial");
-	goto out;
-fail:
-	store_rollback(ctx);
+	r = write_decision(ctx, &ch, REQUEST_DENY, actor, "request.deny", "request.denied", &es,
+	                   detail, "denial");
 out:
 	free(detail);
 	crt_token_clear(&t);
@@ -584,7 +597,7 @@ crt_status crt_request_cancel(crt_ctx *ctx, const char *id, const crt_request_ca
 	char stored[65] = "", *detail = NULL;
 	const char *actor = NULL, *why, *how;
 	int64_t now = crt_now();
-	int changed = 0, to;
+	int to;
 	crt_status r;
 	jbuf j;
 
@@ -625,22 +638,8 @@ crt_status crt_request_cancel(crt_ctx *ctx, const char *id, const crt_request_ca
 	                    .common_name = q.cn,
 	                    .user = q.requester};
 	store_request_change ch = {.id = q.id, .to = to, .now = now, .decided_by = actor};
-
-	if ((r = store_begin_write(ctx)) != CRT_OK)
-		goto out;
-	if ((r = store_request_decide(ctx, &ch, &changed)) != CRT_OK)
-		goto fail;
-	if (!changed) {
-		store_rollback(ctx);
-		r = lost_decision(ctx, id, REQUEST_CANCEL, now);
-		goto out;
-	}
-	if ((r = audit_write(ctx, actor, "request.cancel", q.id, detail)) != CRT_OK ||
-	    (r = event_emit(ctx, "request.cancelled", actor, &es, NULL, NULL)) != CRT_OK)
-		goto fail;
-	r = store_commit(ctx);
-	if (r == CRT_E_STORE_COMMIT_UNKNOWN)
-		r = resolve_lost(ctx, q.id, CRT_REQUEST_CANCELLED, "cancellation");
+	r = write_decision(ctx, &ch, REQUEST_CANCEL, actor, "request.cancel", "request.cancelled",
+	                   &es, detail, "cancellation");
 	if (r == CRT_OK && out != NULL) {
 		q.state = CRT_REQUEST_CANCELLED;
 		q.decided_at = now;
@@ -653,9 +652,6 @@ crt_status crt_request_cancel(crt_ctx *ctx, const char *id, const crt_request_ca
 		*out = q;
 		memset(&q, 0, sizeof(q));
 	}
-	goto out;
-fail:
-	store_rollback(ctx);
 out:
 	OPENSSL_cleanse(stored, sizeof(stored));
 	free(detail);
