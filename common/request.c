@@ -483,34 +483,56 @@ out:
 	return r;
 }
 
-/* A denial or cancellation written (decision d): the guarded state change
- * ch, its audit row (action) and its event in one transaction. A row the
- * guard did not change is explained by lost_decision; an unknown commit is
- * read back (what names the change in the answer). */
-static crt_status write_decision(crt_ctx *ctx, const store_request_change *ch, int d,
-                                 const char *actor, const char *action, const char *event,
-                                 const event_subject *es, const char *detail, const char *what)
+/* A denial or cancellation of q (its token t) written (decision d): the
+ * guarded state change ch, its audit row (action; the detail names the
+ * token, the requester and key: value) and its event (with ch's reason) in
+ * one transaction. A row the guard did not change is explained by
+ * lost_decision; an unknown commit is read back (what names the change in
+ * the answer). */
+static crt_status write_decision(crt_ctx *ctx, const crt_request *q, const crt_token *t,
+                                 const store_request_change *ch, int d, const char *actor,
+                                 const char *action, const char *event, const char *key,
+                                 const char *value, const char *what)
 {
+	event_subject es = {.request_id = q->id,
+	                    .token_id = q->token_id,
+	                    .token_name = q->token_name,
+	                    .owner = t->owner,
+	                    .owner_email = t->owner_email,
+	                    .common_name = q->cn,
+	                    .user = q->requester,
+	                    .reason = ch->reason};
+	char *detail;
 	int changed = 0;
 	crt_status r;
+	jbuf j;
 
+	jb_begin(&j);
+	jb_str(&j, "token", q->token_id);
+	jb_str(&j, "requester", q->requester);
+	jb_str(&j, key, value);
+	if ((detail = jb_end(&j)) == NULL)
+		return ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
 	if ((r = store_begin_write(ctx)) != CRT_OK)
-		return r;
+		goto out;
 	if ((r = store_request_decide(ctx, ch, &changed)) != CRT_OK)
 		goto fail;
 	if (!changed) {
 		store_rollback(ctx);
-		return lost_decision(ctx, ch->id, d, ch->now);
+		r = lost_decision(ctx, ch->id, d, ch->now);
+		goto out;
 	}
 	if ((r = audit_write(ctx, actor, action, ch->id, detail)) != CRT_OK ||
-	    (r = event_emit(ctx, event, actor, es, NULL, NULL)) != CRT_OK)
+	    (r = event_emit(ctx, event, actor, &es, NULL, NULL)) != CRT_OK)
 		goto fail;
 	r = store_commit(ctx);
 	if (r == CRT_E_STORE_COMMIT_UNKNOWN)
 		r = resolve_lost(ctx, ch->id, ch->to, what);
-	return r;
+	goto out;
 fail:
 	store_rollback(ctx);
+out:
+	free(detail);
 	return r;
 }
 
@@ -518,10 +540,8 @@ crt_status crt_request_deny(crt_ctx *ctx, const char *id, const char *reason, co
 {
 	crt_request q = {0};
 	crt_token t = {0};
-	char *detail = NULL;
 	int64_t now = crt_now();
 	crt_status r;
-	jbuf j;
 
 	ctx_clear_detail(ctx);
 	if (reason == NULL || *reason == '\0' || field_check(reason, REQUEST_REASON_MAX) != CRT_OK)
@@ -531,28 +551,11 @@ crt_status crt_request_deny(crt_ctx *ctx, const char *id, const char *reason, co
 	if ((r = load_for(ctx, id, REQUEST_DENY, now, &q)) != CRT_OK ||
 	    (r = owner_of(ctx, q.token_id, now, &t)) != CRT_OK)
 		goto out;
-	jb_begin(&j);
-	jb_str(&j, "token", q.token_id);
-	jb_str(&j, "requester", q.requester);
-	jb_str(&j, "reason", reason);
-	if ((detail = jb_end(&j)) == NULL) {
-		r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
-		goto out;
-	}
-	event_subject es = {.request_id = q.id,
-	                    .token_id = q.token_id,
-	                    .token_name = q.token_name,
-	                    .owner = t.owner,
-	                    .owner_email = t.owner_email,
-	                    .common_name = q.cn,
-	                    .user = q.requester,
-	                    .reason = reason};
 	store_request_change ch = {
 	    .id = q.id, .to = CRT_REQUEST_DENIED, .now = now, .decided_by = actor, .reason = reason};
-	r = write_decision(ctx, &ch, REQUEST_DENY, actor, "request.deny", "request.denied", &es,
-	                   detail, "denial");
+	r = write_decision(ctx, &q, &t, &ch, REQUEST_DENY, actor, "request.deny", "request.denied",
+	                   "reason", reason, "denial");
 out:
-	free(detail);
 	crt_token_clear(&t);
 	crt_request_clear(&q);
 	return r;
@@ -594,12 +597,11 @@ crt_status crt_request_cancel(crt_ctx *ctx, const char *id, const crt_request_ca
 {
 	crt_request q = {0};
 	crt_token t = {0};
-	char stored[65] = "", *detail = NULL;
+	char stored[65] = "";
 	const char *actor = NULL, *why, *how;
 	int64_t now = crt_now();
 	int to;
 	crt_status r;
-	jbuf j;
 
 	ctx_clear_detail(ctx);
 	if (out != NULL)
@@ -622,24 +624,9 @@ crt_status crt_request_cancel(crt_ctx *ctx, const char *id, const crt_request_ca
 	}
 	if ((r = owner_of(ctx, q.token_id, now, &t)) != CRT_OK)
 		goto out;
-	jb_begin(&j);
-	jb_str(&j, "token", q.token_id);
-	jb_str(&j, "requester", q.requester);
-	jb_str(&j, "by", how);
-	if ((detail = jb_end(&j)) == NULL) {
-		r = ctx_fail(ctx, CRT_E_NOMEM, "out of memory");
-		goto out;
-	}
-	event_subject es = {.request_id = q.id,
-	                    .token_id = q.token_id,
-	                    .token_name = q.token_name,
-	                    .owner = t.owner,
-	                    .owner_email = t.owner_email,
-	                    .common_name = q.cn,
-	                    .user = q.requester};
 	store_request_change ch = {.id = q.id, .to = to, .now = now, .decided_by = actor};
-	r = write_decision(ctx, &ch, REQUEST_CANCEL, actor, "request.cancel", "request.cancelled",
-	                   &es, detail, "cancellation");
+	r = write_decision(ctx, &q, &t, &ch, REQUEST_CANCEL, actor, "request.cancel",
+	                   "request.cancelled", "by", how, "cancellation");
 	if (r == CRT_OK && out != NULL) {
 		q.state = CRT_REQUEST_CANCELLED;
 		q.decided_at = now;
@@ -654,7 +641,6 @@ crt_status crt_request_cancel(crt_ctx *ctx, const char *id, const crt_request_ca
 	}
 out:
 	OPENSSL_cleanse(stored, sizeof(stored));
-	free(detail);
 	crt_token_clear(&t);
 	crt_request_clear(&q);
 	return r;
