@@ -127,6 +127,34 @@ http_finish() {
 }
 at_exit 'stop_pid "$CRTOKEND_PID"'
 
+# approval_instance PORT EVENTS : the approval suites' instance on PORT:
+# crtokend logs in alice:alicepw and bob:bobpw (pam_matrix, require_login)
+# and hands the events EVENTS to a command sink that appends each one and
+# its type to $T/events.out; crtokend started, an admin key in $KEY, the
+# store in $DB.
+approval_instance() {
+	http_instance "$T/inst" "$1" || return 1
+	DB=$T/inst/crtoken.db
+	conf_set require_login yes
+	pam_matrix_service alice:alicepw bob:bobpw
+	PAM_SVC_DIR=$T/pam.d
+	cat >"$T/sink.sh" <<EOS
+#!/bin/sh
+cat >>"$T/events.out"
+echo " type=\$CRTOKEN_EVENT_TYPE" >>"$T/events.out"
+EOS
+	chmod 755 "$T/sink.sh"
+	cat >>"$CRTOKEN_CONF" <<EOF2
+[events]
+poll_interval = 1s
+[events.sink requests]
+type = command
+command = $T/sink.sh
+events = $2
+EOF2
+	start_crtokend && apikey
+}
+
 # apikey : a fresh admin API key in $KEY.
 apikey() {
 	KEY=$("$ADMIN" apikey create --name "test-$$" --json | jget - "d['key']")

@@ -47,6 +47,21 @@ not_ok() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n - $*"; }
 diag() { echo "# $*"; }
 
 # check NAME CMD... : ok if CMD succeeds.
+# require_programs PROG... : each a program on PATH (not one of this file's
+# functions: a fresh shell looks) or an existing file; otherwise one failed
+# check naming the missing ones, and the suite ends.
+require_programs() {
+	_missing=""
+	for _p in "$@"; do
+		sh -c 'command -v "$1"' _ "$_p" >/dev/null 2>&1 || [ -x "$_p" ] || [ -f "$_p" ] ||
+			_missing="$_missing $_p"
+	done
+	[ -z "$_missing" ] && return 0
+	not_ok "prerequisites present (missing:$_missing)"
+	finish
+	exit 1
+}
+
 check() {
 	_name=$1
 	shift

@@ -11,27 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/integration/http_lib.sh"
 
-http_instance "$T/inst" 18880 || { not_ok "instance"; finish; exit 1; }
-DB=$T/inst/crtoken.db
-conf_set require_login yes
-pam_matrix_service alice:alicepw bob:bobpw
-PAM_SVC_DIR=$T/pam.d
-cat >"$T/sink.sh" <<EOS
-#!/bin/sh
-cat >>"$T/events.out"
-echo " type=\$CRTOKEN_EVENT_TYPE" >>"$T/events.out"
-EOS
-chmod 755 "$T/sink.sh"
-cat >>"$CRTOKEN_CONF" <<EOF2
-[events]
-poll_interval = 1s
-[events.sink requests]
-type = command
-command = $T/sink.sh
-events = request.*, certificate.issued
-EOF2
-start_crtokend || { not_ok "crtokend starts"; finish; exit 1; }
-apikey || { not_ok "api key"; finish; exit 1; }
+approval_instance 18880 "request.*, certificate.issued" ||
+	{ not_ok "instance, crtokend and an api key"; finish; exit 1; }
 mkdir -p "$T/out"
 
 # wait_for CMD... : up to 15 s for CMD to succeed (a condition, not a delay).

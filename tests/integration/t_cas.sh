@@ -21,16 +21,8 @@ MODULE=/usr/lib/softhsm/libsofthsm2.so
 LSAN_OPTIONS="suppressions=$TOP/tests/integration/lsan_pkcs11.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export LSAN_OPTIONS
 
-missing=""
-for p in /usr/sbin/freeradius eapol_test openssl sqlite3 curl softhsm2-util "$MODULE" \
-	"$ADMIN" "$BUILD/bin/crtokend" "$BUILD/lib/rlm_crtoken.so"; do
-	command -v "$p" >/dev/null 2>&1 || [ -e "$p" ] || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	not_ok "prerequisites present (missing:$missing)"
-	finish
-	exit 1
-fi
+require_programs /usr/sbin/freeradius eapol_test openssl sqlite3 curl softhsm2-util "$MODULE" \
+	"$ADMIN" "$BUILD/bin/crtokend" "$BUILD/lib/rlm_crtoken.so"
 
 CRTOKEND_PID=""
 at_exit rlm_stop

@@ -41,15 +41,7 @@ if ! pkg-config --exists libpq; then
 	exit 0
 fi
 PAM_SO=$BUILD/lib/pam_crtoken.so
-missing=""
-for p in psql "$PGBIN/initdb" "$ADMIN" "$CRTOKEND" "$PAM_SO" "$PAM_WRAPPER_LIB"; do
-	command -v "$p" >/dev/null 2>&1 || [ -f "$p" ] || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	not_ok "prerequisites present (missing:$missing)"
-	finish
-	exit 1
-fi
+require_programs psql "$PGBIN/initdb" "$ADMIN" "$CRTOKEND" "$PAM_SO" "$PAM_WRAPPER_LIB"
 
 P1=19730 # PostgreSQL
 HA=19731 # crtokend A

@@ -45,16 +45,8 @@ if ! pkg-config --exists libpq; then
 	finish
 	exit 0
 fi
-missing=""
-for p in /usr/sbin/freeradius eapol_test openssl psql "$PGBIN/initdb" "$PGBIN/pg_basebackup" \
-	"$ADMIN" "$BUILD/bin/crtokend" "$BUILD/lib/rlm_crtoken.so"; do
-	command -v "$p" >/dev/null 2>&1 || [ -x "$p" ] || [ -f "$p" ] || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	not_ok "prerequisites present (missing:$missing)"
-	finish
-	exit 1
-fi
+require_programs /usr/sbin/freeradius eapol_test openssl psql "$PGBIN/initdb" "$PGBIN/pg_basebackup" \
+	"$ADMIN" "$BUILD/bin/crtokend" "$BUILD/lib/rlm_crtoken.so"
 
 P1=19700 # PostgreSQL primary
 P2=19701 # PostgreSQL standby

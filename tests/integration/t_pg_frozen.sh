@@ -44,16 +44,8 @@ if ! pkg-config --exists libpq; then
 	finish
 	exit 0
 fi
-missing=""
-for p in psql /usr/sbin/freeradius eapol_test curl "$PGBIN/initdb" "$PGBIN/pg_basebackup" \
-	"$ADMIN" "$CRTOKEND" "$BUILD/lib/rlm_crtoken.so"; do
-	command -v "$p" >/dev/null 2>&1 || [ -x "$p" ] || [ -f "$p" ] || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	not_ok "prerequisites present (missing:$missing)"
-	finish
-	exit 1
-fi
+require_programs psql /usr/sbin/freeradius eapol_test curl "$PGBIN/initdb" "$PGBIN/pg_basebackup" \
+	"$ADMIN" "$CRTOKEND" "$BUILD/lib/rlm_crtoken.so"
 
 P1=19060  # PostgreSQL primary
 P2=19061  # its standby (radiusd reads it)

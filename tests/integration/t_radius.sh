@@ -45,16 +45,8 @@ fake() {
 	fi
 }
 
-missing=""
-for p in /usr/sbin/freeradius eapol_test faketime openssl sqlite3 curl "$ADMIN" \
-	"$BUILD/bin/crtokend" "$BUILD/lib/rlm_crtoken.so"; do
-	command -v "$p" >/dev/null 2>&1 || [ -x "$p" ] || [ -f "$p" ] || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	not_ok "prerequisites present (missing:$missing)"
-	finish
-	exit 1
-fi
+require_programs /usr/sbin/freeradius eapol_test faketime openssl sqlite3 curl "$ADMIN" \
+	"$BUILD/bin/crtokend" "$BUILD/lib/rlm_crtoken.so"
 
 at_exit rlm_stop
 

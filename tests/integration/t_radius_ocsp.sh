@@ -15,15 +15,7 @@ RLM_SRC=$TOP/rlm_crtoken
 RLM_BUILD=$BUILD
 RLM_PORT=18981
 
-missing=""
-for p in /usr/sbin/freeradius eapol_test openssl "$ADMIN" "$CRTOKEND"; do
-	command -v "$p" >/dev/null 2>&1 || [ -x "$p" ] || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	not_ok "prerequisites present (missing:$missing)"
-	finish
-	exit 1
-fi
+require_programs /usr/sbin/freeradius eapol_test openssl "$ADMIN" "$CRTOKEND"
 at_exit rlm_stop
 
 http_instance "$T/inst" 18980 || { not_ok "instance"; finish; exit 1; }

@@ -21,15 +21,7 @@ RLM_SRC=$TOP/rlm_crtoken
 RLM_BUILD=$BUILD
 RLM_PORT=18830
 
-missing=""
-for p in /usr/sbin/freeradius eapol_test openssl sqlite3 "$ADMIN" "$BUILD/lib/rlm_crtoken.so"; do
-	command -v "$p" >/dev/null 2>&1 || [ -x "$p" ] || [ -f "$p" ] || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	not_ok "prerequisites present (missing:$missing)"
-	finish
-	exit 1
-fi
+require_programs /usr/sbin/freeradius eapol_test openssl sqlite3 "$ADMIN" "$BUILD/lib/rlm_crtoken.so"
 at_exit rlm_stop
 
 I=$T/inst

@@ -14,16 +14,8 @@ RLM_PORT=18721
 RLM_BUILD=$BUILD
 FX=$TOP/tests/fixtures/schema5
 
-missing=""
-for p in /usr/sbin/freeradius eapol_test oathtool openssl sqlite3 curl base64 "$ADMIN" \
-	"$CRTOKEND" "$BUILD/lib/rlm_crtoken.so"; do
-	command -v "$p" >/dev/null 2>&1 || [ -x "$p" ] || [ -f "$p" ] || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	not_ok "prerequisites present (missing:$missing)"
-	finish
-	exit 1
-fi
+require_programs /usr/sbin/freeradius eapol_test oathtool openssl sqlite3 curl base64 "$ADMIN" \
+	"$CRTOKEND" "$BUILD/lib/rlm_crtoken.so"
 at_exit rlm_stop
 
 I=$T/inst

@@ -19,16 +19,8 @@ RLM_BUILD=$BUILD
 RLM_PORT=18901
 PAM_SO=$BUILD/lib/pam_crtoken.so
 
-missing=""
-for p in /usr/sbin/freeradius eapol_test openssl sqlite3 curl oathtool faketime \
-	"$ADMIN" "$CRTOKEND" "$PAM_SO" "$PAM_WRAPPER_LIB" "$BUILD/lib/rlm_crtoken.so"; do
-	command -v "$p" >/dev/null 2>&1 || [ -e "$p" ] || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	not_ok "prerequisites present (missing:$missing)"
-	finish
-	exit 1
-fi
+require_programs /usr/sbin/freeradius eapol_test openssl sqlite3 curl oathtool faketime \
+	"$ADMIN" "$CRTOKEND" "$PAM_SO" "$PAM_WRAPPER_LIB" "$BUILD/lib/rlm_crtoken.so"
 at_exit rlm_stop
 
 http_instance "$T/inst" 18900 || { not_ok "instance"; finish; exit 1; }
